@@ -1,0 +1,129 @@
+# nfchain build. Outputs go to .output/ (or .output-asan/ with SAN=1); the
+# source tree stays clean. `make V=1` shows the full commands.
+#
+# An NF is a folder nf/<name>/ holding <name>.bpf.c (data plane, built once
+# for XDP and once for TC) and <name>.c (control plane, linked into
+# libnfchain); it is registered by one line in nf/list.h.
+
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+
+SAN ?= 0
+ifeq ($(SAN),1)
+OUT := .output-asan
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+OUT := .output
+SANFLAGS :=
+endif
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+ARCH := $(shell uname -m)
+CFLAGS ?= -O2 -g
+CFLAGS += -Wall -Wextra -Werror -std=gnu11 $(SANFLAGS)
+CPPFLAGS += -Iinclude -Ibpf -I$(OUT)/skel -D_GNU_SOURCE
+LDFLAGS += $(SANFLAGS)
+LDLIBS += $(shell pkg-config --libs libbpf jansson 2>/dev/null || echo -lbpf -ljansson) -lelf -lz
+BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -I$(OUT) -Ibpf \
+	-I/usr/include/$(ARCH)-linux-gnu -D__TARGET_ARCH_x86
+
+NFS := $(patsubst nf/%/,%,$(sort $(dir $(wildcard nf/*/*.bpf.c))))
+RUNTIME_BPF := stub inject
+BPF_UNITS := $(RUNTIME_BPF) $(NFS)
+SKELS := $(foreach u,$(BPF_UNITS),$(OUT)/skel/$(u)_xdp.skel.h $(OUT)/skel/$(u)_tc.skel.h)
+
+LIB_SRCS := $(wildcard lib/*.c) $(foreach n,$(NFS),nf/$(n)/$(n).c)
+LIB_OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(LIB_SRCS))
+LIB := $(OUT)/libnfchain.a
+
+TOOLS := $(patsubst tools/%.c,$(OUT)/bin/%,$(wildcard tools/*.c))
+# C tests: tests/unit/*.c and nf/<name>/tests/*.c, one program each.
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/bin/%,$(wildcard tests/unit/*.c)) \
+	$(foreach f,$(wildcard nf/*/tests/*.c),$(OUT)/bin/$(basename $(notdir $(f))))
+
+.PHONY: all deps clean test test-unit format format-check
+all: deps $(LIB) $(TOOLS) $(UNIT_TESTS)
+
+# Only the first build on a machine pays for apt: the stamp keeps later
+# `make` runs from asking it again.
+deps: $(OUT)/.deps
+$(OUT)/.deps: scripts/deps.sh
+	$(Q)mkdir -p $(OUT) && bash scripts/deps.sh && touch $@
+
+$(OUT)/vmlinux.h: | $(OUT)/.deps
+	$(call msg,VMLINUX,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(OUT)/bpf/%.xdp.bpf.o: lib/%.bpf.c $(OUT)/vmlinux.h $(wildcard bpf/*.h)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -DNFC_HOOK_XDP -c $< -o $@
+$(OUT)/bpf/%.tc.bpf.o: lib/%.bpf.c $(OUT)/vmlinux.h $(wildcard bpf/*.h)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -DNFC_HOOK_TC -c $< -o $@
+
+define nf_bpf_rules
+$(OUT)/bpf/$(1).xdp.bpf.o: nf/$(1)/$(1).bpf.c $(OUT)/vmlinux.h $(wildcard bpf/*.h nf/$(1)/*.h)
+	$$(call msg,BPF,$$@)
+	$$(Q)mkdir -p $$(@D) && $$(CLANG) $$(BPF_CFLAGS) -Inf/$(1) -DNFC_HOOK_XDP -c $$< -o $$@
+$(OUT)/bpf/$(1).tc.bpf.o: nf/$(1)/$(1).bpf.c $(OUT)/vmlinux.h $(wildcard bpf/*.h nf/$(1)/*.h)
+	$$(call msg,BPF,$$@)
+	$$(Q)mkdir -p $$(@D) && $$(CLANG) $$(BPF_CFLAGS) -Inf/$(1) -DNFC_HOOK_TC -c $$< -o $$@
+endef
+$(foreach n,$(NFS),$(eval $(call nf_bpf_rules,$(n))))
+
+$(OUT)/skel/%_xdp.skel.h: $(OUT)/bpf/%.xdp.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)mkdir -p $(@D) && $(BPFTOOL) gen skeleton $< name $*_xdp > $@
+$(OUT)/skel/%_tc.skel.h: $(OUT)/bpf/%.tc.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)mkdir -p $(@D) && $(BPFTOOL) gen skeleton $< name $*_tc > $@
+
+$(OUT)/obj/%.o: %.c $(SKELS) $(wildcard include/nfchain/*.h bpf/common.h lib/*.h nf/*/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CPPFLAGS) -Inf $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/bin/%: $(OUT)/obj/tools/%.o $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+$(OUT)/bin/%: $(OUT)/obj/tests/unit/%.o $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+define nf_test_rule
+$(OUT)/bin/$(basename $(notdir $(1))): $(OUT)/obj/$(basename $(1)).o $(LIB)
+	$$(call msg,LINK,$$@)
+	$$(Q)mkdir -p $$(@D) && $$(CC) $$(LDFLAGS) $$^ $$(LDLIBS) -o $$@
+endef
+$(foreach f,$(wildcard nf/*/tests/*.c),$(eval $(call nf_test_rule,$(f))))
+
+# Sub-makefiles of the daemon, the CLI and the benchmarks.
+-include $(wildcard */build.mk)
+
+# Every test: unit tests in the plain and sanitized builds, then the data
+# plane and namespace tests with the sanitized userspace.
+test:
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory SAN=1 all
+	$(Q)bash tests/run.sh
+
+format:
+	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
+format-check:
+	$(Q)clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	$(Q)rm -rf .output .output-asan

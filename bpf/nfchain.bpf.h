@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The data-plane contract: the one header every NF includes.
+ *
+ * An NF writes one function against this API and names it with NFC_NF():
+ *
+ *     static __always_inline int fwd(nfc_ctx_t *ctx, struct nfc_meta *md)
+ *     {
+ *             return nfc_output(ctx, md, md->in_port ^ 1);
+ *     }
+ *     NFC_NF(fwd)
+ *
+ * The same source is compiled twice, with -DNFC_HOOK_XDP and with
+ * -DNFC_HOOK_TC; everything hook-specific lives below in this file. The
+ * NF function sees the packet metadata (md: in_port, direction, its own id,
+ * a mark) and returns one of:
+ *   nfc_output(ctx, md, port)           send out of one of its ports
+ *   nfc_drop(ctx, md, reason)           drop, counted on the in_port
+ *   nfc_pass(ctx, md)                   hand to the kernel stack
+ *   nfc_to_slow_path(ctx, md, reason)   hand to userspace (packet-in)
+ * The framework counts rx/tx packets and bytes and drops per port for every
+ * NF; the NF writes no code for it.
+ */
+#ifndef NFCHAIN_BPF_H
+#define NFCHAIN_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "common.h"
+
+#if defined(NFC_HOOK_XDP)
+typedef struct xdp_md nfc_ctx_t;
+#define NFC_SEC "xdp"
+#define NFC_V_PASS XDP_PASS
+#define NFC_V_DROP XDP_DROP
+#elif defined(NFC_HOOK_TC)
+typedef struct __sk_buff nfc_ctx_t;
+#define NFC_SEC "tc"
+#define NFC_V_PASS 0 /* TC_ACT_OK */
+#define NFC_V_DROP 2 /* TC_ACT_SHOT */
+#else
+#error "compile with -DNFC_HOOK_XDP or -DNFC_HOOK_TC"
+#endif
+
+/* ---- shared maps: the runtime hands every NF the same pinned ones ------ */
+
+/* LINK and STUB slots, see common.h. Named alike in the XDP and TC builds;
+ * the runtime binds each to the array of its hook type. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, NFC_PROG_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} nfc_progs SEC(".maps");
+
+/* What lies behind each NF port (index NFC_GPORT). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NFC_GPORTS);
+	__type(key, __u32);
+	__type(value, struct nfc_hop);
+} nfc_links SEC(".maps");
+
+/* What lies behind each netdev hook (index: stub number). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NFC_MAX_STUBS);
+	__type(key, __u32);
+	__type(value, struct nfc_hop);
+} nfc_stubs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nfc_meta);
+} nfc_meta SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NFC_GPORTS);
+	__type(key, __u32);
+	__type(value, struct nfc_port_stats);
+} nfc_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NFC_G_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} nfc_global SEC(".maps");
+
+/* Netdev targets of XDP redirects (key and value: ifindex). */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, NFC_MAX_STUBS);
+	__type(key, __u32);
+	__type(value, __u32);
+} nfc_devmap SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} nfc_ring SEC(".maps");
+
+struct nfc_pktin_buf {
+	struct nfc_pktin hdr;
+	__u8 data[NFC_PKTIN_MAX];
+};
+
+/* Staging area for a packet-in: ringbuf_reserve wants a constant size, and
+ * a frame-sized reservation per event would waste most of the ring. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nfc_pktin_buf);
+} nfc_scratch SEC(".maps");
+
+/* Set by the runtime at load time: this instance's NF id and whether it is
+ * transparent. Constants to the verifier, so LINK slots are direct jumps. */
+const volatile __u32 nfc_self = 0;
+const volatile __u32 nfc_transparent = 0;
+
+/* ---- hook-specific primitives ------------------------------------------ */
+
+static __always_inline void *nfc_data(nfc_ctx_t *ctx)
+{
+	return (void *)(long)ctx->data;
+}
+
+static __always_inline void *nfc_data_end(nfc_ctx_t *ctx)
+{
+	return (void *)(long)ctx->data_end;
+}
+
+static __always_inline __u32 nfc_pkt_len(nfc_ctx_t *ctx)
+{
+#ifdef NFC_HOOK_XDP
+	return ctx->data_end - ctx->data;
+#else
+	return ctx->len;
+#endif
+}
+
+/* Make the first `len` bytes directly readable (TC: pull a non-linear skb).
+ * Packet pointers must be reloaded after this call. */
+static __always_inline int nfc_pull(nfc_ctx_t *ctx, __u32 len)
+{
+#ifdef NFC_HOOK_XDP
+	(void)ctx;
+	(void)len;
+	return 0;
+#else
+	if (ctx->data + len <= ctx->data_end)
+		return 0;
+	return bpf_skb_pull_data(ctx, len);
+#endif
+}
+
+static __always_inline int nfc_load_bytes(nfc_ctx_t *ctx, __u32 off, void *to,
+					  __u32 len)
+{
+#ifdef NFC_HOOK_XDP
+	return bpf_xdp_load_bytes(ctx, off, to, len);
+#else
+	return bpf_skb_load_bytes(ctx, off, to, len);
+#endif
+}
+
+/* ---- counters ---------------------------------------------------------- */
+
+static __always_inline void nfc_count_global(__u32 slot)
+{
+	__u64 *v = bpf_map_lookup_elem(&nfc_global, &slot);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline struct nfc_port_stats *nfc_port_stats(__u32 nf,
+							     __u32 port)
+{
+	__u32 k = NFC_GPORT(nf, port);
+
+	return bpf_map_lookup_elem(&nfc_stats, &k);
+}
+
+static __always_inline struct nfc_meta *nfc_meta_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&nfc_meta, &zero);
+}
+
+/* ---- verdicts ---------------------------------------------------------- */
+
+static __always_inline int nfc_drop(nfc_ctx_t *ctx, struct nfc_meta *md,
+				    __u32 reason)
+{
+	struct nfc_port_stats *st = nfc_port_stats(nfc_self, md->in_port);
+
+	(void)ctx;
+	if (st)
+		st->drops++;
+	nfc_count_global(reason < NFC_G_PKTIN ? reason : NFC_R_NF_DROP);
+	return NFC_V_DROP;
+}
+
+static __always_inline int nfc_pass(nfc_ctx_t *ctx, struct nfc_meta *md)
+{
+	(void)ctx;
+	(void)md;
+	return NFC_V_PASS;
+}
+
+/*
+ * Follow the hop behind port `port` of NF `self`. With `self` and `port`
+ * known to the verifier the tail call is a direct jump; the packet-out
+ * program calls this with values from the frame and pays an indirect one.
+ */
+static __always_inline int nfc_follow(nfc_ctx_t *ctx, struct nfc_meta *md,
+				      __u32 self, __u32 port)
+{
+	struct nfc_port_stats *st;
+	struct nfc_hop *hop;
+	__u32 k;
+
+	if (port >= NFC_MAX_PORTS)
+		return nfc_drop(ctx, md, NFC_R_BAD_PORT);
+	k = NFC_GPORT(self, port);
+	hop = bpf_map_lookup_elem(&nfc_links, &k);
+	if (!hop || hop->kind == NFC_HOP_NONE)
+		return nfc_drop(ctx, md, NFC_R_NO_PEER);
+	st = bpf_map_lookup_elem(&nfc_stats, &k);
+	if (st) {
+		st->tx_packets++;
+		st->tx_bytes += nfc_pkt_len(ctx);
+	}
+	switch (hop->kind) {
+	case NFC_HOP_NF:
+		if (md->depth >= NFC_MAX_DEPTH)
+			return nfc_drop(ctx, md, NFC_R_TOO_DEEP);
+		md->nf = hop->nf;
+		md->in_port = hop->port;
+		md->depth++;
+		bpf_tail_call(ctx, &nfc_progs, NFC_LINK_SLOT(self, port));
+		nfc_count_global(NFC_R_TAIL_CALL);
+		return NFC_V_DROP;
+	case NFC_HOP_NETDEV:
+#ifdef NFC_HOOK_XDP
+		return bpf_redirect_map(&nfc_devmap, hop->ifindex, XDP_DROP);
+#else
+		return bpf_redirect(hop->ifindex, 0);
+#endif
+	case NFC_HOP_PASS:
+		return NFC_V_PASS;
+	}
+	nfc_count_global(NFC_R_NO_PEER);
+	return NFC_V_DROP;
+}
+
+static __always_inline int nfc_output(nfc_ctx_t *ctx, struct nfc_meta *md,
+				      __u32 port)
+{
+	return nfc_follow(ctx, md, nfc_self, port);
+}
+
+/* A transparent NF lets a packet continue on its way: out of the other port
+ * of the attachment's pair. */
+static __always_inline int nfc_pass_on(nfc_ctx_t *ctx, struct nfc_meta *md)
+{
+	return nfc_output(ctx, md, md->in_port ^ 1);
+}
+
+/*
+ * Hand the frame (metadata and its first NFC_PKTIN_MAX bytes) to the NF's
+ * control plane in userspace. The frame is consumed here; the control plane
+ * sends it (or another) on with packet-out.
+ */
+static __always_inline int nfc_to_slow_path(nfc_ctx_t *ctx,
+					    struct nfc_meta *md, __u32 reason)
+{
+	struct nfc_pktin_buf *buf;
+	__u32 zero = 0, len;
+
+	nfc_count_global(NFC_G_PKTIN);
+	buf = bpf_map_lookup_elem(&nfc_scratch, &zero);
+	if (!buf)
+		return NFC_V_DROP;
+	len = nfc_pkt_len(ctx);
+	buf->hdr.nf = nfc_self;
+	buf->hdr.in_port = md->in_port;
+	buf->hdr.direction = md->direction;
+	buf->hdr.mark = md->mark;
+	buf->hdr.ifindex = md->ifindex;
+	buf->hdr.reason = reason;
+	buf->hdr.pkt_len = len;
+	if (len > NFC_PKTIN_MAX)
+		len = NFC_PKTIN_MAX;
+	if (len < 14)
+		return nfc_drop(ctx, md, NFC_R_NF_DROP);
+	buf->hdr.cap_len = len;
+	if (nfc_load_bytes(ctx, 0, buf->data, len) < 0)
+		return nfc_drop(ctx, md, NFC_R_NF_DROP);
+	if (bpf_ringbuf_output(&nfc_ring, buf, sizeof(buf->hdr) + len, 0)) {
+		nfc_count_global(NFC_G_PKTIN_LOST);
+		return nfc_drop(ctx, md, NFC_R_RING_FULL);
+	}
+	return NFC_V_DROP;
+}
+
+/* ---- the entry point ---------------------------------------------------- */
+
+/*
+ * NFC_NF(fn) defines the program the runtime loads: it checks that the
+ * metadata is addressed to this instance (a packet racing a rewire is
+ * dropped, never misdelivered), counts rx on the in_port, derives the
+ * direction for transparent NFs (even port: ingress side of the attachment,
+ * odd port: egress side) and calls fn.
+ */
+#define NFC_NF(fn)                                                         \
+	SEC(NFC_SEC)                                                       \
+	int nfc_entry(nfc_ctx_t *ctx)                                      \
+	{                                                                  \
+		struct nfc_port_stats *st;                                 \
+		struct nfc_meta *md = nfc_meta_get();                      \
+		if (!md)                                                   \
+			return NFC_V_DROP;                                 \
+		if (md->nf != nfc_self || md->in_port >= NFC_MAX_PORTS) { \
+			nfc_count_global(NFC_R_STALE_META);                \
+			return NFC_V_DROP;                                 \
+		}                                                          \
+		st = nfc_port_stats(nfc_self, md->in_port);                \
+		if (st) {                                                  \
+			st->rx_packets++;                                  \
+			st->rx_bytes += nfc_pkt_len(ctx);                  \
+		}                                                          \
+		if (nfc_transparent)                                       \
+			md->direction = md->in_port & 1;                   \
+		else                                                       \
+			md->direction = NFC_DIR_INGRESS;                   \
+		return fn(ctx, md);                                        \
+	}                                                                  \
+	char _license[] SEC("license") = "Dual BSD/GPL"
+
+#endif

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The control-plane side of an NF: what a type declares to the runtime
+ * (fields, collections, callbacks). Validation, the REST API and the CLI
+ * are generic over this declaration, so a new NF needs no daemon or CLI
+ * code: it fills a struct nfc_nf_type in nf/<name>/<name>.c and adds one
+ * line to nf/list.h.
+ */
+#ifndef NFCHAIN_NF_H
+#define NFCHAIN_NF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+struct nfc;
+struct nfc_nf;
+struct bpf_object;
+
+enum nfc_field_kind {
+	NFC_F_UINT,   /* integer in [min, max] */
+	NFC_F_BOOL,   /* true/false, also "1"/"0"/"yes"/"no" */
+	NFC_F_STRING, /* free text up to 255 bytes */
+	NFC_F_ENUM,   /* one of `choices` ("a|b|c") */
+	NFC_F_MAC,    /* 02:00:00:00:00:01 */
+	NFC_F_IPV4,   /* 198.51.100.1 */
+	NFC_F_PREFIX, /* 198.51.100.1/24 (address inside a prefix) */
+	NFC_F_UINT_LIST, /* 10,20,30, each in [min, max] */
+	NFC_F_PORT,   /* name of a port of this NF */
+};
+
+enum {
+	NFC_FIELD_REQUIRED = 1 << 0,
+	/* The value is a load-time constant of the data plane: changing it
+	 * swaps in a freshly loaded program (maps kept, no loss). */
+	NFC_FIELD_RELOAD = 1 << 1,
+};
+
+struct nfc_field {
+	const char *name;
+	enum nfc_field_kind kind;
+	unsigned flags;
+	const char *def;     /* default, as text; NULL: none */
+	long long min, max;  /* NFC_F_UINT and NFC_F_UINT_LIST */
+	const char *choices; /* NFC_F_ENUM */
+	const char *doc;
+};
+#define NFC_FIELDS_END {0}
+
+struct nfc_collection {
+	const char *name;
+	const char *key_doc; /* what the key is ("MAC address", "prefix") */
+	const struct nfc_field *fields;
+	/* Validate fully before touching anything: a rejected entry changes
+	 * nothing. `fields` is already checked against the declaration. */
+	int (*add)(struct nfc_nf *nf, const char *key, json_t *fields);
+	int (*del)(struct nfc_nf *nf, const char *key);
+	/* Appends entry objects to `out`. */
+	int (*list)(struct nfc_nf *nf, json_t *out);
+};
+
+enum {
+	/* Spliced into a path by attach; has no ports of its own. */
+	NFC_TYPE_TRANSPARENT = 1 << 0,
+	/* Not usable in this hook (its code needs the other one). */
+	NFC_TYPE_NO_XDP = 1 << 1,
+	NFC_TYPE_NO_TC = 1 << 2,
+};
+
+struct nfc_nf_type {
+	const char *name;
+	const char *summary;
+	unsigned flags;
+	unsigned max_ports;            /* <= NFC_MAX_PORTS */
+	const char *const *port_names; /* NULL-ended allowed names, or NULL */
+	const struct nfc_field *config;
+	const struct nfc_field *port_config;
+	const struct nfc_collection *collections; /* {0}-ended, or NULL */
+	/* The embedded BPF objects (from the bpftool skeletons). */
+	const void *(*elf_xdp)(size_t *sz);
+	const void *(*elf_tc)(size_t *sz);
+
+	/* All optional. Return 0 or -errno with nfc_nf_error() set. */
+	/* Before load: set load-time constants (const volatile) from config. */
+	int (*prepare)(struct nfc_nf *nf, struct bpf_object *obj);
+	/* Check a whole new config (and port configs) before any change. */
+	int (*validate)(struct nfc_nf *nf, json_t *config);
+	/* After load and after every accepted change: push config to maps. */
+	int (*configure)(struct nfc_nf *nf);
+	int (*port_added)(struct nfc_nf *nf, unsigned port);
+	void (*port_removed)(struct nfc_nf *nf, unsigned port);
+	/* Slow path: a packet this NF sent up. */
+	void (*packet_in)(struct nfc_nf *nf, unsigned in_port, unsigned reason,
+			  const uint8_t *data, uint32_t len, uint32_t pkt_len);
+	/* About once a second (aging, retries). */
+	void (*tick)(struct nfc_nf *nf, uint64_t now_ns);
+	/* Adds type-specific figures to an NF's or a port's stats object. */
+	void (*stats)(struct nfc_nf *nf, int port, json_t *out);
+	/* Releases what the control plane allocated (nfc_nf_priv). */
+	void (*destroy)(struct nfc_nf *nf);
+};
+
+/* What an NF's control plane may ask of the runtime. */
+const char *nfc_nf_name(const struct nfc_nf *nf);
+unsigned nfc_nf_id(const struct nfc_nf *nf);
+const char *nfc_nf_mode(const struct nfc_nf *nf);
+json_t *nfc_nf_config(const struct nfc_nf *nf); /* borrowed */
+/* Port index by name, -1 if none; name by index, NULL if unused. */
+int nfc_nf_port_index(const struct nfc_nf *nf, const char *name);
+const char *nfc_nf_port_name(const struct nfc_nf *nf, unsigned port);
+json_t *nfc_nf_port_config(const struct nfc_nf *nf, unsigned port);
+/* ifindex of a port's netdev peer, 0 if its peer is not a netdev. */
+int nfc_nf_port_ifindex(const struct nfc_nf *nf, unsigned port);
+/* fd of one of the NF's own maps, by its name in the BPF source. */
+int nfc_nf_map_fd(const struct nfc_nf *nf, const char *map);
+void *nfc_nf_priv(const struct nfc_nf *nf);
+void nfc_nf_set_priv(struct nfc_nf *nf, void *priv);
+int nfc_nf_packet_out(struct nfc_nf *nf, unsigned port, const void *frame,
+		      size_t len);
+/* Sets the error message of the call in progress; returns -err. */
+int nfc_nf_error(struct nfc_nf *nf, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Field helpers shared by the runtime and NFs. */
+int nfc_parse_mac(const char *s, uint8_t mac[6]);
+int nfc_parse_prefix(const char *s, uint32_t *addr, unsigned *len,
+		     int allow_host_bits);
+
+#endif

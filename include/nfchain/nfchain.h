@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * libnfchain: loads network functions into the running kernel, wires them
+ * into chains and leaves them running after the process exits.
+ *
+ * Conventions: every call returns 0 or a negative errno; on failure the
+ * message that names the object and the cause is in nfc_errmsg(), and the
+ * running state is exactly what it was before the call. Names are
+ * [A-Za-z0-9_-]{1,31} (they become bpffs path components).
+ *
+ * The state lives under the pin root (default /sys/fs/bpf/nfchain). A
+ * process that opens the same pin root adopts everything found there. The
+ * handle is not thread-safe; separate processes serialize on a lock on the
+ * pin root.
+ */
+#ifndef NFCHAIN_NFCHAIN_H
+#define NFCHAIN_NFCHAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define NFC_DEFAULT_PIN_ROOT "/sys/fs/bpf/nfchain"
+
+struct nfc;
+
+struct nfc_opts {
+	const char *pin_root; /* NULL: NFC_DEFAULT_PIN_ROOT */
+};
+
+int nfc_open(struct nfc **out, const struct nfc_opts *opts, char *err,
+	     size_t errlen);
+/* Releases the handle; the data plane stays as it is. */
+void nfc_close(struct nfc *nfc);
+const char *nfc_errmsg(const struct nfc *nfc);
+const char *nfc_pin_root(const struct nfc *nfc);
+
+/* ---- changes ------------------------------------------------------------
+ * `config` arguments are JSON objects of field -> value; a string value is
+ * converted by the field's declared kind ("300" for a number), so that
+ * key=value input needs no knowledge of the schema. NULL means "none".
+ */
+int nfc_nf_add(struct nfc *nfc, const char *type, const char *name,
+	       const char *mode, json_t *config);
+int nfc_nf_set(struct nfc *nfc, const char *name, json_t *config);
+int nfc_nf_del(struct nfc *nfc, const char *name);
+/* Deletes every NF; afterwards nothing of nfchain is attached or pinned. */
+int nfc_reset(struct nfc *nfc);
+
+/* peer: NULL (unconnected), a netdev name, or "nf:port". */
+int nfc_port_add(struct nfc *nfc, const char *nf, const char *port,
+		 const char *peer, json_t *config);
+int nfc_port_set(struct nfc *nfc, const char *nf, const char *port,
+		 json_t *config);
+int nfc_port_del(struct nfc *nfc, const char *nf, const char *port);
+int nfc_connect(struct nfc *nfc, const char *nf, const char *port,
+		const char *peer);
+int nfc_disconnect(struct nfc *nfc, const char *nf, const char *port);
+
+/* target: a netdev name or "nf:port". direction: "ingress", "egress",
+ * "both" (NULL: both). position: "first", "last" (NULL: last),
+ * "before=<nf>", "after=<nf>". */
+int nfc_attach(struct nfc *nfc, const char *nf, const char *target,
+	       const char *direction, const char *position);
+int nfc_detach(struct nfc *nfc, const char *nf, const char *target);
+
+/* Collections (fdb, routes, arp, ...) of an NF, as its type declares them. */
+int nfc_coll_add(struct nfc *nfc, const char *nf, const char *coll,
+		 const char *key, json_t *fields);
+int nfc_coll_del(struct nfc *nfc, const char *nf, const char *coll,
+		 const char *key);
+/* *out: a new JSON array of entry objects. */
+int nfc_coll_list(struct nfc *nfc, const char *nf, const char *coll,
+		  json_t **out);
+
+/* ---- the desired state as one document ----------------------------------
+ * {"nfs":[{"name","type","mode","config":{},"ports":[{"name","peer",
+ *  "config":{}}]}], "attachments":[{"nf","target","direction"}]}
+ * Attachments of one target are listed in their order (first .. last).
+ */
+json_t *nfc_export(struct nfc *nfc);
+/* Moves the running system to `doc` with the fewest changes: NFs whose
+ * definition is unchanged are neither reloaded nor interrupted. With
+ * `plan` non-NULL, *plan receives the list of steps (a JSON array of
+ * strings); with dry_run nothing is changed. */
+int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan);
+
+/* ---- introspection -------------------------------------------------------
+ * Each returns a new reference. */
+json_t *nfc_show(struct nfc *nfc);                   /* every NF, with ports */
+json_t *nfc_show_nf(struct nfc *nfc, const char *nf); /* NULL if unknown */
+json_t *nfc_types(void);                              /* types and schemas */
+/* Global counters: slow-path events, ring drops, drops by reason. */
+json_t *nfc_global_stats(struct nfc *nfc);
+
+/* ---- slow path ------------------------------------------------------------ */
+
+struct nfc_pktin_info {
+	const char *nf;   /* NF that sent it up */
+	const char *port; /* its in_port */
+	uint32_t direction, mark, ifindex, reason, pkt_len;
+	const uint8_t *data;
+	uint32_t cap_len;
+};
+
+typedef void (*nfc_pktin_fn)(void *ctx, const struct nfc_pktin_info *p);
+/* Called for every packet-in after the NF type's own handler. */
+void nfc_set_pktin_hook(struct nfc *nfc, nfc_pktin_fn fn, void *ctx);
+/* A file descriptor to poll for packet-in, then call nfc_poll(nfc, 0). */
+int nfc_events_fd(struct nfc *nfc);
+/* Delivers pending packet-ins; waits up to timeout_ms. Returns the count. */
+int nfc_poll(struct nfc *nfc, int timeout_ms);
+/* Runs NF timers (aging and the like); call about once a second. */
+void nfc_tick(struct nfc *nfc);
+
+/* Sends `frame` out of port `port` of NF `nf`, whatever its peer. */
+int nfc_packet_out(struct nfc *nfc, const char *nf, const char *port,
+		   const void *frame, size_t len);
+
+/* Name of a drop / slow-path reason. */
+const char *nfc_reason_name(unsigned reason);
+
+#endif
