@@ -42,7 +42,7 @@ RUNTIME_BPF := stub inject
 BPF_UNITS := $(RUNTIME_BPF) $(NFS)
 SKELS := $(foreach u,$(BPF_UNITS),$(OUT)/skel/$(u)_xdp.skel.h $(OUT)/skel/$(u)_tc.skel.h)
 
-LIB_SRCS := $(wildcard lib/*.c) $(foreach n,$(NFS),nf/$(n)/$(n).c)
+LIB_SRCS := $(filter-out %.bpf.c,$(wildcard lib/*.c)) $(foreach n,$(NFS),nf/$(n)/$(n).c)
 LIB_OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(LIB_SRCS))
 LIB := $(OUT)/libnfchain.a
 
@@ -92,9 +92,13 @@ $(OUT)/obj/%.o: %.c $(SKELS) $(wildcard include/nfchain/*.h bpf/common.h lib/*.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CPPFLAGS) -Inf $(CFLAGS) -c $< -o $@
 
+# One relocatable object with only nfc_* symbols global: the library's
+# internals cannot clash with its users' names (the export list).
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ $(OUT)/libnfchain.o && ld -r -o $(OUT)/libnfchain.o $^ && \
+		objcopy --wildcard --keep-global-symbol='nfc_*' $(OUT)/libnfchain.o && \
+		ar rcs $@ $(OUT)/libnfchain.o
 
 $(OUT)/bin/%: $(OUT)/obj/tools/%.o $(LIB)
 	$(call msg,LINK,$@)

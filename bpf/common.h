@@ -115,8 +115,7 @@ struct nfc_pktin {
 	__u32 ifindex;
 	__u32 reason;
 	__u32 pkt_len; /* length of the whole frame */
-	__u32 cap_len; /* bytes that follow */
-	__u8 data[];
+	__u32 cap_len; /* bytes that follow the header */
 };
 
 /* Packet-out: the frame handed to the inject program starts with this

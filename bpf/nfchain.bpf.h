@@ -30,12 +30,13 @@
 #include "common.h"
 
 #if defined(NFC_HOOK_XDP)
-typedef struct xdp_md nfc_ctx_t;
+/* A macro, not a typedef: CO-RE relocations must name the kernel type. */
+#define nfc_ctx_t struct xdp_md
 #define NFC_SEC "xdp"
 #define NFC_V_PASS XDP_PASS
 #define NFC_V_DROP XDP_DROP
 #elif defined(NFC_HOOK_TC)
-typedef struct __sk_buff nfc_ctx_t;
+#define nfc_ctx_t struct __sk_buff
 #define NFC_SEC "tc"
 #define NFC_V_PASS 0 /* TC_ACT_OK */
 #define NFC_V_DROP 2 /* TC_ACT_SHOT */

@@ -85,10 +85,9 @@ struct nfc_nf_type {
 	int (*prepare)(struct nfc_nf *nf, struct bpf_object *obj);
 	/* Check a whole new config (and port configs) before any change. */
 	int (*validate)(struct nfc_nf *nf, json_t *config);
-	/* After load and after every accepted change: push config to maps. */
+	/* After load and after every change to its config or ports: make the
+	 * NF's maps match them (ports added, removed, reconfigured). */
 	int (*configure)(struct nfc_nf *nf);
-	int (*port_added)(struct nfc_nf *nf, unsigned port);
-	void (*port_removed)(struct nfc_nf *nf, unsigned port);
 	/* Slow path: a packet this NF sent up. */
 	void (*packet_in)(struct nfc_nf *nf, unsigned in_port, unsigned reason,
 			  const uint8_t *data, uint32_t len, uint32_t pkt_len);

@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * nfc_apply: moves the running system to a whole desired-state document
+ * with the fewest changes. The document is checked whole first (shape,
+ * then every edit on a copy of the model, then the data-plane rules); only
+ * then is anything touched, in one transaction. An NF whose type, mode and
+ * load-time config are unchanged keeps its program: its traffic does not
+ * stop.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "paths.h"
+
+static int only_keys(struct nfc *nfc, json_t *o, const char *where,
+		     const char *const *keys)
+{
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(o))
+		return nfc_err(nfc, EINVAL, "%s: not an object", where);
+	json_object_foreach(o, k, v)
+	{
+		int ok = 0;
+
+		for (int i = 0; keys[i]; i++)
+			ok |= !strcmp(keys[i], k);
+		if (!ok)
+			return nfc_err(nfc, EINVAL, "%s: unknown field '%s'",
+				       where, k);
+	}
+	return 0;
+}
+
+static const char *str_field(struct nfc *nfc, json_t *o, const char *key,
+			     const char *where, int required, int *err)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v || json_is_null(v)) {
+		if (required)
+			*err = nfc_err(nfc, EINVAL,
+				       "%s: field '%s' is required", where,
+				       key);
+		return NULL;
+	}
+	if (!json_is_string(v)) {
+		*err = nfc_err(nfc, EINVAL, "%s: field '%s' must be a string",
+			       where, key);
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+/* Shape only; the edits check the values. */
+static int check_shape(struct nfc *nfc, json_t *doc)
+{
+	static const char *const top[] = {"nfs", "attachments", NULL};
+	static const char *const nfk[] = {"name",  "type",	  "mode",
+					  "config", "ports", "collections",
+					  NULL};
+	static const char *const pk[] = {"name", "peer", "config", NULL};
+	static const char *const ak[] = {"nf", "target", "direction", NULL};
+	json_t *nf, *p, *a;
+	size_t i, j;
+	char where[128];
+	int r = only_keys(nfc, doc, "document", top);
+
+	if (r)
+		return r;
+	if (json_object_get(doc, "nfs") && !json_is_array(json_object_get(doc, "nfs")))
+		return nfc_err(nfc, EINVAL, "document: 'nfs' must be a list");
+	if (json_object_get(doc, "attachments") &&
+	    !json_is_array(json_object_get(doc, "attachments")))
+		return nfc_err(nfc, EINVAL,
+			       "document: 'attachments' must be a list");
+	json_array_foreach(json_object_get(doc, "nfs"), i, nf)
+	{
+		const char *name;
+
+		snprintf(where, sizeof(where), "nfs[%zu]", i);
+		r = only_keys(nfc, nf, where, nfk);
+		if (r)
+			return r;
+		name = str_field(nfc, nf, "name", where, 1, &r);
+		if (!r)
+			str_field(nfc, nf, "type", where, 1, &r);
+		if (!r)
+			str_field(nfc, nf, "mode", where, 0, &r);
+		if (r)
+			return r;
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(name,
+				    json_string_value(json_object_get(
+					    json_array_get(
+						    json_object_get(doc, "nfs"),
+						    k),
+					    "name"))))
+				return nfc_err(nfc, EEXIST,
+					       "%s: NF %s is listed twice",
+					       where, name);
+		if (json_object_get(nf, "ports") &&
+		    !json_is_array(json_object_get(nf, "ports")))
+			return nfc_err(nfc, EINVAL, "%s: 'ports' must be a list",
+				       where);
+		if (json_object_get(nf, "collections") &&
+		    !json_is_object(json_object_get(nf, "collections")))
+			return nfc_err(nfc, EINVAL,
+				       "%s: 'collections' must be an object",
+				       where);
+		json_array_foreach(json_object_get(nf, "ports"), j, p)
+		{
+			snprintf(where, sizeof(where), "nfs[%zu] (%s).ports[%zu]",
+				 i, name, j);
+			r = only_keys(nfc, p, where, pk);
+			if (!r)
+				str_field(nfc, p, "name", where, 1, &r);
+			if (!r)
+				str_field(nfc, p, "peer", where, 0, &r);
+			if (r)
+				return r;
+		}
+	}
+	json_array_foreach(json_object_get(doc, "attachments"), i, a)
+	{
+		snprintf(where, sizeof(where), "attachments[%zu]", i);
+		r = only_keys(nfc, a, where, ak);
+		if (!r)
+			str_field(nfc, a, "nf", where, 1, &r);
+		if (!r)
+			str_field(nfc, a, "target", where, 1, &r);
+		if (!r)
+			str_field(nfc, a, "direction", where, 0, &r);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static void plan_add(json_t *plan, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void plan_add(json_t *plan, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	if (!plan)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	json_array_append_new(plan, json_string(buf));
+}
+
+struct apply_ctx {
+	json_t *doc;
+	json_t *plan;
+};
+
+static const char *mode_of(json_t *nf)
+{
+	const char *m = json_string_value(json_object_get(nf, "mode"));
+
+	return m ? m : "xdp";
+}
+
+static json_t *doc_nf(json_t *doc, const char *name)
+{
+	size_t i;
+	json_t *nf;
+
+	json_array_foreach(json_object_get(doc, "nfs"), i, nf)
+		if (!strcmp(json_string_value(json_object_get(nf, "name")), name))
+			return nf;
+	return NULL;
+}
+
+static json_t *doc_port(json_t *nf, const char *name)
+{
+	size_t i;
+	json_t *p;
+
+	json_array_foreach(json_object_get(nf, "ports"), i, p)
+		if (!strcmp(json_string_value(json_object_get(p, "name")), name))
+			return p;
+	return NULL;
+}
+
+static int edit_apply(struct nfc *nfc, struct model *m, void *arg)
+{
+	struct apply_ctx *c = arg;
+	json_t *nf, *p, *a;
+	size_t i, j;
+	int r;
+
+	/* 1. NFs that go, or whose type or mode changes (those are replaced). */
+	for (int id = 0; id < NFC_MAX_NFS; id++) {
+		struct mnf *n = &m->nfs[id];
+		json_t *want;
+
+		if (!n->used)
+			continue;
+		want = doc_nf(c->doc, n->name);
+		if (want && !strcmp(json_string_value(json_object_get(want, "type")),
+				    n->type->name) &&
+		    !strcmp(mode_of(want), n->mode))
+			continue;
+		plan_add(c->plan, want ? "replace NF %s (type or mode changes)"
+				       : "delete NF %s",
+			 n->name);
+		nf_remove(m, id);
+	}
+	/* 2. Peers and attachments are rebuilt from the document; unchanged
+	 * ones come out identical, and reconcile writes only differences. */
+	for (int id = 0; id < NFC_MAX_NFS; id++)
+		for (int pi = 0; m->nfs[id].used && pi < NFC_MAX_PORTS; pi++)
+			memset(&m->nfs[id].ports[pi].peer, 0,
+			       sizeof(struct endpoint));
+	struct mattach *old_att = malloc(sizeof(m->att));
+
+	if (!old_att)
+		return -ENOMEM;
+	memcpy(old_att, m->att, sizeof(m->att));
+	memset(m->att, 0, sizeof(m->att));
+
+	/* 3. NFs that come, config of those that stay, their ports. */
+	json_array_foreach(json_object_get(c->doc, "nfs"), i, nf)
+	{
+		const char *name = json_string_value(json_object_get(nf, "name"));
+		json_t *cfg = json_object_get(nf, "config");
+		int id = model_find_nf(m, name);
+
+		if (id < 0) {
+			struct nf_add_args aa = {
+				json_string_value(json_object_get(nf, "type")),
+				name, mode_of(nf), cfg};
+
+			plan_add(c->plan, "add NF %s (%s, %s)", name, aa.type,
+				 aa.mode);
+			r = do_nf_add(nfc, m, &aa);
+			if (r)
+				goto out;
+			id = model_find_nf(m, name);
+		} else {
+			struct nf_set_args sa = {name, cfg};
+			json_t *before = json_incref(m->nfs[id].config);
+
+			/* The document's config is the whole config. */
+			json_decref(m->nfs[id].config);
+			m->nfs[id].config = json_object();
+			r = do_nf_set(nfc, m, &sa);
+			if (!r && !json_equal(before, m->nfs[id].config))
+				plan_add(c->plan, "set config of NF %s", name);
+			json_decref(before);
+			if (r)
+				goto out;
+		}
+		for (int pi = 0; pi < NFC_MAX_PORTS; pi++) {
+			struct mport *mp = &m->nfs[id].ports[pi];
+			struct port_args pa = {name, mp->name, NULL, NULL};
+
+			if (!mp->used || doc_port(nf, mp->name))
+				continue;
+			plan_add(c->plan, "delete port %s of %s", mp->name, name);
+			r = do_port_del(nfc, m, &pa);
+			if (r)
+				goto out;
+		}
+		json_array_foreach(json_object_get(nf, "ports"), j, p)
+		{
+			struct port_args pa = {
+				name, json_string_value(json_object_get(p, "name")),
+				NULL, json_object_get(p, "config")};
+			int pi = model_find_port(&m->nfs[id], pa.port);
+
+			if (pi < 0) {
+				plan_add(c->plan, "add port %s of %s", pa.port,
+					 name);
+				r = do_port_add(nfc, m, &pa);
+			} else {
+				json_t *before =
+					json_incref(m->nfs[id].ports[pi].config);
+
+				json_decref(m->nfs[id].ports[pi].config);
+				m->nfs[id].ports[pi].config = json_object();
+				r = do_port_set(nfc, m, &pa);
+				if (!r && !json_equal(before,
+						      m->nfs[id].ports[pi].config))
+					plan_add(c->plan,
+						 "set config of port %s of %s",
+						 pa.port, name);
+				json_decref(before);
+			}
+			if (r)
+				goto out;
+		}
+	}
+	/* 4. Peers, once every port exists. Each NF-to-NF link is listed on
+	 * both of its ports; the second mention must agree. */
+	json_array_foreach(json_object_get(c->doc, "nfs"), i, nf)
+	{
+		const char *name = json_string_value(json_object_get(nf, "name"));
+		int id = model_find_nf(m, name);
+
+		json_array_foreach(json_object_get(nf, "ports"), j, p)
+		{
+			const char *peer =
+				json_string_value(json_object_get(p, "peer"));
+			int pi = model_find_port(
+				&m->nfs[id],
+				json_string_value(json_object_get(p, "name")));
+			struct mport *mp = &m->nfs[id].ports[pi];
+			struct endpoint e;
+			char ctx[96];
+
+			if (!peer || !*peer)
+				continue;
+			snprintf(ctx, sizeof(ctx), "port %s of %s", mp->name,
+				 name);
+			if (mp->peer.kind != PEER_NONE) {
+				r = endpoint_parse(nfc, m, peer, &e, ctx);
+				if (r)
+					goto out;
+				if (!endpoint_eq(&e, &mp->peer)) {
+					r = nfc_err(nfc, EINVAL,
+						    "%s: peer %s disagrees with "
+						    "the other end's peer",
+						    ctx, peer);
+					goto out;
+				}
+				continue;
+			}
+			r = set_peer(nfc, m, id, pi, peer);
+			if (r)
+				goto out;
+		}
+	}
+	/* 5. Attachments, in document order per target; an attachment that
+	 * already existed keeps its port pair (and so its counters). */
+	json_array_foreach(json_object_get(c->doc, "attachments"), i, a)
+	{
+		struct attach_args aa = {
+			json_string_value(json_object_get(a, "nf")),
+			json_string_value(json_object_get(a, "target")),
+			json_string_value(json_object_get(a, "direction")),
+			"last"};
+		int before = -1, slot;
+
+		for (int k = 0; k < NFC_MAX_ATTACHMENTS; k++)
+			if (m->att[k].used)
+				before = k > before ? k : before;
+		r = do_attach(nfc, m, &aa);
+		if (r)
+			goto out;
+		for (slot = 0; slot < NFC_MAX_ATTACHMENTS; slot++) {
+			struct mattach *na = &m->att[slot];
+			int found = 0;
+
+			if (!na->used || slot <= before)
+				continue;
+			for (int k = 0; k < NFC_MAX_ATTACHMENTS; k++) {
+				struct mattach *o = &old_att[k];
+
+				if (o->used && o->nf == na->nf &&
+				    endpoint_eq(&o->target, &na->target)) {
+					found = 1;
+					if (o->pair != na->pair) {
+						/* Swap pairs with whoever has
+						 * the old one. */
+						for (int q = 0;
+						     q < NFC_MAX_ATTACHMENTS; q++)
+							if (q != slot &&
+							    m->att[q].used &&
+							    m->att[q].nf == na->nf &&
+							    m->att[q].pair == o->pair)
+								m->att[q].pair =
+									na->pair;
+						na->pair = o->pair;
+					}
+					if (o->dirs != na->dirs)
+						plan_add(c->plan,
+							 "change direction of "
+							 "%s on %s",
+							 aa.nf, aa.target);
+				}
+			}
+			if (!found)
+				plan_add(c->plan, "attach %s to %s", aa.nf,
+					 aa.target);
+		}
+	}
+	for (int k = 0; k < NFC_MAX_ATTACHMENTS; k++) {
+		struct mattach *o = &old_att[k];
+		int kept = 0;
+
+		if (!o->used || !m->nfs[o->nf].used)
+			continue;
+		for (int q = 0; q < NFC_MAX_ATTACHMENTS; q++)
+			kept |= m->att[q].used && m->att[q].nf == o->nf &&
+				endpoint_eq(&m->att[q].target, &o->target);
+		if (!kept)
+			plan_add(c->plan, "detach %s from %s", m->nfs[o->nf].name,
+				 o->target.kind == PEER_DEV ? o->target.dev : "port");
+	}
+	r = 0;
+out:
+	free(old_att);
+	return r;
+}
+
+/* Collections: entries in the document that differ from the model are
+ * added, entries the document lacks are deleted. Checked by the NF's own
+ * add() callback, which validates before it changes anything. */
+static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
+			     int dry_run)
+{
+	size_t i;
+	json_t *nf;
+
+	json_array_foreach(json_object_get(doc, "nfs"), i, nf)
+	{
+		const char *name = json_string_value(json_object_get(nf, "name"));
+		json_t *want = json_object_get(nf, "collections");
+		int id = model_find_nf(nfc->m, name);
+		json_t *have, *set, *e;
+		const char *coll, *key;
+		void *tmp;
+
+		if (id < 0)
+			continue;
+		have = nfc->m->nfs[id].colls;
+		json_object_foreach(want, coll, set)
+		{
+			if (!nfc_coll_find(nfc->m->nfs[id].type, coll))
+				return nfc_err(nfc, ENOENT,
+					       "NF %s (%s) has no collection "
+					       "'%s'",
+					       name, nfc->m->nfs[id].type->name,
+					       coll);
+			json_object_foreach(set, key, e)
+			{
+				json_t *cur = json_object_get(
+					json_object_get(have, coll), key);
+
+				if (cur && json_equal(cur, e))
+					continue;
+				plan_add(plan, "add %s %s to %s", coll, key,
+					 name);
+				if (!dry_run) {
+					int r;
+
+					if (cur)
+						nfc_coll_del(nfc, name, coll, key);
+					r = nfc_coll_add(nfc, name, coll, key,
+							 e);
+					if (r)
+						return r;
+				}
+			}
+		}
+		json_object_foreach(have, coll, set)
+		{
+			json_object_foreach_safe(set, tmp, key, e)
+			{
+				if (json_object_get(json_object_get(want, coll),
+						    key))
+					continue;
+				plan_add(plan, "delete %s %s of %s", coll, key,
+					 name);
+				if (!dry_run) {
+					int r = nfc_coll_del(nfc, name, coll,
+							     key);
+					if (r)
+						return r;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+static int dry_edit(struct nfc *nfc, struct model *m, void *arg)
+{
+	struct nfc_hop *hops, *shops;
+	int r = edit_apply(nfc, m, arg);
+
+	if (r)
+		return r;
+	hops = calloc(NFC_GPORTS, sizeof(*hops));
+	shops = calloc(NFC_MAX_STUBS, sizeof(*shops));
+	r = hops && shops ? paths_assign_stubs(nfc, m) : -ENOMEM;
+	if (!r) {
+		paths_compute(m, hops, shops);
+		r = paths_check(nfc, m, hops, shops);
+	}
+	free(hops);
+	free(shops);
+	return r;
+}
+
+int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan)
+{
+	struct apply_ctx c = {.doc = doc};
+	struct model *copy;
+	int r = nfc_begin(nfc);
+
+	if (plan)
+		*plan = NULL;
+	if (r)
+		return r;
+	r = check_shape(nfc, doc);
+	if (r)
+		goto out;
+	/* Check everything, collections included, on a copy first. */
+	c.plan = json_array();
+	copy = model_clone(nfc->m);
+	r = copy ? dry_edit(nfc, copy, &c) : -ENOMEM;
+	model_free(copy);
+	if (!r)
+		r = apply_collections(nfc, doc, c.plan, 1);
+	if (r || dry_run)
+		goto out;
+	json_array_clear(c.plan);
+	r = nfc_transact(nfc, edit_apply, &c);
+	if (!r)
+		r = apply_collections(nfc, doc, NULL, 0);
+out:
+	if (plan && !r)
+		*plan = c.plan;
+	else
+		json_decref(c.plan);
+	nfc_end(nfc);
+	return r;
+}

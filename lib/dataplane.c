@@ -1,0 +1,836 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The data plane under the pin root: shared maps, NF programs, netdev stubs,
+ * and reconcile, which moves it from one model to another.
+ *
+ * Pin layout (documented in docs/runtime.md):
+ *   <root>/state                      the model (see state.c)
+ *   <root>/progs_xdp, progs_tc, links, stubs, meta, stats, global, devmap,
+ *   <root>/ring, scratch              maps shared by every NF
+ *   <root>/nf/<id>-<name>/prog        an NF's program
+ *   <root>/nf/<id>-<name>/map/<map>   its own maps (kept across reloads)
+ *   <root>/stub/<n>/prog, link        netdev hook n (bpf_link: it outlives us)
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "internal.h"
+#include "paths.h"
+#include "stub_xdp.skel.h"
+#include "stub_tc.skel.h"
+
+#ifndef BPF_TCX_INGRESS
+/* Not in Debian's 6.1 uapi headers; values from the kernel's uapi. */
+#define BPF_TCX_INGRESS 46
+#define BPF_TCX_EGRESS 47
+#endif
+
+static const char *const shared_names[SM_COUNT] = {
+	[SM_PROGS_XDP] = "progs_xdp", [SM_PROGS_TC] = "progs_tc",
+	[SM_LINKS] = "links",	      [SM_STUBS] = "stubs",
+	[SM_META] = "meta",	      [SM_STATS] = "stats",
+	[SM_GLOBAL] = "global",	      [SM_DEVMAP] = "devmap",
+	[SM_RING] = "ring",	      [SM_SCRATCH] = "scratch",
+};
+
+/* The BPF-side name of each shared map (nfchain.bpf.h). */
+static int shared_index(const char *bpf_name, int hook)
+{
+	static const struct {
+		const char *name;
+		int sm;
+	} tab[] = {
+		{"nfc_links", SM_LINKS},   {"nfc_stubs", SM_STUBS},
+		{"nfc_meta", SM_META},	   {"nfc_stats", SM_STATS},
+		{"nfc_global", SM_GLOBAL}, {"nfc_devmap", SM_DEVMAP},
+		{"nfc_ring", SM_RING},	   {"nfc_scratch", SM_SCRATCH},
+	};
+
+	if (!strcmp(bpf_name, "nfc_progs"))
+		return hook == HOOK_TC ? SM_PROGS_TC : SM_PROGS_XDP;
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (!strcmp(tab[i].name, bpf_name))
+			return tab[i].sm;
+	return -1;
+}
+
+/* ---- libbpf messages: kept so that a refused load says why ---------------- */
+
+static char bpf_log[4096];
+static size_t bpf_log_len;
+
+static int log_cb(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	int n;
+
+	if (getenv("NFC_DEBUG")) {
+		va_list cp;
+
+		va_copy(cp, ap);
+		vfprintf(stderr, fmt, cp);
+		va_end(cp);
+	}
+	if (lvl == LIBBPF_DEBUG)
+		return 0;
+	if (bpf_log_len >= sizeof(bpf_log) - 1)
+		bpf_log_len = 0; /* keep the latest lines */
+	n = vsnprintf(bpf_log + bpf_log_len, sizeof(bpf_log) - bpf_log_len,
+		      fmt, ap);
+	if (n > 0)
+		bpf_log_len += (size_t)n < sizeof(bpf_log) - bpf_log_len
+				       ? (size_t)n
+				       : sizeof(bpf_log) - 1 - bpf_log_len;
+	return 0;
+}
+
+/* The verifier's reason: the last lines before its "processed N insns"
+ * summary. */
+static const char *bpf_log_tail(void)
+{
+	char *end = strstr(bpf_log, "\nprocessed ");
+	char *p;
+	int lines = 0;
+
+	if (!end)
+		end = bpf_log + bpf_log_len;
+	*end = 0;
+	for (p = end; p > bpf_log && lines < 2; p--)
+		if (p[-1] == '\n' && p != end)
+			lines++;
+	while (*p == '\n')
+		p++;
+	for (char *q = p; *q; q++)
+		if (*q == '\n')
+			*q = ' ';
+	return p;
+}
+
+static void bpf_log_reset(void)
+{
+	bpf_log_len = 0;
+	bpf_log[0] = 0;
+}
+
+/* ---- shared maps ----------------------------------------------------------- */
+
+static int pin_path(struct nfc *nfc, char *buf, size_t len, const char *fmt,
+		    ...) __attribute__((format(printf, 4, 5)));
+static int pin_path(struct nfc *nfc, char *buf, size_t len, const char *fmt,
+		    ...)
+{
+	va_list ap;
+	int n = snprintf(buf, len, "%s/", nfc->root);
+
+	va_start(ap, fmt);
+	vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+/* The id is part of the name: an NF replaced by one of the same name in
+ * one change (type or mode changed) must not share the old one's pins. */
+char *dp_nf_dir(struct nfc *nfc, int id, const char *name, char *buf,
+		size_t len)
+{
+	pin_path(nfc, buf, len, "nf/%d-%s", id, name); /* bpffs refuses dots */
+	return buf;
+}
+
+/* Shared maps are created from the stub object's own definitions, so the
+ * runtime and the data plane cannot disagree on a map's shape. */
+int dp_open_shared(struct nfc *nfc)
+{
+	struct stub_xdp *skel;
+	struct bpf_map *map;
+	char path[512];
+	int r = 0;
+
+	libbpf_set_print(log_cb);
+	skel = stub_xdp__open();
+	if (!skel)
+		return nfc_err(nfc, errno, "open the stub object: %s",
+			       strerror(errno));
+	bpf_object__for_each_map(map, skel->obj)
+	{
+		int sm = shared_index(bpf_map__name(map), HOOK_XDP);
+		int copies = sm == SM_PROGS_XDP ? 2 : 1;
+
+		for (int c = 0; c < copies && sm >= 0; c++) {
+			int idx = sm + c, fd;
+
+			pin_path(nfc, path, sizeof(path), "%s",
+				 shared_names[idx]);
+			fd = bpf_obj_get(path);
+			if (fd < 0) {
+				fd = bpf_map_create(bpf_map__type(map),
+						    shared_names[idx],
+						    bpf_map__key_size(map),
+						    bpf_map__value_size(map),
+						    bpf_map__max_entries(map),
+						    NULL);
+				if (fd < 0 || bpf_obj_pin(fd, path)) {
+					r = nfc_err(nfc, errno,
+						    "create shared map %s: %s",
+						    path, strerror(errno));
+					if (fd >= 0)
+						close(fd);
+					goto out;
+				}
+			}
+			nfc->map_fd[idx] = fd;
+		}
+	}
+out:
+	stub_xdp__destroy(skel);
+	return r;
+}
+
+/* ---- loading ---------------------------------------------------------------- */
+
+static int set_rodata_impl(struct bpf_object *obj, const char *var, __u32 val)
+{
+	struct btf *btf = bpf_object__btf(obj);
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *sec;
+	struct bpf_map *map;
+	size_t size;
+	void *data;
+	int id;
+
+	bpf_object__for_each_map(map, obj)
+		if (bpf_map__is_internal(map) &&
+		    strstr(bpf_map__name(map), ".rodata"))
+			break;
+	if (!map || !btf)
+		return -ENOENT;
+	data = (void *)bpf_map__initial_value(map, &size);
+	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	if (!data || id < 0)
+		return -ENOENT;
+	sec = btf__type_by_id(btf, id);
+	vs = btf_var_secinfos(sec);
+	for (int i = 0; i < btf_vlen(sec); i++, vs++) {
+		const struct btf_type *v = btf__type_by_id(btf, vs->type);
+
+		if (!strcmp(btf__name_by_offset(btf, v->name_off), var) &&
+		    vs->offset + sizeof(val) <= size) {
+			memcpy((char *)data + vs->offset, &val, sizeof(val));
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int nfc_obj_set_const(struct bpf_object *obj, const char *var, __u32 val)
+{
+	return set_rodata_impl(obj, var, val);
+}
+
+/* Binds every map of `obj`: shared ones to the pinned shared maps, the
+ * NF's own to its pins when they exist (a reload keeps its state). */
+static int bind_maps(struct nfc *nfc, struct bpf_object *obj, int hook,
+		     const char *nf_dir)
+{
+	struct bpf_map *map;
+	char path[512];
+
+	bpf_object__for_each_map(map, obj)
+	{
+		const char *name = bpf_map__name(map);
+		int sm = shared_index(name, hook), fd, r;
+
+		if (sm >= 0) {
+			r = bpf_map__reuse_fd(map, nfc->map_fd[sm]);
+			if (r)
+				return nfc_err(nfc, r, "bind map %s: %s", name,
+					       strerror(-r));
+			continue;
+		}
+		if (bpf_map__is_internal(map) || !nf_dir)
+			continue;
+		snprintf(path, sizeof(path), "%s/map/%s", nf_dir, name);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		r = bpf_map__reuse_fd(map, fd);
+		close(fd);
+		if (r)
+			return nfc_err(nfc, r,
+				       "reuse map %s: %s (did its definition "
+				       "change?)",
+				       path, strerror(-r));
+	}
+	return 0;
+}
+
+static int pin_prog(struct nfc *nfc, int fd, const char *path)
+{
+	char tmp[520];
+
+	/* Pin beside and rename over: the old pin is never missing. */
+	snprintf(tmp, sizeof(tmp), "%s_new", path); /* no dots on bpffs */
+	unlink(tmp);
+	if (bpf_obj_pin(fd, tmp) || rename(tmp, path)) {
+		int e = errno;
+
+		unlink(tmp);
+		return nfc_err(nfc, e, "pin %s: %s", path, strerror(e));
+	}
+	return 0;
+}
+
+const void *dp_type_elf(const struct nfc_nf_type *t, int hook, size_t *sz)
+{
+	return hook == HOOK_TC ? t->elf_tc(sz) : t->elf_xdp(sz);
+}
+
+/* The load signature: what the program was built from. Config fields
+ * marked NFC_FIELD_RELOAD are compiled into it as constants. */
+void dp_nf_sig(const struct mnf *n, char *buf, size_t len)
+{
+	size_t sz;
+	const void *elf = dp_type_elf(n->type, nf_hook(n), &sz);
+	uint64_t h = nfc_hash(elf, sz, 0);
+
+	for (const struct nfc_field *f = n->type->config; f && f->name; f++) {
+		char *s;
+
+		if (!(f->flags & NFC_FIELD_RELOAD))
+			continue;
+		s = json_dumps(json_object_get(n->config, f->name),
+			       JSON_ENCODE_ANY | JSON_COMPACT);
+		h = nfc_hash(f->name, strlen(f->name), h);
+		if (s)
+			h = nfc_hash(s, strlen(s), h);
+		free(s);
+	}
+	snprintf(buf, len, "%s:%s:%016llx", n->type->name, n->mode,
+		 (unsigned long long)h);
+}
+
+static void close_maps(struct rnf *rt)
+{
+	for (int i = 0; i < rt->nmaps; i++)
+		close(rt->map_fd[i]);
+	rt->nmaps = 0;
+}
+
+static int nf_load(struct nfc *nfc, struct model *m, int id)
+{
+	struct mnf *n = &m->nfs[id];
+	int hook = nf_hook(n), fd, r;
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	char dir[400], path[512];
+	struct bpf_map *map;
+	const void *elf;
+	size_t sz;
+
+	elf = dp_type_elf(n->type, hook, &sz);
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = n->name);
+	bpf_log_reset();
+	obj = bpf_object__open_mem(elf, sz, &oo);
+	if (!obj)
+		return nfc_err(nfc, errno, "NF %s: open %s object: %s",
+			       n->name, n->type->name, strerror(errno));
+	dp_nf_dir(nfc, id, n->name, dir, sizeof(dir));
+	if (set_rodata_impl(obj, "nfc_self", id) ||
+	    set_rodata_impl(obj, "nfc_transparent",
+		       !!(n->type->flags & NFC_TYPE_TRANSPARENT))) {
+		r = nfc_err(nfc, EINVAL,
+			    "NF %s: its object lacks the nfchain contract "
+			    "(nfc_self)",
+			    n->name);
+		goto fail;
+	}
+	/* Remember the NF's own maps now: once bound by bind_maps, shared maps take the
+	 * names of the pinned ones. */
+	struct bpf_map *own[16];
+	int nown = 0;
+
+	bpf_object__for_each_map(map, obj)
+		if (!bpf_map__is_internal(map) &&
+		    shared_index(bpf_map__name(map), hook) < 0 && nown < 16)
+			own[nown++] = map;
+	r = bind_maps(nfc, obj, hook, dir);
+	if (r)
+		goto fail;
+	if (n->type->prepare) {
+		r = n->type->prepare(&nfc->handles[id], obj);
+		if (r)
+			goto fail;
+	}
+	r = bpf_object__load(obj);
+	if (r) {
+		r = nfc_err(nfc, r, "NF %s: the kernel refused its program: %s",
+			    n->name, bpf_log_tail());
+		goto fail;
+	}
+	prog = bpf_object__find_program_by_name(obj, "nfc_entry");
+	if (!prog) {
+		r = nfc_err(nfc, ENOENT, "NF %s: no nfc_entry program",
+			    n->name);
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "%s/map", dir);
+	r = nfc_mkdirs(path);
+	if (r) {
+		r = nfc_err(nfc, r, "NF %s: create %s: %s", n->name, path,
+			    strerror(-r));
+		goto fail;
+	}
+	for (int i = 0; i < nown; i++) {
+		const char *name = bpf_map__name(own[i]);
+
+		map = own[i];
+		snprintf(path, sizeof(path), "%s/map/%s", dir, name);
+		if (access(path, F_OK) == 0)
+			continue;
+		if (bpf_obj_pin(bpf_map__fd(map), path)) {
+			r = nfc_err(nfc, errno, "NF %s: pin %s: %s", n->name,
+				    path, strerror(errno));
+			goto fail;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/prog", dir);
+	r = pin_prog(nfc, bpf_program__fd(prog), path);
+	if (r)
+		goto fail;
+	fd = dup(bpf_program__fd(prog));
+	if (nfc->rt[id].prog_fd >= 0)
+		close(nfc->rt[id].prog_fd);
+	if (nfc->rt[id].obj)
+		bpf_object__close(nfc->rt[id].obj);
+	close_maps(&nfc->rt[id]);
+	nfc->rt[id].prog_fd = fd;
+	nfc->rt[id].obj = obj;
+	dp_nf_sig(n, n->sig, sizeof(n->sig));
+	return 0;
+fail:
+	bpf_object__close(obj);
+	return r;
+}
+
+int dp_nf_fd(struct nfc *nfc, int id)
+{
+	char dir[400], path[512];
+
+	if (nfc->rt[id].prog_fd >= 0)
+		return nfc->rt[id].prog_fd;
+	dp_nf_dir(nfc, id, nfc->m->nfs[id].name, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/prog", dir);
+	nfc->rt[id].prog_fd = bpf_obj_get(path);
+	return nfc->rt[id].prog_fd;
+}
+
+int dp_nf_map_fd(struct nfc *nfc, int id, const char *map)
+{
+	char dir[400], path[512];
+
+	if (nfc->rt[id].obj) {
+		struct bpf_map *mp =
+			bpf_object__find_map_by_name(nfc->rt[id].obj, map);
+
+		return mp ? bpf_map__fd(mp) : -ENOENT;
+	}
+	/* Adopted: open from the pin once; the fd stays ours (borrowed by
+	 * the caller) until the NF is unloaded. */
+	for (int i = 0; i < nfc->rt[id].nmaps; i++)
+		if (!strcmp(nfc->rt[id].map_name[i], map))
+			return nfc->rt[id].map_fd[i];
+	dp_nf_dir(nfc, id, nfc->m->nfs[id].name, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/map/%s", dir, map);
+	int fd = bpf_obj_get(path);
+	struct rnf *rt = &nfc->rt[id];
+
+	if (fd < 0 || rt->nmaps == 8)
+		return fd < 0 ? -ENOENT : fd;
+	snprintf(rt->map_name[rt->nmaps], NFC_NAME_MAX, "%s", map);
+	rt->map_fd[rt->nmaps++] = fd;
+	return fd;
+}
+
+
+static void nf_unload(struct nfc *nfc, const struct mnf *n, int id)
+{
+	char dir[400];
+
+	if (n->type->destroy)
+		n->type->destroy(&nfc->handles[id]);
+	nfc->rt[id].priv = NULL;
+	if (nfc->rt[id].prog_fd >= 0)
+		close(nfc->rt[id].prog_fd);
+	if (nfc->rt[id].obj)
+		bpf_object__close(nfc->rt[id].obj);
+	close_maps(&nfc->rt[id]);
+	nfc->rt[id].prog_fd = -1;
+	nfc->rt[id].obj = NULL;
+	nfc_rmtree(dp_nf_dir(nfc, id, n->name, dir, sizeof(dir)));
+}
+
+/* ---- stubs ----------------------------------------------------------------- */
+
+static int stub_up(struct nfc *nfc, const struct mstub *st, int idx)
+{
+	char dir[400], path[512];
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	int fd, link, r, at;
+
+	pin_path(nfc, dir, sizeof(dir), "stub/%d", idx);
+	snprintf(path, sizeof(path), "%s/link", dir);
+	if (access(path, F_OK) == 0)
+		return 0; /* attached by us or an earlier process */
+	if (st->hook == HOOK_TC) {
+		struct stub_tc *s = stub_tc__open();
+
+		obj = s ? s->obj : NULL;
+		if (s)
+			s->rodata->stub_idx = idx;
+	} else {
+		struct stub_xdp *s = stub_xdp__open();
+
+		obj = s ? s->obj : NULL;
+		if (s)
+			s->rodata->stub_idx = idx;
+	}
+	if (!obj)
+		return nfc_err(nfc, errno, "%s: open stub object: %s", st->dev,
+			       strerror(errno));
+	bpf_log_reset();
+	r = bind_maps(nfc, obj, st->hook, NULL);
+	if (!r && (r = bpf_object__load(obj)))
+		nfc_err(nfc, r, "%s: load stub: %s", st->dev, bpf_log_tail());
+	if (r)
+		goto out;
+	prog = bpf_object__find_program_by_name(obj, "nfc_stub");
+	fd = bpf_program__fd(prog);
+	if (st->hook == HOOK_TC) {
+		at = st->egress ? BPF_TCX_EGRESS : BPF_TCX_INGRESS;
+		link = bpf_link_create(fd, st->ifindex, at, NULL);
+	} else {
+		LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = st->xdp_flags);
+		link = bpf_link_create(fd, st->ifindex, BPF_XDP, &lo);
+	}
+	if (link < 0) {
+		int e = errno;
+
+		if (st->hook == HOOK_XDP && (st->xdp_flags & (1 << 2)) &&
+		    (e == EOPNOTSUPP || e == EINVAL))
+			r = nfc_err(nfc, e,
+				    "%s: no native XDP on this netdev (%s); "
+				    "use mode=xdp-generic",
+				    st->dev, strerror(e));
+		else if (e == EBUSY || e == EEXIST)
+			r = nfc_err(nfc, e,
+				    "%s: another %s program is attached there "
+				    "already; detach it first",
+				    st->dev, nfc_hook_name(st->hook));
+		else
+			r = nfc_err(nfc, e, "%s: attach %s hook: %s", st->dev,
+				    nfc_hook_name(st->hook), strerror(e));
+		goto out;
+	}
+	r = nfc_mkdirs(dir);
+	snprintf(path, sizeof(path), "%s/prog", dir);
+	if (!r && bpf_obj_pin(fd, path))
+		r = -errno;
+	snprintf(path, sizeof(path), "%s/link", dir);
+	if (!r && bpf_obj_pin(link, path))
+		r = -errno;
+	if (r) {
+		nfc_err(nfc, r, "%s: pin stub under %s: %s", st->dev, dir,
+			strerror(-r));
+		nfc_rmtree(dir);
+	}
+	close(link); /* the pin holds it now */
+out:
+	bpf_object__close(obj);
+	return r;
+}
+
+static void stub_down(struct nfc *nfc, int idx)
+{
+	char dir[400];
+
+	/* Removing the last reference to the link detaches the program. */
+	pin_path(nfc, dir, sizeof(dir), "stub/%d", idx);
+	nfc_rmtree(dir);
+}
+
+/* ---- reconcile ---------------------------------------------------------------- */
+
+static int prog_id(int fd)
+{
+	struct bpf_prog_info info = {0};
+	__u32 len = sizeof(info);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.id;
+}
+
+/* Sets one program-array slot to the program of NF `want_nf` (or empties
+ * it), skipping the write when it already holds that program: every write
+ * re-patches the direct jumps that point at the slot. */
+static int set_slot(struct nfc *nfc, int hook, __u32 slot, int want_fd)
+{
+	int map = nfc->map_fd[hook == HOOK_TC ? SM_PROGS_TC : SM_PROGS_XDP];
+	__u32 cur = 0;
+	int have = !bpf_map_lookup_elem(map, &slot, &cur);
+
+	if (want_fd < 0) {
+		if (have && bpf_map_delete_elem(map, &slot) && errno != ENOENT)
+			return -errno;
+		return 0;
+	}
+	if (have && (int)cur == prog_id(want_fd))
+		return 0;
+	return bpf_map_update_elem(map, &slot, &want_fd, BPF_ANY) ? -errno : 0;
+}
+
+static int set_hop(int map, __u32 key, const struct nfc_hop *want)
+{
+	struct nfc_hop cur;
+
+	if (!bpf_map_lookup_elem(map, &key, &cur) &&
+	    !memcmp(&cur, want, sizeof(cur)))
+		return 0;
+	return bpf_map_update_elem(map, &key, want, BPF_ANY) ? -errno : 0;
+}
+
+static void zero_stats(struct nfc *nfc, int nf, int port)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct nfc_port_stats *z = calloc(ncpu > 0 ? ncpu : 1, sizeof(*z));
+	__u32 k = NFC_GPORT(nf, port);
+
+	if (z)
+		bpf_map_update_elem(nfc->map_fd[SM_STATS], &k, z, BPF_ANY);
+	free(z);
+}
+
+/* Writes the hop behind one source (an NF port or a stub) and its slot. */
+static int wire(struct nfc *nfc, const struct model *m, int hook,
+		int hop_map, __u32 key, __u32 slot, const struct nfc_hop *h)
+{
+	int fd = -1, r;
+
+	if (h->kind == NFC_HOP_NF) {
+		fd = dp_nf_fd(nfc, h->nf);
+		if (fd < 0)
+			return nfc_err(nfc, ENOENT,
+				       "NF %s: program not found under %s",
+				       m->nfs[h->nf].name, nfc->root);
+	}
+	/* The slot first: a packet reading the new hop with the old slot
+	 * reaches an NF that drops it as metadata for another (counted),
+	 * never a wrong port. */
+	r = set_slot(nfc, hook, slot, fd);
+	if (!r)
+		r = set_hop(nfc->map_fd[hop_map], key, h);
+	if (r)
+		return nfc_err(nfc, r, "write hop %u: %s", key, strerror(-r));
+	return 0;
+}
+
+static int devmap_needed(const struct model *m, const struct nfc_hop *hops,
+			 int ifindex)
+{
+	for (int i = 0; i < NFC_MAX_NFS; i++) {
+		if (!m->nfs[i].used || nf_hook(&m->nfs[i]) != HOOK_XDP)
+			continue;
+		for (int p = 0; p < NFC_MAX_PORTS; p++) {
+			const struct nfc_hop *h = &hops[NFC_GPORT(i, p)];
+
+			if (h->kind == NFC_HOP_NETDEV && (int)h->ifindex == ifindex)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static int native_xdp_peer(const struct model *m, int ifindex)
+{
+	int nf, port;
+
+	return netdev_peer_port(m, ifindex, &nf, &port) &&
+	       !strcmp(m->nfs[nf].mode, "xdp");
+}
+
+int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
+{
+	struct nfc_hop *hops = calloc(NFC_GPORTS, sizeof(*hops));
+	struct nfc_hop *shops = calloc(NFC_MAX_STUBS, sizeof(*shops));
+	char sig[160];
+	int r = 0;
+
+	if (!hops || !shops) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = paths_assign_stubs(nfc, new);
+	if (r)
+		goto out;
+	paths_compute(new, hops, shops);
+	r = paths_check(nfc, new, hops, shops);
+	if (r)
+		goto out;
+
+	/* 1. Programs: load new NFs, reload changed ones (maps kept). An NF
+	 * whose signature is unchanged keeps its program: no interruption. */
+	for (int i = 0; i < NFC_MAX_NFS && !r; i++) {
+		struct mnf *n = &new->nfs[i];
+
+		if (!n->used)
+			continue;
+		dp_nf_sig(n, sig, sizeof(sig));
+		if (strcmp(sig, n->sig) || dp_nf_fd(nfc, i) < 0) {
+			r = nf_load(nfc, new, i);
+			if (!r && !(old->nfs[i].used &&
+				    !strcmp(old->nfs[i].name, n->name)))
+				for (int p = 0; p < NFC_MAX_PORTS; p++)
+					zero_stats(nfc, i, p);
+		}
+	}
+	if (r)
+		goto out;
+
+	/* 2. Redirect targets before anything can send to them. */
+	for (int i = 0; i < NFC_MAX_NFS; i++) {
+		const struct mnf *n = &new->nfs[i];
+
+		if (!n->used || nf_hook(n) != HOOK_XDP)
+			continue;
+		for (int p = 0; p < NFC_MAX_PORTS && !r; p++) {
+			__u32 ifx = hops[NFC_GPORT(i, p)].ifindex;
+
+			if (hops[NFC_GPORT(i, p)].kind != NFC_HOP_NETDEV)
+				continue;
+			if (bpf_map_update_elem(nfc->map_fd[SM_DEVMAP], &ifx,
+						&ifx, BPF_ANY)) {
+				r = nfc_err(nfc, errno,
+					    "port %s of %s: add %s to the "
+					    "redirect map: %s",
+					    n->ports[p].name, n->name,
+					    n->ports[p].peer.dev,
+					    strerror(errno));
+				break;
+			}
+			if (native_xdp_peer(new, ifx))
+				r = netdev_ensure_napi_peer(
+					nfc, ifx, n->ports[p].peer.dev);
+		}
+	}
+	if (r)
+		goto out;
+
+	/* 3. Hops and slots of every port of every NF. */
+	for (int i = 0; i < NFC_MAX_NFS && !r; i++) {
+		const struct mnf *n = &new->nfs[i];
+
+		if (!n->used)
+			continue;
+		for (int p = 0; p < NFC_MAX_PORTS && !r; p++) {
+			int fresh = n->ports[p].used &&
+				    !(old->nfs[i].used &&
+				      old->nfs[i].ports[p].used &&
+				      !strcmp(old->nfs[i].ports[p].name,
+					      n->ports[p].name));
+
+			if (fresh && old->nfs[i].used)
+				zero_stats(nfc, i, p);
+			r = wire(nfc, new, nf_hook(n), SM_LINKS,
+				 NFC_GPORT(i, p), NFC_LINK_SLOT(i, p),
+				 &hops[NFC_GPORT(i, p)]);
+		}
+	}
+	/* 4. Netdev hooks: hop first, then attach. */
+	for (int s = 0; s < NFC_MAX_STUBS && !r; s++) {
+		const struct mstub *st = &new->stubs[s];
+
+		if (!st->used)
+			continue;
+		if (old->stubs[s].used &&
+		    (old->stubs[s].ifindex != st->ifindex ||
+		     old->stubs[s].egress != st->egress ||
+		     old->stubs[s].hook != st->hook ||
+		     old->stubs[s].xdp_flags != st->xdp_flags))
+			stub_down(nfc, s);
+		r = wire(nfc, new, st->hook, SM_STUBS, s, NFC_STUB_SLOT(s),
+			 &shops[s]);
+		if (!r)
+			r = stub_up(nfc, st, s);
+	}
+	if (r)
+		goto out;
+
+	/* 5. What the new model no longer has. */
+	for (int s = 0; s < NFC_MAX_STUBS; s++) {
+		const struct mstub *st = &old->stubs[s];
+		struct nfc_hop none = {0};
+
+		if (!st->used || new->stubs[s].used)
+			continue;
+		stub_down(nfc, s);
+		set_hop(nfc->map_fd[SM_STUBS], s, &none);
+		set_slot(nfc, st->hook, NFC_STUB_SLOT(s), -1);
+	}
+	for (int i = 0; i < NFC_MAX_NFS; i++) {
+		const struct mnf *n = &old->nfs[i];
+		struct nfc_hop none = {0};
+
+		if (!n->used || (new->nfs[i].used &&
+				 !strcmp(new->nfs[i].name, n->name)))
+			continue;
+		for (int p = 0; p < NFC_MAX_PORTS; p++) {
+			set_hop(nfc->map_fd[SM_LINKS], NFC_GPORT(i, p), &none);
+			set_slot(nfc, nf_hook(n), NFC_LINK_SLOT(i, p), -1);
+		}
+		nf_unload(nfc, n, i);
+	}
+	for (int i = 0; i < NFC_MAX_NFS; i++) {
+		const struct mnf *n = &old->nfs[i];
+
+		if (!n->used || nf_hook(n) != HOOK_XDP)
+			continue;
+		for (int p = 0; p < NFC_MAX_PORTS; p++) {
+			const struct mport *mp = &n->ports[p];
+			__u32 ifx = mp->peer.ifindex;
+
+			if (mp->used && mp->peer.kind == PEER_DEV &&
+			    !devmap_needed(new, hops, ifx))
+				bpf_map_delete_elem(nfc->map_fd[SM_DEVMAP],
+						    &ifx);
+		}
+	}
+out:
+	free(hops);
+	free(shops);
+	return r;
+}
+
+void dp_release(struct nfc *nfc)
+{
+	for (int i = 0; i < NFC_MAX_NFS; i++) {
+		if (nfc->rt[i].prog_fd >= 0)
+			close(nfc->rt[i].prog_fd);
+		if (nfc->rt[i].obj)
+			bpf_object__close(nfc->rt[i].obj);
+		close_maps(&nfc->rt[i]);
+		nfc->rt[i].prog_fd = -1;
+		nfc->rt[i].obj = NULL;
+	}
+	for (int i = 0; i < SM_COUNT; i++)
+		if (nfc->map_fd[i] >= 0) {
+			close(nfc->map_fd[i]);
+			nfc->map_fd[i] = -1;
+		}
+}

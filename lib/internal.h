@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Internal to libnfchain. Two halves:
+ *  - the model: what the user asked for (NFs, ports, peers, attachments,
+ *    stub numbers), plain data that can be cloned, compared, serialized to
+ *    the pinned state map and restored to roll a failed change back;
+ *  - the runtime: file descriptors and control-plane state of this process,
+ *    derived from the model and the pins.
+ * Every change is: clone model, edit the clone, validate it, reconcile the
+ * data plane to it, save it. On failure the data plane is reconciled back.
+ */
+#ifndef NFC_INTERNAL_H
+#define NFC_INTERNAL_H
+
+#include <linux/types.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "common.h"
+#include "nfchain/nfchain.h"
+#include "nfchain/nf.h"
+
+#define NFC_MAX_ATTACHMENTS 1024
+#define NFC_STATE_SIZE (2u << 20) /* bytes of the pinned state document */
+
+enum hook { HOOK_XDP = 0, HOOK_TC = 1 };
+
+enum peer_kind { PEER_NONE = 0, PEER_DEV, PEER_NF };
+
+/* A port's peer, or an attachment's target. */
+struct endpoint {
+	int kind;               /* enum peer_kind */
+	char dev[IF_NAMESIZE];  /* PEER_DEV */
+	int ifindex;            /* PEER_DEV */
+	int nf, port;           /* PEER_NF */
+};
+
+struct mport {
+	bool used;
+	char name[NFC_NAME_MAX];
+	struct endpoint peer;
+	json_t *config;
+};
+
+struct mnf {
+	bool used;
+	char name[NFC_NAME_MAX];
+	const struct nfc_nf_type *type;
+	char mode[16]; /* xdp | xdp-generic | tc */
+	json_t *config;
+	json_t *colls; /* desired collection entries: {coll: {key: fields}} */
+	/* What the pinned program was built from (object hash and load-time
+	 * config): a different one at reconcile means reload. */
+	char sig[160];
+	struct mport ports[NFC_MAX_PORTS];
+};
+
+struct mattach {
+	bool used;
+	int nf;   /* the transparent NF */
+	int pair; /* its ports 2*pair (ingress side), 2*pair+1 */
+	struct endpoint target;
+	int dirs; /* bit 0 ingress, bit 1 egress */
+	int rank; /* order on the target, lower first */
+};
+#define DIR_IN 1
+#define DIR_EG 2
+
+struct mstub {
+	bool used;
+	int ifindex;
+	char dev[IF_NAMESIZE];
+	int egress;
+	int hook;
+	int xdp_flags;
+};
+
+struct model {
+	struct mnf nfs[NFC_MAX_NFS];
+	struct mattach att[NFC_MAX_ATTACHMENTS];
+	struct mstub stubs[NFC_MAX_STUBS];
+};
+
+/* What this process holds for a loaded NF. */
+struct rnf {
+	int prog_fd; /* -1: not loaded or adopted yet */
+	struct bpf_object *obj; /* NULL when adopted from pins */
+	void *priv;
+	/* Maps of an adopted NF, opened from their pins on first use. */
+	char map_name[8][NFC_NAME_MAX];
+	int map_fd[8];
+	int nmaps;
+};
+
+struct rstub {
+	int prog_fd;
+	int link_fd;
+};
+
+struct nfc_nf {
+	struct nfc *nfc;
+	unsigned id;
+};
+
+enum shared_map {
+	SM_PROGS_XDP,
+	SM_PROGS_TC,
+	SM_LINKS,
+	SM_STUBS,
+	SM_META,
+	SM_STATS,
+	SM_GLOBAL,
+	SM_DEVMAP,
+	SM_RING,
+	SM_SCRATCH,
+	SM_COUNT
+};
+
+struct nfc {
+	char root[256];
+	char err[1024];
+	int lock_fd;
+	int state_fd;
+	uint64_t gen; /* of the state document this process last read */
+	int map_fd[SM_COUNT];
+	struct model *m;
+	struct rnf rt[NFC_MAX_NFS];
+	struct rstub rs[NFC_MAX_STUBS];
+	struct nfc_nf handles[NFC_MAX_NFS];
+	int inject_fd[2];
+	int ep; /* stable epoll fd for packet-in (nfc_events_fd) */
+	struct ring_buffer *rb;
+	nfc_pktin_fn pktin_fn;
+	void *pktin_ctx;
+	int in_call; /* nesting of public calls: lock once */
+};
+
+/* util.c */
+int nfc_err(struct nfc *nfc, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int nfc_check_name(struct nfc *nfc, const char *what, const char *name);
+uint64_t nfc_hash(const void *p, size_t n, uint64_t h);
+int nfc_mkdirs(const char *path);
+int nfc_rmtree(const char *path);
+const char *nfc_hook_name(int hook);
+
+/* types.c */
+const struct nfc_nf_type *nfc_type_find(const char *name);
+const struct nfc_nf_type *const *nfc_type_all(void);
+const struct nfc_field *nfc_field_find(const struct nfc_field *f,
+				       const char *name);
+const struct nfc_collection *nfc_coll_find(const struct nfc_nf_type *t,
+					   const char *name);
+/* Normalizes `in` (object of field->value) against `fields` into *out
+ * (defaults filled in when `defaults`); errors name the field. `owner`
+ * prefixes messages ("nf br0", "port p1 of br0"). */
+int nfc_fields_check(struct nfc *nfc, const char *owner,
+		     const struct nfc_field *fields, json_t *in, int defaults,
+		     const struct nfc_nf *nf, json_t **out);
+int mode_hook(const char *mode);
+
+/* model.c */
+struct model *model_new(void);
+void model_free(struct model *m);
+struct model *model_clone(const struct model *m);
+int model_find_nf(const struct model *m, const char *name);
+int model_find_port(const struct mnf *n, const char *name);
+json_t *model_to_json(const struct model *m, uint64_t gen);
+int model_from_json(struct nfc *nfc, json_t *doc, struct model *m,
+		    uint64_t *gen);
+const char *endpoint_str(const struct model *m, const struct endpoint *e,
+			 char *buf, size_t len);
+/* Parses "nf:port" or a netdev name; the netdev must exist. */
+int endpoint_parse(struct nfc *nfc, const struct model *m, const char *s,
+		   struct endpoint *e, const char *ctx);
+bool endpoint_eq(const struct endpoint *a, const struct endpoint *b);
+int model_validate(struct nfc *nfc, struct model *m);
+int nf_hook(const struct mnf *n);
+
+/* state.c: the document under the pin root and the inter-process lock */
+int state_lock(struct nfc *nfc);
+void state_unlock(struct nfc *nfc);
+int state_load(struct nfc *nfc); /* refresh the model if another wrote */
+int state_save(struct nfc *nfc);
+
+/* dataplane.c */
+int dp_open_shared(struct nfc *nfc);
+int dp_reconcile(struct nfc *nfc, const struct model *old,
+		 struct model *new);
+int dp_nf_fd(struct nfc *nfc, int id); /* adopt from pins if needed */
+int dp_nf_map_fd(struct nfc *nfc, int id, const char *map);
+void dp_release(struct nfc *nfc);
+char *dp_nf_dir(struct nfc *nfc, int id, const char *name, char *buf,
+		size_t len);
+
+/* netdev.c */
+int netdev_ifindex(const char *name);
+int netdev_ensure_napi_peer(struct nfc *nfc, int ifindex, const char *ctx);
+
+/* slowpath.c */
+int sp_open(struct nfc *nfc);
+void sp_close(struct nfc *nfc);
+
+/* ops.c: run a change as one transaction */
+typedef int (*nfc_edit_fn)(struct nfc *nfc, struct model *m, void *arg);
+int nfc_transact(struct nfc *nfc, nfc_edit_fn fn, void *arg);
+int nfc_begin(struct nfc *nfc);
+/* Calls the type's configure() for NFs whose config or ports differ. */
+int nf_configure_changed(struct nfc *nfc, const struct model *old,
+			 const struct model *new);
+void nfc_end(struct nfc *nfc);
+
+/* The edits behind the public calls, for nfc_apply to combine. */
+struct nf_add_args {
+	const char *type, *name, *mode;
+	json_t *config;
+};
+struct nf_set_args {
+	const char *name;
+	json_t *config;
+};
+struct port_args {
+	const char *nf, *port, *peer;
+	json_t *config;
+};
+struct attach_args {
+	const char *nf, *target, *direction, *position;
+};
+int do_nf_add(struct nfc *nfc, struct model *m, void *arg);
+int do_nf_set(struct nfc *nfc, struct model *m, void *arg);
+int do_port_add(struct nfc *nfc, struct model *m, void *arg);
+int do_port_set(struct nfc *nfc, struct model *m, void *arg);
+int do_port_del(struct nfc *nfc, struct model *m, void *arg);
+int do_attach(struct nfc *nfc, struct model *m, void *arg);
+void nf_remove(struct model *m, int id);
+int set_peer(struct nfc *nfc, struct model *m, int nf, int p,
+	     const char *peer);
+
+#endif

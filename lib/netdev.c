@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Netdev helpers. The one that matters: a frame XDP-redirected into a veth
+ * is delivered only if the veth's peer has NAPI on (an XDP program there,
+ * or GRO enabled); otherwise the kernel drops it silently (BRIEF.md). Hosts
+ * sit behind exactly such veths, usually in another namespace, so the
+ * runtime turns GRO on at the peer itself.
+ *
+ * Hand-written netlink: two small requests (a link's peer namespace id, a
+ * namespace's id), not worth a library dependency.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/ethtool.h>
+#include <linux/net_namespace.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sockios.h>
+
+#include "internal.h"
+
+int netdev_ifindex(const char *name)
+{
+	return (int)if_nametoindex(name);
+}
+
+static int ethtool(int fd, const char *ifname, void *data)
+{
+	struct ifreq ifr = {0};
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = data;
+	return ioctl(fd, SIOCETHTOOL, &ifr);
+}
+
+static int is_veth(int fd, const char *ifname)
+{
+	struct ethtool_drvinfo di = {.cmd = ETHTOOL_GDRVINFO};
+
+	return !ethtool(fd, ifname, &di) && !strcmp(di.driver, "veth");
+}
+
+/* veth reports its peer's ifindex as the ethtool statistic peer_ifindex. */
+static int veth_peer_ifindex(int fd, const char *ifname)
+{
+	struct ethtool_drvinfo di = {.cmd = ETHTOOL_GDRVINFO};
+	struct ethtool_gstrings *names;
+	struct ethtool_stats *st;
+	int peer = -1;
+	__u32 n;
+
+	if (ethtool(fd, ifname, &di) || !di.n_stats)
+		return -1;
+	n = di.n_stats;
+	names = calloc(1, sizeof(*names) + n * ETH_GSTRING_LEN);
+	st = calloc(1, sizeof(*st) + n * sizeof(__u64));
+	if (!names || !st)
+		goto out;
+	names->cmd = ETHTOOL_GSTRINGS;
+	names->string_set = ETH_SS_STATS;
+	names->len = n;
+	st->cmd = ETHTOOL_GSTATS;
+	st->n_stats = n;
+	if (ethtool(fd, ifname, names) || ethtool(fd, ifname, st))
+		goto out;
+	for (__u32 i = 0; i < n; i++)
+		if (!strncmp((char *)names->data + i * ETH_GSTRING_LEN,
+			     "peer_ifindex", ETH_GSTRING_LEN))
+			peer = (int)st->data[i];
+out:
+	free(names);
+	free(st);
+	return peer;
+}
+
+static int nl_request(void *req, size_t len, char *reply, size_t rlen)
+{
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	ssize_t n = -1;
+
+	if (fd < 0)
+		return -errno;
+	if (sendto(fd, req, len, 0, (struct sockaddr *)&sa, sizeof(sa)) >= 0)
+		n = recv(fd, reply, rlen, 0);
+	close(fd);
+	return n < 0 ? -errno : (int)n;
+}
+
+/* Netns id of a link's peer as seen from here; -1: same namespace. */
+static int link_netnsid(int ifindex)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+	} req = {
+		.nh = {.nlmsg_len = sizeof(req),
+		       .nlmsg_type = RTM_GETLINK,
+		       .nlmsg_flags = NLM_F_REQUEST},
+		.ifi = {.ifi_family = AF_UNSPEC, .ifi_index = ifindex},
+	};
+	char buf[16384];
+	int n = nl_request(&req, sizeof(req), buf, sizeof(buf));
+	struct nlmsghdr *nh = (void *)buf;
+	struct rtattr *rta;
+	int len;
+
+	if (n <= 0 || !NLMSG_OK(nh, (unsigned)n) || nh->nlmsg_type != RTM_NEWLINK)
+		return -1;
+	rta = IFLA_RTA(NLMSG_DATA(nh));
+	len = IFLA_PAYLOAD(nh);
+	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len))
+		if (rta->rta_type == IFLA_LINK_NETNSID)
+			return *(int *)RTA_DATA(rta);
+	return -1;
+}
+
+/* The id this namespace gives the namespace behind fd, or -1. */
+static int nsid_of_fd(int nsfd)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct rtgenmsg g;
+		char pad[3];
+		struct rtattr a;
+		__u32 fd;
+	} req = {
+		.nh = {.nlmsg_len = sizeof(req),
+		       .nlmsg_type = RTM_GETNSID,
+		       .nlmsg_flags = NLM_F_REQUEST},
+		.g = {.rtgen_family = AF_UNSPEC},
+		.a = {.rta_len = RTA_LENGTH(sizeof(__u32)), .rta_type = NETNSA_FD},
+		.fd = (__u32)nsfd,
+	};
+	char buf[4096];
+	int n = nl_request(&req, sizeof(req), buf, sizeof(buf));
+	struct nlmsghdr *nh = (void *)buf;
+	struct rtattr *rta;
+	int len;
+
+	if (n <= 0 || !NLMSG_OK(nh, (unsigned)n) || nh->nlmsg_type != RTM_NEWNSID)
+		return -1;
+	rta = (struct rtattr *)((char *)NLMSG_DATA(nh) +
+				NLMSG_ALIGN(sizeof(struct rtgenmsg)));
+	len = nh->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(struct rtgenmsg)));
+	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len))
+		if (rta->rta_type == NETNSA_NSID)
+			return *(int *)RTA_DATA(rta);
+	return -1;
+}
+
+/* Finds an fd for the namespace with this id: named ones first, then
+ * those of running processes. */
+static int netns_fd_by_id(int nsid)
+{
+	const char *dirs[] = {"/run/netns", "/proc"};
+
+	for (int d = 0; d < 2; d++) {
+		DIR *dir = opendir(dirs[d]);
+		struct dirent *e;
+
+		while (dir && (e = readdir(dir))) {
+			char path[300];
+			int fd;
+
+			if (e->d_name[0] == '.')
+				continue;
+			if (d == 1 && (e->d_name[0] < '0' || e->d_name[0] > '9'))
+				continue;
+			snprintf(path, sizeof(path), d ? "%s/%s/ns/net" : "%s/%s",
+				 dirs[d], e->d_name);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			if (nsid_of_fd(fd) == nsid) {
+				closedir(dir);
+				return fd;
+			}
+			close(fd);
+		}
+		if (dir)
+			closedir(dir);
+	}
+	return -1;
+}
+
+/* In a child, so that this process never leaves its namespace. */
+static int gro_on_in_ns(int nsfd, int ifindex)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		struct ethtool_value v = {.cmd = ETHTOOL_SGRO, .data = 1};
+		char name[IF_NAMESIZE];
+		int fd;
+
+		if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET))
+			_exit(2);
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || !if_indextoname(ifindex, name))
+			_exit(3);
+		_exit(ethtool(fd, name, &v) ? 4 : 0);
+	}
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+		return -EIO;
+	return 0;
+}
+
+int netdev_ensure_napi_peer(struct nfc *nfc, int ifindex, const char *ctx)
+{
+	char name[IF_NAMESIZE];
+	int fd, peer, nsid, nsfd = -1, r = 0;
+
+	if (!if_indextoname(ifindex, name))
+		return 0;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	if (!is_veth(fd, name)) {
+		close(fd);
+		return 0;
+	}
+	peer = veth_peer_ifindex(fd, name);
+	close(fd);
+	nsid = link_netnsid(ifindex);
+	if (peer > 0 && nsid >= 0)
+		nsfd = netns_fd_by_id(nsid);
+	if (peer <= 0 || (nsid >= 0 && nsfd < 0) || gro_on_in_ns(nsfd, peer))
+		r = nfc_err(nfc, EOPNOTSUPP,
+			    "%s: XDP redirects into this veth are dropped "
+			    "unless its peer has NAPI on, and the runtime "
+			    "could not turn GRO on there; run `ethtool -K "
+			    "<peer> gro on` in the peer's namespace, or use "
+			    "mode=xdp-generic or mode=tc",
+			    ctx);
+	if (nsfd >= 0)
+		close(nsfd);
+	return r;
+}

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* What an NF's control plane may ask of the runtime, and collections. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const struct mnf *mnf_of(const struct nfc_nf *nf)
+{
+	return &nf->nfc->m->nfs[nf->id];
+}
+
+const char *nfc_nf_name(const struct nfc_nf *nf)
+{
+	return mnf_of(nf)->name;
+}
+
+unsigned nfc_nf_id(const struct nfc_nf *nf)
+{
+	return nf->id;
+}
+
+const char *nfc_nf_mode(const struct nfc_nf *nf)
+{
+	return mnf_of(nf)->mode;
+}
+
+json_t *nfc_nf_config(const struct nfc_nf *nf)
+{
+	return mnf_of(nf)->config;
+}
+
+int nfc_nf_port_index(const struct nfc_nf *nf, const char *name)
+{
+	return model_find_port(mnf_of(nf), name);
+}
+
+const char *nfc_nf_port_name(const struct nfc_nf *nf, unsigned port)
+{
+	const struct mnf *n = mnf_of(nf);
+
+	if (port >= NFC_MAX_PORTS || !n->ports[port].used)
+		return NULL;
+	return n->ports[port].name;
+}
+
+json_t *nfc_nf_port_config(const struct nfc_nf *nf, unsigned port)
+{
+	const struct mnf *n = mnf_of(nf);
+
+	if (port >= NFC_MAX_PORTS || !n->ports[port].used)
+		return NULL;
+	return n->ports[port].config;
+}
+
+int nfc_nf_port_ifindex(const struct nfc_nf *nf, unsigned port)
+{
+	const struct mnf *n = mnf_of(nf);
+
+	if (port >= NFC_MAX_PORTS || !n->ports[port].used ||
+	    n->ports[port].peer.kind != PEER_DEV)
+		return 0;
+	return n->ports[port].peer.ifindex;
+}
+
+int nfc_nf_map_fd(const struct nfc_nf *nf, const char *map)
+{
+	return dp_nf_map_fd(nf->nfc, nf->id, map);
+}
+
+void *nfc_nf_priv(const struct nfc_nf *nf)
+{
+	return nf->nfc->rt[nf->id].priv;
+}
+
+void nfc_nf_set_priv(struct nfc_nf *nf, void *priv)
+{
+	nf->nfc->rt[nf->id].priv = priv;
+}
+
+int nfc_nf_error(struct nfc_nf *nf, int err, const char *fmt, ...)
+{
+	struct nfc *nfc = nf->nfc;
+	int n = snprintf(nfc->err, sizeof(nfc->err), "NF %s: ", nfc_nf_name(nf));
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(nfc->err + n, sizeof(nfc->err) - n, fmt, ap);
+	va_end(ap);
+	return err > 0 ? -err : (err ? err : -EINVAL);
+}
+
+/* ---- collections ------------------------------------------------------------ */
+
+static int coll_lookup(struct nfc *nfc, const char *nf, const char *coll,
+		       int *id, const struct nfc_collection **c)
+{
+	*id = model_find_nf(nfc->m, nf);
+	if (*id < 0)
+		return nfc_err(nfc, ENOENT, "NF %s does not exist", nf);
+	*c = nfc_coll_find(nfc->m->nfs[*id].type, coll);
+	if (!*c)
+		return nfc_err(nfc, ENOENT, "NF %s (%s) has no collection '%s'",
+			       nf, nfc->m->nfs[*id].type->name, coll);
+	return 0;
+}
+
+/* Collection entries change the NF's maps directly (no reload, no
+ * reconcile); the model records them so that export, apply and a rebuild
+ * from saved state bring them back. */
+int nfc_coll_add(struct nfc *nfc, const char *nf, const char *coll,
+		 const char *key, json_t *fields)
+{
+	const struct nfc_collection *c;
+	json_t *norm = NULL, *colls, *set;
+	char owner[128];
+	int id, r = nfc_begin(nfc);
+
+	if (r)
+		return r;
+	r = coll_lookup(nfc, nf, coll, &id, &c);
+	if (r)
+		goto out;
+	snprintf(owner, sizeof(owner), "%s %s of %s", coll, key ? key : "", nf);
+	if (!key || !*key || strlen(key) > 64) {
+		r = nfc_err(nfc, EINVAL, "%s: the key is empty or too long",
+			    owner);
+		goto out;
+	}
+	r = nfc_fields_check(nfc, owner, c->fields, fields, 1,
+			     &nfc->handles[id], &norm);
+	if (r)
+		goto out;
+	r = c->add(&nfc->handles[id], key, norm);
+	if (r) {
+		if (!nfc->err[0])
+			nfc_err(nfc, r, "%s: %s", owner, strerror(-r));
+		goto out;
+	}
+	colls = nfc->m->nfs[id].colls;
+	set = json_object_get(colls, coll);
+	if (!set) {
+		set = json_object();
+		json_object_set_new(colls, coll, set);
+	}
+	json_object_set(set, key, norm);
+	r = state_save(nfc);
+out:
+	json_decref(norm);
+	nfc_end(nfc);
+	return r;
+}
+
+int nfc_coll_del(struct nfc *nfc, const char *nf, const char *coll,
+		 const char *key)
+{
+	const struct nfc_collection *c;
+	int id, r = nfc_begin(nfc);
+
+	if (r)
+		return r;
+	r = coll_lookup(nfc, nf, coll, &id, &c);
+	if (!r) {
+		r = c->del(&nfc->handles[id], key);
+		if (r && !nfc->err[0])
+			nfc_err(nfc, r, "%s %s of %s: %s", coll, key, nf,
+				r == -ENOENT ? "no such entry" : strerror(-r));
+	}
+	if (!r) {
+		json_object_del(json_object_get(nfc->m->nfs[id].colls, coll),
+				key);
+		r = state_save(nfc);
+	}
+	nfc_end(nfc);
+	return r;
+}
+
+int nfc_coll_list(struct nfc *nfc, const char *nf, const char *coll,
+		  json_t **out)
+{
+	const struct nfc_collection *c;
+	int id, r = nfc_begin(nfc);
+
+	if (r)
+		return r;
+	r = coll_lookup(nfc, nf, coll, &id, &c);
+	if (!r) {
+		*out = json_array();
+		r = c->list(&nfc->handles[id], *out);
+		if (r) {
+			json_decref(*out);
+			*out = NULL;
+		}
+	}
+	nfc_end(nfc);
+	return r;
+}

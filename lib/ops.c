@@ -1,0 +1,669 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The public changes. Each is an edit of a copy of the model, checked whole
+ * before the data plane is touched (nfc_transact), so that a refused call
+ * changes nothing.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static int find_nf(struct nfc *nfc, const struct model *m, const char *name)
+{
+	int i = model_find_nf(m, name);
+
+	if (i < 0)
+		nfc_err(nfc, ENOENT, "NF %s does not exist", name);
+	return i;
+}
+
+static int find_port(struct nfc *nfc, const struct model *m, int nf,
+		     const char *port)
+{
+	int p = model_find_port(&m->nfs[nf], port);
+
+	if (p < 0)
+		nfc_err(nfc, ENOENT, "NF %s has no port %s", m->nfs[nf].name,
+			port);
+	return p;
+}
+
+static bool is_transparent(const struct mnf *n)
+{
+	return n->type->flags & NFC_TYPE_TRANSPARENT;
+}
+
+/* Who already uses this netdev as a peer, for the error message. */
+static int netdev_user(const struct model *m, int ifindex, int *nf, int *port)
+{
+	for (int i = 0; i < NFC_MAX_NFS; i++)
+		for (int p = 0; m->nfs[i].used && p < NFC_MAX_PORTS; p++)
+			if (m->nfs[i].ports[p].used &&
+			    m->nfs[i].ports[p].peer.kind == PEER_DEV &&
+			    m->nfs[i].ports[p].peer.ifindex == ifindex) {
+				*nf = i;
+				*port = p;
+				return 1;
+			}
+	return 0;
+}
+
+/* Parses `peer` for port (nf, p) and links both ends. */
+int set_peer(struct nfc *nfc, struct model *m, int nf, int p,
+	     const char *peer)
+{
+	struct mport *mp = &m->nfs[nf].ports[p];
+	char ctx[96];
+	struct endpoint e;
+	int r, on, op;
+
+	snprintf(ctx, sizeof(ctx), "port %s of %s", mp->name, m->nfs[nf].name);
+	if (mp->peer.kind != PEER_NONE) {
+		char b[80];
+
+		return nfc_err(nfc, EBUSY,
+			       "%s: already connected to %s; disconnect it "
+			       "first",
+			       ctx, endpoint_str(m, &mp->peer, b, sizeof(b)));
+	}
+	r = endpoint_parse(nfc, m, peer, &e, ctx);
+	if (r)
+		return r;
+	if (e.kind == PEER_DEV) {
+		if (netdev_user(m, e.ifindex, &on, &op))
+			return nfc_err(nfc, EBUSY,
+				       "%s: peer %s is already the peer of "
+				       "port %s of %s",
+				       ctx, e.dev, m->nfs[on].ports[op].name,
+				       m->nfs[on].name);
+	} else {
+		struct mport *o = &m->nfs[e.nf].ports[e.port];
+
+		if (e.nf == nf && e.port == p)
+			return nfc_err(nfc, EINVAL,
+				       "%s: cannot be its own peer", ctx);
+		if (is_transparent(&m->nfs[e.nf]))
+			return nfc_err(nfc, EINVAL,
+				       "%s: %s is transparent; attach it "
+				       "instead",
+				       ctx, m->nfs[e.nf].name);
+		if (o->peer.kind != PEER_NONE)
+			return nfc_err(nfc, EBUSY,
+				       "%s: peer %s:%s is already connected",
+				       ctx, m->nfs[e.nf].name, o->name);
+		o->peer = (struct endpoint){
+			.kind = PEER_NF, .nf = nf, .port = p};
+	}
+	mp->peer = e;
+	return 0;
+}
+
+static void clear_peer(struct model *m, int nf, int p)
+{
+	struct mport *mp = &m->nfs[nf].ports[p];
+
+	if (mp->peer.kind == PEER_NF)
+		memset(&m->nfs[mp->peer.nf].ports[mp->peer.port].peer, 0,
+		       sizeof(struct endpoint));
+	memset(&mp->peer, 0, sizeof(mp->peer));
+}
+
+/* Attachments whose target is port p of nf (or any port, p < 0), or that
+ * belong to transparent NF nf. */
+static void drop_attachments(struct model *m, int nf, int p)
+{
+	for (int a = 0; a < NFC_MAX_ATTACHMENTS; a++) {
+		struct mattach *at = &m->att[a];
+
+		if (!at->used)
+			continue;
+		if (at->nf == nf ||
+		    (at->target.kind == PEER_NF && at->target.nf == nf &&
+		     (p < 0 || at->target.port == p)))
+			memset(at, 0, sizeof(*at));
+	}
+}
+
+static int check_config(struct nfc *nfc, const char *owner,
+			const struct nfc_field *fields, json_t *base,
+			json_t *changes, int nf, json_t **out)
+{
+	json_t *merged = base ? json_deep_copy(base) : json_object();
+	int r;
+
+	if (changes && !json_is_object(changes)) {
+		json_decref(merged);
+		return nfc_err(nfc, EINVAL, "%s: config is not an object",
+			       owner);
+	}
+	if (changes)
+		json_object_update(merged, changes);
+	r = nfc_fields_check(nfc, owner, fields, merged, 1,
+			     nf >= 0 ? &nfc->handles[nf] : NULL, out);
+	json_decref(merged);
+	return r;
+}
+
+/* ---- NFs --------------------------------------------------------------------- */
+
+
+int do_nf_add(struct nfc *nfc, struct model *m, void *arg)
+{
+	struct nf_add_args *a = arg;
+	const struct nfc_nf_type *t;
+	char owner[64];
+	struct mnf *n;
+	int id, r, hook;
+
+	r = nfc_check_name(nfc, "NF", a->name);
+	if (r)
+		return r;
+	t = nfc_type_find(a->type);
+	if (!t)
+		return nfc_err(nfc, ENOENT,
+			       "NF %s: unknown type '%s' (see `nfchain types`)",
+			       a->name, a->type);
+	if (nfc_type_find(a->name))
+		return nfc_err(nfc, EINVAL,
+			       "NF %s: a name equal to a type name is refused",
+			       a->name);
+	if (model_find_nf(m, a->name) >= 0)
+		return nfc_err(nfc, EEXIST, "NF %s already exists", a->name);
+	hook = mode_hook(a->mode);
+	if (hook < 0)
+		return nfc_err(nfc, EINVAL,
+			       "NF %s: mode '%s' is not xdp, xdp-generic or tc",
+			       a->name, a->mode);
+	if ((hook == HOOK_XDP && (t->flags & NFC_TYPE_NO_XDP)) ||
+	    (hook == HOOK_TC && (t->flags & NFC_TYPE_NO_TC)))
+		return nfc_err(nfc, EINVAL, "NF %s: type %s cannot run in %s",
+			       a->name, t->name, a->mode);
+	/* A fresh id, also unused in the running model: an id freed and
+	 * reused in one change would confuse reconcile. */
+	for (id = 0; id < NFC_MAX_NFS; id++)
+		if (!m->nfs[id].used && !nfc->m->nfs[id].used)
+			break;
+	if (id == NFC_MAX_NFS)
+		return nfc_err(nfc, ENOSPC,
+			       "NF %s: limit of %d NFs reached (NFC_MAX_NFS)",
+			       a->name, NFC_MAX_NFS);
+	n = &m->nfs[id];
+	memset(n, 0, sizeof(*n));
+	snprintf(n->name, sizeof(n->name), "%s", a->name);
+	snprintf(n->mode, sizeof(n->mode), "%s", a->mode);
+	n->type = t;
+	snprintf(owner, sizeof(owner), "NF %s", a->name);
+	r = check_config(nfc, owner, t->config, NULL, a->config, -1,
+			 &n->config);
+	if (r)
+		return r;
+	n->colls = json_object();
+	n->used = true;
+	if (t->validate) {
+		r = t->validate(&nfc->handles[id], n->config);
+		if (r) {
+			json_decref(n->config);
+			json_decref(n->colls);
+			memset(n, 0, sizeof(*n));
+		}
+	}
+	return r;
+}
+
+int nfc_nf_add(struct nfc *nfc, const char *type, const char *name,
+	       const char *mode, json_t *config)
+{
+	struct nf_add_args a = {type, name, mode ? mode : "xdp", config};
+
+	if (!type || !name)
+		return nfc_err(nfc, EINVAL, "NF add: type and name are needed");
+	return nfc_transact(nfc, do_nf_add, &a);
+}
+
+
+int do_nf_set(struct nfc *nfc, struct model *m, void *arg)
+{
+	struct nf_set_args *a = arg;
+	int id = find_nf(nfc, m, a->name), r;
+	char owner[64];
+	json_t *cfg;
+
+	if (id < 0)
+		return -ENOENT;
+	snprintf(owner, sizeof(owner), "NF %s", a->name);
+	r = check_config(nfc, owner, m->nfs[id].type->config,
+			 m->nfs[id].config, a->config, id, &cfg);
+	if (r)
+		return r;
+	if (m->nfs[id].type->validate) {
+		r = m->nfs[id].type->validate(&nfc->handles[id], cfg);
+		if (r) {
+			json_decref(cfg);
+			return r;
+		}
+	}
+	json_decref(m->nfs[id].config);
+	m->nfs[id].config = cfg;
+	return 0;
+}
+
+int nfc_nf_set(struct nfc *nfc, const char *name, json_t *config)
+{
+	struct nf_set_args a = {name, config};
+
+	return nfc_transact(nfc, do_nf_set, &a);
+}
+
+void nf_remove(struct model *m, int id)
+{
+	struct mnf *n = &m->nfs[id];
+
+	for (int p = 0; p < NFC_MAX_PORTS; p++)
+		if (n->ports[p].used)
+			clear_peer(m, id, p);
+	drop_attachments(m, id, -1);
+	json_decref(n->config);
+	json_decref(n->colls);
+	for (int p = 0; p < NFC_MAX_PORTS; p++)
+		json_decref(n->ports[p].config);
+	memset(n, 0, sizeof(*n));
+}
+
+static int do_nf_del(struct nfc *nfc, struct model *m, void *arg)
+{
+	int id = find_nf(nfc, m, arg);
+
+	if (id < 0)
+		return -ENOENT;
+	nf_remove(m, id);
+	return 0;
+}
+
+int nfc_nf_del(struct nfc *nfc, const char *name)
+{
+	return nfc_transact(nfc, do_nf_del, (void *)name);
+}
+
+static int do_reset(struct nfc *nfc, struct model *m, void *arg)
+{
+	(void)nfc;
+	(void)arg;
+	for (int i = 0; i < NFC_MAX_NFS; i++)
+		if (m->nfs[i].used)
+			nf_remove(m, i);
+	return 0;
+}
+
+int nfc_reset(struct nfc *nfc)
+{
+	return nfc_transact(nfc, do_reset, NULL);
+}
+
+/* ---- ports ------------------------------------------------------------------- */
+
+
+int do_port_add(struct nfc *nfc, struct model *m, void *arg)
+{
+	struct port_args *a = arg;
+	int id = find_nf(nfc, m, a->nf), p, r, count = 0;
+	const struct nfc_nf_type *t;
+	char owner[96];
+	struct mnf *n;
+
+	if (id < 0)
+		return -ENOENT;
+	n = &m->nfs[id];
+	t = n->type;
+	r = nfc_check_name(nfc, "port", a->port);
+	if (r)
+		return r;
+	if (is_transparent(n))
+		return nfc_err(nfc, EINVAL,
+			       "NF %s is transparent (%s): it has no ports; "
+			       "attach it to a netdev or a port",
+			       n->name, t->name);
+	if (model_find_port(n, a->port) >= 0)
+		return nfc_err(nfc, EEXIST, "port %s of %s already exists",
+			       a->port, n->name);
+	if (t->port_names) {
+		int ok = 0;
+
+		for (int i = 0; t->port_names[i]; i++)
+			ok |= !strcmp(t->port_names[i], a->port);
+		if (!ok)
+			return nfc_err(nfc, EINVAL,
+				       "port %s of %s: a %s has ports named "
+				       "%s%s only",
+				       a->port, n->name, t->name,
+				       t->port_names[0],
+				       t->port_names[1] ? ", ..." : "");
+	}
+	for (p = 0; p < NFC_MAX_PORTS; p++)
+		count += n->ports[p].used;
+	if (count >= (int)t->max_ports)
+		return nfc_err(nfc, ENOSPC,
+			       "port %s of %s: a %s has at most %u ports",
+			       a->port, n->name, t->name, t->max_ports);
+	/* Named ports keep their index (p1 is 0, p2 is 1): the data plane
+	 * may rely on it. */
+	p = -1;
+	if (t->port_names)
+		for (int i = 0; t->port_names[i]; i++)
+			if (!strcmp(t->port_names[i], a->port))
+				p = i;
+	if (p < 0)
+		for (p = 0; p < NFC_MAX_PORTS && n->ports[p].used; p++)
+			;
+	snprintf(owner, sizeof(owner), "port %s of %s", a->port, n->name);
+	r = check_config(nfc, owner, t->port_config, NULL, a->config, id,
+			 &n->ports[p].config);
+	if (r)
+		return r;
+	n->ports[p].used = true;
+	snprintf(n->ports[p].name, sizeof(n->ports[p].name), "%s", a->port);
+	if (a->peer && *a->peer)
+		return set_peer(nfc, m, id, p, a->peer);
+	return 0;
+}
+
+int nfc_port_add(struct nfc *nfc, const char *nf, const char *port,
+		 const char *peer, json_t *config)
+{
+	struct port_args a = {nf, port, peer, config};
+
+	return nfc_transact(nfc, do_port_add, &a);
+}
+
+int do_port_set(struct nfc *nfc, struct model *m, void *arg)
+{
+	struct port_args *a = arg;
+	int id = find_nf(nfc, m, a->nf), p;
+	char owner[96];
+	json_t *cfg;
+	int r;
+
+	if (id < 0 || (p = find_port(nfc, m, id, a->port)) < 0)
+		return -ENOENT;
+	snprintf(owner, sizeof(owner), "port %s of %s", a->port, a->nf);
+	r = check_config(nfc, owner, m->nfs[id].type->port_config,
+			 m->nfs[id].ports[p].config, a->config, id, &cfg);
+	if (r)
+		return r;
+	json_decref(m->nfs[id].ports[p].config);
+	m->nfs[id].ports[p].config = cfg;
+	return 0;
+}
+
+int nfc_port_set(struct nfc *nfc, const char *nf, const char *port,
+		 json_t *config)
+{
+	struct port_args a = {nf, port, NULL, config};
+
+	return nfc_transact(nfc, do_port_set, &a);
+}
+
+int do_port_del(struct nfc *nfc, struct model *m, void *arg)
+{
+	struct port_args *a = arg;
+	int id = find_nf(nfc, m, a->nf), p;
+
+	if (id < 0 || (p = find_port(nfc, m, id, a->port)) < 0)
+		return -ENOENT;
+	clear_peer(m, id, p);
+	drop_attachments(m, id, p);
+	json_decref(m->nfs[id].ports[p].config);
+	memset(&m->nfs[id].ports[p], 0, sizeof(struct mport));
+	return 0;
+}
+
+int nfc_port_del(struct nfc *nfc, const char *nf, const char *port)
+{
+	struct port_args a = {nf, port, NULL, NULL};
+
+	return nfc_transact(nfc, do_port_del, &a);
+}
+
+static int do_connect(struct nfc *nfc, struct model *m, void *arg)
+{
+	struct port_args *a = arg;
+	int id = find_nf(nfc, m, a->nf), p;
+
+	if (id < 0 || (p = find_port(nfc, m, id, a->port)) < 0)
+		return -ENOENT;
+	return set_peer(nfc, m, id, p, a->peer);
+}
+
+int nfc_connect(struct nfc *nfc, const char *nf, const char *port,
+		const char *peer)
+{
+	struct port_args a = {nf, port, peer, NULL};
+
+	if (!peer || !*peer)
+		return nfc_err(nfc, EINVAL, "connect %s:%s: no peer given", nf,
+			       port);
+	return nfc_transact(nfc, do_connect, &a);
+}
+
+static int do_disconnect(struct nfc *nfc, struct model *m, void *arg)
+{
+	struct port_args *a = arg;
+	int id = find_nf(nfc, m, a->nf), p;
+
+	if (id < 0 || (p = find_port(nfc, m, id, a->port)) < 0)
+		return -ENOENT;
+	if (m->nfs[id].ports[p].peer.kind == PEER_NONE)
+		return nfc_err(nfc, ENOTCONN, "port %s of %s is not connected",
+			       a->port, a->nf);
+	clear_peer(m, id, p);
+	return 0;
+}
+
+int nfc_disconnect(struct nfc *nfc, const char *nf, const char *port)
+{
+	struct port_args a = {nf, port, NULL, NULL};
+
+	return nfc_transact(nfc, do_disconnect, &a);
+}
+
+/* ---- attachments --------------------------------------------------------------- */
+
+
+static int find_attachment(const struct model *m, int nf,
+			   const struct endpoint *t)
+{
+	for (int a = 0; a < NFC_MAX_ATTACHMENTS; a++)
+		if (m->att[a].used && m->att[a].nf == nf &&
+		    endpoint_eq(&m->att[a].target, t))
+			return a;
+	return -1;
+}
+
+static int rank_cmp(const void *x, const void *y)
+{
+	const struct mattach *const *a = x, *const *b = y;
+
+	return (*a)->rank - (*b)->rank;
+}
+
+int do_attach(struct nfc *nfc, struct model *m, void *arg)
+{
+	struct attach_args *a = arg;
+	struct mattach *list[NFC_MAX_ATTACH + 1], *na;
+	int id = find_nf(nfc, m, a->nf), n = 0, pos, slot, pair, r;
+	char ctx[128];
+	struct endpoint t;
+	int dirs;
+
+	if (id < 0)
+		return -ENOENT;
+	snprintf(ctx, sizeof(ctx), "attach %s to %s", a->nf, a->target);
+	if (!is_transparent(&m->nfs[id]))
+		return nfc_err(nfc, EINVAL,
+			       "%s: %s is a %s, not a transparent NF; connect "
+			       "its ports instead",
+			       ctx, a->nf, m->nfs[id].type->name);
+	r = endpoint_parse(nfc, m, a->target, &t, ctx);
+	if (r)
+		return r;
+	if (t.kind == PEER_NF && is_transparent(&m->nfs[t.nf]))
+		return nfc_err(nfc, EINVAL, "%s: target is transparent", ctx);
+	if (!a->direction || !strcmp(a->direction, "both"))
+		dirs = DIR_IN | DIR_EG;
+	else if (!strcmp(a->direction, "ingress"))
+		dirs = DIR_IN;
+	else if (!strcmp(a->direction, "egress"))
+		dirs = DIR_EG;
+	else
+		return nfc_err(nfc, EINVAL,
+			       "%s: direction '%s' is not ingress, egress or "
+			       "both",
+			       ctx, a->direction);
+	if (find_attachment(m, id, &t) >= 0)
+		return nfc_err(nfc, EEXIST, "%s: already attached there", ctx);
+	for (int i = 0; i < NFC_MAX_ATTACHMENTS; i++)
+		if (m->att[i].used && endpoint_eq(&m->att[i].target, &t)) {
+			if (n == NFC_MAX_ATTACH)
+				return nfc_err(nfc, ENOSPC,
+					       "%s: limit of %d transparent NFs "
+					       "on one target (NFC_MAX_ATTACH)",
+					       ctx, NFC_MAX_ATTACH);
+			list[n++] = &m->att[i];
+		}
+	qsort(list, n, sizeof(list[0]), rank_cmp);
+	/* Where it goes in the order. */
+	if (!a->position || !strcmp(a->position, "last")) {
+		pos = n;
+	} else if (!strcmp(a->position, "first")) {
+		pos = 0;
+	} else if (!strncmp(a->position, "before=", 7) ||
+		   !strncmp(a->position, "after=", 6)) {
+		int after = a->position[0] == 'a';
+		const char *other = a->position + (after ? 6 : 7);
+
+		for (pos = 0; pos < n; pos++)
+			if (!strcmp(m->nfs[list[pos]->nf].name, other))
+				break;
+		if (pos == n)
+			return nfc_err(nfc, ENOENT,
+				       "%s: position %s: %s is not attached to "
+				       "%s",
+				       ctx, a->position, other, a->target);
+		pos += after;
+	} else {
+		return nfc_err(nfc, EINVAL,
+			       "%s: position '%s' is not first, last, "
+			       "before=<nf> or after=<nf>",
+			       ctx, a->position);
+	}
+	for (slot = 0; slot < NFC_MAX_ATTACHMENTS && m->att[slot].used; slot++)
+		;
+	if (slot == NFC_MAX_ATTACHMENTS)
+		return nfc_err(nfc, ENOSPC, "%s: limit of %d attachments", ctx,
+			       NFC_MAX_ATTACHMENTS);
+	for (pair = 0; pair < NFC_MAX_PORTS / 2; pair++) {
+		int used = 0;
+
+		for (int i = 0; i < NFC_MAX_ATTACHMENTS; i++)
+			used |= m->att[i].used && m->att[i].nf == id &&
+				m->att[i].pair == pair;
+		if (!used)
+			break;
+	}
+	if (pair == NFC_MAX_PORTS / 2)
+		return nfc_err(nfc, ENOSPC,
+			       "%s: %s is attached in %d places already, its "
+			       "limit",
+			       ctx, a->nf, NFC_MAX_PORTS / 2);
+	na = &m->att[slot];
+	*na = (struct mattach){.used = true,
+			       .nf = id,
+			       .pair = pair,
+			       .target = t,
+			       .dirs = dirs};
+	memmove(&list[pos + 1], &list[pos], (n - pos) * sizeof(list[0]));
+	list[pos] = na;
+	for (int i = 0; i <= n; i++)
+		list[i]->rank = i;
+	return 0;
+}
+
+int nfc_attach(struct nfc *nfc, const char *nf, const char *target,
+	       const char *direction, const char *position)
+{
+	struct attach_args a = {nf, target, direction, position};
+
+	return nfc_transact(nfc, do_attach, &a);
+}
+
+static int do_detach(struct nfc *nfc, struct model *m, void *arg)
+{
+	struct attach_args *a = arg;
+	int id = find_nf(nfc, m, a->nf), at, r;
+	char ctx[128];
+	struct endpoint t;
+
+	if (id < 0)
+		return -ENOENT;
+	snprintf(ctx, sizeof(ctx), "detach %s from %s", a->nf, a->target);
+	r = endpoint_parse(nfc, m, a->target, &t, ctx);
+	if (r)
+		return r;
+	at = find_attachment(m, id, &t);
+	if (at < 0)
+		return nfc_err(nfc, ENOENT, "%s: not attached there", ctx);
+	memset(&m->att[at], 0, sizeof(m->att[at]));
+	return 0;
+}
+
+int nfc_detach(struct nfc *nfc, const char *nf, const char *target)
+{
+	struct attach_args a = {nf, target, NULL, NULL};
+
+	return nfc_transact(nfc, do_detach, &a);
+}
+
+/* ---- NF callbacks after a change ------------------------------------------------- */
+
+static bool nf_differs(const struct mnf *a, const struct mnf *b)
+{
+	if (!a->used || strcmp(a->name, b->name) || strcmp(a->sig, b->sig) ||
+	    !json_equal(a->config, b->config))
+		return true;
+	for (int p = 0; p < NFC_MAX_PORTS; p++) {
+		const struct mport *x = &a->ports[p], *y = &b->ports[p];
+
+		if (x->used != y->used)
+			return true;
+		if (x->used &&
+		    (strcmp(x->name, y->name) || !endpoint_eq(&x->peer, &y->peer) ||
+		     !json_equal(x->config, y->config)))
+			return true;
+	}
+	return false;
+}
+
+int nf_configure_changed(struct nfc *nfc, const struct model *old,
+			 const struct model *new)
+{
+	for (int i = 0; i < NFC_MAX_NFS; i++) {
+		const struct mnf *n = &new->nfs[i];
+		int r;
+
+		if (!n->used || !n->type->configure ||
+		    !nf_differs(&old->nfs[i], n))
+			continue;
+		r = n->type->configure(&nfc->handles[i]);
+		if (r) {
+			if (!nfc->err[0])
+				nfc_err(nfc, r, "NF %s: configure: %s", n->name,
+					strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}

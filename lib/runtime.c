@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Opening a pin root, adopting what is there, and the transaction that
+ * every change goes through. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+
+#include "internal.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+/* bpffs is not mounted at boot on these machines: mount it where the pin
+ * root lives if nothing is mounted there yet. */
+static int ensure_bpffs(struct nfc *nfc)
+{
+	struct statfs sf;
+
+	if (!statfs("/sys/fs/bpf", &sf) && sf.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
+		return nfc_err(nfc, errno, "mount bpffs on /sys/fs/bpf: %s",
+			       strerror(errno));
+	return 0;
+}
+
+static int root_open(struct nfc *nfc)
+{
+	struct statfs sf;
+	int r;
+
+	r = nfc_mkdirs(nfc->root);
+	if (r)
+		return nfc_err(nfc, r, "create pin root %s: %s", nfc->root,
+			       strerror(-r));
+	if (statfs(nfc->root, &sf) || sf.f_type != BPF_FS_MAGIC)
+		return nfc_err(nfc, EINVAL, "pin root %s is not on bpffs",
+			       nfc->root);
+	nfc->lock_fd = open(nfc->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (nfc->lock_fd < 0)
+		return nfc_err(nfc, errno, "open %s: %s", nfc->root,
+			       strerror(errno));
+	return 0;
+}
+
+static void root_close(struct nfc *nfc)
+{
+	dp_release(nfc);
+	if (nfc->state_fd >= 0)
+		close(nfc->state_fd);
+	if (nfc->lock_fd >= 0)
+		close(nfc->lock_fd);
+	nfc->state_fd = nfc->lock_fd = -1;
+	nfc->gen = 0;
+}
+
+/* The root was removed (the last NF went, here or in another process):
+ * start over on a fresh one. */
+static int root_check(struct nfc *nfc)
+{
+	struct stat a, b;
+
+	if (nfc->lock_fd >= 0 && !fstat(nfc->lock_fd, &a) &&
+	    !stat(nfc->root, &b) && a.st_ino == b.st_ino && a.st_nlink > 0)
+		return 0;
+	sp_close(nfc);
+	root_close(nfc);
+	model_free(nfc->m);
+	nfc->m = model_new();
+	if (!nfc->m)
+		return -ENOMEM;
+	return root_open(nfc);
+}
+
+int nfc_begin(struct nfc *nfc)
+{
+	int r;
+
+	if (nfc->in_call++)
+		return 0;
+	nfc->err[0] = 0;
+	r = root_check(nfc);
+	if (!r)
+		r = state_lock(nfc);
+	if (r) {
+		nfc->in_call--;
+		return r;
+	}
+	if (nfc->map_fd[SM_LINKS] < 0)
+		r = dp_open_shared(nfc);
+	if (!r)
+		r = state_load(nfc);
+	if (!r)
+		r = sp_open(nfc);
+	if (r)
+		nfc_end(nfc);
+	return r;
+}
+
+/* When the model is empty nothing of nfchain may stay pinned: remove the
+ * shared maps, the state and the root itself. */
+static void remove_if_empty(struct nfc *nfc)
+{
+	for (int i = 0; i < NFC_MAX_NFS; i++)
+		if (nfc->m->nfs[i].used)
+			return;
+	sp_close(nfc);
+	dp_release(nfc);
+	if (nfc->state_fd >= 0)
+		close(nfc->state_fd);
+	nfc->state_fd = -1;
+	nfc_rmtree(nfc->root);
+	nfc->gen = 0;
+}
+
+void nfc_end(struct nfc *nfc)
+{
+	if (--nfc->in_call)
+		return;
+	remove_if_empty(nfc);
+	state_unlock(nfc);
+}
+
+int nfc_transact(struct nfc *nfc, nfc_edit_fn fn, void *arg)
+{
+	struct model *old, *new;
+	int r = nfc_begin(nfc);
+
+	if (r)
+		return r;
+	old = nfc->m;
+	new = model_clone(old);
+	if (!new) {
+		nfc_end(nfc);
+		return nfc_err(nfc, ENOMEM, "out of memory");
+	}
+	r = fn ? fn(nfc, new, arg) : 0;
+	if (!r) {
+		/* NF callbacks read the model through nfc->m: let them see the
+		 * one being applied. */
+		nfc->m = new;
+		r = dp_reconcile(nfc, old, new);
+		if (!r)
+			r = nf_configure_changed(nfc, old, new);
+		nfc->m = old;
+		if (r) {
+			/* Keep the first error: it is the one the user needs. */
+			char keep[sizeof(nfc->err)];
+
+			memcpy(keep, nfc->err, sizeof(keep));
+			if (!keep[0])
+				snprintf(keep, sizeof(keep), "%s",
+					 strerror(-r));
+			dp_reconcile(nfc, new, old);
+			nf_configure_changed(nfc, new, old);
+			memcpy(nfc->err, keep, sizeof(keep));
+		}
+	}
+	if (r) {
+		model_free(new);
+		nfc_end(nfc);
+		return r;
+	}
+	nfc->m = new;
+	model_free(old);
+	r = state_save(nfc);
+	nfc_end(nfc);
+	return r;
+}
+
+int nfc_open(struct nfc **out, const struct nfc_opts *opts, char *err,
+	     size_t errlen)
+{
+	struct nfc *nfc = calloc(1, sizeof(*nfc));
+	const char *root = opts && opts->pin_root ? opts->pin_root
+						  : NFC_DEFAULT_PIN_ROOT;
+	int r;
+
+	if (!nfc)
+		return -ENOMEM;
+	nfc->lock_fd = nfc->state_fd = -1;
+	for (int i = 0; i < SM_COUNT; i++)
+		nfc->map_fd[i] = -1;
+	for (int i = 0; i < NFC_MAX_NFS; i++) {
+		nfc->rt[i].prog_fd = -1;
+		nfc->handles[i].nfc = nfc;
+		nfc->handles[i].id = i;
+	}
+	nfc->inject_fd[0] = nfc->inject_fd[1] = -1;
+	nfc->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (strlen(root) >= sizeof(nfc->root) - 64 || root[0] != '/') {
+		r = nfc_err(nfc, EINVAL, "pin root '%s': need an absolute path "
+					 "under 190 characters", root);
+		goto fail;
+	}
+	snprintf(nfc->root, sizeof(nfc->root), "%s", root);
+	nfc->m = model_new();
+	r = nfc->m ? ensure_bpffs(nfc) : -ENOMEM;
+	if (!r)
+		r = root_open(nfc);
+	/* Adopt: read the model; a rebuilt NF program (a newer object than
+	 * the pinned one) is swapped in now, its maps kept. */
+	if (!r)
+		r = nfc_transact(nfc, NULL, NULL);
+	if (r)
+		goto fail;
+	*out = nfc;
+	return 0;
+fail:
+	if (err)
+		snprintf(err, errlen, "%s", nfc->err[0] ? nfc->err : strerror(-r));
+	nfc_close(nfc);
+	return r;
+}
+
+void nfc_close(struct nfc *nfc)
+{
+	if (!nfc)
+		return;
+	sp_close(nfc);
+	for (int i = 0; i < NFC_MAX_NFS; i++)
+		if (nfc->m && nfc->m->nfs[i].used &&
+		    nfc->m->nfs[i].type->destroy && nfc->rt[i].priv)
+			nfc->m->nfs[i].type->destroy(&nfc->handles[i]);
+	root_close(nfc);
+	model_free(nfc->m);
+	if (nfc->ep >= 0)
+		close(nfc->ep);
+	free(nfc);
+}

@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Introspection: show, export, types, counters. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "internal.h"
+
+static void port_stats_sum(struct nfc *nfc, int nf, int port,
+			   struct nfc_port_stats *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct nfc_port_stats *v;
+	__u32 k = NFC_GPORT(nf, port);
+
+	memset(sum, 0, sizeof(*sum));
+	if (ncpu <= 0 || nfc->map_fd[SM_STATS] < 0)
+		return;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return;
+	if (!bpf_map_lookup_elem(nfc->map_fd[SM_STATS], &k, v))
+		for (int c = 0; c < ncpu; c++) {
+			sum->rx_packets += v[c].rx_packets;
+			sum->rx_bytes += v[c].rx_bytes;
+			sum->tx_packets += v[c].tx_packets;
+			sum->tx_bytes += v[c].tx_bytes;
+			sum->drops += v[c].drops;
+		}
+	free(v);
+}
+
+static json_t *stats_json(const struct nfc_port_stats *s)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I}", "rx_packets",
+			 (json_int_t)s->rx_packets, "rx_bytes",
+			 (json_int_t)s->rx_bytes, "tx_packets",
+			 (json_int_t)s->tx_packets, "tx_bytes",
+			 (json_int_t)s->tx_bytes, "drops", (json_int_t)s->drops);
+}
+
+static const char *dir_name(int dirs)
+{
+	return dirs == (DIR_IN | DIR_EG) ? "both"
+	       : dirs == DIR_IN	       ? "ingress"
+					: "egress";
+}
+
+static json_t *peer_json(const struct model *m, const struct endpoint *e)
+{
+	char b[80];
+
+	return e->kind == PEER_NONE
+		       ? json_null()
+		       : json_string(endpoint_str(m, e, b, sizeof(b)));
+}
+
+/* Attachments in the order they are crossed on ingress, grouped by target. */
+static int att_order(const void *x, const void *y, void *arg)
+{
+	const struct model *m = arg;
+	const struct mattach *a = &m->att[*(const int *)x],
+			     *b = &m->att[*(const int *)y];
+	char s1[80], s2[80];
+	int c = strcmp(endpoint_str(m, &a->target, s1, sizeof(s1)),
+		       endpoint_str(m, &b->target, s2, sizeof(s2)));
+
+	return c ? c : a->rank - b->rank;
+}
+
+static int sorted_attachments(const struct model *m, int *idx)
+{
+	int n = 0;
+
+	for (int a = 0; a < NFC_MAX_ATTACHMENTS; a++)
+		if (m->att[a].used)
+			idx[n++] = a;
+	qsort_r(idx, n, sizeof(int), att_order, (void *)m);
+	return n;
+}
+
+static json_t *nf_json(struct nfc *nfc, int id, int with_stats)
+{
+	const struct mnf *n = &nfc->m->nfs[id];
+	json_t *o = json_pack("{s:s,s:s,s:s,s:O}", "name", n->name, "type",
+			      n->type->name, "mode", n->mode, "config",
+			      n->config);
+	json_t *ports = json_array(), *total = NULL;
+	struct nfc_port_stats sum, all = {0};
+
+	for (int p = 0; p < NFC_MAX_PORTS; p++) {
+		const struct mport *mp = &n->ports[p];
+		json_t *po;
+
+		if (!mp->used)
+			continue;
+		po = json_pack("{s:s,s:o,s:O}", "name", mp->name, "peer",
+			       peer_json(nfc->m, &mp->peer), "config",
+			       mp->config);
+		if (with_stats) {
+			json_t *st;
+
+			port_stats_sum(nfc, id, p, &sum);
+			st = stats_json(&sum);
+			if (n->type->stats)
+				n->type->stats(&nfc->handles[id], p, st);
+			json_object_set_new(po, "stats", st);
+		}
+		json_array_append_new(ports, po);
+	}
+	json_object_set_new(o, "ports", ports);
+	if (n->type->flags & NFC_TYPE_TRANSPARENT) {
+		json_t *atts = json_array();
+
+		for (int a = 0; a < NFC_MAX_ATTACHMENTS; a++) {
+			const struct mattach *at = &nfc->m->att[a];
+			json_t *ao;
+
+			if (!at->used || at->nf != id)
+				continue;
+			ao = json_pack("{s:o,s:s,s:i}", "target",
+				       peer_json(nfc->m, &at->target),
+				       "direction", dir_name(at->dirs),
+				       "position", at->rank);
+			if (with_stats) {
+				json_t *st = json_object();
+				struct nfc_port_stats in, eg;
+
+				port_stats_sum(nfc, id, 2 * at->pair, &in);
+				port_stats_sum(nfc, id, 2 * at->pair + 1, &eg);
+				json_object_set_new(st, "ingress_packets",
+						    json_integer(in.rx_packets));
+				json_object_set_new(st, "ingress_bytes",
+						    json_integer(in.rx_bytes));
+				json_object_set_new(st, "egress_packets",
+						    json_integer(eg.rx_packets));
+				json_object_set_new(st, "egress_bytes",
+						    json_integer(eg.rx_bytes));
+				json_object_set_new(st, "drops",
+						    json_integer(in.drops +
+								 eg.drops));
+				json_object_set_new(ao, "stats", st);
+			}
+			json_array_append_new(atts, ao);
+		}
+		json_object_set_new(o, "attachments", atts);
+	}
+	if (with_stats) {
+		for (int p = 0; p < NFC_MAX_PORTS; p++) {
+			port_stats_sum(nfc, id, p, &sum);
+			all.rx_packets += sum.rx_packets;
+			all.rx_bytes += sum.rx_bytes;
+			all.tx_packets += sum.tx_packets;
+			all.tx_bytes += sum.tx_bytes;
+			all.drops += sum.drops;
+		}
+		total = stats_json(&all);
+		if (n->type->stats)
+			n->type->stats(&nfc->handles[id], -1, total);
+		json_object_set_new(o, "stats", total);
+	}
+	return o;
+}
+
+json_t *nfc_show_nf(struct nfc *nfc, const char *name)
+{
+	json_t *o = NULL;
+	int id;
+
+	if (nfc_begin(nfc))
+		return NULL;
+	id = model_find_nf(nfc->m, name);
+	if (id >= 0)
+		o = nf_json(nfc, id, 1);
+	else
+		nfc_err(nfc, ENOENT, "NF %s does not exist", name);
+	nfc_end(nfc);
+	return o;
+}
+
+json_t *nfc_show(struct nfc *nfc)
+{
+	json_t *doc, *nfs, *atts, *hooks;
+	int *idx, n;
+
+	if (nfc_begin(nfc))
+		return NULL;
+	doc = json_object();
+	nfs = json_array();
+	atts = json_array();
+	hooks = json_array();
+	for (int i = 0; i < NFC_MAX_NFS; i++)
+		if (nfc->m->nfs[i].used)
+			json_array_append_new(nfs, nf_json(nfc, i, 1));
+	idx = malloc(sizeof(int) * NFC_MAX_ATTACHMENTS);
+	n = idx ? sorted_attachments(nfc->m, idx) : 0;
+	for (int k = 0; k < n; k++) {
+		const struct mattach *at = &nfc->m->att[idx[k]];
+
+		json_array_append_new(
+			atts, json_pack("{s:s,s:o,s:s,s:i}", "nf",
+					nfc->m->nfs[at->nf].name, "target",
+					peer_json(nfc->m, &at->target),
+					"direction", dir_name(at->dirs),
+					"position", at->rank));
+	}
+	free(idx);
+	for (int s = 0; s < NFC_MAX_STUBS; s++) {
+		const struct mstub *st = &nfc->m->stubs[s];
+
+		if (!st->used)
+			continue;
+		json_array_append_new(
+			hooks,
+			json_pack("{s:s,s:i,s:s,s:s}", "netdev", st->dev,
+				  "ifindex", st->ifindex, "hook",
+				  st->hook == HOOK_TC
+					  ? "tc"
+					  : (st->xdp_flags & (1 << 1)
+						     ? "xdp-generic"
+						     : "xdp"),
+				  "direction", st->egress ? "egress" : "ingress"));
+	}
+	json_object_set_new(doc, "nfs", nfs);
+	json_object_set_new(doc, "attachments", atts);
+	json_object_set_new(doc, "hooks", hooks);
+	nfc_end(nfc);
+	return doc;
+}
+
+json_t *nfc_export(struct nfc *nfc)
+{
+	json_t *doc, *nfs, *atts;
+	int *idx, n;
+
+	if (nfc_begin(nfc))
+		return NULL;
+	doc = json_object();
+	nfs = json_array();
+	atts = json_array();
+	for (int i = 0; i < NFC_MAX_NFS; i++) {
+		const struct mnf *nf = &nfc->m->nfs[i];
+		json_t *ports, *o;
+
+		if (!nf->used)
+			continue;
+		ports = json_array();
+		for (int p = 0; p < NFC_MAX_PORTS; p++)
+			if (nf->ports[p].used)
+				json_array_append_new(
+					ports,
+					json_pack("{s:s,s:o,s:O}", "name",
+						  nf->ports[p].name, "peer",
+						  peer_json(nfc->m,
+							    &nf->ports[p].peer),
+						  "config", nf->ports[p].config));
+		o = json_pack("{s:s,s:s,s:s,s:O,s:o}", "name", nf->name, "type",
+			      nf->type->name, "mode", nf->mode, "config",
+			      nf->config, "ports", ports);
+		if (json_object_size(nf->colls))
+			json_object_set(o, "collections", nf->colls);
+		json_array_append_new(nfs, o);
+	}
+	idx = malloc(sizeof(int) * NFC_MAX_ATTACHMENTS);
+	n = idx ? sorted_attachments(nfc->m, idx) : 0;
+	for (int k = 0; k < n; k++) {
+		const struct mattach *at = &nfc->m->att[idx[k]];
+
+		json_array_append_new(
+			atts, json_pack("{s:s,s:o,s:s}", "nf",
+					nfc->m->nfs[at->nf].name, "target",
+					peer_json(nfc->m, &at->target),
+					"direction", dir_name(at->dirs)));
+	}
+	free(idx);
+	json_object_set_new(doc, "nfs", nfs);
+	json_object_set_new(doc, "attachments", atts);
+	nfc_end(nfc);
+	return doc;
+}
+
+static const char *kind_name(enum nfc_field_kind k)
+{
+	static const char *const names[] = {
+		[NFC_F_UINT] = "uint",	     [NFC_F_BOOL] = "bool",
+		[NFC_F_STRING] = "string",   [NFC_F_ENUM] = "enum",
+		[NFC_F_MAC] = "mac",	     [NFC_F_IPV4] = "ipv4",
+		[NFC_F_PREFIX] = "prefix",   [NFC_F_UINT_LIST] = "uint-list",
+		[NFC_F_PORT] = "port",
+	};
+	return names[k];
+}
+
+static json_t *fields_json(const struct nfc_field *f)
+{
+	json_t *a = json_array();
+
+	for (; f && f->name; f++) {
+		json_t *o = json_pack("{s:s,s:s,s:b,s:b}", "name", f->name,
+				      "kind", kind_name(f->kind), "required",
+				      !!(f->flags & NFC_FIELD_REQUIRED),
+				      "reload", !!(f->flags & NFC_FIELD_RELOAD));
+
+		if (f->def)
+			json_object_set_new(o, "default", json_string(f->def));
+		if (f->kind == NFC_F_UINT || f->kind == NFC_F_UINT_LIST) {
+			json_object_set_new(o, "min", json_integer(f->min));
+			json_object_set_new(o, "max", json_integer(f->max));
+		}
+		if (f->choices)
+			json_object_set_new(o, "choices",
+					    json_string(f->choices));
+		if (f->doc)
+			json_object_set_new(o, "doc", json_string(f->doc));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+json_t *nfc_types(void)
+{
+	const struct nfc_nf_type *const *all = nfc_type_all();
+	json_t *arr = json_array();
+
+	for (int i = 0; all[i]; i++) {
+		const struct nfc_nf_type *t = all[i];
+		json_t *colls = json_array(), *pn = json_null();
+
+		for (const struct nfc_collection *c = t->collections;
+		     c && c->name; c++)
+			json_array_append_new(
+				colls, json_pack("{s:s,s:s,s:o}", "name",
+						 c->name, "key", c->key_doc,
+						 "fields",
+						 fields_json(c->fields)));
+		if (t->port_names) {
+			pn = json_array();
+			for (int k = 0; t->port_names[k]; k++)
+				json_array_append_new(
+					pn, json_string(t->port_names[k]));
+		}
+		json_array_append_new(
+			arr,
+			json_pack("{s:s,s:s,s:b,s:i,s:o,s:o,s:o,s:o}", "name",
+				  t->name, "summary", t->summary,
+				  "transparent",
+				  !!(t->flags & NFC_TYPE_TRANSPARENT),
+				  "max_ports", t->max_ports, "port_names", pn,
+				  "config", fields_json(t->config),
+				  "port_config", fields_json(t->port_config),
+				  "collections", colls));
+	}
+	return arr;
+}
+
+json_t *nfc_global_stats(struct nfc *nfc)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	json_t *o, *drops;
+	__u64 *v;
+
+	if (nfc_begin(nfc))
+		return NULL;
+	o = json_object();
+	drops = json_object();
+	v = calloc(ncpu > 0 ? ncpu : 1, sizeof(*v));
+	for (__u32 k = 0; v && k < NFC_G_SLOTS; k++) {
+		__u64 sum = 0;
+
+		if (nfc->map_fd[SM_GLOBAL] < 0 ||
+		    bpf_map_lookup_elem(nfc->map_fd[SM_GLOBAL], &k, v))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			sum += v[c];
+		if (k == NFC_G_PKTIN)
+			json_object_set_new(o, "slow_path_events",
+					    json_integer(sum));
+		else if (k == NFC_G_PKTIN_LOST)
+			json_object_set_new(o, "slow_path_ring_drops",
+					    json_integer(sum));
+		else if (k > 0 && k < NFC_G_PKTIN && sum)
+			json_object_set_new(drops, nfc_reason_name(k),
+					    json_integer(sum));
+	}
+	free(v);
+	json_object_set_new(o, "drops_by_reason", drops);
+	nfc_end(nfc);
+	return o;
+}

@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The registry of NF types and the generic checking of declared fields. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define NFC_TYPE(n) extern const struct nfc_nf_type nfc_type_##n;
+#include "list.h"
+#undef NFC_TYPE
+
+static const struct nfc_nf_type *const all_types[] = {
+#define NFC_TYPE(n) &nfc_type_##n,
+#include "list.h"
+#undef NFC_TYPE
+	NULL,
+};
+
+const struct nfc_nf_type *const *nfc_type_all(void)
+{
+	return all_types;
+}
+
+const struct nfc_nf_type *nfc_type_find(const char *name)
+{
+	for (int i = 0; all_types[i]; i++)
+		if (!strcmp(all_types[i]->name, name))
+			return all_types[i];
+	return NULL;
+}
+
+const struct nfc_field *nfc_field_find(const struct nfc_field *f,
+				       const char *name)
+{
+	for (; f && f->name; f++)
+		if (!strcmp(f->name, name))
+			return f;
+	return NULL;
+}
+
+const struct nfc_collection *nfc_coll_find(const struct nfc_nf_type *t,
+					   const char *name)
+{
+	for (const struct nfc_collection *c = t->collections; c && c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+int mode_hook(const char *mode)
+{
+	if (!strcmp(mode, "xdp") || !strcmp(mode, "xdp-generic"))
+		return HOOK_XDP;
+	if (!strcmp(mode, "tc"))
+		return HOOK_TC;
+	return -1;
+}
+
+static int parse_uint(const char *s, long long *v)
+{
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	*v = strtoll(s, &end, 10);
+	return (*end || errno) ? -EINVAL : 0;
+}
+
+/* One value: returns a new normalized JSON value, or NULL with the error
+ * set. Strings are accepted for every kind so that key=value input works
+ * without knowing the schema. */
+static json_t *field_value(struct nfc *nfc, const char *owner,
+			   const struct nfc_field *f, json_t *v,
+			   const struct nfc_nf *nf)
+{
+	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+	char buf[64];
+	long long n;
+
+	switch (f->kind) {
+	case NFC_F_UINT:
+		if (json_is_integer(v))
+			n = json_integer_value(v);
+		else if (!s || parse_uint(s, &n))
+			goto bad_type;
+		if (n < f->min || n > f->max) {
+			nfc_err(nfc, ERANGE,
+				"%s: field '%s': %lld is outside %lld..%lld",
+				owner, f->name, n, f->min, f->max);
+			return NULL;
+		}
+		return json_integer(n);
+	case NFC_F_BOOL:
+		if (json_is_boolean(v))
+			return json_incref(v);
+		if (s && (!strcmp(s, "true") || !strcmp(s, "1") ||
+			  !strcmp(s, "yes") || !strcmp(s, "on")))
+			return json_true();
+		if (s && (!strcmp(s, "false") || !strcmp(s, "0") ||
+			  !strcmp(s, "no") || !strcmp(s, "off")))
+			return json_false();
+		goto bad_type;
+	case NFC_F_STRING:
+		if (!s)
+			goto bad_type;
+		if (strlen(s) > 255) {
+			nfc_err(nfc, EINVAL, "%s: field '%s': longer than 255",
+				owner, f->name);
+			return NULL;
+		}
+		return json_string(s);
+	case NFC_F_ENUM: {
+		size_t l;
+		const char *c = f->choices;
+
+		if (!s)
+			goto bad_type;
+		l = strlen(s);
+		while (c && *c) {
+			const char *e = strchr(c, '|');
+			size_t cl = e ? (size_t)(e - c) : strlen(c);
+
+			if (cl == l && !strncmp(c, s, l))
+				return json_string(s);
+			c = e ? e + 1 : NULL;
+		}
+		nfc_err(nfc, EINVAL, "%s: field '%s': '%s' is not one of %s",
+			owner, f->name, s, f->choices);
+		return NULL;
+	}
+	case NFC_F_MAC: {
+		uint8_t mac[6];
+
+		if (!s || nfc_parse_mac(s, mac)) {
+			nfc_err(nfc, EINVAL,
+				"%s: field '%s': '%s' is not a MAC address "
+				"(like 02:00:00:00:00:01)",
+				owner, f->name, s ? s : "(not a string)");
+			return NULL;
+		}
+		snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x",
+			 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+		return json_string(buf);
+	}
+	case NFC_F_IPV4:
+	case NFC_F_PREFIX: {
+		uint32_t a;
+		unsigned l;
+		int r = s ? nfc_parse_prefix(s, &a, &l, 1) : -EINVAL;
+
+		if (!r && f->kind == NFC_F_IPV4 && strchr(s, '/'))
+			r = -EINVAL;
+		if (!r && f->kind == NFC_F_PREFIX && !strchr(s, '/'))
+			r = -EINVAL;
+		if (r == -ERANGE) {
+			nfc_err(nfc, ERANGE,
+				"%s: field '%s': prefix length in '%s' is "
+				"over 32",
+				owner, f->name, s);
+			return NULL;
+		}
+		if (r) {
+			nfc_err(nfc, EINVAL, "%s: field '%s': '%s' is not %s",
+				owner, f->name, s ? s : "(not a string)",
+				f->kind == NFC_F_IPV4 ? "an IPv4 address"
+						      : "an address/length");
+			return NULL;
+		}
+		if (f->kind == NFC_F_IPV4)
+			snprintf(buf, sizeof(buf), "%u.%u.%u.%u", a >> 24,
+				 (a >> 16) & 255, (a >> 8) & 255, a & 255);
+		else
+			snprintf(buf, sizeof(buf), "%u.%u.%u.%u/%u", a >> 24,
+				 (a >> 16) & 255, (a >> 8) & 255, a & 255, l);
+		return json_string(buf);
+	}
+	case NFC_F_UINT_LIST: {
+		json_t *arr = json_array();
+		char *dup, *tok, *save = NULL;
+
+		if (json_is_array(v)) {
+			size_t i;
+			json_t *x;
+
+			json_array_foreach(v, i, x)
+			{
+				json_t *one;
+				struct nfc_field ef = *f;
+
+				ef.kind = NFC_F_UINT;
+				one = field_value(nfc, owner, &ef, x, nf);
+				if (!one) {
+					json_decref(arr);
+					return NULL;
+				}
+				json_array_append_new(arr, one);
+			}
+		} else if (s) {
+			dup = strdup(s);
+			for (tok = strtok_r(dup, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save)) {
+				if (parse_uint(tok, &n) || n < f->min ||
+				    n > f->max) {
+					nfc_err(nfc, EINVAL,
+						"%s: field '%s': '%s' is not a "
+						"number in %lld..%lld",
+						owner, f->name, tok, f->min,
+						f->max);
+					free(dup);
+					json_decref(arr);
+					return NULL;
+				}
+				json_array_append_new(arr, json_integer(n));
+			}
+			free(dup);
+		} else {
+			json_decref(arr);
+			goto bad_type;
+		}
+		return arr;
+	}
+	case NFC_F_PORT:
+		if (!s)
+			goto bad_type;
+		if (nf && nfc_nf_port_index(nf, s) < 0) {
+			nfc_err(nfc, ENOENT, "%s: field '%s': no port '%s'",
+				owner, f->name, s);
+			return NULL;
+		}
+		return json_string(s);
+	}
+bad_type:
+	nfc_err(nfc, EINVAL, "%s: field '%s': wrong type (%s expected)", owner,
+		f->name,
+		f->kind == NFC_F_UINT	 ? "a number"
+		: f->kind == NFC_F_BOOL ? "true or false"
+					 : "a string");
+	return NULL;
+}
+
+int nfc_fields_check(struct nfc *nfc, const char *owner,
+		     const struct nfc_field *fields, json_t *in, int defaults,
+		     const struct nfc_nf *nf, json_t **out)
+{
+	json_t *res = json_object();
+	const char *key;
+	json_t *v;
+
+	if (in && !json_is_object(in)) {
+		json_decref(res);
+		return nfc_err(nfc, EINVAL, "%s: config is not an object",
+			       owner);
+	}
+	if (in) {
+		json_object_foreach(in, key, v)
+		{
+			const struct nfc_field *f = nfc_field_find(fields, key);
+			json_t *nv;
+
+			if (!f) {
+				json_decref(res);
+				return nfc_err(nfc, EINVAL,
+					       "%s: unknown field '%s'", owner,
+					       key);
+			}
+			nv = field_value(nfc, owner, f, v, nf);
+			if (!nv) {
+				json_decref(res);
+				return -EINVAL;
+			}
+			json_object_set_new(res, key, nv);
+		}
+	}
+	for (const struct nfc_field *f = fields; f && f->name; f++) {
+		if (json_object_get(res, f->name))
+			continue;
+		if (defaults && f->def) {
+			json_t *d = json_string(f->def), *nv;
+
+			nv = field_value(nfc, owner, f, d, nf);
+			json_decref(d);
+			if (!nv) {
+				json_decref(res);
+				return -EINVAL;
+			}
+			json_object_set_new(res, f->name, nv);
+		} else if (defaults && (f->flags & NFC_FIELD_REQUIRED)) {
+			json_decref(res);
+			return nfc_err(nfc, EINVAL,
+				       "%s: field '%s' is required", owner,
+				       f->name);
+		}
+	}
+	*out = res;
+	return 0;
+}

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * counter: transparent; counts packets and bytes per direction and passes
+ * everything on. The smallest example of a transparent NF, and of an NF
+ * with a map of its own and a load-time setting (mark).
+ */
+#include <stdlib.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "nfchain/nf.h"
+#include "counter_xdp.skel.h"
+#include "counter_tc.skel.h"
+
+int nfc_obj_set_const(struct bpf_object *obj, const char *var, unsigned val);
+
+struct counter_val {
+	__u64 packets;
+	__u64 bytes;
+};
+
+static const struct nfc_field counter_config[] = {
+	{.name = "mark",
+	 .kind = NFC_F_UINT,
+	 .flags = NFC_FIELD_RELOAD,
+	 .def = "0",
+	 .min = 0,
+	 .max = 255,
+	 .doc = "if set, shifted into the packet mark as it passes, so the "
+		"order of NFs on a path shows downstream"},
+	NFC_FIELDS_END,
+};
+
+static int counter_prepare(struct nfc_nf *nf, struct bpf_object *obj)
+{
+	json_t *mark = json_object_get(nfc_nf_config(nf), "mark");
+
+	return nfc_obj_set_const(obj, "counter_mark",
+				 (unsigned)json_integer_value(mark));
+}
+
+/* Sum of the per-CPU counters of ports matching `parity` (0: ingress side
+ * of each attachment, 1: egress side). */
+static void sum_dir(struct nfc_nf *nf, int parity, __u64 *pk, __u64 *by)
+{
+	int fd = nfc_nf_map_fd(nf, "counter_dir");
+	int ncpu = libbpf_num_possible_cpus();
+	struct counter_val *v = calloc(ncpu > 0 ? ncpu : 1, sizeof(*v));
+
+	*pk = *by = 0;
+	for (__u32 k = parity; v && fd >= 0 && k < 64; k += 2) {
+		if (bpf_map_lookup_elem(fd, &k, v))
+			continue;
+		for (int c = 0; c < ncpu; c++) {
+			*pk += v[c].packets;
+			*by += v[c].bytes;
+		}
+	}
+	free(v);
+}
+
+static void counter_stats(struct nfc_nf *nf, int port, json_t *out)
+{
+	__u64 pk, by;
+
+	if (port >= 0)
+		return;
+	sum_dir(nf, 0, &pk, &by);
+	json_object_set_new(out, "ingress_packets", json_integer(pk));
+	json_object_set_new(out, "ingress_bytes", json_integer(by));
+	sum_dir(nf, 1, &pk, &by);
+	json_object_set_new(out, "egress_packets", json_integer(pk));
+	json_object_set_new(out, "egress_bytes", json_integer(by));
+}
+
+const struct nfc_nf_type nfc_type_counter = {
+	.name = "counter",
+	.summary = "transparent: counts packets and bytes per direction",
+	.flags = NFC_TYPE_TRANSPARENT,
+	.max_ports = 0,
+	.config = counter_config,
+	.elf_xdp = counter_xdp__elf_bytes,
+	.elf_tc = counter_tc__elf_bytes,
+	.prepare = counter_prepare,
+	.stats = counter_stats,
+};

@@ -1,0 +1,4 @@
+/* The NF types built into libnfchain: one line per NF. Each nf/<name>/
+ * folder defines `const struct nfc_nf_type nfc_type_<name>`. */
+NFC_TYPE(forwarder)
+NFC_TYPE(counter)
