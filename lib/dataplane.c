@@ -315,6 +315,34 @@ void dp_nf_sig(const struct mnf *n, char *buf, size_t len)
 		 (unsigned long long)h);
 }
 
+int dp_nf_prog_fd(struct nfc *nfc, int id, const char *name)
+{
+	char dir[400], path[512];
+	struct rnf *rt = &nfc->rt[id];
+	char key[NFC_NAME_MAX + 2];
+	int fd;
+
+	if (rt->obj) {
+		struct bpf_program *p =
+			bpf_object__find_program_by_name(rt->obj, name);
+
+		return p ? bpf_program__fd(p) : -ENOENT;
+	}
+	/* Cached with the adopted maps, under a name no map can have. */
+	snprintf(key, sizeof(key), "/%s", name);
+	for (int i = 0; i < rt->nmaps; i++)
+		if (!strcmp(rt->map_name[i], key))
+			return rt->map_fd[i];
+	dp_nf_dir(nfc, id, nfc->m->nfs[id].name, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/progs/%s", dir, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0 || rt->nmaps == 8)
+		return fd < 0 ? -ENOENT : fd;
+	snprintf(rt->map_name[rt->nmaps], NFC_NAME_MAX, "%s", key);
+	rt->map_fd[rt->nmaps++] = fd;
+	return fd;
+}
+
 static void close_maps(struct rnf *rt)
 {
 	for (int i = 0; i < rt->nmaps; i++)
@@ -397,6 +425,24 @@ static int nf_load(struct nfc *nfc, struct model *m, int id)
 			r = nfc_err(nfc, errno, "NF %s: pin %s: %s", n->name,
 				    path, strerror(errno));
 			goto fail;
+		}
+	}
+	/* Other programs of the object (devmap egress programs and the like)
+	 * are pinned too, so that an adopting process can hand them out. */
+	{
+		struct bpf_program *o;
+
+		bpf_object__for_each_program(o, obj)
+		{
+			if (o == prog)
+				continue;
+			snprintf(path, sizeof(path), "%s/progs", dir);
+			nfc_mkdirs(path);
+			snprintf(path, sizeof(path), "%s/progs/%s", dir,
+				 bpf_program__name(o));
+			r = pin_prog(nfc, bpf_program__fd(o), path);
+			if (r)
+				goto fail;
 		}
 	}
 	snprintf(path, sizeof(path), "%s/prog", dir);

@@ -191,6 +191,7 @@ int dp_reconcile(struct nfc *nfc, const struct model *old,
 		 struct model *new);
 int dp_nf_fd(struct nfc *nfc, int id); /* adopt from pins if needed */
 int dp_nf_map_fd(struct nfc *nfc, int id, const char *map);
+int dp_nf_prog_fd(struct nfc *nfc, int id, const char *prog);
 void dp_release(struct nfc *nfc);
 char *dp_nf_dir(struct nfc *nfc, int id, const char *name, char *buf,
 		size_t len);

@@ -70,6 +70,11 @@ int nfc_nf_map_fd(const struct nfc_nf *nf, const char *map)
 	return dp_nf_map_fd(nf->nfc, nf->id, map);
 }
 
+int nfc_nf_prog_fd(const struct nfc_nf *nf, const char *prog)
+{
+	return dp_nf_prog_fd(nf->nfc, nf->id, prog);
+}
+
 void *nfc_nf_priv(const struct nfc_nf *nf)
 {
 	return nf->nfc->rt[nf->id].priv;

@@ -110,8 +110,12 @@ const char *nfc_nf_port_name(const struct nfc_nf *nf, unsigned port);
 json_t *nfc_nf_port_config(const struct nfc_nf *nf, unsigned port);
 /* ifindex of a port's netdev peer, 0 if its peer is not a netdev. */
 int nfc_nf_port_ifindex(const struct nfc_nf *nf, unsigned port);
-/* fd of one of the NF's own maps, by its name in the BPF source. */
+/* fd of one of the NF's own maps, by its name in the BPF source; the
+ * runtime owns it (do not close). */
 int nfc_nf_map_fd(const struct nfc_nf *nf, const char *map);
+/* fd of another program of the NF's object (a devmap egress program, say),
+ * by its function name; pinned beside the NF, owned by the runtime. */
+int nfc_nf_prog_fd(const struct nfc_nf *nf, const char *prog);
 void *nfc_nf_priv(const struct nfc_nf *nf);
 void nfc_nf_set_priv(struct nfc_nf *nf, void *priv);
 int nfc_nf_packet_out(struct nfc_nf *nf, unsigned port, const void *frame,
