@@ -338,7 +338,7 @@ int dp_nf_prog_fd(struct nfc *nfc, int id, const char *name)
 	fd = bpf_obj_get(path);
 	if (fd < 0 || rt->nmaps == 8)
 		return fd < 0 ? -ENOENT : fd;
-	snprintf(rt->map_name[rt->nmaps], NFC_NAME_MAX, "%s", key);
+	snprintf(rt->map_name[rt->nmaps], sizeof(rt->map_name[0]), "%s", key);
 	rt->map_fd[rt->nmaps++] = fd;
 	return fd;
 }
@@ -498,7 +498,7 @@ int dp_nf_map_fd(struct nfc *nfc, int id, const char *map)
 
 	if (fd < 0 || rt->nmaps == 8)
 		return fd < 0 ? -ENOENT : fd;
-	snprintf(rt->map_name[rt->nmaps], NFC_NAME_MAX, "%s", map);
+	snprintf(rt->map_name[rt->nmaps], sizeof(rt->map_name[0]), "%s", map);
 	rt->map_fd[rt->nmaps++] = fd;
 	return fd;
 }

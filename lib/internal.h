@@ -89,7 +89,7 @@ struct rnf {
 	struct bpf_object *obj; /* NULL when adopted from pins */
 	void *priv;
 	/* Maps of an adopted NF, opened from their pins on first use. */
-	char map_name[8][NFC_NAME_MAX];
+	char map_name[8][NFC_NAME_MAX + 2];
 	int map_fd[8];
 	int nmaps;
 };
