@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The REST API as a pure function: a request (method, path, query, body)
+ * in, a status and a JSON document out. No HTTP here, so the whole API can
+ * be unit-tested and fuzzed without a socket (daemon/tests/fuzz_api.c).
+ *
+ * Every change request is validated before the library is called, and the
+ * library leaves the running state untouched when it refuses; so a 4xx
+ * answer means nothing changed, running or saved.
+ */
+#ifndef NFD_API_H
+#define NFD_API_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+struct nfc;
+
+#define API_MAX_STATUS 600
+
+struct api {
+	struct nfc *nfc;
+	json_t *types; /* nfc_types(): fixed for the life of the build */
+	/* Called after every accepted change with the new nfc_export();
+	 * a failure turns the answer into a 500 that says the change is
+	 * running but not saved. */
+	int (*save)(void *ctx, json_t *state, char *err, size_t errlen);
+	void *save_ctx;
+	/* Non-NULL while the saved state could not be restored: changes
+	 * other than a whole new state (PUT /v1/state) are refused with
+	 * this reason, so that they cannot overwrite the unapplied state. */
+	char *blocked;
+	unsigned long long requests[API_MAX_STATUS]; /* by status code */
+};
+
+struct api_req {
+	const char *method;
+	const char *path;  /* as sent, percent-encoded, without the query */
+	json_t *query;     /* object of decoded query arguments, or NULL */
+	const char *body;  /* may be NULL when body_len is 0 */
+	size_t body_len;
+	const char *content_type; /* or NULL */
+};
+
+struct api_resp {
+	int status;
+	json_t *json;      /* the answer, or NULL when `text` is set */
+	char *text;        /* /metrics (malloc'd) */
+	const char *text_type;
+	char allow[64];    /* 405: the methods the resource has */
+	int changed;       /* an accepted change was made (for the log) */
+};
+
+int api_init(struct api *api, struct nfc *nfc);
+void api_fini(struct api *api);
+void api_handle(struct api *api, const struct api_req *req,
+		struct api_resp *resp);
+void api_resp_free(struct api_resp *resp);
+/* Counts an answer given without api_handle (401, 413 in the HTTP layer). */
+void api_count(struct api *api, int status);
+
+/* /metrics in Prometheus text format (metrics.c). */
+char *metrics_text(struct api *api);
+
+#endif

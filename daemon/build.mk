@@ -1,0 +1,28 @@
+# nfchaind and its tests. Included by the top Makefile, which provides
+# OUT, CC, CFLAGS, CPPFLAGS, LDFLAGS, LDLIBS, LIB, Q and msg.
+
+NFCD_SRCS := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+NFCD_OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(NFCD_SRCS))
+NFCD_LIBS := -lmicrohttpd -lyaml
+
+$(NFCD_OBJS) $(OUT)/obj/daemon/main.o $(OUT)/obj/daemon/tests/fuzz_api.o: \
+	$(wildcard daemon/*.h)
+
+$(OUT)/bin/nfchaind: $(OUT)/obj/daemon/main.o $(NFCD_OBJS) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ $(LDLIBS) $(NFCD_LIBS) -o $@
+
+# The API fuzzer drives api_handle() directly, no HTTP (daemon/tests).
+$(OUT)/bin/fuzz_api: $(OUT)/obj/daemon/tests/fuzz_api.o $(NFCD_OBJS) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ $(LDLIBS) $(NFCD_LIBS) -o $@
+
+all: $(OUT)/bin/nfchaind $(OUT)/bin/fuzz_api
+
+# ---- make demo / make demo-clean (scripts/demo.sh) ----
+.PHONY: demo demo-clean
+demo:
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bash scripts/demo.sh run
+demo-clean:
+	$(Q)bash scripts/demo.sh clean

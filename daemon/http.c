@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <microhttpd.h>
+
+#include "api.h"
+#include "http.h"
+#include "log.h"
+
+struct http {
+	struct MHD_Daemon *d;
+	struct api *api;
+	char *token;
+	const char *name;
+};
+
+/* What one request accumulates between the access-handler calls. */
+struct req {
+	char *body;
+	size_t len, cap;
+	int too_big;
+	struct timespec t0;
+};
+
+static double since_us(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1e6 + (t.tv_nsec - t0->tv_nsec) / 1e3;
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *conn, int status,
+				 char *text, const char *type,
+				 const char *allow, int bearer)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	enum MHD_Result ret;
+
+	if (!r) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (allow && *allow)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	if (bearer)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Bearer realm=\"nfchaind\"");
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *conn, int status,
+				 json_t *j, const char *allow, int bearer)
+{
+	char *text = json_dumps(j, JSON_COMPACT);
+	size_t n;
+
+	if (!text)
+		return MHD_NO;
+	/* A newline makes `curl --unix-socket` output readable. */
+	n = strlen(text);
+	text = realloc(text, n + 2);
+	if (!text)
+		return MHD_NO;
+	text[n] = '\n';
+	text[n + 1] = 0;
+	return send_text(conn, status, text, "application/json", allow, bearer);
+}
+
+static enum MHD_Result send_error(struct http *h, struct MHD_Connection *conn,
+				  const char *method, const char *url,
+				  int status, const char *msg, int bearer)
+{
+	json_t *j = json_pack("{s:s}", "error", msg);
+	enum MHD_Result r = send_json(conn, status, j, NULL, bearer);
+
+	json_decref(j);
+	api_count(h->api, status);
+	nfd_log("warn", "request", "listener=%s method=%s path=%s status=%d "
+				   "error=%s",
+		h->name, nfd_q(method), nfd_q(url), status, nfd_q(msg));
+	return r;
+}
+
+/* Constant time: how long the comparison takes says nothing about how
+ * much of the token was right. */
+static int token_ok(const char *want, const char *auth)
+{
+	size_t n = strlen(want), m;
+	unsigned char diff = 0;
+
+	if (!auth || strncmp(auth, "Bearer ", 7))
+		return 0;
+	auth += 7;
+	m = strlen(auth);
+	for (size_t i = 0; i < n; i++)
+		diff |= (unsigned char)want[i] ^ (unsigned char)(i < m ? auth[i] : 0);
+	return !diff && m == n;
+}
+
+/* The query arguments, decoded, as a JSON object. */
+static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind,
+				 const char *key, const char *value)
+{
+	char *v = strdup(value ? value : "");
+
+	(void)kind;
+	if (v) {
+		MHD_http_unescape(v);
+		json_object_set_new(cls, key, json_string(v) ?: json_null());
+		free(v);
+	}
+	return MHD_YES;
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
+				 const char *url, const char *method,
+				 const char *version, const char *upload,
+				 size_t *upload_size, void **con_cls)
+{
+	struct http *h = cls;
+	struct req *rq = *con_cls;
+	struct api_req areq = {0};
+	struct api_resp resp;
+	json_t *query;
+	enum MHD_Result ret;
+
+	(void)version;
+	if (!rq) {
+		/* First call: headers only. Refuse early what must not be
+		 * read: a missing token, a body announced too big. */
+		const char *cl = MHD_lookup_connection_value(
+			conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+		rq = calloc(1, sizeof(*rq));
+		if (!rq)
+			return MHD_NO;
+		clock_gettime(CLOCK_MONOTONIC, &rq->t0);
+		*con_cls = rq;
+		if (h->token &&
+		    !token_ok(h->token, MHD_lookup_connection_value(
+						conn, MHD_HEADER_KIND,
+						MHD_HTTP_HEADER_AUTHORIZATION)))
+			return send_error(h, conn, method, url, 401,
+					  "missing or wrong bearer token "
+					  "(Authorization: Bearer <token from "
+					  "--token-file>)",
+					  1);
+		if (cl && strtoull(cl, NULL, 10) > HTTP_MAX_BODY) {
+			char msg[128];
+
+			snprintf(msg, sizeof(msg), "request body larger than "
+						   "%u bytes", HTTP_MAX_BODY);
+			return send_error(h, conn, method, url, 413, msg, 0);
+		}
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		size_t n = *upload_size;
+
+		*upload_size = 0;
+		if (rq->too_big || rq->len + n > HTTP_MAX_BODY) {
+			/* A chunked body that grew too big: read and drop
+			 * the rest, then answer 413 at the end. */
+			rq->too_big = 1;
+			return MHD_YES;
+		}
+		if (rq->len + n + 1 > rq->cap) {
+			size_t cap = rq->cap ? rq->cap : 4096;
+			char *b;
+
+			while (cap < rq->len + n + 1)
+				cap *= 2;
+			b = realloc(rq->body, cap);
+			if (!b)
+				return MHD_NO;
+			rq->body = b;
+			rq->cap = cap;
+		}
+		memcpy(rq->body + rq->len, upload, n);
+		rq->len += n;
+		rq->body[rq->len] = 0;
+		return MHD_YES;
+	}
+	if (rq->too_big) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "request body larger than %u bytes",
+			 HTTP_MAX_BODY);
+		return send_error(h, conn, method, url, 413, msg, 0);
+	}
+
+	query = json_object();
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, query_arg, query);
+	areq.method = method;
+	areq.path = url;
+	areq.query = json_object_size(query) ? query : NULL;
+	areq.body = rq->body;
+	areq.body_len = rq->len;
+	areq.content_type = MHD_lookup_connection_value(
+		conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	api_handle(h->api, &areq, &resp);
+	json_decref(query);
+
+	nfd_log(resp.status >= 500 ? "error" : resp.status >= 400 ? "warn" : "info",
+		"request", "listener=%s method=%s path=%s status=%d dur_us=%.0f%s%s",
+		h->name, nfd_q(method), nfd_q(url), resp.status,
+		since_us(&rq->t0), resp.status >= 400 ? " error=" : "",
+		resp.status >= 400
+			? nfd_q(json_string_value(json_object_get(resp.json,
+								  "error")))
+			: "");
+	if (resp.text) {
+		ret = send_text(conn, resp.status, resp.text, resp.text_type,
+				NULL, 0);
+		resp.text = NULL; /* owned by the response now */
+	} else {
+		ret = send_json(conn, resp.status, resp.json, resp.allow, 0);
+	}
+	api_resp_free(&resp);
+	return ret;
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *conn,
+			 void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct req *rq = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (rq) {
+		free(rq->body);
+		free(rq);
+	}
+	*con_cls = NULL;
+}
+
+/* Leave the path percent-encoded: api.c splits it first and decodes each
+ * segment, so that an encoded '/' stays inside a key. */
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = 0;
+	nfd_log("warn", "http", "listener=%s msg=%s", (const char *)cls,
+		nfd_q(msg));
+}
+
+struct http *http_start(struct api *api, int listen_fd, const char *token,
+			const char *name, char *err, size_t errlen)
+{
+	struct http *h = calloc(1, sizeof(*h));
+
+	if (!h) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	h->api = api;
+	h->name = name;
+	h->token = token ? strdup(token) : NULL;
+	h->d = MHD_start_daemon(
+		MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, access_cb, h,
+		/* First, so that no message goes to MHD's own logger. */
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, (void *)name,
+		MHD_OPTION_LISTEN_SOCKET, listen_fd,
+		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
+		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+		/* A stuck client is dropped; others are never blocked by it
+		 * since nothing here waits on one connection. */
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
+		MHD_OPTION_END);
+	if (!h->d) {
+		snprintf(err, errlen, "starting the HTTP server on the %s "
+				      "listener failed",
+			 name);
+		free(h->token);
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+int http_fd(struct http *h)
+{
+	const union MHD_DaemonInfo *i =
+		MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
+
+	return i ? i->epoll_fd : -1;
+}
+
+void http_run(struct http *h)
+{
+	MHD_run(h->d);
+}
+
+int http_timeout_ms(struct http *h)
+{
+	MHD_UNSIGNED_LONG_LONG t;
+
+	if (MHD_get_timeout(h->d, &t) != MHD_YES)
+		return -1;
+	return t > 60000 ? 60000 : (int)t;
+}
+
+void http_stop(struct http *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->d);
+	free(h->token);
+	free(h);
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * HTTP front of the API: libmicrohttpd driven from nfchaind's own event
+ * loop (MHD_USE_EPOLL without an internal thread). Every library call
+ * therefore happens on the loop's one thread: the libnfchain handle is not
+ * thread-safe, and this way it needs no lock.
+ */
+#ifndef NFD_HTTP_H
+#define NFD_HTTP_H
+
+#include <stddef.h>
+
+struct api;
+struct http;
+
+/* Request bodies above this get 413 (a 10k-entry state is ~2 MB). */
+#define HTTP_MAX_BODY (16u << 20)
+
+/* Serves `api` on an already listening socket. With a token, every request
+ * needs "Authorization: Bearer <token>" or gets 401 before anything else.
+ * `name` tags log lines (unix, tcp). NULL with a message on failure. */
+struct http *http_start(struct api *api, int listen_fd, const char *token,
+			const char *name, char *err, size_t errlen);
+/* An fd that is readable when http_run() has work. */
+int http_fd(struct http *h);
+void http_run(struct http *h);
+/* ms until http_run() must be called even without events; -1: none. */
+int http_timeout_ms(struct http *h);
+void http_stop(struct http *h);
+
+#endif

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# The REST API over the unix socket: every resource, the statuses, bad
+# input (4xx naming the field, running and saved state unchanged), the
+# socket's mode, the TCP listener's token, /metrics.
+. "$NFC_TOP/daemon/tests/lib-daemon.sh"
+nfc_setup
+nfd_hosts
+nfd_start || { not_ok "nfchaind starts"; exit 1; }
+ok "nfchaind starts on a private socket, state dir and pin root"
+
+# expect NAME STATUS GREP METHOD PATH [BODY]: status and a substring.
+expect() {
+	local name=$1 want=$2 pat=$3 out st
+	shift 3
+	out=$(api "$@")
+	st=${out%% *}
+	if [ "$st" = "$want" ] && grep -qF -- "$pat" <<<"$out"; then
+		ok "$name ($st)"
+	else
+		not_ok "$name: want $want and '$pat', got: ${out:0:300}"
+	fi
+}
+
+mode=$(stat -c '%a %U' "$NFD_SOCK")
+check "socket is mode 0600, owned by root (got $mode)" [ "$mode" = "600 root" ]
+
+expect "GET /v1/types lists forwarder" 200 '"forwarder"' GET /v1/types
+expect "GET /v1/types lists counter" 200 '"counter"' GET /v1/types
+expect "POST /v1/nfs creates fw0" 201 '"name":"fw0"' POST /v1/nfs \
+	'{"name":"fw0","type":"forwarder"}'
+expect "POST ports p1 with a netdev peer" 201 "\"peer\":\"$NFD_IF1\"" \
+	POST /v1/nfs/fw0/ports "{\"name\":\"p1\",\"peer\":\"$NFD_IF1\"}"
+expect "POST ports p2" 201 '"name":"p2"' POST /v1/nfs/fw0/ports '{"name":"p2"}'
+expect "POST /v1/links connects p2" 201 "$NFD_IF2" POST /v1/links \
+	"{\"port\":\"fw0:p2\",\"peer\":\"$NFD_IF2\"}"
+expect "GET /v1/links" 200 "\"port\":\"fw0:p2\"" GET /v1/links
+expect "GET /v1/nfs/fw0/ports/p1" 200 '"rx_packets"' GET /v1/nfs/fw0/ports/p1
+check "ping through fw0" quiet ip netns exec "$NFD_H1" ping -c 3 -i 0.1 -W 1 -q 198.51.100.2
+
+expect "POST counter cnt0" 201 '"type":"counter"' POST /v1/nfs \
+	'{"name":"cnt0","type":"counter"}'
+expect "POST /v1/attachments" 201 '"target":"fw0:p1"' POST /v1/attachments \
+	'{"nf":"cnt0","target":"fw0:p1","direction":"both"}'
+expect "GET /v1/attachments" 200 '"nf":"cnt0"' GET /v1/attachments
+ip netns exec "$NFD_H1" ping -c 5 -i 0.05 -W 1 -q 198.51.100.2 >/dev/null
+out=$(api GET /v1/nfs/fw0)
+for f in name type mode ports peer rx_packets rx_bytes tx_packets tx_bytes drops; do
+	grep -q "\"$f\"" <<<"$out" || not_ok "NF object lacks '$f'"
+done
+ok "NF object has name, type, mode, ports with peer and stats"
+expect "GET /v1/nfs/cnt0/stats has per-direction figures" 200 \
+	'ingress_packets' GET /v1/nfs/cnt0/stats
+expect "PATCH /v1/nfs/cnt0 config" 200 '"mark":' PATCH /v1/nfs/cnt0 \
+	'{"config":{"mark":"3"}}'
+
+m=$(curl -s --unix-socket "$NFD_SOCK" http://nfchaind/metrics)
+check "metrics: per-port counters" grep -q "nfchain_port_rx_packets_total{nf=\"fw0\",port=\"p1\"} [1-9]" <<<"$m"
+check "metrics: drops" grep -q 'nfchain_port_drops_total{nf="fw0"' <<<"$m"
+check "metrics: slow path and ring drops" grep -q '^nfchain_slow_path_ring_drops ' <<<"$m"
+check "metrics: API requests by status" grep -q 'nfchain_api_requests_total{code="201"} [1-9]' <<<"$m"
+
+# ---- bad input: a 4xx naming the field, nothing changed -----------------
+api POST /v1/nfs '{"name":"fw1","type":"forwarder"}' >/dev/null
+expect "POST a port without a peer" 201 '"peer":null' POST /v1/nfs/fw1/ports '{"name":"p1"}'
+before=$(export_state)
+saved=$(md5sum <"$NFD_STATE/state.json")
+bad() { # NAME STATUS FIELD METHOD PATH BODY
+	expect "$@"
+}
+bad "bad JSON" 400 "invalid JSON" POST /v1/nfs '{"name":"x",'
+bad "unknown field" 400 "colour" POST /v1/nfs \
+	'{"name":"x1","type":"forwarder","colour":"red"}'
+bad "wrong type" 400 "'name' must be a string" POST /v1/nfs \
+	'{"name":5,"type":"forwarder"}'
+bad "missing field" 400 "'type'" POST /v1/nfs '{"name":"x1"}'
+bad "unknown type" 400 "unknown NF type 'bridgeX'" POST /v1/nfs \
+	'{"name":"x1","type":"bridgeX"}'
+bad "missing peer" 400 "nfcnope0" POST /v1/nfs/fw1/ports \
+	'{"name":"p2","peer":"nfcnope0"}'
+bad "link to a missing peer" 400 "nfcnope0" POST /v1/links \
+	'{"port":"fw1:p1","peer":"nfcnope0"}'
+bad "port name not allowed by the type" 400 "p9" POST /v1/nfs/fw1/ports \
+	'{"name":"p9"}'
+bad "link of a connected port" 409 "already connected" POST /v1/links \
+	"{\"port\":\"fw0:p1\",\"peer\":\"$NFD_IF2\"}"
+bad "config value of the wrong kind" 400 "mark" PATCH /v1/nfs/cnt0 \
+	'{"config":{"mark":"lots"}}'
+bad "unknown config field" 400 "colour" PATCH /v1/nfs/cnt0 \
+	'{"config":{"colour":"1"}}'
+bad "unknown mode" 400 "mode" POST /v1/nfs \
+	'{"name":"x1","type":"forwarder","mode":"warp"}'
+bad "name is a command" 400 "command" POST /v1/nfs \
+	'{"name":"show","type":"forwarder"}'
+bad "name is a type" 400 "type" POST /v1/nfs \
+	'{"name":"counter","type":"forwarder"}'
+bad "name with a slash" 400 "invalid NF name" POST /v1/nfs \
+	'{"name":"a/b","type":"forwarder"}'
+bad "name with .." 400 "invalid NF name" GET /v1/nfs/..%2F..
+bad "state doc: unknown field" 400 "colour" PUT /v1/state \
+	'{"nfs":[{"name":"fw0","type":"forwarder","colour":1}],"attachments":[]}'
+bad "state doc: missing peer" 400 "nfcnope0" PUT /v1/state \
+	'{"nfs":[{"name":"fw0","type":"forwarder","ports":[{"name":"p1","peer":"nfcnope0"}]}],"attachments":[]}'
+bad "state doc: not an object" 400 "object" PUT /v1/state '[1,2]'
+bad "unknown query parameter" 400 "dryrun" PUT '/v1/state?dryrun=1' '{}'
+bad "duplicate NF" 409 "fw0" POST /v1/nfs '{"name":"fw0","type":"forwarder"}'
+bad "unknown NF" 404 "no NF named 'nosuch'" GET /v1/nfs/nosuch
+bad "unknown path" 404 "no resource" GET /v1/nope
+bad "unknown collection" 404 "no collection" GET /v1/nfs/fw0/fdb
+bad "method not allowed" 405 "allowed: GET, POST" PUT /v1/nfs '{}'
+big=$NFD_DIR/big.json
+head -c $((17 << 20)) /dev/zero | tr '\0' ' ' >"$big"
+st=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$NFD_SOCK" \
+	-X PUT --data-binary "@$big" http://nfchaind/v1/state)
+check "a 17 MB body gets 413 (got $st)" [ "$st" = 413 ]
+check "no 4xx changed the running state" [ "$(export_state)" = "$before" ]
+check "no 4xx changed the saved state" [ "$(md5sum <"$NFD_STATE/state.json")" = "$saved" ]
+
+# ---- TCP with a bearer token -----------------------------------------
+nfd_stop
+tok=$NFD_DIR/token
+head -c 24 /dev/urandom | base64 >"$tok"
+chmod 600 "$tok"
+port=$((20000 + RANDOM % 20000))
+nfd_start --listen "127.0.0.1:$port" --token-file "$tok" || not_ok "restart with --listen"
+url=http://127.0.0.1:$port
+st=$(curl -s -o /dev/null -w '%{http_code}' "$url/v1/nfs")
+check "TCP without a token: 401 (got $st)" [ "$st" = 401 ]
+st=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Authorization: Bearer wrong' \
+	--data '{"name":"t1","type":"forwarder"}' "$url/v1/nfs")
+check "TCP with a wrong token: 401 (got $st)" [ "$st" = 401 ]
+check "a 401 changed nothing" [ "$(export_state)" = "$before" ]
+st=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(cat "$tok")" "$url/v1/nfs")
+check "TCP with the token: 200 (got $st)" [ "$st" = 200 ]
+check "CLI over TCP with --url --token-file" quiet \
+	"$NFC_BIN/nfchain" --url "$url" --token-file "$tok" show
+"$NFC_BIN/nfchain" --url "$url" show >/dev/null 2>&1
+check "CLI --url without --token-file is a usage error" [ $? = 2 ]
+
+# ---- deletes ----------------------------------------------------------------
+expect "DELETE attachment" 200 '"nf":"cnt0"' DELETE /v1/attachments/cnt0/fw0:p1
+expect "DELETE link" 200 deleted DELETE /v1/links/fw0:p2
+expect "DELETE link again: 404" 404 "not connected" DELETE /v1/links/fw0:p2
+expect "DELETE port" 200 deleted DELETE /v1/nfs/fw0/ports/p2
+expect "DELETE NF" 200 deleted DELETE /v1/nfs/cnt0
+expect "DELETE NF" 200 deleted DELETE /v1/nfs/fw0
+expect "DELETE NF" 200 deleted DELETE /v1/nfs/fw1
+check "export is empty after the deletes" [ "$(export_state)" = '{"attachments": [], "nfs": []}' ]
+nfd_stop
+check "nfchaind stops cleanly on SIGTERM (exit 0, no leak report)" [ $? = 0 ]
+nfc_done
