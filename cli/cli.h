@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * nfchain, the CLI: a thin client of nfchaind's REST API. Three pieces:
+ * the grammar turns argv into one request (grammar.c), the client sends it
+ * (client.c, libcurl), the printer turns the answer into a table (print.c).
+ */
+#ifndef NFC_CLI_H
+#define NFC_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+
+/* How an answer is printed without -j. */
+enum view {
+	V_QUIET,  /* a change: nothing on success */
+	V_TYPES,  /* GET /v1/types */
+	V_SHOW,   /* GET /v1/nfs */
+	V_NF,     /* GET /v1/nfs/{nf} */
+	V_PORTS,  /* GET /v1/nfs/{nf}/ports */
+	V_STATS,  /* GET /v1/nfs/{nf}/stats */
+	V_COLL,   /* GET /v1/nfs/{nf}/{coll} */
+	V_PLAN,   /* PUT /v1/state */
+	V_EXPORT, /* GET /v1/state: always JSON */
+};
+
+struct cli_req {
+	const char *method;
+	char path[2048];     /* percent-encoded */
+	json_t *body;        /* JSON body, or NULL */
+	char *raw;           /* apply: the document as read */
+	size_t raw_len;
+	const char *content_type;
+	enum view view;
+	bool dry_run;
+	/* `<type> add <name>`: checked against the daemon's types first so
+	 * that a wrong type or a reserved name is a usage error. */
+	const char *add_type;
+	const char *add_name;
+};
+
+/* Fills `r` from the command words. 0, or -1 with a usage error in err. */
+int cli_parse(int argc, char **argv, struct cli_req *r, char *err,
+	      size_t errlen);
+void cli_req_free(struct cli_req *r);
+
+struct conn {
+	const char *socket; /* unix socket, or NULL with url */
+	const char *url;    /* http://host:port */
+	char *token;
+};
+
+/* Sends the request; 0 with *status and *answer (JSON, or NULL when the
+ * answer was not JSON), or -1 with err set when the daemon could not be
+ * reached. */
+int http_call(const struct conn *c, const char *method, const char *path,
+	      const char *body, size_t body_len, const char *content_type,
+	      long *status, json_t **answer, char *err, size_t errlen);
+
+/* print.c */
+void print_answer(enum view v, json_t *answer, bool dry_run);
+
+#endif

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * nfchain: the command line of nfchaind. Exit status: 0 success, 1 the
+ * daemon refused (its message on stderr) or could not be reached, 2 a
+ * usage error (with the usage).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+
+#include "../daemon/reserved.h"
+#include "cli.h"
+
+#define DEFAULT_SOCKET "/run/nfchain/nfchaind.sock"
+
+static const char usage_text[] =
+	"usage: nfchain [-j|--json] [--socket PATH | --url URL --token-file F] COMMAND\n"
+	"  nfchain types                                  # NF types, their fields and collections\n"
+	"  nfchain show                                   # every NF, port, link and attachment\n"
+	"  nfchain <type> add <name> [mode=xdp|xdp-generic|tc] [key=value ...]\n"
+	"  nfchain <name> show [ports|<collection>|stats]\n"
+	"  nfchain <name> set key=value ...\n"
+	"  nfchain <name> del\n"
+	"  nfchain <name> ports add <port> [peer=<netdev>|<nf>:<port>] [key=value ...]\n"
+	"  nfchain <name> ports <port> set key=value ...\n"
+	"  nfchain <name> ports del <port>\n"
+	"  nfchain <name> <collection> add <key> [key=value ...]\n"
+	"  nfchain <name> <collection> del <key>\n"
+	"  nfchain connect <nf>:<port> <netdev>|<nf>:<port>\n"
+	"  nfchain disconnect <nf>:<port>\n"
+	"  nfchain attach <nf> <netdev>|<nf>:<port> [direction=ingress|egress|both] "
+	"[position=first|last|before=<nf>|after=<nf>]\n"
+	"  nfchain detach <nf> <netdev>|<nf>:<port>\n"
+	"  nfchain apply [--dry-run] -f FILE|-\n"
+	"  nfchain export\n";
+
+static int usage(const char *msg)
+{
+	if (msg)
+		fprintf(stderr, "nfchain: %s\n", msg);
+	fputs(usage_text, stderr);
+	return 2;
+}
+
+static char *read_token(const char *path)
+{
+	char buf[512];
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f) {
+		fprintf(stderr, "nfchain: cannot read token file %s: %m\n", path);
+		return NULL;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	buf[strcspn(buf, "\r\n")] = 0;
+	return strdup(buf);
+}
+
+static json_t *get_types(const struct conn *c, char *err, size_t len)
+{
+	json_t *a = NULL;
+	long st = 0;
+
+	if (http_call(c, "GET", "/v1/types", NULL, 0, NULL, &st, &a, err, len))
+		return NULL;
+	if (st != 200 || !json_is_array(a)) {
+		snprintf(err, len, "nfchaind did not list its types (HTTP %ld)",
+			 st);
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
+static int is_type(json_t *types, const char *name, char *names, size_t len)
+{
+	size_t i, o = 0;
+	json_t *t;
+	int found = 0;
+
+	names[0] = 0;
+	json_array_foreach(types, i, t)
+	{
+		const char *n = json_string_value(json_object_get(t, "name"));
+
+		if (!n)
+			continue;
+		if (!strcmp(n, name))
+			found = 1;
+		o += snprintf(names + o, len > o ? len - o : 0, "%s%s",
+			      o ? ", " : "", n);
+	}
+	return found;
+}
+
+/* `<type> add <name>`: the type must exist and the name must not be a
+ * command or a type, or the NF could not be addressed afterwards. */
+static int check_add(const struct conn *c, const struct cli_req *r)
+{
+	char err[512], names[512], msg[800];
+	json_t *types = get_types(c, err, sizeof(err));
+	int ok;
+
+	if (!types) {
+		fprintf(stderr, "nfchain: %s\n", err);
+		return 1;
+	}
+	ok = is_type(types, r->add_type, names, sizeof(names));
+	if (!ok) {
+		snprintf(msg, sizeof(msg),
+			 "'%s' is neither a command nor an NF type (types: %s)",
+			 r->add_type, names);
+		json_decref(types);
+		return usage(msg);
+	}
+	if (nfc_word_in(r->add_name, nfc_reserved_nf_names) ||
+	    is_type(types, r->add_name, names, sizeof(names))) {
+		snprintf(msg, sizeof(msg),
+			 "'%s' is a command or type name; an NF cannot be "
+			 "named so",
+			 r->add_name);
+		json_decref(types);
+		return usage(msg);
+	}
+	json_decref(types);
+	return 0;
+}
+
+/* --list WHAT: words for shell completion, one a line. */
+static int list_words(const struct conn *c, const char *what)
+{
+	char err[512];
+	json_t *a = NULL, *v, *w;
+	long st = 0;
+	size_t i, j;
+	int types = !strcmp(what, "types"), colls = !strncmp(what, "colls:", 6);
+	char path[256];
+
+	if (!strcmp(what, "nfs"))
+		snprintf(path, sizeof(path), "/v1/nfs");
+	else if (!strncmp(what, "ports:", 6))
+		snprintf(path, sizeof(path), "/v1/nfs/%.64s", what + 6);
+	else if (types || colls)
+		snprintf(path, sizeof(path), "/v1/types");
+	else
+		return usage("--list takes nfs, types, ports:<nf> or colls:<nf>");
+	if (http_call(c, "GET", path, NULL, 0, NULL, &st, &a, err, sizeof(err)) ||
+	    st != 200)
+		return 1;
+	if (colls) {
+		/* The NF's type, then that type's collections. */
+		json_t *nf = NULL;
+
+		snprintf(path, sizeof(path), "/v1/nfs/%.64s", what + 6);
+		if (http_call(c, "GET", path, NULL, 0, NULL, &st, &nf, err,
+			      sizeof(err)) || st != 200) {
+			json_decref(a);
+			return 1;
+		}
+		json_array_foreach(a, i, v)
+			if (!strcmp(json_string_value(json_object_get(v, "name")) ?: "",
+				    json_string_value(json_object_get(nf, "type")) ?: ""))
+				json_array_foreach(json_object_get(v, "collections"), j, w)
+					puts(json_string_value(json_object_get(w, "name")));
+		json_decref(nf);
+	} else if (types) {
+		json_array_foreach(a, i, v)
+			puts(json_string_value(json_object_get(v, "name")));
+	} else {
+		json_t *arr = strncmp(what, "ports:", 6) ? json_object_get(a, "nfs")
+							 : json_object_get(a, "ports");
+		json_array_foreach(arr, i, v)
+			puts(json_string_value(json_object_get(v, "name")));
+	}
+	json_decref(a);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"socket", required_argument, NULL, 's'},
+		{"url", required_argument, NULL, 'u'},
+		{"token-file", required_argument, NULL, 't'},
+		{"list", required_argument, NULL, 'L'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct conn c = {.socket = DEFAULT_SOCKET};
+	const char *url = NULL, *token_file = NULL, *list = NULL, *sock = NULL;
+	struct cli_req r;
+	char err[1024];
+	json_t *answer = NULL;
+	long status = 0;
+	bool json = false;
+	int o, rc;
+
+	/* '+': options end at the first command word, so key=value and
+	 * "-f -" after the command are never taken for ours. */
+	while ((o = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'j': json = true; break;
+		case 's': sock = optarg; break;
+		case 'u': url = optarg; break;
+		case 't': token_file = optarg; break;
+		case 'L': list = optarg; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		default: return usage(NULL);
+		}
+	}
+	if (sock && url)
+		return usage("--socket and --url exclude each other");
+	if (!!url != !!token_file)
+		return usage("--url and --token-file go together");
+	if (url) {
+		c.socket = NULL;
+		c.url = url;
+		if (!(c.token = read_token(token_file)))
+			return 1;
+	} else if (sock) {
+		c.socket = sock;
+	}
+	/* No TLS is ever used: skip initializing it (it costs startup time,
+	 * and a CLI call should be quick). */
+	curl_global_init(CURL_GLOBAL_NOTHING);
+	if (list) {
+		rc = list_words(&c, list);
+		goto out_free;
+	}
+	if (optind >= argc) {
+		rc = usage("a command is needed");
+		goto out_free;
+	}
+	if (!strcmp(argv[optind], "help")) {
+		fputs(usage_text, stdout);
+		rc = 0;
+		goto out_free;
+	}
+	rc = cli_parse(argc - optind, argv + optind, &r, err, sizeof(err));
+	if (rc) {
+		if (rc == -2) {
+			fprintf(stderr, "nfchain: %s\n", err);
+			rc = 1;
+		} else {
+			rc = usage(err);
+		}
+		goto out;
+	}
+	if (r.add_type && (rc = check_add(&c, &r)))
+		goto out;
+	{
+		char *body = r.raw;
+		size_t len = r.raw_len;
+
+		if (r.body) {
+			body = json_dumps(r.body, JSON_COMPACT);
+			len = body ? strlen(body) : 0;
+		}
+		rc = http_call(&c, r.method, r.path, body, len, r.content_type,
+			       &status, &answer, err, sizeof(err));
+		if (body != r.raw)
+			free(body);
+	}
+	if (rc) {
+		fprintf(stderr, "nfchain: %s\n", err);
+		rc = 1;
+		goto out;
+	}
+	if (status < 200 || status > 299) {
+		const char *msg = json_string_value(json_object_get(answer, "error"));
+
+		fprintf(stderr, "nfchain: %s\n",
+			msg ? msg : "the daemon refused the request");
+		if (!msg)
+			fprintf(stderr, "nfchain: HTTP status %ld\n", status);
+		rc = 1;
+		goto out;
+	}
+	if (json) {
+		char *text = answer ? json_dumps(answer, JSON_INDENT(2)) : NULL;
+
+		if (text)
+			puts(text);
+		free(text);
+	} else {
+		print_answer(r.view, answer, r.dry_run);
+	}
+	rc = 0;
+out:
+	json_decref(answer);
+	cli_req_free(&r);
+out_free:
+	free(c.token);
+	curl_global_cleanup();
+	return rc;
+}

@@ -1,0 +1,564 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Human output: aligned tables built from the API's JSON. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define MAX_COLS 16
+
+struct table {
+	int ncols, nrows, cap;
+	char **cells; /* row-major; row 0 is the header */
+};
+
+static void table_init(struct table *t, int ncols, const char *const *hdr)
+{
+	memset(t, 0, sizeof(*t));
+	t->ncols = ncols;
+	t->cap = 16;
+	t->cells = calloc(t->cap * ncols, sizeof(char *));
+	for (int c = 0; c < ncols; c++)
+		t->cells[c] = strdup(hdr[c]);
+	t->nrows = 1;
+}
+
+static void table_row(struct table *t, char **cells)
+{
+	if (t->nrows == t->cap) {
+		t->cap *= 2;
+		t->cells = realloc(t->cells, t->cap * t->ncols * sizeof(char *));
+	}
+	for (int c = 0; c < t->ncols; c++)
+		t->cells[t->nrows * t->ncols + c] = strdup(cells[c] ? cells[c] : "-");
+	t->nrows++;
+}
+
+static int numeric(const char *s)
+{
+	return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+/* Numbers are right-aligned, text left-aligned; the last column is not
+ * padded (no trailing blanks). */
+static void table_print(struct table *t, const char *indent)
+{
+	int w[MAX_COLS] = {0}, right[MAX_COLS];
+
+	for (int c = 0; c < t->ncols; c++) {
+		right[c] = t->nrows > 1;
+		for (int r = 0; r < t->nrows; r++) {
+			const char *s = t->cells[r * t->ncols + c];
+			int n = strlen(s);
+
+			if (n > w[c])
+				w[c] = n;
+			if (r && !numeric(s) && strcmp(s, "-"))
+				right[c] = 0;
+		}
+	}
+	for (int r = 0; r < t->nrows; r++) {
+		fputs(indent, stdout);
+		for (int c = 0; c < t->ncols; c++) {
+			const char *s = t->cells[r * t->ncols + c];
+			int last = c == t->ncols - 1;
+
+			if (right[c])
+				printf("%*s", w[c], s);
+			else if (last)
+				fputs(s, stdout);
+			else
+				printf("%-*s", w[c], s);
+			if (!last)
+				fputs("  ", stdout);
+		}
+		putchar('\n');
+	}
+	for (int i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+}
+
+/* A JSON value as one cell. */
+static const char *cell(json_t *v, char *buf, size_t len)
+{
+	size_t i, o = 0;
+	json_t *e;
+
+	if (!v) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		snprintf(buf, len, "%s", json_string_value(v));
+		break;
+	case JSON_INTEGER:
+		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+		break;
+	case JSON_REAL:
+		snprintf(buf, len, "%g", json_real_value(v));
+		break;
+	case JSON_TRUE:
+		snprintf(buf, len, "yes");
+		break;
+	case JSON_FALSE:
+		snprintf(buf, len, "no");
+		break;
+	case JSON_ARRAY:
+		buf[0] = 0;
+		json_array_foreach(v, i, e)
+		{
+			char b[256];
+
+			o += snprintf(buf + o, len > o ? len - o : 0, "%s%s",
+				      i ? "," : "", cell(e, b, sizeof(b)));
+		}
+		if (!o)
+			snprintf(buf, len, "-");
+		break;
+	case JSON_OBJECT: {
+		const char *k;
+
+		buf[0] = 0;
+		json_object_foreach(v, k, e)
+		{
+			char b[256];
+
+			o += snprintf(buf + o, len > o ? len - o : 0, "%s%s=%s",
+				      o ? " " : "", k, cell(e, b, sizeof(b)));
+		}
+		if (!o)
+			snprintf(buf, len, "-");
+		break;
+	}
+	default:
+		snprintf(buf, len, "-");
+	}
+	return buf;
+}
+
+static const char *sget(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static const char *num(json_t *o, const char *k, char *buf)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (!json_is_integer(v))
+		return "-";
+	sprintf(buf, "%lld", (long long)json_integer_value(v));
+	return buf;
+}
+
+static const char *const port_hdr[] = {
+	"NF", "TYPE", "MODE", "PORT", "PEER", "RX_PKTS", "RX_BYTES", "TX_PKTS",
+	"TX_BYTES", "DROPS",
+};
+
+/* One row per port (or one for a port-less NF) into a 10-column table. */
+static void nf_rows(struct table *t, json_t *nf, int with_nf)
+{
+	json_t *ports = json_object_get(nf, "ports"), *p;
+	size_t i;
+
+	if (!json_array_size(ports)) {
+		char *row[10] = {(char *)sget(nf, "name"), (char *)sget(nf, "type"),
+				 (char *)sget(nf, "mode")};
+		table_row(t, row);
+		return;
+	}
+	json_array_foreach(ports, i, p)
+	{
+		char b[5][32], peer[128];
+		json_t *st = json_object_get(p, "stats");
+		char *row[10] = {
+			(char *)(with_nf && !i ? sget(nf, "name") : ""),
+			(char *)(with_nf && !i ? sget(nf, "type") : ""),
+			(char *)(with_nf && !i ? sget(nf, "mode") : ""),
+			(char *)sget(p, "name"),
+			(char *)cell(json_object_get(p, "peer"), peer, sizeof(peer)),
+			(char *)num(st, "rx_packets", b[0]),
+			(char *)num(st, "rx_bytes", b[1]),
+			(char *)num(st, "tx_packets", b[2]),
+			(char *)num(st, "tx_bytes", b[3]),
+			(char *)num(st, "drops", b[4]),
+		};
+		table_row(t, row);
+	}
+}
+
+static void ports_table(json_t *nf)
+{
+	static const char *const hdr[] = {"PORT", "PEER", "CONFIG", "RX_PKTS",
+					  "RX_BYTES", "TX_PKTS", "TX_BYTES",
+					  "DROPS"};
+	struct table t;
+	json_t *p;
+	size_t i;
+
+	table_init(&t, 8, hdr);
+	json_array_foreach(json_object_get(nf, "ports"), i, p)
+	{
+		char b[5][32], peer[128], cfg[512];
+		json_t *st = json_object_get(p, "stats");
+		char *row[8] = {
+			(char *)sget(p, "name"),
+			(char *)cell(json_object_get(p, "peer"), peer, sizeof(peer)),
+			(char *)cell(json_object_get(p, "config"), cfg, sizeof(cfg)),
+			(char *)num(st, "rx_packets", b[0]),
+			(char *)num(st, "rx_bytes", b[1]),
+			(char *)num(st, "tx_packets", b[2]),
+			(char *)num(st, "tx_bytes", b[3]),
+			(char *)num(st, "drops", b[4]),
+		};
+		table_row(&t, row);
+	}
+	table_print(&t, "");
+}
+
+/* Attachments of a transparent NF with its per-direction counters. */
+static void att_table(json_t *atts, const char *nf)
+{
+	static const char *const hdr[] = {"NF",	      "TARGET",   "DIRECTION",
+					  "POSITION", "IN_PKTS",  "IN_BYTES",
+					  "EG_PKTS",  "EG_BYTES", "DROPS"};
+	struct table t;
+	json_t *a;
+	size_t i;
+
+	table_init(&t, 9, hdr);
+	json_array_foreach(atts, i, a)
+	{
+		char b[6][32];
+		json_t *st = json_object_get(a, "stats");
+		char *row[9] = {
+			(char *)(sget(a, "nf") ?: nf),
+			(char *)sget(a, "target"),
+			(char *)sget(a, "direction"),
+			(char *)num(a, "position", b[5]),
+			(char *)num(st, "ingress_packets", b[0]),
+			(char *)num(st, "ingress_bytes", b[1]),
+			(char *)num(st, "egress_packets", b[2]),
+			(char *)num(st, "egress_bytes", b[3]),
+			(char *)num(st, "drops", b[4]),
+		};
+		table_row(&t, row);
+	}
+	table_print(&t, "");
+}
+
+static json_t *find_named(json_t *arr, const char *key, const char *name)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v)
+		if (name && sget(v, key) && !strcmp(sget(v, key), name))
+			return v;
+	return NULL;
+}
+
+static void show_all(json_t *a)
+{
+	json_t *nfs = json_object_get(a, "nfs"), *nf, *at, *atts, *h;
+	struct table t;
+	size_t i;
+
+	if (!json_array_size(nfs)) {
+		puts("no NFs");
+		return;
+	}
+	table_init(&t, 10, port_hdr);
+	json_array_foreach(nfs, i, nf)
+		nf_rows(&t, nf, 1);
+	table_print(&t, "");
+
+	/* The chain-level attachment list, with each one's counters taken
+	 * from its NF's own attachment entries. */
+	atts = json_array();
+	json_array_foreach(json_object_get(a, "attachments"), i, at)
+	{
+		json_t *o = json_deep_copy(at);
+		json_t *n = find_named(nfs, "name", sget(at, "nf"));
+		json_t *mine = find_named(json_object_get(n, "attachments"),
+					  "target", sget(at, "target"));
+
+		if (json_object_get(mine, "stats"))
+			json_object_set(o, "stats", json_object_get(mine, "stats"));
+		json_array_append_new(atts, o);
+	}
+	if (json_array_size(atts)) {
+		putchar('\n');
+		att_table(atts, NULL);
+	}
+	json_decref(atts);
+	if (json_array_size(json_object_get(a, "hooks"))) {
+		static const char *const hdr[] = {"NETDEV", "IFINDEX", "HOOK",
+						  "DIRECTION"};
+		putchar('\n');
+		table_init(&t, 4, hdr);
+		json_array_foreach(json_object_get(a, "hooks"), i, h)
+		{
+			char b[32];
+			char *row[4] = {(char *)sget(h, "netdev"),
+					(char *)num(h, "ifindex", b),
+					(char *)sget(h, "hook"),
+					(char *)sget(h, "direction")};
+			table_row(&t, row);
+		}
+		table_print(&t, "");
+	}
+}
+
+/* key/value rows of an object, nested objects flattened as a.b. */
+static void kv_rows(struct table *t, json_t *o, const char *prefix)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(o, k, v)
+	{
+		char key[128], b[512];
+
+		snprintf(key, sizeof(key), "%s%s%s", prefix, *prefix ? "." : "", k);
+		if (json_is_object(v) && json_object_size(v)) {
+			kv_rows(t, v, key);
+			continue;
+		}
+		char *row[2] = {key, (char *)cell(v, b, sizeof(b))};
+		table_row(t, row);
+	}
+}
+
+static void show_nf(json_t *nf)
+{
+	static const char *const hdr[] = {"FIELD", "VALUE"};
+	struct table t;
+	char cfg[1024];
+
+	printf("%s: %s, mode %s\n", sget(nf, "name"), sget(nf, "type"),
+	       sget(nf, "mode"));
+	printf("config: %s\n", cell(json_object_get(nf, "config"), cfg, sizeof(cfg)));
+	if (json_array_size(json_object_get(nf, "ports"))) {
+		putchar('\n');
+		ports_table(nf);
+	}
+	if (json_array_size(json_object_get(nf, "attachments"))) {
+		putchar('\n');
+		att_table(json_object_get(nf, "attachments"), sget(nf, "name"));
+	}
+	if (json_object_size(json_object_get(nf, "stats"))) {
+		putchar('\n');
+		table_init(&t, 2, hdr);
+		kv_rows(&t, json_object_get(nf, "stats"), "");
+		table_print(&t, "");
+	}
+}
+
+static void show_stats(json_t *s)
+{
+	static const char *const hdr[] = {"STAT", "VALUE"};
+	struct table t;
+
+	table_init(&t, 2, hdr);
+	kv_rows(&t, json_object_get(s, "stats"), "");
+	table_print(&t, "");
+	if (json_array_size(json_object_get(s, "ports"))) {
+		putchar('\n');
+		ports_table(s);
+	}
+	if (json_array_size(json_object_get(s, "attachments"))) {
+		putchar('\n');
+		att_table(json_object_get(s, "attachments"), sget(s, "name"));
+	}
+}
+
+/* Entries of a collection: the columns are the union of their keys. */
+static void show_coll(json_t *list)
+{
+	const char *hdr[MAX_COLS];
+	char up[MAX_COLS][64];
+	struct table t;
+	json_t *e, *v;
+	const char *k;
+	int n = 0;
+	size_t i;
+
+	if (!json_array_size(list)) {
+		puts("no entries");
+		return;
+	}
+	json_array_foreach(list, i, e)
+		json_object_foreach(e, k, v)
+	{
+		int j;
+
+		for (j = 0; j < n && strcmp(hdr[j], k); j++)
+			;
+		if (j == n && n < MAX_COLS)
+			hdr[n++] = k;
+	}
+	for (int j = 0; j < n; j++) {
+		int c;
+
+		for (c = 0; hdr[j][c] && c < 63; c++)
+			up[j][c] = hdr[j][c] >= 'a' && hdr[j][c] <= 'z'
+					   ? hdr[j][c] - 32
+					   : hdr[j][c];
+		up[j][c] = 0;
+	}
+	{
+		const char *uh[MAX_COLS];
+
+		for (int j = 0; j < n; j++)
+			uh[j] = up[j];
+		table_init(&t, n, uh);
+	}
+	json_array_foreach(list, i, e)
+	{
+		char b[MAX_COLS][256], *row[MAX_COLS];
+
+		for (int j = 0; j < n; j++) {
+			v = json_object_get(e, hdr[j]);
+			row[j] = v ? (char *)cell(v, b[j], sizeof(b[j])) : "-";
+		}
+		table_row(&t, row);
+	}
+	table_print(&t, "");
+}
+
+static void fields_table(json_t *fields, const char *indent)
+{
+	static const char *const hdr[] = {"FIELD", "KIND", "DEFAULT", "VALUES",
+					  "DOC"};
+	struct table t;
+	json_t *f;
+	size_t i;
+
+	if (!json_array_size(fields)) {
+		printf("%s(none)\n", indent);
+		return;
+	}
+	table_init(&t, 5, hdr);
+	json_array_foreach(fields, i, f)
+	{
+		char name[96], vals[128] = "-";
+
+		snprintf(name, sizeof(name), "%s%s", sget(f, "name"),
+			 json_is_true(json_object_get(f, "required")) ? " *" : "");
+		if (sget(f, "choices"))
+			snprintf(vals, sizeof(vals), "%s", sget(f, "choices"));
+		else if (json_is_integer(json_object_get(f, "min")))
+			snprintf(vals, sizeof(vals), "%lld..%lld",
+				 (long long)json_integer_value(json_object_get(f, "min")),
+				 (long long)json_integer_value(json_object_get(f, "max")));
+		char *row[5] = {name, (char *)sget(f, "kind"),
+				(char *)sget(f, "default"), vals,
+				(char *)sget(f, "doc")};
+		table_row(&t, row);
+	}
+	table_print(&t, indent);
+}
+
+static void show_types(json_t *types)
+{
+	json_t *t, *c;
+	size_t i, j;
+
+	json_array_foreach(types, i, t)
+	{
+		char pn[256];
+
+		if (i)
+			putchar('\n');
+		printf("%s%s: %s\n", sget(t, "name"),
+		       json_is_true(json_object_get(t, "transparent"))
+			       ? " (transparent: attach it)"
+			       : "",
+		       sget(t, "summary") ?: "");
+		if (!json_is_true(json_object_get(t, "transparent")))
+			printf("  ports: %s (at most %lld)\n",
+			       json_is_array(json_object_get(t, "port_names"))
+				       ? cell(json_object_get(t, "port_names"), pn,
+					      sizeof(pn))
+				       : "any name",
+			       (long long)json_integer_value(
+				       json_object_get(t, "max_ports")));
+		printf("  config (key=value; * required):\n");
+		fields_table(json_object_get(t, "config"), "    ");
+		if (json_array_size(json_object_get(t, "port_config"))) {
+			printf("  port config:\n");
+			fields_table(json_object_get(t, "port_config"), "    ");
+		}
+		json_array_foreach(json_object_get(t, "collections"), j, c)
+		{
+			printf("  collection %s (key: %s):\n", sget(c, "name"),
+			       sget(c, "key") ?: "-");
+			fields_table(json_object_get(c, "fields"), "    ");
+		}
+	}
+}
+
+static void show_plan(json_t *a, bool dry_run)
+{
+	json_t *plan = json_object_get(a, "plan"), *s;
+	size_t i;
+
+	if (!json_array_size(plan)) {
+		puts(dry_run ? "no changes would be made" : "no changes");
+		return;
+	}
+	if (dry_run)
+		puts("plan (dry run, nothing was changed):");
+	json_array_foreach(plan, i, s)
+	{
+		char b[1024];
+
+		printf("  %s\n", cell(s, b, sizeof(b)));
+	}
+}
+
+void print_answer(enum view v, json_t *a, bool dry_run)
+{
+	char *text;
+
+	switch (v) {
+	case V_QUIET:
+		return;
+	case V_TYPES:
+		show_types(a);
+		return;
+	case V_SHOW:
+		show_all(a);
+		return;
+	case V_NF:
+		show_nf(a);
+		return;
+	case V_PORTS: {
+		json_t *o = json_pack("{s:O}", "ports", a);
+
+		ports_table(o);
+		json_decref(o);
+		return;
+	}
+	case V_STATS:
+		show_stats(a);
+		return;
+	case V_COLL:
+		show_coll(a);
+		return;
+	case V_PLAN:
+		show_plan(a, dry_run);
+		return;
+	case V_EXPORT:
+		text = json_dumps(a, JSON_INDENT(2));
+		if (text)
+			puts(text);
+		free(text);
+		return;
+	}
+}
