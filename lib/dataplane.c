@@ -286,8 +286,67 @@ static int pin_prog(struct nfc *nfc, int fd, const char *path)
 	return 0;
 }
 
+/*
+ * An NF's object: the one built into the library, or, when NFC_OBJ_DIR is
+ * set and holds <type>.<xdp|tc>.bpf.o, that file (a development aid: try a
+ * rebuilt NF on a running chain without relinking). Read once and kept.
+ */
+struct obj_override {
+	char name[NFC_NAME_MAX + 8];
+	void *data;
+	size_t size;
+};
+static struct obj_override overrides[16];
+
+static const void *override_elf(const char *type, int hook, size_t *sz)
+{
+	const char *dir = getenv("NFC_OBJ_DIR");
+	char key[NFC_NAME_MAX + 8], path[512];
+	struct obj_override *o = NULL;
+	FILE *f;
+	long n;
+
+	if (!dir)
+		return NULL;
+	snprintf(key, sizeof(key), "%s.%s", type, hook == HOOK_TC ? "tc" : "xdp");
+	for (int i = 0; i < 16; i++) {
+		if (!strcmp(overrides[i].name, key)) {
+			*sz = overrides[i].size;
+			return overrides[i].data;
+		}
+		if (!o && !overrides[i].name[0])
+			o = &overrides[i];
+	}
+	snprintf(path, sizeof(path), "%s/%s.bpf.o", dir, key);
+	f = fopen(path, "rb");
+	if (!f || !o) {
+		if (f)
+			fclose(f);
+		return NULL;
+	}
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	o->data = n > 0 ? malloc(n) : NULL;
+	if (!o->data || fread(o->data, 1, n, f) != (size_t)n) {
+		free(o->data);
+		o->data = NULL;
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	o->size = n;
+	snprintf(o->name, sizeof(o->name), "%s", key);
+	*sz = o->size;
+	return o->data;
+}
+
 const void *dp_type_elf(const struct nfc_nf_type *t, int hook, size_t *sz)
 {
+	const void *o = override_elf(t->name, hook, sz);
+
+	if (o)
+		return o;
 	return hook == HOOK_TC ? t->elf_tc(sz) : t->elf_xdp(sz);
 }
 

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Netdev helpers. The one that matters: a frame XDP-redirected into a veth
- * is delivered only if the veth's peer has NAPI on (an XDP program there,
- * or GRO enabled); otherwise the kernel drops it silently (BRIEF.md). Hosts
- * sit behind exactly such veths, usually in another namespace, so the
- * runtime turns GRO on at the peer itself.
+ * Netdev helpers. The one that matters: native XDP on a veth needs two
+ * things from the far end, which is usually a host in another namespace:
+ *  - NAPI on (GRO enabled, or an XDP program), or frames XDP-redirected into
+ *    the veth are dropped silently (BRIEF.md);
+ *  - no TX checksum offload: a frame the far end's stack sends with its
+ *    checksum left to offload (CHECKSUM_PARTIAL) loses that state when XDP
+ *    redirects it, and arrives with a bad checksum (ping works, TCP does
+ *    not: measured here).
+ * The runtime sets both on the far end itself.
  *
  * Hand-written netlink: two small requests (a link's peer namespace id, a
  * namespace's id), not worth a library dependency.
@@ -204,6 +208,7 @@ static int gro_on_in_ns(int nsfd, int ifindex)
 		return -errno;
 	if (pid == 0) {
 		struct ethtool_value v = {.cmd = ETHTOOL_SGRO, .data = 1};
+		struct ethtool_value c = {.cmd = ETHTOOL_STXCSUM, .data = 0};
 		char name[IF_NAMESIZE];
 		int fd;
 
@@ -212,7 +217,9 @@ static int gro_on_in_ns(int nsfd, int ifindex)
 		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (fd < 0 || !if_indextoname(ifindex, name))
 			_exit(3);
-		_exit(ethtool(fd, name, &v) ? 4 : 0);
+		if (ethtool(fd, name, &v))
+			_exit(4);
+		_exit(ethtool(fd, name, &c) ? 5 : 0);
 	}
 	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
 		return -EIO;
@@ -240,11 +247,11 @@ int netdev_ensure_napi_peer(struct nfc *nfc, int ifindex, const char *ctx)
 		nsfd = netns_fd_by_id(nsid);
 	if (peer <= 0 || (nsid >= 0 && nsfd < 0) || gro_on_in_ns(nsfd, peer))
 		r = nfc_err(nfc, EOPNOTSUPP,
-			    "%s: XDP redirects into this veth are dropped "
-			    "unless its peer has NAPI on, and the runtime "
-			    "could not turn GRO on there; run `ethtool -K "
-			    "<peer> gro on` in the peer's namespace, or use "
-			    "mode=xdp-generic or mode=tc",
+			    "%s: native XDP on a veth needs GRO on and TX "
+			    "checksum offload off at its peer, and the "
+			    "runtime could not set them; run `ethtool -K "
+			    "<peer> gro on tx off` in the peer's namespace, "
+			    "or use mode=xdp-generic or mode=tc",
 			    ctx);
 	if (nsfd >= 0)
 		close(nsfd);

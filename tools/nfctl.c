@@ -149,8 +149,8 @@ static void on_signal(int s)
 static void on_pktin(void *ctx, const struct nfc_pktin_info *p)
 {
 	(void)ctx;
-	printf("packet-in nf=%s port=%s reason=%u len=%u\n", p->nf, p->port,
-	       p->reason, p->pkt_len);
+	printf("packet-in nf=%s port=%s reason=%u len=%u mark=0x%x\n", p->nf,
+	       p->port, p->reason, p->pkt_len, p->mark);
 	fflush(stdout);
 }
 

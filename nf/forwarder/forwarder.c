@@ -1,17 +1,49 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* forwarder: two ports, p1 and p2; what enters one leaves the other. Its
- * control plane has nothing to do: the declaration is all there is. */
+/* forwarder: two ports, p1 and p2; what enters one leaves the other. */
 #include "nfchain/nf.h"
 #include "forwarder_xdp.skel.h"
 #include "forwarder_tc.skel.h"
 
+int nfc_obj_set_const(struct bpf_object *obj, const char *var, unsigned val);
+
 static const char *const forwarder_ports[] = {"p1", "p2", NULL};
+
+static const struct nfc_field forwarder_config[] = {
+	{.name = "slow_path",
+	 .kind = NFC_F_BOOL,
+	 .flags = NFC_FIELD_RELOAD,
+	 .def = "false",
+	 .doc = "send every frame through userspace (packet-in, then "
+		"packet-out on the other port) instead of forwarding it in "
+		"the kernel"},
+	NFC_FIELDS_END,
+};
+
+static int forwarder_prepare(struct nfc_nf *nf, struct bpf_object *obj)
+{
+	json_t *v = json_object_get(nfc_nf_config(nf), "slow_path");
+
+	return nfc_obj_set_const(obj, "fwd_slow_path", json_is_true(v));
+}
+
+/* The slow path's half of the forwarder: send the frame on, whole. */
+static void forwarder_packet_in(struct nfc_nf *nf, unsigned in_port,
+				unsigned reason, const uint8_t *data,
+				uint32_t len, uint32_t pkt_len)
+{
+	(void)reason;
+	if (len == pkt_len && in_port < 2)
+		nfc_nf_packet_out(nf, in_port ^ 1, data, len);
+}
 
 const struct nfc_nf_type nfc_type_forwarder = {
 	.name = "forwarder",
 	.summary = "two ports, p1 and p2: what enters one leaves the other",
 	.max_ports = 2,
 	.port_names = forwarder_ports,
+	.config = forwarder_config,
 	.elf_xdp = forwarder_xdp__elf_bytes,
 	.elf_tc = forwarder_tc__elf_bytes,
+	.prepare = forwarder_prepare,
+	.packet_in = forwarder_packet_in,
 };

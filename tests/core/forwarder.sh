@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The forwarder between two hosts, in each of the three modes: ping and TCP
+# cross it, the per-port counters see exactly the pings, and a chain of
+# three forwarders carries the same traffic.
+. "$(dirname "$0")/../lib.sh"
+nfc_setup
+A=$(nfc_ns a); B=$(nfc_ns b)
+nfc_host "$A" eth0 198.51.100.1/24 "va$NFC_ID"
+nfc_host "$B" eth0 198.51.100.2/24 "vb$NFC_ID"
+VA=va$NFC_ID VB=vb$NFC_ID
+
+tcp_across() { # a TCP transfer from B's listener to A, content compared
+	local data got
+	data=$(head -c 20000 /dev/urandom | base64 -w0)
+	ip netns exec "$B" timeout 5 nc -l -p 5001 >/tmp/nfc-tcp-$NFC_ID &
+	sleep 0.3
+	echo "$data" | ip netns exec "$A" timeout 5 nc -q 1 198.51.100.2 5001
+	wait
+	got=$(cat /tmp/nfc-tcp-$NFC_ID); rm -f /tmp/nfc-tcp-$NFC_ID
+	[ "$got" = "$data" ]
+}
+
+port_rx() { nfctl -j "$1" show ports | jq -r ".[] | select(.name==\"$2\") | .stats.rx_packets"; }
+
+for mode in xdp xdp-generic tc; do
+	nfctl forwarder add f1 mode=$mode || { not_ok "$mode: add"; continue; }
+	nfctl f1 ports add p1 peer=$VA
+	nfctl f1 ports add p2 peer=$VB
+	# Prime ARP so that the counted pings are the only packets.
+	ip netns exec "$A" ping -c 1 -W 2 198.51.100.2 >/dev/null
+	r1=$(port_rx f1 p1)
+	check "$mode: ping across the forwarder" ip netns exec "$A" ping -c 5 -i 0.05 -W 2 198.51.100.2
+	r2=$(port_rx f1 p1)
+	check "$mode: p1 counted the 5 echo requests (rx $r1 -> $r2)" [ $((r2 - r1)) -eq 5 ]
+	check "$mode: TCP across the forwarder" tcp_across
+	nfctl f1 del
+done
+
+# Three forwarders in a chain (XDP): host A - f1 - f2 - f3 - host B.
+nfctl forwarder add f1 && nfctl forwarder add f2 && nfctl forwarder add f3
+nfctl f1 ports add p1 peer=$VA
+nfctl f1 ports add p2
+nfctl f2 ports add p1 peer=f1:p2
+nfctl f3 ports add p1
+nfctl f2 ports add p2 peer=f3:p1
+nfctl f3 ports add p2 peer=$VB
+check "chain of three: ping" ip netns exec "$A" ping -c 5 -i 0.05 -W 2 198.51.100.2
+check "chain of three: TCP" tcp_across
+check "chain of three: f2 saw the traffic" [ "$(port_rx f2 p1)" -ge 5 ]
+nfc_done
