@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Sink: counts and drops. Attached (native XDP) on the veth at the end of
+ * the path; being an XDP program it also turns NAPI on for that veth,
+ * without which XDP-redirected frames would be dropped silently on the way
+ * in. IPv4/UDP frames are ours; anything else is counted apart, so a stray
+ * frame (neighbour discovery, say) shows up instead of padding the count.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "bench.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NFCB_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} nfcb_count SEC(".maps");
+
+static __always_inline void add(__u32 slot, __u64 v)
+{
+	__u64 *c = bpf_map_lookup_elem(&nfcb_count, &slot);
+
+	if (c)
+		*c += v;
+}
+
+SEC("xdp")
+int nfcb_sink(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = (void *)(eth + 1);
+
+	if ((void *)(ip + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP) ||
+	    ip->protocol != IPPROTO_UDP) {
+		add(NFCB_FOREIGN, 1);
+		return XDP_DROP;
+	}
+	add(NFCB_RX, 1);
+	add(NFCB_RX_BYTES, end - data);
+	return XDP_DROP;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,52 @@
+# Benchmarks (bench/): included by the top Makefile, which provides OUT,
+# CLANG, BPF_CFLAGS, CC, CFLAGS, CPPFLAGS, LDFLAGS, LDLIBS, BPFTOOL, Q, msg.
+#
+#   make bench         full run: throughput + micro tables, JSON, plots, and
+#                      docs/performance.md refreshed (BENCH_ARGS="-k 3" etc.)
+#   make bench-smoke   the harness's own test (also run by `make test`)
+#   make bench-micro   the micro table only (BPF_PROG_TEST_RUN ns/packet)
+#
+# Everything built goes to $(OUT)/bench/; results to $(OUT)/bench/results/.
+
+BENCH_OUT := $(OUT)/bench
+BENCH_BPF := gen sink hop
+BENCH_SKELS := $(patsubst %,$(BENCH_OUT)/%.skel.h,$(BENCH_BPF))
+BENCH_TOOLS := $(BENCH_OUT)/nfcb
+# nfctl drives the nfchain scenarios; the harness skips them, saying so,
+# when the runtime is not there to build it.
+BENCH_NFCTL := $(if $(wildcard tools/nfctl.c),$(OUT)/bin/nfctl)
+BENCH_ARGS ?=
+
+.PHONY: bench bench-smoke bench-micro bench-tools bench-deps
+all: bench-tools
+bench-tools: $(BENCH_TOOLS)
+
+# The Linux baselines need iptables and nftables, the reports jq.
+bench-deps: $(OUT)/.bench-deps
+$(OUT)/.bench-deps: bench/deps.sh | $(OUT)/.deps
+	$(Q)bash bench/deps.sh && touch $@
+
+$(BENCH_OUT)/%.bpf.o: bench/bpf/%.bpf.c bench/bench.h $(OUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -Ibench -c $< -o $@
+
+$(BENCH_OUT)/%.skel.h: $(BENCH_OUT)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+$(BENCH_OUT)/nfcb: bench/src/nfcb.c bench/bench.h $(BENCH_SKELS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) -Ibench -I$(BENCH_OUT) $(CFLAGS) $< $(LDFLAGS) $(LDLIBS) -o $@
+
+bench: bench-deps $(BENCH_TOOLS) $(BENCH_NFCTL)
+	$(Q)NFCB_OUT=$(OUT) bash bench/run --docs $(BENCH_ARGS)
+
+bench-micro: bench-deps $(BENCH_TOOLS) $(BENCH_NFCTL)
+	$(Q)NFCB_OUT=$(OUT) bash bench/run --micro-only $(BENCH_ARGS)
+
+bench-smoke: bench-deps $(BENCH_TOOLS) $(BENCH_NFCTL)
+	$(Q)NFC_BIN=$(OUT)/bin NFCB_OUT=$(OUT) bash bench/tests/smoke.sh
+
+# Keep the objects: make would otherwise delete them as intermediates and
+# rebuild the skeletons every time.
+.SECONDARY: $(patsubst %,$(BENCH_OUT)/%.bpf.o,$(BENCH_BPF))
