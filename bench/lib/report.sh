@@ -1,0 +1,191 @@
+# shellcheck shell=bash
+# Reports: runs.jsonl (one object per scenario and run) and micro.jsonl ->
+# summary.json, Markdown tables, gnuplot PNGs, docs/performance.md.
+# Sourced by bench/run. Everything is computed from the JSON of this
+# invocation; no figure is typed in by hand.
+
+# jq helpers shared by the summaries.
+JQ_LIB='
+def median: sort | if length == 0 then null
+	elif length % 2 == 1 then .[(length - 1) / 2]
+	else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+def stats(f): [.[] | f | select(. != null)] |
+	if length == 0 then null else {min: min, median: median, max: max, n: length} end;
+def ratio(a; b): if a == null or b == null or a.pps == null or b.pps == null then null
+	else {pps: (a.pps.median / b.pps.median),
+	      own: (if a.own_ns == null or b.own_ns == null or b.own_ns.median <= 0 then null
+	            else a.own_ns.median / b.own_ns.median end)} end;
+def f1: if . == null then "—" else (. * 10 | round / 10 | tostring) end;
+def f2: if . == null then "—" else (. * 100 | round / 100 | tostring) end;
+def mpps: if . == null then "—" else (. / 1e6 * 100 | round / 100 | tostring) end;
+def ns: if . == null then "—" else (round | tostring) end;
+'
+
+# Per-scenario statistics over the valid runs, with ratios; sorted.
+summarize() { # runs.jsonl > summary.json
+	jq -n "$JQ_LIB"'
+	[inputs] as $all |
+	($all | map(select(.skipped == null))) as $runs |
+	($runs | group_by(.scenario) | map(
+		(map(select(.valid))) as $ok |
+		{ scenario: .[0].scenario, desc: .[0].desc, group: .[0].group,
+		  counterpart: .[0].counterpart, chain: .[0].chain, order: .[0].order,
+		  runs: length, valid: ($ok | length),
+		  problems: (map(select(.valid | not)) |
+			map("repeat \(.repeat): \(.problem // .error // "invalid")")),
+		  pps: ($ok | stats(.pps)),
+		  own_ns: (if .[0].group == "base" then null else ($ok | stats(.own_ns)) end) })
+	) as $sum |
+	($sum | map({key: .scenario, value: .}) | from_entries) as $by |
+	{ scenarios: ($sum | map(. as $s |
+		. + { vs_linux: (if $s.counterpart then ratio($s; $by[$s.counterpart]) else null end),
+		      vs_floor: (if $s.group == "floor" or $s.group == "base" then null
+		                 else ratio($s; $by["floor"]) end) })
+		| sort_by(.order, .scenario)),
+	  skipped: ($all | map(select(.skipped != null)) | unique_by(.scenario)
+		| map({scenario, reason: .skipped})) }' "$1"
+}
+
+# The throughput table, Markdown, from summary.json.
+table_throughput() {
+	jq -r "$JQ_LIB"'
+	"| Scenario | What | Mpps median | Mpps min–max | Own ns/frame median (min–max) | vs Linux: pps, own cost | vs floor: pps, own cost | Valid runs |",
+	"|---|---|---:|---:|---:|---:|---:|---:|",
+	(.scenarios[] |
+	 "| \(.scenario) | \(.desc) | \(.pps.median | mpps) | \(.pps.min | mpps)–\(.pps.max | mpps) | " +
+	 (if .group == "base" then "(baseline)"
+	  else "\(.own_ns.median | ns) (\(.own_ns.min | ns)–\(.own_ns.max | ns))" end) + " | " +
+	 (if .vs_linux == null then "—"
+	  else "×\(.vs_linux.pps | f2), ×\(.vs_linux.own | f2) (\(.counterpart))" end) + " | " +
+	 (if .vs_floor == null then "—" else "×\(.vs_floor.pps | f2), ×\(.vs_floor.own | f2)" end) +
+	 " | \(.valid)/\(.runs) |"),
+	(if (.skipped | length) > 0 then "", (.skipped[] | "Skipped \(.scenario): \(.reason).") else empty end),
+	(if ([.scenarios[] | .problems[]] | length) > 0 then
+		"", "Invalid runs (left out of the figures):",
+		(.scenarios[] | .scenario as $n | .problems[] | "- \($n), \(.)")
+	 else empty end)' "$1"
+}
+
+# Micro benchmark summary: per case the kernel-measured ns/packet (median,
+# min, max over runs; the kernel reports whole ns), its cost above the empty
+# program, and the per-hop cost as the least-squares slope of the chains'
+# medians against their length (sub-ns precise over 1..32 hops).
+summarize_micro() { # micro.jsonl > micro-summary.json
+	jq -n "$JQ_LIB"'
+	[inputs] as $c |
+	($c | map(. + {k: (.kernel_ns | {min: min, median: median, max: max})})) as $c |
+	($c | map(select(.case == "empty XDP program"))[0].k.median) as $floor |
+	($c | map(select(.case == "chain-1"))[0].k.median) as $one |
+	($c | map(select(.hops > 0 and (.case | startswith("chain-"))))) as $ch |
+	(if ($ch | length) >= 2 then
+		($ch | map(.hops) | add / length) as $mx |
+		($ch | map(.k.median) | add / length) as $my |
+		(($ch | map((.hops - $mx) * (.k.median - $my)) | add) /
+		 ($ch | map((.hops - $mx) * (.hops - $mx)) | add))
+	 else null end) as $slope |
+	# Marginal cost per hop from one chain length to the next: shows
+	# whether the cost grows faster than the length.
+	($ch | sort_by(.hops) | [range(1; length) as $i | {key: .[$i].case,
+		value: ((.[$i].k.median - .[$i - 1].k.median) / (.[$i].hops - .[$i - 1].hops))}]
+		| from_entries) as $marg |
+	{ cases: ($c | map(. + {
+		above_empty: (if $floor == null then null else .k.median - $floor end),
+		above_chain1: (if $one == null or .hops <= 1 or (.case == "chain-1") then null
+		               else .k.median - $one end),
+		hop_marginal: $marg[.case]})),
+	  per_hop_ns: $slope,
+	  chains: ($ch | map(.hops)) }' "$1"
+}
+
+table_micro() {
+	jq -r "$JQ_LIB"'
+	"| Program | NF hops | ns/packet median (min–max) | above the empty program | above chain-1 (the forwarder) | ns a hop since the previous chain |",
+	"|---|---:|---:|---:|---:|---:|",
+	(.cases[] |
+	 "| \(.case) | \(if .hops < 0 then "—" else .hops end) | \(.k.median | ns) (\(.k.min | ns)–\(.k.max | ns)) | \(.above_empty | ns) | \(.above_chain1 | ns) | \(.hop_marginal | f1) |"),
+	"",
+	(if .per_hop_ns == null then "Per-hop cost: needs nfchain chains (nfctl not built)."
+	 else "Per-hop cost: \(.per_hop_ns | f1) ns (least-squares slope over chains of \(.chains | map(tostring) | join(", ")) forwarders; issue 7 target ≤ 10 ns: \(if .per_hop_ns <= 10 then "met" else "NOT met" end))." end)' "$1"
+}
+
+# PNG plots through gnuplot: pps per scenario with min/max bars, and pps
+# against chain length with the floor and the Linux bridge for reference.
+plots() { # summary.json outdir
+	local sum=$1 dir=$2 floor bridge
+	command -v gnuplot >/dev/null || { warn "gnuplot missing: no plots"; return 0; }
+	# Colour by kind: baseline grey, floor green, Linux red, nfchain blue.
+	jq -r '.scenarios[] | select(.pps != null) |
+		({base: 10066329, floor: 2263091, linux: 13395575, nfchain: 4487082}[.group] // 0) as $rgb |
+		"\(.scenario)\t\(.pps.median / 1e6)\t\(.pps.min / 1e6)\t\(.pps.max / 1e6)\t\($rgb)"' \
+		"$sum" >"$dir/pps.tsv"
+	jq -r '.scenarios[] | select(.chain != null and .pps != null) |
+		"\(.chain)\t\(.pps.median / 1e6)\t\(.pps.min / 1e6)\t\(.pps.max / 1e6)"' \
+		"$sum" | sort -n >"$dir/chain.tsv"
+	floor=$(jq -r '.scenarios[] | select(.scenario == "floor") | .pps.median // empty | . / 1e6' "$sum")
+	bridge=$(jq -r '.scenarios[] | select(.scenario == "linux-bridge") | .pps.median // empty | . / 1e6' "$sum")
+	[ -s "$dir/pps.tsv" ] || return 0
+	gnuplot <<EOF || warn "gnuplot failed: no plots"
+set terminal pngcairo size 900,480 font "sans,9"
+set datafile separator "\t"
+set output "$dir/perf-throughput.png"
+set title "Throughput, gen -> DUT -> sink over veth, $SIZE B frames: median, bars min to max"
+set ylabel "Mpps"
+set yrange [0:*]
+set style fill solid 0.6 border -1
+set boxwidth 0.7
+set xtics rotate by -35 left
+set grid ytics
+set key off
+set bmargin 7
+plot "$dir/pps.tsv" using 0:2:5:xtic(1) with boxes lc rgb variable, \
+     "" using 0:2:3:4 with yerrorbars lc rgb "black" pt 0
+EOF
+	if [ -s "$dir/chain.tsv" ]; then
+		local refs=''
+		[ -n "$floor" ] && refs+=", $floor with lines dt 2 lw 2 lc rgb '#228833' title 'floor: one bare XDP redirect hop'"
+		[ -n "$bridge" ] && refs+=", $bridge with lines dt 4 lw 2 lc rgb '#cc6677' title 'Linux bridge'"
+		gnuplot <<EOF || warn "gnuplot failed: no chain plot"
+set terminal pngcairo size 640,400 font "sans,9"
+set datafile separator "\t"
+set output "$dir/perf-chain.png"
+set title "nfchain: throughput against chain length (forwarders, XDP)"
+set xlabel "forwarders in the chain"
+set ylabel "Mpps"
+set yrange [0:*]
+set logscale x 2
+set xrange [0.8:20]
+set xtics ("1" 1, "2" 2, "4" 4, "8" 8, "16" 16)
+set grid
+set key below
+plot "$dir/chain.tsv" using 1:2:3:4 with yerrorlines lw 2 pt 7 lc rgb '#4477aa' title "nfchain chain of forwarders (median, min-max)"$refs
+EOF
+	fi
+}
+
+# The environment line every report carries.
+machine_info() {
+	local cpu mem
+	cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+	mem=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
+	echo "$(nproc) × $cpu, $mem RAM; kernel $(uname -r); $(
+		systemd-detect-virt 2>/dev/null | sed 's/^none$/bare metal/' || echo "virt: unknown")"
+}
+
+# Replace the generated block of docs/performance.md and copy the plots.
+update_docs() { # results-dir report.md
+	local doc=$ROOT/docs/performance.md dir=$1 rep=$2 begin end
+	begin='<!-- bench:begin (generated by bench/run --docs; edits here are overwritten) -->'
+	end='<!-- bench:end -->'
+	if ! grep -qF "$begin" "$doc" 2>/dev/null; then
+		warn "$doc has no generated block ($begin): not updated"
+		return 1
+	fi
+	awk -v b="$begin" -v e="$end" -v f="$rep" '
+		$0 == b { print; while ((getline l < f) > 0) print l; skip = 1; next }
+		$0 == e { skip = 0 }
+		!skip' "$doc" >"$doc.new" && mv "$doc.new" "$doc"
+	for p in perf-throughput.png perf-chain.png; do
+		[ -f "$dir/$p" ] && cp "$dir/$p" "$ROOT/docs/$p"
+	done
+	return 0
+}
