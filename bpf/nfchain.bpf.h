@@ -107,7 +107,9 @@ struct {
 
 struct nfc_pktin_buf {
 	struct nfc_pktin hdr;
-	__u8 data[NFC_PKTIN_MAX];
+	/* Twice the copy size: the length is masked to a power of two below
+	 * so that the verifier can bound it. */
+	__u8 data[2 * NFC_PKTIN_MAX];
 };
 
 /* Staging area for a packet-in: ringbuf_reserve wants a constant size, and
@@ -284,7 +286,8 @@ static __always_inline int nfc_to_slow_path(nfc_ctx_t *ctx,
 					    struct nfc_meta *md, __u32 reason)
 {
 	struct nfc_pktin_buf *buf;
-	__u32 zero = 0, len;
+	__u32 zero = 0;
+	__u64 len;
 
 	nfc_count_global(NFC_G_PKTIN);
 	buf = bpf_map_lookup_elem(&nfc_scratch, &zero);
@@ -300,6 +303,9 @@ static __always_inline int nfc_to_slow_path(nfc_ctx_t *ctx,
 	buf->hdr.pkt_len = len;
 	if (len > NFC_PKTIN_MAX)
 		len = NFC_PKTIN_MAX;
+	/* The compiler drops a plain mask (it knows the bound); the verifier
+	 * needs to see one on the register actually passed. */
+	asm volatile("%[l] &= 0xfff" : [l] "+r"(len));
 	if (len < 14)
 		return nfc_drop(ctx, md, NFC_R_NF_DROP);
 	buf->hdr.cap_len = len;

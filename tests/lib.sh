@@ -64,3 +64,11 @@ check() {
 	if "$@"; then ok "$name"; else not_ok "$name"; fi
 }
 nfc_done() { [ "$NFC_FAILS" = 0 ]; }
+# refused PATTERN CMD...: CMD fails and its stderr matches PATTERN (grep -E).
+refused() {
+	local pat=$1 err; shift
+	if err=$("$@" 2>&1 >/dev/null); then
+		echo "  expected a refusal, got success: $*" >&2; return 1
+	fi
+	echo "$err" | grep -Eq -- "$pat" || { echo "  error was: $err" >&2; return 1; }
+}
