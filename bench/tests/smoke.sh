@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Smoke test of the benchmark harness (issue 6), run by `make test` through
+# tests/run.sh (which passes NFC_BIN, the directory holding nfctl) and by
+# `make bench-smoke`. On small counts it checks that:
+#   1. every scenario runs once and its run is valid (conservation holds);
+#   2. the harness's own JSON parses and holds what the table says;
+#   3. a stage forced to drop is flagged, with that stage named: the floor
+#      dropping every 4th frame (stage "dut"), and the DUT's ingress veth
+#      without NAPI (stage "gen->dut", frames lost silently);
+#   4. Ctrl-C in the middle of a run leaves nothing behind;
+#   5. no namespace, pin or BPF program of ours is left afterwards.
+# Exit 0 on pass, 1 on failure; it cleans up after itself on any exit.
+set -u -o pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+RUN=$ROOT/bench/run
+if [ -n "${NFC_BIN:-}" ]; then
+	OUT_DIR=$(cd "$NFC_BIN/.." 2>/dev/null && pwd) || OUT_DIR=$ROOT/.output
+else
+	OUT_DIR=$ROOT/.output
+fi
+export NFCB=${NFCB:-$OUT_DIR/bench/nfcb}
+export NFCTL=${NFCTL:-${NFC_BIN:-$OUT_DIR/bin}/nfctl}
+export NFCB_OUT=$OUT_DIR
+FRAMES=${SMOKE_FRAMES:-20000}
+
+TMP=$(mktemp -d /tmp/nfcb-smoke.XXXXXX)
+FAILS=0
+BG=
+pass() { printf '  ok    %s\n' "$*"; }
+fail() { printf '  FAIL  %s\n' "$*"; FAILS=$((FAILS + 1)); }
+
+cleanup() {
+	# Only what this test started: the background run, by its group id.
+	if [ -n "$BG" ] && kill -0 "$BG" 2>/dev/null; then
+		kill -TERM -- "-$BG" 2>/dev/null
+		wait "$BG" 2>/dev/null
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+[ "$(id -u)" = 0 ] || { echo "smoke: needs root"; exit 1; }
+if [ ! -x "$NFCB" ]; then
+	echo "smoke: $NFCB not built; building it"
+	make -C "$ROOT" --no-print-directory bench-tools >/dev/null || { echo "smoke: build failed"; exit 1; }
+	NFCB=$ROOT/.output/bench/nfcb
+fi
+
+# What of ours exists: namespaces and pins named nfcb<pid>..., and BPF
+# programs named nfcb_* (the generator, sink and hop).
+leftovers() {
+	{
+		ip netns list | awk '$1 ~ /^nfcb[0-9]+-/ {print "netns " $1}'
+		ls -d /sys/fs/bpf/nfcb[0-9]* 2>/dev/null | sed 's/^/pin /'
+		bpftool prog show -j 2>/dev/null | jq -r '.[] | select(.name // "" | startswith("nfcb_")) | "prog \(.id) \(.name)"'
+	} | sort
+}
+leftovers >"$TMP/before"
+FWD_BEFORE=$(cat /proc/sys/net/ipv4/ip_forward)
+
+echo "bench smoke: every scenario once, $FRAMES frames"
+if "$RUN" -k 1 -n "$FRAMES" --micro-repeat 20000 -o "$TMP/all" >"$TMP/all.out" 2>"$TMP/all.err"; then
+	pass "bench/run exits 0"
+else
+	fail "bench/run exit status $? ($(tail -n 5 "$TMP/all.err" | tr '\n' ' '))"
+fi
+if jq -e . "$TMP/all/runs.jsonl" >/dev/null 2>&1 && jq -e . "$TMP/all/summary.json" >/dev/null 2>&1; then
+	pass "runs.jsonl and summary.json parse"
+else
+	fail "JSON output missing or malformed"
+fi
+scenarios=$(NFCB_OUT=$OUT_DIR "$RUN" --list | awk '{print $1}')
+for s in $scenarios; do
+	rec=$(jq -c --arg s "$s" 'select(.scenario == $s)' "$TMP/all/runs.jsonl" 2>/dev/null)
+	if [ -z "$rec" ]; then
+		fail "$s: no record"
+	elif [ "$(jq -r '.skipped // empty' <<<"$rec")" != "" ]; then
+		# Only acceptable where the tool it needs is not built at all.
+		why=$(jq -r .skipped <<<"$rec")
+		case $why in
+		"nfctl not built"*) [ -x "$NFCTL" ] && fail "$s skipped though $NFCTL exists" ||
+			echo "  skip  $s: $why" ;;
+		*) fail "$s skipped: $why" ;;
+		esac
+	elif [ "$(jq -r .valid <<<"$rec")" = true ] &&
+		[ "$(jq -r '.generated == .sink_rx and .sink_rx == .count and .pps > 0' <<<"$rec")" = true ]; then
+		pass "$s: valid, $(jq -r '.sink_rx' <<<"$rec") of $(jq -r .generated <<<"$rec") frames, $(jq -r '.pps / 1e6 * 100 | round / 100' <<<"$rec") Mpps"
+	else
+		fail "$s: $(jq -r '.problem // .error // "invalid"' <<<"$rec")"
+	fi
+done
+# The table on stdout is the summary's: one row per scenario that ran.
+missing_rows=$(jq -r '.scenarios[].scenario' "$TMP/all/summary.json" 2>/dev/null |
+	while read -r s; do grep -q "^| $s |" "$TMP/all.out" || echo "$s"; done)
+if [ -s "$TMP/all/summary.json" ] && [ -z "$missing_rows" ]; then
+	pass "table has a row for each of $(jq '.scenarios | length' "$TMP/all/summary.json") scenarios"
+else
+	fail "table rows missing: $missing_rows"
+fi
+if jq -e '.cases | map(select(.case == "empty XDP program")) | length == 1' "$TMP/all/micro-summary.json" >/dev/null 2>&1; then
+	pass "micro table: $(jq -r '.cases | length' "$TMP/all/micro-summary.json") cases"
+	if [ -x "$NFCTL" ]; then
+		jq -e '.per_hop_ns != null' "$TMP/all/micro-summary.json" >/dev/null &&
+			pass "micro per-hop cost: $(jq -r '.per_hop_ns * 10 | round / 10' "$TMP/all/micro-summary.json") ns" ||
+			fail "micro: no per-hop cost though nfctl exists"
+	fi
+else
+	fail "micro table missing"
+fi
+
+# A stage forced to drop must be flagged, and named.
+check_fault() { # fault scenario stage expected-lost
+	local rec
+	"$RUN" -k 1 -n "$FRAMES" --no-micro --fault "$1" -o "$TMP/$1" "$2" >/dev/null 2>"$TMP/$1.err"
+	rec=$(jq -c --arg s "$2" 'select(.scenario == $s)' "$TMP/$1/runs.jsonl" 2>/dev/null)
+	if [ "$(jq -r '.valid' <<<"$rec")" = false ] && [ "$(jq -r '.lost_stage' <<<"$rec")" = "$3" ] &&
+		[ "$(jq -r '.lost' <<<"$rec")" = "$4" ]; then
+		pass "fault $1: $2 invalid, $(jq -r .problem <<<"$rec")"
+	else
+		fail "fault $1: $2 not flagged as losing $4 at stage $3: $(jq -c '{valid, lost_stage, lost, problem, error}' <<<"$rec" 2>&1)"
+	fi
+	# The other runs of the same invocation are unaffected.
+	if [ "$(jq -s --arg s "$2" 'map(select(.scenario != $s and .valid != true)) | length' "$TMP/$1/runs.jsonl")" = 0 ]; then
+		pass "fault $1: the baseline runs stay valid"
+	else
+		fail "fault $1: other runs invalid too"
+	fi
+}
+check_fault dut-drop floor dut $((FRAMES / 4))
+check_fault no-napi linux-forward gen-\>dut "$FRAMES"
+
+# Ctrl-C in the middle of a run: a terminal sends SIGINT to the whole
+# foreground process group, so do the same to a run in a group of its own.
+# Job control on: without it a background job would ignore SIGINT.
+# With nfctl, interrupt it while an nfchain chain is up (the most there is
+# to clean: namespaces, nfctl's pins, links and programs, our sink).
+if [ -x "$NFCTL" ]; then
+	target=nfc-chain-4
+	ready() { ls -d /sys/fs/bpf/nfcb[0-9]*/nfc/* >/dev/null 2>&1; }
+else
+	target=linux-bridge
+	ready() { ip netns list | grep -q "^nfcb[0-9]*-dut"; }
+fi
+set -m
+"$RUN" -k 3 -n 5000000 --no-micro "$target" >"$TMP/int.out" 2>"$TMP/int.err" &
+BG=$!
+set +m
+for ((i = 0; i < 600; i++)); do # wait until it is set up (<= 60 s)
+	ready && break
+	sleep 0.1
+done
+ready || fail "Ctrl-C: $target never came up"
+sleep 0.3
+kill -INT -- "-$BG" 2>/dev/null
+for ((i = 0; i < 300; i++)); do # it must be gone within 30 s
+	kill -0 "$BG" 2>/dev/null || break
+	sleep 0.1
+done
+if kill -0 "$BG" 2>/dev/null; then
+	fail "Ctrl-C: bench/run still running after 30 s"
+else
+	wait "$BG"
+	rc=$?
+	BG=
+	grep -q interrupted "$TMP/int.err" && [ "$rc" = 130 ] &&
+		pass "Ctrl-C: bench/run stopped (status $rc)" ||
+		fail "Ctrl-C: bench/run ended with status $rc: $(tail -n 2 "$TMP/int.err" | tr '\n' ' ')"
+fi
+
+leftovers >"$TMP/after"
+if diff -q "$TMP/before" "$TMP/after" >/dev/null; then
+	pass "nothing left behind (namespaces, pins, programs)"
+else
+	fail "left behind: $(diff "$TMP/before" "$TMP/after" | grep '^>' | tr '\n' ' ')"
+fi
+[ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$FWD_BEFORE" ] &&
+	pass "root namespace ip_forward untouched ($FWD_BEFORE)" ||
+	fail "root namespace ip_forward changed from $FWD_BEFORE"
+
+if [ "$FAILS" -gt 0 ]; then
+	echo "bench smoke: $FAILS failed"
+	exit 1
+fi
+echo "bench smoke: passed"
