@@ -735,12 +735,19 @@ static int wire(struct nfc *nfc, const struct model *m, int hook,
 				       "NF %s: program not found under %s",
 				       m->nfs[h->nf].name, nfc->root);
 	}
-	/* The slot first: a packet reading the new hop with the old slot
-	 * reaches an NF that drops it as metadata for another (counted),
-	 * never a wrong port. */
-	r = set_slot(nfc, hook, slot, fd);
-	if (!r)
+	/* Toward an NF, the slot first: a packet reading the new hop with
+	 * the old slot reaches an NF that drops it as metadata for another
+	 * (counted), never a wrong port. Away from one, the hop first: the
+	 * slot must stay until no packet can read the old hop. */
+	if (fd >= 0) {
+		r = set_slot(nfc, hook, slot, fd);
+		if (!r)
+			r = set_hop(nfc->map_fd[hop_map], key, h);
+	} else {
 		r = set_hop(nfc->map_fd[hop_map], key, h);
+		if (!r)
+			r = set_slot(nfc, hook, slot, -1);
+	}
 	if (r)
 		return nfc_err(nfc, r, "write hop %u: %s", key, strerror(-r));
 	return 0;
@@ -837,26 +844,34 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 	if (r)
 		goto out;
 
-	/* 3. Hops and slots of every port of every NF. */
-	for (int i = 0; i < NFC_MAX_NFS && !r; i++) {
-		const struct mnf *n = &new->nfs[i];
+	/* 3. Hops and slots of every port of every NF. What a hop leads to
+	 * must be wired before the hop: new and transparent NFs first (a
+	 * spliced-in NF forwards before anything sends to it), then the
+	 * rest. */
+	for (int pass = 0; pass < 2 && !r; pass++)
+		for (int i = 0; i < NFC_MAX_NFS && !r; i++) {
+			const struct mnf *n = &new->nfs[i];
+			int first = !(old->nfs[i].used &&
+				      !strcmp(old->nfs[i].name, n->name)) ||
+				    (n->type &&
+				     (n->type->flags & NFC_TYPE_TRANSPARENT));
 
-		if (!n->used)
-			continue;
-		for (int p = 0; p < NFC_MAX_PORTS && !r; p++) {
-			int fresh = n->ports[p].used &&
-				    !(old->nfs[i].used &&
-				      old->nfs[i].ports[p].used &&
-				      !strcmp(old->nfs[i].ports[p].name,
-					      n->ports[p].name));
+			if (!n->used || first != !pass)
+				continue;
+			for (int p = 0; p < NFC_MAX_PORTS && !r; p++) {
+				int fresh = n->ports[p].used &&
+					    !(old->nfs[i].used &&
+					      old->nfs[i].ports[p].used &&
+					      !strcmp(old->nfs[i].ports[p].name,
+						      n->ports[p].name));
 
-			if (fresh && old->nfs[i].used)
-				zero_stats(nfc, i, p);
-			r = wire(nfc, new, nf_hook(n), SM_LINKS,
-				 NFC_GPORT(i, p), NFC_LINK_SLOT(i, p),
-				 &hops[NFC_GPORT(i, p)]);
+				if (fresh && old->nfs[i].used)
+					zero_stats(nfc, i, p);
+				r = wire(nfc, new, nf_hook(n), SM_LINKS,
+					 NFC_GPORT(i, p), NFC_LINK_SLOT(i, p),
+					 &hops[NFC_GPORT(i, p)]);
+			}
 		}
-	}
 	/* 4. Netdev hooks: hop first, then attach. */
 	for (int s = 0; s < NFC_MAX_STUBS && !r; s++) {
 		const struct mstub *st = &new->stubs[s];

@@ -7,6 +7,11 @@
  */
 #include "nfchain.bpf.h"
 
+#ifdef COUNTER_REBUILD
+/* Only for the upgrade test: a different build of the same NF. */
+const volatile __u32 counter_rebuilt = 1;
+#endif
+
 struct counter_val {
 	__u64 packets;
 	__u64 bytes;

@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * router: the IPv4 forwarding fast path.
+ *
+ * Per frame: check the Ethernet destination (the in port's MAC; broadcast
+ * only for ARP), validate the IPv4 header, one longest-prefix match in
+ * rt_fib4 (which holds connected, static, local and broadcast entries, so
+ * one lookup decides), one neighbour lookup in rt_arp, then decrement the
+ * TTL with an incremental checksum update, rewrite both MACs and output.
+ * Everything else leaves the fast path with a reason (router.h):
+ *   - to the slow path: ARP to learn from, next hop not resolved, TTL
+ *     exceeded, no route, traffic for the router other than echo requests;
+ *   - dropped and counted: truncated or bad headers, bad checksum, IP
+ *     options, fragments for the router, martians, directed broadcasts.
+ * Answered here: ARP requests for the in port's address and echo requests
+ * for any of the router's addresses (when the reply leaves the in port).
+ */
+#include "nfchain.bpf.h"
+#include "router.h"
+
+#define ETH_P_IP 0x0800
+#define ETH_P_ARP 0x0806
+#define ETH_ALEN 6
+#define IPPROTO_ICMP 1
+#define IP_MF 0x2000
+#define IP_OFFSET 0x1fff
+
+/* ---- maps: the router's own, pinned and kept across reloads ------------- */
+
+/* Per port: MAC and addresses (written by configure()). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NFC_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, struct rt_port);
+} rt_ports SEC(".maps");
+
+/* The IPv4 FIB: connected, static, local and broadcast entries. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, RT_MAX_FIB);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct rt_fib4_key);
+	__type(value, struct rt_fib_val);
+} rt_fib4 SEC(".maps");
+
+/* Resolved IPv4 neighbours (key: address, network order). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RT_MAX_NEIGH);
+	__type(key, __be32);
+	__type(value, struct rt_neigh);
+} rt_arp SEC(".maps");
+
+/* Counters by reason, then the control plane's (router.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RT_NCOUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} rt_cnt SEC(".maps");
+
+/* Control-plane records (never read here): static routes and static ARP
+ * entries as configured. Declared in the object so that they are created
+ * and pinned with the NF and live as long as it does. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RT_MAX_ROUTES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct rt_rib_key);
+	__type(value, struct rt_rib_val);
+} rt_rib SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RT_MAX_SARP);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct rt_rib_key);
+	__type(value, struct rt_sarp_val);
+} rt_sarp SEC(".maps");
+
+/* Load-time setting (config rp_filter): strict reverse-path check, an
+ * extra FIB lookup per packet, compiled out when off. */
+const volatile __u32 rt_rp_filter = 0;
+
+/* ---- helpers ---------------------------------------------------------- */
+
+struct rt_arp_eth { /* ARP for IPv4 over Ethernet; byte arrays: unaligned */
+	__be16 htype;
+	__be16 ptype;
+	__u8 hlen;
+	__u8 plen;
+	__be16 op;
+	__u8 sha[ETH_ALEN];
+	__u8 spa[4];
+	__u8 tha[ETH_ALEN];
+	__u8 tpa[4];
+};
+
+static __always_inline void rt_count(__u32 reason)
+{
+	__u64 *v = bpf_map_lookup_elem(&rt_cnt, &reason);
+
+	if (v)
+		*v += 1;
+}
+
+/* The handlers below return the port to send the frame out of (>= 0) or
+ * -reason: one exit per verdict keeps the program small. */
+#define RT_OUT(port) ((int)(port))
+#define RT_NOT(reason) (-(int)(reason))
+#define RT_IS_SLOW(reason) ((reason) >= RT_SP_ARP && (reason) <= RT_SP_LOCAL)
+
+/*
+ * Output through a constant port for the first RT_FAST_PORTS ports: the
+ * LINK slot is then known to the verifier and the tail call into a chained
+ * NF is JIT-ed as a direct jump. A variable port stays an indirect jump.
+ */
+static __always_inline int rt_output(nfc_ctx_t *ctx, struct nfc_meta *md,
+				     __u32 port)
+{
+	switch (port) {
+	case 0:
+		return nfc_output(ctx, md, 0);
+	case 1:
+		return nfc_output(ctx, md, 1);
+	case 2:
+		return nfc_output(ctx, md, 2);
+	case 3:
+		return nfc_output(ctx, md, 3);
+	}
+	return nfc_output(ctx, md, port);
+}
+
+static __always_inline int mac_eq(const __u8 *a, const __u8 *b)
+{
+	return *(const __u32 *)a == *(const __u32 *)b &&
+	       *(const __u16 *)(a + 4) == *(const __u16 *)(b + 4);
+}
+
+static __always_inline void mac_copy(__u8 *d, const __u8 *s)
+{
+	*(__u32 *)d = *(const __u32 *)s;
+	*(__u16 *)(d + 4) = *(const __u16 *)(s + 4);
+}
+
+static __always_inline int mac_is_bcast(const __u8 *a)
+{
+	return *(const __u32 *)a == 0xffffffff &&
+	       *(const __u16 *)(a + 4) == 0xffff;
+}
+
+static __always_inline __u16 csum_fold(__u32 s)
+{
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (__u16)~s;
+}
+
+/* RFC 1624 incremental update of a 16-bit word; byte order does not matter
+ * as long as all three are in the same one. */
+static __always_inline void csum_replace2(__u16 *sum, __u16 from, __u16 to)
+{
+	__u32 s = (__u16)~*sum;
+
+	s += (__u16)~from;
+	s += to;
+	*sum = csum_fold(s);
+}
+
+/* Martian addresses (RFC 1812 5.3.7): 0/8, 127/8, class D and E. */
+static __always_inline int martian_src(__be32 a)
+{
+	__u32 h = bpf_ntohl(a);
+
+	return (h >> 24) == 0 || (h >> 24) == 127 || (h >> 28) >= 0xe;
+}
+
+static __always_inline int martian_dst(__be32 a)
+{
+	__u32 h = bpf_ntohl(a);
+
+	return (h >> 24) == 0 || (h >> 24) == 127 || (h >> 28) >= 0xe;
+}
+
+/* ---- ARP ------------------------------------------------------------------ */
+
+static __always_inline int do_arp(nfc_ctx_t *ctx, struct nfc_meta *md,
+				  struct rt_port *port, struct ethhdr *eth,
+				  void *end)
+{
+	struct rt_arp_eth *a = (void *)(eth + 1);
+	struct rt_neigh *n;
+	__be32 spa, tpa;
+
+	if ((void *)(a + 1) > end)
+		return RT_NOT(RT_D_TRUNCATED);
+	if (a->htype != bpf_htons(1) || a->ptype != bpf_htons(ETH_P_IP) ||
+	    a->hlen != ETH_ALEN || a->plen != 4 || !(port->flags & RT_PORT_V4))
+		return RT_NOT(RT_D_ARP);
+	__builtin_memcpy(&spa, a->spa, 4);
+	__builtin_memcpy(&tpa, a->tpa, 4);
+	if (a->op == bpf_htons(2)) /* reply: resolves a pending next hop */
+		return RT_NOT(RT_SP_ARP);
+	if (a->op != bpf_htons(1) || tpa != port->v4_addr)
+		return RT_NOT(RT_D_ARP);
+
+	/* A request for us. The slow path learns the sender (so the reply
+	 * to its traffic needs no ARP of ours) unless it is known already. */
+	if (spa) {
+		n = bpf_map_lookup_elem(&rt_arp, &spa);
+		if (!n || n->port != md->in_port || !mac_eq(n->mac, a->sha)) {
+			rt_count(RT_SP_ARP);
+			nfc_to_slow_path(ctx, md, RT_SP_ARP); /* a copy */
+		}
+	}
+	/* Turn the request into the reply, in place. */
+	a->op = bpf_htons(2);
+	mac_copy(a->tha, a->sha);
+	__builtin_memcpy(a->tpa, a->spa, 4);
+	mac_copy(a->sha, port->mac);
+	__builtin_memcpy(a->spa, &port->v4_addr, 4);
+	mac_copy(eth->h_dest, eth->h_source);
+	mac_copy(eth->h_source, port->mac);
+	rt_count(RT_ARP_REPLIED);
+	return RT_OUT(md->in_port);
+}
+
+/* ---- IPv4 ------------------------------------------------------------------- */
+
+/* An echo request for one of our addresses, answered in place when the
+ * reply leaves the port the request came in on (the usual case); else the
+ * slow path answers it through the FIB. */
+static __always_inline int do_echo(nfc_ctx_t *ctx, struct nfc_meta *md,
+				   struct rt_port *port, struct ethhdr *eth,
+				   struct iphdr *iph, void *end)
+{
+	struct icmphdr *ic = (void *)(iph + 1);
+	struct rt_fib4_key k = {.plen = 32};
+	struct rt_fib_val *r;
+	__be32 a;
+	__u16 old;
+
+	if ((void *)(ic + 1) > end || ic->type != 8 || ic->code != 0)
+		return RT_NOT(RT_SP_LOCAL);
+	k.addr = iph->saddr;
+	r = bpf_map_lookup_elem(&rt_fib4, &k);
+	if (!r || r->port != md->in_port ||
+	    (r->type != RT_FIB_CONNECTED && r->type != RT_FIB_VIA))
+		return RT_NOT(RT_SP_LOCAL);
+	(void)port;
+	/* ICMP: type 8 -> 0. */
+	old = *(__u16 *)ic;
+	ic->type = 0;
+	csum_replace2(&ic->checksum, old, *(__u16 *)ic);
+	/* IP: swap addresses (the sum is unchanged), fresh TTL. */
+	a = iph->saddr;
+	iph->saddr = iph->daddr;
+	iph->daddr = a;
+	old = *(__u16 *)&iph->ttl;
+	iph->ttl = 64;
+	csum_replace2(&iph->check, old, *(__u16 *)&iph->ttl);
+	/* Back to whoever sent it: its MAC is the frame's source. */
+	mac_copy(eth->h_dest, eth->h_source);
+	mac_copy(eth->h_source, port->mac);
+	rt_count(RT_ECHO_REPLIED);
+	return RT_OUT(md->in_port);
+}
+
+static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
+				   struct rt_port *port, struct ethhdr *eth,
+				   void *end)
+{
+	struct iphdr *iph = (void *)(eth + 1);
+	struct rt_fib4_key k = {.plen = 32};
+	struct rt_port *out;
+	struct rt_fib_val *r;
+	struct rt_neigh *n;
+	__u32 sum = 0, tot;
+	__be32 nh;
+
+	if ((void *)(iph + 1) > end)
+		return RT_NOT(RT_D_TRUNCATED);
+	if (iph->version != 4 || iph->ihl < 5)
+		return RT_NOT(RT_D_BAD_HDR);
+	if (iph->ihl != 5)
+		return RT_NOT(RT_D_OPTIONS);
+	tot = bpf_ntohs(iph->tot_len);
+	if (tot < sizeof(*iph) || tot + sizeof(*eth) > nfc_pkt_len(ctx))
+		return RT_NOT(RT_D_BAD_HDR);
+#pragma unroll
+	for (int i = 0; i < 10; i++)
+		sum += ((__u16 *)iph)[i];
+	if (csum_fold(sum) != 0)
+		return RT_NOT(RT_D_BAD_CSUM);
+	if (martian_src(iph->saddr) || martian_dst(iph->daddr))
+		return RT_NOT(RT_D_MARTIAN);
+
+	k.addr = iph->daddr;
+	r = bpf_map_lookup_elem(&rt_fib4, &k);
+	if (!r)
+		return RT_NOT(RT_SP_NO_ROUTE);
+	if (r->type == RT_FIB_LOCAL) {
+		if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET))
+			return RT_NOT(RT_D_FRAG_LOCAL);
+		if (iph->protocol == IPPROTO_ICMP)
+			return do_echo(ctx, md, port, eth, iph, end);
+		return RT_NOT(RT_SP_LOCAL);
+	}
+	if (r->type == RT_FIB_BCAST)
+		return RT_NOT(RT_D_BCAST);
+	if (rt_rp_filter) {
+		struct rt_fib_val *s;
+
+		k.addr = iph->saddr;
+		s = bpf_map_lookup_elem(&rt_fib4, &k);
+		if (!s || s->port != md->in_port ||
+		    (s->type != RT_FIB_CONNECTED && s->type != RT_FIB_VIA))
+			return RT_NOT(RT_D_RPF);
+	}
+	if (iph->ttl <= 1)
+		return RT_NOT(RT_SP_TTL);
+	nh = r->type == RT_FIB_VIA ? r->nh.v4 : iph->daddr;
+	n = bpf_map_lookup_elem(&rt_arp, &nh);
+	if (!n || n->port != r->port)
+		return RT_NOT(RT_SP_NEIGH_MISS);
+	out = bpf_map_lookup_elem(&rt_ports, &r->port);
+	if (!out || !(out->flags & RT_PORT_UP))
+		return RT_NOT(RT_D_PORT_DOWN);
+	if (!n->hit)
+		n->hit = 1; /* written once per aging period, not per packet */
+
+	/* TTL - 1: the checksum word (ttl, protocol) grows by 0x0100. */
+	sum = iph->check + bpf_htons(0x0100);
+	iph->check = (__u16)(sum + (sum >= 0xffff));
+	iph->ttl--;
+	mac_copy(eth->h_dest, n->mac);
+	mac_copy(eth->h_source, out->mac);
+	return RT_OUT(r->port);
+}
+
+static __always_inline int classify(nfc_ctx_t *ctx, struct nfc_meta *md)
+{
+	struct rt_port *port;
+	struct ethhdr *eth;
+	__u32 k = md->in_port;
+	void *end;
+
+	/* TC: make the headers we read and write linear (a no-op in XDP). */
+	nfc_pull(ctx, nfc_pkt_len(ctx) < 64 ? nfc_pkt_len(ctx) : 64);
+	eth = nfc_data(ctx);
+	end = nfc_data_end(ctx);
+	if ((void *)(eth + 1) > end)
+		return RT_NOT(RT_D_TRUNCATED);
+	port = bpf_map_lookup_elem(&rt_ports, &k);
+	if (!port || !(port->flags & RT_PORT_UP))
+		return RT_NOT(RT_D_PORT_DOWN);
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		if (!mac_eq(eth->h_dest, port->mac))
+			return RT_NOT(RT_D_OTHERHOST);
+		return do_ipv4(ctx, md, port, eth, end);
+	}
+	if (eth->h_proto == bpf_htons(ETH_P_ARP)) {
+		if (!mac_eq(eth->h_dest, port->mac) && !mac_is_bcast(eth->h_dest))
+			return RT_NOT(RT_D_OTHERHOST);
+		return do_arp(ctx, md, port, eth, end);
+	}
+	return RT_NOT(RT_D_PROTO);
+}
+
+static __always_inline int route(nfc_ctx_t *ctx, struct nfc_meta *md)
+{
+	int v = classify(ctx, md);
+	__u32 reason;
+
+	if (v >= 0)
+		return rt_output(ctx, md, v);
+	reason = -v;
+	rt_count(reason);
+	if (RT_IS_SLOW(reason))
+		return nfc_to_slow_path(ctx, md, reason);
+	return nfc_drop(ctx, md, NFC_REASON_NF_BASE + reason);
+}
+
+NFC_NF(route);
