@@ -15,9 +15,13 @@ def ratio(a; b): if a == null or b == null or a.pps == null or b.pps == null the
 	else {pps: (a.pps.median / b.pps.median),
 	      own: (if a.own_ns == null or b.own_ns == null or b.own_ns.median <= 0 then null
 	            else a.own_ns.median / b.own_ns.median end)} end;
-def f1: if . == null then "—" else (. * 10 | round / 10 | tostring) end;
-def f2: if . == null then "—" else (. * 100 | round / 100 | tostring) end;
-def mpps: if . == null then "—" else (. / 1e6 * 100 | round / 100 | tostring) end;
+def fixed(d): (pow(10; d)) as $p | (. * $p | round) as $n |
+	(if $n < 0 then "-" else "" end) + (($n | fabs) / $p | floor | tostring) +
+	(if d == 0 then "" else "." + ((($n | fabs) % $p) | tostring |
+		(("0" * (d - length)) // "") + .) end);
+def f1: if . == null then "—" else fixed(1) end;
+def f2: if . == null then "—" else fixed(2) end;
+def mpps: if . == null then "—" else (. / 1e6 | fixed(2)) end;
 def ns: if . == null then "—" else (round | tostring) end;
 '
 

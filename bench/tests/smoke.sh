@@ -28,8 +28,9 @@ FRAMES=${SMOKE_FRAMES:-20000}
 TMP=$(mktemp -d /tmp/nfcb-smoke.XXXXXX)
 FAILS=0
 BG=
-pass() { printf '  ok    %s\n' "$*"; }
-fail() { printf '  FAIL  %s\n' "$*"; FAILS=$((FAILS + 1)); }
+# Reports in the form tests/run.sh counts: "ok - ..." / "not ok - ...".
+pass() { printf 'ok - %s\n' "$*"; }
+fail() { printf 'not ok - %s\n' "$*"; FAILS=$((FAILS + 1)); }
 
 cleanup() {
 	# Only what this test started: the background run, by its group id.
@@ -42,7 +43,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-[ "$(id -u)" = 0 ] || { echo "smoke: needs root"; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "# smoke: needs root (namespaces, XDP): skipped"; exit 77; }
 if [ ! -x "$NFCB" ]; then
 	echo "smoke: $NFCB not built; building it"
 	make -C "$ROOT" --no-print-directory bench-tools >/dev/null || { echo "smoke: build failed"; exit 1; }
@@ -61,7 +62,7 @@ leftovers() {
 leftovers >"$TMP/before"
 FWD_BEFORE=$(cat /proc/sys/net/ipv4/ip_forward)
 
-echo "bench smoke: every scenario once, $FRAMES frames"
+echo "# bench smoke: every scenario once, $FRAMES frames (nfcb: $NFCB, nfctl: $NFCTL)"
 if "$RUN" -k 1 -n "$FRAMES" --micro-repeat 20000 -o "$TMP/all" >"$TMP/all.out" 2>"$TMP/all.err"; then
 	pass "bench/run exits 0"
 else
@@ -82,7 +83,7 @@ for s in $scenarios; do
 		why=$(jq -r .skipped <<<"$rec")
 		case $why in
 		"nfctl not built"*) [ -x "$NFCTL" ] && fail "$s skipped though $NFCTL exists" ||
-			echo "  skip  $s: $why" ;;
+			echo "# skip $s: $why" ;;
 		*) fail "$s skipped: $why" ;;
 		esac
 	elif [ "$(jq -r .valid <<<"$rec")" = true ] &&
@@ -181,7 +182,7 @@ fi
 	fail "root namespace ip_forward changed from $FWD_BEFORE"
 
 if [ "$FAILS" -gt 0 ]; then
-	echo "bench smoke: $FAILS failed"
+	echo "# bench smoke: $FAILS failed"
 	exit 1
 fi
-echo "bench smoke: passed"
+echo "# bench smoke: passed"
