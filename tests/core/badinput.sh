@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Bad input: each refusal names the object and the reason, and the running
+# state (the exported document, the pins, the attached programs) is exactly
+# what it was.
+. "$(dirname "$0")/../lib.sh"
+nfc_setup
+A=$(nfc_ns a); B=$(nfc_ns b)
+VA=va$NFC_ID VB=vb$NFC_ID
+nfc_host "$A" eth0 198.51.100.1/24 $VA
+nfc_host "$B" eth0 198.51.100.2/24 $VB
+ip link add xa$NFC_ID type veth peer name xb$NFC_ID
+NFC_LINKS+=(xa$NFC_ID)
+
+nfctl forwarder add f1
+nfctl f1 ports add p1 peer=$VA
+nfctl f1 ports add p2 peer=$VB
+nfctl forwarder add f2
+nfctl f2 ports add p1
+nfctl counter add c1
+nfctl attach c1 $VA
+
+snapshot() {
+	nfctl export
+	find "$NFC_PIN" | sort
+	ip -d link show | grep -o 'prog/xdp id [0-9]*' | sort
+}
+before=$(snapshot)
+
+bad() { # name pattern args...
+	local name=$1 pat=$2; shift 2
+	check "$name" refused "$pat" nfctl "$@"
+	check "$name: nothing changed" [ "$(snapshot)" = "$before" ]
+}
+
+bad "unknown netdev" "port p2 of f2: peer veth9nope does not exist" f2 ports add p2 peer=veth9nope
+bad "duplicate NF" "NF f1 already exists" forwarder add f1
+bad "duplicate port" "port p1 of f1 already exists" f1 ports add p1
+bad "port already connected" "port p1 of f1: already connected to $VA" connect f1:p1 $VB
+bad "netdev already a peer" "peer $VB is already the peer of port p2 of f1" connect f2:p1 $VB
+bad "unknown NF type" "unknown type 'nosuchnf'" nosuchnf add n1
+bad "name not fit for a pin path" "character '/' not allowed" forwarder add a/b
+bad "name with dots" "character '.' not allowed" forwarder add ..
+bad "name too long" "longer than 31" forwarder add aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+bad "port name not of the type" "a forwarder has ports named p1" f2 ports add p7
+bad "unknown mode" "mode 'fast' is not xdp, xdp-generic or tc" forwarder add f9 mode=fast
+bad "unknown field" "NF f9: unknown field 'speed'" forwarder add f9 speed=3
+bad "wrong type" "field 'mark': wrong type|is not" counter add c9 mark=abc
+bad "out of range" "field 'mark': 300 is outside 0..255" counter add c9 mark=300
+nfctl forwarder add ftc mode=tc >/dev/null
+before=$(snapshot)
+bad "link across hook types" "must share a hook type" ftc ports add p1 peer=f2:p1
+bad "attach a non-transparent NF" "not a transparent NF" attach f2 $VA
+bad "attach twice" "already attached there" attach c1 $VA
+bad "position after an NF not there" "f2 is not attached to $VB" attach c1 $VB position=after=f2
+bad "unknown NF" "NF nope does not exist" nope del
+bad "ports on a transparent NF" "NF c1 is transparent" c1 ports add p1
+# Native XDP on a netdev without it (a Linux bridge device has none): the
+# error says what to use instead.
+ip link add dm$NFC_ID type bridge
+NFC_LINKS+=(dm$NFC_ID)
+before=$(snapshot)
+bad "no native XDP: suggests xdp-generic" "use mode=xdp-generic" f2 ports add p2 peer=dm$NFC_ID
+
+# The limit on NFs is named when hit, and nothing changes.
+have=$(nfctl export | jq '.nfs | length')
+for i in $(seq $((256 - have))); do
+	"$NFC_BIN/nfctl" --pin-root "$NFC_PIN" counter add k$i >/dev/null || { not_ok "add counter k$i"; break; }
+done
+before=$(snapshot)
+bad "the NF limit (256) is named" "limit of 256 NFs reached \(NFC_MAX_NFS\)" counter add one-too-many
+nfc_done
