@@ -37,6 +37,11 @@ summarize() { # runs.jsonl > summary.json
 		  runs: length, valid: ($ok | length),
 		  problems: (map(select(.valid | not)) |
 			map("repeat \(.repeat): \(.problem // .error // "invalid")")),
+		  # frames at each stage, summed over every run (valid or not)
+		  stages: {generated: (map(.generated // 0) | add),
+		           dut_rx: (map(.dut_rx // 0) | add),
+		           dut_fwd: (if .[0].sink_at == "ingress" then null else (map(.dut_fwd // 0) | add) end),
+		           sink_rx: (map(.sink_rx // 0) | add)},
 		  pps: ($ok | stats(.pps)),
 		  own_ns: (if .[0].group == "base" then null else ($ok | stats(.own_ns)) end) })
 	) as $sum |
@@ -68,6 +73,17 @@ table_throughput() {
 		"", "Invalid runs (left out of the figures):",
 		(.scenarios[] | .scenario as $n | .problems[] | "- \($n), \(.)")
 	 else empty end)' "$1"
+}
+
+# The conservation line of every scenario: frames per stage over all runs.
+table_conservation() {
+	jq -r '
+	"| Scenario | generated | dut_rx | dut_fwd | sink_rx | |",
+	"|---|---:|---:|---:|---:|---|",
+	(.scenarios[] | .stages as $s |
+	 "| \(.scenario) | \($s.generated) | \($s.dut_rx) | \($s.dut_fwd // "—") | \($s.sink_rx) | " +
+	 (if .valid == .runs then "conserved in \(.runs) runs"
+	  else "\(.runs - .valid) of \(.runs) runs invalid" end) + " |")' "$1"
 }
 
 # Micro benchmark summary: per case the kernel-measured ns/packet (median,
@@ -172,7 +188,8 @@ machine_info() {
 	cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 	mem=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 	echo "$(nproc) × $cpu, $mem RAM; kernel $(uname -r); $(
-		systemd-detect-virt 2>/dev/null | sed 's/^none$/bare metal/' || echo "virt: unknown")"
+		systemd-detect-virt 2>/dev/null | sed 's/^none$/bare metal/' || echo "virt: unknown");" \
+		"load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 }
 
 # Replace the generated block of docs/performance.md and copy the plots.
