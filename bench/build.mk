@@ -39,7 +39,8 @@ $(BENCH_OUT)/nfcb: bench/src/nfcb.c bench/bench.h $(BENCH_SKELS)
 	$(Q)$(CC) $(CPPFLAGS) -Ibench -I$(BENCH_OUT) $(CFLAGS) $< $(LDFLAGS) $(LDLIBS) -o $@
 
 bench: bench-deps $(BENCH_TOOLS) $(BENCH_NFCTL)
-	$(Q)NFCB_OUT=$(OUT) bash bench/run --docs $(BENCH_ARGS)
+	$(Q)NFCB_OUT=$(OUT) NFCB_CMD='make bench$(if $(BENCH_ARGS), BENCH_ARGS="$(BENCH_ARGS)")' \
+		bash bench/run --docs $(BENCH_ARGS)
 
 bench-micro: bench-deps $(BENCH_TOOLS) $(BENCH_NFCTL)
 	$(Q)NFCB_OUT=$(OUT) bash bench/run --micro-only $(BENCH_ARGS)
