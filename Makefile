@@ -31,13 +31,14 @@ BPFTOOL ?= bpftool
 ARCH := $(shell uname -m)
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 $(SANFLAGS)
-CPPFLAGS += -Iinclude -Ibpf -I$(OUT)/skel -D_GNU_SOURCE
+CPPFLAGS += -Iinclude -Ibpf -Ilib -I$(OUT)/skel -D_GNU_SOURCE
 LDFLAGS += $(SANFLAGS)
 LDLIBS += $(shell pkg-config --libs libbpf jansson 2>/dev/null || echo -lbpf -ljansson) -lelf -lz
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -I$(OUT) -Ibpf \
 	-I/usr/include/$(ARCH)-linux-gnu -D__TARGET_ARCH_x86
 
-NFS := $(patsubst nf/%/,%,$(sort $(dir $(wildcard nf/*/*.bpf.c))))
+NF_DIRS := $(patsubst nf/%/,%,$(sort $(dir $(wildcard nf/*/*.bpf.c))))
+NFS := $(foreach n,$(NF_DIRS),$(if $(wildcard nf/$(n)/$(n).c),$(n)))
 RUNTIME_BPF := stub inject
 BPF_UNITS := $(RUNTIME_BPF) $(NFS)
 SKELS := $(foreach u,$(BPF_UNITS),$(OUT)/skel/$(u)_xdp.skel.h $(OUT)/skel/$(u)_tc.skel.h)
@@ -103,7 +104,8 @@ $(LIB): $(LIB_OBJS)
 $(OUT)/bin/%: $(OUT)/obj/tools/%.o $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
-$(OUT)/bin/%: $(OUT)/obj/tests/unit/%.o $(LIB)
+# Unit tests reach the library's internals: linked with its objects.
+$(OUT)/bin/%: $(OUT)/obj/tests/unit/%.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
