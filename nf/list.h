@@ -2,3 +2,5 @@
  * folder defines `const struct nfc_nf_type nfc_type_<name>`. */
 NFC_TYPE(forwarder)
 NFC_TYPE(counter)
+NFC_TYPE(router)
+NFC_TYPE(bridge)
