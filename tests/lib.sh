@@ -47,12 +47,12 @@ nfc_host() { # ns ifname addr/len [root-side name]
 	local ns=$1 ifn=$2 addr=$3 peer=${4:-$2r}
 	ip link add "$peer" type veth peer name "$ifn" netns "$ns"
 	NFC_LINKS+=("$peer")
+	# Keep IPv6 autoconf chatter out of packet counts: off before up.
+	ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$ifn.disable_ipv6=1"
+	sysctl -qw "net.ipv6.conf.$peer.disable_ipv6=1"
 	ip link set "$peer" up
 	ip -n "$ns" link set "$ifn" up
 	[ -n "$addr" ] && ip -n "$ns" addr add "$addr" dev "$ifn"
-	# Keep IPv6 autoconf chatter out of packet counts.
-	ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$ifn.disable_ipv6=1"
-	sysctl -qw "net.ipv6.conf.$peer.disable_ipv6=1"
 }
 
 nfctl() { "$NFC_BIN/nfctl" --pin-root "$NFC_PIN" "$@"; }
