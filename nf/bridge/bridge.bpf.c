@@ -1,0 +1,576 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * bridge: a learning L2 switch with 802.1Q VLANs.
+ *
+ * Per frame: classify its VLAN by the in_port's mode (access: untagged
+ * only, its VLAN; trunk: tagged with an allowed VID, or untagged on the
+ * native VLAN), learn the source {VID, MAC} -> in_port in place, then send
+ * known unicast out of one port (tag pushed, popped or rewritten as the
+ * out port wants it) and flood the rest to every other member port of the
+ * VLAN:
+ *  - XDP: one devmap broadcast with the ingress excluded; the egress
+ *    program br_egress drops the copies for ports outside the VLAN and
+ *    pops the tag where the port is untagged. Ports whose hop is another NF
+ *    get their copy through the slow path (packet-in, packet-out).
+ *  - TC: bpf_clone_redirect to every netdev port, then a tail call into
+ *    one NF port, if any.
+ * Everything hook-specific is in the "tags" and "flood" sections.
+ */
+#include "nfchain.bpf.h"
+#include "bridge.h"
+
+#define ETH_P_8021Q_ 0x8100
+#define BR_BIT(p) (1ULL << ((p) & (NFC_MAX_PORTS - 1)))
+
+/* Load-time settings. */
+const volatile __u32 br_aging_s = 300; /* 0: entries never age */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536); /* fdb_size= sets it at creation */
+	__type(key, struct br_fdb_key);
+	__type(value, struct br_fdb_val);
+} br_fdb SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BR_STATIC_MAX);
+	__type(key, struct br_fdb_key);
+	__type(value, struct br_static_val);
+} br_static SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NFC_MAX_PORTS + 1);
+	__type(key, __u32);
+	__type(value, struct br_port);
+} br_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BR_VLANS);
+	__type(key, __u32);
+	__type(value, struct br_vlan);
+} br_vlans SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NFC_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} br_ifport SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BR_C_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} br_counters SEC(".maps");
+
+#ifdef NFC_HOOK_XDP
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, NFC_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, struct bpf_devmap_val);
+} br_flood SEC(".maps");
+#endif
+
+static __always_inline void br_count(__u32 c)
+{
+	__u64 *v = bpf_map_lookup_elem(&br_counters, &c);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline void br_count_tx(__u32 port, __u32 len)
+{
+	struct nfc_port_stats *st = nfc_port_stats(nfc_self, port);
+
+	if (st) {
+		st->tx_packets++;
+		st->tx_bytes += len;
+	}
+}
+
+static __always_inline int mac_is_multicast(const __u8 *mac)
+{
+	return mac[0] & 1;
+}
+
+/* ---- tags: the frame's 802.1Q tag, in the packet (XDP) or in the skb's
+ * metadata (TC: the stack moved it there before the hook) ----------------- */
+
+struct br_tag {
+	__u16 present;
+	__u16 tci;
+};
+
+struct vlan_eth {
+	__u8 dst[6];
+	__u8 src[6];
+	__be16 tpid;
+	__be16 tci;
+	__be16 proto;
+};
+
+/* The addresses and the tag of a frame. XDP reads the packet directly. TC
+ * copies the 12 address bytes out with a helper: clang materializes the
+ * CO-RE offsets of __sk_buff's data fields in registers, and the verifier
+ * refuses a load from ctx plus a register (nfc_pull() and nfc_data() fail
+ * the same way in TC). */
+struct br_hdr {
+	__u8 dst[6];
+	__u8 src[6];
+	struct br_tag t;
+};
+
+static __always_inline int hdr_read(nfc_ctx_t *ctx, struct br_hdr *h)
+{
+#ifdef NFC_HOOK_XDP
+	struct vlan_eth *e = nfc_data(ctx);
+
+	if ((void *)e + 14 > nfc_data_end(ctx))
+		return -1;
+	__builtin_memcpy(h->dst, e->dst, 12);
+	h->t.present = 0;
+	h->t.tci = 0;
+	if ((void *)(e + 1) <= nfc_data_end(ctx) &&
+	    e->tpid == bpf_htons(ETH_P_8021Q_)) {
+		h->t.present = 1;
+		h->t.tci = bpf_ntohs(e->tci);
+	}
+	return 0;
+#else
+	__be16 tag[2];
+
+	if (bpf_skb_load_bytes(ctx, 0, h->dst, 12))
+		return -1;
+	h->t.present = ctx->vlan_present;
+	h->t.tci = ctx->vlan_tci;
+	/* The stack moves a tag into the skb before TC sees it; a frame that
+	 * still carries one in its data (not seen so far) is handled alike. */
+	if (!h->t.present && !bpf_skb_load_bytes(ctx, 12, tag, 4) &&
+	    tag[0] == bpf_htons(ETH_P_8021Q_)) {
+		h->t.present = 1;
+		h->t.tci = bpf_ntohs(tag[1]);
+	}
+	return 0;
+#endif
+}
+
+#ifdef NFC_HOOK_XDP
+static __always_inline int tag_push(nfc_ctx_t *ctx, __u16 tci)
+{
+	struct vlan_eth *e;
+	__u8 macs[12];
+
+	if (bpf_xdp_adjust_head(ctx, -4))
+		return -1;
+	e = nfc_data(ctx);
+	if ((void *)e + 18 > nfc_data_end(ctx))
+		return -1;
+	__builtin_memcpy(macs, (void *)e + 4, 12);
+	__builtin_memcpy(e, macs, 12);
+	e->tpid = bpf_htons(ETH_P_8021Q_);
+	e->tci = bpf_htons(tci);
+	return 0;
+}
+
+static __always_inline int tag_pop(nfc_ctx_t *ctx)
+{
+	struct vlan_eth *e = nfc_data(ctx);
+	__u8 macs[12];
+
+	if ((void *)e + 18 > nfc_data_end(ctx))
+		return -1;
+	__builtin_memcpy(macs, e, 12);
+	__builtin_memcpy((void *)e + 4, macs, 12);
+	return bpf_xdp_adjust_head(ctx, 4) ? -1 : 0;
+}
+
+static __always_inline int tag_rewrite(nfc_ctx_t *ctx, __u16 tci)
+{
+	struct vlan_eth *e = nfc_data(ctx);
+
+	if ((void *)e + 18 > nfc_data_end(ctx))
+		return -1;
+	e->tci = bpf_htons(tci);
+	return 0;
+}
+#else
+static __always_inline int tag_push(nfc_ctx_t *ctx, __u16 tci)
+{
+	return bpf_skb_vlan_push(ctx, bpf_htons(ETH_P_8021Q_), tci) ? -1 : 0;
+}
+
+static __always_inline int tag_pop(nfc_ctx_t *ctx)
+{
+	return bpf_skb_vlan_pop(ctx) ? -1 : 0;
+}
+
+static __always_inline int tag_rewrite(nfc_ctx_t *ctx, __u16 tci)
+{
+	/* A push would nest the old tag inside the new one. */
+	if (tag_pop(ctx))
+		return -1;
+	return tag_push(ctx, tci);
+}
+#endif
+
+/* Makes the frame's tag what a port wants: VLAN `vid` tagged (keeping the
+ * priority bits of a tag it came with) or untagged. *t follows. */
+static __always_inline int tag_set(nfc_ctx_t *ctx, struct br_tag *t,
+				   __u16 vid, int tagged)
+{
+	__u16 tci = (t->tci & 0xf000) | vid;
+
+	if (!tagged) {
+		if (!t->present)
+			return 0;
+		t->present = 0;
+		return tag_pop(ctx);
+	}
+	if (!t->present) {
+		t->present = 1;
+		t->tci = vid;
+		return tag_push(ctx, vid);
+	}
+	if (t->tci == tci)
+		return 0;
+	t->tci = tci;
+	return tag_rewrite(ctx, tci);
+}
+
+/* ---- flood -------------------------------------------------------------- */
+
+/* The ports a flood must reach besides the netdev fan-out: members whose
+ * hop is an NF (a peer NF, or a transparent NF spliced in). Also counts
+ * the members that are plain netdevs. A bpf_loop callback: verified once,
+ * where an open-coded loop over 64 ports multiplies the verifier's states
+ * past its limit. */
+struct fan {
+	__u64 members;
+	__u64 nf_ports;
+	__u32 netdevs;
+	__u32 first_nf;
+};
+
+static long fan_cb(__u64 i, void *data)
+{
+	struct fan *f = data;
+	__u32 p = i & (NFC_MAX_PORTS - 1), k = NFC_GPORT(nfc_self, p);
+	struct nfc_hop *hop;
+
+	if (!(f->members >> p))
+		return 1;
+	if (!((f->members >> p) & 1))
+		return 0;
+	hop = bpf_map_lookup_elem(&nfc_links, &k);
+	if (!hop)
+		return 0;
+	if (hop->kind == NFC_HOP_NETDEV) {
+		f->netdevs++;
+	} else if (hop->kind == NFC_HOP_NF) {
+		f->nf_ports |= BR_BIT(p);
+		if (f->first_nf == NFC_MAX_PORTS)
+			f->first_nf = p;
+	}
+	return 0;
+}
+
+static __always_inline void fan_out(__u64 members, struct fan *f)
+{
+	f->members = members;
+	f->nf_ports = 0;
+	f->netdevs = 0;
+	f->first_nf = NFC_MAX_PORTS;
+	bpf_loop(NFC_MAX_PORTS, fan_cb, f, 0);
+}
+
+#ifdef NFC_HOOK_XDP
+/* Remember which ports lead to NFs, for the slow path's half of a flood
+ * (it cannot read the runtime's link table itself). Written only when it
+ * changes: the line is shared by every CPU. */
+static __always_inline void note_slow_ports(__u64 members, __u64 nf_ports)
+{
+	__u32 k = BR_STATE_KEY;
+	struct br_state *s = bpf_map_lookup_elem(&br_ports, &k);
+	__u64 v;
+
+	if (!s)
+		return;
+	v = (s->slow_ports & ~members) | nf_ports;
+	if (v != s->slow_ports)
+		s->slow_ports = v;
+}
+
+static __always_inline int flood(nfc_ctx_t *ctx, struct nfc_meta *md,
+				 const struct br_port *pc,
+				 const struct br_vlan *vl, struct br_tag *t,
+				 __u16 vid)
+{
+	__u64 others = vl->members & ~BR_BIT(md->in_port);
+	__u64 flags = BPF_F_BROADCAST;
+	struct fan f;
+
+	fan_out(others, &f);
+	note_slow_ports(others, f.nf_ports);
+	br_count(BR_C_FLOODED);
+	if (!f.netdevs) {
+		if (!f.nf_ports)
+			return NFC_V_DROP; /* alone in its VLAN */
+		/* Only one NF port: no copy needed, a tail call will do. */
+		if (!(f.nf_ports & (f.nf_ports - 1))) {
+			if (tag_set(ctx, t, vid,
+				    !(vl->untagged & BR_BIT(f.first_nf))))
+				return nfc_drop(ctx, md, BR_R_SHORT);
+			return nfc_output(ctx, md, f.first_nf);
+		}
+	}
+	/* Both halves see the frame tagged with its VLAN: br_egress and the
+	 * slow path pop it where a port wants it untagged. */
+	if (tag_set(ctx, t, vid, 1))
+		return nfc_drop(ctx, md, BR_R_SHORT);
+	if (f.nf_ports) {
+		br_count(BR_C_FLOOD_SLOW);
+		nfc_to_slow_path(ctx, md, BR_R_FLOOD);
+	}
+	if (!f.netdevs)
+		return NFC_V_DROP;
+	/* The ingress netdev is excluded only when the frame came from it:
+	 * one that came from an NF may well have entered on a port of ours. */
+	if (pc->flags & BR_P_NETDEV)
+		flags |= BPF_F_EXCLUDE_INGRESS;
+	return bpf_redirect_map(&br_flood, 0, flags);
+}
+#else
+/* TC: a clone to every netdev member, tagged ones first so that the tag is
+ * popped at most once, then the original to one NF member by tail call. */
+struct clones {
+	nfc_ctx_t *ctx;
+	__u64 ports;
+	__u32 len;
+};
+
+static long clone_cb(__u64 i, void *data)
+{
+	struct clones *c = data;
+	__u32 p = i & (NFC_MAX_PORTS - 1), k = NFC_GPORT(nfc_self, p);
+	struct nfc_hop *hop;
+
+	if (!(c->ports >> p))
+		return 1;
+	if (!((c->ports >> p) & 1))
+		return 0;
+	hop = bpf_map_lookup_elem(&nfc_links, &k);
+	if (hop && hop->kind == NFC_HOP_NETDEV &&
+	    !bpf_clone_redirect(c->ctx, hop->ifindex, 0))
+		br_count_tx(p, c->len);
+	return 0;
+}
+
+static __always_inline int flood(nfc_ctx_t *ctx, struct nfc_meta *md,
+				 const struct br_port *pc,
+				 const struct br_vlan *vl, struct br_tag *t,
+				 __u16 vid)
+{
+	__u64 others = vl->members & ~BR_BIT(md->in_port);
+	struct clones c = {.ctx = ctx, .len = nfc_pkt_len(ctx)};
+	struct fan f;
+
+	(void)pc;
+	fan_out(others, &f);
+	br_count(BR_C_FLOODED);
+	for (int pass = 0; pass < 2 && f.netdevs; pass++) {
+		/* pass 0: ports that want it tagged; pass 1: untagged ones */
+		c.ports = others & (pass ? vl->untagged : ~vl->untagged);
+		if (!c.ports)
+			continue;
+		if (tag_set(ctx, t, vid, !pass))
+			return nfc_drop(ctx, md, BR_R_SHORT);
+		bpf_loop(NFC_MAX_PORTS, clone_cb, &c, 0);
+	}
+	if (!f.nf_ports)
+		return NFC_V_DROP;
+	if (f.nf_ports & (f.nf_ports - 1))
+		br_count(BR_C_FLOOD_MISSED);
+	if (tag_set(ctx, t, vid, !(vl->untagged & BR_BIT(f.first_nf))))
+		return nfc_drop(ctx, md, BR_R_SHORT);
+	return nfc_output(ctx, md, f.first_nf);
+}
+#endif
+
+/* ---- learning ------------------------------------------------------------ */
+
+#define BR_NS 1000000000ULL
+
+static __always_inline __u64 aging_ns(void)
+{
+	return (__u64)br_aging_s * BR_NS;
+}
+
+static __always_inline int fresh(const struct br_fdb_val *e, __u64 now)
+{
+	return !br_aging_s || now - e->seen <= aging_ns();
+}
+
+/*
+ * Learn the source in place: a known station costs one lookup and, at most
+ * every refresh interval, one store through the lookup pointer (no map
+ * update per packet). Returns nonzero if the frame must be dropped (its
+ * source is a static entry of another port).
+ */
+static __always_inline int learn(struct br_fdb_key *k, __u32 in, __u64 now)
+{
+	/* An eighth of the aging time, at most a second: entries in use never
+	 * look older than they are by more than that. */
+	__u64 refresh = br_aging_s ? aging_ns() >> 3 : BR_NS;
+	struct br_fdb_val *e = bpf_map_lookup_elem(&br_fdb, k);
+	struct br_static_val *s;
+	struct br_fdb_val nv = {.port = in, .seen = now};
+
+	if (refresh > BR_NS)
+		refresh = BR_NS;
+	if (e) {
+		if (e->port != in) {
+			e->port = in;
+			e->seen = now;
+			br_count(BR_C_MOVED);
+		} else if (now - e->seen > refresh) {
+			e->seen = now;
+		}
+		return 0;
+	}
+	s = bpf_map_lookup_elem(&br_static, k);
+	if (s)
+		return s->port != in && s->port != BR_PORT_NONE;
+	if (!bpf_map_update_elem(&br_fdb, k, &nv, BPF_NOEXIST))
+		br_count(BR_C_LEARNED);
+	return 0;
+}
+
+/* Out port of {vid, dst}, or NFC_MAX_PORTS if unknown. */
+static __always_inline __u32 lookup(struct br_fdb_key *k, __u64 now)
+{
+	struct br_fdb_val *e = bpf_map_lookup_elem(&br_fdb, k);
+	struct br_static_val *s;
+
+	if (e && fresh(e, now))
+		return e->port;
+	s = bpf_map_lookup_elem(&br_static, k);
+	if (s && s->port < NFC_MAX_PORTS)
+		return s->port;
+	return NFC_MAX_PORTS;
+}
+
+/* ---- the bridge ------------------------------------------------------------ */
+
+static __always_inline int bridge(nfc_ctx_t *ctx, struct nfc_meta *md)
+{
+	__u32 in = md->in_port, out, key = in;
+	struct br_fdb_key src, dst;
+	const struct br_port *pc;
+	const struct br_vlan *vl;
+	struct br_hdr h;
+	__u16 vid;
+	__u64 now;
+
+	pc = bpf_map_lookup_elem(&br_ports, &key);
+	if (!pc || !(pc->flags & BR_P_ON))
+		return nfc_drop(ctx, md, BR_R_PORT);
+	if (hdr_read(ctx, &h))
+		return nfc_drop(ctx, md, BR_R_SHORT);
+
+	/* Classify: which VLAN is this frame in? */
+	vid = h.t.tci & 0xfff;
+	if (h.t.present && vid) {
+		if (!(pc->flags & BR_P_TRUNK)) {
+			br_count(BR_C_DROP_VLAN);
+			return nfc_drop(ctx, md, BR_R_VLAN);
+		}
+	} else {
+		vid = pc->pvid; /* untagged or priority-tagged */
+	}
+	key = vid;
+	vl = bpf_map_lookup_elem(&br_vlans, &key);
+	if (!vid || !vl || !(vl->members & BR_BIT(in))) {
+		br_count(BR_C_DROP_VLAN);
+		return nfc_drop(ctx, md, BR_R_VLAN);
+	}
+
+	/* Learn the source. */
+	if (mac_is_multicast(h.src)) {
+		br_count(BR_C_DROP_SRC);
+		return nfc_drop(ctx, md, BR_R_SRC);
+	}
+	src.vid = vid;
+	__builtin_memcpy(src.mac, h.src, 6);
+	dst.vid = vid;
+	__builtin_memcpy(dst.mac, h.dst, 6);
+	now = bpf_ktime_get_coarse_ns();
+	if (learn(&src, in, now)) {
+		br_count(BR_C_DROP_LOOP);
+		return nfc_drop(ctx, md, BR_R_LOOP);
+	}
+
+	/* Forward: broadcast, multicast and unknown unicast are flooded. */
+	out = mac_is_multicast(dst.mac) ? NFC_MAX_PORTS : lookup(&dst, now);
+	if (out >= NFC_MAX_PORTS)
+		return flood(ctx, md, pc, vl, &h.t, vid);
+	if (out == in) {
+		br_count(BR_C_DROP_HAIRPIN);
+		return nfc_drop(ctx, md, BR_R_HAIRPIN);
+	}
+	if (!(vl->members & BR_BIT(out))) {
+		/* A static entry on a port outside the VLAN: never cross. */
+		br_count(BR_C_DROP_VLAN);
+		return nfc_drop(ctx, md, BR_R_VLAN);
+	}
+	if (tag_set(ctx, &h.t, vid, !(vl->untagged & BR_BIT(out))))
+		return nfc_drop(ctx, md, BR_R_SHORT);
+	br_count(BR_C_UNICAST);
+	return nfc_output(ctx, md, out);
+}
+
+NFC_NF(bridge);
+
+#ifdef NFC_HOOK_XDP
+/*
+ * The devmap egress program: runs once for every copy of a flooded frame
+ * (tagged with its VLAN by flood()), on the way out of one netdev port.
+ * Drops the copy if the port is not in the VLAN or its hop is no longer
+ * that netdev (a transparent NF was spliced in: the slow path serves it),
+ * pops the tag if the port sends the VLAN untagged, counts tx.
+ */
+SEC("xdp/devmap")
+int br_egress(struct xdp_md *ctx)
+{
+	__u32 ifx = ctx->egress_ifindex, port, k;
+	struct vlan_eth *e = nfc_data(ctx);
+	struct nfc_hop *hop;
+	struct br_vlan *vl;
+	__u32 *pp;
+
+	if ((void *)(e + 1) > nfc_data_end(ctx) ||
+	    e->tpid != bpf_htons(ETH_P_8021Q_))
+		return XDP_DROP;
+	pp = bpf_map_lookup_elem(&br_ifport, &ifx);
+	if (!pp || *pp >= NFC_MAX_PORTS)
+		return XDP_DROP;
+	port = *pp;
+	k = NFC_GPORT(nfc_self, port);
+	hop = bpf_map_lookup_elem(&nfc_links, &k);
+	if (!hop || hop->kind != NFC_HOP_NETDEV || hop->ifindex != ifx)
+		return XDP_DROP;
+	k = bpf_ntohs(e->tci) & 0xfff;
+	vl = bpf_map_lookup_elem(&br_vlans, &k);
+	if (!vl || !(vl->members & BR_BIT(port)))
+		return XDP_DROP;
+	if ((vl->untagged & BR_BIT(port)) && tag_pop(ctx))
+		return XDP_DROP;
+	br_count_tx(port, ctx->data_end - ctx->data);
+	return XDP_PASS;
+}
+#endif
