@@ -254,7 +254,7 @@ measure() {
 		  fault:(if $fault == "" then null else $fault end)}')
 	if [ -n "$err" ]; then
 		jq -c -n --argjson s "$s" --arg err "$err" \
-			'$s + {valid:false, error:$err, pps:null, own_ns:null}'
+			'$s + {valid:false, error:$err, pps:null, own_ns_round:null}'
 		return
 	fi
 	conservation "$s" "$g" "$c0" "$c1" "$base_pps"
@@ -313,8 +313,12 @@ conservation() { # base-json gen-json counters-before counters-after base_pps
 	 then 1e9 / $pps - 1e9 / ($base|tonumber) else null end) as $own |
 	$s + $c + {
 	  elapsed_ns: $ns, timed_frames: $g.timed_frames, syscall_ns: $g.syscall_ns,
-	  pps: $pps, own_ns: $own, flows: $g.flows, cpu: $g.cpu,
+	  pps: $pps, own_ns_round: $own, flows: $g.flows, cpu: $g.cpu,
 	  kernel_ns_per_frame: $g.kernel_ns_per_frame,
+	  # Share of the CPU that other work took during the run: a run
+	  # above 5 % is reported as disturbed (the table says how many).
+	  cpu_other: $g.cpu_other, cpu_steal: $g.cpu_steal,
+	  disturbed: ((($g.cpu_other // 0) + ($g.cpu_steal // 0)) > 0.05),
 	  valid: (($bad|length) == 0 and $c.sink_foreign == 0 and $g.generated == $s.count),
 	  lost_stage: (if $first == null then null else $first.stage end),
 	  lost: (if $first == null then 0 else $first.lost end),

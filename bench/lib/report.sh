@@ -30,11 +30,19 @@ summarize() { # runs.jsonl > summary.json
 	jq -n "$JQ_LIB"'
 	[inputs] as $all |
 	($all | map(select(.skipped == null))) as $runs |
+	# Own cost against the median of the drop baseline over the whole
+	# invocation: pairing each run with the baseline of its own round
+	# (kept in runs.jsonl as own_ns_round) lets one disturbed baseline
+	# run distort a whole round.
+	($runs | map(select(.group == "base" and .valid) | .pps) | median) as $base |
+	($runs | map(. + {own_ns: (if $base == null or .pps == null or .group == "base" then null
+	                         else 1e9 / .pps - 1e9 / $base end)})) as $runs |
 	($runs | group_by(.scenario) | map(
 		(map(select(.valid))) as $ok |
 		{ scenario: .[0].scenario, desc: .[0].desc, group: .[0].group,
 		  counterpart: .[0].counterpart, chain: .[0].chain, order: .[0].order,
 		  runs: length, valid: ($ok | length),
+		  disturbed: (map(select(.disturbed == true)) | length),
 		  problems: (map(select(.valid | not)) |
 			map("repeat \(.repeat): \(.problem // .error // "invalid")")),
 		  # frames at each stage, summed over every run (valid or not)
@@ -69,6 +77,8 @@ table_throughput() {
 	 (if .vs_floor == null then "—" else "×\(.vs_floor.pps | f2), ×\(.vs_floor.own | f2)" end) +
 	 " | \(.valid)/\(.runs) |"),
 	(if (.skipped | length) > 0 then "", (.skipped[] | "Skipped \(.scenario): \(.reason).") else empty end),
+	(([.scenarios[] | .disturbed] | add) as $d | if $d > 0 then "",
+		"\($d) of \([.scenarios[] | .runs] | add) runs were disturbed: other work took more than 5 % of the generator CPU while they ran (cpu_other and cpu_steal in runs.jsonl); they are counted in the figures." else empty end),
 	(if ([.scenarios[] | .problems[]] | length) > 0 then
 		"", "Invalid runs (left out of the figures):",
 		(.scenarios[] | .scenario as $n | .problems[] | "- \($n), \(.)")

@@ -349,6 +349,29 @@ static int cmd_hop(int argc, char **argv)
 
 /* ---- generator ------------------------------------------------------------ */
 
+/* One CPU's line of /proc/stat, in USER_HZ ticks. */
+struct cpu_ticks {
+	unsigned long long user, nice, system, idle, iowait, irq, softirq, steal;
+};
+
+static bool cpu_ticks(int cpu, struct cpu_ticks *t)
+{
+	char name[16], line[256];
+	FILE *f = fopen("/proc/stat", "re");
+	bool found = false;
+	int n = snprintf(name, sizeof(name), "cpu%d ", cpu);
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, n))
+			found = sscanf(line + n, "%llu %llu %llu %llu %llu %llu %llu %llu", &t->user,
+				       &t->nice, &t->system, &t->idle, &t->iowait, &t->irq,
+				       &t->softirq, &t->steal) == 8;
+	fclose(f);
+	return found;
+}
+
 /* Build the frame data_in starts as. The program rewrites all its headers
  * on every frame; the payload is a fixed pattern. */
 static void build_frame(__u8 *buf, size_t len)
@@ -495,6 +518,8 @@ static int cmd_gen(int argc, char **argv)
 	build_frame(frame, size);
 
 	struct poller pl = { .map_fd = -1, .cpu = -1 };
+	struct cpu_ticks tk0 = {}, tk1 = {};
+	bool have_ticks;
 	pthread_t poll_thread;
 
 	if (sink_pin) {
@@ -514,6 +539,11 @@ static int cmd_gen(int argc, char **argv)
 	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame, .data_size_in = size,
 		    .repeat = (int)count, .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
 		    .batch_size = batch);
+	/* Whatever else runs on our CPU during the run (other processes'
+	 * user time, or the hypervisor's steal) is time the path did not get:
+	 * reported, so that a disturbed run can be told from a slow DUT. Our
+	 * own path is all kernel time, so user time here is someone else's. */
+	have_ticks = cpu_ticks(cpu, &tk0);
 	t0 = now_ns();
 	pl.t_change = t0;
 	t_start = t0;
@@ -521,6 +551,7 @@ static int cmd_gen(int argc, char **argv)
 	t1 = now_ns();
 	if (err)
 		die("BPF_PROG_TEST_RUN (live frames) on %s: %s", dev, strerror(errno));
+	have_ticks = have_ticks && cpu_ticks(cpu, &tk1);
 
 	/*
 	 * Frames still in flight when the run returns sit in veth rings and are
@@ -566,6 +597,16 @@ static int cmd_gen(int argc, char **argv)
 	       (unsigned long long)timed, (unsigned long long)(t_done - t_start),
 	       t_done > t_start ? timed * 1e9 / (t_done - t_start) : 0.0,
 	       (unsigned long long)(t1 - t0), run.duration);
+	if (have_ticks) {
+		unsigned long long other = (tk1.user + tk1.nice) - (tk0.user + tk0.nice);
+		unsigned long long steal = tk1.steal - tk0.steal;
+		unsigned long long all = other + steal + (tk1.system - tk0.system) +
+					 (tk1.idle - tk0.idle) + (tk1.iowait - tk0.iowait) +
+					 (tk1.irq - tk0.irq) + (tk1.softirq - tk0.softirq);
+
+		printf(",\"cpu_ticks\":%llu,\"cpu_other\":%.3f,\"cpu_steal\":%.3f", all,
+		       all ? (double)other / all : 0.0, all ? (double)steal / all : 0.0);
+	}
 	if (sink_pin)
 		printf(",\"sink_rx\":%llu,\"sink_foreign\":%llu", (unsigned long long)(sink1 - sink0),
 		       (unsigned long long)(foreign1 - foreign0));
