@@ -24,8 +24,8 @@ NS_GEN=$NFCB_ID-gen
 NS_DUT=$NFCB_ID-dut
 NS_SINK=$NFCB_ID-sink
 NS_MICRO=$NFCB_ID-micro
-# Interface names carry the id too (IFNAMSIZ 15: "nb4194304g0" is 11).
-IF_PFX=nb$$
+# Interface names carry the id too (IFNAMSIZ 15: "nfb4194304g0" is 12).
+IF_PFX=nfb$$
 GEN_IF=${IF_PFX}g0
 DUT_IN=${IF_PFX}d0
 DUT_OUT=${IF_PFX}d1
@@ -70,7 +70,6 @@ iptables_cmd() {
 ns_add() {
 	local ns=$1
 	ip netns add "$ns" || return 1
-	CREATED_NS+=("$ns")
 	# No IPv6: router solicitations, MLD and ND would add frames to the
 	# counters on the path (and count as foreign at the sink).
 	in_ns "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
@@ -83,7 +82,6 @@ ns_del_all() {
 	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
 		case $ns in "$NFCB_ID"-*) ip netns del "$ns" 2>/dev/null ;; esac
 	done
-	CREATED_NS=()
 }
 
 # Interface counters (stats64) inside a namespace: "rx_packets rx_dropped
@@ -111,7 +109,6 @@ veth_pair() { # ns1 if1 ns2 if2
 napi_on() { in_ns "$1" ethtool -K "$2" gro on >/dev/null; }
 
 topo_up() {
-	CREATED_NS=()
 	ns_add "$NS_GEN" && ns_add "$NS_DUT" && ns_add "$NS_SINK" &&
 		veth_pair "$NS_GEN" "$GEN_IF" "$NS_DUT" "$DUT_IN" &&
 		veth_pair "$NS_DUT" "$DUT_OUT" "$NS_SINK" "$SINK_IF" || return 1
@@ -129,7 +126,11 @@ topo_up() {
 	mkdir -p "$PIN_ROOT"
 }
 
+# nfchain's pins go first, while its namespace still exists (a scenario
+# that forgot its teardown leaves nothing either); deleting the namespaces
+# then takes the veths, bridges, rules and attachments with them.
 topo_down() {
+	nfc_reset >/dev/null 2>&1
 	ns_del_all
 	rm -rf "$PIN_ROOT"/sink "$PIN_ROOT"/hop
 }
