@@ -6,6 +6,8 @@
 # libnfchain); it is registered by one line in nf/list.h.
 
 .DELETE_ON_ERROR:
+# Skeletons and objects are not intermediate files to throw away.
+.SECONDARY:
 .DEFAULT_GOAL := all
 
 SAN ?= 0

@@ -235,8 +235,8 @@ int nfc_obj_set_const(struct bpf_object *obj, const char *var, __u32 val)
 
 /* Binds every map of `obj`: shared ones to the pinned shared maps, the
  * NF's own to its pins when they exist (a reload keeps its state). */
-static int bind_maps(struct nfc *nfc, struct bpf_object *obj, int hook,
-		     const char *nf_dir)
+int dp_bind_maps(struct nfc *nfc, struct bpf_object *obj, int hook,
+		 const char *nf_dir)
 {
 	struct bpf_map *map;
 	char path[512];
@@ -446,7 +446,7 @@ static int nf_load(struct nfc *nfc, struct model *m, int id)
 		if (!bpf_map__is_internal(map) &&
 		    shared_index(bpf_map__name(map), hook) < 0 && nown < 16)
 			own[nown++] = map;
-	r = bind_maps(nfc, obj, hook, dir);
+	r = dp_bind_maps(nfc, obj, hook, dir);
 	if (r)
 		goto fail;
 	if (n->type->prepare) {
@@ -593,24 +593,25 @@ static int stub_up(struct nfc *nfc, const struct mstub *st, int idx)
 	snprintf(path, sizeof(path), "%s/link", dir);
 	if (access(path, F_OK) == 0)
 		return 0; /* attached by us or an earlier process */
+	struct stub_tc *stc = NULL;
+	struct stub_xdp *sxdp = NULL;
+
 	if (st->hook == HOOK_TC) {
-		struct stub_tc *s = stub_tc__open();
-
-		obj = s ? s->obj : NULL;
-		if (s)
-			s->rodata->stub_idx = idx;
+		stc = stub_tc__open();
+		obj = stc ? stc->obj : NULL;
+		if (stc)
+			stc->rodata->stub_idx = idx;
 	} else {
-		struct stub_xdp *s = stub_xdp__open();
-
-		obj = s ? s->obj : NULL;
-		if (s)
-			s->rodata->stub_idx = idx;
+		sxdp = stub_xdp__open();
+		obj = sxdp ? sxdp->obj : NULL;
+		if (sxdp)
+			sxdp->rodata->stub_idx = idx;
 	}
 	if (!obj)
 		return nfc_err(nfc, errno, "%s: open stub object: %s", st->dev,
 			       strerror(errno));
 	bpf_log_reset();
-	r = bind_maps(nfc, obj, st->hook, NULL);
+	r = dp_bind_maps(nfc, obj, st->hook, NULL);
 	if (!r && (r = bpf_object__load(obj)))
 		nfc_err(nfc, r, "%s: load stub: %s", st->dev, bpf_log_tail());
 	if (r)
@@ -657,7 +658,8 @@ static int stub_up(struct nfc *nfc, const struct mstub *st, int idx)
 	}
 	close(link); /* the pin holds it now */
 out:
-	bpf_object__close(obj);
+	stub_tc__destroy(stc);
+	stub_xdp__destroy(sxdp);
 	return r;
 }
 

@@ -190,6 +190,10 @@ int dp_open_shared(struct nfc *nfc);
 int dp_reconcile(struct nfc *nfc, const struct model *old,
 		 struct model *new);
 int dp_nf_fd(struct nfc *nfc, int id); /* adopt from pins if needed */
+/* Binds an object's maps: shared ones to the pins, an NF's own (under
+ * nf_dir, if not NULL) to their pins when they exist. */
+int dp_bind_maps(struct nfc *nfc, struct bpf_object *obj, int hook,
+		 const char *nf_dir);
 int dp_nf_map_fd(struct nfc *nfc, int id, const char *map);
 int dp_nf_prog_fd(struct nfc *nfc, int id, const char *prog);
 void dp_release(struct nfc *nfc);
@@ -199,10 +203,16 @@ char *dp_nf_dir(struct nfc *nfc, int id, const char *name, char *buf,
 /* netdev.c */
 int netdev_ifindex(const char *name);
 int netdev_ensure_napi_peer(struct nfc *nfc, int ifindex, const char *ctx);
+int netdev_veth_create(const char *a, const char *b);
+int netdev_del(const char *name);
+int netdev_up(const char *name);
+void netdev_no_ipv6(const char *name);
 
 /* slowpath.c */
 int sp_open(struct nfc *nfc);
 void sp_close(struct nfc *nfc);
+/* Removes the TC packet-out veth pair, if this pin root made one. */
+void sp_remove_inject(struct nfc *nfc);
 
 /* ops.c: run a change as one transaction */
 typedef int (*nfc_edit_fn)(struct nfc *nfc, struct model *m, void *arg);

@@ -257,3 +257,122 @@ int netdev_ensure_napi_peer(struct nfc *nfc, int ifindex, const char *ctx)
 		close(nsfd);
 	return r;
 }
+
+/* ---- the runtime's own veth pair (TC packet-out) ---------------------------- */
+
+static void rta_add(struct nlmsghdr *nh, int type, const void *data, int len)
+{
+	struct rtattr *rta = (void *)((char *)nh + NLMSG_ALIGN(nh->nlmsg_len));
+
+	rta->rta_type = type;
+	rta->rta_len = RTA_LENGTH(len);
+	if (len)
+		memcpy(RTA_DATA(rta), data, len);
+	nh->nlmsg_len = NLMSG_ALIGN(nh->nlmsg_len) + RTA_ALIGN(rta->rta_len);
+}
+
+static struct rtattr *rta_nest(struct nlmsghdr *nh, int type)
+{
+	struct rtattr *rta = (void *)((char *)nh + NLMSG_ALIGN(nh->nlmsg_len));
+
+	rta_add(nh, type, NULL, 0);
+	return rta;
+}
+
+static void rta_end(struct nlmsghdr *nh, struct rtattr *nest)
+{
+	nest->rta_len = (char *)nh + nh->nlmsg_len - (char *)nest;
+}
+
+/* The acknowledgement's error code. */
+static int nl_ack(void *req, size_t len)
+{
+	char buf[4096];
+	int n = nl_request(req, len, buf, sizeof(buf));
+	struct nlmsghdr *nh = (void *)buf;
+
+	if (n < 0)
+		return n;
+	if (NLMSG_OK(nh, (unsigned)n) && nh->nlmsg_type == NLMSG_ERROR)
+		return ((struct nlmsgerr *)NLMSG_DATA(nh))->error;
+	return 0;
+}
+
+int netdev_veth_create(const char *a, const char *b)
+{
+	char buf[1024] __attribute__((aligned(8))) = {0};
+	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+	struct ifinfomsg *ifi = NLMSG_DATA(nh);
+	struct rtattr *info, *data, *peer;
+	struct ifinfomsg *pifi;
+
+	nh->nlmsg_len = NLMSG_LENGTH(sizeof(*ifi));
+	nh->nlmsg_type = RTM_NEWLINK;
+	nh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+	ifi->ifi_family = AF_UNSPEC;
+	rta_add(nh, IFLA_IFNAME, a, strlen(a) + 1);
+	info = rta_nest(nh, IFLA_LINKINFO);
+	rta_add(nh, IFLA_INFO_KIND, "veth", 4);
+	data = rta_nest(nh, IFLA_INFO_DATA);
+	peer = rta_nest(nh, 1 /* VETH_INFO_PEER */);
+	/* The peer's attributes follow its own ifinfomsg. */
+	pifi = (struct ifinfomsg *)(buf + nh->nlmsg_len);
+	pifi->ifi_family = AF_UNSPEC;
+	nh->nlmsg_len += NLMSG_ALIGN(sizeof(*pifi));
+	rta_add(nh, IFLA_IFNAME, b, strlen(b) + 1);
+	rta_end(nh, peer);
+	rta_end(nh, data);
+	rta_end(nh, info);
+	return nl_ack(buf, nh->nlmsg_len);
+}
+
+int netdev_up(const char *name)
+{
+	struct ifreq ifr = {0};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		r = -errno;
+	ifr.ifr_flags |= IFF_UP;
+	if (!r && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int netdev_del(const char *name)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+	} req = {
+		.nh = {.nlmsg_len = sizeof(req),
+		       .nlmsg_type = RTM_DELLINK,
+		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK},
+		.ifi = {.ifi_family = AF_UNSPEC},
+	};
+
+	req.ifi.ifi_index = if_nametoindex(name);
+	if (!req.ifi.ifi_index)
+		return 0;
+	return nl_ack(&req, sizeof(req));
+}
+
+/* IPv6 off: nothing of the host's own should cross the inject path. */
+void netdev_no_ipv6(const char *name)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+		 name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "1", 1) < 0)
+			(void)0; /* no IPv6 in this kernel: nothing to quiet */
+		close(fd);
+	}
+}

@@ -118,6 +118,7 @@ static void remove_if_empty(struct nfc *nfc)
 	if (nfc->state_fd >= 0)
 		close(nfc->state_fd);
 	nfc->state_fd = -1;
+	sp_remove_inject(nfc);
 	nfc_rmtree(nfc->root);
 	nfc->gen = 0;
 }

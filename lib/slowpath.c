@@ -21,6 +21,7 @@
 
 #include "internal.h"
 #include "inject_xdp.skel.h"
+#include "inject_tc.skel.h"
 
 #ifndef BPF_F_TEST_XDP_LIVE_FRAMES
 #define BPF_F_TEST_XDP_LIVE_FRAMES (1U << 1) /* not in the 6.1 uapi */
@@ -142,7 +143,6 @@ void nfc_tick(struct nfc *nfc)
 static int inject_xdp_fd(struct nfc *nfc)
 {
 	struct inject_xdp *skel;
-	struct bpf_map *map;
 
 	if (nfc->inject_fd[HOOK_XDP] >= 0)
 		return nfc->inject_fd[HOOK_XDP];
@@ -150,33 +150,8 @@ static int inject_xdp_fd(struct nfc *nfc)
 	if (!skel)
 		return nfc_err(nfc, errno, "packet-out: open inject: %s",
 			       strerror(errno));
-	bpf_object__for_each_map(map, skel->obj)
-	{
-		const char *n = bpf_map__name(map);
-		int fd = -1;
-
-		if (!strcmp(n, "nfc_progs"))
-			fd = nfc->map_fd[SM_PROGS_XDP];
-		else if (!strcmp(n, "nfc_links"))
-			fd = nfc->map_fd[SM_LINKS];
-		else if (!strcmp(n, "nfc_stubs"))
-			fd = nfc->map_fd[SM_STUBS];
-		else if (!strcmp(n, "nfc_meta"))
-			fd = nfc->map_fd[SM_META];
-		else if (!strcmp(n, "nfc_stats"))
-			fd = nfc->map_fd[SM_STATS];
-		else if (!strcmp(n, "nfc_global"))
-			fd = nfc->map_fd[SM_GLOBAL];
-		else if (!strcmp(n, "nfc_devmap"))
-			fd = nfc->map_fd[SM_DEVMAP];
-		else if (!strcmp(n, "nfc_ring"))
-			fd = nfc->map_fd[SM_RING];
-		else if (!strcmp(n, "nfc_scratch"))
-			fd = nfc->map_fd[SM_SCRATCH];
-		if (fd >= 0)
-			bpf_map__reuse_fd(map, fd);
-	}
-	if (inject_xdp__load(skel)) {
+	if (dp_bind_maps(nfc, skel->obj, HOOK_XDP, NULL) ||
+	    inject_xdp__load(skel)) {
 		inject_xdp__destroy(skel);
 		return nfc_err(nfc, errno, "packet-out: load inject: %s",
 			       strerror(errno));
@@ -186,33 +161,95 @@ static int inject_xdp_fd(struct nfc *nfc)
 	return nfc->inject_fd[HOOK_XDP];
 }
 
-/* TC: only a port whose hop is a netdev; the frame leaves through an
- * AF_PACKET socket on it, which is what bpf_redirect to its egress does. */
+/*
+ * TC has no live-frames test run, so packet-out goes through a veth pair of
+ * the runtime's own: a frame sent on one end (AF_PACKET, with the target
+ * NF and port in SO_MARK, which a veth keeps within a namespace) arrives at
+ * the other, where the TC inject program acts as if that NF had output it.
+ */
+static void inject_names(struct nfc *nfc, char *a, char *b)
+{
+	unsigned h = (unsigned)nfc_hash(nfc->root, strlen(nfc->root), 0);
+
+	snprintf(a, IF_NAMESIZE, "nfi%08xa", h);
+	snprintf(b, IF_NAMESIZE, "nfi%08xb", h);
+}
+
+static int inject_tc_fd(struct nfc *nfc)
+{
+	char a[IF_NAMESIZE], b[IF_NAMESIZE], pin[300];
+	struct inject_tc *skel;
+	int link, r, fd;
+
+	if (nfc->inject_fd[HOOK_TC] >= 0)
+		return nfc->inject_fd[HOOK_TC];
+	inject_names(nfc, a, b);
+	snprintf(pin, sizeof(pin), "%s/inject_tc", nfc->root);
+	if (!if_nametoindex(a)) {
+		r = netdev_veth_create(a, b);
+		if (r)
+			return nfc_err(nfc, r,
+				       "packet-out (tc): create veth %s/%s: %s",
+				       a, b, strerror(-r));
+		netdev_no_ipv6(a);
+		netdev_no_ipv6(b);
+		netdev_up(a);
+		netdev_up(b);
+		unlink(pin);
+	}
+	if (access(pin, F_OK)) {
+		skel = inject_tc__open();
+		if (!skel || dp_bind_maps(nfc, skel->obj, HOOK_TC, NULL) ||
+		    inject_tc__load(skel)) {
+			inject_tc__destroy(skel);
+			return nfc_err(nfc, errno, "packet-out (tc): load: %s",
+				       strerror(errno));
+		}
+		link = bpf_link_create(bpf_program__fd(skel->progs.nfc_inject),
+				       if_nametoindex(b), 46 /* BPF_TCX_INGRESS */,
+				       NULL);
+		r = link < 0 || bpf_obj_pin(link, pin) ? -errno : 0;
+		if (link >= 0)
+			close(link);
+		inject_tc__destroy(skel);
+		if (r)
+			return nfc_err(nfc, r, "packet-out (tc): attach to %s: %s",
+				       b, strerror(-r));
+	}
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return nfc_err(nfc, errno, "packet-out (tc): socket: %s",
+			       strerror(errno));
+	nfc->inject_fd[HOOK_TC] = fd;
+	return fd;
+}
+
+void sp_remove_inject(struct nfc *nfc)
+{
+	char a[IF_NAMESIZE], b[IF_NAMESIZE];
+
+	inject_names(nfc, a, b);
+	netdev_del(a);
+}
+
 static int packet_out_tc(struct nfc *nfc, const char *ctx, int nf, int port,
 			 const void *frame, size_t len)
 {
-	struct nfc_hop hop;
-	__u32 k = NFC_GPORT(nf, port);
-	struct sockaddr_ll sll = {.sll_family = AF_PACKET};
-	int fd, r = 0;
+	char a[IF_NAMESIZE], b[IF_NAMESIZE];
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET,
+				  .sll_halen = ETH_ALEN};
+	int fd = inject_tc_fd(nfc);
+	__u32 mark = (NFC_INJECT_MAGIC & 0xff000000) | nf << 8 | port;
 
-	if (bpf_map_lookup_elem(nfc->map_fd[SM_LINKS], &k, &hop) ||
-	    hop.kind != NFC_HOP_NETDEV)
-		return nfc_err(nfc, EOPNOTSUPP,
-			       "%s: packet-out in mode tc reaches netdev peers "
-			       "only (this port leads to an NF)",
-			       ctx);
-	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return nfc_err(nfc, errno, "%s: packet socket: %s", ctx,
-			       strerror(errno));
-	sll.sll_ifindex = hop.ifindex;
-	sll.sll_halen = ETH_ALEN;
+		return fd;
+	inject_names(nfc, a, b);
+	sll.sll_ifindex = if_nametoindex(a);
 	memcpy(sll.sll_addr, frame, ETH_ALEN);
-	if (sendto(fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		r = nfc_err(nfc, errno, "%s: send: %s", ctx, strerror(errno));
-	close(fd);
-	return r;
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) ||
+	    sendto(fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		return nfc_err(nfc, errno, "%s: send: %s", ctx, strerror(errno));
+	return 0;
 }
 
 static int packet_out(struct nfc *nfc, int id, int port, const void *frame,
