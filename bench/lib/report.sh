@@ -34,15 +34,18 @@ summarize() { # runs.jsonl > summary.json
 	# invocation: pairing each run with the baseline of its own round
 	# (kept in runs.jsonl as own_ns_round) lets one disturbed baseline
 	# run distort a whole round.
-	($runs | map(select(.group == "base" and .valid) | .pps) | median) as $base |
+	# Runs that count: valid (conservation held) and not disturbed.
+	($runs | map(. + {used: (.valid == true and .disturbed != true)})) as $runs |
+	($runs | map(select(.group == "base" and .used) | .pps) | median) as $base |
 	($runs | map(. + {own_ns: (if $base == null or .pps == null or .group == "base" then null
 	                         else 1e9 / .pps - 1e9 / $base end)})) as $runs |
 	($runs | group_by(.scenario) | map(
-		(map(select(.valid))) as $ok |
+		(map(select(.used))) as $ok |
 		{ scenario: .[0].scenario, desc: .[0].desc, group: .[0].group,
 		  counterpart: .[0].counterpart, chain: .[0].chain, order: .[0].order,
-		  runs: length, valid: ($ok | length),
-		  disturbed: (map(select(.disturbed == true)) | length),
+		  runs: length, used: ($ok | length),
+		  invalid: (map(select(.valid != true)) | length),
+		  disturbed: (map(select(.valid == true and .disturbed == true)) | length),
 		  problems: (map(select(.valid | not)) |
 			map("repeat \(.repeat): \(.problem // .error // "invalid")")),
 		  # frames at each stage, summed over every run (valid or not)
@@ -66,7 +69,7 @@ summarize() { # runs.jsonl > summary.json
 # The throughput table, Markdown, from summary.json.
 table_throughput() {
 	jq -r "$JQ_LIB"'
-	"| Scenario | What | Mpps median | Mpps min–max | Own ns/frame median (min–max) | vs Linux: pps, own cost | vs floor: pps, own cost | Valid runs |",
+	"| Scenario | What | Mpps median | Mpps min–max | Own ns/frame median (min–max) | vs Linux: pps, own cost | vs floor: pps, own cost | Runs used |",
 	"|---|---|---:|---:|---:|---:|---:|---:|",
 	(.scenarios[] |
 	 "| \(.scenario) | \(.desc) | \(.pps.median | mpps) | \(.pps.min | mpps)–\(.pps.max | mpps) | " +
@@ -75,10 +78,10 @@ table_throughput() {
 	 (if .vs_linux == null then "—"
 	  else "×\(.vs_linux.pps | f2), ×\(.vs_linux.own | f2) (\(.counterpart))" end) + " | " +
 	 (if .vs_floor == null then "—" else "×\(.vs_floor.pps | f2), ×\(.vs_floor.own | f2)" end) +
-	 " | \(.valid)/\(.runs) |"),
+	 " | \(.used)/\(.runs) |"),
 	(if (.skipped | length) > 0 then "", (.skipped[] | "Skipped \(.scenario): \(.reason).") else empty end),
 	(([.scenarios[] | .disturbed] | add) as $d | if $d > 0 then "",
-		"\($d) of \([.scenarios[] | .runs] | add) runs were disturbed: other work took more than 5 % of the generator CPU while they ran (cpu_other and cpu_steal in runs.jsonl); they are counted in the figures." else empty end),
+		"\($d) of \([.scenarios[] | .runs] | add) runs were disturbed (another process or the hypervisor took some of the generator CPU while they ran: cpu_other, cpu_steal in runs.jsonl), run again and left out of the figures." else empty end),
 	(if ([.scenarios[] | .problems[]] | length) > 0 then
 		"", "Invalid runs (left out of the figures):",
 		(.scenarios[] | .scenario as $n | .problems[] | "- \($n), \(.)")
@@ -92,8 +95,8 @@ table_conservation() {
 	"|---|---:|---:|---:|---:|---|",
 	(.scenarios[] | .stages as $s |
 	 "| \(.scenario) | \($s.generated) | \($s.dut_rx) | \($s.dut_fwd // "—") | \($s.sink_rx) | " +
-	 (if .valid == .runs then "conserved in \(.runs) runs"
-	  else "\(.runs - .valid) of \(.runs) runs invalid" end) + " |")' "$1"
+	 (if .invalid == 0 then "conserved in \(.runs) runs"
+	  else "\(.invalid) of \(.runs) runs invalid" end) + " |")' "$1"
 }
 
 # Micro benchmark summary: per case the kernel-measured ns/packet (median,

@@ -75,7 +75,8 @@ else
 fi
 scenarios=$(NFCB_OUT=$OUT_DIR "$RUN" --list | awk '{print $1}')
 for s in $scenarios; do
-	rec=$(jq -c --arg s "$s" 'select(.scenario == $s)' "$TMP/all/runs.jsonl" 2>/dev/null)
+	# The last attempt (a disturbed run is run again).
+	rec=$(jq -s -c --arg s "$s" 'map(select(.scenario == $s)) | last // empty' "$TMP/all/runs.jsonl" 2>/dev/null)
 	if [ -z "$rec" ]; then
 		fail "$s: no record"
 	elif [ "$(jq -r '.skipped // empty' <<<"$rec")" != "" ]; then
@@ -116,7 +117,7 @@ fi
 check_fault() { # fault scenario stage expected-lost
 	local rec
 	"$RUN" -k 1 -n "$FRAMES" --no-micro --fault "$1" -o "$TMP/$1" "$2" >/dev/null 2>"$TMP/$1.err"
-	rec=$(jq -c --arg s "$2" 'select(.scenario == $s)' "$TMP/$1/runs.jsonl" 2>/dev/null)
+	rec=$(jq -s -c --arg s "$2" 'map(select(.scenario == $s)) | last // empty' "$TMP/$1/runs.jsonl" 2>/dev/null)
 	if [ "$(jq -r '.valid' <<<"$rec")" = false ] && [ "$(jq -r '.lost_stage' <<<"$rec")" = "$3" ] &&
 		[ "$(jq -r '.lost' <<<"$rec")" = "$4" ]; then
 		pass "fault $1: $2 invalid, $(jq -r .problem <<<"$rec")"
