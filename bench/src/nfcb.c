@@ -392,11 +392,11 @@ static void build_frame(__u8 *buf, size_t len)
 struct poller {
 	int map_fd;
 	int cpu;
-	volatile int stop;
-	__u64 value;       /* last count seen */
-	uint64_t t_change; /* when it was first seen */
-	__u64 first_value; /* count at the first change seen (0: none yet) */
-	uint64_t t_first;
+	int stop;          /* set by the main thread (atomic) */
+	__u64 value;       /* last count seen (atomic: read by the main thread) */
+	uint64_t t_change; /* when it was first seen (atomic) */
+	__u64 first_value; /* count at the first change seen; read after join */
+	uint64_t t_first;  /* when; 0 while there was none */
 };
 
 static void *poll_sink(void *arg)
@@ -412,14 +412,17 @@ static void *poll_sink(void *arg)
 		CPU_SET(p->cpu, &set);
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
-	while (!p->stop) {
+	while (!__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE)) {
 		__u64 v = percpu_sum(p->map_fd, NFCB_RX);
 
-		if (v != p->value) {
-			p->value = v;
-			p->t_change = now_ns();
+		if (v != __atomic_load_n(&p->value, __ATOMIC_RELAXED)) {
+			uint64_t t = now_ns();
+
+			/* time first: whoever sees the value sees its time */
+			__atomic_store_n(&p->t_change, t, __ATOMIC_RELAXED);
+			__atomic_store_n(&p->value, v, __ATOMIC_RELEASE);
 			if (!p->t_first) {
-				p->t_first = p->t_change;
+				p->t_first = t;
 				p->first_value = v;
 			}
 		}
@@ -564,16 +567,16 @@ static int cmd_gen(int argc, char **argv)
 		uint64_t deadline = t1 + settle_ms * 1000000ull;
 		__u64 want = sink0 + skel->bss->stats.generated;
 
-		for (;;) {
+		for (;;) { /* bounded by the deadline */
+			__u64 v = __atomic_load_n(&pl.value, __ATOMIC_ACQUIRE);
+			uint64_t tc = __atomic_load_n(&pl.t_change, __ATOMIC_RELAXED);
 			uint64_t t = now_ns();
-			__u64 v = pl.value;
 
-			__sync_synchronize();
-			if (v >= want || t > deadline || t - (pl.t_change > t1 ? pl.t_change : t1) > 50000000ull)
+			if (v >= want || t > deadline || t - (tc > t1 ? tc : t1) > 50000000ull)
 				break;
 			usleep(1000);
 		}
-		pl.stop = 1;
+		__atomic_store_n(&pl.stop, 1, __ATOMIC_RELEASE);
 		pthread_join(poll_thread, NULL);
 		sink1 = percpu_sum(sink_fd, NFCB_RX);
 		/* A frame counted after the poller's last look: the run ended
