@@ -12,13 +12,13 @@
 
 /* Limits. Each is written down in docs/limits.md; the runtime refuses a
  * change that would exceed one with an error naming it. */
-#define NFC_MAX_NFS 256       /* NF instances per pin root */
-#define NFC_MAX_PORTS 64      /* ports per NF (bridge needs >= 64) */
-#define NFC_MAX_STUBS 512     /* netdev hooks: ingress and egress count apart */
-#define NFC_MAX_ATTACH 8      /* transparent NFs on one target */
-#define NFC_MAX_DEPTH 32      /* tail calls a packet may take (kernel: 33) */
-#define NFC_NAME_MAX 32       /* NF, port and type names, NUL included */
-#define NFC_PKTIN_MAX 2048    /* bytes of a frame copied to the slow path */
+#define NFC_MAX_NFS 256	   /* NF instances per pin root */
+#define NFC_MAX_PORTS 64   /* ports per NF (bridge needs >= 64) */
+#define NFC_MAX_STUBS 512  /* netdev hooks: ingress and egress count apart */
+#define NFC_MAX_ATTACH 8   /* transparent NFs on one target */
+#define NFC_MAX_DEPTH 32   /* tail calls a packet may take (kernel: 33) */
+#define NFC_NAME_MAX 32	   /* NF, port and type names, NUL included */
+#define NFC_PKTIN_MAX 2048 /* bytes of a frame copied to the slow path */
 
 /*
  * Program-array layout (one array per hook type). Every slot that the hot
@@ -30,16 +30,16 @@
  *                           port `port` of NF `nf`.
  *   STUB slot  (k):        the program of the first NF behind netdev hook k.
  */
-#define NFC_LINK_SLOT(nf, port) ((nf) * NFC_MAX_PORTS + (port))
+#define NFC_LINK_SLOT(nf, port) ((nf)*NFC_MAX_PORTS + (port))
 #define NFC_STUB_SLOT(k) (NFC_MAX_NFS * NFC_MAX_PORTS + (k))
 #define NFC_PROG_SLOTS (NFC_MAX_NFS * NFC_MAX_PORTS + NFC_MAX_STUBS)
-#define NFC_GPORT(nf, port) ((nf) * NFC_MAX_PORTS + (port))
+#define NFC_GPORT(nf, port) ((nf)*NFC_MAX_PORTS + (port))
 #define NFC_GPORTS (NFC_MAX_NFS * NFC_MAX_PORTS)
 
 /* What lies behind a port (or a netdev hook): the value of the links map. */
 enum nfc_hop_kind {
 	NFC_HOP_NONE = 0,   /* unconnected: drop, counted */
-	NFC_HOP_NF = 1,     /* tail call into nf/port through the LINK slot */
+	NFC_HOP_NF = 1,	    /* tail call into nf/port through the LINK slot */
 	NFC_HOP_NETDEV = 2, /* redirect to ifindex (devmap in XDP) */
 	NFC_HOP_PASS = 3,   /* hand to the kernel stack / let it continue */
 };
@@ -60,12 +60,12 @@ enum nfc_direction {
 };
 
 struct nfc_meta {
-	__u32 nf;        /* NF the packet is being handed to */
-	__u32 in_port;   /* its port the packet arrives on */
+	__u32 nf;	 /* NF the packet is being handed to */
+	__u32 in_port;	 /* its port the packet arrives on */
 	__u32 direction; /* enum nfc_direction */
-	__u32 mark;      /* free for NFs; survives the whole chain */
-	__u32 ifindex;   /* netdev the packet entered the chain on */
-	__u32 depth;     /* NFs visited: a loop is cut before the kernel does */
+	__u32 mark;	 /* free for NFs; survives the whole chain */
+	__u32 ifindex;	 /* netdev the packet entered the chain on */
+	__u32 depth;	 /* NFs visited: a loop is cut before the kernel does */
 };
 
 /* Per-port counters the framework keeps for every NF (per-CPU array,
@@ -82,27 +82,27 @@ struct nfc_port_stats {
  * Drop and slow-path reasons: one numbered table, printed by name by the
  * runtime (nfc_reason_name). NFs add their own from NFC_REASON_NF_BASE.
  */
-#define NFC_REASONS(X)                                                     \
-	X(0, NONE, "none")                                                 \
-	X(1, NF_DROP, "dropped by the NF")                                 \
-	X(2, NO_PEER, "output port not connected")                        \
-	X(3, STALE_META, "metadata for another NF (rewire in progress)")   \
-	X(4, TAIL_CALL, "tail call failed (slot empty or too deep)")       \
-	X(5, REDIRECT, "redirect failed")                                  \
-	X(6, BAD_PORT, "port out of range")                                \
-	X(7, RING_FULL, "slow-path ring full")                             \
+#define NFC_REASONS(X)                                                   \
+	X(0, NONE, "none")                                               \
+	X(1, NF_DROP, "dropped by the NF")                               \
+	X(2, NO_PEER, "output port not connected")                       \
+	X(3, STALE_META, "metadata for another NF (rewire in progress)") \
+	X(4, TAIL_CALL, "tail call failed (slot empty or too deep)")     \
+	X(5, REDIRECT, "redirect failed")                                \
+	X(6, BAD_PORT, "port out of range")                              \
+	X(7, RING_FULL, "slow-path ring full")                           \
 	X(8, TOO_DEEP, "chain deeper than NFC_MAX_DEPTH")
 
 enum nfc_reason {
 #define NFC_REASON_ENUM(n, id, text) NFC_R_##id = n,
 	NFC_REASONS(NFC_REASON_ENUM)
 #undef NFC_REASON_ENUM
-	NFC_REASON_NF_BASE = 64,
+		NFC_REASON_NF_BASE = 64,
 };
 
 /* Global counters (per-CPU array nfc_global, index = enum nfc_reason),
  * plus a few named slots above the reasons. */
-#define NFC_G_PKTIN 128     /* packets handed to the slow path */
+#define NFC_G_PKTIN 128	     /* packets handed to the slow path */
 #define NFC_G_PKTIN_LOST 129 /* ... lost because the ring was full */
 #define NFC_G_SLOTS 136
 

@@ -282,8 +282,8 @@ static __always_inline int nfc_pass_on(nfc_ctx_t *ctx, struct nfc_meta *md)
  * control plane in userspace. The frame is consumed here; the control plane
  * sends it (or another) on with packet-out.
  */
-static __always_inline int nfc_to_slow_path(nfc_ctx_t *ctx,
-					    struct nfc_meta *md, __u32 reason)
+static __always_inline int nfc_to_slow_path(nfc_ctx_t *ctx, struct nfc_meta *md,
+					    __u32 reason)
 {
 	struct nfc_pktin_buf *buf;
 	__u32 zero = 0;
@@ -327,29 +327,29 @@ static __always_inline int nfc_to_slow_path(nfc_ctx_t *ctx,
  * direction for transparent NFs (even port: ingress side of the attachment,
  * odd port: egress side) and calls fn.
  */
-#define NFC_NF(fn)                                                         \
-	SEC(NFC_SEC)                                                       \
-	int nfc_entry(nfc_ctx_t *ctx)                                      \
-	{                                                                  \
-		struct nfc_port_stats *st;                                 \
-		struct nfc_meta *md = nfc_meta_get();                      \
-		if (!md)                                                   \
-			return NFC_V_DROP;                                 \
+#define NFC_NF(fn)                                                        \
+	SEC(NFC_SEC)                                                      \
+	int nfc_entry(nfc_ctx_t *ctx)                                     \
+	{                                                                 \
+		struct nfc_port_stats *st;                                \
+		struct nfc_meta *md = nfc_meta_get();                     \
+		if (!md)                                                  \
+			return NFC_V_DROP;                                \
 		if (md->nf != nfc_self || md->in_port >= NFC_MAX_PORTS) { \
-			nfc_count_global(NFC_R_STALE_META);                \
-			return NFC_V_DROP;                                 \
-		}                                                          \
-		st = nfc_port_stats(nfc_self, md->in_port);                \
-		if (st) {                                                  \
-			st->rx_packets++;                                  \
-			st->rx_bytes += nfc_pkt_len(ctx);                  \
-		}                                                          \
-		if (nfc_transparent)                                       \
-			md->direction = md->in_port & 1;                   \
-		else                                                       \
-			md->direction = NFC_DIR_INGRESS;                   \
-		return fn(ctx, md);                                        \
-	}                                                                  \
+			nfc_count_global(NFC_R_STALE_META);               \
+			return NFC_V_DROP;                                \
+		}                                                         \
+		st = nfc_port_stats(nfc_self, md->in_port);               \
+		if (st) {                                                 \
+			st->rx_packets++;                                 \
+			st->rx_bytes += nfc_pkt_len(ctx);                 \
+		}                                                         \
+		if (nfc_transparent)                                      \
+			md->direction = md->in_port & 1;                  \
+		else                                                      \
+			md->direction = NFC_DIR_INGRESS;                  \
+		return fn(ctx, md);                                       \
+	}                                                                 \
 	char _license[] SEC("license") = "Dual BSD/GPL"
 
 #endif

@@ -23,8 +23,7 @@ static int only_keys(struct nfc *nfc, json_t *o, const char *where,
 
 	if (!json_is_object(o))
 		return nfc_err(nfc, EINVAL, "%s: not an object", where);
-	json_object_foreach(o, k, v)
-	{
+	json_object_foreach (o, k, v) {
 		int ok = 0;
 
 		for (int i = 0; keys[i]; i++)
@@ -60,9 +59,8 @@ static const char *str_field(struct nfc *nfc, json_t *o, const char *key,
 static int check_shape(struct nfc *nfc, json_t *doc)
 {
 	static const char *const top[] = {"nfs", "attachments", NULL};
-	static const char *const nfk[] = {"name",  "type",	  "mode",
-					  "config", "ports", "collections",
-					  NULL};
+	static const char *const nfk[] = {
+		"name", "type", "mode", "config", "ports", "collections", NULL};
 	static const char *const pk[] = {"name", "peer", "config", NULL};
 	static const char *const ak[] = {"nf", "target", "direction", NULL};
 	json_t *nf, *p, *a;
@@ -72,14 +70,14 @@ static int check_shape(struct nfc *nfc, json_t *doc)
 
 	if (r)
 		return r;
-	if (json_object_get(doc, "nfs") && !json_is_array(json_object_get(doc, "nfs")))
+	if (json_object_get(doc, "nfs") &&
+	    !json_is_array(json_object_get(doc, "nfs")))
 		return nfc_err(nfc, EINVAL, "document: 'nfs' must be a list");
 	if (json_object_get(doc, "attachments") &&
 	    !json_is_array(json_object_get(doc, "attachments")))
 		return nfc_err(nfc, EINVAL,
 			       "document: 'attachments' must be a list");
-	json_array_foreach(json_object_get(doc, "nfs"), i, nf)
-	{
+	json_array_foreach (json_object_get(doc, "nfs"), i, nf) {
 		const char *name;
 
 		snprintf(where, sizeof(where), "nfs[%zu]", i);
@@ -105,17 +103,16 @@ static int check_shape(struct nfc *nfc, json_t *doc)
 					       where, name);
 		if (json_object_get(nf, "ports") &&
 		    !json_is_array(json_object_get(nf, "ports")))
-			return nfc_err(nfc, EINVAL, "%s: 'ports' must be a list",
-				       where);
+			return nfc_err(nfc, EINVAL,
+				       "%s: 'ports' must be a list", where);
 		if (json_object_get(nf, "collections") &&
 		    !json_is_object(json_object_get(nf, "collections")))
 			return nfc_err(nfc, EINVAL,
 				       "%s: 'collections' must be an object",
 				       where);
-		json_array_foreach(json_object_get(nf, "ports"), j, p)
-		{
-			snprintf(where, sizeof(where), "nfs[%zu] (%s).ports[%zu]",
-				 i, name, j);
+		json_array_foreach (json_object_get(nf, "ports"), j, p) {
+			snprintf(where, sizeof(where),
+				 "nfs[%zu] (%s).ports[%zu]", i, name, j);
 			r = only_keys(nfc, p, where, pk);
 			if (!r)
 				str_field(nfc, p, "name", where, 1, &r);
@@ -125,8 +122,7 @@ static int check_shape(struct nfc *nfc, json_t *doc)
 				return r;
 		}
 	}
-	json_array_foreach(json_object_get(doc, "attachments"), i, a)
-	{
+	json_array_foreach (json_object_get(doc, "attachments"), i, a) {
 		snprintf(where, sizeof(where), "attachments[%zu]", i);
 		r = only_keys(nfc, a, where, ak);
 		if (!r)
@@ -173,8 +169,9 @@ static json_t *doc_nf(json_t *doc, const char *name)
 	size_t i;
 	json_t *nf;
 
-	json_array_foreach(json_object_get(doc, "nfs"), i, nf)
-		if (!strcmp(json_string_value(json_object_get(nf, "name")), name))
+	json_array_foreach (json_object_get(doc, "nfs"), i, nf)
+		if (!strcmp(json_string_value(json_object_get(nf, "name")),
+			    name))
 			return nf;
 	return NULL;
 }
@@ -184,8 +181,9 @@ static json_t *doc_port(json_t *nf, const char *name)
 	size_t i;
 	json_t *p;
 
-	json_array_foreach(json_object_get(nf, "ports"), i, p)
-		if (!strcmp(json_string_value(json_object_get(p, "name")), name))
+	json_array_foreach (json_object_get(nf, "ports"), i, p)
+		if (!strcmp(json_string_value(json_object_get(p, "name")),
+			    name))
 			return p;
 	return NULL;
 }
@@ -197,7 +195,8 @@ static int edit_apply(struct nfc *nfc, struct model *m, void *arg)
 	size_t i, j;
 	int r;
 
-	/* 1. NFs that go, or whose type or mode changes (those are replaced). */
+	/* 1. NFs that go, or whose type or mode changes (those are replaced).
+	 */
 	for (int id = 0; id < NFC_MAX_NFS; id++) {
 		struct mnf *n = &m->nfs[id];
 		json_t *want;
@@ -205,12 +204,14 @@ static int edit_apply(struct nfc *nfc, struct model *m, void *arg)
 		if (!n->used)
 			continue;
 		want = doc_nf(c->doc, n->name);
-		if (want && !strcmp(json_string_value(json_object_get(want, "type")),
-				    n->type->name) &&
+		if (want &&
+		    !strcmp(json_string_value(json_object_get(want, "type")),
+			    n->type->name) &&
 		    !strcmp(mode_of(want), n->mode))
 			continue;
-		plan_add(c->plan, want ? "replace NF %s (type or mode changes)"
-				       : "delete NF %s",
+		plan_add(c->plan,
+			 want ? "replace NF %s (type or mode changes)"
+			      : "delete NF %s",
 			 n->name);
 		nf_remove(m, id);
 	}
@@ -228,9 +229,9 @@ static int edit_apply(struct nfc *nfc, struct model *m, void *arg)
 	memset(m->att, 0, sizeof(m->att));
 
 	/* 3. NFs that come, config of those that stay, their ports. */
-	json_array_foreach(json_object_get(c->doc, "nfs"), i, nf)
-	{
-		const char *name = json_string_value(json_object_get(nf, "name"));
+	json_array_foreach (json_object_get(c->doc, "nfs"), i, nf) {
+		const char *name =
+			json_string_value(json_object_get(nf, "name"));
 		json_t *cfg = json_object_get(nf, "config");
 		int id = model_find_nf(m, name);
 
@@ -265,15 +266,16 @@ static int edit_apply(struct nfc *nfc, struct model *m, void *arg)
 
 			if (!mp->used || doc_port(nf, mp->name))
 				continue;
-			plan_add(c->plan, "delete port %s of %s", mp->name, name);
+			plan_add(c->plan, "delete port %s of %s", mp->name,
+				 name);
 			r = do_port_del(nfc, m, &pa);
 			if (r)
 				goto out;
 		}
-		json_array_foreach(json_object_get(nf, "ports"), j, p)
-		{
+		json_array_foreach (json_object_get(nf, "ports"), j, p) {
 			struct port_args pa = {
-				name, json_string_value(json_object_get(p, "name")),
+				name,
+				json_string_value(json_object_get(p, "name")),
 				NULL, json_object_get(p, "config")};
 			int pi = model_find_port(&m->nfs[id], pa.port);
 
@@ -282,14 +284,15 @@ static int edit_apply(struct nfc *nfc, struct model *m, void *arg)
 					 name);
 				r = do_port_add(nfc, m, &pa);
 			} else {
-				json_t *before =
-					json_incref(m->nfs[id].ports[pi].config);
+				json_t *before = json_incref(
+					m->nfs[id].ports[pi].config);
 
 				json_decref(m->nfs[id].ports[pi].config);
 				m->nfs[id].ports[pi].config = json_object();
 				r = do_port_set(nfc, m, &pa);
-				if (!r && !json_equal(before,
-						      m->nfs[id].ports[pi].config))
+				if (!r &&
+				    !json_equal(before,
+						m->nfs[id].ports[pi].config))
 					plan_add(c->plan,
 						 "set config of port %s of %s",
 						 pa.port, name);
@@ -301,13 +304,12 @@ static int edit_apply(struct nfc *nfc, struct model *m, void *arg)
 	}
 	/* 4. Peers, once every port exists. Each NF-to-NF link is listed on
 	 * both of its ports; the second mention must agree. */
-	json_array_foreach(json_object_get(c->doc, "nfs"), i, nf)
-	{
-		const char *name = json_string_value(json_object_get(nf, "name"));
+	json_array_foreach (json_object_get(c->doc, "nfs"), i, nf) {
+		const char *name =
+			json_string_value(json_object_get(nf, "name"));
 		int id = model_find_nf(m, name);
 
-		json_array_foreach(json_object_get(nf, "ports"), j, p)
-		{
+		json_array_foreach (json_object_get(nf, "ports"), j, p) {
 			const char *peer =
 				json_string_value(json_object_get(p, "peer"));
 			int pi = model_find_port(
@@ -326,10 +328,11 @@ static int edit_apply(struct nfc *nfc, struct model *m, void *arg)
 				if (r)
 					goto out;
 				if (!endpoint_eq(&e, &mp->peer)) {
-					r = nfc_err(nfc, EINVAL,
-						    "%s: peer %s disagrees with "
-						    "the other end's peer",
-						    ctx, peer);
+					r = nfc_err(
+						nfc, EINVAL,
+						"%s: peer %s disagrees with "
+						"the other end's peer",
+						ctx, peer);
 					goto out;
 				}
 				continue;
@@ -341,8 +344,7 @@ static int edit_apply(struct nfc *nfc, struct model *m, void *arg)
 	}
 	/* 5. Attachments, in document order per target; an attachment that
 	 * already existed keeps its port pair (and so its counters). */
-	json_array_foreach(json_object_get(c->doc, "attachments"), i, a)
-	{
+	json_array_foreach (json_object_get(c->doc, "attachments"), i, a) {
 		struct attach_args aa = {
 			json_string_value(json_object_get(a, "nf")),
 			json_string_value(json_object_get(a, "target")),
@@ -372,11 +374,14 @@ static int edit_apply(struct nfc *nfc, struct model *m, void *arg)
 						/* Swap pairs with whoever has
 						 * the old one. */
 						for (int q = 0;
-						     q < NFC_MAX_ATTACHMENTS; q++)
+						     q < NFC_MAX_ATTACHMENTS;
+						     q++)
 							if (q != slot &&
 							    m->att[q].used &&
-							    m->att[q].nf == na->nf &&
-							    m->att[q].pair == o->pair)
+							    m->att[q].nf ==
+								    na->nf &&
+							    m->att[q].pair ==
+								    o->pair)
 								m->att[q].pair =
 									na->pair;
 						na->pair = o->pair;
@@ -403,8 +408,10 @@ static int edit_apply(struct nfc *nfc, struct model *m, void *arg)
 			kept |= m->att[q].used && m->att[q].nf == o->nf &&
 				endpoint_eq(&m->att[q].target, &o->target);
 		if (!kept)
-			plan_add(c->plan, "detach %s from %s", m->nfs[o->nf].name,
-				 o->target.kind == PEER_DEV ? o->target.dev : "port");
+			plan_add(c->plan, "detach %s from %s",
+				 m->nfs[o->nf].name,
+				 o->target.kind == PEER_DEV ? o->target.dev
+							    : "port");
 	}
 	r = 0;
 out:
@@ -421,9 +428,9 @@ static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
 	size_t i;
 	json_t *nf;
 
-	json_array_foreach(json_object_get(doc, "nfs"), i, nf)
-	{
-		const char *name = json_string_value(json_object_get(nf, "name"));
+	json_array_foreach (json_object_get(doc, "nfs"), i, nf) {
+		const char *name =
+			json_string_value(json_object_get(nf, "name"));
 		json_t *want = json_object_get(nf, "collections");
 		int id = model_find_nf(nfc->m, name);
 		json_t *have, *set, *e;
@@ -433,16 +440,14 @@ static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
 		if (id < 0)
 			continue;
 		have = nfc->m->nfs[id].colls;
-		json_object_foreach(want, coll, set)
-		{
+		json_object_foreach (want, coll, set) {
 			if (!nfc_coll_find(nfc->m->nfs[id].type, coll))
 				return nfc_err(nfc, ENOENT,
 					       "NF %s (%s) has no collection "
 					       "'%s'",
 					       name, nfc->m->nfs[id].type->name,
 					       coll);
-			json_object_foreach(set, key, e)
-			{
+			json_object_foreach (set, key, e) {
 				json_t *cur = json_object_get(
 					json_object_get(have, coll), key);
 
@@ -454,7 +459,8 @@ static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
 					int r;
 
 					if (cur)
-						nfc_coll_del(nfc, name, coll, key);
+						nfc_coll_del(nfc, name, coll,
+							     key);
 					r = nfc_coll_add(nfc, name, coll, key,
 							 e);
 					if (r)
@@ -462,10 +468,8 @@ static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
 				}
 			}
 		}
-		json_object_foreach(have, coll, set)
-		{
-			json_object_foreach_safe(set, tmp, key, e)
-			{
+		json_object_foreach (have, coll, set) {
+			json_object_foreach_safe (set, tmp, key, e) {
 				if (json_object_get(json_object_get(want, coll),
 						    key))
 					continue;

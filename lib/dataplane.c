@@ -61,7 +61,8 @@ static int shared_index(const char *bpf_name, int hook)
 	return -1;
 }
 
-/* ---- libbpf messages: kept so that a refused load says why ---------------- */
+/* ---- libbpf messages: kept so that a refused load says why ----------------
+ */
 
 static char bpf_log[4096];
 static size_t bpf_log_len;
@@ -81,8 +82,8 @@ static int log_cb(enum libbpf_print_level lvl, const char *fmt, va_list ap)
 		return 0;
 	if (bpf_log_len >= sizeof(bpf_log) - 1)
 		bpf_log_len = 0; /* keep the latest lines */
-	n = vsnprintf(bpf_log + bpf_log_len, sizeof(bpf_log) - bpf_log_len,
-		      fmt, ap);
+	n = vsnprintf(bpf_log + bpf_log_len, sizeof(bpf_log) - bpf_log_len, fmt,
+		      ap);
 	if (n > 0)
 		bpf_log_len += (size_t)n < sizeof(bpf_log) - bpf_log_len
 				       ? (size_t)n
@@ -118,7 +119,8 @@ static void bpf_log_reset(void)
 	bpf_log[0] = 0;
 }
 
-/* ---- shared maps ----------------------------------------------------------- */
+/* ---- shared maps -----------------------------------------------------------
+ */
 
 static int pin_path(struct nfc *nfc, char *buf, size_t len, const char *fmt,
 		    ...) __attribute__((format(printf, 4, 5)));
@@ -157,8 +159,7 @@ int dp_open_shared(struct nfc *nfc)
 	if (!skel)
 		return nfc_err(nfc, errno, "open the stub object: %s",
 			       strerror(errno));
-	bpf_object__for_each_map(map, skel->obj)
-	{
+	bpf_object__for_each_map (map, skel->obj) {
 		int sm = shared_index(bpf_map__name(map), HOOK_XDP);
 		int copies = sm == SM_PROGS_XDP ? 2 : 1;
 
@@ -169,12 +170,11 @@ int dp_open_shared(struct nfc *nfc)
 				 shared_names[idx]);
 			fd = bpf_obj_get(path);
 			if (fd < 0) {
-				fd = bpf_map_create(bpf_map__type(map),
-						    shared_names[idx],
-						    bpf_map__key_size(map),
-						    bpf_map__value_size(map),
-						    bpf_map__max_entries(map),
-						    NULL);
+				fd = bpf_map_create(
+					bpf_map__type(map), shared_names[idx],
+					bpf_map__key_size(map),
+					bpf_map__value_size(map),
+					bpf_map__max_entries(map), NULL);
 				if (fd < 0 || bpf_obj_pin(fd, path)) {
 					r = nfc_err(nfc, errno,
 						    "create shared map %s: %s",
@@ -192,7 +192,8 @@ out:
 	return r;
 }
 
-/* ---- loading ---------------------------------------------------------------- */
+/* ---- loading ----------------------------------------------------------------
+ */
 
 static int set_rodata_impl(struct bpf_object *obj, const char *var, __u32 val)
 {
@@ -204,7 +205,7 @@ static int set_rodata_impl(struct bpf_object *obj, const char *var, __u32 val)
 	void *data;
 	int id;
 
-	bpf_object__for_each_map(map, obj)
+	bpf_object__for_each_map (map, obj)
 		if (bpf_map__is_internal(map) &&
 		    strstr(bpf_map__name(map), ".rodata"))
 			break;
@@ -241,8 +242,7 @@ int dp_bind_maps(struct nfc *nfc, struct bpf_object *obj, int hook,
 	struct bpf_map *map;
 	char path[512];
 
-	bpf_object__for_each_map(map, obj)
-	{
+	bpf_object__for_each_map (map, obj) {
 		const char *name = bpf_map__name(map);
 		int sm = shared_index(name, hook), fd, r;
 
@@ -308,7 +308,8 @@ static const void *override_elf(const char *type, int hook, size_t *sz)
 
 	if (!dir)
 		return NULL;
-	snprintf(key, sizeof(key), "%s.%s", type, hook == HOOK_TC ? "tc" : "xdp");
+	snprintf(key, sizeof(key), "%s.%s", type,
+		 hook == HOOK_TC ? "tc" : "xdp");
 	for (int i = 0; i < 16; i++) {
 		if (!strcmp(overrides[i].name, key)) {
 			*sz = overrides[i].size;
@@ -425,24 +426,24 @@ static int nf_load(struct nfc *nfc, struct model *m, int id)
 	bpf_log_reset();
 	obj = bpf_object__open_mem(elf, sz, &oo);
 	if (!obj)
-		return nfc_err(nfc, errno, "NF %s: open %s object: %s",
-			       n->name, n->type->name, strerror(errno));
+		return nfc_err(nfc, errno, "NF %s: open %s object: %s", n->name,
+			       n->type->name, strerror(errno));
 	dp_nf_dir(nfc, id, n->name, dir, sizeof(dir));
 	if (set_rodata_impl(obj, "nfc_self", id) ||
 	    set_rodata_impl(obj, "nfc_transparent",
-		       !!(n->type->flags & NFC_TYPE_TRANSPARENT))) {
+			    !!(n->type->flags & NFC_TYPE_TRANSPARENT))) {
 		r = nfc_err(nfc, EINVAL,
 			    "NF %s: its object lacks the nfchain contract "
 			    "(nfc_self)",
 			    n->name);
 		goto fail;
 	}
-	/* Remember the NF's own maps now: once bound by bind_maps, shared maps take the
-	 * names of the pinned ones. */
+	/* Remember the NF's own maps now: once bound by bind_maps, shared maps
+	 * take the names of the pinned ones. */
 	struct bpf_map *own[16];
 	int nown = 0;
 
-	bpf_object__for_each_map(map, obj)
+	bpf_object__for_each_map (map, obj)
 		if (!bpf_map__is_internal(map) &&
 		    shared_index(bpf_map__name(map), hook) < 0 && nown < 16)
 			own[nown++] = map;
@@ -491,8 +492,7 @@ static int nf_load(struct nfc *nfc, struct model *m, int id)
 	{
 		struct bpf_program *o;
 
-		bpf_object__for_each_program(o, obj)
-		{
+		bpf_object__for_each_program (o, obj) {
 			if (o == prog)
 				continue;
 			snprintf(path, sizeof(path), "%s/progs", dir);
@@ -562,7 +562,6 @@ int dp_nf_map_fd(struct nfc *nfc, int id, const char *map)
 	return fd;
 }
 
-
 static void nf_unload(struct nfc *nfc, const struct mnf *n, int id)
 {
 	char dir[400];
@@ -580,7 +579,8 @@ static void nf_unload(struct nfc *nfc, const struct mnf *n, int id)
 	nfc_rmtree(dp_nf_dir(nfc, id, n->name, dir, sizeof(dir)));
 }
 
-/* ---- stubs ----------------------------------------------------------------- */
+/* ---- stubs -----------------------------------------------------------------
+ */
 
 static int stub_up(struct nfc *nfc, const struct mstub *st, int idx)
 {
@@ -672,7 +672,8 @@ static void stub_down(struct nfc *nfc, int idx)
 	nfc_rmtree(dir);
 }
 
-/* ---- reconcile ---------------------------------------------------------------- */
+/* ---- reconcile
+ * ---------------------------------------------------------------- */
 
 static int prog_id(int fd)
 {
@@ -725,8 +726,8 @@ static void zero_stats(struct nfc *nfc, int nf, int port)
 }
 
 /* Writes the hop behind one source (an NF port or a stub) and its slot. */
-static int wire(struct nfc *nfc, const struct model *m, int hook,
-		int hop_map, __u32 key, __u32 slot, const struct nfc_hop *h)
+static int wire(struct nfc *nfc, const struct model *m, int hook, int hop_map,
+		__u32 key, __u32 slot, const struct nfc_hop *h)
 {
 	int fd = -1, r;
 
@@ -764,7 +765,8 @@ static int devmap_needed(const struct model *m, const struct nfc_hop *hops,
 		for (int p = 0; p < NFC_MAX_PORTS; p++) {
 			const struct nfc_hop *h = &hops[NFC_GPORT(i, p)];
 
-			if (h->kind == NFC_HOP_NETDEV && (int)h->ifindex == ifindex)
+			if (h->kind == NFC_HOP_NETDEV &&
+			    (int)h->ifindex == ifindex)
 				return 1;
 		}
 	}
@@ -909,8 +911,8 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 		const struct mnf *n = &old->nfs[i];
 		struct nfc_hop none = {0};
 
-		if (!n->used || (new->nfs[i].used &&
-				 !strcmp(new->nfs[i].name, n->name)))
+		if (!n->used ||
+		    (new->nfs[i].used && !strcmp(new->nfs[i].name, n->name)))
 			continue;
 		for (int p = 0; p < NFC_MAX_PORTS; p++) {
 			set_hop(nfc->map_fd[SM_LINKS], NFC_GPORT(i, p), &none);

@@ -31,10 +31,10 @@ enum peer_kind { PEER_NONE = 0, PEER_DEV, PEER_NF };
 
 /* A port's peer, or an attachment's target. */
 struct endpoint {
-	int kind;               /* enum peer_kind */
-	char dev[IF_NAMESIZE];  /* PEER_DEV */
-	int ifindex;            /* PEER_DEV */
-	int nf, port;           /* PEER_NF */
+	int kind;	       /* enum peer_kind */
+	char dev[IF_NAMESIZE]; /* PEER_DEV */
+	int ifindex;	       /* PEER_DEV */
+	int nf, port;	       /* PEER_NF */
 };
 
 struct mport {
@@ -59,7 +59,7 @@ struct mnf {
 
 struct mattach {
 	bool used;
-	int nf;   /* the transparent NF */
+	int nf;	  /* the transparent NF */
 	int pair; /* its ports 2*pair (ingress side), 2*pair+1 */
 	struct endpoint target;
 	int dirs; /* bit 0 ingress, bit 1 egress */
@@ -85,7 +85,7 @@ struct model {
 
 /* What this process holds for a loaded NF. */
 struct rnf {
-	int prog_fd; /* -1: not loaded or adopted yet */
+	int prog_fd;		/* -1: not loaded or adopted yet */
 	struct bpf_object *obj; /* NULL when adopted from pins */
 	void *priv;
 	/* Maps of an adopted NF, opened from their pins on first use. */
@@ -187,8 +187,7 @@ int state_save(struct nfc *nfc);
 
 /* dataplane.c */
 int dp_open_shared(struct nfc *nfc);
-int dp_reconcile(struct nfc *nfc, const struct model *old,
-		 struct model *new);
+int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new);
 int dp_nf_fd(struct nfc *nfc, int id); /* adopt from pins if needed */
 /* Binds an object's maps: shared ones to the pins, an NF's own (under
  * nf_dir, if not NULL) to their pins when they exist. */
@@ -246,7 +245,6 @@ int do_port_set(struct nfc *nfc, struct model *m, void *arg);
 int do_port_del(struct nfc *nfc, struct model *m, void *arg);
 int do_attach(struct nfc *nfc, struct model *m, void *arg);
 void nf_remove(struct model *m, int id);
-int set_peer(struct nfc *nfc, struct model *m, int nf, int p,
-	     const char *peer);
+int set_peer(struct nfc *nfc, struct model *m, int nf, int p, const char *peer);
 
 #endif

@@ -169,12 +169,11 @@ json_t *model_to_json(const struct model *m, uint64_t gen)
 			if (!mp->used)
 				continue;
 			json_array_append_new(
-				ports,
-				json_pack("{s:i,s:s,s:o,s:i,s:O}", "i", p,
-					  "name", mp->name, "peer",
-					  endpoint_json(m, &mp->peer),
-					  "ifindex", mp->peer.ifindex,
-					  "config", mp->config));
+				ports, json_pack("{s:i,s:s,s:o,s:i,s:O}", "i",
+						 p, "name", mp->name, "peer",
+						 endpoint_json(m, &mp->peer),
+						 "ifindex", mp->peer.ifindex,
+						 "config", mp->config));
 		}
 		o = json_pack("{s:i,s:s,s:s,s:s,s:s,s:O,s:O,s:o}", "id", i,
 			      "name", n->name, "type", n->type->name, "mode",
@@ -240,8 +239,7 @@ int model_from_json(struct nfc *nfc, json_t *doc, struct model *m,
 
 	*gen = json_integer_value(json_object_get(doc, "gen"));
 	/* Two passes: NF-to-NF peers need every NF and port named first. */
-	json_array_foreach(nfs, i, v)
-	{
+	json_array_foreach (nfs, i, v) {
 		int id = json_integer_value(json_object_get(v, "id"));
 		struct mnf *n;
 		json_t *pv;
@@ -256,52 +254,50 @@ int model_from_json(struct nfc *nfc, json_t *doc, struct model *m,
 		n->type = nfc_type_find(
 			json_string_value(json_object_get(v, "type")));
 		if (!n->type)
-			return nfc_err(nfc, EINVAL,
-				       "state: NF %s has type '%s', which this "
-				       "build does not know",
-				       n->name,
-				       json_string_value(
-					       json_object_get(v, "type")));
+			return nfc_err(
+				nfc, EINVAL,
+				"state: NF %s has type '%s', which this "
+				"build does not know",
+				n->name,
+				json_string_value(json_object_get(v, "type")));
 		snprintf(n->mode, sizeof(n->mode), "%s",
 			 json_string_value(json_object_get(v, "mode")));
 		snprintf(n->sig, sizeof(n->sig), "%s",
 			 json_string_value(json_object_get(v, "sig")));
 		n->config = json_incref(json_object_get(v, "config"));
 		n->colls = json_incref(json_object_get(v, "colls"));
-		json_array_foreach(json_object_get(v, "ports"), j, pv)
-		{
+		json_array_foreach (json_object_get(v, "ports"), j, pv) {
 			int p = json_integer_value(json_object_get(pv, "i"));
 
 			if (p < 0 || p >= NFC_MAX_PORTS)
 				return nfc_err(nfc, EINVAL,
 					       "state: bad port index");
 			n->ports[p].used = true;
-			snprintf(n->ports[p].name, sizeof(n->ports[p].name),
-				 "%s",
-				 json_string_value(json_object_get(pv, "name")));
+			snprintf(
+				n->ports[p].name, sizeof(n->ports[p].name),
+				"%s",
+				json_string_value(json_object_get(pv, "name")));
 			n->ports[p].config =
 				json_incref(json_object_get(pv, "config"));
 		}
 	}
-	json_array_foreach(nfs, i, v)
-	{
+	json_array_foreach (nfs, i, v) {
 		int id = json_integer_value(json_object_get(v, "id"));
 		json_t *pv;
 		size_t j;
 
-		json_array_foreach(json_object_get(v, "ports"), j, pv)
-		{
+		json_array_foreach (json_object_get(v, "ports"), j, pv) {
 			int p = json_integer_value(json_object_get(pv, "i"));
 			int r = endpoint_load(
 				nfc, m, json_object_get(pv, "peer"),
-				json_integer_value(json_object_get(pv, "ifindex")),
+				json_integer_value(
+					json_object_get(pv, "ifindex")),
 				&m->nfs[id].ports[p].peer);
 			if (r)
 				return r;
 		}
 	}
-	json_array_foreach(json_object_get(doc, "attachments"), i, v)
-	{
+	json_array_foreach (json_object_get(doc, "attachments"), i, v) {
 		struct mattach *a;
 		int id;
 
@@ -311,8 +307,9 @@ int model_from_json(struct nfc *nfc, json_t *doc, struct model *m,
 		id = model_find_nf(m,
 				   json_string_value(json_object_get(v, "nf")));
 		if (id < 0)
-			return nfc_err(nfc, EINVAL, "state: attachment of an "
-						    "unknown NF");
+			return nfc_err(nfc, EINVAL,
+				       "state: attachment of an "
+				       "unknown NF");
 		a->used = true;
 		a->nf = id;
 		a->pair = json_integer_value(json_object_get(v, "pair"));
@@ -324,8 +321,7 @@ int model_from_json(struct nfc *nfc, json_t *doc, struct model *m,
 			    &a->target))
 			return -EINVAL;
 	}
-	json_array_foreach(json_object_get(doc, "stubs"), i, v)
-	{
+	json_array_foreach (json_object_get(doc, "stubs"), i, v) {
 		int s = json_integer_value(json_object_get(v, "idx"));
 		struct mstub *st;
 

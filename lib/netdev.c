@@ -119,7 +119,8 @@ static int link_netnsid(int ifindex)
 	struct rtattr *rta;
 	int len;
 
-	if (n <= 0 || !NLMSG_OK(nh, (unsigned)n) || nh->nlmsg_type != RTM_NEWLINK)
+	if (n <= 0 || !NLMSG_OK(nh, (unsigned)n) ||
+	    nh->nlmsg_type != RTM_NEWLINK)
 		return -1;
 	rta = IFLA_RTA(NLMSG_DATA(nh));
 	len = IFLA_PAYLOAD(nh);
@@ -143,7 +144,8 @@ static int nsid_of_fd(int nsfd)
 		       .nlmsg_type = RTM_GETNSID,
 		       .nlmsg_flags = NLM_F_REQUEST},
 		.g = {.rtgen_family = AF_UNSPEC},
-		.a = {.rta_len = RTA_LENGTH(sizeof(__u32)), .rta_type = NETNSA_FD},
+		.a = {.rta_len = RTA_LENGTH(sizeof(__u32)),
+		      .rta_type = NETNSA_FD},
 		.fd = (__u32)nsfd,
 	};
 	char buf[4096];
@@ -152,11 +154,13 @@ static int nsid_of_fd(int nsfd)
 	struct rtattr *rta;
 	int len;
 
-	if (n <= 0 || !NLMSG_OK(nh, (unsigned)n) || nh->nlmsg_type != RTM_NEWNSID)
+	if (n <= 0 || !NLMSG_OK(nh, (unsigned)n) ||
+	    nh->nlmsg_type != RTM_NEWNSID)
 		return -1;
 	rta = (struct rtattr *)((char *)NLMSG_DATA(nh) +
 				NLMSG_ALIGN(sizeof(struct rtgenmsg)));
-	len = nh->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(struct rtgenmsg)));
+	len = nh->nlmsg_len -
+	      NLMSG_LENGTH(NLMSG_ALIGN(sizeof(struct rtgenmsg)));
 	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len))
 		if (rta->rta_type == NETNSA_NSID)
 			return *(int *)RTA_DATA(rta);
@@ -179,10 +183,12 @@ static int netns_fd_by_id(int nsid)
 
 			if (e->d_name[0] == '.')
 				continue;
-			if (d == 1 && (e->d_name[0] < '0' || e->d_name[0] > '9'))
+			if (d == 1 &&
+			    (e->d_name[0] < '0' || e->d_name[0] > '9'))
 				continue;
-			snprintf(path, sizeof(path), d ? "%s/%s/ns/net" : "%s/%s",
-				 dirs[d], e->d_name);
+			snprintf(path, sizeof(path),
+				 d ? "%s/%s/ns/net" : "%s/%s", dirs[d],
+				 e->d_name);
 			fd = open(path, O_RDONLY | O_CLOEXEC);
 			if (fd < 0)
 				continue;
@@ -258,7 +264,8 @@ int netdev_ensure_napi_peer(struct nfc *nfc, int ifindex, const char *ctx)
 	return r;
 }
 
-/* ---- the runtime's own veth pair (TC packet-out) ---------------------------- */
+/* ---- the runtime's own veth pair (TC packet-out) ----------------------------
+ */
 
 static void rta_add(struct nlmsghdr *nh, int type, const void *data, int len)
 {

@@ -88,7 +88,8 @@ void nfc_nf_set_priv(struct nfc_nf *nf, void *priv)
 int nfc_nf_error(struct nfc_nf *nf, int err, const char *fmt, ...)
 {
 	struct nfc *nfc = nf->nfc;
-	int n = snprintf(nfc->err, sizeof(nfc->err), "NF %s: ", nfc_nf_name(nf));
+	int n = snprintf(nfc->err, sizeof(nfc->err),
+			 "NF %s: ", nfc_nf_name(nf));
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -97,7 +98,8 @@ int nfc_nf_error(struct nfc_nf *nf, int err, const char *fmt, ...)
 	return err > 0 ? -err : (err ? err : -EINVAL);
 }
 
-/* ---- collections ------------------------------------------------------------ */
+/* ---- collections ------------------------------------------------------------
+ */
 
 static int coll_lookup(struct nfc *nfc, const char *nf, const char *coll,
 		       int *id, const struct nfc_collection **c)

@@ -54,8 +54,7 @@ static int netdev_user(const struct model *m, int ifindex, int *nf, int *port)
 }
 
 /* Parses `peer` for port (nf, p) and links both ends. */
-int set_peer(struct nfc *nfc, struct model *m, int nf, int p,
-	     const char *peer)
+int set_peer(struct nfc *nfc, struct model *m, int nf, int p, const char *peer)
 {
 	struct mport *mp = &m->nfs[nf].ports[p];
 	char ctx[96];
@@ -96,8 +95,8 @@ int set_peer(struct nfc *nfc, struct model *m, int nf, int p,
 			return nfc_err(nfc, EBUSY,
 				       "%s: peer %s:%s is already connected",
 				       ctx, m->nfs[e.nf].name, o->name);
-		o->peer = (struct endpoint){
-			.kind = PEER_NF, .nf = nf, .port = p};
+		o->peer =
+			(struct endpoint){.kind = PEER_NF, .nf = nf, .port = p};
 	}
 	mp->peer = e;
 	return 0;
@@ -149,8 +148,8 @@ static int check_config(struct nfc *nfc, const char *owner,
 	return r;
 }
 
-/* ---- NFs --------------------------------------------------------------------- */
-
+/* ---- NFs
+ * --------------------------------------------------------------------- */
 
 int do_nf_add(struct nfc *nfc, struct model *m, void *arg)
 {
@@ -225,7 +224,6 @@ int nfc_nf_add(struct nfc *nfc, const char *type, const char *name,
 	return nfc_transact(nfc, do_nf_add, &a);
 }
 
-
 int do_nf_set(struct nfc *nfc, struct model *m, void *arg)
 {
 	struct nf_set_args *a = arg;
@@ -236,8 +234,8 @@ int do_nf_set(struct nfc *nfc, struct model *m, void *arg)
 	if (id < 0)
 		return -ENOENT;
 	snprintf(owner, sizeof(owner), "NF %s", a->name);
-	r = check_config(nfc, owner, m->nfs[id].type->config,
-			 m->nfs[id].config, a->config, id, &cfg);
+	r = check_config(nfc, owner, m->nfs[id].type->config, m->nfs[id].config,
+			 a->config, id, &cfg);
 	if (r)
 		return r;
 	if (m->nfs[id].type->validate) {
@@ -304,8 +302,8 @@ int nfc_reset(struct nfc *nfc)
 	return nfc_transact(nfc, do_reset, NULL);
 }
 
-/* ---- ports ------------------------------------------------------------------- */
-
+/* ---- ports
+ * ------------------------------------------------------------------- */
 
 int do_port_add(struct nfc *nfc, struct model *m, void *arg)
 {
@@ -470,8 +468,8 @@ int nfc_disconnect(struct nfc *nfc, const char *nf, const char *port)
 	return nfc_transact(nfc, do_disconnect, &a);
 }
 
-/* ---- attachments --------------------------------------------------------------- */
-
+/* ---- attachments
+ * --------------------------------------------------------------- */
 
 static int find_attachment(const struct model *m, int nf,
 			   const struct endpoint *t)
@@ -528,10 +526,11 @@ int do_attach(struct nfc *nfc, struct model *m, void *arg)
 	for (int i = 0; i < NFC_MAX_ATTACHMENTS; i++)
 		if (m->att[i].used && endpoint_eq(&m->att[i].target, &t)) {
 			if (n == NFC_MAX_ATTACH)
-				return nfc_err(nfc, ENOSPC,
-					       "%s: limit of %d transparent NFs "
-					       "on one target (NFC_MAX_ATTACH)",
-					       ctx, NFC_MAX_ATTACH);
+				return nfc_err(
+					nfc, ENOSPC,
+					"%s: limit of %d transparent NFs "
+					"on one target (NFC_MAX_ATTACH)",
+					ctx, NFC_MAX_ATTACH);
 			list[n++] = &m->att[i];
 		}
 	qsort(list, n, sizeof(list[0]), rank_cmp);
@@ -627,7 +626,8 @@ int nfc_detach(struct nfc *nfc, const char *nf, const char *target)
 	return nfc_transact(nfc, do_detach, &a);
 }
 
-/* ---- NF callbacks after a change ------------------------------------------------- */
+/* ---- NF callbacks after a change
+ * ------------------------------------------------- */
 
 static bool nf_differs(const struct mnf *a, const struct mnf *b)
 {
@@ -639,9 +639,9 @@ static bool nf_differs(const struct mnf *a, const struct mnf *b)
 
 		if (x->used != y->used)
 			return true;
-		if (x->used &&
-		    (strcmp(x->name, y->name) || !endpoint_eq(&x->peer, &y->peer) ||
-		     !json_equal(x->config, y->config)))
+		if (x->used && (strcmp(x->name, y->name) ||
+				!endpoint_eq(&x->peer, &y->peer) ||
+				!json_equal(x->config, y->config)))
 			return true;
 	}
 	return false;

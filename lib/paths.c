@@ -51,7 +51,7 @@ static int atts_on(const struct model *m, const struct endpoint *target,
 
 struct walk {
 	const struct model *m;
-	struct nfc_hop *hops;      /* [NFC_GPORTS] */
+	struct nfc_hop *hops;	   /* [NFC_GPORTS] */
 	struct nfc_hop *stub_hops; /* [NFC_MAX_STUBS] */
 };
 
@@ -168,7 +168,8 @@ void paths_compute(const struct model *m, struct nfc_hop *hops,
 			walk_stub(&w, s);
 }
 
-/* ---- stubs: which netdev hooks the model needs ---------------------------- */
+/* ---- stubs: which netdev hooks the model needs ----------------------------
+ */
 
 struct stub_need {
 	int ifindex, egress, hook, xdp_flags;
@@ -189,7 +190,8 @@ static int need(struct nfc *nfc, struct stub_need *needs, int *n,
 	int hook = nf_hook(by), flags = hook == HOOK_XDP ? xdp_flags_of(by) : 0;
 
 	for (int i = 0; i < *n; i++) {
-		if (needs[i].ifindex != dev->ifindex || needs[i].egress != egress)
+		if (needs[i].ifindex != dev->ifindex ||
+		    needs[i].egress != egress)
 			continue;
 		if (needs[i].hook != hook || needs[i].xdp_flags != flags)
 			return nfc_err(nfc, EINVAL,
@@ -209,8 +211,8 @@ static int need(struct nfc *nfc, struct stub_need *needs, int *n,
 				       .hook = hook,
 				       .xdp_flags = flags};
 	snprintf(needs[*n].dev, sizeof(needs[*n].dev), "%s", dev->dev);
-	snprintf(needs[*n].why, sizeof(needs[*n].why), "%s (mode %s)",
-		 by->name, by->mode);
+	snprintf(needs[*n].why, sizeof(needs[*n].why), "%s (mode %s)", by->name,
+		 by->mode);
 	(*n)++;
 	return 0;
 }
@@ -296,7 +298,8 @@ out:
 	return r;
 }
 
-/* ---- checks over the whole model ------------------------------------------ */
+/* ---- checks over the whole model ------------------------------------------
+ */
 
 static int check_hooks(struct nfc *nfc, const struct model *m)
 {
@@ -344,8 +347,7 @@ static int check_hooks(struct nfc *nfc, const struct model *m)
 				       "attach %s to %s: %s is mode %s but the "
 				       "chain there (%s) is mode %s",
 				       t->name, b1, t->name, t->mode,
-				       m->nfs[owner].name,
-				       m->nfs[owner].mode);
+				       m->nfs[owner].name, m->nfs[owner].mode);
 		if (owner < 0 && at->target.kind == PEER_DEV &&
 		    (at->dirs & DIR_EG) && nf_hook(t) == HOOK_XDP)
 			return nfc_err(nfc, EINVAL,
@@ -415,11 +417,12 @@ int paths_check(struct nfc *nfc, const struct model *m,
 		r = d->worst;
 		free(d);
 		if (r > NFC_MAX_DEPTH)
-			return nfc_err(nfc, E2BIG,
-				       "chain from %s crosses %d NFs; the limit "
-				       "is %d (NFC_MAX_DEPTH: the kernel "
-				       "allows 33 tail calls)",
-				       m->stubs[s].dev, r, NFC_MAX_DEPTH);
+			return nfc_err(
+				nfc, E2BIG,
+				"chain from %s crosses %d NFs; the limit "
+				"is %d (NFC_MAX_DEPTH: the kernel "
+				"allows 33 tail calls)",
+				m->stubs[s].dev, r, NFC_MAX_DEPTH);
 	}
 	return 0;
 }

@@ -154,7 +154,8 @@ int nfc_transact(struct nfc *nfc, nfc_edit_fn fn, void *arg)
 			r = nf_configure_changed(nfc, old, new);
 		nfc->m = old;
 		if (r) {
-			/* Keep the first error: it is the one the user needs. */
+			/* Keep the first error: it is the one the user needs.
+			 */
 			char keep[sizeof(nfc->err)];
 
 			memcpy(keep, nfc->err, sizeof(keep));
@@ -182,8 +183,8 @@ int nfc_open(struct nfc **out, const struct nfc_opts *opts, char *err,
 	     size_t errlen)
 {
 	struct nfc *nfc = calloc(1, sizeof(*nfc));
-	const char *root = opts && opts->pin_root ? opts->pin_root
-						  : NFC_DEFAULT_PIN_ROOT;
+	const char *root =
+		opts && opts->pin_root ? opts->pin_root : NFC_DEFAULT_PIN_ROOT;
 	int r;
 
 	if (!nfc)
@@ -199,8 +200,10 @@ int nfc_open(struct nfc **out, const struct nfc_opts *opts, char *err,
 	nfc->inject_fd[0] = nfc->inject_fd[1] = -1;
 	nfc->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (strlen(root) >= sizeof(nfc->root) - 64 || root[0] != '/') {
-		r = nfc_err(nfc, EINVAL, "pin root '%s': need an absolute path "
-					 "under 190 characters", root);
+		r = nfc_err(nfc, EINVAL,
+			    "pin root '%s': need an absolute path "
+			    "under 190 characters",
+			    root);
 		goto fail;
 	}
 	snprintf(nfc->root, sizeof(nfc->root), "%s", root);
@@ -218,7 +221,8 @@ int nfc_open(struct nfc **out, const struct nfc_opts *opts, char *err,
 	return 0;
 fail:
 	if (err)
-		snprintf(err, errlen, "%s", nfc->err[0] ? nfc->err : strerror(-r));
+		snprintf(err, errlen, "%s",
+			 nfc->err[0] ? nfc->err : strerror(-r));
 	nfc_close(nfc);
 	return r;
 }

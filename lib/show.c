@@ -34,18 +34,18 @@ static void port_stats_sum(struct nfc *nfc, int nf, int port,
 
 static json_t *stats_json(const struct nfc_port_stats *s)
 {
-	return json_pack("{s:I,s:I,s:I,s:I,s:I}", "rx_packets",
-			 (json_int_t)s->rx_packets, "rx_bytes",
-			 (json_int_t)s->rx_bytes, "tx_packets",
-			 (json_int_t)s->tx_packets, "tx_bytes",
-			 (json_int_t)s->tx_bytes, "drops", (json_int_t)s->drops);
+	return json_pack(
+		"{s:I,s:I,s:I,s:I,s:I}", "rx_packets",
+		(json_int_t)s->rx_packets, "rx_bytes", (json_int_t)s->rx_bytes,
+		"tx_packets", (json_int_t)s->tx_packets, "tx_bytes",
+		(json_int_t)s->tx_bytes, "drops", (json_int_t)s->drops);
 }
 
 static const char *dir_name(int dirs)
 {
 	return dirs == (DIR_IN | DIR_EG) ? "both"
-	       : dirs == DIR_IN	       ? "ingress"
-					: "egress";
+	       : dirs == DIR_IN		 ? "ingress"
+					 : "egress";
 }
 
 static json_t *peer_json(const struct model *m, const struct endpoint *e)
@@ -84,9 +84,9 @@ static int sorted_attachments(const struct model *m, int *idx)
 static json_t *nf_json(struct nfc *nfc, int id, int with_stats)
 {
 	const struct mnf *n = &nfc->m->nfs[id];
-	json_t *o = json_pack("{s:s,s:s,s:s,s:O}", "name", n->name, "type",
-			      n->type->name, "mode", n->mode, "config",
-			      n->config);
+	json_t *o =
+		json_pack("{s:s,s:s,s:s,s:O}", "name", n->name, "type",
+			  n->type->name, "mode", n->mode, "config", n->config);
 	json_t *ports = json_array(), *total = NULL;
 	struct nfc_port_stats sum, all = {0};
 
@@ -130,17 +130,19 @@ static json_t *nf_json(struct nfc *nfc, int id, int with_stats)
 
 				port_stats_sum(nfc, id, 2 * at->pair, &in);
 				port_stats_sum(nfc, id, 2 * at->pair + 1, &eg);
-				json_object_set_new(st, "ingress_packets",
-						    json_integer(in.rx_packets));
+				json_object_set_new(
+					st, "ingress_packets",
+					json_integer(in.rx_packets));
 				json_object_set_new(st, "ingress_bytes",
 						    json_integer(in.rx_bytes));
-				json_object_set_new(st, "egress_packets",
-						    json_integer(eg.rx_packets));
+				json_object_set_new(
+					st, "egress_packets",
+					json_integer(eg.rx_packets));
 				json_object_set_new(st, "egress_bytes",
 						    json_integer(eg.rx_bytes));
-				json_object_set_new(st, "drops",
-						    json_integer(in.drops +
-								 eg.drops));
+				json_object_set_new(
+					st, "drops",
+					json_integer(in.drops + eg.drops));
 				json_object_set_new(ao, "stats", st);
 			}
 			json_array_append_new(atts, ao);
@@ -200,11 +202,11 @@ json_t *nfc_show(struct nfc *nfc)
 		const struct mattach *at = &nfc->m->att[idx[k]];
 
 		json_array_append_new(
-			atts, json_pack("{s:s,s:o,s:s,s:i}", "nf",
-					nfc->m->nfs[at->nf].name, "target",
-					peer_json(nfc->m, &at->target),
-					"direction", dir_name(at->dirs),
-					"position", at->rank));
+			atts,
+			json_pack("{s:s,s:o,s:s,s:i}", "nf",
+				  nfc->m->nfs[at->nf].name, "target",
+				  peer_json(nfc->m, &at->target), "direction",
+				  dir_name(at->dirs), "position", at->rank));
 	}
 	free(idx);
 	for (int s = 0; s < NFC_MAX_STUBS; s++) {
@@ -213,15 +215,15 @@ json_t *nfc_show(struct nfc *nfc)
 		if (!st->used)
 			continue;
 		json_array_append_new(
-			hooks,
-			json_pack("{s:s,s:i,s:s,s:s}", "netdev", st->dev,
-				  "ifindex", st->ifindex, "hook",
-				  st->hook == HOOK_TC
-					  ? "tc"
-					  : (st->xdp_flags & (1 << 1)
-						     ? "xdp-generic"
-						     : "xdp"),
-				  "direction", st->egress ? "egress" : "ingress"));
+			hooks, json_pack("{s:s,s:i,s:s,s:s}", "netdev", st->dev,
+					 "ifindex", st->ifindex, "hook",
+					 st->hook == HOOK_TC
+						 ? "tc"
+						 : (st->xdp_flags & (1 << 1)
+							    ? "xdp-generic"
+							    : "xdp"),
+					 "direction",
+					 st->egress ? "egress" : "ingress"));
 	}
 	json_object_set_new(doc, "nfs", nfs);
 	json_object_set_new(doc, "attachments", atts);
@@ -255,7 +257,8 @@ json_t *nfc_export(struct nfc *nfc)
 						  nf->ports[p].name, "peer",
 						  peer_json(nfc->m,
 							    &nf->ports[p].peer),
-						  "config", nf->ports[p].config));
+						  "config",
+						  nf->ports[p].config));
 		o = json_pack("{s:s,s:s,s:s,s:O,s:o}", "name", nf->name, "type",
 			      nf->type->name, "mode", nf->mode, "config",
 			      nf->config, "ports", ports);
@@ -284,10 +287,10 @@ json_t *nfc_export(struct nfc *nfc)
 static const char *kind_name(enum nfc_field_kind k)
 {
 	static const char *const names[] = {
-		[NFC_F_UINT] = "uint",	     [NFC_F_BOOL] = "bool",
-		[NFC_F_STRING] = "string",   [NFC_F_ENUM] = "enum",
-		[NFC_F_MAC] = "mac",	     [NFC_F_IPV4] = "ipv4",
-		[NFC_F_PREFIX] = "prefix",   [NFC_F_UINT_LIST] = "uint-list",
+		[NFC_F_UINT] = "uint",	   [NFC_F_BOOL] = "bool",
+		[NFC_F_STRING] = "string", [NFC_F_ENUM] = "enum",
+		[NFC_F_MAC] = "mac",	   [NFC_F_IPV4] = "ipv4",
+		[NFC_F_PREFIX] = "prefix", [NFC_F_UINT_LIST] = "uint-list",
 		[NFC_F_PORT] = "port",
 	};
 	return names[k];
@@ -298,10 +301,11 @@ static json_t *fields_json(const struct nfc_field *f)
 	json_t *a = json_array();
 
 	for (; f && f->name; f++) {
-		json_t *o = json_pack("{s:s,s:s,s:b,s:b}", "name", f->name,
-				      "kind", kind_name(f->kind), "required",
-				      !!(f->flags & NFC_FIELD_REQUIRED),
-				      "reload", !!(f->flags & NFC_FIELD_RELOAD));
+		json_t *o =
+			json_pack("{s:s,s:s,s:b,s:b}", "name", f->name, "kind",
+				  kind_name(f->kind), "required",
+				  !!(f->flags & NFC_FIELD_REQUIRED), "reload",
+				  !!(f->flags & NFC_FIELD_RELOAD));
 
 		if (f->def)
 			json_object_set_new(o, "default", json_string(f->def));
@@ -331,10 +335,10 @@ json_t *nfc_types(void)
 		for (const struct nfc_collection *c = t->collections;
 		     c && c->name; c++)
 			json_array_append_new(
-				colls, json_pack("{s:s,s:s,s:o}", "name",
-						 c->name, "key", c->key_doc,
-						 "fields",
-						 fields_json(c->fields)));
+				colls,
+				json_pack("{s:s,s:s,s:o}", "name", c->name,
+					  "key", c->key_doc, "fields",
+					  fields_json(c->fields)));
 		if (t->port_names) {
 			pn = json_array();
 			for (int k = 0; t->port_names[k]; k++)
@@ -344,8 +348,7 @@ json_t *nfc_types(void)
 		json_array_append_new(
 			arr,
 			json_pack("{s:s,s:s,s:b,s:i,s:o,s:o,s:o,s:o}", "name",
-				  t->name, "summary", t->summary,
-				  "transparent",
+				  t->name, "summary", t->summary, "transparent",
 				  !!(t->flags & NFC_TYPE_TRANSPARENT),
 				  "max_ports", t->max_ports, "port_names", pn,
 				  "config", fields_json(t->config),

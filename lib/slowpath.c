@@ -48,9 +48,9 @@ static int on_event(void *ctx, void *data, size_t size)
 		info = (struct nfc_pktin_info){
 			.nf = n->name,
 			.port = p->in_port < NFC_MAX_PORTS &&
-					n->ports[p->in_port].used
-				? n->ports[p->in_port].name
-				: "",
+						n->ports[p->in_port].used
+					? n->ports[p->in_port].name
+					: "",
 			.direction = p->direction,
 			.mark = p->mark,
 			.ifindex = p->ifindex,
@@ -75,8 +75,8 @@ int sp_open(struct nfc *nfc)
 	if (nfc->ep >= 0) {
 		struct epoll_event ev = {.events = EPOLLIN};
 
-		epoll_ctl(nfc->ep, EPOLL_CTL_ADD, ring_buffer__epoll_fd(nfc->rb),
-			  &ev);
+		epoll_ctl(nfc->ep, EPOLL_CTL_ADD,
+			  ring_buffer__epoll_fd(nfc->rb), &ev);
 	}
 	return 0;
 }
@@ -206,15 +206,16 @@ static int inject_tc_fd(struct nfc *nfc)
 				       strerror(errno));
 		}
 		link = bpf_link_create(bpf_program__fd(skel->progs.nfc_inject),
-				       if_nametoindex(b), 46 /* BPF_TCX_INGRESS */,
-				       NULL);
+				       if_nametoindex(b),
+				       46 /* BPF_TCX_INGRESS */, NULL);
 		r = link < 0 || bpf_obj_pin(link, pin) ? -errno : 0;
 		if (link >= 0)
 			close(link);
 		inject_tc__destroy(skel);
 		if (r)
-			return nfc_err(nfc, r, "packet-out (tc): attach to %s: %s",
-				       b, strerror(-r));
+			return nfc_err(nfc, r,
+				       "packet-out (tc): attach to %s: %s", b,
+				       strerror(-r));
 	}
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -248,7 +249,8 @@ static int packet_out_tc(struct nfc *nfc, const char *ctx, int nf, int port,
 	memcpy(sll.sll_addr, frame, ETH_ALEN);
 	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) ||
 	    sendto(fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		return nfc_err(nfc, errno, "%s: send: %s", ctx, strerror(errno));
+		return nfc_err(nfc, errno, "%s: send: %s", ctx,
+			       strerror(errno));
 	return 0;
 }
 

@@ -17,7 +17,8 @@ int nfc_stub(nfc_ctx_t *ctx)
 
 	hop = bpf_map_lookup_elem(&nfc_stubs, &k);
 	if (!md || !hop || hop->kind != NFC_HOP_NF)
-		return NFC_V_PASS; /* nothing wired (yet): leave it to the stack */
+		return NFC_V_PASS; /* nothing wired (yet): leave it to the stack
+				    */
 	md->nf = hop->nf;
 	md->in_port = hop->port;
 	md->direction = NFC_DIR_INGRESS;

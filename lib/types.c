@@ -185,8 +185,7 @@ static json_t *field_value(struct nfc *nfc, const char *owner,
 			size_t i;
 			json_t *x;
 
-			json_array_foreach(v, i, x)
-			{
+			json_array_foreach (v, i, x) {
 				json_t *one;
 				struct nfc_field ef = *f;
 
@@ -235,9 +234,9 @@ static json_t *field_value(struct nfc *nfc, const char *owner,
 bad_type:
 	nfc_err(nfc, EINVAL, "%s: field '%s': wrong type (%s expected)", owner,
 		f->name,
-		f->kind == NFC_F_UINT	 ? "a number"
+		f->kind == NFC_F_UINT	? "a number"
 		: f->kind == NFC_F_BOOL ? "true or false"
-					 : "a string");
+					: "a string");
 	return NULL;
 }
 
@@ -255,8 +254,7 @@ int nfc_fields_check(struct nfc *nfc, const char *owner,
 			       owner);
 	}
 	if (in) {
-		json_object_foreach(in, key, v)
-		{
+		json_object_foreach (in, key, v) {
 			const struct nfc_field *f = nfc_field_find(fields, key);
 			json_t *nv;
 

@@ -31,7 +31,8 @@ static void usage(void)
 		"usage: nfctl [--pin-root DIR] [-j] COMMAND\n"
 		"  types | show | export | stats | reset\n"
 		"  apply [--dry-run] -f FILE|-\n"
-		"  <type> add <name> [mode=xdp|xdp-generic|tc] [key=value ...]\n"
+		"  <type> add <name> [mode=xdp|xdp-generic|tc] [key=value "
+		"...]\n"
 		"  <name> show [ports|<collection>|stats]\n"
 		"  <name> set key=value ... | <name> del\n"
 		"  <name> ports add <port> [peer=<netdev>|<nf>:<port>] "
@@ -98,15 +99,14 @@ static void print_show(json_t *doc)
 	}
 	printf("%-12s %-10s %-12s %-8s %-16s %10s %10s %8s\n", "NF", "TYPE",
 	       "MODE", "PORT", "PEER", "RX_PKTS", "TX_PKTS", "DROPS");
-	json_array_foreach(json_object_get(doc, "nfs"), i, nf)
-	{
-		const char *name = json_string_value(json_object_get(nf, "name"));
+	json_array_foreach (json_object_get(doc, "nfs"), i, nf) {
+		const char *name =
+			json_string_value(json_object_get(nf, "name"));
 
 		printf("%-12s %-10s %-12s\n", name,
 		       json_string_value(json_object_get(nf, "type")),
 		       json_string_value(json_object_get(nf, "mode")));
-		json_array_foreach(json_object_get(nf, "ports"), j, p)
-		{
+		json_array_foreach (json_object_get(nf, "ports"), j, p) {
 			json_t *st = json_object_get(p, "stats");
 			json_t *peer = json_object_get(p, "peer");
 
@@ -120,10 +120,11 @@ static void print_show(json_t *doc)
 				       json_object_get(st, "rx_packets")),
 			       json_integer_value(
 				       json_object_get(st, "tx_packets")),
-			       json_integer_value(json_object_get(st, "drops")));
+			       json_integer_value(
+				       json_object_get(st, "drops")));
 		}
 	}
-	json_array_foreach(json_object_get(doc, "attachments"), i, a)
+	json_array_foreach (json_object_get(doc, "attachments"), i, a)
 		printf("attached: %s on %s (%s, position %lld)\n",
 		       json_string_value(json_object_get(a, "nf")),
 		       json_string_value(json_object_get(a, "target")),
@@ -175,8 +176,7 @@ static int run(struct nfc *nfc, double seconds)
 			nfc_tick(nfc);
 			last = now;
 		}
-		if (now.tv_sec - t0.tv_sec +
-			    (now.tv_nsec - t0.tv_nsec) / 1e9 >=
+		if (now.tv_sec - t0.tv_sec + (now.tv_nsec - t0.tv_nsec) / 1e9 >=
 		    seconds)
 			break;
 	}
@@ -231,7 +231,7 @@ static int cmd_apply(struct nfc *nfc, int argc, char **argv)
 		size_t i;
 		json_t *s;
 
-		json_array_foreach(plan, i, s)
+		json_array_foreach (plan, i, s)
 			printf("%s\n", json_string_value(s));
 		json_decref(plan);
 	}
@@ -283,7 +283,7 @@ static int dispatch(struct nfc *nfc, int argc, char **argv)
 			buf[n++] = hexval(h[0]) << 4 | hexval(h[1]);
 		}
 		return nfc_packet_out(nfc, argv[1], argv[2], buf, n) ? fail(nfc)
-								      : 0;
+								     : 0;
 	}
 	if (!strcmp(cmd, "connect") || !strcmp(cmd, "disconnect")) {
 		char *nf, *port;
@@ -310,7 +310,7 @@ static int dispatch(struct nfc *nfc, int argc, char **argv)
 		}
 		json_decref(cfg);
 		return nfc_attach(nfc, argv[1], argv[2], v[0], v[1]) ? fail(nfc)
-								      : 0;
+								     : 0;
 	}
 	if (!strcmp(cmd, "detach")) {
 		if (argc != 3)

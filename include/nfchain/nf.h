@@ -18,15 +18,15 @@ struct nfc_nf;
 struct bpf_object;
 
 enum nfc_field_kind {
-	NFC_F_UINT,   /* integer in [min, max] */
-	NFC_F_BOOL,   /* true/false, also "1"/"0"/"yes"/"no" */
-	NFC_F_STRING, /* free text up to 255 bytes */
-	NFC_F_ENUM,   /* one of `choices` ("a|b|c") */
-	NFC_F_MAC,    /* 02:00:00:00:00:01 */
-	NFC_F_IPV4,   /* 198.51.100.1 */
-	NFC_F_PREFIX, /* 198.51.100.1/24 (address inside a prefix) */
+	NFC_F_UINT,	 /* integer in [min, max] */
+	NFC_F_BOOL,	 /* true/false, also "1"/"0"/"yes"/"no" */
+	NFC_F_STRING,	 /* free text up to 255 bytes */
+	NFC_F_ENUM,	 /* one of `choices` ("a|b|c") */
+	NFC_F_MAC,	 /* 02:00:00:00:00:01 */
+	NFC_F_IPV4,	 /* 198.51.100.1 */
+	NFC_F_PREFIX,	 /* 198.51.100.1/24 (address inside a prefix) */
 	NFC_F_UINT_LIST, /* 10,20,30, each in [min, max] */
-	NFC_F_PORT,   /* name of a port of this NF */
+	NFC_F_PORT,	 /* name of a port of this NF */
 };
 
 enum {
@@ -45,7 +45,10 @@ struct nfc_field {
 	const char *choices; /* NFC_F_ENUM */
 	const char *doc;
 };
-#define NFC_FIELDS_END {0}
+#define NFC_FIELDS_END \
+	{              \
+		0      \
+	}
 
 struct nfc_collection {
 	const char *name;
@@ -71,7 +74,7 @@ struct nfc_nf_type {
 	const char *name;
 	const char *summary;
 	unsigned flags;
-	unsigned max_ports;            /* <= NFC_MAX_PORTS */
+	unsigned max_ports;	       /* <= NFC_MAX_PORTS */
 	const char *const *port_names; /* NULL-ended allowed names, or NULL */
 	const struct nfc_field *config;
 	const struct nfc_field *port_config;

@@ -87,16 +87,17 @@ int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan);
 
 /* ---- introspection -------------------------------------------------------
  * Each returns a new reference. */
-json_t *nfc_show(struct nfc *nfc);                   /* every NF, with ports */
+json_t *nfc_show(struct nfc *nfc);		      /* every NF, with ports */
 json_t *nfc_show_nf(struct nfc *nfc, const char *nf); /* NULL if unknown */
-json_t *nfc_types(void);                              /* types and schemas */
+json_t *nfc_types(void);			      /* types and schemas */
 /* Global counters: slow-path events, ring drops, drops by reason. */
 json_t *nfc_global_stats(struct nfc *nfc);
 
-/* ---- slow path ------------------------------------------------------------ */
+/* ---- slow path ------------------------------------------------------------
+ */
 
 struct nfc_pktin_info {
-	const char *nf;   /* NF that sent it up */
+	const char *nf;	  /* NF that sent it up */
 	const char *port; /* its in_port */
 	uint32_t direction, mark, ifindex, reason, pkt_len;
 	const uint8_t *data;

@@ -97,9 +97,9 @@ static int run(const char *prog, int *retval, void *out, __u32 *out_len)
 	int fd = pinned(prog), r;
 
 	frame(f, sizeof(f));
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = sizeof(f),
-		    .data_out = out, .data_size_out = out_len ? *out_len : 0,
-		    .repeat = 1);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f,
+		    .data_size_in = sizeof(f), .data_out = out,
+		    .data_size_out = out_len ? *out_len : 0, .repeat = 1);
 	r = bpf_prog_test_run_opts(fd, &o);
 	close(fd);
 	*retval = o.retval;
@@ -222,7 +222,7 @@ static void contract(const char *mode, int redirect, int pass, int drop)
 	size_t i;
 	int stub = -1;
 
-	json_array_foreach(hooks, i, h)
+	json_array_foreach (hooks, i, h)
 		if (!strcmp(json_string_value(json_object_get(h, "netdev")),
 			    dev[2]))
 			stub = (int)i;
@@ -278,7 +278,8 @@ int main(void)
 	/* No IPv6 autoconf chatter: real frames would cross the chain
 	 * between the crafted ones and spoil the counts. */
 	for (int i = 0; i < 4; i++)
-		sh("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1 && ip link set %s up",
+		sh("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1 && ip link set "
+		   "%s up",
 		   dev[i], dev[i]);
 	for (int i = 1; i < 3; i++)
 		sh("sysctl -qw net.ipv6.conf.%sx.disable_ipv6=1 && "

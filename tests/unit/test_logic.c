@@ -60,7 +60,8 @@ static void attach(struct model *m, int slot, int nf, int pair,
 static int hop_is(const struct nfc_hop *h, int kind, int nf, int port)
 {
 	return (int)h->kind == kind &&
-	       (kind != NFC_HOP_NF || ((int)h->nf == nf && (int)h->port == port));
+	       (kind != NFC_HOP_NF ||
+		((int)h->nf == nf && (int)h->port == port));
 }
 
 static void test_names(struct nfc *nfc)
@@ -102,11 +103,18 @@ static void test_parsers(void)
 static void test_fields(struct nfc *nfc)
 {
 	static const struct nfc_field f[] = {
-		{.name = "aging", .kind = NFC_F_UINT, .def = "300", .min = 1,
+		{.name = "aging",
+		 .kind = NFC_F_UINT,
+		 .def = "300",
+		 .min = 1,
 		 .max = 86400},
-		{.name = "mode", .kind = NFC_F_ENUM, .choices = "access|trunk",
+		{.name = "mode",
+		 .kind = NFC_F_ENUM,
+		 .choices = "access|trunk",
 		 .def = "access"},
-		{.name = "allowed", .kind = NFC_F_UINT_LIST, .min = 1,
+		{.name = "allowed",
+		 .kind = NFC_F_UINT_LIST,
+		 .min = 1,
 		 .max = 4094},
 		{.name = "on", .kind = NFC_F_BOOL},
 		{.name = "ip", .kind = NFC_F_PREFIX},
@@ -115,8 +123,8 @@ static void test_fields(struct nfc *nfc)
 	json_t *in, *out = NULL;
 	int r;
 
-	in = json_pack("{s:s,s:s,s:s}", "aging", "60", "allowed", "10,20",
-		       "on", "yes");
+	in = json_pack("{s:s,s:s,s:s}", "aging", "60", "allowed", "10,20", "on",
+		       "yes");
 	r = nfc_fields_check(nfc, "NF t", f, in, 1, NULL, &out);
 	CHECK(!r && json_integer_value(json_object_get(out, "aging")) == 60,
 	      "string converted by kind");
@@ -194,20 +202,25 @@ static void test_paths(struct nfc *nfc)
 	      "one ingress hook per netdev peer");
 	paths_compute(m, h, s);
 	/* ingress on dev0: c0 (first), c1, then f:p1 */
-	CHECK(hop_is(&s[in], NFC_HOP_NF, c0, 6), "dev0 ingress enters c0 first, on its ingress side");
+	CHECK(hop_is(&s[in], NFC_HOP_NF, c0, 6),
+	      "dev0 ingress enters c0 first, on its ingress side");
 	CHECK(hop_is(&h[NFC_GPORT(c0, 7)], NFC_HOP_NF, c1, 0), "then c1");
 	CHECK(hop_is(&h[NFC_GPORT(c1, 1)], NFC_HOP_NF, f, 0), "then f:p1");
 	/* the mirror: f:p1 out crosses c1 then c0 (egress sides), then dev0 */
-	CHECK(hop_is(&h[NFC_GPORT(f, 0)], NFC_HOP_NF, c1, 1), "f:p1 out enters c1 egress side");
+	CHECK(hop_is(&h[NFC_GPORT(f, 0)], NFC_HOP_NF, c1, 1),
+	      "f:p1 out enters c1 egress side");
 	CHECK(hop_is(&h[NFC_GPORT(c1, 0)], NFC_HOP_NF, c0, 7), "then c0");
 	CHECK(h[NFC_GPORT(c0, 6)].kind == NFC_HOP_NETDEV &&
 		      h[NFC_GPORT(c0, 6)].ifindex == 10,
 	      "then out to dev0");
 	/* f:p2 -> g:p1 crosses c2 (egress only); the way back does not */
-	CHECK(hop_is(&h[NFC_GPORT(f, 1)], NFC_HOP_NF, c2, 1), "f:p2 out crosses c2");
+	CHECK(hop_is(&h[NFC_GPORT(f, 1)], NFC_HOP_NF, c2, 1),
+	      "f:p2 out crosses c2");
 	CHECK(hop_is(&h[NFC_GPORT(c2, 0)], NFC_HOP_NF, g, 0), "then g:p1");
-	CHECK(hop_is(&h[NFC_GPORT(g, 0)], NFC_HOP_NF, f, 1), "g:p1 back straight to f:p2");
-	CHECK(paths_check(nfc, m, h, s) == 0, "a legal model passes the checks");
+	CHECK(hop_is(&h[NFC_GPORT(g, 0)], NFC_HOP_NF, f, 1),
+	      "g:p1 back straight to f:p2");
+	CHECK(paths_check(nfc, m, h, s) == 0,
+	      "a legal model passes the checks");
 
 	/* renumbering keeps existing stubs */
 	int keep = m->stubs[in].ifindex;
@@ -217,7 +230,8 @@ static void test_paths(struct nfc *nfc)
 
 	/* a TC NF linked to an XDP one is refused */
 	snprintf(m->nfs[g].mode, sizeof(m->nfs[g].mode), "tc");
-	CHECK(paths_check(nfc, m, h, s) && strstr(nfc->err, "share a hook type"),
+	CHECK(paths_check(nfc, m, h, s) &&
+		      strstr(nfc->err, "share a hook type"),
 	      "mixed hooks refused: %s", nfc->err);
 	model_free(m);
 
