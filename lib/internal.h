@@ -123,6 +123,7 @@ struct nfc {
 	char err[1024];
 	int lock_fd;
 	int state_fd;
+	int gen_fd;
 	uint64_t gen; /* of the state document this process last read */
 	int map_fd[SM_COUNT];
 	struct model *m;

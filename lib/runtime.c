@@ -57,9 +57,11 @@ static void root_close(struct nfc *nfc)
 	dp_release(nfc);
 	if (nfc->state_fd >= 0)
 		close(nfc->state_fd);
+	if (nfc->gen_fd >= 0)
+		close(nfc->gen_fd);
 	if (nfc->lock_fd >= 0)
 		close(nfc->lock_fd);
-	nfc->state_fd = nfc->lock_fd = -1;
+	nfc->state_fd = nfc->gen_fd = nfc->lock_fd = -1;
 	nfc->gen = 0;
 }
 
@@ -117,7 +119,9 @@ static void remove_if_empty(struct nfc *nfc)
 	dp_release(nfc);
 	if (nfc->state_fd >= 0)
 		close(nfc->state_fd);
-	nfc->state_fd = -1;
+	if (nfc->gen_fd >= 0)
+		close(nfc->gen_fd);
+	nfc->state_fd = nfc->gen_fd = -1;
 	sp_remove_inject(nfc);
 	nfc_rmtree(nfc->root);
 	nfc->gen = 0;
@@ -189,7 +193,7 @@ int nfc_open(struct nfc **out, const struct nfc_opts *opts, char *err,
 
 	if (!nfc)
 		return -ENOMEM;
-	nfc->lock_fd = nfc->state_fd = -1;
+	nfc->lock_fd = nfc->state_fd = nfc->gen_fd = -1;
 	for (int i = 0; i < SM_COUNT; i++)
 		nfc->map_fd[i] = -1;
 	for (int i = 0; i < NFC_MAX_NFS; i++) {
