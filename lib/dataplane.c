@@ -355,9 +355,28 @@ const void *dp_type_elf(const struct nfc_nf_type *t, int hook, size_t *sz)
  * marked NFC_FIELD_RELOAD are compiled into it as constants. */
 void dp_nf_sig(const struct mnf *n, char *buf, size_t len)
 {
+	/* Hashing an object is ~100 KB of work: once per object, not once
+	 * per NF and change. */
+	static struct {
+		const void *elf;
+		size_t sz;
+		uint64_t h;
+	} memo[32];
 	size_t sz;
 	const void *elf = dp_type_elf(n->type, nf_hook(n), &sz);
-	uint64_t h = nfc_hash(elf, sz, 0);
+	uint64_t h = 0;
+	int i;
+
+	for (i = 0; i < 32 && memo[i].elf; i++)
+		if (memo[i].elf == elf && memo[i].sz == sz) {
+			h = memo[i].h;
+			break;
+		}
+	if (!h) {
+		h = nfc_hash(elf, sz, 0);
+		if (i < 32)
+			memo[i].elf = elf, memo[i].sz = sz, memo[i].h = h;
+	}
 
 	for (const struct nfc_field *f = n->type->config; f && f->name; f++) {
 		char *s;
