@@ -132,6 +132,20 @@ static __always_inline int rt_output(nfc_ctx_t *ctx, struct nfc_meta *md,
 	return nfc_output(ctx, md, port);
 }
 
+/* TC: make the headers we read and write linear and writable; XDP frames
+ * are. Not nfc_pull: its `ctx->data + len` is 32-bit arithmetic on a
+ * packet pointer, which the verifier refuses; and unconditional, so that
+ * the compiler has no ctx field address to share across the call (the
+ * verifier refuses a load through a modified ctx pointer). */
+static __always_inline void rt_pull(nfc_ctx_t *ctx)
+{
+#ifdef NFC_HOOK_TC
+	bpf_skb_pull_data(ctx, ctx->len < 64 ? ctx->len : 64);
+#else
+	(void)ctx;
+#endif
+}
+
 static __always_inline int mac_eq(const __u8 *a, const __u8 *b)
 {
 	return *(const __u32 *)a == *(const __u32 *)b &&
@@ -161,7 +175,7 @@ static __always_inline __u16 csum_fold(__u32 s)
  * as long as all three are in the same one. */
 static __always_inline void csum_replace2(__u16 *sum, __u16 from, __u16 to)
 {
-	__u32 s = (__u16)~*sum;
+	__u32 s = (__u16) ~*sum;
 
 	s += (__u16)~from;
 	s += to;
@@ -183,7 +197,8 @@ static __always_inline int martian_dst(__be32 a)
 	return (h >> 24) == 0 || (h >> 24) == 127 || (h >> 28) >= 0xe;
 }
 
-/* ---- ARP ------------------------------------------------------------------ */
+/* ---- ARP ------------------------------------------------------------------
+ */
 
 static __always_inline int do_arp(nfc_ctx_t *ctx, struct nfc_meta *md,
 				  struct rt_port *port, struct ethhdr *eth,
@@ -226,7 +241,8 @@ static __always_inline int do_arp(nfc_ctx_t *ctx, struct nfc_meta *md,
 	return RT_OUT(md->in_port);
 }
 
-/* ---- IPv4 ------------------------------------------------------------------- */
+/* ---- IPv4 -------------------------------------------------------------------
+ */
 
 /* An echo request for one of our addresses, answered in place when the
  * reply leaves the port the request came in on (the usual case); else the
@@ -346,8 +362,7 @@ static __always_inline int classify(nfc_ctx_t *ctx, struct nfc_meta *md)
 	__u32 k = md->in_port;
 	void *end;
 
-	/* TC: make the headers we read and write linear (a no-op in XDP). */
-	nfc_pull(ctx, nfc_pkt_len(ctx) < 64 ? nfc_pkt_len(ctx) : 64);
+	rt_pull(ctx);
 	eth = nfc_data(ctx);
 	end = nfc_data_end(ctx);
 	if ((void *)(eth + 1) > end)
@@ -361,7 +376,8 @@ static __always_inline int classify(nfc_ctx_t *ctx, struct nfc_meta *md)
 		return do_ipv4(ctx, md, port, eth, end);
 	}
 	if (eth->h_proto == bpf_htons(ETH_P_ARP)) {
-		if (!mac_eq(eth->h_dest, port->mac) && !mac_is_bcast(eth->h_dest))
+		if (!mac_eq(eth->h_dest, port->mac) &&
+		    !mac_is_bcast(eth->h_dest))
 			return RT_NOT(RT_D_OTHERHOST);
 		return do_arp(ctx, md, port, eth, end);
 	}

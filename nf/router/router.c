@@ -41,7 +41,8 @@ int nfc_obj_set_const(struct bpf_object *obj, const char *var, unsigned val);
 
 #define NS_PER_SEC 1000000000ull
 
-/* ---- declaration ------------------------------------------------------------ */
+/* ---- declaration ------------------------------------------------------------
+ */
 
 static const struct nfc_field rt_config[] = {
 	{.name = "arp_timeout",
@@ -70,7 +71,8 @@ static const struct nfc_field rt_config[] = {
 	 .def = "100",
 	 .min = 0,
 	 .max = 1000000,
-	 .doc = "ICMP errors sent per second at most (burst: as many); 0: none"},
+	 .doc = "ICMP errors sent per second at most (burst: as many); 0: "
+		"none"},
 	{.name = "rp_filter",
 	 .kind = NFC_F_BOOL,
 	 .flags = NFC_FIELD_RELOAD,
@@ -111,7 +113,8 @@ static const struct nfc_field rt_arp_fields[] = {
 	NFC_FIELDS_END,
 };
 
-/* ---- small helpers ----------------------------------------------------------- */
+/* ---- small helpers
+ * ----------------------------------------------------------- */
 
 static uint64_t now_ns(void)
 {
@@ -234,7 +237,8 @@ static int pfx_parse(struct nfc_nf *nf, const char *what, const char *s,
 	return 0;
 }
 
-/* ---- the port model ------------------------------------------------------------ */
+/* ---- the port model
+ * ------------------------------------------------------------ */
 
 struct rt_pcfg {
 	int used;
@@ -331,8 +335,9 @@ static int load_ports(struct nfc_nf *nf, struct rt_pcfg *pc)
 					"port %s: ip %s is the %s address of "
 					"its subnet",
 					pc[p].name, ip,
-					!(htonl(a) & ~rt_mask(l)) ? "network"
-								 : "broadcast");
+					!(htonl(a) & ~rt_mask(l))
+						? "network"
+						: "broadcast");
 			if ((a >> 24) == 0 || (a >> 24) == 127 ||
 			    (a >> 28) >= 0xe)
 				return nfc_nf_error(nf, EINVAL,
@@ -369,13 +374,12 @@ static int load_ports(struct nfc_nf *nf, struct rt_pcfg *pc)
 			nb = *b;
 			na.a.v4 &= rt_mask(a->plen);
 			nb.a.v4 &= rt_mask(b->plen);
-			return nfc_nf_error(nf, EEXIST,
-					    "port %s: subnet %s overlaps "
-					    "subnet %s of port %s",
-					    pc[p].name,
-					    pfx_str(&na, b1, sizeof(b1)),
-					    pfx_str(&nb, b2, sizeof(b2)),
-					    pc[q].name);
+			return nfc_nf_error(
+				nf, EEXIST,
+				"port %s: subnet %s overlaps "
+				"subnet %s of port %s",
+				pc[p].name, pfx_str(&na, b1, sizeof(b1)),
+				pfx_str(&nb, b2, sizeof(b2)), pc[q].name);
 		}
 	return 0;
 }
@@ -418,7 +422,8 @@ static void subnets_str(const struct rt_pcfg *pc, char *buf, size_t len)
 		snprintf(buf, len, "none: no port has an ip");
 }
 
-/* ---- the FIB ------------------------------------------------------------------- */
+/* ---- the FIB
+ * ------------------------------------------------------------------- */
 
 struct fib_ent {
 	struct rt_fib4_key k;
@@ -431,7 +436,9 @@ static int fib_cmp(const void *x, const void *y)
 
 	if (a->k.plen != b->k.plen)
 		return a->k.plen < b->k.plen ? -1 : 1;
-	return a->k.addr == b->k.addr ? 0 : (ntohl(a->k.addr) < ntohl(b->k.addr) ? -1 : 1);
+	return a->k.addr == b->k.addr
+		       ? 0
+		       : (ntohl(a->k.addr) < ntohl(b->k.addr) ? -1 : 1);
 }
 
 /* Connected, local and broadcast entries of the ports. */
@@ -525,7 +532,8 @@ static int fib_sync(struct nfc_nf *nf, struct fib_ent *want, size_t n)
 	return r;
 }
 
-/* ---- configure: the data plane's maps from the model ------------------------------ */
+/* ---- configure: the data plane's maps from the model
+ * ------------------------------ */
 
 static int ports_sync(struct nfc_nf *nf, const struct rt_pcfg *pc)
 {
@@ -566,7 +574,8 @@ static int sarp_port(const struct rt_pcfg *pc, const struct rt_rib_key *k,
 	if (v->port[0]) {
 		for (int p = 0; p < NFC_MAX_PORTS; p++)
 			if (pc[p].used && !strcmp(pc[p].name, v->port))
-				return subnet_has(&pc[p].ip, k->addr.v4) ? p : -1;
+				return subnet_has(&pc[p].ip, k->addr.v4) ? p
+									 : -1;
 		return -1;
 	}
 	return port_for(pc, k->addr.v4);
@@ -677,10 +686,9 @@ static int rt_configure(struct nfc_nf *nf)
 			want = t;
 			cap *= 2;
 		}
-		want[n++] = (struct fib_ent){{k.plen, k.addr.v4},
-					     {.type = RT_FIB_VIA,
-					      .port = p,
-					      .nh = v.nh}};
+		want[n++] = (struct fib_ent){
+			{k.plen, k.addr.v4},
+			{.type = RT_FIB_VIA, .port = p, .nh = v.nh}};
 	}
 	qsort(want, n, sizeof(*want), fib_cmp);
 	r = ports_sync(nf, pc);
@@ -699,7 +707,8 @@ static int rt_prepare(struct nfc_nf *nf, struct bpf_object *obj)
 	return nfc_obj_set_const(obj, "rt_rp_filter", json_is_true(v));
 }
 
-/* ---- routes ------------------------------------------------------------------------ */
+/* ---- routes
+ * ------------------------------------------------------------------------ */
 
 static int routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
 {
@@ -768,12 +777,11 @@ static int routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	v.nh_family = RT_AF_INET;
 	v.nh = nh.a;
 	if (bpf_map_update_elem(rfd, &k, &v, BPF_NOEXIST))
-		return nfc_nf_error(nf, errno,
-				    "route %s: %s (at most %d routes)", key,
-				    errno == E2BIG || errno == ENOMEM
-					    ? "the table is full"
-					    : strerror(errno),
-				    RT_MAX_ROUTES);
+		return nfc_nf_error(
+			nf, errno, "route %s: %s (at most %d routes)", key,
+			errno == E2BIG || errno == ENOMEM ? "the table is full"
+							  : strerror(errno),
+			RT_MAX_ROUTES);
 	fk.plen = dst.plen;
 	fk.addr = dst.a.v4;
 	fv.port = p;
@@ -890,9 +898,9 @@ static int routes_list(struct nfc_nf *nf, json_t *out)
 				s.a.v4 &= rt_mask(s.plen);
 				e.k = (struct rt_fib4_key){s.plen, s.a.v4};
 				e.o = json_pack("{s:s,s:s,s:s,s:s}", "prefix",
-						pfx_str(&s, b, sizeof(b)), "type",
-						"connected", "port", pc[p].name,
-						"state", "active");
+						pfx_str(&s, b, sizeof(b)),
+						"type", "connected", "port",
+						pc[p].name, "state", "active");
 				l[n++] = e;
 				continue;
 			}
@@ -916,7 +924,7 @@ static int routes_list(struct nfc_nf *nf, json_t *out)
 					"static", "nexthop",
 					rt_ntoa(v.nh.v4, a), "port",
 					p >= 0 ? pc[p].name : "-", "state",
-					p >= 0	    ? "active"
+					p >= 0	  ? "active"
 					: p == -2 ? "inactive (shadowed by a "
 						    "connected route)"
 						  : "inactive (next hop on no "
@@ -932,7 +940,8 @@ static int routes_list(struct nfc_nf *nf, json_t *out)
 	return 0;
 }
 
-/* ---- static ARP entries -------------------------------------------------------------- */
+/* ---- static ARP entries
+ * -------------------------------------------------------------- */
 
 static int arp_add(struct nfc_nf *nf, const char *key, json_t *fields)
 {
@@ -1065,16 +1074,17 @@ static int arp_list(struct nfc_nf *nf, json_t *out)
 		json_array_append_new(
 			out,
 			json_pack("{s:s,s:s,s:s,s:s,s:I}", "address",
-				  rt_ntoa(k, a), "mac", m, "port", pn ? pn : "-",
-				  "state",
+				  rt_ntoa(k, a), "mac", m, "port",
+				  pn ? pn : "-", "state",
 				  n.state == RT_N_STATIC ? "static"
 				  : n.probes		 ? "probing"
 							 : "reachable",
 				  "age",
 				  (json_int_t)(n.state == RT_N_STATIC ||
-						       now < n.updated
-					       ? 0
-					       : (now - n.updated) / NS_PER_SEC)));
+							       now < n.updated
+						       ? 0
+						       : (now - n.updated) /
+								 NS_PER_SEC)));
 	}
 	/* Static entries that apply nowhere now (their port went away). */
 	while (!bpf_map_get_next_key(sfd, sprev, &snext)) {
@@ -1099,7 +1109,8 @@ static int arp_list(struct nfc_nf *nf, json_t *out)
 	return 0;
 }
 
-/* ---- slow path: per-process state ----------------------------------------------------- */
+/* ---- slow path: per-process state
+ * ----------------------------------------------------- */
 
 struct rt_frame {
 	size_t len;
@@ -1169,8 +1180,8 @@ static int port_get(struct nfc_nf *nf, unsigned port, struct rt_port *out)
 	int fd = map_fd(nf, "rt_ports");
 	__u32 k = port;
 
-	if (fd < 0 || port >= NFC_MAX_PORTS || bpf_map_lookup_elem(fd, &k, out) ||
-	    !(out->flags & RT_PORT_UP))
+	if (fd < 0 || port >= NFC_MAX_PORTS ||
+	    bpf_map_lookup_elem(fd, &k, out) || !(out->flags & RT_PORT_UP))
 		return -1;
 	return 0;
 }
@@ -1347,8 +1358,8 @@ static void icmp_error(struct nfc_nf *nf, unsigned in_port, const uint8_t *ip,
 			goto none;
 	}
 	if (!src) {
-		if (!fib_lookup(nf, o->saddr, &r) && !port_get(nf, r.port, &pt) &&
-		    (pt.flags & RT_PORT_V4))
+		if (!fib_lookup(nf, o->saddr, &r) &&
+		    !port_get(nf, r.port, &pt) && (pt.flags & RT_PORT_V4))
 			src = pt.v4_addr;
 		else if (!port_get(nf, in_port, &pt) && (pt.flags & RT_PORT_V4))
 			src = pt.v4_addr;
@@ -1415,7 +1426,8 @@ static void neigh_confirm(struct nfc_nf *nf, unsigned port, __be32 ip,
 	if (!pe)
 		return;
 	for (unsigned i = 0; i < pe->n; i++) {
-		memcpy(pe->q[i]->data, have && cur.state == RT_N_STATIC ? cur.mac : mac, 6);
+		memcpy(pe->q[i]->data,
+		       have && cur.state == RT_N_STATIC ? cur.mac : mac, 6);
 		if (!nfc_nf_packet_out(nf, port, pe->q[i]->data, pe->q[i]->len))
 			cp_count(nf, RT_CP_queue_sent);
 	}
@@ -1565,7 +1577,8 @@ static void rt_packet_in(struct nfc_nf *nf, unsigned in_port, unsigned reason,
 	}
 }
 
-/* ---- tick: retries, failures, aging ------------------------------------------------------ */
+/* ---- tick: retries, failures, aging
+ * ------------------------------------------------------ */
 
 static void pending_fail(struct nfc_nf *nf, struct rt_pending *pe)
 {
@@ -1641,7 +1654,9 @@ static void rt_tick(struct nfc_nf *nf, uint64_t now)
 	}
 }
 
-/* ---- stats ---------------------------------------------------------------------------------- */
+/* ---- stats
+ * ----------------------------------------------------------------------------------
+ */
 
 static void rt_stats(struct nfc_nf *nf, int port, json_t *out)
 {
@@ -1700,7 +1715,9 @@ static void rt_stats(struct nfc_nf *nf, int port, json_t *out)
 	json_object_set_new(out, "slow_path", sp);
 }
 
-/* ---- the type ----------------------------------------------------------------------------- */
+/* ---- the type
+ * -----------------------------------------------------------------------------
+ */
 
 static const struct nfc_collection rt_collections[] = {
 	{.name = "routes",

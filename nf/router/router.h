@@ -15,9 +15,11 @@
 /* Sizes. LPM tries and hashes are created without preallocation, so an
  * entry costs memory only once it exists. */
 #define RT_MAX_ROUTES 65536 /* static routes, per family (issue: >= 10,000) */
-#define RT_MAX_FIB (RT_MAX_ROUTES + 4 * NFC_MAX_PORTS) /* + connected, local, broadcast */
-#define RT_MAX_NEIGH 16384  /* neighbour (ARP) entries */
-#define RT_MAX_SARP 1024    /* static ARP entries */
+#define RT_MAX_FIB                                                           \
+	(RT_MAX_ROUTES + 4 * NFC_MAX_PORTS) /* + connected, local, broadcast \
+					     */
+#define RT_MAX_NEIGH 16384		    /* neighbour (ARP) entries */
+#define RT_MAX_SARP 1024		    /* static ARP entries */
 
 /* Ports given a direct (constant-index) tail call in the data plane; a
  * port above goes through the indirect one (router.bpf.c, rt_output). */
@@ -41,7 +43,7 @@ struct rt_port {
 	__u8 v4_plen;
 	__be32 v4_addr;
 	__be32 v4_mask;
-	__be32 v4_bcast; /* 0 when the prefix is /31 or /32 */
+	__be32 v4_bcast;  /* 0 when the prefix is /31 or /32 */
 	__u8 v6_addr[16]; /* reserved for IPv6 */
 	__u8 v6_plen;
 	__u8 pad[3];
@@ -50,7 +52,7 @@ struct rt_port {
 /* FIB entry types, as in the kernel's route types. */
 enum rt_fib_type {
 	RT_FIB_CONNECTED = 1, /* on a port's subnet: next hop is the dst */
-	RT_FIB_VIA = 2,       /* static route through a next hop */
+	RT_FIB_VIA = 2,	      /* static route through a next hop */
 	RT_FIB_LOCAL = 3,     /* one of the router's own addresses */
 	RT_FIB_BCAST = 4,     /* a connected subnet's broadcast address */
 };
@@ -76,9 +78,9 @@ enum rt_neigh_state {
 struct rt_neigh {
 	__u8 mac[6];
 	__u8 state;
-	__u8 hit;      /* set by the data plane when used; cleared on aging */
+	__u8 hit; /* set by the data plane when used; cleared on aging */
 	__u32 port;
-	__u32 probes;  /* refresh probes sent since the last confirmation */
+	__u32 probes; /* refresh probes sent since the last confirmation */
 	__u32 pad;
 	__u64 updated; /* CLOCK_MONOTONIC ns of the last confirmation */
 };
@@ -104,7 +106,8 @@ struct rt_rib_val {
 struct rt_sarp_val {
 	__u8 mac[6];
 	__u8 pad[2];
-	char port[32]; /* port name as given; empty: the one whose subnet has it */
+	char port[32]; /* port name as given; empty: the one whose subnet has it
+			*/
 };
 
 /*
@@ -112,61 +115,61 @@ struct rt_sarp_val {
  * and, offset by NFC_REASON_NF_BASE, in the global drop counters. Slow-path
  * reasons tell packet_in what to do with the frame.
  */
-#define RT_REASONS(X)                                                      \
-	X(0, NONE, "none")                                                 \
-	X(1, ECHO_REPLIED, "echo requests answered in the fast path")      \
-	X(2, ARP_REPLIED, "ARP requests answered in the fast path")        \
-	X(3, SP_ARP, "to slow path: ARP to learn from")                    \
-	X(4, SP_NEIGH_MISS, "to slow path: next hop not resolved")         \
-	X(5, SP_TTL, "to slow path: TTL exceeded")                         \
-	X(6, SP_NO_ROUTE, "to slow path: no route")                        \
-	X(7, SP_LOCAL, "to slow path: for the router, not an echo")        \
-	X(8, D_TRUNCATED, "dropped: truncated header")                     \
+#define RT_REASONS(X)                                                        \
+	X(0, NONE, "none")                                                   \
+	X(1, ECHO_REPLIED, "echo requests answered in the fast path")        \
+	X(2, ARP_REPLIED, "ARP requests answered in the fast path")          \
+	X(3, SP_ARP, "to slow path: ARP to learn from")                      \
+	X(4, SP_NEIGH_MISS, "to slow path: next hop not resolved")           \
+	X(5, SP_TTL, "to slow path: TTL exceeded")                           \
+	X(6, SP_NO_ROUTE, "to slow path: no route")                          \
+	X(7, SP_LOCAL, "to slow path: for the router, not an echo")          \
+	X(8, D_TRUNCATED, "dropped: truncated header")                       \
 	X(9, D_BAD_HDR, "dropped: bad IPv4 version, header or total length") \
-	X(10, D_BAD_CSUM, "dropped: bad IPv4 header checksum")             \
-	X(11, D_OPTIONS, "dropped: IPv4 options")                          \
-	X(12, D_FRAG_LOCAL, "dropped: fragment for the router")           \
-	X(13, D_MARTIAN, "dropped: martian source or destination")        \
-	X(14, D_OTHERHOST, "dropped: not addressed to the port's MAC")    \
-	X(15, D_PROTO, "dropped: not IPv4 or ARP")                         \
-	X(16, D_PORT_DOWN, "dropped: in or out port not configured")      \
-	X(17, D_BCAST, "dropped: directed broadcast")                      \
-	X(18, D_ARP, "dropped: ARP not for the router or malformed")      \
+	X(10, D_BAD_CSUM, "dropped: bad IPv4 header checksum")               \
+	X(11, D_OPTIONS, "dropped: IPv4 options")                            \
+	X(12, D_FRAG_LOCAL, "dropped: fragment for the router")              \
+	X(13, D_MARTIAN, "dropped: martian source or destination")           \
+	X(14, D_OTHERHOST, "dropped: not addressed to the port's MAC")       \
+	X(15, D_PROTO, "dropped: not IPv4 or ARP")                           \
+	X(16, D_PORT_DOWN, "dropped: in or out port not configured")         \
+	X(17, D_BCAST, "dropped: directed broadcast")                        \
+	X(18, D_ARP, "dropped: ARP not for the router or malformed")         \
 	X(19, D_RPF, "dropped: reverse path filter")
 
 enum rt_reason {
 #define RT_REASON_ENUM(n, id, text) RT_##id = n,
 	RT_REASONS(RT_REASON_ENUM)
 #undef RT_REASON_ENUM
-	RT_NREASONS
+		RT_NREASONS
 };
 
 /* Control-plane counters, in the same map as the reasons (rt_cnt, from
  * index RT_CP_BASE; written by the slow path on CPU 0's copy) so that any
  * process reading stats sees the slow path's figures. */
 #define RT_CP_BASE 32
-#define RT_CPSTATS(X)                                                      \
-	X(0, arp_requests_sent)                                            \
-	X(1, arp_replies_received)                                         \
-	X(2, neigh_learnt)                                                 \
-	X(3, neigh_expired)                                                \
-	X(4, resolution_failed)                                            \
-	X(5, queued)                                                       \
-	X(6, queue_sent)                                                   \
-	X(7, queue_dropped)                                                \
-	X(8, icmp_time_exceeded)                                           \
-	X(9, icmp_net_unreachable)                                         \
-	X(10, icmp_host_unreachable)                                       \
-	X(11, icmp_port_unreachable)                                       \
-	X(12, icmp_rate_limited)                                           \
-	X(13, icmp_not_sent)                                               \
+#define RT_CPSTATS(X)                \
+	X(0, arp_requests_sent)      \
+	X(1, arp_replies_received)   \
+	X(2, neigh_learnt)           \
+	X(3, neigh_expired)          \
+	X(4, resolution_failed)      \
+	X(5, queued)                 \
+	X(6, queue_sent)             \
+	X(7, queue_dropped)          \
+	X(8, icmp_time_exceeded)     \
+	X(9, icmp_net_unreachable)   \
+	X(10, icmp_host_unreachable) \
+	X(11, icmp_port_unreachable) \
+	X(12, icmp_rate_limited)     \
+	X(13, icmp_not_sent)         \
 	X(14, slow_path_dropped)
 
 enum rt_cpstat {
 #define RT_CPSTAT_ENUM(n, id) RT_CP_##id = n,
 	RT_CPSTATS(RT_CPSTAT_ENUM)
 #undef RT_CPSTAT_ENUM
-	RT_NCPSTATS
+		RT_NCPSTATS
 };
 #define RT_NCOUNTERS (RT_CP_BASE + RT_NCPSTATS)
 
