@@ -131,51 +131,91 @@ static int check_add(const struct conn *c, const struct cli_req *r)
 	return 0;
 }
 
-/* --list WHAT: words for shell completion, one a line. */
-static int list_words(const struct conn *c, const char *what)
+/* Words for shell completion (dist/nfchain.bash), one a line:
+ *   nfs, types, endpoints (every <nf>:<port>), ports:<nf> (its ports),
+ *   portnames:<nf> (the names its type allows), colls:<nf>. */
+static json_t *get(const struct conn *c, const char *path)
 {
 	char err[512];
-	json_t *a = NULL, *v, *w;
+	json_t *a = NULL;
 	long st = 0;
+
+	if (http_call(c, "GET", path, NULL, 0, NULL, &st, &a, err, sizeof(err)))
+		return NULL;
+	if (st != 200) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
+static json_t *nf_type(const struct conn *c, const char *nf)
+{
+	char path[128];
+	json_t *n, *types, *t, *r = NULL;
+	size_t i;
+
+	snprintf(path, sizeof(path), "/v1/nfs/%.64s", nf);
+	n = get(c, path);
+	types = get(c, "/v1/types");
+	json_array_foreach(types, i, t)
+		if (!strcmp(json_string_value(json_object_get(t, "name")) ?: "",
+			    json_string_value(json_object_get(n, "type")) ?: ""))
+			r = json_incref(t);
+	json_decref(n);
+	json_decref(types);
+	return r;
+}
+
+static void put_names(json_t *arr)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v)
+		if (json_is_string(v))
+			puts(json_string_value(v));
+		else if (json_string_value(json_object_get(v, "name")))
+			puts(json_string_value(json_object_get(v, "name")));
+}
+
+static int list_words(const struct conn *c, const char *what)
+{
+	const char *arg = strchr(what, ':');
+	char path[128];
+	json_t *a = NULL, *nf, *p;
 	size_t i, j;
-	int types = !strcmp(what, "types"), colls = !strncmp(what, "colls:", 6);
-	char path[256];
 
-	if (!strcmp(what, "nfs"))
-		snprintf(path, sizeof(path), "/v1/nfs");
-	else if (!strncmp(what, "ports:", 6))
-		snprintf(path, sizeof(path), "/v1/nfs/%.64s", what + 6);
-	else if (types || colls)
-		snprintf(path, sizeof(path), "/v1/types");
-	else
-		return usage("--list takes nfs, types, ports:<nf> or colls:<nf>");
-	if (http_call(c, "GET", path, NULL, 0, NULL, &st, &a, err, sizeof(err)) ||
-	    st != 200)
-		return 1;
-	if (colls) {
-		/* The NF's type, then that type's collections. */
-		json_t *nf = NULL;
-
-		snprintf(path, sizeof(path), "/v1/nfs/%.64s", what + 6);
-		if (http_call(c, "GET", path, NULL, 0, NULL, &st, &nf, err,
-			      sizeof(err)) || st != 200) {
-			json_decref(a);
-			return 1;
+	arg = arg ? arg + 1 : "";
+	if (!strcmp(what, "nfs") || !strcmp(what, "endpoints")) {
+		a = get(c, "/v1/nfs");
+		json_array_foreach(json_object_get(a, "nfs"), i, nf)
+		{
+			if (what[0] == 'n') {
+				puts(json_string_value(json_object_get(nf, "name")));
+				continue;
+			}
+			json_array_foreach(json_object_get(nf, "ports"), j, p)
+				printf("%s:%s\n",
+				       json_string_value(json_object_get(nf, "name")),
+				       json_string_value(json_object_get(p, "name")));
 		}
-		json_array_foreach(a, i, v)
-			if (!strcmp(json_string_value(json_object_get(v, "name")) ?: "",
-				    json_string_value(json_object_get(nf, "type")) ?: ""))
-				json_array_foreach(json_object_get(v, "collections"), j, w)
-					puts(json_string_value(json_object_get(w, "name")));
-		json_decref(nf);
-	} else if (types) {
-		json_array_foreach(a, i, v)
-			puts(json_string_value(json_object_get(v, "name")));
+	} else if (!strcmp(what, "types")) {
+		a = get(c, "/v1/types");
+		put_names(a);
+	} else if (!strncmp(what, "ports:", 6)) {
+		snprintf(path, sizeof(path), "/v1/nfs/%.64s", arg);
+		a = get(c, path);
+		put_names(json_object_get(a, "ports"));
+	} else if (!strncmp(what, "portnames:", 10)) {
+		a = nf_type(c, arg);
+		put_names(json_object_get(a, "port_names"));
+	} else if (!strncmp(what, "colls:", 6)) {
+		a = nf_type(c, arg);
+		put_names(json_object_get(a, "collections"));
 	} else {
-		json_t *arr = strncmp(what, "ports:", 6) ? json_object_get(a, "nfs")
-							 : json_object_get(a, "ports");
-		json_array_foreach(arr, i, v)
-			puts(json_string_value(json_object_get(v, "name")));
+		return usage("--list takes nfs, types, endpoints, ports:<nf>, "
+			     "portnames:<nf> or colls:<nf>");
 	}
 	json_decref(a);
 	return 0;

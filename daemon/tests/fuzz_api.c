@@ -95,6 +95,37 @@ static const char *const bodies[] = {
 	"42",
 };
 
+struct valid {
+	const char *method, *path, *body;
+};
+
+static const struct valid valids[] = {
+	{"GET", "/v1/nfs", NULL},
+	{"GET", "/v1/nfs/fw0", NULL},
+	{"GET", "/v1/nfs/cnt0/stats", NULL},
+	{"GET", "/metrics", NULL},
+	{"POST", "/v1/nfs", "{\"name\":\"fw1\",\"type\":\"forwarder\"}"},
+	{"POST", "/v1/nfs", "{\"name\":\"c1\",\"type\":\"counter\"}"},
+	{"POST", "/v1/nfs/fw1/ports", "{\"name\":\"p1\"}"},
+	{"POST", "/v1/nfs/fw1/ports", "{\"name\":\"p2\",\"peer\":\"%N\"}"},
+	{"POST", "/v1/nfs/fw0/ports", "{\"name\":\"p2\",\"peer\":\"fw1:p1\"}"},
+	{"PATCH", "/v1/nfs/cnt0", "{\"config\":{\"mark\":\"5\"}}"},
+	{"PATCH", "/v1/nfs/fw1", "{\"mode\":\"tc\"}"},
+	{"PATCH", "/v1/nfs/fw0/ports/p2", "{\"peer\":null}"},
+	{"PATCH", "/v1/nfs/fw0/ports/p2", "{\"peer\":\"%N\"}"},
+	{"POST", "/v1/links", "{\"port\":\"fw1:p1\",\"peer\":\"fw0:p2\"}"},
+	{"DELETE", "/v1/links/fw0:p2", NULL},
+	{"POST", "/v1/attachments", "{\"nf\":\"c1\",\"target\":\"fw0:p1\","
+				 "\"position\":\"first\"}"},
+	{"POST", "/v1/attachments", "{\"nf\":\"c1\",\"target\":\"%N\"}"},
+	{"DELETE", "/v1/attachments/c1/fw0:p1", NULL},
+	{"DELETE", "/v1/attachments/cnt0/fw0:p1", NULL},
+	{"DELETE", "/v1/nfs/fw1/ports/p1", NULL},
+	{"DELETE", "/v1/nfs/c1", NULL},
+	{"DELETE", "/v1/nfs/fw1", NULL},
+	{"PUT", "/v1/state", "{\"nfs\":[],\"attachments\":[]}"},
+};
+
 static const char *const junk[] = {
 	"{", "}", "[", "]", ",", ":", "\"", "\\", "\\u0000", "null", "true",
 	"1e999", "-", "0x10", "'", "\n", "\t", "&a", "*a", "---\n", "%N",
@@ -107,11 +138,11 @@ static const char *const wrong[] = {
 	"{\"a\":{}}", "\"\"", "\"../..\"", "\"a/b\"", "18446744073709551616",
 };
 
-static char *mutate(const char *base)
+/* `base` with %N replaced by a netdev, then `n` random mutations. */
+static char *mutate_n(const char *base, int n)
 {
 	size_t cap = strlen(base) * 2 + 4096, len;
 	char *s = malloc(cap), *p;
-	int n = rnd(4);
 
 	/* %N: a netdev that exists (or one that does not). */
 	len = 0;
@@ -173,6 +204,11 @@ static char *mutate(const char *base)
 		}
 	}
 	return s;
+}
+
+static char *mutate(const char *base)
+{
+	return mutate_n(base, rnd(4));
 }
 
 /* Big bodies: a long string, a deep array, many keys. */
@@ -304,13 +340,25 @@ int main(int argc, char **argv)
 		char *body = NULL;
 		json_t *query = NULL, *before, *after;
 		struct api_resp r;
-		unsigned long saves = f.saves;
+		unsigned long saves;
 
 		if (n % 40 == 39)
 			base_state(&f);
+		saves = f.saves;
 		snprintf(path, sizeof(path), pt, PICK(names), PICK(names),
 			 PICK(names), PICK(names), PICK(names), PICK(names),
 			 PICK(names), PICK(names), PICK(names));
+		if (rnd(3) == 0) {
+			/* A coherent request, so that the state moves and
+			 * the 2xx paths are exercised too. */
+			const struct valid *v = &valids[rnd(sizeof(valids) /
+							    sizeof(valids[0]))];
+
+			m = v->method;
+			snprintf(path, sizeof(path), "%s", v->path);
+			body = v->body ? mutate_n(v->body, rnd(3) ? 0 : 1) : NULL;
+			goto send;
+		}
 		switch (rnd(10)) {
 		case 0:
 			break; /* no body */
@@ -323,6 +371,7 @@ int main(int argc, char **argv)
 		default:
 			body = mutate(PICK(bodies));
 		}
+send:
 		if (!rnd(6))
 			query = json_pack("{s:s}", rnd(2) ? "dry_run" : "bogus",
 					  PICK(names));
