@@ -136,6 +136,7 @@ struct nfc {
 	nfc_pktin_fn pktin_fn;
 	void *pktin_ctx;
 	int in_call; /* nesting of public calls: lock once */
+	int absent;  /* this call found no pin root (read-only) */
 };
 
 /* util.c */
@@ -218,6 +219,8 @@ void sp_remove_inject(struct nfc *nfc);
 typedef int (*nfc_edit_fn)(struct nfc *nfc, struct model *m, void *arg);
 int nfc_transact(struct nfc *nfc, nfc_edit_fn fn, void *arg);
 int nfc_begin(struct nfc *nfc);
+/* For calls that change nothing: no pin root is made if there is none. */
+int nfc_begin_ro(struct nfc *nfc);
 /* Calls the type's configure() for NFs whose config or ports differ. */
 int nf_configure_changed(struct nfc *nfc, const struct model *old,
 			 const struct model *new);

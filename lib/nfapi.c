@@ -188,7 +188,7 @@ int nfc_coll_list(struct nfc *nfc, const char *nf, const char *coll,
 		  json_t **out)
 {
 	const struct nfc_collection *c;
-	int id, r = nfc_begin(nfc);
+	int id, r = nfc_begin_ro(nfc);
 
 	if (r)
 		return r;

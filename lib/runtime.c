@@ -108,6 +108,28 @@ int nfc_begin(struct nfc *nfc)
 	return r;
 }
 
+/* Read-only calls on a pin root that does not exist see an empty model and
+ * create nothing: an idle daemon polling and ticking must not churn bpffs. */
+int nfc_begin_ro(struct nfc *nfc)
+{
+	if (nfc->in_call || !access(nfc->root, F_OK))
+		return nfc_begin(nfc);
+	nfc->in_call++;
+	nfc->absent = 1;
+	nfc->err[0] = 0;
+	if (nfc->lock_fd >= 0) {
+		sp_close(nfc);
+		root_close(nfc);
+		model_free(nfc->m);
+		nfc->m = model_new();
+		if (!nfc->m) {
+			nfc_end(nfc);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 /* When the model is empty nothing of nfchain may stay pinned: remove the
  * shared maps, the state and the root itself. */
 static void remove_if_empty(struct nfc *nfc)
@@ -131,6 +153,10 @@ void nfc_end(struct nfc *nfc)
 {
 	if (--nfc->in_call)
 		return;
+	if (nfc->absent) {
+		nfc->absent = 0;
+		return;
+	}
 	remove_if_empty(nfc);
 	state_unlock(nfc);
 }

@@ -171,7 +171,7 @@ json_t *nfc_show_nf(struct nfc *nfc, const char *name)
 	json_t *o = NULL;
 	int id;
 
-	if (nfc_begin(nfc))
+	if (nfc_begin_ro(nfc))
 		return NULL;
 	id = model_find_nf(nfc->m, name);
 	if (id >= 0)
@@ -187,7 +187,7 @@ json_t *nfc_show(struct nfc *nfc)
 	json_t *doc, *nfs, *atts, *hooks;
 	int *idx, n;
 
-	if (nfc_begin(nfc))
+	if (nfc_begin_ro(nfc))
 		return NULL;
 	doc = json_object();
 	nfs = json_array();
@@ -237,7 +237,7 @@ json_t *nfc_export(struct nfc *nfc)
 	json_t *doc, *nfs, *atts;
 	int *idx, n;
 
-	if (nfc_begin(nfc))
+	if (nfc_begin_ro(nfc))
 		return NULL;
 	doc = json_object();
 	nfs = json_array();
@@ -364,7 +364,7 @@ json_t *nfc_global_stats(struct nfc *nfc)
 	json_t *o, *drops;
 	__u64 *v;
 
-	if (nfc_begin(nfc))
+	if (nfc_begin_ro(nfc))
 		return NULL;
 	o = json_object();
 	drops = json_object();

@@ -117,7 +117,7 @@ int nfc_poll(struct nfc *nfc, int timeout_ms)
 
 	if (timeout_ms)
 		epoll_wait(nfc->ep, &ev, 1, timeout_ms);
-	r = nfc_begin(nfc);
+	r = nfc_begin_ro(nfc);
 	if (r)
 		return r;
 	r = nfc->rb ? ring_buffer__consume(nfc->rb) : 0;
@@ -130,7 +130,7 @@ void nfc_tick(struct nfc *nfc)
 	struct timespec ts;
 	uint64_t now;
 
-	if (nfc_begin(nfc))
+	if (nfc_begin_ro(nfc))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = ts.tv_sec * 1000000000ull + ts.tv_nsec;
@@ -299,7 +299,7 @@ int nfc_nf_packet_out(struct nfc_nf *nf, unsigned port, const void *frame,
 int nfc_packet_out(struct nfc *nfc, const char *nf, const char *port,
 		   const void *frame, size_t len)
 {
-	int id, p, r = nfc_begin(nfc);
+	int id, p, r = nfc_begin_ro(nfc);
 
 	if (r)
 		return r;
