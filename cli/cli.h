@@ -15,20 +15,20 @@
 enum view {
 	V_QUIET,  /* a change: nothing on success */
 	V_TYPES,  /* GET /v1/types */
-	V_SHOW,   /* GET /v1/nfs */
-	V_NF,     /* GET /v1/nfs/{nf} */
+	V_SHOW,	  /* GET /v1/nfs */
+	V_NF,	  /* GET /v1/nfs/{nf} */
 	V_PORTS,  /* GET /v1/nfs/{nf}/ports */
 	V_STATS,  /* GET /v1/nfs/{nf}/stats */
-	V_COLL,   /* GET /v1/nfs/{nf}/{coll} */
-	V_PLAN,   /* PUT /v1/state */
+	V_COLL,	  /* GET /v1/nfs/{nf}/{coll} */
+	V_PLAN,	  /* PUT /v1/state */
 	V_EXPORT, /* GET /v1/state: always JSON */
 };
 
 struct cli_req {
 	const char *method;
-	char path[2048];     /* percent-encoded */
-	json_t *body;        /* JSON body, or NULL */
-	char *raw;           /* apply: the document as read */
+	char path[2048]; /* percent-encoded */
+	json_t *body;	 /* JSON body, or NULL */
+	char *raw;	 /* apply: the document as read */
 	size_t raw_len;
 	const char *content_type;
 	enum view view;

@@ -74,7 +74,8 @@ int http_call(const struct conn *c, const char *method, const char *path,
 	rc = curl_easy_perform(h);
 	if (rc != CURLE_OK) {
 		snprintf(err, errlen, "cannot reach nfchaind at %s%s: %s%s",
-			 c->socket ? "unix:" : "", c->socket ? c->socket : c->url,
+			 c->socket ? "unix:" : "",
+			 c->socket ? c->socket : c->url,
 			 *cerr ? cerr : curl_easy_strerror(rc),
 			 rc == CURLE_COULDNT_CONNECT ? " (is nfchaind running?)"
 						     : "");

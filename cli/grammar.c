@@ -71,8 +71,10 @@ static int kv(char **w, int n, json_t *obj, json_t *top,
 		json_t *dst = obj;
 
 		if (!eq || eq == w[i])
-			return usage_err(err, len, "expected key=value, got "
-						   "'%s'", w[i]);
+			return usage_err(err, len,
+					 "expected key=value, got "
+					 "'%s'",
+					 w[i]);
 		if ((size_t)(eq - w[i]) >= sizeof(key))
 			return usage_err(err, len, "key too long in '%.40s...'",
 					 w[i]);
@@ -99,14 +101,16 @@ static char *read_all(const char *file, size_t *len, char *err, size_t elen)
 	size_t n;
 
 	if (!f) {
-		snprintf(err, elen, "cannot read %s: %s", file, strerror(errno));
+		snprintf(err, elen, "cannot read %s: %s", file,
+			 strerror(errno));
 		return NULL;
 	}
 	m = open_memstream(&buf, len);
 	while (m && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		fwrite(chunk, 1, n, m);
 	if (!m || ferror(f)) {
-		snprintf(err, elen, "cannot read %s: %s", file, strerror(errno));
+		snprintf(err, elen, "cannot read %s: %s", file,
+			 strerror(errno));
 		if (m)
 			fclose(m);
 		free(buf);
@@ -134,8 +138,9 @@ static int parse_apply(int argc, char **argv, struct cli_req *r, char *err,
 					 argv[i]);
 	}
 	if (!file)
-		return usage_err(err, len, "apply needs -f FILE (or -f - for "
-					   "stdin)");
+		return usage_err(err, len,
+				 "apply needs -f FILE (or -f - for "
+				 "stdin)");
 	r->raw = read_all(file, &r->raw_len, err, len);
 	if (!r->raw)
 		return -2; /* not a usage error: the file is unreadable */
@@ -169,14 +174,17 @@ static int parse_nf(int argc, char **argv, struct cli_req *r, char *err,
 	json_t *cfg;
 
 	if (!w)
-		return usage_err(err, len, "'%s' needs a command: show, set, "
-					   "del, ports or a collection", nf);
+		return usage_err(err, len,
+				 "'%s' needs a command: show, set, "
+				 "del, ports or a collection",
+				 nf);
 	strcpy(r->path, "/v1/nfs");
 	path_add(r, nf);
 	if (!strcmp(w, "show")) {
 		if (argc > 3)
-			return usage_err(err, len, "show takes at most one of "
-						   "ports, stats, <collection>");
+			return usage_err(err, len,
+					 "show takes at most one of "
+					 "ports, stats, <collection>");
 		set(r, "GET", V_NF);
 		if (argc == 3) {
 			path_add(r, argv[2]);
@@ -188,8 +196,10 @@ static int parse_nf(int argc, char **argv, struct cli_req *r, char *err,
 	}
 	if (!strcmp(w, "del")) {
 		if (argc != 2)
-			return usage_err(err, len, "'%s del' takes no more "
-						   "words", nf);
+			return usage_err(err, len,
+					 "'%s del' takes no more "
+					 "words",
+					 nf);
 		set(r, "DELETE", V_QUIET);
 		return 0;
 	}
@@ -243,9 +253,10 @@ static int parse_nf(int argc, char **argv, struct cli_req *r, char *err,
 			json_decref(cfg);
 			return 0;
 		}
-		return usage_err(err, len, "expected 'ports add <port> ...', "
-					   "'ports <port> set key=value ...' or "
-					   "'ports del <port>'");
+		return usage_err(err, len,
+				 "expected 'ports add <port> ...', "
+				 "'ports <port> set key=value ...' or "
+				 "'ports del <port>'");
 	}
 	/* A collection of the NF's type. */
 	path_add(r, w);
@@ -266,13 +277,13 @@ static int parse_nf(int argc, char **argv, struct cli_req *r, char *err,
 		set(r, "DELETE", V_QUIET);
 		return path_add(r, argv[3]);
 	}
-	return usage_err(err, len, "expected '%s %s add <key> [key=value ...]' "
-				   "or '%s %s del <key>'",
+	return usage_err(err, len,
+			 "expected '%s %s add <key> [key=value ...]' "
+			 "or '%s %s del <key>'",
 			 nf, w, nf, w);
 }
 
-int cli_parse(int argc, char **argv, struct cli_req *r, char *err,
-	      size_t len)
+int cli_parse(int argc, char **argv, struct cli_req *r, char *err, size_t len)
 {
 	const char *cmd = argv[0];
 
@@ -282,9 +293,10 @@ int cli_parse(int argc, char **argv, struct cli_req *r, char *err,
 		if (argc != 1)
 			return usage_err(err, len, "'%s' takes no arguments",
 					 cmd);
-		set(r, "GET", cmd[0] == 't'   ? V_TYPES
-			      : cmd[0] == 's' ? V_SHOW
-					      : V_EXPORT);
+		set(r, "GET",
+		    cmd[0] == 't'   ? V_TYPES
+		    : cmd[0] == 's' ? V_SHOW
+				    : V_EXPORT);
 		strcpy(r->path, cmd[0] == 't'	? "/v1/types"
 				: cmd[0] == 's' ? "/v1/nfs"
 						: "/v1/state");
@@ -294,8 +306,9 @@ int cli_parse(int argc, char **argv, struct cli_req *r, char *err,
 		return parse_apply(argc, argv, r, err, len);
 	if (!strcmp(cmd, "connect")) {
 		if (argc != 3)
-			return usage_err(err, len, "connect <nf>:<port> "
-						   "<netdev>|<nf>:<port>");
+			return usage_err(err, len,
+					 "connect <nf>:<port> "
+					 "<netdev>|<nf>:<port>");
 		if (nf_port(argv[1], err, len))
 			return -1;
 		set(r, "POST", V_QUIET);
@@ -320,9 +333,10 @@ int cli_parse(int argc, char **argv, struct cli_req *r, char *err,
 		int rc;
 
 		if (argc < 3)
-			return usage_err(err, len, "attach <nf> "
-						   "<netdev>|<nf>:<port> "
-						   "[direction=...] [position=...]");
+			return usage_err(err, len,
+					 "attach <nf> "
+					 "<netdev>|<nf>:<port> "
+					 "[direction=...] [position=...]");
 		set(r, "POST", V_QUIET);
 		strcpy(r->path, "/v1/attachments");
 		r->body = json_pack("{s:s,s:s}", "nf", argv[1], "target",
@@ -330,18 +344,22 @@ int cli_parse(int argc, char **argv, struct cli_req *r, char *err,
 		rest = json_object();
 		rc = kv(argv + 3, argc - 3, rest, r->body, lift, err, len);
 		if (!rc && json_object_size(rest)) {
-			const char *k = json_object_iter_key(json_object_iter(rest));
+			const char *k =
+				json_object_iter_key(json_object_iter(rest));
 
-			rc = usage_err(err, len, "attach takes direction= and "
-						 "position=, not '%s='", k);
+			rc = usage_err(err, len,
+				       "attach takes direction= and "
+				       "position=, not '%s='",
+				       k);
 		}
 		json_decref(rest);
 		return rc;
 	}
 	if (!strcmp(cmd, "detach")) {
 		if (argc != 3)
-			return usage_err(err, len, "detach <nf> "
-						   "<netdev>|<nf>:<port>");
+			return usage_err(err, len,
+					 "detach <nf> "
+					 "<netdev>|<nf>:<port>");
 		set(r, "DELETE", V_QUIET);
 		strcpy(r->path, "/v1/attachments");
 		path_add(r, argv[1]);
@@ -352,8 +370,10 @@ int cli_parse(int argc, char **argv, struct cli_req *r, char *err,
 		json_t *cfg;
 
 		if (argc < 3)
-			return usage_err(err, len, "%s add <name> [mode=...] "
-						   "[key=value ...]", cmd);
+			return usage_err(err, len,
+					 "%s add <name> [mode=...] "
+					 "[key=value ...]",
+					 cmd);
 		set(r, "POST", V_QUIET);
 		strcpy(r->path, "/v1/nfs");
 		r->add_type = cmd;

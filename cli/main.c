@@ -16,21 +16,27 @@
 #define DEFAULT_SOCKET "/run/nfchain/nfchaind.sock"
 
 static const char usage_text[] =
-	"usage: nfchain [-j|--json] [--socket PATH | --url URL --token-file F] COMMAND\n"
-	"  nfchain types                                  # NF types, their fields and collections\n"
-	"  nfchain show                                   # every NF, port, link and attachment\n"
-	"  nfchain <type> add <name> [mode=xdp|xdp-generic|tc] [key=value ...]\n"
+	"usage: nfchain [-j|--json] [--socket PATH | --url URL --token-file F] "
+	"COMMAND\n"
+	"  nfchain types                                  # NF types, their "
+	"fields and collections\n"
+	"  nfchain show                                   # every NF, port, "
+	"link and attachment\n"
+	"  nfchain <type> add <name> [mode=xdp|xdp-generic|tc] [key=value "
+	"...]\n"
 	"  nfchain <name> show [ports|<collection>|stats]\n"
 	"  nfchain <name> set key=value ...\n"
 	"  nfchain <name> del\n"
-	"  nfchain <name> ports add <port> [peer=<netdev>|<nf>:<port>] [key=value ...]\n"
+	"  nfchain <name> ports add <port> [peer=<netdev>|<nf>:<port>] "
+	"[key=value ...]\n"
 	"  nfchain <name> ports <port> set key=value ...\n"
 	"  nfchain <name> ports del <port>\n"
 	"  nfchain <name> <collection> add <key> [key=value ...]\n"
 	"  nfchain <name> <collection> del <key>\n"
 	"  nfchain connect <nf>:<port> <netdev>|<nf>:<port>\n"
 	"  nfchain disconnect <nf>:<port>\n"
-	"  nfchain attach <nf> <netdev>|<nf>:<port> [direction=ingress|egress|both] "
+	"  nfchain attach <nf> <netdev>|<nf>:<port> "
+	"[direction=ingress|egress|both] "
 	"[position=first|last|before=<nf>|after=<nf>]\n"
 	"  nfchain detach <nf> <netdev>|<nf>:<port>\n"
 	"  nfchain apply [--dry-run] -f FILE|-\n"
@@ -51,7 +57,8 @@ static char *read_token(const char *path)
 	size_t n;
 
 	if (!f) {
-		fprintf(stderr, "nfchain: cannot read token file %s: %m\n", path);
+		fprintf(stderr, "nfchain: cannot read token file %s: %m\n",
+			path);
 		return NULL;
 	}
 	n = fread(buf, 1, sizeof(buf) - 1, f);
@@ -84,8 +91,7 @@ static int is_type(json_t *types, const char *name, char *names, size_t len)
 	int found = 0;
 
 	names[0] = 0;
-	json_array_foreach(types, i, t)
-	{
+	json_array_foreach (types, i, t) {
 		const char *n = json_string_value(json_object_get(t, "name"));
 
 		if (!n)
@@ -158,9 +164,10 @@ static json_t *nf_type(const struct conn *c, const char *nf)
 	snprintf(path, sizeof(path), "/v1/nfs/%.64s", nf);
 	n = get(c, path);
 	types = get(c, "/v1/types");
-	json_array_foreach(types, i, t)
+	json_array_foreach (types, i, t)
 		if (!strcmp(json_string_value(json_object_get(t, "name")) ?: "",
-			    json_string_value(json_object_get(n, "type")) ?: ""))
+			    json_string_value(json_object_get(n, "type"))
+				    ?: ""))
 			r = json_incref(t);
 	json_decref(n);
 	json_decref(types);
@@ -172,7 +179,7 @@ static void put_names(json_t *arr)
 	json_t *v;
 	size_t i;
 
-	json_array_foreach(arr, i, v)
+	json_array_foreach (arr, i, v)
 		if (json_is_string(v))
 			puts(json_string_value(v));
 		else if (json_string_value(json_object_get(v, "name")))
@@ -189,16 +196,18 @@ static int list_words(const struct conn *c, const char *what)
 	arg = arg ? arg + 1 : "";
 	if (!strcmp(what, "nfs") || !strcmp(what, "endpoints")) {
 		a = get(c, "/v1/nfs");
-		json_array_foreach(json_object_get(a, "nfs"), i, nf)
-		{
+		json_array_foreach (json_object_get(a, "nfs"), i, nf) {
 			if (what[0] == 'n') {
-				puts(json_string_value(json_object_get(nf, "name")));
+				puts(json_string_value(
+					json_object_get(nf, "name")));
 				continue;
 			}
-			json_array_foreach(json_object_get(nf, "ports"), j, p)
+			json_array_foreach (json_object_get(nf, "ports"), j, p)
 				printf("%s:%s\n",
-				       json_string_value(json_object_get(nf, "name")),
-				       json_string_value(json_object_get(p, "name")));
+				       json_string_value(
+					       json_object_get(nf, "name")),
+				       json_string_value(
+					       json_object_get(p, "name")));
 		}
 	} else if (!strcmp(what, "types")) {
 		a = get(c, "/v1/types");
@@ -245,13 +254,26 @@ int main(int argc, char **argv)
 	 * "-f -" after the command are never taken for ours. */
 	while ((o = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
 		switch (o) {
-		case 'j': json = true; break;
-		case 's': sock = optarg; break;
-		case 'u': url = optarg; break;
-		case 't': token_file = optarg; break;
-		case 'L': list = optarg; break;
-		case 'h': fputs(usage_text, stdout); return 0;
-		default: return usage(NULL);
+		case 'j':
+			json = true;
+			break;
+		case 's':
+			sock = optarg;
+			break;
+		case 'u':
+			url = optarg;
+			break;
+		case 't':
+			token_file = optarg;
+			break;
+		case 'L':
+			list = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return usage(NULL);
 		}
 	}
 	if (sock && url)
@@ -313,7 +335,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (status < 200 || status > 299) {
-		const char *msg = json_string_value(json_object_get(answer, "error"));
+		const char *msg =
+			json_string_value(json_object_get(answer, "error"));
 
 		fprintf(stderr, "nfchain: %s\n",
 			msg ? msg : "the daemon refused the request");

@@ -28,10 +28,12 @@ static void table_row(struct table *t, char **cells)
 {
 	if (t->nrows == t->cap) {
 		t->cap *= 2;
-		t->cells = realloc(t->cells, t->cap * t->ncols * sizeof(char *));
+		t->cells =
+			realloc(t->cells, t->cap * t->ncols * sizeof(char *));
 	}
 	for (int c = 0; c < t->ncols; c++)
-		t->cells[t->nrows * t->ncols + c] = strdup(cells[c] ? cells[c] : "-");
+		t->cells[t->nrows * t->ncols + c] =
+			strdup(cells[c] ? cells[c] : "-");
 	t->nrows++;
 }
 
@@ -108,8 +110,7 @@ static const char *cell(json_t *v, char *buf, size_t len)
 		break;
 	case JSON_ARRAY:
 		buf[0] = 0;
-		json_array_foreach(v, i, e)
-		{
+		json_array_foreach (v, i, e) {
 			char b[256];
 
 			o += snprintf(buf + o, len > o ? len - o : 0, "%s%s",
@@ -122,8 +123,7 @@ static const char *cell(json_t *v, char *buf, size_t len)
 		const char *k;
 
 		buf[0] = 0;
-		json_object_foreach(v, k, e)
-		{
+		json_object_foreach (v, k, e) {
 			char b[256];
 
 			o += snprintf(buf + o, len > o ? len - o : 0, "%s%s=%s",
@@ -155,8 +155,8 @@ static const char *num(json_t *o, const char *k, char *buf)
 }
 
 static const char *const port_hdr[] = {
-	"NF", "TYPE", "MODE", "PORT", "PEER", "RX_PKTS", "RX_BYTES", "TX_PKTS",
-	"TX_BYTES", "DROPS",
+	"NF",	   "TYPE",     "MODE",	  "PORT",     "PEER",
+	"RX_PKTS", "RX_BYTES", "TX_PKTS", "TX_BYTES", "DROPS",
 };
 
 /* One row per port (or one for a port-less NF) into a 10-column table. */
@@ -166,13 +166,13 @@ static void nf_rows(struct table *t, json_t *nf, int with_nf)
 	size_t i;
 
 	if (!json_array_size(ports)) {
-		char *row[10] = {(char *)sget(nf, "name"), (char *)sget(nf, "type"),
+		char *row[10] = {(char *)sget(nf, "name"),
+				 (char *)sget(nf, "type"),
 				 (char *)sget(nf, "mode")};
 		table_row(t, row);
 		return;
 	}
-	json_array_foreach(ports, i, p)
-	{
+	json_array_foreach (ports, i, p) {
 		char b[5][32], peer[128];
 		json_t *st = json_object_get(p, "stats");
 		char *row[10] = {
@@ -180,7 +180,8 @@ static void nf_rows(struct table *t, json_t *nf, int with_nf)
 			(char *)(with_nf && !i ? sget(nf, "type") : ""),
 			(char *)(with_nf && !i ? sget(nf, "mode") : ""),
 			(char *)sget(p, "name"),
-			(char *)cell(json_object_get(p, "peer"), peer, sizeof(peer)),
+			(char *)cell(json_object_get(p, "peer"), peer,
+				     sizeof(peer)),
 			(char *)num(st, "rx_packets", b[0]),
 			(char *)num(st, "rx_bytes", b[1]),
 			(char *)num(st, "tx_packets", b[2]),
@@ -193,22 +194,23 @@ static void nf_rows(struct table *t, json_t *nf, int with_nf)
 
 static void ports_table(json_t *nf)
 {
-	static const char *const hdr[] = {"PORT", "PEER", "CONFIG", "RX_PKTS",
-					  "RX_BYTES", "TX_PKTS", "TX_BYTES",
-					  "DROPS"};
+	static const char *const hdr[] = {"PORT",     "PEER",	  "CONFIG",
+					  "RX_PKTS",  "RX_BYTES", "TX_PKTS",
+					  "TX_BYTES", "DROPS"};
 	struct table t;
 	json_t *p;
 	size_t i;
 
 	table_init(&t, 8, hdr);
-	json_array_foreach(json_object_get(nf, "ports"), i, p)
-	{
+	json_array_foreach (json_object_get(nf, "ports"), i, p) {
 		char b[5][32], peer[128], cfg[512];
 		json_t *st = json_object_get(p, "stats");
 		char *row[8] = {
 			(char *)sget(p, "name"),
-			(char *)cell(json_object_get(p, "peer"), peer, sizeof(peer)),
-			(char *)cell(json_object_get(p, "config"), cfg, sizeof(cfg)),
+			(char *)cell(json_object_get(p, "peer"), peer,
+				     sizeof(peer)),
+			(char *)cell(json_object_get(p, "config"), cfg,
+				     sizeof(cfg)),
 			(char *)num(st, "rx_packets", b[0]),
 			(char *)num(st, "rx_bytes", b[1]),
 			(char *)num(st, "tx_packets", b[2]),
@@ -223,7 +225,7 @@ static void ports_table(json_t *nf)
 /* Attachments of a transparent NF with its per-direction counters. */
 static void att_table(json_t *atts, const char *nf)
 {
-	static const char *const hdr[] = {"NF",	      "TARGET",   "DIRECTION",
+	static const char *const hdr[] = {"NF",	      "TARGET",	  "DIRECTION",
 					  "POSITION", "IN_PKTS",  "IN_BYTES",
 					  "EG_PKTS",  "EG_BYTES", "DROPS"};
 	struct table t;
@@ -231,8 +233,7 @@ static void att_table(json_t *atts, const char *nf)
 	size_t i;
 
 	table_init(&t, 9, hdr);
-	json_array_foreach(atts, i, a)
-	{
+	json_array_foreach (atts, i, a) {
 		char b[6][32];
 		json_t *st = json_object_get(a, "stats");
 		char *row[9] = {
@@ -256,7 +257,7 @@ static json_t *find_named(json_t *arr, const char *key, const char *name)
 	json_t *v;
 	size_t i;
 
-	json_array_foreach(arr, i, v)
+	json_array_foreach (arr, i, v)
 		if (name && sget(v, key) && !strcmp(sget(v, key), name))
 			return v;
 	return NULL;
@@ -273,22 +274,22 @@ static void show_all(json_t *a)
 		return;
 	}
 	table_init(&t, 10, port_hdr);
-	json_array_foreach(nfs, i, nf)
+	json_array_foreach (nfs, i, nf)
 		nf_rows(&t, nf, 1);
 	table_print(&t, "");
 
 	/* The chain-level attachment list, with each one's counters taken
 	 * from its NF's own attachment entries. */
 	atts = json_array();
-	json_array_foreach(json_object_get(a, "attachments"), i, at)
-	{
+	json_array_foreach (json_object_get(a, "attachments"), i, at) {
 		json_t *o = json_deep_copy(at);
 		json_t *n = find_named(nfs, "name", sget(at, "nf"));
 		json_t *mine = find_named(json_object_get(n, "attachments"),
 					  "target", sget(at, "target"));
 
 		if (json_object_get(mine, "stats"))
-			json_object_set(o, "stats", json_object_get(mine, "stats"));
+			json_object_set(o, "stats",
+					json_object_get(mine, "stats"));
 		json_array_append_new(atts, o);
 	}
 	if (json_array_size(atts)) {
@@ -301,8 +302,7 @@ static void show_all(json_t *a)
 						  "DIRECTION"};
 		putchar('\n');
 		table_init(&t, 4, hdr);
-		json_array_foreach(json_object_get(a, "hooks"), i, h)
-		{
+		json_array_foreach (json_object_get(a, "hooks"), i, h) {
 			char b[32];
 			char *row[4] = {(char *)sget(h, "netdev"),
 					(char *)num(h, "ifindex", b),
@@ -320,11 +320,11 @@ static void kv_rows(struct table *t, json_t *o, const char *prefix)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(o, k, v)
-	{
+	json_object_foreach (o, k, v) {
 		char key[128], b[512];
 
-		snprintf(key, sizeof(key), "%s%s%s", prefix, *prefix ? "." : "", k);
+		snprintf(key, sizeof(key), "%s%s%s", prefix, *prefix ? "." : "",
+			 k);
 		if (json_is_object(v) && json_object_size(v)) {
 			kv_rows(t, v, key);
 			continue;
@@ -342,7 +342,8 @@ static void show_nf(json_t *nf)
 
 	printf("%s: %s, mode %s\n", sget(nf, "name"), sget(nf, "type"),
 	       sget(nf, "mode"));
-	printf("config: %s\n", cell(json_object_get(nf, "config"), cfg, sizeof(cfg)));
+	printf("config: %s\n",
+	       cell(json_object_get(nf, "config"), cfg, sizeof(cfg)));
 	if (json_array_size(json_object_get(nf, "ports"))) {
 		putchar('\n');
 		ports_table(nf);
@@ -392,16 +393,15 @@ static void show_coll(json_t *list)
 		puts("no entries");
 		return;
 	}
-	json_array_foreach(list, i, e)
-		json_object_foreach(e, k, v)
-	{
-		int j;
+	json_array_foreach (list, i, e)
+		json_object_foreach (e, k, v) {
+			int j;
 
-		for (j = 0; j < n && strcmp(hdr[j], k); j++)
-			;
-		if (j == n && n < MAX_COLS)
-			hdr[n++] = k;
-	}
+			for (j = 0; j < n && strcmp(hdr[j], k); j++)
+				;
+			if (j == n && n < MAX_COLS)
+				hdr[n++] = k;
+		}
 	for (int j = 0; j < n; j++) {
 		int c;
 
@@ -418,8 +418,7 @@ static void show_coll(json_t *list)
 			uh[j] = up[j];
 		table_init(&t, n, uh);
 	}
-	json_array_foreach(list, i, e)
-	{
+	json_array_foreach (list, i, e) {
 		char b[MAX_COLS][256], *row[MAX_COLS];
 
 		for (int j = 0; j < n; j++) {
@@ -444,18 +443,20 @@ static void fields_table(json_t *fields, const char *indent)
 		return;
 	}
 	table_init(&t, 5, hdr);
-	json_array_foreach(fields, i, f)
-	{
+	json_array_foreach (fields, i, f) {
 		char name[96], vals[128] = "-";
 
 		snprintf(name, sizeof(name), "%s%s", sget(f, "name"),
-			 json_is_true(json_object_get(f, "required")) ? " *" : "");
+			 json_is_true(json_object_get(f, "required")) ? " *"
+								      : "");
 		if (sget(f, "choices"))
 			snprintf(vals, sizeof(vals), "%s", sget(f, "choices"));
 		else if (json_is_integer(json_object_get(f, "min")))
 			snprintf(vals, sizeof(vals), "%lld..%lld",
-				 (long long)json_integer_value(json_object_get(f, "min")),
-				 (long long)json_integer_value(json_object_get(f, "max")));
+				 (long long)json_integer_value(
+					 json_object_get(f, "min")),
+				 (long long)json_integer_value(
+					 json_object_get(f, "max")));
 		char *row[5] = {name, (char *)sget(f, "kind"),
 				(char *)sget(f, "default"), vals,
 				(char *)sget(f, "doc")};
@@ -469,8 +470,7 @@ static void show_types(json_t *types)
 	json_t *t, *c;
 	size_t i, j;
 
-	json_array_foreach(types, i, t)
-	{
+	json_array_foreach (types, i, t) {
 		char pn[256];
 
 		if (i)
@@ -483,8 +483,8 @@ static void show_types(json_t *types)
 		if (!json_is_true(json_object_get(t, "transparent")))
 			printf("  ports: %s (at most %lld)\n",
 			       json_is_array(json_object_get(t, "port_names"))
-				       ? cell(json_object_get(t, "port_names"), pn,
-					      sizeof(pn))
+				       ? cell(json_object_get(t, "port_names"),
+					      pn, sizeof(pn))
 				       : "any name",
 			       (long long)json_integer_value(
 				       json_object_get(t, "max_ports")));
@@ -494,8 +494,7 @@ static void show_types(json_t *types)
 			printf("  port config:\n");
 			fields_table(json_object_get(t, "port_config"), "    ");
 		}
-		json_array_foreach(json_object_get(t, "collections"), j, c)
-		{
+		json_array_foreach (json_object_get(t, "collections"), j, c) {
 			printf("  collection %s (key: %s):\n", sget(c, "name"),
 			       sget(c, "key") ?: "-");
 			fields_table(json_object_get(c, "fields"), "    ");
@@ -514,8 +513,7 @@ static void show_plan(json_t *a, bool dry_run)
 	}
 	if (dry_run)
 		puts("plan (dry run, nothing was changed):");
-	json_array_foreach(plan, i, s)
-	{
+	json_array_foreach (plan, i, s) {
 		char b[1024];
 
 		printf("  %s\n", cell(s, b, sizeof(b)));

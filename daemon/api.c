@@ -160,8 +160,10 @@ int changed(struct call *c, int status, json_t *json)
 	if (!state || api->save(api->save_ctx, state, err, sizeof(err))) {
 		json_decref(json);
 		json_decref(state);
-		return fail(c, 500, "the change is running but was not saved: "
-				    "%s", state ? err : "export failed");
+		return fail(c, 500,
+			    "the change is running but was not saved: "
+			    "%s",
+			    state ? err : "export failed");
 	}
 	json_decref(state);
 	return reply(c, status, json);
@@ -189,8 +191,8 @@ static void types_str(unsigned t, char *buf, size_t len)
 	/* JSON_FALSE is skipped: "a boolean" is said once, for JSON_TRUE. */
 	for (int k = JSON_OBJECT; k <= JSON_NULL && o < len; k++)
 		if ((t & (1u << k)) && k != JSON_FALSE)
-			o += snprintf(buf + o, len - o, "%s%s",
-				      o ? " or " : "", kind_names[k]);
+			o += snprintf(buf + o, len - o, "%s%s", o ? " or " : "",
+				      kind_names[k]);
 }
 
 int body_object(struct call *c, const struct bfield *spec)
@@ -205,25 +207,29 @@ int body_object(struct call *c, const struct bfield *spec)
 		o += snprintf(expect + o, sizeof(expect) - o, "%s%s",
 			      o ? ", " : "", f->name);
 	if (!c->req->body_len)
-		return fail(c, 400, "the request body is empty: a JSON object "
-				    "with %s was expected", expect);
+		return fail(c, 400,
+			    "the request body is empty: a JSON object "
+			    "with %s was expected",
+			    expect);
 	c->body = doc_parse_json(c->req->body, c->req->body_len, err,
 				 sizeof(err));
 	if (!c->body)
 		return fail(c, 400, "request body: %s", err);
 	if (!json_is_object(c->body))
-		return fail(c, 400, "the request body is %s: a JSON object "
-				    "with %s was expected",
+		return fail(c, 400,
+			    "the request body is %s: a JSON object "
+			    "with %s was expected",
 			    jtype(c->body), expect);
-	json_object_foreach(c->body, key, v)
-	{
+	json_object_foreach (c->body, key, v) {
 		const struct bfield *f = spec;
 
 		while (f->name && strcmp(f->name, key))
 			f++;
 		if (!f->name)
-			return fail(c, 400, "unknown field '%s' in the request "
-					    "body (fields: %s)", key, expect);
+			return fail(c, 400,
+				    "unknown field '%s' in the request "
+				    "body (fields: %s)",
+				    key, expect);
 		if (!(f->types & (1u << json_typeof(v)))) {
 			types_str(f->types, err, sizeof(err));
 			return fail(c, 400, "field '%s' must be %s, not %s",
@@ -232,8 +238,10 @@ int body_object(struct call *c, const struct bfield *spec)
 	}
 	for (const struct bfield *f = spec; f->name; f++)
 		if (f->required && !json_object_get(c->body, f->name))
-			return fail(c, 400, "missing field '%s' in the request "
-					    "body", f->name);
+			return fail(c, 400,
+				    "missing field '%s' in the request "
+				    "body",
+				    f->name);
 	return 0;
 }
 
@@ -262,8 +270,10 @@ int check_name(struct call *c, const char *what, const char *s)
 {
 	if (name_ok(s))
 		return 0;
-	return fail(c, 400, "invalid %s name '%.64s': a name is 1 to 31 "
-			    "letters, digits, '_' or '-'", what, s);
+	return fail(c, 400,
+		    "invalid %s name '%.64s': a name is 1 to 31 "
+		    "letters, digits, '_' or '-'",
+		    what, s);
 }
 
 bool is_type(struct api *api, const char *name)
@@ -273,7 +283,7 @@ bool is_type(struct api *api, const char *name)
 
 	if (json_is_object(api->types))
 		return json_object_get(api->types, name) != NULL;
-	json_array_foreach(api->types, i, t)
+	json_array_foreach (api->types, i, t)
 		if (!strcmp(json_string_value(json_object_get(t, "name")) ?: "",
 			    name))
 			return true;
@@ -288,11 +298,11 @@ const char *type_names(struct api *api, char *buf, size_t len)
 
 	buf[0] = 0;
 	if (json_is_object(api->types)) {
-		json_object_foreach(api->types, k, t)
+		json_object_foreach (api->types, k, t)
 			o += snprintf(buf + o, len > o ? len - o : 0, "%s%s",
 				      o ? ", " : "", k);
 	} else {
-		json_array_foreach(api->types, i, t)
+		json_array_foreach (api->types, i, t)
 			o += snprintf(
 				buf + o, len > o ? len - o : 0, "%s%s",
 				o ? ", " : "",
@@ -308,11 +318,15 @@ int check_nf_name_free(struct call *c, const char *s)
 	if (r)
 		return r;
 	if (nfc_word_in(s, nfc_reserved_nf_names))
-		return fail(c, 400, "NF name '%s' is a command of the nfchain "
-				    "CLI; choose another name", s);
+		return fail(c, 400,
+			    "NF name '%s' is a command of the nfchain "
+			    "CLI; choose another name",
+			    s);
 	if (is_type(c->api, s))
-		return fail(c, 400, "NF name '%s' is the name of an NF type; "
-				    "choose another name", s);
+		return fail(c, 400,
+			    "NF name '%s' is the name of an NF type; "
+			    "choose another name",
+			    s);
 	return 0;
 }
 
@@ -323,8 +337,10 @@ int check_port_name(struct call *c, const char *s)
 	if (r)
 		return r;
 	if (nfc_word_in(s, nfc_reserved_port_names))
-		return fail(c, 400, "port name '%s' is a word of the nfchain "
-				    "CLI grammar; choose another name", s);
+		return fail(c, 400,
+			    "port name '%s' is a word of the nfchain "
+			    "CLI grammar; choose another name",
+			    s);
 	return 0;
 }
 
@@ -334,16 +350,14 @@ int check_doc_names(struct call *c, json_t *doc)
 	size_t i, j;
 	int r;
 
-	json_array_foreach(json_object_get(doc, "nfs"), i, nf)
-	{
+	json_array_foreach (json_object_get(doc, "nfs"), i, nf) {
 		const char *n = json_string_value(json_object_get(nf, "name"));
 
 		if (n && (r = check_nf_name_free(c, n)))
 			return r;
-		json_array_foreach(json_object_get(nf, "ports"), j, port)
-		{
-			const char *p =
-				json_string_value(json_object_get(port, "name"));
+		json_array_foreach (json_object_get(nf, "ports"), j, port) {
+			const char *p = json_string_value(
+				json_object_get(port, "name"));
 
 			if (p && (r = check_port_name(c, p)))
 				return r;
@@ -372,8 +386,10 @@ static int split_path(struct call *c, char *buf, char **seg, int *n)
 				    c->req->path);
 		len = MHD_http_unescape(s);
 		if (len != strlen(s) || len == 0)
-			return fail(c, 400, "path segment %d contains a NUL "
-					    "or is empty", *n + 1);
+			return fail(c, 400,
+				    "path segment %d contains a NUL "
+				    "or is empty",
+				    *n + 1);
 		seg[(*n)++] = s;
 	}
 	return 0;
@@ -422,8 +438,7 @@ static int check_query(struct call *c, handler_fn h)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(c->req->query, k, v)
-	{
+	json_object_foreach (c->req->query, k, v) {
 		if (h == h_state_put && !strcmp(k, "dry_run"))
 			continue;
 		return fail(c, 400, "unknown query parameter '%.64s'%s", k,
@@ -465,8 +480,10 @@ static void dispatch(struct call *c)
 				o += snprintf(c->resp->allow + o,
 					      sizeof(c->resp->allow) - o,
 					      "%s%s", o ? ", " : "", names[i]);
-		fail(c, 405, "method %.16s is not allowed on %.200s (allowed: "
-			     "%s)", m, c->req->path, c->resp->allow);
+		fail(c, 405,
+		     "method %.16s is not allowed on %.200s (allowed: "
+		     "%s)",
+		     m, c->req->path, c->resp->allow);
 		return;
 	}
 	if (check_query(c, h))

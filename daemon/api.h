@@ -35,20 +35,20 @@ struct api {
 
 struct api_req {
 	const char *method;
-	const char *path;  /* as sent, percent-encoded, without the query */
-	json_t *query;     /* object of decoded query arguments, or NULL */
-	const char *body;  /* may be NULL when body_len is 0 */
+	const char *path; /* as sent, percent-encoded, without the query */
+	json_t *query;	  /* object of decoded query arguments, or NULL */
+	const char *body; /* may be NULL when body_len is 0 */
 	size_t body_len;
 	const char *content_type; /* or NULL */
 };
 
 struct api_resp {
 	int status;
-	json_t *json;      /* the answer, or NULL when `text` is set */
-	char *text;        /* /metrics (malloc'd) */
+	json_t *json; /* the answer, or NULL when `text` is set */
+	char *text;   /* /metrics (malloc'd) */
 	const char *text_type;
-	char allow[64];    /* 405: the methods the resource has */
-	int changed;       /* an accepted change was made (for the log) */
+	char allow[64]; /* 405: the methods the resource has */
+	int changed;	/* an accepted change was made (for the log) */
 };
 
 int api_init(struct api *api, struct nfc *nfc);

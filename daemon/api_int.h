@@ -13,7 +13,7 @@ struct call {
 	const struct api_req *req;
 	struct api_resp *resp;
 	const char *arg[4]; /* decoded {placeholders} of the route */
-	json_t *body;       /* the parsed body, once a handler asked for it */
+	json_t *body;	    /* the parsed body, once a handler asked for it */
 };
 
 typedef int (*handler_fn)(struct call *c);

@@ -19,8 +19,9 @@ json_t *doc_parse_json(const char *buf, size_t len, char *err, size_t errlen)
 	json_t *v;
 
 	if (len == 0) {
-		snprintf(err, errlen, "the body is empty; a JSON value was "
-				      "expected");
+		snprintf(err, errlen,
+			 "the body is empty; a JSON value was "
+			 "expected");
 		return NULL;
 	}
 	v = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
@@ -42,7 +43,8 @@ static json_t *yaml_plain(const char *s)
 		return json_true();
 	if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))
 		return json_false();
-	if (strspn(s, "+-0123456789") == strlen(s) && strspn(s + 1, "0123456789") == strlen(s + 1)) {
+	if (strspn(s, "+-0123456789") == strlen(s) &&
+	    strspn(s + 1, "0123456789") == strlen(s + 1)) {
 		long long v;
 
 		errno = 0;
@@ -82,8 +84,9 @@ static int yaml_put(struct ystack *st, int depth, json_t **root, json_t *v,
 		return json_array_append_new(top->node, v);
 	if (!top->key) {
 		if (!json_is_string(v)) {
-			snprintf(err, errlen, "YAML line %zu: mapping keys "
-					      "must be plain strings",
+			snprintf(err, errlen,
+				 "YAML line %zu: mapping keys "
+				 "must be plain strings",
 				 m->line + 1);
 			json_decref(v);
 			return -1;
@@ -120,7 +123,8 @@ json_t *doc_parse_yaml(const char *buf, size_t len, char *err, size_t errlen)
 		json_t *v = NULL;
 
 		if (!yaml_parser_parse(&p, &ev)) {
-			snprintf(err, errlen, "invalid YAML at line %zu column %zu: %s",
+			snprintf(err, errlen,
+				 "invalid YAML at line %zu column %zu: %s",
 				 p.problem_mark.line + 1,
 				 p.problem_mark.column + 1,
 				 p.problem ? p.problem : "syntax error");
@@ -133,15 +137,17 @@ json_t *doc_parse_yaml(const char *buf, size_t len, char *err, size_t errlen)
 			break;
 		case YAML_DOCUMENT_START_EVENT:
 			if (++docs > 1) {
-				snprintf(err, errlen, "YAML line %zu: one "
-						      "document expected, found more",
+				snprintf(err, errlen,
+					 "YAML line %zu: one "
+					 "document expected, found more",
 					 ev.start_mark.line + 1);
 				bad = 1;
 			}
 			break;
 		case YAML_ALIAS_EVENT:
-			snprintf(err, errlen, "YAML line %zu: aliases (*name) "
-					      "are not supported",
+			snprintf(err, errlen,
+				 "YAML line %zu: aliases (*name) "
+				 "are not supported",
 				 ev.start_mark.line + 1);
 			bad = 1;
 			break;
@@ -149,15 +155,17 @@ json_t *doc_parse_yaml(const char *buf, size_t len, char *err, size_t errlen)
 			const char *s = (const char *)ev.data.scalar.value;
 
 			if (ev.data.scalar.anchor) {
-				snprintf(err, errlen, "YAML line %zu: anchors "
-						      "(&name) are not supported",
+				snprintf(err, errlen,
+					 "YAML line %zu: anchors "
+					 "(&name) are not supported",
 					 ev.start_mark.line + 1);
 				bad = 1;
 				break;
 			}
 			if (strlen(s) != ev.data.scalar.length) {
-				snprintf(err, errlen, "YAML line %zu: a NUL "
-						      "character in a scalar",
+				snprintf(err, errlen,
+					 "YAML line %zu: a NUL "
+					 "character in a scalar",
 					 ev.start_mark.line + 1);
 				bad = 1;
 				break;
@@ -179,9 +187,11 @@ json_t *doc_parse_yaml(const char *buf, size_t len, char *err, size_t errlen)
 		case YAML_SEQUENCE_START_EVENT:
 		case YAML_MAPPING_START_EVENT:
 			if (depth == YAML_MAX_DEPTH) {
-				snprintf(err, errlen, "YAML line %zu: nested "
-						      "deeper than %d levels",
-					 ev.start_mark.line + 1, YAML_MAX_DEPTH);
+				snprintf(err, errlen,
+					 "YAML line %zu: nested "
+					 "deeper than %d levels",
+					 ev.start_mark.line + 1,
+					 YAML_MAX_DEPTH);
 				bad = 1;
 				break;
 			}
@@ -189,14 +199,16 @@ json_t *doc_parse_yaml(const char *buf, size_t len, char *err, size_t errlen)
 			     ev.data.sequence_start.anchor) ||
 			    (ev.type == YAML_MAPPING_START_EVENT &&
 			     ev.data.mapping_start.anchor)) {
-				snprintf(err, errlen, "YAML line %zu: anchors "
-						      "(&name) are not supported",
+				snprintf(err, errlen,
+					 "YAML line %zu: anchors "
+					 "(&name) are not supported",
 					 ev.start_mark.line + 1);
 				bad = 1;
 				break;
 			}
-			v = ev.type == YAML_SEQUENCE_START_EVENT ? json_array()
-								 : json_object();
+			v = ev.type == YAML_SEQUENCE_START_EVENT
+				    ? json_array()
+				    : json_object();
 			/* The container is referenced by its parent (or is
 			 * the root) and by the stack until its end event. */
 			if (yaml_put(st, depth, &root, json_incref(v),

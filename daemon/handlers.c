@@ -21,8 +21,7 @@ static json_t *find_named(json_t *arr, const char *key, const char *name)
 	json_t *v;
 	size_t i;
 
-	json_array_foreach(arr, i, v)
-	{
+	json_array_foreach (arr, i, v) {
 		const char *n = json_string_value(json_object_get(v, key));
 
 		if (n && !strcmp(n, name))
@@ -67,8 +66,9 @@ static json_t *type_colls(struct api *api, const char *type)
 	if (json_is_object(api->types))
 		t = json_object_get(api->types, type);
 	else
-		json_array_foreach(api->types, i, v)
-			if (!strcmp(json_string_value(json_object_get(v, "name"))
+		json_array_foreach (api->types, i, v)
+			if (!strcmp(json_string_value(
+					    json_object_get(v, "name"))
 					    ?: "",
 				    type))
 				t = v;
@@ -86,23 +86,26 @@ static int need_coll(struct call *c, json_t *nf, const char *coll)
 	if (json_is_object(colls)) {
 		if (json_object_get(colls, coll))
 			return 0;
-		json_object_foreach(colls, k, v)
+		json_object_foreach (colls, k, v)
 			o += snprintf(names + o, sizeof(names) - o, "%s%s",
 				      o ? ", " : "", k);
 	} else {
 		if (find_named(colls, "name", coll))
 			return 0;
-		json_array_foreach(colls, i, v)
-			o += snprintf(names + o, sizeof(names) - o, "%s%s",
-				      o ? ", " : "",
-				      json_string_value(json_object_get(v, "name")));
+		json_array_foreach (colls, i, v)
+			o += snprintf(
+				names + o, sizeof(names) - o, "%s%s",
+				o ? ", " : "",
+				json_string_value(json_object_get(v, "name")));
 	}
 	if (!o)
-		return fail(c, 404, "NF %s (type %s) has no collections, so "
-				    "none named '%.64s'",
+		return fail(c, 404,
+			    "NF %s (type %s) has no collections, so "
+			    "none named '%.64s'",
 			    c->arg[0], type, coll);
-	return fail(c, 404, "NF %s (type %s) has no collection '%.64s' "
-			    "(collections: ports, stats, %s)",
+	return fail(c, 404,
+		    "NF %s (type %s) has no collection '%.64s' "
+		    "(collections: ports, stats, %s)",
 		    c->arg[0], type, coll, names);
 }
 
@@ -162,7 +165,8 @@ int h_nfs_get(struct call *c)
 	if (!json_object_get(s, "attachments")) {
 		e = nfc_export(c->nfc);
 		json_object_set(s, "attachments",
-				json_object_get(e, "attachments") ?: json_array());
+				json_object_get(e, "attachments")
+					?: json_array());
 		json_decref(e);
 	}
 	return reply(c, 200, s);
@@ -233,8 +237,9 @@ int h_nf_patch(struct call *c)
 	config = body_get(c, "config");
 	mode = body_str(c, "mode");
 	if (!config && !mode)
-		return fail(c, 400, "nothing to change: the body needs "
-				    "'config' or 'mode'");
+		return fail(c, 400,
+			    "nothing to change: the body needs "
+			    "'config' or 'mode'");
 	if (mode && strcmp(mode, cur)) {
 		/* A new mode reloads the NF in the other hook: a whole-state
 		 * step, so that the NF is either moved or left as it was. */
@@ -259,7 +264,8 @@ int h_nf_del(struct call *c)
 	return changed(c, 200, json_pack("{s:s}", "deleted", c->arg[0]));
 }
 
-/* ---- ports ----------------------------------------------------------------- */
+/* ---- ports -----------------------------------------------------------------
+ */
 
 int h_ports_get(struct call *c)
 {
@@ -276,8 +282,8 @@ int h_ports_get(struct call *c)
 static json_t *port_obj(struct call *c, const char *port)
 {
 	json_t *nf = nfc_show_nf(c->nfc, c->arg[0]);
-	json_t *p = json_incref(find_named(json_object_get(nf, "ports"),
-					   "name", port));
+	json_t *p = json_incref(
+		find_named(json_object_get(nf, "ports"), "name", port));
 
 	json_decref(nf);
 	return p;
@@ -356,8 +362,9 @@ int h_port_patch(struct call *c)
 		if ((r = apply_edit(c, edit_port)))
 			return r;
 	} else if (!body_get(c, "config")) {
-		return fail(c, 400, "nothing to change: the body needs "
-				    "'config' or 'peer'");
+		return fail(c, 400,
+			    "nothing to change: the body needs "
+			    "'config' or 'peer'");
 	} else if ((r = nfc_port_set(c->nfc, c->arg[0], c->arg[1],
 				     body_get(c, "config")))) {
 		return lib_fail(c, r);
@@ -378,9 +385,7 @@ int h_port_del(struct call *c)
 		return r;
 	if ((r = nfc_port_del(c->nfc, c->arg[0], c->arg[1])))
 		return lib_fail(c, r);
-	return changed(c, 200,
-		       json_pack("{s:s}", "deleted",
-				 c->arg[1]));
+	return changed(c, 200, json_pack("{s:s}", "deleted", c->arg[1]));
 }
 
 int h_stats_get(struct call *c)
@@ -391,18 +396,19 @@ int h_stats_get(struct call *c)
 	if (!nf)
 		return c->resp->status;
 	ports = json_array();
-	json_array_foreach(json_object_get(nf, "ports"), i, p)
+	json_array_foreach (json_object_get(nf, "ports"), i, p)
 		json_array_append_new(
-			ports, json_pack("{s:O,s:O,s:O}", "name",
-					 json_object_get(p, "name"), "peer",
-					 json_object_get(p, "peer") ?: json_null(),
-					 "stats",
-					 json_object_get(p, "stats")
-						 ?: json_object()));
-	out = json_pack("{s:O,s:O,s:O,s:o}", "name", json_object_get(nf, "name"),
-			"type", json_object_get(nf, "type"), "stats",
-			json_object_get(nf, "stats") ?: json_object(), "ports",
-			ports);
+			ports,
+			json_pack("{s:O,s:O,s:O}", "name",
+				  json_object_get(p, "name"), "peer",
+				  json_object_get(p, "peer") ?: json_null(),
+				  "stats",
+				  json_object_get(p, "stats")
+					  ?: json_object()));
+	out = json_pack(
+		"{s:O,s:O,s:O,s:o}", "name", json_object_get(nf, "name"),
+		"type", json_object_get(nf, "type"), "stats",
+		json_object_get(nf, "stats") ?: json_object(), "ports", ports);
 	/* A transparent NF counts per attachment (and direction). */
 	if (json_object_get(nf, "attachments"))
 		json_object_set(out, "attachments",
@@ -411,7 +417,8 @@ int h_stats_get(struct call *c)
 	return reply(c, 200, out);
 }
 
-/* ---- collections ------------------------------------------------------------ */
+/* ---- collections ------------------------------------------------------------
+ */
 
 static int need_nf_coll(struct call *c)
 {
@@ -452,9 +459,9 @@ int h_coll_post(struct call *c)
 			 body_get(c, "fields"));
 	if (r)
 		return lib_fail(c, r);
-	return changed(c, 201, json_pack("{s:s,s:s,s:s}", "nf", c->arg[0],
-					 "collection", c->arg[1], "key",
-					 body_str(c, "key")));
+	return changed(c, 201,
+		       json_pack("{s:s,s:s,s:s}", "nf", c->arg[0], "collection",
+				 c->arg[1], "key", body_str(c, "key")));
 }
 
 int h_coll_key_del(struct call *c)
@@ -468,27 +475,28 @@ int h_coll_key_del(struct call *c)
 	return changed(c, 200, json_pack("{s:s}", "deleted", c->arg[2]));
 }
 
-/* ---- links ---------------------------------------------------------------- */
+/* ---- links ----------------------------------------------------------------
+ */
 
 int h_links_get(struct call *c)
 {
 	json_t *doc = nfc_export(c->nfc), *out = json_array(), *nf, *p;
 	size_t i, j;
 
-	json_array_foreach(json_object_get(doc, "nfs"), i, nf)
-		json_array_foreach(json_object_get(nf, "ports"), j, p)
-	{
-		char port[80];
+	json_array_foreach (json_object_get(doc, "nfs"), i, nf)
+		json_array_foreach (json_object_get(nf, "ports"), j, p) {
+			char port[80];
 
-		if (!json_is_string(json_object_get(p, "peer")))
-			continue;
-		snprintf(port, sizeof(port), "%s:%s",
-			 json_string_value(json_object_get(nf, "name")),
-			 json_string_value(json_object_get(p, "name")));
-		json_array_append_new(out,
-				      json_pack("{s:s,s:O}", "port", port, "peer",
-						json_object_get(p, "peer")));
-	}
+			if (!json_is_string(json_object_get(p, "peer")))
+				continue;
+			snprintf(port, sizeof(port), "%s:%s",
+				 json_string_value(json_object_get(nf, "name")),
+				 json_string_value(json_object_get(p, "name")));
+			json_array_append_new(
+				out,
+				json_pack("{s:s,s:O}", "port", port, "peer",
+					  json_object_get(p, "peer")));
+		}
 	json_decref(doc);
 	return reply(c, 200, out);
 }
@@ -524,9 +532,9 @@ int h_links_post(struct call *c)
 		return r;
 	if ((r = nfc_connect(c->nfc, nf, port, body_str(c, "peer"))))
 		return lib_fail(c, r);
-	return changed(c, 201, json_pack("{s:s,s:s}", "port",
-					 body_str(c, "port"), "peer",
-					 body_str(c, "peer")));
+	return changed(c, 201,
+		       json_pack("{s:s,s:s}", "port", body_str(c, "port"),
+				 "peer", body_str(c, "peer")));
 }
 
 int h_link_del(struct call *c)
@@ -541,9 +549,9 @@ int h_link_del(struct call *c)
 		return c->resp->status;
 	p = need_port(c, n, port);
 	r = !p ? c->resp->status
-	       : !json_is_string(json_object_get(p, "peer"))
-		       ? fail(c, 404, "port %s of %s is not connected", port, nf)
-		       : 0;
+	    : !json_is_string(json_object_get(p, "peer"))
+		    ? fail(c, 404, "port %s of %s is not connected", port, nf)
+		    : 0;
 	json_decref(n);
 	if (r)
 		return r;
@@ -552,7 +560,8 @@ int h_link_del(struct call *c)
 	return changed(c, 200, json_pack("{s:s}", "deleted", c->arg[0]));
 }
 
-/* ---- attachments ----------------------------------------------------------- */
+/* ---- attachments -----------------------------------------------------------
+ */
 
 int h_att_get(struct call *c)
 {
@@ -581,8 +590,9 @@ int h_att_post(struct call *c)
 		       body_str(c, "direction"), body_str(c, "position"));
 	if (r)
 		return lib_fail(c, r);
-	return changed(c, 201, json_pack("{s:s,s:s}", "nf", body_str(c, "nf"),
-					 "target", body_str(c, "target")));
+	return changed(c, 201,
+		       json_pack("{s:s,s:s}", "nf", body_str(c, "nf"), "target",
+				 body_str(c, "target")));
 }
 
 int h_att_del(struct call *c)
@@ -595,11 +605,13 @@ int h_att_del(struct call *c)
 	json_decref(nf);
 	if ((r = nfc_detach(c->nfc, c->arg[0], c->arg[1])))
 		return lib_fail(c, r);
-	return changed(c, 200, json_pack("{s:s,s:s}", "nf", c->arg[0],
-					 "target", c->arg[1]));
+	return changed(
+		c, 200,
+		json_pack("{s:s,s:s}", "nf", c->arg[0], "target", c->arg[1]));
 }
 
-/* ---- the whole state -------------------------------------------------------- */
+/* ---- the whole state --------------------------------------------------------
+ */
 
 int h_state_get(struct call *c)
 {
@@ -612,8 +624,8 @@ int h_state_get(struct call *c)
 
 static int dry_run_arg(struct call *c, int *dry)
 {
-	const char *v = json_string_value(json_object_get(c->req->query,
-							  "dry_run"));
+	const char *v =
+		json_string_value(json_object_get(c->req->query, "dry_run"));
 
 	*dry = 0;
 	if (!v)
@@ -621,8 +633,10 @@ static int dry_run_arg(struct call *c, int *dry)
 	if (!*v || !strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"))
 		*dry = 1;
 	else if (strcmp(v, "0") && strcmp(v, "false") && strcmp(v, "no"))
-		return fail(c, 400, "query parameter dry_run must be 1 or 0, "
-				    "not '%.32s'", v);
+		return fail(c, 400,
+			    "query parameter dry_run must be 1 or 0, "
+			    "not '%.32s'",
+			    v);
 	return 0;
 }
 
@@ -639,8 +653,9 @@ int h_state_put(struct call *c)
 	if (!c->body)
 		return fail(c, 400, "state document: %s", err);
 	if (!json_is_object(c->body))
-		return fail(c, 400, "the state document must be an object "
-				    "with nfs and attachments");
+		return fail(c, 400,
+			    "the state document must be an object "
+			    "with nfs and attachments");
 	if ((r = check_doc_names(c, c->body)))
 		return r;
 	r = nfc_apply(c->nfc, c->body, dry, &plan);
@@ -651,16 +666,17 @@ int h_state_put(struct call *c)
 	if (!plan)
 		plan = json_array();
 	if (dry)
-		return reply(c, 200, json_pack("{s:b,s:o}", "dry_run", 1,
-					       "plan", plan));
+		return reply(
+			c, 200,
+			json_pack("{s:b,s:o}", "dry_run", 1, "plan", plan));
 	if (c->api->blocked) {
 		/* A whole new state supersedes the one that could not be
 		 * restored. */
 		free(c->api->blocked);
 		c->api->blocked = NULL;
 	}
-	return changed(c, 200, json_pack("{s:b,s:o}", "dry_run", 0, "plan",
-					 plan));
+	return changed(c, 200,
+		       json_pack("{s:b,s:o}", "dry_run", 0, "plan", plan));
 }
 
 int h_metrics_get(struct call *c)

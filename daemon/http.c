@@ -83,8 +83,9 @@ static enum MHD_Result send_error(struct http *h, struct MHD_Connection *conn,
 
 	json_decref(j);
 	api_count(h->api, status);
-	nfd_log("warn", "request", "listener=%s method=%s path=%s status=%d "
-				   "error=%s",
+	nfd_log("warn", "request",
+		"listener=%s method=%s path=%s status=%d "
+		"error=%s",
 		h->name, nfd_q(method), nfd_q(url), status, nfd_q(msg));
 	return r;
 }
@@ -101,7 +102,8 @@ static int token_ok(const char *want, const char *auth)
 	auth += 7;
 	m = strlen(auth);
 	for (size_t i = 0; i < n; i++)
-		diff |= (unsigned char)want[i] ^ (unsigned char)(i < m ? auth[i] : 0);
+		diff |= (unsigned char)want[i] ^
+			(unsigned char)(i < m ? auth[i] : 0);
 	return !diff && m == n;
 }
 
@@ -156,8 +158,10 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 		if (cl && strtoull(cl, NULL, 10) > HTTP_MAX_BODY) {
 			char msg[128];
 
-			snprintf(msg, sizeof(msg), "request body larger than "
-						   "%u bytes", HTTP_MAX_BODY);
+			snprintf(msg, sizeof(msg),
+				 "request body larger than "
+				 "%u bytes",
+				 HTTP_MAX_BODY);
 			return send_error(h, conn, method, url, 413, msg, 0);
 		}
 		return MHD_YES;
@@ -198,7 +202,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 	}
 
 	query = json_object();
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, query_arg, query);
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, query_arg,
+				  query);
 	areq.method = method;
 	areq.path = url;
 	areq.query = json_object_size(query) ? query : NULL;
@@ -209,14 +214,16 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 	api_handle(h->api, &areq, &resp);
 	json_decref(query);
 
-	nfd_log(resp.status >= 500 ? "error" : resp.status >= 400 ? "warn" : "info",
-		"request", "listener=%s method=%s path=%s status=%d dur_us=%.0f%s%s",
+	nfd_log(resp.status >= 500   ? "error"
+		: resp.status >= 400 ? "warn"
+				     : "info",
+		"request",
+		"listener=%s method=%s path=%s status=%d dur_us=%.0f%s%s",
 		h->name, nfd_q(method), nfd_q(url), resp.status,
 		since_us(&rq->t0), resp.status >= 400 ? " error=" : "",
-		resp.status >= 400
-			? nfd_q(json_string_value(json_object_get(resp.json,
-								  "error")))
-			: "");
+		resp.status >= 400 ? nfd_q(json_string_value(json_object_get(
+					     resp.json, "error")))
+				   : "");
 	if (resp.text) {
 		ret = send_text(conn, resp.status, resp.text, resp.text_type,
 				NULL, 0);
@@ -228,8 +235,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 	return ret;
 }
 
-static void completed_cb(void *cls, struct MHD_Connection *conn,
-			 void **con_cls, enum MHD_RequestTerminationCode toe)
+static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
 {
 	struct req *rq = *con_cls;
 
@@ -284,11 +291,11 @@ struct http *http_start(struct api *api, int listen_fd, const char *token,
 		/* A stuck client is dropped; others are never blocked by it
 		 * since nothing here waits on one connection. */
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
-		MHD_OPTION_END);
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
 	if (!h->d) {
-		snprintf(err, errlen, "starting the HTTP server on the %s "
-				      "listener failed",
+		snprintf(err, errlen,
+			 "starting the HTTP server on the %s "
+			 "listener failed",
 			 name);
 		free(h->token);
 		free(h);

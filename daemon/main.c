@@ -55,17 +55,22 @@ struct daemon {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: nfchaind [--socket PATH] [--state-dir DIR] [--pin-root DIR]\n"
+		"usage: nfchaind [--socket PATH] [--state-dir DIR] [--pin-root "
+		"DIR]\n"
 		"                [--listen ADDR:PORT --token-file FILE]\n"
 		"  --socket PATH      unix socket of the API (default %s)\n"
 		"  --state-dir DIR    where state.json is saved (default %s)\n"
-		"  --pin-root DIR     bpffs directory of the data plane (default %s)\n"
-		"  --listen ADDR:PORT also serve the API over TCP (127.0.0.1:8080)\n"
-		"  --token-file FILE  bearer token every TCP request must carry\n",
+		"  --pin-root DIR     bpffs directory of the data plane "
+		"(default %s)\n"
+		"  --listen ADDR:PORT also serve the API over TCP "
+		"(127.0.0.1:8080)\n"
+		"  --token-file FILE  bearer token every TCP request must "
+		"carry\n",
 		DEFAULT_SOCKET, DEFAULT_STATE_DIR, NFC_DEFAULT_PIN_ROOT);
 }
 
-/* ---- saved state ---------------------------------------------------------- */
+/* ---- saved state ----------------------------------------------------------
+ */
 
 static int save_cb(void *ctx, json_t *state, char *err, size_t errlen)
 {
@@ -91,16 +96,15 @@ static void netdevs_named(json_t *doc, json_t *out)
 	json_t *nf, *p, *a;
 	size_t i, j;
 
-	json_array_foreach(json_object_get(doc, "nfs"), i, nf)
-		json_array_foreach(json_object_get(nf, "ports"), j, p)
-	{
-		const char *peer = json_string_value(json_object_get(p, "peer"));
+	json_array_foreach (json_object_get(doc, "nfs"), i, nf)
+		json_array_foreach (json_object_get(nf, "ports"), j, p) {
+			const char *peer =
+				json_string_value(json_object_get(p, "peer"));
 
-		if (peer && !strchr(peer, ':'))
-			json_object_set_new(out, peer, json_true());
-	}
-	json_array_foreach(json_object_get(doc, "attachments"), i, a)
-	{
+			if (peer && !strchr(peer, ':'))
+				json_object_set_new(out, peer, json_true());
+		}
+	json_array_foreach (json_object_get(doc, "attachments"), i, a) {
 		const char *t = json_string_value(json_object_get(a, "target"));
 
 		if (t && !strchr(t, ':'))
@@ -125,9 +129,10 @@ static void note_missing_netdevs(struct daemon *d)
 	const char *n;
 
 	netdevs_named(d->saved, names);
-	json_object_foreach(names, n, v)
+	json_object_foreach (names, n, v)
 		if (!if_nametoindex(n) && !json_object_get(d->gone, n)) {
-			nfd_log("warn", "netdev_missing", "netdev=%s", nfd_q(n));
+			nfd_log("warn", "netdev_missing", "netdev=%s",
+				nfd_q(n));
 			json_object_set_new(d->gone, n, json_true());
 		}
 	json_decref(names);
@@ -146,7 +151,8 @@ static int restore(struct daemon *d)
 	r = state_load(d->state_dir, &d->saved, err, sizeof(err));
 	if (r && r != -ENOENT) {
 		nfd_log("error", "restore", "error=%s hint=%s", nfd_q(err),
-			nfd_q("fix or move the file away; nothing was changed"));
+			nfd_q("fix or move the file away; nothing was "
+			      "changed"));
 		json_decref(pinned);
 		return r;
 	}
@@ -170,14 +176,16 @@ static int restore(struct daemon *d)
 			 "is retried when netdevs appear, and a new whole "
 			 "state (nfchain apply) replaces it",
 			 d->state_dir, nfc_errmsg(d->nfc));
-		nfd_log("error", "restore", "source=state.json pinned_nfs=%zu "
-					    "error=%s",
+		nfd_log("error", "restore",
+			"source=state.json pinned_nfs=%zu "
+			"error=%s",
 			json_array_size(json_object_get(pinned, "nfs")),
 			nfd_q(nfc_errmsg(d->nfc)));
 		d->api.blocked = strdup(err);
 	} else {
-		nfd_log("info", "restore", "source=state.json pinned_nfs=%zu "
-					   "nfs=%zu steps=%zu",
+		nfd_log("info", "restore",
+			"source=state.json pinned_nfs=%zu "
+			"nfs=%zu steps=%zu",
 			json_array_size(json_object_get(pinned, "nfs")),
 			json_array_size(json_object_get(d->saved, "nfs")),
 			json_array_size(plan));
@@ -205,8 +213,9 @@ static void reapply(struct daemon *d, const char *why)
 		if (d->api.blocked) {
 			free(d->api.blocked);
 			d->api.blocked = NULL;
-			nfd_log("info", "restore", "source=state.json "
-						   "status=running");
+			nfd_log("info", "restore",
+				"source=state.json "
+				"status=running");
 		}
 	}
 	json_decref(plan);
@@ -240,7 +249,8 @@ static void on_link(void *ctx, enum nl_event ev, int ifindex, const char *name)
 	}
 }
 
-/* ---- listeners -------------------------------------------------------------- */
+/* ---- listeners --------------------------------------------------------------
+ */
 
 static int mkdir_parent(const char *path)
 {
@@ -303,7 +313,8 @@ static int listen_unix(const char *path, char *err, size_t errlen)
 	return fd;
 fail:
 	r = -errno;
-	snprintf(err, errlen, "cannot create a unix socket: %s", strerror(errno));
+	snprintf(err, errlen, "cannot create a unix socket: %s",
+		 strerror(errno));
 	return r;
 }
 
@@ -318,8 +329,9 @@ static int listen_tcp(const char *spec, char *err, size_t errlen)
 	snprintf(host, sizeof(host), "%s", spec);
 	port = strrchr(host, ':');
 	if (!port || port == host) {
-		snprintf(err, errlen, "--listen %s: expected ADDRESS:PORT "
-				      "(127.0.0.1:8080 or [::1]:8080)",
+		snprintf(err, errlen,
+			 "--listen %s: expected ADDRESS:PORT "
+			 "(127.0.0.1:8080 or [::1]:8080)",
 			 spec);
 		return -EINVAL;
 	}
@@ -372,15 +384,17 @@ static char *read_token(const char *path, char *err, size_t errlen)
 	while (n && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
 		buf[--n] = 0;
 	if (strlen(buf) < 16) {
-		snprintf(err, errlen, "token file %s: the token must be at "
-				      "least 16 characters on its first line",
+		snprintf(err, errlen,
+			 "token file %s: the token must be at "
+			 "least 16 characters on its first line",
 			 path);
 		return NULL;
 	}
 	return strdup(buf);
 }
 
-/* ---- the loop --------------------------------------------------------------- */
+/* ---- the loop ---------------------------------------------------------------
+ */
 
 static int ep_add(struct daemon *d, int fd, uint32_t tag)
 {
@@ -446,7 +460,8 @@ static void run(struct daemon *d)
 		}
 		n = epoll_wait(d->ep, evs, 16, timeout);
 		if (n < 0 && errno != EINTR) {
-			nfd_log("error", "loop", "error=%s", nfd_q(strerror(errno)));
+			nfd_log("error", "loop", "error=%s",
+				nfd_q(strerror(errno)));
 			break;
 		}
 		for (int i = 0; i < n; i++) {
@@ -494,20 +509,37 @@ int main(int argc, char **argv)
 	};
 	struct daemon d = {.socket_path = DEFAULT_SOCKET,
 			   .state_dir = DEFAULT_STATE_DIR,
-			   .ep = -1, .tfd = -1, .sfd = -1, .nlfd = -1};
+			   .ep = -1,
+			   .tfd = -1,
+			   .sfd = -1,
+			   .nlfd = -1};
 	struct nfc_opts nopts = {0};
 	char err[1024], *token = NULL;
 	int c, fd, r = 1;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 's': d.socket_path = optarg; break;
-		case 'd': d.state_dir = optarg; break;
-		case 'p': d.pin_root = optarg; break;
-		case 'l': d.listen = optarg; break;
-		case 't': d.token_file = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 's':
+			d.socket_path = optarg;
+			break;
+		case 'd':
+			d.state_dir = optarg;
+			break;
+		case 'p':
+			d.pin_root = optarg;
+			break;
+		case 'l':
+			d.listen = optarg;
+			break;
+		case 't':
+			d.token_file = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind < argc) {
@@ -522,7 +554,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (d.token_file && !(token = read_token(d.token_file, err, sizeof(err)))) {
+	if (d.token_file &&
+	    !(token = read_token(d.token_file, err, sizeof(err)))) {
 		nfd_log("error", "start", "error=%s", nfd_q(err));
 		return 1;
 	}
@@ -551,8 +584,8 @@ int main(int argc, char **argv)
 	/* Listen only once the state is restored: a client that can connect
 	 * sees the final state, never a half-restored one. */
 	fd = listen_unix(d.socket_path, err, sizeof(err));
-	if (fd < 0 ||
-	    !(d.http[0] = http_start(&d.api, fd, NULL, "unix", err, sizeof(err)))) {
+	if (fd < 0 || !(d.http[0] = http_start(&d.api, fd, NULL, "unix", err,
+					       sizeof(err)))) {
 		nfd_log("error", "start", "error=%s", nfd_q(err));
 		goto out;
 	}
@@ -568,15 +601,17 @@ int main(int argc, char **argv)
 		nfd_log("error", "start", "error=%s", nfd_q(err));
 		goto out;
 	}
-	nfd_log("info", "start", "pid=%d socket=%s listen=%s pin_root=%s "
-				 "state_dir=%s nfs=%zu",
+	nfd_log("info", "start",
+		"pid=%d socket=%s listen=%s pin_root=%s "
+		"state_dir=%s nfs=%zu",
 		(int)getpid(), nfd_q(d.socket_path), nfd_q(d.listen ?: "-"),
 		nfd_q(nfc_pin_root(d.nfc)), nfd_q(d.state_dir),
 		json_array_size(json_object_get(d.saved, "nfs")));
 	run(&d);
 	r = 0;
 	nfd_log("info", "stop", "msg=%s",
-		nfd_q("the data plane keeps running; a new nfchaind adopts it"));
+		nfd_q("the data plane keeps running; a new nfchaind adopts "
+		      "it"));
 out:
 	for (int i = 0; i < 2; i++)
 		http_stop(d.http[i]);

@@ -53,24 +53,28 @@ static void port_metrics(FILE *f, json_t *nfs)
 		json_t *nf, *p;
 		size_t i, j;
 
-		fprintf(f, "# HELP nfchain_port_%s_total %s of an NF port, "
-			   "kept by the framework\n",
+		fprintf(f,
+			"# HELP nfchain_port_%s_total %s of an NF port, "
+			"kept by the framework\n",
 			key, key);
 		fprintf(f, "# TYPE nfchain_port_%s_total counter\n", key);
-		json_array_foreach(nfs, i, nf)
-			json_array_foreach(json_object_get(nf, "ports"), j, p)
-		{
-			json_t *v = json_object_get(json_object_get(p, "stats"),
-						    key);
+		json_array_foreach (nfs, i, nf)
+			json_array_foreach (json_object_get(nf, "ports"), j,
+					    p) {
+				json_t *v = json_object_get(
+					json_object_get(p, "stats"), key);
 
-			if (!json_is_integer(v))
-				continue;
-			fprintf(f, "nfchain_port_%s_total{nf=", key);
-			label(f, json_string_value(json_object_get(nf, "name")));
-			fputs(",port=", f);
-			label(f, json_string_value(json_object_get(p, "name")));
-			fprintf(f, "} %lld\n", (long long)json_integer_value(v));
-		}
+				if (!json_is_integer(v))
+					continue;
+				fprintf(f, "nfchain_port_%s_total{nf=", key);
+				label(f, json_string_value(
+						 json_object_get(nf, "name")));
+				fputs(",port=", f);
+				label(f, json_string_value(
+						 json_object_get(p, "name")));
+				fprintf(f, "} %lld\n",
+					(long long)json_integer_value(v));
+			}
 	}
 }
 
@@ -82,13 +86,11 @@ static void nf_metrics(FILE *f, json_t *nfs)
 	json_t *seen = json_object(), *nf;
 	size_t i;
 
-	json_array_foreach(nfs, i, nf)
-	{
+	json_array_foreach (nfs, i, nf) {
 		json_t *st = json_object_get(nf, "stats"), *v;
 		const char *k;
 
-		json_object_foreach(st, k, v)
-		{
+		json_object_foreach (st, k, v) {
 			char name[128];
 			json_t *iv;
 			const char *ik;
@@ -105,8 +107,7 @@ static void nf_metrics(FILE *f, json_t *nfs)
 				fprintf(f, "} %lld\n",
 					(long long)json_integer_value(v));
 			}
-			json_object_foreach(v, ik, iv)
-			{
+			json_object_foreach (v, ik, iv) {
 				if (!json_is_integer(iv))
 					continue;
 				fprintf(f, "%s{nf=", name);
@@ -129,30 +130,34 @@ static void attachment_metrics(FILE *f, json_t *nfs)
 	json_t *seen = json_object(), *nf, *a;
 	size_t i, j;
 
-	json_array_foreach(nfs, i, nf)
-		json_array_foreach(json_object_get(nf, "attachments"), j, a)
-	{
-		const char *k;
-		json_t *v;
+	json_array_foreach (nfs, i, nf)
+		json_array_foreach (json_object_get(nf, "attachments"), j, a) {
+			const char *k;
+			json_t *v;
 
-		json_object_foreach(json_object_get(a, "stats"), k, v)
-		{
-			char name[128];
+			json_object_foreach (json_object_get(a, "stats"), k,
+					     v) {
+				char name[128];
 
-			if (!json_is_integer(v))
-				continue;
-			metric_name(name, sizeof(name), "nfchain_attachment_", k);
-			if (!json_object_get(seen, name)) {
-				fprintf(f, "# TYPE %s counter\n", name);
-				json_object_set_new(seen, name, json_true());
+				if (!json_is_integer(v))
+					continue;
+				metric_name(name, sizeof(name),
+					    "nfchain_attachment_", k);
+				if (!json_object_get(seen, name)) {
+					fprintf(f, "# TYPE %s counter\n", name);
+					json_object_set_new(seen, name,
+							    json_true());
+				}
+				fprintf(f, "%s{nf=", name);
+				label(f, json_string_value(
+						 json_object_get(nf, "name")));
+				fputs(",target=", f);
+				label(f, json_string_value(
+						 json_object_get(a, "target")));
+				fprintf(f, "} %lld\n",
+					(long long)json_integer_value(v));
 			}
-			fprintf(f, "%s{nf=", name);
-			label(f, json_string_value(json_object_get(nf, "name")));
-			fputs(",target=", f);
-			label(f, json_string_value(json_object_get(a, "target")));
-			fprintf(f, "} %lld\n", (long long)json_integer_value(v));
 		}
-	}
 	json_decref(seen);
 }
 
@@ -161,8 +166,7 @@ static void global_metrics(FILE *f, json_t *g)
 	const char *k, *ik;
 	json_t *v, *iv;
 
-	json_object_foreach(g, k, v)
-	{
+	json_object_foreach (g, k, v) {
 		char name[128];
 
 		metric_name(name, sizeof(name), "nfchain_", k);
@@ -174,13 +178,13 @@ static void global_metrics(FILE *f, json_t *g)
 		if (!json_is_object(v))
 			continue;
 		fprintf(f, "# TYPE %s untyped\n", name);
-		json_object_foreach(v, ik, iv)
-		{
+		json_object_foreach (v, ik, iv) {
 			if (!json_is_integer(iv))
 				continue;
 			fprintf(f, "%s{name=", name);
 			label(f, ik);
-			fprintf(f, "} %lld\n", (long long)json_integer_value(iv));
+			fprintf(f, "} %lld\n",
+				(long long)json_integer_value(iv));
 		}
 	}
 }
@@ -207,7 +211,9 @@ char *metrics_text(struct api *api)
 	      f);
 	for (int s = 0; s < API_MAX_STATUS; s++)
 		if (api->requests[s])
-			fprintf(f, "nfchain_api_requests_total{code=\"%d\"} %llu\n",
+			fprintf(f,
+				"nfchain_api_requests_total{code=\"%d\"} "
+				"%llu\n",
 				s, api->requests[s]);
 	fclose(f);
 	json_decref(show);

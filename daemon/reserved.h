@@ -12,8 +12,8 @@
 #include <string.h>
 
 static const char *const nfc_reserved_nf_names[] = {
-	"types", "show", "connect", "disconnect", "attach", "detach",
-	"apply", "export", "help", NULL,
+	"types",  "show",  "connect", "disconnect", "attach",
+	"detach", "apply", "export",  "help",	    NULL,
 };
 
 static const char *const nfc_reserved_port_names[] = {"add", "del", NULL};

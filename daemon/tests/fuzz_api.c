@@ -38,25 +38,75 @@ static const char *netdevs[4];
 static int nnetdevs;
 
 static const char *const methods[] = {
-	"GET", "GET", "POST", "POST", "PUT", "PATCH", "PATCH", "DELETE",
-	"DELETE", "HEAD", "OPTIONS", "", "get", "POST ",
+	"GET",	  "GET",    "POST", "POST",    "PUT", "PATCH", "PATCH",
+	"DELETE", "DELETE", "HEAD", "OPTIONS", "",    "get",   "POST ",
 };
 
 static const char *const names[] = {
-	"fw0", "fw0", "cnt0", "cnt0", "fw1", "p1", "p2", "x", "..", "...",
-	"%2e%2e", "a%2Fb", "%2F", "fw0%2Fp1", "%00", "fw0%00x", "show",
-	"types", "forwarder", "add", "del", "ports", "stats", "nosuch",
-	"0123456789012345678901234567890123456789", "%C3%A9", "-", "_",
-	"fw0:p1", "fw0:p2", "cnt0:p1", "%", "%zz", "a b", "\"'", "*",
+	"fw0",
+	"fw0",
+	"cnt0",
+	"cnt0",
+	"fw1",
+	"p1",
+	"p2",
+	"x",
+	"..",
+	"...",
+	"%2e%2e",
+	"a%2Fb",
+	"%2F",
+	"fw0%2Fp1",
+	"%00",
+	"fw0%00x",
+	"show",
+	"types",
+	"forwarder",
+	"add",
+	"del",
+	"ports",
+	"stats",
+	"nosuch",
+	"0123456789012345678901234567890123456789",
+	"%C3%A9",
+	"-",
+	"_",
+	"fw0:p1",
+	"fw0:p2",
+	"cnt0:p1",
+	"%",
+	"%zz",
+	"a b",
+	"\"'",
+	"*",
 };
 
 static const char *const paths[] = {
-	"/v1/types", "/v1/nfs", "/v1/nfs/%s", "/v1/nfs/%s/ports",
-	"/v1/nfs/%s/ports/%s", "/v1/nfs/%s/stats", "/v1/nfs/%s/%s",
-	"/v1/nfs/%s/%s/%s", "/v1/links", "/v1/links/%s", "/v1/attachments",
-	"/v1/attachments/%s/%s", "/v1/state", "/metrics", "/", "", "v1/nfs",
-	"/v1", "/v2/nfs", "/v1/nfs/", "//v1//nfs", "/v1/nfs/%s/ports/%s/x",
-	"/v1/../v1/nfs", "/v1/nfs/../state", "/v1/state/%s",
+	"/v1/types",
+	"/v1/nfs",
+	"/v1/nfs/%s",
+	"/v1/nfs/%s/ports",
+	"/v1/nfs/%s/ports/%s",
+	"/v1/nfs/%s/stats",
+	"/v1/nfs/%s/%s",
+	"/v1/nfs/%s/%s/%s",
+	"/v1/links",
+	"/v1/links/%s",
+	"/v1/attachments",
+	"/v1/attachments/%s/%s",
+	"/v1/state",
+	"/metrics",
+	"/",
+	"",
+	"v1/nfs",
+	"/v1",
+	"/v2/nfs",
+	"/v1/nfs/",
+	"//v1//nfs",
+	"/v1/nfs/%s/ports/%s/x",
+	"/v1/../v1/nfs",
+	"/v1/nfs/../state",
+	"/v1/state/%s",
 	"/v1/nfs/%s/%s/%s/%s/%s/%s/%s/%s/%s",
 };
 
@@ -86,7 +136,8 @@ static const char *const bodies[] = {
 	"{\"nfs\":[{\"name\":\"fw0\",\"type\":\"forwarder\",\"mode\":\"xdp\","
 	"\"config\":{},\"ports\":[{\"name\":\"p1\",\"peer\":\"%N\","
 	"\"config\":{}}]}],\"attachments\":[]}",
-	"nfs:\n  - name: fw0\n    type: forwarder\n    ports:\n      - name: p1\n",
+	"nfs:\n  - name: fw0\n    type: forwarder\n    ports:\n      - name: "
+	"p1\n",
 	"nfs: [ {name: fw0, type: forwarder, mode: tc} ]\nattachments: []\n",
 	"{}",
 	"[]",
@@ -115,8 +166,9 @@ static const struct valid valids[] = {
 	{"PATCH", "/v1/nfs/fw0/ports/p2", "{\"peer\":\"%N\"}"},
 	{"POST", "/v1/links", "{\"port\":\"fw1:p1\",\"peer\":\"fw0:p2\"}"},
 	{"DELETE", "/v1/links/fw0:p2", NULL},
-	{"POST", "/v1/attachments", "{\"nf\":\"c1\",\"target\":\"fw0:p1\","
-				 "\"position\":\"first\"}"},
+	{"POST", "/v1/attachments",
+	 "{\"nf\":\"c1\",\"target\":\"fw0:p1\","
+	 "\"position\":\"first\"}"},
 	{"POST", "/v1/attachments", "{\"nf\":\"c1\",\"target\":\"%N\"}"},
 	{"DELETE", "/v1/attachments/c1/fw0:p1", NULL},
 	{"DELETE", "/v1/attachments/cnt0/fw0:p1", NULL},
@@ -127,15 +179,21 @@ static const struct valid valids[] = {
 };
 
 static const char *const junk[] = {
-	"{", "}", "[", "]", ",", ":", "\"", "\\", "\\u0000", "null", "true",
-	"1e999", "-", "0x10", "'", "\n", "\t", "&a", "*a", "---\n", "%N",
-	"\xff\xfe", "\xc3\x28", "{\"a\":1,\"a\":2}",
+	"{",  "}",     "[",	  "]",	      ",",	  ":",
+	"\"", "\\",    "\\u0000", "null",     "true",	  "1e999",
+	"-",  "0x10",  "'",	  "\n",	      "\t",	  "&a",
+	"*a", "---\n", "%N",	  "\xff\xfe", "\xc3\x28", "{\"a\":1,\"a\":2}",
 };
 
 /* A wrong-typed value for a field. */
 static const char *const wrong[] = {
-	"42", "-1", "1.5", "true", "false", "null", "[]", "{}", "[\"x\"]",
-	"{\"a\":{}}", "\"\"", "\"../..\"", "\"a/b\"", "18446744073709551616",
+	"42",	   "-1",
+	"1.5",	   "true",
+	"false",   "null",
+	"[]",	   "{}",
+	"[\"x\"]", "{\"a\":{}}",
+	"\"\"",	   "\"../..\"",
+	"\"a/b\"", "18446744073709551616",
 };
 
 /* `base` with %N replaced by a netdev, then `n` random mutations. */
@@ -148,8 +206,9 @@ static char *mutate_n(const char *base, int n)
 	len = 0;
 	for (const char *b = base; *b; b++) {
 		if (b[0] == '%' && b[1] == 'N') {
-			const char *nd = nnetdevs && rnd(4) ? netdevs[rnd(nnetdevs)]
-							   : "nfcfuzz-none0";
+			const char *nd = nnetdevs && rnd(4)
+						 ? netdevs[rnd(nnetdevs)]
+						 : "nfcfuzz-none0";
 			len += snprintf(s + len, cap - len, "%s", nd);
 			b++;
 			continue;
@@ -187,7 +246,8 @@ static char *mutate_n(const char *base, int n)
 				if (end && len + strlen(j) < cap) {
 					size_t tail = len - (end + 1 - s);
 
-					memmove(p + 1 + strlen(j), end + 1, tail + 1);
+					memmove(p + 1 + strlen(j), end + 1,
+						tail + 1);
 					memcpy(p + 1, j, strlen(j));
 					len = strlen(s);
 				}
@@ -277,7 +337,8 @@ static void base_state(struct fuzz *f)
 
 	snprintf(doc, sizeof(doc),
 		 "{\"nfs\":[{\"name\":\"fw0\",\"type\":\"forwarder\","
-		 "\"ports\":[{\"name\":\"p1\",\"peer\":%s%s%s},{\"name\":\"p2\"}]},"
+		 "\"ports\":[{\"name\":\"p1\",\"peer\":%s%s%s},{\"name\":"
+		 "\"p2\"}]},"
 		 "{\"name\":\"cnt0\",\"type\":\"counter\"}],"
 		 "\"attachments\":[{\"nf\":\"cnt0\",\"target\":\"fw0:p1\"}]}",
 		 nnetdevs ? "\"" : "", nnetdevs ? netdevs[0] : "null",
@@ -310,11 +371,21 @@ int main(int argc, char **argv)
 	rng_state = (unsigned long long)time(NULL) * 2654435761u;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
-		case 'p': no.pin_root = optarg; break;
-		case 'n': if (nnetdevs < 4) netdevs[nnetdevs++] = optarg; break;
-		case 's': seconds = atof(optarg); break;
-		case 'S': rng_state = strtoull(optarg, NULL, 0); break;
-		default: return 2;
+		case 'p':
+			no.pin_root = optarg;
+			break;
+		case 'n':
+			if (nnetdevs < 4)
+				netdevs[nnetdevs++] = optarg;
+			break;
+		case 's':
+			seconds = atof(optarg);
+			break;
+		case 'S':
+			rng_state = strtoull(optarg, NULL, 0);
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (!rng_state)
@@ -356,7 +427,8 @@ int main(int argc, char **argv)
 
 			m = v->method;
 			snprintf(path, sizeof(path), "%s", v->path);
-			body = v->body ? mutate_n(v->body, rnd(3) ? 0 : 1) : NULL;
+			body = v->body ? mutate_n(v->body, rnd(3) ? 0 : 1)
+				       : NULL;
 			goto send;
 		}
 		switch (rnd(10)) {
@@ -371,7 +443,7 @@ int main(int argc, char **argv)
 		default:
 			body = mutate(PICK(bodies));
 		}
-send:
+	send:
 		if (!rnd(6))
 			query = json_pack("{s:s}", rnd(2) ? "dry_run" : "bogus",
 					  PICK(names));
@@ -384,7 +456,8 @@ send:
 			bad_status++;
 			printf("# %s %s -> %d: %s\n#   body: %.200s\n", m, path,
 			       r.status,
-			       json_string_value(json_object_get(r.json, "error")),
+			       json_string_value(
+				       json_object_get(r.json, "error")),
 			       body ? body : "");
 		} else if (r.status >= 400 &&
 			   (!json_equal(before, after) || f.saves != saves)) {
