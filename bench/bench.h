@@ -17,15 +17,15 @@
  * keeps any batching or merging (GRO, flow caches) from flattering a DUT.
  */
 struct nfcb_gen_cfg {
-	__u32 ifindex;     /* redirect every frame to this netdev */
-	__u32 frame_len;   /* bytes per frame (what data_in holds) */
+	__u32 ifindex;	 /* redirect every frame to this netdev */
+	__u32 frame_len; /* bytes per frame (what data_in holds) */
 	__u8 dst_mac[6];
 	__u8 src_mac[6];
-	__u32 saddr;       /* first source address */
-	__u32 daddr;       /* first destination address */
-	__u32 n_saddr;     /* number of source addresses, >= 1 */
+	__u32 saddr;   /* first source address */
+	__u32 daddr;   /* first destination address */
+	__u32 n_saddr; /* number of source addresses, >= 1 */
 	__u32 n_daddr;
-	__u16 sport;       /* first source port */
+	__u16 sport; /* first source port */
 	__u16 dport;
 	__u32 n_sport;
 	__u32 n_dport;
@@ -33,13 +33,13 @@ struct nfcb_gen_cfg {
 
 /* Generator counters (.bss). */
 struct nfcb_gen_stats {
-	__u64 generated; /* frames written and handed to bpf_redirect */
+	__u64 generated;    /* frames written and handed to bpf_redirect */
 	__u64 short_frames; /* frames too short for the headers: dropped */
 };
 
 /* Sink and hop counters: per-CPU array slots. */
 enum nfcb_slot {
-	NFCB_RX = 0,      /* sink: our frames (IPv4/UDP); hop: frames seen */
+	NFCB_RX = 0, /* sink: our frames (IPv4/UDP); hop: frames seen */
 	NFCB_RX_BYTES = 1,
 	NFCB_FOREIGN = 2, /* sink: anything else (should stay 0) */
 	NFCB_DROPPED = 3, /* hop: frames dropped on purpose (fault injection) */

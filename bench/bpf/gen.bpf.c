@@ -85,7 +85,8 @@ int nfcb_gen(struct xdp_md *ctx)
 
 	udp->source = bpf_htons(cfg.sport + (__u16)sp);
 	udp->dest = bpf_htons(cfg.dport + (__u16)dp);
-	udp->len = bpf_htons(len - sizeof(struct ethhdr) - sizeof(struct iphdr));
+	udp->len =
+		bpf_htons(len - sizeof(struct ethhdr) - sizeof(struct iphdr));
 	udp->check = 0; /* optional in IPv4: nothing on the path checks it */
 
 	stats.generated++;

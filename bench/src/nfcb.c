@@ -53,7 +53,8 @@
 
 static const char *prog_name = "nfcb";
 
-static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void die(const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 1, 2)));
 static void die(const char *fmt, ...)
 {
 	va_list ap;
@@ -67,7 +68,8 @@ static void die(const char *fmt, ...)
 }
 
 /* libbpf's warnings carry the verifier log when a load fails: keep them. */
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
 {
 	if (level == LIBBPF_DEBUG)
 		return 0;
@@ -82,8 +84,8 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static unsigned long parse_ulong(const char *what, const char *s, unsigned long min,
-				 unsigned long max)
+static unsigned long parse_ulong(const char *what, const char *s,
+				 unsigned long min, unsigned long max)
 {
 	char *end;
 	unsigned long v;
@@ -91,7 +93,8 @@ static unsigned long parse_ulong(const char *what, const char *s, unsigned long 
 	errno = 0;
 	v = strtoul(s, &end, 0);
 	if (errno || *s == '\0' || *end != '\0' || v < min || v > max)
-		die("%s: '%s' is not a number in [%lu, %lu]", what, s, min, max);
+		die("%s: '%s' is not a number in [%lu, %lu]", what, s, min,
+		    max);
 	return v;
 }
 
@@ -99,8 +102,10 @@ static void parse_mac(const char *what, const char *s, __u8 mac[6])
 {
 	unsigned int b[6];
 
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
-		die("%s: '%s' is not a MAC address (aa:bb:cc:dd:ee:ff)", what, s);
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4],
+		   &b[5]) != 6)
+		die("%s: '%s' is not a MAC address (aa:bb:cc:dd:ee:ff)", what,
+		    s);
 	for (int i = 0; i < 6; i++) {
 		if (b[i] > 0xff)
 			die("%s: '%s' is not a MAC address", what, s);
@@ -122,7 +127,8 @@ static int ifindex_of(const char *dev)
 	int idx = if_nametoindex(dev);
 
 	if (!idx)
-		die("netdev %s: %s (in this network namespace)", dev, strerror(errno));
+		die("netdev %s: %s (in this network namespace)", dev,
+		    strerror(errno));
 	return idx;
 }
 
@@ -188,14 +194,15 @@ static void pin_path(char *buf, size_t len, const char *dir, const char *name)
 static void make_pin_dir(const char *dir)
 {
 	if (mkdir(dir, 0700) && errno != EEXIST)
-		die("creating pin directory %s: %s (is bpffs mounted on /sys/fs/bpf?)", dir,
-		    strerror(errno));
+		die("creating pin directory %s: %s (is bpffs mounted on "
+		    "/sys/fs/bpf?)",
+		    dir, strerror(errno));
 }
 
 /* Attach `prog` at XDP (native) on `ifindex` through a bpf_link pinned at
  * DIR/link, and pin its counter map at DIR/count. */
-static void attach_pinned(struct bpf_program *prog, struct bpf_map *map, const char *dev,
-			  const char *dir)
+static void attach_pinned(struct bpf_program *prog, struct bpf_map *map,
+			  const char *dev, const char *dir)
 {
 	char path[PATH_MAX];
 	struct bpf_link *link;
@@ -205,19 +212,20 @@ static void attach_pinned(struct bpf_program *prog, struct bpf_map *map, const c
 	link = bpf_program__attach_xdp(prog, ifindex_of(dev));
 	err = libbpf_get_error(link);
 	if (err)
-		die("attaching XDP program %s to %s: %s", bpf_program__name(prog), dev,
-		    strerror(-err));
+		die("attaching XDP program %s to %s: %s",
+		    bpf_program__name(prog), dev, strerror(-err));
 	pin_path(path, sizeof(path), dir, "link");
 	err = bpf_link__pin(link, path);
 	if (err)
-		die("pinning the link of %s on %s at %s: %s", bpf_program__name(prog), dev, path,
-		    strerror(-err));
+		die("pinning the link of %s on %s at %s: %s",
+		    bpf_program__name(prog), dev, path, strerror(-err));
 	pin_path(path, sizeof(path), dir, "count");
 	err = bpf_map__pin(map, path);
 	if (err)
-		die("pinning the counters of %s at %s: %s", bpf_program__name(prog), path,
-		    strerror(-err));
-	bpf_link__disconnect(link); /* the pin keeps it; do not detach on exit */
+		die("pinning the counters of %s at %s: %s",
+		    bpf_program__name(prog), path, strerror(-err));
+	bpf_link__disconnect(
+		link); /* the pin keeps it; do not detach on exit */
 	bpf_link__destroy(link);
 }
 
@@ -239,8 +247,8 @@ static int cmd_sink(int argc, char **argv)
 {
 	const char *dev = NULL, *dir = NULL, *verb;
 	static const struct option opts[] = {
-		{ "dev", required_argument, NULL, 'd' },
-		{ "pin", required_argument, NULL, 'p' },
+		{"dev", required_argument, NULL, 'd'},
+		{"pin", required_argument, NULL, 'p'},
 		{},
 	};
 	int c;
@@ -252,9 +260,14 @@ static int cmd_sink(int argc, char **argv)
 	argv++;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': dev = optarg; break;
-		case 'p': dir = optarg; break;
-		default: die("sink: unknown option");
+		case 'd':
+			dev = optarg;
+			break;
+		case 'p':
+			dir = optarg;
+			break;
+		default:
+			die("sink: unknown option");
 		}
 	}
 	if (!dir)
@@ -267,7 +280,8 @@ static int cmd_sink(int argc, char **argv)
 		skel = sink_bpf__open_and_load();
 		if (!skel)
 			die("loading the sink program: %s", strerror(errno));
-		attach_pinned(skel->progs.nfcb_sink, skel->maps.nfcb_count, dev, dir);
+		attach_pinned(skel->progs.nfcb_sink, skel->maps.nfcb_count, dev,
+			      dir);
 		sink_bpf__destroy(skel);
 		return 0;
 	}
@@ -291,26 +305,37 @@ static int cmd_hop(int argc, char **argv)
 	const char *dev = NULL, *to = NULL, *dir = NULL, *verb;
 	unsigned long drop_every = 0;
 	static const struct option opts[] = {
-		{ "dev", required_argument, NULL, 'd' },
-		{ "to", required_argument, NULL, 't' },
-		{ "pin", required_argument, NULL, 'p' },
-		{ "drop-every", required_argument, NULL, 'x' },
+		{"dev", required_argument, NULL, 'd'},
+		{"to", required_argument, NULL, 't'},
+		{"pin", required_argument, NULL, 'p'},
+		{"drop-every", required_argument, NULL, 'x'},
 		{},
 	};
 	int c;
 
 	if (argc < 2)
-		die("hop: attach --dev IF --to IF2 --pin DIR [--drop-every N] | read --pin DIR");
+		die("hop: attach --dev IF --to IF2 --pin DIR [--drop-every N] "
+		    "| read --pin DIR");
 	verb = argv[1];
 	argc--;
 	argv++;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': dev = optarg; break;
-		case 't': to = optarg; break;
-		case 'p': dir = optarg; break;
-		case 'x': drop_every = parse_ulong("--drop-every", optarg, 0, UINT32_MAX); break;
-		default: die("hop: unknown option");
+		case 'd':
+			dev = optarg;
+			break;
+		case 't':
+			to = optarg;
+			break;
+		case 'p':
+			dir = optarg;
+			break;
+		case 'x':
+			drop_every = parse_ulong("--drop-every", optarg, 0,
+						 UINT32_MAX);
+			break;
+		default:
+			die("hop: unknown option");
 		}
 	}
 	if (!dir)
@@ -329,7 +354,8 @@ static int cmd_hop(int argc, char **argv)
 		bpf_program__set_autoload(skel->progs.nfcb_empty, false);
 		if (hop_bpf__load(skel))
 			die("loading the hop program: %s", strerror(errno));
-		attach_pinned(skel->progs.nfcb_hop, skel->maps.nfcb_count, dev, dir);
+		attach_pinned(skel->progs.nfcb_hop, skel->maps.nfcb_count, dev,
+			      dir);
 		hop_bpf__destroy(skel);
 		return 0;
 	}
@@ -347,11 +373,13 @@ static int cmd_hop(int argc, char **argv)
 	die("hop: unknown verb '%s' (attach, read)", verb);
 }
 
-/* ---- generator ------------------------------------------------------------ */
+/* ---- generator ------------------------------------------------------------
+ */
 
 /* One CPU's line of /proc/stat, in USER_HZ ticks. */
 struct cpu_ticks {
-	unsigned long long user, nice, system, idle, iowait, irq, softirq, steal;
+	unsigned long long user, nice, system, idle, iowait, irq, softirq,
+		steal;
 };
 
 static bool cpu_ticks(int cpu, struct cpu_ticks *t)
@@ -365,9 +393,12 @@ static bool cpu_ticks(int cpu, struct cpu_ticks *t)
 		return false;
 	while (!found && fgets(line, sizeof(line), f))
 		if (!strncmp(line, name, n))
-			found = sscanf(line + n, "%llu %llu %llu %llu %llu %llu %llu %llu", &t->user,
-				       &t->nice, &t->system, &t->idle, &t->iowait, &t->irq,
-				       &t->softirq, &t->steal) == 8;
+			found = sscanf(line + n,
+				       "%llu %llu %llu %llu %llu %llu %llu "
+				       "%llu",
+				       &t->user, &t->nice, &t->system, &t->idle,
+				       &t->iowait, &t->irq, &t->softirq,
+				       &t->steal) == 8;
 	fclose(f);
 	return found;
 }
@@ -392,8 +423,8 @@ static void build_frame(__u8 *buf, size_t len)
 struct poller {
 	int map_fd;
 	int cpu;
-	int stop;          /* set by the main thread (atomic) */
-	__u64 value;       /* last count seen (atomic: read by the main thread) */
+	int stop;    /* set by the main thread (atomic) */
+	__u64 value; /* last count seen (atomic: read by the main thread) */
 	uint64_t t_change; /* when it was first seen (atomic) */
 	__u64 first_value; /* count at the first change seen; read after join */
 	uint64_t t_first;  /* when; 0 while there was none */
@@ -402,7 +433,7 @@ struct poller {
 static void *poll_sink(void *arg)
 {
 	struct poller *p = arg;
-	struct timespec ts = { 0, 50000 };
+	struct timespec ts = {0, 50000};
 
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* 50 us means 50 us */
 	if (p->cpu >= 0) {
@@ -434,23 +465,23 @@ static void *poll_sink(void *arg)
 static int cmd_gen(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "dev", required_argument, NULL, 'd' },
-		{ "dst-mac", required_argument, NULL, 'm' },
-		{ "src-mac", required_argument, NULL, 'M' },
-		{ "count", required_argument, NULL, 'n' },
-		{ "size", required_argument, NULL, 's' },
-		{ "src", required_argument, NULL, 'a' },
-		{ "dst", required_argument, NULL, 'b' },
-		{ "sport", required_argument, NULL, 'P' },
-		{ "dport", required_argument, NULL, 'Q' },
-		{ "saddrs", required_argument, NULL, 'A' },
-		{ "daddrs", required_argument, NULL, 'B' },
-		{ "sports", required_argument, NULL, 'S' },
-		{ "dports", required_argument, NULL, 'D' },
-		{ "cpu", required_argument, NULL, 'c' },
-		{ "batch", required_argument, NULL, 'k' },
-		{ "sink-pin", required_argument, NULL, 'p' },
-		{ "settle-ms", required_argument, NULL, 't' },
+		{"dev", required_argument, NULL, 'd'},
+		{"dst-mac", required_argument, NULL, 'm'},
+		{"src-mac", required_argument, NULL, 'M'},
+		{"count", required_argument, NULL, 'n'},
+		{"size", required_argument, NULL, 's'},
+		{"src", required_argument, NULL, 'a'},
+		{"dst", required_argument, NULL, 'b'},
+		{"sport", required_argument, NULL, 'P'},
+		{"dport", required_argument, NULL, 'Q'},
+		{"saddrs", required_argument, NULL, 'A'},
+		{"daddrs", required_argument, NULL, 'B'},
+		{"sports", required_argument, NULL, 'S'},
+		{"dports", required_argument, NULL, 'D'},
+		{"cpu", required_argument, NULL, 'c'},
+		{"batch", required_argument, NULL, 'k'},
+		{"sink-pin", required_argument, NULL, 'p'},
+		{"settle-ms", required_argument, NULL, 't'},
 		{},
 	};
 	const char *dev = NULL, *sink_pin = NULL;
@@ -470,33 +501,74 @@ static int cmd_gen(int argc, char **argv)
 	struct gen_bpf *skel;
 	__u8 *frame;
 	int c, err, sink_fd = -1;
-	__u64 sink0 = 0, sink1 = 0, foreign0 = 0, foreign1 = 0, t0, t1, t_done, t_start, timed;
+	__u64 sink0 = 0, sink1 = 0, foreign0 = 0, foreign1 = 0, t0, t1, t_done,
+	      t_start, timed;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': dev = optarg; break;
-		case 'm': parse_mac("--dst-mac", optarg, cfg.dst_mac); have_dst = true; break;
-		case 'M': parse_mac("--src-mac", optarg, cfg.src_mac); have_src = true; break;
-		case 'n': count = parse_ulong("--count", optarg, 1, INT_MAX); break;
-		case 's': size = parse_ulong("--size", optarg, NFCB_MIN_FRAME, NFCB_MAX_FRAME); break;
-		case 'a': cfg.saddr = parse_ip4("--src", optarg); break;
-		case 'b': cfg.daddr = parse_ip4("--dst", optarg); break;
-		case 'P': cfg.sport = parse_ulong("--sport", optarg, 1, 65535); break;
-		case 'Q': cfg.dport = parse_ulong("--dport", optarg, 1, 65535); break;
-		case 'A': cfg.n_saddr = parse_ulong("--saddrs", optarg, 1, 65536); break;
-		case 'B': cfg.n_daddr = parse_ulong("--daddrs", optarg, 1, 65536); break;
-		case 'S': cfg.n_sport = parse_ulong("--sports", optarg, 1, 65536); break;
-		case 'D': cfg.n_dport = parse_ulong("--dports", optarg, 1, 65536); break;
-		case 'c': cpu = parse_ulong("--cpu", optarg, 0, CPU_SETSIZE - 1); break;
-		case 'k': batch = parse_ulong("--batch", optarg, 0, 256); break;
-		case 'p': sink_pin = optarg; break;
-		case 't': settle_ms = parse_ulong("--settle-ms", optarg, 0, 60000); break;
-		default: die("gen: unknown option");
+		case 'd':
+			dev = optarg;
+			break;
+		case 'm':
+			parse_mac("--dst-mac", optarg, cfg.dst_mac);
+			have_dst = true;
+			break;
+		case 'M':
+			parse_mac("--src-mac", optarg, cfg.src_mac);
+			have_src = true;
+			break;
+		case 'n':
+			count = parse_ulong("--count", optarg, 1, INT_MAX);
+			break;
+		case 's':
+			size = parse_ulong("--size", optarg, NFCB_MIN_FRAME,
+					   NFCB_MAX_FRAME);
+			break;
+		case 'a':
+			cfg.saddr = parse_ip4("--src", optarg);
+			break;
+		case 'b':
+			cfg.daddr = parse_ip4("--dst", optarg);
+			break;
+		case 'P':
+			cfg.sport = parse_ulong("--sport", optarg, 1, 65535);
+			break;
+		case 'Q':
+			cfg.dport = parse_ulong("--dport", optarg, 1, 65535);
+			break;
+		case 'A':
+			cfg.n_saddr = parse_ulong("--saddrs", optarg, 1, 65536);
+			break;
+		case 'B':
+			cfg.n_daddr = parse_ulong("--daddrs", optarg, 1, 65536);
+			break;
+		case 'S':
+			cfg.n_sport = parse_ulong("--sports", optarg, 1, 65536);
+			break;
+		case 'D':
+			cfg.n_dport = parse_ulong("--dports", optarg, 1, 65536);
+			break;
+		case 'c':
+			cpu = parse_ulong("--cpu", optarg, 0, CPU_SETSIZE - 1);
+			break;
+		case 'k':
+			batch = parse_ulong("--batch", optarg, 0, 256);
+			break;
+		case 'p':
+			sink_pin = optarg;
+			break;
+		case 't':
+			settle_ms =
+				parse_ulong("--settle-ms", optarg, 0, 60000);
+			break;
+		default:
+			die("gen: unknown option");
 		}
 	}
 	if (!dev || !have_dst)
 		die("gen: --dev IF and --dst-mac MAC are required");
-	if (cfg.sport + cfg.n_sport - 1 > 65535 || cfg.dport + cfg.n_dport - 1 > 65535)
+	if (cfg.sport + cfg.n_sport - 1 > 65535 ||
+	    cfg.dport + cfg.n_dport - 1 > 65535)
 		die("gen: port range runs past 65535");
 	cfg.ifindex = ifindex_of(dev);
 	cfg.frame_len = size;
@@ -520,7 +592,7 @@ static int cmd_gen(int argc, char **argv)
 		die("out of memory");
 	build_frame(frame, size);
 
-	struct poller pl = { .map_fd = -1, .cpu = -1 };
+	struct poller pl = {.map_fd = -1, .cpu = -1};
 	struct cpu_ticks tk0 = {}, tk1 = {};
 	bool have_ticks;
 	pthread_t poll_thread;
@@ -533,15 +605,17 @@ static int cmd_gen(int argc, char **argv)
 		pl.value = sink0;
 		/* Any CPU but the generator's, so that polling steals nothing
 		 * from the path being measured. */
-		pl.cpu = cpu == 0 && sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : (cpu > 0 ? 0 : -1);
+		pl.cpu = cpu == 0 && sysconf(_SC_NPROCESSORS_ONLN) > 1
+				 ? 1
+				 : (cpu > 0 ? 0 : -1);
 		errno = pthread_create(&poll_thread, NULL, poll_sink, &pl);
 		if (errno)
 			die("starting the sink poller: %s", strerror(errno));
 	}
 
-	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame, .data_size_in = size,
-		    .repeat = (int)count, .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
-		    .batch_size = batch);
+	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame,
+		    .data_size_in = size, .repeat = (int)count,
+		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = batch);
 	/* Whatever else runs on our CPU during the run (other processes'
 	 * user time, or the hypervisor's steal) is time the path did not get:
 	 * reported, so that a disturbed run can be told from a slow DUT. Our
@@ -550,16 +624,18 @@ static int cmd_gen(int argc, char **argv)
 	t0 = now_ns();
 	pl.t_change = t0;
 	t_start = t0;
-	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.nfcb_gen), &run);
+	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.nfcb_gen),
+				     &run);
 	t1 = now_ns();
 	if (err)
-		die("BPF_PROG_TEST_RUN (live frames) on %s: %s", dev, strerror(errno));
+		die("BPF_PROG_TEST_RUN (live frames) on %s: %s", dev,
+		    strerror(errno));
 	have_ticks = have_ticks && cpu_ticks(cpu, &tk1);
 
 	/*
 	 * Frames still in flight when the run returns sit in veth rings and are
-	 * polled within microseconds. Wait until the sink has them all, or until
-	 * its count has not moved for 50 ms (then the rest is lost).
+	 * polled within microseconds. Wait until the sink has them all, or
+	 * until its count has not moved for 50 ms (then the rest is lost).
 	 */
 	t_done = t1;
 	timed = skel->bss->stats.generated;
@@ -569,10 +645,12 @@ static int cmd_gen(int argc, char **argv)
 
 		for (;;) { /* bounded by the deadline */
 			__u64 v = __atomic_load_n(&pl.value, __ATOMIC_ACQUIRE);
-			uint64_t tc = __atomic_load_n(&pl.t_change, __ATOMIC_RELAXED);
+			uint64_t tc =
+				__atomic_load_n(&pl.t_change, __ATOMIC_RELAXED);
 			uint64_t t = now_ns();
 
-			if (v >= want || t > deadline || t - (tc > t1 ? tc : t1) > 50000000ull)
+			if (v >= want || t > deadline ||
+			    t - (tc > t1 ? tc : t1) > 50000000ull)
 				break;
 			usleep(1000);
 		}
@@ -582,7 +660,8 @@ static int cmd_gen(int argc, char **argv)
 		/* A frame counted after the poller's last look: the run ended
 		 * no earlier than now. */
 		t_done = sink1 == pl.value ? pl.t_change : now_ns();
-		if (pl.t_first && t_done > pl.t_first && sink1 > pl.first_value) {
+		if (pl.t_first && t_done > pl.t_first &&
+		    sink1 > pl.first_value) {
 			timed = sink1 - pl.first_value;
 			t_start = pl.t_first;
 		}
@@ -592,26 +671,34 @@ static int cmd_gen(int argc, char **argv)
 
 	/* pps: frames timed over the time they took (see struct poller). */
 	printf("{\"generated\":%llu,\"short\":%llu,\"repeat\":%lu,\"size\":%lu,"
-	       "\"flows\":%llu,\"cpu\":%d,\"timed_frames\":%llu,\"elapsed_ns\":%llu,"
+	       "\"flows\":%llu,\"cpu\":%d,\"timed_frames\":%llu,\"elapsed_ns\":"
+	       "%llu,"
 	       "\"pps\":%.1f,\"syscall_ns\":%llu,\"kernel_ns_per_frame\":%u",
 	       (unsigned long long)skel->bss->stats.generated,
 	       (unsigned long long)skel->bss->stats.short_frames, count, size,
-	       (unsigned long long)cfg.n_saddr * cfg.n_daddr * cfg.n_sport * cfg.n_dport, cpu,
-	       (unsigned long long)timed, (unsigned long long)(t_done - t_start),
+	       (unsigned long long)cfg.n_saddr * cfg.n_daddr * cfg.n_sport *
+		       cfg.n_dport,
+	       cpu, (unsigned long long)timed,
+	       (unsigned long long)(t_done - t_start),
 	       t_done > t_start ? timed * 1e9 / (t_done - t_start) : 0.0,
 	       (unsigned long long)(t1 - t0), run.duration);
 	if (have_ticks) {
-		unsigned long long other = (tk1.user + tk1.nice) - (tk0.user + tk0.nice);
+		unsigned long long other =
+			(tk1.user + tk1.nice) - (tk0.user + tk0.nice);
 		unsigned long long steal = tk1.steal - tk0.steal;
-		unsigned long long all = other + steal + (tk1.system - tk0.system) +
-					 (tk1.idle - tk0.idle) + (tk1.iowait - tk0.iowait) +
-					 (tk1.irq - tk0.irq) + (tk1.softirq - tk0.softirq);
+		unsigned long long all =
+			other + steal + (tk1.system - tk0.system) +
+			(tk1.idle - tk0.idle) + (tk1.iowait - tk0.iowait) +
+			(tk1.irq - tk0.irq) + (tk1.softirq - tk0.softirq);
 
-		printf(",\"cpu_ticks\":%llu,\"cpu_other\":%.3f,\"cpu_steal\":%.3f", all,
-		       all ? (double)other / all : 0.0, all ? (double)steal / all : 0.0);
+		printf(",\"cpu_ticks\":%llu,\"cpu_other\":%.3f,\"cpu_steal\":%."
+		       "3f",
+		       all, all ? (double)other / all : 0.0,
+		       all ? (double)steal / all : 0.0);
 	}
 	if (sink_pin)
-		printf(",\"sink_rx\":%llu,\"sink_foreign\":%llu", (unsigned long long)(sink1 - sink0),
+		printf(",\"sink_rx\":%llu,\"sink_foreign\":%llu",
+		       (unsigned long long)(sink1 - sink0),
 		       (unsigned long long)(foreign1 - foreign0));
 	printf("}\n");
 
@@ -624,7 +711,7 @@ static int cmd_gen(int argc, char **argv)
 
 struct micro_case {
 	char label[64];
-	int hops;      /* NF hops behind the stub; -1 for our own programs */
+	int hops; /* NF hops behind the stub; -1 for our own programs */
 	int prog_fd;
 	__u32 ifindex; /* ingress_ifindex in the context (0: none) */
 	__u32 want;    /* retval that proves the whole path ran */
@@ -636,29 +723,35 @@ struct micro_case {
 static void build_micro_frame(__u8 *f, size_t len)
 {
 	static const __u8 hdr[] = {
-		0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00, /* ethernet */
-		0x45, 0, 0, 50, 0, 1, 0, 0, 64, 17, 0, 0, /* IPv4, csum 0 */
-		198, 51, 100, 128, 203, 0, 113, 128,
-		0x27, 0x10, 0x4e, 0x20, 0, 30, 0, 0, /* UDP 10000 -> 20000 */
+		0x02, 0,    0,	  0,	0,    2, 0x02, 0,   0,
+		0,    0,    1,	  0x08, 0x00, /* ethernet */
+		0x45, 0,    0,	  50,	0,    1, 0,    0,   64,
+		17,   0,    0, /* IPv4, csum 0 */
+		198,  51,   100,  128,	203,  0, 113,  128, 0x27,
+		0x10, 0x4e, 0x20, 0,	30,   0, 0, /* UDP 10000 -> 20000 */
 	};
 
 	memset(f, 0, len);
 	memcpy(f, hdr, sizeof(hdr));
 }
 
-static void micro_run(struct micro_case *mc, int repeat, int run, __u8 *frame, size_t len)
+static void micro_run(struct micro_case *mc, int repeat, int run, __u8 *frame,
+		      size_t len)
 {
-	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = mc->ifindex };
+	struct xdp_md ctx = {.data_end = len, .ingress_ifindex = mc->ifindex};
 	int err;
 
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = len,
-		    .repeat = repeat, .ctx_in = mc->ifindex ? &ctx : NULL,
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame,
+		    .data_size_in = len, .repeat = repeat,
+		    .ctx_in = mc->ifindex ? &ctx : NULL,
 		    .ctx_size_in = mc->ifindex ? sizeof(ctx) : 0);
 	err = bpf_prog_test_run_opts(mc->prog_fd, &opts);
 	if (err)
-		die("micro %s: BPF_PROG_TEST_RUN: %s", mc->label, strerror(errno));
+		die("micro %s: BPF_PROG_TEST_RUN: %s", mc->label,
+		    strerror(errno));
 	if (opts.retval != mc->want)
-		die("micro %s: the program returned %u, expected %u: the packet did not take "
+		die("micro %s: the program returned %u, expected %u: the "
+		    "packet did not take "
 		    "the whole path, so its time would mean nothing",
 		    mc->label, opts.retval, mc->want);
 	mc->retval = opts.retval;
@@ -672,10 +765,10 @@ static void micro_run(struct micro_case *mc, int repeat, int run, __u8 *frame, s
 static int cmd_micro(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "case", required_argument, NULL, 'c' },
-		{ "repeat", required_argument, NULL, 'r' },
-		{ "runs", required_argument, NULL, 'k' },
-		{ "cpu", required_argument, NULL, 'C' },
+		{"case", required_argument, NULL, 'c'},
+		{"repeat", required_argument, NULL, 'r'},
+		{"runs", required_argument, NULL, 'k'},
+		{"cpu", required_argument, NULL, 'C'},
 		{},
 	};
 	struct micro_case cases[64] = {};
@@ -686,7 +779,8 @@ static int cmd_micro(int argc, char **argv)
 	skel = hop_bpf__open();
 	if (!skel)
 		die("opening the hop program: %s", strerror(errno));
-	skel->rodata->out_ifindex = 1; /* not followed: test runs never transmit */
+	skel->rodata->out_ifindex =
+		1; /* not followed: test runs never transmit */
 	if (hop_bpf__load(skel))
 		die("loading the hop program: %s", strerror(errno));
 	snprintf(cases[0].label, sizeof(cases[0].label), "empty XDP program");
@@ -700,9 +794,15 @@ static int cmd_micro(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': repeat = parse_ulong("--repeat", optarg, 1, INT_MAX); break;
-		case 'k': runs = parse_ulong("--runs", optarg, 1, 1000); break;
-		case 'C': cpu = parse_ulong("--cpu", optarg, 0, CPU_SETSIZE - 1); break;
+		case 'r':
+			repeat = parse_ulong("--repeat", optarg, 1, INT_MAX);
+			break;
+		case 'k':
+			runs = parse_ulong("--runs", optarg, 1, 1000);
+			break;
+		case 'C':
+			cpu = parse_ulong("--cpu", optarg, 0, CPU_SETSIZE - 1);
+			break;
 		case 'c': {
 			/* LABEL:HOPS:TARGET[:RETVAL]; TARGET is a program pin
 			 * (a path) or a netdev, whose attached XDP program (for
@@ -717,18 +817,22 @@ static int cmd_micro(int argc, char **argv)
 			str = strdup(optarg);
 			if (!str)
 				die("out of memory");
-			for (char *p = str, *tok; n < 4 && (tok = strsep(&p, ":"));)
+			for (char *p = str, *tok;
+			     n < 4 && (tok = strsep(&p, ":"));)
 				f[n++] = tok;
 			if (n < 3)
-				die("micro: --case %s: want LABEL:HOPS:PIN|NETDEV[:RETVAL]", optarg);
+				die("micro: --case %s: want "
+				    "LABEL:HOPS:PIN|NETDEV[:RETVAL]",
+				    optarg);
 			mc = &cases[ncases++];
 			snprintf(mc->label, sizeof(mc->label), "%s", f[0]);
 			mc->hops = parse_ulong("--case hops", f[1], 0, 64);
 			if (f[2][0] == '/') {
 				mc->prog_fd = bpf_obj_get(f[2]);
 				if (mc->prog_fd < 0)
-					die("micro %s: opening program pin %s: %s", f[0], f[2],
-					    strerror(errno));
+					die("micro %s: opening program pin %s: "
+					    "%s",
+					    f[0], f[2], strerror(errno));
 			} else {
 				__u32 id = 0;
 				int err;
@@ -736,18 +840,23 @@ static int cmd_micro(int argc, char **argv)
 				mc->ifindex = ifindex_of(f[2]);
 				err = bpf_xdp_query_id(mc->ifindex, 0, &id);
 				if (err || !id)
-					die("micro %s: no XDP program attached to %s%s%s", f[0], f[2],
-					    err ? ": " : "", err ? strerror(-err) : "");
+					die("micro %s: no XDP program attached "
+					    "to %s%s%s",
+					    f[0], f[2], err ? ": " : "",
+					    err ? strerror(-err) : "");
 				mc->prog_fd = bpf_prog_get_fd_by_id(id);
 				if (mc->prog_fd < 0)
-					die("micro %s: program %u on %s: %s", f[0], id, f[2],
-					    strerror(errno));
+					die("micro %s: program %u on %s: %s",
+					    f[0], id, f[2], strerror(errno));
 			}
-			mc->want = n > 3 ? parse_ulong("--case retval", f[3], 0, 4) : XDP_REDIRECT;
+			mc->want =
+				n > 3 ? parse_ulong("--case retval", f[3], 0, 4)
+				      : XDP_REDIRECT;
 			free(str);
 			break;
 		}
-		default: die("micro: unknown option");
+		default:
+			die("micro: unknown option");
 		}
 	}
 	pin_cpu(cpu);
@@ -768,7 +877,8 @@ static int cmd_micro(int argc, char **argv)
 	for (int i = 0; i < ncases; i++) {
 		struct micro_case *mc = &cases[i];
 
-		printf("{\"case\":\"%s\",\"hops\":%d,\"repeat\":%d,\"retval\":%u,\"kernel_ns\":[",
+		printf("{\"case\":\"%s\",\"hops\":%d,\"repeat\":%d,\"retval\":%"
+		       "u,\"kernel_ns\":[",
 		       mc->label, mc->hops, repeat, mc->retval);
 		for (int r = 0; r < runs; r++)
 			printf("%s%.0f", r ? "," : "", mc->kernel_ns[r]);
@@ -785,7 +895,8 @@ int main(int argc, char **argv)
 {
 	libbpf_set_print(libbpf_print);
 	if (argc < 2)
-		die("usage: nfcb gen|sink|hop|micro ... (see bench/src/nfcb.c)");
+		die("usage: nfcb gen|sink|hop|micro ... (see "
+		    "bench/src/nfcb.c)");
 	prog_name = "nfcb";
 	if (!strcmp(argv[1], "gen"))
 		return cmd_gen(argc - 1, argv + 1);
