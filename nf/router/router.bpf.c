@@ -266,16 +266,17 @@ static __always_inline int do_echo(nfc_ctx_t *ctx, struct nfc_meta *md,
 		return RT_NOT(RT_SP_LOCAL);
 	(void)port;
 	/* ICMP: type 8 -> 0. */
-	old = *(__u16 *)ic;
+	/* The words are written out rather than loaded back through a cast:
+	 * clang reused the value loaded before the store. */
 	ic->type = 0;
-	csum_replace2(&ic->checksum, old, *(__u16 *)ic);
+	csum_replace2(&ic->checksum, bpf_htons(8 << 8), 0);
 	/* IP: swap addresses (the sum is unchanged), fresh TTL. */
 	a = iph->saddr;
 	iph->saddr = iph->daddr;
 	iph->daddr = a;
-	old = *(__u16 *)&iph->ttl;
+	old = bpf_htons(iph->ttl << 8 | iph->protocol);
 	iph->ttl = 64;
-	csum_replace2(&iph->check, old, *(__u16 *)&iph->ttl);
+	csum_replace2(&iph->check, old, bpf_htons(64 << 8 | iph->protocol));
 	/* Back to whoever sent it: its MAC is the frame's source. */
 	mac_copy(eth->h_dest, eth->h_source);
 	mac_copy(eth->h_source, port->mac);

@@ -1280,11 +1280,11 @@ static void send_via(struct nfc_nf *nf, unsigned port, __be32 nh,
 /* Routes an IPv4 packet the router originates (ICMP) and sends it. */
 static void send_ip(struct nfc_nf *nf, const uint8_t *ip, size_t len)
 {
-	const struct iphdr *h = (const struct iphdr *)ip;
+	const rt_iphdr *h = (const rt_iphdr *)ip;
 	struct rt_fib_val r;
 	struct rt_port pt;
 	uint8_t f[2048];
-	struct ethhdr *eth = (struct ethhdr *)f;
+	rt_ethhdr *eth = (rt_ethhdr *)f;
 	__be32 nh;
 
 	if (len + sizeof(*eth) > sizeof(f) || fib_lookup(nf, h->daddr, &r) ||
@@ -1339,7 +1339,7 @@ static void icmp_error(struct nfc_nf *nf, unsigned in_port, const uint8_t *ip,
 		       size_t ip_len, __u8 type, __u8 code, __be32 src,
 		       unsigned stat)
 {
-	const struct iphdr *o = (const struct iphdr *)ip;
+	const rt_iphdr *o = (const rt_iphdr *)ip;
 	uint8_t out[RT_ICMP_QUOTE_MAX];
 	struct rt_priv *pv = priv_get(nf);
 	struct rt_fib_val r;
@@ -1381,7 +1381,7 @@ none:
 /* The IPv4 packet of a frame, checked; NULL if there is none. */
 static const uint8_t *frame_ip(const uint8_t *f, uint32_t len, size_t *ip_len)
 {
-	const struct iphdr *h = (const struct iphdr *)(f + ETH_HLEN);
+	const rt_iphdr *h = (const rt_iphdr *)(f + ETH_HLEN);
 	size_t tot;
 
 	if (len < ETH_HLEN + sizeof(*h) || h->version != 4 || h->ihl < 5)
@@ -1467,7 +1467,7 @@ static void on_forward(struct nfc_nf *nf, unsigned in_port, const uint8_t *f,
 {
 	size_t ip_len;
 	const uint8_t *ip = frame_ip(f, len, &ip_len);
-	struct iphdr *h;
+	rt_iphdr *h;
 	struct rt_fib_val r;
 	struct rt_port pt;
 	uint8_t out[2048];
@@ -1477,14 +1477,14 @@ static void on_forward(struct nfc_nf *nf, unsigned in_port, const uint8_t *f,
 		cp_count(nf, RT_CP_slow_path_dropped);
 		return;
 	}
-	h = (struct iphdr *)(out + ETH_HLEN);
-	if (fib_lookup(nf, ((const struct iphdr *)ip)->daddr, &r)) {
+	h = (rt_iphdr *)(out + ETH_HLEN);
+	if (fib_lookup(nf, ((const rt_iphdr *)ip)->daddr, &r)) {
 		icmp_error(nf, in_port, ip, ip_len, 3, 0, 0,
 			   RT_CP_icmp_net_unreachable);
 		return;
 	}
 	if ((r.type != RT_FIB_CONNECTED && r.type != RT_FIB_VIA) ||
-	    port_get(nf, r.port, &pt) || ((const struct iphdr *)ip)->ttl <= 1) {
+	    port_get(nf, r.port, &pt) || ((const rt_iphdr *)ip)->ttl <= 1) {
 		cp_count(nf, RT_CP_slow_path_dropped);
 		return;
 	}
@@ -1492,7 +1492,7 @@ static void on_forward(struct nfc_nf *nf, unsigned in_port, const uint8_t *f,
 	 * any, dropped). */
 	memcpy(out + ETH_HLEN, ip, ip_len);
 	memcpy(out + 6, pt.mac, 6);
-	((struct ethhdr *)out)->h_proto = htons(ETH_P_IP);
+	((rt_ethhdr *)out)->h_proto = htons(ETH_P_IP);
 	h->ttl--;
 	sum = h->check + htons(0x0100);
 	h->check = (uint16_t)(sum + (sum >= 0xffff));
@@ -1508,7 +1508,7 @@ static void on_local(struct nfc_nf *nf, unsigned in_port, const uint8_t *f,
 {
 	size_t ip_len, hl;
 	const uint8_t *ip = frame_ip(f, len, &ip_len);
-	const struct iphdr *o = (const struct iphdr *)ip;
+	const rt_iphdr *o = (const rt_iphdr *)ip;
 	uint8_t out[2048];
 	struct rt_priv *pv = priv_get(nf);
 
@@ -1524,14 +1524,15 @@ static void on_local(struct nfc_nf *nf, unsigned in_port, const uint8_t *f,
 	}
 	if (o->protocol == IPPROTO_ICMP && ip_len >= hl + 8 && ip[hl] == 8 &&
 	    ip[hl + 1] == 0 && is_unicast_v4(o->saddr)) {
-		struct iphdr *h = (struct iphdr *)out;
+		rt_iphdr *h = (rt_iphdr *)out;
 		size_t pl = ip_len - hl;
+		uint16_t sum;
 
 		memcpy(out + sizeof(*h), ip + hl, pl);
 		out[sizeof(*h)] = 0; /* echo reply */
 		out[sizeof(*h) + 2] = out[sizeof(*h) + 3] = 0;
-		*(uint16_t *)(out + sizeof(*h) + 2) =
-			rt_csum(out + sizeof(*h), pl);
+		sum = rt_csum(out + sizeof(*h), pl);
+		memcpy(out + sizeof(*h) + 2, &sum, 2);
 		rt_build_ip(h, o->daddr, o->saddr, IPPROTO_ICMP, o->tos, 64,
 			    pv->ip_id++, pl);
 		send_ip(nf, out, sizeof(*h) + pl);

@@ -14,10 +14,43 @@
 #include <string.h>
 #include <linux/types.h>
 #include <linux/if_ether.h>
-#include <linux/ip.h>
-#include <linux/icmp.h>
+#include <netinet/in.h>
 
 #define RT_ICMP_QUOTE_MAX 576 /* RFC 1812 4.3.2.3: an error fits in 576 */
+
+/* Headers laid over byte buffers. Our own copies of the kernel's, marked
+ * may_alias (and packed: a frame's IP header sits at offset 14): writing a
+ * struct iphdr into a uint8_t array is undefined behaviour that GCC 12 -O2
+ * exploits (it dropped a checksum store). */
+typedef struct {
+	__u8 h_dest[6];
+	__u8 h_source[6];
+	__be16 h_proto;
+} __attribute__((packed, may_alias)) rt_ethhdr;
+
+typedef struct {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	__u8 ihl : 4, version : 4;
+#else
+	__u8 version : 4, ihl : 4;
+#endif
+	__u8 tos;
+	__be16 tot_len;
+	__be16 id;
+	__be16 frag_off;
+	__u8 ttl;
+	__u8 protocol;
+	__u16 check;
+	__be32 saddr;
+	__be32 daddr;
+} __attribute__((packed, may_alias)) rt_iphdr;
+
+typedef struct {
+	__u8 type;
+	__u8 code;
+	__u16 checksum;
+	__be32 rest; /* id and sequence, or unused */
+} __attribute__((packed, may_alias)) rt_icmphdr;
 
 struct rt_arp_pkt { /* ARP for IPv4 over Ethernet */
 	__be16 htype, ptype;
@@ -27,7 +60,7 @@ struct rt_arp_pkt { /* ARP for IPv4 over Ethernet */
 	__u8 spa[4];
 	__u8 tha[6];
 	__u8 tpa[4];
-} __attribute__((packed));
+} __attribute__((packed, may_alias));
 
 static inline uint16_t rt_csum(const void *p, size_t n)
 {
@@ -58,7 +91,7 @@ static inline size_t rt_build_arp_request(uint8_t *f, const uint8_t *src_mac,
 					  __be32 spa, __be32 tpa,
 					  const uint8_t *dst_mac)
 {
-	struct ethhdr *eth = (struct ethhdr *)f;
+	rt_ethhdr *eth = (rt_ethhdr *)f;
 	struct rt_arp_pkt *a = (struct rt_arp_pkt *)(eth + 1);
 
 	memset(f, 0, sizeof(*eth) + sizeof(*a));
@@ -80,9 +113,8 @@ static inline size_t rt_build_arp_request(uint8_t *f, const uint8_t *src_mac,
 }
 
 /* An IPv4 header with its checksum; `len` is the payload length. */
-static inline void rt_build_ip(struct iphdr *ip, __be32 src, __be32 dst,
-			       __u8 proto, __u8 tos, __u8 ttl, __u16 id,
-			       size_t len)
+static inline void rt_build_ip(rt_iphdr *ip, __be32 src, __be32 dst, __u8 proto,
+			       __u8 tos, __u8 ttl, __u16 id, size_t len)
 {
 	memset(ip, 0, sizeof(*ip));
 	ip->version = 4;
@@ -107,9 +139,9 @@ static inline size_t rt_build_icmp_error(uint8_t *out, __be32 src,
 					 const uint8_t *orig, size_t orig_len,
 					 __u8 type, __u8 code, __u16 id)
 {
-	const struct iphdr *o = (const struct iphdr *)orig;
-	struct iphdr *ip = (struct iphdr *)out;
-	struct icmphdr *ic = (struct icmphdr *)(ip + 1);
+	const rt_iphdr *o = (const rt_iphdr *)orig;
+	rt_iphdr *ip = (rt_iphdr *)out;
+	rt_icmphdr *ic = (rt_icmphdr *)(ip + 1);
 	size_t q = orig_len;
 
 	if (q > RT_ICMP_QUOTE_MAX - sizeof(*ip) - sizeof(*ic))

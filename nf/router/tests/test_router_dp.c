@@ -1,0 +1,923 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The router's data plane on crafted frames (BPF_PROG_TEST_RUN), in XDP and
+ * in TC: TTL and incremental checksum, MAC rewrite, longest-prefix choice,
+ * echo and ARP replies, the malformed and unroutable packets (each dropped
+ * or sent up, and counted under its reason), the slow path end to end (an
+ * unresolved next hop: ARP request out, reply in, the held packet sent;
+ * time exceeded built and sent), aging, the reverse-path filter (a reload
+ * that keeps the maps), state kept across a reopen. Then, once: bad
+ * configuration (errors that name the object, nothing changed) and a table
+ * of 10,000 routes.
+ *
+ * Ports p1..p3 are veths whose other ends stay in the root namespace; the
+ * frames the slow path sends are read there with a packet socket.
+ *
+ *   p1 198.51.100.1/26   host H1 198.51.100.2   (static ARP)
+ *   p2 198.51.100.65/26  host H2 198.51.100.66  (static ARP)
+ *   p3 203.0.113.1/26    host H3 203.0.113.2, H5 203.0.113.5 (static ARP)
+ *   routes: 203.0.113.128/25 via H2, 203.0.113.192/26 via H1,
+ *           0.0.0.0/0 via H3
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netpacket/packet.h>
+#include <sys/socket.h>
+#include <linux/types.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "common.h"
+#include "nfchain/nfchain.h"
+#include "router/router.h"
+#include "router/rt_pkt.h"
+
+enum { XDP_DROP_ = 1, XDP_REDIRECT_ = 4, TC_SHOT = 2, TC_REDIRECT = 7 };
+
+static int fails, ncpu;
+static char root[128], dev[3][IF_NAMESIZE], peer[3][IF_NAMESIZE];
+static struct nfc *nfc;
+static int verdict_out, verdict_drop;
+static const char *mode;
+
+static void report(int okay, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void report(int okay, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s - %s: ", okay ? "ok" : "not ok", mode);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	fails += !okay;
+}
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (system(cmd))
+		fprintf(stderr, "# command failed: %s\n", cmd);
+}
+
+static const __u8 H1[6] = {2, 0, 0, 0, 0, 1}, H2[6] = {2, 0, 0, 0, 0, 2};
+static const __u8 H3[6] = {2, 0, 0, 0, 0, 3}, H5[6] = {2, 0, 0, 0, 0, 5};
+static const __u8 H9[6] = {2, 0, 0, 0, 0, 9}, OTHER[6] = {2, 0, 0, 0, 0, 0x77};
+static __u8 PM[3][6]; /* the ports' MACs */
+
+static __be32 ip4(const char *s)
+{
+	struct in_addr a;
+
+	inet_pton(AF_INET, s, &a);
+	return a.s_addr;
+}
+
+/* ---- maps ---------------------------------------------------------------- */
+
+static int pinned(const char *rel)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	return bpf_obj_get(path);
+}
+
+static void set_meta(int nf, int port)
+{
+	int fd = pinned("meta");
+	struct nfc_meta *m = calloc(ncpu, sizeof(*m));
+	__u32 k = 0;
+
+	for (int c = 0; c < ncpu; c++) {
+		m[c].nf = nf;
+		m[c].in_port = port;
+	}
+	bpf_map_update_elem(fd, &k, m, BPF_ANY);
+	free(m);
+	close(fd);
+}
+
+static __u64 percpu_sum(const char *rel, __u32 k, size_t off)
+{
+	int fd = pinned(rel);
+	size_t vs = !strcmp(rel, "stats") ? sizeof(struct nfc_port_stats) : 8;
+	__u8 *v = calloc(ncpu, vs);
+	__u64 s = 0;
+
+	if (fd >= 0 && !bpf_map_lookup_elem(fd, &k, v))
+		for (int c = 0; c < ncpu; c++)
+			s += *(__u64 *)(v + c * vs + off);
+	free(v);
+	if (fd >= 0)
+		close(fd);
+	return s;
+}
+
+static __u64 cnt(unsigned idx)
+{
+	return percpu_sum("nf/0-r1/map/rt_cnt", idx, 0);
+}
+
+static __u64 tx(int port)
+{
+	return percpu_sum("stats", NFC_GPORT(0, port),
+			  offsetof(struct nfc_port_stats, tx_packets));
+}
+
+static __u64 drops(int port)
+{
+	return percpu_sum("stats", NFC_GPORT(0, port),
+			  offsetof(struct nfc_port_stats, drops));
+}
+
+static void read_port_macs(void)
+{
+	int fd = pinned("nf/0-r1/map/rt_ports");
+
+	for (__u32 p = 0; p < 3; p++) {
+		struct rt_port v = {0};
+
+		bpf_map_lookup_elem(fd, &p, &v);
+		memcpy(PM[p], v.mac, 6);
+	}
+	close(fd);
+}
+
+/* ---- frames ----------------------------------------------------------------
+ */
+
+struct frame {
+	__u8 d[256];
+	size_t len;
+};
+
+/* Ethernet + IPv4 (+ `pl` bytes of payload: an ICMP echo request when
+ * proto is ICMP, else a pattern). */
+static struct frame ipf(const __u8 *dst, const char *src, const char *daddr,
+			__u8 ttl, __u8 proto, size_t pl)
+{
+	struct frame f = {.len = ETH_HLEN + 20 + pl};
+	rt_ethhdr *e = (rt_ethhdr *)f.d;
+	rt_iphdr *ip = (rt_iphdr *)(e + 1);
+	__u8 *p = (__u8 *)(ip + 1);
+
+	memcpy(e->h_dest, dst, 6);
+	memcpy(e->h_source, H1, 6);
+	e->h_proto = htons(ETH_P_IP);
+	for (size_t i = 0; i < pl; i++)
+		p[i] = (__u8)i;
+	if (proto == IPPROTO_ICMP && pl >= 8) {
+		memset(p, 0, 8);
+		p[0] = 8; /* echo request */
+		p[5] = 1;
+		uint16_t sum = rt_csum(p, pl);
+
+		memcpy(p + 2, &sum, 2);
+	}
+	rt_build_ip(ip, ip4(src), ip4(daddr), proto, 0, ttl, 0x1234, pl);
+	return f;
+}
+
+static struct frame arpf(const __u8 *edst, const __u8 *sha, const char *spa,
+			 const char *tpa, int op)
+{
+	struct frame f;
+
+	f.len = rt_build_arp_request(f.d, sha, ip4(spa), ip4(tpa), edst);
+	((struct rt_arp_pkt *)(f.d + ETH_HLEN))->op = htons(op);
+	return f;
+}
+
+static rt_iphdr *iph(struct frame *f)
+{
+	return (rt_iphdr *)(f->d + ETH_HLEN);
+}
+
+static int ip_sum_ok(const rt_iphdr *ip)
+{
+	return rt_csum(ip, ip->ihl * 4) == 0;
+}
+
+/* Runs the router on frame `in` arriving on port `port`; returns the
+ * verdict, the frame as it leaves in *out. */
+static int run(int port, const struct frame *in, struct frame *out)
+{
+	int fd = pinned("nf/0-r1/prog"), r;
+	struct frame tmp;
+
+	if (!out)
+		out = &tmp;
+	set_meta(0, port);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in->d,
+		    .data_size_in = in->len, .data_out = out->d,
+		    .data_size_out = sizeof(out->d), .repeat = 1);
+	r = bpf_prog_test_run_opts(fd, &o);
+	close(fd);
+	out->len = o.data_size_out;
+	return r ? -1 : (int)o.retval;
+}
+
+/* ---- frames the slow path sends, read at the ports' peers ------------------
+ */
+
+static int sock[3];
+
+static void sock_open(void)
+{
+	for (int p = 0; p < 3; p++) {
+		struct sockaddr_ll sll = {.sll_family = AF_PACKET,
+					  .sll_protocol = htons(ETH_P_ALL),
+					  .sll_ifindex =
+						  (int)if_nametoindex(peer[p])};
+
+		sock[p] = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK,
+				 htons(ETH_P_ALL));
+		if (sock[p] < 0 ||
+		    bind(sock[p], (struct sockaddr *)&sll, sizeof(sll)))
+			fprintf(stderr, "# packet socket on %s: %s\n", peer[p],
+				strerror(errno));
+	}
+}
+
+static void sock_drain(void)
+{
+	__u8 b[2048];
+
+	for (int p = 0; p < 3; p++)
+		while (recv(sock[p], b, sizeof(b), 0) > 0)
+			;
+}
+
+/* The next frame of ethertype `proto` seen at port p's peer (1 s at most). */
+static int capture(int p, __u16 proto, struct frame *f)
+{
+	for (int i = 0; i < 100; i++) {
+		struct pollfd pf = {.fd = sock[p], .events = POLLIN};
+		ssize_t n;
+
+		nfc_poll(nfc, 0);
+		if (poll(&pf, 1, 10) <= 0)
+			continue;
+		n = recv(sock[p], f->d, sizeof(f->d), 0);
+		if (n >= ETH_HLEN &&
+		    ((rt_ethhdr *)f->d)->h_proto == htons(proto)) {
+			f->len = n;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* ---- the cases
+ * ---------------------------------------------------------------- */
+
+static json_t *obj(const char *k1, const char *v1, const char *k2,
+		   const char *v2)
+{
+	json_t *o = json_object();
+
+	if (k1)
+		json_object_set_new(o, k1, json_string(v1));
+	if (k2)
+		json_object_set_new(o, k2, json_string(v2));
+	return o;
+}
+
+static int coll_add(const char *coll, const char *key, const char *k1,
+		    const char *v1, const char *k2, const char *v2)
+{
+	json_t *o = obj(k1, v1, k2, v2);
+	int r = nfc_coll_add(nfc, "r1", coll, key, o);
+
+	json_decref(o);
+	return r;
+}
+
+static int port_add(const char *name, const char *peerdev, const char *ip)
+{
+	json_t *o = obj("ip", ip, NULL, NULL);
+	int r = nfc_port_add(nfc, "r1", name, peerdev, o);
+
+	json_decref(o);
+	return r;
+}
+
+static int setup(void)
+{
+	int r = nfc_nf_add(nfc, "router", "r1", mode, NULL);
+
+	r = r ?: port_add("p1", dev[0], "198.51.100.1/26");
+	r = r ?: port_add("p2", dev[1], "198.51.100.65/26");
+	r = r ?: port_add("p3", dev[2], "203.0.113.1/26");
+	r = r
+		    ?: coll_add("arp", "198.51.100.2", "mac",
+				"02:00:00:00:00:01", NULL, NULL);
+	r = r
+		    ?: coll_add("arp", "198.51.100.66", "mac",
+				"02:00:00:00:00:02", "port", "p2");
+	r = r
+		    ?: coll_add("arp", "203.0.113.2", "mac",
+				"02:00:00:00:00:03", NULL, NULL);
+	r = r
+		    ?: coll_add("arp", "203.0.113.5", "mac",
+				"02:00:00:00:00:05", NULL, NULL);
+	r = r
+		    ?: coll_add("routes", "203.0.113.128/25", "nexthop",
+				"198.51.100.66", NULL, NULL);
+	r = r
+		    ?: coll_add("routes", "203.0.113.192/26", "nexthop",
+				"198.51.100.2", NULL, NULL);
+	r = r
+		    ?: coll_add("routes", "0.0.0.0/0", "nexthop", "203.0.113.2",
+				NULL, NULL);
+	report(!r, "set up r1 (%s)", r ? nfc_errmsg(nfc) : "3 ports, routes");
+	read_port_macs();
+	return r;
+}
+
+static void forwarding(void)
+{
+	static const struct {
+		const char *dst;
+		int port;
+		const __u8 *mac;
+		const char *why;
+	} lpm[] = {
+		{"203.0.113.5", 2, H5, "connected subnet of p3"},
+		{"203.0.113.130", 1, H2, "203.0.113.128/25 via H2"},
+		{"203.0.113.200", 0, H1, "the longer 203.0.113.192/26 via H1"},
+		{"198.51.100.150", 2, H3, "the default route via H3"},
+		{"198.51.100.66", 1, H2, "connected subnet of p2"},
+	};
+	struct frame in, out;
+
+	for (size_t i = 0; i < sizeof(lpm) / sizeof(lpm[0]); i++) {
+		__u64 t = tx(lpm[i].port);
+		int v;
+
+		in = ipf(PM[0], "198.51.100.2", lpm[i].dst, 64, IPPROTO_UDP,
+			 26);
+		v = run(0, &in, &out);
+		report(v == verdict_out && tx(lpm[i].port) == t + 1 &&
+			       !memcmp(out.d, lpm[i].mac, 6) &&
+			       !memcmp(out.d + 6, PM[lpm[i].port], 6),
+		       "to %s: out of p%d to its MAC: %s (verdict %d)",
+		       lpm[i].dst, lpm[i].port + 1, lpm[i].why, v);
+	}
+	in = ipf(PM[0], "198.51.100.2", "203.0.113.5", 64, IPPROTO_UDP, 26);
+	run(0, &in, &out);
+	report(out.len == in.len && iph(&out)->ttl == 63 &&
+		       ip_sum_ok(iph(&out)) &&
+		       !memcmp(out.d + ETH_HLEN, in.d + ETH_HLEN, 8) &&
+		       out.d[ETH_HLEN + 9] == in.d[ETH_HLEN + 9] &&
+		       !memcmp(out.d + ETH_HLEN + 12, in.d + ETH_HLEN + 12,
+			       in.len - ETH_HLEN - 12),
+	       "TTL 64 -> 63, checksum valid, the rest untouched");
+	/* The incremental update across every checksum value's neighbourhood:
+	 * vary the id so that the sum takes the carry paths too. */
+	int bad = 0;
+
+	for (unsigned id = 0; id < 65536; id += 97) {
+		in = ipf(PM[0], "198.51.100.2", "203.0.113.5", 1 + id % 255,
+			 IPPROTO_UDP, 26);
+		iph(&in)->id = htons(id);
+		iph(&in)->check = 0;
+		iph(&in)->check = rt_csum(iph(&in), 20);
+		if (iph(&in)->ttl <= 1)
+			continue;
+		run(0, &in, &out);
+		bad += !ip_sum_ok(iph(&out)) ||
+		       iph(&out)->ttl != iph(&in)->ttl - 1;
+	}
+	report(!bad,
+	       "checksum after the TTL update valid for 675 ids and TTLs "
+	       "(%d bad)",
+	       bad);
+}
+
+static void malformed(void)
+{
+	struct frame f;
+	struct {
+		const char *what;
+		unsigned reason;
+		int port;
+		struct frame f;
+	} c[16];
+	int n = 0;
+
+#define CASE(w, r, p, expr)                                                    \
+	do {                                                                   \
+		f = ipf(PM[p], "198.51.100.2", "203.0.113.5", 64, IPPROTO_UDP, \
+			26);                                                   \
+		expr;                                                          \
+		c[n++] = (typeof(c[0])){w, r, p, f};                           \
+	} while (0)
+	CASE("truncated IPv4 header", RT_D_TRUNCATED, 0, f.len = ETH_HLEN + 12);
+	CASE("version 6 in an IPv4 header", RT_D_BAD_HDR, 0,
+	     iph(&f)->version = 6);
+	CASE("header length 4 words", RT_D_BAD_HDR, 0, iph(&f)->ihl = 4);
+	CASE("total length beyond the frame", RT_D_BAD_HDR, 0,
+	     iph(&f)->tot_len = htons(300));
+	CASE("total length under 20", RT_D_BAD_HDR, 0,
+	     iph(&f)->tot_len = htons(12));
+	CASE("bad header checksum", RT_D_BAD_CSUM, 0, iph(&f)->check ^= 0x0101);
+	CASE("IP options", RT_D_OPTIONS, 0, iph(&f)->ihl = 6);
+	CASE("fragment for the router", RT_D_FRAG_LOCAL, 0,
+	     iph(&f)->daddr = ip4("198.51.100.1");
+	     iph(&f)->frag_off = htons(0x2000); iph(&f)->check = 0;
+	     iph(&f)->check = rt_csum(iph(&f), 20));
+	CASE("martian source 127.0.0.1", RT_D_MARTIAN, 0,
+	     iph(&f)->saddr = ip4("127.0.0.1");
+	     iph(&f)->check = 0; iph(&f)->check = rt_csum(iph(&f), 20));
+	CASE("not addressed to the port's MAC", RT_D_OTHERHOST, 0,
+	     memcpy(f.d, OTHER, 6));
+	CASE("IPv6 (not routed yet)", RT_D_PROTO, 0,
+	     ((rt_ethhdr *)f.d)->h_proto = htons(ETH_P_IPV6));
+	CASE("directed broadcast 198.51.100.127", RT_D_BCAST, 0,
+	     iph(&f)->daddr = ip4("198.51.100.127");
+	     iph(&f)->check = 0; iph(&f)->check = rt_csum(iph(&f), 20));
+#undef CASE
+	c[n++] = (typeof(c[0])){
+		"ARP request for another address", RT_D_ARP, 0,
+		arpf(NULL, H1, "198.51.100.2", "198.51.100.9", 1)};
+	for (int i = 0; i < n; i++) {
+		__u64 before = cnt(c[i].reason), d = drops(c[i].port);
+
+		/* The kernel's skb test run refuses a frame too short for an
+		 * IPv4 header before the program sees it. */
+		if (verdict_drop == TC_SHOT && c[i].reason == RT_D_TRUNCATED)
+			continue;
+		__u64 t = tx(0) + tx(1) + tx(2);
+		int v = run(c[i].port, &c[i].f, NULL);
+
+		report(v == verdict_drop && cnt(c[i].reason) == before + 1 &&
+			       drops(c[i].port) == d + 1 &&
+			       tx(0) + tx(1) + tx(2) == t,
+		       "%s: dropped, counted (verdict %d)", c[i].what, v);
+	}
+	(void)f;
+}
+
+static void local(void)
+{
+	struct frame in, out;
+	int v;
+
+	/* Echo requests to either of our addresses, answered in place. */
+	for (int far = 0; far < 2; far++) {
+		const char *to = far ? "203.0.113.1" : "198.51.100.1";
+
+		in = ipf(PM[0], "198.51.100.2", to, 64, IPPROTO_ICMP, 16);
+		v = run(0, &in, &out);
+		report(v == verdict_out && !memcmp(out.d, H1, 6) &&
+			       !memcmp(out.d + 6, PM[0], 6) &&
+			       iph(&out)->saddr == ip4(to) &&
+			       iph(&out)->daddr == ip4("198.51.100.2") &&
+			       iph(&out)->ttl == 64 && ip_sum_ok(iph(&out)) &&
+			       out.d[ETH_HLEN + 20] == 0 &&
+			       rt_csum(out.d + ETH_HLEN + 20, 16) == 0,
+		       "echo request to %s: reply from it, out of p1 (verdict "
+		       "%d)",
+		       to, v);
+	}
+	/* ARP for p1's address: reply in place. */
+	in = arpf(NULL, H1, "198.51.100.2", "198.51.100.1", 1);
+	__u64 sp = cnt(RT_SP_ARP);
+
+	v = run(0, &in, &out);
+	{
+		struct rt_arp_pkt *a = (void *)(out.d + ETH_HLEN);
+
+		report(v == verdict_out && !memcmp(out.d, H1, 6) &&
+			       !memcmp(out.d + 6, PM[0], 6) &&
+			       a->op == htons(2) && !memcmp(a->sha, PM[0], 6) &&
+			       !memcmp(a->tha, H1, 6) &&
+			       !memcmp(a->spa, "\xc6\x33\x64\x01", 4) &&
+			       !memcmp(a->tpa, "\xc6\x33\x64\x02", 4) &&
+			       cnt(RT_SP_ARP) == sp,
+		       "ARP request for 198.51.100.1: answered, no slow path "
+		       "for a known sender (verdict %d)",
+		       v);
+	}
+	/* From an unknown sender: answered too, and learnt. */
+	in = arpf(NULL, H9, "198.51.100.9", "198.51.100.1", 1);
+	v = run(0, &in, &out);
+	nfc_poll(nfc, 0);
+	json_t *l = NULL;
+	int learnt = 0;
+
+	nfc_coll_list(nfc, "r1", "arp", &l);
+	for (size_t i = 0; i < json_array_size(l); i++)
+		learnt |= !strcmp(json_string_value(json_object_get(
+					  json_array_get(l, i), "address")),
+				  "198.51.100.9");
+	json_decref(l);
+	report(v == verdict_out && cnt(RT_SP_ARP) == sp + 1 && learnt,
+	       "ARP request from an unknown sender: answered and learnt");
+}
+
+static void slow_path(void)
+{
+	struct frame in, out, cap;
+	int v;
+
+	/* TTL 1: sent up; time exceeded back to H1 from p1's address. */
+	sock_drain();
+	in = ipf(PM[0], "198.51.100.2", "203.0.113.5", 1, IPPROTO_UDP, 26);
+	__u64 c = cnt(RT_SP_TTL);
+
+	v = run(0, &in, &out);
+	report(v == verdict_drop && cnt(RT_SP_TTL) == c + 1,
+	       "TTL 1: to the slow path, not forwarded");
+	if (!capture(0, ETH_P_IP, &cap)) {
+		rt_iphdr *ip = iph(&cap);
+		__u8 *ic = (__u8 *)(ip + 1);
+
+		report(!memcmp(cap.d, H1, 6) && !memcmp(cap.d + 6, PM[0], 6) &&
+			       ip->saddr == ip4("198.51.100.1") &&
+			       ip->daddr == ip4("198.51.100.2") &&
+			       ip->protocol == IPPROTO_ICMP && ip_sum_ok(ip) &&
+			       ic[0] == 11 && ic[1] == 0 &&
+			       rt_csum(ic, ntohs(ip->tot_len) - 20) == 0 &&
+			       ntohs(ip->tot_len) == 20 + 8 + 46 &&
+			       !memcmp(ic + 8, in.d + ETH_HLEN, 46),
+		       "time exceeded sent to H1: from 198.51.100.1, quoting "
+		       "the packet, checksums valid");
+	} else {
+		report(0, "time exceeded sent to H1 (nothing seen at p1's "
+			  "peer)");
+	}
+
+	/* An unresolved next hop: ARP request out of p3, reply in, the
+	 * held packet out to the new neighbour, then the fast path. */
+	sock_drain();
+	in = ipf(PM[0], "198.51.100.2", "203.0.113.9", 64, IPPROTO_UDP, 26);
+	c = cnt(RT_SP_NEIGH_MISS);
+	v = run(0, &in, &out);
+	report(v == verdict_drop && cnt(RT_SP_NEIGH_MISS) == c + 1,
+	       "next hop 203.0.113.9 unknown: to the slow path");
+	if (!capture(2, ETH_P_ARP, &cap)) {
+		struct rt_arp_pkt *a = (void *)(cap.d + ETH_HLEN);
+
+		report(!memcmp(cap.d, "\xff\xff\xff\xff\xff\xff", 6) &&
+			       a->op == htons(1) && !memcmp(a->sha, PM[2], 6) &&
+			       !memcmp(a->spa, "\xcb\x00\x71\x01", 4) &&
+			       !memcmp(a->tpa, "\xcb\x00\x71\x09", 4),
+		       "ARP request for 203.0.113.9 out of p3, from "
+		       "203.0.113.1");
+	} else {
+		report(0, "ARP request out of p3 (nothing seen)");
+	}
+	sock_drain();
+	in = arpf(PM[2], H9, "203.0.113.9", "203.0.113.1", 2);
+	run(2, &in, NULL);
+	if (!capture(2, ETH_P_IP, &cap))
+		report(!memcmp(cap.d, H9, 6) && !memcmp(cap.d + 6, PM[2], 6) &&
+			       iph(&cap)->daddr == ip4("203.0.113.9") &&
+			       iph(&cap)->ttl == 63 && ip_sum_ok(iph(&cap)),
+		       "ARP reply in: the held packet goes out to it, TTL 63");
+	else
+		report(0, "ARP reply in: the held packet goes out (nothing "
+			  "seen)");
+	in = ipf(PM[0], "198.51.100.2", "203.0.113.9", 64, IPPROTO_UDP, 26);
+	v = run(0, &in, &out);
+	report(v == verdict_out && !memcmp(out.d, H9, 6),
+	       "the next packet to 203.0.113.9 takes the fast path");
+
+	/* No route (the default route deleted). */
+	report(!nfc_coll_del(nfc, "r1", "routes", "0.0.0.0/0"),
+	       "delete the default route");
+	sock_drain();
+	in = ipf(PM[0], "198.51.100.2", "198.51.100.150", 64, IPPROTO_UDP, 26);
+	c = cnt(RT_SP_NO_ROUTE);
+	v = run(0, &in, &out);
+	report(v == verdict_drop && cnt(RT_SP_NO_ROUTE) == c + 1,
+	       "no route: to the slow path");
+	if (!capture(0, ETH_P_IP, &cap)) {
+		__u8 *ic = cap.d + ETH_HLEN + 20;
+
+		report(ic[0] == 3 && ic[1] == 0 &&
+			       iph(&cap)->saddr == ip4("198.51.100.1"),
+		       "net unreachable sent to H1 from 198.51.100.1");
+	} else {
+		report(0, "net unreachable sent to H1 (nothing seen)");
+	}
+	coll_add("routes", "0.0.0.0/0", "nexthop", "203.0.113.2", NULL, NULL);
+}
+
+/* Aging: an entry past arp_timeout is dropped when unused, probed when
+ * used (hit set by the fast path). The clock is moved by backdating. */
+static void aging(void)
+{
+	int fd = pinned("nf/0-r1/map/rt_arp");
+	__be32 used = ip4("203.0.113.9"), idle = ip4("198.51.100.9");
+	struct rt_neigh n;
+	__u64 sent = cnt(RT_CP_BASE + RT_CP_arp_requests_sent);
+
+	for (int i = 0; i < 2; i++) {
+		__be32 k = i ? used : idle;
+
+		if (!bpf_map_lookup_elem(fd, &k, &n)) {
+			n.updated = 1; /* long ago (uptime may be short) */
+			bpf_map_update_elem(fd, &k, &n, BPF_EXIST);
+		}
+	}
+	nfc_tick(nfc);
+	report(bpf_map_lookup_elem(fd, &idle, &n) && errno == ENOENT,
+	       "an unused neighbour past arp_timeout is dropped");
+	report(!bpf_map_lookup_elem(fd, &used, &n) && n.probes == 1 &&
+		       cnt(RT_CP_BASE + RT_CP_arp_requests_sent) == sent + 1,
+	       "a used one is kept and probed");
+	n.probes = 3;
+	bpf_map_update_elem(fd, &used, &n, BPF_EXIST);
+	nfc_tick(nfc);
+	report(bpf_map_lookup_elem(fd, &used, &n) && errno == ENOENT,
+	       "... and dropped when the probes go unanswered");
+	close(fd);
+}
+
+static void rp_filter(void)
+{
+	json_t *on = json_pack("{s:s}", "rp_filter", "true");
+	json_t *off = json_pack("{s:s}", "rp_filter", "false");
+	struct frame in, out;
+	int v;
+
+	report(!nfc_nf_set(nfc, "r1", on), "rp_filter=true (reload) %s",
+	       nfc_errmsg(nfc));
+	/* From H1's address but in on p2: the way back is p1. */
+	in = ipf(PM[1], "198.51.100.2", "203.0.113.5", 64, IPPROTO_UDP, 26);
+	__u64 c = cnt(RT_D_RPF);
+
+	v = run(1, &in, &out);
+	report(v == verdict_drop && cnt(RT_D_RPF) == c + 1,
+	       "rp_filter: a source routed out of another port is dropped");
+	in = ipf(PM[0], "198.51.100.2", "203.0.113.200", 64, IPPROTO_UDP, 26);
+	v = run(0, &in, &out);
+	report(v == verdict_out && !memcmp(out.d, H1, 6),
+	       "the reload kept routes and ARP entries");
+	nfc_nf_set(nfc, "r1", off);
+	in = ipf(PM[1], "198.51.100.2", "203.0.113.5", 64, IPPROTO_UDP, 26);
+	report(run(1, &in, NULL) == verdict_out, "rp_filter=false again");
+	json_decref(on);
+	json_decref(off);
+}
+
+static void reopen(void)
+{
+	struct nfc_opts opts = {.pin_root = root};
+	char err[256];
+	json_t *l = NULL;
+	struct frame in, out;
+
+	nfc_close(nfc);
+	if (nfc_open(&nfc, &opts, err, sizeof(err))) {
+		report(0, "reopen: %s", err);
+		exit(1);
+	}
+	nfc_coll_list(nfc, "r1", "routes", &l);
+	report(json_array_size(l) == 6,
+	       "after a reopen: 3 connected and 3 static routes listed (%zu)",
+	       json_array_size(l));
+	json_decref(l);
+	in = ipf(PM[0], "198.51.100.2", "203.0.113.130", 64, IPPROTO_UDP, 26);
+	report(run(0, &in, &out) == verdict_out && !memcmp(out.d, H2, 6),
+	       "after a reopen: forwarding as before");
+}
+
+/* ---- bad configuration: a clear error, nothing changed ------------------- */
+
+static char *dump(void)
+{
+	json_t *a = NULL, *b = NULL, *o;
+	char *s;
+
+	nfc_coll_list(nfc, "r1", "routes", &a);
+	nfc_coll_list(nfc, "r1", "arp", &b);
+	o = json_pack("{s:o,s:o,s:o}", "routes", a ? a : json_null(), "arp",
+		      b ? b : json_null(), "nf", nfc_show_nf(nfc, "r1"));
+	json_object_del(json_object_get(o, "nf"), "stats");
+	s = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+static void bad_input(void)
+{
+	static const struct {
+		const char *what, *coll, *key, *k1, *v1, *k2, *v2, *msg;
+	} c[] = {
+		{"prefix length 33", "routes", "10.0.0.1/33", "nexthop",
+		 "198.51.100.66", NULL, NULL, "over 32"},
+		{"host bits set", "routes", "203.0.113.1/24", "nexthop",
+		 "198.51.100.66", NULL, NULL, "host bits set"},
+		{"not a prefix", "routes", "203.0.113.0/2x", "nexthop",
+		 "198.51.100.66", NULL, NULL, "not an IPv4 prefix"},
+		{"duplicate route", "routes", "203.0.113.128/25", "nexthop",
+		 "198.51.100.67", NULL, NULL, "exists already"},
+		{"next hop off every subnet", "routes", "198.18.0.0/15",
+		 "nexthop", "198.18.0.1", NULL, NULL,
+		 "not on a connected subnet"},
+		{"next hop is the router", "routes", "198.18.0.0/15", "nexthop",
+		 "198.51.100.65", NULL, NULL, "address of this router"},
+		{"a connected subnet", "routes", "198.51.100.64/26", "nexthop",
+		 "198.51.100.2", NULL, NULL, "connected subnet of port p2"},
+		{"no next hop", "routes", "198.18.0.0/15", NULL, NULL, NULL,
+		 NULL, "nexthop"},
+		{"IPv6 route", "routes", "2001:db8::/32", "nexthop",
+		 "198.51.100.66", NULL, NULL, "IPv6"},
+		{"ARP entry on the wrong port", "arp", "198.51.100.10", "mac",
+		 "02:00:00:00:00:10", "port", "p3",
+		 "not on the subnet of port "
+		 "p3"},
+		{"ARP entry off every subnet", "arp", "198.18.0.1", "mac",
+		 "02:00:00:00:00:10", NULL, NULL, "not on a connected subnet"},
+		{"ARP entry with a multicast MAC", "arp", "198.51.100.10",
+		 "mac", "01:00:5e:00:00:01", NULL, NULL, "not a unicast"},
+		{"duplicate ARP entry", "arp", "198.51.100.2", "mac",
+		 "02:00:00:00:00:10", NULL, NULL, "exists already"},
+	};
+	char *before = dump(), *after, msg[512];
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		int r = coll_add(c[i].coll, c[i].key, c[i].k1, c[i].v1, c[i].k2,
+				 c[i].v2);
+
+		snprintf(msg, sizeof(msg), "%s", nfc_errmsg(nfc));
+		after = dump();
+		report(r < 0 && strstr(msg, c[i].msg) && !strcmp(before, after),
+		       "%s refused, nothing changed: \"%s\"", c[i].what, msg);
+		free(after);
+	}
+	struct {
+		const char *what, *port, *dev, *ip, *msg;
+	} p[] = {
+		{"overlapping port subnets", "p4", NULL, "198.51.100.30/24",
+		 "overlaps"},
+		{"port address is the subnet's broadcast", "p4", NULL,
+		 "198.18.0.255/24", "broadcast address"},
+	};
+	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++) {
+		int r = port_add(p[i].port, p[i].dev, p[i].ip);
+
+		snprintf(msg, sizeof(msg), "%s", nfc_errmsg(nfc));
+		after = dump();
+		report(r < 0 && strstr(msg, p[i].msg) && !strcmp(before, after),
+		       "%s refused, nothing changed: \"%s\"", p[i].what, msg);
+		free(after);
+	}
+	json_t *cfg = json_pack("{s:s}", "ip", "198.51.100.70/26");
+	int r = nfc_port_set(nfc, "r1", "p1", cfg);
+
+	json_decref(cfg);
+	snprintf(msg, sizeof(msg), "%s", nfc_errmsg(nfc));
+	after = dump();
+	report(r < 0 && strstr(msg, "overlaps") && !strcmp(before, after),
+	       "port p1 moved onto p2's subnet refused, nothing changed: "
+	       "\"%s\"",
+	       msg);
+	free(after);
+	r = nfc_coll_del(nfc, "r1", "routes", "198.51.100.0/26");
+	report(r < 0 && strstr(nfc_errmsg(nfc), "connected route of port p1"),
+	       "deleting a connected route refused: \"%s\"", nfc_errmsg(nfc));
+	r = nfc_coll_del(nfc, "r1", "routes", "198.18.0.0/15");
+	report(r < 0 && strstr(nfc_errmsg(nfc), "does not exist"),
+	       "deleting a missing route refused: \"%s\"", nfc_errmsg(nfc));
+	free(before);
+}
+
+/* 10,000 /29 routes in the benchmarking range 198.18.0.0/15 (RFC 2544),
+ * through next hops on p1 and p2: added, chosen, listed, kept across a
+ * port change. Fewer under the sanitizers: each add saves the runtime's
+ * whole state document, so the table costs O(n^2) there. */
+#if defined(__SANITIZE_ADDRESS__)
+#define ROUTES 2000
+#else
+#define ROUTES 10000
+#endif
+static void many_routes(void)
+{
+	struct timespec t0, t1;
+	int r = 0, n = ROUTES;
+	char key[32];
+	double s;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < n && !r; i++) {
+		unsigned a = (198u << 24 | 18u << 16) + 8u * i;
+
+		snprintf(key, sizeof(key), "%u.%u.%u.%u/29", a >> 24,
+			 (a >> 16) & 255, (a >> 8) & 255, a & 255);
+		r = coll_add("routes", key, "nexthop",
+			     i & 1 ? "198.51.100.66" : "198.51.100.2", NULL,
+			     NULL);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s = t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	report(!r, "%d routes added in %.1f s (%.0f a second) %s", n, s, n / s,
+	       r ? nfc_errmsg(nfc) : "");
+	for (int i = 1; i < 4; i++) {
+		int k = i * (n / 3 - 2) + 1; /* various, odd and even */
+		unsigned a = (198u << 24 | 18u << 16) + 8u * k + 3;
+		struct frame in, out;
+
+		snprintf(key, sizeof(key), "%u.%u.%u.%u", a >> 24,
+			 (a >> 16) & 255, (a >> 8) & 255, a & 255);
+		in = ipf(PM[0], "198.51.100.2", key, 64, IPPROTO_UDP, 26);
+		report(run(0, &in, &out) == verdict_out &&
+			       !memcmp(out.d, k & 1 ? H2 : H1, 6),
+		       "among %d routes, %s takes route %d", n, key, k);
+	}
+	json_t *l = NULL;
+
+	nfc_coll_list(nfc, "r1", "routes", &l);
+	report(json_array_size(l) == 6 + (size_t)n, "routes show lists %zu",
+	       json_array_size(l));
+	json_decref(l);
+	/* A port change rebuilds the FIB from the records: all stay. */
+	json_t *cfg = json_pack("{s:s}", "mac", "02:00:00:00:01:01");
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = nfc_port_set(nfc, "r1", "p3", cfg);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	json_decref(cfg);
+	s = t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	report(!r, "a port change with %d routes: configure in %.3f s", n, s);
+}
+
+static void one_mode(const char *m, int out, int drop)
+{
+	struct nfc_opts opts = {.pin_root = root};
+	char err[256];
+
+	mode = m;
+	verdict_out = out;
+	verdict_drop = drop;
+	if (nfc_open(&nfc, &opts, err, sizeof(err))) {
+		report(0, "open: %s", err);
+		return;
+	}
+	if (!setup()) {
+		forwarding();
+		malformed();
+		local();
+		slow_path();
+		aging();
+		rp_filter();
+		reopen();
+		if (!strcmp(m, "xdp")) {
+			bad_input();
+			many_routes();
+		}
+	}
+	nfc_reset(nfc);
+	nfc_close(nfc);
+	nfc = NULL;
+}
+
+int main(void)
+{
+	int id = getpid();
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	ncpu = libbpf_num_possible_cpus();
+	snprintf(root, sizeof(root), "/sys/fs/bpf/nfc-rt%d", id);
+	for (int i = 0; i < 3; i++) {
+		snprintf(dev[i], sizeof(dev[i]), "rt%d%c", id, 'a' + i);
+		snprintf(peer[i], sizeof(peer[i]), "rt%d%c", id, 'A' + i);
+		sh("ip link add %s type veth peer name %s && ip link set %s up "
+		   "&& ip link set %s up && sysctl -qw "
+		   "net.ipv6.conf.%s.disable_ipv6=1 "
+		   "net.ipv6.conf.%s.disable_ipv6=1",
+		   dev[i], peer[i], dev[i], peer[i], dev[i], peer[i]);
+	}
+	sock_open();
+	one_mode("xdp", XDP_REDIRECT_, XDP_DROP_);
+	one_mode("tc", TC_REDIRECT, TC_SHOT);
+	for (int i = 0; i < 3; i++) {
+		close(sock[i]);
+		sh("ip link del %s", dev[i]);
+	}
+	rmdir(root);
+	printf("# %d failed\n", fails);
+	return fails ? 1 : 0;
+}
