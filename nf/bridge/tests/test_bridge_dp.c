@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The bridge's data plane on crafted frames (BPF_PROG_TEST_RUN), in XDP
+ * and in TC: VLAN classification, tags pushed, popped and rewritten,
+ * learning (new, moved, refreshed, never over a static entry), known
+ * unicast to one port, flooding, the drops. In XDP also a live-frames run
+ * of a flood, which goes through the devmap broadcast and its egress
+ * program for real.
+ *
+ * Ports: p1 access VLAN 10, p2 trunk 10,20, p3 access VLAN 20, each on a
+ * veth whose other end stays in the root namespace (they carry nothing:
+ * verdicts, data_out and counters are what is checked).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <linux/types.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "common.h"
+#include "nfchain/nfchain.h"
+#include "nfchain/nf.h"
+#include "bridge/bridge.h"
+
+#ifndef BPF_F_TEST_XDP_LIVE_FRAMES
+#define BPF_F_TEST_XDP_LIVE_FRAMES (1U << 1)
+#endif
+
+enum { XDP_DROP_ = 1, XDP_REDIRECT_ = 4, TC_SHOT = 2, TC_REDIRECT = 7 };
+
+static int fails;
+static char root[128], dev[3][IF_NAMESIZE], peer[3][IF_NAMESIZE];
+static int ncpu;
+
+static void report(int okay, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s - ", okay ? "ok" : "not ok");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fails += !okay;
+}
+
+static const __u8 BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+static const __u8 M1[6] = {2, 0, 0, 0, 1, 1}, M2[6] = {2, 0, 0, 0, 1, 2};
+static const __u8 M3[6] = {2, 0, 0, 0, 1, 3}, M4[6] = {2, 0, 0, 0, 1, 4};
+static const __u8 S[6] = {2, 0, 0, 0, 1, 0x99}, MC[6] = {3, 0, 0, 0, 1, 5};
+
+/* A 60-byte frame (64 when tagged): tci < 0 means untagged. */
+static int frame(__u8 *f, const __u8 *dst, const __u8 *src, int tci)
+{
+	int off = 12;
+
+	memset(f, 0, 64);
+	memcpy(f, dst, 6);
+	memcpy(f + 6, src, 6);
+	if (tci >= 0) {
+		f[12] = 0x81;
+		f[14] = tci >> 8;
+		f[15] = tci & 0xff;
+		off = 16;
+	}
+	f[off] = 0x88;
+	f[off + 1] = 0xb5;
+	return tci >= 0 ? 64 : 60;
+}
+
+/* The frame's tag as the data plane left it: -1 if untagged. */
+static int tag_of(const __u8 *f, __u32 len)
+{
+	if (len < 18 || f[12] != 0x81 || f[13] != 0)
+		return -1;
+	return f[14] << 8 | f[15];
+}
+
+static int obj(const char *rel)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	return bpf_obj_get(p);
+}
+
+static void set_meta(int port)
+{
+	int fd = obj("meta");
+	struct nfc_meta *m = calloc(ncpu, sizeof(*m));
+	__u32 k = 0;
+
+	for (int c = 0; c < ncpu; c++)
+		m[c] = (struct nfc_meta){.nf = 0, .in_port = port};
+	bpf_map_update_elem(fd, &k, m, BPF_ANY);
+	free(m);
+	close(fd);
+}
+
+static __u64 tx(int port)
+{
+	int fd = obj("stats");
+	struct nfc_port_stats *s = calloc(ncpu, sizeof(*s));
+	__u32 k = NFC_GPORT(0, port);
+	__u64 sum = 0;
+
+	if (!bpf_map_lookup_elem(fd, &k, s))
+		for (int c = 0; c < ncpu; c++)
+			sum += s[c].tx_packets;
+	free(s);
+	close(fd);
+	return sum;
+}
+
+static __u64 counter(__u32 k)
+{
+	int fd = obj("nf/0-br0/map/br_counters");
+	__u64 *v = calloc(ncpu, sizeof(*v)), sum = 0;
+
+	if (!bpf_map_lookup_elem(fd, &k, v))
+		for (int c = 0; c < ncpu; c++)
+			sum += v[c];
+	free(v);
+	close(fd);
+	return sum;
+}
+
+/* Learned port of {vid, mac}, -1 if none. */
+static int learned(int vid, const __u8 *mac)
+{
+	int fd = obj("nf/0-br0/map/br_fdb"), r = -1;
+	struct br_fdb_key k = {.vid = vid};
+	struct br_fdb_val v;
+
+	memcpy(k.mac, mac, 6);
+	if (!bpf_map_lookup_elem(fd, &k, &v))
+		r = v.port;
+	close(fd);
+	return r;
+}
+
+struct run {
+	int verdict;
+	__u8 out[256];
+	__u32 out_len;
+};
+
+static int run(int in_port, const __u8 *f, int len, struct run *r)
+{
+	int fd = obj("nf/0-br0/prog"), e;
+
+	set_meta(in_port);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = len,
+		    .data_out = r->out, .data_size_out = sizeof(r->out),
+		    .repeat = 1);
+	e = bpf_prog_test_run_opts(fd, &o);
+	close(fd);
+	r->verdict = e ? -errno : (int)o.retval;
+	r->out_len = o.data_size_out;
+	return e;
+}
+
+static int sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+static int setup(struct nfc *nfc, const char *mode)
+{
+	json_t *c1 = json_pack("{s:i}", "vlan", 10);
+	json_t *c2 = json_pack("{s:s, s:s}", "mode", "trunk", "allowed",
+			       "10,20");
+	json_t *c3 = json_pack("{s:i}", "vlan", 20);
+	int r = nfc_nf_add(nfc, "bridge", "br0", mode, NULL);
+
+	if (!r)
+		r = nfc_port_add(nfc, "br0", "p1", dev[0], c1);
+	if (!r)
+		r = nfc_port_add(nfc, "br0", "p2", dev[1], c2);
+	if (!r)
+		r = nfc_port_add(nfc, "br0", "p3", dev[2], c3);
+	if (r)
+		printf("# setup (%s): %s\n", mode, nfc_errmsg(nfc));
+	json_decref(c1);
+	json_decref(c2);
+	json_decref(c3);
+	return r;
+}
+
+static __u64 peer_rx(int i)
+{
+	char p[128];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/sys/class/net/%s/statistics/rx_packets",
+		 peer[i]);
+	f = fopen(p, "r");
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
+static void xdp_cases(struct nfc *nfc)
+{
+	__u8 f[64];
+	struct run r;
+	__u64 t0, t1, t2;
+	int n;
+
+	/* Learning and the flood's normalized frame. */
+	n = frame(f, BCAST, M1, -1);
+	run(0, f, n, &r);
+	report(r.verdict == XDP_REDIRECT_ && tag_of(r.out, r.out_len) == 10,
+	       "xdp: broadcast on access p1: flooded, tagged with VLAN 10 for "
+	       "the fan-out (verdict %d, tag %d)",
+	       r.verdict, tag_of(r.out, r.out_len));
+	report(learned(10, M1) == 0, "xdp: M1 learned on p1 in VLAN 10");
+	report(counter(BR_C_LEARNED) == 1 && counter(BR_C_FLOODED) == 1,
+	       "xdp: counted: 1 learned, 1 flooded");
+
+	/* Tag popped: trunk -> access. */
+	t0 = tx(0);
+	n = frame(f, M1, M2, 10);
+	run(1, f, n, &r);
+	report(r.verdict == XDP_REDIRECT_ && r.out_len == 60 &&
+		       tag_of(r.out, r.out_len) < 0 && tx(0) == t0 + 1,
+	       "xdp: tagged 10 from trunk p2 to M1: out of p1, tag popped "
+	       "(len %u)",
+	       r.out_len);
+	report(!memcmp(r.out, M1, 6) && !memcmp(r.out + 6, M2, 6) &&
+		       r.out[12] == 0x88 && r.out[13] == 0xb5,
+	       "xdp: ... addresses and ethertype intact");
+	report(learned(10, M2) == 1, "xdp: M2 learned on p2 in VLAN 10");
+
+	/* Tag pushed: access -> trunk. */
+	t1 = tx(1);
+	n = frame(f, M2, M1, -1);
+	run(0, f, n, &r);
+	report(r.verdict == XDP_REDIRECT_ && r.out_len == 64 &&
+		       tag_of(r.out, r.out_len) == 10 && tx(1) == t1 + 1 &&
+		       r.out[16] == 0x88 && r.out[17] == 0xb5,
+	       "xdp: untagged from p1 to M2: out of trunk p2, tag 10 pushed "
+	       "(len %u, tag %d)",
+	       r.out_len, tag_of(r.out, r.out_len));
+
+	/* Priority tag: classified by the port, priority bits kept. */
+	n = frame(f, M2, M4, 0x6000);
+	run(0, f, n, &r);
+	report(r.verdict == XDP_REDIRECT_ && tag_of(r.out, r.out_len) == 0x600a,
+	       "xdp: priority-tagged frame on p1: VLAN 10, priority kept on "
+	       "the trunk (tci 0x%x)",
+	       tag_of(r.out, r.out_len));
+
+	/* VLAN 20 is another FDB: M1 is unknown there. */
+	n = frame(f, M1, M3, 20);
+	run(1, f, n, &r);
+	report(r.verdict == XDP_REDIRECT_ && tag_of(r.out, r.out_len) == 20 &&
+		       learned(20, M3) == 1 && learned(20, M1) < 0,
+	       "xdp: M1 in VLAN 20 is unknown: flooded in 20; M3 learned there");
+	t1 = tx(1);
+	n = frame(f, M3, M4, -1);
+	run(2, f, n, &r);
+	report(r.verdict == XDP_REDIRECT_ && tag_of(r.out, r.out_len) == 20 &&
+		       tx(1) == t1 + 1,
+	       "xdp: access p3 (VLAN 20) to M3: trunk p2, tag 20 pushed");
+
+	/* Drops. */
+	n = frame(f, M1, M3, 30);
+	run(1, f, n, &r);
+	report(r.verdict == XDP_DROP_ && counter(BR_C_DROP_VLAN) == 1,
+	       "xdp: VLAN 30 on the trunk: dropped, counted");
+	n = frame(f, M2, M4, 10);
+	run(0, f, n, &r);
+	report(r.verdict == XDP_DROP_ && counter(BR_C_DROP_VLAN) == 2,
+	       "xdp: tagged frame on an access port: dropped");
+	n = frame(f, M2, MC, -1);
+	run(0, f, n, &r);
+	report(r.verdict == XDP_DROP_ && counter(BR_C_DROP_SRC) == 1,
+	       "xdp: multicast source: dropped");
+
+	/* A station that moves: relearned at once (here onto the port its
+	 * destination is behind: learned, then dropped as a hairpin). */
+	n = frame(f, M2, M1, 10);
+	run(1, f, n, &r);
+	report(learned(10, M1) == 1 && counter(BR_C_MOVED) == 1,
+	       "xdp: M1 seen on p2: moved there, counted");
+	report(r.verdict == XDP_DROP_ && counter(BR_C_DROP_HAIRPIN) == 1,
+	       "xdp: ... its frame to M2, also behind p2, is not sent back");
+
+	/* Static entries: win over learning, drop a claim from elsewhere. */
+	{
+		json_t *fl = json_pack("{s:s, s:i}", "port", "p3", "vlan", 20);
+		int e = nfc_coll_add(nfc, "br0", "fdb", "02:00:00:00:01:99", fl);
+
+		json_decref(fl);
+		report(!e, "xdp: static S on p3 in VLAN 20 added (%s)",
+		       e ? nfc_errmsg(nfc) : "ok");
+	}
+	n = frame(f, M3, S, 20);
+	run(1, f, n, &r);
+	report(r.verdict == XDP_DROP_ && learned(20, S) < 0 &&
+		       counter(BR_C_DROP_LOOP) == 1,
+	       "xdp: S claimed on p2: dropped, not learned");
+	t2 = tx(2);
+	n = frame(f, S, M3, 20);
+	run(1, f, n, &r);
+	report(r.verdict == XDP_REDIRECT_ && r.out_len == 60 && tx(2) == t2 + 1,
+	       "xdp: to static S from the trunk: out of p3 untagged");
+	n = frame(f, S, M1, 10);
+	run(1, f, n, &r);
+	report(r.verdict == XDP_REDIRECT_ && tag_of(r.out, r.out_len) == 10 &&
+		       tx(2) == t2 + 1,
+	       "xdp: S in VLAN 10 is another key: flooded in VLAN 10");
+}
+
+/* A flood run for real: devmap broadcast, egress program per port. */
+static void xdp_live_flood(void)
+{
+	__u64 t[3], rx[3];
+	__u8 f[64];
+	int fd = obj("nf/0-br0/prog"), n, e;
+	struct xdp_md ctx = {.ingress_ifindex = if_nametoindex(dev[0])};
+
+	for (int i = 0; i < 3; i++) {
+		t[i] = tx(i);
+		rx[i] = peer_rx(i);
+	}
+	n = frame(f, BCAST, M1, -1);
+	/* The test run's "ingress" is p1's netdev: the broadcast must
+	 * exclude it. data_end: the kernel wants the frame's size there. */
+	ctx.data_end = n;
+	set_meta(0);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = n,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1,
+		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+	e = bpf_prog_test_run_opts(fd, &o);
+	close(fd);
+	usleep(200000);
+	report(!e, "xdp live: flood run (%s)", e ? strerror(errno) : "ok");
+	report(tx(0) == t[0] && tx(1) == t[1] + 1 && tx(2) == t[2],
+	       "xdp live: egress program: copy on p2 only (the ingress p1 is "
+	       "excluded, p3 is VLAN 20): tx %llu %llu %llu",
+	       (unsigned long long)(tx(0) - t[0]),
+	       (unsigned long long)(tx(1) - t[1]),
+	       (unsigned long long)(tx(2) - t[2]));
+	report(peer_rx(1) == rx[1] + 1 && peer_rx(0) == rx[0] &&
+		       peer_rx(2) == rx[2],
+	       "xdp live: ... and only p2's peer received it");
+}
+
+static void tc_cases(void)
+{
+	__u8 f[64];
+	struct run r;
+	__u64 t1, t2;
+	int n;
+
+	t1 = tx(1);
+	t2 = tx(2);
+	n = frame(f, M2, M1, -1);
+	run(0, f, n, &r);
+	report(r.verdict == TC_SHOT && tx(1) == t1 + 1 && tx(2) == t2,
+	       "tc: unknown unicast from p1: a clone out of p2 (VLAN 10), none "
+	       "out of p3 (verdict %d)",
+	       r.verdict);
+	report(learned(10, M1) == 0, "tc: M1 learned on p1");
+	n = frame(f, M1, M2, 10);
+	run(1, f, n, &r);
+	report(r.verdict == TC_REDIRECT && r.out_len == 60 &&
+		       tag_of(r.out, r.out_len) < 0 && learned(10, M2) == 1,
+	       "tc: tagged 10 from the trunk to M1: redirected, tag popped, "
+	       "M2 learned on p2 (verdict %d, len %u)",
+	       r.verdict, r.out_len);
+	t1 = tx(1);
+	n = frame(f, M2, M1, -1);
+	run(0, f, n, &r);
+	report(r.verdict == TC_REDIRECT && tx(1) == t1 + 1,
+	       "tc: M1 to M2: out of p2 only");
+	n = frame(f, M2, M1, 30);
+	run(1, f, n, &r);
+	report(r.verdict == TC_SHOT, "tc: VLAN 30 on the trunk: dropped");
+	n = frame(f, M2, M1, 10);
+	run(1, f, n, &r);
+	report(learned(10, M1) == 1 && counter(BR_C_MOVED) == 1,
+	       "tc: M1 moved to p2: relearned");
+}
+
+int main(void)
+{
+	char err[512];
+	struct nfc_opts opts = {.pin_root = root};
+	struct nfc *nfc;
+	int pid = getpid() % 1000000;
+
+	ncpu = libbpf_num_possible_cpus();
+	snprintf(root, sizeof(root), "/sys/fs/bpf/nfc-tbdp%d", pid);
+	for (int i = 0; i < 3; i++) {
+		snprintf(dev[i], sizeof(dev[i]), "tbd%d%c", pid, 'a' + i);
+		snprintf(peer[i], sizeof(peer[i]), "tbd%d%c", pid, 'x' + i);
+		if (sh("ip link add %s type veth peer name %s && ip link set %s "
+		       "up && ip link set %s up",
+		       dev[i], peer[i], dev[i], peer[i])) {
+			printf("not ok - create veth %s\n", dev[i]);
+			return 1;
+		}
+		sh("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1 "
+		   "net.ipv6.conf.%s.disable_ipv6=1",
+		   dev[i], peer[i]);
+	}
+	if (nfc_open(&nfc, &opts, err, sizeof(err))) {
+		printf("not ok - open %s: %s\n", root, err);
+		fails++;
+		goto out;
+	}
+	if (!setup(nfc, "xdp")) {
+		xdp_cases(nfc);
+		xdp_live_flood();
+	} else {
+		report(0, "xdp: set up the bridge");
+	}
+	nfc_reset(nfc);
+	if (!setup(nfc, "tc"))
+		tc_cases();
+	else
+		report(0, "tc: set up the bridge");
+	nfc_reset(nfc);
+	nfc_close(nfc);
+out:
+	for (int i = 0; i < 3; i++)
+		sh("ip link del %s 2>/dev/null", dev[i]);
+	rmdir(root);
+	return fails ? 1 : 0;
+}
