@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nfchain/nfchain.h"
@@ -49,6 +50,9 @@ struct daemon {
 	int ep, tfd, sfd, nlfd;
 	json_t *saved; /* the desired state: what state.json holds */
 	json_t *gone;  /* netdevs the state names that are missing: {name:1} */
+	/* Netdevs back, waiting to settle before the state is re-applied:
+	 * {name: deadline in ms of CLOCK_MONOTONIC}. */
+	json_t *settling;
 	bool stop;
 };
 
@@ -195,30 +199,109 @@ static int restore(struct daemon *d)
 	return 0;
 }
 
+/* The desired state without any reference to `netdev`: its ports
+ * unconnected, its attachments gone. */
+static json_t *doc_without(json_t *doc, const char *netdev)
+{
+	json_t *d = json_deep_copy(doc), *nf, *p, *atts, *a;
+	size_t i, j;
+
+	json_array_foreach (json_object_get(d, "nfs"), i, nf)
+		json_array_foreach (json_object_get(nf, "ports"), j, p) {
+			const char *peer =
+				json_string_value(json_object_get(p, "peer"));
+
+			if (peer && !strcmp(peer, netdev))
+				json_object_set_new(p, "peer", json_null());
+		}
+	atts = json_array();
+	json_array_foreach (json_object_get(d, "attachments"), i, a) {
+		const char *t = json_string_value(json_object_get(a, "target"));
+
+		if (!t || strcmp(t, netdev))
+			json_array_append(atts, a);
+	}
+	json_object_set_new(d, "attachments", atts);
+	return d;
+}
+
 /* A netdev the state names came back (or a pending restore may now
  * succeed): move the running system to the desired state again. The
- * library keeps a vanished netdev's name (and old ifindex) in its model;
- * applying the state resolves the name again and re-attaches the stub. */
-static void reapply(struct daemon *d, const char *why)
+ * library keeps a vanished netdev's name in its model and compares by
+ * name, so applying the same state may see nothing to do; then the
+ * netdev's ports and attachments are taken out and put back, which
+ * resolves the new ifindex and attaches a new stub. */
+static void reapply(struct daemon *d, const char *netdev)
 {
-	json_t *plan = NULL;
+	json_t *plan = NULL, *without;
+	size_t steps;
 	int r = nfc_apply(d->nfc, d->saved, 0, &plan);
 
-	if (r) {
-		nfd_log("warn", "reapply", "reason=%s error=%s", nfd_q(why),
-			nfd_q(nfc_errmsg(d->nfc)));
-	} else {
-		nfd_log("info", "reapply", "reason=%s steps=%zu", nfd_q(why),
-			json_array_size(plan));
-		if (d->api.blocked) {
-			free(d->api.blocked);
-			d->api.blocked = NULL;
-			nfd_log("info", "restore",
-				"source=state.json "
-				"status=running");
-		}
-	}
+	steps = json_array_size(plan);
 	json_decref(plan);
+	plan = NULL;
+	if (!r && !steps && netdev && !d->api.blocked) {
+		without = doc_without(d->saved, netdev);
+		r = nfc_apply(d->nfc, without, 0, &plan);
+		steps = json_array_size(plan);
+		json_decref(plan);
+		plan = NULL;
+		if (!r)
+			r = nfc_apply(d->nfc, d->saved, 0, &plan);
+		steps += json_array_size(plan);
+		json_decref(plan);
+		json_decref(without);
+	}
+	if (r) {
+		nfd_log("warn", "reapply", "reason=%s error=%s",
+			nfd_q(netdev ? netdev : "-"),
+			nfd_q(nfc_errmsg(d->nfc)));
+		return;
+	}
+	nfd_log("info", "reapply", "reason=%s steps=%zu",
+		nfd_q(netdev ? netdev : "-"), steps);
+	if (d->api.blocked) {
+		free(d->api.blocked);
+		d->api.blocked = NULL;
+		nfd_log("info", "restore", "source=state.json status=running");
+	}
+}
+
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
+
+/* A netdev that comes back is usually being set up by a few commands in a
+ * row (created, moved, brought up, its peer configured); re-applying at
+ * the first event could see it half done. Each event of the name pushes
+ * its re-apply SETTLE_MS later; the 1 s tick runs the due ones. */
+#define SETTLE_MS 1000
+
+static void settle_later(struct daemon *d, const char *name)
+{
+	json_object_set_new(d->settling, name,
+			    json_integer(now_ms() + SETTLE_MS));
+}
+
+static void run_settled(struct daemon *d)
+{
+	long long now = now_ms();
+	const char *name;
+	json_t *v, *due = json_array();
+	size_t i;
+
+	json_object_foreach (d->settling, name, v)
+		if (json_integer_value(v) <= now)
+			json_array_append_new(due, json_string(name));
+	json_array_foreach (due, i, v) {
+		json_object_del(d->settling, json_string_value(v));
+		reapply(d, json_string_value(v));
+	}
+	json_decref(due);
 }
 
 static void on_link(void *ctx, enum nl_event ev, int ifindex, const char *name)
@@ -237,15 +320,16 @@ static void on_link(void *ctx, enum nl_event ev, int ifindex, const char *name)
 		nfd_log("warn", "netdev_gone", "netdev=%s ifindex=%d",
 			nfd_q(name), ifindex);
 		json_object_set_new(d->gone, name, json_true());
+		json_object_del(d->settling, name);
 		return;
 	}
 	if (json_object_get(d->gone, name)) {
 		nfd_log("info", "netdev_back", "netdev=%s ifindex=%d",
 			nfd_q(name), ifindex);
 		json_object_del(d->gone, name);
-		reapply(d, name);
-	} else if (d->api.blocked) {
-		reapply(d, name);
+		settle_later(d, name);
+	} else if (json_object_get(d->settling, name) || d->api.blocked) {
+		settle_later(d, name);
 	}
 }
 
@@ -473,8 +557,10 @@ static void run(struct daemon *d)
 				nfc_poll(d->nfc, 0);
 				break;
 			case EV_TIMER:
-				if (read(d->tfd, &ticks, sizeof(ticks)) > 0)
+				if (read(d->tfd, &ticks, sizeof(ticks)) > 0) {
 					nfc_tick(d->nfc);
+					run_settled(d);
+				}
 				break;
 			case EV_SIGNAL:
 				if (read(d->sfd, &si, sizeof(si)) > 0) {
@@ -577,6 +663,7 @@ int main(int argc, char **argv)
 	d.api.save = save_cb;
 	d.api.save_ctx = &d;
 	d.gone = json_object();
+	d.settling = json_object();
 	if (restore(&d))
 		goto out;
 	note_missing_netdevs(&d);
@@ -627,6 +714,7 @@ out:
 		nfc_close(d.nfc);
 	json_decref(d.saved);
 	json_decref(d.gone);
+	json_decref(d.settling);
 	free(token);
 	return r;
 }

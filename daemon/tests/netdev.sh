@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# rtnetlink: a netdev that a port names goes away and comes back (a host
+# restarted); nfchaind logs both and re-applies the desired state, so
+# traffic flows again without anyone touching nfchain.
+. "$NFC_TOP/daemon/tests/lib-daemon.sh"
+nfc_setup
+nfd_hosts
+nfd_start || { not_ok "nfchaind starts"; exit 1; }
+nfc forwarder add fw0 && nfc fw0 ports add p1 peer="$NFD_IF1" &&
+	nfc fw0 ports add p2 peer="$NFD_IF2"
+check "ping through fw0" quiet ip netns exec "$NFD_H1" ping -c 2 -i 0.1 -W 1 198.51.100.2
+before=$(export_state)
+
+ip link del "$NFD_IF2"
+sleep 0.5
+check "the daemon logs the netdev going away" grep -q "event=netdev_gone netdev=$NFD_IF2" "$NFD_LOG"
+check "the desired state still names it" [ "$(export_state)" = "$before" ]
+
+ip link add "$NFD_IF2" type veth peer name eth0 netns "$NFD_H2"
+ip link set "$NFD_IF2" up
+ip -n "$NFD_H2" link set eth0 up
+ip -n "$NFD_H2" addr add 198.51.100.2/24 dev eth0
+sysctl -qw "net.ipv6.conf.$NFD_IF2.disable_ipv6=1"
+sleep 2.5 # the daemon lets a returning netdev settle for 1 s
+check "the daemon logs it coming back" grep -q "event=netdev_back netdev=$NFD_IF2" "$NFD_LOG"
+check "and re-applies the state" grep -q "event=reapply reason=$NFD_IF2" "$NFD_LOG"
+# The new veth has a new MAC: h1's neighbour entry for .2 is stale.
+ip -n "$NFD_H1" neigh flush all
+flows() { # up to 5 s: the new veth's peer and ARP settle
+	for _ in $(seq 10); do
+		ip netns exec "$NFD_H1" ping -c 1 -W 0.5 198.51.100.2 >/dev/null 2>&1 && return 0
+		ip -n "$NFD_H1" neigh flush all
+	done
+	return 1
+}
+if flows; then
+	ok "traffic flows again"
+else
+	not_ok "traffic flows again"
+	grep -v "event=request" "$NFD_LOG" | sed "s/^/# /"
+	nfc show | sed "s/^/# /"
+	ip netns exec "$NFD_H2" ethtool -k eth0 | grep -i "generic-receive\|tx-checksumming" | sed "s/^/# /"
+fi
+check "the state is the same" [ "$(export_state)" = "$before" ]
+nfd_stop
+check "nfchaind stops cleanly" [ $? = 0 ]
+nfc_done
