@@ -38,6 +38,7 @@ clean() {
 	for n in "${NS[@]}"; do ip netns del "$n" 2>/dev/null; done
 	for i in 1 2 3 4 5 6; do ip link del "dm-h$i" 2>/dev/null; done
 	rm -rf "$STATE"
+	rm -f "$LOG" "$RUN/demo.ping"
 	return 0
 }
 
