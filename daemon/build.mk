@@ -17,7 +17,12 @@ $(OUT)/bin/fuzz_api: $(OUT)/obj/daemon/tests/fuzz_api.o $(NFCD_OBJS) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ $(LDLIBS) $(NFCD_LIBS) -o $@
 
-all: $(OUT)/bin/nfchaind $(OUT)/bin/fuzz_api
+# The control-plane benchmark (bench/control/run.sh runs it).
+$(OUT)/bin/nfc_ctlbench: $(OUT)/obj/bench/control/ctlbench.o
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ -ljansson -lcurl -o $@
+
+all: $(OUT)/bin/nfchaind $(OUT)/bin/fuzz_api $(OUT)/bin/nfc_ctlbench
 
 # ---- make demo / make demo-clean (scripts/demo.sh) ----
 .PHONY: demo demo-clean

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <signal.h>
@@ -640,6 +641,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* A fixed mmap threshold: glibc otherwise raises it after the first
+	 * large free, and the runtime's megabyte-sized state buffers would
+	 * then stay in the heap, resident, for the life of the daemon. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	if (d.token_file &&
 	    !(token = read_token(d.token_file, err, sizeof(err)))) {
 		nfd_log("error", "start", "error=%s", nfd_q(err));

@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Control-plane benchmark of nfchaind and the nfchain CLI (issue 3):
+ *   - CLI call latency, p50/p99, of `show` and of two kinds of change
+ *     (a collection entry, a config value), each a whole process run as a
+ *     user would run it; beside it the floor (the CLI's own start-up with
+ *     no request) and the API alone over a kept-open connection;
+ *   - time to apply a document with 1,000 NF config entries (static FDB
+ *     entries of a bridge), from nothing, again (no-op), and with 10
+ *     entries changed;
+ *   - the daemon's RSS idle, after the apply, and its peak.
+ * Targets: p99 <= 5 ms, RSS <= 20 MB. It starts its own nfchaind on a
+ * private socket, state dir and pin root, and removes them at the end.
+ *
+ *   nfc_ctlbench [--bin DIR] [--runs N]      (root; bpffs mounted)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <curl/curl.h>
+#include <jansson.h>
+
+extern char **environ;
+
+static char bindir[512] = ".output/bin", sock[256], statedir[256], pin[256];
+static pid_t daemon_pid;
+
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/* Runs argv with stdout and stderr to /dev/null; exit status or -1. */
+static int run(char *const argv[])
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int st;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ)) {
+		posix_spawn_file_actions_destroy(&fa);
+		return -1;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	if (waitpid(pid, &st, 0) < 0)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int cmpd(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct lat {
+	double p50, p99, max;
+	int fails;
+};
+
+static struct lat stats(double *v, int n, int fails)
+{
+	struct lat l = {0};
+
+	qsort(v, n, sizeof(double), cmpd);
+	l.p50 = v[n / 2];
+	l.p99 = v[(int)(n * 0.99) < n ? (int)(n * 0.99) : n - 1];
+	l.max = v[n - 1];
+	l.fails = fails;
+	return l;
+}
+
+/* ---- the API over one kept-open libcurl handle ----------------------------- */
+
+static CURL *api_h;
+
+static size_t sink(char *d, size_t s, size_t n, void *ctx)
+{
+	(void)d;
+	(void)ctx;
+	return s * n;
+}
+
+static long api(const char *method, const char *path, const char *body)
+{
+	char url[512];
+	long st = 0;
+
+	snprintf(url, sizeof(url), "http://nfchaind%s", path);
+	curl_easy_setopt(api_h, CURLOPT_URL, url);
+	curl_easy_setopt(api_h, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(api_h, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(api_h, CURLOPT_POSTFIELDSIZE_LARGE,
+			 (curl_off_t)(body ? strlen(body) : 0));
+	if (!body)
+		curl_easy_setopt(api_h, CURLOPT_HTTPGET, 1L);
+	if (curl_easy_perform(api_h) != CURLE_OK)
+		return -1;
+	curl_easy_getinfo(api_h, CURLINFO_RESPONSE_CODE, &st);
+	return st;
+}
+
+/* ---- the daemon ---------------------------------------------------------------- */
+
+static long rss_kb(const char *field)
+{
+	char path[64], line[256];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", daemon_pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, strlen(field)))
+			v = atol(line + strlen(field) + 1);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static int start_daemon(void)
+{
+	char exe[600];
+	char *argv[] = {exe,	  "--socket",	sock, "--state-dir",
+			statedir, "--pin-root", pin,  NULL};
+	int devnull = open("/dev/null", O_WRONLY);
+
+	snprintf(exe, sizeof(exe), "%s/nfchaind", bindir);
+	daemon_pid = fork();
+	if (daemon_pid == 0) {
+		dup2(devnull, 2);
+		execv(exe, argv);
+		_exit(127);
+	}
+	close(devnull);
+	for (int i = 0; i < 100; i++) {
+		if (api("GET", "/v1/nfs", NULL) == 200)
+			return 0;
+		usleep(50000);
+	}
+	fprintf(stderr, "ctlbench: %s did not start\n", exe);
+	return -1;
+}
+
+static void stop_daemon(void)
+{
+	char exe[600];
+	char *argv[] = {exe, "--pin-root", pin, "reset", NULL};
+
+	if (daemon_pid > 0) {
+		kill(daemon_pid, SIGTERM);
+		waitpid(daemon_pid, NULL, 0);
+	}
+	snprintf(exe, sizeof(exe), "%s/nfctl", bindir);
+	run(argv);
+	rmdir(pin);
+}
+
+/* ---- measurements ---------------------------------------------------------------- */
+
+/* `nfchain --socket S <words>`, with %d in a word replaced by i. */
+static struct lat cli_lat(int runs, const char *const *words)
+{
+	double *v = calloc(runs, sizeof(double));
+	char exe[600], buf[8][64];
+	char *argv[12];
+	int fails = 0;
+
+	snprintf(exe, sizeof(exe), "%s/nfchain", bindir);
+	for (int i = -20; i < runs; i++) {
+		int a = 0, w;
+		double t0;
+
+		argv[a++] = exe;
+		argv[a++] = "--socket";
+		argv[a++] = sock;
+		for (w = 0; words[w] && w < 8; w++) {
+			snprintf(buf[w], sizeof(buf[w]), words[w],
+				 (i + 20) & 0xff, ((i + 20) >> 8) & 0xff);
+			argv[a++] = buf[w];
+		}
+		argv[a] = NULL;
+		t0 = now_ms();
+		if (run(argv) != 0)
+			fails++;
+		if (i >= 0)
+			v[i] = now_ms() - t0;
+	}
+	struct lat l = stats(v, runs, fails);
+	free(v);
+	return l;
+}
+
+static struct lat api_lat(int runs, const char *method, const char *fmt)
+{
+	double *v = calloc(runs, sizeof(double));
+	char body[256];
+	int fails = 0;
+
+	for (int i = -20; i < runs; i++) {
+		double t0;
+		long st;
+
+		snprintf(body, sizeof(body), fmt ? fmt : "", (i + 20) & 0xff,
+			 ((i + 20) >> 8) & 0xff);
+		t0 = now_ms();
+		st = fmt ? api(method, "/v1/nfs/br0/fdb", body)
+			 : api(method, "/v1/nfs", NULL);
+		if (st < 200 || st > 299)
+			fails++;
+		if (i >= 0)
+			v[i] = now_ms() - t0;
+	}
+	struct lat l = stats(v, runs, fails);
+	free(v);
+	return l;
+}
+
+/* The document: what is running, plus `n` static FDB entries on br0
+ * (MACs 02:00:00:01:xx:yy, `shift` moves the first ten). */
+static char *doc_with_fdb(int n, int shift)
+{
+	json_t *doc = json_pack("{s:[{s:s,s:s,s:[{s:s}],s:{s:{}}}],s:[]}",
+				"nfs", "name", "br0", "type", "bridge",
+				"ports", "name", "p1", "collections", "fdb",
+				"attachments");
+	json_t *fdb = json_object_get(
+		json_object_get(json_array_get(json_object_get(doc, "nfs"), 0),
+				"collections"),
+		"fdb");
+	char key[32], *s;
+
+	for (int i = 0; i < n; i++) {
+		int k = i < 10 ? i + shift : i;
+
+		snprintf(key, sizeof(key), "02:00:00:01:%02x:%02x", k >> 8,
+			 k & 0xff);
+		json_object_set_new(fdb, key, json_pack("{s:s}", "port", "p1"));
+	}
+	s = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	return s;
+}
+
+static double timed_apply(const char *doc, long *st)
+{
+	double t0 = now_ms();
+
+	*st = api("PUT", "/v1/state", doc);
+	return now_ms() - t0;
+}
+
+static void row(const char *what, struct lat l, int runs)
+{
+	printf("%-44s %7.2f %7.2f %7.2f  %s%s\n", what, l.p50, l.p99, l.max,
+	       l.p99 <= 5.0 ? "ok" : "OVER",
+	       l.fails ? " (some calls failed!)" : "");
+	(void)runs;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"bin", required_argument, NULL, 'b'},
+		{"runs", required_argument, NULL, 'r'},
+		{0},
+	};
+	int runs = 300, o;
+	long st, rss_idle, rss_after, rss_peak;
+	char *d0, *d1;
+	double t_first, t_noop, t_ten;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o == 'b')
+			snprintf(bindir, sizeof(bindir), "%s", optarg);
+		else if (o == 'r')
+			runs = atoi(optarg);
+		else
+			return 2;
+	}
+	snprintf(sock, sizeof(sock), "/tmp/nfc-ctlbench-%d.sock", getpid());
+	snprintf(statedir, sizeof(statedir), "/tmp/nfc-ctlbench-%d", getpid());
+	snprintf(pin, sizeof(pin), "/sys/fs/bpf/nfc-ctlbench-%d", getpid());
+	curl_global_init(CURL_GLOBAL_NOTHING);
+	api_h = curl_easy_init();
+	curl_easy_setopt(api_h, CURLOPT_UNIX_SOCKET_PATH, sock);
+	curl_easy_setopt(api_h, CURLOPT_WRITEFUNCTION, sink);
+	if (start_daemon())
+		return 1;
+	usleep(300000);
+	rss_idle = rss_kb("VmRSS:");
+
+	/* A small realistic state: a forwarder, a counter attached to it, a
+	 * bridge with a port. */
+	api("POST", "/v1/nfs", "{\"name\":\"fw0\",\"type\":\"forwarder\"}");
+	api("POST", "/v1/nfs/fw0/ports", "{\"name\":\"p1\"}");
+	api("POST", "/v1/nfs", "{\"name\":\"cnt0\",\"type\":\"counter\"}");
+	api("POST", "/v1/attachments", "{\"nf\":\"cnt0\",\"target\":\"fw0:p1\"}");
+	api("POST", "/v1/nfs", "{\"name\":\"br0\",\"type\":\"bridge\"}");
+	api("POST", "/v1/nfs/br0/ports", "{\"name\":\"p1\"}");
+
+	printf("nfchaind control plane, %d runs each (ms)\n\n", runs);
+	printf("%-44s %7s %7s %7s  %s\n", "call", "p50", "p99", "max",
+	       "p99<=5ms");
+	{
+		static const char *const help[] = {"--help", NULL};
+		static const char *const show[] = {"show", NULL};
+		static const char *const fdb[] = {
+			"br0", "fdb", "add", "02:00:00:02:%02x:%02x", "port=p1",
+			NULL};
+		static const char *const fdbdel[] = {
+			"br0", "fdb", "del", "02:00:00:02:%02x:%02x", NULL};
+		static const char *const set[] = {"cnt0", "set", "mark=%d",
+						  NULL};
+
+		row("CLI start-up alone (nfchain --help)", cli_lat(runs, help),
+		    runs);
+		row("CLI: nfchain show", cli_lat(runs, show), runs);
+		row("CLI: nfchain br0 fdb add <mac> port=p1", cli_lat(runs, fdb),
+		    runs);
+		cli_lat(runs, fdbdel);
+		row("CLI: nfchain cnt0 set mark=N", cli_lat(runs, set), runs);
+		row("API: GET /v1/nfs (kept-open connection)",
+		    api_lat(runs, "GET", NULL), runs);
+		row("API: POST /v1/nfs/br0/fdb",
+		    api_lat(runs, "POST",
+			    "{\"key\":\"02:00:00:03:%02x:%02x\","
+			    "\"fields\":{\"port\":\"p1\"}}"),
+		    runs);
+	}
+
+	d0 = doc_with_fdb(1000, 0);
+	d1 = doc_with_fdb(1000, 2000);
+	api("PUT", "/v1/state", "{\"nfs\":[],\"attachments\":[]}");
+	t_first = timed_apply(d0, &st);
+	if (st != 200)
+		printf("apply of 1,000 entries failed: HTTP %ld\n", st);
+	t_noop = timed_apply(d0, &st);
+	t_ten = timed_apply(d1, &st);
+	rss_after = rss_kb("VmRSS:");
+	rss_peak = rss_kb("VmHWM:");
+	printf("\napply a document with 1,000 NF config entries (bridge br0, "
+	       "static FDB), %zu bytes\n",
+	       strlen(d0));
+	printf("  %-42s %8.1f ms\n", "from nothing (NF load + 1,000 entries)",
+	       t_first);
+	printf("  %-42s %8.1f ms\n", "the same document again (no-op)", t_noop);
+	printf("  %-42s %8.1f ms\n", "with 10 entries changed", t_ten);
+	printf("\nnfchaind RSS\n");
+	printf("  %-42s %8.1f MB  %s\n", "idle, just started", rss_idle / 1024.0,
+	       rss_idle <= 20 * 1024 ? "ok" : "OVER 20 MB");
+	printf("  %-42s %8.1f MB  %s\n", "after the 1,000-entry apply",
+	       rss_after / 1024.0, rss_after <= 20 * 1024 ? "ok" : "OVER 20 MB");
+	printf("  %-42s %8.1f MB\n", "peak (VmHWM)", rss_peak / 1024.0);
+	free(d0);
+	free(d1);
+	stop_daemon();
+	curl_easy_cleanup(api_h);
+	unlink(sock);
+	{
+		char cmd[600];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", statedir);
+		if (system(cmd))
+			return 1;
+	}
+	return 0;
+}
