@@ -6,6 +6,6 @@ $(NFC_CLI_OBJS): $(wildcard cli/*.h) daemon/reserved.h
 
 $(OUT)/bin/nfchain: $(NFC_CLI_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ -ljansson -lcurl -o $@
+	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ -ljansson -ldl -o $@
 
 all: $(OUT)/bin/nfchain

@@ -2,7 +2,8 @@
 /*
  * nfchain, the CLI: a thin client of nfchaind's REST API. Three pieces:
  * the grammar turns argv into one request (grammar.c), the client sends it
- * (client.c, libcurl), the printer turns the answer into a table (print.c).
+ * (client.c: HTTP over the unix socket, libcurl for --url), the printer
+ * turns the answer into a table (print.c).
  */
 #ifndef NFC_CLI_H
 #define NFC_CLI_H

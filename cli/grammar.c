@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <curl/curl.h>
 
 #include "cli.h"
 
@@ -39,19 +38,28 @@ static int usage_err(char *err, size_t len, const char *fmt, ...)
 	return -1;
 }
 
-/* Appends "/seg" to the path, percent-encoded: a prefix key such as
- * 198.51.100.0/24 stays one segment. */
+/* Appends "/seg" to the path, percent-encoded (all but RFC 3986's
+ * unreserved characters and ':'): a prefix key such as 198.51.100.0/24
+ * stays one segment. */
 static int path_add(struct cli_req *r, const char *seg)
 {
-	char *e = curl_easy_escape(NULL, seg, 0);
+	static const char keep[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+				   "qrstuvwxyz0123456789-._~:@";
 	size_t o = strlen(r->path);
-	int n;
 
-	if (!e)
+	if (o + 1 >= sizeof(r->path))
 		return -1;
-	n = snprintf(r->path + o, sizeof(r->path) - o, "/%s", e);
-	curl_free(e);
-	return n < (int)(sizeof(r->path) - o) ? 0 : -1;
+	r->path[o++] = '/';
+	for (const unsigned char *s = (const unsigned char *)seg; *s; s++) {
+		if (o + 4 >= sizeof(r->path))
+			return -1;
+		if (strchr(keep, *s))
+			r->path[o++] = *s;
+		else
+			o += sprintf(r->path + o, "%%%02X", *s);
+	}
+	r->path[o] = 0;
+	return 0;
 }
 
 static void set(struct cli_req *r, const char *method, enum view v)

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <curl/curl.h>
 
 #include "../daemon/reserved.h"
 #include "cli.h"
@@ -288,9 +287,6 @@ int main(int argc, char **argv)
 	} else if (sock) {
 		c.socket = sock;
 	}
-	/* No TLS is ever used: skip initializing it (it costs startup time,
-	 * and a CLI call should be quick). */
-	curl_global_init(CURL_GLOBAL_NOTHING);
 	if (list) {
 		rc = list_words(&c, list);
 		goto out_free;
@@ -360,6 +356,5 @@ out:
 	cli_req_free(&r);
 out_free:
 	free(c.token);
-	curl_global_cleanup();
 	return rc;
 }

@@ -86,7 +86,8 @@ static struct lat stats(double *v, int n, int fails)
 	return l;
 }
 
-/* ---- the API over one kept-open libcurl handle ----------------------------- */
+/* ---- the API over one kept-open libcurl handle -----------------------------
+ */
 
 static CURL *api_h;
 
@@ -116,7 +117,8 @@ static long api(const char *method, const char *path, const char *body)
 	return st;
 }
 
-/* ---- the daemon ---------------------------------------------------------------- */
+/* ---- the daemon
+ * ---------------------------------------------------------------- */
 
 static long rss_kb(const char *field)
 {
@@ -172,7 +174,8 @@ static void stop_daemon(void)
 	rmdir(pin);
 }
 
-/* ---- measurements ---------------------------------------------------------------- */
+/* ---- measurements
+ * ---------------------------------------------------------------- */
 
 /* `nfchain --socket S <words>`, with %d in a word replaced by i. */
 static struct lat cli_lat(int runs, const char *const *words)
@@ -236,10 +239,10 @@ static struct lat api_lat(int runs, const char *method, const char *fmt)
  * (MACs 02:00:00:01:xx:yy, `shift` moves the first ten). */
 static char *doc_with_fdb(int n, int shift)
 {
-	json_t *doc = json_pack("{s:[{s:s,s:s,s:[{s:s}],s:{s:{}}}],s:[]}",
-				"nfs", "name", "br0", "type", "bridge",
-				"ports", "name", "p1", "collections", "fdb",
-				"attachments");
+	json_t *doc =
+		json_pack("{s:[{s:s,s:s,s:[{s:s}],s:{s:{}}}],s:[]}", "nfs",
+			  "name", "br0", "type", "bridge", "ports", "name",
+			  "p1", "collections", "fdb", "attachments");
 	json_t *fdb = json_object_get(
 		json_object_get(json_array_get(json_object_get(doc, "nfs"), 0),
 				"collections"),
@@ -311,9 +314,11 @@ int main(int argc, char **argv)
 	api("POST", "/v1/nfs", "{\"name\":\"fw0\",\"type\":\"forwarder\"}");
 	api("POST", "/v1/nfs/fw0/ports", "{\"name\":\"p1\"}");
 	api("POST", "/v1/nfs", "{\"name\":\"cnt0\",\"type\":\"counter\"}");
-	api("POST", "/v1/attachments", "{\"nf\":\"cnt0\",\"target\":\"fw0:p1\"}");
+	api("POST", "/v1/attachments",
+	    "{\"nf\":\"cnt0\",\"target\":\"fw0:p1\"}");
 	api("POST", "/v1/nfs", "{\"name\":\"br0\",\"type\":\"bridge\"}");
 	api("POST", "/v1/nfs/br0/ports", "{\"name\":\"p1\"}");
+	api("POST", "/v1/nfs", "{\"name\":\"r0\",\"type\":\"router\"}");
 
 	printf("nfchaind control plane, %d runs each (ms)\n\n", runs);
 	printf("%-44s %7s %7s %7s  %s\n", "call", "p50", "p99", "max",
@@ -322,20 +327,25 @@ int main(int argc, char **argv)
 		static const char *const help[] = {"--help", NULL};
 		static const char *const show[] = {"show", NULL};
 		static const char *const fdb[] = {
-			"br0", "fdb", "add", "02:00:00:02:%02x:%02x", "port=p1",
-			NULL};
+			"br0",	   "fdb", "add", "02:00:00:02:%02x:%02x",
+			"port=p1", NULL};
 		static const char *const fdbdel[] = {
 			"br0", "fdb", "del", "02:00:00:02:%02x:%02x", NULL};
 		static const char *const set[] = {"cnt0", "set", "mark=%d",
 						  NULL};
+		static const char *const rset[] = {"r0", "set",
+						   "arp_timeout=1%d", NULL};
 
 		row("CLI start-up alone (nfchain --help)", cli_lat(runs, help),
 		    runs);
 		row("CLI: nfchain show", cli_lat(runs, show), runs);
-		row("CLI: nfchain br0 fdb add <mac> port=p1", cli_lat(runs, fdb),
-		    runs);
+		row("CLI: nfchain br0 fdb add <mac> port=p1",
+		    cli_lat(runs, fdb), runs);
 		cli_lat(runs, fdbdel);
-		row("CLI: nfchain cnt0 set mark=N", cli_lat(runs, set), runs);
+		row("CLI: nfchain r0 set arp_timeout=N (a map)",
+		    cli_lat(runs, rset), runs);
+		row("CLI: nfchain cnt0 set mark=N (reloads)",
+		    cli_lat(runs, set), runs);
 		row("API: GET /v1/nfs (kept-open connection)",
 		    api_lat(runs, "GET", NULL), runs);
 		row("API: POST /v1/nfs/br0/fdb",
@@ -363,10 +373,11 @@ int main(int argc, char **argv)
 	printf("  %-42s %8.1f ms\n", "the same document again (no-op)", t_noop);
 	printf("  %-42s %8.1f ms\n", "with 10 entries changed", t_ten);
 	printf("\nnfchaind RSS\n");
-	printf("  %-42s %8.1f MB  %s\n", "idle, just started", rss_idle / 1024.0,
-	       rss_idle <= 20 * 1024 ? "ok" : "OVER 20 MB");
+	printf("  %-42s %8.1f MB  %s\n", "idle, just started",
+	       rss_idle / 1024.0, rss_idle <= 20 * 1024 ? "ok" : "OVER 20 MB");
 	printf("  %-42s %8.1f MB  %s\n", "after the 1,000-entry apply",
-	       rss_after / 1024.0, rss_after <= 20 * 1024 ? "ok" : "OVER 20 MB");
+	       rss_after / 1024.0,
+	       rss_after <= 20 * 1024 ? "ok" : "OVER 20 MB");
 	printf("  %-42s %8.1f MB\n", "peak (VmHWM)", rss_peak / 1024.0);
 	free(d0);
 	free(d1);
