@@ -13,7 +13,7 @@
  *    pops the tag where the port is untagged. Ports whose hop is another NF
  *    get their copy through the slow path (packet-in, packet-out).
  *  - TC: bpf_clone_redirect to every netdev port, then a tail call into
- *    one NF port, if any.
+ *    the first NF port, if any; further NF ports through the slow path.
  * Everything hook-specific is in the "tags" and "flood" sections.
  */
 #include "nfchain.bpf.h"
@@ -290,7 +290,6 @@ static __always_inline void fan_out(__u64 members, struct fan *f)
 	bpf_loop(NFC_MAX_PORTS, fan_cb, f, 0);
 }
 
-#ifdef NFC_HOOK_XDP
 /* Remember which ports lead to NFs, for the slow path's half of a flood
  * (it cannot read the runtime's link table itself). Written only when it
  * changes: the line is shared by every CPU. */
@@ -307,6 +306,7 @@ static __always_inline void note_slow_ports(__u64 members, __u64 nf_ports)
 		s->slow_ports = v;
 }
 
+#ifdef NFC_HOOK_XDP
 static __always_inline int flood(nfc_ctx_t *ctx, struct nfc_meta *md,
 				 const struct br_port *pc,
 				 const struct br_vlan *vl, struct br_tag *t,
@@ -348,7 +348,8 @@ static __always_inline int flood(nfc_ctx_t *ctx, struct nfc_meta *md,
 }
 #else
 /* TC: a clone to every netdev member, tagged ones first so that the tag is
- * popped at most once, then the original to one NF member by tail call. */
+ * popped at most once, then the original to the first NF member by tail
+ * call; any other NF member gets its copy through the slow path. */
 struct clones {
 	nfc_ctx_t *ctx;
 	__u64 ports;
@@ -372,6 +373,19 @@ static long clone_cb(__u64 i, void *data)
 	return 0;
 }
 
+/* The slow path needs the VLAN in the frame's bytes, and TC keeps the tag
+ * in the skb: a second push moves it into the data (under a dummy tag in
+ * the skb), the copy goes up, and the pop brings it back where it was. */
+static __always_inline int to_slow_path_tagged(nfc_ctx_t *ctx,
+					       struct nfc_meta *md,
+					       struct br_tag *t, __u16 vid)
+{
+	if (tag_set(ctx, t, vid, 1) || tag_push(ctx, 0))
+		return -1;
+	nfc_to_slow_path(ctx, md, BR_R_FLOOD);
+	return tag_pop(ctx);
+}
+
 static __always_inline int flood(nfc_ctx_t *ctx, struct nfc_meta *md,
 				 const struct br_port *pc,
 				 const struct br_vlan *vl, struct br_tag *t,
@@ -384,6 +398,12 @@ static __always_inline int flood(nfc_ctx_t *ctx, struct nfc_meta *md,
 	(void)pc;
 	fan_out(others, &f);
 	br_count(BR_C_FLOODED);
+	if (f.nf_ports & (f.nf_ports - 1)) {
+		note_slow_ports(others, f.nf_ports);
+		br_count(BR_C_FLOOD_SLOW);
+		if (to_slow_path_tagged(ctx, md, t, vid))
+			return nfc_drop(ctx, md, BR_R_SHORT);
+	}
 	for (int pass = 0; pass < 2 && f.netdevs; pass++) {
 		/* pass 0: ports that want it tagged; pass 1: untagged ones */
 		c.ports = others & (pass ? vl->untagged : ~vl->untagged);
@@ -395,8 +415,6 @@ static __always_inline int flood(nfc_ctx_t *ctx, struct nfc_meta *md,
 	}
 	if (!f.nf_ports)
 		return NFC_V_DROP;
-	if (f.nf_ports & (f.nf_ports - 1))
-		br_count(BR_C_FLOOD_MISSED);
 	if (tag_set(ctx, t, vid, !(vl->untagged & BR_BIT(f.first_nf))))
 		return nfc_drop(ctx, md, BR_R_SHORT);
 	return nfc_output(ctx, md, f.first_nf);

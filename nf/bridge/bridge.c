@@ -11,8 +11,9 @@
  *    that no longer fit the ports flushed.
  *  - the "fdb" collection: static entries (br_static), listing of static
  *    and learned ones, deletion of either.
- *  - packet_in(): the slow path's half of a flood (XDP): a copy to every
- *    member port whose hop is another NF.
+ *  - packet_in(): the slow path's half of a flood: a copy to every member
+ *    port whose hop is another NF (in TC, all but the first, which the
+ *    data plane reached by tail call).
  *  - tick(): aging (the data plane already treats an old entry as absent;
  *    this frees its slot) and counters.
  */
@@ -733,6 +734,9 @@ static void br_packet_in(struct nfc_nf *nf, unsigned in_port, unsigned reason,
 	    bpf_map_lookup_elem(vlans, &vid, &vl))
 		return;
 	targets = st.slow_ports & vl.members & ~BIT(in_port);
+	/* TC: the data plane sent the frame to the first of them itself. */
+	if (!strcmp(nfc_nf_mode(nf), "tc"))
+		targets &= targets - 1;
 	for (unsigned p = 0; p < NFC_MAX_PORTS && targets >> p; p++) {
 		if (!((targets >> p) & 1))
 			continue;

@@ -70,7 +70,8 @@ struct br_state {
 	__u16 pvid;
 	__u16 pad;
 	/* Ports last seen (while flooding) whose hop is not a netdev: another
-	 * NF, or a transparent NF spliced in. The slow path floods to those. */
+	 * NF, or a transparent NF spliced in. The slow path floods to those
+	 * (in TC, to all of them but the lowest, which a tail call serves). */
 	__u64 slow_ports;
 	char pad2[NFC_NAME_MAX - 8];
 };
@@ -88,8 +89,6 @@ struct br_vlan {
 	X(UNICAST, "unicast", "known unicast frames forwarded")            \
 	X(FLOODED, "flooded", "frames flooded")                            \
 	X(FLOOD_SLOW, "flooded_slow", "floods that needed the slow path")  \
-	X(FLOOD_MISSED, "flood_missed",                                    \
-	  "flood copies an NF port did not get (tc: only one NF port)")    \
 	X(DROP_VLAN, "drop_vlan", "frames dropped: VLAN not allowed")      \
 	X(DROP_LOOP, "drop_static_src",                                    \
 	  "frames dropped: source is a static entry of another port")      \
