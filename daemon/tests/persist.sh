@@ -94,6 +94,34 @@ check "counters in maps survive the restart ($c0 -> $c1)" [ "$c1" -ge $((c0 + 40
 grep -q 'event=restore source=pins' "$NFD_LOG"
 check "the restarted daemon adopted the pins" [ $? = 0 ]
 
+# ---- started with a rebuilt NF program: swapped in without loss --------------
+c0=$(cstat)
+nfd_stop
+obj=$NFD_DIR/obj
+mkdir -p "$obj"
+clang -target bpf -O2 -g -Wall -I"$NFC_TOP/.output" -I"$NFC_TOP/bpf" \
+	-I/usr/include/$(uname -m)-linux-gnu -D__TARGET_ARCH_x86 -DNFC_HOOK_XDP \
+	-DCOUNTER_REBUILD=1 -c "$NFC_TOP/nf/counter/counter.bpf.c" -o "$obj/counter.xdp.bpf.o"
+progid() { bpftool -j prog show pinned "$(echo "$NFC_PIN"/nf/*-cnt0/prog)" |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
+old_id=$(progid)
+ip netns exec "$NFD_H1" ping -i 0.01 -c 200 -W 1 198.51.100.2 >"$NFD_DIR/ping" 2>&1 &
+pp=$!
+sleep 0.5
+export NFC_OBJ_DIR=$obj # the runtime loads NF objects from here
+nfd_start || not_ok "start with a rebuilt counter"
+unset NFC_OBJ_DIR
+wait $pp
+new_id=$(progid)
+sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$NFD_DIR/ping")
+recv=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$NFD_DIR/ping")
+echo "# rebuilt counter: program $old_id -> $new_id, sent $sent, received $recv"
+check "started with a rebuilt NF program: it replaced the pinned one" [ "$old_id" != "$new_id" ]
+check "... without loss ($sent sent, $recv received)" [ -n "$sent" ] && [ "$sent" = "$recv" ]
+c1=$(cstat)
+check "... and its map kept ($c0 -> $c1)" [ "$c1" -ge $((c0 + 200)) ]
+check "... and export is identical" [ "$(export_state)" = "$before" ]
+
 # ---- fresh boot: nothing pinned, state.json rebuilds it --------------------
 nfd_stop
 nfctl reset >/dev/null 2>&1
