@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * router_micro: the router's own cost per packet, BPF_PROG_TEST_RUN (XDP),
+ * kernel-measured, beside an empty XDP program and the forwarder NF in the
+ * same run. A benchmark program (prints a table), not a test: the runner
+ * does not run it.
+ *
+ *   .output/bin/router_micro [RUNS]
+ *
+ * A test run repeats the program on the same buffer, which the router
+ * rewrites: each run is 250 repeats of a frame sent with TTL 255 (the TTL
+ * goes down by one a repeat), and the next hops' ARP entries hold the
+ * router's own p1 MAC (the rewritten frame is still addressed to it).
+ * RUNS runs (default 2000) give the median. Cases: the
+ * forwarder (what every NF pays: metadata, counters, redirect), the
+ * router to a host on a connected subnet, through a static route, and
+ * through a static route among 10,000 (198.18.0.0/15, RFC 2544).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "common.h"
+#include "nfchain/nfchain.h"
+#include "router/rt_pkt.h"
+
+#define REPEAT 250
+
+static char root[128], dev[4][16];
+static int ncpu;
+static struct nfc *nfc;
+
+static int pinned(const char *rel)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	return bpf_obj_get(path);
+}
+
+static void set_meta(int nf, int port)
+{
+	int fd = pinned("meta");
+	struct nfc_meta *m = calloc(ncpu, sizeof(*m));
+	__u32 k = 0;
+
+	for (int c = 0; c < ncpu; c++) {
+		m[c].nf = nf;
+		m[c].in_port = port;
+	}
+	bpf_map_update_elem(fd, &k, m, BPF_ANY);
+	free(m);
+	close(fd);
+}
+
+/* Ethernet + IPv4 + UDP, 64 bytes, TTL 255, to the router's p1 MAC. */
+static size_t frame(__u8 *f, const __u8 *dmac, const char *dst)
+{
+	rt_iphdr *ip = (rt_iphdr *)(f + ETH_HLEN);
+	struct in_addr s, d;
+
+	memset(f, 0, 64);
+	memcpy(f, dmac, 6);
+	memcpy(f + 6, "\x02\x00\x00\x00\x00\x01", 6);
+	f[12] = 0x08;
+	inet_pton(AF_INET, "198.51.100.2", &s);
+	inet_pton(AF_INET, dst, &d);
+	rt_build_ip(ip, s.s_addr, d.s_addr, IPPROTO_UDP, 0, 255, 1, 30);
+	return 64;
+}
+
+/* Median ns/packet over `runs` runs of REPEAT; checks the verdict. The
+ * metadata is written before each run: a frame arriving at a stub (the
+ * kernel's own chatter on a veth) would overwrite it. */
+static double measure(int prog, __u8 *f, size_t len, int runs, __u32 want,
+		      int nf)
+{
+	double *ns = calloc(runs, sizeof(*ns)), med;
+	__u8 out[128];
+
+	for (int i = 0; i < runs; i++) {
+		if (nf >= 0)
+			set_meta(nf, 0);
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f,
+			    .data_size_in = len, .data_out = out,
+			    .data_size_out = sizeof(out), .repeat = REPEAT);
+		if (bpf_prog_test_run_opts(prog, &o) || o.retval != want) {
+			fprintf(stderr, "test run: %s, verdict %u (want %u)\n",
+				strerror(errno), o.retval, want);
+			exit(1);
+		}
+		ns[i] = o.duration;
+	}
+	for (int i = 1; i < runs; i++) /* insertion sort: runs are few */
+		for (int j = i; j > 0 && ns[j] < ns[j - 1]; j--) {
+			double t = ns[j];
+
+			ns[j] = ns[j - 1];
+			ns[j - 1] = t;
+		}
+	med = ns[runs / 2];
+	free(ns);
+	return med;
+}
+
+static int empty_prog(void)
+{
+	struct bpf_insn insns[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 1},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+
+	return bpf_prog_load(BPF_PROG_TYPE_XDP, "empty", "GPL", insns, 2, NULL);
+}
+
+static json_t *kv(const char *k, const char *v)
+{
+	return json_pack("{s:s}", k, v);
+}
+
+int main(int argc, char **argv)
+{
+	int runs = argc > 1 ? atoi(argv[1]) : 2000, fd, r = 0;
+	struct nfc_opts opts = {.pin_root = root};
+	__u8 f[64], pm[6];
+	char err[256], key[32];
+	json_t *c;
+
+	ncpu = libbpf_num_possible_cpus();
+	snprintf(root, sizeof(root), "/sys/fs/bpf/nfc-rm%d", getpid());
+	for (int i = 0; i < 4; i++) {
+		char cmd[256];
+
+		snprintf(dev[i], sizeof(dev[i]), "rm%d%c", getpid(), 'a' + i);
+		snprintf(
+			cmd, sizeof(cmd),
+			"ip link add %s type veth peer name %sp && sysctl -qw "
+			"net.ipv6.conf.%s.disable_ipv6=1 "
+			"net.ipv6.conf.%sp.disable_ipv6=1 && ip link set %s up "
+			"&& ip link set %sp up",
+			dev[i], dev[i], dev[i], dev[i], dev[i], dev[i]);
+		r |= system(cmd);
+	}
+	if (r || nfc_open(&nfc, &opts, err, sizeof(err))) {
+		fprintf(stderr, "router_micro: set up: %s\n", err);
+		return 1;
+	}
+	/* NF 0: the forwarder; NF 1: the router. */
+	nfc_nf_add(nfc, "forwarder", "f1", "xdp", NULL);
+	nfc_port_add(nfc, "f1", "p1", dev[0], NULL);
+	nfc_port_add(nfc, "f1", "p2", dev[1], NULL);
+	nfc_nf_add(nfc, "router", "r1", "xdp", NULL);
+	c = kv("ip", "198.51.100.1/26");
+	r |= nfc_port_add(nfc, "r1", "p1", dev[2], c);
+	json_decref(c);
+	c = kv("ip", "203.0.113.1/26");
+	r |= nfc_port_add(nfc, "r1", "p2", dev[3], c);
+	json_decref(c);
+	if (r) {
+		fprintf(stderr, "router_micro: %s\n", nfc_errmsg(nfc));
+		return 1;
+	}
+	{
+		int pfd = pinned("nf/1-r1/map/rt_ports");
+		__u32 k = 0;
+		struct {
+			__u8 mac[6];
+			__u8 rest[34];
+		} v;
+
+		bpf_map_lookup_elem(pfd, &k, &v);
+		memcpy(pm, v.mac, 6);
+		close(pfd);
+	}
+	snprintf(key, sizeof(key), "%02x:%02x:%02x:%02x:%02x:%02x", pm[0],
+		 pm[1], pm[2], pm[3], pm[4], pm[5]);
+	c = kv("mac", key);
+	r |= nfc_coll_add(nfc, "r1", "arp", "203.0.113.2", c);
+	r |= nfc_coll_add(nfc, "r1", "arp", "203.0.113.5", c);
+	json_decref(c);
+	c = kv("nexthop", "203.0.113.2");
+	r |= nfc_coll_add(nfc, "r1", "routes", "203.0.113.128/25", c);
+	if (r) {
+		fprintf(stderr, "router_micro: %s\n", nfc_errmsg(nfc));
+		return 1;
+	}
+
+	printf("| case | ns/packet (median of %d runs of %d) |\n|---|---:|\n",
+	       runs, REPEAT);
+	fd = empty_prog();
+	frame(f, pm, "203.0.113.130");
+	printf("| empty XDP program | %.1f |\n",
+	       measure(fd, f, 64, runs, 1, -1));
+	close(fd);
+	fd = pinned("nf/0-f1/prog");
+	printf("| forwarder NF | %.1f |\n",
+	       measure(fd, f, 64, runs, XDP_REDIRECT, 0));
+	close(fd);
+	fd = pinned("nf/1-r1/prog");
+	frame(f, pm, "203.0.113.5");
+	printf("| router, connected host | %.1f |\n",
+	       measure(fd, f, 64, runs, XDP_REDIRECT, 1));
+	frame(f, pm, "203.0.113.130");
+	printf("| router, static route | %.1f |\n",
+	       measure(fd, f, 64, runs, XDP_REDIRECT, 1));
+	for (int i = 0; i < 10000 && !r; i++) {
+		unsigned a = (198u << 24 | 18u << 16) + 8u * i;
+
+		snprintf(key, sizeof(key), "%u.%u.%u.%u/29", a >> 24,
+			 (a >> 16) & 255, (a >> 8) & 255, a & 255);
+		r = nfc_coll_add(nfc, "r1", "routes", key, c);
+	}
+	json_decref(c);
+	printf("| router, static route among 10,000 | %.1f |\n",
+	       measure(fd, f, 64, runs, XDP_REDIRECT, 1));
+	frame(f, pm, "198.18.100.1");
+	printf("| router, a /29 among 10,000 | %.1f |\n",
+	       measure(fd, f, 64, runs, XDP_REDIRECT, 1));
+	close(fd);
+	nfc_reset(nfc);
+	nfc_close(nfc);
+	for (int i = 0; i < 4; i++) {
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "ip link del %s", dev[i]);
+		r |= system(cmd);
+	}
+	rmdir(root);
+	return 0;
+}
