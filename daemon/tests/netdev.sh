@@ -42,6 +42,31 @@ else
 	ip netns exec "$NFD_H2" ethtool -k eth0 | grep -i "generic-receive\|tx-checksumming" | sed "s/^/# /"
 fi
 check "the state is the same" [ "$(export_state)" = "$before" ]
+
+# ---- boot before the netdev exists: the restore waits for it ----------------
+nfd_stop
+nfctl reset >/dev/null 2>&1
+ip link del "$NFD_IF2"
+nfd_start || not_ok "start while a named netdev is missing"
+check "the restore failure is logged, naming the netdev" \
+	grep -q "event=restore source=state.json.*$NFD_IF2" "$NFD_LOG"
+out=$(api POST /v1/nfs '{"name":"x1","type":"forwarder"}')
+check "changes are refused until the saved state runs (got ${out:0:80})" \
+	[ "${out%% *}" = 409 ]
+check "reads are served meanwhile" quiet nfc show
+ip link add "$NFD_IF2" type veth peer name eth0 netns "$NFD_H2"
+ip link set "$NFD_IF2" up
+ip -n "$NFD_H2" link set eth0 up
+ip -n "$NFD_H2" addr add 198.51.100.2/24 dev eth0
+sysctl -qw "net.ipv6.conf.$NFD_IF2.disable_ipv6=1"
+sleep 2.5
+check "the saved state runs once the netdev appears" \
+	grep -q "event=restore source=state.json status=running" "$NFD_LOG"
+check "restored: the state is the same" [ "$(export_state)" = "$before" ]
+ip -n "$NFD_H1" neigh flush all
+check "restored: traffic flows" flows
+out=$(api POST /v1/nfs '{"name":"x1","type":"forwarder"}')
+check "changes are accepted again" [ "${out%% *}" = 201 ]
 nfd_stop
 check "nfchaind stops cleanly" [ $? = 0 ]
 nfc_done
