@@ -363,6 +363,43 @@ static void xdp_live_flood(void)
 	       "xdp live: ... and only p2's peer received it");
 }
 
+/* A full FDB: the least recently used entry goes, and it is counted. */
+static void xdp_eviction(struct nfc *nfc)
+{
+	__u8 f[64], src[6] = {2, 0, 0x10, 0, 0, 0}; /* apart from M1..M4 */
+	struct run r;
+	json_t *nf, *st;
+	long long evicted = -1, present = -1;
+	int kept = 1, n;
+
+	for (int i = 0; i < 5000; i++) {
+		src[3] = i >> 16;
+		src[4] = i >> 8;
+		src[5] = i;
+		n = frame(f, M2, src, -1);
+		run(0, f, n, &r);
+		/* M1 keeps talking: it must never be the one evicted. */
+		n = frame(f, M2, M1, -1);
+		run(0, f, n, &r);
+		kept &= learned(1, M1) == 0;
+	}
+	nf = nfc_show_nf(nfc, "br0");
+	st = json_object_get(nf, "stats");
+	if (st) {
+		evicted = json_integer_value(json_object_get(st, "evicted"));
+		present = json_integer_value(json_object_get(st, "fdb_learned"));
+	}
+	report(present > 0 && present <= 1024,
+	       "xdp: fdb_size=1024 bounds the FDB (%lld entries after 5001 "
+	       "stations)",
+	       present);
+	report(evicted > 0 && evicted + present == 5001,
+	       "xdp: evictions counted: %lld evicted + %lld present = 5001",
+	       evicted, present);
+	report(kept, "xdp: the station in use was never evicted");
+	json_decref(nf);
+}
+
 static void tc_cases(void)
 {
 	__u8 f[64];
@@ -432,6 +469,18 @@ int main(void)
 		xdp_live_flood();
 	} else {
 		report(0, "xdp: set up the bridge");
+	}
+	nfc_reset(nfc);
+	{
+		json_t *cfg = json_pack("{s:i}", "fdb_size", 1024);
+
+		if (!nfc_nf_add(nfc, "bridge", "br0", "xdp", cfg) &&
+		    !nfc_port_add(nfc, "br0", "p1", dev[0], NULL))
+			xdp_eviction(nfc);
+		else
+			report(0, "xdp: bridge with fdb_size=1024: %s",
+			       nfc_errmsg(nfc));
+		json_decref(cfg);
 	}
 	nfc_reset(nfc);
 	if (!setup(nfc, "tc"))
