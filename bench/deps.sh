@@ -9,7 +9,7 @@ PKGS=(iptables nftables jq gnuplot-nox ethtool iproute2 util-linux)
 
 missing=()
 for p in "${PKGS[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep "install ok installed" >/dev/null || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "bench deps: installing ${missing[*]}" >&2

@@ -54,6 +54,8 @@ summarize() { # runs.jsonl > summary.json
 		           dut_fwd: (if .[0].sink_at == "ingress" then null else (map(.dut_fwd // 0) | add) end),
 		           sink_rx: (map(.sink_rx // 0) | add)},
 		  pps: ($ok | stats(.pps)),
+		  # the kernel timer, over every valid run (disturbed or not)
+		  kernel_pps: (map(select(.valid == true)) | stats(.kernel_pps)),
 		  own_ns: (if .[0].group == "base" then null else ($ok | stats(.own_ns)) end) })
 	) as $sum |
 	($sum | map({key: .scenario, value: .}) | from_entries) as $by |
@@ -69,8 +71,8 @@ summarize() { # runs.jsonl > summary.json
 # The throughput table, Markdown, from summary.json.
 table_throughput() {
 	jq -r "$JQ_LIB"'
-	"| Scenario | What | Mpps median | Mpps min–max | Own ns/frame median (min–max) | vs Linux: pps, own cost | vs floor: pps, own cost | Runs used |",
-	"|---|---|---:|---:|---:|---:|---:|---:|",
+	"| Scenario | What | Mpps median | Mpps min–max | Own ns/frame median (min–max) | vs Linux: pps, own cost | vs floor: pps, own cost | Runs used | Mpps by kernel timer |",
+	"|---|---|---:|---:|---:|---:|---:|---:|---:|",
 	(.scenarios[] |
 	 "| \(.scenario) | \(.desc) | \(.pps.median | mpps) | \(.pps.min | mpps)–\(.pps.max | mpps) | " +
 	 (if .group == "base" then "(baseline)"
@@ -78,10 +80,10 @@ table_throughput() {
 	 (if .vs_linux == null then "—"
 	  else "×\(.vs_linux.pps | f2), ×\(.vs_linux.own | f2) (\(.counterpart))" end) + " | " +
 	 (if .vs_floor == null then "—" else "×\(.vs_floor.pps | f2), ×\(.vs_floor.own | f2)" end) +
-	 " | \(.used)/\(.runs) |"),
+	 " | \(.used)/\(.runs) | \(.kernel_pps.median | mpps) |"),
 	(if (.skipped | length) > 0 then "", (.skipped[] | "Skipped \(.scenario): \(.reason).") else empty end),
 	(([.scenarios[] | .disturbed] | add) as $d | if $d > 0 then "",
-		"\($d) of \([.scenarios[] | .runs] | add) runs were disturbed (another process or the hypervisor took some of the generator CPU while they ran: cpu_other, cpu_steal in runs.jsonl), run again and left out of the figures." else empty end),
+		"\($d) of \([.scenarios[] | .runs] | add) runs were disturbed (the generator was off its CPU for more than 10 % of the run: off_cpu in runs.jsonl), run again and left out of the figures. The last column is the rate by the kernel timer of BPF_PROG_TEST_RUN, which stops while the generator is off its CPU, over all valid runs: a cross-check that does not depend on a quiet machine." else empty end),
 	(if ([.scenarios[] | .problems[]] | length) > 0 then
 		"", "Invalid runs (left out of the figures):",
 		(.scenarios[] | .scenario as $n | .problems[] | "- \($n), \(.)")

@@ -144,17 +144,17 @@ if [ -x "$NFCTL" ]; then
 	ready() { ls -d /sys/fs/bpf/nfcb[0-9]*/nfc/* >/dev/null 2>&1; }
 else
 	target=linux-bridge
-	ready() { ip netns list | grep -q "^nfcb[0-9]*-dut"; }
+	ready() { ip netns list | grep "^nfcb[0-9]*-dut" >/dev/null; }
 fi
 set -m
 "$RUN" -k 3 -n 5000000 --no-micro "$target" >"$TMP/int.out" 2>"$TMP/int.err" &
 BG=$!
 set +m
-for ((i = 0; i < 600; i++)); do # wait until it is set up (<= 60 s)
+for ((i = 0; i < 3000; i++)); do # until it is set up (<= 300 s: it may wait for another benchmark)
 	ready && break
 	sleep 0.1
 done
-ready || fail "Ctrl-C: $target never came up"
+ready || fail "Ctrl-C: $target never came up in 300 s"
 sleep 0.3
 kill -INT -- "-$BG" 2>/dev/null
 for ((i = 0; i < 300; i++)); do # it must be gone within 30 s
