@@ -335,8 +335,12 @@ static __always_inline int flood(nfc_ctx_t *ctx, struct nfc_meta *md,
 	if (tag_set(ctx, t, vid, 1))
 		return nfc_drop(ctx, md, BR_R_SHORT);
 	if (f.nf_ports) {
-		br_count(BR_C_FLOOD_SLOW);
-		nfc_to_slow_path(ctx, md, BR_R_FLOOD);
+		if (nfc_pkt_len(ctx) > NFC_PKTIN_MAX) {
+			br_count(BR_C_FLOOD_CUT);
+		} else {
+			br_count(BR_C_FLOOD_SLOW);
+			nfc_to_slow_path(ctx, md, BR_R_FLOOD);
+		}
 	}
 	if (!f.netdevs)
 		return NFC_V_DROP;
@@ -400,9 +404,13 @@ static __always_inline int flood(nfc_ctx_t *ctx, struct nfc_meta *md,
 	br_count(BR_C_FLOODED);
 	if (f.nf_ports & (f.nf_ports - 1)) {
 		note_slow_ports(others, f.nf_ports);
-		br_count(BR_C_FLOOD_SLOW);
-		if (to_slow_path_tagged(ctx, md, t, vid))
-			return nfc_drop(ctx, md, BR_R_SHORT);
+		if (c.len + 4 > NFC_PKTIN_MAX) {
+			br_count(BR_C_FLOOD_CUT);
+		} else {
+			br_count(BR_C_FLOOD_SLOW);
+			if (to_slow_path_tagged(ctx, md, t, vid))
+				return nfc_drop(ctx, md, BR_R_SHORT);
+		}
 	}
 	for (int pass = 0; pass < 2 && f.netdevs; pass++) {
 		/* pass 0: ports that want it tagged; pass 1: untagged ones */

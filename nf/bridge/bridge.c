@@ -252,13 +252,14 @@ static int plan_ports(struct nfc_nf *nf, struct plan *pl)
 	return 0;
 }
 
-/* Makes a hash keyed by ifindex hold exactly `want` (ifindex -> value
- * made by `val`). */
+/* Makes a map keyed by ifindex (br_ifport, or the br_flood devmap when
+ * egress_fd >= 0) hold exactly the netdev ports of the plan: ifindex ->
+ * port index, or ifindex -> {ifindex, egress program}. */
 static int sync_by_ifindex(struct nfc_nf *nf, int fd, const struct plan *pl,
 			   int egress_fd, const char *what)
 {
 	__u32 key, next, *prev = NULL;
-	__u32 stale[NFC_MAX_PORTS * 2];
+	__u32 stale[NFC_MAX_PORTS]; /* both maps hold at most that many */
 	int nstale = 0;
 
 	/* Entries of netdevs that are no longer a port's peer. */

@@ -89,6 +89,8 @@ struct br_vlan {
 	X(UNICAST, "unicast", "known unicast frames forwarded")            \
 	X(FLOODED, "flooded", "frames flooded")                            \
 	X(FLOOD_SLOW, "flooded_slow", "floods that needed the slow path")  \
+	X(FLOOD_CUT, "flood_too_long",                                     \
+	  "floods not sent to NF ports: longer than a packet-in copy")     \
 	X(DROP_VLAN, "drop_vlan", "frames dropped: VLAN not allowed")      \
 	X(DROP_LOOP, "drop_static_src",                                    \
 	  "frames dropped: source is a static entry of another port")      \
