@@ -24,7 +24,11 @@ nfc_cleanup() {
 		rm -rf "$NFC_PIN" 2>/dev/null
 	fi
 	for l in "${NFC_LINKS[@]}"; do ip link del "$l" 2>/dev/null; done
-	for n in "${NFC_NSES[@]}"; do ip netns del "$n" 2>/dev/null; done
+	# By name, not from NFC_NSES alone: `X=$(nfc_ns x)` registers in a
+	# subshell, which the cleanup never sees.
+	for n in "${NFC_NSES[@]}" $(ip netns list | awk -v p="nt$NFC_ID-" 'index($1, p) == 1 {print $1}'); do
+		ip netns del "$n" 2>/dev/null
+	done
 	exit $rc
 }
 
