@@ -8,7 +8,8 @@
 #      dropping every 4th frame (stage "dut"), and the DUT's ingress veth
 #      without NAPI (stage "gen->dut", frames lost silently);
 #   4. Ctrl-C in the middle of a run leaves nothing behind;
-#   5. no namespace, pin or BPF program of ours is left afterwards.
+#   5. no namespace, pin or BPF program of its runs is left afterwards
+#      (another benchmark may be running meanwhile: its things are not ours).
 # Exit 0 on pass, 1 on failure; it cleans up after itself on any exit.
 set -u -o pipefail
 
@@ -50,20 +51,35 @@ if [ ! -x "$NFCB" ]; then
 	NFCB=$ROOT/.output/bench/nfcb
 fi
 
-# What of ours exists: namespaces and pins named nfcb<pid>..., and BPF
-# programs named nfcb_* (the generator, sink and hop).
-leftovers() {
-	{
-		ip netns list | awk '$1 ~ /^nfcb[0-9]+-/ {print "netns " $1}'
-		ls -d /sys/fs/bpf/nfcb[0-9]* 2>/dev/null | sed 's/^/pin /'
-		bpftool prog show -j 2>/dev/null | jq -r '.[] | select(.name // "" | startswith("nfcb_")) | "prog \(.id) \(.name)"'
-	} | sort
+# Every bench/run this test starts runs in the background and is waited
+# for, so that its pid (which names its namespaces and pins) is known.
+OURS=()
+bench() { # bench/run arguments; stdout and stderr already redirected
+	"$RUN" "$@" &
+	local pid=$!
+	OURS+=("$pid")
+	wait "$pid"
 }
-leftovers >"$TMP/before"
+# What is left of our runs: their namespaces and pins. A leaked program
+# would need one of those to stay loaded (our processes are gone).
+leftovers() {
+	local p
+	for p in "${OURS[@]}"; do
+		ip netns list | awk -v p="nfcb$p-" 'index($1, p) == 1 {print "netns " $1}'
+		[ -e "/sys/fs/bpf/nfcb$p" ] && echo "pin /sys/fs/bpf/nfcb$p"
+	done
+}
+# Our BPF programs (nfcb_*), as a second check, meaningful only when no
+# other benchmark runs at the same time.
+our_progs() {
+	bpftool prog show -j 2>/dev/null |
+		jq -r '.[] | select(.name // "" | startswith("nfcb_")) | "prog \(.id) \(.name)"' | sort
+}
+our_progs >"$TMP/progs.before"
 FWD_BEFORE=$(cat /proc/sys/net/ipv4/ip_forward)
 
 echo "# bench smoke: every scenario once, $FRAMES frames (nfcb: $NFCB, nfctl: $NFCTL)"
-if "$RUN" -k 1 -n "$FRAMES" --micro-repeat 20000 -o "$TMP/all" >"$TMP/all.out" 2>"$TMP/all.err"; then
+if bench -k 1 -n "$FRAMES" --micro-repeat 20000 -o "$TMP/all" >"$TMP/all.out" 2>"$TMP/all.err"; then
 	pass "bench/run exits 0"
 else
 	fail "bench/run exit status $? ($(tail -n 5 "$TMP/all.err" | tr '\n' ' '))"
@@ -116,7 +132,7 @@ fi
 # A stage forced to drop must be flagged, and named.
 check_fault() { # fault scenario stage expected-lost
 	local rec
-	"$RUN" -k 1 -n "$FRAMES" --no-micro --fault "$1" -o "$TMP/$1" "$2" >/dev/null 2>"$TMP/$1.err"
+	bench -k 1 -n "$FRAMES" --no-micro --fault "$1" -o "$TMP/$1" "$2" >/dev/null 2>"$TMP/$1.err"
 	rec=$(jq -s -c --arg s "$2" 'map(select(.scenario == $s)) | last // empty' "$TMP/$1/runs.jsonl" 2>/dev/null)
 	if [ "$(jq -r '.valid' <<<"$rec")" = false ] && [ "$(jq -r '.lost_stage' <<<"$rec")" = "$3" ] &&
 		[ "$(jq -r '.lost' <<<"$rec")" = "$4" ]; then
@@ -149,6 +165,7 @@ fi
 set -m
 "$RUN" -k 3 -n 5000000 --no-micro "$target" >"$TMP/int.out" 2>"$TMP/int.err" &
 BG=$!
+OURS+=("$BG")
 set +m
 for ((i = 0; i < 3000; i++)); do # until it is set up (<= 300 s: it may wait for another benchmark)
 	ready && break
@@ -172,11 +189,20 @@ else
 		fail "Ctrl-C: bench/run ended with status $rc: $(tail -n 2 "$TMP/int.err" | tr '\n' ' ')"
 fi
 
-leftovers >"$TMP/after"
-if diff -q "$TMP/before" "$TMP/after" >/dev/null; then
-	pass "nothing left behind (namespaces, pins, programs)"
+leftovers >"$TMP/left"
+if [ -s "$TMP/left" ]; then
+	fail "left behind: $(tr '\n' ' ' <"$TMP/left")"
 else
-	fail "left behind: $(diff "$TMP/before" "$TMP/after" | grep '^>' | tr '\n' ' ')"
+	pass "nothing left behind by ${#OURS[@]} runs (namespaces, pins)"
+fi
+our_progs >"$TMP/progs.after"
+new_progs=$(comm -13 "$TMP/progs.before" "$TMP/progs.after" | tr '\n' ' ')
+if [ -z "$new_progs" ]; then
+	pass "no BPF program of ours left"
+elif pgrep -f "bench/run" >/dev/null; then
+	echo "# another bench/run is running: its programs ($new_progs) may be its own"
+else
+	fail "BPF programs left behind: $new_progs"
 fi
 [ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$FWD_BEFORE" ] &&
 	pass "root namespace ip_forward untouched ($FWD_BEFORE)" ||
