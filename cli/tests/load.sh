@@ -28,7 +28,7 @@ for p in "${pids[@]}"; do wait "$p"; done
 t1=$(date +%s.%N)
 calls=$(cat "$NFD_DIR"/log* | wc -l)
 okc=$(cat "$NFD_DIR"/log* | awk '$2 == 0' | wc -l)
-echo "# $calls calls in $(echo "$t1 - $t0" | bc) s, $okc succeeded"
+echo "# $calls calls in $(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }") s, $okc succeeded"
 check "every call answered ($calls of $((CLIENTS * CHANGES)))" [ "$calls" = $((CLIENTS * CHANGES)) ]
 check "no call failed to reach the daemon" [ -z "$(cat "$NFD_DIR"/err* | grep -i 'cannot reach')" ]
 check "no exit status other than 0 and 1" [ -z "$(cat "$NFD_DIR"/log* | awk '$2 != 0 && $2 != 1')" ]
