@@ -7,9 +7,11 @@
 #               sets it up (a static entry costs a second lookup)
 #   generic/tc  known unicast in the other two modes
 #   flood       unknown unicast: the sink's MAC never learned, every frame
-#               flooded (devmap broadcast, egress program per port)
-#   linuxflood  the Linux bridge flooding the same traffic (the flood's
-#               counterpart: no static entry for the sink)
+#               flooded to two ports: DUT_OUT and a third port, a veth pair
+#               inside the DUT (devmap broadcast, egress program per copy;
+#               with two ports a flood is one copy, sent as a unicast)
+#   linuxflood  the Linux bridge flooding the same traffic to the same
+#               three ports (the flood's counterpart: no static entry)
 SCN_DST=sink
 
 scn_variants() { echo xdp static generic tc flood linuxflood; }
@@ -38,12 +40,24 @@ bridge_learn_sink() {
 	in_ns "$NS_SINK" "$brf" send "$SINK_IF" ff:ff:ff:ff:ff:ff "$SINK_MAC" 0x88b5
 }
 
+# The flood's third port: a veth pair inside the DUT, its far end a dead
+# end (no address, nothing forwards there).
+bridge_third_port() {
+	dut ip link add "${IF_PFX}d2" type veth peer name "${IF_PFX}d3" &&
+		dut ip link set "${IF_PFX}d2" up &&
+		dut ip link set "${IF_PFX}d3" up &&
+		dut sysctl -qw "net.ipv6.conf.${IF_PFX}d2.disable_ipv6=1" \
+			"net.ipv6.conf.${IF_PFX}d3.disable_ipv6=1"
+}
+
 scn_setup() {
 	local mode=xdp
 	if [ "$SCN_ARG" = linuxflood ]; then
-		dut ip link add br0 type bridge mcast_snooping 0 &&
+		bridge_third_port &&
+			dut ip link add br0 type bridge mcast_snooping 0 &&
 			dut ip link set "$DUT_IN" master br0 &&
 			dut ip link set "$DUT_OUT" master br0 &&
+			dut ip link set "${IF_PFX}d2" master br0 &&
 			dut ip link set br0 up
 		return
 	fi
@@ -53,7 +67,7 @@ scn_setup() {
 		nfc br0 ports add p2 peer="$DUT_OUT" || return 1
 	case $SCN_ARG in
 	static) nfc br0 fdb add "$SINK_MAC" port=p2 vlan=1 ;;
-	flood) ;;
+	flood) bridge_third_port && nfc br0 ports add p3 peer="${IF_PFX}d2" ;;
 	*) bridge_learn_sink ;;
 	esac
 }

@@ -256,6 +256,7 @@ struct fan {
 	__u64 nf_ports;
 	__u32 netdevs;
 	__u32 first_nf;
+	__u32 first_netdev;
 };
 
 static long fan_cb(__u64 i, void *data)
@@ -272,7 +273,8 @@ static long fan_cb(__u64 i, void *data)
 	if (!hop)
 		return 0;
 	if (hop->kind == NFC_HOP_NETDEV) {
-		f->netdevs++;
+		if (!f->netdevs++)
+			f->first_netdev = p;
 	} else if (hop->kind == NFC_HOP_NF) {
 		f->nf_ports |= BR_BIT(p);
 		if (f->first_nf == NFC_MAX_PORTS)
@@ -287,23 +289,35 @@ static __always_inline void fan_out(__u64 members, struct fan *f)
 	f->nf_ports = 0;
 	f->netdevs = 0;
 	f->first_nf = NFC_MAX_PORTS;
+	f->first_netdev = NFC_MAX_PORTS;
 	bpf_loop(NFC_MAX_PORTS, fan_cb, f, 0);
 }
 
 /* Remember which ports lead to NFs, for the slow path's half of a flood
  * (it cannot read the runtime's link table itself). Written only when it
- * changes: the line is shared by every CPU. */
-static __always_inline void note_slow_ports(__u64 members, __u64 nf_ports)
+ * changes: the line is shared by every CPU. Returns the state's flags. */
+static __always_inline __u32 note_slow_ports(__u64 members, __u64 nf_ports)
 {
 	__u32 k = BR_STATE_KEY;
 	struct br_state *s = bpf_map_lookup_elem(&br_ports, &k);
 	__u64 v;
 
 	if (!s)
-		return;
+		return 0;
 	v = (s->slow_ports & ~members) | nf_ports;
 	if (v != s->slow_ports)
 		s->slow_ports = v;
+	return s->flags;
+}
+
+/* The frame itself out of one port, tagged as that port wants it. */
+static __always_inline int flood_to_one(nfc_ctx_t *ctx, struct nfc_meta *md,
+					const struct br_vlan *vl,
+					struct br_tag *t, __u16 vid, __u32 port)
+{
+	if (tag_set(ctx, t, vid, !(vl->untagged & BR_BIT(port))))
+		return nfc_drop(ctx, md, BR_R_SHORT);
+	return nfc_output(ctx, md, port);
 }
 
 #ifdef NFC_HOOK_XDP
@@ -314,21 +328,21 @@ static __always_inline int flood(nfc_ctx_t *ctx, struct nfc_meta *md,
 {
 	__u64 others = vl->members & ~BR_BIT(md->in_port);
 	__u64 flags = BPF_F_BROADCAST;
+	__u32 state;
 	struct fan f;
 
 	fan_out(others, &f);
-	note_slow_ports(others, f.nf_ports);
+	state = note_slow_ports(others, f.nf_ports);
 	br_count(BR_C_FLOODED);
+	/* One other member: a flood to one port is a unicast. */
+	if (f.netdevs == 1 && !f.nf_ports)
+		return flood_to_one(ctx, md, vl, t, vid, f.first_netdev);
 	if (!f.netdevs) {
 		if (!f.nf_ports)
 			return NFC_V_DROP; /* alone in its VLAN */
 		/* Only one NF port: no copy needed, a tail call will do. */
-		if (!(f.nf_ports & (f.nf_ports - 1))) {
-			if (tag_set(ctx, t, vid,
-				    !(vl->untagged & BR_BIT(f.first_nf))))
-				return nfc_drop(ctx, md, BR_R_SHORT);
-			return nfc_output(ctx, md, f.first_nf);
-		}
+		if (!(f.nf_ports & (f.nf_ports - 1)))
+			return flood_to_one(ctx, md, vl, t, vid, f.first_nf);
 	}
 	/* Both halves see the frame tagged with its VLAN: br_egress and the
 	 * slow path pop it where a port wants it untagged. */
@@ -344,6 +358,10 @@ static __always_inline int flood(nfc_ctx_t *ctx, struct nfc_meta *md,
 	}
 	if (!f.netdevs)
 		return NFC_V_DROP;
+	/* A plain bridge (its netdev ports all access ports of one VLAN, the
+	 * frame's): the copies go untagged, br_egress lets them through. */
+	if ((state & BR_S_PLAIN) && tag_set(ctx, t, vid, 0))
+		return nfc_drop(ctx, md, BR_R_SHORT);
 	/* The ingress netdev is excluded only when the frame came from it:
 	 * one that came from an NF may well have entered on a port of ours. */
 	if (pc->flags & BR_P_NETDEV)
@@ -402,6 +420,8 @@ static __always_inline int flood(nfc_ctx_t *ctx, struct nfc_meta *md,
 	(void)pc;
 	fan_out(others, &f);
 	br_count(BR_C_FLOODED);
+	if (f.netdevs == 1 && !f.nf_ports)
+		return flood_to_one(ctx, md, vl, t, vid, f.first_netdev);
 	if (f.nf_ports & (f.nf_ports - 1)) {
 		note_slow_ports(others, f.nf_ports);
 		if (c.len + 4 > NFC_PKTIN_MAX) {
@@ -423,9 +443,7 @@ static __always_inline int flood(nfc_ctx_t *ctx, struct nfc_meta *md,
 	}
 	if (!f.nf_ports)
 		return NFC_V_DROP;
-	if (tag_set(ctx, t, vid, !(vl->untagged & BR_BIT(f.first_nf))))
-		return nfc_drop(ctx, md, BR_R_SHORT);
-	return nfc_output(ctx, md, f.first_nf);
+	return flood_to_one(ctx, md, vl, t, vid, f.first_nf);
 }
 #endif
 
@@ -624,7 +642,8 @@ int br_flood_prog(nfc_ctx_t *ctx)
 #ifdef NFC_HOOK_XDP
 /*
  * The devmap egress program: runs once for every copy of a flooded frame
- * (tagged with its VLAN by flood()), on the way out of one netdev port.
+ * (tagged with its VLAN by flood(), or untagged on a plain bridge), on the
+ * way out of one netdev port.
  * Drops the copy if the port is not in the VLAN or its hop is no longer
  * that netdev (a transparent NF was spliced in: the slow path serves it),
  * pops the tag if the port sends the VLAN untagged, counts tx.
@@ -638,8 +657,7 @@ int br_egress(struct xdp_md *ctx)
 	struct br_vlan *vl;
 	__u32 *pp;
 
-	if ((void *)(e + 1) > nfc_data_end(ctx) ||
-	    e->tpid != bpf_htons(ETH_P_8021Q_))
+	if ((void *)e + 14 > nfc_data_end(ctx))
 		return XDP_DROP;
 	pp = bpf_map_lookup_elem(&br_ifport, &ifx);
 	if (!pp || *pp >= NFC_MAX_PORTS)
@@ -649,6 +667,18 @@ int br_egress(struct xdp_md *ctx)
 	hop = bpf_map_lookup_elem(&nfc_links, &k);
 	if (!hop || hop->kind != NFC_HOP_NETDEV || hop->ifindex != ifx)
 		return XDP_DROP;
+	if ((void *)(e + 1) > nfc_data_end(ctx) ||
+	    e->tpid != bpf_htons(ETH_P_8021Q_)) {
+		/* Untagged: a plain bridge's flood (see flood()). */
+		struct br_state *s;
+
+		k = BR_STATE_KEY;
+		s = bpf_map_lookup_elem(&br_ports, &k);
+		if (!s || !(s->flags & BR_S_PLAIN))
+			return XDP_DROP;
+		br_count_tx(port, ctx->data_end - ctx->data);
+		return XDP_PASS;
+	}
 	k = bpf_ntohs(e->tci) & 0xfff;
 	vl = bpf_map_lookup_elem(&br_vlans, &k);
 	if (!vl || !(vl->members & BR_BIT(port)))

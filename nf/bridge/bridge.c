@@ -434,6 +434,27 @@ static int br_configure(struct nfc_nf *nf)
 			goto out;
 		}
 	}
+	/* Plain: every netdev port an access port of one VLAN. */
+	{
+		__u32 k = BR_STATE_KEY, plain = 1, vid = 0;
+		struct br_state st = {0};
+
+		for (unsigned p = 0; p < NFC_MAX_PORTS; p++) {
+			const struct br_port *bp = &pl->ports[p];
+
+			if (!(bp->flags & BR_P_NETDEV))
+				continue;
+			if ((bp->flags & BR_P_TRUNK) || (vid && bp->pvid != vid))
+				plain = 0;
+			vid = bp->pvid;
+		}
+		bpf_map_lookup_elem(ports, &k, &st);
+		if (!!(st.flags & BR_S_PLAIN) != plain) {
+			st.flags = plain ? st.flags | BR_S_PLAIN
+					 : st.flags & ~BR_S_PLAIN;
+			bpf_map_update_elem(ports, &k, &st, BPF_ANY);
+		}
+	}
 	r = sync_by_ifindex(nf, ifport, pl, -1, "the port table");
 	if (!r && flood >= 0)
 		r = sync_by_ifindex(nf, flood, pl, egress, "the flood devmap");

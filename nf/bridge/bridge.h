@@ -64,14 +64,22 @@ struct br_port {
 	char name[NFC_NAME_MAX]; /* port name: a reused index is noticed */
 };
 
-/* br_ports[BR_STATE_KEY]: bridge-wide state kept by the data plane. */
+/* br_ports[BR_STATE_KEY]: bridge-wide state. */
+enum {
+	/* Set by the control plane: every netdev port is an access port of
+	 * one and the same VLAN. Then a flood's devmap fan-out needs no VLAN
+	 * filtering, and goes untagged (no tag pushed, then popped). */
+	BR_S_PLAIN = 1 << 0,
+};
+
 struct br_state {
-	__u32 flags;
+	__u32 flags; /* BR_S_ */
 	__u16 pvid;
 	__u16 pad;
-	/* Ports last seen (while flooding) whose hop is not a netdev: another
-	 * NF, or a transparent NF spliced in. The slow path floods to those
-	 * (in TC, to all of them but the lowest, which a tail call serves). */
+	/* Kept by the data plane: ports last seen (while flooding) whose hop
+	 * is not a netdev: another NF, or a transparent NF spliced in. The
+	 * slow path floods to those (in TC, to all of them but the lowest,
+	 * which a tail call serves). */
 	__u64 slow_ports;
 	char pad2[NFC_NAME_MAX - 8];
 };

@@ -7,9 +7,10 @@
  * of a flood, which goes through the devmap broadcast and its egress
  * program for real.
  *
- * Ports: p1 access VLAN 10, p2 trunk 10,20, p3 access VLAN 20, each on a
- * veth whose other end stays in the root namespace (they carry nothing:
- * verdicts, data_out and counters are what is checked).
+ * Ports: p1 access VLAN 10, p2 trunk 10,20, p3 access VLAN 20, p4 access
+ * VLAN 10, each on a veth whose other end stays in the root namespace
+ * (verdicts, data_out and counters are what is checked; the live flood
+ * also counts what the far ends received).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -34,7 +35,8 @@
 enum { XDP_DROP_ = 1, XDP_REDIRECT_ = 4, TC_SHOT = 2, TC_REDIRECT = 7 };
 
 static int fails;
-static char root[128], dev[3][IF_NAMESIZE], peer[3][IF_NAMESIZE];
+#define NDEV 4
+static char root[128], dev[NDEV][IF_NAMESIZE], peer[NDEV][IF_NAMESIZE];
 static int ncpu;
 
 static void report(int okay, const char *fmt, ...)
@@ -182,6 +184,7 @@ static int setup(struct nfc *nfc, const char *mode)
 	json_t *c2 = json_pack("{s:s, s:s}", "mode", "trunk", "allowed",
 			       "10,20");
 	json_t *c3 = json_pack("{s:i}", "vlan", 20);
+	json_t *c4 = json_pack("{s:i}", "vlan", 10);
 	int r = nfc_nf_add(nfc, "bridge", "br0", mode, NULL);
 
 	if (!r)
@@ -190,11 +193,14 @@ static int setup(struct nfc *nfc, const char *mode)
 		r = nfc_port_add(nfc, "br0", "p2", dev[1], c2);
 	if (!r)
 		r = nfc_port_add(nfc, "br0", "p3", dev[2], c3);
+	if (!r)
+		r = nfc_port_add(nfc, "br0", "p4", dev[3], c4);
 	if (r)
 		printf("# setup (%s): %s\n", mode, nfc_errmsg(nfc));
 	json_decref(c1);
 	json_decref(c2);
 	json_decref(c3);
+	json_decref(c4);
 	return r;
 }
 
@@ -267,11 +273,14 @@ static void xdp_cases(struct nfc *nfc)
 	       tag_of(r.out, r.out_len));
 
 	/* VLAN 20 is another FDB: M1 is unknown there. */
+	t2 = tx(2);
 	n = frame(f, M1, M3, 20);
 	run(1, f, n, &r);
-	report(r.verdict == XDP_REDIRECT_ && tag_of(r.out, r.out_len) == 20 &&
-		       learned(20, M3) == 1 && learned(20, M1) < 0,
-	       "xdp: M1 in VLAN 20 is unknown: flooded in 20; M3 learned there");
+	report(r.verdict == XDP_REDIRECT_ && tag_of(r.out, r.out_len) < 0 &&
+		       tx(2) == t2 + 1 && learned(20, M3) == 1 &&
+		       learned(20, M1) < 0,
+	       "xdp: M1 in VLAN 20 is unknown: flooded in 20, whose only other "
+	       "member p3 gets it as a unicast, untagged; M3 learned there");
 	t1 = tx(1);
 	n = frame(f, M3, M4, -1);
 	run(2, f, n, &r);
@@ -328,15 +337,17 @@ static void xdp_cases(struct nfc *nfc)
 	       "xdp: S in VLAN 10 is another key: flooded in VLAN 10");
 }
 
-/* A flood run for real: devmap broadcast, egress program per port. */
-static void xdp_live_flood(void)
+/* A flood run for real: devmap broadcast, egress program per port. The
+ * frame is a broadcast on p1 (VLAN 10 in the first bridge, 1 in the
+ * plain one); `want` is how many copies each port should send. */
+static void xdp_live_flood(const char *what, const int want[NDEV])
 {
-	__u64 t[3], rx[3];
+	__u64 t[NDEV], rx[NDEV];
 	__u8 f[64];
-	int fd = obj("nf/0-br0/prog"), n, e;
+	int fd = obj("nf/0-br0/prog"), n, e, good = 1;
 	struct xdp_md ctx = {.ingress_ifindex = if_nametoindex(dev[0])};
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < NDEV; i++) {
 		t[i] = tx(i);
 		rx[i] = peer_rx(i);
 	}
@@ -351,16 +362,22 @@ static void xdp_live_flood(void)
 	e = bpf_prog_test_run_opts(fd, &o);
 	close(fd);
 	usleep(200000);
-	report(!e, "xdp live: flood run (%s)", e ? strerror(errno) : "ok");
-	report(tx(0) == t[0] && tx(1) == t[1] + 1 && tx(2) == t[2],
-	       "xdp live: egress program: copy on p2 only (the ingress p1 is "
-	       "excluded, p3 is VLAN 20): tx %llu %llu %llu",
+	report(!e, "%s: flood run (%s)", what, e ? strerror(errno) : "ok");
+	for (int i = 0; i < NDEV; i++)
+		good &= tx(i) - t[i] == (__u64)want[i] &&
+			peer_rx(i) - rx[i] == (__u64)want[i];
+	report(good,
+	       "%s: egress program: copies out of p1..p4 %d %d %d %d (sent "
+	       "%llu %llu %llu %llu, received %llu %llu %llu %llu)",
+	       what, want[0], want[1], want[2], want[3],
 	       (unsigned long long)(tx(0) - t[0]),
 	       (unsigned long long)(tx(1) - t[1]),
-	       (unsigned long long)(tx(2) - t[2]));
-	report(peer_rx(1) == rx[1] + 1 && peer_rx(0) == rx[0] &&
-		       peer_rx(2) == rx[2],
-	       "xdp live: ... and only p2's peer received it");
+	       (unsigned long long)(tx(2) - t[2]),
+	       (unsigned long long)(tx(3) - t[3]),
+	       (unsigned long long)(peer_rx(0) - rx[0]),
+	       (unsigned long long)(peer_rx(1) - rx[1]),
+	       (unsigned long long)(peer_rx(2) - rx[2]),
+	       (unsigned long long)(peer_rx(3) - rx[3]));
 }
 
 /* A full FDB: the least recently used entry goes, and it is counted. */
@@ -404,16 +421,18 @@ static void tc_cases(void)
 {
 	__u8 f[64];
 	struct run r;
-	__u64 t1, t2;
+	__u64 t1, t2, t3;
 	int n;
 
 	t1 = tx(1);
 	t2 = tx(2);
+	t3 = tx(3);
 	n = frame(f, M2, M1, -1);
 	run(0, f, n, &r);
-	report(r.verdict == TC_SHOT && tx(1) == t1 + 1 && tx(2) == t2,
-	       "tc: unknown unicast from p1: a clone out of p2 (VLAN 10), none "
-	       "out of p3 (verdict %d)",
+	report(r.verdict == TC_SHOT && tx(1) == t1 + 1 && tx(3) == t3 + 1 &&
+		       tx(2) == t2,
+	       "tc: unknown unicast from p1: a clone out of p2 and p4 (VLAN "
+	       "10), none out of p3 (verdict %d)",
 	       r.verdict);
 	report(learned(10, M1) == 0, "tc: M1 learned on p1");
 	n = frame(f, M1, M2, 10);
@@ -446,7 +465,7 @@ int main(void)
 
 	ncpu = libbpf_num_possible_cpus();
 	snprintf(root, sizeof(root), "/sys/fs/bpf/nfc-tbdp%d", pid);
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < NDEV; i++) {
 		snprintf(dev[i], sizeof(dev[i]), "tbd%d%c", pid, 'a' + i);
 		snprintf(peer[i], sizeof(peer[i]), "tbd%d%c", pid, 'x' + i);
 		if (sh("ip link add %s type veth peer name %s && ip link set %s "
@@ -465,8 +484,11 @@ int main(void)
 		goto out;
 	}
 	if (!setup(nfc, "xdp")) {
+		/* p1 is the ingress (excluded), p3 is in VLAN 20. */
+		static const int want[NDEV] = {0, 1, 0, 1};
+
 		xdp_cases(nfc);
-		xdp_live_flood();
+		xdp_live_flood("xdp live, VLANs", want);
 	} else {
 		report(0, "xdp: set up the bridge");
 	}
@@ -474,10 +496,20 @@ int main(void)
 	{
 		json_t *cfg = json_pack("{s:i}", "fdb_size", 1024);
 
+		/* Access ports of VLAN 1 only: a plain bridge, whose floods
+		 * go untagged through the egress program. */
+		static const int want[NDEV] = {0, 1, 1, 1};
+
 		if (!nfc_nf_add(nfc, "bridge", "br0", "xdp", cfg) &&
-		    !nfc_port_add(nfc, "br0", "p1", dev[0], NULL))
+		    !nfc_port_add(nfc, "br0", "p1", dev[0], NULL)) {
 			xdp_eviction(nfc);
-		else
+			if (!nfc_port_add(nfc, "br0", "p2", dev[1], NULL) &&
+			    !nfc_port_add(nfc, "br0", "p3", dev[2], NULL) &&
+			    !nfc_port_add(nfc, "br0", "p4", dev[3], NULL))
+				xdp_live_flood("xdp live, plain bridge", want);
+			else
+				report(0, "plain bridge: %s", nfc_errmsg(nfc));
+		} else
 			report(0, "xdp: bridge with fdb_size=1024: %s",
 			       nfc_errmsg(nfc));
 		json_decref(cfg);
@@ -490,7 +522,7 @@ int main(void)
 	nfc_reset(nfc);
 	nfc_close(nfc);
 out:
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < NDEV; i++)
 		sh("ip link del %s 2>/dev/null", dev[i]);
 	rmdir(root);
 	return fails ? 1 : 0;
