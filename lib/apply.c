@@ -398,6 +398,43 @@ static int edit_apply(struct nfc *nfc, struct model *m, void *arg)
 					 aa.target);
 		}
 	}
+	/* Peers that change on ports that stay. */
+	for (int id = 0; id < NFC_MAX_NFS; id++) {
+		const struct mnf *n = &m->nfs[id];
+		int oid = n->used ? model_find_nf(nfc->m, n->name) : -1;
+
+		if (oid < 0 || nfc->m->nfs[oid].type != n->type)
+			continue;
+		for (int pi = 0; pi < NFC_MAX_PORTS; pi++) {
+			const struct mport *np = &n->ports[pi];
+			int op = np->used ? model_find_port(&nfc->m->nfs[oid],
+							    np->name)
+					  : -1;
+			char was[80], now[80];
+
+			if (op < 0)
+				continue;
+			endpoint_str(nfc->m, &nfc->m->nfs[oid].ports[op].peer,
+				     was, sizeof(was));
+			endpoint_str(m, &np->peer, now, sizeof(now));
+			if (!strcmp(was, now) &&
+			    (np->peer.kind != PEER_DEV ||
+			     np->peer.ifindex ==
+				     nfc->m->nfs[oid].ports[op].peer.ifindex))
+				continue;
+			if (!now[0])
+				plan_add(c->plan, "disconnect %s:%s", n->name,
+					 np->name);
+			else if (!strcmp(was, now))
+				plan_add(c->plan,
+					 "reconnect %s:%s to %s (a new netdev "
+					 "of that name)",
+					 n->name, np->name, now);
+			else
+				plan_add(c->plan, "connect %s:%s to %s",
+					 n->name, np->name, now);
+		}
+	}
 	for (int k = 0; k < NFC_MAX_ATTACHMENTS; k++) {
 		struct mattach *o = &old_att[k];
 		int kept = 0;
@@ -419,11 +456,60 @@ out:
 	return r;
 }
 
-/* Collections: entries in the document that differ from the model are
- * added, entries the document lacks are deleted. Checked by the NF's own
- * add() callback, which validates before it changes anything. */
+/* What apply_collections changed, to put back if a later entry fails. */
+struct undo {
+	size_t n, cap;
+	struct undo_entry {
+		char nf[NFC_NAME_MAX], coll[NFC_NAME_MAX], key[72];
+		json_t *old; /* NULL: the entry did not exist */
+	} * e;
+};
+
+static void undo_note(struct undo *u, const char *nf, const char *coll,
+		      const char *key, json_t *old)
+{
+	struct undo_entry *e;
+
+	if (u->n == u->cap) {
+		size_t cap = u->cap ? 2 * u->cap : 64;
+		void *p = realloc(u->e, cap * sizeof(*u->e));
+
+		if (!p)
+			return;
+		u->e = p;
+		u->cap = cap;
+	}
+	e = &u->e[u->n++];
+	snprintf(e->nf, sizeof(e->nf), "%s", nf);
+	snprintf(e->coll, sizeof(e->coll), "%s", coll);
+	snprintf(e->key, sizeof(e->key), "%s", key);
+	e->old = json_incref(old);
+}
+
+static void undo_run(struct nfc *nfc, struct undo *u)
+{
+	while (u->n) {
+		struct undo_entry *e = &u->e[--u->n];
+
+		coll_del_nosave(nfc, e->nf, e->coll, e->key);
+		if (e->old)
+			coll_add_nosave(nfc, e->nf, e->coll, e->key, e->old);
+		json_decref(e->old);
+	}
+	free(u->e);
+	u->e = NULL;
+	u->cap = 0;
+}
+
+/*
+ * Collections: entries in the document that differ from the model are
+ * (re)added, entries the document lacks are deleted. With `u` NULL it only
+ * checks and plans: the collection exists, the fields fit its declaration
+ * (for an NF the document creates, against its type). The NF's own add()
+ * validates before it changes anything.
+ */
 static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
-			     int dry_run)
+			     struct undo *u)
 {
 	size_t i;
 	json_t *nf;
@@ -431,41 +517,60 @@ static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
 	json_array_foreach (json_object_get(doc, "nfs"), i, nf) {
 		const char *name =
 			json_string_value(json_object_get(nf, "name"));
+		const struct nfc_nf_type *t = nfc_type_find(
+			json_string_value(json_object_get(nf, "type")));
 		json_t *want = json_object_get(nf, "collections");
 		int id = model_find_nf(nfc->m, name);
 		json_t *have, *set, *e;
 		const char *coll, *key;
 		void *tmp;
+		int r;
 
-		if (id < 0)
-			continue;
-		have = nfc->m->nfs[id].colls;
+		if (id >= 0 && nfc->m->nfs[id].type != t)
+			id = -1; /* replaced: starts empty */
+		have = id >= 0 ? nfc->m->nfs[id].colls : NULL;
 		json_object_foreach (want, coll, set) {
-			if (!nfc_coll_find(nfc->m->nfs[id].type, coll))
+			const struct nfc_collection *c =
+				t ? nfc_coll_find(t, coll) : NULL;
+
+			if (!c)
 				return nfc_err(nfc, ENOENT,
 					       "NF %s (%s) has no collection "
 					       "'%s'",
-					       name, nfc->m->nfs[id].type->name,
-					       coll);
+					       name, t ? t->name : "?", coll);
+			if (!json_is_object(set))
+				return nfc_err(nfc, EINVAL,
+					       "NF %s: collection '%s' must be "
+					       "an object of key: fields",
+					       name, coll);
 			json_object_foreach (set, key, e) {
 				json_t *cur = json_object_get(
 					json_object_get(have, coll), key);
+				json_t *norm = NULL;
+				char owner[160];
 
 				if (cur && json_equal(cur, e))
 					continue;
 				plan_add(plan, "add %s %s to %s", coll, key,
 					 name);
-				if (!dry_run) {
-					int r;
-
-					if (cur)
-						nfc_coll_del(nfc, name, coll,
-							     key);
-					r = nfc_coll_add(nfc, name, coll, key,
-							 e);
+				if (!u) {
+					snprintf(owner, sizeof(owner),
+						 "%s %s of %s", coll, key,
+						 name);
+					r = nfc_fields_check(nfc, owner,
+							     c->fields, e, 1,
+							     NULL, &norm);
+					json_decref(norm);
 					if (r)
 						return r;
+					continue;
 				}
+				undo_note(u, name, coll, key, cur);
+				if (cur)
+					coll_del_nosave(nfc, name, coll, key);
+				r = coll_add_nosave(nfc, name, coll, key, e);
+				if (r)
+					return r;
 			}
 		}
 		json_object_foreach (have, coll, set) {
@@ -475,12 +580,12 @@ static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
 					continue;
 				plan_add(plan, "delete %s %s of %s", coll, key,
 					 name);
-				if (!dry_run) {
-					int r = nfc_coll_del(nfc, name, coll,
-							     key);
-					if (r)
-						return r;
-				}
+				if (!u)
+					continue;
+				undo_note(u, name, coll, key, e);
+				r = coll_del_nosave(nfc, name, coll, key);
+				if (r)
+					return r;
 			}
 		}
 	}
@@ -509,7 +614,9 @@ static int dry_edit(struct nfc *nfc, struct model *m, void *arg)
 int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan)
 {
 	struct apply_ctx c = {.doc = doc};
+	struct undo u = {0};
 	struct model *copy;
+	json_t *prev = NULL;
 	int r = nfc_begin(nfc);
 
 	if (plan)
@@ -525,14 +632,33 @@ int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan)
 	r = copy ? dry_edit(nfc, copy, &c) : -ENOMEM;
 	model_free(copy);
 	if (!r)
-		r = apply_collections(nfc, doc, c.plan, 1);
+		r = apply_collections(nfc, doc, c.plan, NULL);
 	if (r || dry_run)
 		goto out;
 	json_array_clear(c.plan);
+	prev = nfc_export(nfc);
 	r = nfc_transact(nfc, edit_apply, &c);
-	if (!r)
-		r = apply_collections(nfc, doc, NULL, 0);
+	if (!r) {
+		r = apply_collections(nfc, doc, NULL, &u);
+		if (r) {
+			/* An NF refused an entry: put back the entries and
+			 * then the rest of the running state. */
+			char keep[sizeof(nfc->err)];
+			struct apply_ctx back = {.doc = prev};
+
+			memcpy(keep, nfc->err, sizeof(keep));
+			undo_run(nfc, &u);
+			nfc_transact(nfc, edit_apply, &back);
+			memcpy(nfc->err, keep, sizeof(keep));
+		}
+	}
+	if (!r && u.n)
+		r = state_save(nfc);
+	for (size_t k = 0; k < u.n; k++)
+		json_decref(u.e[k].old);
+	free(u.e);
 out:
+	json_decref(prev);
 	if (plan && !r)
 		*plan = c.plan;
 	else

@@ -849,6 +849,11 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 
 			if (hops[NFC_GPORT(i, p)].kind != NFC_HOP_NETDEV)
 				continue;
+			/* A netdev that went away is not an error: its
+			 * packets drop until it is back and the model names
+			 * its new ifindex (nfc_apply re-resolves names). */
+			if (!netdev_exists(ifx))
+				continue;
 			if (bpf_map_update_elem(nfc->map_fd[SM_DEVMAP], &ifx,
 						&ifx, BPF_ANY)) {
 				r = nfc_err(nfc, errno,
@@ -859,7 +864,9 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 					    strerror(errno));
 				break;
 			}
-			if (native_xdp_peer(new, ifx))
+			/* Once per new native-XDP veth peer: it forks. */
+			if (native_xdp_peer(new, ifx) &&
+			    !native_xdp_peer(old, ifx))
 				r = netdev_ensure_napi_peer(
 					nfc, ifx, n->ports[p].peer.dev);
 		}
@@ -909,7 +916,7 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 			stub_down(nfc, s);
 		r = wire(nfc, new, st->hook, SM_STUBS, s, NFC_STUB_SLOT(s),
 			 &shops[s]);
-		if (!r)
+		if (!r && netdev_exists(st->ifindex))
 			r = stub_up(nfc, st, s);
 	}
 	if (r)

@@ -203,6 +203,7 @@ char *dp_nf_dir(struct nfc *nfc, int id, const char *name, char *buf,
 
 /* netdev.c */
 int netdev_ifindex(const char *name);
+bool netdev_exists(int ifindex);
 int netdev_ensure_napi_peer(struct nfc *nfc, int ifindex, const char *ctx);
 int netdev_veth_create(const char *a, const char *b);
 int netdev_del(const char *name);
@@ -225,6 +226,15 @@ int nfc_begin_ro(struct nfc *nfc);
 int nf_configure_changed(struct nfc *nfc, const struct model *old,
 			 const struct model *new);
 void nfc_end(struct nfc *nfc);
+
+/* nfapi.c: collections inside a call already begun, not saved. */
+int coll_check(struct nfc *nfc, const char *nf, const char *coll,
+	       const char *key, json_t *fields, json_t **norm, int *idp,
+	       const struct nfc_collection **cp);
+int coll_add_nosave(struct nfc *nfc, const char *nf, const char *coll,
+		    const char *key, json_t *fields);
+int coll_del_nosave(struct nfc *nfc, const char *nf, const char *coll,
+		    const char *key);
 
 /* The edits behind the public calls, for nfc_apply to combine. */
 struct nf_add_args {

@@ -38,6 +38,13 @@ int netdev_ifindex(const char *name)
 	return (int)if_nametoindex(name);
 }
 
+bool netdev_exists(int ifindex)
+{
+	char name[IF_NAMESIZE];
+
+	return ifindex > 0 && if_indextoname(ifindex, name);
+}
+
 static int ethtool(int fd, const char *ifname, void *data)
 {
 	struct ifreq ifr = {0};

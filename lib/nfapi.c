@@ -116,35 +116,42 @@ static int coll_lookup(struct nfc *nfc, const char *nf, const char *coll,
 
 /* Collection entries change the NF's maps directly (no reload, no
  * reconcile); the model records them so that export, apply and a rebuild
- * from saved state bring them back. */
-int nfc_coll_add(struct nfc *nfc, const char *nf, const char *coll,
-		 const char *key, json_t *fields)
+ * from saved state bring them back. The _nosave forms run inside a call
+ * already begun and leave saving to it: nfc_apply saves once for a
+ * thousand entries. */
+int coll_check(struct nfc *nfc, const char *nf, const char *coll,
+	       const char *key, json_t *fields, json_t **norm, int *idp,
+	       const struct nfc_collection **cp)
 {
-	const struct nfc_collection *c;
-	json_t *norm = NULL, *colls, *set;
-	char owner[128];
-	int id, r = nfc_begin(nfc);
+	char owner[160];
+	int r = coll_lookup(nfc, nf, coll, idp, cp);
 
 	if (r)
 		return r;
-	r = coll_lookup(nfc, nf, coll, &id, &c);
-	if (r)
-		goto out;
 	snprintf(owner, sizeof(owner), "%s %s of %s", coll, key ? key : "", nf);
-	if (!key || !*key || strlen(key) > 64) {
-		r = nfc_err(nfc, EINVAL, "%s: the key is empty or too long",
-			    owner);
-		goto out;
-	}
-	r = nfc_fields_check(nfc, owner, c->fields, fields, 1,
-			     &nfc->handles[id], &norm);
+	if (!key || !*key || strlen(key) > 64)
+		return nfc_err(nfc, EINVAL, "%s: the key is empty or too long",
+			       owner);
+	return nfc_fields_check(nfc, owner, (*cp)->fields, fields, 1,
+				&nfc->handles[*idp], norm);
+}
+
+int coll_add_nosave(struct nfc *nfc, const char *nf, const char *coll,
+		    const char *key, json_t *fields)
+{
+	const struct nfc_collection *c;
+	json_t *norm = NULL, *colls, *set;
+	int id, r = coll_check(nfc, nf, coll, key, fields, &norm, &id, &c);
+
 	if (r)
-		goto out;
+		return r;
 	r = c->add(&nfc->handles[id], key, norm);
 	if (r) {
 		if (!nfc->err[0])
-			nfc_err(nfc, r, "%s: %s", owner, strerror(-r));
-		goto out;
+			nfc_err(nfc, r, "%s %s of %s: %s", coll, key, nf,
+				strerror(-r));
+		json_decref(norm);
+		return r;
 	}
 	colls = nfc->m->nfs[id].colls;
 	set = json_object_get(colls, coll);
@@ -152,10 +159,39 @@ int nfc_coll_add(struct nfc *nfc, const char *nf, const char *coll,
 		set = json_object();
 		json_object_set_new(colls, coll, set);
 	}
-	json_object_set(set, key, norm);
-	r = state_save(nfc);
-out:
-	json_decref(norm);
+	json_object_set_new(set, key, norm);
+	return 0;
+}
+
+int coll_del_nosave(struct nfc *nfc, const char *nf, const char *coll,
+		    const char *key)
+{
+	const struct nfc_collection *c;
+	int id, r = coll_lookup(nfc, nf, coll, &id, &c);
+
+	if (r)
+		return r;
+	r = c->del(&nfc->handles[id], key);
+	if (r) {
+		if (!nfc->err[0])
+			nfc_err(nfc, r, "%s %s of %s: %s", coll, key, nf,
+				r == -ENOENT ? "no such entry" : strerror(-r));
+		return r;
+	}
+	json_object_del(json_object_get(nfc->m->nfs[id].colls, coll), key);
+	return 0;
+}
+
+int nfc_coll_add(struct nfc *nfc, const char *nf, const char *coll,
+		 const char *key, json_t *fields)
+{
+	int r = nfc_begin(nfc);
+
+	if (r)
+		return r;
+	r = coll_add_nosave(nfc, nf, coll, key, fields);
+	if (!r)
+		r = state_save(nfc);
 	nfc_end(nfc);
 	return r;
 }
@@ -163,23 +199,13 @@ out:
 int nfc_coll_del(struct nfc *nfc, const char *nf, const char *coll,
 		 const char *key)
 {
-	const struct nfc_collection *c;
-	int id, r = nfc_begin(nfc);
+	int r = nfc_begin(nfc);
 
 	if (r)
 		return r;
-	r = coll_lookup(nfc, nf, coll, &id, &c);
-	if (!r) {
-		r = c->del(&nfc->handles[id], key);
-		if (r && !nfc->err[0])
-			nfc_err(nfc, r, "%s %s of %s: %s", coll, key, nf,
-				r == -ENOENT ? "no such entry" : strerror(-r));
-	}
-	if (!r) {
-		json_object_del(json_object_get(nfc->m->nfs[id].colls, coll),
-				key);
+	r = coll_del_nosave(nfc, nf, coll, key);
+	if (!r)
 		r = state_save(nfc);
-	}
 	nfc_end(nfc);
 	return r;
 }
