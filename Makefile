@@ -54,7 +54,7 @@ TOOLS := $(patsubst tools/%.c,$(OUT)/bin/%,$(wildcard tools/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/bin/%,$(wildcard tests/unit/*.c)) \
 	$(foreach f,$(wildcard nf/*/tests/*.c),$(OUT)/bin/$(basename $(notdir $(f))))
 
-.PHONY: all deps clean test test-unit format format-check
+.PHONY: all deps clean test install format format-check
 all: deps $(LIB) $(TOOLS) $(UNIT_TESTS)
 
 # Only the first build on a machine pays for apt: the stamp keeps later
@@ -127,6 +127,16 @@ test:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory SAN=1 all
 	$(Q)bash tests/run.sh
+
+# Install what the unit file and the man pages expect.
+PREFIX ?= /usr/local
+install: all
+	install -D -m 0755 .output/bin/nfchaind $(DESTDIR)$(PREFIX)/sbin/nfchaind
+	install -D -m 0755 .output/bin/nfchain $(DESTDIR)$(PREFIX)/bin/nfchain
+	install -D -m 0644 dist/nfchaind.service $(DESTDIR)/etc/systemd/system/nfchaind.service
+	install -D -m 0644 dist/nfchain.bash $(DESTDIR)/etc/bash_completion.d/nfchain
+	install -D -m 0644 docs/man/nfchaind.8 $(DESTDIR)$(PREFIX)/share/man/man8/nfchaind.8
+	install -D -m 0644 docs/man/nfchain.8 $(DESTDIR)$(PREFIX)/share/man/man8/nfchain.8
 
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
