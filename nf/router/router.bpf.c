@@ -52,6 +52,14 @@ struct {
 	__type(value, struct rt_neigh);
 } rt_arp SEC(".maps");
 
+/* Resolved IPv4 neighbours, direct-mapped by port and address (router.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NFC_MAX_PORTS *RT_NBR_SLICE);
+	__type(key, __u32);
+	__type(value, struct rt_neigh);
+} rt_nbr SEC(".maps");
+
 /* Counters by reason, then the control plane's (router.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -338,12 +346,20 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 	if (iph->ttl <= 1)
 		return RT_NOT(RT_SP_TTL);
 	nh = r->type == RT_FIB_VIA ? r->nh.v4 : iph->daddr;
-	n = bpf_map_lookup_elem(&rt_arp, &nh);
-	if (!n || n->port != r->port)
-		return RT_NOT(RT_SP_NEIGH_MISS);
 	out = bpf_map_lookup_elem(&rt_ports, &r->port);
 	if (!out || !(out->flags & RT_PORT_UP))
 		return RT_NOT(RT_D_PORT_DOWN);
+	if (out->flags & RT_PORT_NBR) {
+		__u32 i = RT_NBR_INDEX(r->port, bpf_ntohl(nh));
+
+		n = bpf_map_lookup_elem(&rt_nbr, &i);
+		if (n && n->addr != nh)
+			n = NULL;
+	} else {
+		n = bpf_map_lookup_elem(&rt_arp, &nh);
+	}
+	if (!n || !n->state || n->port != r->port)
+		return RT_NOT(RT_SP_NEIGH_MISS);
 	if (!n->hit)
 		n->hit = 1; /* written once per aging period, not per packet */
 

@@ -553,6 +553,8 @@ static int ports_sync(struct nfc_nf *nf, const struct rt_pcfg *pc)
 				want.v4_addr = pc[p].ip.a.v4;
 				want.v4_mask = rt_mask(pc[p].ip.plen);
 				want.v4_bcast = subnet_bcast(&pc[p].ip);
+				if (pc[p].ip.plen >= 32 - RT_NBR_BITS)
+					want.flags |= RT_PORT_NBR;
 			}
 		}
 		if (!bpf_map_lookup_elem(fd, &p, &cur) &&
@@ -563,6 +565,110 @@ static int ports_sync(struct nfc_nf *nf, const struct rt_pcfg *pc)
 					    strerror(errno));
 	}
 	return 0;
+}
+
+/* ---- rt_nbr: rt_arp mirrored for the fast path (router.h) ---- */
+
+static int port_get(struct nfc_nf *nf, unsigned port, struct rt_port *out);
+
+/* The rt_nbr slot of neighbour addr on port, if that port has a slice. */
+static int nbr_slot(struct nfc_nf *nf, unsigned port, __be32 addr, __u32 *idx)
+{
+	struct rt_port pt;
+
+	if (port_get(nf, port, &pt) || !(pt.flags & RT_PORT_NBR) ||
+	    ((addr ^ pt.v4_addr) & pt.v4_mask))
+		return -1;
+	*idx = RT_NBR_INDEX(port, ntohl(addr));
+	return 0;
+}
+
+/* Mirrors rt_arp's entry for addr on port (n; NULL: none) into rt_nbr. */
+static void nbr_mirror(struct nfc_nf *nf, __be32 addr, unsigned port,
+		       const struct rt_neigh *n)
+{
+	int fd = map_fd(nf, "rt_nbr");
+	struct rt_neigh v = {0}, cur;
+	__u32 idx;
+
+	if (fd < 0 || nbr_slot(nf, port, addr, &idx))
+		return;
+	if (n) {
+		v = *n;
+		v.addr = addr;
+	} else if (bpf_map_lookup_elem(fd, &idx, &cur) || cur.addr != addr) {
+		return; /* the slot is another's (or empty) */
+	}
+	bpf_map_update_elem(fd, &idx, &v, BPF_ANY);
+}
+
+/* Whether the fast path used neighbour addr since the flag was cleared:
+ * in rt_nbr for a port with a slice, else in rt_arp's entry n. */
+static int nbr_hit(struct nfc_nf *nf, __be32 addr, const struct rt_neigh *n)
+{
+	int fd = map_fd(nf, "rt_nbr");
+	struct rt_neigh cur;
+	__u32 idx;
+
+	if (n->hit)
+		return 1;
+	return fd >= 0 && !nbr_slot(nf, n->port, addr, &idx) &&
+	       !bpf_map_lookup_elem(fd, &idx, &cur) && cur.addr == addr &&
+	       cur.hit;
+}
+
+/* Makes rt_nbr the mirror of rt_arp, after ports or neighbours changed
+ * (configure), writing only the slots that differ; a slot's hit flag is
+ * kept for the same neighbour. */
+static int nbr_sync(struct nfc_nf *nf)
+{
+	int fd = map_fd(nf, "rt_nbr"), afd = map_fd(nf, "rt_arp"), r = 0;
+	__u32 n = NFC_MAX_PORTS * RT_NBR_SLICE, cnt = n, out, idx;
+	struct rt_neigh *want = calloc(n, sizeof(*want));
+	struct rt_neigh *cur = calloc(n, sizeof(*cur));
+	__u32 *keys = calloc(n, sizeof(*keys));
+	__be32 k, next, *prev = NULL;
+
+	if (fd < 0 || afd < 0)
+		r = nfc_nf_error(nf, ENOENT, "map rt_nbr not found");
+	else if (!want || !cur || !keys)
+		r = -ENOMEM;
+	if (r)
+		goto out;
+	/* One batch read of the whole array; slot by slot if refused. */
+	if (bpf_map_lookup_batch(fd, NULL, &out, keys, cur, &cnt, NULL) &&
+	    errno != ENOENT)
+		cnt = 0;
+	if (cnt != n)
+		for (__u32 i = 0; i < n; i++)
+			bpf_map_lookup_elem(fd, &i, &cur[i]);
+	while (!bpf_map_get_next_key(afd, prev, &next)) {
+		struct rt_neigh e;
+
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(afd, &k, &e) ||
+		    nbr_slot(nf, e.port, k, &idx))
+			continue;
+		want[idx] = e;
+		want[idx].addr = k;
+	}
+	for (__u32 i = 0; i < n; i++) {
+		if (want[i].state && cur[i].addr == want[i].addr)
+			want[i].hit |= cur[i].hit;
+		if (!memcmp(&want[i], &cur[i], sizeof(cur[i])))
+			continue;
+		if (bpf_map_update_elem(fd, &i, &want[i], BPF_ANY)) {
+			r = nfc_nf_error(nf, errno, "write rt_nbr: %s",
+					 strerror(errno));
+			break;
+		}
+	}
+out:
+	free(want);
+	free(cur);
+	free(keys);
+	return r;
 }
 
 /* Where a static ARP entry applies: its port, or -1. */
@@ -696,6 +802,8 @@ static int rt_configure(struct nfc_nf *nf)
 		r = fib_sync(nf, want, n);
 	if (!r)
 		r = neigh_sync(nf, pc);
+	if (!r)
+		r = nbr_sync(nf);
 	free(want);
 	return r;
 }
@@ -1024,6 +1132,7 @@ static int arp_add(struct nfc_nf *nf, const char *key, json_t *fields)
 		bpf_map_delete_elem(sfd, &k);
 		return r;
 	}
+	nbr_mirror(nf, ip.a.v4, p, &n);
 	return 0;
 }
 
@@ -1032,6 +1141,7 @@ static int arp_del(struct nfc_nf *nf, const char *key)
 {
 	struct rt_rib_key k = {0};
 	int sfd = map_fd(nf, "rt_sarp"), afd = map_fd(nf, "rt_arp");
+	struct rt_neigh old;
 	struct rt_pfx ip;
 	int r, had;
 
@@ -1044,7 +1154,10 @@ static int arp_del(struct nfc_nf *nf, const char *key)
 	k.plen = 32;
 	k.addr = ip.a;
 	had = !bpf_map_delete_elem(sfd, &k);
-	had |= !bpf_map_delete_elem(afd, &ip.a.v4);
+	if (!bpf_map_lookup_elem(afd, &ip.a.v4, &old)) {
+		nbr_mirror(nf, ip.a.v4, old.port, NULL);
+		had |= !bpf_map_delete_elem(afd, &ip.a.v4);
+	}
 	if (!had)
 		return nfc_nf_error(nf, ENOENT, "arp entry %s does not exist",
 				    key);
@@ -1420,8 +1533,13 @@ static void neigh_confirm(struct nfc_nf *nf, unsigned port, __be32 ip,
 		n.port = port;
 		n.hit = have ? cur.hit : 0;
 		n.updated = now_ns();
-		if (bpf_map_update_elem(afd, &ip, &n, BPF_ANY) == 0 && !have)
-			cp_count(nf, RT_CP_neigh_learnt);
+		if (have && cur.port != port)
+			nbr_mirror(nf, ip, cur.port, NULL);
+		if (bpf_map_update_elem(afd, &ip, &n, BPF_ANY) == 0) {
+			nbr_mirror(nf, ip, port, &n);
+			if (!have)
+				cp_count(nf, RT_CP_neigh_learnt);
+		}
 	}
 	if (!pe)
 		return;
@@ -1639,14 +1757,16 @@ static void rt_tick(struct nfc_nf *nf, uint64_t now)
 		if (bpf_map_lookup_elem(afd, &k, &n) ||
 		    n.state != RT_N_REACHABLE || now < n.updated + timeout)
 			continue;
-		if ((!n.probes && !n.hit) || n.probes >= retries) {
+		if ((!n.probes && !nbr_hit(nf, k, &n)) || n.probes >= retries) {
+			nbr_mirror(nf, k, n.port, NULL);
 			del[ndel++] = k;
 			continue;
 		}
 		send_arp_request(nf, n.port, k, n.probes ? NULL : n.mac);
 		n.probes++;
 		n.hit = 0;
-		bpf_map_update_elem(afd, &k, &n, BPF_EXIST);
+		if (!bpf_map_update_elem(afd, &k, &n, BPF_EXIST))
+			nbr_mirror(nf, k, n.port, &n);
 	}
 	/* After the walk: a delete would restart it. */
 	for (unsigned i = 0; i < ndel; i++) {

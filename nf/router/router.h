@@ -35,8 +35,9 @@ union rt_ip {
 };
 
 /* rt_ports (array, index: port): what the data plane knows of a port. */
-#define RT_PORT_UP 1 /* configured: has a MAC (and maybe an address) */
-#define RT_PORT_V4 2 /* has an IPv4 address */
+#define RT_PORT_UP 1  /* configured: has a MAC (and maybe an address) */
+#define RT_PORT_V4 2  /* has an IPv4 address */
+#define RT_PORT_NBR 4 /* its neighbours are mirrored in rt_nbr (see there) */
 struct rt_port {
 	__u8 mac[6];
 	__u8 flags;
@@ -69,7 +70,20 @@ struct rt_fib_val {
 };
 
 /* rt_arp (hash, key: IPv4 address): resolved neighbours only; one not
- * found (or on another port than the route's) goes to the slow path. */
+ * found (or on another port than the route's) goes to the slow path.
+ *
+ * rt_nbr (array): the same entries, direct-mapped for the fast path, which
+ * finds a next hop there with index arithmetic instead of a hash lookup
+ * (measured: the hash lookup was ~20 ns of the router's ~50). Each port
+ * owns a slice of RT_NBR_SLICE entries, indexed by the low bits of the
+ * address: a port whose subnet has at most RT_NBR_BITS host bits (a /22 or
+ * longer) has every neighbour at its own index (flag RT_PORT_NBR); a
+ * larger subnet's neighbours are found in rt_arp. rt_arp stays the record:
+ * the control plane mirrors every change of it into rt_nbr. */
+#define RT_NBR_BITS 10
+#define RT_NBR_SLICE (1u << RT_NBR_BITS)
+#define RT_NBR_INDEX(port, addr_host) \
+	((port)*RT_NBR_SLICE + ((addr_host) & (RT_NBR_SLICE - 1)))
 enum rt_neigh_state {
 	RT_N_REACHABLE = 1, /* learnt; aged and re-probed by tick() */
 	RT_N_STATIC = 2,    /* from `arp add`; never aged */
@@ -77,11 +91,11 @@ enum rt_neigh_state {
 
 struct rt_neigh {
 	__u8 mac[6];
-	__u8 state;
-	__u8 hit; /* set by the data plane when used; cleared on aging */
+	__u8 state; /* 0 in rt_nbr: an empty slot */
+	__u8 hit;   /* set by the data plane when used; cleared on aging */
 	__u32 port;
-	__u32 probes; /* refresh probes sent since the last confirmation */
-	__u32 pad;
+	__u32 probes;  /* refresh probes sent since the last confirmation */
+	__be32 addr;   /* rt_nbr: whose slot it is */
 	__u64 updated; /* CLOCK_MONOTONIC ns of the last confirmation */
 };
 

@@ -44,7 +44,7 @@
 enum { XDP_DROP_ = 1, XDP_REDIRECT_ = 4, TC_SHOT = 2, TC_REDIRECT = 7 };
 
 static int fails, ncpu;
-static char root[128], dev[3][IF_NAMESIZE], peer[3][IF_NAMESIZE];
+static char root[128], dev[4][IF_NAMESIZE], peer[4][IF_NAMESIZE];
 static struct nfc *nfc;
 static int verdict_out, verdict_drop;
 static const char *mode;
@@ -80,7 +80,7 @@ static void sh(const char *fmt, ...)
 static const __u8 H1[6] = {2, 0, 0, 0, 0, 1}, H2[6] = {2, 0, 0, 0, 0, 2};
 static const __u8 H3[6] = {2, 0, 0, 0, 0, 3}, H5[6] = {2, 0, 0, 0, 0, 5};
 static const __u8 H9[6] = {2, 0, 0, 0, 0, 9}, OTHER[6] = {2, 0, 0, 0, 0, 0x77};
-static __u8 PM[3][6]; /* the ports' MACs */
+static __u8 PM[4][6]; /* the ports' MACs */
 
 static __be32 ip4(const char *s)
 {
@@ -152,7 +152,7 @@ static void read_port_macs(void)
 {
 	int fd = pinned("nf/0-r1/map/rt_ports");
 
-	for (__u32 p = 0; p < 3; p++) {
+	for (__u32 p = 0; p < 4; p++) {
 		struct rt_port v = {0};
 
 		bpf_map_lookup_elem(fd, &p, &v);
@@ -327,6 +327,11 @@ static int setup(void)
 	r = r ?: port_add("p1", dev[0], "198.51.100.1/26");
 	r = r ?: port_add("p2", dev[1], "198.51.100.65/26");
 	r = r ?: port_add("p3", dev[2], "203.0.113.1/26");
+	/* A subnet too large for the direct-mapped neighbour slice. */
+	r = r ?: port_add("p4", dev[3], "198.19.0.1/16");
+	r = r
+		    ?: coll_add("arp", "198.19.5.5", "mac", "02:00:00:00:00:05",
+				NULL, NULL);
 	r = r
 		    ?: coll_add("arp", "198.51.100.2", "mac",
 				"02:00:00:00:00:01", NULL, NULL);
@@ -348,7 +353,7 @@ static int setup(void)
 	r = r
 		    ?: coll_add("routes", "0.0.0.0/0", "nexthop", "203.0.113.2",
 				NULL, NULL);
-	report(!r, "set up r1 (%s)", r ? nfc_errmsg(nfc) : "3 ports, routes");
+	report(!r, "set up r1 (%s)", r ? nfc_errmsg(nfc) : "4 ports, routes");
 	read_port_macs();
 	return r;
 }
@@ -366,6 +371,7 @@ static void forwarding(void)
 		{"203.0.113.200", 0, H1, "the longer 203.0.113.192/26 via H1"},
 		{"198.51.100.150", 2, H3, "the default route via H3"},
 		{"198.51.100.66", 1, H2, "connected subnet of p2"},
+		{"198.19.5.5", 3, H5, "a /16's neighbour (hash, not a slice)"},
 	};
 	struct frame in, out;
 
@@ -695,8 +701,8 @@ static void reopen(void)
 		exit(1);
 	}
 	nfc_coll_list(nfc, "r1", "routes", &l);
-	report(json_array_size(l) == 6,
-	       "after a reopen: 3 connected and 3 static routes listed (%zu)",
+	report(json_array_size(l) == 7,
+	       "after a reopen: 4 connected and 3 static routes listed (%zu)",
 	       json_array_size(l));
 	json_decref(l);
 	in = ipf(PM[0], "198.51.100.2", "203.0.113.130", 64, IPPROTO_UDP, 26);
@@ -771,9 +777,9 @@ static void bad_input(void)
 	struct {
 		const char *what, *port, *dev, *ip, *msg;
 	} p[] = {
-		{"overlapping port subnets", "p4", NULL, "198.51.100.30/24",
+		{"overlapping port subnets", "p5", NULL, "198.51.100.30/24",
 		 "overlaps"},
-		{"port address is the subnet's broadcast", "p4", NULL,
+		{"port address is the subnet's broadcast", "p5", NULL,
 		 "198.18.0.255/24", "broadcast address"},
 	};
 	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++) {
@@ -850,7 +856,7 @@ static void many_routes(void)
 	json_t *l = NULL;
 
 	nfc_coll_list(nfc, "r1", "routes", &l);
-	report(json_array_size(l) == 6 + (size_t)n, "routes show lists %zu",
+	report(json_array_size(l) == 7 + (size_t)n, "routes show lists %zu",
 	       json_array_size(l));
 	json_decref(l);
 	/* A port change rebuilds the FIB from the records: all stay. */
@@ -901,7 +907,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ncpu = libbpf_num_possible_cpus();
 	snprintf(root, sizeof(root), "/sys/fs/bpf/nfc-rt%d", id);
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		snprintf(dev[i], sizeof(dev[i]), "rt%d%c", id, 'a' + i);
 		snprintf(peer[i], sizeof(peer[i]), "rt%d%c", id, 'A' + i);
 		sh("ip link add %s type veth peer name %s && ip link set %s up "
@@ -913,8 +919,9 @@ int main(void)
 	sock_open();
 	one_mode("xdp", XDP_REDIRECT_, XDP_DROP_);
 	one_mode("tc", TC_REDIRECT, TC_SHOT);
-	for (int i = 0; i < 3; i++) {
-		close(sock[i]);
+	for (int i = 0; i < 4; i++) {
+		if (i < 3)
+			close(sock[i]);
 		sh("ip link del %s", dev[i]);
 	}
 	rmdir(root);
