@@ -804,10 +804,13 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 {
 	struct nfc_hop *hops = calloc(NFC_GPORTS, sizeof(*hops));
 	struct nfc_hop *shops = calloc(NFC_MAX_STUBS, sizeof(*shops));
+	struct nfc_hop *ohops = calloc(NFC_GPORTS, sizeof(*ohops));
+	struct nfc_hop *oshops = calloc(NFC_MAX_STUBS, sizeof(*oshops));
+	unsigned char reloaded[NFC_MAX_NFS] = {0};
 	char sig[160];
 	int r = 0;
 
-	if (!hops || !shops) {
+	if (!hops || !shops || !ohops || !oshops) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -818,6 +821,8 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 	r = paths_check(nfc, new, hops, shops);
 	if (r)
 		goto out;
+	/* What the data plane holds now, to write only the differences. */
+	paths_compute(old, ohops, oshops);
 
 	/* 1. Programs: load new NFs, reload changed ones (maps kept). An NF
 	 * whose signature is unchanged keeps its program: no interruption. */
@@ -828,6 +833,7 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 			continue;
 		dp_nf_sig(n, sig, sizeof(sig));
 		if (strcmp(sig, n->sig) || dp_nf_fd(nfc, i) < 0) {
+			reloaded[i] = 1;
 			r = nf_load(nfc, new, i);
 			if (!r && !(old->nfs[i].used &&
 				    !strcmp(old->nfs[i].name, n->name)))
@@ -881,8 +887,9 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 	for (int pass = 0; pass < 2 && !r; pass++)
 		for (int i = 0; i < NFC_MAX_NFS && !r; i++) {
 			const struct mnf *n = &new->nfs[i];
-			int first = !(old->nfs[i].used &&
-				      !strcmp(old->nfs[i].name, n->name)) ||
+			int is_new = !(old->nfs[i].used &&
+				       !strcmp(old->nfs[i].name, n->name));
+			int first = is_new ||
 				    (n->type &&
 				     (n->type->flags & NFC_TYPE_TRANSPARENT));
 
@@ -895,8 +902,17 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 					      !strcmp(old->nfs[i].ports[p].name,
 						      n->ports[p].name));
 
+				int g = NFC_GPORT(i, p);
+
 				if (fresh && old->nfs[i].used)
 					zero_stats(nfc, i, p);
+				/* Unchanged: same NF, same hop, and the NF it
+				 * leads to kept its program. */
+				if (!nfc->full_sync && !is_new &&
+				    !memcmp(&hops[g], &ohops[g], sizeof(hops[g])) &&
+				    (hops[g].kind != NFC_HOP_NF ||
+				     !reloaded[hops[g].nf]))
+					continue;
 				r = wire(nfc, new, nf_hook(n), SM_LINKS,
 					 NFC_GPORT(i, p), NFC_LINK_SLOT(i, p),
 					 &hops[NFC_GPORT(i, p)]);
@@ -964,6 +980,8 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 out:
 	free(hops);
 	free(shops);
+	free(ohops);
+	free(oshops);
 	return r;
 }
 

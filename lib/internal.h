@@ -137,6 +137,8 @@ struct nfc {
 	void *pktin_ctx;
 	int in_call; /* nesting of public calls: lock once */
 	int absent;  /* this call found no pin root (read-only) */
+	/* Rewrite every hop, not just the changed ones (adoption). */
+	int full_sync;
 };
 
 /* util.c */

@@ -243,8 +243,11 @@ int nfc_open(struct nfc **out, const struct nfc_opts *opts, char *err,
 		r = root_open(nfc);
 	/* Adopt: read the model; a rebuilt NF program (a newer object than
 	 * the pinned one) is swapped in now, its maps kept. */
-	if (!r)
+	if (!r) {
+		nfc->full_sync = 1;
 		r = nfc_transact(nfc, NULL, NULL);
+		nfc->full_sync = 0;
+	}
 	if (r)
 		goto fail;
 	*out = nfc;
