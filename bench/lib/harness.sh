@@ -139,6 +139,9 @@ topo_down() {
 
 # A scenario is bench/scenarios/<file>.sh; a file that defines scn_variants
 # yields one scenario per variant, named <file>-<variant> (SCN_ARG=variant).
+# SCN_ORDER places it in the tables and plots: 0 the baseline, 1 the floor,
+# 10-19 Linux, 20-29 nfchain's forwarder and chains, 30 and up one decade
+# per NF (30 bridge, 40 router, ...).
 scenario_names() {
 	local f base v
 	for f in "$BENCH_DIR"/scenarios/*.sh; do

@@ -7,7 +7,7 @@ SCN_COUNTERPART=linux-bridge
 
 scn_variants() { echo 1 2 4 8 16; }
 SCN_CHAIN=$SCN_ARG
-SCN_ORDER=$((20 + ${SCN_ARG:-0}))
+case $SCN_ARG in 1) SCN_ORDER=20 ;; 2) SCN_ORDER=21 ;; 4) SCN_ORDER=22 ;; 8) SCN_ORDER=23 ;; *) SCN_ORDER=24 ;; esac
 if [ "$SCN_ARG" = 1 ]; then
 	SCN_DESC="nfchain forwarder (XDP)"
 else

@@ -3,7 +3,7 @@
 SCN_GROUP=nfchain
 SCN_NEEDS="nfctl"
 SCN_COUNTERPART=linux-bridge
-SCN_ORDER=19
+SCN_ORDER=25
 
 scn_variants() { echo generic tc; }
 case $SCN_ARG in
