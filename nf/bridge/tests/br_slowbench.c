@@ -140,7 +140,7 @@ int main(int argc, char **argv)
 	snprintf(cmd, sizeof(cmd), "%s/meta", root);
 	meta = bpf_obj_get(cmd);
 	usleep(100000);
-	b0 = rx(1), c0 = rx(2), lost0 = global(nfc, "pktin_lost");
+	b0 = rx(1), c0 = rx(2), lost0 = global(nfc, "slow_path_ring_drops");
 	for (sent = 0; sent < frames; sent += burst) {
 		/* One frame a run: the live-frames pool recycles its pages
 		 * with what the bridge wrote into them (a tag pushed), so a
@@ -169,7 +169,7 @@ int main(int argc, char **argv)
 		t_slow += now_s() - t0;
 	}
 	usleep(200000);
-	b1 = rx(1), c1 = rx(2), lost1 = global(nfc, "pktin_lost");
+	b1 = rx(1), c1 = rx(2), lost1 = global(nfc, "slow_path_ring_drops");
 	printf("| frames flooded | reached the netdev port (kernel) | reached "
 	       "the NF port (slow path) | lost: ring full | slow path, "
 	       "us/frame | slow path, max kpps |\n");
