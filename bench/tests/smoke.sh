@@ -154,24 +154,30 @@ check_fault no-napi linux-forward gen-\>dut "$FRAMES"
 # foreground process group, so do the same to a run in a group of its own.
 # Job control on: without it a background job would ignore SIGINT.
 # With nfctl, interrupt it while an nfchain chain is up (the most there is
-# to clean: namespaces, nfctl's pins, links and programs, our sink).
+# to clean: namespaces, nfctl's pins, links and programs, our sink). Only
+# this run's things count: its pid names them.
 if [ -x "$NFCTL" ]; then
 	target=nfc-chain-4
-	ready() { ls -d /sys/fs/bpf/nfcb[0-9]*/nfc/* >/dev/null 2>&1; }
+	ready() { ls -d "/sys/fs/bpf/nfcb$BG/nfc/"* >/dev/null 2>&1; }
 else
 	target=linux-bridge
-	ready() { ip netns list | grep "^nfcb[0-9]*-dut" >/dev/null; }
+	ready() { ip netns list | grep "^nfcb$BG-dut" >/dev/null; }
 fi
 set -m
 "$RUN" -k 3 -n 5000000 --no-micro "$target" >"$TMP/int.out" 2>"$TMP/int.err" &
 BG=$!
 OURS+=("$BG")
 set +m
+up=
 for ((i = 0; i < 3000; i++)); do # until it is set up (<= 300 s: it may wait for another benchmark)
-	ready && break
+	if ready; then
+		up=1
+		break
+	fi
+	kill -0 "$BG" 2>/dev/null || break
 	sleep 0.1
 done
-ready || fail "Ctrl-C: $target never came up in 300 s"
+[ -n "$up" ] || fail "Ctrl-C: $target never came up (waited $((i / 10)) s)"
 sleep 0.3
 kill -INT -- "-$BG" 2>/dev/null
 for ((i = 0; i < 300; i++)); do # it must be gone within 30 s
