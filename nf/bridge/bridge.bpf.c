@@ -222,8 +222,8 @@ static __always_inline int tag_rewrite(nfc_ctx_t *ctx, __u16 tci)
 
 /* Makes the frame's tag what a port wants: VLAN `vid` tagged (keeping the
  * priority bits of a tag it came with) or untagged. *t follows. */
-static __always_inline int tag_set(nfc_ctx_t *ctx, struct br_tag *t,
-				   __u16 vid, int tagged)
+static __always_inline int tag_set(nfc_ctx_t *ctx, struct br_tag *t, __u16 vid,
+				   int tagged)
 {
 	__u16 tci = (t->tci & 0xf000) | vid;
 
@@ -510,7 +510,8 @@ static __always_inline __u32 lookup(struct br_fdb_key *k, __u64 now)
 	return NFC_MAX_PORTS;
 }
 
-/* ---- the bridge ------------------------------------------------------------ */
+/* ---- the bridge ------------------------------------------------------------
+ */
 
 /* Which VLAN is this frame in, by the in_port's mode? 0, or the reason to
  * drop it. Run by the bridge and again by the flood program. */

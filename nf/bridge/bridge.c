@@ -45,7 +45,8 @@ static const char *const counter_names[BR_C_MAX] = {
 #undef BR_C_NAME
 };
 
-/* ---- declaration ------------------------------------------------------------ */
+/* ---- declaration ------------------------------------------------------------
+ */
 
 static const struct nfc_field br_config[] = {
 	{.name = "aging",
@@ -108,7 +109,8 @@ static const struct nfc_field br_fdb_fields[] = {
 	NFC_FIELDS_END,
 };
 
-/* ---- small helpers ---------------------------------------------------------- */
+/* ---- small helpers ----------------------------------------------------------
+ */
 
 static int map_fd(struct nfc_nf *nf, const char *name)
 {
@@ -187,7 +189,8 @@ static void counter_add(struct nfc_nf *nf, __u32 k, __u64 d)
 	free(v);
 }
 
-/* ---- ports and VLANs -------------------------------------------------------- */
+/* ---- ports and VLANs --------------------------------------------------------
+ */
 
 struct plan {
 	struct br_port ports[NFC_MAX_PORTS];
@@ -212,13 +215,15 @@ static int plan_ports(struct nfc_nf *nf, struct plan *pl)
 			bp->flags |= BR_P_NETDEV;
 		mode = json_string_value(json_object_get(cfg, "mode"));
 		if (!mode || strcmp(mode, "trunk")) {
-			unsigned v = json_integer_value(json_object_get(cfg, "vlan"));
+			unsigned v = json_integer_value(
+				json_object_get(cfg, "vlan"));
 
 			if (v < 1 || v > BR_VID_MAX)
-				return nfc_nf_error(nf, EINVAL,
-						    "port %s: vlan %u is outside "
-						    "1..%d",
-						    name, v, BR_VID_MAX);
+				return nfc_nf_error(
+					nf, EINVAL,
+					"port %s: vlan %u is outside "
+					"1..%d",
+					name, v, BR_VID_MAX);
 			bp->pvid = v;
 			pl->vlans[v].members |= BIT(p);
 			pl->vlans[v].untagged |= BIT(p);
@@ -227,20 +232,21 @@ static int plan_ports(struct nfc_nf *nf, struct plan *pl)
 		bp->flags |= BR_P_TRUNK;
 		allowed = json_object_get(cfg, "allowed");
 		if (!json_is_array(allowed) || !json_array_size(allowed))
-			return nfc_nf_error(nf, EINVAL,
-					    "port %s: a trunk needs a non-empty "
-					    "allowed list (allowed=10,20)",
-					    name);
+			return nfc_nf_error(
+				nf, EINVAL,
+				"port %s: a trunk needs a non-empty "
+				"allowed list (allowed=10,20)",
+				name);
 		for (size_t i = 0; i < json_array_size(allowed); i++) {
-			json_int_t v = json_integer_value(
-				json_array_get(allowed, i));
+			json_int_t v =
+				json_integer_value(json_array_get(allowed, i));
 
 			if (v < 1 || v > BR_VID_MAX)
-				return nfc_nf_error(nf, EINVAL,
-						    "port %s: allowed VLAN %lld "
-						    "is outside 1..%d",
-						    name, (long long)v,
-						    BR_VID_MAX);
+				return nfc_nf_error(
+					nf, EINVAL,
+					"port %s: allowed VLAN %lld "
+					"is outside 1..%d",
+					name, (long long)v, BR_VID_MAX);
 			pl->vlans[v].members |= BIT(p);
 		}
 		bp->pvid = json_integer_value(json_object_get(cfg, "native"));
@@ -324,8 +330,8 @@ static void sync_static(struct nfc_nf *nf)
 /* Walks the learned entries; `drop` says which to delete. Returns how
  * many were deleted. The keys are collected first: deleting while
  * iterating a hash restarts the walk. */
-typedef int (*fdb_pred)(const struct br_fdb_key *k,
-			const struct br_fdb_val *v, void *arg);
+typedef int (*fdb_pred)(const struct br_fdb_key *k, const struct br_fdb_val *v,
+			void *arg);
 
 static long fdb_prune(struct nfc_nf *nf, fdb_pred drop, void *arg,
 		      long *remaining)
@@ -403,8 +409,9 @@ static int br_configure(struct nfc_nf *nf)
 	if (flood >= 0) {
 		egress = nfc_nf_prog_fd(nf, "br_egress");
 		if (egress < 0) {
-			r = nfc_nf_error(nf, ENOENT,
-					 "its devmap egress program is missing");
+			r = nfc_nf_error(
+				nf, ENOENT,
+				"its devmap egress program is missing");
 			goto out;
 		}
 	}
@@ -444,7 +451,8 @@ static int br_configure(struct nfc_nf *nf)
 
 			if (!(bp->flags & BR_P_NETDEV))
 				continue;
-			if ((bp->flags & BR_P_TRUNK) || (vid && bp->pvid != vid))
+			if ((bp->flags & BR_P_TRUNK) ||
+			    (vid && bp->pvid != vid))
 				plain = 0;
 			vid = bp->pvid;
 		}
@@ -468,7 +476,8 @@ out:
 	return r;
 }
 
-/* ---- the fdb collection ----------------------------------------------------- */
+/* ---- the fdb collection -----------------------------------------------------
+ */
 
 /* The static entry added under `key`, if any. */
 static int static_by_key(int fd, const char *key, struct br_fdb_key *out,
@@ -510,10 +519,11 @@ static int fdb_add(struct nfc_nf *nf, const char *key, json_t *fields)
 				    "1..%d",
 				    key, BR_VID_MAX);
 	if (r)
-		return nfc_nf_error(nf, EINVAL,
-				    "fdb %s: not a MAC address (like "
-				    "02:00:00:00:00:01, or 02:00:00:00:00:01@10)",
-				    key);
+		return nfc_nf_error(
+			nf, EINVAL,
+			"fdb %s: not a MAC address (like "
+			"02:00:00:00:00:01, or 02:00:00:00:00:01@10)",
+			key);
 	if (fv && kvid && (unsigned)json_integer_value(fv) != kvid)
 		return nfc_nf_error(nf, EINVAL,
 				    "fdb %s: vlan=%lld contradicts the key's "
@@ -534,8 +544,9 @@ static int fdb_add(struct nfc_nf *nf, const char *key, json_t *fields)
 				    key);
 	p = port ? nfc_nf_port_index(nf, port) : -1;
 	if (p < 0)
-		return nfc_nf_error(nf, ENOENT, "fdb %s: port %s does not exist",
-				    key, port ? port : "(none)");
+		return nfc_nf_error(nf, ENOENT,
+				    "fdb %s: port %s does not exist", key,
+				    port ? port : "(none)");
 	{
 		__u32 vk = k.vid;
 
@@ -599,10 +610,11 @@ static int fdb_del(struct nfc_nf *nf, const char *key)
 					      strerror(errno))
 			       : 0;
 	if (parse_key(key, k.mac, &vid))
-		return nfc_nf_error(nf, EINVAL,
-				    "fdb %s: not a MAC address (like "
-				    "02:00:00:00:00:01, or 02:00:00:00:00:01@10)",
-				    key);
+		return nfc_nf_error(
+			nf, EINVAL,
+			"fdb %s: not a MAC address (like "
+			"02:00:00:00:00:01, or 02:00:00:00:00:01@10)",
+			key);
 	if (vid) {
 		k.vid = vid;
 		if (!bpf_map_lookup_elem(sfd, &k, &cur))
@@ -611,8 +623,8 @@ static int fdb_del(struct nfc_nf *nf, const char *key)
 					    "'%s'; delete it by that key",
 					    key, cur.key);
 		if (bpf_map_delete_elem(lfd, &k))
-			return nfc_nf_error(nf, ENOENT,
-					    "fdb %s: no such entry", key);
+			return nfc_nf_error(nf, ENOENT, "fdb %s: no such entry",
+					    key);
 		counter_add(nf, BR_C_CTL_DELETED, 1);
 		return 0;
 	}
@@ -653,8 +665,8 @@ static json_t *entry(const struct br_fdb_key *k, const char *key,
 		key = kbuf;
 	}
 	return json_pack("{s:s, s:s, s:i, s:s, s:s}", "key", key, "mac", mac,
-			 "vlan", (int)k->vid, "port", port ? port : "?",
-			 "type", type);
+			 "vlan", (int)k->vid, "port", port ? port : "?", "type",
+			 type);
 }
 
 static int fdb_list(struct nfc_nf *nf, json_t *out)
@@ -681,9 +693,9 @@ static int fdb_list(struct nfc_nf *nf, json_t *out)
 					continue;
 				e = entry(&next, sv.key, "static",
 					  sv.port_name);
-				json_object_set_new(e, "active",
-						    json_boolean(sv.port !=
-								 BR_PORT_NONE));
+				json_object_set_new(
+					e, "active",
+					json_boolean(sv.port != BR_PORT_NONE));
 				json_object_set_new(e, "age", json_null());
 			} else {
 				if (bpf_map_lookup_elem(fd, &next, &lv))
@@ -697,10 +709,11 @@ static int fdb_list(struct nfc_nf *nf, json_t *out)
 					  nfc_nf_port_name(nf, lv.port));
 				json_object_set_new(
 					e, "age",
-					json_integer(now > lv.seen
-							     ? (now - lv.seen) /
-								       1000000000ull
-							     : 0));
+					json_integer(
+						now > lv.seen
+							? (now - lv.seen) /
+								  1000000000ull
+							: 0));
 			}
 			if (n == cap) {
 				void *d;
@@ -733,7 +746,8 @@ static const struct nfc_collection br_collections[] = {
 	{0},
 };
 
-/* ---- slow path: flood to NF ports ----------------------------------------- */
+/* ---- slow path: flood to NF ports -----------------------------------------
+ */
 
 static void br_packet_in(struct nfc_nf *nf, unsigned in_port, unsigned reason,
 			 const uint8_t *data, uint32_t len, uint32_t pkt_len)
@@ -772,7 +786,8 @@ static void br_packet_in(struct nfc_nf *nf, unsigned in_port, unsigned reason,
 	}
 }
 
-/* ---- aging and counters ----------------------------------------------------- */
+/* ---- aging and counters -----------------------------------------------------
+ */
 
 struct age_arg {
 	__u64 now, aging;
@@ -839,7 +854,8 @@ static void br_stats(struct nfc_nf *nf, int port, json_t *out)
 	json_object_set_new(out, "fdb_static", json_integer(statics));
 }
 
-/* ---- lifecycle ------------------------------------------------------------- */
+/* ---- lifecycle -------------------------------------------------------------
+ */
 
 static int br_validate(struct nfc_nf *nf, json_t *config)
 {
@@ -866,8 +882,9 @@ static int br_prepare(struct nfc_nf *nf, struct bpf_object *obj)
 	 * one gets its map sized here. */
 	if (fdb && size)
 		bpf_map__set_max_entries(fdb, size);
-	return nfc_obj_set_const(obj, "br_aging_s",
-				 json_integer_value(json_object_get(cfg, "aging")));
+	return nfc_obj_set_const(
+		obj, "br_aging_s",
+		json_integer_value(json_object_get(cfg, "aging")));
 }
 
 const struct nfc_nf_type nfc_type_bridge = {

@@ -22,7 +22,7 @@
 #ifndef NFC_BRIDGE_H
 #define NFC_BRIDGE_H
 
-#define BR_VLANS 4096     /* VIDs 0..4095; 1..4094 are usable */
+#define BR_VLANS 4096 /* VIDs 0..4095; 1..4094 are usable */
 #define BR_VID_MAX 4094
 #define BR_STATIC_MAX 4096 /* static FDB entries per bridge */
 #define BR_STATE_KEY NFC_MAX_PORTS
@@ -43,11 +43,11 @@ struct br_fdb_val {
 };
 
 struct br_static_val {
-	__u32 port;                 /* index, or BR_PORT_NONE */
+	__u32 port; /* index, or BR_PORT_NONE */
 	__u32 pad;
 	char port_name[NFC_NAME_MAX]; /* what the user named: survives a
 				       * port deleted and added again */
-	char key[32];               /* the collection key it was added as */
+	char key[32];		      /* the collection key it was added as */
 };
 
 enum {
@@ -85,47 +85,47 @@ struct br_state {
 };
 
 struct br_vlan {
-	__u64 members;  /* bit p: port p carries this VLAN */
+	__u64 members;	/* bit p: port p carries this VLAN */
 	__u64 untagged; /* bit p: ... and sends it untagged */
 };
 
 /* Counters: per-CPU array. The data plane writes the first ones, the
  * control plane the BR_C_CTL_ ones (each key has a single writer). */
-#define BR_COUNTERS(X)                                                     \
-	X(LEARNED, "learned", "new stations learned")                      \
-	X(MOVED, "moved", "stations relearned on another port")            \
-	X(UNICAST, "unicast", "known unicast frames forwarded")            \
-	X(FLOODED, "flooded", "frames flooded")                            \
-	X(FLOOD_SLOW, "flooded_slow", "floods that needed the slow path")  \
-	X(FLOOD_CUT, "flood_too_long",                                     \
-	  "floods not sent to NF ports: longer than a packet-in copy")     \
-	X(DROP_VLAN, "drop_vlan", "frames dropped: VLAN not allowed")      \
-	X(DROP_LOOP, "drop_static_src",                                    \
-	  "frames dropped: source is a static entry of another port")      \
-	X(DROP_SRC, "drop_bad_src", "frames dropped: multicast source")    \
-	X(DROP_HAIRPIN, "drop_hairpin",                                    \
-	  "frames dropped: destination behind the port they came in on")   \
-	X(CTL_AGED, "aged", "entries removed by aging")                    \
-	X(CTL_DELETED, "deleted", "learned entries deleted by the user")   \
-	X(CTL_FLUSHED, "flushed",                                          \
+#define BR_COUNTERS(X)                                                    \
+	X(LEARNED, "learned", "new stations learned")                     \
+	X(MOVED, "moved", "stations relearned on another port")           \
+	X(UNICAST, "unicast", "known unicast frames forwarded")           \
+	X(FLOODED, "flooded", "frames flooded")                           \
+	X(FLOOD_SLOW, "flooded_slow", "floods that needed the slow path") \
+	X(FLOOD_CUT, "flood_too_long",                                    \
+	  "floods not sent to NF ports: longer than a packet-in copy")    \
+	X(DROP_VLAN, "drop_vlan", "frames dropped: VLAN not allowed")     \
+	X(DROP_LOOP, "drop_static_src",                                   \
+	  "frames dropped: source is a static entry of another port")     \
+	X(DROP_SRC, "drop_bad_src", "frames dropped: multicast source")   \
+	X(DROP_HAIRPIN, "drop_hairpin",                                   \
+	  "frames dropped: destination behind the port they came in on")  \
+	X(CTL_AGED, "aged", "entries removed by aging")                   \
+	X(CTL_DELETED, "deleted", "learned entries deleted by the user")  \
+	X(CTL_FLUSHED, "flushed",                                         \
 	  "learned entries flushed (port removed, VLAN left, static added)")
 
 enum br_counter {
 #define BR_C_ENUM(id, name, doc) BR_C_##id,
 	BR_COUNTERS(BR_C_ENUM)
 #undef BR_C_ENUM
-	BR_C_MAX
+		BR_C_MAX
 };
 
 /* Drop and slow-path reasons of the bridge (nfc_drop, nfc_to_slow_path). */
 enum br_reason {
 	BR_R_FLOOD = NFC_REASON_NF_BASE, /* slow path: flood to NF ports */
-	BR_R_PORT,   /* drop: port not configured */
-	BR_R_VLAN,   /* drop: VLAN not allowed on the port */
-	BR_R_SRC,    /* drop: multicast source MAC */
-	BR_R_LOOP,   /* drop: source is a static entry of another port */
+	BR_R_PORT,			 /* drop: port not configured */
+	BR_R_VLAN, /* drop: VLAN not allowed on the port */
+	BR_R_SRC,  /* drop: multicast source MAC */
+	BR_R_LOOP, /* drop: source is a static entry of another port */
 	BR_R_HAIRPIN,
-	BR_R_SHORT,  /* drop: not an Ethernet frame */
+	BR_R_SHORT, /* drop: not an Ethernet frame */
 };
 
 #endif

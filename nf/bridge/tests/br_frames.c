@@ -29,8 +29,9 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: br_frames send IF DST SRC ETHERTYPE [COUNT [VID]]\n"
-			"       br_frames count IF ETHERTYPE SECONDS [SRC]\n");
+	fprintf(stderr,
+		"usage: br_frames send IF DST SRC ETHERTYPE [COUNT [VID]]\n"
+		"       br_frames count IF ETHERTYPE SECONDS [SRC]\n");
 	return 2;
 }
 

@@ -49,8 +49,8 @@ static void set_meta(int nf, int port)
 }
 
 /* ns a frame, or -1; *ret: the verdict of the last run. */
-static double run(const char *prog, int nf, int port, const __u8 *f,
-		  int repeat, int *ret)
+static double run(const char *prog, int nf, int port, const __u8 *f, int repeat,
+		  int *ret)
 {
 	int fd = obj(prog), e;
 
@@ -130,8 +130,8 @@ int main(int argc, char **argv)
 				fw = a >= 0 && a < fw ? a : fw;
 				br = b >= 0 && b < br ? b : br;
 			}
-			printf("| %s | %.0f | %.0f | %.0f |\n", modes[m], fw, br,
-			       br - fw);
+			printf("| %s | %.0f | %.0f | %.0f |\n", modes[m], fw,
+			       br, br - fw);
 		}
 		nfc_reset(nfc);
 		nfc_close(nfc);
@@ -140,7 +140,8 @@ out:
 	for (int i = 0; i < 4; i++) {
 		char cmd[128];
 
-		snprintf(cmd, sizeof(cmd), "ip link del %s 2>/dev/null", dev[i]);
+		snprintf(cmd, sizeof(cmd), "ip link del %s 2>/dev/null",
+			 dev[i]);
 		if (system(cmd))
 			(void)0;
 	}

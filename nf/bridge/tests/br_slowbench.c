@@ -102,8 +102,8 @@ int main(int argc, char **argv)
 	int pid = getpid() % 100000, ncpu = libbpf_num_possible_cpus();
 	struct nfc *nfc;
 	char err[512], cmd[512];
-	__u8 f[60] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 2, 1,
-		      0x88, 0xb5};
+	__u8 f[60] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2,
+		      0,    0,	  0,	2,    1,    0x88, 0xb5};
 	int fd, meta, r = 1;
 
 	snprintf(root, sizeof(root), "/sys/fs/bpf/nfc-brsb%d", pid);
@@ -148,9 +148,9 @@ int main(int argc, char **argv)
 		 * The metadata is set before each: the stub would set it, and
 		 * packet-out (the inject program) leaves its own there. */
 		for (long i = 0; i < burst; i++) {
-			struct xdp_md ctx = {
-				.data_end = sizeof(f),
-				.ingress_ifindex = if_nametoindex(dev[0])};
+			struct xdp_md ctx = {.data_end = sizeof(f),
+					     .ingress_ifindex =
+						     if_nametoindex(dev[0])};
 			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f,
 				    .data_size_in = sizeof(f), .ctx_in = &ctx,
 				    .ctx_size_in = sizeof(ctx), .repeat = 1,
@@ -183,7 +183,8 @@ close:
 	nfc_close(nfc);
 out:
 	for (int i = 0; i < 3; i++) {
-		snprintf(cmd, sizeof(cmd), "ip link del %s 2>/dev/null", dev[i]);
+		snprintf(cmd, sizeof(cmd), "ip link del %s 2>/dev/null",
+			 dev[i]);
 		sh(cmd);
 	}
 	rmdir(root);

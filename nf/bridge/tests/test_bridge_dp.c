@@ -181,8 +181,8 @@ static int sh(const char *fmt, ...)
 static int setup(struct nfc *nfc, const char *mode)
 {
 	json_t *c1 = json_pack("{s:i}", "vlan", 10);
-	json_t *c2 = json_pack("{s:s, s:s}", "mode", "trunk", "allowed",
-			       "10,20");
+	json_t *c2 =
+		json_pack("{s:s, s:s}", "mode", "trunk", "allowed", "10,20");
 	json_t *c3 = json_pack("{s:i}", "vlan", 20);
 	json_t *c4 = json_pack("{s:i}", "vlan", 10);
 	int r = nfc_nf_add(nfc, "bridge", "br0", mode, NULL);
@@ -314,7 +314,8 @@ static void xdp_cases(struct nfc *nfc)
 	/* Static entries: win over learning, drop a claim from elsewhere. */
 	{
 		json_t *fl = json_pack("{s:s, s:i}", "port", "p3", "vlan", 20);
-		int e = nfc_coll_add(nfc, "br0", "fdb", "02:00:00:00:01:99", fl);
+		int e = nfc_coll_add(nfc, "br0", "fdb", "02:00:00:00:01:99",
+				     fl);
 
 		json_decref(fl);
 		report(!e, "xdp: static S on p3 in VLAN 20 added (%s)",
@@ -404,7 +405,8 @@ static void xdp_eviction(struct nfc *nfc)
 	st = json_object_get(nf, "stats");
 	if (st) {
 		evicted = json_integer_value(json_object_get(st, "evicted"));
-		present = json_integer_value(json_object_get(st, "fdb_learned"));
+		present =
+			json_integer_value(json_object_get(st, "fdb_learned"));
 	}
 	report(present > 0 && present <= 1024,
 	       "xdp: fdb_size=1024 bounds the FDB (%lld entries after 5001 "
@@ -468,7 +470,8 @@ int main(void)
 	for (int i = 0; i < NDEV; i++) {
 		snprintf(dev[i], sizeof(dev[i]), "tbd%d%c", pid, 'a' + i);
 		snprintf(peer[i], sizeof(peer[i]), "tbd%d%c", pid, 'x' + i);
-		if (sh("ip link add %s type veth peer name %s && ip link set %s "
+		if (sh("ip link add %s type veth peer name %s && ip link set "
+		       "%s "
 		       "up && ip link set %s up",
 		       dev[i], peer[i], dev[i], peer[i])) {
 			printf("not ok - create veth %s\n", dev[i]);
