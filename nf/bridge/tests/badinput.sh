@@ -53,4 +53,13 @@ bad "aging out of range" "outside 0..1000000" bb set aging=2000000
 after=$(nfctl export; nfctl bb show fdb; nfctl bb show ports | jq -c 'map(.config)')
 check "nothing changed: state, ports and FDB as before" [ "$before" = "$after" ]
 [ "$before" = "$after" ] || diff <(echo "$before") <(echo "$after")
+
+# The port limit: 64 (one apply), then a 65th is refused, naming the limit.
+nfctl export | jq '.nfs += [{"name": "big", "type": "bridge", "mode": "xdp",
+	"ports": [range(1; 65) | {"name": "p\(.)", "config": {"vlan": ((. % 2) + 1)}}]}]' \
+	>"$BR_TMP/big.json"
+apply_quiet() { nfctl apply -f "$1" >/dev/null; }
+check "a bridge with 64 ports" apply_quiet "$BR_TMP/big.json"
+check "... all 64 there" [ "$(nfctl big show ports | jq length)" = 64 ]
+bad "a 65th port" "at most 64 ports" big ports add p65
 nfc_done
