@@ -7,35 +7,52 @@
 #
 # Variants: xdp, generic (XDP generic), tc: one static route; xdp10k: the
 # same plus 10,000 /29 routes in the benchmarking range 198.18.0.0/15
-# (RFC 2544), loaded with `apply` (the traffic still takes the /25);
-# linux10k: the kernel with the same 10,000 routes.
+# (RFC 2544), loaded with `apply`, away from the traffic's /25: the FIB
+# lookup stays shallow; xdp10kdense: 10,000 /30 routes packed around the
+# traffic's destinations (203.0.0.0 up, 203.0.113.0/24 left out), so that
+# the lookup goes down through them (route entries only: nothing is sent
+# there); linux10k, linux10kdense: the kernel with the same routes.
 SCN_NEEDS="nfctl"
-scn_variants() { echo xdp xdp10k generic tc linux10k; }
+scn_variants() { echo xdp xdp10k xdp10kdense generic tc linux10k linux10kdense; }
 SCN_GROUP=nfchain
 SCN_COUNTERPART=linux-forward
 case $SCN_ARG in
 xdp) SCN_DESC="nfchain router (XDP), 1 route" SCN_ORDER=40 ;;
 xdp10k) SCN_DESC="nfchain router (XDP), 10,000 routes" SCN_ORDER=41
 	SCN_COUNTERPART=router-linux10k ;;
+xdp10kdense) SCN_DESC="nfchain router (XDP), 10,000 routes around the traffic" SCN_ORDER=41
+	SCN_COUNTERPART=router-linux10kdense ;;
 generic) SCN_DESC="nfchain router (XDP generic), 1 route" SCN_ORDER=42 ;;
 tc) SCN_DESC="nfchain router (TC), 1 route" SCN_ORDER=43 ;;
 linux10k) SCN_DESC="kernel ip_forward, 10,000 routes" SCN_ORDER=12
 	SCN_GROUP=linux SCN_COUNTERPART= SCN_NEEDS= ;;
+linux10kdense) SCN_DESC="kernel ip_forward, 10,000 routes around the traffic" SCN_ORDER=13
+	SCN_GROUP=linux SCN_COUNTERPART= SCN_NEEDS= ;;
 esac
 
-# The 10,000 extra prefixes, one a line.
+# The 10,000 extra prefixes, one a line: spread (/29s in 198.18.0.0/15) or
+# dense (/30s from 203.0.0.0 up, around the traffic's 203.0.113.128/25).
 router_10k_prefixes() {
-	local i a
+	local i a n=0
+	if [ "${1:-}" = dense ]; then
+		for ((i = 0; n < 10000; i++)); do
+			a=$(((203 << 24) + 4 * i))
+			[ $(((a >> 8) & 0xffff)) = 113 ] && continue
+			echo "203.$(((a >> 16) & 255)).$(((a >> 8) & 255)).$((a & 255))/30"
+			n=$((n + 1))
+		done
+		return
+	fi
 	for ((i = 0; i < 10000; i++)); do
 		a=$(((198 << 24 | 18 << 16) + 8 * i))
 		echo "$((a >> 24)).$(((a >> 16) & 255)).$(((a >> 8) & 255)).$((a & 255))/29"
 	done
 }
 
-router_nfc() { # mode [10k]
+router_nfc() { # mode [10k|10kdense]
 	local doc=$TMP/router-apply.json extra=$TMP/router-extra.json
 	if [ -n "${2:-}" ]; then
-		router_10k_prefixes | jq -R . | jq -s . >"$extra"
+		router_10k_prefixes ${2#10k} | jq -R . | jq -s . >"$extra"
 	else
 		echo '[]' >"$extra"
 	fi
@@ -55,14 +72,15 @@ scn_setup() {
 	case $SCN_ARG in
 	xdp) router_nfc xdp ;;
 	xdp10k) router_nfc xdp 10k ;;
+	xdp10kdense) router_nfc xdp 10kdense ;;
 	generic) router_nfc xdp-generic ;;
 	tc) router_nfc tc ;;
-	linux10k)
+	linux10k | linux10kdense)
 		dut_router &&
-			router_10k_prefixes | sed 's/^/route add /; s/$/ via 203.0.113.2/' |
-			dut ip -batch -
+			router_10k_prefixes ${SCN_ARG#linux10k} |
+			sed 's/^/route add /; s/$/ via 203.0.113.2/' | dut ip -batch -
 		;;
 	esac
 }
 
-scn_teardown() { [ "$SCN_ARG" = linux10k ] || nfc_reset; }
+scn_teardown() { case $SCN_ARG in linux*) ;; *) nfc_reset ;; esac; }

@@ -25,7 +25,7 @@
 #define IP_MF 0x2000
 #define IP_OFFSET 0x1fff
 
-/* ---- maps: the router's own, pinned and kept across reloads ------------- */
+/* ---- maps: the router's own, pinned and kept across reloads ---- */
 
 /* Per port: MAC and addresses (written by configure()). */
 struct {
@@ -91,7 +91,7 @@ struct {
  * extra FIB lookup per packet, compiled out when off. */
 const volatile __u32 rt_rp_filter = 0;
 
-/* ---- helpers ---------------------------------------------------------- */
+/* ---- helpers ---- */
 
 struct rt_arp_eth { /* ARP for IPv4 over Ethernet; byte arrays: unaligned */
 	__be16 htype;
@@ -205,8 +205,7 @@ static __always_inline int martian_dst(__be32 a)
 	return (h >> 24) == 0 || (h >> 24) == 127 || (h >> 28) >= 0xe;
 }
 
-/* ---- ARP ------------------------------------------------------------------
- */
+/* ---- ARP ---- */
 
 static __always_inline int do_arp(nfc_ctx_t *ctx, struct nfc_meta *md,
 				  struct rt_port *port, struct ethhdr *eth,
@@ -249,12 +248,11 @@ static __always_inline int do_arp(nfc_ctx_t *ctx, struct nfc_meta *md,
 	return RT_OUT(md->in_port);
 }
 
-/* ---- IPv4 -------------------------------------------------------------------
- */
+/* ---- IPv4 ---- */
 
 /* An echo request for one of our addresses, answered in place when the
- * reply leaves the port the request came in on (the usual case); else the
- * slow path answers it through the FIB. */
+ * reply leaves the port the request came in on (the usual case); else
+ * the slow path answers it through the FIB. */
 static __always_inline int do_echo(nfc_ctx_t *ctx, struct nfc_meta *md,
 				   struct rt_port *port, struct ethhdr *eth,
 				   struct iphdr *iph, void *end)

@@ -41,8 +41,7 @@ int nfc_obj_set_const(struct bpf_object *obj, const char *var, unsigned val);
 
 #define NS_PER_SEC 1000000000ull
 
-/* ---- declaration ------------------------------------------------------------
- */
+/* ---- declaration ---- */
 
 static const struct nfc_field rt_config[] = {
 	{.name = "arp_timeout",
@@ -113,8 +112,7 @@ static const struct nfc_field rt_arp_fields[] = {
 	NFC_FIELDS_END,
 };
 
-/* ---- small helpers
- * ----------------------------------------------------------- */
+/* ---- small helpers ---- */
 
 static uint64_t now_ns(void)
 {
@@ -237,8 +235,7 @@ static int pfx_parse(struct nfc_nf *nf, const char *what, const char *s,
 	return 0;
 }
 
-/* ---- the port model
- * ------------------------------------------------------------ */
+/* ---- the port model ---- */
 
 struct rt_pcfg {
 	int used;
@@ -422,8 +419,7 @@ static void subnets_str(const struct rt_pcfg *pc, char *buf, size_t len)
 		snprintf(buf, len, "none: no port has an ip");
 }
 
-/* ---- the FIB
- * ------------------------------------------------------------------- */
+/* ---- the FIB ---- */
 
 struct fib_ent {
 	struct rt_fib4_key k;
@@ -532,8 +528,7 @@ static int fib_sync(struct nfc_nf *nf, struct fib_ent *want, size_t n)
 	return r;
 }
 
-/* ---- configure: the data plane's maps from the model
- * ------------------------------ */
+/* ---- configure: the data plane's maps from the model ---- */
 
 static int ports_sync(struct nfc_nf *nf, const struct rt_pcfg *pc)
 {
@@ -815,8 +810,7 @@ static int rt_prepare(struct nfc_nf *nf, struct bpf_object *obj)
 	return nfc_obj_set_const(obj, "rt_rp_filter", json_is_true(v));
 }
 
-/* ---- routes
- * ------------------------------------------------------------------------ */
+/* ---- routes ---- */
 
 static int routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
 {
@@ -1048,8 +1042,7 @@ static int routes_list(struct nfc_nf *nf, json_t *out)
 	return 0;
 }
 
-/* ---- static ARP entries
- * -------------------------------------------------------------- */
+/* ---- static ARP entries ---- */
 
 static int arp_add(struct nfc_nf *nf, const char *key, json_t *fields)
 {
@@ -1222,8 +1215,7 @@ static int arp_list(struct nfc_nf *nf, json_t *out)
 	return 0;
 }
 
-/* ---- slow path: per-process state
- * ----------------------------------------------------- */
+/* ---- slow path: per-process state ---- */
 
 struct rt_frame {
 	size_t len;
@@ -1696,8 +1688,7 @@ static void rt_packet_in(struct nfc_nf *nf, unsigned in_port, unsigned reason,
 	}
 }
 
-/* ---- tick: retries, failures, aging
- * ------------------------------------------------------ */
+/* ---- tick: retries, failures, aging ---- */
 
 static void pending_fail(struct nfc_nf *nf, struct rt_pending *pe)
 {
@@ -1775,9 +1766,7 @@ static void rt_tick(struct nfc_nf *nf, uint64_t now)
 	}
 }
 
-/* ---- stats
- * ----------------------------------------------------------------------------------
- */
+/* ---- stats ---- */
 
 static void rt_stats(struct nfc_nf *nf, int port, json_t *out)
 {
@@ -1836,9 +1825,7 @@ static void rt_stats(struct nfc_nf *nf, int port, json_t *out)
 	json_object_set_new(out, "slow_path", sp);
 }
 
-/* ---- the type
- * -----------------------------------------------------------------------------
- */
+/* ---- the type ---- */
 
 static const struct nfc_collection rt_collections[] = {
 	{.name = "routes",
