@@ -88,9 +88,11 @@ struct rnf {
 	int prog_fd;		/* -1: not loaded or adopted yet */
 	struct bpf_object *obj; /* NULL when adopted from pins */
 	void *priv;
-	/* Maps of an adopted NF, opened from their pins on first use. */
-	char map_name[8][NFC_NAME_MAX + 2];
-	int map_fd[8];
+	/* Maps (and other programs) of an adopted NF, opened from their
+	 * pins on first use. */
+#define NFC_RT_FDS 32
+	char map_name[NFC_RT_FDS][NFC_NAME_MAX + 2];
+	int map_fd[NFC_RT_FDS];
 	int nmaps;
 };
 

@@ -24,6 +24,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # bpffs is not mounted at boot on these machines.
-if ! mount | grep -q ' /sys/fs/bpf type bpf'; then
+if [ "$(stat -f -c %T /sys/fs/bpf 2>/dev/null)" != bpf_fs ]; then
   mount -t bpf bpf /sys/fs/bpf
 fi
