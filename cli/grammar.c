@@ -285,10 +285,16 @@ static int parse_nf(int argc, char **argv, struct cli_req *r, char *err,
 		set(r, "DELETE", V_QUIET);
 		return path_add(r, argv[3]);
 	}
+	/* `<name> <collection> show`: the bridge issue's spelling of
+	 * `<name> show <collection>`. */
+	if (argc == 3 && !strcmp(argv[2], "show")) {
+		set(r, "GET", V_COLL);
+		return 0;
+	}
 	return usage_err(err, len,
-			 "expected '%s %s add <key> [key=value ...]' "
-			 "or '%s %s del <key>'",
-			 nf, w, nf, w);
+			 "expected '%s %s add <key> [key=value ...]', "
+			 "'%s %s del <key>' or '%s %s show'",
+			 nf, w, nf, w, nf, w);
 }
 
 int cli_parse(int argc, char **argv, struct cli_req *r, char *err, size_t len)

@@ -156,6 +156,8 @@ while read -r ctype coll ckey pcfg ckv; do
 		ok "<name> <collection> add <key> [key=value ...] ($ctype $coll $ckey $ckv)"
 		rc 0 "<name> show <collection>" nfc nfcoll show "$coll"
 		check "the entry is listed" grep -qi "${ckey%%/*}" "$NFD_DIR/out"
+		rc 0 "<name> <collection> show (the same)" nfc nfcoll "$coll" show
+		check "the entry is listed by <collection> show" grep -qi "${ckey%%/*}" "$NFD_DIR/out"
 		rc 0 "<name> <collection> del <key>" nfc nfcoll "$coll" del "$ckey"
 		rc 1 "<collection> del of a missing key: refused" nfc nfcoll "$coll" del "$ckey"
 		done_coll=1
