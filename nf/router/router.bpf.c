@@ -4,9 +4,10 @@
  *
  * Per frame: check the Ethernet destination (the in port's MAC; broadcast
  * only for ARP), validate the IPv4 header, one longest-prefix match in
- * rt_fib4 (which holds connected, static, local and broadcast entries, so
- * one lookup decides), one neighbour lookup in rt_arp, then decrement the
- * TTL with an incremental checksum update, rewrite both MACs and output.
+ * the FIB (which holds connected, static, local and broadcast entries, so
+ * one lookup decides; at most three array lookups in rt_dir), one lookup
+ * of the next hop (rt_nbr, by index), then decrement the TTL with an
+ * incremental checksum update, rewrite both MACs and output.
  * Everything else leaves the fast path with a reason (router.h):
  *   - to the slow path: ARP to learn from, next hop not resolved, TTL
  *     exceeded, no route, traffic for the router other than echo requests;
@@ -51,6 +52,14 @@ struct {
 	__type(key, __be32);
 	__type(value, struct rt_neigh);
 } rt_arp SEC(".maps");
+
+/* The IPv4 FIB as a DIR-16-8-8 table (router.h): the fast path's. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RT_DIR_SIZE);
+	__type(key, __u32);
+	__type(value, __u64);
+} rt_dir SEC(".maps");
 
 /* Resolved IPv4 neighbours, direct-mapped by port and address (router.h). */
 struct {
@@ -205,6 +214,50 @@ static __always_inline int martian_dst(__be32 a)
 	return (h >> 24) == 0 || (h >> 24) == 127 || (h >> 28) >= 0xe;
 }
 
+/* The FIB entry for dst: rt_dir, at most three array lookups; the trie
+ * only for a region marked so. Returns 0 and fills *out, or -1: no route. */
+static __always_inline int fib4(__be32 dst, struct rt_fib_val *out)
+{
+	__u32 h = bpf_ntohl(dst), i = h >> 16;
+	__u64 *e = bpf_map_lookup_elem(&rt_dir, &i), v;
+
+	if (!e)
+		return -1;
+	v = *e;
+	if (RT_DIR_KIND(v) == RT_DIR_PTR) {
+		i = RT_DIR_L2 + RT_DIR_LOW(v) * 256 + ((h >> 8) & 255);
+		e = bpf_map_lookup_elem(&rt_dir, &i);
+		if (!e)
+			return -1;
+		v = *e;
+		if (RT_DIR_KIND(v) == RT_DIR_PTR) {
+			i = RT_DIR_L3 + RT_DIR_LOW(v) * 256 + (h & 255);
+			e = bpf_map_lookup_elem(&rt_dir, &i);
+			if (!e)
+				return -1;
+			v = *e;
+		}
+	}
+	if (RT_DIR_KIND(v) == RT_DIR_RES) {
+		out->type = RT_DIR_TYPE(v);
+		out->port = RT_DIR_PORT(v);
+		out->nh.v4 = RT_DIR_LOW(v);
+		return 0;
+	}
+	if (RT_DIR_KIND(v) == RT_DIR_TRIE) {
+		struct rt_fib4_key k = {.plen = 32, .addr = dst};
+		struct rt_fib_val *r = bpf_map_lookup_elem(&rt_fib4, &k);
+
+		if (r) {
+			out->type = r->type;
+			out->port = r->port;
+			out->nh.v4 = r->nh.v4;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 /* ---- ARP ---- */
 
 static __always_inline int do_arp(nfc_ctx_t *ctx, struct nfc_meta *md,
@@ -258,17 +311,14 @@ static __always_inline int do_echo(nfc_ctx_t *ctx, struct nfc_meta *md,
 				   struct iphdr *iph, void *end)
 {
 	struct icmphdr *ic = (void *)(iph + 1);
-	struct rt_fib4_key k = {.plen = 32};
-	struct rt_fib_val *r;
+	struct rt_fib_val r;
 	__be32 a;
 	__u16 old;
 
 	if ((void *)(ic + 1) > end || ic->type != 8 || ic->code != 0)
 		return RT_NOT(RT_SP_LOCAL);
-	k.addr = iph->saddr;
-	r = bpf_map_lookup_elem(&rt_fib4, &k);
-	if (!r || r->port != md->in_port ||
-	    (r->type != RT_FIB_CONNECTED && r->type != RT_FIB_VIA))
+	if (fib4(iph->saddr, &r) || r.port != md->in_port ||
+	    (r.type != RT_FIB_CONNECTED && r.type != RT_FIB_VIA))
 		return RT_NOT(RT_SP_LOCAL);
 	(void)port;
 	/* ICMP: type 8 -> 0. */
@@ -295,9 +345,8 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 				   void *end)
 {
 	struct iphdr *iph = (void *)(eth + 1);
-	struct rt_fib4_key k = {.plen = 32};
+	struct rt_fib_val rv, *r = &rv;
 	struct rt_port *out;
-	struct rt_fib_val *r;
 	struct rt_neigh *n;
 	__u32 sum = 0, tot;
 	__be32 nh;
@@ -319,9 +368,7 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 	if (martian_src(iph->saddr) || martian_dst(iph->daddr))
 		return RT_NOT(RT_D_MARTIAN);
 
-	k.addr = iph->daddr;
-	r = bpf_map_lookup_elem(&rt_fib4, &k);
-	if (!r)
+	if (fib4(iph->daddr, r))
 		return RT_NOT(RT_SP_NO_ROUTE);
 	if (r->type == RT_FIB_LOCAL) {
 		if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET))
@@ -333,12 +380,10 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 	if (r->type == RT_FIB_BCAST)
 		return RT_NOT(RT_D_BCAST);
 	if (rt_rp_filter) {
-		struct rt_fib_val *s;
+		struct rt_fib_val s;
 
-		k.addr = iph->saddr;
-		s = bpf_map_lookup_elem(&rt_fib4, &k);
-		if (!s || s->port != md->in_port ||
-		    (s->type != RT_FIB_CONNECTED && s->type != RT_FIB_VIA))
+		if (fib4(iph->saddr, &s) || s.port != md->in_port ||
+		    (s.type != RT_FIB_CONNECTED && s.type != RT_FIB_VIA))
 			return RT_NOT(RT_D_RPF);
 	}
 	if (iph->ttl <= 1)

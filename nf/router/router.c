@@ -450,13 +450,16 @@ static int fib_port_entries(const struct rt_pcfg *pc, struct fib_ent *e)
 		if (ip->plen < 32)
 			e[n++] = (struct fib_ent){
 				{ip->plen, ip->a.v4 & rt_mask(ip->plen)},
-				{.type = RT_FIB_CONNECTED, .port = p}};
-		e[n++] = (struct fib_ent){{32, ip->a.v4},
-					  {.type = RT_FIB_LOCAL, .port = p}};
+				{.type = RT_FIB_CONNECTED,
+				 .port = p,
+				 .plen = ip->plen}};
+		e[n++] = (struct fib_ent){
+			{32, ip->a.v4},
+			{.type = RT_FIB_LOCAL, .port = p, .plen = 32}};
 		if (subnet_bcast(ip))
 			e[n++] = (struct fib_ent){
 				{32, subnet_bcast(ip)},
-				{.type = RT_FIB_BCAST, .port = p}};
+				{.type = RT_FIB_BCAST, .port = p, .plen = 32}};
 	}
 	return n;
 }
@@ -473,6 +476,8 @@ static int route_port(const struct rt_pcfg *pc, const struct fib_ent *own,
 		return -2;
 	return v->nh_family == RT_AF_INET ? port_for(pc, v->nh.v4) : -1;
 }
+
+static int dir_rebuild(struct nfc_nf *nf, const struct fib_ent *fib, size_t n);
 
 /* Makes rt_fib4 hold exactly `want` (sorted), writing only differences:
  * new and changed entries first, stale ones removed last. An LPM lookup of
@@ -525,7 +530,206 @@ static int fib_sync(struct nfc_nf *nf, struct fib_ent *want, size_t n)
 		bpf_map_delete_elem(fd, &stale[i]);
 	free(stale);
 	free(same);
+	return r ? r : dir_rebuild(nf, want, n);
+}
+
+/* ---- rt_dir: the FIB as a DIR-16-8-8 table (router.h) ---- */
+
+/* The table in the map, or (full rebuilds) in memory first. */
+struct dir_tab {
+	int fd;
+	__u64 *mem;
+};
+
+static __u64 dget(struct dir_tab *t, __u32 i)
+{
+	__u64 v = 0;
+
+	if (t->mem)
+		return t->mem[i];
+	bpf_map_lookup_elem(t->fd, &i, &v);
+	return v;
+}
+
+static void dset(struct dir_tab *t, __u32 i, __u64 v)
+{
+	if (t->mem)
+		t->mem[i] = v;
+	else
+		bpf_map_update_elem(t->fd, &i, &v, BPF_ANY);
+}
+
+static __u64 dir_res(const struct rt_fib_val *v)
+{
+	return RT_DIR_ENC(RT_DIR_RES, v->plen, v->type, v->port, v->nh.v4);
+}
+
+/* A block of the next level below `e` (level 1: an L2 block, 2: L3), filled
+ * with e, or -1 when its pool is used up. */
+static int dir_block(struct dir_tab *t, int level, __u64 e)
+{
+	__u32 use = RT_DIR_USE + level - 1, n = dget(t, use);
+	__u32 max = level == 1 ? RT_DIR_L2_BLOCKS : RT_DIR_L3_BLOCKS;
+	__u32 base = level == 1 ? RT_DIR_L2 : RT_DIR_L3;
+
+	if (n >= max)
+		return -1;
+	for (__u32 i = 0; i < 256; i++)
+		dset(t, base + n * 256 + i, e);
+	dset(t, use, n + 1);
+	return n;
+}
+
+static __u32 dir_child(int level, __u64 e)
+{
+	return (level == 1 ? RT_DIR_L2 : RT_DIR_L3) + RT_DIR_LOW(e) * 256;
+}
+
+/* Entries [base+from, +n) of `level`: a prefix of length plen (value v)
+ * goes over those held by prefixes no longer than it, through blocks. With
+ * `old` non-zero, instead: entries equal to old become v (a delete). */
+static void dir_over(struct dir_tab *t, int level, __u32 base, __u32 from,
+		     __u32 n, __u64 v, unsigned plen, __u64 old)
+{
+	for (__u32 i = from; i < from + n; i++) {
+		__u64 e = dget(t, base + i);
+
+		if (RT_DIR_KIND(e) == RT_DIR_PTR)
+			dir_over(t, level + 1, dir_child(level, e), 0, 256, v,
+				 plen, old);
+		else if (old ? e == old
+			     : RT_DIR_KIND(e) != RT_DIR_TRIE &&
+					 RT_DIR_PLEN(e) <= plen)
+			dset(t, base + i, v);
+	}
+}
+
+/* The entry at level 1 or 2 that a prefix longer than that level needs as
+ * a block: made one if it is not (with_alloc), else -1. */
+static int dir_down(struct dir_tab *t, int level, __u32 idx, int with_alloc,
+		    __u32 *child)
+{
+	__u64 e = dget(t, idx);
+	int b;
+
+	if (RT_DIR_KIND(e) == RT_DIR_TRIE)
+		return -1;
+	if (RT_DIR_KIND(e) != RT_DIR_PTR) {
+		if (!with_alloc)
+			return -1;
+		b = dir_block(t, level, e);
+		if (b < 0) { /* the pool is used up: the trie answers here */
+			dset(t, idx, RT_DIR_ENC(RT_DIR_TRIE, 0, 0, 0, 0));
+			return -1;
+		}
+		/* The block is complete before anything points at it. */
+		e = RT_DIR_ENC(RT_DIR_PTR, 0, 0, 0, b);
+		dset(t, idx, e);
+	}
+	*child = dir_child(level, e);
+	return 0;
+}
+
+/* Prefix addr/plen now holds v (old == 0), or no longer holds old and its
+ * addresses fall back to v, the covering prefix's value (or empty). */
+static void dir_apply(struct dir_tab *t, __be32 addr, unsigned plen, __u64 v,
+		      __u64 old)
+{
+	__u32 h = ntohl(addr), b2, b3;
+
+	if (plen <= 16) {
+		dir_over(t, 1, RT_DIR_L1, h >> 16, 1u << (16 - plen), v, plen,
+			 old);
+		return;
+	}
+	if (dir_down(t, 1, RT_DIR_L1 + (h >> 16), !old, &b2))
+		return;
+	if (plen <= 24) {
+		dir_over(t, 2, b2, (h >> 8) & 255, 1u << (24 - plen), v, plen,
+			 old);
+		return;
+	}
+	if (dir_down(t, 2, b2 + ((h >> 8) & 255), !old, &b3))
+		return;
+	dir_over(t, 3, b3, h & 255, 1u << (32 - plen), v, plen, old);
+}
+
+/* Rebuilds rt_dir from the whole FIB (configure): in memory, into blocks
+ * not in use yet where the pools allow (nothing in use changes under the
+ * fast path before the level-1 entries move over), then only the entries
+ * that differ are written, deepest level first. */
+static int dir_rebuild(struct nfc_nf *nf, const struct fib_ent *fib, size_t n)
+{
+	struct dir_tab t = {.fd = map_fd(nf, "rt_dir")};
+	__u32 cnt = RT_DIR_SIZE, out, *keys = NULL;
+	__u64 *cur = NULL;
+	int r = 0;
+
+	if (t.fd < 0)
+		return nfc_nf_error(nf, ENOENT, "map rt_dir not found");
+	t.mem = calloc(RT_DIR_SIZE, sizeof(__u64));
+	cur = calloc(RT_DIR_SIZE, sizeof(__u64));
+	keys = calloc(RT_DIR_SIZE, sizeof(__u32));
+	if (!t.mem || !cur || !keys) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (bpf_map_lookup_batch(t.fd, NULL, &out, keys, cur, &cnt, NULL) &&
+	    errno != ENOENT)
+		cnt = 0;
+	if (cnt != RT_DIR_SIZE)
+		for (__u32 i = 0; i < RT_DIR_SIZE; i++)
+			bpf_map_lookup_elem(t.fd, &i, &cur[i]);
+	for (int fresh = 1; fresh >= 0; fresh--) {
+		int full = 0;
+
+		/* Blocks in use stay as they are; level 1 starts empty. */
+		memcpy(t.mem, cur, RT_DIR_SIZE * sizeof(__u64));
+		memset(t.mem, 0, RT_DIR_L2 * sizeof(__u64));
+		if (!fresh)
+			t.mem[RT_DIR_USE] = t.mem[RT_DIR_USE + 1] = 0;
+		for (size_t i = 0; i < n; i++)
+			dir_apply(&t, fib[i].k.addr, fib[i].k.plen,
+				  dir_res(&fib[i].v), 0);
+		for (__u32 i = 0; i < RT_DIR_L2; i++)
+			full |= RT_DIR_KIND(t.mem[i]) == RT_DIR_TRIE;
+		if (!full)
+			break;
+	}
+	for (__u32 i = RT_DIR_SIZE; i-- > 0;)
+		if (t.mem[i] != cur[i] &&
+		    bpf_map_update_elem(t.fd, &i, &t.mem[i], BPF_ANY)) {
+			r = nfc_nf_error(nf, errno, "write rt_dir: %s",
+					 strerror(errno));
+			break;
+		}
+out:
+	free(t.mem);
+	free(cur);
+	free(keys);
 	return r;
+}
+
+/* One prefix added (v) to or removed from (v NULL) the trie: rt_dir
+ * follows. A removed prefix's addresses go to the covering prefix. */
+static void dir_change(struct nfc_nf *nf, __be32 addr, unsigned plen,
+		       const struct rt_fib_val *v, const struct rt_fib_val *old)
+{
+	struct dir_tab t = {.fd = map_fd(nf, "rt_dir")};
+	struct rt_fib4_key k = {plen ? plen - 1 : 0, addr};
+	struct rt_fib_val cover;
+	int ffd = map_fd(nf, "rt_fib4");
+
+	if (t.fd < 0 || ffd < 0)
+		return;
+	if (v) {
+		dir_apply(&t, addr, plen, dir_res(v), 0);
+		return;
+	}
+	if (plen && !bpf_map_lookup_elem(ffd, &k, &cover))
+		dir_apply(&t, addr, plen, dir_res(&cover), dir_res(old));
+	else
+		dir_apply(&t, addr, plen, 0, dir_res(old));
 }
 
 /* ---- configure: the data plane's maps from the model ---- */
@@ -787,9 +991,11 @@ static int rt_configure(struct nfc_nf *nf)
 			want = t;
 			cap *= 2;
 		}
-		want[n++] = (struct fib_ent){
-			{k.plen, k.addr.v4},
-			{.type = RT_FIB_VIA, .port = p, .nh = v.nh}};
+		want[n++] = (struct fib_ent){{k.plen, k.addr.v4},
+					     {.type = RT_FIB_VIA,
+					      .port = p,
+					      .nh = v.nh,
+					      .plen = k.plen}};
 	}
 	qsort(want, n, sizeof(*want), fib_cmp);
 	r = ports_sync(nf, pc);
@@ -888,12 +1094,14 @@ static int routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	fk.addr = dst.a.v4;
 	fv.port = p;
 	fv.nh = nh.a;
+	fv.plen = dst.plen;
 	if (bpf_map_update_elem(ffd, &fk, &fv, BPF_ANY)) {
 		r = nfc_nf_error(nf, errno, "route %s: write the FIB: %s", key,
 				 strerror(errno));
 		bpf_map_delete_elem(rfd, &k);
 		return r;
 	}
+	dir_change(nf, fk.addr, fk.plen, &fv, NULL);
 	return 0;
 }
 
@@ -935,8 +1143,12 @@ static int routes_del(struct nfc_nf *nf, const char *key)
 	/* Shadowed by a port's own entry: that one stays. */
 	if (route_port(pc, own, nown, &k, &cur) != -2) {
 		struct rt_fib4_key fk = {dst.plen, dst.a.v4};
+		struct rt_fib_val old;
 
-		bpf_map_delete_elem(ffd, &fk);
+		/* An existing key's lookup returns that very entry. */
+		if (!bpf_map_lookup_elem(ffd, &fk, &old) &&
+		    !bpf_map_delete_elem(ffd, &fk))
+			dir_change(nf, fk.addr, fk.plen, NULL, &old);
 	}
 	bpf_map_delete_elem(rfd, &k);
 	return 0;

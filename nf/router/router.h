@@ -67,7 +67,44 @@ struct rt_fib_val {
 	__u32 type; /* enum rt_fib_type */
 	__u32 port;
 	union rt_ip nh; /* RT_FIB_VIA */
+	__u32 plen;	/* of the entry's own prefix */
 };
+
+/*
+ * rt_dir (array of __u64): the IPv4 FIB again, as a DIR-16-8-8 table for
+ * the fast path, which finds a destination's entry in at most three array
+ * lookups instead of an LPM trie walk (measured: ~10 ns with a few routes,
+ * ~100 ns through 10,000 routes near the destination). Level 1 has an
+ * entry per /16; an entry is a result, empty, or a pointer to a block of
+ * 256 entries of the next level (/24s, then addresses). rt_fib4 stays the
+ * record (and the slow path's FIB); the control plane keeps rt_dir in step
+ * with it. Blocks come from two pools; when one runs out, the region is
+ * marked "look in the trie" (correct, only slower).
+ *
+ * Entry: bits 0-31 next hop (network order) or block number, 32-39 port,
+ * 40-43 type, 44-49 prefix length, 50-51 kind.
+ */
+#define RT_DIR_L2_BLOCKS 1024
+#define RT_DIR_L3_BLOCKS 2048
+#define RT_DIR_L1 0u
+#define RT_DIR_L2 65536u
+#define RT_DIR_L3 (RT_DIR_L2 + RT_DIR_L2_BLOCKS * 256u)
+#define RT_DIR_USE (RT_DIR_L3 + RT_DIR_L3_BLOCKS * 256u) /* blocks used */
+#define RT_DIR_SIZE (RT_DIR_USE + 2)
+enum rt_dir_kind {
+	RT_DIR_EMPTY = 0,
+	RT_DIR_RES = 1,
+	RT_DIR_PTR = 2,
+	RT_DIR_TRIE = 3,
+};
+#define RT_DIR_KIND(e) ((__u32)((e) >> 50) & 3)
+#define RT_DIR_PLEN(e) ((__u32)((e) >> 44) & 63)
+#define RT_DIR_TYPE(e) ((__u32)((e) >> 40) & 15)
+#define RT_DIR_PORT(e) ((__u32)((e) >> 32) & 255)
+#define RT_DIR_LOW(e) ((__u32)(e))
+#define RT_DIR_ENC(kind, plen, type, port, low)                            \
+	((__u64)(kind) << 50 | (__u64)(plen) << 44 | (__u64)(type) << 40 | \
+	 (__u64)(port) << 32 | (__u32)(low))
 
 /* rt_arp (hash, key: IPv4 address): resolved neighbours only; one not
  * found (or on another port than the route's) goes to the slow path.

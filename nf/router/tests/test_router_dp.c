@@ -870,6 +870,113 @@ static void many_routes(void)
 	report(!r, "a port change with %d routes: configure in %.3f s", n, s);
 }
 
+/* rt_dir read the way the fast path reads it. */
+static int dir_lookup(int fd, int ffd, __be32 dst, struct rt_fib_val *v)
+{
+	__u32 h = ntohl(dst), i = h >> 16;
+	__u64 e = 0;
+
+	bpf_map_lookup_elem(fd, &i, &e);
+	if (RT_DIR_KIND(e) == RT_DIR_PTR) {
+		i = RT_DIR_L2 + RT_DIR_LOW(e) * 256 + ((h >> 8) & 255);
+		bpf_map_lookup_elem(fd, &i, &e);
+		if (RT_DIR_KIND(e) == RT_DIR_PTR) {
+			i = RT_DIR_L3 + RT_DIR_LOW(e) * 256 + (h & 255);
+			bpf_map_lookup_elem(fd, &i, &e);
+		}
+	}
+	if (RT_DIR_KIND(e) == RT_DIR_TRIE) {
+		struct rt_fib4_key k = {32, dst};
+
+		return bpf_map_lookup_elem(ffd, &k, v) ? -1 : 0;
+	}
+	if (RT_DIR_KIND(e) != RT_DIR_RES)
+		return -1;
+	memset(v, 0, sizeof(*v));
+	v->type = RT_DIR_TYPE(e);
+	v->port = RT_DIR_PORT(e);
+	v->nh.v4 = RT_DIR_LOW(e);
+	return 0;
+}
+
+/* Addresses that disagree between rt_dir and the trie (the record). */
+static int dir_mismatches(unsigned seed, int samples)
+{
+	int fd = pinned("nf/0-r1/map/rt_dir"),
+	    ffd = pinned("nf/0-r1/map/rt_fib4");
+	int bad = 0;
+
+	srand(seed);
+	for (int s = 0; s < samples; s++) {
+		/* Mostly 198.18.0.0/15, where the routes are; some anywhere
+		 * in the documentation ranges. */
+		__u32 h = s % 8 ? (198u << 24 | 18u << 16) + (rand() & 0x1ffff)
+			  : s % 16 ? (198u << 24 | 51u << 16 | 100u << 8) +
+					     (rand() & 255)
+				   : (203u << 24 | 113u << 8) + (rand() & 255);
+		struct rt_fib4_key k = {32, htonl(h)};
+		struct rt_fib_val a, b;
+		int ra = dir_lookup(fd, ffd, htonl(h), &a);
+		int rb = bpf_map_lookup_elem(ffd, &k, &b) ? -1 : 0;
+
+		if (ra != rb ||
+		    (!ra && (a.type != b.type || a.port != b.port ||
+			     (a.type == RT_FIB_VIA && a.nh.v4 != b.nh.v4)))) {
+			if (bad++ < 3)
+				printf("# %u.%u.%u.%u: dir %d %u/%u, trie %d "
+				       "%u/%u\n",
+				       h >> 24, (h >> 16) & 255, (h >> 8) & 255,
+				       h & 255, ra, a.type, a.port, rb, b.type,
+				       b.port);
+		}
+	}
+	close(fd);
+	close(ffd);
+	return bad;
+}
+
+/* Random adds and deletes of routes of every length in 198.18.0.0/15: the
+ * fast path's table (rt_dir) must agree with the trie everywhere, after
+ * the incremental changes and after a full rebuild. */
+static void dir_consistency(void)
+{
+	char keys[600][32];
+	int n = 0, r = 0, bad;
+
+	srand(7);
+	for (int i = 0; i < 600; i++) {
+		unsigned plen = 15 + rand() % 18;
+		__u32 a = ((198u << 24 | 18u << 16) + (rand() & 0x1ffff)) &
+			  (plen ? ~0u << (32 - plen) : 0);
+
+		snprintf(keys[n], sizeof(keys[n]), "%u.%u.%u.%u/%u", a >> 24,
+			 (a >> 16) & 255, (a >> 8) & 255, a & 255, plen);
+		if (!coll_add("routes", keys[n], "nexthop",
+			      i & 1 ? "198.51.100.66" : "198.51.100.2", NULL,
+			      NULL))
+			n++;
+	}
+	for (int i = 0; i < n; i += 2)
+		r |= nfc_coll_del(nfc, "r1", "routes", keys[i]);
+	bad = dir_mismatches(1, 40000);
+	report(!r && !bad,
+	       "%d random routes of every length added, half deleted: the "
+	       "fast path's table agrees with the trie (%d of 40000 "
+	       "addresses differ)",
+	       n, bad);
+	json_t *cfg = json_pack("{s:s}", "mac", "02:00:00:00:01:02");
+
+	r = nfc_port_set(nfc, "r1", "p3", cfg);
+	json_decref(cfg);
+	bad = dir_mismatches(2, 40000);
+	report(!r && !bad,
+	       "... and after a full rebuild (a port change): %d differ", bad);
+	for (int i = 1; i < n; i += 2)
+		nfc_coll_del(nfc, "r1", "routes", keys[i]);
+	bad = dir_mismatches(3, 20000);
+	report(!bad, "... and with all of them deleted again: %d differ", bad);
+}
+
 static void one_mode(const char *m, int out, int drop)
 {
 	struct nfc_opts opts = {.pin_root = root};
@@ -892,6 +999,7 @@ static void one_mode(const char *m, int out, int drop)
 		reopen();
 		if (!strcmp(m, "xdp")) {
 			bad_input();
+			dir_consistency();
 			many_routes();
 		}
 	}
