@@ -4,9 +4,10 @@
  *
  * State lives in the NF's pinned maps (router.h), never only here: every
  * nfctl call is a new process, and the daemon restarts. configure() derives
- * the data plane's maps (rt_ports, rt_fib4, the static part of rt_arp) from
- * the ports' configuration and the configured records (rt_rib: static
- * routes, rt_sarp: static ARP entries), writing only differences. What is
+ * the data plane's maps (rt_ports; the FIB, rt_fib4 and its fast-path form
+ * rt_dir; the static part of rt_arp and its mirror rt_nbr) from the ports'
+ * configuration and the configured records (rt_rib: static routes,
+ * rt_sarp: static ARP entries), writing only differences. What is
  * per process: packets waiting for ARP (a bounded queue per next hop) and
  * the ICMP rate limiter, in the NF's priv.
  *
