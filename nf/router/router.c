@@ -1065,6 +1065,18 @@ static int routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
 					    "route %s: it is the connected "
 					    "subnet of port %s",
 					    key, pc[q].name);
+	if (dst.plen == 32 && is_own_addr(pc, dst.a.v4))
+		return nfc_nf_error(nf, EEXIST,
+				    "route %s: it is an address of this "
+				    "router",
+				    key);
+	for (int q = 0; q < NFC_MAX_PORTS; q++)
+		if (dst.plen == 32 && pc[q].used && pc[q].ip.family &&
+		    subnet_bcast(&pc[q].ip) == dst.a.v4)
+			return nfc_nf_error(nf, EEXIST,
+					    "route %s: it is the broadcast "
+					    "address of port %s's subnet",
+					    key, pc[q].name);
 	if (is_own_addr(pc, nh.a.v4))
 		return nfc_nf_error(nf, EINVAL,
 				    "route %s: next hop %s is an address of "
