@@ -23,8 +23,8 @@ snapshot() {
 	nfctl export
 	find "$NFC_PIN" | sort
 	# This test's own netdevs only: other tests may run beside it.
-	for l in $VA $VB xa$NFC_ID; do
-		ip -d link show dev $l | grep -o 'prog/xdp id [0-9]*'
+	for l in $VA $VB xa$NFC_ID dm$NFC_ID; do
+		ip -d link show dev $l 2>/dev/null | grep -o 'prog/xdp id [0-9]*'
 	done
 }
 before=$(snapshot)
