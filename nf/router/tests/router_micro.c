@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -32,7 +33,7 @@
 
 #define REPEAT 250
 
-static char root[128], dev[4][16];
+static char root[128], dev[6][16];
 static int ncpu;
 static struct nfc *nfc;
 
@@ -124,6 +125,71 @@ static json_t *kv(const char *k, const char *v)
 	return json_pack("{s:s}", k, v);
 }
 
+/* Output into a chained NF: the tail call's slot is a constant for ports
+ * below RT_FAST_PORTS (a direct jump) and a variable above (an indirect
+ * one). Run through r1's p1 stub, which sets the metadata each time (the
+ * chained forwarder changes it). r1 p3 (index 2) and p6 (index 5) each
+ * lead to a forwarder whose other port is a netdev. */
+static void chained(int runs, const __u8 *pm)
+{
+	static const char *const ip[] = {
+		"198.51.100.129/29", "198.51.100.137/29", "198.51.100.145/29",
+		"198.51.100.153/29"};
+	char mac[32];
+	int r = 0, fd;
+	__u32 id = 0;
+	__u8 f[64];
+	json_t *c;
+
+	r |= nfc_nf_add(nfc, "forwarder", "fa", "xdp", NULL);
+	r |= nfc_nf_add(nfc, "forwarder", "fb", "xdp", NULL);
+	r |= nfc_port_add(nfc, "fa", "p1", NULL, NULL);
+	r |= nfc_port_add(nfc, "fb", "p1", NULL, NULL);
+	r |= nfc_port_add(nfc, "fa", "p2", dev[4], NULL);
+	r |= nfc_port_add(nfc, "fb", "p2", dev[5], NULL);
+	for (int i = 0; i < 4; i++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "p%d", i + 3);
+		c = kv("ip", ip[i]);
+		r |= nfc_port_add(nfc, "r1", name,
+				  i == 0   ? "fa:p1"
+				  : i == 3 ? "fb:p1"
+					   : NULL,
+				  c);
+		json_decref(c);
+	}
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", pm[0],
+		 pm[1], pm[2], pm[3], pm[4], pm[5]);
+	c = kv("mac", mac);
+	r |= nfc_coll_add(nfc, "r1", "arp", "198.51.100.130", c);
+	r |= nfc_coll_add(nfc, "r1", "arp", "198.51.100.154", c);
+	json_decref(c);
+	c = kv("nexthop", "198.51.100.130");
+	r |= nfc_coll_add(nfc, "r1", "routes", "203.0.113.64/28", c);
+	json_decref(c);
+	c = kv("nexthop", "198.51.100.154");
+	r |= nfc_coll_add(nfc, "r1", "routes", "203.0.113.80/28", c);
+	json_decref(c);
+	if (r || bpf_xdp_query_id(if_nametoindex(dev[2]), 0, &id) ||
+	    (fd = bpf_prog_get_fd_by_id(id)) < 0) {
+		fprintf(stderr, "router_micro: chained: %s\n", nfc_errmsg(nfc));
+		return;
+	}
+	frame(f, pm, "203.0.113.130");
+	printf("| stub + router, out to a netdev | %.1f |\n",
+	       measure(fd, f, 64, runs, XDP_REDIRECT, -1));
+	frame(f, pm, "203.0.113.70");
+	printf("| stub + router + forwarder, out of port 3 (direct jump) | "
+	       "%.1f |\n",
+	       measure(fd, f, 64, runs, XDP_REDIRECT, -1));
+	frame(f, pm, "203.0.113.85");
+	printf("| stub + router + forwarder, out of port 6 (indirect jump) | "
+	       "%.1f |\n",
+	       measure(fd, f, 64, runs, XDP_REDIRECT, -1));
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	int runs = argc > 1 ? atoi(argv[1]) : 2000, fd, r = 0;
@@ -134,7 +200,7 @@ int main(int argc, char **argv)
 
 	ncpu = libbpf_num_possible_cpus();
 	snprintf(root, sizeof(root), "/sys/fs/bpf/nfc-rm%d", getpid());
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 6; i++) {
 		char cmd[256];
 
 		snprintf(dev[i], sizeof(dev[i]), "rm%d%c", getpid(), 'a' + i);
@@ -223,9 +289,10 @@ int main(int argc, char **argv)
 	printf("| router, a /29 among 10,000 | %.1f |\n",
 	       measure(fd, f, 64, runs, XDP_REDIRECT, 1));
 	close(fd);
+	chained(runs, pm);
 	nfc_reset(nfc);
 	nfc_close(nfc);
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 6; i++) {
 		char cmd[128];
 
 		snprintf(cmd, sizeof(cmd), "ip link del %s", dev[i]);
