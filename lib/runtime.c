@@ -90,12 +90,23 @@ int nfc_begin(struct nfc *nfc)
 	if (nfc->in_call++)
 		return 0;
 	nfc->err[0] = 0;
-	r = root_check(nfc);
-	if (!r)
-		r = state_lock(nfc);
-	if (r) {
-		nfc->in_call--;
-		return r;
+	/* The root may go (the last NF deleted elsewhere) between the check
+	 * and the lock: then the lock is on a dead directory; check again. */
+	for (int tries = 0;; tries++) {
+		struct stat a, b;
+
+		r = root_check(nfc);
+		if (!r)
+			r = state_lock(nfc);
+		if (r) {
+			nfc->in_call--;
+			return r;
+		}
+		if ((!fstat(nfc->lock_fd, &a) && !stat(nfc->root, &b) &&
+		     a.st_ino == b.st_ino && a.st_nlink > 0) ||
+		    tries == 10)
+			break;
+		state_unlock(nfc);
 	}
 	if (nfc->map_fd[SM_LINKS] < 0)
 		r = dp_open_shared(nfc);
