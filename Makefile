@@ -121,10 +121,12 @@ $(foreach f,$(wildcard nf/*/tests/*.c),$(eval $(call nf_test_rule,$(f))))
 # Sub-makefiles of the daemon, the CLI and the benchmarks.
 -include $(wildcard */build.mk)
 
-# Every test: unit tests in the plain and sanitized builds, then the data
-# plane and namespace tests with the sanitized userspace.
+# Every test: the format check, unit tests in the plain and sanitized
+# builds, then the data plane and namespace tests with the sanitized
+# userspace.
 test:
 	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory format-check
 	$(Q)$(MAKE) --no-print-directory SAN=1 all
 	$(Q)bash tests/run.sh
 

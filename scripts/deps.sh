@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PKGS=(
-  clang llvm make gcc pkg-config
+  clang llvm clang-format make gcc pkg-config
   libbpf-dev bpftool libxdp-dev libelf-dev zlib1g-dev
   libjansson-dev libmicrohttpd-dev libyaml-dev libcurl4-openssl-dev libpcap-dev
   iproute2 iputils-ping ethtool netcat-openbsd iperf3 traceroute tcpdump
