@@ -275,9 +275,9 @@ static __always_inline int nfc_follow(nfc_ctx_t *ctx, struct nfc_meta *md,
  * a constant-index copy each, as Polycube does; the asm keeps the compiler
  * from folding the copies back into one with a variable index.
  */
-#define NFC_OUT_CASE(n)                                         \
-	case n:                                                 \
-		asm volatile("" ::: "memory");                  \
+#define NFC_OUT_CASE(n)                        \
+	case n:                                \
+		asm volatile("" ::: "memory"); \
 		return nfc_follow(ctx, md, nfc_self, n)
 
 static __always_inline int nfc_output(nfc_ctx_t *ctx, struct nfc_meta *md,

@@ -930,7 +930,8 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 				/* Unchanged: same NF, same hop, and the NF it
 				 * leads to kept its program. */
 				if (!nfc->full_sync && !is_new &&
-				    !memcmp(&hops[g], &ohops[g], sizeof(hops[g])) &&
+				    !memcmp(&hops[g], &ohops[g],
+					    sizeof(hops[g])) &&
 				    (hops[g].kind != NFC_HOP_NF ||
 				     !reloaded[hops[g].nf]))
 					continue;

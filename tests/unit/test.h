@@ -8,13 +8,13 @@
 static int test_failures;
 
 /* `cond` is evaluated once: it may have side effects. */
-#define CHECK(cond, ...)                                            \
-	do {                                                        \
-		int ok_ = !!(cond);                                 \
-		printf(ok_ ? "ok - " : "not ok - ");                \
-		test_failures += !ok_;                              \
-		printf(__VA_ARGS__);                                \
-		printf("%s\n", ok_ ? "" : "  [" #cond "]");         \
+#define CHECK(cond, ...)                                    \
+	do {                                                \
+		int ok_ = !!(cond);                         \
+		printf(ok_ ? "ok - " : "not ok - ");        \
+		test_failures += !ok_;                      \
+		printf(__VA_ARGS__);                        \
+		printf("%s\n", ok_ ? "" : "  [" #cond "]"); \
 	} while (0)
 
 #define TEST_EXIT() return test_failures ? 1 : 0
