@@ -33,7 +33,7 @@ BPFTOOL ?= bpftool
 ARCH := $(shell uname -m)
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 $(SANFLAGS)
-CPPFLAGS += -Iinclude -Ibpf -Ilib -I$(OUT)/skel -D_GNU_SOURCE
+CPPFLAGS += -Iinclude -Ibpf -Ilib -Itests/unit -I$(OUT)/skel -D_GNU_SOURCE
 LDFLAGS += $(SANFLAGS)
 LDLIBS += $(shell pkg-config --libs libbpf jansson 2>/dev/null || echo -lbpf -ljansson) -lelf -lz
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -I$(OUT) -Ibpf \
@@ -91,7 +91,7 @@ $(OUT)/skel/%_tc.skel.h: $(OUT)/bpf/%.tc.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)mkdir -p $(@D) && $(BPFTOOL) gen skeleton $< name $*_tc > $@
 
-$(OUT)/obj/%.o: %.c $(SKELS) $(wildcard include/nfchain/*.h bpf/common.h lib/*.h nf/*.h nf/*/*.h tests/unit/*.h)
+$(OUT)/obj/%.o: %.c $(SKELS) $(wildcard include/nfchain/*.h bpf/common.h lib/*.h nf/*.h nf/*/*.h nf/*/tests/*.h tests/unit/*.h)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CPPFLAGS) -Inf $(CFLAGS) -c $< -o $@
 

@@ -17,6 +17,7 @@
 
 #include "common.h"
 #include "nfchain/nfchain.h"
+#include "dptest.h"
 #include "test.h"
 
 static char root[128];
@@ -25,58 +26,22 @@ static int ncpu;
 
 static int pinned(const char *rel)
 {
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	return bpf_obj_get(path);
+	return dpt_pinned(root, rel);
 }
 
 static void set_meta(int nf, int port)
 {
-	int fd = pinned("meta");
-	struct nfc_meta *m = calloc(ncpu, sizeof(*m));
-	__u32 k = 0;
-
-	for (int c = 0; c < ncpu; c++) {
-		m[c].nf = nf;
-		m[c].in_port = port;
-	}
-	bpf_map_update_elem(fd, &k, m, BPF_ANY);
-	free(m);
-	close(fd);
+	dpt_set_meta(root, nf, port);
 }
 
 static struct nfc_port_stats port_stats(int nf, int port)
 {
-	int fd = pinned("stats");
-	struct nfc_port_stats *v = calloc(ncpu, sizeof(*v)), s = {0};
-	__u32 k = NFC_GPORT(nf, port);
-
-	if (!bpf_map_lookup_elem(fd, &k, v))
-		for (int c = 0; c < ncpu; c++) {
-			s.rx_packets += v[c].rx_packets;
-			s.rx_bytes += v[c].rx_bytes;
-			s.tx_packets += v[c].tx_packets;
-			s.tx_bytes += v[c].tx_bytes;
-			s.drops += v[c].drops;
-		}
-	free(v);
-	close(fd);
-	return s;
+	return dpt_port_stats(root, nf, port);
 }
 
 static __u64 global(int slot)
 {
-	int fd = pinned("global");
-	__u64 *v = calloc(ncpu, sizeof(*v)), s = 0;
-	__u32 k = slot;
-
-	if (!bpf_map_lookup_elem(fd, &k, v))
-		for (int c = 0; c < ncpu; c++)
-			s += v[c];
-	free(v);
-	close(fd);
-	return s;
+	return dpt_percpu_sum(root, "global", slot, 0, sizeof(__u64));
 }
 
 /* An Ethernet + IPv4 + UDP frame of `len` bytes. */

@@ -30,6 +30,7 @@
 #include "common.h"
 #include "nfchain/nfchain.h"
 #include "router/rt_pkt.h"
+#include "dptest.h"
 
 #define REPEAT 250
 
@@ -39,25 +40,12 @@ static struct nfc *nfc;
 
 static int pinned(const char *rel)
 {
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	return bpf_obj_get(path);
+	return dpt_pinned(root, rel);
 }
 
 static void set_meta(int nf, int port)
 {
-	int fd = pinned("meta");
-	struct nfc_meta *m = calloc(ncpu, sizeof(*m));
-	__u32 k = 0;
-
-	for (int c = 0; c < ncpu; c++) {
-		m[c].nf = nf;
-		m[c].in_port = port;
-	}
-	bpf_map_update_elem(fd, &k, m, BPF_ANY);
-	free(m);
-	close(fd);
+	dpt_set_meta(root, nf, port);
 }
 
 /* Ethernet + IPv4 + UDP, 64 bytes, TTL 255, to the router's p1 MAC. */

@@ -40,6 +40,7 @@
 #include "nfchain/nfchain.h"
 #include "router/router.h"
 #include "router/rt_pkt.h"
+#include "dptest.h"
 
 enum { XDP_DROP_ = 1, XDP_REDIRECT_ = 4, TC_SHOT = 2, TC_REDIRECT = 7 };
 
@@ -94,41 +95,19 @@ static __be32 ip4(const char *s)
 
 static int pinned(const char *rel)
 {
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	return bpf_obj_get(path);
+	return dpt_pinned(root, rel);
 }
 
 static void set_meta(int nf, int port)
 {
-	int fd = pinned("meta");
-	struct nfc_meta *m = calloc(ncpu, sizeof(*m));
-	__u32 k = 0;
-
-	for (int c = 0; c < ncpu; c++) {
-		m[c].nf = nf;
-		m[c].in_port = port;
-	}
-	bpf_map_update_elem(fd, &k, m, BPF_ANY);
-	free(m);
-	close(fd);
+	dpt_set_meta(root, nf, port);
 }
 
 static __u64 percpu_sum(const char *rel, __u32 k, size_t off)
 {
-	int fd = pinned(rel);
 	size_t vs = !strcmp(rel, "stats") ? sizeof(struct nfc_port_stats) : 8;
-	__u8 *v = calloc(ncpu, vs);
-	__u64 s = 0;
 
-	if (fd >= 0 && !bpf_map_lookup_elem(fd, &k, v))
-		for (int c = 0; c < ncpu; c++)
-			s += *(__u64 *)(v + c * vs + off);
-	free(v);
-	if (fd >= 0)
-		close(fd);
-	return s;
+	return dpt_percpu_sum(root, rel, k, off, vs);
 }
 
 static __u64 cnt(unsigned idx)
