@@ -78,4 +78,21 @@ static inline struct nfc_port_stats dpt_port_stats(const char *root, int nf,
 	};
 }
 
+/* rx_packets of a netdev in this namespace, 0 if it cannot be read. */
+static inline __u64 dpt_netdev_rx(const char *dev)
+{
+	char p[128];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/sys/class/net/%s/statistics/rx_packets", dev);
+	f = fopen(p, "r");
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
 #endif

@@ -32,6 +32,7 @@
 
 #include "common.h"
 #include "nfchain/nfchain.h"
+#include "dptest.h"
 
 #ifndef BPF_F_TEST_XDP_LIVE_FRAMES
 #define BPF_F_TEST_XDP_LIVE_FRAMES (1U << 1)
@@ -49,19 +50,7 @@ static double now_s(void)
 
 static unsigned long long rx(int i)
 {
-	char p[128];
-	unsigned long long v = 0;
-	FILE *f;
-
-	snprintf(p, sizeof(p), "/sys/class/net/%s/statistics/rx_packets",
-		 peer[i]);
-	f = fopen(p, "r");
-	if (f) {
-		if (fscanf(f, "%llu", &v) != 1)
-			v = 0;
-		fclose(f);
-	}
-	return v;
+	return dpt_netdev_rx(peer[i]);
 }
 
 static unsigned long long global(struct nfc *nfc, const char *key)

@@ -27,6 +27,7 @@
 #include "nfchain/nfchain.h"
 #include "nfchain/nf.h"
 #include "bridge/bridge.h"
+#include "dptest.h"
 
 #ifndef BPF_F_TEST_XDP_LIVE_FRAMES
 #define BPF_F_TEST_XDP_LIVE_FRAMES (1U << 1)
@@ -206,19 +207,7 @@ static int setup(struct nfc *nfc, const char *mode)
 
 static __u64 peer_rx(int i)
 {
-	char p[128];
-	unsigned long long v = 0;
-	FILE *f;
-
-	snprintf(p, sizeof(p), "/sys/class/net/%s/statistics/rx_packets",
-		 peer[i]);
-	f = fopen(p, "r");
-	if (f) {
-		if (fscanf(f, "%llu", &v) != 1)
-			v = 0;
-		fclose(f);
-	}
-	return v;
+	return dpt_netdev_rx(peer[i]);
 }
 
 static void xdp_cases(struct nfc *nfc)
