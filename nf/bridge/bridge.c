@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
 #include <linux/types.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -115,6 +117,25 @@ static const struct nfc_field br_fdb_fields[] = {
 static int map_fd(struct nfc_nf *nf, const char *name)
 {
 	return nfc_nf_map_fd(nf, name);
+}
+
+/* Bump the FDB's generation: every forwarding cache entry made before is
+ * void (bridge.bpf.c). Through a mapping of the map: the data plane bumps
+ * it too, with an atomic add, and a lookup-then-update from here could
+ * undo one of those. */
+static void gen_bump(struct nfc_nf *nf)
+{
+	int fd = map_fd(nf, "br_gen");
+	long page = sysconf(_SC_PAGESIZE);
+	__u64 *g;
+
+	if (fd < 0)
+		return;
+	g = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (g == MAP_FAILED)
+		return;
+	__atomic_fetch_add(g, 1, __ATOMIC_SEQ_CST);
+	munmap(g, page);
 }
 
 static __u64 now_coarse(void)
@@ -364,6 +385,8 @@ static long fdb_prune(struct nfc_nf *nf, fdb_pred drop, void *arg,
 	for (long i = 0; i < n; i++)
 		deleted += !bpf_map_delete_elem(fd, &del[i]);
 	free(del);
+	if (deleted)
+		gen_bump(nf);
 	if (remaining)
 		*remaining = kept;
 	return deleted;
@@ -471,6 +494,7 @@ static int br_configure(struct nfc_nf *nf)
 	sync_static(nf);
 	fa.pl = pl;
 	counter_add(nf, BR_C_CTL_FLUSHED, fdb_prune(nf, flush_pred, &fa, NULL));
+	gen_bump(nf);
 out:
 	free(pl);
 	return r;
@@ -579,6 +603,7 @@ static int fdb_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	 * learns a static key; the tick catches one learned in between). */
 	if (!bpf_map_delete_elem(lfd, &k))
 		counter_add(nf, BR_C_CTL_FLUSHED, 1);
+	gen_bump(nf);
 	return 0;
 }
 
@@ -604,11 +629,13 @@ static int fdb_del(struct nfc_nf *nf, const char *key)
 
 	if (sfd < 0 || lfd < 0)
 		return nfc_nf_error(nf, ENOENT, "its maps are missing");
-	if (static_by_key(sfd, key, &k, &cur))
-		return bpf_map_delete_elem(sfd, &k)
-			       ? nfc_nf_error(nf, errno, "fdb %s: %s", key,
-					      strerror(errno))
-			       : 0;
+	if (static_by_key(sfd, key, &k, &cur)) {
+		if (bpf_map_delete_elem(sfd, &k))
+			return nfc_nf_error(nf, errno, "fdb %s: %s", key,
+					    strerror(errno));
+		gen_bump(nf);
+		return 0;
+	}
 	if (parse_key(key, k.mac, &vid))
 		return nfc_nf_error(
 			nf, EINVAL,
@@ -626,6 +653,7 @@ static int fdb_del(struct nfc_nf *nf, const char *key)
 			return nfc_nf_error(nf, ENOENT, "fdb %s: no such entry",
 					    key);
 		counter_add(nf, BR_C_CTL_DELETED, 1);
+		gen_bump(nf);
 		return 0;
 	}
 	/* A bare MAC: its learned entries in every VLAN. */

@@ -18,6 +18,9 @@
  *   br_flood    devmap hash (XDP only) of the netdev peers, each with the
  *               egress program br_egress: the flood's fan-out.
  *   br_counters per-CPU array of enum br_counter.
+ *   br_cache    per-CPU array: the forwarding cache (struct br_cache_ent).
+ *   br_gen      array [1], mmapable: the FDB's generation, which every
+ *               change the cache must not outlive bumps.
  */
 #ifndef NFC_BRIDGE_H
 #define NFC_BRIDGE_H
@@ -40,6 +43,20 @@ struct br_fdb_val {
 	__u32 port;
 	__u32 pad;
 	__u64 seen;
+};
+
+/* A forwarding cache entry (br_cache, per CPU): the decision for one
+ * {in port, VLAN, source MAC, destination MAC}. src and dst are
+ * struct br_fdb_key read as one word. */
+#define BR_CACHE_BITS 8
+#define BR_CACHE_SLOTS (1 << BR_CACHE_BITS)
+struct br_cache_ent {
+	__u64 src;
+	__u64 dst;
+	__u64 gen; /* br_gen when it was made */
+	__u64 ts;  /* bpf_ktime_get_coarse_ns() when it was made */
+	__u32 in;
+	__u32 out;
 };
 
 struct br_static_val {

@@ -13,6 +13,7 @@
  * also counts what the far ends received).
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -327,6 +328,76 @@ static void xdp_cases(struct nfc *nfc)
 	       "xdp: S in VLAN 10 is another key: flooded in VLAN 10");
 }
 
+/*
+ * The forwarding cache: per CPU, so the runs are pinned to one CPU (each
+ * decision after the first is then a hit). A decision it holds must not
+ * outlive the station moving, its entry deleted, or a static entry taking
+ * its address. VLAN 10: p1, p2 (trunk), p4.
+ */
+static void xdp_cache(struct nfc *nfc)
+{
+	static const __u8 M5[6] = {2, 0, 0, 0, 1, 6};
+	cpu_set_t one, was;
+	__u64 t1, t3, fl;
+	__u8 f[64];
+	struct run r;
+	json_t *fl4;
+	int n, e, ok = 1;
+
+	sched_getaffinity(0, sizeof(was), &was);
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+
+	n = frame(f, BCAST, M4, -1);
+	run(3, f, n, &r); /* M4 now behind p4 */
+	t3 = tx(3);
+	n = frame(f, M4, M5, -1);
+	for (int i = 0; i < 3; i++) {
+		run(0, f, n, &r);
+		ok &= r.verdict == XDP_REDIRECT_;
+	}
+	report(ok && learned(10, M4) == 3 && tx(3) == t3 + 3,
+	       "cache: M5 on p1 to M4 on p4, 3 times: out of p4");
+
+	n = frame(f, BCAST, M4, 10);
+	run(1, f, n, &r); /* M4 moves behind the trunk p2 */
+	t1 = tx(1);
+	t3 = tx(3);
+	n = frame(f, M4, M5, -1);
+	run(0, f, n, &r);
+	report(r.verdict == XDP_REDIRECT_ && tx(1) == t1 + 1 && tx(3) == t3,
+	       "cache: M4 moved to p2: the next frame to it goes out of p2, "
+	       "not the cached p4");
+
+	e = nfc_coll_del(nfc, "br0", "fdb", "02:00:00:00:01:04@10");
+	fl = counter(BR_C_FLOODED);
+	run(0, f, n, &r);
+	report(!e && counter(BR_C_FLOODED) == fl + 1,
+	       "cache: M4's entry deleted: the next frame to it is flooded "
+	       "(%s)",
+	       e ? nfc_errmsg(nfc) : "ok");
+
+	n = frame(f, BCAST, M4, -1);
+	run(3, f, n, &r); /* learned again, behind p4 */
+	n = frame(f, M4, M5, -1);
+	run(0, f, n, &r);
+	run(0, f, n, &r);
+	fl4 = json_pack("{s:s, s:i}", "port", "p2", "vlan", 10);
+	e = nfc_coll_add(nfc, "br0", "fdb", "02:00:00:00:01:04", fl4);
+	json_decref(fl4);
+	t1 = tx(1);
+	t3 = tx(3);
+	run(0, f, n, &r);
+	report(!e && r.verdict == XDP_REDIRECT_ && tx(1) == t1 + 1 &&
+		       tx(3) == t3,
+	       "cache: M4 made static on p2: the next frame goes out of p2, "
+	       "not the cached p4 (%s)",
+	       e ? nfc_errmsg(nfc) : "ok");
+	nfc_coll_del(nfc, "br0", "fdb", "02:00:00:00:01:04");
+	sched_setaffinity(0, sizeof(was), &was);
+}
+
 /* A flood run for real: devmap broadcast, egress program per port. The
  * frame is a broadcast on p1 (VLAN 10 in the first bridge, 1 in the
  * plain one); `want` is how many copies each port should send. */
@@ -480,6 +551,7 @@ int main(void)
 		static const int want[NDEV] = {0, 1, 0, 1};
 
 		xdp_cases(nfc);
+		xdp_cache(nfc);
 		xdp_live_flood("xdp live, VLANs", want);
 	} else {
 		report(0, "xdp: set up the bridge");
