@@ -726,13 +726,22 @@ static void build_micro_frame(__u8 *f, size_t len)
 		0x02, 0,    0,	  0,	0,    2, 0x02, 0,   0,
 		0,    0,    1,	  0x08, 0x00, /* ethernet */
 		0x45, 0,    0,	  50,	0,    1, 0,    0,   64,
-		17,   0,    0, /* IPv4, csum 0 */
+		17,   0,    0, /* IPv4, csum filled in below */
 		198,  51,   100,  128,	203,  0, 113,  128, 0x27,
 		0x10, 0x4e, 0x20, 0,	30,   0, 0, /* UDP 10000 -> 20000 */
 	};
 
+	__u32 sum = 0;
+
 	memset(f, 0, len);
 	memcpy(f, hdr, sizeof(hdr));
+	/* A valid header checksum: a router drops a frame without one. */
+	for (int i = 14; i < 34; i += 2)
+		sum += f[i] << 8 | f[i + 1];
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~((sum & 0xffff) + (sum >> 16)) & 0xffff;
+	f[24] = sum >> 8;
+	f[25] = sum & 0xff;
 }
 
 static void micro_run(struct micro_case *mc, int repeat, int run, __u8 *frame,
