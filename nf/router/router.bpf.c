@@ -8,6 +8,8 @@
  * one lookup decides; at most three array lookups in rt_dir), one lookup
  * of the next hop (rt_nbr, by index), then decrement the TTL with an
  * incremental checksum update, rewrite both MACs and output.
+ * A per-CPU cache of those decisions by destination (router.h) skips the
+ * lookups for a destination seen before.
  * Everything else leaves the fast path with a reason (router.h):
  *   - to the slow path: ARP to learn from, next hop not resolved, TTL
  *     exceeded, no route, traffic for the router other than echo requests;
@@ -95,6 +97,21 @@ struct {
 	__type(key, struct rt_rib_key);
 	__type(value, struct rt_sarp_val);
 } rt_sarp SEC(".maps");
+
+/* The forwarding cache and its generation (router.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RT_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct rt_cache_ent);
+} rt_cache SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} rt_gen SEC(".maps");
 
 /* Load-time setting (config rp_filter): strict reverse-path check, an
  * extra FIB lookup per packet, compiled out when off. */
@@ -345,10 +362,12 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 				   void *end)
 {
 	struct iphdr *iph = (void *)(eth + 1);
+	struct rt_cache_ent *ce = NULL;
 	struct rt_fib_val rv, *r = &rv;
 	struct rt_port *out;
 	struct rt_neigh *n;
 	__u32 sum = 0, tot;
+	__u64 gen = 0;
 	__be32 nh;
 
 	if ((void *)(iph + 1) > end)
@@ -360,14 +379,48 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 	tot = bpf_ntohs(iph->tot_len);
 	if (tot < sizeof(*iph) || tot + sizeof(*eth) > nfc_pkt_len(ctx))
 		return RT_NOT(RT_D_BAD_HDR);
+	/* The header's sum in five 32-bit words (a one's complement sum is
+	 * the same in any word size once folded): half the loads of 16-bit
+	 * words. */
+	{
+		__u64 s64 = 0;
+
 #pragma unroll
-	for (int i = 0; i < 10; i++)
-		sum += ((__u16 *)iph)[i];
-	if (csum_fold(sum) != 0)
-		return RT_NOT(RT_D_BAD_CSUM);
+		for (int i = 0; i < 5; i++)
+			s64 += ((__u32 *)iph)[i];
+		s64 = (s64 & 0xffffffff) + (s64 >> 32);
+		s64 = (s64 & 0xffffffff) + (s64 >> 32);
+		if (csum_fold((__u32)s64) != 0)
+			return RT_NOT(RT_D_BAD_CSUM);
+	}
 	if (martian_src(iph->saddr) || martian_dst(iph->daddr))
 		return RT_NOT(RT_D_MARTIAN);
 
+	/* The cache answers only where the FIB would have forwarded: not
+	 * with rp_filter (the source decides too). A miss, or an entry of an
+	 * older generation, goes the whole way and refills the slot. */
+	if (!rt_rp_filter) {
+		__u32 slot = (bpf_ntohl(iph->daddr) ^
+			      md->in_port * 0x9e3779b1u) *
+				     0x9e3779b1u >>
+			     (32 - RT_CACHE_BITS),
+		      zero = 0;
+		__u64 *genp = bpf_map_lookup_elem(&rt_gen, &zero);
+
+		gen = genp ? *(volatile __u64 *)genp : 0;
+		ce = bpf_map_lookup_elem(&rt_cache, &slot);
+		if (ce && ce->dst == iph->daddr && ce->in == md->in_port &&
+		    ce->gen == gen) {
+			if (iph->ttl <= 1)
+				return RT_NOT(RT_SP_TTL);
+			sum = iph->check + bpf_htons(0x0100);
+			iph->check = (__u16)(sum + (sum >= 0xffff));
+			iph->ttl--;
+			mac_copy(eth->h_dest, ce->dmac);
+			mac_copy(eth->h_source, ce->smac);
+			return RT_OUT(ce->out);
+		}
+	}
 	if (fib4(iph->daddr, r))
 		return RT_NOT(RT_SP_NO_ROUTE);
 	if (r->type == RT_FIB_LOCAL) {
@@ -405,6 +458,14 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 		return RT_NOT(RT_SP_NEIGH_MISS);
 	if (!n->hit)
 		n->hit = 1; /* written once per aging period, not per packet */
+	if (ce) {
+		ce->dst = iph->daddr;
+		ce->in = md->in_port;
+		ce->out = r->port;
+		ce->gen = gen;
+		mac_copy(ce->dmac, n->mac);
+		mac_copy(ce->smac, out->mac);
+	}
 
 	/* TTL - 1: the checksum word (ttl, protocol) grows by 0x0100. */
 	sum = iph->check + bpf_htons(0x0100);

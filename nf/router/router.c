@@ -951,7 +951,7 @@ static int neigh_sync(struct nfc_nf *nf, const struct rt_pcfg *pc)
 	return 0;
 }
 
-static int rt_configure(struct nfc_nf *nf)
+static int rt_configure_do(struct nfc_nf *nf)
 {
 	struct rt_pcfg pc[NFC_MAX_PORTS];
 	int rfd = map_fd(nf, "rt_rib"), r;
@@ -1019,7 +1019,7 @@ static int rt_prepare(struct nfc_nf *nf, struct bpf_object *obj)
 
 /* ---- routes ---- */
 
-static int routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
+static int routes_add_do(struct nfc_nf *nf, const char *key, json_t *fields)
 {
 	struct rt_pcfg pc[NFC_MAX_PORTS];
 	struct rt_rib_key k = {0};
@@ -1118,7 +1118,7 @@ static int routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	return 0;
 }
 
-static int routes_del(struct nfc_nf *nf, const char *key)
+static int routes_del_do(struct nfc_nf *nf, const char *key)
 {
 	struct rt_pcfg pc[NFC_MAX_PORTS];
 	struct rt_rib_key k = {0};
@@ -1269,7 +1269,7 @@ static int routes_list(struct nfc_nf *nf, json_t *out)
 
 /* ---- static ARP entries ---- */
 
-static int arp_add(struct nfc_nf *nf, const char *key, json_t *fields)
+static int arp_add_do(struct nfc_nf *nf, const char *key, json_t *fields)
 {
 	struct rt_pcfg pc[NFC_MAX_PORTS];
 	struct rt_rib_key k = {0};
@@ -1355,7 +1355,7 @@ static int arp_add(struct nfc_nf *nf, const char *key, json_t *fields)
 }
 
 /* Deletes a static entry, or flushes a learnt one. */
-static int arp_del(struct nfc_nf *nf, const char *key)
+static int arp_del_do(struct nfc_nf *nf, const char *key)
 {
 	struct rt_rib_key k = {0};
 	int sfd = map_fd(nf, "rt_sarp"), afd = map_fd(nf, "rt_arp");
@@ -1876,8 +1876,9 @@ static void on_local(struct nfc_nf *nf, unsigned in_port, const uint8_t *f,
 	cp_count(nf, RT_CP_slow_path_dropped);
 }
 
-static void rt_packet_in(struct nfc_nf *nf, unsigned in_port, unsigned reason,
-			 const uint8_t *data, uint32_t len, uint32_t pkt_len)
+static void rt_packet_in_do(struct nfc_nf *nf, unsigned in_port,
+			    unsigned reason, const uint8_t *data, uint32_t len,
+			    uint32_t pkt_len)
 {
 	size_t ip_len;
 	const uint8_t *ip;
@@ -1930,7 +1931,7 @@ static void pending_fail(struct nfc_nf *nf, struct rt_pending *pe)
 	pending_free(pe);
 }
 
-static void rt_tick(struct nfc_nf *nf, uint64_t now)
+static void rt_tick_do(struct nfc_nf *nf, uint64_t now)
 {
 	struct rt_priv *pv = nfc_nf_priv(nf);
 	unsigned retries = cfg_uint(nf, "arp_retries", 3);
@@ -2048,6 +2049,83 @@ static void rt_stats(struct nfc_nf *nf, int port, json_t *out)
 	free(v);
 	json_object_set_new(out, "fast_path", fp);
 	json_object_set_new(out, "slow_path", sp);
+}
+
+/* ---- the forwarding cache's generation ---- */
+
+/*
+ * Every operation that may change what the fast path decides ends with a
+ * bump of rt_gen, which voids every forwarding cache entry made before it
+ * (router.h). Only this side writes it, under the runtime's lock, so a
+ * read and a write do.
+ */
+static void gen_bump(struct nfc_nf *nf)
+{
+	int fd = map_fd(nf, "rt_gen");
+	__u32 zero = 0;
+	__u64 g = 0;
+
+	if (fd < 0)
+		return;
+	bpf_map_lookup_elem(fd, &zero, &g);
+	g++;
+	bpf_map_update_elem(fd, &zero, &g, BPF_ANY);
+}
+
+static int rt_configure(struct nfc_nf *nf)
+{
+	int r = rt_configure_do(nf);
+
+	gen_bump(nf);
+	return r;
+}
+
+static int routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
+{
+	int r = routes_add_do(nf, key, fields);
+
+	gen_bump(nf);
+	return r;
+}
+
+static int routes_del(struct nfc_nf *nf, const char *key)
+{
+	int r = routes_del_do(nf, key);
+
+	gen_bump(nf);
+	return r;
+}
+
+static int arp_add(struct nfc_nf *nf, const char *key, json_t *fields)
+{
+	int r = arp_add_do(nf, key, fields);
+
+	gen_bump(nf);
+	return r;
+}
+
+static int arp_del(struct nfc_nf *nf, const char *key)
+{
+	int r = arp_del_do(nf, key);
+
+	gen_bump(nf);
+	return r;
+}
+
+/* The slow path learns and forgets neighbours; a tick ages them, and
+ * bumping on every tick also makes a neighbour in use miss the cache, and
+ * so be marked used, at least once a tick. */
+static void rt_packet_in(struct nfc_nf *nf, unsigned in_port, unsigned reason,
+			 const uint8_t *data, uint32_t len, uint32_t pkt_len)
+{
+	rt_packet_in_do(nf, in_port, reason, data, len, pkt_len);
+	gen_bump(nf);
+}
+
+static void rt_tick(struct nfc_nf *nf, uint64_t now)
+{
+	rt_tick_do(nf, now);
+	gen_bump(nf);
 }
 
 /* ---- the type ---- */

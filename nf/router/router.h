@@ -121,6 +121,25 @@ enum rt_dir_kind {
 #define RT_NBR_SLICE (1u << RT_NBR_BITS)
 #define RT_NBR_INDEX(port, addr_host) \
 	((port)*RT_NBR_SLICE + ((addr_host) & (RT_NBR_SLICE - 1)))
+/* rt_cache (per-CPU array, direct-mapped by destination and in port): the
+ * last forwarding decision for a destination, so that a hit skips the FIB,
+ * the out port and the neighbour lookups. An entry holds while rt_gen[0]
+ * is what it was when the entry was made: the control plane bumps it after
+ * every change it makes (ports, routes, ARP, and every tick, so that a
+ * neighbour in use is seen used by the aging within a tick). */
+#define RT_CACHE_BITS 8
+#define RT_CACHE_SLOTS (1 << RT_CACHE_BITS)
+struct rt_cache_ent {
+	__be32 dst;
+	__u32 in;
+	__u32 out;
+	__u32 pad;
+	__u64 gen;
+	__u8 dmac[6]; /* the next hop's */
+	__u8 smac[6]; /* the out port's */
+	__u32 pad2;
+};
+
 enum rt_neigh_state {
 	RT_N_REACHABLE = 1, /* learnt; aged and re-probed by tick() */
 	RT_N_STATIC = 2,    /* from `arp add`; never aged */

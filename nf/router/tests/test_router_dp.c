@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -396,6 +397,74 @@ static void forwarding(void)
 	       "checksum after the TTL update valid for 675 ids and TTLs "
 	       "(%d bad)",
 	       bad);
+}
+
+/*
+ * The forwarding cache (per CPU: the runs are pinned to one, so that every
+ * frame after the first to a destination is a hit). What it decided must
+ * not outlive a new MAC for the next hop, a new route or a route deleted;
+ * and a hit still honours the TTL.
+ */
+static int to_130(struct frame *out)
+{
+	struct frame in = ipf(PM[0], "198.51.100.2", "203.0.113.130", 64,
+			      IPPROTO_UDP, 26);
+
+	return run(0, &in, out);
+}
+
+static void cache(void)
+{
+	static const __u8 HA[6] = {2, 0, 0, 0, 0, 0x0a};
+	cpu_set_t one, was;
+	struct frame in, out;
+	__u64 t1, t2, ttl;
+	int ok = 1, e;
+
+	sched_getaffinity(0, sizeof(was), &was);
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+
+	for (int i = 0; i < 3; i++)
+		ok &= to_130(&out) == verdict_out && !memcmp(out.d, H2, 6);
+	report(ok, "cache: to 203.0.113.130, 3 times: out of p2 to H2");
+
+	e = nfc_coll_del(nfc, "r1", "arp", "198.51.100.66");
+	e = e
+		    ?: coll_add("arp", "198.51.100.66", "mac",
+				"02:00:00:00:00:0a", "port", "p2");
+	report(!e && to_130(&out) == verdict_out && !memcmp(out.d, HA, 6),
+	       "cache: the next hop's MAC changed: the next frame carries the "
+	       "new one (%s)",
+	       e ? nfc_errmsg(nfc) : "ok");
+
+	e = coll_add("routes", "203.0.113.128/26", "nexthop", "198.51.100.2",
+		     NULL, NULL);
+	t1 = tx(0);
+	report(!e && to_130(&out) == verdict_out && tx(0) == t1 + 1 &&
+		       !memcmp(out.d, H1, 6),
+	       "cache: a longer route added: the next frame takes it, out of "
+	       "p1 to H1 (%s)",
+	       e ? nfc_errmsg(nfc) : "ok");
+	e = nfc_coll_del(nfc, "r1", "routes", "203.0.113.128/26");
+	t2 = tx(1);
+	report(!e && to_130(&out) == verdict_out && tx(1) == t2 + 1,
+	       "cache: that route deleted: back out of p2");
+
+	ttl = cnt(RT_SP_TTL);
+	in = ipf(PM[0], "198.51.100.2", "203.0.113.130", 1, IPPROTO_UDP, 26);
+	report(run(0, &in, &out) != verdict_out && cnt(RT_SP_TTL) == ttl + 1,
+	       "cache: TTL 1 to a cached destination: not forwarded, time "
+	       "exceeded");
+
+	e = nfc_coll_del(nfc, "r1", "arp", "198.51.100.66");
+	e = e
+		    ?: coll_add("arp", "198.51.100.66", "mac",
+				"02:00:00:00:00:02", "port", "p2");
+	report(!e, "cache: H2's entry restored (%s)",
+	       e ? nfc_errmsg(nfc) : "ok");
+	sched_setaffinity(0, sizeof(was), &was);
 }
 
 static void malformed(void)
@@ -976,6 +1045,7 @@ static void one_mode(const char *m, int out, int drop)
 	}
 	if (!setup()) {
 		forwarding();
+		cache();
 		malformed();
 		local();
 		slow_path();
