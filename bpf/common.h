@@ -36,6 +36,25 @@
 #define NFC_GPORT(nf, port) ((nf)*NFC_MAX_PORTS + (port))
 #define NFC_GPORTS (NFC_MAX_NFS * NFC_MAX_PORTS)
 
+/*
+ * Direct attachment: when a netdev's ingress hook leads straight to an NF
+ * port, the NF's own program (nfc_direct) is attached there instead of the
+ * stub, which saves the stub's run and a tail call on every packet. It
+ * finds its in_port by the netdev's ifindex in its own slice of the
+ * ifports table, direct-mapped by the low bits of the ifindex; a netdev
+ * whose slot is taken (two ports of one NF whose ifindexes collide) keeps
+ * its stub.
+ */
+#define NFC_IFSLOT_BITS 8
+#define NFC_IFSLOTS (NFC_MAX_NFS << NFC_IFSLOT_BITS)
+#define NFC_IFSLOT(nf, ifindex) \
+	((nf) << NFC_IFSLOT_BITS | ((ifindex) & ((1 << NFC_IFSLOT_BITS) - 1)))
+
+struct nfc_ifport {
+	__u32 ifindex; /* 0: a free slot */
+	__u32 port;
+};
+
 /* What lies behind a port (or a netdev hook): the value of the links map. */
 enum nfc_hop_kind {
 	NFC_HOP_NONE = 0,   /* unconnected: drop, counted */

@@ -92,6 +92,15 @@ struct {
 	__type(value, __u64);
 } nfc_global SEC(".maps");
 
+/* In_port by netdev, for an NF attached to the netdev directly (index
+ * NFC_IFSLOT, see common.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NFC_IFSLOTS);
+	__type(key, __u32);
+	__type(value, struct nfc_ifport);
+} nfc_ifports SEC(".maps");
+
 /* Netdev targets of XDP redirects (key and value: ifindex). */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
@@ -128,13 +137,19 @@ const volatile __u32 nfc_transparent = 0;
 
 /* ---- hook-specific primitives ------------------------------------------ */
 
+/* The empty asm hides where ctx came from: otherwise clang may merge the
+ * loads of two ctx fields on two paths into one load from ctx plus an
+ * offset chosen at run time, which the verifier refuses ("dereference of
+ * modified ctx ptr"). */
 static __always_inline void *nfc_data(nfc_ctx_t *ctx)
 {
+	asm volatile("" : "+r"(ctx));
 	return (void *)(long)ctx->data;
 }
 
 static __always_inline void *nfc_data_end(nfc_ctx_t *ctx)
 {
+	asm volatile("" : "+r"(ctx));
 	return (void *)(long)ctx->data_end;
 }
 
@@ -345,35 +360,70 @@ static __always_inline int nfc_to_slow_path(nfc_ctx_t *ctx, struct nfc_meta *md,
 /* ---- the entry point ---------------------------------------------------- */
 
 /*
- * NFC_NF(fn) defines the program the runtime loads: it checks that the
- * metadata is addressed to this instance (a packet racing a rewire is
- * dropped, never misdelivered), counts rx on the in_port, derives the
- * direction for transparent NFs (even port: ingress side of the attachment,
- * odd port: egress side) and calls fn.
+ * NFC_NF(fn) defines the two programs the runtime loads:
+ *  - nfc_entry, the target of tail calls (from a stub or another NF): it
+ *    checks that the metadata is addressed to this instance (a packet
+ *    racing a rewire is dropped, never misdelivered);
+ *  - nfc_direct, attached to a netdev's ingress hook in place of the stub
+ *    when that hook leads straight to one of this NF's ports: it sets the
+ *    metadata itself, finding its in_port by the netdev's ifindex.
+ * Both count rx on the in_port, derive the direction for transparent NFs
+ * (even port: ingress side of the attachment, odd port: egress side) and
+ * call fn.
  */
-#define NFC_NF(fn)                                                        \
-	SEC(NFC_SEC)                                                      \
-	int nfc_entry(nfc_ctx_t *ctx)                                     \
-	{                                                                 \
-		struct nfc_port_stats *st;                                \
-		struct nfc_meta *md = nfc_meta_get();                     \
-		if (!md)                                                  \
-			return NFC_V_DROP;                                \
-		if (md->nf != nfc_self || md->in_port >= NFC_MAX_PORTS) { \
-			nfc_count_global(NFC_R_STALE_META);               \
-			return NFC_V_DROP;                                \
-		}                                                         \
-		st = nfc_port_stats(nfc_self, md->in_port);               \
-		if (st) {                                                 \
-			st->rx_packets++;                                 \
-			st->rx_bytes += nfc_pkt_len(ctx);                 \
-		}                                                         \
-		if (nfc_transparent)                                      \
-			md->direction = md->in_port & 1;                  \
-		else                                                      \
-			md->direction = NFC_DIR_INGRESS;                  \
-		return fn(ctx, md);                                       \
-	}                                                                 \
+#ifdef NFC_HOOK_XDP
+#define NFC_IN_IFINDEX(ctx) ((ctx)->ingress_ifindex)
+#else
+#define NFC_IN_IFINDEX(ctx) ((ctx)->ifindex)
+#endif
+
+#define NFC_NF(fn)                                                             \
+	static __always_inline int nfc_deliver(nfc_ctx_t *ctx,                 \
+					       struct nfc_meta *md)            \
+	{                                                                      \
+		struct nfc_port_stats *st;                                     \
+		st = nfc_port_stats(nfc_self, md->in_port);                    \
+		if (st) {                                                      \
+			st->rx_packets++;                                      \
+			st->rx_bytes += nfc_pkt_len(ctx);                      \
+		}                                                              \
+		if (nfc_transparent)                                           \
+			md->direction = md->in_port & 1;                       \
+		else                                                           \
+			md->direction = NFC_DIR_INGRESS;                       \
+		return fn(ctx, md);                                            \
+	}                                                                      \
+	SEC(NFC_SEC)                                                           \
+	int nfc_entry(nfc_ctx_t *ctx)                                          \
+	{                                                                      \
+		struct nfc_meta *md = nfc_meta_get();                          \
+		if (!md)                                                       \
+			return NFC_V_DROP;                                     \
+		if (md->nf != nfc_self || md->in_port >= NFC_MAX_PORTS) {      \
+			nfc_count_global(NFC_R_STALE_META);                    \
+			return NFC_V_DROP;                                     \
+		}                                                              \
+		return nfc_deliver(ctx, md);                                   \
+	}                                                                      \
+	SEC(NFC_SEC)                                                           \
+	int nfc_direct(nfc_ctx_t *ctx)                                         \
+	{                                                                      \
+		struct nfc_meta *md = nfc_meta_get();                          \
+		__u32 ifx = NFC_IN_IFINDEX(ctx);                               \
+		__u32 k = NFC_IFSLOT(nfc_self, ifx);                           \
+		struct nfc_ifport *ip = bpf_map_lookup_elem(&nfc_ifports, &k); \
+		if (!md || !ip || ip->ifindex != ifx ||                        \
+		    ip->port >= NFC_MAX_PORTS) {                               \
+			nfc_count_global(NFC_R_STALE_META);                    \
+			return NFC_V_DROP;                                     \
+		}                                                              \
+		md->nf = nfc_self;                                             \
+		md->in_port = ip->port;                                        \
+		md->mark = 0;                                                  \
+		md->depth = 0;                                                 \
+		md->ifindex = ifx;                                             \
+		return nfc_deliver(ctx, md);                                   \
+	}                                                                      \
 	char _license[] SEC("license") = "Dual BSD/GPL"
 
 #endif

@@ -6,10 +6,12 @@
  * Pin layout (documented in docs/runtime.md):
  *   <root>/state                      the model (see state.c)
  *   <root>/progs_xdp, progs_tc, links, stubs, meta, stats, global, devmap,
- *   <root>/ring, scratch              maps shared by every NF
+ *   <root>/ring, scratch, ifports     maps shared by every NF
  *   <root>/nf/<id>-<name>/prog        an NF's program
  *   <root>/nf/<id>-<name>/map/<map>   its own maps (kept across reloads)
- *   <root>/stub/<n>/prog, link        netdev hook n (bpf_link: it outlives us)
+ *   <root>/stub/<n>/prog, link        netdev hook n (bpf_link: it outlives us;
+ *                                     it runs the stub, or the first NF's
+ *                                     nfc_direct program, see common.h)
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -38,6 +40,7 @@ static const char *const shared_names[SM_COUNT] = {
 	[SM_META] = "meta",	      [SM_STATS] = "stats",
 	[SM_GLOBAL] = "global",	      [SM_DEVMAP] = "devmap",
 	[SM_RING] = "ring",	      [SM_SCRATCH] = "scratch",
+	[SM_IFPORTS] = "ifports",
 };
 
 /* The BPF-side name of each shared map (nfchain.bpf.h). */
@@ -47,10 +50,11 @@ static int shared_index(const char *bpf_name, int hook)
 		const char *name;
 		int sm;
 	} tab[] = {
-		{"nfc_links", SM_LINKS},   {"nfc_stubs", SM_STUBS},
-		{"nfc_meta", SM_META},	   {"nfc_stats", SM_STATS},
-		{"nfc_global", SM_GLOBAL}, {"nfc_devmap", SM_DEVMAP},
-		{"nfc_ring", SM_RING},	   {"nfc_scratch", SM_SCRATCH},
+		{"nfc_links", SM_LINKS},     {"nfc_stubs", SM_STUBS},
+		{"nfc_meta", SM_META},	     {"nfc_stats", SM_STATS},
+		{"nfc_global", SM_GLOBAL},   {"nfc_devmap", SM_DEVMAP},
+		{"nfc_ring", SM_RING},	     {"nfc_scratch", SM_SCRATCH},
+		{"nfc_ifports", SM_IFPORTS},
 	};
 
 	if (!strcmp(bpf_name, "nfc_progs"))
@@ -613,7 +617,45 @@ static void nf_unload(struct nfc *nfc, const struct mnf *n, int id)
 /* ---- stubs -----------------------------------------------------------------
  */
 
-static int stub_up(struct nfc *nfc, const struct mstub *st, int idx)
+static int prog_id(int fd);
+
+/* An attached hook's link runs `want` (the first NF's nfc_direct) or, with
+ * want < 0, the stub pinned beside it. Swapped in one step by the kernel:
+ * no packet sees the hook empty. */
+static int link_retarget(struct nfc *nfc, const struct mstub *st,
+			 const char *dir, int want)
+{
+	char path[512];
+	struct bpf_link_info info = {0};
+	__u32 len = sizeof(info);
+	int link, stub = -1, r = 0;
+
+	snprintf(path, sizeof(path), "%s/link", dir);
+	link = bpf_obj_get(path);
+	if (link < 0)
+		return nfc_err(nfc, errno, "%s: open its hook's link %s: %s",
+			       st->dev, path, strerror(errno));
+	if (want < 0) {
+		snprintf(path, sizeof(path), "%s/prog", dir);
+		want = stub = bpf_obj_get(path);
+	}
+	if (want < 0)
+		r = nfc_err(nfc, errno, "%s: open its stub %s: %s", st->dev,
+			    path, strerror(errno));
+	else if (bpf_obj_get_info_by_fd(link, &info, &len))
+		r = nfc_err(nfc, errno, "%s: read its hook's link: %s", st->dev,
+			    strerror(errno));
+	else if (info.prog_id != (__u32)prog_id(want) &&
+		 bpf_link_update(link, want, NULL))
+		r = nfc_err(nfc, errno, "%s: swap the program on its hook: %s",
+			    st->dev, strerror(errno));
+	if (stub >= 0)
+		close(stub);
+	close(link);
+	return r;
+}
+
+static int stub_up(struct nfc *nfc, const struct mstub *st, int idx, int want)
 {
 	char dir[400], path[512];
 	struct bpf_object *obj;
@@ -622,8 +664,8 @@ static int stub_up(struct nfc *nfc, const struct mstub *st, int idx)
 
 	pin_path(nfc, dir, sizeof(dir), "stub/%d", idx);
 	snprintf(path, sizeof(path), "%s/link", dir);
-	if (access(path, F_OK) == 0)
-		return 0; /* attached by us or an earlier process */
+	if (access(path, F_OK) == 0) /* attached by us or an earlier process */
+		return link_retarget(nfc, st, dir, want);
 	struct stub_tc *stc = NULL;
 	struct stub_xdp *sxdp = NULL;
 
@@ -649,12 +691,16 @@ static int stub_up(struct nfc *nfc, const struct mstub *st, int idx)
 		goto out;
 	prog = bpf_object__find_program_by_name(obj, "nfc_stub");
 	fd = bpf_program__fd(prog);
+	/* The stub is loaded and pinned even when the hook starts with the
+	 * first NF's own program: it is what the hook falls back to. */
 	if (st->hook == HOOK_TC) {
 		at = st->egress ? BPF_TCX_EGRESS : BPF_TCX_INGRESS;
-		link = bpf_link_create(fd, st->ifindex, at, NULL);
+		link = bpf_link_create(want >= 0 ? want : fd, st->ifindex, at,
+				       NULL);
 	} else {
 		LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = st->xdp_flags);
-		link = bpf_link_create(fd, st->ifindex, BPF_XDP, &lo);
+		link = bpf_link_create(want >= 0 ? want : fd, st->ifindex,
+				       BPF_XDP, &lo);
 	}
 	if (link < 0) {
 		int e = errno;
@@ -817,8 +863,65 @@ static int xdp_peer(const struct model *m, int ifindex)
 	return strcmp(m->nfs[nf].mode, "xdp") ? 1 : 2;
 }
 
+/*
+ * The program netdev hook `st` should run: the nfc_direct program of the
+ * NF its hop leads to, once that NF's ifports slot for the netdev says
+ * which port it arrives on; or -1: the stub. A slot another netdev holds
+ * (claimed in this reconcile, or still held from the last one) leaves this
+ * one on its stub. NFC_NO_DIRECT=1 keeps every hook on its stub (to
+ * measure the difference, or to rule it out).
+ */
+static int direct_target(struct nfc *nfc, const struct mstub *st,
+			 const struct nfc_hop *h, unsigned char *claimed)
+{
+	struct nfc_ifport cur = {0}, want;
+	int map = nfc->map_fd[SM_IFPORTS], fd;
+	const char *off = getenv("NFC_NO_DIRECT");
+	__u32 k;
+
+	if (st->egress || h->kind != NFC_HOP_NF || map < 0 ||
+	    (off && strcmp(off, "0")))
+		return -1;
+	fd = dp_nf_prog_fd(nfc, h->nf, "nfc_direct");
+	if (fd < 0)
+		return -1; /* an NF object built before nfc_direct */
+	k = NFC_IFSLOT(h->nf, st->ifindex);
+	bpf_map_lookup_elem(map, &k, &cur);
+	if (cur.ifindex && cur.ifindex != (__u32)st->ifindex)
+		return -1;
+	want = (struct nfc_ifport){.ifindex = st->ifindex, .port = h->port};
+	if (memcmp(&cur, &want, sizeof(want)) &&
+	    bpf_map_update_elem(map, &k, &want, BPF_ANY))
+		return -1;
+	claimed[k] = 1;
+	return fd;
+}
+
+/* Frees the ifports slots of hooks that no longer run an NF directly
+ * (their links were switched away before). */
+static void direct_release(struct nfc *nfc, const struct model *old,
+			   const struct nfc_hop *oshops,
+			   const unsigned char *claimed)
+{
+	int map = nfc->map_fd[SM_IFPORTS];
+
+	for (int s = 0; s < NFC_MAX_STUBS && map >= 0; s++) {
+		const struct mstub *st = &old->stubs[s];
+		struct nfc_ifport cur = {0}, none = {0};
+		__u32 k;
+
+		if (!st->used || st->egress || oshops[s].kind != NFC_HOP_NF)
+			continue;
+		k = NFC_IFSLOT(oshops[s].nf, st->ifindex);
+		if (!claimed[k] && !bpf_map_lookup_elem(map, &k, &cur) &&
+		    cur.ifindex == (__u32)st->ifindex)
+			bpf_map_update_elem(map, &k, &none, BPF_ANY);
+	}
+}
+
 int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 {
+	unsigned char *claimed = calloc(NFC_IFSLOTS, 1);
 	struct nfc_hop *hops = calloc(NFC_GPORTS, sizeof(*hops));
 	struct nfc_hop *shops = calloc(NFC_MAX_STUBS, sizeof(*shops));
 	struct nfc_hop *ohops = calloc(NFC_GPORTS, sizeof(*ohops));
@@ -827,7 +930,7 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 	char sig[160];
 	int r = 0;
 
-	if (!hops || !shops || !ohops || !oshops) {
+	if (!hops || !shops || !ohops || !oshops || !claimed) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -955,7 +1058,8 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 		r = wire(nfc, new, st->hook, SM_STUBS, s, NFC_STUB_SLOT(s),
 			 &shops[s]);
 		if (!r && netdev_exists(st->ifindex))
-			r = stub_up(nfc, st, s);
+			r = stub_up(nfc, st, s,
+				    direct_target(nfc, st, &shops[s], claimed));
 	}
 	if (r)
 		goto out;
@@ -971,6 +1075,7 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 		set_hop(nfc->map_fd[SM_STUBS], s, &none);
 		set_slot(nfc, st->hook, NFC_STUB_SLOT(s), -1);
 	}
+	direct_release(nfc, old, oshops, claimed);
 	for (int i = 0; i < NFC_MAX_NFS; i++) {
 		const struct mnf *n = &old->nfs[i];
 		struct nfc_hop none = {0};
@@ -1000,6 +1105,7 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 		}
 	}
 out:
+	free(claimed);
 	free(hops);
 	free(shops);
 	free(ohops);

@@ -117,6 +117,7 @@ enum shared_map {
 	SM_DEVMAP,
 	SM_RING,
 	SM_SCRATCH,
+	SM_IFPORTS,
 	SM_COUNT
 };
 

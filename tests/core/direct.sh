@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Direct attachment (docs/runtime.md): a netdev whose ingress hook leads
+# straight to an NF runs that NF's nfc_direct program, not the stub; the
+# hook follows every change of its hop (a transparent NF spliced in and
+# out, NFC_NO_DIRECT=1 and back); two ports of one NF whose netdevs share
+# a slot: the first direct, the other on its stub, traffic through both.
+. "$(dirname "$0")/../lib.sh"
+nfc_setup
+A=$(nfc_ns a); B=$(nfc_ns b)
+nfc_host "$A" eth0 198.51.100.1/24 "va$NFC_ID"
+nfc_host "$B" eth0 198.51.100.2/24 "vb$NFC_ID"
+VA=va$NFC_ID VB=vb$NFC_ID
+
+# The programs the hooks run: one line per pinned hook link, sorted
+# (bpftool here lists tcx links without their netdev, so by pin).
+hooks() {
+	local l
+	for l in "$NFC_PIN"/stub/*/link; do
+		[ -e "$l" ] && bpftool -j link show pinned "$l" | jq -r .prog_id
+	done | sort | tr '\n' ' '
+}
+sorted() { printf '%s\n' "$@" | sort | tr '\n' ' '; }
+pinned_id() { bpftool -j prog show pinned "$NFC_PIN/$1" 2>/dev/null | jq -r .id; }
+prog_name() { bpftool -j prog show id "$1" 2>/dev/null | jq -r .name; }
+ping_ab() { ip netns exec "$A" ping -c 3 -i 0.05 -W 2 198.51.100.2; }
+
+for mode in xdp xdp-generic tc; do
+	nfctl forwarder add f1 mode=$mode &&
+		nfctl f1 ports add p1 peer=$VA && nfctl f1 ports add p2 peer=$VB ||
+		{ not_ok "$mode: set up f1"; continue; }
+	f1=$(pinned_id nf/0-f1/progs/nfc_direct)
+	check "$mode: both hooks run f1's nfc_direct ($f1)" \
+		[ -n "$f1" ] && [ "$(hooks)" = "$(sorted "$f1" "$f1")" ]
+	check "$mode: ping across, directly attached" ping_ab
+
+	nfctl counter add c1 mode=$mode && nfctl attach c1 $VA direction=ingress
+	c1=$(pinned_id nf/1-c1/progs/nfc_direct)
+	check "$mode: c1 spliced in on $VA: one hook runs c1's nfc_direct, the other f1's" \
+		[ -n "$c1" ] && [ "$(hooks)" = "$(sorted "$c1" "$f1")" ]
+	check "$mode: ping across c1 and f1" ping_ab
+	check "$mode: c1 counted the echo requests" \
+		[ "$(nfctl -j c1 show | jq .stats.rx_packets)" -ge 3 ]
+	nfctl detach c1 $VA
+	check "$mode: c1 detached: both hooks run f1's again" \
+		[ "$(hooks)" = "$(sorted "$f1" "$f1")" ]
+
+	NFC_NO_DIRECT=1 nfctl c1 del
+	stubs=$(for i in $(hooks); do prog_name "$i"; done | tr '\n' ' ')
+	check "$mode: a change under NFC_NO_DIRECT=1 puts both hooks on stubs ($stubs)" \
+		[ "$stubs" = "nfc_stub nfc_stub " ]
+	check "$mode: ping across the stubs" ping_ab
+	nfctl counter add c2 mode=$mode
+	check "$mode: the next change attaches f1 directly again" \
+		[ "$(hooks)" = "$(sorted "$f1" "$f1")" ]
+	nfctl c2 del && nfctl f1 del
+	check "$mode: f1 deleted: no hook left" [ -z "$(hooks)" ]
+done
+
+# Two netdevs whose ifindexes have the same low 8 bits: the same ifports
+# slot of one NF. Indexes picked from this test's id, the next free pair.
+C=$(nfc_ns c); D=$(nfc_ns d)
+VC=vc$NFC_ID VD=vd$NFC_ID
+for ((k = 100 + NFC_ID % 50; k < 400; k++)); do
+	i=$((k * 256 + 17))
+	ip link add "$VC" index $i type veth peer name eth0 netns "$C" 2>/dev/null || continue
+	if ip link add "$VD" index $((i + 256)) type veth peer name eth0 netns "$D" 2>/dev/null; then
+		break
+	fi
+	ip link del "$VC"
+done
+NFC_LINKS+=("$VC" "$VD")
+for v in "$VC:$C:198.51.100.3" "$VD:$D:198.51.100.4"; do
+	IFS=: read -r dev ns addr <<<"$v"
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
+	sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
+	ip link set "$dev" up && ip -n "$ns" link set eth0 up &&
+		ip -n "$ns" addr add "$addr/24" dev eth0
+done
+nfctl forwarder add f3 && nfctl f3 ports add p1 peer=$VC && nfctl f3 ports add p2 peer=$VD
+f3=$(pinned_id nf/0-f3/progs/nfc_direct)
+names=$(for i in $(hooks); do [ "$i" = "$f3" ] && echo direct || prog_name "$i"; done | sort | tr '\n' ' ')
+check "slot shared by $VC and $VD: one runs f3 directly, the other its stub ($names)" \
+	[ -n "$f3" ] && [ "$names" = "direct nfc_stub " ]
+check "slot shared: ping across (the direct port in, the stub port out, and back)" \
+	ip netns exec "$C" ping -c 3 -i 0.05 -W 2 198.51.100.4
+nfc_done
