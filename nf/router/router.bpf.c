@@ -98,7 +98,8 @@ struct {
 	__type(value, struct rt_sarp_val);
 } rt_sarp SEC(".maps");
 
-/* The forwarding cache and its generation (router.h). */
+/* The forwarding cache and its generation's record (router.h): the fast
+ * path reads the generation from its in port's rt_port. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, RT_CACHE_SLOTS);
@@ -393,21 +394,19 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 		if (csum_fold((__u32)s64) != 0)
 			return RT_NOT(RT_D_BAD_CSUM);
 	}
-	if (martian_src(iph->saddr) || martian_dst(iph->daddr))
+	if (martian_src(iph->saddr))
 		return RT_NOT(RT_D_MARTIAN);
 
 	/* The cache answers only where the FIB would have forwarded: not
 	 * with rp_filter (the source decides too). A miss, or an entry of an
 	 * older generation, goes the whole way and refills the slot. */
 	if (!rt_rp_filter) {
-		__u32 slot = (bpf_ntohl(iph->daddr) ^
-			      md->in_port * 0x9e3779b1u) *
-				     0x9e3779b1u >>
-			     (32 - RT_CACHE_BITS),
-		      zero = 0;
-		__u64 *genp = bpf_map_lookup_elem(&rt_gen, &zero);
+		__u32 slot =
+			(bpf_ntohl(iph->daddr) ^ md->in_port * 0x9e3779b1u) *
+				0x9e3779b1u >>
+			(32 - RT_CACHE_BITS);
 
-		gen = genp ? *(volatile __u64 *)genp : 0;
+		gen = *(volatile __u32 *)&port->gen;
 		ce = bpf_map_lookup_elem(&rt_cache, &slot);
 		if (ce && ce->dst == iph->daddr && ce->in == md->in_port &&
 		    ce->gen == gen) {
@@ -421,6 +420,10 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 			return RT_OUT(ce->out);
 		}
 	}
+	/* The destination's own checks: a hit above passed them when its
+	 * entry was made. */
+	if (martian_dst(iph->daddr))
+		return RT_NOT(RT_D_MARTIAN);
 	if (fib4(iph->daddr, r))
 		return RT_NOT(RT_SP_NO_ROUTE);
 	if (r->type == RT_FIB_LOCAL) {

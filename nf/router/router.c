@@ -757,9 +757,14 @@ static int ports_sync(struct nfc_nf *nf, const struct rt_pcfg *pc)
 					want.flags |= RT_PORT_NBR;
 			}
 		}
-		if (!bpf_map_lookup_elem(fd, &p, &cur) &&
-		    !memcmp(&cur, &want, sizeof(cur)))
-			continue;
+		/* The generation is gen_bump()'s, never reset from here: a
+		 * port down and up again must not revive cache entries made
+		 * before. */
+		if (!bpf_map_lookup_elem(fd, &p, &cur)) {
+			want.gen = cur.gen;
+			if (!memcmp(&cur, &want, sizeof(cur)))
+				continue;
+		}
 		if (bpf_map_update_elem(fd, &p, &want, BPF_ANY))
 			return nfc_nf_error(nf, errno, "write rt_ports: %s",
 					    strerror(errno));
@@ -2055,21 +2060,30 @@ static void rt_stats(struct nfc_nf *nf, int port, json_t *out)
 
 /*
  * Every operation that may change what the fast path decides ends with a
- * bump of rt_gen, which voids every forwarding cache entry made before it
- * (router.h). Only this side writes it, under the runtime's lock, so a
- * read and a write do.
+ * bump of the generation, which voids every forwarding cache entry made
+ * before it (router.h): rt_gen holds it, every rt_port a copy that the
+ * fast path reads. Only this side writes them, under the runtime's lock,
+ * so a read and a write do.
  */
 static void gen_bump(struct nfc_nf *nf)
 {
-	int fd = map_fd(nf, "rt_gen");
+	int fd = map_fd(nf, "rt_gen"), pfd = map_fd(nf, "rt_ports");
+	struct rt_port pt;
 	__u32 zero = 0;
 	__u64 g = 0;
 
-	if (fd < 0)
+	if (fd < 0 || pfd < 0)
 		return;
 	bpf_map_lookup_elem(fd, &zero, &g);
 	g++;
 	bpf_map_update_elem(fd, &zero, &g, BPF_ANY);
+	/* Every port, up or not: one that comes back up later must not
+	 * carry a generation its old cache entries still match. */
+	for (__u32 p = 0; p < NFC_MAX_PORTS; p++)
+		if (!bpf_map_lookup_elem(pfd, &p, &pt)) {
+			pt.gen = (__u32)g;
+			bpf_map_update_elem(pfd, &p, &pt, BPF_ANY);
+		}
 }
 
 static int rt_configure(struct nfc_nf *nf)

@@ -48,6 +48,10 @@ struct rt_port {
 	__u8 v6_addr[16]; /* reserved for IPv6 */
 	__u8 v6_plen;
 	__u8 pad[3];
+	/* The forwarding cache's generation (rt_cache below), copied into
+	 * every port so that the fast path reads it from the in port it
+	 * has looked up already. */
+	__u32 gen;
 };
 
 /* FIB entry types, as in the kernel's route types. */
@@ -123,10 +127,11 @@ enum rt_dir_kind {
 	((port)*RT_NBR_SLICE + ((addr_host) & (RT_NBR_SLICE - 1)))
 /* rt_cache (per-CPU array, direct-mapped by destination and in port): the
  * last forwarding decision for a destination, so that a hit skips the FIB,
- * the out port and the neighbour lookups. An entry holds while rt_gen[0]
- * is what it was when the entry was made: the control plane bumps it after
- * every change it makes (ports, routes, ARP, and every tick, so that a
- * neighbour in use is seen used by the aging within a tick). */
+ * the out port and the neighbour lookups. An entry holds while the
+ * generation is what it was when the entry was made: the control plane
+ * bumps it (rt_gen[0], the record, then copied into rt_port.gen of every
+ * port) after every change it makes (ports, routes, ARP, and every tick,
+ * so that a neighbour in use is seen used by the aging within a tick). */
 #define RT_CACHE_BITS 8
 #define RT_CACHE_SLOTS (1 << RT_CACHE_BITS)
 struct rt_cache_ent {
