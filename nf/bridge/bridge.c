@@ -851,6 +851,9 @@ static void br_tick(struct nfc_nf *nf, uint64_t now_ns)
 	fdb_prune(nf, age_pred, &a, NULL);
 	counter_add(nf, BR_C_CTL_AGED, a.aged);
 	counter_add(nf, BR_C_CTL_FLUSHED, a.flushed);
+	/* Every tick: the forwarding caches start over, so that each station
+	 * in use is seen by learning (and refreshed) at least once a tick. */
+	gen_bump(nf);
 }
 
 static void br_stats(struct nfc_nf *nf, int port, json_t *out)

@@ -54,7 +54,6 @@ struct br_cache_ent {
 	__u64 src;
 	__u64 dst;
 	__u64 gen; /* br_gen when it was made */
-	__u64 ts;  /* bpf_ktime_get_coarse_ns() when it was made */
 	__u32 in;
 	__u32 out;
 };
