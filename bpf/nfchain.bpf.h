@@ -137,6 +137,13 @@ const volatile __u32 nfc_transparent = 0;
 
 /* ---- hook-specific primitives ------------------------------------------ */
 
+/* The netdev a packet came in on (the hook's own, in TC). */
+#ifdef NFC_HOOK_XDP
+#define NFC_IN_IFINDEX(ctx) ((ctx)->ingress_ifindex)
+#else
+#define NFC_IN_IFINDEX(ctx) ((ctx)->ifindex)
+#endif
+
 /* The empty asm hides where ctx came from: otherwise clang may merge the
  * loads of two ctx fields on two paths into one load from ctx plus an
  * offset chosen at run time, which the verifier refuses ("dereference of
@@ -215,6 +222,19 @@ static __always_inline struct nfc_meta *nfc_meta_get(void)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&nfc_meta, &zero);
+}
+
+/* A packet entering the chain from a netdev, handed to port `port` of NF
+ * `nf` (by the stub, or by the NF's own nfc_direct). The direction is the
+ * receiving NF's to set. */
+static __always_inline void nfc_meta_enter(struct nfc_meta *md, __u32 nf,
+					   __u32 port, __u32 ifindex)
+{
+	md->nf = nf;
+	md->in_port = port;
+	md->mark = 0;
+	md->depth = 0;
+	md->ifindex = ifindex;
 }
 
 /* ---- verdicts ---------------------------------------------------------- */
@@ -371,12 +391,6 @@ static __always_inline int nfc_to_slow_path(nfc_ctx_t *ctx, struct nfc_meta *md,
  * (even port: ingress side of the attachment, odd port: egress side) and
  * call fn.
  */
-#ifdef NFC_HOOK_XDP
-#define NFC_IN_IFINDEX(ctx) ((ctx)->ingress_ifindex)
-#else
-#define NFC_IN_IFINDEX(ctx) ((ctx)->ifindex)
-#endif
-
 #define NFC_NF(fn)                                                             \
 	static __always_inline int nfc_deliver(nfc_ctx_t *ctx,                 \
 					       struct nfc_meta *md)            \
@@ -417,11 +431,7 @@ static __always_inline int nfc_to_slow_path(nfc_ctx_t *ctx, struct nfc_meta *md,
 			nfc_count_global(NFC_R_STALE_META);                    \
 			return NFC_V_DROP;                                     \
 		}                                                              \
-		md->nf = nfc_self;                                             \
-		md->in_port = ip->port;                                        \
-		md->mark = 0;                                                  \
-		md->depth = 0;                                                 \
-		md->ifindex = ifx;                                             \
+		nfc_meta_enter(md, nfc_self, ip->port, ifx);                   \
 		return nfc_deliver(ctx, md);                                   \
 	}                                                                      \
 	char _license[] SEC("license") = "Dual BSD/GPL"

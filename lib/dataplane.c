@@ -617,7 +617,15 @@ static void nf_unload(struct nfc *nfc, const struct mnf *n, int id)
 /* ---- stubs -----------------------------------------------------------------
  */
 
-static int prog_id(int fd);
+static int prog_id(int fd)
+{
+	struct bpf_prog_info info = {0};
+	__u32 len = sizeof(info);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.id;
+}
 
 /* An attached hook's link runs `want` (the first NF's nfc_direct) or, with
  * want < 0, the stub pinned beside it. Swapped in one step by the kernel:
@@ -751,16 +759,6 @@ static void stub_down(struct nfc *nfc, int idx)
 
 /* ---- reconcile
  * ---------------------------------------------------------------- */
-
-static int prog_id(int fd)
-{
-	struct bpf_prog_info info = {0};
-	__u32 len = sizeof(info);
-
-	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
-		return 0;
-	return info.id;
-}
 
 /* Sets one program-array slot to the program of NF `want_nf` (or empties
  * it), skipping the write when it already holds that program: every write

@@ -19,15 +19,7 @@ int nfc_stub(nfc_ctx_t *ctx)
 	if (!md || !hop || hop->kind != NFC_HOP_NF)
 		return NFC_V_PASS; /* nothing wired (yet): leave it to the stack
 				    */
-	md->nf = hop->nf;
-	md->in_port = hop->port;
-	md->direction = NFC_DIR_INGRESS;
-	md->mark = 0;
-	md->depth = 0;
-	md->ifindex = ctx->ingress_ifindex;
-#ifdef NFC_HOOK_TC
-	md->ifindex = ctx->ifindex;
-#endif
+	nfc_meta_enter(md, hop->nf, hop->port, NFC_IN_IFINDEX(ctx));
 	bpf_tail_call(ctx, &nfc_progs, NFC_STUB_SLOT(stub_idx));
 	nfc_count_global(NFC_R_TAIL_CALL);
 	return NFC_V_DROP;

@@ -1,7 +1,7 @@
 # Micro case for the bridge NF: two access ports of VLAN 1, the micro
-# frame's destination (02:00:00:00:00:02) a learned entry on p2 (one frame
-# from p2 teaches it before the timed runs: nfcb runs a warm-up first), its
-# source learned on p1 by the runs themselves. Known unicast: the fast path.
+# frame's destination (02:00:00:00:00:02) a static entry on p2, its source
+# learned on p1 by nfcb's warm-up run. Known unicast, and from the second
+# frame on a forwarding cache hit: the fast path.
 MICRO_LABEL="bridge (known unicast)"
 
 micro_setup() {

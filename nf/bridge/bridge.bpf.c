@@ -484,7 +484,7 @@ static __always_inline int fresh(const struct br_fdb_val *e, __u64 now)
 /*
  * How long a station's entry may go without a refresh: an eighth of the
  * aging time, at most a second. Entries in use never look older than they
- * are by more than that, and a forwarding cache entry lives no longer.
+ * are by more than that.
  */
 static __always_inline __u64 refresh_ns(void)
 {

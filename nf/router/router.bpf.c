@@ -98,21 +98,13 @@ struct {
 	__type(value, struct rt_sarp_val);
 } rt_sarp SEC(".maps");
 
-/* The forwarding cache and its generation's record (router.h): the fast
- * path reads the generation from its in port's rt_port. */
+/* The forwarding cache (router.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, RT_CACHE_SLOTS);
 	__type(key, __u32);
 	__type(value, struct rt_cache_ent);
 } rt_cache SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} rt_gen SEC(".maps");
 
 /* Load-time setting (config rp_filter): strict reverse-path check, an
  * extra FIB lookup per packet, compiled out when off. */

@@ -2061,28 +2061,26 @@ static void rt_stats(struct nfc_nf *nf, int port, json_t *out)
 /*
  * Every operation that may change what the fast path decides ends with a
  * bump of the generation, which voids every forwarding cache entry made
- * before it (router.h): rt_gen holds it, every rt_port a copy that the
- * fast path reads. Only this side writes them, under the runtime's lock,
- * so a read and a write do.
+ * before it (router.h); every rt_port carries it, where the fast path
+ * reads it. Only this side writes them, under the runtime's lock, so a
+ * read and a write do.
  */
 static void gen_bump(struct nfc_nf *nf)
 {
-	int fd = map_fd(nf, "rt_gen"), pfd = map_fd(nf, "rt_ports");
+	int fd = map_fd(nf, "rt_ports");
 	struct rt_port pt;
-	__u32 zero = 0;
-	__u64 g = 0;
+	__u32 g, zero = 0;
 
-	if (fd < 0 || pfd < 0)
+	/* Every port carries the same generation: port 0's is the current. */
+	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &pt))
 		return;
-	bpf_map_lookup_elem(fd, &zero, &g);
-	g++;
-	bpf_map_update_elem(fd, &zero, &g, BPF_ANY);
+	g = pt.gen + 1;
 	/* Every port, up or not: one that comes back up later must not
 	 * carry a generation its old cache entries still match. */
 	for (__u32 p = 0; p < NFC_MAX_PORTS; p++)
-		if (!bpf_map_lookup_elem(pfd, &p, &pt)) {
-			pt.gen = (__u32)g;
-			bpf_map_update_elem(pfd, &p, &pt, BPF_ANY);
+		if (!bpf_map_lookup_elem(fd, &p, &pt)) {
+			pt.gen = g;
+			bpf_map_update_elem(fd, &p, &pt, BPF_ANY);
 		}
 }
 

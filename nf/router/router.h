@@ -128,10 +128,10 @@ enum rt_dir_kind {
 /* rt_cache (per-CPU array, direct-mapped by destination and in port): the
  * last forwarding decision for a destination, so that a hit skips the FIB,
  * the out port and the neighbour lookups. An entry holds while the
- * generation is what it was when the entry was made: the control plane
- * bumps it (rt_gen[0], the record, then copied into rt_port.gen of every
- * port) after every change it makes (ports, routes, ARP, and every tick,
- * so that a neighbour in use is seen used by the aging within a tick). */
+ * generation, rt_port.gen of its in port, is what it was when the entry
+ * was made: the control plane bumps it in every port at once after every
+ * change it makes (ports, routes, ARP, and every tick, so that a
+ * neighbour in use is seen used by the aging within a tick). */
 #define RT_CACHE_BITS 8
 #define RT_CACHE_SLOTS (1 << RT_CACHE_BITS)
 struct rt_cache_ent {
