@@ -67,14 +67,6 @@ struct {
 	__type(value, __u64);
 } br_counters SEC(".maps");
 
-/* The forwarding cache (see fwd_cache below): per CPU, direct-mapped. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, BR_CACHE_SLOTS);
-	__type(key, __u32);
-	__type(value, struct br_cache_ent);
-} br_cache SEC(".maps");
-
 /* The FDB's generation: bumped by the data plane when a station is learned
  * or moves, by the control plane (through a mapping: an atomic add) when
  * it deletes entries or changes the configuration. Cache entries of an
@@ -162,8 +154,11 @@ static __always_inline int hdr_read(nfc_ctx_t *ctx, struct br_hdr *h)
 	struct vlan_eth *e = nfc_data(ctx);
 	const __u8 *b = (const __u8 *)e;
 
-	if ((void *)e + 14 > nfc_data_end(ctx))
+	if ((void *)e + 14 > nfc_data_end(ctx)) {
+		h->dst = h->src = 0;
+		h->t.present = h->t.tci = 0;
 		return -1;
+	}
 	h->dst = ((__u64)*(const __u16 *)b |
 		  (__u64) * (const __u32 *)(b + 2) << 16) << 16;
 	h->src = ((__u64)*(const __u32 *)(b + 6) |
@@ -180,8 +175,11 @@ static __always_inline int hdr_read(nfc_ctx_t *ctx, struct br_hdr *h)
 	__u64 w[2] = {};
 	__be16 tag[2];
 
-	if (bpf_skb_load_bytes(ctx, 0, w, 12))
+	if (bpf_skb_load_bytes(ctx, 0, w, 12)) {
+		h->dst = h->src = 0;
+		h->t.present = h->t.tci = 0;
 		return -1;
+	}
 	/* The second word read as the 4 bytes written: see above. */
 	h->dst = (w[0] & 0xffffffffffffULL) << 16;
 	h->src = (w[0] >> 48 | (__u64) * (__u32 *)&w[1] << 16) << 16;
@@ -258,28 +256,53 @@ static __always_inline int tag_rewrite(nfc_ctx_t *ctx, __u16 tci)
 }
 #endif
 
-/* Makes the frame's tag what a port wants: VLAN `vid` tagged (keeping the
- * priority bits of a tag it came with) or untagged. *t follows. */
+/*
+ * What a frame's tag needs to leave by a port: for VLAN `vid`, tagged
+ * (keeping the priority bits of a tag it came with) or untagged. Decided
+ * apart from doing it so that the forwarding cache can keep the decision.
+ * *tci: the tag to push or to write.
+ */
+enum { BR_OP_KEEP, BR_OP_POP, BR_OP_PUSH, BR_OP_WRITE };
+
+static __always_inline __u32 tag_op(const struct br_tag *t, __u16 vid,
+				    int tagged, __u16 *tci)
+{
+	*tci = vid;
+	if (!tagged)
+		return t->present ? BR_OP_POP : BR_OP_KEEP;
+	if (!t->present)
+		return BR_OP_PUSH;
+	*tci = (t->tci & 0xf000) | vid;
+	return t->tci == *tci ? BR_OP_KEEP : BR_OP_WRITE;
+}
+
+static __always_inline int tag_apply(nfc_ctx_t *ctx, __u32 op, __u16 tci)
+{
+	switch (op) {
+	case BR_OP_POP:
+		return tag_pop(ctx);
+	case BR_OP_PUSH:
+		return tag_push(ctx, tci);
+	case BR_OP_WRITE:
+		return tag_rewrite(ctx, tci);
+	}
+	return 0;
+}
+
+/* tag_op and tag_apply in one, *t following the frame. */
 static __always_inline int tag_set(nfc_ctx_t *ctx, struct br_tag *t, __u16 vid,
 				   int tagged)
 {
-	__u16 tci = (t->tci & 0xf000) | vid;
+	__u16 tci;
+	__u32 op = tag_op(t, vid, tagged, &tci);
 
-	if (!tagged) {
-		if (!t->present)
-			return 0;
+	if (op == BR_OP_POP) {
 		t->present = 0;
-		return tag_pop(ctx);
-	}
-	if (!t->present) {
+	} else if (op != BR_OP_KEEP) {
 		t->present = 1;
-		t->tci = vid;
-		return tag_push(ctx, vid);
+		t->tci = tci;
 	}
-	if (t->tci == tci)
-		return 0;
-	t->tci = tci;
-	return tag_rewrite(ctx, tci);
+	return tag_apply(ctx, op, tci);
 }
 
 /* ---- flood -------------------------------------------------------------- */
@@ -574,15 +597,16 @@ struct br_class {
 	__u16 vid;
 };
 
-static __always_inline int classify(nfc_ctx_t *ctx, __u32 in,
-				    struct br_class *c)
+/* The header is read already (hdr_ok) or could not be. */
+static __always_inline int classify_hdr(__u32 in, struct br_class *c,
+					int hdr_ok)
 {
 	__u32 key = in;
 
 	c->pc = bpf_map_lookup_elem(&br_ports, &key);
 	if (!c->pc || !(c->pc->flags & BR_P_ON))
 		return BR_R_PORT;
-	if (hdr_read(ctx, &c->h))
+	if (!hdr_ok)
 		return BR_R_SHORT;
 	c->vid = c->h.t.tci & 0xfff;
 	if (c->h.t.present && c->vid) {
@@ -596,6 +620,12 @@ static __always_inline int classify(nfc_ctx_t *ctx, __u32 in,
 	if (!c->vid || !c->vl || !(c->vl->members & BR_BIT(in)))
 		return BR_R_VLAN;
 	return 0;
+}
+
+static __always_inline int classify(nfc_ctx_t *ctx, __u32 in,
+				    struct br_class *c)
+{
+	return classify_hdr(in, c, !hdr_read(ctx, &c->h));
 }
 
 static __always_inline int drop_class(nfc_ctx_t *ctx, struct nfc_meta *md,
@@ -625,86 +655,108 @@ struct {
 };
 
 /*
- * The forwarding cache, after the exact-match cache of Open vSwitch: the
- * decision for {in port, VLAN, source, destination} of the last known
- * unicast frame that hashed to this slot, on this CPU. A hit skips both
- * FDB lookups (learning and forwarding): about half of the bridge's cost
- * per frame. An entry holds only while the generation it was made in is
- * current, so that nothing it decided outlives a change. The control
- * plane's tick bumps the generation too (every second in the daemon): a
- * station in use then goes through learning at least once a tick, which
- * keeps its entry fresh without a clock read on every hit.
+ * The forwarding cache, after the exact-match cache of Open vSwitch: per
+ * CPU, direct-mapped, the whole decision for the last known unicast frame
+ * that hashed to a slot: out port and what to do with the tag. It is keyed
+ * by what that decision depends on as the frame comes in: in port, tag
+ * (present or not, TCI) and both addresses. A hit skips the VLAN
+ * classification and both FDB lookups (learning and forwarding), more
+ * than half of the bridge's work per frame.
+ *
+ * An entry holds only while the generation it was made in is current, so
+ * that nothing it decided outlives a change: the control plane bumps it
+ * after every change of ports, VLANs or the FDB, the data plane when it
+ * learns a station or sees one move. The tick bumps it too (every second
+ * in the daemon): a station in use then goes through learning at least
+ * once a tick, which keeps its entry fresh without a clock read per hit.
+ *
+ * One per-CPU element holds all the slots: the element's address does not
+ * wait for the hash, only the offset in it does.
  */
+struct br_cache {
+	struct br_cache_ent e[BR_CACHE_SLOTS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct br_cache);
+} br_cache SEC(".maps");
+
 union br_key64 {
 	struct br_fdb_key k;
 	__u64 u;
 };
 
-static __always_inline struct br_cache_ent *fwd_cache(__u64 src, __u64 dst,
+static __always_inline struct br_cache_ent *fwd_cache(struct br_cache *bc,
+						      __u64 src, __u64 dst,
 						      __u32 in)
 {
-	__u64 x = (src ^ (dst * 0x9e3779b97f4a7c15ULL) ^ in) *
-		  0x9e3779b97f4a7c15ULL;
-	__u32 slot = x >> (64 - BR_CACHE_BITS);
+	/* dst rotated: A to B and B to A are different slots. */
+	__u64 x = (src ^ (dst >> 23 | dst << 41) ^ in) * 0x9e3779b97f4a7c15ULL;
 
-	return bpf_map_lookup_elem(&br_cache, &slot);
+	return &bc->e[x >> (64 - BR_CACHE_BITS)];
 }
 
 static __always_inline int bridge(nfc_ctx_t *ctx, struct nfc_meta *md)
 {
-	__u32 in = md->in_port, out, zero = 0;
+	__u32 in = md->in_port, out, op, zero = 0;
+	struct br_cache_ent *ce = NULL;
+	__u64 now, gen, *genp, rs, rd;
 	union br_key64 src, dst;
-	__u64 srck, dstk;
-	struct br_cache_ent *ce;
-	__u64 now, gen, *genp;
+	struct br_cache *bc;
 	struct br_class c;
-	int r;
+	int hdr_ok, r;
+	__u16 tci;
 
-	r = classify(ctx, in, &c);
-	if (r)
-		return drop_class(ctx, md, r);
-	srck = c.h.src | c.vid;
-	dstk = c.h.dst | c.vid;
-	/* The generation is read before the lookups: a change made after
-	 * this read bumps it past what the cache entry records. */
+	hdr_ok = !hdr_read(ctx, &c.h);
+	/* The generation is read before anything the decision rests on: a
+	 * change made after this read bumps it past what an entry made from
+	 * this frame records. */
 	genp = bpf_map_lookup_elem(&br_gen, &zero);
 	gen = genp ? *(volatile __u64 *)genp : 0;
-	ce = fwd_cache(srck, dstk, in);
-	if (ce && ce->src == srck && ce->dst == dstk && ce->in == in &&
-	    ce->gen == gen) {
-		out = ce->out;
-		goto unicast;
+	bc = bpf_map_lookup_elem(&br_cache, &zero);
+	/* The cache key: the addresses with the tag as it came. */
+	rs = c.h.src | (c.h.t.present ? c.h.t.tci : 0);
+	rd = c.h.dst | c.h.t.present;
+	if (hdr_ok && bc) {
+		ce = fwd_cache(bc, rs, rd, in);
+		if (ce->src == rs && ce->dst == rd && ce->in == in &&
+		    ce->gen == gen) {
+			op = ce->act;
+			if (tag_apply(ctx, (op >> 8) & 0xff, op >> 16))
+				return nfc_drop(ctx, md, BR_R_SHORT);
+			br_count(BR_C_UNICAST);
+			return nfc_output(ctx, md, op & 0xff);
+		}
 	}
+
+	r = classify_hdr(in, &c, hdr_ok);
+	if (r)
+		return drop_class(ctx, md, r);
 	now = bpf_ktime_get_coarse_ns();
 
-	/* Learn the source. */
-	if (srck & BR_MAC_MCAST) {
+	/* Learn the source. The map helpers read the keys from the stack:
+	 * one word stored, see hdr_read(). */
+	if (c.h.src & BR_MAC_MCAST) {
 		br_count(BR_C_DROP_SRC);
 		return nfc_drop(ctx, md, BR_R_SRC);
 	}
-	/* The map helpers read the keys from the stack: one word stored. */
-	src.u = srck;
+	src.u = c.h.src | c.vid;
 	if (learn(&src.k, in, now, genp)) {
 		br_count(BR_C_DROP_LOOP);
 		return nfc_drop(ctx, md, BR_R_LOOP);
 	}
 
 	/* Forward: broadcast, multicast and unknown unicast are flooded. */
-	dst.u = dstk;
-	out = (dstk & BR_MAC_MCAST) ? NFC_MAX_PORTS : lookup(&dst.k, now);
+	dst.u = c.h.dst | c.vid;
+	out = (c.h.dst & BR_MAC_MCAST) ? NFC_MAX_PORTS : lookup(&dst.k, now);
 	if (out >= NFC_MAX_PORTS) {
 		bpf_tail_call(ctx, &br_jump, 0);
 		nfc_count_global(NFC_R_TAIL_CALL);
 		return nfc_drop(ctx, md, NFC_R_TAIL_CALL);
 	}
-	if (ce && out != in) {
-		ce->src = srck;
-		ce->dst = dstk;
-		ce->in = in;
-		ce->out = out;
-		ce->gen = gen;
-	}
-unicast:
 	if (out == in) {
 		br_count(BR_C_DROP_HAIRPIN);
 		return nfc_drop(ctx, md, BR_R_HAIRPIN);
@@ -714,7 +766,15 @@ unicast:
 		br_count(BR_C_DROP_VLAN);
 		return nfc_drop(ctx, md, BR_R_VLAN);
 	}
-	if (tag_set(ctx, &c.h.t, c.vid, !(c.vl->untagged & BR_BIT(out))))
+	op = tag_op(&c.h.t, c.vid, !(c.vl->untagged & BR_BIT(out)), &tci);
+	if (ce) {
+		ce->src = rs;
+		ce->dst = rd;
+		ce->in = in;
+		ce->act = out | op << 8 | (__u32)tci << 16;
+		ce->gen = gen;
+	}
+	if (tag_apply(ctx, op, tci))
 		return nfc_drop(ctx, md, BR_R_SHORT);
 	br_count(BR_C_UNICAST);
 	return nfc_output(ctx, md, out);

@@ -494,8 +494,10 @@ static int br_configure(struct nfc_nf *nf)
 	sync_static(nf);
 	fa.pl = pl;
 	counter_add(nf, BR_C_CTL_FLUSHED, fdb_prune(nf, flush_pred, &fa, NULL));
-	gen_bump(nf);
 out:
+	/* Even after a failure part-way: the forwarding caches must not
+	 * outlive what was written (the hit path does not classify). */
+	gen_bump(nf);
 	free(pl);
 	return r;
 }

@@ -18,7 +18,8 @@
  *   br_flood    devmap hash (XDP only) of the netdev peers, each with the
  *               egress program br_egress: the flood's fan-out.
  *   br_counters per-CPU array of enum br_counter.
- *   br_cache    per-CPU array: the forwarding cache (struct br_cache_ent).
+ *   br_cache    per-CPU array [1]: the forwarding cache, BR_CACHE_SLOTS
+ *               struct br_cache_ent.
  *   br_gen      array [1], mmapable: the FDB's generation, which every
  *               change the cache must not outlive bumps.
  */
@@ -45,17 +46,16 @@ struct br_fdb_val {
 	__u64 seen;
 };
 
-/* A forwarding cache entry (br_cache, per CPU): the decision for one
- * {in port, VLAN, source MAC, destination MAC}. src and dst are
- * struct br_fdb_key read as one word. */
+/* A forwarding cache entry (br_cache, per CPU; see bridge.bpf.c): the
+ * decision for one {in port, tag, source MAC, destination MAC}. */
 #define BR_CACHE_BITS 8
 #define BR_CACHE_SLOTS (1 << BR_CACHE_BITS)
 struct br_cache_ent {
-	__u64 src;
-	__u64 dst;
+	__u64 src; /* source MAC << 16 | the TCI the frame came with */
+	__u64 dst; /* destination MAC << 16 | 1 if it came tagged */
 	__u64 gen; /* br_gen when it was made */
 	__u32 in;
-	__u32 out;
+	__u32 act; /* out port | tag op << 8 | tag to push or write << 16 */
 };
 
 struct br_static_val {
