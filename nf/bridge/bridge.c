@@ -196,6 +196,22 @@ static __u64 counter_get(struct nfc_nf *nf, __u32 k)
 	return sum;
 }
 
+/* The forwarding cache's hits, summed over the CPUs: unicast frames not
+ * in br_counters (bridge.bpf.c). */
+static __u64 cache_hits(struct nfc_nf *nf)
+{
+	int fd = map_fd(nf, "br_cache"), n = ncpus();
+	struct br_cache *v = calloc(n, sizeof(*v));
+	__u32 zero = 0;
+	__u64 sum = 0;
+
+	if (v && fd >= 0 && !bpf_map_lookup_elem(fd, &zero, v))
+		for (int c = 0; c < n; c++)
+			sum += v[c].hits;
+	free(v);
+	return sum;
+}
+
 /* Control-plane counters: one writer at a time (calls into the library
  * hold the pin root's lock), and the data plane never writes these keys. */
 static void counter_add(struct nfc_nf *nf, __u32 k, __u64 d)
@@ -869,6 +885,8 @@ static void br_stats(struct nfc_nf *nf, int port, json_t *out)
 		return;
 	for (__u32 k = 0; k < BR_C_MAX; k++) {
 		c[k] = counter_get(nf, k);
+		if (k == BR_C_UNICAST)
+			c[k] += cache_hits(nf);
 		json_object_set_new(out, counter_names[k], json_integer(c[k]));
 	}
 	fdb_prune(nf, NULL, NULL, &learned);

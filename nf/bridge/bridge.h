@@ -58,6 +58,14 @@ struct br_cache_ent {
 	__u32 act; /* out port | tag op << 8 | tag to push or write << 16 */
 };
 
+/* br_cache's one element, per CPU. */
+struct br_cache {
+	__u64 hits; /* known unicast forwarded from the cache (part of
+		     * BR_C_UNICAST, which counts the rest) */
+	__u64 pad[7];
+	struct br_cache_ent e[BR_CACHE_SLOTS];
+};
+
 struct br_static_val {
 	__u32 port; /* index, or BR_PORT_NONE */
 	__u32 pad;
