@@ -224,6 +224,30 @@ static __always_inline struct nfc_meta *nfc_meta_get(void)
 	return bpf_map_lookup_elem(&nfc_meta, &zero);
 }
 
+/*
+ * The metadata an NF sees is the per-CPU map's element when the packet
+ * came by tail call (nfc_entry), and a copy on the stack when the program
+ * was attached to the netdev itself (nfc_direct): that one then touches
+ * the map only when it hands the packet on by tail call, which saves a map
+ * lookup and a line of stores per packet. Before such a tail call, the
+ * copy is saved to the map; md->on_stack tells the two apart (the compiler
+ * folds it away in nfc_direct). An NF that tail-calls a program of its
+ * own calls this first, too.
+ */
+static __always_inline int nfc_meta_save(struct nfc_meta *md)
+{
+	struct nfc_meta *pm;
+
+	if (!md->on_stack)
+		return 0;
+	pm = nfc_meta_get();
+	if (!pm)
+		return -1;
+	*pm = *md;
+	pm->on_stack = 0;
+	return 0;
+}
+
 /* A packet entering the chain from a netdev, handed to port `port` of NF
  * `nf` (by the stub, or by the NF's own nfc_direct). The direction is the
  * receiving NF's to set. */
@@ -235,6 +259,7 @@ static __always_inline void nfc_meta_enter(struct nfc_meta *md, __u32 nf,
 	md->mark = 0;
 	md->depth = 0;
 	md->ifindex = ifindex;
+	md->on_stack = 0;
 }
 
 /* ---- verdicts ---------------------------------------------------------- */
@@ -288,6 +313,8 @@ static __always_inline int nfc_follow(nfc_ctx_t *ctx, struct nfc_meta *md,
 		md->nf = hop->nf;
 		md->in_port = hop->port;
 		md->depth++;
+		if (nfc_meta_save(md))
+			return NFC_V_DROP;
 		bpf_tail_call(ctx, &nfc_progs, NFC_LINK_SLOT(self, port));
 		nfc_count_global(NFC_R_TAIL_CALL);
 		return NFC_V_DROP;
@@ -422,17 +449,17 @@ static __always_inline int nfc_to_slow_path(nfc_ctx_t *ctx, struct nfc_meta *md,
 	SEC(NFC_SEC)                                                           \
 	int nfc_direct(nfc_ctx_t *ctx)                                         \
 	{                                                                      \
-		struct nfc_meta *md = nfc_meta_get();                          \
 		__u32 ifx = NFC_IN_IFINDEX(ctx);                               \
 		__u32 k = NFC_IFSLOT(nfc_self, ifx);                           \
 		struct nfc_ifport *ip = bpf_map_lookup_elem(&nfc_ifports, &k); \
-		if (!md || !ip || ip->ifindex != ifx ||                        \
-		    ip->port >= NFC_MAX_PORTS) {                               \
+		struct nfc_meta md;                                            \
+		if (!ip || ip->ifindex != ifx || ip->port >= NFC_MAX_PORTS) {  \
 			nfc_count_global(NFC_R_STALE_META);                    \
 			return NFC_V_DROP;                                     \
 		}                                                              \
-		nfc_meta_enter(md, nfc_self, ip->port, ifx);                   \
-		return nfc_deliver(ctx, md);                                   \
+		nfc_meta_enter(&md, nfc_self, ip->port, ifx);                  \
+		md.on_stack = 1;                                               \
+		return nfc_deliver(ctx, &md);                                  \
 	}                                                                      \
 	char _license[] SEC("license") = "Dual BSD/GPL"
 

@@ -40,6 +40,7 @@ int nfc_inject(nfc_ctx_t *ctx)
 	md->mark = 0;
 	md->depth = 0;
 	md->ifindex = 0;
+	md->on_stack = 0;
 	return nfc_follow(ctx, md, nf, port);
 }
 

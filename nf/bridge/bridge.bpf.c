@@ -753,6 +753,8 @@ static __always_inline int bridge(nfc_ctx_t *ctx, struct nfc_meta *md)
 	dst.u = c.h.dst | c.vid;
 	out = (c.h.dst & BR_MAC_MCAST) ? NFC_MAX_PORTS : lookup(&dst.k, now);
 	if (out >= NFC_MAX_PORTS) {
+		if (nfc_meta_save(md))
+			return NFC_V_DROP;
 		bpf_tail_call(ctx, &br_jump, 0);
 		nfc_count_global(NFC_R_TAIL_CALL);
 		return nfc_drop(ctx, md, NFC_R_TAIL_CALL);
