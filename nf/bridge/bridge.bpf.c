@@ -278,6 +278,8 @@ static __always_inline __u32 tag_op(const struct br_tag *t, __u16 vid,
 
 static __always_inline int tag_apply(nfc_ctx_t *ctx, __u32 op, __u16 tci)
 {
+	if (op == BR_OP_KEEP) /* the common case: one test */
+		return 0;
 	switch (op) {
 	case BR_OP_POP:
 		return tag_pop(ctx);
@@ -597,16 +599,15 @@ struct br_class {
 	__u16 vid;
 };
 
-/* The header is read already (hdr_ok) or could not be. */
-static __always_inline int classify_hdr(__u32 in, struct br_class *c,
-					int hdr_ok)
+static __always_inline int classify(nfc_ctx_t *ctx, __u32 in,
+				    struct br_class *c)
 {
 	__u32 key = in;
 
 	c->pc = bpf_map_lookup_elem(&br_ports, &key);
 	if (!c->pc || !(c->pc->flags & BR_P_ON))
 		return BR_R_PORT;
-	if (!hdr_ok)
+	if (hdr_read(ctx, &c->h))
 		return BR_R_SHORT;
 	c->vid = c->h.t.tci & 0xfff;
 	if (c->h.t.present && c->vid) {
@@ -620,12 +621,6 @@ static __always_inline int classify_hdr(__u32 in, struct br_class *c,
 	if (!c->vid || !c->vl || !(c->vl->members & BR_BIT(in)))
 		return BR_R_VLAN;
 	return 0;
-}
-
-static __always_inline int classify(nfc_ctx_t *ctx, __u32 in,
-				    struct br_class *c)
-{
-	return classify_hdr(in, c, !hdr_read(ctx, &c->h));
 }
 
 static __always_inline int drop_class(nfc_ctx_t *ctx, struct nfc_meta *md,
@@ -699,40 +694,35 @@ static __always_inline struct br_cache_ent *fwd_cache(struct br_cache *bc,
 	return &bc->e[x >> (64 - BR_CACHE_BITS)];
 }
 
-static __always_inline int bridge(nfc_ctx_t *ctx, struct nfc_meta *md)
+/* The cache key of a frame: its addresses with the tag as it came. */
+static __always_inline __u64 key_src(const struct br_hdr *h)
+{
+	return h->src | (h->t.present ? h->t.tci : 0);
+}
+
+static __always_inline __u64 key_dst(const struct br_hdr *h)
+{
+	return h->dst | h->t.present;
+}
+
+/* A frame the cache did not know: the bridge itself. `ce` is the slot to
+ * keep the decision in, NULL if none. */
+static __always_inline int bridge_slow(nfc_ctx_t *ctx, struct nfc_meta *md,
+				       struct br_cache_ent *ce)
 {
 	__u32 in = md->in_port, out, op, zero = 0;
-	struct br_cache_ent *ce = NULL;
-	__u64 now, gen, *genp, rs, rd;
 	union br_key64 src, dst;
-	struct br_cache *bc;
+	__u64 now, gen, *genp;
 	struct br_class c;
-	int hdr_ok, r;
+	int r;
 	__u16 tci;
 
-	hdr_ok = !hdr_read(ctx, &c.h);
 	/* The generation is read before anything the decision rests on: a
-	 * change made after this read bumps it past what an entry made from
-	 * this frame records. */
+	 * change made after this read bumps it past what the entry made
+	 * from this frame records. */
 	genp = bpf_map_lookup_elem(&br_gen, &zero);
 	gen = genp ? *(volatile __u64 *)genp : 0;
-	bc = bpf_map_lookup_elem(&br_cache, &zero);
-	/* The cache key: the addresses with the tag as it came. */
-	rs = c.h.src | (c.h.t.present ? c.h.t.tci : 0);
-	rd = c.h.dst | c.h.t.present;
-	if (hdr_ok && bc) {
-		ce = fwd_cache(bc, rs, rd, in);
-		if (ce->src == rs && ce->dst == rd && ce->in == in &&
-		    ce->gen == gen) {
-			op = ce->act;
-			if (tag_apply(ctx, (op >> 8) & 0xff, op >> 16))
-				return nfc_drop(ctx, md, BR_R_SHORT);
-			bc->hits++;
-			return nfc_output(ctx, md, op & 0xff);
-		}
-	}
-
-	r = classify_hdr(in, &c, hdr_ok);
+	r = classify(ctx, in, &c);
 	if (r)
 		return drop_class(ctx, md, r);
 	now = bpf_ktime_get_coarse_ns();
@@ -770,8 +760,8 @@ static __always_inline int bridge(nfc_ctx_t *ctx, struct nfc_meta *md)
 	}
 	op = tag_op(&c.h.t, c.vid, !(c.vl->untagged & BR_BIT(out)), &tci);
 	if (ce) {
-		ce->src = rs;
-		ce->dst = rd;
+		ce->src = key_src(&c.h);
+		ce->dst = key_dst(&c.h);
 		ce->in = in;
 		ce->act = out | op << 8 | (__u32)tci << 16;
 		ce->gen = gen;
@@ -780,6 +770,33 @@ static __always_inline int bridge(nfc_ctx_t *ctx, struct nfc_meta *md)
 		return nfc_drop(ctx, md, BR_R_SHORT);
 	br_count(BR_C_UNICAST);
 	return nfc_output(ctx, md, out);
+}
+
+/* The fast path: a frame the cache knows. Straight-line, and apart from
+ * the slow path, so that few values live across its two map lookups. */
+static __always_inline int bridge(nfc_ctx_t *ctx, struct nfc_meta *md)
+{
+	__u32 in = md->in_port, act, zero = 0;
+	struct br_cache_ent *ce;
+	struct br_cache *bc;
+	struct br_hdr h;
+	__u64 *genp, rs, rd;
+
+	genp = bpf_map_lookup_elem(&br_gen, &zero);
+	bc = bpf_map_lookup_elem(&br_cache, &zero);
+	if (!genp || !bc || hdr_read(ctx, &h))
+		return bridge_slow(ctx, md, NULL);
+	rs = key_src(&h);
+	rd = key_dst(&h);
+	ce = fwd_cache(bc, rs, rd, in);
+	if (ce->src != rs || ce->dst != rd || ce->in != in ||
+	    ce->gen != *(volatile __u64 *)genp)
+		return bridge_slow(ctx, md, ce);
+	act = ce->act;
+	if (tag_apply(ctx, (act >> 8) & 0xff, act >> 16))
+		return nfc_drop(ctx, md, BR_R_SHORT);
+	bc->hits++;
+	return nfc_output(ctx, md, act & 0xff);
 }
 
 NFC_NF(bridge);
