@@ -159,10 +159,12 @@ static __always_inline int hdr_read(nfc_ctx_t *ctx, struct br_hdr *h)
 		h->t.present = h->t.tci = 0;
 		return -1;
 	}
-	h->dst = ((__u64)*(const __u16 *)b |
-		  (__u64) * (const __u32 *)(b + 2) << 16) << 16;
-	h->src = ((__u64)*(const __u32 *)(b + 6) |
-		  (__u64) * (const __u16 *)(b + 10) << 32) << 16;
+	h->dst = ((__u64) * (const __u16 *)b | (__u64) * (const __u32 *)(b + 2)
+						       << 16)
+		 << 16;
+	h->src = ((__u64) * (const __u32 *)(b + 6) |
+		  (__u64) * (const __u16 *)(b + 10) << 32)
+		 << 16;
 	h->t.present = 0;
 	h->t.tci = 0;
 	if ((void *)(e + 1) <= nfc_data_end(ctx) &&
@@ -684,9 +686,8 @@ union br_key64 {
 	__u64 u;
 };
 
-static __always_inline struct br_cache_ent *fwd_cache(struct br_cache *bc,
-						      __u64 src, __u64 dst,
-						      __u32 in)
+static __always_inline struct br_cache_ent *
+fwd_cache(struct br_cache *bc, __u64 src, __u64 dst, __u32 in)
 {
 	/* dst rotated: A to B and B to A are different slots. */
 	__u64 x = (src ^ (dst >> 23 | dst << 41) ^ in) * 0x9e3779b97f4a7c15ULL;
