@@ -148,6 +148,18 @@ struct br_hdr {
 	struct br_tag t;
 };
 
+#ifdef NFC_HOOK_XDP
+static __always_inline __u64 ld16(const __u8 *p)
+{
+	return *(const __u16 *)p;
+}
+
+static __always_inline __u64 ld32(const __u8 *p)
+{
+	return *(const __u32 *)p;
+}
+#endif
+
 static __always_inline int hdr_read(nfc_ctx_t *ctx, struct br_hdr *h)
 {
 #ifdef NFC_HOOK_XDP
@@ -159,12 +171,8 @@ static __always_inline int hdr_read(nfc_ctx_t *ctx, struct br_hdr *h)
 		h->t.present = h->t.tci = 0;
 		return -1;
 	}
-	h->dst = ((__u64) * (const __u16 *)b | (__u64) * (const __u32 *)(b + 2)
-						       << 16)
-		 << 16;
-	h->src = ((__u64) * (const __u32 *)(b + 6) |
-		  (__u64) * (const __u16 *)(b + 10) << 32)
-		 << 16;
+	h->dst = (ld16(b) | ld32(b + 2) << 16) << 16;
+	h->src = (ld32(b + 6) | ld16(b + 10) << 32) << 16;
 	h->t.present = 0;
 	h->t.tci = 0;
 	if ((void *)(e + 1) <= nfc_data_end(ctx) &&
