@@ -101,6 +101,12 @@ struct nfc_port_stats {
 	__u64 drops;
 };
 
+/* Userspace reads per-CPU values in strides of the value size rounded up
+ * to 8 bytes: a struct that is not a multiple of 8 gets every CPU but the
+ * first wrong, silently (seen with a 28-byte nfc_meta). */
+_Static_assert(sizeof(struct nfc_meta) % 8 == 0, "per-CPU stride");
+_Static_assert(sizeof(struct nfc_port_stats) % 8 == 0, "per-CPU stride");
+
 /*
  * Drop and slow-path reasons: one numbered table, printed by name by the
  * runtime (nfc_reason_name). NFs add their own from NFC_REASON_NF_BASE.

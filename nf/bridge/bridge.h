@@ -65,6 +65,7 @@ struct br_cache {
 	__u64 pad[7];
 	struct br_cache_ent e[BR_CACHE_SLOTS];
 };
+_Static_assert(sizeof(struct br_cache) % 8 == 0, "per-CPU stride");
 
 struct br_static_val {
 	__u32 port; /* index, or BR_PORT_NONE */
