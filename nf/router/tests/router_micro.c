@@ -17,6 +17,7 @@
  * through a static route among 10,000 (198.18.0.0/15, RFC 2544).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +179,38 @@ static void chained(int runs, const __u8 *pm)
 	close(fd);
 }
 
+/* Its veths live in the root namespace: they go on every exit, an early
+ * error or Ctrl-C included (a run cut short once left six pairs). */
+static void cleanup(void)
+{
+	if (nfc) {
+		nfc_reset(nfc);
+		nfc_close(nfc);
+		nfc = NULL;
+	}
+	for (int i = 0; i < 6; i++) {
+		char cmd[128];
+
+		if (!dev[i][0])
+			continue;
+		snprintf(cmd, sizeof(cmd), "ip link del %s 2>/dev/null",
+			 dev[i]);
+		if (system(cmd)) {
+			/* already gone */
+		}
+		dev[i][0] = 0;
+	}
+	if (root[0])
+		rmdir(root);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	exit(1); /* runs cleanup(); not async-signal-safe, fine for a
+		  * tool run by hand */
+}
+
 int main(int argc, char **argv)
 {
 	int runs = argc > 1 ? atoi(argv[1]) : 2000, fd, r = 0;
@@ -186,6 +219,9 @@ int main(int argc, char **argv)
 	char err[256], key[32];
 	json_t *c;
 
+	atexit(cleanup);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	ncpu = libbpf_num_possible_cpus();
 	snprintf(root, sizeof(root), "/sys/fs/bpf/nfc-rm%d", getpid());
 	for (int i = 0; i < 6; i++) {
@@ -278,14 +314,5 @@ int main(int argc, char **argv)
 	       measure(fd, f, 64, runs, XDP_REDIRECT, 1));
 	close(fd);
 	chained(runs, pm);
-	nfc_reset(nfc);
-	nfc_close(nfc);
-	for (int i = 0; i < 6; i++) {
-		char cmd[128];
-
-		snprintf(cmd, sizeof(cmd), "ip link del %s", dev[i]);
-		r |= system(cmd);
-	}
-	rmdir(root);
 	return 0;
 }
