@@ -185,6 +185,20 @@ static __always_inline void mac_copy(__u8 *d, const __u8 *s)
 	*(__u16 *)(d + 4) = *(const __u16 *)(s + 4);
 }
 
+/* A forwarded frame's rewrite: TTL - 1 (the checksum word {ttl, protocol}
+ * grows by 0x0100), next hop's and out port's MACs. */
+static __always_inline void forward_rewrite(struct ethhdr *eth,
+					    struct iphdr *iph, const __u8 *dmac,
+					    const __u8 *smac)
+{
+	__u32 sum = iph->check + bpf_htons(0x0100);
+
+	iph->check = (__u16)(sum + (sum >= 0xffff));
+	iph->ttl--;
+	mac_copy(eth->h_dest, dmac);
+	mac_copy(eth->h_source, smac);
+}
+
 static __always_inline int mac_is_bcast(const __u8 *a)
 {
 	return *(const __u32 *)a == 0xffffffff &&
@@ -359,7 +373,7 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 	struct rt_fib_val rv, *r = &rv;
 	struct rt_port *out;
 	struct rt_neigh *n;
-	__u32 sum = 0, tot;
+	__u32 tot;
 	__u64 gen = 0;
 	__be32 nh;
 
@@ -404,11 +418,7 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 		    ce->gen == gen) {
 			if (iph->ttl <= 1)
 				return RT_NOT(RT_SP_TTL);
-			sum = iph->check + bpf_htons(0x0100);
-			iph->check = (__u16)(sum + (sum >= 0xffff));
-			iph->ttl--;
-			mac_copy(eth->h_dest, ce->dmac);
-			mac_copy(eth->h_source, ce->smac);
+			forward_rewrite(eth, iph, ce->dmac, ce->smac);
 			return RT_OUT(ce->out);
 		}
 	}
@@ -462,12 +472,7 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 		mac_copy(ce->smac, out->mac);
 	}
 
-	/* TTL - 1: the checksum word (ttl, protocol) grows by 0x0100. */
-	sum = iph->check + bpf_htons(0x0100);
-	iph->check = (__u16)(sum + (sum >= 0xffff));
-	iph->ttl--;
-	mac_copy(eth->h_dest, n->mac);
-	mac_copy(eth->h_source, out->mac);
+	forward_rewrite(eth, iph, n->mac, out->mac);
 	return RT_OUT(r->port);
 }
 
