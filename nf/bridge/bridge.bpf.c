@@ -162,19 +162,17 @@ static __always_inline __u64 ld32(const __u8 *p)
 
 static __always_inline int hdr_read(nfc_ctx_t *ctx, struct br_hdr *h)
 {
+	/* All set even for a short frame: a field the compiler sees read
+	 * uninitialized on some path may take any register's value. */
+	*h = (struct br_hdr){};
 #ifdef NFC_HOOK_XDP
 	struct vlan_eth *e = nfc_data(ctx);
 	const __u8 *b = (const __u8 *)e;
 
-	if ((void *)e + 14 > nfc_data_end(ctx)) {
-		h->dst = h->src = 0;
-		h->t.present = h->t.tci = 0;
+	if ((void *)e + 14 > nfc_data_end(ctx))
 		return -1;
-	}
 	h->dst = (ld16(b) | ld32(b + 2) << 16) << 16;
 	h->src = (ld32(b + 6) | ld16(b + 10) << 32) << 16;
-	h->t.present = 0;
-	h->t.tci = 0;
 	if ((void *)(e + 1) <= nfc_data_end(ctx) &&
 	    e->tpid == bpf_htons(ETH_P_8021Q_)) {
 		h->t.present = 1;
@@ -185,11 +183,8 @@ static __always_inline int hdr_read(nfc_ctx_t *ctx, struct br_hdr *h)
 	__u64 w[2] = {};
 	__be16 tag[2];
 
-	if (bpf_skb_load_bytes(ctx, 0, w, 12)) {
-		h->dst = h->src = 0;
-		h->t.present = h->t.tci = 0;
+	if (bpf_skb_load_bytes(ctx, 0, w, 12))
 		return -1;
-	}
 	/* The second word read as the 4 bytes written: see above. */
 	h->dst = (w[0] & 0xffffffffffffULL) << 16;
 	h->src = (w[0] >> 48 | (__u64) * (__u32 *)&w[1] << 16) << 16;
@@ -288,8 +283,6 @@ static __always_inline __u32 tag_op(const struct br_tag *t, __u16 vid,
 
 static __always_inline int tag_apply(nfc_ctx_t *ctx, __u32 op, __u16 tci)
 {
-	if (op == BR_OP_KEEP) /* the common case: one test */
-		return 0;
 	switch (op) {
 	case BR_OP_POP:
 		return tag_pop(ctx);
