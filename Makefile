@@ -2,8 +2,8 @@
 # source tree stays clean. `make V=1` shows the full commands.
 #
 # An NF is a folder nf/<name>/ holding <name>.bpf.c (data plane, built once
-# for XDP and once for TC) and <name>.c (control plane, linked into
-# libnfchain); it is registered by one line in nf/list.h.
+# for XDP and once for TC) and any number of other .c files (its control
+# plane, linked into libnfchain); it is registered by one line in nf/list.h.
 
 .DELETE_ON_ERROR:
 # Skeletons and objects are not intermediate files to throw away.
@@ -39,13 +39,13 @@ LDLIBS += $(shell pkg-config --libs libbpf jansson 2>/dev/null || echo -lbpf -lj
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -I$(OUT) -Ibpf \
 	-I/usr/include/$(ARCH)-linux-gnu -D__TARGET_ARCH_x86
 
-NF_DIRS := $(patsubst nf/%/,%,$(sort $(dir $(wildcard nf/*/*.bpf.c))))
-NFS := $(foreach n,$(NF_DIRS),$(if $(wildcard nf/$(n)/$(n).c),$(n)))
+NFS := $(patsubst nf/%/,%,$(sort $(dir $(wildcard nf/*/*.bpf.c))))
+NF_SRCS := $(filter-out %.bpf.c,$(wildcard $(foreach n,$(NFS),nf/$(n)/*.c)))
 RUNTIME_BPF := stub inject
 BPF_UNITS := $(RUNTIME_BPF) $(NFS)
 SKELS := $(foreach u,$(BPF_UNITS),$(OUT)/skel/$(u)_xdp.skel.h $(OUT)/skel/$(u)_tc.skel.h)
 
-LIB_SRCS := $(filter-out %.bpf.c,$(wildcard lib/*.c)) $(foreach n,$(NFS),nf/$(n)/$(n).c)
+LIB_SRCS := $(filter-out %.bpf.c,$(wildcard lib/*.c)) $(NF_SRCS)
 LIB_OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(LIB_SRCS))
 LIB := $(OUT)/libnfchain.a
 

@@ -72,7 +72,9 @@ struct nfc_hop {
 
 /* Per-CPU packet metadata: set by whoever hands a packet to an NF (stub,
  * previous NF, packet-out), read by the NF. A per-CPU map rather than
- * data_meta: data_meta broke under the live-frames generator (BRIEF.md). */
+ * data_meta: data_meta broke after ~1.7k frames under the live-frames generator
+ * (bench/bpf/gen.bpf.c recycles pages with what the DUT wrote), a per-CPU
+ * array never did. */
 enum nfc_direction {
 	NFC_DIR_INGRESS = 0, /* toward the NF the traffic is going into */
 	NFC_DIR_EGRESS = 1,  /* away from it (transparent NFs: see docs) */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The grammar of issue 3 (a contract):
+ * The grammar (a contract: scripts and tests outside the tree use it;
+ * docs/man/nfchain.8):
  *   types | show | export
  *   <type> add <name> [mode=...] [key=value ...]
  *   <name> show [ports|<collection>|stats]

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Control-plane benchmark of nfchaind and the nfchain CLI (issue 3):
+ * Control-plane benchmark of nfchaind and the nfchain CLI:
  *   - CLI call latency, p50/p99, of `show` and of two kinds of change
  *     (a collection entry, a config value), each a whole process run as a
  *     user would run it; beside it the floor (the CLI's own start-up with

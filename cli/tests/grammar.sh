@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every line of the CLI grammar (issue 3), its exit statuses (0 success,
+# Every line of the CLI grammar (docs/man/nfchain.8), its exit statuses (0 success,
 # 1 refused, 2 usage), -j output, and the bash completion.
 . "$NFC_TOP/daemon/tests/lib-daemon.sh"
 nfc_setup
