@@ -127,6 +127,19 @@ struct figure {
 	char help[256];
 };
 
+/* A declared label must be a label name ([a-zA-Z_][a-zA-Z0-9_]*, `__`
+ * reserved) other than the `nf` every sample carries: else it is `key`. */
+static const char *label_name(const char *s)
+{
+	if (!s || !*s || isdigit((unsigned char)*s) || !strcmp(s, "nf") ||
+	    !strncmp(s, "__", 2))
+		return "key";
+	for (const char *c = s; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '_')
+			return "key";
+	return s;
+}
+
 /* The declaration of `key` in the type's `stats` array, or NULL. */
 static json_t *stat_doc(json_t *types, const char *type, const char *key)
 {
@@ -173,7 +186,8 @@ static void figure_of(struct figure *fg, json_t *types, json_t *nf,
 		metric_name(fg->name, sizeof(fg->name), "nfchain_nf_", key,
 			    counter);
 		fg->type = counter ? "counter" : "gauge";
-		fg->label = json_string_value(json_object_get(d, "label"));
+		fg->label = label_name(
+			json_string_value(json_object_get(d, "label")));
 		snprintf(fg->help, sizeof(fg->help), "%s (%s)",
 			 json_string_value(json_object_get(d, "help")) ?: key,
 			 type);
@@ -188,22 +202,23 @@ static void figure_of(struct figure *fg, json_t *types, json_t *nf,
 		 key, type);
 }
 
-static void nf_samples(FILE *f, json_t *nf, const struct figure *fg, json_t *v)
+static void nf_samples(FILE *f, const char *name, const char *nf,
+		       const char *lab, json_t *v)
 {
 	const char *ik;
 	json_t *iv;
 
 	if (json_is_integer(v)) {
-		fprintf(f, "%s{nf=", fg->name);
-		label(f, nf_name(nf));
+		fprintf(f, "%s{nf=", name);
+		label(f, nf);
 		fprintf(f, "} %lld\n", (long long)json_integer_value(v));
 	}
 	json_object_foreach (v, ik, iv) {
 		if (!json_is_integer(iv))
 			continue;
-		fprintf(f, "%s{nf=", fg->name);
-		label(f, nf_name(nf));
-		fprintf(f, ",%s=", fg->label ? fg->label : "key");
+		fprintf(f, "%s{nf=", name);
+		label(f, nf);
+		fprintf(f, ",%s=", lab ? lab : "key");
 		label(f, ik);
 		fprintf(f, "} %lld\n", (long long)json_integer_value(iv));
 	}
@@ -226,10 +241,12 @@ static int is_figure(json_t *v)
 
 /* Every NF's stats object: the framework's sums over its ports and what
  * its type adds, one family per figure (two NFs of a type, or two types
- * declaring the same key alike, share it). */
+ * declaring the same key alike, share it). A first pass sorts the figures
+ * into families, so the page costs one declaration lookup per figure. */
 static void nf_metrics(FILE *f, json_t *nfs, json_t *types)
 {
-	json_t *done = json_object(), *nf;
+	json_t *fams = json_object(), *nf, *fam;
+	const char *name;
 	size_t i;
 
 	json_array_foreach (nfs, i, nf) {
@@ -238,38 +255,42 @@ static void nf_metrics(FILE *f, json_t *nfs, json_t *types)
 
 		json_object_foreach (json_object_get(nf, "stats"), k, v) {
 			struct figure fg;
-			json_t *nf2;
-			size_t i2;
 
 			if (!is_figure(v))
 				continue;
 			figure_of(&fg, types, nf, k);
-			if (json_object_get(done, fg.name))
-				continue;
-			json_object_set_new(done, fg.name, json_true());
-			family(f, fg.name, fg.type, fg.help);
-			/* This NF and every later one with a figure that
-			 * maps to the same name. */
-			json_array_foreach (nfs, i2, nf2) {
-				json_t *v2;
-				const char *k2;
-
-				if (i2 < i)
-					continue;
-				json_object_foreach (
-					json_object_get(nf2, "stats"), k2, v2) {
-					struct figure fg2;
-
-					if (!is_figure(v2))
-						continue;
-					figure_of(&fg2, types, nf2, k2);
-					if (!strcmp(fg2.name, fg.name))
-						nf_samples(f, nf2, &fg2, v2);
-				}
+			fam = json_object_get(fams, fg.name);
+			if (!fam) {
+				fam = json_pack("{s:s,s:s,s:[]}", "type",
+						fg.type, "help", fg.help,
+						"rows");
+				json_object_set_new(fams, fg.name, fam);
 			}
+			json_array_append_new(json_object_get(fam, "rows"),
+					      json_pack("{s:O,s:s,s:s?}", "nf",
+							nf, "key", k, "label",
+							fg.label));
 		}
 	}
-	json_decref(done);
+	json_object_foreach (fams, name, fam) {
+		json_t *row;
+		size_t j;
+
+		family(f, name, json_string_value(json_object_get(fam, "type")),
+		       json_string_value(json_object_get(fam, "help")));
+		json_array_foreach (json_object_get(fam, "rows"), j, row) {
+			json_t *rnf = json_object_get(row, "nf");
+			const char *k =
+				json_string_value(json_object_get(row, "key"));
+
+			nf_samples(f, name, nf_name(rnf),
+				   json_string_value(
+					   json_object_get(row, "label")),
+				   json_object_get(
+					   json_object_get(rnf, "stats"), k));
+		}
+	}
+	json_decref(fams);
 }
 
 /* A transparent NF's per-attachment figures, as lib/show.c makes them:
