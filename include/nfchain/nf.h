@@ -78,6 +78,21 @@ enum {
 	NFC_TYPE_NO_TC = 1 << 2,
 };
 
+/* One figure an NF type's stats callback adds to the NF's stats object,
+ * declared so that /metrics gives it the right type and its help text.
+ * A figure whose value is an object (reason -> count) is one metric with
+ * a label: `label` names it. */
+enum nfc_stat_kind {
+	NFC_STAT_COUNTER, /* only grows (until the NF is deleted) */
+	NFC_STAT_GAUGE,	  /* goes up and down (entries in a table) */
+};
+struct nfc_stat {
+	const char *name; /* its key in the stats object */
+	enum nfc_stat_kind kind;
+	const char *label; /* NULL: the value is a number */
+	const char *help;
+};
+
 struct nfc_nf_type {
 	const char *name;
 	const char *summary;
@@ -87,6 +102,7 @@ struct nfc_nf_type {
 	const struct nfc_field *config;
 	const struct nfc_field *port_config;
 	const struct nfc_collection *collections; /* {0}-ended, or NULL */
+	const struct nfc_stat *stats_doc; /* what `stats` adds; {0}-ended */
 	/* The embedded BPF objects (from the bpftool skeletons). */
 	const void *(*elf_xdp)(size_t *sz);
 	const void *(*elf_tc)(size_t *sz);

@@ -908,6 +908,17 @@ static int br_prepare(struct nfc_nf *nf, struct bpf_object *obj)
 		json_integer_value(json_object_get(cfg, "aging")));
 }
 
+static const struct nfc_stat br_stats_doc[] = {
+#define BR_C_STAT(id, name, doc) {name, NFC_STAT_COUNTER, NULL, doc},
+	BR_COUNTERS(BR_C_STAT)
+#undef BR_C_STAT
+		{"evicted", NFC_STAT_COUNTER, NULL,
+		 "learned entries evicted by a full FDB"},
+	{"fdb_learned", NFC_STAT_GAUGE, NULL, "learned entries in the FDB"},
+	{"fdb_static", NFC_STAT_GAUGE, NULL, "static entries in the FDB"},
+	{0},
+};
+
 const struct nfc_nf_type nfc_type_bridge = {
 	.name = "bridge",
 	.summary = "learning L2 switch with 802.1Q VLANs (access and trunk "
@@ -916,6 +927,7 @@ const struct nfc_nf_type nfc_type_bridge = {
 	.config = br_config,
 	.port_config = br_port_config,
 	.collections = br_collections,
+	.stats_doc = br_stats_doc,
 	.elf_xdp = bridge_xdp__elf_bytes,
 	.elf_tc = bridge_tc__elf_bytes,
 	.prepare = br_prepare,

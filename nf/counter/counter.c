@@ -67,12 +67,25 @@ static void counter_stats(struct nfc_nf *nf, int port, json_t *out)
 	json_object_set_new(out, "egress_bytes", json_integer(by));
 }
 
+static const struct nfc_stat counter_stats_doc[] = {
+	{"ingress_packets", NFC_STAT_COUNTER, NULL,
+	 "packets counted on the ingress side of its attachments"},
+	{"ingress_bytes", NFC_STAT_COUNTER, NULL,
+	 "bytes counted on the ingress side of its attachments"},
+	{"egress_packets", NFC_STAT_COUNTER, NULL,
+	 "packets counted on the egress side of its attachments"},
+	{"egress_bytes", NFC_STAT_COUNTER, NULL,
+	 "bytes counted on the egress side of its attachments"},
+	{0},
+};
+
 const struct nfc_nf_type nfc_type_counter = {
 	.name = "counter",
 	.summary = "transparent: counts packets and bytes per direction",
 	.flags = NFC_TYPE_TRANSPARENT,
 	.max_ports = 0,
 	.config = counter_config,
+	.stats_doc = counter_stats_doc,
 	.elf_xdp = counter_xdp__elf_bytes,
 	.elf_tc = counter_tc__elf_bytes,
 	.prepare = counter_prepare,
