@@ -37,8 +37,7 @@ int daemon_restore(struct daemon *d);
 void daemon_note_missing(struct daemon *d);
 /* From the 1 s tick: re-apply for netdevs that came back and settled. */
 void daemon_run_settled(struct daemon *d);
-void daemon_on_link(void *ctx, enum nl_event ev, int ifindex,
-		    const char *name);
+void daemon_on_link(void *ctx, enum nl_event ev, int ifindex, const char *name);
 
 /* listen.c: a listening fd, or -errno with err set. */
 int daemon_listen_unix(const char *path, char *err, size_t errlen);

@@ -8,6 +8,13 @@
  *    derived from the model and the pins.
  * Every change is: clone model, edit the clone, validate it, reconcile the
  * data plane to it, save it. On failure the data plane is reconciled back.
+ *
+ * Names: nfc_* is the public API, declared in include/nfchain/ and listed
+ * in lib/libnfchain.map (the only names the library exports). Internals
+ * shared between files of lib/ are nfci_* or carry their module's prefix
+ * (model_, state_, dp_, netdev_, sp_, paths_); none uses nfc_*, so none can
+ * be mistaken for API or collide with a user's name. (nfc_check_name is
+ * the one left: its rule moves to the public header.)
  */
 #ifndef NFC_INTERNAL_H
 #define NFC_INTERNAL_H

@@ -221,16 +221,16 @@ int dp_nf_load(struct nfc *nfc, struct model *m, int id)
 	bpflog_reset();
 	obj = bpf_object__open_mem(elf, sz, &oo);
 	if (!obj)
-		return nfci_err(nfc, errno, "NF %s: open %s object: %s", n->name,
-			       n->type->name, strerror(errno));
+		return nfci_err(nfc, errno, "NF %s: open %s object: %s",
+				n->name, n->type->name, strerror(errno));
 	dp_nf_dir(nfc, id, n->name, dir, sizeof(dir));
 	if (set_rodata_impl(obj, "nfc_self", id) ||
 	    set_rodata_impl(obj, "nfc_transparent",
 			    !!(n->type->flags & NFC_TYPE_TRANSPARENT))) {
 		r = nfci_err(nfc, EINVAL,
-			    "NF %s: its object lacks the nfchain contract "
-			    "(nfc_self)",
-			    n->name);
+			     "NF %s: its object lacks the nfchain contract "
+			     "(nfc_self)",
+			     n->name);
 		goto fail;
 	}
 	/* Its own maps now: once bound, shared maps take the pinned names. */
@@ -250,21 +250,22 @@ int dp_nf_load(struct nfc *nfc, struct model *m, int id)
 	}
 	r = bpf_object__load(obj);
 	if (r) {
-		r = nfci_err(nfc, r, "NF %s: the kernel refused its program: %s",
-			    n->name, bpflog_tail());
+		r = nfci_err(nfc, r,
+			     "NF %s: the kernel refused its program: %s",
+			     n->name, bpflog_tail());
 		goto fail;
 	}
 	prog = bpf_object__find_program_by_name(obj, "nfc_entry");
 	if (!prog) {
 		r = nfci_err(nfc, ENOENT, "NF %s: no nfc_entry program",
-			    n->name);
+			     n->name);
 		goto fail;
 	}
 	snprintf(path, sizeof(path), "%s/map", dir);
 	r = nfci_mkdirs(path);
 	if (r) {
 		r = nfci_err(nfc, r, "NF %s: create %s: %s", n->name, path,
-			    strerror(-r));
+			     strerror(-r));
 		goto fail;
 	}
 	for (int i = 0; i < nown; i++) {
@@ -276,7 +277,7 @@ int dp_nf_load(struct nfc *nfc, struct model *m, int id)
 			continue;
 		if (bpf_obj_pin(bpf_map__fd(map), path)) {
 			r = nfci_err(nfc, errno, "NF %s: pin %s: %s", n->name,
-				    path, strerror(errno));
+				     path, strerror(errno));
 			goto fail;
 		}
 	}

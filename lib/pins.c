@@ -58,10 +58,9 @@ int dp_shared_index(const char *bpf_name, int hook)
 	return -1;
 }
 
-int dp_pin_path(struct nfc *nfc, char *buf, size_t len, const char *fmt,
-		    ...) __attribute__((format(printf, 4, 5)));
-int dp_pin_path(struct nfc *nfc, char *buf, size_t len, const char *fmt,
-		    ...)
+int dp_pin_path(struct nfc *nfc, char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int dp_pin_path(struct nfc *nfc, char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 	int n = snprintf(buf, len, "%s/", nfc->root);
@@ -77,7 +76,8 @@ int dp_pin_path(struct nfc *nfc, char *buf, size_t len, const char *fmt,
 char *dp_nf_dir(struct nfc *nfc, int id, const char *name, char *buf,
 		size_t len)
 {
-	dp_pin_path(nfc, buf, len, "nf/%d-%s", id, name); /* bpffs refuses dots */
+	dp_pin_path(nfc, buf, len, "nf/%d-%s", id,
+		    name); /* bpffs refuses dots */
 	return buf;
 }
 
@@ -94,7 +94,7 @@ int dp_open_shared(struct nfc *nfc)
 	skel = stub_xdp__open();
 	if (!skel)
 		return nfci_err(nfc, errno, "open the stub object: %s",
-			       strerror(errno));
+				strerror(errno));
 	bpf_object__for_each_map (map, skel->obj) {
 		int sm = dp_shared_index(bpf_map__name(map), HOOK_XDP);
 		int copies = sm == SM_PROGS_XDP ? 2 : 1;
@@ -103,7 +103,7 @@ int dp_open_shared(struct nfc *nfc)
 			int idx = sm + c, fd;
 
 			dp_pin_path(nfc, path, sizeof(path), "%s",
-				 shared_names[idx]);
+				    shared_names[idx]);
 			fd = bpf_obj_get(path);
 			if (fd < 0) {
 				fd = bpf_map_create(
@@ -113,8 +113,8 @@ int dp_open_shared(struct nfc *nfc)
 					bpf_map__max_entries(map), NULL);
 				if (fd < 0 || bpf_obj_pin(fd, path)) {
 					r = nfci_err(nfc, errno,
-						    "create shared map %s: %s",
-						    path, strerror(errno));
+						     "create shared map %s: %s",
+						     path, strerror(errno));
 					if (fd >= 0)
 						close(fd);
 					goto out;
@@ -144,7 +144,7 @@ int dp_bind_maps(struct nfc *nfc, struct bpf_object *obj, int hook,
 			r = bpf_map__reuse_fd(map, nfc->map_fd[sm]);
 			if (r)
 				return nfci_err(nfc, r, "bind map %s: %s", name,
-					       strerror(-r));
+						strerror(-r));
 			continue;
 		}
 		if (bpf_map__is_internal(map) || !nf_dir)
@@ -157,9 +157,9 @@ int dp_bind_maps(struct nfc *nfc, struct bpf_object *obj, int hook,
 		close(fd);
 		if (r)
 			return nfci_err(nfc, r,
-				       "reuse map %s: %s (did its definition "
-				       "change?)",
-				       path, strerror(-r));
+					"reuse map %s: %s (did its definition "
+					"change?)",
+					path, strerror(-r));
 	}
 	return 0;
 }

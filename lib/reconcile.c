@@ -68,8 +68,8 @@ static int wire(struct nfc *nfc, const struct model *m, int hook, int hop_map,
 		fd = dp_nf_fd(nfc, h->nf);
 		if (fd < 0)
 			return nfci_err(nfc, ENOENT,
-				       "NF %s: program not found under %s",
-				       m->nfs[h->nf].name, nfc->root);
+					"NF %s: program not found under %s",
+					m->nfs[h->nf].name, nfc->root);
 	}
 	/* Toward an NF, the slot first: a packet reading the new hop with
 	 * the old slot reaches an NF that drops it as metadata for another
@@ -239,11 +239,11 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 			if (bpf_map_update_elem(nfc->map_fd[SM_DEVMAP], &ifx,
 						&ifx, BPF_ANY)) {
 				r = nfci_err(nfc, errno,
-					    "port %s of %s: add %s to the "
-					    "redirect map: %s",
-					    n->ports[p].name, n->name,
-					    n->ports[p].peer.dev,
-					    strerror(errno));
+					     "port %s of %s: add %s to the "
+					     "redirect map: %s",
+					     n->ports[p].name, n->name,
+					     n->ports[p].peer.dev,
+					     strerror(errno));
 				break;
 			}
 			/* Once per new XDP veth peer: it forks. */
@@ -314,8 +314,9 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 		r = wire(nfc, new, st->hook, SM_STUBS, s, NFC_STUB_SLOT(s),
 			 &shops[s]);
 		if (!r && netdev_exists(st->ifindex))
-			r = dp_stub_up(nfc, st, s,
-				    direct_target(nfc, st, &shops[s], claimed));
+			r = dp_stub_up(
+				nfc, st, s,
+				direct_target(nfc, st, &shops[s], claimed));
 	}
 	if (r)
 		goto out;

@@ -51,21 +51,21 @@ static int link_retarget(struct nfc *nfc, const struct mstub *st,
 	link = bpf_obj_get(path);
 	if (link < 0)
 		return nfci_err(nfc, errno, "%s: open its hook's link %s: %s",
-			       st->dev, path, strerror(errno));
+				st->dev, path, strerror(errno));
 	if (want < 0) {
 		snprintf(path, sizeof(path), "%s/prog", dir);
 		want = stub = bpf_obj_get(path);
 	}
 	if (want < 0)
 		r = nfci_err(nfc, errno, "%s: open its stub %s: %s", st->dev,
-			    path, strerror(errno));
+			     path, strerror(errno));
 	else if (bpf_obj_get_info_by_fd(link, &info, &len))
-		r = nfci_err(nfc, errno, "%s: read its hook's link: %s", st->dev,
-			    strerror(errno));
+		r = nfci_err(nfc, errno, "%s: read its hook's link: %s",
+			     st->dev, strerror(errno));
 	else if (info.prog_id != (__u32)dp_prog_id(want) &&
 		 bpf_link_update(link, want, NULL))
 		r = nfci_err(nfc, errno, "%s: swap the program on its hook: %s",
-			    st->dev, strerror(errno));
+			     st->dev, strerror(errno));
 	if (stub >= 0)
 		close(stub);
 	close(link);
@@ -99,7 +99,7 @@ int dp_stub_up(struct nfc *nfc, const struct mstub *st, int idx, int want)
 	}
 	if (!obj)
 		return nfci_err(nfc, errno, "%s: open stub object: %s", st->dev,
-			       strerror(errno));
+				strerror(errno));
 	bpflog_reset();
 	r = dp_bind_maps(nfc, obj, st->hook, NULL);
 	if (!r && (r = bpf_object__load(obj)))
@@ -125,17 +125,17 @@ int dp_stub_up(struct nfc *nfc, const struct mstub *st, int idx, int want)
 		if (st->hook == HOOK_XDP && (st->xdp_flags & (1 << 2)) &&
 		    (e == EOPNOTSUPP || e == EINVAL))
 			r = nfci_err(nfc, e,
-				    "%s: no native XDP on this netdev (%s); "
-				    "use mode=xdp-generic",
-				    st->dev, strerror(e));
+				     "%s: no native XDP on this netdev (%s); "
+				     "use mode=xdp-generic",
+				     st->dev, strerror(e));
 		else if (e == EBUSY || e == EEXIST)
 			r = nfci_err(nfc, e,
-				    "%s: another %s program is attached there "
-				    "already; detach it first",
-				    st->dev, nfci_hook_name(st->hook));
+				     "%s: another %s program is attached there "
+				     "already; detach it first",
+				     st->dev, nfci_hook_name(st->hook));
 		else
 			r = nfci_err(nfc, e, "%s: attach %s hook: %s", st->dev,
-				    nfci_hook_name(st->hook), strerror(e));
+				     nfci_hook_name(st->hook), strerror(e));
 		goto out;
 	}
 	r = nfci_mkdirs(dir);
@@ -147,7 +147,7 @@ int dp_stub_up(struct nfc *nfc, const struct mstub *st, int idx, int want)
 		r = -errno;
 	if (r) {
 		nfci_err(nfc, r, "%s: pin stub under %s: %s", st->dev, dir,
-			strerror(-r));
+			 strerror(-r));
 		nfci_rmtree(dir);
 	}
 	close(link); /* the pin holds it now */
