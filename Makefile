@@ -45,9 +45,12 @@ RUNTIME_BPF := stub inject
 BPF_UNITS := $(RUNTIME_BPF) $(NFS)
 SKELS := $(foreach u,$(BPF_UNITS),$(OUT)/skel/$(u)_xdp.skel.h $(OUT)/skel/$(u)_tc.skel.h)
 
-LIB_SRCS := $(filter-out %.bpf.c,$(wildcard lib/*.c)) $(NF_SRCS)
+LIB_SRCS := $(wildcard lib/*.c) $(NF_SRCS)
 LIB_OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(LIB_SRCS))
 LIB := $(OUT)/libnfchain.a
+LIB_SO := $(OUT)/libnfchain.so
+# The export list: the public API (include/nfchain/*.h), nothing else.
+LIB_MAP := lib/libnfchain.map
 
 TOOLS := $(patsubst tools/%.c,$(OUT)/bin/%,$(wildcard tools/*.c))
 # C tests: tests/unit/*.c and nf/<name>/tests/*.c, one program each.
@@ -55,7 +58,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/bin/%,$(wildcard tests/unit/*.c))
 	$(foreach f,$(wildcard nf/*/tests/*.c),$(OUT)/bin/$(basename $(notdir $(f))))
 
 .PHONY: all deps clean test install format format-check
-all: deps $(LIB) $(TOOLS) $(UNIT_TESTS)
+all: deps $(LIB) $(LIB_SO) $(TOOLS) $(UNIT_TESTS)
 
 # Only the first build on a machine pays for apt: the stamp keeps later
 # `make` runs from asking it again.
@@ -67,10 +70,13 @@ $(OUT)/vmlinux.h: | $(OUT)/.deps
 	$(call msg,VMLINUX,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
-$(OUT)/bpf/%.xdp.bpf.o: lib/%.bpf.c $(OUT)/vmlinux.h $(wildcard bpf/*.h)
+# The runtime's own BPF programs (bpf/<unit>.bpf.c), built like an NF's.
+$(RUNTIME_BPF:%=$(OUT)/bpf/%.xdp.bpf.o): $(OUT)/bpf/%.xdp.bpf.o: bpf/%.bpf.c \
+		$(OUT)/vmlinux.h $(wildcard bpf/*.h)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -DNFC_HOOK_XDP -c $< -o $@
-$(OUT)/bpf/%.tc.bpf.o: lib/%.bpf.c $(OUT)/vmlinux.h $(wildcard bpf/*.h)
+$(RUNTIME_BPF:%=$(OUT)/bpf/%.tc.bpf.o): $(OUT)/bpf/%.tc.bpf.o: bpf/%.bpf.c \
+		$(OUT)/vmlinux.h $(wildcard bpf/*.h)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -DNFC_HOOK_TC -c $< -o $@
 
@@ -95,13 +101,25 @@ $(OUT)/obj/%.o: %.c $(SKELS) $(wildcard include/nfchain/*.h bpf/common.h lib/*.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CPPFLAGS) -Inf $(CFLAGS) -c $< -o $@
 
-# One relocatable object with only nfc_* symbols global: the library's
-# internals cannot clash with its users' names (the export list).
-$(LIB): $(LIB_OBJS)
+# Both libraries export exactly the names in $(LIB_MAP). The shared one
+# gets it as a version script: ld refuses a listed name that is not defined
+# (--no-undefined-version). The static one is one relocatable object whose
+# other symbols are made local, so the internals cannot clash with its
+# users' names; the daemon, the CLI and the tools link this one.
+# Position-independent: the same objects make both libraries.
+$(LIB_OBJS): CFLAGS += -fPIC
+$(OUT)/libnfchain.syms: $(LIB_MAP)
+	$(Q)mkdir -p $(@D) && sed -n 's/^[[:space:]]*\([A-Za-z_][A-Za-z0-9_]*\);.*/\1/p' $< > $@
+$(LIB): $(LIB_OBJS) $(OUT)/libnfchain.syms
 	$(call msg,AR,$@)
-	$(Q)rm -f $@ $(OUT)/libnfchain.o && ld -r -o $(OUT)/libnfchain.o $^ && \
-		objcopy --wildcard --keep-global-symbol='nfc_*' $(OUT)/libnfchain.o && \
+	$(Q)rm -f $@ $(OUT)/libnfchain.o && ld -r -o $(OUT)/libnfchain.o $(LIB_OBJS) && \
+		objcopy --keep-global-symbols=$(OUT)/libnfchain.syms $(OUT)/libnfchain.o && \
 		ar rcs $@ $(OUT)/libnfchain.o
+$(LIB_SO): $(LIB_OBJS) $(LIB_MAP)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) -shared $(LDFLAGS) -Wl,--version-script=$(LIB_MAP) \
+		-Wl,--no-undefined-version -Wl,-soname,libnfchain.so \
+		$(LIB_OBJS) $(LDLIBS) -o $@
 
 $(OUT)/bin/%: $(OUT)/obj/tools/%.o $(LIB)
 	$(call msg,LINK,$@)

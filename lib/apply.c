@@ -22,15 +22,15 @@ static int only_keys(struct nfc *nfc, json_t *o, const char *where,
 	json_t *v;
 
 	if (!json_is_object(o))
-		return nfc_err(nfc, EINVAL, "%s: not an object", where);
+		return nfci_err(nfc, EINVAL, "%s: not an object", where);
 	json_object_foreach (o, k, v) {
 		int ok = 0;
 
 		for (int i = 0; keys[i]; i++)
 			ok |= !strcmp(keys[i], k);
 		if (!ok)
-			return nfc_err(nfc, EINVAL, "%s: unknown field '%s'",
-				       where, k);
+			return nfci_err(nfc, EINVAL, "%s: unknown field '%s'",
+					where, k);
 	}
 	return 0;
 }
@@ -42,14 +42,14 @@ static const char *str_field(struct nfc *nfc, json_t *o, const char *key,
 
 	if (!v || json_is_null(v)) {
 		if (required)
-			*err = nfc_err(nfc, EINVAL,
-				       "%s: field '%s' is required", where,
-				       key);
+			*err = nfci_err(nfc, EINVAL,
+					"%s: field '%s' is required", where,
+					key);
 		return NULL;
 	}
 	if (!json_is_string(v)) {
-		*err = nfc_err(nfc, EINVAL, "%s: field '%s' must be a string",
-			       where, key);
+		*err = nfci_err(nfc, EINVAL, "%s: field '%s' must be a string",
+				where, key);
 		return NULL;
 	}
 	return json_string_value(v);
@@ -72,11 +72,11 @@ static int check_shape(struct nfc *nfc, json_t *doc)
 		return r;
 	if (json_object_get(doc, "nfs") &&
 	    !json_is_array(json_object_get(doc, "nfs")))
-		return nfc_err(nfc, EINVAL, "document: 'nfs' must be a list");
+		return nfci_err(nfc, EINVAL, "document: 'nfs' must be a list");
 	if (json_object_get(doc, "attachments") &&
 	    !json_is_array(json_object_get(doc, "attachments")))
-		return nfc_err(nfc, EINVAL,
-			       "document: 'attachments' must be a list");
+		return nfci_err(nfc, EINVAL,
+				"document: 'attachments' must be a list");
 	json_array_foreach (json_object_get(doc, "nfs"), i, nf) {
 		const char *name;
 
@@ -98,18 +98,18 @@ static int check_shape(struct nfc *nfc, json_t *doc)
 						    json_object_get(doc, "nfs"),
 						    k),
 					    "name"))))
-				return nfc_err(nfc, EEXIST,
-					       "%s: NF %s is listed twice",
-					       where, name);
+				return nfci_err(nfc, EEXIST,
+						"%s: NF %s is listed twice",
+						where, name);
 		if (json_object_get(nf, "ports") &&
 		    !json_is_array(json_object_get(nf, "ports")))
-			return nfc_err(nfc, EINVAL,
-				       "%s: 'ports' must be a list", where);
+			return nfci_err(nfc, EINVAL,
+					"%s: 'ports' must be a list", where);
 		if (json_object_get(nf, "collections") &&
 		    !json_is_object(json_object_get(nf, "collections")))
-			return nfc_err(nfc, EINVAL,
-				       "%s: 'collections' must be an object",
-				       where);
+			return nfci_err(nfc, EINVAL,
+					"%s: 'collections' must be an object",
+					where);
 		json_array_foreach (json_object_get(nf, "ports"), j, p) {
 			snprintf(where, sizeof(where),
 				 "nfs[%zu] (%s).ports[%zu]", i, name, j);
@@ -328,7 +328,7 @@ static int edit_apply(struct nfc *nfc, struct model *m, void *arg)
 				if (r)
 					goto out;
 				if (!endpoint_eq(&e, &mp->peer)) {
-					r = nfc_err(
+					r = nfci_err(
 						nfc, EINVAL,
 						"%s: peer %s disagrees with "
 						"the other end's peer",
@@ -517,7 +517,7 @@ static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
 	json_array_foreach (json_object_get(doc, "nfs"), i, nf) {
 		const char *name =
 			json_string_value(json_object_get(nf, "name"));
-		const struct nfc_nf_type *t = nfc_type_find(
+		const struct nfc_nf_type *t = nfci_type_find(
 			json_string_value(json_object_get(nf, "type")));
 		json_t *want = json_object_get(nf, "collections");
 		int id = model_find_nf(nfc->m, name);
@@ -531,18 +531,19 @@ static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
 		have = id >= 0 ? nfc->m->nfs[id].colls : NULL;
 		json_object_foreach (want, coll, set) {
 			const struct nfc_collection *c =
-				t ? nfc_coll_find(t, coll) : NULL;
+				t ? nfci_coll_find(t, coll) : NULL;
 
 			if (!c)
-				return nfc_err(nfc, ENOENT,
-					       "NF %s (%s) has no collection "
-					       "'%s'",
-					       name, t ? t->name : "?", coll);
+				return nfci_err(nfc, ENOENT,
+						"NF %s (%s) has no collection "
+						"'%s'",
+						name, t ? t->name : "?", coll);
 			if (!json_is_object(set))
-				return nfc_err(nfc, EINVAL,
-					       "NF %s: collection '%s' must be "
-					       "an object of key: fields",
-					       name, coll);
+				return nfci_err(
+					nfc, EINVAL,
+					"NF %s: collection '%s' must be "
+					"an object of key: fields",
+					name, coll);
 			json_object_foreach (set, key, e) {
 				json_t *cur = json_object_get(
 					json_object_get(have, coll), key);
@@ -557,9 +558,9 @@ static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
 					snprintf(owner, sizeof(owner),
 						 "%s %s of %s", coll, key,
 						 name);
-					r = nfc_fields_check(nfc, owner,
-							     c->fields, e, 1,
-							     NULL, &norm);
+					r = nfci_fields_check(nfc, owner,
+							      c->fields, e, 1,
+							      NULL, &norm);
 					json_decref(norm);
 					if (r)
 						return r;
@@ -617,7 +618,7 @@ int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan)
 	struct undo u = {0};
 	struct model *copy;
 	json_t *prev = NULL;
-	int r = nfc_begin(nfc);
+	int r = nfci_begin(nfc);
 
 	if (plan)
 		*plan = NULL;
@@ -637,7 +638,7 @@ int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan)
 		goto out;
 	json_array_clear(c.plan);
 	prev = nfc_export(nfc);
-	r = nfc_transact(nfc, edit_apply, &c);
+	r = nfci_transact(nfc, edit_apply, &c);
 	if (!r) {
 		r = apply_collections(nfc, doc, NULL, &u);
 		if (r) {
@@ -648,7 +649,7 @@ int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan)
 
 			memcpy(keep, nfc->err, sizeof(keep));
 			undo_run(nfc, &u);
-			nfc_transact(nfc, edit_apply, &back);
+			nfci_transact(nfc, edit_apply, &back);
 			memcpy(nfc->err, keep, sizeof(keep));
 		}
 	}
@@ -663,6 +664,6 @@ out:
 		*plan = c.plan;
 	else
 		json_decref(c.plan);
-	nfc_end(nfc);
+	nfci_end(nfc);
 	return r;
 }

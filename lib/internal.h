@@ -8,6 +8,13 @@
  *    derived from the model and the pins.
  * Every change is: clone model, edit the clone, validate it, reconcile the
  * data plane to it, save it. On failure the data plane is reconciled back.
+ *
+ * Names: nfc_* is the public API, declared in include/nfchain/ and listed
+ * in lib/libnfchain.map (the only names the library exports). Internals
+ * shared between files of lib/ are nfci_* or carry their module's prefix
+ * (model_, state_, dp_, netdev_, sp_, paths_); none uses nfc_*, so none can
+ * be mistaken for API or collide with a user's name. (nfc_check_name is
+ * the one left: its rule moves to the public header.)
  */
 #ifndef NFC_INTERNAL_H
 #define NFC_INTERNAL_H
@@ -83,17 +90,22 @@ struct model {
 	struct mstub stubs[NFC_MAX_STUBS];
 };
 
+/* An fd this process holds for an adopted NF, by map name ("/<prog>" for
+ * a program: no map name starts with a slash). */
+struct rfd {
+	char name[NFC_NAME_MAX + 2];
+	int fd;
+};
+
 /* What this process holds for a loaded NF. */
 struct rnf {
 	int prog_fd;		/* -1: not loaded or adopted yet */
 	struct bpf_object *obj; /* NULL when adopted from pins */
 	void *priv;
 	/* Maps (and other programs) of an adopted NF, opened from their
-	 * pins on first use. */
-#define NFC_RT_FDS 32
-	char map_name[NFC_RT_FDS][NFC_NAME_MAX + 2];
-	int map_fd[NFC_RT_FDS];
-	int nmaps;
+	 * pins on first use; as many as it has (dp_fd_add grows it). */
+	struct rfd *fds;
+	int nfds, cap;
 };
 
 struct rstub {
@@ -145,27 +157,27 @@ struct nfc {
 };
 
 /* util.c */
-int nfc_err(struct nfc *nfc, int err, const char *fmt, ...)
+int nfci_err(struct nfc *nfc, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int nfc_check_name(struct nfc *nfc, const char *what, const char *name);
-uint64_t nfc_hash(const void *p, size_t n, uint64_t h);
-int nfc_mkdirs(const char *path);
-int nfc_rmtree(const char *path);
-const char *nfc_hook_name(int hook);
+uint64_t nfci_hash(const void *p, size_t n, uint64_t h);
+int nfci_mkdirs(const char *path);
+int nfci_rmtree(const char *path);
+const char *nfci_hook_name(int hook);
 
 /* types.c */
-const struct nfc_nf_type *nfc_type_find(const char *name);
-const struct nfc_nf_type *const *nfc_type_all(void);
-const struct nfc_field *nfc_field_find(const struct nfc_field *f,
-				       const char *name);
-const struct nfc_collection *nfc_coll_find(const struct nfc_nf_type *t,
-					   const char *name);
+const struct nfc_nf_type *nfci_type_find(const char *name);
+const struct nfc_nf_type *const *nfci_type_all(void);
+const struct nfc_field *nfci_field_find(const struct nfc_field *f,
+					const char *name);
+const struct nfc_collection *nfci_coll_find(const struct nfc_nf_type *t,
+					    const char *name);
 /* Normalizes `in` (object of field->value) against `fields` into *out
  * (defaults filled in when `defaults`); errors name the field. `owner`
  * prefixes messages ("nf br0", "port p1 of br0"). */
-int nfc_fields_check(struct nfc *nfc, const char *owner,
-		     const struct nfc_field *fields, json_t *in, int defaults,
-		     const struct nfc_nf *nf, json_t **out);
+int nfci_fields_check(struct nfc *nfc, const char *owner,
+		      const struct nfc_field *fields, json_t *in, int defaults,
+		      const struct nfc_nf *nf, json_t **out);
 int mode_hook(const char *mode);
 
 /* model.c */
@@ -192,7 +204,8 @@ void state_unlock(struct nfc *nfc);
 int state_load(struct nfc *nfc); /* refresh the model if another wrote */
 int state_save(struct nfc *nfc);
 
-/* dataplane.c */
+/* The data plane: pins.c (pin root, shared maps, fds of NFs), load.c,
+ * stubs.c, reconcile.c; what they share among themselves is dataplane.h. */
 int dp_open_shared(struct nfc *nfc);
 int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new);
 int dp_nf_fd(struct nfc *nfc, int id); /* adopt from pins if needed */
@@ -205,6 +218,13 @@ int dp_nf_prog_fd(struct nfc *nfc, int id, const char *prog);
 void dp_release(struct nfc *nfc);
 char *dp_nf_dir(struct nfc *nfc, int id, const char *name, char *buf,
 		size_t len);
+/* The fd cache of an adopted NF: find (or -ENOENT), add (takes the fd
+ * over; returns it, or -ENOMEM with it closed), close all. */
+int dp_fd_find(const struct rnf *rt, const char *name);
+int dp_fd_add(struct rnf *rt, const char *name, int fd);
+void dp_close_fds(struct rnf *rt);
+/* An object's own maps (load.c); the caller frees the array. */
+struct bpf_map **dp_own_maps(struct bpf_object *obj, int hook, int *n);
 
 /* netdev.c */
 int netdev_ifindex(const char *name);
@@ -225,15 +245,15 @@ void sp_remove_inject(struct nfc *nfc);
 void nf_changed(struct nfc *nfc, int id, enum nfc_change why);
 
 /* ops.c: run a change as one transaction */
-typedef int (*nfc_edit_fn)(struct nfc *nfc, struct model *m, void *arg);
-int nfc_transact(struct nfc *nfc, nfc_edit_fn fn, void *arg);
-int nfc_begin(struct nfc *nfc);
+typedef int (*nfci_edit_fn)(struct nfc *nfc, struct model *m, void *arg);
+int nfci_transact(struct nfc *nfc, nfci_edit_fn fn, void *arg);
+int nfci_begin(struct nfc *nfc);
 /* For calls that change nothing: no pin root is made if there is none. */
-int nfc_begin_ro(struct nfc *nfc);
+int nfci_begin_ro(struct nfc *nfc);
 /* Calls the type's configure() for NFs whose config or ports differ. */
 int nf_configure_changed(struct nfc *nfc, const struct model *old,
 			 const struct model *new);
-void nfc_end(struct nfc *nfc);
+void nfci_end(struct nfc *nfc);
 
 /* nfapi.c: collections inside a call already begun, not saved. */
 int coll_check(struct nfc *nfc, const char *nf, const char *coll,

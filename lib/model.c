@@ -109,31 +109,31 @@ int endpoint_parse(struct nfc *nfc, const struct model *m, const char *s,
 		int i, p;
 
 		if (l >= sizeof(nf))
-			return nfc_err(nfc, EINVAL, "%s: no NF '%.*s'", ctx,
-				       (int)l, s);
+			return nfci_err(nfc, EINVAL, "%s: no NF '%.*s'", ctx,
+					(int)l, s);
 		memcpy(nf, s, l);
 		nf[l] = 0;
 		i = model_find_nf(m, nf);
 		if (i < 0)
-			return nfc_err(nfc, ENOENT, "%s: NF %s does not exist",
-				       ctx, nf);
+			return nfci_err(nfc, ENOENT, "%s: NF %s does not exist",
+					ctx, nf);
 		p = model_find_port(&m->nfs[i], colon + 1);
 		if (p < 0)
-			return nfc_err(nfc, ENOENT,
-				       "%s: NF %s has no port '%s'", ctx, nf,
-				       colon + 1);
+			return nfci_err(nfc, ENOENT,
+					"%s: NF %s has no port '%s'", ctx, nf,
+					colon + 1);
 		e->kind = PEER_NF;
 		e->nf = i;
 		e->port = p;
 		return 0;
 	}
 	if (strlen(s) >= IF_NAMESIZE)
-		return nfc_err(nfc, EINVAL, "%s: '%s' is too long for a netdev",
-			       ctx, s);
+		return nfci_err(nfc, EINVAL,
+				"%s: '%s' is too long for a netdev", ctx, s);
 	e->ifindex = netdev_ifindex(s);
 	if (e->ifindex <= 0)
-		return nfc_err(nfc, ENODEV, "%s: peer %s does not exist", ctx,
-			       s);
+		return nfci_err(nfc, ENODEV, "%s: peer %s does not exist", ctx,
+				s);
 	e->kind = PEER_DEV;
 	snprintf(e->dev, sizeof(e->dev), "%s", s);
 	return 0;
@@ -246,15 +246,15 @@ int model_from_json(struct nfc *nfc, json_t *doc, struct model *m,
 		size_t j;
 
 		if (id < 0 || id >= NFC_MAX_NFS)
-			return nfc_err(nfc, EINVAL, "state: bad NF id %d", id);
+			return nfci_err(nfc, EINVAL, "state: bad NF id %d", id);
 		n = &m->nfs[id];
 		n->used = true;
 		snprintf(n->name, sizeof(n->name), "%s",
 			 json_string_value(json_object_get(v, "name")));
-		n->type = nfc_type_find(
+		n->type = nfci_type_find(
 			json_string_value(json_object_get(v, "type")));
 		if (!n->type)
-			return nfc_err(
+			return nfci_err(
 				nfc, EINVAL,
 				"state: NF %s has type '%s', which this "
 				"build does not know",
@@ -270,8 +270,8 @@ int model_from_json(struct nfc *nfc, json_t *doc, struct model *m,
 			int p = json_integer_value(json_object_get(pv, "i"));
 
 			if (p < 0 || p >= NFC_MAX_PORTS)
-				return nfc_err(nfc, EINVAL,
-					       "state: bad port index");
+				return nfci_err(nfc, EINVAL,
+						"state: bad port index");
 			n->ports[p].used = true;
 			snprintf(
 				n->ports[p].name, sizeof(n->ports[p].name),
@@ -307,9 +307,9 @@ int model_from_json(struct nfc *nfc, json_t *doc, struct model *m,
 		id = model_find_nf(m,
 				   json_string_value(json_object_get(v, "nf")));
 		if (id < 0)
-			return nfc_err(nfc, EINVAL,
-				       "state: attachment of an "
-				       "unknown NF");
+			return nfci_err(nfc, EINVAL,
+					"state: attachment of an "
+					"unknown NF");
 		a->used = true;
 		a->nf = id;
 		a->pair = json_integer_value(json_object_get(v, "pair"));
@@ -326,7 +326,7 @@ int model_from_json(struct nfc *nfc, json_t *doc, struct model *m,
 		struct mstub *st;
 
 		if (s < 0 || s >= NFC_MAX_STUBS)
-			return nfc_err(nfc, EINVAL, "state: bad stub index");
+			return nfci_err(nfc, EINVAL, "state: bad stub index");
 		st = &m->stubs[s];
 		st->used = true;
 		st->ifindex = json_integer_value(json_object_get(v, "ifindex"));

@@ -259,13 +259,13 @@ int netdev_ensure_napi_peer(struct nfc *nfc, int ifindex, const char *ctx)
 	if (peer > 0 && nsid >= 0)
 		nsfd = netns_fd_by_id(nsid);
 	if (peer <= 0 || (nsid >= 0 && nsfd < 0) || gro_on_in_ns(nsfd, peer))
-		r = nfc_err(nfc, EOPNOTSUPP,
-			    "%s: native XDP on a veth needs GRO on and TX "
-			    "checksum offload off at its peer, and the "
-			    "runtime could not set them; run `ethtool -K "
-			    "<peer> gro on tx off` in the peer's namespace, "
-			    "or use mode=xdp-generic or mode=tc",
-			    ctx);
+		r = nfci_err(nfc, EOPNOTSUPP,
+			     "%s: native XDP on a veth needs GRO on and TX "
+			     "checksum offload off at its peer, and the "
+			     "runtime could not set them; run `ethtool -K "
+			     "<peer> gro on tx off` in the peer's namespace, "
+			     "or use mode=xdp-generic or mode=tc",
+			     ctx);
 	if (nsfd >= 0)
 		close(nsfd);
 	return r;

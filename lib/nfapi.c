@@ -106,11 +106,12 @@ static int coll_lookup(struct nfc *nfc, const char *nf, const char *coll,
 {
 	*id = model_find_nf(nfc->m, nf);
 	if (*id < 0)
-		return nfc_err(nfc, ENOENT, "NF %s does not exist", nf);
-	*c = nfc_coll_find(nfc->m->nfs[*id].type, coll);
+		return nfci_err(nfc, ENOENT, "NF %s does not exist", nf);
+	*c = nfci_coll_find(nfc->m->nfs[*id].type, coll);
 	if (!*c)
-		return nfc_err(nfc, ENOENT, "NF %s (%s) has no collection '%s'",
-			       nf, nfc->m->nfs[*id].type->name, coll);
+		return nfci_err(nfc, ENOENT,
+				"NF %s (%s) has no collection '%s'", nf,
+				nfc->m->nfs[*id].type->name, coll);
 	return 0;
 }
 
@@ -130,10 +131,10 @@ int coll_check(struct nfc *nfc, const char *nf, const char *coll,
 		return r;
 	snprintf(owner, sizeof(owner), "%s %s of %s", coll, key ? key : "", nf);
 	if (!key || !*key || strlen(key) > 64)
-		return nfc_err(nfc, EINVAL, "%s: the key is empty or too long",
-			       owner);
-	return nfc_fields_check(nfc, owner, (*cp)->fields, fields, 1,
-				&nfc->handles[*idp], norm);
+		return nfci_err(nfc, EINVAL, "%s: the key is empty or too long",
+				owner);
+	return nfci_fields_check(nfc, owner, (*cp)->fields, fields, 1,
+				 &nfc->handles[*idp], norm);
 }
 
 int coll_add_nosave(struct nfc *nfc, const char *nf, const char *coll,
@@ -149,8 +150,8 @@ int coll_add_nosave(struct nfc *nfc, const char *nf, const char *coll,
 	nf_changed(nfc, id, NFC_CHANGE_COLLECTION);
 	if (r) {
 		if (!nfc->err[0])
-			nfc_err(nfc, r, "%s %s of %s: %s", coll, key, nf,
-				strerror(-r));
+			nfci_err(nfc, r, "%s %s of %s: %s", coll, key, nf,
+				 strerror(-r));
 		json_decref(norm);
 		return r;
 	}
@@ -176,8 +177,8 @@ int coll_del_nosave(struct nfc *nfc, const char *nf, const char *coll,
 	nf_changed(nfc, id, NFC_CHANGE_COLLECTION);
 	if (r) {
 		if (!nfc->err[0])
-			nfc_err(nfc, r, "%s %s of %s: %s", coll, key, nf,
-				r == -ENOENT ? "no such entry" : strerror(-r));
+			nfci_err(nfc, r, "%s %s of %s: %s", coll, key, nf,
+				 r == -ENOENT ? "no such entry" : strerror(-r));
 		return r;
 	}
 	json_object_del(json_object_get(nfc->m->nfs[id].colls, coll), key);
@@ -187,28 +188,28 @@ int coll_del_nosave(struct nfc *nfc, const char *nf, const char *coll,
 int nfc_coll_add(struct nfc *nfc, const char *nf, const char *coll,
 		 const char *key, json_t *fields)
 {
-	int r = nfc_begin(nfc);
+	int r = nfci_begin(nfc);
 
 	if (r)
 		return r;
 	r = coll_add_nosave(nfc, nf, coll, key, fields);
 	if (!r)
 		r = state_save(nfc);
-	nfc_end(nfc);
+	nfci_end(nfc);
 	return r;
 }
 
 int nfc_coll_del(struct nfc *nfc, const char *nf, const char *coll,
 		 const char *key)
 {
-	int r = nfc_begin(nfc);
+	int r = nfci_begin(nfc);
 
 	if (r)
 		return r;
 	r = coll_del_nosave(nfc, nf, coll, key);
 	if (!r)
 		r = state_save(nfc);
-	nfc_end(nfc);
+	nfci_end(nfc);
 	return r;
 }
 
@@ -216,7 +217,7 @@ int nfc_coll_list(struct nfc *nfc, const char *nf, const char *coll,
 		  json_t **out)
 {
 	const struct nfc_collection *c;
-	int id, r = nfc_begin_ro(nfc);
+	int id, r = nfci_begin_ro(nfc);
 
 	if (r)
 		return r;
@@ -229,6 +230,6 @@ int nfc_coll_list(struct nfc *nfc, const char *nf, const char *coll,
 			*out = NULL;
 		}
 	}
-	nfc_end(nfc);
+	nfci_end(nfc);
 	return r;
 }

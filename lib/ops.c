@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * The public changes. Each is an edit of a copy of the model, checked whole
- * before the data plane is touched (nfc_transact), so that a refused call
+ * before the data plane is touched (nfci_transact), so that a refused call
  * changes nothing.
  */
 #include <errno.h>
@@ -18,7 +18,7 @@ static int find_nf(struct nfc *nfc, const struct model *m, const char *name)
 	int i = model_find_nf(m, name);
 
 	if (i < 0)
-		nfc_err(nfc, ENOENT, "NF %s does not exist", name);
+		nfci_err(nfc, ENOENT, "NF %s does not exist", name);
 	return i;
 }
 
@@ -28,8 +28,8 @@ static int find_port(struct nfc *nfc, const struct model *m, int nf,
 	int p = model_find_port(&m->nfs[nf], port);
 
 	if (p < 0)
-		nfc_err(nfc, ENOENT, "NF %s has no port %s", m->nfs[nf].name,
-			port);
+		nfci_err(nfc, ENOENT, "NF %s has no port %s", m->nfs[nf].name,
+			 port);
 	return p;
 }
 
@@ -65,36 +65,36 @@ int set_peer(struct nfc *nfc, struct model *m, int nf, int p, const char *peer)
 	if (mp->peer.kind != PEER_NONE) {
 		char b[80];
 
-		return nfc_err(nfc, EBUSY,
-			       "%s: already connected to %s; disconnect it "
-			       "first",
-			       ctx, endpoint_str(m, &mp->peer, b, sizeof(b)));
+		return nfci_err(nfc, EBUSY,
+				"%s: already connected to %s; disconnect it "
+				"first",
+				ctx, endpoint_str(m, &mp->peer, b, sizeof(b)));
 	}
 	r = endpoint_parse(nfc, m, peer, &e, ctx);
 	if (r)
 		return r;
 	if (e.kind == PEER_DEV) {
 		if (netdev_user(m, e.ifindex, &on, &op))
-			return nfc_err(nfc, EBUSY,
-				       "%s: peer %s is already the peer of "
-				       "port %s of %s",
-				       ctx, e.dev, m->nfs[on].ports[op].name,
-				       m->nfs[on].name);
+			return nfci_err(nfc, EBUSY,
+					"%s: peer %s is already the peer of "
+					"port %s of %s",
+					ctx, e.dev, m->nfs[on].ports[op].name,
+					m->nfs[on].name);
 	} else {
 		struct mport *o = &m->nfs[e.nf].ports[e.port];
 
 		if (e.nf == nf && e.port == p)
-			return nfc_err(nfc, EINVAL,
-				       "%s: cannot be its own peer", ctx);
+			return nfci_err(nfc, EINVAL,
+					"%s: cannot be its own peer", ctx);
 		if (is_transparent(&m->nfs[e.nf]))
-			return nfc_err(nfc, EINVAL,
-				       "%s: %s is transparent; attach it "
-				       "instead",
-				       ctx, m->nfs[e.nf].name);
+			return nfci_err(nfc, EINVAL,
+					"%s: %s is transparent; attach it "
+					"instead",
+					ctx, m->nfs[e.nf].name);
 		if (o->peer.kind != PEER_NONE)
-			return nfc_err(nfc, EBUSY,
-				       "%s: peer %s:%s is already connected",
-				       ctx, m->nfs[e.nf].name, o->name);
+			return nfci_err(nfc, EBUSY,
+					"%s: peer %s:%s is already connected",
+					ctx, m->nfs[e.nf].name, o->name);
 		o->peer =
 			(struct endpoint){.kind = PEER_NF, .nf = nf, .port = p};
 	}
@@ -137,13 +137,13 @@ static int check_config(struct nfc *nfc, const char *owner,
 
 	if (changes && !json_is_object(changes)) {
 		json_decref(merged);
-		return nfc_err(nfc, EINVAL, "%s: config is not an object",
-			       owner);
+		return nfci_err(nfc, EINVAL, "%s: config is not an object",
+				owner);
 	}
 	if (changes)
 		json_object_update(merged, changes);
-	r = nfc_fields_check(nfc, owner, fields, merged, 1,
-			     nf >= 0 ? &nfc->handles[nf] : NULL, out);
+	r = nfci_fields_check(nfc, owner, fields, merged, 1,
+			      nf >= 0 ? &nfc->handles[nf] : NULL, out);
 	json_decref(merged);
 	return r;
 }
@@ -162,35 +162,37 @@ int do_nf_add(struct nfc *nfc, struct model *m, void *arg)
 	r = nfc_check_name(nfc, "NF", a->name);
 	if (r)
 		return r;
-	t = nfc_type_find(a->type);
+	t = nfci_type_find(a->type);
 	if (!t)
-		return nfc_err(nfc, ENOENT,
-			       "NF %s: unknown type '%s' (see `nfchain types`)",
-			       a->name, a->type);
-	if (nfc_type_find(a->name))
-		return nfc_err(nfc, EINVAL,
-			       "NF %s: a name equal to a type name is refused",
-			       a->name);
+		return nfci_err(
+			nfc, ENOENT,
+			"NF %s: unknown type '%s' (see `nfchain types`)",
+			a->name, a->type);
+	if (nfci_type_find(a->name))
+		return nfci_err(nfc, EINVAL,
+				"NF %s: a name equal to a type name is refused",
+				a->name);
 	if (model_find_nf(m, a->name) >= 0)
-		return nfc_err(nfc, EEXIST, "NF %s already exists", a->name);
+		return nfci_err(nfc, EEXIST, "NF %s already exists", a->name);
 	hook = mode_hook(a->mode);
 	if (hook < 0)
-		return nfc_err(nfc, EINVAL,
-			       "NF %s: mode '%s' is not xdp, xdp-generic or tc",
-			       a->name, a->mode);
+		return nfci_err(
+			nfc, EINVAL,
+			"NF %s: mode '%s' is not xdp, xdp-generic or tc",
+			a->name, a->mode);
 	if ((hook == HOOK_XDP && (t->flags & NFC_TYPE_NO_XDP)) ||
 	    (hook == HOOK_TC && (t->flags & NFC_TYPE_NO_TC)))
-		return nfc_err(nfc, EINVAL, "NF %s: type %s cannot run in %s",
-			       a->name, t->name, a->mode);
+		return nfci_err(nfc, EINVAL, "NF %s: type %s cannot run in %s",
+				a->name, t->name, a->mode);
 	/* A fresh id, also unused in the running model: an id freed and
 	 * reused in one change would confuse reconcile. */
 	for (id = 0; id < NFC_MAX_NFS; id++)
 		if (!m->nfs[id].used && !nfc->m->nfs[id].used)
 			break;
 	if (id == NFC_MAX_NFS)
-		return nfc_err(nfc, ENOSPC,
-			       "NF %s: limit of %d NFs reached (NFC_MAX_NFS)",
-			       a->name, NFC_MAX_NFS);
+		return nfci_err(nfc, ENOSPC,
+				"NF %s: limit of %d NFs reached (NFC_MAX_NFS)",
+				a->name, NFC_MAX_NFS);
 	n = &m->nfs[id];
 	memset(n, 0, sizeof(*n));
 	snprintf(n->name, sizeof(n->name), "%s", a->name);
@@ -220,8 +222,9 @@ int nfc_nf_add(struct nfc *nfc, const char *type, const char *name,
 	struct nf_add_args a = {type, name, mode ? mode : "xdp", config};
 
 	if (!type || !name)
-		return nfc_err(nfc, EINVAL, "NF add: type and name are needed");
-	return nfc_transact(nfc, do_nf_add, &a);
+		return nfci_err(nfc, EINVAL,
+				"NF add: type and name are needed");
+	return nfci_transact(nfc, do_nf_add, &a);
 }
 
 int do_nf_set(struct nfc *nfc, struct model *m, void *arg)
@@ -254,7 +257,7 @@ int nfc_nf_set(struct nfc *nfc, const char *name, json_t *config)
 {
 	struct nf_set_args a = {name, config};
 
-	return nfc_transact(nfc, do_nf_set, &a);
+	return nfci_transact(nfc, do_nf_set, &a);
 }
 
 void nf_remove(struct model *m, int id)
@@ -284,7 +287,7 @@ static int do_nf_del(struct nfc *nfc, struct model *m, void *arg)
 
 int nfc_nf_del(struct nfc *nfc, const char *name)
 {
-	return nfc_transact(nfc, do_nf_del, (void *)name);
+	return nfci_transact(nfc, do_nf_del, (void *)name);
 }
 
 static int do_reset(struct nfc *nfc, struct model *m, void *arg)
@@ -299,7 +302,7 @@ static int do_reset(struct nfc *nfc, struct model *m, void *arg)
 
 int nfc_reset(struct nfc *nfc)
 {
-	return nfc_transact(nfc, do_reset, NULL);
+	return nfci_transact(nfc, do_reset, NULL);
 }
 
 /* ---- ports
@@ -321,32 +324,32 @@ int do_port_add(struct nfc *nfc, struct model *m, void *arg)
 	if (r)
 		return r;
 	if (is_transparent(n))
-		return nfc_err(nfc, EINVAL,
-			       "NF %s is transparent (%s): it has no ports; "
-			       "attach it to a netdev or a port",
-			       n->name, t->name);
+		return nfci_err(nfc, EINVAL,
+				"NF %s is transparent (%s): it has no ports; "
+				"attach it to a netdev or a port",
+				n->name, t->name);
 	if (model_find_port(n, a->port) >= 0)
-		return nfc_err(nfc, EEXIST, "port %s of %s already exists",
-			       a->port, n->name);
+		return nfci_err(nfc, EEXIST, "port %s of %s already exists",
+				a->port, n->name);
 	if (t->port_names) {
 		int ok = 0;
 
 		for (int i = 0; t->port_names[i]; i++)
 			ok |= !strcmp(t->port_names[i], a->port);
 		if (!ok)
-			return nfc_err(nfc, EINVAL,
-				       "port %s of %s: a %s has ports named "
-				       "%s%s only",
-				       a->port, n->name, t->name,
-				       t->port_names[0],
-				       t->port_names[1] ? ", ..." : "");
+			return nfci_err(nfc, EINVAL,
+					"port %s of %s: a %s has ports named "
+					"%s%s only",
+					a->port, n->name, t->name,
+					t->port_names[0],
+					t->port_names[1] ? ", ..." : "");
 	}
 	for (p = 0; p < NFC_MAX_PORTS; p++)
 		count += n->ports[p].used;
 	if (count >= (int)t->max_ports)
-		return nfc_err(nfc, ENOSPC,
-			       "port %s of %s: a %s has at most %u ports",
-			       a->port, n->name, t->name, t->max_ports);
+		return nfci_err(nfc, ENOSPC,
+				"port %s of %s: a %s has at most %u ports",
+				a->port, n->name, t->name, t->max_ports);
 	/* Named ports keep their index (p1 is 0, p2 is 1): the data plane
 	 * may rely on it. */
 	p = -1;
@@ -374,7 +377,7 @@ int nfc_port_add(struct nfc *nfc, const char *nf, const char *port,
 {
 	struct port_args a = {nf, port, peer, config};
 
-	return nfc_transact(nfc, do_port_add, &a);
+	return nfci_transact(nfc, do_port_add, &a);
 }
 
 int do_port_set(struct nfc *nfc, struct model *m, void *arg)
@@ -402,7 +405,7 @@ int nfc_port_set(struct nfc *nfc, const char *nf, const char *port,
 {
 	struct port_args a = {nf, port, NULL, config};
 
-	return nfc_transact(nfc, do_port_set, &a);
+	return nfci_transact(nfc, do_port_set, &a);
 }
 
 int do_port_del(struct nfc *nfc, struct model *m, void *arg)
@@ -423,7 +426,7 @@ int nfc_port_del(struct nfc *nfc, const char *nf, const char *port)
 {
 	struct port_args a = {nf, port, NULL, NULL};
 
-	return nfc_transact(nfc, do_port_del, &a);
+	return nfci_transact(nfc, do_port_del, &a);
 }
 
 static int do_connect(struct nfc *nfc, struct model *m, void *arg)
@@ -442,9 +445,9 @@ int nfc_connect(struct nfc *nfc, const char *nf, const char *port,
 	struct port_args a = {nf, port, peer, NULL};
 
 	if (!peer || !*peer)
-		return nfc_err(nfc, EINVAL, "connect %s:%s: no peer given", nf,
-			       port);
-	return nfc_transact(nfc, do_connect, &a);
+		return nfci_err(nfc, EINVAL, "connect %s:%s: no peer given", nf,
+				port);
+	return nfci_transact(nfc, do_connect, &a);
 }
 
 static int do_disconnect(struct nfc *nfc, struct model *m, void *arg)
@@ -455,8 +458,8 @@ static int do_disconnect(struct nfc *nfc, struct model *m, void *arg)
 	if (id < 0 || (p = find_port(nfc, m, id, a->port)) < 0)
 		return -ENOENT;
 	if (m->nfs[id].ports[p].peer.kind == PEER_NONE)
-		return nfc_err(nfc, ENOTCONN, "port %s of %s is not connected",
-			       a->port, a->nf);
+		return nfci_err(nfc, ENOTCONN, "port %s of %s is not connected",
+				a->port, a->nf);
 	clear_peer(m, id, p);
 	return 0;
 }
@@ -465,7 +468,7 @@ int nfc_disconnect(struct nfc *nfc, const char *nf, const char *port)
 {
 	struct port_args a = {nf, port, NULL, NULL};
 
-	return nfc_transact(nfc, do_disconnect, &a);
+	return nfci_transact(nfc, do_disconnect, &a);
 }
 
 /* ---- attachments
@@ -501,15 +504,15 @@ int do_attach(struct nfc *nfc, struct model *m, void *arg)
 		return -ENOENT;
 	snprintf(ctx, sizeof(ctx), "attach %s to %s", a->nf, a->target);
 	if (!is_transparent(&m->nfs[id]))
-		return nfc_err(nfc, EINVAL,
-			       "%s: %s is a %s, not a transparent NF; connect "
-			       "its ports instead",
-			       ctx, a->nf, m->nfs[id].type->name);
+		return nfci_err(nfc, EINVAL,
+				"%s: %s is a %s, not a transparent NF; connect "
+				"its ports instead",
+				ctx, a->nf, m->nfs[id].type->name);
 	r = endpoint_parse(nfc, m, a->target, &t, ctx);
 	if (r)
 		return r;
 	if (t.kind == PEER_NF && is_transparent(&m->nfs[t.nf]))
-		return nfc_err(nfc, EINVAL, "%s: target is transparent", ctx);
+		return nfci_err(nfc, EINVAL, "%s: target is transparent", ctx);
 	if (!a->direction || !strcmp(a->direction, "both"))
 		dirs = DIR_IN | DIR_EG;
 	else if (!strcmp(a->direction, "ingress"))
@@ -517,16 +520,16 @@ int do_attach(struct nfc *nfc, struct model *m, void *arg)
 	else if (!strcmp(a->direction, "egress"))
 		dirs = DIR_EG;
 	else
-		return nfc_err(nfc, EINVAL,
-			       "%s: direction '%s' is not ingress, egress or "
-			       "both",
-			       ctx, a->direction);
+		return nfci_err(nfc, EINVAL,
+				"%s: direction '%s' is not ingress, egress or "
+				"both",
+				ctx, a->direction);
 	if (find_attachment(m, id, &t) >= 0)
-		return nfc_err(nfc, EEXIST, "%s: already attached there", ctx);
+		return nfci_err(nfc, EEXIST, "%s: already attached there", ctx);
 	for (int i = 0; i < NFC_MAX_ATTACHMENTS; i++)
 		if (m->att[i].used && endpoint_eq(&m->att[i].target, &t)) {
 			if (n == NFC_MAX_ATTACH)
-				return nfc_err(
+				return nfci_err(
 					nfc, ENOSPC,
 					"%s: limit of %d transparent NFs "
 					"on one target (NFC_MAX_ATTACH)",
@@ -548,22 +551,23 @@ int do_attach(struct nfc *nfc, struct model *m, void *arg)
 			if (!strcmp(m->nfs[list[pos]->nf].name, other))
 				break;
 		if (pos == n)
-			return nfc_err(nfc, ENOENT,
-				       "%s: position %s: %s is not attached to "
-				       "%s",
-				       ctx, a->position, other, a->target);
+			return nfci_err(
+				nfc, ENOENT,
+				"%s: position %s: %s is not attached to "
+				"%s",
+				ctx, a->position, other, a->target);
 		pos += after;
 	} else {
-		return nfc_err(nfc, EINVAL,
-			       "%s: position '%s' is not first, last, "
-			       "before=<nf> or after=<nf>",
-			       ctx, a->position);
+		return nfci_err(nfc, EINVAL,
+				"%s: position '%s' is not first, last, "
+				"before=<nf> or after=<nf>",
+				ctx, a->position);
 	}
 	for (slot = 0; slot < NFC_MAX_ATTACHMENTS && m->att[slot].used; slot++)
 		;
 	if (slot == NFC_MAX_ATTACHMENTS)
-		return nfc_err(nfc, ENOSPC, "%s: limit of %d attachments", ctx,
-			       NFC_MAX_ATTACHMENTS);
+		return nfci_err(nfc, ENOSPC, "%s: limit of %d attachments", ctx,
+				NFC_MAX_ATTACHMENTS);
 	for (pair = 0; pair < NFC_MAX_PORTS / 2; pair++) {
 		int used = 0;
 
@@ -574,10 +578,10 @@ int do_attach(struct nfc *nfc, struct model *m, void *arg)
 			break;
 	}
 	if (pair == NFC_MAX_PORTS / 2)
-		return nfc_err(nfc, ENOSPC,
-			       "%s: %s is attached in %d places already, its "
-			       "limit",
-			       ctx, a->nf, NFC_MAX_PORTS / 2);
+		return nfci_err(nfc, ENOSPC,
+				"%s: %s is attached in %d places already, its "
+				"limit",
+				ctx, a->nf, NFC_MAX_PORTS / 2);
 	na = &m->att[slot];
 	*na = (struct mattach){.used = true,
 			       .nf = id,
@@ -596,7 +600,7 @@ int nfc_attach(struct nfc *nfc, const char *nf, const char *target,
 {
 	struct attach_args a = {nf, target, direction, position};
 
-	return nfc_transact(nfc, do_attach, &a);
+	return nfci_transact(nfc, do_attach, &a);
 }
 
 static int do_detach(struct nfc *nfc, struct model *m, void *arg)
@@ -614,7 +618,7 @@ static int do_detach(struct nfc *nfc, struct model *m, void *arg)
 		return r;
 	at = find_attachment(m, id, &t);
 	if (at < 0)
-		return nfc_err(nfc, ENOENT, "%s: not attached there", ctx);
+		return nfci_err(nfc, ENOENT, "%s: not attached there", ctx);
 	memset(&m->att[at], 0, sizeof(m->att[at]));
 	return 0;
 }
@@ -623,7 +627,7 @@ int nfc_detach(struct nfc *nfc, const char *nf, const char *target)
 {
 	struct attach_args a = {nf, target, NULL, NULL};
 
-	return nfc_transact(nfc, do_detach, &a);
+	return nfci_transact(nfc, do_detach, &a);
 }
 
 /* ---- NF callbacks after a change
@@ -661,8 +665,8 @@ int nf_configure_changed(struct nfc *nfc, const struct model *old,
 		nf_changed(nfc, i, NFC_CHANGE_CONFIGURE);
 		if (r) {
 			if (!nfc->err[0])
-				nfc_err(nfc, r, "NF %s: configure: %s", n->name,
-					strerror(-r));
+				nfci_err(nfc, r, "NF %s: configure: %s",
+					 n->name, strerror(-r));
 			return r;
 		}
 	}

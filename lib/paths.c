@@ -194,18 +194,18 @@ static int need(struct nfc *nfc, struct stub_need *needs, int *n,
 		    needs[i].egress != egress)
 			continue;
 		if (needs[i].hook != hook || needs[i].xdp_flags != flags)
-			return nfc_err(nfc, EINVAL,
-				       "%s: %s (mode %s) and %s hook the same "
-				       "netdev in different modes",
-				       dev->dev, by->name, by->mode,
-				       needs[i].why);
+			return nfci_err(nfc, EINVAL,
+					"%s: %s (mode %s) and %s hook the same "
+					"netdev in different modes",
+					dev->dev, by->name, by->mode,
+					needs[i].why);
 		return 0;
 	}
 	if (*n >= NFC_MAX_STUBS)
-		return nfc_err(nfc, ENOSPC,
-			       "%s: limit of %d netdev hooks reached "
-			       "(NFC_MAX_STUBS)",
-			       dev->dev, NFC_MAX_STUBS);
+		return nfci_err(nfc, ENOSPC,
+				"%s: limit of %d netdev hooks reached "
+				"(NFC_MAX_STUBS)",
+				dev->dev, NFC_MAX_STUBS);
 	needs[*n] = (struct stub_need){.ifindex = dev->ifindex,
 				       .egress = egress,
 				       .hook = hook,
@@ -280,9 +280,9 @@ int paths_assign_stubs(struct nfc *nfc, struct model *m)
 		for (s = 0; s < NFC_MAX_STUBS && m->stubs[s].used; s++)
 			;
 		if (s == NFC_MAX_STUBS) {
-			r = nfc_err(nfc, ENOSPC,
-				    "%s: limit of %d netdev hooks reached",
-				    needs[i].dev, NFC_MAX_STUBS);
+			r = nfci_err(nfc, ENOSPC,
+				     "%s: limit of %d netdev hooks reached",
+				     needs[i].dev, NFC_MAX_STUBS);
 			goto out;
 		}
 		m->stubs[s] = (struct mstub){.used = true,
@@ -318,7 +318,7 @@ static int check_hooks(struct nfc *nfc, const struct model *m)
 				continue;
 			o = &m->nfs[mp->peer.nf];
 			if (nf_hook(o) != nf_hook(n))
-				return nfc_err(
+				return nfci_err(
 					nfc, EINVAL,
 					"port %s of %s: peer %s is mode %s, "
 					"%s is mode %s; NFs linked together "
@@ -343,18 +343,19 @@ static int check_hooks(struct nfc *nfc, const struct model *m)
 		else if (netdev_peer_port(m, at->target.ifindex, &pnf, &pport))
 			owner = pnf;
 		if (owner >= 0 && nf_hook(&m->nfs[owner]) != nf_hook(t))
-			return nfc_err(nfc, EINVAL,
-				       "attach %s to %s: %s is mode %s but the "
-				       "chain there (%s) is mode %s",
-				       t->name, b1, t->name, t->mode,
-				       m->nfs[owner].name, m->nfs[owner].mode);
+			return nfci_err(
+				nfc, EINVAL,
+				"attach %s to %s: %s is mode %s but the "
+				"chain there (%s) is mode %s",
+				t->name, b1, t->name, t->mode,
+				m->nfs[owner].name, m->nfs[owner].mode);
 		if (owner < 0 && at->target.kind == PEER_DEV &&
 		    (at->dirs & DIR_EG) && nf_hook(t) == HOOK_XDP)
-			return nfc_err(nfc, EINVAL,
-				       "attach %s to %s: XDP has no egress "
-				       "hook; use direction=ingress, or an NF "
-				       "in mode=tc",
-				       t->name, b1);
+			return nfci_err(nfc, EINVAL,
+					"attach %s to %s: XDP has no egress "
+					"hook; use direction=ingress, or an NF "
+					"in mode=tc",
+					t->name, b1);
 		(void)b2;
 	}
 	return 0;
@@ -417,7 +418,7 @@ int paths_check(struct nfc *nfc, const struct model *m,
 		r = d->worst;
 		free(d);
 		if (r > NFC_MAX_DEPTH)
-			return nfc_err(
+			return nfci_err(
 				nfc, E2BIG,
 				"chain from %s crosses %d NFs; the limit "
 				"is %d (NFC_MAX_DEPTH: the kernel "

@@ -28,8 +28,8 @@ static int ensure_bpffs(struct nfc *nfc)
 	if (!statfs("/sys/fs/bpf", &sf) && sf.f_type == BPF_FS_MAGIC)
 		return 0;
 	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
-		return nfc_err(nfc, errno, "mount bpffs on /sys/fs/bpf: %s",
-			       strerror(errno));
+		return nfci_err(nfc, errno, "mount bpffs on /sys/fs/bpf: %s",
+				strerror(errno));
 	return 0;
 }
 
@@ -38,17 +38,17 @@ static int root_open(struct nfc *nfc)
 	struct statfs sf;
 	int r;
 
-	r = nfc_mkdirs(nfc->root);
+	r = nfci_mkdirs(nfc->root);
 	if (r)
-		return nfc_err(nfc, r, "create pin root %s: %s", nfc->root,
-			       strerror(-r));
+		return nfci_err(nfc, r, "create pin root %s: %s", nfc->root,
+				strerror(-r));
 	if (statfs(nfc->root, &sf) || sf.f_type != BPF_FS_MAGIC)
-		return nfc_err(nfc, EINVAL, "pin root %s is not on bpffs",
-			       nfc->root);
+		return nfci_err(nfc, EINVAL, "pin root %s is not on bpffs",
+				nfc->root);
 	nfc->lock_fd = open(nfc->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (nfc->lock_fd < 0)
-		return nfc_err(nfc, errno, "open %s: %s", nfc->root,
-			       strerror(errno));
+		return nfci_err(nfc, errno, "open %s: %s", nfc->root,
+				strerror(errno));
 	return 0;
 }
 
@@ -83,7 +83,7 @@ static int root_check(struct nfc *nfc)
 	return root_open(nfc);
 }
 
-int nfc_begin(struct nfc *nfc)
+int nfci_begin(struct nfc *nfc)
 {
 	int r;
 
@@ -115,16 +115,16 @@ int nfc_begin(struct nfc *nfc)
 	if (!r)
 		r = sp_open(nfc);
 	if (r)
-		nfc_end(nfc);
+		nfci_end(nfc);
 	return r;
 }
 
 /* Read-only calls on a pin root that does not exist see an empty model and
  * create nothing: an idle daemon polling and ticking must not churn bpffs. */
-int nfc_begin_ro(struct nfc *nfc)
+int nfci_begin_ro(struct nfc *nfc)
 {
 	if (nfc->in_call || !access(nfc->root, F_OK))
-		return nfc_begin(nfc);
+		return nfci_begin(nfc);
 	nfc->in_call++;
 	nfc->absent = 1;
 	nfc->err[0] = 0;
@@ -134,7 +134,7 @@ int nfc_begin_ro(struct nfc *nfc)
 		model_free(nfc->m);
 		nfc->m = model_new();
 		if (!nfc->m) {
-			nfc_end(nfc);
+			nfci_end(nfc);
 			return -ENOMEM;
 		}
 	}
@@ -156,11 +156,11 @@ static void remove_if_empty(struct nfc *nfc)
 		close(nfc->gen_fd);
 	nfc->state_fd = nfc->gen_fd = -1;
 	sp_remove_inject(nfc);
-	nfc_rmtree(nfc->root);
+	nfci_rmtree(nfc->root);
 	nfc->gen = 0;
 }
 
-void nfc_end(struct nfc *nfc)
+void nfci_end(struct nfc *nfc)
 {
 	if (--nfc->in_call)
 		return;
@@ -172,18 +172,18 @@ void nfc_end(struct nfc *nfc)
 	state_unlock(nfc);
 }
 
-int nfc_transact(struct nfc *nfc, nfc_edit_fn fn, void *arg)
+int nfci_transact(struct nfc *nfc, nfci_edit_fn fn, void *arg)
 {
 	struct model *old, *new;
-	int r = nfc_begin(nfc);
+	int r = nfci_begin(nfc);
 
 	if (r)
 		return r;
 	old = nfc->m;
 	new = model_clone(old);
 	if (!new) {
-		nfc_end(nfc);
-		return nfc_err(nfc, ENOMEM, "out of memory");
+		nfci_end(nfc);
+		return nfci_err(nfc, ENOMEM, "out of memory");
 	}
 	r = fn ? fn(nfc, new, arg) : 0;
 	if (!r) {
@@ -210,13 +210,13 @@ int nfc_transact(struct nfc *nfc, nfc_edit_fn fn, void *arg)
 	}
 	if (r) {
 		model_free(new);
-		nfc_end(nfc);
+		nfci_end(nfc);
 		return r;
 	}
 	nfc->m = new;
 	model_free(old);
 	r = state_save(nfc);
-	nfc_end(nfc);
+	nfci_end(nfc);
 	return r;
 }
 
@@ -241,10 +241,10 @@ int nfc_open(struct nfc **out, const struct nfc_opts *opts, char *err,
 	nfc->inject_fd[0] = nfc->inject_fd[1] = -1;
 	nfc->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (strlen(root) >= sizeof(nfc->root) - 64 || root[0] != '/') {
-		r = nfc_err(nfc, EINVAL,
-			    "pin root '%s': need an absolute path "
-			    "under 190 characters",
-			    root);
+		r = nfci_err(nfc, EINVAL,
+			     "pin root '%s': need an absolute path "
+			     "under 190 characters",
+			     root);
 		goto fail;
 	}
 	snprintf(nfc->root, sizeof(nfc->root), "%s", root);
@@ -256,7 +256,7 @@ int nfc_open(struct nfc **out, const struct nfc_opts *opts, char *err,
 	 * the pinned one) is swapped in now, its maps kept. */
 	if (!r) {
 		nfc->full_sync = 1;
-		r = nfc_transact(nfc, NULL, NULL);
+		r = nfci_transact(nfc, NULL, NULL);
 		nfc->full_sync = 0;
 	}
 	if (r)

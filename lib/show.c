@@ -171,14 +171,14 @@ json_t *nfc_show_nf(struct nfc *nfc, const char *name)
 	json_t *o = NULL;
 	int id;
 
-	if (nfc_begin_ro(nfc))
+	if (nfci_begin_ro(nfc))
 		return NULL;
 	id = model_find_nf(nfc->m, name);
 	if (id >= 0)
 		o = nf_json(nfc, id, 1);
 	else
-		nfc_err(nfc, ENOENT, "NF %s does not exist", name);
-	nfc_end(nfc);
+		nfci_err(nfc, ENOENT, "NF %s does not exist", name);
+	nfci_end(nfc);
 	return o;
 }
 
@@ -187,7 +187,7 @@ json_t *nfc_show(struct nfc *nfc)
 	json_t *doc, *nfs, *atts, *hooks;
 	int *idx, n;
 
-	if (nfc_begin_ro(nfc))
+	if (nfci_begin_ro(nfc))
 		return NULL;
 	doc = json_object();
 	nfs = json_array();
@@ -228,7 +228,7 @@ json_t *nfc_show(struct nfc *nfc)
 	json_object_set_new(doc, "nfs", nfs);
 	json_object_set_new(doc, "attachments", atts);
 	json_object_set_new(doc, "hooks", hooks);
-	nfc_end(nfc);
+	nfci_end(nfc);
 	return doc;
 }
 
@@ -237,7 +237,7 @@ json_t *nfc_export(struct nfc *nfc)
 	json_t *doc, *nfs, *atts;
 	int *idx, n;
 
-	if (nfc_begin_ro(nfc))
+	if (nfci_begin_ro(nfc))
 		return NULL;
 	doc = json_object();
 	nfs = json_array();
@@ -280,7 +280,7 @@ json_t *nfc_export(struct nfc *nfc)
 	free(idx);
 	json_object_set_new(doc, "nfs", nfs);
 	json_object_set_new(doc, "attachments", atts);
-	nfc_end(nfc);
+	nfci_end(nfc);
 	return doc;
 }
 
@@ -344,7 +344,7 @@ static json_t *stats_doc_json(const struct nfc_stat *s)
 
 json_t *nfc_types(void)
 {
-	const struct nfc_nf_type *const *all = nfc_type_all();
+	const struct nfc_nf_type *const *all = nfci_type_all();
 	json_t *arr = json_array();
 
 	for (int i = 0; all[i]; i++) {
@@ -384,7 +384,7 @@ json_t *nfc_global_stats(struct nfc *nfc)
 	json_t *o, *drops;
 	__u64 *v;
 
-	if (nfc_begin_ro(nfc))
+	if (nfci_begin_ro(nfc))
 		return NULL;
 	o = json_object();
 	drops = json_object();
@@ -409,6 +409,6 @@ json_t *nfc_global_stats(struct nfc *nfc)
 	}
 	free(v);
 	json_object_set_new(o, "drops_by_reason", drops);
-	nfc_end(nfc);
+	nfci_end(nfc);
 	return o;
 }

@@ -72,8 +72,8 @@ int sp_open(struct nfc *nfc)
 		return 0;
 	nfc->rb = ring_buffer__new(nfc->map_fd[SM_RING], on_event, nfc, NULL);
 	if (!nfc->rb)
-		return nfc_err(nfc, errno, "open the slow-path ring: %s",
-			       strerror(errno));
+		return nfci_err(nfc, errno, "open the slow-path ring: %s",
+				strerror(errno));
 	if (nfc->ep >= 0) {
 		struct epoll_event ev = {.events = EPOLLIN};
 
@@ -119,11 +119,11 @@ int nfc_poll(struct nfc *nfc, int timeout_ms)
 
 	if (timeout_ms)
 		epoll_wait(nfc->ep, &ev, 1, timeout_ms);
-	r = nfc_begin_ro(nfc);
+	r = nfci_begin_ro(nfc);
 	if (r)
 		return r;
 	r = nfc->rb ? ring_buffer__consume(nfc->rb) : 0;
-	nfc_end(nfc);
+	nfci_end(nfc);
 	return r;
 }
 
@@ -131,7 +131,7 @@ void nfc_tick(struct nfc *nfc)
 {
 	uint64_t now;
 
-	if (nfc_begin_ro(nfc))
+	if (nfci_begin_ro(nfc))
 		return;
 	now = nfc_now_ns();
 	for (int i = 0; i < NFC_MAX_NFS; i++)
@@ -139,7 +139,7 @@ void nfc_tick(struct nfc *nfc)
 			nfc->m->nfs[i].type->tick(&nfc->handles[i], now);
 			nf_changed(nfc, i, NFC_CHANGE_TICK);
 		}
-	nfc_end(nfc);
+	nfci_end(nfc);
 }
 
 static int inject_xdp_fd(struct nfc *nfc)
@@ -150,13 +150,13 @@ static int inject_xdp_fd(struct nfc *nfc)
 		return nfc->inject_fd[HOOK_XDP];
 	skel = inject_xdp__open();
 	if (!skel)
-		return nfc_err(nfc, errno, "packet-out: open inject: %s",
-			       strerror(errno));
+		return nfci_err(nfc, errno, "packet-out: open inject: %s",
+				strerror(errno));
 	if (dp_bind_maps(nfc, skel->obj, HOOK_XDP, NULL) ||
 	    inject_xdp__load(skel)) {
 		inject_xdp__destroy(skel);
-		return nfc_err(nfc, errno, "packet-out: load inject: %s",
-			       strerror(errno));
+		return nfci_err(nfc, errno, "packet-out: load inject: %s",
+				strerror(errno));
 	}
 	nfc->inject_fd[HOOK_XDP] = dup(bpf_program__fd(skel->progs.nfc_inject));
 	inject_xdp__destroy(skel);
@@ -171,7 +171,7 @@ static int inject_xdp_fd(struct nfc *nfc)
  */
 static void inject_names(struct nfc *nfc, char *a, char *b)
 {
-	unsigned h = (unsigned)nfc_hash(nfc->root, strlen(nfc->root), 0);
+	unsigned h = (unsigned)nfci_hash(nfc->root, strlen(nfc->root), 0);
 
 	snprintf(a, IF_NAMESIZE, "nfi%08xa", h);
 	snprintf(b, IF_NAMESIZE, "nfi%08xb", h);
@@ -190,9 +190,10 @@ static int inject_tc_fd(struct nfc *nfc)
 	if (!if_nametoindex(a)) {
 		r = netdev_veth_create(a, b);
 		if (r)
-			return nfc_err(nfc, r,
-				       "packet-out (tc): create veth %s/%s: %s",
-				       a, b, strerror(-r));
+			return nfci_err(
+				nfc, r,
+				"packet-out (tc): create veth %s/%s: %s", a, b,
+				strerror(-r));
 		netdev_no_ipv6(a);
 		netdev_no_ipv6(b);
 		netdev_up(a);
@@ -204,8 +205,8 @@ static int inject_tc_fd(struct nfc *nfc)
 		if (!skel || dp_bind_maps(nfc, skel->obj, HOOK_TC, NULL) ||
 		    inject_tc__load(skel)) {
 			inject_tc__destroy(skel);
-			return nfc_err(nfc, errno, "packet-out (tc): load: %s",
-				       strerror(errno));
+			return nfci_err(nfc, errno, "packet-out (tc): load: %s",
+					strerror(errno));
 		}
 		link = bpf_link_create(bpf_program__fd(skel->progs.nfc_inject),
 				       if_nametoindex(b),
@@ -215,14 +216,14 @@ static int inject_tc_fd(struct nfc *nfc)
 			close(link);
 		inject_tc__destroy(skel);
 		if (r)
-			return nfc_err(nfc, r,
-				       "packet-out (tc): attach to %s: %s", b,
-				       strerror(-r));
+			return nfci_err(nfc, r,
+					"packet-out (tc): attach to %s: %s", b,
+					strerror(-r));
 	}
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return nfc_err(nfc, errno, "packet-out (tc): socket: %s",
-			       strerror(errno));
+		return nfci_err(nfc, errno, "packet-out (tc): socket: %s",
+				strerror(errno));
 	nfc->inject_fd[HOOK_TC] = fd;
 	return fd;
 }
@@ -251,8 +252,8 @@ static int packet_out_tc(struct nfc *nfc, const char *ctx, int nf, int port,
 	memcpy(sll.sll_addr, frame, ETH_ALEN);
 	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) ||
 	    sendto(fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		return nfc_err(nfc, errno, "%s: send: %s", ctx,
-			       strerror(errno));
+		return nfci_err(nfc, errno, "%s: send: %s", ctx,
+				strerror(errno));
 	return 0;
 }
 
@@ -268,7 +269,8 @@ static int packet_out(struct nfc *nfc, int id, int port, const void *frame,
 	snprintf(ctx, sizeof(ctx), "packet-out on port %s of %s",
 		 n->ports[port].used ? n->ports[port].name : "?", n->name);
 	if (len < ETH_HLEN || len > 3000)
-		return nfc_err(nfc, EINVAL, "%s: frame of %zu bytes", ctx, len);
+		return nfci_err(nfc, EINVAL, "%s: frame of %zu bytes", ctx,
+				len);
 	if (nf_hook(n) == HOOK_TC)
 		return packet_out_tc(nfc, ctx, id, port, frame, len);
 	fd = inject_xdp_fd(nfc);
@@ -288,7 +290,7 @@ static int packet_out(struct nfc *nfc, int id, int port, const void *frame,
 	r = bpf_prog_test_run_opts(fd, &o);
 	free(buf);
 	if (r)
-		return nfc_err(nfc, errno, "%s: %s", ctx, strerror(errno));
+		return nfci_err(nfc, errno, "%s: %s", ctx, strerror(errno));
 	return 0;
 }
 
@@ -301,17 +303,17 @@ int nfc_nf_packet_out(struct nfc_nf *nf, unsigned port, const void *frame,
 int nfc_packet_out(struct nfc *nfc, const char *nf, const char *port,
 		   const void *frame, size_t len)
 {
-	int id, p, r = nfc_begin_ro(nfc);
+	int id, p, r = nfci_begin_ro(nfc);
 
 	if (r)
 		return r;
 	id = model_find_nf(nfc->m, nf);
 	if (id < 0)
-		r = nfc_err(nfc, ENOENT, "NF %s does not exist", nf);
+		r = nfci_err(nfc, ENOENT, "NF %s does not exist", nf);
 	else if ((p = model_find_port(&nfc->m->nfs[id], port)) < 0)
-		r = nfc_err(nfc, ENOENT, "NF %s has no port %s", nf, port);
+		r = nfci_err(nfc, ENOENT, "NF %s has no port %s", nf, port);
 	else
 		r = packet_out(nfc, id, p, frame, len);
-	nfc_end(nfc);
+	nfci_end(nfc);
 	return r;
 }

@@ -34,8 +34,8 @@ static int gen_fd(struct nfc *nfc)
 		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "nfc_state_gen", 4,
 				    sizeof(__u64), 1, NULL);
 		if (fd < 0 || bpf_obj_pin(fd, path))
-			return nfc_err(nfc, errno, "create %s: %s", path,
-				       strerror(errno));
+			return nfci_err(nfc, errno, "create %s: %s", path,
+					strerror(errno));
 	}
 	nfc->gen_fd = fd;
 	return fd;
@@ -54,8 +54,8 @@ static int state_fd(struct nfc *nfc)
 		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "nfc_state", 4,
 				    NFC_STATE_SIZE, 1, NULL);
 		if (fd < 0 || bpf_obj_pin(fd, path))
-			return nfc_err(nfc, errno, "create %s: %s", path,
-				       strerror(errno));
+			return nfci_err(nfc, errno, "create %s: %s", path,
+					strerror(errno));
 	}
 	nfc->state_fd = fd;
 	return fd;
@@ -64,8 +64,8 @@ static int state_fd(struct nfc *nfc)
 int state_lock(struct nfc *nfc)
 {
 	if (flock(nfc->lock_fd, LOCK_EX))
-		return nfc_err(nfc, errno, "lock %s: %s", nfc->root,
-			       strerror(errno));
+		return nfci_err(nfc, errno, "lock %s: %s", nfc->root,
+				strerror(errno));
 	return 0;
 }
 
@@ -98,7 +98,7 @@ int state_load(struct nfc *nfc)
 		return -ENOMEM;
 	if (bpf_map_lookup_elem(fd, &key, buf)) {
 		free(buf);
-		return nfc_err(nfc, errno, "read state: %s", strerror(errno));
+		return nfci_err(nfc, errno, "read state: %s", strerror(errno));
 	}
 	memcpy(&len, buf, sizeof(len));
 	if (len == 0) { /* a fresh pin root */
@@ -107,14 +107,14 @@ int state_load(struct nfc *nfc)
 	}
 	if (len > NFC_STATE_SIZE - 4) {
 		free(buf);
-		return nfc_err(nfc, EINVAL, "state under %s is corrupt",
-			       nfc->root);
+		return nfci_err(nfc, EINVAL, "state under %s is corrupt",
+				nfc->root);
 	}
 	doc = json_loadb(buf + 4, len, 0, &je);
 	free(buf);
 	if (!doc)
-		return nfc_err(nfc, EINVAL, "state under %s: %s", nfc->root,
-			       je.text);
+		return nfci_err(nfc, EINVAL, "state under %s: %s", nfc->root,
+				je.text);
 	gen = json_integer_value(json_object_get(doc, "gen"));
 	if (gen == nfc->gen && nfc->m) {
 		json_decref(doc);
@@ -162,10 +162,10 @@ int state_save(struct nfc *nfc)
 	len = strlen(s);
 	if (len > NFC_STATE_SIZE - 4) {
 		free(s);
-		return nfc_err(nfc, E2BIG,
-			       "the configuration is larger than the %u bytes "
-			       "the state map holds",
-			       NFC_STATE_SIZE - 4);
+		return nfci_err(nfc, E2BIG,
+				"the configuration is larger than the %u bytes "
+				"the state map holds",
+				NFC_STATE_SIZE - 4);
 	}
 	buf = calloc(1, NFC_STATE_SIZE);
 	if (!buf) {
@@ -177,13 +177,13 @@ int state_save(struct nfc *nfc)
 	free(s);
 	if (bpf_map_update_elem(fd, &key, buf, BPF_ANY)) {
 		free(buf);
-		return nfc_err(nfc, errno, "save state: %s", strerror(errno));
+		return nfci_err(nfc, errno, "save state: %s", strerror(errno));
 	}
 	free(buf);
 	nfc->gen++;
 	if (gen_fd(nfc) < 0 ||
 	    bpf_map_update_elem(nfc->gen_fd, &key, &nfc->gen, BPF_ANY))
-		return nfc_err(nfc, errno, "save state generation: %s",
-			       strerror(errno));
+		return nfci_err(nfc, errno, "save state generation: %s",
+				strerror(errno));
 	return 0;
 }

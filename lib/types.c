@@ -18,12 +18,12 @@ static const struct nfc_nf_type *const all_types[] = {
 	NULL,
 };
 
-const struct nfc_nf_type *const *nfc_type_all(void)
+const struct nfc_nf_type *const *nfci_type_all(void)
 {
 	return all_types;
 }
 
-const struct nfc_nf_type *nfc_type_find(const char *name)
+const struct nfc_nf_type *nfci_type_find(const char *name)
 {
 	for (int i = 0; all_types[i]; i++)
 		if (!strcmp(all_types[i]->name, name))
@@ -31,8 +31,8 @@ const struct nfc_nf_type *nfc_type_find(const char *name)
 	return NULL;
 }
 
-const struct nfc_field *nfc_field_find(const struct nfc_field *f,
-				       const char *name)
+const struct nfc_field *nfci_field_find(const struct nfc_field *f,
+					const char *name)
 {
 	for (; f && f->name; f++)
 		if (!strcmp(f->name, name))
@@ -40,8 +40,8 @@ const struct nfc_field *nfc_field_find(const struct nfc_field *f,
 	return NULL;
 }
 
-const struct nfc_collection *nfc_coll_find(const struct nfc_nf_type *t,
-					   const char *name)
+const struct nfc_collection *nfci_coll_find(const struct nfc_nf_type *t,
+					    const char *name)
 {
 	for (const struct nfc_collection *c = t->collections; c && c->name; c++)
 		if (!strcmp(c->name, name))
@@ -87,9 +87,9 @@ static json_t *field_value(struct nfc *nfc, const char *owner,
 		else if (!s || parse_uint(s, &n))
 			goto bad_type;
 		if (n < f->min || n > f->max) {
-			nfc_err(nfc, ERANGE,
-				"%s: field '%s': %lld is outside %lld..%lld",
-				owner, f->name, n, f->min, f->max);
+			nfci_err(nfc, ERANGE,
+				 "%s: field '%s': %lld is outside %lld..%lld",
+				 owner, f->name, n, f->min, f->max);
 			return NULL;
 		}
 		return json_integer(n);
@@ -107,8 +107,8 @@ static json_t *field_value(struct nfc *nfc, const char *owner,
 		if (!s)
 			goto bad_type;
 		if (strlen(s) > 255) {
-			nfc_err(nfc, EINVAL, "%s: field '%s': longer than 255",
-				owner, f->name);
+			nfci_err(nfc, EINVAL, "%s: field '%s': longer than 255",
+				 owner, f->name);
 			return NULL;
 		}
 		return json_string(s);
@@ -127,18 +127,18 @@ static json_t *field_value(struct nfc *nfc, const char *owner,
 				return json_string(s);
 			c = e ? e + 1 : NULL;
 		}
-		nfc_err(nfc, EINVAL, "%s: field '%s': '%s' is not one of %s",
-			owner, f->name, s, f->choices);
+		nfci_err(nfc, EINVAL, "%s: field '%s': '%s' is not one of %s",
+			 owner, f->name, s, f->choices);
 		return NULL;
 	}
 	case NFC_F_MAC: {
 		uint8_t mac[6];
 
 		if (!s || nfc_parse_mac(s, mac)) {
-			nfc_err(nfc, EINVAL,
-				"%s: field '%s': '%s' is not a MAC address "
-				"(like 02:00:00:00:00:01)",
-				owner, f->name, s ? s : "(not a string)");
+			nfci_err(nfc, EINVAL,
+				 "%s: field '%s': '%s' is not a MAC address "
+				 "(like 02:00:00:00:00:01)",
+				 owner, f->name, s ? s : "(not a string)");
 			return NULL;
 		}
 		return json_string(nfc_mac_str(mac, buf));
@@ -154,17 +154,17 @@ static json_t *field_value(struct nfc *nfc, const char *owner,
 		if (!r && f->kind == NFC_F_PREFIX && !strchr(s, '/'))
 			r = -EINVAL;
 		if (r == -ERANGE) {
-			nfc_err(nfc, ERANGE,
-				"%s: field '%s': prefix length in '%s' is "
-				"over 32",
-				owner, f->name, s);
+			nfci_err(nfc, ERANGE,
+				 "%s: field '%s': prefix length in '%s' is "
+				 "over 32",
+				 owner, f->name, s);
 			return NULL;
 		}
 		if (r) {
-			nfc_err(nfc, EINVAL, "%s: field '%s': '%s' is not %s",
-				owner, f->name, s ? s : "(not a string)",
-				f->kind == NFC_F_IPV4 ? "an IPv4 address"
-						      : "an address/length");
+			nfci_err(nfc, EINVAL, "%s: field '%s': '%s' is not %s",
+				 owner, f->name, s ? s : "(not a string)",
+				 f->kind == NFC_F_IPV4 ? "an IPv4 address"
+						       : "an address/length");
 			return NULL;
 		}
 		if (f->kind == NFC_F_IPV4)
@@ -201,7 +201,8 @@ static json_t *field_value(struct nfc *nfc, const char *owner,
 			     tok = strtok_r(NULL, ",", &save)) {
 				if (parse_uint(tok, &n) || n < f->min ||
 				    n > f->max) {
-					nfc_err(nfc, EINVAL,
+					nfci_err(
+						nfc, EINVAL,
 						"%s: field '%s': '%s' is not a "
 						"number in %lld..%lld",
 						owner, f->name, tok, f->min,
@@ -223,24 +224,24 @@ static json_t *field_value(struct nfc *nfc, const char *owner,
 		if (!s)
 			goto bad_type;
 		if (nf && nfc_nf_port_index(nf, s) < 0) {
-			nfc_err(nfc, ENOENT, "%s: field '%s': no port '%s'",
-				owner, f->name, s);
+			nfci_err(nfc, ENOENT, "%s: field '%s': no port '%s'",
+				 owner, f->name, s);
 			return NULL;
 		}
 		return json_string(s);
 	}
 bad_type:
-	nfc_err(nfc, EINVAL, "%s: field '%s': wrong type (%s expected)", owner,
-		f->name,
-		f->kind == NFC_F_UINT	? "a number"
-		: f->kind == NFC_F_BOOL ? "true or false"
-					: "a string");
+	nfci_err(nfc, EINVAL, "%s: field '%s': wrong type (%s expected)", owner,
+		 f->name,
+		 f->kind == NFC_F_UINT	 ? "a number"
+		 : f->kind == NFC_F_BOOL ? "true or false"
+					 : "a string");
 	return NULL;
 }
 
-int nfc_fields_check(struct nfc *nfc, const char *owner,
-		     const struct nfc_field *fields, json_t *in, int defaults,
-		     const struct nfc_nf *nf, json_t **out)
+int nfci_fields_check(struct nfc *nfc, const char *owner,
+		      const struct nfc_field *fields, json_t *in, int defaults,
+		      const struct nfc_nf *nf, json_t **out)
 {
 	json_t *res = json_object();
 	const char *key;
@@ -248,19 +249,20 @@ int nfc_fields_check(struct nfc *nfc, const char *owner,
 
 	if (in && !json_is_object(in)) {
 		json_decref(res);
-		return nfc_err(nfc, EINVAL, "%s: config is not an object",
-			       owner);
+		return nfci_err(nfc, EINVAL, "%s: config is not an object",
+				owner);
 	}
 	if (in) {
 		json_object_foreach (in, key, v) {
-			const struct nfc_field *f = nfc_field_find(fields, key);
+			const struct nfc_field *f =
+				nfci_field_find(fields, key);
 			json_t *nv;
 
 			if (!f) {
 				json_decref(res);
-				return nfc_err(nfc, EINVAL,
-					       "%s: unknown field '%s'", owner,
-					       key);
+				return nfci_err(nfc, EINVAL,
+						"%s: unknown field '%s'", owner,
+						key);
 			}
 			nv = field_value(nfc, owner, f, v, nf);
 			if (!nv) {
@@ -285,9 +287,9 @@ int nfc_fields_check(struct nfc *nfc, const char *owner,
 			json_object_set_new(res, f->name, nv);
 		} else if (defaults && (f->flags & NFC_FIELD_REQUIRED)) {
 			json_decref(res);
-			return nfc_err(nfc, EINVAL,
-				       "%s: field '%s' is required", owner,
-				       f->name);
+			return nfci_err(nfc, EINVAL,
+					"%s: field '%s' is required", owner,
+					f->name);
 		}
 	}
 	*out = res;

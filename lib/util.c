@@ -10,7 +10,7 @@
 
 #include "internal.h"
 
-int nfc_err(struct nfc *nfc, int err, const char *fmt, ...)
+int nfci_err(struct nfc *nfc, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -36,30 +36,30 @@ int nfc_check_name(struct nfc *nfc, const char *what, const char *name)
 	size_t n;
 
 	if (!name || !*name)
-		return nfc_err(nfc, EINVAL, "%s: name is empty", what);
+		return nfci_err(nfc, EINVAL, "%s: name is empty", what);
 	n = strlen(name);
 	if (n >= NFC_NAME_MAX)
-		return nfc_err(nfc, EINVAL,
-			       "%s '%s': name longer than %d characters", what,
-			       name, NFC_NAME_MAX - 1);
+		return nfci_err(nfc, EINVAL,
+				"%s '%s': name longer than %d characters", what,
+				name, NFC_NAME_MAX - 1);
 	for (size_t i = 0; i < n; i++) {
 		char c = name[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		      (c >= '0' && c <= '9') || c == '_' || c == '-'))
-			return nfc_err(nfc, EINVAL,
-				       "%s '%s': character '%c' not allowed "
-				       "(use letters, digits, '_' and '-')",
-				       what, name, c);
+			return nfci_err(nfc, EINVAL,
+					"%s '%s': character '%c' not allowed "
+					"(use letters, digits, '_' and '-')",
+					what, name, c);
 	}
 	if (name[0] == '-')
-		return nfc_err(nfc, EINVAL, "%s '%s': name starts with '-'",
-			       what, name);
+		return nfci_err(nfc, EINVAL, "%s '%s': name starts with '-'",
+				what, name);
 	return 0;
 }
 
 /* FNV-1a: only to tell whether an embedded object changed. */
-uint64_t nfc_hash(const void *p, size_t n, uint64_t h)
+uint64_t nfci_hash(const void *p, size_t n, uint64_t h)
 {
 	const unsigned char *c = p;
 
@@ -72,7 +72,7 @@ uint64_t nfc_hash(const void *p, size_t n, uint64_t h)
 	return h;
 }
 
-int nfc_mkdirs(const char *path)
+int nfci_mkdirs(const char *path)
 {
 	char buf[512];
 	size_t n = strlen(path);
@@ -103,14 +103,14 @@ static int rm_one(const char *path, const struct stat *st, int flag,
 	return unlink(path) && errno != ENOENT ? -1 : 0;
 }
 
-int nfc_rmtree(const char *path)
+int nfci_rmtree(const char *path)
 {
 	if (access(path, F_OK))
 		return 0;
 	return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) ? -errno : 0;
 }
 
-const char *nfc_hook_name(int hook)
+const char *nfci_hook_name(int hook)
 {
 	return hook == HOOK_TC ? "tc" : "xdp";
 }

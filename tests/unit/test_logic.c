@@ -19,7 +19,7 @@ static int nf_new(struct model *m, int id, const char *name, const char *type,
 	n->used = true;
 	snprintf(n->name, sizeof(n->name), "%s", name);
 	snprintf(n->mode, sizeof(n->mode), "%s", mode);
-	n->type = nfc_type_find(type);
+	n->type = nfci_type_find(type);
 	return id;
 }
 
@@ -125,7 +125,7 @@ static void test_fields(struct nfc *nfc)
 
 	in = json_pack("{s:s,s:s,s:s}", "aging", "60", "allowed", "10,20", "on",
 		       "yes");
-	r = nfc_fields_check(nfc, "NF t", f, in, 1, NULL, &out);
+	r = nfci_fields_check(nfc, "NF t", f, in, 1, NULL, &out);
 	CHECK(!r && json_integer_value(json_object_get(out, "aging")) == 60,
 	      "string converted by kind");
 	CHECK(out && !strcmp(json_string_value(json_object_get(out, "mode")),
@@ -137,31 +137,31 @@ static void test_fields(struct nfc *nfc)
 	json_decref(in);
 	json_decref(out);
 	in = json_pack("{s:s}", "speed", "1");
-	CHECK(nfc_fields_check(nfc, "NF t", f, in, 1, NULL, &out) &&
+	CHECK(nfci_fields_check(nfc, "NF t", f, in, 1, NULL, &out) &&
 		      strstr(nfc->err, "unknown field 'speed'"),
 	      "unknown field named: %s", nfc->err);
 	json_decref(in);
 	in = json_pack("{s:i}", "aging", 0);
-	CHECK(nfc_fields_check(nfc, "NF t", f, in, 1, NULL, &out) &&
+	CHECK(nfci_fields_check(nfc, "NF t", f, in, 1, NULL, &out) &&
 		      strstr(nfc->err, "outside 1..86400"),
 	      "range named: %s", nfc->err);
 	json_decref(in);
 	in = json_pack("{s:s}", "mode", "hybrid");
-	CHECK(nfc_fields_check(nfc, "NF t", f, in, 1, NULL, &out) &&
+	CHECK(nfci_fields_check(nfc, "NF t", f, in, 1, NULL, &out) &&
 		      strstr(nfc->err, "not one of access|trunk"),
 	      "enum choices named: %s", nfc->err);
 	json_decref(in);
 	in = json_pack("{s:s}", "allowed", "10,5000");
-	CHECK(nfc_fields_check(nfc, "NF t", f, in, 1, NULL, &out),
+	CHECK(nfci_fields_check(nfc, "NF t", f, in, 1, NULL, &out),
 	      "list member out of range refused: %s", nfc->err);
 	json_decref(in);
 	in = json_pack("{s:s}", "ip", "10.0.0.1/33");
-	CHECK(nfc_fields_check(nfc, "NF t", f, in, 1, NULL, &out) &&
+	CHECK(nfci_fields_check(nfc, "NF t", f, in, 1, NULL, &out) &&
 		      strstr(nfc->err, "over 32"),
 	      "prefix length named: %s", nfc->err);
 	json_decref(in);
 	in = json_pack("{s:b}", "aging", 1);
-	CHECK(nfc_fields_check(nfc, "NF t", f, in, 1, NULL, &out) &&
+	CHECK(nfci_fields_check(nfc, "NF t", f, in, 1, NULL, &out) &&
 		      strstr(nfc->err, "wrong type"),
 	      "wrong JSON type named: %s", nfc->err);
 	json_decref(in);

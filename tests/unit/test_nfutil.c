@@ -26,8 +26,8 @@ static void test_percpu(void)
 	/* Two u64 per CPU: 16-byte values, as the kernel strides them. */
 	uint64_t v[2 * 64] = {0};
 	uint32_t k = 1;
-	int fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "nfutil_t", 4, 16,
-				4, NULL);
+	int fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "nfutil_t", 4, 16, 4,
+				NULL);
 
 	CHECK(fd >= 0, "per-CPU array created (%u CPUs)", n);
 	if (fd < 0 || n > 64)
@@ -67,8 +67,8 @@ static void test_changed(void)
 	nf_changed(&nfc, 3, NFC_CHANGE_TICK);
 	nf_changed(&nfc, 3, NFC_CHANGE_COLLECTION);
 	nf_changed(&nfc, 4, NFC_CHANGE_TICK); /* no hook: nothing */
-	CHECK(calls[NFC_CHANGE_TICK] == 1 && calls[NFC_CHANGE_COLLECTION] == 1 &&
-		      last_id == 3,
+	CHECK(calls[NFC_CHANGE_TICK] == 1 &&
+		      calls[NFC_CHANGE_COLLECTION] == 1 && last_id == 3,
 	      "changed() runs for the NF that declares it, with the reason");
 
 	m->nfs[3].config = json_pack("{s:i, s:s}", "a", 7, "b", "x");

@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The daemon's saved desired state (persist.h). Named persist_*, not
+ * state_*: the library has its own state_* (the pinned model document).
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -9,7 +13,7 @@
 #include <unistd.h>
 
 #include "doc.h"
-#include "state.h"
+#include "persist.h"
 
 #define STATE_FILE "state.json"
 
@@ -32,7 +36,7 @@ static int mkdir_p(const char *dir, mode_t mode)
 	return 0;
 }
 
-int state_init(const char *dir, char *err, size_t errlen)
+int persist_init(const char *dir, char *err, size_t errlen)
 {
 	int r = mkdir_p(dir, 0700);
 
@@ -42,7 +46,7 @@ int state_init(const char *dir, char *err, size_t errlen)
 	return r;
 }
 
-int state_load(const char *dir, json_t **doc, char *err, size_t errlen)
+int persist_load(const char *dir, json_t **doc, char *err, size_t errlen)
 {
 	char path[PATH_MAX], perr[512];
 	char *buf = NULL;
@@ -105,7 +109,7 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-int state_save(const char *dir, json_t *doc, char *err, size_t errlen)
+int persist_save(const char *dir, json_t *doc, char *err, size_t errlen)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
 	const char *step = "write";

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Between the files of nfchaind: main.c (options, start-up, shutdown),
+ * restore.c (the desired state at start and when netdevs come back),
+ * listen.c (the API's sockets), loop.c (the event loop).
+ */
+#ifndef NFD_DAEMON_H
+#define NFD_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+
+#include "api.h"
+#include "http.h"
+#include "netlink.h"
+
+struct daemon {
+	const char *socket_path, *state_dir, *pin_root, *listen, *token_file;
+	struct nfc *nfc;
+	struct api api;
+	struct http *http[2]; /* unix, tcp */
+	int ep, tfd, sfd, nlfd;
+	json_t *saved; /* the desired state: what state.json holds */
+	json_t *gone;  /* netdevs the state names that are missing: {name:1} */
+	/* Netdevs back, waiting to settle before the state is re-applied:
+	 * {name: deadline in ms of CLOCK_MONOTONIC}. */
+	json_t *settling;
+	bool stop;
+};
+
+/* restore.c */
+/* api.save: saves the state document unless it is the one saved. */
+int daemon_save(void *ctx, json_t *state, char *err, size_t errlen);
+/* At start: the pins moved to the saved state (or the pins saved). */
+int daemon_restore(struct daemon *d);
+void daemon_note_missing(struct daemon *d);
+/* From the 1 s tick: re-apply for netdevs that came back and settled. */
+void daemon_run_settled(struct daemon *d);
+void daemon_on_link(void *ctx, enum nl_event ev, int ifindex, const char *name);
+
+/* listen.c: a listening fd, or -errno with err set. */
+int daemon_listen_unix(const char *path, char *err, size_t errlen);
+int daemon_listen_tcp(const char *spec, char *err, size_t errlen);
+char *daemon_read_token(const char *path, char *err, size_t errlen);
+
+/* loop.c */
+int daemon_loop_setup(struct daemon *d, char *err, size_t errlen);
+void daemon_loop_run(struct daemon *d);
+
+#endif

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The API's sockets: the unix socket (0600 from its creation, refusing to
+ * take over one a live daemon answers on) and, when asked, TCP with a
+ * bearer token read from a file.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+
+static int mkdir_parent(const char *path)
+{
+	char dir[PATH_MAX], *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = 0;
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int daemon_listen_unix(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	mode_t old;
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "socket path %s is longer than %zu bytes",
+			 path, sizeof(sa.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, path);
+	if ((r = mkdir_parent(path))) {
+		snprintf(err, errlen, "cannot create the directory of %s: %s",
+			 path, strerror(-r));
+		return r;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	/* A socket file left by a daemon that died is removed; one that
+	 * answers belongs to a running daemon. */
+	if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		snprintf(err, errlen, "another nfchaind is serving %s", path);
+		close(fd);
+		return -EADDRINUSE;
+	}
+	close(fd);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	/* Created 0600 from the start: there is no moment in which another
+	 * user could connect. */
+	old = umask(0177);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r || chmod(path, 0600) || listen(fd, 128)) {
+		r = -errno;
+		snprintf(err, errlen, "cannot listen on %s: %s", path,
+			 strerror(errno));
+		close(fd);
+		return r;
+	}
+	return fd;
+fail:
+	r = -errno;
+	snprintf(err, errlen, "cannot create a unix socket: %s",
+		 strerror(errno));
+	return r;
+}
+
+int daemon_listen_tcp(const char *spec, char *err, size_t errlen)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV},
+			*ai = NULL;
+	char host[128], *port;
+	int fd, r, one = 1;
+
+	snprintf(host, sizeof(host), "%s", spec);
+	port = strrchr(host, ':');
+	if (!port || port == host) {
+		snprintf(err, errlen,
+			 "--listen %s: expected ADDRESS:PORT "
+			 "(127.0.0.1:8080 or [::1]:8080)",
+			 spec);
+		return -EINVAL;
+	}
+	*port++ = 0;
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = 0;
+	}
+	r = getaddrinfo(host, port, &hints, &ai);
+	if (r) {
+		snprintf(err, errlen, "--listen %s: %s", spec, gai_strerror(r));
+		return -EINVAL;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 128)) {
+		r = -errno;
+		snprintf(err, errlen, "cannot listen on %s: %s", spec,
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return r;
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+char *daemon_read_token(const char *path, char *err, size_t errlen)
+{
+	char buf[512];
+	struct stat st;
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f) {
+		snprintf(err, errlen, "cannot read token file %s: %s", path,
+			 strerror(errno));
+		return NULL;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	if (!fstat(fileno(f), &st) && (st.st_mode & 077))
+		nfd_log("warn", "token", "file=%s msg=%s", nfd_q(path),
+			nfd_q("the token file is readable by other users; "
+			      "chmod 600 it"));
+	fclose(f);
+	buf[n] = 0;
+	buf[strcspn(buf, "\r\n")] = 0;
+	while (n && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+		buf[--n] = 0;
+	if (strlen(buf) < 16) {
+		snprintf(err, errlen,
+			 "token file %s: the token must be at "
+			 "least 16 characters on its first line",
+			 path);
+		return NULL;
+	}
+	return strdup(buf);
+}

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The event loop: one thread, one epoll set over the HTTP listeners,
+ * packet-in, a 1 s timer, SIGINT/SIGTERM (as a signalfd, so a signal is an
+ * event like the others) and rtnetlink link events.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nfchain/nfchain.h"
+
+#include "daemon.h"
+#include "log.h"
+
+/* What an epoll event is from (its data.u32). */
+enum { EV_HTTP_UNIX, EV_HTTP_TCP, EV_PKTIN, EV_TIMER, EV_SIGNAL, EV_NETLINK };
+
+static int ep_add(struct daemon *d, int fd, uint32_t tag)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = tag};
+
+	return epoll_ctl(d->ep, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+int daemon_loop_setup(struct daemon *d, char *err, size_t errlen)
+{
+	struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};
+	sigset_t ss;
+	int fd;
+
+	d->ep = epoll_create1(EPOLL_CLOEXEC);
+	d->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGTERM);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	d->sfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->ep < 0 || d->tfd < 0 || d->sfd < 0 ||
+	    timerfd_settime(d->tfd, 0, &its, NULL)) {
+		snprintf(err, errlen, "event loop setup failed: %s",
+			 strerror(errno));
+		return -errno;
+	}
+	d->nlfd = nl_open();
+	if (d->nlfd < 0) {
+		snprintf(err, errlen, "rtnetlink socket failed: %s",
+			 strerror(-d->nlfd));
+		return d->nlfd;
+	}
+	for (int i = 0; i < 2; i++)
+		if (d->http[i])
+			ep_add(d, http_fd(d->http[i]),
+			       i ? EV_HTTP_TCP : EV_HTTP_UNIX);
+	fd = nfc_events_fd(d->nfc);
+	if (fd >= 0)
+		ep_add(d, fd, EV_PKTIN);
+	else
+		nfd_log("warn", "pktin", "msg=%s",
+			nfd_q("no packet-in fd from the runtime; the slow "
+			      "path is not served"));
+	ep_add(d, d->tfd, EV_TIMER);
+	ep_add(d, d->sfd, EV_SIGNAL);
+	ep_add(d, d->nlfd, EV_NETLINK);
+	return 0;
+}
+
+void daemon_loop_run(struct daemon *d)
+{
+	struct epoll_event evs[16];
+
+	while (!d->stop) {
+		int timeout = -1, n;
+
+		for (int i = 0; i < 2; i++) {
+			int t = d->http[i] ? http_timeout_ms(d->http[i]) : -1;
+
+			if (t >= 0 && (timeout < 0 || t < timeout))
+				timeout = t;
+		}
+		n = epoll_wait(d->ep, evs, 16, timeout);
+		if (n < 0 && errno != EINTR) {
+			nfd_log("error", "loop", "error=%s",
+				nfd_q(strerror(errno)));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			uint64_t ticks;
+			struct signalfd_siginfo si;
+
+			switch (evs[i].data.u32) {
+			case EV_PKTIN:
+				nfc_poll(d->nfc, 0);
+				break;
+			case EV_TIMER:
+				if (read(d->tfd, &ticks, sizeof(ticks)) > 0) {
+					nfc_tick(d->nfc);
+					daemon_run_settled(d);
+				}
+				break;
+			case EV_SIGNAL:
+				if (read(d->sfd, &si, sizeof(si)) > 0) {
+					nfd_log("info", "signal", "signal=%s",
+						strsignal(si.ssi_signo));
+					d->stop = true;
+				}
+				break;
+			case EV_NETLINK:
+				nl_read(d->nlfd, daemon_on_link, d);
+				break;
+			}
+		}
+		/* MHD also has timeouts to run; with nothing ready, MHD_run
+		 * returns at once. */
+		for (int i = 0; i < 2; i++)
+			if (d->http[i])
+				http_run(d->http[i]);
+	}
+}

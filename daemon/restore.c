@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The desired state: saved after every accepted change (persist.c), put
+ * back on the pins at start, and re-applied when a netdev it names comes
+ * back. A netdev that goes away is only noted: its packets drop until it
+ * returns, and the state is not rewritten without it.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nfchain/nfchain.h"
+
+#include "daemon.h"
+#include "log.h"
+#include "persist.h"
+
+int daemon_save(void *ctx, json_t *state, char *err, size_t errlen)
+{
+	struct daemon *d = ctx;
+	int r;
+
+	if (d->saved && json_equal(d->saved, state))
+		return 0; /* nothing new: spare the fsyncs */
+	r = persist_save(d->state_dir, state, err, errlen);
+	if (r) {
+		nfd_log("error", "save", "error=%s", nfd_q(err));
+		return r;
+	}
+	json_decref(d->saved);
+	d->saved = json_incref(state);
+	return 0;
+}
+
+/* Netdev names the state refers to: port peers and attachment targets
+ * without a ':' (those are NF ports). */
+static void netdevs_named(json_t *doc, json_t *out)
+{
+	json_t *nf, *p, *a;
+	size_t i, j;
+
+	json_array_foreach (json_object_get(doc, "nfs"), i, nf)
+		json_array_foreach (json_object_get(nf, "ports"), j, p) {
+			const char *peer =
+				json_string_value(json_object_get(p, "peer"));
+
+			if (peer && !strchr(peer, ':'))
+				json_object_set_new(out, peer, json_true());
+		}
+	json_array_foreach (json_object_get(doc, "attachments"), i, a) {
+		const char *t = json_string_value(json_object_get(a, "target"));
+
+		if (t && !strchr(t, ':'))
+			json_object_set_new(out, t, json_true());
+	}
+}
+
+static bool names_netdev(struct daemon *d, const char *name)
+{
+	json_t *names = json_object();
+	bool r;
+
+	netdevs_named(d->saved, names);
+	r = json_object_get(names, name) != NULL;
+	json_decref(names);
+	return r;
+}
+
+void daemon_note_missing(struct daemon *d)
+{
+	json_t *names = json_object(), *v;
+	const char *n;
+
+	netdevs_named(d->saved, names);
+	json_object_foreach (names, n, v)
+		if (!if_nametoindex(n) && !json_object_get(d->gone, n)) {
+			nfd_log("warn", "netdev_missing", "netdev=%s",
+				nfd_q(n));
+			json_object_set_new(d->gone, n, json_true());
+		}
+	json_decref(names);
+}
+
+/* The state at start: what is pinned, reconciled with state.json. The
+ * saved document is the desired state: when the pins differ (nothing
+ * pinned after a reboot, or a change the previous daemon made and died
+ * before saving) the pins are moved to it. */
+int daemon_restore(struct daemon *d)
+{
+	char err[1024];
+	json_t *pinned = nfc_export(d->nfc), *plan = NULL;
+	int r;
+
+	r = persist_load(d->state_dir, &d->saved, err, sizeof(err));
+	if (r && r != -ENOENT) {
+		nfd_log("error", "restore", "error=%s hint=%s", nfd_q(err),
+			nfd_q("fix or move the file away; nothing was "
+			      "changed"));
+		json_decref(pinned);
+		return r;
+	}
+	if (!d->saved) {
+		nfd_log("info", "restore", "source=pins nfs=%zu saved=none",
+			json_array_size(json_object_get(pinned, "nfs")));
+		r = daemon_save(d, pinned, err, sizeof(err));
+		json_decref(pinned);
+		return r;
+	}
+	if (json_equal(pinned, d->saved)) {
+		nfd_log("info", "restore", "source=pins nfs=%zu saved=same",
+			json_array_size(json_object_get(pinned, "nfs")));
+		json_decref(pinned);
+		return 0;
+	}
+	r = nfc_apply(d->nfc, d->saved, 0, &plan);
+	if (r) {
+		snprintf(err, sizeof(err),
+			 "the saved state %s/state.json is not running: %s; it "
+			 "is retried when netdevs appear, and a new whole "
+			 "state (nfchain apply) replaces it",
+			 d->state_dir, nfc_errmsg(d->nfc));
+		nfd_log("error", "restore",
+			"source=state.json pinned_nfs=%zu "
+			"error=%s",
+			json_array_size(json_object_get(pinned, "nfs")),
+			nfd_q(nfc_errmsg(d->nfc)));
+		d->api.blocked = strdup(err);
+	} else {
+		nfd_log("info", "restore",
+			"source=state.json pinned_nfs=%zu "
+			"nfs=%zu steps=%zu",
+			json_array_size(json_object_get(pinned, "nfs")),
+			json_array_size(json_object_get(d->saved, "nfs")),
+			json_array_size(plan));
+	}
+	json_decref(plan);
+	json_decref(pinned);
+	return 0;
+}
+
+/* The desired state without any reference to `netdev`: its ports
+ * unconnected, its attachments gone. */
+static json_t *doc_without(json_t *doc, const char *netdev)
+{
+	json_t *d = json_deep_copy(doc), *nf, *p, *atts, *a;
+	size_t i, j;
+
+	json_array_foreach (json_object_get(d, "nfs"), i, nf)
+		json_array_foreach (json_object_get(nf, "ports"), j, p) {
+			const char *peer =
+				json_string_value(json_object_get(p, "peer"));
+
+			if (peer && !strcmp(peer, netdev))
+				json_object_set_new(p, "peer", json_null());
+		}
+	atts = json_array();
+	json_array_foreach (json_object_get(d, "attachments"), i, a) {
+		const char *t = json_string_value(json_object_get(a, "target"));
+
+		if (!t || strcmp(t, netdev))
+			json_array_append(atts, a);
+	}
+	json_object_set_new(d, "attachments", atts);
+	return d;
+}
+
+/* A netdev the state names came back (or a pending restore may now
+ * succeed): move the running system to the desired state again. The
+ * library keeps a vanished netdev's name in its model and compares by
+ * name, so applying the same state may see nothing to do; then the
+ * netdev's ports and attachments are taken out and put back, which
+ * resolves the new ifindex and attaches a new stub. */
+static void reapply(struct daemon *d, const char *netdev)
+{
+	json_t *plan = NULL, *without;
+	size_t steps;
+	int r = nfc_apply(d->nfc, d->saved, 0, &plan);
+
+	steps = json_array_size(plan);
+	json_decref(plan);
+	plan = NULL;
+	if (!r && !steps && netdev && !d->api.blocked) {
+		without = doc_without(d->saved, netdev);
+		r = nfc_apply(d->nfc, without, 0, &plan);
+		steps = json_array_size(plan);
+		json_decref(plan);
+		plan = NULL;
+		if (!r)
+			r = nfc_apply(d->nfc, d->saved, 0, &plan);
+		steps += json_array_size(plan);
+		json_decref(plan);
+		json_decref(without);
+	}
+	if (r) {
+		nfd_log("warn", "reapply", "reason=%s error=%s",
+			nfd_q(netdev ? netdev : "-"),
+			nfd_q(nfc_errmsg(d->nfc)));
+		return;
+	}
+	nfd_log("info", "reapply", "reason=%s steps=%zu",
+		nfd_q(netdev ? netdev : "-"), steps);
+	if (d->api.blocked) {
+		free(d->api.blocked);
+		d->api.blocked = NULL;
+		nfd_log("info", "restore", "source=state.json status=running");
+	}
+}
+
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
+
+/* A netdev that comes back is usually being set up by a few commands in a
+ * row (created, moved, brought up, its peer configured); re-applying at
+ * the first event could see it half done. Each event of the name pushes
+ * its re-apply SETTLE_MS later; the 1 s tick runs the due ones. */
+#define SETTLE_MS 1000
+
+static void settle_later(struct daemon *d, const char *name)
+{
+	json_object_set_new(d->settling, name,
+			    json_integer(now_ms() + SETTLE_MS));
+}
+
+void daemon_run_settled(struct daemon *d)
+{
+	long long now = now_ms();
+	const char *name;
+	json_t *v, *due = json_array();
+	size_t i;
+
+	json_object_foreach (d->settling, name, v)
+		if (json_integer_value(v) <= now)
+			json_array_append_new(due, json_string(name));
+	json_array_foreach (due, i, v) {
+		json_object_del(d->settling, json_string_value(v));
+		reapply(d, json_string_value(v));
+	}
+	json_decref(due);
+}
+
+void daemon_on_link(void *ctx, enum nl_event ev, int ifindex, const char *name)
+{
+	struct daemon *d = ctx;
+
+	if (ev == NL_OVERRUN) {
+		nfd_log("warn", "netlink", "msg=%s",
+			nfd_q("link events were lost; rescanning"));
+		daemon_note_missing(d);
+		return;
+	}
+	if (!*name || !names_netdev(d, name))
+		return;
+	if (ev == NL_LINK_DEL) {
+		nfd_log("warn", "netdev_gone", "netdev=%s ifindex=%d",
+			nfd_q(name), ifindex);
+		json_object_set_new(d->gone, name, json_true());
+		json_object_del(d->settling, name);
+		return;
+	}
+	if (json_object_get(d->gone, name)) {
+		nfd_log("info", "netdev_back", "netdev=%s ifindex=%d",
+			nfd_q(name), ifindex);
+		json_object_del(d->gone, name);
+		settle_later(d, name);
+	} else if (json_object_get(d->settling, name) || d->api.blocked) {
+		settle_later(d, name);
+	}
+}

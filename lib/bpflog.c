@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * libbpf's messages, captured: libbpf prints the verifier's reason for a
+ * refused program, and an error that only says "load failed" is useless.
+ * The last lines are kept so that load.c and stubs.c can put the reason
+ * into the error they return (NFC_DEBUG=1 also prints everything).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+
+#include "dataplane.h"
+
+static char bpf_log[4096];
+static size_t bpf_log_len;
+
+static int log_cb(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	int n;
+
+	if (getenv("NFC_DEBUG")) {
+		va_list cp;
+
+		va_copy(cp, ap);
+		vfprintf(stderr, fmt, cp);
+		va_end(cp);
+	}
+	if (lvl == LIBBPF_DEBUG)
+		return 0;
+	if (bpf_log_len >= sizeof(bpf_log) - 1)
+		bpf_log_len = 0; /* keep the latest lines */
+	n = vsnprintf(bpf_log + bpf_log_len, sizeof(bpf_log) - bpf_log_len, fmt,
+		      ap);
+	if (n > 0)
+		bpf_log_len += (size_t)n < sizeof(bpf_log) - bpf_log_len
+				       ? (size_t)n
+				       : sizeof(bpf_log) - 1 - bpf_log_len;
+	return 0;
+}
+
+/* The verifier's reason: the last lines before its "processed N insns"
+ * summary. */
+const char *bpflog_tail(void)
+{
+	char *end = strstr(bpf_log, "\nprocessed ");
+	char *p;
+	int lines = 0;
+
+	if (!end)
+		end = bpf_log + bpf_log_len;
+	*end = 0;
+	for (p = end; p > bpf_log && lines < 2; p--)
+		if (p[-1] == '\n' && p != end)
+			lines++;
+	while (*p == '\n')
+		p++;
+	for (char *q = p; *q; q++)
+		if (*q == '\n')
+			*q = ' ';
+	return p;
+}
+
+void bpflog_reset(void)
+{
+	bpf_log_len = 0;
+	bpf_log[0] = 0;
+}
+
+void bpflog_install(void)
+{
+	libbpf_set_print(log_cb);
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Between the files of the data plane only (bpflog.c, pins.c, load.c,
+ * stubs.c, reconcile.c); what the rest of the library calls is in
+ * internal.h.
+ */
+#ifndef NFC_DATAPLANE_H
+#define NFC_DATAPLANE_H
+
+#include "internal.h"
+
+/* bpflog.c: libbpf's messages, so that a refused load can say why. */
+void bpflog_install(void);
+void bpflog_reset(void);
+/* The verifier's reason: the last lines before its "processed" summary. */
+const char *bpflog_tail(void);
+
+/* pins.c */
+/* The index of a shared map by its BPF-side name, or -1: an NF's own. */
+int dp_shared_index(const char *bpf_name, int hook);
+int dp_pin_path(struct nfc *nfc, char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* load.c */
+int dp_nf_load(struct nfc *nfc, struct model *m, int id);
+void dp_nf_unload(struct nfc *nfc, const struct mnf *n, int id);
+/* An NF's object: built in, or from NFC_OBJ_DIR. */
+const void *dp_type_elf(const struct nfc_nf_type *t, int hook, size_t *sz);
+/* The load signature: a different one means reload. */
+void dp_nf_sig(const struct mnf *n, char *buf, size_t len);
+
+/* stubs.c */
+int dp_prog_id(int fd); /* 0 if fd is not a program */
+/* Attaches netdev hook `idx`, or retargets its link: to `want` (an NF's
+ * nfc_direct program) or, with want < 0, to its stub. */
+int dp_stub_up(struct nfc *nfc, const struct mstub *st, int idx, int want);
+void dp_stub_down(struct nfc *nfc, int idx);
+
+#endif

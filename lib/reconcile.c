@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Reconcile: moves the data plane under the pin root from one model to
+ * another, writing only the differences, in an order where no packet ever
+ * meets a half-made path (programs, redirect targets, hops and slots, netdev
+ * hooks, then what went away). Loading is load.c, hooks stubs.c.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "internal.h"
+#include "dataplane.h"
+#include "paths.h"
+
+/* Sets one program-array slot to the program of NF `want_nf` (or empties
+ * it), skipping the write when it already holds that program: every write
+ * re-patches the direct jumps that point at the slot. */
+static int set_slot(struct nfc *nfc, int hook, __u32 slot, int want_fd)
+{
+	int map = nfc->map_fd[hook == HOOK_TC ? SM_PROGS_TC : SM_PROGS_XDP];
+	__u32 cur = 0;
+	int have = !bpf_map_lookup_elem(map, &slot, &cur);
+
+	if (want_fd < 0) {
+		if (have && bpf_map_delete_elem(map, &slot) && errno != ENOENT)
+			return -errno;
+		return 0;
+	}
+	if (have && (int)cur == dp_prog_id(want_fd))
+		return 0;
+	return bpf_map_update_elem(map, &slot, &want_fd, BPF_ANY) ? -errno : 0;
+}
+
+static int set_hop(int map, __u32 key, const struct nfc_hop *want)
+{
+	struct nfc_hop cur;
+
+	if (!bpf_map_lookup_elem(map, &key, &cur) &&
+	    !memcmp(&cur, want, sizeof(cur)))
+		return 0;
+	return bpf_map_update_elem(map, &key, want, BPF_ANY) ? -errno : 0;
+}
+
+static void zero_stats(struct nfc *nfc, int nf, int port)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct nfc_port_stats *z = calloc(ncpu > 0 ? ncpu : 1, sizeof(*z));
+	__u32 k = NFC_GPORT(nf, port);
+
+	if (z)
+		bpf_map_update_elem(nfc->map_fd[SM_STATS], &k, z, BPF_ANY);
+	free(z);
+}
+
+/* Writes the hop behind one source (an NF port or a stub) and its slot. */
+static int wire(struct nfc *nfc, const struct model *m, int hook, int hop_map,
+		__u32 key, __u32 slot, const struct nfc_hop *h)
+{
+	int fd = -1, r;
+
+	if (h->kind == NFC_HOP_NF) {
+		fd = dp_nf_fd(nfc, h->nf);
+		if (fd < 0)
+			return nfci_err(nfc, ENOENT,
+					"NF %s: program not found under %s",
+					m->nfs[h->nf].name, nfc->root);
+	}
+	/* Toward an NF, the slot first: a packet reading the new hop with
+	 * the old slot reaches an NF that drops it as metadata for another
+	 * (counted), never a wrong port. Away from one, the hop first: the
+	 * slot must stay until no packet can read the old hop. */
+	if (fd >= 0) {
+		r = set_slot(nfc, hook, slot, fd);
+		if (!r)
+			r = set_hop(nfc->map_fd[hop_map], key, h);
+	} else {
+		r = set_hop(nfc->map_fd[hop_map], key, h);
+		if (!r)
+			r = set_slot(nfc, hook, slot, -1);
+	}
+	if (r)
+		return nfci_err(nfc, r, "write hop %u: %s", key, strerror(-r));
+	return 0;
+}
+
+static int devmap_needed(const struct model *m, const struct nfc_hop *hops,
+			 int ifindex)
+{
+	for (int i = 0; i < NFC_MAX_NFS; i++) {
+		if (!m->nfs[i].used || nf_hook(&m->nfs[i]) != HOOK_XDP)
+			continue;
+		for (int p = 0; p < NFC_MAX_PORTS; p++) {
+			const struct nfc_hop *h = &hops[NFC_GPORT(i, p)];
+
+			if (h->kind == NFC_HOP_NETDEV &&
+			    (int)h->ifindex == ifindex)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* 2: native XDP, 1: generic XDP, 0: neither. Packet-out redirects
+ * natively even for generic NFs (live-frames test runs), so both want NAPI
+ * at the far end of a veth; only native cannot do without it. */
+static int xdp_peer(const struct model *m, int ifindex)
+{
+	int nf, port;
+
+	if (!netdev_peer_port(m, ifindex, &nf, &port) ||
+	    nf_hook(&m->nfs[nf]) != HOOK_XDP)
+		return 0;
+	return strcmp(m->nfs[nf].mode, "xdp") ? 1 : 2;
+}
+
+/*
+ * The program netdev hook `st` should run: the nfc_direct program of the
+ * NF its hop leads to, once that NF's ifports slot for the netdev says
+ * which port it arrives on; or -1: the stub. A slot another netdev holds
+ * (claimed in this reconcile, or still held from the last one) leaves this
+ * one on its stub. NFC_NO_DIRECT=1 keeps every hook on its stub (to
+ * measure the difference, or to rule it out).
+ */
+static int direct_target(struct nfc *nfc, const struct mstub *st,
+			 const struct nfc_hop *h, unsigned char *claimed)
+{
+	struct nfc_ifport cur = {0}, want;
+	int map = nfc->map_fd[SM_IFPORTS], fd;
+	const char *off = getenv("NFC_NO_DIRECT");
+	__u32 k;
+
+	if (st->egress || h->kind != NFC_HOP_NF || map < 0 ||
+	    (off && strcmp(off, "0")))
+		return -1;
+	fd = dp_nf_prog_fd(nfc, h->nf, "nfc_direct");
+	if (fd < 0)
+		return -1; /* an NF object built before nfc_direct */
+	k = NFC_IFSLOT(h->nf, st->ifindex);
+	bpf_map_lookup_elem(map, &k, &cur);
+	if (cur.ifindex && cur.ifindex != (__u32)st->ifindex)
+		return -1;
+	want = (struct nfc_ifport){.ifindex = st->ifindex, .port = h->port};
+	if (memcmp(&cur, &want, sizeof(want)) &&
+	    bpf_map_update_elem(map, &k, &want, BPF_ANY))
+		return -1;
+	claimed[k] = 1;
+	return fd;
+}
+
+/* Frees the ifports slots of hooks that no longer run an NF directly
+ * (their links were switched away before). */
+static void direct_release(struct nfc *nfc, const struct model *old,
+			   const struct nfc_hop *oshops,
+			   const unsigned char *claimed)
+{
+	int map = nfc->map_fd[SM_IFPORTS];
+
+	for (int s = 0; s < NFC_MAX_STUBS && map >= 0; s++) {
+		const struct mstub *st = &old->stubs[s];
+		struct nfc_ifport cur = {0}, none = {0};
+		__u32 k;
+
+		if (!st->used || st->egress || oshops[s].kind != NFC_HOP_NF)
+			continue;
+		k = NFC_IFSLOT(oshops[s].nf, st->ifindex);
+		if (!claimed[k] && !bpf_map_lookup_elem(map, &k, &cur) &&
+		    cur.ifindex == (__u32)st->ifindex)
+			bpf_map_update_elem(map, &k, &none, BPF_ANY);
+	}
+}
+
+int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
+{
+	unsigned char *claimed = calloc(NFC_IFSLOTS, 1);
+	struct nfc_hop *hops = calloc(NFC_GPORTS, sizeof(*hops));
+	struct nfc_hop *shops = calloc(NFC_MAX_STUBS, sizeof(*shops));
+	struct nfc_hop *ohops = calloc(NFC_GPORTS, sizeof(*ohops));
+	struct nfc_hop *oshops = calloc(NFC_MAX_STUBS, sizeof(*oshops));
+	unsigned char reloaded[NFC_MAX_NFS] = {0};
+	char sig[160];
+	int r = 0;
+
+	if (!hops || !shops || !ohops || !oshops || !claimed) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = paths_assign_stubs(nfc, new);
+	if (r)
+		goto out;
+	paths_compute(new, hops, shops);
+	r = paths_check(nfc, new, hops, shops);
+	if (r)
+		goto out;
+	/* What the data plane holds now, to write only the differences. */
+	paths_compute(old, ohops, oshops);
+
+	/* 1. Programs: load new NFs, reload changed ones (maps kept). An NF
+	 * whose signature is unchanged keeps its program: no interruption. */
+	for (int i = 0; i < NFC_MAX_NFS && !r; i++) {
+		struct mnf *n = &new->nfs[i];
+
+		if (!n->used)
+			continue;
+		dp_nf_sig(n, sig, sizeof(sig));
+		if (strcmp(sig, n->sig) || dp_nf_fd(nfc, i) < 0) {
+			reloaded[i] = 1;
+			r = dp_nf_load(nfc, new, i);
+			if (!r && !(old->nfs[i].used &&
+				    !strcmp(old->nfs[i].name, n->name)))
+				for (int p = 0; p < NFC_MAX_PORTS; p++)
+					zero_stats(nfc, i, p);
+		}
+	}
+	if (r)
+		goto out;
+
+	/* 2. Redirect targets before anything can send to them. */
+	for (int i = 0; i < NFC_MAX_NFS; i++) {
+		const struct mnf *n = &new->nfs[i];
+
+		if (!n->used || nf_hook(n) != HOOK_XDP)
+			continue;
+		for (int p = 0; p < NFC_MAX_PORTS && !r; p++) {
+			__u32 ifx = hops[NFC_GPORT(i, p)].ifindex;
+
+			if (hops[NFC_GPORT(i, p)].kind != NFC_HOP_NETDEV)
+				continue;
+			/* A netdev that went away is not an error: its
+			 * packets drop until it is back and the model names
+			 * its new ifindex (nfc_apply re-resolves names). */
+			if (!netdev_exists(ifx))
+				continue;
+			if (bpf_map_update_elem(nfc->map_fd[SM_DEVMAP], &ifx,
+						&ifx, BPF_ANY)) {
+				r = nfci_err(nfc, errno,
+					     "port %s of %s: add %s to the "
+					     "redirect map: %s",
+					     n->ports[p].name, n->name,
+					     n->ports[p].peer.dev,
+					     strerror(errno));
+				break;
+			}
+			/* Once per new XDP veth peer: it forks. */
+			if (xdp_peer(new, ifx) && !xdp_peer(old, ifx)) {
+				r = netdev_ensure_napi_peer(
+					nfc, ifx, n->ports[p].peer.dev);
+				if (r && xdp_peer(new, ifx) == 1) {
+					r = 0; /* generic: best effort */
+					nfc->err[0] = 0;
+				}
+			}
+		}
+	}
+	if (r)
+		goto out;
+
+	/* 3. Hops and slots of every port of every NF. What a hop leads to
+	 * must be wired before the hop: new and transparent NFs first (a
+	 * spliced-in NF forwards before anything sends to it), then the
+	 * rest. */
+	for (int pass = 0; pass < 2 && !r; pass++)
+		for (int i = 0; i < NFC_MAX_NFS && !r; i++) {
+			const struct mnf *n = &new->nfs[i];
+			int is_new = !(old->nfs[i].used &&
+				       !strcmp(old->nfs[i].name, n->name));
+			int first = is_new ||
+				    (n->type &&
+				     (n->type->flags & NFC_TYPE_TRANSPARENT));
+
+			if (!n->used || first != !pass)
+				continue;
+			for (int p = 0; p < NFC_MAX_PORTS && !r; p++) {
+				int fresh = n->ports[p].used &&
+					    !(old->nfs[i].used &&
+					      old->nfs[i].ports[p].used &&
+					      !strcmp(old->nfs[i].ports[p].name,
+						      n->ports[p].name));
+
+				int g = NFC_GPORT(i, p);
+
+				if (fresh && old->nfs[i].used)
+					zero_stats(nfc, i, p);
+				/* Unchanged: same NF, same hop, and the NF it
+				 * leads to kept its program. */
+				if (!nfc->full_sync && !is_new &&
+				    !memcmp(&hops[g], &ohops[g],
+					    sizeof(hops[g])) &&
+				    (hops[g].kind != NFC_HOP_NF ||
+				     !reloaded[hops[g].nf]))
+					continue;
+				r = wire(nfc, new, nf_hook(n), SM_LINKS,
+					 NFC_GPORT(i, p), NFC_LINK_SLOT(i, p),
+					 &hops[NFC_GPORT(i, p)]);
+			}
+		}
+	/* 4. Netdev hooks: hop first, then attach. */
+	for (int s = 0; s < NFC_MAX_STUBS && !r; s++) {
+		const struct mstub *st = &new->stubs[s];
+
+		if (!st->used)
+			continue;
+		if (old->stubs[s].used &&
+		    (old->stubs[s].ifindex != st->ifindex ||
+		     old->stubs[s].egress != st->egress ||
+		     old->stubs[s].hook != st->hook ||
+		     old->stubs[s].xdp_flags != st->xdp_flags))
+			dp_stub_down(nfc, s);
+		r = wire(nfc, new, st->hook, SM_STUBS, s, NFC_STUB_SLOT(s),
+			 &shops[s]);
+		if (!r && netdev_exists(st->ifindex))
+			r = dp_stub_up(
+				nfc, st, s,
+				direct_target(nfc, st, &shops[s], claimed));
+	}
+	if (r)
+		goto out;
+
+	/* 5. What the new model no longer has. */
+	for (int s = 0; s < NFC_MAX_STUBS; s++) {
+		const struct mstub *st = &old->stubs[s];
+		struct nfc_hop none = {0};
+
+		if (!st->used || new->stubs[s].used)
+			continue;
+		dp_stub_down(nfc, s);
+		set_hop(nfc->map_fd[SM_STUBS], s, &none);
+		set_slot(nfc, st->hook, NFC_STUB_SLOT(s), -1);
+	}
+	direct_release(nfc, old, oshops, claimed);
+	for (int i = 0; i < NFC_MAX_NFS; i++) {
+		const struct mnf *n = &old->nfs[i];
+		struct nfc_hop none = {0};
+
+		if (!n->used ||
+		    (new->nfs[i].used && !strcmp(new->nfs[i].name, n->name)))
+			continue;
+		for (int p = 0; p < NFC_MAX_PORTS; p++) {
+			set_hop(nfc->map_fd[SM_LINKS], NFC_GPORT(i, p), &none);
+			set_slot(nfc, nf_hook(n), NFC_LINK_SLOT(i, p), -1);
+		}
+		dp_nf_unload(nfc, n, i);
+	}
+	for (int i = 0; i < NFC_MAX_NFS; i++) {
+		const struct mnf *n = &old->nfs[i];
+
+		if (!n->used || nf_hook(n) != HOOK_XDP)
+			continue;
+		for (int p = 0; p < NFC_MAX_PORTS; p++) {
+			const struct mport *mp = &n->ports[p];
+			__u32 ifx = mp->peer.ifindex;
+
+			if (mp->used && mp->peer.kind == PEER_DEV &&
+			    !devmap_needed(new, hops, ifx))
+				bpf_map_delete_elem(nfc->map_fd[SM_DEVMAP],
+						    &ifx);
+		}
+	}
+out:
+	free(claimed);
+	free(hops);
+	free(shops);
+	free(ohops);
+	free(oshops);
+	return r;
+}
