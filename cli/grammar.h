@@ -62,14 +62,14 @@ enum cli_lift { CLI_MODE, CLI_PEER, CLI_DIRECTION, CLI_POSITION, CLI_NLIFT };
  * `ep_port` (owned: free with cli_cmd_free). */
 struct cli_cmd {
 	enum cli_op op;
-	const char *type;   /* <type> add */
-	const char *nf;	    /* the NF the command is about */
-	const char *port;   /* ports add|set|del */
-	const char *coll;   /* <collection> */
-	const char *key;    /* <collection> add|del <key> */
-	const char *what;   /* <name> show WHAT: NULL, ports, stats or a coll */
-	const char *ep;	    /* connect|disconnect <nf>:<port>, as written */
-	char *ep_nf;	    /* ... and split */
+	const char *type; /* <type> add */
+	const char *nf;	  /* the NF the command is about */
+	const char *port; /* ports add|set|del */
+	const char *coll; /* <collection> */
+	const char *key;  /* <collection> add|del <key> */
+	const char *what; /* <name> show WHAT: NULL, ports, stats or a coll */
+	const char *ep;	  /* connect|disconnect <nf>:<port>, as written */
+	char *ep_nf;	  /* ... and split */
 	char *ep_port;
 	const char *peer;   /* connect's second word */
 	const char *target; /* attach|detach */

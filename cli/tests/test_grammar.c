@@ -49,12 +49,24 @@ static void accepts(const char *line, enum cli_op op, const char *want)
 		return;
 	}
 	got[0] = 0;
-#define F(name)                                                         \
-	if (c.name)                                                     \
-		o += snprintf(got + o, sizeof(got) - o, "%s" #name "=%s", \
-			      o ? " " : "", s(c.name));
-	F(type) F(nf) F(port) F(coll) F(key) F(what) F(ep_nf) F(ep_port)
-	F(peer) F(target) F(file)
+#define F(name)                                                       \
+	do {                                                          \
+		if (c.name)                                           \
+			o += snprintf(got + o, sizeof(got) - o,       \
+				      "%s" #name "=%s", o ? " " : "", \
+				      s(c.name));                     \
+	} while (0)
+	F(type);
+	F(nf);
+	F(port);
+	F(coll);
+	F(key);
+	F(what);
+	F(ep_nf);
+	F(ep_port);
+	F(peer);
+	F(target);
+	F(file);
 #undef F
 	static const char *const lk[] = {"mode", "peer", "direction",
 					 "position"};
@@ -126,7 +138,8 @@ int main(void)
 	accepts("br0 fdb show", CLI_COLL_SHOW, "nf=br0 coll=fdb");
 	accepts("connect fw0:p2 veth1", CLI_CONNECT,
 		"ep_nf=fw0 ep_port=p2 peer=veth1");
-	accepts("connect a:p1 b:p2", CLI_CONNECT, "ep_nf=a ep_port=p1 peer=b:p2");
+	accepts("connect a:p1 b:p2", CLI_CONNECT,
+		"ep_nf=a ep_port=p1 peer=b:p2");
 	accepts("disconnect fw0:p2", CLI_DISCONNECT, "ep_nf=fw0 ep_port=p2");
 	accepts("attach c1 fw0:p1 direction=both position=first", CLI_ATTACH,
 		"nf=c1 target=fw0:p1 direction:=both position:=first");
@@ -158,7 +171,8 @@ int main(void)
 	refuses("fw0 ports p2 set", "expected 'ports add <port> ...'");
 	refuses("fw0 ports p2 show", "expected 'ports add <port> ...'");
 	refuses("fw0 nocoll", "expected 'fw0 nocoll add <key> [key=value");
-	refuses("fw0 nocoll del", "'fw0 nocoll del <key>' or 'fw0 nocoll show'");
+	refuses("fw0 nocoll del",
+		"'fw0 nocoll del <key>' or 'fw0 nocoll show'");
 	refuses("fw0 nocoll show x", "expected 'fw0 nocoll add");
 	refuses("fw0 nocoll del k1 x=1", "expected 'fw0 nocoll add");
 	refuses("connect fw0 veth1", "'fw0' is not <nf>:<port>");
@@ -180,15 +194,16 @@ int main(void)
 		CHECK(nfc_name_reserved(cli_command_word(n), 0),
 		      "command '%s' is a reserved NF name",
 		      cli_command_word(n));
-#define X(w)                                                             \
-	for (i = 0; i < n && strcmp(cli_command_word(i), #w); i++)      \
-		;                                                        \
+#define X(w)                                                       \
+	for (i = 0; i < n && strcmp(cli_command_word(i), #w); i++) \
+		;                                                  \
 	CHECK(i < n, "reserved NF name '%s' is a command of the grammar", #w);
 	NFC_CLI_COMMANDS(X)
 #undef X
 	/* The words after `ports` cannot be port names. */
 	CHECK(nfc_name_reserved("add", 1) && nfc_name_reserved("del", 1) &&
-		      !nfc_name_reserved("p1", 1) && !nfc_name_reserved("show", 1),
+		      !nfc_name_reserved("p1", 1) &&
+		      !nfc_name_reserved("show", 1),
 	      "add and del, only, are reserved port names");
 
 	/* The name rule itself. */
@@ -200,13 +215,14 @@ int main(void)
 	      "an empty name is refused");
 	CHECK(nfc_name_check("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL) ==
 			      NFC_NAME_OK &&
-		      nfc_name_check("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL) ==
-			      NFC_NAME_TOO_LONG,
+		      nfc_name_check("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+				     NULL) == NFC_NAME_TOO_LONG,
 	      "31 characters are a name, 32 are not");
 	{
 		size_t at = 0;
 
-		CHECK(nfc_name_check("a/b", &at) == NFC_NAME_BAD_CHAR && at == 1,
+		CHECK(nfc_name_check("a/b", &at) == NFC_NAME_BAD_CHAR &&
+			      at == 1,
 		      "a '/' is refused, at its index");
 	}
 	CHECK(nfc_name_check("..", NULL) == NFC_NAME_BAD_CHAR,
