@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * nfchain, the CLI: a thin client of nfchaind's REST API. Three pieces:
- * the grammar turns argv into one request (grammar.c), the client sends it
+ * nfchain, the CLI: a thin client of nfchaind's REST API. Four pieces:
+ * the grammar turns argv into one command (grammar.c, shared with nfctl),
+ * request.c turns the command into an HTTP request, the client sends it
  * (client.c: HTTP over the unix socket, libcurl for --url), the printer
  * turns the answer into a table (print.c).
  */
@@ -11,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <jansson.h>
+
+#include "grammar.h"
 
 /* How an answer is printed without -j. */
 enum view {
@@ -40,9 +43,10 @@ struct cli_req {
 	const char *add_name;
 };
 
-/* Fills `r` from the command words. 0, or -1 with a usage error in err. */
-int cli_parse(int argc, char **argv, struct cli_req *r, char *err,
-	      size_t errlen);
+/* Fills `r` for the parsed command `c` (not CLI_HELP). 0; -1 with a usage
+ * error in err; -2 with err set when apply's file cannot be read. */
+int cli_request(const struct cli_cmd *c, struct cli_req *r, char *err,
+		size_t errlen);
 void cli_req_free(struct cli_req *r);
 
 struct conn {

@@ -1,31 +1,178 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The grammar (a contract: scripts and tests outside the tree use it;
- * docs/man/nfchain.8):
- *   types | show | export
- *   <type> add <name> [mode=...] [key=value ...]
- *   <name> show [ports|<collection>|stats]
- *   <name> set key=value ...          <name> del
- *   <name> ports add <port> [peer=...] [key=value ...]
- *   <name> ports <port> set key=value ...
- *   <name> ports del <port>
- *   <name> <collection> add <key> [key=value ...]
- *   <name> <collection> del <key>
- *   connect <nf>:<port> <netdev>|<nf>:<port>     disconnect <nf>:<port>
- *   attach <nf> <target> [direction=...] [position=...]
- *   detach <nf> <target>
- *   apply [--dry-run] -f FILE|-
- * Collections are whatever the NF's type declares: anything in second
- * place that is not show/set/del/ports is taken as one, and the daemon
- * says which exist if it is not.
+ * The grammar as one table (the words are listed in grammar.h). A rule is
+ * a pattern of words, literal or slot ("<nf>"); its first `head` words
+ * choose it, the first matching rule wins, and from then on a mismatch is
+ * a usage error with that rule's message, so that `nfchain fw0 ports add`
+ * says how to spell a ports command rather than "unknown collection".
  */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "grammar.h"
+
+/* What may follow the words of a rule. */
+enum tail {
+	T_NONE,	     /* nothing */
+	T_KV,	     /* key=value words, maybe none */
+	T_KV_SOME,   /* at least one key=value word */
+	T_LIFT_ONLY, /* key=value words, lifted keys only */
+	T_OPTS,	     /* apply's options */
+	T_IGNORE,    /* anything (help) */
+};
+
+#define USAGE_ONLY -1 /* a rule that only says how to spell a command */
+#define L(k) (1u << (k))
+
+struct rule {
+	int op; /* enum cli_op, or USAGE_ONLY */
+	const char *w[5];
+	unsigned char head;
+	unsigned char opt; /* the last `opt` slots may be missing */
+	unsigned char tail;
+	unsigned char lift; /* L(enum cli_lift) bits */
+	const char *usage;  /* $1, $2: the first two words as given */
+};
+
+static const char *const lift_key[CLI_NLIFT] = {
+	[CLI_MODE] = "mode",
+	[CLI_PEER] = "peer",
+	[CLI_DIRECTION] = "direction",
+	[CLI_POSITION] = "position",
+};
+
+#define PORTS_USAGE                                                          \
+	"expected 'ports add <port> ...', 'ports <port> set key=value ...' " \
+	"or 'ports del <port>'"
+#define COLL_USAGE                                     \
+	"expected '$1 $2 add <key> [key=value ...]', " \
+	"'$1 $2 del <key>' or '$1 $2 show'"
+
+/* Order matters: commands, then `<type> add`, then the words after an NF
+ * name, the collection catch-all last. */
+static const struct rule rules[] = {
+	{CLI_HELP, {"help"}, 1, 0, T_IGNORE, 0, NULL},
+	{CLI_TYPES, {"types"}, 1, 0, T_NONE, 0, "'$1' takes no arguments"},
+	{CLI_SHOW, {"show"}, 1, 0, T_NONE, 0, "'$1' takes no arguments"},
+	{CLI_EXPORT, {"export"}, 1, 0, T_NONE, 0, "'$1' takes no arguments"},
+	{CLI_APPLY,
+	 {"apply"},
+	 1,
+	 0,
+	 T_OPTS,
+	 0,
+	 "apply needs -f FILE (or -f - for stdin)"},
+	{CLI_CONNECT,
+	 {"connect", "<ep>", "<peer>"},
+	 1,
+	 0,
+	 T_NONE,
+	 0,
+	 "connect <nf>:<port> <netdev>|<nf>:<port>"},
+	{CLI_DISCONNECT,
+	 {"disconnect", "<ep>"},
+	 1,
+	 0,
+	 T_NONE,
+	 0,
+	 "disconnect <nf>:<port>"},
+	{CLI_ATTACH,
+	 {"attach", "<nf>", "<target>"},
+	 1,
+	 0,
+	 T_LIFT_ONLY,
+	 L(CLI_DIRECTION) | L(CLI_POSITION),
+	 "attach <nf> <netdev>|<nf>:<port> [direction=...] [position=...]"},
+	{CLI_DETACH,
+	 {"detach", "<nf>", "<target>"},
+	 1,
+	 0,
+	 T_NONE,
+	 0,
+	 "detach <nf> <netdev>|<nf>:<port>"},
+	{CLI_NF_ADD,
+	 {"<type>", "add", "<nf>"},
+	 2,
+	 0,
+	 T_KV,
+	 L(CLI_MODE),
+	 "$1 add <name> [mode=...] [key=value ...]"},
+	{CLI_NF_SHOW,
+	 {"<nf>", "show", "<what>"},
+	 2,
+	 1,
+	 T_NONE,
+	 0,
+	 "show takes at most one of ports, stats, <collection>"},
+	{CLI_NF_DEL,
+	 {"<nf>", "del"},
+	 2,
+	 0,
+	 T_NONE,
+	 0,
+	 "'$1 del' takes no more words"},
+	{CLI_NF_SET,
+	 {"<nf>", "set"},
+	 2,
+	 0,
+	 T_KV_SOME,
+	 L(CLI_MODE),
+	 "set needs key=value"},
+	{CLI_PORT_ADD,
+	 {"<nf>", "ports", "add", "<port>"},
+	 3,
+	 0,
+	 T_KV,
+	 L(CLI_PEER),
+	 PORTS_USAGE},
+	{CLI_PORT_DEL,
+	 {"<nf>", "ports", "del", "<port>"},
+	 3,
+	 0,
+	 T_NONE,
+	 0,
+	 PORTS_USAGE},
+	{CLI_PORT_SET,
+	 {"<nf>", "ports", "<port>", "set"},
+	 4,
+	 0,
+	 T_KV_SOME,
+	 L(CLI_PEER),
+	 PORTS_USAGE},
+	{USAGE_ONLY, {"<nf>", "ports"}, 2, 0, T_NONE, 0, PORTS_USAGE},
+	{CLI_COLL_ADD,
+	 {"<nf>", "<coll>", "add", "<key>"},
+	 3,
+	 0,
+	 T_KV,
+	 0,
+	 COLL_USAGE},
+	{CLI_COLL_DEL,
+	 {"<nf>", "<coll>", "del", "<key>"},
+	 3,
+	 0,
+	 T_NONE,
+	 0,
+	 COLL_USAGE},
+	/* The bridge's spelling of `<name> show <collection>`. */
+	{CLI_COLL_SHOW,
+	 {"<nf>", "<coll>", "show"},
+	 3,
+	 0,
+	 T_NONE,
+	 0,
+	 COLL_USAGE},
+	{USAGE_ONLY, {"<nf>", "<coll>"}, 2, 0, T_NONE, 0, COLL_USAGE},
+	{USAGE_ONLY,
+	 {"<nf>"},
+	 1,
+	 0,
+	 T_NONE,
+	 0,
+	 "'$1' needs a command: show, set, del, ports or a collection"},
+};
 
 static int usage_err(char *err, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -39,378 +186,242 @@ static int usage_err(char *err, size_t len, const char *fmt, ...)
 	return -1;
 }
 
-/* Appends "/seg" to the path, percent-encoded (all but RFC 3986's
- * unreserved characters and ':'): a prefix key such as 198.51.100.0/24
- * stays one segment. */
-static int path_add(struct cli_req *r, const char *seg)
+/* A rule's message with $1 and $2 replaced by the words given. */
+static int rule_usage(const struct rule *r, int argc, char **argv, char *err,
+		      size_t len)
 {
-	static const char keep[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
-				   "qrstuvwxyz0123456789-._~:@";
-	size_t o = strlen(r->path);
+	size_t o = 0;
 
-	if (o + 1 >= sizeof(r->path))
-		return -1;
-	r->path[o++] = '/';
-	for (const unsigned char *s = (const unsigned char *)seg; *s; s++) {
-		if (o + 4 >= sizeof(r->path))
-			return -1;
-		if (strchr(keep, *s))
-			r->path[o++] = *s;
-		else
-			o += sprintf(r->path + o, "%%%02X", *s);
+	for (const char *s = r->usage; *s && o + 1 < len; s++) {
+		if (s[0] == '$' && (s[1] == '1' || s[1] == '2')) {
+			int i = s[1] - '1';
+
+			o += snprintf(err + o, len - o, "%s",
+				      i < argc ? argv[i] : "");
+			if (o >= len)
+				o = len - 1;
+			s++;
+		} else {
+			err[o++] = *s;
+		}
 	}
-	r->path[o] = 0;
+	err[o] = 0;
+	return -1;
+}
+
+static bool is_slot(const char *w)
+{
+	return w[0] == '<';
+}
+
+static size_t rule_words(const struct rule *r)
+{
+	size_t n = 0;
+
+	while (n < sizeof(r->w) / sizeof(r->w[0]) && r->w[n])
+		n++;
+	return n;
+}
+
+static bool chooses(const struct rule *r, int argc, char **argv)
+{
+	if (argc < r->head)
+		return false;
+	for (int i = 0; i < r->head; i++)
+		if (!is_slot(r->w[i]) && strcmp(r->w[i], argv[i]))
+			return false;
+	return true;
+}
+
+static int set_slot(struct cli_cmd *c, const char *slot, const char *word,
+		    char *err, size_t len)
+{
+	const char *colon;
+
+	if (!strcmp(slot, "<nf>"))
+		c->nf = word;
+	else if (!strcmp(slot, "<type>"))
+		c->type = word;
+	else if (!strcmp(slot, "<port>"))
+		c->port = word;
+	else if (!strcmp(slot, "<coll>"))
+		c->coll = word;
+	else if (!strcmp(slot, "<key>"))
+		c->key = word;
+	else if (!strcmp(slot, "<what>"))
+		c->what = word;
+	else if (!strcmp(slot, "<peer>"))
+		c->peer = word;
+	else if (!strcmp(slot, "<target>"))
+		c->target = word;
+	else if (!strcmp(slot, "<ep>")) {
+		colon = strchr(word, ':');
+		if (!colon || colon == word || !colon[1])
+			return usage_err(err, len, "'%s' is not <nf>:<port>",
+					 word);
+		c->ep = word;
+		c->ep_nf = strndup(word, colon - word);
+		c->ep_port = strdup(colon + 1);
+		if (!c->ep_nf || !c->ep_port)
+			return usage_err(err, len, "out of memory");
+	}
 	return 0;
 }
 
-static void set(struct cli_req *r, const char *method, enum view v)
+const char *cli_kv_split(const char *word, char *key, size_t len)
 {
-	r->method = method;
-	r->view = v;
+	const char *eq = strchr(word, '=');
+	size_t n = eq ? (size_t)(eq - word) : strlen(word);
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(key, word, n);
+	key[n] = 0;
+	return eq ? eq + 1 : "";
 }
 
-/* key=value words into `obj`; `lift` names keys that go to the top of the
- * body instead (mode=, peer=). */
-static int kv(char **w, int n, json_t *obj, json_t *top,
-	      const char *const *lift, char *err, size_t len)
+static int lift_names(unsigned mask, char *buf, size_t len)
 {
+	size_t o = 0;
+	int n = 0;
+
+	buf[0] = 0;
+	for (int k = 0; k < CLI_NLIFT; k++)
+		if (mask & L(k))
+			n++;
+	for (int k = 0, i = 0; k < CLI_NLIFT; k++) {
+		if (!(mask & L(k)))
+			continue;
+		o += snprintf(buf + o, len > o ? len - o : 0, "%s%s=",
+			      !i	   ? ""
+			      : i == n - 1 ? " and "
+					   : ", ",
+			      lift_key[k]);
+		i++;
+	}
+	return 0;
+}
+
+/* The key=value words after a rule's words. */
+static int parse_kv(const struct rule *r, int n, char **w, struct cli_cmd *c,
+		    char *err, size_t len)
+{
+	char key[128], other[128], names[64];
+
+	c->kv = calloc(n ? n : 1, sizeof(*c->kv));
+	if (!c->kv)
+		return usage_err(err, len, "out of memory");
 	for (int i = 0; i < n; i++) {
-		const char *eq = strchr(w[i], '=');
-		char key[128];
-		json_t *dst = obj;
+		const char *eq = strchr(w[i], '='), *val;
+		int k;
 
 		if (!eq || eq == w[i])
 			return usage_err(err, len,
-					 "expected key=value, got "
-					 "'%s'",
-					 w[i]);
+					 "expected key=value, got '%s'", w[i]);
 		if ((size_t)(eq - w[i]) >= sizeof(key))
 			return usage_err(err, len, "key too long in '%.40s...'",
 					 w[i]);
-		memcpy(key, w[i], eq - w[i]);
-		key[eq - w[i]] = 0;
-		for (int k = 0; lift && lift[k]; k++)
-			if (!strcmp(key, lift[k]))
-				dst = top;
-		if (json_object_get(dst, key))
-			return usage_err(err, len, "'%s' is given twice", key);
-		/* peer= (empty) means "no peer": disconnected. */
-		json_object_set_new(dst, key,
-				    dst == top && !eq[1] ? json_null()
-							 : json_string(eq + 1));
+		val = cli_kv_split(w[i], key, sizeof(key));
+		for (int j = 0; j < i; j++) {
+			cli_kv_split(w[j], other, sizeof(other));
+			if (!strcmp(key, other))
+				return usage_err(err, len,
+						 "'%s' is given twice", key);
+		}
+		for (k = 0; k < CLI_NLIFT; k++)
+			if (r->lift & L(k) && !strcmp(key, lift_key[k]))
+				break;
+		if (k < CLI_NLIFT) {
+			c->lift[k] = val;
+			continue;
+		}
+		if (r->tail == T_LIFT_ONLY) {
+			lift_names(r->lift, names, sizeof(names));
+			return usage_err(err, len, "%s takes %s, not '%s='",
+					 r->w[0], names, key);
+		}
+		c->kv[c->nkv++] = w[i];
 	}
 	return 0;
 }
 
-static char *read_all(const char *file, size_t *len, char *err, size_t elen)
+static int parse_opts(const struct rule *r, int argc, char **argv, int from,
+		      struct cli_cmd *c, char *err, size_t len)
 {
-	FILE *f = strcmp(file, "-") ? fopen(file, "re") : stdin;
-	char *buf = NULL, chunk[65536];
-	FILE *m;
-	size_t n;
-
-	if (!f) {
-		snprintf(err, elen, "cannot read %s: %s", file,
-			 strerror(errno));
-		return NULL;
-	}
-	m = open_memstream(&buf, len);
-	while (m && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		fwrite(chunk, 1, n, m);
-	if (!m || ferror(f)) {
-		snprintf(err, elen, "cannot read %s: %s", file,
-			 strerror(errno));
-		if (m)
-			fclose(m);
-		free(buf);
-		buf = NULL;
-	} else {
-		fclose(m);
-	}
-	if (f != stdin)
-		fclose(f);
-	return buf;
-}
-
-static int parse_apply(int argc, char **argv, struct cli_req *r, char *err,
-		       size_t len)
-{
-	const char *file = NULL, *dot;
-
-	for (int i = 1; i < argc; i++) {
+	for (int i = from; i < argc; i++) {
 		if (!strcmp(argv[i], "--dry-run"))
-			r->dry_run = true;
-		else if (!strcmp(argv[i], "-f") && i + 1 < argc && !file)
-			file = argv[++i];
+			c->dry_run = true;
+		else if (!strcmp(argv[i], "-f") && i + 1 < argc && !c->file)
+			c->file = argv[++i];
 		else
-			return usage_err(err, len, "apply: unexpected '%s'",
-					 argv[i]);
+			return usage_err(err, len, "%s: unexpected '%s'",
+					 argv[0], argv[i]);
 	}
-	if (!file)
-		return usage_err(err, len,
-				 "apply needs -f FILE (or -f - for "
-				 "stdin)");
-	r->raw = read_all(file, &r->raw_len, err, len);
-	if (!r->raw)
-		return -2; /* not a usage error: the file is unreadable */
-	dot = strrchr(file, '.');
-	if (dot && (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml")))
-		r->content_type = "application/yaml";
-	else if (dot && !strcmp(dot, ".json"))
-		r->content_type = "application/json";
-	set(r, "PUT", V_PLAN);
-	snprintf(r->path, sizeof(r->path), "/v1/state%s",
-		 r->dry_run ? "?dry_run=1" : "");
+	if (!c->file)
+		return rule_usage(r, argc, argv, err, len);
 	return 0;
 }
 
-static int nf_port(const char *s, char *err, size_t len)
+static int apply_rule(const struct rule *r, int argc, char **argv,
+		      struct cli_cmd *c, char *err, size_t len)
 {
-	const char *c = strchr(s, ':');
+	int n = (int)rule_words(r), need = n - r->opt;
+	int took = argc < n ? argc : n;
 
-	if (!c || c == s || !c[1])
-		return usage_err(err, len, "'%s' is not <nf>:<port>", s);
-	return 0;
+	if (r->op == USAGE_ONLY || argc < need)
+		return rule_usage(r, argc, argv, err, len);
+	for (int i = r->head; i < took; i++)
+		if (!is_slot(r->w[i]) && strcmp(r->w[i], argv[i]))
+			return rule_usage(r, argc, argv, err, len);
+	c->op = r->op;
+	for (int i = 0; i < took; i++)
+		if (is_slot(r->w[i]) && set_slot(c, r->w[i], argv[i], err, len))
+			return -1;
+	switch (r->tail) {
+	case T_NONE:
+		return argc > took ? rule_usage(r, argc, argv, err, len) : 0;
+	case T_IGNORE:
+		return 0;
+	case T_OPTS:
+		return parse_opts(r, argc, argv, took, c, err, len);
+	case T_KV_SOME:
+		if (argc == took)
+			return rule_usage(r, argc, argv, err, len);
+		/* fall through */
+	default:
+		return parse_kv(r, argc - took, argv + took, c, err, len);
+	}
 }
 
-/* Commands that start with an NF name. */
-static int parse_nf(int argc, char **argv, struct cli_req *r, char *err,
-		    size_t len)
+int cli_parse(int argc, char **argv, struct cli_cmd *c, char *err, size_t len)
 {
-	static const char *const lift_mode[] = {"mode", NULL};
-	static const char *const lift_peer[] = {"peer", NULL};
-	const char *nf = argv[0], *w = argc > 1 ? argv[1] : NULL;
-	json_t *cfg;
-
-	if (!w)
-		return usage_err(err, len,
-				 "'%s' needs a command: show, set, "
-				 "del, ports or a collection",
-				 nf);
-	strcpy(r->path, "/v1/nfs");
-	path_add(r, nf);
-	if (!strcmp(w, "show")) {
-		if (argc > 3)
-			return usage_err(err, len,
-					 "show takes at most one of "
-					 "ports, stats, <collection>");
-		set(r, "GET", V_NF);
-		if (argc == 3) {
-			path_add(r, argv[2]);
-			r->view = !strcmp(argv[2], "ports")   ? V_PORTS
-				  : !strcmp(argv[2], "stats") ? V_STATS
-							      : V_COLL;
-		}
-		return 0;
-	}
-	if (!strcmp(w, "del")) {
-		if (argc != 2)
-			return usage_err(err, len,
-					 "'%s del' takes no more "
-					 "words",
-					 nf);
-		set(r, "DELETE", V_QUIET);
-		return 0;
-	}
-	if (!strcmp(w, "set")) {
-		if (argc < 3)
-			return usage_err(err, len, "set needs key=value");
-		set(r, "PATCH", V_QUIET);
-		r->body = json_object();
-		cfg = json_object();
-		if (kv(argv + 2, argc - 2, cfg, r->body, lift_mode, err, len)) {
-			json_decref(cfg);
+	memset(c, 0, sizeof(*c));
+	if (argc < 1)
+		return usage_err(err, len, "a command is needed");
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (chooses(&rules[i], argc, argv)) {
+			if (!apply_rule(&rules[i], argc, argv, c, err, len))
+				return 0;
+			cli_cmd_free(c);
 			return -1;
 		}
-		if (json_object_size(cfg))
-			json_object_set(r->body, "config", cfg);
-		json_decref(cfg);
-		return 0;
-	}
-	if (!strcmp(w, "ports")) {
-		path_add(r, "ports");
-		if (argc >= 4 && !strcmp(argv[2], "add")) {
-			set(r, "POST", V_QUIET);
-			r->body = json_pack("{s:s}", "name", argv[3]);
-			cfg = json_object();
-			if (kv(argv + 4, argc - 4, cfg, r->body, lift_peer, err,
-			       len)) {
-				json_decref(cfg);
-				return -1;
-			}
-			if (json_object_size(cfg))
-				json_object_set(r->body, "config", cfg);
-			json_decref(cfg);
-			return 0;
-		}
-		if (argc == 4 && !strcmp(argv[2], "del")) {
-			set(r, "DELETE", V_QUIET);
-			return path_add(r, argv[3]);
-		}
-		if (argc >= 5 && !strcmp(argv[3], "set")) {
-			set(r, "PATCH", V_QUIET);
-			path_add(r, argv[2]);
-			r->body = json_object();
-			cfg = json_object();
-			if (kv(argv + 4, argc - 4, cfg, r->body, lift_peer, err,
-			       len)) {
-				json_decref(cfg);
-				return -1;
-			}
-			if (json_object_size(cfg))
-				json_object_set(r->body, "config", cfg);
-			json_decref(cfg);
-			return 0;
-		}
-		return usage_err(err, len,
-				 "expected 'ports add <port> ...', "
-				 "'ports <port> set key=value ...' or "
-				 "'ports del <port>'");
-	}
-	/* A collection of the NF's type. */
-	path_add(r, w);
-	if (argc >= 4 && !strcmp(argv[2], "add")) {
-		set(r, "POST", V_QUIET);
-		r->body = json_pack("{s:s}", "key", argv[3]);
-		cfg = json_object();
-		if (kv(argv + 4, argc - 4, cfg, NULL, NULL, err, len)) {
-			json_decref(cfg);
-			return -1;
-		}
-		if (json_object_size(cfg))
-			json_object_set(r->body, "fields", cfg);
-		json_decref(cfg);
-		return 0;
-	}
-	if (argc == 4 && !strcmp(argv[2], "del")) {
-		set(r, "DELETE", V_QUIET);
-		return path_add(r, argv[3]);
-	}
-	/* `<name> <collection> show`: the bridge issue's spelling of
-	 * `<name> show <collection>`. */
-	if (argc == 3 && !strcmp(argv[2], "show")) {
-		set(r, "GET", V_COLL);
-		return 0;
-	}
-	return usage_err(err, len,
-			 "expected '%s %s add <key> [key=value ...]', "
-			 "'%s %s del <key>' or '%s %s show'",
-			 nf, w, nf, w, nf, w);
+	return usage_err(err, len, "a command is needed"); /* not reached */
 }
 
-int cli_parse(int argc, char **argv, struct cli_req *r, char *err, size_t len)
+void cli_cmd_free(struct cli_cmd *c)
 {
-	const char *cmd = argv[0];
-
-	memset(r, 0, sizeof(*r));
-	if (!strcmp(cmd, "types") || !strcmp(cmd, "show") ||
-	    !strcmp(cmd, "export")) {
-		if (argc != 1)
-			return usage_err(err, len, "'%s' takes no arguments",
-					 cmd);
-		set(r, "GET",
-		    cmd[0] == 't'   ? V_TYPES
-		    : cmd[0] == 's' ? V_SHOW
-				    : V_EXPORT);
-		strcpy(r->path, cmd[0] == 't'	? "/v1/types"
-				: cmd[0] == 's' ? "/v1/nfs"
-						: "/v1/state");
-		return 0;
-	}
-	if (!strcmp(cmd, "apply"))
-		return parse_apply(argc, argv, r, err, len);
-	if (!strcmp(cmd, "connect")) {
-		if (argc != 3)
-			return usage_err(err, len,
-					 "connect <nf>:<port> "
-					 "<netdev>|<nf>:<port>");
-		if (nf_port(argv[1], err, len))
-			return -1;
-		set(r, "POST", V_QUIET);
-		strcpy(r->path, "/v1/links");
-		r->body = json_pack("{s:s,s:s}", "port", argv[1], "peer",
-				    argv[2]);
-		return 0;
-	}
-	if (!strcmp(cmd, "disconnect")) {
-		if (argc != 2)
-			return usage_err(err, len, "disconnect <nf>:<port>");
-		if (nf_port(argv[1], err, len))
-			return -1;
-		set(r, "DELETE", V_QUIET);
-		strcpy(r->path, "/v1/links");
-		return path_add(r, argv[1]);
-	}
-	if (!strcmp(cmd, "attach")) {
-		static const char *const lift[] = {"direction", "position",
-						   NULL};
-		json_t *rest;
-		int rc;
-
-		if (argc < 3)
-			return usage_err(err, len,
-					 "attach <nf> "
-					 "<netdev>|<nf>:<port> "
-					 "[direction=...] [position=...]");
-		set(r, "POST", V_QUIET);
-		strcpy(r->path, "/v1/attachments");
-		r->body = json_pack("{s:s,s:s}", "nf", argv[1], "target",
-				    argv[2]);
-		rest = json_object();
-		rc = kv(argv + 3, argc - 3, rest, r->body, lift, err, len);
-		if (!rc && json_object_size(rest)) {
-			const char *k =
-				json_object_iter_key(json_object_iter(rest));
-
-			rc = usage_err(err, len,
-				       "attach takes direction= and "
-				       "position=, not '%s='",
-				       k);
-		}
-		json_decref(rest);
-		return rc;
-	}
-	if (!strcmp(cmd, "detach")) {
-		if (argc != 3)
-			return usage_err(err, len,
-					 "detach <nf> "
-					 "<netdev>|<nf>:<port>");
-		set(r, "DELETE", V_QUIET);
-		strcpy(r->path, "/v1/attachments");
-		path_add(r, argv[1]);
-		return path_add(r, argv[2]);
-	}
-	if (argc >= 2 && !strcmp(argv[1], "add")) {
-		static const char *const lift[] = {"mode", NULL};
-		json_t *cfg;
-
-		if (argc < 3)
-			return usage_err(err, len,
-					 "%s add <name> [mode=...] "
-					 "[key=value ...]",
-					 cmd);
-		set(r, "POST", V_QUIET);
-		strcpy(r->path, "/v1/nfs");
-		r->add_type = cmd;
-		r->add_name = argv[2];
-		r->body = json_pack("{s:s,s:s}", "name", argv[2], "type", cmd);
-		cfg = json_object();
-		if (kv(argv + 3, argc - 3, cfg, r->body, lift, err, len)) {
-			json_decref(cfg);
-			return -1;
-		}
-		if (json_object_size(cfg))
-			json_object_set(r->body, "config", cfg);
-		json_decref(cfg);
-		return 0;
-	}
-	return parse_nf(argc, argv, r, err, len);
+	free(c->ep_nf);
+	free(c->ep_port);
+	free(c->kv);
+	c->ep_nf = c->ep_port = NULL;
+	c->kv = NULL;
+	c->nkv = 0;
 }
 
-void cli_req_free(struct cli_req *r)
+const char *cli_command_word(size_t i)
 {
-	json_decref(r->body);
-	free(r->raw);
-	r->body = NULL;
-	r->raw = NULL;
+	for (size_t k = 0; k < sizeof(rules) / sizeof(rules[0]); k++)
+		if (!is_slot(rules[k].w[0]) && i-- == 0)
+			return rules[k].w[0];
+	return NULL;
 }

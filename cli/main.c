@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../daemon/reserved.h"
+#include "nfchain/nfchain.h"
+
 #include "cli.h"
 
 #define DEFAULT_SOCKET "/run/nfchain/nfchaind.sock"
@@ -123,7 +124,7 @@ static int check_add(const struct conn *c, const struct cli_req *r)
 		json_decref(types);
 		return usage(msg);
 	}
-	if (nfc_word_in(r->add_name, nfc_reserved_nf_names) ||
+	if (nfc_name_reserved(r->add_name, 0) ||
 	    is_type(types, r->add_name, names, sizeof(names))) {
 		snprintf(msg, sizeof(msg),
 			 "'%s' is a command or type name; an NF cannot be "
@@ -242,6 +243,7 @@ int main(int argc, char **argv)
 	};
 	struct conn c = {.socket = DEFAULT_SOCKET};
 	const char *url = NULL, *token_file = NULL, *list = NULL, *sock = NULL;
+	struct cli_cmd cmd;
 	struct cli_req r;
 	char err[1024];
 	json_t *answer = NULL;
@@ -295,12 +297,17 @@ int main(int argc, char **argv)
 		rc = usage("a command is needed");
 		goto out_free;
 	}
-	if (!strcmp(argv[optind], "help")) {
-		fputs(usage_text, stdout);
-		rc = 0;
+	rc = cli_parse(argc - optind, argv + optind, &cmd, err, sizeof(err));
+	if (rc) {
+		rc = usage(err);
 		goto out_free;
 	}
-	rc = cli_parse(argc - optind, argv + optind, &r, err, sizeof(err));
+	if (cmd.op == CLI_HELP) {
+		fputs(usage_text, stdout);
+		rc = 0;
+		goto out_cmd;
+	}
+	rc = cli_request(&cmd, &r, err, sizeof(err));
 	if (rc) {
 		if (rc == -2) {
 			fprintf(stderr, "nfchain: %s\n", err);
@@ -354,6 +361,8 @@ int main(int argc, char **argv)
 out:
 	json_decref(answer);
 	cli_req_free(&r);
+out_cmd:
+	cli_cmd_free(&cmd);
 out_free:
 	free(c.token);
 	return rc;

@@ -15,7 +15,6 @@
 
 #include "api_int.h"
 #include "doc.h"
-#include "reserved.h"
 
 #define MAX_SEGS 8
 #define MAX_PATH 4096
@@ -257,13 +256,11 @@ const char *body_str(struct call *c, const char *name)
 	return json_string_value(json_object_get(c->body, name));
 }
 
+/* The syntax of the name rule (nfchain.h); reserved words are checked only
+ * where a name is given to something new. */
 bool name_ok(const char *s)
 {
-	size_t n = strlen(s);
-
-	return n >= 1 && n <= 31 &&
-	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			 "0123456789_-") == n;
+	return nfc_name_check(s, NULL) == NFC_NAME_OK;
 }
 
 int check_name(struct call *c, const char *what, const char *s)
@@ -271,9 +268,9 @@ int check_name(struct call *c, const char *what, const char *s)
 	if (name_ok(s))
 		return 0;
 	return fail(c, 400,
-		    "invalid %s name '%.64s': a name is 1 to 31 "
-		    "letters, digits, '_' or '-'",
-		    what, s);
+		    "invalid %s name '%.64s': a name is 1 to %d "
+		    "letters, digits, '_' or '-', not starting with '-'",
+		    what, s ?: "", NFC_NAME_LEN);
 }
 
 bool is_type(struct api *api, const char *name)
@@ -317,7 +314,7 @@ int check_nf_name_free(struct call *c, const char *s)
 
 	if (r)
 		return r;
-	if (nfc_word_in(s, nfc_reserved_nf_names))
+	if (nfc_name_reserved(s, 0))
 		return fail(c, 400,
 			    "NF name '%s' is a command of the nfchain "
 			    "CLI; choose another name",
@@ -336,7 +333,7 @@ int check_port_name(struct call *c, const char *s)
 
 	if (r)
 		return r;
-	if (nfc_word_in(s, nfc_reserved_port_names))
+	if (nfc_name_reserved(s, 1))
 		return fail(c, 400,
 			    "port name '%s' is a word of the nfchain "
 			    "CLI grammar; choose another name",

@@ -30,30 +30,37 @@ const char *nfc_pin_root(const struct nfc *nfc)
 	return nfc->root;
 }
 
-/* Names become bpffs path components and CLI words: keep them plain. */
+_Static_assert(NFC_NAME_LEN == NFC_NAME_MAX - 1,
+	       "the public name rule must fit the maps' name fields");
+
+/* The name rule of include/nfchain/nfchain.h, with the library's messages.
+ * `what` is "NF" or "port": the reserved words differ. */
 int nfc_check_name(struct nfc *nfc, const char *what, const char *name)
 {
-	size_t n;
+	size_t at = 0;
 
-	if (!name || !*name)
+	switch (nfc_name_check(name, &at)) {
+	case NFC_NAME_OK:
+		break;
+	case NFC_NAME_EMPTY:
 		return nfci_err(nfc, EINVAL, "%s: name is empty", what);
-	n = strlen(name);
-	if (n >= NFC_NAME_MAX)
+	case NFC_NAME_TOO_LONG:
 		return nfci_err(nfc, EINVAL,
 				"%s '%s': name longer than %d characters", what,
-				name, NFC_NAME_MAX - 1);
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '-'))
-			return nfci_err(nfc, EINVAL,
-					"%s '%s': character '%c' not allowed "
-					"(use letters, digits, '_' and '-')",
-					what, name, c);
-	}
-	if (name[0] == '-')
+				name, NFC_NAME_LEN);
+	case NFC_NAME_BAD_CHAR:
+		return nfci_err(nfc, EINVAL,
+				"%s '%s': character '%c' not allowed "
+				"(use letters, digits, '_' and '-')",
+				what, name, name[at]);
+	case NFC_NAME_LEADING_DASH:
 		return nfci_err(nfc, EINVAL, "%s '%s': name starts with '-'",
+				what, name);
+	}
+	if (nfc_name_reserved(name, !strcmp(what, "port")))
+		return nfci_err(nfc, EINVAL,
+				"%s '%s': name is a word of the nfchain CLI "
+				"grammar; choose another name",
 				what, name);
 	return 0;
 }

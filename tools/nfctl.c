@@ -6,8 +6,9 @@
  * also the plainest test that state outlives its process.
  *
  *   nfctl [--pin-root DIR] [-j] COMMAND
- *   (the nfchain grammar: types, show, export, apply, <type> add, <name> ...,
- *    connect, disconnect, attach, detach) and, for tests:
+ *   (the nfchain grammar, parsed by the CLI's own cli/grammar.c: types,
+ *    show, export, apply, <type> add, <name> ..., connect, disconnect,
+ *    attach, detach) and, for tests:
  *   nfctl reset                          delete everything
  *   nfctl run SECONDS                    serve the slow path for a while
  *   nfctl packet-out NF PORT HEXFRAME    send a frame out of a port
@@ -23,59 +24,60 @@
 
 #include "nfchain/nfchain.h"
 
+#include "grammar.h"
+
 static int json_out;
+
+static const char usage_text[] =
+	"usage: nfctl [--pin-root DIR] [-j] COMMAND\n"
+	"  types | show | export | stats | reset\n"
+	"  apply [--dry-run] -f FILE|-\n"
+	"  <type> add <name> [mode=xdp|xdp-generic|tc] [key=value "
+	"...]\n"
+	"  <name> show [ports|<collection>|stats]\n"
+	"  <name> set key=value ... | <name> del\n"
+	"  <name> ports add <port> [peer=<netdev>|<nf>:<port>] "
+	"[key=value ...]\n"
+	"  <name> ports <port> set key=value ... | <name> ports del "
+	"<port>\n"
+	"  <name> <collection> add <key> [key=value ...] | "
+	"<name> <collection> del <key>\n"
+	"  connect <nf>:<port> <netdev>|<nf>:<port> | disconnect "
+	"<nf>:<port>\n"
+	"  attach <nf> <netdev>|<nf>:<port> [direction=...] "
+	"[position=...]\n"
+	"  detach <nf> <netdev>|<nf>:<port>\n"
+	"  run SECONDS | packet-out NF PORT HEXFRAME\n";
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: nfctl [--pin-root DIR] [-j] COMMAND\n"
-		"  types | show | export | stats | reset\n"
-		"  apply [--dry-run] -f FILE|-\n"
-		"  <type> add <name> [mode=xdp|xdp-generic|tc] [key=value "
-		"...]\n"
-		"  <name> show [ports|<collection>|stats]\n"
-		"  <name> set key=value ... | <name> del\n"
-		"  <name> ports add <port> [peer=<netdev>|<nf>:<port>] "
-		"[key=value ...]\n"
-		"  <name> ports <port> set key=value ... | <name> ports del "
-		"<port>\n"
-		"  <name> <collection> add <key> [key=value ...] | "
-		"<name> <collection> del <key>\n"
-		"  connect <nf>:<port> <netdev>|<nf>:<port> | disconnect "
-		"<nf>:<port>\n"
-		"  attach <nf> <netdev>|<nf>:<port> [direction=...] "
-		"[position=...]\n"
-		"  detach <nf> <netdev>|<nf>:<port>\n"
-		"  run SECONDS | packet-out NF PORT HEXFRAME\n");
+	fputs(usage_text, stderr);
 	exit(2);
 }
 
-/* key=value words into a JSON object of strings (the runtime converts by
- * the declared kind). `take`: keys pulled out into *vals, in order. */
-static json_t *kv_args(int argc, char **argv, const char *const *take,
-		       const char **vals)
+/* The key=value words of a parsed command as a JSON object of strings
+ * (the runtime converts by the declared kind). */
+static json_t *kv_json(const struct cli_cmd *c)
 {
 	json_t *o = json_object();
+	char key[128];
 
-	for (int i = 0; i < argc; i++) {
-		char *eq = strchr(argv[i], '=');
-		int taken = 0;
+	for (int i = 0; i < c->nkv; i++) {
+		const char *v = cli_kv_split(c->kv[i], key, sizeof(key));
 
-		if (!eq || eq == argv[i]) {
-			fprintf(stderr, "nfctl: '%s' is not key=value\n",
-				argv[i]);
-			exit(2);
-		}
-		*eq = 0;
-		for (int k = 0; take && take[k]; k++)
-			if (!strcmp(take[k], argv[i])) {
-				vals[k] = eq + 1;
-				taken = 1;
-			}
-		if (!taken)
-			json_object_set_new(o, argv[i], json_string(eq + 1));
-		*eq = '=';
+		json_object_set_new(o, key, json_string(v));
 	}
+	return o;
+}
+
+/* The library's set calls take mode= and peer= as fields, as they came. */
+static json_t *kv_json_with(const struct cli_cmd *c, enum cli_lift k,
+			    const char *name)
+{
+	json_t *o = kv_json(c);
+
+	if (c->lift[k])
+		json_object_set_new(o, name, json_string(c->lift[k]));
 	return o;
 }
 
@@ -189,43 +191,20 @@ static int fail(struct nfc *nfc)
 	return 1;
 }
 
-static int split_port(char *s, char **nf, char **port)
+static int cmd_apply(struct nfc *nfc, const struct cli_cmd *c)
 {
-	char *c = strchr(s, ':');
-
-	if (!c)
-		return -1;
-	*c = 0;
-	*nf = s;
-	*port = c + 1;
-	return 0;
-}
-
-static int cmd_apply(struct nfc *nfc, int argc, char **argv)
-{
-	const char *file = NULL;
-	int dry = 0, r;
 	json_error_t je;
 	json_t *doc, *plan = NULL;
+	int r;
 
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--dry-run"))
-			dry = 1;
-		else if (!strcmp(argv[i], "-f") && i + 1 < argc)
-			file = argv[++i];
-		else
-			usage();
-	}
-	if (!file)
-		usage();
-	doc = !strcmp(file, "-") ? json_loadf(stdin, 0, &je)
-				 : json_load_file(file, 0, &je);
+	doc = !strcmp(c->file, "-") ? json_loadf(stdin, 0, &je)
+				    : json_load_file(c->file, 0, &je);
 	if (!doc) {
-		fprintf(stderr, "nfctl: %s: line %d: %s\n", file, je.line,
+		fprintf(stderr, "nfctl: %s: line %d: %s\n", c->file, je.line,
 			je.text);
 		return 1;
 	}
-	r = nfc_apply(nfc, doc, dry, &plan);
+	r = nfc_apply(nfc, doc, c->dry_run, &plan);
 	json_decref(doc);
 	if (plan) {
 		size_t i;
@@ -238,166 +217,171 @@ static int cmd_apply(struct nfc *nfc, int argc, char **argv)
 	return r ? fail(nfc) : 0;
 }
 
-static int dispatch(struct nfc *nfc, int argc, char **argv)
+static int print_new(struct nfc *nfc, json_t *j)
 {
-	const char *cmd = argv[0];
-	json_t *j, *cfg;
-	int r;
+	if (!j)
+		return fail(nfc);
+	print_json(j);
+	json_decref(j);
+	return 0;
+}
 
-	if (!strcmp(cmd, "types")) {
-		j = nfc_types();
+static int nf_show(struct nfc *nfc, const struct cli_cmd *c)
+{
+	json_t *nf = nfc_show_nf(nfc, c->nf), *list;
+
+	if (!nf)
+		return fail(nfc);
+	if (!c->what)
+		print_json(nf);
+	else if (!strcmp(c->what, "ports") || !strcmp(c->what, "stats"))
+		print_json(json_object_get(nf, c->what));
+	else if (nfc_coll_list(nfc, c->nf, c->what, &list)) {
+		json_decref(nf);
+		return fail(nfc);
+	} else {
+		print_json(list);
+		json_decref(list);
+	}
+	json_decref(nf);
+	return 0;
+}
+
+/* A library call returning 0 or -errno; `cfg` (may be NULL) is released. */
+static int done(struct nfc *nfc, int r, json_t *cfg)
+{
+	json_decref(cfg);
+	return r ? fail(nfc) : 0;
+}
+
+/* The parsed command (cli/grammar.c) as a library call. */
+static int dispatch(struct nfc *nfc, const struct cli_cmd *c)
+{
+	json_t *j, *cfg;
+
+	switch (c->op) {
+	case CLI_HELP:
+		fputs(usage_text, stdout);
+		return 0;
+	case CLI_TYPES:
+		return print_new(nfc, nfc_types());
+	case CLI_SHOW:
+		j = nfc_show(nfc);
+		if (!j)
+			return fail(nfc);
+		print_show(j);
+		json_decref(j);
+		return 0;
+	case CLI_EXPORT:
+		return print_new(nfc, nfc_export(nfc));
+	case CLI_APPLY:
+		return cmd_apply(nfc, c);
+	case CLI_CONNECT:
+		return done(nfc,
+			    nfc_connect(nfc, c->ep_nf, c->ep_port, c->peer),
+			    NULL);
+	case CLI_DISCONNECT:
+		return done(nfc, nfc_disconnect(nfc, c->ep_nf, c->ep_port),
+			    NULL);
+	case CLI_ATTACH:
+		return done(nfc,
+			    nfc_attach(nfc, c->nf, c->target,
+				       c->lift[CLI_DIRECTION],
+				       c->lift[CLI_POSITION]),
+			    NULL);
+	case CLI_DETACH:
+		return done(nfc, nfc_detach(nfc, c->nf, c->target), NULL);
+	case CLI_NF_ADD:
+		cfg = kv_json(c);
+		return done(
+			nfc,
+			nfc_nf_add(nfc, c->type, c->nf, c->lift[CLI_MODE], cfg),
+			cfg);
+	case CLI_NF_SHOW:
+		return nf_show(nfc, c);
+	case CLI_NF_SET:
+		cfg = kv_json_with(c, CLI_MODE, "mode");
+		return done(nfc, nfc_nf_set(nfc, c->nf, cfg), cfg);
+	case CLI_NF_DEL:
+		return done(nfc, nfc_nf_del(nfc, c->nf), NULL);
+	case CLI_PORT_ADD:
+		cfg = kv_json(c);
+		return done(nfc,
+			    nfc_port_add(nfc, c->nf, c->port, c->lift[CLI_PEER],
+					 cfg),
+			    cfg);
+	case CLI_PORT_SET:
+		cfg = kv_json_with(c, CLI_PEER, "peer");
+		return done(nfc, nfc_port_set(nfc, c->nf, c->port, cfg), cfg);
+	case CLI_PORT_DEL:
+		return done(nfc, nfc_port_del(nfc, c->nf, c->port), NULL);
+	case CLI_COLL_ADD:
+		cfg = kv_json(c);
+		return done(nfc, nfc_coll_add(nfc, c->nf, c->coll, c->key, cfg),
+			    cfg);
+	case CLI_COLL_DEL:
+		return done(nfc, nfc_coll_del(nfc, c->nf, c->coll, c->key),
+			    NULL);
+	case CLI_COLL_SHOW:
+		if (nfc_coll_list(nfc, c->nf, c->coll, &j))
+			return fail(nfc);
 		print_json(j);
 		json_decref(j);
 		return 0;
 	}
-	if (!strcmp(cmd, "show") || !strcmp(cmd, "export") ||
-	    !strcmp(cmd, "stats")) {
-		j = !strcmp(cmd, "show")     ? nfc_show(nfc)
-		    : !strcmp(cmd, "export") ? nfc_export(nfc)
-					     : nfc_global_stats(nfc);
-		if (!j)
-			return fail(nfc);
-		if (!strcmp(cmd, "show"))
-			print_show(j);
-		else
-			print_json(j);
-		json_decref(j);
-		return 0;
-	}
-	if (!strcmp(cmd, "reset"))
-		return nfc_reset(nfc) ? fail(nfc) : 0;
-	if (!strcmp(cmd, "apply"))
-		return cmd_apply(nfc, argc - 1, argv + 1);
-	if (!strcmp(cmd, "run"))
-		return run(nfc, argc > 1 ? atof(argv[1]) : 1e9);
-	if (!strcmp(cmd, "packet-out")) {
-		unsigned char buf[4096];
-		size_t n = 0;
-
-		if (argc != 4)
-			usage();
-		for (const char *h = argv[3]; h[0] && h[1] && n < sizeof(buf);
-		     h += 2) {
-			if (hexval(h[0]) < 0 || hexval(h[1]) < 0)
-				usage();
-			buf[n++] = hexval(h[0]) << 4 | hexval(h[1]);
-		}
-		return nfc_packet_out(nfc, argv[1], argv[2], buf, n) ? fail(nfc)
-								     : 0;
-	}
-	if (!strcmp(cmd, "connect") || !strcmp(cmd, "disconnect")) {
-		char *nf, *port;
-
-		if (argc != (cmd[0] == 'c' ? 3 : 2) ||
-		    split_port(argv[1], &nf, &port))
-			usage();
-		r = cmd[0] == 'c' ? nfc_connect(nfc, nf, port, argv[2])
-				  : nfc_disconnect(nfc, nf, port);
-		return r ? fail(nfc) : 0;
-	}
-	if (!strcmp(cmd, "attach")) {
-		static const char *const take[] = {"direction", "position",
-						   NULL};
-		const char *v[2] = {NULL, NULL};
-
-		if (argc < 3)
-			usage();
-		cfg = kv_args(argc - 3, argv + 3, take, v);
-		if (json_object_size(cfg)) {
-			fprintf(stderr, "nfctl: attach takes direction= and "
-					"position= only\n");
-			return 2;
-		}
-		json_decref(cfg);
-		return nfc_attach(nfc, argv[1], argv[2], v[0], v[1]) ? fail(nfc)
-								     : 0;
-	}
-	if (!strcmp(cmd, "detach")) {
-		if (argc != 3)
-			usage();
-		return nfc_detach(nfc, argv[1], argv[2]) ? fail(nfc) : 0;
-	}
-	if (argc < 2)
-		usage();
-	/* <type> add <name> ... */
-	if (!strcmp(argv[1], "add") && argc >= 3) {
-		static const char *const take[] = {"mode", NULL};
-		const char *mode[1] = {NULL};
-
-		cfg = kv_args(argc - 3, argv + 3, take, mode);
-		r = nfc_nf_add(nfc, cmd, argv[2], mode[0], cfg);
-		json_decref(cfg);
-		return r ? fail(nfc) : 0;
-	}
-	/* <name> ... */
-	if (!strcmp(argv[1], "del") && argc == 2)
-		return nfc_nf_del(nfc, cmd) ? fail(nfc) : 0;
-	if (!strcmp(argv[1], "set")) {
-		cfg = kv_args(argc - 2, argv + 2, NULL, NULL);
-		r = nfc_nf_set(nfc, cmd, cfg);
-		json_decref(cfg);
-		return r ? fail(nfc) : 0;
-	}
-	if (!strcmp(argv[1], "show")) {
-		json_t *nf = nfc_show_nf(nfc, cmd), *out = nf;
-
-		if (!nf)
-			return fail(nfc);
-		if (argc >= 3 && !strcmp(argv[2], "ports"))
-			out = json_object_get(nf, "ports");
-		else if (argc >= 3 && !strcmp(argv[2], "stats"))
-			out = json_object_get(nf, "stats");
-		else if (argc >= 3) {
-			json_t *list;
-
-			if (nfc_coll_list(nfc, cmd, argv[2], &list)) {
-				json_decref(nf);
-				return fail(nfc);
-			}
-			print_json(list);
-			json_decref(list);
-			json_decref(nf);
-			return 0;
-		}
-		print_json(out);
-		json_decref(nf);
-		return 0;
-	}
-	if (!strcmp(argv[1], "ports") && argc >= 4) {
-		if (!strcmp(argv[2], "add")) {
-			static const char *const take[] = {"peer", NULL};
-			const char *peer[1] = {NULL};
-
-			cfg = kv_args(argc - 4, argv + 4, take, peer);
-			r = nfc_port_add(nfc, cmd, argv[3], peer[0], cfg);
-			json_decref(cfg);
-			return r ? fail(nfc) : 0;
-		}
-		if (!strcmp(argv[2], "del") && argc == 4)
-			return nfc_port_del(nfc, cmd, argv[3]) ? fail(nfc) : 0;
-		if (!strcmp(argv[3], "set")) {
-			cfg = kv_args(argc - 4, argv + 4, NULL, NULL);
-			r = nfc_port_set(nfc, cmd, argv[2], cfg);
-			json_decref(cfg);
-			return r ? fail(nfc) : 0;
-		}
-		usage();
-	}
-	if (argc >= 4 && !strcmp(argv[2], "add")) {
-		cfg = kv_args(argc - 4, argv + 4, NULL, NULL);
-		r = nfc_coll_add(nfc, cmd, argv[1], argv[3], cfg);
-		json_decref(cfg);
-		return r ? fail(nfc) : 0;
-	}
-	if (argc == 4 && !strcmp(argv[2], "del"))
-		return nfc_coll_del(nfc, cmd, argv[1], argv[3]) ? fail(nfc) : 0;
-	usage();
 	return 2;
 }
 
+static int cmd_reset(struct nfc *nfc, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return nfc_reset(nfc) ? fail(nfc) : 0;
+}
+
+static int cmd_stats(struct nfc *nfc, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return print_new(nfc, nfc_global_stats(nfc));
+}
+
+static int cmd_run(struct nfc *nfc, int argc, char **argv)
+{
+	return run(nfc, argc > 1 ? atof(argv[1]) : 1e9);
+}
+
+static int cmd_packet_out(struct nfc *nfc, int argc, char **argv)
+{
+	unsigned char buf[4096];
+	size_t n = 0;
+
+	if (argc != 4)
+		usage();
+	for (const char *h = argv[3]; h[0] && h[1] && n < sizeof(buf); h += 2) {
+		if (hexval(h[0]) < 0 || hexval(h[1]) < 0)
+			usage();
+		buf[n++] = hexval(h[0]) << 4 | hexval(h[1]);
+	}
+	return nfc_packet_out(nfc, argv[1], argv[2], buf, n) ? fail(nfc) : 0;
+}
+
+/* Commands of nfctl alone, for tests; they take their words as they come. */
+static const struct {
+	const char *word;
+	int (*fn)(struct nfc *nfc, int argc, char **argv);
+} extras[] = {
+	{"reset", cmd_reset},
+	{"stats", cmd_stats},
+	{"run", cmd_run},
+	{"packet-out", cmd_packet_out},
+};
+
 int main(int argc, char **argv)
 {
+	int (*extra)(struct nfc *, int, char **) = NULL;
 	struct nfc_opts opts = {0};
+	struct cli_cmd c = {0};
 	char err[1024];
 	struct nfc *nfc;
 	int i = 1, r;
@@ -412,19 +396,27 @@ int main(int argc, char **argv)
 	}
 	if (i >= argc)
 		usage();
-	if (!strcmp(argv[i], "types")) {
-		json_t *t = nfc_types();
-
-		print_json(t);
-		json_decref(t);
-		return 0;
+	for (size_t k = 0; k < sizeof(extras) / sizeof(extras[0]); k++)
+		if (!strcmp(argv[i], extras[k].word))
+			extra = extras[k].fn;
+	if (!extra && cli_parse(argc - i, argv + i, &c, err, sizeof(err))) {
+		fprintf(stderr, "nfctl: %s\n", err);
+		usage();
+	}
+	/* Types and help need no pin root. */
+	if (!extra && (c.op == CLI_TYPES || c.op == CLI_HELP)) {
+		r = dispatch(NULL, &c);
+		cli_cmd_free(&c);
+		return r;
 	}
 	r = nfc_open(&nfc, &opts, err, sizeof(err));
 	if (r) {
 		fprintf(stderr, "nfctl: %s\n", err);
+		cli_cmd_free(&c);
 		return 1;
 	}
-	r = dispatch(nfc, argc - i, argv + i);
+	r = extra ? extra(nfc, argc - i, argv + i) : dispatch(nfc, &c);
 	nfc_close(nfc);
+	cli_cmd_free(&c);
 	return r;
 }

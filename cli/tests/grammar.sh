@@ -30,6 +30,9 @@ rc 0 "--json show (empty)" nfc --json show
 rc 2 "no command: usage error" nfc
 check "usage error prints the usage line" grep -q '^usage: nfchain' "$NFD_DIR/err"
 rc 2 "unknown option: usage error" nfc --bogus show
+rc 0 "help" nfc help
+check "help prints the usage on stdout" grep -q '^usage: nfchain' "$NFD_DIR/out"
+rc 0 "--help" nfc --help
 rc 2 "--socket with --url: usage error" "$NFC_BIN/nfchain" --socket x --url http://127.0.0.1:1 --token-file /dev/null show
 rc 1 "daemon not running: exit 1" "$NFC_BIN/nfchain" --socket "$NFD_DIR/none.sock" show
 check "... saying so" grep -q 'is nfchaind running' "$NFD_DIR/err"
@@ -188,8 +191,7 @@ rc 1 "apply of a bad document: refused" nfc apply -f "$NFD_DIR/bad.json"
 check "... naming the field" grep -q colour "$NFD_DIR/err"
 
 # ---- del --------------------------------------------------------------------
-for n in cnt0 cnt1 fwt fwg fw0; do nfc "$n" del || not_ok "del $n"; done
-ok "<name> del"
+for n in cnt0 cnt1 fwt fwg fw0; do rc 0 "<name> del ($n)" nfc "$n" del; done
 rc 1 "del of an unknown NF: refused" nfc fw0 del
 check "nothing left" [ "$(js show | jget "['nfs']")" = "[]" ]
 

@@ -5,8 +5,8 @@
  *
  * Conventions: every call returns 0 or a negative errno; on failure the
  * message that names the object and the cause is in nfc_errmsg(), and the
- * running state is exactly what it was before the call. Names are
- * [A-Za-z0-9_-]{1,31} (they become bpffs path components).
+ * running state is exactly what it was before the call. Names follow the
+ * name rule below.
  *
  * The state lives under the pin root (default /sys/fs/bpf/nfchain). A
  * process that opens the same pin root adopts everything found there. The
@@ -18,11 +18,83 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <jansson.h>
 
 #define NFC_DEFAULT_PIN_ROOT "/sys/fs/bpf/nfchain"
 
 struct nfc;
+
+/* ---- the name rule --------------------------------------------------------
+ * One rule for the library, the daemon and the CLI. NF and port names
+ * become bpffs path components and words of the nfchain CLI: 1 to
+ * NFC_NAME_LEN letters, digits, '_' or '-', not starting with '-' (the CLI
+ * would take it for an option).
+ *
+ * The first word of a CLI command is a command, a type or an NF name, so an
+ * NF named like a command could never be addressed; a port named "add" or
+ * "del" would make `<nf> ports add <port>` ambiguous. Those words are
+ * reserved. (An NF named like a type is refused too, by whoever knows the
+ * types.) The command words of the CLI grammar's table (cli/grammar.c)
+ * are exactly this list: cli/tests/test_grammar.c checks it both ways.
+ */
+#define NFC_NAME_LEN 31
+/* clang-format off */
+#define NFC_CLI_COMMANDS(X) \
+	X(types) X(show) X(export) X(apply) X(connect) X(disconnect) \
+	X(attach) X(detach) X(help)
+/* clang-format on */
+#define NFC_RESERVED_PORT_NAMES "add", "del"
+
+enum nfc_name_fault {
+	NFC_NAME_OK,
+	NFC_NAME_EMPTY,
+	NFC_NAME_TOO_LONG,
+	NFC_NAME_BAD_CHAR, /* *at: index of the character */
+	NFC_NAME_LEADING_DASH,
+};
+
+/* The syntax of a name; `at` (may be NULL) receives the index of a
+ * character that is not allowed. */
+static inline enum nfc_name_fault nfc_name_check(const char *name, size_t *at)
+{
+	size_t n, i;
+
+	if (!name || !*name)
+		return NFC_NAME_EMPTY;
+	n = strlen(name);
+	if (n > NFC_NAME_LEN)
+		return NFC_NAME_TOO_LONG;
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-')) {
+			if (at)
+				*at = i;
+			return NFC_NAME_BAD_CHAR;
+		}
+	}
+	return name[0] == '-' ? NFC_NAME_LEADING_DASH : NFC_NAME_OK;
+}
+
+/* Whether `name` is a word of the CLI grammar that an NF (port == 0) or a
+ * port (port != 0) cannot be named. */
+static inline int nfc_name_reserved(const char *name, int port)
+{
+#define NFC_CLI_WORD_(w) #w,
+	static const char *const nf_words[] = {NFC_CLI_COMMANDS(NFC_CLI_WORD_)};
+#undef NFC_CLI_WORD_
+	static const char *const port_words[] = {NFC_RESERVED_PORT_NAMES};
+	const char *const *w = port ? port_words : nf_words;
+	size_t n = port ? sizeof(port_words) / sizeof(port_words[0])
+			: sizeof(nf_words) / sizeof(nf_words[0]);
+
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(name, w[i]))
+			return 1;
+	return 0;
+}
 
 struct nfc_opts {
 	const char *pin_root; /* NULL: NFC_DEFAULT_PIN_ROOT */

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The nfchain CLI's action for a parsed command (grammar.c): which HTTP
+ * call of nfchaind's REST API it is, with its body, and how the answer is
+ * printed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* Appends "/seg" to the path, percent-encoded (all but RFC 3986's
+ * unreserved characters and ':'): a prefix key such as 198.51.100.0/24
+ * stays one segment. */
+static int path_add(struct cli_req *r, const char *seg)
+{
+	static const char keep[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+				   "qrstuvwxyz0123456789-._~:@";
+	size_t o = strlen(r->path);
+
+	if (o + 1 >= sizeof(r->path))
+		return -1;
+	r->path[o++] = '/';
+	for (const unsigned char *s = (const unsigned char *)seg; *s; s++) {
+		if (o + 4 >= sizeof(r->path))
+			return -1;
+		if (strchr(keep, *s))
+			r->path[o++] = *s;
+		else
+			o += sprintf(r->path + o, "%%%02X", *s);
+	}
+	r->path[o] = 0;
+	return 0;
+}
+
+static void set(struct cli_req *r, const char *method, enum view v)
+{
+	r->method = method;
+	r->view = v;
+}
+
+static char *read_all(const char *file, size_t *len, char *err, size_t elen)
+{
+	FILE *f = strcmp(file, "-") ? fopen(file, "re") : stdin;
+	char *buf = NULL, chunk[65536];
+	FILE *m;
+	size_t n;
+
+	if (!f) {
+		snprintf(err, elen, "cannot read %s: %s", file,
+			 strerror(errno));
+		return NULL;
+	}
+	m = open_memstream(&buf, len);
+	while (m && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fwrite(chunk, 1, n, m);
+	if (!m || ferror(f)) {
+		snprintf(err, elen, "cannot read %s: %s", file,
+			 strerror(errno));
+		if (m)
+			fclose(m);
+		free(buf);
+		buf = NULL;
+	} else {
+		fclose(m);
+	}
+	if (f != stdin)
+		fclose(f);
+	return buf;
+}
+
+/* The key=value words that are not lifted, as an object of strings under
+ * `name` (config, fields): the daemon converts them by the declared kind. */
+static void kv_into(json_t *body, const char *name, const struct cli_cmd *c)
+{
+	char key[128];
+	json_t *o;
+
+	if (!c->nkv)
+		return;
+	o = json_object();
+	for (int i = 0; i < c->nkv; i++) {
+		const char *v = cli_kv_split(c->kv[i], key, sizeof(key));
+
+		json_object_set_new(o, key, json_string(v));
+	}
+	json_object_set_new(body, name, o);
+}
+
+/* A lifted key goes to the top of the body; empty means "none" (peer=:
+ * disconnected). */
+static void lift_into(json_t *body, const struct cli_cmd *c, enum cli_lift k,
+		      const char *name)
+{
+	if (c->lift[k])
+		json_object_set_new(body, name,
+				    c->lift[k][0] ? json_string(c->lift[k])
+						  : json_null());
+}
+
+static int apply_file(const struct cli_cmd *c, struct cli_req *r, char *err,
+		      size_t len)
+{
+	const char *dot = strrchr(c->file, '.');
+
+	r->raw = read_all(c->file, &r->raw_len, err, len);
+	if (!r->raw)
+		return -2;
+	if (dot && (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml")))
+		r->content_type = "application/yaml";
+	else if (dot && !strcmp(dot, ".json"))
+		r->content_type = "application/json";
+	r->dry_run = c->dry_run;
+	snprintf(r->path, sizeof(r->path), "/v1/state%s",
+		 c->dry_run ? "?dry_run=1" : "");
+	return 0;
+}
+
+/* The path: a fixed start and segments, each percent-encoded. */
+static int path(struct cli_req *r, const char *start, const char *a,
+		const char *b)
+{
+	snprintf(r->path, sizeof(r->path), "%s", start);
+	if ((a && path_add(r, a)) || (b && path_add(r, b)))
+		return -1;
+	return 0;
+}
+
+int cli_request(const struct cli_cmd *c, struct cli_req *r, char *err,
+		size_t len)
+{
+	int rc = 0;
+
+	memset(r, 0, sizeof(*r));
+	switch (c->op) {
+	case CLI_HELP:
+		break;
+	case CLI_TYPES:
+		set(r, "GET", V_TYPES);
+		rc = path(r, "/v1/types", NULL, NULL);
+		break;
+	case CLI_SHOW:
+		set(r, "GET", V_SHOW);
+		rc = path(r, "/v1/nfs", NULL, NULL);
+		break;
+	case CLI_EXPORT:
+		set(r, "GET", V_EXPORT);
+		rc = path(r, "/v1/state", NULL, NULL);
+		break;
+	case CLI_APPLY:
+		set(r, "PUT", V_PLAN);
+		return apply_file(c, r, err, len);
+	case CLI_CONNECT:
+		set(r, "POST", V_QUIET);
+		rc = path(r, "/v1/links", NULL, NULL);
+		r->body =
+			json_pack("{s:s,s:s}", "port", c->ep, "peer", c->peer);
+		break;
+	case CLI_DISCONNECT:
+		set(r, "DELETE", V_QUIET);
+		rc = path(r, "/v1/links", c->ep, NULL);
+		break;
+	case CLI_ATTACH:
+		set(r, "POST", V_QUIET);
+		rc = path(r, "/v1/attachments", NULL, NULL);
+		r->body = json_pack("{s:s,s:s}", "nf", c->nf, "target",
+				    c->target);
+		lift_into(r->body, c, CLI_DIRECTION, "direction");
+		lift_into(r->body, c, CLI_POSITION, "position");
+		break;
+	case CLI_DETACH:
+		set(r, "DELETE", V_QUIET);
+		rc = path(r, "/v1/attachments", c->nf, c->target);
+		break;
+	case CLI_NF_ADD:
+		set(r, "POST", V_QUIET);
+		rc = path(r, "/v1/nfs", NULL, NULL);
+		r->add_type = c->type;
+		r->add_name = c->nf;
+		r->body =
+			json_pack("{s:s,s:s}", "name", c->nf, "type", c->type);
+		lift_into(r->body, c, CLI_MODE, "mode");
+		kv_into(r->body, "config", c);
+		break;
+	case CLI_NF_SHOW:
+		set(r, "GET",
+		    !c->what			? V_NF
+		    : !strcmp(c->what, "ports") ? V_PORTS
+		    : !strcmp(c->what, "stats") ? V_STATS
+						: V_COLL);
+		rc = path(r, "/v1/nfs", c->nf, c->what);
+		break;
+	case CLI_NF_DEL:
+		set(r, "DELETE", V_QUIET);
+		rc = path(r, "/v1/nfs", c->nf, NULL);
+		break;
+	case CLI_NF_SET:
+		set(r, "PATCH", V_QUIET);
+		rc = path(r, "/v1/nfs", c->nf, NULL);
+		r->body = json_object();
+		lift_into(r->body, c, CLI_MODE, "mode");
+		kv_into(r->body, "config", c);
+		break;
+	case CLI_PORT_ADD:
+		set(r, "POST", V_QUIET);
+		rc = path(r, "/v1/nfs", c->nf, "ports");
+		r->body = json_pack("{s:s}", "name", c->port);
+		lift_into(r->body, c, CLI_PEER, "peer");
+		kv_into(r->body, "config", c);
+		break;
+	case CLI_PORT_SET:
+	case CLI_PORT_DEL:
+		set(r, c->op == CLI_PORT_SET ? "PATCH" : "DELETE", V_QUIET);
+		rc = path(r, "/v1/nfs", c->nf, "ports") || path_add(r, c->port);
+		if (c->op == CLI_PORT_SET) {
+			r->body = json_object();
+			lift_into(r->body, c, CLI_PEER, "peer");
+			kv_into(r->body, "config", c);
+		}
+		break;
+	case CLI_COLL_ADD:
+		set(r, "POST", V_QUIET);
+		rc = path(r, "/v1/nfs", c->nf, c->coll);
+		r->body = json_pack("{s:s}", "key", c->key);
+		kv_into(r->body, "fields", c);
+		break;
+	case CLI_COLL_DEL:
+		set(r, "DELETE", V_QUIET);
+		rc = path(r, "/v1/nfs", c->nf, c->coll) || path_add(r, c->key);
+		break;
+	case CLI_COLL_SHOW:
+		set(r, "GET", V_COLL);
+		rc = path(r, "/v1/nfs", c->nf, c->coll);
+		break;
+	}
+	if (rc) {
+		snprintf(err, len, "the request path is too long");
+		return -1;
+	}
+	return 0;
+}
+
+void cli_req_free(struct cli_req *r)
+{
+	json_decref(r->body);
+	free(r->raw);
+	r->body = NULL;
+	r->raw = NULL;
+}
