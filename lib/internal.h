@@ -13,7 +13,7 @@
  * in lib/libnfchain.map (the only names the library exports). Internals
  * shared between files of lib/ are nfci_* or carry their module's prefix
  * (model_, state_, dp_, netdev_, sp_, paths_); none uses nfc_*, so none can
- * be mistaken for API or collide with a user's name. (nfc_check_name is
+ * be mistaken for API or collide with a user's name. (nfci_check_name is
  * the one left: its rule moves to the public header.)
  */
 #ifndef NFC_INTERNAL_H
@@ -159,7 +159,7 @@ struct nfc {
 /* util.c */
 int nfci_err(struct nfc *nfc, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-int nfc_check_name(struct nfc *nfc, const char *what, const char *name);
+int nfci_check_name(struct nfc *nfc, const char *what, const char *name);
 uint64_t nfci_hash(const void *p, size_t n, uint64_t h);
 int nfci_mkdirs(const char *path);
 int nfci_rmtree(const char *path);

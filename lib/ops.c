@@ -159,7 +159,7 @@ int do_nf_add(struct nfc *nfc, struct model *m, void *arg)
 	struct mnf *n;
 	int id, r, hook;
 
-	r = nfc_check_name(nfc, "NF", a->name);
+	r = nfci_check_name(nfc, "NF", a->name);
 	if (r)
 		return r;
 	t = nfci_type_find(a->type);
@@ -320,7 +320,7 @@ int do_port_add(struct nfc *nfc, struct model *m, void *arg)
 		return -ENOENT;
 	n = &m->nfs[id];
 	t = n->type;
-	r = nfc_check_name(nfc, "port", a->port);
+	r = nfci_check_name(nfc, "port", a->port);
 	if (r)
 		return r;
 	if (is_transparent(n))

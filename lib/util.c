@@ -35,7 +35,7 @@ _Static_assert(NFC_NAME_LEN == NFC_NAME_MAX - 1,
 
 /* The name rule of include/nfchain/nfchain.h, with the library's messages.
  * `what` is "NF" or "port": the reserved words differ. */
-int nfc_check_name(struct nfc *nfc, const char *what, const char *name)
+int nfci_check_name(struct nfc *nfc, const char *what, const char *name)
 {
 	size_t at = 0;
 

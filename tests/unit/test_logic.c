@@ -66,13 +66,13 @@ static int hop_is(const struct nfc_hop *h, int kind, int nf, int port)
 
 static void test_names(struct nfc *nfc)
 {
-	CHECK(!nfc_check_name(nfc, "NF", "br0_x-1"), "plain name accepted");
-	CHECK(nfc_check_name(nfc, "NF", "a/b") && strstr(nfc->err, "'/'"),
+	CHECK(!nfci_check_name(nfc, "NF", "br0_x-1"), "plain name accepted");
+	CHECK(nfci_check_name(nfc, "NF", "a/b") && strstr(nfc->err, "'/'"),
 	      "slash refused, named: %s", nfc->err);
-	CHECK(nfc_check_name(nfc, "NF", ".."), "dots refused");
-	CHECK(nfc_check_name(nfc, "NF", ""), "empty refused");
-	CHECK(nfc_check_name(nfc, "NF", "-x"), "leading dash refused");
-	CHECK(nfc_check_name(nfc, "NF", "0123456789012345678901234567890123"),
+	CHECK(nfci_check_name(nfc, "NF", ".."), "dots refused");
+	CHECK(nfci_check_name(nfc, "NF", ""), "empty refused");
+	CHECK(nfci_check_name(nfc, "NF", "-x"), "leading dash refused");
+	CHECK(nfci_check_name(nfc, "NF", "0123456789012345678901234567890123"),
 	      "too long refused");
 }
 
