@@ -97,10 +97,10 @@ rm -rf "$obj" /tmp/nfc-up-$NFC_ID
 # Delete everything from yet another process: nothing left.
 check "delete everything" nfctl reset
 check "nothing pinned under the pin root" [ ! -e "$NFC_PIN" ]
-attached=$(ip -d link show | grep -c "prog/xdp" || true)
+left=
 for l in $VA $VB $VC $VD; do
-	ip -d link show dev $l | grep -q "prog/xdp" && not_ok "$l still has an XDP program"
-	bpftool net show dev $l 2>/dev/null | grep -q tcx && not_ok "$l still has a TC program"
+	ip -d link show dev $l | grep -q "prog/xdp" && left+=" $l:xdp"
+	bpftool net show dev $l 2>/dev/null | grep -q tcx && left+=" $l:tc"
 done
-ok "no program left on the test netdevs"
+check "no program left on the test netdevs${left:+ (left:$left)}" [ -z "$left" ]
 nfc_done
