@@ -7,10 +7,9 @@
 # keeping its maps.
 . "$(dirname "$0")/../lib.sh"
 nfc_setup
-A=$(nfc_ns a); B=$(nfc_ns b); C=$(nfc_ns c); D=$(nfc_ns d)
-VA=va$NFC_ID VB=vb$NFC_ID VC=vc$NFC_ID VD=vd$NFC_ID
-nfc_host "$A" eth0 198.51.100.1/24 $VA
-nfc_host "$B" eth0 198.51.100.2/24 $VB
+nfc_two_hosts
+C=$(nfc_ns c); D=$(nfc_ns d)
+VC=vc$NFC_ID VD=vd$NFC_ID
 nfc_host "$C" eth0 203.0.113.1/24 $VC
 nfc_host "$D" eth0 203.0.113.2/24 $VD
 
