@@ -16,12 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <net/if.h>
 #include <linux/bpf.h>
 #include <linux/types.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "common.h"
+#include "nfchain/nfchain.h"
 #include "test.h"
 
 #ifndef BPF_F_TEST_XDP_LIVE_FRAMES
@@ -59,10 +61,60 @@ static inline int dpt_veth(const char *a, const char *b)
 		      a, b, a, b, a, b);
 }
 
+/* n veth pairs, named from `tag` and this process's id: dev[i] ends in
+ * 'a' + i (a port's peer), peer[i] in 'A' + i (its far end, which counts
+ * what the port sent). A failure is reported as a check. */
+static inline int dpt_veths(const char *tag, int n, char (*dev)[IF_NAMESIZE],
+			    char (*peer)[IF_NAMESIZE])
+{
+	int pid = getpid() % 100000;
+
+	for (int i = 0; i < n; i++) {
+		snprintf(dev[i], IF_NAMESIZE, "%s%d%c", tag, pid, 'a' + i);
+		snprintf(peer[i], IF_NAMESIZE, "%s%d%c", tag, pid, 'A' + i);
+		if (dpt_veth(dev[i], peer[i])) {
+			CHECK(0, "create veth %s", dev[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Deleting one end deletes the pair. */
+static inline void dpt_veths_del(int n, char (*dev)[IF_NAMESIZE])
+{
+	for (int i = 0; i < n; i++)
+		if (dev[i][0])
+			dpt_sh("ip link del %s 2>/dev/null", dev[i]);
+}
+
 /* A pin root of this process's own: /sys/fs/bpf/nfc-<tag><pid>. */
 static inline void dpt_root(char *root, size_t len, const char *tag)
 {
 	snprintf(root, len, "/sys/fs/bpf/nfc-%s%d", tag, (int)getpid());
+}
+
+/* The runtime on that pin root; NULL, reported as a check, if it fails. */
+static inline struct nfc *dpt_open(const char *root)
+{
+	struct nfc_opts opts = {.pin_root = root};
+	struct nfc *nfc;
+	char err[512];
+
+	if (nfc_open(&nfc, &opts, err, sizeof(err))) {
+		CHECK(0, "open %s: %s", root, err);
+		return NULL;
+	}
+	return nfc;
+}
+
+/* The last check of a test that reset what it built: nothing of it is
+ * left pinned. */
+static inline void dpt_root_gone(const char *root)
+{
+	test_group = NULL;
+	CHECK(access(root, F_OK), "nothing left under %s", root);
+	rmdir(root);
 }
 
 static inline int dpt_pinned(const char *root, const char *rel)

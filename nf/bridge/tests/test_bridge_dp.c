@@ -442,17 +442,9 @@ int main(void)
 	char err[512];
 	struct nfc_opts opts = {.pin_root = root};
 	struct nfc *nfc;
-	int pid = getpid() % 1000000;
-
 	dpt_root(root, sizeof(root), "tbdp");
-	for (int i = 0; i < NDEV; i++) {
-		snprintf(dev[i], sizeof(dev[i]), "tbd%d%c", pid, 'a' + i);
-		snprintf(peer[i], sizeof(peer[i]), "tbd%d%c", pid, 'x' + i);
-		if (dpt_veth(dev[i], peer[i])) {
-			printf("not ok - create veth %s\n", dev[i]);
-			return 1;
-		}
-	}
+	if (dpt_veths("tbd", NDEV, dev, peer))
+		return 1;
 	if (nfc_open(&nfc, &opts, err, sizeof(err))) {
 		CHECK(0, "open %s: %s", root, err);
 		goto out;
@@ -497,8 +489,7 @@ int main(void)
 	nfc_reset(nfc);
 	nfc_close(nfc);
 out:
-	for (int i = 0; i < NDEV; i++)
-		dpt_sh("ip link del %s 2>/dev/null", dev[i]);
+	dpt_veths_del(NDEV, dev);
 	rmdir(root);
 	TEST_EXIT();
 }

@@ -1033,23 +1033,15 @@ static void one_mode(const char *m, int out, int drop)
 
 int main(void)
 {
-	int id = getpid();
-
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	dpt_root(root, sizeof(root), "rt");
-	for (int i = 0; i < 4; i++) {
-		snprintf(dev[i], sizeof(dev[i]), "rt%d%c", id, 'a' + i);
-		snprintf(peer[i], sizeof(peer[i]), "rt%d%c", id, 'A' + i);
-		dpt_veth(dev[i], peer[i]);
-	}
+	dpt_veths("rt", 4, dev, peer);
 	sock_open();
 	one_mode("xdp", XDP_REDIRECT_, XDP_DROP_);
 	one_mode("tc", TC_REDIRECT, TC_SHOT);
-	for (int i = 0; i < 4; i++) {
-		if (i < 3)
-			close(sock[i]);
-		dpt_sh("ip link del %s", dev[i]);
-	}
+	for (int i = 0; i < 3; i++)
+		close(sock[i]);
+	dpt_veths_del(4, dev);
 	rmdir(root);
 	printf("# %d failed\n", test_failures);
 	TEST_EXIT();
