@@ -6,12 +6,17 @@
 #   make bench-smoke   the harness's own test (also run by `make test`)
 #   make bench-micro   the micro table only (BPF_PROG_TEST_RUN ns/packet)
 #
+# bench/micro/*.sh are the micro table's cases, one per NF; bench/micro/*.c
+# are NFs' own micro benchmarks, run by hand (each says how at its top):
+# built with `all` so that they keep compiling, into $(OUT)/bench/.
+#
 # Everything built goes to $(OUT)/bench/; results to $(OUT)/bench/results/.
 
 BENCH_OUT := $(OUT)/bench
 BENCH_BPF := gen sink hop
 BENCH_SKELS := $(patsubst %,$(BENCH_OUT)/%.skel.h,$(BENCH_BPF))
 BENCH_TOOLS := $(BENCH_OUT)/nfcb
+BENCH_MICRO := $(patsubst bench/micro/%.c,$(BENCH_OUT)/%,$(wildcard bench/micro/*.c))
 # nfctl drives the nfchain scenarios; the harness skips them, saying so,
 # when the runtime is not there to build it.
 BENCH_NFCTL := $(if $(wildcard tools/nfctl.c),$(OUT)/bin/nfctl)
@@ -19,7 +24,7 @@ BENCH_ARGS ?=
 
 .PHONY: bench bench-smoke bench-micro bench-tools bench-deps
 all: bench-tools
-bench-tools: $(BENCH_TOOLS)
+bench-tools: $(BENCH_TOOLS) $(BENCH_MICRO)
 
 # The Linux baselines need iptables and nftables, the reports jq.
 bench-deps: $(OUT)/.bench-deps
@@ -37,6 +42,12 @@ $(BENCH_OUT)/%.skel.h: $(BENCH_OUT)/%.bpf.o
 $(BENCH_OUT)/nfcb: bench/src/nfcb.c bench/bench.h $(BENCH_SKELS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) -Ibench -I$(BENCH_OUT) $(CFLAGS) $< $(LDFLAGS) $(LDLIBS) -o $@
+
+# The micro benchmarks drive the runtime through its library, as the NF
+# tests do (tests/unit/dptest.h).
+$(BENCH_MICRO): $(BENCH_OUT)/%: $(OUT)/obj/bench/micro/%.o $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 bench: bench-deps $(BENCH_TOOLS) $(BENCH_NFCTL)
 	$(Q)NFCB_OUT=$(OUT) NFCB_CMD='make bench$(if $(BENCH_ARGS), BENCH_ARGS="$(BENCH_ARGS)")' \

@@ -3,6 +3,14 @@
 #   nfc_ns NAME             create a namespace (removed on exit)
 #   nfc_host NS IF ADDR/LEN [PEERIF]  veth pair: IF in NS with ADDR, the
 #                           other end (PEERIF, default IF-r) in the root ns
+#   nfc_two_hosts           hosts A (198.51.100.1) and B (.2) in namespaces
+#                           $A and $B, their root-side veths $VA and $VB
+#   nfc_static_neigh        A and B know each other's MAC for good: no ARP
+#                           among the packets a test counts
+#   nfc_tcp FROMNS TONS ADDR  a TCP transfer to a listener at ADDR in TONS;
+#                           true if the content arrived whole
+#   nfc_slowpath_start LOG / nfc_slowpath_stop  `nfctl run` in the
+#                           background, its output in LOG
 #   nfctl ARGS...           the library CLI on the test's own pin root
 #   ok NAME / not_ok NAME   report a sub-test
 #   check NAME CMD...       ok if CMD succeeds, else not ok
@@ -15,9 +23,11 @@ NFC_PIN=/sys/fs/bpf/nfc-t$NFC_ID
 NFC_NSES=()
 NFC_LINKS=()
 NFC_FAILS=0
+NFC_RUNPID=
 
 nfc_cleanup() {
 	local rc=$?
+	nfc_slowpath_stop
 	[ -n "$(type -t test_cleanup)" ] && test_cleanup
 	if [ -d "$NFC_PIN" ]; then
 		"$NFC_BIN/nfctl" --pin-root "$NFC_PIN" reset >/dev/null 2>&1
@@ -57,6 +67,53 @@ nfc_host() { # ns ifname addr/len [root-side name]
 	ip link set "$peer" up
 	ip -n "$ns" link set "$ifn" up
 	[ -n "$addr" ] && ip -n "$ns" addr add "$addr" dev "$ifn"
+}
+
+# The two hosts most tests need, on one subnet: whatever connects VA and VB
+# (an NF, a chain) is what the test is about.
+nfc_two_hosts() {
+	A=$(nfc_ns a)
+	B=$(nfc_ns b)
+	VA=va$NFC_ID
+	VB=vb$NFC_ID
+	nfc_host "$A" eth0 198.51.100.1/24 "$VA"
+	nfc_host "$B" eth0 198.51.100.2/24 "$VB"
+}
+
+nfc_static_neigh() {
+	local macA macB
+	macA=$(ip -n "$A" -j link show eth0 | jq -r '.[0].address')
+	macB=$(ip -n "$B" -j link show eth0 | jq -r '.[0].address')
+	ip -n "$A" neigh add 198.51.100.2 lladdr "$macB" dev eth0 nud permanent
+	ip -n "$B" neigh add 198.51.100.1 lladdr "$macA" dev eth0 nud permanent
+}
+
+nfc_tcp() { # from-ns to-ns addr
+	local data got pid f=/tmp/nfc-tcp-$NFC_ID
+	data=$(head -c 30000 /dev/urandom | base64 -w0)
+	ip netns exec "$2" timeout 5 nc -l -p 5001 >"$f" &
+	pid=$!
+	sleep 0.3
+	echo "$data" | ip netns exec "$1" timeout 5 nc -q 1 "$3" 5001
+	wait "$pid" # not a bare wait: a slow path may run in the background
+	got=$(cat "$f")
+	rm -f "$f"
+	[ "$got" = "$data" ]
+}
+
+nfc_slowpath_start() { # log [seconds]
+	# The binary itself, not the nfctl function: a function in the
+	# background is a subshell, and killing it would leave nfctl running.
+	"$NFC_BIN/nfctl" --pin-root "$NFC_PIN" run "${2:-600}" >"$1" 2>&1 &
+	NFC_RUNPID=$!
+	sleep 0.3
+}
+
+nfc_slowpath_stop() {
+	[ -n "$NFC_RUNPID" ] || return 0
+	kill "$NFC_RUNPID" 2>/dev/null
+	wait "$NFC_RUNPID" 2>/dev/null
+	NFC_RUNPID=
 }
 
 nfctl() { "$NFC_BIN/nfctl" --pin-root "$NFC_PIN" "$@"; }

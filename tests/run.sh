@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The test runner: C unit tests (plain and sanitized builds), then every
 # test script (tests/*/*.sh, nf/*/tests/*.sh, */tests/*.sh). A script
-# reports sub-tests as lines "ok - name" / "not ok - name"; exit 77 means
-# skipped. Ends with the line "N passed, N failed".
+# reports sub-tests as lines "ok - name" / "not ok - name"; exit 77 with
+# no report means skipped; no report otherwise is a failure. Ends with the line "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 export NFC_TOP=$PWD
@@ -22,7 +22,10 @@ count_output() { # name log rc
 		skip=$((skip + 1)); echo "SKIP $name"; return
 	fi
 	if [ "$p" = 0 ] && [ "$f" = 0 ]; then
-		if [ "$rc" = 0 ]; then p=1; else f=1; fi
+		# Exit 0 alone proves nothing: a script whose checks never ran
+		# (a typo, an early exit 0) must not count as a pass.
+		f=1
+		echo "not ok - $name reported no result (rc=$rc)" >>"$log"
 	elif [ "$rc" != 0 ] && [ "$f" = 0 ]; then
 		f=1 # died after its last report
 	fi

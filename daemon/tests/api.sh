@@ -44,10 +44,12 @@ expect "POST /v1/attachments" 201 '"target":"fw0:p1"' POST /v1/attachments \
 expect "GET /v1/attachments" 200 '"nf":"cnt0"' GET /v1/attachments
 ip netns exec "$NFD_H1" ping -c 5 -i 0.05 -W 1 -q 198.51.100.2 >/dev/null
 out=$(api GET /v1/nfs/fw0)
+lacks=
 for f in name type mode ports peer rx_packets rx_bytes tx_packets tx_bytes drops; do
-	grep -q "\"$f\"" <<<"$out" || not_ok "NF object lacks '$f'"
+	grep -q "\"$f\"" <<<"$out" || lacks+=" $f"
 done
-ok "NF object has name, type, mode, ports with peer and stats"
+check "NF object has name, type, mode, ports with peer and stats${lacks:+ (lacks:$lacks)}" \
+	[ -z "$lacks" ]
 expect "GET /v1/nfs/cnt0/stats has per-direction figures" 200 \
 	'ingress_packets' GET /v1/nfs/cnt0/stats
 expect "PATCH /v1/nfs/cnt0 config" 200 '"mark":' PATCH /v1/nfs/cnt0 \

@@ -82,13 +82,9 @@ nfd_test_cleanup() {
 }
 test_cleanup() { nfd_test_cleanup; }
 
-# Two hosts in namespaces, each behind a veth whose root-side end is
-# $NFD_IF1 / $NFD_IF2, addressed 198.51.100.1 and .2.
+# nfc_two_hosts under the daemon tests' names: namespaces $NFD_H1 and
+# $NFD_H2 (198.51.100.1 and .2), root-side veths $NFD_IF1 and $NFD_IF2.
 nfd_hosts() {
-	NFD_H1=$(nfc_ns h1)
-	NFD_H2=$(nfc_ns h2)
-	NFD_IF1=na$NFC_ID
-	NFD_IF2=nb$NFC_ID
-	nfc_host "$NFD_H1" eth0 198.51.100.1/24 "$NFD_IF1"
-	nfc_host "$NFD_H2" eth0 198.51.100.2/24 "$NFD_IF2"
+	nfc_two_hosts
+	NFD_H1=$A NFD_H2=$B NFD_IF1=$VA NFD_IF2=$VB
 }

@@ -4,10 +4,7 @@
 # what it was.
 . "$(dirname "$0")/../lib.sh"
 nfc_setup
-A=$(nfc_ns a); B=$(nfc_ns b)
-VA=va$NFC_ID VB=vb$NFC_ID
-nfc_host "$A" eth0 198.51.100.1/24 $VA
-nfc_host "$B" eth0 198.51.100.2/24 $VB
+nfc_two_hosts
 ip link add xa$NFC_ID type veth peer name xb$NFC_ID
 NFC_LINKS+=(xa$NFC_ID)
 

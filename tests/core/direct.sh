@@ -6,10 +6,7 @@
 # a slot: the first direct, the other on its stub, traffic through both.
 . "$(dirname "$0")/../lib.sh"
 nfc_setup
-A=$(nfc_ns a); B=$(nfc_ns b)
-nfc_host "$A" eth0 198.51.100.1/24 "va$NFC_ID"
-nfc_host "$B" eth0 198.51.100.2/24 "vb$NFC_ID"
-VA=va$NFC_ID VB=vb$NFC_ID
+nfc_two_hosts
 
 # The programs the hooks run: one line per pinned hook link, sorted
 # (bpftool here lists tcx links without their netdev, so by pin).

@@ -7,10 +7,9 @@
 # keeping its maps.
 . "$(dirname "$0")/../lib.sh"
 nfc_setup
-A=$(nfc_ns a); B=$(nfc_ns b); C=$(nfc_ns c); D=$(nfc_ns d)
-VA=va$NFC_ID VB=vb$NFC_ID VC=vc$NFC_ID VD=vd$NFC_ID
-nfc_host "$A" eth0 198.51.100.1/24 $VA
-nfc_host "$B" eth0 198.51.100.2/24 $VB
+nfc_two_hosts
+C=$(nfc_ns c); D=$(nfc_ns d)
+VC=vc$NFC_ID VD=vd$NFC_ID
 nfc_host "$C" eth0 203.0.113.1/24 $VC
 nfc_host "$D" eth0 203.0.113.2/24 $VD
 
@@ -97,10 +96,10 @@ rm -rf "$obj" /tmp/nfc-up-$NFC_ID
 # Delete everything from yet another process: nothing left.
 check "delete everything" nfctl reset
 check "nothing pinned under the pin root" [ ! -e "$NFC_PIN" ]
-attached=$(ip -d link show | grep -c "prog/xdp" || true)
+left=
 for l in $VA $VB $VC $VD; do
-	ip -d link show dev $l | grep -q "prog/xdp" && not_ok "$l still has an XDP program"
-	bpftool net show dev $l 2>/dev/null | grep -q tcx && not_ok "$l still has a TC program"
+	ip -d link show dev $l | grep -q "prog/xdp" && left+=" $l:xdp"
+	bpftool net show dev $l 2>/dev/null | grep -q tcx && left+=" $l:tc"
 done
-ok "no program left on the test netdevs"
+check "no program left on the test netdevs${left:+ (left:$left)}" [ -z "$left" ]
 nfc_done

@@ -4,10 +4,7 @@
 # netdev. The dry-run plan names peer changes.
 . "$(dirname "$0")/../lib.sh"
 nfc_setup
-A=$(nfc_ns a); B=$(nfc_ns b)
-VA=va$NFC_ID VB=vb$NFC_ID
-nfc_host "$A" eth0 198.51.100.1/24 $VA
-nfc_host "$B" eth0 198.51.100.2/24 $VB
+nfc_two_hosts
 nfctl forwarder add f1
 nfctl f1 ports add p1 peer=$VA
 nfctl f1 ports add p2 peer=$VB

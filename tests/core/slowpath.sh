@@ -4,10 +4,7 @@
 # peer, which forwards it to the other host. Then with a netdev peer.
 . "$(dirname "$0")/../lib.sh"
 nfc_setup
-A=$(nfc_ns a); B=$(nfc_ns b)
-VA=va$NFC_ID VB=vb$NFC_ID
-nfc_host "$A" eth0 198.51.100.1/24 $VA
-nfc_host "$B" eth0 198.51.100.2/24 $VB
+nfc_two_hosts
 log=/tmp/nfc-sp-$NFC_ID
 test_cleanup() { rm -f $log; }
 

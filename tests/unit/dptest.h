@@ -1,20 +1,121 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Helpers for data-plane tests on crafted packets: read and write the
- * shared maps pinned under a test's private pin root. Used by the runtime's
- * contract tests and by NFs' own tests (nf/<name>/tests/).
+ * Helpers for data-plane tests on crafted packets, with test.h for the
+ * checks: the netdevs a test makes (dpt_sh, dpt_veth), its private pin root
+ * (dpt_root), running a pinned program on a frame (dpt_run), and reading
+ * and writing the shared maps pinned there (metadata, per-CPU sums, port
+ * stats). Used by the runtime's contract tests, by NFs' own tests
+ * (nf/<name>/tests/) and by the micro benchmarks (bench/micro/).
  */
 #ifndef NFC_DPTEST_H
 #define NFC_DPTEST_H
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+#include <net/if.h>
+#include <linux/bpf.h>
 #include <linux/types.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "common.h"
+#include "nfchain/nfchain.h"
+#include "test.h"
+
+#ifndef BPF_F_TEST_XDP_LIVE_FRAMES
+#define BPF_F_TEST_XDP_LIVE_FRAMES (1U << 1)
+#endif
+
+/* Runs a shell command (ip, sysctl); says which one failed. Returns
+ * system()'s status. */
+static inline int dpt_sh(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static inline int dpt_sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	r = system(cmd);
+	if (r)
+		fprintf(stderr, "# command failed: %s\n", cmd);
+	return r;
+}
+
+/* A veth pair, both ends up in this namespace. IPv6 off first: autoconf
+ * chatter would cross the chain between the crafted frames and spoil the
+ * counts. */
+static inline int dpt_veth(const char *a, const char *b)
+{
+	return dpt_sh("ip link add %s type veth peer name %s && "
+		      "sysctl -qw net.ipv6.conf.%s.disable_ipv6=1 "
+		      "net.ipv6.conf.%s.disable_ipv6=1 && "
+		      "ip link set %s up && ip link set %s up",
+		      a, b, a, b, a, b);
+}
+
+/* n veth pairs, named from `tag` and this process's id: dev[i] ends in
+ * 'a' + i (a port's peer), peer[i] in 'A' + i (its far end, which counts
+ * what the port sent). A failure is reported as a check. */
+static inline int dpt_veths(const char *tag, int n, char (*dev)[IF_NAMESIZE],
+			    char (*peer)[IF_NAMESIZE])
+{
+	int pid = getpid() % 100000;
+
+	for (int i = 0; i < n; i++) {
+		snprintf(dev[i], IF_NAMESIZE, "%s%d%c", tag, pid, 'a' + i);
+		snprintf(peer[i], IF_NAMESIZE, "%s%d%c", tag, pid, 'A' + i);
+		if (dpt_veth(dev[i], peer[i])) {
+			CHECK(0, "create veth %s", dev[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Deleting one end deletes the pair. */
+static inline void dpt_veths_del(int n, char (*dev)[IF_NAMESIZE])
+{
+	for (int i = 0; i < n; i++)
+		if (dev[i][0])
+			dpt_sh("ip link del %s 2>/dev/null", dev[i]);
+}
+
+/* A pin root of this process's own: /sys/fs/bpf/nfc-<tag><pid>. */
+static inline void dpt_root(char *root, size_t len, const char *tag)
+{
+	snprintf(root, len, "/sys/fs/bpf/nfc-%s%d", tag, (int)getpid());
+}
+
+/* The runtime on that pin root; NULL, reported as a check, if it fails. */
+static inline struct nfc *dpt_open(const char *root)
+{
+	struct nfc_opts opts = {.pin_root = root};
+	struct nfc *nfc;
+	char err[512];
+
+	if (nfc_open(&nfc, &opts, err, sizeof(err))) {
+		CHECK(0, "open %s: %s", root, err);
+		return NULL;
+	}
+	return nfc;
+}
+
+/* The last check of a test that reset what it built: nothing of it is
+ * left pinned. */
+static inline void dpt_root_gone(const char *root)
+{
+	test_group = NULL;
+	CHECK(access(root, F_OK), "nothing left under %s", root);
+	rmdir(root);
+}
 
 static inline int dpt_pinned(const char *root, const char *rel)
 {
@@ -22,6 +123,54 @@ static inline int dpt_pinned(const char *root, const char *rel)
 
 	snprintf(path, sizeof(path), "%s/%s", root, rel);
 	return bpf_obj_get(path);
+}
+
+/* One run of a program on a frame: its verdict and the frame it leaves. */
+struct dpt_run {
+	int verdict; /* the program's return value; -errno if the run failed */
+	__u32 ns;    /* the kernel's mean time per repeat */
+	__u32 out_len;
+	__u8 out[512];
+};
+
+/* Runs program `fd` `repeat` times on `in`. An XDP program sees
+ * `ifindex` as its ingress netdev when it is not 0 (what a program that
+ * finds its port by netdev, such as nfc_direct, needs); `flags` are
+ * BPF_F_TEST_* (live frames). Returns 0 or -errno, as r->verdict does. */
+static inline int dpt_run_fd(int fd, const void *in, __u32 len, __u32 ifindex,
+			     int repeat, __u32 flags, struct dpt_run *r)
+{
+	struct xdp_md ctx = {.data_end = len, .ingress_ifindex = ifindex};
+	int e;
+
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = len,
+		    .data_out = flags ? NULL : r->out,
+		    .data_size_out = flags ? 0 : sizeof(r->out),
+		    .ctx_in = ifindex ? &ctx : NULL,
+		    .ctx_size_in = ifindex ? sizeof(ctx) : 0, .repeat = repeat,
+		    .flags = flags);
+	e = bpf_prog_test_run_opts(fd, &o) ? -errno : 0;
+	r->verdict = e ? e : (int)o.retval;
+	r->ns = o.duration;
+	r->out_len = o.data_size_out;
+	return e;
+}
+
+/* dpt_run_fd on the program pinned at `rel` under `root`, once. */
+static inline int dpt_run(const char *root, const char *rel, const void *in,
+			  __u32 len, struct dpt_run *r)
+{
+	int fd = dpt_pinned(root, rel), e;
+
+	if (fd < 0) {
+		r->verdict = -errno;
+		r->out_len = 0;
+		fprintf(stderr, "# %s/%s: %s\n", root, rel, strerror(errno));
+		return r->verdict;
+	}
+	e = dpt_run_fd(fd, in, len, 0, 1, 0, r);
+	close(fd);
+	return e;
 }
 
 /* The metadata a stub or the previous NF would have set, on every CPU:
@@ -42,6 +191,23 @@ static inline void dpt_set_meta(const char *root, int nf, int port)
 	free(m);
 	if (fd >= 0)
 		close(fd);
+}
+
+/* The metadata as CPU `cpu` holds it (after a run there: what the
+ * program left for the next NF). Zeroes if it cannot be read. */
+static inline struct nfc_meta dpt_meta(const char *root, int cpu)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = dpt_pinned(root, "meta");
+	struct nfc_meta *m = calloc(ncpu, sizeof(*m)), r = {0};
+	__u32 k = 0;
+
+	if (fd >= 0 && m && cpu < ncpu && !bpf_map_lookup_elem(fd, &k, m))
+		r = m[cpu];
+	free(m);
+	if (fd >= 0)
+		close(fd);
+	return r;
 }
 
 /* Sum over CPUs of the __u64 at `off` in entry `k` of a per-CPU map whose

@@ -18,11 +18,9 @@
 #include "common.h"
 #include "nfchain/nfchain.h"
 #include "dptest.h"
-#include "test.h"
 
 static char root[128];
 static char dev[4][16];
-static int ncpu;
 
 static int pinned(const char *rel)
 {
@@ -56,22 +54,23 @@ static void frame(unsigned char *f, size_t len)
 		f[i] = (unsigned char)i;
 }
 
+/* The program pinned at `prog` on a 128-byte frame, `repeat` times. */
 static int run_n(const char *prog, int *retval, void *out, __u32 *out_len,
 		 int repeat)
 {
 	unsigned char f[128];
-	int fd = pinned(prog), r;
+	struct dpt_run r;
+	int fd = pinned(prog), e;
 
 	frame(f, sizeof(f));
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f,
-		    .data_size_in = sizeof(f), .data_out = out,
-		    .data_size_out = out_len ? *out_len : 0, .repeat = repeat);
-	r = bpf_prog_test_run_opts(fd, &o);
+	e = dpt_run_fd(fd, f, sizeof(f), 0, repeat, 0, &r);
 	close(fd);
-	*retval = o.retval;
-	if (out_len)
-		*out_len = o.data_size_out;
-	return r;
+	*retval = r.verdict;
+	if (out_len) {
+		*out_len = r.out_len < *out_len ? r.out_len : *out_len;
+		memcpy(out, r.out, *out_len);
+	}
+	return e;
 }
 
 static int run(const char *prog, int *retval, void *out, __u32 *out_len)
@@ -94,19 +93,6 @@ static void on_pktin(void *ctx, const struct nfc_pktin_info *p)
 	memcpy(pktin.data, p->data, pktin.len);
 	pktin.reason = p->reason;
 	snprintf(pktin.port, sizeof(pktin.port), "%s", p->port);
-}
-
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (system(cmd))
-		fprintf(stderr, "# command failed: %s\n", cmd);
 }
 
 static void contract(const char *mode, int redirect, int pass, int drop)
@@ -255,30 +241,23 @@ static void contract(const char *mode, int redirect, int pass, int drop)
 
 int main(void)
 {
-	ncpu = libbpf_num_possible_cpus();
-	snprintf(root, sizeof(root), "/sys/fs/bpf/nfc-ct%d", getpid());
+	char far[3][20];
+
+	dpt_root(root, sizeof(root), "ct");
 	for (int i = 0; i < 4; i++)
 		snprintf(dev[i], sizeof(dev[i]), "ct%d%c", getpid() % 100000,
 			 'a' + i);
-	sh("ip link add %s type veth peer name %s", dev[0], dev[3]);
-	sh("ip link add %s type veth peer name %sx", dev[1], dev[1]);
-	sh("ip link add %s type veth peer name %sx", dev[2], dev[2]);
-	/* No IPv6 autoconf chatter: real frames would cross the chain
-	 * between the crafted ones and spoil the counts. */
-	for (int i = 0; i < 4; i++)
-		sh("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1 && ip link set "
-		   "%s up",
-		   dev[i], dev[i]);
 	for (int i = 1; i < 3; i++)
-		sh("sysctl -qw net.ipv6.conf.%sx.disable_ipv6=1 && "
-		   "ip link set %sx up",
-		   dev[i], dev[i]);
+		snprintf(far[i], sizeof(far[i]), "%sx", dev[i]);
+	dpt_veth(dev[0], dev[3]);
+	dpt_veth(dev[1], far[1]);
+	dpt_veth(dev[2], far[2]);
 	contract("xdp", XDP_REDIRECT, XDP_PASS, XDP_DROP);
 	contract("xdp-generic", XDP_REDIRECT, XDP_PASS, XDP_DROP);
 	contract("tc", 7 /* TC_ACT_REDIRECT */, 0 /* TC_ACT_OK */,
 		 2 /* TC_ACT_SHOT */);
-	sh("ip link del %s; ip link del %s; ip link del %s", dev[0], dev[1],
-	   dev[2]);
-	CHECK(access(root, F_OK), "nothing left under %s", root);
+	dpt_sh("ip link del %s; ip link del %s; ip link del %s", dev[0], dev[1],
+	       dev[2]);
+	dpt_root_gone(root);
 	TEST_EXIT();
 }

@@ -47,7 +47,7 @@ chain_test() {
 		nfctl reset
 		return
 	fi
-	slowpath_start
+	nfc_slowpath_start "$BR_TMP/run.log"
 	check "$m: h1 pings the router (its ARP broadcast reached it)" \
 		pings h1 198.51.100.1
 	check "$m: h1 pings w across the router" \
@@ -58,7 +58,7 @@ chain_test() {
 	check "$m: the router's MAC is learned on pr" \
 		bash -c "nfctl() { \"$NFC_BIN/nfctl\" --pin-root \"$NFC_PIN\" \"\$@\"; };
 			 nfctl br$t show fdb | jq -e '.[] | select(.port == \"pr\")' >/dev/null"
-	slowpath_stop
+	nfc_slowpath_stop
 	nfctl reset
 }
 

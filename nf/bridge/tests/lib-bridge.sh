@@ -12,7 +12,6 @@
 #   expect_seen DESC "h1=0 h2=1"     ok if every host counted that many
 #   send NAME DST SRC TYPE [N [VID]] crafted frames from a host
 #   port_tx NF PORT / br_stat NF KEY counters from nfctl
-#   slowpath_start / slowpath_stop   `nfctl run` in the background
 # Hosts use 198.51.100.0/24 and 203.0.113.0/24 only. BR_KEEP=1 keeps the
 # scratch directory (counts, the slow path's log) for a look afterwards.
 . "$(dirname "${BASH_SOURCE[0]}")/../../../tests/lib.sh"
@@ -20,10 +19,8 @@ BRF=$NFC_BIN/br_frames
 declare -A HOSTNS=()
 BR_TMP=$(mktemp -d /tmp/nfc-br.XXXXXX)
 WATCH_PIDS=()
-SLOW_PID=
 
 test_cleanup() {
-	slowpath_stop
 	[ -n "${BR_KEEP:-}" ] && echo "# kept $BR_TMP" || rm -rf "$BR_TMP"
 }
 
@@ -85,21 +82,6 @@ port_tx() { nfctl "$1" show ports | jq -r ".[] | select(.name == \"$2\") | .stat
 br_stat() { nfctl "$1" show stats | jq -r ".$2"; }
 fdb_port() { # nf mac vlan -> "port type" or empty
 	nfctl "$1" show fdb | jq -r ".[] | select(.mac == \"$2\" and .vlan == $3) | \"\(.port) \(.type)\""
-}
-
-slowpath_start() {
-	# The binary itself, not the nfctl function: a function in the
-	# background is a subshell, and killing it would leave nfctl running.
-	"$NFC_BIN/nfctl" --pin-root "$NFC_PIN" run 600 >"$BR_TMP/run.log" 2>&1 &
-	SLOW_PID=$!
-	sleep 0.3
-}
-
-slowpath_stop() {
-	[ -n "$SLOW_PID" ] || return 0
-	kill "$SLOW_PID" 2>/dev/null
-	wait "$SLOW_PID" 2>/dev/null
-	SLOW_PID=
 }
 
 # TCP across: a short iperf3 from one host to another's address.

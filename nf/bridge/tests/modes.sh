@@ -139,9 +139,9 @@ mode_test() {
 	nfctl $br set aging=2
 	send h2 "$h1" "$V" 0x88b7
 	check "$m: V learned" [ "$(fdb_port $br "$V" 10)" = "p2 learned" ]
-	slowpath_start
+	nfc_slowpath_start "$BR_TMP/run.log"
 	sleep 3.5
-	slowpath_stop
+	nfc_slowpath_stop
 	check "$m: V aged out of the FDB" [ -z "$(fdb_port $br "$V" 10)" ]
 	check "$m: ... counted as aged" [ "$(br_stat $br aged)" -ge 1 ]
 	watch_start 0x88b6

@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,28 +29,10 @@
 #include "bridge/bridge.h"
 #include "dptest.h"
 
-#ifndef BPF_F_TEST_XDP_LIVE_FRAMES
-#define BPF_F_TEST_XDP_LIVE_FRAMES (1U << 1)
-#endif
-
 enum { XDP_DROP_ = 1, XDP_REDIRECT_ = 4, TC_SHOT = 2, TC_REDIRECT = 7 };
 
-static int fails;
 #define NDEV 4
 static char root[128], dev[NDEV][IF_NAMESIZE], peer[NDEV][IF_NAMESIZE];
-static int ncpu;
-
-static void report(int okay, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", okay ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fails += !okay;
-}
 
 static const __u8 BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const __u8 M1[6] = {2, 0, 0, 0, 1, 1}, M2[6] = {2, 0, 0, 0, 1, 2};
@@ -87,51 +68,18 @@ static int tag_of(const __u8 *f, __u32 len)
 
 static int obj(const char *rel)
 {
-	char p[256];
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	return bpf_obj_get(p);
-}
-
-static void set_meta(int port)
-{
-	int fd = obj("meta");
-	struct nfc_meta *m = calloc(ncpu, sizeof(*m));
-	__u32 k = 0;
-
-	for (int c = 0; c < ncpu; c++)
-		m[c] = (struct nfc_meta){.nf = 0, .in_port = port};
-	bpf_map_update_elem(fd, &k, m, BPF_ANY);
-	free(m);
-	close(fd);
+	return dpt_pinned(root, rel);
 }
 
 static __u64 tx(int port)
 {
-	int fd = obj("stats");
-	struct nfc_port_stats *s = calloc(ncpu, sizeof(*s));
-	__u32 k = NFC_GPORT(0, port);
-	__u64 sum = 0;
-
-	if (!bpf_map_lookup_elem(fd, &k, s))
-		for (int c = 0; c < ncpu; c++)
-			sum += s[c].tx_packets;
-	free(s);
-	close(fd);
-	return sum;
+	return dpt_port_stats(root, 0, port).tx_packets;
 }
 
 static __u64 counter(__u32 k)
 {
-	int fd = obj("nf/0-br0/map/br_counters");
-	__u64 *v = calloc(ncpu, sizeof(*v)), sum = 0;
-
-	if (!bpf_map_lookup_elem(fd, &k, v))
-		for (int c = 0; c < ncpu; c++)
-			sum += v[c];
-	free(v);
-	close(fd);
-	return sum;
+	return dpt_percpu_sum(root, "nf/0-br0/map/br_counters", k, 0,
+			      sizeof(__u64));
 }
 
 /* Learned port of {vid, mac}, -1 if none. */
@@ -148,36 +96,10 @@ static int learned(int vid, const __u8 *mac)
 	return r;
 }
 
-struct run {
-	int verdict;
-	__u8 out[256];
-	__u32 out_len;
-};
-
-static int run(int in_port, const __u8 *f, int len, struct run *r)
+static int run(int in_port, const __u8 *f, int len, struct dpt_run *r)
 {
-	int fd = obj("nf/0-br0/prog"), e;
-
-	set_meta(in_port);
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = len,
-		    .data_out = r->out, .data_size_out = sizeof(r->out),
-		    .repeat = 1);
-	e = bpf_prog_test_run_opts(fd, &o);
-	close(fd);
-	r->verdict = e ? -errno : (int)o.retval;
-	r->out_len = o.data_size_out;
-	return e;
-}
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
+	dpt_set_meta(root, 0, in_port);
+	return dpt_run(root, "nf/0-br0/prog", f, len, r);
 }
 
 static int setup(struct nfc *nfc, const char *mode)
@@ -214,92 +136,92 @@ static __u64 peer_rx(int i)
 static void xdp_cases(struct nfc *nfc)
 {
 	__u8 f[64];
-	struct run r;
+	struct dpt_run r;
 	__u64 t0, t1, t2;
 	int n;
 
 	/* Learning and the flood's normalized frame. */
 	n = frame(f, BCAST, M1, -1);
 	run(0, f, n, &r);
-	report(r.verdict == XDP_REDIRECT_ && tag_of(r.out, r.out_len) == 10,
-	       "xdp: broadcast on access p1: flooded, tagged with VLAN 10 for "
-	       "the fan-out (verdict %d, tag %d)",
-	       r.verdict, tag_of(r.out, r.out_len));
-	report(learned(10, M1) == 0, "xdp: M1 learned on p1 in VLAN 10");
-	report(counter(BR_C_LEARNED) == 1 && counter(BR_C_FLOODED) == 1,
-	       "xdp: counted: 1 learned, 1 flooded");
+	CHECK(r.verdict == XDP_REDIRECT_ && tag_of(r.out, r.out_len) == 10,
+	      "xdp: broadcast on access p1: flooded, tagged with VLAN 10 for "
+	      "the fan-out (verdict %d, tag %d)",
+	      r.verdict, tag_of(r.out, r.out_len));
+	CHECK(learned(10, M1) == 0, "xdp: M1 learned on p1 in VLAN 10");
+	CHECK(counter(BR_C_LEARNED) == 1 && counter(BR_C_FLOODED) == 1,
+	      "xdp: counted: 1 learned, 1 flooded");
 
 	/* Tag popped: trunk -> access. */
 	t0 = tx(0);
 	n = frame(f, M1, M2, 10);
 	run(1, f, n, &r);
-	report(r.verdict == XDP_REDIRECT_ && r.out_len == 60 &&
-		       tag_of(r.out, r.out_len) < 0 && tx(0) == t0 + 1,
-	       "xdp: tagged 10 from trunk p2 to M1: out of p1, tag popped "
-	       "(len %u)",
-	       r.out_len);
-	report(!memcmp(r.out, M1, 6) && !memcmp(r.out + 6, M2, 6) &&
-		       r.out[12] == 0x88 && r.out[13] == 0xb5,
-	       "xdp: ... addresses and ethertype intact");
-	report(learned(10, M2) == 1, "xdp: M2 learned on p2 in VLAN 10");
+	CHECK(r.verdict == XDP_REDIRECT_ && r.out_len == 60 &&
+		      tag_of(r.out, r.out_len) < 0 && tx(0) == t0 + 1,
+	      "xdp: tagged 10 from trunk p2 to M1: out of p1, tag popped "
+	      "(len %u)",
+	      r.out_len);
+	CHECK(!memcmp(r.out, M1, 6) && !memcmp(r.out + 6, M2, 6) &&
+		      r.out[12] == 0x88 && r.out[13] == 0xb5,
+	      "xdp: ... addresses and ethertype intact");
+	CHECK(learned(10, M2) == 1, "xdp: M2 learned on p2 in VLAN 10");
 
 	/* Tag pushed: access -> trunk. */
 	t1 = tx(1);
 	n = frame(f, M2, M1, -1);
 	run(0, f, n, &r);
-	report(r.verdict == XDP_REDIRECT_ && r.out_len == 64 &&
-		       tag_of(r.out, r.out_len) == 10 && tx(1) == t1 + 1 &&
-		       r.out[16] == 0x88 && r.out[17] == 0xb5,
-	       "xdp: untagged from p1 to M2: out of trunk p2, tag 10 pushed "
-	       "(len %u, tag %d)",
-	       r.out_len, tag_of(r.out, r.out_len));
+	CHECK(r.verdict == XDP_REDIRECT_ && r.out_len == 64 &&
+		      tag_of(r.out, r.out_len) == 10 && tx(1) == t1 + 1 &&
+		      r.out[16] == 0x88 && r.out[17] == 0xb5,
+	      "xdp: untagged from p1 to M2: out of trunk p2, tag 10 pushed "
+	      "(len %u, tag %d)",
+	      r.out_len, tag_of(r.out, r.out_len));
 
 	/* Priority tag: classified by the port, priority bits kept. */
 	n = frame(f, M2, M4, 0x6000);
 	run(0, f, n, &r);
-	report(r.verdict == XDP_REDIRECT_ && tag_of(r.out, r.out_len) == 0x600a,
-	       "xdp: priority-tagged frame on p1: VLAN 10, priority kept on "
-	       "the trunk (tci 0x%x)",
-	       tag_of(r.out, r.out_len));
+	CHECK(r.verdict == XDP_REDIRECT_ && tag_of(r.out, r.out_len) == 0x600a,
+	      "xdp: priority-tagged frame on p1: VLAN 10, priority kept on "
+	      "the trunk (tci 0x%x)",
+	      tag_of(r.out, r.out_len));
 
 	/* VLAN 20 is another FDB: M1 is unknown there. */
 	t2 = tx(2);
 	n = frame(f, M1, M3, 20);
 	run(1, f, n, &r);
-	report(r.verdict == XDP_REDIRECT_ && tag_of(r.out, r.out_len) < 0 &&
-		       tx(2) == t2 + 1 && learned(20, M3) == 1 &&
-		       learned(20, M1) < 0,
-	       "xdp: M1 in VLAN 20 is unknown: flooded in 20, whose only other "
-	       "member p3 gets it as a unicast, untagged; M3 learned there");
+	CHECK(r.verdict == XDP_REDIRECT_ && tag_of(r.out, r.out_len) < 0 &&
+		      tx(2) == t2 + 1 && learned(20, M3) == 1 &&
+		      learned(20, M1) < 0,
+	      "xdp: M1 in VLAN 20 is unknown: flooded in 20, whose only other "
+	      "member p3 gets it as a unicast, untagged; M3 learned there");
 	t1 = tx(1);
 	n = frame(f, M3, M4, -1);
 	run(2, f, n, &r);
-	report(r.verdict == XDP_REDIRECT_ && tag_of(r.out, r.out_len) == 20 &&
-		       tx(1) == t1 + 1,
-	       "xdp: access p3 (VLAN 20) to M3: trunk p2, tag 20 pushed");
+	CHECK(r.verdict == XDP_REDIRECT_ && tag_of(r.out, r.out_len) == 20 &&
+		      tx(1) == t1 + 1,
+	      "xdp: access p3 (VLAN 20) to M3: trunk p2, tag 20 pushed");
 
 	/* Drops. */
 	n = frame(f, M1, M3, 30);
 	run(1, f, n, &r);
-	report(r.verdict == XDP_DROP_ && counter(BR_C_DROP_VLAN) == 1,
-	       "xdp: VLAN 30 on the trunk: dropped, counted");
+	CHECK(r.verdict == XDP_DROP_ && counter(BR_C_DROP_VLAN) == 1,
+	      "xdp: VLAN 30 on the trunk: dropped, counted");
 	n = frame(f, M2, M4, 10);
 	run(0, f, n, &r);
-	report(r.verdict == XDP_DROP_ && counter(BR_C_DROP_VLAN) == 2,
-	       "xdp: tagged frame on an access port: dropped");
+	CHECK(r.verdict == XDP_DROP_ && counter(BR_C_DROP_VLAN) == 2,
+	      "xdp: tagged frame on an access port: dropped");
 	n = frame(f, M2, MC, -1);
 	run(0, f, n, &r);
-	report(r.verdict == XDP_DROP_ && counter(BR_C_DROP_SRC) == 1,
-	       "xdp: multicast source: dropped");
+	CHECK(r.verdict == XDP_DROP_ && counter(BR_C_DROP_SRC) == 1,
+	      "xdp: multicast source: dropped");
 
 	/* A station that moves: relearned at once (here onto the port its
 	 * destination is behind: learned, then dropped as a hairpin). */
 	n = frame(f, M2, M1, 10);
 	run(1, f, n, &r);
-	report(learned(10, M1) == 1 && counter(BR_C_MOVED) == 1,
-	       "xdp: M1 seen on p2: moved there, counted");
-	report(r.verdict == XDP_DROP_ && counter(BR_C_DROP_HAIRPIN) == 1,
-	       "xdp: ... its frame to M2, also behind p2, is not sent back");
+	CHECK(learned(10, M1) == 1 && counter(BR_C_MOVED) == 1,
+	      "xdp: M1 seen on p2: moved there, counted");
+	CHECK(r.verdict == XDP_DROP_ && counter(BR_C_DROP_HAIRPIN) == 1,
+	      "xdp: ... its frame to M2, also behind p2, is not sent back");
 
 	/* Static entries: win over learning, drop a claim from elsewhere. */
 	{
@@ -308,24 +230,24 @@ static void xdp_cases(struct nfc *nfc)
 				     fl);
 
 		json_decref(fl);
-		report(!e, "xdp: static S on p3 in VLAN 20 added (%s)",
-		       e ? nfc_errmsg(nfc) : "ok");
+		CHECK(!e, "xdp: static S on p3 in VLAN 20 added (%s)",
+		      e ? nfc_errmsg(nfc) : "ok");
 	}
 	n = frame(f, M3, S, 20);
 	run(1, f, n, &r);
-	report(r.verdict == XDP_DROP_ && learned(20, S) < 0 &&
-		       counter(BR_C_DROP_LOOP) == 1,
-	       "xdp: S claimed on p2: dropped, not learned");
+	CHECK(r.verdict == XDP_DROP_ && learned(20, S) < 0 &&
+		      counter(BR_C_DROP_LOOP) == 1,
+	      "xdp: S claimed on p2: dropped, not learned");
 	t2 = tx(2);
 	n = frame(f, S, M3, 20);
 	run(1, f, n, &r);
-	report(r.verdict == XDP_REDIRECT_ && r.out_len == 60 && tx(2) == t2 + 1,
-	       "xdp: to static S from the trunk: out of p3 untagged");
+	CHECK(r.verdict == XDP_REDIRECT_ && r.out_len == 60 && tx(2) == t2 + 1,
+	      "xdp: to static S from the trunk: out of p3 untagged");
 	n = frame(f, S, M1, 10);
 	run(1, f, n, &r);
-	report(r.verdict == XDP_REDIRECT_ && tag_of(r.out, r.out_len) == 10 &&
-		       tx(2) == t2 + 1,
-	       "xdp: S in VLAN 10 is another key: flooded in VLAN 10");
+	CHECK(r.verdict == XDP_REDIRECT_ && tag_of(r.out, r.out_len) == 10 &&
+		      tx(2) == t2 + 1,
+	      "xdp: S in VLAN 10 is another key: flooded in VLAN 10");
 }
 
 /*
@@ -340,7 +262,7 @@ static void xdp_cache(struct nfc *nfc)
 	cpu_set_t one, was;
 	__u64 t1, t3, fl;
 	__u8 f[64];
-	struct run r;
+	struct dpt_run r;
 	json_t *fl4;
 	int n, e, ok = 1;
 
@@ -357,8 +279,8 @@ static void xdp_cache(struct nfc *nfc)
 		run(0, f, n, &r);
 		ok &= r.verdict == XDP_REDIRECT_;
 	}
-	report(ok && learned(10, M4) == 3 && tx(3) == t3 + 3,
-	       "cache: M5 on p1 to M4 on p4, 3 times: out of p4");
+	CHECK(ok && learned(10, M4) == 3 && tx(3) == t3 + 3,
+	      "cache: M5 on p1 to M4 on p4, 3 times: out of p4");
 
 	n = frame(f, BCAST, M4, 10);
 	run(1, f, n, &r); /* M4 moves behind the trunk p2 */
@@ -366,17 +288,17 @@ static void xdp_cache(struct nfc *nfc)
 	t3 = tx(3);
 	n = frame(f, M4, M5, -1);
 	run(0, f, n, &r);
-	report(r.verdict == XDP_REDIRECT_ && tx(1) == t1 + 1 && tx(3) == t3,
-	       "cache: M4 moved to p2: the next frame to it goes out of p2, "
-	       "not the cached p4");
+	CHECK(r.verdict == XDP_REDIRECT_ && tx(1) == t1 + 1 && tx(3) == t3,
+	      "cache: M4 moved to p2: the next frame to it goes out of p2, "
+	      "not the cached p4");
 
 	e = nfc_coll_del(nfc, "br0", "fdb", "02:00:00:00:01:04@10");
 	fl = counter(BR_C_FLOODED);
 	run(0, f, n, &r);
-	report(!e && counter(BR_C_FLOODED) == fl + 1,
-	       "cache: M4's entry deleted: the next frame to it is flooded "
-	       "(%s)",
-	       e ? nfc_errmsg(nfc) : "ok");
+	CHECK(!e && counter(BR_C_FLOODED) == fl + 1,
+	      "cache: M4's entry deleted: the next frame to it is flooded "
+	      "(%s)",
+	      e ? nfc_errmsg(nfc) : "ok");
 
 	n = frame(f, BCAST, M4, -1);
 	run(3, f, n, &r); /* learned again, behind p4 */
@@ -389,11 +311,11 @@ static void xdp_cache(struct nfc *nfc)
 	t1 = tx(1);
 	t3 = tx(3);
 	run(0, f, n, &r);
-	report(!e && r.verdict == XDP_REDIRECT_ && tx(1) == t1 + 1 &&
-		       tx(3) == t3,
-	       "cache: M4 made static on p2: the next frame goes out of p2, "
-	       "not the cached p4 (%s)",
-	       e ? nfc_errmsg(nfc) : "ok");
+	CHECK(!e && r.verdict == XDP_REDIRECT_ && tx(1) == t1 + 1 &&
+		      tx(3) == t3,
+	      "cache: M4 made static on p2: the next frame goes out of p2, "
+	      "not the cached p4 (%s)",
+	      e ? nfc_errmsg(nfc) : "ok");
 	nfc_coll_del(nfc, "br0", "fdb", "02:00:00:00:01:04");
 	sched_setaffinity(0, sizeof(was), &was);
 }
@@ -406,7 +328,7 @@ static void xdp_live_flood(const char *what, const int want[NDEV])
 	__u64 t[NDEV], rx[NDEV];
 	__u8 f[64];
 	int fd = obj("nf/0-br0/prog"), n, e, good = 1;
-	struct xdp_md ctx = {.ingress_ifindex = if_nametoindex(dev[0])};
+	struct dpt_run r;
 
 	for (int i = 0; i < NDEV; i++) {
 		t[i] = tx(i);
@@ -414,38 +336,35 @@ static void xdp_live_flood(const char *what, const int want[NDEV])
 	}
 	n = frame(f, BCAST, M1, -1);
 	/* The test run's "ingress" is p1's netdev: the broadcast must
-	 * exclude it. data_end: the kernel wants the frame's size there. */
-	ctx.data_end = n;
-	set_meta(0);
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = n,
-		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1,
-		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
-	e = bpf_prog_test_run_opts(fd, &o);
+	 * exclude it. */
+	dpt_set_meta(root, 0, 0);
+	e = dpt_run_fd(fd, f, n, if_nametoindex(dev[0]), 1,
+		       BPF_F_TEST_XDP_LIVE_FRAMES, &r);
 	close(fd);
 	usleep(200000);
-	report(!e, "%s: flood run (%s)", what, e ? strerror(errno) : "ok");
+	CHECK(!e, "%s: flood run (%s)", what, e ? strerror(-e) : "ok");
 	for (int i = 0; i < NDEV; i++)
 		good &= tx(i) - t[i] == (__u64)want[i] &&
 			peer_rx(i) - rx[i] == (__u64)want[i];
-	report(good,
-	       "%s: egress program: copies out of p1..p4 %d %d %d %d (sent "
-	       "%llu %llu %llu %llu, received %llu %llu %llu %llu)",
-	       what, want[0], want[1], want[2], want[3],
-	       (unsigned long long)(tx(0) - t[0]),
-	       (unsigned long long)(tx(1) - t[1]),
-	       (unsigned long long)(tx(2) - t[2]),
-	       (unsigned long long)(tx(3) - t[3]),
-	       (unsigned long long)(peer_rx(0) - rx[0]),
-	       (unsigned long long)(peer_rx(1) - rx[1]),
-	       (unsigned long long)(peer_rx(2) - rx[2]),
-	       (unsigned long long)(peer_rx(3) - rx[3]));
+	CHECK(good,
+	      "%s: egress program: copies out of p1..p4 %d %d %d %d (sent "
+	      "%llu %llu %llu %llu, received %llu %llu %llu %llu)",
+	      what, want[0], want[1], want[2], want[3],
+	      (unsigned long long)(tx(0) - t[0]),
+	      (unsigned long long)(tx(1) - t[1]),
+	      (unsigned long long)(tx(2) - t[2]),
+	      (unsigned long long)(tx(3) - t[3]),
+	      (unsigned long long)(peer_rx(0) - rx[0]),
+	      (unsigned long long)(peer_rx(1) - rx[1]),
+	      (unsigned long long)(peer_rx(2) - rx[2]),
+	      (unsigned long long)(peer_rx(3) - rx[3]));
 }
 
 /* A full FDB: the least recently used entry goes, and it is counted. */
 static void xdp_eviction(struct nfc *nfc)
 {
 	__u8 f[64], src[6] = {2, 0, 0x10, 0, 0, 0}; /* apart from M1..M4 */
-	struct run r;
+	struct dpt_run r;
 	json_t *nf, *st;
 	long long evicted = -1, present = -1;
 	int kept = 1, n;
@@ -468,21 +387,21 @@ static void xdp_eviction(struct nfc *nfc)
 		present =
 			json_integer_value(json_object_get(st, "fdb_learned"));
 	}
-	report(present > 0 && present <= 1024,
-	       "xdp: fdb_size=1024 bounds the FDB (%lld entries after 5001 "
-	       "stations)",
-	       present);
-	report(evicted > 0 && evicted + present == 5001,
-	       "xdp: evictions counted: %lld evicted + %lld present = 5001",
-	       evicted, present);
-	report(kept, "xdp: the station in use was never evicted");
+	CHECK(present > 0 && present <= 1024,
+	      "xdp: fdb_size=1024 bounds the FDB (%lld entries after 5001 "
+	      "stations)",
+	      present);
+	CHECK(evicted > 0 && evicted + present == 5001,
+	      "xdp: evictions counted: %lld evicted + %lld present = 5001",
+	      evicted, present);
+	CHECK(kept, "xdp: the station in use was never evicted");
 	json_decref(nf);
 }
 
 static void tc_cases(void)
 {
 	__u8 f[64];
-	struct run r;
+	struct dpt_run r;
 	__u64 t1, t2, t3;
 	int n;
 
@@ -491,31 +410,31 @@ static void tc_cases(void)
 	t3 = tx(3);
 	n = frame(f, M2, M1, -1);
 	run(0, f, n, &r);
-	report(r.verdict == TC_SHOT && tx(1) == t1 + 1 && tx(3) == t3 + 1 &&
-		       tx(2) == t2,
-	       "tc: unknown unicast from p1: a clone out of p2 and p4 (VLAN "
-	       "10), none out of p3 (verdict %d)",
-	       r.verdict);
-	report(learned(10, M1) == 0, "tc: M1 learned on p1");
+	CHECK(r.verdict == TC_SHOT && tx(1) == t1 + 1 && tx(3) == t3 + 1 &&
+		      tx(2) == t2,
+	      "tc: unknown unicast from p1: a clone out of p2 and p4 (VLAN "
+	      "10), none out of p3 (verdict %d)",
+	      r.verdict);
+	CHECK(learned(10, M1) == 0, "tc: M1 learned on p1");
 	n = frame(f, M1, M2, 10);
 	run(1, f, n, &r);
-	report(r.verdict == TC_REDIRECT && r.out_len == 60 &&
-		       tag_of(r.out, r.out_len) < 0 && learned(10, M2) == 1,
-	       "tc: tagged 10 from the trunk to M1: redirected, tag popped, "
-	       "M2 learned on p2 (verdict %d, len %u)",
-	       r.verdict, r.out_len);
+	CHECK(r.verdict == TC_REDIRECT && r.out_len == 60 &&
+		      tag_of(r.out, r.out_len) < 0 && learned(10, M2) == 1,
+	      "tc: tagged 10 from the trunk to M1: redirected, tag popped, "
+	      "M2 learned on p2 (verdict %d, len %u)",
+	      r.verdict, r.out_len);
 	t1 = tx(1);
 	n = frame(f, M2, M1, -1);
 	run(0, f, n, &r);
-	report(r.verdict == TC_REDIRECT && tx(1) == t1 + 1,
-	       "tc: M1 to M2: out of p2 only");
+	CHECK(r.verdict == TC_REDIRECT && tx(1) == t1 + 1,
+	      "tc: M1 to M2: out of p2 only");
 	n = frame(f, M2, M1, 30);
 	run(1, f, n, &r);
-	report(r.verdict == TC_SHOT, "tc: VLAN 30 on the trunk: dropped");
+	CHECK(r.verdict == TC_SHOT, "tc: VLAN 30 on the trunk: dropped");
 	n = frame(f, M2, M1, 10);
 	run(1, f, n, &r);
-	report(learned(10, M1) == 1 && counter(BR_C_MOVED) == 1,
-	       "tc: M1 moved to p2: relearned");
+	CHECK(learned(10, M1) == 1 && counter(BR_C_MOVED) == 1,
+	      "tc: M1 moved to p2: relearned");
 }
 
 int main(void)
@@ -523,27 +442,11 @@ int main(void)
 	char err[512];
 	struct nfc_opts opts = {.pin_root = root};
 	struct nfc *nfc;
-	int pid = getpid() % 1000000;
-
-	ncpu = libbpf_num_possible_cpus();
-	snprintf(root, sizeof(root), "/sys/fs/bpf/nfc-tbdp%d", pid);
-	for (int i = 0; i < NDEV; i++) {
-		snprintf(dev[i], sizeof(dev[i]), "tbd%d%c", pid, 'a' + i);
-		snprintf(peer[i], sizeof(peer[i]), "tbd%d%c", pid, 'x' + i);
-		if (sh("ip link add %s type veth peer name %s && ip link set "
-		       "%s "
-		       "up && ip link set %s up",
-		       dev[i], peer[i], dev[i], peer[i])) {
-			printf("not ok - create veth %s\n", dev[i]);
-			return 1;
-		}
-		sh("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1 "
-		   "net.ipv6.conf.%s.disable_ipv6=1",
-		   dev[i], peer[i]);
-	}
+	dpt_root(root, sizeof(root), "tbdp");
+	if (dpt_veths("tbd", NDEV, dev, peer))
+		return 1;
 	if (nfc_open(&nfc, &opts, err, sizeof(err))) {
-		printf("not ok - open %s: %s\n", root, err);
-		fails++;
+		CHECK(0, "open %s: %s", root, err);
 		goto out;
 	}
 	if (!setup(nfc, "xdp")) {
@@ -554,7 +457,7 @@ int main(void)
 		xdp_cache(nfc);
 		xdp_live_flood("xdp live, VLANs", want);
 	} else {
-		report(0, "xdp: set up the bridge");
+		CHECK(0, "xdp: set up the bridge");
 	}
 	nfc_reset(nfc);
 	{
@@ -572,22 +475,21 @@ int main(void)
 			    !nfc_port_add(nfc, "br0", "p4", dev[3], NULL))
 				xdp_live_flood("xdp live, plain bridge", want);
 			else
-				report(0, "plain bridge: %s", nfc_errmsg(nfc));
+				CHECK(0, "plain bridge: %s", nfc_errmsg(nfc));
 		} else
-			report(0, "xdp: bridge with fdb_size=1024: %s",
-			       nfc_errmsg(nfc));
+			CHECK(0, "xdp: bridge with fdb_size=1024: %s",
+			      nfc_errmsg(nfc));
 		json_decref(cfg);
 	}
 	nfc_reset(nfc);
 	if (!setup(nfc, "tc"))
 		tc_cases();
 	else
-		report(0, "tc: set up the bridge");
+		CHECK(0, "tc: set up the bridge");
 	nfc_reset(nfc);
 	nfc_close(nfc);
 out:
-	for (int i = 0; i < NDEV; i++)
-		sh("ip link del %s 2>/dev/null", dev[i]);
+	dpt_veths_del(NDEV, dev);
 	rmdir(root);
-	return fails ? 1 : 0;
+	TEST_EXIT();
 }

@@ -67,7 +67,7 @@ trunk_test() { # mode nf|veth
 	if [ "$m" = xdp-generic ]; then
 		for a in "${!HOSTNS[@]}"; do hexec $a ethtool -K eth0 gro on >/dev/null; done
 	fi
-	slowpath_start
+	nfc_slowpath_start "$BR_TMP/run.log"
 
 	watch_start 0x88b5
 	send a1 ff:ff:ff:ff:ff:ff "$(hmac a1)" 0x88b5
@@ -96,7 +96,7 @@ trunk_test() { # mode nf|veth
 		check "$m/$how: floods to NF ports went through the slow path ($n)" \
 			[ "$n" -ge 1 ]
 	fi
-	slowpath_stop
+	nfc_slowpath_stop
 	nfctl reset
 }
 

@@ -14,18 +14,8 @@
 RT_A1=198.51.100.2 RT_B1=198.51.100.66 RT_C1=203.0.113.2 RT_D1=203.0.113.130
 RT_NONET=203.0.113.200 RT_NOHOST=198.51.100.70
 
+# A host's namespace (nfc_ns names it so; nfc_cleanup removes it).
 rt_ns() { echo "nt$NFC_ID-$1"; }
-
-# Namespaces are also removed here: nfc_ns records them in a variable that
-# a $(...) caller would lose.
-rt_cleanup() {
-	local n
-	[ -n "${RT_RUNPID:-}" ] && kill "$RT_RUNPID" 2>/dev/null && wait "$RT_RUNPID" 2>/dev/null
-	for n in $(ip netns list | awk '{print $1}'); do
-		case $n in "nt$NFC_ID"-*) ip netns del "$n" 2>/dev/null ;; esac
-	done
-}
-test_cleanup() { rt_cleanup; }
 
 # A host: namespace NAME, eth0 with ADDR, default route via GW, its veth's
 # other end named ROOTIF in the root namespace (a router port's peer).
@@ -33,6 +23,16 @@ rt_host() { # name addr/len gw rootif
 	nfc_ns "$1" >/dev/null
 	nfc_host "$(rt_ns "$1")" eth0 "$2" "$4"
 	ip -n "$(rt_ns "$1")" route add default via "$3"
+}
+
+# The four hosts around r1 and r2; their veths' root-side ends, the
+# routers' ports' peers, are $PA $PB $PC (r1) and $PD (r2).
+rt_hosts() {
+	PA=ra$NFC_ID PB=rb$NFC_ID PC=rc$NFC_ID PD=rd$NFC_ID
+	rt_host a1 198.51.100.2/26 198.51.100.1 "$PA"
+	rt_host b1 198.51.100.66/26 198.51.100.65 "$PB"
+	rt_host c1 203.0.113.2/26 203.0.113.1 "$PC"
+	rt_host d1 203.0.113.130/26 203.0.113.129 "$PD"
 }
 
 # The same host wired to a kernel router namespace instead: the veth's
@@ -48,21 +48,6 @@ rt_khost() { # name addr/len gw rns if raddr/len
 	ip -n "$(rt_ns "$4")" link set "$5" up
 	ip -n "$(rt_ns "$4")" addr add "$6" dev "$5"
 	ip netns exec "$h" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-}
-
-# Serve the slow path (ARP, ICMP errors) in the background.
-rt_slowpath_start() {
-	# The binary itself, not the nfctl function: $! must be its pid.
-	"$NFC_BIN/nfctl" --pin-root "$NFC_PIN" run 600 >"/tmp/nfc-rt-run-$NFC_ID.log" 2>&1 &
-	RT_RUNPID=$!
-	sleep 0.3
-}
-rt_slowpath_stop() {
-	[ -n "${RT_RUNPID:-}" ] || return 0
-	kill "$RT_RUNPID" 2>/dev/null
-	wait "$RT_RUNPID" 2>/dev/null
-	RT_RUNPID=
-	rm -f "/tmp/nfc-rt-run-$NFC_ID.log"
 }
 
 in_host() { local h=$1; shift; ip netns exec "$(rt_ns "$h")" "$@"; }
@@ -90,18 +75,7 @@ rt_probe_trace() { # host dst
 }
 
 # A TCP transfer from host $1 to a listener on host $2 at $3.
-rt_tcp() { # from to addr
-	local data got f=/tmp/nfc-rt-tcp-$NFC_ID
-	data=$(head -c 30000 /dev/urandom | base64 -w0)
-	local pid
-	in_host "$2" timeout 5 nc -l -p 5001 >"$f" &
-	pid=$!
-	sleep 0.3
-	echo "$data" | in_host "$1" timeout 5 nc -q 1 "$3" 5001
-	wait "$pid" # not a bare wait: the slow path runs in the background
-	got=$(cat "$f"); rm -f "$f"
-	[ "$got" = "$data" ]
-}
+rt_tcp() { nfc_tcp "$(rt_ns "$1")" "$(rt_ns "$2")" "$3"; }
 
 # A counter of the router's slow path or fast path (show stats).
 rt_stat() { # nf path.key

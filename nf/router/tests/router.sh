@@ -9,11 +9,7 @@
 . "$(dirname "$0")/lib_router.sh"
 nfc_setup
 
-PA=ra$NFC_ID PB=rb$NFC_ID PC=rc$NFC_ID PD=rd$NFC_ID
-rt_host a1 198.51.100.2/26 198.51.100.1 "$PA"
-rt_host b1 198.51.100.66/26 198.51.100.65 "$PB"
-rt_host c1 203.0.113.2/26 203.0.113.1 "$PC"
-rt_host d1 203.0.113.130/26 203.0.113.129 "$PD"
+rt_hosts
 # Subnet E behind a bridge NF on r1, when this build has the bridge.
 HAVE_BRIDGE=$(nfctl types | jq -r '[.[] | select(.name == "bridge")] | length')
 if [ "$HAVE_BRIDGE" = 1 ]; then
@@ -46,7 +42,7 @@ for mode in xdp xdp-generic tc; do
 		nfctl reset
 		continue
 	fi
-	rt_slowpath_start
+	nfc_slowpath_start /dev/null # ARP, ICMP errors
 
 	check "$mode: the first ping to a host never seen is answered (ARP queueing)" \
 		q_host a1 ping -c 1 -W 3 $RT_C1
@@ -122,7 +118,7 @@ for mode in xdp xdp-generic tc; do
 		done
 		check "$mode: arp show lists the learnt neighbours ($l)" [ $all = 1 ]
 	fi
-	rt_slowpath_stop
+	nfc_slowpath_stop
 	nfctl reset
 done
 nfc_done

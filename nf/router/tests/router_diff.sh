@@ -11,11 +11,7 @@
 nfc_setup
 
 # ---- the nfchain world ------------------------------------------------------
-PA=ra$NFC_ID PB=rb$NFC_ID PC=rc$NFC_ID PD=rd$NFC_ID
-rt_host a1 198.51.100.2/26 198.51.100.1 "$PA"
-rt_host b1 198.51.100.66/26 198.51.100.65 "$PB"
-rt_host c1 203.0.113.2/26 203.0.113.1 "$PC"
-rt_host d1 203.0.113.130/26 203.0.113.129 "$PD"
+rt_hosts
 if ! { nfctl router add r1 mode=xdp &&
 	nfctl r1 ports add p1 peer=$PA ip=198.51.100.1/26 &&
 	nfctl r1 ports add p2 peer=$PB ip=198.51.100.65/26 &&
@@ -29,7 +25,7 @@ if ! { nfctl router add r1 mode=xdp &&
 	not_ok "set up the router NFs"
 	exit 1
 fi
-rt_slowpath_start
+nfc_slowpath_start /dev/null # ARP, ICMP errors
 
 # ---- the kernel world ---------------------------------------------------------
 kr() { # name: a router namespace
@@ -100,5 +96,5 @@ check "every probe compared ($n)" [ "$n" -eq 18 ]
 # The kernel's answers are what the probes expect, not timeouts.
 check "the kernel world answered every probe" sh -c "! grep -q 'timeout\|: $' '$out.linux'"
 rm -f "$out.nfc" "$out.linux"
-rt_slowpath_stop
+nfc_slowpath_stop
 nfc_done

@@ -23,7 +23,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,39 +44,10 @@
 
 enum { XDP_DROP_ = 1, XDP_REDIRECT_ = 4, TC_SHOT = 2, TC_REDIRECT = 7 };
 
-static int fails, ncpu;
 static char root[128], dev[4][IF_NAMESIZE], peer[4][IF_NAMESIZE];
 static struct nfc *nfc;
 static int verdict_out, verdict_drop;
 static const char *mode;
-
-static void report(int okay, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void report(int okay, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - %s: ", okay ? "ok" : "not ok", mode);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	fails += !okay;
-}
-
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (system(cmd))
-		fprintf(stderr, "# command failed: %s\n", cmd);
-}
 
 static const __u8 H1[6] = {2, 0, 0, 0, 0, 1}, H2[6] = {2, 0, 0, 0, 0, 2};
 static const __u8 H3[6] = {2, 0, 0, 0, 0, 3}, H5[6] = {2, 0, 0, 0, 0, 5};
@@ -200,19 +170,16 @@ static int ip_sum_ok(const rt_iphdr *ip)
  * verdict, the frame as it leaves in *out. */
 static int run(int port, const struct frame *in, struct frame *out)
 {
-	int fd = pinned("nf/0-r1/prog"), r;
-	struct frame tmp;
+	struct dpt_run r;
 
-	if (!out)
-		out = &tmp;
 	set_meta(0, port);
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in->d,
-		    .data_size_in = in->len, .data_out = out->d,
-		    .data_size_out = sizeof(out->d), .repeat = 1);
-	r = bpf_prog_test_run_opts(fd, &o);
-	close(fd);
-	out->len = o.data_size_out;
-	return r ? -1 : (int)o.retval;
+	dpt_run(root, "nf/0-r1/prog", in->d, in->len, &r);
+	if (out) {
+		out->len =
+			r.out_len < sizeof(out->d) ? r.out_len : sizeof(out->d);
+		memcpy(out->d, r.out, out->len);
+	}
+	return r.verdict < 0 ? -1 : r.verdict;
 }
 
 /* ---- frames the slow path sends, read at the ports' peers ------------------
@@ -333,7 +300,7 @@ static int setup(void)
 	r = r
 		    ?: coll_add("routes", "0.0.0.0/0", "nexthop", "203.0.113.2",
 				NULL, NULL);
-	report(!r, "set up r1 (%s)", r ? nfc_errmsg(nfc) : "4 ports, routes");
+	CHECK(!r, "set up r1 (%s)", r ? nfc_errmsg(nfc) : "4 ports, routes");
 	read_port_macs();
 	return r;
 }
@@ -362,21 +329,21 @@ static void forwarding(void)
 		in = ipf(PM[0], "198.51.100.2", lpm[i].dst, 64, IPPROTO_UDP,
 			 26);
 		v = run(0, &in, &out);
-		report(v == verdict_out && tx(lpm[i].port) == t + 1 &&
-			       !memcmp(out.d, lpm[i].mac, 6) &&
-			       !memcmp(out.d + 6, PM[lpm[i].port], 6),
-		       "to %s: out of p%d to its MAC: %s (verdict %d)",
-		       lpm[i].dst, lpm[i].port + 1, lpm[i].why, v);
+		CHECK(v == verdict_out && tx(lpm[i].port) == t + 1 &&
+			      !memcmp(out.d, lpm[i].mac, 6) &&
+			      !memcmp(out.d + 6, PM[lpm[i].port], 6),
+		      "to %s: out of p%d to its MAC: %s (verdict %d)",
+		      lpm[i].dst, lpm[i].port + 1, lpm[i].why, v);
 	}
 	in = ipf(PM[0], "198.51.100.2", "203.0.113.5", 64, IPPROTO_UDP, 26);
 	run(0, &in, &out);
-	report(out.len == in.len && iph(&out)->ttl == 63 &&
-		       ip_sum_ok(iph(&out)) &&
-		       !memcmp(out.d + ETH_HLEN, in.d + ETH_HLEN, 8) &&
-		       out.d[ETH_HLEN + 9] == in.d[ETH_HLEN + 9] &&
-		       !memcmp(out.d + ETH_HLEN + 12, in.d + ETH_HLEN + 12,
-			       in.len - ETH_HLEN - 12),
-	       "TTL 64 -> 63, checksum valid, the rest untouched");
+	CHECK(out.len == in.len && iph(&out)->ttl == 63 &&
+		      ip_sum_ok(iph(&out)) &&
+		      !memcmp(out.d + ETH_HLEN, in.d + ETH_HLEN, 8) &&
+		      out.d[ETH_HLEN + 9] == in.d[ETH_HLEN + 9] &&
+		      !memcmp(out.d + ETH_HLEN + 12, in.d + ETH_HLEN + 12,
+			      in.len - ETH_HLEN - 12),
+	      "TTL 64 -> 63, checksum valid, the rest untouched");
 	/* The incremental update across every checksum value's neighbourhood:
 	 * vary the id so that the sum takes the carry paths too. */
 	int bad = 0;
@@ -393,10 +360,10 @@ static void forwarding(void)
 		bad += !ip_sum_ok(iph(&out)) ||
 		       iph(&out)->ttl != iph(&in)->ttl - 1;
 	}
-	report(!bad,
-	       "checksum after the TTL update valid for 675 ids and TTLs "
-	       "(%d bad)",
-	       bad);
+	CHECK(!bad,
+	      "checksum after the TTL update valid for 675 ids and TTLs "
+	      "(%d bad)",
+	      bad);
 }
 
 /*
@@ -428,42 +395,42 @@ static void cache(void)
 
 	for (int i = 0; i < 3; i++)
 		ok &= to_130(&out) == verdict_out && !memcmp(out.d, H2, 6);
-	report(ok, "cache: to 203.0.113.130, 3 times: out of p2 to H2");
+	CHECK(ok, "cache: to 203.0.113.130, 3 times: out of p2 to H2");
 
 	e = nfc_coll_del(nfc, "r1", "arp", "198.51.100.66");
 	e = e
 		    ?: coll_add("arp", "198.51.100.66", "mac",
 				"02:00:00:00:00:0a", "port", "p2");
-	report(!e && to_130(&out) == verdict_out && !memcmp(out.d, HA, 6),
-	       "cache: the next hop's MAC changed: the next frame carries the "
-	       "new one (%s)",
-	       e ? nfc_errmsg(nfc) : "ok");
+	CHECK(!e && to_130(&out) == verdict_out && !memcmp(out.d, HA, 6),
+	      "cache: the next hop's MAC changed: the next frame carries the "
+	      "new one (%s)",
+	      e ? nfc_errmsg(nfc) : "ok");
 
 	e = coll_add("routes", "203.0.113.128/26", "nexthop", "198.51.100.2",
 		     NULL, NULL);
 	t1 = tx(0);
-	report(!e && to_130(&out) == verdict_out && tx(0) == t1 + 1 &&
-		       !memcmp(out.d, H1, 6),
-	       "cache: a longer route added: the next frame takes it, out of "
-	       "p1 to H1 (%s)",
-	       e ? nfc_errmsg(nfc) : "ok");
+	CHECK(!e && to_130(&out) == verdict_out && tx(0) == t1 + 1 &&
+		      !memcmp(out.d, H1, 6),
+	      "cache: a longer route added: the next frame takes it, out of "
+	      "p1 to H1 (%s)",
+	      e ? nfc_errmsg(nfc) : "ok");
 	e = nfc_coll_del(nfc, "r1", "routes", "203.0.113.128/26");
 	t2 = tx(1);
-	report(!e && to_130(&out) == verdict_out && tx(1) == t2 + 1,
-	       "cache: that route deleted: back out of p2");
+	CHECK(!e && to_130(&out) == verdict_out && tx(1) == t2 + 1,
+	      "cache: that route deleted: back out of p2");
 
 	ttl = cnt(RT_SP_TTL);
 	in = ipf(PM[0], "198.51.100.2", "203.0.113.130", 1, IPPROTO_UDP, 26);
-	report(run(0, &in, &out) != verdict_out && cnt(RT_SP_TTL) == ttl + 1,
-	       "cache: TTL 1 to a cached destination: not forwarded, time "
-	       "exceeded");
+	CHECK(run(0, &in, &out) != verdict_out && cnt(RT_SP_TTL) == ttl + 1,
+	      "cache: TTL 1 to a cached destination: not forwarded, time "
+	      "exceeded");
 
 	e = nfc_coll_del(nfc, "r1", "arp", "198.51.100.66");
 	e = e
 		    ?: coll_add("arp", "198.51.100.66", "mac",
 				"02:00:00:00:00:02", "port", "p2");
-	report(!e, "cache: H2's entry restored (%s)",
-	       e ? nfc_errmsg(nfc) : "ok");
+	CHECK(!e, "cache: H2's entry restored (%s)",
+	      e ? nfc_errmsg(nfc) : "ok");
 	sched_setaffinity(0, sizeof(was), &was);
 }
 
@@ -523,10 +490,10 @@ static void malformed(void)
 		__u64 t = tx(0) + tx(1) + tx(2);
 		int v = run(c[i].port, &c[i].f, NULL);
 
-		report(v == verdict_drop && cnt(c[i].reason) == before + 1 &&
-			       drops(c[i].port) == d + 1 &&
-			       tx(0) + tx(1) + tx(2) == t,
-		       "%s: dropped, counted (verdict %d)", c[i].what, v);
+		CHECK(v == verdict_drop && cnt(c[i].reason) == before + 1 &&
+			      drops(c[i].port) == d + 1 &&
+			      tx(0) + tx(1) + tx(2) == t,
+		      "%s: dropped, counted (verdict %d)", c[i].what, v);
 	}
 	(void)f;
 }
@@ -542,16 +509,16 @@ static void local(void)
 
 		in = ipf(PM[0], "198.51.100.2", to, 64, IPPROTO_ICMP, 16);
 		v = run(0, &in, &out);
-		report(v == verdict_out && !memcmp(out.d, H1, 6) &&
-			       !memcmp(out.d + 6, PM[0], 6) &&
-			       iph(&out)->saddr == ip4(to) &&
-			       iph(&out)->daddr == ip4("198.51.100.2") &&
-			       iph(&out)->ttl == 64 && ip_sum_ok(iph(&out)) &&
-			       out.d[ETH_HLEN + 20] == 0 &&
-			       rt_csum(out.d + ETH_HLEN + 20, 16) == 0,
-		       "echo request to %s: reply from it, out of p1 (verdict "
-		       "%d)",
-		       to, v);
+		CHECK(v == verdict_out && !memcmp(out.d, H1, 6) &&
+			      !memcmp(out.d + 6, PM[0], 6) &&
+			      iph(&out)->saddr == ip4(to) &&
+			      iph(&out)->daddr == ip4("198.51.100.2") &&
+			      iph(&out)->ttl == 64 && ip_sum_ok(iph(&out)) &&
+			      out.d[ETH_HLEN + 20] == 0 &&
+			      rt_csum(out.d + ETH_HLEN + 20, 16) == 0,
+		      "echo request to %s: reply from it, out of p1 (verdict "
+		      "%d)",
+		      to, v);
 	}
 	/* ARP for p1's address: reply in place. */
 	in = arpf(NULL, H1, "198.51.100.2", "198.51.100.1", 1);
@@ -561,16 +528,16 @@ static void local(void)
 	{
 		struct rt_arp_pkt *a = (void *)(out.d + ETH_HLEN);
 
-		report(v == verdict_out && !memcmp(out.d, H1, 6) &&
-			       !memcmp(out.d + 6, PM[0], 6) &&
-			       a->op == htons(2) && !memcmp(a->sha, PM[0], 6) &&
-			       !memcmp(a->tha, H1, 6) &&
-			       !memcmp(a->spa, "\xc6\x33\x64\x01", 4) &&
-			       !memcmp(a->tpa, "\xc6\x33\x64\x02", 4) &&
-			       cnt(RT_SP_ARP) == sp,
-		       "ARP request for 198.51.100.1: answered, no slow path "
-		       "for a known sender (verdict %d)",
-		       v);
+		CHECK(v == verdict_out && !memcmp(out.d, H1, 6) &&
+			      !memcmp(out.d + 6, PM[0], 6) &&
+			      a->op == htons(2) && !memcmp(a->sha, PM[0], 6) &&
+			      !memcmp(a->tha, H1, 6) &&
+			      !memcmp(a->spa, "\xc6\x33\x64\x01", 4) &&
+			      !memcmp(a->tpa, "\xc6\x33\x64\x02", 4) &&
+			      cnt(RT_SP_ARP) == sp,
+		      "ARP request for 198.51.100.1: answered, no slow path "
+		      "for a known sender (verdict %d)",
+		      v);
 	}
 	/* From an unknown sender: answered too, and learnt. */
 	in = arpf(NULL, H9, "198.51.100.9", "198.51.100.1", 1);
@@ -585,8 +552,8 @@ static void local(void)
 					  json_array_get(l, i), "address")),
 				  "198.51.100.9");
 	json_decref(l);
-	report(v == verdict_out && cnt(RT_SP_ARP) == sp + 1 && learnt,
-	       "ARP request from an unknown sender: answered and learnt");
+	CHECK(v == verdict_out && cnt(RT_SP_ARP) == sp + 1 && learnt,
+	      "ARP request from an unknown sender: answered and learnt");
 }
 
 static void slow_path(void)
@@ -600,25 +567,25 @@ static void slow_path(void)
 	__u64 c = cnt(RT_SP_TTL);
 
 	v = run(0, &in, &out);
-	report(v == verdict_drop && cnt(RT_SP_TTL) == c + 1,
-	       "TTL 1: to the slow path, not forwarded");
+	CHECK(v == verdict_drop && cnt(RT_SP_TTL) == c + 1,
+	      "TTL 1: to the slow path, not forwarded");
 	if (!capture(0, ETH_P_IP, &cap)) {
 		rt_iphdr *ip = iph(&cap);
 		__u8 *ic = (__u8 *)(ip + 1);
 
-		report(!memcmp(cap.d, H1, 6) && !memcmp(cap.d + 6, PM[0], 6) &&
-			       ip->saddr == ip4("198.51.100.1") &&
-			       ip->daddr == ip4("198.51.100.2") &&
-			       ip->protocol == IPPROTO_ICMP && ip_sum_ok(ip) &&
-			       ic[0] == 11 && ic[1] == 0 &&
-			       rt_csum(ic, ntohs(ip->tot_len) - 20) == 0 &&
-			       ntohs(ip->tot_len) == 20 + 8 + 46 &&
-			       !memcmp(ic + 8, in.d + ETH_HLEN, 46),
-		       "time exceeded sent to H1: from 198.51.100.1, quoting "
-		       "the packet, checksums valid");
+		CHECK(!memcmp(cap.d, H1, 6) && !memcmp(cap.d + 6, PM[0], 6) &&
+			      ip->saddr == ip4("198.51.100.1") &&
+			      ip->daddr == ip4("198.51.100.2") &&
+			      ip->protocol == IPPROTO_ICMP && ip_sum_ok(ip) &&
+			      ic[0] == 11 && ic[1] == 0 &&
+			      rt_csum(ic, ntohs(ip->tot_len) - 20) == 0 &&
+			      ntohs(ip->tot_len) == 20 + 8 + 46 &&
+			      !memcmp(ic + 8, in.d + ETH_HLEN, 46),
+		      "time exceeded sent to H1: from 198.51.100.1, quoting "
+		      "the packet, checksums valid");
 	} else {
-		report(0, "time exceeded sent to H1 (nothing seen at p1's "
-			  "peer)");
+		CHECK(0, "time exceeded sent to H1 (nothing seen at p1's "
+			 "peer)");
 	}
 
 	/* An unresolved next hop: ARP request out of p3, reply in, the
@@ -627,53 +594,53 @@ static void slow_path(void)
 	in = ipf(PM[0], "198.51.100.2", "203.0.113.9", 64, IPPROTO_UDP, 26);
 	c = cnt(RT_SP_NEIGH_MISS);
 	v = run(0, &in, &out);
-	report(v == verdict_drop && cnt(RT_SP_NEIGH_MISS) == c + 1,
-	       "next hop 203.0.113.9 unknown: to the slow path");
+	CHECK(v == verdict_drop && cnt(RT_SP_NEIGH_MISS) == c + 1,
+	      "next hop 203.0.113.9 unknown: to the slow path");
 	if (!capture(2, ETH_P_ARP, &cap)) {
 		struct rt_arp_pkt *a = (void *)(cap.d + ETH_HLEN);
 
-		report(!memcmp(cap.d, "\xff\xff\xff\xff\xff\xff", 6) &&
-			       a->op == htons(1) && !memcmp(a->sha, PM[2], 6) &&
-			       !memcmp(a->spa, "\xcb\x00\x71\x01", 4) &&
-			       !memcmp(a->tpa, "\xcb\x00\x71\x09", 4),
-		       "ARP request for 203.0.113.9 out of p3, from "
-		       "203.0.113.1");
+		CHECK(!memcmp(cap.d, "\xff\xff\xff\xff\xff\xff", 6) &&
+			      a->op == htons(1) && !memcmp(a->sha, PM[2], 6) &&
+			      !memcmp(a->spa, "\xcb\x00\x71\x01", 4) &&
+			      !memcmp(a->tpa, "\xcb\x00\x71\x09", 4),
+		      "ARP request for 203.0.113.9 out of p3, from "
+		      "203.0.113.1");
 	} else {
-		report(0, "ARP request out of p3 (nothing seen)");
+		CHECK(0, "ARP request out of p3 (nothing seen)");
 	}
 	sock_drain();
 	in = arpf(PM[2], H9, "203.0.113.9", "203.0.113.1", 2);
 	run(2, &in, NULL);
 	if (!capture(2, ETH_P_IP, &cap))
-		report(!memcmp(cap.d, H9, 6) && !memcmp(cap.d + 6, PM[2], 6) &&
-			       iph(&cap)->daddr == ip4("203.0.113.9") &&
-			       iph(&cap)->ttl == 63 && ip_sum_ok(iph(&cap)),
-		       "ARP reply in: the held packet goes out to it, TTL 63");
+		CHECK(!memcmp(cap.d, H9, 6) && !memcmp(cap.d + 6, PM[2], 6) &&
+			      iph(&cap)->daddr == ip4("203.0.113.9") &&
+			      iph(&cap)->ttl == 63 && ip_sum_ok(iph(&cap)),
+		      "ARP reply in: the held packet goes out to it, TTL 63");
 	else
-		report(0, "ARP reply in: the held packet goes out (nothing "
-			  "seen)");
+		CHECK(0, "ARP reply in: the held packet goes out (nothing "
+			 "seen)");
 	in = ipf(PM[0], "198.51.100.2", "203.0.113.9", 64, IPPROTO_UDP, 26);
 	v = run(0, &in, &out);
-	report(v == verdict_out && !memcmp(out.d, H9, 6),
-	       "the next packet to 203.0.113.9 takes the fast path");
+	CHECK(v == verdict_out && !memcmp(out.d, H9, 6),
+	      "the next packet to 203.0.113.9 takes the fast path");
 
 	/* No route (the default route deleted). */
-	report(!nfc_coll_del(nfc, "r1", "routes", "0.0.0.0/0"),
-	       "delete the default route");
+	CHECK(!nfc_coll_del(nfc, "r1", "routes", "0.0.0.0/0"),
+	      "delete the default route");
 	sock_drain();
 	in = ipf(PM[0], "198.51.100.2", "198.51.100.150", 64, IPPROTO_UDP, 26);
 	c = cnt(RT_SP_NO_ROUTE);
 	v = run(0, &in, &out);
-	report(v == verdict_drop && cnt(RT_SP_NO_ROUTE) == c + 1,
-	       "no route: to the slow path");
+	CHECK(v == verdict_drop && cnt(RT_SP_NO_ROUTE) == c + 1,
+	      "no route: to the slow path");
 	if (!capture(0, ETH_P_IP, &cap)) {
 		__u8 *ic = cap.d + ETH_HLEN + 20;
 
-		report(ic[0] == 3 && ic[1] == 0 &&
-			       iph(&cap)->saddr == ip4("198.51.100.1"),
-		       "net unreachable sent to H1 from 198.51.100.1");
+		CHECK(ic[0] == 3 && ic[1] == 0 &&
+			      iph(&cap)->saddr == ip4("198.51.100.1"),
+		      "net unreachable sent to H1 from 198.51.100.1");
 	} else {
-		report(0, "net unreachable sent to H1 (nothing seen)");
+		CHECK(0, "net unreachable sent to H1 (nothing seen)");
 	}
 	coll_add("routes", "0.0.0.0/0", "nexthop", "203.0.113.2", NULL, NULL);
 }
@@ -696,16 +663,16 @@ static void aging(void)
 		}
 	}
 	nfc_tick(nfc);
-	report(bpf_map_lookup_elem(fd, &idle, &n) && errno == ENOENT,
-	       "an unused neighbour past arp_timeout is dropped");
-	report(!bpf_map_lookup_elem(fd, &used, &n) && n.probes == 1 &&
-		       cnt(RT_CP_BASE + RT_CP_arp_requests_sent) == sent + 1,
-	       "a used one is kept and probed");
+	CHECK(bpf_map_lookup_elem(fd, &idle, &n) && errno == ENOENT,
+	      "an unused neighbour past arp_timeout is dropped");
+	CHECK(!bpf_map_lookup_elem(fd, &used, &n) && n.probes == 1 &&
+		      cnt(RT_CP_BASE + RT_CP_arp_requests_sent) == sent + 1,
+	      "a used one is kept and probed");
 	n.probes = 3;
 	bpf_map_update_elem(fd, &used, &n, BPF_EXIST);
 	nfc_tick(nfc);
-	report(bpf_map_lookup_elem(fd, &used, &n) && errno == ENOENT,
-	       "... and dropped when the probes go unanswered");
+	CHECK(bpf_map_lookup_elem(fd, &used, &n) && errno == ENOENT,
+	      "... and dropped when the probes go unanswered");
 	close(fd);
 }
 
@@ -716,22 +683,22 @@ static void rp_filter(void)
 	struct frame in, out;
 	int v;
 
-	report(!nfc_nf_set(nfc, "r1", on), "rp_filter=true (reload) %s",
-	       nfc_errmsg(nfc));
+	CHECK(!nfc_nf_set(nfc, "r1", on), "rp_filter=true (reload) %s",
+	      nfc_errmsg(nfc));
 	/* From H1's address but in on p2: the way back is p1. */
 	in = ipf(PM[1], "198.51.100.2", "203.0.113.5", 64, IPPROTO_UDP, 26);
 	__u64 c = cnt(RT_D_RPF);
 
 	v = run(1, &in, &out);
-	report(v == verdict_drop && cnt(RT_D_RPF) == c + 1,
-	       "rp_filter: a source routed out of another port is dropped");
+	CHECK(v == verdict_drop && cnt(RT_D_RPF) == c + 1,
+	      "rp_filter: a source routed out of another port is dropped");
 	in = ipf(PM[0], "198.51.100.2", "203.0.113.200", 64, IPPROTO_UDP, 26);
 	v = run(0, &in, &out);
-	report(v == verdict_out && !memcmp(out.d, H1, 6),
-	       "the reload kept routes and ARP entries");
+	CHECK(v == verdict_out && !memcmp(out.d, H1, 6),
+	      "the reload kept routes and ARP entries");
 	nfc_nf_set(nfc, "r1", off);
 	in = ipf(PM[1], "198.51.100.2", "203.0.113.5", 64, IPPROTO_UDP, 26);
-	report(run(1, &in, NULL) == verdict_out, "rp_filter=false again");
+	CHECK(run(1, &in, NULL) == verdict_out, "rp_filter=false again");
 	json_decref(on);
 	json_decref(off);
 }
@@ -745,17 +712,17 @@ static void reopen(void)
 
 	nfc_close(nfc);
 	if (nfc_open(&nfc, &opts, err, sizeof(err))) {
-		report(0, "reopen: %s", err);
+		CHECK(0, "reopen: %s", err);
 		exit(1);
 	}
 	nfc_coll_list(nfc, "r1", "routes", &l);
-	report(json_array_size(l) == 7,
-	       "after a reopen: 4 connected and 3 static routes listed (%zu)",
-	       json_array_size(l));
+	CHECK(json_array_size(l) == 7,
+	      "after a reopen: 4 connected and 3 static routes listed (%zu)",
+	      json_array_size(l));
 	json_decref(l);
 	in = ipf(PM[0], "198.51.100.2", "203.0.113.130", 64, IPPROTO_UDP, 26);
-	report(run(0, &in, &out) == verdict_out && !memcmp(out.d, H2, 6),
-	       "after a reopen: forwarding as before");
+	CHECK(run(0, &in, &out) == verdict_out && !memcmp(out.d, H2, 6),
+	      "after a reopen: forwarding as before");
 }
 
 /* ---- bad configuration: a clear error, nothing changed ------------------- */
@@ -824,8 +791,8 @@ static void bad_input(void)
 
 		snprintf(msg, sizeof(msg), "%s", nfc_errmsg(nfc));
 		after = dump();
-		report(r < 0 && strstr(msg, c[i].msg) && !strcmp(before, after),
-		       "%s refused, nothing changed: \"%s\"", c[i].what, msg);
+		CHECK(r < 0 && strstr(msg, c[i].msg) && !strcmp(before, after),
+		      "%s refused, nothing changed: \"%s\"", c[i].what, msg);
 		free(after);
 	}
 	struct {
@@ -841,8 +808,8 @@ static void bad_input(void)
 
 		snprintf(msg, sizeof(msg), "%s", nfc_errmsg(nfc));
 		after = dump();
-		report(r < 0 && strstr(msg, p[i].msg) && !strcmp(before, after),
-		       "%s refused, nothing changed: \"%s\"", p[i].what, msg);
+		CHECK(r < 0 && strstr(msg, p[i].msg) && !strcmp(before, after),
+		      "%s refused, nothing changed: \"%s\"", p[i].what, msg);
 		free(after);
 	}
 	json_t *cfg = json_pack("{s:s}", "ip", "198.51.100.70/26");
@@ -851,17 +818,17 @@ static void bad_input(void)
 	json_decref(cfg);
 	snprintf(msg, sizeof(msg), "%s", nfc_errmsg(nfc));
 	after = dump();
-	report(r < 0 && strstr(msg, "overlaps") && !strcmp(before, after),
-	       "port p1 moved onto p2's subnet refused, nothing changed: "
-	       "\"%s\"",
-	       msg);
+	CHECK(r < 0 && strstr(msg, "overlaps") && !strcmp(before, after),
+	      "port p1 moved onto p2's subnet refused, nothing changed: "
+	      "\"%s\"",
+	      msg);
 	free(after);
 	r = nfc_coll_del(nfc, "r1", "routes", "198.51.100.0/26");
-	report(r < 0 && strstr(nfc_errmsg(nfc), "connected route of port p1"),
-	       "deleting a connected route refused: \"%s\"", nfc_errmsg(nfc));
+	CHECK(r < 0 && strstr(nfc_errmsg(nfc), "connected route of port p1"),
+	      "deleting a connected route refused: \"%s\"", nfc_errmsg(nfc));
 	r = nfc_coll_del(nfc, "r1", "routes", "198.18.0.0/15");
-	report(r < 0 && strstr(nfc_errmsg(nfc), "does not exist"),
-	       "deleting a missing route refused: \"%s\"", nfc_errmsg(nfc));
+	CHECK(r < 0 && strstr(nfc_errmsg(nfc), "does not exist"),
+	      "deleting a missing route refused: \"%s\"", nfc_errmsg(nfc));
 	free(before);
 }
 
@@ -893,8 +860,8 @@ static void many_routes(void)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	s = t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-	report(!r, "%d routes added in %.1f s (%.0f a second) %s", n, s, n / s,
-	       r ? nfc_errmsg(nfc) : "");
+	CHECK(!r, "%d routes added in %.1f s (%.0f a second) %s", n, s, n / s,
+	      r ? nfc_errmsg(nfc) : "");
 	for (int i = 1; i < 4; i++) {
 		int k = i * (n / 3 - 2) + 1; /* various, odd and even */
 		unsigned a = (198u << 24 | 18u << 16) + 8u * k + 3;
@@ -903,15 +870,15 @@ static void many_routes(void)
 		snprintf(key, sizeof(key), "%u.%u.%u.%u", a >> 24,
 			 (a >> 16) & 255, (a >> 8) & 255, a & 255);
 		in = ipf(PM[0], "198.51.100.2", key, 64, IPPROTO_UDP, 26);
-		report(run(0, &in, &out) == verdict_out &&
-			       !memcmp(out.d, k & 1 ? H2 : H1, 6),
-		       "among %d routes, %s takes route %d", n, key, k);
+		CHECK(run(0, &in, &out) == verdict_out &&
+			      !memcmp(out.d, k & 1 ? H2 : H1, 6),
+		      "among %d routes, %s takes route %d", n, key, k);
 	}
 	json_t *l = NULL;
 
 	nfc_coll_list(nfc, "r1", "routes", &l);
-	report(json_array_size(l) == 7 + (size_t)n, "routes show lists %zu",
-	       json_array_size(l));
+	CHECK(json_array_size(l) == 7 + (size_t)n, "routes show lists %zu",
+	      json_array_size(l));
 	json_decref(l);
 	/* A port change rebuilds the FIB from the records: all stay. */
 	json_t *cfg = json_pack("{s:s}", "mac", "02:00:00:00:01:01");
@@ -921,7 +888,7 @@ static void many_routes(void)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	json_decref(cfg);
 	s = t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-	report(!r, "a port change with %d routes: configure in %.3f s", n, s);
+	CHECK(!r, "a port change with %d routes: configure in %.3f s", n, s);
 }
 
 /* rt_dir read the way the fast path reads it. */
@@ -1013,22 +980,22 @@ static void dir_consistency(void)
 	for (int i = 0; i < n; i += 2)
 		r |= nfc_coll_del(nfc, "r1", "routes", keys[i]);
 	bad = dir_mismatches(1, 40000);
-	report(!r && !bad,
-	       "%d random routes of every length added, half deleted: the "
-	       "fast path's table agrees with the trie (%d of 40000 "
-	       "addresses differ)",
-	       n, bad);
+	CHECK(!r && !bad,
+	      "%d random routes of every length added, half deleted: the "
+	      "fast path's table agrees with the trie (%d of 40000 "
+	      "addresses differ)",
+	      n, bad);
 	json_t *cfg = json_pack("{s:s}", "mac", "02:00:00:00:01:02");
 
 	r = nfc_port_set(nfc, "r1", "p3", cfg);
 	json_decref(cfg);
 	bad = dir_mismatches(2, 40000);
-	report(!r && !bad,
-	       "... and after a full rebuild (a port change): %d differ", bad);
+	CHECK(!r && !bad,
+	      "... and after a full rebuild (a port change): %d differ", bad);
 	for (int i = 1; i < n; i += 2)
 		nfc_coll_del(nfc, "r1", "routes", keys[i]);
 	bad = dir_mismatches(3, 20000);
-	report(!bad, "... and with all of them deleted again: %d differ", bad);
+	CHECK(!bad, "... and with all of them deleted again: %d differ", bad);
 }
 
 static void one_mode(const char *m, int out, int drop)
@@ -1037,10 +1004,11 @@ static void one_mode(const char *m, int out, int drop)
 	char err[256];
 
 	mode = m;
+	test_group = m;
 	verdict_out = out;
 	verdict_drop = drop;
 	if (nfc_open(&nfc, &opts, err, sizeof(err))) {
-		report(0, "open: %s", err);
+		CHECK(0, "open: %s", err);
 		return;
 	}
 	if (!setup()) {
@@ -1065,29 +1033,16 @@ static void one_mode(const char *m, int out, int drop)
 
 int main(void)
 {
-	int id = getpid();
-
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	ncpu = libbpf_num_possible_cpus();
-	snprintf(root, sizeof(root), "/sys/fs/bpf/nfc-rt%d", id);
-	for (int i = 0; i < 4; i++) {
-		snprintf(dev[i], sizeof(dev[i]), "rt%d%c", id, 'a' + i);
-		snprintf(peer[i], sizeof(peer[i]), "rt%d%c", id, 'A' + i);
-		sh("ip link add %s type veth peer name %s && ip link set %s up "
-		   "&& ip link set %s up && sysctl -qw "
-		   "net.ipv6.conf.%s.disable_ipv6=1 "
-		   "net.ipv6.conf.%s.disable_ipv6=1",
-		   dev[i], peer[i], dev[i], peer[i], dev[i], peer[i]);
-	}
+	dpt_root(root, sizeof(root), "rt");
+	dpt_veths("rt", 4, dev, peer);
 	sock_open();
 	one_mode("xdp", XDP_REDIRECT_, XDP_DROP_);
 	one_mode("tc", TC_REDIRECT, TC_SHOT);
-	for (int i = 0; i < 4; i++) {
-		if (i < 3)
-			close(sock[i]);
-		sh("ip link del %s", dev[i]);
-	}
+	for (int i = 0; i < 3; i++)
+		close(sock[i]);
+	dpt_veths_del(4, dev);
 	rmdir(root);
-	printf("# %d failed\n", fails);
-	return fails ? 1 : 0;
+	printf("# %d failed\n", test_failures);
+	TEST_EXIT();
 }

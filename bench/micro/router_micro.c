@@ -5,7 +5,7 @@
  * same run. A benchmark program (prints a table), not a test: the runner
  * does not run it.
  *
- *   .output/bin/router_micro [RUNS]
+ *   .output/bench/router_micro [RUNS]
  *
  * A test run repeats the program on the same buffer, which the router
  * rewrites: each run is 250 repeats of a frame sent with TTL 255 (the TTL
@@ -36,7 +36,6 @@
 #define REPEAT 250
 
 static char root[128], dev[6][16];
-static int ncpu;
 static struct nfc *nfc;
 
 static int pinned(const char *rel)
@@ -67,25 +66,26 @@ static size_t frame(__u8 *f, const __u8 *dmac, const char *dst)
 
 /* Median ns/packet over `runs` runs of REPEAT; checks the verdict. The
  * metadata is written before each run: a frame arriving at a stub (the
- * kernel's own chatter on a veth) would overwrite it. */
-static double measure(int prog, __u8 *f, size_t len, int runs, __u32 want,
-		      int nf)
+ * kernel's own chatter on a veth) would overwrite it. `ifindex`, if not 0,
+ * is the netdev the frame enters on: what a directly attached NF
+ * (nfc_direct) finds its port by. */
+static double measure(int prog, __u8 *f, size_t len, int runs, int want, int nf,
+		      __u32 ifindex)
 {
 	double *ns = calloc(runs, sizeof(*ns)), med;
-	__u8 out[128];
+	struct dpt_run r;
 
 	for (int i = 0; i < runs; i++) {
 		if (nf >= 0)
 			set_meta(nf, 0);
-		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f,
-			    .data_size_in = len, .data_out = out,
-			    .data_size_out = sizeof(out), .repeat = REPEAT);
-		if (bpf_prog_test_run_opts(prog, &o) || o.retval != want) {
-			fprintf(stderr, "test run: %s, verdict %u (want %u)\n",
-				strerror(errno), o.retval, want);
+		if (dpt_run_fd(prog, f, len, ifindex, REPEAT, 0, &r) ||
+		    r.verdict != want) {
+			fprintf(stderr, "test run: %s, verdict %d (want %d)\n",
+				r.verdict < 0 ? strerror(-r.verdict) : "ok",
+				r.verdict, want);
 			exit(1);
 		}
-		ns[i] = o.duration;
+		ns[i] = r.ns;
 	}
 	for (int i = 1; i < runs; i++) /* insertion sort: runs are few */
 		for (int j = i; j > 0 && ns[j] < ns[j - 1]; j--) {
@@ -116,9 +116,11 @@ static json_t *kv(const char *k, const char *v)
 
 /* Output into a chained NF: the tail call's slot is a constant for ports
  * below RT_FAST_PORTS (a direct jump) and a variable above (an indirect
- * one). Run through r1's p1 stub, which sets the metadata each time (the
- * chained forwarder changes it). r1 p3 (index 2) and p6 (index 5) each
- * lead to a forwarder whose other port is a netdev. */
+ * one). Run through the program on r1 p1's netdev: r1 attached directly
+ * (nfc_direct), which finds its port by the ingress netdev and sets the
+ * metadata each time (the chained forwarder changes it). r1 p3 (index 2)
+ * and p6 (index 5) each lead to a forwarder whose other port is a
+ * netdev. */
 static void chained(int runs, const __u8 *pm)
 {
 	static const char *const ip[] = {
@@ -126,7 +128,7 @@ static void chained(int runs, const __u8 *pm)
 		"198.51.100.153/29"};
 	char mac[32];
 	int r = 0, fd;
-	__u32 id = 0;
+	__u32 id = 0, in;
 	__u8 f[64];
 	json_t *c;
 
@@ -165,17 +167,18 @@ static void chained(int runs, const __u8 *pm)
 		fprintf(stderr, "router_micro: chained: %s\n", nfc_errmsg(nfc));
 		return;
 	}
+	in = if_nametoindex(dev[2]);
 	frame(f, pm, "203.0.113.130");
-	printf("| stub + router, out to a netdev | %.1f |\n",
-	       measure(fd, f, 64, runs, XDP_REDIRECT, -1));
+	printf("| router attached directly, out to a netdev | %.1f |\n",
+	       measure(fd, f, 64, runs, XDP_REDIRECT, -1, in));
 	frame(f, pm, "203.0.113.70");
-	printf("| stub + router + forwarder, out of port 3 (direct jump) | "
-	       "%.1f |\n",
-	       measure(fd, f, 64, runs, XDP_REDIRECT, -1));
+	printf("| router attached directly + forwarder, out of port 3 (direct "
+	       "jump) | %.1f |\n",
+	       measure(fd, f, 64, runs, XDP_REDIRECT, -1, in));
 	frame(f, pm, "203.0.113.85");
-	printf("| stub + router + forwarder, out of port 6 (indirect jump) | "
-	       "%.1f |\n",
-	       measure(fd, f, 64, runs, XDP_REDIRECT, -1));
+	printf("| router attached directly + forwarder, out of port 6 "
+	       "(indirect jump) | %.1f |\n",
+	       measure(fd, f, 64, runs, XDP_REDIRECT, -1, in));
 	close(fd);
 }
 
@@ -222,20 +225,13 @@ int main(int argc, char **argv)
 	atexit(cleanup);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	ncpu = libbpf_num_possible_cpus();
-	snprintf(root, sizeof(root), "/sys/fs/bpf/nfc-rm%d", getpid());
+	dpt_root(root, sizeof(root), "rm");
 	for (int i = 0; i < 6; i++) {
-		char cmd[256];
+		char far[20];
 
 		snprintf(dev[i], sizeof(dev[i]), "rm%d%c", getpid(), 'a' + i);
-		snprintf(
-			cmd, sizeof(cmd),
-			"ip link add %s type veth peer name %sp && sysctl -qw "
-			"net.ipv6.conf.%s.disable_ipv6=1 "
-			"net.ipv6.conf.%sp.disable_ipv6=1 && ip link set %s up "
-			"&& ip link set %sp up",
-			dev[i], dev[i], dev[i], dev[i], dev[i], dev[i]);
-		r |= system(cmd);
+		snprintf(far, sizeof(far), "%sp", dev[i]);
+		r |= dpt_veth(dev[i], far);
 	}
 	if (r || nfc_open(&nfc, &opts, err, sizeof(err))) {
 		fprintf(stderr, "router_micro: set up: %s\n", err);
@@ -286,19 +282,19 @@ int main(int argc, char **argv)
 	fd = empty_prog();
 	frame(f, pm, "203.0.113.130");
 	printf("| empty XDP program | %.1f |\n",
-	       measure(fd, f, 64, runs, 1, -1));
+	       measure(fd, f, 64, runs, 1, -1, 0));
 	close(fd);
 	fd = pinned("nf/0-f1/prog");
 	printf("| forwarder NF | %.1f |\n",
-	       measure(fd, f, 64, runs, XDP_REDIRECT, 0));
+	       measure(fd, f, 64, runs, XDP_REDIRECT, 0, 0));
 	close(fd);
 	fd = pinned("nf/1-r1/prog");
 	frame(f, pm, "203.0.113.5");
 	printf("| router, connected host | %.1f |\n",
-	       measure(fd, f, 64, runs, XDP_REDIRECT, 1));
+	       measure(fd, f, 64, runs, XDP_REDIRECT, 1, 0));
 	frame(f, pm, "203.0.113.130");
 	printf("| router, static route | %.1f |\n",
-	       measure(fd, f, 64, runs, XDP_REDIRECT, 1));
+	       measure(fd, f, 64, runs, XDP_REDIRECT, 1, 0));
 	for (int i = 0; i < 10000 && !r; i++) {
 		unsigned a = (198u << 24 | 18u << 16) + 8u * i;
 
@@ -308,10 +304,10 @@ int main(int argc, char **argv)
 	}
 	json_decref(c);
 	printf("| router, static route among 10,000 | %.1f |\n",
-	       measure(fd, f, 64, runs, XDP_REDIRECT, 1));
+	       measure(fd, f, 64, runs, XDP_REDIRECT, 1, 0));
 	frame(f, pm, "198.18.100.1");
 	printf("| router, a /29 among 10,000 | %.1f |\n",
-	       measure(fd, f, 64, runs, XDP_REDIRECT, 1));
+	       measure(fd, f, 64, runs, XDP_REDIRECT, 1, 0));
 	close(fd);
 	chained(runs, pm);
 	return 0;

@@ -4,7 +4,8 @@
  * when it goes through the slow path (XDP: packet-in, then packet-out).
  * A benchmark that prints a table, not a test (the runner runs test_*).
  *
- *   br_slowbench [FRAMES [BURST]]     (default 20000 frames, bursts of 256)
+ *   .output/bench/br_slowbench [FRAMES [BURST]]     (default 20000 frames,
+ * bursts of 256)
  *
  * Topology, in the root namespace, on veths whose far ends count:
  *   br0 p1 (veth A: the frames "arrive" there)
@@ -33,10 +34,6 @@
 #include "common.h"
 #include "nfchain/nfchain.h"
 #include "dptest.h"
-
-#ifndef BPF_F_TEST_XDP_LIVE_FRAMES
-#define BPF_F_TEST_XDP_LIVE_FRAMES (1U << 1)
-#endif
 
 static char root[128], dev[3][IF_NAMESIZE], peer[3][IF_NAMESIZE];
 
@@ -75,11 +72,6 @@ static void set_meta(int fd, int ncpu)
 	free(m);
 }
 
-static int sh(const char *cmd)
-{
-	return system(cmd);
-}
-
 int main(int argc, char **argv)
 {
 	long frames = argc > 1 ? atol(argv[1]) : 20000;
@@ -94,18 +86,13 @@ int main(int argc, char **argv)
 	__u8 f[60] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2,
 		      0,    0,	  0,	2,    1,    0x88, 0xb5};
 	int fd, meta, r = 1;
+	__u32 in;
 
-	snprintf(root, sizeof(root), "/sys/fs/bpf/nfc-brsb%d", pid);
+	dpt_root(root, sizeof(root), "brsb");
 	for (int i = 0; i < 3; i++) {
 		snprintf(dev[i], sizeof(dev[i]), "brsb%d%c", pid, 'a' + i);
 		snprintf(peer[i], sizeof(peer[i]), "brsb%d%c", pid, 'x' + i);
-		snprintf(cmd, sizeof(cmd),
-			 "ip link add %s type veth peer name %s && ip link set "
-			 "%s up && ip link set %s up && sysctl -qw "
-			 "net.ipv6.conf.%s.disable_ipv6=1 "
-			 "net.ipv6.conf.%s.disable_ipv6=1",
-			 dev[i], peer[i], dev[i], peer[i], dev[i], peer[i]);
-		if (sh(cmd)) {
+		if (dpt_veth(dev[i], peer[i])) {
 			fprintf(stderr, "br_slowbench: cannot create veths\n");
 			goto out;
 		}
@@ -128,6 +115,7 @@ int main(int argc, char **argv)
 	fd = bpf_obj_get(cmd);
 	snprintf(cmd, sizeof(cmd), "%s/meta", root);
 	meta = bpf_obj_get(cmd);
+	in = if_nametoindex(dev[0]);
 	usleep(100000);
 	b0 = rx(1), c0 = rx(2), lost0 = global(nfc, "slow_path_ring_drops");
 	for (sent = 0; sent < frames; sent += burst) {
@@ -137,18 +125,13 @@ int main(int argc, char **argv)
 		 * The metadata is set before each: the stub would set it, and
 		 * packet-out (the inject program) leaves its own there. */
 		for (long i = 0; i < burst; i++) {
-			struct xdp_md ctx = {.data_end = sizeof(f),
-					     .ingress_ifindex =
-						     if_nametoindex(dev[0])};
-			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f,
-				    .data_size_in = sizeof(f), .ctx_in = &ctx,
-				    .ctx_size_in = sizeof(ctx), .repeat = 1,
-				    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+			struct dpt_run res;
 
 			set_meta(meta, ncpu);
-			if (bpf_prog_test_run_opts(fd, &o)) {
+			if (dpt_run_fd(fd, f, sizeof(f), in, 1,
+				       BPF_F_TEST_XDP_LIVE_FRAMES, &res)) {
 				fprintf(stderr, "br_slowbench: test run: %s\n",
-					strerror(errno));
+					strerror(-res.verdict));
 				goto close;
 			}
 		}
@@ -172,9 +155,8 @@ close:
 	nfc_close(nfc);
 out:
 	for (int i = 0; i < 3; i++) {
-		snprintf(cmd, sizeof(cmd), "ip link del %s 2>/dev/null",
-			 dev[i]);
-		sh(cmd);
+		if (dev[i][0])
+			dpt_sh("ip link del %s 2>/dev/null", dev[i]);
 	}
 	rmdir(root);
 	return r;

@@ -2,23 +2,11 @@
 # The forwarder between two hosts, in each of the three modes: ping and TCP
 # cross it, the per-port counters see exactly the pings, and a chain of
 # three forwarders carries the same traffic.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../../../tests/lib.sh"
 nfc_setup
-A=$(nfc_ns a); B=$(nfc_ns b)
-nfc_host "$A" eth0 198.51.100.1/24 "va$NFC_ID"
-nfc_host "$B" eth0 198.51.100.2/24 "vb$NFC_ID"
-VA=va$NFC_ID VB=vb$NFC_ID
+nfc_two_hosts
 
-tcp_across() { # a TCP transfer from B's listener to A, content compared
-	local data got
-	data=$(head -c 20000 /dev/urandom | base64 -w0)
-	ip netns exec "$B" timeout 5 nc -l -p 5001 >/tmp/nfc-tcp-$NFC_ID &
-	sleep 0.3
-	echo "$data" | ip netns exec "$A" timeout 5 nc -q 1 198.51.100.2 5001
-	wait
-	got=$(cat /tmp/nfc-tcp-$NFC_ID); rm -f /tmp/nfc-tcp-$NFC_ID
-	[ "$got" = "$data" ]
-}
+tcp_across() { nfc_tcp "$A" "$B" 198.51.100.2; }
 
 port_rx() { nfctl -j "$1" show ports | jq -r ".[] | select(.name==\"$2\") | .stats.rx_packets"; }
 

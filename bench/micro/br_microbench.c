@@ -5,7 +5,7 @@
  * framework's own share) in the same run. A benchmark that prints a table,
  * not a test (the runner runs test_*).
  *
- *   br_microbench [REPEAT]        (default 2000000)
+ *   .output/bench/br_microbench [REPEAT]        (default 2000000)
  *
  * Frames: known unicast, 60 bytes, untagged, between two access ports.
  * The test run does not redirect for real, so this is the programs' cost
@@ -23,52 +23,22 @@
 
 #include "common.h"
 #include "nfchain/nfchain.h"
+#include "dptest.h"
 
 static char root[128];
-static int ncpu, pid;
-
-static int obj(const char *rel)
-{
-	char p[256];
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	return bpf_obj_get(p);
-}
-
-static void set_meta(int nf, int port)
-{
-	struct nfc_meta *m = calloc(ncpu, sizeof(*m));
-	int fd = obj("meta");
-	__u32 k = 0;
-
-	for (int c = 0; m && c < ncpu; c++)
-		m[c] = (struct nfc_meta){.nf = nf, .in_port = port};
-	bpf_map_update_elem(fd, &k, m, BPF_ANY);
-	free(m);
-	close(fd);
-}
 
 /* ns a frame, or -1; *ret: the verdict of the last run. */
 static double run(const char *prog, int nf, int port, const __u8 *f, int repeat,
 		  int *ret)
 {
-	int fd = obj(prog), e;
+	int fd = dpt_pinned(root, prog), e;
+	struct dpt_run r;
 
-	set_meta(nf, port);
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = 60,
-		    .repeat = repeat);
-	e = bpf_prog_test_run_opts(fd, &o);
+	dpt_set_meta(root, nf, port);
+	e = dpt_run_fd(fd, f, 60, 0, repeat, 0, &r);
 	close(fd);
-	*ret = o.retval;
-	return e ? -1.0 : (double)o.duration;
-}
-
-static int sh(const char *fmt, const char *mode)
-{
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd), fmt, pid, pid, pid, pid, pid, pid, mode);
-	return system(cmd);
+	*ret = r.verdict;
+	return e ? -1.0 : (double)r.ns;
 }
 
 int main(int argc, char **argv)
@@ -79,22 +49,22 @@ int main(int argc, char **argv)
 	__u8 f[60] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00};
 	__u8 back[60] = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00};
 	struct nfc_opts opts = {.pin_root = root};
-	char err[256], dev[4][16];
+	char err[256], dev[4][16] = {{0}};
 	int rc = 0;
 
-	ncpu = libbpf_num_possible_cpus();
-	pid = getpid() % 100000;
-	snprintf(root, sizeof(root), "/sys/fs/bpf/nfc-brmb%d", pid);
-	for (int i = 0; i < 4; i++)
+	int pid = getpid() % 100000;
+
+	dpt_root(root, sizeof(root), "brmb");
+	for (int i = 0; i < 4; i++) {
+		char far[20];
+
 		snprintf(dev[i], sizeof(dev[i]), "brmb%d%c", pid, 'a' + i);
-	if (sh("for x in a b c d; do ip link add brmb%d$x type veth peer name "
-	       "brmb%dp$x && sysctl -qw net.ipv6.conf.brmb%d$x.disable_ipv6=1 "
-	       "net.ipv6.conf.brmb%dp$x.disable_ipv6=1 && ip link set "
-	       "brmb%d$x up && ip link set brmb%dp$x up || exit 1; done%s",
-	       "")) {
-		fprintf(stderr, "br_microbench: cannot create veths\n");
-		rc = 1;
-		goto out;
+		snprintf(far, sizeof(far), "brmb%dp%c", pid, 'a' + i);
+		if (dpt_veth(dev[i], far)) {
+			fprintf(stderr, "br_microbench: cannot create veths\n");
+			rc = 1;
+			goto out;
+		}
 	}
 	printf("| mode | forwarder, ns/frame | bridge, ns/frame | bridge - "
 	       "forwarder |\n|---|---:|---:|---:|\n");
@@ -138,12 +108,8 @@ int main(int argc, char **argv)
 	}
 out:
 	for (int i = 0; i < 4; i++) {
-		char cmd[128];
-
-		snprintf(cmd, sizeof(cmd), "ip link del %s 2>/dev/null",
-			 dev[i]);
-		if (system(cmd))
-			(void)0;
+		if (dev[i][0])
+			dpt_sh("ip link del %s 2>/dev/null", dev[i]);
 	}
 	rmdir(root);
 	return rc;
