@@ -5,15 +5,12 @@
 # a new public function only needs its line in the .map file.
 # EXPORTS_MAP, EXPORTS_HDRS and EXPORTS_LIBS override the inputs (to see
 # this test fail on purpose).
-set -u
-top=${NFC_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$(dirname "$0")/../lib.sh"
+top=$NFC_TOP
 map=${EXPORTS_MAP:-$top/lib/libnfchain.map}
 hdrs=${EXPORTS_HDRS:-$top/include/nfchain/*.h}
 libs=${EXPORTS_LIBS:-$top/.output/libnfchain.so $top/.output/libnfchain.a
 	$top/.output-asan/libnfchain.so $top/.output-asan/libnfchain.a}
-fails=0
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
 
 # Functions declared at file scope, comments stripped by the preprocessor
 # (no include expanded); static inline ones are not exports.
@@ -72,4 +69,4 @@ for lib in $libs; do
 	fi
 done
 [ "$seen" -gt 0 ] || not_ok "no libnfchain.so among: $libs (build first)"
-[ "$fails" = 0 ]
+nfc_done
