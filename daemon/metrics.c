@@ -5,6 +5,15 @@
  * prints: per NF and port counters, the NF types' own figures, the
  * runtime's global counters (slow path, ring drops, drops by reason) and
  * the API's answers by status.
+ *
+ * Names follow Prometheus' naming guide, and `promtool check metrics`
+ * accepts the page (daemon/tests/metrics.sh): counters end in `_total`,
+ * units are in the name, and what differs only by reason, direction or
+ * status is one metric with a label. Each family's samples are written
+ * together under one HELP and one TYPE line. An NF type's own figures take
+ * their type and help from its declaration (`stats_doc` in
+ * include/nfchain/nf.h, served by nfc_types()); a figure it does not
+ * declare is untyped, with a help line that says so.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -31,33 +40,66 @@ static void label(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/* Metric names are [a-zA-Z_:][a-zA-Z0-9_:]*: anything else becomes '_'. */
-static void metric_name(char *out, size_t len, const char *prefix,
-			const char *key)
+/* HELP and TYPE of a family; help text escapes backslash and newline. */
+static void family(FILE *f, const char *name, const char *type,
+		   const char *help)
 {
-	size_t o = snprintf(out, len, "%s", prefix);
+	fprintf(f, "# HELP %s ", name);
+	for (; *help; help++) {
+		if (*help == '\\')
+			fputs("\\\\", f);
+		else if (*help == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*help, f);
+	}
+	fprintf(f, "\n# TYPE %s %s\n", name, type);
+}
 
+/* Metric names are [a-zA-Z_:][a-zA-Z0-9_:]*: anything else becomes '_'.
+ * A counter ends in _total, once. */
+static void metric_name(char *out, size_t len, const char *prefix,
+			const char *key, int counter)
+{
+	size_t o = snprintf(out, len, "%s", prefix), kl = strlen(key);
+
+	if (counter && kl >= 6 && !strcmp(key + kl - 6, "_total"))
+		counter = 0;
 	for (; *key && o + 1 < len; key++)
 		out[o++] = isalnum((unsigned char)*key) ? *key : '_';
 	out[o] = 0;
+	if (counter)
+		snprintf(out + o, len - o, "_total");
 }
 
-static const char *const port_counters[] = {
-	"rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "drops", NULL,
+static const char *nf_name(json_t *nf)
+{
+	return json_string_value(json_object_get(nf, "name"));
+}
+
+/* The framework's own figures of every port, and their sum over an NF's
+ * ports in the NF's stats object. */
+static const struct {
+	const char *key, *what;
+} port_counters[] = {
+	{"rx_packets", "packets received"}, {"rx_bytes", "bytes received"},
+	{"tx_packets", "packets sent"},	    {"tx_bytes", "bytes sent"},
+	{"drops", "packets dropped"},
 };
+#define N_PORT_COUNTERS (sizeof(port_counters) / sizeof(port_counters[0]))
 
 static void port_metrics(FILE *f, json_t *nfs)
 {
-	for (int k = 0; port_counters[k]; k++) {
-		const char *key = port_counters[k];
+	for (size_t k = 0; k < N_PORT_COUNTERS; k++) {
+		const char *key = port_counters[k].key;
+		char name[128], help[128];
 		json_t *nf, *p;
 		size_t i, j;
 
-		fprintf(f,
-			"# HELP nfchain_port_%s_total %s of an NF port, "
-			"kept by the framework\n",
-			key, key);
-		fprintf(f, "# TYPE nfchain_port_%s_total counter\n", key);
+		metric_name(name, sizeof(name), "nfchain_port_", key, 1);
+		snprintf(help, sizeof(help), "%s by an NF port",
+			 port_counters[k].what);
+		family(f, name, "counter", help);
 		json_array_foreach (nfs, i, nf)
 			json_array_foreach (json_object_get(nf, "ports"), j,
 					    p) {
@@ -66,9 +108,8 @@ static void port_metrics(FILE *f, json_t *nfs)
 
 				if (!json_is_integer(v))
 					continue;
-				fprintf(f, "nfchain_port_%s_total{nf=", key);
-				label(f, json_string_value(
-						 json_object_get(nf, "name")));
+				fprintf(f, "%s{nf=", name);
+				label(f, nf_name(nf));
 				fputs(",port=", f);
 				label(f, json_string_value(
 						 json_object_get(p, "name")));
@@ -78,88 +119,243 @@ static void port_metrics(FILE *f, json_t *nfs)
 	}
 }
 
-/* NF-level figures a type adds (a counter's per-direction packets):
- * one gauge-or-counter per key, labelled by NF. Nested objects are one
- * level deeper, with the inner key in label `key`. */
-static void nf_metrics(FILE *f, json_t *nfs)
+/* How one figure of an NF's stats object is exposed. */
+struct figure {
+	char name[128];
+	const char *type;  /* counter, gauge, untyped */
+	const char *label; /* an object's keys: this label */
+	char help[256];
+};
+
+/* A declared label must be a label name ([a-zA-Z_][a-zA-Z0-9_]*, `__`
+ * reserved) other than the `nf` every sample carries: else it is `key`. */
+static const char *label_name(const char *s)
 {
-	json_t *seen = json_object(), *nf;
+	if (!s || !*s || isdigit((unsigned char)*s) || !strcmp(s, "nf") ||
+	    !strncmp(s, "__", 2))
+		return "key";
+	for (const char *c = s; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '_')
+			return "key";
+	return s;
+}
+
+/* The declaration of `key` in the type's `stats` array, or NULL. */
+static json_t *stat_doc(json_t *types, const char *type, const char *key)
+{
+	json_t *t, *s;
+	size_t i, j;
+
+	json_array_foreach (types, i, t) {
+		if (strcmp(json_string_value(json_object_get(t, "name")) ?: "",
+			   type))
+			continue;
+		json_array_foreach (json_object_get(t, "stats"), j, s)
+			if (!strcmp(json_string_value(
+					    json_object_get(s, "name"))
+					    ?: "",
+				    key))
+				return s;
+	}
+	return NULL;
+}
+
+static void figure_of(struct figure *fg, json_t *types, json_t *nf,
+		      const char *key)
+{
+	const char *type = json_string_value(json_object_get(nf, "type")) ?: "";
+	json_t *d;
+
+	for (size_t k = 0; k < N_PORT_COUNTERS; k++)
+		if (!strcmp(key, port_counters[k].key)) {
+			metric_name(fg->name, sizeof(fg->name), "nfchain_nf_",
+				    key, 1);
+			fg->type = "counter";
+			fg->label = NULL;
+			snprintf(fg->help, sizeof(fg->help),
+				 "%s by an NF, all its ports summed",
+				 port_counters[k].what);
+			return;
+		}
+	d = stat_doc(types, type, key);
+	if (d) {
+		const char *kind =
+			json_string_value(json_object_get(d, "kind"));
+		int counter = !kind || strcmp(kind, "gauge");
+
+		metric_name(fg->name, sizeof(fg->name), "nfchain_nf_", key,
+			    counter);
+		fg->type = counter ? "counter" : "gauge";
+		fg->label = label_name(
+			json_string_value(json_object_get(d, "label")));
+		snprintf(fg->help, sizeof(fg->help), "%s (%s)",
+			 json_string_value(json_object_get(d, "help")) ?: key,
+			 type);
+		return;
+	}
+	/* Not declared: nothing says whether it only grows. */
+	metric_name(fg->name, sizeof(fg->name), "nfchain_nf_", key, 0);
+	fg->type = "untyped";
+	fg->label = "key";
+	snprintf(fg->help, sizeof(fg->help),
+		 "figure '%s' of a %s NF's stats, not declared by its type",
+		 key, type);
+}
+
+static void nf_samples(FILE *f, const char *name, const char *nf,
+		       const char *lab, json_t *v)
+{
+	const char *ik;
+	json_t *iv;
+
+	if (json_is_integer(v)) {
+		fprintf(f, "%s{nf=", name);
+		label(f, nf);
+		fprintf(f, "} %lld\n", (long long)json_integer_value(v));
+	}
+	json_object_foreach (v, ik, iv) {
+		if (!json_is_integer(iv))
+			continue;
+		fprintf(f, "%s{nf=", name);
+		label(f, nf);
+		fprintf(f, ",%s=", lab ? lab : "key");
+		label(f, ik);
+		fprintf(f, "} %lld\n", (long long)json_integer_value(iv));
+	}
+}
+
+/* Whether a value of an NF's stats object is a figure at all (a router
+ * port's MAC is not). */
+static int is_figure(json_t *v)
+{
+	const char *k;
+	json_t *iv;
+
+	if (json_is_integer(v))
+		return 1;
+	json_object_foreach (v, k, iv)
+		if (json_is_integer(iv))
+			return 1;
+	return 0;
+}
+
+/* Every NF's stats object: the framework's sums over its ports and what
+ * its type adds, one family per figure (two NFs of a type, or two types
+ * declaring the same key alike, share it). A first pass sorts the figures
+ * into families, so the page costs one declaration lookup per figure. */
+static void nf_metrics(FILE *f, json_t *nfs, json_t *types)
+{
+	json_t *fams = json_object(), *nf, *fam;
+	const char *name;
 	size_t i;
 
 	json_array_foreach (nfs, i, nf) {
-		json_t *st = json_object_get(nf, "stats"), *v;
+		json_t *v;
 		const char *k;
 
-		json_object_foreach (st, k, v) {
-			char name[128];
-			json_t *iv;
-			const char *ik;
+		json_object_foreach (json_object_get(nf, "stats"), k, v) {
+			struct figure fg;
 
-			metric_name(name, sizeof(name), "nfchain_nf_", k);
-			if (!json_object_get(seen, name)) {
-				fprintf(f, "# TYPE %s untyped\n", name);
-				json_object_set_new(seen, name, json_true());
+			if (!is_figure(v))
+				continue;
+			figure_of(&fg, types, nf, k);
+			fam = json_object_get(fams, fg.name);
+			if (!fam) {
+				fam = json_pack("{s:s,s:s,s:[]}", "type",
+						fg.type, "help", fg.help,
+						"rows");
+				json_object_set_new(fams, fg.name, fam);
 			}
-			if (json_is_integer(v)) {
-				fprintf(f, "%s{nf=", name);
-				label(f, json_string_value(
-						 json_object_get(nf, "name")));
-				fprintf(f, "} %lld\n",
-					(long long)json_integer_value(v));
-			}
-			json_object_foreach (v, ik, iv) {
-				if (!json_is_integer(iv))
-					continue;
-				fprintf(f, "%s{nf=", name);
-				label(f, json_string_value(
-						 json_object_get(nf, "name")));
-				fputs(",key=", f);
-				label(f, ik);
-				fprintf(f, "} %lld\n",
-					(long long)json_integer_value(iv));
-			}
+			json_array_append_new(json_object_get(fam, "rows"),
+					      json_pack("{s:O,s:s,s:s?}", "nf",
+							nf, "key", k, "label",
+							fg.label));
 		}
 	}
-	json_decref(seen);
+	json_object_foreach (fams, name, fam) {
+		json_t *row;
+		size_t j;
+
+		family(f, name, json_string_value(json_object_get(fam, "type")),
+		       json_string_value(json_object_get(fam, "help")));
+		json_array_foreach (json_object_get(fam, "rows"), j, row) {
+			json_t *rnf = json_object_get(row, "nf");
+			const char *k =
+				json_string_value(json_object_get(row, "key"));
+
+			nf_samples(f, name, nf_name(rnf),
+				   json_string_value(
+					   json_object_get(row, "label")),
+				   json_object_get(
+					   json_object_get(rnf, "stats"), k));
+		}
+	}
+	json_decref(fams);
 }
 
-/* Transparent NFs count per attachment (a counter's per-direction
- * packets and bytes): nfchain_attachment_<key>{nf,target}. */
+/* A transparent NF's per-attachment figures, as lib/show.c makes them:
+ * packets and bytes per direction, drops. */
+static const struct {
+	const char *key, *metric, *direction, *help;
+} att_figures[] = {
+	{"ingress_packets", "packets", "ingress",
+	 "packets a transparent NF saw on one attachment, by direction"},
+	{"egress_packets", "packets", "egress", NULL},
+	{"ingress_bytes", "bytes", "ingress",
+	 "bytes a transparent NF saw on one attachment, by direction"},
+	{"egress_bytes", "bytes", "egress", NULL},
+	{"drops", "drops", NULL,
+	 "packets a transparent NF dropped on one attachment"},
+};
+
 static void attachment_metrics(FILE *f, json_t *nfs)
 {
-	json_t *seen = json_object(), *nf, *a;
-	size_t i, j;
+	for (size_t k = 0; k < sizeof(att_figures) / sizeof(att_figures[0]);
+	     k++) {
+		char name[128];
+		json_t *nf, *a;
+		size_t i, j;
 
-	json_array_foreach (nfs, i, nf)
-		json_array_foreach (json_object_get(nf, "attachments"), j, a) {
-			const char *k;
-			json_t *v;
-
-			json_object_foreach (json_object_get(a, "stats"), k,
-					     v) {
-				char name[128];
+		metric_name(name, sizeof(name), "nfchain_attachment_",
+			    att_figures[k].metric, 1);
+		/* The first of a family's rows carries its help. */
+		if (att_figures[k].help)
+			family(f, name, "counter", att_figures[k].help);
+		json_array_foreach (nfs, i, nf)
+			json_array_foreach (json_object_get(nf, "attachments"),
+					    j, a) {
+				json_t *v = json_object_get(
+					json_object_get(a, "stats"),
+					att_figures[k].key);
 
 				if (!json_is_integer(v))
 					continue;
-				metric_name(name, sizeof(name),
-					    "nfchain_attachment_", k);
-				if (!json_object_get(seen, name)) {
-					fprintf(f, "# TYPE %s counter\n", name);
-					json_object_set_new(seen, name,
-							    json_true());
-				}
 				fprintf(f, "%s{nf=", name);
-				label(f, json_string_value(
-						 json_object_get(nf, "name")));
+				label(f, nf_name(nf));
 				fputs(",target=", f);
 				label(f, json_string_value(
 						 json_object_get(a, "target")));
+				if (att_figures[k].direction) {
+					fputs(",direction=", f);
+					label(f, att_figures[k].direction);
+				}
 				fprintf(f, "} %lld\n",
 					(long long)json_integer_value(v));
 			}
-		}
-	json_decref(seen);
+	}
 }
+
+/* The runtime's global figures (nfc_global_stats). */
+static const struct {
+	const char *key, *metric, *label, *help;
+} global_figures[] = {
+	{"slow_path_events", "nfchain_slow_path_events_total", NULL,
+	 "packets the data plane sent up to the slow path"},
+	{"slow_path_ring_drops", "nfchain_slow_path_ring_drops_total", NULL,
+	 "packets for the slow path lost: its ring was full"},
+	{"drops_by_reason", "nfchain_drops_total", "reason",
+	 "packets the data plane dropped, all NFs, by reason"},
+};
 
 static void global_metrics(FILE *f, json_t *g)
 {
@@ -167,21 +363,39 @@ static void global_metrics(FILE *f, json_t *g)
 	json_t *v, *iv;
 
 	json_object_foreach (g, k, v) {
-		char name[128];
+		const char *lab = "key";
+		char name[128], help[160];
+		size_t n;
 
-		metric_name(name, sizeof(name), "nfchain_", k);
+		if (!is_figure(v) && !json_is_object(v))
+			continue;
+		for (n = 0;
+		     n < sizeof(global_figures) / sizeof(global_figures[0]);
+		     n++)
+			if (!strcmp(k, global_figures[n].key))
+				break;
+		if (n < sizeof(global_figures) / sizeof(global_figures[0])) {
+			snprintf(name, sizeof(name), "%s",
+				 global_figures[n].metric);
+			lab = global_figures[n].label ?: lab;
+			family(f, name, "counter", global_figures[n].help);
+		} else {
+			metric_name(name, sizeof(name), "nfchain_", k, 0);
+			snprintf(help, sizeof(help),
+				 "global figure '%s' of the runtime, not "
+				 "described here",
+				 k);
+			family(f, name, "untyped", help);
+		}
 		if (json_is_integer(v)) {
-			fprintf(f, "# TYPE %s untyped\n%s %lld\n", name, name,
+			fprintf(f, "%s %lld\n", name,
 				(long long)json_integer_value(v));
 			continue;
 		}
-		if (!json_is_object(v))
-			continue;
-		fprintf(f, "# TYPE %s untyped\n", name);
 		json_object_foreach (v, ik, iv) {
 			if (!json_is_integer(iv))
 				continue;
-			fprintf(f, "%s{name=", name);
+			fprintf(f, "%s{%s=", name, lab);
 			label(f, ik);
 			fprintf(f, "} %lld\n",
 				(long long)json_integer_value(iv));
@@ -203,12 +417,11 @@ char *metrics_text(struct api *api)
 		return NULL;
 	}
 	port_metrics(f, nfs);
-	nf_metrics(f, nfs);
+	nf_metrics(f, nfs, api->types);
 	attachment_metrics(f, nfs);
 	global_metrics(f, g);
-	fputs("# HELP nfchain_api_requests_total API requests answered, by "
-	      "HTTP status\n# TYPE nfchain_api_requests_total counter\n",
-	      f);
+	family(f, "nfchain_api_requests_total", "counter",
+	       "API requests answered, by HTTP status");
 	for (int s = 0; s < API_MAX_STATUS; s++)
 		if (api->requests[s])
 			fprintf(f,

@@ -221,6 +221,9 @@ void sp_close(struct nfc *nfc);
 /* Removes the TC packet-out veth pair, if this pin root made one. */
 void sp_remove_inject(struct nfc *nfc);
 
+/* nfutil.c: calls the type's changed() hook of NF `id`. */
+void nf_changed(struct nfc *nfc, int id, enum nfc_change why);
+
 /* ops.c: run a change as one transaction */
 typedef int (*nfc_edit_fn)(struct nfc *nfc, struct model *m, void *arg);
 int nfc_transact(struct nfc *nfc, nfc_edit_fn fn, void *arg);

@@ -146,6 +146,7 @@ int coll_add_nosave(struct nfc *nfc, const char *nf, const char *coll,
 	if (r)
 		return r;
 	r = c->add(&nfc->handles[id], key, norm);
+	nf_changed(nfc, id, NFC_CHANGE_COLLECTION);
 	if (r) {
 		if (!nfc->err[0])
 			nfc_err(nfc, r, "%s %s of %s: %s", coll, key, nf,
@@ -172,6 +173,7 @@ int coll_del_nosave(struct nfc *nfc, const char *nf, const char *coll,
 	if (r)
 		return r;
 	r = c->del(&nfc->handles[id], key);
+	nf_changed(nfc, id, NFC_CHANGE_COLLECTION);
 	if (r) {
 		if (!nfc->err[0])
 			nfc_err(nfc, r, "%s %s of %s: %s", coll, key, nf,

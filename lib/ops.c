@@ -658,6 +658,7 @@ int nf_configure_changed(struct nfc *nfc, const struct model *old,
 		    !nf_differs(&old->nfs[i], n))
 			continue;
 		r = n->type->configure(&nfc->handles[i]);
+		nf_changed(nfc, i, NFC_CHANGE_CONFIGURE);
 		if (r) {
 			if (!nfc->err[0])
 				nfc_err(nfc, r, "NF %s: configure: %s", n->name,

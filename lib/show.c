@@ -323,6 +323,25 @@ static json_t *fields_json(const struct nfc_field *f)
 	return a;
 }
 
+/* What a type's stats callback adds, as declared: /metrics types and
+ * documents those figures from it. */
+static json_t *stats_doc_json(const struct nfc_stat *s)
+{
+	json_t *a = json_array();
+
+	for (; s && s->name; s++) {
+		json_t *o = json_pack("{s:s,s:s,s:s}", "name", s->name, "kind",
+				      s->kind == NFC_STAT_GAUGE ? "gauge"
+								: "counter",
+				      "help", s->help ? s->help : "");
+
+		if (s->label)
+			json_object_set_new(o, "label", json_string(s->label));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 json_t *nfc_types(void)
 {
 	const struct nfc_nf_type *const *all = nfc_type_all();
@@ -347,13 +366,14 @@ json_t *nfc_types(void)
 		}
 		json_array_append_new(
 			arr,
-			json_pack("{s:s,s:s,s:b,s:i,s:o,s:o,s:o,s:o}", "name",
-				  t->name, "summary", t->summary, "transparent",
-				  !!(t->flags & NFC_TYPE_TRANSPARENT),
-				  "max_ports", t->max_ports, "port_names", pn,
-				  "config", fields_json(t->config),
-				  "port_config", fields_json(t->port_config),
-				  "collections", colls));
+			json_pack(
+				"{s:s,s:s,s:b,s:i,s:o,s:o,s:o,s:o,s:o}", "name",
+				t->name, "summary", t->summary, "transparent",
+				!!(t->flags & NFC_TYPE_TRANSPARENT),
+				"max_ports", t->max_ports, "port_names", pn,
+				"config", fields_json(t->config), "port_config",
+				fields_json(t->port_config), "collections",
+				colls, "stats", stats_doc_json(t->stats_doc)));
 	}
 	return arr;
 }

@@ -40,10 +40,12 @@ static int on_event(void *ctx, void *data, size_t size)
 	n = &nfc->m->nfs[p->nf];
 	if (!n->used)
 		return 0; /* its NF went away since */
-	if (n->type->packet_in)
+	if (n->type->packet_in) {
 		n->type->packet_in(&nfc->handles[p->nf], p->in_port, p->reason,
 				   (const uint8_t *)(p + 1), p->cap_len,
 				   p->pkt_len);
+		nf_changed(nfc, p->nf, NFC_CHANGE_PACKET_IN);
+	}
 	if (nfc->pktin_fn) {
 		info = (struct nfc_pktin_info){
 			.nf = n->name,
@@ -127,16 +129,16 @@ int nfc_poll(struct nfc *nfc, int timeout_ms)
 
 void nfc_tick(struct nfc *nfc)
 {
-	struct timespec ts;
 	uint64_t now;
 
 	if (nfc_begin_ro(nfc))
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	now = nfc_now_ns();
 	for (int i = 0; i < NFC_MAX_NFS; i++)
-		if (nfc->m->nfs[i].used && nfc->m->nfs[i].type->tick)
+		if (nfc->m->nfs[i].used && nfc->m->nfs[i].type->tick) {
 			nfc->m->nfs[i].type->tick(&nfc->handles[i], now);
+			nf_changed(nfc, i, NFC_CHANGE_TICK);
+		}
 	nfc_end(nfc);
 }
 

@@ -141,9 +141,7 @@ static json_t *field_value(struct nfc *nfc, const char *owner,
 				owner, f->name, s ? s : "(not a string)");
 			return NULL;
 		}
-		snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x",
-			 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-		return json_string(buf);
+		return json_string(nfc_mac_str(mac, buf));
 	}
 	case NFC_F_IPV4:
 	case NFC_F_PREFIX: {

@@ -12,6 +12,18 @@ PKGS=(
   gnuplot-nox procps psmisc jq python3 curl iptables nftables util-linux
 )
 
+# Optional groups, installed only when asked for (`deps.sh GROUP...`): big
+# packages one test needs, kept out of every `make`.
+#   promtool  Prometheus' checker of /metrics (daemon/tests/metrics.sh).
+#             Debian ships it only in `prometheus`, the whole server
+#             (~100 MB; where systemd runs, installing it starts it).
+for g in "$@"; do
+  case "$g" in
+    promtool) PKGS+=(prometheus) ;;
+    *) echo "deps: unknown group '$g' (groups: promtool)" >&2; exit 2 ;;
+  esac
+done
+
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

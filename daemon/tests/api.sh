@@ -56,7 +56,7 @@ expect "PATCH /v1/nfs/cnt0 config" 200 '"mark":' PATCH /v1/nfs/cnt0 \
 m=$(curl -s --unix-socket "$NFD_SOCK" http://nfchaind/metrics)
 check "metrics: per-port counters" grep -q "nfchain_port_rx_packets_total{nf=\"fw0\",port=\"p1\"} [1-9]" <<<"$m"
 check "metrics: drops" grep -q 'nfchain_port_drops_total{nf="fw0"' <<<"$m"
-check "metrics: slow path and ring drops" grep -q '^nfchain_slow_path_ring_drops ' <<<"$m"
+check "metrics: slow path and ring drops" grep -q '^nfchain_slow_path_ring_drops_total ' <<<"$m"
 check "metrics: API requests by status" grep -q 'nfchain_api_requests_total{code="201"} [1-9]' <<<"$m"
 
 # ---- bad input: a 4xx naming the field, nothing changed -----------------

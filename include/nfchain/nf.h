@@ -62,12 +62,35 @@ struct nfc_collection {
 	int (*list)(struct nfc_nf *nf, json_t *out);
 };
 
+/* What just ran, for nfc_nf_type.changed. */
+enum nfc_change {
+	NFC_CHANGE_CONFIGURE,  /* configure(), whether it succeeded or not */
+	NFC_CHANGE_COLLECTION, /* a collection's add() or del(), ok or not */
+	NFC_CHANGE_PACKET_IN,  /* packet_in() */
+	NFC_CHANGE_TICK,       /* tick() */
+};
+
 enum {
 	/* Spliced into a path by attach; has no ports of its own. */
 	NFC_TYPE_TRANSPARENT = 1 << 0,
 	/* Not usable in this hook (its code needs the other one). */
 	NFC_TYPE_NO_XDP = 1 << 1,
 	NFC_TYPE_NO_TC = 1 << 2,
+};
+
+/* One figure an NF type's stats callback adds to the NF's stats object,
+ * declared so that /metrics gives it the right type and its help text.
+ * A figure whose value is an object (reason -> count) is one metric with
+ * a label: `label` names it. */
+enum nfc_stat_kind {
+	NFC_STAT_COUNTER, /* only grows (until the NF is deleted) */
+	NFC_STAT_GAUGE,	  /* goes up and down (entries in a table) */
+};
+struct nfc_stat {
+	const char *name; /* its key in the stats object */
+	enum nfc_stat_kind kind;
+	const char *label; /* NULL: the value is a number */
+	const char *help;
 };
 
 struct nfc_nf_type {
@@ -79,6 +102,7 @@ struct nfc_nf_type {
 	const struct nfc_field *config;
 	const struct nfc_field *port_config;
 	const struct nfc_collection *collections; /* {0}-ended, or NULL */
+	const struct nfc_stat *stats_doc; /* what `stats` adds; {0}-ended */
 	/* The embedded BPF objects (from the bpftool skeletons). */
 	const void *(*elf_xdp)(size_t *sz);
 	const void *(*elf_tc)(size_t *sz);
@@ -100,6 +124,11 @@ struct nfc_nf_type {
 	void (*stats)(struct nfc_nf *nf, int port, json_t *out);
 	/* Releases what the control plane allocated (nfc_nf_priv). */
 	void (*destroy)(struct nfc_nf *nf);
+	/* After each call above that may change what the data plane decides
+	 * (see enum nfc_change), also after a failed one: the place to void
+	 * fast-path caches (a generation bump), so that no NF wraps its own
+	 * operations to do it. */
+	void (*changed)(struct nfc_nf *nf, enum nfc_change why);
 };
 
 /* What an NF's control plane may ask of the runtime. */
@@ -131,5 +160,33 @@ int nfc_nf_error(struct nfc_nf *nf, int err, const char *fmt, ...)
 int nfc_parse_mac(const char *s, uint8_t mac[6]);
 int nfc_parse_prefix(const char *s, uint32_t *addr, unsigned *len,
 		     int allow_host_bits);
+/* Config value `name` of the NF if it is an integer, else `def`. */
+long long nfc_nf_config_uint(const struct nfc_nf *nf, const char *name,
+			     long long def);
+
+/*
+ * Plumbing every NF's control plane needs (lib/nfutil.c).
+ */
+
+/* In prepare(): sets a `const volatile` global of the data plane (a 32-bit
+ * one, in .rodata) before load; -ENOENT if the object has none by that
+ * name. */
+int nfc_obj_set_const(struct bpf_object *obj, const char *var, unsigned val);
+/* Possible CPUs: the number of values of a per-CPU map entry. */
+unsigned nfc_ncpus(void);
+/* Sum over the CPUs of the u64 at byte `off` of entry `key` of a per-CPU
+ * map whose values are `value_size` bytes (a multiple of 8, as the kernel
+ * lays them out); 0 if the lookup fails. */
+uint64_t nfc_percpu_sum(int fd, uint32_t key, size_t value_size, size_t off);
+/* Adds `d` to CPU 0's copy of that u64: for control-plane counters, which
+ * have one writer (calls hold the pin root's lock) and which the data plane
+ * never writes. 0 or -errno. */
+int nfc_percpu_add(int fd, uint32_t key, size_t value_size, size_t off,
+		   uint64_t d);
+#define NFC_MAC_STRLEN 18
+/* "02:00:00:00:00:01" into buf; returns buf. */
+const char *nfc_mac_str(const uint8_t mac[6], char buf[NFC_MAC_STRLEN]);
+/* CLOCK_MONOTONIC in ns: the clock of bpf_ktime_get_ns(). */
+uint64_t nfc_now_ns(void);
 
 #endif

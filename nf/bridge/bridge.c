@@ -18,6 +18,7 @@
  *    this frees its slot) and counters.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +34,6 @@
 #include "bridge/bridge.h"
 #include "bridge_xdp.skel.h"
 #include "bridge_tc.skel.h"
-
-int nfc_obj_set_const(struct bpf_object *obj, const char *var, unsigned val);
 
 #define BIT(p) (1ULL << (p))
 
@@ -114,18 +113,13 @@ static const struct nfc_field br_fdb_fields[] = {
 /* ---- small helpers ----------------------------------------------------------
  */
 
-static int map_fd(struct nfc_nf *nf, const char *name)
-{
-	return nfc_nf_map_fd(nf, name);
-}
-
 /* Bump the FDB's generation: every forwarding cache entry made before is
  * void (bridge.bpf.c). Through a mapping of the map: the data plane bumps
  * it too, with an atomic add, and a lookup-then-update from here could
  * undo one of those. */
 static void gen_bump(struct nfc_nf *nf)
 {
-	int fd = map_fd(nf, "br_gen");
+	int fd = nfc_nf_map_fd(nf, "br_gen");
 	long page = sysconf(_SC_PAGESIZE);
 	__u64 *g;
 
@@ -145,12 +139,6 @@ static __u64 now_coarse(void)
 	/* The clock of bpf_ktime_get_coarse_ns(). */
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static void fmt_mac(const __u8 *m, char *buf, size_t len)
-{
-	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
-		 m[3], m[4], m[5]);
 }
 
 /* A key is "MAC" or "MAC@VID". *vid is 0 when the key names no VLAN. */
@@ -177,53 +165,26 @@ static int parse_key(const char *key, __u8 mac[6], unsigned *vid)
 	return 0;
 }
 
-static int ncpus(void)
-{
-	int n = libbpf_num_possible_cpus();
-
-	return n > 0 ? n : 1;
-}
-
 static __u64 counter_get(struct nfc_nf *nf, __u32 k)
 {
-	int fd = map_fd(nf, "br_counters"), n = ncpus();
-	__u64 *v = calloc(n, sizeof(*v)), sum = 0;
-
-	if (v && fd >= 0 && !bpf_map_lookup_elem(fd, &k, v))
-		for (int c = 0; c < n; c++)
-			sum += v[c];
-	free(v);
-	return sum;
+	return nfc_percpu_sum(nfc_nf_map_fd(nf, "br_counters"), k,
+			      sizeof(__u64), 0);
 }
 
 /* The forwarding cache's hits, summed over the CPUs: unicast frames not
  * in br_counters (bridge.bpf.c). */
 static __u64 cache_hits(struct nfc_nf *nf)
 {
-	int fd = map_fd(nf, "br_cache"), n = ncpus();
-	struct br_cache *v = calloc(n, sizeof(*v));
-	__u32 zero = 0;
-	__u64 sum = 0;
-
-	if (v && fd >= 0 && !bpf_map_lookup_elem(fd, &zero, v))
-		for (int c = 0; c < n; c++)
-			sum += v[c].hits;
-	free(v);
-	return sum;
+	return nfc_percpu_sum(nfc_nf_map_fd(nf, "br_cache"), 0,
+			      sizeof(struct br_cache),
+			      offsetof(struct br_cache, hits));
 }
 
-/* Control-plane counters: one writer at a time (calls into the library
- * hold the pin root's lock), and the data plane never writes these keys. */
+/* Control-plane counters: the data plane never writes these keys. */
 static void counter_add(struct nfc_nf *nf, __u32 k, __u64 d)
 {
-	int fd = map_fd(nf, "br_counters"), n = ncpus();
-	__u64 *v = calloc(n, sizeof(*v));
-
-	if (d && v && fd >= 0 && !bpf_map_lookup_elem(fd, &k, v)) {
-		v[0] += d;
-		bpf_map_update_elem(fd, &k, v, BPF_ANY);
-	}
-	free(v);
+	nfc_percpu_add(nfc_nf_map_fd(nf, "br_counters"), k, sizeof(__u64), 0,
+		       d);
 }
 
 /* ---- ports and VLANs --------------------------------------------------------
@@ -345,7 +306,7 @@ static int sync_by_ifindex(struct nfc_nf *nf, int fd, const struct plan *pl,
  * change (a port deleted makes its entries inert until it comes back). */
 static void sync_static(struct nfc_nf *nf)
 {
-	int fd = map_fd(nf, "br_static");
+	int fd = nfc_nf_map_fd(nf, "br_static");
 	struct br_fdb_key key, next, *prev = NULL;
 	struct br_static_val v;
 
@@ -373,7 +334,7 @@ typedef int (*fdb_pred)(const struct br_fdb_key *k, const struct br_fdb_val *v,
 static long fdb_prune(struct nfc_nf *nf, fdb_pred drop, void *arg,
 		      long *remaining)
 {
-	int fd = map_fd(nf, "br_fdb");
+	int fd = nfc_nf_map_fd(nf, "br_fdb");
 	struct br_fdb_key key, next, *prev = NULL, *del = NULL;
 	struct br_fdb_val v;
 	long n = 0, cap = 0, kept = 0, deleted = 0;
@@ -401,8 +362,6 @@ static long fdb_prune(struct nfc_nf *nf, fdb_pred drop, void *arg,
 	for (long i = 0; i < n; i++)
 		deleted += !bpf_map_delete_elem(fd, &del[i]);
 	free(del);
-	if (deleted)
-		gen_bump(nf);
 	if (remaining)
 		*remaining = kept;
 	return deleted;
@@ -427,8 +386,10 @@ static int flush_pred(const struct br_fdb_key *k, const struct br_fdb_val *v,
 
 static int br_configure(struct nfc_nf *nf)
 {
-	int ports = map_fd(nf, "br_ports"), vlans = map_fd(nf, "br_vlans");
-	int ifport = map_fd(nf, "br_ifport"), flood = map_fd(nf, "br_flood");
+	int ports = nfc_nf_map_fd(nf, "br_ports"),
+	    vlans = nfc_nf_map_fd(nf, "br_vlans");
+	int ifport = nfc_nf_map_fd(nf, "br_ifport"),
+	    flood = nfc_nf_map_fd(nf, "br_flood");
 	struct plan *pl = calloc(1, sizeof(*pl));
 	struct flush_arg fa = {0};
 	struct br_vlan cur;
@@ -511,9 +472,6 @@ static int br_configure(struct nfc_nf *nf)
 	fa.pl = pl;
 	counter_add(nf, BR_C_CTL_FLUSHED, fdb_prune(nf, flush_pred, &fa, NULL));
 out:
-	/* Even after a failure part-way: the forwarding caches must not
-	 * outlive what was written (the hit path does not classify). */
-	gen_bump(nf);
 	free(pl);
 	return r;
 }
@@ -541,8 +499,9 @@ static int static_by_key(int fd, const char *key, struct br_fdb_key *out,
 
 static int fdb_add(struct nfc_nf *nf, const char *key, json_t *fields)
 {
-	int sfd = map_fd(nf, "br_static"), lfd = map_fd(nf, "br_fdb");
-	int vfd = map_fd(nf, "br_vlans");
+	int sfd = nfc_nf_map_fd(nf, "br_static"),
+	    lfd = nfc_nf_map_fd(nf, "br_fdb");
+	int vfd = nfc_nf_map_fd(nf, "br_vlans");
 	const char *port = json_string_value(json_object_get(fields, "port"));
 	json_t *fv = json_object_get(fields, "vlan");
 	struct br_fdb_key k = {0}, oldk;
@@ -573,7 +532,7 @@ static int fdb_add(struct nfc_nf *nf, const char *key, json_t *fields)
 				    key, (long long)json_integer_value(fv),
 				    kvid);
 	k.vid = kvid ? kvid : fv ? (unsigned)json_integer_value(fv) : 1;
-	fmt_mac(k.mac, macs, sizeof(macs));
+	nfc_mac_str(k.mac, macs);
 	if (k.mac[0] & 1)
 		return nfc_nf_error(nf, EINVAL,
 				    "fdb %s: %s is a multicast address; a "
@@ -621,7 +580,6 @@ static int fdb_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	 * learns a static key; the tick catches one learned in between). */
 	if (!bpf_map_delete_elem(lfd, &k))
 		counter_add(nf, BR_C_CTL_FLUSHED, 1);
-	gen_bump(nf);
 	return 0;
 }
 
@@ -638,7 +596,8 @@ static int same_mac(const struct br_fdb_key *k, const struct br_fdb_val *v,
 
 static int fdb_del(struct nfc_nf *nf, const char *key)
 {
-	int sfd = map_fd(nf, "br_static"), lfd = map_fd(nf, "br_fdb");
+	int sfd = nfc_nf_map_fd(nf, "br_static"),
+	    lfd = nfc_nf_map_fd(nf, "br_fdb");
 	struct br_fdb_key k = {0};
 	struct br_static_val cur;
 	struct mac_arg ma;
@@ -651,7 +610,6 @@ static int fdb_del(struct nfc_nf *nf, const char *key)
 		if (bpf_map_delete_elem(sfd, &k))
 			return nfc_nf_error(nf, errno, "fdb %s: %s", key,
 					    strerror(errno));
-		gen_bump(nf);
 		return 0;
 	}
 	if (parse_key(key, k.mac, &vid))
@@ -671,7 +629,6 @@ static int fdb_del(struct nfc_nf *nf, const char *key)
 			return nfc_nf_error(nf, ENOENT, "fdb %s: no such entry",
 					    key);
 		counter_add(nf, BR_C_CTL_DELETED, 1);
-		gen_bump(nf);
 		return 0;
 	}
 	/* A bare MAC: its learned entries in every VLAN. */
@@ -705,7 +662,7 @@ static json_t *entry(const struct br_fdb_key *k, const char *key,
 {
 	char mac[24], kbuf[40];
 
-	fmt_mac(k->mac, mac, sizeof(mac));
+	nfc_mac_str(k->mac, mac);
 	if (!key) {
 		snprintf(kbuf, sizeof(kbuf), "%s@%u", mac, k->vid);
 		key = kbuf;
@@ -717,7 +674,8 @@ static json_t *entry(const struct br_fdb_key *k, const char *key,
 
 static int fdb_list(struct nfc_nf *nf, json_t *out)
 {
-	int sfd = map_fd(nf, "br_static"), lfd = map_fd(nf, "br_fdb");
+	int sfd = nfc_nf_map_fd(nf, "br_static"),
+	    lfd = nfc_nf_map_fd(nf, "br_fdb");
 	struct br_fdb_key key, next, *prev = NULL;
 	struct br_static_val sv;
 	struct br_fdb_val lv;
@@ -798,7 +756,8 @@ static const struct nfc_collection br_collections[] = {
 static void br_packet_in(struct nfc_nf *nf, unsigned in_port, unsigned reason,
 			 const uint8_t *data, uint32_t len, uint32_t pkt_len)
 {
-	int ports = map_fd(nf, "br_ports"), vlans = map_fd(nf, "br_vlans");
+	int ports = nfc_nf_map_fd(nf, "br_ports"),
+	    vlans = nfc_nf_map_fd(nf, "br_vlans");
 	__u32 sk = BR_STATE_KEY, vid;
 	struct br_state st;
 	struct br_vlan vl;
@@ -863,22 +822,33 @@ static void br_tick(struct nfc_nf *nf, uint64_t now_ns)
 {
 	struct age_arg a = {.now = now_coarse(),
 			    .aging = (__u64)aging_s(nf) * 1000000000ull,
-			    .sfd = map_fd(nf, "br_static")};
+			    .sfd = nfc_nf_map_fd(nf, "br_static")};
 
 	(void)now_ns;
 	fdb_prune(nf, age_pred, &a, NULL);
 	counter_add(nf, BR_C_CTL_AGED, a.aged);
 	counter_add(nf, BR_C_CTL_FLUSHED, a.flushed);
-	/* Every tick: the forwarding caches start over, so that each station
-	 * in use is seen by learning (and refreshed) at least once a tick. */
-	gen_bump(nf);
+}
+
+/*
+ * The forwarding caches hold whole decisions and the hit path checks
+ * nothing but the generation, so every change of the maps voids them:
+ * after a configure (even one that failed part-way), a change of the
+ * fdb, and every tick (so that each station in use is seen by learning,
+ * and refreshed, at least once a tick). A flood through the slow path
+ * changes nothing the caches hold.
+ */
+static void br_changed(struct nfc_nf *nf, enum nfc_change why)
+{
+	if (why != NFC_CHANGE_PACKET_IN)
+		gen_bump(nf);
 }
 
 static void br_stats(struct nfc_nf *nf, int port, json_t *out)
 {
 	__u64 c[BR_C_MAX], removed, evicted = 0;
 	long learned = 0, statics = 0;
-	int sfd = map_fd(nf, "br_static");
+	int sfd = nfc_nf_map_fd(nf, "br_static");
 	struct br_fdb_key key, next, *prev = NULL;
 
 	if (port >= 0)
@@ -938,6 +908,17 @@ static int br_prepare(struct nfc_nf *nf, struct bpf_object *obj)
 		json_integer_value(json_object_get(cfg, "aging")));
 }
 
+static const struct nfc_stat br_stats_doc[] = {
+#define BR_C_STAT(id, name, doc) {name, NFC_STAT_COUNTER, NULL, doc},
+	BR_COUNTERS(BR_C_STAT)
+#undef BR_C_STAT
+		{"evicted", NFC_STAT_COUNTER, NULL,
+		 "learned entries evicted by a full FDB"},
+	{"fdb_learned", NFC_STAT_GAUGE, NULL, "learned entries in the FDB"},
+	{"fdb_static", NFC_STAT_GAUGE, NULL, "static entries in the FDB"},
+	{0},
+};
+
 const struct nfc_nf_type nfc_type_bridge = {
 	.name = "bridge",
 	.summary = "learning L2 switch with 802.1Q VLANs (access and trunk "
@@ -946,6 +927,7 @@ const struct nfc_nf_type nfc_type_bridge = {
 	.config = br_config,
 	.port_config = br_port_config,
 	.collections = br_collections,
+	.stats_doc = br_stats_doc,
 	.elf_xdp = bridge_xdp__elf_bytes,
 	.elf_tc = bridge_tc__elf_bytes,
 	.prepare = br_prepare,
@@ -954,4 +936,5 @@ const struct nfc_nf_type nfc_type_bridge = {
 	.packet_in = br_packet_in,
 	.tick = br_tick,
 	.stats = br_stats,
+	.changed = br_changed,
 };

@@ -4,15 +4,13 @@
  * everything on. The smallest example of a transparent NF, and of an NF
  * with a map of its own and a load-time setting (mark).
  */
-#include <stdlib.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
+#include <stddef.h>
+#include <linux/types.h>
 
 #include "nfchain/nf.h"
+#include "common.h"
 #include "counter_xdp.skel.h"
 #include "counter_tc.skel.h"
-
-int nfc_obj_set_const(struct bpf_object *obj, const char *var, unsigned val);
 
 struct counter_val {
 	__u64 packets;
@@ -44,19 +42,15 @@ static int counter_prepare(struct nfc_nf *nf, struct bpf_object *obj)
 static void sum_dir(struct nfc_nf *nf, int parity, __u64 *pk, __u64 *by)
 {
 	int fd = nfc_nf_map_fd(nf, "counter_dir");
-	int ncpu = libbpf_num_possible_cpus();
-	struct counter_val *v = calloc(ncpu > 0 ? ncpu : 1, sizeof(*v));
+	const size_t sz = sizeof(struct counter_val);
 
 	*pk = *by = 0;
-	for (__u32 k = parity; v && fd >= 0 && k < 64; k += 2) {
-		if (bpf_map_lookup_elem(fd, &k, v))
-			continue;
-		for (int c = 0; c < ncpu; c++) {
-			*pk += v[c].packets;
-			*by += v[c].bytes;
-		}
+	for (__u32 k = parity; k < NFC_MAX_PORTS; k += 2) {
+		*pk += nfc_percpu_sum(fd, k, sz,
+				      offsetof(struct counter_val, packets));
+		*by += nfc_percpu_sum(fd, k, sz,
+				      offsetof(struct counter_val, bytes));
 	}
-	free(v);
 }
 
 static void counter_stats(struct nfc_nf *nf, int port, json_t *out)
@@ -73,12 +67,25 @@ static void counter_stats(struct nfc_nf *nf, int port, json_t *out)
 	json_object_set_new(out, "egress_bytes", json_integer(by));
 }
 
+static const struct nfc_stat counter_stats_doc[] = {
+	{"ingress_packets", NFC_STAT_COUNTER, NULL,
+	 "packets counted on the ingress side of its attachments"},
+	{"ingress_bytes", NFC_STAT_COUNTER, NULL,
+	 "bytes counted on the ingress side of its attachments"},
+	{"egress_packets", NFC_STAT_COUNTER, NULL,
+	 "packets counted on the egress side of its attachments"},
+	{"egress_bytes", NFC_STAT_COUNTER, NULL,
+	 "bytes counted on the egress side of its attachments"},
+	{0},
+};
+
 const struct nfc_nf_type nfc_type_counter = {
 	.name = "counter",
 	.summary = "transparent: counts packets and bytes per direction",
 	.flags = NFC_TYPE_TRANSPARENT,
 	.max_ports = 0,
 	.config = counter_config,
+	.stats_doc = counter_stats_doc,
 	.elf_xdp = counter_xdp__elf_bytes,
 	.elf_tc = counter_tc__elf_bytes,
 	.prepare = counter_prepare,

@@ -4,8 +4,6 @@
 #include "forwarder_xdp.skel.h"
 #include "forwarder_tc.skel.h"
 
-int nfc_obj_set_const(struct bpf_object *obj, const char *var, unsigned val);
-
 static const char *const forwarder_ports[] = {"p1", "p2", NULL};
 
 static const struct nfc_field forwarder_config[] = {

@@ -263,6 +263,15 @@ static const struct nfc_collection rt_collections[] = {
 	{0},
 };
 
+static const struct nfc_stat rt_stats_doc[] = {
+	{"fast_path", NFC_STAT_COUNTER, "reason",
+	 "packets the fast path answered, sent to the slow path or dropped, "
+	 "by reason"},
+	{"slow_path", NFC_STAT_COUNTER, "event",
+	 "slow path events: ARP, neighbour cache, queue, ICMP errors"},
+	{0},
+};
+
 const struct nfc_nf_type nfc_type_router = {
 	.name = "router",
 	.summary = "IPv4 router: connected and static routes (LPM), ARP, ICMP "
@@ -271,6 +280,7 @@ const struct nfc_nf_type nfc_type_router = {
 	.config = rt_config,
 	.port_config = rt_port_config,
 	.collections = rt_collections,
+	.stats_doc = rt_stats_doc,
 	.elf_xdp = router_xdp__elf_bytes,
 	.elf_tc = router_tc__elf_bytes,
 	.prepare = rt_prepare,

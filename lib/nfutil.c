@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Plumbing every NF's control plane needs, written once (nfchain/nf.h):
+ * per-CPU sums, MAC text, the clock, config values, and the `changed`
+ * hook the runtime calls after every operation of an NF.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "internal.h"
+
+unsigned nfc_ncpus(void)
+{
+	int n = libbpf_num_possible_cpus();
+
+	return n > 0 ? (unsigned)n : 1;
+}
+
+/* One lookup returns every CPU's copy, each `value_size` bytes apart. */
+static void *percpu_get(int fd, uint32_t key, size_t value_size, size_t off)
+{
+	void *v;
+
+	if (fd < 0 || off + sizeof(uint64_t) > value_size || value_size % 8) {
+		errno = EINVAL;
+		return NULL;
+	}
+	v = calloc(nfc_ncpus(), value_size);
+	if (v && bpf_map_lookup_elem(fd, &key, v)) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+uint64_t nfc_percpu_sum(int fd, uint32_t key, size_t value_size, size_t off)
+{
+	char *v = percpu_get(fd, key, value_size, off);
+	uint64_t sum = 0, x;
+
+	if (!v)
+		return 0;
+	for (unsigned c = 0; c < nfc_ncpus(); c++) {
+		memcpy(&x, v + c * value_size + off, sizeof(x));
+		sum += x;
+	}
+	free(v);
+	return sum;
+}
+
+int nfc_percpu_add(int fd, uint32_t key, size_t value_size, size_t off,
+		   uint64_t d)
+{
+	char *v;
+	uint64_t x;
+	int r = 0;
+
+	if (!d)
+		return 0;
+	v = percpu_get(fd, key, value_size, off);
+	if (!v)
+		return -errno;
+	memcpy(&x, v + off, sizeof(x));
+	x += d;
+	memcpy(v + off, &x, sizeof(x));
+	if (bpf_map_update_elem(fd, &key, v, BPF_ANY))
+		r = -errno;
+	free(v);
+	return r;
+}
+
+const char *nfc_mac_str(const uint8_t mac[6], char buf[NFC_MAC_STRLEN])
+{
+	snprintf(buf, NFC_MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],
+		 mac[1], mac[2], mac[3], mac[4], mac[5]);
+	return buf;
+}
+
+uint64_t nfc_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+long long nfc_nf_config_uint(const struct nfc_nf *nf, const char *name,
+			     long long def)
+{
+	json_t *v = json_object_get(nfc_nf_config(nf), name);
+
+	return json_is_integer(v) ? json_integer_value(v) : def;
+}
+
+void nf_changed(struct nfc *nfc, int id, enum nfc_change why)
+{
+	const struct nfc_nf_type *t = nfc->m->nfs[id].type;
+
+	if (t && t->changed)
+		t->changed(&nfc->handles[id], why);
+}

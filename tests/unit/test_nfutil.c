@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The NF plumbing of nfchain/nf.h (lib/nfutil.c): per-CPU sums on a real
+ * per-CPU map, MAC text, config values, and the changed() hook. */
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "internal.h"
+#include "test.h"
+
+static int calls[4], last_id = -1;
+
+static void on_changed(struct nfc_nf *nf, enum nfc_change why)
+{
+	calls[why]++;
+	last_id = nfc_nf_id(nf);
+}
+
+static const struct nfc_nf_type hooked = {.name = "hooked",
+					  .changed = on_changed};
+static const struct nfc_nf_type plain = {.name = "plain"};
+
+static void test_percpu(void)
+{
+	unsigned n = nfc_ncpus();
+	/* Two u64 per CPU: 16-byte values, as the kernel strides them. */
+	uint64_t v[2 * 64] = {0};
+	uint32_t k = 1;
+	int fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "nfutil_t", 4, 16,
+				4, NULL);
+
+	CHECK(fd >= 0, "per-CPU array created (%u CPUs)", n);
+	if (fd < 0 || n > 64)
+		return;
+	for (unsigned c = 0; c < n; c++) {
+		v[2 * c] = c + 1;
+		v[2 * c + 1] = 100;
+	}
+	CHECK(!bpf_map_update_elem(fd, &k, v, BPF_ANY), "per-CPU values set");
+	CHECK(nfc_percpu_sum(fd, k, 16, 0) == n * (n + 1) / 2,
+	      "sum of the first u64 over the CPUs");
+	CHECK(nfc_percpu_sum(fd, k, 16, 8) == 100ull * n,
+	      "sum of the second u64 (offset 8)");
+	CHECK(nfc_percpu_add(fd, k, 16, 8, 5) == 0 &&
+		      nfc_percpu_sum(fd, k, 16, 8) == 100ull * n + 5,
+	      "add goes to one CPU's copy and shows in the sum");
+	CHECK(nfc_percpu_sum(fd, k, 16, 0) == n * (n + 1) / 2,
+	      "add leaves the other field alone");
+	CHECK(nfc_percpu_sum(fd, k, 16, 12) == 0 &&
+		      nfc_percpu_add(fd, k, 16, 12, 1) < 0,
+	      "a u64 past the value's end is refused");
+	CHECK(nfc_percpu_sum(fd, 9, 16, 0) == 0, "a missing key sums to 0");
+	CHECK(nfc_percpu_sum(-1, 0, 16, 0) == 0, "no map sums to 0");
+	close(fd);
+}
+
+static void test_changed(void)
+{
+	static struct nfc nfc;
+	struct model *m = model_new();
+
+	nfc.m = m;
+	for (unsigned i = 0; i < NFC_MAX_NFS; i++)
+		nfc.handles[i] = (struct nfc_nf){.nfc = &nfc, .id = i};
+	m->nfs[3] = (struct mnf){.used = true, .type = &hooked};
+	m->nfs[4] = (struct mnf){.used = true, .type = &plain};
+	nf_changed(&nfc, 3, NFC_CHANGE_TICK);
+	nf_changed(&nfc, 3, NFC_CHANGE_COLLECTION);
+	nf_changed(&nfc, 4, NFC_CHANGE_TICK); /* no hook: nothing */
+	CHECK(calls[NFC_CHANGE_TICK] == 1 && calls[NFC_CHANGE_COLLECTION] == 1 &&
+		      last_id == 3,
+	      "changed() runs for the NF that declares it, with the reason");
+
+	m->nfs[3].config = json_pack("{s:i, s:s}", "a", 7, "b", "x");
+	CHECK(nfc_nf_config_uint(&nfc.handles[3], "a", 1) == 7 &&
+		      nfc_nf_config_uint(&nfc.handles[3], "b", 1) == 1 &&
+		      nfc_nf_config_uint(&nfc.handles[3], "c", 2) == 2,
+	      "config_uint: the value, or the default if absent or not an "
+	      "integer");
+	json_decref(m->nfs[3].config);
+	m->nfs[3].config = NULL;
+	m->nfs[3].used = m->nfs[4].used = false;
+	model_free(m);
+}
+
+int main(void)
+{
+	char buf[NFC_MAC_STRLEN];
+	const uint8_t mac[6] = {0x02, 0, 0xab, 0xcd, 0xef, 0x1};
+
+	CHECK(!strcmp(nfc_mac_str(mac, buf), "02:00:ab:cd:ef:01"),
+	      "mac_str: lower-case, colon-separated, zero-padded");
+	test_percpu();
+	test_changed();
+	TEST_EXIT();
+}
