@@ -95,7 +95,7 @@ static const struct nfc_field rt_arp_fields[] = {
 
 /* ---- configure: the data plane's maps from the model ---- */
 
-static int rt_configure_do(struct nfc_nf *nf)
+static int rt_configure(struct nfc_nf *nf)
 {
 	struct rt_pcfg pc[NFC_MAX_PORTS];
 	int rfd = nfc_nf_map_fd(nf, "rt_rib"), r;
@@ -164,18 +164,22 @@ static int rt_prepare(struct nfc_nf *nf, struct bpf_object *obj)
 /* ---- the forwarding cache's generation ---- */
 
 /*
- * Every operation that may change what the fast path decides ends with a
- * bump of the generation, which voids every forwarding cache entry made
- * before it (router.h); every rt_port carries it, where the fast path
- * reads it. Only this side writes them, under the runtime's lock, so a
- * read and a write do.
+ * The runtime calls this after every operation that may change what the
+ * fast path decides, whatever it was and whether it worked: configure, a
+ * routes or arp change, each packet-in (the slow path learns and forgets
+ * neighbours) and each tick (aging; a bump on every tick also makes a
+ * neighbour in use miss the cache, and so be marked used, at least once a
+ * tick). The bump voids every forwarding cache entry made before it
+ * (router.h); every rt_port carries the generation, where the fast path
+ * reads it. Only this side writes them, under the runtime's lock.
  */
-static void gen_bump(struct nfc_nf *nf)
+static void rt_changed(struct nfc_nf *nf, enum nfc_change why)
 {
 	int fd = nfc_nf_map_fd(nf, "rt_ports");
 	struct rt_port pt;
 	__u32 g, zero = 0;
 
+	(void)why;
 	/* Every port carries the same generation: port 0's is the current. */
 	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &pt))
 		return;
@@ -189,76 +193,20 @@ static void gen_bump(struct nfc_nf *nf)
 		}
 }
 
-static int rt_configure(struct nfc_nf *nf)
-{
-	int r = rt_configure_do(nf);
-
-	gen_bump(nf);
-	return r;
-}
-
-static int routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
-{
-	int r = rt_routes_add(nf, key, fields);
-
-	gen_bump(nf);
-	return r;
-}
-
-static int routes_del(struct nfc_nf *nf, const char *key)
-{
-	int r = rt_routes_del(nf, key);
-
-	gen_bump(nf);
-	return r;
-}
-
-static int arp_add(struct nfc_nf *nf, const char *key, json_t *fields)
-{
-	int r = rt_arp_add(nf, key, fields);
-
-	gen_bump(nf);
-	return r;
-}
-
-static int arp_del(struct nfc_nf *nf, const char *key)
-{
-	int r = rt_arp_del(nf, key);
-
-	gen_bump(nf);
-	return r;
-}
-
-/* The slow path learns and forgets neighbours; a tick ages them, and
- * bumping on every tick also makes a neighbour in use miss the cache, and
- * so be marked used, at least once a tick. */
-static void rt_packet_in(struct nfc_nf *nf, unsigned in_port, unsigned reason,
-			 const uint8_t *data, uint32_t len, uint32_t pkt_len)
-{
-	rt_packet_in_do(nf, in_port, reason, data, len, pkt_len);
-	gen_bump(nf);
-}
-
-static void rt_tick(struct nfc_nf *nf, uint64_t now)
-{
-	rt_tick_do(nf, now);
-	gen_bump(nf);
-}
-
 /* ---- the type ---- */
 
 static const struct nfc_collection rt_collections[] = {
 	{.name = "routes",
 	 .key_doc = "IPv4 prefix (203.0.113.0/24; 0.0.0.0/0: default route)",
 	 .fields = rt_route_fields,
-	 .add = routes_add,
-	 .del = routes_del,
+	 .add = rt_routes_add,
+	 .del = rt_routes_del,
 	 .list = rt_routes_list},
 	{.name = "arp",
 	 .key_doc = "IPv4 address of the neighbour",
 	 .fields = rt_arp_fields,
-	 .add = arp_add,
-	 .del = arp_del,
+	 .add = rt_arp_add,
+	 .del = rt_arp_del,
 	 .list = rt_arp_list},
 	{0},
 };
@@ -289,4 +237,5 @@ const struct nfc_nf_type nfc_type_router = {
 	.tick = rt_tick,
 	.stats = rt_stats,
 	.destroy = rt_destroy,
+	.changed = rt_changed,
 };

@@ -21,7 +21,8 @@ int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	struct rt_rib_val v = {0}, cur;
 	struct rt_fib4_key fk;
 	struct rt_fib_val fv = {.type = RT_FIB_VIA};
-	int rfd = nfc_nf_map_fd(nf, "rt_rib"), ffd = nfc_nf_map_fd(nf, "rt_fib4");
+	int rfd = nfc_nf_map_fd(nf, "rt_rib"),
+	    ffd = nfc_nf_map_fd(nf, "rt_fib4");
 	const char *nhs = json_string_value(json_object_get(fields, "nexthop"));
 	struct rt_pfx dst, nh;
 	char b[512];
@@ -119,7 +120,8 @@ int rt_routes_del(struct nfc_nf *nf, const char *key)
 	struct rt_rib_key k = {0};
 	struct rt_rib_val cur;
 	struct fib_ent own[4 * NFC_MAX_PORTS];
-	int rfd = nfc_nf_map_fd(nf, "rt_rib"), ffd = nfc_nf_map_fd(nf, "rt_fib4");
+	int rfd = nfc_nf_map_fd(nf, "rt_rib"),
+	    ffd = nfc_nf_map_fd(nf, "rt_fib4");
 	struct rt_pfx dst;
 	int r, nown;
 
@@ -270,7 +272,8 @@ int rt_arp_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	struct rt_rib_key k = {0};
 	struct rt_sarp_val v = {0}, cur;
 	struct rt_neigh n = {0};
-	int sfd = nfc_nf_map_fd(nf, "rt_sarp"), afd = nfc_nf_map_fd(nf, "rt_arp");
+	int sfd = nfc_nf_map_fd(nf, "rt_sarp"),
+	    afd = nfc_nf_map_fd(nf, "rt_arp");
 	const char *mac = json_string_value(json_object_get(fields, "mac"));
 	const char *port = json_string_value(json_object_get(fields, "port"));
 	struct rt_pfx ip;
@@ -297,7 +300,7 @@ int rt_arp_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	k.plen = 32;
 	k.addr = ip.a;
 	if (!bpf_map_lookup_elem(sfd, &k, &cur)) {
-		rt_mac_str(cur.mac, b);
+		nfc_mac_str(cur.mac, b);
 		return nfc_nf_error(nf, EEXIST,
 				    "arp entry %s exists already (mac %s); "
 				    "delete it first",
@@ -353,7 +356,8 @@ int rt_arp_add(struct nfc_nf *nf, const char *key, json_t *fields)
 int rt_arp_del(struct nfc_nf *nf, const char *key)
 {
 	struct rt_rib_key k = {0};
-	int sfd = nfc_nf_map_fd(nf, "rt_sarp"), afd = nfc_nf_map_fd(nf, "rt_arp");
+	int sfd = nfc_nf_map_fd(nf, "rt_sarp"),
+	    afd = nfc_nf_map_fd(nf, "rt_arp");
 	struct rt_neigh old;
 	struct rt_pfx ip;
 	int r, had;
@@ -379,11 +383,12 @@ int rt_arp_del(struct nfc_nf *nf, const char *key)
 
 int rt_arp_list(struct nfc_nf *nf, json_t *out)
 {
-	int afd = nfc_nf_map_fd(nf, "rt_arp"), sfd = nfc_nf_map_fd(nf, "rt_sarp");
+	int afd = nfc_nf_map_fd(nf, "rt_arp"),
+	    sfd = nfc_nf_map_fd(nf, "rt_sarp");
 	__be32 k, next, *prev = NULL;
 	struct rt_rib_key sk, snext, *sprev = NULL;
-	uint64_t now = rt_now_ns();
-	char a[INET6_ADDRSTRLEN], m[18];
+	uint64_t now = nfc_now_ns();
+	char a[INET6_ADDRSTRLEN], m[NFC_MAC_STRLEN];
 
 	if (afd < 0 || sfd < 0)
 		return nfc_nf_error(nf, ENOENT, "ARP maps not found");
@@ -396,7 +401,7 @@ int rt_arp_list(struct nfc_nf *nf, json_t *out)
 		if (bpf_map_lookup_elem(afd, &k, &n))
 			continue;
 		pn = nfc_nf_port_name(nf, n.port);
-		rt_mac_str(n.mac, m);
+		nfc_mac_str(n.mac, m);
 		json_array_append_new(
 			out,
 			json_pack("{s:s,s:s,s:s,s:s,s:I}", "address",
@@ -423,7 +428,7 @@ int rt_arp_list(struct nfc_nf *nf, json_t *out)
 		    (!bpf_map_lookup_elem(afd, &sk.addr.v4, &n) &&
 		     n.state == RT_N_STATIC))
 			continue;
-		rt_mac_str(sv.mac, m);
+		nfc_mac_str(sv.mac, m);
 		json_array_append_new(
 			out, json_pack("{s:s,s:s,s:s,s:s,s:I}", "address",
 				       rt_ntoa(sk.addr.v4, a), "mac", m, "port",
@@ -434,4 +439,3 @@ int rt_arp_list(struct nfc_nf *nf, json_t *out)
 	}
 	return 0;
 }
-

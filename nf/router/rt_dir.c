@@ -29,8 +29,7 @@ __u64 rt_dir_res(const struct rt_fib_val *v)
 	return RT_DIR_ENC(RT_DIR_RES, v->plen, v->type, v->port, v->nh.v4);
 }
 
-int rt_dir_open(struct rt_dir *t, __u64 (*load)(void *ctx, __u32 i),
-		void *ctx)
+int rt_dir_open(struct rt_dir *t, __u64 (*load)(void *ctx, __u32 i), void *ctx)
 {
 	memset(t, 0, sizeof(*t));
 	/* Pages of the table that are never touched are never made. */

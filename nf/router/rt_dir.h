@@ -57,8 +57,7 @@ struct rt_dir {
 
 /* A table over the entries load() reads, logging its writes (a change to
  * apply to a map). 0 or -ENOMEM. */
-int rt_dir_open(struct rt_dir *t, __u64 (*load)(void *ctx, __u32 i),
-		void *ctx);
+int rt_dir_open(struct rt_dir *t, __u64 (*load)(void *ctx, __u32 i), void *ctx);
 void rt_dir_close(struct rt_dir *t);
 
 /*

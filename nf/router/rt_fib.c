@@ -40,9 +40,8 @@ int rt_fib_port_entries(const struct rt_pcfg *pc, struct fib_ent *e)
 	return n;
 }
 
-int rt_route_port(const struct rt_pcfg *pc, const struct fib_ent *own,
-		      int nown, const struct rt_rib_key *k,
-		      const struct rt_rib_val *v)
+int rt_route_port(const struct rt_pcfg *pc, const struct fib_ent *own, int nown,
+		  const struct rt_rib_key *k, const struct rt_rib_val *v)
 {
 	struct fib_ent e = {.k = {k->plen, k->addr.v4}};
 
@@ -158,7 +157,8 @@ static __u64 dir_load(void *ctx, __u32 i)
 void rt_dir_change(struct nfc_nf *nf, __be32 addr, unsigned plen,
 		   const struct rt_fib_val *v, const struct rt_fib_val *old)
 {
-	int fd = nfc_nf_map_fd(nf, "rt_dir"), ffd = nfc_nf_map_fd(nf, "rt_fib4");
+	int fd = nfc_nf_map_fd(nf, "rt_dir"),
+	    ffd = nfc_nf_map_fd(nf, "rt_fib4");
 	struct rt_fib4_key k = {plen ? plen - 1 : 0, addr};
 	struct rt_fib_val cover;
 	struct rt_dir t;
@@ -186,4 +186,3 @@ int rt_fib_lookup(struct nfc_nf *nf, __be32 dst, struct rt_fib_val *v)
 
 	return fd < 0 ? -1 : bpf_map_lookup_elem(fd, &k, v);
 }
-

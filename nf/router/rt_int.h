@@ -19,15 +19,10 @@
 
 #define NS_PER_SEC 1000000000ull
 
-int nfc_obj_set_const(struct bpf_object *obj, const char *var, unsigned val);
-
 /* rt_ports.c: small helpers */
-uint64_t rt_now_ns(void);
-long long rt_cfg_uint(struct nfc_nf *nf, const char *name, long long def);
+/* Counts a slow-path event (RT_CP_*) in rt_cnt. */
 void rt_cp_count(struct nfc_nf *nf, unsigned idx);
-int rt_ncpus(void);
 int rt_mac_is_multicast(const uint8_t *m);
-void rt_mac_str(const uint8_t *m, char *buf);
 
 /* A prefix or address of either family; parsed from text in its one
  * canonical spelling, so that the model's keys and ours always agree. */
@@ -70,9 +65,8 @@ int rt_port_get(struct nfc_nf *nf, unsigned port, struct rt_port *out);
 int rt_fib_port_entries(const struct rt_pcfg *pc, struct fib_ent *e);
 /* Where a static route goes with these ports: its port, or -1 (inactive),
  * -2 when a port's own entry (own, sorted) has the same key (shadowed). */
-int rt_route_port(const struct rt_pcfg *pc, const struct fib_ent *own,
-		  int nown, const struct rt_rib_key *k,
-		  const struct rt_rib_val *v);
+int rt_route_port(const struct rt_pcfg *pc, const struct fib_ent *own, int nown,
+		  const struct rt_rib_key *k, const struct rt_rib_val *v);
 /* rt_fib4 and rt_dir hold exactly `want` (sorted by rt_fib_cmp). */
 int rt_fib_sync(struct nfc_nf *nf, struct fib_ent *want, size_t n);
 /* One prefix added (v) to or removed from (v NULL, old its value) the
@@ -130,11 +124,11 @@ const uint8_t *rt_frame_ip(const uint8_t *f, uint32_t len, size_t *ip_len);
 void rt_icmp_error(struct nfc_nf *nf, unsigned in_port, const uint8_t *ip,
 		   size_t ip_len, __u8 type, __u8 code, __be32 src,
 		   unsigned stat);
-void rt_packet_in_do(struct nfc_nf *nf, unsigned in_port, unsigned reason,
-		     const uint8_t *data, uint32_t len, uint32_t pkt_len);
+void rt_packet_in(struct nfc_nf *nf, unsigned in_port, unsigned reason,
+		  const uint8_t *data, uint32_t len, uint32_t pkt_len);
 
 /* rt_tick.c: tick and stats */
-void rt_tick_do(struct nfc_nf *nf, uint64_t now);
+void rt_tick(struct nfc_nf *nf, uint64_t now);
 void rt_stats(struct nfc_nf *nf, int port, json_t *out);
 
 #endif

@@ -28,7 +28,7 @@ static int nbr_slot(struct nfc_nf *nf, unsigned port, __be32 addr, __u32 *idx)
 
 /* Mirrors rt_arp's entry for addr on port (n; NULL: none) into rt_nbr. */
 void rt_nbr_mirror(struct nfc_nf *nf, __be32 addr, unsigned port,
-		       const struct rt_neigh *n)
+		   const struct rt_neigh *n)
 {
 	int fd = nfc_nf_map_fd(nf, "rt_nbr");
 	struct rt_neigh v = {0}, cur;
@@ -65,7 +65,8 @@ int rt_nbr_hit(struct nfc_nf *nf, __be32 addr, const struct rt_neigh *n)
  * kept for the same neighbour. */
 int rt_nbr_sync(struct nfc_nf *nf)
 {
-	int fd = nfc_nf_map_fd(nf, "rt_nbr"), afd = nfc_nf_map_fd(nf, "rt_arp"), r = 0;
+	int fd = nfc_nf_map_fd(nf, "rt_nbr"), afd = nfc_nf_map_fd(nf, "rt_arp"),
+	    r = 0;
 	__u32 n = NFC_MAX_PORTS * RT_NBR_SLICE, cnt = n, out, idx;
 	struct rt_neigh *want = calloc(n, sizeof(*want));
 	struct rt_neigh *cur = calloc(n, sizeof(*cur));
@@ -123,8 +124,9 @@ static int sarp_port(const struct rt_pcfg *pc, const struct rt_rib_key *k,
 	if (v->port[0]) {
 		for (int p = 0; p < NFC_MAX_PORTS; p++)
 			if (pc[p].used && !strcmp(pc[p].name, v->port))
-				return rt_subnet_has(&pc[p].ip, k->addr.v4) ? p
-									 : -1;
+				return rt_subnet_has(&pc[p].ip, k->addr.v4)
+					       ? p
+					       : -1;
 		return -1;
 	}
 	return rt_port_for(pc, k->addr.v4);
@@ -134,7 +136,8 @@ static int sarp_port(const struct rt_pcfg *pc, const struct rt_rib_key *k,
  * from rt_sarp. */
 int rt_neigh_sync(struct nfc_nf *nf, const struct rt_pcfg *pc)
 {
-	int afd = nfc_nf_map_fd(nf, "rt_arp"), sfd = nfc_nf_map_fd(nf, "rt_sarp");
+	int afd = nfc_nf_map_fd(nf, "rt_arp"),
+	    sfd = nfc_nf_map_fd(nf, "rt_sarp");
 	__be32 k, next, *prev = NULL, del[RT_MAX_NEIGH];
 	struct rt_rib_key sk, snext, *sprev = NULL;
 	unsigned ndel = 0;
@@ -193,4 +196,3 @@ int rt_neigh_sync(struct nfc_nf *nf, const struct rt_pcfg *pc)
 	}
 	return 0;
 }
-

@@ -30,9 +30,8 @@ __be32 rt_mask(unsigned plen)
 	return htonl(plen ? ~0u << (32 - plen) : 0);
 }
 
-size_t rt_build_arp_request(uint8_t *f, const uint8_t *src_mac,
-					  __be32 spa, __be32 tpa,
-					  const uint8_t *dst_mac)
+size_t rt_build_arp_request(uint8_t *f, const uint8_t *src_mac, __be32 spa,
+			    __be32 tpa, const uint8_t *dst_mac)
 {
 	rt_ethhdr *eth = (rt_ethhdr *)f;
 	struct rt_arp_pkt *a = (struct rt_arp_pkt *)(eth + 1);
@@ -55,8 +54,8 @@ size_t rt_build_arp_request(uint8_t *f, const uint8_t *src_mac,
 	return sizeof(*eth) + sizeof(*a);
 }
 
-void rt_build_ip(rt_iphdr *ip, __be32 src, __be32 dst, __u8 proto,
-			       __u8 tos, __u8 ttl, __u16 id, size_t len)
+void rt_build_ip(rt_iphdr *ip, __be32 src, __be32 dst, __u8 proto, __u8 tos,
+		 __u8 ttl, __u16 id, size_t len)
 {
 	memset(ip, 0, sizeof(*ip));
 	ip->version = 4;
@@ -71,9 +70,8 @@ void rt_build_ip(rt_iphdr *ip, __be32 src, __be32 dst, __u8 proto,
 	ip->check = rt_csum(ip, sizeof(*ip));
 }
 
-size_t rt_build_icmp_error(uint8_t *out, __be32 src,
-					 const uint8_t *orig, size_t orig_len,
-					 __u8 type, __u8 code, __u16 id)
+size_t rt_build_icmp_error(uint8_t *out, __be32 src, const uint8_t *orig,
+			   size_t orig_len, __u8 type, __u8 code, __u16 id)
 {
 	const rt_iphdr *o = (const rt_iphdr *)orig;
 	rt_iphdr *ip = (rt_iphdr *)out;
@@ -92,4 +90,3 @@ size_t rt_build_icmp_error(uint8_t *out, __be32 src,
 		    sizeof(*ic) + q);
 	return sizeof(*ip) + sizeof(*ic) + q;
 }
-

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -20,56 +19,16 @@
 
 /* ---- small helpers ---- */
 
-uint64_t rt_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
-}
-
-long long rt_cfg_uint(struct nfc_nf *nf, const char *name, long long def)
-{
-	json_t *v = json_object_get(nfc_nf_config(nf), name);
-
-	return json_is_integer(v) ? json_integer_value(v) : def;
-}
-
-int rt_ncpus(void)
-{
-	int n = libbpf_num_possible_cpus();
-
-	return n > 0 ? n : 1;
-}
-
 /* Control-plane counters: CPU 0's copy of their rt_cnt slot. */
 void rt_cp_count(struct nfc_nf *nf, unsigned idx)
 {
-	int fd = nfc_nf_map_fd(nf, "rt_cnt"), n = rt_ncpus();
-	__u32 k = RT_CP_BASE + idx;
-	__u64 *v;
-
-	if (fd < 0)
-		return;
-	v = calloc(n, sizeof(*v));
-	if (!v)
-		return;
-	if (!bpf_map_lookup_elem(fd, &k, v)) {
-		v[0]++;
-		bpf_map_update_elem(fd, &k, v, BPF_ANY);
-	}
-	free(v);
+	nfc_percpu_add(nfc_nf_map_fd(nf, "rt_cnt"), RT_CP_BASE + idx,
+		       sizeof(__u64), 0, 1);
 }
 
 int rt_mac_is_multicast(const uint8_t *m)
 {
 	return m[0] & 1;
-}
-
-void rt_mac_str(const uint8_t *m, char *buf)
-{
-	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
-		 m[3], m[4], m[5]);
 }
 
 const char *rt_pfx_str(const struct rt_pfx *p, char *buf, size_t len)
@@ -83,7 +42,7 @@ const char *rt_pfx_str(const struct rt_pfx *p, char *buf, size_t len)
 }
 
 int rt_pfx_parse(struct nfc_nf *nf, const char *what, const char *s,
-		     int want_len, struct rt_pfx *p)
+		 int want_len, struct rt_pfx *p)
 {
 	uint32_t a;
 	unsigned l;
@@ -326,7 +285,7 @@ int rt_ports_sync(struct nfc_nf *nf, const struct rt_pcfg *pc)
 					want.flags |= RT_PORT_NBR;
 			}
 		}
-		/* The generation is gen_bump()'s, never reset from here: a
+		/* The generation is rt_changed()'s, never reset from here: a
 		 * port down and up again must not revive cache entries made
 		 * before. */
 		if (!bpf_map_lookup_elem(fd, &p, &cur)) {
@@ -351,4 +310,3 @@ int rt_port_get(struct nfc_nf *nf, unsigned port, struct rt_port *out)
 		return -1;
 	return 0;
 }
-

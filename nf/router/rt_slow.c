@@ -57,7 +57,7 @@ void rt_destroy(struct nfc_nf *nf)
 }
 
 void rt_send_arp_request(struct nfc_nf *nf, unsigned port, __be32 target,
-			     const uint8_t *unicast)
+			 const uint8_t *unicast)
 {
 	struct rt_port pt;
 	uint8_t f[64];
@@ -82,7 +82,7 @@ static void send_via(struct nfc_nf *nf, unsigned port, __be32 nh,
 	struct rt_pending *pe;
 	struct rt_frame *fr;
 	struct rt_neigh n;
-	unsigned max = rt_cfg_uint(nf, "arp_queue", 64);
+	unsigned max = nfc_nf_config_uint(nf, "arp_queue", 64);
 
 	if (afd >= 0 && !bpf_map_lookup_elem(afd, &nh, &n) && n.port == port) {
 		uint8_t *c = malloc(len);
@@ -110,7 +110,7 @@ static void send_via(struct nfc_nf *nf, unsigned port, __be32 nh,
 		pv->pend = pe;
 		rt_send_arp_request(nf, port, nh, NULL);
 		pe->tries = 1;
-		pe->next_try = rt_now_ns() + NS_PER_SEC;
+		pe->next_try = nfc_now_ns() + NS_PER_SEC;
 	}
 	if (pe->n == max) { /* full: the oldest goes */
 		free(pe->q[0]);
@@ -167,8 +167,8 @@ static void send_ip(struct nfc_nf *nf, const uint8_t *ip, size_t len)
 static int icmp_allowed(struct nfc_nf *nf)
 {
 	struct rt_priv *pv = priv_get(nf);
-	double rate = (double)rt_cfg_uint(nf, "icmp_rate", 100);
-	uint64_t now = rt_now_ns();
+	double rate = (double)nfc_nf_config_uint(nf, "icmp_rate", 100);
+	uint64_t now = nfc_now_ns();
 
 	if (!pv || rate <= 0)
 		return 0;
@@ -198,8 +198,8 @@ static int is_unicast_v4(__be32 a)
  * src: 0 to use the address of the port the error leaves through.
  */
 void rt_icmp_error(struct nfc_nf *nf, unsigned in_port, const uint8_t *ip,
-		       size_t ip_len, __u8 type, __u8 code, __be32 src,
-		       unsigned stat)
+		   size_t ip_len, __u8 type, __u8 code, __be32 src,
+		   unsigned stat)
 {
 	const rt_iphdr *o = (const rt_iphdr *)ip;
 	uint8_t out[RT_ICMP_QUOTE_MAX];
@@ -223,7 +223,8 @@ void rt_icmp_error(struct nfc_nf *nf, unsigned in_port, const uint8_t *ip,
 		if (!rt_fib_lookup(nf, o->saddr, &r) &&
 		    !rt_port_get(nf, r.port, &pt) && (pt.flags & RT_PORT_V4))
 			src = pt.v4_addr;
-		else if (!rt_port_get(nf, in_port, &pt) && (pt.flags & RT_PORT_V4))
+		else if (!rt_port_get(nf, in_port, &pt) &&
+			 (pt.flags & RT_PORT_V4))
 			src = pt.v4_addr;
 		else
 			goto none;
@@ -280,7 +281,7 @@ static void neigh_confirm(struct nfc_nf *nf, unsigned port, __be32 ip,
 		n.state = RT_N_REACHABLE;
 		n.port = port;
 		n.hit = have ? cur.hit : 0;
-		n.updated = rt_now_ns();
+		n.updated = nfc_now_ns();
 		if (have && cur.port != port)
 			rt_nbr_mirror(nf, ip, cur.port, NULL);
 		if (bpf_map_update_elem(afd, &ip, &n, BPF_ANY) == 0) {
@@ -346,7 +347,7 @@ static void on_forward(struct nfc_nf *nf, unsigned in_port, const uint8_t *f,
 	h = (rt_iphdr *)(out + ETH_HLEN);
 	if (rt_fib_lookup(nf, ((const rt_iphdr *)ip)->daddr, &r)) {
 		rt_icmp_error(nf, in_port, ip, ip_len, 3, 0, 0,
-			   RT_CP_icmp_net_unreachable);
+			      RT_CP_icmp_net_unreachable);
 		return;
 	}
 	if ((r.type != RT_FIB_CONNECTED && r.type != RT_FIB_VIA) ||
@@ -385,7 +386,7 @@ static void on_local(struct nfc_nf *nf, unsigned in_port, const uint8_t *f,
 	hl = o->ihl * 4u;
 	if (o->protocol == IPPROTO_UDP) {
 		rt_icmp_error(nf, in_port, ip, ip_len, 3, 3, o->daddr,
-			   RT_CP_icmp_port_unreachable);
+			      RT_CP_icmp_port_unreachable);
 		return;
 	}
 	if (o->protocol == IPPROTO_ICMP && ip_len >= hl + 8 && ip[hl] == 8 &&
@@ -407,9 +408,8 @@ static void on_local(struct nfc_nf *nf, unsigned in_port, const uint8_t *f,
 	rt_cp_count(nf, RT_CP_slow_path_dropped);
 }
 
-void rt_packet_in_do(struct nfc_nf *nf, unsigned in_port,
-			    unsigned reason, const uint8_t *data, uint32_t len,
-			    uint32_t pkt_len)
+void rt_packet_in(struct nfc_nf *nf, unsigned in_port, unsigned reason,
+		  const uint8_t *data, uint32_t len, uint32_t pkt_len)
 {
 	size_t ip_len;
 	const uint8_t *ip;
@@ -432,10 +432,10 @@ void rt_packet_in_do(struct nfc_nf *nf, unsigned in_port,
 			break;
 		if (reason == RT_SP_TTL)
 			rt_icmp_error(nf, in_port, ip, ip_len, 11, 0, 0,
-				   RT_CP_icmp_time_exceeded);
+				      RT_CP_icmp_time_exceeded);
 		else
 			rt_icmp_error(nf, in_port, ip, ip_len, 3, 0, 0,
-				   RT_CP_icmp_net_unreachable);
+				      RT_CP_icmp_net_unreachable);
 		break;
 	case RT_SP_LOCAL:
 		on_local(nf, in_port, data, len);
@@ -444,4 +444,3 @@ void rt_packet_in_do(struct nfc_nf *nf, unsigned in_port,
 		rt_cp_count(nf, RT_CP_slow_path_dropped);
 	}
 }
-

@@ -24,16 +24,17 @@ static void pending_fail(struct nfc_nf *nf, struct rt_pending *pe)
 
 		if (ip)
 			rt_icmp_error(nf, pe->port, ip, ip_len, 3, 1, 0,
-				   RT_CP_icmp_host_unreachable);
+				      RT_CP_icmp_host_unreachable);
 	}
 	rt_pending_free(pe);
 }
 
-void rt_tick_do(struct nfc_nf *nf, uint64_t now)
+void rt_tick(struct nfc_nf *nf, uint64_t now)
 {
 	struct rt_priv *pv = nfc_nf_priv(nf);
-	unsigned retries = rt_cfg_uint(nf, "arp_retries", 3);
-	uint64_t timeout = rt_cfg_uint(nf, "arp_timeout", 60) * NS_PER_SEC;
+	unsigned retries = nfc_nf_config_uint(nf, "arp_retries", 3);
+	uint64_t timeout =
+		nfc_nf_config_uint(nf, "arp_timeout", 60) * NS_PER_SEC;
 	int afd = nfc_nf_map_fd(nf, "rt_arp");
 	__be32 k, next, *prev = NULL, del[RT_MAX_NEIGH];
 	unsigned ndel = 0;
@@ -72,7 +73,8 @@ void rt_tick_do(struct nfc_nf *nf, uint64_t now)
 		if (bpf_map_lookup_elem(afd, &k, &n) ||
 		    n.state != RT_N_REACHABLE || now < n.updated + timeout)
 			continue;
-		if ((!n.probes && !rt_nbr_hit(nf, k, &n)) || n.probes >= retries) {
+		if ((!n.probes && !rt_nbr_hit(nf, k, &n)) ||
+		    n.probes >= retries) {
 			rt_nbr_mirror(nf, k, n.port, NULL);
 			del[ndel++] = k;
 			continue;
@@ -104,16 +106,15 @@ void rt_stats(struct nfc_nf *nf, int port, json_t *out)
 		RT_CPSTATS(RT_CP_NAME)
 #undef RT_CP_NAME
 	};
-	int fd = nfc_nf_map_fd(nf, "rt_cnt"), n = rt_ncpus();
+	int fd = nfc_nf_map_fd(nf, "rt_cnt");
 	json_t *fp, *sp;
-	__u64 *v;
 
 	if (port >= 0) {
 		struct rt_port pt;
-		char m[18], a[INET_ADDRSTRLEN];
+		char m[NFC_MAC_STRLEN], a[INET_ADDRSTRLEN];
 
 		if (!rt_port_get(nf, port, &pt)) {
-			rt_mac_str(pt.mac, m);
+			nfc_mac_str(pt.mac, m);
 			json_object_set_new(out, "mac", json_string(m));
 			if (pt.flags & RT_PORT_V4)
 				json_object_set_new(
@@ -122,30 +123,22 @@ void rt_stats(struct nfc_nf *nf, int port, json_t *out)
 		}
 		return;
 	}
-	v = calloc(n, sizeof(*v));
-	if (!v || fd < 0) {
-		free(v);
+	if (fd < 0)
 		return;
-	}
 	fp = json_object();
 	sp = json_object();
 	for (__u32 k = 1; k < RT_NCOUNTERS; k++) {
-		__u64 sum = 0;
+		__u64 sum;
 
 		if (k >= RT_NREASONS && k < RT_CP_BASE)
 			continue;
-		if (bpf_map_lookup_elem(fd, &k, v))
-			continue;
-		for (int c = 0; c < n; c++)
-			sum += v[c];
+		sum = nfc_percpu_sum(fd, k, sizeof(__u64), 0);
 		if (k < RT_NREASONS)
 			json_object_set_new(fp, reasons[k], json_integer(sum));
 		else
 			json_object_set_new(sp, cps[k - RT_CP_BASE],
 					    json_integer(sum));
 	}
-	free(v);
 	json_object_set_new(out, "fast_path", fp);
 	json_object_set_new(out, "slow_path", sp);
 }
-

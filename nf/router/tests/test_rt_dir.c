@@ -44,7 +44,8 @@ struct ref {
 static void ref_put(struct ref *r, const struct fib_ent *e)
 {
 	for (size_t i = 0; i < r->n; i++)
-		if (r->e[i].k.plen == e->k.plen && r->e[i].k.addr == e->k.addr) {
+		if (r->e[i].k.plen == e->k.plen &&
+		    r->e[i].k.addr == e->k.addr) {
 			r->e[i] = *e;
 			return;
 		}
@@ -125,8 +126,8 @@ static size_t probes(const struct ref *r, uint32_t *out, size_t max)
 		out[n++] = (lo | 0xffu) + 1;
 	}
 	while (n < max)
-		out[n++] = rnd() % 2 ? 0x0a000000u | (rnd() & 0x000fffffu)
-				     : rnd();
+		out[n++] =
+			rnd() % 2 ? 0x0a000000u | (rnd() & 0x000fffffu) : rnd();
 	return n;
 }
 
@@ -244,8 +245,8 @@ static void incremental(void)
 	rt_dir_build(full, tab, r.e, r.n);
 	bad = mismatches(full, &r, NULL);
 	for (uint32_t i = 0; i < 200000; i++) {
-		uint32_t h = i % 2 ? 0x0a000000u | (rnd() & 0x000fffffu)
-				   : rnd();
+		uint32_t h =
+			i % 2 ? 0x0a000000u | (rnd() & 0x000fffffu) : rnd();
 
 		diff += rt_dir_lookup(full, htonl(h)) !=
 			rt_dir_lookup(tab, htonl(h));
@@ -269,8 +270,8 @@ static void incremental(void)
 	}
 	bad = 0;
 	for (uint32_t i = 0; i < 200000; i++) {
-		uint32_t h = i % 2 ? 0x0a000000u | (rnd() & 0x000fffffu)
-				   : rnd();
+		uint32_t h =
+			i % 2 ? 0x0a000000u | (rnd() & 0x000fffffu) : rnd();
 
 		bad += rt_dir_lookup(tab, htonl(h)) != 0;
 	}
@@ -296,12 +297,12 @@ static void rebuilds(void)
 
 		/* /32s in 100 /24s of 10.0/16..: 100 L2 and L3 blocks. */
 		for (int i = 0; i < 100; i++) {
-			struct fib_ent e = {{32, htonl(0x0a000000u |
-						       (uint32_t)i << 12 |
-						       (rnd() & 0xfff))},
-					    {.type = RT_FIB_VIA,
-					     .port = i % 16,
-					     .plen = 32}};
+			struct fib_ent e = {
+				{32, htonl(0x0a000000u | (uint32_t)i << 12 |
+					   (rnd() & 0xfff))},
+				{.type = RT_FIB_VIA,
+				 .port = i % 16,
+				 .plen = 32}};
 
 			ref_put(&r, &e);
 		}
@@ -333,8 +334,9 @@ static void exhausted(void)
 	int bad, trie = 0;
 
 	for (uint32_t i = 0; i < RT_DIR_L3_BLOCKS + 200; i++) {
-		struct fib_ent e = {{32, htonl(0x0a000000u | i << 8 | 7)},
-				    {.type = RT_FIB_VIA, .port = 1, .plen = 32}};
+		struct fib_ent e = {
+			{32, htonl(0x0a000000u | i << 8 | 7)},
+			{.type = RT_FIB_VIA, .port = 1, .plen = 32}};
 
 		ref_put(&r, &e);
 	}
@@ -348,10 +350,9 @@ static void exhausted(void)
 	      RT_DIR_L3_BLOCKS + 200, RT_DIR_L3_BLOCKS, bad, trie);
 	/* A /16 over them, added and deleted, goes around the trie marks. */
 	{
-		struct fib_ent e = {{16, htonl(0x0a000000u)},
-				    {.type = RT_FIB_CONNECTED,
-				     .port = 2,
-				     .plen = 16}};
+		struct fib_ent e = {
+			{16, htonl(0x0a000000u)},
+			{.type = RT_FIB_CONNECTED, .port = 2, .plen = 16}};
 
 		rt_dir_add(&t, e.k.addr, 16, &e.v);
 		ref_put(&r, &e);
