@@ -32,13 +32,10 @@ __u64 rt_dir_res(const struct rt_fib_val *v)
 int rt_dir_open(struct rt_dir *t, __u64 (*load)(void *ctx, __u32 i), void *ctx)
 {
 	memset(t, 0, sizeof(*t));
-	/* Pages of the table that are never touched are never made. */
-	t->mem = calloc(RT_DIR_SIZE, sizeof(*t->mem));
-	t->have = calloc(RT_DIR_SIZE, 1);
-	if (!t->mem || !t->have) {
-		rt_dir_close(t);
+	t->capseen = 1024;
+	t->seen = calloc(t->capseen, sizeof(*t->seen));
+	if (!t->seen)
 		return -ENOMEM;
-	}
 	t->load = load;
 	t->ctx = ctx;
 	t->logging = 1;
@@ -47,26 +44,70 @@ int rt_dir_open(struct rt_dir *t, __u64 (*load)(void *ctx, __u32 i), void *ctx)
 
 void rt_dir_close(struct rt_dir *t)
 {
-	free(t->mem);
-	free(t->have);
+	free(t->seen);
 	free(t->log);
 	memset(t, 0, sizeof(*t));
 }
 
+/* The slot of entry i in the hash: its own, or the free one for it. */
+static struct rt_dir_seen *seen_slot(struct rt_dir_seen *h, size_t cap, __u32 i)
+{
+	size_t s = (i * 2654435761u) & (cap - 1);
+
+	while (h[s].i1 && h[s].i1 != i + 1)
+		s = (s + 1) & (cap - 1);
+	return &h[s];
+}
+
+/* Entry i now has value v in the hash; it grows at half full. */
+static void seen_put(struct rt_dir *t, __u32 i, __u64 v)
+{
+	struct rt_dir_seen *e = seen_slot(t->seen, t->capseen, i);
+
+	if (!e->i1 && 2 * (t->nseen + 1) > t->capseen) {
+		size_t cap = 2 * t->capseen;
+		struct rt_dir_seen *h = calloc(cap, sizeof(*h));
+
+		if (!h) {
+			t->err = -ENOMEM;
+			return;
+		}
+		for (size_t k = 0; k < t->capseen; k++)
+			if (t->seen[k].i1)
+				*seen_slot(h, cap, t->seen[k].i1 - 1) =
+					t->seen[k];
+		free(t->seen);
+		t->seen = h;
+		t->capseen = cap;
+		e = seen_slot(h, cap, i);
+	}
+	if (!e->i1)
+		t->nseen++;
+	e->i1 = i + 1;
+	e->v = v;
+}
+
 static __u64 dget(struct rt_dir *t, __u32 i)
 {
-	if (t->load && !t->have[i]) {
-		t->mem[i] = t->load(t->ctx, i);
-		t->have[i] = 1;
-	}
-	return t->mem[i];
+	struct rt_dir_seen *e;
+	__u64 v;
+
+	if (t->mem)
+		return t->mem[i];
+	e = seen_slot(t->seen, t->capseen, i);
+	if (e->i1)
+		return e->v;
+	v = t->load(t->ctx, i);
+	seen_put(t, i, v);
+	return v;
 }
 
 static void dset(struct rt_dir *t, __u32 i, __u64 v)
 {
-	t->mem[i] = v;
-	if (t->load)
-		t->have[i] = 1;
+	if (t->mem)
+		t->mem[i] = v;
+	else
+		seen_put(t, i, v);
 	if (!t->logging || t->err)
 		return;
 	if (t->nlog == t->caplog) {

@@ -35,19 +35,25 @@ struct rt_dir_write {
 };
 
 /*
- * A table being changed. `mem` holds RT_DIR_SIZE entries. With `load`
- * NULL, all of them are the table. Else only those marked in `have` are;
- * any other is read through load(ctx, i) when first needed (the caller's
- * map, read entry by entry), so that a change touches only the entries it
- * needs. Every write is logged in order when `logging` is set: a block is
- * complete before anything points at it, so writing the log in order
- * never shows the fast path a half-made block.
+ * A table being changed. With `mem` set, it holds the whole table
+ * (RT_DIR_SIZE entries). Else the table is read through load(ctx, i)
+ * (the caller's map, entry by entry) the first time an entry is needed,
+ * and the entries read or written are kept in a small hash (`seen`), so
+ * that a change costs what it touches. Every write is logged in order when
+ * `logging` is set: a block is complete before anything points at it, so
+ * writing the log in order never shows the fast path a half-made block.
  */
+struct rt_dir_seen {
+	__u32 i1; /* index + 1; 0: a free slot */
+	__u64 v;
+};
+
 struct rt_dir {
 	__u64 *mem;
-	uint8_t *have;
 	__u64 (*load)(void *ctx, __u32 i);
 	void *ctx;
+	struct rt_dir_seen *seen;
+	size_t nseen, capseen; /* capseen: a power of two */
 	int logging;
 	struct rt_dir_write *log;
 	size_t nlog, caplog;
