@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * router: the routes and arp collections: add, del and list, with the
+ * checks that refuse a change before anything is written.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+
+#include "rt_int.h"
+
+/* ---- routes ---- */
+
+int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
+{
+	struct rt_pcfg pc[NFC_MAX_PORTS];
+	struct rt_rib_key k = {0};
+	struct rt_rib_val v = {0}, cur;
+	struct rt_fib4_key fk;
+	struct rt_fib_val fv = {.type = RT_FIB_VIA};
+	int rfd = nfc_nf_map_fd(nf, "rt_rib"),
+	    ffd = nfc_nf_map_fd(nf, "rt_fib4");
+	const char *nhs = json_string_value(json_object_get(fields, "nexthop"));
+	struct rt_pfx dst, nh;
+	char b[512];
+	int r, p;
+
+	if (rfd < 0 || ffd < 0)
+		return nfc_nf_error(nf, ENOENT, "route maps not found");
+	r = rt_pfx_parse(nf, "route", key, 1, &dst);
+	if (r)
+		return r;
+	if (!nhs)
+		return nfc_nf_error(nf, EINVAL, "route %s: nexthop= is needed",
+				    key);
+	r = rt_pfx_parse(nf, "route", nhs, 0, &nh);
+	if (r)
+		return r;
+	r = rt_load_ports(nf, pc);
+	if (r)
+		return r;
+	k.family = dst.family;
+	k.plen = dst.plen;
+	k.addr = dst.a;
+	if (!bpf_map_lookup_elem(rfd, &k, &cur)) {
+		char a[INET6_ADDRSTRLEN];
+
+		return nfc_nf_error(nf, EEXIST,
+				    "route %s exists already (via %s); delete "
+				    "it first",
+				    key, rt_ntoa(cur.nh.v4, a));
+	}
+	for (int q = 0; q < NFC_MAX_PORTS; q++)
+		if (pc[q].used && pc[q].ip.family &&
+		    pc[q].ip.plen == dst.plen &&
+		    rt_subnet_has(&pc[q].ip, dst.a.v4) && dst.plen < 32)
+			return nfc_nf_error(nf, EEXIST,
+					    "route %s: it is the connected "
+					    "subnet of port %s",
+					    key, pc[q].name);
+	if (dst.plen == 32 && rt_is_own_addr(pc, dst.a.v4))
+		return nfc_nf_error(nf, EEXIST,
+				    "route %s: it is an address of this "
+				    "router",
+				    key);
+	for (int q = 0; q < NFC_MAX_PORTS; q++)
+		if (dst.plen == 32 && pc[q].used && pc[q].ip.family &&
+		    rt_subnet_bcast(&pc[q].ip) == dst.a.v4)
+			return nfc_nf_error(nf, EEXIST,
+					    "route %s: it is the broadcast "
+					    "address of port %s's subnet",
+					    key, pc[q].name);
+	if (rt_is_own_addr(pc, nh.a.v4))
+		return nfc_nf_error(nf, EINVAL,
+				    "route %s: next hop %s is an address of "
+				    "this router",
+				    key, nhs);
+	p = rt_port_for(pc, nh.a.v4);
+	if (p < 0) {
+		rt_subnets_str(pc, b, sizeof(b));
+		return nfc_nf_error(nf, EINVAL,
+				    "route %s: next hop %s is not on a "
+				    "connected subnet (%s)",
+				    key, nhs, b);
+	}
+	if (rt_subnet_bcast(&pc[p].ip) == nh.a.v4)
+		return nfc_nf_error(nf, EINVAL,
+				    "route %s: next hop %s is the broadcast "
+				    "address of port %s's subnet",
+				    key, nhs, pc[p].name);
+	v.nh_family = RT_AF_INET;
+	v.nh = nh.a;
+	if (bpf_map_update_elem(rfd, &k, &v, BPF_NOEXIST))
+		return nfc_nf_error(
+			nf, errno, "route %s: %s (at most %d routes)", key,
+			errno == E2BIG || errno == ENOMEM ? "the table is full"
+							  : strerror(errno),
+			RT_MAX_ROUTES);
+	fk.plen = dst.plen;
+	fk.addr = dst.a.v4;
+	fv.port = p;
+	fv.nh = nh.a;
+	fv.plen = dst.plen;
+	if (bpf_map_update_elem(ffd, &fk, &fv, BPF_ANY)) {
+		r = nfc_nf_error(nf, errno, "route %s: write the FIB: %s", key,
+				 strerror(errno));
+		bpf_map_delete_elem(rfd, &k);
+		return r;
+	}
+	rt_dir_change(nf, fk.addr, fk.plen, &fv, NULL);
+	return 0;
+}
+
+int rt_routes_del(struct nfc_nf *nf, const char *key)
+{
+	struct rt_pcfg pc[NFC_MAX_PORTS];
+	struct rt_rib_key k = {0};
+	struct rt_rib_val cur;
+	struct fib_ent own[4 * NFC_MAX_PORTS];
+	int rfd = nfc_nf_map_fd(nf, "rt_rib"),
+	    ffd = nfc_nf_map_fd(nf, "rt_fib4");
+	struct rt_pfx dst;
+	int r, nown;
+
+	if (rfd < 0 || ffd < 0)
+		return nfc_nf_error(nf, ENOENT, "route maps not found");
+	r = rt_pfx_parse(nf, "route", key, 1, &dst);
+	if (r)
+		return r;
+	r = rt_load_ports(nf, pc);
+	if (r)
+		return r;
+	k.family = dst.family;
+	k.plen = dst.plen;
+	k.addr = dst.a;
+	if (bpf_map_lookup_elem(rfd, &k, &cur)) {
+		for (int q = 0; q < NFC_MAX_PORTS; q++)
+			if (pc[q].used && pc[q].ip.family &&
+			    pc[q].ip.plen == dst.plen && dst.plen < 32 &&
+			    rt_subnet_has(&pc[q].ip, dst.a.v4))
+				return nfc_nf_error(
+					nf, EINVAL,
+					"route %s is the connected route of "
+					"port %s: change the port's ip instead",
+					key, pc[q].name);
+		return nfc_nf_error(nf, ENOENT, "route %s does not exist", key);
+	}
+	nown = rt_fib_port_entries(pc, own);
+	qsort(own, nown, sizeof(*own), rt_fib_cmp);
+	/* Shadowed by a port's own entry: that one stays. */
+	if (rt_route_port(pc, own, nown, &k, &cur) != -2) {
+		struct rt_fib4_key fk = {dst.plen, dst.a.v4};
+		struct rt_fib_val old;
+
+		/* An existing key's lookup returns that very entry. */
+		if (!bpf_map_lookup_elem(ffd, &fk, &old) &&
+		    !bpf_map_delete_elem(ffd, &fk))
+			rt_dir_change(nf, fk.addr, fk.plen, NULL, &old);
+	}
+	bpf_map_delete_elem(rfd, &k);
+	return 0;
+}
+
+struct list_ent {
+	struct rt_fib4_key k;
+	json_t *o;
+};
+
+static int list_cmp(const void *x, const void *y)
+{
+	const struct list_ent *a = x, *b = y;
+
+	if (a->k.addr != b->k.addr)
+		return ntohl(a->k.addr) < ntohl(b->k.addr) ? -1 : 1;
+	return (int)a->k.plen - (int)b->k.plen;
+}
+
+int rt_routes_list(struct nfc_nf *nf, json_t *out)
+{
+	struct rt_pcfg pc[NFC_MAX_PORTS];
+	struct fib_ent own[4 * NFC_MAX_PORTS];
+	struct rt_rib_key k, next, *prev = NULL;
+	int rfd = nfc_nf_map_fd(nf, "rt_rib"), r, nown;
+	struct list_ent *l = NULL;
+	size_t n = 0, cap = 0;
+	char b[64], a[INET6_ADDRSTRLEN];
+
+	if (rfd < 0)
+		return nfc_nf_error(nf, ENOENT, "map rt_rib not found");
+	r = rt_load_ports(nf, pc);
+	if (r)
+		return r;
+	nown = rt_fib_port_entries(pc, own);
+	qsort(own, nown, sizeof(*own), rt_fib_cmp);
+	for (;;) {
+		struct list_ent e;
+
+		if (n == cap) {
+			void *t = realloc(l, (cap = cap ? 2 * cap : 256) *
+						     sizeof(*l));
+
+			if (!t)
+				break;
+			l = t;
+		}
+		if (n < NFC_MAX_PORTS) {
+			/* Connected routes first in the walk (sorted later). */
+			int p = -1, seen = 0;
+
+			for (int q = 0; q < NFC_MAX_PORTS; q++)
+				if (pc[q].used && pc[q].ip.family &&
+				    pc[q].ip.plen < 32 && seen++ == (int)n) {
+					p = q;
+					break;
+				}
+			if (p >= 0) {
+				struct rt_pfx s = pc[p].ip;
+
+				s.a.v4 &= rt_mask(s.plen);
+				e.k = (struct rt_fib4_key){s.plen, s.a.v4};
+				e.o = json_pack("{s:s,s:s,s:s,s:s}", "prefix",
+						rt_pfx_str(&s, b, sizeof(b)),
+						"type", "connected", "port",
+						pc[p].name, "state", "active");
+				l[n++] = e;
+				continue;
+			}
+		}
+		if (bpf_map_get_next_key(rfd, prev, &next))
+			break;
+		k = next;
+		prev = &k;
+		{
+			struct rt_rib_val v;
+			struct rt_pfx s = {k.family, k.plen, k.addr};
+			int p;
+
+			if (k.family != RT_AF_INET ||
+			    bpf_map_lookup_elem(rfd, &k, &v))
+				continue;
+			p = rt_route_port(pc, own, nown, &k, &v);
+			e.k = (struct rt_fib4_key){k.plen, k.addr.v4};
+			e.o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "prefix",
+					rt_pfx_str(&s, b, sizeof(b)), "type",
+					"static", "nexthop",
+					rt_ntoa(v.nh.v4, a), "port",
+					p >= 0 ? pc[p].name : "-", "state",
+					p >= 0	  ? "active"
+					: p == -2 ? "inactive (shadowed by a "
+						    "connected route)"
+						  : "inactive (next hop on no "
+						    "connected subnet)");
+			l[n++] = e;
+		}
+	}
+	if (l)
+		qsort(l, n, sizeof(*l), list_cmp);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(out, l[i].o);
+	free(l);
+	return 0;
+}
+
+/* ---- static ARP entries ---- */
+
+int rt_arp_add(struct nfc_nf *nf, const char *key, json_t *fields)
+{
+	struct rt_pcfg pc[NFC_MAX_PORTS];
+	struct rt_rib_key k = {0};
+	struct rt_sarp_val v = {0}, cur;
+	struct rt_neigh n = {0};
+	int sfd = nfc_nf_map_fd(nf, "rt_sarp"),
+	    afd = nfc_nf_map_fd(nf, "rt_arp");
+	const char *mac = json_string_value(json_object_get(fields, "mac"));
+	const char *port = json_string_value(json_object_get(fields, "port"));
+	struct rt_pfx ip;
+	char b[512];
+	int r, p;
+
+	if (sfd < 0 || afd < 0)
+		return nfc_nf_error(nf, ENOENT, "ARP maps not found");
+	r = rt_pfx_parse(nf, "arp entry", key, 0, &ip);
+	if (r)
+		return r;
+	if (!mac || nfc_parse_mac(mac, v.mac))
+		return nfc_nf_error(nf, EINVAL, "arp entry %s: mac= is needed",
+				    key);
+	if (rt_mac_is_multicast(v.mac) || !memcmp(v.mac, "\0\0\0\0\0\0", 6))
+		return nfc_nf_error(nf, EINVAL,
+				    "arp entry %s: mac %s is not a unicast "
+				    "address",
+				    key, mac);
+	r = rt_load_ports(nf, pc);
+	if (r)
+		return r;
+	k.family = RT_AF_INET;
+	k.plen = 32;
+	k.addr = ip.a;
+	if (!bpf_map_lookup_elem(sfd, &k, &cur)) {
+		nfc_mac_str(cur.mac, b);
+		return nfc_nf_error(nf, EEXIST,
+				    "arp entry %s exists already (mac %s); "
+				    "delete it first",
+				    key, b);
+	}
+	if (rt_is_own_addr(pc, ip.a.v4))
+		return nfc_nf_error(nf, EINVAL,
+				    "arp entry %s: an address of this router",
+				    key);
+	if (port) {
+		p = nfc_nf_port_index(nf, port);
+		if (p < 0)
+			return nfc_nf_error(nf, ENOENT,
+					    "arp entry %s: no port %s", key,
+					    port);
+		if (!rt_subnet_has(&pc[p].ip, ip.a.v4)) {
+			rt_subnets_str(pc, b, sizeof(b));
+			return nfc_nf_error(nf, EINVAL,
+					    "arp entry %s: not on the subnet "
+					    "of port %s (subnets: %s)",
+					    key, port, b);
+		}
+		snprintf(v.port, sizeof(v.port), "%s", port);
+	} else {
+		p = rt_port_for(pc, ip.a.v4);
+		if (p < 0) {
+			rt_subnets_str(pc, b, sizeof(b));
+			return nfc_nf_error(nf, EINVAL,
+					    "arp entry %s: not on a connected "
+					    "subnet (%s)",
+					    key, b);
+		}
+	}
+	if (bpf_map_update_elem(sfd, &k, &v, BPF_NOEXIST))
+		return nfc_nf_error(nf, errno,
+				    "arp entry %s: %s (at most %d static "
+				    "entries)",
+				    key, strerror(errno), RT_MAX_SARP);
+	memcpy(n.mac, v.mac, 6);
+	n.state = RT_N_STATIC;
+	n.port = p;
+	if (bpf_map_update_elem(afd, &ip.a.v4, &n, BPF_ANY)) {
+		r = nfc_nf_error(nf, errno, "arp entry %s: %s", key,
+				 strerror(errno));
+		bpf_map_delete_elem(sfd, &k);
+		return r;
+	}
+	rt_nbr_mirror(nf, ip.a.v4, p, &n);
+	return 0;
+}
+
+/* Deletes a static entry, or flushes a learnt one. */
+int rt_arp_del(struct nfc_nf *nf, const char *key)
+{
+	struct rt_rib_key k = {0};
+	int sfd = nfc_nf_map_fd(nf, "rt_sarp"),
+	    afd = nfc_nf_map_fd(nf, "rt_arp");
+	struct rt_neigh old;
+	struct rt_pfx ip;
+	int r, had;
+
+	if (sfd < 0 || afd < 0)
+		return nfc_nf_error(nf, ENOENT, "ARP maps not found");
+	r = rt_pfx_parse(nf, "arp entry", key, 0, &ip);
+	if (r)
+		return r;
+	k.family = RT_AF_INET;
+	k.plen = 32;
+	k.addr = ip.a;
+	had = !bpf_map_delete_elem(sfd, &k);
+	if (!bpf_map_lookup_elem(afd, &ip.a.v4, &old)) {
+		rt_nbr_mirror(nf, ip.a.v4, old.port, NULL);
+		had |= !bpf_map_delete_elem(afd, &ip.a.v4);
+	}
+	if (!had)
+		return nfc_nf_error(nf, ENOENT, "arp entry %s does not exist",
+				    key);
+	return 0;
+}
+
+int rt_arp_list(struct nfc_nf *nf, json_t *out)
+{
+	int afd = nfc_nf_map_fd(nf, "rt_arp"),
+	    sfd = nfc_nf_map_fd(nf, "rt_sarp");
+	__be32 k, next, *prev = NULL;
+	struct rt_rib_key sk, snext, *sprev = NULL;
+	uint64_t now = nfc_now_ns();
+	char a[INET6_ADDRSTRLEN], m[NFC_MAC_STRLEN];
+
+	if (afd < 0 || sfd < 0)
+		return nfc_nf_error(nf, ENOENT, "ARP maps not found");
+	while (!bpf_map_get_next_key(afd, prev, &next)) {
+		struct rt_neigh n;
+		const char *pn;
+
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(afd, &k, &n))
+			continue;
+		pn = nfc_nf_port_name(nf, n.port);
+		nfc_mac_str(n.mac, m);
+		json_array_append_new(
+			out,
+			json_pack("{s:s,s:s,s:s,s:s,s:I}", "address",
+				  rt_ntoa(k, a), "mac", m, "port",
+				  pn ? pn : "-", "state",
+				  n.state == RT_N_STATIC ? "static"
+				  : n.probes		 ? "probing"
+							 : "reachable",
+				  "age",
+				  (json_int_t)(n.state == RT_N_STATIC ||
+							       now < n.updated
+						       ? 0
+						       : (now - n.updated) /
+								 NS_PER_SEC)));
+	}
+	/* Static entries that apply nowhere now (their port went away). */
+	while (!bpf_map_get_next_key(sfd, sprev, &snext)) {
+		struct rt_sarp_val sv;
+		struct rt_neigh n;
+
+		sk = snext;
+		sprev = &sk;
+		if (bpf_map_lookup_elem(sfd, &sk, &sv) ||
+		    (!bpf_map_lookup_elem(afd, &sk.addr.v4, &n) &&
+		     n.state == RT_N_STATIC))
+			continue;
+		nfc_mac_str(sv.mac, m);
+		json_array_append_new(
+			out, json_pack("{s:s,s:s,s:s,s:s,s:I}", "address",
+				       rt_ntoa(sk.addr.v4, a), "mac", m, "port",
+				       sv.port[0] ? sv.port : "-", "state",
+				       "static, inactive (not on a port's "
+				       "subnet)",
+				       "age", (json_int_t)0));
+	}
+	return 0;
+}

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * router: the FIB: its entries from the ports and the static routes, and
+ * the step that writes them to the maps: rt_fib4 (the trie, the record)
+ * and rt_dir (the fast path's DIR-16-8-8 table, built by rt_dir.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "rt_int.h"
+
+/* ---- the FIB ---- */
+
+int rt_fib_port_entries(const struct rt_pcfg *pc, struct fib_ent *e)
+{
+	int n = 0;
+
+	for (int p = 0; p < NFC_MAX_PORTS; p++) {
+		const struct rt_pfx *ip = &pc[p].ip;
+
+		if (!pc[p].used || ip->family != RT_AF_INET)
+			continue;
+		if (ip->plen < 32)
+			e[n++] = (struct fib_ent){
+				{ip->plen, ip->a.v4 & rt_mask(ip->plen)},
+				{.type = RT_FIB_CONNECTED,
+				 .port = p,
+				 .plen = ip->plen}};
+		e[n++] = (struct fib_ent){
+			{32, ip->a.v4},
+			{.type = RT_FIB_LOCAL, .port = p, .plen = 32}};
+		if (rt_subnet_bcast(ip))
+			e[n++] = (struct fib_ent){
+				{32, rt_subnet_bcast(ip)},
+				{.type = RT_FIB_BCAST, .port = p, .plen = 32}};
+	}
+	return n;
+}
+
+int rt_route_port(const struct rt_pcfg *pc, const struct fib_ent *own, int nown,
+		  const struct rt_rib_key *k, const struct rt_rib_val *v)
+{
+	struct fib_ent e = {.k = {k->plen, k->addr.v4}};
+
+	if (bsearch(&e, own, nown, sizeof(*own), rt_fib_cmp))
+		return -2;
+	return v->nh_family == RT_AF_INET ? rt_port_for(pc, v->nh.v4) : -1;
+}
+
+/* ---- rt_dir: the builder's results (rt_dir.c) written to the map ---- */
+
+/* Rebuilds rt_dir from the whole FIB (configure): built in memory over the
+ * current table, then only the entries that differ are written, deepest
+ * level first (rt_dir_build says why that is safe). */
+static int dir_rebuild(struct nfc_nf *nf, const struct fib_ent *fib, size_t n)
+{
+	int fd = nfc_nf_map_fd(nf, "rt_dir"), r = 0;
+	__u32 cnt = RT_DIR_SIZE, out, *keys = NULL;
+	__u64 *cur = NULL, *want = NULL;
+
+	if (fd < 0)
+		return nfc_nf_error(nf, ENOENT, "map rt_dir not found");
+	want = calloc(RT_DIR_SIZE, sizeof(__u64));
+	cur = calloc(RT_DIR_SIZE, sizeof(__u64));
+	keys = calloc(RT_DIR_SIZE, sizeof(__u32));
+	if (!want || !cur || !keys) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* One batch read of the whole array; entry by entry if refused. */
+	if (bpf_map_lookup_batch(fd, NULL, &out, keys, cur, &cnt, NULL) &&
+	    errno != ENOENT)
+		cnt = 0;
+	if (cnt != RT_DIR_SIZE)
+		for (__u32 i = 0; i < RT_DIR_SIZE; i++)
+			bpf_map_lookup_elem(fd, &i, &cur[i]);
+	rt_dir_build(want, cur, fib, n);
+	for (__u32 i = RT_DIR_SIZE; i-- > 0;)
+		if (want[i] != cur[i] &&
+		    bpf_map_update_elem(fd, &i, &want[i], BPF_ANY)) {
+			r = nfc_nf_error(nf, errno, "write rt_dir: %s",
+					 strerror(errno));
+			break;
+		}
+out:
+	free(want);
+	free(cur);
+	free(keys);
+	return r;
+}
+
+/* Makes rt_fib4 hold exactly `want` (sorted), writing only differences:
+ * new and changed entries first, stale ones removed last. An LPM lookup of
+ * a key that exists returns that very entry (no longer prefix can match
+ * within its length), so walking the keys gives the current values. */
+int rt_fib_sync(struct nfc_nf *nf, struct fib_ent *want, size_t n)
+{
+	int fd = nfc_nf_map_fd(nf, "rt_fib4"), r = 0;
+	struct rt_fib4_key k, next, *prev = NULL;
+	size_t nstale = 0, cap = 64;
+	struct rt_fib4_key *stale = malloc(cap * sizeof(*stale));
+	char *same = calloc(n + 1, 1);
+
+	if (fd < 0)
+		r = nfc_nf_error(nf, ENOENT, "map rt_fib4 not found");
+	if (!stale || !same)
+		r = -ENOMEM;
+	while (!r && !bpf_map_get_next_key(fd, prev, &next)) {
+		struct fib_ent e = {.k = next}, *w;
+		struct rt_fib_val cur;
+
+		k = next;
+		prev = &k;
+		w = bsearch(&e, want, n, sizeof(*want), rt_fib_cmp);
+		if (w) {
+			same[w - want] = !bpf_map_lookup_elem(fd, &k, &cur) &&
+					 !memcmp(&cur, &w->v, sizeof(cur));
+			continue;
+		}
+		if (nstale == cap) {
+			void *t = realloc(stale, 2 * cap * sizeof(*stale));
+
+			if (!t) {
+				r = -ENOMEM;
+				break;
+			}
+			stale = t;
+			cap *= 2;
+		}
+		stale[nstale++] = k;
+	}
+	for (size_t i = 0; !r && i < n; i++)
+		if (!same[i] &&
+		    bpf_map_update_elem(fd, &want[i].k, &want[i].v, BPF_ANY))
+			r = nfc_nf_error(nf, errno,
+					 "write the FIB: %s (at most %d "
+					 "entries)",
+					 strerror(errno), RT_MAX_FIB);
+	for (size_t i = 0; !r && i < nstale; i++)
+		bpf_map_delete_elem(fd, &stale[i]);
+	free(stale);
+	free(same);
+	return r ? r : dir_rebuild(nf, want, n);
+}
+
+static __u64 dir_load(void *ctx, __u32 i)
+{
+	__u64 v = 0;
+
+	bpf_map_lookup_elem(*(int *)ctx, &i, &v);
+	return v;
+}
+
+void rt_dir_change(struct nfc_nf *nf, __be32 addr, unsigned plen,
+		   const struct rt_fib_val *v, const struct rt_fib_val *old)
+{
+	int fd = nfc_nf_map_fd(nf, "rt_dir"),
+	    ffd = nfc_nf_map_fd(nf, "rt_fib4");
+	struct rt_fib4_key k = {plen ? plen - 1 : 0, addr};
+	struct rt_fib_val cover;
+	struct rt_dir t;
+
+	if (fd < 0 || ffd < 0 || rt_dir_open(&t, dir_load, &fd))
+		return;
+	/* The covering prefix: the trie's longest match within plen - 1. */
+	if (v)
+		rt_dir_add(&t, addr, plen, v);
+	else
+		rt_dir_del(&t, addr, plen, old,
+			   plen && !bpf_map_lookup_elem(ffd, &k, &cover)
+				   ? &cover
+				   : NULL);
+	/* In the order the builder wrote them: no half-made block shows. */
+	for (size_t i = 0; i < t.nlog; i++)
+		bpf_map_update_elem(fd, &t.log[i].i, &t.log[i].v, BPF_ANY);
+	rt_dir_close(&t);
+}
+
+int rt_fib_lookup(struct nfc_nf *nf, __be32 dst, struct rt_fib_val *v)
+{
+	struct rt_fib4_key k = {32, dst};
+	int fd = nfc_nf_map_fd(nf, "rt_fib4");
+
+	return fd < 0 ? -1 : bpf_map_lookup_elem(fd, &k, v);
+}

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * router: small helpers (time, configuration, counters, MACs, prefixes as
+ * text) and the port model: the ports read from the model and checked,
+ * their subnets, and rt_ports written from them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <bpf/bpf.h>
+
+#include "rt_int.h"
+
+/* ---- small helpers ---- */
+
+/* Control-plane counters: CPU 0's copy of their rt_cnt slot. */
+void rt_cp_count(struct nfc_nf *nf, unsigned idx)
+{
+	nfc_percpu_add(nfc_nf_map_fd(nf, "rt_cnt"), RT_CP_BASE + idx,
+		       sizeof(__u64), 0, 1);
+}
+
+int rt_mac_is_multicast(const uint8_t *m)
+{
+	return m[0] & 1;
+}
+
+const char *rt_pfx_str(const struct rt_pfx *p, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(p->family == RT_AF_INET6 ? AF_INET6 : AF_INET, &p->a, a,
+		  sizeof(a));
+	snprintf(buf, len, "%s/%u", a, p->plen);
+	return buf;
+}
+
+int rt_pfx_parse(struct nfc_nf *nf, const char *what, const char *s,
+		 int want_len, struct rt_pfx *p)
+{
+	uint32_t a;
+	unsigned l;
+	char canon[64];
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	if (strchr(s, ':'))
+		return nfc_nf_error(nf, EAFNOSUPPORT,
+				    "%s %s: IPv6 is not routed yet (IPv4 only "
+				    "for now)",
+				    what, s);
+	r = nfc_parse_prefix(s, &a, &l, 0);
+	if (r == -ERANGE)
+		return nfc_nf_error(nf, ERANGE,
+				    "%s %s: prefix length is over 32", what, s);
+	if (r == -EEXIST) {
+		nfc_parse_prefix(s, &a, &l, 1);
+		a &= l ? ~0u << (32 - l) : 0;
+		return nfc_nf_error(nf, EINVAL,
+				    "%s %s: host bits set (the prefix is "
+				    "%u.%u.%u.%u/%u)",
+				    what, s, a >> 24, (a >> 16) & 255,
+				    (a >> 8) & 255, a & 255, l);
+	}
+	if (r || (want_len && !strchr(s, '/')) || (!want_len && strchr(s, '/')))
+		return nfc_nf_error(nf, EINVAL, "%s '%s': not %s", what, s,
+				    want_len ? "an IPv4 prefix (like "
+					       "203.0.113.0/24)"
+					     : "an IPv4 address");
+	p->family = RT_AF_INET;
+	p->plen = l;
+	p->a.v4 = htonl(a);
+	if (want_len)
+		rt_pfx_str(p, canon, sizeof(canon));
+	else
+		inet_ntop(AF_INET, &p->a.v4, canon, sizeof(canon));
+	if (strcmp(canon, s))
+		return nfc_nf_error(nf, EINVAL, "%s '%s': write it as %s", what,
+				    s, canon);
+	return 0;
+}
+
+/* ---- the port model ---- */
+
+static int netdev_mac(int ifindex, uint8_t mac[6])
+{
+	struct ifreq ifr = {0};
+	int fd, r = -1;
+
+	if (!if_indextoname(ifindex, ifr.ifr_name))
+		return -1;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (!ioctl(fd, SIOCGIFHWADDR, &ifr)) {
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+		r = 0;
+	}
+	close(fd);
+	return r;
+}
+
+/* Locally administered, unicast, from the NF and port names (FNV-1a): the
+ * same after a restart or a rebuild from the saved state. */
+static void derived_mac(const char *nf, const char *port, uint8_t mac[6])
+{
+	uint64_t h = 14695981039346656037ULL;
+	const char *parts[3] = {nf, "/", port};
+
+	for (int i = 0; i < 3; i++)
+		for (const char *c = parts[i]; *c; c++) {
+			h ^= (uint8_t)*c;
+			h *= 1099511628211ULL;
+		}
+	mac[0] = 0x02;
+	for (int i = 1; i < 6; i++)
+		mac[i] = h >> (8 * i);
+}
+
+int rt_subnet_has(const struct rt_pfx *net, __be32 a)
+{
+	return net->family == RT_AF_INET &&
+	       !((a ^ net->a.v4) & rt_mask(net->plen));
+}
+
+__be32 rt_subnet_bcast(const struct rt_pfx *p)
+{
+	return p->plen >= 31 ? 0 : (p->a.v4 | ~rt_mask(p->plen));
+}
+
+int rt_load_ports(struct nfc_nf *nf, struct rt_pcfg *pc)
+{
+	char b1[64], b2[64];
+
+	memset(pc, 0, sizeof(*pc) * NFC_MAX_PORTS);
+	for (unsigned p = 0; p < NFC_MAX_PORTS; p++) {
+		json_t *cfg = nfc_nf_port_config(nf, p);
+		const char *ip, *mac;
+		int ifx;
+
+		pc[p].name = nfc_nf_port_name(nf, p);
+		if (!pc[p].name)
+			continue;
+		pc[p].used = 1;
+		ip = json_string_value(json_object_get(cfg, "ip"));
+		mac = json_string_value(json_object_get(cfg, "mac"));
+		if (ip) {
+			uint32_t a;
+			unsigned l;
+
+			if (nfc_parse_prefix(ip, &a, &l, 1))
+				return nfc_nf_error(nf, EINVAL,
+						    "port %s: ip '%s' is not "
+						    "address/length",
+						    pc[p].name, ip);
+			pc[p].ip.family = RT_AF_INET;
+			pc[p].ip.plen = l;
+			pc[p].ip.a.v4 = htonl(a);
+			if (l == 0)
+				return nfc_nf_error(nf, EINVAL,
+						    "port %s: ip %s: a /0 "
+						    "subnet would hold every "
+						    "address",
+						    pc[p].name, ip);
+			if (l <= 30 && (!(htonl(a) & ~rt_mask(l)) ||
+					!(~htonl(a) & ~rt_mask(l))))
+				return nfc_nf_error(
+					nf, EINVAL,
+					"port %s: ip %s is the %s address of "
+					"its subnet",
+					pc[p].name, ip,
+					!(htonl(a) & ~rt_mask(l))
+						? "network"
+						: "broadcast");
+			if ((a >> 24) == 0 || (a >> 24) == 127 ||
+			    (a >> 28) >= 0xe)
+				return nfc_nf_error(nf, EINVAL,
+						    "port %s: ip %s is not a "
+						    "unicast address",
+						    pc[p].name, ip);
+		}
+		if (mac) {
+			nfc_parse_mac(mac, pc[p].mac);
+			if (rt_mac_is_multicast(pc[p].mac) ||
+			    !memcmp(pc[p].mac, "\0\0\0\0\0\0", 6))
+				return nfc_nf_error(nf, EINVAL,
+						    "port %s: mac %s is not a "
+						    "unicast address",
+						    pc[p].name, mac);
+		} else if ((ifx = nfc_nf_port_ifindex(nf, p)) <= 0 ||
+			   netdev_mac(ifx, pc[p].mac)) {
+			derived_mac(nfc_nf_name(nf), pc[p].name, pc[p].mac);
+		}
+	}
+	/* Subnets may not overlap: a destination would have two ports. */
+	for (unsigned p = 0; p < NFC_MAX_PORTS; p++)
+		for (unsigned q = 0; q < p; q++) {
+			const struct rt_pfx *a = &pc[p].ip, *b = &pc[q].ip;
+			unsigned l;
+			struct rt_pfx na, nb;
+
+			if (!a->family || !b->family)
+				continue;
+			l = a->plen < b->plen ? a->plen : b->plen;
+			if ((a->a.v4 ^ b->a.v4) & rt_mask(l))
+				continue;
+			na = *a;
+			nb = *b;
+			na.a.v4 &= rt_mask(a->plen);
+			nb.a.v4 &= rt_mask(b->plen);
+			return nfc_nf_error(
+				nf, EEXIST,
+				"port %s: subnet %s overlaps "
+				"subnet %s of port %s",
+				pc[p].name, rt_pfx_str(&na, b1, sizeof(b1)),
+				rt_pfx_str(&nb, b2, sizeof(b2)), pc[q].name);
+		}
+	return 0;
+}
+
+int rt_port_for(const struct rt_pcfg *pc, __be32 a)
+{
+	for (int p = 0; p < NFC_MAX_PORTS; p++)
+		if (pc[p].used && rt_subnet_has(&pc[p].ip, a))
+			return p;
+	return -1;
+}
+
+int rt_is_own_addr(const struct rt_pcfg *pc, __be32 a)
+{
+	for (int p = 0; p < NFC_MAX_PORTS; p++)
+		if (pc[p].used && pc[p].ip.family == RT_AF_INET &&
+		    pc[p].ip.a.v4 == a)
+			return 1;
+	return 0;
+}
+
+void rt_subnets_str(const struct rt_pcfg *pc, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (int p = 0; p < NFC_MAX_PORTS && n < len; p++) {
+		char b[64];
+		struct rt_pfx s;
+
+		if (!pc[p].used || !pc[p].ip.family)
+			continue;
+		s = pc[p].ip;
+		s.a.v4 &= rt_mask(s.plen);
+		n += snprintf(buf + n, len - n, "%s%s %s", n ? ", " : "",
+			      pc[p].name, rt_pfx_str(&s, b, sizeof(b)));
+	}
+	if (!n)
+		snprintf(buf, len, "none: no port has an ip");
+}
+
+/* ---- rt_ports ---- */
+
+int rt_ports_sync(struct nfc_nf *nf, const struct rt_pcfg *pc)
+{
+	int fd = nfc_nf_map_fd(nf, "rt_ports");
+
+	if (fd < 0)
+		return nfc_nf_error(nf, ENOENT, "map rt_ports not found");
+	for (__u32 p = 0; p < NFC_MAX_PORTS; p++) {
+		struct rt_port want = {0}, cur;
+
+		if (pc[p].used) {
+			memcpy(want.mac, pc[p].mac, 6);
+			want.flags = RT_PORT_UP;
+			if (pc[p].ip.family == RT_AF_INET) {
+				want.flags |= RT_PORT_V4;
+				want.v4_plen = pc[p].ip.plen;
+				want.v4_addr = pc[p].ip.a.v4;
+				want.v4_mask = rt_mask(pc[p].ip.plen);
+				want.v4_bcast = rt_subnet_bcast(&pc[p].ip);
+				if (pc[p].ip.plen >= 32 - RT_NBR_BITS)
+					want.flags |= RT_PORT_NBR;
+			}
+		}
+		/* The generation is rt_changed()'s, never reset from here: a
+		 * port down and up again must not revive cache entries made
+		 * before. */
+		if (!bpf_map_lookup_elem(fd, &p, &cur)) {
+			want.gen = cur.gen;
+			if (!memcmp(&cur, &want, sizeof(cur)))
+				continue;
+		}
+		if (bpf_map_update_elem(fd, &p, &want, BPF_ANY))
+			return nfc_nf_error(nf, errno, "write rt_ports: %s",
+					    strerror(errno));
+	}
+	return 0;
+}
+
+int rt_port_get(struct nfc_nf *nf, unsigned port, struct rt_port *out)
+{
+	int fd = nfc_nf_map_fd(nf, "rt_ports");
+	__u32 k = port;
+
+	if (fd < 0 || port >= NFC_MAX_PORTS ||
+	    bpf_map_lookup_elem(fd, &k, out) || !(out->flags & RT_PORT_UP))
+		return -1;
+	return 0;
+}

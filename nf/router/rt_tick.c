@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * router: tick (ARP retries and failures, neighbour aging) and stats
+ * (the fast path's reasons and the slow path's counters, summed over the
+ * CPUs).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "rt_int.h"
+
+/* ---- tick: retries, failures, aging ---- */
+
+static void pending_fail(struct nfc_nf *nf, struct rt_pending *pe)
+{
+	rt_cp_count(nf, RT_CP_resolution_failed);
+	for (unsigned i = 0; i < pe->n; i++) {
+		size_t ip_len;
+		const uint8_t *ip =
+			rt_frame_ip(pe->q[i]->data, pe->q[i]->len, &ip_len);
+
+		if (ip)
+			rt_icmp_error(nf, pe->port, ip, ip_len, 3, 1, 0,
+				      RT_CP_icmp_host_unreachable);
+	}
+	rt_pending_free(pe);
+}
+
+void rt_tick(struct nfc_nf *nf, uint64_t now)
+{
+	struct rt_priv *pv = nfc_nf_priv(nf);
+	unsigned retries = nfc_nf_config_uint(nf, "arp_retries", 3);
+	uint64_t timeout =
+		nfc_nf_config_uint(nf, "arp_timeout", 60) * NS_PER_SEC;
+	int afd = nfc_nf_map_fd(nf, "rt_arp");
+	__be32 k, next, *prev = NULL, del[RT_MAX_NEIGH];
+	unsigned ndel = 0;
+
+	/* Resolutions: retry, or give up. Failed entries are taken off the
+	 * list before their ICMP errors are sent (which may add entries). */
+	while (pv) {
+		struct rt_pending **pp, *pe = NULL;
+
+		for (pp = &pv->pend; *pp; pp = &(*pp)->next)
+			if ((*pp)->next_try <= now) {
+				pe = *pp;
+				break;
+			}
+		if (!pe)
+			break;
+		if (pe->tries >= retries) {
+			*pp = pe->next;
+			pending_fail(nf, pe);
+			continue;
+		}
+		rt_send_arp_request(nf, pe->port, pe->nh, NULL);
+		pe->tries++;
+		pe->next_try = now + NS_PER_SEC;
+	}
+	if (afd < 0)
+		return;
+	/* Aging: a learnt entry older than arp_timeout is probed (unicast,
+	 * then broadcast) if it was used since, and dropped if not or if
+	 * the probes go unanswered. */
+	while (!bpf_map_get_next_key(afd, prev, &next)) {
+		struct rt_neigh n;
+
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(afd, &k, &n) ||
+		    n.state != RT_N_REACHABLE || now < n.updated + timeout)
+			continue;
+		if ((!n.probes && !rt_nbr_hit(nf, k, &n)) ||
+		    n.probes >= retries) {
+			rt_nbr_mirror(nf, k, n.port, NULL);
+			del[ndel++] = k;
+			continue;
+		}
+		rt_send_arp_request(nf, n.port, k, n.probes ? NULL : n.mac);
+		n.probes++;
+		n.hit = 0;
+		if (!bpf_map_update_elem(afd, &k, &n, BPF_EXIST))
+			rt_nbr_mirror(nf, k, n.port, &n);
+	}
+	/* After the walk: a delete would restart it. */
+	for (unsigned i = 0; i < ndel; i++) {
+		bpf_map_delete_elem(afd, &del[i]);
+		rt_cp_count(nf, RT_CP_neigh_expired);
+	}
+}
+
+/* ---- stats ---- */
+
+void rt_stats(struct nfc_nf *nf, int port, json_t *out)
+{
+	static const char *const reasons[RT_NREASONS] = {
+#define RT_REASON_NAME(n, id, text) [n] = #id,
+		RT_REASONS(RT_REASON_NAME)
+#undef RT_REASON_NAME
+	};
+	static const char *const cps[RT_NCPSTATS] = {
+#define RT_CP_NAME(n, id) [n] = #id,
+		RT_CPSTATS(RT_CP_NAME)
+#undef RT_CP_NAME
+	};
+	int fd = nfc_nf_map_fd(nf, "rt_cnt");
+	json_t *fp, *sp;
+
+	if (port >= 0) {
+		struct rt_port pt;
+		char m[NFC_MAC_STRLEN], a[INET_ADDRSTRLEN];
+
+		if (!rt_port_get(nf, port, &pt)) {
+			nfc_mac_str(pt.mac, m);
+			json_object_set_new(out, "mac", json_string(m));
+			if (pt.flags & RT_PORT_V4)
+				json_object_set_new(
+					out, "ip",
+					json_string(rt_ntoa(pt.v4_addr, a)));
+		}
+		return;
+	}
+	if (fd < 0)
+		return;
+	fp = json_object();
+	sp = json_object();
+	for (__u32 k = 1; k < RT_NCOUNTERS; k++) {
+		__u64 sum;
+
+		if (k >= RT_NREASONS && k < RT_CP_BASE)
+			continue;
+		sum = nfc_percpu_sum(fd, k, sizeof(__u64), 0);
+		if (k < RT_NREASONS)
+			json_object_set_new(fp, reasons[k], json_integer(sum));
+		else
+			json_object_set_new(sp, cps[k - RT_CP_BASE],
+					    json_integer(sum));
+	}
+	json_object_set_new(out, "fast_path", fp);
+	json_object_set_new(out, "slow_path", sp);
+}
