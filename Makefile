@@ -124,13 +124,15 @@ $(LIB_SO): $(LIB_OBJS) $(LIB_MAP)
 $(OUT)/bin/%: $(OUT)/obj/tools/%.o $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
-# Unit tests reach the library's internals: linked with its objects.
+# Tests (tests/unit/, nf/*/tests/) reach the library's internals, an NF's
+# own helpers included (frame builders, the router's FIB builder): linked
+# with its objects, not through the export list.
 $(OUT)/bin/%: $(OUT)/obj/tests/unit/%.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 define nf_test_rule
-$(OUT)/bin/$(basename $(notdir $(1))): $(OUT)/obj/$(basename $(1)).o $(LIB)
+$(OUT)/bin/$(basename $(notdir $(1))): $(OUT)/obj/$(basename $(1)).o $(LIB_OBJS)
 	$$(call msg,LINK,$$@)
 	$$(Q)mkdir -p $$(@D) && $$(CC) $$(LDFLAGS) $$^ $$(LDLIBS) -o $$@
 endef

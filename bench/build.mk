@@ -44,8 +44,9 @@ $(BENCH_OUT)/nfcb: bench/src/nfcb.c bench/bench.h $(BENCH_SKELS)
 	$(Q)$(CC) $(CPPFLAGS) -Ibench -I$(BENCH_OUT) $(CFLAGS) $< $(LDFLAGS) $(LDLIBS) -o $@
 
 # The micro benchmarks drive the runtime through its library, as the NF
-# tests do (tests/unit/dptest.h).
-$(BENCH_MICRO): $(BENCH_OUT)/%: $(OUT)/obj/bench/micro/%.o $(LIB)
+# tests do (tests/unit/dptest.h), linked with its objects as they are (the
+# router's frame builders are internal to it).
+$(BENCH_MICRO): $(BENCH_OUT)/%: $(OUT)/obj/bench/micro/%.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 

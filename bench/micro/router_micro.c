@@ -31,8 +31,6 @@
 #include "common.h"
 #include "nfchain/nfchain.h"
 #include "router/rt_pkt.h"
-/* Its frame builders: the library exports only the nfc_* API. */
-#include "router/rt_pkt.c"
 #include "dptest.h"
 
 #define REPEAT 250

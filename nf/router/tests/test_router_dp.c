@@ -40,8 +40,6 @@
 #include "nfchain/nfchain.h"
 #include "router/router.h"
 #include "router/rt_pkt.h"
-/* Its frame builders: the library exports only the nfc_* API. */
-#include "router/rt_pkt.c"
 #include "dptest.h"
 
 enum { XDP_DROP_ = 1, XDP_REDIRECT_ = 4, TC_SHOT = 2, TC_REDIRECT = 7 };

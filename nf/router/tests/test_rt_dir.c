@@ -10,14 +10,14 @@
  * map step writes is checked too: replayed in order, it gives the same
  * table and never points at a block before the block is complete.
  *
- * rt_dir.c is compiled in: the library exports only the nfc_* API.
+ * Linked with the library's objects (Makefile), as every test is.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "router/rt_dir.c"
+#include "router/rt_dir.h"
 #include "test.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull; /* deterministic */
