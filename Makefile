@@ -6,7 +6,8 @@
 # plane, linked into libnfchain); it is registered by one line in nf/list.h.
 
 .DELETE_ON_ERROR:
-# Skeletons and objects are not intermediate files to throw away.
+# Skeletons and objects are not intermediate files to throw away. No
+# .SECONDARY with prerequisites anywhere: it would narrow this to those.
 .SECONDARY:
 .DEFAULT_GOAL := all
 

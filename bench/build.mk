@@ -60,6 +60,6 @@ bench-micro: bench-deps $(BENCH_TOOLS) $(BENCH_NFCTL)
 bench-smoke: bench-deps $(BENCH_TOOLS) $(BENCH_NFCTL)
 	$(Q)NFC_BIN=$(OUT)/bin NFCB_OUT=$(OUT) bash bench/tests/smoke.sh
 
-# Keep the objects: make would otherwise delete them as intermediates and
-# rebuild the skeletons every time.
-.SECONDARY: $(patsubst %,$(BENCH_OUT)/%.bpf.o,$(BENCH_BPF))
+# The objects are kept by the top Makefile's `.SECONDARY:` with no
+# prerequisites (every target). Naming some here would narrow it to those
+# and make delete the skeletons and objects after every build.
