@@ -12,7 +12,8 @@
  * Names: nfc_* is the public API, declared in include/nfchain/ and listed
  * in lib/libnfchain.map (the only names the library exports). Internals
  * shared between files of lib/ are nfci_* or carry their module's prefix
- * (model_, state_, dp_, netdev_, sp_, paths_); none uses nfc_*, so none can
+ * (model_, state_, dp_, netdev_, sp_, paths_; nf_type_<name> for the
+ * NF types, nf/list.h); none uses nfc_*, so none can
  * be mistaken for API or collide with a user's name. (nfci_check_name is
  * the one left: its rule moves to the public header.)
  */

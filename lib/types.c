@@ -7,12 +7,12 @@
 
 #include "internal.h"
 
-#define NFC_TYPE(n) extern const struct nfc_nf_type nfc_type_##n;
+#define NFC_TYPE(n) extern const struct nfc_nf_type nf_type_##n;
 #include "list.h"
 #undef NFC_TYPE
 
 static const struct nfc_nf_type *const all_types[] = {
-#define NFC_TYPE(n) &nfc_type_##n,
+#define NFC_TYPE(n) &nf_type_##n,
 #include "list.h"
 #undef NFC_TYPE
 	NULL,

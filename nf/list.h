@@ -1,5 +1,5 @@
 /* The NF types built into libnfchain: one line per NF. Each nf/<name>/
- * folder defines `const struct nfc_nf_type nfc_type_<name>`. */
+ * folder defines `const struct nfc_nf_type nf_type_<name>`. */
 NFC_TYPE(forwarder)
 NFC_TYPE(counter)
 NFC_TYPE(router)

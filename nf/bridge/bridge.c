@@ -919,7 +919,7 @@ static const struct nfc_stat br_stats_doc[] = {
 	{0},
 };
 
-const struct nfc_nf_type nfc_type_bridge = {
+const struct nfc_nf_type nf_type_bridge = {
 	.name = "bridge",
 	.summary = "learning L2 switch with 802.1Q VLANs (access and trunk "
 		   "ports)",

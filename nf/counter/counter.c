@@ -79,7 +79,7 @@ static const struct nfc_stat counter_stats_doc[] = {
 	{0},
 };
 
-const struct nfc_nf_type nfc_type_counter = {
+const struct nfc_nf_type nf_type_counter = {
 	.name = "counter",
 	.summary = "transparent: counts packets and bytes per direction",
 	.flags = NFC_TYPE_TRANSPARENT,

@@ -34,7 +34,7 @@ static void forwarder_packet_in(struct nfc_nf *nf, unsigned in_port,
 		nfc_nf_packet_out(nf, in_port ^ 1, data, len);
 }
 
-const struct nfc_nf_type nfc_type_forwarder = {
+const struct nfc_nf_type nf_type_forwarder = {
 	.name = "forwarder",
 	.summary = "two ports, p1 and p2: what enters one leaves the other",
 	.max_ports = 2,

@@ -220,7 +220,7 @@ static const struct nfc_stat rt_stats_doc[] = {
 	{0},
 };
 
-const struct nfc_nf_type nfc_type_router = {
+const struct nfc_nf_type nf_type_router = {
 	.name = "router",
 	.summary = "IPv4 router: connected and static routes (LPM), ARP, ICMP "
 		   "errors",
