@@ -9,15 +9,11 @@
 #include <bpf/libbpf.h>
 
 #include "nfchain/nf.h"
+#include "counter/counter.h"
 #include "counter_xdp.skel.h"
 #include "counter_tc.skel.h"
 
 int nfc_obj_set_const(struct bpf_object *obj, const char *var, unsigned val);
-
-struct counter_val {
-	__u64 packets;
-	__u64 bytes;
-};
 
 static const struct nfc_field counter_config[] = {
 	{.name = "mark",
