@@ -19,7 +19,8 @@
  *   nfc_pass(ctx, md)                   hand to the kernel stack
  *   nfc_to_slow_path(ctx, md, reason)   hand to userspace (packet-in)
  * The framework counts rx/tx packets and bytes and drops per port for every
- * NF; the NF writes no code for it.
+ * NF; the NF writes no code for it. To read headers, an NF calls nfc_pull()
+ * and bounds-checks each against nfc_data_end() (see nfc_pull).
  */
 #ifndef NFCHAIN_BPF_H
 #define NFCHAIN_BPF_H
@@ -178,8 +179,8 @@ static __always_inline __u32 nfc_pkt_len(nfc_ctx_t *ctx)
 }
 
 /*
- * How an NF reads headers: nfc_pull(ctx, N) once, with N (a constant) what
- * it may read or write, then each header bounds-checked against
+ * How an NF reads headers: nfc_pull(ctx, N) once, with N the most it will
+ * read or write from the start, then each header bounds-checked against
  * nfc_data_end() before it is touched, as the verifier wants:
  *
  *     struct ethhdr *eth;
@@ -192,7 +193,9 @@ static __always_inline __u32 nfc_pkt_len(nfc_ctx_t *ctx)
  *
  * nfc_pull makes the frame's first `len` bytes, or all of it if it is
  * shorter, readable and writable in place: XDP frames are linear, and in TC
- * a non-linear skb is pulled (a linear one costs no helper call). Packet
+ * a non-linear skb is pulled (a linear one costs no helper call; a cloned
+ * one the kernel copies before a program that writes packet data runs,
+ * pull or none). Packet
  * pointers taken before the call are stale after it. 0, or -1 if the pull
  * failed (out of memory).
  */
@@ -427,8 +430,11 @@ static __always_inline int nfc_pass_on(nfc_ctx_t *ctx, struct nfc_meta *md)
 
 /*
  * Hand the frame (metadata and its first NFC_PKTIN_MAX bytes) to the NF's
- * control plane in userspace. The frame is consumed here; the control plane
- * sends it (or another) on with packet-out.
+ * control plane in userspace, which sends it (or another) on with
+ * packet-out. What it returns consumes the frame (a drop verdict); an NF
+ * that only wants a copy sent up (the router's ARP, the bridge's flood)
+ * ignores it and goes on with the frame, untouched. A copy that could not
+ * be made is counted as a drop on the in_port all the same.
  */
 static __always_inline int nfc_to_slow_path(nfc_ctx_t *ctx, struct nfc_meta *md,
 					    __u32 reason)
