@@ -19,6 +19,9 @@
 #define NFC_MAX_DEPTH 32   /* tail calls a packet may take (kernel: 33) */
 #define NFC_NAME_MAX 32	   /* NF, port and type names, NUL included */
 #define NFC_PKTIN_MAX 2048 /* bytes of a frame copied to the slow path */
+/* A power of two: the copy's length is masked for the verifier (see
+ * nfc_to_slow_path). */
+_Static_assert((NFC_PKTIN_MAX & (NFC_PKTIN_MAX - 1)) == 0, "NFC_PKTIN_MAX");
 
 /*
  * Program-array layout (one array per hook type). Every slot that the hot
@@ -35,6 +38,11 @@
 #define NFC_PROG_SLOTS (NFC_MAX_NFS * NFC_MAX_PORTS + NFC_MAX_STUBS)
 #define NFC_GPORT(nf, port) ((nf)*NFC_MAX_PORTS + (port))
 #define NFC_GPORTS (NFC_MAX_NFS * NFC_MAX_PORTS)
+
+/* Output ports 0 .. NFC_OUT_FAST_PORTS - 1 are a direct jump even when the
+ * NF's port is a variable: nfc_output() (nfchain.bpf.h) has a constant-port
+ * copy of the tail call for each. A port above is an indirect jump. */
+#define NFC_OUT_FAST_PORTS 4
 
 /*
  * Direct attachment: when a netdev's ingress hook leads straight to an NF
@@ -69,6 +77,28 @@ struct nfc_hop {
 	__u32 port;    /* NFC_HOP_NF: its in_port */
 	__u32 ifindex; /* NFC_HOP_NETDEV */
 };
+
+/*
+ * Ethernet and 802.1Q, one set for every NF and the runtime. Host order:
+ * compare EtherTypes with bpf_htons() / htons(). Prefixed, because
+ * userspace also sees the kernel's ETH_P_* (<linux/if_ether.h>) and the BPF
+ * side sees none (vmlinux.h has no macros).
+ */
+#define NFC_ETH_ALEN 6			    /* a MAC address */
+#define NFC_ETH_HLEN (2 * NFC_ETH_ALEN + 2) /* dst, src, EtherType */
+#define NFC_VLAN_HLEN 4			    /* TPID, TCI */
+#define NFC_VLAN_ETH_HLEN (NFC_ETH_HLEN + NFC_VLAN_HLEN) /* with one tag */
+#define NFC_ETH_P_IP 0x0800
+#define NFC_ETH_P_ARP 0x0806
+#define NFC_ETH_P_8021Q 0x8100	  /* a VLAN tag (C-tag) */
+#define NFC_ETH_P_8021AD 0x88a8	  /* an outer tag (S-tag, QinQ) */
+#define NFC_VLAN_VID_MASK 0x0fff  /* a TCI's VID ... */
+#define NFC_VLAN_PRIO_MASK 0xf000 /* ... and its PCP and DEI bits */
+#define NFC_VLAN_N_VID (NFC_VLAN_VID_MASK + 1) /* VIDs 0..4095 */
+_Static_assert(NFC_ETH_HLEN == 14 && NFC_VLAN_ETH_HLEN == 18, "802.3 sizes");
+_Static_assert((NFC_VLAN_VID_MASK | NFC_VLAN_PRIO_MASK) == 0xffff &&
+		       !(NFC_VLAN_VID_MASK & NFC_VLAN_PRIO_MASK),
+	       "a TCI is PCP:3, DEI:1, VID:12");
 
 /* Per-CPU packet metadata: set by whoever hands a packet to an NF (stub,
  * previous NF, packet-out), read by the NF. A per-CPU map rather than
@@ -111,7 +141,8 @@ _Static_assert(sizeof(struct nfc_port_stats) % 8 == 0, "per-CPU stride");
 
 /*
  * Drop and slow-path reasons: one numbered table, printed by name by the
- * runtime (nfc_reason_name). NFs add their own from NFC_REASON_NF_BASE.
+ * runtime (nfc_reason_name). NFs add their own from NFC_REASON_NF_BASE up
+ * to NFC_REASON_MAX - 1; nfc_drop() counts a larger one as NF_DROP.
  */
 #define NFC_REASONS(X)                                                   \
 	X(0, NONE, "none")                                               \
@@ -129,13 +160,18 @@ enum nfc_reason {
 	NFC_REASONS(NFC_REASON_ENUM)
 #undef NFC_REASON_ENUM
 		NFC_REASON_NF_BASE = 64,
+	NFC_REASON_MAX = 128,
 };
 
-/* Global counters (per-CPU array nfc_global, index = enum nfc_reason),
- * plus a few named slots above the reasons. */
-#define NFC_G_PKTIN 128	     /* packets handed to the slow path */
-#define NFC_G_PKTIN_LOST 129 /* ... lost because the ring was full */
-#define NFC_G_SLOTS 136
+/* Global counters (per-CPU array nfc_global): one slot per reason (index:
+ * enum nfc_reason), then NFC_G_NAMED named slots, two of them used. */
+#define NFC_G_PKTIN NFC_REASON_MAX	   /* packets handed to the slow path */
+#define NFC_G_PKTIN_LOST (NFC_G_PKTIN + 1) /* ... lost: the ring was full */
+#define NFC_G_NAMED 8			   /* room for more */
+#define NFC_G_SLOTS (NFC_REASON_MAX + NFC_G_NAMED)
+_Static_assert(NFC_G_SLOTS == 136, "nfc_global is pinned and shared by every "
+				   "NF object: resize it on purpose only");
+_Static_assert(NFC_G_PKTIN_LOST < NFC_G_SLOTS, "named slots fit");
 
 /* A packet-in record in the ring buffer: header then cap_len bytes. */
 struct nfc_pktin {

@@ -19,7 +19,8 @@
  *   nfc_pass(ctx, md)                   hand to the kernel stack
  *   nfc_to_slow_path(ctx, md, reason)   hand to userspace (packet-in)
  * The framework counts rx/tx packets and bytes and drops per port for every
- * NF; the NF writes no code for it.
+ * NF; the NF writes no code for it. To read headers, an NF calls nfc_pull()
+ * and bounds-checks each against nfc_data_end() (see nfc_pull).
  */
 #ifndef NFCHAIN_BPF_H
 #define NFCHAIN_BPF_H
@@ -114,12 +115,20 @@ struct {
 	__uint(max_entries, 4 << 20);
 } nfc_ring SEC(".maps");
 
+/* What nfc_to_slow_path masks the copy's length with, for the verifier:
+ * the smallest all-ones mask that keeps every length up to NFC_PKTIN_MAX
+ * (a power of two, common.h). */
+#define NFC_PKTIN_MASK (2 * NFC_PKTIN_MAX - 1)
+
 struct nfc_pktin_buf {
 	struct nfc_pktin hdr;
-	/* Twice the copy size: the length is masked to a power of two below
-	 * so that the verifier can bound it. */
-	__u8 data[2 * NFC_PKTIN_MAX];
+	/* Room for any masked length: the verifier checks the copy into it
+	 * and the ring record made of it against the mask, not the clamp. */
+	__u8 data[NFC_PKTIN_MASK + 1];
 };
+_Static_assert(NFC_PKTIN_MASK >= NFC_PKTIN_MAX &&
+		       (NFC_PKTIN_MASK & (NFC_PKTIN_MASK + 1)) == 0,
+	       "the mask keeps every length the clamp lets through");
 
 /* Staging area for a packet-in: ringbuf_reserve wants a constant size, and
  * a frame-sized reservation per event would waste most of the ring. */
@@ -169,8 +178,27 @@ static __always_inline __u32 nfc_pkt_len(nfc_ctx_t *ctx)
 #endif
 }
 
-/* Make the first `len` bytes directly readable (TC: pull a non-linear skb).
- * Packet pointers must be reloaded after this call. */
+/*
+ * How an NF reads headers: nfc_pull(ctx, N) once, with N the most it will
+ * read or write from the start, then each header bounds-checked against
+ * nfc_data_end() before it is touched, as the verifier wants:
+ *
+ *     struct ethhdr *eth;
+ *
+ *     if (nfc_pull(ctx, 64))
+ *             return nfc_drop(ctx, md, NFC_R_NF_DROP);
+ *     eth = nfc_data(ctx);
+ *     if ((void *)(eth + 1) > nfc_data_end(ctx))
+ *             return nfc_drop(ctx, md, NFC_R_NF_DROP);
+ *
+ * nfc_pull makes the frame's first `len` bytes, or all of it if it is
+ * shorter, readable and writable in place: XDP frames are linear, and in TC
+ * a non-linear skb is pulled (a linear one costs no helper call; a cloned
+ * one the kernel copies before a program that writes packet data runs,
+ * pull or none). Packet
+ * pointers taken before the call are stale after it. 0, or -1 if the pull
+ * failed (out of memory).
+ */
 static __always_inline int nfc_pull(nfc_ctx_t *ctx, __u32 len)
 {
 #ifdef NFC_HOOK_XDP
@@ -178,14 +206,14 @@ static __always_inline int nfc_pull(nfc_ctx_t *ctx, __u32 len)
 	(void)len;
 	return 0;
 #else
-	/* Through locals: comparing the fields directly makes clang compute
-	 * a modified ctx pointer, which the verifier refuses. */
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
+	__u32 n = ctx->len < len ? ctx->len : len;
 
-	if (data + len <= end)
+	/* Lengths compared, not pointers: `data + n` may be compiled as a
+	 * 32-bit add on a packet pointer, which the verifier refuses; a
+	 * difference of packet pointers it accepts. */
+	if ((__u32)(nfc_data_end(ctx) - nfc_data(ctx)) >= n)
 		return 0;
-	return bpf_skb_pull_data(ctx, len);
+	return bpf_skb_pull_data(ctx, n) ? -1 : 0;
 #endif
 }
 
@@ -215,6 +243,29 @@ static __always_inline struct nfc_port_stats *nfc_port_stats(__u32 nf,
 	__u32 k = NFC_GPORT(nf, port);
 
 	return bpf_map_lookup_elem(&nfc_stats, &k);
+}
+
+/* Count the frame in ctx as sent out of the port whose NFC_GPORT is
+ * *gport: a key already on the stack, so that nfc_follow's two lookups
+ * share it; its length is read only if the counters are there. */
+static __always_inline void nfc_count_tx_at(nfc_ctx_t *ctx, const __u32 *gport)
+{
+	struct nfc_port_stats *st = bpf_map_lookup_elem(&nfc_stats, gport);
+
+	if (st) {
+		st->tx_packets++;
+		st->tx_bytes += nfc_pkt_len(ctx);
+	}
+}
+
+/* The frame in ctx sent out of port `port` of NF `nf`. nfc_output() counts
+ * its own; an NF that sends copies by other means (a clone, a devmap
+ * broadcast) counts each with this. */
+static __always_inline void nfc_count_tx(nfc_ctx_t *ctx, __u32 nf, __u32 port)
+{
+	__u32 k = NFC_GPORT(nf, port);
+
+	nfc_count_tx_at(ctx, &k);
 }
 
 static __always_inline struct nfc_meta *nfc_meta_get(void)
@@ -248,6 +299,22 @@ static __always_inline int nfc_meta_save(struct nfc_meta *md)
 	return 0;
 }
 
+/* The metadata of a packet this NF got by tail call (into nfc_entry, or
+ * into a program of its own after nfc_meta_save()): NULL, counted, if it
+ * is addressed to another NF (a rewire raced the packet). */
+static __always_inline struct nfc_meta *nfc_meta_mine(void)
+{
+	struct nfc_meta *md = nfc_meta_get();
+
+	if (!md)
+		return NULL;
+	if (md->nf != nfc_self || md->in_port >= NFC_MAX_PORTS) {
+		nfc_count_global(NFC_R_STALE_META);
+		return NULL;
+	}
+	return md;
+}
+
 /* A packet entering the chain from a netdev, handed to port `port` of NF
  * `nf` (by the stub, or by the NF's own nfc_direct). The direction is the
  * receiving NF's to set. */
@@ -272,7 +339,7 @@ static __always_inline int nfc_drop(nfc_ctx_t *ctx, struct nfc_meta *md,
 	(void)ctx;
 	if (st)
 		st->drops++;
-	nfc_count_global(reason < NFC_G_PKTIN ? reason : NFC_R_NF_DROP);
+	nfc_count_global(reason < NFC_REASON_MAX ? reason : NFC_R_NF_DROP);
 	return NFC_V_DROP;
 }
 
@@ -291,7 +358,6 @@ static __always_inline int nfc_pass(nfc_ctx_t *ctx, struct nfc_meta *md)
 static __always_inline int nfc_follow(nfc_ctx_t *ctx, struct nfc_meta *md,
 				      __u32 self, __u32 port)
 {
-	struct nfc_port_stats *st;
 	struct nfc_hop *hop;
 	__u32 k;
 
@@ -301,11 +367,7 @@ static __always_inline int nfc_follow(nfc_ctx_t *ctx, struct nfc_meta *md,
 	hop = bpf_map_lookup_elem(&nfc_links, &k);
 	if (!hop || hop->kind == NFC_HOP_NONE)
 		return nfc_drop(ctx, md, NFC_R_NO_PEER);
-	st = bpf_map_lookup_elem(&nfc_stats, &k);
-	if (st) {
-		st->tx_packets++;
-		st->tx_bytes += nfc_pkt_len(ctx);
-	}
+	nfc_count_tx_at(ctx, &k);
 	switch (hop->kind) {
 	case NFC_HOP_NF:
 		if (md->depth >= NFC_MAX_DEPTH)
@@ -333,9 +395,11 @@ static __always_inline int nfc_follow(nfc_ctx_t *ctx, struct nfc_meta *md,
 
 /*
  * A port the compiler knows gives a direct jump. A variable one would be an
- * indirect jump through a retpoline (20-30 ns here), so the first ports get
- * a constant-index copy each, as Polycube does; the asm keeps the compiler
- * from folding the copies back into one with a variable index.
+ * indirect jump through a retpoline (20-30 ns here), so the first
+ * NFC_OUT_FAST_PORTS ports get a constant-index copy each, as Polycube
+ * does; the asm keeps the compiler from folding the copies back into one
+ * with a variable index. An NF calls this with whatever port it computed
+ * (a variable, an int known to be >= 0): it needs no switch of its own.
  */
 #define NFC_OUT_CASE(n)                        \
 	case n:                                \
@@ -353,6 +417,7 @@ static __always_inline int nfc_output(nfc_ctx_t *ctx, struct nfc_meta *md,
 		NFC_OUT_CASE(2);
 		NFC_OUT_CASE(3);
 	}
+	_Static_assert(NFC_OUT_FAST_PORTS == 4, "one case per fast port");
 	return nfc_follow(ctx, md, nfc_self, port);
 }
 
@@ -365,8 +430,11 @@ static __always_inline int nfc_pass_on(nfc_ctx_t *ctx, struct nfc_meta *md)
 
 /*
  * Hand the frame (metadata and its first NFC_PKTIN_MAX bytes) to the NF's
- * control plane in userspace. The frame is consumed here; the control plane
- * sends it (or another) on with packet-out.
+ * control plane in userspace, which sends it (or another) on with
+ * packet-out. What it returns consumes the frame (a drop verdict); an NF
+ * that only wants a copy sent up (the router's ARP, the bridge's flood)
+ * ignores it and goes on with the frame, untouched. A copy that could not
+ * be made is counted as a drop on the in_port all the same.
  */
 static __always_inline int nfc_to_slow_path(nfc_ctx_t *ctx, struct nfc_meta *md,
 					    __u32 reason)
@@ -391,8 +459,8 @@ static __always_inline int nfc_to_slow_path(nfc_ctx_t *ctx, struct nfc_meta *md,
 		len = NFC_PKTIN_MAX;
 	/* The compiler drops a plain mask (it knows the bound); the verifier
 	 * needs to see one on the register actually passed. */
-	asm volatile("%[l] &= 0xfff" : [l] "+r"(len));
-	if (len < 14)
+	asm volatile("%[l] &= %[m]" : [l] "+r"(len) : [m] "i"(NFC_PKTIN_MASK));
+	if (len < NFC_ETH_HLEN)
 		return nfc_drop(ctx, md, NFC_R_NF_DROP);
 	buf->hdr.cap_len = len;
 	if (nfc_load_bytes(ctx, 0, buf->data, len) < 0)
@@ -437,13 +505,9 @@ static __always_inline int nfc_to_slow_path(nfc_ctx_t *ctx, struct nfc_meta *md,
 	SEC(NFC_SEC)                                                           \
 	int nfc_entry(nfc_ctx_t *ctx)                                          \
 	{                                                                      \
-		struct nfc_meta *md = nfc_meta_get();                          \
+		struct nfc_meta *md = nfc_meta_mine();                         \
 		if (!md)                                                       \
 			return NFC_V_DROP;                                     \
-		if (md->nf != nfc_self || md->in_port >= NFC_MAX_PORTS) {      \
-			nfc_count_global(NFC_R_STALE_META);                    \
-			return NFC_V_DROP;                                     \
-		}                                                              \
 		return nfc_deliver(ctx, md);                                   \
 	}                                                                      \
 	SEC(NFC_SEC)                                                           \

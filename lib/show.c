@@ -403,7 +403,7 @@ json_t *nfc_global_stats(struct nfc *nfc)
 		else if (k == NFC_G_PKTIN_LOST)
 			json_object_set_new(o, "slow_path_ring_drops",
 					    json_integer(sum));
-		else if (k > 0 && k < NFC_G_PKTIN && sum)
+		else if (k > 0 && k < NFC_REASON_MAX && sum)
 			json_object_set_new(drops, nfc_reason_name(k),
 					    json_integer(sum));
 	}

@@ -17,7 +17,6 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <linux/if_ether.h>
 
 #include "internal.h"
 #include "inject_xdp.skel.h"
@@ -241,7 +240,7 @@ static int packet_out_tc(struct nfc *nfc, const char *ctx, int nf, int port,
 {
 	char a[IF_NAMESIZE], b[IF_NAMESIZE];
 	struct sockaddr_ll sll = {.sll_family = AF_PACKET,
-				  .sll_halen = ETH_ALEN};
+				  .sll_halen = NFC_ETH_ALEN};
 	int fd = inject_tc_fd(nfc);
 	__u32 mark = (NFC_INJECT_MAGIC & 0xff000000) | nf << 8 | port;
 
@@ -249,7 +248,7 @@ static int packet_out_tc(struct nfc *nfc, const char *ctx, int nf, int port,
 		return fd;
 	inject_names(nfc, a, b);
 	sll.sll_ifindex = if_nametoindex(a);
-	memcpy(sll.sll_addr, frame, ETH_ALEN);
+	memcpy(sll.sll_addr, frame, NFC_ETH_ALEN);
 	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) ||
 	    sendto(fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
 		return nfci_err(nfc, errno, "%s: send: %s", ctx,
@@ -268,7 +267,7 @@ static int packet_out(struct nfc *nfc, int id, int port, const void *frame,
 
 	snprintf(ctx, sizeof(ctx), "packet-out on port %s of %s",
 		 n->ports[port].used ? n->ports[port].name : "?", n->name);
-	if (len < ETH_HLEN || len > 3000)
+	if (len < NFC_ETH_HLEN || len > 3000)
 		return nfci_err(nfc, EINVAL, "%s: frame of %zu bytes", ctx,
 				len);
 	if (nf_hook(n) == HOOK_TC)

@@ -19,7 +19,7 @@
 #include "nfchain.bpf.h"
 #include "bridge.h"
 
-#define ETH_P_8021Q_ 0x8100
+#define BR_MACS (2 * NFC_ETH_ALEN) /* destination and source */
 #define BR_BIT(p) (1ULL << ((p) & (NFC_MAX_PORTS - 1)))
 
 /* Load-time settings. */
@@ -96,16 +96,6 @@ static __always_inline void br_count(__u32 c)
 		*v += 1;
 }
 
-static __always_inline void br_count_tx(__u32 port, __u32 len)
-{
-	struct nfc_port_stats *st = nfc_port_stats(nfc_self, port);
-
-	if (st) {
-		st->tx_packets++;
-		st->tx_bytes += len;
-	}
-}
-
 /* ---- tags: the frame's 802.1Q tag, in the packet (XDP) or in the skb's
  * metadata (TC: the stack moved it there before the hook) ----------------- */
 
@@ -115,12 +105,13 @@ struct br_tag {
 };
 
 struct vlan_eth {
-	__u8 dst[6];
-	__u8 src[6];
+	__u8 dst[NFC_ETH_ALEN];
+	__u8 src[NFC_ETH_ALEN];
 	__be16 tpid;
 	__be16 tci;
 	__be16 proto;
 };
+_Static_assert(sizeof(struct vlan_eth) == NFC_VLAN_ETH_HLEN, "one tag");
 
 /*
  * The addresses and the tag of a frame. The addresses come out as FDB keys
@@ -135,7 +126,7 @@ struct vlan_eth {
  * checks alignment when asked to). TC copies the 12 address bytes out with
  * a helper: clang materializes the CO-RE offsets of __sk_buff's data
  * fields in registers, and the verifier refuses a load from ctx plus a
- * register (nfc_pull() and nfc_data() fail the same way in TC).
+ * register (nfc_data() can fail the same way in TC).
  */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 	       "br_fdb_key is read as a little-endian word");
@@ -169,12 +160,12 @@ static __always_inline int hdr_read(nfc_ctx_t *ctx, struct br_hdr *h)
 	struct vlan_eth *e = nfc_data(ctx);
 	const __u8 *b = (const __u8 *)e;
 
-	if ((void *)e + 14 > nfc_data_end(ctx))
+	if ((void *)e + NFC_ETH_HLEN > nfc_data_end(ctx))
 		return -1;
 	h->dst = (ld16(b) | ld32(b + 2) << 16) << 16;
 	h->src = (ld32(b + 6) | ld16(b + 10) << 32) << 16;
 	if ((void *)(e + 1) <= nfc_data_end(ctx) &&
-	    e->tpid == bpf_htons(ETH_P_8021Q_)) {
+	    e->tpid == bpf_htons(NFC_ETH_P_8021Q)) {
 		h->t.present = 1;
 		h->t.tci = bpf_ntohs(e->tci);
 	}
@@ -183,7 +174,7 @@ static __always_inline int hdr_read(nfc_ctx_t *ctx, struct br_hdr *h)
 	__u64 w[2] = {};
 	__be16 tag[2];
 
-	if (bpf_skb_load_bytes(ctx, 0, w, 12))
+	if (bpf_skb_load_bytes(ctx, 0, w, BR_MACS))
 		return -1;
 	/* The second word read as the 4 bytes written: see above. */
 	h->dst = (w[0] & 0xffffffffffffULL) << 16;
@@ -192,9 +183,9 @@ static __always_inline int hdr_read(nfc_ctx_t *ctx, struct br_hdr *h)
 	h->t.tci = ctx->vlan_tci;
 	/* The stack moves a tag into the skb before TC sees it; a frame that
 	 * still carries one in its data (not seen so far) is handled alike. */
-	if (!h->t.present && ctx->protocol == bpf_htons(ETH_P_8021Q_) &&
-	    !bpf_skb_load_bytes(ctx, 12, tag, 4) &&
-	    tag[0] == bpf_htons(ETH_P_8021Q_)) {
+	if (!h->t.present && ctx->protocol == bpf_htons(NFC_ETH_P_8021Q) &&
+	    !bpf_skb_load_bytes(ctx, BR_MACS, tag, NFC_VLAN_HLEN) &&
+	    tag[0] == bpf_htons(NFC_ETH_P_8021Q)) {
 		h->t.present = 1;
 		h->t.tci = bpf_ntohs(tag[1]);
 	}
@@ -206,16 +197,16 @@ static __always_inline int hdr_read(nfc_ctx_t *ctx, struct br_hdr *h)
 static __always_inline int tag_push(nfc_ctx_t *ctx, __u16 tci)
 {
 	struct vlan_eth *e;
-	__u8 macs[12];
+	__u8 macs[BR_MACS];
 
-	if (bpf_xdp_adjust_head(ctx, -4))
+	if (bpf_xdp_adjust_head(ctx, -NFC_VLAN_HLEN))
 		return -1;
 	e = nfc_data(ctx);
-	if ((void *)e + 18 > nfc_data_end(ctx))
+	if ((void *)e + NFC_VLAN_ETH_HLEN > nfc_data_end(ctx))
 		return -1;
-	__builtin_memcpy(macs, (void *)e + 4, 12);
-	__builtin_memcpy(e, macs, 12);
-	e->tpid = bpf_htons(ETH_P_8021Q_);
+	__builtin_memcpy(macs, (void *)e + NFC_VLAN_HLEN, BR_MACS);
+	__builtin_memcpy(e, macs, BR_MACS);
+	e->tpid = bpf_htons(NFC_ETH_P_8021Q);
 	e->tci = bpf_htons(tci);
 	return 0;
 }
@@ -223,20 +214,20 @@ static __always_inline int tag_push(nfc_ctx_t *ctx, __u16 tci)
 static __always_inline int tag_pop(nfc_ctx_t *ctx)
 {
 	struct vlan_eth *e = nfc_data(ctx);
-	__u8 macs[12];
+	__u8 macs[BR_MACS];
 
-	if ((void *)e + 18 > nfc_data_end(ctx))
+	if ((void *)e + NFC_VLAN_ETH_HLEN > nfc_data_end(ctx))
 		return -1;
-	__builtin_memcpy(macs, e, 12);
-	__builtin_memcpy((void *)e + 4, macs, 12);
-	return bpf_xdp_adjust_head(ctx, 4) ? -1 : 0;
+	__builtin_memcpy(macs, e, BR_MACS);
+	__builtin_memcpy((void *)e + NFC_VLAN_HLEN, macs, BR_MACS);
+	return bpf_xdp_adjust_head(ctx, NFC_VLAN_HLEN) ? -1 : 0;
 }
 
 static __always_inline int tag_rewrite(nfc_ctx_t *ctx, __u16 tci)
 {
 	struct vlan_eth *e = nfc_data(ctx);
 
-	if ((void *)e + 18 > nfc_data_end(ctx))
+	if ((void *)e + NFC_VLAN_ETH_HLEN > nfc_data_end(ctx))
 		return -1;
 	e->tci = bpf_htons(tci);
 	return 0;
@@ -244,7 +235,7 @@ static __always_inline int tag_rewrite(nfc_ctx_t *ctx, __u16 tci)
 #else
 static __always_inline int tag_push(nfc_ctx_t *ctx, __u16 tci)
 {
-	return bpf_skb_vlan_push(ctx, bpf_htons(ETH_P_8021Q_), tci) ? -1 : 0;
+	return bpf_skb_vlan_push(ctx, bpf_htons(NFC_ETH_P_8021Q), tci) ? -1 : 0;
 }
 
 static __always_inline int tag_pop(nfc_ctx_t *ctx)
@@ -277,7 +268,7 @@ static __always_inline __u32 tag_op(const struct br_tag *t, __u16 vid,
 		return t->present ? BR_OP_POP : BR_OP_KEEP;
 	if (!t->present)
 		return BR_OP_PUSH;
-	*tci = (t->tci & 0xf000) | vid;
+	*tci = (t->tci & NFC_VLAN_PRIO_MASK) | vid;
 	return t->tci == *tci ? BR_OP_KEEP : BR_OP_WRITE;
 }
 
@@ -457,7 +448,7 @@ static long clone_cb(__u64 i, void *data)
 	hop = bpf_map_lookup_elem(&nfc_links, &k);
 	if (hop && hop->kind == NFC_HOP_NETDEV &&
 	    !bpf_clone_redirect(c->ctx, hop->ifindex, 0))
-		br_count_tx(p, c->len);
+		nfc_count_tx(c->ctx, nfc_self, p);
 	return 0;
 }
 
@@ -490,7 +481,7 @@ static __always_inline int flood(nfc_ctx_t *ctx, struct nfc_meta *md,
 		return flood_to_one(ctx, md, vl, t, vid, f.first_netdev);
 	if (f.nf_ports & (f.nf_ports - 1)) {
 		note_slow_ports(others, f.nf_ports);
-		if (c.len + 4 > NFC_PKTIN_MAX) {
+		if (c.len + NFC_VLAN_HLEN > NFC_PKTIN_MAX) {
 			br_count(BR_C_FLOOD_CUT);
 		} else {
 			br_count(BR_C_FLOOD_SLOW);
@@ -612,7 +603,7 @@ static __always_inline int classify(nfc_ctx_t *ctx, __u32 in,
 		return BR_R_PORT;
 	if (hdr_read(ctx, &c->h))
 		return BR_R_SHORT;
-	c->vid = c->h.t.tci & 0xfff;
+	c->vid = c->h.t.tci & NFC_VLAN_VID_MASK;
 	if (c->h.t.present && c->vid) {
 		if (!(c->pc->flags & BR_P_TRUNK))
 			return BR_R_VLAN;
@@ -748,7 +739,7 @@ static __always_inline int bridge_slow(nfc_ctx_t *ctx, struct nfc_meta *md,
 		if (nfc_meta_save(md))
 			return NFC_V_DROP;
 		bpf_tail_call(ctx, &br_jump, 0);
-		nfc_count_global(NFC_R_TAIL_CALL);
+		/* nfc_drop counts the reason: once. */
 		return nfc_drop(ctx, md, NFC_R_TAIL_CALL);
 	}
 	if (out == in) {
@@ -808,11 +799,11 @@ NFC_NF(bridge);
 SEC(NFC_SEC)
 int br_flood_prog(nfc_ctx_t *ctx)
 {
-	struct nfc_meta *md = nfc_meta_get();
+	struct nfc_meta *md = nfc_meta_mine();
 	struct br_class c;
 	int r;
 
-	if (!md || md->nf != nfc_self || md->in_port >= NFC_MAX_PORTS)
+	if (!md)
 		return NFC_V_DROP;
 	r = classify(ctx, md->in_port, &c);
 	if (r)
@@ -838,7 +829,7 @@ int br_egress(struct xdp_md *ctx)
 	struct br_vlan *vl;
 	__u32 *pp;
 
-	if ((void *)e + 14 > nfc_data_end(ctx))
+	if ((void *)e + NFC_ETH_HLEN > nfc_data_end(ctx))
 		return XDP_DROP;
 	pp = bpf_map_lookup_elem(&br_ifport, &ifx);
 	if (!pp || *pp >= NFC_MAX_PORTS)
@@ -849,7 +840,7 @@ int br_egress(struct xdp_md *ctx)
 	if (!hop || hop->kind != NFC_HOP_NETDEV || hop->ifindex != ifx)
 		return XDP_DROP;
 	if ((void *)(e + 1) > nfc_data_end(ctx) ||
-	    e->tpid != bpf_htons(ETH_P_8021Q_)) {
+	    e->tpid != bpf_htons(NFC_ETH_P_8021Q)) {
 		/* Untagged: a plain bridge's flood (see flood()). */
 		struct br_state *s;
 
@@ -857,16 +848,16 @@ int br_egress(struct xdp_md *ctx)
 		s = bpf_map_lookup_elem(&br_ports, &k);
 		if (!s || !(s->flags & BR_S_PLAIN))
 			return XDP_DROP;
-		br_count_tx(port, ctx->data_end - ctx->data);
+		nfc_count_tx(ctx, nfc_self, port);
 		return XDP_PASS;
 	}
-	k = bpf_ntohs(e->tci) & 0xfff;
+	k = bpf_ntohs(e->tci) & NFC_VLAN_VID_MASK;
 	vl = bpf_map_lookup_elem(&br_vlans, &k);
 	if (!vl || !(vl->members & BR_BIT(port)))
 		return XDP_DROP;
 	if ((vl->untagged & BR_BIT(port)) && tag_pop(ctx))
 		return XDP_DROP;
-	br_count_tx(port, ctx->data_end - ctx->data);
+	nfc_count_tx(ctx, nfc_self, port);
 	return XDP_PASS;
 }
 #endif

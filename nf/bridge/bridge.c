@@ -766,11 +766,13 @@ static void br_packet_in(struct nfc_nf *nf, unsigned in_port, unsigned reason,
 
 	/* Tagged by the data plane with its VLAN (flood()); a frame cut
 	 * short by the packet-in size cannot be sent on whole. */
-	if (reason != BR_R_FLOOD || len != pkt_len || len < 18 ||
-	    len > sizeof(frame) || data[12] != 0x81 || data[13] != 0x00 ||
+	if (reason != BR_R_FLOOD || len != pkt_len || len < NFC_VLAN_ETH_HLEN ||
+	    len > sizeof(frame) ||
+	    (data[12] << 8 | data[13]) != NFC_ETH_P_8021Q ||
 	    in_port >= NFC_MAX_PORTS)
 		return;
-	vid = ((data[14] << 8) | data[15]) & 0xfff;
+	vid = ((data[NFC_ETH_HLEN] << 8) | data[NFC_ETH_HLEN + 1]) &
+	      NFC_VLAN_VID_MASK;
 	if (bpf_map_lookup_elem(ports, &sk, &st) ||
 	    bpf_map_lookup_elem(vlans, &vid, &vl))
 		return;

@@ -26,9 +26,9 @@
 #ifndef NFC_BRIDGE_H
 #define NFC_BRIDGE_H
 
-#define BR_VLANS 4096 /* VIDs 0..4095; 1..4094 are usable */
-#define BR_VID_MAX 4094
-#define BR_STATIC_MAX 4096 /* static FDB entries per bridge */
+#define BR_VLANS NFC_VLAN_N_VID /* VIDs 0..4095; 1..4094 are usable */
+#define BR_VID_MAX (NFC_VLAN_VID_MASK - 1) /* 4095 is reserved */
+#define BR_STATIC_MAX 4096		   /* static FDB entries per bridge */
 #define BR_STATE_KEY NFC_MAX_PORTS
 #define BR_PORT_NONE 0xffffffffu /* static entry whose port is gone */
 

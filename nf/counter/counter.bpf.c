@@ -6,16 +6,12 @@
  * per-direction figures.
  */
 #include "nfchain.bpf.h"
+#include "counter.h"
 
 #ifdef COUNTER_REBUILD
 /* Only for the upgrade test: a different build of the same NF. */
 const volatile __u32 counter_rebuilt = 1;
 #endif
-
-struct counter_val {
-	__u64 packets;
-	__u64 bytes;
-};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -9,13 +9,9 @@
 
 #include "nfchain/nf.h"
 #include "common.h"
+#include "counter/counter.h"
 #include "counter_xdp.skel.h"
 #include "counter_tc.skel.h"
-
-struct counter_val {
-	__u64 packets;
-	__u64 bytes;
-};
 
 static const struct nfc_field counter_config[] = {
 	{.name = "mark",

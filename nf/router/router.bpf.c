@@ -21,9 +21,6 @@
 #include "nfchain.bpf.h"
 #include "router.h"
 
-#define ETH_P_IP 0x0800
-#define ETH_P_ARP 0x0806
-#define ETH_ALEN 6
 #define IPPROTO_ICMP 1
 #define IP_MF 0x2000
 #define IP_OFFSET 0x1fff
@@ -118,9 +115,9 @@ struct rt_arp_eth { /* ARP for IPv4 over Ethernet; byte arrays: unaligned */
 	__u8 hlen;
 	__u8 plen;
 	__be16 op;
-	__u8 sha[ETH_ALEN];
+	__u8 sha[NFC_ETH_ALEN];
 	__u8 spa[4];
-	__u8 tha[ETH_ALEN];
+	__u8 tha[NFC_ETH_ALEN];
 	__u8 tpa[4];
 };
 
@@ -138,40 +135,15 @@ static __always_inline void rt_count(__u32 reason)
 #define RT_NOT(reason) (-(int)(reason))
 #define RT_IS_SLOW(reason) ((reason) >= RT_SP_ARP && (reason) <= RT_SP_LOCAL)
 
-/*
- * Output through a constant port for the first RT_FAST_PORTS ports: the
- * LINK slot is then known to the verifier and the tail call into a chained
- * NF is JIT-ed as a direct jump. A variable port stays an indirect jump.
- */
-static __always_inline int rt_output(nfc_ctx_t *ctx, struct nfc_meta *md,
-				     __u32 port)
-{
-	switch (port) {
-	case 0:
-		return nfc_output(ctx, md, 0);
-	case 1:
-		return nfc_output(ctx, md, 1);
-	case 2:
-		return nfc_output(ctx, md, 2);
-	case 3:
-		return nfc_output(ctx, md, 3);
-	}
-	return nfc_output(ctx, md, port);
-}
-
-/* TC: make the headers we read and write linear and writable; XDP frames
- * are. Not nfc_pull: its `ctx->data + len` is 32-bit arithmetic on a
- * packet pointer, which the verifier refuses; and unconditional, so that
- * the compiler has no ctx field address to share across the call (the
- * verifier refuses a load through a modified ctx pointer). */
-static __always_inline void rt_pull(nfc_ctx_t *ctx)
-{
-#ifdef NFC_HOOK_TC
-	bpf_skb_pull_data(ctx, ctx->len < 64 ? ctx->len : 64);
-#else
-	(void)ctx;
-#endif
-}
+/* What the fast path reads and writes (Ethernet, IPv4 without options,
+ * ICMP echo or ARP) lies within the first RT_PULL bytes. */
+#define RT_PULL 64
+_Static_assert(RT_PULL >= NFC_ETH_HLEN + sizeof(struct iphdr) +
+				       sizeof(struct icmphdr) &&
+		       RT_PULL >= NFC_ETH_HLEN + sizeof(struct rt_arp_eth),
+	       "RT_PULL covers the headers the fast path touches");
+_Static_assert(NFC_REASON_NF_BASE + RT_NREASONS <= NFC_REASON_MAX,
+	       "the router's reasons fit the global counters");
 
 static __always_inline int mac_eq(const __u8 *a, const __u8 *b)
 {
@@ -294,8 +266,9 @@ static __always_inline int do_arp(nfc_ctx_t *ctx, struct nfc_meta *md,
 
 	if ((void *)(a + 1) > end)
 		return RT_NOT(RT_D_TRUNCATED);
-	if (a->htype != bpf_htons(1) || a->ptype != bpf_htons(ETH_P_IP) ||
-	    a->hlen != ETH_ALEN || a->plen != 4 || !(port->flags & RT_PORT_V4))
+	if (a->htype != bpf_htons(1) || a->ptype != bpf_htons(NFC_ETH_P_IP) ||
+	    a->hlen != NFC_ETH_ALEN || a->plen != 4 ||
+	    !(port->flags & RT_PORT_V4))
 		return RT_NOT(RT_D_ARP);
 	__builtin_memcpy(&spa, a->spa, 4);
 	__builtin_memcpy(&tpa, a->tpa, 4);
@@ -483,7 +456,8 @@ static __always_inline int classify(nfc_ctx_t *ctx, struct nfc_meta *md)
 	__u32 k = md->in_port;
 	void *end;
 
-	rt_pull(ctx);
+	if (nfc_pull(ctx, RT_PULL))
+		return RT_NOT(RT_D_TRUNCATED);
 	eth = nfc_data(ctx);
 	end = nfc_data_end(ctx);
 	if ((void *)(eth + 1) > end)
@@ -491,12 +465,12 @@ static __always_inline int classify(nfc_ctx_t *ctx, struct nfc_meta *md)
 	port = bpf_map_lookup_elem(&rt_ports, &k);
 	if (!port || !(port->flags & RT_PORT_UP))
 		return RT_NOT(RT_D_PORT_DOWN);
-	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+	if (eth->h_proto == bpf_htons(NFC_ETH_P_IP)) {
 		if (!mac_eq(eth->h_dest, port->mac))
 			return RT_NOT(RT_D_OTHERHOST);
 		return do_ipv4(ctx, md, port, eth, end);
 	}
-	if (eth->h_proto == bpf_htons(ETH_P_ARP)) {
+	if (eth->h_proto == bpf_htons(NFC_ETH_P_ARP)) {
 		if (!mac_eq(eth->h_dest, port->mac) &&
 		    !mac_is_bcast(eth->h_dest))
 			return RT_NOT(RT_D_OTHERHOST);
@@ -511,7 +485,7 @@ static __always_inline int route(nfc_ctx_t *ctx, struct nfc_meta *md)
 	__u32 reason;
 
 	if (v >= 0)
-		return rt_output(ctx, md, v);
+		return nfc_output(ctx, md, v);
 	reason = -v;
 	rt_count(reason);
 	if (RT_IS_SLOW(reason))

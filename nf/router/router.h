@@ -22,8 +22,8 @@
 #define RT_MAX_SARP 1024		    /* static ARP entries */
 
 /* Ports given a direct (constant-index) tail call in the data plane; a
- * port above goes through the indirect one (router.bpf.c, rt_output). */
-#define RT_FAST_PORTS 4
+ * port above goes through the indirect one (nfc_output, the contract's). */
+#define RT_FAST_PORTS NFC_OUT_FAST_PORTS
 
 enum rt_family { RT_AF_NONE = 0, RT_AF_INET = 4, RT_AF_INET6 = 6 };
 

@@ -2,7 +2,8 @@
 /*
  * The data-plane contract on crafted packets (BPF_PROG_TEST_RUN): output to
  * the right port, per-port counters, drop, pass, the slow-path hand-off, a
- * tail call into the next NF, and stale metadata, in XDP and TC builds.
+ * tail call into the next NF, stale metadata, and nfc_pull (through the
+ * router, its user), in XDP and TC builds.
  * Needs root: it loads real programs under a private pin root and makes
  * two veth pairs for the ports' peers.
  */
@@ -17,6 +18,7 @@
 
 #include "common.h"
 #include "nfchain/nfchain.h"
+#include "router/router.h"
 #include "dptest.h"
 
 static char root[128];
@@ -76,6 +78,21 @@ static int run_n(const char *prog, int *retval, void *out, __u32 *out_len,
 static int run(const char *prog, int *retval, void *out, __u32 *out_len)
 {
 	return run_n(prog, retval, out, out_len, 1);
+}
+
+/* One run of `prog` on frame `in`; the frame as it leaves in out. */
+static int run_frame(const char *prog, const void *in, __u32 len, int *retval,
+		     void *out, __u32 *out_len)
+{
+	int fd = pinned(prog), r;
+
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = len,
+		    .data_out = out, .data_size_out = *out_len, .repeat = 1);
+	r = bpf_prog_test_run_opts(fd, &o);
+	close(fd);
+	*retval = o.retval;
+	*out_len = o.data_size_out;
+	return r;
 }
 
 static struct {
@@ -239,6 +256,69 @@ static void contract(const char *mode, int redirect, int pass, int drop)
 	nfc_close(nfc);
 }
 
+/*
+ * nfc_pull, in both hooks: the router pulls its first 64 bytes before it
+ * reads a header, so loading it proves the verifier takes nfc_pull, and an
+ * ARP request for its port's address shorter than that (42 bytes: the pull
+ * must stop at the frame's end) and one longer (padded to 128) must both
+ * be answered. A test run's skb is linear: the pull itself is exercised by
+ * the namespace tests, where frames come off a veth.
+ */
+static void pull(const char *mode, int redirect)
+{
+	static const unsigned char arp[42] =
+		{
+			0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2,	 0,
+			0,    0,    0,	  1,	0x08, 0x06, 0,	 1,
+			0x08, 0,    6,	  4,	0,    1, /* Ethernet, IPv4,
+							    request */
+			2,    0,    0,	  0,	0,    1,    198, 51,
+			100,  2, /* sender */
+			0,    0,    0,	  0,	0,    0,    198, 51,
+			100,  1, /* target: the port */
+		};
+	json_t *ip = json_pack("{s:s}", "ip", "198.51.100.1/26");
+	unsigned char in[128] = {0}, out[256];
+	struct nfc_opts opts = {.pin_root = root};
+	struct rt_port rp = {0};
+	__u32 k = 0, out_len;
+	struct nfc *nfc;
+	char err[512];
+	int fd, ret;
+
+	if (nfc_open(&nfc, &opts, err, sizeof(err))) {
+		CHECK(0, "%s: open: %s", mode, err);
+		json_decref(ip);
+		return;
+	}
+	CHECK(!nfc_nf_add(nfc, "router", "r1", mode, NULL) &&
+		      !nfc_port_add(nfc, "r1", "p1", dev[0], ip),
+	      "%s: a router (it calls nfc_pull) loads: %s", mode,
+	      nfc_errmsg(nfc));
+	json_decref(ip);
+	fd = pinned("nf/0-r1/map/rt_ports");
+	if (fd >= 0) {
+		bpf_map_lookup_elem(fd, &k, &rp);
+		close(fd);
+	}
+	memcpy(in, arp, sizeof(arp));
+	for (__u32 len = sizeof(arp); len <= sizeof(in); len += 128 - 42) {
+		set_meta(0, 0);
+		out_len = sizeof(out);
+		CHECK(!run_frame("nf/0-r1/prog", in, len, &ret, out,
+				 &out_len) &&
+			      ret == redirect && out_len == len &&
+			      out[21] == 2 && !memcmp(out, arp + 6, 6) &&
+			      !memcmp(out + 6, rp.mac, 6) &&
+			      !memcmp(out + 22, rp.mac, 6),
+		      "%s: a %u-byte ARP request is answered out of p1 "
+		      "(verdict %d, %u bytes)",
+		      mode, len, ret, out_len);
+	}
+	CHECK(!nfc_reset(nfc), "%s: reset", mode);
+	nfc_close(nfc);
+}
+
 int main(void)
 {
 	char far[3][20];
@@ -256,6 +336,8 @@ int main(void)
 	contract("xdp-generic", XDP_REDIRECT, XDP_PASS, XDP_DROP);
 	contract("tc", 7 /* TC_ACT_REDIRECT */, 0 /* TC_ACT_OK */,
 		 2 /* TC_ACT_SHOT */);
+	pull("xdp", XDP_REDIRECT);
+	pull("tc", 7 /* TC_ACT_REDIRECT */);
 	dpt_sh("ip link del %s; ip link del %s; ip link del %s", dev[0], dev[1],
 	       dev[2]);
 	dpt_root_gone(root);
