@@ -90,6 +90,7 @@ struct nfc_hop {
 #define NFC_VLAN_ETH_HLEN (NFC_ETH_HLEN + NFC_VLAN_HLEN) /* with one tag */
 #define NFC_ETH_P_IP 0x0800
 #define NFC_ETH_P_ARP 0x0806
+#define NFC_ETH_P_IPV6 0x86dd
 #define NFC_ETH_P_8021Q 0x8100	  /* a VLAN tag (C-tag) */
 #define NFC_ETH_P_8021AD 0x88a8	  /* an outer tag (S-tag, QinQ) */
 #define NFC_VLAN_VID_MASK 0x0fff  /* a TCI's VID ... */

@@ -51,7 +51,7 @@ static void set_meta(int nf, int port)
 /* Ethernet + IPv4 + UDP, 64 bytes, TTL 255, to the router's p1 MAC. */
 static size_t frame(__u8 *f, const __u8 *dmac, const char *dst)
 {
-	rt_iphdr *ip = (rt_iphdr *)(f + ETH_HLEN);
+	rt_iphdr *ip = (rt_iphdr *)(f + NFC_ETH_HLEN);
 	struct in_addr s, d;
 
 	memset(f, 0, 64);

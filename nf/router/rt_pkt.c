@@ -42,9 +42,9 @@ size_t rt_build_arp_request(uint8_t *f, const uint8_t *src_mac, __be32 spa,
 	else
 		memset(eth->h_dest, 0xff, 6);
 	memcpy(eth->h_source, src_mac, 6);
-	eth->h_proto = htons(ETH_P_ARP);
+	eth->h_proto = htons(NFC_ETH_P_ARP);
 	a->htype = htons(1);
-	a->ptype = htons(ETH_P_IP);
+	a->ptype = htons(NFC_ETH_P_IP);
 	a->hlen = 6;
 	a->plen = 4;
 	a->op = htons(1);

@@ -14,8 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <linux/types.h>
-#include <linux/if_ether.h>
 #include <netinet/in.h>
+
+#include "common.h"
 
 #define RT_ICMP_QUOTE_MAX 576 /* RFC 1812 4.3.2.3: an error fits in 576 */
 

@@ -158,7 +158,7 @@ static void send_ip(struct nfc_nf *nf, const uint8_t *ip, size_t len)
 	nh = r.type == RT_FIB_VIA ? r.nh.v4 : h->daddr;
 	memset(eth->h_dest, 0, 6);
 	memcpy(eth->h_source, pt.mac, 6);
-	eth->h_proto = htons(ETH_P_IP);
+	eth->h_proto = htons(NFC_ETH_P_IP);
 	memcpy(eth + 1, ip, len);
 	send_via(nf, r.port, nh, f, sizeof(*eth) + len);
 }
@@ -243,13 +243,13 @@ none:
 
 const uint8_t *rt_frame_ip(const uint8_t *f, uint32_t len, size_t *ip_len)
 {
-	const rt_iphdr *h = (const rt_iphdr *)(f + ETH_HLEN);
+	const rt_iphdr *h = (const rt_iphdr *)(f + NFC_ETH_HLEN);
 	size_t tot;
 
-	if (len < ETH_HLEN + sizeof(*h) || h->version != 4 || h->ihl < 5)
+	if (len < NFC_ETH_HLEN + sizeof(*h) || h->version != 4 || h->ihl < 5)
 		return NULL;
 	tot = ntohs(h->tot_len);
-	if (tot < h->ihl * 4u || tot > len - ETH_HLEN)
+	if (tot < h->ihl * 4u || tot > len - NFC_ETH_HLEN)
 		return NULL;
 	*ip_len = tot;
 	return (const uint8_t *)h;
@@ -304,11 +304,11 @@ static void neigh_confirm(struct nfc_nf *nf, unsigned port, __be32 ip,
 static void on_arp(struct nfc_nf *nf, unsigned in_port, const uint8_t *f,
 		   uint32_t len)
 {
-	const struct rt_arp_pkt *a = (const void *)(f + ETH_HLEN);
+	const struct rt_arp_pkt *a = (const void *)(f + NFC_ETH_HLEN);
 	struct rt_port pt;
 	__be32 spa, tpa;
 
-	if (len < ETH_HLEN + sizeof(*a) || rt_port_get(nf, in_port, &pt) ||
+	if (len < NFC_ETH_HLEN + sizeof(*a) || rt_port_get(nf, in_port, &pt) ||
 	    !(pt.flags & RT_PORT_V4))
 		return;
 	memcpy(&spa, a->spa, 4);
@@ -340,11 +340,11 @@ static void on_forward(struct nfc_nf *nf, unsigned in_port, const uint8_t *f,
 	uint8_t out[2048];
 	uint32_t sum;
 
-	if (!ip || ETH_HLEN + ip_len > sizeof(out)) {
+	if (!ip || NFC_ETH_HLEN + ip_len > sizeof(out)) {
 		rt_cp_count(nf, RT_CP_slow_path_dropped);
 		return;
 	}
-	h = (rt_iphdr *)(out + ETH_HLEN);
+	h = (rt_iphdr *)(out + NFC_ETH_HLEN);
 	if (rt_fib_lookup(nf, ((const rt_iphdr *)ip)->daddr, &r)) {
 		rt_icmp_error(nf, in_port, ip, ip_len, 3, 0, 0,
 			      RT_CP_icmp_net_unreachable);
@@ -357,14 +357,14 @@ static void on_forward(struct nfc_nf *nf, unsigned in_port, const uint8_t *f,
 	}
 	/* The frame as the fast path would have sent it (the trailer, if
 	 * any, dropped). */
-	memcpy(out + ETH_HLEN, ip, ip_len);
+	memcpy(out + NFC_ETH_HLEN, ip, ip_len);
 	memcpy(out + 6, pt.mac, 6);
-	((rt_ethhdr *)out)->h_proto = htons(ETH_P_IP);
+	((rt_ethhdr *)out)->h_proto = htons(NFC_ETH_P_IP);
 	h->ttl--;
 	sum = h->check + htons(0x0100);
 	h->check = (uint16_t)(sum + (sum >= 0xffff));
 	send_via(nf, r.port, r.type == RT_FIB_VIA ? r.nh.v4 : h->daddr, out,
-		 ETH_HLEN + ip_len);
+		 NFC_ETH_HLEN + ip_len);
 }
 
 /* For the router itself, and not an echo request answered in the fast

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "nfchain/nf.h"
 
 static int usage(void)
@@ -74,8 +75,8 @@ static int do_send(int argc, char **argv)
 	if (argc > 5)
 		vid = strtoul(argv[5], NULL, 0);
 	if (vid) {
-		f[12] = 0x81;
-		f[13] = 0x00;
+		f[12] = NFC_ETH_P_8021Q >> 8;
+		f[13] = NFC_ETH_P_8021Q & 0xff;
 		f[14] = vid >> 8;
 		f[15] = vid & 0xff;
 		off = 16;
@@ -154,7 +155,7 @@ static int do_count(int argc, char **argv)
 		if (poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
 			continue;
 		n = recvmsg(fd, &mh, 0);
-		if (n < 14 || from.sll_pkttype == PACKET_OUTGOING)
+		if (n < NFC_ETH_HLEN || from.sll_pkttype == PACKET_OUTGOING)
 			continue;
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
 		     c = CMSG_NXTHDR(&mh, c)) {
@@ -163,10 +164,11 @@ static int do_count(int argc, char **argv)
 			if (c->cmsg_level == SOL_PACKET &&
 			    c->cmsg_type == PACKET_AUXDATA &&
 			    (a->tp_status & TP_STATUS_VLAN_VALID))
-				vid = a->tp_vlan_tci & 0xfff;
+				vid = a->tp_vlan_tci & NFC_VLAN_VID_MASK;
 		}
-		if (!vid && n >= 18 && buf[12] == 0x81 && buf[13] == 0x00) {
-			vid = ((buf[14] << 8) | buf[15]) & 0xfff;
+		if (!vid && n >= NFC_VLAN_ETH_HLEN &&
+		    (buf[12] << 8 | buf[13]) == NFC_ETH_P_8021Q) {
+			vid = ((buf[14] << 8) | buf[15]) & NFC_VLAN_VID_MASK;
 			off = 16;
 		}
 		if ((unsigned long)((buf[off] << 8) | buf[off + 1]) != type)

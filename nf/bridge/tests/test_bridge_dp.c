@@ -48,7 +48,8 @@ static int frame(__u8 *f, const __u8 *dst, const __u8 *src, int tci)
 	memcpy(f, dst, 6);
 	memcpy(f + 6, src, 6);
 	if (tci >= 0) {
-		f[12] = 0x81;
+		f[12] = NFC_ETH_P_8021Q >> 8;
+		f[13] = NFC_ETH_P_8021Q & 0xff;
 		f[14] = tci >> 8;
 		f[15] = tci & 0xff;
 		off = 16;
@@ -61,7 +62,7 @@ static int frame(__u8 *f, const __u8 *dst, const __u8 *src, int tci)
 /* The frame's tag as the data plane left it: -1 if untagged. */
 static int tag_of(const __u8 *f, __u32 len)
 {
-	if (len < 18 || f[12] != 0x81 || f[13] != 0)
+	if (len < NFC_VLAN_ETH_HLEN || (f[12] << 8 | f[13]) != NFC_ETH_P_8021Q)
 		return -1;
 	return f[14] << 8 | f[15];
 }

@@ -33,6 +33,7 @@
 #include <netpacket/packet.h>
 #include <sys/socket.h>
 #include <linux/types.h>
+#include <linux/if_ether.h> /* ETH_P_ALL, for packet sockets */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -124,14 +125,14 @@ struct frame {
 static struct frame ipf(const __u8 *dst, const char *src, const char *daddr,
 			__u8 ttl, __u8 proto, size_t pl)
 {
-	struct frame f = {.len = ETH_HLEN + 20 + pl};
+	struct frame f = {.len = NFC_ETH_HLEN + 20 + pl};
 	rt_ethhdr *e = (rt_ethhdr *)f.d;
 	rt_iphdr *ip = (rt_iphdr *)(e + 1);
 	__u8 *p = (__u8 *)(ip + 1);
 
 	memcpy(e->h_dest, dst, 6);
 	memcpy(e->h_source, H1, 6);
-	e->h_proto = htons(ETH_P_IP);
+	e->h_proto = htons(NFC_ETH_P_IP);
 	for (size_t i = 0; i < pl; i++)
 		p[i] = (__u8)i;
 	if (proto == IPPROTO_ICMP && pl >= 8) {
@@ -152,13 +153,13 @@ static struct frame arpf(const __u8 *edst, const __u8 *sha, const char *spa,
 	struct frame f;
 
 	f.len = rt_build_arp_request(f.d, sha, ip4(spa), ip4(tpa), edst);
-	((struct rt_arp_pkt *)(f.d + ETH_HLEN))->op = htons(op);
+	((struct rt_arp_pkt *)(f.d + NFC_ETH_HLEN))->op = htons(op);
 	return f;
 }
 
 static rt_iphdr *iph(struct frame *f)
 {
-	return (rt_iphdr *)(f->d + ETH_HLEN);
+	return (rt_iphdr *)(f->d + NFC_ETH_HLEN);
 }
 
 static int ip_sum_ok(const rt_iphdr *ip)
@@ -224,7 +225,7 @@ static int capture(int p, __u16 proto, struct frame *f)
 		if (poll(&pf, 1, 10) <= 0)
 			continue;
 		n = recv(sock[p], f->d, sizeof(f->d), 0);
-		if (n >= ETH_HLEN &&
+		if (n >= NFC_ETH_HLEN &&
 		    ((rt_ethhdr *)f->d)->h_proto == htons(proto)) {
 			f->len = n;
 			return 0;
@@ -339,10 +340,11 @@ static void forwarding(void)
 	run(0, &in, &out);
 	CHECK(out.len == in.len && iph(&out)->ttl == 63 &&
 		      ip_sum_ok(iph(&out)) &&
-		      !memcmp(out.d + ETH_HLEN, in.d + ETH_HLEN, 8) &&
-		      out.d[ETH_HLEN + 9] == in.d[ETH_HLEN + 9] &&
-		      !memcmp(out.d + ETH_HLEN + 12, in.d + ETH_HLEN + 12,
-			      in.len - ETH_HLEN - 12),
+		      !memcmp(out.d + NFC_ETH_HLEN, in.d + NFC_ETH_HLEN, 8) &&
+		      out.d[NFC_ETH_HLEN + 9] == in.d[NFC_ETH_HLEN + 9] &&
+		      !memcmp(out.d + NFC_ETH_HLEN + 12,
+			      in.d + NFC_ETH_HLEN + 12,
+			      in.len - NFC_ETH_HLEN - 12),
 	      "TTL 64 -> 63, checksum valid, the rest untouched");
 	/* The incremental update across every checksum value's neighbourhood:
 	 * vary the id so that the sum takes the carry paths too. */
@@ -452,7 +454,8 @@ static void malformed(void)
 		expr;                                                          \
 		c[n++] = (typeof(c[0])){w, r, p, f};                           \
 	} while (0)
-	CASE("truncated IPv4 header", RT_D_TRUNCATED, 0, f.len = ETH_HLEN + 12);
+	CASE("truncated IPv4 header", RT_D_TRUNCATED, 0,
+	     f.len = NFC_ETH_HLEN + 12);
 	CASE("version 6 in an IPv4 header", RT_D_BAD_HDR, 0,
 	     iph(&f)->version = 6);
 	CASE("header length 4 words", RT_D_BAD_HDR, 0, iph(&f)->ihl = 4);
@@ -472,7 +475,7 @@ static void malformed(void)
 	CASE("not addressed to the port's MAC", RT_D_OTHERHOST, 0,
 	     memcpy(f.d, OTHER, 6));
 	CASE("IPv6 (not routed yet)", RT_D_PROTO, 0,
-	     ((rt_ethhdr *)f.d)->h_proto = htons(ETH_P_IPV6));
+	     ((rt_ethhdr *)f.d)->h_proto = htons(NFC_ETH_P_IPV6));
 	CASE("directed broadcast 198.51.100.127", RT_D_BCAST, 0,
 	     iph(&f)->daddr = ip4("198.51.100.127");
 	     iph(&f)->check = 0; iph(&f)->check = rt_csum(iph(&f), 20));
@@ -514,8 +517,8 @@ static void local(void)
 			      iph(&out)->saddr == ip4(to) &&
 			      iph(&out)->daddr == ip4("198.51.100.2") &&
 			      iph(&out)->ttl == 64 && ip_sum_ok(iph(&out)) &&
-			      out.d[ETH_HLEN + 20] == 0 &&
-			      rt_csum(out.d + ETH_HLEN + 20, 16) == 0,
+			      out.d[NFC_ETH_HLEN + 20] == 0 &&
+			      rt_csum(out.d + NFC_ETH_HLEN + 20, 16) == 0,
 		      "echo request to %s: reply from it, out of p1 (verdict "
 		      "%d)",
 		      to, v);
@@ -526,7 +529,7 @@ static void local(void)
 
 	v = run(0, &in, &out);
 	{
-		struct rt_arp_pkt *a = (void *)(out.d + ETH_HLEN);
+		struct rt_arp_pkt *a = (void *)(out.d + NFC_ETH_HLEN);
 
 		CHECK(v == verdict_out && !memcmp(out.d, H1, 6) &&
 			      !memcmp(out.d + 6, PM[0], 6) &&
@@ -569,7 +572,7 @@ static void slow_path(void)
 	v = run(0, &in, &out);
 	CHECK(v == verdict_drop && cnt(RT_SP_TTL) == c + 1,
 	      "TTL 1: to the slow path, not forwarded");
-	if (!capture(0, ETH_P_IP, &cap)) {
+	if (!capture(0, NFC_ETH_P_IP, &cap)) {
 		rt_iphdr *ip = iph(&cap);
 		__u8 *ic = (__u8 *)(ip + 1);
 
@@ -580,7 +583,7 @@ static void slow_path(void)
 			      ic[0] == 11 && ic[1] == 0 &&
 			      rt_csum(ic, ntohs(ip->tot_len) - 20) == 0 &&
 			      ntohs(ip->tot_len) == 20 + 8 + 46 &&
-			      !memcmp(ic + 8, in.d + ETH_HLEN, 46),
+			      !memcmp(ic + 8, in.d + NFC_ETH_HLEN, 46),
 		      "time exceeded sent to H1: from 198.51.100.1, quoting "
 		      "the packet, checksums valid");
 	} else {
@@ -596,8 +599,8 @@ static void slow_path(void)
 	v = run(0, &in, &out);
 	CHECK(v == verdict_drop && cnt(RT_SP_NEIGH_MISS) == c + 1,
 	      "next hop 203.0.113.9 unknown: to the slow path");
-	if (!capture(2, ETH_P_ARP, &cap)) {
-		struct rt_arp_pkt *a = (void *)(cap.d + ETH_HLEN);
+	if (!capture(2, NFC_ETH_P_ARP, &cap)) {
+		struct rt_arp_pkt *a = (void *)(cap.d + NFC_ETH_HLEN);
 
 		CHECK(!memcmp(cap.d, "\xff\xff\xff\xff\xff\xff", 6) &&
 			      a->op == htons(1) && !memcmp(a->sha, PM[2], 6) &&
@@ -611,7 +614,7 @@ static void slow_path(void)
 	sock_drain();
 	in = arpf(PM[2], H9, "203.0.113.9", "203.0.113.1", 2);
 	run(2, &in, NULL);
-	if (!capture(2, ETH_P_IP, &cap))
+	if (!capture(2, NFC_ETH_P_IP, &cap))
 		CHECK(!memcmp(cap.d, H9, 6) && !memcmp(cap.d + 6, PM[2], 6) &&
 			      iph(&cap)->daddr == ip4("203.0.113.9") &&
 			      iph(&cap)->ttl == 63 && ip_sum_ok(iph(&cap)),
@@ -633,8 +636,8 @@ static void slow_path(void)
 	v = run(0, &in, &out);
 	CHECK(v == verdict_drop && cnt(RT_SP_NO_ROUTE) == c + 1,
 	      "no route: to the slow path");
-	if (!capture(0, ETH_P_IP, &cap)) {
-		__u8 *ic = cap.d + ETH_HLEN + 20;
+	if (!capture(0, NFC_ETH_P_IP, &cap)) {
+		__u8 *ic = cap.d + NFC_ETH_HLEN + 20;
 
 		CHECK(ic[0] == 3 && ic[1] == 0 &&
 			      iph(&cap)->saddr == ip4("198.51.100.1"),
