@@ -169,7 +169,7 @@ void dp_nf_sig(const struct mnf *n, char *buf, size_t len)
 	for (const struct nfc_field *f = n->type->config; f && f->name; f++) {
 		char *s;
 
-		if (!(f->flags & NFC_FIELD_RELOAD))
+		if (!nfc_field_reloads(f))
 			continue;
 		s = json_dumps(json_object_get(n->config, f->name),
 			       JSON_ENCODE_ANY | JSON_COMPACT);
@@ -202,6 +202,29 @@ struct bpf_map **dp_own_maps(struct bpf_object *obj, int hook, int *n)
 		    dp_shared_index(bpf_map__name(map), hook) < 0)
 			own[(*n)++] = map;
 	return own;
+}
+
+/* The config fields declared with bpf_const, into the object's .rodata. */
+static int set_bpf_consts(struct nfc *nfc, const struct mnf *n,
+			  struct bpf_object *obj)
+{
+	for (const struct nfc_field *f = n->type->config; f && f->name; f++) {
+		json_t *v;
+		__u32 val;
+
+		if (!f->bpf_const)
+			continue;
+		v = json_object_get(n->config, f->name);
+		val = json_is_integer(v) ? (__u32)json_integer_value(v)
+					 : json_is_true(v);
+		if (set_rodata_impl(obj, f->bpf_const, val))
+			return nfci_err(
+				nfc, ENOENT,
+				"NF %s: config field %s: its object has "
+				"no const volatile %s",
+				n->name, f->name, f->bpf_const);
+	}
+	return 0;
 }
 
 int dp_nf_load(struct nfc *nfc, struct model *m, int id)
@@ -241,6 +264,9 @@ int dp_nf_load(struct nfc *nfc, struct model *m, int id)
 		goto fail;
 	}
 	r = dp_bind_maps(nfc, obj, hook, dir);
+	if (r)
+		goto fail;
+	r = set_bpf_consts(nfc, n, obj);
 	if (r)
 		goto fail;
 	if (n->type->prepare) {

@@ -301,11 +301,10 @@ static json_t *fields_json(const struct nfc_field *f)
 	json_t *a = json_array();
 
 	for (; f && f->name; f++) {
-		json_t *o =
-			json_pack("{s:s,s:s,s:b,s:b}", "name", f->name, "kind",
-				  kind_name(f->kind), "required",
-				  !!(f->flags & NFC_FIELD_REQUIRED), "reload",
-				  !!(f->flags & NFC_FIELD_RELOAD));
+		json_t *o = json_pack("{s:s,s:s,s:b,s:b}", "name", f->name,
+				      "kind", kind_name(f->kind), "required",
+				      !!(f->flags & NFC_FIELD_REQUIRED),
+				      "reload", nfc_field_reloads(f));
 
 		if (f->def)
 			json_object_set_new(o, "default", json_string(f->def));

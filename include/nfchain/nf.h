@@ -44,7 +44,18 @@ struct nfc_field {
 	long long min, max;  /* NFC_F_UINT and NFC_F_UINT_LIST */
 	const char *choices; /* NFC_F_ENUM */
 	const char *doc;
+	/* A config field only: the name of the data plane's `const volatile`
+	 * __u32 global that the runtime sets from the field's value (an
+	 * integer; true 1, false 0) before every load, so that no NF needs a
+	 * prepare() for it. Implies NFC_FIELD_RELOAD. */
+	const char *bpf_const;
 };
+
+/* Whether a change of the field swaps in a freshly loaded program. */
+static inline int nfc_field_reloads(const struct nfc_field *f)
+{
+	return (f->flags & NFC_FIELD_RELOAD) || f->bpf_const;
+}
 #define NFC_FIELDS_END \
 	{              \
 		0      \

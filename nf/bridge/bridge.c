@@ -52,7 +52,7 @@ static const char *const counter_names[BR_C_MAX] = {
 static const struct nfc_field br_config[] = {
 	{.name = "aging",
 	 .kind = NFC_F_UINT,
-	 .flags = NFC_FIELD_RELOAD,
+	 .bpf_const = "br_aging_s",
 	 .def = "300",
 	 .min = 0,
 	 .max = 1000000,
@@ -905,9 +905,7 @@ static int br_prepare(struct nfc_nf *nf, struct bpf_object *obj)
 	 * one gets its map sized here. */
 	if (fdb && size)
 		bpf_map__set_max_entries(fdb, size);
-	return nfc_obj_set_const(
-		obj, "br_aging_s",
-		json_integer_value(json_object_get(cfg, "aging")));
+	return 0;
 }
 
 static const struct nfc_stat br_stats_doc[] = {

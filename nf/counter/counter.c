@@ -16,7 +16,7 @@
 static const struct nfc_field counter_config[] = {
 	{.name = "mark",
 	 .kind = NFC_F_UINT,
-	 .flags = NFC_FIELD_RELOAD,
+	 .bpf_const = "counter_mark",
 	 .def = "0",
 	 .min = 0,
 	 .max = 255,
@@ -24,14 +24,6 @@ static const struct nfc_field counter_config[] = {
 		"order of NFs on a path shows downstream"},
 	NFC_FIELDS_END,
 };
-
-static int counter_prepare(struct nfc_nf *nf, struct bpf_object *obj)
-{
-	json_t *mark = json_object_get(nfc_nf_config(nf), "mark");
-
-	return nfc_obj_set_const(obj, "counter_mark",
-				 (unsigned)json_integer_value(mark));
-}
 
 /* Sum of the per-CPU counters of ports matching `parity` (0: ingress side
  * of each attachment, 1: egress side). */
@@ -84,6 +76,5 @@ const struct nfc_nf_type nf_type_counter = {
 	.stats_doc = counter_stats_doc,
 	.elf_xdp = counter_xdp__elf_bytes,
 	.elf_tc = counter_tc__elf_bytes,
-	.prepare = counter_prepare,
 	.stats = counter_stats,
 };

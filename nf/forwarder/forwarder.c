@@ -9,20 +9,13 @@ static const char *const forwarder_ports[] = {"p1", "p2", NULL};
 static const struct nfc_field forwarder_config[] = {
 	{.name = "slow_path",
 	 .kind = NFC_F_BOOL,
-	 .flags = NFC_FIELD_RELOAD,
+	 .bpf_const = "fwd_slow_path",
 	 .def = "false",
 	 .doc = "send every frame through userspace (packet-in, then "
 		"packet-out on the other port) instead of forwarding it in "
 		"the kernel"},
 	NFC_FIELDS_END,
 };
-
-static int forwarder_prepare(struct nfc_nf *nf, struct bpf_object *obj)
-{
-	json_t *v = json_object_get(nfc_nf_config(nf), "slow_path");
-
-	return nfc_obj_set_const(obj, "fwd_slow_path", json_is_true(v));
-}
 
 /* The slow path's half of the forwarder: send the frame on, whole. */
 static void forwarder_packet_in(struct nfc_nf *nf, unsigned in_port,
@@ -42,6 +35,5 @@ const struct nfc_nf_type nf_type_forwarder = {
 	.config = forwarder_config,
 	.elf_xdp = forwarder_xdp__elf_bytes,
 	.elf_tc = forwarder_tc__elf_bytes,
-	.prepare = forwarder_prepare,
 	.packet_in = forwarder_packet_in,
 };

@@ -55,7 +55,7 @@ static const struct nfc_field rt_config[] = {
 		"none"},
 	{.name = "rp_filter",
 	 .kind = NFC_F_BOOL,
-	 .flags = NFC_FIELD_RELOAD,
+	 .bpf_const = "rt_rp_filter",
 	 .def = "false",
 	 .doc = "strict reverse-path filter: drop a packet whose source is not "
 		"routed back out of the port it came in on"},
@@ -154,13 +154,6 @@ static int rt_configure(struct nfc_nf *nf)
 	return r;
 }
 
-static int rt_prepare(struct nfc_nf *nf, struct bpf_object *obj)
-{
-	json_t *v = json_object_get(nfc_nf_config(nf), "rp_filter");
-
-	return nfc_obj_set_const(obj, "rt_rp_filter", json_is_true(v));
-}
-
 /* ---- the forwarding cache's generation ---- */
 
 /*
@@ -231,7 +224,6 @@ const struct nfc_nf_type nf_type_router = {
 	.stats_doc = rt_stats_doc,
 	.elf_xdp = router_xdp__elf_bytes,
 	.elf_tc = router_tc__elf_bytes,
-	.prepare = rt_prepare,
 	.configure = rt_configure,
 	.packet_in = rt_packet_in,
 	.tick = rt_tick,
