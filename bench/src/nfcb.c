@@ -14,6 +14,9 @@
  * Attachments are bpf_links pinned under DIR, so they outlive this process
  * and disappear with the pins (the harness removes DIR on exit). Every
  * result is one JSON object on stdout; errors go to stderr and exit 1.
+ *
+ * One file (~900 lines): a self-contained tool the harness builds apart
+ * from the library (it links libbpf only), its subcommands each a section.
  */
 #include <errno.h>
 #include <getopt.h>

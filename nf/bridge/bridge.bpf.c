@@ -15,6 +15,13 @@
  *  - TC: bpf_clone_redirect to every netdev port, then a tail call into
  *    the first NF port, if any; further NF ports through the slow path.
  * Everything hook-specific is in the "tags" and "flood" sections.
+ *
+ * One file of ~860 lines, on purpose: a data plane is one BPF object, one
+ * compilation unit, and the fast path (cache probe) and its slow half
+ * (classify, learn, look up) are inlined into each other; splitting them
+ * into headers of static inline code would only hide that. Its sections
+ * are the units: maps, tags, flood, learning, the bridge (cache probe and
+ * slow half) and the program entries.
  */
 #include "nfchain.bpf.h"
 #include "bridge.h"
