@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * bridge: the FDB as the control plane sees it.
+ *  - the "fdb" collection: static entries (br_static), listing of static
+ *    and learned ones, deletion of either.
+ *  - tick(): aging (the data plane already treats an old entry as absent;
+ *    this frees its slot); stats(): the counters, and the FDB's evictions
+ *    derived from them.
+ *  - br_fdb_prune(), the one walk over the learned entries that configure,
+ *    delete, tick and stats share.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+
+#include "br_int.h"
+
+/* ---- small helpers ---- */
+
+static __u64 now_coarse(void)
+{
+	struct timespec ts;
+
+	/* The clock of bpf_ktime_get_coarse_ns(). */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* A key is "MAC" or "MAC@VID". *vid is 0 when the key names no VLAN. */
+static int parse_key(const char *key, __u8 mac[6], unsigned *vid)
+{
+	char buf[32];
+	const char *at = strchr(key, '@');
+	char *end;
+	long v;
+
+	*vid = 0;
+	if (!at)
+		return nfc_parse_mac(key, mac);
+	if ((size_t)(at - key) >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, key, at - key);
+	buf[at - key] = 0;
+	if (nfc_parse_mac(buf, mac))
+		return -EINVAL;
+	v = strtol(at + 1, &end, 10);
+	if (!at[1] || *end || v < 1 || v > BR_VID_MAX)
+		return -ERANGE;
+	*vid = v;
+	return 0;
+}
+
+static __u64 counter_get(struct nfc_nf *nf, __u32 k)
+{
+	return nfc_percpu_sum(nfc_nf_map_fd(nf, "br_counters"), k,
+			      sizeof(__u64), 0);
+}
+
+/* The forwarding cache's hits, summed over the CPUs: unicast frames not
+ * in br_counters (bridge.bpf.c). */
+static __u64 cache_hits(struct nfc_nf *nf)
+{
+	return nfc_percpu_sum(nfc_nf_map_fd(nf, "br_cache"), 0,
+			      sizeof(struct br_cache),
+			      offsetof(struct br_cache, hits));
+}
+
+/* Control-plane counters: the data plane never writes these keys. */
+void br_counter_add(struct nfc_nf *nf, __u32 k, __u64 d)
+{
+	nfc_percpu_add(nfc_nf_map_fd(nf, "br_counters"), k, sizeof(__u64), 0,
+		       d);
+}
+
+/* ---- the walk over the learned entries ---- */
+
+/* The keys are collected first: deleting while iterating a hash restarts
+ * the walk. */
+long br_fdb_prune(struct nfc_nf *nf, br_fdb_pred drop, void *arg,
+		  long *remaining)
+{
+	int fd = nfc_nf_map_fd(nf, "br_fdb");
+	struct br_fdb_key key, next, *prev = NULL, *del = NULL;
+	struct br_fdb_val v;
+	long n = 0, cap = 0, kept = 0, deleted = 0;
+
+	while (fd >= 0 && !bpf_map_get_next_key(fd, prev, &next)) {
+		if (!bpf_map_lookup_elem(fd, &next, &v)) {
+			if (drop && drop(&next, &v, arg)) {
+				if (n == cap) {
+					void *d;
+
+					cap = cap ? cap * 2 : 256;
+					d = realloc(del, cap * sizeof(*del));
+					if (!d)
+						break;
+					del = d;
+				}
+				del[n++] = next;
+			} else {
+				kept++;
+			}
+		}
+		key = next;
+		prev = &key;
+	}
+	for (long i = 0; i < n; i++)
+		deleted += !bpf_map_delete_elem(fd, &del[i]);
+	free(del);
+	if (remaining)
+		*remaining = kept;
+	return deleted;
+}
+
+/* ---- the fdb collection ---- */
+
+/* The static entry added under `key`, if any. */
+static int static_by_key(int fd, const char *key, struct br_fdb_key *out,
+			 struct br_static_val *val)
+{
+	struct br_fdb_key k, next, *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (!bpf_map_lookup_elem(fd, &next, val) &&
+		    !strncmp(val->key, key, sizeof(val->key))) {
+			*out = next;
+			return 1;
+		}
+		k = next;
+		prev = &k;
+	}
+	return 0;
+}
+
+int br_fdb_add(struct nfc_nf *nf, const char *key, json_t *fields)
+{
+	int sfd = nfc_nf_map_fd(nf, "br_static"),
+	    lfd = nfc_nf_map_fd(nf, "br_fdb");
+	int vfd = nfc_nf_map_fd(nf, "br_vlans");
+	const char *port = json_string_value(json_object_get(fields, "port"));
+	json_t *fv = json_object_get(fields, "vlan");
+	struct br_fdb_key k = {0}, oldk;
+	struct br_static_val v = {0}, cur;
+	struct br_vlan vl = {0};
+	unsigned kvid;
+	char macs[24];
+	int p, r, had_old;
+
+	if (sfd < 0 || lfd < 0 || vfd < 0)
+		return nfc_nf_error(nf, ENOENT, "its maps are missing");
+	r = parse_key(key, k.mac, &kvid);
+	if (r == -ERANGE)
+		return nfc_nf_error(nf, ERANGE,
+				    "fdb %s: the VLAN after '@' must be in "
+				    "1..%d",
+				    key, BR_VID_MAX);
+	if (r)
+		return nfc_nf_error(
+			nf, EINVAL,
+			"fdb %s: not a MAC address (like "
+			"02:00:00:00:00:01, or 02:00:00:00:00:01@10)",
+			key);
+	if (fv && kvid && (unsigned)json_integer_value(fv) != kvid)
+		return nfc_nf_error(nf, EINVAL,
+				    "fdb %s: vlan=%lld contradicts the key's "
+				    "@%u",
+				    key, (long long)json_integer_value(fv),
+				    kvid);
+	k.vid = kvid ? kvid : fv ? (unsigned)json_integer_value(fv) : 1;
+	nfc_mac_str(k.mac, macs);
+	if (k.mac[0] & 1)
+		return nfc_nf_error(nf, EINVAL,
+				    "fdb %s: %s is a multicast address; a "
+				    "static entry needs a unicast one",
+				    key, macs);
+	if (!(k.mac[0] | k.mac[1] | k.mac[2] | k.mac[3] | k.mac[4] | k.mac[5]))
+		return nfc_nf_error(nf, EINVAL,
+				    "fdb %s: 00:00:00:00:00:00 is not a "
+				    "station's address",
+				    key);
+	p = port ? nfc_nf_port_index(nf, port) : -1;
+	if (p < 0)
+		return nfc_nf_error(nf, ENOENT,
+				    "fdb %s: port %s does not exist", key,
+				    port ? port : "(none)");
+	{
+		__u32 vk = k.vid;
+
+		bpf_map_lookup_elem(vfd, &vk, &vl);
+	}
+	if (!(vl.members & BIT(p)))
+		return nfc_nf_error(nf, EINVAL,
+				    "fdb %s: port %s does not carry VLAN %u",
+				    key, port, k.vid);
+	if (!bpf_map_lookup_elem(sfd, &k, &cur) &&
+	    strncmp(cur.key, key, sizeof(cur.key)))
+		return nfc_nf_error(nf, EEXIST,
+				    "fdb %s: %s in VLAN %u is already the "
+				    "static entry '%s'",
+				    key, macs, k.vid, cur.key);
+	if (strlen(key) >= sizeof(v.key))
+		return nfc_nf_error(nf, EINVAL, "fdb %s: key too long", key);
+	had_old = static_by_key(sfd, key, &oldk, &cur);
+	v.port = p;
+	snprintf(v.port_name, sizeof(v.port_name), "%s", port);
+	snprintf(v.key, sizeof(v.key), "%s", key);
+	if (bpf_map_update_elem(sfd, &k, &v, BPF_ANY))
+		return nfc_nf_error(nf, errno,
+				    "fdb %s: %s (at most %d static entries)",
+				    key, strerror(errno), BR_STATIC_MAX);
+	/* The same key added again replaces its entry. */
+	if (had_old && memcmp(&oldk, &k, sizeof(k)))
+		bpf_map_delete_elem(sfd, &oldk);
+	/* Static wins: a learned entry for it goes (the data plane never
+	 * learns a static key; the tick catches one learned in between). */
+	if (!bpf_map_delete_elem(lfd, &k))
+		br_counter_add(nf, BR_C_CTL_FLUSHED, 1);
+	return 0;
+}
+
+struct mac_arg {
+	__u8 mac[6];
+};
+
+static int same_mac(const struct br_fdb_key *k, const struct br_fdb_val *v,
+		    void *arg)
+{
+	(void)v;
+	return !memcmp(k->mac, ((struct mac_arg *)arg)->mac, 6);
+}
+
+int br_fdb_del(struct nfc_nf *nf, const char *key)
+{
+	int sfd = nfc_nf_map_fd(nf, "br_static"),
+	    lfd = nfc_nf_map_fd(nf, "br_fdb");
+	struct br_fdb_key k = {0};
+	struct br_static_val cur;
+	struct mac_arg ma;
+	unsigned vid;
+	long n;
+
+	if (sfd < 0 || lfd < 0)
+		return nfc_nf_error(nf, ENOENT, "its maps are missing");
+	if (static_by_key(sfd, key, &k, &cur)) {
+		if (bpf_map_delete_elem(sfd, &k))
+			return nfc_nf_error(nf, errno, "fdb %s: %s", key,
+					    strerror(errno));
+		return 0;
+	}
+	if (parse_key(key, k.mac, &vid))
+		return nfc_nf_error(
+			nf, EINVAL,
+			"fdb %s: not a MAC address (like "
+			"02:00:00:00:00:01, or 02:00:00:00:00:01@10)",
+			key);
+	if (vid) {
+		k.vid = vid;
+		if (!bpf_map_lookup_elem(sfd, &k, &cur))
+			return nfc_nf_error(nf, EINVAL,
+					    "fdb %s: this is the static entry "
+					    "'%s'; delete it by that key",
+					    key, cur.key);
+		if (bpf_map_delete_elem(lfd, &k))
+			return nfc_nf_error(nf, ENOENT, "fdb %s: no such entry",
+					    key);
+		br_counter_add(nf, BR_C_CTL_DELETED, 1);
+		return 0;
+	}
+	/* A bare MAC: its learned entries in every VLAN. */
+	memcpy(ma.mac, k.mac, 6);
+	n = br_fdb_prune(nf, same_mac, &ma, NULL);
+	if (!n)
+		return nfc_nf_error(nf, ENOENT, "fdb %s: no such entry", key);
+	br_counter_add(nf, BR_C_CTL_DELETED, n);
+	return 0;
+}
+
+static int aging_s(struct nfc_nf *nf)
+{
+	return json_integer_value(json_object_get(nfc_nf_config(nf), "aging"));
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	json_int_t vx = json_integer_value(json_object_get(x, "vlan"));
+	json_int_t vy = json_integer_value(json_object_get(y, "vlan"));
+
+	if (vx != vy)
+		return vx < vy ? -1 : 1;
+	return strcmp(json_string_value(json_object_get(x, "mac")),
+		      json_string_value(json_object_get(y, "mac")));
+}
+
+static json_t *entry(const struct br_fdb_key *k, const char *key,
+		     const char *type, const char *port)
+{
+	char mac[24], kbuf[40];
+
+	nfc_mac_str(k->mac, mac);
+	if (!key) {
+		snprintf(kbuf, sizeof(kbuf), "%s@%u", mac, k->vid);
+		key = kbuf;
+	}
+	return json_pack("{s:s, s:s, s:i, s:s, s:s}", "key", key, "mac", mac,
+			 "vlan", (int)k->vid, "port", port ? port : "?", "type",
+			 type);
+}
+
+int br_fdb_list(struct nfc_nf *nf, json_t *out)
+{
+	int sfd = nfc_nf_map_fd(nf, "br_static"),
+	    lfd = nfc_nf_map_fd(nf, "br_fdb");
+	struct br_fdb_key key, next, *prev = NULL;
+	struct br_static_val sv;
+	struct br_fdb_val lv;
+	__u64 now = now_coarse(), aging = (__u64)aging_s(nf) * 1000000000ull;
+	json_t **all = NULL, *e;
+	size_t n = 0, cap = 0;
+
+	if (sfd < 0 || lfd < 0)
+		return nfc_nf_error(nf, ENOENT, "its maps are missing");
+	for (int pass = 0; pass < 2; pass++) {
+		int fd = pass ? lfd : sfd;
+
+		prev = NULL;
+		while (!bpf_map_get_next_key(fd, prev, &next)) {
+			key = next;
+			prev = &key;
+			if (!pass) {
+				if (bpf_map_lookup_elem(fd, &next, &sv))
+					continue;
+				e = entry(&next, sv.key, "static",
+					  sv.port_name);
+				json_object_set_new(
+					e, "active",
+					json_boolean(sv.port != BR_PORT_NONE));
+				json_object_set_new(e, "age", json_null());
+			} else {
+				if (bpf_map_lookup_elem(fd, &next, &lv))
+					continue;
+				/* Old entries are gone to the data plane
+				 * already; the next tick frees them. */
+				if (aging && now > lv.seen &&
+				    now - lv.seen > aging)
+					continue;
+				e = entry(&next, NULL, "learned",
+					  nfc_nf_port_name(nf, lv.port));
+				json_object_set_new(
+					e, "age",
+					json_integer(
+						now > lv.seen
+							? (now - lv.seen) /
+								  1000000000ull
+							: 0));
+			}
+			if (n == cap) {
+				void *d;
+
+				cap = cap ? cap * 2 : 64;
+				d = realloc(all, cap * sizeof(*all));
+				if (!d) {
+					json_decref(e);
+					break;
+				}
+				all = d;
+			}
+			all[n++] = e;
+		}
+	}
+	qsort(all, n, sizeof(*all), entry_cmp);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(out, all[i]);
+	free(all);
+	return 0;
+}
+
+/* ---- aging and counters ---- */
+
+static const char *const counter_names[BR_C_MAX] = {
+#define BR_C_NAME(id, name, doc) [BR_C_##id] = name,
+	BR_COUNTERS(BR_C_NAME)
+#undef BR_C_NAME
+};
+
+struct age_arg {
+	__u64 now, aging;
+	int sfd;
+	long aged, flushed;
+};
+
+static int age_pred(const struct br_fdb_key *k, const struct br_fdb_val *v,
+		    void *arg)
+{
+	struct age_arg *a = arg;
+	struct br_static_val sv;
+
+	if (a->aging && a->now > v->seen && a->now - v->seen > a->aging) {
+		a->aged++;
+		return 1;
+	}
+	/* Learned just as it was made static (a race with fdb add). */
+	if (a->sfd >= 0 && !bpf_map_lookup_elem(a->sfd, k, &sv)) {
+		a->flushed++;
+		return 1;
+	}
+	return 0;
+}
+
+void br_tick(struct nfc_nf *nf, uint64_t now_ns)
+{
+	struct age_arg a = {.now = now_coarse(),
+			    .aging = (__u64)aging_s(nf) * 1000000000ull,
+			    .sfd = nfc_nf_map_fd(nf, "br_static")};
+
+	(void)now_ns;
+	br_fdb_prune(nf, age_pred, &a, NULL);
+	br_counter_add(nf, BR_C_CTL_AGED, a.aged);
+	br_counter_add(nf, BR_C_CTL_FLUSHED, a.flushed);
+}
+
+void br_stats(struct nfc_nf *nf, int port, json_t *out)
+{
+	__u64 c[BR_C_MAX], removed, evicted = 0;
+	long learned = 0, statics = 0;
+	int sfd = nfc_nf_map_fd(nf, "br_static");
+	struct br_fdb_key key, next, *prev = NULL;
+
+	if (port >= 0)
+		return;
+	for (__u32 k = 0; k < BR_C_MAX; k++) {
+		c[k] = counter_get(nf, k);
+		if (k == BR_C_UNICAST)
+			c[k] += cache_hits(nf);
+		json_object_set_new(out, counter_names[k], json_integer(c[k]));
+	}
+	br_fdb_prune(nf, NULL, NULL, &learned);
+	while (sfd >= 0 && !bpf_map_get_next_key(sfd, prev, &next)) {
+		statics++;
+		key = next;
+		prev = &key;
+	}
+	/* The LRU map evicts silently: what was learned and is neither
+	 * there nor removed by us was evicted. */
+	removed = c[BR_C_CTL_AGED] + c[BR_C_CTL_DELETED] + c[BR_C_CTL_FLUSHED];
+	if (c[BR_C_LEARNED] > removed + learned)
+		evicted = c[BR_C_LEARNED] - removed - learned;
+	json_object_set_new(out, "evicted", json_integer(evicted));
+	json_object_set_new(out, "fdb_learned", json_integer(learned));
+	json_object_set_new(out, "fdb_static", json_integer(statics));
+}
