@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * bridge: what its data plane (bridge.bpf.c) and its control plane
- * (bridge.c) share: the layout of every map of the bridge, its counters
- * and its drop / slow-path reasons. Include vmlinux.h (BPF) or
+ * (bridge.c, br_*.c) share: the layout of every map of the bridge, its
+ * counters and its drop / slow-path reasons. Include vmlinux.h (BPF) or
  * <linux/types.h> (userspace) and common.h first.
  *
  * Maps (each pinned under the NF, kept across reloads):
