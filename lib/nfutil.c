@@ -74,6 +74,28 @@ int nfc_percpu_add(int fd, uint32_t key, size_t value_size, size_t off,
 	return r;
 }
 
+int nfc_array_read(int fd, void *vals, size_t value_size, uint32_t n)
+{
+	__u32 cnt = n, out, *keys;
+	int batched;
+
+	if (fd < 0)
+		return -EBADF;
+	keys = calloc(n ? n : 1, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	/* A batch ends with ENOENT when it reaches the end of the map. */
+	batched =
+		!bpf_map_lookup_batch(fd, NULL, &out, keys, vals, &cnt, NULL) ||
+		errno == ENOENT;
+	free(keys);
+	if (batched && cnt == n)
+		return 0;
+	for (__u32 i = 0; i < n; i++)
+		bpf_map_lookup_elem(fd, &i, (char *)vals + i * value_size);
+	return 0;
+}
+
 const char *nfc_mac_str(const uint8_t mac[6], char buf[NFC_MAC_STRLEN])
 {
 	snprintf(buf, NFC_MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],

@@ -194,6 +194,10 @@ uint64_t nfc_percpu_sum(int fd, uint32_t key, size_t value_size, size_t off);
  * never writes. 0 or -errno. */
 int nfc_percpu_add(int fd, uint32_t key, size_t value_size, size_t off,
 		   uint64_t d);
+/* Entries 0..n-1 of an array map (not per-CPU) into `vals`, `value_size`
+ * bytes each: one batch read, entry by entry where the kernel refuses
+ * batches; an entry that cannot be read is left as it was. 0 or -errno. */
+int nfc_array_read(int fd, void *vals, size_t value_size, uint32_t n);
 #define NFC_MAC_STRLEN 18
 /* "02:00:00:00:00:01" into buf; returns buf. */
 const char *nfc_mac_str(const uint8_t mac[6], char buf[NFC_MAC_STRLEN]);

@@ -58,25 +58,17 @@ int rt_route_port(const struct rt_pcfg *pc, const struct fib_ent *own, int nown,
 static int dir_rebuild(struct nfc_nf *nf, const struct fib_ent *fib, size_t n)
 {
 	int fd = nfc_nf_map_fd(nf, "rt_dir"), r = 0;
-	__u32 cnt = RT_DIR_SIZE, out, *keys = NULL;
 	__u64 *cur = NULL, *want = NULL;
 
 	if (fd < 0)
 		return nfc_nf_error(nf, ENOENT, "map rt_dir not found");
 	want = calloc(RT_DIR_SIZE, sizeof(__u64));
 	cur = calloc(RT_DIR_SIZE, sizeof(__u64));
-	keys = calloc(RT_DIR_SIZE, sizeof(__u32));
-	if (!want || !cur || !keys) {
+	if (!want || !cur) {
 		r = -ENOMEM;
 		goto out;
 	}
-	/* One batch read of the whole array; entry by entry if refused. */
-	if (bpf_map_lookup_batch(fd, NULL, &out, keys, cur, &cnt, NULL) &&
-	    errno != ENOENT)
-		cnt = 0;
-	if (cnt != RT_DIR_SIZE)
-		for (__u32 i = 0; i < RT_DIR_SIZE; i++)
-			bpf_map_lookup_elem(fd, &i, &cur[i]);
+	nfc_array_read(fd, cur, sizeof(*cur), RT_DIR_SIZE);
 	rt_dir_build(want, cur, fib, n);
 	for (__u32 i = RT_DIR_SIZE; i-- > 0;)
 		if (want[i] != cur[i] &&
@@ -88,7 +80,6 @@ static int dir_rebuild(struct nfc_nf *nf, const struct fib_ent *fib, size_t n)
 out:
 	free(want);
 	free(cur);
-	free(keys);
 	return r;
 }
 

@@ -67,25 +67,18 @@ int rt_nbr_sync(struct nfc_nf *nf)
 {
 	int fd = nfc_nf_map_fd(nf, "rt_nbr"), afd = nfc_nf_map_fd(nf, "rt_arp"),
 	    r = 0;
-	__u32 n = NFC_MAX_PORTS * RT_NBR_SLICE, cnt = n, out, idx;
+	__u32 n = NFC_MAX_PORTS * RT_NBR_SLICE, idx;
 	struct rt_neigh *want = calloc(n, sizeof(*want));
 	struct rt_neigh *cur = calloc(n, sizeof(*cur));
-	__u32 *keys = calloc(n, sizeof(*keys));
 	__be32 k, next, *prev = NULL;
 
 	if (fd < 0 || afd < 0)
 		r = nfc_nf_error(nf, ENOENT, "map rt_nbr not found");
-	else if (!want || !cur || !keys)
+	else if (!want || !cur)
 		r = -ENOMEM;
 	if (r)
 		goto out;
-	/* One batch read of the whole array; slot by slot if refused. */
-	if (bpf_map_lookup_batch(fd, NULL, &out, keys, cur, &cnt, NULL) &&
-	    errno != ENOENT)
-		cnt = 0;
-	if (cnt != n)
-		for (__u32 i = 0; i < n; i++)
-			bpf_map_lookup_elem(fd, &i, &cur[i]);
+	nfc_array_read(fd, cur, sizeof(*cur), n);
 	while (!bpf_map_get_next_key(afd, prev, &next)) {
 		struct rt_neigh e;
 
@@ -111,7 +104,6 @@ int rt_nbr_sync(struct nfc_nf *nf)
 out:
 	free(want);
 	free(cur);
-	free(keys);
 	return r;
 }
 

@@ -54,6 +54,33 @@ static void test_percpu(void)
 	close(fd);
 }
 
+static void test_array_read(void)
+{
+	uint64_t v[300], got[300];
+	int fd =
+		bpf_map_create(BPF_MAP_TYPE_ARRAY, "nfutil_a", 4, 8, 300, NULL);
+	int same = 1;
+
+	CHECK(fd >= 0, "array map created");
+	if (fd < 0)
+		return;
+	for (uint32_t i = 0; i < 300; i++) {
+		v[i] = 1000 + i * 7;
+		bpf_map_update_elem(fd, &i, &v[i], BPF_ANY);
+	}
+	memset(got, 0xff, sizeof(got));
+	CHECK(!nfc_array_read(fd, got, 8, 300), "array_read: whole map");
+	for (int i = 0; i < 300; i++)
+		same &= got[i] == v[i];
+	CHECK(same, "array_read: every entry, in index order");
+	memset(got, 0xff, sizeof(got));
+	CHECK(!nfc_array_read(fd, got, 8, 10) && got[9] == v[9] &&
+		      got[10] == ~0ull,
+	      "array_read: the first n entries only");
+	CHECK(nfc_array_read(-1, got, 8, 1) < 0, "array_read: no map refused");
+	close(fd);
+}
+
 static void test_changed(void)
 {
 	static struct nfc nfc;
@@ -91,6 +118,7 @@ int main(void)
 	CHECK(!strcmp(nfc_mac_str(mac, buf), "02:00:ab:cd:ef:01"),
 	      "mac_str: lower-case, colon-separated, zero-padded");
 	test_percpu();
+	test_array_read();
 	test_changed();
 	TEST_EXIT();
 }
