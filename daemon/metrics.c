@@ -160,6 +160,17 @@ static json_t *stat_doc(json_t *types, const char *type, const char *key)
 	return NULL;
 }
 
+/* Declared as kept in the JSON only: its metric is another, labelled one. */
+static int json_only(json_t *types, json_t *nf, const char *key)
+{
+	json_t *d = stat_doc(
+		types, json_string_value(json_object_get(nf, "type")) ?: "",
+		key);
+
+	return d && !strcmp(json_string_value(json_object_get(d, "kind")) ?: "",
+			    "json-only");
+}
+
 static void figure_of(struct figure *fg, json_t *types, json_t *nf,
 		      const char *key)
 {
@@ -256,7 +267,7 @@ static void nf_metrics(FILE *f, json_t *nfs, json_t *types)
 		json_object_foreach (json_object_get(nf, "stats"), k, v) {
 			struct figure fg;
 
-			if (!is_figure(v))
+			if (!is_figure(v) || json_only(types, nf, k))
 				continue;
 			figure_of(&fg, types, nf, k);
 			fam = json_object_get(fams, fg.name);

@@ -329,10 +329,11 @@ static json_t *stats_doc_json(const struct nfc_stat *s)
 	json_t *a = json_array();
 
 	for (; s && s->name; s++) {
+		const char *kind = s->kind == NFC_STAT_GAUGE	   ? "gauge"
+				   : s->kind == NFC_STAT_JSON_ONLY ? "json-only"
+								   : "counter";
 		json_t *o = json_pack("{s:s,s:s,s:s}", "name", s->name, "kind",
-				      s->kind == NFC_STAT_GAUGE ? "gauge"
-								: "counter",
-				      "help", s->help ? s->help : "");
+				      kind, "help", s->help ? s->help : "");
 
 		if (s->label)
 			json_object_set_new(o, "label", json_string(s->label));

@@ -88,6 +88,10 @@ have "bridge: FDB size" '^nfchain_nf_fdb_learned\{nf="br0"\} [1-9]'
 type_is nfchain_nf_fdb_learned gauge
 type_is nfchain_nf_fdb_static gauge
 type_is nfchain_nf_learned_total counter
+have "bridge: its drops, one metric with a reason label" \
+	'^nfchain_nf_dropped_total\{nf="br0",reason="hairpin"\} [0-9]+$'
+check "bridge: no metric a drop reason" \
+	bash -c "! grep -q '^nfchain_nf_drop_' '$m'"
 have "router: fast path by reason, one metric with a reason label" \
 	'^nfchain_nf_fast_path_total\{nf="r0",reason="[A-Z_]+"\} [1-9]'
 have "router: slow path by event" \

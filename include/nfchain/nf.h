@@ -96,6 +96,10 @@ enum {
 enum nfc_stat_kind {
 	NFC_STAT_COUNTER, /* only grows (until the NF is deleted) */
 	NFC_STAT_GAUGE,	  /* goes up and down (entries in a table) */
+	/* In the stats JSON only, not a metric: a flat figure kept for the
+	 * API's readers whose metric is a labelled family declared beside
+	 * it (one metric with a `reason` label, not one a reason). */
+	NFC_STAT_JSON_ONLY,
 };
 struct nfc_stat {
 	const char *name; /* its key in the stats object */

@@ -427,17 +427,23 @@ void br_stats(struct nfc_nf *nf, int port, json_t *out)
 {
 	__u64 c[BR_C_MAX], removed, evicted = 0;
 	long learned = 0, statics = 0;
+	json_t *dropped;
 	int sfd = nfc_nf_map_fd(nf, "br_static");
 	struct br_fdb_key key, next, *prev = NULL;
 
 	if (port >= 0)
 		return;
+	dropped = json_object();
 	for (__u32 k = 0; k < BR_C_MAX; k++) {
 		c[k] = counter_get(nf, k);
 		if (k == BR_C_UNICAST)
 			c[k] += cache_hits(nf);
 		json_object_set_new(out, counter_names[k], json_integer(c[k]));
+		if (!strncmp(counter_names[k], "drop_", 5))
+			json_object_set_new(dropped, counter_names[k] + 5,
+					    json_integer(c[k]));
 	}
+	json_object_set_new(out, "dropped", dropped);
 	br_fdb_prune(nf, NULL, NULL, &learned);
 	while (sfd >= 0 && !bpf_map_get_next_key(sfd, prev, &next)) {
 		statics++;

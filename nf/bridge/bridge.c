@@ -160,10 +160,15 @@ static int br_prepare(struct nfc_nf *nf, struct bpf_object *obj)
 
 static const struct nfc_stat br_stats_doc[] = {
 #define BR_C_STAT(id, name, doc) {name, NFC_STAT_COUNTER, NULL, doc},
-	BR_COUNTERS(BR_C_STAT)
+#define BR_C_JSON(id, name, doc) {name, NFC_STAT_JSON_ONLY, NULL, doc},
+	BR_C_FRAMES(BR_C_STAT) BR_C_CONTROL(BR_C_STAT) BR_C_DROPS(BR_C_JSON)
 #undef BR_C_STAT
-		{"evicted", NFC_STAT_COUNTER, NULL,
-		 "learned entries evicted by a full FDB"},
+#undef BR_C_JSON
+		{"dropped", NFC_STAT_COUNTER, "reason",
+		 "frames the bridge dropped, by reason (the drop_<reason> "
+		 "figures)"},
+	{"evicted", NFC_STAT_COUNTER, NULL,
+	 "learned entries evicted by a full FDB"},
 	{"fdb_learned", NFC_STAT_GAUGE, NULL, "learned entries in the FDB"},
 	{"fdb_static", NFC_STAT_GAUGE, NULL, "static entries in the FDB"},
 	{0},

@@ -116,23 +116,28 @@ struct br_vlan {
 
 /* Counters: per-CPU array. The data plane writes the first ones, the
  * control plane the BR_C_CTL_ ones (each key has a single writer). */
-#define BR_COUNTERS(X)                                                    \
+/* In three groups, in the order of their keys in br_counters: the drops
+ * (names "drop_<reason>") are also one figure by reason for /metrics. */
+#define BR_COUNTERS(X) BR_C_FRAMES(X) BR_C_DROPS(X) BR_C_CONTROL(X)
+#define BR_C_FRAMES(X)                                                    \
 	X(LEARNED, "learned", "new stations learned")                     \
 	X(MOVED, "moved", "stations relearned on another port")           \
 	X(UNICAST, "unicast", "known unicast frames forwarded")           \
 	X(FLOODED, "flooded", "frames flooded")                           \
 	X(FLOOD_SLOW, "flooded_slow", "floods that needed the slow path") \
 	X(FLOOD_CUT, "flood_too_long",                                    \
-	  "floods not sent to NF ports: longer than a packet-in copy")    \
-	X(DROP_VLAN, "drop_vlan", "frames dropped: VLAN not allowed")     \
-	X(DROP_LOOP, "drop_static_src",                                   \
-	  "frames dropped: source is a static entry of another port")     \
-	X(DROP_SRC, "drop_bad_src", "frames dropped: multicast source")   \
-	X(DROP_HAIRPIN, "drop_hairpin",                                   \
-	  "frames dropped: destination behind the port they came in on")  \
-	X(CTL_AGED, "aged", "entries removed by aging")                   \
-	X(CTL_DELETED, "deleted", "learned entries deleted by the user")  \
-	X(CTL_FLUSHED, "flushed",                                         \
+	  "floods not sent to NF ports: longer than a packet-in copy")
+#define BR_C_DROPS(X)                                                   \
+	X(DROP_VLAN, "drop_vlan", "frames dropped: VLAN not allowed")   \
+	X(DROP_LOOP, "drop_static_src",                                 \
+	  "frames dropped: source is a static entry of another port")   \
+	X(DROP_SRC, "drop_bad_src", "frames dropped: multicast source") \
+	X(DROP_HAIRPIN, "drop_hairpin",                                 \
+	  "frames dropped: destination behind the port they came in on")
+#define BR_C_CONTROL(X)                                                  \
+	X(CTL_AGED, "aged", "entries removed by aging")                  \
+	X(CTL_DELETED, "deleted", "learned entries deleted by the user") \
+	X(CTL_FLUSHED, "flushed",                                        \
 	  "learned entries flushed (port removed, VLAN left, static added)")
 
 enum br_counter {
