@@ -169,16 +169,22 @@ json_t *model_to_json(const struct model *m, uint64_t gen)
 			if (!mp->used)
 				continue;
 			json_array_append_new(
-				ports, json_pack("{s:i,s:s,s:o,s:i,s:O}", "i",
-						 p, "name", mp->name, "peer",
-						 endpoint_json(m, &mp->peer),
-						 "ifindex", mp->peer.ifindex,
-						 "config", mp->config));
+				ports,
+				json_pack("{s:i,s:s,s:o,s:i,s:o}", "i", p,
+					  "name", mp->name, "peer",
+					  endpoint_json(m, &mp->peer),
+					  "ifindex", mp->peer.ifindex, "config",
+					  json_deep_copy(mp->config)));
 		}
-		o = json_pack("{s:i,s:s,s:s,s:s,s:s,s:O,s:O,s:o}", "id", i,
+		/* Copies, not references: collection changes edit the
+		 * model's objects in place, and a document that shared them
+		 * would change after the fact (the daemon compares what it
+		 * saved with the next export to skip unchanged writes). */
+		o = json_pack("{s:i,s:s,s:s,s:s,s:s,s:o,s:o,s:o}", "id", i,
 			      "name", n->name, "type", n->type->name, "mode",
-			      n->mode, "sig", n->sig, "config", n->config,
-			      "colls", n->colls, "ports", ports);
+			      n->mode, "sig", n->sig, "config",
+			      json_deep_copy(n->config), "colls",
+			      json_deep_copy(n->colls), "ports", ports);
 		json_array_append_new(nfs, o);
 	}
 	for (int a = 0; a < NFC_MAX_ATTACHMENTS; a++) {

@@ -253,17 +253,25 @@ json_t *nfc_export(struct nfc *nfc)
 			if (nf->ports[p].used)
 				json_array_append_new(
 					ports,
-					json_pack("{s:s,s:o,s:O}", "name",
-						  nf->ports[p].name, "peer",
-						  peer_json(nfc->m,
-							    &nf->ports[p].peer),
-						  "config",
-						  nf->ports[p].config));
-		o = json_pack("{s:s,s:s,s:s,s:O,s:o}", "name", nf->name, "type",
+					json_pack(
+						"{s:s,s:o,s:o}", "name",
+						nf->ports[p].name, "peer",
+						peer_json(nfc->m,
+							  &nf->ports[p].peer),
+						"config",
+						json_deep_copy(
+							nf->ports[p].config)));
+		/* Copies, not references: a collection change edits the
+		 * model's objects in place, and a document sharing them would
+		 * change after it was taken (the daemon compares the state it
+		 * saved with the next export, and skipped every save after an
+		 * NF's first collection change). */
+		o = json_pack("{s:s,s:s,s:s,s:o,s:o}", "name", nf->name, "type",
 			      nf->type->name, "mode", nf->mode, "config",
-			      nf->config, "ports", ports);
+			      json_deep_copy(nf->config), "ports", ports);
 		if (json_object_size(nf->colls))
-			json_object_set(o, "collections", nf->colls);
+			json_object_set_new(o, "collections",
+					    json_deep_copy(nf->colls));
 		json_array_append_new(nfs, o);
 	}
 	idx = malloc(sizeof(int) * NFC_MAX_ATTACHMENTS);

@@ -65,6 +65,25 @@ check "-j dry-run returns the plan as JSON" grep -q fw9 <<<"$plan"
 nfc apply -f "$doc" >/dev/null
 check "apply removes fw9 again" [ "$(export_state)" = "$(norm "$doc")" ]
 
+# ---- every collection change is saved, not only an NF's first ---------------
+saved_fdb() { # the bridge's saved fdb keys, sorted
+	python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+print(" ".join(sorted(k for n in d["nfs"] if n["name"] == "bs0"
+	for k in n.get("collections", {}).get("fdb", {}))))' "$NFD_STATE/state.json"
+}
+MA=02:00:00:00:0a:01 MB=02:00:00:00:0a:02
+nfc bridge add bs0 mode=xdp-generic >/dev/null && nfc bs0 ports add p1 >/dev/null
+nfc bs0 fdb add $MA port=p1 >/dev/null
+check "first entry saved (state.json: $(saved_fdb))" [ "$(saved_fdb)" = "$MA" ]
+nfc bs0 fdb add $MB port=p1 >/dev/null
+check "second entry saved (state.json: $(saved_fdb))" [ "$(saved_fdb)" = "$MA $MB" ]
+nfc bs0 fdb del $MA >/dev/null
+check "deletion saved (state.json: $(saved_fdb))" [ "$(saved_fdb)" = "$MB" ]
+nfc bs0 set aging=600 >/dev/null
+check "a config change after them keeps them (state.json: $(saved_fdb))" \
+	[ "$(saved_fdb)" = "$MB" ]
+
 # ---- clean restart --------------------------------------------------------
 before=$(export_state)
 nfd_stop
