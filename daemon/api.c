@@ -149,22 +149,23 @@ int lib_fail(struct call *c, int rc)
 int changed(struct call *c, int status, json_t *json)
 {
 	struct api *api = c->api;
-	char err[512];
+	char err[1024];
 	json_t *state;
+	int r;
 
 	c->resp->changed = 1;
 	if (!api->save)
 		return reply(c, status, json);
 	state = nfc_export(c->nfc);
-	if (!state || api->save(api->save_ctx, state, err, sizeof(err))) {
-		json_decref(json);
-		json_decref(state);
-		return fail(c, 500,
-			    "the change is running but was not saved: "
-			    "%s",
-			    state ? err : "export failed");
-	}
+	r = api->save(api->save_ctx, state, err, sizeof(err));
 	json_decref(state);
+	if (r) {
+		/* Not durable, so not accepted: save() undid it. */
+		c->resp->changed = 0;
+		json_decref(json);
+		return fail(c, r == -ENOSPC || r == -EDQUOT ? 507 : 500, "%s",
+			    err);
+	}
 	return reply(c, status, json);
 }
 

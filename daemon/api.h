@@ -21,9 +21,9 @@ struct nfc;
 struct api {
 	struct nfc *nfc;
 	json_t *types; /* nfc_types(): fixed for the life of the build */
-	/* Called after every accepted change with the new nfc_export();
-	 * a failure turns the answer into a 500 that says the change is
-	 * running but not saved. */
+	/* Called after every change with the new nfc_export() (NULL if
+	 * that failed); a failure undoes the change and turns the answer
+	 * into a 507 (no space) or 500 with err. */
 	int (*save)(void *ctx, json_t *state, char *err, size_t errlen);
 	void *save_ctx;
 	/* Non-NULL while the saved state could not be restored: changes

@@ -22,6 +22,7 @@ struct daemon {
 	struct http *http[2]; /* unix, tcp */
 	int ep, tfd, sfd, nlfd;
 	json_t *saved; /* the desired state: what state.json holds */
+	json_t *pinned; /* while saved could not be restored: what runs */
 	json_t *gone;  /* netdevs the state names that are missing: {name:1} */
 	/* Netdevs back, waiting to settle before the state is re-applied:
 	 * {name: deadline in ms of CLOCK_MONOTONIC}. */
@@ -30,7 +31,8 @@ struct daemon {
 };
 
 /* restore.c */
-/* api.save: saves the state document unless it is the one saved. */
+/* api.save: saves the state document unless it is the one saved; when
+ * that fails, the change is undone and err says so. */
 int daemon_save(void *ctx, json_t *state, char *err, size_t errlen);
 /* At start: the pins moved to the saved state (or the pins saved). */
 int daemon_restore(struct daemon *d);

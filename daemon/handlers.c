@@ -669,14 +669,14 @@ int h_state_put(struct call *c)
 		return reply(
 			c, 200,
 			json_pack("{s:b,s:o}", "dry_run", 1, "plan", plan));
-	if (c->api->blocked) {
+	r = changed(c, 200, json_pack("{s:b,s:o}", "dry_run", 0, "plan", plan));
+	if (r < 300 && c->api->blocked) {
 		/* A whole new state supersedes the one that could not be
-		 * restored. */
+		 * restored; one that could not be saved did not. */
 		free(c->api->blocked);
 		c->api->blocked = NULL;
 	}
-	return changed(c, 200,
-		       json_pack("{s:b,s:o}", "dry_run", 0, "plan", plan));
+	return r;
 }
 
 int h_metrics_get(struct call *c)

@@ -180,6 +180,7 @@ out:
 	if (d.nfc)
 		nfc_close(d.nfc);
 	json_decref(d.saved);
+	json_decref(d.pinned);
 	json_decref(d.gone);
 	json_decref(d.settling);
 	free(token);

@@ -18,21 +18,62 @@
 #include "log.h"
 #include "persist.h"
 
+/* A change that could not be saved is taken back: the running system is
+ * moved to what it was before, the saved document (or, while that one
+ * could not be restored, what was pinned at start). A save that failed
+ * after its rename may have left the new file: put the old one back. */
+static void undo_unsaved(struct daemon *d, char *err, size_t errlen)
+{
+	json_t *to = d->api.blocked ? d->pinned : d->saved, *on_disk = NULL;
+	char e2[512];
+	size_t n = strlen(err);
+
+	if (!to)
+		return; /* at start: nothing ran before */
+	if (nfc_apply(d->nfc, to, 0, NULL)) {
+		snprintf(err + n, errlen - n,
+			 "; undoing the change failed too (%s): it is "
+			 "running, unsaved",
+			 nfc_errmsg(d->nfc));
+		nfd_log("error", "undo", "error=%s", nfd_q(nfc_errmsg(d->nfc)));
+		return;
+	}
+	snprintf(err + n, errlen - n, "; the change was undone");
+	if (d->saved &&
+	    (persist_load(d->state_dir, &on_disk, e2, sizeof(e2)) ||
+	     !json_equal(on_disk, d->saved)) &&
+	    persist_save(d->state_dir, d->saved, e2, sizeof(e2)))
+		nfd_log("error", "undo", "error=%s", nfd_q(e2));
+	json_decref(on_disk);
+	nfd_log("info", "undo", "msg=%s",
+		nfd_q("a change that could not be saved was undone"));
+}
+
 int daemon_save(void *ctx, json_t *state, char *err, size_t errlen)
 {
 	struct daemon *d = ctx;
 	int r;
 
+	if (!state) {
+		snprintf(err, errlen, "cannot export the state: %s",
+			 nfc_errmsg(d->nfc));
+		r = -EIO;
+		goto fail;
+	}
 	if (d->saved && json_equal(d->saved, state))
 		return 0; /* nothing new: spare the fsyncs */
 	r = persist_save(d->state_dir, state, err, errlen);
-	if (r) {
-		nfd_log("error", "save", "error=%s", nfd_q(err));
-		return r;
-	}
+	if (r)
+		goto fail;
 	json_decref(d->saved);
 	d->saved = json_incref(state);
+	json_decref(d->pinned);
+	d->pinned = NULL;
 	return 0;
+fail:
+	nfd_log("error", "save", "error=%s", nfd_q(err));
+	undo_unsaved(d, err, errlen);
+	return r;
 }
 
 /* Netdev names the state refers to: port peers and attachment targets
@@ -128,6 +169,7 @@ int daemon_restore(struct daemon *d)
 			json_array_size(json_object_get(pinned, "nfs")),
 			nfd_q(nfc_errmsg(d->nfc)));
 		d->api.blocked = strdup(err);
+		d->pinned = json_incref(pinned);
 	} else {
 		nfd_log("info", "restore",
 			"source=state.json pinned_nfs=%zu "

@@ -612,6 +612,47 @@ static int dry_edit(struct nfc *nfc, struct model *m, void *arg)
 	return r;
 }
 
+/*
+ * A document whose state the pinned state map cannot hold is refused
+ * before anything is touched: `m` is the model the edits give, the
+ * collections are the document's (it lists each NF's entries whole). Only
+ * large documents are measured (a serialization costs what a save does);
+ * a small one that still does not fit is undone after the failed save.
+ */
+static int check_size(struct nfc *nfc, struct model *m, json_t *doc)
+{
+	json_t *nf, *j;
+	size_t i, len;
+	char *s;
+
+	if (json_dumpb(doc, NULL, 0, JSON_COMPACT) < NFC_STATE_SIZE / 2)
+		return 0;
+	json_array_foreach (json_object_get(doc, "nfs"), i, nf) {
+		json_t *want = json_object_get(nf, "collections");
+		int id = model_find_nf(
+			m, json_string_value(json_object_get(nf, "name")));
+
+		if (id < 0)
+			continue;
+		json_decref(m->nfs[id].colls);
+		m->nfs[id].colls = want ? json_incref(want) : json_object();
+	}
+	j = model_to_json(m, nfc->gen + 1);
+	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (!s)
+		return nfci_err(nfc, ENOMEM, "out of memory");
+	len = strlen(s);
+	free(s);
+	if (len > NFC_STATE_SIZE - 4)
+		return nfci_err(nfc, E2BIG,
+				"the configuration would be %zu bytes, larger "
+				"than the %u bytes the state map holds; "
+				"nothing was changed",
+				len, NFC_STATE_SIZE - 4);
+	return 0;
+}
+
 int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan)
 {
 	struct apply_ctx c = {.doc = doc};
@@ -631,9 +672,11 @@ int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan)
 	c.plan = json_array();
 	copy = model_clone(nfc->m);
 	r = copy ? dry_edit(nfc, copy, &c) : -ENOMEM;
-	model_free(copy);
 	if (!r)
 		r = apply_collections(nfc, doc, c.plan, NULL);
+	if (!r)
+		r = check_size(nfc, copy, doc);
+	model_free(copy);
 	if (r || dry_run)
 		goto out;
 	json_array_clear(c.plan);
@@ -641,9 +684,12 @@ int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan)
 	r = nfci_transact(nfc, edit_apply, &c);
 	if (!r) {
 		r = apply_collections(nfc, doc, NULL, &u);
+		if (!r && u.n)
+			r = state_save(nfc);
 		if (r) {
-			/* An NF refused an entry: put back the entries and
-			 * then the rest of the running state. */
+			/* An NF refused an entry, or the state could not be
+			 * saved: put back the entries and then the rest of
+			 * the running state. */
 			char keep[sizeof(nfc->err)];
 			struct apply_ctx back = {.doc = prev};
 
@@ -653,8 +699,6 @@ int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan)
 			memcpy(nfc->err, keep, sizeof(keep));
 		}
 	}
-	if (!r && u.n)
-		r = state_save(nfc);
 	for (size_t k = 0; k < u.n; k++)
 		json_decref(u.e[k].old);
 	free(u.e);

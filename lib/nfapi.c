@@ -185,16 +185,49 @@ int coll_del_nosave(struct nfc *nfc, const char *nf, const char *coll,
 	return 0;
 }
 
+/* The entry as the model holds it (a new reference), NULL if absent. */
+static json_t *coll_entry(struct nfc *nfc, const char *nf, const char *coll,
+			  const char *key)
+{
+	int id = model_find_nf(nfc->m, nf);
+
+	if (id < 0)
+		return NULL;
+	return json_incref(json_object_get(
+		json_object_get(nfc->m->nfs[id].colls, coll), key));
+}
+
+/* The state could not be saved after one entry changed: put the entry
+ * back as it was, keeping the save's error for the answer. */
+static void coll_restore(struct nfc *nfc, const char *nf, const char *coll,
+			 const char *key, json_t *old)
+{
+	char keep[sizeof(nfc->err)];
+
+	memcpy(keep, nfc->err, sizeof(keep));
+	coll_del_nosave(nfc, nf, coll, key);
+	if (old)
+		coll_add_nosave(nfc, nf, coll, key, old);
+	snprintf(nfc->err, sizeof(nfc->err), "%s; the change was undone",
+		 keep);
+}
+
 int nfc_coll_add(struct nfc *nfc, const char *nf, const char *coll,
 		 const char *key, json_t *fields)
 {
+	json_t *old;
 	int r = nfci_begin(nfc);
 
 	if (r)
 		return r;
+	old = coll_entry(nfc, nf, coll, key);
 	r = coll_add_nosave(nfc, nf, coll, key, fields);
-	if (!r)
+	if (!r) {
 		r = state_save(nfc);
+		if (r)
+			coll_restore(nfc, nf, coll, key, old);
+	}
+	json_decref(old);
 	nfci_end(nfc);
 	return r;
 }
@@ -202,13 +235,19 @@ int nfc_coll_add(struct nfc *nfc, const char *nf, const char *coll,
 int nfc_coll_del(struct nfc *nfc, const char *nf, const char *coll,
 		 const char *key)
 {
+	json_t *old;
 	int r = nfci_begin(nfc);
 
 	if (r)
 		return r;
+	old = coll_entry(nfc, nf, coll, key);
 	r = coll_del_nosave(nfc, nf, coll, key);
-	if (!r)
+	if (!r) {
 		r = state_save(nfc);
+		if (r)
+			coll_restore(nfc, nf, coll, key, old);
+	}
+	json_decref(old);
 	nfci_end(nfc);
 	return r;
 }

@@ -193,6 +193,10 @@ int nfci_transact(struct nfc *nfc, nfci_edit_fn fn, void *arg)
 		r = dp_reconcile(nfc, old, new);
 		if (!r)
 			r = nf_configure_changed(nfc, old, new);
+		/* A change the pinned state cannot hold (too large) is not
+		 * accepted: it is undone like a refusal of the kernel. */
+		if (!r)
+			r = state_save(nfc);
 		nfc->m = old;
 		if (r) {
 			/* Keep the first error: it is the one the user needs.
@@ -215,9 +219,8 @@ int nfci_transact(struct nfc *nfc, nfci_edit_fn fn, void *arg)
 	}
 	nfc->m = new;
 	model_free(old);
-	r = state_save(nfc);
 	nfci_end(nfc);
-	return r;
+	return 0;
 }
 
 int nfc_open(struct nfc **out, const struct nfc_opts *opts, char *err,
