@@ -21,9 +21,9 @@ struct daemon {
 	struct api api;
 	struct http *http[2]; /* unix, tcp */
 	int ep, tfd, sfd, nlfd;
-	json_t *saved; /* the desired state: what state.json holds */
+	json_t *saved;	/* the desired state: what state.json holds */
 	json_t *pinned; /* while saved could not be restored: what runs */
-	json_t *gone;  /* netdevs the state names that are missing: {name:1} */
+	json_t *gone;	/* netdevs the state names that are missing: {name:1} */
 	/* Netdevs back, waiting to settle before the state is re-applied:
 	 * {name: deadline in ms of CLOCK_MONOTONIC}. */
 	json_t *settling;

@@ -208,8 +208,7 @@ static void coll_restore(struct nfc *nfc, const char *nf, const char *coll,
 	coll_del_nosave(nfc, nf, coll, key);
 	if (old)
 		coll_add_nosave(nfc, nf, coll, key, old);
-	snprintf(nfc->err, sizeof(nfc->err), "%s; the change was undone",
-		 keep);
+	snprintf(nfc->err, sizeof(nfc->err), "%s; the change was undone", keep);
 }
 
 int nfc_coll_add(struct nfc *nfc, const char *nf, const char *coll,
