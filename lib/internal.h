@@ -31,7 +31,6 @@
 #include "nfchain/nf.h"
 
 #define NFC_MAX_ATTACHMENTS 1024
-#define NFC_STATE_SIZE (2u << 20) /* bytes of the pinned state document */
 
 enum hook { HOOK_XDP = 0, HOOK_TC = 1 };
 
