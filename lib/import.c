@@ -13,12 +13,11 @@
 
 #include "internal.h"
 
-/* One step done, to be undone in reverse order: `key` was set (old: its
- * value before, NULL if absent) or deleted (old: its value). */
+/* One step done, to be undone in reverse order: `key` was added (old
+ * NULL: undone by a delete) or deleted (old: its value, added back). */
 struct undo {
 	const char *key;
 	json_t *old;
-	bool added;
 };
 
 /* "line N: " before the error of entry i, when the caller gave lines. */
@@ -32,8 +31,8 @@ static int at_line(struct nfc *nfc, json_t *e, int r)
 	snprintf(keep, sizeof(keep), "%s", nfc->err[0] ? nfc->err : "");
 	if (!keep[0])
 		snprintf(keep, sizeof(keep), "%s", strerror(-r));
-	snprintf(nfc->err, sizeof(nfc->err), "line %lld: %.*s",
-		 (long long)line, (int)sizeof(keep) - 32, keep);
+	snprintf(nfc->err, sizeof(nfc->err), "line %lld: %.*s", (long long)line,
+		 (int)sizeof(keep) - 32, keep);
 	return r;
 }
 
@@ -78,13 +77,13 @@ static int check_all(struct nfc *nfc, const char *nf, const char *coll,
 		}
 		prev = json_object_get(seen, key);
 		if (prev) {
-			r = at_line(nfc, e,
-				    nfci_err(nfc, EINVAL,
-					     "%s %s of %s is given twice "
-					     "(first on line %lld)",
-					     coll, key, nf,
-					     (long long)json_integer_value(
-						     prev)));
+			r = at_line(
+				nfc, e,
+				nfci_err(nfc, EINVAL,
+					 "%s %s of %s is given twice "
+					 "(first on line %lld)",
+					 coll, key, nf,
+					 (long long)json_integer_value(prev)));
 			break;
 		}
 		json_object_set_new(seen, key,
@@ -106,7 +105,8 @@ int nfc_coll_import(struct nfc *nfc, const char *nf, const char *coll,
 	int id = -1, r;
 
 	if (!json_is_array(entries))
-		return nfci_err(nfc, EINVAL, "import: entries must be an array");
+		return nfci_err(nfc, EINVAL,
+				"import: entries must be an array");
 	r = nfci_begin(nfc);
 	if (r)
 		return r;
@@ -128,7 +128,7 @@ int nfc_coll_import(struct nfc *nfc, const char *nf, const char *coll,
 	if (r)
 		goto out;
 	cur = json_object_get(nfc->m->nfs[id].colls, coll);
-	u = calloc(json_object_size(cur) + n + 1, sizeof(*u));
+	u = calloc(json_object_size(cur) + 2 * n + 1, sizeof(*u));
 	if (!u) {
 		r = nfci_err(nfc, ENOMEM, "import: out of memory");
 		goto out;
@@ -149,13 +149,26 @@ int nfc_coll_import(struct nfc *nfc, const char *nf, const char *coll,
 						 coll, key, nf, strerror(-r));
 				goto undo;
 			}
-			u[nu++] = (struct undo){key, v, false};
+			u[nu++] = (struct undo){key, v};
 		}
 	json_array_foreach (entries, i, e) {
 		key = json_string_value(json_object_get(e, "key"));
 		v = json_object_get(cur, key);
 		if (v && json_equal(v, norm[i]))
 			continue;
+		/* A changed entry is removed first: an NF may refuse to
+		 * overwrite (the router's "exists already"). */
+		if (v) {
+			r = c->del(&nfc->handles[id], key);
+			if (r) {
+				if (!nfc->err[0])
+					nfci_err(nfc, r, "%s %s of %s: %s",
+						 coll, key, nf, strerror(-r));
+				r = at_line(nfc, e, r);
+				goto undo;
+			}
+			u[nu++] = (struct undo){key, v};
+		}
 		r = c->add(&nfc->handles[id], key, norm[i]);
 		if (r) {
 			if (!nfc->err[0])
@@ -164,7 +177,7 @@ int nfc_coll_import(struct nfc *nfc, const char *nf, const char *coll,
 			r = at_line(nfc, e, r);
 			goto undo;
 		}
-		u[nu++] = (struct undo){key, v, true};
+		u[nu++] = (struct undo){key, NULL};
 	}
 	nf_changed(nfc, id, NFC_CHANGE_COLLECTION);
 	/* The model: the collection as the file says (replace) or with the

@@ -45,8 +45,8 @@ static int parse_line(const char *s, size_t n, unsigned line, json_t *out,
 			i++;
 		wl = i - b;
 		if (wl >= WORD_MAX)
-			return line_err(err, len, line, "word too long:",
-					s + b, wl);
+			return line_err(err, len, line, "word too long:", s + b,
+					wl);
 		if (!words++) {
 			memcpy(key, s + b, wl);
 			key[wl] = 0;
@@ -114,8 +114,8 @@ int nfc_coll_import_text(struct nfc *nfc, const char *nf, const char *coll,
 			 const char *text, size_t len, int replace)
 {
 	char err[512];
-	json_t *entries = import_parse(text ?: "", text ? len : 0, err,
-				       sizeof(err));
+	json_t *entries =
+		import_parse(text ?: "", text ? len : 0, err, sizeof(err));
 	int r;
 
 	if (!entries)
