@@ -152,6 +152,9 @@ struct nfc {
 	void *pktin_ctx;
 	int in_call; /* nesting of public calls: lock once */
 	int absent;  /* this call found no pin root (read-only) */
+	/* NFs whose collections changed in this call: told once at its end
+	 * (nf_changed), not once an entry (an apply of 10,000). */
+	bool coll_changed[NFC_MAX_NFS];
 	/* Rewrite every hop, not just the changed ones (adoption). */
 	int full_sync;
 };
@@ -243,6 +246,7 @@ void sp_remove_inject(struct nfc *nfc);
 
 /* nfutil.c: calls the type's changed() hook of NF `id`. */
 void nf_changed(struct nfc *nfc, int id, enum nfc_change why);
+void nf_changed_flush(struct nfc *nfc);
 
 /* ops.c: run a change as one transaction */
 typedef int (*nfci_edit_fn)(struct nfc *nfc, struct model *m, void *arg);
