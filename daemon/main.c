@@ -73,7 +73,7 @@ int main(int argc, char **argv)
 	 * copied through megabyte buffers, so what stays resident is about
 	 * two models. Fixed values: glibc's dynamic threshold would move. */
 	mallopt(M_MMAP_THRESHOLD, 16 << 20);
-	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 4 << 20);
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':

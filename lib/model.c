@@ -186,17 +186,17 @@ json_t *model_to_json(const struct model *m, uint64_t gen)
 					  "name", mp->name, "peer",
 					  endpoint_json(m, &mp->peer),
 					  "ifindex", mp->peer.ifindex, "config",
-					  json_deep_copy(mp->config)));
+					  json_incref(mp->config)));
 		}
-		/* Copies, not references: collection changes edit the
-		 * model's objects in place, and a document that shared them
-		 * would change after the fact (the daemon compares what it
-		 * saved with the next export to skip unchanged writes). */
+		/* References, not copies: state_save, the one caller, dumps
+		 * the document at once and drops it, and a copy of a large
+		 * collection is most of a change's cost. (The export, which
+		 * the daemon keeps, copies: nfc_export.) */
 		o = json_pack("{s:i,s:s,s:s,s:s,s:s,s:o,s:o,s:o}", "id", i,
 			      "name", n->name, "type", n->type->name, "mode",
 			      n->mode, "sig", n->sig, "config",
-			      json_deep_copy(n->config), "colls",
-			      json_deep_copy(n->colls), "ports", ports);
+			      json_incref(n->config), "colls",
+			      json_incref(n->colls), "ports", ports);
 		json_array_append_new(nfs, o);
 	}
 	for (int a = 0; a < NFC_MAX_ATTACHMENTS; a++) {
