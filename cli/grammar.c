@@ -48,7 +48,8 @@ static const char *const lift_key[CLI_NLIFT] = {
 	"or 'ports del <port>'"
 #define COLL_USAGE                                     \
 	"expected '$1 $2 add <key> [key=value ...]', " \
-	"'$1 $2 del <key>' or '$1 $2 show'"
+	"'$1 $2 del <key>', '$1 $2 show' or "          \
+	"'$1 $2 import [--replace] -f FILE|-'"
 
 /* Order matters: commands, then `<type> add`, then the words after an NF
  * name, the collection catch-all last. */
@@ -164,6 +165,14 @@ static const struct rule rules[] = {
 	 T_NONE,
 	 0,
 	 COLL_USAGE},
+	{CLI_COLL_IMPORT,
+	 {"<nf>", "<coll>", "import"},
+	 3,
+	 0,
+	 T_OPTS,
+	 0,
+	 "$1 $2 import [--replace] -f FILE|- (FILE: a line an entry, "
+	 "'<key> [key=value ...]')"},
 	{USAGE_ONLY, {"<nf>", "<coll>"}, 2, 0, T_NONE, 0, COLL_USAGE},
 	{USAGE_ONLY,
 	 {"<nf>"},
@@ -349,8 +358,11 @@ static int parse_opts(const struct rule *r, int argc, char **argv, int from,
 		      struct cli_cmd *c, char *err, size_t len)
 {
 	for (int i = from; i < argc; i++) {
-		if (!strcmp(argv[i], "--dry-run"))
+		if (!strcmp(argv[i], "--dry-run") && r->op == CLI_APPLY)
 			c->dry_run = true;
+		else if (!strcmp(argv[i], "--replace") &&
+			 r->op == CLI_COLL_IMPORT)
+			c->replace = true;
 		else if (!strcmp(argv[i], "-f") && i + 1 < argc && !c->file)
 			c->file = argv[++i];
 		else

@@ -17,6 +17,7 @@
  *   <name> ports del <port>
  *   <name> <collection> add <key> [key=value ...]
  *   <name> <collection> del <key>     <name> <collection> show
+ *   <name> <collection> import [--replace] -f FILE|-
  *   connect <nf>:<port> <netdev>|<nf>:<port>     disconnect <nf>:<port>
  *   attach <nf> <target> [direction=...] [position=...]
  *   detach <nf> <target>
@@ -51,6 +52,7 @@ enum cli_op {
 	CLI_COLL_ADD,
 	CLI_COLL_DEL,
 	CLI_COLL_SHOW,
+	CLI_COLL_IMPORT,
 };
 
 /* Keys that a command takes out of its key=value words (mode= of an NF,
@@ -78,9 +80,10 @@ struct cli_cmd {
 	/* The other key=value words, as written; no key twice. */
 	char **kv;
 	int nkv;
-	/* apply */
+	/* apply, import */
 	const char *file;
 	bool dry_run;
+	bool replace; /* import --replace */
 };
 
 /* Fills `c` from the command words (global options already taken off).

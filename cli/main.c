@@ -33,6 +33,7 @@ static const char usage_text[] =
 	"  nfchain <name> ports del <port>\n"
 	"  nfchain <name> <collection> add <key> [key=value ...]\n"
 	"  nfchain <name> <collection> del <key>\n"
+	"  nfchain <name> <collection> import [--replace] -f FILE|-\n"
 	"  nfchain connect <nf>:<port> <netdev>|<nf>:<port>\n"
 	"  nfchain disconnect <nf>:<port>\n"
 	"  nfchain attach <nf> <netdev>|<nf>:<port> "

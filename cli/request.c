@@ -234,6 +234,18 @@ int cli_request(const struct cli_cmd *c, struct cli_req *r, char *err,
 		set(r, "GET", V_COLL);
 		rc = path(r, "/v1/nfs", c->nf, c->coll);
 		break;
+	case CLI_COLL_IMPORT:
+		set(r, "POST", V_QUIET);
+		r->raw = read_all(c->file, &r->raw_len, err, len);
+		if (!r->raw)
+			return -2;
+		r->content_type = "text/plain";
+		rc = path(r, "/v1/nfs", c->nf, c->coll) ||
+		     path_add(r, "import");
+		if (!rc && c->replace)
+			strncat(r->path, "?replace=1",
+				sizeof(r->path) - strlen(r->path) - 1);
+		break;
 	}
 	if (rc) {
 		snprintf(err, len, "the request path is too long");

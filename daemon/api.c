@@ -39,6 +39,7 @@ static const struct route routes[] = {
 	 .del = h_port_del},
 	{"v1/nfs/{nf}/stats", .get = h_stats_get},
 	{"v1/nfs/{nf}/{coll}", .get = h_coll_get, .post = h_coll_post},
+	{"v1/nfs/{nf}/{coll}/import", .post = h_coll_import},
 	{"v1/nfs/{nf}/{coll}/{key}", .del = h_coll_key_del},
 	{"v1/links", .get = h_links_get, .post = h_links_post},
 	{"v1/links/{port}", .del = h_link_del},
@@ -438,6 +439,8 @@ static int check_query(struct call *c, handler_fn h)
 
 	json_object_foreach (c->req->query, k, v) {
 		if (h == h_state_put && !strcmp(k, "dry_run"))
+			continue;
+		if (h == h_coll_import && !strcmp(k, "replace"))
 			continue;
 		return fail(c, 400, "unknown query parameter '%.64s'%s", k,
 			    h == h_state_put ? " (known: dry_run)" : "");

@@ -475,6 +475,27 @@ int h_coll_key_del(struct call *c)
 	return changed(c, 200, json_pack("{s:s}", "deleted", c->arg[2]));
 }
 
+/* POST .../{coll}/import[?replace=1]: a text body, one entry a line
+ * (import.c); one change, one save. */
+int h_coll_import(struct call *c)
+{
+	const char *rep =
+		json_string_value(json_object_get(c->req->query, "replace"));
+	int r, replace = rep && (!strcmp(rep, "1") || !strcmp(rep, "true"));
+
+	if (rep && !replace && strcmp(rep, "0") && strcmp(rep, "false"))
+		return fail(c, 400, "replace must be 1 or 0, not '%.32s'", rep);
+	if ((r = need_nf_coll(c)))
+		return r;
+	r = nfc_coll_import_text(c->nfc, c->arg[0], c->arg[1], c->req->body,
+				 c->req->body_len, replace);
+	if (r)
+		return lib_fail(c, r);
+	return changed(c, 200,
+		       json_pack("{s:s,s:s,s:b}", "nf", c->arg[0], "collection",
+				 c->arg[1], "replace", replace));
+}
+
 /* ---- links ----------------------------------------------------------------
  */
 

@@ -15,6 +15,7 @@ struct http;
 
 /* Request bodies above this get 413 (a 10k-entry state is ~2 MB). */
 #define HTTP_MAX_BODY (16u << 20)
+#define HTTP_MAX_IMPORT (512u << 20) /* POST .../import */
 
 /* Serves `api` on an already listening socket. With a token, every request
  * needs "Authorization: Bearer <token>" or gets 401 before anything else.

@@ -31,7 +31,6 @@
 #include "nfchain/nf.h"
 
 #define NFC_MAX_ATTACHMENTS 1024
-#define NFC_STATE_SIZE (2u << 20) /* bytes of the pinned state document */
 
 enum hook { HOOK_XDP = 0, HOOK_TC = 1 };
 
@@ -153,6 +152,9 @@ struct nfc {
 	void *pktin_ctx;
 	int in_call; /* nesting of public calls: lock once */
 	int absent;  /* this call found no pin root (read-only) */
+	/* NFs whose collections changed in this call: told once at its end
+	 * (nf_changed), not once an entry (an apply of 10,000). */
+	bool coll_changed[NFC_MAX_NFS];
 	/* Rewrite every hop, not just the changed ones (adoption). */
 	int full_sync;
 };
@@ -244,6 +246,7 @@ void sp_remove_inject(struct nfc *nfc);
 
 /* nfutil.c: calls the type's changed() hook of NF `id`. */
 void nf_changed(struct nfc *nfc, int id, enum nfc_change why);
+void nf_changed_flush(struct nfc *nfc);
 
 /* ops.c: run a change as one transaction */
 typedef int (*nfci_edit_fn)(struct nfc *nfc, struct model *m, void *arg);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The model: what was asked for, as plain data (see internal.h). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,25 +31,36 @@ void model_free(struct model *m)
 	free(m);
 }
 
+/* Copies what is used only: the model is large (every NF's every port
+ * slot) and mostly empty, and its untouched pages cost nothing. */
 struct model *model_clone(const struct model *m)
 {
-	struct model *c = malloc(sizeof(*c));
+	struct model *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
-	memcpy(c, m, sizeof(*c));
 	for (int i = 0; i < NFC_MAX_NFS; i++) {
+		const struct mnf *o = &m->nfs[i];
 		struct mnf *n = &c->nfs[i];
 
-		if (!n->used)
+		if (!o->used)
 			continue;
-		n->config = json_deep_copy(n->config);
-		n->colls = json_deep_copy(n->colls);
+		memcpy(n, o, offsetof(struct mnf, ports));
+		n->config = json_deep_copy(o->config);
+		n->colls = json_deep_copy(o->colls);
 		for (int p = 0; p < NFC_MAX_PORTS; p++)
-			if (n->ports[p].used)
+			if (o->ports[p].used) {
+				n->ports[p] = o->ports[p];
 				n->ports[p].config =
-					json_deep_copy(n->ports[p].config);
+					json_deep_copy(o->ports[p].config);
+			}
 	}
+	for (int a = 0; a < NFC_MAX_ATTACHMENTS; a++)
+		if (m->att[a].used)
+			c->att[a] = m->att[a];
+	for (int s = 0; s < NFC_MAX_STUBS; s++)
+		if (m->stubs[s].used)
+			c->stubs[s] = m->stubs[s];
 	return c;
 }
 
@@ -174,17 +186,17 @@ json_t *model_to_json(const struct model *m, uint64_t gen)
 					  "name", mp->name, "peer",
 					  endpoint_json(m, &mp->peer),
 					  "ifindex", mp->peer.ifindex, "config",
-					  json_deep_copy(mp->config)));
+					  json_incref(mp->config)));
 		}
-		/* Copies, not references: collection changes edit the
-		 * model's objects in place, and a document that shared them
-		 * would change after the fact (the daemon compares what it
-		 * saved with the next export to skip unchanged writes). */
+		/* References, not copies: state_save, the one caller, dumps
+		 * the document at once and drops it, and a copy of a large
+		 * collection is most of a change's cost. (The export, which
+		 * the daemon keeps, copies: nfc_export.) */
 		o = json_pack("{s:i,s:s,s:s,s:s,s:s,s:o,s:o,s:o}", "id", i,
 			      "name", n->name, "type", n->type->name, "mode",
 			      n->mode, "sig", n->sig, "config",
-			      json_deep_copy(n->config), "colls",
-			      json_deep_copy(n->colls), "ports", ports);
+			      json_incref(n->config), "colls",
+			      json_incref(n->colls), "ports", ports);
 		json_array_append_new(nfs, o);
 	}
 	for (int a = 0; a < NFC_MAX_ATTACHMENTS; a++) {

@@ -123,6 +123,27 @@ void nf_changed(struct nfc *nfc, int id, enum nfc_change why)
 {
 	const struct nfc_nf_type *t = nfc->m->nfs[id].type;
 
+	if (why == NFC_CHANGE_COLLECTION && nfc->in_call) {
+		nfc->coll_changed[id] = true;
+		return;
+	}
 	if (t && t->changed)
 		t->changed(&nfc->handles[id], why);
+}
+
+/* At the end of a call, still under its lock: what an NF does after a
+ * collection change (the router voids its forwarding cache, 128 map
+ * calls) is done once for all the entries the call wrote. */
+void nf_changed_flush(struct nfc *nfc)
+{
+	for (int i = 0; i < NFC_MAX_NFS; i++) {
+		const struct nfc_nf_type *t;
+
+		if (!nfc->coll_changed[i])
+			continue;
+		nfc->coll_changed[i] = false;
+		t = nfc->m && nfc->m->nfs[i].used ? nfc->m->nfs[i].type : NULL;
+		if (t && t->changed)
+			t->changed(&nfc->handles[i], NFC_CHANGE_COLLECTION);
+	}
 }

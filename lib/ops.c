@@ -633,10 +633,39 @@ int nfc_detach(struct nfc *nfc, const char *nf, const char *target)
 /* ---- NF callbacks after a change
  * ------------------------------------------------- */
 
+static bool field_live(const struct nfc_field *decl, const char *name)
+{
+	for (const struct nfc_field *f = decl; f && f->name; f++)
+		if (!strcmp(f->name, name))
+			return f->flags & NFC_FIELD_LIVE;
+	return false;
+}
+
+/* Whether two configs differ in a field other than NFC_FIELD_LIVE ones:
+ * only those need configure(). */
+static bool config_differs(const struct nfc_field *decl, json_t *a, json_t *b)
+{
+	const char *k;
+	json_t *v;
+
+	if (json_equal(a, b))
+		return false;
+	if (!json_is_object(a) || !json_is_object(b))
+		return true;
+	json_object_foreach (a, k, v)
+		if (!json_equal(v, json_object_get(b, k)) &&
+		    !field_live(decl, k))
+			return true;
+	json_object_foreach (b, k, v)
+		if (!json_object_get(a, k) && !field_live(decl, k))
+			return true;
+	return false;
+}
+
 static bool nf_differs(const struct mnf *a, const struct mnf *b)
 {
 	if (!a->used || strcmp(a->name, b->name) || strcmp(a->sig, b->sig) ||
-	    !json_equal(a->config, b->config))
+	    config_differs(b->type->config, a->config, b->config))
 		return true;
 	for (int p = 0; p < NFC_MAX_PORTS; p++) {
 		const struct mport *x = &a->ports[p], *y = &b->ports[p];

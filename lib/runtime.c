@@ -162,6 +162,8 @@ static void remove_if_empty(struct nfc *nfc)
 
 void nfci_end(struct nfc *nfc)
 {
+	if (nfc->in_call == 1)
+		nf_changed_flush(nfc);
 	if (--nfc->in_call)
 		return;
 	if (nfc->absent) {

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 
@@ -41,24 +42,174 @@ static int gen_fd(struct nfc *nfc)
 	return fd;
 }
 
-static int state_fd(struct nfc *nfc)
+/*
+ * The document lives in two pinned BPF_F_MMAPABLE array maps, state0 and
+ * state1, each a header page (struct slot_hdr) then the JSON text. A save
+ * writes the slot that does not hold the current generation: its header is
+ * first marked empty, then the text is copied in, then length and
+ * generation are stored, generation last. A reader takes the slot with the
+ * higher generation, so a writer killed half way leaves the previous
+ * document readable. A slot too small is replaced: a new map is filled,
+ * pinned beside it and renamed over it (bpffs renames atomically).
+ */
+#define SLOT_PAGE 4096u
+#define SLOT_MAX (1ull << 30) /* a document larger than this is refused */
+
+struct slot_hdr {
+	uint64_t gen; /* 0: empty or being written */
+	uint64_t len;
+	uint64_t size; /* bytes the map holds, header page included */
+};
+
+struct slot {
+	int fd;
+	uint8_t *mem;
+	uint64_t size;
+};
+
+static void slot_close(struct slot *s)
+{
+	if (s->mem)
+		munmap(s->mem, s->size);
+	if (s->fd >= 0)
+		close(s->fd);
+	s->mem = NULL;
+	s->fd = -1;
+}
+
+static int slot_map(struct slot *s, int fd, int prot)
+{
+	struct bpf_map_info info = {0};
+	__u32 ilen = sizeof(info);
+
+	s->fd = fd;
+	s->mem = NULL;
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen) ||
+	    !(info.map_flags & BPF_F_MMAPABLE) ||
+	    info.value_size != SLOT_PAGE || info.max_entries < 2)
+		return -EINVAL;
+	s->size = (uint64_t)info.max_entries * SLOT_PAGE;
+	s->mem = mmap(NULL, s->size, prot, MAP_SHARED, fd, 0);
+	if (s->mem == MAP_FAILED) {
+		s->mem = NULL;
+		return -errno;
+	}
+	return 0;
+}
+
+/* Opens slot i read-only; -ENOENT when it is not pinned. */
+static int slot_open(struct nfc *nfc, int i, struct slot *s, int prot)
 {
 	char path[300];
-	int fd;
+	int fd, r;
 
-	if (nfc->state_fd >= 0)
-		return nfc->state_fd;
+	s->fd = -1;
+	s->mem = NULL;
+	snprintf(path, sizeof(path), "%s/state%d", nfc->root, i);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	r = slot_map(s, fd, prot);
+	if (r)
+		slot_close(s);
+	return r;
+}
+
+static uint64_t slot_gen(const struct slot *s)
+{
+	const struct slot_hdr *h = (const void *)s->mem;
+	uint64_t g = __atomic_load_n(&h->gen, __ATOMIC_ACQUIRE);
+
+	if (!g || h->len > s->size - SLOT_PAGE)
+		return 0;
+	return g;
+}
+
+/* A new slot map of at least `need` bytes of text, pinned at tmp. */
+static int slot_create(struct nfc *nfc, const char *tmp, uint64_t need,
+		       struct slot *s)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_MMAPABLE);
+	/* Room to grow by half before the next replacement. */
+	uint64_t pages = 1 + (need + need / 2 + SLOT_PAGE - 1) / SLOT_PAGE;
+	int fd, r;
+
+	if (pages < 64)
+		pages = 64;
+	unlink(tmp);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "nfc_state", 4, SLOT_PAGE,
+			    pages, &o);
+	if (fd < 0)
+		return nfci_err(nfc, errno,
+				"create a %llu-byte state map under %s: %s",
+				(unsigned long long)(pages * SLOT_PAGE),
+				nfc->root, strerror(errno));
+	r = slot_map(s, fd, PROT_READ | PROT_WRITE);
+	if (!r && bpf_obj_pin(fd, tmp))
+		r = -errno;
+	if (r) {
+		slot_close(s);
+		return nfci_err(nfc, r, "pin %s: %s", tmp, strerror(-r));
+	}
+	return 0;
+}
+
+/* The document last saved: its text (inside the mapping of `s`, which the
+ * caller closes) or len 0 for a fresh pin root. The pre-slot layout (one
+ * map "state" whose single value is the length-prefixed text) is read too,
+ * so a root pinned by an older build is adopted; the next save moves it. */
+static int doc_read(struct nfc *nfc, struct slot *s, int *idx,
+		    const char **text, uint64_t *len, char **legacy)
+{
+	struct slot b[2];
+	uint64_t g[2] = {0, 0};
+	char path[300];
+	int best, fd;
+
+	*len = 0;
+	*legacy = NULL;
+	for (int i = 0; i < 2; i++) {
+		int r = slot_open(nfc, i, &b[i], PROT_READ);
+
+		if (r && r != -ENOENT) {
+			slot_close(&b[0]);
+			return nfci_err(nfc, r, "open %s/state%d: %s",
+					nfc->root, i, strerror(-r));
+		}
+		g[i] = b[i].mem ? slot_gen(&b[i]) : 0;
+	}
+	best = g[1] > g[0];
+	*idx = g[best] ? best : -1;
+	*s = b[best];
+	slot_close(&b[!best]);
+	if (g[best]) {
+		*text = (const char *)s->mem + SLOT_PAGE;
+		*len = ((const struct slot_hdr *)s->mem)->len;
+		return 0;
+	}
 	snprintf(path, sizeof(path), "%s/state", nfc->root);
 	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "nfc_state", 4,
-				    NFC_STATE_SIZE, 1, NULL);
-		if (fd < 0 || bpf_obj_pin(fd, path))
-			return nfci_err(nfc, errno, "create %s: %s", path,
-					strerror(errno));
+	if (fd >= 0) {
+		struct bpf_map_info info = {0};
+		__u32 ilen = sizeof(info), key = 0, l;
+		char *buf = NULL;
+
+		if (!bpf_obj_get_info_by_fd(fd, &info, &ilen) &&
+		    info.value_size > 4)
+			buf = malloc(info.value_size);
+		if (buf && !bpf_map_lookup_elem(fd, &key, buf)) {
+			memcpy(&l, buf, 4);
+			if (l <= info.value_size - 4) {
+				*legacy = buf;
+				*text = buf + 4;
+				*len = l;
+				buf = NULL;
+			}
+		}
+		free(buf);
+		close(fd);
 	}
-	nfc->state_fd = fd;
-	return fd;
+	return 0;
 }
 
 int state_lock(struct nfc *nfc)
@@ -76,16 +227,16 @@ void state_unlock(struct nfc *nfc)
 
 int state_load(struct nfc *nfc)
 {
-	int fd = state_fd(nfc), r;
+	struct slot sl = {.fd = -1};
 	struct model *m;
 	json_error_t je;
-	uint64_t gen;
-	__u32 key = 0, len;
-	char *buf;
+	const char *text;
+	char *legacy;
+	uint64_t gen, len;
+	__u32 key = 0;
 	json_t *doc;
+	int i, r;
 
-	if (fd < 0)
-		return fd;
 	if (nfc->m && gen_fd(nfc) >= 0) {
 		__u64 g = 0;
 
@@ -93,25 +244,16 @@ int state_load(struct nfc *nfc)
 		    g == nfc->gen)
 			return 0;
 	}
-	buf = malloc(NFC_STATE_SIZE);
-	if (!buf)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, &key, buf)) {
-		free(buf);
-		return nfci_err(nfc, errno, "read state: %s", strerror(errno));
-	}
-	memcpy(&len, buf, sizeof(len));
+	r = doc_read(nfc, &sl, &i, &text, &len, &legacy);
+	if (r)
+		return r;
 	if (len == 0) { /* a fresh pin root */
-		free(buf);
+		slot_close(&sl);
 		return 0;
 	}
-	if (len > NFC_STATE_SIZE - 4) {
-		free(buf);
-		return nfci_err(nfc, EINVAL, "state under %s is corrupt",
-				nfc->root);
-	}
-	doc = json_loadb(buf + 4, len, 0, &je);
-	free(buf);
+	doc = json_loadb(text, len, 0, &je);
+	slot_close(&sl);
+	free(legacy);
 	if (!doc)
 		return nfci_err(nfc, EINVAL, "state under %s: %s", nfc->root,
 				je.text);
@@ -147,43 +289,72 @@ int state_load(struct nfc *nfc)
 
 int state_save(struct nfc *nfc)
 {
-	int fd = state_fd(nfc);
+	struct slot cur, w = {.fd = -1};
+	struct slot_hdr *h;
+	const char *text;
+	char *legacy, path[300], tmp[310];
+	uint64_t len, g0;
+	__u32 key = 0;
 	json_t *doc;
-	__u32 key = 0, len;
-	char *buf, *s;
+	int i, r;
+	char *s;
 
-	if (fd < 0)
-		return fd;
 	doc = model_to_json(nfc->m, nfc->gen + 1);
 	s = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
 	if (!s)
-		return -ENOMEM;
+		return nfci_err(nfc, ENOMEM, "save state: out of memory");
 	len = strlen(s);
-	if (len > NFC_STATE_SIZE - 4) {
+	if (len > SLOT_MAX) {
 		free(s);
 		return nfci_err(nfc, E2BIG,
-				"the configuration is larger than the %u bytes "
-				"the state map holds",
-				NFC_STATE_SIZE - 4);
+				"the configuration is larger than the %llu "
+				"bytes the pinned state holds",
+				(unsigned long long)SLOT_MAX);
 	}
-	buf = calloc(1, NFC_STATE_SIZE);
-	if (!buf) {
+	/* Write the slot that does not hold the current document. */
+	r = doc_read(nfc, &cur, &i, &text, &g0, &legacy);
+	if (r) {
 		free(s);
-		return -ENOMEM;
+		return r;
 	}
-	memcpy(buf, &len, 4);
-	memcpy(buf + 4, s, len);
+	free(legacy);
+	i = i == 0 ? 1 : 0;
+	slot_close(&cur);
+	snprintf(path, sizeof(path), "%s/state%d", nfc->root, i);
+	snprintf(tmp, sizeof(tmp), "%s/state%d_new", nfc->root, i);
+	r = slot_open(nfc, i, &w, PROT_READ | PROT_WRITE);
+	if (r || w.size - SLOT_PAGE < len) {
+		slot_close(&w);
+		r = slot_create(nfc, tmp, len, &w);
+		if (r) {
+			free(s);
+			return r;
+		}
+	} else {
+		tmp[0] = 0;
+	}
+	h = (struct slot_hdr *)w.mem;
+	__atomic_store_n(&h->gen, 0, __ATOMIC_RELEASE);
+	memcpy(w.mem + SLOT_PAGE, s, len);
 	free(s);
-	if (bpf_map_update_elem(fd, &key, buf, BPF_ANY)) {
-		free(buf);
-		return nfci_err(nfc, errno, "save state: %s", strerror(errno));
+	h->len = len;
+	h->size = w.size;
+	__atomic_store_n(&h->gen, nfc->gen + 1, __ATOMIC_RELEASE);
+	slot_close(&w);
+	if (tmp[0] && rename(tmp, path)) {
+		r = nfci_err(nfc, errno, "rename %s to %s: %s", tmp, path,
+			     strerror(errno));
+		unlink(tmp);
+		return r;
 	}
-	free(buf);
 	nfc->gen++;
 	if (gen_fd(nfc) < 0 ||
 	    bpf_map_update_elem(nfc->gen_fd, &key, &nfc->gen, BPF_ANY))
 		return nfci_err(nfc, errno, "save state generation: %s",
 				strerror(errno));
+	/* The pre-slot map of an older build, if any, is moved now. */
+	snprintf(path, sizeof(path), "%s/state", nfc->root);
+	unlink(path);
 	return 0;
 }

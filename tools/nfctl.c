@@ -254,6 +254,31 @@ static int done(struct nfc *nfc, int r, json_t *cfg)
 	return r ? fail(nfc) : 0;
 }
 
+static int cmd_import(struct nfc *nfc, const struct cli_cmd *c)
+{
+	FILE *f = strcmp(c->file, "-") ? fopen(c->file, "re") : stdin;
+	char *text = NULL, chunk[65536];
+	size_t len = 0, n;
+	FILE *m;
+	int r;
+
+	if (!f) {
+		fprintf(stderr, "nfctl: cannot read %s: %s\n", c->file,
+			strerror(errno));
+		return 1;
+	}
+	m = open_memstream(&text, &len);
+	while (m && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fwrite(chunk, 1, n, m);
+	if (m)
+		fclose(m);
+	if (f != stdin)
+		fclose(f);
+	r = nfc_coll_import_text(nfc, c->nf, c->coll, text, len, c->replace);
+	free(text);
+	return done(nfc, r, NULL);
+}
+
 /* The parsed command (cli/grammar.c) as a library call. */
 static int dispatch(struct nfc *nfc, const struct cli_cmd *c)
 {
@@ -322,6 +347,8 @@ static int dispatch(struct nfc *nfc, const struct cli_cmd *c)
 	case CLI_COLL_DEL:
 		return done(nfc, nfc_coll_del(nfc, c->nf, c->coll, c->key),
 			    NULL);
+	case CLI_COLL_IMPORT:
+		return cmd_import(nfc, c);
 	case CLI_COLL_SHOW:
 		if (nfc_coll_list(nfc, c->nf, c->coll, &j))
 			return fail(nfc);

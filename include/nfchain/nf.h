@@ -34,6 +34,10 @@ enum {
 	/* The value is a load-time constant of the data plane: changing it
 	 * swaps in a freshly loaded program (maps kept, no loss). */
 	NFC_FIELD_RELOAD = 1 << 1,
+	/* The NF's control plane reads the value when it needs it (tick,
+	 * slow path) and no map holds it: a change is a model write and calls
+	 * no configure(), which may rebuild large tables. */
+	NFC_FIELD_LIVE = 1 << 2,
 };
 
 struct nfc_field {

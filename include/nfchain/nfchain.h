@@ -144,6 +144,17 @@ int nfc_coll_del(struct nfc *nfc, const char *nf, const char *coll,
 /* *out: a new JSON array of entry objects. */
 int nfc_coll_list(struct nfc *nfc, const char *nf, const char *coll,
 		  json_t **out);
+/* Many entries of one collection in one change (one save): entries is an
+ * array of {"key": ..., "fields": {...}, "line": N}; "line", if given, is
+ * named in errors ("line 17: ..."). replace: the entries become the whole
+ * collection. Every entry is checked before any is written; any refusal
+ * leaves everything as it was. */
+int nfc_coll_import(struct nfc *nfc, const char *nf, const char *coll,
+		    json_t *entries, int replace);
+/* The same from text: one entry a line, `key k=v ...` (the CLI's words),
+ * `#` comments and blank lines skipped. */
+int nfc_coll_import_text(struct nfc *nfc, const char *nf, const char *coll,
+			 const char *text, size_t len, int replace);
 
 /* ---- the desired state as one document ----------------------------------
  * {"nfs":[{"name","type","mode","config":{},"ports":[{"name","peer",

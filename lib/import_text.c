@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The text of a collection import (nfchain <nf> <coll> import, POST
+ * .../import): one entry a line in the CLI's own words, `key k=v ...`; `#`
+ * starts a comment, blank lines are skipped. Parsed into the entries
+ * nfc_coll_import takes, each with its line number so that its errors name
+ * the line.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <errno.h>
+
+#include "internal.h"
+
+#define WORD_MAX 256
+
+static int line_err(char *err, size_t len, unsigned line, const char *msg,
+		    const char *w, size_t wl)
+{
+	snprintf(err, len, "line %u: %s '%.*s'", line, msg,
+		 (int)(wl > 64 ? 64 : wl), w);
+	return -1;
+}
+
+/* One line (no newline) into `out`; 0 when it holds no entry. */
+static int parse_line(const char *s, size_t n, unsigned line, json_t *out,
+		      char *err, size_t len)
+{
+	json_t *fields = NULL, *e;
+	char key[WORD_MAX], k[WORD_MAX], v[WORD_MAX];
+	size_t i = 0;
+	int words = 0;
+
+	while (i < n) {
+		size_t b, wl;
+		const char *eq;
+
+		while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
+			i++;
+		if (i == n || s[i] == '#')
+			break;
+		b = i;
+		while (i < n && s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			i++;
+		wl = i - b;
+		if (wl >= WORD_MAX)
+			return line_err(err, len, line, "word too long:", s + b,
+					wl);
+		if (!words++) {
+			memcpy(key, s + b, wl);
+			key[wl] = 0;
+			fields = json_object();
+			continue;
+		}
+		eq = memchr(s + b, '=', wl);
+		if (!eq || eq == s + b) {
+			json_decref(fields);
+			return line_err(err, len, line,
+					"expected key=value, got", s + b, wl);
+		}
+		memcpy(k, s + b, eq - (s + b));
+		k[eq - (s + b)] = 0;
+		memcpy(v, eq + 1, wl - (eq - (s + b)) - 1);
+		v[wl - (eq - (s + b)) - 1] = 0;
+		if (json_object_get(fields, k)) {
+			json_decref(fields);
+			return line_err(err, len, line, "given twice:", k,
+					strlen(k));
+		}
+		json_object_set_new(fields, k, json_string(v));
+	}
+	if (!words)
+		return 0;
+	e = json_pack("{s:s,s:o,s:i}", "key", key, "fields", fields, "line",
+		      (int)line);
+	if (!e || json_array_append_new(out, e)) {
+		snprintf(err, len, "line %u: out of memory", line);
+		return -1;
+	}
+	return 0;
+}
+
+static json_t *import_parse(const char *text, size_t len, char *err,
+			    size_t elen)
+{
+	json_t *out = json_array();
+	unsigned line = 0;
+	size_t i = 0;
+
+	while (out && i < len) {
+		const char *nl = memchr(text + i, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - (text + i)) : len - i;
+
+		line++;
+		if (memchr(text + i, 0, n)) {
+			snprintf(err, elen, "line %u: contains a NUL byte",
+				 line);
+			json_decref(out);
+			return NULL;
+		}
+		if (parse_line(text + i, n, line, out, err, elen)) {
+			json_decref(out);
+			return NULL;
+		}
+		i += n + 1;
+	}
+	if (!out)
+		snprintf(err, elen, "out of memory");
+	return out;
+}
+
+int nfc_coll_import_text(struct nfc *nfc, const char *nf, const char *coll,
+			 const char *text, size_t len, int replace)
+{
+	char err[512];
+	json_t *entries =
+		import_parse(text ?: "", text ? len : 0, err, sizeof(err));
+	int r;
+
+	if (!entries)
+		return nfci_err(nfc, EINVAL, "%s", err);
+	r = nfc_coll_import(nfc, nf, coll, entries, replace);
+	json_decref(entries);
+	return r;
+}
