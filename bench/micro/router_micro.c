@@ -14,7 +14,9 @@
  * RUNS runs (default 2000) give the median. Cases: the
  * forwarder (what every NF pays: metadata, counters, redirect), the
  * router to a host on a connected subnet, through a static route, and
- * through a static route among 10,000 (198.18.0.0/15, RFC 2544).
+ * through a static route among 10,000 (198.18.0.0/15, RFC 2544), and
+ * the last two again with rp_filter on, which turns the forwarding cache
+ * off: every repeat walks rt_dir.
  */
 #include <errno.h>
 #include <signal.h>
@@ -310,5 +312,25 @@ int main(int argc, char **argv)
 	       measure(fd, f, 64, runs, XDP_REDIRECT, 1, 0));
 	close(fd);
 	chained(runs, pm);
+	/* With rp_filter the cache is off: every packet takes the FIB walk
+	 * (rt_dir, twice: destination and source), the path a FIB change
+	 * touches. */
+	c = json_pack("{s:b}", "rp_filter", 1);
+	r = nfc_nf_set(nfc, "r1", c);
+	json_decref(c);
+	fd = r ? -1 : pinned("nf/1-r1/prog");
+	if (fd < 0) {
+		fprintf(stderr, "router_micro: rp_filter: %s\n",
+			nfc_errmsg(nfc));
+		return 1;
+	}
+	frame(f, pm, "203.0.113.130");
+	printf("| router, rp_filter (no cache), static route among 10,000 | "
+	       "%.1f |\n",
+	       measure(fd, f, 64, runs, XDP_REDIRECT, 1, 0));
+	frame(f, pm, "198.18.100.1");
+	printf("| router, rp_filter (no cache), a /29 among 10,000 | %.1f |\n",
+	       measure(fd, f, 64, runs, XDP_REDIRECT, 1, 0));
+	close(fd);
 	return 0;
 }
