@@ -264,6 +264,8 @@ int coll_add_nosave(struct nfc *nfc, const char *nf, const char *coll,
 		    const char *key, json_t *fields);
 int coll_del_nosave(struct nfc *nfc, const char *nf, const char *coll,
 		    const char *key);
+int coll_replace_nosave(struct nfc *nfc, const char *nf, const char *coll,
+			json_t *entries);
 
 /* The edits behind the public calls, for nfc_apply to combine. */
 struct nf_add_args {

@@ -144,6 +144,12 @@ int nfc_coll_del(struct nfc *nfc, const char *nf, const char *coll,
 /* *out: a new JSON array of entry objects. */
 int nfc_coll_list(struct nfc *nfc, const char *nf, const char *coll,
 		  json_t **out);
+/* Makes collection `coll` hold exactly `entries` (an object key -> fields;
+ * NULL or {}: empty), all or nothing: a collection its NF swaps as a whole
+ * (routes) changes at one instant for packets; another one entry by
+ * entry, undone if an entry is refused. What import --replace calls. */
+int nfc_coll_replace(struct nfc *nfc, const char *nf, const char *coll,
+		     json_t *entries);
 
 /* ---- the desired state as one document ----------------------------------
  * {"nfs":[{"name","type","mode","config":{},"ports":[{"name","peer",
