@@ -486,14 +486,20 @@ static void undo_note(struct undo *u, const char *nf, const char *coll,
 	e->old = json_incref(old);
 }
 
+/* An empty key notes a whole set replaced; `old` is the set before. */
 static void undo_run(struct nfc *nfc, struct undo *u)
 {
 	while (u->n) {
 		struct undo_entry *e = &u->e[--u->n];
 
-		coll_del_nosave(nfc, e->nf, e->coll, e->key);
-		if (e->old)
-			coll_add_nosave(nfc, e->nf, e->coll, e->key, e->old);
+		if (!e->key[0]) {
+			coll_replace_nosave(nfc, e->nf, e->coll, e->old);
+		} else {
+			coll_del_nosave(nfc, e->nf, e->coll, e->key);
+			if (e->old)
+				coll_add_nosave(nfc, e->nf, e->coll, e->key,
+						e->old);
+		}
 		json_decref(e->old);
 	}
 	free(u->e);
@@ -501,11 +507,86 @@ static void undo_run(struct nfc *nfc, struct undo *u)
 	u->cap = 0;
 }
 
+static void undo_free(struct undo *u)
+{
+	for (size_t k = 0; k < u->n; k++)
+		json_decref(u->e[k].old);
+	free(u->e);
+	memset(u, 0, sizeof(*u));
+}
+
 /*
- * Collections: entries in the document that differ from the model are
- * (re)added, entries the document lacks are deleted. With `u` NULL it only
- * checks and plans: the collection exists, the fields fit its declaration
- * (for an NF the document creates, against its type). The NF's own add()
+ * Collection `c` of NF `name` made to hold `want` (the document's; NULL:
+ * none) where it holds `have` (the model's; NULL: none): entries that
+ * differ are (re)added, entries `want` lacks deleted. A collection its NF
+ * swaps as a whole (c->replace) gets the whole new set in one call
+ * instead, so that packets meet the old set or the new one, never a mix
+ * (nf.h). With `u` NULL it only checks and plans.
+ */
+static int coll_sync(struct nfc *nfc, const char *name,
+		     const struct nfc_collection *c, json_t *have, json_t *want,
+		     json_t *plan, struct undo *u)
+{
+	const char *key;
+	json_t *e;
+	void *tmp;
+	int r, changed = 0;
+
+	json_object_foreach (want, key, e) {
+		json_t *cur = json_object_get(have, key), *norm = NULL;
+		char owner[160];
+
+		if (cur && json_equal(cur, e))
+			continue;
+		changed = 1;
+		plan_add(plan, "add %s %s to %s", c->name, key, name);
+		if (!u) {
+			snprintf(owner, sizeof(owner), "%s %s of %s", c->name,
+				 key, name);
+			r = nfci_fields_check(nfc, owner, c->fields, e, 1, NULL,
+					      &norm);
+			json_decref(norm);
+			if (r)
+				return r;
+			continue;
+		}
+		if (c->replace)
+			continue;
+		undo_note(u, name, c->name, key, cur);
+		if (cur)
+			coll_del_nosave(nfc, name, c->name, key);
+		r = coll_add_nosave(nfc, name, c->name, key, e);
+		if (r)
+			return r;
+	}
+	json_object_foreach_safe (have, tmp, key, e) {
+		if (json_object_get(want, key))
+			continue;
+		changed = 1;
+		plan_add(plan, "delete %s %s of %s", c->name, key, name);
+		if (!u || c->replace)
+			continue;
+		undo_note(u, name, c->name, key, e);
+		r = coll_del_nosave(nfc, name, c->name, key);
+		if (r)
+			return r;
+	}
+	if (!u || !c->replace || !changed)
+		return 0;
+	{
+		json_t *old = have ? json_deep_copy(have) : json_object();
+
+		undo_note(u, name, c->name, "", old);
+		json_decref(old);
+	}
+	return coll_replace_nosave(nfc, name, c->name, want);
+}
+
+/*
+ * Collections: each declared collection of each NF made to hold what the
+ * document lists (coll_sync). With `u` NULL it only checks and plans: the
+ * collection exists, the fields fit its declaration (for an NF the
+ * document creates, against its type). The NF's own add() or replace()
  * validates before it changes anything.
  */
 static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
@@ -521,9 +602,8 @@ static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
 			json_string_value(json_object_get(nf, "type")));
 		json_t *want = json_object_get(nf, "collections");
 		int id = model_find_nf(nfc->m, name);
-		json_t *have, *set, *e;
-		const char *coll, *key;
-		void *tmp;
+		json_t *have, *set;
+		const char *coll;
 		int r;
 
 		if (id >= 0 && nfc->m->nfs[id].type != t)
@@ -544,50 +624,14 @@ static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
 					"NF %s: collection '%s' must be "
 					"an object of key: fields",
 					name, coll);
-			json_object_foreach (set, key, e) {
-				json_t *cur = json_object_get(
-					json_object_get(have, coll), key);
-				json_t *norm = NULL;
-				char owner[160];
-
-				if (cur && json_equal(cur, e))
-					continue;
-				plan_add(plan, "add %s %s to %s", coll, key,
-					 name);
-				if (!u) {
-					snprintf(owner, sizeof(owner),
-						 "%s %s of %s", coll, key,
-						 name);
-					r = nfci_fields_check(nfc, owner,
-							      c->fields, e, 1,
-							      NULL, &norm);
-					json_decref(norm);
-					if (r)
-						return r;
-					continue;
-				}
-				undo_note(u, name, coll, key, cur);
-				if (cur)
-					coll_del_nosave(nfc, name, coll, key);
-				r = coll_add_nosave(nfc, name, coll, key, e);
-				if (r)
-					return r;
-			}
 		}
-		json_object_foreach (have, coll, set) {
-			json_object_foreach_safe (set, tmp, key, e) {
-				if (json_object_get(json_object_get(want, coll),
-						    key))
-					continue;
-				plan_add(plan, "delete %s %s of %s", coll, key,
-					 name);
-				if (!u)
-					continue;
-				undo_note(u, name, coll, key, e);
-				r = coll_del_nosave(nfc, name, coll, key);
-				if (r)
-					return r;
-			}
+		for (const struct nfc_collection *c = t ? t->collections : NULL;
+		     c && c->name; c++) {
+			r = coll_sync(nfc, name, c,
+				      json_object_get(have, c->name),
+				      json_object_get(want, c->name), plan, u);
+			if (r)
+				return r;
 		}
 	}
 	return 0;
@@ -625,7 +669,7 @@ static int check_size(struct nfc *nfc, struct model *m, json_t *doc)
 	size_t i, len;
 	char *s;
 
-	if (json_dumpb(doc, NULL, 0, JSON_COMPACT) < NFC_STATE_SIZE / 2)
+	if (json_dumpb(doc, NULL, 0, JSON_COMPACT) < state_max() / 2)
 		return 0;
 	json_array_foreach (json_object_get(doc, "nfs"), i, nf) {
 		json_t *want = json_object_get(nf, "collections");
@@ -644,12 +688,12 @@ static int check_size(struct nfc *nfc, struct model *m, json_t *doc)
 		return nfci_err(nfc, ENOMEM, "out of memory");
 	len = strlen(s);
 	free(s);
-	if (len > NFC_STATE_SIZE - 4)
+	if (len > state_max())
 		return nfci_err(nfc, E2BIG,
 				"the configuration would be %zu bytes, larger "
-				"than the %u bytes the state map holds; "
+				"than the %llu bytes the pinned state holds; "
 				"nothing was changed",
-				len, NFC_STATE_SIZE - 4);
+				len, (unsigned long long)state_max());
 	return 0;
 }
 
@@ -699,15 +743,56 @@ int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan)
 			memcpy(nfc->err, keep, sizeof(keep));
 		}
 	}
-	for (size_t k = 0; k < u.n; k++)
-		json_decref(u.e[k].old);
-	free(u.e);
+	undo_free(&u);
 out:
 	json_decref(prev);
 	if (plan && !r)
 		*plan = c.plan;
 	else
 		json_decref(c.plan);
+	nfci_end(nfc);
+	return r;
+}
+
+int nfc_coll_replace(struct nfc *nfc, const char *nf, const char *coll,
+		     json_t *entries)
+{
+	const struct nfc_collection *c = NULL;
+	struct undo u = {0};
+	json_t *have = NULL;
+	int id, r = nfci_begin(nfc);
+
+	if (r)
+		return r;
+	id = model_find_nf(nfc->m, nf);
+	if (id < 0)
+		r = nfci_err(nfc, ENOENT, "NF %s does not exist", nf);
+	else if (!(c = nfci_coll_find(nfc->m->nfs[id].type, coll)))
+		r = nfci_err(nfc, ENOENT, "NF %s (%s) has no collection '%s'",
+			     nf, nfc->m->nfs[id].type->name, coll);
+	else if (entries && !json_is_object(entries))
+		r = nfci_err(nfc, EINVAL,
+			     "NF %s: collection '%s' must be an object of "
+			     "key: fields",
+			     nf, coll);
+	if (!r) {
+		have = json_object_get(nfc->m->nfs[id].colls, coll);
+		/* Every entry checked before anything changes. */
+		r = coll_sync(nfc, nf, c, have, entries, NULL, NULL);
+	}
+	if (!r) {
+		r = coll_sync(nfc, nf, c, have, entries, NULL, &u);
+		if (!r && u.n)
+			r = state_save(nfc);
+		if (r) {
+			char keep[sizeof(nfc->err)];
+
+			memcpy(keep, nfc->err, sizeof(keep));
+			undo_run(nfc, &u);
+			memcpy(nfc->err, keep, sizeof(keep));
+		}
+	}
+	undo_free(&u);
 	nfci_end(nfc);
 	return r;
 }

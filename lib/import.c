@@ -94,6 +94,51 @@ static int check_all(struct nfc *nfc, const char *nf, const char *coll,
 	return r;
 }
 
+/* A collection its NF swaps as a whole gets the new set in one call, so
+ * packets see the old set or the new one, never a mix; a failed save swaps
+ * the old set back. */
+static int import_swap(struct nfc *nfc, int id, const struct nfc_collection *c,
+		       json_t *cur, json_t *want, int replace)
+{
+	struct nfc_nf *h = &nfc->handles[id];
+	json_t *colls = nfc->m->nfs[id].colls, *next, *old;
+	int r;
+
+	next = replace || !cur ? json_copy(want) : json_copy(cur);
+	if (!next)
+		return nfci_err(nfc, ENOMEM, "import: out of memory");
+	if (!replace && cur)
+		json_object_update(next, want);
+	r = c->replace(h, next);
+	nf_changed(nfc, id, NFC_CHANGE_COLLECTION);
+	if (r) {
+		if (!nfc->err[0])
+			nfci_err(nfc, r, "%s of %s: replace: %s", c->name,
+				 nfc->m->nfs[id].name, strerror(-r));
+		json_decref(next);
+		return r;
+	}
+	old = json_incref(cur);
+	json_object_set_new(colls, c->name, next);
+	r = state_save(nfc);
+	if (r) {
+		char keep[sizeof(nfc->err)];
+		json_t *none = json_object();
+
+		memcpy(keep, nfc->err, sizeof(keep));
+		c->replace(h, old ? old : none);
+		nf_changed(nfc, id, NFC_CHANGE_COLLECTION);
+		if (old)
+			json_object_set(colls, c->name, old);
+		else
+			json_object_del(colls, c->name);
+		json_decref(none);
+		memcpy(nfc->err, keep, sizeof(keep));
+	}
+	json_decref(old);
+	return r;
+}
+
 int nfc_coll_import(struct nfc *nfc, const char *nf, const char *coll,
 		    json_t *entries, int replace)
 {
@@ -137,6 +182,10 @@ int nfc_coll_import(struct nfc *nfc, const char *nf, const char *coll,
 		json_object_set(want,
 				json_string_value(json_object_get(e, "key")),
 				norm[i]);
+	if (c->replace) {
+		r = import_swap(nfc, id, c, cur, want, replace);
+		goto out;
+	}
 	/* Removals first: a full table makes room before it grows. */
 	if (replace)
 		json_object_foreach (cur, key, v) {

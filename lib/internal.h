@@ -206,6 +206,7 @@ int state_lock(struct nfc *nfc);
 void state_unlock(struct nfc *nfc);
 int state_load(struct nfc *nfc); /* refresh the model if another wrote */
 int state_save(struct nfc *nfc);
+uint64_t state_max(void); /* the largest document state_save takes */
 
 /* The data plane: pins.c (pin root, shared maps, fds of NFs), load.c,
  * stubs.c, reconcile.c; what they share among themselves is dataplane.h. */
@@ -267,6 +268,8 @@ int coll_add_nosave(struct nfc *nfc, const char *nf, const char *coll,
 		    const char *key, json_t *fields);
 int coll_del_nosave(struct nfc *nfc, const char *nf, const char *coll,
 		    const char *key);
+int coll_replace_nosave(struct nfc *nfc, const char *nf, const char *coll,
+			json_t *entries);
 
 /* The edits behind the public calls, for nfc_apply to combine. */
 struct nf_add_args {

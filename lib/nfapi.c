@@ -211,6 +211,50 @@ static void coll_restore(struct nfc *nfc, const char *nf, const char *coll,
 	snprintf(nfc->err, sizeof(nfc->err), "%s; the change was undone", keep);
 }
 
+/* A collection swapped as a whole (its type's replace()) made to hold
+ * exactly `entries` (NULL: none) in one call: every entry checked and
+ * normalized first, then handed over together. */
+int coll_replace_nosave(struct nfc *nfc, const char *nf, const char *coll,
+			json_t *entries)
+{
+	const struct nfc_collection *c;
+	json_t *set = json_object(), *f, *norm;
+	const char *key;
+	int id, r = coll_lookup(nfc, nf, coll, &id, &c);
+
+	if (!r && !c->replace)
+		r = nfci_err(nfc, EOPNOTSUPP,
+			     "NF %s: collection '%s' is changed entry by entry",
+			     nf, coll);
+	if (!r && entries && !json_is_object(entries))
+		r = nfci_err(nfc, EINVAL,
+			     "NF %s: collection '%s' must be an object of key: "
+			     "fields",
+			     nf, coll);
+	json_object_foreach (entries, key, f) {
+		if (r)
+			break;
+		r = coll_check(nfc, nf, coll, key, f, &norm, &id, &c);
+		if (!r)
+			json_object_set_new(set, key, norm);
+	}
+	if (r) {
+		json_decref(set);
+		return r;
+	}
+	r = c->replace(&nfc->handles[id], set);
+	nf_changed(nfc, id, NFC_CHANGE_COLLECTION);
+	if (r) {
+		if (!nfc->err[0])
+			nfci_err(nfc, r, "%s of %s: replace: %s", coll, nf,
+				 strerror(-r));
+		json_decref(set);
+		return r;
+	}
+	json_object_set_new(nfc->m->nfs[id].colls, coll, set);
+	return 0;
+}
+
 int nfc_coll_add(struct nfc *nfc, const char *nf, const char *coll,
 		 const char *key, json_t *fields)
 {

@@ -53,7 +53,23 @@ static int gen_fd(struct nfc *nfc)
  * pinned beside it and renamed over it (bpffs renames atomically).
  */
 #define SLOT_PAGE 4096u
-#define SLOT_MAX (1ull << 30) /* a document larger than this is refused */
+
+/* A document larger than this is refused: 1 GiB, or NFC_STATE_MAX (bytes)
+ * from the environment, for an operator who wants a tighter cap and for
+ * the tests of the refusal, which cannot afford a gigabyte. */
+uint64_t state_max(void)
+{
+	static uint64_t max;
+	const char *e;
+
+	if (!max) {
+		e = getenv("NFC_STATE_MAX");
+		max = e && strtoull(e, NULL, 10) >= SLOT_PAGE
+			      ? strtoull(e, NULL, 10)
+			      : 1ull << 30;
+	}
+	return max;
+}
 
 struct slot_hdr {
 	uint64_t gen; /* 0: empty or being written */
@@ -305,12 +321,12 @@ int state_save(struct nfc *nfc)
 	if (!s)
 		return nfci_err(nfc, ENOMEM, "save state: out of memory");
 	len = strlen(s);
-	if (len > SLOT_MAX) {
+	if (len > state_max()) {
 		free(s);
 		return nfci_err(nfc, E2BIG,
 				"the configuration is larger than the %llu "
 				"bytes the pinned state holds",
-				(unsigned long long)SLOT_MAX);
+				(unsigned long long)state_max());
 	}
 	/* Write the slot that does not hold the current document. */
 	r = doc_read(nfc, &cur, &i, &text, &g0, &legacy);

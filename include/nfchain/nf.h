@@ -75,12 +75,23 @@ struct nfc_collection {
 	int (*del)(struct nfc_nf *nf, const char *key);
 	/* Appends entry objects to `out`. */
 	int (*list)(struct nfc_nf *nf, json_t *out);
+	/* Optional, and what declares the collection "swapped as a whole":
+	 * makes it hold exactly `entries` (an object key -> fields, each
+	 * checked against `fields` already) in one call, the new set built
+	 * beside the old and switched in at one instant, so that a packet
+	 * meets the old set or the new, never part of each. apply and
+	 * nfc_coll_replace hand a changed set of such a collection over whole
+	 * instead of deleting and adding entry by entry. For sets whose
+	 * entries decide together (routes, rules). Validate everything
+	 * before changing anything. NULL: "entry by entry" (an FDB, a
+	 * conntrack table: independent entries). docs/runtime.md says more. */
+	int (*replace)(struct nfc_nf *nf, json_t *entries);
 };
 
 /* What just ran, for nfc_nf_type.changed. */
 enum nfc_change {
 	NFC_CHANGE_CONFIGURE,  /* configure(), whether it succeeded or not */
-	NFC_CHANGE_COLLECTION, /* a collection's add() or del(), ok or not */
+	NFC_CHANGE_COLLECTION, /* a collection's add(), del() or replace() */
 	NFC_CHANGE_PACKET_IN,  /* packet_in() */
 	NFC_CHANGE_TICK,       /* tick() */
 };

@@ -155,6 +155,12 @@ int nfc_coll_import(struct nfc *nfc, const char *nf, const char *coll,
  * `#` comments and blank lines skipped. */
 int nfc_coll_import_text(struct nfc *nfc, const char *nf, const char *coll,
 			 const char *text, size_t len, int replace);
+/* Makes collection `coll` hold exactly `entries` (an object key -> fields;
+ * NULL or {}: empty), all or nothing: a collection its NF swaps as a whole
+ * (routes) changes at one instant for packets; another one entry by
+ * entry, undone if an entry is refused. What import --replace calls. */
+int nfc_coll_replace(struct nfc *nfc, const char *nf, const char *coll,
+		     json_t *entries);
 
 /* ---- the desired state as one document ----------------------------------
  * {"nfs":[{"name","type","mode","config":{},"ports":[{"name","peer",

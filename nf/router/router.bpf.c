@@ -210,11 +210,23 @@ static __always_inline int martian_dst(__be32 a)
 	return (h >> 24) == 0 || (h >> 24) == 127 || (h >> 28) >= 0xe;
 }
 
-/* The FIB entry for dst: rt_dir, at most three array lookups; the trie
- * only for a region marked so. Returns 0 and fills *out, or -1: no route. */
-static __always_inline int fib4(__be32 dst, struct rt_fib_val *out)
+/* rt_dir's epoch (router.h): the live level-1 copy and the cache's
+ * generation. Read once a packet, so that every lookup of one packet is
+ * made in the same table. */
+static __always_inline __u64 dir_epoch(void)
 {
-	__u32 h = bpf_ntohl(dst), i = h >> 16;
+	__u32 k = RT_DIR_EPOCH;
+	__u64 *e = bpf_map_lookup_elem(&rt_dir, &k);
+
+	return e ? *(volatile __u64 *)e : 0;
+}
+
+/* The FIB entry for dst in the table of `epoch`: rt_dir, at most three
+ * array lookups; the trie only for a region marked so. Returns 0 and fills
+ * *out, or -1: no route. */
+static __always_inline int fib4(__u64 epoch, __be32 dst, struct rt_fib_val *out)
+{
+	__u32 h = bpf_ntohl(dst), i = RT_DIR_L1_OF(epoch) + (h >> 16);
 	__u64 *e = bpf_map_lookup_elem(&rt_dir, &i), v;
 
 	if (!e)
@@ -305,7 +317,7 @@ static __always_inline int do_arp(nfc_ctx_t *ctx, struct nfc_meta *md,
  * the slow path answers it through the FIB. */
 static __always_inline int do_echo(nfc_ctx_t *ctx, struct nfc_meta *md,
 				   struct rt_port *port, struct ethhdr *eth,
-				   struct iphdr *iph, void *end)
+				   struct iphdr *iph, void *end, __u64 epoch)
 {
 	struct icmphdr *ic = (void *)(iph + 1);
 	struct rt_fib_val r;
@@ -314,7 +326,7 @@ static __always_inline int do_echo(nfc_ctx_t *ctx, struct nfc_meta *md,
 
 	if ((void *)(ic + 1) > end || ic->type != 8 || ic->code != 0)
 		return RT_NOT(RT_SP_LOCAL);
-	if (fib4(iph->saddr, &r) || r.port != md->in_port ||
+	if (fib4(epoch, iph->saddr, &r) || r.port != md->in_port ||
 	    (r.type != RT_FIB_CONNECTED && r.type != RT_FIB_VIA))
 		return RT_NOT(RT_SP_LOCAL);
 	(void)port;
@@ -347,7 +359,7 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 	struct rt_port *out;
 	struct rt_neigh *n;
 	__u32 tot;
-	__u64 gen = 0;
+	__u64 epoch;
 	__be32 nh;
 
 	if ((void *)(iph + 1) > end)
@@ -378,17 +390,17 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 
 	/* The cache answers only where the FIB would have forwarded: not
 	 * with rp_filter (the source decides too). A miss, or an entry of an
-	 * older generation, goes the whole way and refills the slot. */
+	 * older epoch, goes the whole way and refills the slot. */
+	epoch = dir_epoch();
 	if (!rt_rp_filter) {
 		__u32 slot =
 			(bpf_ntohl(iph->daddr) ^ md->in_port * 0x9e3779b1u) *
 				0x9e3779b1u >>
 			(32 - RT_CACHE_BITS);
 
-		gen = *(volatile __u32 *)&port->gen;
 		ce = bpf_map_lookup_elem(&rt_cache, &slot);
 		if (ce && ce->dst == iph->daddr && ce->in == md->in_port &&
-		    ce->gen == gen) {
+		    ce->gen == epoch) {
 			if (iph->ttl <= 1)
 				return RT_NOT(RT_SP_TTL);
 			forward_rewrite(eth, iph, ce->dmac, ce->smac);
@@ -399,13 +411,13 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 	 * entry was made. */
 	if (martian_dst(iph->daddr))
 		return RT_NOT(RT_D_MARTIAN);
-	if (fib4(iph->daddr, r))
+	if (fib4(epoch, iph->daddr, r))
 		return RT_NOT(RT_SP_NO_ROUTE);
 	if (r->type == RT_FIB_LOCAL) {
 		if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET))
 			return RT_NOT(RT_D_FRAG_LOCAL);
 		if (iph->protocol == IPPROTO_ICMP)
-			return do_echo(ctx, md, port, eth, iph, end);
+			return do_echo(ctx, md, port, eth, iph, end, epoch);
 		return RT_NOT(RT_SP_LOCAL);
 	}
 	if (r->type == RT_FIB_BCAST)
@@ -413,7 +425,7 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 	if (rt_rp_filter) {
 		struct rt_fib_val s;
 
-		if (fib4(iph->saddr, &s) || s.port != md->in_port ||
+		if (fib4(epoch, iph->saddr, &s) || s.port != md->in_port ||
 		    (s.type != RT_FIB_CONNECTED && s.type != RT_FIB_VIA))
 			return RT_NOT(RT_D_RPF);
 	}
@@ -440,7 +452,7 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 		ce->dst = iph->daddr;
 		ce->in = md->in_port;
 		ce->out = r->port;
-		ce->gen = gen;
+		ce->gen = epoch;
 		mac_copy(ce->dmac, n->mac);
 		mac_copy(ce->smac, out->mac);
 	}

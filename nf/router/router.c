@@ -102,59 +102,16 @@ static const struct nfc_field rt_arp_fields[] = {
 static int rt_configure(struct nfc_nf *nf)
 {
 	struct rt_pcfg pc[NFC_MAX_PORTS];
-	int rfd = nfc_nf_map_fd(nf, "rt_rib"), r;
-	struct rt_rib_key k, next, *prev = NULL;
-	struct fib_ent *want;
-	size_t n = 0, cap = 4 * NFC_MAX_PORTS + 1024;
-	int nown;
+	int r = rt_load_ports(nf, pc);
 
-	r = rt_load_ports(nf, pc);
-	if (r)
-		return r;
-	if (rfd < 0)
-		return nfc_nf_error(nf, ENOENT, "map rt_rib not found");
-	want = malloc(cap * sizeof(*want));
-	if (!want)
-		return -ENOMEM;
-	nown = rt_fib_port_entries(pc, want);
-	n = nown;
-	qsort(want, nown, sizeof(*want), rt_fib_cmp);
-	while (!bpf_map_get_next_key(rfd, prev, &next)) {
-		struct rt_rib_val v;
-		int p;
-
-		k = next;
-		prev = &k;
-		if (k.family != RT_AF_INET || bpf_map_lookup_elem(rfd, &k, &v))
-			continue;
-		p = rt_route_port(pc, want, nown, &k, &v);
-		if (p < 0)
-			continue;
-		if (n == cap) {
-			void *t = realloc(want, 2 * cap * sizeof(*want));
-
-			if (!t) {
-				free(want);
-				return -ENOMEM;
-			}
-			want = t;
-			cap *= 2;
-		}
-		want[n++] = (struct fib_ent){{k.plen, k.addr.v4},
-					     {.type = RT_FIB_VIA,
-					      .port = p,
-					      .nh = v.nh,
-					      .plen = k.plen}};
-	}
-	qsort(want, n, sizeof(*want), rt_fib_cmp);
-	r = rt_ports_sync(nf, pc);
 	if (!r)
-		r = rt_fib_sync(nf, want, n);
+		r = rt_ports_sync(nf, pc);
+	if (!r)
+		r = rt_fib_rebuild(nf, pc);
 	if (!r)
 		r = rt_neigh_sync(nf, pc);
 	if (!r)
 		r = rt_nbr_sync(nf);
-	free(want);
 	return r;
 }
 
@@ -166,28 +123,21 @@ static int rt_configure(struct nfc_nf *nf)
  * routes or arp change, each packet-in (the slow path learns and forgets
  * neighbours) and each tick (aging; a bump on every tick also makes a
  * neighbour in use miss the cache, and so be marked used, at least once a
- * tick). The bump voids every forwarding cache entry made before it
- * (router.h); every rt_port carries the generation, where the fast path
- * reads it. Only this side writes them, under the runtime's lock.
+ * tick). The bump of rt_dir's epoch (its generation bits; the live table's
+ * bit stays) voids every forwarding cache entry made before it (router.h).
+ * Only this side writes it, under the runtime's lock.
  */
 static void rt_changed(struct nfc_nf *nf, enum nfc_change why)
 {
-	int fd = nfc_nf_map_fd(nf, "rt_ports");
-	struct rt_port pt;
-	__u32 g, zero = 0;
+	int fd = nfc_nf_map_fd(nf, "rt_dir");
+	__u32 k = RT_DIR_EPOCH;
+	__u64 e;
 
 	(void)why;
-	/* Every port carries the same generation: port 0's is the current. */
-	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &pt))
+	if (fd < 0 || bpf_map_lookup_elem(fd, &k, &e))
 		return;
-	g = pt.gen + 1;
-	/* Every port, up or not: one that comes back up later must not
-	 * carry a generation its old cache entries still match. */
-	for (__u32 p = 0; p < NFC_MAX_PORTS; p++)
-		if (!bpf_map_lookup_elem(fd, &p, &pt)) {
-			pt.gen = g;
-			bpf_map_update_elem(fd, &p, &pt, BPF_ANY);
-		}
+	e += 2;
+	bpf_map_update_elem(fd, &k, &e, BPF_ANY);
 }
 
 /* ---- the type ---- */
@@ -198,7 +148,9 @@ static const struct nfc_collection rt_collections[] = {
 	 .fields = rt_route_fields,
 	 .add = rt_routes_add,
 	 .del = rt_routes_del,
-	 .list = rt_routes_list},
+	 .list = rt_routes_list,
+	 /* Swapped as a whole: a packet is decided by the set. */
+	 .replace = rt_routes_replace},
 	{.name = "arp",
 	 .key_doc = "IPv4 address of the neighbour",
 	 .fields = rt_arp_fields,

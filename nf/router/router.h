@@ -48,10 +48,10 @@ struct rt_port {
 	__u8 v6_addr[16]; /* reserved for IPv6 */
 	__u8 v6_plen;
 	__u8 pad[3];
-	/* The forwarding cache's generation (rt_cache below), copied into
-	 * every port so that the fast path reads it from the in port it
-	 * has looked up already. */
-	__u32 gen;
+	/* Unused: the forwarding cache's generation was here; it is part of
+	 * rt_dir's epoch now, which switches the table and voids the cache in
+	 * one write. */
+	__u32 resv;
 };
 
 /* FIB entry types, as in the kernel's route types. */
@@ -85,16 +85,30 @@ struct rt_fib_val {
  * with it. Blocks come from two pools; when one runs out, the region is
  * marked "look in the trie" (correct, only slower).
  *
+ * Level 1 is there twice, and the epoch entry says which copy is live: a
+ * new FIB as a whole (configure, a routes replace) is built in the other
+ * copy and in blocks the live one does not reach, then switched in by one
+ * write of the epoch, so that every packet is decided by the old table or
+ * the new one, never by a mix (rt_dir.h). The epoch's other bits are the
+ * forwarding cache's generation (rt_cache below): that same write voids
+ * every decision of the old table. The fast path reads the epoch once a
+ * packet.
+ *
  * Entry: bits 0-31 next hop (network order) or block number, 32-39 port,
  * 40-43 type, 44-49 prefix length, 50-51 kind.
  */
 #define RT_DIR_L2_BLOCKS 1024
 #define RT_DIR_L3_BLOCKS 2048
-#define RT_DIR_L1 0u
+#define RT_DIR_L1 0u /* level 1, copy 0 */
 #define RT_DIR_L2 65536u
 #define RT_DIR_L3 (RT_DIR_L2 + RT_DIR_L2_BLOCKS * 256u)
 #define RT_DIR_USE (RT_DIR_L3 + RT_DIR_L3_BLOCKS * 256u) /* blocks used */
-#define RT_DIR_SIZE (RT_DIR_USE + 2)
+/* Bit 0: the live level-1 copy; bits 1-63: the cache's generation. */
+#define RT_DIR_EPOCH (RT_DIR_USE + 2)
+#define RT_DIR_L1B (RT_DIR_EPOCH + 1) /* level 1, copy 1 */
+#define RT_DIR_SIZE (RT_DIR_L1B + 65536u)
+#define RT_DIR_L1_OF(epoch) ((epoch)&1 ? RT_DIR_L1B : RT_DIR_L1)
+#define RT_DIR_IS_L1(i) ((i) < RT_DIR_L2 || (i) >= RT_DIR_L1B)
 enum rt_dir_kind {
 	RT_DIR_EMPTY = 0,
 	RT_DIR_RES = 1,
@@ -127,11 +141,11 @@ enum rt_dir_kind {
 	((port)*RT_NBR_SLICE + ((addr_host) & (RT_NBR_SLICE - 1)))
 /* rt_cache (per-CPU array, direct-mapped by destination and in port): the
  * last forwarding decision for a destination, so that a hit skips the FIB,
- * the out port and the neighbour lookups. An entry holds while the
- * generation, rt_port.gen of its in port, is what it was when the entry
- * was made: the control plane bumps it in every port at once after every
- * change it makes (ports, routes, ARP, and every tick, so that a
- * neighbour in use is seen used by the aging within a tick). */
+ * the out port and the neighbour lookups. An entry holds while rt_dir's
+ * epoch (the generation, with the live table's bit) is what it was when
+ * the entry was made: the control plane bumps it after every change it
+ * makes (ports, routes, ARP, and every tick, so that a neighbour in use is
+ * seen used by the aging within a tick). */
 #define RT_CACHE_BITS 8
 #define RT_CACHE_SLOTS (1 << RT_CACHE_BITS)
 struct rt_cache_ent {

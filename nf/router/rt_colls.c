@@ -14,22 +14,17 @@
 
 /* ---- routes ---- */
 
-int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
+/* A route as rt_rib holds it, checked against the ports: every refusal
+ * routes add and routes replace share but "exists already". */
+static int route_check(struct nfc_nf *nf, const struct rt_pcfg *pc,
+		       const char *key, json_t *fields, struct rt_rib_key *k,
+		       struct rt_rib_val *v)
 {
-	struct rt_pcfg pc[NFC_MAX_PORTS];
-	struct rt_rib_key k = {0};
-	struct rt_rib_val v = {0}, cur;
-	struct rt_fib4_key fk;
-	struct rt_fib_val fv = {.type = RT_FIB_VIA};
-	int rfd = nfc_nf_map_fd(nf, "rt_rib"),
-	    ffd = nfc_nf_map_fd(nf, "rt_fib4");
 	const char *nhs = json_string_value(json_object_get(fields, "nexthop"));
 	struct rt_pfx dst, nh;
 	char b[512];
 	int r, p;
 
-	if (rfd < 0 || ffd < 0)
-		return nfc_nf_error(nf, ENOENT, "route maps not found");
 	r = rt_pfx_parse(nf, "route", key, 1, &dst);
 	if (r)
 		return r;
@@ -39,20 +34,6 @@ int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	r = rt_pfx_parse(nf, "route", nhs, 0, &nh);
 	if (r)
 		return r;
-	r = rt_load_ports(nf, pc);
-	if (r)
-		return r;
-	k.family = dst.family;
-	k.plen = dst.plen;
-	k.addr = dst.a;
-	if (!bpf_map_lookup_elem(rfd, &k, &cur)) {
-		char a[INET6_ADDRSTRLEN];
-
-		return nfc_nf_error(nf, EEXIST,
-				    "route %s exists already (via %s); delete "
-				    "it first",
-				    key, rt_ntoa(cur.nh.v4, a));
-	}
 	for (int q = 0; q < NFC_MAX_PORTS; q++)
 		if (pc[q].used && pc[q].ip.family &&
 		    pc[q].ip.plen == dst.plen &&
@@ -91,19 +72,50 @@ int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
 				    "route %s: next hop %s is the broadcast "
 				    "address of port %s's subnet",
 				    key, nhs, pc[p].name);
-	v.nh_family = RT_AF_INET;
-	v.nh = nh.a;
+	*k = (struct rt_rib_key){.family = dst.family, .plen = dst.plen};
+	k->addr = dst.a;
+	*v = (struct rt_rib_val){.nh_family = RT_AF_INET};
+	v->nh = nh.a;
+	return 0;
+}
+
+int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
+{
+	struct rt_pcfg pc[NFC_MAX_PORTS];
+	struct rt_rib_key k;
+	struct rt_rib_val v, cur;
+	struct rt_fib4_key fk;
+	struct rt_fib_val fv = {.type = RT_FIB_VIA};
+	int rfd = nfc_nf_map_fd(nf, "rt_rib"),
+	    ffd = nfc_nf_map_fd(nf, "rt_fib4");
+	int r;
+
+	if (rfd < 0 || ffd < 0)
+		return nfc_nf_error(nf, ENOENT, "route maps not found");
+	r = rt_load_ports(nf, pc);
+	if (!r)
+		r = route_check(nf, pc, key, fields, &k, &v);
+	if (r)
+		return r;
+	if (!bpf_map_lookup_elem(rfd, &k, &cur)) {
+		char a[INET6_ADDRSTRLEN];
+
+		return nfc_nf_error(nf, EEXIST,
+				    "route %s exists already (via %s); delete "
+				    "it first",
+				    key, rt_ntoa(cur.nh.v4, a));
+	}
 	if (bpf_map_update_elem(rfd, &k, &v, BPF_NOEXIST))
 		return nfc_nf_error(
 			nf, errno, "route %s: %s (at most %d routes)", key,
 			errno == E2BIG || errno == ENOMEM ? "the table is full"
 							  : strerror(errno),
 			RT_MAX_ROUTES);
-	fk.plen = dst.plen;
-	fk.addr = dst.a.v4;
-	fv.port = p;
-	fv.nh = nh.a;
-	fv.plen = dst.plen;
+	fk.plen = k.plen;
+	fk.addr = k.addr.v4;
+	fv.port = rt_port_for(pc, v.nh.v4);
+	fv.nh = v.nh;
+	fv.plen = k.plen;
 	if (bpf_map_update_elem(ffd, &fk, &fv, BPF_ANY)) {
 		r = nfc_nf_error(nf, errno, "route %s: write the FIB: %s", key,
 				 strerror(errno));
@@ -112,6 +124,83 @@ int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	}
 	rt_dir_change(nf, fk.addr, fk.plen, &fv, NULL);
 	return 0;
+}
+
+static int rib_cmp(const void *x, const void *y)
+{
+	return memcmp(x, y, sizeof(struct rt_rib_key));
+}
+
+/*
+ * The whole set of routes at once (apply, import --replace): every route
+ * checked first, rt_rib made to hold exactly them (the record, which the
+ * fast path does not read), then the FIB derived again and switched in by
+ * one write (rt_fib_rebuild): a packet meets the old routes or the new,
+ * never some of each, and a route replaced by another (another next hop,
+ * a longer or shorter prefix) never leaves its addresses without one.
+ */
+int rt_routes_replace(struct nfc_nf *nf, json_t *entries)
+{
+	struct rt_pcfg pc[NFC_MAX_PORTS];
+	int rfd = nfc_nf_map_fd(nf, "rt_rib"), r;
+	size_t n = json_object_size(entries), i = 0, nstale = 0;
+	struct rib_ent {
+		struct rt_rib_key k; /* first: rib_cmp */
+		struct rt_rib_val v;
+	} *want = NULL;
+	struct rt_rib_key k, next, *prev = NULL, *stale = NULL;
+	const char *key;
+	json_t *f;
+
+	if (rfd < 0)
+		return nfc_nf_error(nf, ENOENT, "route maps not found");
+	if (n > RT_MAX_ROUTES)
+		return nfc_nf_error(nf, E2BIG,
+				    "%zu routes: the table holds at most %d", n,
+				    RT_MAX_ROUTES);
+	r = rt_load_ports(nf, pc);
+	if (r)
+		return r;
+	want = calloc(n + 1, sizeof(*want));
+	stale = calloc(RT_MAX_ROUTES, sizeof(*stale));
+	if (!want || !stale) {
+		r = -ENOMEM;
+		goto out;
+	}
+	json_object_foreach (entries, key, f) {
+		r = route_check(nf, pc, key, f, &want[i].k, &want[i].v);
+		if (r)
+			goto out;
+		i++;
+	}
+	qsort(want, n, sizeof(*want), rib_cmp);
+	/* Stale routes go first: the map then never holds both sets. */
+	while (!bpf_map_get_next_key(rfd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (!bsearch(&k, want, n, sizeof(*want), rib_cmp) &&
+		    nstale < RT_MAX_ROUTES)
+			stale[nstale++] = k;
+	}
+	for (i = 0; i < nstale; i++)
+		bpf_map_delete_elem(rfd, &stale[i]);
+	for (i = 0; i < n && !r; i++) {
+		struct rt_rib_val cur;
+
+		if (!bpf_map_lookup_elem(rfd, &want[i].k, &cur) &&
+		    !memcmp(&cur, &want[i].v, sizeof(cur)))
+			continue;
+		if (bpf_map_update_elem(rfd, &want[i].k, &want[i].v, BPF_ANY))
+			r = nfc_nf_error(nf, errno,
+					 "routes: write route %zu of %zu: %s",
+					 i, n, strerror(errno));
+	}
+	if (!r)
+		r = rt_fib_rebuild(nf, pc);
+out:
+	free(want);
+	free(stale);
+	return r;
 }
 
 int rt_routes_del(struct nfc_nf *nf, const char *key)

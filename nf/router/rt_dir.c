@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * router: the FIB builder, the DIR-16-8-8 table rt_dir (router.h) computed
- * from FIB entries: a full build into memory (configure) and one prefix
- * added or removed (routes add/del). Pure: no map or kernel call, so that
+ * from FIB entries: a full build into memory, beside the live table, to be
+ * switched in at once (configure, routes replace), and one prefix added or
+ * removed in place (routes add/del). Pure: no map or kernel call, so that
  * tests/test_rt_dir.c compiles this file alone and checks it against a
  * reference longest-prefix match. rt_fib.c writes the results to the maps.
  */
@@ -125,13 +126,18 @@ static void dset(struct rt_dir *t, __u32 i, __u64 v)
 }
 
 /* A block of the next level below `e` (level 1: an L2 block, 2: L3), filled
- * with e, or -1 when its pool is used up. */
+ * with e, or -1 when its pool is used up. A full build skips the blocks the
+ * live table reaches; the counter (RT_DIR_USE) is then the highest block
+ * the new table uses, + 1, where changes in place go on from. */
 static int dir_block(struct rt_dir *t, int level, __u64 e)
 {
 	__u32 use = RT_DIR_USE + level - 1, n = dget(t, use);
 	__u32 max = level == 1 ? RT_DIR_L2_BLOCKS : RT_DIR_L3_BLOCKS;
 	__u32 base = level == 1 ? RT_DIR_L2 : RT_DIR_L3;
+	const __u8 *busy = t->busy[level - 1];
 
+	while (busy && n < max && busy[n])
+		n++;
 	if (n >= max) {
 		t->exhausted = 1;
 		return -1;
@@ -197,14 +203,13 @@ static int dir_down(struct rt_dir *t, int level, __u32 idx, int with_alloc,
 static void dir_apply(struct rt_dir *t, __be32 addr, unsigned plen, __u64 v,
 		      __u64 old)
 {
-	__u32 h = ntohl(addr), b2, b3;
+	__u32 h = ntohl(addr), b2, b3, l1 = RT_DIR_L1_OF(dget(t, RT_DIR_EPOCH));
 
 	if (plen <= 16) {
-		dir_over(t, 1, RT_DIR_L1, h >> 16, 1u << (16 - plen), v, plen,
-			 old);
+		dir_over(t, 1, l1, h >> 16, 1u << (16 - plen), v, plen, old);
 		return;
 	}
-	if (dir_down(t, 1, RT_DIR_L1 + (h >> 16), !old, &b2))
+	if (dir_down(t, 1, l1 + (h >> 16), !old, &b2))
 		return;
 	if (plen <= 24) {
 		dir_over(t, 2, b2, (h >> 8) & 255, 1u << (24 - plen), v, plen,
@@ -216,31 +221,71 @@ static void dir_apply(struct rt_dir *t, __be32 addr, unsigned plen, __u64 v,
 	dir_over(t, 3, b3, h & 255, 1u << (32 - plen), v, plen, old);
 }
 
-void rt_dir_build(__u64 *out, const __u64 *cur, const struct fib_ent *fib,
-		  size_t n)
+/* Marks the blocks the live copy of `tab` reaches; 1 if there is one. */
+static int mark_busy(const __u64 *tab, __u8 *b2, __u8 *b3)
 {
-	struct rt_dir t = {.mem = out};
+	__u32 l1 = RT_DIR_L1_OF(tab[RT_DIR_EPOCH]);
+	int any = 0;
 
-	/* First into blocks not in use yet; if a pool runs out that way
-	 * (at either level), again with the pools started over: blocks in
-	 * use are then rewritten in place, which the fast path may see
-	 * half-done for the moment of the write, so that is the fallback. */
-	for (int fresh = 1; fresh >= 0; fresh--) {
-		/* Blocks in use stay as they are; level 1 starts empty. */
-		if (cur)
-			memcpy(out, cur, RT_DIR_SIZE * sizeof(__u64));
-		else
-			memset(out, 0, RT_DIR_SIZE * sizeof(__u64));
-		memset(out, 0, RT_DIR_L2 * sizeof(__u64));
-		if (!fresh)
-			out[RT_DIR_USE] = out[RT_DIR_USE + 1] = 0;
-		t.exhausted = 0;
-		for (size_t i = 0; i < n; i++)
-			dir_apply(&t, fib[i].k.addr, fib[i].k.plen,
-				  rt_dir_res(&fib[i].v), 0);
-		if (!t.exhausted)
-			break;
+	for (__u32 i = 0; i < 65536; i++) {
+		__u64 e = tab[l1 + i];
+
+		if (RT_DIR_KIND(e) != RT_DIR_PTR ||
+		    RT_DIR_LOW(e) >= RT_DIR_L2_BLOCKS)
+			continue;
+		b2[RT_DIR_LOW(e)] = any = 1;
+		for (__u32 j = 0; j < 256; j++) {
+			__u64 f = tab[dir_child(1, e) + j];
+
+			if (RT_DIR_KIND(f) == RT_DIR_PTR &&
+			    RT_DIR_LOW(f) < RT_DIR_L3_BLOCKS)
+				b3[RT_DIR_LOW(f)] = 1;
+		}
 	}
+	return any;
+}
+
+/* The epoch that makes the other level-1 copy live: its generation bumped
+ * too, which voids the forwarding cache's decisions of the old table. */
+static __u64 epoch_switch(__u64 e)
+{
+	return (e + 2) ^ 1;
+}
+
+int rt_dir_build(__u64 *out, const __u64 *cur, const struct fib_ent *fib,
+		 size_t n)
+{
+	__u8 b2[RT_DIR_L2_BLOCKS] = {0}, b3[RT_DIR_L3_BLOCKS] = {0};
+	struct rt_dir t = {.mem = out, .busy = {b2, b3}};
+	int held = 0;
+
+	if (cur) {
+		memcpy(out, cur, RT_DIR_SIZE * sizeof(__u64));
+		held = mark_busy(cur, b2, b3);
+	} else {
+		memset(out, 0, RT_DIR_SIZE * sizeof(__u64));
+	}
+	/* The copy not in use starts empty, the counters from the pools'
+	 * start (dir_block skips what the live copy holds). */
+	out[RT_DIR_EPOCH] = epoch_switch(out[RT_DIR_EPOCH]);
+	memset(out + RT_DIR_L1_OF(out[RT_DIR_EPOCH]), 0, 65536 * sizeof(__u64));
+	out[RT_DIR_USE] = out[RT_DIR_USE + 1] = 0;
+	for (size_t i = 0; i < n; i++)
+		dir_apply(&t, fib[i].k.addr, fib[i].k.plen,
+			  rt_dir_res(&fib[i].v), 0);
+	return t.exhausted && held ? -ENOSPC : 0;
+}
+
+void rt_dir_trie_all(__u64 *out, const __u64 *cur)
+{
+	__u64 trie = RT_DIR_ENC(RT_DIR_TRIE, 0, 0, 0, 0);
+	__u32 l1;
+
+	memcpy(out, cur, RT_DIR_SIZE * sizeof(__u64));
+	out[RT_DIR_EPOCH] = epoch_switch(out[RT_DIR_EPOCH]);
+	l1 = RT_DIR_L1_OF(out[RT_DIR_EPOCH]);
+	for (__u32 i = 0; i < 65536; i++)
+		out[l1 + i] = trie;
 }
 
 void rt_dir_add(struct rt_dir *t, __be32 addr, unsigned plen,
@@ -259,7 +304,7 @@ void rt_dir_del(struct rt_dir *t, __be32 addr, unsigned plen,
 __u64 rt_dir_lookup(const __u64 *tab, __be32 dst)
 {
 	__u32 h = ntohl(dst);
-	__u64 e = tab[RT_DIR_L1 + (h >> 16)];
+	__u64 e = tab[RT_DIR_L1_OF(tab[RT_DIR_EPOCH]) + (h >> 16)];
 
 	if (RT_DIR_KIND(e) == RT_DIR_PTR) {
 		e = tab[RT_DIR_L2 + RT_DIR_LOW(e) * 256 + ((h >> 8) & 255)];

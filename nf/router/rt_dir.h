@@ -59,6 +59,10 @@ struct rt_dir {
 	size_t nlog, caplog;
 	int err;       /* -ENOMEM: the log is incomplete */
 	int exhausted; /* a pool ran out: a region was left to the trie */
+	/* A full build: blocks the live table reaches (per pool, by block
+	 * number), which the new table must leave alone. NULL: blocks are
+	 * taken from the pool's counter on (a change in place). */
+	const __u8 *busy[2];
 };
 
 /* A table over the entries load() reads, logging its writes (a change to
@@ -67,15 +71,24 @@ int rt_dir_open(struct rt_dir *t, __u64 (*load)(void *ctx, __u32 i), void *ctx);
 void rt_dir_close(struct rt_dir *t);
 
 /*
- * The whole table for `fib` (n entries sorted by rt_fib_cmp) into `out`
- * (RT_DIR_SIZE entries), starting from the table `cur` is (NULL: empty):
- * new blocks are taken from those `cur` does not use yet where the pools
- * allow, so that writing `out` over `cur` deepest level first changes no
- * block in use before the level-1 entries move over. Regions whose blocks
- * run out are marked RT_DIR_TRIE (the trie answers there).
+ * A new table for `fib` (n entries sorted by rt_fib_cmp) switched in over
+ * the table `cur` (NULL: empty), into `out` (RT_DIR_SIZE entries): `out`
+ * is `cur` with the level-1 copy `cur` does not use built anew, the blocks
+ * under it taken from those `cur`'s live copy does not reach, and the
+ * epoch switched to it. Writing the entries where `out` differs from `cur`
+ * with the epoch last (rt_fib.c) changes nothing the fast path reads until
+ * that one write, which then moves every lookup to the new table at once.
+ * Regions whose blocks run out are marked RT_DIR_TRIE (the trie answers
+ * there). Returns 0, or -ENOSPC when they ran out because `cur` holds
+ * blocks: then `out` is not to be written; rt_dir_trie_all first frees
+ * them all.
  */
-void rt_dir_build(__u64 *out, const __u64 *cur, const struct fib_ent *fib,
-		  size_t n);
+int rt_dir_build(__u64 *out, const __u64 *cur, const struct fib_ent *fib,
+		 size_t n);
+
+/* `cur` switched to a level 1 that sends every lookup to the trie, into
+ * `out`: the way out of -ENOSPC, since that table reaches no block. */
+void rt_dir_trie_all(__u64 *out, const __u64 *cur);
 
 /* Prefix addr/plen added with value v (or its value replaced). */
 void rt_dir_add(struct rt_dir *t, __be32 addr, unsigned plen,
@@ -85,8 +98,8 @@ void rt_dir_add(struct rt_dir *t, __be32 addr, unsigned plen,
 void rt_dir_del(struct rt_dir *t, __be32 addr, unsigned plen,
 		const struct rt_fib_val *old, const struct rt_fib_val *cover);
 
-/* The entry the fast path reaches for dst (router.bpf.c, fib4): a result,
- * empty, or RT_DIR_TRIE. `tab` is a whole table. */
+/* The entry the fast path reaches for dst (router.bpf.c, fib4) in the live
+ * copy: a result, empty, or RT_DIR_TRIE. `tab` is a whole table. */
 __u64 rt_dir_lookup(const __u64 *tab, __be32 dst);
 
 #endif

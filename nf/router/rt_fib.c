@@ -2,7 +2,8 @@
 /*
  * router: the FIB: its entries from the ports and the static routes, and
  * the step that writes them to the maps: rt_fib4 (the trie, the record)
- * and rt_dir (the fast path's DIR-16-8-8 table, built by rt_dir.c).
+ * and rt_dir (the fast path's DIR-16-8-8 table, built by rt_dir.c, a new
+ * whole table switched in by one write).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -52,9 +53,48 @@ int rt_route_port(const struct rt_pcfg *pc, const struct fib_ent *own, int nown,
 
 /* ---- rt_dir: the builder's results (rt_dir.c) written to the map ---- */
 
-/* Rebuilds rt_dir from the whole FIB (configure): built in memory over the
- * current table, then only the entries that differ are written, deepest
- * level first (rt_dir_build says why that is safe). */
+/* Writes the entries of `want` that differ from `cur`, the epoch last: the
+ * one write the fast path sees (rt_dir_build says why). One batch where
+ * the kernel takes it, else entry by entry. */
+static int dir_write(struct nfc_nf *nf, int fd, const __u64 *cur,
+		     const __u64 *want)
+{
+	__u32 *keys = malloc(RT_DIR_SIZE * sizeof(*keys)), n = 0, k;
+	__u64 *vals = malloc(RT_DIR_SIZE * sizeof(*vals));
+	int r = 0;
+
+	if (!keys || !vals) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (__u32 i = 0; i < RT_DIR_SIZE; i++)
+		if (i != RT_DIR_EPOCH && want[i] != cur[i]) {
+			keys[n] = i;
+			vals[n++] = want[i];
+		}
+	k = n;
+	if (n && bpf_map_update_batch(fd, keys, vals, &k, NULL))
+		for (__u32 i = 0; i < n && !r; i++)
+			if (bpf_map_update_elem(fd, &keys[i], &vals[i],
+						BPF_ANY))
+				r = nfc_nf_error(nf, errno, "write rt_dir: %s",
+						 strerror(errno));
+	k = RT_DIR_EPOCH;
+	if (!r && want[k] != cur[k] &&
+	    bpf_map_update_elem(fd, &k, &want[k], BPF_ANY))
+		r = nfc_nf_error(nf, errno, "switch rt_dir: %s",
+				 strerror(errno));
+out:
+	free(keys);
+	free(vals);
+	return r;
+}
+
+/* Rebuilds rt_dir from the whole FIB (configure, routes replace): built
+ * beside the live table and switched in by one write, so that no packet
+ * meets part of the old FIB and part of the new. When the pools cannot
+ * hold both, every lookup is first switched to the trie (which holds the
+ * new FIB already): slower for a moment, never a mix of blocks. */
 static int dir_rebuild(struct nfc_nf *nf, const struct fib_ent *fib, size_t n)
 {
 	int fd = nfc_nf_map_fd(nf, "rt_dir"), r = 0;
@@ -69,14 +109,15 @@ static int dir_rebuild(struct nfc_nf *nf, const struct fib_ent *fib, size_t n)
 		goto out;
 	}
 	nfc_array_read(fd, cur, sizeof(*cur), RT_DIR_SIZE);
-	rt_dir_build(want, cur, fib, n);
-	for (__u32 i = RT_DIR_SIZE; i-- > 0;)
-		if (want[i] != cur[i] &&
-		    bpf_map_update_elem(fd, &i, &want[i], BPF_ANY)) {
-			r = nfc_nf_error(nf, errno, "write rt_dir: %s",
-					 strerror(errno));
-			break;
-		}
+	if (rt_dir_build(want, cur, fib, n) == -ENOSPC) {
+		rt_dir_trie_all(want, cur);
+		r = dir_write(nf, fd, cur, want);
+		if (r)
+			goto out;
+		memcpy(cur, want, RT_DIR_SIZE * sizeof(__u64));
+		rt_dir_build(want, cur, fib, n);
+	}
+	r = dir_write(nf, fd, cur, want);
 out:
 	free(want);
 	free(cur);
@@ -176,4 +217,55 @@ int rt_fib_lookup(struct nfc_nf *nf, __be32 dst, struct rt_fib_val *v)
 	int fd = nfc_nf_map_fd(nf, "rt_fib4");
 
 	return fd < 0 ? -1 : bpf_map_lookup_elem(fd, &k, v);
+}
+
+/* The FIB from the ports and the static routes (rt_rib), written to
+ * rt_fib4 and switched into rt_dir whole (configure, routes replace). */
+int rt_fib_rebuild(struct nfc_nf *nf, const struct rt_pcfg *pc)
+{
+	int rfd = nfc_nf_map_fd(nf, "rt_rib"), r;
+	struct rt_rib_key k, next, *prev = NULL;
+	struct fib_ent *want;
+	size_t n = 0, cap = 4 * NFC_MAX_PORTS + 1024;
+	int nown;
+
+	if (rfd < 0)
+		return nfc_nf_error(nf, ENOENT, "map rt_rib not found");
+	want = malloc(cap * sizeof(*want));
+	if (!want)
+		return -ENOMEM;
+	nown = rt_fib_port_entries(pc, want);
+	n = nown;
+	qsort(want, nown, sizeof(*want), rt_fib_cmp);
+	while (!bpf_map_get_next_key(rfd, prev, &next)) {
+		struct rt_rib_val v;
+		int p;
+
+		k = next;
+		prev = &k;
+		if (k.family != RT_AF_INET || bpf_map_lookup_elem(rfd, &k, &v))
+			continue;
+		p = rt_route_port(pc, want, nown, &k, &v);
+		if (p < 0)
+			continue;
+		if (n == cap) {
+			void *t = realloc(want, 2 * cap * sizeof(*want));
+
+			if (!t) {
+				free(want);
+				return -ENOMEM;
+			}
+			want = t;
+			cap *= 2;
+		}
+		want[n++] = (struct fib_ent){{k.plen, k.addr.v4},
+					     {.type = RT_FIB_VIA,
+					      .port = p,
+					      .nh = v.nh,
+					      .plen = k.plen}};
+	}
+	qsort(want, n, sizeof(*want), rt_fib_cmp);
+	r = rt_fib_sync(nf, want, n);
+	free(want);
+	return r;
 }

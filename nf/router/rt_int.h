@@ -67,8 +67,11 @@ int rt_fib_port_entries(const struct rt_pcfg *pc, struct fib_ent *e);
  * -2 when a port's own entry (own, sorted) has the same key (shadowed). */
 int rt_route_port(const struct rt_pcfg *pc, const struct fib_ent *own, int nown,
 		  const struct rt_rib_key *k, const struct rt_rib_val *v);
-/* rt_fib4 and rt_dir hold exactly `want` (sorted by rt_fib_cmp). */
+/* rt_fib4 and rt_dir hold exactly `want` (sorted by rt_fib_cmp); rt_dir's
+ * new table switched in by one write. */
 int rt_fib_sync(struct nfc_nf *nf, struct fib_ent *want, size_t n);
+/* The same for the FIB the ports and rt_rib make. */
+int rt_fib_rebuild(struct nfc_nf *nf, const struct rt_pcfg *pc);
 /* One prefix added (v) to or removed from (v NULL, old its value) the
  * trie already: rt_dir follows. */
 void rt_dir_change(struct nfc_nf *nf, __be32 addr, unsigned plen,
@@ -86,6 +89,7 @@ int rt_neigh_sync(struct nfc_nf *nf, const struct rt_pcfg *pc);
 int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields);
 int rt_routes_del(struct nfc_nf *nf, const char *key);
 int rt_routes_list(struct nfc_nf *nf, json_t *out);
+int rt_routes_replace(struct nfc_nf *nf, json_t *entries);
 int rt_arp_add(struct nfc_nf *nf, const char *key, json_t *fields);
 int rt_arp_del(struct nfc_nf *nf, const char *key);
 int rt_arp_list(struct nfc_nf *nf, json_t *out);

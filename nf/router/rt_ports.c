@@ -285,14 +285,9 @@ int rt_ports_sync(struct nfc_nf *nf, const struct rt_pcfg *pc)
 					want.flags |= RT_PORT_NBR;
 			}
 		}
-		/* The generation is rt_changed()'s, never reset from here: a
-		 * port down and up again must not revive cache entries made
-		 * before. */
-		if (!bpf_map_lookup_elem(fd, &p, &cur)) {
-			want.gen = cur.gen;
-			if (!memcmp(&cur, &want, sizeof(cur)))
-				continue;
-		}
+		if (!bpf_map_lookup_elem(fd, &p, &cur) &&
+		    !memcmp(&cur, &want, sizeof(cur)))
+			continue;
 		if (bpf_map_update_elem(fd, &p, &want, BPF_ANY))
 			return nfc_nf_error(nf, errno, "write rt_ports: %s",
 					    strerror(errno));
