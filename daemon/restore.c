@@ -2,8 +2,9 @@
 /*
  * The desired state: saved after every accepted change (persist.c), put
  * back on the pins at start, and re-applied when a netdev it names comes
- * back. A netdev that goes away is only noted: its packets drop until it
- * returns, and the state is not rewritten without it.
+ * back. A netdev that goes away is noted, and what the NFs learnt on its
+ * ports is flushed; its packets drop until it returns, and the state is
+ * not rewritten without it.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -69,21 +70,6 @@ static bool names_netdev(struct daemon *d, const char *name)
 	return r;
 }
 
-void daemon_note_missing(struct daemon *d)
-{
-	json_t *names = json_object(), *v;
-	const char *n;
-
-	netdevs_named(d->saved, names);
-	json_object_foreach (names, n, v)
-		if (!if_nametoindex(n) && !json_object_get(d->gone, n)) {
-			nfd_log("warn", "netdev_missing", "netdev=%s",
-				nfd_q(n));
-			json_object_set_new(d->gone, n, json_true());
-		}
-	json_decref(names);
-}
-
 /* The state at start: what is pinned, reconciled with state.json. The
  * saved document is the desired state: when the pins differ (nothing
  * pinned after a reboot, or a change the previous daemon made and died
@@ -141,6 +127,14 @@ int daemon_restore(struct daemon *d)
 	return 0;
 }
 
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
+
 /* The desired state without any reference to `netdev`: its ports
  * unconnected, its attachments gone. */
 static json_t *doc_without(json_t *doc, const char *netdev)
@@ -176,6 +170,7 @@ static json_t *doc_without(json_t *doc, const char *netdev)
 static void reapply(struct daemon *d, const char *netdev)
 {
 	json_t *plan = NULL, *without;
+	long long t0 = now_ms();
 	size_t steps;
 	int r = nfc_apply(d->nfc, d->saved, 0, &plan);
 
@@ -200,8 +195,8 @@ static void reapply(struct daemon *d, const char *netdev)
 			nfd_q(nfc_errmsg(d->nfc)));
 		return;
 	}
-	nfd_log("info", "reapply", "reason=%s steps=%zu",
-		nfd_q(netdev ? netdev : "-"), steps);
+	nfd_log("info", "reapply", "reason=%s steps=%zu ms=%lld",
+		nfd_q(netdev ? netdev : "-"), steps, now_ms() - t0);
 	if (d->api.blocked) {
 		free(d->api.blocked);
 		d->api.blocked = NULL;
@@ -209,19 +204,13 @@ static void reapply(struct daemon *d, const char *netdev)
 	}
 }
 
-static long long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
-}
-
 /* A netdev that comes back is usually being set up by a few commands in a
  * row (created, moved, brought up, its peer configured); re-applying at
  * the first event could see it half done. Each event of the name pushes
- * its re-apply SETTLE_MS later; the 1 s tick runs the due ones. */
-#define SETTLE_MS 1000
+ * its re-apply SETTLE_MS later, and the loop wakes up when the first is
+ * due. Short: the port is down until then (issue 14 asks for traffic
+ * within 2 s of the device being up), and a set-up takes milliseconds. */
+#define SETTLE_MS 200
 
 static void settle_later(struct daemon *d, const char *name)
 {
@@ -229,13 +218,31 @@ static void settle_later(struct daemon *d, const char *name)
 			    json_integer(now_ms() + SETTLE_MS));
 }
 
+int daemon_settle_timeout_ms(struct daemon *d)
+{
+	long long now = now_ms(), first = -1;
+	const char *name;
+	json_t *v;
+
+	json_object_foreach (d->settling, name, v)
+		if (first < 0 || json_integer_value(v) < first)
+			first = json_integer_value(v);
+	if (first < 0)
+		return -1;
+	return first <= now ? 0 : (int)(first - now);
+}
+
 void daemon_run_settled(struct daemon *d)
 {
-	long long now = now_ms();
+	long long now;
 	const char *name;
-	json_t *v, *due = json_array();
+	json_t *v, *due;
 	size_t i;
 
+	if (!json_object_size(d->settling))
+		return;
+	now = now_ms();
+	due = json_array();
 	json_object_foreach (d->settling, name, v)
 		if (json_integer_value(v) <= now)
 			json_array_append_new(due, json_string(name));
@@ -246,6 +253,48 @@ void daemon_run_settled(struct daemon *d)
 	json_decref(due);
 }
 
+/* Ports whose netdev went away: the runtime has their NFs flush what they
+ * learnt there (nfc_netdevs_check). A netdev of the state that is missing
+ * is noted gone; one that is there under its name but is not the device
+ * the ports were attached to was made again unseen (while no daemon ran,
+ * or in lost events): it is re-applied like one that comes back. */
+static void check_netdevs(struct daemon *d, const char *why)
+{
+	json_t *names = json_object(), *down = NULL, *v;
+	const char *n;
+	int ports;
+	size_t i;
+
+	netdevs_named(d->saved, names);
+	json_object_foreach (names, n, v)
+		if (!if_nametoindex(n) && !json_object_get(d->gone, n)) {
+			nfd_log("warn", "netdev_missing", "netdev=%s",
+				nfd_q(n));
+			json_object_set_new(d->gone, n, json_true());
+		}
+	ports = nfc_netdevs_check(d->nfc, &down);
+	if (ports > 0)
+		nfd_log("info", "ports_down", "reason=%s ports=%d", nfd_q(why),
+			ports);
+	json_array_foreach (down, i, v) {
+		n = json_string_value(v);
+		if (!json_object_get(names, n) || !if_nametoindex(n) ||
+		    json_object_get(d->gone, n) ||
+		    json_object_get(d->settling, n))
+			continue;
+		nfd_log("info", "netdev_back", "netdev=%s ifindex=%u", nfd_q(n),
+			if_nametoindex(n));
+		settle_later(d, n);
+	}
+	json_decref(down);
+	json_decref(names);
+}
+
+void daemon_note_missing(struct daemon *d)
+{
+	check_netdevs(d, "start");
+}
+
 void daemon_on_link(void *ctx, enum nl_event ev, int ifindex, const char *name)
 {
 	struct daemon *d = ctx;
@@ -253,7 +302,7 @@ void daemon_on_link(void *ctx, enum nl_event ev, int ifindex, const char *name)
 	if (ev == NL_OVERRUN) {
 		nfd_log("warn", "netlink", "msg=%s",
 			nfd_q("link events were lost; rescanning"));
-		daemon_note_missing(d);
+		check_netdevs(d, "rescan");
 		return;
 	}
 	if (!*name || !names_netdev(d, name))
@@ -263,6 +312,7 @@ void daemon_on_link(void *ctx, enum nl_event ev, int ifindex, const char *name)
 			nfd_q(name), ifindex);
 		json_object_set_new(d->gone, name, json_true());
 		json_object_del(d->settling, name);
+		check_netdevs(d, name);
 		return;
 	}
 	if (json_object_get(d->gone, name)) {
