@@ -124,6 +124,12 @@ flap() { # label nf port dst remake...
 	else
 		not_ok "$label: replies resume within $RESUME_BOUND s of the new device (none in $(awk -v a="$t1" -v b="$t0" 'BEGIN { printf "%.1f", a - b }') s)"
 		grep -v "event=request" "$NFD_LOG" | tail -n 15 | sed "s/^/# /"
+		grep -v "bytes from" "$PINGLOG" | tail -n 5 | sed "s/^/# ping: /"
+		ip -n "$H1" neigh | sed "s/^/# h1 neigh: /"
+		nfc show | sed "s/^/# /"
+		ip netns exec "$H2" ethtool -k eth0 | grep -i "generic-receive\|tx-checksumming" | sed "s/^/# h2 eth0: /"
+		ip -n "$H2" -s link show eth0 | sed "s/^/# h2 eth0: /"
+		ip -n "$H2" neigh | sed "s/^/# h2 neigh: /"
 	fi
 	check "$label: show -j: port $port is up again" [ "$(port_state "$nf" "$port")" = up ]
 	check "$label: show -j: the hook on $IF2 is up again" [ "$(hook_states "$IF2")" = up ]
