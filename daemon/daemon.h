@@ -39,7 +39,8 @@ void daemon_note_missing(struct daemon *d);
  * when daemon_settle_timeout_ms (-1: none waiting) says one is due. */
 void daemon_run_settled(struct daemon *d);
 int daemon_settle_timeout_ms(struct daemon *d);
-void daemon_on_link(void *ctx, enum nl_event ev, int ifindex, const char *name);
+void daemon_on_link(void *ctx, enum nl_event ev, int ifindex, const char *name,
+		    unsigned flags);
 
 /* listen.c: a listening fd, or -errno with err set. */
 int daemon_listen_unix(const char *path, char *err, size_t errlen);

@@ -19,6 +19,10 @@
 #include "log.h"
 #include "persist.h"
 
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000 /* linux/if.h; glibc's net/if.h stops short */
+#endif
+
 int daemon_save(void *ctx, json_t *state, char *err, size_t errlen)
 {
 	struct daemon *d = ctx;
@@ -211,11 +215,22 @@ static void reapply(struct daemon *d, const char *netdev)
  * due. Short: the port is down until then (issue 14 asks for traffic
  * within 2 s of the device being up), and a set-up takes milliseconds. */
 #define SETTLE_MS 200
+/* Native XDP redirects into a veth only once the runtime has turned GRO
+ * on at its far end, and the kernel (6.18) makes a veth a redirect target
+ * only when that happens while the far end is up: GRO turned on while it
+ * is down leaves our end refusing redirected frames after it comes up
+ * (measured: the far end up 1 s after ours, then nothing ever arrived).
+ * So a netdev without carrier (its far end down) waits for the carrier
+ * event, which pushes the re-apply to SETTLE_MS; NO_CARRIER_MS bounds the
+ * wait for a netdev whose carrier never comes. */
+#define NO_CARRIER_MS 10000
 
-static void settle_later(struct daemon *d, const char *name)
+static void settle_later(struct daemon *d, const char *name, unsigned flags)
 {
 	json_object_set_new(d->settling, name,
-			    json_integer(now_ms() + SETTLE_MS));
+			    json_integer(now_ms() + (flags & IFF_LOWER_UP
+							     ? SETTLE_MS
+							     : NO_CARRIER_MS)));
 }
 
 int daemon_settle_timeout_ms(struct daemon *d)
@@ -284,7 +299,7 @@ static void check_netdevs(struct daemon *d, const char *why)
 			continue;
 		nfd_log("info", "netdev_back", "netdev=%s ifindex=%u", nfd_q(n),
 			if_nametoindex(n));
-		settle_later(d, n);
+		settle_later(d, n, IFF_LOWER_UP);
 	}
 	json_decref(down);
 	json_decref(names);
@@ -295,7 +310,8 @@ void daemon_note_missing(struct daemon *d)
 	check_netdevs(d, "start");
 }
 
-void daemon_on_link(void *ctx, enum nl_event ev, int ifindex, const char *name)
+void daemon_on_link(void *ctx, enum nl_event ev, int ifindex, const char *name,
+		    unsigned flags)
 {
 	struct daemon *d = ctx;
 
@@ -316,11 +332,12 @@ void daemon_on_link(void *ctx, enum nl_event ev, int ifindex, const char *name)
 		return;
 	}
 	if (json_object_get(d->gone, name)) {
-		nfd_log("info", "netdev_back", "netdev=%s ifindex=%d",
-			nfd_q(name), ifindex);
+		nfd_log("info", "netdev_back",
+			"netdev=%s ifindex=%d carrier=%s", nfd_q(name), ifindex,
+			flags & IFF_LOWER_UP ? "yes" : "no");
 		json_object_del(d->gone, name);
-		settle_later(d, name);
+		settle_later(d, name, flags);
 	} else if (json_object_get(d->settling, name) || d->api.blocked) {
-		settle_later(d, name);
+		settle_later(d, name, flags);
 	}
 }

@@ -116,6 +116,7 @@ flap() { # label nf port dst remake...
 	done
 	t1=$(date +%s.%N)
 	ping_stop
+	grep -E "event=(netdev_back|reapply)" "$NFD_LOG" | tail -n 2 | sed "s/^/# /"
 	if [ -n "$first" ]; then
 		gap=$(awk -v a="$first" -v b="$t0" 'BEGIN { printf "%.3f", a - b }')
 		echo "# $label: first reply ${gap} s after the new $IF2 was up"
@@ -130,6 +131,8 @@ flap() { # label nf port dst remake...
 		ip netns exec "$H2" ethtool -k eth0 | grep -i "generic-receive\|tx-checksumming" | sed "s/^/# h2 eth0: /"
 		ip -n "$H2" -s link show eth0 | sed "s/^/# h2 eth0: /"
 		ip -n "$H2" neigh | sed "s/^/# h2 neigh: /"
+		nfc --json "$nf" show stats | jq -c '.stats' | sed "s/^/# stats: /"
+		[ "$nf" = r0 ] && nfc r0 arp show | sed "s/^/# r0 arp: /"
 	fi
 	check "$label: show -j: port $port is up again" [ "$(port_state "$nf" "$port")" = up ]
 	check "$label: show -j: the hook on $IF2 is up again" [ "$(hook_states "$IF2")" = up ]
