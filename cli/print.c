@@ -155,18 +155,18 @@ static const char *num(json_t *o, const char *k, char *buf)
 }
 
 static const char *const port_hdr[] = {
-	"NF",	   "TYPE",     "MODE",	  "PORT",     "PEER",
+	"NF",	   "TYPE",     "MODE",	  "PORT",     "PEER",  "STATE",
 	"RX_PKTS", "RX_BYTES", "TX_PKTS", "TX_BYTES", "DROPS",
 };
 
-/* One row per port (or one for a port-less NF) into a 10-column table. */
+/* One row per port (or one for a port-less NF) into an 11-column table. */
 static void nf_rows(struct table *t, json_t *nf, int with_nf)
 {
 	json_t *ports = json_object_get(nf, "ports"), *p;
 	size_t i;
 
 	if (!json_array_size(ports)) {
-		char *row[10] = {(char *)sget(nf, "name"),
+		char *row[11] = {(char *)sget(nf, "name"),
 				 (char *)sget(nf, "type"),
 				 (char *)sget(nf, "mode")};
 		table_row(t, row);
@@ -175,13 +175,14 @@ static void nf_rows(struct table *t, json_t *nf, int with_nf)
 	json_array_foreach (ports, i, p) {
 		char b[5][32], peer[128];
 		json_t *st = json_object_get(p, "stats");
-		char *row[10] = {
+		char *row[11] = {
 			(char *)(with_nf && !i ? sget(nf, "name") : ""),
 			(char *)(with_nf && !i ? sget(nf, "type") : ""),
 			(char *)(with_nf && !i ? sget(nf, "mode") : ""),
 			(char *)sget(p, "name"),
 			(char *)cell(json_object_get(p, "peer"), peer,
 				     sizeof(peer)),
+			(char *)sget(p, "state"),
 			(char *)num(st, "rx_packets", b[0]),
 			(char *)num(st, "rx_bytes", b[1]),
 			(char *)num(st, "tx_packets", b[2]),
@@ -194,21 +195,22 @@ static void nf_rows(struct table *t, json_t *nf, int with_nf)
 
 static void ports_table(json_t *nf)
 {
-	static const char *const hdr[] = {"PORT",     "PEER",	  "CONFIG",
-					  "RX_PKTS",  "RX_BYTES", "TX_PKTS",
-					  "TX_BYTES", "DROPS"};
+	static const char *const hdr[] = {"PORT",    "PEER",	 "STATE",
+					  "CONFIG",  "RX_PKTS",	 "RX_BYTES",
+					  "TX_PKTS", "TX_BYTES", "DROPS"};
 	struct table t;
 	json_t *p;
 	size_t i;
 
-	table_init(&t, 8, hdr);
+	table_init(&t, 9, hdr);
 	json_array_foreach (json_object_get(nf, "ports"), i, p) {
 		char b[5][32], peer[128], cfg[512];
 		json_t *st = json_object_get(p, "stats");
-		char *row[8] = {
+		char *row[9] = {
 			(char *)sget(p, "name"),
 			(char *)cell(json_object_get(p, "peer"), peer,
 				     sizeof(peer)),
+			(char *)sget(p, "state"),
 			(char *)cell(json_object_get(p, "config"), cfg,
 				     sizeof(cfg)),
 			(char *)num(st, "rx_packets", b[0]),
@@ -225,20 +227,21 @@ static void ports_table(json_t *nf)
 /* Attachments of a transparent NF with its per-direction counters. */
 static void att_table(json_t *atts, const char *nf)
 {
-	static const char *const hdr[] = {"NF",	      "TARGET",	  "DIRECTION",
-					  "POSITION", "IN_PKTS",  "IN_BYTES",
-					  "EG_PKTS",  "EG_BYTES", "DROPS"};
+	static const char *const hdr[] = {
+		"NF",	   "TARGET",   "STATE",	  "DIRECTION", "POSITION",
+		"IN_PKTS", "IN_BYTES", "EG_PKTS", "EG_BYTES",  "DROPS"};
 	struct table t;
 	json_t *a;
 	size_t i;
 
-	table_init(&t, 9, hdr);
+	table_init(&t, 10, hdr);
 	json_array_foreach (atts, i, a) {
 		char b[6][32];
 		json_t *st = json_object_get(a, "stats");
-		char *row[9] = {
+		char *row[10] = {
 			(char *)(sget(a, "nf") ?: nf),
 			(char *)sget(a, "target"),
+			(char *)sget(a, "state"),
 			(char *)sget(a, "direction"),
 			(char *)num(a, "position", b[5]),
 			(char *)num(st, "ingress_packets", b[0]),
@@ -273,7 +276,7 @@ static void show_all(json_t *a)
 		puts("no NFs");
 		return;
 	}
-	table_init(&t, 10, port_hdr);
+	table_init(&t, 11, port_hdr);
 	json_array_foreach (nfs, i, nf)
 		nf_rows(&t, nf, 1);
 	table_print(&t, "");
@@ -299,15 +302,19 @@ static void show_all(json_t *a)
 	json_decref(atts);
 	if (json_array_size(json_object_get(a, "hooks"))) {
 		static const char *const hdr[] = {"NETDEV", "IFINDEX", "HOOK",
-						  "DIRECTION"};
+						  "DIRECTION", "STATE"};
 		putchar('\n');
-		table_init(&t, 4, hdr);
+		table_init(&t, 5, hdr);
 		json_array_foreach (json_object_get(a, "hooks"), i, h) {
 			char b[32];
-			char *row[4] = {(char *)sget(h, "netdev"),
-					(char *)num(h, "ifindex", b),
+			/* A gone netdev's ifindex names nothing now. */
+			int gone = !strcmp(sget(h, "state") ?: "", "down");
+			char *row[5] = {(char *)sget(h, "netdev"),
+					gone ? "-"
+					     : (char *)num(h, "ifindex", b),
 					(char *)sget(h, "hook"),
-					(char *)sget(h, "direction")};
+					(char *)sget(h, "direction"),
+					(char *)sget(h, "state")};
 			table_row(&t, row);
 		}
 		table_print(&t, "");

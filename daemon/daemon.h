@@ -37,9 +37,12 @@ int daemon_save(void *ctx, json_t *state, char *err, size_t errlen);
 /* At start: the pins moved to the saved state (or the pins saved). */
 int daemon_restore(struct daemon *d);
 void daemon_note_missing(struct daemon *d);
-/* From the 1 s tick: re-apply for netdevs that came back and settled. */
+/* Re-applies for netdevs that came back and settled; the loop calls it
+ * when daemon_settle_timeout_ms (-1: none waiting) says one is due. */
 void daemon_run_settled(struct daemon *d);
-void daemon_on_link(void *ctx, enum nl_event ev, int ifindex, const char *name);
+int daemon_settle_timeout_ms(struct daemon *d);
+void daemon_on_link(void *ctx, enum nl_event ev, int ifindex, const char *name,
+		    unsigned flags);
 
 /* listen.c: a listening fd, or -errno with err set. */
 int daemon_listen_unix(const char *path, char *err, size_t errlen);

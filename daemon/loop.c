@@ -79,8 +79,10 @@ void daemon_loop_run(struct daemon *d)
 	while (!d->stop) {
 		int timeout = -1, n;
 
-		for (int i = 0; i < 2; i++) {
-			int t = d->http[i] ? http_timeout_ms(d->http[i]) : -1;
+		for (int i = 0; i < 3; i++) {
+			int t = i == 2	     ? daemon_settle_timeout_ms(d)
+				: d->http[i] ? http_timeout_ms(d->http[i])
+					     : -1;
 
 			if (t >= 0 && (timeout < 0 || t < timeout))
 				timeout = t;
@@ -100,10 +102,8 @@ void daemon_loop_run(struct daemon *d)
 				nfc_poll(d->nfc, 0);
 				break;
 			case EV_TIMER:
-				if (read(d->tfd, &ticks, sizeof(ticks)) > 0) {
+				if (read(d->tfd, &ticks, sizeof(ticks)) > 0)
 					nfc_tick(d->nfc);
-					daemon_run_settled(d);
-				}
 				break;
 			case EV_SIGNAL:
 				if (read(d->sfd, &si, sizeof(si)) > 0) {
@@ -117,6 +117,7 @@ void daemon_loop_run(struct daemon *d)
 				break;
 			}
 		}
+		daemon_run_settled(d);
 		/* MHD also has timeouts to run; with nothing ready, MHD_run
 		 * returns at once. */
 		for (int i = 0; i < 2; i++)

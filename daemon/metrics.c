@@ -2,7 +2,8 @@
 /*
  * /metrics in the Prometheus text format (version 0.0.4). Rendered from
  * the same JSON the API serves, so the figures are the ones `nfchain show`
- * prints: per NF and port counters, the NF types' own figures, the
+ * prints: per NF and port counters, whether ports, attachments and hooks
+ * are up, the NF types' own figures, the
  * runtime's global counters (slow path, ring drops, drops by reason) and
  * the API's answers by status.
  *
@@ -356,6 +357,53 @@ static void attachment_metrics(FILE *f, json_t *nfs)
 	}
 }
 
+/* 1 when up, 0 when not: a port without a peer, or a port, attachment or
+ * hook whose netdev went away (the "state" of nfc_show). */
+static void up_sample(FILE *f, const char *name, json_t *o, const char *l1,
+		      const char *v1, const char *l2, const char *v2)
+{
+	const char *st = json_string_value(json_object_get(o, "state"));
+
+	if (!st)
+		return;
+	fprintf(f, "%s{%s=", name, l1);
+	label(f, v1);
+	fprintf(f, ",%s=", l2);
+	label(f, v2);
+	fprintf(f, "} %d\n", !strcmp(st, "up"));
+}
+
+static void state_metrics(FILE *f, json_t *show, json_t *nfs)
+{
+	json_t *nf, *o;
+	size_t i, j;
+
+	family(f, "nfchain_port_up", "gauge",
+	       "1 if an NF port's peer is there; 0 if it has none or its "
+	       "netdev is gone");
+	json_array_foreach (nfs, i, nf)
+		json_array_foreach (json_object_get(nf, "ports"), j, o)
+			up_sample(
+				f, "nfchain_port_up", o, "nf", nf_name(nf),
+				"port",
+				json_string_value(json_object_get(o, "name")));
+	family(f, "nfchain_attachment_up", "gauge",
+	       "1 if a transparent NF's attachment is in its path; 0 while "
+	       "the netdev it is on is gone");
+	json_array_foreach (json_object_get(show, "attachments"), i, o)
+		up_sample(f, "nfchain_attachment_up", o, "nf",
+			  json_string_value(json_object_get(o, "nf")), "target",
+			  json_string_value(json_object_get(o, "target")));
+	family(f, "nfchain_hook_up", "gauge",
+	       "1 if a netdev hook of nfchain is attached; 0 while its "
+	       "netdev is gone");
+	json_array_foreach (json_object_get(show, "hooks"), i, o)
+		up_sample(f, "nfchain_hook_up", o, "netdev",
+			  json_string_value(json_object_get(o, "netdev")),
+			  "direction",
+			  json_string_value(json_object_get(o, "direction")));
+}
+
 /* The runtime's global figures (nfc_global_stats). */
 static const struct {
 	const char *key, *metric, *label, *help;
@@ -430,6 +478,7 @@ char *metrics_text(struct api *api)
 	port_metrics(f, nfs);
 	nf_metrics(f, nfs, api->types);
 	attachment_metrics(f, nfs);
+	state_metrics(f, show, nfs);
 	global_metrics(f, g);
 	family(f, "nfchain_api_requests_total", "counter",
 	       "API requests answered, by HTTP status");

@@ -47,7 +47,7 @@ static void link_msg(struct nlmsghdr *nh, nl_fn fn, void *ctx)
 		name[n] = 0;
 	}
 	fn(ctx, nh->nlmsg_type == RTM_NEWLINK ? NL_LINK_NEW : NL_LINK_DEL,
-	   ifi->ifi_index, name);
+	   ifi->ifi_index, name, ifi->ifi_flags);
 }
 
 void nl_read(int fd, nl_fn fn, void *ctx)
@@ -61,7 +61,7 @@ void nl_read(int fd, nl_fn fn, void *ctx)
 			continue;
 		if (n < 0 && errno == ENOBUFS) {
 			/* The kernel dropped messages for us. */
-			fn(ctx, NL_OVERRUN, 0, "");
+			fn(ctx, NL_OVERRUN, 0, "", 0);
 			continue;
 		}
 		if (n <= 0)

@@ -2,8 +2,9 @@
 /*
  * The desired state: saved after every accepted change (persist.c), put
  * back on the pins at start, and re-applied when a netdev it names comes
- * back. A netdev that goes away is only noted: its packets drop until it
- * returns, and the state is not rewritten without it.
+ * back. A netdev that goes away is noted, and what the NFs learnt on its
+ * ports is flushed; its packets drop until it returns, and the state is
+ * not rewritten without it.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -17,6 +18,10 @@
 #include "daemon.h"
 #include "log.h"
 #include "persist.h"
+
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000 /* linux/if.h; glibc's net/if.h stops short */
+#endif
 
 /* A change that could not be saved is taken back: the running system is
  * moved to what it was before, the saved document (or, while that one
@@ -110,21 +115,6 @@ static bool names_netdev(struct daemon *d, const char *name)
 	return r;
 }
 
-void daemon_note_missing(struct daemon *d)
-{
-	json_t *names = json_object(), *v;
-	const char *n;
-
-	netdevs_named(d->saved, names);
-	json_object_foreach (names, n, v)
-		if (!if_nametoindex(n) && !json_object_get(d->gone, n)) {
-			nfd_log("warn", "netdev_missing", "netdev=%s",
-				nfd_q(n));
-			json_object_set_new(d->gone, n, json_true());
-		}
-	json_decref(names);
-}
-
 /* The state at start: what is pinned, reconciled with state.json. The
  * saved document is the desired state: when the pins differ (nothing
  * pinned after a reboot, or a change the previous daemon made and died
@@ -183,6 +173,14 @@ int daemon_restore(struct daemon *d)
 	return 0;
 }
 
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
+
 /* The desired state without any reference to `netdev`: its ports
  * unconnected, its attachments gone. */
 static json_t *doc_without(json_t *doc, const char *netdev)
@@ -218,6 +216,7 @@ static json_t *doc_without(json_t *doc, const char *netdev)
 static void reapply(struct daemon *d, const char *netdev)
 {
 	json_t *plan = NULL, *without;
+	long long t0 = now_ms();
 	size_t steps;
 	int r = nfc_apply(d->nfc, d->saved, 0, &plan);
 
@@ -242,8 +241,8 @@ static void reapply(struct daemon *d, const char *netdev)
 			nfd_q(nfc_errmsg(d->nfc)));
 		return;
 	}
-	nfd_log("info", "reapply", "reason=%s steps=%zu",
-		nfd_q(netdev ? netdev : "-"), steps);
+	nfd_log("info", "reapply", "reason=%s steps=%zu ms=%lld",
+		nfd_q(netdev ? netdev : "-"), steps, now_ms() - t0);
 	if (d->api.blocked) {
 		free(d->api.blocked);
 		d->api.blocked = NULL;
@@ -251,33 +250,56 @@ static void reapply(struct daemon *d, const char *netdev)
 	}
 }
 
-static long long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
-}
-
 /* A netdev that comes back is usually being set up by a few commands in a
  * row (created, moved, brought up, its peer configured); re-applying at
  * the first event could see it half done. Each event of the name pushes
- * its re-apply SETTLE_MS later; the 1 s tick runs the due ones. */
-#define SETTLE_MS 1000
+ * its re-apply SETTLE_MS later, and the loop wakes up when the first is
+ * due. Short: the port is down until then (issue 14 asks for traffic
+ * within 2 s of the device being up), and a set-up takes milliseconds. */
+#define SETTLE_MS 200
+/* Native XDP redirects into a veth only once the runtime has turned GRO
+ * on at its far end, and the kernel (6.18) makes a veth a redirect target
+ * only when that happens while the far end is up: GRO turned on while it
+ * is down leaves our end refusing redirected frames after it comes up
+ * (measured: the far end up 1 s after ours, then nothing ever arrived).
+ * So a netdev without carrier (its far end down) waits for the carrier
+ * event, which pushes the re-apply to SETTLE_MS; NO_CARRIER_MS bounds the
+ * wait for a netdev whose carrier never comes. */
+#define NO_CARRIER_MS 10000
 
-static void settle_later(struct daemon *d, const char *name)
+static void settle_later(struct daemon *d, const char *name, unsigned flags)
 {
 	json_object_set_new(d->settling, name,
-			    json_integer(now_ms() + SETTLE_MS));
+			    json_integer(now_ms() + (flags & IFF_LOWER_UP
+							     ? SETTLE_MS
+							     : NO_CARRIER_MS)));
+}
+
+int daemon_settle_timeout_ms(struct daemon *d)
+{
+	long long now = now_ms(), first = -1;
+	const char *name;
+	json_t *v;
+
+	json_object_foreach (d->settling, name, v)
+		if (first < 0 || json_integer_value(v) < first)
+			first = json_integer_value(v);
+	if (first < 0)
+		return -1;
+	return first <= now ? 0 : (int)(first - now);
 }
 
 void daemon_run_settled(struct daemon *d)
 {
-	long long now = now_ms();
+	long long now;
 	const char *name;
-	json_t *v, *due = json_array();
+	json_t *v, *due;
 	size_t i;
 
+	if (!json_object_size(d->settling))
+		return;
+	now = now_ms();
+	due = json_array();
 	json_object_foreach (d->settling, name, v)
 		if (json_integer_value(v) <= now)
 			json_array_append_new(due, json_string(name));
@@ -288,14 +310,57 @@ void daemon_run_settled(struct daemon *d)
 	json_decref(due);
 }
 
-void daemon_on_link(void *ctx, enum nl_event ev, int ifindex, const char *name)
+/* Ports whose netdev went away: the runtime has their NFs flush what they
+ * learnt there (nfc_netdevs_check). A netdev of the state that is missing
+ * is noted gone; one that is there under its name but is not the device
+ * the ports were attached to was made again unseen (while no daemon ran,
+ * or in lost events): it is re-applied like one that comes back. */
+static void check_netdevs(struct daemon *d, const char *why)
+{
+	json_t *names = json_object(), *down = NULL, *v;
+	const char *n;
+	int ports;
+	size_t i;
+
+	netdevs_named(d->saved, names);
+	json_object_foreach (names, n, v)
+		if (!if_nametoindex(n) && !json_object_get(d->gone, n)) {
+			nfd_log("warn", "netdev_missing", "netdev=%s",
+				nfd_q(n));
+			json_object_set_new(d->gone, n, json_true());
+		}
+	ports = nfc_netdevs_check(d->nfc, &down);
+	if (ports > 0)
+		nfd_log("info", "ports_down", "reason=%s ports=%d", nfd_q(why),
+			ports);
+	json_array_foreach (down, i, v) {
+		n = json_string_value(v);
+		if (!json_object_get(names, n) || !if_nametoindex(n) ||
+		    json_object_get(d->gone, n) ||
+		    json_object_get(d->settling, n))
+			continue;
+		nfd_log("info", "netdev_back", "netdev=%s ifindex=%u", nfd_q(n),
+			if_nametoindex(n));
+		settle_later(d, n, IFF_LOWER_UP);
+	}
+	json_decref(down);
+	json_decref(names);
+}
+
+void daemon_note_missing(struct daemon *d)
+{
+	check_netdevs(d, "start");
+}
+
+void daemon_on_link(void *ctx, enum nl_event ev, int ifindex, const char *name,
+		    unsigned flags)
 {
 	struct daemon *d = ctx;
 
 	if (ev == NL_OVERRUN) {
 		nfd_log("warn", "netlink", "msg=%s",
 			nfd_q("link events were lost; rescanning"));
-		daemon_note_missing(d);
+		check_netdevs(d, "rescan");
 		return;
 	}
 	if (!*name || !names_netdev(d, name))
@@ -305,14 +370,16 @@ void daemon_on_link(void *ctx, enum nl_event ev, int ifindex, const char *name)
 			nfd_q(name), ifindex);
 		json_object_set_new(d->gone, name, json_true());
 		json_object_del(d->settling, name);
+		check_netdevs(d, name);
 		return;
 	}
 	if (json_object_get(d->gone, name)) {
-		nfd_log("info", "netdev_back", "netdev=%s ifindex=%d",
-			nfd_q(name), ifindex);
+		nfd_log("info", "netdev_back",
+			"netdev=%s ifindex=%d carrier=%s", nfd_q(name), ifindex,
+			flags & IFF_LOWER_UP ? "yes" : "no");
 		json_object_del(d->gone, name);
-		settle_later(d, name);
+		settle_later(d, name, flags);
 	} else if (json_object_get(d->settling, name) || d->api.blocked) {
-		settle_later(d, name);
+		settle_later(d, name, flags);
 	}
 }

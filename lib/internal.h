@@ -233,6 +233,9 @@ struct bpf_map **dp_own_maps(struct bpf_object *obj, int hook, int *n);
 /* netdev.c */
 int netdev_ifindex(const char *name);
 bool netdev_exists(int ifindex);
+/* Whether the netdev an endpoint was resolved to is still there: the
+ * device with that ifindex exists and has that name. */
+bool endpoint_up(const struct endpoint *e);
 int netdev_ensure_napi_peer(struct nfc *nfc, int ifindex, const char *ctx);
 int netdev_veth_create(const char *a, const char *b);
 int netdev_del(const char *name);

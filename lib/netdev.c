@@ -45,6 +45,19 @@ bool netdev_exists(int ifindex)
 	return ifindex > 0 && if_indextoname(ifindex, name);
 }
 
+/* By ifindex and name: a netdev made again under the same name has a new
+ * ifindex, and nothing of ours is attached to it until the state is
+ * applied again. */
+bool endpoint_up(const struct endpoint *e)
+{
+	char name[IF_NAMESIZE];
+
+	if (e->kind != PEER_DEV)
+		return true;
+	return e->ifindex > 0 && if_indextoname(e->ifindex, name) &&
+	       !strcmp(name, e->dev);
+}
+
 static int ethtool(int fd, const char *ifname, void *data)
 {
 	struct ifreq ifr = {0};

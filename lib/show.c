@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Introspection: show, export, types, counters. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -57,6 +58,15 @@ static json_t *peer_json(const struct model *m, const struct endpoint *e)
 		       : json_string(endpoint_str(m, e, b, sizeof(b)));
 }
 
+/* "up"; "down": the netdev it was attached to is gone (gone.c);
+ * "unconnected": a port without a peer. */
+static json_t *state_json(const struct endpoint *e)
+{
+	return json_string(e->kind == PEER_NONE ? "unconnected"
+			   : endpoint_up(e)	? "up"
+						: "down");
+}
+
 /* Attachments in the order they are crossed on ingress, grouped by target. */
 static int att_order(const void *x, const void *y, void *arg)
 {
@@ -96,9 +106,9 @@ static json_t *nf_json(struct nfc *nfc, int id, int with_stats)
 
 		if (!mp->used)
 			continue;
-		po = json_pack("{s:s,s:o,s:O}", "name", mp->name, "peer",
-			       peer_json(nfc->m, &mp->peer), "config",
-			       mp->config);
+		po = json_pack("{s:s,s:o,s:o,s:O}", "name", mp->name, "peer",
+			       peer_json(nfc->m, &mp->peer), "state",
+			       state_json(&mp->peer), "config", mp->config);
 		if (with_stats) {
 			json_t *st;
 
@@ -120,10 +130,11 @@ static json_t *nf_json(struct nfc *nfc, int id, int with_stats)
 
 			if (!at->used || at->nf != id)
 				continue;
-			ao = json_pack("{s:o,s:s,s:i}", "target",
+			ao = json_pack("{s:o,s:s,s:i,s:o}", "target",
 				       peer_json(nfc->m, &at->target),
 				       "direction", dir_name(at->dirs),
-				       "position", at->rank);
+				       "position", at->rank, "state",
+				       state_json(&at->target));
 			if (with_stats) {
 				json_t *st = json_object();
 				struct nfc_port_stats in, eg;
@@ -203,27 +214,32 @@ json_t *nfc_show(struct nfc *nfc)
 
 		json_array_append_new(
 			atts,
-			json_pack("{s:s,s:o,s:s,s:i}", "nf",
+			json_pack("{s:s,s:o,s:s,s:i,s:o}", "nf",
 				  nfc->m->nfs[at->nf].name, "target",
 				  peer_json(nfc->m, &at->target), "direction",
-				  dir_name(at->dirs), "position", at->rank));
+				  dir_name(at->dirs), "position", at->rank,
+				  "state", state_json(&at->target)));
 	}
 	free(idx);
 	for (int s = 0; s < NFC_MAX_STUBS; s++) {
 		const struct mstub *st = &nfc->m->stubs[s];
+		struct endpoint dev = {.kind = PEER_DEV,
+				       .ifindex = st->ifindex};
 
 		if (!st->used)
 			continue;
+		snprintf(dev.dev, sizeof(dev.dev), "%s", st->dev);
 		json_array_append_new(
-			hooks, json_pack("{s:s,s:i,s:s,s:s}", "netdev", st->dev,
-					 "ifindex", st->ifindex, "hook",
-					 st->hook == HOOK_TC
-						 ? "tc"
-						 : (st->xdp_flags & (1 << 1)
-							    ? "xdp-generic"
-							    : "xdp"),
-					 "direction",
-					 st->egress ? "egress" : "ingress"));
+			hooks,
+			json_pack(
+				"{s:s,s:i,s:s,s:s,s:o}", "netdev", st->dev,
+				"ifindex", st->ifindex, "hook",
+				st->hook == HOOK_TC ? "tc"
+						    : (st->xdp_flags & (1 << 1)
+							       ? "xdp-generic"
+							       : "xdp"),
+				"direction", st->egress ? "egress" : "ingress",
+				"state", state_json(&dev)));
 	}
 	json_object_set_new(doc, "nfs", nfs);
 	json_object_set_new(doc, "attachments", atts);

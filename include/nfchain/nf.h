@@ -94,6 +94,7 @@ enum nfc_change {
 	NFC_CHANGE_COLLECTION, /* a collection's add(), del() or replace() */
 	NFC_CHANGE_PACKET_IN,  /* packet_in() */
 	NFC_CHANGE_TICK,       /* tick() */
+	NFC_CHANGE_PORT_DOWN,  /* port_down() */
 };
 
 enum {
@@ -159,6 +160,13 @@ struct nfc_nf_type {
 	 * fast-path caches (a generation bump), so that no NF wraps its own
 	 * operations to do it. */
 	void (*changed)(struct nfc_nf *nf, enum nfc_change why);
+	/* The netdev a port was attached to went away (deleted; or deleted
+	 * and made again, which is a new device until the state is applied
+	 * again): forget what was learnt on the port (FDB entries,
+	 * neighbours), as Linux flushes a deleted device's tables, and count
+	 * it. For a transparent NF, both ports of an attachment on that
+	 * netdev. May come again for a port still down: flush idempotently. */
+	void (*port_down)(struct nfc_nf *nf, unsigned port);
 };
 
 /* What an NF's control plane may ask of the runtime. */

@@ -203,6 +203,20 @@ int nfc_poll(struct nfc *nfc, int timeout_ms);
 /* Runs NF timers (aging and the like); call about once a second. */
 void nfc_tick(struct nfc *nfc);
 
+/* ---- netdevs that come and go ---------------------------------------------
+ * A port whose peer is a netdev, an attachment on a netdev and a netdev's
+ * hook are down while the netdev they were attached to (by its ifindex) is
+ * gone: deleted, or deleted and made again under the same name, which is a
+ * new device until the state is applied again (nfc_apply of the same
+ * document attaches to it). nfc_show says "state": "up" or "down".
+ *
+ * Finds the ports down and tells their NF types (port_down in nf.h), so
+ * that nothing learnt on a vanished device outlives it. Call it when a
+ * netdev goes away (rtnetlink), and after start. With `down` non-NULL,
+ * *down receives the names of the netdevs found gone (a new JSON array).
+ * Returns how many ports are down, or -errno. */
+int nfc_netdevs_check(struct nfc *nfc, json_t **down);
+
 /* Sends `frame` out of port `port` of NF `nf`, whatever its peer. */
 int nfc_packet_out(struct nfc *nfc, const char *nf, const char *port,
 		   const void *frame, size_t len);

@@ -423,6 +423,22 @@ void br_tick(struct nfc_nf *nf, uint64_t now_ns)
 	br_counter_add(nf, BR_C_CTL_FLUSHED, a.flushed);
 }
 
+static int on_port(const struct br_fdb_key *k, const struct br_fdb_val *v,
+		   void *arg)
+{
+	(void)k;
+	return v->port == *(unsigned *)arg;
+}
+
+/* The netdev behind `port` went away: the stations learnt there go, as
+ * Linux's bridge flushes a deleted port's entries; those that come back
+ * are learnt again from their first frame, wherever they are. */
+void br_port_down(struct nfc_nf *nf, unsigned port)
+{
+	br_counter_add(nf, BR_C_CTL_GONE,
+		       br_fdb_prune(nf, on_port, &port, NULL));
+}
+
 void br_stats(struct nfc_nf *nf, int port, json_t *out)
 {
 	__u64 c[BR_C_MAX], removed, evicted = 0;
@@ -452,7 +468,8 @@ void br_stats(struct nfc_nf *nf, int port, json_t *out)
 	}
 	/* The LRU map evicts silently: what was learned and is neither
 	 * there nor removed by us was evicted. */
-	removed = c[BR_C_CTL_AGED] + c[BR_C_CTL_DELETED] + c[BR_C_CTL_FLUSHED];
+	removed = c[BR_C_CTL_AGED] + c[BR_C_CTL_DELETED] + c[BR_C_CTL_FLUSHED] +
+		  c[BR_C_CTL_GONE];
 	if (c[BR_C_LEARNED] > removed + learned)
 		evicted = c[BR_C_LEARNED] - removed - learned;
 	json_object_set_new(out, "evicted", json_integer(evicted));

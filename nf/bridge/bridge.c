@@ -192,4 +192,5 @@ const struct nfc_nf_type nf_type_bridge = {
 	.tick = br_tick,
 	.stats = br_stats,
 	.changed = br_changed,
+	.port_down = br_port_down,
 };

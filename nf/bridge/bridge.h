@@ -134,11 +134,13 @@ struct br_vlan {
 	X(DROP_SRC, "drop_bad_src", "frames dropped: multicast source") \
 	X(DROP_HAIRPIN, "drop_hairpin",                                 \
 	  "frames dropped: destination behind the port they came in on")
-#define BR_C_CONTROL(X)                                                  \
-	X(CTL_AGED, "aged", "entries removed by aging")                  \
-	X(CTL_DELETED, "deleted", "learned entries deleted by the user") \
-	X(CTL_FLUSHED, "flushed",                                        \
-	  "learned entries flushed (port removed, VLAN left, static added)")
+#define BR_C_CONTROL(X)                                                      \
+	X(CTL_AGED, "aged", "entries removed by aging")                      \
+	X(CTL_DELETED, "deleted", "learned entries deleted by the user")     \
+	X(CTL_FLUSHED, "flushed",                                            \
+	  "learned entries flushed (port removed, VLAN left, static added)") \
+	X(CTL_GONE, "fdb_flushed",                                           \
+	  "learned entries flushed: their port's netdev went away")
 
 enum br_counter {
 #define BR_C_ENUM(id, name, doc) BR_C_##id,

@@ -165,7 +165,8 @@ static const struct nfc_stat rt_stats_doc[] = {
 	 "packets the fast path answered, sent to the slow path or dropped, "
 	 "by reason"},
 	{"slow_path", NFC_STAT_COUNTER, "event",
-	 "slow path events: ARP, neighbour cache, queue, ICMP errors"},
+	 "slow path events: ARP, neighbour cache (neigh_flushed: learnt "
+	 "neighbours of a port whose netdev went away), queue, ICMP errors"},
 	{0},
 };
 
@@ -186,4 +187,5 @@ const struct nfc_nf_type nf_type_router = {
 	.stats = rt_stats,
 	.destroy = rt_destroy,
 	.changed = rt_changed,
+	.port_down = rt_port_down,
 };

@@ -252,7 +252,8 @@ enum rt_reason {
 	X(11, icmp_port_unreachable) \
 	X(12, icmp_rate_limited)     \
 	X(13, icmp_not_sent)         \
-	X(14, slow_path_dropped)
+	X(14, slow_path_dropped)     \
+	X(15, neigh_flushed)
 
 enum rt_cpstat {
 #define RT_CPSTAT_ENUM(n, id) RT_CP_##id = n,

@@ -84,6 +84,8 @@ void rt_nbr_mirror(struct nfc_nf *nf, __be32 addr, unsigned port,
 int rt_nbr_hit(struct nfc_nf *nf, __be32 addr, const struct rt_neigh *n);
 int rt_nbr_sync(struct nfc_nf *nf);
 int rt_neigh_sync(struct nfc_nf *nf, const struct rt_pcfg *pc);
+/* port_down: the learnt neighbours of a port whose netdev went away. */
+void rt_port_down(struct nfc_nf *nf, unsigned port);
 
 /* rt_colls.c: the collections */
 int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields);

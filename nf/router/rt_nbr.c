@@ -188,3 +188,32 @@ int rt_neigh_sync(struct nfc_nf *nf, const struct rt_pcfg *pc)
 	}
 	return 0;
 }
+
+/* The netdev behind `port` went away: its learnt neighbours go with it, as
+ * Linux flushes a deleted device's. A host that comes back there may have
+ * another MAC, which a kept entry would black-hole until arp_timeout.
+ * Static entries stay: the user's, and right again when the port is. */
+void rt_port_down(struct nfc_nf *nf, unsigned port)
+{
+	int afd = nfc_nf_map_fd(nf, "rt_arp");
+	__be32 k, next, *prev = NULL, del[RT_MAX_NEIGH];
+	unsigned ndel = 0;
+
+	if (afd < 0)
+		return;
+	while (!bpf_map_get_next_key(afd, prev, &next)) {
+		struct rt_neigh n;
+
+		k = next;
+		prev = &k;
+		if (!bpf_map_lookup_elem(afd, &k, &n) && n.port == port &&
+		    n.state != RT_N_STATIC && ndel < RT_MAX_NEIGH)
+			del[ndel++] = k;
+	}
+	/* After the walk: a delete would restart it. */
+	for (unsigned i = 0; i < ndel; i++) {
+		rt_nbr_mirror(nf, del[i], port, NULL);
+		if (!bpf_map_delete_elem(afd, &del[i]))
+			rt_cp_count(nf, RT_CP_neigh_flushed);
+	}
+}

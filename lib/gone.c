@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Netdevs that went away. The model keeps a vanished netdev's name and
+ * ifindex (the user's state names it; it may come back), so "down" is
+ * found, not stored: an endpoint whose ifindex no longer belongs to a
+ * netdev of its name. What an NF learnt on such a port (FDB entries,
+ * neighbours) describes hosts behind a device that no longer exists, and
+ * a host that comes back behind the new device may have another MAC: the
+ * NF types flush it (port_down), as Linux does for a deleted device.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+static void port_down(struct nfc *nfc, int nf, unsigned port)
+{
+	const struct nfc_nf_type *t = nfc->m->nfs[nf].type;
+
+	if (!t->port_down)
+		return;
+	t->port_down(&nfc->handles[nf], port);
+	nf_changed(nfc, nf, NFC_CHANGE_PORT_DOWN);
+}
+
+static void note(json_t *down, const char *dev)
+{
+	if (!down)
+		return;
+	for (size_t i = 0; i < json_array_size(down); i++)
+		if (!strcmp(json_string_value(json_array_get(down, i)), dev))
+			return;
+	json_array_append_new(down, json_string(dev));
+}
+
+int nfc_netdevs_check(struct nfc *nfc, json_t **down)
+{
+	json_t *names = down ? json_array() : NULL;
+	int n = 0, r = nfci_begin_ro(nfc);
+
+	if (down)
+		*down = NULL;
+	if (r) {
+		json_decref(names);
+		return r;
+	}
+	for (int i = 0; i < NFC_MAX_NFS; i++) {
+		struct mnf *m = &nfc->m->nfs[i];
+
+		if (!m->used)
+			continue;
+		for (int p = 0; p < NFC_MAX_PORTS; p++)
+			if (m->ports[p].used &&
+			    !endpoint_up(&m->ports[p].peer)) {
+				note(names, m->ports[p].peer.dev);
+				port_down(nfc, i, p);
+				n++;
+			}
+	}
+	for (int a = 0; a < NFC_MAX_ATTACHMENTS; a++) {
+		const struct mattach *at = &nfc->m->att[a];
+
+		if (!at->used || endpoint_up(&at->target))
+			continue;
+		note(names, at->target.dev);
+		port_down(nfc, at->nf, 2 * at->pair);
+		port_down(nfc, at->nf, 2 * at->pair + 1);
+		n += 2;
+	}
+	nfci_end(nfc);
+	if (down)
+		*down = names;
+	return n;
+}
