@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -80,8 +81,21 @@ static void answer(struct gate *g, unsigned i, int status, const char *reason,
 	char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	int n;
 
-	if (peeked)
+	if (peeked) {
+		/* Logged like the requests MHD serves; the 408s of a slow
+		 * client flood are summed up in gate_run instead. */
+		char line[256];
+		size_t k =
+			peeked < sizeof(line) - 1 ? peeked : sizeof(line) - 1;
+
+		memcpy(line, g->buf, k);
+		line[k] = 0;
+		line[strcspn(line, "\r\n")] = 0;
+		nfd_log("warn", "request",
+			"listener=%s request=%s status=%d error=%s", g->name,
+			nfd_q(line), status, nfd_q(msg));
 		(void)!recv(g->p[i].fd, g->buf, peeked, MSG_DONTWAIT);
+	}
 	n = snprintf(out, sizeof(out),
 		     "HTTP/1.0 %d %s\r\nContent-Type: application/json\r\n"
 		     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n",
@@ -133,6 +147,68 @@ static int line_ok(const char *b, size_t n)
 	return b[i] == '\n' ? 1 : -1;
 }
 
+static int is_header(const char *line, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+
+	return len > n && line[n] == ':' && !strncasecmp(line, name, n);
+}
+
+/* The header lines [p, end) that MHD would refuse with an HTML page of
+ * its own: the status to answer with msg set, or 0 when they are fine. */
+static int headers_ok(const char *p, const char *end, char *msg, size_t len)
+{
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p), *v;
+		size_t n = (nl ? nl : end) - p, vn;
+
+		if (n && p[n - 1] == '\r')
+			n--;
+		if (!n)
+			break;
+		if (*p != ' ' && *p != '\t' && !memchr(p, ':', n)) {
+			snprintf(msg, len,
+				 "malformed header line (no ':'): %.40s", p);
+			msg[strcspn(msg, "\r\n")] = 0;
+			return 400;
+		}
+		v = memchr(p, ':', n);
+		v = v ? v + 1 : p + n;
+		while (v < p + n && (*v == ' ' || *v == '\t'))
+			v++;
+		vn = p + n - v;
+		while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
+			vn--;
+		if (is_header(p, n, "content-length")) {
+			size_t k = 0;
+
+			while (k < vn && v[k] >= '0' && v[k] <= '9')
+				k++;
+			if (!vn || k != vn) {
+				snprintf(msg, len,
+					 "Content-Length is not a number");
+				return 400;
+			}
+			if (vn > 9 || strtoul(v, NULL, 10) > HTTP_MAX_BODY) {
+				snprintf(msg, len,
+					 "request body larger than %u bytes",
+					 HTTP_MAX_BODY);
+				return 413;
+			}
+		}
+		if (is_header(p, n, "transfer-encoding") &&
+		    (vn != 7 || strncasecmp(v, "chunked", 7))) {
+			snprintf(msg, len,
+				 "Transfer-Encoding %.*s is not supported "
+				 "(chunked or a Content-Length)",
+				 (int)(vn > 40 ? 40 : vn), v);
+			return 501;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return 0;
+}
+
 /* A readable pending connection: wait for more, answer, or hand over. */
 static void look(struct gate *g, unsigned i)
 {
@@ -173,6 +249,14 @@ static void look(struct gate *g, unsigned i)
 	end = eol ? memmem(eol, rest, "\n\r\n", 3) : NULL;
 	if (!end && eol)
 		end = memmem(eol, rest, "\n\n", 2);
+	if (end && (ok = headers_ok(eol + 1, end + 1, msg, sizeof(msg)))) {
+		answer(g, i, ok,
+		       ok == 413   ? "Content Too Large"
+		       : ok == 501 ? "Not Implemented"
+				   : "Bad Request",
+		       msg, n);
+		return;
+	}
 	if (end) {
 		int fd = p->fd;
 

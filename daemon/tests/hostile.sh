@@ -113,6 +113,12 @@ check "no HTTP version: 400 with a JSON error" json_error 400 <<<"$(raw 'GET /v1
 long=$(head -c 100000 /dev/zero | tr '\0' a)
 check "a 100 kB URL: 414 with a JSON error" json_error 414 <<<"$(raw "GET /v1/$long HTTP/1.1\r\nHost: x\r\n\r\n")"
 check "a 20 kB header: 431 with a JSON error" json_error 431 <<<"$(raw "GET /v1/nfs HTTP/1.1\r\nX-Big: ${long:0:20000}\r\n\r\n")"
+check "a header line without ':': 400 with a JSON error" json_error 400 <<<"$(raw 'GET /v1/nfs HTTP/1.1\r\nHost: x\r\nbadheader\r\n\r\n')"
+check "Content-Length abc: 400 with a JSON error" json_error 400 <<<"$(raw 'POST /v1/nfs HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n')"
+check "Content-Length of 23 digits: 413 with a JSON error" json_error 413 <<<"$(raw 'POST /v1/nfs HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n')"
+check "Transfer-Encoding gzip: 501 with a JSON error" json_error 501 <<<"$(raw 'POST /v1/nfs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n')"
+check "refused requests are logged with their status and message" \
+	grep -q 'event=request listener=unix request=.*status=400 error="malformed header line' "$NFD_LOG"
 check "a complete request still works after them" json_error 404 <<<"$(raw 'GET /v1/nope HTTP/1.0\r\n\r\n')"
 
 # ---- error messages that are not UTF-8 ---------------------------------------
