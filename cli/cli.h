@@ -53,7 +53,13 @@ struct conn {
 	const char *socket; /* unix socket, or NULL with url */
 	const char *url;    /* http://host:port */
 	char *token;
+	/* How long a call may take, in ms; 0: the default for the call
+	 * (CLI_TIMEOUT_MS, CLI_APPLY_TIMEOUT_MS for a state change). */
+	long timeout_ms;
 };
+
+#define CLI_TIMEOUT_MS 30000
+#define CLI_APPLY_TIMEOUT_MS 300000 /* a large state loads programs */
 
 /* Sends the request; 0 with *status and *answer (JSON, or NULL when the
  * answer was not JSON), or -1 with err set when the daemon could not be

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,7 +27,28 @@
 
 #include "cli.h"
 
-#define TIMEOUT_MS 120000 /* applying a large state loads programs */
+/* The time a call may take: --timeout, or the default for it. */
+static long timeout_of(const struct conn *c, const char *method,
+		       const char *path)
+{
+	if (c->timeout_ms > 0)
+		return c->timeout_ms;
+	if (!strncmp(path, "/v1/state", 9) && strcmp(method, "GET"))
+		return CLI_APPLY_TIMEOUT_MS;
+	return CLI_TIMEOUT_MS;
+}
+
+/* Says what was waited for and how to wait longer. */
+static void timed_out(const struct conn *c, const char *method,
+		      const char *path, long ms, const char *doing, char *err,
+		      size_t errlen)
+{
+	snprintf(err, errlen,
+		 "no answer from nfchaind at %s within %ld%s (%s %s, %s); "
+		 "--timeout SECONDS or NFCHAIN_TIMEOUT waits longer",
+		 c->socket ? c->socket : c->url, ms % 1000 ? ms : ms / 1000,
+		 ms % 1000 ? " ms" : " s", method, path, doing);
+}
 
 struct buf {
 	char *p;
@@ -79,7 +101,10 @@ static int unix_call(const struct conn *c, const char *method, const char *path,
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct buf in = {0};
 	char head[4096], chunk[65536], *eoh, *cl;
-	long long deadline = ms_now() + TIMEOUT_MS;
+	long tmo = timeout_of(c, method, path);
+	long long deadline = ms_now() + tmo;
+	struct timeval tv = {.tv_sec = tmo / 1000,
+			     .tv_usec = tmo % 1000 * 1000};
 	int fd, n, r;
 
 	if (strlen(c->socket) >= sizeof(sa.sun_path)) {
@@ -88,12 +113,22 @@ static int unix_call(const struct conn *c, const char *method, const char *path,
 	}
 	strcpy(sa.sun_path, c->socket);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* connect() to a unix socket whose backlog is full waits, up to
+	 * the send timeout; so does sending a body the server does not
+	 * read. */
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		snprintf(err, errlen, "cannot reach nfchaind at unix:%s: %s%s",
-			 c->socket, strerror(errno),
-			 errno == ENOENT || errno == ECONNREFUSED
-				 ? " (is nfchaind running?)"
-				 : "");
+		if (errno == EAGAIN || errno == EINPROGRESS)
+			timed_out(c, method, path, tmo, "connecting", err,
+				  errlen);
+		else
+			snprintf(err, errlen,
+				 "cannot reach nfchaind at unix:%s: %s%s",
+				 c->socket, strerror(errno),
+				 errno == ENOENT || errno == ECONNREFUSED
+					 ? " (is nfchaind running?)"
+					 : "");
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -116,6 +151,12 @@ static int unix_call(const struct conn *c, const char *method, const char *path,
 	r = send_all(fd, head, n);
 	if (!r && body)
 		r = send_all(fd, body, body_len);
+	if (r == -EAGAIN) {
+		timed_out(c, method, path, tmo, "sending the request", err,
+			  errlen);
+		close(fd);
+		return -1;
+	}
 	if (r && r != -EPIPE && r != -ECONNRESET) {
 		snprintf(err, errlen, "sending to nfchaind failed: %s",
 			 strerror(-r));
@@ -128,10 +169,10 @@ static int unix_call(const struct conn *c, const char *method, const char *path,
 		ssize_t got;
 
 		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
-			snprintf(err, errlen,
-				 "nfchaind did not answer within "
-				 "%d s",
-				 TIMEOUT_MS / 1000);
+			timed_out(c, method, path, tmo,
+				  in.len ? "reading the answer"
+					 : "waiting for the answer",
+				  err, errlen);
 			goto fail;
 		}
 		got = read(fd, chunk, sizeof(chunk));
@@ -249,7 +290,7 @@ static int curl_call(const struct conn *c, const char *method, const char *path,
 	cu.setopt(h, CURLOPT_WRITEDATA, &out);
 	cu.setopt(h, CURLOPT_ERRORBUFFER, cerr);
 	cu.setopt(h, CURLOPT_NOSIGNAL, 1L);
-	cu.setopt(h, CURLOPT_TIMEOUT_MS, (long)TIMEOUT_MS);
+	cu.setopt(h, CURLOPT_TIMEOUT_MS, timeout_of(c, method, path));
 	cu.setopt(h, CURLOPT_PROTOCOLS_STR, "http");
 	if (c->token) {
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
@@ -271,6 +312,9 @@ static int curl_call(const struct conn *c, const char *method, const char *path,
 		cu.getinfo(h, CURLINFO_RESPONSE_CODE, status);
 		if (out.len)
 			*answer = json_loadb(out.p, out.len, 0, NULL);
+	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
+		timed_out(c, method, path, timeout_of(c, method, path),
+			  *cerr ? cerr : "timed out", err, errlen);
 	} else {
 		snprintf(err, errlen, "cannot reach nfchaind at %s: %s%s",
 			 c->url, *cerr ? cerr : cu.strerror(rc),

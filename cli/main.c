@@ -17,7 +17,9 @@
 
 static const char usage_text[] =
 	"usage: nfchain [-j|--json] [--socket PATH | --url URL --token-file F] "
-	"COMMAND\n"
+	"[--timeout SECONDS] COMMAND\n"
+	"  (the options may also follow the command; after a lone -- no word "
+	"is one)\n"
 	"  nfchain types                                  # NF types, their "
 	"fields and collections\n"
 	"  nfchain show                                   # every NF, port, "
@@ -231,6 +233,77 @@ static int list_words(const struct conn *c, const char *what)
 	return 0;
 }
 
+/* A timeout in seconds (--timeout, NFCHAIN_TIMEOUT), in ms; -1 if bad. */
+static long parse_timeout(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || !(v >= 0.001 && v <= 86400))
+		return -1;
+	return (long)(v * 1000 + 0.5);
+}
+
+/* The global options, wherever they are: users type `nfchain show -j` as
+ * well as `nfchain -j show`. They are moved before the command words, in
+ * order, so that getopt (which stops at the first command word, leaving
+ * key=value and "-f -" alone) sees them. Only exact option words are
+ * moved; a lone "--" ends them: `nfchain fw0 acl add -- -j` has key "-j". */
+static void globals_first(int argc, char **argv)
+{
+	static const char *const with_arg[] = {
+		"--socket", "--url", "--token-file", "--timeout", "--list"};
+	static const char *const alone[] = {"-j", "--json", "-h", "--help"};
+	char **opt = calloc(argc, sizeof(*opt)),
+	     **rest = calloc(argc, sizeof(*rest));
+	int no = 0, nr = 0, i = 1;
+
+	if (!opt || !rest)
+		goto out;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		size_t k, len;
+		int moved = 0;
+
+		if (!strcmp(a, "--")) {
+			/* Before the command it is getopt's; after, ours. */
+			if (!nr)
+				opt[no++] = argv[i];
+			i++;
+			break;
+		}
+		for (k = 0; k < sizeof(alone) / sizeof(alone[0]); k++)
+			if (!strcmp(a, alone[k]))
+				moved = 1;
+		for (k = 0;
+		     !moved && k < sizeof(with_arg) / sizeof(with_arg[0]);
+		     k++) {
+			len = strlen(with_arg[k]);
+			if (strncmp(a, with_arg[k], len))
+				continue;
+			if (a[len] == '=') {
+				moved = 1;
+			} else if (!a[len]) {
+				moved = 1;
+				opt[no++] = argv[i];
+				/* Its value, if any: getopt says if none. */
+				a = i + 1 < argc ? argv[++i] : NULL;
+			}
+		}
+		if (moved && a)
+			opt[no++] = (char *)a;
+		else
+			rest[nr++] = argv[i];
+	}
+	while (i < argc)
+		rest[nr++] = argv[i++];
+	memcpy(argv + 1, opt, no * sizeof(*argv));
+	memcpy(argv + 1 + no, rest, nr * sizeof(*argv));
+out:
+	free(opt);
+	free(rest);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -239,6 +312,7 @@ int main(int argc, char **argv)
 		{"url", required_argument, NULL, 'u'},
 		{"token-file", required_argument, NULL, 't'},
 		{"list", required_argument, NULL, 'L'},
+		{"timeout", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -252,6 +326,13 @@ int main(int argc, char **argv)
 	bool json = false;
 	int o, rc;
 
+	if (getenv("NFCHAIN_TIMEOUT") && *getenv("NFCHAIN_TIMEOUT")) {
+		c.timeout_ms = parse_timeout(getenv("NFCHAIN_TIMEOUT"));
+		if (c.timeout_ms < 0)
+			return usage("NFCHAIN_TIMEOUT must be a number of "
+				     "seconds, from 0.001 to 86400");
+	}
+	globals_first(argc, argv);
 	/* '+': options end at the first command word, so key=value and
 	 * "-f -" after the command are never taken for ours. */
 	while ((o = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
@@ -270,6 +351,12 @@ int main(int argc, char **argv)
 			break;
 		case 'L':
 			list = optarg;
+			break;
+		case 'T':
+			c.timeout_ms = parse_timeout(optarg);
+			if (c.timeout_ms < 0)
+				return usage("--timeout takes a number of "
+					     "seconds, from 0.001 to 86400");
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

@@ -15,6 +15,7 @@
 
 #include "api_int.h"
 #include "doc.h"
+#include "log.h"
 
 #define MAX_SEGS 8
 #define MAX_PATH 4096
@@ -84,19 +85,28 @@ int reply(struct call *c, int status, json_t *json)
 {
 	json_decref(c->resp->json);
 	c->resp->status = status;
+	/* An error answer always says something (a NULL json is a body
+	 * that could not be built). */
+	if (!json && status >= 400)
+		json = json_pack("{s:s}", "error",
+				 "the error message could not be encoded");
 	c->resp->json = json ? json : json_object();
 	return status;
 }
 
 int fail(struct call *c, int status, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[1024], clean[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return reply(c, status, json_pack("{s:s}", "error", msg));
+	/* Names from the request or the kernel may hold any byte, and the
+	 * cut at 1 kB may split a character: JSON takes only UTF-8. */
+	return reply(c, status,
+		     json_pack("{s:s}", "error",
+			       nfd_utf8(msg, clean, sizeof(clean))));
 }
 
 /* Status for a library refusal. Resources named in the path are checked

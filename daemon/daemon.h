@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "api.h"
+#include "gate.h"
 #include "http.h"
 #include "netlink.h"
 
@@ -20,6 +21,7 @@ struct daemon {
 	struct nfc *nfc;
 	struct api api;
 	struct http *http[2]; /* unix, tcp */
+	struct gate *gate[2]; /* their doors */
 	int ep, tfd, sfd, nlfd;
 	json_t *saved;	/* the desired state: what state.json holds */
 	json_t *pinned; /* while saved could not be restored: what runs */

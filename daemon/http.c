@@ -4,11 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
 #include <microhttpd.h>
 
 #include "api.h"
 #include "http.h"
 #include "log.h"
+
+/* Connections MHD holds at most, per listener. They all have sent a whole
+ * header (gate.c); above half of this, answers close the connection
+ * instead of keeping it alive, so idle keep-alive clients cannot fill it. */
+#define HTTP_MAX_CONNS 1024
 
 struct http {
 	struct MHD_Daemon *d;
@@ -33,6 +40,19 @@ static double since_us(const struct timespec *t0)
 	return (t.tv_sec - t0->tv_sec) * 1e6 + (t.tv_nsec - t0->tv_nsec) / 1e3;
 }
 
+static unsigned conns(struct MHD_Daemon *d)
+{
+	const union MHD_DaemonInfo *i =
+		MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+	return i ? i->num_connections : 0;
+}
+
+static int busy(struct MHD_Daemon *d)
+{
+	return conns(d) > HTTP_MAX_CONNS / 2;
+}
+
 static enum MHD_Result send_text(struct MHD_Connection *conn, int status,
 				 char *text, const char *type,
 				 const char *allow, int bearer)
@@ -51,6 +71,9 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, int status,
 	if (bearer)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 					"Bearer realm=\"nfchaind\"");
+	if (busy(MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON)
+			 ->daemon))
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -276,12 +299,18 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	msg[strcspn(msg, "\n")] = 0;
+	/* Connections come from gate.c, so MHD does not know those of the
+	 * unix listener are no TCP and says so once; nothing is wrong. */
+	if (!strcmp(cls, "unix") &&
+	    (!strncmp(msg, "Setting TCP_", 12) ||
+	     !strncmp(msg, "Failed to push the data", 23)))
+		return;
 	nfd_log("warn", "http", "listener=%s msg=%s", (const char *)cls,
 		nfd_q(msg));
 }
 
-struct http *http_start(struct api *api, int listen_fd, const char *token,
-			const char *name, char *err, size_t errlen)
+struct http *http_start(struct api *api, const char *token, const char *name,
+			char *err, size_t errlen)
 {
 	struct http *h = calloc(1, sizeof(*h));
 
@@ -293,16 +322,19 @@ struct http *http_start(struct api *api, int listen_fd, const char *token,
 	h->name = name;
 	h->token = token ? strdup(token) : NULL;
 	h->d = MHD_start_daemon(
-		MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, access_cb, h,
+		/* No listening socket: gate.c accepts and hands over. */
+		MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET, 0,
+		NULL, NULL, access_cb, h,
 		/* First, so that no message goes to MHD's own logger. */
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, (void *)name,
-		MHD_OPTION_LISTEN_SOCKET, listen_fd,
 		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
 		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-		/* A stuck client is dropped; others are never blocked by it
-		 * since nothing here waits on one connection. */
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
+		/* A client stuck in its body or idle after an answer is
+		 * dropped; others are never blocked by it since nothing here
+		 * waits on one connection. */
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNS,
+		MHD_OPTION_END);
 	if (!h->d) {
 		snprintf(err, errlen,
 			 "starting the HTTP server on the %s "
@@ -313,6 +345,33 @@ struct http *http_start(struct api *api, int listen_fd, const char *token,
 		return NULL;
 	}
 	return h;
+}
+
+void http_add(struct http *h, int fd, const struct sockaddr *sa,
+	      socklen_t salen)
+{
+	static const char full[] =
+		"HTTP/1.0 503 Service Unavailable\r\n"
+		"Content-Type: application/json\r\nConnection: close\r\n\r\n"
+		"{\"error\":\"too many connections; try again\"}\n";
+
+	/* MHD would close it without a word. */
+	if (conns(h->d) >= HTTP_MAX_CONNS) {
+		(void)!send(fd, full, sizeof(full) - 1,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+		close(fd);
+		http_count(h, 503);
+		return;
+	}
+	/* MHD closes the fd itself when it fails. */
+	if (MHD_add_connection(h->d, fd, sa, salen) != MHD_YES)
+		nfd_log("warn", "http", "listener=%s msg=%s", h->name,
+			nfd_q("cannot take a new connection"));
+}
+
+void http_count(struct http *h, int status)
+{
+	api_count(h->api, status);
 }
 
 int http_fd(struct http *h)

@@ -9,6 +9,7 @@
 #define NFD_HTTP_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 struct api;
 struct http;
@@ -17,11 +18,17 @@ struct http;
 #define HTTP_MAX_BODY (16u << 20)
 #define HTTP_MAX_IMPORT (512u << 20) /* POST .../import */
 
-/* Serves `api` on an already listening socket. With a token, every request
- * needs "Authorization: Bearer <token>" or gets 401 before anything else.
- * `name` tags log lines (unix, tcp). NULL with a message on failure. */
-struct http *http_start(struct api *api, int listen_fd, const char *token,
-			const char *name, char *err, size_t errlen);
+/* Serves `api` on the connections http_add() gives it. With a token, every
+ * request needs "Authorization: Bearer <token>" or gets 401 before anything
+ * else. `name` tags log lines (unix, tcp). NULL with a message on failure. */
+struct http *http_start(struct api *api, const char *token, const char *name,
+			char *err, size_t errlen);
+/* A connection whose request header has arrived (gate.c); the fd is the
+ * server's from then on. */
+void http_add(struct http *h, int fd, const struct sockaddr *sa,
+	      socklen_t salen);
+/* Counts an answer given outside MHD in the API's status figures. */
+void http_count(struct http *h, int status);
 /* An fd that is readable when http_run() has work. */
 int http_fd(struct http *h);
 void http_run(struct http *h);

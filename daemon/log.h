@@ -13,8 +13,19 @@ void nfd_log(const char *level, const char *event, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* A value for a key=value field: bare when it is one safe word, otherwise
- * double-quoted with \" \\ and control characters escaped. The result lives
- * in one of a few rotating static buffers: use it within one nfd_log(). */
+ * double-quoted with \" \\, control characters and bytes that are not
+ * UTF-8 escaped (\xff); cut, if too long, at a character boundary. The result
+ * lives in one of a few rotating static buffers: use it within one nfd_log().
+ */
 const char *nfd_q(const char *s);
+
+/* The length of the valid UTF-8 character at p (1 to 4), 0 if the bytes
+ * there are not one (a stray, overlong or cut sequence). */
+unsigned nfd_u8len(const char *p);
+
+/* s as valid UTF-8 in out (size n, n >= 4): each byte that is not part of
+ * a character becomes U+FFFD, and a cut never splits a character. JSON
+ * (jansson) refuses anything else. Returns out. */
+char *nfd_utf8(const char *s, char *out, size_t n);
 
 #endif

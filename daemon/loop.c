@@ -21,7 +21,16 @@
 #include "log.h"
 
 /* What an epoll event is from (its data.u32). */
-enum { EV_HTTP_UNIX, EV_HTTP_TCP, EV_PKTIN, EV_TIMER, EV_SIGNAL, EV_NETLINK };
+enum {
+	EV_HTTP_UNIX,
+	EV_HTTP_TCP,
+	EV_PKTIN,
+	EV_TIMER,
+	EV_SIGNAL,
+	EV_NETLINK,
+	EV_GATE_UNIX,
+	EV_GATE_TCP
+};
 
 static int ep_add(struct daemon *d, int fd, uint32_t tag)
 {
@@ -56,9 +65,12 @@ int daemon_loop_setup(struct daemon *d, char *err, size_t errlen)
 		return d->nlfd;
 	}
 	for (int i = 0; i < 2; i++)
-		if (d->http[i])
+		if (d->http[i]) {
 			ep_add(d, http_fd(d->http[i]),
 			       i ? EV_HTTP_TCP : EV_HTTP_UNIX);
+			ep_add(d, gate_fd(d->gate[i]),
+			       i ? EV_GATE_TCP : EV_GATE_UNIX);
+		}
 	fd = nfc_events_fd(d->nfc);
 	if (fd >= 0)
 		ep_add(d, fd, EV_PKTIN);
@@ -82,10 +94,14 @@ void daemon_loop_run(struct daemon *d)
 		for (int i = 0; i < 3; i++) {
 			int t = i == 2	     ? daemon_settle_timeout_ms(d)
 				: d->http[i] ? http_timeout_ms(d->http[i])
-					     : -1;
+					     : -1,
+			    u = i < 2 && d->gate[i] ? gate_timeout_ms(d->gate[i])
+						    : -1;
 
 			if (t >= 0 && (timeout < 0 || t < timeout))
 				timeout = t;
+			if (u >= 0 && (timeout < 0 || u < timeout))
+				timeout = u;
 		}
 		n = epoll_wait(d->ep, evs, 16, timeout);
 		if (n < 0 && errno != EINTR) {
@@ -118,10 +134,13 @@ void daemon_loop_run(struct daemon *d)
 			}
 		}
 		daemon_run_settled(d);
-		/* MHD also has timeouts to run; with nothing ready, MHD_run
-		 * returns at once. */
+		/* The gates first: what they hand over is then served in
+		 * the same turn. MHD also has timeouts to run; with nothing
+		 * ready, gate_run and MHD_run return at once. */
 		for (int i = 0; i < 2; i++)
-			if (d->http[i])
+			if (d->http[i]) {
+				gate_run(d->gate[i]);
 				http_run(d->http[i]);
+			}
 	}
 }

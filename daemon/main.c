@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "nfchain/nfchain.h"
@@ -43,6 +44,30 @@ static void usage(FILE *f)
 		"  --token-file FILE  bearer token every TCP request must "
 		"carry\n",
 		DEFAULT_SOCKET, DEFAULT_STATE_DIR, NFC_DEFAULT_PIN_ROOT);
+}
+
+/* Every connection waiting for its header holds an fd (gate.h): 1,024,
+ * the usual soft limit, would be reached by a few hundred slow clients on
+ * each listener. */
+static void raise_nofile(void)
+{
+	const rlim_t want = 2 * GATE_MAX_PENDING + 4096;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want;
+	if (rl.rlim_max < want)
+		rl.rlim_max = want; /* allowed to root */
+	if (setrlimit(RLIMIT_NOFILE, &rl) &&
+	    getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		nfd_log("warn", "start", "nofile=%llu msg=%s",
+			(unsigned long long)rl.rlim_cur,
+			nfd_q("cannot raise the open file limit; slow clients "
+			      "are dropped sooner"));
+	}
 }
 
 int main(int argc, char **argv)
@@ -141,16 +166,22 @@ int main(int argc, char **argv)
 
 	/* Listen only once the state is restored: a client that can connect
 	 * sees the final state, never a half-restored one. */
+	raise_nofile();
 	fd = daemon_listen_unix(d.socket_path, err, sizeof(err));
-	if (fd < 0 || !(d.http[0] = http_start(&d.api, fd, NULL, "unix", err,
-					       sizeof(err)))) {
+	if (fd < 0 ||
+	    !(d.http[0] = http_start(&d.api, NULL, "unix", err, sizeof(err))) ||
+	    !(d.gate[0] =
+		      gate_start(fd, d.http[0], "unix", err, sizeof(err)))) {
 		nfd_log("error", "start", "error=%s", nfd_q(err));
 		goto out;
 	}
 	if (d.listen) {
 		fd = daemon_listen_tcp(d.listen, err, sizeof(err));
-		if (fd < 0 || !(d.http[1] = http_start(&d.api, fd, token, "tcp",
-						       err, sizeof(err)))) {
+		if (fd < 0 ||
+		    !(d.http[1] = http_start(&d.api, token, "tcp", err,
+					     sizeof(err))) ||
+		    !(d.gate[1] = gate_start(fd, d.http[1], "tcp", err,
+					     sizeof(err)))) {
 			nfd_log("error", "start", "error=%s", nfd_q(err));
 			goto out;
 		}
@@ -171,8 +202,10 @@ int main(int argc, char **argv)
 		nfd_q("the data plane keeps running; a new nfchaind adopts "
 		      "it"));
 out:
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
+		gate_stop(d.gate[i]);
 		http_stop(d.http[i]);
+	}
 	if (d.http[0])
 		unlink(d.socket_path);
 	int fds[] = {d.ep, d.tfd, d.sfd, d.nlfd};
