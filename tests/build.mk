@@ -1,5 +1,5 @@
 # Fuzzing at length. `make test` runs each fuzzer for a short budget (the
-# packet fuzzers, nf/*/tests/test_*_fuzz.c, half a second a case; fuzz_api
+# packet fuzzers, nf/*/tests/test_*_fuzz.c, a quarter of a second a case; fuzz_api
 # in daemon/tests/fuzz.sh); these targets run them for FUZZ_SECONDS a case
 # and print frames per second and the seed of every violation.
 #   make fuzz-packets [FUZZ_SECONDS=30] [FUZZ_SEED=S]   every NF, every hook

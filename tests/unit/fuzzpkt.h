@@ -524,14 +524,14 @@ static inline double fz_now(void)
 }
 
 /* --seed S, --seconds T (per case), --frames N (per case). Defaults: a
- * seed from the clock, NFC_FUZZ_PKT_SECONDS or 0.5 s: the short budget of
+ * seed from the clock, NFC_FUZZ_PKT_SECONDS or 0.25 s: the short budget of
  * `make test`; `make fuzz-packets` gives a long one. */
 static inline int fz_args(int argc, char **argv, struct fz_opts *o)
 {
 	const char *env = getenv("NFC_FUZZ_PKT_SECONDS");
 
 	o->seed = (__u64)time(NULL) * 1000003ULL ^ (__u64)getpid() << 20;
-	o->seconds = env ? atof(env) : 0.5;
+	o->seconds = env ? atof(env) : 0.25;
 	o->frames = 0;
 	o->max_fail = 5;
 	for (int i = 1; i < argc; i++) {

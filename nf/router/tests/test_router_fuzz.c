@@ -56,7 +56,8 @@ static const struct {
 	const char *prefix;
 	int plen;
 	const char *via;
-} routes[] = {{"203.0.113.128", 25, "198.51.100.66"}, {"0.0.0.0", 0, "203.0.113.2"}};
+} routes[] = {{"203.0.113.128", 25, "198.51.100.66"},
+	      {"0.0.0.0", 0, "203.0.113.2"}};
 
 static __u8 macs[NP + 6][6]; /* ports', neighbours', broadcast, other */
 static __be32 ip4s[32];
@@ -239,8 +240,8 @@ static int judge(struct fz_frame *f, int in, int direct)
 {
 	/* forward: TTL and checksum; echo: addresses, TTL, checksums, type */
 	static const int fwd_skip[] = {8, 10, 11};
-	static const int echo_skip[] = {8,  10, 11, 12, 13, 14, 15, 16,
-					17, 18, 19, 20, 22, 23};
+	static const int echo_skip[] = {8,  10, 11, 12, 13, 14, 15,
+					16, 17, 18, 19, 20, 22, 23};
 	struct expect x = expect(f->in, f->len, in);
 	int e, out = -1;
 	__u64 sent;
@@ -249,7 +250,8 @@ static int judge(struct fz_frame *f, int in, int direct)
 	outcome[x.kind]++;
 	e = fz_run(&n, f, in, direct);
 	if (e)
-		return e > 0 ? 0 : fz_fail(f, "the run failed: %s", strerror(-e));
+		return e > 0 ? 0
+			     : fz_fail(f, "the run failed: %s", strerror(-e));
 	sent = fz_sent(&n);
 	if (sent && !(sent & (sent - 1)))
 		out = __builtin_ctzll(sent);
@@ -262,14 +264,15 @@ static int judge(struct fz_frame *f, int in, int direct)
 				       (unsigned long long)sent);
 		if (x.kind != X_DROP)
 			return fz_fail(f, "dropped a frame to %s out of p%d",
-				       x.kind == X_FWD	 ? "forward"
+				       x.kind == X_FWD	  ? "forward"
 				       : x.kind == X_ECHO ? "answer (echo)"
 							  : "answer (ARP)",
 				       x.port + 1);
 		return 0;
 	}
 	if (x.kind == X_DROP)
-		return fz_fail(f, "sent out of ports 0x%llx a frame to drop: %s",
+		return fz_fail(f,
+			       "sent out of ports 0x%llx a frame to drop: %s",
 			       (unsigned long long)sent, x.why);
 	if (out != x.port)
 		return fz_fail(f, "sent out of ports 0x%llx, not p%d",
@@ -279,13 +282,15 @@ static int judge(struct fz_frame *f, int in, int direct)
 		if (same_but(f, x.dmac, macs[out], fwd_skip, 3))
 			return -1;
 		if (o[14 + 8] != f->in[14 + 8] - 1)
-			return fz_fail(f, "TTL %u out, %u in", o[22], f->in[22]);
+			return fz_fail(f, "TTL %u out, %u in", o[22],
+				       f->in[22]);
 		return 0;
 	}
 	if (x.kind == X_ECHO) {
 		if (same_but(f, x.dmac, macs[in], echo_skip, 14))
 			return -1;
-		if (memcmp(o + 26, f->in + 30, 4) || memcmp(o + 30, f->in + 26, 4))
+		if (memcmp(o + 26, f->in + 30, 4) ||
+		    memcmp(o + 30, f->in + 26, 4))
 			return fz_fail(f, "echo reply: addresses not swapped");
 		if (o[22] != 64 || o[34] != 0 || o[35] != 0)
 			return fz_fail(f, "echo reply: TTL %u, type %u code %u",
@@ -325,8 +330,9 @@ static const struct {
 	 "39be3bdd4f6a3c3aa3602258bf3f2f5dd9e3078b045516f6996833cbc38821bb"
 	 "9af3098b522c2d9ca0b276ebc937ab667c728d950d49b347cee56781823fadb2"
 	 "c4116beec8e16d207181fb941c526eb09f1577b2"},
-	{0, "an echo request whose ICMP header is the frame's padding "
-	    "(total length 20), answered",
+	{0,
+	 "an echo request whose ICMP header is the frame's padding "
+	 "(total length 20), answered",
 	 "020000000001080045000014000100004001267ec6336402c63364010800e5ca"
 	 "12340001000000000000000000000000000000000000"},
 };
@@ -338,12 +344,14 @@ static void regressions(const char *name, int direct)
 	for (size_t i = 0; i < sizeof(found) / sizeof(found[0]); i++) {
 		fz_from_hex(&f, 6, found[i].hex);
 		memcpy(f.in, macs[found[i].in], 6);
-		CHECK(!judge(&f, found[i].in, direct), "%s: found before: %s%s%s",
-		      name, found[i].what, f.what[0] ? ": " : "", f.what);
+		CHECK(!judge(&f, found[i].in, direct),
+		      "%s: found before: %s%s%s", name, found[i].what,
+		      f.what[0] ? ": " : "", f.what);
 	}
 }
 
-/* ---- set-up --------------------------------------------------------------- */
+/* ---- set-up ---------------------------------------------------------------
+ */
 
 static int setup(struct nfc *nfc, const char *mode)
 {
@@ -382,10 +390,10 @@ static int setup(struct nfc *nfc, const char *mode)
 static void make_hints(void)
 {
 	static const char *const more[] = {
-		"198.51.100.0",	 "198.51.100.63", "198.51.100.127",
-		"203.0.113.63",	 "203.0.113.130", "203.0.113.200",
+		"198.51.100.0",	  "198.51.100.63", "198.51.100.127",
+		"203.0.113.63",	  "203.0.113.130", "203.0.113.200",
 		"198.19.255.255", "198.51.100.10", "0.0.0.1",
-		"127.0.0.1",	 "224.0.0.1",	  "255.255.255.255"};
+		"127.0.0.1",	  "224.0.0.1",	   "255.255.255.255"};
 	int fd = dpt_pinned(root, "nf/0-r1/map/rt_ports");
 
 	for (__u32 p = 0; p < NP; p++) {
