@@ -224,7 +224,8 @@ struct rt_sarp_val {
 	X(16, D_PORT_DOWN, "dropped: in or out port not configured")         \
 	X(17, D_BCAST, "dropped: directed broadcast")                        \
 	X(18, D_ARP, "dropped: ARP not for the router or malformed")         \
-	X(19, D_RPF, "dropped: reverse path filter")
+	X(19, D_RPF, "dropped: reverse path filter")                         \
+	X(20, D_ICMP_CSUM, "dropped: echo request with a bad ICMP checksum")
 
 enum rt_reason {
 #define RT_REASON_ENUM(n, id, text) RT_##id = n,

@@ -389,8 +389,11 @@ static void on_local(struct nfc_nf *nf, unsigned in_port, const uint8_t *f,
 			      RT_CP_icmp_port_unreachable);
 		return;
 	}
+	/* A corrupted request gets no reply (RFC 1122 3.2.2), as in the
+	 * fast path: this one would compute a valid checksum for it. */
 	if (o->protocol == IPPROTO_ICMP && ip_len >= hl + 8 && ip[hl] == 8 &&
-	    ip[hl + 1] == 0 && is_unicast_v4(o->saddr)) {
+	    ip[hl + 1] == 0 && is_unicast_v4(o->saddr) &&
+	    !rt_csum(ip + hl, ip_len - hl)) {
 		rt_iphdr *h = (rt_iphdr *)out;
 		size_t pl = ip_len - hl;
 		uint16_t sum;
