@@ -24,7 +24,7 @@ static const char usage_text[] =
 	"fields and collections\n"
 	"  nfchain show                                   # every NF, port, "
 	"link and attachment\n"
-	"  nfchain <type> add <name> [mode=xdp|xdp-generic|tc] [key=value "
+	"  nfchain <type> add <name> [mode=auto|xdp|xdp-generic|tc] [key=value "
 	"...]\n"
 	"  nfchain <name> show [ports|<collection>|stats]\n"
 	"  nfchain <name> set key=value ...\n"

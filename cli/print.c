@@ -159,16 +159,31 @@ static const char *const port_hdr[] = {
 	"RX_PKTS", "RX_BYTES", "TX_PKTS", "TX_BYTES", "DROPS",
 };
 
-/* One row per port (or one for a port-less NF) into an 11-column table. */
+/* An NF's mode as the user reads it: the explicit one, or for mode auto
+ * the hook the runtime picked and why ("tc (auto: veth)"). */
+static const char *mode_cell(json_t *nf, char *buf, size_t len)
+{
+	const char *why = json_string_value(json_object_get(nf, "hook_reason"));
+
+	if (strcmp(sget(nf, "mode"), "auto") || !why)
+		return sget(nf, "mode");
+	snprintf(buf, len, "%s (auto: %s)", sget(nf, "hook"), why);
+	return buf;
+}
+
+/* One row per port (or one for a port-less NF) into a 11-column table. */
 static void nf_rows(struct table *t, json_t *nf, int with_nf)
 {
 	json_t *ports = json_object_get(nf, "ports"), *p;
+	char mode[64];
 	size_t i;
+
+	mode_cell(nf, mode, sizeof(mode));
 
 	if (!json_array_size(ports)) {
 		char *row[11] = {(char *)sget(nf, "name"),
 				 (char *)sget(nf, "type"),
-				 (char *)sget(nf, "mode")};
+				 (char *)mode_cell(nf, mode, sizeof(mode))};
 		table_row(t, row);
 		return;
 	}
@@ -178,7 +193,9 @@ static void nf_rows(struct table *t, json_t *nf, int with_nf)
 		char *row[11] = {
 			(char *)(with_nf && !i ? sget(nf, "name") : ""),
 			(char *)(with_nf && !i ? sget(nf, "type") : ""),
-			(char *)(with_nf && !i ? sget(nf, "mode") : ""),
+			(char *)(with_nf && !i
+					 ? mode_cell(nf, mode, sizeof(mode))
+					 : ""),
 			(char *)sget(p, "name"),
 			(char *)cell(json_object_get(p, "peer"), peer,
 				     sizeof(peer)),
@@ -345,10 +362,14 @@ static void show_nf(json_t *nf)
 {
 	static const char *const hdr[] = {"FIELD", "VALUE"};
 	struct table t;
-	char cfg[1024];
+	char cfg[1024], mode[64];
 
-	printf("%s: %s, mode %s\n", sget(nf, "name"), sget(nf, "type"),
-	       sget(nf, "mode"));
+	if (json_object_get(nf, "hook_reason"))
+		printf("%s: %s, mode auto, hook %s\n", sget(nf, "name"),
+		       sget(nf, "type"), mode_cell(nf, mode, sizeof(mode)));
+	else
+		printf("%s: %s, mode %s\n", sget(nf, "name"), sget(nf, "type"),
+		       sget(nf, "mode"));
 	printf("config: %s\n",
 	       cell(json_object_get(nf, "config"), cfg, sizeof(cfg)));
 	if (json_array_size(json_object_get(nf, "ports"))) {

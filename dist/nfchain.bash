@@ -77,7 +77,7 @@ _nfchain() {
 		if ((n == 1)); then
 			COMPREPLY=(add)
 		elif ((n >= 3)); then
-			mapfile -t COMPREPLY < <(compgen -W "mode=xdp mode=xdp-generic mode=tc" -- "$cur")
+			mapfile -t COMPREPLY < <(compgen -W "mode=auto mode=xdp mode=xdp-generic mode=tc" -- "$cur")
 		fi
 		return
 	fi
@@ -90,7 +90,7 @@ _nfchain() {
 		((n == 2)) && mapfile -t COMPREPLY < <(compgen -W "ports stats $(_nfchain_list "colls:$w0")" -- "$cur")
 		;;
 	set)
-		mapfile -t COMPREPLY < <(compgen -W "mode=xdp mode=xdp-generic mode=tc" -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -W "mode=auto mode=xdp mode=xdp-generic mode=tc" -- "$cur")
 		;;
 	ports)
 		if ((n == 2)); then

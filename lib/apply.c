@@ -161,7 +161,7 @@ static const char *mode_of(json_t *nf)
 {
 	const char *m = json_string_value(json_object_get(nf, "mode"));
 
-	return m ? m : "xdp";
+	return m ? m : "auto";
 }
 
 static json_t *doc_nf(json_t *doc, const char *name)

@@ -55,7 +55,12 @@ struct mnf {
 	bool used;
 	char name[NFC_NAME_MAX];
 	const struct nfc_nf_type *type;
-	char mode[16]; /* xdp | xdp-generic | tc */
+	char mode[16]; /* auto | xdp | xdp-generic | tc */
+	/* mode auto: the hook the runtime picked (paths_resolve_auto) and
+	 * why, shown to the user ("veth", "nic", "no netdev yet"); empty
+	 * until first picked. */
+	int auto_hook;
+	char auto_why[40];
 	json_t *config;
 	json_t *colls; /* desired collection entries: {coll: {key: fields}} */
 	/* What the pinned program was built from (object hash and load-time
@@ -200,6 +205,8 @@ int endpoint_parse(struct nfc *nfc, const struct model *m, const char *s,
 bool endpoint_eq(const struct endpoint *a, const struct endpoint *b);
 int model_validate(struct nfc *nfc, struct model *m);
 int nf_hook(const struct mnf *n);
+/* automode.c */
+int paths_resolve_auto(struct nfc *nfc, struct model *m);
 
 /* state.c: the document under the pin root and the inter-process lock */
 int state_lock(struct nfc *nfc);
@@ -236,6 +243,7 @@ bool netdev_exists(int ifindex);
 /* Whether the netdev an endpoint was resolved to is still there: the
  * device with that ifindex exists and has that name. */
 bool endpoint_up(const struct endpoint *e);
+int netdev_kind(int ifindex, char *kind, size_t len);
 int netdev_ensure_napi_peer(struct nfc *nfc, int ifindex, const char *ctx);
 int netdev_veth_create(const char *a, const char *b);
 int netdev_del(const char *name);

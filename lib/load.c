@@ -178,7 +178,10 @@ void dp_nf_sig(const struct mnf *n, char *buf, size_t len)
 			h = nfci_hash(s, strlen(s), h);
 		free(s);
 	}
-	snprintf(buf, len, "%s:%s:%016llx", n->type->name, n->mode,
+	/* mode auto names its hook: a new pick is a new program. */
+	snprintf(buf, len, "%s:%s%s%s:%016llx", n->type->name, n->mode,
+		 strcmp(n->mode, "auto") ? "" : "-",
+		 strcmp(n->mode, "auto") ? "" : nfci_hook_name(nf_hook(n)),
 		 (unsigned long long)h);
 }
 

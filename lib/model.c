@@ -82,7 +82,7 @@ int model_find_port(const struct mnf *n, const char *name)
 
 int nf_hook(const struct mnf *n)
 {
-	return mode_hook(n->mode);
+	return strcmp(n->mode, "auto") ? mode_hook(n->mode) : n->auto_hook;
 }
 
 bool endpoint_eq(const struct endpoint *a, const struct endpoint *b)
@@ -197,6 +197,12 @@ json_t *model_to_json(const struct model *m, uint64_t gen)
 			      n->mode, "sig", n->sig, "config",
 			      json_incref(n->config), "colls",
 			      json_incref(n->colls), "ports", ports);
+		if (n->auto_why[0]) {
+			json_object_set_new(o, "auto_hook",
+					    json_integer(n->auto_hook));
+			json_object_set_new(o, "auto_why",
+					    json_string(n->auto_why));
+		}
 		json_array_append_new(nfs, o);
 	}
 	for (int a = 0; a < NFC_MAX_ATTACHMENTS; a++) {
@@ -282,6 +288,11 @@ int model_from_json(struct nfc *nfc, json_t *doc, struct model *m,
 			 json_string_value(json_object_get(v, "mode")));
 		snprintf(n->sig, sizeof(n->sig), "%s",
 			 json_string_value(json_object_get(v, "sig")));
+		n->auto_hook =
+			json_integer_value(json_object_get(v, "auto_hook"));
+		snprintf(n->auto_why, sizeof(n->auto_why), "%s",
+			 json_string_value(json_object_get(v, "auto_why"))
+				 ?: "");
 		n->config = json_incref(json_object_get(v, "config"));
 		n->colls = json_incref(json_object_get(v, "colls"));
 		json_array_foreach (json_object_get(v, "ports"), j, pv) {

@@ -150,6 +150,57 @@ static int link_netnsid(int ifindex)
 	return -1;
 }
 
+/*
+ * What kind of device a netdev is, for the automatic hook choice: the
+ * rtnetlink kind of a virtual device ("veth", "bridge", "vxlan"...),
+ * "loopback", or "" for a device that a driver registered for hardware
+ * (rtnetlink gives those no kind). Asked over netlink, not /sys: the daemon
+ * may run with another namespace's /sys (nsenter). -ENODEV if it is gone.
+ */
+int netdev_kind(int ifindex, char *kind, size_t len)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+	} req = {
+		.nh = {.nlmsg_len = sizeof(req),
+		       .nlmsg_type = RTM_GETLINK,
+		       .nlmsg_flags = NLM_F_REQUEST},
+		.ifi = {.ifi_family = AF_UNSPEC, .ifi_index = ifindex},
+	};
+	char buf[16384] __attribute__((aligned(8)));
+	int n = ifindex > 0 ? nl_request(&req, sizeof(req), buf, sizeof(buf))
+			    : -ENODEV;
+	struct nlmsghdr *nh = (void *)buf;
+	struct ifinfomsg *ifi;
+	struct rtattr *rta, *in;
+	int rlen, ilen;
+
+	kind[0] = 0;
+	if (n <= 0 || !NLMSG_OK(nh, (unsigned)n) ||
+	    nh->nlmsg_type != RTM_NEWLINK)
+		return -ENODEV;
+	ifi = NLMSG_DATA(nh);
+	if (ifi->ifi_flags & IFF_LOOPBACK) {
+		snprintf(kind, len, "loopback");
+		return 0;
+	}
+	rta = IFLA_RTA(ifi);
+	rlen = IFLA_PAYLOAD(nh);
+	for (; RTA_OK(rta, rlen); rta = RTA_NEXT(rta, rlen)) {
+		if (rta->rta_type != IFLA_LINKINFO)
+			continue;
+		in = RTA_DATA(rta);
+		ilen = RTA_PAYLOAD(rta);
+		for (; RTA_OK(in, ilen); in = RTA_NEXT(in, ilen))
+			if (in->rta_type == IFLA_INFO_KIND)
+				snprintf(kind, len, "%.*s",
+					 (int)RTA_PAYLOAD(in),
+					 (char *)RTA_DATA(in));
+	}
+	return 0;
+}
+
 /* The id this namespace gives the namespace behind fd, or -1. */
 static int nsid_of_fd(int nsfd)
 {

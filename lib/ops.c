@@ -174,14 +174,15 @@ int do_nf_add(struct nfc *nfc, struct model *m, void *arg)
 				a->name);
 	if (model_find_nf(m, a->name) >= 0)
 		return nfci_err(nfc, EEXIST, "NF %s already exists", a->name);
-	hook = mode_hook(a->mode);
+	hook = strcmp(a->mode, "auto") ? mode_hook(a->mode) : HOOK_TC;
 	if (hook < 0)
 		return nfci_err(
 			nfc, EINVAL,
-			"NF %s: mode '%s' is not xdp, xdp-generic or tc",
+			"NF %s: mode '%s' is not auto, xdp, xdp-generic or tc",
 			a->name, a->mode);
-	if ((hook == HOOK_XDP && (t->flags & NFC_TYPE_NO_XDP)) ||
-	    (hook == HOOK_TC && (t->flags & NFC_TYPE_NO_TC)))
+	if (strcmp(a->mode, "auto") &&
+	    ((hook == HOOK_XDP && (t->flags & NFC_TYPE_NO_XDP)) ||
+	     (hook == HOOK_TC && (t->flags & NFC_TYPE_NO_TC))))
 		return nfci_err(nfc, EINVAL, "NF %s: type %s cannot run in %s",
 				a->name, t->name, a->mode);
 	/* A fresh id, also unused in the running model: an id freed and
@@ -197,6 +198,8 @@ int do_nf_add(struct nfc *nfc, struct model *m, void *arg)
 	memset(n, 0, sizeof(*n));
 	snprintf(n->name, sizeof(n->name), "%s", a->name);
 	snprintf(n->mode, sizeof(n->mode), "%s", a->mode);
+	/* mode auto: a first guess, until paths_resolve_auto sees the ports */
+	n->auto_hook = (t->flags & NFC_TYPE_NO_TC) ? HOOK_XDP : HOOK_TC;
 	n->type = t;
 	snprintf(owner, sizeof(owner), "NF %s", a->name);
 	r = check_config(nfc, owner, t->config, NULL, a->config, -1,
@@ -219,7 +222,7 @@ int do_nf_add(struct nfc *nfc, struct model *m, void *arg)
 int nfc_nf_add(struct nfc *nfc, const char *type, const char *name,
 	       const char *mode, json_t *config)
 {
-	struct nf_add_args a = {type, name, mode ? mode : "xdp", config};
+	struct nf_add_args a = {type, name, mode ? mode : "auto", config};
 
 	if (!type || !name)
 		return nfci_err(nfc, EINVAL,

@@ -219,9 +219,12 @@ static int need(struct nfc *nfc, struct stub_need *needs, int *n,
 
 int paths_assign_stubs(struct nfc *nfc, struct model *m)
 {
-	struct stub_need *needs = calloc(NFC_MAX_STUBS, sizeof(*needs));
-	int n = 0, r = 0;
+	struct stub_need *needs;
+	int n = 0, r = paths_resolve_auto(nfc, m);
 
+	if (r)
+		return r;
+	needs = calloc(NFC_MAX_STUBS, sizeof(*needs));
 	if (!needs)
 		return -ENOMEM;
 	for (int i = 0; i < NFC_MAX_NFS && !r; i++) {

@@ -116,7 +116,7 @@ static int xdp_peer(const struct model *m, int ifindex)
 	if (!netdev_peer_port(m, ifindex, &nf, &port) ||
 	    nf_hook(&m->nfs[nf]) != HOOK_XDP)
 		return 0;
-	return strcmp(m->nfs[nf].mode, "xdp") ? 1 : 2;
+	return strcmp(m->nfs[nf].mode, "xdp-generic") ? 2 : 1;
 }
 
 /*
@@ -333,6 +333,19 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 		set_slot(nfc, st->hook, NFC_STUB_SLOT(s), -1);
 	}
 	direct_release(nfc, old, oshops, claimed);
+	/* An NF that stays but moved hook (mode auto, its netdevs changed):
+	 * its slots in the other program array would keep the old programs
+	 * alive. */
+	for (int i = 0; i < NFC_MAX_NFS; i++) {
+		const struct mnf *n = &old->nfs[i];
+
+		if (!n->used || !new->nfs[i].used ||
+		    strcmp(new->nfs[i].name, n->name) ||
+		    nf_hook(n) == nf_hook(&new->nfs[i]))
+			continue;
+		for (int p = 0; p < NFC_MAX_PORTS; p++)
+			set_slot(nfc, nf_hook(n), NFC_LINK_SLOT(i, p), -1);
+	}
 	for (int i = 0; i < NFC_MAX_NFS; i++) {
 		const struct mnf *n = &old->nfs[i];
 		struct nfc_hop none = {0};

@@ -97,6 +97,13 @@ static json_t *nf_json(struct nfc *nfc, int id, int with_stats)
 	json_t *o =
 		json_pack("{s:s,s:s,s:s,s:O}", "name", n->name, "type",
 			  n->type->name, "mode", n->mode, "config", n->config);
+	/* The hook it runs in, and for mode auto why that one. */
+	json_object_set_new(o, "hook",
+			    json_string(strcmp(n->mode, "auto")
+						? n->mode
+						: nfci_hook_name(nf_hook(n))));
+	if (!strcmp(n->mode, "auto"))
+		json_object_set_new(o, "hook_reason", json_string(n->auto_why));
 	json_t *ports = json_array(), *total = NULL;
 	struct nfc_port_stats sum, all = {0};
 

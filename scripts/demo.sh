@@ -15,7 +15,8 @@ PIDF=$RUN/demo.pid
 LOG=$RUN/demo.log
 STATE=/var/lib/nfchain-demo
 PIN=/sys/fs/bpf/nfchain
-NS=(nfcdemo-h1 nfcdemo-h2 nfcdemo-h3 nfcdemo-h4 nfcdemo-h5 nfcdemo-h6)
+NS=(nfcdemo-h1 nfcdemo-h2 nfcdemo-h3 nfcdemo-h4 nfcdemo-h5 nfcdemo-h6
+	nfcdemo-lx nfcdemo-l1 nfcdemo-l2)
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
@@ -74,6 +75,26 @@ start_daemon() {
 	die "nfchaind did not start (log: $LOG)"
 }
 
+# The Linux baseline: two hosts on a Linux bridge that lives in a namespace
+# of its own (nothing of it in the root namespace), the same iperf3 run.
+linux_bridge_iperf() {
+	local i
+	for n in nfcdemo-lx nfcdemo-l1 nfcdemo-l2; do
+		ip netns add "$n" && ip -n "$n" link set lo up
+	done
+	ip -n nfcdemo-lx link add br0 type bridge
+	for i in 1 2; do
+		ip link add eth0 netns "nfcdemo-l$i" type veth peer name "p$i" netns nfcdemo-lx
+		ip -n nfcdemo-lx link set "p$i" master br0 up
+		ip -n "nfcdemo-l$i" link set eth0 up
+		ip -n "nfcdemo-l$i" addr add "198.51.100.$((64 + i))/26" dev eth0
+	done
+	ip -n nfcdemo-lx link set br0 up
+	ip netns exec nfcdemo-l2 iperf3 -s -1 -D -B 198.51.100.66 >/dev/null 2>&1
+	sleep 0.3
+	ip netns exec nfcdemo-l1 iperf3 -c 198.51.100.66 -t 3 -f g | grep -E 'sender|receiver'
+}
+
 has_type() { nfc types 2>/dev/null | grep -q "^$1"; }
 
 demo() {
@@ -103,6 +124,9 @@ demo() {
 	ip netns exec nfcdemo-h2 iperf3 -s -1 -D -B 198.51.100.2 >/dev/null 2>&1
 	sleep 0.3
 	run ip netns exec nfcdemo-h1 iperf3 -c 198.51.100.2 -t 3 -f g | grep -E 'sender|receiver'
+	echo "(fw0: $(nfc fw0 show | head -n 1); the default picks the hook per netdev)"
+	say "for comparison: the same iperf3 through a Linux bridge"
+	linux_bridge_iperf
 
 	if has_type router; then
 		say "chain 2: h3 (198.51.100.65) -- router r0 -- h4 (203.0.113.1)"

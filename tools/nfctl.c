@@ -32,7 +32,7 @@ static const char usage_text[] =
 	"usage: nfctl [--pin-root DIR] [-j] COMMAND\n"
 	"  types | show | export | stats | reset\n"
 	"  apply [--dry-run] -f FILE|-\n"
-	"  <type> add <name> [mode=xdp|xdp-generic|tc] [key=value "
+	"  <type> add <name> [mode=auto|xdp|xdp-generic|tc] [key=value "
 	"...]\n"
 	"  <name> show [ports|<collection>|stats]\n"
 	"  <name> set key=value ... | <name> del\n"
@@ -105,9 +105,19 @@ static void print_show(json_t *doc)
 		const char *name =
 			json_string_value(json_object_get(nf, "name"));
 
-		printf("%-12s %-10s %-12s\n", name,
-		       json_string_value(json_object_get(nf, "type")),
-		       json_string_value(json_object_get(nf, "mode")));
+		const char *why =
+			json_string_value(json_object_get(nf, "hook_reason"));
+
+		/* mode auto: the hook picked and why, as nfchain shows it */
+		if (why)
+			printf("%-12s %-10s %s (auto: %s)\n", name,
+			       json_string_value(json_object_get(nf, "type")),
+			       json_string_value(json_object_get(nf, "hook")),
+			       why);
+		else
+			printf("%-12s %-10s %-12s\n", name,
+			       json_string_value(json_object_get(nf, "type")),
+			       json_string_value(json_object_get(nf, "mode")));
 		json_array_foreach (json_object_get(nf, "ports"), j, p) {
 			json_t *st = json_object_get(p, "stats");
 			json_t *peer = json_object_get(p, "peer");

@@ -99,7 +99,9 @@ if_index() { ip -n "$1" -j link show dev "$2" | jq -r '.[0].ifindex'; }
 # Veth pair straight between two namespaces: the ends never exist in the
 # root namespace, so no name there can clash with ours.
 veth_pair() { # ns1 if1 ns2 if2
-	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" &&
+	local q=${VETH_QUEUES:+numtxqueues $VETH_QUEUES numrxqueues $VETH_QUEUES}
+	# shellcheck disable=SC2086 # $q: several words or none
+	ip link add "$2" netns "$1" $q type veth peer name "$4" netns "$3" $q &&
 		ip -n "$1" link set "$2" up && ip -n "$3" link set "$4" up
 }
 
@@ -207,7 +209,8 @@ gen_run() { # count
 	timeout --foreground "$GEN_TIMEOUT" nsenter --net="/var/run/netns/$NS_GEN" -- \
 		"$NFCB" gen --dev "$GEN_IF" --dst-mac "$mac" --count "$1" \
 		--size "$SIZE" --saddrs "$FLOW_SA" --daddrs "$FLOW_DA" \
-		--sports "$FLOW_SP" --dports "$FLOW_DP" ${GEN_CPU:+--cpu "$GEN_CPU"} \
+		--sports "$FLOW_SP" --dports "$FLOW_DP" \
+		$(if [ -n "${RUN_CPUS:-}" ]; then echo --cpus "$RUN_CPUS"; else echo ${GEN_CPU:+--cpu "$GEN_CPU"}; fi) \
 		--sink-pin "$PIN_ROOT/sink"
 }
 
@@ -312,12 +315,14 @@ conservation() { # base-json gen-json counters-before counters-after base_pps
 	# first and last counts (nfcb gen: the set-up and tear-down of the syscall
 	# are not traffic).
 	($g.elapsed_ns) as $ns |
+	# every generator (one per CPU with --multi-cpu) writes count frames
+	($s.count * ($g.cpus // 1)) as $want |
 	(if $g.pps > 0 then $g.pps else null end) as $pps |
 	(if ($base != "") and $pps != null and $pps > 0
 	 then 1e9 / $pps - 1e9 / ($base|tonumber) else null end) as $own |
 	$s + $c + {
 	  elapsed_ns: $ns, timed_frames: $g.timed_frames, syscall_ns: $g.syscall_ns,
-	  pps: $pps, own_ns_round: $own, flows: $g.flows, cpu: $g.cpu,
+	  pps: $pps, own_ns_round: $own, flows: $g.flows, cpu: $g.cpu, cpus: ($g.cpus // 1),
 	  kernel_ns_per_frame: $g.kernel_ns_per_frame,
 	  # Was the generator off its CPU during the run? The own timer of the
 	  # kernel (kernel_ns_per_frame) stops while it is preempted; the clock
@@ -333,7 +338,7 @@ conservation() { # base-json gen-json counters-before counters-after base_pps
 	  disturbed: ($pps != null and $g.kernel_ns_per_frame > 0 and
 	              1e9 / $pps > 1.10 * $g.kernel_ns_per_frame),
 	  kernel_pps: (if $g.kernel_ns_per_frame > 0 then 1e9 / $g.kernel_ns_per_frame else null end),
-	  valid: (($bad|length) == 0 and $c.sink_foreign == 0 and $g.generated == $s.count),
+	  valid: (($bad|length) == 0 and $c.sink_foreign == 0 and $g.generated == $want),
 	  lost_stage: (if $first == null then null else $first.stage end),
 	  lost: (if $first == null then 0 else $first.lost end),
 	  losses: $bad,
@@ -354,8 +359,8 @@ conservation() { # base-json gen-json counters-before counters-after base_pps
 	        else "" end))
 	    elif $c.sink_foreign > 0 then
 	      ($c.sink_foreign|tostring) + " foreign frames at the sink"
-	    elif $g.generated != $s.count then
-	      "generator wrote " + ($g.generated|tostring) + " of " + ($s.count|tostring) + " frames"
+	    elif $g.generated != $want then
+	      "generator wrote " + ($g.generated|tostring) + " of " + ($want|tostring) + " frames"
 	    else null end)
 	}'
 }

@@ -36,13 +36,15 @@ summarize() { # runs.jsonl > summary.json
 	# run distort a whole round.
 	# Runs that count: valid (conservation held) and not disturbed.
 	($runs | map(. + {used: (.valid == true and .disturbed != true)})) as $runs |
-	($runs | map(select(.group == "base" and .used) | .pps) | median) as $base |
-	($runs | map(. + {own_ns: (if $base == null or .pps == null or .group == "base" then null
+	# (one CPU: own cost a frame means nothing for an aggregate rate)
+	($runs | map(select(.group == "base" and .used and (.cpus // 1) == 1) | .pps) | median) as $base |
+	($runs | map(. + {own_ns: (if $base == null or .pps == null or .group == "base" or (.cpus // 1) > 1 then null
 	                         else 1e9 / .pps - 1e9 / $base end)})) as $runs |
 	($runs | group_by(.scenario) | map(
 		(map(select(.used))) as $ok |
 		{ scenario: .[0].scenario, desc: .[0].desc, group: .[0].group,
 		  counterpart: .[0].counterpart, chain: .[0].chain, order: .[0].order,
+		  cpus: (.[0].cpus // 1),
 		  runs: length, used: ($ok | length),
 		  invalid: (map(select(.valid != true)) | length),
 		  disturbed: (map(select(.valid == true and .disturbed == true)) | length),
@@ -62,7 +64,9 @@ summarize() { # runs.jsonl > summary.json
 	{ scenarios: ($sum | map(. as $s |
 		. + { vs_linux: (if $s.counterpart then ratio($s; $by[$s.counterpart]) else null end),
 		      vs_floor: (if $s.group == "floor" or $s.group == "base" then null
-		                 else ratio($s; $by["floor"]) end) })
+		                 else ratio($s; $by["floor" + (if $s.cpus > 1 then "@\($s.cpus)" else "" end)]) end),
+		      # all CPUs against one: the same scenario on one CPU
+		      scaling: (if $s.cpus > 1 then ratio($s; $by[$s.scenario | sub("@[0-9]+$"; "")]) else null end) })
 		| sort_by(.order, .scenario)),
 	  skipped: ($all | map(select(.skipped != null)) | unique_by(.scenario)
 		| map({scenario, reason: .skipped})) }' "$1"
@@ -88,6 +92,20 @@ table_throughput() {
 		"", "Invalid runs (left out of the figures):",
 		(.scenarios[] | .scenario as $n | .problems[] | "- \($n), \(.)")
 	 else empty end)' "$1"
+}
+
+# Every CPU at once against one: aggregate Mpps, the scaling factor, and
+# the Linux counterpart's, from summary.json.
+table_scaling() {
+	jq -r "$JQ_LIB"'
+	(.scenarios | map({key: .scenario, value: .}) | from_entries) as $by |
+	"| Scenario | What | Mpps, 1 CPU | Mpps, all CPUs | scaling | Linux counterpart: scaling |",
+	"|---|---|---:|---:|---:|---:|",
+	(.scenarios[] | select(.cpus > 1) | (.scenario | sub("@[0-9]+$"; "")) as $one |
+	 (if .counterpart then $by[.counterpart] else null end) as $cp |
+	 "| \($one) | \($by[$one].desc // .desc) | \($by[$one].pps.median | mpps) | \(.pps.median | mpps) | " +
+	 (if .scaling == null then "—" else "×\(.scaling.pps | f2)" end) + " | " +
+	 (if $cp == null or $cp.scaling == null then "—" else "×\($cp.scaling.pps | f2) (\($cp.scenario | sub("@[0-9]+$"; "")))" end) + " |")' "$1"
 }
 
 # The conservation line of every scenario: frames per stage over all runs.

@@ -4,6 +4,7 @@
  * namespaces and calls it inside them (nsenter --net keeps our bpffs mount):
  *
  *   nfcb gen   --dev IF --dst-mac MAC --count N [...]  run the generator
+ *              [--cpus 0,1,...]                     one per CPU, at once
  *   nfcb sink  attach --dev IF --pin DIR                count-and-drop sink
  *   nfcb sink  read --pin DIR                           print its counters
  *   nfcb hop   attach --dev IF --to IF2 --pin DIR       the floor: one bare
@@ -465,6 +466,189 @@ static void *poll_sink(void *arg)
 	return NULL;
 }
 
+/*
+ * Every CPU at once (--cpus): one generator thread per CPU, pinned, each
+ * with its own program and its own flows (source addresses and source MAC
+ * offset by its rank), as RSS would spread a NIC's traffic: a veth with a
+ * queue per CPU keeps each CPU's frames on that CPU from generator to sink.
+ * The threads start together at a barrier; the aggregate rate is the sink's
+ * count over the time it took, as for one CPU (struct poller).
+ */
+struct gen_thread {
+	int cpu;
+	struct gen_bpf *skel;
+	__u8 *frame;
+	unsigned long count, size, batch;
+	pthread_barrier_t *start;
+	uint64_t t0, t1;
+	__u32 duration; /* ns a frame, by the kernel's timer */
+	int err;
+};
+
+static void *gen_thread_run(void *arg)
+{
+	struct gen_thread *g = arg;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(g->cpu, &set);
+	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set)) {
+		g->err = EINVAL;
+		pthread_barrier_wait(g->start);
+		return NULL;
+	}
+	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = g->frame,
+		    .data_size_in = g->size, .repeat = (int)g->count,
+		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+		    .batch_size = g->batch);
+	pthread_barrier_wait(g->start);
+	g->t0 = now_ns();
+	if (bpf_prog_test_run_opts(bpf_program__fd(g->skel->progs.nfcb_gen),
+				   &run))
+		g->err = errno;
+	g->t1 = now_ns();
+	g->duration = run.duration;
+	return NULL;
+}
+
+static int gen_multi(const char *dev, const char *cpus,
+		     const struct nfcb_gen_cfg *base, unsigned long count,
+		     unsigned long size, unsigned long batch,
+		     const char *sink_pin, unsigned long settle_ms)
+{
+	struct gen_thread g[CPU_SETSIZE];
+	pthread_t th[CPU_SETSIZE];
+	pthread_barrier_t start;
+	struct poller pl = {.map_fd = -1, .cpu = -1};
+	pthread_t poll_thread;
+	__u64 sink0 = 0, sink1 = 0, foreign0 = 0, foreign1 = 0, gen = 0,
+	      shrt = 0, timed = 0, t0 = UINT64_MAX, t1 = 0, t_done, t_start;
+	double inv = 0; /* sum over threads of frames a ns */
+	int n = 0, sink_fd = -1;
+	char *list = strdup(cpus), *tok, *save = NULL;
+
+	if (!list)
+		die("out of memory");
+	for (tok = strtok_r(list, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		struct nfcb_gen_cfg cfg = *base;
+
+		if (n == CPU_SETSIZE)
+			die("gen: --cpus: too many CPUs");
+		memset(&g[n], 0, sizeof(g[n]));
+		g[n].cpu = parse_ulong("--cpus", tok, 0, CPU_SETSIZE - 1);
+		/* Its own flows and its own source MAC (a bridge learns
+		 * each CPU's MAC apart). */
+		cfg.saddr = base->saddr + n * base->n_saddr;
+		cfg.src_mac[5] ^= (__u8)n;
+		g[n].skel = gen_bpf__open();
+		if (!g[n].skel)
+			die("opening the generator program: %s",
+			    strerror(errno));
+		memcpy((void *)&g[n].skel->rodata->cfg, &cfg, sizeof(cfg));
+		if (gen_bpf__load(g[n].skel))
+			die("loading the generator program: %s",
+			    strerror(errno));
+		g[n].frame = calloc(1, size);
+		if (!g[n].frame)
+			die("out of memory");
+		build_frame(g[n].frame, size);
+		g[n].count = count;
+		g[n].size = size;
+		g[n].batch = batch;
+		g[n].start = &start;
+		n++;
+	}
+	free(list);
+	if (!n)
+		die("gen: --cpus: no CPU given");
+	pthread_barrier_init(&start, NULL, n + 1);
+	if (sink_pin) {
+		sink_fd = open_counters(sink_pin);
+		sink0 = percpu_sum(sink_fd, NFCB_RX);
+		foreign0 = percpu_sum(sink_fd, NFCB_FOREIGN);
+		pl.map_fd = sink_fd;
+		pl.value = sink0;
+		errno = pthread_create(&poll_thread, NULL, poll_sink, &pl);
+		if (errno)
+			die("starting the sink poller: %s", strerror(errno));
+	}
+	for (int i = 0; i < n; i++) {
+		errno = pthread_create(&th[i], NULL, gen_thread_run, &g[i]);
+		if (errno)
+			die("starting generator %d: %s", i, strerror(errno));
+	}
+	pl.t_change = now_ns();
+	pthread_barrier_wait(&start);
+	for (int i = 0; i < n; i++) {
+		pthread_join(th[i], NULL);
+		if (g[i].err)
+			die("BPF_PROG_TEST_RUN (live frames) on %s, CPU %d: %s",
+			    dev, g[i].cpu, strerror(g[i].err));
+		gen += g[i].skel->bss->stats.generated;
+		shrt += g[i].skel->bss->stats.short_frames;
+		t0 = g[i].t0 < t0 ? g[i].t0 : t0;
+		t1 = g[i].t1 > t1 ? g[i].t1 : t1;
+		if (g[i].duration)
+			inv += 1.0 / g[i].duration;
+	}
+	t_start = t0;
+	t_done = t1;
+	timed = gen;
+	if (sink_fd >= 0) {
+		uint64_t deadline = t1 + settle_ms * 1000000ull;
+		__u64 want = sink0 + gen;
+
+		for (;;) { /* bounded by the deadline */
+			__u64 v = __atomic_load_n(&pl.value, __ATOMIC_ACQUIRE);
+			uint64_t tc =
+				__atomic_load_n(&pl.t_change, __ATOMIC_RELAXED);
+			uint64_t t = now_ns();
+
+			if (v >= want || t > deadline ||
+			    t - (tc > t1 ? tc : t1) > 50000000ull)
+				break;
+			usleep(1000);
+		}
+		__atomic_store_n(&pl.stop, 1, __ATOMIC_RELEASE);
+		pthread_join(poll_thread, NULL);
+		sink1 = percpu_sum(sink_fd, NFCB_RX);
+		t_done = sink1 == pl.value ? pl.t_change : now_ns();
+		if (pl.t_first && t_done > pl.t_first &&
+		    sink1 > pl.first_value) {
+			timed = sink1 - pl.first_value;
+			t_start = pl.t_first;
+		}
+		foreign1 = percpu_sum(sink_fd, NFCB_FOREIGN);
+		close(sink_fd);
+	}
+	/* kernel_ns_per_frame: the threads' kernel-timed rates added up, as
+	 * one figure comparable with the aggregate pps. */
+	printf("{\"generated\":%llu,\"short\":%llu,\"repeat\":%lu,\"size\":%lu,"
+	       "\"flows\":%llu,\"cpu\":%d,\"cpus\":%d,\"timed_frames\":%llu,"
+	       "\"elapsed_ns\":%llu,\"pps\":%.1f,\"syscall_ns\":%llu,"
+	       "\"kernel_ns_per_frame\":%u",
+	       (unsigned long long)gen, (unsigned long long)shrt, count, size,
+	       (unsigned long long)base->n_saddr * base->n_daddr *
+		       base->n_sport * base->n_dport * n,
+	       g[0].cpu, n, (unsigned long long)timed,
+	       (unsigned long long)(t_done - t_start),
+	       t_done > t_start ? timed * 1e9 / (t_done - t_start) : 0.0,
+	       (unsigned long long)(t1 - t0),
+	       inv > 0 ? (unsigned)(1.0 / inv + 0.5) : 0);
+	if (sink_pin)
+		printf(",\"sink_rx\":%llu,\"sink_foreign\":%llu",
+		       (unsigned long long)(sink1 - sink0),
+		       (unsigned long long)(foreign1 - foreign0));
+	printf("}\n");
+	pthread_barrier_destroy(&start);
+	for (int i = 0; i < n; i++) {
+		free(g[i].frame);
+		gen_bpf__destroy(g[i].skel);
+	}
+	return 0;
+}
+
 static int cmd_gen(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -482,12 +666,13 @@ static int cmd_gen(int argc, char **argv)
 		{"sports", required_argument, NULL, 'S'},
 		{"dports", required_argument, NULL, 'D'},
 		{"cpu", required_argument, NULL, 'c'},
+		{"cpus", required_argument, NULL, 'C'},
 		{"batch", required_argument, NULL, 'k'},
 		{"sink-pin", required_argument, NULL, 'p'},
 		{"settle-ms", required_argument, NULL, 't'},
 		{},
 	};
-	const char *dev = NULL, *sink_pin = NULL;
+	const char *dev = NULL, *sink_pin = NULL, *cpus = NULL;
 	bool have_dst = false, have_src = false;
 	unsigned long count = 1000000, size = 64, batch = 0, settle_ms = 3000;
 	int cpu = default_cpu();
@@ -554,6 +739,9 @@ static int cmd_gen(int argc, char **argv)
 		case 'c':
 			cpu = parse_ulong("--cpu", optarg, 0, CPU_SETSIZE - 1);
 			break;
+		case 'C':
+			cpus = optarg;
+			break;
 		case 'k':
 			batch = parse_ulong("--batch", optarg, 0, 256);
 			break;
@@ -577,6 +765,9 @@ static int cmd_gen(int argc, char **argv)
 	cfg.frame_len = size;
 	if (!have_src)
 		mac_of(dev, cfg.src_mac);
+	if (cpus)
+		return gen_multi(dev, cpus, &cfg, count, size, batch, sink_pin,
+				 settle_ms);
 
 	/* The live-frames run executes on the calling CPU, and so do the
 	 * veth NAPI polls it triggers: pin it so the whole path stays on one

@@ -7,8 +7,9 @@
 #   3. a stage forced to drop is flagged, with that stage named: the floor
 #      dropping every 4th frame (stage "dut"), and the DUT's ingress veth
 #      without NAPI (stage "gen->dut", frames lost silently);
-#   4. Ctrl-C in the middle of a run leaves nothing behind;
-#   5. no namespace, pin or BPF program of its runs is left afterwards
+#   4. --multi-cpu runs every scenario on every CPU too, and reports it;
+#   5. Ctrl-C in the middle of a run leaves nothing behind;
+#   6. no namespace, pin or BPF program of its runs is left afterwards
 #      (another benchmark may be running meanwhile: its things are not ours).
 # Exit 0 on pass, 1 on failure; it cleans up after itself on any exit.
 set -u -o pipefail
@@ -79,7 +80,7 @@ our_progs >"$TMP/progs.before"
 FWD_BEFORE=$(cat /proc/sys/net/ipv4/ip_forward)
 
 echo "# bench smoke: every scenario once, $FRAMES frames (nfcb: $NFCB, nfctl: $NFCTL)"
-if bench -k 1 -n "$FRAMES" --micro-repeat 20000 -o "$TMP/all" >"$TMP/all.out" 2>"$TMP/all.err"; then
+if bench -k 1 -n "$FRAMES" --micro-repeat 20000 --no-tcp -o "$TMP/all" >"$TMP/all.out" 2>"$TMP/all.err"; then
 	pass "bench/run exits 0"
 else
 	fail "bench/run exit status $? ($(tail -n 5 "$TMP/all.err" | tr '\n' ' '))"
@@ -127,6 +128,54 @@ if jq -e '.cases | map(select(.case == "empty XDP program")) | length == 1' "$TM
 	fi
 else
 	fail "micro table missing"
+fi
+
+# Every CPU at once (--multi-cpu), briefly: each scenario also runs as
+# <scenario>@<N>, one generator per CPU; its record counts N × the frames,
+# and the scaling table has a row for it. A frame refused by a full ring
+# (a CPU busy generating is slow to poll the next veth) is the DUT's
+# figure, not the harness's: such a run passes, saying so.
+NCPU=$(nproc)
+if [ "$NCPU" -ge 2 ]; then
+	if [ -x "$NFCTL" ]; then mc=(nfc-chain-1 bridge-xdp router-xdp); else mc=(linux-bridge); fi
+	echo "# bench smoke: --multi-cpu on $NCPU CPUs: ${mc[*]}"
+	bench -k 1 -n "$FRAMES" --no-micro --multi-cpu -r 0 -o "$TMP/mc" "${mc[@]}" >"$TMP/mc.out" 2>"$TMP/mc.err"
+	for s in "${mc[@]}"; do
+		rec=$(jq -s -c --arg s "$s@$NCPU" 'map(select(.scenario == $s)) | last // empty' "$TMP/mc/runs.jsonl" 2>/dev/null)
+		if [ -z "$rec" ]; then
+			fail "multi-cpu $s@$NCPU: no record ($(tail -n 2 "$TMP/mc.err" | tr '\n' ' '))"
+		elif [ "$(jq -r --argjson n "$NCPU" '.cpus == $n and .generated == .count * $n' <<<"$rec")" != true ]; then
+			fail "multi-cpu $s@$NCPU: $(jq -c '{cpus, generated, count, error}' <<<"$rec")"
+		elif [ "$(jq -r '.valid' <<<"$rec")" = true ]; then
+			pass "multi-cpu $s@$NCPU: valid, $(jq -r '.sink_rx' <<<"$rec") of $(jq -r .generated <<<"$rec") frames, $(jq -r '.pps / 1e6 * 100 | round / 100' <<<"$rec") Mpps"
+		elif jq -r '.problem // ""' <<<"$rec" | grep -q 'full ring'; then
+			pass "multi-cpu $s@$NCPU: ran; $(jq -r .problem <<<"$rec")"
+		else
+			fail "multi-cpu $s@$NCPU: $(jq -r '.problem // .error // "invalid"' <<<"$rec")"
+		fi
+		sed -n '/^### Every CPU/,$p' "$TMP/mc.out" | grep -q "^| $s |" &&
+			pass "multi-cpu: scaling row for $s" ||
+			fail "multi-cpu: no scaling row for $s"
+	done
+fi
+
+# Bulk TCP (bench/tcp), briefly: a Linux baseline and nfchain's forwarder
+# in the default mode, a row each with a figure and the hook picked.
+if command -v iperf3 >/dev/null; then
+	tcp_duts=(linux-bridge)
+	[ -x "$NFCTL" ] && tcp_duts+=(fwd-auto)
+	NFCTL=$NFCTL bash "$ROOT/bench/tcp" -t 1 "${tcp_duts[@]}" >"$TMP/tcp.out" 2>"$TMP/tcp.err"
+	for d in "${tcp_duts[@]}"; do
+		row=$(grep "^| $d |" "$TMP/tcp.out")
+		if [[ $row =~ \|\ [0-9.]+\ \| ]]; then
+			pass "bench/tcp: $row"
+		else
+			fail "bench/tcp: $d: ${row:-no row} $(tail -n 2 "$TMP/tcp.err" | tr '\n' ' ')"
+		fi
+	done
+	[ -x "$NFCTL" ] && { grep -q "^| fwd-auto | tc (auto: veth) |" "$TMP/tcp.out" &&
+		pass "bench/tcp: the default mode picked tc on veth" ||
+		fail "bench/tcp: fwd-auto not in tc (auto: veth)"; }
 fi
 
 # A stage forced to drop must be flagged, and named.

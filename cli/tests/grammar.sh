@@ -42,7 +42,9 @@ rc 0 "forwarder add fw0" nfc forwarder add fw0
 rc 0 "forwarder add fwt mode=tc" nfc forwarder add fwt mode=tc
 rc 0 "forwarder add fwg mode=xdp-generic" nfc forwarder add fwg mode=xdp-generic
 check "mode=tc is kept" [ "$(js fwt show | jget "['mode']")" = tc ]
-check "the default mode is xdp" [ "$(js fw0 show | jget "['mode']")" = xdp ]
+check "the default mode is auto" [ "$(js fw0 show | jget "['mode']")" = auto ]
+check "mode auto without a netdev: tc, saying why" \
+	[ "$(js fw0 show | jget "['hook'] + ' ' + d['hook_reason']")" = "tc no netdev yet" ]
 rc 0 "counter add cnt0 mark=3 (key=value config)" nfc counter add cnt0 mark=3
 check "config mark=3" [ "$(js cnt0 show | jget "['config']['mark']")" = 3 ]
 rc 0 "counter add cnt1" nfc counter add cnt1
@@ -65,6 +67,9 @@ rc 1 "ports add with a missing peer: refused" nfc fwt ports add p1 peer=nfcnope0
 check "... naming the peer" grep -q nfcnope0 "$NFD_DIR/err"
 rc 0 "connect <nf>:<port> <netdev>" nfc connect fw0:p2 "$NFD_IF2"
 check "ping through fw0" quiet ip netns exec "$NFD_H1" ping -c 2 -i 0.1 -W 1 198.51.100.2
+rc 0 "<name> show (mode auto)" nfc fw0 show
+check "show says the hook picked and why: tc (auto: veth)" \
+	grep -q '^fw0: forwarder, mode auto, hook tc (auto: veth)' "$NFD_DIR/out"
 rc 2 "connect without <nf>:<port>: usage error" nfc connect fw0 "$NFD_IF2"
 rc 1 "connect of a connected port: refused" nfc connect fw0:p2 "$NFD_IF1"
 rc 0 "disconnect <nf>:<port>" nfc disconnect fw0:p2
@@ -95,7 +100,7 @@ check "-j show: NF objects with name, type, mode, ports (name, peer, stats)" \
 	python3 -c "
 import json; d = json.load(open('$NFD_DIR/show.json'))
 n = [x for x in d['nfs'] if x['name'] == 'fw0'][0]
-assert n['type'] == 'forwarder' and n['mode'] == 'xdp'
+assert n['type'] == 'forwarder' and n['mode'] == 'auto' and n['hook'] == 'tc'
 for p in n['ports']:
     assert 'name' in p and 'peer' in p
     assert set(['rx_packets','rx_bytes','tx_packets','tx_bytes','drops']) <= set(p['stats'])

@@ -7,10 +7,11 @@ nfc_setup
 nfd_hosts
 nfd_start || { not_ok "nfchaind starts"; exit 1; }
 
-nfc forwarder add fw0 &&
+# In XDP, stated: the rebuilt counter swapped in below is an XDP object.
+nfc forwarder add fw0 mode=xdp &&
 	nfc fw0 ports add p1 peer="$NFD_IF1" &&
 	nfc fw0 ports add p2 peer="$NFD_IF2" &&
-	nfc counter add cnt0 &&
+	nfc counter add cnt0 mode=xdp &&
 	nfc attach cnt0 fw0:p1 direction=both
 check "chain fw0 + cnt0 built through the CLI" [ $? = 0 ]
 check "ping through the chain" quiet ip netns exec "$NFD_H1" ping -c 2 -i 0.1 -W 1 -q 198.51.100.2

@@ -11,7 +11,8 @@ NFC_LINKS+=(xa$NFC_ID)
 nfctl forwarder add f1
 nfctl f1 ports add p1 peer=$VA
 nfctl f1 ports add p2 peer=$VB
-nfctl forwarder add f2
+# f2 states xdp: the refusals below are about native XDP and mixed hooks
+nfctl forwarder add f2 mode=xdp
 nfctl f2 ports add p1
 nfctl counter add c1
 nfctl attach c1 $VA
@@ -42,7 +43,7 @@ bad "name not fit for a pin path" "character '/' not allowed" forwarder add a/b
 bad "name with dots" "character '.' not allowed" forwarder add ..
 bad "name too long" "longer than 31" forwarder add aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
 bad "port name not of the type" "a forwarder has ports named p1" f2 ports add p7
-bad "unknown mode" "mode 'fast' is not xdp, xdp-generic or tc" forwarder add f9 mode=fast
+bad "unknown mode" "mode 'fast' is not auto, xdp, xdp-generic or tc" forwarder add f9 mode=fast
 bad "unknown field" "NF f9: unknown field 'speed'" forwarder add f9 speed=3
 bad "wrong type" "field 'mark': wrong type|is not" counter add c9 mark=abc
 bad "out of range" "field 'mark': 300 is outside 0..255" counter add c9 mark=300

@@ -17,14 +17,15 @@ loss() { # the loss % from a ping summary on stdin
 	sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p'
 }
 
-# Built by short-lived processes (each nfctl call is one).
-nfctl forwarder add f1
-nfctl forwarder add f2
+# Built by short-lived processes (each nfctl call is one). In XDP, stated:
+# the spliced f3 and the rebuilt counter below are XDP programs.
+nfctl forwarder add f1 mode=xdp
+nfctl forwarder add f2 mode=xdp
 nfctl f1 ports add p1 peer=$VA
 nfctl f1 ports add p2 peer=$VB
 nfctl f2 ports add p1 peer=$VC
 nfctl f2 ports add p2 peer=$VD
-nfctl counter add c1
+nfctl counter add c1 mode=xdp
 nfctl attach c1 $VA
 check "traffic flows after the creating processes exited" \
 	ip netns exec "$A" ping -c 3 -i 0.1 -W 2 198.51.100.2

@@ -15,7 +15,9 @@ att_stat() { # nf target field
 	nfctl -j "$1" show | jq -r ".attachments[] | select(.target==\"$2\") | .stats.$3"
 }
 
-nfctl forwarder add f1
+# f1 in XDP, stated; the counters (mode auto) follow it, and the refusal
+# below is about XDP.
+nfctl forwarder add f1 mode=xdp
 nfctl f1 ports add p1 peer=$VA
 nfctl f1 ports add p2 peer=$VB
 
@@ -44,6 +46,8 @@ nfctl f1 set slow_path=off
 check "back in the fast path" ip netns exec "$A" ping -c 2 -i 0.1 -W 2 198.51.100.2
 
 # A netdev no chain uses: XDP can count ingress only; TC both ways.
+check "m1 (auto) follows f1 into XDP" \
+	[ "$(nfctl -j m1 show | jq -r '.hook + " " + .hook_reason')" = "xdp with f1" ]
 check "XDP egress on a lone netdev is refused" \
 	refused "XDP has no egress hook" nfctl attach m1 $VC direction=egress
 nfctl counter add ctc mode=tc

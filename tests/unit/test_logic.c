@@ -287,6 +287,73 @@ static void test_model_json(struct nfc *nfc)
 	model_free(back);
 }
 
+/* mode auto: the hook per group of NFs (lib/automode.c). "lo" is the one
+ * netdev every namespace has (virtual: TC); an ifindex nobody has is a
+ * netdev that went away, which tells nothing. No NIC here to see XDP
+ * picked for one: a previous pick stands in for it. */
+static void test_automode(struct nfc *nfc)
+{
+	struct model *m = model_new();
+	struct endpoint gone = {
+		.kind = PEER_DEV, .dev = "gone0", .ifindex = 0x7ffffff0};
+	int a, b, c, d, e, f, cnt;
+
+	a = nf_new(m, 0, "a", "forwarder", "auto");
+	port_new(m, a, 0, "p1");
+	peer_dev(m, a, 0, "lo", 1);
+	b = nf_new(m, 1, "b", "forwarder", "auto");
+	c = nf_new(m, 2, "c", "forwarder", "xdp");
+	port_new(m, b, 0, "p1");
+	port_new(m, c, 0, "p1");
+	peer_nf(m, b, 0, c, 0);
+	port_new(m, b, 1, "p2");
+	peer_dev(m, b, 1, gone.dev, gone.ifindex + 3);
+	d = nf_new(m, 3, "d", "forwarder", "auto");
+	port_new(m, d, 0, "p1");
+	peer_dev(m, d, 0, gone.dev, gone.ifindex);
+	e = nf_new(m, 4, "e", "forwarder", "auto");
+	port_new(m, e, 0, "p1");
+	peer_dev(m, e, 0, gone.dev, gone.ifindex + 1);
+	m->nfs[e].auto_hook = HOOK_XDP; /* picked before, for a NIC */
+	snprintf(m->nfs[e].auto_why, sizeof(m->nfs[e].auto_why), "nic");
+	cnt = nf_new(m, 5, "cnt", "counter", "auto");
+	f = nf_new(m, 6, "f", "forwarder", "auto");
+	port_new(m, f, 0, "p1");
+	peer_dev(m, f, 0, gone.dev, gone.ifindex + 2);
+	attach(m, 0, cnt, 0, m->nfs[f].ports[0].peer, DIR_IN | DIR_EG, 0);
+	m->nfs[f].auto_hook = HOOK_XDP;
+	snprintf(m->nfs[f].auto_why, sizeof(m->nfs[f].auto_why), "nic");
+
+	CHECK(!paths_resolve_auto(nfc, m), "resolve");
+	CHECK(nf_hook(&m->nfs[a]) == HOOK_TC &&
+		      !strcmp(m->nfs[a].auto_why, "loopback"),
+	      "virtual netdev: tc (%s)", m->nfs[a].auto_why);
+	CHECK(nf_hook(&m->nfs[b]) == HOOK_XDP &&
+		      !strcmp(m->nfs[b].auto_why, "with c"),
+	      "linked to an explicit xdp NF: xdp, whatever its netdev (%s)",
+	      m->nfs[b].auto_why);
+	CHECK(nf_hook(&m->nfs[c]) == HOOK_XDP, "explicit xdp stays xdp");
+	/* b on lo too: one netdev, one group, and c's mode wins over it */
+	peer_dev(m, b, 1, "lo", 1);
+	CHECK(!paths_resolve_auto(nfc, m) && nf_hook(&m->nfs[a]) == HOOK_XDP &&
+		      !strcmp(m->nfs[a].auto_why, "with c"),
+	      "NFs on one netdev share a hook: a follows c (%s)",
+	      m->nfs[a].auto_why);
+	CHECK(nf_hook(&m->nfs[d]) == HOOK_TC &&
+		      !strcmp(m->nfs[d].auto_why, "no netdev yet"),
+	      "no netdev to go by: tc (%s)", m->nfs[d].auto_why);
+	CHECK(nf_hook(&m->nfs[e]) == HOOK_XDP &&
+		      !strcmp(m->nfs[e].auto_why, "nic"),
+	      "its netdev gone: the previous pick stays (%s)",
+	      m->nfs[e].auto_why);
+	CHECK(nf_hook(&m->nfs[f]) == HOOK_TC &&
+		      nf_hook(&m->nfs[cnt]) == HOOK_TC &&
+		      !strcmp(m->nfs[f].auto_why, "egress attachment"),
+	      "an egress attachment on the group's netdev: tc for both (%s)",
+	      m->nfs[f].auto_why);
+	model_free(m);
+}
+
 int main(void)
 {
 	struct nfc *nfc = &nfc_buf;
@@ -296,5 +363,6 @@ int main(void)
 	test_fields(nfc);
 	test_paths(nfc);
 	test_model_json(nfc);
+	test_automode(nfc);
 	TEST_EXIT();
 }

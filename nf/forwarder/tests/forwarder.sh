@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The forwarder between two hosts, in each of the three modes: ping and TCP
 # cross it, the per-port counters see exactly the pings, and a chain of
-# three forwarders carries the same traffic.
+# three forwarders carries the same traffic. The default mode (auto) picks
+# TC on these veths for the whole chain, and an auto NF linked to an XDP one
+# moves to XDP with it.
 . "$(dirname "$0")/../../../tests/lib.sh"
 nfc_setup
 nfc_two_hosts
@@ -24,8 +26,11 @@ for mode in xdp xdp-generic tc; do
 	nfctl f1 del
 done
 
+hook() { nfctl -j "$1" show | jq -r '.hook + " " + (.hook_reason // "")'; }
+
 # Three forwarders in a chain (XDP): host A - f1 - f2 - f3 - host B.
-nfctl forwarder add f1 && nfctl forwarder add f2 && nfctl forwarder add f3
+nfctl forwarder add f1 mode=xdp && nfctl forwarder add f2 mode=xdp &&
+	nfctl forwarder add f3 mode=xdp
 nfctl f1 ports add p1 peer=$VA
 nfctl f1 ports add p2
 nfctl f2 ports add p1 peer=f1:p2
@@ -35,4 +40,29 @@ nfctl f3 ports add p2 peer=$VB
 check "chain of three: ping" ip netns exec "$A" ping -c 5 -i 0.05 -W 2 198.51.100.2
 check "chain of three: TCP" tcp_across
 check "chain of three: f2 saw the traffic" [ "$(port_rx f2 p1)" -ge 5 ]
+nfctl f1 del && nfctl f2 del && nfctl f3 del
+
+# The same chain in the default mode: one group, TC because of the veths,
+# f2 (no netdev of its own) included.
+nfctl forwarder add f1 && nfctl forwarder add f2 && nfctl forwarder add f3
+check "auto: a fresh NF starts in tc" [ "$(hook f2)" = "tc no netdev yet" ]
+nfctl f1 ports add p1 peer=$VA
+nfctl f1 ports add p2
+nfctl f2 ports add p1 peer=f1:p2
+nfctl f3 ports add p1
+nfctl f2 ports add p2 peer=f3:p1
+nfctl f3 ports add p2 peer=$VB
+check "auto: the chain's middle NF is in tc, for the veths" [ "$(hook f2)" = "tc veth" ]
+check "auto: show says so" grep -q "tc (auto: veth)" <(nfctl show)
+check "auto chain: ping" ip netns exec "$A" ping -c 5 -i 0.05 -W 2 198.51.100.2
+check "auto chain: TCP" tcp_across
+# f3 moves to XDP with an XDP NF linked to it: reloaded in the other hook.
+nfctl f2 del && nfctl f1 del
+nfctl forwarder add fx mode=xdp && nfctl fx ports add p1 peer=$VA &&
+	nfctl fx ports add p2 peer=f3:p1
+check "auto: linked to an XDP NF, f3 follows it" [ "$(hook f3)" = "xdp with fx" ]
+check "auto, moved to XDP: ping" ip netns exec "$A" ping -c 5 -i 0.05 -W 2 198.51.100.2
+check "auto, moved to XDP: TCP" tcp_across
+nfctl fx del
+check "auto: alone again, f3 is back in tc" [ "$(hook f3)" = "tc veth" ]
 nfc_done
