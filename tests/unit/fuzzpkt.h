@@ -90,6 +90,11 @@ static inline __u16 fz_get16(const __u8 *p)
 	return (__u16)(p[0] << 8 | p[1]);
 }
 
+static inline __u32 fz_get32(const __u8 *p)
+{
+	return (__u32)fz_get16(p) << 16 | fz_get16(p + 2);
+}
+
 static inline void fz_put16(__u8 *p, __u16 v)
 {
 	p[0] = v >> 8;

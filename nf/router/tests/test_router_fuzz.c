@@ -13,7 +13,8 @@
  *     every other byte as it came;
  *   - echo requests to a router address answered in place when the reply
  *     leaves the in port: a valid reply (addresses swapped, TTL 64, ICMP
- *     checksum valid), and only to a whole, correct echo request;
+ *     checksum valid), and only to a whole, correct echo request of at
+ *     most 512 bytes (longer ones: the slow path);
  *   - ARP requests for the in port's address answered in place;
  *   - everything else dropped or sent up (a drop verdict), nothing sent.
  * No slow path serves the router here: nothing is learnt, the neighbour
@@ -151,8 +152,8 @@ static struct expect ipv4(const __u8 *f, __u32 len, int in)
 		return drop("total length disagrees with the frame");
 	if (fz_fold(fz_sum(ip, 20, 0)))
 		return drop("bad header checksum");
-	src = fz_get16(ip + 12) << 16 | fz_get16(ip + 14);
-	dst = fz_get16(ip + 16) << 16 | fz_get16(ip + 18);
+	src = fz_get32(ip + 12);
+	dst = fz_get32(ip + 16);
 	if (martian(src) || martian(dst))
 		return drop("martian source or destination");
 	r = lookup(dst);
@@ -165,6 +166,9 @@ static struct expect ipv4(const __u8 *f, __u32 len, int in)
 			return drop("for the router, not an echo request");
 		if (fz_l4_ok(ip) != 1)
 			return drop("an echo request with a bad ICMP checksum");
+		if (tot - 20 > 512)
+			return drop(
+				"an echo request over 512 bytes: slow path");
 		s = lookup(src);
 		if ((s.type != R_CONNECTED && s.type != R_VIA) || s.port != in)
 			return drop("an echo whose reply leaves another port");
@@ -198,9 +202,7 @@ static struct expect expect(const __u8 *f, __u32 len, int in)
 	if (fz_get16(a) != 1 || fz_get16(a + 2) != 0x0800 || a[4] != 6 ||
 	    a[5] != 4)
 		return drop("ARP not Ethernet/IPv4");
-	if (fz_get16(a + 6) != 1 ||
-	    (__u32)(fz_get16(a + 24) << 16 | fz_get16(a + 26)) !=
-		    h32(port_ip[in]))
+	if (fz_get16(a + 6) != 1 || fz_get32(a + 24) != h32(port_ip[in]))
 		return drop("not an ARP request for the port's address");
 	return (struct expect){X_ARP, in, f + 6, NULL};
 }
