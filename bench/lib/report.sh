@@ -99,13 +99,17 @@ table_throughput() {
 table_scaling() {
 	jq -r "$JQ_LIB"'
 	(.scenarios | map({key: .scenario, value: .}) | from_entries) as $by |
-	"| Scenario | What | Mpps, 1 CPU | Mpps, all CPUs | scaling | Linux counterpart: scaling |",
-	"|---|---|---:|---:|---:|---:|",
+	"| Scenario | What | Mpps, 1 CPU | Mpps, all CPUs | scaling | Linux counterpart: scaling | scaling by kernel timer |",
+	"|---|---|---:|---:|---:|---:|---:|",
 	(.scenarios[] | select(.cpus > 1) | (.scenario | sub("@[0-9]+$"; "")) as $one |
 	 (if .counterpart then $by[.counterpart] else null end) as $cp |
 	 "| \($one) | \($by[$one].desc // .desc) | \($by[$one].pps.median | mpps) | \(.pps.median | mpps) | " +
 	 (if .scaling == null then "—" else "×\(.scaling.pps | f2)" end) + " | " +
-	 (if $cp == null or $cp.scaling == null then "—" else "×\($cp.scaling.pps | f2) (\($cp.scenario | sub("@[0-9]+$"; "")))" end) + " |")' "$1"
+	 (if $cp == null or $cp.scaling == null then "—" else "×\($cp.scaling.pps | f2) (\($cp.scenario | sub("@[0-9]+$"; "")))" end) + " | " +
+	 # the kernel timer of every valid run, disturbed or not: a figure
+	 # even on a busy machine
+	 (if .kernel_pps == null or $by[$one].kernel_pps == null then "—"
+	  else "×\(.kernel_pps.median / $by[$one].kernel_pps.median | f2)" end) + " |")' "$1"
 }
 
 # The conservation line of every scenario: frames per stage over all runs.
