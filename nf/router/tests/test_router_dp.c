@@ -898,12 +898,15 @@ static void many_routes(void)
 	CHECK(!r, "a port change with %d routes: configure in %.3f s", n, s);
 }
 
-/* rt_dir read the way the fast path reads it. */
+/* rt_dir read the way the fast path reads it: in the live level-1 copy. */
 static int dir_lookup(int fd, int ffd, __be32 dst, struct rt_fib_val *v)
 {
-	__u32 h = ntohl(dst), i = h >> 16;
+	__u32 h = ntohl(dst), i = RT_DIR_EPOCH;
 	__u64 e = 0;
 
+	bpf_map_lookup_elem(fd, &i, &e);
+	i = RT_DIR_L1_OF(e) + (h >> 16);
+	e = 0;
 	bpf_map_lookup_elem(fd, &i, &e);
 	if (RT_DIR_KIND(e) == RT_DIR_PTR) {
 		i = RT_DIR_L2 + RT_DIR_LOW(e) * 256 + ((h >> 8) & 255);

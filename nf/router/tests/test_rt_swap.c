@@ -189,6 +189,7 @@ static void during(const char *what, int old, int new, int (*swap)(char),
 		   char set)
 {
 	struct sender s = {.old = old, .new = new};
+	struct timespec t0, t1;
 	int r;
 
 	s.prog = dpt_pinned(root, "nf/0-r1/prog");
@@ -199,7 +200,9 @@ static void during(const char *what, int old, int new, int (*swap)(char),
 		return;
 	}
 	sleep_ms(100);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = swap(set);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	sleep_ms(100);
 	atomic_store(&s.stop, 1);
 	pthread_join(s.th, NULL);
@@ -207,10 +210,13 @@ static void during(const char *what, int old, int new, int (*swap)(char),
 	close(s.meta);
 	CHECK(!r, "%s: accepted%s%s", what, r ? ": " : "",
 	      r ? nfc_errmsg(nfc) : "");
-	printf("# %s: %lu frames: %lu by the old set, %lu by the new, %lu to "
-	       "the catch-all, %lu unanswered; %lu by the old after the new\n",
-	       what, s.n[0] + s.n[1] + s.n[2] + s.n[3], s.n[old], s.n[new],
-	       s.n[TO_C], s.n[OTHER], s.flips);
+	printf("# %s: took %.0f ms; %lu frames: %lu by the old set, %lu by "
+	       "the new, %lu to the catch-all, %lu unanswered; %lu by the old "
+	       "after the new\n",
+	       what,
+	       (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6,
+	       s.n[0] + s.n[1] + s.n[2] + s.n[3], s.n[old], s.n[new], s.n[TO_C],
+	       s.n[OTHER], s.flips);
 	CHECK(s.n[TO_C] == 0 && s.n[OTHER] == 0,
 	      "%s: no frame met a half-made set (catch-all %lu, unanswered "
 	      "%lu)",
