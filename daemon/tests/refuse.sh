@@ -197,8 +197,14 @@ unchanged "a state too large"
 # A state that only the real save finds too large: routes added one by one
 # from just under the map's size (estimated from the refusal above) reach
 # it in nfc_coll_add, whose save fails and is undone.
-total=$(sed -n 's/.*would be \([0-9]*\) bytes.*/\1/p' <<<"$out")
-n=$((2097148 * 60000 / ${total:-2706557} - 40))
+size_of() { # N: the serialized state with N routes, from a dry run's refusal
+	big "$1" >"$NFD_DIR/probe.json"
+	nfc apply --dry-run -f "$NFD_DIR/probe.json" 2>&1 | sed -n 's/.*would be \([0-9]*\) bytes.*/\1/p'
+}
+s60=$(size_of 60000) s50=$(size_of 50000)
+per100=$(((s60 - s50) / 100)) # a route's bytes, times 100
+n=$(((2097148 - s60) * 100 / per100 + 60000 - 20))
+echo "# $s50 bytes at 50,000 routes, $s60 at 60,000; adding from $n"
 big "$n" >"$NFD_DIR/near.json"
 if nfc apply -f "$NFD_DIR/near.json" >/dev/null 2>&1; then
 	while [ $n -lt 60000 ]; do
