@@ -8,10 +8,11 @@
 # simulated reboot (the pin root removed).
 . "$NFC_TOP/daemon/tests/lib-daemon.sh"
 nfc_setup
-# The pinned state's cap (1 GiB by default) set to what the old state map
-# held, so that "too large" is reachable in seconds; the daemon and every
+# The pinned state's cap (1 GiB by default) set to 256 KiB, so that "too
+# large" is reachable in seconds (each save near it writes it whole); the daemon and every
 # nfctl of this test inherit it.
-export NFC_STATE_MAX=2097148
+LIMIT=262144 BIG=8000 MID=6000
+export NFC_STATE_MAX=$LIMIT
 
 # The state directory on a small tmpfs of our own, to fill and make
 # read-only.
@@ -189,10 +190,10 @@ r = [x for x in d["nfs"] if x["name"] == "r0"][0]
 r["collections"] = {"routes": {"198.%d.%d.%d/32" % (18 + (i >> 16), (i >> 8) & 255, i & 255): {"nexthop": "203.0.113.9"} for i in range(n)}}
 print(json.dumps(d))' "$1"
 }
-big 60000 >"$NFD_DIR/big.json"
+big $BIG >"$NFD_DIR/big.json"
 before=$(snapshot)
 out=$(nfc apply -f "$NFD_DIR/big.json" 2>&1)
-check "60,000 routes: refused as larger than the pinned state ($out)" grep -q "larger than" <<<"$out"
+check "$BIG routes: refused as larger than the pinned state ($out)" grep -q "larger than" <<<"$out"
 unchanged "a state too large"
 # A state that only the real save finds too large: routes added one by one
 # from just under the map's size (estimated from the refusal above) reach
@@ -201,13 +202,13 @@ size_of() { # N: the serialized state with N routes, from a dry run's refusal
 	big "$1" >"$NFD_DIR/probe.json"
 	nfc apply --dry-run -f "$NFD_DIR/probe.json" 2>&1 | sed -n 's/.*would be \([0-9]*\) bytes.*/\1/p'
 }
-s60=$(size_of 60000) s50=$(size_of 50000)
-per100=$(((s60 - s50) / 100)) # a route's bytes, times 100
-n=$(((2097148 - s60) * 100 / per100 + 60000 - 20))
-echo "# $s50 bytes at 50,000 routes, $s60 at 60,000; adding from $n"
+s60=$(size_of $BIG) s50=$(size_of $MID)
+per100=$(((s60 - s50) * 100 / (BIG - MID))) # a route's bytes, times 100
+n=$(((LIMIT - s60) * 100 / per100 + BIG - 20))
+echo "# $s50 bytes at $MID routes, $s60 at $BIG; adding from $n"
 big "$n" >"$NFD_DIR/near.json"
 if nfc apply -f "$NFD_DIR/near.json" >/dev/null 2>&1; then
-	while [ $n -lt 60000 ]; do
+	while [ $n -lt $BIG ]; do
 		k="198.$((18 + (n >> 16))).$(((n >> 8) & 255)).$((n & 255))/32"
 		out=$(api POST /v1/nfs/r0/routes "{\"key\":\"$k\",\"fields\":{\"nexthop\":\"203.0.113.9\"}}")
 		[ "${out%% *}" = 201 ] || break
