@@ -95,8 +95,9 @@ void daemon_loop_run(struct daemon *d)
 			int t = i == 2	     ? daemon_settle_timeout_ms(d)
 				: d->http[i] ? http_timeout_ms(d->http[i])
 					     : -1,
-			    u = i < 2 && d->gate[i] ? gate_timeout_ms(d->gate[i])
-						    : -1;
+			    u = i < 2 && d->gate[i]
+					? gate_timeout_ms(d->gate[i])
+					: -1;
 
 			if (t >= 0 && (timeout < 0 || t < timeout))
 				timeout = t;
