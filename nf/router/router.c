@@ -112,6 +112,8 @@ static int rt_configure(struct nfc_nf *nf)
 		r = rt_neigh_sync(nf, pc);
 	if (!r)
 		r = rt_nbr_sync(nf);
+	if (!r)
+		rt_pending_kick(nf);
 	return r;
 }
 

@@ -122,6 +122,7 @@ struct rt_priv {
 };
 
 void rt_pending_free(struct rt_pending *pe);
+void rt_pending_kick(struct nfc_nf *nf);
 void rt_destroy(struct nfc_nf *nf);
 void rt_send_arp_request(struct nfc_nf *nf, unsigned port, __be32 target,
 			 const uint8_t *unicast);

@@ -70,6 +70,22 @@ void rt_send_arp_request(struct nfc_nf *nf, unsigned port, __be32 target,
 		rt_cp_count(nf, RT_CP_arp_requests_sent);
 }
 
+/* After configure (a port whose netdev came back is one): every pending
+ * resolution asks again now. Its last requests may have gone out of a
+ * port that had no device, and waiting for the next retry (a tick, up to
+ * a second or two) would hold its frames that long. */
+void rt_pending_kick(struct nfc_nf *nf)
+{
+	struct rt_priv *pv = nfc_nf_priv(nf);
+	uint64_t now = nfc_now_ns();
+
+	for (struct rt_pending *pe = pv ? pv->pend : NULL; pe; pe = pe->next) {
+		rt_send_arp_request(nf, pe->port, pe->nh, NULL);
+		pe->tries = 1;
+		pe->next_try = now + NS_PER_SEC;
+	}
+}
+
 /*
  * Sends a frame (Ethernet header present, source MAC set) to next hop nh
  * out of port: now if the neighbour is known, else after ARP resolves it.
