@@ -121,8 +121,9 @@ static int nl_request(void *req, size_t len, char *reply, size_t rlen)
 	return n < 0 ? -errno : (int)n;
 }
 
-/* Netns id of a link's peer as seen from here; -1: same namespace. */
-static int link_netnsid(int ifindex)
+/* RTM_GETLINK of one ifindex into buf (aligned by the caller): its
+ * RTM_NEWLINK message, or NULL if there is none (gone, or no answer). */
+static struct nlmsghdr *link_get(int ifindex, char *buf, size_t len)
 {
 	struct {
 		struct nlmsghdr nh;
@@ -133,14 +134,24 @@ static int link_netnsid(int ifindex)
 		       .nlmsg_flags = NLM_F_REQUEST},
 		.ifi = {.ifi_family = AF_UNSPEC, .ifi_index = ifindex},
 	};
-	char buf[16384];
-	int n = nl_request(&req, sizeof(req), buf, sizeof(buf));
 	struct nlmsghdr *nh = (void *)buf;
-	struct rtattr *rta;
-	int len;
+	int n = ifindex > 0 ? nl_request(&req, sizeof(req), buf, len) : -1;
 
 	if (n <= 0 || !NLMSG_OK(nh, (unsigned)n) ||
 	    nh->nlmsg_type != RTM_NEWLINK)
+		return NULL;
+	return nh;
+}
+
+/* Netns id of a link's peer as seen from here; -1: same namespace. */
+static int link_netnsid(int ifindex)
+{
+	char buf[16384] __attribute__((aligned(8)));
+	struct nlmsghdr *nh = link_get(ifindex, buf, sizeof(buf));
+	struct rtattr *rta;
+	int len;
+
+	if (!nh)
 		return -1;
 	rta = IFLA_RTA(NLMSG_DATA(nh));
 	len = IFLA_PAYLOAD(nh);
@@ -159,26 +170,14 @@ static int link_netnsid(int ifindex)
  */
 int netdev_kind(int ifindex, char *kind, size_t len)
 {
-	struct {
-		struct nlmsghdr nh;
-		struct ifinfomsg ifi;
-	} req = {
-		.nh = {.nlmsg_len = sizeof(req),
-		       .nlmsg_type = RTM_GETLINK,
-		       .nlmsg_flags = NLM_F_REQUEST},
-		.ifi = {.ifi_family = AF_UNSPEC, .ifi_index = ifindex},
-	};
 	char buf[16384] __attribute__((aligned(8)));
-	int n = ifindex > 0 ? nl_request(&req, sizeof(req), buf, sizeof(buf))
-			    : -ENODEV;
-	struct nlmsghdr *nh = (void *)buf;
+	struct nlmsghdr *nh = link_get(ifindex, buf, sizeof(buf));
 	struct ifinfomsg *ifi;
 	struct rtattr *rta, *in;
 	int rlen, ilen;
 
 	kind[0] = 0;
-	if (n <= 0 || !NLMSG_OK(nh, (unsigned)n) ||
-	    nh->nlmsg_type != RTM_NEWLINK)
+	if (!nh)
 		return -ENODEV;
 	ifi = NLMSG_DATA(nh);
 	if (ifi->ifi_flags & IFF_LOOPBACK) {
