@@ -467,6 +467,43 @@ static void *poll_sink(void *arg)
 }
 
 /*
+ * The generator is done (at t1): wait until the sink has counted `want`,
+ * has been quiet for 50 ms, or settle_ms have passed; stop the poller, and
+ * time the run from the first to the last frame the sink counted, when it
+ * saw them (else from the generator's own start and end, already in
+ * *t_start, *t_done, *timed).
+ */
+static void sink_finish(struct poller *pl, pthread_t th, int sink_fd,
+			__u64 want, __u64 t1, unsigned long settle_ms,
+			__u64 *timed, __u64 *t_start, __u64 *t_done,
+			__u64 *sink1, __u64 *foreign1)
+{
+	uint64_t deadline = t1 + settle_ms * 1000000ull;
+
+	for (;;) { /* bounded by the deadline */
+		__u64 v = __atomic_load_n(&pl->value, __ATOMIC_ACQUIRE);
+		uint64_t tc = __atomic_load_n(&pl->t_change, __ATOMIC_RELAXED);
+		uint64_t t = now_ns();
+
+		if (v >= want || t > deadline ||
+		    t - (tc > t1 ? tc : t1) > 50000000ull)
+			break;
+		usleep(1000);
+	}
+	__atomic_store_n(&pl->stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	*sink1 = percpu_sum(sink_fd, NFCB_RX);
+	/* A frame counted after the poller's last look: the run ended no
+	 * earlier than now. */
+	*t_done = *sink1 == pl->value ? pl->t_change : now_ns();
+	if (pl->t_first && *t_done > pl->t_first && *sink1 > pl->first_value) {
+		*timed = *sink1 - pl->first_value;
+		*t_start = pl->t_first;
+	}
+	*foreign1 = percpu_sum(sink_fd, NFCB_FOREIGN);
+}
+
+/*
  * Every CPU at once (--cpus): one generator thread per CPU, pinned, each
  * with its own program and its own flows (source addresses and source MAC
  * offset by its rank), as RSS would spread a NIC's traffic: a veth with a
@@ -596,30 +633,9 @@ static int gen_multi(const char *dev, const char *cpus,
 	t_done = t1;
 	timed = gen;
 	if (sink_fd >= 0) {
-		uint64_t deadline = t1 + settle_ms * 1000000ull;
-		__u64 want = sink0 + gen;
-
-		for (;;) { /* bounded by the deadline */
-			__u64 v = __atomic_load_n(&pl.value, __ATOMIC_ACQUIRE);
-			uint64_t tc =
-				__atomic_load_n(&pl.t_change, __ATOMIC_RELAXED);
-			uint64_t t = now_ns();
-
-			if (v >= want || t > deadline ||
-			    t - (tc > t1 ? tc : t1) > 50000000ull)
-				break;
-			usleep(1000);
-		}
-		__atomic_store_n(&pl.stop, 1, __ATOMIC_RELEASE);
-		pthread_join(poll_thread, NULL);
-		sink1 = percpu_sum(sink_fd, NFCB_RX);
-		t_done = sink1 == pl.value ? pl.t_change : now_ns();
-		if (pl.t_first && t_done > pl.t_first &&
-		    sink1 > pl.first_value) {
-			timed = sink1 - pl.first_value;
-			t_start = pl.t_first;
-		}
-		foreign1 = percpu_sum(sink_fd, NFCB_FOREIGN);
+		sink_finish(&pl, poll_thread, sink_fd, sink0 + gen, t1,
+			    settle_ms, &timed, &t_start, &t_done, &sink1,
+			    &foreign1);
 		close(sink_fd);
 	}
 	/* kernel_ns_per_frame: the threads' kernel-timed rates added up, as
@@ -834,32 +850,9 @@ static int cmd_gen(int argc, char **argv)
 	t_done = t1;
 	timed = skel->bss->stats.generated;
 	if (sink_fd >= 0) {
-		uint64_t deadline = t1 + settle_ms * 1000000ull;
-		__u64 want = sink0 + skel->bss->stats.generated;
-
-		for (;;) { /* bounded by the deadline */
-			__u64 v = __atomic_load_n(&pl.value, __ATOMIC_ACQUIRE);
-			uint64_t tc =
-				__atomic_load_n(&pl.t_change, __ATOMIC_RELAXED);
-			uint64_t t = now_ns();
-
-			if (v >= want || t > deadline ||
-			    t - (tc > t1 ? tc : t1) > 50000000ull)
-				break;
-			usleep(1000);
-		}
-		__atomic_store_n(&pl.stop, 1, __ATOMIC_RELEASE);
-		pthread_join(poll_thread, NULL);
-		sink1 = percpu_sum(sink_fd, NFCB_RX);
-		/* A frame counted after the poller's last look: the run ended
-		 * no earlier than now. */
-		t_done = sink1 == pl.value ? pl.t_change : now_ns();
-		if (pl.t_first && t_done > pl.t_first &&
-		    sink1 > pl.first_value) {
-			timed = sink1 - pl.first_value;
-			t_start = pl.t_first;
-		}
-		foreign1 = percpu_sum(sink_fd, NFCB_FOREIGN);
+		sink_finish(&pl, poll_thread, sink_fd,
+			    sink0 + skel->bss->stats.generated, t1, settle_ms,
+			    &timed, &t_start, &t_done, &sink1, &foreign1);
 		close(sink_fd);
 	}
 
