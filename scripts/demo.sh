@@ -124,7 +124,7 @@ demo() {
 	ip netns exec nfcdemo-h2 iperf3 -s -1 -D -B 198.51.100.2 >/dev/null 2>&1
 	sleep 0.3
 	run ip netns exec nfcdemo-h1 iperf3 -c 198.51.100.2 -t 3 -f g | grep -E 'sender|receiver'
-	echo "(fw0: $(nfc fw0 show | head -n 1); the default picks the hook per netdev)"
+	echo "($(nfc fw0 show | head -n 1); the default picks the hook per netdev)"
 	say "for comparison: the same iperf3 through a Linux bridge"
 	linux_bridge_iperf
 
