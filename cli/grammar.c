@@ -46,9 +46,10 @@ static const char *const lift_key[CLI_NLIFT] = {
 #define PORTS_USAGE                                                          \
 	"expected 'ports add <port> ...', 'ports <port> set key=value ...' " \
 	"or 'ports del <port>'"
-#define COLL_USAGE                                     \
-	"expected '$1 $2 add <key> [key=value ...]', " \
-	"'$1 $2 del <key>', '$1 $2 show' or "          \
+#define COLL_USAGE                                             \
+	"expected '$1 $2 add <key> [key=value ...]', "         \
+	"'$1 $2 set <key> key=value ...', '$1 $2 del <key>', " \
+	"'$1 $2 show' or "                                     \
 	"'$1 $2 import [--replace] -f FILE|-'"
 
 /* Order matters: commands, then `<type> add`, then the words after an NF
@@ -155,6 +156,13 @@ static const struct rule rules[] = {
 	 3,
 	 0,
 	 T_NONE,
+	 0,
+	 COLL_USAGE},
+	{CLI_COLL_SET,
+	 {"<nf>", "<coll>", "set", "<key>"},
+	 3,
+	 0,
+	 T_KV_SOME,
 	 0,
 	 COLL_USAGE},
 	/* The bridge's spelling of `<name> show <collection>`. */

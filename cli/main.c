@@ -34,6 +34,7 @@ static const char usage_text[] =
 	"  nfchain <name> ports <port> set key=value ...\n"
 	"  nfchain <name> ports del <port>\n"
 	"  nfchain <name> <collection> add <key> [key=value ...]\n"
+	"  nfchain <name> <collection> set <key> key=value ...\n"
 	"  nfchain <name> <collection> del <key>\n"
 	"  nfchain <name> <collection> import [--replace] -f FILE|-\n"
 	"  nfchain connect <nf>:<port> <netdev>|<nf>:<port>\n"

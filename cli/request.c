@@ -226,6 +226,12 @@ int cli_request(const struct cli_cmd *c, struct cli_req *r, char *err,
 		r->body = json_pack("{s:s}", "key", c->key);
 		kv_into(r->body, "fields", c);
 		break;
+	case CLI_COLL_SET:
+		set(r, "PATCH", V_QUIET);
+		rc = path(r, "/v1/nfs", c->nf, c->coll) || path_add(r, c->key);
+		r->body = json_object();
+		kv_into(r->body, "fields", c);
+		break;
 	case CLI_COLL_DEL:
 		set(r, "DELETE", V_QUIET);
 		rc = path(r, "/v1/nfs", c->nf, c->coll) || path_add(r, c->key);

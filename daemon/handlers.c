@@ -464,6 +464,26 @@ int h_coll_post(struct call *c)
 				 c->arg[1], "key", body_str(c, "key")));
 }
 
+/* PATCH .../{coll}/{key} {"fields": {...}}: some fields of one entry. */
+int h_coll_key_patch(struct call *c)
+{
+	static const struct bfield spec[] = {
+		{"fields", T_OBJ, true},
+		{0},
+	};
+	int r;
+
+	if ((r = need_nf_coll(c)) || (r = body_object(c, spec)))
+		return r;
+	r = nfc_coll_set(c->nfc, c->arg[0], c->arg[1], c->arg[2],
+			 body_get(c, "fields"));
+	if (r)
+		return lib_fail(c, r);
+	return changed(c, 200,
+		       json_pack("{s:s,s:s,s:s}", "nf", c->arg[0], "collection",
+				 c->arg[1], "key", c->arg[2]));
+}
+
 int h_coll_key_del(struct call *c)
 {
 	int r;

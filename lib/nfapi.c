@@ -295,6 +295,49 @@ int nfc_coll_del(struct nfc *nfc, const char *nf, const char *coll,
 	return r;
 }
 
+/* An entry's fields changed in place: the entry must exist, the given
+ * fields replace theirs and the rest stay, and the result goes through
+ * import as a one-line file, so that it is checked as add would check it
+ * and written as import writes a changed entry (the NF's replace() for a
+ * set swapped as a whole, else delete and add with undo), saved once. */
+int nfc_coll_set(struct nfc *nfc, const char *nf, const char *coll,
+		 const char *key, json_t *fields)
+{
+	const struct nfc_collection *c;
+	json_t *old = NULL, *entries;
+	int id, r = nfci_begin(nfc);
+
+	if (r)
+		return r;
+	r = coll_lookup(nfc, nf, coll, &id, &c);
+	if (!r)
+		old = coll_entry(nfc, nf, coll, key ? key : "");
+	if (!r && !old)
+		r = nfci_err(nfc, ENOENT, "%s %s of %s: no such entry", coll,
+			     key ? key : "", nf);
+	if (!r && fields && !json_is_object(fields))
+		r = nfci_err(nfc, EINVAL,
+			     "%s %s of %s: fields must be an object", coll, key,
+			     nf);
+	nfci_end(nfc);
+	if (r) {
+		json_decref(old);
+		return r;
+	}
+	/* old is the model's own object: the merge works on a copy. */
+	entries = json_pack("[{s:s,s:o}]", "key", key, "fields",
+			    json_deep_copy(old));
+	json_decref(old);
+	if (!entries)
+		return nfci_err(nfc, ENOMEM, "%s %s of %s: out of memory", coll,
+				key, nf);
+	json_object_update(
+		json_object_get(json_array_get(entries, 0), "fields"), fields);
+	r = nfc_coll_import(nfc, nf, coll, entries, 0);
+	json_decref(entries);
+	return r;
+}
+
 int nfc_coll_list(struct nfc *nfc, const char *nf, const char *coll,
 		  json_t **out)
 {

@@ -354,6 +354,10 @@ static int dispatch(struct nfc *nfc, const struct cli_cmd *c)
 		cfg = kv_json(c);
 		return done(nfc, nfc_coll_add(nfc, c->nf, c->coll, c->key, cfg),
 			    cfg);
+	case CLI_COLL_SET:
+		cfg = kv_json(c);
+		return done(nfc, nfc_coll_set(nfc, c->nf, c->coll, c->key, cfg),
+			    cfg);
 	case CLI_COLL_DEL:
 		return done(nfc, nfc_coll_del(nfc, c->nf, c->coll, c->key),
 			    NULL);

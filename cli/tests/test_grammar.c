@@ -133,6 +133,11 @@ int main(void)
 	accepts("fw0 ports del p1", CLI_PORT_DEL, "nf=fw0 port=p1");
 	accepts("r1 routes add 10.0.0.0/8 via=10.1.1.1", CLI_COLL_ADD,
 		"nf=r1 coll=routes key=10.0.0.0/8 kv=via=10.1.1.1");
+	accepts("lb0 backends set 203.0.113.100:80/tcp/198.51.100.11 "
+		"state=drain",
+		CLI_COLL_SET,
+		"nf=lb0 coll=backends key=203.0.113.100:80/tcp/198.51.100.11 "
+		"kv=state=drain");
 	accepts("r1 routes del 10.0.0.0/8", CLI_COLL_DEL,
 		"nf=r1 coll=routes key=10.0.0.0/8");
 	accepts("br0 fdb show", CLI_COLL_SHOW, "nf=br0 coll=fdb");
@@ -170,6 +175,7 @@ int main(void)
 	refuses("c1 set", "set needs key=value");
 	refuses("fw0 ports", "expected 'ports add <port> ...'");
 	refuses("fw0 ports add", "expected 'ports add <port> ...'");
+	refuses("r0 routes set 10.0.0.0/8", "set <key> key=value");
 	refuses("fw0 ports del", "expected 'ports add <port> ...'");
 	refuses("fw0 ports del p1 p2", "expected 'ports add <port> ...'");
 	refuses("fw0 ports p2 set", "expected 'ports add <port> ...'");

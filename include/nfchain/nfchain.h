@@ -141,6 +141,11 @@ int nfc_coll_add(struct nfc *nfc, const char *nf, const char *coll,
 		 const char *key, json_t *fields);
 int nfc_coll_del(struct nfc *nfc, const char *nf, const char *coll,
 		 const char *key);
+/* Changes some fields of an existing entry (the others stay): refused,
+ * changing nothing, if the entry does not exist or the result is not an
+ * entry add would take. */
+int nfc_coll_set(struct nfc *nfc, const char *nf, const char *coll,
+		 const char *key, json_t *fields);
 /* *out: a new JSON array of entry objects. */
 int nfc_coll_list(struct nfc *nfc, const char *nf, const char *coll,
 		  json_t **out);
