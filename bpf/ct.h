@@ -87,13 +87,6 @@ struct {
 	__type(value, struct nfct_frag);
 } ct_frags SEC(".maps");
 
-/* nfct_res.state */
-#define NFCT_NEW (1 << 0)
-#define NFCT_ESTABLISHED (1 << 1)
-#define NFCT_RELATED (1 << 2)
-#define NFCT_INVALID (1 << 3)
-#define NFCT_UNTRACKED (1 << 4)
-
 struct nfct_res {
 	struct nfct_key key;  /* the packet's (RELATED: the quoted one's) */
 	struct nfct_entry *e; /* its entry; NULL if none (yet) */
@@ -194,47 +187,6 @@ static __always_inline __u8 nfct_new_state(const struct nfc_flow *fl,
 		return NFCT_INVALID;
 	}
 	return NFCT_NEW;
-}
-
-/* TCP: the entry's next state on a segment with flags `f` going `dir`.
- * Returns the new state, or NFCT_S_NONE for "a new connection on this
- * tuple" (a SYN after the old one closed). */
-static __always_inline __u8 nfct_tcp_next(struct nfct_entry *e, __u8 f,
-					  __u8 dir)
-{
-	__u8 s = e->state;
-
-	if (f & NFC_TCP_RST)
-		return NFCT_S_CLOSE;
-	if ((f & (NFC_TCP_SYN | NFC_TCP_ACK)) == NFC_TCP_SYN &&
-	    (s == NFCT_S_TIME_WAIT || s == NFCT_S_CLOSE))
-		return NFCT_S_NONE;
-	switch (s) {
-	case NFCT_S_SYN_SENT:
-		if (dir == NFCT_DIR_REPLY && (f & NFC_TCP_SYN))
-			return NFCT_S_SYN_RECV; /* SYN-ACK, or simultaneous open
-						 */
-		return s;
-	case NFCT_S_SYN_RECV:
-		if (dir == NFCT_DIR_ORIG && (f & NFC_TCP_ACK) &&
-		    !(f & NFC_TCP_SYN))
-			s = NFCT_S_ESTABLISHED;
-		break;
-	}
-	if (f & NFC_TCP_FIN) {
-		__u8 bit = dir == NFCT_DIR_ORIG ? NFCT_F_FIN_ORIG
-						: NFCT_F_FIN_REPLY;
-
-		if (!(e->flags & bit))
-			e->flags |= bit;
-	}
-	if (s >= NFCT_S_ESTABLISHED && s <= NFCT_S_FIN_WAIT &&
-	    (e->flags & (NFCT_F_FIN_ORIG | NFCT_F_FIN_REPLY)))
-		s = (e->flags & NFCT_F_FIN_ORIG) &&
-				    (e->flags & NFCT_F_FIN_REPLY)
-			    ? NFCT_S_TIME_WAIT
-			    : NFCT_S_FIN_WAIT;
-	return s;
 }
 
 static __always_inline int nfct_addr_eq(const __u32 *x, const __u32 *y)

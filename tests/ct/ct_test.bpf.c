@@ -11,24 +11,7 @@
 #include <bpf/bpf_endian.h>
 #include "common.h"
 #include "ct.h"
-
-/* What the test asks: confirm NEW packets (as a firewall that accepts). */
-struct ct_test_ctl {
-	__u32 accept;
-};
-
-/* What the last packet gave. */
-struct ct_test_res {
-	struct nfc_flow fl;
-	struct nfct_key key;
-	__s32 parse;   /* nfc_flow_parse's return */
-	__s32 confirm; /* nfct_confirm's return (0 if not called) */
-	__u8 state;    /* NFCT_NEW ... */
-	__u8 dir;
-	__u8 has_entry; /* r.e != NULL after lookup (and confirm) */
-	__u8 entry_state;
-	__u32 pad;
-};
+#include "ct_test.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
