@@ -37,12 +37,12 @@
  *   NFCT_RELATED      an ICMP error quoting a packet of a tracked entry,
  *                     sent to that packet's sender
  *   NFCT_INVALID      cannot start a connection and belongs to none: a
- *                     TCP segment without SYN and no entry (unless
- *                     tcp_loose), an ICMP echo reply with no request, an
- *                     ICMP error quoting nothing tracked, a later
- *                     fragment whose first one was not seen
- *   NFCT_UNTRACKED    ICMPv6 neighbour discovery and MLD (Linux does
- *                     not track them either)
+ *                     TCP segment with flags that make no sense
+ *                     (nfct_tcp_flags_valid), or without SYN and no
+ *                     entry (unless tcp_loose), an ICMP echo reply with no
+ * request, an ICMP error quoting nothing tracked, a later fragment whose first
+ * one was not seen NFCT_UNTRACKED    ICMPv6 neighbour discovery and MLD (Linux
+ * does not track them either)
  *
  * Cost on an established flow: one hash lookup, one array lookup (the
  * timeouts), the coarse clock, the counters of its direction; the clock
@@ -281,6 +281,12 @@ static __always_inline int nfct_lookup(struct nfc_flow *fl, __u32 len,
 	if (fl->flags & NFC_FLOW_F_ICMP_ERR)
 		return nfct_lookup_related(fl, cfg, now, r);
 	r->swapped = nfct_key_of(&fl->t, &r->key);
+	if (fl->t.proto == NFC_IPPROTO_TCP && fl->frag != NFC_FRAG_LATER &&
+	    !nfct_tcp_flags_valid(fl->tcp_flags)) {
+		r->state = NFCT_INVALID;
+		nfct_count(NFCT_ST_INVALID);
+		return r->state;
+	}
 	e = bpf_map_lookup_elem(&ct_table, &r->key);
 	if (e && nfct_expired(cfg, &r->key, e, now)) {
 		r->reopen = 1;

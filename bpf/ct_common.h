@@ -230,6 +230,27 @@ static NFCT_INLINE __u8 nfct_tcp_next(struct nfct_entry *e, __u8 f, __u8 dir)
 	return s;
 }
 
+/* Whether a TCP segment's flags make sense (Linux tcp_valid_flags): SYN,
+ * SYN-ACK, RST, RST-ACK, FIN-ACK, ACK, each with or without URG; PSH,
+ * ECE and CWR do not matter. Anything else (no flags, SYN-FIN, a FIN
+ * without ACK, "Christmas tree") is INVALID whatever the table holds. */
+#define NFCT_TCP_URG 0x20
+#define NFCT_TCP_CHECKED                                             \
+	(NFCT_TCP_FIN | NFCT_TCP_SYN | NFCT_TCP_RST | NFCT_TCP_ACK | \
+	 NFCT_TCP_URG)
+static NFCT_INLINE int nfct_tcp_flags_valid(__u8 flags)
+{
+	const __u64 ok =
+		1ULL << NFCT_TCP_SYN | 1ULL << (NFCT_TCP_SYN | NFCT_TCP_URG) |
+		1ULL << (NFCT_TCP_SYN | NFCT_TCP_ACK) | 1ULL << NFCT_TCP_RST |
+		1ULL << (NFCT_TCP_RST | NFCT_TCP_ACK) |
+		1ULL << (NFCT_TCP_FIN | NFCT_TCP_ACK) |
+		1ULL << (NFCT_TCP_FIN | NFCT_TCP_ACK | NFCT_TCP_URG) |
+		1ULL << NFCT_TCP_ACK | 1ULL << (NFCT_TCP_ACK | NFCT_TCP_URG);
+
+	return (ok >> (flags & NFCT_TCP_CHECKED)) & 1;
+}
+
 /* Which timeout row an entry uses. */
 static NFCT_INLINE __u32 nfct_timeout_index(__u8 proto, __u8 state)
 {

@@ -306,6 +306,23 @@ static void test_tcp(void)
 	      (unsigned long long)e.packets[0],
 	      (unsigned long long)e.packets[1]);
 	CHECK(entries(&T) == 1, "tcp: one entry for both directions");
+	{
+		struct ctf xmas = ctf_tcp_frame(A, B, 0x3f),
+			   null = ctf_tcp_frame(B, A, 0),
+			   synfin = ctf_tcp_frame(A, B,
+						  NFC_TCP_SYN | NFC_TCP_FIN);
+
+		r = run(&xmas, 1);
+		EXPECT(r, NFCT_INVALID,
+		       "tcp: every flag set, on a tracked flow");
+		r = run(&null, 1);
+		EXPECT(r, NFCT_INVALID, "tcp: no flag set, on a tracked flow");
+		r = run(&synfin, 1);
+		EXPECT(r, NFCT_INVALID, "tcp: SYN-FIN");
+		CHECK(entry_of(&T, &r.key, &e) == 0 && e.packets[0] == 3 &&
+			      e.state == NFCT_S_ESTABLISHED,
+		      "tcp: invalid segments leave the entry alone");
+	}
 
 	r = run(&fin_r, 0);
 	EXPECT(r, NFCT_ESTABLISHED, "tcp: FIN from the server");
