@@ -273,4 +273,15 @@ static NFCT_INLINE int nfct_is_assured(__u8 proto, __u8 state)
 	return state == NFCT_S_REPLIED;
 }
 
+/* The same for an entry: also answered, so that a TCP connection picked
+ * up midway (tcp_loose: established from its first ACK) is not protected
+ * before anything came back (an ACK scan would fill the table with
+ * entries nothing may evict). What the sweep uses. */
+static NFCT_INLINE int nfct_entry_assured(const struct nfct_key *k,
+					  const struct nfct_entry *e)
+{
+	return nfct_is_assured(k->proto, e->state) &&
+	       (e->flags & NFCT_F_SEEN_REPLY);
+}
+
 #endif

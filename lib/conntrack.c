@@ -353,8 +353,7 @@ static int ct_list_batch(const struct nfct_key *keys,
 				  "bytes_orig", (json_int_t)e->bytes[0],
 				  "packets_reply", (json_int_t)e->packets[1],
 				  "bytes_reply", (json_int_t)e->bytes[1],
-				  "assured",
-				  nfct_is_assured(k->proto, e->state)));
+				  "assured", nfct_entry_assured(k, e)));
 	}
 	return 0;
 }
@@ -416,7 +415,7 @@ static int ct_sweep_batch(const struct nfct_key *keys,
 			continue;
 		}
 		a->live++;
-		if (!nfct_is_assured(keys[i].proto, vals[i].state))
+		if (!nfct_entry_assured(&keys[i], &vals[i]))
 			r = ct_vec_push(&a->cand, &keys[i], vals[i].last_ns);
 	}
 	return r;
@@ -449,7 +448,7 @@ static uint64_t ct_delete(int fd, struct ct_vec *v, size_t n,
 			continue; /* gone already */
 		if (evict)
 			still = e.last_ns == v->v[i].last_ns &&
-				!nfct_is_assured(k->proto, e.state);
+				!nfct_entry_assured(k, &e);
 		else
 			still = ct_expired(cfg, k, &e, now);
 		if (still)

@@ -356,6 +356,30 @@ static void test_tcp(void)
 	}
 }
 
+static void test_tcp_loose(void)
+{
+	struct ctf_ep c = {"198.51.100.40", 41000}, s = {"203.0.113.40", 22};
+	struct ctf ack = ctf_tcp_frame(c, s, NFC_TCP_ACK),
+		   back = ctf_tcp_frame(s, c, NFC_TCP_ACK | NFC_TCP_PSH),
+		   rst = ctf_tcp_frame(s, c, NFC_TCP_RST);
+	struct ct_test_res r;
+	struct nfct_cfg cfg;
+
+	nfct_cfg_default(&cfg);
+	cfg.flags |= NFCT_CFG_TCP_LOOSE;
+	set_cfg(&T, &cfg);
+	r = run(&rst, 1);
+	EXPECT(r, NFCT_INVALID, "loose: a RST still opens nothing");
+	r = run(&ack, 1);
+	EXPECT(r, NFCT_NEW, "loose: an ACK midway opens a connection");
+	CHECK(r.has_entry && r.entry_state == NFCT_S_ESTABLISHED,
+	      "loose: picked up as established");
+	r = run(&back, 0);
+	EXPECT(r, NFCT_ESTABLISHED, "loose: its answer");
+	nfct_cfg_default(&cfg);
+	set_cfg(&T, &cfg);
+}
+
 /* ---- UDP, ICMP -------------------------------------------------------- */
 
 static void test_udp_icmp(void)
@@ -947,6 +971,7 @@ int main(int argc, char **argv)
 		return bench();
 	test_parse();
 	test_tcp();
+	test_tcp_loose();
 	test_udp_icmp();
 	test_v6();
 	test_frags();

@@ -151,6 +151,17 @@ static void test_timeouts(void)
 		      nfct_is_assured(17, NFCT_S_REPLIED) &&
 		      !nfct_is_assured(17, NFCT_S_UNREPLIED),
 	      "eviction: established TCP and answered others are kept");
+	{
+		struct nfct_key k = {.proto = 6};
+		struct nfct_entry picked = {.state = NFCT_S_ESTABLISHED},
+				  answered = {.state = NFCT_S_ESTABLISHED,
+					      .flags = NFCT_F_SEEN_REPLY};
+
+		CHECK(!nfct_entry_assured(&k, &picked) &&
+			      nfct_entry_assured(&k, &answered),
+		      "eviction: a connection picked up midway is not kept "
+		      "until answered");
+	}
 }
 
 static void test_keys(void)
