@@ -96,6 +96,13 @@ struct nfct_res {
 	__u8 reopen;	      /* NEW over a stale entry: confirm replaces it */
 };
 
+static __always_inline struct nfct_cfg *nfct_cfg_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&ct_cfg, &zero);
+}
+
 static __always_inline void nfct_count(__u32 id)
 {
 	__u64 *c = bpf_map_lookup_elem(&ct_stats, &id);
@@ -264,14 +271,12 @@ static __always_inline int nfct_lookup(struct nfc_flow *fl, __u32 len,
 {
 	__u64 now = bpf_ktime_get_coarse_ns();
 	struct nfct_entry *e;
-	struct nfct_cfg *cfg;
-	__u32 zero = 0;
+	int refresh = 0;
 	__u8 dir;
 
 	r->e = NULL;
 	r->dir = NFCT_DIR_ORIG;
 	r->reopen = 0;
-	cfg = bpf_map_lookup_elem(&ct_cfg, &zero);
 	if (fl->frag != NFC_FRAG_NONE && nfct_frag(fl)) {
 		r->swapped = nfct_key_of(&fl->t, &r->key);
 		r->state = NFCT_INVALID;
@@ -279,7 +284,7 @@ static __always_inline int nfct_lookup(struct nfc_flow *fl, __u32 len,
 		return r->state;
 	}
 	if (fl->flags & NFC_FLOW_F_ICMP_ERR)
-		return nfct_lookup_related(fl, cfg, now, r);
+		return nfct_lookup_related(fl, nfct_cfg_get(), now, r);
 	r->swapped = nfct_key_of(&fl->t, &r->key);
 	if (fl->t.proto == NFC_IPPROTO_TCP && fl->frag != NFC_FRAG_LATER &&
 	    !nfct_tcp_flags_valid(fl->tcp_flags)) {
@@ -288,12 +293,19 @@ static __always_inline int nfct_lookup(struct nfc_flow *fl, __u32 len,
 		return r->state;
 	}
 	e = bpf_map_lookup_elem(&ct_table, &r->key);
-	if (e && nfct_expired(cfg, &r->key, e, now)) {
-		r->reopen = 1;
-		e = NULL;
+	/* An entry cannot expire within one step of its last_ns (timeouts
+	 * are whole seconds): most packets of a busy flow skip the timeout
+	 * check and its config lookup altogether. */
+	if (e && now > e->last_ns && now - e->last_ns >= NFCT_TS_STEP_NS) {
+		if (nfct_expired(nfct_cfg_get(), &r->key, e, now)) {
+			r->reopen = 1;
+			e = NULL;
+		} else {
+			refresh = 1;
+		}
 	}
 	if (!e) {
-		r->state = nfct_new_state(fl, cfg);
+		r->state = nfct_new_state(fl, nfct_cfg_get());
 		if (r->state == NFCT_INVALID)
 			nfct_count(NFCT_ST_INVALID);
 		return r->state;
@@ -320,7 +332,7 @@ static __always_inline int nfct_lookup(struct nfc_flow *fl, __u32 len,
 	 * an atomic would cost every packet for a rare lost count. */
 	e->packets[dir & 1] += 1;
 	e->bytes[dir & 1] += len;
-	if (now > e->last_ns && now - e->last_ns >= NFCT_TS_STEP_NS)
+	if (refresh)
 		e->last_ns = now;
 	r->e = e;
 	r->state = (e->flags & NFCT_F_SEEN_REPLY) ? NFCT_ESTABLISHED : NFCT_NEW;
