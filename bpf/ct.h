@@ -44,10 +44,10 @@
  * one was not seen NFCT_UNTRACKED    ICMPv6 neighbour discovery and MLD (Linux
  * does not track them either)
  *
- * Cost on an established flow: one hash lookup, one array lookup (the
- * timeouts), the coarse clock, the counters of its direction; the clock
- * is written back only when it moved by NFCT_TS_STEP_NS (docs/conntrack.md
- * has the measurement).
+ * Cost on an established flow: one hash lookup, the coarse clock, the
+ * counters of its direction; the timeouts are read and the clock written
+ * back only when it moved by NFCT_TS_STEP_NS (docs/conntrack.md has the
+ * measurement).
  */
 #ifndef NFC_CT_H
 #define NFC_CT_H
