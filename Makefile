@@ -98,7 +98,7 @@ $(OUT)/skel/%_tc.skel.h: $(OUT)/bpf/%.tc.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)mkdir -p $(@D) && $(BPFTOOL) gen skeleton $< name $*_tc > $@
 
-$(OUT)/obj/%.o: %.c $(SKELS) $(wildcard include/nfchain/*.h bpf/common.h lib/*.h nf/*.h nf/*/*.h nf/*/tests/*.h tests/unit/*.h)
+$(OUT)/obj/%.o: %.c $(SKELS) $(wildcard include/nfchain/*.h bpf/common.h bpf/ct_common.h lib/*.h nf/*.h nf/*/*.h nf/*/tests/*.h tests/unit/*.h)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CPPFLAGS) -Inf $(CFLAGS) -c $< -o $@
 

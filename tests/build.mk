@@ -24,3 +24,18 @@ fuzz-packets: all
 fuzz-api: all
 	$(Q)NFC_TOP=$(CURDIR) NFC_BIN=$(CURDIR)/$(OUT)/bin \
 		NFC_FUZZ_SECONDS=$(FUZZ_SECONDS) bash daemon/tests/fuzz.sh
+
+# Connection tracking (bpf/ct.h, lib/conntrack.c) tested outside any NF:
+# tests/ct/ct_test.bpf.c wraps the data plane in plain XDP programs that
+# tests/ct/test_ct_dp.c runs on crafted frames (BPF_PROG_TEST_RUN).
+$(OUT)/bpf/ct_test.bpf.o: tests/ct/ct_test.bpf.c $(OUT)/vmlinux.h $(wildcard bpf/*.h)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(OUT)/skel/ct_test.skel.h: $(OUT)/bpf/ct_test.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)mkdir -p $(@D) && $(BPFTOOL) gen skeleton $< name ct_test > $@
+$(OUT)/obj/tests/ct/test_ct_dp.o: $(OUT)/skel/ct_test.skel.h
+$(OUT)/bin/test_ct_dp: $(OUT)/obj/tests/ct/test_ct_dp.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+all: $(OUT)/bin/test_ct_dp

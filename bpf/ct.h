@@ -1,0 +1,410 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Connection tracking, data plane: for any NF that needs per-connection
+ * state (firewall, NAT, load balancer). Include after nfchain.bpf.h (or
+ * vmlinux.h + bpf_helpers.h + bpf_endian.h); brings in flow.h.
+ *
+ * Including this header declares the tracker's maps in the NF's object
+ * (ct_common.h lists them): ct_table, ct_cfg, ct_stats, ct_frags. One NF
+ * instance = one object = one table, shared by every CPU. Define
+ * NFCT_TABLE_SIZE before including to change the default size; the
+ * control plane sets the real one at load (nfct_prepare, lib/conntrack.h).
+ *
+ * Use, per packet:
+ *
+ *     struct nfc_flow fl;
+ *     struct nfct_res ct;
+ *
+ *     if (nfc_flow_parse(data, data_end, &fl) != NFC_FLOW_OK) ...
+ *     nfct_lookup(&fl, nfc_pkt_len(ctx), &ct);
+ *     switch (ct.state) {
+ *     case NFCT_ESTABLISHED: case NFCT_RELATED: ...  (skip the rules)
+ *     case NFCT_NEW:         if the rules accept it:
+ *                                nfct_confirm(&fl, nfc_pkt_len(ctx), &ct);
+ *     case NFCT_INVALID:     ...  (the rules decide; usually drop)
+ *     case NFCT_UNTRACKED:   ...  (NDP and the like: the rules decide)
+ *     }
+ *
+ * nfct_lookup() updates an existing entry (counters, TCP state, time)
+ * whatever the NF then decides, as Linux's conntrack does before the
+ * filter; only nfct_confirm() creates one, so a dropped first packet
+ * leaves nothing behind.
+ *
+ * States (bits, so that a rule's state=a,b list is one mask):
+ *   NFCT_NEW          no entry yet (or one not answered yet); a TCP SYN,
+ *                     a UDP datagram, an ICMP echo request, ...
+ *   NFCT_ESTABLISHED  an entry that has seen traffic both ways
+ *   NFCT_RELATED      an ICMP error quoting a packet of a tracked entry,
+ *                     sent to that packet's sender
+ *   NFCT_INVALID      cannot start a connection and belongs to none: a
+ *                     TCP segment without SYN and no entry (unless
+ *                     tcp_loose), an ICMP echo reply with no request, an
+ *                     ICMP error quoting nothing tracked, a later
+ *                     fragment whose first one was not seen
+ *   NFCT_UNTRACKED    ICMPv6 neighbour discovery and MLD (Linux does
+ *                     not track them either)
+ *
+ * Cost on an established flow: one hash lookup, one array lookup (the
+ * timeouts), the coarse clock, the counters of its direction; the clock
+ * is written back only when it moved by NFCT_TS_STEP_NS (docs/conntrack.md
+ * has the measurement).
+ */
+#ifndef NFC_CT_H
+#define NFC_CT_H
+
+#include "ct_common.h"
+#include "flow.h"
+
+#ifndef NFCT_TABLE_SIZE
+#define NFCT_TABLE_SIZE 65536
+#endif
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NFCT_TABLE_SIZE);
+	__type(key, struct nfct_key);
+	__type(value, struct nfct_entry);
+} ct_table SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nfct_cfg);
+} ct_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NFCT_ST_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} ct_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NFCT_FRAGS_MAX);
+	__type(key, struct nfct_frag_key);
+	__type(value, struct nfct_frag);
+} ct_frags SEC(".maps");
+
+/* nfct_res.state */
+#define NFCT_NEW (1 << 0)
+#define NFCT_ESTABLISHED (1 << 1)
+#define NFCT_RELATED (1 << 2)
+#define NFCT_INVALID (1 << 3)
+#define NFCT_UNTRACKED (1 << 4)
+
+struct nfct_res {
+	struct nfct_key key;  /* the packet's (RELATED: the quoted one's) */
+	struct nfct_entry *e; /* its entry; NULL if none (yet) */
+	__u8 state;	      /* NFCT_NEW ... */
+	__u8 dir;	      /* NFCT_DIR_ORIG / REPLY (against e) */
+	__u8 swapped;	      /* the packet's source is key.b */
+	__u8 reopen;	      /* NEW over a stale entry: confirm replaces it */
+};
+
+static __always_inline void nfct_count(__u32 id)
+{
+	__u64 *c = bpf_map_lookup_elem(&ct_stats, &id);
+
+	if (c)
+		*c += 1;
+}
+
+/* The normalised key of a tuple; returns whether it was swapped (the
+ * tuple's source is endpoint b). */
+static __always_inline int nfct_key_of(const struct nfc_tuple *t,
+				       struct nfct_key *k)
+{
+	int swap = 0;
+
+#pragma unroll
+	for (int i = 0; i < 4; i++) {
+		if (t->src[i] != t->dst[i]) {
+			swap = bpf_ntohl(t->src[i]) > bpf_ntohl(t->dst[i]);
+			goto decided;
+		}
+	}
+	swap = bpf_ntohs(t->sport) > bpf_ntohs(t->dport);
+decided:
+	if (swap) {
+		__builtin_memcpy(k->a, t->dst, 16);
+		__builtin_memcpy(k->b, t->src, 16);
+		k->pa = t->dport;
+		k->pb = t->sport;
+	} else {
+		__builtin_memcpy(k->a, t->src, 16);
+		__builtin_memcpy(k->b, t->dst, 16);
+		k->pa = t->sport;
+		k->pb = t->dport;
+	}
+	k->proto = t->proto;
+	k->family = t->family;
+	k->pad = 0;
+	return swap;
+}
+
+static __always_inline __u64 nfct_timeout_ns(const struct nfct_cfg *cfg,
+					     __u8 proto, __u8 state)
+{
+	__u32 i = nfct_timeout_index(proto, state);
+
+	if (!cfg || i >= NFCT_T_MAX)
+		return 0;
+	return (__u64)cfg->timeout[i] * 1000000000ULL;
+}
+
+/* Whether an entry is past its timeout. The slack of one step covers the
+ * lazily written last_ns. The control plane deletes such entries; until
+ * it does, they count as absent. */
+static __always_inline int nfct_expired(const struct nfct_cfg *cfg,
+					const struct nfct_key *k,
+					const struct nfct_entry *e, __u64 now)
+{
+	__u64 to = nfct_timeout_ns(cfg, k->proto, e->state);
+
+	return now > e->last_ns && now - e->last_ns > to + NFCT_TS_STEP_NS;
+}
+
+/* A packet with no entry: may it open one (NEW), or is it INVALID or
+ * UNTRACKED? As Linux's tcp_new / icmp_new / icmpv6 noct_valid_new. */
+static __always_inline __u8 nfct_new_state(const struct nfc_flow *fl,
+					   const struct nfct_cfg *cfg)
+{
+	__u8 f = fl->tcp_flags &
+		 (NFC_TCP_SYN | NFC_TCP_ACK | NFC_TCP_RST | NFC_TCP_FIN);
+	__u8 t = fl->icmp_type;
+
+	switch (fl->t.proto) {
+	case NFC_IPPROTO_TCP:
+		if (f == NFC_TCP_SYN)
+			return NFCT_NEW;
+		if (cfg && (cfg->flags & NFCT_CFG_TCP_LOOSE) &&
+		    !(f & (NFC_TCP_SYN | NFC_TCP_RST)) && (f & NFC_TCP_ACK))
+			return NFCT_NEW;
+		return NFCT_INVALID;
+	case NFC_IPPROTO_ICMP: /* echo, timestamp, info, address mask */
+		return t == 8 || t == 13 || t == 15 || t == 17 ? NFCT_NEW
+							       : NFCT_INVALID;
+	case NFC_IPPROTO_ICMPV6:
+		if (t == 128 || t == 139) /* echo, node information query */
+			return NFCT_NEW;
+		if ((t >= 130 && t <= 136) || t == 143) /* MLD, NDP */
+			return NFCT_UNTRACKED;
+		return NFCT_INVALID;
+	}
+	return NFCT_NEW;
+}
+
+/* TCP: the entry's next state on a segment with flags `f` going `dir`.
+ * Returns the new state, or NFCT_S_NONE for "a new connection on this
+ * tuple" (a SYN after the old one closed). */
+static __always_inline __u8 nfct_tcp_next(struct nfct_entry *e, __u8 f,
+					  __u8 dir)
+{
+	__u8 s = e->state;
+
+	if (f & NFC_TCP_RST)
+		return NFCT_S_CLOSE;
+	if ((f & (NFC_TCP_SYN | NFC_TCP_ACK)) == NFC_TCP_SYN &&
+	    (s == NFCT_S_TIME_WAIT || s == NFCT_S_CLOSE))
+		return NFCT_S_NONE;
+	switch (s) {
+	case NFCT_S_SYN_SENT:
+		if (dir == NFCT_DIR_REPLY && (f & NFC_TCP_SYN))
+			return NFCT_S_SYN_RECV; /* SYN-ACK, or simultaneous open
+						 */
+		return s;
+	case NFCT_S_SYN_RECV:
+		if (dir == NFCT_DIR_ORIG && (f & NFC_TCP_ACK) &&
+		    !(f & NFC_TCP_SYN))
+			s = NFCT_S_ESTABLISHED;
+		break;
+	}
+	if (f & NFC_TCP_FIN) {
+		__u8 bit = dir == NFCT_DIR_ORIG ? NFCT_F_FIN_ORIG
+						: NFCT_F_FIN_REPLY;
+
+		if (!(e->flags & bit))
+			e->flags |= bit;
+	}
+	if (s >= NFCT_S_ESTABLISHED && s <= NFCT_S_FIN_WAIT &&
+	    (e->flags & (NFCT_F_FIN_ORIG | NFCT_F_FIN_REPLY)))
+		s = (e->flags & NFCT_F_FIN_ORIG) &&
+				    (e->flags & NFCT_F_FIN_REPLY)
+			    ? NFCT_S_TIME_WAIT
+			    : NFCT_S_FIN_WAIT;
+	return s;
+}
+
+static __always_inline int nfct_addr_eq(const __u32 *x, const __u32 *y)
+{
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
+/* An ICMP error: RELATED if it quotes a packet of a live entry and goes
+ * back to that packet's sender (Linux nf_conntrack_inet_error), else
+ * INVALID. */
+static __always_inline int nfct_lookup_related(struct nfc_flow *fl,
+					       const struct nfct_cfg *cfg,
+					       __u64 now, struct nfct_res *r)
+{
+	struct nfct_entry *e;
+
+	r->state = NFCT_INVALID;
+	if (!(fl->flags & NFC_FLOW_F_INNER) ||
+	    !nfct_addr_eq(fl->t.dst, fl->inner.src))
+		goto invalid;
+	r->swapped = nfct_key_of(&fl->inner, &r->key);
+	e = bpf_map_lookup_elem(&ct_table, &r->key);
+	if (!e || nfct_expired(cfg, &r->key, e, now))
+		goto invalid;
+	r->e = e;
+	r->dir = r->swapped == !!(e->flags & NFCT_F_ORIG_IS_B) ? NFCT_DIR_ORIG
+							       : NFCT_DIR_REPLY;
+	r->state = NFCT_RELATED;
+	nfct_count(NFCT_ST_RELATED);
+	return r->state;
+invalid:
+	nfct_count(NFCT_ST_INVALID);
+	return r->state;
+}
+
+/* A later fragment takes its first fragment's ports; a first fragment
+ * leaves its ports for the later ones. Returns -1 for a later fragment
+ * whose first was not seen (or was evicted). */
+static __always_inline int nfct_frag(struct nfc_flow *fl)
+{
+	struct nfct_frag_key fk = {};
+	struct nfct_frag *v, nv;
+
+	__builtin_memcpy(fk.src, fl->t.src, 16);
+	__builtin_memcpy(fk.dst, fl->t.dst, 16);
+	fk.id = fl->frag_id;
+	fk.proto = fl->t.proto;
+	fk.family = fl->t.family;
+	if (fl->frag == NFC_FRAG_FIRST) {
+		nv.sport = fl->t.sport;
+		nv.dport = fl->t.dport;
+		bpf_map_update_elem(&ct_frags, &fk, &nv, BPF_ANY);
+		return 0;
+	}
+	v = bpf_map_lookup_elem(&ct_frags, &fk);
+	if (!v) {
+		nfct_count(NFCT_ST_FRAG_MISS);
+		return -1;
+	}
+	fl->t.sport = v->sport;
+	fl->t.dport = v->dport;
+	if (fl->t.proto == NFC_IPPROTO_TCP || fl->t.proto == NFC_IPPROTO_UDP)
+		fl->flags |= NFC_FLOW_F_PORTS | NFC_FLOW_F_PORTS_FROM_FIRST;
+	return 0;
+}
+
+/*
+ * Classifies a parsed IP packet (nfc_flow_parse returned NFC_FLOW_OK) of
+ * `len` bytes and fills *r; returns r->state. Updates the entry it
+ * belongs to. A later fragment gets its first fragment's ports in *fl
+ * (see flow.h), or is INVALID.
+ */
+static __always_inline int nfct_lookup(struct nfc_flow *fl, __u32 len,
+				       struct nfct_res *r)
+{
+	__u64 now = bpf_ktime_get_coarse_ns();
+	struct nfct_entry *e;
+	struct nfct_cfg *cfg;
+	__u32 zero = 0;
+	__u8 dir;
+
+	r->e = NULL;
+	r->dir = NFCT_DIR_ORIG;
+	r->reopen = 0;
+	cfg = bpf_map_lookup_elem(&ct_cfg, &zero);
+	if (fl->frag != NFC_FRAG_NONE && nfct_frag(fl)) {
+		r->swapped = nfct_key_of(&fl->t, &r->key);
+		r->state = NFCT_INVALID;
+		nfct_count(NFCT_ST_INVALID);
+		return r->state;
+	}
+	if (fl->flags & NFC_FLOW_F_ICMP_ERR)
+		return nfct_lookup_related(fl, cfg, now, r);
+	r->swapped = nfct_key_of(&fl->t, &r->key);
+	e = bpf_map_lookup_elem(&ct_table, &r->key);
+	if (e && nfct_expired(cfg, &r->key, e, now)) {
+		r->reopen = 1;
+		e = NULL;
+	}
+	if (!e) {
+		r->state = nfct_new_state(fl, cfg);
+		if (r->state == NFCT_INVALID)
+			nfct_count(NFCT_ST_INVALID);
+		return r->state;
+	}
+	dir = r->swapped == !!(e->flags & NFCT_F_ORIG_IS_B) ? NFCT_DIR_ORIG
+							    : NFCT_DIR_REPLY;
+	r->dir = dir;
+	if (fl->t.proto == NFC_IPPROTO_TCP) {
+		__u8 s = nfct_tcp_next(e, fl->tcp_flags, dir);
+
+		if (s == NFCT_S_NONE) { /* the tuple reused after a close */
+			r->reopen = 1;
+			r->state = NFCT_NEW;
+			return r->state;
+		}
+		if (s != e->state)
+			e->state = s;
+	} else if (dir == NFCT_DIR_REPLY && e->state != NFCT_S_REPLIED) {
+		e->state = NFCT_S_REPLIED;
+	}
+	if (dir == NFCT_DIR_REPLY && !(e->flags & NFCT_F_SEEN_REPLY))
+		e->flags |= NFCT_F_SEEN_REPLY;
+	/* Plain adds: a flow's direction is mostly handled by one CPU (RSS);
+	 * an atomic would cost every packet for a rare lost count. */
+	e->packets[dir & 1] += 1;
+	e->bytes[dir & 1] += len;
+	if (now > e->last_ns && now - e->last_ns >= NFCT_TS_STEP_NS)
+		e->last_ns = now;
+	r->e = e;
+	r->state = (e->flags & NFCT_F_SEEN_REPLY) ? NFCT_ESTABLISHED : NFCT_NEW;
+	return r->state;
+}
+
+/*
+ * Creates the entry of a NEW packet the NF accepted (after nfct_lookup on
+ * the same fl and r). Nothing to do for a NEW packet that already has one
+ * (a SYN sent again). Returns 0, or -ENOSPC when the table is full (the
+ * refusal is counted; the control plane evicts to make room, see
+ * nfct_tick): the NF lets the packet through untracked or drops it, its
+ * choice.
+ */
+static __always_inline int nfct_confirm(const struct nfc_flow *fl, __u32 len,
+					struct nfct_res *r)
+{
+	struct nfct_entry n = {};
+	long err;
+
+	if (r->state != NFCT_NEW || r->e)
+		return 0;
+	n.last_ns = bpf_ktime_get_coarse_ns();
+	n.packets[0] = 1;
+	n.bytes[0] = len;
+	n.flags = r->swapped ? NFCT_F_ORIG_IS_B : 0;
+	if (fl->t.proto == NFC_IPPROTO_TCP)
+		n.state = (fl->tcp_flags & NFC_TCP_SYN) ? NFCT_S_SYN_SENT
+							: NFCT_S_ESTABLISHED;
+	else
+		n.state = NFCT_S_UNREPLIED;
+	err = bpf_map_update_elem(&ct_table, &r->key, &n,
+				  r->reopen ? BPF_ANY : BPF_NOEXIST);
+	if (err == -17 /* EEXIST: another CPU made it first */)
+		return 0;
+	if (err) {
+		nfct_count(NFCT_ST_REFUSED);
+		return -28; /* ENOSPC */
+	}
+	nfct_count(NFCT_ST_CREATED);
+	r->e = bpf_map_lookup_elem(&ct_table, &r->key);
+	return 0;
+}
+
+#endif

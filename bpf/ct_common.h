@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Connection tracking: what the data plane (bpf/ct.h) and the control
+ * plane (lib/conntrack.c) share. One definition for both sides, like common.h.
+ * Include vmlinux.h (BPF) or <linux/types.h> (userspace) first.
+ *
+ * The table is keyed by a normalised tuple (struct nfct_key: the lower
+ * endpoint first), so a packet and its reply find the same entry with one
+ * lookup, and the entry says which endpoint opened the connection.
+ *
+ * Maps an NF gets from NFCT_MAPS() (bpf/ct.h), pinned with the NF's own:
+ *   ct_table  hash nfct_key -> nfct_entry, shared by every CPU (a reply
+ *             may arrive on another one); size set by the NF at load
+ *   ct_cfg    array[1] of struct nfct_cfg: timeouts, written live by the
+ *             control plane (nfct_configure)
+ *   ct_stats  per-CPU array[NFCT_ST_MAX] of __u64 counters
+ *   ct_frags  LRU hash nfct_frag_key -> nfct_frag: the ports of an IP
+ *             datagram's first fragment, for its later fragments
+ */
+#ifndef NFC_CT_COMMON_H
+#define NFC_CT_COMMON_H
+
+/* An address in 16 bytes. IPv4 is held IPv4-mapped (::ffff:a.b.c.d, RFC
+ * 4291 2.5.5.2), so one layout serves both families and an IPv6-shaped
+ * prefix (::ffff:0:0/96 + v4 prefix) can match IPv4 too. Network order. */
+#define NFCT_V4MAPPED_W2 \
+	0x0000ffffU /* word 2 of a mapped address, host order */
+
+/* Families, as the parser reports them. */
+enum nfc_family {
+	NFC_FAMILY_NONE = 0, /* not IP (ARP, LLDP ...): not tracked */
+	NFC_FAMILY_V4 = 4,
+	NFC_FAMILY_V6 = 6,
+};
+
+/* L4 protocols the tracker knows by name; any other is tracked as a
+ * "generic" pseudo-connection on (addresses, protocol). */
+#define NFC_IPPROTO_ICMP 1
+#define NFC_IPPROTO_TCP 6
+#define NFC_IPPROTO_UDP 17
+#define NFC_IPPROTO_ICMPV6 58
+
+/* The normalised key: endpoint a is the smaller (address, then port) of
+ * the two, b the other; padding zeroed (the key is hashed byte by byte). */
+struct nfct_key {
+	__u32 a[4];
+	__u32 b[4];
+	__be16 pa; /* ports; ICMP echo: the identifier, in both */
+	__be16 pb;
+	__u8 proto;
+	__u8 family; /* enum nfc_family */
+	__u16 pad;
+};
+
+/* The state of an entry (struct nfct_entry.state). TCP follows a reduced
+ * Linux nf_conntrack machine (docs/conntrack.md has the table); other
+ * protocols have two states. Each has its own timeout (nfct_cfg). */
+enum nfct_state_id {
+	NFCT_S_NONE = 0,
+	NFCT_S_SYN_SENT = 1,	/* SYN seen, nothing back yet */
+	NFCT_S_SYN_RECV = 2,	/* SYN-ACK seen back */
+	NFCT_S_ESTABLISHED = 3, /* the ACK of the SYN-ACK seen */
+	NFCT_S_FIN_WAIT = 4,	/* a FIN seen one way */
+	NFCT_S_TIME_WAIT = 5,	/* FINs seen both ways */
+	NFCT_S_CLOSE = 6,	/* RST seen */
+	NFCT_S_UNREPLIED = 7,	/* UDP, ICMP echo, other: one way only */
+	NFCT_S_REPLIED = 8,	/* ... seen both ways */
+	NFCT_S_MAX = 9,
+};
+
+/* The Linux defaults (nf_conntrack sysctls), in seconds; a config may set
+ * any of them (short ones for tests). ICMP and "generic" share the
+ * non-TCP states with UDP but have their own timeouts: nfct_cfg.timeout
+ * is by state for TCP, and the UDP/ICMP/other rows below for the rest. */
+#define NFCT_TO_SYN_SENT 120
+#define NFCT_TO_SYN_RECV 60
+#define NFCT_TO_ESTABLISHED 432000 /* 5 days */
+#define NFCT_TO_FIN_WAIT 120
+#define NFCT_TO_TIME_WAIT 120
+#define NFCT_TO_CLOSE 10
+#define NFCT_TO_UDP 30	       /* unreplied */
+#define NFCT_TO_UDP_STREAM 120 /* replied */
+#define NFCT_TO_ICMP 30
+#define NFCT_TO_GENERIC 600
+
+/* Index into nfct_cfg.timeout: a state for TCP, a row per protocol class
+ * for the others. nfct_timeout_index() (below) picks it. */
+enum nfct_timeout_id {
+	NFCT_T_SYN_SENT = NFCT_S_SYN_SENT,
+	NFCT_T_SYN_RECV = NFCT_S_SYN_RECV,
+	NFCT_T_ESTABLISHED = NFCT_S_ESTABLISHED,
+	NFCT_T_FIN_WAIT = NFCT_S_FIN_WAIT,
+	NFCT_T_TIME_WAIT = NFCT_S_TIME_WAIT,
+	NFCT_T_CLOSE = NFCT_S_CLOSE,
+	NFCT_T_UDP = 7,
+	NFCT_T_UDP_STREAM = 8,
+	NFCT_T_ICMP = 9,
+	NFCT_T_GENERIC = 10,
+	NFCT_T_MAX = 16,
+};
+
+/* Entry flags. */
+#define NFCT_F_ORIG_IS_B (1 << 0) /* endpoint b opened the connection */
+#define NFCT_F_SEEN_REPLY (1 << 1)
+#define NFCT_F_FIN_ORIG (1 << 2) /* a FIN went in the original direction */
+#define NFCT_F_FIN_REPLY (1 << 3)
+
+/* Directions of a packet against its entry. */
+#define NFCT_DIR_ORIG 0
+#define NFCT_DIR_REPLY 1
+
+struct nfct_entry {
+	/* bpf_ktime_get_coarse_ns() of the last packet, rewritten only when
+	 * it moved by NFCT_TS_STEP_NS or more: an established flow does not
+	 * write its entry's cache line for the clock on every packet. The
+	 * entry expires at last_ns + its state's timeout. */
+	__u64 last_ns;
+	__u64 packets[2]; /* [NFCT_DIR_ORIG], [NFCT_DIR_REPLY] */
+	__u64 bytes[2];
+	__u8 state; /* enum nfct_state_id */
+	__u8 flags; /* NFCT_F_* */
+	__u16 pad;
+	/* Free for the NF that owns the table (NAT: its translation, LB: the
+	 * backend); created zero, never read or written by the tracker. */
+	__u32 nf_data[5];
+};
+_Static_assert(sizeof(struct nfct_key) == 40, "key layout");
+_Static_assert(sizeof(struct nfct_entry) == 64, "one cache line");
+
+/* Granularity of last_ns: ~134 ms, well under the shortest timeout a
+ * test sets (1 s), and rare enough to keep the write off the hot path. */
+#define NFCT_TS_STEP_NS (1ULL << 27)
+
+/* Live settings (ct_cfg[0]). */
+struct nfct_cfg {
+	__u32 timeout[NFCT_T_MAX]; /* seconds, by enum nfct_timeout_id */
+	__u32 flags;		   /* NFCT_CFG_* */
+	__u32 pad;
+};
+/* Pick up TCP connections from the middle (an ACK with no entry is NEW),
+ * as Linux with nf_conntrack_tcp_loose=1. Off: such a packet is INVALID
+ * (loose=0), which is what a firewall wants. */
+#define NFCT_CFG_TCP_LOOSE (1 << 0)
+
+/* Counters (ct_stats, per CPU, summed by the control plane). */
+enum nfct_stat_id {
+	NFCT_ST_CREATED = 0,   /* entries confirmed (NFs' accepted new flows) */
+	NFCT_ST_REFUSED = 1,   /* insertions refused: table full */
+	NFCT_ST_EVICTED = 2,   /* evicted to make room (control plane) */
+	NFCT_ST_EXPIRED = 3,   /* timed out and removed (control plane) */
+	NFCT_ST_INVALID = 4,   /* packets classified invalid */
+	NFCT_ST_RELATED = 5,   /* ICMP errors matched to an entry */
+	NFCT_ST_FRAG_MISS = 6, /* later fragments whose first was not seen */
+	NFCT_ST_MAX = 8,
+};
+
+/* A datagram's fragments: (addresses, protocol, IP id) -> the first
+ * fragment's ports. */
+struct nfct_frag_key {
+	__u32 src[4];
+	__u32 dst[4];
+	__u32 id; /* IPv4: the 16-bit id; IPv6: the fragment header's */
+	__u8 proto;
+	__u8 family;
+	__u16 pad;
+};
+struct nfct_frag {
+	__be16 sport;
+	__be16 dport;
+};
+#define NFCT_FRAGS_MAX 8192 /* datagrams in reassembly at once, all CPUs */
+
+/* Which timeout row an entry uses. */
+static inline __u32 nfct_timeout_index(__u8 proto, __u8 state)
+{
+	if (proto == NFC_IPPROTO_TCP)
+		return state < NFCT_S_UNREPLIED ? state : NFCT_T_CLOSE;
+	if (proto == NFC_IPPROTO_UDP)
+		return state == NFCT_S_REPLIED ? NFCT_T_UDP_STREAM : NFCT_T_UDP;
+	if (proto == NFC_IPPROTO_ICMP || proto == NFC_IPPROTO_ICMPV6)
+		return NFCT_T_ICMP;
+	return NFCT_T_GENERIC;
+}
+
+/* Established for eviction: a connection that has proved itself (TCP past
+ * its handshake and not closing, others answered). Never evicted while an
+ * entry that is not remains; see docs/conntrack.md. */
+static inline int nfct_is_assured(__u8 proto, __u8 state)
+{
+	if (proto == NFC_IPPROTO_TCP)
+		return state == NFCT_S_ESTABLISHED;
+	return state == NFCT_S_REPLIED;
+}
+
+#endif

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The conntrack component under test, outside any NF: what an NF would do
+ * with bpf/flow.h and bpf/ct.h, with every result written to a map for
+ * tests/ct/test_ct_dp.c to check, and two programs for the cost figure
+ * (docs/conntrack.md): a plain MAC-swapping forwarder and the same with
+ * parse + lookup in front.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "common.h"
+#include "ct.h"
+
+/* What the test asks: confirm NEW packets (as a firewall that accepts). */
+struct ct_test_ctl {
+	__u32 accept;
+};
+
+/* What the last packet gave. */
+struct ct_test_res {
+	struct nfc_flow fl;
+	struct nfct_key key;
+	__s32 parse;   /* nfc_flow_parse's return */
+	__s32 confirm; /* nfct_confirm's return (0 if not called) */
+	__u8 state;    /* NFCT_NEW ... */
+	__u8 dir;
+	__u8 has_entry; /* r.e != NULL after lookup (and confirm) */
+	__u8 entry_state;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ct_test_ctl);
+} ct_test_ctl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ct_test_res);
+} ct_test_res SEC(".maps");
+
+SEC("xdp")
+int ct_test(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ct_test_res *res;
+	struct ct_test_ctl *ctl;
+	struct nfct_res r = {};
+	__u32 zero = 0;
+
+	res = bpf_map_lookup_elem(&ct_test_res, &zero);
+	ctl = bpf_map_lookup_elem(&ct_test_ctl, &zero);
+	if (!res || !ctl)
+		return XDP_ABORTED;
+	__builtin_memset(res, 0, sizeof(*res));
+	res->parse = nfc_flow_parse(data, data_end, &res->fl);
+	if (res->parse != NFC_FLOW_OK)
+		return XDP_PASS;
+	nfct_lookup(&res->fl, data_end - data, &r);
+	if (r.state == NFCT_NEW && ctl->accept)
+		res->confirm = nfct_confirm(&res->fl, data_end - data, &r);
+	res->state = r.state;
+	res->dir = r.dir;
+	res->key = r.key;
+	if (r.e) {
+		res->has_entry = 1;
+		res->entry_state = r.e->state;
+	}
+	return r.state == NFCT_INVALID ? XDP_DROP : XDP_PASS;
+}
+
+static __always_inline int swap_tx(void *data, void *data_end)
+{
+	struct ethhdr *eth = data;
+	__u8 tmp[NFC_ETH_ALEN];
+
+	if ((void *)(eth + 1) > data_end)
+		return XDP_DROP;
+	__builtin_memcpy(tmp, eth->h_source, NFC_ETH_ALEN);
+	__builtin_memcpy(eth->h_source, eth->h_dest, NFC_ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, tmp, NFC_ETH_ALEN);
+	return XDP_TX;
+}
+
+/* The baseline of the cost figure. */
+SEC("xdp")
+int ct_bench_fwd(struct xdp_md *ctx)
+{
+	return swap_tx((void *)(long)ctx->data, (void *)(long)ctx->data_end);
+}
+
+/* The same with the tracker in front, as a stateful NF would have it:
+ * established and related go on, new is confirmed, invalid dropped. */
+SEC("xdp")
+int ct_bench_ct(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct nfct_res r;
+	struct nfc_flow fl;
+
+	if (nfc_flow_parse(data, data_end, &fl) != NFC_FLOW_OK)
+		return XDP_DROP;
+	nfct_lookup(&fl, data_end - data, &r);
+	if (r.state == NFCT_NEW)
+		nfct_confirm(&fl, data_end - data, &r);
+	else if (r.state != NFCT_ESTABLISHED && r.state != NFCT_RELATED)
+		return XDP_DROP;
+	return swap_tx(data, data_end);
+}
+
+/* Parsing alone, to split the figure. */
+SEC("xdp")
+int ct_bench_parse(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct nfc_flow fl;
+
+	if (nfc_flow_parse(data, data_end, &fl) != NFC_FLOW_OK)
+		return XDP_DROP;
+	return swap_tx(data, data_end);
+}
+
+char _license[] SEC("license") = "Dual BSD/GPL";
