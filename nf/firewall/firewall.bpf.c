@@ -14,21 +14,8 @@
  * before the first common one (README, "Classifier").
  */
 #include "nfchain.bpf.h"
+#include "ct.h"
 #include "fw.h"
-
-#define IPPROTO_ICMP_ 1
-#define IPPROTO_TCP_ 6
-#define IPPROTO_UDP_ 17
-#define IPPROTO_ICMPV6_ 58
-#define IPPROTO_SCTP_ 132
-#define IPPROTO_UDPLITE_ 136
-#define IP_OFFSET_ 0x1fff
-/* IPv6 extension headers walked before giving up (then: no ports). */
-#define FW_V6_EXT_MAX 6
-/* How far the parse reads into the frame at most: Ethernet, a VLAN tag, an
- * IPv6 header and its walked extension headers (each at most 2 KiB, but a
- * frame longer than this has its ports read by load_bytes). */
-#define FW_PULL 256
 
 const volatile __u32 fw_default = FW_ACCEPT;
 const volatile __u32 fw_conntrack = 1;
@@ -128,160 +115,49 @@ static __always_inline void fw_count(__u32 c)
 
 /* ---- parse ---- */
 
+/* What classification reads of a packet (from the shared parser's flow). */
 struct fw_pkt {
 	__u8 v6;
 	__u8 proto;
 	__u8 has_ports;
-	__u8 icmp_type;
-	__u16 sport, dport; /* host order */
-	__u8 src[16], dst[16];
+	__u8 pad;
+	__u16 sport, dport;    /* host order */
+	const __u8 *src, *dst; /* 16 bytes (IPv4: 4, at the start) */
 };
 
-/* The ports at offset `off` of the frame, if the frame has them. */
-static __always_inline void fw_ports(nfc_ctx_t *ctx, __u32 off,
-				     struct fw_pkt *p)
+static __always_inline void fw_pkt_of(struct nfc_flow *fl, struct fw_pkt *p)
 {
-	__be16 pp[2];
-
-	if (p->proto != IPPROTO_TCP_ && p->proto != IPPROTO_UDP_ &&
-	    p->proto != IPPROTO_SCTP_ && p->proto != IPPROTO_UDPLITE_)
-		return;
-	if (nfc_load_bytes(ctx, off & 0xffff, pp, 4) < 0) {
-		fw_count(FW_C_NOPORTS);
-		return;
-	}
-	p->sport = bpf_ntohs(pp[0]);
-	p->dport = bpf_ntohs(pp[1]);
-	p->has_ports = 1;
-}
-
-/* 0: parsed; 1: not IP (pass); -1: malformed (drop). */
-static __always_inline int fw_parse(nfc_ctx_t *ctx, struct fw_pkt *p)
-{
-	void *data, *end;
-	struct ethhdr *eth;
-	__u32 off = NFC_ETH_HLEN;
-	__u16 proto;
-
-	if (nfc_pull(ctx, FW_PULL))
-		return -1;
-	data = nfc_data(ctx);
-	end = nfc_data_end(ctx);
-	eth = data;
-	if ((void *)(eth + 1) > end)
-		return 1;
-	proto = eth->h_proto;
-	if (proto == bpf_htons(NFC_ETH_P_8021Q) ||
-	    proto == bpf_htons(NFC_ETH_P_8021AD)) {
-		__be16 *inner = data + NFC_ETH_HLEN + 2;
-
-		if ((void *)(inner + 1) > end)
-			return 1;
-		proto = *inner;
-		off = NFC_VLAN_ETH_HLEN;
-	}
-	if (proto == bpf_htons(NFC_ETH_P_IP)) {
-		struct iphdr *ip = data + off;
-		__u32 hl;
-
-		if ((void *)(ip + 1) > end)
-			return -1;
-		hl = ip->ihl * 4;
-		if (ip->version != 4 || hl < sizeof(*ip))
-			return -1;
-		p->proto = ip->protocol;
-		__builtin_memcpy(p->src, &ip->saddr, 4);
-		__builtin_memcpy(p->dst, &ip->daddr, 4);
-		if (!(ip->frag_off & bpf_htons(IP_OFFSET_)))
-			fw_ports(ctx, off + hl, p);
-		if (p->proto == IPPROTO_ICMP_)
-			nfc_load_bytes(ctx, (off + hl) & 0xffff, &p->icmp_type,
-				       1);
-		return 0;
-	}
-	if (proto == bpf_htons(NFC_ETH_P_IPV6)) {
-		struct ipv6hdr *ip6 = data + off;
-		__u8 nh;
-
-		if ((void *)(ip6 + 1) > end)
-			return -1;
-		if (ip6->version != 6)
-			return -1;
-		p->v6 = 1;
-		__builtin_memcpy(p->src, &ip6->saddr, 16);
-		__builtin_memcpy(p->dst, &ip6->daddr, 16);
-		nh = ip6->nexthdr;
-		off += sizeof(*ip6);
-#pragma clang loop unroll(full)
-		for (int i = 0; i < FW_V6_EXT_MAX; i++) {
-			__u8 h[2];
-			__be16 fo;
-
-			if (nh != 0 && nh != 43 && nh != 44 && nh != 60 &&
-			    nh != 51)
-				break;
-			if (nfc_load_bytes(ctx, off & 0xffff, h, 2) < 0)
-				return -1;
-			if (nh == 44) {
-				/* A fragment: a non-first one carries no
-				 * ports, whatever it claims. */
-				if (nfc_load_bytes(ctx, (off + 2) & 0xffff, &fo,
-						   2) < 0)
-					return -1;
-				nh = h[0];
-				off += 8;
-				if (fo & bpf_htons(0xfff8)) {
-					p->proto = nh;
-					return 0;
-				}
-				continue;
-			}
-			/* AH counts its length in 4-byte units, the
-			 * others in 8-byte units past the first 8. */
-			off += nh == 51 ? (h[1] + 2) * 4 : (h[1] + 1) * 8;
-			nh = h[0];
-		}
-		p->proto = nh;
-		if (nh == 0 || nh == 43 || nh == 44 || nh == 60 || nh == 51)
-			return 0; /* too many headers: no ports */
-		fw_ports(ctx, off, p);
-		if (nh == IPPROTO_ICMPV6_)
-			nfc_load_bytes(ctx, off & 0xffff, &p->icmp_type, 1);
-		return 0;
-	}
-	return 1;
+	p->v6 = fl->t.family == NFC_FAMILY_V6;
+	p->proto = fl->t.proto;
+	/* Ports only where a port rule can ask for them; ICMP echo ids,
+	 * which the parser keeps in the port fields, are no ports. A later
+	 * fragment has them only if conntrack lent it its first's. */
+	p->has_ports =
+		(fl->flags & NFC_FLOW_F_PORTS) &&
+		(p->proto == NFC_IPPROTO_TCP || p->proto == NFC_IPPROTO_UDP);
+	p->sport = bpf_ntohs(fl->t.sport);
+	p->dport = bpf_ntohs(fl->t.dport);
+	/* IPv4 is held mapped (::ffff:a.b.c.d): its 4 bytes are the last. */
+	p->src = (const __u8 *)fl->t.src + (p->v6 ? 0 : 12);
+	p->dst = (const __u8 *)fl->t.dst + (p->v6 ? 0 : 12);
 }
 
 /* ---- classify ---- */
 
-/* Index of the lowest bit set in x (not 0): no such instruction in BPF. */
+/* Index of the lowest bit set in x (not 0), without a branch (BPF has no
+ * such instruction, and a branch per bit would multiply the verifier's
+ * paths through the word loop by 64): the lowest bit times a De Bruijn
+ * sequence puts a distinct 6-bit pattern in the top bits. */
+static const __u8 fw_debruijn[64] = {
+	0,  1,	48, 2,	57, 49, 28, 3,	61, 58, 50, 42, 38, 29, 17, 4,
+	62, 55, 59, 36, 53, 51, 43, 22, 45, 39, 33, 30, 24, 18, 12, 5,
+	63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23, 11,
+	46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9,	13, 8,	7,  6,
+};
+
 static __always_inline __u32 fw_ctz(__u64 x)
 {
-	__u32 n = 0;
-
-	if (!(x & 0xffffffffULL)) {
-		n += 32;
-		x >>= 32;
-	}
-	if (!(x & 0xffff)) {
-		n += 16;
-		x >>= 16;
-	}
-	if (!(x & 0xff)) {
-		n += 8;
-		x >>= 8;
-	}
-	if (!(x & 0xf)) {
-		n += 4;
-		x >>= 4;
-	}
-	if (!(x & 0x3)) {
-		n += 2;
-		x >>= 2;
-	}
-	if (!(x & 0x1))
-		n += 1;
-	return n;
+	return fw_debruijn[((x & -x) * 0x03f79d71b4cb0a89ULL) >> 58];
 }
 
 static __always_inline __u32 fw_addr_cls(void *trie, __u32 half,
@@ -292,8 +168,108 @@ static __always_inline __u32 fw_addr_cls(void *trie, __u32 half,
 	__u32 *c;
 
 	k.prefixlen = FW_ADDR_HDR_BITS + (p->v6 ? 128 : 32);
-	__builtin_memcpy(k.addr, addr, 16);
+	if (p->v6)
+		__builtin_memcpy(k.addr, addr, 16);
+	else
+		__builtin_memcpy(k.addr, addr, 4);
 	c = bpf_map_lookup_elem(trie, &k);
+	return c ? *c : 0xffffffff;
+}
+
+/* The walk over the candidate words, one bpf_loop turn each. */
+struct fw_walk {
+	struct fw_bv *b0, *b1, *b2, *b3, *b4, *b5;
+	__u64 S;  /* candidate words of summary word si, not yet looked at */
+	__u32 si; /* summary word */
+	__u32 ns; /* summary words in use */
+	int res;  /* the rule index found, -1 */
+};
+
+/* One turn consumes a candidate word (a bit of S) or moves to the next
+ * summary word. A bpf_loop callback: the verifier checks it once, where a
+ * plain loop of FW_WORDS turns had it walk every turn's paths (past its
+ * million instructions). */
+static long fw_step(__u32 i, void *ctx)
+{
+	struct fw_walk *wk = ctx;
+	__u32 w;
+	__u64 W;
+
+	(void)i;
+	if (!wk->S) {
+		wk->si++;
+		if (wk->si >= wk->ns || wk->si >= FW_SUMS)
+			return 1;
+		w = wk->si;
+		/* The compiler knows w < FW_SUMS and drops a plain mask; the
+		 * verifier needs to see one. */
+		asm volatile("%[w] &= %[m]"
+			     : [w] "+r"(w)
+			     : [m] "i"(FW_SUMS - 1));
+		wk->S = wk->b0->sum[w] & wk->b1->sum[w] & wk->b2->sum[w] &
+			wk->b3->sum[w] & wk->b4->sum[w] & wk->b5->sum[w];
+		return 0;
+	}
+	w = wk->si * 64 + fw_ctz(wk->S);
+	asm volatile("%[w] &= %[m]" : [w] "+r"(w) : [m] "i"(FW_WORDS - 1));
+	wk->S &= wk->S - 1;
+	W = wk->b0->w[w] & wk->b1->w[w] & wk->b2->w[w] & wk->b3->w[w] &
+	    wk->b4->w[w] & wk->b5->w[w];
+	if (!W)
+		return 0;
+	wk->res = w * 64 + fw_ctz(W);
+	return 1;
+}
+
+/* The classes of a packet's six fields. */
+struct fw_cls {
+	__u32 c[6];
+	__u32 half;
+	__u32 nsums;
+};
+
+/* The rule index of the first rule all six classes hold, or -1. */
+static __always_inline int fw_match(const struct fw_cls *in)
+{
+	struct fw_walk wk = {.res = -1};
+	__u32 half = in->half, c;
+	void *inner;
+
+	inner = bpf_map_lookup_elem(&fw_bv, &half);
+	if (!inner)
+		return -1;
+	c = in->c[0];
+	wk.b0 = bpf_map_lookup_elem(inner, &c);
+	c = in->c[1];
+	wk.b1 = bpf_map_lookup_elem(inner, &c);
+	c = in->c[2];
+	wk.b2 = bpf_map_lookup_elem(inner, &c);
+	c = in->c[3];
+	wk.b3 = bpf_map_lookup_elem(inner, &c);
+	c = in->c[4];
+	wk.b4 = bpf_map_lookup_elem(inner, &c);
+	c = in->c[5];
+	wk.b5 = bpf_map_lookup_elem(inner, &c);
+	if (!wk.b0 || !wk.b1 || !wk.b2 || !wk.b3 || !wk.b4 || !wk.b5)
+		return -1;
+	wk.ns = in->nsums;
+	if (!wk.ns)
+		return -1;
+	wk.S = wk.b0->sum[0] & wk.b1->sum[0] & wk.b2->sum[0] & wk.b3->sum[0] &
+	       wk.b4->sum[0] & wk.b5->sum[0];
+	bpf_loop(FW_WORDS + FW_SUMS, fw_step, &wk, 0);
+	return wk.res;
+}
+
+static __always_inline __u32 fw_port_cls(__u32 half, __u32 field,
+					 const struct fw_pkt *p)
+{
+	__u32 k = FW_PORT_IDX(half, field,
+			      !p->has_ports ? FW_NOPORT
+			      : field	    ? p->dport
+					    : p->sport);
+	__u32 *c = bpf_map_lookup_elem(&fw_port, &k);
+
 	return c ? *c : 0xffffffff;
 }
 
@@ -301,68 +277,17 @@ static __always_inline __u32 fw_addr_cls(void *trie, __u32 half,
 static __always_inline int fw_classify(__u32 half, const struct fw_set *s,
 				       const struct fw_pkt *p, __u32 misc)
 {
-	struct fw_bv *b0, *b1, *b2, *b3, *b4, *b5;
-	__u32 c, k, ns = s->nsums;
-	void *inner;
-	__u64 S = 0;
-	__u32 si = 0;
+	struct fw_cls in;
 
-	inner = bpf_map_lookup_elem(&fw_bv, &half);
-	if (!inner)
-		return -1;
-	b0 = bpf_map_lookup_elem(inner, &misc);
-	c = FW_CLS_PROTO + p->proto;
-	b1 = bpf_map_lookup_elem(inner, &c);
-	c = fw_addr_cls(&fw_src, half, p, p->src);
-	b2 = bpf_map_lookup_elem(inner, &c);
-	c = fw_addr_cls(&fw_dst, half, p, p->dst);
-	b3 = bpf_map_lookup_elem(inner, &c);
-	k = FW_PORT_IDX(half, 0, p->has_ports ? p->sport : FW_NOPORT);
-	{
-		__u32 *pc = bpf_map_lookup_elem(&fw_port, &k);
-
-		c = pc ? *pc : 0xffffffff;
-	}
-	b4 = bpf_map_lookup_elem(inner, &c);
-	k = FW_PORT_IDX(half, 1, p->has_ports ? p->dport : FW_NOPORT);
-	{
-		__u32 *pc = bpf_map_lookup_elem(&fw_port, &k);
-
-		c = pc ? *pc : 0xffffffff;
-	}
-	b5 = bpf_map_lookup_elem(inner, &c);
-	if (!b0 || !b1 || !b2 || !b3 || !b4 || !b5)
-		return -1;
-	if (ns > FW_SUMS)
-		ns = FW_SUMS;
-	if (!ns)
-		return -1;
-	S = b0->sum[0] & b1->sum[0] & b2->sum[0] & b3->sum[0] & b4->sum[0] &
-	    b5->sum[0];
-	/* Each turn consumes a candidate word (a bit of S) or moves to the
-	 * next summary word: at most FW_WORDS + FW_SUMS turns. */
-	for (int t = 0; t < FW_WORDS + FW_SUMS; t++) {
-		__u32 w, b;
-		__u64 W;
-
-		if (!S) {
-			si++;
-			if (si >= ns)
-				return -1;
-			si &= FW_SUMS - 1;
-			S = b0->sum[si] & b1->sum[si] & b2->sum[si] &
-			    b3->sum[si] & b4->sum[si] & b5->sum[si];
-			continue;
-		}
-		b = fw_ctz(S);
-		S &= S - 1;
-		w = (si * 64 + b) & (FW_WORDS - 1);
-		W = b0->w[w] & b1->w[w] & b2->w[w] & b3->w[w] & b4->w[w] &
-		    b5->w[w];
-		if (W)
-			return w * 64 + fw_ctz(W);
-	}
-	return -1;
+	in.half = half;
+	in.nsums = s->nsums;
+	in.c[0] = misc;
+	in.c[1] = FW_CLS_PROTO + p->proto;
+	in.c[2] = fw_addr_cls(&fw_src, half, p, p->src);
+	in.c[3] = fw_addr_cls(&fw_dst, half, p, p->dst);
+	in.c[4] = fw_port_cls(half, 0, p);
+	in.c[5] = fw_port_cls(half, 1, p);
+	return fw_match(&in);
 }
 
 static __always_inline int fw_verdict(nfc_ctx_t *ctx, struct nfc_meta *md,
@@ -379,32 +304,51 @@ static __always_inline int fw_verdict(nfc_ctx_t *ctx, struct nfc_meta *md,
 
 static __always_inline int fw_filter(nfc_ctx_t *ctx, struct nfc_meta *md)
 {
-	struct fw_pkt p = {};
+	struct nfc_flow fl;
+	struct nfct_res ct = {};
+	struct fw_pkt p;
 	struct fw_set *live, *s;
 	__u32 k = FW_SET_LIVE, half, misc, state = FW_ST_NEW, dir;
+	__u32 len;
 	struct fw_act *act;
 	struct fw_hit *h;
-	int r, rule;
+	int r, rule, action;
 
-	r = fw_parse(ctx, &p);
-	if (r > 0) {
+	if (nfc_pull(ctx, NFC_FLOW_PULL))
+		return nfc_drop(ctx, md, FW_R_BAD);
+#ifdef NFC_HOOK_XDP
+	/* Through the contract's accessors: a plain nfc_pkt_len() here let
+	 * the compiler merge its ctx loads into one the verifier refuses. */
+	len = nfc_data_end(ctx) - nfc_data(ctx);
+#else
+	len = ctx->len;
+#endif
+	r = nfc_flow_parse(nfc_data(ctx), nfc_data_end(ctx), &fl);
+	if (r == NFC_FLOW_NOT_IP) {
 		fw_count(FW_C_NOT_IP);
 		return nfc_pass_on(ctx, md);
 	}
-	if (r < 0) {
+	if (r != NFC_FLOW_OK) {
 		fw_count(FW_C_BAD);
 		return nfc_drop(ctx, md, FW_R_BAD);
 	}
 	/* Neighbour discovery (router and neighbour solicitations and
 	 * advertisements, redirects) passes any policy: IPv6 stops working
-	 * without it, as ARP for IPv4, which is not IP and passes too. */
-	if (p.v6 && p.proto == IPPROTO_ICMPV6_ && p.icmp_type >= 133 &&
-	    p.icmp_type <= 137) {
+	 * without it, as IPv4 without ARP (not IP: it passes too). */
+	if (fl.t.family == NFC_FAMILY_V6 && fl.t.proto == NFC_IPPROTO_ICMPV6 &&
+	    fl.icmp_type >= 133 && fl.icmp_type <= 137) {
 		fw_count(FW_C_ND);
 		return nfc_pass_on(ctx, md);
 	}
+	if (fw_conntrack) {
+		nfct_lookup(&fl, len, &ct);
+		state = ct.state & NFCT_ESTABLISHED ? FW_ST_ESTABLISHED
+			: ct.state & NFCT_RELATED   ? FW_ST_RELATED
+			: ct.state & NFCT_INVALID   ? FW_ST_INVALID
+						    : FW_ST_NEW;
+	}
+	fw_pkt_of(&fl, &p);
 	dir = md->direction == NFC_DIR_INGRESS ? FW_DIR_IN : FW_DIR_OUT;
-	(void)fw_conntrack;
 	misc = FW_MISC(dir, p.v6, state);
 
 	live = bpf_map_lookup_elem(&fw_set, &k);
@@ -423,25 +367,28 @@ static __always_inline int fw_filter(nfc_ctx_t *ctx, struct nfc_meta *md)
 	/* A set never written has rule index 0 in its shortcuts: the
 	 * bound on nrules makes that the default too. */
 	if (rule < 0 || (__u32)rule >= s->nrules || rule >= FW_MAX_RULES) {
-		if (fw_default == FW_ACCEPT) {
-			fw_count(FW_C_DEF_ACCEPT);
-			return nfc_pass_on(ctx, md);
+		action = fw_default;
+		fw_count(action == FW_ACCEPT ? FW_C_DEF_ACCEPT : FW_C_DEF_DROP);
+	} else {
+		k = FW_ACT_IDX(half, rule);
+		h = bpf_map_lookup_elem(&fw_hits, &k);
+		if (h) {
+			h->packets++;
+			h->bytes += len;
 		}
-		fw_count(FW_C_DEF_DROP);
-		return nfc_drop(ctx, md, FW_R_RULE);
+		act = bpf_map_lookup_elem(&fw_act, &k);
+		if (!act)
+			return nfc_drop(ctx, md, FW_R_RULE);
+		action = act->action;
+		if (action != FW_REJECT)
+			fw_count(action == FW_ACCEPT ? FW_C_ACCEPT : FW_C_DROP);
 	}
-	k = FW_ACT_IDX(half, rule);
-	h = bpf_map_lookup_elem(&fw_hits, &k);
-	if (h) {
-		h->packets++;
-		h->bytes += nfc_pkt_len(ctx);
-	}
-	act = bpf_map_lookup_elem(&fw_act, &k);
-	if (!act)
-		return nfc_drop(ctx, md, FW_R_RULE);
-	if (act->action != FW_REJECT)
-		fw_count(act->action == FW_ACCEPT ? FW_C_ACCEPT : FW_C_DROP);
-	return fw_verdict(ctx, md, act->action);
+	/* An accepted first packet opens its connection: the replies and
+	 * the rest of it are then established. A full table lets it through
+	 * untracked (counted by the tracker as refused). */
+	if (fw_conntrack && action == FW_ACCEPT && (ct.state & NFCT_NEW))
+		nfct_confirm(&fl, len, &ct);
+	return fw_verdict(ctx, md, action);
 }
 
 NFC_NF(fw_filter);

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "nfchain/nf.h"
+#include "conntrack.h"
 #include "fw_int.h"
 #include "firewall_xdp.skel.h"
 #include "firewall_tc.skel.h"
@@ -33,6 +34,7 @@ static const struct nfc_field fw_config[] = {
 	 .def = "true",
 	 .doc = "track connections (state= in rules); off: a stateless "
 		"filter"},
+	NFCT_CONFIG_FIELDS,
 	NFC_FIELDS_END,
 };
 
@@ -58,7 +60,7 @@ static const struct nfc_field fw_rule_fields[] = {
 	{.name = "sport",
 	 .kind = NFC_F_STRING,
 	 .doc = "source port: 80, a range 1000-2000 or a list 80,443,8000-8080 "
-		"(needs proto=tcp, udp, sctp or udplite)"},
+		"(needs proto=tcp or udp)"},
 	{.name = "dport",
 	 .kind = NFC_F_STRING,
 	 .doc = "destination port, as "
@@ -290,8 +292,11 @@ static int fw_prepare(struct nfc_nf *nf, struct bpf_object *obj)
 	const char *d = json_string_value(
 		json_object_get(nfc_nf_config(nf), "default"));
 
-	return nfc_obj_set_const(obj, "fw_default",
-				 d && !strcmp(d, "drop") ? FW_DROP : FW_ACCEPT);
+	int r = nfc_obj_set_const(obj, "fw_default",
+				  d && !strcmp(d, "drop") ? FW_DROP
+							  : FW_ACCEPT);
+
+	return r ? r : nfct_prepare(nf, obj);
 }
 
 /* conntrack=off is refused while a rule has state=. */
@@ -302,8 +307,9 @@ static int fw_validate(struct nfc_nf *nf, json_t *config)
 	__u32 n;
 	int r = 0;
 
-	if (!ct || json_is_true(ct) || nfc_nf_map_fd(nf, "fw_rules") < 0)
-		return 0;
+	r = nfct_validate(nf, config);
+	if (r || !ct || json_is_true(ct) || nfc_nf_map_fd(nf, "fw_rules") < 0)
+		return r;
 	if (rules_load(nf, &rs, &n, 0))
 		return 0; /* a new NF: no rules yet */
 	for (__u32 i = 0; i < n && !r; i++)
@@ -328,8 +334,9 @@ static int fw_configure(struct nfc_nf *nf)
 
 	if (sfd < 0)
 		return nfc_nf_error(nf, ENOENT, "firewall maps not found");
-	if (!bpf_map_lookup_elem(sfd, &k, &live) && live.gen)
-		return 0;
+	r = nfct_configure(nf);
+	if (r || (!bpf_map_lookup_elem(sfd, &k, &live) && live.gen))
+		return r;
 	r = rules_load(nf, &rs, &n, 0);
 	if (!r)
 		r = rules_apply(nf, rs, n);
@@ -361,6 +368,7 @@ static void fw_stats(struct nfc_nf *nf, int port, json_t *out)
 		json_decref(o);
 		return;
 	}
+	nfct_stats(nf, out);
 	for (__u32 c = 0; c < FW_NCOUNTERS; c++)
 		json_object_set_new(
 			o, fw_cnt_names[c],
@@ -381,8 +389,42 @@ static const struct nfc_stat fw_stats_doc[] = {
 	{"rules", NFC_STAT_GAUGE, NULL, "rules in the live set"},
 	{"rule_set_switches", NFC_STAT_COUNTER, NULL,
 	 "times a new rule set was switched in"},
+	NFCT_STATS_DOC,
 	{0},
 };
+
+/* ---- conntrack: the tracker's table, shown and pruned ---- */
+
+static const struct nfc_field fw_ct_fields[] = {NFC_FIELDS_END};
+
+static int fw_ct_add(struct nfc_nf *nf, const char *key, json_t *fields)
+{
+	(void)fields;
+	return nfc_nf_error(nf, EOPNOTSUPP,
+			    "conntrack %s: entries are made by traffic the "
+			    "rules accept, not added",
+			    key);
+}
+
+static int fw_ct_del(struct nfc_nf *nf, const char *key)
+{
+	if (!strcmp(key, "flush")) {
+		long n = nfct_flush(nf);
+
+		return n < 0 ? (int)n : 0;
+	}
+	return nfct_del(nf, key);
+}
+
+static int fw_ct_list(struct nfc_nf *nf, json_t *out)
+{
+	return nfct_list(nf, out);
+}
+
+static void fw_tick(struct nfc_nf *nf, uint64_t now_ns)
+{
+	nfct_tick(nf, now_ns);
+}
 
 static const struct nfc_collection fw_collections[] = {
 	{.name = "rules",
@@ -393,6 +435,13 @@ static const struct nfc_collection fw_collections[] = {
 	 .list = fw_rules_list,
 	 /* Swapped as a whole: the first match among them decides. */
 	 .replace = fw_rules_replace},
+	{.name = "conntrack",
+	 .key_doc = "proto,src,sport,dst,dport (as show prints it); 'all' or "
+		    "'flush' removes every entry",
+	 .fields = fw_ct_fields,
+	 .add = fw_ct_add,
+	 .del = fw_ct_del,
+	 .list = fw_ct_list},
 	{0},
 };
 
@@ -412,4 +461,5 @@ const struct nfc_nf_type nf_type_firewall = {
 	.validate = fw_validate,
 	.configure = fw_configure,
 	.stats = fw_stats,
+	.tick = fw_tick,
 };

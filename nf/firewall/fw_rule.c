@@ -202,7 +202,8 @@ static const char *field(json_t *fields, const char *name, char *buf,
 
 static int has_ports(__s16 proto)
 {
-	return proto == 6 || proto == 17 || proto == 132 || proto == 136;
+	/* The shared parser (bpf/flow.h) reads the ports of these two. */
+	return proto == 6 || proto == 17;
 }
 
 int fw_rule_parse(const char *key, json_t *fields, int conntrack,
@@ -280,8 +281,8 @@ int fw_rule_parse(const char *key, json_t *fields, int conntrack,
 	if (s)
 		SUB(parse_ports(s, r->dport, &r->ndport, err, errlen, "dport"));
 	if ((r->nsport || r->ndport) && !has_ports(r->proto))
-		return FW_ERR("rule %s: %s= needs proto=tcp, udp, sctp or "
-			      "udplite (proto %s has no ports)",
+		return FW_ERR("rule %s: %s= needs proto=tcp or udp (proto %s "
+			      "has no ports)",
 			      key, r->nsport ? "sport" : "dport",
 			      r->proto < 0
 				      ? "any"

@@ -47,7 +47,7 @@ static inline __u16 ft_csum(const void *p, size_t n)
 
 static inline int ft_has_ports(int proto)
 {
-	return proto == 6 || proto == 17 || proto == 132 || proto == 136;
+	return proto == 6 || proto == 17;
 }
 
 /* The frame of p into f (room for 200 bytes); its length. */
