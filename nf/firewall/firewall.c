@@ -108,12 +108,20 @@ static int rules_load(struct nfc_nf *nf, struct fw_rule **out, __u32 *n,
 static int rules_apply(struct nfc_nf *nf, const struct fw_rule *rules, __u32 n)
 {
 	struct fw_tables t;
+	uint64_t t0 = nfc_now_ns();
 	int r = fw_build(rules, n, &t);
 
 	if (r)
 		return nfc_nf_error(nf, -r, "rules: compile %u rules: %s", n,
 				    strerror(-r));
+	if (getenv("NFC_FW_TIMING"))
+		fprintf(stderr, "# build %u rules: %.1f ms, %u classes\n", n,
+			(nfc_now_ns() - t0) / 1e6, t.ncls);
+	t0 = nfc_now_ns();
 	r = fw_tables_write(nf, &t);
+	if (getenv("NFC_FW_TIMING"))
+		fprintf(stderr, "# write: %.1f ms\n",
+			(nfc_now_ns() - t0) / 1e6);
 	fw_tables_free(&t);
 	return r;
 }
@@ -234,6 +242,7 @@ static int fw_rules_replace(struct nfc_nf *nf, json_t *entries)
 	r = rules_apply(nf, rs, n);
 	if (r)
 		goto out;
+	uint64_t t0 = nfc_now_ns();
 	r = rules_load(nf, &old, &nold, 0);
 	if (r)
 		goto out;
@@ -245,6 +254,9 @@ static int fw_rules_replace(struct nfc_nf *nf, json_t *entries)
 			r = nfc_nf_error(nf, errno,
 					 "rules: write the record: %s",
 					 strerror(errno));
+	if (getenv("NFC_FW_TIMING"))
+		fprintf(stderr, "# record: %.1f ms\n",
+			(nfc_now_ns() - t0) / 1e6);
 out:
 	free(rs);
 	free(old);
