@@ -36,7 +36,8 @@ static const __u32 magic = 0x77665544;
 /* One nft rule line per combination of the rule's port lists. */
 static void nft_rule(FILE *f, const struct fw_rule *r)
 {
-	unsigned ns_ = r->nsport ? r->nsport : 1, nd = r->ndport ? r->ndport : 1;
+	unsigned ns_ = r->nsport ? r->nsport : 1,
+		 nd = r->ndport ? r->ndport : 1;
 	char a[INET6_ADDRSTRLEN];
 
 	for (unsigned i = 0; i < ns_; i++)
@@ -84,8 +85,9 @@ static int nft_load(const struct fw_rule *rs, __u32 n, int def_accept)
 		return -1;
 	fprintf(f, "flush ruleset\ntable netdev fwt {\n");
 	for (int d = 0; d < 2; d++) {
-		fprintf(f, " chain c%d {\n  type filter hook egress device "
-			   "\"v%c\" priority 0; policy %s;\n",
+		fprintf(f,
+			" chain c%d {\n  type filter hook egress device "
+			"\"v%c\" priority 0; policy %s;\n",
 			d, 'a' + 2 * d, def_accept ? "accept" : "drop");
 		for (__u32 i = 0; i < n; i++)
 			if (!rs[i].dir || rs[i].dir - 1 == d)
@@ -164,8 +166,8 @@ static json_t *entries_of(const struct fw_rule *rs, __u32 n)
 
 static long long total;
 
-static void one_set(struct nfc *nfc, int nsfd, int rootfd, __u64 seed,
-		    __u32 n, int cb, int def_accept, __u32 npk)
+static void one_set(struct nfc *nfc, int nsfd, int rootfd, __u64 seed, __u32 n,
+		    int cb, int def_accept, __u32 npk)
 {
 	struct fw_rule *rs = calloc(n + 1, sizeof(*rs));
 	struct ft_pkt *pk = calloc(npk, sizeof(*pk));
@@ -194,7 +196,8 @@ static void one_set(struct nfc *nfc, int nsfd, int rootfd, __u64 seed,
 		__u8 f[200];
 		int len;
 
-		ft_packet(&s, ft_rand(&s) % 5 && n ? &rs[ft_rand(&s) % n] : NULL,
+		ft_packet(&s,
+			  ft_rand(&s) % 5 && n ? &rs[ft_rand(&s) % n] : NULL,
 			  &pk[i]);
 		pk[i].id = i;
 		/* Later fragments apart: nft reads "ports" out of their
@@ -248,7 +251,7 @@ static void one_set(struct nfc *nfc, int nsfd, int rootfd, __u64 seed,
 			       "(walk: rule index %d) frame:",
 			       (unsigned long long)seed, i,
 			       got[i] ? "accepts" : "drops",
-			       fwv[i] == 1	? "accepts"
+			       fwv[i] == 1   ? "accepts"
 			       : fwv[i] == 0 ? "drops"
 					     : "fails",
 			       ft_ref(rs, n, &pk[i]));
@@ -300,7 +303,8 @@ int main(void)
 	if (dpt_sh("ip netns add %s && "
 		   "ip -n %s link add va type veth peer name vb && "
 		   "ip -n %s link add vc type veth peer name vd && "
-		   "ip netns exec %s sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
+		   "ip netns exec %s sysctl -qw "
+		   "net.ipv6.conf.all.disable_ipv6=1 "
 		   "net.ipv6.conf.default.disable_ipv6=1 && "
 		   "for d in va vb vc vd; do ip -n %s link set $d up; done",
 		   ns, ns, ns, ns, ns))
