@@ -37,17 +37,17 @@
  *   NFCT_RELATED      an ICMP error quoting a packet of a tracked entry,
  *                     sent to that packet's sender
  *   NFCT_INVALID      cannot start a connection and belongs to none: a
- *                     TCP segment without SYN and no entry (unless
- *                     tcp_loose), an ICMP echo reply with no request, an
- *                     ICMP error quoting nothing tracked, a later
- *                     fragment whose first one was not seen
- *   NFCT_UNTRACKED    ICMPv6 neighbour discovery and MLD (Linux does
- *                     not track them either)
+ *                     TCP segment with flags that make no sense
+ *                     (nfct_tcp_flags_valid), or without SYN and no
+ *                     entry (unless tcp_loose), an ICMP echo reply with no
+ * request, an ICMP error quoting nothing tracked, a later fragment whose first
+ * one was not seen NFCT_UNTRACKED    ICMPv6 neighbour discovery and MLD (Linux
+ * does not track them either)
  *
- * Cost on an established flow: one hash lookup, one array lookup (the
- * timeouts), the coarse clock, the counters of its direction; the clock
- * is written back only when it moved by NFCT_TS_STEP_NS (docs/conntrack.md
- * has the measurement).
+ * Cost on an established flow: one hash lookup, the coarse clock, the
+ * counters of its direction; the timeouts are read and the clock written
+ * back only when it moved by NFCT_TS_STEP_NS (docs/conntrack.md has the
+ * measurement).
  */
 #ifndef NFC_CT_H
 #define NFC_CT_H
@@ -87,13 +87,6 @@ struct {
 	__type(value, struct nfct_frag);
 } ct_frags SEC(".maps");
 
-/* nfct_res.state */
-#define NFCT_NEW (1 << 0)
-#define NFCT_ESTABLISHED (1 << 1)
-#define NFCT_RELATED (1 << 2)
-#define NFCT_INVALID (1 << 3)
-#define NFCT_UNTRACKED (1 << 4)
-
 struct nfct_res {
 	struct nfct_key key;  /* the packet's (RELATED: the quoted one's) */
 	struct nfct_entry *e; /* its entry; NULL if none (yet) */
@@ -102,6 +95,13 @@ struct nfct_res {
 	__u8 swapped;	      /* the packet's source is key.b */
 	__u8 reopen;	      /* NEW over a stale entry: confirm replaces it */
 };
+
+static __always_inline struct nfct_cfg *nfct_cfg_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&ct_cfg, &zero);
+}
 
 static __always_inline void nfct_count(__u32 id)
 {
@@ -196,47 +196,6 @@ static __always_inline __u8 nfct_new_state(const struct nfc_flow *fl,
 	return NFCT_NEW;
 }
 
-/* TCP: the entry's next state on a segment with flags `f` going `dir`.
- * Returns the new state, or NFCT_S_NONE for "a new connection on this
- * tuple" (a SYN after the old one closed). */
-static __always_inline __u8 nfct_tcp_next(struct nfct_entry *e, __u8 f,
-					  __u8 dir)
-{
-	__u8 s = e->state;
-
-	if (f & NFC_TCP_RST)
-		return NFCT_S_CLOSE;
-	if ((f & (NFC_TCP_SYN | NFC_TCP_ACK)) == NFC_TCP_SYN &&
-	    (s == NFCT_S_TIME_WAIT || s == NFCT_S_CLOSE))
-		return NFCT_S_NONE;
-	switch (s) {
-	case NFCT_S_SYN_SENT:
-		if (dir == NFCT_DIR_REPLY && (f & NFC_TCP_SYN))
-			return NFCT_S_SYN_RECV; /* SYN-ACK, or simultaneous open
-						 */
-		return s;
-	case NFCT_S_SYN_RECV:
-		if (dir == NFCT_DIR_ORIG && (f & NFC_TCP_ACK) &&
-		    !(f & NFC_TCP_SYN))
-			s = NFCT_S_ESTABLISHED;
-		break;
-	}
-	if (f & NFC_TCP_FIN) {
-		__u8 bit = dir == NFCT_DIR_ORIG ? NFCT_F_FIN_ORIG
-						: NFCT_F_FIN_REPLY;
-
-		if (!(e->flags & bit))
-			e->flags |= bit;
-	}
-	if (s >= NFCT_S_ESTABLISHED && s <= NFCT_S_FIN_WAIT &&
-	    (e->flags & (NFCT_F_FIN_ORIG | NFCT_F_FIN_REPLY)))
-		s = (e->flags & NFCT_F_FIN_ORIG) &&
-				    (e->flags & NFCT_F_FIN_REPLY)
-			    ? NFCT_S_TIME_WAIT
-			    : NFCT_S_FIN_WAIT;
-	return s;
-}
-
 static __always_inline int nfct_addr_eq(const __u32 *x, const __u32 *y)
 {
 	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
@@ -312,14 +271,12 @@ static __always_inline int nfct_lookup(struct nfc_flow *fl, __u32 len,
 {
 	__u64 now = bpf_ktime_get_coarse_ns();
 	struct nfct_entry *e;
-	struct nfct_cfg *cfg;
-	__u32 zero = 0;
+	int refresh = 0;
 	__u8 dir;
 
 	r->e = NULL;
 	r->dir = NFCT_DIR_ORIG;
 	r->reopen = 0;
-	cfg = bpf_map_lookup_elem(&ct_cfg, &zero);
 	if (fl->frag != NFC_FRAG_NONE && nfct_frag(fl)) {
 		r->swapped = nfct_key_of(&fl->t, &r->key);
 		r->state = NFCT_INVALID;
@@ -327,15 +284,28 @@ static __always_inline int nfct_lookup(struct nfc_flow *fl, __u32 len,
 		return r->state;
 	}
 	if (fl->flags & NFC_FLOW_F_ICMP_ERR)
-		return nfct_lookup_related(fl, cfg, now, r);
+		return nfct_lookup_related(fl, nfct_cfg_get(), now, r);
 	r->swapped = nfct_key_of(&fl->t, &r->key);
+	if (fl->t.proto == NFC_IPPROTO_TCP && fl->frag != NFC_FRAG_LATER &&
+	    !nfct_tcp_flags_valid(fl->tcp_flags)) {
+		r->state = NFCT_INVALID;
+		nfct_count(NFCT_ST_INVALID);
+		return r->state;
+	}
 	e = bpf_map_lookup_elem(&ct_table, &r->key);
-	if (e && nfct_expired(cfg, &r->key, e, now)) {
-		r->reopen = 1;
-		e = NULL;
+	/* An entry cannot expire within one step of its last_ns (timeouts
+	 * are whole seconds): most packets of a busy flow skip the timeout
+	 * check and its config lookup altogether. */
+	if (e && now > e->last_ns && now - e->last_ns >= NFCT_TS_STEP_NS) {
+		if (nfct_expired(nfct_cfg_get(), &r->key, e, now)) {
+			r->reopen = 1;
+			e = NULL;
+		} else {
+			refresh = 1;
+		}
 	}
 	if (!e) {
-		r->state = nfct_new_state(fl, cfg);
+		r->state = nfct_new_state(fl, nfct_cfg_get());
 		if (r->state == NFCT_INVALID)
 			nfct_count(NFCT_ST_INVALID);
 		return r->state;
@@ -362,7 +332,7 @@ static __always_inline int nfct_lookup(struct nfc_flow *fl, __u32 len,
 	 * an atomic would cost every packet for a rare lost count. */
 	e->packets[dir & 1] += 1;
 	e->bytes[dir & 1] += len;
-	if (now > e->last_ns && now - e->last_ns >= NFCT_TS_STEP_NS)
+	if (refresh)
 		e->last_ns = now;
 	r->e = e;
 	r->state = (e->flags & NFCT_F_SEEN_REPLY) ? NFCT_ESTABLISHED : NFCT_NEW;

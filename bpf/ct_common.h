@@ -20,6 +20,10 @@
 #ifndef NFC_CT_COMMON_H
 #define NFC_CT_COMMON_H
 
+/* The helpers below are inlined in BPF (no subprogram calls next to tail
+ * calls) and plain inline functions in userspace. */
+#define NFCT_INLINE inline __attribute__((always_inline))
+
 /* An address in 16 bytes. IPv4 is held IPv4-mapped (::ffff:a.b.c.d, RFC
  * 4291 2.5.5.2), so one layout serves both families and an IPv6-shaped
  * prefix (::ffff:0:0/96 + v4 prefix) can match IPv4 too. Network order. */
@@ -99,6 +103,14 @@ enum nfct_timeout_id {
 	NFCT_T_MAX = 16,
 };
 
+/* What nfct_lookup says of a packet (nfct_res.state, bpf/ct.h): bits, so
+ * that a rule's state list (state=established,related) is one mask. */
+#define NFCT_NEW (1 << 0)
+#define NFCT_ESTABLISHED (1 << 1)
+#define NFCT_RELATED (1 << 2)
+#define NFCT_INVALID (1 << 3)
+#define NFCT_UNTRACKED (1 << 4)
+
 /* Entry flags. */
 #define NFCT_F_ORIG_IS_B (1 << 0) /* endpoint b opened the connection */
 #define NFCT_F_SEEN_REPLY (1 << 1)
@@ -170,8 +182,77 @@ struct nfct_frag {
 };
 #define NFCT_FRAGS_MAX 8192 /* datagrams in reassembly at once, all CPUs */
 
+/* TCP flags (byte 13 of the header), as nfc_flow.tcp_flags holds them. */
+#define NFCT_TCP_FIN 0x01
+#define NFCT_TCP_SYN 0x02
+#define NFCT_TCP_RST 0x04
+#define NFCT_TCP_PSH 0x08
+#define NFCT_TCP_ACK 0x10
+
+/* TCP: the entry's next state on a segment with flags `f` going `dir`.
+ * Returns the new state, or NFCT_S_NONE for "a new connection on this
+ * tuple" (a SYN after the old one closed). Sets the FIN bits of e->flags.
+ * Pure: the unit tests (tests/unit/test_ct.c) walk it in userspace. */
+static NFCT_INLINE __u8 nfct_tcp_next(struct nfct_entry *e, __u8 f, __u8 dir)
+{
+	__u8 s = e->state;
+
+	if (f & NFCT_TCP_RST)
+		return NFCT_S_CLOSE;
+	if ((f & (NFCT_TCP_SYN | NFCT_TCP_ACK)) == NFCT_TCP_SYN &&
+	    (s == NFCT_S_TIME_WAIT || s == NFCT_S_CLOSE))
+		return NFCT_S_NONE;
+	switch (s) {
+	case NFCT_S_SYN_SENT:
+		if (dir == NFCT_DIR_REPLY && (f & NFCT_TCP_SYN))
+			return NFCT_S_SYN_RECV; /* SYN-ACK, or simultaneous open
+						 */
+		return s;
+	case NFCT_S_SYN_RECV:
+		if (dir == NFCT_DIR_ORIG && (f & NFCT_TCP_ACK) &&
+		    !(f & NFCT_TCP_SYN))
+			s = NFCT_S_ESTABLISHED;
+		break;
+	}
+	if (f & NFCT_TCP_FIN) {
+		__u8 bit = dir == NFCT_DIR_ORIG ? NFCT_F_FIN_ORIG
+						: NFCT_F_FIN_REPLY;
+
+		if (!(e->flags & bit))
+			e->flags |= bit;
+	}
+	if (s >= NFCT_S_ESTABLISHED && s <= NFCT_S_FIN_WAIT &&
+	    (e->flags & (NFCT_F_FIN_ORIG | NFCT_F_FIN_REPLY)))
+		s = (e->flags & NFCT_F_FIN_ORIG) &&
+				    (e->flags & NFCT_F_FIN_REPLY)
+			    ? NFCT_S_TIME_WAIT
+			    : NFCT_S_FIN_WAIT;
+	return s;
+}
+
+/* Whether a TCP segment's flags make sense (Linux tcp_valid_flags): SYN,
+ * SYN-ACK, RST, RST-ACK, FIN-ACK, ACK, each with or without URG; PSH,
+ * ECE and CWR do not matter. Anything else (no flags, SYN-FIN, a FIN
+ * without ACK, "Christmas tree") is INVALID whatever the table holds. */
+#define NFCT_TCP_URG 0x20
+#define NFCT_TCP_CHECKED                                             \
+	(NFCT_TCP_FIN | NFCT_TCP_SYN | NFCT_TCP_RST | NFCT_TCP_ACK | \
+	 NFCT_TCP_URG)
+static NFCT_INLINE int nfct_tcp_flags_valid(__u8 flags)
+{
+	const __u64 ok =
+		1ULL << NFCT_TCP_SYN | 1ULL << (NFCT_TCP_SYN | NFCT_TCP_URG) |
+		1ULL << (NFCT_TCP_SYN | NFCT_TCP_ACK) | 1ULL << NFCT_TCP_RST |
+		1ULL << (NFCT_TCP_RST | NFCT_TCP_ACK) |
+		1ULL << (NFCT_TCP_FIN | NFCT_TCP_ACK) |
+		1ULL << (NFCT_TCP_FIN | NFCT_TCP_ACK | NFCT_TCP_URG) |
+		1ULL << NFCT_TCP_ACK | 1ULL << (NFCT_TCP_ACK | NFCT_TCP_URG);
+
+	return (ok >> (flags & NFCT_TCP_CHECKED)) & 1;
+}
+
 /* Which timeout row an entry uses. */
-static inline __u32 nfct_timeout_index(__u8 proto, __u8 state)
+static NFCT_INLINE __u32 nfct_timeout_index(__u8 proto, __u8 state)
 {
 	if (proto == NFC_IPPROTO_TCP)
 		return state < NFCT_S_UNREPLIED ? state : NFCT_T_CLOSE;
@@ -185,11 +266,22 @@ static inline __u32 nfct_timeout_index(__u8 proto, __u8 state)
 /* Established for eviction: a connection that has proved itself (TCP past
  * its handshake and not closing, others answered). Never evicted while an
  * entry that is not remains; see docs/conntrack.md. */
-static inline int nfct_is_assured(__u8 proto, __u8 state)
+static NFCT_INLINE int nfct_is_assured(__u8 proto, __u8 state)
 {
 	if (proto == NFC_IPPROTO_TCP)
 		return state == NFCT_S_ESTABLISHED;
 	return state == NFCT_S_REPLIED;
+}
+
+/* The same for an entry: also answered, so that a TCP connection picked
+ * up midway (tcp_loose: established from its first ACK) is not protected
+ * before anything came back (an ACK scan would fill the table with
+ * entries nothing may evict). What the sweep uses. */
+static NFCT_INLINE int nfct_entry_assured(const struct nfct_key *k,
+					  const struct nfct_entry *e)
+{
+	return nfct_is_assured(k->proto, e->state) &&
+	       (e->flags & NFCT_F_SEEN_REPLY);
 }
 
 #endif

@@ -2,8 +2,8 @@
 /*
  * The L3/L4 packet parser every NF that looks past Ethernet shares
  * (firewall, conntrack, NAT, load balancer). BPF side only; include
- * nfchain.bpf.h (or vmlinux.h, bpf_helpers.h, bpf_endian.h) and
- * ct_common.h first.
+ * nfchain.bpf.h (or vmlinux.h, bpf_helpers.h, bpf_endian.h) first;
+ * userspace (<linux/types.h> first) gets the types only.
  *
  * Contract:
  *   int nfc_flow_parse(void *data, void *data_end, struct nfc_flow *fl)
@@ -102,11 +102,15 @@ struct nfc_flow {
 	__u32 frag_id; /* IPv4 id or IPv6 fragment id, when frag != NONE */
 };
 
-#define NFC_TCP_FIN 0x01
-#define NFC_TCP_SYN 0x02
-#define NFC_TCP_RST 0x04
-#define NFC_TCP_PSH 0x08
-#define NFC_TCP_ACK 0x10
+/* Same values as NFCT_TCP_* (ct_common.h). */
+#define NFC_TCP_FIN NFCT_TCP_FIN
+#define NFC_TCP_SYN NFCT_TCP_SYN
+#define NFC_TCP_RST NFCT_TCP_RST
+#define NFC_TCP_PSH NFCT_TCP_PSH
+#define NFC_TCP_ACK NFCT_TCP_ACK
+
+/* The parser itself is BPF code; userspace (tests) sees the types only. */
+#ifdef __bpf__
 
 /* A pointer to `len` readable bytes at `off`, or NULL. `off` is bounded
  * first so that the verifier knows the pointer's range. */
@@ -359,5 +363,7 @@ static __always_inline int nfc_flow_parse(void *data, void *data_end,
 	}
 	return NFC_FLOW_OK;
 }
+
+#endif /* __bpf__ */
 
 #endif

@@ -353,8 +353,7 @@ static int ct_list_batch(const struct nfct_key *keys,
 				  "bytes_orig", (json_int_t)e->bytes[0],
 				  "packets_reply", (json_int_t)e->packets[1],
 				  "bytes_reply", (json_int_t)e->bytes[1],
-				  "assured",
-				  nfct_is_assured(k->proto, e->state)));
+				  "assured", nfct_entry_assured(k, e)));
 	}
 	return 0;
 }
@@ -416,7 +415,7 @@ static int ct_sweep_batch(const struct nfct_key *keys,
 			continue;
 		}
 		a->live++;
-		if (!nfct_is_assured(keys[i].proto, vals[i].state))
+		if (!nfct_entry_assured(&keys[i], &vals[i]))
 			r = ct_vec_push(&a->cand, &keys[i], vals[i].last_ns);
 	}
 	return r;
@@ -431,47 +430,32 @@ static int ct_cand_cmp(const void *x, const void *y)
 
 /* Deletes the candidates [0, n) that are still what the sweep saw: a
  * packet may have refreshed one (or made it established) since it was
- * read, and a connection in use must not go. Batches of deletes; returns
+ * read, and a connection in use must not go. Each is taken out and
+ * checked in one step (one syscall); the rare one found refreshed is put
+ * back at once, unless the data plane made a new entry meanwhile. Returns
  * how many went. */
 static uint64_t ct_delete(int fd, struct ct_vec *v, size_t n,
 			  const struct nfct_cfg *cfg, uint64_t now, int evict)
 {
-	struct nfct_key *batch = calloc(CT_BATCH, sizeof(*batch));
 	uint64_t gone = 0;
-	__u32 m = 0;
 
-	if (!batch)
-		return 0;
 	for (size_t i = 0; i < n; i++) {
+		const struct nfct_key *k = &v->v[i].key;
 		struct nfct_entry e;
 		int still;
 
-		if (bpf_map_lookup_elem(fd, &v->v[i].key, &e))
-			continue;
+		if (bpf_map_lookup_and_delete_elem(fd, k, &e))
+			continue; /* gone already */
 		if (evict)
 			still = e.last_ns == v->v[i].last_ns &&
-				!nfct_is_assured(v->v[i].key.proto, e.state);
+				!nfct_entry_assured(k, &e);
 		else
-			still = ct_expired(cfg, &v->v[i].key, &e, now);
+			still = ct_expired(cfg, k, &e, now);
 		if (still)
-			batch[m++] = v->v[i].key;
-		if (m == CT_BATCH || (i + 1 == n && m)) {
-			__u32 cnt = m;
-
-			if (bpf_map_delete_batch(fd, batch, &cnt, NULL) &&
-			    errno != ENOENT) {
-				/* One by one: the batch stops at the first
-				 * key gone meanwhile. */
-				cnt = 0;
-				for (__u32 j = 0; j < m; j++)
-					cnt += !bpf_map_delete_elem(fd,
-								    &batch[j]);
-			}
-			gone += cnt;
-			m = 0;
-		}
+			gone++;
+		else
+			bpf_map_update_elem(fd, k, &e, BPF_NOEXIST);
 	}
-	free(batch);
 	return gone;
 }
 

@@ -28,7 +28,7 @@ fuzz-api: all
 # Connection tracking (bpf/ct.h, lib/conntrack.c) tested outside any NF:
 # tests/ct/ct_test.bpf.c wraps the data plane in plain XDP programs that
 # tests/ct/test_ct_dp.c runs on crafted frames (BPF_PROG_TEST_RUN).
-$(OUT)/bpf/ct_test.bpf.o: tests/ct/ct_test.bpf.c $(OUT)/vmlinux.h $(wildcard bpf/*.h)
+$(OUT)/bpf/ct_test.bpf.o: tests/ct/ct_test.bpf.c tests/ct/ct_test.h $(OUT)/vmlinux.h $(wildcard bpf/*.h)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -c $< -o $@
 $(OUT)/skel/ct_test.skel.h: $(OUT)/bpf/ct_test.bpf.o
@@ -39,3 +39,4 @@ $(OUT)/bin/test_ct_dp: $(OUT)/obj/tests/ct/test_ct_dp.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 all: $(OUT)/bin/test_ct_dp
+$(OUT)/obj/tests/ct/test_ct_dp.o: tests/ct/ct_test.h tests/ct/ct_frames.h
