@@ -165,6 +165,15 @@ static const struct rule rules[] = {
 	 T_KV_SOME,
 	 0,
 	 COLL_USAGE},
+	/* A del of every entry: the collection's del() gets the key "all"
+	 * (a conntrack table's flush). */
+	{CLI_COLL_DEL,
+	 {"<nf>", "<coll>", "flush"},
+	 3,
+	 0,
+	 T_NONE,
+	 0,
+	 COLL_USAGE},
 	/* The bridge's spelling of `<name> show <collection>`. */
 	{CLI_COLL_SHOW,
 	 {"<nf>", "<coll>", "show"},

@@ -234,7 +234,8 @@ int cli_request(const struct cli_cmd *c, struct cli_req *r, char *err,
 		break;
 	case CLI_COLL_DEL:
 		set(r, "DELETE", V_QUIET);
-		rc = path(r, "/v1/nfs", c->nf, c->coll) || path_add(r, c->key);
+		rc = path(r, "/v1/nfs", c->nf, c->coll) ||
+		     path_add(r, c->key ? c->key : "all");
 		break;
 	case CLI_COLL_SHOW:
 		set(r, "GET", V_COLL);

@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * firewall: a transparent, stateful packet filter.
+ *
+ * Per frame: parse L3/L4 (IPv4, IPv6 with its extension headers walked
+ * within a bound); frames that are not IP, and IPv6 neighbour discovery,
+ * pass. The conntrack state (when conntrack=on) picks the misc class
+ * together with the direction and family; a class whose first possible
+ * rule decides alone (an established flow behind `state=established
+ * action=accept`) is decided there. Otherwise: six class lookups, six bit
+ * vectors, their AND by summaries then words, the first bit set is the
+ * rule (fw.h). No match: the default. The cost does not depend on how many
+ * rules there are, only on how many words all six vectors have bits in
+ * before the first common one (README, "Classifier").
+ */
+#include "nfchain.bpf.h"
+#include "ct.h"
+#include "fw.h"
+
+const volatile __u32 fw_default = FW_ACCEPT;
+const volatile __u32 fw_conntrack = 1;
+
+/* ---- maps ---- */
+
+struct fw_bv_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	/* A size, not a type: the type would reach BTF only as a forward
+	 * declaration, which libbpf cannot size. */
+	__uint(value_size, sizeof(struct fw_bv));
+};
+
+/* Per half: the array of the rule set's bit vectors, by class (fw.h). An
+ * inner map sized to the classes the set has, made by the control plane. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__array(values, struct fw_bv_inner);
+} fw_bv SEC(".maps");
+
+/* Address classes (fw.h, struct fw_addr_key), both halves. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 2 * (FW_MAX_RULES + 1));
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fw_addr_key);
+	__type(value, __u32);
+} fw_src SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 2 * (FW_MAX_RULES + 1));
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fw_addr_key);
+	__type(value, __u32);
+} fw_dst SEC(".maps");
+
+/* Port classes by FW_PORT_IDX. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FW_PORT_SIZE);
+	__type(key, __u32);
+	__type(value, __u32);
+} fw_port SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 3);
+	__type(key, __u32);
+	__type(value, struct fw_set);
+} fw_set SEC(".maps");
+
+/* Rule actions by FW_ACT_IDX. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * FW_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct fw_act);
+} fw_act SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2 * FW_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct fw_hit);
+} fw_hits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FW_NCOUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} fw_cnt SEC(".maps");
+
+/* The control plane's record of the rules, by number (never read here):
+ * declared in the object so that it is created and pinned with the NF. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FW_MAX_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct fw_rule);
+} fw_rules SEC(".maps");
+
+static __always_inline void fw_count(__u32 c)
+{
+	__u64 *v = bpf_map_lookup_elem(&fw_cnt, &c);
+
+	if (v)
+		*v += 1;
+}
+
+/* ---- parse ---- */
+
+/* What classification reads of a packet (from the shared parser's flow). */
+struct fw_pkt {
+	__u8 v6;
+	__u8 proto;
+	__u8 has_ports;
+	__u8 pad;
+	__u16 sport, dport;    /* host order */
+	const __u8 *src, *dst; /* 16 bytes (IPv4: 4, at the start) */
+};
+
+static __always_inline void fw_pkt_of(struct nfc_flow *fl, struct fw_pkt *p)
+{
+	p->v6 = fl->t.family == NFC_FAMILY_V6;
+	p->proto = fl->t.proto;
+	/* Ports only where a port rule can ask for them; ICMP echo ids,
+	 * which the parser keeps in the port fields, are no ports. A later
+	 * fragment has them only if conntrack lent it its first's. */
+	p->has_ports =
+		(fl->flags & NFC_FLOW_F_PORTS) &&
+		(p->proto == NFC_IPPROTO_TCP || p->proto == NFC_IPPROTO_UDP);
+	p->sport = bpf_ntohs(fl->t.sport);
+	p->dport = bpf_ntohs(fl->t.dport);
+	/* IPv4 is held mapped (::ffff:a.b.c.d): its 4 bytes are the last. */
+	p->src = (const __u8 *)fl->t.src + (p->v6 ? 0 : 12);
+	p->dst = (const __u8 *)fl->t.dst + (p->v6 ? 0 : 12);
+}
+
+/* ---- classify ---- */
+
+/* Index of the lowest bit set in x (not 0), without a branch (BPF has no
+ * such instruction, and a branch per bit would multiply the verifier's
+ * paths through the word loop by 64): the lowest bit times a De Bruijn
+ * sequence puts a distinct 6-bit pattern in the top bits. */
+static const __u8 fw_debruijn[64] = {
+	0,  1,	48, 2,	57, 49, 28, 3,	61, 58, 50, 42, 38, 29, 17, 4,
+	62, 55, 59, 36, 53, 51, 43, 22, 45, 39, 33, 30, 24, 18, 12, 5,
+	63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23, 11,
+	46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9,	13, 8,	7,  6,
+};
+
+static __always_inline __u32 fw_ctz(__u64 x)
+{
+	return fw_debruijn[((x & -x) * 0x03f79d71b4cb0a89ULL) >> 58];
+}
+
+static __always_inline __u32 fw_addr_cls(void *trie, __u32 half,
+					 const struct fw_pkt *p,
+					 const __u8 *addr)
+{
+	struct fw_addr_key k = {.half = half, .fam = p->v6 ? 6 : 4};
+	__u32 *c;
+
+	k.prefixlen = FW_ADDR_HDR_BITS + (p->v6 ? 128 : 32);
+	if (p->v6)
+		__builtin_memcpy(k.addr, addr, 16);
+	else
+		__builtin_memcpy(k.addr, addr, 4);
+	c = bpf_map_lookup_elem(trie, &k);
+	return c ? *c : 0xffffffff;
+}
+
+/* The walk over the candidate words, one bpf_loop turn each. */
+struct fw_walk {
+	struct fw_bv *b0, *b1, *b2, *b3, *b4, *b5;
+	__u64 S;  /* candidate words of summary word si, not yet looked at */
+	__u32 si; /* summary word */
+	__u32 ns; /* summary words in use */
+	int res;  /* the rule index found, -1 */
+};
+
+/* One turn consumes a candidate word (a bit of S) or moves to the next
+ * summary word. A bpf_loop callback: the verifier checks it once, where a
+ * plain loop of FW_WORDS turns had it walk every turn's paths (past its
+ * million instructions). */
+static long fw_step(__u32 i, void *ctx)
+{
+	struct fw_walk *wk = ctx;
+	__u32 w;
+	__u64 W;
+
+	(void)i;
+	if (!wk->S) {
+		wk->si++;
+		if (wk->si >= wk->ns || wk->si >= FW_SUMS)
+			return 1;
+		w = wk->si;
+		/* The compiler knows w < FW_SUMS and drops a plain mask; the
+		 * verifier needs to see one. */
+		asm volatile("%[w] &= %[m]"
+			     : [w] "+r"(w)
+			     : [m] "i"(FW_SUMS - 1));
+		wk->S = wk->b0->sum[w] & wk->b1->sum[w] & wk->b2->sum[w] &
+			wk->b3->sum[w] & wk->b4->sum[w] & wk->b5->sum[w];
+		return 0;
+	}
+	w = wk->si * 64 + fw_ctz(wk->S);
+	asm volatile("%[w] &= %[m]" : [w] "+r"(w) : [m] "i"(FW_WORDS - 1));
+	wk->S &= wk->S - 1;
+	W = wk->b0->w[w] & wk->b1->w[w] & wk->b2->w[w] & wk->b3->w[w] &
+	    wk->b4->w[w] & wk->b5->w[w];
+	if (!W)
+		return 0;
+	wk->res = w * 64 + fw_ctz(W);
+	return 1;
+}
+
+/* The classes of a packet's six fields. */
+struct fw_cls {
+	__u32 c[6];
+	__u32 half;
+	__u32 nsums;
+};
+
+/* The rule index of the first rule all six classes hold, or -1. */
+static __always_inline int fw_match(const struct fw_cls *in)
+{
+	struct fw_walk wk = {.res = -1};
+	__u32 half = in->half, c;
+	void *inner;
+
+	inner = bpf_map_lookup_elem(&fw_bv, &half);
+	if (!inner)
+		return -1;
+	c = in->c[0];
+	wk.b0 = bpf_map_lookup_elem(inner, &c);
+	c = in->c[1];
+	wk.b1 = bpf_map_lookup_elem(inner, &c);
+	c = in->c[2];
+	wk.b2 = bpf_map_lookup_elem(inner, &c);
+	c = in->c[3];
+	wk.b3 = bpf_map_lookup_elem(inner, &c);
+	c = in->c[4];
+	wk.b4 = bpf_map_lookup_elem(inner, &c);
+	c = in->c[5];
+	wk.b5 = bpf_map_lookup_elem(inner, &c);
+	if (!wk.b0 || !wk.b1 || !wk.b2 || !wk.b3 || !wk.b4 || !wk.b5)
+		return -1;
+	wk.ns = in->nsums;
+	if (!wk.ns)
+		return -1;
+	wk.S = wk.b0->sum[0] & wk.b1->sum[0] & wk.b2->sum[0] & wk.b3->sum[0] &
+	       wk.b4->sum[0] & wk.b5->sum[0];
+	bpf_loop(FW_WORDS + FW_SUMS, fw_step, &wk, 0);
+	return wk.res;
+}
+
+static __always_inline __u32 fw_port_cls(__u32 half, __u32 field,
+					 const struct fw_pkt *p)
+{
+	__u32 k = FW_PORT_IDX(half, field,
+			      !p->has_ports ? FW_NOPORT
+			      : field	    ? p->dport
+					    : p->sport);
+	__u32 *c = bpf_map_lookup_elem(&fw_port, &k);
+
+	return c ? *c : 0xffffffff;
+}
+
+/* The rule index of the first rule matching, or -1. */
+static __always_inline int fw_classify(__u32 half, const struct fw_set *s,
+				       const struct fw_pkt *p, __u32 misc)
+{
+	struct fw_cls in;
+
+	in.half = half;
+	in.nsums = s->nsums;
+	in.c[0] = misc;
+	in.c[1] = FW_CLS_PROTO + p->proto;
+	in.c[2] = fw_addr_cls(&fw_src, half, p, p->src);
+	in.c[3] = fw_addr_cls(&fw_dst, half, p, p->dst);
+	in.c[4] = fw_port_cls(half, 0, p);
+	in.c[5] = fw_port_cls(half, 1, p);
+	return fw_match(&in);
+}
+
+static __always_inline int fw_verdict(nfc_ctx_t *ctx, struct nfc_meta *md,
+				      __u32 action)
+{
+	if (action == FW_ACCEPT)
+		return nfc_pass_on(ctx, md);
+	if (action == FW_REJECT) {
+		fw_count(FW_C_REJECT);
+		return nfc_to_slow_path(ctx, md, FW_R_REJECT);
+	}
+	return nfc_drop(ctx, md, FW_R_RULE);
+}
+
+static __always_inline int fw_filter(nfc_ctx_t *ctx, struct nfc_meta *md)
+{
+	struct nfc_flow fl;
+	struct nfct_res ct = {};
+	struct fw_pkt p;
+	struct fw_set *live, *s;
+	__u32 k = FW_SET_LIVE, half, misc, state = FW_ST_NEW, dir;
+	__u32 len;
+	struct fw_act *act;
+	struct fw_hit *h;
+	int r, rule, action;
+
+	if (nfc_pull(ctx, NFC_FLOW_PULL))
+		return nfc_drop(ctx, md, FW_R_BAD);
+#ifdef NFC_HOOK_XDP
+	/* Through the contract's accessors: a plain nfc_pkt_len() here let
+	 * the compiler merge its ctx loads into one the verifier refuses. */
+	len = nfc_data_end(ctx) - nfc_data(ctx);
+#else
+	len = ctx->len;
+#endif
+	r = nfc_flow_parse(nfc_data(ctx), nfc_data_end(ctx), &fl);
+	if (r == NFC_FLOW_NOT_IP) {
+		fw_count(FW_C_NOT_IP);
+		return nfc_pass_on(ctx, md);
+	}
+	if (r != NFC_FLOW_OK) {
+		fw_count(FW_C_BAD);
+		return nfc_drop(ctx, md, FW_R_BAD);
+	}
+	/* Neighbour discovery (router and neighbour solicitations and
+	 * advertisements, redirects) passes any policy: IPv6 stops working
+	 * without it, as IPv4 without ARP (not IP: it passes too). */
+	if (fl.t.family == NFC_FAMILY_V6 && fl.t.proto == NFC_IPPROTO_ICMPV6 &&
+	    fl.icmp_type >= 133 && fl.icmp_type <= 137) {
+		fw_count(FW_C_ND);
+		return nfc_pass_on(ctx, md);
+	}
+	if (fw_conntrack) {
+		nfct_lookup(&fl, len, &ct);
+		state = ct.state & NFCT_ESTABLISHED ? FW_ST_ESTABLISHED
+			: ct.state & NFCT_RELATED   ? FW_ST_RELATED
+			: ct.state & NFCT_INVALID   ? FW_ST_INVALID
+						    : FW_ST_NEW;
+	}
+	fw_pkt_of(&fl, &p);
+	dir = md->direction == NFC_DIR_INGRESS ? FW_DIR_IN : FW_DIR_OUT;
+	misc = FW_MISC(dir, p.v6, state);
+
+	live = bpf_map_lookup_elem(&fw_set, &k);
+	if (!live)
+		return nfc_drop(ctx, md, FW_R_RULE);
+	half = live->live & 1;
+	k = FW_SET_HALF(half);
+	s = bpf_map_lookup_elem(&fw_set, &k);
+	if (!s)
+		return nfc_drop(ctx, md, FW_R_RULE);
+	rule = s->shortcut[misc & (FW_NMISC - 1)];
+	if (rule == FW_SC_NONE)
+		rule = fw_classify(half, s, &p, misc);
+	else
+		fw_count(FW_C_SHORTCUT);
+	/* A set never written has rule index 0 in its shortcuts: the
+	 * bound on nrules makes that the default too. */
+	if (rule < 0 || (__u32)rule >= s->nrules || rule >= FW_MAX_RULES) {
+		action = fw_default;
+		fw_count(action == FW_ACCEPT ? FW_C_DEF_ACCEPT : FW_C_DEF_DROP);
+	} else {
+		k = FW_ACT_IDX(half, rule);
+		h = bpf_map_lookup_elem(&fw_hits, &k);
+		if (h) {
+			h->packets++;
+			h->bytes += len;
+		}
+		act = bpf_map_lookup_elem(&fw_act, &k);
+		if (!act)
+			return nfc_drop(ctx, md, FW_R_RULE);
+		action = act->action;
+		if (action != FW_REJECT)
+			fw_count(action == FW_ACCEPT ? FW_C_ACCEPT : FW_C_DROP);
+	}
+	/* An accepted first packet opens its connection: the replies and
+	 * the rest of it are then established. A full table lets it through
+	 * untracked (counted by the tracker as refused). */
+	if (fw_conntrack && action == FW_ACCEPT && (ct.state & NFCT_NEW))
+		nfct_confirm(&fl, len, &ct);
+	return fw_verdict(ctx, md, action);
+}
+
+NFC_NF(fw_filter);

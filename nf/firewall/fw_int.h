@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * firewall: what its control-plane files share. fw_rule.c and fw_build.c
+ * make no kernel call (the tests compile them in); fw_tables.c writes the
+ * maps; firewall.c is the NF type.
+ */
+#ifndef NFC_FW_INT_H
+#define NFC_FW_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include <jansson.h>
+
+#include "fw.h"
+
+/* Rule numbers: 0 .. FW_NUM_MAX. */
+#define FW_NUM_MAX 999999999u
+
+/* ---- fw_rule.c ---- */
+
+/* A rule number from a collection key; 0 or -EINVAL. */
+int fw_rule_num(const char *key, __u32 *num);
+/* The entry's fields into *r; on -EINVAL, err names the rule and field. */
+int fw_rule_parse(const char *key, json_t *fields, int conntrack,
+		  struct fw_rule *r, char *err, size_t errlen);
+/* The rule as `rules show` prints it (without its hits). */
+json_t *fw_rule_json(const struct fw_rule *r);
+
+/* ---- fw_build.c: a rule set compiled into the data plane's tables ---- */
+
+struct fw_addr_ent {
+	__u8 fam, plen;
+	__u8 addr[16];
+	__u32 cls;
+};
+
+struct fw_tables {
+	__u32 nrules, nwords, nsums;
+	__u32 ncls;
+	struct fw_bv *bv; /* ncls vectors */
+	/* Per address field (0 src, 1 dst): the class of each distinct
+	 * prefix, and of an address no prefix holds. */
+	struct fw_addr_ent *addr[2];
+	__u32 naddr[2];
+	__u32 addr_default[2];
+	__u32 *port[2]; /* FW_PORT_STRIDE classes each */
+	__u32 *act;	/* nrules actions */
+	__u32 *num;	/* nrules rule numbers */
+	__s32 shortcut[FW_NMISC];
+};
+
+/* Compiles `n` rules, sorted by number, into *t. 0 or -ENOMEM/-E2BIG. */
+int fw_build(const struct fw_rule *rules, __u32 n, struct fw_tables *t);
+void fw_tables_free(struct fw_tables *t);
+/* The rule index the tables give a packet (-1: none), as the data plane
+ * computes it: for tests. `addr` are 16 bytes each (IPv4 in the first 4);
+ * sport/dport < 0: the packet has no ports. */
+int fw_tables_classify(const struct fw_tables *t, int dir, int v6, int state,
+		       int proto, const __u8 *src, const __u8 *dst, int sport,
+		       int dport);
+/* The same by walking the rules in order: the reference. */
+int fw_rules_match(const struct fw_rule *rules, __u32 n, int dir, int v6,
+		   int state, int proto, const __u8 *src, const __u8 *dst,
+		   int sport, int dport);
+
+int fw_rule_cmp(const void *a, const void *b);
+
+/* ---- fw_tables.c ---- */
+struct nfc_nf;
+/* The tables written into the inactive half and switched in. */
+int fw_tables_write(struct nfc_nf *nf, const struct fw_tables *t);
+/* The live set's rule numbers and hits, in rule order; how many, or
+ * -errno. */
+int fw_hits_read(struct nfc_nf *nf, struct fw_hit *sum, __u32 *nums, __u32 n);
+
+#endif

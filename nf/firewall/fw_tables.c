@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * firewall: a compiled rule set (fw_build.c) written into the half of the
+ * tables the data plane does not read, then switched in by one write of
+ * fw_set's live entry (fw.h). The hits of the rules that stay (by number)
+ * are carried over into the new half, so `rules show` keeps counting.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "nfchain/nf.h"
+#include "fw_int.h"
+
+/* Writes n entries (keys 0..n-1 given, values `vsz` bytes each) in one
+ * batch, entry by entry where the kernel refuses batches. */
+static int write_many(int fd, const void *keys, size_t ksz, const void *vals,
+		      size_t vsz, __u32 n)
+{
+	__u32 cnt = n;
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+
+	if (!n)
+		return 0;
+	if (!bpf_map_update_batch(fd, keys, vals, &cnt, &o) && cnt == n)
+		return 0;
+	for (__u32 i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, (const char *)keys + i * ksz,
+					(const char *)vals + i * vsz, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+/* Every entry of LPM trie fd in half h removed. */
+static int trie_clear(int fd, __u8 h)
+{
+	struct fw_addr_key k, next, *prev = NULL, *del = NULL;
+	size_t n = 0, cap = 0;
+	int r = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (k.half != h)
+			continue;
+		if (n == cap) {
+			void *p = realloc(del, (cap = cap ? 2 * cap : 256) *
+						       sizeof(*del));
+
+			if (!p) {
+				free(del);
+				return -ENOMEM;
+			}
+			del = p;
+		}
+		del[n++] = k;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (bpf_map_delete_elem(fd, &del[i]) && errno != ENOENT)
+			r = -errno;
+	free(del);
+	return r;
+}
+
+static int trie_fill(int fd, __u8 h, const struct fw_tables *t, int f)
+{
+	struct fw_addr_key k = {.prefixlen = 8, .half = h};
+	__u32 c = t->addr_default[f];
+
+	if (bpf_map_update_elem(fd, &k, &c, BPF_ANY))
+		return -errno;
+	for (__u32 i = 0; i < t->naddr[f]; i++) {
+		const struct fw_addr_ent *e = &t->addr[f][i];
+
+		memset(&k, 0, sizeof(k));
+		k.prefixlen = FW_ADDR_HDR_BITS + e->plen;
+		k.half = h;
+		k.fam = e->fam;
+		memcpy(k.addr, e->addr, 16);
+		if (bpf_map_update_elem(fd, &k, &e->cls, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+struct carry {
+	__u32 num, idx;
+};
+
+static int carry_cmp(const void *a, const void *b)
+{
+	const struct carry *x = a, *y = b;
+
+	return x->num < y->num ? -1 : x->num > y->num;
+}
+
+int fw_tables_write(struct nfc_nf *nf, const struct fw_tables *t)
+{
+	int sfd = nfc_nf_map_fd(nf, "fw_set"), bfd = nfc_nf_map_fd(nf, "fw_bv"),
+	    srcfd = nfc_nf_map_fd(nf, "fw_src"),
+	    dstfd = nfc_nf_map_fd(nf, "fw_dst"),
+	    pfd = nfc_nf_map_fd(nf, "fw_port"),
+	    afd = nfc_nf_map_fd(nf, "fw_act"),
+	    hfd = nfc_nf_map_fd(nf, "fw_hits");
+	unsigned ncpu = nfc_ncpus();
+	struct fw_set live = {0}, old = {0}, ns = {0};
+	__u32 k = FW_SET_LIVE, h, *keys = NULL, inner_fd = -1;
+	struct fw_act *acts = NULL;
+	struct carry *oldn = NULL;
+	struct fw_hit *hv = NULL, *before = NULL;
+	__s32 *from = NULL;
+	int r;
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_INNER_MAP);
+
+	if (sfd < 0 || bfd < 0 || srcfd < 0 || dstfd < 0 || pfd < 0 ||
+	    afd < 0 || hfd < 0)
+		return nfc_nf_error(nf, ENOENT, "firewall maps not found");
+	bpf_map_lookup_elem(sfd, &k, &live);
+	k = FW_SET_HALF(live.live & 1);
+	bpf_map_lookup_elem(sfd, &k, &old);
+	h = !(live.live & 1);
+	keys = malloc((FW_PORT_STRIDE > t->ncls ? FW_PORT_STRIDE : t->ncls) *
+		      sizeof(__u32));
+	acts = calloc(t->nrules + 1, sizeof(*acts));
+	oldn = calloc(old.nrules + 1, sizeof(*oldn));
+	hv = calloc(ncpu, sizeof(*hv));
+	before = calloc((size_t)(t->nrules + 1) * ncpu, sizeof(*before));
+	from = calloc(t->nrules + 1, sizeof(*from));
+	if (!keys || !acts || !oldn || !hv || !before || !from) {
+		r = nfc_nf_error(nf, ENOMEM, "rules: out of memory");
+		goto out;
+	}
+
+	/* The bit vectors: a new inner map, sized to this set's classes. */
+	inner_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "fw_bv_inner",
+				  sizeof(__u32), sizeof(struct fw_bv),
+				  t->ncls ? t->ncls : 1, &mo);
+	if ((int)inner_fd < 0) {
+		r = nfc_nf_error(nf, errno,
+				 "rules: %u classes of %zu bytes: make the bit "
+				 "vector table: %s",
+				 t->ncls, sizeof(struct fw_bv),
+				 strerror(errno));
+		goto out;
+	}
+	for (__u32 i = 0; i < t->ncls; i++)
+		keys[i] = i;
+	r = write_many(inner_fd, keys, sizeof(__u32), t->bv,
+		       sizeof(struct fw_bv), t->ncls);
+	if (!r && bpf_map_update_elem(bfd, &h, &inner_fd, BPF_ANY))
+		r = -errno;
+	if (r) {
+		r = nfc_nf_error(nf, -r, "rules: write the bit vectors: %s",
+				 strerror(-r));
+		goto out;
+	}
+
+	/* Addresses and ports. */
+	r = trie_clear(srcfd, h);
+	if (!r)
+		r = trie_clear(dstfd, h);
+	if (!r)
+		r = trie_fill(srcfd, h, t, 0);
+	if (!r)
+		r = trie_fill(dstfd, h, t, 1);
+	for (int f = 0; f < 2 && !r; f++) {
+		for (__u32 p = 0; p < FW_PORT_STRIDE; p++)
+			keys[p] = FW_PORT_IDX(h, f, p);
+		r = write_many(pfd, keys, sizeof(__u32), t->port[f],
+			       sizeof(__u32), FW_PORT_STRIDE);
+	}
+	if (r) {
+		r = nfc_nf_error(nf, -r, "rules: write the field tables: %s",
+				 strerror(-r));
+		goto out;
+	}
+
+	/* Actions, and the hits of rules that stay. */
+	for (__u32 i = 0; i < old.nrules && i < FW_MAX_RULES; i++) {
+		struct fw_act a = {0};
+		__u32 ki = FW_ACT_IDX(!h, i);
+
+		bpf_map_lookup_elem(afd, &ki, &a);
+		oldn[i] = (struct carry){a.num, i};
+	}
+	qsort(oldn, old.nrules, sizeof(*oldn), carry_cmp);
+	for (__u32 i = 0; i < t->nrules; i++) {
+		struct carry key = {t->num[i], 0}, *c;
+		__u32 ki = FW_ACT_IDX(h, i);
+
+		acts[i] = (struct fw_act){t->act[i], t->num[i]};
+		keys[i] = ki;
+		c = bsearch(&key, oldn, old.nrules, sizeof(*oldn), carry_cmp);
+		from[i] = c ? (__s32)c->idx : -1;
+		memset(hv, 0, ncpu * sizeof(*hv));
+		if (c) {
+			__u32 ko = FW_ACT_IDX(!h, c->idx);
+
+			bpf_map_lookup_elem(hfd, &ko, hv);
+			memcpy(&before[(size_t)i * ncpu], hv,
+			       ncpu * sizeof(*hv));
+		}
+		if (bpf_map_update_elem(hfd, &ki, hv, BPF_ANY)) {
+			r = nfc_nf_error(nf, errno, "rules: write hits: %s",
+					 strerror(errno));
+			goto out;
+		}
+	}
+	r = write_many(afd, keys, sizeof(__u32), acts, sizeof(*acts),
+		       t->nrules);
+	if (r) {
+		r = nfc_nf_error(nf, -r, "rules: write actions: %s",
+				 strerror(-r));
+		goto out;
+	}
+
+	/* The switch: the half's description, then the one write that makes
+	 * it live. */
+	ns.nrules = t->nrules;
+	ns.nsums = t->nsums;
+	ns.gen = live.gen + 1;
+	memcpy(ns.shortcut, t->shortcut, sizeof(ns.shortcut));
+	k = FW_SET_HALF(h);
+	if (bpf_map_update_elem(sfd, &k, &ns, BPF_ANY)) {
+		r = nfc_nf_error(nf, errno, "rules: write the set: %s",
+				 strerror(errno));
+		goto out;
+	}
+	live.live = h;
+	live.gen++;
+	k = FW_SET_LIVE;
+	if (bpf_map_update_elem(sfd, &k, &live, BPF_ANY)) {
+		r = nfc_nf_error(nf, errno, "rules: switch to the new set: %s",
+				 strerror(errno));
+		goto out;
+	}
+
+	/* Hits the old half took between the copy and the switch. */
+	for (__u32 i = 0; i < t->nrules; i++) {
+		__u32 ko, ki = FW_ACT_IDX(h, i);
+		struct fw_hit *b = &before[(size_t)i * ncpu];
+		int moved = 0;
+
+		if (from[i] < 0)
+			continue;
+		ko = FW_ACT_IDX(!h, from[i]);
+		if (bpf_map_lookup_elem(hfd, &ko, hv))
+			continue;
+		for (unsigned c = 0; c < ncpu; c++)
+			if (hv[c].packets != b[c].packets)
+				moved = 1;
+		if (!moved)
+			continue;
+		for (unsigned c = 0; c < ncpu; c++) {
+			b[c].packets = hv[c].packets - b[c].packets;
+			b[c].bytes = hv[c].bytes - b[c].bytes;
+		}
+		if (bpf_map_lookup_elem(hfd, &ki, hv))
+			continue;
+		for (unsigned c = 0; c < ncpu; c++) {
+			hv[c].packets += b[c].packets;
+			hv[c].bytes += b[c].bytes;
+		}
+		bpf_map_update_elem(hfd, &ki, hv, BPF_ANY);
+	}
+	r = 0;
+out:
+	if ((int)inner_fd >= 0)
+		close(inner_fd);
+	free(keys);
+	free(acts);
+	free(oldn);
+	free(hv);
+	free(before);
+	free(from);
+	return r;
+}
+
+/* The live set's rule numbers and hits, in rule order; how many. */
+int fw_hits_read(struct nfc_nf *nf, struct fw_hit *sum, __u32 *nums, __u32 n)
+{
+	int sfd = nfc_nf_map_fd(nf, "fw_set"),
+	    afd = nfc_nf_map_fd(nf, "fw_act"),
+	    hfd = nfc_nf_map_fd(nf, "fw_hits");
+	struct fw_set live = {0}, s = {0};
+	__u32 k = FW_SET_LIVE, h;
+
+	if (sfd < 0 || afd < 0 || hfd < 0)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(sfd, &k, &live))
+		return -errno;
+	h = live.live & 1;
+	k = FW_SET_HALF(h);
+	if (bpf_map_lookup_elem(sfd, &k, &s))
+		return -errno;
+	for (__u32 i = 0; i < s.nrules && i < n; i++) {
+		struct fw_act a = {0};
+		__u32 ki = FW_ACT_IDX(h, i);
+
+		bpf_map_lookup_elem(afd, &ki, &a);
+		nums[i] = a.num;
+		sum[i].packets =
+			nfc_percpu_sum(hfd, ki, sizeof(struct fw_hit), 0);
+		sum[i].bytes =
+			nfc_percpu_sum(hfd, ki, sizeof(struct fw_hit), 8);
+	}
+	return s.nrules < n ? (int)s.nrules : (int)n;
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The firewall through nfchaind and the CLI: the issue's commands, word for
+# word; a refused rule exits 1 naming its field and changes nothing;
+# rules show has packets and bytes; conntrack show and flush.
+. "$NFC_TOP/daemon/tests/lib-daemon.sh"
+nfc_setup
+nfd_start || { not_ok "nfchaind starts"; exit 1; }
+
+check "firewall add fw0 default=drop conntrack=on" nfc firewall add fw0 default=drop conntrack=on
+check "rules add 10 (state=established,related)" nfc fw0 rules add 10 action=accept state=established,related
+check "rules add 20 (dir=out proto=tcp dport=80,443)" nfc fw0 rules add 20 action=accept dir=out proto=tcp dport=80,443
+check "rules add 30 (src prefix, port range)" nfc fw0 rules add 30 action=drop dir=in src=203.0.113.0/25 proto=udp dport=1000-2000
+nfc fw0 rules add 40 action=accept proto=icmp dport=80 >/dev/null 2>"$NFD_DIR/err"
+rc=$?
+check "a port on icmp refused with exit 1, naming dport= ($(head -c 120 "$NFD_DIR/err"))" \
+	bash -c "[ $rc = 1 ] && grep -q 'dport=' '$NFD_DIR/err'"
+n=$(nfc -j fw0 rules show | jq length)
+check "nothing changed: 3 rules ($n)" [ "$n" = 3 ]
+got=$(nfc -j fw0 rules show | jq -r '[.[] | has("packets") and has("bytes")] | all')
+check "rules show: packets and bytes on every rule ($got)" [ "$got" = true ]
+got=$(nfc -j fw0 rules show | jq -r '.[] | select(.rule=="20") | .dport')
+check "rule 20's dport shown as given ($got)" [ "$got" = "80,443" ]
+check "conntrack show" nfc fw0 conntrack show
+check "conntrack flush" nfc fw0 conntrack flush
+check "firewall del" nfc fw0 del
+nfc_done
