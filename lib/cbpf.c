@@ -552,6 +552,18 @@ int nfci_cbpf_translate(struct nfci_cbpf_prog *p, enum nfci_cbpf_hook hook,
 
 		if (BPF_CLASS(code) == BPF_JMP) {
 			if (BPF_OP(code) == BPF_JA) {
+				if ((__u32)(i + 1 + c[i].k) < i + 1) {
+					/* libpcap makes a loop for protochain;
+					 * the kernel's cBPF refuses it too */
+					snprintf(
+						err, errlen,
+						"instruction %u jumps backward "
+						"(a loop, as libpcap compiles "
+						"protochain): not supported",
+						i);
+					r = -EOPNOTSUPP;
+					goto out;
+				}
 				if (c[i].k >= n - i - 1) {
 					snprintf(err, errlen,
 						 "instruction %u jumps out of "
