@@ -36,7 +36,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 $(SANFLAGS)
 CPPFLAGS += -Iinclude -Ibpf -Ilib -Itests/unit -I$(OUT)/skel -D_GNU_SOURCE
 LDFLAGS += $(SANFLAGS)
-LDLIBS += $(shell pkg-config --libs libbpf jansson 2>/dev/null || echo -lbpf -ljansson) -lelf -lz
+LDLIBS += $(shell pkg-config --libs libbpf jansson 2>/dev/null || echo -lbpf -ljansson) -lelf -lz -lpcap
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -I$(OUT) -Ibpf \
 	-I/usr/include/$(ARCH)-linux-gnu -D__TARGET_ARCH_x86
 

@@ -9,7 +9,7 @@ PKGS=(
   libbpf-dev bpftool libxdp-dev libelf-dev zlib1g-dev
   libjansson-dev libmicrohttpd-dev libyaml-dev libcurl4-openssl-dev libpcap-dev
   iproute2 iputils-ping ethtool netcat-openbsd iperf3 traceroute tcpdump
-  gnuplot-nox procps psmisc jq python3 curl iptables nftables util-linux
+  gnuplot-nox procps psmisc jq python3 python3-scapy curl iptables nftables util-linux
 )
 
 # Optional groups, installed only when asked for (`deps.sh GROUP...`): big
