@@ -5,7 +5,7 @@
  * its filter matches, up to snaplen, with a timestamp, the wire length, the
  * port and the direction, into a ring buffer that the daemon turns into
  * pcap streams. With no reader the cost is one array read and a compare:
- * the filter is not even run.
+ * the filter is not even run. The filter is a tail call (lib/cbpf.h).
  */
 #include "nfchain.bpf.h"
 #include "capture.h"
@@ -39,18 +39,17 @@ struct {
 	__type(value, struct cap_buf);
 } cap_buf SEC(".maps");
 
-const volatile __u32 cap_snaplen = CAP_SNAP_MAX;
+/* The filter by tail call (lib/cbpf.h): slot FILTER holds the translated
+ * tcpdump expression, which goes on to cap_match or cap_nomatch. An empty
+ * slot (no filter set) is "match everything". */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 3); /* NFCI_CBPF_SLOTS */
+	__type(key, __u32);
+	__type(value, __u32);
+} cap_jmp SEC(".maps");
 
-/*
- * The filter: whether a packet is captured. A global function, so that the
- * translated tcpdump expression replaces it (freplace) without reloading
- * the NF; this body, "match everything", is what runs when no filter is
- * set.
- */
-__noinline int capture_filter(nfc_ctx_t *ctx)
-{
-	return ctx != 0;
-}
+const volatile __u32 cap_snaplen = CAP_SNAP_MAX;
 
 static __always_inline void capture(nfc_ctx_t *ctx, struct nfc_meta *md)
 {
@@ -59,7 +58,7 @@ static __always_inline void capture(nfc_ctx_t *ctx, struct nfc_meta *md)
 	struct cap_buf *b;
 	__u64 len;
 
-	if (!cnt || !capture_filter(ctx))
+	if (!cnt)
 		return;
 	cnt->matched++;
 	b = bpf_map_lookup_elem(&cap_buf, &cpu);
@@ -94,13 +93,41 @@ lost:
 	cnt->lost++;
 }
 
+/* Where the filter goes on a match: capture, then on as always. */
+SEC(NFC_SEC)
+int cap_match(nfc_ctx_t *ctx)
+{
+	struct nfc_meta *md = nfc_meta_mine();
+
+	if (!md)
+		return NFC_V_DROP;
+	capture(ctx, md);
+	return nfc_pass_on(ctx, md);
+}
+
+SEC(NFC_SEC)
+int cap_nomatch(nfc_ctx_t *ctx)
+{
+	struct nfc_meta *md = nfc_meta_mine();
+
+	if (!md)
+		return NFC_V_DROP;
+	return nfc_pass_on(ctx, md);
+}
+
 static __always_inline int cap(nfc_ctx_t *ctx, struct nfc_meta *md)
 {
 	__u32 zero = 0;
 	struct cap_ctl *c = bpf_map_lookup_elem(&cap_ctl, &zero);
 
-	if (c && c->readers)
-		capture(ctx, md);
+	/* No reader: the filter does not even run. */
+	if (!c || !c->readers)
+		return nfc_pass_on(ctx, md);
+	if (nfc_meta_save(md))
+		return nfc_pass_on(ctx, md);
+	bpf_tail_call(ctx, &cap_jmp, 0 /* NFCI_CBPF_SLOT_FILTER */);
+	/* No filter set, or the tail-call budget spent: capture all. */
+	capture(ctx, md);
 	return nfc_pass_on(ctx, md);
 }
 

@@ -9,12 +9,15 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <linux/types.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "nfchain/nf.h"
 #include "common.h"
 #include "capture/capture.h"
+#include "cbpf.h"
 #include "capture_xdp.skel.h"
 #include "capture_tc.skel.h"
 
@@ -75,8 +78,17 @@ static const char *cfg_str(json_t *cfg, const char *k)
 
 static int capture_validate(struct nfc_nf *nf, json_t *cfg)
 {
-	const char *ring = cfg_str(cfg, "ring");
+	const char *ring = cfg_str(cfg, "ring"), *expr = cfg_str(cfg, "filter");
 	json_t *old = nfc_nf_config(nf);
+	struct nfci_cbpf_prog p = {0};
+	char err[NFCI_CBPF_ERRLEN];
+
+	/* libpcap's own message for an expression it refuses; what the
+	 * verifier says of the translation comes in configure. */
+	if (expr && *expr &&
+	    nfci_cbpf_compile(expr, CAP_SNAP_MAX, &p, err, sizeof(err)))
+		return nfc_nf_error(nf, EINVAL, "filter '%s': %s", expr, err);
+	nfci_cbpf_free(&p);
 
 	if (!ring_bytes(ring))
 		return nfc_nf_error(nf, EINVAL,
@@ -121,6 +133,99 @@ static int capture_prepare(struct nfc_nf *nf, struct bpf_object *obj)
 	return set_size(nf, obj, "cap_ring",
 			ring_bytes(cfg_str(cfg, "ring")) ?: CAP_RING_DEFAULT)
 		       ?: set_size(nf, obj, "cap_buf", nfc_ncpus());
+}
+
+/* The hook the NF's programs were loaded for, from one of them. */
+static int nf_hook(struct nfc_nf *nf, int prog_fd, enum nfci_cbpf_hook *hook)
+{
+	struct bpf_prog_info info = {0};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return nfc_nf_error(nf, errno, "cap_match: %s",
+				    strerror(errno));
+	*hook = info.type == BPF_PROG_TYPE_XDP ? NFCI_CBPF_XDP : NFCI_CBPF_TC;
+	return 0;
+}
+
+/* What configure installed last, so that a change of something else (an
+ * attachment) loads no new filter. */
+struct cap_priv {
+	char *expr;
+	__u32 match_id; /* cap_match's program id: a reload changes it */
+};
+
+/* After every load and change: the continuations into their slots (a
+ * reload made new ones), then the filter, compiled, translated and loaded
+ * beside the NF, swapped in by one write to its slot: every packet meets
+ * the old filter or the new. An empty filter empties the slot, which the
+ * data plane reads as "match everything". */
+static int capture_configure(struct nfc_nf *nf)
+{
+	const char *expr = cfg_str(nfc_nf_config(nf), "filter") ?: "";
+	int jmp = nfc_nf_map_fd(nf, "cap_jmp"),
+	    match = nfc_nf_prog_fd(nf, "cap_match"),
+	    nomatch = nfc_nf_prog_fd(nf, "cap_nomatch"), fd, r;
+	__u32 k, id = 0, len = sizeof(struct bpf_prog_info);
+	struct cap_priv *pv = nfc_nf_priv(nf);
+	struct bpf_prog_info info = {0};
+	char err[NFCI_CBPF_ERRLEN];
+	enum nfci_cbpf_hook hook = NFCI_CBPF_XDP;
+
+	if (jmp < 0 || match < 0 || nomatch < 0)
+		return nfc_nf_error(nf, ENOENT,
+				    "its object lacks cap_jmp, cap_match or "
+				    "cap_nomatch");
+	if (!bpf_obj_get_info_by_fd(match, &info, &len))
+		id = info.id;
+	if (!pv) {
+		pv = calloc(1, sizeof(*pv));
+		if (!pv)
+			return nfc_nf_error(nf, ENOMEM, "out of memory");
+		nfc_nf_set_priv(nf, pv);
+	}
+	if (pv->expr && !strcmp(pv->expr, expr) && pv->match_id == id)
+		return 0;
+	k = NFCI_CBPF_SLOT_MATCH;
+	if (bpf_map_update_elem(jmp, &k, &match, 0))
+		return nfc_nf_error(nf, errno, "cap_jmp: install cap_match: %s",
+				    strerror(errno));
+	k = NFCI_CBPF_SLOT_NOMATCH;
+	if (bpf_map_update_elem(jmp, &k, &nomatch, 0))
+		return nfc_nf_error(nf, errno,
+				    "cap_jmp: install cap_nomatch: %s",
+				    strerror(errno));
+	if (!*expr) {
+		k = NFCI_CBPF_SLOT_FILTER;
+		bpf_map_delete_elem(jmp, &k);
+	} else {
+		r = nf_hook(nf, match, &hook);
+		if (r)
+			return r;
+		fd = nfci_cbpf_build(expr, CAP_SNAP_MAX, hook, jmp, err,
+				     sizeof(err));
+		if (fd < 0)
+			return nfc_nf_error(nf, -fd, "filter '%s': %s", expr,
+					    err);
+		r = nfci_cbpf_install(jmp, fd, err, sizeof(err));
+		close(fd);
+		if (r)
+			return nfc_nf_error(nf, -r, "filter '%s': %s", expr,
+					    err);
+	}
+	free(pv->expr);
+	pv->expr = strdup(expr);
+	pv->match_id = id;
+	return 0;
+}
+
+static void capture_destroy(struct nfc_nf *nf)
+{
+	struct cap_priv *pv = nfc_nf_priv(nf);
+
+	if (pv)
+		free(pv->expr);
+	free(pv);
 }
 
 static void capture_stats(struct nfc_nf *nf, int port, json_t *out)
@@ -175,5 +280,7 @@ const struct nfc_nf_type nf_type_capture = {
 	.elf_tc = capture_tc__elf_bytes,
 	.validate = capture_validate,
 	.prepare = capture_prepare,
+	.configure = capture_configure,
+	.destroy = capture_destroy,
 	.stats = capture_stats,
 };
