@@ -211,8 +211,7 @@ static bool peer_closed(struct reader *r)
 {
 	char c;
 
-	return r->fd >= 0 &&
-	       recv(r->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+	return r->fd >= 0 && recv(r->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
 
 void pcap_tick(struct pcap *p, int peers)
@@ -271,7 +270,8 @@ static ssize_t reader_cb(void *cls, uint64_t pos, char *buf, size_t max)
 		footer(r, "X-Pcap-Packets", r->packets);
 		footer(r, "X-Pcap-Lost", lost);
 		footer(r, "X-Pcap-Dropped", r->dropped);
-		nfd_log("info", "pcap", "nf=%s packets=%llu lost=%llu dropped=%llu",
+		nfd_log("info", "pcap",
+			"nf=%s packets=%llu lost=%llu dropped=%llu",
 			nfd_q(r->tap->name), (unsigned long long)r->packets,
 			(unsigned long long)lost,
 			(unsigned long long)r->dropped);
@@ -402,10 +402,10 @@ static long long qnum(json_t *query, const char *k, long long max)
 }
 
 int pcap_open(struct pcap *p, struct MHD_Connection *conn, const char *name,
-	      json_t *query, struct MHD_Response **resp,
-	      char *err, size_t errlen)
+	      json_t *query, struct MHD_Response **resp, char *err,
+	      size_t errlen)
 {
-	struct pcap_file_hdr fh = {PCAP_MAGIC_NS, 2, 4, 0, 0, CAP_SNAP_MAX,
+	struct pcap_file_hdr fh = {PCAP_MAGIC_NS,    2, 4, 0, 0, CAP_SNAP_MAX,
 				   LINKTYPE_ETHERNET};
 	const union MHD_ConnectionInfo *ci;
 	long long count = qnum(query, "count", 1LL << 62),
@@ -416,7 +416,7 @@ int pcap_open(struct pcap *p, struct MHD_Connection *conn, const char *name,
 	json_t *v, *nf;
 	int status = 500;
 
-	json_object_foreach(query, k, v)
+	json_object_foreach (query, k, v)
 		if (strcmp(k, "count") && strcmp(k, "seconds")) {
 			snprintf(err, errlen,
 				 "unknown query argument %s (count=N, "

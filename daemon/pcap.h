@@ -32,8 +32,8 @@ const char *pcap_route(const char *url, char *buf, size_t len);
 /* A stream for NF `name` with the query's count= and seconds=: 200 and
  * *resp, or a 4xx/5xx status with the reason in err. */
 int pcap_open(struct pcap *p, struct MHD_Connection *conn, const char *name,
-	      json_t *query, struct MHD_Response **resp,
-	      char *err, size_t errlen);
+	      json_t *query, struct MHD_Response **resp, char *err,
+	      size_t errlen);
 /* The event loop: records are ready (the epoll tag). */
 void pcap_poll(struct pcap *p);
 /* Ends streams whose seconds= are over; with `peers`, also those whose
