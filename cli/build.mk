@@ -4,9 +4,12 @@ NFC_CLI_OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(wildcard cli/*.c))
 
 $(NFC_CLI_OBJS): $(wildcard cli/*.h)
 
-$(OUT)/bin/nfchain: $(NFC_CLI_OBJS)
+# filter-test runs the expression compiler here (lib/cbpf*.c): libbpf and
+# libpcap, but no more of the library.
+NFC_CLI_CBPF := $(OUT)/obj/lib/cbpf.o $(OUT)/obj/lib/cbpf_pcap.o
+$(OUT)/bin/nfchain: $(NFC_CLI_OBJS) $(NFC_CLI_CBPF)
 	$(call msg,LINK,$@)
-	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ -ljansson -ldl -o $@
+	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ -ljansson -ldl -lbpf -lpcap -o $@
 
 all: $(OUT)/bin/nfchain
 

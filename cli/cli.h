@@ -76,4 +76,8 @@ int cli_dump(const struct conn *c, const char *path, const char *nf);
 /* print.c */
 void print_answer(enum view v, json_t *answer, bool dry_run);
 
+/* filter_test.c: `nfchain filter-test` (argv[0] is "filter-test"); runs
+ * here, without the daemon. Returns the exit status. */
+int cli_filter_test(int argc, char **argv, int json);
+
 #endif

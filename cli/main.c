@@ -45,7 +45,8 @@ static const char usage_text[] =
 	"[position=first|last|before=<nf>|after=<nf>]\n"
 	"  nfchain detach <nf> <netdev>|<nf>:<port>\n"
 	"  nfchain apply [--dry-run] -f FILE|-\n"
-	"  nfchain export\n";
+	"  nfchain export\n"
+	"  nfchain filter-test 'EXPR' -r in.pcap [-w matched.pcap] [-j]\n";
 
 static int usage(const char *msg)
 {
@@ -333,6 +334,19 @@ int main(int argc, char **argv)
 		if (c.timeout_ms < 0)
 			return usage("NFCHAIN_TIMEOUT must be a number of "
 				     "seconds, from 0.001 to 86400");
+	}
+	/* filter-test loads a program itself and asks the daemon nothing */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "filter-test")) {
+			int j = 0;
+
+			for (int k = 1; k < i; k++)
+				j |= !strcmp(argv[k], "-j") ||
+				     !strcmp(argv[k], "--json");
+			return cli_filter_test(argc - i, argv + i, j);
+		}
+		if (argv[i][0] != '-')
+			break;
 	}
 	globals_first(argc, argv);
 	/* '+': options end at the first command word, so key=value and

@@ -127,8 +127,8 @@ struct nfci_cbpf_runner {
 };
 /* 0, or -errno with libpcap's or the verifier's reason in err. */
 int nfci_cbpf_runner_open(struct nfci_cbpf_runner *r, const char *expr,
-			  unsigned snaplen, enum nfci_cbpf_hook hook,
-			  char *err, size_t errlen);
+			  unsigned snaplen, enum nfci_cbpf_hook hook, char *err,
+			  size_t errlen);
 /* 1 match, 0 no match, -errno if the kernel could not run it. */
 int nfci_cbpf_runner_run(struct nfci_cbpf_runner *r, const void *frame,
 			 size_t len);

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The filter NF with real traffic, in XDP and TC: it drops exactly what its
+# expression matches (action=drop) or everything else (action=keep), its
+# counters say so, libpcap's refusal of an expression reaches the user and
+# changes nothing, and `set expr=` while pings flow loses none of the
+# packets both the old and the new expression pass.
+. "$(dirname "$0")/../../../tests/lib.sh"
+nfc_setup
+nfc_two_hosts
+nfc_static_neigh # the pings are the only packets
+
+stat() { nfctl -j f0 show | jq -r ".stats.$1"; }
+pings() { # count size: how many replies came back
+	ip netns exec "$A" ping -c "$1" -s "$2" -i 0.02 -W 1 198.51.100.2 2>/dev/null |
+		sed -n 's/.* \([0-9]*\) received.*/\1/p'
+}
+
+for mode in xdp tc; do
+	nfctl forwarder add f1 mode=$mode
+	nfctl f1 ports add p1 peer=$VA
+	nfctl f1 ports add p2 peer=$VB
+	check "$mode: add a filter that drops large echo requests" \
+		nfctl filter add f0 mode=$mode "expr=icmp[icmptype] == icmp-echo and greater 200" action=drop
+	check "$mode: attach it both ways" nfctl attach f0 f1:p2 direction=both
+	check "$mode: small pings pass (5 of 5)" [ "$(pings 5 56)" = 5 ]
+	check "$mode: large pings are dropped (0 of 6)" [ "$(pings 6 300)" = 0 ]
+	check "$mode: matched 6" [ "$(stat matched)" = 6 ]
+	check "$mode: dropped 6" [ "$(stat dropped)" = 6 ]
+	check "$mode: a syntax error is libpcap's message" \
+		refused "syntax error" nfctl f0 set "expr=tcp port"
+	check "$mode: an unknown protocol too" \
+		refused "unknown|expression" nfctl f0 set "expr=proto frobnicate"
+	check "$mode: ... and changed nothing" \
+		[ "$(nfctl -j f0 show | jq -r .config.expr)" = "icmp[icmptype] == icmp-echo and greater 200" ]
+	check "$mode: keep only echo requests, and replies longer than 200 bytes" \
+		nfctl f0 set "expr=icmp[0] = 8 or (icmp[0] = 0 and len > 200)" action=keep
+	check "$mode: now small pings die on the way back (0 of 4)" [ "$(pings 4 56)" = 0 ]
+	check "$mode: and large ones pass (4 of 4)" [ "$(pings 4 300)" = 4 ]
+	# matched: 4 small requests, 4 large requests and their 4 replies;
+	# dropped by keep: the 4 small replies
+	check "$mode: matched 6 + 12" [ "$(stat matched)" = 18 ]
+	check "$mode: dropped 6 + 4" [ "$(stat dropped)" = 10 ]
+
+	# set expr= under traffic: both expressions pass ICMP; none may be lost
+	nfctl f0 set "expr=icmp" action=keep
+	ip netns exec "$A" ping -c 400 -i 0.005 -W 2 198.51.100.2 >/tmp/nfc-fping-$NFC_ID 2>&1 &
+	pp=$!
+	n=0
+	while kill -0 $pp 2>/dev/null && [ $n -lt 40 ]; do
+		nfctl f0 set "expr=icmp or udp port 53" >/dev/null || break
+		nfctl f0 set "expr=ip proto 1 and not tcp" >/dev/null || break
+		n=$((n + 1))
+	done
+	wait $pp
+	got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' /tmp/nfc-fping-$NFC_ID)
+	rm -f /tmp/nfc-fping-$NFC_ID
+	check "$mode: $n x 2 swaps of expr under traffic: 400 of 400 pings" [ "$got" = 400 ]
+	check "$mode: $n > 3 swaps happened during the pings" [ "$n" -gt 3 ]
+	check "$mode: no packet met an empty filter" [ "$(stat no_filter)" = 0 ]
+	nfctl reset
+done
+nfc_done
