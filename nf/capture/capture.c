@@ -87,7 +87,7 @@ static int capture_validate(struct nfc_nf *nf, json_t *cfg)
 	 * verifier says of the translation comes in configure. */
 	if (expr && *expr &&
 	    nfci_cbpf_compile(expr, CAP_SNAP_MAX, &p, err, sizeof(err)))
-		return nfc_nf_error(nf, EINVAL, "filter '%s': %s", expr, err);
+		return nfc_nf_error(nf, EINVAL, "filter: %s", err);
 	nfci_cbpf_free(&p);
 
 	if (!ring_bytes(ring))
@@ -205,8 +205,7 @@ static int capture_configure(struct nfc_nf *nf)
 		fd = nfci_cbpf_build(expr, CAP_SNAP_MAX, hook, jmp, err,
 				     sizeof(err));
 		if (fd < 0)
-			return nfc_nf_error(nf, -fd, "filter '%s': %s", expr,
-					    err);
+			return nfc_nf_error(nf, -fd, "filter: %s", err);
 		r = nfci_cbpf_install(jmp, fd, err, sizeof(err));
 		close(fd);
 		if (r)
