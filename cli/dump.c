@@ -76,7 +76,7 @@ static char *line(struct dump *d)
 {
 	for (;;) {
 		char *s = d->in + d->off,
-		     *e = memmem(s, d->len - d->off, "\r\n", 2);
+		     *e = d->in ? memmem(s, d->len - d->off, "\r\n", 2) : NULL;
 
 		if (e) {
 			*e = 0;
