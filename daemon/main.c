@@ -207,6 +207,7 @@ out:
 		gate_stop(d.gate[i]);
 		http_stop(d.http[i]);
 	}
+	pcap_free(d.pcap);
 	if (d.http[0])
 		unlink(d.socket_path);
 	int fds[] = {d.ep, d.tfd, d.sfd, d.nlfd};

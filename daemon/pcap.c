@@ -486,6 +486,13 @@ void pcap_stop(struct pcap *p)
 	/* The taps go with their last reader, when MHD stops. */
 }
 
+void pcap_free(struct pcap *p)
+{
+	while (p && p->taps)
+		tap_free(p->taps);
+	free(p);
+}
+
 const char *pcap_route(const char *url, char *buf, size_t len)
 {
 	const char *s, *e;

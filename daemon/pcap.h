@@ -27,6 +27,8 @@ struct pcap *pcap_start(struct nfc *nfc, int ep, unsigned tag);
 /* Ends every stream (trailers sent) and resumes them, so that the HTTP
  * server can be stopped. */
 void pcap_stop(struct pcap *p);
+/* After the HTTP servers stopped (their streams, and so the taps, gone). */
+void pcap_free(struct pcap *p);
 /* The NF name if `url` is /v1/nfs/<name>/pcap (decoded into buf). */
 const char *pcap_route(const char *url, char *buf, size_t len);
 /* A stream for NF `name` with the query's count= and seconds=: 200 and
