@@ -155,7 +155,7 @@ check "slow reader: the NF's stats count its drops" [ "$(stat_of cap0 reader_dro
 nfc cap0 set filter=icmp
 
 # set filter= under traffic: no packet of the chain lost, with a reader on.
-nfc cap0 dump seconds=8 >"$T/sw.pcap" 2>"$T/sw.end" &
+nfc cap0 dump seconds=4 >"$T/sw.pcap" 2>"$T/sw.end" &
 dp=$!
 sleep 0.3
 ip netns exec "$A" ping -c 400 -i 0.005 198.51.100.2 >"$T/ping" &
