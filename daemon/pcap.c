@@ -93,9 +93,42 @@ static int64_t clock_ns(clockid_t c)
 	return t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
+/* A daemon that died with streams open left their count in cap_ctl: the
+ * data plane would copy into rings nobody reads. No stream survives a
+ * restart, so every capture NF starts with none. */
+static void readers_reset(struct nfc *nfc)
+{
+	json_t *all = nfc_show(nfc), *nfs = json_object_get(all, "nfs"), *n;
+	size_t i;
+
+	json_array_foreach (nfs, i, n) {
+		const char *name =
+			json_string_value(json_object_get(n, "name"));
+		struct cap_ctl c = {0};
+		__u32 k = 0;
+		int fd;
+
+		if (!name ||
+		    strcmp(json_string_value(json_object_get(n, "type")) ?: "",
+			   "capture"))
+			continue;
+		fd = nfc_nf_map_open(nfc, name, "capture", "cap_ctl");
+		if (fd < 0)
+			continue;
+		if (!bpf_map_lookup_elem(fd, &k, &c) && c.readers) {
+			c.readers = 0;
+			bpf_map_update_elem(fd, &k, &c, 0);
+		}
+		close(fd);
+	}
+	json_decref(all);
+}
+
 struct pcap *pcap_start(struct nfc *nfc, int ep, unsigned tag)
 {
 	struct pcap *p = calloc(1, sizeof(*p));
+
+	readers_reset(nfc);
 
 	if (p) {
 		p->nfc = nfc;

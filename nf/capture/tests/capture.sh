@@ -52,7 +52,7 @@ for mw in xdp:f1:p1 tc:$VA; do
 	for where in ${mw#*:}; do
 		nfc attach cap0 $where direction=both
 		ref_start "$T/ref.pcap" 200 "$F"
-		nfc cap0 dump seconds=5 >"$T/ours.pcap" 2>"$T/end" &
+		nfc cap0 dump seconds=4 >"$T/ours.pcap" 2>"$T/end" &
 		dp=$!
 		sleep 0.5
 		traffic
@@ -130,17 +130,17 @@ check "readers: back to 0 once the streams ended" [ "$(stat_of cap0 readers)" = 
 # says so; a reader that keeps up, beside it, gets those records: what one
 # got plus what it missed is what the other got plus what it missed.
 nfc cap0 set filter=tcp
-nfc cap0 dump seconds=8 >"$T/fast.pcap" 2>"$T/fast.end" &
+nfc cap0 dump seconds=6 >"$T/fast.pcap" 2>"$T/fast.end" &
 df=$!
-(nfc cap0 dump seconds=8 2>"$T/slow.end" | (sleep 6; cat >"$T/slow.pcap")) &
+(nfc cap0 dump seconds=6 2>"$T/slow.end" | (sleep 4.5; cat >"$T/slow.pcap")) &
 ds=$!
 sleep 0.5
 ip netns exec "$B" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
 sp=$!
 sleep 0.3
-# 4 s at 60 Mbit/s: some 30 MB, more than the slow reader's queue, at a
+# 3 s at 80 Mbit/s: some 30 MB, more than the slow reader's queue, at a
 # rate the (sanitized) daemon keeps up with here.
-ip netns exec "$A" iperf3 -c 198.51.100.2 -p 5201 -t 4 -b 60M >/dev/null 2>&1
+ip netns exec "$A" iperf3 -c 198.51.100.2 -p 5201 -t 3 -b 80M >/dev/null 2>&1
 wait "$sp" "$df" "$ds"
 read -r fp fl fd < <(sed -E 's/^cap0: ([0-9]+) packets captured, ([0-9]+) lost.* ([0-9]+) dropped.*/\1 \2 \3/' "$T/fast.end")
 read -r sp_ sl sd < <(sed -E 's/^cap0: ([0-9]+) packets captured, ([0-9]+) lost.* ([0-9]+) dropped.*/\1 \2 \3/' "$T/slow.end")
@@ -179,4 +179,12 @@ check "refused: nfc nope dump count=1" refused "does not exist" nfc nope dump co
 before=$(nfc -j cap0 show | jq -r .config.filter)
 check "refused: nfc cap0 set 'filter=udp and'" refused "syntax error" nfc cap0 set 'filter=udp and'
 check "a refused filter changes nothing ($before)" [ "$(nfc -j cap0 show | jq -r .config.filter)" = "$before" ]
+# A daemon killed with a stream open: the next one starts with no reader,
+# so the data plane stops copying into a ring nobody reads.
+nfc cap0 dump seconds=30 >/dev/null 2>&1 &
+sleep 0.5
+check "a stream open: readers 1" [ "$(stat_of cap0 readers)" = 1 ]
+nfd_kill9
+nfd_start || not_ok "nfchaind starts again"
+check "after kill -9 and a restart: readers 0" [ "$(stat_of cap0 readers)" = 0 ]
 nfc_done
