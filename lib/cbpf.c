@@ -225,8 +225,10 @@ static void emit_load_abs(struct tr *t, __u8 dst, __u32 k, int size)
 	emit_load_at(t, dst, BPF_REG_1, size);
 }
 
-/* [x + k]: its own bound check; the offset is data-dependent. */
-static void emit_load_ind(struct tr *t, __u32 k, int size)
+/* [x + k]: its own bound check; the offset is data-dependent. `known`:
+ * what the block's guard made readable, which a pull here must make
+ * readable again for the verifier (a pull voids every packet range). */
+static void emit_load_ind(struct tr *t, __u32 k, int size, unsigned known)
 {
 	unsigned fast_end[2], nfast = 0;
 
@@ -253,6 +255,16 @@ static void emit_load_ind(struct tr *t, __u32 k, int size)
 			emit_jmp(t, BPF_JMP | BPF_JLT | BPF_X, BPF_REG_2,
 				 BPF_REG_3, 0, T_NOMATCH);
 			emit_pull(t, BPF_REG_3);
+			if (known) {
+				/* never taken: a pull only grows the
+				 * linear part */
+				emit(t, I(BPF_ALU64 | BPF_MOV | BPF_X,
+					  BPF_REG_1, R_DATA, 0, 0));
+				emit(t, I(BPF_ALU64 | BPF_ADD | BPF_K,
+					  BPF_REG_1, 0, 0, (__s32)known));
+				emit_jmp(t, BPF_JMP | BPF_JGT | BPF_X,
+					 BPF_REG_1, R_END, 0, T_NOMATCH);
+			}
 			emit(t, I(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_4,
 				  BPF_REG_10, FP_OFF, 0));
 			/* the verifier needs the bound again after the
@@ -336,7 +348,7 @@ static unsigned block_need(const struct nfci_cbpf_insn *c, unsigned n,
 }
 
 static int translate_one(struct tr *t, const struct nfci_cbpf_insn *c,
-			 unsigned i, char *err, size_t errlen)
+			 unsigned i, unsigned known, char *err, size_t errlen)
 {
 	__u16 code = c->code;
 	__s32 k = (__s32)c->k;
@@ -350,7 +362,7 @@ static int translate_one(struct tr *t, const struct nfci_cbpf_insn *c,
 			emit_load_abs(t, R_A, c->k, size);
 			return 0;
 		case BPF_IND:
-			emit_load_ind(t, c->k, size);
+			emit_load_ind(t, c->k, size, known);
 			return 0;
 		case BPF_LEN:
 			emit_len(t, R_A);
@@ -411,6 +423,19 @@ static int translate_one(struct tr *t, const struct nfci_cbpf_insn *c,
 			if (op == BPF_DIV || op == BPF_MOD)
 				emit_jmp(t, BPF_JMP32 | BPF_JEQ | BPF_K, R_X, 0,
 					 0, T_NOMATCH);
+			if (op == BPF_LSH || op == BPF_RSH) {
+				/* libpcap's interpreter: a shift by 32 or
+				 * more gives 0 (eBPF, like x86, would take
+				 * the count modulo 32) */
+				emit(t, I(BPF_JMP32 | BPF_JGT | BPF_K, R_X, 0,
+					  2, 31));
+				emit(t,
+				     I(BPF_ALU | op | BPF_X, R_A, R_X, 0, 0));
+				emit(t, I(BPF_JMP | BPF_JA, 0, 0, 1, 0));
+				emit(t, I(BPF_ALU | BPF_MOV | BPF_K, R_A, 0, 0,
+					  0));
+				return 0;
+			}
 			emit(t, I(BPF_ALU | op | BPF_X, R_A, R_X, 0, 0));
 		} else {
 			if ((op == BPF_DIV || op == BPF_MOD) && c->k == 0) {
@@ -489,7 +514,7 @@ int nfci_cbpf_translate(struct nfci_cbpf_prog *p, enum nfci_cbpf_hook hook,
 	const struct nfci_cbpf_insn *c = p->cbpf;
 	unsigned n = p->ncbpf;
 	struct tr t = {.hook = hook};
-	unsigned *start = NULL, *known = NULL, *gneed = NULL, cur;
+	unsigned *start = NULL, *known = NULL, *gneed = NULL, *at = NULL, cur;
 	unsigned char *reach = NULL, *leader = NULL;
 	unsigned ep[2] = {0, 0}, need = 0;
 	int r = -ENOMEM, used[2] = {0, 0};
@@ -507,9 +532,10 @@ int nfci_cbpf_translate(struct nfci_cbpf_prog *p, enum nfci_cbpf_hook hook,
 	start = calloc(n, sizeof(*start));
 	known = calloc(n, sizeof(*known));
 	gneed = calloc(n, sizeof(*gneed));
+	at = calloc(n, sizeof(*at));
 	reach = calloc(n, 1);
 	leader = calloc(n, 1);
-	if (!start || !known || !gneed || !reach || !leader)
+	if (!start || !known || !gneed || !at || !reach || !leader)
 		goto oom;
 
 	/* Targets inside the program, reachability, block leaders and the
@@ -526,6 +552,18 @@ int nfci_cbpf_translate(struct nfci_cbpf_prog *p, enum nfci_cbpf_hook hook,
 
 		if (BPF_CLASS(code) == BPF_JMP) {
 			if (BPF_OP(code) == BPF_JA) {
+				if ((__u32)(i + 1 + c[i].k) < i + 1) {
+					/* libpcap makes a loop for protochain;
+					 * the kernel's cBPF refuses it too */
+					snprintf(
+						err, errlen,
+						"instruction %u jumps backward "
+						"(a loop, as libpcap compiles "
+						"protochain): not supported",
+						i);
+					r = -EOPNOTSUPP;
+					goto out;
+				}
 				if (c[i].k >= n - i - 1) {
 					snprintf(err, errlen,
 						 "instruction %u jumps out of "
@@ -572,6 +610,7 @@ int nfci_cbpf_translate(struct nfci_cbpf_prog *p, enum nfci_cbpf_hook hook,
 			if (need > cur)
 				gneed[i] = cur = need;
 		}
+		at[i] = cur;
 		for (unsigned s = 0; s < ns; s++) {
 			unsigned d = succ[s];
 
@@ -598,7 +637,7 @@ int nfci_cbpf_translate(struct nfci_cbpf_prog *p, enum nfci_cbpf_hook hook,
 			continue;
 		if (gneed[i])
 			emit_guard(&t, gneed[i]);
-		r = translate_one(&t, &c[i], i, err, errlen);
+		r = translate_one(&t, &c[i], i, at[i], err, errlen);
 		if (r)
 			goto out;
 	}
@@ -645,6 +684,7 @@ out:
 	free(start);
 	free(known);
 	free(gneed);
+	free(at);
 	free(reach);
 	free(leader);
 	return r;
@@ -677,7 +717,8 @@ int nfci_cbpf_load(const struct nfci_cbpf_prog *p, char *err, size_t errlen)
 
 	log[0] = 0;
 	LIBBPF_OPTS(bpf_prog_load_opts, o, .log_buf = log,
-		    .log_size = sizeof(log), .log_level = 1);
+		    .log_size = sizeof(log),
+		    .log_level = getenv("NFC_CBPF_LOG") ? 2 : 1);
 	if (p->hook == NFCI_CBPF_XDP)
 		o.expected_attach_type = BPF_XDP;
 	fd = bpf_prog_load(p->hook == NFCI_CBPF_XDP ? BPF_PROG_TYPE_XDP
@@ -686,6 +727,9 @@ int nfci_cbpf_load(const struct nfci_cbpf_prog *p, char *err, size_t errlen)
 	if (fd < 0) {
 		int e = errno;
 
+		/* NFC_CBPF_LOG=1: the whole verifier log, for debugging */
+		if (getenv("NFC_CBPF_LOG"))
+			fputs(log, stderr);
 		log_tail(err, errlen, "translated filter", log, e);
 		return -e;
 	}
@@ -747,9 +791,11 @@ static int const_prog(enum nfci_cbpf_hook hook, int v)
 			     ins, 2, &o);
 }
 
-int nfci_cbpf_runner_open(struct nfci_cbpf_runner *r, const char *expr,
-			  unsigned snaplen, enum nfci_cbpf_hook hook, char *err,
-			  size_t errlen)
+/* The jump table and its two verdict programs, then `load` for slot 0. */
+static int runner_open(struct nfci_cbpf_runner *r, enum nfci_cbpf_hook hook,
+		       int (*load)(void *arg, int jmp_fd, char *err,
+				   size_t errlen),
+		       void *arg, char *err, size_t errlen)
 {
 	__u32 k;
 	int e;
@@ -782,8 +828,7 @@ int nfci_cbpf_runner_open(struct nfci_cbpf_runner *r, const char *expr,
 		snprintf(err, errlen, "fill the jump table: %s", strerror(e));
 		goto fail;
 	}
-	r->prog_fd =
-		nfci_cbpf_build(expr, snaplen, hook, r->jmp_fd, err, errlen);
+	r->prog_fd = load(arg, r->jmp_fd, err, errlen);
 	if (r->prog_fd < 0) {
 		e = -r->prog_fd;
 		r->prog_fd = -1;
@@ -793,6 +838,52 @@ int nfci_cbpf_runner_open(struct nfci_cbpf_runner *r, const char *expr,
 fail:
 	nfci_cbpf_runner_close(r);
 	return -e;
+}
+
+struct expr_arg {
+	const char *expr;
+	unsigned snaplen;
+	enum nfci_cbpf_hook hook;
+};
+
+static int load_expr(void *arg, int jmp_fd, char *err, size_t errlen)
+{
+	struct expr_arg *a = arg;
+
+	return nfci_cbpf_build(a->expr, a->snaplen, a->hook, jmp_fd, err,
+			       errlen);
+}
+
+int nfci_cbpf_runner_open(struct nfci_cbpf_runner *r, const char *expr,
+			  unsigned snaplen, enum nfci_cbpf_hook hook, char *err,
+			  size_t errlen)
+{
+	struct expr_arg a = {expr, snaplen, hook};
+
+	return runner_open(r, hook, load_expr, &a, err, errlen);
+}
+
+struct prog_arg {
+	struct nfci_cbpf_prog *p;
+	enum nfci_cbpf_hook hook;
+};
+
+static int load_given(void *arg, int jmp_fd, char *err, size_t errlen)
+{
+	struct prog_arg *a = arg;
+	int r = nfci_cbpf_translate(a->p, a->hook, jmp_fd, err, errlen);
+
+	return r ? r : nfci_cbpf_load(a->p, err, errlen);
+}
+
+int nfci_cbpf_runner_open_prog(struct nfci_cbpf_runner *r,
+			       struct nfci_cbpf_prog *p,
+			       enum nfci_cbpf_hook hook, char *err,
+			       size_t errlen)
+{
+	struct prog_arg a = {p, hook};
+
+	return runner_open(r, hook, load_given, &a, err, errlen);
 }
 
 int nfci_cbpf_runner_run(struct nfci_cbpf_runner *r, const void *frame,

@@ -129,6 +129,12 @@ struct nfci_cbpf_runner {
 int nfci_cbpf_runner_open(struct nfci_cbpf_runner *r, const char *expr,
 			  unsigned snaplen, enum nfci_cbpf_hook hook, char *err,
 			  size_t errlen);
+/* The same for a classic BPF program of one's own (p->cbpf; the unit
+ * tests): translates it into p. */
+int nfci_cbpf_runner_open_prog(struct nfci_cbpf_runner *r,
+			       struct nfci_cbpf_prog *p,
+			       enum nfci_cbpf_hook hook, char *err,
+			       size_t errlen);
 /* 1 match, 0 no match, -errno if the kernel could not run it. */
 int nfci_cbpf_runner_run(struct nfci_cbpf_runner *r, const void *frame,
 			 size_t len);

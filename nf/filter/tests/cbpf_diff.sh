@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The differential test of the expression compiler: for every expression
+# of exprs.txt (150) and every frame of two captures — 10,000 frames
+# crafted with scapy (gen_frames.py: VLAN/QinQ, MPLS, IPv6 extension
+# chains, IPv4 options and fragments, headers cut short, random bytes)
+# and a real trace (ping, ping -6, TCP, UDP and iperf3 between two
+# namespaces, taken by tcpdump) — the translated program's verdict in the
+# kernel (BPF_PROG_TEST_RUN: XDP on every frame, TC on every third)
+# equals pcap_offline_filter's. Then `nfchain filter-test` against
+# `tcpdump -r -w`: the same pcap file, byte for byte, and its JSON.
+. "$(dirname "$0")/../../../tests/lib.sh"
+nfc_setup
+D=$(mktemp -d /tmp/nfc-cbpf-$NFC_ID.XXXXXX)
+test_cleanup() {
+	[ -n "${TD:-}" ] && kill "$TD" 2>/dev/null
+	[ -n "${IP3:-}" ] && kill "$IP3" 2>/dev/null
+	rm -rf "$D"
+}
+HERE=$(cd "$(dirname "$0")" && pwd)
+frames() { # pcap: its frame count, without decoding them
+	$PY -c 'import struct,sys
+f=open(sys.argv[1],"rb"); f.read(24); n=0
+while True:
+    h=f.read(16)
+    if len(h)<16: break
+    f.seek(struct.unpack("<IIII",h)[2],1); n+=1
+print(n)' "$1"
+}
+t0=$(date +%s)
+lap() { echo "# $1: $(($(date +%s) - t0)) s"; }
+PY=/usr/bin/python3 # scapy is Debian's, not a pyenv's
+
+if ! $PY -c 'import sys; sys.path.insert(0, "/usr/lib/python3/dist-packages"); import scapy' 2>/dev/null; then
+	echo "# python3-scapy missing (scripts/deps.sh installs it)"
+	exit 77
+fi
+check "scapy crafts 10,000 frames" $PY "$HERE/gen_frames.py" "$D/crafted.pcap" 10000
+lap "frames crafted"
+
+# A real trace: frames no larger than the MTU (no GSO/GRO on the veths),
+# so that every one fits the kernel's test run.
+A=$(nfc_ns a)
+B=$(nfc_ns b)
+ip link add eth0 netns "$A" type veth peer name eth0 netns "$B"
+for n in "$A" "$B"; do
+	ip netns exec "$n" ethtool -K eth0 tso off gso off gro off tx off >/dev/null 2>&1
+	ip -n "$n" link set eth0 up
+done
+ip -n "$A" addr add 198.51.100.1/24 dev eth0
+ip -n "$B" addr add 198.51.100.2/24 dev eth0
+ip -n "$A" addr add 2001:db8::1/64 dev eth0 nodad
+ip -n "$B" addr add 2001:db8::2/64 dev eth0 nodad
+ip netns exec "$B" tcpdump -i eth0 -s 0 -U -w "$D/real.pcap" 2>/dev/null &
+TD=$!
+sleep 1
+ip netns exec "$A" ping -c 20 -i 0.01 -s 1200 198.51.100.2 >/dev/null
+ip netns exec "$A" ping -6 -c 20 -i 0.01 2001:db8::2 >/dev/null
+nfc_tcp "$A" "$B" 198.51.100.2
+echo hello | ip netns exec "$A" timeout 1 nc -u -q 0 198.51.100.2 5353 2>/dev/null
+ip netns exec "$B" iperf3 -s -1 >/dev/null 2>&1 &
+IP3=$!
+sleep 0.5
+ip netns exec "$A" timeout 10 iperf3 -c 198.51.100.2 -n 2M -l 1000 >/dev/null 2>&1
+ip netns exec "$A" timeout 10 iperf3 -u -c 198.51.100.2 -n 200K -l 400 >/dev/null 2>&1
+sleep 0.5
+kill "$TD"; wait "$TD" 2>/dev/null; TD=
+kill "$IP3" 2>/dev/null; wait "$IP3" 2>/dev/null; IP3=
+lap "traffic captured"
+n=$(frames "$D/real.pcap")
+check "the real trace holds $n frames (> 500)" [ "$n" -gt 500 ]
+
+for f in crafted real; do
+	"$NFC_BIN/test_cbpf" --diff "$D/$f.pcap" "$HERE/exprs.txt" | sed "s/^\(not \)\?ok - /&$f: /"
+done
+
+lap "differential runs"
+# filter-test gives what tcpdump gives, frame for frame.
+NFCHAIN=$NFC_BIN/nfchain
+for ef in 'tcp[tcpflags] & tcp-syn != 0:real' 'ip6 and not icmp6:real' \
+	'greater 1000:real' 'vlan and udp:crafted' 'not (udp port 53):crafted'; do
+	e=${ef%:*} f=${ef##*:}
+	tcpdump -r "$D/$f.pcap" -w "$D/t.pcap" "$e" 2>/dev/null
+	out=$("$NFCHAIN" filter-test "$e" -r "$D/$f.pcap" -w "$D/n.pcap")
+	want=$(frames "$D/t.pcap")
+	check "filter-test '$e' on $f: says '$want of' ($out)" \
+		[ "${out%% of*}" = "$want" ]
+	check "filter-test '$e' on $f: the file tcpdump writes, byte for byte" \
+		cmp -s "$D/t.pcap" "$D/n.pcap"
+done
+j=$("$NFCHAIN" filter-test -j 'udp port 53' -r "$D/crafted.pcap")
+check "filter-test -j: frames and matched" \
+	[ "$(echo "$j" | jq -r '.frames')" = 10000 -a "$(echo "$j" | jq -r '.matched')" = \
+	"$(tcpdump -r "$D/crafted.pcap" -w "$D/t.pcap" 'udp port 53' 2>/dev/null; frames "$D/t.pcap")" ]
+check "filter-test: a syntax error is libpcap's, exit 1" \
+	refused "syntax error" "$NFCHAIN" filter-test 'tcp port' -r "$D/real.pcap"
+"$NFCHAIN" filter-test 'tcp port' -r "$D/real.pcap" >/dev/null 2>&1
+check "filter-test: ... exit status 1" [ $? = 1 ]
+lap "filter-test"
+nfc_done
