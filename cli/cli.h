@@ -68,6 +68,11 @@ int http_call(const struct conn *c, const char *method, const char *path,
 	      const char *body, size_t body_len, const char *content_type,
 	      long *status, json_t **answer, char *err, size_t errlen);
 
+/* dump.c: GET `path` (a pcap stream of NF `nf`) over the unix socket, the
+ * pcap to stdout, the end line (captured, lost, dropped) to stderr. The
+ * exit status: 0, or 1 with the reason on stderr. */
+int cli_dump(const struct conn *c, const char *path, const char *nf);
+
 /* print.c */
 void print_answer(enum view v, json_t *answer, bool dry_run);
 

@@ -12,6 +12,7 @@
  *   <type> add <name> [mode=...] [key=value ...]
  *   <name> show [ports|<collection>|stats]
  *   <name> set key=value ...          <name> del
+ *   <name> dump [count=N] [seconds=S]  (a capture NF's pcap, on stdout)
  *   <name> ports add <port> [peer=...] [key=value ...]
  *   <name> ports <port> set key=value ...
  *   <name> ports del <port>
@@ -54,6 +55,7 @@ enum cli_op {
 	CLI_COLL_SET,
 	CLI_COLL_SHOW,
 	CLI_COLL_IMPORT,
+	CLI_NF_DUMP,
 };
 
 /* Keys that a command takes out of its key=value words (mode= of an NF,

@@ -29,6 +29,8 @@ static const char usage_text[] =
 	"  nfchain <name> show [ports|<collection>|stats]\n"
 	"  nfchain <name> set key=value ...\n"
 	"  nfchain <name> del\n"
+	"  nfchain <name> dump [count=N] [seconds=S] > FILE.pcap  (capture "
+	"NFs)\n"
 	"  nfchain <name> ports add <port> [peer=<netdev>|<nf>:<port>] "
 	"[key=value ...]\n"
 	"  nfchain <name> ports <port> set key=value ...\n"
@@ -422,6 +424,10 @@ int main(int argc, char **argv)
 	}
 	if (r.add_type && (rc = check_add(&c, &r)))
 		goto out;
+	if (cmd.op == CLI_NF_DUMP) {
+		rc = cli_dump(&c, r.path, cmd.nf);
+		goto out;
+	}
 	{
 		char *body = r.raw;
 		size_t len = r.raw_len;

@@ -196,6 +196,32 @@ int cli_request(const struct cli_cmd *c, struct cli_req *r, char *err,
 		set(r, "DELETE", V_QUIET);
 		rc = path(r, "/v1/nfs", c->nf, NULL);
 		break;
+	case CLI_NF_DUMP:
+		set(r, "GET", V_QUIET);
+		rc = path(r, "/v1/nfs", c->nf, "pcap");
+		for (int i = 0; !rc && i < c->nkv; i++) {
+			char key[32];
+			const char *v =
+				cli_kv_split(c->kv[i], key, sizeof(key));
+			size_t o = strlen(r->path);
+
+			if (strcmp(key, "count") && strcmp(key, "seconds")) {
+				snprintf(err, len,
+					 "dump takes count=N and seconds=S, "
+					 "not %s",
+					 key);
+				return -1;
+			}
+			if (strspn(v, "0123456789") != strlen(v) ||
+			    o + strlen(c->kv[i]) + 2 >= sizeof(r->path)) {
+				snprintf(err, len, "%s=%s: expected a number",
+					 key, v);
+				return -1;
+			}
+			snprintf(r->path + o, sizeof(r->path) - o, "%c%s=%s",
+				 i ? '&' : '?', key, v);
+		}
+		break;
 	case CLI_NF_SET:
 		set(r, "PATCH", V_QUIET);
 		rc = path(r, "/v1/nfs", c->nf, NULL);

@@ -15,6 +15,7 @@
 #include "gate.h"
 #include "http.h"
 #include "netlink.h"
+#include "pcap.h"
 
 struct daemon {
 	const char *socket_path, *state_dir, *pin_root, *listen, *token_file;
@@ -22,6 +23,7 @@ struct daemon {
 	struct api api;
 	struct http *http[2]; /* unix, tcp */
 	struct gate *gate[2]; /* their doors */
+	struct pcap *pcap;    /* capture NFs' pcap streams */
 	int ep, tfd, sfd, nlfd;
 	json_t *saved;	/* the desired state: what state.json holds */
 	json_t *pinned; /* while saved could not be restored: what runs */

@@ -11,6 +11,7 @@
 #include "api.h"
 #include "http.h"
 #include "log.h"
+#include "pcap.h"
 
 /* Connections MHD holds at most, per listener. They all have sent a whole
  * header (gate.c); above half of this, answers close the connection
@@ -22,6 +23,7 @@ struct http {
 	struct api *api;
 	char *token;
 	const char *name;
+	struct pcap *pcap;
 };
 
 /* What one request accumulates between the access-handler calls. */
@@ -156,6 +158,31 @@ static size_t max_body(const char *url)
 	return HTTP_MAX_BODY;
 }
 
+/* GET /v1/nfs/<name>/pcap: a stream served by pcap.c, not an answer of
+ * api.c (which answers whole documents). */
+static enum MHD_Result pcap_answer(struct http *h, struct MHD_Connection *conn,
+				   const char *url, const char *name,
+				   json_t *query, struct req *rq)
+{
+	struct MHD_Response *r = NULL;
+	char err[512];
+	enum MHD_Result ret;
+	int st;
+
+	st = pcap_open(h->pcap, conn, name, query, &r, err, sizeof(err));
+	json_decref(query);
+	if (st != 200)
+		return send_error(h, conn, "GET", url, st, err, 0);
+	api_count(h->api, 200);
+	nfd_log("info", "request",
+		"listener=%s method=GET path=%s status=200 dur_us=%.0f "
+		"stream=pcap",
+		h->name, nfd_q(url), since_us(&rq->t0));
+	ret = MHD_queue_response(conn, 200, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 				 const char *url, const char *method,
 				 const char *version, const char *upload,
@@ -238,6 +265,12 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 	query = json_object();
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, query_arg,
 				  query);
+	if (h->pcap && !strcmp(method, "GET")) {
+		char name[64];
+
+		if (pcap_route(url, name, sizeof(name)))
+			return pcap_answer(h, conn, url, name, query, rq);
+	}
 	areq.method = method;
 	areq.path = url;
 	areq.query = json_object_size(query) ? query : NULL;
@@ -323,8 +356,11 @@ struct http *http_start(struct api *api, const char *token, const char *name,
 	h->token = token ? strdup(token) : NULL;
 	h->d = MHD_start_daemon(
 		/* No listening socket: gate.c accepts and hands over. */
-		MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET, 0,
-		NULL, NULL, access_cb, h,
+		/* Suspend/resume: a pcap stream with nothing to send waits
+		 * without a thread and without busy looping. */
+		MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET |
+			MHD_ALLOW_SUSPEND_RESUME,
+		0, NULL, NULL, access_cb, h,
 		/* First, so that no message goes to MHD's own logger. */
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, (void *)name,
 		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
@@ -367,6 +403,11 @@ void http_add(struct http *h, int fd, const struct sockaddr *sa,
 	if (MHD_add_connection(h->d, fd, sa, salen) != MHD_YES)
 		nfd_log("warn", "http", "listener=%s msg=%s", h->name,
 			nfd_q("cannot take a new connection"));
+}
+
+void http_set_pcap(struct http *h, struct pcap *p)
+{
+	h->pcap = p;
 }
 
 void http_count(struct http *h, int status)

@@ -27,6 +27,9 @@ struct http *http_start(struct api *api, const char *token, const char *name,
  * server's from then on. */
 void http_add(struct http *h, int fd, const struct sockaddr *sa,
 	      socklen_t salen);
+/* Serves GET /v1/nfs/<name>/pcap from `p` (pcap.h). */
+struct pcap;
+void http_set_pcap(struct http *h, struct pcap *p);
 /* Counts an answer given outside MHD in the API's status figures. */
 void http_count(struct http *h, int status);
 /* An fd that is readable when http_run() has work. */

@@ -29,7 +29,8 @@ enum {
 	EV_SIGNAL,
 	EV_NETLINK,
 	EV_GATE_UNIX,
-	EV_GATE_TCP
+	EV_GATE_TCP,
+	EV_PCAP
 };
 
 static int ep_add(struct daemon *d, int fd, uint32_t tag)
@@ -64,8 +65,10 @@ int daemon_loop_setup(struct daemon *d, char *err, size_t errlen)
 			 strerror(-d->nlfd));
 		return d->nlfd;
 	}
+	d->pcap = pcap_start(d->nfc, d->ep, EV_PCAP);
 	for (int i = 0; i < 2; i++)
 		if (d->http[i]) {
+			http_set_pcap(d->http[i], d->pcap);
 			ep_add(d, http_fd(d->http[i]),
 			       i ? EV_HTTP_TCP : EV_HTTP_UNIX);
 			ep_add(d, gate_fd(d->gate[i]),
@@ -104,6 +107,12 @@ void daemon_loop_run(struct daemon *d)
 			if (u >= 0 && (timeout < 0 || u < timeout))
 				timeout = u;
 		}
+		if (d->pcap) {
+			int t = pcap_timeout_ms(d->pcap);
+
+			if (t >= 0 && (timeout < 0 || t < timeout))
+				timeout = t;
+		}
 		n = epoll_wait(d->ep, evs, 16, timeout);
 		if (n < 0 && errno != EINTR) {
 			nfd_log("error", "loop", "error=%s",
@@ -121,6 +130,11 @@ void daemon_loop_run(struct daemon *d)
 			case EV_TIMER:
 				if (read(d->tfd, &ticks, sizeof(ticks)) > 0)
 					nfc_tick(d->nfc);
+				if (d->pcap)
+					pcap_tick(d->pcap, 1);
+				break;
+			case EV_PCAP:
+				pcap_poll(d->pcap);
 				break;
 			case EV_SIGNAL:
 				if (read(d->sfd, &si, sizeof(si)) > 0) {
@@ -135,6 +149,8 @@ void daemon_loop_run(struct daemon *d)
 			}
 		}
 		daemon_run_settled(d);
+		if (d->pcap)
+			pcap_tick(d->pcap, 0); /* seconds= ends */
 		/* The gates first: what they hand over is then served in
 		 * the same turn. MHD also has timeouts to run; with nothing
 		 * ready, gate_run and MHD_run return at once. */

@@ -202,10 +202,12 @@ int main(int argc, char **argv)
 		nfd_q("the data plane keeps running; a new nfchaind adopts "
 		      "it"));
 out:
+	pcap_stop(d.pcap); /* MHD stops only with no stream suspended */
 	for (int i = 0; i < 2; i++) {
 		gate_stop(d.gate[i]);
 		http_stop(d.http[i]);
 	}
+	pcap_free(d.pcap);
 	if (d.http[0])
 		unlink(d.socket_path);
 	int fds[] = {d.ep, d.tfd, d.sfd, d.nlfd};

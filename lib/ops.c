@@ -209,7 +209,13 @@ int do_nf_add(struct nfc *nfc, struct model *m, void *arg)
 	n->colls = json_object();
 	n->used = true;
 	if (t->validate) {
+		/* Its callbacks read the model through nfc->m: let them see
+		 * the NF being added (its name for messages). */
+		struct model *keep = nfc->m;
+
+		nfc->m = m;
 		r = t->validate(&nfc->handles[id], n->config);
+		nfc->m = keep;
 		if (r) {
 			json_decref(n->config);
 			json_decref(n->colls);

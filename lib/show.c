@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Introspection: show, export, types, counters. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -442,4 +443,27 @@ json_t *nfc_global_stats(struct nfc *nfc)
 	json_object_set_new(o, "drops_by_reason", drops);
 	nfci_end(nfc);
 	return o;
+}
+
+int nfc_nf_map_open(struct nfc *nfc, const char *name, const char *type,
+		    const char *map)
+{
+	int id, fd;
+
+	if (nfci_begin_ro(nfc))
+		return -EIO;
+	id = model_find_nf(nfc->m, name);
+	if (id < 0)
+		fd = nfci_err(nfc, ENOENT, "NF %s does not exist", name);
+	else if (type && strcmp(nfc->m->nfs[id].type->name, type))
+		fd = nfci_err(nfc, EINVAL, "NF %s is a %s, not a %s", name,
+			      nfc->m->nfs[id].type->name, type);
+	else if ((fd = dp_nf_map_fd(nfc, id, map)) < 0)
+		fd = nfci_err(nfc, -fd, "NF %s: map %s: %s", name, map,
+			      strerror(-fd));
+	else if ((fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
+		fd = nfci_err(nfc, errno, "NF %s: map %s: %s", name, map,
+			      strerror(errno));
+	nfci_end(nfc);
+	return fd;
 }

@@ -298,6 +298,11 @@ static int dispatch(struct nfc *nfc, const struct cli_cmd *c)
 	case CLI_HELP:
 		fputs(usage_text, stdout);
 		return 0;
+	case CLI_NF_DUMP:
+		fprintf(stderr,
+			"nfctl: dump needs nfchaind (nfchain %s dump)\n",
+			c->nf);
+		return 1;
 	case CLI_TYPES:
 		return print_new(nfc, nfc_types());
 	case CLI_SHOW:

@@ -186,6 +186,11 @@ json_t *nfc_show_nf(struct nfc *nfc, const char *nf); /* NULL if unknown */
 json_t *nfc_types(void);			      /* types and schemas */
 /* Global counters: slow-path events, ring drops, drops by reason. */
 json_t *nfc_global_stats(struct nfc *nfc);
+/* A new fd (the caller closes it) of map `map` of NF `nf`, which must be of
+ * type `type` (NULL: any): for a daemon that serves an NF's data itself (the
+ * capture's pcap streams). -errno with nfc_errmsg set. */
+int nfc_nf_map_open(struct nfc *nfc, const char *nf, const char *type,
+		    const char *map);
 
 /* ---- slow path ------------------------------------------------------------
  */
