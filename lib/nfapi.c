@@ -133,6 +133,11 @@ int coll_check(struct nfc *nfc, const char *nf, const char *coll,
 	if (!key || !*key || strlen(key) > 64)
 		return nfci_err(nfc, EINVAL, "%s: the key is empty or too long",
 				owner);
+	if ((*cp)->check_key) {
+		r = (*cp)->check_key(&nfc->handles[*idp], key);
+		if (r)
+			return r;
+	}
 	return nfci_fields_check(nfc, owner, (*cp)->fields, fields, 1,
 				 &nfc->handles[*idp], norm);
 }

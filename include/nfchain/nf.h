@@ -86,6 +86,9 @@ struct nfc_collection {
 	 * before changing anything. NULL: "entry by entry" (an FDB, a
 	 * conntrack table: independent entries). docs/runtime.md says more. */
 	int (*replace)(struct nfc_nf *nf, json_t *entries);
+	/* Optional: refuses a malformed key before anything is written, so
+	 * that an import names the line of a bad key. */
+	int (*check_key)(struct nfc_nf *nf, const char *key);
 };
 
 /* What just ran, for nfc_nf_type.changed. */

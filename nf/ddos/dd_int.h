@@ -22,6 +22,9 @@ int dd_parse_pfx(struct nfc_nf *nf, const char *what, const char *s,
 const char *dd_pfx_str(int family, unsigned plen, const __u8 *addr,
 		       char buf[64]);
 
+int dd_block_check(struct nfc_nf *nf, const char *key);
+int dd_allow_check(struct nfc_nf *nf, const char *key);
+int dd_limit_check(struct nfc_nf *nf, const char *key);
 int dd_allow_add(struct nfc_nf *nf, const char *key, json_t *fields);
 int dd_allow_del(struct nfc_nf *nf, const char *key);
 int dd_allow_list(struct nfc_nf *nf, json_t *out);

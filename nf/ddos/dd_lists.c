@@ -189,6 +189,27 @@ static void trie_list(int fd, int family, json_t *out)
 	}
 }
 
+int dd_block_check(struct nfc_nf *nf, const char *key)
+{
+	struct dd_pfx p;
+
+	return dd_parse_pfx(nf, "blocklist", key, &p);
+}
+
+int dd_allow_check(struct nfc_nf *nf, const char *key)
+{
+	struct dd_pfx p;
+
+	return dd_parse_pfx(nf, "allowlist", key, &p);
+}
+
+int dd_limit_check(struct nfc_nf *nf, const char *key)
+{
+	struct dd_pfx p;
+
+	return dd_parse_pfx(nf, "limits", key, &p);
+}
+
 int dd_allow_add(struct nfc_nf *nf, const char *key, json_t *fields)
 {
 	struct dd_pfx p;
