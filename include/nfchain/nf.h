@@ -89,6 +89,14 @@ struct nfc_collection {
 	/* Optional: refuses a malformed key before anything is written, so
 	 * that an import names the line of a bad key. */
 	int (*check_key)(struct nfc_nf *nf, const char *key);
+	/* Optional: takes an import's text itself (a line an entry), for a
+	 * collection too large to hold as one JSON object an entry (a
+	 * 1,000,000-prefix blocklist). All or nothing, errors naming the
+	 * line. The entries so imported are the NF's to keep (its maps, a
+	 * copy of the text): the model's collection is left as it was, or
+	 * emptied by a replace. */
+	int (*import_text)(struct nfc_nf *nf, const char *text, size_t len,
+			   int replace);
 };
 
 /* What just ran, for nfc_nf_type.changed. */

@@ -34,6 +34,9 @@ int dd_block_list(struct nfc_nf *nf, json_t *out);
 int dd_block_replace(struct nfc_nf *nf, json_t *entries);
 void dd_block_expire(struct nfc_nf *nf);
 void dd_block_rescan(struct nfc_nf *nf);
+int dd_block_import(struct nfc_nf *nf, const char *text, size_t len,
+		    int replace);
+int dd_block_restore(struct nfc_nf *nf);
 extern const struct nfc_field dd_block_fields[], dd_allow_fields[];
 
 int dd_limit_add(struct nfc_nf *nf, const char *key, json_t *fields);
