@@ -17,6 +17,11 @@ const char *nfc_nf_name(const struct nfc_nf *nf)
 	return mnf_of(nf)->name;
 }
 
+const char *nfc_nf_pin_root(const struct nfc_nf *nf)
+{
+	return nfc_pin_root(nf->nfc);
+}
+
 unsigned nfc_nf_id(const struct nfc_nf *nf)
 {
 	return nf->id;

@@ -182,6 +182,8 @@ struct nfc_nf_type {
 
 /* What an NF's control plane may ask of the runtime. */
 const char *nfc_nf_name(const struct nfc_nf *nf);
+/* The pin root the NF lives under (to name files kept beside its pins). */
+const char *nfc_nf_pin_root(const struct nfc_nf *nf);
 unsigned nfc_nf_id(const struct nfc_nf *nf);
 const char *nfc_nf_mode(const struct nfc_nf *nf);
 json_t *nfc_nf_config(const struct nfc_nf *nf); /* borrowed */

@@ -418,9 +418,15 @@ struct bulk_ent {
 static void feed_path(struct nfc_nf *nf, char *buf, size_t len)
 {
 	const char *d = getenv("NFC_DDOS_FEED_DIR");
+	char pr[256];
 
-	snprintf(buf, len, "%s/ddos-%s-blocklist.feed",
-		 d && *d ? d : "/var/lib/nfchain", nfc_nf_name(nf));
+	/* Named by pin root and NF: two pin roots never share a feed. */
+	snprintf(pr, sizeof(pr), "%s", nfc_nf_pin_root(nf));
+	for (char *c = pr; *c; c++)
+		if (*c == '/')
+			*c = '_';
+	snprintf(buf, len, "%s/ddos%s.%s.blocklist.feed",
+		 d && *d ? d : "/var/lib/nfchain", pr, nfc_nf_name(nf));
 }
 
 /* One line: "prefix [expires=N]", '#' comments; 0 entry, 1 none. */
