@@ -168,16 +168,16 @@ int dd_limit_list(struct nfc_nf *nf, json_t *out)
 					 l.per_len);
 			json_array_append_new(
 				out,
-				json_pack("{s:s,s:I,s:I,s:s}", "prefix",
-					  dd_pfx_str(fam, k.plen, k.addr, b),
-					  "pps",
-					  (json_int_t)(1000000000ULL /
-						       l.interval_ns),
-					  "burst",
-					  (json_int_t)(l.tau_ns /
-							       l.interval_ns +
-						       1),
-					  "per", per));
+				json_pack(
+					"{s:s,s:I,s:I,s:s}", "prefix",
+					dd_pfx_str(fam, k.plen, k.addr, b),
+					"pps",
+					(json_int_t)(1000000000ULL /
+						     l.interval_ns),
+					"burst",
+					(json_int_t)(l.tau_ns / l.interval_ns +
+						     1),
+					"per", per));
 		}
 	}
 	return 0;

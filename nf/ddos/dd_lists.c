@@ -67,7 +67,7 @@ int dd_parse_pfx(struct nfc_nf *nf, const char *what, const char *s,
 	p->plen = n;
 	for (unsigned i = 0; i < max / 8; i++) {
 		unsigned bits = i * 8;
-		__u8 keep = bits >= n	   ? 0
+		__u8 keep = bits >= n	    ? 0
 			    : bits + 8 <= n ? 0xff
 					    : (__u8)(0xff << (8 - (n - bits)));
 
@@ -218,10 +218,10 @@ int dd_allow_add(struct nfc_nf *nf, const char *key, json_t *fields)
 
 	if (r)
 		return r;
-	return trie_write(nf,
-			  nfc_nf_map_fd(nf, p.family == 4 ? "dd_allow4"
-							  : "dd_allow6"),
-			  "allowlist", key, fields, BPF_ANY);
+	return trie_write(
+		nf,
+		nfc_nf_map_fd(nf, p.family == 4 ? "dd_allow4" : "dd_allow6"),
+		"allowlist", key, fields, BPF_ANY);
 }
 
 int dd_allow_del(struct nfc_nf *nf, const char *key)
@@ -252,8 +252,8 @@ int dd_block_del(struct nfc_nf *nf, const char *key)
 {
 	int c = live_copy(nf);
 
-	return trie_del(nf, block_fd(nf, 4, c), block_fd(nf, 6, c),
-			"blocklist", key);
+	return trie_del(nf, block_fd(nf, 4, c), block_fd(nf, 6, c), "blocklist",
+			key);
 }
 
 int dd_block_list(struct nfc_nf *nf, json_t *out)
@@ -477,7 +477,8 @@ static int bulk_write(struct nfc_nf *nf, int fd4, int fd6,
 		if (bpf_map_update_elem(e[i].family == 4 ? fd4 : fd6, &e[i].k,
 					&e[i].v, BPF_ANY))
 			return nfc_nf_error(
-				nf, errno, "blocklist: write %s (%zu of %zu): %s",
+				nf, errno,
+				"blocklist: write %s (%zu of %zu): %s",
 				dd_pfx_str(e[i].family, e[i].k.plen,
 					   e[i].k.addr, b),
 				i + 1, n, strerror(errno));
@@ -495,8 +496,9 @@ static int feed_save(struct nfc_nf *nf, const char *text, size_t len,
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(replace ? tmp : path, replace ? "w" : "a");
 	if (!f)
-		return nfc_nf_error(nf, errno, "blocklist: keep the feed in %s: %s",
-				    path, strerror(errno));
+		return nfc_nf_error(nf, errno,
+				    "blocklist: keep the feed in %s: %s", path,
+				    strerror(errno));
 	if (fwrite(text, 1, len, f) != len ||
 	    (len && text[len - 1] != '\n' && fputc('\n', f) == EOF) ||
 	    fflush(f) || fsync(fileno(f))) {
@@ -539,7 +541,8 @@ static int bulk_import(struct nfc_nf *nf, const char *text, size_t len,
 		buf[l] = 0;
 		i += l + 1;
 		if (n == cap) {
-			void *m = realloc(e, (cap ? 2 * cap : 4096) * sizeof(*e));
+			void *m =
+				realloc(e, (cap ? 2 * cap : 4096) * sizeof(*e));
 
 			if (!m) {
 				r = nfc_nf_error(nf, ENOMEM,

@@ -27,13 +27,13 @@ const volatile __u32 dd_syn_rate = 1000;
 const volatile __u32 dd_mss4 = 1460;
 const volatile __u32 dd_mss6 = 1440;
 
-#define LPM(name, kt, n)                                 \
-	struct {                                          \
-		__uint(type, BPF_MAP_TYPE_LPM_TRIE);      \
-		__uint(max_entries, n);                   \
-		__uint(map_flags, BPF_F_NO_PREALLOC);     \
-		__type(key, struct kt);                   \
-		__type(value, __u32);                     \
+#define LPM(name, kt, n)                              \
+	struct {                                      \
+		__uint(type, BPF_MAP_TYPE_LPM_TRIE);  \
+		__uint(max_entries, n);               \
+		__uint(map_flags, BPF_F_NO_PREALLOC); \
+		__type(key, struct kt);               \
+		__type(value, __u32);                 \
 	} name SEC(".maps")
 
 LPM(dd_allow4, dd_lpm4, DD_MAX_ALLOW);
@@ -444,8 +444,8 @@ static __always_inline int syn_cookie(nfc_ctx_t *ctx, struct pkt *p)
 		ip->ttl = 64;
 		ip->tos = 0;
 		ip->check = 0;
-		ip->check = csum_fold(bpf_csum_diff(0, 0, (void *)ip,
-						    sizeof(*ip), 0));
+		ip->check = csum_fold(
+			bpf_csum_diff(0, 0, (void *)ip, sizeof(*ip), 0));
 		s = (__u64)ip->saddr + ip->daddr + bpf_htons(IPPROTO_TCP) +
 		    bpf_htons(hl);
 		if (opt) {

@@ -129,8 +129,7 @@ static void dd_stats_cb(struct nfc_nf *nf, int port, json_t *out)
 	json_object_set_new(out, "passed", json_integer(s[DD_S_PASS]));
 	json_object_set_new(out, "passed_allowlist",
 			    json_integer(s[DD_S_PASS_ALLOWLIST]));
-	json_object_set_new(out, "passed_not_ip",
-			    json_integer(s[DD_S_NOT_IP]));
+	json_object_set_new(out, "passed_not_ip", json_integer(s[DD_S_NOT_IP]));
 	json_object_set_new(out, "syncookies_sent",
 			    json_integer(s[DD_S_SYNCOOKIE_SENT]));
 	json_object_set_new(out, "syncookies_valid",
@@ -144,10 +143,11 @@ static void dd_stats_cb(struct nfc_nf *nf, int port, json_t *out)
 	 * limit's delete left to age out). */
 	json_object_set_new(
 		ev, "new",
-		json_integer(s[DD_S_BUCKET_NEW] > s[DD_S_BUCKET_PROMOTED] + live_new
-				     ? s[DD_S_BUCKET_NEW] -
-					       s[DD_S_BUCKET_PROMOTED] - live_new
-				     : 0));
+		json_integer(
+			s[DD_S_BUCKET_NEW] > s[DD_S_BUCKET_PROMOTED] + live_new
+				? s[DD_S_BUCKET_NEW] - s[DD_S_BUCKET_PROMOTED] -
+					  live_new
+				: 0));
 	json_object_set_new(
 		ev, "established",
 		json_integer(s[DD_S_BUCKET_PROMOTED] > live_est

@@ -87,17 +87,17 @@ struct dd_flow {
 };
 
 /* Counters by reason: drops first, then what passed and what happened. */
-#define DD_STATS(X)                                                   \
-	X(0, DROP_BLOCKLIST, "drop_blocklist")                        \
-	X(1, DROP_RATE, "drop_rate")                                  \
-	X(2, DROP_SYN, "drop_syn")                                    \
-	X(3, DROP_MALFORMED, "drop_malformed")                        \
-	X(4, PASS_ALLOWLIST, "pass_allowlist")                        \
-	X(5, PASS, "pass")                                            \
-	X(6, SYNCOOKIE_SENT, "syncookie_sent")                        \
-	X(7, SYNCOOKIE_OK, "syncookie_ok")                            \
-	X(8, BUCKET_NEW, "bucket_new")                                \
-	X(9, BUCKET_PROMOTED, "bucket_promoted")                      \
+#define DD_STATS(X)                              \
+	X(0, DROP_BLOCKLIST, "drop_blocklist")   \
+	X(1, DROP_RATE, "drop_rate")             \
+	X(2, DROP_SYN, "drop_syn")               \
+	X(3, DROP_MALFORMED, "drop_malformed")   \
+	X(4, PASS_ALLOWLIST, "pass_allowlist")   \
+	X(5, PASS, "pass")                       \
+	X(6, SYNCOOKIE_SENT, "syncookie_sent")   \
+	X(7, SYNCOOKIE_OK, "syncookie_ok")       \
+	X(8, BUCKET_NEW, "bucket_new")           \
+	X(9, BUCKET_PROMOTED, "bucket_promoted") \
 	X(10, NOT_IP, "pass_not_ip")
 
 enum dd_stat {
