@@ -19,6 +19,7 @@ import ctypes
 import ipaddress
 import os
 import random
+import signal
 import socket
 import struct
 import sys
@@ -85,13 +86,21 @@ def synflood(ifn, dmac, dip, port, secs):
         ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, i, 0, 64, 6, 0, src, d)
         ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
         frames.append(eth + ip + tcp)
-    n, end = 0, time.monotonic() + secs
-    while time.monotonic() < end:
+    n, t0 = 0, time.monotonic()
+
+    def report(*_):
+        dt = time.monotonic() - t0
+        print("%d in %.1f s (%.0f/s)" % (n, dt, n / dt if dt else 0))
+        sys.exit(0)
+
+    # Killed when the requests are done: say how much was sent.
+    signal.signal(signal.SIGTERM, report)
+    while time.monotonic() < t0 + secs:
         for f in frames[:256]:
             s.send(f)
         n += 256
         frames = frames[256:] + frames[:256]
-    print(n)
+    report()
 
 
 def feed(n, seed, path, probes):
