@@ -97,7 +97,7 @@ static int stub_prog(__u32 ifx)
 		lfd = bpf_obj_get(p);
 		if (lfd < 0)
 			continue;
-		if (!bpf_link_get_info_by_fd(lfd, &li, &sz) &&
+		if (!bpf_obj_get_info_by_fd(lfd, &li, &sz) &&
 		    li.type == BPF_LINK_TYPE_XDP && li.xdp.ifindex == ifx) {
 			close(lfd);
 			snprintf(p, sizeof(p), "%s/stub/%d/prog", root, i);
