@@ -53,8 +53,7 @@ static int cmp(const void *a, const void *b)
 }
 
 /* Median ns/packet over `runs` runs of REPEAT; exits on a wrong verdict. */
-static double measure(int prog, __u8 *f, int len, int runs, int want,
-		      __u32 ifx)
+static double measure(int prog, __u8 *f, int len, int runs, int want, __u32 ifx)
 {
 	double *ns = calloc(runs, sizeof(*ns)), med;
 	struct dpt_run r;
@@ -174,7 +173,8 @@ int main(int argc, char **argv)
 	printf("case\tns/packet (median of %d runs of %d)\n", runs, REPEAT);
 	printf("bare XDP drop\t%.1f\n", floor_ns);
 	printf("hook -> f1 (no ddos)\t%.1f\n", f1_ns);
-	printf("hook -> dd0 -> f1, allowed, 10 prefixes\t%.1f\t(dd0 own %.1f)\n",
+	printf("hook -> dd0 -> f1, allowed, 10 prefixes\t%.1f\t(dd0 own "
+	       "%.1f)\n",
 	       a10, a10 - f1_ns);
 	printf("hook -> dd0 -> f1, allowed, 1,000,000 prefixes\t%.1f\t(dd0 own "
 	       "%.1f)\n",
