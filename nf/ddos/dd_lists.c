@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 
 #include "dd_int.h"
@@ -493,6 +494,15 @@ static int feed_save(struct nfc_nf *nf, const char *text, size_t len,
 	FILE *f;
 
 	feed_path(nf, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	/* The directory, made on first use (the daemon's state dir). */
+	if (strrchr(tmp, '/')) {
+		*strrchr(tmp, '/') = 0;
+		if (mkdir(tmp, 0755) && errno != EEXIST)
+			return nfc_nf_error(nf, errno,
+					    "blocklist: make %s for the feed: %s",
+					    tmp, strerror(errno));
+	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(replace ? tmp : path, replace ? "w" : "a");
 	if (!f)

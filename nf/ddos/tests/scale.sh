@@ -23,4 +23,16 @@ check "the feed is kept for a restore" cmp -s $D/feed.txt $D/ddos-dd0-blocklist.
 check "a bad line is refused, named: line 1001" \
 	refused 'line 1001: blocklist.*host bits' nfctl dd0 blocklist import --replace -f $D/bad.txt
 check "after the refusal the lookups still agree" $TOOLS lookup "$NFC_PIN" $D/probes.txt
+
+# Pins lost (a reboot): the saved state applied again brings dd1 back with
+# empty tries, which it fills from the kept feed.
+nfctl ddos add dd1
+printf '203.0.113.0/25\n2001:db8:bad::/48\n' >$D/small.txt
+nfctl dd1 blocklist import --replace -f $D/small.txt
+nfctl dd0 del
+nfctl export >$D/state.json
+nfctl reset
+check "state applied again after a reset" nfctl apply -f $D/state.json
+check "dd1's blocklist restored from its kept feed" \
+	[ "$(nfctl -j dd1 show blocklist | jq -r '[.[].prefix] | sort | join(" ")')" = "2001:db8:bad::/48 203.0.113.0/25" ]
 nfc_done

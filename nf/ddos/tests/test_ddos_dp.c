@@ -121,6 +121,9 @@ int main(void)
 	CPU_SET(0, &one);
 	sched_setaffinity(0, sizeof(one), &one);
 	dpt_root(root, sizeof(root), "dddp");
+	/* The blocklist keeps a copy of imported feeds: in /tmp, removed at
+	 * the end. */
+	setenv("NFC_DDOS_FEED_DIR", "/tmp", 1);
 	if (dpt_veths("ddd", 2, dev, peer))
 		goto out;
 	nfc = dpt_open(root);
@@ -248,6 +251,16 @@ int main(void)
 	}
 close:
 	CHECK(!nfc_reset(nfc), "reset");
+	{
+		char fp[256];
+
+		snprintf(fp, sizeof(fp), "/tmp/ddos%s.dd0.blocklist.feed",
+			 root);
+		for (char *c = fp + strlen("/tmp/ddos"); *c; c++)
+			if (*c == '/')
+				*c = '_';
+		CHECK(!unlink(fp), "the kept feed %s was there", fp);
+	}
 	nfc_close(nfc);
 out:
 	dpt_veths_del(2, dev);
