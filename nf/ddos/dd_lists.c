@@ -499,9 +499,10 @@ static int feed_save(struct nfc_nf *nf, const char *text, size_t len,
 	if (strrchr(tmp, '/')) {
 		*strrchr(tmp, '/') = 0;
 		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return nfc_nf_error(nf, errno,
-					    "blocklist: make %s for the feed: %s",
-					    tmp, strerror(errno));
+			return nfc_nf_error(
+				nf, errno,
+				"blocklist: make %s for the feed: %s", tmp,
+				strerror(errno));
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(replace ? tmp : path, replace ? "w" : "a");

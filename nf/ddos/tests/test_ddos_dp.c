@@ -38,6 +38,21 @@ static __u16 csum16(const void *p, int n)
 	return ~s;
 }
 
+/* Frames are byte arrays: words go in and out with memcpy (alignment). */
+static void put32(__u8 *p, __u32 v)
+{
+	v = htonl(v);
+	memcpy(p, &v, 4);
+}
+
+static __u32 get32(const __u8 *p)
+{
+	__u32 v;
+
+	memcpy(&v, p, 4);
+	return ntohl(v);
+}
+
 /* Ethernet + IPv4 + TCP (20 bytes, no options) or UDP. */
 static int v4(__u8 *f, const char *src, const char *dst, int tcpflags,
 	      __u32 seq, __u32 ack)
@@ -52,7 +67,11 @@ static int v4(__u8 *f, const char *src, const char *dst, int tcpflags,
 	f[23] = tcpflags >= 0 ? 6 : 17;
 	inet_pton(AF_INET, src, f + 26);
 	inet_pton(AF_INET, dst, f + 30);
-	*(__u16 *)(f + 24) = htons(csum16(f + 14, 20));
+	{
+		__u16 c = htons(csum16(f + 14, 20));
+
+		memcpy(f + 24, &c, 2);
+	}
 	f[34] = 0x9c; /* source port 40000 */
 	f[35] = 0x40;
 	f[37] = 80;
@@ -60,8 +79,8 @@ static int v4(__u8 *f, const char *src, const char *dst, int tcpflags,
 		f[39] = 8;
 		return 14 + 28;
 	}
-	*(__u32 *)(f + 38) = htonl(seq);
-	*(__u32 *)(f + 42) = htonl(ack);
+	put32(f + 38, seq);
+	put32(f + 42, ack);
 	f[46] = 5 << 4;
 	f[47] = tcpflags;
 	f[48] = 0xff;
@@ -232,11 +251,11 @@ int main(void)
 		      "(verdict %d, flags 0x%x)",
 		      v, r.out[47]);
 		CHECK(r.out[34] == 0 && r.out[35] == 80 && r.out[36] == 0x9c &&
-			      ntohl(*(__u32 *)(r.out + 42)) == seq + 1 &&
+			      get32(r.out + 42) == seq + 1 &&
 			      !memcmp(r.out + 26, f + 30, 4),
 		      "ports and addresses swapped, ack = seq + 1");
 		CHECK(csum16(r.out + 14, 20) == 0, "its IPv4 checksum holds");
-		cookie = ntohl(*(__u32 *)(r.out + 38));
+		cookie = get32(r.out + 38);
 		n = v4(f, "198.51.100.5", "198.51.100.2", 0x10, seq + 1,
 		       cookie + 1);
 		CHECK(!run(f, n, &r) && r.verdict == V_REDIRECT &&
