@@ -11,6 +11,12 @@
 . "$(dirname "$0")/../../../tests/lib.sh"
 TOOLS="python3 $(dirname "$0")/dd_tools.py"
 mode=${DD_MODE:-xdp}
+HTTPD= FLOOD=
+test_cleanup() {
+	[ -n "$HTTPD$FLOOD" ] && kill $HTTPD $FLOOD 2>/dev/null
+	[ -n "$HTTPD" ] && wait $HTTPD 2>/dev/null
+	rm -rf /tmp/dd-www-$NFC_ID /tmp/dd-flood-$NFC_ID /tmp/dd-cnt-$NFC_ID
+}
 nfc_setup
 S=$(nfc_ns s)
 W=$(nfc_ns w)
@@ -102,12 +108,6 @@ ip netns exec "$S" iptables -A INPUT -i eth0 -m state --state INVALID -j DROP
 mkdir -p /tmp/dd-www-$NFC_ID && echo hello >/tmp/dd-www-$NFC_ID/index.html
 ip netns exec "$S" python3 -m http.server 80 --bind 198.51.100.100 -d /tmp/dd-www-$NFC_ID >/dev/null 2>&1 &
 HTTPD=$!
-test_cleanup() {
-	kill $HTTPD $FLOOD 2>/dev/null
-	wait $HTTPD 2>/dev/null
-	rm -rf /tmp/dd-www-$NFC_ID
-}
-FLOOD=
 sleep 1
 SMAC=$(ip -n "$S" -j link show eth0 | jq -r '.[0].address')
 # Neighbours fixed: ARP under the flood is not what is tested (lost ARP
