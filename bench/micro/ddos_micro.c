@@ -185,6 +185,18 @@ int main(int argc, char **argv)
 reset:
 	nfc_reset(nfc);
 	nfc_close(nfc);
+	{
+		/* The blocklist's kept feed (dd_lists.c names it so). */
+		char pr[128], fp[256];
+
+		snprintf(pr, sizeof(pr), "%s", root);
+		for (char *c = pr; *c; c++)
+			if (*c == '/')
+				*c = '_';
+		snprintf(fp, sizeof(fp), "%s/ddos%s.dd0.blocklist.feed",
+			 getenv("NFC_DDOS_FEED_DIR"), pr);
+		unlink(fp);
+	}
 out:
 	dpt_veths_del(2, dev);
 	rmdir(root);
