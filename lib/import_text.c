@@ -114,10 +114,38 @@ int nfc_coll_import_text(struct nfc *nfc, const char *nf, const char *coll,
 			 const char *text, size_t len, int replace)
 {
 	char err[512];
-	json_t *entries =
-		import_parse(text ?: "", text ? len : 0, err, sizeof(err));
-	int r;
+	json_t *entries, *none = json_object(), *norm = NULL;
+	const struct nfc_collection *c = NULL;
+	int r, id = -1;
 
+	/* A collection that takes the text itself: no JSON an entry. */
+	r = nfci_begin(nfc);
+	if (r) {
+		json_decref(none);
+		return r;
+	}
+	coll_check(nfc, nf, coll, "-", none, &norm, &id, &c);
+	json_decref(norm);
+	json_decref(none);
+	if (id >= 0 && c && c->import_text) {
+		nfc->err[0] = 0;
+		r = c->import_text(&nfc->handles[id], text ?: "",
+				   text ? len : 0, replace);
+		nf_changed(nfc, id, NFC_CHANGE_COLLECTION);
+		if (!r && replace) {
+			json_object_set_new(nfc->m->nfs[id].colls, coll,
+					    json_object());
+			r = state_save(nfc);
+		}
+		if (r && !nfc->err[0])
+			nfci_err(nfc, r, "%s of %s: import: %s", coll, nf,
+				 strerror(-r));
+		nfci_end(nfc);
+		return r;
+	}
+	nfci_end(nfc);
+	nfc->err[0] = 0;
+	entries = import_parse(text ?: "", text ? len : 0, err, sizeof(err));
 	if (!entries)
 		return nfci_err(nfc, EINVAL, "%s", err);
 	r = nfc_coll_import(nfc, nf, coll, entries, replace);

@@ -17,6 +17,11 @@ const char *nfc_nf_name(const struct nfc_nf *nf)
 	return mnf_of(nf)->name;
 }
 
+const char *nfc_nf_pin_root(const struct nfc_nf *nf)
+{
+	return nfc_pin_root(nf->nfc);
+}
+
 unsigned nfc_nf_id(const struct nfc_nf *nf)
 {
 	return nf->id;
@@ -133,6 +138,11 @@ int coll_check(struct nfc *nfc, const char *nf, const char *coll,
 	if (!key || !*key || strlen(key) > 64)
 		return nfci_err(nfc, EINVAL, "%s: the key is empty or too long",
 				owner);
+	if ((*cp)->check_key) {
+		r = (*cp)->check_key(&nfc->handles[*idp], key);
+		if (r)
+			return r;
+	}
 	return nfci_fields_check(nfc, owner, (*cp)->fields, fields, 1,
 				 &nfc->handles[*idp], norm);
 }

@@ -86,6 +86,17 @@ struct nfc_collection {
 	 * before changing anything. NULL: "entry by entry" (an FDB, a
 	 * conntrack table: independent entries). docs/runtime.md says more. */
 	int (*replace)(struct nfc_nf *nf, json_t *entries);
+	/* Optional: refuses a malformed key before anything is written, so
+	 * that an import names the line of a bad key. */
+	int (*check_key)(struct nfc_nf *nf, const char *key);
+	/* Optional: takes an import's text itself (a line an entry), for a
+	 * collection too large to hold as one JSON object an entry (a
+	 * 1,000,000-prefix blocklist). All or nothing, errors naming the
+	 * line. The entries so imported are the NF's to keep (its maps, a
+	 * copy of the text): the model's collection is left as it was, or
+	 * emptied by a replace. */
+	int (*import_text)(struct nfc_nf *nf, const char *text, size_t len,
+			   int replace);
 };
 
 /* What just ran, for nfc_nf_type.changed. */
@@ -171,6 +182,8 @@ struct nfc_nf_type {
 
 /* What an NF's control plane may ask of the runtime. */
 const char *nfc_nf_name(const struct nfc_nf *nf);
+/* The pin root the NF lives under (to name files kept beside its pins). */
+const char *nfc_nf_pin_root(const struct nfc_nf *nf);
 unsigned nfc_nf_id(const struct nfc_nf *nf);
 const char *nfc_nf_mode(const struct nfc_nf *nf);
 json_t *nfc_nf_config(const struct nfc_nf *nf); /* borrowed */

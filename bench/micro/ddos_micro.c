@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * ddos_micro: the ddos NF's own cost per packet, BPF_PROG_TEST_RUN (XDP),
+ * kernel-measured, in one run: a bare XDP drop (the floor), the netdev's
+ * hook with the forwarder f1 alone (the path without dd0), and with dd0
+ * first on it: allowed traffic at 10 and at 1,000,000 blocklisted prefixes
+ * (dd0's own cost is the difference with f1 alone), and blocklisted
+ * traffic dropped at 1,000,000 prefixes. A benchmark program (prints a
+ * table), not a test. Indicative only on a loaded machine.
+ *
+ *   .output/bench/ddos_micro [RUNS]
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "common.h"
+#include "nfchain/nfchain.h"
+#include "dptest.h"
+
+#define REPEAT 1000
+
+static char root[128], dev[2][IF_NAMESIZE], peer[2][IF_NAMESIZE];
+static struct nfc *nfc;
+
+static int udp(__u8 *f, const char *src)
+{
+	memset(f, 0, 64);
+	memcpy(f, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00",
+	       14);
+	f[14] = 0x45;
+	f[17] = 50;
+	f[22] = 64;
+	f[23] = 17;
+	inet_pton(AF_INET, src, f + 26);
+	inet_pton(AF_INET, "198.51.100.2", f + 30);
+	f[39] = 30;
+	return 64;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median ns/packet over `runs` runs of REPEAT; exits on a wrong verdict. */
+static double measure(int prog, __u8 *f, int len, int runs, int want, __u32 ifx)
+{
+	double *ns = calloc(runs, sizeof(*ns)), med;
+	struct dpt_run r;
+
+	for (int i = 0; i < runs; i++) {
+		if (dpt_run_fd(prog, f, len, ifx, REPEAT, 0, &r) ||
+		    r.verdict != want) {
+			fprintf(stderr, "test run: verdict %d (want %d)\n",
+				r.verdict, want);
+			exit(1);
+		}
+		ns[i] = r.ns;
+	}
+	qsort(ns, runs, sizeof(*ns), cmp);
+	med = ns[runs / 2];
+	free(ns);
+	return med;
+}
+
+static int drop_prog(void)
+{
+	struct bpf_insn insns[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 1},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+
+	return bpf_prog_load(BPF_PROG_TYPE_XDP, "drop", "GPL", insns, 2, NULL);
+}
+
+/* The stub program on dev[0]'s ingress: the one whose link is there. */
+static int stub_prog(__u32 ifx)
+{
+	for (int i = 0; i < 64; i++) {
+		char p[256];
+		struct bpf_link_info li = {0};
+		__u32 sz = sizeof(li);
+		int lfd, fd;
+
+		snprintf(p, sizeof(p), "%s/stub/%d/link", root, i);
+		lfd = bpf_obj_get(p);
+		if (lfd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(lfd, &li, &sz) &&
+		    li.type == BPF_LINK_TYPE_XDP && li.xdp.ifindex == ifx) {
+			close(lfd);
+			snprintf(p, sizeof(p), "%s/stub/%d/prog", root, i);
+			fd = bpf_obj_get(p);
+			return fd;
+		}
+		close(lfd);
+	}
+	return -1;
+}
+
+static char *feed(int n)
+{
+	char *t = malloc((size_t)n * 20 + 1), *p = t;
+
+	for (int i = 0; i < n; i++) {
+		/* /24s from 10.0.0.0 up, skipping 203.0.113.0/24 */
+		unsigned a = (10u << 24) + ((unsigned)i << 8);
+
+		p += sprintf(p, "%u.%u.%u.0/24\n", a >> 24, (a >> 16) & 255,
+			     (a >> 8) & 255);
+	}
+	p += sprintf(p, "203.0.113.0/24\n");
+	return t;
+}
+
+int main(int argc, char **argv)
+{
+	int runs = argc > 1 ? atoi(argv[1]) : 300;
+	int ifx, stub, dp = drop_prog();
+	double floor_ns, f1_ns, a10, a1m, d1m;
+	__u8 ok[64], bad[64];
+	char *t;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	setenv("NFC_DDOS_FEED_DIR", "/tmp", 0);
+	dpt_root(root, sizeof(root), "ddmb");
+	if (dp < 0 || dpt_veths("ddm", 2, dev, peer))
+		return 1;
+	nfc = dpt_open(root);
+	if (!nfc)
+		goto out;
+	ifx = if_nametoindex(dev[0]);
+	if (nfc_nf_add(nfc, "forwarder", "f1", "xdp", NULL) ||
+	    nfc_port_add(nfc, "f1", "p1", dev[0], NULL) ||
+	    nfc_port_add(nfc, "f1", "p2", dev[1], NULL) ||
+	    nfc_nf_add(nfc, "ddos", "dd0", "xdp", NULL) ||
+	    nfc_attach(nfc, "dd0", dev[0], "ingress", "first")) {
+		fprintf(stderr, "set up: %s\n", nfc_errmsg(nfc));
+		goto reset;
+	}
+	stub = stub_prog(ifx);
+	if (stub < 0) {
+		fprintf(stderr, "no stub on %s\n", dev[0]);
+		goto reset;
+	}
+	udp(ok, "198.51.100.1");
+	udp(bad, "203.0.113.1");
+	t = feed(9);
+	nfc_coll_import_text(nfc, "dd0", "blocklist", t, strlen(t), 1);
+	free(t);
+	floor_ns = measure(dp, ok, 64, runs, 1, 0);
+	a10 = measure(stub, ok, 64, runs, 4, ifx);
+	t = feed(999999);
+	if (nfc_coll_import_text(nfc, "dd0", "blocklist", t, strlen(t), 1))
+		fprintf(stderr, "import: %s\n", nfc_errmsg(nfc));
+	free(t);
+	a1m = measure(stub, ok, 64, runs, 4, ifx);
+	d1m = measure(stub, bad, 64, runs, 1, ifx);
+	nfc_detach(nfc, "dd0", dev[0]);
+	close(stub);
+	stub = stub_prog(ifx);
+	f1_ns = stub >= 0 ? measure(stub, ok, 64, runs, 4, ifx) : 0;
+	printf("case\tns/packet (median of %d runs of %d)\n", runs, REPEAT);
+	printf("bare XDP drop\t%.1f\n", floor_ns);
+	printf("hook -> f1 (no ddos)\t%.1f\n", f1_ns);
+	printf("hook -> dd0 -> f1, allowed, 10 prefixes\t%.1f\t(dd0 own "
+	       "%.1f)\n",
+	       a10, a10 - f1_ns);
+	printf("hook -> dd0 -> f1, allowed, 1,000,000 prefixes\t%.1f\t(dd0 own "
+	       "%.1f)\n",
+	       a1m, a1m - f1_ns);
+	printf("hook -> dd0, blocklisted, dropped, 1,000,000 prefixes\t%.1f\t"
+	       "(bare drop / this: %.0f%%)\n",
+	       d1m, 100.0 * floor_ns / d1m);
+reset:
+	nfc_reset(nfc);
+	nfc_close(nfc);
+	{
+		/* The blocklist's kept feed (dd_lists.c names it so). */
+		char pr[128], fp[256];
+
+		snprintf(pr, sizeof(pr), "%s", root);
+		for (char *c = pr; *c; c++)
+			if (*c == '/')
+				*c = '_';
+		snprintf(fp, sizeof(fp), "%s/ddos%s.dd0.blocklist.feed",
+			 getenv("NFC_DDOS_FEED_DIR"), pr);
+		unlink(fp);
+	}
+out:
+	dpt_veths_del(2, dev);
+	rmdir(root);
+	return 0;
+}

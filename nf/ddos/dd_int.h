@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * ddos control plane: what its files share (ddos.c: the type and stats;
+ * dd_lists.c: allowlist, blocklist; dd_limits.c: rate limits).
+ */
+#ifndef NFC_DD_INT_H
+#define NFC_DD_INT_H
+
+#include <linux/types.h>
+#include "nfchain/nf.h"
+#include "ddos/ddos.h"
+
+struct dd_pfx {
+	int family; /* 4 or 6 */
+	unsigned plen;
+	__u8 addr[16];
+};
+
+/* "203.0.113.0/25" or "2001:db8::/32": host bits refused. */
+int dd_parse_pfx(struct nfc_nf *nf, const char *what, const char *s,
+		 struct dd_pfx *p);
+const char *dd_pfx_str(int family, unsigned plen, const __u8 *addr,
+		       char buf[64]);
+
+int dd_block_check(struct nfc_nf *nf, const char *key);
+int dd_allow_check(struct nfc_nf *nf, const char *key);
+int dd_limit_check(struct nfc_nf *nf, const char *key);
+int dd_allow_add(struct nfc_nf *nf, const char *key, json_t *fields);
+int dd_allow_del(struct nfc_nf *nf, const char *key);
+int dd_allow_list(struct nfc_nf *nf, json_t *out);
+int dd_block_add(struct nfc_nf *nf, const char *key, json_t *fields);
+int dd_block_del(struct nfc_nf *nf, const char *key);
+int dd_block_list(struct nfc_nf *nf, json_t *out);
+int dd_block_replace(struct nfc_nf *nf, json_t *entries);
+void dd_block_expire(struct nfc_nf *nf);
+void dd_block_rescan(struct nfc_nf *nf);
+int dd_block_import(struct nfc_nf *nf, const char *text, size_t len,
+		    int replace);
+int dd_block_restore(struct nfc_nf *nf);
+extern const struct nfc_field dd_block_fields[], dd_allow_fields[];
+
+int dd_limit_add(struct nfc_nf *nf, const char *key, json_t *fields);
+int dd_limit_del(struct nfc_nf *nf, const char *key);
+int dd_limit_list(struct nfc_nf *nf, json_t *out);
+extern const struct nfc_field dd_limit_fields[];
+
+#endif

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * ddos: rate limits by source prefix (dd_lim4/6). The longest prefix
+ * holding a source decides its limit; `per` says whether each source
+ * address has its own bucket or a whole /N shares one.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "dd_int.h"
+
+const struct nfc_field dd_limit_fields[] = {
+	{.name = "pps",
+	 .kind = NFC_F_UINT,
+	 .flags = NFC_FIELD_REQUIRED,
+	 .min = 0, /* 0 refused by dd_limit_add with a clearer word */
+	 .max = 100000000,
+	 .doc = "packets a second each bucket lets through"},
+	{.name = "burst",
+	 .kind = NFC_F_UINT,
+	 .min = 0,
+	 .max = 1000000000,
+	 .doc = "packets a bucket may let through at once (at least pps; "
+		"default pps)"},
+	{.name = "per",
+	 .kind = NFC_F_STRING,
+	 .def = "source",
+	 .doc = "source: a bucket per source address; prefix/N: one per /N"},
+	NFC_FIELDS_END,
+};
+
+static int lim_fd(struct nfc_nf *nf, int family)
+{
+	return nfc_nf_map_fd(nf, family == 4 ? "dd_lim4" : "dd_lim6");
+}
+
+/* The lowest id no limit uses: buckets are keyed by it. */
+static __u32 free_id(struct nfc_nf *nf)
+{
+	static unsigned char used[DD_MAX_LIMITS * 2 + 1];
+
+	memset(used, 0, sizeof(used));
+	for (int fam = 4; fam <= 6; fam += 2) {
+		int fd = lim_fd(nf, fam);
+		struct dd_lpm6 k, next;
+		void *prev = NULL;
+
+		while (fd >= 0 && !bpf_map_get_next_key(fd, prev, &next)) {
+			struct dd_limit l;
+
+			k = next;
+			prev = &k;
+			if (!bpf_map_lookup_elem(fd, &k, &l) &&
+			    l.id < sizeof(used))
+				used[l.id] = 1;
+		}
+	}
+	for (__u32 i = 1; i < sizeof(used); i++)
+		if (!used[i])
+			return i;
+	return 0;
+}
+
+int dd_limit_add(struct nfc_nf *nf, const char *key, json_t *fields)
+{
+	json_int_t pps = json_integer_value(json_object_get(fields, "pps"));
+	json_t *jb = json_object_get(fields, "burst");
+	json_int_t burst = jb ? json_integer_value(jb) : pps;
+	const char *per = json_string_value(json_object_get(fields, "per"));
+	struct dd_pfx p;
+	struct dd_lpm6 k;
+	struct dd_limit l = {0}, old;
+	unsigned max;
+	int r = dd_parse_pfx(nf, "limits", key, &p), fd;
+
+	if (r)
+		return r;
+	max = p.family == 4 ? 32 : 128;
+	if (pps <= 0)
+		return nfc_nf_error(nf, EINVAL,
+				    "limits %s: pps must be at least 1 (a rate "
+				    "of 0 would drop all; use the blocklist)",
+				    key);
+	if (burst < pps)
+		return nfc_nf_error(nf, EINVAL,
+				    "limits %s: burst %lld is below the rate "
+				    "(pps=%lld): a second's packets would "
+				    "never fit",
+				    key, (long long)burst, (long long)pps);
+	if (!per || !strcmp(per, "source")) {
+		l.per_len = max;
+	} else {
+		char *e;
+		unsigned long n;
+
+		if (strncmp(per, "prefix/", 7) || !per[7])
+			return nfc_nf_error(nf, EINVAL,
+					    "limits %s: per '%s' is neither "
+					    "'source' nor 'prefix/N'",
+					    key, per);
+		n = strtoul(per + 7, &e, 10);
+		if (*e || n > max || n < p.plen)
+			return nfc_nf_error(nf, EINVAL,
+					    "limits %s: per '%s': N must be "
+					    "in %u..%u",
+					    key, per, p.plen, max);
+		l.per_len = n;
+	}
+	fd = lim_fd(nf, p.family);
+	if (fd < 0)
+		return nfc_nf_error(nf, ENOENT, "limits: map not found");
+	memset(&k, 0, sizeof(k));
+	k.plen = p.plen;
+	memcpy(k.addr, p.addr, 16);
+	/* A limit changed in place keeps its id, so its sources keep
+	 * their buckets. */
+	l.id = !bpf_map_lookup_elem(fd, &k, &old) ? old.id : free_id(nf);
+	if (!l.id)
+		return nfc_nf_error(nf, ENOSPC, "limits: %d limits at most",
+				    DD_MAX_LIMITS);
+	l.interval_ns = 1000000000ULL / pps;
+	l.tau_ns = (burst - 1) * l.interval_ns;
+	if (bpf_map_update_elem(fd, &k, &l, BPF_ANY))
+		return nfc_nf_error(nf, errno, "limits: write %s: %s", key,
+				    strerror(errno));
+	return 0;
+}
+
+int dd_limit_del(struct nfc_nf *nf, const char *key)
+{
+	struct dd_pfx p;
+	struct dd_lpm6 k;
+	int r = dd_parse_pfx(nf, "limits", key, &p);
+
+	if (r)
+		return r;
+	memset(&k, 0, sizeof(k));
+	k.plen = p.plen;
+	memcpy(k.addr, p.addr, 16);
+	if (bpf_map_delete_elem(lim_fd(nf, p.family), &k) && errno != ENOENT)
+		return nfc_nf_error(nf, errno, "limits: delete %s: %s", key,
+				    strerror(errno));
+	return 0;
+}
+
+int dd_limit_list(struct nfc_nf *nf, json_t *out)
+{
+	for (int fam = 4; fam <= 6; fam += 2) {
+		int fd = lim_fd(nf, fam), max = fam == 4 ? 32 : 128;
+		struct dd_lpm6 k, next;
+		void *prev = NULL;
+		char b[64], per[32];
+
+		while (fd >= 0 && !bpf_map_get_next_key(fd, prev, &next)) {
+			struct dd_limit l;
+
+			k = next;
+			prev = &k;
+			if (bpf_map_lookup_elem(fd, &k, &l))
+				continue;
+			if ((int)l.per_len == max)
+				snprintf(per, sizeof(per), "source");
+			else
+				snprintf(per, sizeof(per), "prefix/%u",
+					 l.per_len);
+			json_array_append_new(
+				out,
+				json_pack(
+					"{s:s,s:I,s:I,s:s}", "prefix",
+					dd_pfx_str(fam, k.plen, k.addr, b),
+					"pps",
+					(json_int_t)(1000000000ULL /
+						     l.interval_ns),
+					"burst",
+					(json_int_t)(l.tau_ns / l.interval_ns +
+						     1),
+					"per", per));
+		}
+	}
+	return 0;
+}

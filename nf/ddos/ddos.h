@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * ddos: what its data plane (ddos.bpf.c) and control plane (dd_*.c)
+ * share. Include vmlinux.h (BPF) or <linux/types.h> (userspace) first.
+ *
+ * Maps (pinned under the NF, kept across reloads):
+ *   dd_allow4/6     LPM trie: source prefixes never limited nor blocked
+ *   dd_block4_0/1,  LPM tries: the blocklist, twice per family; dd_state
+ *   dd_block6_0/1   .live says which copy packets read, so that a whole
+ *                   new list is built in the other and switched in by one
+ *                   write (import --replace, apply)
+ *   dd_state        array [1] of struct dd_state
+ *   dd_lim4/6       LPM trie: rate limits by source prefix (dd_limit)
+ *   dd_bkt          LRU hash: token buckets of sources seen lately
+ *   dd_bkt_est      LRU hash: buckets of sources that kept to their limit
+ *                   for DD_PROMOTE_NS: a flood of new sources evicts from
+ *                   dd_bkt only, never these (evictions of both counted)
+ *   dd_syn          LRU hash: SYNs a second per destination (dd_synwin)
+ *   dd_flows        LRU hash: TCP flows let through a SYN-cookie check or
+ *                   whose SYN passed, so that their later packets pass
+ *                   while their destination is under SYN cookies
+ *   dd_stats        per-CPU array [DD_S_MAX] of __u64: enum dd_stat
+ */
+#ifndef NFC_DDOS_H
+#define NFC_DDOS_H
+
+/* A trie holds this many prefixes per family; the kernel allocates nodes
+ * as they come (BPF_F_NO_PREALLOC), so a short list costs little. */
+#define DD_MAX_PREFIXES (1 << 21)
+#define DD_MAX_ALLOW 65536
+#define DD_MAX_LIMITS 1024
+#define DD_MAX_BUCKETS 65536
+#define DD_MAX_FLOWS 65536
+/* A source that kept to its limit this long moves to dd_bkt_est. */
+#define DD_PROMOTE_NS (3ULL * 1000000000ULL)
+/* A destination stays under SYN cookies this long after its SYN rate
+ * went above syn_rate, so that the ACKs of the cookies it sent are still
+ * checked when the next second is quiet. */
+#define DD_SYN_HOLD_NS (10ULL * 1000000000ULL)
+
+struct dd_lpm4 {
+	__u32 plen;
+	__u8 addr[4];
+};
+struct dd_lpm6 {
+	__u32 plen;
+	__u8 addr[16];
+};
+
+struct dd_state {
+	__u32 live; /* 0 or 1: the blocklist copy packets read */
+	__u32 pad;
+};
+
+struct dd_limit {
+	__u64 interval_ns; /* 1e9 / pps */
+	__u64 tau_ns;	   /* (burst - 1) * interval: how far ahead a source
+			    * may run */
+	__u32 id;	   /* which limit a bucket belongs to */
+	__u32 per_len;	   /* the source address masked to this length */
+};
+
+struct dd_bkt_key {
+	__u32 id;
+	__u32 family; /* 4 or 6 */
+	__u8 addr[16];
+};
+
+struct dd_bkt {
+	__u64 tat;	/* GCRA: theoretical arrival time of the next packet */
+	__u64 first_ns; /* when the bucket was made (promotion) */
+	__u64 packets;	/* passed */
+	__u64 drops;	/* over the limit */
+};
+
+struct dd_synwin {
+	__u64 sec;	   /* the second (ktime / 1e9) being counted */
+	__u64 count;	   /* SYNs in it */
+	__u64 cookies_til; /* under SYN cookies until then (ktime ns) */
+};
+
+struct dd_flow {
+	__u32 family;
+	__u16 sport, dport;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+
+/* Counters by reason: drops first, then what passed and what happened. */
+#define DD_STATS(X)                              \
+	X(0, DROP_BLOCKLIST, "drop_blocklist")   \
+	X(1, DROP_RATE, "drop_rate")             \
+	X(2, DROP_SYN, "drop_syn")               \
+	X(3, DROP_MALFORMED, "drop_malformed")   \
+	X(4, PASS_ALLOWLIST, "pass_allowlist")   \
+	X(5, PASS, "pass")                       \
+	X(6, SYNCOOKIE_SENT, "syncookie_sent")   \
+	X(7, SYNCOOKIE_OK, "syncookie_ok")       \
+	X(8, BUCKET_NEW, "bucket_new")           \
+	X(9, BUCKET_PROMOTED, "bucket_promoted") \
+	X(10, NOT_IP, "pass_not_ip")
+
+enum dd_stat {
+#define DD_STAT_ENUM(n, id, name) DD_S_##id = n,
+	DD_STATS(DD_STAT_ENUM)
+#undef DD_STAT_ENUM
+		DD_S_MAX = 16,
+};
+
+#endif

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The ddos data plane on crafted frames (BPF_PROG_TEST_RUN, XDP): dd0
+ * (NF 1) attached on the ingress of f1's p1 netdev. What passes goes on
+ * (a redirect out of f1); the allowlist wins over the blocklist; IPv6
+ * sources are matched; a truncated header is dropped as malformed; a
+ * blocklist replaced as a whole (import --replace) is decided by the new
+ * list at once; a rate limit drops what exceeds its burst; above syn_rate
+ * a SYN is answered in place by a SYN-ACK carrying a cookie, whose ACK
+ * passes while a made-up ACK is dropped.
+ */
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+
+#include "nfchain/nfchain.h"
+#include "dptest.h"
+#include "ddos/ddos.h"
+
+enum { V_DROP = 1, V_TX = 3, V_REDIRECT = 4 };
+
+static char root[128], dev[2][IF_NAMESIZE], peer[2][IF_NAMESIZE];
+
+static __u16 csum16(const void *p, int n)
+{
+	const __u8 *b = p;
+	__u32 s = 0;
+
+	for (int i = 0; i + 1 < n; i += 2)
+		s += b[i] << 8 | b[i + 1];
+	if (n & 1)
+		s += b[n - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return ~s;
+}
+
+/* Frames are byte arrays: words go in and out with memcpy (alignment). */
+static void put32(__u8 *p, __u32 v)
+{
+	v = htonl(v);
+	memcpy(p, &v, 4);
+}
+
+static __u32 get32(const __u8 *p)
+{
+	__u32 v;
+
+	memcpy(&v, p, 4);
+	return ntohl(v);
+}
+
+/* Ethernet + IPv4 + TCP (20 bytes, no options) or UDP. */
+static int v4(__u8 *f, const char *src, const char *dst, int tcpflags,
+	      __u32 seq, __u32 ack)
+{
+	memset(f, 0, 128);
+	memcpy(f, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00",
+	       14);
+	f[14] = 0x45;
+	f[16] = 0;
+	f[17] = tcpflags >= 0 ? 40 : 28;
+	f[22] = 64;
+	f[23] = tcpflags >= 0 ? 6 : 17;
+	inet_pton(AF_INET, src, f + 26);
+	inet_pton(AF_INET, dst, f + 30);
+	{
+		__u16 c = htons(csum16(f + 14, 20));
+
+		memcpy(f + 24, &c, 2);
+	}
+	f[34] = 0x9c; /* source port 40000 */
+	f[35] = 0x40;
+	f[37] = 80;
+	if (tcpflags < 0) {
+		f[39] = 8;
+		return 14 + 28;
+	}
+	put32(f + 38, seq);
+	put32(f + 42, ack);
+	f[46] = 5 << 4;
+	f[47] = tcpflags;
+	f[48] = 0xff;
+	f[49] = 0xff;
+	return 14 + 40;
+}
+
+static int v6(__u8 *f, const char *src)
+{
+	memset(f, 0, 128);
+	memcpy(f, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x86\xdd",
+	       14);
+	f[14] = 0x60;
+	f[19] = 8;
+	f[20] = 17;
+	f[21] = 64;
+	inet_pton(AF_INET6, src, f + 22);
+	inet_pton(AF_INET6, "2001:db8:1::2", f + 38);
+	return 14 + 40 + 8;
+}
+
+static int run(const __u8 *f, int len, struct dpt_run *r)
+{
+	dpt_set_meta(root, 1, 0);
+	return dpt_run(root, "nf/1-dd0/prog", f, len, r);
+}
+
+static __u64 stat(int s)
+{
+	return dpt_percpu_sum(root, "nf/1-dd0/map/dd_stats", s, 0,
+			      sizeof(__u64));
+}
+
+static int coll(struct nfc *nfc, const char *c, const char *key,
+		const char *fields)
+{
+	json_t *j = fields ? json_loads(fields, 0, NULL) : NULL;
+	int e = nfc_coll_add(nfc, "dd0", c, key, j);
+
+	json_decref(j);
+	if (e)
+		fprintf(stderr, "# %s add %s: %s\n", c, key, nfc_errmsg(nfc));
+	return e;
+}
+
+int main(void)
+{
+	cpu_set_t one;
+	struct nfc *nfc;
+	struct dpt_run r;
+	__u8 f[128];
+	int n, e;
+	json_t *cfg;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	dpt_root(root, sizeof(root), "dddp");
+	/* The blocklist keeps a copy of imported feeds: in /tmp, removed at
+	 * the end. */
+	setenv("NFC_DDOS_FEED_DIR", "/tmp", 1);
+	if (dpt_veths("ddd", 2, dev, peer))
+		goto out;
+	nfc = dpt_open(root);
+	if (!nfc)
+		goto out;
+	test_group = "xdp";
+	cfg = json_pack("{s:i}", "syn_rate", 2);
+	e = nfc_nf_add(nfc, "forwarder", "f1", "xdp", NULL) ||
+	    nfc_port_add(nfc, "f1", "p1", dev[0], NULL) ||
+	    nfc_port_add(nfc, "f1", "p2", dev[1], NULL) ||
+	    nfc_nf_add(nfc, "ddos", "dd0", "xdp", cfg) ||
+	    nfc_attach(nfc, "dd0", dev[0], "ingress", "first");
+	json_decref(cfg);
+	if (e) {
+		CHECK(0, "set up f1 and dd0: %s", nfc_errmsg(nfc));
+		goto close;
+	}
+
+	n = v4(f, "198.51.100.1", "198.51.100.2", -1, 0, 0);
+	CHECK(!run(f, n, &r) && r.verdict == V_REDIRECT,
+	      "UDP from 198.51.100.1 goes on (verdict %d)", r.verdict);
+	coll(nfc, "blocklist", "198.51.100.0/24", NULL);
+	CHECK(!run(f, n, &r) && r.verdict == V_DROP &&
+		      stat(DD_S_DROP_BLOCKLIST) == 1,
+	      "blocklisted 198.51.100.0/24: dropped, counted (verdict %d)",
+	      r.verdict);
+	coll(nfc, "allowlist", "198.51.100.1/32", NULL);
+	CHECK(!run(f, n, &r) && r.verdict == V_REDIRECT,
+	      "allowlisted /32 inside it wins (verdict %d)", r.verdict);
+	n = v4(f, "198.51.100.3", "198.51.100.2", -1, 0, 0);
+	CHECK(!run(f, n, &r) && r.verdict == V_DROP,
+	      "its neighbour 198.51.100.3 is still dropped");
+
+	coll(nfc, "blocklist", "2001:db8:bad::/48", NULL);
+	n = v6(f, "2001:db8:bad::7");
+	CHECK(!run(f, n, &r) && r.verdict == V_DROP,
+	      "IPv6 source in 2001:db8:bad::/48 dropped (verdict %d)",
+	      r.verdict);
+	n = v6(f, "2001:db8:bae::7");
+	CHECK(!run(f, n, &r) && r.verdict == V_REDIRECT,
+	      "IPv6 source outside it goes on (verdict %d)", r.verdict);
+
+	n = v4(f, "203.0.113.9", "198.51.100.2", -1, 0, 0);
+	CHECK(!run(f, 14 + 10, &r) && r.verdict == V_DROP &&
+		      stat(DD_S_DROP_MALFORMED) == 1,
+	      "a truncated IPv4 header is dropped as malformed");
+
+	{
+		const char *feed = "# feed\n203.0.113.0/24 expires=600\n";
+
+		e = nfc_coll_import_text(nfc, "dd0", "blocklist", feed,
+					 strlen(feed), 1);
+		CHECK(!e, "import --replace%s%s", e ? ": " : "",
+		      e ? nfc_errmsg(nfc) : "");
+	}
+	CHECK(!run(f, n, &r) && r.verdict == V_DROP,
+	      "after the replace 203.0.113.9 is dropped");
+	n = v4(f, "198.51.100.3", "198.51.100.2", -1, 0, 0);
+	CHECK(!run(f, n, &r) && r.verdict == V_REDIRECT,
+	      "and 198.51.100.3 (only in the old list) goes on");
+	{
+		const char *bad = "203.0.113.0/24\n198.51.100.9/24\n";
+
+		e = nfc_coll_import_text(nfc, "dd0", "blocklist", bad,
+					 strlen(bad), 1);
+		CHECK(e && strstr(nfc_errmsg(nfc), "line 2"),
+		      "a feed with a host-bits line refused: %s",
+		      nfc_errmsg(nfc));
+	}
+	n = v4(f, "203.0.113.9", "198.51.100.2", -1, 0, 0);
+	CHECK(!run(f, n, &r) && r.verdict == V_DROP,
+	      "the refused feed changed nothing");
+
+	coll(nfc, "limits", "198.51.100.128/25", "{\"pps\": 1, \"burst\": 2}");
+	n = v4(f, "198.51.100.200", "198.51.100.2", -1, 0, 0);
+	{
+		int v[3];
+
+		for (int i = 0; i < 3; i++) {
+			run(f, n, &r);
+			v[i] = r.verdict;
+		}
+		CHECK(v[0] == V_REDIRECT && v[1] == V_REDIRECT &&
+			      v[2] == V_DROP && stat(DD_S_DROP_RATE) == 1,
+		      "pps=1 burst=2: two pass, the third is dropped (%d %d "
+		      "%d)",
+		      v[0], v[1], v[2]);
+	}
+
+	/* SYN cookies: syn_rate=2, so the third SYN is answered here. */
+	{
+		__u32 cookie, seq = 1000;
+		int v = 0;
+
+		for (int i = 0; i < 3; i++) {
+			/* The first two from elsewhere: a SYN let through
+			 * makes its flow known, and its ACK would pass as
+			 * such. */
+			n = v4(f, i < 2 ? "198.51.100.4" : "198.51.100.5",
+			       "198.51.100.2", 0x02, seq, 0);
+			run(f, n, &r);
+			v = r.verdict;
+		}
+		CHECK(v == V_TX && r.out[47] == 0x12,
+		      "the SYN above syn_rate is answered by a SYN-ACK "
+		      "(verdict %d, flags 0x%x)",
+		      v, r.out[47]);
+		CHECK(r.out[34] == 0 && r.out[35] == 80 && r.out[36] == 0x9c &&
+			      get32(r.out + 42) == seq + 1 &&
+			      !memcmp(r.out + 26, f + 30, 4),
+		      "ports and addresses swapped, ack = seq + 1");
+		CHECK(csum16(r.out + 14, 20) == 0, "its IPv4 checksum holds");
+		cookie = get32(r.out + 38);
+		n = v4(f, "198.51.100.5", "198.51.100.2", 0x10, seq + 1,
+		       cookie + 1);
+		CHECK(!run(f, n, &r) && r.verdict == V_REDIRECT &&
+			      stat(DD_S_SYNCOOKIE_OK) == 1,
+		      "the ACK with the cookie goes on (verdict %d)",
+		      r.verdict);
+		n = v4(f, "198.51.100.6", "198.51.100.2", 0x10, seq + 1,
+		       cookie + 7);
+		CHECK(!run(f, n, &r) && r.verdict == V_DROP &&
+			      stat(DD_S_DROP_SYN) == 1,
+		      "a made-up ACK is dropped (verdict %d)", r.verdict);
+	}
+close:
+	CHECK(!nfc_reset(nfc), "reset");
+	{
+		char fp[256];
+
+		snprintf(fp, sizeof(fp), "/tmp/ddos%s.dd0.blocklist.feed",
+			 root);
+		for (char *c = fp + strlen("/tmp/ddos"); *c; c++)
+			if (*c == '/')
+				*c = '_';
+		CHECK(!unlink(fp), "the kept feed %s was there", fp);
+	}
+	nfc_close(nfc);
+out:
+	dpt_veths_del(2, dev);
+	dpt_root_gone(root);
+	TEST_EXIT();
+}
