@@ -153,7 +153,7 @@ static __always_inline void rt_count(__u32 reason)
  * -reason: one exit per verdict keeps the program small. */
 #define RT_OUT(port) ((int)(port))
 #define RT_NOT(reason) (-(int)(reason))
-#define RT_IS_SLOW(reason)                                   \
+#define RT_IS_SLOW(reason)                                     \
 	(((reason) >= RT_SP_ARP && (reason) <= RT_SP_LOCAL) || \
 	 (reason) == RT_SP_ND || (reason) == RT_SP_MTU)
 

@@ -144,10 +144,11 @@ static int rt_nbr_del(struct nfc_nf *nf, const char *key)
 static int rt_configure(struct nfc_nf *nf)
 {
 	struct rt_pcfg pc[NFC_MAX_PORTS];
+	uint64_t changed = 0;
 	int r = rt_load_ports(nf, pc);
 
 	if (!r)
-		r = rt_ports_sync(nf, pc);
+		r = rt_ports_sync(nf, pc, &changed);
 	if (!r)
 		r = rt_fib_rebuild(nf, pc);
 	if (!r)
@@ -160,7 +161,7 @@ static int rt_configure(struct nfc_nf *nf)
 		r = rt_nbr_sync(nf);
 	if (!r) {
 		rt_pending_kick(nf);
-		rt_nd_port_up(nf, pc);
+		rt_nd_port_up(nf, pc, changed);
 	}
 	return r;
 }

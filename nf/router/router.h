@@ -39,8 +39,9 @@ union rt_ip {
 #define RT_PORT_UP 1  /* configured: has a MAC (and maybe an address) */
 #define RT_PORT_V4 2  /* has an IPv4 address */
 #define RT_PORT_NBR 4 /* its neighbours are mirrored in rt_nbr (see there) */
-#define RT_PORT_V6 8  /* has an IPv6 address (v6_addr; its link-local one
-		       * is in rt_fib6 as a local entry) */
+#define RT_PORT_V6                                            \
+	8 /* has an IPv6 address (v6_addr; its link-local one \
+	   * is in rt_fib6 as a local entry) */
 struct rt_port {
 	__u8 mac[6];
 	__u8 flags;

@@ -532,18 +532,18 @@ int rt_routes_list(struct nfc_nf *nf, json_t *out)
 		if (!pc[q].used || !s.family)
 			continue;
 		if (n == cap) {
-			t = realloc(l, (cap = cap ? 2 * cap : 256) * sizeof(*l));
+			t = realloc(l,
+				    (cap = cap ? 2 * cap : 256) * sizeof(*l));
 			if (!t)
 				break;
 			l = t;
 		}
 		rt_mask6(s.a.v6, s.plen);
-		l[n++] = list_ent_of(
-			RT_AF_INET6, s.plen, s.a.v6,
-			json_pack("{s:s,s:s,s:s,s:s}", "prefix",
-				  rt_pfx_str(&s, b, sizeof(b)), "type",
-				  "connected", "port", pc[q].name, "state",
-				  "active"));
+		l[n++] = list_ent_of(RT_AF_INET6, s.plen, s.a.v6,
+				     json_pack("{s:s,s:s,s:s,s:s}", "prefix",
+					       rt_pfx_str(&s, b, sizeof(b)),
+					       "type", "connected", "port",
+					       pc[q].name, "state", "active"));
 	}
 	if (l)
 		qsort(l, n, sizeof(*l), list_cmp);

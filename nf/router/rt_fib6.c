@@ -35,20 +35,21 @@ static int own6(const struct rt_pcfg *pc, struct fib6_ent *e)
 
 		if (!pc[p].used)
 			continue;
-		e[n] = (struct fib6_ent){{.plen = 128}, {.type = RT_FIB_LOCAL,
-						 .port = p,
-						 .plen = 128}};
+		e[n] = (struct fib6_ent){
+			{.plen = 128},
+			{.type = RT_FIB_LOCAL, .port = p, .plen = 128}};
 		memcpy(e[n++].k.addr, pc[p].ll, 16);
 		if (ip->family != RT_AF_INET6)
 			continue;
-		e[n] = (struct fib6_ent){{.plen = ip->plen}, {.type = RT_FIB_CONNECTED,
-						      .port = p,
-						      .plen = ip->plen}};
+		e[n] = (struct fib6_ent){{.plen = ip->plen},
+					 {.type = RT_FIB_CONNECTED,
+					  .port = p,
+					  .plen = ip->plen}};
 		memcpy(e[n].k.addr, ip->a.v6, 16);
 		rt_mask6(e[n++].k.addr, ip->plen);
-		e[n] = (struct fib6_ent){{.plen = 128}, {.type = RT_FIB_LOCAL,
-						 .port = p,
-						 .plen = 128}};
+		e[n] = (struct fib6_ent){
+			{.plen = 128},
+			{.type = RT_FIB_LOCAL, .port = p, .plen = 128}};
 		memcpy(e[n++].k.addr, ip->a.v6, 16);
 	}
 	return n;
@@ -58,7 +59,8 @@ int rt_route6_port(const struct rt_pcfg *pc, const struct rt_rib_key *k,
 		   const struct rt_rib_val *v)
 {
 	for (int p = 0; p < NFC_MAX_PORTS; p++)
-		if (pc[p].used && pc[p].ip6.family && pc[p].ip6.plen == k->plen &&
+		if (pc[p].used && pc[p].ip6.family &&
+		    pc[p].ip6.plen == k->plen &&
 		    rt_subnet_has6(&pc[p].ip6, k->addr.v6))
 			return -2;
 	if (v->nh_family != RT_AF_INET6)
@@ -73,7 +75,8 @@ int rt_route6_port(const struct rt_pcfg *pc, const struct rt_rib_key *k,
 
 int rt_fib6_rebuild(struct nfc_nf *nf, const struct rt_pcfg *pc)
 {
-	int fd = nfc_nf_map_fd(nf, "rt_fib6"), rfd = nfc_nf_map_fd(nf, "rt_rib");
+	int fd = nfc_nf_map_fd(nf, "rt_fib6"),
+	    rfd = nfc_nf_map_fd(nf, "rt_rib");
 	size_t n, cap = 3 * NFC_MAX_PORTS + 1024, nstale = 0, scap = 64;
 	struct fib6_ent *want, *stale;
 	struct rt_rib_key k, next, *prev = NULL;
@@ -110,10 +113,11 @@ int rt_fib6_rebuild(struct nfc_nf *nf, const struct rt_pcfg *pc)
 			want = t;
 			cap *= 2;
 		}
-		want[n] = (struct fib6_ent){{.plen = k.plen}, {.type = RT_FIB_VIA,
-						       .port = p,
-						       .nh = v.nh,
-						       .plen = k.plen}};
+		want[n] = (struct fib6_ent){{.plen = k.plen},
+					    {.type = RT_FIB_VIA,
+					     .port = p,
+					     .nh = v.nh,
+					     .plen = k.plen}};
 		memcpy(want[n++].k.addr, k.addr.v6, 16);
 	}
 	qsort(want, n, sizeof(*want), fib6_cmp);

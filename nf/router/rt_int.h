@@ -58,8 +58,10 @@ int rt_load_ports(struct nfc_nf *nf, struct rt_pcfg *pc);
 int rt_port_for(const struct rt_pcfg *pc, __be32 a);
 int rt_is_own_addr(const struct rt_pcfg *pc, __be32 a);
 void rt_subnets_str(const struct rt_pcfg *pc, char *buf, size_t len);
-/* rt_ports from the model, writing only differences. */
-int rt_ports_sync(struct nfc_nf *nf, const struct rt_pcfg *pc);
+/* rt_ports from the model, writing only differences; *changed: a bit
+ * for each port whose entry changed. */
+int rt_ports_sync(struct nfc_nf *nf, const struct rt_pcfg *pc,
+		  uint64_t *changed);
 /* A port's rt_ports entry if the port is up; -1 if not. */
 int rt_port_get(struct nfc_nf *nf, unsigned port, struct rt_port *out);
 
@@ -173,15 +175,14 @@ void rt_icmp_error_info(struct nfc_nf *nf, unsigned in_port, const uint8_t *ip,
 			unsigned stat, __be32 rest);
 void rt_icmp_error_mtu(struct nfc_nf *nf, unsigned in_port, const uint8_t *ip,
 		       size_t ip_len, unsigned mtu);
-const uint8_t *rt_frame_ip_cut(const uint8_t *f, uint32_t len,
-			       size_t *ip_len);
+const uint8_t *rt_frame_ip_cut(const uint8_t *f, uint32_t len, size_t *ip_len);
 void rt_packet_in(struct nfc_nf *nf, unsigned in_port, unsigned reason,
 		  const uint8_t *data, uint32_t len, uint32_t pkt_len);
 
 /* rt_nd.c: the IPv6 slow path: NDP, ICMPv6, router advertisements */
 void rt_send_ns(struct nfc_nf *nf, unsigned port, const uint8_t *target,
 		const uint8_t *unicast);
-void rt_nd_port_up(struct nfc_nf *nf, const struct rt_pcfg *pc);
+void rt_nd_port_up(struct nfc_nf *nf, const struct rt_pcfg *pc, uint64_t ports);
 int rt_nd_sync(struct nfc_nf *nf, const struct rt_pcfg *pc);
 void rt_nd_port_down(struct nfc_nf *nf, unsigned port);
 void rt_packet_in6(struct nfc_nf *nf, unsigned in_port, unsigned reason,

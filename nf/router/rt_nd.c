@@ -96,9 +96,9 @@ void rt_send_ns(struct nfc_nf *nf, unsigned port, const uint8_t *target,
 		memcpy(dst + 13, target + 13, 3);
 		mcast_mac(dst, dmac);
 	}
-	if (!nfc_nf_packet_out(nf, port,
-			       f, frame6(f, dmac, pt.mac, ll, dst, 255, msg,
-					 sizeof(msg))))
+	if (!nfc_nf_packet_out(
+		    nf, port, f,
+		    frame6(f, dmac, pt.mac, ll, dst, 255, msg, sizeof(msg))))
 		rt_cp_count(nf, RT_CP_ns_sent);
 }
 
@@ -132,8 +132,8 @@ static void send_ra(struct nfc_nf *nf, const struct rt_pcfg *pc, unsigned p,
 	size_t n;
 	uint32_t v;
 
-	msg[4] = 64;		    /* hop limit hosts should use */
-	msg[6] = 1800 >> 8;	    /* router lifetime, s */
+	msg[4] = 64;	    /* hop limit hosts should use */
+	msg[6] = 1800 >> 8; /* router lifetime, s */
 	msg[7] = 1800 & 255;
 	o[0] = 1; /* source link-layer address */
 	o[1] = 1;
@@ -158,21 +158,22 @@ static void send_ra(struct nfc_nf *nf, const struct rt_pcfg *pc, unsigned p,
 	memcpy(o + 16, pfx.a.v6, 16);
 	o += 32;
 	n = o - msg;
-	if (!nfc_nf_packet_out(nf, p, f,
-			       frame6(f, dmac, pc[p].mac, pc[p].ll, dst, 255,
-				      msg, n)))
+	if (!nfc_nf_packet_out(
+		    nf, p, f,
+		    frame6(f, dmac, pc[p].mac, pc[p].ll, dst, 255, msg, n)))
 		rt_cp_count(nf, RT_CP_ra_sent);
 }
 
-/* After configure: every port tells its link its addresses (unsolicited
- * advertisements, RFC 4861 7.2.6, so that hosts holding an old MAC for
- * them learn the new one) and, with ra=on, advertises its prefix. */
-void rt_nd_port_up(struct nfc_nf *nf, const struct rt_pcfg *pc)
+/* After configure, each port whose addresses or MAC changed (`ports`, a
+ * bit each) tells its link (unsolicited advertisements, RFC 4861 7.2.6,
+ * so that hosts holding an old MAC learn the new one) and, with ra=on,
+ * advertises its prefix. A configure that changed nothing sends nothing. */
+void rt_nd_port_up(struct nfc_nf *nf, const struct rt_pcfg *pc, uint64_t ports)
 {
 	static const uint8_t mac_all[6] = {0x33, 0x33, 0, 0, 0, 1};
 
 	for (unsigned p = 0; p < NFC_MAX_PORTS; p++) {
-		if (!pc[p].used || !pc[p].ip6.family)
+		if (!(ports >> p & 1) || !pc[p].used || !pc[p].ip6.family)
 			continue;
 		send_na(nf, p, mac_all, all_nodes, pc[p].ll, ND_NA_R | ND_NA_O);
 		send_na(nf, p, mac_all, all_nodes, pc[p].ip6.a.v6,
@@ -259,8 +260,8 @@ static void on_nd(struct nfc_nf *nf, unsigned in_port, const uint8_t *f,
 		if (!src_unspec && lla)
 			neigh6_confirm(nf, in_port, h->saddr, lla, 1);
 		if (src_unspec) { /* duplicate address detection */
-			static const uint8_t mac_all[6] = {0x33, 0x33, 0, 0,
-							   0, 1};
+			static const uint8_t mac_all[6] = {0x33, 0x33, 0,
+							   0,	 0,    1};
 
 			send_na(nf, in_port, mac_all, all_nodes, target,
 				ND_NA_R | ND_NA_O);
@@ -280,8 +281,8 @@ static void on_nd(struct nfc_nf *nf, unsigned in_port, const uint8_t *f,
 			return;
 		lla = n > 8 ? nd_lladdr(m + 8, n - 8, 1) : NULL;
 		if (src_unspec || !lla) {
-			static const uint8_t mac_all[6] = {0x33, 0x33, 0, 0,
-							   0, 1};
+			static const uint8_t mac_all[6] = {0x33, 0x33, 0,
+							   0,	 0,    1};
 
 			send_ra(nf, pc, in_port, mac_all, all_nodes);
 		} else {

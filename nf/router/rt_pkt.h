@@ -35,14 +35,14 @@ typedef struct {
 	__u8 ihl : 4, version : 4;
 #else
 	__u8 version : 4, ihl : 4;
-/* The ICMPv6 (or UDP, TCP) checksum of `len` bytes at p with the IPv6
- * pseudo-header (RFC 8200 8.1); over a message whose checksum field holds
- * its checksum, 0. */
-uint16_t rt_csum6(const uint8_t *src, const uint8_t *dst, __u8 proto,
-		  const void *p, size_t len);
-/* An IPv6 header; `len` is the payload length. */
-void rt_build_ip6(rt_ip6hdr *h, const uint8_t *src, const uint8_t *dst,
-		  __u8 nexthdr, __u8 hop, size_t len);
+	/* The ICMPv6 (or UDP, TCP) checksum of `len` bytes at p with the IPv6
+	 * pseudo-header (RFC 8200 8.1); over a message whose checksum field
+	 * holds its checksum, 0. */
+	uint16_t rt_csum6(const uint8_t *src, const uint8_t *dst, __u8 proto,
+			  const void *p, size_t len);
+	/* An IPv6 header; `len` is the payload length. */
+	void rt_build_ip6(rt_ip6hdr *h, const uint8_t *src, const uint8_t *dst,
+			  __u8 nexthdr, __u8 hop, size_t len);
 
 #endif
 	__u8 tos;

@@ -115,8 +115,7 @@ static int pfx6_parse(struct nfc_nf *nf, const char *what, const char *s,
 
 	if ((want_len && !sl) || (!want_len && sl) || strlen(s) >= sizeof(a))
 		goto bad;
-	snprintf(a, sizeof(a), "%.*s", sl ? (int)(sl - s) : (int)strlen(s),
-		 s);
+	snprintf(a, sizeof(a), "%.*s", sl ? (int)(sl - s) : (int)strlen(s), s);
 	if (inet_pton(AF_INET6, a, p->a.v6) != 1)
 		goto bad;
 	if (sl) {
@@ -453,9 +452,12 @@ void rt_subnets_str(const struct rt_pcfg *pc, char *buf, size_t len)
 
 /* ---- rt_ports ---- */
 
-int rt_ports_sync(struct nfc_nf *nf, const struct rt_pcfg *pc)
+int rt_ports_sync(struct nfc_nf *nf, const struct rt_pcfg *pc,
+		  uint64_t *changed)
 {
 	int fd = nfc_nf_map_fd(nf, "rt_ports");
+
+	*changed = 0;
 
 	if (fd < 0)
 		return nfc_nf_error(nf, ENOENT, "map rt_ports not found");
@@ -484,6 +486,7 @@ int rt_ports_sync(struct nfc_nf *nf, const struct rt_pcfg *pc)
 		if (!bpf_map_lookup_elem(fd, &p, &cur) &&
 		    !memcmp(&cur, &want, sizeof(cur)))
 			continue;
+		*changed |= 1ull << p;
 		if (bpf_map_update_elem(fd, &p, &want, BPF_ANY))
 			return nfc_nf_error(nf, errno, "write rt_ports: %s",
 					    strerror(errno));

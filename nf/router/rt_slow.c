@@ -551,7 +551,8 @@ static void on_forward_ip(struct nfc_nf *nf, unsigned in_port,
 	h->check = (uint16_t)(sum + (sum >= 0xffff));
 	nh.v4 = r.type == RT_FIB_VIA ? r.nh.v4 : h->daddr;
 	if (pt.mtu && ip_len > pt.mtu) {
-		on_mtu(nf, in_port, &pt, r.port, &nh, out, NFC_ETH_HLEN + ip_len);
+		on_mtu(nf, in_port, &pt, r.port, &nh, out,
+		       NFC_ETH_HLEN + ip_len);
 		return;
 	}
 	rt_send_via(nf, r.port, RT_AF_INET, &nh, out, NFC_ETH_HLEN + ip_len);

@@ -130,8 +130,7 @@ void rt_stats(struct nfc_nf *nf, int port, json_t *out)
 				char a6[INET6_ADDRSTRLEN];
 				uint8_t ll[16];
 
-				inet_ntop(AF_INET6, pt.v6_addr, a6,
-					  sizeof(a6));
+				inet_ntop(AF_INET6, pt.v6_addr, a6, sizeof(a6));
 				json_object_set_new(out, "ip6",
 						    json_string(a6));
 				rt_ll_of(pt.mac, ll);
