@@ -58,7 +58,8 @@ expect() { # name got want
 
 ping6_line() { # host dst [hops]: "reply", or the ICMPv6 error ping printed
 	local out
-	out=$(in_host "$1" ping -6 -n -c 1 -W 5 ${3:+-t "$3"} "$2" 2>&1)
+	# 8 s: address unreachable comes after 3 solicitations a second apart.
+	out=$(in_host "$1" ping -6 -n -c 1 -W 8 ${3:+-t "$3"} "$2" 2>&1)
 	if echo "$out" | grep -q " 1 received"; then
 		echo "reply"
 	else
