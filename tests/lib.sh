@@ -69,6 +69,18 @@ nfc_host() { # ns ifname addr/len [root-side name]
 	[ -n "$addr" ] && ip -n "$ns" addr add "$addr" dev "$ifn"
 }
 
+# IPv6 back on for interface IF of namespace NS (nfc_host turns it off),
+# with ADDR, no duplicate address detection (usable at once) and no
+# router solicitations (they go on for 12 s). Tests that count packets
+# exactly turn it on after counting, or take differences after a few
+# seconds: the stack sends MLD reports when it comes up.
+nfc_ipv6_on() { # ns if addr/len
+	ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.accept_dad=0" \
+		"net.ipv6.conf.$2.router_solicitations=0" \
+		"net.ipv6.conf.$2.disable_ipv6=0"
+	ip -n "$1" addr add "$3" dev "$2" nodad
+}
+
 # The two hosts most tests need, on one subnet: whatever connects VA and VB
 # (an NF, a chain) is what the test is about.
 nfc_two_hosts() {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * router: the IPv4 forwarding fast path.
+ * router: the IPv4 and IPv6 forwarding fast path (IPv6: do_ipv6).
  *
  * Per frame: check the Ethernet destination (the in port's MAC; broadcast
  * only for ARP), validate the IPv4 header, one longest-prefix match in
@@ -22,6 +22,7 @@
 #include "router.h"
 
 #define IPPROTO_ICMP 1
+#define IPPROTO_ICMPV6 58
 #define IP_MF 0x2000
 #define IP_OFFSET 0x1fff
 
@@ -43,6 +44,25 @@ struct {
 	__type(key, struct rt_fib4_key);
 	__type(value, struct rt_fib_val);
 } rt_fib4 SEC(".maps");
+
+/* The IPv6 FIB: connected, static and local (global and link-local)
+ * entries. An LPM trie: its lookup walks at most one node per prefix
+ * length present on the way, not one per route. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, RT_MAX_FIB);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct rt_fib6_key);
+	__type(value, struct rt_fib_val);
+} rt_fib6 SEC(".maps");
+
+/* Resolved IPv6 neighbours (router.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RT_MAX_NEIGH);
+	__type(key, struct rt_nd_key);
+	__type(value, struct rt_neigh);
+} rt_nd SEC(".maps");
 
 /* Resolved IPv4 neighbours (key: address, network order). */
 struct {
@@ -133,7 +153,9 @@ static __always_inline void rt_count(__u32 reason)
  * -reason: one exit per verdict keeps the program small. */
 #define RT_OUT(port) ((int)(port))
 #define RT_NOT(reason) (-(int)(reason))
-#define RT_IS_SLOW(reason) ((reason) >= RT_SP_ARP && (reason) <= RT_SP_LOCAL)
+#define RT_IS_SLOW(reason)                                     \
+	(((reason) >= RT_SP_ARP && (reason) <= RT_SP_LOCAL) || \
+	 (reason) == RT_SP_ND || (reason) == RT_SP_MTU)
 
 /* What the fast path reads and writes (Ethernet, IPv4 without options,
  * ICMP echo or ARP) lies within the first RT_PULL bytes. */
@@ -455,6 +477,8 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 		    ce->gen == epoch) {
 			if (iph->ttl <= 1)
 				return RT_NOT(RT_SP_TTL);
+			if (ce->mtu && tot > ce->mtu)
+				return RT_NOT(RT_SP_MTU);
 			forward_rewrite(eth, iph, ce->dmac, ce->smac);
 			return RT_OUT(ce->out);
 		}
@@ -487,6 +511,8 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 	out = bpf_map_lookup_elem(&rt_ports, &r->port);
 	if (!out || !(out->flags & RT_PORT_UP))
 		return RT_NOT(RT_D_PORT_DOWN);
+	if (out->mtu && tot > out->mtu)
+		return RT_NOT(RT_SP_MTU);
 	if (out->flags & RT_PORT_NBR) {
 		__u32 i = RT_NBR_INDEX(r->port, bpf_ntohl(nh));
 
@@ -505,11 +531,106 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 		ce->in = md->in_port;
 		ce->out = r->port;
 		ce->gen = epoch;
+		ce->mtu = out->mtu;
 		mac_copy(ce->dmac, n->mac);
 		mac_copy(ce->smac, out->mac);
 	}
 
 	forward_rewrite(eth, iph, n->mac, out->mac);
+	return RT_OUT(r->port);
+}
+
+/* ---- IPv6 ---- */
+
+static __always_inline int fib6(const struct in6_addr *dst,
+				struct rt_fib_val *out)
+{
+	struct rt_fib6_key k = {.plen = 128};
+	struct rt_fib_val *r;
+
+	__builtin_memcpy(k.addr, dst, 16);
+	r = bpf_map_lookup_elem(&rt_fib6, &k);
+	if (!r)
+		return -1;
+	*out = *r;
+	return 0;
+}
+
+/* fe80::/10 */
+static __always_inline int is_linklocal6(const struct in6_addr *a)
+{
+	return (bpf_ntohl(a->in6_u.u6_addr32[0]) & 0xffc00000) == 0xfe800000;
+}
+
+/*
+ * IPv6 (RFC 8200, 4291): multicast is never routed (neighbour and router
+ * discovery go to the slow path), link-local addresses never leave their
+ * link, everything for the router goes to the slow path (echo, NDP sent
+ * to a unicast address, UDP), the rest is forwarded with the hop limit
+ * decremented (IPv6 has no header checksum to update).
+ */
+static __always_inline int do_ipv6(nfc_ctx_t *ctx, struct nfc_meta *md,
+				   struct rt_port *port, struct ethhdr *eth,
+				   void *end)
+{
+	struct ipv6hdr *ip6 = (void *)(eth + 1);
+	struct rt_fib_val rv, *r = &rv;
+	struct rt_nd_key nk;
+	struct rt_port *out;
+	struct rt_neigh *n;
+	__u32 len;
+
+	if ((void *)(ip6 + 1) > end)
+		return RT_NOT(RT_D_TRUNCATED);
+	if (ip6->version != 6)
+		return RT_NOT(RT_D_BAD_HDR);
+	len = bpf_ntohs(ip6->payload_len) + sizeof(*ip6);
+	if (len + sizeof(*eth) > nfc_pkt_len(ctx))
+		return RT_NOT(RT_D_BAD_HDR);
+	if (ip6->daddr.in6_u.u6_addr8[0] == 0xff) {
+		/* Neighbour and router discovery (ICMPv6 133-137) come to
+		 * multicast groups; extension headers before them are not
+		 * looked for (NDP is sent without). */
+		__u8 *t = (void *)(ip6 + 1);
+
+		if (ip6->nexthdr == IPPROTO_ICMPV6 && (void *)(t + 1) <= end &&
+		    *t >= 133 && *t <= 137)
+			return RT_NOT(RT_SP_ND);
+		return RT_NOT(RT_D_MCAST);
+	}
+	if (!mac_eq(eth->h_dest, port->mac))
+		return RT_NOT(RT_D_OTHERHOST);
+	if (ip6->saddr.in6_u.u6_addr8[0] == 0xff)
+		return RT_NOT(RT_D_MARTIAN);
+	if (fib6(&ip6->daddr, r)) {
+		if (is_linklocal6(&ip6->daddr))
+			return RT_NOT(RT_D_LINKLOCAL);
+		return RT_NOT(RT_SP_NO_ROUTE);
+	}
+	if (r->type == RT_FIB_LOCAL)
+		return RT_NOT(RT_SP_LOCAL);
+	if (is_linklocal6(&ip6->daddr) || is_linklocal6(&ip6->saddr))
+		return RT_NOT(RT_D_LINKLOCAL);
+	if (ip6->hop_limit <= 1)
+		return RT_NOT(RT_SP_TTL);
+	out = bpf_map_lookup_elem(&rt_ports, &r->port);
+	if (!out || !(out->flags & RT_PORT_UP))
+		return RT_NOT(RT_D_PORT_DOWN);
+	if (out->mtu && len > out->mtu)
+		return RT_NOT(RT_SP_MTU);
+	nk.port = r->port;
+	if (r->type == RT_FIB_VIA)
+		__builtin_memcpy(nk.addr, r->nh.v6, 16);
+	else
+		__builtin_memcpy(nk.addr, &ip6->daddr, 16);
+	n = bpf_map_lookup_elem(&rt_nd, &nk);
+	if (!n || !n->state)
+		return RT_NOT(RT_SP_NEIGH_MISS);
+	if (!n->hit)
+		n->hit = 1;
+	ip6->hop_limit--;
+	mac_copy(eth->h_dest, n->mac);
+	mac_copy(eth->h_source, out->mac);
 	return RT_OUT(r->port);
 }
 
@@ -540,6 +661,8 @@ static __always_inline int classify(nfc_ctx_t *ctx, struct nfc_meta *md)
 			return RT_NOT(RT_D_OTHERHOST);
 		return do_arp(ctx, md, port, eth, end);
 	}
+	if (eth->h_proto == bpf_htons(NFC_ETH_P_IPV6))
+		return do_ipv6(ctx, md, port, eth, end);
 	return RT_NOT(RT_D_PROTO);
 }
 

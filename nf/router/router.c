@@ -75,14 +75,35 @@ static const struct nfc_field rt_port_config[] = {
 	 .kind = NFC_F_MAC,
 	 .doc = "default: the peer netdev's MAC, else a locally administered "
 		"one derived from the NF and port names (stable)"},
+	{.name = "ip6",
+	 .kind = NFC_F_STRING,
+	 .doc = "IPv6 address/prefix length of the port (2001:db8:1::1/64); "
+		"the subnet becomes a connected route. Every port also has a "
+		"link-local address from its MAC (EUI-64)"},
+	{.name = "mtu",
+	 .kind = NFC_F_UINT,
+	 .min = 68,
+	 .max = 65535,
+	 .doc = "largest IP packet sent out of the port (>= 1280 with ip6); "
+		"larger: fragmentation needed (IPv4 with DF), fragmented "
+		"(IPv4 without), packet too big (IPv6). Default: unchecked"},
+	{.name = "ra",
+	 .kind = NFC_F_BOOL,
+	 .def = "false",
+	 .doc = "send router advertisements of the ip6 prefix (autonomous: "
+		"hosts configure an address and a default route, SLAAC)"},
 	NFC_FIELDS_END,
 };
 
 static const struct nfc_field rt_route_fields[] = {
 	{.name = "nexthop",
-	 .kind = NFC_F_IPV4,
+	 .kind = NFC_F_STRING,
 	 .flags = NFC_FIELD_REQUIRED,
-	 .doc = "next hop, on the subnet of one of the ports"},
+	 .doc = "next hop (IPv4 or IPv6, the route's family), on the subnet "
+		"of one of the ports, or IPv6 link-local with port="},
+	{.name = "port",
+	 .kind = NFC_F_PORT,
+	 .doc = "the port of a link-local IPv6 next hop"},
 	NFC_FIELDS_END,
 };
 
@@ -97,23 +118,51 @@ static const struct nfc_field rt_arp_fields[] = {
 	NFC_FIELDS_END,
 };
 
+static const struct nfc_field rt_nbr_fields[] = {
+	NFC_FIELDS_END,
+};
+
+static int rt_nbr_add(struct nfc_nf *nf, const char *key, json_t *fields)
+{
+	(void)fields;
+	return nfc_nf_error(nf, EOPNOTSUPP,
+			    "neighbour %s: neighbours are learnt; add a static "
+			    "IPv4 one with 'arp add'",
+			    key);
+}
+
+static int rt_nbr_del(struct nfc_nf *nf, const char *key)
+{
+	return nfc_nf_error(nf, EOPNOTSUPP,
+			    "neighbour %s: use 'arp del' to flush an IPv4 "
+			    "one; IPv6 ones age out",
+			    key);
+}
+
 /* ---- configure: the data plane's maps from the model ---- */
 
 static int rt_configure(struct nfc_nf *nf)
 {
 	struct rt_pcfg pc[NFC_MAX_PORTS];
+	uint64_t changed = 0;
 	int r = rt_load_ports(nf, pc);
 
 	if (!r)
-		r = rt_ports_sync(nf, pc);
+		r = rt_ports_sync(nf, pc, &changed);
 	if (!r)
 		r = rt_fib_rebuild(nf, pc);
 	if (!r)
+		r = rt_fib6_rebuild(nf, pc);
+	if (!r)
 		r = rt_neigh_sync(nf, pc);
 	if (!r)
-		r = rt_nbr_sync(nf);
+		r = rt_nd_sync(nf, pc);
 	if (!r)
+		r = rt_nbr_sync(nf);
+	if (!r) {
 		rt_pending_kick(nf);
+		rt_nd_port_up(nf, pc, changed);
+	}
 	return r;
 }
 
@@ -159,6 +208,13 @@ static const struct nfc_collection rt_collections[] = {
 	 .add = rt_arp_add,
 	 .del = rt_arp_del,
 	 .list = rt_arp_list},
+	{.name = "neighbours",
+	 .key_doc = "IPv4 or IPv6 address (learnt: list only; static IPv4 "
+		    "entries are added with arp)",
+	 .fields = rt_nbr_fields,
+	 .add = rt_nbr_add,
+	 .del = rt_nbr_del,
+	 .list = rt_neighbours_list},
 	{0},
 };
 
@@ -174,8 +230,8 @@ static const struct nfc_stat rt_stats_doc[] = {
 
 const struct nfc_nf_type nf_type_router = {
 	.name = "router",
-	.summary = "IPv4 router: connected and static routes (LPM), ARP, ICMP "
-		   "errors",
+	.summary = "IPv4 and IPv6 router: connected and static routes (LPM), "
+		   "ARP and NDP, ICMP and ICMPv6 errors, MTU",
 	.max_ports = NFC_MAX_PORTS,
 	.config = rt_config,
 	.port_config = rt_port_config,

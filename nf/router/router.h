@@ -7,7 +7,8 @@
  * Addresses are kept in network byte order everywhere. The route and port
  * model is family-agnostic (struct rt_ip holds either family); the data
  * plane has one FIB and one neighbour table per family, like the kernel:
- * today IPv4 (rt_fib4, rt_arp), IPv6 later (rt_fib6, rt_nd) beside them.
+ * IPv4 (rt_fib4 and its fast form rt_dir, rt_arp and rt_nbr) and IPv6
+ * (rt_fib6, an LPM trie, and rt_nd).
  */
 #ifndef NFC_ROUTER_H
 #define NFC_ROUTER_H
@@ -38,6 +39,9 @@ union rt_ip {
 #define RT_PORT_UP 1  /* configured: has a MAC (and maybe an address) */
 #define RT_PORT_V4 2  /* has an IPv4 address */
 #define RT_PORT_NBR 4 /* its neighbours are mirrored in rt_nbr (see there) */
+#define RT_PORT_V6                                            \
+	8 /* has an IPv6 address (v6_addr; its link-local one \
+	   * is in rt_fib6 as a local entry) */
 struct rt_port {
 	__u8 mac[6];
 	__u8 flags;
@@ -45,13 +49,14 @@ struct rt_port {
 	__be32 v4_addr;
 	__be32 v4_mask;
 	__be32 v4_bcast;  /* 0 when the prefix is /31 or /32 */
-	__u8 v6_addr[16]; /* reserved for IPv6 */
+	__u8 v6_addr[16]; /* its global IPv6 address (RT_PORT_V6) */
 	__u8 v6_plen;
 	__u8 pad[3];
-	/* Unused: the forwarding cache's generation was here; it is part of
-	 * rt_dir's epoch now, which switches the table and voids the cache in
-	 * one write. */
-	__u32 resv;
+	/* Largest IP packet (header included) sent out of the port; 0: not
+	 * checked (port field mtu). A larger one goes to the slow path
+	 * (fragmentation needed, packet too big, or fragmented). The
+	 * forwarding cache's generation was here once: rt_dir's epoch. */
+	__u32 mtu;
 };
 
 /* FIB entry types, as in the kernel's route types. */
@@ -65,6 +70,11 @@ enum rt_fib_type {
 struct rt_fib4_key {
 	__u32 plen; /* LPM trie: prefix length first */
 	__be32 addr;
+};
+
+struct rt_fib6_key {
+	__u32 plen;
+	__u8 addr[16];
 };
 
 struct rt_fib_val {
@@ -124,6 +134,14 @@ enum rt_dir_kind {
 	((__u64)(kind) << 50 | (__u64)(plen) << 44 | (__u64)(type) << 40 | \
 	 (__u64)(port) << 32 | (__u32)(low))
 
+/* rt_nd (hash): resolved IPv6 neighbours, keyed by port and address (a
+ * link-local address is only unique on its link). No fast-path mirror:
+ * IPv6 takes the LPM trie and this hash, like the kernel's tables. */
+struct rt_nd_key {
+	__u32 port;
+	__u8 addr[16];
+};
+
 /* rt_arp (hash, key: IPv4 address): resolved neighbours only; one not
  * found (or on another port than the route's) goes to the slow path.
  *
@@ -152,7 +170,7 @@ struct rt_cache_ent {
 	__be32 dst;
 	__u32 in;
 	__u32 out;
-	__u32 pad;
+	__u32 mtu; /* the out port's (rt_port.mtu) */
 	__u64 gen;
 	__u8 dmac[6]; /* the next hop's */
 	__u8 smac[6]; /* the out port's */
@@ -186,7 +204,8 @@ struct rt_rib_key {
 
 struct rt_rib_val {
 	__u8 nh_family;
-	__u8 pad[3];
+	__u8 nh_port; /* a link-local next hop's port + 1; else 0 */
+	__u8 pad[2];
 	union rt_ip nh;
 };
 
@@ -220,12 +239,16 @@ struct rt_sarp_val {
 	X(12, D_FRAG_LOCAL, "dropped: fragment for the router")              \
 	X(13, D_MARTIAN, "dropped: martian source or destination")           \
 	X(14, D_OTHERHOST, "dropped: not addressed to the port's MAC")       \
-	X(15, D_PROTO, "dropped: not IPv4 or ARP")                           \
+	X(15, D_PROTO, "dropped: not IPv4, IPv6 or ARP")                     \
 	X(16, D_PORT_DOWN, "dropped: in or out port not configured")         \
 	X(17, D_BCAST, "dropped: directed broadcast")                        \
 	X(18, D_ARP, "dropped: ARP not for the router or malformed")         \
 	X(19, D_RPF, "dropped: reverse path filter")                         \
-	X(20, D_ICMP_CSUM, "dropped: echo request with a bad ICMP checksum")
+	X(20, D_ICMP_CSUM, "dropped: echo request with a bad ICMP checksum") \
+	X(21, SP_ND, "to slow path: IPv6 neighbour or router discovery")     \
+	X(22, SP_MTU, "to slow path: larger than the out port's MTU")        \
+	X(23, D_LINKLOCAL, "dropped: IPv6 link-local, not forwarded")        \
+	X(24, D_MCAST, "dropped: multicast, not routed")
 
 enum rt_reason {
 #define RT_REASON_ENUM(n, id, text) RT_##id = n,
@@ -254,7 +277,15 @@ enum rt_reason {
 	X(12, icmp_rate_limited)     \
 	X(13, icmp_not_sent)         \
 	X(14, slow_path_dropped)     \
-	X(15, neigh_flushed)
+	X(15, neigh_flushed)         \
+	X(16, ns_sent)               \
+	X(17, na_received)           \
+	X(18, na_sent)               \
+	X(19, ra_sent)               \
+	X(20, icmp6_errors)          \
+	X(21, icmp_frag_needed)      \
+	X(22, fragmented)            \
+	X(23, echo6_replied)
 
 enum rt_cpstat {
 #define RT_CPSTAT_ENUM(n, id) RT_CP_##id = n,

@@ -14,6 +14,105 @@
 
 /* ---- routes ---- */
 
+/* An IPv6 route: its next hop global and on a connected subnet, or
+ * link-local with the port it is reached through (port=). */
+static int route6_check(struct nfc_nf *nf, const struct rt_pcfg *pc,
+			const char *key, const struct rt_pfx *dst,
+			json_t *fields, struct rt_rib_key *k,
+			struct rt_rib_val *v)
+{
+	const char *nhs = json_string_value(json_object_get(fields, "nexthop"));
+	const char *port = json_string_value(json_object_get(fields, "port"));
+	struct rt_pfx nh;
+	int r, p;
+
+	if (!strchr(nhs, ':'))
+		return nfc_nf_error(nf, EINVAL,
+				    "route %s: next hop %s is not an IPv6 "
+				    "address (an IPv6 route needs one)",
+				    key, nhs);
+	r = rt_pfx_parse(nf, "route", nhs, 0, &nh);
+	if (r)
+		return r;
+	for (int q = 0; q < NFC_MAX_PORTS; q++)
+		if (pc[q].used && pc[q].ip6.family &&
+		    pc[q].ip6.plen == dst->plen &&
+		    rt_subnet_has6(&pc[q].ip6, dst->a.v6))
+			return nfc_nf_error(nf, EEXIST,
+					    "route %s: it is the connected "
+					    "subnet of port %s",
+					    key, pc[q].name);
+	if (dst->plen == 128 && rt_is_own_addr6(pc, dst->a.v6))
+		return nfc_nf_error(nf, EEXIST,
+				    "route %s: it is an address of this router",
+				    key);
+	if (dst->a.v6[0] == 0xff || rt_is_ll6(dst->a.v6))
+		return nfc_nf_error(nf, EINVAL,
+				    "route %s: multicast and link-local "
+				    "destinations are not routed",
+				    key);
+	if (nh.a.v6[0] == 0xff ||
+	    !memcmp(nh.a.v6, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 15))
+		return nfc_nf_error(nf, EINVAL,
+				    "route %s: next hop %s is not a unicast "
+				    "address",
+				    key, nhs);
+	if (rt_is_own_addr6(pc, nh.a.v6))
+		return nfc_nf_error(nf, EINVAL,
+				    "route %s: next hop %s is an address of "
+				    "this router",
+				    key, nhs);
+	*v = (struct rt_rib_val){.nh_family = RT_AF_INET6};
+	if (rt_is_ll6(nh.a.v6)) {
+		if (!port)
+			return nfc_nf_error(nf, EINVAL,
+					    "route %s: next hop %s is "
+					    "link-local: say which port it is "
+					    "on (port=)",
+					    key, nhs);
+		p = nfc_nf_port_index(nf, port);
+		if (p < 0)
+			return nfc_nf_error(nf, ENOENT, "route %s: no port %s",
+					    key, port);
+		v->nh_port = p + 1;
+	} else {
+		char b[512];
+
+		p = rt_port_for6(pc, nh.a.v6);
+		if (p < 0) {
+			size_t l = 0;
+
+			b[0] = 0;
+			for (int q = 0; q < NFC_MAX_PORTS && l < sizeof(b);
+			     q++) {
+				char t[64];
+				struct rt_pfx sn = pc[q].ip6;
+
+				if (!pc[q].used || !sn.family)
+					continue;
+				rt_mask6(sn.a.v6, sn.plen);
+				l += snprintf(b + l, sizeof(b) - l, "%s%s %s",
+					      l ? ", " : "", pc[q].name,
+					      rt_pfx_str(&sn, t, sizeof(t)));
+			}
+			return nfc_nf_error(nf, EINVAL,
+					    "route %s: next hop %s is not on a "
+					    "connected IPv6 subnet (%s)",
+					    key, nhs,
+					    l ? b : "none: no port has an ip6");
+		}
+		if (port && nfc_nf_port_index(nf, port) != p)
+			return nfc_nf_error(nf, EINVAL,
+					    "route %s: next hop %s is on port "
+					    "%s, not %s",
+					    key, nhs, pc[p].name, port);
+	}
+	*k = (struct rt_rib_key){.family = dst->family, .plen = dst->plen};
+	k->addr = dst->a;
+	v->nh = nh.a;
+	return 0;
+}
+
 /* A route as rt_rib holds it, checked against the ports: every refusal
  * routes add and routes replace share but "exists already". */
 static int route_check(struct nfc_nf *nf, const struct rt_pcfg *pc,
@@ -31,7 +130,19 @@ static int route_check(struct nfc_nf *nf, const struct rt_pcfg *pc,
 	if (!nhs)
 		return nfc_nf_error(nf, EINVAL, "route %s: nexthop= is needed",
 				    key);
+	if (dst.family == RT_AF_INET6)
+		return route6_check(nf, pc, key, &dst, fields, k, v);
+	if (json_object_get(fields, "port"))
+		return nfc_nf_error(nf, EINVAL,
+				    "route %s: port= is for link-local IPv6 "
+				    "next hops",
+				    key);
 	r = rt_pfx_parse(nf, "route", nhs, 0, &nh);
+	if (!r && nh.family != RT_AF_INET)
+		return nfc_nf_error(nf, EINVAL,
+				    "route %s: next hop %s is not an IPv4 "
+				    "address (an IPv4 route needs one)",
+				    key, nhs);
 	if (r)
 		return r;
 	for (int q = 0; q < NFC_MAX_PORTS; q++)
@@ -100,10 +211,12 @@ int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	if (!bpf_map_lookup_elem(rfd, &k, &cur)) {
 		char a[INET6_ADDRSTRLEN];
 
+		inet_ntop(cur.nh_family == RT_AF_INET6 ? AF_INET6 : AF_INET,
+			  &cur.nh, a, sizeof(a));
 		return nfc_nf_error(nf, EEXIST,
 				    "route %s exists already (via %s); delete "
 				    "it first",
-				    key, rt_ntoa(cur.nh.v4, a));
+				    key, a);
 	}
 	if (bpf_map_update_elem(rfd, &k, &v, BPF_NOEXIST))
 		return nfc_nf_error(
@@ -111,6 +224,23 @@ int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
 			errno == E2BIG || errno == ENOMEM ? "the table is full"
 							  : strerror(errno),
 			RT_MAX_ROUTES);
+	if (k.family == RT_AF_INET6) {
+		int f6 = nfc_nf_map_fd(nf, "rt_fib6");
+		struct rt_fib6_key k6 = {.plen = k.plen};
+
+		memcpy(k6.addr, k.addr.v6, 16);
+		fv.port = rt_route6_port(pc, &k, &v);
+		fv.nh = v.nh;
+		fv.plen = k.plen;
+		if (f6 < 0 || bpf_map_update_elem(f6, &k6, &fv, BPF_ANY)) {
+			r = nfc_nf_error(nf, errno,
+					 "route %s: write the IPv6 FIB: %s",
+					 key, strerror(errno));
+			bpf_map_delete_elem(rfd, &k);
+			return r;
+		}
+		return 0;
+	}
 	fk.plen = k.plen;
 	fk.addr = k.addr.v4;
 	fv.port = rt_port_for(pc, v.nh.v4);
@@ -197,6 +327,8 @@ int rt_routes_replace(struct nfc_nf *nf, json_t *entries)
 	}
 	if (!r)
 		r = rt_fib_rebuild(nf, pc);
+	if (!r)
+		r = rt_fib6_rebuild(nf, pc);
 out:
 	free(want);
 	free(stale);
@@ -225,6 +357,30 @@ int rt_routes_del(struct nfc_nf *nf, const char *key)
 	k.family = dst.family;
 	k.plen = dst.plen;
 	k.addr = dst.a;
+	if (dst.family == RT_AF_INET6) {
+		int f6 = nfc_nf_map_fd(nf, "rt_fib6");
+		struct rt_fib6_key k6 = {.plen = k.plen};
+
+		if (bpf_map_lookup_elem(rfd, &k, &cur)) {
+			for (int q = 0; q < NFC_MAX_PORTS; q++)
+				if (pc[q].used && pc[q].ip6.family &&
+				    pc[q].ip6.plen == dst.plen &&
+				    rt_subnet_has6(&pc[q].ip6, dst.a.v6))
+					return nfc_nf_error(
+						nf, EINVAL,
+						"route %s is the connected "
+						"route of port %s: change the "
+						"port's ip6 instead",
+						key, pc[q].name);
+			return nfc_nf_error(nf, ENOENT,
+					    "route %s does not exist", key);
+		}
+		memcpy(k6.addr, k.addr.v6, 16);
+		if (rt_route6_port(pc, &k, &cur) != -2 && f6 >= 0)
+			bpf_map_delete_elem(f6, &k6);
+		bpf_map_delete_elem(rfd, &k);
+		return 0;
+	}
 	if (bpf_map_lookup_elem(rfd, &k, &cur)) {
 		for (int q = 0; q < NFC_MAX_PORTS; q++)
 			if (pc[q].used && pc[q].ip.family &&
@@ -253,18 +409,35 @@ int rt_routes_del(struct nfc_nf *nf, const char *key)
 	return 0;
 }
 
+/* IPv4 first, then IPv6; by address, then prefix length. */
 struct list_ent {
-	struct rt_fib4_key k;
+	struct {
+		__u32 fam, plen;
+		__u8 addr[16];
+	} k;
 	json_t *o;
 };
 
 static int list_cmp(const void *x, const void *y)
 {
 	const struct list_ent *a = x, *b = y;
+	int c;
 
-	if (a->k.addr != b->k.addr)
-		return ntohl(a->k.addr) < ntohl(b->k.addr) ? -1 : 1;
+	if (a->k.fam != b->k.fam)
+		return a->k.fam < b->k.fam ? -1 : 1;
+	c = memcmp(a->k.addr, b->k.addr, 16);
+	if (c)
+		return c;
 	return (int)a->k.plen - (int)b->k.plen;
+}
+
+static struct list_ent list_ent_of(int fam, unsigned plen, const void *a,
+				   json_t *o)
+{
+	struct list_ent e = {{fam, plen, {0}}, o};
+
+	memcpy(e.k.addr, a, fam == RT_AF_INET6 ? 16 : 4);
+	return e;
 }
 
 int rt_routes_list(struct nfc_nf *nf, json_t *out)
@@ -309,11 +482,13 @@ int rt_routes_list(struct nfc_nf *nf, json_t *out)
 				struct rt_pfx s = pc[p].ip;
 
 				s.a.v4 &= rt_mask(s.plen);
-				e.k = (struct rt_fib4_key){s.plen, s.a.v4};
-				e.o = json_pack("{s:s,s:s,s:s,s:s}", "prefix",
-						rt_pfx_str(&s, b, sizeof(b)),
-						"type", "connected", "port",
-						pc[p].name, "state", "active");
+				e = list_ent_of(
+					RT_AF_INET, s.plen, &s.a.v4,
+					json_pack("{s:s,s:s,s:s,s:s}", "prefix",
+						  rt_pfx_str(&s, b, sizeof(b)),
+						  "type", "connected", "port",
+						  pc[p].name, "state",
+						  "active"));
 				l[n++] = e;
 				continue;
 			}
@@ -327,15 +502,19 @@ int rt_routes_list(struct nfc_nf *nf, json_t *out)
 			struct rt_pfx s = {k.family, k.plen, k.addr};
 			int p;
 
-			if (k.family != RT_AF_INET ||
-			    bpf_map_lookup_elem(rfd, &k, &v))
+			if (bpf_map_lookup_elem(rfd, &k, &v))
 				continue;
-			p = rt_route_port(pc, own, nown, &k, &v);
-			e.k = (struct rt_fib4_key){k.plen, k.addr.v4};
+			if (k.family == RT_AF_INET6) {
+				p = rt_route6_port(pc, &k, &v);
+				inet_ntop(AF_INET6, v.nh.v6, a, sizeof(a));
+			} else {
+				p = rt_route_port(pc, own, nown, &k, &v);
+				rt_ntoa(v.nh.v4, a);
+			}
+			e = list_ent_of(k.family, k.plen, &k.addr, NULL);
 			e.o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "prefix",
 					rt_pfx_str(&s, b, sizeof(b)), "type",
-					"static", "nexthop",
-					rt_ntoa(v.nh.v4, a), "port",
+					"static", "nexthop", a, "port",
 					p >= 0 ? pc[p].name : "-", "state",
 					p >= 0	  ? "active"
 					: p == -2 ? "inactive (shadowed by a "
@@ -344,6 +523,27 @@ int rt_routes_list(struct nfc_nf *nf, json_t *out)
 						    "connected subnet)");
 			l[n++] = e;
 		}
+	}
+	/* The ports' IPv6 subnets. */
+	for (int q = 0; q < NFC_MAX_PORTS; q++) {
+		struct rt_pfx s = pc[q].ip6;
+		void *t;
+
+		if (!pc[q].used || !s.family)
+			continue;
+		if (n == cap) {
+			t = realloc(l,
+				    (cap = cap ? 2 * cap : 256) * sizeof(*l));
+			if (!t)
+				break;
+			l = t;
+		}
+		rt_mask6(s.a.v6, s.plen);
+		l[n++] = list_ent_of(RT_AF_INET6, s.plen, s.a.v6,
+				     json_pack("{s:s,s:s,s:s,s:s}", "prefix",
+					       rt_pfx_str(&s, b, sizeof(b)),
+					       "type", "connected", "port",
+					       pc[q].name, "state", "active"));
 	}
 	if (l)
 		qsort(l, n, sizeof(*l), list_cmp);

@@ -41,8 +41,12 @@ int rt_pfx_parse(struct nfc_nf *nf, const char *what, const char *s,
 struct rt_pcfg {
 	int used;
 	const char *name;
-	struct rt_pfx ip; /* family 0: no address */
+	struct rt_pfx ip;  /* family 0: no address */
+	struct rt_pfx ip6; /* family 0: no IPv6 address */
+	uint8_t ll[16];	   /* its link-local address (EUI-64 of mac) */
 	uint8_t mac[6];
+	unsigned mtu; /* 0: not checked */
+	int ra;	      /* router advertisements on */
 };
 
 int rt_subnet_has(const struct rt_pfx *net, __be32 a);
@@ -54,10 +58,20 @@ int rt_load_ports(struct nfc_nf *nf, struct rt_pcfg *pc);
 int rt_port_for(const struct rt_pcfg *pc, __be32 a);
 int rt_is_own_addr(const struct rt_pcfg *pc, __be32 a);
 void rt_subnets_str(const struct rt_pcfg *pc, char *buf, size_t len);
-/* rt_ports from the model, writing only differences. */
-int rt_ports_sync(struct nfc_nf *nf, const struct rt_pcfg *pc);
+/* rt_ports from the model, writing only differences; *changed: a bit
+ * for each port whose entry changed. */
+int rt_ports_sync(struct nfc_nf *nf, const struct rt_pcfg *pc,
+		  uint64_t *changed);
 /* A port's rt_ports entry if the port is up; -1 if not. */
 int rt_port_get(struct nfc_nf *nf, unsigned port, struct rt_port *out);
+
+/* IPv6 helpers (rt_ports.c) */
+int rt_subnet_has6(const struct rt_pfx *net, const uint8_t *a);
+int rt_port_for6(const struct rt_pcfg *pc, const uint8_t *a);
+int rt_is_own_addr6(const struct rt_pcfg *pc, const uint8_t *a);
+void rt_mask6(uint8_t *a, unsigned plen);
+int rt_is_ll6(const uint8_t *a);
+void rt_ll_of(const uint8_t *mac, uint8_t *ll);
 
 /* rt_fib.c: the FIB */
 /* Connected, local and broadcast entries of the ports; e has room for
@@ -77,6 +91,13 @@ int rt_fib_rebuild(struct nfc_nf *nf, const struct rt_pcfg *pc);
 void rt_dir_change(struct nfc_nf *nf, __be32 addr, unsigned plen,
 		   const struct rt_fib_val *v, const struct rt_fib_val *old);
 int rt_fib_lookup(struct nfc_nf *nf, __be32 dst, struct rt_fib_val *v);
+
+/* rt_fib6.c: the IPv6 FIB (rt_fib6) from the ports and rt_rib */
+int rt_fib6_rebuild(struct nfc_nf *nf, const struct rt_pcfg *pc);
+/* Where an IPv6 static route goes: its port, -1 (inactive), -2 (shadowed). */
+int rt_route6_port(const struct rt_pcfg *pc, const struct rt_rib_key *k,
+		   const struct rt_rib_val *v);
+int rt_fib6_lookup(struct nfc_nf *nf, const uint8_t *dst, struct rt_fib_val *v);
 
 /* rt_nbr.c: neighbours, rt_arp and its fast-path mirror rt_nbr */
 void rt_nbr_mirror(struct nfc_nf *nf, __be32 addr, unsigned port,
@@ -106,7 +127,8 @@ struct rt_frame {
  * but for the destination MAC. */
 struct rt_pending {
 	struct rt_pending *next;
-	__be32 nh;
+	int family;
+	union rt_ip nh;
 	unsigned port;
 	unsigned tries;
 	uint64_t next_try;
@@ -119,6 +141,7 @@ struct rt_priv {
 	double tokens; /* ICMP error budget */
 	uint64_t tokens_at;
 	uint16_t ip_id;
+	uint64_t ra_at; /* last periodic router advertisement */
 };
 
 void rt_pending_free(struct rt_pending *pe);
@@ -126,13 +149,49 @@ void rt_pending_kick(struct nfc_nf *nf);
 void rt_destroy(struct nfc_nf *nf);
 void rt_send_arp_request(struct nfc_nf *nf, unsigned port, __be32 target,
 			 const uint8_t *unicast);
+/* Asks for next hop nh (ARP or neighbour solicitation). */
+void rt_resolve(struct nfc_nf *nf, unsigned port, int family,
+		const union rt_ip *nh, const uint8_t *unicast);
+/* Sends a frame (Ethernet header, source MAC set) to next hop nh out of
+ * port: now if known, else queued while it is resolved. */
+void rt_send_via(struct nfc_nf *nf, unsigned port, int family,
+		 const union rt_ip *nh, const uint8_t *f, size_t len);
+/* The pending resolution of nh on port, taken off the list; NULL: none. */
+struct rt_pending *rt_pending_take(struct nfc_nf *nf, int family,
+				   const union rt_ip *nh, unsigned port);
+/* Sends a resolution's frames to mac and frees it. */
+void rt_pending_send(struct nfc_nf *nf, struct rt_pending *pe,
+		     const uint8_t *mac);
+/* The ICMP error budget (shared by both families). */
+int rt_icmp_allowed(struct nfc_nf *nf);
+struct rt_priv *rt_priv_get(struct nfc_nf *nf);
 /* The IPv4 packet of a frame, checked; NULL if there is none. */
 const uint8_t *rt_frame_ip(const uint8_t *f, uint32_t len, size_t *ip_len);
 void rt_icmp_error(struct nfc_nf *nf, unsigned in_port, const uint8_t *ip,
 		   size_t ip_len, __u8 type, __u8 code, __be32 src,
 		   unsigned stat);
+void rt_icmp_error_info(struct nfc_nf *nf, unsigned in_port, const uint8_t *ip,
+			size_t ip_len, __u8 type, __u8 code, __be32 src,
+			unsigned stat, __be32 rest);
+void rt_icmp_error_mtu(struct nfc_nf *nf, unsigned in_port, const uint8_t *ip,
+		       size_t ip_len, unsigned mtu);
+const uint8_t *rt_frame_ip_cut(const uint8_t *f, uint32_t len, size_t *ip_len);
 void rt_packet_in(struct nfc_nf *nf, unsigned in_port, unsigned reason,
 		  const uint8_t *data, uint32_t len, uint32_t pkt_len);
+
+/* rt_nd.c: the IPv6 slow path: NDP, ICMPv6, router advertisements */
+void rt_send_ns(struct nfc_nf *nf, unsigned port, const uint8_t *target,
+		const uint8_t *unicast);
+void rt_nd_port_up(struct nfc_nf *nf, const struct rt_pcfg *pc, uint64_t ports);
+int rt_nd_sync(struct nfc_nf *nf, const struct rt_pcfg *pc);
+void rt_nd_port_down(struct nfc_nf *nf, unsigned port);
+void rt_packet_in6(struct nfc_nf *nf, unsigned in_port, unsigned reason,
+		   const uint8_t *f, uint32_t len, uint32_t pkt_len);
+void rt_icmp6_error(struct nfc_nf *nf, unsigned in_port, const uint8_t *ip,
+		    size_t ip_len, __u8 type, __u8 code, __u32 info,
+		    unsigned stat);
+void rt_nd_tick(struct nfc_nf *nf, uint64_t now);
+int rt_neighbours_list(struct nfc_nf *nf, json_t *out);
 
 /* rt_tick.c: tick and stats */
 void rt_tick(struct nfc_nf *nf, uint64_t now);

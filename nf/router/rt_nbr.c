@@ -199,6 +199,7 @@ void rt_port_down(struct nfc_nf *nf, unsigned port)
 	__be32 k, next, *prev = NULL, del[RT_MAX_NEIGH];
 	unsigned ndel = 0;
 
+	rt_nd_port_down(nf, port);
 	if (afd < 0)
 		return;
 	while (!bpf_map_get_next_key(afd, prev, &next)) {

@@ -90,3 +90,34 @@ size_t rt_build_icmp_error(uint8_t *out, __be32 src, const uint8_t *orig,
 		    sizeof(*ic) + q);
 	return sizeof(*ip) + sizeof(*ic) + q;
 }
+
+uint16_t rt_csum6(const uint8_t *src, const uint8_t *dst, __u8 proto,
+		  const void *p, size_t len)
+{
+	const uint8_t *b = p;
+	uint32_t s = 0;
+
+	for (int i = 0; i < 16; i += 2)
+		s += (uint32_t)src[i] << 8 | src[i + 1];
+	for (int i = 0; i < 16; i += 2)
+		s += (uint32_t)dst[i] << 8 | dst[i + 1];
+	s += (uint32_t)(len >> 16) + (uint32_t)(len & 0xffff) + proto;
+	for (size_t i = 0; i + 1 < len; i += 2)
+		s += (uint32_t)b[i] << 8 | b[i + 1];
+	if (len & 1)
+		s += (uint32_t)b[len - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return htons((uint16_t)~s);
+}
+
+void rt_build_ip6(rt_ip6hdr *h, const uint8_t *src, const uint8_t *dst,
+		  __u8 nexthdr, __u8 hop, size_t len)
+{
+	h->vtc_flow = htonl(6u << 28);
+	h->payload_len = htons((uint16_t)len);
+	h->nexthdr = nexthdr;
+	h->hop_limit = hop;
+	memcpy(h->saddr, src, 16);
+	memcpy(h->daddr, dst, 16);
+}

@@ -35,6 +35,15 @@ typedef struct {
 	__u8 ihl : 4, version : 4;
 #else
 	__u8 version : 4, ihl : 4;
+	/* The ICMPv6 (or UDP, TCP) checksum of `len` bytes at p with the IPv6
+	 * pseudo-header (RFC 8200 8.1); over a message whose checksum field
+	 * holds its checksum, 0. */
+	uint16_t rt_csum6(const uint8_t *src, const uint8_t *dst, __u8 proto,
+			  const void *p, size_t len);
+	/* An IPv6 header; `len` is the payload length. */
+	void rt_build_ip6(rt_ip6hdr *h, const uint8_t *src, const uint8_t *dst,
+			  __u8 nexthdr, __u8 hop, size_t len);
+
 #endif
 	__u8 tos;
 	__be16 tot_len;
@@ -53,6 +62,15 @@ typedef struct {
 	__u16 checksum;
 	__be32 rest; /* id and sequence, or unused */
 } __attribute__((packed, may_alias)) rt_icmphdr;
+
+typedef struct {
+	__be32 vtc_flow; /* version 6, traffic class, flow label */
+	__be16 payload_len;
+	__u8 nexthdr;
+	__u8 hop_limit;
+	__u8 saddr[16];
+	__u8 daddr[16];
+} __attribute__((packed, may_alias)) rt_ip6hdr;
 
 struct rt_arp_pkt { /* ARP for IPv4 over Ethernet */
 	__be16 htype, ptype;
@@ -83,5 +101,14 @@ void rt_build_ip(rt_iphdr *ip, __be32 src, __be32 dst, __u8 proto, __u8 tos,
  */
 size_t rt_build_icmp_error(uint8_t *out, __be32 src, const uint8_t *orig,
 			   size_t orig_len, __u8 type, __u8 code, __u16 id);
+
+/* The ICMPv6 (or UDP, TCP) checksum of `len` bytes at p with the IPv6
+ * pseudo-header (RFC 8200 8.1); over a message whose checksum field holds
+ * its checksum, 0. */
+uint16_t rt_csum6(const uint8_t *src, const uint8_t *dst, __u8 proto,
+		  const void *p, size_t len);
+/* An IPv6 header; `len` is the payload length. */
+void rt_build_ip6(rt_ip6hdr *h, const uint8_t *src, const uint8_t *dst,
+		  __u8 nexthdr, __u8 hop, size_t len);
 
 #endif

@@ -41,6 +41,116 @@ const char *rt_pfx_str(const struct rt_pfx *p, char *buf, size_t len)
 	return buf;
 }
 
+void rt_mask6(uint8_t *a, unsigned plen)
+{
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned bits = plen > 8 * i ? plen - 8 * i : 0;
+
+		a[i] &= bits >= 8 ? 0xff : (uint8_t)(0xff00 >> bits);
+	}
+}
+
+int rt_is_ll6(const uint8_t *a)
+{
+	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
+/* RFC 4291 2.5.1: the interface identifier is the MAC with the U/L bit
+ * flipped and ff:fe in the middle. */
+void rt_ll_of(const uint8_t *mac, uint8_t *ll)
+{
+	memset(ll, 0, 16);
+	ll[0] = 0xfe;
+	ll[1] = 0x80;
+	ll[8] = mac[0] ^ 2;
+	ll[9] = mac[1];
+	ll[10] = mac[2];
+	ll[11] = 0xff;
+	ll[12] = 0xfe;
+	ll[13] = mac[3];
+	ll[14] = mac[4];
+	ll[15] = mac[5];
+}
+
+int rt_subnet_has6(const struct rt_pfx *net, const uint8_t *a)
+{
+	uint8_t x[16], y[16];
+
+	if (net->family != RT_AF_INET6)
+		return 0;
+	memcpy(x, a, 16);
+	memcpy(y, net->a.v6, 16);
+	rt_mask6(x, net->plen);
+	rt_mask6(y, net->plen);
+	return !memcmp(x, y, 16);
+}
+
+int rt_port_for6(const struct rt_pcfg *pc, const uint8_t *a)
+{
+	for (int p = 0; p < NFC_MAX_PORTS; p++)
+		if (pc[p].used && rt_subnet_has6(&pc[p].ip6, a))
+			return p;
+	return -1;
+}
+
+int rt_is_own_addr6(const struct rt_pcfg *pc, const uint8_t *a)
+{
+	for (int p = 0; p < NFC_MAX_PORTS; p++)
+		if (pc[p].used &&
+		    ((pc[p].ip6.family && !memcmp(pc[p].ip6.a.v6, a, 16)) ||
+		     !memcmp(pc[p].ll, a, 16)))
+			return 1;
+	return 0;
+}
+
+/* An IPv6 address or prefix (with host bits when allow_host), in its
+ * canonical spelling (RFC 5952, as inet_ntop writes it). */
+static int pfx6_parse(struct nfc_nf *nf, const char *what, const char *s,
+		      int want_len, int allow_host, struct rt_pfx *p)
+{
+	const char *sl = strchr(s, '/');
+	char a[64], canon[64], *e;
+	unsigned long l = 128;
+	uint8_t m[16];
+
+	if ((want_len && !sl) || (!want_len && sl) || strlen(s) >= sizeof(a))
+		goto bad;
+	snprintf(a, sizeof(a), "%.*s", sl ? (int)(sl - s) : (int)strlen(s), s);
+	if (inet_pton(AF_INET6, a, p->a.v6) != 1)
+		goto bad;
+	if (sl) {
+		if (!sl[1] || sl[1] < '0' || sl[1] > '9')
+			goto bad;
+		l = strtoul(sl + 1, &e, 10);
+		if (*e)
+			goto bad;
+		if (l > 128)
+			return nfc_nf_error(nf, ERANGE,
+					    "%s %s: prefix length is over 128",
+					    what, s);
+	}
+	p->family = RT_AF_INET6;
+	p->plen = l;
+	memcpy(m, p->a.v6, 16);
+	rt_mask6(m, l);
+	if (!allow_host && memcmp(m, p->a.v6, 16)) {
+		inet_ntop(AF_INET6, m, canon, sizeof(canon));
+		return nfc_nf_error(nf, EINVAL,
+				    "%s %s: host bits set (the prefix is "
+				    "%s/%lu)",
+				    what, s, canon, l);
+	}
+	inet_ntop(AF_INET6, p->a.v6, canon, sizeof(canon));
+	if (strcmp(canon, a))
+		return nfc_nf_error(nf, EINVAL, "%s '%s': write it as %s%s",
+				    what, s, canon, sl ? sl : "");
+	return 0;
+bad:
+	return nfc_nf_error(nf, EINVAL, "%s '%s': not %s", what, s,
+			    want_len ? "an IPv6 prefix (like 2001:db8:100::/48)"
+				     : "an IPv6 address");
+}
+
 int rt_pfx_parse(struct nfc_nf *nf, const char *what, const char *s,
 		 int want_len, struct rt_pfx *p)
 {
@@ -51,10 +161,7 @@ int rt_pfx_parse(struct nfc_nf *nf, const char *what, const char *s,
 
 	memset(p, 0, sizeof(*p));
 	if (strchr(s, ':'))
-		return nfc_nf_error(nf, EAFNOSUPPORT,
-				    "%s %s: IPv6 is not routed yet (IPv4 only "
-				    "for now)",
-				    what, s);
+		return pfx6_parse(nf, what, s, want_len, 0, p);
 	r = nfc_parse_prefix(s, &a, &l, 0);
 	if (r == -ERANGE)
 		return nfc_nf_error(nf, ERANGE,
@@ -141,7 +248,7 @@ int rt_load_ports(struct nfc_nf *nf, struct rt_pcfg *pc)
 	memset(pc, 0, sizeof(*pc) * NFC_MAX_PORTS);
 	for (unsigned p = 0; p < NFC_MAX_PORTS; p++) {
 		json_t *cfg = nfc_nf_port_config(nf, p);
-		const char *ip, *mac;
+		const char *ip, *mac, *ip6;
 		int ifx;
 
 		pc[p].name = nfc_nf_port_name(nf, p);
@@ -150,6 +257,63 @@ int rt_load_ports(struct nfc_nf *nf, struct rt_pcfg *pc)
 		pc[p].used = 1;
 		ip = json_string_value(json_object_get(cfg, "ip"));
 		mac = json_string_value(json_object_get(cfg, "mac"));
+		ip6 = json_string_value(json_object_get(cfg, "ip6"));
+		pc[p].mtu = json_integer_value(json_object_get(cfg, "mtu"));
+		pc[p].ra = json_is_true(json_object_get(cfg, "ra"));
+		if (ip6) {
+			char what[64];
+			const uint8_t *v6;
+
+			snprintf(what, sizeof(what), "port %s: ip6",
+				 pc[p].name);
+			if (!strchr(ip6, '/'))
+				return nfc_nf_error(nf, EINVAL,
+						    "port %s: ip6 '%s' is not "
+						    "address/length (like "
+						    "2001:db8:1::1/64)",
+						    pc[p].name, ip6);
+			if (!strchr(ip6, ':'))
+				return nfc_nf_error(nf, EINVAL,
+						    "port %s: ip6 '%s' is not "
+						    "an IPv6 address (IPv4 "
+						    "goes in ip=)",
+						    pc[p].name, ip6);
+			if (pfx6_parse(nf, what, ip6, 1, 1, &pc[p].ip6))
+				return -EINVAL;
+			v6 = pc[p].ip6.a.v6;
+			if (pc[p].ip6.plen == 0 || pc[p].ip6.plen == 128)
+				return nfc_nf_error(nf, EINVAL,
+						    "port %s: ip6 %s: the "
+						    "prefix length must be "
+						    "1-127",
+						    pc[p].name, ip6);
+			if (v6[0] == 0xff || rt_is_ll6(v6) ||
+			    !memcmp(v6, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 15))
+				return nfc_nf_error(nf, EINVAL,
+						    "port %s: ip6 %s is not a "
+						    "global unicast address "
+						    "(the link-local one comes "
+						    "from the MAC)",
+						    pc[p].name, ip6);
+		}
+		if (pc[p].mtu && ip6 && pc[p].mtu < 1280)
+			return nfc_nf_error(nf, EINVAL,
+					    "port %s: mtu %u is below 1280, "
+					    "the least an IPv6 link may have "
+					    "(RFC 8200)",
+					    pc[p].name, pc[p].mtu);
+		if (pc[p].mtu && pc[p].mtu < 68)
+			return nfc_nf_error(nf, EINVAL,
+					    "port %s: mtu %u is below 68, the "
+					    "least an IPv4 link may have "
+					    "(RFC 791)",
+					    pc[p].name, pc[p].mtu);
+		if (pc[p].ra && !ip6)
+			return nfc_nf_error(nf, EINVAL,
+					    "port %s: ra=on needs an ip6 "
+					    "(its prefix is what is "
+					    "advertised)",
+					    pc[p].name);
 		if (ip) {
 			uint32_t a;
 			unsigned l;
@@ -197,7 +361,32 @@ int rt_load_ports(struct nfc_nf *nf, struct rt_pcfg *pc)
 			   netdev_mac(ifx, pc[p].mac)) {
 			derived_mac(nfc_nf_name(nf), pc[p].name, pc[p].mac);
 		}
+		rt_ll_of(pc[p].mac, pc[p].ll);
 	}
+	for (unsigned p = 0; p < NFC_MAX_PORTS; p++)
+		for (unsigned q = 0; q < p; q++) {
+			struct rt_pfx a = pc[p].ip6, b = pc[q].ip6;
+
+			if (!a.family || !b.family)
+				continue;
+			if (b.plen < a.plen) {
+				a.plen = b.plen;
+			} else {
+				b.plen = a.plen;
+			}
+			if (!rt_subnet_has6(&a, b.a.v6))
+				continue;
+			a = pc[p].ip6;
+			b = pc[q].ip6;
+			rt_mask6(a.a.v6, a.plen);
+			rt_mask6(b.a.v6, b.plen);
+			return nfc_nf_error(
+				nf, EEXIST,
+				"port %s: subnet %s overlaps "
+				"subnet %s of port %s",
+				pc[p].name, rt_pfx_str(&a, b1, sizeof(b1)),
+				rt_pfx_str(&b, b2, sizeof(b2)), pc[q].name);
+		}
 	/* Subnets may not overlap: a destination would have two ports. */
 	for (unsigned p = 0; p < NFC_MAX_PORTS; p++)
 		for (unsigned q = 0; q < p; q++) {
@@ -263,9 +452,12 @@ void rt_subnets_str(const struct rt_pcfg *pc, char *buf, size_t len)
 
 /* ---- rt_ports ---- */
 
-int rt_ports_sync(struct nfc_nf *nf, const struct rt_pcfg *pc)
+int rt_ports_sync(struct nfc_nf *nf, const struct rt_pcfg *pc,
+		  uint64_t *changed)
 {
 	int fd = nfc_nf_map_fd(nf, "rt_ports");
+
+	*changed = 0;
 
 	if (fd < 0)
 		return nfc_nf_error(nf, ENOENT, "map rt_ports not found");
@@ -284,10 +476,17 @@ int rt_ports_sync(struct nfc_nf *nf, const struct rt_pcfg *pc)
 				if (pc[p].ip.plen >= 32 - RT_NBR_BITS)
 					want.flags |= RT_PORT_NBR;
 			}
+			if (pc[p].ip6.family == RT_AF_INET6) {
+				want.flags |= RT_PORT_V6;
+				memcpy(want.v6_addr, pc[p].ip6.a.v6, 16);
+				want.v6_plen = pc[p].ip6.plen;
+			}
+			want.mtu = pc[p].mtu;
 		}
 		if (!bpf_map_lookup_elem(fd, &p, &cur) &&
 		    !memcmp(&cur, &want, sizeof(cur)))
 			continue;
+		*changed |= 1ull << p;
 		if (bpf_map_update_elem(fd, &p, &want, BPF_ANY))
 			return nfc_nf_error(nf, errno, "write rt_ports: %s",
 					    strerror(errno));

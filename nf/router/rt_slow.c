@@ -17,7 +17,7 @@
 
 /* ---- per-process state (struct rt_priv, rt_int.h) ---- */
 
-static struct rt_priv *priv_get(struct nfc_nf *nf)
+struct rt_priv *rt_priv_get(struct nfc_nf *nf)
 {
 	struct rt_priv *p = nfc_nf_priv(nf);
 
@@ -70,6 +70,15 @@ void rt_send_arp_request(struct nfc_nf *nf, unsigned port, __be32 target,
 		rt_cp_count(nf, RT_CP_arp_requests_sent);
 }
 
+void rt_resolve(struct nfc_nf *nf, unsigned port, int family,
+		const union rt_ip *nh, const uint8_t *unicast)
+{
+	if (family == RT_AF_INET6)
+		rt_send_ns(nf, port, nh->v6, unicast);
+	else
+		rt_send_arp_request(nf, port, nh->v4, unicast);
+}
+
 /* After configure (a port whose netdev came back is one): every pending
  * resolution asks again now. Its last requests may have gone out of a
  * port that had no device, and waiting for the next retry (a tick, up to
@@ -80,27 +89,72 @@ void rt_pending_kick(struct nfc_nf *nf)
 	uint64_t now = nfc_now_ns();
 
 	for (struct rt_pending *pe = pv ? pv->pend : NULL; pe; pe = pe->next) {
-		rt_send_arp_request(nf, pe->port, pe->nh, NULL);
+		rt_resolve(nf, pe->port, pe->family, &pe->nh, NULL);
 		pe->tries = 1;
 		pe->next_try = now + NS_PER_SEC;
 	}
+}
+
+static int nh_eq(int family, const union rt_ip *a, const union rt_ip *b)
+{
+	return family == RT_AF_INET6 ? !memcmp(a->v6, b->v6, 16)
+				     : a->v4 == b->v4;
+}
+
+struct rt_pending *rt_pending_take(struct nfc_nf *nf, int family,
+				   const union rt_ip *nh, unsigned port)
+{
+	struct rt_priv *pv = nfc_nf_priv(nf);
+	struct rt_pending **pp, *pe;
+
+	for (pp = pv ? &pv->pend : NULL; pp && *pp; pp = &(*pp)->next)
+		if ((*pp)->family == family && (*pp)->port == port &&
+		    nh_eq(family, &(*pp)->nh, nh)) {
+			pe = *pp;
+			*pp = pe->next;
+			return pe;
+		}
+	return NULL;
+}
+
+void rt_pending_send(struct nfc_nf *nf, struct rt_pending *pe,
+		     const uint8_t *mac)
+{
+	for (unsigned i = 0; i < pe->n; i++) {
+		memcpy(pe->q[i]->data, mac, 6);
+		if (!nfc_nf_packet_out(nf, pe->port, pe->q[i]->data,
+				       pe->q[i]->len))
+			rt_cp_count(nf, RT_CP_queue_sent);
+	}
+	rt_pending_free(pe);
 }
 
 /*
  * Sends a frame (Ethernet header present, source MAC set) to next hop nh
  * out of port: now if the neighbour is known, else after ARP resolves it.
  */
-static void send_via(struct nfc_nf *nf, unsigned port, __be32 nh,
-		     const uint8_t *f, size_t len)
+void rt_send_via(struct nfc_nf *nf, unsigned port, int family,
+		 const union rt_ip *nh, const uint8_t *f, size_t len)
 {
-	struct rt_priv *pv = priv_get(nf);
-	int afd = nfc_nf_map_fd(nf, "rt_arp");
+	struct rt_priv *pv = rt_priv_get(nf);
+	int afd = nfc_nf_map_fd(nf, family == RT_AF_INET6 ? "rt_nd" : "rt_arp");
 	struct rt_pending *pe;
 	struct rt_frame *fr;
 	struct rt_neigh n;
 	unsigned max = nfc_nf_config_uint(nf, "arp_queue", 64);
+	struct rt_nd_key nk = {.port = port};
+	const void *key = &nh->v4;
+	int known;
 
-	if (afd >= 0 && !bpf_map_lookup_elem(afd, &nh, &n) && n.port == port) {
+	if (family == RT_AF_INET6) {
+		memcpy(nk.addr, nh->v6, 16);
+		key = &nk;
+	}
+	known = afd >= 0 && !bpf_map_lookup_elem(afd, key, &n) &&
+		n.port == port;
+	if (known && family == RT_AF_INET6 && !n.state)
+		known = 0;
+	if (known) {
 		uint8_t *c = malloc(len);
 
 		if (!c)
@@ -114,17 +168,19 @@ static void send_via(struct nfc_nf *nf, unsigned port, __be32 nh,
 	if (!pv)
 		return;
 	for (pe = pv->pend; pe; pe = pe->next)
-		if (pe->nh == nh && pe->port == port)
+		if (pe->family == family && pe->port == port &&
+		    nh_eq(family, &pe->nh, nh))
 			break;
 	if (!pe) {
 		pe = calloc(1, sizeof(*pe));
 		if (!pe)
 			return;
-		pe->nh = nh;
+		pe->family = family;
+		pe->nh = *nh;
 		pe->port = port;
 		pe->next = pv->pend;
 		pv->pend = pe;
-		rt_send_arp_request(nf, port, nh, NULL);
+		rt_resolve(nf, port, family, nh, NULL);
 		pe->tries = 1;
 		pe->next_try = nfc_now_ns() + NS_PER_SEC;
 	}
@@ -163,7 +219,7 @@ static void send_ip(struct nfc_nf *nf, const uint8_t *ip, size_t len)
 	struct rt_port pt;
 	uint8_t f[2048];
 	rt_ethhdr *eth = (rt_ethhdr *)f;
-	__be32 nh;
+	union rt_ip nh = {0};
 
 	if (len + sizeof(*eth) > sizeof(f) || rt_fib_lookup(nf, h->daddr, &r) ||
 	    (r.type != RT_FIB_CONNECTED && r.type != RT_FIB_VIA) ||
@@ -171,18 +227,18 @@ static void send_ip(struct nfc_nf *nf, const uint8_t *ip, size_t len)
 		rt_cp_count(nf, RT_CP_icmp_not_sent);
 		return;
 	}
-	nh = r.type == RT_FIB_VIA ? r.nh.v4 : h->daddr;
+	nh.v4 = r.type == RT_FIB_VIA ? r.nh.v4 : h->daddr;
 	memset(eth->h_dest, 0, 6);
 	memcpy(eth->h_source, pt.mac, 6);
 	eth->h_proto = htons(NFC_ETH_P_IP);
 	memcpy(eth + 1, ip, len);
-	send_via(nf, r.port, nh, f, sizeof(*eth) + len);
+	rt_send_via(nf, r.port, RT_AF_INET, &nh, f, sizeof(*eth) + len);
 }
 
 /* Token bucket: icmp_rate a second, burst as large. */
-static int icmp_allowed(struct nfc_nf *nf)
+int rt_icmp_allowed(struct nfc_nf *nf)
 {
-	struct rt_priv *pv = priv_get(nf);
+	struct rt_priv *pv = rt_priv_get(nf);
 	double rate = (double)nfc_nf_config_uint(nf, "icmp_rate", 100);
 	uint64_t now = nfc_now_ns();
 
@@ -217,9 +273,18 @@ void rt_icmp_error(struct nfc_nf *nf, unsigned in_port, const uint8_t *ip,
 		   size_t ip_len, __u8 type, __u8 code, __be32 src,
 		   unsigned stat)
 {
+	rt_icmp_error_info(nf, in_port, ip, ip_len, type, code, src, stat, 0);
+}
+
+/* The same with the ICMP header's second word set (rest: the next-hop
+ * MTU of a fragmentation needed). */
+void rt_icmp_error_info(struct nfc_nf *nf, unsigned in_port, const uint8_t *ip,
+			size_t ip_len, __u8 type, __u8 code, __be32 src,
+			unsigned stat, __be32 rest)
+{
 	const rt_iphdr *o = (const rt_iphdr *)ip;
 	uint8_t out[RT_ICMP_QUOTE_MAX];
-	struct rt_priv *pv = priv_get(nf);
+	struct rt_priv *pv = rt_priv_get(nf);
 	struct rt_fib_val r;
 	struct rt_port pt;
 	size_t hl, n;
@@ -245,11 +310,18 @@ void rt_icmp_error(struct nfc_nf *nf, unsigned in_port, const uint8_t *ip,
 		else
 			goto none;
 	}
-	if (!icmp_allowed(nf)) {
+	if (!rt_icmp_allowed(nf)) {
 		rt_cp_count(nf, RT_CP_icmp_rate_limited);
 		return;
 	}
 	n = rt_build_icmp_error(out, src, ip, ip_len, type, code, pv->ip_id++);
+	if (rest) {
+		rt_icmphdr *ic = (rt_icmphdr *)(out + sizeof(rt_iphdr));
+
+		ic->rest = rest;
+		ic->checksum = 0;
+		ic->checksum = rt_csum(ic, n - sizeof(rt_iphdr));
+	}
 	rt_cp_count(nf, stat);
 	send_ip(nf, out, n);
 	return;
@@ -271,24 +343,73 @@ const uint8_t *rt_frame_ip(const uint8_t *f, uint32_t len, size_t *ip_len)
 	return (const uint8_t *)h;
 }
 
+/* The IPv4 packet of a frame that may be cut short (at NFC_PKTIN_MAX):
+ * the header checked, ip_len what is there of the packet. */
+const uint8_t *rt_frame_ip_cut(const uint8_t *f, uint32_t len, size_t *ip_len)
+{
+	const rt_iphdr *h = (const rt_iphdr *)(f + NFC_ETH_HLEN);
+	size_t tot;
+
+	if (len < NFC_ETH_HLEN + sizeof(*h) || h->version != 4 || h->ihl < 5)
+		return NULL;
+	tot = ntohs(h->tot_len);
+	if (tot < h->ihl * 4u)
+		return NULL;
+	*ip_len = tot > len - NFC_ETH_HLEN ? len - NFC_ETH_HLEN : tot;
+	return (const uint8_t *)h;
+}
+
+/* An ICMP fragmentation needed (3/4) with the next-hop MTU (RFC 1191). */
+void rt_icmp_error_mtu(struct nfc_nf *nf, unsigned in_port, const uint8_t *ip,
+		       size_t ip_len, unsigned mtu)
+{
+	rt_icmp_error_info(nf, in_port, ip, ip_len, 3, 4, 0,
+			   RT_CP_icmp_frag_needed, htonl(mtu & 0xffff));
+}
+
+static void on_forward_ip(struct nfc_nf *nf, unsigned in_port,
+			  const uint8_t *ip, size_t ip_len);
+
+/* The fast path's SP_MTU: fragmentation needed when DF is set (only the
+ * header is needed for that, so a frame cut at NFC_PKTIN_MAX will do),
+ * else the packet is forwarded in fragments (it must be whole then). */
+static void on_mtu_in(struct nfc_nf *nf, unsigned in_port, const uint8_t *ip,
+		      size_t ip_len, int cut)
+{
+	const rt_iphdr *h = (const rt_iphdr *)ip;
+	struct rt_fib_val r;
+	struct rt_port pt;
+
+	if (rt_fib_lookup(nf, h->daddr, &r) ||
+	    (r.type != RT_FIB_CONNECTED && r.type != RT_FIB_VIA) ||
+	    rt_port_get(nf, r.port, &pt) || !pt.mtu) {
+		rt_cp_count(nf, RT_CP_slow_path_dropped);
+		return;
+	}
+	if (h->frag_off & htons(0x4000)) {
+		rt_icmp_error_mtu(nf, in_port, ip, ip_len, pt.mtu);
+		return;
+	}
+	if (cut) {
+		rt_cp_count(nf, RT_CP_slow_path_dropped);
+		return;
+	}
+	on_forward_ip(nf, in_port, ip, ip_len);
+}
+
 /* A neighbour confirmed: record it, send what waited for it. */
 static void neigh_confirm(struct nfc_nf *nf, unsigned port, __be32 ip,
 			  const uint8_t *mac, int create)
 {
-	struct rt_priv *pv = priv_get(nf);
 	int afd = nfc_nf_map_fd(nf, "rt_arp");
-	struct rt_pending **pp, *pe = NULL;
+	union rt_ip a = {.v4 = ip};
+	struct rt_pending *pe;
 	struct rt_neigh n = {0}, cur;
 	int have;
 
 	if (afd < 0)
 		return;
-	for (pp = pv ? &pv->pend : NULL; pp && *pp; pp = &(*pp)->next)
-		if ((*pp)->nh == ip && (*pp)->port == port) {
-			pe = *pp;
-			*pp = pe->next;
-			break;
-		}
+	pe = rt_pending_take(nf, RT_AF_INET, &a, port);
 	have = !bpf_map_lookup_elem(afd, &ip, &cur);
 	if (have && cur.state == RT_N_STATIC) {
 		memcpy(n.mac, cur.mac, 6); /* static wins */
@@ -306,15 +427,10 @@ static void neigh_confirm(struct nfc_nf *nf, unsigned port, __be32 ip,
 				rt_cp_count(nf, RT_CP_neigh_learnt);
 		}
 	}
-	if (!pe)
-		return;
-	for (unsigned i = 0; i < pe->n; i++) {
-		memcpy(pe->q[i]->data,
-		       have && cur.state == RT_N_STATIC ? cur.mac : mac, 6);
-		if (!nfc_nf_packet_out(nf, port, pe->q[i]->data, pe->q[i]->len))
-			rt_cp_count(nf, RT_CP_queue_sent);
-	}
-	rt_pending_free(pe);
+	if (pe)
+		rt_pending_send(nf, pe,
+				have && cur.state == RT_N_STATIC ? cur.mac
+								 : mac);
 }
 
 static void on_arp(struct nfc_nf *nf, unsigned in_port, const uint8_t *f,
@@ -343,20 +459,74 @@ static void on_arp(struct nfc_nf *nf, unsigned in_port, const uint8_t *f,
 	}
 }
 
+/*
+ * An IPv4 packet larger than its out port's MTU (f: the frame ready to
+ * go, TTL decremented). With DF: fragmentation needed, with that MTU (RFC
+ * 1191), which is what path-MTU discovery learns from. Without: cut into
+ * fragments here (RFC 791), each sent like the packet; the fast path
+ * never fragments (a frame cannot become several there).
+ */
+static void on_mtu(struct nfc_nf *nf, unsigned in_port,
+		   const struct rt_port *pt, unsigned port,
+		   const union rt_ip *nh, const uint8_t *f, size_t len)
+{
+	const rt_iphdr *h = (const rt_iphdr *)(f + NFC_ETH_HLEN);
+	size_t ip_len = len - NFC_ETH_HLEN, hl = h->ihl * 4u, off = 0;
+	size_t chunk = (pt->mtu - hl) & ~(size_t)7, pl = ip_len - hl;
+	uint16_t fo = ntohs(h->frag_off);
+	uint8_t frag[2048];
+
+	if (fo & 0x4000) {
+		uint8_t q[2048];
+
+		/* The quote is of the packet as it arrived: TTL as sent. */
+		memcpy(q, f + NFC_ETH_HLEN, ip_len);
+		((rt_iphdr *)q)->ttl++;
+		((rt_iphdr *)q)->check = 0;
+		((rt_iphdr *)q)->check = rt_csum(q, hl);
+		rt_icmp_error_mtu(nf, in_port, q, ip_len, pt->mtu);
+		return;
+	}
+	if (chunk < 8 || len > sizeof(frag)) {
+		rt_cp_count(nf, RT_CP_slow_path_dropped);
+		return;
+	}
+	rt_cp_count(nf, RT_CP_fragmented);
+	while (off < pl) {
+		size_t n = pl - off > chunk ? chunk : pl - off;
+		rt_iphdr *g = (rt_iphdr *)(frag + NFC_ETH_HLEN);
+		uint16_t nfo = (uint16_t)((fo & 0x1fff) + off / 8);
+
+		memcpy(frag, f, NFC_ETH_HLEN + hl);
+		memcpy(frag + NFC_ETH_HLEN + hl, (const uint8_t *)h + hl + off,
+		       n);
+		/* MF on all but the last, and on the last if the packet was
+		 * itself a fragment with more to come. */
+		if (off + n < pl || (fo & 0x2000))
+			nfo |= 0x2000;
+		g->frag_off = htons(nfo);
+		g->tot_len = htons((uint16_t)(hl + n));
+		g->check = 0;
+		g->check = rt_csum(g, hl);
+		rt_send_via(nf, port, RT_AF_INET, nh, frag,
+			    NFC_ETH_HLEN + hl + n);
+		off += n;
+	}
+}
+
 /* A packet to forward whose next hop is not resolved (or one the data
  * plane sent up for another reason that ends in forwarding). */
-static void on_forward(struct nfc_nf *nf, unsigned in_port, const uint8_t *f,
-		       uint32_t len)
+static void on_forward_ip(struct nfc_nf *nf, unsigned in_port,
+			  const uint8_t *ip, size_t ip_len)
 {
-	size_t ip_len;
-	const uint8_t *ip = rt_frame_ip(f, len, &ip_len);
 	rt_iphdr *h;
 	struct rt_fib_val r;
 	struct rt_port pt;
 	uint8_t out[2048];
 	uint32_t sum;
+	union rt_ip nh = {0};
 
-	if (!ip || NFC_ETH_HLEN + ip_len > sizeof(out)) {
+	if (NFC_ETH_HLEN + ip_len > sizeof(out)) {
 		rt_cp_count(nf, RT_CP_slow_path_dropped);
 		return;
 	}
@@ -379,8 +549,26 @@ static void on_forward(struct nfc_nf *nf, unsigned in_port, const uint8_t *f,
 	h->ttl--;
 	sum = h->check + htons(0x0100);
 	h->check = (uint16_t)(sum + (sum >= 0xffff));
-	send_via(nf, r.port, r.type == RT_FIB_VIA ? r.nh.v4 : h->daddr, out,
-		 NFC_ETH_HLEN + ip_len);
+	nh.v4 = r.type == RT_FIB_VIA ? r.nh.v4 : h->daddr;
+	if (pt.mtu && ip_len > pt.mtu) {
+		on_mtu(nf, in_port, &pt, r.port, &nh, out,
+		       NFC_ETH_HLEN + ip_len);
+		return;
+	}
+	rt_send_via(nf, r.port, RT_AF_INET, &nh, out, NFC_ETH_HLEN + ip_len);
+}
+
+static void on_forward(struct nfc_nf *nf, unsigned in_port, const uint8_t *f,
+		       uint32_t len)
+{
+	size_t ip_len;
+	const uint8_t *ip = rt_frame_ip(f, len, &ip_len);
+
+	if (!ip) {
+		rt_cp_count(nf, RT_CP_slow_path_dropped);
+		return;
+	}
+	on_forward_ip(nf, in_port, ip, ip_len);
 }
 
 /* For the router itself, and not an echo request answered in the fast
@@ -393,7 +581,7 @@ static void on_local(struct nfc_nf *nf, unsigned in_port, const uint8_t *f,
 	const uint8_t *ip = rt_frame_ip(f, len, &ip_len);
 	const rt_iphdr *o = (const rt_iphdr *)ip;
 	uint8_t out[2048];
-	struct rt_priv *pv = priv_get(nf);
+	struct rt_priv *pv = rt_priv_get(nf);
 
 	if (!ip || !pv || ip_len > sizeof(out)) {
 		rt_cp_count(nf, RT_CP_slow_path_dropped);
@@ -433,6 +621,15 @@ void rt_packet_in(struct nfc_nf *nf, unsigned in_port, unsigned reason,
 	size_t ip_len;
 	const uint8_t *ip;
 
+	if (len >= NFC_ETH_HLEN &&
+	    ((const rt_ethhdr *)data)->h_proto == htons(NFC_ETH_P_IPV6)) {
+		rt_packet_in6(nf, in_port, reason, data, len, pkt_len);
+		return;
+	}
+	if (reason == RT_SP_MTU && (ip = rt_frame_ip_cut(data, len, &ip_len))) {
+		on_mtu_in(nf, in_port, ip, ip_len, len < pkt_len);
+		return;
+	}
 	if (len < pkt_len) { /* cut at NFC_PKTIN_MAX: cannot forward it */
 		rt_cp_count(nf, RT_CP_slow_path_dropped);
 		return;

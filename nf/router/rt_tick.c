@@ -22,7 +22,12 @@ static void pending_fail(struct nfc_nf *nf, struct rt_pending *pe)
 		const uint8_t *ip =
 			rt_frame_ip(pe->q[i]->data, pe->q[i]->len, &ip_len);
 
-		if (ip)
+		if (pe->family == RT_AF_INET6) /* address unreachable */
+			rt_icmp6_error(nf, pe->port,
+				       pe->q[i]->data + NFC_ETH_HLEN,
+				       pe->q[i]->len - NFC_ETH_HLEN, 1, 3, 0,
+				       RT_CP_icmp_host_unreachable);
+		else if (ip)
 			rt_icmp_error(nf, pe->port, ip, ip_len, 3, 1, 0,
 				      RT_CP_icmp_host_unreachable);
 	}
@@ -56,10 +61,11 @@ void rt_tick(struct nfc_nf *nf, uint64_t now)
 			pending_fail(nf, pe);
 			continue;
 		}
-		rt_send_arp_request(nf, pe->port, pe->nh, NULL);
+		rt_resolve(nf, pe->port, pe->family, &pe->nh, NULL);
 		pe->tries++;
 		pe->next_try = now + NS_PER_SEC;
 	}
+	rt_nd_tick(nf, now);
 	if (afd < 0)
 		return;
 	/* Aging: a learnt entry older than arp_timeout is probed (unicast,
@@ -120,6 +126,21 @@ void rt_stats(struct nfc_nf *nf, int port, json_t *out)
 				json_object_set_new(
 					out, "ip",
 					json_string(rt_ntoa(pt.v4_addr, a)));
+			if (pt.flags & RT_PORT_V6) {
+				char a6[INET6_ADDRSTRLEN];
+				uint8_t ll[16];
+
+				inet_ntop(AF_INET6, pt.v6_addr, a6, sizeof(a6));
+				json_object_set_new(out, "ip6",
+						    json_string(a6));
+				rt_ll_of(pt.mac, ll);
+				inet_ntop(AF_INET6, ll, a6, sizeof(a6));
+				json_object_set_new(out, "ip6_link_local",
+						    json_string(a6));
+			}
+			if (pt.mtu)
+				json_object_set_new(out, "mtu",
+						    json_integer(pt.mtu));
 		}
 		return;
 	}

@@ -132,6 +132,26 @@ mode_test() {
 	check "$m: h4 (VLAN 20) cannot reach h2 (VLAN 10)" \
 		bash -c "! ip netns exec ${HOSTNS[h4]} ping -q -c1 -W1 198.51.100.2 >/dev/null"
 
+	# IPv6 on h1 and h2 (the stack's MLD reports let settle first): the
+	# neighbour solicitation h1 multicasts is flooded within VLAN 10 (h3,
+	# the trunk tagged 10), never to VLAN 20 (h4); then ping -6 works.
+	nfc_ipv6_on "${HOSTNS[h1]}" eth0 2001:db8:10::1/64
+	nfc_ipv6_on "${HOSTNS[h2]}" eth0 2001:db8:10::2/64
+	sleep 2.5
+	# 3 s: a loaded machine once took longer than 1.5 s for the trunk's
+	# copy in TC.
+	watch_start 0x86dd 3 h3 h4 h5
+	pings h1 2001:db8:10::2 &
+	watch_end
+	wait $!
+	check "$m: IPv6 NDP flooded within VLAN 10: h3 saw it, h4 (VLAN 20) did not ($(seen h3), $(seen h4))" \
+		[ "$(seen h3)" -ge 1 -a "$(seen h4)" = 0 ]
+	check "$m: ... and the trunk, tagged 10 ($(seen_all h5))" \
+		[ "$(seen_all h5 | grep -c 'vlan=10:')" = 1 ]
+	check "$m: ping -6 h1 -> h2" pings h1 2001:db8:10::2
+	check "$m: NDP: h1 has h2's MAC for 2001:db8:10::2" \
+		bash -c "ip -n ${HOSTNS[h1]} -6 neigh show 2001:db8:10::2 | grep -q $h2"
+
 	# TCP across.
 	check "$m: TCP h1 -> h2 (iperf3)" tcp_ok h1 h2 198.51.100.2
 

@@ -3,7 +3,8 @@
 # cross it, the per-port counters see exactly the pings, and a chain of
 # three forwarders carries the same traffic. The default mode (auto) picks
 # TC on these veths for the whole chain, and an auto NF linked to an XDP one
-# moves to XDP with it.
+# moves to XDP with it. IPv6 too: neighbour discovery (multicast
+# solicitations, unicast advertisements) and ping -6 cross every mode.
 . "$(dirname "$0")/../../../tests/lib.sh"
 nfc_setup
 nfc_two_hosts
@@ -23,6 +24,17 @@ for mode in xdp xdp-generic tc; do
 	r2=$(port_rx f1 p1)
 	check "$mode: p1 counted the 5 echo requests (rx $r1 -> $r2)" [ $((r2 - r1)) -eq 5 ]
 	check "$mode: TCP across the forwarder" tcp_across
+	# IPv6, on after the counted pings: NDP first, then ping -6.
+	if [ $mode = xdp ]; then
+		nfc_ipv6_on "$A" eth0 2001:db8::1/64
+		nfc_ipv6_on "$B" eth0 2001:db8::2/64
+	fi
+	ip -n "$A" -6 neigh flush dev eth0
+	ip -n "$B" -6 neigh flush dev eth0
+	check "$mode: ping -6 across the forwarder" \
+		ip netns exec "$A" ping -6 -c 3 -i 0.05 -W 2 2001:db8::2
+	check "$mode: NDP crossed it: B learnt A's IPv6 neighbour entry" \
+		sh -c "ip -n '$B' -6 neigh show 2001:db8::1 | grep -qE 'lladdr ([0-9a-f]{2}:){5}'"
 	nfctl f1 del
 done
 
@@ -40,6 +52,7 @@ nfctl f3 ports add p2 peer=$VB
 check "chain of three: ping" ip netns exec "$A" ping -c 5 -i 0.05 -W 2 198.51.100.2
 check "chain of three: TCP" tcp_across
 check "chain of three: f2 saw the traffic" [ "$(port_rx f2 p1)" -ge 5 ]
+check "chain of three: ping -6" ip netns exec "$A" ping -6 -c 3 -i 0.05 -W 2 2001:db8::2
 nfctl f1 del && nfctl f2 del && nfctl f3 del
 
 # The same chain in the default mode: one group, TC because of the veths,

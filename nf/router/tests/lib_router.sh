@@ -68,6 +68,32 @@ rt_probe_ping() { # host dst [ttl]
 	fi
 }
 
+# The same for IPv6: "DST reply", "DST From SRC <ICMPv6 error>" as ping
+# prints it, or "DST timeout". [hops]: the hop limit. Waits 8 s: address
+# unreachable comes after 3 solicitations a second apart, later on a
+# loaded machine.
+rt_probe_ping6() { # host dst [hops]
+	local out l
+	out=$(in_host "$1" ping -6 -n -c 1 -W 8 ${3:+-t "$3"} "$2" 2>&1)
+	if echo "$out" | grep -q " 1 received"; then
+		echo "$2 reply"
+	elif l=$(echo "$out" | grep -m1 -oE "From [0-9a-f:]+ icmp_seq=[0-9]+ .*"); then
+		echo "$2 $(echo "$l" | sed -E 's/icmp_seq=[0-9]+ //')"
+	else
+		echo "$2 timeout"
+	fi
+}
+
+# IPv6 on in a host made by rt_host or rt_khost (they turn it off), with
+# ADDR (no duplicate address detection: usable at once) and a default
+# route via GW.
+rt_host6() { # name addr/len gw
+	ip netns exec "$(rt_ns "$1")" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
+		net.ipv6.conf.eth0.accept_dad=0 net.ipv6.conf.eth0.disable_ipv6=0
+	ip -n "$(rt_ns "$1")" addr add "$2" dev eth0 nodad
+	ip -n "$(rt_ns "$1")" -6 route add default via "$3"
+}
+
 # The hops of a traceroute, one per line: "N ADDR [!X]" or "N *".
 rt_probe_trace() { # host dst
 	in_host "$1" traceroute -n -q 1 -w 2 -N 1 -m 6 "$2" 2>/dev/null |

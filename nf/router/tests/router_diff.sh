@@ -5,23 +5,34 @@
 # with two Linux routers (ip_forward in namespaces of their own, the same
 # addresses and routes). The same probes run in both worlds at the same
 # time: pings (replies and ICMP errors, with their source), pings whose TTL
-# runs out at each hop, traceroutes. Every probe must give the same line.
+# runs out at each hop, traceroutes, in IPv4 and in IPv6 (dual-stack hosts:
+# ping -6 replies and ICMPv6 errors, hop limit, neighbour discovery that
+# fails, traceroute -6). Every probe must give the same line.
 . "$(dirname "$0")/../../../tests/lib.sh"
 . "$(dirname "$0")/lib_router.sh"
 nfc_setup
 
 # ---- the nfchain world ------------------------------------------------------
 rt_hosts
+hosts6() { # prefix: "" or "k"
+	rt_host6 ${1}a1 2001:db8:1::2/64 2001:db8:1::1
+	rt_host6 ${1}b1 2001:db8:2::2/64 2001:db8:2::1
+	rt_host6 ${1}c1 2001:db8:3::2/64 2001:db8:3::1
+	rt_host6 ${1}d1 2001:db8:d::2/64 2001:db8:d::1
+}
+hosts6 ""
 if ! { nfctl router add r1 mode=xdp &&
-	nfctl r1 ports add p1 peer=$PA ip=198.51.100.1/26 &&
-	nfctl r1 ports add p2 peer=$PB ip=198.51.100.65/26 &&
-	nfctl r1 ports add p3 peer=$PC ip=203.0.113.1/26 &&
-	nfctl r1 ports add p4 ip=203.0.113.65/29 &&
+	nfctl r1 ports add p1 peer=$PA ip=198.51.100.1/26 ip6=2001:db8:1::1/64 &&
+	nfctl r1 ports add p2 peer=$PB ip=198.51.100.65/26 ip6=2001:db8:2::1/64 &&
+	nfctl r1 ports add p3 peer=$PC ip=203.0.113.1/26 ip6=2001:db8:3::1/64 &&
+	nfctl r1 ports add p4 ip=203.0.113.65/29 ip6=2001:db8:4::1/64 &&
 	nfctl router add r2 mode=xdp &&
-	nfctl r2 ports add q1 peer=r1:p4 ip=203.0.113.66/29 &&
-	nfctl r2 ports add q2 peer=$PD ip=203.0.113.129/26 &&
+	nfctl r2 ports add q1 peer=r1:p4 ip=203.0.113.66/29 ip6=2001:db8:4::2/64 &&
+	nfctl r2 ports add q2 peer=$PD ip=203.0.113.129/26 ip6=2001:db8:d::1/64 &&
 	nfctl r1 routes add 203.0.113.128/26 nexthop=203.0.113.66 &&
-	nfctl r2 routes add 0.0.0.0/0 nexthop=203.0.113.65; }; then
+	nfctl r1 routes add 2001:db8:d::/64 nexthop=2001:db8:4::2 &&
+	nfctl r2 routes add 0.0.0.0/0 nexthop=203.0.113.65 &&
+	nfctl r2 routes add ::/0 nexthop=2001:db8:4::1; }; then
 	not_ok "set up the router NFs"
 	exit 1
 fi
@@ -32,7 +43,9 @@ kr() { # name: a router namespace
 	nfc_ns "$1" >/dev/null
 	ip netns exec "$(rt_ns "$1")" sysctl -qw net.ipv4.ip_forward=1 \
 		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
-		net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+		net.ipv6.conf.all.forwarding=1 net.ipv6.conf.default.forwarding=1 \
+		net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+	ip netns exec "$(rt_ns "$1")" sysctl -qw net.ipv6.icmp.ratelimit=0
 	# No per-destination ICMP rate limit (the router NF's, icmp_rate 100
 	# a second, does not bite here either). See the probes for the one
 	# that cannot be turned off in a namespace.
@@ -51,6 +64,14 @@ ip -n "$(rt_ns kr1)" addr add 203.0.113.65/29 dev p4
 ip -n "$(rt_ns kr2)" addr add 203.0.113.66/29 dev q1
 ip -n "$(rt_ns kr1)" route add 203.0.113.128/26 via 203.0.113.66
 ip -n "$(rt_ns kr2)" route add default via 203.0.113.65
+for a in "kr1 p1 2001:db8:1::1" "kr1 p2 2001:db8:2::1" "kr1 p3 2001:db8:3::1" \
+	"kr1 p4 2001:db8:4::1" "kr2 q1 2001:db8:4::2" "kr2 q2 2001:db8:d::1"; do
+	set -- $a
+	ip -n "$(rt_ns $1)" addr add "$3/64" dev "$2" nodad
+done
+ip -n "$(rt_ns kr1)" -6 route add 2001:db8:d::/64 via 2001:db8:4::2
+ip -n "$(rt_ns kr2)" -6 route add default via 2001:db8:4::1
+hosts6 k
 
 # ---- the probes -----------------------------------------------------------------
 # Each prints "probe: result" lines; $1 is the host prefix ("" or "k").
@@ -74,6 +95,16 @@ probes() {
 	sleep 1.1
 	echo "a1 traceroute $RT_NONET: $(rt_probe_trace ${p}a1 $RT_NONET | paste -sd ';')"
 	echo "d1 traceroute $RT_B1: $(rt_probe_trace ${p}d1 $RT_B1 | paste -sd ';')"
+	for d in 2001:db8:2::2 2001:db8:3::2 2001:db8:d::2 2001:db8:1::1 \
+		2001:db8:3::1 2001:db8:4::2 2001:db8:99::1 2001:db8:3::99; do
+		echo "a1 ping -6 $d: $(rt_probe_ping6 ${p}a1 $d)"
+	done
+	echo "a1 ping -6 -t 1 2001:db8:d::2: $(rt_probe_ping6 ${p}a1 2001:db8:d::2 1)"
+	echo "a1 ping -6 -t 2 2001:db8:d::2: $(rt_probe_ping6 ${p}a1 2001:db8:d::2 2)"
+	echo "d1 ping -6 2001:db8:1::2: $(rt_probe_ping6 ${p}d1 2001:db8:1::2)"
+	for d in 2001:db8:3::2 2001:db8:d::2 2001:db8:3::1; do
+		echo "a1 traceroute -6 $d: $(rt_probe_trace ${p}a1 $d | paste -sd ';')"
+	done
 }
 
 out=/tmp/nfc-rt-diff-$NFC_ID
@@ -92,7 +123,7 @@ while IFS= read -r want <&3 && IFS= read -r got <&4; do
 		not_ok "differs from the kernel: router NF '$got', kernel '$want'"
 	fi
 done 3<"$out.linux" 4<"$out.nfc"
-check "every probe compared ($n)" [ "$n" -eq 18 ]
+check "every probe compared ($n)" [ "$n" -eq 32 ]
 # The kernel's answers are what the probes expect, not timeouts.
 check "the kernel world answered every probe" sh -c "! grep -q 'timeout\|: $' '$out.linux'"
 rm -f "$out.nfc" "$out.linux"

@@ -263,9 +263,10 @@ static int coll_add(const char *coll, const char *key, const char *k1,
 	return r;
 }
 
-static int port_add(const char *name, const char *peerdev, const char *ip)
+static int port_add(const char *name, const char *peerdev, const char *ip,
+		    const char *ip6)
 {
-	json_t *o = obj("ip", ip, NULL, NULL);
+	json_t *o = obj("ip", ip, ip6 ? "ip6" : NULL, ip6);
 	int r = nfc_port_add(nfc, "r1", name, peerdev, o);
 
 	json_decref(o);
@@ -276,11 +277,11 @@ static int setup(void)
 {
 	int r = nfc_nf_add(nfc, "router", "r1", mode, NULL);
 
-	r = r ?: port_add("p1", dev[0], "198.51.100.1/26");
-	r = r ?: port_add("p2", dev[1], "198.51.100.65/26");
-	r = r ?: port_add("p3", dev[2], "203.0.113.1/26");
+	r = r ?: port_add("p1", dev[0], "198.51.100.1/26", "2001:db8:1::1/64");
+	r = r ?: port_add("p2", dev[1], "198.51.100.65/26", NULL);
+	r = r ?: port_add("p3", dev[2], "203.0.113.1/26", "2001:db8:3::1/64");
 	/* A subnet too large for the direct-mapped neighbour slice. */
-	r = r ?: port_add("p4", dev[3], "198.19.0.1/16");
+	r = r ?: port_add("p4", dev[3], "198.19.0.1/16", NULL);
 	r = r
 		    ?: coll_add("arp", "198.19.5.5", "mac", "02:00:00:00:00:05",
 				NULL, NULL);
@@ -478,8 +479,10 @@ static void malformed(void)
 	     iph(&f)->check = 0; iph(&f)->check = rt_csum(iph(&f), 20));
 	CASE("not addressed to the port's MAC", RT_D_OTHERHOST, 0,
 	     memcpy(f.d, OTHER, 6));
-	CASE("IPv6 (not routed yet)", RT_D_PROTO, 0,
+	CASE("IPv6 ethertype over an IPv4 header", RT_D_BAD_HDR, 0,
 	     ((rt_ethhdr *)f.d)->h_proto = htons(NFC_ETH_P_IPV6));
+	CASE("neither IPv4, IPv6 nor ARP", RT_D_PROTO, 0,
+	     ((rt_ethhdr *)f.d)->h_proto = htons(0x88b5));
 	CASE("directed broadcast 198.51.100.127", RT_D_BCAST, 0,
 	     iph(&f)->daddr = ip4("198.51.100.127");
 	     iph(&f)->check = 0; iph(&f)->check = rt_csum(iph(&f), 20));
@@ -723,8 +726,9 @@ static void reopen(void)
 		exit(1);
 	}
 	nfc_coll_list(nfc, "r1", "routes", &l);
-	CHECK(json_array_size(l) == 7,
-	      "after a reopen: 4 connected and 3 static routes listed (%zu)",
+	CHECK(json_array_size(l) == 9,
+	      "after a reopen: 6 connected (4 IPv4, 2 IPv6) and 3 static "
+	      "routes listed (%zu)",
 	      json_array_size(l));
 	json_decref(l);
 	in = ipf(PM[0], "198.51.100.2", "203.0.113.130", 64, IPPROTO_UDP, 26);
@@ -741,6 +745,9 @@ static char *dump(void)
 
 	nfc_coll_list(nfc, "r1", "routes", &a);
 	nfc_coll_list(nfc, "r1", "arp", &b);
+	/* A learnt entry's age moves on while the case runs. */
+	for (size_t i = 0; i < json_array_size(b); i++)
+		json_object_del(json_array_get(b, i), "age");
 	o = json_pack("{s:o,s:o,s:o}", "routes", a ? a : json_null(), "arp",
 		      b ? b : json_null(), "nf", nfc_show_nf(nfc, "r1"));
 	json_object_del(json_object_get(o, "nf"), "stats");
@@ -811,7 +818,7 @@ static void bad_input(void)
 		 "198.18.0.255/24", "broadcast address"},
 	};
 	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++) {
-		int r = port_add(p[i].port, p[i].dev, p[i].ip);
+		int r = port_add(p[i].port, p[i].dev, p[i].ip, NULL);
 
 		snprintf(msg, sizeof(msg), "%s", nfc_errmsg(nfc));
 		after = dump();
@@ -884,7 +891,7 @@ static void many_routes(void)
 	json_t *l = NULL;
 
 	nfc_coll_list(nfc, "r1", "routes", &l);
-	CHECK(json_array_size(l) == 7 + (size_t)n, "routes show lists %zu",
+	CHECK(json_array_size(l) == 9 + (size_t)n, "routes show lists %zu",
 	      json_array_size(l));
 	json_decref(l);
 	/* A port change rebuilds the FIB from the records: all stay. */
@@ -1008,6 +1015,176 @@ static void dir_consistency(void)
 	CHECK(!bad, "... and with all of them deleted again: %d differ", bad);
 }
 
+/* ---- IPv6 ---------------------------------------------------------------- */
+
+static void ip6a(const char *s, __u8 *a)
+{
+	inet_pton(AF_INET6, s, a);
+}
+
+/* Ethernet + IPv6 + `pl` bytes: an ICMPv6 message of type `icmp` (its
+ * checksum right) when icmp is non-zero, else UDP-looking bytes. */
+static struct frame ip6f(const __u8 *dst, const char *src, const char *daddr,
+			 __u8 hop, __u8 icmp, size_t pl)
+{
+	struct frame f = {.len = NFC_ETH_HLEN + 40 + pl};
+	rt_ethhdr *e = (rt_ethhdr *)f.d;
+	rt_ip6hdr *ip = (rt_ip6hdr *)(e + 1);
+	__u8 *p = (__u8 *)(ip + 1), s6[16], d6[16];
+
+	memcpy(e->h_dest, dst, 6);
+	memcpy(e->h_source, H1, 6);
+	e->h_proto = htons(NFC_ETH_P_IPV6);
+	ip6a(src, s6);
+	ip6a(daddr, d6);
+	for (size_t i = 0; i < pl; i++)
+		p[i] = (__u8)i;
+	rt_build_ip6(ip, s6, d6, icmp ? 58 : 17, hop, pl);
+	if (icmp) {
+		memset(p, 0, 8);
+		p[0] = icmp;
+		uint16_t sum = rt_csum6(s6, d6, 58, p, pl);
+
+		memcpy(p + 2, &sum, 2);
+	}
+	return f;
+}
+
+static rt_ip6hdr *ip6h(struct frame *f)
+{
+	return (rt_ip6hdr *)(f->d + NFC_ETH_HLEN);
+}
+
+static void ipv6(void)
+{
+	static const struct {
+		const char *what, *src, *dst;
+		__u8 hop, icmp;
+		unsigned reason;
+	} sp[] =
+		{
+			{"hop limit 1", "2001:db8:1::2", "2001:db8:3::5", 1, 0,
+			 RT_SP_TTL},
+			{"no route", "2001:db8:1::2", "2001:db8:99::1", 64, 0,
+			 RT_SP_NO_ROUTE},
+			{"neighbour not resolved", "2001:db8:1::2",
+			 "2001:db8:3::9", 64, 0, RT_SP_NEIGH_MISS},
+			{"for the router", "2001:db8:1::2", "2001:db8:3::1", 64,
+			 128, RT_SP_LOCAL},
+			{"a neighbour solicitation to a multicast group",
+			 "2001:db8:1::2", "ff02::1:ff00:1", 255, 135, RT_SP_ND},
+		},
+	  dr[] = {
+		  {"to another link's link-local address", "2001:db8:1::2",
+		   "fe80::5", 64, 0, RT_D_LINKLOCAL},
+		  {"from a link-local source", "fe80::2", "2001:db8:3::5", 64,
+		   0, RT_D_LINKLOCAL},
+		  {"multicast UDP", "2001:db8:1::2", "ff02::1", 64, 0,
+		   RT_D_MCAST},
+		  {"multicast source", "ff02::1", "2001:db8:3::5", 64, 0,
+		   RT_D_MARTIAN},
+	  };
+	int fd = pinned("nf/0-r1/map/rt_nd"), v;
+	struct rt_nd_key k = {.port = 2};
+	struct rt_neigh n = {.state = RT_N_REACHABLE, .port = 2};
+	struct frame in, out;
+
+	read_port_macs(); /* the cases before may have changed them */
+	/* A resolved neighbour on p3, as the slow path would record it. */
+	ip6a("2001:db8:3::5", k.addr);
+	memcpy(n.mac, H5, 6);
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		n.updated = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	}
+	CHECK(!bpf_map_update_elem(fd, &k, &n, BPF_ANY),
+	      "IPv6 neighbour 2001:db8:3::5 written");
+	close(fd);
+	CHECK(!coll_add("routes", "2001:db8:100::/48", "nexthop",
+			"2001:db8:3::5", NULL, NULL),
+	      "IPv6 route 2001:db8:100::/48 via 2001:db8:3::5 (%s)",
+	      nfc_errmsg(nfc));
+	for (int via = 0; via < 2; via++) {
+		const char *dst = via ? "2001:db8:100:7::1" : "2001:db8:3::5";
+		__u8 d6[16];
+
+		in = ip6f(PM[0], "2001:db8:1::2", dst, 64, 0, 32);
+		ip6a(dst, d6);
+		v = run(0, &in, &out);
+		CHECK(v == verdict_out && !memcmp(out.d, H5, 6) &&
+			      !memcmp(out.d + 6, PM[2], 6) &&
+			      ip6h(&out)->hop_limit == 63 &&
+			      !memcmp(ip6h(&out)->daddr, d6, 16) &&
+			      out.len == in.len,
+		      "IPv6 to %s (%s): out of p3 to its MAC, hop limit 63 "
+		      "(verdict %d)",
+		      dst, via ? "a static route" : "connected", v);
+	}
+	for (size_t i = 0; i < sizeof(sp) / sizeof(sp[0]); i++) {
+		__u64 before = cnt(sp[i].reason), t = tx(0) + tx(1) + tx(2);
+
+		in = ip6f(PM[0], sp[i].src, sp[i].dst, sp[i].hop, sp[i].icmp,
+			  32);
+		if (sp[i].reason == RT_SP_ND)
+			memcpy(in.d, "\x33\x33\xff\x00\x00\x01", 6);
+		v = run(0, &in, NULL);
+		CHECK(v != verdict_out && cnt(sp[i].reason) == before + 1 &&
+			      tx(0) + tx(1) + tx(2) == t,
+		      "IPv6 %s: to the slow path (verdict %d)", sp[i].what, v);
+	}
+	for (size_t i = 0; i < sizeof(dr) / sizeof(dr[0]); i++) {
+		__u64 before = cnt(dr[i].reason), d = drops(0);
+
+		in = ip6f(PM[0], dr[i].src, dr[i].dst, dr[i].hop, dr[i].icmp,
+			  32);
+		v = run(0, &in, NULL);
+		CHECK(v == verdict_drop && cnt(dr[i].reason) == before + 1 &&
+			      drops(0) == d + 1,
+		      "IPv6 %s: dropped, counted (verdict %d)", dr[i].what, v);
+	}
+	/* The slow path answers a solicitation for p1's address with an
+	 * advertisement (checksum over the pseudo-header right). */
+	{
+		__u8 sn[16], me[16], s6[16], *m;
+		struct frame cap;
+		int found = 0;
+
+		ip6a("ff02::1:ff00:1", sn);
+		ip6a("2001:db8:1::1", me);
+		ip6a("2001:db8:1::2", s6);
+		in = ip6f(PM[0], "2001:db8:1::2", "ff02::1:ff00:1", 255, 0, 32);
+		memcpy(in.d, "\x33\x33\xff\x00\x00\x01", 6);
+		m = in.d + NFC_ETH_HLEN + 40;
+		ip6h(&in)->nexthdr = 58;
+		memset(m, 0, 32);
+		m[0] = 135;
+		memcpy(m + 8, me, 16);
+		m[24] = 1;
+		m[25] = 1;
+		memcpy(m + 26, H1, 6);
+		uint16_t sum = rt_csum6(s6, sn, 58, m, 32);
+
+		memcpy(m + 2, &sum, 2);
+		sock_drain();
+		run(0, &in, NULL);
+		while (!found && !capture(0, NFC_ETH_P_IPV6, &cap)) {
+			m = cap.d + NFC_ETH_HLEN + 40;
+			found = cap.len >= NFC_ETH_HLEN + 40 + 32 &&
+				ip6h(&cap)->nexthdr == 58 && m[0] == 136 &&
+				!memcmp(m + 8, me, 16) &&
+				!memcmp(ip6h(&cap)->daddr, s6, 16) &&
+				!memcmp(cap.d, H1, 6) && m[24] == 2 &&
+				!memcmp(m + 26, PM[0], 6) && (m[4] & 0x40) &&
+				!rt_csum6(ip6h(&cap)->saddr, s6, 58, m,
+					  ntohs(ip6h(&cap)->payload_len));
+		}
+		CHECK(found, "neighbour solicitation for 2001:db8:1::1: "
+			     "solicited advertisement with p1's MAC");
+	}
+}
+
 static void one_mode(const char *m, int out, int drop)
 {
 	struct nfc_opts opts = {.pin_root = root};
@@ -1035,6 +1212,7 @@ static void one_mode(const char *m, int out, int drop)
 			dir_consistency();
 			many_routes();
 		}
+		ipv6();
 	}
 	nfc_reset(nfc);
 	nfc_close(nfc);
