@@ -24,7 +24,7 @@ static int parse_addr(const char **s, const char *what, __u32 addr[4],
 	char b[64];
 
 	if (*p == '[') {
-		e = strchr(p, ']');
+		e = memchr(p, ']', strcspn(p, "/"));
 		if (!e || (size_t)(e - p - 1) >= sizeof(b))
 			return ERR("%s address '%s': an IPv6 address needs "
 				   "its closing ']'",
