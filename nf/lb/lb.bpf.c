@@ -18,7 +18,9 @@
 #define IP_DF 0x4000
 #define IP_OFFSET 0x1fff
 #define LB_PROTO_IPIP 4
-#define LB_PULL (NFC_ETH_HLEN + 60 + 8) /* IPv4 with options, and ports */
+#define LB_PULL (NFC_ETH_HLEN + 60 + 20) /* IPv4 with options, TCP */
+#define LB_TCP_SYN 0x02
+#define LB_TCP_ACK 0x10
 
 /* Outer source: the client's own address when 0 (what it would have been
  * anyway), else this one with its low lb_src_bits bits taken from the
@@ -130,11 +132,15 @@ static __always_inline void count(void *map, __u32 id, __u32 len, int conn)
 /* The backend of the flow: its connection's while that backend is still
  * the one it was given (same slot generation, not removed) and, for UDP,
  * the flow not idle for lb_udp_timeout; else a new pick from the table,
- * which holds only backends that are up. NULL: no backend up. */
-static __always_inline struct lb_be *
-pick(const struct lb_flow *f, const struct lb_svc *svc, __u32 *id, int *isnew)
+ * which holds only backends that are up. A TCP SYN starts a new
+ * connection: it is picked anew even if its 5-tuple (a reused source
+ * port) is remembered, as Katran does, or a drained backend would get new
+ * connections from old ports. NULL: no backend up. */
+static __always_inline struct lb_be *pick(const struct lb_flow *f,
+					  const struct lb_svc *svc, int syn,
+					  __u32 *id, int *isnew)
 {
-	struct lb_conn *c = bpf_map_lookup_elem(&lb_conns, f);
+	struct lb_conn *c = syn ? NULL : bpf_map_lookup_elem(&lb_conns, f);
 	__u64 now = bpf_ktime_get_ns();
 	struct lb_be *be;
 	struct lb_conn nc;
@@ -236,7 +242,7 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 	struct lb_be *be;
 	__u16 *ports;
 	__u32 id, len = nfc_pkt_len(ctx), ihl;
-	int isnew;
+	int isnew, syn = 0;
 
 	if (md->direction != NFC_DIR_INGRESS || nfc_pull(ctx, LB_PULL))
 		return nfc_pass_on(ctx, md);
@@ -255,6 +261,13 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 	ports = (void *)ip + ihl;
 	if ((void *)(ports + 2) > nfc_data_end(ctx))
 		return nfc_pass_on(ctx, md);
+	if (ip->protocol == IPPROTO_TCP) {
+		__u8 *fl = (__u8 *)ports + 13;
+
+		if ((void *)(fl + 1) > nfc_data_end(ctx))
+			return nfc_pass_on(ctx, md);
+		syn = (*fl & (LB_TCP_SYN | LB_TCP_ACK)) == LB_TCP_SYN;
+	}
 	v.addr[0] = ip->daddr;
 	v.port = ports[1];
 	v.proto = ip->protocol;
@@ -269,7 +282,7 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 	f.proto = ip->protocol;
 	f.family = LB_AF_INET;
 	count(&lb_svc_stats, svc->id, len, 0);
-	be = pick(&f, svc, &id, &isnew);
+	be = pick(&f, svc, syn, &id, &isnew);
 	if (!be || be->family != LB_AF_INET)
 		return nfc_drop(ctx, md, LB_R_NO_BACKEND);
 	count(&lb_be_stats, id, len, isnew);

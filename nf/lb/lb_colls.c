@@ -583,17 +583,25 @@ int lb_bes_list(struct nfc_nf *nf, json_t *out)
 	return r;
 }
 
-/* FNV-1a of the table: two lbs given the same backends show the same
- * digest (the table depends on the set, not the order it came in). */
-static __u64 digest(const __u32 *t, __u32 m)
+/* FNV-1a of the backends' addresses slot by slot: two lbs given the same
+ * backends show the same digest (the table depends on the set, not the
+ * order it came in; ids, which differ, are left out). */
+static __u64 digest(const struct lb_state *st, const __u32 *t, __u32 m)
 {
 	__u64 h = 0xcbf29ce484222325ULL;
 
-	for (__u32 i = 0; i < m; i++)
-		for (int b = 0; b < 4; b++) {
-			h ^= (t[i] >> (8 * b)) & 0xff;
+	for (__u32 i = 0; i < m; i++) {
+		const struct lb_be *b = &st->be[t[i] % LB_MAX_BE];
+		__u8 k[19];
+
+		k[0] = b->family;
+		memcpy(k + 1, b->addr, 16);
+		memcpy(k + 17, &b->port, 2);
+		for (size_t j = 0; j < sizeof(k); j++) {
+			h ^= k[j];
 			h *= 0x100000001b3ULL;
 		}
+	}
 	return h;
 }
 
@@ -630,7 +638,7 @@ int lb_svcs_list(struct nfc_nf *nf, json_t *out)
 				conns += act[i];
 			}
 		snprintf(dg, sizeof(dg), "%016llx",
-			 m > 0 ? (unsigned long long)digest(tab, m) : 0ULL);
+			 m > 0 ? (unsigned long long)digest(st, tab, m) : 0ULL);
 		lb_svc_str(&st->svc[s].vip, k, sizeof(k));
 		o = json_pack(
 			"{s:s,s:s,s:i,s:s,s:I,s:I,s:I,s:o}", "service", k,
