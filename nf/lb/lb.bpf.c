@@ -232,6 +232,18 @@ static __always_inline int encap4(nfc_ctx_t *ctx, struct iphdr *o)
 	return 0;
 }
 
+/* nfc_pkt_len, through the helpers that hide ctx from the compiler: the
+ * framework reads the length too, and clang would merge the two reads of
+ * ctx into one at a computed offset, which the verifier refuses. */
+static __always_inline __u32 frame_len(nfc_ctx_t *ctx)
+{
+#ifdef NFC_HOOK_XDP
+	return nfc_data_end(ctx) - nfc_data(ctx);
+#else
+	return nfc_pkt_len(ctx);
+#endif
+}
+
 static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 {
 	struct lb_flow f = {};
@@ -241,7 +253,7 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 	struct lb_svc *svc;
 	struct lb_be *be;
 	__u16 *ports;
-	__u32 id, len = nfc_pkt_len(ctx), ihl;
+	__u32 id, len = frame_len(ctx), ihl;
 	int isnew, syn = 0;
 
 	if (md->direction != NFC_DIR_INGRESS || nfc_pull(ctx, LB_PULL))
