@@ -618,13 +618,14 @@ int lb_svcs_list(struct nfc_nf *nf, json_t *out)
 	if (!r)
 		conns_count(nf, st, act);
 	for (int s = 0; !r && s < LB_MAX_SVC; s++) {
-		json_t *o, *bes = json_array();
+		json_t *o, *bes;
 		__u64 conns = 0;
 		char k[KEYLEN], dg[20];
 		int m;
 
 		if (!st->svc[s].used)
 			continue;
+		bes = json_array();
 		memset(slots, 0, LB_MAX_BE * sizeof(*slots));
 		m = lb_ring_read(nf, s, tab, LB_TABLE_MAX);
 		for (int i = 0; i < m; i++)
