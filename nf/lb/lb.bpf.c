@@ -76,6 +76,15 @@ struct {
 	__type(value, struct lb_conn);
 } lb_conns SEC(".maps");
 
+/* forward=nat: a reply's flow (backend -> client) -> the VIP and port it
+ * must come from again. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LB_MAX_CONNS);
+	__type(key, struct lb_flow);
+	__type(value, struct lb_nat);
+} lb_nats SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, LB_MAX_SVC);
@@ -232,6 +241,74 @@ static __always_inline int encap4(nfc_ctx_t *ctx, struct iphdr *o)
 	return 0;
 }
 
+/* One's-complement update of a checksum for a 32-bit (or 16-bit, `to`
+ * and `from` below 1 << 16) field changed from `from` to `to`, both in
+ * network order (RFC 1624). */
+static __always_inline __attribute__((unused)) void
+csum_upd(__u16 *sum, __u32 from, __u32 to)
+{
+	__u32 s = (__u16) ~*sum;
+
+	s += (~from & 0xffff) + (~from >> 16 & 0xffff) + (to & 0xffff) +
+	     (to >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	*sum = ~s;
+}
+
+/*
+ * forward=nat: the destination (dst) or source address and port of the
+ * packet rewritten, with the IPv4 and TCP/UDP checksums. In TC through the
+ * helpers, which also handle a checksum left to offload (CHECKSUM_PARTIAL,
+ * where the field holds only the pseudo-header's sum); in XDP in place
+ * (the runtime turns TX checksum offload off at a native-XDP peer). A UDP
+ * checksum of 0 (none) stays 0. 0 or -1.
+ */
+static __always_inline int nat_rewrite(nfc_ctx_t *ctx, struct iphdr *ip,
+				       __u16 *ports, int dst, __u32 naddr,
+				       __u16 nport)
+{
+	int udp = ip->protocol == IPPROTO_UDP;
+	__u32 oaddr = dst ? ip->daddr : ip->saddr;
+	__u16 oport = ports[dst ? 1 : 0];
+#ifdef NFC_HOOK_XDP
+	__u16 *l4sum = udp ? &ports[3] : &ports[8];
+
+	if ((void *)(l4sum + 1) > nfc_data_end(ctx))
+		return -1;
+	if (!udp || *l4sum) {
+		csum_upd(l4sum, oaddr, naddr);
+		csum_upd(l4sum, oport, nport);
+		if (udp && !*l4sum)
+			*l4sum = 0xffff;
+	}
+	csum_upd(&ip->check, oaddr, naddr);
+	if (dst)
+		ip->daddr = naddr;
+	else
+		ip->saddr = naddr;
+	ports[dst ? 1 : 0] = nport;
+	return 0;
+#else
+	__u32 l3 = (void *)ip - nfc_data(ctx),
+	      l4 = (void *)ports - nfc_data(ctx);
+	__u32 coff = l4 + (udp ? 6 : 16), fl = udp ? BPF_F_MARK_MANGLED_0 : 0;
+
+	if ((void *)(ports + 9) > nfc_data_end(ctx))
+		return -1;
+	if (bpf_l4_csum_replace(ctx, coff, oaddr, naddr,
+				BPF_F_PSEUDO_HDR | fl | sizeof(naddr)) ||
+	    bpf_l4_csum_replace(ctx, coff, oport, nport, fl | sizeof(nport)) ||
+	    bpf_l3_csum_replace(ctx, l3 + 10, oaddr, naddr, sizeof(naddr)) ||
+	    bpf_skb_store_bytes(ctx, l3 + (dst ? 16 : 12), &naddr,
+				sizeof(naddr), 0) ||
+	    bpf_skb_store_bytes(ctx, l4 + (dst ? 2 : 0), &nport, sizeof(nport),
+				0))
+		return -1;
+	return 0;
+#endif
+}
+
 /* nfc_pkt_len, through the helpers that hide ctx from the compiler: the
  * framework reads the length too, and clang would merge the two reads of
  * ctx into one at a computed offset, which the verifier refuses. */
@@ -256,7 +333,7 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 	__u32 id, len = frame_len(ctx), ihl;
 	int isnew, syn = 0;
 
-	if (md->direction != NFC_DIR_INGRESS || nfc_pull(ctx, LB_PULL))
+	if (nfc_pull(ctx, LB_PULL))
 		return nfc_pass_on(ctx, md);
 	eth = nfc_data(ctx);
 	ip = (void *)(eth + 1);
@@ -280,6 +357,20 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 			return nfc_pass_on(ctx, md);
 		syn = (*fl & (LB_TCP_SYN | LB_TCP_ACK)) == LB_TCP_SYN;
 	}
+	f.saddr[0] = ip->saddr;
+	f.daddr[0] = ip->daddr;
+	f.sport = ports[0];
+	f.dport = ports[1];
+	f.proto = ip->protocol;
+	f.family = LB_AF_INET;
+	if (md->direction != NFC_DIR_INGRESS) {
+		/* A reply of a NAT-ed connection: from the VIP again. */
+		struct lb_nat *n = bpf_map_lookup_elem(&lb_nats, &f);
+
+		if (n && nat_rewrite(ctx, ip, ports, 0, n->addr, n->port))
+			return nfc_drop(ctx, md, LB_R_ENCAP);
+		return nfc_pass_on(ctx, md);
+	}
 	v.addr[0] = ip->daddr;
 	v.port = ports[1];
 	v.proto = ip->protocol;
@@ -287,19 +378,30 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 	svc = bpf_map_lookup_elem(&lb_vips, &v);
 	if (!svc)
 		return nfc_pass_on(ctx, md);
-	f.saddr[0] = ip->saddr;
-	f.daddr[0] = ip->daddr;
-	f.sport = ports[0];
-	f.dport = ports[1];
-	f.proto = ip->protocol;
-	f.family = LB_AF_INET;
 	count(&lb_svc_stats, svc->id, len, 0);
 	be = pick(&f, svc, syn, &id, &isnew);
 	if (!be || be->family != LB_AF_INET)
 		return nfc_drop(ctx, md, LB_R_NO_BACKEND);
 	count(&lb_be_stats, id, len, isnew);
-	if (svc->forward != LB_FWD_DSR)
-		return nfc_drop(ctx, md, LB_R_NO_BACKEND);
+	if (svc->forward == LB_FWD_NAT) {
+		struct lb_flow r = {};
+		struct lb_nat n = {.addr = ip->daddr, .port = ports[1]};
+		__u16 bport = be->port ? be->port : ports[1];
+
+		r.saddr[0] = be->addr[0];
+		r.daddr[0] = ip->saddr;
+		r.sport = bport;
+		r.dport = ports[0];
+		r.proto = ip->protocol;
+		r.family = LB_AF_INET;
+		/* Written for a new connection, and refreshed if the LRU let
+		 * it go. */
+		if (isnew || !bpf_map_lookup_elem(&lb_nats, &r))
+			bpf_map_update_elem(&lb_nats, &r, &n, BPF_ANY);
+		if (nat_rewrite(ctx, ip, ports, 1, be->addr[0], bport))
+			return nfc_drop(ctx, md, LB_R_ENCAP);
+		return nfc_pass_on(ctx, md);
+	}
 	o.version = 4;
 	o.ihl = 5;
 	o.tos = ip->tos;

@@ -18,6 +18,8 @@
  *                (struct lb_conn): the connection table, looked up before
  *                the Maglev table, so that a flow keeps its backend when
  *                the backend set changes
+ *   lb_nats      LRU hash: forward=nat, a reply's flow (backend -> client)
+ *                -> the VIP and port its source is rewritten to
  *   lb_svc_stats, lb_be_stats  per-CPU counters by service and backend id
  */
 #ifndef NFC_LB_H
@@ -86,6 +88,12 @@ struct lb_conn {
 	__u32 be;
 	__u32 gen;
 	__u64 seen; /* bpf_ktime_get_ns() of its last packet (UDP timeout) */
+};
+
+struct lb_nat {
+	__u32 addr; /* the VIP, network order */
+	__u16 port; /* its port, network order */
+	__u16 pad;
 };
 
 struct lb_stat {

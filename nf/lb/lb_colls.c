@@ -45,12 +45,6 @@ static int svc_parse(struct nfc_nf *nf, const char *key, json_t *fields,
 				    "is IPv4 only)",
 				    key);
 	w->forward = fwd && !strcmp(fwd, "nat") ? LB_FWD_NAT : LB_FWD_DSR;
-	if (w->forward == LB_FWD_NAT)
-		return nfc_nf_error(nf, EOPNOTSUPP,
-				    "service %s: forward=nat is not yet "
-				    "supported (it waits for the connection "
-				    "tracking component); use forward=dsr",
-				    key);
 	w->table = t ? json_integer_value(t) : LB_TABLE_DEF;
 	if (!lb_is_prime(w->table))
 		return nfc_nf_error(nf, EINVAL,
