@@ -117,6 +117,33 @@ static const char *check_encap(const __u8 *in, int len, const struct dpt_run *r,
 	return NULL;
 }
 
+/* The TCP/UDP checksum of an IPv4 packet at `ip`, pseudo-header included:
+ * 0 when it verifies. */
+static __u16 l4_verify(const __u8 *ip)
+{
+	int tot = ip[2] << 8 | ip[3], l4 = tot - 20;
+	__u8 b[256] = {0};
+
+	memcpy(b, ip + 12, 8);
+	b[9] = ip[9];
+	b[10] = l4 >> 8;
+	b[11] = l4 & 0xff;
+	memcpy(b + 12, ip + 20, l4);
+	return csum(b, 12 + l4 + (l4 & 1));
+}
+
+/* A TCP frame with a correct checksum (the frame() above leaves it 0). */
+static int frame_csum(__u8 *f, const char *dst, int sport, int dport,
+		      __u8 flags)
+{
+	int len = frame(f, dst, 6, sport, dport, flags);
+	__u16 c = l4_verify(f + 14);
+
+	f[14 + 20 + 16] = c >> 8;
+	f[14 + 20 + 17] = c & 0xff;
+	return len;
+}
+
 static int set(struct nfc *nfc, const char *coll, const char *key,
 	       const char *k, const char *v)
 {
@@ -201,6 +228,60 @@ static void one_mode(struct nfc *nfc, const char *mode, int redirect, int drop)
 	      "drained, the only backend: a new SYN is dropped (verdict %d)",
 	      r.verdict);
 	CHECK(!set(nfc, "backends", be, "state", "up"), "state=up again");
+
+	/* forward=nat: destination to the backend's, reply's source back. */
+	{
+		json_t *nat = json_pack("{s:s}", "forward", "nat");
+		__u8 out[128];
+		int ok;
+
+		e = nfc_coll_add(nfc, "lb0", "services", "203.0.113.100:81/tcp",
+				 nat) ||
+		    nfc_coll_add(nfc, "lb0", "backends",
+				 "203.0.113.100:81/tcp/198.51.100.12:8080",
+				 NULL);
+		json_decref(nat);
+		CHECK(!e, "NAT service :81, backend 198.51.100.12:8080");
+		len = frame_csum(f, "203.0.113.100", 40002, 81, 0x02);
+		CHECK(l4_verify(f + 14) == 0, "the crafted SYN's checksum");
+		run(0, f, len, &r);
+		memcpy(out, r.out, sizeof(out));
+		ok = r.verdict == redirect && (int)r.out_len == len &&
+		     !memcmp(out + 30, "\xc6\x33\x64\x0c", 4) &&
+		     out[36] == 8080 >> 8 && out[37] == (8080 & 0xff) &&
+		     !memcmp(out + 26, f + 26, 4) &&
+		     !memcmp(out + 34, f + 34, 2) && csum(out + 14, 20) == 0 &&
+		     l4_verify(out + 14) == 0;
+		CHECK(ok,
+		      "NAT: destination 198.51.100.12:8080, source kept, "
+		      "IPv4 and TCP checksums verify (verdict %d)",
+		      r.verdict);
+		/* The backend's answer, on the egress side. */
+		len = frame_csum(f, "198.51.100.2", 8080, 40002, 0x12);
+		memcpy(f + 26, "\xc6\x33\x64\x0c", 4);
+		f[24] = f[25] = 0;
+		{
+			__u16 c = csum(f + 14, 20);
+
+			f[24] = c >> 8;
+			f[25] = c & 0xff;
+		}
+		f[14 + 20 + 16] = f[14 + 20 + 17] = 0;
+		{
+			__u16 c = l4_verify(f + 14);
+
+			f[14 + 20 + 16] = c >> 8;
+			f[14 + 20 + 17] = c & 0xff;
+		}
+		run(1, f, len, &r);
+		ok = (int)r.out_len == len &&
+		     !memcmp(r.out + 26, "\xcb\x00\x71\x64", 4) &&
+		     r.out[34] == 0 && r.out[35] == 81 &&
+		     !memcmp(r.out + 30, f + 30, 4) &&
+		     csum(r.out + 14, 20) == 0 && l4_verify(r.out + 14) == 0;
+		CHECK(ok, "NAT reply: source back to 203.0.113.100:81, "
+			  "checksums verify");
+	}
 
 	/* src_bits: the low bits from the flow's hash. */
 	CHECK(!set(nfc, "backends", be, "weight", "1"), "weight=1");
