@@ -9,7 +9,9 @@
  * The frame keeps its MAC addresses: it continues to where it was going
  * (the router port behind the attachment, or the stack), which routes it
  * by the new outer destination (README.md, "Where the packet goes next").
- * Everything else, and the egress side, passes on untouched.
+ * forward=nat: the destination becomes the backend's, and on the egress
+ * side the replies of such flows get the VIP back as their source.
+ * Everything else passes on untouched.
  */
 #include "nfchain.bpf.h"
 #include "lb.h"

@@ -48,7 +48,8 @@ static const struct nfc_field lb_svc_fields[] = {
 	 .def = "dsr",
 	 .choices = "dsr|nat",
 	 .doc = "dsr: to the backend unchanged inside IPIP, which answers the "
-		"client itself; nat: not yet"},
+		"client itself; nat: destination rewritten to the backend, "
+		"replies rewritten back as they leave through the lb"},
 	{.name = "table",
 	 .kind = NFC_F_UINT,
 	 .def = "65537",
@@ -135,7 +136,7 @@ static const struct nfc_collection lb_collections[] = {
 const struct nfc_nf_type nf_type_lb = {
 	.name = "lb",
 	.summary = "transparent: L4 load balancer (Maglev, connection "
-		   "affinity, DSR over IPIP)",
+		   "affinity, DSR over IPIP or NAT)",
 	.flags = NFC_TYPE_TRANSPARENT,
 	.max_ports = 0,
 	.config = lb_config,
