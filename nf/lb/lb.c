@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * lb: the NF type of the L4 load balancer (its fields, collections and
+ * figures). A transparent NF: attached on the netdev or router port that
+ * receives the VIPs' traffic. State lives in its pinned maps (lb.h);
+ * lb_colls.c keeps them, lb_ring.c builds and switches the Maglev tables,
+ * lb_maglev.c is the table builder, lb_key.c the keys.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "lb_int.h"
+#include "lb_xdp.skel.h"
+#include "lb_tc.skel.h"
+
+static const struct nfc_field lb_config[] = {
+	{.name = "src",
+	 .kind = NFC_F_IPV4,
+	 .flags = NFC_FIELD_RELOAD,
+	 .doc = "outer source address of DSR packets (default: the client's "
+		"own); with src_bits, the low bits come from the flow's hash"},
+	{.name = "src_bits",
+	 .kind = NFC_F_UINT,
+	 .bpf_const = "lb_src_bits",
+	 .def = "0",
+	 .min = 0,
+	 .max = 16,
+	 .doc = "low bits of src taken from the flow's hash, so that a "
+		"backend's receive hashing spreads flows (src=198.51.100.0 "
+		"src_bits=8: 198.51.100.0-255)"},
+	{.name = "udp_timeout",
+	 .kind = NFC_F_UINT,
+	 .bpf_const = "lb_udp_timeout",
+	 .def = "30",
+	 .min = 1,
+	 .max = 86400,
+	 .doc = "seconds a UDP flow keeps its backend after its last packet"},
+	NFC_FIELDS_END,
+};
+
+static const struct nfc_field lb_svc_fields[] = {
+	{.name = "forward",
+	 .kind = NFC_F_ENUM,
+	 .def = "dsr",
+	 .choices = "dsr|nat",
+	 .doc = "dsr: to the backend unchanged inside IPIP, which answers the "
+		"client itself; nat: destination rewritten to the backend, "
+		"replies rewritten back as they leave through the lb"},
+	{.name = "table",
+	 .kind = NFC_F_UINT,
+	 .def = "65537",
+	 .min = 3,
+	 .max = LB_TABLE_MAX,
+	 .doc = "slots of the Maglev table, a prime at least 100 times the "
+		"backend count"},
+	NFC_FIELDS_END,
+};
+
+static const struct nfc_field lb_be_fields[] = {
+	{.name = "weight",
+	 .kind = NFC_F_UINT,
+	 .def = "1",
+	 .min = 1,
+	 .max = LB_WEIGHT_MAX,
+	 .doc = "share of new connections, relative to the service's other "
+		"backends"},
+	{.name = "state",
+	 .kind = NFC_F_ENUM,
+	 .def = "up",
+	 .choices = "up|drain",
+	 .doc = "drain: no new connections; its connections stay"},
+	NFC_FIELDS_END,
+};
+
+/* src, an address as text, into the data plane's lb_src (network order,
+ * as the packet has it). */
+static int lb_prepare(struct nfc_nf *nf, struct bpf_object *obj)
+{
+	const char *s =
+		json_string_value(json_object_get(nfc_nf_config(nf), "src"));
+	struct in_addr a = {0};
+
+	if (s && inet_pton(AF_INET, s, &a) != 1)
+		return nfc_nf_error(nf, EINVAL, "src %s: not an IPv4 address",
+				    s);
+	return nfc_obj_set_const(obj, "lb_src", a.s_addr);
+}
+
+static void lb_stats(struct nfc_nf *nf, int port, json_t *out)
+{
+	int fd = nfc_nf_map_fd(nf, "lb_conns");
+	struct lb_flow k, next, *prev = NULL;
+	json_int_t n = 0;
+
+	if (port >= 0)
+		return;
+	while (fd >= 0 && !bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	json_object_set_new(out, "connections", json_integer(n));
+}
+
+static const struct nfc_stat lb_stats_doc[] = {
+	{"connections", NFC_STAT_GAUGE, NULL,
+	 "entries in the connection table (flows that keep their backend)"},
+	{0},
+};
+
+static const struct nfc_collection lb_collections[] = {
+	{.name = "services",
+	 .key_doc = "VIP:PORT/PROTO (203.0.113.100:80/tcp; IPv6 in brackets)",
+	 .fields = lb_svc_fields,
+	 .add = lb_svcs_add,
+	 .del = lb_svcs_del,
+	 .list = lb_svcs_list,
+	 .replace = lb_svcs_replace},
+	{.name = "backends",
+	 .key_doc = "SERVICE/ADDR[:PORT] "
+		    "(203.0.113.100:80/tcp/198.51.100.11)",
+	 .fields = lb_be_fields,
+	 .add = lb_bes_add,
+	 .del = lb_bes_del,
+	 .list = lb_bes_list,
+	 /* Swapped as a whole: the backends of a service decide its table
+	  * together, and `set` must keep a backend's id. */
+	 .replace = lb_bes_replace},
+	{0},
+};
+
+const struct nfc_nf_type nf_type_lb = {
+	.name = "lb",
+	.summary = "transparent: L4 load balancer (Maglev, connection "
+		   "affinity, DSR over IPIP or NAT)",
+	.flags = NFC_TYPE_TRANSPARENT,
+	.max_ports = 0,
+	.config = lb_config,
+	.collections = lb_collections,
+	.stats_doc = lb_stats_doc,
+	.elf_xdp = lb_xdp__elf_bytes,
+	.elf_tc = lb_tc__elf_bytes,
+	.prepare = lb_prepare,
+	.stats = lb_stats,
+};

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * lb: what its data plane (lb.bpf.c) and control plane (lb*.c) share.
+ * Include vmlinux.h (BPF) or <linux/types.h> (userspace) first.
+ *
+ * Maps (pinned under the NF, kept across reloads):
+ *   lb_vips      hash: a VIP (struct lb_vip) -> its service (struct lb_svc)
+ *   lb_svcs      array [LB_MAX_SVC]: the services by id, the control
+ *                plane's record (key and fields), which the fast path
+ *                does not read
+ *   lb_bes       array [LB_MAX_BE]: backends by id (struct lb_be)
+ *   lb_rings     array of maps [LB_MAX_SVC]: each service's Maglev table,
+ *                an array of backend ids; a new table is a new inner map
+ *                swapped in by one update of the slot (the kernel
+ *                publishes the pointer at once: a lookup sees the old
+ *                table or the new one, never a mix)
+ *   lb_conns     LRU hash: a flow (struct lb_flow) -> its backend
+ *                (struct lb_conn): the connection table, looked up before
+ *                the Maglev table, so that a flow keeps its backend when
+ *                the backend set changes
+ *   lb_nats      LRU hash: forward=nat, a reply's flow (backend -> client)
+ *                -> the VIP and port its source is rewritten to
+ *   lb_svc_stats, lb_be_stats  per-CPU counters by service and backend id
+ */
+#ifndef NFC_LB_H
+#define NFC_LB_H
+
+#define LB_MAX_SVC 64	   /* services per lb */
+#define LB_MAX_BE 1024	   /* backends per lb, all services together */
+#define LB_MAX_CONNS 65536 /* connection table entries (LRU) */
+/* The largest table allowed (a prime): 1 MiB of map per service. */
+#define LB_TABLE_MAX 131071
+#define LB_TABLE_DEF 65537 /* Katran's and the Maglev paper's size */
+#define LB_WEIGHT_MAX 1000
+
+enum { LB_AF_INET = 4, LB_AF_INET6 = 6 };
+enum { LB_FWD_DSR = 0, LB_FWD_NAT = 1 };
+enum { LB_BE_FREE = 0, LB_BE_UP = 1, LB_BE_DRAIN = 2 };
+
+/* A service's address: IPv4 in addr[0], network order. */
+struct lb_vip {
+	__u32 addr[4];
+	__u16 port; /* network order */
+	__u8 proto; /* IPPROTO_TCP / IPPROTO_UDP */
+	__u8 family;
+};
+
+struct lb_svc {
+	__u32 id;
+	__u32 forward; /* LB_FWD_* */
+	__u32 table;   /* size of its Maglev table (a prime) */
+	__u32 pad;
+};
+
+/* lb_svcs: what the control plane keeps about service `id`. */
+struct lb_svc_rec {
+	struct lb_vip vip;
+	struct lb_svc svc;
+	__u32 used;
+	__u32 pad;
+};
+
+struct lb_be {
+	__u32 addr[4]; /* IPv4 in addr[0], network order */
+	__u16 port;    /* network order; 0: the VIP's port */
+	__u8 family;
+	__u8 state; /* LB_BE_*: FREE is an unused slot */
+	__u32 svc;  /* its service's id */
+	__u32 weight;
+	/* Bumped whenever the slot is given to another backend: a connection
+	 * that remembers (id, gen) finds out its backend went away. */
+	__u32 gen;
+	__u32 pad;
+};
+
+/* A flow as the connection table keys it (the client's direction). */
+struct lb_flow {
+	__u32 saddr[4];
+	__u32 daddr[4];
+	__u16 sport;
+	__u16 dport;
+	__u8 proto;
+	__u8 family;
+	__u16 pad;
+};
+
+struct lb_conn {
+	__u32 be;
+	__u32 gen;
+	__u64 seen; /* bpf_ktime_get_ns() of its last packet (UDP timeout) */
+};
+
+struct lb_nat {
+	__u32 addr; /* the VIP, network order */
+	__u16 port; /* its port, network order */
+	__u16 pad;
+};
+
+struct lb_stat {
+	__u64 packets;
+	__u64 bytes;
+	__u64 conns; /* new connections sent to it */
+};
+_Static_assert(sizeof(struct lb_stat) % 8 == 0, "per-CPU stride");
+
+/* The lb's own drop reasons (nfc_global slots, printed by name). */
+#define LB_R_NO_BACKEND 80 /* a VIP with no backend up: dropped */
+#define LB_R_ENCAP 81	   /* the encapsulation could not be made */
+
+#endif

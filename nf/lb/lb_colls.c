@@ -1,0 +1,657 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * lb: the services and backends collections. add, del and replace all
+ * come down to one step per collection, "make the set exactly this"
+ * (svcs_set, bes_set): every entry checked against the whole new set
+ * first, then the maps written in an order that keeps every packet's
+ * lookup valid, and each touched service's table rebuilt and switched in
+ * once. `backends set KEY state=drain` is one replace: the backend keeps
+ * its id, so its connections keep it.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+
+#include "lb_int.h"
+
+#define KEYLEN 128
+
+/* ---- services ---- */
+
+struct svc_want {
+	struct lb_vip vip;
+	__u32 forward, table;
+	char key[KEYLEN];
+};
+
+static int svc_parse(struct nfc_nf *nf, const char *key, json_t *fields,
+		     struct svc_want *w)
+{
+	const char *fwd = json_string_value(json_object_get(fields, "forward"));
+	json_t *t = json_object_get(fields, "table");
+	char err[256];
+
+	if (lb_parse_svc(key, &w->vip, err, sizeof(err)))
+		return nfc_nf_error(nf, EINVAL, "service %s: %s", key, err);
+	lb_svc_str(&w->vip, w->key, sizeof(w->key));
+	if (w->vip.family == LB_AF_INET6)
+		return nfc_nf_error(nf, EOPNOTSUPP,
+				    "service %s: IPv6 services are not yet "
+				    "balanced (the keys parse; the data path "
+				    "is IPv4 only)",
+				    key);
+	w->forward = fwd && !strcmp(fwd, "nat") ? LB_FWD_NAT : LB_FWD_DSR;
+	w->table = t ? json_integer_value(t) : LB_TABLE_DEF;
+	if (!lb_is_prime(w->table))
+		return nfc_nf_error(nf, EINVAL,
+				    "service %s: table=%u is not a prime "
+				    "(Maglev needs a prime size; 65537 is the "
+				    "usual one)",
+				    key, w->table);
+	return 0;
+}
+
+/* Maglev keeps each backend's share within 1% of the table when the
+ * table is at least 100 times the backend count (the paper's M >> 100N). */
+static int table_fits(struct nfc_nf *nf, const char *svc, __u32 table, int n)
+{
+	if ((__u64)table >= 100ULL * n)
+		return 0;
+	return nfc_nf_error(nf, EINVAL,
+			    "service %s: table=%u is too small for %d "
+			    "backends: it must be at least 100 times the "
+			    "backend count (%d) for shares within 1%%; use "
+			    "a larger prime",
+			    svc, table, n, 100 * n);
+}
+
+static int svcs_set(struct nfc_nf *nf, struct lb_state *st, struct svc_want *w,
+		    size_t n)
+{
+	int vfd = nfc_nf_map_fd(nf, "lb_vips"),
+	    sfd = nfc_nf_map_fd(nf, "lb_svcs"),
+	    rfd = nfc_nf_map_fd(nf, "lb_rings"), r = 0;
+	int ids[LB_MAX_SVC], nfree = 0;
+	char keep[LB_MAX_SVC] = {0}, ks[KEYLEN];
+
+	if (vfd < 0 || sfd < 0 || rfd < 0)
+		return nfc_nf_error(nf, ENOENT, "lb maps not found");
+	if (n > LB_MAX_SVC)
+		return nfc_nf_error(nf, E2BIG,
+				    "%zu services: an lb holds at most %d", n,
+				    LB_MAX_SVC);
+	for (size_t i = 0; i < n; i++) {
+		int id = lb_svc_find(st, &w[i].vip);
+
+		for (size_t j = 0; j < i; j++)
+			if (!memcmp(&w[j].vip, &w[i].vip, sizeof(w[i].vip)))
+				return nfc_nf_error(nf, EINVAL,
+						    "service %s is given twice",
+						    w[i].key);
+		if (id >= 0) {
+			keep[id] = 1;
+			r = table_fits(nf, w[i].key, w[i].table,
+				       lb_svc_nbe(st, id));
+			if (r)
+				return r;
+		}
+	}
+	for (int id = 0; id < LB_MAX_SVC; id++) {
+		int nb;
+
+		if (!st->svc[id].used || keep[id])
+			continue;
+		nb = lb_svc_nbe(st, id);
+		lb_svc_str(&st->svc[id].vip, ks, sizeof(ks));
+		if (nb)
+			return nfc_nf_error(nf, EBUSY,
+					    "service %s has %d backend%s: "
+					    "delete %s first",
+					    ks, nb, nb > 1 ? "s" : "",
+					    nb > 1 ? "them" : "it");
+	}
+	/* Checked: now written. Services that go, first (their ids are free
+	 * for the new ones). */
+	for (int id = 0; id < LB_MAX_SVC; id++) {
+		__u32 k = id;
+
+		if (!st->svc[id].used || keep[id])
+			continue;
+		bpf_map_delete_elem(vfd, &st->svc[id].vip);
+		bpf_map_delete_elem(rfd, &k);
+		memset(&st->svc[id], 0, sizeof(st->svc[id]));
+		bpf_map_update_elem(sfd, &k, &st->svc[id], BPF_ANY);
+	}
+	for (int id = LB_MAX_SVC - 1; id >= 0; id--)
+		if (!st->svc[id].used)
+			ids[nfree++] = id;
+	for (size_t i = 0; i < n && !r; i++) {
+		int id = lb_svc_find(st, &w[i].vip);
+		struct lb_svc_rec *rec;
+		__u32 old, k;
+
+		if (id < 0) {
+			id = ids[--nfree];
+			lb_stat_zero(nf, "lb_svc_stats", id);
+		}
+		k = id;
+		rec = &st->svc[id];
+		old = rec->used ? rec->svc.table : 0;
+		rec->used = 1;
+		rec->vip = w[i].vip;
+		rec->svc = (struct lb_svc){
+			.id = id, .forward = w[i].forward, .table = w[i].table};
+		if (bpf_map_update_elem(sfd, &k, rec, BPF_ANY)) {
+			r = nfc_nf_error(nf, errno, "service %s: %s", w[i].key,
+					 strerror(errno));
+			break;
+		}
+		/* A table that changes size: the fast path takes the slot
+		 * modulo the service's size, which must never exceed the
+		 * table it finds. Smaller: the size first; larger: the
+		 * table first. */
+		if (old && old > w[i].table)
+			bpf_map_update_elem(vfd, &rec->vip, &rec->svc, BPF_ANY);
+		if (old && old != w[i].table)
+			r = lb_ring_publish(nf, st, id);
+		if (!r &&
+		    bpf_map_update_elem(vfd, &rec->vip, &rec->svc, BPF_ANY))
+			r = nfc_nf_error(nf, errno, "service %s: %s", w[i].key,
+					 strerror(errno));
+	}
+	return r;
+}
+
+/* The current services as wanted entries, with room for one more. */
+static struct svc_want *svcs_current(const struct lb_state *st, size_t *n)
+{
+	struct svc_want *w = calloc(LB_MAX_SVC + 1, sizeof(*w));
+
+	*n = 0;
+	for (int id = 0; w && id < LB_MAX_SVC; id++) {
+		if (!st->svc[id].used)
+			continue;
+		w[*n].vip = st->svc[id].vip;
+		w[*n].forward = st->svc[id].svc.forward;
+		w[*n].table = st->svc[id].svc.table;
+		lb_svc_str(&w[*n].vip, w[*n].key, KEYLEN);
+		(*n)++;
+	}
+	return w;
+}
+
+int lb_svcs_add(struct nfc_nf *nf, const char *key, json_t *fields)
+{
+	struct lb_state *st = malloc(sizeof(*st));
+	struct svc_want *w = NULL;
+	size_t n;
+	int r = st ? lb_state_load(nf, st) : -ENOMEM;
+
+	if (!r)
+		w = svcs_current(st, &n);
+	if (!r && !w)
+		r = -ENOMEM;
+	if (!r)
+		r = svc_parse(nf, key, fields, &w[n]);
+	if (!r && lb_svc_find(st, &w[n].vip) >= 0)
+		r = nfc_nf_error(nf, EEXIST,
+				 "service %s exists already (change it with "
+				 "services set)",
+				 key);
+	if (!r)
+		r = svcs_set(nf, st, w, n + 1);
+	free(w);
+	free(st);
+	return r;
+}
+
+int lb_svcs_del(struct nfc_nf *nf, const char *key)
+{
+	struct lb_state *st = malloc(sizeof(*st));
+	struct svc_want *w = NULL;
+	struct lb_vip v;
+	char err[256];
+	size_t n, j = 0;
+	int r = st ? lb_state_load(nf, st) : -ENOMEM;
+
+	if (!r && lb_parse_svc(key, &v, err, sizeof(err)))
+		r = nfc_nf_error(nf, EINVAL, "service %s: %s", key, err);
+	if (!r && lb_svc_find(st, &v) < 0)
+		r = nfc_nf_error(nf, ENOENT, "service %s does not exist", key);
+	if (!r)
+		w = svcs_current(st, &n);
+	if (!r && !w)
+		r = -ENOMEM;
+	if (!r) {
+		for (size_t i = 0; i < n; i++)
+			if (memcmp(&w[i].vip, &v, sizeof(v)))
+				w[j++] = w[i];
+		r = svcs_set(nf, st, w, j);
+	}
+	free(w);
+	free(st);
+	return r;
+}
+
+int lb_svcs_replace(struct nfc_nf *nf, json_t *entries)
+{
+	struct lb_state *st = malloc(sizeof(*st));
+	size_t n = json_object_size(entries), i = 0;
+	struct svc_want *w = calloc(n + 1, sizeof(*w));
+	const char *key;
+	json_t *f;
+	int r = st && w ? lb_state_load(nf, st) : -ENOMEM;
+
+	json_object_foreach (entries, key, f) {
+		if (r)
+			break;
+		r = svc_parse(nf, key, f, &w[i++]);
+	}
+	if (!r)
+		r = svcs_set(nf, st, w, n);
+	free(w);
+	free(st);
+	return r;
+}
+
+/* ---- backends ---- */
+
+struct be_want {
+	struct lb_be be; /* svc, weight, state set */
+	char key[KEYLEN];
+};
+
+static int be_same(const struct lb_be *a, const struct lb_be *b)
+{
+	return a->svc == b->svc && a->family == b->family &&
+	       a->port == b->port && !memcmp(a->addr, b->addr, 16);
+}
+
+static int be_find(const struct lb_state *st, const struct lb_be *b)
+{
+	for (int i = 0; i < LB_MAX_BE; i++)
+		if (st->be[i].state != LB_BE_FREE && be_same(&st->be[i], b))
+			return i;
+	return -1;
+}
+
+static int be_parse(struct nfc_nf *nf, const struct lb_state *st,
+		    const char *key, json_t *fields, struct be_want *w)
+{
+	const char *state = json_string_value(json_object_get(fields, "state"));
+	json_t *wt = json_object_get(fields, "weight");
+	struct lb_vip v;
+	char err[256], vs[KEYLEN];
+	int sid;
+
+	if (lb_parse_be(key, &v, &w->be, err, sizeof(err)))
+		return nfc_nf_error(nf, EINVAL, "backend %s: %s", key, err);
+	sid = lb_svc_find(st, &v);
+	lb_svc_str(&v, vs, sizeof(vs));
+	if (sid < 0)
+		return nfc_nf_error(nf, ENOENT,
+				    "backend %s: unknown service %s (add it "
+				    "first: services add %s)",
+				    key, vs, vs);
+	w->be.svc = sid;
+	w->be.weight = wt ? json_integer_value(wt) : 1;
+	if (w->be.weight < 1 || w->be.weight > LB_WEIGHT_MAX)
+		return nfc_nf_error(nf, ERANGE,
+				    "backend %s: weight %u is out of range "
+				    "(1-%d)",
+				    key, w->be.weight, LB_WEIGHT_MAX);
+	w->be.state = state && !strcmp(state, "drain") ? LB_BE_DRAIN : LB_BE_UP;
+	lb_be_str(&v, &w->be, w->key, sizeof(w->key));
+	return 0;
+}
+
+static int be_write(int fd, __u32 id, const struct lb_be *b, struct nfc_nf *nf,
+		    const char *key)
+{
+	if (!bpf_map_update_elem(fd, &id, b, BPF_ANY))
+		return 0;
+	return nfc_nf_error(nf, errno, "backend %s: %s", key, strerror(errno));
+}
+
+/*
+ * Makes the backends exactly w[0..n-1]. Written so that a packet never
+ * finds a table slot naming a backend not yet (or no longer) up: new
+ * backends and those coming up first, then each touched service's table,
+ * then backends going to drain or away. A backend kept keeps its id and
+ * generation (its connections stay); an id given to a new backend gets a
+ * new generation (connections to the old one let go of it).
+ */
+static int bes_set(struct nfc_nf *nf, struct lb_state *st, struct be_want *w,
+		   size_t n)
+{
+	int fd = nfc_nf_map_fd(nf, "lb_bes"), r = 0;
+	int *id = calloc(n + 1, sizeof(*id)), cnt[LB_MAX_SVC] = {0};
+	char touched[LB_MAX_SVC] = {0}, *keep = calloc(LB_MAX_BE, 1);
+	struct lb_be old[1];
+
+	if (!id || !keep) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (fd < 0) {
+		r = nfc_nf_error(nf, ENOENT, "lb maps not found");
+		goto out;
+	}
+	if (n > LB_MAX_BE) {
+		r = nfc_nf_error(nf, E2BIG,
+				 "%zu backends: an lb holds at most %d", n,
+				 LB_MAX_BE);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < i; j++)
+			if (be_same(&w[j].be, &w[i].be)) {
+				r = nfc_nf_error(nf, EINVAL,
+						 "backend %s is given twice",
+						 w[i].key);
+				goto out;
+			}
+		cnt[w[i].be.svc]++;
+		id[i] = be_find(st, &w[i].be);
+		if (id[i] >= 0)
+			keep[id[i]] = 1;
+	}
+	for (int s = 0; s < LB_MAX_SVC; s++) {
+		char vs[KEYLEN];
+
+		if (!st->svc[s].used || !cnt[s])
+			continue;
+		lb_svc_str(&st->svc[s].vip, vs, sizeof(vs));
+		r = table_fits(nf, vs, st->svc[s].svc.table, cnt[s]);
+		if (r)
+			goto out;
+	}
+	/* Free ids for new backends: not one a kept backend holds, nor one
+	 * freed in this call (its old connections must not match). */
+	for (size_t i = 0, next = 0; i < n; i++) {
+		if (id[i] >= 0)
+			continue;
+		while (next < LB_MAX_BE &&
+		       (st->be[next].state != LB_BE_FREE || keep[next]))
+			next++;
+		id[i] = next++;
+		keep[id[i]] = 2; /* taken by a new backend */
+	}
+	/* 1: new backends and those that come up (or only change weight). */
+	for (size_t i = 0; i < n && !r; i++) {
+		struct lb_be *b = &st->be[id[i]], nb = w[i].be;
+
+		if (keep[id[i]] == 2) {
+			nb.gen = b->gen + 1;
+			lb_stat_zero(nf, "lb_be_stats", id[i]);
+		} else {
+			nb.gen = b->gen;
+			if (!memcmp(b, &nb, sizeof(nb)))
+				continue;
+		}
+		touched[nb.svc] = 1;
+		if (nb.state != LB_BE_UP && keep[id[i]] != 2)
+			continue; /* step 3 */
+		*b = nb;
+		r = be_write(fd, id[i], b, nf, w[i].key);
+	}
+	for (int i = 0; i < LB_MAX_BE; i++)
+		if (st->be[i].state != LB_BE_FREE && !keep[i])
+			touched[st->be[i].svc] = 1;
+	/* 2: the tables, from the set as it will be. */
+	for (size_t i = 0; i < n && !r; i++)
+		if (w[i].be.state != LB_BE_UP) {
+			old[0] = w[i].be;
+			old[0].gen = st->be[id[i]].gen;
+			st->be[id[i]] = old[0];
+		}
+	for (int i = 0; i < LB_MAX_BE; i++)
+		if (st->be[i].state != LB_BE_FREE && !keep[i])
+			st->be[i].state = LB_BE_FREE; /* gen kept */
+	for (int s = 0; s < LB_MAX_SVC && !r; s++)
+		if (touched[s] && st->svc[s].used)
+			r = lb_ring_publish(nf, st, s);
+	/* 3: drains and removals, now that no table names them. */
+	for (size_t i = 0; i < n && !r; i++)
+		if (w[i].be.state != LB_BE_UP)
+			r = be_write(fd, id[i], &st->be[id[i]], nf, w[i].key);
+	for (int i = 0; i < LB_MAX_BE && !r; i++)
+		if (!keep[i] && st->be[i].state == LB_BE_FREE &&
+		    st->be[i].weight)
+			r = be_write(fd, i, &st->be[i], nf, "(removed)");
+out:
+	free(id);
+	free(keep);
+	return r;
+}
+
+static struct be_want *bes_current(const struct lb_state *st, size_t *n)
+{
+	struct be_want *w = calloc(LB_MAX_BE + 1, sizeof(*w));
+
+	*n = 0;
+	for (int i = 0; w && i < LB_MAX_BE; i++) {
+		if (st->be[i].state == LB_BE_FREE)
+			continue;
+		w[*n].be = st->be[i];
+		w[*n].be.gen = 0;
+		lb_be_str(&st->svc[st->be[i].svc].vip, &st->be[i], w[*n].key,
+			  KEYLEN);
+		(*n)++;
+	}
+	return w;
+}
+
+int lb_bes_add(struct nfc_nf *nf, const char *key, json_t *fields)
+{
+	struct lb_state *st = malloc(sizeof(*st));
+	struct be_want *w = NULL;
+	size_t n;
+	int r = st ? lb_state_load(nf, st) : -ENOMEM;
+
+	if (!r)
+		w = bes_current(st, &n);
+	if (!r && !w)
+		r = -ENOMEM;
+	if (!r)
+		r = be_parse(nf, st, key, fields, &w[n]);
+	if (!r && be_find(st, &w[n].be) >= 0)
+		r = nfc_nf_error(nf, EEXIST,
+				 "backend %s exists already (change it with "
+				 "backends set)",
+				 key);
+	if (!r)
+		r = bes_set(nf, st, w, n + 1);
+	free(w);
+	free(st);
+	return r;
+}
+
+int lb_bes_del(struct nfc_nf *nf, const char *key)
+{
+	struct lb_state *st = malloc(sizeof(*st));
+	struct be_want *w = NULL, x;
+	size_t n, j = 0;
+	int r = st ? lb_state_load(nf, st) : -ENOMEM;
+
+	if (!r)
+		r = be_parse(nf, st, key, NULL, &x);
+	if (!r && be_find(st, &x.be) < 0)
+		r = nfc_nf_error(nf, ENOENT, "backend %s does not exist", key);
+	if (!r)
+		w = bes_current(st, &n);
+	if (!r && !w)
+		r = -ENOMEM;
+	if (!r) {
+		for (size_t i = 0; i < n; i++)
+			if (!be_same(&w[i].be, &x.be))
+				w[j++] = w[i];
+		r = bes_set(nf, st, w, j);
+	}
+	free(w);
+	free(st);
+	return r;
+}
+
+int lb_bes_replace(struct nfc_nf *nf, json_t *entries)
+{
+	struct lb_state *st = malloc(sizeof(*st));
+	size_t n = json_object_size(entries), i = 0;
+	struct be_want *w = calloc(n + 1, sizeof(*w));
+	const char *key;
+	json_t *f;
+	int r = st && w ? lb_state_load(nf, st) : -ENOMEM;
+
+	json_object_foreach (entries, key, f) {
+		if (r)
+			break;
+		r = be_parse(nf, st, key, f, &w[i++]);
+	}
+	if (!r)
+		r = bes_set(nf, st, w, n);
+	free(w);
+	free(st);
+	return r;
+}
+
+/* ---- lists, with the figures ---- */
+
+/* Connections in the table now, per backend id. */
+static void conns_count(struct nfc_nf *nf, const struct lb_state *st,
+			__u64 *act)
+{
+	int fd = nfc_nf_map_fd(nf, "lb_conns");
+	struct lb_flow k, next, *prev = NULL;
+	struct lb_conn c;
+
+	while (fd >= 0 && !bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (!bpf_map_lookup_elem(fd, &k, &c) && c.be < LB_MAX_BE &&
+		    st->be[c.be].state != LB_BE_FREE &&
+		    st->be[c.be].gen == c.gen)
+			act[c.be]++;
+	}
+}
+
+static json_t *be_obj(struct nfc_nf *nf, const struct lb_state *st, int i,
+		      const __u64 *act, __u32 slots)
+{
+	int fd = nfc_nf_map_fd(nf, "lb_be_stats");
+	const size_t sz = sizeof(struct lb_stat);
+	char k[KEYLEN];
+
+	lb_be_str(&st->svc[st->be[i].svc].vip, &st->be[i], k, sizeof(k));
+	return json_pack("{s:s,s:i,s:s,s:I,s:I,s:I,s:I,s:I}", "backend", k,
+			 "weight", (int)st->be[i].weight, "state",
+			 st->be[i].state == LB_BE_UP ? "up" : "drain", "slots",
+			 (json_int_t)slots, "connections", (json_int_t)act[i],
+			 "new_connections",
+			 (json_int_t)nfc_percpu_sum(
+				 fd, i, sz, offsetof(struct lb_stat, conns)),
+			 "packets",
+			 (json_int_t)nfc_percpu_sum(
+				 fd, i, sz, offsetof(struct lb_stat, packets)),
+			 "bytes",
+			 (json_int_t)nfc_percpu_sum(
+				 fd, i, sz, offsetof(struct lb_stat, bytes)));
+}
+
+int lb_bes_list(struct nfc_nf *nf, json_t *out)
+{
+	struct lb_state *st = malloc(sizeof(*st));
+	__u64 *act = calloc(LB_MAX_BE, sizeof(*act));
+	int r = st && act ? lb_state_load(nf, st) : -ENOMEM;
+
+	if (!r)
+		conns_count(nf, st, act);
+	for (int i = 0; !r && i < LB_MAX_BE; i++)
+		if (st->be[i].state != LB_BE_FREE)
+			json_array_append_new(out, be_obj(nf, st, i, act, 0));
+	free(st);
+	free(act);
+	return r;
+}
+
+/* FNV-1a of the backends' addresses slot by slot: two lbs given the same
+ * backends show the same digest (the table depends on the set, not the
+ * order it came in; ids, which differ, are left out). */
+static __u64 digest(const struct lb_state *st, const __u32 *t, __u32 m)
+{
+	__u64 h = 0xcbf29ce484222325ULL;
+
+	for (__u32 i = 0; i < m; i++) {
+		const struct lb_be *b = &st->be[t[i] % LB_MAX_BE];
+		__u8 k[19];
+
+		k[0] = b->family;
+		memcpy(k + 1, b->addr, 16);
+		memcpy(k + 17, &b->port, 2);
+		for (size_t j = 0; j < sizeof(k); j++) {
+			h ^= k[j];
+			h *= 0x100000001b3ULL;
+		}
+	}
+	return h;
+}
+
+int lb_svcs_list(struct nfc_nf *nf, json_t *out)
+{
+	struct lb_state *st = malloc(sizeof(*st));
+	__u64 *act = calloc(LB_MAX_BE, sizeof(*act));
+	__u32 *tab = malloc(LB_TABLE_MAX * sizeof(*tab));
+	__u32 *slots = calloc(LB_MAX_BE, sizeof(*slots));
+	int fd = nfc_nf_map_fd(nf, "lb_svc_stats");
+	const size_t sz = sizeof(struct lb_stat);
+	int r = st && act && tab && slots ? lb_state_load(nf, st) : -ENOMEM;
+
+	if (!r)
+		conns_count(nf, st, act);
+	for (int s = 0; !r && s < LB_MAX_SVC; s++) {
+		json_t *o, *bes;
+		__u64 conns = 0;
+		char k[KEYLEN], dg[20];
+		int m;
+
+		if (!st->svc[s].used)
+			continue;
+		bes = json_array();
+		memset(slots, 0, LB_MAX_BE * sizeof(*slots));
+		m = lb_ring_read(nf, s, tab, LB_TABLE_MAX);
+		for (int i = 0; i < m; i++)
+			if (tab[i] < LB_MAX_BE)
+				slots[tab[i]]++;
+		for (int i = 0; i < LB_MAX_BE; i++)
+			if (st->be[i].state != LB_BE_FREE &&
+			    st->be[i].svc == (__u32)s) {
+				json_array_append_new(
+					bes, be_obj(nf, st, i, act, slots[i]));
+				conns += act[i];
+			}
+		snprintf(dg, sizeof(dg), "%016llx",
+			 m > 0 ? (unsigned long long)digest(st, tab, m) : 0ULL);
+		lb_svc_str(&st->svc[s].vip, k, sizeof(k));
+		o = json_pack(
+			"{s:s,s:s,s:i,s:s,s:I,s:I,s:I,s:o}", "service", k,
+			"forward",
+			st->svc[s].svc.forward == LB_FWD_NAT ? "nat" : "dsr",
+			"table", (int)st->svc[s].svc.table, "table_digest", dg,
+			"connections", (json_int_t)conns, "packets",
+			(json_int_t)nfc_percpu_sum(
+				fd, s, sz, offsetof(struct lb_stat, packets)),
+			"bytes",
+			(json_int_t)nfc_percpu_sum(
+				fd, s, sz, offsetof(struct lb_stat, bytes)),
+			"backends", bes);
+		json_array_append_new(out, o);
+	}
+	free(st);
+	free(act);
+	free(tab);
+	free(slots);
+	return r;
+}

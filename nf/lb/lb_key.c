@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The lb's keys (lb_key.h): each refusal names the part of the key that is
+ * wrong, so that "203.0.113.100:80/tpc" says "protocol 'tpc'", not
+ * "invalid key".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "lb_key.h"
+
+#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
+
+/* An address at *s, bracketed if IPv6, up to the ':' or '/' or end that
+ * follows; *s is moved past it. */
+static int parse_addr(const char **s, const char *what, __u32 addr[4],
+		      __u8 *family, char *err, size_t errlen)
+{
+	const char *p = *s, *e;
+	char b[64];
+
+	if (*p == '[') {
+		e = memchr(p, ']', strcspn(p, "/"));
+		if (!e || (size_t)(e - p - 1) >= sizeof(b))
+			return ERR("%s address '%s': an IPv6 address needs "
+				   "its closing ']'",
+				   what, p);
+		memcpy(b, p + 1, e - p - 1);
+		b[e - p - 1] = 0;
+		if (inet_pton(AF_INET6, b, addr) != 1)
+			return ERR("%s address '%s' is not an IPv6 address",
+				   what, b);
+		*family = LB_AF_INET6;
+		*s = e + 1;
+		return 0;
+	}
+	e = p + strcspn(p, ":/");
+	if (*e == ':' && memchr(e + 1, ':', strcspn(e + 1, "/")))
+		return ERR("%s address '%s': write an IPv6 address in "
+			   "brackets ([2001:db8::1]:80)",
+			   what, p);
+	if ((size_t)(e - p) >= sizeof(b) || e == p)
+		return ERR("%s address missing in '%s'", what, p);
+	memcpy(b, p, e - p);
+	b[e - p] = 0;
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, b, addr) != 1)
+		return ERR("%s address '%s' is not an IPv4 address", what, b);
+	*family = LB_AF_INET;
+	*s = e;
+	return 0;
+}
+
+static int parse_port(const char **s, const char *what, __u16 *port, char *err,
+		      size_t errlen)
+{
+	char *end;
+	unsigned long v;
+
+	if (**s < '0' || **s > '9')
+		return ERR("%s port missing or not a number at '%s'", what, *s);
+	v = strtoul(*s, &end, 10);
+	if (v < 1 || v > 65535)
+		return ERR("%s port %lu is out of range (1-65535)", what, v);
+	*port = htons(v);
+	*s = end;
+	return 0;
+}
+
+/* The service part; *s is moved past it. */
+static int parse_svc(const char **s, struct lb_vip *v, char *err, size_t errlen)
+{
+	const char *p;
+	size_t n;
+	int r;
+
+	memset(v, 0, sizeof(*v));
+	r = parse_addr(s, "service", v->addr, &v->family, err, errlen);
+	if (r)
+		return r;
+	if (**s != ':')
+		return ERR("service '%s' needs a port (ADDR:PORT/PROTO)", *s);
+	(*s)++;
+	r = parse_port(s, "service", &v->port, err, errlen);
+	if (r)
+		return r;
+	if (**s != '/')
+		return ERR("service needs a protocol after the port "
+			   "(ADDR:PORT/tcp or /udp)");
+	p = ++*s;
+	n = strcspn(p, "/");
+	if (n == 3 && !strncmp(p, "tcp", 3))
+		v->proto = IPPROTO_TCP;
+	else if (n == 3 && !strncmp(p, "udp", 3))
+		v->proto = IPPROTO_UDP;
+	else
+		return ERR("service protocol '%.*s' is not tcp or udp", (int)n,
+			   p);
+	*s = p + n;
+	return 0;
+}
+
+int lb_parse_svc(const char *s, struct lb_vip *v, char *err, size_t errlen)
+{
+	int r = parse_svc(&s, v, err, errlen);
+
+	if (!r && *s)
+		return ERR("service key: unexpected '%s' after the protocol "
+			   "(a backend goes in backends)",
+			   s);
+	return r;
+}
+
+int lb_parse_be(const char *s, struct lb_vip *v, struct lb_be *be, char *err,
+		size_t errlen)
+{
+	int r = parse_svc(&s, v, err, errlen);
+
+	if (r)
+		return r;
+	if (*s != '/')
+		return ERR("backend key needs the backend's address after the "
+			   "service (SERVICE/ADDR[:PORT])");
+	s++;
+	memset(be, 0, sizeof(*be));
+	r = parse_addr(&s, "backend", be->addr, &be->family, err, errlen);
+	if (r)
+		return r;
+	if (*s == ':') {
+		s++;
+		r = parse_port(&s, "backend", &be->port, err, errlen);
+		if (r)
+			return r;
+	}
+	if (*s)
+		return ERR("backend key: unexpected '%s' after the backend's "
+			   "address",
+			   s);
+	if (be->family != v->family)
+		return ERR("backend is IPv%d but its service is IPv%d: DSR and "
+			   "NAT keep the family",
+			   be->family, v->family);
+	return 0;
+}
+
+static void addr_str(__u8 family, const __u32 *a, char *b, size_t len)
+{
+	char t[INET6_ADDRSTRLEN];
+
+	inet_ntop(family == LB_AF_INET6 ? AF_INET6 : AF_INET, a, t, sizeof(t));
+	snprintf(b, len, family == LB_AF_INET6 ? "[%s]" : "%s", t);
+}
+
+void lb_svc_str(const struct lb_vip *v, char *b, size_t len)
+{
+	char a[INET6_ADDRSTRLEN + 2];
+
+	addr_str(v->family, v->addr, a, sizeof(a));
+	snprintf(b, len, "%s:%u/%s", a, ntohs(v->port),
+		 v->proto == IPPROTO_TCP ? "tcp" : "udp");
+}
+
+void lb_be_str(const struct lb_vip *v, const struct lb_be *be, char *b,
+	       size_t len)
+{
+	char s[96], a[INET6_ADDRSTRLEN + 2];
+
+	lb_svc_str(v, s, sizeof(s));
+	addr_str(be->family, be->addr, a, sizeof(a));
+	if (be->port)
+		snprintf(b, len, "%s/%s:%u", s, a, ntohs(be->port));
+	else
+		snprintf(b, len, "%s/%s", s, a);
+}

@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The lb's data plane on crafted frames (BPF_PROG_TEST_RUN), in XDP and
+ * in TC. lb0 (NF 1) is attached both ways on f1:p1 (f1, a forwarder, NF
+ * 0); a frame on the attachment's ingress side (port 0) to the VIP comes
+ * out encapsulated, and a parser here checks every outer header byte (the
+ * IPv4 header checksum recomputed from the bytes), that the Ethernet header
+ * and the whole inner packet are unchanged, and that the frame went on to
+ * f1 (which sent it out of p2). Other traffic, and the egress side, pass
+ * untouched; a drained backend keeps its flow and gets no SYN; with no
+ * backend up the frame is dropped; src_bits spreads the outer source.
+ */
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+
+#include "nfchain/nfchain.h"
+#include "dptest.h"
+
+enum { XDP_DROP_ = 1, XDP_REDIRECT_ = 4, TC_SHOT = 2, TC_REDIRECT = 7 };
+
+static char root[128], dev[2][IF_NAMESIZE], peer[2][IF_NAMESIZE];
+
+static __u16 csum(const __u8 *p, int len)
+{
+	__u32 s = 0;
+
+	for (int i = 0; i + 1 < len; i += 2)
+		s += p[i] << 8 | p[i + 1];
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return ~s & 0xffff;
+}
+
+/* Ethernet + IPv4 (tos 0x10, DF, ttl 63) + TCP or UDP to dst:dport from
+ * 198.51.100.2:sport, 10 bytes of payload. Returns its length. */
+static int frame(__u8 *f, const char *dst, int proto, int sport, int dport,
+		 __u8 tcpflags)
+{
+	int l4 = proto == 6 ? 20 : 8, len = 14 + 20 + l4 + 10;
+	__u8 *ip = f + 14, *th = ip + 20;
+	__u32 a;
+
+	memset(f, 0, len);
+	memcpy(f, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00",
+	       14);
+	ip[0] = 0x45;
+	ip[1] = 0x10;
+	ip[2] = (len - 14) >> 8;
+	ip[3] = (len - 14) & 0xff;
+	ip[4] = 0x12;
+	ip[5] = 0x34;
+	ip[6] = 0x40; /* DF */
+	ip[8] = 63;
+	ip[9] = proto;
+	a = inet_addr("198.51.100.2");
+	memcpy(ip + 12, &a, 4);
+	a = inet_addr(dst);
+	memcpy(ip + 16, &a, 4);
+	a = csum(ip, 20);
+	ip[10] = a >> 8;
+	ip[11] = a & 0xff;
+	th[0] = sport >> 8;
+	th[1] = sport & 0xff;
+	th[2] = dport >> 8;
+	th[3] = dport & 0xff;
+	if (proto == 6) {
+		th[12] = 5 << 4;
+		th[13] = tcpflags;
+	} else {
+		th[5] = l4 + 10;
+	}
+	memcpy(th + l4, "0123456789", 10);
+	return len;
+}
+
+static int run(int port, const __u8 *f, int len, struct dpt_run *r)
+{
+	dpt_set_meta(root, 1, port);
+	return dpt_run(root, "nf/1-lb0/prog", f, len, r);
+}
+
+/* The outer header, parsed: what is wrong with it, or NULL. */
+static const char *check_encap(const __u8 *in, int len, const struct dpt_run *r,
+			       const char *src, __u32 srcmask, const char *dst)
+{
+	const __u8 *o = r->out + 14;
+	static char why[128];
+	__u32 a;
+
+	if ((int)r->out_len != len + 20)
+		return "length is not the input's + 20";
+	if (memcmp(r->out, in, 14))
+		return "Ethernet header changed";
+	if (memcmp(r->out + 34, in + 14, len - 14))
+		return "inner packet changed";
+	if (o[0] != 0x45 || o[1] != 0x10 || o[9] != 4 || o[8] != 64)
+		return "version/ihl, tos (inner's), protocol 4 or ttl 64 wrong";
+	if ((o[2] << 8 | o[3]) != len - 14 + 20)
+		return "total length is not the inner's + 20";
+	if ((o[6] & 0x40) != 0x40 || (o[6] & 0x3f) || o[7])
+		return "DF not copied, or fragment bits set";
+	if (csum(o, 20) != 0)
+		return "header checksum does not verify";
+	memcpy(&a, o + 12, 4);
+	if ((ntohl(a) & srcmask) != (ntohl(inet_addr(src)) & srcmask)) {
+		snprintf(why, sizeof(why), "outer source %u.%u.%u.%u, want %s",
+			 o[12], o[13], o[14], o[15], src);
+		return why;
+	}
+	memcpy(&a, o + 16, 4);
+	if (a != inet_addr(dst))
+		return "outer destination is not the backend";
+	return NULL;
+}
+
+/* The TCP/UDP checksum of an IPv4 packet at `ip`, pseudo-header included:
+ * 0 when it verifies. */
+static __u16 l4_verify(const __u8 *ip)
+{
+	int tot = ip[2] << 8 | ip[3], l4 = tot - 20;
+	__u8 b[256] = {0};
+
+	memcpy(b, ip + 12, 8);
+	b[9] = ip[9];
+	b[10] = l4 >> 8;
+	b[11] = l4 & 0xff;
+	memcpy(b + 12, ip + 20, l4);
+	return csum(b, 12 + l4 + (l4 & 1));
+}
+
+/* A TCP frame with a correct checksum (the frame() above leaves it 0). */
+static int frame_csum(__u8 *f, const char *dst, int sport, int dport,
+		      __u8 flags)
+{
+	int len = frame(f, dst, 6, sport, dport, flags);
+	__u16 c = l4_verify(f + 14);
+
+	f[14 + 20 + 16] = c >> 8;
+	f[14 + 20 + 17] = c & 0xff;
+	return len;
+}
+
+static int set(struct nfc *nfc, const char *coll, const char *key,
+	       const char *k, const char *v)
+{
+	json_t *f = json_pack("{s:s}", k, v);
+	int e = nfc_coll_set(nfc, "lb0", coll, key, f);
+
+	json_decref(f);
+	return e;
+}
+
+static void one_mode(struct nfc *nfc, const char *mode, int redirect, int drop)
+{
+	const char *svc = "203.0.113.100:80/tcp",
+		   *be = "203.0.113.100:80/tcp/198.51.100.11";
+	json_t *cfg = json_pack("{s:s}", "src", "198.51.100.200");
+	json_t *w2 = json_pack("{s:i}", "weight", 2);
+	struct dpt_run r;
+	const char *why;
+	__u8 f[128];
+	int len, e;
+	__u64 tx;
+
+	test_group = mode;
+	e = nfc_nf_add(nfc, "forwarder", "f1", mode, NULL) ||
+	    nfc_port_add(nfc, "f1", "p1", dev[0], NULL) ||
+	    nfc_port_add(nfc, "f1", "p2", dev[1], NULL) ||
+	    nfc_nf_add(nfc, "lb", "lb0", mode, cfg) ||
+	    nfc_attach(nfc, "lb0", "f1:p1", "both", NULL) ||
+	    nfc_coll_add(nfc, "lb0", "services", svc, NULL) ||
+	    nfc_coll_add(nfc, "lb0", "backends", be, w2);
+	json_decref(cfg);
+	json_decref(w2);
+	if (e) {
+		CHECK(0, "set up f1, lb0 on f1:p1: %s", nfc_errmsg(nfc));
+		nfc_reset(nfc);
+		return;
+	}
+	len = frame(f, "203.0.113.100", 6, 40000, 80, 0x02);
+	tx = dpt_port_stats(root, 0, 1).tx_packets;
+	CHECK(!run(0, f, len, &r) && r.verdict == redirect &&
+		      dpt_port_stats(root, 0, 1).tx_packets == tx + 1,
+	      "a SYN to the VIP goes on to f1, out of p2 (verdict %d)",
+	      r.verdict);
+	why = check_encap(f, len, &r, "198.51.100.200", ~0u, "198.51.100.11");
+	CHECK(!why, "encapsulated in IPv4 to the backend from src: %s",
+	      why ? why : "every outer field right");
+
+	len = frame(f, "203.0.113.100", 6, 40000, 80, 0x10);
+	run(0, f, len, &r);
+	CHECK(r.verdict == redirect &&
+		      !check_encap(f, len, &r, "198.51.100.200", ~0u,
+				   "198.51.100.11"),
+	      "the flow's next packet (ACK) too");
+
+	len = frame(f, "203.0.113.100", 6, 40000, 81, 0x02);
+	run(0, f, len, &r);
+	CHECK(r.verdict == redirect && (int)r.out_len == len &&
+		      !memcmp(r.out, f, len),
+	      "another port of the VIP: passed on untouched");
+	len = frame(f, "203.0.113.100", 17, 40000, 80, 0);
+	run(0, f, len, &r);
+	CHECK(r.verdict == redirect && (int)r.out_len == len &&
+		      !memcmp(r.out, f, len),
+	      "UDP to a TCP service's port: passed on untouched");
+	len = frame(f, "203.0.113.100", 6, 40000, 80, 0x02);
+	run(1, f, len, &r);
+	CHECK((int)r.out_len == len && !memcmp(r.out, f, len),
+	      "egress side: passed on untouched (verdict %d)", r.verdict);
+
+	/* Drain: the flow keeps it, a new connection finds none up. */
+	CHECK(!set(nfc, "backends", be, "state", "drain"),
+	      "backends set state=drain");
+	len = frame(f, "203.0.113.100", 6, 40000, 80, 0x10);
+	run(0, f, len, &r);
+	CHECK(r.verdict == redirect &&
+		      !check_encap(f, len, &r, "198.51.100.200", ~0u,
+				   "198.51.100.11"),
+	      "drained: the open flow still reaches its backend");
+	len = frame(f, "203.0.113.100", 6, 40001, 80, 0x02);
+	run(0, f, len, &r);
+	CHECK(r.verdict == drop,
+	      "drained, the only backend: a new SYN is dropped (verdict %d)",
+	      r.verdict);
+	CHECK(!set(nfc, "backends", be, "state", "up"), "state=up again");
+
+	/* forward=nat: destination to the backend's, reply's source back. */
+	{
+		json_t *nat = json_pack("{s:s}", "forward", "nat");
+		__u8 out[128];
+		int ok;
+
+		e = nfc_coll_add(nfc, "lb0", "services", "203.0.113.100:81/tcp",
+				 nat) ||
+		    nfc_coll_add(nfc, "lb0", "backends",
+				 "203.0.113.100:81/tcp/198.51.100.12:8080",
+				 NULL);
+		json_decref(nat);
+		CHECK(!e, "NAT service :81, backend 198.51.100.12:8080");
+		len = frame_csum(f, "203.0.113.100", 40002, 81, 0x02);
+		CHECK(l4_verify(f + 14) == 0, "the crafted SYN's checksum");
+		run(0, f, len, &r);
+		memcpy(out, r.out, sizeof(out));
+		ok = r.verdict == redirect && (int)r.out_len == len &&
+		     !memcmp(out + 30, "\xc6\x33\x64\x0c", 4) &&
+		     out[36] == 8080 >> 8 && out[37] == (8080 & 0xff) &&
+		     !memcmp(out + 26, f + 26, 4) &&
+		     !memcmp(out + 34, f + 34, 2) && csum(out + 14, 20) == 0 &&
+		     l4_verify(out + 14) == 0;
+		CHECK(ok,
+		      "NAT: destination 198.51.100.12:8080, source kept, "
+		      "IPv4 and TCP checksums verify (verdict %d)",
+		      r.verdict);
+		/* The backend's answer, on the egress side. */
+		len = frame_csum(f, "198.51.100.2", 8080, 40002, 0x12);
+		memcpy(f + 26, "\xc6\x33\x64\x0c", 4);
+		f[24] = f[25] = 0;
+		{
+			__u16 c = csum(f + 14, 20);
+
+			f[24] = c >> 8;
+			f[25] = c & 0xff;
+		}
+		f[14 + 20 + 16] = f[14 + 20 + 17] = 0;
+		{
+			__u16 c = l4_verify(f + 14);
+
+			f[14 + 20 + 16] = c >> 8;
+			f[14 + 20 + 17] = c & 0xff;
+		}
+		run(1, f, len, &r);
+		ok = (int)r.out_len == len &&
+		     !memcmp(r.out + 26, "\xcb\x00\x71\x64", 4) &&
+		     r.out[34] == 0 && r.out[35] == 81 &&
+		     !memcmp(r.out + 30, f + 30, 4) &&
+		     csum(r.out + 14, 20) == 0 && l4_verify(r.out + 14) == 0;
+		CHECK(ok, "NAT reply: source back to 203.0.113.100:81, "
+			  "checksums verify");
+	}
+
+	/* src_bits: the low bits from the flow's hash. */
+	CHECK(!set(nfc, "backends", be, "weight", "1"), "weight=1");
+	{
+		json_t *c = json_pack("{s:s,s:i}", "src", "198.51.100.0",
+				      "src_bits", 6);
+		int seen[64] = {0}, n = 0;
+
+		e = nfc_nf_set(nfc, "lb0", c);
+		json_decref(c);
+		CHECK(!e, "src=198.51.100.0 src_bits=6 (a reload)");
+		for (int p = 0; p < 64; p++) {
+			len = frame(f, "203.0.113.100", 6, 41000 + p, 80, 0x02);
+			run(0, f, len, &r);
+			if (check_encap(f, len, &r, "198.51.100.0", ~0x3fu,
+					"198.51.100.11"))
+				break;
+			n += !seen[r.out[14 + 15] & 0x3f]++;
+		}
+		CHECK(n >= 20,
+		      "64 flows: outer sources in 198.51.100.0/26, %d distinct",
+		      n);
+	}
+	CHECK(!nfc_reset(nfc), "reset");
+}
+
+int main(void)
+{
+	cpu_set_t one;
+	struct nfc *nfc;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	dpt_root(root, sizeof(root), "lbdp");
+	if (dpt_veths("lbd", 2, dev, peer))
+		goto out;
+	nfc = dpt_open(root);
+	if (!nfc)
+		goto out;
+	one_mode(nfc, "xdp", XDP_REDIRECT_, XDP_DROP_);
+	one_mode(nfc, "tc", TC_REDIRECT, TC_SHOT);
+	nfc_close(nfc);
+out:
+	dpt_veths_del(2, dev);
+	dpt_root_gone(root);
+	TEST_EXIT();
+}
