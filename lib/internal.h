@@ -279,6 +279,9 @@ void sp_remove_inject(struct nfc *nfc);
 void nf_changed(struct nfc *nfc, int id, enum nfc_change why);
 void nf_changed_flush(struct nfc *nfc);
 
+/* show.c: nfc_export, with or without the collections. */
+json_t *export_doc(struct nfc *nfc, bool colls);
+
 /* ops.c: run a change as one transaction */
 typedef int (*nfci_edit_fn)(struct nfc *nfc, struct model *m, void *arg);
 int nfci_transact(struct nfc *nfc, nfci_edit_fn fn, void *arg);
