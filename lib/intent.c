@@ -193,12 +193,21 @@ int intent_note(struct nfc *nfc, const char *nf, const char *coll,
 
 void intent_clear(struct nfc *nfc)
 {
+	struct intent_hdr *h = (struct intent_hdr *)nfc->intent.mem;
+	uint64_t len;
+
 	if (!nfc->intent.noted)
 		return;
-	if (nfc->intent.mem)
-		__atomic_store_n(&((struct intent_hdr *)nfc->intent.mem)->len,
-				 0, __ATOMIC_RELEASE);
 	nfc->intent.noted = 0;
+	if (!h)
+		return;
+	/* Emptied first, then wiped: the map reads as it did before the
+	 * call, so a refused call leaves every pinned map as it was. */
+	len = h->len;
+	__atomic_store_n(&h->len, 0, __ATOMIC_RELEASE);
+	if (len > nfc->intent.size - INTENT_PAGE)
+		len = nfc->intent.size - INTENT_PAGE;
+	memset(nfc->intent.mem + INTENT_PAGE, 0, len);
 }
 
 /* One record put back to the model. Best effort: an entry the NF refuses
@@ -238,8 +247,10 @@ int intent_recover(struct nfc *nfc)
 	const uint8_t *p;
 	int r = intent_open(nfc);
 
+	/* Made with the pin root, not at the first change: a refused first
+	 * change must not leave a new map behind. */
 	if (r == -ENOENT)
-		return 0;
+		return intent_grow(nfc, 0);
 	if (r)
 		return r;
 	len = __atomic_load_n(&((struct intent_hdr *)nfc->intent.mem)->len,
