@@ -163,11 +163,15 @@ int changed(struct call *c, int status, json_t *json)
 	struct api *api = c->api;
 	char err[1024];
 	json_t *state;
+	uint64_t gen;
 	int r;
 
 	c->resp->changed = 1;
 	if (!api->save)
 		return reply(c, status, json);
+	gen = nfc_state_gen(c->nfc);
+	if (gen && gen == api->saved_gen && !api->blocked)
+		return reply(c, status, json); /* a no-op apply of 10,000 */
 	state = nfc_export(c->nfc);
 	r = api->save(api->save_ctx, state, err, sizeof(err));
 	json_decref(state);
@@ -178,6 +182,7 @@ int changed(struct call *c, int status, json_t *json)
 		return fail(c, r == -ENOSPC || r == -EDQUOT ? 507 : 500, "%s",
 			    err);
 	}
+	api->saved_gen = gen;
 	return reply(c, status, json);
 }
 

@@ -12,6 +12,7 @@
 #define NFD_API_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 struct nfc;
@@ -30,6 +31,9 @@ struct api {
 	 * other than a whole new state (PUT /v1/state) are refused with
 	 * this reason, so that they cannot overwrite the unapplied state. */
 	char *blocked;
+	/* The library's state generation when a change was last saved: a
+	 * call that leaves it so changed nothing to save. */
+	uint64_t saved_gen;
 	unsigned long long requests[API_MAX_STATUS]; /* by status code */
 };
 

@@ -724,7 +724,9 @@ int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan)
 	if (r || dry_run)
 		goto out;
 	json_array_clear(c.plan);
-	prev = nfc_export(nfc);
+	/* The way back: edit_apply reads no collections (undo_run puts
+	 * the entries back). */
+	prev = export_doc(nfc, false);
 	r = nfci_transact(nfc, edit_apply, &c);
 	if (!r) {
 		r = apply_collections(nfc, doc, NULL, &u);

@@ -109,6 +109,11 @@ static int import_swap(struct nfc *nfc, int id, const struct nfc_collection *c,
 		return nfci_err(nfc, ENOMEM, "import: out of memory");
 	if (!replace && cur)
 		json_object_update(next, want);
+	r = intent_note(nfc, nfc->m->nfs[id].name, c->name, NULL);
+	if (r) {
+		json_decref(next);
+		return r;
+	}
 	r = c->replace(h, next);
 	nf_changed(nfc, id, NFC_CHANGE_COLLECTION);
 	if (r) {
@@ -191,7 +196,9 @@ int nfc_coll_import(struct nfc *nfc, const char *nf, const char *coll,
 		json_object_foreach (cur, key, v) {
 			if (json_object_get(want, key))
 				continue;
-			r = c->del(&nfc->handles[id], key);
+			r = intent_note(nfc, nf, coll, key);
+			if (!r)
+				r = c->del(&nfc->handles[id], key);
 			if (r) {
 				if (!nfc->err[0])
 					nfci_err(nfc, r, "%s %s of %s: %s",
@@ -205,6 +212,11 @@ int nfc_coll_import(struct nfc *nfc, const char *nf, const char *coll,
 		v = json_object_get(cur, key);
 		if (v && json_equal(v, norm[i]))
 			continue;
+		r = intent_note(nfc, nf, coll, key);
+		if (r) {
+			r = at_line(nfc, e, r);
+			goto undo;
+		}
 		/* A changed entry is removed first: an NF may refuse to
 		 * overwrite (the router's "exists already"). */
 		if (v) {

@@ -138,6 +138,15 @@ enum shared_map {
 	SM_COUNT
 };
 
+/* The pinned intent journal as this process maps it (intent.c). */
+struct nfc_intent {
+	int fd;
+	uint8_t *mem; /* NULL: not open */
+	uint64_t size;
+	unsigned long ino; /* of the pin mapped, to see it replaced */
+	int noted;	   /* records were added in this call */
+};
+
 struct nfc {
 	char root[256];
 	char err[1024];
@@ -162,6 +171,7 @@ struct nfc {
 	bool coll_changed[NFC_MAX_NFS];
 	/* Rewrite every hop, not just the changed ones (adoption). */
 	int full_sync;
+	struct nfc_intent intent;
 };
 
 /* util.c */
@@ -215,6 +225,15 @@ int state_load(struct nfc *nfc); /* refresh the model if another wrote */
 int state_save(struct nfc *nfc);
 uint64_t state_max(void); /* the largest document state_save takes */
 
+/* intent.c: what a collection change is about to touch, noted before it
+ * touches it (a key; NULL: the whole set), emptied when the call ends, put
+ * back to the model by the next process if the writer died. */
+int intent_note(struct nfc *nfc, const char *nf, const char *coll,
+		const char *key);
+void intent_clear(struct nfc *nfc);
+int intent_recover(struct nfc *nfc);
+void intent_close(struct nfc *nfc);
+
 /* The data plane: pins.c (pin root, shared maps, fds of NFs), load.c,
  * stubs.c, reconcile.c; what they share among themselves is dataplane.h. */
 int dp_open_shared(struct nfc *nfc);
@@ -259,6 +278,9 @@ void sp_remove_inject(struct nfc *nfc);
 /* nfutil.c: calls the type's changed() hook of NF `id`. */
 void nf_changed(struct nfc *nfc, int id, enum nfc_change why);
 void nf_changed_flush(struct nfc *nfc);
+
+/* show.c: nfc_export, with or without the collections. */
+json_t *export_doc(struct nfc *nfc, bool colls);
 
 /* ops.c: run a change as one transaction */
 typedef int (*nfci_edit_fn)(struct nfc *nfc, struct model *m, void *arg);

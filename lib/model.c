@@ -47,7 +47,11 @@ struct model *model_clone(const struct model *m)
 			continue;
 		memcpy(n, o, offsetof(struct mnf, ports));
 		n->config = json_deep_copy(o->config);
-		n->colls = json_deep_copy(o->colls);
+		/* Shared, not copied (a copy of 10,000 routes was most of a
+		 * config change's cost): collections are edited in place only
+		 * on the live model, between transactions, when no clone of
+		 * it is alive; an edit of a clone replaces the object. */
+		n->colls = json_incref(o->colls);
 		for (int p = 0; p < NFC_MAX_PORTS; p++)
 			if (o->ports[p].used) {
 				n->ports[p] = o->ports[p];

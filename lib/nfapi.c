@@ -154,8 +154,12 @@ int coll_add_nosave(struct nfc *nfc, const char *nf, const char *coll,
 	json_t *norm = NULL, *colls, *set;
 	int id, r = coll_check(nfc, nf, coll, key, fields, &norm, &id, &c);
 
-	if (r)
+	if (!r)
+		r = intent_note(nfc, nf, coll, key);
+	if (r) {
+		json_decref(norm);
 		return r;
+	}
 	r = c->add(&nfc->handles[id], key, norm);
 	nf_changed(nfc, id, NFC_CHANGE_COLLECTION);
 	if (r) {
@@ -181,6 +185,8 @@ int coll_del_nosave(struct nfc *nfc, const char *nf, const char *coll,
 	const struct nfc_collection *c;
 	int id, r = coll_lookup(nfc, nf, coll, &id, &c);
 
+	if (!r)
+		r = intent_note(nfc, nf, coll, key);
 	if (r)
 		return r;
 	r = c->del(&nfc->handles[id], key);
@@ -248,6 +254,8 @@ int coll_replace_nosave(struct nfc *nfc, const char *nf, const char *coll,
 		if (!r)
 			json_object_set_new(set, key, norm);
 	}
+	if (!r)
+		r = intent_note(nfc, nf, coll, NULL);
 	if (r) {
 		json_decref(set);
 		return r;

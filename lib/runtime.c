@@ -54,6 +54,7 @@ static int root_open(struct nfc *nfc)
 
 static void root_close(struct nfc *nfc)
 {
+	intent_close(nfc);
 	dp_release(nfc);
 	if (nfc->state_fd >= 0)
 		close(nfc->state_fd);
@@ -112,6 +113,10 @@ int nfci_begin(struct nfc *nfc)
 		r = dp_open_shared(nfc);
 	if (!r)
 		r = state_load(nfc);
+	/* A change whose process died may have left the maps ahead of the
+	 * model: put what it touched back (intent.c). */
+	if (!r)
+		r = intent_recover(nfc);
 	if (!r)
 		r = sp_open(nfc);
 	if (r)
@@ -149,6 +154,7 @@ static void remove_if_empty(struct nfc *nfc)
 		if (nfc->m->nfs[i].used)
 			return;
 	sp_close(nfc);
+	intent_close(nfc);
 	dp_release(nfc);
 	if (nfc->state_fd >= 0)
 		close(nfc->state_fd);
@@ -162,8 +168,11 @@ static void remove_if_empty(struct nfc *nfc)
 
 void nfci_end(struct nfc *nfc)
 {
-	if (nfc->in_call == 1)
+	/* Saved or undone by now: what the call noted is done with. */
+	if (nfc->in_call == 1) {
 		nf_changed_flush(nfc);
+		intent_clear(nfc);
+	}
 	if (--nfc->in_call)
 		return;
 	if (nfc->absent) {
@@ -172,6 +181,18 @@ void nfci_end(struct nfc *nfc)
 	}
 	remove_if_empty(nfc);
 	state_unlock(nfc);
+}
+
+/* Whether a save would write anything new. Cheap: the clone shares its
+ * collections, and json_equal stops at the same object. */
+static bool model_differs(const struct model *a, const struct model *b)
+{
+	json_t *x = model_to_json(a, 0), *y = model_to_json(b, 0);
+	bool r = !x || !y || !json_equal(x, y);
+
+	json_decref(x);
+	json_decref(y);
+	return r;
 }
 
 int nfci_transact(struct nfc *nfc, nfci_edit_fn fn, void *arg)
@@ -197,7 +218,7 @@ int nfci_transact(struct nfc *nfc, nfci_edit_fn fn, void *arg)
 			r = nf_configure_changed(nfc, old, new);
 		/* A change the pinned state cannot hold (too large) is not
 		 * accepted: it is undone like a refusal of the kernel. */
-		if (!r)
+		if (!r && model_differs(old, new))
 			r = state_save(nfc);
 		nfc->m = old;
 		if (r) {

@@ -374,3 +374,8 @@ int state_save(struct nfc *nfc)
 	unlink(path);
 	return 0;
 }
+
+uint64_t nfc_state_gen(struct nfc *nfc)
+{
+	return nfc->gen;
+}

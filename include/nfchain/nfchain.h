@@ -173,6 +173,10 @@ int nfc_coll_replace(struct nfc *nfc, const char *nf, const char *coll,
  * Attachments of one target are listed in their order (first .. last).
  */
 json_t *nfc_export(struct nfc *nfc);
+/* The generation of the pinned state this handle last read or wrote; it
+ * changes with every change saved, so an unchanged one says that a call
+ * changed nothing (no export, no comparison needed). */
+uint64_t nfc_state_gen(struct nfc *nfc);
 /* Moves the running system to `doc` with the fewest changes: NFs whose
  * definition is unchanged are neither reloaded nor interrupted. With
  * `plan` non-NULL, *plan receives the list of steps (a JSON array of
