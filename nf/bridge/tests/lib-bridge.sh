@@ -46,20 +46,37 @@ hexec() { local h=$1; shift; ip netns exec "${HOSTNS[$h]}" "$@"; }
 pings() { hexec "$1" ping -q -c1 -W2 "$2" >/dev/null 2>&1; }
 
 watch_start() { # type [seconds] [hosts...]
-	local type=$1 secs=${2:-1.2} h hosts
+	local type=$1 h hosts
+	WATCH_SECS=${2:-1.2}
 	shift $(($# < 2 ? $# : 2))
 	hosts=("$@")
 	[ ${#hosts[@]} = 0 ] && hosts=("${!HOSTNS[@]}")
 	WATCH_PIDS=()
-	rm -f "$BR_TMP"/seen.*
+	rm -f "$BR_TMP"/seen.* "$BR_TMP"/bound.* "$BR_TMP/stop"
+	# Each counter runs until watch_end creates the stop file, WATCH_SECS
+	# after the frames were sent (60 s is only a bound), and says
+	# "bound" once its socket is: a loaded machine can take longer to start
+	# the counters than any fixed pause or window.
 	for h in "${hosts[@]}"; do
-		hexec "$h" "$BRF" count eth0 "$type" "$secs" >"$BR_TMP/seen.$h" &
+		BR_FRAMES_STOP="$BR_TMP/stop" hexec "$h" "$BRF" count eth0 "$type" \
+			60 >"$BR_TMP/seen.$h" \
+			2>"$BR_TMP/bound.$h" &
 		WATCH_PIDS+=($!)
 	done
-	sleep 0.3 # the sockets are bound
+	for h in "${hosts[@]}"; do
+		for _ in $(seq 100); do
+			grep -q bound "$BR_TMP/bound.$h" 2>/dev/null && break
+			sleep 0.1
+		done
+		grep -v bound "$BR_TMP/bound.$h" >&2 || true
+	done
 }
 
-watch_end() { wait "${WATCH_PIDS[@]}"; }
+watch_end() {
+	sleep "$WATCH_SECS"
+	touch "$BR_TMP/stop"
+	wait "${WATCH_PIDS[@]}"
+}
 seen() { local v; v=$(cut -d' ' -f1 "$BR_TMP/seen.$1" 2>/dev/null); echo "${v:-none}"; }
 seen_all() { cat "$BR_TMP/seen.$1" 2>/dev/null; }
 
