@@ -132,9 +132,18 @@ int nfc_coll_import_text(struct nfc *nfc, const char *nf, const char *coll,
 		r = c->import_text(&nfc->handles[id], text ?: "",
 				   text ? len : 0, replace);
 		nf_changed(nfc, id, NFC_CHANGE_COLLECTION);
-		if (!r && replace) {
-			json_object_set_new(nfc->m->nfs[id].colls, coll,
-					    json_object());
+		if (!r && (replace || c->import_ref)) {
+			json_t *colls = nfc->m->nfs[id].colls,
+			       *ref = c->import_ref
+					      ? c->import_ref(&nfc->handles[id])
+					      : NULL;
+
+			if (replace || !json_object_get(colls, coll))
+				json_object_set_new(colls, coll, json_object());
+			if (ref)
+				json_object_update(json_object_get(colls, coll),
+						   ref);
+			json_decref(ref);
 			r = state_save(nfc);
 		}
 		if (r && !nfc->err[0])

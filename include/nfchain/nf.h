@@ -97,6 +97,12 @@ struct nfc_collection {
 	 * emptied by a replace. */
 	int (*import_text)(struct nfc_nf *nf, const char *text, size_t len,
 			   int replace);
+	/* Optional, with import_text: after an import, the entries the
+	 * model keeps for what the NF holds itself (a reference to its feed
+	 * file: no million entries in the model), put into the collection
+	 * (the whole of it after a replace); NULL for none. The collection's
+	 * replace() and add() must take them back (apply, a lost pin). */
+	json_t *(*import_ref)(struct nfc_nf *nf);
 };
 
 /* What just ran, for nfc_nf_type.changed. */
@@ -166,6 +172,10 @@ struct nfc_nf_type {
 	void (*stats)(struct nfc_nf *nf, int port, json_t *out);
 	/* Releases what the control plane allocated (nfc_nf_priv). */
 	void (*destroy)(struct nfc_nf *nf);
+	/* The NF is deleted (not merely closed with its process): removes
+	 * what it keeps outside its pins (a feed file). Before destroy;
+	 * the model no longer holds the NF, so its name comes along. */
+	void (*removed)(struct nfc_nf *nf, const char *name);
 	/* After each call above that may change what the data plane decides
 	 * (see enum nfc_change), also after a failed one: the place to void
 	 * fast-path caches (a generation bump), so that no NF wraps its own

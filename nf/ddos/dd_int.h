@@ -36,7 +36,8 @@ void dd_block_expire(struct nfc_nf *nf);
 void dd_block_rescan(struct nfc_nf *nf);
 int dd_block_import(struct nfc_nf *nf, const char *text, size_t len,
 		    int replace);
-int dd_block_restore(struct nfc_nf *nf);
+json_t *dd_block_import_ref(struct nfc_nf *nf);
+void dd_block_removed(struct nfc_nf *nf, const char *name);
 extern const struct nfc_field dd_block_fields[], dd_allow_fields[];
 
 int dd_limit_add(struct nfc_nf *nf, const char *key, json_t *fields);

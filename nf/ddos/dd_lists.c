@@ -17,7 +17,22 @@
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 
+#include <zlib.h>
+
 #include "dd_int.h"
+
+/* The blocklist's entry that stands for an imported feed (its file, count
+ * and CRC), so that the model, export and apply know the feed without a
+ * million entries (README.md, "Feeds"). */
+#define DD_FEED_KEY "feed"
+struct bulk_ent;
+static int bulk_write(struct nfc_nf *nf, int fd4, int fd6,
+		      const struct bulk_ent *e, size_t n);
+static int feed_load(struct nfc_nf *nf, json_t *f, struct bulk_ent **e,
+		     size_t *n);
+static int feed_add(struct nfc_nf *nf, json_t *fields);
+static int feed_fields_misplaced(struct nfc_nf *nf, const char *key,
+				 json_t *fields);
 
 const struct nfc_field dd_block_fields[] = {
 	{.name = "expires",
@@ -26,6 +41,19 @@ const struct nfc_field dd_block_fields[] = {
 	 .max = 100000000,
 	 .doc = "seconds after which the control plane removes the prefix "
 		"from the data plane"},
+	/* The entry `feed` only: the model's reference to an imported feed
+	 * (README.md, "Feeds"), written by the import, not by hand. */
+	{.name = "file",
+	 .kind = NFC_F_STRING,
+	 .doc = "entry 'feed': the feed file this NF keeps"},
+	{.name = "prefixes",
+	 .kind = NFC_F_UINT,
+	 .min = 0,
+	 .max = 100000000,
+	 .doc = "entry 'feed': prefixes in the feed file"},
+	{.name = "crc32",
+	 .kind = NFC_F_STRING,
+	 .doc = "entry 'feed': CRC-32 of the feed file (zlib's), 8 hex digits"},
 	NFC_FIELDS_END,
 };
 
@@ -195,6 +223,8 @@ int dd_block_check(struct nfc_nf *nf, const char *key)
 {
 	struct dd_pfx p;
 
+	if (!strcmp(key, DD_FEED_KEY))
+		return 0;
 	return dd_parse_pfx(nf, "blocklist", key, &p);
 }
 
@@ -241,8 +271,13 @@ int dd_allow_list(struct nfc_nf *nf, json_t *out)
 int dd_block_add(struct nfc_nf *nf, const char *key, json_t *fields)
 {
 	struct dd_pfx p;
-	int r = dd_parse_pfx(nf, "blocklist", key, &p);
+	int r;
 
+	if (!strcmp(key, DD_FEED_KEY))
+		return feed_add(nf, fields);
+	r = feed_fields_misplaced(nf, key, fields);
+	if (!r)
+		r = dd_parse_pfx(nf, "blocklist", key, &p);
 	if (r)
 		return r;
 	return trie_write(nf, block_fd(nf, p.family, live_copy(nf)),
@@ -252,6 +287,12 @@ int dd_block_add(struct nfc_nf *nf, const char *key, json_t *fields)
 int dd_block_del(struct nfc_nf *nf, const char *key)
 {
 	int c = live_copy(nf);
+
+	if (!strcmp(key, DD_FEED_KEY))
+		return nfc_nf_error(nf, EINVAL,
+				    "blocklist: 'feed' stands for the imported "
+				    "feed; `blocklist import --replace -f "
+				    "/dev/null` empties it");
 
 	return trie_del(nf, block_fd(nf, 4, c), block_fd(nf, 6, c), "blocklist",
 			key);
@@ -285,6 +326,8 @@ int dd_block_replace(struct nfc_nf *nf, json_t *entries)
 	int fd4 = block_fd(nf, 4, next), fd6 = block_fd(nf, 6, next);
 	int sfd = nfc_nf_map_fd(nf, "dd_state");
 	struct dd_state st = {.live = next};
+	struct bulk_ent *be = NULL;
+	size_t nbe = 0;
 	const char *key;
 	json_t *f;
 	__u32 z = 0;
@@ -296,17 +339,34 @@ int dd_block_replace(struct nfc_nf *nf, json_t *entries)
 	json_object_foreach (entries, key, f) {
 		struct dd_pfx p;
 
-		r = dd_parse_pfx(nf, "blocklist", key, &p);
-		if (r)
+		if (!strcmp(key, DD_FEED_KEY)) {
+			r = feed_load(nf, f, &be, &nbe);
+		} else {
+			r = feed_fields_misplaced(nf, key, f);
+			if (!r)
+				r = dd_parse_pfx(nf, "blocklist", key, &p);
+		}
+		if (r) {
+			free(be);
 			return r;
+		}
 	}
 	/* Left empty by the last swap; emptied again in case a write
 	 * failed half way then. */
 	trie_clear(fd4);
 	trie_clear(fd6);
+	r = bulk_write(nf, fd4, fd6, be, nbe);
+	free(be);
+	if (r) {
+		trie_clear(fd4);
+		trie_clear(fd6);
+		return r;
+	}
 	json_object_foreach (entries, key, f) {
 		struct dd_pfx p;
 
+		if (!strcmp(key, DD_FEED_KEY))
+			continue;
 		dd_parse_pfx(nf, "blocklist", key, &p);
 		r = trie_write(nf, p.family == 4 ? fd4 : fd6, "blocklist", key,
 			       f, BPF_ANY);
@@ -406,9 +466,9 @@ void dd_block_expire(struct nfc_nf *nf)
  * with no JSON object an entry (1,000,000 of them cost the generic path
  * 52 s and 1.3 GB, see README.md). All lines are checked before anything
  * is written; a replace builds the copy packets do not read and flips
- * dd_state. A copy of the feed is kept in a file (feed_path) from which
- * configure() refills the tries when they come up empty after a load
- * (pins lost: a reboot, a new pin root).
+ * dd_state. A copy of the feed is kept in a file (feed_path), and the
+ * model holds a reference to it (the entry `feed`: file, count, CRC) from
+ * which replace() and add() load it again: apply, a lost pin root.
  */
 struct bulk_ent {
 	struct dd_lpm6 k;
@@ -416,7 +476,8 @@ struct bulk_ent {
 	int family;
 };
 
-static void feed_path(struct nfc_nf *nf, char *buf, size_t len)
+static void feed_path_of(struct nfc_nf *nf, const char *name, char *buf,
+			 size_t len)
 {
 	const char *d = getenv("NFC_DDOS_FEED_DIR");
 	char pr[256];
@@ -427,7 +488,12 @@ static void feed_path(struct nfc_nf *nf, char *buf, size_t len)
 		if (*c == '/')
 			*c = '_';
 	snprintf(buf, len, "%s/ddos%s.%s.blocklist.feed",
-		 d && *d ? d : "/var/lib/nfchain", pr, nfc_nf_name(nf));
+		 d && *d ? d : "/var/lib/nfchain", pr, name);
+}
+
+static void feed_path(struct nfc_nf *nf, char *buf, size_t len)
+{
+	feed_path_of(nf, nfc_nf_name(nf), buf, len);
 }
 
 /* One line: "prefix [expires=N]", '#' comments; 0 entry, 1 none. */
@@ -524,21 +590,16 @@ static int feed_save(struct nfc_nf *nf, const char *text, size_t len,
 	return 0;
 }
 
-static int bulk_import(struct nfc_nf *nf, const char *text, size_t len,
-		       int replace, int save)
+/* The feed's lines into an array; all checked, errors naming the line. */
+static int bulk_parse(struct nfc_nf *nf, const char *text, size_t len,
+		      struct bulk_ent **out, size_t *nout)
 {
-	int live = live_copy(nf), dst = replace ? !live : live;
-	int fd4 = block_fd(nf, 4, dst), fd6 = block_fd(nf, 6, dst);
-	int sfd = nfc_nf_map_fd(nf, "dd_state");
 	struct bulk_ent *e = NULL;
 	size_t n = 0, cap = 0, i = 0;
 	unsigned line = 0;
 	char buf[512];
-	__u32 z = 0;
 	int r = 0;
 
-	if (fd4 < 0 || fd6 < 0 || sfd < 0)
-		return nfc_nf_error(nf, ENOENT, "blocklist: maps not found");
 	while (i < len) {
 		const char *nl = memchr(text + i, '\n', len - i);
 		size_t l = nl ? (size_t)(nl - (text + i)) : len - i;
@@ -570,13 +631,38 @@ static int bulk_import(struct nfc_nf *nf, const char *text, size_t len,
 			n++;
 		r = 0;
 	}
-	if (n > DD_MAX_PREFIXES) {
+	if (n > DD_MAX_PREFIXES)
 		r = nfc_nf_error(nf, E2BIG,
 				 "blocklist: %zu prefixes; a family holds at "
 				 "most %d",
 				 n, DD_MAX_PREFIXES);
-		goto out;
+out:
+	if (r) {
+		free(e);
+		e = NULL;
+		n = 0;
 	}
+	*out = e;
+	*nout = n;
+	return r;
+}
+
+static int bulk_import(struct nfc_nf *nf, const char *text, size_t len,
+		       int replace, int save)
+{
+	int live = live_copy(nf), dst = replace ? !live : live;
+	int fd4 = block_fd(nf, 4, dst), fd6 = block_fd(nf, 6, dst);
+	int sfd = nfc_nf_map_fd(nf, "dd_state");
+	struct bulk_ent *e = NULL;
+	size_t n = 0;
+	__u32 z = 0;
+	int r;
+
+	if (fd4 < 0 || fd6 < 0 || sfd < 0)
+		return nfc_nf_error(nf, ENOENT, "blocklist: maps not found");
+	r = bulk_parse(nf, text, len, &e, &n);
+	if (r)
+		return r;
 	if (replace) {
 		struct dd_state st = {.live = dst};
 
@@ -614,36 +700,174 @@ int dd_block_import(struct nfc_nf *nf, const char *text, size_t len,
 	return bulk_import(nf, text, len, replace, 1);
 }
 
-/* After a load: tries that come up empty while a kept feed exists are
- * refilled from it (the pins were lost, the model alone came back). */
-int dd_block_restore(struct nfc_nf *nf)
+/* The kept feed's text (NULL, 0 when there is none). */
+static int feed_read(struct nfc_nf *nf, char **text, size_t *len)
 {
-	int c = live_copy(nf);
-	struct dd_lpm6 k;
 	char path[512];
 	FILE *f;
-	char *text;
 	long sz;
-	int r;
 
-	if (!bpf_map_get_next_key(block_fd(nf, 4, c), NULL, &k) ||
-	    !bpf_map_get_next_key(block_fd(nf, 6, c), NULL, &k))
-		return 0;
+	*text = NULL;
+	*len = 0;
 	feed_path(nf, path, sizeof(path));
 	f = fopen(path, "r");
 	if (!f)
-		return 0;
-	fseek(f, 0, SEEK_END);
-	sz = ftell(f);
-	rewind(f);
-	text = sz > 0 ? malloc(sz) : NULL;
-	if (!text || fread(text, 1, sz, f) != (size_t)sz) {
-		free(text);
+		return errno == ENOENT ? 0
+				       : nfc_nf_error(nf, errno,
+						      "blocklist: read %s: %s",
+						      path, strerror(errno));
+	if (fseek(f, 0, SEEK_END) || (sz = ftell(f)) < 0 || fseek(f, 0, 0)) {
 		fclose(f);
-		return 0;
+		return nfc_nf_error(nf, EIO, "blocklist: read %s", path);
+	}
+	*text = malloc(sz + 1);
+	if (!*text || fread(*text, 1, sz, f) != (size_t)sz) {
+		fclose(f);
+		free(*text);
+		*text = NULL;
+		return nfc_nf_error(nf, EIO, "blocklist: read %s", path);
 	}
 	fclose(f);
-	r = bulk_import(nf, text, sz, 0, 0);
+	*len = sz;
+	return 0;
+}
+
+/* Prefixes in a kept feed: its lines hold one each (checked when they
+ * were imported), but for blanks and comments. */
+static size_t feed_count(const char *t, size_t len)
+{
+	size_t n = 0, i = 0;
+
+	while (i < len) {
+		while (i < len && (t[i] == ' ' || t[i] == '\t'))
+			i++;
+		if (i < len && t[i] != '\n' && t[i] != '#' && t[i] != '\r')
+			n++;
+		while (i < len && t[i] != '\n')
+			i++;
+		i++;
+	}
+	return n;
+}
+
+static void feed_crc(const char *t, size_t len, char out[9])
+{
+	uLong c = crc32(0L, Z_NULL, 0);
+
+	for (size_t i = 0; i < len; i += 1 << 30)
+		c = crc32(c, (const Bytef *)t + i,
+			  len - i > 1u << 30 ? 1u << 30 : (uInt)(len - i));
+	snprintf(out, 9, "%08lx", (unsigned long)c & 0xffffffffUL);
+}
+
+/* The model's entry for the kept feed (import_ref): {"feed": {file,
+ * prefixes, crc32}}, NULL when the feed is empty (its file goes). */
+json_t *dd_block_import_ref(struct nfc_nf *nf)
+{
+	char path[512], crc[9];
+	size_t len, n;
+	char *text;
+	json_t *ref;
+
+	if (feed_read(nf, &text, &len) || !text)
+		return NULL;
+	n = feed_count(text, len);
+	feed_crc(text, len, crc);
+	free(text);
+	feed_path(nf, path, sizeof(path));
+	if (!n) {
+		unlink(path);
+		return NULL;
+	}
+	ref = json_pack("{s:{s:s,s:I,s:s}}", DD_FEED_KEY, "file", path,
+			"prefixes", (json_int_t)n, "crc32", crc);
+	return ref;
+}
+
+/* The entry `feed` of a replace or an add: the kept file it names must be
+ * this NF's and hold what the model says; its prefixes into `e`. */
+static int feed_load(struct nfc_nf *nf, json_t *f, struct bulk_ent **e,
+		     size_t *n)
+{
+	const char *file = json_string_value(json_object_get(f, "file"));
+	const char *want = json_string_value(json_object_get(f, "crc32"));
+	json_int_t cnt = json_integer_value(json_object_get(f, "prefixes"));
+	char path[512], crc[9];
+	size_t len;
+	char *text;
+	int r;
+
+	feed_path(nf, path, sizeof(path));
+	if (json_object_get(f, "expires"))
+		return nfc_nf_error(nf, EINVAL,
+				    "blocklist: feed: expires is for prefixes "
+				    "(the feed's lines carry their own)");
+	if (!file || strcmp(file, path) || !want)
+		return nfc_nf_error(nf, EINVAL,
+				    "blocklist: feed: file=%s crc32=... "
+				    "prefixes=N are needed (the feed this NF "
+				    "keeps; %s given)",
+				    path, file ? file : "no file");
+	r = feed_read(nf, &text, &len);
+	if (r)
+		return r;
+	if (!text)
+		return nfc_nf_error(nf, ENOENT,
+				    "blocklist: feed %s is gone: import it "
+				    "again (blocklist import --replace -f ...)",
+				    path);
+	feed_crc(text, len, crc);
+	if (strcmp(crc, want) || feed_count(text, len) != (size_t)cnt) {
+		r = nfc_nf_error(nf, EINVAL,
+				 "blocklist: feed %s holds %zu prefixes, crc32 "
+				 "%s, not the %lld, %s the state names: import "
+				 "it again",
+				 path, feed_count(text, len), crc,
+				 (long long)cnt, want);
+		free(text);
+		return r;
+	}
+	r = bulk_parse(nf, text, len, e, n);
 	free(text);
 	return r;
+}
+
+static int feed_add(struct nfc_nf *nf, json_t *fields)
+{
+	int live = live_copy(nf);
+	struct bulk_ent *e = NULL;
+	size_t n = 0;
+	int r = feed_load(nf, fields, &e, &n);
+
+	if (!r)
+		r = bulk_write(nf, block_fd(nf, 4, live), block_fd(nf, 6, live),
+			       e, n);
+	free(e);
+	return r;
+}
+
+static int feed_fields_misplaced(struct nfc_nf *nf, const char *key,
+				 json_t *fields)
+{
+	static const char *const only[] = {"file", "prefixes", "crc32"};
+
+	for (size_t i = 0; i < sizeof(only) / sizeof(only[0]); i++)
+		if (json_object_get(fields, only[i]))
+			return nfc_nf_error(nf, EINVAL,
+					    "blocklist %s: %s is for the entry "
+					    "'feed' only",
+					    key, only[i]);
+	return 0;
+}
+
+/* dd0 deleted: its kept feed goes with it (a new dd0 under the same pin
+ * root would otherwise start with the old list). */
+void dd_block_removed(struct nfc_nf *nf, const char *name)
+{
+	char path[512], tmp[600];
+
+	feed_path_of(nf, name, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	unlink(path);
+	unlink(tmp);
 }

@@ -549,7 +549,10 @@ static __always_inline int syn_check(nfc_ctx_t *ctx, struct pkt *p, __u64 now)
 		return syn_cookie(ctx, p) ? -1 : 1;
 	if (bpf_map_lookup_elem(&dd_flows, &f))
 		return 0;
-	if ((fl & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) == TCP_ACK &&
+	/* Any ACK but a SYN or RST, data and FIN included: the client's
+	 * request or close carries the same cookie when the handshake's
+	 * last ACK was lost. */
+	if ((fl & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_ACK &&
 	    cookie_ok(ctx, p)) {
 		bpf_map_update_elem(&dd_flows, &f, &one, BPF_ANY);
 		count(DD_S_SYNCOOKIE_OK);

@@ -41,7 +41,8 @@ static const struct nfc_collection dd_collections[] = {
 	 /* Swapped as a whole: a feed replaces the list at one instant. */
 	 .replace = dd_block_replace,
 	 .check_key = dd_block_check,
-	 .import_text = dd_block_import},
+	 .import_text = dd_block_import,
+	 .import_ref = dd_block_import_ref},
 	{.name = "allowlist",
 	 .key_doc = "source prefix never limited nor blocked",
 	 .fields = dd_allow_fields,
@@ -213,11 +214,6 @@ static void dd_changed(struct nfc_nf *nf, enum nfc_change why)
 		dd_block_rescan(nf);
 }
 
-static int dd_configure(struct nfc_nf *nf)
-{
-	return dd_block_restore(nf);
-}
-
 static void dd_destroy(struct nfc_nf *nf)
 {
 	free(nfc_nf_priv(nf));
@@ -237,7 +233,7 @@ const struct nfc_nf_type nf_type_ddos = {
 	.elf_tc = ddos_tc__elf_bytes,
 	.stats = dd_stats_cb,
 	.tick = dd_tick,
-	.configure = dd_configure,
 	.changed = dd_changed,
 	.destroy = dd_destroy,
+	.removed = dd_block_removed,
 };

@@ -6,10 +6,13 @@
   synflood IFACE DSTMAC DSTIP PORT SECONDS
                                    raw SYNs from random 203.0.113.0/24
                                    sources, as fast as this process can
-  count PORT SECONDS               UDP datagrams received on PORT
-  feed N SEED FEED PROBES          N random prefixes (IPv4 and IPv6) into
-                                   FEED, and 100,000 probe addresses with
-                                   Python ipaddress's verdict into PROBES
+  count PORT SECONDS               UDP datagrams received on PORT, until
+                                   SECONDS pass or, once some came, none
+                                   for one second (the sender is done)
+  feed N SEED FEED PROBES [COUNT]  N random prefixes (IPv4 and IPv6) into
+                                   FEED, and COUNT (100,000) probe
+                                   addresses with Python ipaddress's
+                                   verdict into PROBES
   lookup PIN_DIR PROBES            each probe looked up in the ddos NF's
                                    live blocklist trie (BPF_MAP_LOOKUP_ELEM
                                    on the pinned map: the lookup the data
@@ -48,13 +51,18 @@ def count(port, secs):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
     s.bind(("0.0.0.0", port))
     s.settimeout(0.2)
-    n, end = 0, time.monotonic() + secs
+    # Ready: the test starts its sender when this file exists.
+    if len(sys.argv) > 4:
+        open(sys.argv[4], "w").close()
+    n, end, last = 0, time.monotonic() + secs, time.monotonic()
     while time.monotonic() < end:
         try:
             s.recv(2048)
             n += 1
+            last = time.monotonic()
         except socket.timeout:
-            pass
+            if n and time.monotonic() - last > 1:
+                break
     print(n)
 
 
@@ -103,7 +111,7 @@ def synflood(ifn, dmac, dip, port, secs):
     report()
 
 
-def feed(n, seed, path, probes):
+def feed(n, seed, path, probes, count=100000):
     """The feed is drawn as integers (fast); the reference verdict of each
     probe comes from ipaddress: the probe's supernet of each listed length,
     looked up in the set."""
@@ -126,7 +134,7 @@ def feed(n, seed, path, probes):
     l6 = sorted(set(p for _, p in v6))
     s4, s6 = list(v4), list(v6)
     with open(probes, "w") as f:
-        for i in range(100000):
+        for i in range(count):
             six = i % 10 == 9
             pick = rnd.choice(s6 if six else s4)
             if i % 2:  # inside a listed prefix (mostly a hit)
@@ -214,7 +222,7 @@ if __name__ == "__main__":
     elif c == "synflood":
         synflood(a[0], a[1], a[2], int(a[3]), float(a[4]))
     elif c == "feed":
-        feed(int(a[0]), int(a[1]), a[2], a[3])
+        feed(int(a[0]), int(a[1]), a[2], a[3], *map(int, a[4:5]))
     elif c == "lookup":
         lookup(a[0], a[1])
     else:

@@ -15,7 +15,7 @@ HTTPD= FLOOD=
 test_cleanup() {
 	[ -n "$HTTPD$FLOOD" ] && kill $HTTPD $FLOOD 2>/dev/null
 	[ -n "$HTTPD" ] && wait $HTTPD 2>/dev/null
-	rm -rf /tmp/dd-www-$NFC_ID /tmp/dd-flood-$NFC_ID /tmp/dd-cnt-$NFC_ID
+	rm -rf /tmp/dd-www-$NFC_ID /tmp/dd-flood-$NFC_ID /tmp/dd-cnt-$NFC_ID /tmp/dd-pass-$NFC_ID.*
 }
 nfc_setup
 S=$(nfc_ns s)
@@ -52,7 +52,7 @@ check "$mode: ddos add with syn_rate" nfctl ddos add dd0 mode=$mode syn_rate=50
 check "$mode: attach first on the uplink's ingress" \
 	nfctl attach dd0 $VX direction=ingress position=first
 check "$mode: C1 reaches the server" \
-	ip netns exec "$C1" ping -c 2 -i 0.2 -W 2 198.51.100.100
+	ip netns exec "$C1" ping -q -c 2 -i 0.2 -W 2 198.51.100.100
 
 # --- lists
 nfctl dd0 blocklist add 198.51.100.0/30 # C1, C2 (and C3: .3)
@@ -60,22 +60,25 @@ nfctl dd0 allowlist add 198.51.100.2/32
 check "$mode: blocklisted C1 gets nothing through" \
 	[ "$(ip netns exec "$C1" ping -c 5 -i 0.1 -W 1 198.51.100.100 | grep -c 'bytes from')" = 0 ]
 check "$mode: allowlisted C2 inside the blocked prefix gets through" \
-	ip netns exec "$C2" ping -c 3 -i 0.1 -W 2 198.51.100.100
+	ip netns exec "$C2" ping -q -c 3 -i 0.1 -W 2 198.51.100.100
 nfctl dd0 blocklist del 198.51.100.0/30
 
-# --- limits: 200 pps a source, burst 200
+# --- limits: 200 pps a source, burst 200. The three clients run at once
+# (their buckets are apart), each to a port of its own at the server.
 check "$mode: limits add" nfctl dd0 limits add 0.0.0.0/0 pps=200 burst=200 per=source
-rate_run() { # ns pps secs -> "sent secs received"
-	local f=/tmp/dd-cnt-$NFC_ID out
-	ip netns exec "$S" $TOOLS count 7000 $(($3 + 3)) >"$f" &
-	local pid=$!
-	sleep 1
-	out=$(ip netns exec "$1" $TOOLS udp 198.51.100.100 7000 "$2" "$3")
-	wait $pid
-	echo "$out $(cat "$f")"
-	rm -f "$f"
+D=/tmp/dd-cnt-$NFC_ID
+mkdir -p $D
+rate_start() { # client ns port pps secs: sender and counter in the background
+	ip netns exec "$S" $TOOLS count "$2" 20 $D/ready$2 >$D/got$2 &
+	while [ ! -e $D/ready$2 ]; do sleep 0.05; done
+	ip netns exec "$1" $TOOLS udp 198.51.100.100 "$2" "$3" "$4" >$D/sent$2 &
 }
-read -r sent secs got <<<"$(rate_run "$C3" 1000 4)"
+rate_start "$C3" 7003 1000 3
+rate_start "$C4" 7004 100 3
+rate_start "$C2" 7002 1000 2
+wait
+read -r sent secs <$D/sent7003
+got=$(cat $D/got7003)
 want=$(python3 -c "print(int(200 + 200 * $secs))")
 echo "# C3 above its limit: sent $sent in ${secs}s, server got $got, limit allows $want"
 if [ "$sent" -lt $((want * 3 / 2)) ]; then
@@ -84,10 +87,12 @@ else
 	check "$mode: C3 above its limit held within 10% of it ($got of $want)" \
 		python3 -c "import sys; sys.exit(not abs($got - $want) <= 0.1 * $want)"
 fi
-read -r sent secs got <<<"$(rate_run "$C4" 100 3)"
+read -r sent secs <$D/sent7004
+got=$(cat $D/got7004)
 echo "# C4 below its limit: sent $sent, server got $got"
 check "$mode: C4 below its limit loses nothing ($got of $sent)" [ "$got" = "$sent" ]
-read -r sent secs got <<<"$(rate_run "$C2" 1000 2)"
+read -r sent secs <$D/sent7002
+got=$(cat $D/got7002)
 echo "# C2 allowlisted: sent $sent, server got $got"
 check "$mode: allowlisted C2 is never limited ($got of $sent)" [ "$got" = "$sent" ]
 check "$mode: rate drops counted" \
@@ -108,7 +113,10 @@ ip netns exec "$S" iptables -A INPUT -i eth0 -m state --state INVALID -j DROP
 mkdir -p /tmp/dd-www-$NFC_ID && echo hello >/tmp/dd-www-$NFC_ID/index.html
 ip netns exec "$S" python3 -m http.server 80 --bind 198.51.100.100 -d /tmp/dd-www-$NFC_ID >/dev/null 2>&1 &
 HTTPD=$!
-sleep 1
+for i in $(seq 100); do
+	ip netns exec "$S" ss -Htln 'sport = :80' | grep -q . && break
+	sleep 0.1
+done
 SMAC=$(ip -n "$S" -j link show eth0 | jq -r '.[0].address')
 # Neighbours fixed: ARP under the flood is not what is tested (lost ARP
 # replies failed requests with "no route to host", curl's exit 7).
@@ -117,16 +125,37 @@ ip -n "$S" neigh replace 198.51.100.4 lladdr \
 	"$(ip -n "$C4" -j link show eth0 | jq -r '.[0].address')" dev eth0 nud permanent
 ip netns exec "$X" $TOOLS synflood eth0 "$SMAC" 198.51.100.100 80 150 >/tmp/dd-flood-$NFC_ID &
 FLOOD=$!
-sleep 2
-okc=0 fails=
-for i in $(seq 200); do
-	if ip netns exec "$C4" curl -s -m 10 -o /dev/null http://198.51.100.100/; then
-		okc=$((okc + 1))
-	else
-		fails="$fails $?"
-	fi
+# Requests start once the flood is answered with cookies.
+for i in $(seq 100); do
+	[ "$(nfctl -j dd0 show stats | jq .syncookies_sent)" -gt 1000 ] && break
+	sleep 0.1
 done
-[ -n "$fails" ] && echo "# curl exit codes of the failures:$fails"
+# One curl, 200 URLs, one after the other: a new connection each (the
+# server closes after each response) without a process each.
+# The client's packets are kept: a failed request is shown whole.
+ip netns exec "$C4" tcpdump -i eth0 -nn -s 80 -w $D/c4.pcap tcp port 80 2>/dev/null &
+DUMP=$!
+args=()
+for i in $(seq 200); do args+=(-o /dev/null "http://198.51.100.100/?$i"); done
+# Bounded as a whole: with every request failing, 200 timeouts would
+# run for half an hour.
+ip netns exec "$C4" timeout 90 curl -s -m 5 -H 'Connection: close' \
+	-w '%{exitcode} %{http_code} %{time_total} %{local_port}\n' "${args[@]}" >$D/curl
+okc=$(awk '$1 == 0 && $2 == 200' $D/curl | wc -l)
+fails=$(awk '!($1 == 0 && $2 == 200)' $D/curl | tr '\n' ';')
+sleep 0.5
+kill $DUMP
+wait $DUMP 2>/dev/null
+if [ -n "$fails" ]; then
+	echo "# failed requests (curl exit, http code, seconds, local port): $fails"
+	# The connections that met a reset or sent their SYN again.
+	for p in $(tcpdump -nn -r $D/c4.pcap 'tcp[tcpflags] & (tcp-syn|tcp-rst) != 0 and tcp[tcpflags] & tcp-ack = 0' 2>/dev/null |
+		awk '{split($3, a, "."); print a[5]}' | sort | uniq -d | head -3) \
+		$(tcpdump -nn -r $D/c4.pcap 'tcp[tcpflags] & tcp-rst != 0' 2>/dev/null | awk '{split($5, a, "."); print a[5]}' | tr -d : | head -3); do
+		tcpdump -nn -tt -r $D/c4.pcap "port $p" 2>/dev/null | head -12 | sed 's/^/#   /'
+	done
+	echo "# synproxy at the server: $(ip netns exec "$S" cat /proc/net/stat/synproxy | tr '\n' ' ')"
+fi
 echo "# drops on the way (tx of the switch's uplink, rx of the NF's netdev): $(ip -n "$W" -j -s link show up0 | jq -c '.[0].stats64.tx') $(ip -j -s link show $VX | jq -c '.[0].stats64.rx')"
 halfopen=$(ip netns exec "$S" ss -Htan state syn-recv | grep -c '203\.0\.113\.')
 kill $FLOOD 2>/dev/null

@@ -26,14 +26,17 @@ head -5000 $D/probes.txt >$D/probes5k.txt
 check "after the refusal 5,000 lookups still agree" $TOOLS lookup "$NFC_PIN" $D/probes5k.txt
 
 # Pins lost (a reboot): the saved state applied again brings dd1 back with
-# empty tries, which it fills from the kept feed.
+# empty tries, which it fills from the kept feed. dd0, deleted, leaves no
+# feed behind.
 nfctl ddos add dd1
 printf '203.0.113.0/25\n2001:db8:bad::/48\n' >$D/small.txt
 nfctl dd1 blocklist import --replace -f $D/small.txt
 nfctl dd0 del
+check "dd0 del removes its kept feed" [ ! -e "$D/ddos${NFC_PIN//\//_}.dd0.blocklist.feed" ]
 nfctl export >$D/state.json
-nfctl reset
-check "state applied again after a reset" sh -c "'$NFC_BIN/nfctl' --pin-root '$NFC_PIN' apply -f $D/state.json >/dev/null"
+# A reboot: the pins go (bpffs is empty), the kept feed stays.
+rm -rf "$NFC_PIN"
+check "state applied again after the pins are lost" sh -c "'$NFC_BIN/nfctl' --pin-root '$NFC_PIN' apply -f $D/state.json >/dev/null"
 check "dd1's blocklist restored from its kept feed" \
 	[ "$(nfctl -j dd1 show blocklist | jq -r '[.[].prefix] | sort | join(" ")')" = "2001:db8:bad::/48 203.0.113.0/25" ]
 nfc_done

@@ -9,6 +9,7 @@
  * a SYN is answered in place by a SYN-ACK carrying a cookie, whose ACK
  * passes while a made-up ACK is dropped.
  */
+#include <errno.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -278,7 +279,9 @@ close:
 		for (char *c = fp + strlen("/tmp/ddos"); *c; c++)
 			if (*c == '/')
 				*c = '_';
-		CHECK(!unlink(fp), "the kept feed %s was there", fp);
+		/* The reset deleted dd0, and with it its kept feed. */
+		CHECK(unlink(fp) && errno == ENOENT,
+		      "the kept feed %s went with dd0", fp);
 	}
 	nfc_close(nfc);
 out:
