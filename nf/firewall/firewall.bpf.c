@@ -41,7 +41,23 @@ struct {
 	__array(values, struct fw_bv_inner);
 } fw_bv SEC(".maps");
 
-/* Address classes (fw.h, struct fw_addr_key), both halves. */
+struct fw_a4_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct fw_a4_chunk));
+};
+
+/* Per half: the IPv4 address classes (fw.h), made by the control plane. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__array(values, struct fw_a4_inner);
+} fw_a4 SEC(".maps");
+
+/* IPv6 address classes (fw.h, struct fw_addr_key), both halves. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, 2 * (FW_MAX_RULES + 1));
@@ -158,6 +174,32 @@ static const __u8 fw_debruijn[64] = {
 static __always_inline __u32 fw_ctz(__u64 x)
 {
 	return fw_debruijn[((x & -x) * 0x03f79d71b4cb0a89ULL) >> 58];
+}
+
+/* An IPv4 address's class in field f: two or three chunk lookups. */
+static __always_inline __u32 fw_a4_cls(void *a4, __u32 f, const __u8 *a)
+{
+	struct fw_a4_chunk *c;
+	__u32 k = FW_A4_TOP(f, a[0]), v;
+
+	c = bpf_map_lookup_elem(a4, &k);
+	if (!c)
+		return 0xffffffff;
+	v = c->e[a[1]];
+	if (!(v & FW_A4_PTR))
+		return v;
+	k = v & ~FW_A4_PTR;
+	c = bpf_map_lookup_elem(a4, &k);
+	if (!c)
+		return 0xffffffff;
+	v = c->e[a[2]];
+	if (!(v & FW_A4_PTR))
+		return v;
+	k = v & ~FW_A4_PTR;
+	c = bpf_map_lookup_elem(a4, &k);
+	if (!c)
+		return 0xffffffff;
+	return c->e[a[3]];
 }
 
 static __always_inline __u32 fw_addr_cls(void *trie, __u32 half,
@@ -283,8 +325,17 @@ static __always_inline int fw_classify(__u32 half, const struct fw_set *s,
 	in.nsums = s->nsums;
 	in.c[0] = misc;
 	in.c[1] = FW_CLS_PROTO + p->proto;
-	in.c[2] = fw_addr_cls(&fw_src, half, p, p->src);
-	in.c[3] = fw_addr_cls(&fw_dst, half, p, p->dst);
+	if (p->v6) {
+		in.c[2] = fw_addr_cls(&fw_src, half, p, p->src);
+		in.c[3] = fw_addr_cls(&fw_dst, half, p, p->dst);
+	} else {
+		void *a4 = bpf_map_lookup_elem(&fw_a4, &half);
+
+		if (!a4)
+			return -1;
+		in.c[2] = fw_a4_cls(a4, 0, p->src);
+		in.c[3] = fw_a4_cls(a4, 1, p->dst);
+	}
 	in.c[4] = fw_port_cls(half, 0, p);
 	in.c[5] = fw_port_cls(half, 1, p);
 	return fw_match(&in);

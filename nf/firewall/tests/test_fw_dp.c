@@ -264,6 +264,8 @@ static void random_set(struct nfc *nfc, __u64 seed, __u32 n, int cb, int npk)
 		 * mean time a packet, over packets aimed at rules across the
 		 * whole set. */
 		int fd = dpt_pinned(root, "nf/1-fw1/prog");
+		const char *rep_s = getenv("FW_COST_REPEAT");
+		int rep = rep_s ? atoi(rep_s) : 2000;
 		__u64 sum = 0;
 		int cnt = 0;
 
@@ -277,7 +279,7 @@ static void random_set(struct nfc *nfc, __u64 seed, __u32 n, int cb, int npk)
 			p.frag = 0;
 			len = ft_frame(&p, f);
 			dpt_set_meta(root, 1, p.dir == FW_DIR_IN ? 0 : 1);
-			if (!dpt_run_fd(fd, f, len, 0, 2000, 0, &r)) {
+			if (!dpt_run_fd(fd, f, len, 0, rep, 0, &r)) {
 				sum += r.ns;
 				cnt++;
 			}
