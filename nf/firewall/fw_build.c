@@ -292,7 +292,7 @@ int fw_build(const struct fw_rule *rules, __u32 n, struct fw_tables *t)
 		if (r)
 			goto fail;
 	}
-	r = fw_a4_build(t);
+	r = fw_at_build(t);
 	if (r)
 		goto fail;
 	for (__u32 i = 0; i < n; i++) {
@@ -320,7 +320,7 @@ void fw_tables_free(struct fw_tables *t)
 	}
 	free(t->act);
 	free(t->num);
-	free(t->a4);
+	free(t->at);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -329,10 +329,10 @@ static __u32 addr_cls(const struct fw_tables *t, int f, int v6, const __u8 *a)
 	__u32 best = t->addr_default[f];
 	int bl = -1;
 
-	/* IPv4 as the data plane looks it up, so that the tests check the
+	/* As the data plane looks it up, so that the tests check the
 	 * multibit table against the walk too. */
-	if (!v6 && t->a4)
-		return fw_a4_cls(t, f, a);
+	if (t->at && (!v6 || !t->at6_lpm[f]))
+		return fw_at_cls(t, f, v6, a);
 	for (__u32 i = 0; i < t->naddr[f]; i++) {
 		const struct fw_addr_ent *e = &t->addr[f][i];
 		struct fw_pfx p = {.fam = e->fam, .plen = e->plen};

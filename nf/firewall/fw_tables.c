@@ -76,7 +76,7 @@ static int trie_fill(int fd, __u8 h, const struct fw_tables *t, int f)
 	for (__u32 i = 0; i < t->naddr[f]; i++) {
 		const struct fw_addr_ent *e = &t->addr[f][i];
 
-		if (e->fam == 4) /* in fw_a4 */
+		if (e->fam == 4 || !t->at6_lpm[f]) /* in fw_at */
 			continue;
 		memset(&k, 0, sizeof(k));
 		k.prefixlen = FW_ADDR_HDR_BITS + e->plen;
@@ -89,19 +89,19 @@ static int trie_fill(int fd, __u8 h, const struct fw_tables *t, int f)
 	return 0;
 }
 
-/* The IPv4 address table (fw.h, fw_a4) of half h: a new inner map, filled
+/* The address table (fw.h, fw_at) of half h: a new inner map, filled
  * through a mapping (one copy, where a batch update costs a syscall
  * element by element inside the kernel). */
-static int a4_write(int outer, __u32 h, const struct fw_tables *t)
+static int at_write(int outer, __u32 h, const struct fw_tables *t)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mo,
 		    .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
-	size_t len = (size_t)t->na4 * sizeof(*t->a4);
+	size_t len = (size_t)t->nat * sizeof(*t->at);
 	int fd, r = 0;
 	void *m;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "fw_a4_inner", sizeof(__u32),
-			    sizeof(*t->a4), t->na4, &mo);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "fw_at_inner", sizeof(__u32),
+			    sizeof(*t->at), t->nat, &mo);
 	if (fd < 0)
 		return -errno;
 	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -109,7 +109,7 @@ static int a4_write(int outer, __u32 h, const struct fw_tables *t)
 		r = -errno;
 		goto out;
 	}
-	memcpy(m, t->a4, len);
+	memcpy(m, t->at, len);
 	munmap(m, len);
 	if (bpf_map_update_elem(outer, &h, &fd, BPF_ANY))
 		r = -errno;
@@ -137,7 +137,7 @@ int fw_tables_write(struct nfc_nf *nf, const struct fw_tables *t)
 	    pfd = nfc_nf_map_fd(nf, "fw_port"),
 	    afd = nfc_nf_map_fd(nf, "fw_act"),
 	    hfd = nfc_nf_map_fd(nf, "fw_hits"),
-	    a4fd = nfc_nf_map_fd(nf, "fw_a4");
+	    atfd = nfc_nf_map_fd(nf, "fw_at");
 	unsigned ncpu = nfc_ncpus();
 	struct fw_set live = {0}, old = {0}, ns = {0};
 	__u32 k = FW_SET_LIVE, h, *keys = NULL, inner_fd = -1;
@@ -149,7 +149,7 @@ int fw_tables_write(struct nfc_nf *nf, const struct fw_tables *t)
 	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_INNER_MAP);
 
 	if (sfd < 0 || bfd < 0 || srcfd < 0 || dstfd < 0 || pfd < 0 ||
-	    afd < 0 || hfd < 0 || a4fd < 0)
+	    afd < 0 || hfd < 0 || atfd < 0)
 		return nfc_nf_error(nf, ENOENT, "firewall maps not found");
 	bpf_map_lookup_elem(sfd, &k, &live);
 	k = FW_SET_HALF(live.live & 1);
@@ -200,7 +200,7 @@ int fw_tables_write(struct nfc_nf *nf, const struct fw_tables *t)
 	if (!r)
 		r = trie_fill(dstfd, h, t, 1);
 	if (!r)
-		r = a4_write(a4fd, h, t);
+		r = at_write(atfd, h, t);
 	for (int f = 0; f < 2 && !r; f++) {
 		for (__u32 p = 0; p < FW_PORT_STRIDE; p++)
 			keys[p] = FW_PORT_IDX(h, f, p);
