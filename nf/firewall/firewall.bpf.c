@@ -192,23 +192,34 @@ static __always_inline __u32 fw_at_cls(void *at, __u32 v6, __u32 f,
 	v = c->e[a[1]];
 	/* Written out: clang refuses to unroll the loop with its exits, and
 	 * the verifier would walk a plain one turn by turn anyway. */
-#define FW_AT_STEP(i)                            \
-	if ((i) < n) {                           \
-		if (!(v & FW_AT_PTR))            \
-			return v;                \
-		k = v & ~FW_AT_PTR;              \
-		c = bpf_map_lookup_elem(at, &k); \
-		if (!c)                          \
-			return 0xffffffff;       \
-		v = c->e[a[i]];                  \
-	}
-	FW_AT_STEP(2)
-	FW_AT_STEP(3)
-	FW_AT_STEP(4) FW_AT_STEP(5) FW_AT_STEP(6) FW_AT_STEP(7) FW_AT_STEP(8)
-		FW_AT_STEP(9) FW_AT_STEP(10) FW_AT_STEP(11) FW_AT_STEP(12)
-			FW_AT_STEP(13) FW_AT_STEP(14) FW_AT_STEP(15)
+#define FW_AT_STEP(i)                                    \
+	do {                                             \
+		if ((i) < n) {                           \
+			if (!(v & FW_AT_PTR))            \
+				return v;                \
+			k = v & ~FW_AT_PTR;              \
+			c = bpf_map_lookup_elem(at, &k); \
+			if (!c)                          \
+				return 0xffffffff;       \
+			v = c->e[a[i]];                  \
+		}                                        \
+	} while (0)
+	FW_AT_STEP(2);
+	FW_AT_STEP(3);
+	FW_AT_STEP(4);
+	FW_AT_STEP(5);
+	FW_AT_STEP(6);
+	FW_AT_STEP(7);
+	FW_AT_STEP(8);
+	FW_AT_STEP(9);
+	FW_AT_STEP(10);
+	FW_AT_STEP(11);
+	FW_AT_STEP(12);
+	FW_AT_STEP(13);
+	FW_AT_STEP(14);
+	FW_AT_STEP(15);
 #undef FW_AT_STEP
-				return v;
+	return v;
 }
 
 static __always_inline __u32 fw_addr_cls(void *trie, __u32 half,
