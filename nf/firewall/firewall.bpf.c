@@ -41,7 +41,24 @@ struct {
 	__array(values, struct fw_bv_inner);
 } fw_bv SEC(".maps");
 
-/* Address classes (fw.h, struct fw_addr_key), both halves. */
+struct fw_at_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct fw_at_chunk));
+};
+
+/* Per half: the address classes (fw.h), made by the control plane. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__array(values, struct fw_at_inner);
+} fw_at SEC(".maps");
+
+/* Address classes (fw.h, struct fw_addr_key), both halves: the IPv6
+ * prefixes of a field too many for fw_at. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, 2 * (FW_MAX_RULES + 1));
@@ -158,6 +175,51 @@ static const __u8 fw_debruijn[64] = {
 static __always_inline __u32 fw_ctz(__u64 x)
 {
 	return fw_debruijn[((x & -x) * 0x03f79d71b4cb0a89ULL) >> 58];
+}
+
+/* An address's class in field f (n: its bytes): a chunk lookup per byte
+ * from the second on, while the entry points to a further chunk; IPv4
+ * takes one to three, an IPv6 /64 rule up to seven. */
+static __always_inline __u32 fw_at_cls(void *at, __u32 v6, __u32 f,
+				       const __u8 *a, const int n)
+{
+	struct fw_at_chunk *c;
+	__u32 k = FW_AT_TOP(v6, f, a[0]), v;
+
+	c = bpf_map_lookup_elem(at, &k);
+	if (!c)
+		return 0xffffffff;
+	v = c->e[a[1]];
+	/* Written out: clang refuses to unroll the loop with its exits, and
+	 * the verifier would walk a plain one turn by turn anyway. */
+#define FW_AT_STEP(i)                                    \
+	do {                                             \
+		if ((i) < n) {                           \
+			if (!(v & FW_AT_PTR))            \
+				return v;                \
+			k = v & ~FW_AT_PTR;              \
+			c = bpf_map_lookup_elem(at, &k); \
+			if (!c)                          \
+				return 0xffffffff;       \
+			v = c->e[a[i]];                  \
+		}                                        \
+	} while (0)
+	FW_AT_STEP(2);
+	FW_AT_STEP(3);
+	FW_AT_STEP(4);
+	FW_AT_STEP(5);
+	FW_AT_STEP(6);
+	FW_AT_STEP(7);
+	FW_AT_STEP(8);
+	FW_AT_STEP(9);
+	FW_AT_STEP(10);
+	FW_AT_STEP(11);
+	FW_AT_STEP(12);
+	FW_AT_STEP(13);
+	FW_AT_STEP(14);
+	FW_AT_STEP(15);
+#undef FW_AT_STEP
+	return v;
 }
 
 static __always_inline __u32 fw_addr_cls(void *trie, __u32 half,
@@ -278,13 +340,26 @@ static __always_inline int fw_classify(__u32 half, const struct fw_set *s,
 				       const struct fw_pkt *p, __u32 misc)
 {
 	struct fw_cls in;
+	void *at;
 
 	in.half = half;
 	in.nsums = s->nsums;
 	in.c[0] = misc;
 	in.c[1] = FW_CLS_PROTO + p->proto;
-	in.c[2] = fw_addr_cls(&fw_src, half, p, p->src);
-	in.c[3] = fw_addr_cls(&fw_dst, half, p, p->dst);
+	at = bpf_map_lookup_elem(&fw_at, &half);
+	if (!at)
+		return -1;
+	if (p->v6) {
+		in.c[2] = fw_at_cls(at, 1, 0, p->src, 16);
+		if (in.c[2] == FW_AT_LPM)
+			in.c[2] = fw_addr_cls(&fw_src, half, p, p->src);
+		in.c[3] = fw_at_cls(at, 1, 1, p->dst, 16);
+		if (in.c[3] == FW_AT_LPM)
+			in.c[3] = fw_addr_cls(&fw_dst, half, p, p->dst);
+	} else {
+		in.c[2] = fw_at_cls(at, 0, 0, p->src, 4);
+		in.c[3] = fw_at_cls(at, 0, 1, p->dst, 4);
+	}
 	in.c[4] = fw_port_cls(half, 0, p);
 	in.c[5] = fw_port_cls(half, 1, p);
 	return fw_match(&in);

@@ -78,6 +78,31 @@ struct fw_addr_key {
 };
 #define FW_ADDR_HDR_BITS 16
 
+/* fw_at: per half, an inner map holding the address classes of both
+ * address fields and both families as a multibit trie (an LPM trie
+ * lookup costs 50-150 ns at hundreds to thousands of prefixes; this is a
+ * few array lookups whatever the rule count). The map is an array of
+ * chunks of 256 class numbers: an address's class is entry a[1] of chunk
+ * FW_AT_TOP(v6, field, a[0]); an entry with FW_AT_PTR set instead names
+ * the chunk where the next byte of the address is looked up (a[2], a[3],
+ * ...). Chunks from FW_AT_NTOP on are allocated as the rule prefixes
+ * longer than /16, /24, ... need them. A field with fewer than
+ * FW_AT_V6_MIN IPv6 prefixes, or whose IPv6 prefixes would take more than
+ * FW_AT_V6_CHUNKS chunks, keeps them in its LPM trie (fw_src, fw_dst)
+ * instead: its IPv6 top entries are all FW_AT_LPM. */
+#define FW_AT_FAN 256
+#define FW_AT_TOP(v6, field, b0) (((v6)*2 + (field)) * FW_AT_FAN + (b0))
+#define FW_AT_NTOP (4 * FW_AT_FAN)
+#define FW_AT_PTR 0x80000000u
+#define FW_AT_LPM 0x7fffffffu
+#define FW_AT_V6_CHUNKS 8192 /* 8 MiB a field */
+/* Fewer IPv6 prefixes than this in a field: its trie is shallow, and
+ * cheaper than up to 15 chunk lookups (README, "Where the time goes"). */
+#define FW_AT_V6_MIN 32
+struct fw_at_chunk {
+	__u32 e[FW_AT_FAN];
+};
+
 /* fw_port: array of class numbers, FW_PORT_IDX(half, field, port); field 0
  * is sport, 1 dport. Port FW_NOPORT: a packet without ports (no TCP, UDP,
  * SCTP or UDP-Lite header, or a non-first fragment). */

@@ -292,6 +292,9 @@ int fw_build(const struct fw_rule *rules, __u32 n, struct fw_tables *t)
 		if (r)
 			goto fail;
 	}
+	r = fw_at_build(t);
+	if (r)
+		goto fail;
 	for (__u32 i = 0; i < n; i++) {
 		t->act[i] = rules[i].action;
 		t->num[i] = rules[i].num;
@@ -317,6 +320,7 @@ void fw_tables_free(struct fw_tables *t)
 	}
 	free(t->act);
 	free(t->num);
+	free(t->at);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -325,6 +329,10 @@ static __u32 addr_cls(const struct fw_tables *t, int f, int v6, const __u8 *a)
 	__u32 best = t->addr_default[f];
 	int bl = -1;
 
+	/* As the data plane looks it up, so that the tests check the
+	 * multibit table against the walk too. */
+	if (t->at && (!v6 || !t->at6_lpm[f]))
+		return fw_at_cls(t, f, v6, a);
 	for (__u32 i = 0; i < t->naddr[f]; i++) {
 		const struct fw_addr_ent *e = &t->addr[f][i];
 		struct fw_pfx p = {.fam = e->fam, .plen = e->plen};

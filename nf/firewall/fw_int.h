@@ -48,11 +48,20 @@ struct fw_tables {
 	__u32 *act;	/* nrules actions */
 	__u32 *num;	/* nrules rule numbers */
 	__s32 shortcut[FW_NMISC];
+	/* Address classes as fw_at holds them (fw.h): nat chunks. */
+	struct fw_at_chunk *at;
+	__u32 nat;
+	__u8 at6_lpm[2]; /* field f's IPv6 prefixes are in its LPM trie */
 };
 
 /* Compiles `n` rules, sorted by number, into *t. 0 or -ENOMEM/-E2BIG. */
 int fw_build(const struct fw_rule *rules, __u32 n, struct fw_tables *t);
 void fw_tables_free(struct fw_tables *t);
+/* fw_at.c: t->at from t->addr; 0 or -ENOMEM. */
+int fw_at_build(struct fw_tables *t);
+/* The class of address a (4 or 16 bytes) in field f, as the data plane
+ * finds it in t->at (FW_AT_LPM: ask the trie). */
+__u32 fw_at_cls(const struct fw_tables *t, int f, int v6, const __u8 *a);
 /* The rule index the tables give a packet (-1: none), as the data plane
  * computes it: for tests. `addr` are 16 bytes each (IPv4 in the first 4);
  * sport/dport < 0: the packet has no ports. */

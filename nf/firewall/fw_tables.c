@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 
 #include "nfchain/nf.h"
@@ -75,6 +76,8 @@ static int trie_fill(int fd, __u8 h, const struct fw_tables *t, int f)
 	for (__u32 i = 0; i < t->naddr[f]; i++) {
 		const struct fw_addr_ent *e = &t->addr[f][i];
 
+		if (e->fam == 4 || !t->at6_lpm[f]) /* in fw_at */
+			continue;
 		memset(&k, 0, sizeof(k));
 		k.prefixlen = FW_ADDR_HDR_BITS + e->plen;
 		k.half = h;
@@ -84,6 +87,35 @@ static int trie_fill(int fd, __u8 h, const struct fw_tables *t, int f)
 			return -errno;
 	}
 	return 0;
+}
+
+/* The address table (fw.h, fw_at) of half h: a new inner map, filled
+ * through a mapping (one copy, where a batch update costs a syscall
+ * element by element inside the kernel). */
+static int at_write(int outer, __u32 h, const struct fw_tables *t)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, mo,
+		    .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	size_t len = (size_t)t->nat * sizeof(*t->at);
+	int fd, r = 0;
+	void *m;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "fw_at_inner", sizeof(__u32),
+			    sizeof(*t->at), t->nat, &mo);
+	if (fd < 0)
+		return -errno;
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		r = -errno;
+		goto out;
+	}
+	memcpy(m, t->at, len);
+	munmap(m, len);
+	if (bpf_map_update_elem(outer, &h, &fd, BPF_ANY))
+		r = -errno;
+out:
+	close(fd);
+	return r;
 }
 
 struct carry {
@@ -104,7 +136,8 @@ int fw_tables_write(struct nfc_nf *nf, const struct fw_tables *t)
 	    dstfd = nfc_nf_map_fd(nf, "fw_dst"),
 	    pfd = nfc_nf_map_fd(nf, "fw_port"),
 	    afd = nfc_nf_map_fd(nf, "fw_act"),
-	    hfd = nfc_nf_map_fd(nf, "fw_hits");
+	    hfd = nfc_nf_map_fd(nf, "fw_hits"),
+	    atfd = nfc_nf_map_fd(nf, "fw_at");
 	unsigned ncpu = nfc_ncpus();
 	struct fw_set live = {0}, old = {0}, ns = {0};
 	__u32 k = FW_SET_LIVE, h, *keys = NULL, inner_fd = -1;
@@ -116,7 +149,7 @@ int fw_tables_write(struct nfc_nf *nf, const struct fw_tables *t)
 	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_INNER_MAP);
 
 	if (sfd < 0 || bfd < 0 || srcfd < 0 || dstfd < 0 || pfd < 0 ||
-	    afd < 0 || hfd < 0)
+	    afd < 0 || hfd < 0 || atfd < 0)
 		return nfc_nf_error(nf, ENOENT, "firewall maps not found");
 	bpf_map_lookup_elem(sfd, &k, &live);
 	k = FW_SET_HALF(live.live & 1);
@@ -166,6 +199,8 @@ int fw_tables_write(struct nfc_nf *nf, const struct fw_tables *t)
 		r = trie_fill(srcfd, h, t, 0);
 	if (!r)
 		r = trie_fill(dstfd, h, t, 1);
+	if (!r)
+		r = at_write(atfd, h, t);
 	for (int f = 0; f < 2 && !r; f++) {
 		for (__u32 p = 0; p < FW_PORT_STRIDE; p++)
 			keys[p] = FW_PORT_IDX(h, f, p);

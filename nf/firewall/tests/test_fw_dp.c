@@ -264,8 +264,10 @@ static void random_set(struct nfc *nfc, __u64 seed, __u32 n, int cb, int npk)
 		 * mean time a packet, over packets aimed at rules across the
 		 * whole set. */
 		int fd = dpt_pinned(root, "nf/1-fw1/prog");
-		__u64 sum = 0;
-		int cnt = 0;
+		const char *rep_s = getenv("FW_COST_REPEAT");
+		int rep = rep_s ? atoi(rep_s) : 2000;
+		__u64 sum[2] = {0, 0};
+		int cnt[2] = {0, 0};
 
 		for (int i = 0; fd >= 0 && i < 64; i++) {
 			struct ft_pkt p;
@@ -277,16 +279,22 @@ static void random_set(struct nfc *nfc, __u64 seed, __u32 n, int cb, int npk)
 			p.frag = 0;
 			len = ft_frame(&p, f);
 			dpt_set_meta(root, 1, p.dir == FW_DIR_IN ? 0 : 1);
-			if (!dpt_run_fd(fd, f, len, 0, 2000, 0, &r)) {
-				sum += r.ns;
-				cnt++;
+			if (!dpt_run_fd(fd, f, len, 0, rep, 0, &r)) {
+				sum[p.v6] += r.ns;
+				cnt[p.v6]++;
 			}
 		}
 		if (fd >= 0)
 			close(fd);
 		printf("# cost: %u rules: %.0f ns a packet (BPF_PROG_TEST_RUN, "
-		       "firewall + forwarder)\n",
-		       n, cnt ? (double)sum / cnt : 0.0);
+		       "firewall + forwarder; IPv4 %.0f ns x %d, IPv6 %.0f "
+		       "ns x %d)\n",
+		       n,
+		       cnt[0] + cnt[1]
+			       ? (double)(sum[0] + sum[1]) / (cnt[0] + cnt[1])
+			       : 0.0,
+		       cnt[0] ? (double)sum[0] / cnt[0] : 0.0, cnt[0],
+		       cnt[1] ? (double)sum[1] / cnt[1] : 0.0, cnt[1]);
 	}
 	/* The issue's target is 1 s; on this shared, loaded machine only a
 	 * generous bound is checked, and the time printed (README). */
@@ -378,8 +386,12 @@ static void one_mode(struct nfc *nfc, const char *mode, int pass, int drop)
 	random_set(nfc, 11, 10, 0, 3000);
 	random_set(nfc, 12, 100, 0, 3000);
 	random_set(nfc, 13, 1000, 1, 3000);
-	if (!strcmp(mode, "xdp"))
+	if (!strcmp(mode, "xdp")) {
 		random_set(nfc, 14, 10000, 1, 3000);
+		/* The cost at 10 rules from the generator the 10,000 came
+		 * from: the issue's ratio compares these two. */
+		random_set(nfc, 15, 10, 1, 1000);
+	}
 	conntrack(nfc, mode);
 	CHECK(!nfc_reset(nfc), "reset");
 }
