@@ -39,6 +39,7 @@ struct fw_tables {
 	__u32 nrules, nwords, nsums;
 	__u32 ncls;
 	struct fw_bv *bv; /* ncls vectors */
+	size_t bvlen;	  /* bytes reserved at bv */
 	/* Per address field (0 src, 1 dst): the class of each distinct
 	 * prefix, and of an address no prefix holds. */
 	struct fw_addr_ent *addr[2];
