@@ -446,7 +446,7 @@ static int fw_ct_add(struct nfc_nf *nf, const char *key, json_t *fields)
 
 static int fw_ct_del(struct nfc_nf *nf, const char *key)
 {
-	if (!strcmp(key, "flush")) {
+	if (!key || !strcmp(key, "flush")) {
 		long n = nfct_flush(nf);
 
 		return n < 0 ? (int)n : 0;
