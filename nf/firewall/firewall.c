@@ -500,4 +500,5 @@ const struct nfc_nf_type nf_type_firewall = {
 	.configure = fw_configure,
 	.stats = fw_stats,
 	.tick = fw_tick,
+	.packet_in = fw_packet_in,
 };
