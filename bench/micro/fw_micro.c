@@ -162,7 +162,7 @@ int main(int argc, char **argv)
 			/* The packet decided deepest in the set: aimed at
 			 * rules near the end, the one whose first match (the
 			 * walk's) has the highest index. */
-			int port = 0, best = -1;
+			int best = -1;
 
 			for (int t = 0; t < 3000; t++) {
 				struct ft_pkt p;
@@ -172,16 +172,18 @@ int main(int argc, char **argv)
 					  &rs[n - 1 - t % (n < 50 ? n : 50)],
 					  &p);
 				p.frag = 0;
+				/* Inbound only: it goes on through f1, as the
+				 * baseline's frame does. */
+				p.dir = FW_DIR_IN;
 				at = ft_ref(rs, n, &p);
 				if (at > best) {
 					best = at;
 					len[0] = ft_frame(&p, fr[0]);
-					port = p.dir == FW_DIR_IN ? 0 : 1;
 				}
 			}
 			deep = best;
-			last = best >= 0 ? cost("nf/1-fw1/prog", port, fr, len,
-						1, runs) -
+			last = best >= 0 ? cost("nf/1-fw1/prog", 0, fr, len, 1,
+						runs) -
 						   fwd
 					 : -1;
 			for (int i = 0; i < 64; i++) {
