@@ -91,9 +91,6 @@ for mode in tc xdp; do
 	for i in $(seq 50); do [ -e $OUT.ready ] && break; sleep 0.2; done
 	q_host c1 ping -c 1 -W 2 $RT_A1
 	q_host c1 ping -6 -c 1 -W 3 $A6
-	in_host c1 timeout 15 tcpdump -l -n -i eth0 -c 1 icmp >$OUT.dump 2>/dev/null &
-	dpid=$!
-	sleep 1
 
 	m=$(nc_msg $RT_A1 8081)
 	check "$mode: control: TCP c1 -> a1:8081 connects ($m)" \
@@ -105,6 +102,13 @@ for mode in tc xdp; do
 		grep -q "Connection refused" <<<"$m"
 	r=$(udp_probe $RT_A1 9001)
 	check "$mode: control: UDP c1 -> a1:9001 answered ($r)" [ "$r" = answer ]
+	# tcpdump from just before the rejected probe, once it listens.
+	in_host c1 timeout 10 tcpdump -l -n -i eth0 -c 1 icmp >$OUT.dump 2>$OUT.err &
+	dpid=$!
+	for i in $(seq 50); do
+		grep -q "listening on" $OUT.err 2>/dev/null && break
+		sleep 0.1
+	done
 	r=$(udp_probe $RT_A1 9000)
 	check "$mode: UDP c1 -> a1:9000 rejected: ICMP port unreachable ($r)" \
 		[ "$r" = refused ]
@@ -129,7 +133,7 @@ for mode in tc xdp; do
 	# The listeners: the processes of a1's namespace (only this test's).
 	kill $(ip netns pids "$(rt_ns a1)") 2>/dev/null
 	wait $lpid 2>/dev/null
-	rm -f $OUT.dump $OUT.ready
+	rm -f $OUT.dump $OUT.err $OUT.ready
 	nfc_slowpath_stop
 	nfctl reset >/dev/null
 done
