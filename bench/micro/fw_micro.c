@@ -71,7 +71,7 @@ static double cost(const char *rel, int port, __u8 (*f)[200], int *len, int np,
 {
 	int fd = dpt_pinned(root, rel);
 	double *ns = calloc(runs, sizeof(*ns)), m;
-	struct dpt_run r;
+	struct dpt_run r = {0};
 
 	for (int i = 0; i < runs; i++) {
 		if (port >= 0)
@@ -82,6 +82,11 @@ static double cost(const char *rel, int port, __u8 (*f)[200], int *len, int np,
 		if (fd >= 0 &&
 		    !dpt_run_fd(fd, f[i % np], len[i % np], 0, REPEAT, 0, &r))
 			ns[i] = r.ns;
+		/* A frame that does not go through (verdict not
+		 * XDP_REDIRECT) measures another path: said, not hidden. */
+		if (fd >= 0 && r.verdict != 4 && i == 0)
+			fprintf(stderr, "# %s: verdict %d, not a redirect\n",
+				rel, r.verdict);
 	}
 	if (fd >= 0)
 		close(fd);
