@@ -364,7 +364,10 @@ static int dispatch(struct nfc *nfc, const struct cli_cmd *c)
 		return done(nfc, nfc_coll_set(nfc, c->nf, c->coll, c->key, cfg),
 			    cfg);
 	case CLI_COLL_DEL:
-		return done(nfc, nfc_coll_del(nfc, c->nf, c->coll, c->key),
+		/* `<nf> <coll> flush` has no key: "all", as the CLI sends. */
+		return done(nfc,
+			    nfc_coll_del(nfc, c->nf, c->coll,
+					 c->key ? c->key : "all"),
 			    NULL);
 	case CLI_COLL_IMPORT:
 		return cmd_import(nfc, c);

@@ -26,6 +26,9 @@ export NFCB=${NFCB:-$OUT_DIR/bench/nfcb}
 export NFCTL=${NFCTL:-${NFC_BIN:-$OUT_DIR/bin}/nfctl}
 export NFCB_OUT=$OUT_DIR
 FRAMES=${SMOKE_FRAMES:-20000}
+# The firewall scenario at one size: its 10,000-rule nftables variant
+# alone takes minutes (the smoke tests the harness, not the scale).
+export NFCB_FW_RULES=${NFCB_FW_RULES:-10}
 
 TMP=$(mktemp -d /tmp/nfcb-smoke.XXXXXX)
 FAILS=0

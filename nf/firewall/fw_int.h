@@ -39,6 +39,7 @@ struct fw_tables {
 	__u32 nrules, nwords, nsums;
 	__u32 ncls;
 	struct fw_bv *bv; /* ncls vectors */
+	size_t bvlen;	  /* bytes reserved at bv */
 	/* Per address field (0 src, 1 dst): the class of each distinct
 	 * prefix, and of an address no prefix holds. */
 	struct fw_addr_ent *addr[2];
@@ -82,5 +83,16 @@ int fw_tables_write(struct nfc_nf *nf, const struct fw_tables *t);
 /* The live set's rule numbers and hits, in rule order; how many, or
  * -errno. */
 int fw_hits_read(struct nfc_nf *nf, struct fw_hit *sum, __u32 *nums, __u32 n);
+
+/* ---- fw_reject.c: what action=reject sends back (slow path) ---- */
+
+/* The answer to frame f (len bytes there) into out: a TCP RST, or an ICMP
+ * or ICMPv6 port unreachable, addressed to its sender; its length, or 0
+ * when nothing is to be sent (a RST, an ICMP error, a later fragment...).
+ * outlen: at least FW_REJECT_MAX. */
+#define FW_REJECT_MAX 1300
+size_t fw_reject_build(const __u8 *f, size_t len, __u8 *out, size_t outlen);
+void fw_packet_in(struct nfc_nf *nf, unsigned in_port, unsigned reason,
+		  const uint8_t *data, uint32_t len, uint32_t pkt_len);
 
 #endif

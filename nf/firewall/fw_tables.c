@@ -35,6 +35,24 @@ static int write_many(int fd, const void *keys, size_t ksz, const void *vals,
 	return 0;
 }
 
+/* The set's vectors into the (zeroed) mmapable inner map: the summary
+ * and the words in use of each; the rest stays zero. */
+static int bv_copy(int fd, const struct fw_tables *t)
+{
+	size_t len = (size_t)(t->ncls ? t->ncls : 1) * sizeof(struct fw_bv),
+	       used = sizeof(((struct fw_bv *)0)->sum) +
+		      (size_t)t->nwords * sizeof(__u64);
+	struct fw_bv *m =
+		mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (m == MAP_FAILED)
+		return -errno;
+	for (__u32 c = 0; c < t->ncls; c++)
+		memcpy(&m[c], &t->bv[c], used);
+	munmap(m, len);
+	return 0;
+}
+
 /* Every entry of LPM trie fd in half h removed. */
 static int trie_clear(int fd, __u8 h)
 {
@@ -59,6 +77,14 @@ static int trie_clear(int fd, __u8 h)
 		}
 		del[n++] = k;
 	}
+	if (n) {
+		__u32 cnt = n;
+		LIBBPF_OPTS(bpf_map_batch_opts, o);
+
+		/* One call where the kernel batches deletes. */
+		if (!bpf_map_delete_batch(fd, del, &cnt, &o) && cnt == n)
+			n = 0;
+	}
 	for (size_t i = 0; i < n; i++)
 		if (bpf_map_delete_elem(fd, &del[i]) && errno != ENOENT)
 			r = -errno;
@@ -68,25 +94,32 @@ static int trie_clear(int fd, __u8 h)
 
 static int trie_fill(int fd, __u8 h, const struct fw_tables *t, int f)
 {
-	struct fw_addr_key k = {.prefixlen = 8, .half = h};
-	__u32 c = t->addr_default[f];
+	__u32 n = 1, *vals = calloc(t->naddr[f] + 1, sizeof(*vals));
+	struct fw_addr_key *keys = calloc(t->naddr[f] + 1, sizeof(*keys));
+	int r;
 
-	if (bpf_map_update_elem(fd, &k, &c, BPF_ANY))
-		return -errno;
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		return -ENOMEM;
+	}
+	keys[0] = (struct fw_addr_key){.prefixlen = 8, .half = h};
+	vals[0] = t->addr_default[f];
 	for (__u32 i = 0; i < t->naddr[f]; i++) {
 		const struct fw_addr_ent *e = &t->addr[f][i];
 
 		if (e->fam == 4 || !t->at6_lpm[f]) /* in fw_at */
 			continue;
-		memset(&k, 0, sizeof(k));
-		k.prefixlen = FW_ADDR_HDR_BITS + e->plen;
-		k.half = h;
-		k.fam = e->fam;
-		memcpy(k.addr, e->addr, 16);
-		if (bpf_map_update_elem(fd, &k, &e->cls, BPF_ANY))
-			return -errno;
+		keys[n].prefixlen = FW_ADDR_HDR_BITS + e->plen;
+		keys[n].half = h;
+		keys[n].fam = e->fam;
+		memcpy(keys[n].addr, e->addr, 16);
+		vals[n++] = e->cls;
 	}
-	return 0;
+	r = write_many(fd, keys, sizeof(*keys), vals, sizeof(*vals), n);
+	free(keys);
+	free(vals);
+	return r;
 }
 
 /* The address table (fw.h, fw_at) of half h: a new inner map, filled
@@ -146,7 +179,8 @@ int fw_tables_write(struct nfc_nf *nf, const struct fw_tables *t)
 	struct fw_hit *hv = NULL, *before = NULL;
 	__s32 *from = NULL;
 	int r;
-	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_INNER_MAP);
+	LIBBPF_OPTS(bpf_map_create_opts, mo,
+		    .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 
 	if (sfd < 0 || bfd < 0 || srcfd < 0 || dstfd < 0 || pfd < 0 ||
 	    afd < 0 || hfd < 0 || atfd < 0)
@@ -179,10 +213,7 @@ int fw_tables_write(struct nfc_nf *nf, const struct fw_tables *t)
 				 strerror(errno));
 		goto out;
 	}
-	for (__u32 i = 0; i < t->ncls; i++)
-		keys[i] = i;
-	r = write_many(inner_fd, keys, sizeof(__u32), t->bv,
-		       sizeof(struct fw_bv), t->ncls);
+	r = bv_copy(inner_fd, t);
 	if (!r && bpf_map_update_elem(bfd, &h, &inner_fd, BPF_ANY))
 		r = -errno;
 	if (r) {

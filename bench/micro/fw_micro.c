@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * fw_micro: the firewall's control and data-plane figures at 10, 100, 1,000
+ * and 10,000 ClassBench-like rules, in one run:
+ *   - the time to apply the whole set (nfc_coll_replace: parse, compile,
+ *     write the tables, switch, record, state saved), median of a few;
+ *   - its own cost per packet, BPF_PROG_TEST_RUN (XDP, kernel-measured):
+ *     the firewall plus the forwarder it sits on, minus the forwarder alone,
+ *     for the packet decided deepest in the set (aimed at its last rules)
+ *     and for packets spread over the set.
+ * A benchmark program (prints a table), not a test. Indicative only on a
+ * loaded machine. NFC_FW_TIMING=1 also prints the parts of each apply.
+ *
+ *   .output/bench/fw_micro [RUNS]      (root; bpffs)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <net/if.h>
+
+#include "nfchain/nfchain.h"
+#include "firewall/tests/fw_test.h"
+#include "dptest.h"
+
+#define REPEAT 1000
+
+static char root[128], dev[2][IF_NAMESIZE], peer[2][IF_NAMESIZE];
+
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static int dcmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), dcmp);
+	return v[n / 2];
+}
+
+static json_t *entries_of(const struct fw_rule *rs, __u32 n)
+{
+	json_t *o = json_object();
+
+	for (__u32 i = 0; i < n; i++) {
+		json_t *e = fw_rule_json(&rs[i]);
+		char k[16];
+
+		json_object_del(e, "rule");
+		snprintf(k, sizeof(k), "%u", rs[i].num);
+		json_object_set_new(o, k, e);
+	}
+	return o;
+}
+
+/* Median ns a packet of the program at `rel` over `runs` runs of REPEAT,
+ * cycling through `np` frames; NF 1's metadata (port) set first. */
+static double cost(const char *rel, int port, __u8 (*f)[200], int *len, int np,
+		   int runs)
+{
+	int fd = dpt_pinned(root, rel);
+	double *ns = calloc(runs, sizeof(*ns)), m;
+	struct dpt_run r = {0};
+
+	for (int i = 0; i < runs; i++) {
+		if (port >= 0)
+			dpt_set_meta(root, 1, port);
+		else
+			dpt_set_meta(root, 0, 1);
+		ns[i] = 0;
+		if (fd >= 0 &&
+		    !dpt_run_fd(fd, f[i % np], len[i % np], 0, REPEAT, 0, &r))
+			ns[i] = r.ns;
+		/* A frame that does not go through (verdict not
+		 * XDP_REDIRECT) measures another path: said, not hidden. */
+		if (fd >= 0 && r.verdict != 4 && i == 0)
+			fprintf(stderr, "# %s: verdict %d, not a redirect\n",
+				rel, r.verdict);
+	}
+	if (fd >= 0)
+		close(fd);
+	m = median(ns, runs);
+	free(ns);
+	return m;
+}
+
+int main(int argc, char **argv)
+{
+	static const __u32 sizes[] = {10, 100, 1000, 10000};
+	int runs = argc > 1 ? atoi(argv[1]) : 101;
+	json_t *cfg =
+		json_pack("{s:s,s:b}", "default", "accept", "conntrack", 0);
+	struct nfc *nfc;
+	double fwd;
+	__u8 fr[64][200];
+	int len[64];
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	dpt_root(root, sizeof(root), "fwmb");
+	if (dpt_veths("fwm", 2, dev, peer))
+		return 1;
+	nfc = dpt_open(root);
+	if (!nfc)
+		goto out;
+	if (nfc_nf_add(nfc, "forwarder", "f1", "xdp", NULL) ||
+	    nfc_port_add(nfc, "f1", "p1", dev[0], NULL) ||
+	    nfc_port_add(nfc, "f1", "p2", dev[1], NULL) ||
+	    nfc_nf_add(nfc, "firewall", "fw1", "xdp", cfg) ||
+	    nfc_attach(nfc, "fw1", "f1:p2", "both", NULL)) {
+		fprintf(stderr, "set up: %s\n", nfc_errmsg(nfc));
+		goto reset;
+	}
+	{
+		struct ft_pkt p = {.proto = 17, .sport = 1, .dport = 2};
+
+		len[0] = ft_frame(&p, fr[0]);
+		fwd = cost("nf/0-f1/prog", -1, fr, len, 1, runs);
+	}
+	printf("rules\tapply ms (median of 3)\tfw own ns, deepest match "
+	       "(rule index)\tfw own ns, spread\t(forwarder alone %.0f ns; %d "
+	       "runs of %d)\n",
+	       fwd, runs, REPEAT);
+	for (unsigned si = 0; si < sizeof(sizes) / sizeof(*sizes); si++) {
+		__u32 n = sizes[si];
+		struct fw_rule *rs = calloc(n, sizeof(*rs));
+		__u64 s = 1000 + n;
+		double ap[3], last, spread;
+		int deep = -1;
+		json_t *set;
+		int bad = 0;
+
+		for (__u32 i = 0; i < n; i++)
+			ft_rule(&s, 10 * (i + 1), 1, &rs[i]);
+		/* Every rule accepts, so that a packet runs the whole path. */
+		for (__u32 i = 0; i < n; i++)
+			rs[i].action = FW_ACCEPT;
+		set = entries_of(rs, n);
+		for (int k = 0; k < 3; k++) {
+			/* From nothing, each time: an empty set first. */
+			json_t *none = json_object();
+			double t0;
+
+			bad |= nfc_coll_replace(nfc, "fw1", "rules", none);
+			json_decref(none);
+			t0 = now_ms();
+			bad |= nfc_coll_replace(nfc, "fw1", "rules", set);
+			ap[k] = now_ms() - t0;
+		}
+		json_decref(set);
+		if (bad) {
+			fprintf(stderr, "%u rules: %s\n", n, nfc_errmsg(nfc));
+			free(rs);
+			continue;
+		}
+		{
+			/* The packet decided deepest in the set: aimed at
+			 * rules near the end, the one whose first match (the
+			 * walk's) has the highest index. */
+			int best = -1;
+
+			for (int t = 0; t < 3000; t++) {
+				struct ft_pkt p;
+				int at;
+
+				ft_packet(&s,
+					  &rs[n - 1 - t % (n < 50 ? n : 50)],
+					  &p);
+				p.frag = 0;
+				/* Inbound only: it goes on through f1, as the
+				 * baseline's frame does. */
+				p.dir = FW_DIR_IN;
+				at = ft_ref(rs, n, &p);
+				if (at > best) {
+					best = at;
+					len[0] = ft_frame(&p, fr[0]);
+				}
+			}
+			deep = best;
+			last = best >= 0 ? cost("nf/1-fw1/prog", 0, fr, len, 1,
+						runs) -
+						   fwd
+					 : -1;
+			for (int i = 0; i < 64; i++) {
+				struct ft_pkt p;
+
+				ft_packet(&s, &rs[(__u64)i * n / 64], &p);
+				p.frag = 0;
+				p.dir = FW_DIR_IN;
+				len[i] = ft_frame(&p, fr[i]);
+			}
+			spread = cost("nf/1-fw1/prog", 0, fr, len, 64, runs) -
+				 fwd;
+		}
+		printf("%u\t%.0f\t%.0f (%d)\t%.0f\n", n, median(ap, 3), last,
+		       deep, spread);
+		free(rs);
+	}
+reset:
+	json_decref(cfg);
+	nfc_reset(nfc);
+	nfc_close(nfc);
+out:
+	dpt_veths_del(2, dev);
+	dpt_root_gone(root);
+	return 0;
+}
