@@ -4,7 +4,8 @@
  * the unix socket (the other calls speak 1.0): the stream is chunked, and
  * its trailer carries the end figures (X-Pcap-Packets, -Lost, -Dropped)
  * that only the daemon knows. Records are written whole, so that a dump
- * cut short by Ctrl-C is still a pcap tcpdump reads to the end.
+ * cut short by Ctrl-C is still a pcap tcpdump reads to the end; with
+ * format=pcapng, blocks are (the stream's first bytes say which).
  */
 #include <errno.h>
 #include <poll.h>
@@ -35,6 +36,7 @@ struct dump {
 	char *rec; /* pcap bytes not yet a whole record */
 	size_t rlen, rcap;
 	int header_done; /* the 24-byte file header written */
+	int ng;		 /* pcapng: whole blocks, packets are EPBs */
 	unsigned long long packets;
 	long long trailer[3]; /* packets, lost, dropped; -1 unknown */
 };
@@ -109,7 +111,27 @@ static int out(struct dump *d, const char *p, size_t n)
 	d->rlen += n;
 	for (;;) {
 		size_t need;
+		uint32_t w[2];
 
+		if (!d->header_done && d->rlen - o >= 4) {
+			memcpy(w, d->rec + o, 4);
+			d->ng = w[0] == 0x0a0d0d0au; /* a section header */
+		}
+		if (d->ng) {
+			/* every block: type, total length, ..., length */
+			if (d->rlen - o < 8)
+				break;
+			memcpy(w, d->rec + o, 8);
+			need = w[1] < 12 ? 12 : w[1];
+			if (d->rlen - o < need)
+				break;
+			if (fwrite(d->rec + o, 1, need, stdout) != need)
+				return -1;
+			d->packets += w[0] == 6; /* enhanced packet block */
+			d->header_done = 1;
+			o += need;
+			continue;
+		}
 		if (!d->header_done) {
 			need = 24;
 		} else {

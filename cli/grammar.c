@@ -121,7 +121,7 @@ static const struct rule rules[] = {
 	 0,
 	 T_KV,
 	 0,
-	 "'$1 dump' takes count=N and seconds=S"},
+	 "'$1 dump' takes count=N, seconds=S and format=pcap|pcapng"},
 	{CLI_NF_SET,
 	 {"<nf>", "set"},
 	 2,

@@ -205,14 +205,23 @@ int cli_request(const struct cli_cmd *c, struct cli_req *r, char *err,
 				cli_kv_split(c->kv[i], key, sizeof(key));
 			size_t o = strlen(r->path);
 
-			if (strcmp(key, "count") && strcmp(key, "seconds")) {
+			if (strcmp(key, "count") && strcmp(key, "seconds") &&
+			    strcmp(key, "format")) {
 				snprintf(err, len,
-					 "dump takes count=N and seconds=S, "
-					 "not %s",
+					 "dump takes count=N, seconds=S and "
+					 "format=pcap|pcapng, not %s",
 					 key);
 				return -1;
 			}
-			if (strspn(v, "0123456789") != strlen(v) ||
+			if (!strcmp(key, "format") && strcmp(v, "pcap") &&
+			    strcmp(v, "pcapng")) {
+				snprintf(err, len,
+					 "format=%s: expected pcap or pcapng",
+					 v);
+				return -1;
+			}
+			if ((strcmp(key, "format") &&
+			     strspn(v, "0123456789") != strlen(v)) ||
 			    o + strlen(c->kv[i]) + 2 >= sizeof(r->path)) {
 				snprintf(err, len, "%s=%s: expected a number",
 					 key, v);

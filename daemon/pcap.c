@@ -26,10 +26,27 @@
 #include "pcap.h"
 
 /* Classic pcap with nanosecond timestamps (libpcap's
- * NSEC_TCPDUMP_MAGIC), Ethernet frames. */
+ * NSEC_TCPDUMP_MAGIC), Ethernet frames. Or, with format=pcapng, pcapng
+ * (draft-ietf-opsawg-pcapng): classic pcap has no field for the NF port
+ * and the direction a record carries; pcapng gives each of the NF's ports
+ * an interface block named after its attachment ("veth1 ingress") and each
+ * packet the direction in epb_flags, which tshark and Wireshark show
+ * (frame.interface_name, frame.packet_flags_direction). */
 #define PCAP_MAGIC_NS 0xa1b23c4du
 #define LINKTYPE_ETHERNET 1
 #define PCAP_BLOCK (64u << 10) /* what MHD asks of a stream at a time */
+#define NG_SHB 0x0a0d0d0au
+#define NG_IDB 1u
+#define NG_EPB 6u
+#define NG_BOM 0x1a2b3c4du
+#define NG_OPT_END 0
+#define NG_IF_NAME 2
+#define NG_IF_DESCRIPTION 3
+#define NG_IF_TSRESOL 9
+#define NG_EPB_FLAGS 2
+#define NG_FLAG_INBOUND 1u
+#define NG_FLAG_OUTBOUND 2u
+#define NG_PORTS 64 /* NFC_MAX_PORTS: in_port is below it */
 
 struct pcap_file_hdr {
 	uint32_t magic;
@@ -39,6 +56,15 @@ struct pcap_file_hdr {
 };
 struct pcap_rec_hdr {
 	uint32_t sec, nsec, caplen, len;
+};
+struct ng_epb {
+	uint32_t type, len, ifid, ts_hi, ts_lo, caplen, origlen;
+};
+struct ng_epb_tail {
+	uint16_t code, optlen; /* epb_flags */
+	uint32_t flags;
+	uint32_t end; /* opt_endofopt */
+	uint32_t len; /* the block's length again */
 };
 
 struct tap;
@@ -54,6 +80,9 @@ struct reader {
 	long long deadline_ms; /* 0: none */
 	int fd;		       /* the client's socket, to see it close */
 	bool suspended, done;
+	bool ng;		/* pcapng, not pcap */
+	int16_t ifid[NG_PORTS]; /* pcapng interface of an NF port; -1 none */
+	uint32_t nif;
 };
 
 struct tap {
@@ -67,6 +96,8 @@ struct tap {
 	unsigned nreaders;
 	uint64_t dropped; /* not yet added to cap_ctl.reader_dropped */
 	bool discard;	  /* draining records older than the first reader */
+	uint32_t snaplen;
+	char port_name[NG_PORTS][96]; /* "veth1 ingress"; "" unknown */
 };
 
 struct pcap {
@@ -138,21 +169,21 @@ struct pcap *pcap_start(struct nfc *nfc, int ep, unsigned tag)
 	return p;
 }
 
-static int q_add(struct reader *r, const void *a, size_t na, const void *b,
-		 size_t nb)
+static int q_add3(struct reader *r, const void *a, size_t na, const void *b,
+		  size_t nb, const void *c, size_t nc)
 {
-	if (r->len - r->off + na + nb > PCAP_QUEUE_MAX)
+	if (r->len - r->off + na + nb + nc > PCAP_QUEUE_MAX)
 		return -1;
 	if (r->off && r->off >= r->len / 2) {
 		memmove(r->q, r->q + r->off, r->len - r->off);
 		r->len -= r->off;
 		r->off = 0;
 	}
-	if (r->len + na + nb > r->cap) {
+	if (r->len + na + nb + nc > r->cap) {
 		size_t cap = r->cap ? r->cap : 65536;
 		char *q;
 
-		while (cap < r->len + na + nb)
+		while (cap < r->len + na + nb + nc)
 			cap *= 2;
 		q = realloc(r->q, cap);
 		if (!q)
@@ -163,8 +194,124 @@ static int q_add(struct reader *r, const void *a, size_t na, const void *b,
 	memcpy(r->q + r->len, a, na);
 	if (nb)
 		memcpy(r->q + r->len + na, b, nb);
-	r->len += na + nb;
+	if (nc)
+		memcpy(r->q + r->len + na + nb, c, nc);
+	r->len += na + nb + nc;
 	return 0;
+}
+
+static int q_add(struct reader *r, const void *a, size_t na, const void *b,
+		 size_t nb)
+{
+	return q_add3(r, a, na, b, nb, NULL, 0);
+}
+
+/* The names of the NF's ports from its attachments: port 2k is the
+ * ingress side of an attachment, 2k+1 its egress side. */
+static void tap_names(struct tap *t)
+{
+	json_t *nf = nfc_show_nf(t->p->nfc, t->name), *a;
+	size_t i;
+
+	memset(t->port_name, 0, sizeof(t->port_name));
+	json_array_foreach (json_object_get(nf, "attachments"), i, a) {
+		json_t *ports = json_object_get(a, "ports");
+		const char *tg =
+			json_string_value(json_object_get(a, "target"));
+		static const char *const side[2] = {"ingress", "egress"};
+
+		for (int d = 0; d < 2; d++) {
+			json_int_t p = json_integer_value(
+				json_object_get(ports, side[d]));
+
+			if (tg &&
+			    json_is_integer(json_object_get(ports, side[d])) &&
+			    p >= 0 && p < NG_PORTS)
+				snprintf(t->port_name[p],
+					 sizeof(t->port_name[p]), "%s %s", tg,
+					 side[d]);
+		}
+	}
+	json_decref(nf);
+}
+
+/* A pcapng option: code, length, value padded to 4 bytes. */
+static size_t ng_opt(char *b, uint16_t code, const void *v, uint16_t n)
+{
+	memcpy(b, &code, 2);
+	memcpy(b + 2, &n, 2);
+	memcpy(b + 4, v, n);
+	memset(b + 4 + n, 0, (4 - n % 4) % 4);
+	return 4 + n + (4 - n % 4) % 4;
+}
+
+/* The interface block for NF port `port`, the first time this reader
+ * meets it: its id, or -1 if the queue is full. */
+static int ng_ifid(struct reader *r, unsigned port)
+{
+	struct tap *t = r->tap;
+	char b[512], name[96], desc[192];
+	uint32_t len, end = 0, snap = t->snaplen;
+	uint16_t lt = LINKTYPE_ETHERNET, rsv = 0;
+	uint8_t tsresol = 9; /* 10^-9: nanoseconds */
+	size_t n = 8;
+
+	if (port >= NG_PORTS)
+		port = NG_PORTS - 1;
+	if (r->ifid[port] >= 0)
+		return r->ifid[port];
+	if (!t->port_name[port][0])
+		tap_names(t);
+	if (t->port_name[port][0])
+		snprintf(name, sizeof(name), "%s", t->port_name[port]);
+	else
+		snprintf(name, sizeof(name), "port %u", port);
+	snprintf(desc, sizeof(desc), "nfchain capture %s, port %u: %s", t->name,
+		 port, name);
+	memcpy(b + n, &lt, 2);
+	memcpy(b + n + 2, &rsv, 2);
+	memcpy(b + n + 4, &snap, 4);
+	n += 8;
+	n += ng_opt(b + n, NG_IF_NAME, name, strlen(name));
+	n += ng_opt(b + n, NG_IF_DESCRIPTION, desc, strlen(desc));
+	n += ng_opt(b + n, NG_IF_TSRESOL, &tsresol, 1);
+	memcpy(b + n, &end, 4);
+	n += 4;
+	len = n + 4;
+	memcpy(b, &(uint32_t){NG_IDB}, 4);
+	memcpy(b + 4, &len, 4);
+	if (q_add(r, b, n, &len, 4))
+		return -1;
+	r->ifid[port] = r->nif++;
+	return r->ifid[port];
+}
+
+/* One record as a pcapng enhanced packet block. */
+static int ng_add(struct reader *r, const struct cap_rec *rec, int64_t ts)
+{
+	static const char zero[4];
+	size_t pad = (4 - rec->cap_len % 4) % 4;
+	int id = ng_ifid(r, rec->in_port);
+	struct ng_epb h = {NG_EPB, 0, 0, 0, 0, rec->cap_len, rec->wire_len};
+	struct ng_epb_tail tl = {NG_EPB_FLAGS, 4,
+				 rec->dir ? NG_FLAG_OUTBOUND : NG_FLAG_INBOUND,
+				 NG_OPT_END, 0};
+
+	if (id < 0)
+		return -1;
+	h.len = tl.len = sizeof(h) + rec->cap_len + pad + sizeof(tl);
+	h.ifid = id;
+	h.ts_hi = (uint64_t)ts >> 32;
+	h.ts_lo = (uint32_t)ts;
+	/* the data's padding is the tail's first bytes: put it in front */
+	{
+		char tail[sizeof(tl) + 4];
+
+		memcpy(tail, zero, pad);
+		memcpy(tail + pad, &tl, sizeof(tl));
+		return q_add3(r, &h, sizeof(h), rec + 1, rec->cap_len, tail,
+			      pad + sizeof(tl));
+	}
 }
 
 static uint64_t tap_lost(struct tap *t)
@@ -207,7 +354,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	for (struct reader *r = t->readers; r; r = r->next) {
 		if (r->done)
 			continue;
-		if (q_add(r, &h, sizeof(h), rec + 1, rec->cap_len)) {
+		if (r->ng ? ng_add(r, rec, ts)
+			  : q_add(r, &h, sizeof(h), rec + 1, rec->cap_len)) {
 			r->dropped++;
 			t->dropped++;
 			continue;
@@ -449,14 +597,31 @@ int pcap_open(struct pcap *p, struct MHD_Connection *conn, const char *name,
 	json_t *v, *nf;
 	int status = 500;
 
+	const char *fmt =
+		json_string_value(json_object_get(query, "format")) ?: "pcap";
+	struct {
+		uint32_t type, len, bom;
+		uint16_t major, minor;
+		int64_t section;
+		uint32_t len2;
+	} __attribute__((packed)) shb = {NG_SHB, 28, NG_BOM, 1, 0, -1, 28};
+	bool ng;
+
 	json_object_foreach (query, k, v)
-		if (strcmp(k, "count") && strcmp(k, "seconds")) {
+		if (strcmp(k, "count") && strcmp(k, "seconds") &&
+		    strcmp(k, "format")) {
 			snprintf(err, errlen,
 				 "unknown query argument %s (count=N, "
-				 "seconds=S)",
+				 "seconds=S, format=pcap|pcapng)",
 				 k);
 			return 400;
 		}
+	if (strcmp(fmt, "pcap") && strcmp(fmt, "pcapng")) {
+		snprintf(err, errlen, "format=%s: expected pcap or pcapng",
+			 fmt);
+		return 400;
+	}
+	ng = !strcmp(fmt, "pcapng");
 	if (count < 0 || secs < 0) {
 		snprintf(err, errlen, "%s must be a whole number from 1",
 			 count < 0 ? "count" : "seconds");
@@ -470,8 +635,17 @@ int pcap_open(struct pcap *p, struct MHD_Connection *conn, const char *name,
 	if (json_is_integer(v))
 		fh.snaplen = json_integer_value(v);
 	json_decref(nf);
+	t->snaplen = fh.snaplen;
+	/* Attachments may have changed since the tap was opened. */
+	if (ng)
+		tap_names(t);
 	r = calloc(1, sizeof(*r));
-	if (!r || q_add(r, &fh, sizeof(fh), NULL, 0)) {
+	if (r) {
+		r->ng = ng;
+		memset(r->ifid, -1, sizeof(r->ifid));
+	}
+	if (!r || (ng ? q_add(r, &shb, sizeof(shb), NULL, 0)
+		      : q_add(r, &fh, sizeof(fh), NULL, 0))) {
 		free(r);
 		if (!t->nreaders)
 			tap_free(t);
@@ -496,7 +670,8 @@ int pcap_open(struct pcap *p, struct MHD_Connection *conn, const char *name,
 		return 500;
 	}
 	MHD_add_response_header(r->resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-				"application/vnd.tcpdump.pcap");
+				ng ? "application/x-pcapng"
+				   : "application/vnd.tcpdump.pcap");
 	MHD_add_response_header(r->resp, "Trailer",
 				"X-Pcap-Packets, X-Pcap-Lost, X-Pcap-Dropped");
 	r->next = t->readers;

@@ -747,6 +747,14 @@ int nfci_cbpf_build(const char *expr, unsigned snaplen,
 	if (r)
 		return r;
 	r = nfci_cbpf_translate(&p, hook, jmp_fd, err, errlen);
+	/* NFC_TEST_CBPF_REFUSE=EXPR, for tests only: that expression's
+	 * translation is cut short, so that the verifier refuses it. No
+	 * expression libpcap compiles is known to make the verifier refuse
+	 * its translation, and the NFs' tests must still see that refusal
+	 * end to end (the verifier's reason, nothing changed). */
+	if (!r && getenv("NFC_TEST_CBPF_REFUSE") &&
+	    !strcmp(getenv("NFC_TEST_CBPF_REFUSE"), expr) && p.ninsns > 3)
+		p.ninsns = 3;
 	if (!r)
 		r = nfci_cbpf_load(&p, err, errlen);
 	nfci_cbpf_free(&p);

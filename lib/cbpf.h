@@ -7,11 +7,15 @@
  *
  * Why a tail call and not freplace: a `__noinline` global function of the
  * NF replaced with freplace would cost one direct call, but this kernel
- * refuses every BPF_PROG_TYPE_EXT load with EPERM (measured 2026-12-02 on
- * 6.18, as root with CAP_BPF and CAP_PERFMON, by raw bpf_prog_load and by
- * libbpf's bpf_program__attach_freplace alike). A tail call through a
- * constant slot is a direct jump once JIT-ed, and swapping the slot is one
- * map write, which is atomic: every packet runs the old program or the new.
+ * refuses every BPF_PROG_TYPE_EXT load with EPERM (measured 2026-12-02 and
+ * 12-03 on 6.18, as root with CAP_BPF and CAP_PERFMON, by raw
+ * bpf_prog_load and by libbpf alike), with an empty verifier log, even for
+ * a plain unattached XDP target, and fentry the same: refused before the
+ * verifier, by the host's security hook, not because of our programs
+ * (nf/filter/freplace-probe.sh reproduces it; nf/filter/README.md). A tail call
+ * through a constant slot is a direct jump once JIT-ed, and swapping the slot
+ * is one map write, which is atomic: every packet runs the old program or the
+ * new.
  *
  * How an NF's .bpf.c uses it (nf/filter/filter.bpf.c is the example):
  *

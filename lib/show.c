@@ -143,6 +143,12 @@ static json_t *nf_json(struct nfc *nfc, int id, int with_stats)
 				       "direction", dir_name(at->dirs),
 				       "position", at->rank, "state",
 				       state_json(&at->target));
+			/* the NF's ports this attachment owns: what its
+			 * in_port says (a capture's pcapng names them) */
+			json_object_set_new(ao, "ports",
+					    json_pack("{s:i,s:i}", "ingress",
+						      2 * at->pair, "egress",
+						      2 * at->pair + 1));
 			if (with_stats) {
 				json_t *st = json_object();
 				struct nfc_port_stats in, eg;

@@ -83,12 +83,22 @@ static int capture_validate(struct nfc_nf *nf, json_t *cfg)
 	struct nfci_cbpf_prog p = {0};
 	char err[NFCI_CBPF_ERRLEN];
 
-	/* libpcap's own message for an expression it refuses; what the
-	 * verifier says of the translation comes in configure. */
+	/* libpcap's own message for an expression it refuses. */
 	if (expr && *expr &&
 	    nfci_cbpf_compile(expr, CAP_SNAP_MAX, &p, err, sizeof(err)))
 		return nfc_nf_error(nf, EINVAL, "filter: %s", err);
 	nfci_cbpf_free(&p);
+	/* Then the verifier's, for both hooks, before anything changes: an
+	 * NF not attached yet loads nothing, and a mode change later must
+	 * not meet a filter one hook refuses (as the filter NF does). */
+	for (int h = NFCI_CBPF_XDP; expr && *expr && h <= NFCI_CBPF_TC; h++) {
+		struct nfci_cbpf_runner r;
+
+		if (nfci_cbpf_runner_open(&r, expr, CAP_SNAP_MAX, h, err,
+					  sizeof(err)))
+			return nfc_nf_error(nf, EINVAL, "filter: %s", err);
+		nfci_cbpf_runner_close(&r);
+	}
 
 	if (!ring_bytes(ring))
 		return nfc_nf_error(nf, EINVAL,

@@ -17,6 +17,9 @@ test_cleanup() {
 CMP="python3 $(dirname "$0")/pcap_cmp.py"
 nfc_two_hosts
 nfc_static_neigh
+# The one expression whose translation the daemon cuts short, so that the
+# verifier refuses it (lib/cbpf.c: no real expression is known to).
+export NFC_TEST_CBPF_REFUSE='udp port 4242'
 nfd_start || { not_ok "nfchaind starts"; exit 1; }
 
 stat_of() { nfc -j "$1" show stats | jq -r ".stats.$2"; }
@@ -84,4 +87,10 @@ check "refused: nfc nope dump count=1" refused "does not exist" nfc nope dump co
 before=$(nfc -j cap0 show | jq -r .config.filter)
 check "refused: nfc cap0 set 'filter=udp and'" refused "syntax error" nfc cap0 set 'filter=udp and'
 check "a refused filter changes nothing ($before)" [ "$(nfc -j cap0 show | jq -r .config.filter)" = "$before" ]
+check "refused: nfc cap0 set 'filter=udp port 4242' (the verifier's reason)" \
+	refused "translated filter: the verifier refused it" nfc cap0 set 'filter=udp port 4242'
+check "... changes nothing ($before)" [ "$(nfc -j cap0 show | jq -r .config.filter)" = "$before" ]
+check "refused: nfc capture add c1 'filter=udp port 4242' (not attached yet: refused all the same)" \
+	refused "translated filter: the verifier refused it" nfc capture add c1 'filter=udp port 4242'
+check "refused: nfc capture add c1 snaplen=abc" refused "snaplen" nfc capture add c1 snaplen=abc
 nfc_done

@@ -5,6 +5,9 @@
 # the filter's counters.
 . "$NFC_TOP/daemon/tests/lib-daemon.sh"
 nfc_setup
+# The one expression whose translation the daemon cuts short, so that the
+# verifier refuses it (lib/cbpf.c: no real expression is known to).
+export NFC_TEST_CBPF_REFUSE='udp port 4242'
 nfd_start || { not_ok "nfchaind starts"; exit 1; }
 
 check "add with a syntax error: libpcap's message" \
@@ -22,6 +25,13 @@ check "set expr with a syntax error: libpcap's message" \
 	refused "syntax error" nfc f0 set "expr=udp and"
 check "... the expression is unchanged" \
 	[ "$(nfc -j f0 show | jq -r .config.expr)" = "not (udp port 53)" ]
+check "set expr the verifier refuses: the verifier's reason" \
+	refused "translated filter: the verifier refused it" nfc f0 set "expr=udp port 4242"
+check "... the expression is unchanged" \
+	[ "$(nfc -j f0 show | jq -r .config.expr)" = "not (udp port 53)" ]
+check "add with an expression the verifier refuses: refused, no NF f9" \
+	refused "translated filter: the verifier refused it" nfc filter add f9 "expr=udp port 4242"
+check "... no NF f9" [ "$(nfc -j show | jq '[.nfs[]? | select(.name == "f9")] | length')" = 0 ]
 check "set expr='udp or icmp6' action=keep" nfc f0 set "expr=udp or icmp6" action=keep
 check "... shown" [ "$(nfc -j f0 show | jq -r '.config.expr + " " + .config.action')" = "udp or icmp6 keep" ]
 check "stats: matched, dropped, no_filter" \
