@@ -3,13 +3,13 @@
  * lb_micro: the lb NF's own cost per packet, BPF_PROG_TEST_RUN (XDP, one
  * run per frame: repeats would rewrite or encapsulate the same buffer
  * again, and live frames add a veth transmit whose noise is larger than
- * the lb), kernel-measured, in one run: 1,024 flows (64 client addresses x 16 source ports) to one VIP with
- * 10 backends, the netdev's hook with the forwarder f1 alone (the path
- * without the lb), then with lb0 on f1:p1: NAT and DSR, established flows
- * (an ACK: the connection table's hit) and new flows (a SYN: picked anew
- * from the Maglev table and written to the connection table, as every
- * new connection is). Own cost = the difference with f1 alone. A benchmark
- * program (prints a table), not a test. Indicative only on a loaded
+ * the lb), kernel-measured, in one run: 1,024 flows (64 client addresses x 16
+ * source ports) to one VIP with 10 backends, the netdev's hook with the
+ * forwarder f1 alone (the path without the lb), then with lb0 on f1:p1: NAT and
+ * DSR, established flows (an ACK: the connection table's hit) and new flows (a
+ * SYN: picked anew from the Maglev table and written to the connection table,
+ * as every new connection is). Own cost = the difference with f1 alone. A
+ * benchmark program (prints a table), not a test. Indicative only on a loaded
  * machine; the ratios of one run are what to read.
  *
  *   .output/bench/lb_micro [PASSES]
