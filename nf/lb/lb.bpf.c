@@ -35,6 +35,8 @@ const volatile __u32 lb_src_bits = 0;
 const volatile __u32 lb_src6_0 = 0, lb_src6_1 = 0, lb_src6_2 = 0, lb_src6_3 = 0;
 /* Seconds a UDP flow keeps its backend after its last packet. */
 const volatile __u32 lb_udp_timeout = 30;
+/* DSR, IPv4: the path MTU toward the backends; 0: not checked. */
+const volatile __u32 lb_mtu = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -489,6 +491,75 @@ static __always_inline __u32 outer_src(__u32 base, __u32 client, __u32 h)
 	return bpf_htonl((bpf_ntohl(base) & ~m) | (h & m));
 }
 
+/*
+ * An IPv4 packet with DF that the outer header would take beyond lb_mtu
+ * becomes, in place, the ICMP fragmentation-needed (3/4, RFC 1191) its
+ * sender gets: from the VIP (the address it sent to, as Katran does), its
+ * MACs swapped, next-hop MTU lb_mtu - 20, quoting its IP header and 8
+ * bytes. Sent back out of the port it came in by. A packet with IP
+ * options is dropped instead (the quote would not be at a fixed place).
+ */
+#define LB_ICMP_LEN (NFC_ETH_HLEN + 20 + 8 + 28)
+static __always_inline int frag_needed(nfc_ctx_t *ctx, struct nfc_meta *md)
+{
+	struct ethhdr *eth, e;
+	struct iphdr *ip, *q;
+	__u8 *icmp;
+	__u32 s = 0;
+	__u16 *w;
+
+	eth = nfc_data(ctx);
+	q = (void *)(eth + 1);
+	if ((void *)(q + 1) > nfc_data_end(ctx) || q->ihl != 5)
+		return nfc_drop(ctx, md, LB_R_ENCAP);
+	e = *eth;
+#ifdef NFC_HOOK_XDP
+	if (bpf_xdp_adjust_head(ctx, -28))
+		return nfc_drop(ctx, md, LB_R_ENCAP);
+	if (bpf_xdp_adjust_tail(
+		    ctx, (int)LB_ICMP_LEN -
+				 (int)(nfc_data_end(ctx) - nfc_data(ctx))))
+		return nfc_drop(ctx, md, LB_R_ENCAP);
+#else
+	if (bpf_skb_adjust_room(ctx, 28, BPF_ADJ_ROOM_MAC, 0) ||
+	    bpf_skb_change_tail(ctx, LB_ICMP_LEN, 0) ||
+	    nfc_pull(ctx, LB_ICMP_LEN))
+		return nfc_drop(ctx, md, LB_R_ENCAP);
+#endif
+	eth = nfc_data(ctx);
+	ip = (void *)(eth + 1);
+	icmp = (void *)(ip + 1);
+	q = (void *)(icmp + 8);
+	if ((void *)q + 28 > nfc_data_end(ctx))
+		return nfc_drop(ctx, md, LB_R_ENCAP);
+	__builtin_memcpy(eth->h_dest, e.h_source, 6);
+	__builtin_memcpy(eth->h_source, e.h_dest, 6);
+	eth->h_proto = bpf_htons(NFC_ETH_P_IP);
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tos = 0;
+	ip->tot_len = bpf_htons(20 + 8 + 28);
+	ip->id = 0;
+	ip->frag_off = 0;
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_ICMP;
+	ip->saddr = q->daddr;
+	ip->daddr = q->saddr;
+	ip->check = 0;
+	ip->check = csum_ip(ip);
+	icmp[0] = 3;
+	icmp[1] = 4;
+	icmp[2] = icmp[3] = icmp[4] = icmp[5] = 0;
+	*(__u16 *)(icmp + 6) = bpf_htons(lb_mtu - 20);
+	w = (__u16 *)icmp;
+	for (int i = 0; i < 18; i++)
+		s += w[i];
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	*(__u16 *)(icmp + 2) = ~s;
+	return nfc_output(ctx, md, md->in_port);
+}
+
 static __always_inline int dsr4(nfc_ctx_t *ctx, const struct lb_pkt *p,
 				const struct lb_flow *f, const struct lb_be *be)
 {
@@ -594,6 +665,15 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 				f.proto == IPPROTO_UDP, 1, be->addr, bport))
 			return nfc_drop(ctx, md, LB_R_ENCAP);
 		return nfc_pass_on(ctx, md);
+	}
+	if (lb_mtu && f.family == LB_AF_INET) {
+		struct iphdr *ip = p.l3;
+
+		if ((void *)(ip + 1) > nfc_data_end(ctx))
+			return nfc_drop(ctx, md, LB_R_ENCAP);
+		if ((ip->frag_off & bpf_htons(IP_DF)) &&
+		    bpf_ntohs(ip->tot_len) + sizeof(struct iphdr) > lb_mtu)
+			return frag_needed(ctx, md);
 	}
 	if (f.family == LB_AF_INET ? dsr4(ctx, &p, &f, be)
 				   : dsr6(ctx, &p, &f, be))

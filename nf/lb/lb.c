@@ -38,6 +38,16 @@ static const struct nfc_field lb_config[] = {
 	 .doc = "low bits of src taken from the flow's hash, so that a "
 		"backend's receive hashing spreads flows (src=198.51.100.0 "
 		"src_bits=8: 198.51.100.0-255)"},
+	{.name = "mtu",
+	 .kind = NFC_F_UINT,
+	 .bpf_const = "lb_mtu",
+	 .def = "0",
+	 .min = 0,
+	 .max = 65535,
+	 .doc = "DSR, IPv4: the path MTU toward the backends; a packet with DF "
+		"that the outer header would take beyond it gets an ICMP "
+		"fragmentation-needed (MTU - 20) back to its sender; 0: not "
+		"checked"},
 	{.name = "udp_timeout",
 	 .kind = NFC_F_UINT,
 	 .bpf_const = "lb_udp_timeout",
