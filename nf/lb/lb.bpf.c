@@ -4,8 +4,9 @@
  * attachment, a TCP or UDP packet to a service's VIP gets a backend: the
  * one its connection already has (lb_conns), else the one the service's
  * Maglev table gives the flow's hash, remembered for the flow's next
- * packets. forward=dsr: the packet goes on unchanged inside an IPv4-in-IPv4
- * header to the backend, which decapsulates and answers the client itself.
+ * packets; IPv4 and IPv6 alike. forward=dsr: the packet goes on unchanged
+ * inside an outer IPv4 (IPIP) or IPv6 (ip6ip6) header to the backend,
+ * which decapsulates and answers the client itself.
  * The frame keeps its MAC addresses: it continues to where it was going
  * (the router port behind the attachment, or the stack), which routes it
  * by the new outer destination (README.md, "Where the packet goes next").
@@ -20,6 +21,7 @@
 #define IP_DF 0x4000
 #define IP_OFFSET 0x1fff
 #define LB_PROTO_IPIP 4
+#define LB_PROTO_IPV6 41		 /* ip6ip6's next header */
 #define LB_PULL (NFC_ETH_HLEN + 60 + 20) /* IPv4 with options, TCP */
 #define LB_TCP_SYN 0x02
 #define LB_TCP_ACK 0x10
@@ -29,8 +31,12 @@
  * flow's hash, so that the backend's receive hashing spreads flows. */
 const volatile __u32 lb_src = 0;
 const volatile __u32 lb_src_bits = 0;
+/* The same for IPv6 (ip6ip6): src6, all zero when not set. */
+const volatile __u32 lb_src6_0 = 0, lb_src6_1 = 0, lb_src6_2 = 0, lb_src6_3 = 0;
 /* Seconds a UDP flow keeps its backend after its last packet. */
 const volatile __u32 lb_udp_timeout = 30;
+/* DSR, IPv4: the path MTU toward the backends; 0: not checked. */
+const volatile __u32 lb_mtu = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -258,57 +264,117 @@ csum_upd(__u16 *sum, __u32 from, __u32 to)
 	*sum = ~s;
 }
 
+/* 1 or 4 words, one by one: a loop would become a memcpy of a variable
+ * size, which BPF has not, and the packet's words may be unaligned. */
+static __always_inline void copy_addr(__u32 *to, const __u32 *from, int words)
+{
+	to[0] = from[0];
+	if (words == 4) {
+		to[1] = from[1];
+		to[2] = from[2];
+		to[3] = from[3];
+	}
+}
+
 /*
  * forward=nat: the destination (dst) or source address and port of the
- * packet rewritten, with the IPv4 and TCP/UDP checksums. In TC through the
- * helpers, which also handle a checksum left to offload (CHECKSUM_PARTIAL,
- * where the field holds only the pseudo-header's sum); in XDP in place
- * (the runtime turns TX checksum offload off at a native-XDP peer). A UDP
- * checksum of 0 (none) stays 0. 0 or -1.
+ * packet rewritten, with the TCP/UDP checksum (and IPv4's header one). In
+ * TC through the helpers, which also handle a checksum left to offload
+ * (CHECKSUM_PARTIAL, where the field holds only the pseudo-header's sum);
+ * in XDP in place (the runtime turns TX checksum offload off at a
+ * native-XDP peer). A UDP checksum of 0 (none, IPv4 only) stays 0.
+ * `addr` points at the packet's address field (4 or 16 bytes, `words`
+ * 32-bit words), `l3` at its IP header, `csum_ip` its IPv4 checksum or
+ * NULL. 0 or -1.
  */
-static __always_inline int nat_rewrite(nfc_ctx_t *ctx, struct iphdr *ip,
-				       __u16 *ports, int dst, __u32 naddr,
+static __always_inline int nat_rewrite(nfc_ctx_t *ctx, void *l3, __u32 *addr,
+				       __u16 *csum_ip, __u16 *ports, int words,
+				       int udp, int dst, const __u32 *naddr,
 				       __u16 nport)
 {
-	int udp = ip->protocol == IPPROTO_UDP;
-	__u32 oaddr = dst ? ip->daddr : ip->saddr;
 	__u16 oport = ports[dst ? 1 : 0];
 #ifdef NFC_HOOK_XDP
 	__u16 *l4sum = udp ? &ports[3] : &ports[8];
 
+	(void)l3;
 	if ((void *)(l4sum + 1) > nfc_data_end(ctx))
 		return -1;
-	if (!udp || *l4sum) {
-		csum_upd(l4sum, oaddr, naddr);
+	if (!udp || *l4sum || words == 4) {
+		for (int i = 0; i < words; i++)
+			csum_upd(l4sum, addr[i], naddr[i]);
 		csum_upd(l4sum, oport, nport);
 		if (udp && !*l4sum)
 			*l4sum = 0xffff;
 	}
-	csum_upd(&ip->check, oaddr, naddr);
-	if (dst)
-		ip->daddr = naddr;
-	else
-		ip->saddr = naddr;
+	if (csum_ip)
+		csum_upd(csum_ip, addr[0], naddr[0]);
+	copy_addr(addr, naddr, words);
 	ports[dst ? 1 : 0] = nport;
 	return 0;
 #else
-	__u32 l3 = (void *)ip - nfc_data(ctx),
-	      l4 = (void *)ports - nfc_data(ctx);
-	__u32 coff = l4 + (udp ? 6 : 16), fl = udp ? BPF_F_MARK_MANGLED_0 : 0;
+	/* Offsets taken now: the helpers below invalidate packet pointers. */
+	__u32 aoff = (void *)addr - nfc_data(ctx),
+	      l4 = (void *)ports - nfc_data(ctx),
+	      l3off = (void *)l3 - nfc_data(ctx);
+	__u32 coff = l4 + (udp ? 6 : 16),
+	      fl = udp && words == 1 ? BPF_F_MARK_MANGLED_0 : 0;
+	__u32 old[4] = {}, nw[4] = {};
+	__s64 diff;
 
 	if ((void *)(ports + 9) > nfc_data_end(ctx))
 		return -1;
-	if (bpf_l4_csum_replace(ctx, coff, oaddr, naddr,
-				BPF_F_PSEUDO_HDR | fl | sizeof(naddr)) ||
-	    bpf_l4_csum_replace(ctx, coff, oport, nport, fl | sizeof(nport)) ||
-	    bpf_l3_csum_replace(ctx, l3 + 10, oaddr, naddr, sizeof(naddr)) ||
-	    bpf_skb_store_bytes(ctx, l3 + (dst ? 16 : 12), &naddr,
-				sizeof(naddr), 0) ||
+	copy_addr(old, addr, words);
+	copy_addr(nw, naddr, words);
+	/* The address's share of the pseudo-header as one difference: one
+	 * helper call for 16 bytes as for 4. */
+	diff = bpf_csum_diff(old, words * 4, nw, words * 4, 0);
+	if (diff < 0 ||
+	    bpf_l4_csum_replace(ctx, coff, 0, diff, BPF_F_PSEUDO_HDR | fl) ||
+	    bpf_l4_csum_replace(ctx, coff, oport, nport, fl | sizeof(nport)))
+		return -1;
+	if (csum_ip &&
+	    bpf_l3_csum_replace(ctx, l3off + 10, old[0], nw[0], sizeof(nw[0])))
+		return -1;
+	if (bpf_skb_store_bytes(ctx, aoff, nw, words * 4, 0) ||
 	    bpf_skb_store_bytes(ctx, l4 + (dst ? 2 : 0), &nport, sizeof(nport),
 				0))
 		return -1;
 	return 0;
 #endif
+}
+
+/* Puts an outer IPv6 header (from `o`) between the Ethernet header and
+ * the packet's own IPv6 one: ip6ip6 (RFC 2473). 0 or -1. */
+static __always_inline int encap6(nfc_ctx_t *ctx, const struct ipv6hdr *o)
+{
+	struct ethhdr *eth;
+	struct ipv6hdr *ip6;
+
+#ifdef NFC_HOOK_XDP
+	{
+		struct ethhdr *old;
+
+		if (bpf_xdp_adjust_head(ctx, -(int)sizeof(struct ipv6hdr)))
+			return -1;
+		eth = nfc_data(ctx);
+		old = (void *)eth + sizeof(struct ipv6hdr);
+		if ((void *)(old + 1) > nfc_data_end(ctx))
+			return -1;
+		__builtin_memcpy(eth, old, sizeof(*eth));
+	}
+#else
+	if (bpf_skb_adjust_room(ctx, sizeof(struct ipv6hdr), BPF_ADJ_ROOM_MAC,
+				BPF_F_ADJ_ROOM_ENCAP_L3_IPV6))
+		return -1;
+	if (nfc_pull(ctx, NFC_ETH_HLEN + sizeof(struct ipv6hdr)))
+		return -1;
+	eth = nfc_data(ctx);
+#endif
+	ip6 = (void *)(eth + 1);
+	if ((void *)(ip6 + 1) > nfc_data_end(ctx))
+		return -1;
+	*ip6 = *o;
+	return 0;
 }
 
 /* nfc_pkt_len, through the helpers that hide ctx from the compiler: the
@@ -323,87 +389,186 @@ static __always_inline __u32 frame_len(nfc_ctx_t *ctx)
 #endif
 }
 
-static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
-{
-	struct lb_flow f = {};
-	struct lb_vip v = {};
-	struct ethhdr *eth;
-	struct iphdr *ip, o = {};
-	struct lb_svc *svc;
-	struct lb_be *be;
+/* A packet as the lb reads it, either family. */
+struct lb_pkt {
+	void *l3;
+	__u32 *saddr, *daddr; /* in the packet */
+	__u16 *csum_ip;	      /* IPv4's header checksum; NULL in IPv6 */
 	__u16 *ports;
-	__u32 id, len = frame_len(ctx), ihl;
-	int isnew, syn = 0;
+	int words; /* of an address: 1 or 4 */
+	int syn;
+};
 
-	if (nfc_pull(ctx, LB_PULL))
-		return nfc_pass_on(ctx, md);
+/* Reads an IPv4 or IPv6 TCP/UDP packet into `f` and `p`; -1: not one the
+ * lb handles (another protocol, a fragment but the first, an IPv6
+ * extension header), passed on untouched. */
+static __always_inline int parse(nfc_ctx_t *ctx, struct lb_flow *f,
+				 struct lb_pkt *p)
+{
+	struct ethhdr *eth = nfc_data(ctx);
+	void *end = nfc_data_end(ctx);
+
+	if ((void *)(eth + 1) > end)
+		return -1;
+	if (eth->h_proto == bpf_htons(NFC_ETH_P_IP)) {
+		struct iphdr *ip = (void *)(eth + 1);
+		__u32 ihl;
+
+		if ((void *)(ip + 1) > end || ip->version != 4 ||
+		    (ip->protocol != IPPROTO_TCP &&
+		     ip->protocol != IPPROTO_UDP))
+			return -1;
+		ihl = ip->ihl * 4;
+		/* Fragments carry no ports (but the first): they go on as
+		 * they came. */
+		if (ihl < sizeof(*ip) || ihl > 60 ||
+		    (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
+			return -1;
+		p->l3 = ip;
+		p->saddr = &ip->saddr;
+		p->daddr = &ip->daddr;
+		p->csum_ip = &ip->check;
+		p->ports = (void *)ip + ihl;
+		p->words = 1;
+		f->saddr[0] = ip->saddr;
+		f->daddr[0] = ip->daddr;
+		f->proto = ip->protocol;
+		f->family = LB_AF_INET;
+	} else if (eth->h_proto == bpf_htons(NFC_ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+		/* TCP or UDP right after the fixed header; with an
+		 * extension header (a fragment, routing...) the ports are
+		 * not where they are looked for: passed on. */
+		if ((void *)(ip6 + 1) > end || ip6->version != 6 ||
+		    (ip6->nexthdr != IPPROTO_TCP &&
+		     ip6->nexthdr != IPPROTO_UDP))
+			return -1;
+		p->l3 = ip6;
+		p->saddr = ip6->saddr.in6_u.u6_addr32;
+		p->daddr = ip6->daddr.in6_u.u6_addr32;
+		p->csum_ip = NULL;
+		p->ports = (void *)(ip6 + 1);
+		p->words = 4;
+		/* Word by word: the packet's addresses may be unaligned for
+		 * a memcpy the compiler would emit. */
+		f->saddr[0] = p->saddr[0];
+		f->saddr[1] = p->saddr[1];
+		f->saddr[2] = p->saddr[2];
+		f->saddr[3] = p->saddr[3];
+		f->daddr[0] = p->daddr[0];
+		f->daddr[1] = p->daddr[1];
+		f->daddr[2] = p->daddr[2];
+		f->daddr[3] = p->daddr[3];
+		f->proto = ip6->nexthdr;
+		f->family = LB_AF_INET6;
+	} else {
+		return -1;
+	}
+	if ((void *)(p->ports + 2) > end)
+		return -1;
+	p->syn = 0;
+	if (f->proto == IPPROTO_TCP) {
+		__u8 *fl = (__u8 *)p->ports + 13;
+
+		if ((void *)(fl + 1) > end)
+			return -1;
+		p->syn = (*fl & (LB_TCP_SYN | LB_TCP_ACK)) == LB_TCP_SYN;
+	}
+	f->sport = p->ports[0];
+	f->dport = p->ports[1];
+	return 0;
+}
+
+/* The outer source: the client's, or src (src6) with its low src_bits
+ * from the flow's hash. */
+static __always_inline __u32 outer_src(__u32 base, __u32 client, __u32 h)
+{
+	__u32 m = lb_src_bits ? (1U << lb_src_bits) - 1 : 0;
+
+	if (!base)
+		return client;
+	return bpf_htonl((bpf_ntohl(base) & ~m) | (h & m));
+}
+
+/*
+ * An IPv4 packet with DF that the outer header would take beyond lb_mtu
+ * becomes, in place, the ICMP fragmentation-needed (3/4, RFC 1191) its
+ * sender gets: from the VIP (the address it sent to, as Katran does), its
+ * MACs swapped, next-hop MTU lb_mtu - 20, quoting its IP header and 8
+ * bytes. Sent back out of the port it came in by. A packet with IP
+ * options is dropped instead (the quote would not be at a fixed place).
+ */
+#define LB_ICMP_LEN (NFC_ETH_HLEN + 20 + 8 + 28)
+static __always_inline int frag_needed(nfc_ctx_t *ctx, struct nfc_meta *md)
+{
+	struct ethhdr *eth, e;
+	struct iphdr *ip, *q;
+	__u8 *icmp;
+	__u32 s = 0;
+	__u16 *w;
+
+	eth = nfc_data(ctx);
+	q = (void *)(eth + 1);
+	if ((void *)(q + 1) > nfc_data_end(ctx) || q->ihl != 5)
+		return nfc_drop(ctx, md, LB_R_ENCAP);
+	e = *eth;
+#ifdef NFC_HOOK_XDP
+	if (bpf_xdp_adjust_head(ctx, -28))
+		return nfc_drop(ctx, md, LB_R_ENCAP);
+	if (bpf_xdp_adjust_tail(
+		    ctx, (int)LB_ICMP_LEN -
+				 (int)(nfc_data_end(ctx) - nfc_data(ctx))))
+		return nfc_drop(ctx, md, LB_R_ENCAP);
+#else
+	if (bpf_skb_adjust_room(ctx, 28, BPF_ADJ_ROOM_MAC, 0) ||
+	    bpf_skb_change_tail(ctx, LB_ICMP_LEN, 0) ||
+	    nfc_pull(ctx, LB_ICMP_LEN))
+		return nfc_drop(ctx, md, LB_R_ENCAP);
+#endif
 	eth = nfc_data(ctx);
 	ip = (void *)(eth + 1);
-	if ((void *)(ip + 1) > nfc_data_end(ctx) ||
-	    eth->h_proto != bpf_htons(NFC_ETH_P_IP) || ip->version != 4 ||
-	    (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP))
-		return nfc_pass_on(ctx, md);
-	ihl = ip->ihl * 4;
-	/* Fragments carry no ports (but the first): they go on as they
-	 * came. */
-	if (ihl < sizeof(*ip) || ihl > 60 ||
-	    (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
-		return nfc_pass_on(ctx, md);
-	ports = (void *)ip + ihl;
-	if ((void *)(ports + 2) > nfc_data_end(ctx))
-		return nfc_pass_on(ctx, md);
-	if (ip->protocol == IPPROTO_TCP) {
-		__u8 *fl = (__u8 *)ports + 13;
+	icmp = (void *)(ip + 1);
+	q = (void *)(icmp + 8);
+	if ((void *)q + 28 > nfc_data_end(ctx))
+		return nfc_drop(ctx, md, LB_R_ENCAP);
+	__builtin_memcpy(eth->h_dest, e.h_source, 6);
+	__builtin_memcpy(eth->h_source, e.h_dest, 6);
+	eth->h_proto = bpf_htons(NFC_ETH_P_IP);
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tos = 0;
+	ip->tot_len = bpf_htons(20 + 8 + 28);
+	ip->id = 0;
+	ip->frag_off = 0;
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_ICMP;
+	ip->saddr = q->daddr;
+	ip->daddr = q->saddr;
+	ip->check = 0;
+	ip->check = csum_ip(ip);
+	icmp[0] = 3;
+	icmp[1] = 4;
+	icmp[2] = icmp[3] = icmp[4] = icmp[5] = 0;
+	*(__u16 *)(icmp + 6) = bpf_htons(lb_mtu - 20);
+	w = (__u16 *)icmp;
+	for (int i = 0; i < 18; i++)
+		s += w[i];
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	*(__u16 *)(icmp + 2) = ~s;
+	return nfc_output(ctx, md, md->in_port);
+}
 
-		if ((void *)(fl + 1) > nfc_data_end(ctx))
-			return nfc_pass_on(ctx, md);
-		syn = (*fl & (LB_TCP_SYN | LB_TCP_ACK)) == LB_TCP_SYN;
-	}
-	f.saddr[0] = ip->saddr;
-	f.daddr[0] = ip->daddr;
-	f.sport = ports[0];
-	f.dport = ports[1];
-	f.proto = ip->protocol;
-	f.family = LB_AF_INET;
-	if (md->direction != NFC_DIR_INGRESS) {
-		/* A reply of a NAT-ed connection: from the VIP again. */
-		struct lb_nat *n = bpf_map_lookup_elem(&lb_nats, &f);
+static __always_inline int dsr4(nfc_ctx_t *ctx, const struct lb_pkt *p,
+				const struct lb_flow *f, const struct lb_be *be)
+{
+	struct iphdr *ip = p->l3, o = {};
 
-		if (n && nat_rewrite(ctx, ip, ports, 0, n->addr, n->port))
-			return nfc_drop(ctx, md, LB_R_ENCAP);
-		return nfc_pass_on(ctx, md);
-	}
-	v.addr[0] = ip->daddr;
-	v.port = ports[1];
-	v.proto = ip->protocol;
-	v.family = LB_AF_INET;
-	svc = bpf_map_lookup_elem(&lb_vips, &v);
-	if (!svc)
-		return nfc_pass_on(ctx, md);
-	count(&lb_svc_stats, svc->id, len, 0);
-	be = pick(&f, svc, syn, &id, &isnew);
-	if (!be || be->family != LB_AF_INET)
-		return nfc_drop(ctx, md, LB_R_NO_BACKEND);
-	count(&lb_be_stats, id, len, isnew);
-	if (svc->forward == LB_FWD_NAT) {
-		struct lb_flow r = {};
-		struct lb_nat n = {.addr = ip->daddr, .port = ports[1]};
-		__u16 bport = be->port ? be->port : ports[1];
-
-		r.saddr[0] = be->addr[0];
-		r.daddr[0] = ip->saddr;
-		r.sport = bport;
-		r.dport = ports[0];
-		r.proto = ip->protocol;
-		r.family = LB_AF_INET;
-		/* Written for a new connection, and refreshed if the LRU let
-		 * it go. */
-		if (isnew || !bpf_map_lookup_elem(&lb_nats, &r))
-			bpf_map_update_elem(&lb_nats, &r, &n, BPF_ANY);
-		if (nat_rewrite(ctx, ip, ports, 1, be->addr[0], bport))
-			return nfc_drop(ctx, md, LB_R_ENCAP);
-		return nfc_pass_on(ctx, md);
-	}
+	/* Checked again: the verifier lost parse()'s bound where the
+	 * families' paths met. */
+	if ((void *)(ip + 1) > nfc_data_end(ctx))
+		return -1;
 	o.version = 4;
 	o.ihl = 5;
 	o.tos = ip->tos;
@@ -411,15 +576,107 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 	o.frag_off = ip->frag_off & bpf_htons(IP_DF);
 	o.ttl = 64;
 	o.protocol = LB_PROTO_IPIP;
-	o.saddr = ip->saddr;
-	if (lb_src) {
-		__u32 m = lb_src_bits ? (1U << lb_src_bits) - 1 : 0;
-
-		o.saddr = bpf_htonl((bpf_ntohl(lb_src) & ~m) |
-				    (flow_hash(&f) & m));
-	}
+	o.saddr = lb_src ? outer_src(lb_src, 0, flow_hash(f)) : ip->saddr;
 	o.daddr = be->addr[0];
-	if (encap4(ctx, &o))
+	return encap4(ctx, &o);
+}
+
+/* ip6ip6: traffic class copied, the flow label from the flow's hash (a
+ * backend's receive hashing may use it, RFC 6438), hop limit 64. */
+static __always_inline int dsr6(nfc_ctx_t *ctx, const struct lb_pkt *p,
+				const struct lb_flow *f, const struct lb_be *be)
+{
+	struct ipv6hdr *ip6 = p->l3, o = {};
+	__u32 h = flow_hash(f), w0;
+
+	if ((void *)(ip6 + 1) > nfc_data_end(ctx))
+		return -1;
+	w0 = *(__u32 *)ip6;
+
+	/* version 6, the inner traffic class, a 20-bit label */
+	*(__u32 *)&o = bpf_htonl((bpf_ntohl(w0) & 0xfff00000) | (h & 0xfffff));
+	o.payload_len =
+		bpf_htons(bpf_ntohs(ip6->payload_len) + sizeof(struct ipv6hdr));
+	o.nexthdr = LB_PROTO_IPV6;
+	o.hop_limit = 64;
+	if (lb_src6_0 | lb_src6_1 | lb_src6_2 | lb_src6_3) {
+		o.saddr.in6_u.u6_addr32[0] = lb_src6_0;
+		o.saddr.in6_u.u6_addr32[1] = lb_src6_1;
+		o.saddr.in6_u.u6_addr32[2] = lb_src6_2;
+		o.saddr.in6_u.u6_addr32[3] = outer_src(lb_src6_3, 0, h);
+	} else {
+		o.saddr = ip6->saddr;
+	}
+	__builtin_memcpy(&o.daddr, be->addr, 16);
+	return encap6(ctx, &o);
+}
+
+static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
+{
+	struct lb_flow f = {};
+	struct lb_vip v = {};
+	struct lb_pkt p;
+	struct lb_svc *svc;
+	struct lb_be *be;
+	__u32 id, len = frame_len(ctx);
+	int isnew;
+
+	if (nfc_pull(ctx, LB_PULL) || parse(ctx, &f, &p))
+		return nfc_pass_on(ctx, md);
+	if (md->direction != NFC_DIR_INGRESS) {
+		/* A reply of a NAT-ed connection: from the VIP again. */
+		struct lb_nat *n = bpf_map_lookup_elem(&lb_nats, &f);
+
+		if (n &&
+		    nat_rewrite(ctx, p.l3, p.saddr, p.csum_ip, p.ports, p.words,
+				f.proto == IPPROTO_UDP, 0, n->addr, n->port))
+			return nfc_drop(ctx, md, LB_R_ENCAP);
+		return nfc_pass_on(ctx, md);
+	}
+	__builtin_memcpy(v.addr, f.daddr, sizeof(v.addr));
+	v.port = f.dport;
+	v.proto = f.proto;
+	v.family = f.family;
+	svc = bpf_map_lookup_elem(&lb_vips, &v);
+	if (!svc)
+		return nfc_pass_on(ctx, md);
+	count(&lb_svc_stats, svc->id, len, 0);
+	be = pick(&f, svc, p.syn, &id, &isnew);
+	if (!be || be->family != f.family)
+		return nfc_drop(ctx, md, LB_R_NO_BACKEND);
+	count(&lb_be_stats, id, len, isnew);
+	if (svc->forward == LB_FWD_NAT) {
+		struct lb_flow r = {};
+		struct lb_nat n = {.port = f.dport};
+		__u16 bport = be->port ? be->port : f.dport;
+
+		__builtin_memcpy(n.addr, f.daddr, sizeof(n.addr));
+		__builtin_memcpy(r.saddr, be->addr, sizeof(r.saddr));
+		__builtin_memcpy(r.daddr, f.saddr, sizeof(r.daddr));
+		r.sport = bport;
+		r.dport = f.sport;
+		r.proto = f.proto;
+		r.family = f.family;
+		/* Written for a new connection, and refreshed if the LRU let
+		 * it go. */
+		if (isnew || !bpf_map_lookup_elem(&lb_nats, &r))
+			bpf_map_update_elem(&lb_nats, &r, &n, BPF_ANY);
+		if (nat_rewrite(ctx, p.l3, p.daddr, p.csum_ip, p.ports, p.words,
+				f.proto == IPPROTO_UDP, 1, be->addr, bport))
+			return nfc_drop(ctx, md, LB_R_ENCAP);
+		return nfc_pass_on(ctx, md);
+	}
+	if (lb_mtu && f.family == LB_AF_INET) {
+		struct iphdr *ip = p.l3;
+
+		if ((void *)(ip + 1) > nfc_data_end(ctx))
+			return nfc_drop(ctx, md, LB_R_ENCAP);
+		if ((ip->frag_off & bpf_htons(IP_DF)) &&
+		    bpf_ntohs(ip->tot_len) + sizeof(struct iphdr) > lb_mtu)
+			return frag_needed(ctx, md);
+	}
+	if (f.family == LB_AF_INET ? dsr4(ctx, &p, &f, be)
+				   : dsr6(ctx, &p, &f, be))
 		return nfc_drop(ctx, md, LB_R_ENCAP);
 	return nfc_pass_on(ctx, md);
 }

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -23,6 +24,11 @@ static const struct nfc_field lb_config[] = {
 	 .flags = NFC_FIELD_RELOAD,
 	 .doc = "outer source address of DSR packets (default: the client's "
 		"own); with src_bits, the low bits come from the flow's hash"},
+	{.name = "src6",
+	 .kind = NFC_F_STRING,
+	 .flags = NFC_FIELD_RELOAD,
+	 .doc = "outer source address of IPv6 DSR packets (ip6ip6; default: "
+		"the client's own); src_bits applies to it too"},
 	{.name = "src_bits",
 	 .kind = NFC_F_UINT,
 	 .bpf_const = "lb_src_bits",
@@ -32,6 +38,16 @@ static const struct nfc_field lb_config[] = {
 	 .doc = "low bits of src taken from the flow's hash, so that a "
 		"backend's receive hashing spreads flows (src=198.51.100.0 "
 		"src_bits=8: 198.51.100.0-255)"},
+	{.name = "mtu",
+	 .kind = NFC_F_UINT,
+	 .bpf_const = "lb_mtu",
+	 .def = "0",
+	 .min = 0,
+	 .max = 65535,
+	 .doc = "DSR, IPv4: the path MTU toward the backends; a packet with DF "
+		"that the outer header would take beyond it gets an ICMP "
+		"fragmentation-needed (MTU - 20) back to its sender; 0: not "
+		"checked"},
 	{.name = "udp_timeout",
 	 .kind = NFC_F_UINT,
 	 .bpf_const = "lb_udp_timeout",
@@ -76,18 +92,32 @@ static const struct nfc_field lb_be_fields[] = {
 	NFC_FIELDS_END,
 };
 
-/* src, an address as text, into the data plane's lb_src (network order,
- * as the packet has it). */
+/* src and src6, addresses as text, into the data plane's lb_src and
+ * lb_src6_* (network order, as the packet has them). */
 static int lb_prepare(struct nfc_nf *nf, struct bpf_object *obj)
 {
-	const char *s =
-		json_string_value(json_object_get(nfc_nf_config(nf), "src"));
+	json_t *cfg = nfc_nf_config(nf);
+	const char *s = json_string_value(json_object_get(cfg, "src")),
+		   *s6 = json_string_value(json_object_get(cfg, "src6"));
 	struct in_addr a = {0};
+	struct in6_addr a6 = {0};
+	char var[16];
+	__u32 w[4];
+	int r;
 
 	if (s && inet_pton(AF_INET, s, &a) != 1)
 		return nfc_nf_error(nf, EINVAL, "src %s: not an IPv4 address",
 				    s);
-	return nfc_obj_set_const(obj, "lb_src", a.s_addr);
+	if (s6 && inet_pton(AF_INET6, s6, &a6) != 1)
+		return nfc_nf_error(nf, EINVAL, "src6 %s: not an IPv6 address",
+				    s6);
+	r = nfc_obj_set_const(obj, "lb_src", a.s_addr);
+	memcpy(w, &a6, sizeof(w));
+	for (int i = 0; i < 4 && !r; i++) {
+		snprintf(var, sizeof(var), "lb_src6_%d", i);
+		r = nfc_obj_set_const(obj, var, w[i]);
+	}
+	return r;
 }
 
 static void lb_stats(struct nfc_nf *nf, int port, json_t *out)

@@ -18,7 +18,8 @@
  *                (struct lb_conn): the connection table, looked up before
  *                the Maglev table, so that a flow keeps its backend when
  *                the backend set changes
- *   lb_nats      LRU hash: forward=nat, a reply's flow (backend -> client)
+ *   lb_nats      LRU hash: forward=nat, a reply's flow (backend -> client,
+ *                IPv4 or IPv6)
  *                -> the VIP and port its source is rewritten to
  *   lb_svc_stats, lb_be_stats  per-CPU counters by service and backend id
  */
@@ -91,8 +92,8 @@ struct lb_conn {
 };
 
 struct lb_nat {
-	__u32 addr; /* the VIP, network order */
-	__u16 port; /* its port, network order */
+	__u32 addr[4]; /* the VIP, network order (IPv4 in addr[0]) */
+	__u16 port;    /* its port, network order */
 	__u16 pad;
 };
 

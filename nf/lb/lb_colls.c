@@ -38,12 +38,6 @@ static int svc_parse(struct nfc_nf *nf, const char *key, json_t *fields,
 	if (lb_parse_svc(key, &w->vip, err, sizeof(err)))
 		return nfc_nf_error(nf, EINVAL, "service %s: %s", key, err);
 	lb_svc_str(&w->vip, w->key, sizeof(w->key));
-	if (w->vip.family == LB_AF_INET6)
-		return nfc_nf_error(nf, EOPNOTSUPP,
-				    "service %s: IPv6 services are not yet "
-				    "balanced (the keys parse; the data path "
-				    "is IPv4 only)",
-				    key);
 	w->forward = fwd && !strcmp(fwd, "nat") ? LB_FWD_NAT : LB_FWD_DSR;
 	w->table = t ? json_integer_value(t) : LB_TABLE_DEF;
 	if (!lb_is_prime(w->table))

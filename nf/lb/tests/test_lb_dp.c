@@ -144,6 +144,21 @@ static int frame_csum(__u8 *f, const char *dst, int sport, int dport,
 	return len;
 }
 
+/* The TCP checksum of an IPv6 packet at `ip` (no extension header),
+ * pseudo-header included: 0 when it verifies. */
+static __u16 l4_verify6(const __u8 *ip)
+{
+	int l4 = ip[4] << 8 | ip[5];
+	__u8 b[256] = {0};
+
+	memcpy(b, ip + 8, 32);
+	b[34] = l4 >> 8;
+	b[35] = l4 & 0xff;
+	b[39] = ip[6];
+	memcpy(b + 40, ip + 40, l4);
+	return csum(b, 40 + l4 + (l4 & 1));
+}
+
 static int set(struct nfc *nfc, const char *coll, const char *key,
 	       const char *k, const char *v)
 {
@@ -305,6 +320,196 @@ static void one_mode(struct nfc *nfc, const char *mode, int redirect, int drop)
 		      "64 flows: outer sources in 198.51.100.0/26, %d distinct",
 		      n);
 	}
+	/* mtu: a DF packet the outer header takes beyond it comes back as
+	 * an ICMP fragmentation-needed, out of the port it came in by. */
+	{
+		json_t *c = json_pack("{s:s,s:i,s:i}", "src", "198.51.100.0",
+				      "src_bits", 6, "mtu", 60);
+		const __u8 *o = r.out, *ic = r.out + 34;
+		/* lb0's port 0: the side the client is on */
+		__u64 tx0 = dpt_port_stats(root, 1, 0).tx_packets;
+		int ok;
+
+		e = nfc_nf_set(nfc, "lb0", c);
+		json_decref(c);
+		CHECK(!e, "mtu=60 (a reload): %s", e ? nfc_errmsg(nfc) : "");
+		len = frame(f, "203.0.113.100", 6, 42000, 80, 0x02);
+		run(0, f, len, &r);
+		ok = r.verdict == redirect && r.out_len == 70 &&
+		     !memcmp(o, f + 6, 6) && !memcmp(o + 6, f, 6) &&
+		     o[12] == 8 && o[13] == 0 && o[14] == 0x45 && o[16] == 0 &&
+		     o[17] == 56 && o[23] == 1 && !memcmp(o + 26, f + 30, 4) &&
+		     !memcmp(o + 30, f + 26, 4) && csum(o + 14, 20) == 0 &&
+		     ic[0] == 3 && ic[1] == 4 && ic[6] == 0 && ic[7] == 40 &&
+		     csum(ic, 36) == 0 && !memcmp(ic + 8, f + 14, 28) &&
+		     dpt_port_stats(root, 1, 0).tx_packets == tx0 + 1;
+		CHECK(ok,
+		      "70 bytes beyond mtu=60 with DF: ICMP 3/4 from the VIP "
+		      "to the client, MTU 40, checksums, the quote, out of "
+		      "p1 (verdict %d, %u bytes)",
+		      r.verdict, r.out_len);
+		f[14 + 6] = 0; /* no DF: encapsulated all the same */
+		f[14 + 10] = f[14 + 11] = 0;
+		{
+			__u16 cs = csum(f + 14, 20);
+
+			f[24] = cs >> 8;
+			f[25] = cs & 0xff;
+		}
+		run(0, f, len, &r);
+		CHECK(r.verdict == redirect && (int)r.out_len == len + 20,
+		      "without DF: encapsulated (the backend's path "
+		      "fragments)");
+	}
+	CHECK(!nfc_reset(nfc), "reset");
+}
+
+/* ---- IPv6 ---- */
+
+/* Ethernet + IPv6 (traffic class 0x10, hop limit 63) + TCP from
+ * [src]:sport to [dst]:dport, 10 bytes of payload, the TCP checksum
+ * right. Returns its length. */
+static int frame6(__u8 *f, const char *src, const char *dst, int sport,
+		  int dport, __u8 tcpflags)
+{
+	int len = 14 + 40 + 20 + 10;
+	__u8 *ip = f + 14, *th = ip + 40;
+	__u16 c;
+
+	memset(f, 0, len);
+	memcpy(f, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x86\xdd",
+	       14);
+	ip[0] = 0x61; /* version 6, traffic class 0x10 */
+	ip[5] = 30;   /* payload length */
+	ip[6] = 6;
+	ip[7] = 63;
+	inet_pton(AF_INET6, src, ip + 8);
+	inet_pton(AF_INET6, dst, ip + 24);
+	th[0] = sport >> 8;
+	th[1] = sport & 0xff;
+	th[2] = dport >> 8;
+	th[3] = dport & 0xff;
+	th[12] = 5 << 4;
+	th[13] = tcpflags;
+	memcpy(th + 20, "0123456789", 10);
+	c = l4_verify6(ip);
+	th[16] = c >> 8;
+	th[17] = c & 0xff;
+	return len;
+}
+
+static int addr6_is(const __u8 *a, const char *want)
+{
+	__u8 w[16];
+
+	inet_pton(AF_INET6, want, w);
+	return !memcmp(a, w, 16);
+}
+
+/* The ip6ip6 outer header, parsed: what is wrong with it, or NULL. */
+static const char *check_encap6(const __u8 *in, int len,
+				const struct dpt_run *r, const char *src,
+				const char *dst)
+{
+	const __u8 *o = r->out + 14;
+
+	if ((int)r->out_len != len + 40)
+		return "length is not the input's + 40";
+	if (memcmp(r->out, in, 14))
+		return "Ethernet header changed";
+	if (memcmp(r->out + 54, in + 14, len - 14))
+		return "inner packet changed";
+	if (o[0] != 0x61 || (o[1] & 0xf0) != 0)
+		return "version 6 or traffic class (inner's 0x10) wrong";
+	if ((o[4] << 8 | o[5]) != len - 14)
+		return "payload length is not the inner packet's whole length";
+	if (o[6] != 41 || o[7] != 64)
+		return "next header 41 (IPv6) or hop limit 64 wrong";
+	if (!addr6_is(o + 8, src))
+		return "outer source wrong";
+	if (!addr6_is(o + 24, dst))
+		return "outer destination is not the backend";
+	return NULL;
+}
+
+static void ipv6(struct nfc *nfc, const char *mode, int redirect, int drop)
+{
+	const char *svc = "[2001:db8::100]:80/tcp",
+		   *be = "[2001:db8::100]:80/tcp/[2001:db8:2::11]",
+		   *nsvc = "[2001:db8::100]:81/tcp",
+		   *nbe = "[2001:db8::100]:81/tcp/[2001:db8:2::12]:8080";
+	json_t *nat = json_pack("{s:s}", "forward", "nat");
+	struct dpt_run r;
+	const char *why;
+	__u8 f[160], out[160];
+	int len, e, ok, labels = 0, seen[64] = {0};
+
+	e = nfc_nf_add(nfc, "forwarder", "f1", mode, NULL) ||
+	    nfc_port_add(nfc, "f1", "p1", dev[0], NULL) ||
+	    nfc_port_add(nfc, "f1", "p2", dev[1], NULL) ||
+	    nfc_nf_add(nfc, "lb", "lb0", mode, NULL) ||
+	    nfc_attach(nfc, "lb0", "f1:p1", "both", NULL) ||
+	    nfc_coll_add(nfc, "lb0", "services", svc, NULL) ||
+	    nfc_coll_add(nfc, "lb0", "backends", be, NULL) ||
+	    nfc_coll_add(nfc, "lb0", "services", nsvc, nat) ||
+	    nfc_coll_add(nfc, "lb0", "backends", nbe, NULL);
+	json_decref(nat);
+	if (e) {
+		CHECK(0, "IPv6: set up f1, lb0, two IPv6 services: %s",
+		      nfc_errmsg(nfc));
+		nfc_reset(nfc);
+		return;
+	}
+	len = frame6(f, "2001:db8:1::2", "2001:db8::100", 40000, 80, 0x02);
+	CHECK(l4_verify6(f + 14) == 0, "IPv6: the crafted SYN's checksum");
+	run(0, f, len, &r);
+	why = check_encap6(f, len, &r, "2001:db8:1::2", "2001:db8:2::11");
+	CHECK(r.verdict == redirect && !why,
+	      "IPv6 DSR: a SYN goes on in ip6ip6 to the backend: %s "
+	      "(verdict %d)",
+	      why ? why : "every outer field right", r.verdict);
+	len = frame6(f, "2001:db8:1::2", "2001:db8::100", 40000, 80, 0x10);
+	run(0, f, len, &r);
+	CHECK(r.verdict == redirect &&
+		      !check_encap6(f, len, &r, "2001:db8:1::2",
+				    "2001:db8:2::11"),
+	      "IPv6 DSR: the flow's next packet (ACK) too");
+	for (int p = 0; p < 64; p++) {
+		len = frame6(f, "2001:db8:1::2", "2001:db8::100", 41000 + p, 80,
+			     0x02);
+		run(0, f, len, &r);
+		labels += !seen[r.out[14 + 3] & 0x3f]++;
+	}
+	CHECK(labels >= 20, "IPv6 DSR: 64 flows, %d distinct flow labels",
+	      labels);
+	len = frame6(f, "2001:db8:1::2", "2001:db8::101", 40000, 80, 0x02);
+	run(0, f, len, &r);
+	CHECK(r.verdict == redirect && (int)r.out_len == len &&
+		      !memcmp(r.out, f, len),
+	      "IPv6: another address: passed on untouched");
+
+	/* NAT: destination to [2001:db8:2::12]:8080, the reply back. */
+	len = frame6(f, "2001:db8:1::2", "2001:db8::100", 40002, 81, 0x02);
+	run(0, f, len, &r);
+	memcpy(out, r.out, sizeof(out));
+	ok = r.verdict == redirect && (int)r.out_len == len &&
+	     addr6_is(out + 14 + 24, "2001:db8:2::12") &&
+	     addr6_is(out + 14 + 8, "2001:db8:1::2") && out[56] == 8080 >> 8 &&
+	     out[57] == (8080 & 0xff) && !memcmp(out + 54, f + 54, 2) &&
+	     l4_verify6(out + 14) == 0;
+	CHECK(ok,
+	      "IPv6 NAT: destination [2001:db8:2::12]:8080, source kept, TCP "
+	      "checksum verifies (verdict %d)",
+	      r.verdict);
+	len = frame6(f, "2001:db8:2::12", "2001:db8:1::2", 8080, 40002, 0x12);
+	run(1, f, len, &r);
+	ok = (int)r.out_len == len &&
+	     addr6_is(r.out + 14 + 8, "2001:db8::100") &&
+	     addr6_is(r.out + 14 + 24, "2001:db8:1::2") && r.out[54] == 0 &&
+	     r.out[55] == 81 && l4_verify6(r.out + 14) == 0;
+	CHECK(ok, "IPv6 NAT reply: source back to [2001:db8::100]:81, TCP "
+		  "checksum verifies");
+	(void)drop;
 	CHECK(!nfc_reset(nfc), "reset");
 }
 
@@ -325,6 +530,10 @@ int main(void)
 		goto out;
 	one_mode(nfc, "xdp", XDP_REDIRECT_, XDP_DROP_);
 	one_mode(nfc, "tc", TC_REDIRECT, TC_SHOT);
+	test_group = "xdp";
+	ipv6(nfc, "xdp", XDP_REDIRECT_, XDP_DROP_);
+	test_group = "tc";
+	ipv6(nfc, "tc", TC_REDIRECT, TC_SHOT);
 	nfc_close(nfc);
 out:
 	dpt_veths_del(2, dev);
