@@ -48,8 +48,9 @@ pings() { hexec "$1" ping -q -c1 -W2 "$2" >/dev/null 2>&1; }
 # Counters of frames of a type at the hosts: started, and waited for until
 # each has bound its socket (it writes its pid then); watch_end stops them
 # once what the test sent is sent, and each ends when no frame came for a
-# moment. No fixed window: on a loaded machine a counter started late or a
-# window over early lost frames (modes.sh "unicast to static U" saw 1 of 2).
+# second (br_frames QUIET_MS: the slow path's copies come late). No fixed
+# window: on a loaded machine a counter started late or a window over
+# early lost frames (modes.sh "unicast to static U" saw 1 of 2).
 watch_start() { # type [max seconds] [hosts...]
 	local type=$1 secs=${2:-30} h hosts i
 	shift $(($# < 2 ? $# : 2))
