@@ -376,7 +376,7 @@ static void scale(int n, int runs)
 	printf("  %-46s %8.1f ms  (target <= 10000 for 1,000,000)%s\n",
 	       "import of the routes (CLI, --replace-less)", t_imp,
 	       rc ? " FAILED" : "");
-	printf("  (%d routes: the router's table holds at most 65,536, "
+	printf("  (%d routes: the router's table holds at most 262,144, "
 	       "so not 1,000,000)\n",
 	       n);
 	{

@@ -15,7 +15,10 @@
 
 /* Sizes. LPM tries and hashes are created without preallocation, so an
  * entry costs memory only once it exists. */
-#define RT_MAX_ROUTES 65536 /* static routes, per family (issue: >= 10,000) */
+/* Static routes of both families together (rt_rib). A full IPv6 table
+ * (about 220,000 routes in 2026) fits; the maps are not preallocated, so
+ * an unused entry costs nothing but the hash's bucket array (2 MiB). */
+#define RT_MAX_ROUTES 262144
 #define RT_MAX_FIB                                                           \
 	(RT_MAX_ROUTES + 4 * NFC_MAX_PORTS) /* + connected, local, broadcast \
 					     */

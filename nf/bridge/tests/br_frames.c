@@ -7,7 +7,13 @@
  *   br_frames count IF ETHERTYPE SECONDS [SRC]
  *       prints how many frames of ETHERTYPE (inner, if tagged) IF received
  *       within SECONDS, optionally only those from SRC; then, per VLAN
- *       seen, "vlan=N:count" (0: untagged)
+ *       seen, "vlan=N:count" (0: untagged). With BRF_READY=PATH in the
+ *       environment it writes its pid to PATH once its socket is bound,
+ *       and SIGTERM ends the count early: it stops when no frame came for
+ *       QUIET_MS (the frames already sent may still be on their way
+ *       through a veth's queue), SECONDS then being only a bound. A fixed
+ *       window alone lost frames on a loaded machine: a counter not bound
+ *       yet when the first frame came, or a window over before the last.
  *
  * Not a test itself (the runner runs test_* programs): a tool the
  * scripts in this folder call inside host namespaces.
@@ -18,6 +24,7 @@
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,18 +118,30 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Long enough for a copy the slow path makes (a flood to an NF port in
+ * XDP: packet-in, then packet-out) on a loaded machine. */
+#define QUIET_MS 1000
+static volatile sig_atomic_t count_stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	count_stop = 1;
+}
+
 static int do_count(int argc, char **argv)
 {
+	const char *ready = getenv("BRF_READY");
 	unsigned long type;
 	unsigned char src[6], buf[2048];
 	int ifindex, fd, one = 1, use_src = 0;
 	unsigned long total = 0, by_vlan[4096] = {0};
-	const char *stop = getenv("BR_FRAMES_STOP");
 	double end;
 
 	if (argc < 3)
 		return usage();
 	type = strtoul(argv[1], NULL, 0);
+	end = now_s() + atof(argv[2]);
 	if (argc > 3) {
 		if (nfc_parse_mac(argv[3], src))
 			return usage();
@@ -132,21 +151,24 @@ static int do_count(int argc, char **argv)
 	if (fd < 0)
 		return 1;
 	setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one));
-	/* The caller learns on stderr that the socket is bound, and may end
-	 * the window by creating the file $BR_FRAMES_STOP (SECONDS is then
-	 * only a bound): on a loaded machine a fixed window measured from
-	 * start-up sometimes closed before the frames were even sent. */
-	end = now_s() + atof(argv[2]);
-	fprintf(stderr, "bound\n");
+	if (ready) {
+		struct sigaction sa = {.sa_handler = on_term};
+		char tmp[512];
+		FILE *f;
+
+		sigaction(SIGTERM, &sa, NULL);
+		/* Written whole, then renamed: a reader never sees half a pid.
+		 */
+		snprintf(tmp, sizeof(tmp), "%s.tmp", ready);
+		f = fopen(tmp, "w");
+		if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) ||
+		    rename(tmp, ready)) {
+			perror(ready);
+			return 1;
+		}
+	}
 	for (;;) {
 		double left = end - now_s();
-
-		if (stop && !access(stop, F_OK))
-			break;
-		if (stop && left > 0.05)
-			left = 0.05;
-		else if (left <= 0)
-			break;
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		union {
 			struct cmsghdr h;
@@ -163,7 +185,16 @@ static int do_count(int argc, char **argv)
 		unsigned vid = 0, off = 12;
 		ssize_t n;
 
-		if (poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
+		int wait_ms = (int)(left * 1000) + 1, pr;
+
+		if (left <= 0)
+			break;
+		if (count_stop && wait_ms > QUIET_MS)
+			wait_ms = QUIET_MS;
+		pr = poll(&pfd, 1, wait_ms);
+		if (pr == 0 && count_stop)
+			break; /* asked to stop and quiet for QUIET_MS */
+		if (pr <= 0)
 			continue;
 		n = recvmsg(fd, &mh, 0);
 		if (n < NFC_ETH_HLEN || from.sll_pkttype == PACKET_OUTGOING)

@@ -45,36 +45,37 @@ hmac() { ip -n "${HOSTNS[$1]}" -j link show eth0 | jq -r '.[0].address'; }
 hexec() { local h=$1; shift; ip netns exec "${HOSTNS[$h]}" "$@"; }
 pings() { hexec "$1" ping -q -c1 -W2 "$2" >/dev/null 2>&1; }
 
-watch_start() { # type [seconds] [hosts...]
-	local type=$1 h hosts
-	WATCH_SECS=${2:-1.2}
+# Counters of frames of a type at the hosts: started, and waited for until
+# each has bound its socket (it writes its pid then); watch_end stops them
+# once what the test sent is sent, and each ends when no frame came for a
+# second (br_frames QUIET_MS: the slow path's copies come late). No fixed
+# window: on a loaded machine a counter started late or a window over
+# early lost frames (modes.sh "unicast to static U" saw 1 of 2).
+watch_start() { # type [max seconds] [hosts...]
+	local type=$1 secs=${2:-30} h hosts i
 	shift $(($# < 2 ? $# : 2))
 	hosts=("$@")
 	[ ${#hosts[@]} = 0 ] && hosts=("${!HOSTNS[@]}")
-	WATCH_PIDS=()
-	rm -f "$BR_TMP"/seen.* "$BR_TMP"/bound.* "$BR_TMP/stop"
-	# Each counter runs until watch_end creates the stop file, WATCH_SECS
-	# after the frames were sent (60 s is only a bound), and says
-	# "bound" once its socket is: a loaded machine can take longer to start
-	# the counters than any fixed pause or window.
+	WATCH_PIDS=() WATCH_READY=()
+	rm -f "$BR_TMP"/seen.* "$BR_TMP"/ready.*
 	for h in "${hosts[@]}"; do
-		BR_FRAMES_STOP="$BR_TMP/stop" hexec "$h" "$BRF" count eth0 "$type" \
-			60 >"$BR_TMP/seen.$h" \
-			2>"$BR_TMP/bound.$h" &
+		BRF_READY=$BR_TMP/ready.$h hexec "$h" "$BRF" count eth0 "$type" "$secs" >"$BR_TMP/seen.$h" &
 		WATCH_PIDS+=($!)
+		WATCH_READY+=("$BR_TMP/ready.$h")
 	done
-	for h in "${hosts[@]}"; do
-		for _ in $(seq 100); do
-			grep -q bound "$BR_TMP/bound.$h" 2>/dev/null && break
-			sleep 0.1
+	for h in "${WATCH_READY[@]}"; do
+		for ((i = 0; i < 600; i++)); do
+			[ -s "$h" ] && break
+			sleep 0.05
 		done
-		grep -v bound "$BR_TMP/bound.$h" >&2 || true
 	done
 }
 
 watch_end() {
-	sleep "$WATCH_SECS"
-	touch "$BR_TMP/stop"
+	local f
+	for f in "${WATCH_READY[@]}"; do
+		[ -s "$f" ] && kill -TERM "$(cat "$f")" 2>/dev/null
+	done
 	wait "${WATCH_PIDS[@]}"
 }
 seen() { local v; v=$(cut -d' ' -f1 "$BR_TMP/seen.$1" 2>/dev/null); echo "${v:-none}"; }
