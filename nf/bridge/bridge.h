@@ -30,7 +30,7 @@
 
 #define BR_VLANS NFC_VLAN_N_VID /* VIDs 0..4095; 1..4094 are usable */
 #define BR_VID_MAX (NFC_VLAN_VID_MASK - 1) /* 4095 is reserved */
-#define BR_STATIC_MAX 131072 /* static FDB entries per bridge */
+#define BR_STATIC_MAX 131072		   /* static FDB entries per bridge */
 #define BR_STATE_KEY NFC_MAX_PORTS
 #define BR_PORT_NONE 0xffffffffu /* static entry whose port is gone */
 
