@@ -20,7 +20,8 @@ int persist_load(const char *dir, json_t **doc, char *err, size_t errlen);
  * directory. */
 int persist_save(const char *dir, json_t *doc, char *err, size_t errlen);
 
-/* state.json smaller than this is rewritten whole at every change. */
+/* state.json smaller than this is rewritten whole at every change
+ * (NFD_JOURNAL_MIN in the environment, in bytes, sets another). */
 #define PERSIST_JOURNAL_MIN (64u << 10)
 /* One collection entry changed (value NULL: deleted): appended to
  * state.journal and fsync'd. 0 done; 1 when the whole state is to be
