@@ -8,10 +8,10 @@
 # a clean stop folds the journal into state.json.
 . "$NFC_TOP/daemon/tests/lib-daemon.sh"
 nfc_setup
-nfd_start || { not_ok "nfchaind starts"; exit 1; }
 # A small state is rewritten whole below 64 KiB; the floor is lowered so
 # that a small router (quick to import and restart) is journaled.
 export NFD_JOURNAL_MIN=4096
+nfd_start || { not_ok "nfchaind starts"; exit 1; }
 N=100
 
 nfc router add rj0 >/dev/null && nfc rj0 ports add p1 ip=203.0.113.1/24 >/dev/null
