@@ -172,9 +172,19 @@ int changed(struct call *c, int status, json_t *json)
 	gen = nfc_state_gen(c->nfc);
 	if (gen && gen == api->saved_gen && !api->blocked)
 		return reply(c, status, json); /* a no-op apply of 10,000 */
-	state = nfc_export(c->nfc);
-	r = api->save(api->save_ctx, state, err, sizeof(err));
-	json_decref(state);
+	r = 1;
+	if (c->jkey && api->save_entry && !api->blocked) {
+		json_t *v = nfc_coll_get(c->nfc, c->jnf, c->jcoll, c->jkey);
+
+		r = api->save_entry(api->save_ctx, c->jnf, c->jcoll, c->jkey, v,
+				    err, sizeof(err));
+		json_decref(v);
+	}
+	if (r > 0) {
+		state = nfc_export(c->nfc);
+		r = api->save(api->save_ctx, state, err, sizeof(err));
+		json_decref(state);
+	}
 	if (r) {
 		/* Not durable, so not accepted: save() undid it. */
 		c->resp->changed = 0;

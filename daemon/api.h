@@ -27,6 +27,12 @@ struct api {
 	 * into a 507 (no space) or 500 with err. */
 	int (*save)(void *ctx, json_t *state, char *err, size_t errlen);
 	void *save_ctx;
+	/* Optional: one collection entry changed (value NULL: deleted),
+	 * saved without the whole document. 0 saved, 1 not done (save()
+	 * is called instead), -errno refused and undone, as save(). */
+	int (*save_entry)(void *ctx, const char *nf, const char *coll,
+			  const char *key, json_t *value, char *err,
+			  size_t errlen);
 	/* Non-NULL while the saved state could not be restored: changes
 	 * other than a whole new state (PUT /v1/state) are refused with
 	 * this reason, so that they cannot overwrite the unapplied state. */

@@ -14,6 +14,9 @@ struct call {
 	struct api_resp *resp;
 	const char *arg[4]; /* decoded {placeholders} of the route */
 	json_t *body;	    /* the parsed body, once a handler asked for it */
+	/* Set by a handler whose change is one collection entry: what
+	 * changed() may journal instead of saving the whole state. */
+	const char *jnf, *jcoll, *jkey;
 };
 
 typedef int (*handler_fn)(struct call *c);

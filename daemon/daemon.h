@@ -38,6 +38,9 @@ struct daemon {
 /* api.save: saves the state document unless it is the one saved; when
  * that fails, the change is undone and err says so. */
 int daemon_save(void *ctx, json_t *state, char *err, size_t errlen);
+/* api.save_entry: one collection entry changed, journaled (persist.h). */
+int daemon_save_entry(void *ctx, const char *nf, const char *coll,
+		      const char *key, json_t *value, char *err, size_t errlen);
 /* At start: the pins moved to the saved state (or the pins saved). */
 int daemon_restore(struct daemon *d);
 void daemon_note_missing(struct daemon *d);

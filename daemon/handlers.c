@@ -459,6 +459,7 @@ int h_coll_post(struct call *c)
 			 body_get(c, "fields"));
 	if (r)
 		return lib_fail(c, r);
+	c->jnf = c->arg[0], c->jcoll = c->arg[1], c->jkey = body_str(c, "key");
 	return changed(c, 201,
 		       json_pack("{s:s,s:s,s:s}", "nf", c->arg[0], "collection",
 				 c->arg[1], "key", body_str(c, "key")));
@@ -479,6 +480,7 @@ int h_coll_key_patch(struct call *c)
 			 body_get(c, "fields"));
 	if (r)
 		return lib_fail(c, r);
+	c->jnf = c->arg[0], c->jcoll = c->arg[1], c->jkey = c->arg[2];
 	return changed(c, 200,
 		       json_pack("{s:s,s:s,s:s}", "nf", c->arg[0], "collection",
 				 c->arg[1], "key", c->arg[2]));
@@ -492,6 +494,7 @@ int h_coll_key_del(struct call *c)
 		return r;
 	if ((r = nfc_coll_del(c->nfc, c->arg[0], c->arg[1], c->arg[2])))
 		return lib_fail(c, r);
+	c->jnf = c->arg[0], c->jcoll = c->arg[1], c->jkey = c->arg[2];
 	return changed(c, 200, json_pack("{s:s}", "deleted", c->arg[2]));
 }
 

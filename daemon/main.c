@@ -158,6 +158,7 @@ int main(int argc, char **argv)
 	}
 	d.api.save = daemon_save;
 	d.api.save_ctx = &d;
+	d.api.save_entry = daemon_save_entry;
 	d.gone = json_object();
 	d.settling = json_object();
 	if (daemon_restore(&d))
@@ -198,6 +199,10 @@ int main(int argc, char **argv)
 		json_array_size(json_object_get(d.saved, "nfs")));
 	daemon_loop_run(&d);
 	r = 0;
+	/* A clean stop leaves state.json whole: the journal folded in. */
+	if (d.saved && persist_journal_len() &&
+	    persist_save(d.state_dir, d.saved, err, sizeof(err)))
+		nfd_log("error", "stop", "error=%s", nfd_q(err));
 	nfd_log("info", "stop", "msg=%s",
 		nfd_q("the data plane keeps running; a new nfchaind adopts "
 		      "it"));

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,24 @@
 #include "persist.h"
 
 #define STATE_FILE "state.json"
+#define JOURNAL_FILE "state.journal"
+
+/* FNV-1a of state.json's text: the journal names the file it extends, so
+ * that records older than the file (a compaction killed before it removed
+ * the journal) are never replayed over it. */
+static uint64_t text_hash_more(uint64_t h, const char *p, size_t n)
+{
+	while (n--) {
+		h ^= (uint8_t)*p++;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static uint64_t text_hash(const char *p, size_t n)
+{
+	return text_hash_more(0xcbf29ce484222325ull, p, n);
+}
 
 static int mkdir_p(const char *dir, mode_t mode)
 {
@@ -44,6 +64,93 @@ int persist_init(const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create state directory %s: %s",
 			 dir, strerror(-r));
 	return r;
+}
+
+/*
+ * The journal: state.journal, one line a change of one collection entry,
+ * after a first line {"base": "<hash of state.json>"} that says which
+ * state.json it extends. A record is {"nf", "coll", "key", "value"},
+ * value null for a deletion; each is fsync'd before the change is
+ * answered, so one change costs one small write, not a rewrite of the
+ * whole state. A last line cut short (a crash in the middle of a write) is
+ * ignored; the next append writes over it.
+ */
+static struct {
+	uint64_t base;	    /* hash of state.json as last read or written */
+	uint64_t state_len; /* its size */
+	uint64_t jlen;	    /* bytes of whole records in the journal (0:
+			     * none, or one to start again) */
+} jr;
+
+/* A record applied to the document: what the export would show after
+ * the change (collections and the collection made as needed). */
+void persist_apply(json_t *doc, json_t *rec)
+{
+	const char *nf = json_string_value(json_object_get(rec, "nf")),
+		   *coll = json_string_value(json_object_get(rec, "coll")),
+		   *key = json_string_value(json_object_get(rec, "key"));
+	json_t *v = json_object_get(rec, "value"), *n, *cs, *c;
+	size_t i;
+
+	if (!nf || !coll || !key)
+		return;
+	json_array_foreach (json_object_get(doc, "nfs"), i, n) {
+		if (strcmp(json_string_value(json_object_get(n, "name")) ?: "",
+			   nf))
+			continue;
+		cs = json_object_get(n, "collections");
+		if (!cs && json_is_object(v))
+			json_object_set_new(n, "collections",
+					    cs = json_object());
+		c = json_object_get(cs, coll);
+		if (!c && json_is_object(v))
+			json_object_set_new(cs, coll, c = json_object());
+		if (json_is_object(v))
+			json_object_set(c, key, v);
+		else
+			json_object_del(c, key);
+		return;
+	}
+}
+
+static void journal_replay(const char *dir, json_t *doc)
+{
+	char path[PATH_MAX], *line = NULL, want[32];
+	size_t cap = 0;
+	ssize_t n;
+	uint64_t off = 0;
+	json_t *rec;
+	FILE *f;
+
+	jr.jlen = 0;
+	snprintf(path, sizeof(path), "%s/%s", dir, JOURNAL_FILE);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	snprintf(want, sizeof(want), "%016llx", (unsigned long long)jr.base);
+	for (int first = 1; (n = getline(&line, &cap, f)) > 0; first = 0) {
+		if (line[n - 1] != '\n')
+			break; /* cut short */
+		rec = json_loadb(line, n, 0, NULL);
+		if (!rec)
+			break;
+		if (first) {
+			const char *b =
+				json_string_value(json_object_get(rec, "base"));
+			bool ours = b && !strcmp(b, want);
+
+			json_decref(rec);
+			if (!ours)
+				break; /* older than state.json */
+		} else {
+			persist_apply(doc, rec);
+			json_decref(rec);
+		}
+		off += n;
+		jr.jlen = off;
+	}
+	free(line);
+	fclose(f);
 }
 
 int persist_load(const char *dir, json_t **doc, char *err, size_t errlen)
@@ -89,6 +196,11 @@ int persist_load(const char *dir, json_t **doc, char *err, size_t errlen)
 			*doc = NULL;
 			r = -EINVAL;
 		}
+	}
+	if (!r) {
+		jr.base = text_hash(buf, len);
+		jr.state_len = len;
+		journal_replay(dir, *doc);
 	}
 	free(buf);
 	return r;
@@ -155,10 +267,118 @@ int persist_save(const char *dir, json_t *doc, char *err, size_t errlen)
 	}
 	if (dfd >= 0)
 		close(dfd);
+	if (!r) {
+		/* The journal's records are in the new file now. Not removed
+		 * (a crash first): it names the old file and is ignored. */
+		snprintf(tmp, sizeof(tmp), "%s/%s", dir, JOURNAL_FILE);
+		unlink(tmp);
+		jr.state_len = strlen(text) + 1;
+		jr.base = text_hash(text, strlen(text));
+		jr.base = text_hash_more(jr.base, "\n", 1);
+		jr.jlen = 0;
+	}
 out:
 	if (r)
 		snprintf(err, errlen, "saving state to %s failed (%s): %s",
 			 path, step, strerror(-r));
 	free(text);
+	return r;
+}
+
+uint64_t persist_journal_len(void)
+{
+	return jr.jlen;
+}
+
+int persist_append(const char *dir, const char *nf, const char *coll,
+		   const char *key, json_t *value, char *err, size_t errlen)
+{
+	char path[PATH_MAX], *rec, *head = NULL;
+	const char *step = "journal write";
+	json_t *o;
+	size_t len, hlen = 0;
+	int fd, r = 0;
+
+	/* A small state is rewritten whole (as cheap as a record, and
+	 * state.json then says it all); a journal grown to a quarter of the
+	 * state is folded into it, which keeps the cost per change bounded
+	 * on average and the replay at start short. */
+	static long min = -1;
+
+	if (min < 0) {
+		/* NFD_JOURNAL_MIN: another floor, for tests on small states. */
+		const char *e = getenv("NFD_JOURNAL_MIN");
+
+		min = e ? atol(e) : PERSIST_JOURNAL_MIN;
+	}
+	if (jr.state_len < (uint64_t)min)
+		return 1;
+	o = json_pack("{s:s,s:s,s:s,s:O}", "nf", nf, "coll", coll, "key", key,
+		      "value", value ? value : json_null());
+	rec = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (!rec) {
+		snprintf(err, errlen, "cannot serialize the change");
+		return -ENOMEM;
+	}
+	len = strlen(rec);
+	rec[len++] = '\n'; /* json_dumps leaves room: the NUL */
+	if (jr.jlen + len > jr.state_len / 4) {
+		free(rec);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, JOURNAL_FILE);
+	if (!jr.jlen) {
+		hlen = asprintf(&head, "{\"base\":\"%016llx\"}\n",
+				(unsigned long long)jr.base);
+		if ((int)hlen < 0) {
+			free(rec);
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	} else {
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+	}
+	if (fd < 0) {
+		r = -errno;
+		step = "create";
+		goto out;
+	}
+	/* Over a record cut short by a crash, if any. */
+	if (jr.jlen && lseek(fd, jr.jlen, SEEK_SET) < 0)
+		r = -errno;
+	if (!r && head)
+		r = write_all(fd, head, hlen);
+	if (!r)
+		r = write_all(fd, rec, len);
+	if (!r && fsync(fd)) {
+		r = -errno;
+		step = "journal fsync";
+	}
+	if (r) {
+		/* No half record left behind for the next append to follow. */
+		if (ftruncate(fd, jr.jlen)) {
+		}
+	} else if (head) {
+		/* A new file: its name must be durable too. */
+		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (dfd < 0 || fsync(dfd)) {
+			r = -errno;
+			step = "fsync directory";
+		}
+		if (dfd >= 0)
+			close(dfd);
+	}
+	close(fd);
+	if (!r)
+		jr.jlen += hlen + len;
+out:
+	if (r)
+		snprintf(err, errlen, "saving state to %s/%s failed (%s): %s",
+			 dir, STATE_FILE, step, strerror(-r));
+	free(head);
+	free(rec);
 	return r;
 }

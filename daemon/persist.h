@@ -8,6 +8,7 @@
 #define NFD_PERSIST_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 /* Creates the directory (mode 0700) if needed. */
@@ -18,5 +19,22 @@ int persist_load(const char *dir, json_t **doc, char *err, size_t errlen);
 /* write to state.json.tmp, fsync, rename over state.json, fsync the
  * directory. */
 int persist_save(const char *dir, json_t *doc, char *err, size_t errlen);
+
+/* state.json smaller than this is rewritten whole at every change
+ * (NFD_JOURNAL_MIN in the environment, in bytes, sets another). */
+#define PERSIST_JOURNAL_MIN (64u << 10)
+/* One collection entry changed (value NULL: deleted): appended to
+ * state.journal and fsync'd. 0 done; 1 when the whole state is to be
+ * saved instead (small, or the journal is due to be folded in); -errno
+ * when it could not be made durable (nothing half written stays).
+ * persist_load replays the journal over state.json; persist_save empties
+ * it. */
+int persist_append(const char *dir, const char *nf, const char *coll,
+		   const char *key, json_t *value, char *err, size_t errlen);
+/* A journal record ({"nf", "coll", "key", "value"}) applied to a state
+ * document as the export would show it. */
+void persist_apply(json_t *doc, json_t *rec);
+/* Bytes in the journal: a clean stop folds them into state.json. */
+uint64_t persist_journal_len(void);
 
 #endif

@@ -81,6 +81,31 @@ fail:
 	return r;
 }
 
+int daemon_save_entry(void *ctx, const char *nf, const char *coll,
+		      const char *key, json_t *value, char *err, size_t errlen)
+{
+	struct daemon *d = ctx;
+	json_t *rec;
+	int r;
+
+	if (!d->saved || d->pinned)
+		return 1;
+	r = persist_append(d->state_dir, nf, coll, key, value, err, errlen);
+	if (r < 0) {
+		nfd_log("error", "save", "error=%s", nfd_q(err));
+		undo_unsaved(d, err, errlen);
+		return r;
+	}
+	if (r)
+		return r;
+	/* The saved document follows, as a replay of the journal would. */
+	rec = json_pack("{s:s,s:s,s:s,s:O}", "nf", nf, "coll", coll, "key", key,
+			"value", value ? value : json_null());
+	persist_apply(d->saved, rec);
+	json_decref(rec);
+	return 0;
+}
+
 /* Netdev names the state refers to: port peers and attachment targets
  * without a ':' (those are NF ports). */
 static void netdevs_named(json_t *doc, json_t *out)

@@ -356,6 +356,20 @@ int nfc_coll_set(struct nfc *nfc, const char *nf, const char *coll,
 	return r;
 }
 
+json_t *nfc_coll_get(struct nfc *nfc, const char *nf, const char *coll,
+		     const char *key)
+{
+	json_t *e, *copy;
+
+	if (nfci_begin_ro(nfc))
+		return NULL;
+	e = coll_entry(nfc, nf, coll, key);
+	copy = json_deep_copy(e);
+	json_decref(e);
+	nfci_end(nfc);
+	return copy;
+}
+
 int nfc_coll_list(struct nfc *nfc, const char *nf, const char *coll,
 		  json_t **out)
 {

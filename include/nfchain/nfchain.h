@@ -146,6 +146,11 @@ int nfc_coll_del(struct nfc *nfc, const char *nf, const char *coll,
  * entry add would take. */
 int nfc_coll_set(struct nfc *nfc, const char *nf, const char *coll,
 		 const char *key, json_t *fields);
+/* The entry `key` as the saved state holds it (a copy, as nfc_export
+ * would give it), or NULL when there is none: what a journal of single
+ * changes records. */
+json_t *nfc_coll_get(struct nfc *nfc, const char *nf, const char *coll,
+		     const char *key);
 /* *out: a new JSON array of entry objects. */
 int nfc_coll_list(struct nfc *nfc, const char *nf, const char *coll,
 		  json_t **out);

@@ -42,9 +42,20 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BR_STATIC_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct br_fdb_key);
 	__type(value, struct br_static_val);
 } br_static SEC(".maps");
+
+/* The control plane's index of br_static by collection key; the data
+ * plane never reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BR_STATIC_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct br_static_idx_key);
+	__type(value, struct br_fdb_key);
+} br_static_idx SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

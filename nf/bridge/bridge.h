@@ -10,6 +10,8 @@
  *               Written by the data plane (learning); LRU eviction when
  *               full. Never holds a static key.
  *   br_static   hash {vid, mac} -> static entry; the control plane's.
+ *   br_static_idx hash collection key -> {vid, mac}: finds a static
+ *               entry by the key it was added as (control plane only).
  *   br_ports    array [NFC_MAX_PORTS + 1]: port settings; the extra last
  *               entry is bridge-wide state (BR_STATE_KEY).
  *   br_vlans    array [4096] by VID: which ports are members, which of
@@ -28,7 +30,7 @@
 
 #define BR_VLANS NFC_VLAN_N_VID /* VIDs 0..4095; 1..4094 are usable */
 #define BR_VID_MAX (NFC_VLAN_VID_MASK - 1) /* 4095 is reserved */
-#define BR_STATIC_MAX 4096		   /* static FDB entries per bridge */
+#define BR_STATIC_MAX 131072		   /* static FDB entries per bridge */
 #define BR_STATE_KEY NFC_MAX_PORTS
 #define BR_PORT_NONE 0xffffffffu /* static entry whose port is gone */
 
@@ -73,6 +75,11 @@ struct br_static_val {
 	char port_name[NFC_NAME_MAX]; /* what the user named: survives a
 				       * port deleted and added again */
 	char key[32];		      /* the collection key it was added as */
+};
+
+/* br_static_idx's key: a br_static_val.key, zero-padded. */
+struct br_static_idx_key {
+	char key[32];
 };
 
 enum {
