@@ -75,11 +75,16 @@ struct {
 
 /* Scratch for a new connection's port pick: off the stack, which the
  * parser's flow and the conntrack result already fill. */
+struct nat_scr {
+	struct nat_pick pk;
+	struct nfc_flow fl;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct nat_pick);
+	__type(value, struct nat_scr);
 } nat_scratch SEC(".maps");
 
 static __always_inline void nat_count(__u32 c)
@@ -133,23 +138,23 @@ static __always_inline int nat_write(nfc_ctx_t *ctx, __u32 l3, __u32 l4,
 	__u32 poff = proto == NFC_IPPROTO_ICMP ? 4 : dst ? 2 : 0;
 	__be32 oaddr;
 	__be16 oport = 0;
-	__u8 *h = NULL;
+	__be16 *port = NULL;
+	__u16 *sum = NULL;
 
 	if (!ip)
 		return -1;
 	oaddr = dst ? ip->daddr : ip->saddr;
 	if (l4 && coff) {
-		h = NFC_FLOW_PTR(data, end, l4, 20);
-		if (!h && proto != NFC_IPPROTO_TCP)
-			h = NFC_FLOW_PTR(data, end, l4, 8);
-		if (!h)
+		/* Each field bounded on its own: one pointer per field keeps
+		 * the verifier from reading a merged offset. */
+		port = NFC_FLOW_PTR(data, end, l4 + poff, 2);
+		sum = NFC_FLOW_PTR(data, end, l4 + coff, 2);
+		if (!port || !sum)
 			return -1;
-		oport = *(__be16 *)(h + poff);
+		oport = *port;
 	}
 #ifdef NFC_HOOK_XDP
-	if (h) {
-		__u16 *sum = (__u16 *)(h + coff);
-
+	if (port) {
 		/* The ICMP checksum covers no pseudo-header. */
 		if (proto != NFC_IPPROTO_UDP || *sum) {
 			if (proto != NFC_IPPROTO_ICMP)
@@ -158,7 +163,7 @@ static __always_inline int nat_write(nfc_ctx_t *ctx, __u32 l3, __u32 l4,
 			if (proto == NFC_IPPROTO_UDP && !*sum)
 				*sum = 0xffff;
 		}
-		*(__be16 *)(h + poff) = nport;
+		*port = nport;
 	}
 	csum_upd(&ip->check, oaddr, naddr);
 	if (dst)
@@ -167,7 +172,7 @@ static __always_inline int nat_write(nfc_ctx_t *ctx, __u32 l3, __u32 l4,
 		ip->saddr = naddr;
 	return 0;
 #else
-	if (h) {
+	if (port) {
 		__u64 fl = proto == NFC_IPPROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0;
 
 		if (proto != NFC_IPPROTO_ICMP &&
@@ -365,8 +370,10 @@ static __always_inline int nat_known(nfc_ctx_t *ctx, struct nfc_meta *md,
 
 static __always_inline int nat(nfc_ctx_t *ctx, struct nfc_meta *md)
 {
-	struct nfc_flow fl;
-	struct nfct_res ct = {};
+	struct nat_scr *scr;
+	struct nfc_flow *fl;
+	struct nfct_res ctr = {}, *ct = &ctr; /* on the stack: it holds a
+					       * pointer the verifier tracks */
 	struct nat_tuple w;
 	struct nat_rev *rev;
 	struct nat_set *set;
@@ -377,16 +384,23 @@ static __always_inline int nat(nfc_ctx_t *ctx, struct nfc_meta *md)
 
 	if (nfc_pull(ctx, NFC_FLOW_PULL))
 		return nat_bad(ctx, md);
-	r = nfc_flow_parse(nfc_data(ctx), nfc_data_end(ctx), &fl);
+	/* The flow lives off the stack, which the bpf_loop callbacks
+	 * share with this function. */
+	scr = bpf_map_lookup_elem(&nat_scratch, &zero);
+	if (!scr)
+		return nat_bad(ctx, md);
+	fl = &scr->fl;
+
+	r = nfc_flow_parse(nfc_data(ctx), nfc_data_end(ctx), fl);
 	if (r == NFC_FLOW_NOT_IP)
 		return nat_pass(ctx, md);
 	if (r != NFC_FLOW_OK)
 		return nat_bad(ctx, md);
-	if (fl.t.family != NFC_FAMILY_V4 || (fl.flags & NFC_FLOW_F_ICMP_ERR))
+	if (fl->t.family != NFC_FAMILY_V4 || (fl->flags & NFC_FLOW_F_ICMP_ERR))
 		return nat_pass(ctx, md);
 
 	/* 1. A reply of a translated connection. */
-	nat_tuple_of(&fl.t, &w);
+	nat_tuple_of(&fl->t, &w);
 	rev = bpf_map_lookup_elem(&nat_rev, &w);
 	if (rev) {
 		struct nat_tuple o = rev->orig;
@@ -395,30 +409,30 @@ static __always_inline int nat(nfc_ctx_t *ctx, struct nfc_meta *md)
 		__be16 p = dnat ? o.dport : o.sport;
 
 		if (dnat) {
-			fl.t.src[3] = a;
-			fl.t.sport = p;
+			fl->t.src[3] = a;
+			fl->t.sport = p;
 		} else {
-			fl.t.dst[3] = a;
-			fl.t.dport = p;
+			fl->t.dst[3] = a;
+			fl->t.dport = p;
 		}
-		if (fl.t.proto == NFC_IPPROTO_ICMP)
-			fl.t.sport = fl.t.dport = p;
-		nfct_lookup(&fl, len, &ct);
-		if (!ct.e || ct.dir != NFCT_DIR_REPLY)
+		if (fl->t.proto == NFC_IPPROTO_ICMP)
+			fl->t.sport = fl->t.dport = p;
+		nfct_lookup(fl, len, ct);
+		if (!ct->e || ct->dir != NFCT_DIR_REPLY)
 			return nat_pass(ctx, md); /* expired mapping */
-		if (nat_rewrite(ctx, &fl, !dnat, a, p))
+		if (nat_rewrite(ctx, fl, !dnat, a, p))
 			return nat_bad(ctx, md);
 		return nfc_pass_on(ctx, md);
 	}
 
 	/* 2. A known connection. */
-	nfct_lookup(&fl, len, &ct);
-	if (ct.e) {
-		if (ct.dir != NFCT_DIR_ORIG)
+	nfct_lookup(fl, len, ct);
+	if (ct->e) {
+		if (ct->dir != NFCT_DIR_ORIG)
 			return nat_pass(ctx, md);
-		return nat_known(ctx, md, &fl, ct.e);
+		return nat_known(ctx, md, fl, ct->e);
 	}
-	if (!(ct.state & NFCT_NEW))
+	if (!(ct->state & NFCT_NEW))
 		return nat_pass(ctx, md);
 
 	/* 3. A new one: the rules. */
@@ -433,7 +447,7 @@ static __always_inline int nat(nfc_ctx_t *ctx, struct nfc_meta *md)
 		.dport = bpf_ntohs(w.dport),
 		.proto = w.proto,
 		.out = out,
-		.ports = (fl.flags & NFC_FLOW_F_PORTS) != 0,
+		.ports = (fl->flags & NFC_FLOW_F_PORTS) != 0,
 		.res = -1,
 	};
 	m.n = set->n[m.half & 1];
@@ -447,7 +461,7 @@ static __always_inline int nat(nfc_ctx_t *ctx, struct nfc_meta *md)
 	if (!rule)
 		return nat_pass(ctx, md);
 
-	struct nat_pick *pk = bpf_map_lookup_elem(&nat_scratch, &zero);
+	struct nat_pick *pk = &scr->pk;
 	struct nat_pick_ctx pc = {.p = pk};
 	__be32 naddr;
 
@@ -455,11 +469,11 @@ static __always_inline int nat(nfc_ctx_t *ctx, struct nfc_meta *md)
 		return nat_bad(ctx, md);
 	__builtin_memset(pk, 0, sizeof(*pk));
 	__be16 nport = w.sport;
-	int dnat = rule->type == NAT_T_DNAT, has_port = nat_has_port(&fl);
+	int dnat = rule->type == NAT_T_DNAT, has_port = nat_has_port(fl);
 
 	pk->v.orig = w;
 	pk->v.type = rule->type;
-	pk->icmp = fl.t.proto == NFC_IPPROTO_ICMP;
+	pk->icmp = fl->t.proto == NFC_IPPROTO_ICMP;
 	if (dnat) {
 		naddr = bpf_htonl(rule->to_lo);
 		nport = rule->to_port_lo && has_port
@@ -476,6 +490,8 @@ static __always_inline int nat(nfc_ctx_t *ctx, struct nfc_meta *md)
 		__u32 lo = rule->to_lo, n = rule->to_hi - rule->to_lo + 1;
 		__u16 plo = rule->to_port_lo ?: set->port_lo,
 		      phi = rule->to_port_lo ? rule->to_port_hi : set->port_hi;
+		/* The original port is kept if free and in the range; an
+		 * echo id has no range to respect: kept if free. */
 		__u16 p0 = bpf_ntohs(w.sport);
 
 		if (!lo)
@@ -491,7 +507,8 @@ static __always_inline int nat(nfc_ctx_t *ctx, struct nfc_meta *md)
 		if (!has_port) {
 			if (!nat_try(pk))
 				return nat_refuse(ctx, md, NAT_C_EXHAUSTED);
-		} else if (!(p0 >= plo && p0 <= phi && nat_try(pk))) {
+		} else if (!((pk->icmp || (p0 >= plo && p0 <= phi)) &&
+			     nat_try(pk))) {
 			if (pk->err)
 				return nat_refuse(ctx, md, pk->err);
 			pk->lo = plo;
@@ -506,21 +523,21 @@ static __always_inline int nat(nfc_ctx_t *ctx, struct nfc_meta *md)
 	if (pk->err)
 		return nat_refuse(ctx, md, pk->err);
 
-	if (nfct_confirm(&fl, len, &ct)) {
+	if (nfct_confirm(fl, len, ct)) {
 		bpf_map_delete_elem(&nat_rev, &pk->k);
 		return nat_refuse(ctx, md, NAT_C_TABLE_FULL);
 	}
-	if (!ct.e) {
+	if (!ct->e) {
 		/* Another CPU confirmed this connection first: its
 		 * translation stands, ours goes. */
-		struct nfct_entry *e = bpf_map_lookup_elem(&ct_table, &ct.key);
+		struct nfct_entry *e = bpf_map_lookup_elem(&ct_table, &ct->key);
 
 		bpf_map_delete_elem(&nat_rev, &pk->k);
 		if (!e)
 			return nat_refuse(ctx, md, NAT_C_RACE);
-		return nat_known(ctx, md, &fl, e);
+		return nat_known(ctx, md, fl, e);
 	}
-	x = (struct nat_xlat *)ct.e->nf_data;
+	x = (struct nat_xlat *)ct->e->nf_data;
 	x->addr = naddr;
 	x->port = nport;
 	x->type = rule->type;
@@ -528,7 +545,7 @@ static __always_inline int nat(nfc_ctx_t *ctx, struct nfc_meta *md)
 	x->rport = dnat ? w.sport : w.dport;
 	x->ready = 1;
 	nat_count(dnat ? NAT_C_DNAT : NAT_C_SNAT);
-	if (nat_rewrite(ctx, &fl, dnat, naddr, nport))
+	if (nat_rewrite(ctx, fl, dnat, naddr, nport))
 		return nat_bad(ctx, md);
 	return nfc_pass_on(ctx, md);
 }
