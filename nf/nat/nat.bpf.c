@@ -1,0 +1,553 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * nat: source NAT (snat, masquerade) for connections leaving the target
+ * (out), destination NAT (dnat, port forwarding) for connections entering
+ * it (in), on the shared connection tracking (bpf/ct.h). IPv4 only; IPv6
+ * and anything not IP pass untouched.
+ *
+ * Per packet, after the parser:
+ *  1. its wire tuple in nat_rev: a reply of a translated connection. The
+ *     tuple is put back to what it would be untranslated, conntrack
+ *     updates the entry, the packet is rewritten back (nat.h);
+ *  2. else conntrack on its own tuple: a known connection's original
+ *     direction gets the entry's translation (nf_data);
+ *  3. else a NEW packet is matched against the rules (first match), an
+ *     outside tuple is picked (the original port if free, else from a
+ *     random start in the range: nat_pick), the connection confirmed.
+ * Checksums are updated incrementally (RFC 1624); a UDP checksum of 0
+ * stays 0. Later fragments carry no ports: they get their address
+ * rewritten by the connection their first fragment opened.
+ */
+#include "nfchain.bpf.h"
+#define NFCT_TABLE_SIZE 65536
+#include "ct.h"
+#include "nat.h"
+
+/* ---- maps ---- */
+
+struct nat_pick {
+	struct nat_tuple k; /* the reply's wire tuple being tried */
+	struct nat_rev v;
+	__u32 lo, n, start; /* range, host order */
+	__u8 icmp, done;
+	int err;
+};
+
+/* Both halves of the rule set, NAT_MAX_RULES each, by number. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * NAT_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct nat_rule);
+} nat_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nat_set);
+} nat_set SEC(".maps");
+
+/* Reply wire tuple -> original tuple (nat.h). Shared by every CPU; a plain
+ * hash (an LRU would drop live mappings at will). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NAT_REV_SIZE);
+	__type(key, struct nat_tuple);
+	__type(value, struct nat_rev);
+} nat_rev SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NAT_NCOUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} nat_cnt SEC(".maps");
+
+/* The control plane's record of the rules, by number (never read here). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NAT_MAX_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct nat_rule);
+} nat_rec SEC(".maps");
+
+/* Scratch for a new connection's port pick: off the stack, which the
+ * parser's flow and the conntrack result already fill. */
+struct nat_scr {
+	struct nat_pick pk;
+	struct nfc_flow fl;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nat_scr);
+} nat_scratch SEC(".maps");
+
+static __always_inline void nat_count(__u32 c)
+{
+	__u64 *v = bpf_map_lookup_elem(&nat_cnt, &c);
+
+	if (v)
+		*v += 1;
+}
+
+/* ---- checksums and rewriting ---- */
+
+/* One's-complement update of a checksum for a 32-bit (or 16-bit) field
+ * changed from `from` to `to`, both in network order (RFC 1624). */
+static __always_inline __attribute__((unused)) void
+csum_upd(__u16 *sum, __u32 from, __u32 to)
+{
+	__u32 s = (__u16) ~*sum;
+
+	s += (~from & 0xffff) + (~from >> 16 & 0xffff) + (to & 0xffff) +
+	     (to >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	*sum = ~s;
+}
+
+/* Where the L4 checksum is, from the L4 header; 0: none we update. */
+static __always_inline __u32 l4_csum_off(__u8 proto)
+{
+	return proto == NFC_IPPROTO_TCP	   ? 16
+	       : proto == NFC_IPPROTO_UDP  ? 6
+	       : proto == NFC_IPPROTO_ICMP ? 2
+					   : 0;
+}
+
+/*
+ * The source (dst = 0) or destination (dst = 1) address of the IPv4
+ * packet described by fl rewritten to naddr, and its port (TCP/UDP) or
+ * echo id (ICMP) to nport, checksums with them. `l4` 0: no L4 header to
+ * touch (a later fragment, a protocol without ports). In TC through the
+ * helpers, which also handle a checksum left to offload
+ * (CHECKSUM_PARTIAL); in XDP in place. 0 or -1.
+ */
+static __always_inline int nat_write(nfc_ctx_t *ctx, __u32 l3, __u32 l4,
+				     __u8 proto, int dst, __be32 naddr,
+				     __be16 nport)
+{
+	void *data = nfc_data(ctx), *end = nfc_data_end(ctx);
+	struct iphdr *ip = NFC_FLOW_PTR(data, end, l3, sizeof(*ip));
+	__u32 coff = l4_csum_off(proto);
+	__u32 poff = proto == NFC_IPPROTO_ICMP ? 4 : dst ? 2 : 0;
+	__be32 oaddr;
+	__be16 oport = 0;
+	__be16 *port = NULL;
+	__u16 *sum = NULL;
+
+	if (!ip)
+		return -1;
+	oaddr = dst ? ip->daddr : ip->saddr;
+	if (l4 && coff) {
+		/* Each field bounded on its own: one pointer per field keeps
+		 * the verifier from reading a merged offset. */
+		port = NFC_FLOW_PTR(data, end, l4 + poff, 2);
+		sum = NFC_FLOW_PTR(data, end, l4 + coff, 2);
+		if (!port || !sum)
+			return -1;
+		oport = *port;
+	}
+#ifdef NFC_HOOK_XDP
+	if (port) {
+		/* The ICMP checksum covers no pseudo-header. */
+		if (proto != NFC_IPPROTO_UDP || *sum) {
+			if (proto != NFC_IPPROTO_ICMP)
+				csum_upd(sum, oaddr, naddr);
+			csum_upd(sum, oport, nport);
+			if (proto == NFC_IPPROTO_UDP && !*sum)
+				*sum = 0xffff;
+		}
+		*port = nport;
+	}
+	csum_upd(&ip->check, oaddr, naddr);
+	if (dst)
+		ip->daddr = naddr;
+	else
+		ip->saddr = naddr;
+	return 0;
+#else
+	if (port) {
+		__u64 fl = proto == NFC_IPPROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0;
+
+		if (proto != NFC_IPPROTO_ICMP &&
+		    bpf_l4_csum_replace(ctx, l4 + coff, oaddr, naddr,
+					BPF_F_PSEUDO_HDR | fl | 4))
+			return -1;
+		if (bpf_l4_csum_replace(ctx, l4 + coff, oport, nport, fl | 2) ||
+		    bpf_skb_store_bytes(ctx, l4 + poff, &nport, 2, 0))
+			return -1;
+	}
+	if (bpf_l3_csum_replace(ctx, l3 + 10, oaddr, naddr, 4) ||
+	    bpf_skb_store_bytes(ctx, l3 + (dst ? 16 : 12), &naddr, 4, 0))
+		return -1;
+	return 0;
+#endif
+}
+
+/* Whether the flow's L4 header has a port or id we translate. */
+static __always_inline int nat_has_port(const struct nfc_flow *fl)
+{
+	if (fl->t.proto == NFC_IPPROTO_TCP || fl->t.proto == NFC_IPPROTO_UDP)
+		return (fl->flags & NFC_FLOW_F_PORTS) != 0;
+	return fl->t.proto == NFC_IPPROTO_ICMP && fl->frag == NFC_FRAG_NONE &&
+	       (fl->icmp_type == 8 || fl->icmp_type == 0 ||
+		fl->icmp_type == 13 || fl->icmp_type == 14);
+}
+
+static __always_inline int nat_rewrite(nfc_ctx_t *ctx,
+				       const struct nfc_flow *fl, int dst,
+				       __be32 naddr, __be16 nport)
+{
+	__u32 l4 = fl->frag == NFC_FRAG_LATER || !nat_has_port(fl) ? 0
+								   : fl->l4_off;
+
+	if (nat_write(ctx, fl->l3_off, l4, fl->t.proto, dst, naddr, nport))
+		return -1;
+	nat_count(NAT_C_XLATED);
+	return 0;
+}
+
+/* ---- rules ---- */
+
+struct nat_match {
+	__u32 half, n;
+	__u32 src, dst; /* host order */
+	__u16 sport, dport;
+	__u8 proto, out, ports;
+	int res;
+};
+
+static __always_inline int in_pfx(__u32 a, __u32 p, __u8 len)
+{
+	__u32 m = len ? ~0u << (32 - (len & 31)) : 0;
+
+	if (len >= 32)
+		m = ~0u;
+	return ((a ^ p) & m) == 0;
+}
+
+static long nat_match_one(__u32 i, void *ctx)
+{
+	struct nat_match *m = ctx;
+	__u32 k = m->half * NAT_MAX_RULES + i;
+	struct nat_rule *r;
+
+	if (i >= m->n)
+		return 1;
+	r = bpf_map_lookup_elem(&nat_rules, &k);
+	if (!r)
+		return 1;
+	if ((r->type == NAT_T_DNAT) == (m->out != 0))
+		return 0;
+	if (r->proto && r->proto != m->proto)
+		return 0;
+	if (!in_pfx(m->src, r->src, r->src_len) ||
+	    !in_pfx(m->dst, r->dst, r->dst_len))
+		return 0;
+	if (r->sport_lo || r->sport_hi != 0xffff) {
+		if (!m->ports || m->sport < r->sport_lo ||
+		    m->sport > r->sport_hi)
+			return 0;
+	}
+	if (r->dport_lo || r->dport_hi != 0xffff) {
+		if (!m->ports || m->dport < r->dport_lo ||
+		    m->dport > r->dport_hi)
+			return 0;
+	}
+	m->res = k;
+	return 1;
+}
+
+/* ---- port pick ---- */
+
+static __always_inline int nat_try(struct nat_pick *p)
+{
+	struct nat_rev *cur;
+	long e = bpf_map_update_elem(&nat_rev, &p->k, &p->v, BPF_NOEXIST);
+
+	if (!e)
+		return 1;
+	if (e != -17) { /* not EEXIST: the table is full */
+		p->err = NAT_C_TABLE_FULL;
+		return 1;
+	}
+	/* Ours already (the same connection opened again after it
+	 * expired): take it over. */
+	cur = bpf_map_lookup_elem(&nat_rev, &p->k);
+	if (cur && cur->orig.src == p->v.orig.src &&
+	    cur->orig.dst == p->v.orig.dst &&
+	    cur->orig.sport == p->v.orig.sport &&
+	    cur->orig.dport == p->v.orig.dport &&
+	    cur->orig.proto == p->v.orig.proto && cur->type == p->v.type)
+		return 1;
+	return 0;
+}
+
+struct nat_pick_ctx {
+	struct nat_pick *p;
+};
+
+static long nat_pick_one(__u32 i, void *ctx)
+{
+	struct nat_pick *p = ((struct nat_pick_ctx *)ctx)->p;
+	__be16 port;
+
+	if (!p->n)
+		return 1;
+	port = bpf_htons(p->lo + (__u16)((p->start + i) % p->n));
+	p->k.dport = port;
+	if (p->icmp)
+		p->k.sport = port;
+	if (nat_try(p)) {
+		p->done = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- the NF ---- */
+
+static __always_inline void nat_tuple_of(const struct nfc_tuple *t,
+					 struct nat_tuple *w)
+{
+	w->src = t->src[3];
+	w->dst = t->dst[3];
+	w->sport = t->sport;
+	w->dport = t->dport;
+	w->proto = t->proto;
+	w->pad[0] = w->pad[1] = w->pad[2] = 0;
+}
+
+static __always_inline __u32 nat_len(nfc_ctx_t *ctx)
+{
+#ifdef NFC_HOOK_XDP
+	return nfc_data_end(ctx) - nfc_data(ctx);
+#else
+	return ctx->len;
+#endif
+}
+
+static __always_inline int nat_pass(nfc_ctx_t *ctx, struct nfc_meta *md)
+{
+	nat_count(NAT_C_PASSED);
+	return nfc_pass_on(ctx, md);
+}
+
+static __always_inline int nat_bad(nfc_ctx_t *ctx, struct nfc_meta *md)
+{
+	nat_count(NAT_C_BAD);
+	return nfc_drop(ctx, md, NAT_R_BAD);
+}
+
+static __always_inline int nat_refuse(nfc_ctx_t *ctx, struct nfc_meta *md,
+				      __u32 why)
+{
+	nat_count(why);
+	return nfc_drop(ctx, md, NAT_R_REFUSED);
+}
+
+/* The original direction of a known connection. */
+static __always_inline int nat_known(nfc_ctx_t *ctx, struct nfc_meta *md,
+				     const struct nfc_flow *fl,
+				     struct nfct_entry *e)
+{
+	struct nat_xlat *x = (struct nat_xlat *)e->nf_data;
+
+	if (!x->type)
+		return nat_pass(ctx, md);
+	if (!x->ready) /* another CPU is still writing it */
+		return nat_refuse(ctx, md, NAT_C_RACE);
+	if (nat_rewrite(ctx, fl, x->type == NAT_T_DNAT, x->addr, x->port))
+		return nat_bad(ctx, md);
+	return nfc_pass_on(ctx, md);
+}
+
+static __always_inline int nat(nfc_ctx_t *ctx, struct nfc_meta *md)
+{
+	struct nat_scr *scr;
+	struct nfc_flow *fl;
+	struct nfct_res ctr = {}, *ct = &ctr; /* on the stack: it holds a
+					       * pointer the verifier tracks */
+	struct nat_tuple w;
+	struct nat_rev *rev;
+	struct nat_set *set;
+	struct nat_rule *rule;
+	struct nat_xlat *x;
+	__u32 len = nat_len(ctx), zero = 0;
+	int r, out = md->direction == NFC_DIR_EGRESS;
+
+	if (nfc_pull(ctx, NFC_FLOW_PULL))
+		return nat_bad(ctx, md);
+	/* The flow lives off the stack, which the bpf_loop callbacks
+	 * share with this function. */
+	scr = bpf_map_lookup_elem(&nat_scratch, &zero);
+	if (!scr)
+		return nat_bad(ctx, md);
+	fl = &scr->fl;
+
+	r = nfc_flow_parse(nfc_data(ctx), nfc_data_end(ctx), fl);
+	if (r == NFC_FLOW_NOT_IP)
+		return nat_pass(ctx, md);
+	if (r != NFC_FLOW_OK)
+		return nat_bad(ctx, md);
+	if (fl->t.family != NFC_FAMILY_V4 || (fl->flags & NFC_FLOW_F_ICMP_ERR))
+		return nat_pass(ctx, md);
+
+	/* 1. A reply of a translated connection. */
+	nat_tuple_of(&fl->t, &w);
+	rev = bpf_map_lookup_elem(&nat_rev, &w);
+	if (rev) {
+		struct nat_tuple o = rev->orig;
+		int dnat = rev->type == NAT_T_DNAT;
+		__be32 a = dnat ? o.dst : o.src;
+		__be16 p = dnat ? o.dport : o.sport;
+
+		if (dnat) {
+			fl->t.src[3] = a;
+			fl->t.sport = p;
+		} else {
+			fl->t.dst[3] = a;
+			fl->t.dport = p;
+		}
+		if (fl->t.proto == NFC_IPPROTO_ICMP)
+			fl->t.sport = fl->t.dport = p;
+		nfct_lookup(fl, len, ct);
+		if (!ct->e || ct->dir != NFCT_DIR_REPLY)
+			return nat_pass(ctx, md); /* expired mapping */
+		if (nat_rewrite(ctx, fl, !dnat, a, p))
+			return nat_bad(ctx, md);
+		return nfc_pass_on(ctx, md);
+	}
+
+	/* 2. A known connection. */
+	nfct_lookup(fl, len, ct);
+	if (ct->e) {
+		if (ct->dir != NFCT_DIR_ORIG)
+			return nat_pass(ctx, md);
+		return nat_known(ctx, md, fl, ct->e);
+	}
+	if (!(ct->state & NFCT_NEW))
+		return nat_pass(ctx, md);
+
+	/* 3. A new one: the rules. */
+	set = bpf_map_lookup_elem(&nat_set, &zero);
+	if (!set)
+		return nat_pass(ctx, md);
+	struct nat_match m = {
+		.half = set->live & 1,
+		.src = bpf_ntohl(w.src),
+		.dst = bpf_ntohl(w.dst),
+		.sport = bpf_ntohs(w.sport),
+		.dport = bpf_ntohs(w.dport),
+		.proto = w.proto,
+		.out = out,
+		.ports = (fl->flags & NFC_FLOW_F_PORTS) != 0,
+		.res = -1,
+	};
+	m.n = set->n[m.half & 1];
+	if (m.n > NAT_MAX_RULES)
+		m.n = NAT_MAX_RULES;
+	bpf_loop(NAT_MAX_RULES, nat_match_one, &m, 0);
+	if (m.res < 0)
+		return nat_pass(ctx, md);
+	r = m.res;
+	rule = bpf_map_lookup_elem(&nat_rules, &r);
+	if (!rule)
+		return nat_pass(ctx, md);
+
+	struct nat_pick *pk = &scr->pk;
+	struct nat_pick_ctx pc = {.p = pk};
+	__be32 naddr;
+
+	if (!pk)
+		return nat_bad(ctx, md);
+	__builtin_memset(pk, 0, sizeof(*pk));
+	__be16 nport = w.sport;
+	int dnat = rule->type == NAT_T_DNAT, has_port = nat_has_port(fl);
+
+	pk->v.orig = w;
+	pk->v.type = rule->type;
+	pk->icmp = fl->t.proto == NFC_IPPROTO_ICMP;
+	if (dnat) {
+		naddr = bpf_htonl(rule->to_lo);
+		nport = rule->to_port_lo && has_port
+				? bpf_htons(rule->to_port_lo)
+				: w.dport;
+		pk->k.src = naddr;
+		pk->k.dst = w.src;
+		pk->k.sport = nport;
+		pk->k.dport = w.sport;
+		pk->k.proto = w.proto;
+		if (!nat_try(pk))
+			return nat_refuse(ctx, md, NAT_C_EXHAUSTED);
+	} else {
+		__u32 lo = rule->to_lo, n = rule->to_hi - rule->to_lo + 1;
+		__u16 plo = rule->to_port_lo ?: set->port_lo,
+		      phi = rule->to_port_lo ? rule->to_port_hi : set->port_hi;
+		/* The original port is kept if free and in the range; an
+		 * echo id has no range to respect: kept if free. */
+		__u16 p0 = bpf_ntohs(w.sport);
+
+		if (!lo)
+			return nat_refuse(ctx, md, NAT_C_NO_ADDR);
+		/* The same inside host always gets the same outside address
+		 * (Linux's default): a hash of its address. */
+		naddr = bpf_htonl(lo + (n > 1 ? (m.src * 2654435761u) % n : 0));
+		pk->k.src = w.dst;
+		pk->k.dst = naddr;
+		pk->k.sport = pk->icmp ? w.sport : w.dport;
+		pk->k.dport = w.sport;
+		pk->k.proto = w.proto;
+		if (!has_port) {
+			if (!nat_try(pk))
+				return nat_refuse(ctx, md, NAT_C_EXHAUSTED);
+		} else if (!((pk->icmp || (p0 >= plo && p0 <= phi)) &&
+			     nat_try(pk))) {
+			if (pk->err)
+				return nat_refuse(ctx, md, pk->err);
+			pk->lo = plo;
+			pk->n = phi >= plo ? phi - plo + 1 : 0;
+			pk->start = bpf_get_prandom_u32();
+			bpf_loop(NAT_TRIES, nat_pick_one, &pc, 0);
+			if (!pk->done)
+				return nat_refuse(ctx, md, NAT_C_EXHAUSTED);
+		}
+		nport = pk->k.dport;
+	}
+	if (pk->err)
+		return nat_refuse(ctx, md, pk->err);
+
+	if (nfct_confirm(fl, len, ct)) {
+		bpf_map_delete_elem(&nat_rev, &pk->k);
+		return nat_refuse(ctx, md, NAT_C_TABLE_FULL);
+	}
+	if (!ct->e) {
+		/* Another CPU confirmed this connection first: its
+		 * translation stands, ours goes. */
+		struct nfct_entry *e = bpf_map_lookup_elem(&ct_table, &ct->key);
+
+		bpf_map_delete_elem(&nat_rev, &pk->k);
+		if (!e)
+			return nat_refuse(ctx, md, NAT_C_RACE);
+		return nat_known(ctx, md, fl, e);
+	}
+	x = (struct nat_xlat *)ct->e->nf_data;
+	x->addr = naddr;
+	x->port = nport;
+	x->type = rule->type;
+	x->raddr = dnat ? w.src : w.dst;
+	x->rport = dnat ? w.sport : w.dport;
+	x->ready = 1;
+	nat_count(dnat ? NAT_C_DNAT : NAT_C_SNAT);
+	if (nat_rewrite(ctx, fl, dnat, naddr, nport))
+		return nat_bad(ctx, md);
+	return nfc_pass_on(ctx, md);
+}
+
+NFC_NF(nat);

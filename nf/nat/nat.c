@@ -1,0 +1,624 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * nat: the NF type (fields, the rules and mappings collections, stats). A
+ * transparent NF, typically on a router's outside port.
+ *
+ * The rules live in the pinned record nat_rec (by number): every CLI call
+ * is a new process and the daemon restarts. A change writes the complete
+ * new set into the inactive half of nat_rules and switches nat_set to it
+ * at one instant. Masquerade rules get the target's address written in
+ * at every switch and every tick (it follows the address).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "nfchain/nf.h"
+#include "conntrack.h"
+#include "nat_int.h"
+#include "nat_xdp.skel.h"
+#include "nat_tc.skel.h"
+
+static const struct nfc_field nat_config[] = {
+	{.name = "ports",
+	 .kind = NFC_F_STRING,
+	 .def = "1024-65535",
+	 .doc = "source ports (and ICMP echo ids) snat and masquerade pick "
+		"from when the original one is taken or outside it"},
+	{.name = "timeout_tcp",
+	 .kind = NFC_F_UINT,
+	 .flags = NFC_FIELD_LIVE,
+	 .def = "7440",
+	 .min = 1,
+	 .max = 86400 * 30,
+	 .doc = "seconds an idle established TCP mapping is kept"},
+	{.name = "timeout_udp",
+	 .kind = NFC_F_UINT,
+	 .flags = NFC_FIELD_LIVE,
+	 .def = "300",
+	 .min = 1,
+	 .max = 86400 * 30,
+	 .doc = "seconds an idle UDP mapping is kept"},
+	{.name = "timeout_icmp",
+	 .kind = NFC_F_UINT,
+	 .flags = NFC_FIELD_LIVE,
+	 .def = "30",
+	 .min = 1,
+	 .max = 86400,
+	 .doc = "seconds an idle ICMP echo mapping is kept"},
+	{.name = "conntrack_size",
+	 .kind = NFC_F_UINT,
+	 .flags = NFC_FIELD_RELOAD,
+	 .def = NFCT_SIZE_DEFAULT,
+	 .min = 64,
+	 .max = NFCT_SIZE_MAX,
+	 .doc = "connections translated at most; fixed when the NF is "
+		"created"},
+	NFC_FIELDS_END,
+};
+
+static const struct nfc_field nat_rule_fields[] = {
+	{.name = "type",
+	 .kind = NFC_F_ENUM,
+	 .flags = NFC_FIELD_REQUIRED,
+	 .choices = "masquerade|snat|dnat",
+	 .doc = "snat/masquerade: connections leaving the target (out); "
+		"dnat: entering it (in)"},
+	{.name = "src", .kind = NFC_F_STRING, .doc = "source IPv4 prefix"},
+	{.name = "dst", .kind = NFC_F_STRING, .doc = "destination IPv4 prefix"},
+	{.name = "proto",
+	 .kind = NFC_F_STRING,
+	 .doc = "tcp, udp, icmp, any, 0-255"},
+	{.name = "sport",
+	 .kind = NFC_F_STRING,
+	 .doc = "source port or range a-b (proto=tcp or udp)"},
+	{.name = "dport",
+	 .kind = NFC_F_STRING,
+	 .doc = "destination port or range a-b (proto=tcp or udp)"},
+	{.name = "to",
+	 .kind = NFC_F_STRING,
+	 .doc = "snat: an address or range A-B; dnat: address[:port]; "
+		"masquerade: none (the target's address)"},
+	NFC_FIELDS_END,
+};
+
+/* The tracker's timeouts from the NAT's own fields. */
+static void nat_ct_cfg(struct nfc_nf *nf, struct nfct_cfg *cfg)
+{
+	long long tcp = nfc_nf_config_uint(nf, "timeout_tcp", 7440),
+		  udp = nfc_nf_config_uint(nf, "timeout_udp", 300),
+		  icmp = nfc_nf_config_uint(nf, "timeout_icmp", 30);
+
+	nfct_cfg_default(cfg);
+	cfg->timeout[NFCT_T_ESTABLISHED] = tcp;
+	cfg->timeout[NFCT_T_UDP] = udp;
+	cfg->timeout[NFCT_T_UDP_STREAM] = udp;
+	cfg->timeout[NFCT_T_ICMP] = icmp;
+}
+
+static int nat_ports(struct nfc_nf *nf, json_t *config, __u16 *lo, __u16 *hi)
+{
+	const char *s = json_string_value(json_object_get(config, "ports"));
+	char err[256];
+
+	if (!s)
+		s = "1024-65535";
+	if (nat_range_parse(s, lo, hi, err, sizeof(err), "ports"))
+		return nfc_nf_error(nf, EINVAL, "%s: %s", nfc_nf_name(nf), err);
+	if (!*lo)
+		return nfc_nf_error(nf, EINVAL,
+				    "%s: ports=%s: port 0 cannot be handed out",
+				    nfc_nf_name(nf), s);
+	return 0;
+}
+
+/* Every rule of the record, sorted by number. */
+static int rules_load(struct nfc_nf *nf, struct nat_rule *rs, __u32 *n)
+{
+	int fd = nfc_nf_map_fd(nf, "nat_rec");
+	__u32 k, next, *prev = NULL, cnt = 0;
+
+	if (fd < 0)
+		return nfc_nf_error(nf, ENOENT,
+				    "rules: the record is not there");
+	while (!bpf_map_get_next_key(fd, prev, &next) && cnt < NAT_MAX_RULES) {
+		k = next;
+		prev = &k;
+		if (!bpf_map_lookup_elem(fd, &k, &rs[cnt]))
+			cnt++;
+	}
+	qsort(rs, cnt, sizeof(*rs), nat_rule_cmp);
+	*n = cnt;
+	return 0;
+}
+
+/* The data plane switched to exactly `rs` (sorted), masquerade rules
+ * given the target's current address. */
+static int rules_apply(struct nfc_nf *nf, struct nat_rule *rs, __u32 n)
+{
+	int rfd = nfc_nf_map_fd(nf, "nat_rules"),
+	    sfd = nfc_nf_map_fd(nf, "nat_set");
+	struct nat_set set = {0};
+	__u32 zero = 0, half, addr;
+
+	if (rfd < 0 || sfd < 0)
+		return nfc_nf_error(nf, ENOENT, "nat maps not found");
+	if (nat_ports(nf, nfc_nf_config(nf), &set.port_lo, &set.port_hi))
+		return -EINVAL;
+	nat_target_addr4(nf, &addr);
+	{
+		struct nat_set cur = {0};
+
+		bpf_map_lookup_elem(sfd, &zero, &cur);
+		set = (struct nat_set){.live = cur.live,
+				       .n = {cur.n[0], cur.n[1]},
+				       .gen = cur.gen,
+				       .port_lo = set.port_lo,
+				       .port_hi = set.port_hi};
+	}
+	half = !(set.live & 1);
+	for (__u32 i = 0; i < n; i++) {
+		__u32 k = half * NAT_MAX_RULES + i;
+		struct nat_rule r = rs[i];
+
+		if (r.type == NAT_T_MASQ)
+			r.to_lo = r.to_hi = addr;
+		if (bpf_map_update_elem(rfd, &k, &r, BPF_ANY))
+			return nfc_nf_error(nf, errno, "rules: write: %s",
+					    strerror(errno));
+	}
+	set.n[half] = n;
+	set.live = half;
+	set.gen++;
+	if (bpf_map_update_elem(sfd, &zero, &set, BPF_ANY))
+		return nfc_nf_error(nf, errno, "rules: switch: %s",
+				    strerror(errno));
+	return 0;
+}
+
+static int rules_reapply(struct nfc_nf *nf)
+{
+	struct nat_rule rs[NAT_MAX_RULES];
+	__u32 n;
+	int r = rules_load(nf, rs, &n);
+
+	return r ? r : rules_apply(nf, rs, n);
+}
+
+static int nat_rules_add(struct nfc_nf *nf, const char *key, json_t *fields)
+{
+	int fd = nfc_nf_map_fd(nf, "nat_rec"), r;
+	struct nat_rule nr, cur, rs[NAT_MAX_RULES + 1];
+	char err[320];
+	__u32 n, i, addr;
+
+	r = nat_rule_parse(key, fields, &nr, err, sizeof(err));
+	if (r)
+		return nfc_nf_error(nf, -r, "%s", err);
+	if (fd < 0)
+		return nfc_nf_error(nf, ENOENT,
+				    "rules: the record is not there");
+	if (!bpf_map_lookup_elem(fd, &nr.num, &cur))
+		return nfc_nf_error(nf, EEXIST,
+				    "rule %s: number %u is taken; delete it "
+				    "first or pick another",
+				    key, nr.num);
+	if (nr.type == NAT_T_MASQ && nat_target_addr4(nf, &addr) && !addr)
+		return nfc_nf_error(nf, EINVAL,
+				    "rule %s: masquerade: %s is attached to a "
+				    "target without an IPv4 address; give it "
+				    "one (ip=) or use type=snat to=",
+				    key, nfc_nf_name(nf));
+	r = rules_load(nf, rs, &n);
+	if (r)
+		return r;
+	if (n >= NAT_MAX_RULES)
+		return nfc_nf_error(nf, E2BIG,
+				    "rule %s: the NAT holds at most %d rules",
+				    key, NAT_MAX_RULES);
+	for (i = n; i > 0 && rs[i - 1].num > nr.num; i--)
+		rs[i] = rs[i - 1];
+	rs[i] = nr;
+	r = rules_apply(nf, rs, n + 1);
+	if (r)
+		return r;
+	if (bpf_map_update_elem(fd, &nr.num, &nr, BPF_NOEXIST)) {
+		r = nfc_nf_error(nf, errno, "rule %s: write the record: %s",
+				 key, strerror(errno));
+		rules_reapply(nf);
+	}
+	return r;
+}
+
+static int nat_rules_del(struct nfc_nf *nf, const char *key)
+{
+	int fd = nfc_nf_map_fd(nf, "nat_rec"), r;
+	struct nat_rule cur, rs[NAT_MAX_RULES];
+	__u32 num, n, j = 0;
+
+	if (nat_rule_num(key, &num))
+		return nfc_nf_error(nf, EINVAL,
+				    "rule '%s': the key is a rule number", key);
+	if (fd < 0 || bpf_map_lookup_elem(fd, &num, &cur))
+		return nfc_nf_error(nf, ENOENT, "rule %s does not exist", key);
+	r = rules_load(nf, rs, &n);
+	if (r)
+		return r;
+	for (__u32 i = 0; i < n; i++)
+		if (rs[i].num != num)
+			rs[j++] = rs[i];
+	r = rules_apply(nf, rs, j);
+	if (!r && bpf_map_delete_elem(fd, &num))
+		r = nfc_nf_error(nf, errno, "rule %s: delete the record: %s",
+				 key, strerror(errno));
+	return r;
+}
+
+static int nat_rules_list(struct nfc_nf *nf, json_t *out)
+{
+	struct nat_rule rs[NAT_MAX_RULES];
+	__u32 n, addr;
+	int r = rules_load(nf, rs, &n);
+
+	if (r)
+		return r;
+	nat_target_addr4(nf, &addr);
+	for (__u32 i = 0; i < n; i++) {
+		if (rs[i].type == NAT_T_MASQ)
+			rs[i].to_lo = addr;
+		json_array_append_new(out, nat_rule_json(&rs[i]));
+	}
+	return 0;
+}
+
+/* ---- mappings: nat_rev with its conntrack entries ---- */
+
+static void tuple_key(const struct nat_tuple *t, struct nfct_key *k)
+{
+	__u32 s[4] = {0, 0, htonl(NFCT_V4MAPPED_W2), t->src},
+	      d[4] = {0, 0, htonl(NFCT_V4MAPPED_W2), t->dst};
+	int swap = ntohl(t->src) > ntohl(t->dst) ||
+		   (t->src == t->dst && ntohs(t->sport) > ntohs(t->dport));
+
+	memset(k, 0, sizeof(*k));
+	memcpy(k->a, swap ? d : s, 16);
+	memcpy(k->b, swap ? s : d, 16);
+	k->pa = swap ? t->dport : t->sport;
+	k->pb = swap ? t->sport : t->dport;
+	k->proto = t->proto;
+	k->family = NFC_FAMILY_V4;
+}
+
+static const char *ap(__be32 a, __be16 p, char *buf, size_t len)
+{
+	char b[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &a, b, sizeof(b));
+	snprintf(buf, len, "%s:%u", b, ntohs(p));
+	return buf;
+}
+
+/* Calls fn for every mapping; `e` NULL when its connection is gone. */
+static void rev_walk(struct nfc_nf *nf,
+		     void (*fn)(struct nfc_nf *, int, const struct nat_tuple *,
+				const struct nat_rev *,
+				const struct nfct_entry *, void *),
+		     void *arg)
+{
+	int rfd = nfc_nf_map_fd(nf, "nat_rev"),
+	    tfd = nfc_nf_map_fd(nf, "ct_table");
+	struct nat_tuple k, next, *prev = NULL;
+
+	if (rfd < 0 || tfd < 0)
+		return;
+	while (!bpf_map_get_next_key(rfd, prev, &next)) {
+		struct nat_rev v;
+		struct nfct_key ck;
+		struct nfct_entry e;
+		int have;
+
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(rfd, &k, &v))
+			continue;
+		tuple_key(&v.orig, &ck);
+		have = !bpf_map_lookup_elem(tfd, &ck, &e);
+		fn(nf, rfd, &k, &v, have ? &e : NULL, arg);
+	}
+}
+
+struct list_arg {
+	json_t *out;
+	struct nfct_cfg cfg;
+	uint64_t now;
+};
+
+static void map_json(struct nfc_nf *nf, int rfd, const struct nat_tuple *k,
+		     const struct nat_rev *v, const struct nfct_entry *e,
+		     void *arg)
+{
+	struct list_arg *a = arg;
+	json_t *o = json_object();
+	char b[64];
+	int dnat = v->type == NAT_T_DNAT;
+	const char *pn = v->orig.proto == 6    ? "tcp"
+			 : v->orig.proto == 17 ? "udp"
+			 : v->orig.proto == 1  ? "icmp"
+					       : "other";
+
+	(void)nf;
+	(void)rfd;
+	json_object_set_new(o, "type",
+			    json_string(dnat			? "dnat"
+					: v->type == NAT_T_MASQ ? "masquerade"
+								: "snat"));
+	json_object_set_new(o, "proto", json_string(pn));
+	/* inside: the inside host's end; outside: what the far side sees;
+	 * remote: the far side. */
+	if (dnat) {
+		json_object_set_new(
+			o, "inside",
+			json_string(ap(k->src, k->sport, b, sizeof(b))));
+		json_object_set_new(o, "outside",
+				    json_string(ap(v->orig.dst, v->orig.dport,
+						   b, sizeof(b))));
+		json_object_set_new(o, "remote",
+				    json_string(ap(v->orig.src, v->orig.sport,
+						   b, sizeof(b))));
+	} else {
+		json_object_set_new(o, "inside",
+				    json_string(ap(v->orig.src, v->orig.sport,
+						   b, sizeof(b))));
+		json_object_set_new(
+			o, "outside",
+			json_string(ap(k->dst, k->dport, b, sizeof(b))));
+		json_object_set_new(o, "remote",
+				    json_string(ap(v->orig.dst, v->orig.dport,
+						   b, sizeof(b))));
+	}
+	if (e) {
+		__u32 i = nfct_timeout_index(v->orig.proto, e->state);
+		uint64_t to = i < NFCT_T_MAX ? a->cfg.timeout[i] * 1000000000ULL
+					     : 0,
+			 age = a->now > e->last_ns ? a->now - e->last_ns : 0;
+
+		json_object_set_new(
+			o, "state",
+			json_string(nfct_state_name(v->orig.proto, e->state)));
+		json_object_set_new(
+			o, "timeout",
+			json_integer(age < to ? (to - age) / 1000000000ULL
+					      : 0));
+		json_object_set_new(o, "packets_orig",
+				    json_integer(e->packets[0]));
+		json_object_set_new(o, "bytes_orig", json_integer(e->bytes[0]));
+		json_object_set_new(o, "packets_reply",
+				    json_integer(e->packets[1]));
+		json_object_set_new(o, "bytes_reply",
+				    json_integer(e->bytes[1]));
+	} else {
+		json_object_set_new(o, "state", json_string("gone"));
+	}
+	json_array_append_new(a->out, o);
+}
+
+static int nat_maps_list(struct nfc_nf *nf, json_t *out)
+{
+	struct list_arg a = {.out = out, .now = nfc_now_ns()};
+
+	nat_ct_cfg(nf, &a.cfg);
+	rev_walk(nf, map_json, &a);
+	return 0;
+}
+
+/* A mapping whose connection the tracker no longer has (expired, evicted,
+ * flushed) frees its outside tuple. */
+static void map_prune(struct nfc_nf *nf, int rfd, const struct nat_tuple *k,
+		      const struct nat_rev *v, const struct nfct_entry *e,
+		      void *arg)
+{
+	const struct nat_xlat *x = e ? (const void *)e->nf_data : NULL;
+	int dnat = v->type == NAT_T_DNAT;
+
+	(void)nf;
+	(void)arg;
+	/* The entry may be a newer connection of the same tuple with another
+	 * translation: then this mapping is stale too. */
+	if (x && x->ready &&
+	    (dnat ? (x->addr == k->src && x->port == k->sport)
+		  : (x->addr == k->dst && x->port == k->dport)))
+		return;
+	if (x && !x->ready)
+		return; /* being made */
+	bpf_map_delete_elem(rfd, k);
+}
+
+static const struct nfc_field nat_map_fields[] = {NFC_FIELDS_END};
+
+static int nat_maps_add(struct nfc_nf *nf, const char *key, json_t *fields)
+{
+	(void)fields;
+	return nfc_nf_error(nf, EOPNOTSUPP,
+			    "mappings %s: made by traffic the rules translate, "
+			    "not added",
+			    key);
+}
+
+static int nat_maps_del(struct nfc_nf *nf, const char *key)
+{
+	if (strcmp(key, "all") && strcmp(key, "flush"))
+		return nfc_nf_error(nf, EINVAL,
+				    "mappings %s: only 'all' (every mapping "
+				    "and its connection) can be deleted",
+				    key);
+	long n = nfct_flush(nf);
+	int fd = nfc_nf_map_fd(nf, "nat_rev");
+	struct nat_tuple k;
+
+	while (fd >= 0 && !bpf_map_get_next_key(fd, NULL, &k))
+		bpf_map_delete_elem(fd, &k);
+	return n < 0 ? (int)n : 0;
+}
+
+/* ---- the type ---- */
+
+static int nat_validate(struct nfc_nf *nf, json_t *config)
+{
+	__u16 lo, hi;
+	int r = nat_ports(nf, config, &lo, &hi);
+
+	return r ? r : nfct_validate(nf, config);
+}
+
+static int nat_prepare(struct nfc_nf *nf, struct bpf_object *obj)
+{
+	return nfct_prepare(nf, obj);
+}
+
+static int nat_write_cfg(struct nfc_nf *nf)
+{
+	int fd = nfc_nf_map_fd(nf, "ct_cfg");
+	struct nfct_cfg cfg, cur;
+	__u32 zero = 0;
+
+	if (fd < 0)
+		return nfc_nf_error(nf, ENOENT, "nat: ct_cfg not found");
+	nat_ct_cfg(nf, &cfg);
+	if (!bpf_map_lookup_elem(fd, &zero, &cur) &&
+	    !memcmp(&cur, &cfg, sizeof(cfg)))
+		return 0;
+	if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
+		return nfc_nf_error(nf, errno, "%s: write timeouts: %s",
+				    nfc_nf_name(nf), strerror(errno));
+	return 0;
+}
+
+static int nat_configure(struct nfc_nf *nf)
+{
+	int r = nat_write_cfg(nf);
+
+	return r ? r : rules_reapply(nf);
+}
+
+static void nat_tick(struct nfc_nf *nf, uint64_t now_ns)
+{
+	int tfd = nfc_nf_map_fd(nf, "ct_table"),
+	    sfd = nfc_nf_map_fd(nf, "nat_set");
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info), zero = 0, addr;
+	struct nfct_cfg cfg;
+	struct nfct_sweep sw;
+	struct nat_set set;
+
+	if (tfd < 0)
+		return;
+	nat_write_cfg(nf);
+	nat_ct_cfg(nf, &cfg);
+	if (!bpf_obj_get_info_by_fd(tfd, &info, &len))
+		nfct_sweep_fd(tfd, nfc_nf_map_fd(nf, "ct_stats"), &cfg,
+			      info.max_entries, now_ns, &sw);
+	rev_walk(nf, map_prune, NULL);
+	/* Masquerade follows the target's address. */
+	nat_target_addr4(nf, &addr);
+	if (sfd >= 0 && !bpf_map_lookup_elem(sfd, &zero, &set)) {
+		int rfd = nfc_nf_map_fd(nf, "nat_rules");
+		__u32 h = set.live & 1;
+
+		for (__u32 i = 0; rfd >= 0 && i < set.n[h] && i < NAT_MAX_RULES;
+		     i++) {
+			struct nat_rule r;
+			__u32 k = h * NAT_MAX_RULES + i;
+
+			if (!bpf_map_lookup_elem(rfd, &k, &r) &&
+			    r.type == NAT_T_MASQ && r.to_lo != addr) {
+				rules_reapply(nf);
+				break;
+			}
+		}
+	}
+}
+
+static const char *const nat_cnt_names[NAT_NCOUNTERS] = {
+	[NAT_C_SNAT] = "snat_connections",
+	[NAT_C_DNAT] = "dnat_connections",
+	[NAT_C_XLATED] = "translated",
+	[NAT_C_EXHAUSTED] = "exhausted",
+	[NAT_C_TABLE_FULL] = "table_full",
+	[NAT_C_NO_ADDR] = "no_address",
+	[NAT_C_PASSED] = "passed",
+	[NAT_C_RACE] = "race_dropped",
+	[NAT_C_BAD] = "malformed",
+	[NAT_C_ICMP_ERR] = "icmp_errors_translated",
+};
+
+static void nat_stats(struct nfc_nf *nf, int port, json_t *out)
+{
+	int fd = nfc_nf_map_fd(nf, "nat_cnt"),
+	    rfd = nfc_nf_map_fd(nf, "nat_rev");
+	json_t *o = json_object();
+	__u64 n = 0;
+	struct nat_tuple k, nk, *prev = NULL;
+
+	if (port >= 0 || fd < 0) {
+		json_decref(o);
+		return;
+	}
+	nfct_stats(nf, out);
+	for (__u32 c = 0; c < NAT_NCOUNTERS; c++)
+		json_object_set_new(
+			o, nat_cnt_names[c],
+			json_integer(nfc_percpu_sum(fd, c, sizeof(__u64), 0)));
+	json_object_set_new(out, "nat", o);
+	while (rfd >= 0 && !bpf_map_get_next_key(rfd, prev, &nk)) {
+		k = nk;
+		prev = &k;
+		n++;
+	}
+	json_object_set_new(out, "mappings", json_integer(n));
+}
+
+static const struct nfc_stat nat_stats_doc[] = {
+	{"nat", NFC_STAT_COUNTER, "what",
+	 "connections and packets by what the NAT did"},
+	{"mappings", NFC_STAT_GAUGE, NULL, "outside tuples in use"},
+	NFCT_STATS_DOC,
+	{0},
+};
+
+static const struct nfc_collection nat_collections[] = {
+	{.name = "rules",
+	 .key_doc = "rule number: lower first, the first match decides",
+	 .fields = nat_rule_fields,
+	 .add = nat_rules_add,
+	 .del = nat_rules_del,
+	 .list = nat_rules_list},
+	{.name = "mappings",
+	 .key_doc = "'all' removes every mapping (and its connection)",
+	 .fields = nat_map_fields,
+	 .add = nat_maps_add,
+	 .del = nat_maps_del,
+	 .list = nat_maps_list},
+	{0},
+};
+
+const struct nfc_nf_type nf_type_nat = {
+	.name = "nat",
+	.summary = "transparent NAT: snat, masquerade (out), dnat / port "
+		   "forwarding (in), on the shared connection tracking",
+	.flags = NFC_TYPE_TRANSPARENT,
+	.max_ports = 0,
+	.config = nat_config,
+	.collections = nat_collections,
+	.stats_doc = nat_stats_doc,
+	.elf_xdp = nat_xdp__elf_bytes,
+	.elf_tc = nat_tc__elf_bytes,
+	.prepare = nat_prepare,
+	.validate = nat_validate,
+	.configure = nat_configure,
+	.stats = nat_stats,
+	.tick = nat_tick,
+};

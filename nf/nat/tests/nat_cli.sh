@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The NAT through nfchaind and the CLI: the issue's commands; every bad
+# input of the issue refused with exit 1 and a message naming the field,
+# nothing changed; rules show, mappings show, the counters in show stats.
+. "$NFC_TOP/daemon/tests/lib-daemon.sh"
+nfc_setup
+nfd_start || { not_ok "nfchaind starts"; exit 1; }
+
+check "nat add nat0 ports=1024-65535 timeout_tcp=7440 timeout_udp=300" \
+	nfc nat add nat0 ports=1024-65535 timeout_tcp=7440 timeout_udp=300
+check "rules add 10 type=masquerade src=198.51.100.0/24" \
+	nfc nat0 rules add 10 type=masquerade src=198.51.100.0/24
+check "rules add 20 type=snat src=198.51.100.128/25 to=203.0.113.20-203.0.113.23" \
+	nfc nat0 rules add 20 type=snat src=198.51.100.128/25 to=203.0.113.20-203.0.113.23
+check "rules add 30 type=dnat proto=tcp dport=8080 to=198.51.100.10:80" \
+	nfc nat0 rules add 30 type=dnat proto=tcp dport=8080 to=198.51.100.10:80
+
+refused() { # what pattern args...
+	local what=$1 pat=$2 rc
+	shift 2
+	nfc "$@" >/dev/null 2>"$NFD_DIR/err"
+	rc=$?
+	check "$what: refused, exit 1, names '$pat' ($(head -c 100 "$NFD_DIR/err" | tr '\n' ' '))" \
+		bash -c "[ $rc = 1 ] && grep -q -- '$pat' '$NFD_DIR/err'"
+}
+refused "to= IPv6 on an IPv4 match" "family" nat0 rules add 40 type=snat src=198.51.100.0/24 to=2001:db8::1
+refused "dnat without to=" "needs to=" nat0 rules add 41 type=dnat proto=tcp dport=80
+refused "reversed dport range" "reversed" nat0 rules add 42 type=dnat proto=tcp dport=90-80 to=198.51.100.10
+refused "reversed to= address range" "reversed" nat0 rules add 43 type=snat to=203.0.113.9-203.0.113.1
+refused "empty port range (ports=)" "ports=" nat0 set ports=
+refused "reversed port range (ports=)" "reversed" nat0 set ports=2000-1000
+refused "a taken rule number" "taken" nat0 rules add 10 type=masquerade
+refused "masquerade with to=" "to=" nat0 rules add 44 type=masquerade to=203.0.113.1
+refused "an unknown type" "type" nat0 rules add 45 type=fullcone
+n=$(nfc -j nat0 rules show | jq length)
+check "nothing changed: 3 rules ($n)" [ "$n" = 3 ]
+got=$(nfc -j nat0 show | jq -r '.config.ports // .nfs[0].config.ports // empty' 2>/dev/null)
+check "ports unchanged (${got:-?})" [ "${got:-1024-65535}" = 1024-65535 ]
+got=$(nfc -j nat0 rules show | jq -r '.[] | select(.rule=="20") | .to')
+check "rule 20's to= shown as given ($got)" [ "$got" = "203.0.113.20-203.0.113.23" ]
+got=$(nfc -j nat0 rules show | jq -r '.[] | select(.rule=="30") | .to')
+check "rule 30's to= shown as given ($got)" [ "$got" = "198.51.100.10:80" ]
+check "mappings show (empty)" [ "$(nfc -j nat0 mappings show | jq length)" = 0 ]
+got=$(nfc -j nat0 show stats | jq -r '.stats.nat.exhausted // .nat.exhausted')
+check "show stats has the NAT's counters (exhausted $got)" [ "$got" = 0 ]
+check "rules del 20" nfc nat0 rules del 20
+check "nat0 del" nfc nat0 del
+nfc_done

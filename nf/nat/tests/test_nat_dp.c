@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The NAT's data plane on crafted frames (BPF_PROG_TEST_RUN), in XDP and
+ * in TC. f1 (NF 0, a forwarder) has p1 on dev[0] and p2 on dev[1]; nat1
+ * (NF 1) is attached on f1:p2: its port 1 sees what leaves through p2
+ * (out), port 0 what enters from it (in).
+ *
+ * Checked on the frames that come out: addresses and ports as the rules
+ * say, the source port kept when free and another in the range when not,
+ * replies translated back, ICMP echo ids, DNAT, checksums valid (computed
+ * here from scratch, RFC 1071) and a UDP checksum of 0 left 0, a tiny
+ * range exhausted and counted, IPv6 untouched, mappings show.
+ */
+#include <sched.h>
+#include <net/if.h>
+
+#include "nfchain/nfchain.h"
+#include "dptest.h"
+#include "../../../tests/ct/ct_frames.h"
+#include "nat/nat.h"
+
+enum { XDP_REDIRECT_ = 4, TC_REDIRECT = 7, XDP_DROP_ = 1, TC_SHOT = 2 };
+
+static char root[128], dev[2][IF_NAMESIZE], peer[2][IF_NAMESIZE];
+static int v_pass, v_drop;
+
+static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += p[i] << 8 | p[i + 1];
+	if (n & 1)
+		s += p[n - 1] << 8;
+	return s;
+}
+
+static uint16_t fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return s;
+}
+
+/* IPv4 frame at l3: the L4 checksum's offset in the L4 header. */
+static int csum_off(uint8_t proto)
+{
+	return proto == 6 ? 16 : proto == 17 ? 6 : proto == 1 ? 2 : -1;
+}
+
+static uint32_t pseudo(const uint8_t *ip, size_t l4len)
+{
+	uint32_t s = sum16(ip + 12, 8, 0);
+
+	return s + ip[9] + (uint32_t)l4len;
+}
+
+/* Fills in valid IPv4 and L4 checksums (UDP: unless zero_udp). */
+static void csum_fill(struct ctf *f, int zero_udp)
+{
+	uint8_t *ip = f->b + f->l3, *l4 = ip + (ip[0] & 15) * 4;
+	size_t tot = (ip[2] << 8 | ip[3]), l4len = tot - (l4 - ip);
+	int co = csum_off(ip[9]);
+	uint16_t c;
+
+	ip[10] = ip[11] = 0;
+	c = ~fold(sum16(ip, (ip[0] & 15) * 4, 0));
+	ctf_put16(ip + 10, c);
+	if (co < 0)
+		return;
+	l4[co] = l4[co + 1] = 0;
+	if (ip[9] == 17 && zero_udp)
+		return;
+	c = ~fold(sum16(l4, l4len, ip[9] == 1 ? 0 : pseudo(ip, l4len)));
+	if (ip[9] == 17 && !c)
+		c = 0xffff;
+	ctf_put16(l4 + co, c);
+}
+
+/* Whether the IPv4 and L4 checksums of a frame verify (a UDP 0: only
+ * if want_zero). */
+static int csum_ok(const uint8_t *b, uint32_t l3, int want_zero)
+{
+	const uint8_t *ip = b + l3, *l4 = ip + (ip[0] & 15) * 4;
+	size_t tot = (ip[2] << 8 | ip[3]), l4len = tot - (l4 - ip);
+	int co = csum_off(ip[9]);
+
+	if (fold(sum16(ip, (ip[0] & 15) * 4, 0)) != 0xffff)
+		return 0;
+	if (co < 0)
+		return 1;
+	if (ip[9] == 17 && !l4[co] && !l4[co + 1])
+		return want_zero;
+	if (want_zero)
+		return 0;
+	return fold(sum16(l4, l4len, ip[9] == 1 ? 0 : pseudo(ip, l4len))) ==
+	       0xffff;
+}
+
+struct out {
+	int verdict; /* 1 passed on, 0 dropped, <0 error */
+	char src[16], dst[16];
+	int sport, dport, csum;
+};
+
+/* Runs a frame through nat1 in direction `out_dir` and reads back what
+ * came out. */
+static struct out run(struct ctf *f, int out_dir, int zero_udp)
+{
+	struct dpt_run r;
+	struct out o = {0};
+	const uint8_t *ip, *l4;
+
+	csum_fill(f, zero_udp);
+	dpt_set_meta(root, 1, out_dir ? 1 : 0);
+	if (dpt_run(root, "nf/1-nat1/prog", f->b, f->len, &r)) {
+		o.verdict = -1;
+		return o;
+	}
+	o.verdict = r.verdict == v_pass ? 1 : r.verdict == v_drop ? 0 : -2;
+	if (r.out_len < f->l3 + 28)
+		return o;
+	ip = r.out + f->l3;
+	l4 = ip + (ip[0] & 15) * 4;
+	inet_ntop(AF_INET, ip + 12, o.src, sizeof(o.src));
+	inet_ntop(AF_INET, ip + 16, o.dst, sizeof(o.dst));
+	if (ip[9] == 1) {
+		o.sport = o.dport = l4[4] << 8 | l4[5];
+	} else {
+		o.sport = l4[0] << 8 | l4[1];
+		o.dport = l4[2] << 8 | l4[3];
+	}
+	o.csum = csum_ok(r.out, f->l3, zero_udp);
+	return o;
+}
+
+static int add(struct nfc *nfc, const char *key, const char *kv)
+{
+	json_t *fl = json_object();
+	char buf[512], *save, *w;
+	int e;
+
+	snprintf(buf, sizeof(buf), "%s", kv);
+	for (w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(w, '=');
+
+		*eq = 0;
+		json_object_set_new(fl, w, json_string(eq + 1));
+	}
+	e = nfc_coll_add(nfc, "nat1", "rules", key, fl);
+	json_decref(fl);
+	return e;
+}
+
+static __u64 counter(int c)
+{
+	return dpt_percpu_sum(root, "nf/1-nat1/map/nat_cnt", c, 0,
+			      sizeof(__u64));
+}
+
+static struct ctf udp(const char *s, int sp, const char *d, int dp)
+{
+	return ctf_udp_frame((struct ctf_ep){s, sp}, (struct ctf_ep){d, dp});
+}
+
+static struct ctf tcp(const char *s, int sp, const char *d, int dp, int fl)
+{
+	return ctf_tcp_frame((struct ctf_ep){s, sp}, (struct ctf_ep){d, dp},
+			     fl);
+}
+
+#define IS(o, s, sp, d, dp)                                              \
+	((o).verdict == 1 && !strcmp((o).src, s) && (o).sport == (sp) && \
+	 !strcmp((o).dst, d) && (o).dport == (dp) && (o).csum)
+#define SHOW(o) (o).verdict, (o).src, (o).sport, (o).dst, (o).dport, (o).csum
+
+static void snat(struct nfc *nfc)
+{
+	struct ctf f;
+	struct out o;
+	int p2;
+
+	CHECK(!add(nfc, "10",
+		   "type=snat src=198.51.100.0/24 to=203.0.113.20") &&
+		      !add(nfc, "20",
+			   "type=dnat proto=tcp dport=8080 "
+			   "to=198.51.100.10:80"),
+	      "rules added: %s", nfc_errmsg(nfc));
+	CHECK(add(nfc, "30", "type=masquerade") &&
+		      strstr(nfc_errmsg(nfc), "without an IPv4 address"),
+	      "masquerade on a target without an address refused: %s",
+	      nfc_errmsg(nfc));
+
+	f = udp("198.51.100.2", 40000, "203.0.113.9", 53);
+	o = run(&f, 1, 0);
+	CHECK(IS(o, "203.0.113.20", 40000, "203.0.113.9", 53),
+	      "UDP out: source 203.0.113.20, port 40000 kept, checksums "
+	      "valid (v%d %s:%d > %s:%d csum %d)",
+	      SHOW(o));
+	f = udp("203.0.113.9", 53, "203.0.113.20", 40000);
+	o = run(&f, 0, 0);
+	CHECK(IS(o, "203.0.113.9", 53, "198.51.100.2", 40000),
+	      "UDP reply in: back to 198.51.100.2:40000, checksums valid "
+	      "(v%d %s:%d > %s:%d csum %d)",
+	      SHOW(o));
+	f = udp("198.51.100.3", 40000, "203.0.113.9", 53);
+	o = run(&f, 1, 0);
+	p2 = o.sport;
+	CHECK(o.verdict == 1 && !strcmp(o.src, "203.0.113.20") && p2 != 40000 &&
+		      p2 >= 1024 && o.csum,
+	      "a second host, same port: another port in 1024-65535 (%d), "
+	      "checksums valid",
+	      p2);
+	f = udp("203.0.113.9", 53, "203.0.113.20", p2);
+	o = run(&f, 0, 0);
+	CHECK(IS(o, "203.0.113.9", 53, "198.51.100.3", 40000),
+	      "its reply goes to 198.51.100.3:40000 (v%d %s:%d > %s:%d "
+	      "csum %d)",
+	      SHOW(o));
+	f = udp("198.51.100.4", 41000, "203.0.113.9", 53);
+	o = run(&f, 1, 1);
+	CHECK(o.verdict == 1 && !strcmp(o.src, "203.0.113.20") && o.csum,
+	      "a UDP checksum of 0 stays 0 (v%d %s csum %d)", o.verdict, o.src,
+	      o.csum);
+
+	f = tcp("198.51.100.2", 45000, "203.0.113.9", 443, 0x02);
+	o = run(&f, 1, 0);
+	CHECK(IS(o, "203.0.113.20", 45000, "203.0.113.9", 443),
+	      "TCP SYN out translated (v%d %s:%d > %s:%d csum %d)", SHOW(o));
+	f = tcp("203.0.113.9", 443, "203.0.113.20", 45000, 0x12);
+	o = run(&f, 0, 0);
+	CHECK(IS(o, "203.0.113.9", 443, "198.51.100.2", 45000),
+	      "TCP SYN-ACK in translated back (v%d %s:%d > %s:%d csum %d)",
+	      SHOW(o));
+	f = tcp("198.51.100.2", 45000, "203.0.113.9", 443, 0x10);
+	o = run(&f, 1, 0);
+	CHECK(IS(o, "203.0.113.20", 45000, "203.0.113.9", 443),
+	      "TCP ACK out (established) translated (v%d %s:%d > %s:%d csum "
+	      "%d)",
+	      SHOW(o));
+
+	f = ctf_icmp_frame("198.51.100.2", "203.0.113.9", 8, 0, 777);
+	o = run(&f, 1, 0);
+	CHECK(IS(o, "203.0.113.20", 777, "203.0.113.9", 777),
+	      "ICMP echo out: id 777 kept, checksum valid (v%d %s:%d > %s:%d "
+	      "csum %d)",
+	      SHOW(o));
+	f = ctf_icmp_frame("198.51.100.5", "203.0.113.9", 8, 0, 777);
+	o = run(&f, 1, 0);
+	p2 = o.sport;
+	CHECK(o.verdict == 1 && p2 != 777 && o.csum,
+	      "ICMP echo of another host, same id: another id (%d)", p2);
+	f = ctf_icmp_frame("203.0.113.9", "203.0.113.20", 0, 0, p2);
+	o = run(&f, 0, 0);
+	CHECK(IS(o, "203.0.113.9", 777, "198.51.100.5", 777),
+	      "its echo reply back to 198.51.100.5 id 777 (v%d %s:%d > %s:%d "
+	      "csum %d)",
+	      SHOW(o));
+
+	f = tcp("203.0.113.77", 5555, "203.0.113.20", 8080, 0x02);
+	o = run(&f, 0, 0);
+	CHECK(IS(o, "203.0.113.77", 5555, "198.51.100.10", 80),
+	      "DNAT: SYN to :8080 in goes to 198.51.100.10:80 (v%d %s:%d > "
+	      "%s:%d csum %d)",
+	      SHOW(o));
+	f = tcp("198.51.100.10", 80, "203.0.113.77", 5555, 0x12);
+	o = run(&f, 1, 0);
+	CHECK(IS(o, "203.0.113.20", 8080, "203.0.113.77", 5555),
+	      "DNAT: the SYN-ACK out comes from 203.0.113.20:8080 (v%d %s:%d "
+	      "> %s:%d csum %d)",
+	      SHOW(o));
+	f = tcp("203.0.113.77", 5556, "203.0.113.20", 8081, 0x02);
+	o = run(&f, 0, 0);
+	CHECK(IS(o, "203.0.113.77", 5556, "203.0.113.20", 8081),
+	      "no rule: passed untouched (v%d %s:%d > %s:%d csum %d)", SHOW(o));
+
+	{
+		struct ctf g =
+			ctf_udp_frame((struct ctf_ep){"2001:db8::2", 4000},
+				      (struct ctf_ep){"2001:db8::9", 53});
+		struct dpt_run r;
+
+		dpt_set_meta(root, 1, 1);
+		CHECK(!dpt_run(root, "nf/1-nat1/prog", g.b, g.len, &r) &&
+			      r.verdict == v_pass && r.out_len == g.len &&
+			      !memcmp(r.out, g.b, g.len),
+		      "IPv6 passes untouched");
+	}
+	{
+		json_t *l = NULL;
+
+		CHECK(!nfc_coll_list(nfc, "nat1", "mappings", &l) &&
+			      json_array_size(l) == 7,
+		      "mappings show: 7 (%zu)", json_array_size(l));
+		json_decref(l);
+	}
+}
+
+static void exhaustion(struct nfc *nfc)
+{
+	json_t *cfg = json_pack("{s:s}", "ports", "2000-2001");
+	struct ctf f;
+	struct out o[3];
+	__u64 before = counter(NAT_C_EXHAUSTED);
+
+	CHECK(!nfc_nf_set(nfc, "nat1", cfg), "ports=2000-2001: %s",
+	      nfc_errmsg(nfc));
+	json_decref(cfg);
+	for (int i = 0; i < 3; i++) {
+		char a[32];
+
+		snprintf(a, sizeof(a), "198.51.100.%d", 100 + i);
+		f = udp(a, 30000, "203.0.113.50", 123);
+		o[i] = run(&f, 1, 0);
+	}
+	CHECK(o[0].verdict == 1 && o[1].verdict == 1 &&
+		      o[0].sport != o[1].sport && o[0].sport >= 2000 &&
+		      o[0].sport <= 2001 && o[1].sport >= 2000 &&
+		      o[1].sport <= 2001,
+	      "two flows get ports 2000 and 2001 (%d, %d)", o[0].sport,
+	      o[1].sport);
+	CHECK(o[2].verdict == 0, "the third is refused (dropped: %d)",
+	      o[2].verdict);
+	CHECK(counter(NAT_C_EXHAUSTED) == before + 1,
+	      "exhaustion counted (%llu)",
+	      (unsigned long long)(counter(NAT_C_EXHAUSTED) - before));
+}
+
+static void one_mode(struct nfc *nfc, const char *mode, int pass, int drop)
+{
+	int e;
+
+	test_group = mode;
+	v_pass = pass;
+	v_drop = drop;
+	e = nfc_nf_add(nfc, "forwarder", "f1", mode, NULL) ||
+	    nfc_port_add(nfc, "f1", "p1", dev[0], NULL) ||
+	    nfc_port_add(nfc, "f1", "p2", dev[1], NULL) ||
+	    nfc_nf_add(nfc, "nat", "nat1", mode, NULL) ||
+	    nfc_attach(nfc, "nat1", "f1:p2", "both", NULL);
+	if (e) {
+		CHECK(0, "set up f1 and nat1 on f1:p2: %s", nfc_errmsg(nfc));
+		return;
+	}
+	snat(nfc);
+	exhaustion(nfc);
+	CHECK(!nfc_reset(nfc), "reset");
+}
+
+int main(void)
+{
+	cpu_set_t one;
+	struct nfc *nfc;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	dpt_root(root, sizeof(root), "natdp");
+	if (dpt_veths("ntd", 2, dev, peer))
+		goto out;
+	nfc = dpt_open(root);
+	if (!nfc)
+		goto out;
+	one_mode(nfc, "xdp", XDP_REDIRECT_, XDP_DROP_);
+	one_mode(nfc, "tc", TC_REDIRECT, TC_SHOT);
+	nfc_close(nfc);
+out:
+	dpt_veths_del(2, dev);
+	dpt_root_gone(root);
+	TEST_EXIT();
+}
