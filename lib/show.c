@@ -337,7 +337,7 @@ static const char *kind_name(enum nfc_field_kind k)
 		[NFC_F_STRING] = "string", [NFC_F_ENUM] = "enum",
 		[NFC_F_MAC] = "mac",	   [NFC_F_IPV4] = "ipv4",
 		[NFC_F_PREFIX] = "prefix", [NFC_F_UINT_LIST] = "uint-list",
-		[NFC_F_PORT] = "port",
+		[NFC_F_PORT] = "port",	   [NFC_F_IP] = "ip",
 	};
 	return names[k];
 }

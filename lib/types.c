@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The registry of NF types and the generic checking of declared fields. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,13 +144,29 @@ static json_t *field_value(struct nfc *nfc, const char *owner,
 		}
 		return json_string(nfc_mac_str(mac, buf));
 	}
+	case NFC_F_IP:
+		if (s && strchr(s, ':')) {
+			struct in6_addr a6;
+
+			if (inet_pton(AF_INET6, s, &a6) != 1) {
+				nfci_err(nfc, EINVAL,
+					 "%s: field '%s': '%s' is not an IPv4 "
+					 "or IPv6 address",
+					 owner, f->name, s);
+				return NULL;
+			}
+			inet_ntop(AF_INET6, &a6, buf, sizeof(buf));
+			return json_string(buf);
+		}
+		/* An IPv4 address: as NFC_F_IPV4. */
+		__attribute__((fallthrough));
 	case NFC_F_IPV4:
 	case NFC_F_PREFIX: {
 		uint32_t a;
 		unsigned l;
 		int r = s ? nfc_parse_prefix(s, &a, &l, 1) : -EINVAL;
 
-		if (!r && f->kind == NFC_F_IPV4 && strchr(s, '/'))
+		if (!r && f->kind != NFC_F_PREFIX && strchr(s, '/'))
 			r = -EINVAL;
 		if (!r && f->kind == NFC_F_PREFIX && !strchr(s, '/'))
 			r = -EINVAL;
@@ -164,10 +181,12 @@ static json_t *field_value(struct nfc *nfc, const char *owner,
 			nfci_err(nfc, EINVAL, "%s: field '%s': '%s' is not %s",
 				 owner, f->name, s ? s : "(not a string)",
 				 f->kind == NFC_F_IPV4 ? "an IPv4 address"
-						       : "an address/length");
+				 : f->kind == NFC_F_IP
+					 ? "an IPv4 or IPv6 address"
+					 : "an address/length");
 			return NULL;
 		}
-		if (f->kind == NFC_F_IPV4)
+		if (f->kind != NFC_F_PREFIX)
 			snprintf(buf, sizeof(buf), "%u.%u.%u.%u", a >> 24,
 				 (a >> 16) & 255, (a >> 8) & 255, a & 255);
 		else

@@ -27,6 +27,7 @@ enum nfc_field_kind {
 	NFC_F_PREFIX,	 /* 198.51.100.1/24 (address inside a prefix) */
 	NFC_F_UINT_LIST, /* 10,20,30, each in [min, max] */
 	NFC_F_PORT,	 /* name of a port of this NF */
+	NFC_F_IP,	 /* 198.51.100.1 or 2001:db8::1 */
 };
 
 enum {

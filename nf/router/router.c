@@ -97,7 +97,7 @@ static const struct nfc_field rt_port_config[] = {
 
 static const struct nfc_field rt_route_fields[] = {
 	{.name = "nexthop",
-	 .kind = NFC_F_STRING,
+	 .kind = NFC_F_IP,
 	 .flags = NFC_FIELD_REQUIRED,
 	 .doc = "next hop (IPv4 or IPv6, the route's family), on the subnet "
 		"of one of the ports, or IPv6 link-local with port="},
