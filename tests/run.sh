@@ -40,12 +40,26 @@ count_output() { # name log rc
 	fi
 }
 
+# A runner stopped from outside (an outer timeout, Ctrl-C) passes the signal
+# on to the running test, whose own trap then removes its namespaces and
+# stops its daemon; otherwise the test would live on as an orphan.
+child=
+stop() {
+	[ -n "$child" ] && kill -TERM "$child" 2>/dev/null && wait "$child"
+	echo "interrupted: $pass passed, $fail failed, $skip skipped"
+	exit 130
+}
+trap stop INT TERM
+
 run_one() { # name cmd...
 	local name=$1; shift
 	case "$name" in *"$filter"*) ;; *) return ;; esac
 	local log="$logdir/$(echo "$name" | tr '/ ' '__').log" rc
-	timeout --kill-after=10 900 "$@" >"$log" 2>&1
+	timeout --kill-after=10 900 "$@" >"$log" 2>&1 &
+	child=$!
+	wait "$child"
 	rc=$?
+	child=
 	count_output "$name" "$log" "$rc"
 }
 

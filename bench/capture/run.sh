@@ -41,7 +41,10 @@ ip netns exec "$G" sysctl -qw net.ipv6.conf.g0.disable_ipv6=1
 ip netns exec "$D" ethtool -K d0 gro on >/dev/null
 MAC=$(ip -n "$D" -j link show d0 | jq -r '.[0].address')
 nsd() { nsenter --net="/var/run/netns/$D" -- "$@"; }
-nsd "$BIN/nfchaind" --socket "$SOCK" --state-dir "$T/state" --pin-root "$PIN" >"$T/d.log" 2>&1 &
+# Not through nsd: a function run in the background is a subshell, $! would
+# be that subshell, and killing it would leave the daemon running.
+nsenter --net="/var/run/netns/$D" -- "$BIN/nfchaind" --socket "$SOCK" \
+	--state-dir "$T/state" --pin-root "$PIN" >"$T/d.log" 2>&1 &
 DPID=$!
 for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
 nfc() { "$BIN/nfchain" --socket "$SOCK" "$@"; }
