@@ -275,8 +275,8 @@ static int log_map(struct nfc *nfc, int fd, unsigned long ino)
 	void *mem;
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &ilen) ||
-	    !(info.map_flags & BPF_F_MMAPABLE) ||
-	    info.value_size != LOG_PAGE || info.max_entries < 2) {
+	    !(info.map_flags & BPF_F_MMAPABLE) || info.value_size != LOG_PAGE ||
+	    info.max_entries < 2) {
 		close(fd);
 		return nfci_err(nfc, EINVAL, "%s/state_log: not a state log",
 				nfc->root);
@@ -380,8 +380,8 @@ static uint64_t log_records(struct nfc *nfc, uint64_t g, const char **p,
 	if (*len > nfc->slog.size - LOG_PAGE)
 		*len = 0;
 	*p = (const char *)nfc->slog.mem + LOG_PAGE;
-	for (const char *q = *p, *e = *p + *len;
-	     (q = memchr(q, '\n', e - q)); q++)
+	for (const char *q = *p, *e = *p + *len; (q = memchr(q, '\n', e - q));
+	     q++)
 		n++;
 	return n;
 }
@@ -440,8 +440,7 @@ static void log_reset(struct nfc *nfc)
 	__atomic_store_n(&h->base, nfc->doc_gen, __ATOMIC_RELEASE);
 }
 
-int state_save_entry(struct nfc *nfc, int id, const char *coll,
-		     const char *key)
+int state_save_entry(struct nfc *nfc, int id, const char *coll, const char *key)
 {
 	const struct mnf *n = &nfc->m->nfs[id];
 	json_t *v = json_object_get(json_object_get(n->colls, coll), key), *o;
