@@ -81,12 +81,104 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, int status,
 	return ret;
 }
 
+/* A long array (a collection of 200,000 routes) is sent an element at a
+ * time as the socket takes it, not dumped whole first: its text would be
+ * tens of megabytes beside the array itself. */
+#define STREAM_MIN 1024
+
+struct jstream {
+	json_t *arr;
+	size_t next; /* element to dump next */
+	char *pend;  /* text not sent yet */
+	size_t plen, poff;
+	int done;
+};
+
+static ssize_t jstream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct jstream *js = cls;
+	size_t n = 0;
+
+	(void)pos;
+	while (n < max) {
+		if (js->poff == js->plen) {
+			json_t *e;
+
+			free(js->pend);
+			js->pend = NULL;
+			js->plen = js->poff = 0;
+			if (js->done)
+				break;
+			if (js->next == json_array_size(js->arr)) {
+				js->pend = strdup(js->next ? "]\n" : "[]\n");
+				js->done = 1;
+			} else {
+				char *t;
+
+				e = json_array_get(js->arr, js->next);
+				t = json_dumps(e,
+					       JSON_COMPACT | JSON_ENCODE_ANY);
+				if (t && asprintf(&js->pend, "%s%s",
+						  js->next ? "," : "[", t) < 0)
+					js->pend = NULL;
+				free(t);
+				js->next++;
+			}
+			if (!js->pend)
+				return MHD_CONTENT_READER_END_WITH_ERROR;
+			js->plen = strlen(js->pend);
+		}
+		size_t k = js->plen - js->poff < max - n ? js->plen - js->poff
+							 : max - n;
+		memcpy(buf + n, js->pend + js->poff, k);
+		js->poff += k;
+		n += k;
+	}
+	return n ? (ssize_t)n : MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static void jstream_free(void *cls)
+{
+	struct jstream *js = cls;
+
+	json_decref(js->arr);
+	free(js->pend);
+	free(js);
+}
+
+static enum MHD_Result send_stream(struct MHD_Connection *conn, int status,
+				   json_t *arr)
+{
+	struct jstream *js = calloc(1, sizeof(*js));
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	if (!js)
+		return MHD_NO;
+	js->arr = json_incref(arr);
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 65536,
+					      jstream_read, js, jstream_free);
+	if (!r) {
+		jstream_free(js);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"application/json");
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result send_json(struct MHD_Connection *conn, int status,
 				 json_t *j, const char *allow, int bearer)
 {
-	char *text = json_dumps(j, JSON_COMPACT);
+	char *text;
 	size_t n;
 
+	if (json_is_array(j) && json_array_size(j) >= STREAM_MIN &&
+	    (!allow || !*allow) && !bearer)
+		return send_stream(conn, status, j);
+	text = json_dumps(j, JSON_COMPACT);
 	if (!text)
 		return MHD_NO;
 	/* A newline makes `curl --unix-socket` output readable. */

@@ -172,6 +172,10 @@ struct nfc {
 	/* Rewrite every hop, not just the changed ones (adoption). */
 	int full_sync;
 	struct nfc_intent intent;
+	/* The pinned state log (state.c), mapped like the intent map, and
+	 * the generation and length of the document it extends. */
+	struct nfc_intent slog;
+	uint64_t doc_gen, doc_len;
 };
 
 /* util.c */
@@ -224,6 +228,12 @@ void state_unlock(struct nfc *nfc);
 int state_load(struct nfc *nfc); /* refresh the model if another wrote */
 int state_save(struct nfc *nfc);
 uint64_t state_max(void); /* the largest document state_save takes */
+/* Saves a change of one entry of NF id's collection (the model holds its
+ * new value, or none): a record appended to the pinned log, the whole
+ * document only when the log has grown to a share of it. */
+int state_save_entry(struct nfc *nfc, int id, const char *coll,
+		     const char *key);
+void state_log_close(struct nfc *nfc);
 
 /* intent.c: what a collection change is about to touch, noted before it
  * touches it (a key; NULL: the whole set), emptied when the call ends, put

@@ -284,7 +284,7 @@ int nfc_coll_add(struct nfc *nfc, const char *nf, const char *coll,
 	old = coll_entry(nfc, nf, coll, key);
 	r = coll_add_nosave(nfc, nf, coll, key, fields);
 	if (!r) {
-		r = state_save(nfc);
+		r = state_save_entry(nfc, model_find_nf(nfc->m, nf), coll, key);
 		if (r)
 			coll_restore(nfc, nf, coll, key, old);
 	}
@@ -304,7 +304,7 @@ int nfc_coll_del(struct nfc *nfc, const char *nf, const char *coll,
 	old = coll_entry(nfc, nf, coll, key);
 	r = coll_del_nosave(nfc, nf, coll, key);
 	if (!r) {
-		r = state_save(nfc);
+		r = state_save_entry(nfc, model_find_nf(nfc->m, nf), coll, key);
 		if (r)
 			coll_restore(nfc, nf, coll, key, old);
 	}

@@ -55,6 +55,7 @@ static int root_open(struct nfc *nfc)
 static void root_close(struct nfc *nfc)
 {
 	intent_close(nfc);
+	state_log_close(nfc);
 	dp_release(nfc);
 	if (nfc->state_fd >= 0)
 		close(nfc->state_fd);
@@ -63,7 +64,7 @@ static void root_close(struct nfc *nfc)
 	if (nfc->lock_fd >= 0)
 		close(nfc->lock_fd);
 	nfc->state_fd = nfc->gen_fd = nfc->lock_fd = -1;
-	nfc->gen = 0;
+	nfc->gen = nfc->doc_gen = nfc->doc_len = 0;
 }
 
 /* The root was removed (the last NF went, here or in another process):
@@ -155,6 +156,7 @@ static void remove_if_empty(struct nfc *nfc)
 			return;
 	sp_close(nfc);
 	intent_close(nfc);
+	state_log_close(nfc);
 	dp_release(nfc);
 	if (nfc->state_fd >= 0)
 		close(nfc->state_fd);
@@ -163,7 +165,7 @@ static void remove_if_empty(struct nfc *nfc)
 	nfc->state_fd = nfc->gen_fd = -1;
 	sp_remove_inject(nfc);
 	nfci_rmtree(nfc->root);
-	nfc->gen = 0;
+	nfc->gen = nfc->doc_gen = nfc->doc_len = 0;
 }
 
 void nfci_end(struct nfc *nfc)

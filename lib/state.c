@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 
@@ -228,6 +229,274 @@ static int doc_read(struct nfc *nfc, struct slot *s, int *idx,
 	return 0;
 }
 
+/*
+ * The log. A change of one collection entry is a record appended to a
+ * pinned BPF_F_MMAPABLE array map, state_log, not a rewrite of the whole
+ * document (at 60,000 routes that rewrite was most of a change's cost).
+ * Its first page holds the generation of the document it extends and the
+ * bytes of records that follow; a record is a JSON line {"nf", "coll",
+ * "key", "value"}, value null for an entry deleted. The length is stored
+ * after the record, so a record is whole or not counted, and a store
+ * survives a kill -9 (the kernel holds the pages). A reader applies the
+ * records only to the document they extend: when the log reaches a
+ * quarter of the document, the whole document is saved under a new
+ * generation first and the log emptied after, so a writer killed in
+ * between leaves either the old document and its log, or the new one.
+ */
+#define LOG_PAGE 4096u
+#define LOG_MIN (64u << 10) /* below this, a log is not worth folding */
+
+struct log_hdr {
+	uint64_t base; /* generation of the document the records extend */
+	uint64_t len;  /* bytes of whole records after the first page */
+};
+
+static void log_path(struct nfc *nfc, char *buf, size_t len, const char *sfx)
+{
+	snprintf(buf, len, "%s/state_log%s", nfc->root, sfx);
+}
+
+void state_log_close(struct nfc *nfc)
+{
+	struct nfc_intent *l = &nfc->slog;
+
+	if (l->mem) {
+		munmap(l->mem, l->size);
+		close(l->fd);
+	}
+	memset(l, 0, sizeof(*l));
+}
+
+static int log_map(struct nfc *nfc, int fd, unsigned long ino)
+{
+	struct nfc_intent *l = &nfc->slog;
+	struct bpf_map_info info = {0};
+	__u32 ilen = sizeof(info);
+	void *mem;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen) ||
+	    !(info.map_flags & BPF_F_MMAPABLE) || info.value_size != LOG_PAGE ||
+	    info.max_entries < 2) {
+		close(fd);
+		return nfci_err(nfc, EINVAL, "%s/state_log: not a state log",
+				nfc->root);
+	}
+	mem = mmap(NULL, (size_t)info.max_entries * LOG_PAGE,
+		   PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED) {
+		close(fd);
+		return nfci_err(nfc, errno, "map %s/state_log: %s", nfc->root,
+				strerror(errno));
+	}
+	state_log_close(nfc);
+	l->fd = fd;
+	l->mem = mem;
+	l->size = (uint64_t)info.max_entries * LOG_PAGE;
+	l->ino = ino;
+	return 0;
+}
+
+/* The pinned log, mapped (the mapping kept while the pin is the same
+ * map); -ENOENT: none is pinned. */
+static int log_open(struct nfc *nfc)
+{
+	char path[300];
+	struct stat st;
+	int fd;
+
+	log_path(nfc, path, sizeof(path), "");
+	if (stat(path, &st)) {
+		state_log_close(nfc);
+		return -errno;
+	}
+	if (nfc->slog.mem && nfc->slog.ino == st.st_ino)
+		return 0;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return nfci_err(nfc, errno, "open %s: %s", path,
+				strerror(errno));
+	return log_map(nfc, fd, st.st_ino);
+}
+
+/* A larger log holding what the current one holds, pinned over it. */
+static int log_grow(struct nfc *nfc, uint64_t need)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_MMAPABLE);
+	uint64_t pages = 16;
+	char path[300], tmp[310];
+	struct stat st;
+	uint8_t *mem;
+	int fd, r;
+
+	while (pages * LOG_PAGE < need + LOG_PAGE)
+		pages *= 2;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "nfc_state_log", 4, LOG_PAGE,
+			    pages, &o);
+	if (fd < 0)
+		return nfci_err(nfc, errno,
+				"create a %llu-byte state log under %s: %s",
+				(unsigned long long)(pages * LOG_PAGE),
+				nfc->root, strerror(errno));
+	mem = mmap(NULL, pages * LOG_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   fd, 0);
+	if (mem == MAP_FAILED) {
+		r = -errno;
+		close(fd);
+		return nfci_err(nfc, r, "map the state log: %s", strerror(-r));
+	}
+	if (nfc->slog.mem) {
+		struct log_hdr *h = (struct log_hdr *)nfc->slog.mem;
+
+		memcpy(mem, h, sizeof(*h));
+		memcpy(mem + LOG_PAGE, nfc->slog.mem + LOG_PAGE, h->len);
+	}
+	munmap(mem, pages * LOG_PAGE);
+	log_path(nfc, path, sizeof(path), "");
+	log_path(nfc, tmp, sizeof(tmp), "_new");
+	unlink(tmp);
+	if (bpf_obj_pin(fd, tmp) || rename(tmp, path) || stat(path, &st)) {
+		r = -errno;
+		unlink(tmp);
+		close(fd);
+		return nfci_err(nfc, r, "pin %s: %s", path, strerror(-r));
+	}
+	return log_map(nfc, fd, st.st_ino);
+}
+
+/* The records that extend the document of generation g, and how many. */
+static uint64_t log_records(struct nfc *nfc, uint64_t g, const char **p,
+			    uint64_t *len)
+{
+	const struct log_hdr *h;
+	uint64_t n = 0;
+
+	*len = 0;
+	if (log_open(nfc))
+		return 0;
+	h = (const struct log_hdr *)nfc->slog.mem;
+	if (h->base != g)
+		return 0;
+	*len = __atomic_load_n(&h->len, __ATOMIC_ACQUIRE);
+	if (*len > nfc->slog.size - LOG_PAGE)
+		*len = 0;
+	*p = (const char *)nfc->slog.mem + LOG_PAGE;
+	for (const char *q = *p, *e = *p + *len; (q = memchr(q, '\n', e - q));
+	     q++)
+		n++;
+	return n;
+}
+
+/* One record applied to the internal document (model_to_json's form). */
+static void log_apply(json_t *doc, json_t *rec)
+{
+	const char *nf = json_string_value(json_object_get(rec, "nf")),
+		   *coll = json_string_value(json_object_get(rec, "coll")),
+		   *key = json_string_value(json_object_get(rec, "key"));
+	json_t *v = json_object_get(rec, "value"), *n, *cs, *c;
+	size_t i;
+
+	if (!nf || !coll || !key)
+		return;
+	json_array_foreach (json_object_get(doc, "nfs"), i, n) {
+		if (strcmp(json_string_value(json_object_get(n, "name")) ?: "",
+			   nf))
+			continue;
+		cs = json_object_get(n, "colls");
+		if (!json_is_object(cs))
+			json_object_set_new(n, "colls", cs = json_object());
+		c = json_object_get(cs, coll);
+		if (!c && json_is_object(v))
+			json_object_set_new(cs, coll, c = json_object());
+		if (json_is_object(v))
+			json_object_set(c, key, v);
+		else
+			json_object_del(c, key);
+		return;
+	}
+}
+
+static void log_replay(json_t *doc, const char *p, uint64_t len)
+{
+	const char *e = p + len, *q;
+
+	for (; p < e && (q = memchr(p, '\n', e - p)); p = q + 1) {
+		json_t *rec = json_loadb(p, q - p, 0, NULL);
+
+		if (rec)
+			log_apply(doc, rec);
+		json_decref(rec);
+	}
+}
+
+/* After a save of the whole document: the log extends it, empty. */
+static void log_reset(struct nfc *nfc)
+{
+	struct log_hdr *h;
+
+	if (log_open(nfc))
+		return;
+	h = (struct log_hdr *)nfc->slog.mem;
+	__atomic_store_n(&h->len, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&h->base, nfc->doc_gen, __ATOMIC_RELEASE);
+}
+
+int state_save_entry(struct nfc *nfc, int id, const char *coll, const char *key)
+{
+	const struct mnf *n = &nfc->m->nfs[id];
+	json_t *v = json_object_get(json_object_get(n->colls, coll), key), *o;
+	uint64_t len = 0, need, limit;
+	struct log_hdr *h;
+	__u32 k0 = 0;
+	char *rec;
+	int r;
+
+	if (!nfc->doc_len)
+		return state_save(nfc); /* nothing for a record to extend */
+	r = log_open(nfc);
+	if (r && r != -ENOENT)
+		return r;
+	h = (struct log_hdr *)nfc->slog.mem;
+	if (h && h->base == nfc->doc_gen)
+		len = h->len;
+	o = json_pack("{s:s,s:s,s:s,s:O}", "nf", n->name, "coll", coll, "key",
+		      key, "value", v ? v : json_null());
+	rec = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (!rec)
+		return nfci_err(nfc, ENOMEM, "save state: out of memory");
+	need = strlen(rec) + 1;
+	limit = nfc->doc_len / 4 > LOG_MIN ? nfc->doc_len / 4 : LOG_MIN;
+	/* Folded into the document (which also says whether the whole is
+	 * too large) when the log has grown to its share. */
+	if (len + need > limit || nfc->doc_len + len + need > state_max()) {
+		free(rec);
+		return state_save(nfc);
+	}
+	if (!h || len + need > nfc->slog.size - LOG_PAGE) {
+		r = log_grow(nfc, 2 * (len + need));
+		if (r) {
+			free(rec);
+			return r;
+		}
+		h = (struct log_hdr *)nfc->slog.mem;
+	}
+	if (h->base != nfc->doc_gen) {
+		__atomic_store_n(&h->len, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&h->base, nfc->doc_gen, __ATOMIC_RELEASE);
+		len = 0;
+	}
+	memcpy(nfc->slog.mem + LOG_PAGE + len, rec, need - 1);
+	nfc->slog.mem[LOG_PAGE + len + need - 1] = '\n';
+	free(rec);
+	__atomic_store_n(&h->len, len + need, __ATOMIC_RELEASE);
+	nfc->gen++;
+	if (gen_fd(nfc) < 0 ||
+	    bpf_map_update_elem(nfc->gen_fd, &k0, &nfc->gen, BPF_ANY))
+		return nfci_err(nfc, errno, "save state generation: %s",
+				strerror(errno));
+	return 0;
+}
+
 int state_lock(struct nfc *nfc)
 {
 	if (flock(nfc->lock_fd, LOCK_EX))
@@ -246,9 +515,9 @@ int state_load(struct nfc *nfc)
 	struct slot sl = {.fd = -1};
 	struct model *m;
 	json_error_t je;
-	const char *text;
+	const char *text, *logp = NULL;
 	char *legacy;
-	uint64_t gen, len;
+	uint64_t gen, len, dgen = 0, nlog = 0, loglen = 0;
 	__u32 key = 0;
 	json_t *doc;
 	int i, r;
@@ -265,7 +534,17 @@ int state_load(struct nfc *nfc)
 		return r;
 	if (len == 0) { /* a fresh pin root */
 		slot_close(&sl);
+		state_log_close(nfc);
+		nfc->doc_gen = nfc->doc_len = 0;
 		return 0;
+	}
+	if (i >= 0) {
+		dgen = ((const struct slot_hdr *)sl.mem)->gen;
+		nlog = log_records(nfc, dgen, &logp, &loglen);
+		if (nfc->m && dgen + nlog == nfc->gen) {
+			slot_close(&sl);
+			return 0;
+		}
 	}
 	doc = json_loadb(text, len, 0, &je);
 	slot_close(&sl);
@@ -274,6 +553,10 @@ int state_load(struct nfc *nfc)
 		return nfci_err(nfc, EINVAL, "state under %s: %s", nfc->root,
 				je.text);
 	gen = json_integer_value(json_object_get(doc, "gen"));
+	if (i >= 0) {
+		log_replay(doc, logp, loglen);
+		gen = dgen + nlog;
+	}
 	if (gen == nfc->gen && nfc->m) {
 		json_decref(doc);
 		return 0;
@@ -285,6 +568,8 @@ int state_load(struct nfc *nfc)
 		model_free(m);
 		return r;
 	}
+	if (i >= 0)
+		gen = dgen + nlog;
 	/* Another process changed the model: what it loaded, we adopt from
 	 * pins on first use; what we held for NFs it removed, we drop. */
 	for (int i = 0; i < NFC_MAX_NFS; i++) {
@@ -300,6 +585,10 @@ int state_load(struct nfc *nfc)
 	model_free(nfc->m);
 	nfc->m = m;
 	nfc->gen = gen;
+	/* A document of the pre-slot layout is not extended by a log: the
+	 * next change saves it whole, in a slot. */
+	nfc->doc_gen = dgen;
+	nfc->doc_len = i >= 0 ? len : 0;
 	return 0;
 }
 
@@ -365,6 +654,9 @@ int state_save(struct nfc *nfc)
 		return r;
 	}
 	nfc->gen++;
+	nfc->doc_gen = nfc->gen;
+	nfc->doc_len = len;
+	log_reset(nfc);
 	if (gen_fd(nfc) < 0 ||
 	    bpf_map_update_elem(nfc->gen_fd, &key, &nfc->gen, BPF_ANY))
 		return nfci_err(nfc, errno, "save state generation: %s",
