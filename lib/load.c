@@ -159,7 +159,15 @@ void dp_nf_sig(const struct mnf *n, char *buf, size_t len)
 	uint64_t h = 0;
 	int i;
 
-	if (!elf) /* unreadable: the load says why */
+	/* An upgraded NF's file gone (nfctl names it where the user left
+	 * it): the pinned program still runs and stays; only a load that
+	 * must happen (no pins, a boot) fails, saying which file. */
+	if (!elf && n->sig[0]) {
+		if (buf != n->sig)
+			snprintf(buf, len, "%s", n->sig);
+		return;
+	}
+	if (!elf)
 		elf = n->obj, sz = strlen(n->obj);
 
 	for (i = 0; i < 32 && memo[i].elf; i++)
