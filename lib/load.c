@@ -222,6 +222,30 @@ struct bpf_map **dp_own_maps(struct bpf_object *obj, int hook, int *n)
 	return own;
 }
 
+/* The object's SHA-256, once per object: a reload for a config change
+ * (counter's mark=) loads the same object again. */
+static void obj_sha(const void *elf, size_t sz, char out[65])
+{
+	static struct {
+		const void *elf;
+		size_t sz;
+		char hex[65];
+	} memo[32];
+	static int next;
+	int i;
+
+	for (i = 0; i < 32; i++)
+		if (memo[i].elf == elf && memo[i].sz == sz) {
+			memcpy(out, memo[i].hex, 65);
+			return;
+		}
+	nfci_sha256_hex(elf, sz, out);
+	i = next++ % 32;
+	memo[i].elf = elf;
+	memo[i].sz = sz;
+	memcpy(memo[i].hex, out, 65);
+}
+
 static __u32 map_id(int fd)
 {
 	struct bpf_map_info info = {0};
@@ -478,7 +502,7 @@ int dp_nf_load(struct nfc *nfc, struct model *m, int id)
 		drop_stale_pins(dir, own, nown);
 	n->migrate = 0;
 	dp_nf_sig(n, n->sig, sizeof(n->sig));
-	nfci_sha256_hex(elf, sz, n->obj_sha);
+	obj_sha(elf, sz, n->obj_sha);
 	free(own);
 	return 0;
 fail:
