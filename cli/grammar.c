@@ -122,6 +122,13 @@ static const struct rule rules[] = {
 	 T_KV,
 	 0,
 	 "'$1 dump' takes count=N, seconds=S and format=pcap|pcapng"},
+	{CLI_NF_UPGRADE,
+	 {"<nf>", "upgrade"},
+	 2,
+	 0,
+	 T_OPTS,
+	 0,
+	 "$1 upgrade [-f OBJECT.bpf.o] [migrate=recreate|refuse]"},
 	{CLI_NF_SET,
 	 {"<nf>", "set"},
 	 2,
@@ -204,7 +211,8 @@ static const struct rule rules[] = {
 	 0,
 	 T_NONE,
 	 0,
-	 "'$1' needs a command: show, set, del, ports or a collection"},
+	 "'$1' needs a command: show, set, del, upgrade, ports or a "
+	 "collection"},
 };
 
 static int usage_err(char *err, size_t len, const char *fmt, ...)
@@ -389,11 +397,14 @@ static int parse_opts(const struct rule *r, int argc, char **argv, int from,
 			c->replace = true;
 		else if (!strcmp(argv[i], "-f") && i + 1 < argc && !c->file)
 			c->file = argv[++i];
+		else if (!strncmp(argv[i], "migrate=", 8) &&
+			 r->op == CLI_NF_UPGRADE && !c->migrate)
+			c->migrate = argv[i] + 8;
 		else
 			return usage_err(err, len, "%s: unexpected '%s'",
 					 argv[0], argv[i]);
 	}
-	if (!c->file)
+	if (!c->file && r->op != CLI_NF_UPGRADE)
 		return rule_usage(r, argc, argv, err, len);
 	return 0;
 }

@@ -56,6 +56,7 @@ enum cli_op {
 	CLI_COLL_SHOW,
 	CLI_COLL_IMPORT,
 	CLI_NF_DUMP,
+	CLI_NF_UPGRADE,
 };
 
 /* Keys that a command takes out of its key=value words (mode= of an NF,
@@ -86,7 +87,8 @@ struct cli_cmd {
 	/* apply, import */
 	const char *file;
 	bool dry_run;
-	bool replace; /* import --replace */
+	bool replace;	     /* import --replace */
+	const char *migrate; /* upgrade migrate=... */
 };
 
 /* Fills `c` from the command words (global options already taken off).

@@ -29,6 +29,7 @@ static const char usage_text[] =
 	"  nfchain <name> show [ports|<collection>|stats]\n"
 	"  nfchain <name> set key=value ...\n"
 	"  nfchain <name> del\n"
+	"  nfchain <name> upgrade [-f NEW.bpf.o] [migrate=recreate|refuse]\n"
 	"  nfchain <name> dump [count=N] [seconds=S] [format=pcapng] > "
 	"FILE.pcap  (capture NFs)\n"
 	"  nfchain <name> ports add <port> [peer=<netdev>|<nf>:<port>] "

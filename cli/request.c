@@ -238,6 +238,27 @@ int cli_request(const struct cli_cmd *c, struct cli_req *r, char *err,
 		lift_into(r->body, c, CLI_MODE, "mode");
 		kv_into(r->body, "config", c);
 		break;
+	case CLI_NF_UPGRADE:
+		/* The daemon reads the file (and keeps a copy): its name must
+		 * not depend on the CLI's directory. */
+		set(r, "POST", V_QUIET);
+		rc = path(r, "/v1/nfs", c->nf, "upgrade");
+		r->body = json_object();
+		if (c->file) {
+			char *abs = realpath(c->file, NULL);
+
+			if (!abs) {
+				snprintf(err, len, "%s: %s", c->file,
+					 strerror(errno));
+				return -2;
+			}
+			json_object_set_new(r->body, "file", json_string(abs));
+			free(abs);
+		}
+		if (c->migrate)
+			json_object_set_new(r->body, "migrate",
+					    json_string(c->migrate));
+		break;
 	case CLI_PORT_ADD:
 		set(r, "POST", V_QUIET);
 		rc = path(r, "/v1/nfs", c->nf, "ports");

@@ -39,6 +39,7 @@ static const struct route routes[] = {
 	{"v1/nfs/{nf}/ports/{port}", .get = h_port_get, .patch = h_port_patch,
 	 .del = h_port_del},
 	{"v1/nfs/{nf}/stats", .get = h_stats_get},
+	{"v1/nfs/{nf}/upgrade", .post = h_nf_upgrade},
 	{"v1/nfs/{nf}/{coll}", .get = h_coll_get, .post = h_coll_post},
 	{"v1/nfs/{nf}/{coll}/import", .post = h_coll_import},
 	{"v1/nfs/{nf}/{coll}/{key}", .patch = h_coll_key_patch,

@@ -37,6 +37,8 @@ struct api {
 	 * other than a whole new state (PUT /v1/state) are refused with
 	 * this reason, so that they cannot overwrite the unapplied state. */
 	char *blocked;
+	/* Where upgraded NF objects are kept (<state dir>/objects). */
+	const char *obj_dir;
 	/* The library's state generation when a change was last saved: a
 	 * call that leaves it so changed nothing to save. */
 	uint64_t saved_gen;

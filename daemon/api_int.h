@@ -66,6 +66,7 @@ int h_nfs_post(struct call *c);
 int h_nf_get(struct call *c);
 int h_nf_patch(struct call *c);
 int h_nf_del(struct call *c);
+int h_nf_upgrade(struct call *c); /* upgrade.c */
 int h_ports_get(struct call *c);
 int h_ports_post(struct call *c);
 int h_port_get(struct call *c);

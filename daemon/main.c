@@ -81,6 +81,7 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
+	static char obj_dir[4096];
 	struct daemon d = {.socket_path = DEFAULT_SOCKET,
 			   .state_dir = DEFAULT_STATE_DIR,
 			   .ep = -1,
@@ -159,6 +160,8 @@ int main(int argc, char **argv)
 	d.api.save = daemon_save;
 	d.api.save_ctx = &d;
 	d.api.save_entry = daemon_save_entry;
+	snprintf(obj_dir, sizeof(obj_dir), "%s/objects", d.state_dir);
+	d.api.obj_dir = obj_dir;
 	d.gone = json_object();
 	d.settling = json_object();
 	if (daemon_restore(&d))

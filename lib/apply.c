@@ -59,8 +59,9 @@ static const char *str_field(struct nfc *nfc, json_t *o, const char *key,
 static int check_shape(struct nfc *nfc, json_t *doc)
 {
 	static const char *const top[] = {"nfs", "attachments", NULL};
-	static const char *const nfk[] = {
-		"name", "type", "mode", "config", "ports", "collections", NULL};
+	static const char *const nfk[] = {"name",   "type",    "mode",
+					  "config", "ports",   "collections",
+					  "object", "migrate", NULL};
 	static const char *const pk[] = {"name", "peer", "config", NULL};
 	static const char *const ak[] = {"nf", "target", "direction", NULL};
 	json_t *nf, *p, *a;
@@ -188,6 +189,40 @@ static json_t *doc_port(json_t *nf, const char *name)
 	return NULL;
 }
 
+/* The NF's object ("object": a file; absent: the built-in one) and, for
+ * this change only, what becomes of maps whose layout changed. */
+static int set_object(struct nfc *nfc, json_t *plan, struct mnf *n, json_t *nf)
+{
+	json_t *o = json_object_get(nf, "object"), *mg;
+	const char *path = json_is_string(o) ? json_string_value(o) : "";
+	const char *how;
+
+	if (o && !json_is_null(o) && !json_is_string(o))
+		return nfci_err(nfc, EINVAL,
+				"NF %s: 'object' must be a file name", n->name);
+	if (strlen(path) >= sizeof(n->obj))
+		return nfci_err(nfc, ENAMETOOLONG,
+				"NF %s: object file name longer than %zu",
+				n->name, sizeof(n->obj) - 1);
+	mg = json_object_get(nf, "migrate");
+	how = json_string_value(mg);
+	if (mg && !json_is_null(mg) &&
+	    (!how || (strcmp(how, "recreate") && strcmp(how, "refuse"))))
+		return nfci_err(nfc, EINVAL,
+				"NF %s: migrate must be 'recreate' (maps whose "
+				"layout changed start empty) or 'refuse'",
+				n->name);
+	if (strcmp(path, n->obj))
+		plan_add(plan, "upgrade NF %s to %s", n->name,
+			 *path ? path : "its built-in object");
+	snprintf(n->obj, sizeof(n->obj), "%s", path);
+	if (how && !strcmp(how, "recreate")) {
+		n->migrate = 1;
+		n->sig[0] = 0; /* reload even if the object is the same */
+	}
+	return 0;
+}
+
 static int edit_apply(struct nfc *nfc, struct model *m, void *arg)
 {
 	struct apply_ctx *c = arg;
@@ -260,6 +295,9 @@ static int edit_apply(struct nfc *nfc, struct model *m, void *arg)
 			if (r)
 				goto out;
 		}
+		r = set_object(nfc, c->plan, &m->nfs[id], nf);
+		if (r)
+			goto out;
 		for (int pi = 0; pi < NFC_MAX_PORTS; pi++) {
 			struct mport *mp = &m->nfs[id].ports[pi];
 			struct port_args pa = {name, mp->name, NULL, NULL};

@@ -24,8 +24,9 @@ int dp_pin_path(struct nfc *nfc, char *buf, size_t len, const char *fmt, ...)
 /* load.c */
 int dp_nf_load(struct nfc *nfc, struct model *m, int id);
 void dp_nf_unload(struct nfc *nfc, const struct mnf *n, int id);
-/* An NF's object: built in, or from NFC_OBJ_DIR. */
-const void *dp_type_elf(const struct nfc_nf_type *t, int hook, size_t *sz);
+/* An NF's object: built in, or the file it was upgraded to (NULL and
+ * errno if that cannot be read). */
+const void *dp_nf_elf(const struct mnf *n, size_t *sz);
 /* The load signature: a different one means reload. */
 void dp_nf_sig(const struct mnf *n, char *buf, size_t len);
 

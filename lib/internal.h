@@ -66,6 +66,14 @@ struct mnf {
 	/* What the pinned program was built from (object hash and load-time
 	 * config): a different one at reconcile means reload. */
 	char sig[160];
+	/* The object it runs: a file the user upgraded it to (nfc_nf_upgrade,
+	 * kept in the model so that no later process reverts it), or "" for
+	 * the built-in one; its SHA-256 once loaded. */
+	char obj[256];
+	char obj_sha[65];
+	/* This change only: maps whose layout differs from their pins are
+	 * created anew, empty (migrate=recreate), instead of refused. */
+	int migrate;
 	struct mport ports[NFC_MAX_PORTS];
 };
 
@@ -171,6 +179,9 @@ struct nfc {
 	bool coll_changed[NFC_MAX_NFS];
 	/* Rewrite every hop, not just the changed ones (adoption). */
 	int full_sync;
+	/* The NF being loaded may recreate maps whose layout changed
+	 * (mnf.migrate), set by dp_nf_load around its dp_bind_maps. */
+	int migrating;
 	struct nfc_intent intent;
 	/* The pinned state log (state.c), mapped like the intent map, and
 	 * the generation and length of the document it extends. */
@@ -186,6 +197,8 @@ uint64_t nfci_hash(const void *p, size_t n, uint64_t h);
 int nfci_mkdirs(const char *path);
 int nfci_rmtree(const char *path);
 const char *nfci_hook_name(int hook);
+/* sha256.c */
+void nfci_sha256_hex(const void *data, size_t n, char out[65]);
 
 /* types.c */
 const struct nfc_nf_type *nfci_type_find(const char *name);

@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Loading an NF: open its object (built in, or from NFC_OBJ_DIR), set its
- * load-time constants, bind its maps to the pins, load it, and pin its
- * program, its other programs and its own maps under <root>/nf/<id>-<name>/.
- * A reload is the same call: the own maps are reused from their pins and the
- * program pin is swapped by rename, so state and the running path survive.
+ * Loading an NF: open its object (built in, or the file it was upgraded
+ * to), set its load-time constants, bind its maps to the pins, load it, and pin
+ * its program, its other programs and its own maps under
+ * <root>/nf/<id>-<name>/. A reload is the same call: the own maps are reused
+ * from their pins and the program pin is swapped by rename, so state and the
+ * running path survive.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -75,68 +78,69 @@ static int pin_prog(struct nfc *nfc, int fd, const char *path)
 }
 
 /*
- * An NF's object: the one built into the library, or, when NFC_OBJ_DIR is
- * set and holds <type>.<xdp|tc>.bpf.o, that file (a development aid: try a
- * rebuilt NF on a running chain without relinking). Read once and kept.
+ * An NF's object: the one built into the library, or the file it was
+ * upgraded to (mnf.obj, nfc_nf_upgrade). A file is read once and kept, by
+ * path, size and time: the daemon gives each upgrade a file of its own.
  */
-struct obj_override {
-	struct obj_override *next;
-	char name[NFC_NAME_MAX + 8];
+struct obj_file {
+	struct obj_file *next;
+	char path[256];
+	off_t size;
+	struct timespec mtime;
 	void *data;
-	size_t size;
 };
-static struct obj_override *overrides; /* one per type and hook read */
+static struct obj_file *obj_files;
 
-static const void *override_elf(const char *type, int hook, size_t *sz)
+static const void *file_elf(const char *path, size_t *sz)
 {
-	const char *dir = getenv("NFC_OBJ_DIR");
-	char key[NFC_NAME_MAX + 8], path[512];
-	struct obj_override *o;
+	struct obj_file *o;
+	struct stat st;
 	FILE *f;
-	long n;
 
-	if (!dir)
+	if (stat(path, &st))
 		return NULL;
-	snprintf(key, sizeof(key), "%s.%s", type,
-		 hook == HOOK_TC ? "tc" : "xdp");
-	for (o = overrides; o; o = o->next)
-		if (!strcmp(o->name, key)) {
+	for (o = obj_files; o; o = o->next)
+		if (!strcmp(o->path, path) && o->size == st.st_size &&
+		    o->mtime.tv_sec == st.st_mtim.tv_sec &&
+		    o->mtime.tv_nsec == st.st_mtim.tv_nsec) {
 			*sz = o->size;
 			return o->data;
 		}
-	snprintf(path, sizeof(path), "%s/%s.bpf.o", dir, key);
+	if (st.st_size <= 0) {
+		errno = ENOEXEC;
+		return NULL;
+	}
 	f = fopen(path, "rb");
 	if (!f)
 		return NULL;
 	o = calloc(1, sizeof(*o));
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
 	if (o)
-		o->data = n > 0 ? malloc(n) : NULL;
-	if (!o || !o->data || fread(o->data, 1, n, f) != (size_t)n) {
+		o->data = malloc(st.st_size);
+	if (!o || !o->data ||
+	    fread(o->data, 1, st.st_size, f) != (size_t)st.st_size) {
 		if (o)
 			free(o->data);
 		free(o);
 		fclose(f);
+		errno = EIO;
 		return NULL;
 	}
 	fclose(f);
-	o->size = n;
-	snprintf(o->name, sizeof(o->name), "%s", key);
-	o->next = overrides;
-	overrides = o;
+	snprintf(o->path, sizeof(o->path), "%s", path);
+	o->size = st.st_size;
+	o->mtime = st.st_mtim;
+	o->next = obj_files;
+	obj_files = o;
 	*sz = o->size;
 	return o->data;
 }
 
-const void *dp_type_elf(const struct nfc_nf_type *t, int hook, size_t *sz)
+const void *dp_nf_elf(const struct mnf *n, size_t *sz)
 {
-	const void *o = override_elf(t->name, hook, sz);
-
-	if (o)
-		return o;
-	return hook == HOOK_TC ? t->elf_tc(sz) : t->elf_xdp(sz);
+	if (n->obj[0])
+		return file_elf(n->obj, sz);
+	return nf_hook(n) == HOOK_TC ? n->type->elf_tc(sz)
+				     : n->type->elf_xdp(sz);
 }
 
 /* The load signature: what the program was built from. Config fields
@@ -150,10 +154,21 @@ void dp_nf_sig(const struct mnf *n, char *buf, size_t len)
 		size_t sz;
 		uint64_t h;
 	} memo[32];
-	size_t sz;
-	const void *elf = dp_type_elf(n->type, nf_hook(n), &sz);
+	size_t sz = 0;
+	const void *elf = dp_nf_elf(n, &sz);
 	uint64_t h = 0;
 	int i;
+
+	/* An upgraded NF's file gone (nfctl names it where the user left
+	 * it): the pinned program still runs and stays; only a load that
+	 * must happen (no pins, a boot) fails, saying which file. */
+	if (!elf && n->sig[0]) {
+		if (buf != n->sig)
+			snprintf(buf, len, "%s", n->sig);
+		return;
+	}
+	if (!elf)
+		elf = n->obj, sz = strlen(n->obj);
 
 	for (i = 0; i < 32 && memo[i].elf; i++)
 		if (memo[i].elf == elf && memo[i].sz == sz) {
@@ -207,6 +222,125 @@ struct bpf_map **dp_own_maps(struct bpf_object *obj, int hook, int *n)
 	return own;
 }
 
+/* The object's SHA-256, once per object: a reload for a config change
+ * (counter's mark=) loads the same object again. */
+static void obj_sha(const void *elf, size_t sz, char out[65])
+{
+	static struct {
+		const void *elf;
+		size_t sz;
+		char hex[65];
+	} memo[32];
+	static int next;
+	int i;
+
+	for (i = 0; i < 32; i++)
+		if (memo[i].elf == elf && memo[i].sz == sz) {
+			memcpy(out, memo[i].hex, 65);
+			return;
+		}
+	nfci_sha256_hex(elf, sz, out);
+	i = next++ % 32;
+	memo[i].elf = elf;
+	memo[i].sz = sz;
+	memcpy(memo[i].hex, out, 65);
+}
+
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info);
+
+	return fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+static __u32 pinned_id(const char *path)
+{
+	int fd = bpf_obj_get(path);
+	__u32 id = map_id(fd);
+
+	if (fd >= 0)
+		close(fd);
+	return id;
+}
+
+static int own_has(struct bpf_map **own, int nown, const char *name)
+{
+	for (int i = 0; i < nown; i++)
+		if (!strcmp(bpf_map__name(own[i]), name))
+			return 1;
+	return 0;
+}
+
+/*
+ * A reload whose object names other maps than those pinned (one added,
+ * one gone) changes the NF's state layout: refused, unless the change
+ * says to migrate (the new ones start empty, the old ones' pins go).
+ * A first load (no pinned maps) has nothing to compare.
+ */
+static int names_check(struct nfc *nfc, const struct mnf *n,
+		       struct bpf_map **own, int nown, const char *dir)
+{
+	char path[512], gone[200] = "", added[200] = "";
+	size_t og = 0, oa = 0;
+	struct dirent *e;
+	int pinned = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/map", dir);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		pinned++;
+		if (!own_has(own, nown, e->d_name) && og < sizeof(gone))
+			og += snprintf(gone + og, sizeof(gone) - og, "%s%s",
+				       og ? " " : "", e->d_name);
+	}
+	closedir(d);
+	for (int i = 0; i < nown && pinned; i++) {
+		const char *name = bpf_map__name(own[i]);
+
+		snprintf(path, sizeof(path), "%s/map/%s", dir, name);
+		if (access(path, F_OK) && oa < sizeof(added))
+			oa += snprintf(added + oa, sizeof(added) - oa, "%s%s",
+				       oa ? " " : "", name);
+	}
+	if (!og && !oa)
+		return 0;
+	if (n->migrate)
+		return 0;
+	return nfci_err(nfc, EEXIST,
+			"NF %s: its new object has other maps than the "
+			"running one (%s%s%s%s%s): their contents cannot be "
+			"kept; `nfchain %s upgrade migrate=recreate` starts "
+			"them empty",
+			n->name, oa ? "new: " : "", added, oa && og ? "; " : "",
+			og ? "gone: " : "", gone, n->name);
+}
+
+/* After a migration: the pins of maps the new object no longer has. */
+static void drop_stale_pins(const char *dir, struct bpf_map **own, int nown)
+{
+	char path[800];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/map", dir);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || own_has(own, nown, e->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/map/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+}
+
 /* The config fields declared with bpf_const, into the object's .rodata. */
 static int set_bpf_consts(struct nfc *nfc, const struct mnf *n,
 			  struct bpf_object *obj)
@@ -242,13 +376,18 @@ int dp_nf_load(struct nfc *nfc, struct model *m, int id)
 	const void *elf;
 	size_t sz;
 
-	elf = dp_type_elf(n->type, hook, &sz);
+	elf = dp_nf_elf(n, &sz);
+	if (!elf)
+		return nfci_err(nfc, errno ? errno : EIO,
+				"NF %s: read its object %s: %s", n->name,
+				n->obj, strerror(errno ? errno : EIO));
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = n->name);
 	bpflog_reset();
 	obj = bpf_object__open_mem(elf, sz, &oo);
 	if (!obj)
-		return nfci_err(nfc, errno, "NF %s: open %s object: %s",
-				n->name, n->type->name, strerror(errno));
+		return nfci_err(nfc, errno, "NF %s: open %s object%s%s: %s",
+				n->name, n->type->name, n->obj[0] ? " " : "",
+				n->obj, strerror(errno));
 	dp_nf_dir(nfc, id, n->name, dir, sizeof(dir));
 	if (set_rodata_impl(obj, "nfc_self", id) ||
 	    set_rodata_impl(obj, "nfc_transparent",
@@ -266,9 +405,21 @@ int dp_nf_load(struct nfc *nfc, struct model *m, int id)
 			     strerror(ENOMEM));
 		goto fail;
 	}
-	r = dp_bind_maps(nfc, obj, hook, dir);
+	r = names_check(nfc, n, own, nown, dir);
 	if (r)
 		goto fail;
+	nfc->migrating = n->migrate;
+	r = dp_bind_maps(nfc, obj, hook, dir);
+	nfc->migrating = 0;
+	if (r) {
+		if (strncmp(nfc->err, "NF ", 3)) {
+			char keep[sizeof(nfc->err)];
+
+			memcpy(keep, nfc->err, sizeof(keep));
+			nfci_err(nfc, r, "NF %s: %.900s", n->name, keep);
+		}
+		goto fail;
+	}
 	r = set_bpf_consts(nfc, n, obj);
 	if (r)
 		goto fail;
@@ -302,8 +453,16 @@ int dp_nf_load(struct nfc *nfc, struct model *m, int id)
 
 		map = own[i];
 		snprintf(path, sizeof(path), "%s/map/%s", dir, name);
-		if (access(path, F_OK) == 0)
+		if (access(path, F_OK) == 0) {
+			/* Reused, or recreated (migrate): then the new one
+			 * takes the pin, by rename, only now it is loaded. */
+			if (pinned_id(path) == map_id(bpf_map__fd(map)))
+				continue;
+			r = pin_prog(nfc, bpf_map__fd(map), path);
+			if (r)
+				goto fail;
 			continue;
+		}
 		if (bpf_obj_pin(bpf_map__fd(map), path)) {
 			r = nfci_err(nfc, errno, "NF %s: pin %s: %s", n->name,
 				     path, strerror(errno));
@@ -339,7 +498,11 @@ int dp_nf_load(struct nfc *nfc, struct model *m, int id)
 	dp_close_fds(&nfc->rt[id]);
 	nfc->rt[id].prog_fd = fd;
 	nfc->rt[id].obj = obj;
+	if (n->migrate)
+		drop_stale_pins(dir, own, nown);
+	n->migrate = 0;
 	dp_nf_sig(n, n->sig, sizeof(n->sig));
+	obj_sha(elf, sz, n->obj_sha);
 	free(own);
 	return 0;
 fail:

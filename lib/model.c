@@ -201,6 +201,11 @@ json_t *model_to_json(const struct model *m, uint64_t gen)
 			      n->mode, "sig", n->sig, "config",
 			      json_incref(n->config), "colls",
 			      json_incref(n->colls), "ports", ports);
+		if (n->obj[0])
+			json_object_set_new(o, "obj", json_string(n->obj));
+		if (n->obj_sha[0])
+			json_object_set_new(o, "obj_sha",
+					    json_string(n->obj_sha));
 		if (n->auto_why[0]) {
 			json_object_set_new(o, "auto_hook",
 					    json_integer(n->auto_hook));
@@ -292,6 +297,11 @@ int model_from_json(struct nfc *nfc, json_t *doc, struct model *m,
 			 json_string_value(json_object_get(v, "mode")));
 		snprintf(n->sig, sizeof(n->sig), "%s",
 			 json_string_value(json_object_get(v, "sig")));
+		snprintf(n->obj, sizeof(n->obj), "%s",
+			 json_string_value(json_object_get(v, "obj")) ?: "");
+		snprintf(n->obj_sha, sizeof(n->obj_sha), "%s",
+			 json_string_value(json_object_get(v, "obj_sha"))
+				 ?: "");
 		n->auto_hook =
 			json_integer_value(json_object_get(v, "auto_hook"));
 		snprintf(n->auto_why, sizeof(n->auto_why), "%s",

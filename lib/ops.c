@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -267,6 +268,43 @@ int nfc_nf_set(struct nfc *nfc, const char *name, json_t *config)
 	struct nf_set_args a = {name, config};
 
 	return nfci_transact(nfc, do_nf_set, &a);
+}
+
+struct nf_upgrade_args {
+	const char *name, *path;
+	unsigned flags;
+};
+
+static int do_nf_upgrade(struct nfc *nfc, struct model *m, void *arg)
+{
+	struct nf_upgrade_args *a = arg;
+	int id = find_nf(nfc, m, a->name);
+	struct mnf *n;
+
+	if (id < 0)
+		return -ENOENT;
+	n = &m->nfs[id];
+	if (a->path && strlen(a->path) >= sizeof(n->obj))
+		return nfci_err(nfc, ENAMETOOLONG,
+				"NF %s: object file name longer than %zu",
+				a->name, sizeof(n->obj) - 1);
+	if (a->path && access(a->path, R_OK))
+		return nfci_err(nfc, errno, "NF %s: object %s: %s", a->name,
+				a->path, strerror(errno));
+	snprintf(n->obj, sizeof(n->obj), "%s", a->path ? a->path : "");
+	n->migrate = !!(a->flags & NFC_UPGRADE_RECREATE);
+	n->sig[0] = 0; /* reloaded, even from the same object */
+	return 0;
+}
+
+int nfc_nf_upgrade(struct nfc *nfc, const char *name, const char *path,
+		   unsigned flags)
+{
+	struct nf_upgrade_args a = {name, path && *path ? path : NULL, flags};
+
+	if (!name)
+		return nfci_err(nfc, EINVAL, "NF upgrade: a name is needed");
+	return nfci_transact(nfc, do_nf_upgrade, &a);
 }
 
 void nf_remove(struct model *m, int id)

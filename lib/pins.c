@@ -128,6 +128,44 @@ out:
 	return r;
 }
 
+/*
+ * A pinned map is reused only if the object declares it the same way:
+ * 0 same, 1 differs and the change may recreate it (migrate), or the
+ * error naming what differs. Not max_entries: NFs size some maps from
+ * their config (fdb_size, conntrack_size), and a reused map keeps its own. An
+ * upgrade whose maps changed shape must say what becomes of their contents; the
+ * pins of an older build too.
+ */
+static int layout_check(struct nfc *nfc, struct bpf_map *map, int fd,
+			const char *path)
+{
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info);
+	char what[160] = "";
+	size_t o = 0;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0; /* let the reuse say why */
+#define DIFF(field, now)                                                   \
+	if (info.field != (now))                                           \
+		o += snprintf(what + o, sizeof(what) - o, "%s%s %u -> %u", \
+			      o ? ", " : "", #field, info.field,           \
+			      (unsigned)(now));
+	DIFF(type, bpf_map__type(map));
+	DIFF(key_size, bpf_map__key_size(map));
+	DIFF(value_size, bpf_map__value_size(map));
+#undef DIFF
+	if (!o)
+		return 0;
+	if (nfc->migrating)
+		return 1;
+	return nfci_err(nfc, EEXIST,
+			"map %s changed its layout (%s): its contents cannot "
+			"be kept; `nfchain <nf> upgrade migrate=recreate` "
+			"starts it empty",
+			path, what);
+}
+
 /* Binds every map of `obj`: shared ones to the pinned shared maps, the
  * NF's own to its pins when they exist (a reload keeps its state). */
 int dp_bind_maps(struct nfc *nfc, struct bpf_object *obj, int hook,
@@ -153,13 +191,23 @@ int dp_bind_maps(struct nfc *nfc, struct bpf_object *obj, int hook,
 		fd = bpf_obj_get(path);
 		if (fd < 0)
 			continue;
-		r = bpf_map__reuse_fd(map, fd);
+		r = layout_check(nfc, map, fd, path);
+		if (r == 1) { /* migrate=recreate: a new, empty one */
+			close(fd);
+			continue;
+		}
+		if (!r) {
+			r = bpf_map__reuse_fd(map, fd);
+			if (r)
+				nfci_err(nfc, r,
+					 "reuse map %s: %s (did its definition "
+					 "change? `nfchain <nf> upgrade "
+					 "migrate=recreate` starts it empty)",
+					 path, strerror(-r));
+		}
 		close(fd);
 		if (r)
-			return nfci_err(nfc, r,
-					"reuse map %s: %s (did its definition "
-					"change?)",
-					path, strerror(-r));
+			return r;
 	}
 	return 0;
 }

@@ -105,6 +105,11 @@ static json_t *nf_json(struct nfc *nfc, int id, int with_stats)
 						: nfci_hook_name(nf_hook(n))));
 	if (!strcmp(n->mode, "auto"))
 		json_object_set_new(o, "hook_reason", json_string(n->auto_why));
+	/* Which build runs: the file it was upgraded to, or the built-in. */
+	json_object_set_new(o, "object",
+			    json_pack("{s:s,s:s}", "source",
+				      n->obj[0] ? n->obj : "built-in", "sha256",
+				      n->obj_sha));
 	json_t *ports = json_array(), *total = NULL;
 	struct nfc_port_stats sum, all = {0};
 
@@ -307,6 +312,8 @@ json_t *export_doc(struct nfc *nfc, bool colls)
 		o = json_pack("{s:s,s:s,s:s,s:o,s:o}", "name", nf->name, "type",
 			      nf->type->name, "mode", nf->mode, "config",
 			      json_deep_copy(nf->config), "ports", ports);
+		if (nf->obj[0])
+			json_object_set_new(o, "object", json_string(nf->obj));
 		if (colls && json_object_size(nf->colls))
 			json_object_set_new(o, "collections",
 					    json_deep_copy(nf->colls));

@@ -72,6 +72,44 @@ static int link_retarget(struct nfc *nfc, const struct mstub *st,
 	return r;
 }
 
+/*
+ * XDP has one program a netdev (a libxdp dispatcher is one program running
+ * several): name the one there, as `bpftool net` does, and what to do.
+ * nfchain does not join a libxdp dispatcher (docs/runtime.md, "Sharing a
+ * netdev"); its TC hook (tcx) shares with any other tcx program.
+ */
+static int xdp_busy(struct nfc *nfc, const struct mstub *st, int e)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_prog_info info = {0};
+	__u32 len = sizeof(info), id;
+	char name[64] = "?";
+	int fd;
+
+	if (bpf_xdp_query(st->ifindex, 0, &q))
+		q.prog_id = 0;
+	id = q.prog_id;
+	fd = id ? bpf_prog_get_fd_by_id(id) : -1;
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+		snprintf(name, sizeof(name), "%s", info.name);
+	if (fd >= 0)
+		close(fd);
+	if (!strncmp(name, "xdp_dispatcher", 14))
+		return nfci_err(
+			nfc, e,
+			"%s: XDP is taken by libxdp's dispatcher (program %s "
+			"id %u: xdp-filter, xdp-loader or another libxdp "
+			"user; `xdp-loader status %s` lists them): give this "
+			"NF mode=tc (tcx shares the netdev), or unload them "
+			"first (`xdp-loader unload %s --all`)",
+			st->dev, name, id, st->dev, st->dev);
+	return nfci_err(nfc, e,
+			"%s: XDP is taken by program %s id %u (`bpftool net "
+			"show dev %s`): give this NF mode=tc (tcx shares the "
+			"netdev), or detach it first",
+			st->dev, name, id, st->dev);
+}
+
 int dp_stub_up(struct nfc *nfc, const struct mstub *st, int idx, int want)
 {
 	char dir[400], path[512];
@@ -128,6 +166,8 @@ int dp_stub_up(struct nfc *nfc, const struct mstub *st, int idx, int want)
 				     "%s: no native XDP on this netdev (%s); "
 				     "use mode=xdp-generic",
 				     st->dev, strerror(e));
+		else if ((e == EBUSY || e == EEXIST) && st->hook == HOOK_XDP)
+			r = xdp_busy(nfc, st, e);
 		else if (e == EBUSY || e == EEXIST)
 			r = nfci_err(nfc, e,
 				     "%s: another %s program is attached there "

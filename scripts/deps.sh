@@ -10,7 +10,7 @@ PKGS=(
   libjansson-dev libmicrohttpd-dev libyaml-dev libcurl4-openssl-dev libpcap-dev
   iproute2 iputils-ping ethtool netcat-openbsd iperf3 traceroute tcpdump
   gnuplot-nox procps psmisc jq python3 python3-scapy curl iptables nftables util-linux
-  tshark
+  tshark xdp-tools
 )
 
 # Optional groups, installed only when asked for (`deps.sh GROUP...`): big

@@ -36,6 +36,7 @@ static const char usage_text[] =
 	"...]\n"
 	"  <name> show [ports|<collection>|stats]\n"
 	"  <name> set key=value ... | <name> del\n"
+	"  <name> upgrade [-f OBJECT.bpf.o] [migrate=recreate]\n"
 	"  <name> ports add <port> [peer=<netdev>|<nf>:<port>] "
 	"[key=value ...]\n"
 	"  <name> ports <port> set key=value ... | <name> ports del "
@@ -289,6 +290,30 @@ static int cmd_import(struct nfc *nfc, const struct cli_cmd *c)
 	return done(nfc, r, NULL);
 }
 
+/* The file is used where it is (nfchaind keeps a copy; nfctl cannot):
+ * by its absolute name, so that any later process finds it. */
+static int cmd_upgrade(struct nfc *nfc, const struct cli_cmd *c)
+{
+	char *abs = NULL;
+	int r;
+
+	if (c->migrate && strcmp(c->migrate, "recreate") &&
+	    strcmp(c->migrate, "refuse")) {
+		fprintf(stderr, "nfctl: migrate must be recreate or refuse\n");
+		return 1;
+	}
+	if (c->file && !(abs = realpath(c->file, NULL))) {
+		fprintf(stderr, "nfctl: %s: %s\n", c->file, strerror(errno));
+		return 1;
+	}
+	r = nfc_nf_upgrade(nfc, c->nf, abs,
+			   c->migrate && !strcmp(c->migrate, "recreate")
+				   ? NFC_UPGRADE_RECREATE
+				   : 0);
+	free(abs);
+	return done(nfc, r, NULL);
+}
+
 /* The parsed command (cli/grammar.c) as a library call. */
 static int dispatch(struct nfc *nfc, const struct cli_cmd *c)
 {
@@ -344,6 +369,8 @@ static int dispatch(struct nfc *nfc, const struct cli_cmd *c)
 		return done(nfc, nfc_nf_set(nfc, c->nf, cfg), cfg);
 	case CLI_NF_DEL:
 		return done(nfc, nfc_nf_del(nfc, c->nf), NULL);
+	case CLI_NF_UPGRADE:
+		return cmd_upgrade(nfc, c);
 	case CLI_PORT_ADD:
 		cfg = kv_json(c);
 		return done(nfc,

@@ -116,6 +116,15 @@ int nfc_nf_add(struct nfc *nfc, const char *type, const char *name,
 	       const char *mode, json_t *config);
 int nfc_nf_set(struct nfc *nfc, const char *name, json_t *config);
 int nfc_nf_del(struct nfc *nfc, const char *name);
+/* Replaces NF `name`'s program by the object file `path` (NULL: the
+ * built-in one), without a packet lost: its maps are kept, so its state and
+ * counters are. An object whose maps differ from the pinned ones (name,
+ * type, key or value size) is refused unless flags has
+ * NFC_UPGRADE_RECREATE: those maps then start empty. The choice is part of
+ * the state: a later process keeps it. The file must stay where it is. */
+#define NFC_UPGRADE_RECREATE 1u
+int nfc_nf_upgrade(struct nfc *nfc, const char *name, const char *path,
+		   unsigned flags);
 /* Deletes every NF; afterwards nothing of nfchain is attached or pinned. */
 int nfc_reset(struct nfc *nfc);
 

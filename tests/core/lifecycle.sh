@@ -73,8 +73,8 @@ echo "# disconnect + connect under ping -i 0.01: A-B loss $(loss </tmp/nfc-ab-$N
 check "traffic back after a step-by-step rewire" ip netns exec "$A" ping -c 2 -i 0.1 -W 2 198.51.100.2
 rm -f /tmp/nfc-ab-$NFC_ID /tmp/nfc-cd-$NFC_ID /tmp/nfc-doc-$NFC_ID
 
-# A rebuilt counter (NFC_OBJ_DIR) replaces the pinned one: no loss, its map
-# kept, the program (slot) changed.
+# A rebuilt counter (nfctl c1 upgrade) replaces the pinned one: no loss,
+# its map kept, the program (slot) changed.
 obj=$(mktemp -d)
 clang -target bpf -O2 -g -Wall -I"$NFC_TOP/.output" -I"$NFC_TOP/bpf" \
 	-I/usr/include/$(uname -m)-linux-gnu -D__TARGET_ARCH_x86 -DNFC_HOOK_XDP \
@@ -83,7 +83,7 @@ old_id=$(bpftool -j prog show pinned "$NFC_PIN/nf/2-c1/prog" | jq .id)
 n0=$(nfctl -j c1 show | jq .stats.ingress_packets)
 ip netns exec "$A" ping -i 0.01 -c 200 -W 1 198.51.100.2 >/tmp/nfc-up-$NFC_ID &
 sleep 0.5
-NFC_OBJ_DIR=$obj "$NFC_BIN/nfctl" --pin-root "$NFC_PIN" show >/dev/null
+nfctl c1 upgrade -f "$obj/counter.xdp.bpf.o"
 wait $!
 new_id=$(bpftool -j prog show pinned "$NFC_PIN/nf/2-c1/prog" | jq .id)
 up=$(loss </tmp/nfc-up-$NFC_ID)
