@@ -136,6 +136,8 @@ const void *dp_type_elf(const struct nfc_nf_type *t, int hook, size_t *sz)
 
 	if (o)
 		return o;
+	if (!t->elf_xdp && !t->elf_tc) /* a loaded type */
+		return nfci_dyn_elf(t, hook, sz);
 	return hook == HOOK_TC ? t->elf_tc(sz) : t->elf_xdp(sz);
 }
 
