@@ -19,6 +19,32 @@ check "DESTDIR honoured (headers, both libraries, pkg-config, make fragment)" \
 	[ -f "$SDK/d/usr/lib/libnfchain.so" ] && [ -f "$SDK/d/usr/lib/pkgconfig/nfchain.pc" ] &&
 	[ -f "$SDK/d/usr/share/nfchain/nfchain-nf.mk" ]
 export PKG_CONFIG_PATH=$SDK/p/lib/pkgconfig
+bcc() { clang -target bpf -O2 -g $(pkg-config --cflags nfchain) -I/usr/include/$(uname -m)-linux-gnu \
+	-D__TARGET_ARCH_x86 -DNFC_HOOK_XDP -c "$1" -o "${1%.c}.xdp.bpf.o" 2>>"$SDK/bad/cc.log"; }
+cat >"$SDK/bad/plain.c" <<'C'
+#include <nfchain/vmlinux.h>
+#include <bpf/bpf_helpers.h>
+SEC("xdp") int prog(struct xdp_md *c) { return XDP_PASS; }
+char _license[] SEC("license") = "GPL";
+C
+cat >"$SDK/bad/badkey.c" <<'C'
+#include <nfchain/nfchain.bpf.h>
+struct k { __u32 a; __u16 b; };
+struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 8);
+	 __type(key, struct k); __type(value, __u32); } coll_x SEC(".maps");
+static __always_inline int f(nfc_ctx_t *ctx, struct nfc_meta *md)
+{ struct k k = {}; if (bpf_map_lookup_elem(&coll_x, &k)) return nfc_pass(ctx, md); return nfc_output(ctx, md, 0); }
+NFC_NF(f);
+C
+cat >"$SDK/bad/verif.c" <<'C'
+#include <nfchain/nfchain.bpf.h>
+static __always_inline int f(nfc_ctx_t *ctx, struct nfc_meta *md)
+{ __u8 *p = nfc_data(ctx); if (p[40] == 1) return nfc_pass(ctx, md); return nfc_output(ctx, md, 0); }
+NFC_NF(f);
+C
+# In the background: three clang runs, while the rest goes on.
+(for f in plain badkey verif; do bcc "$SDK/bad/$f.c"; done) &
+bad_pid=$!
 cp "$SDK/p/share/nfchain/examples/ttl/"* "$SDK/b/"
 # Nothing of the source tree on the include path: pkg-config's flags only.
 make -s -C "$SDK/b" >"$SDK/build.log" 2>&1
@@ -53,18 +79,18 @@ pttl() { # the TTL of the reply to a ping from h1 to h2
 	ip netns exec "$NFD_H1" ping -c 2 -i 0.2 -W 1 198.51.100.2 2>/dev/null |
 		sed -n 's/.*ttl=\([0-9]*\).*/\1/p' | tail -1
 }
-check "ping through t0: reply TTL 64 - 1 ($(pttl))" [ "$(pttl)" = 63 ]
+t=$(pttl); check "ping through t0: reply TTL 64 - 1 ($t)" [ "$t" = 63 ]
 check "TCP through t0" nfc_tcp "$NFD_H1" "$NFD_H2" 198.51.100.2
 rx=$(nfc --json t0 show stats | jq -r '.stats.rx_packets')
 check "framework counters count its packets ($rx)" [ "${rx:-0}" -gt 0 ]
 check "collection add: dst 198.51.100.1/32 ttl=7" nfc t0 dst add 198.51.100.1/32 ttl=7
-check "... changes the packets: reply TTL $(pttl)" [ "$(pttl)" = 7 ]
+t=$(pttl); check "... changes the packets: reply TTL $t" [ "$t" = 7 ]
 check "... and is listed" sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' -j t0 dst show | grep -q '198.51.100.1/32'"
 check "config ttl_dec=2 (a reload)" nfc t0 set ttl_dec=2
 nfc t0 dst del 198.51.100.1/32
-check "... and after dst del: reply TTL 64 - 2 ($(pttl))" [ "$(pttl)" = 62 ]
+t=$(pttl); check "... and after dst del: reply TTL 64 - 2 ($t)" [ "$t" = 62 ]
 check "mode=tc: the TC build" nfc t0 set mode=tc
-check "... passes traffic: reply TTL $(pttl)" [ "$(pttl)" = 62 ]
+t=$(pttl); check "... passes traffic: reply TTL $t" [ "$t" = 62 ]
 nfc t0 set mode=xdp
 nfc t0 dst add 198.51.100.0/24 ttl=9
 
@@ -73,40 +99,17 @@ echo "# ${SECONDS}s"
 nfd_kill9
 nfd_start || not_ok "restart after kill -9"
 check "after kill -9: type still loaded" sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' types show | grep -q '^ttl:'"
-check "... NF, entry and traffic kept: reply TTL $(pttl)" [ "$(pttl)" = 9 ]
+t=$(pttl); check "... NF, entry and traffic kept: reply TTL $t" [ "$t" = 9 ]
 nfd_stop
 rm -rf "$NFC_PIN" # a reboot: nothing pinned
 quiet ip netns exec "$NFD_H1" ping -c 1 -W 1 198.51.100.2
 check "no traffic without the data plane" [ $? != 0 ]
 nfd_start || not_ok "start on an empty pin root"
-check "fresh boot: rebuilt from the state dir: reply TTL $(pttl)" [ "$(pttl)" = 9 ]
+t=$(pttl); check "fresh boot: rebuilt from the state dir: reply TTL $t" [ "$t" = 9 ]
 
 echo "# ${SECONDS}s"
 # ---- bad input: refused, nothing changed --------------------------------------
-bcc() { clang -target bpf -O2 -g $(pkg-config --cflags nfchain) -I/usr/include/$(uname -m)-linux-gnu \
-	-D__TARGET_ARCH_x86 -DNFC_HOOK_XDP -c "$1" -o "${1%.c}.xdp.bpf.o" 2>>"$SDK/bad/cc.log"; }
-cat >"$SDK/bad/plain.c" <<'C'
-#include <nfchain/vmlinux.h>
-#include <bpf/bpf_helpers.h>
-SEC("xdp") int prog(struct xdp_md *c) { return XDP_PASS; }
-char _license[] SEC("license") = "GPL";
-C
-cat >"$SDK/bad/badkey.c" <<'C'
-#include <nfchain/nfchain.bpf.h>
-struct k { __u32 a; __u16 b; };
-struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 8);
-	 __type(key, struct k); __type(value, __u32); } coll_x SEC(".maps");
-static __always_inline int f(nfc_ctx_t *ctx, struct nfc_meta *md)
-{ struct k k = {}; if (bpf_map_lookup_elem(&coll_x, &k)) return nfc_pass(ctx, md); return nfc_output(ctx, md, 0); }
-NFC_NF(f);
-C
-cat >"$SDK/bad/verif.c" <<'C'
-#include <nfchain/nfchain.bpf.h>
-static __always_inline int f(nfc_ctx_t *ctx, struct nfc_meta *md)
-{ __u8 *p = nfc_data(ctx); if (p[40] == 1) return nfc_pass(ctx, md); return nfc_output(ctx, md, 0); }
-NFC_NF(f);
-C
-for f in plain badkey verif; do bcc "$SDK/bad/$f.c"; done
+wait "$bad_pid"
 before=$(nfc -j types | md5sum)
 types_dir() { ls "$NFD_STATE/types" | tr '\n' ' '; }
 tb=$(types_dir)
@@ -122,7 +125,7 @@ check "unload while t0 exists: refused" refused 'NF t0 is of this type' nfc type
 check "unload of a built-in type: refused" refused 'built in' nfc types unload forwarder
 check "... nothing changed (types, state dir: $(types_dir))" \
 	[ "$(nfc -j types | md5sum)" = "$before" ] && [ "$(types_dir)" = "$tb" ]
-check "... and traffic still flows" [ "$(pttl)" = 9 ]
+t=$(pttl); check "... and traffic still flows (reply TTL $t)" [ "$t" = 9 ]
 
 echo "# ${SECONDS}s"
 # ---- delete, unload ------------------------------------------------------------
