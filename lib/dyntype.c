@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -551,9 +552,17 @@ static int fail(char *err, size_t len, int e, const char *fmt, ...)
 static int read_file(const char *path, void **data, size_t *sz, char *err,
 		     size_t len)
 {
-	FILE *f = fopen(path, "rb");
+	struct stat st;
+	FILE *f;
 	long n;
 
+	/* Never a FIFO or a device: a daemon must not block on a path. */
+	if (stat(path, &st))
+		return fail(err, len, errno, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode) || st.st_size > (64 << 20))
+		return fail(err, len, EINVAL,
+			    "%s: not a regular file of at most 64 MB", path);
+	f = fopen(path, "rb");
 	if (!f)
 		return fail(err, len, errno, "%s: %s", path, strerror(errno));
 	fseek(f, 0, SEEK_END);
