@@ -21,12 +21,6 @@ check "DESTDIR honoured (headers, both libraries, pkg-config, make fragment)" \
 export PKG_CONFIG_PATH=$SDK/p/lib/pkgconfig
 bcc() { clang -target bpf -O2 -g $(pkg-config --cflags nfchain) -I/usr/include/$(uname -m)-linux-gnu \
 	-D__TARGET_ARCH_x86 -DNFC_HOOK_XDP -c "$1" -o "${1%.c}.xdp.bpf.o" 2>>"$SDK/bad/cc.log"; }
-cat >"$SDK/bad/plain.c" <<'C'
-#include <nfchain/vmlinux.h>
-#include <bpf/bpf_helpers.h>
-SEC("xdp") int prog(struct xdp_md *c) { return XDP_PASS; }
-char _license[] SEC("license") = "GPL";
-C
 cat >"$SDK/bad/badkey.c" <<'C'
 #include <nfchain/nfchain.bpf.h>
 struct k { __u32 a; __u16 b; };
@@ -43,7 +37,7 @@ static __always_inline int f(nfc_ctx_t *ctx, struct nfc_meta *md)
 NFC_NF(f);
 C
 # In the background: three clang runs, while the rest goes on.
-(for f in plain badkey verif; do bcc "$SDK/bad/$f.c"; done) &
+(for f in badkey verif; do bcc "$SDK/bad/$f.c"; done) &
 bad_pid=$!
 cp "$SDK/p/share/nfchain/examples/ttl/"* "$SDK/b/"
 # Nothing of the source tree on the include path: pkg-config's flags only.
@@ -113,7 +107,8 @@ wait "$bad_pid"
 before=$(nfc -j types | md5sum)
 types_dir() { ls "$NFD_STATE/types" | tr '\n' ' '; }
 tb=$(types_dir)
-check "an object without the contract: refused" refused 'no nfchain contract' nfc types load "$SDK/bad/plain.xdp.bpf.o"
+check "an object without the contract: refused" refused 'no nfchain contract' \
+	nfc types load "$NFC_TOP/.output/bpf/stub.xdp.bpf.o" # the runtime's stub: BPF, no NF
 check "a type name that exists: refused" refused "exists already" nfc types load "$SDK/b/ttl.bpf.o"
 check "a built-in type's name: refused" refused "exists already" nfc types load "$SDK/b/ttl.bpf.o" name=forwarder
 check "a collection key type it cannot read: refused" refused 'map coll_x: unsupported key type' \
