@@ -144,6 +144,29 @@ struct {
 const volatile __u32 nfc_self = 0;
 const volatile __u32 nfc_transparent = 0;
 
+/*
+ * Kinds a loaded NF type (docs/sdk.md) declares its config globals and its
+ * collections' keys and values with: the runtime reads them from BTF by
+ * these names, so that `nfchain <nf> <coll> add 198.51.100.0/24` and
+ * `mac=02:00:00:00:00:01` need no control-plane code. Addresses are in
+ * network order, as in the packet; integers in host order.
+ */
+typedef struct {
+	__u8 a[6];
+} nfc_mac_t;
+typedef __be32 nfc_ip4_t;
+typedef struct {
+	__u8 a[16];
+} nfc_ip6_t;
+struct nfc_lpm4 { /* the key of an LPM trie of IPv4 prefixes */
+	__u32 prefixlen;
+	nfc_ip4_t addr;
+};
+struct nfc_lpm6 {
+	__u32 prefixlen;
+	nfc_ip6_t addr;
+};
+
 /* ---- hook-specific primitives ------------------------------------------ */
 
 /* The netdev a packet came in on (the hook's own, in TC). */

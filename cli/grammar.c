@@ -56,6 +56,21 @@ static const char *const lift_key[CLI_NLIFT] = {
  * name, the collection catch-all last. */
 static const struct rule rules[] = {
 	{CLI_HELP, {"help"}, 1, 0, T_IGNORE, 0, NULL},
+	{CLI_TYPE_LOAD,
+	 {"types", "load", "<file>"},
+	 2,
+	 0,
+	 T_KV,
+	 0,
+	 "types load FILE.bpf.o [name=N] [with=FILE2.bpf.o]"},
+	{CLI_TYPE_UNLOAD,
+	 {"types", "unload", "<type>"},
+	 2,
+	 0,
+	 T_NONE,
+	 0,
+	 "types unload <type>"},
+	{CLI_TYPE_SHOW, {"types", "show"}, 2, 0, T_NONE, 0, "types show"},
 	{CLI_TYPES, {"types"}, 1, 0, T_NONE, 0, "'$1' takes no arguments"},
 	{CLI_SHOW, {"show"}, 1, 0, T_NONE, 0, "'$1' takes no arguments"},
 	{CLI_EXPORT, {"export"}, 1, 0, T_NONE, 0, "'$1' takes no arguments"},
@@ -287,6 +302,8 @@ static int set_slot(struct cli_cmd *c, const char *slot, const char *word,
 		c->port = word;
 	else if (!strcmp(slot, "<coll>"))
 		c->coll = word;
+	else if (!strcmp(slot, "<file>"))
+		c->file = word;
 	else if (!strcmp(slot, "<key>"))
 		c->key = word;
 	else if (!strcmp(slot, "<what>"))

@@ -9,6 +9,8 @@
  * The words (a contract: scripts and tests outside the tree use them;
  * docs/man/nfchain.8):
  *   types | show | export
+ *   types load FILE.bpf.o [name=N] [with=FILE2]   types unload <type>
+ *   types show                         (loaded types, docs/sdk.md)
  *   <type> add <name> [mode=...] [key=value ...]
  *   <name> show [ports|<collection>|stats]
  *   <name> set key=value ...          <name> del
@@ -57,6 +59,9 @@ enum cli_op {
 	CLI_COLL_IMPORT,
 	CLI_NF_DUMP,
 	CLI_NF_UPGRADE,
+	CLI_TYPE_LOAD,
+	CLI_TYPE_UNLOAD,
+	CLI_TYPE_SHOW,
 };
 
 /* Keys that a command takes out of its key=value words (mode= of an NF,

@@ -558,6 +558,20 @@ void print_answer(enum view v, json_t *a, bool dry_run)
 	case V_TYPES:
 		show_types(a);
 		return;
+	case V_LOADED: {
+		json_t *l = json_array(), *t;
+		size_t i;
+
+		json_array_foreach (a, i, t)
+			if (json_is_true(json_object_get(t, "loaded")))
+				json_array_append(l, t);
+		if (json_array_size(l))
+			show_types(l);
+		else
+			puts("no loaded types");
+		json_decref(l);
+		return;
+	}
 	case V_SHOW:
 		show_all(a);
 		return;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -118,6 +119,95 @@ static int apply_file(const struct cli_cmd *c, struct cli_req *r, char *err,
 	return 0;
 }
 
+/* An object path the daemon can open (it may run elsewhere in the tree). */
+static json_t *abs_path(const char *file, char *err, size_t len)
+{
+	char *p = realpath(file, NULL);
+	json_t *s;
+
+	if (!p) {
+		snprintf(err, len, "%s: %s", file, strerror(errno));
+		return NULL;
+	}
+	s = json_string(p);
+	free(p);
+	return s;
+}
+
+/* The sibling build of an object: ttl.xdp.bpf.o <-> ttl.tc.bpf.o, as
+ * nfchain-nf.mk names them. NULL if none. */
+static char *sibling(const char *file, const char *from, const char *to)
+{
+	size_t l = strlen(file), fl = strlen(from);
+	char *s;
+
+	if (l < fl || strcmp(file + l - fl, from))
+		return NULL;
+	s = malloc(l - fl + strlen(to) + 1);
+	if (s)
+		sprintf(s, "%.*s%s", (int)(l - fl), file, to);
+	if (s && access(s, R_OK)) {
+		free(s);
+		s = NULL;
+	}
+	return s;
+}
+
+/*
+ * types load FILE [name=N] [with=FILE2]: the objects as absolute paths.
+ * FILE ttl.bpf.o that is not there stands for ttl.xdp.bpf.o and
+ * ttl.tc.bpf.o; either of those brings the other along.
+ */
+static int type_load_body(const struct cli_cmd *c, struct cli_req *r, char *err,
+			  size_t len)
+{
+	char key[128], *first = NULL, *other = NULL;
+	const char *with = NULL, *name = NULL;
+	json_t *objs = json_array(), *p;
+	int rc = -1;
+
+	for (int i = 0; i < c->nkv; i++) {
+		const char *v = cli_kv_split(c->kv[i], key, sizeof(key));
+
+		if (!strcmp(key, "name"))
+			name = v;
+		else if (!strcmp(key, "with"))
+			with = v;
+		else {
+			snprintf(err, len,
+				 "types load takes name= and with=, "
+				 "not '%s='",
+				 key);
+			goto out;
+		}
+	}
+	if (access(c->file, F_OK) &&
+	    (first = sibling(c->file, ".bpf.o", ".xdp.bpf.o")))
+		other = sibling(c->file, ".bpf.o", ".tc.bpf.o");
+	else if (!with &&
+		 !(other = sibling(c->file, ".xdp.bpf.o", ".tc.bpf.o")))
+		other = sibling(c->file, ".tc.bpf.o", ".xdp.bpf.o");
+	if (!(p = abs_path(first ? first : c->file, err, len)))
+		goto out;
+	json_array_append_new(objs, p);
+	if (with || other) {
+		if (!(p = abs_path(with ? with : other, err, len)))
+			goto out;
+		json_array_append_new(objs, p);
+	}
+	r->body = json_pack("{s:O}", "objects", objs);
+	if (name)
+		json_object_set_new(r->body, "name", json_string(name));
+	rc = 0;
+out:
+	if (rc && !err[0])
+		snprintf(err, len, "out of memory");
+	free(first);
+	free(other);
+	json_decref(objs);
+	return rc ? -2 : 0;
+}
+
 /* The path: a fixed start and segments, each percent-encoded. */
 static int path(struct cli_req *r, const char *start, const char *a,
 		const char *b)
@@ -139,6 +229,19 @@ int cli_request(const struct cli_cmd *c, struct cli_req *r, char *err,
 		break;
 	case CLI_TYPES:
 		set(r, "GET", V_TYPES);
+		rc = path(r, "/v1/types", NULL, NULL);
+		break;
+	case CLI_TYPE_LOAD:
+		set(r, "POST", V_QUIET);
+		if (path(r, "/v1/types", NULL, NULL))
+			break;
+		return type_load_body(c, r, err, len);
+	case CLI_TYPE_UNLOAD:
+		set(r, "DELETE", V_QUIET);
+		rc = path(r, "/v1/types", c->type, NULL);
+		break;
+	case CLI_TYPE_SHOW:
+		set(r, "GET", V_LOADED);
 		rc = path(r, "/v1/types", NULL, NULL);
 		break;
 	case CLI_SHOW:

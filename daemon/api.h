@@ -21,7 +21,8 @@ struct nfc;
 
 struct api {
 	struct nfc *nfc;
-	json_t *types; /* nfc_types(): fixed for the life of the build */
+	json_t *types; /* nfc_types(): renewed when a type is (un)loaded */
+	const char *state_dir; /* where loaded types are kept; NULL: nowhere */
 	/* Called after every change with the new nfc_export() (NULL if
 	 * that failed); a failure undoes the change and turns the answer
 	 * into a 507 (no space) or 500 with err. */

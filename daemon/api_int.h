@@ -61,6 +61,9 @@ const char *type_names(struct api *api, char *buf, size_t len);
 
 /* handlers.c */
 int h_types_get(struct call *c);
+/* types.c: loaded NF types */
+int h_types_post(struct call *c);
+int h_type_del(struct call *c);
 int h_nfs_get(struct call *c);
 int h_nfs_post(struct call *c);
 int h_nf_get(struct call *c);

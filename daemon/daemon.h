@@ -43,6 +43,8 @@ int daemon_save_entry(void *ctx, const char *nf, const char *coll,
 		      const char *key, json_t *value, char *err, size_t errlen);
 /* At start: the pins moved to the saved state (or the pins saved). */
 int daemon_restore(struct daemon *d);
+/* types.c: registers the loaded types kept in <state_dir>/types; how many. */
+int daemon_types_restore(const char *state_dir);
 void daemon_note_missing(struct daemon *d);
 /* Re-applies for netdevs that came back and settled; the loop calls it
  * when daemon_settle_timeout_ms (-1: none waiting) says one is due. */

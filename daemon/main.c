@@ -146,6 +146,8 @@ int main(int argc, char **argv)
 		nfd_log("error", "start", "error=%s", nfd_q(err));
 		goto out;
 	}
+	/* Before nfc_open: an adopted NF may be of a loaded type. */
+	daemon_types_restore(d.state_dir);
 	nopts.pin_root = d.pin_root;
 	if (nfc_open(&d.nfc, &nopts, err, sizeof(err))) {
 		nfd_log("error", "start", "pin_root=%s error=%s",
@@ -157,6 +159,7 @@ int main(int argc, char **argv)
 			nfd_q("cannot read the NF types"));
 		goto out;
 	}
+	d.api.state_dir = d.state_dir;
 	d.api.save = daemon_save;
 	d.api.save_ctx = &d;
 	d.api.save_entry = daemon_save_entry;

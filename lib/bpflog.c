@@ -18,6 +18,8 @@ static size_t bpf_log_len;
 
 static int log_cb(enum libbpf_print_level lvl, const char *fmt, va_list ap)
 {
+	const size_t cap = sizeof(bpf_log) - 1;
+	char *s = NULL;
 	int n;
 
 	if (getenv("NFC_DEBUG")) {
@@ -29,14 +31,27 @@ static int log_cb(enum libbpf_print_level lvl, const char *fmt, va_list ap)
 	}
 	if (lvl == LIBBPF_DEBUG)
 		return 0;
-	if (bpf_log_len >= sizeof(bpf_log) - 1)
-		bpf_log_len = 0; /* keep the latest lines */
-	n = vsnprintf(bpf_log + bpf_log_len, sizeof(bpf_log) - bpf_log_len, fmt,
-		      ap);
-	if (n > 0)
-		bpf_log_len += (size_t)n < sizeof(bpf_log) - bpf_log_len
-				       ? (size_t)n
-				       : sizeof(bpf_log) - 1 - bpf_log_len;
+	/* Whole, then its end kept: libbpf hands the verifier's log over in
+	 * one call, often longer than the buffer, and its last lines say why
+	 * (an object of one's own, docs/sdk.md). */
+	n = vasprintf(&s, fmt, ap);
+	if (n <= 0)
+		return 0;
+	if ((size_t)n >= cap) {
+		memcpy(bpf_log, s + n - cap, cap);
+		bpf_log_len = cap;
+	} else {
+		if (bpf_log_len + n > cap) {
+			size_t drop = bpf_log_len + n - cap;
+
+			memmove(bpf_log, bpf_log + drop, bpf_log_len - drop);
+			bpf_log_len -= drop;
+		}
+		memcpy(bpf_log + bpf_log_len, s, n);
+		bpf_log_len += n;
+	}
+	bpf_log[bpf_log_len] = 0;
+	free(s);
 	return 0;
 }
 

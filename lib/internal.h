@@ -203,6 +203,11 @@ void nfci_sha256_hex(const void *data, size_t n, char out[65]);
 /* types.c */
 const struct nfc_nf_type *nfci_type_find(const char *name);
 const struct nfc_nf_type *const *nfci_type_all(void);
+/* dyntype.c: the built-in types followed by the loaded ones; the object
+ * of a loaded type (NULL for a built-in one). */
+const struct nfc_nf_type *const *
+nfci_dyn_all(const struct nfc_nf_type *const *builtin);
+const void *nfci_dyn_elf(const struct nfc_nf_type *t, int hook, size_t *sz);
 const struct nfc_field *nfci_field_find(const struct nfc_field *f,
 					const char *name);
 const struct nfc_collection *nfci_coll_find(const struct nfc_nf_type *t,

@@ -137,10 +137,13 @@ static const void *file_elf(const char *path, size_t *sz)
 
 const void *dp_nf_elf(const struct mnf *n, size_t *sz)
 {
+	int hook = nf_hook(n);
+
 	if (n->obj[0])
 		return file_elf(n->obj, sz);
-	return nf_hook(n) == HOOK_TC ? n->type->elf_tc(sz)
-				     : n->type->elf_xdp(sz);
+	if (!n->type->elf_xdp && !n->type->elf_tc) /* a loaded type */
+		return nfci_dyn_elf(n->type, hook, sz);
+	return hook == HOOK_TC ? n->type->elf_tc(sz) : n->type->elf_xdp(sz);
 }
 
 /* The load signature: what the program was built from. Config fields

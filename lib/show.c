@@ -427,6 +427,9 @@ json_t *nfc_types(void)
 				"config", fields_json(t->config), "port_config",
 				fields_json(t->port_config), "collections",
 				colls, "stats", stats_doc_json(t->stats_doc)));
+		if (nfc_type_loaded(t->name))
+			json_object_set_new(json_array_get(arr, i), "loaded",
+					    json_true());
 	}
 	return arr;
 }

@@ -21,14 +21,16 @@ static const struct nfc_nf_type *const all_types[] = {
 
 const struct nfc_nf_type *const *nfci_type_all(void)
 {
-	return all_types;
+	return nfci_dyn_all(all_types); /* and the loaded ones (dyntype.c) */
 }
 
 const struct nfc_nf_type *nfci_type_find(const char *name)
 {
-	for (int i = 0; all_types[i]; i++)
-		if (!strcmp(all_types[i]->name, name))
-			return all_types[i];
+	const struct nfc_nf_type *const *all = nfci_type_all();
+
+	for (int i = 0; name && all[i]; i++)
+		if (!strcmp(all[i]->name, name))
+			return all[i];
 	return NULL;
 }
 

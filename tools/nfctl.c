@@ -328,6 +328,13 @@ static int dispatch(struct nfc *nfc, const struct cli_cmd *c)
 			"nfctl: dump needs nfchaind (nfchain %s dump)\n",
 			c->nf);
 		return 1;
+	case CLI_TYPE_LOAD:
+	case CLI_TYPE_UNLOAD:
+	case CLI_TYPE_SHOW:
+		/* A loaded type lives in a daemon's process (docs/sdk.md). */
+		fprintf(stderr, "nfctl: loaded types need nfchaind (nfchain "
+				"types ...)\n");
+		return 1;
 	case CLI_TYPES:
 		return print_new(nfc, nfc_types());
 	case CLI_SHOW:

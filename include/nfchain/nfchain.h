@@ -202,6 +202,17 @@ int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan);
 json_t *nfc_show(struct nfc *nfc);		      /* every NF, with ports */
 json_t *nfc_show_nf(struct nfc *nfc, const char *nf); /* NULL if unknown */
 json_t *nfc_types(void);			      /* types and schemas */
+/* Loaded NF types (docs/sdk.md), process-wide. Registers type `name` from
+ * one or two BPF objects built from one source (an XDP and a TC build, in
+ * either order; obj2 may be NULL): reads its config fields and collections
+ * from BTF and has the kernel verify it. 0, or -errno with `err` set.
+ * Before nfc_open() too, so that an adopted NF of the type is known. */
+int nfc_type_register(const char *name, const char *obj1, const char *obj2,
+		      char *err, size_t errlen);
+/* Refused while an NF of the type exists, or for a built-in type. */
+int nfc_type_unregister(struct nfc *nfc, const char *name);
+/* 1 if `name` is a loaded (not built-in) type. */
+int nfc_type_loaded(const char *name);
 /* Global counters: slow-path events, ring drops, drops by reason. */
 json_t *nfc_global_stats(struct nfc *nfc);
 /* A new fd (the caller closes it) of map `map` of NF `nf`, which must be of

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# The SDK and loaded NF types (docs/sdk.md): `make install-sdk` into a
+# temporary prefix, the example NF built out of tree with only the
+# installed headers and pkg-config, `types load`, chained between two
+# namespaces (ping, TCP), a collection entry and a config change that
+# show in the packets, kill -9 and a fresh boot, then delete and unload;
+# and bad input refused with nothing changed.
+. "$NFC_TOP/daemon/tests/lib-daemon.sh"
+nfc_setup
+SDK=$NFD_DIR/sdk
+mkdir -p "$SDK/b" "$SDK/bad"
+
+# ---- install, out-of-tree build -----------------------------------------
+make -s -C "$NFC_TOP" install-sdk PREFIX="$SDK/p" >"$SDK/install.log" 2>&1
+check "make install-sdk PREFIX=tmp" [ $? = 0 ]
+make -s -C "$NFC_TOP" install-sdk DESTDIR="$SDK/d" PREFIX=/usr >/dev/null 2>&1
+check "DESTDIR honoured (headers, both libraries, pkg-config, make fragment)" \
+	[ -f "$SDK/d/usr/include/nfchain/nfchain.bpf.h" ] && [ -f "$SDK/d/usr/lib/libnfchain.a" ] &&
+	[ -f "$SDK/d/usr/lib/libnfchain.so" ] && [ -f "$SDK/d/usr/lib/pkgconfig/nfchain.pc" ] &&
+	[ -f "$SDK/d/usr/share/nfchain/nfchain-nf.mk" ]
+export PKG_CONFIG_PATH=$SDK/p/lib/pkgconfig
+bcc() { clang -target bpf -O2 -g $(pkg-config --cflags nfchain) -I/usr/include/$(uname -m)-linux-gnu \
+	-D__TARGET_ARCH_x86 -DNFC_HOOK_XDP -c "$1" -o "${1%.c}.xdp.bpf.o" 2>>"$SDK/bad/cc.log"; }
+cat >"$SDK/bad/badkey.c" <<'C'
+#include <nfchain/nfchain.bpf.h>
+struct k { __u32 a; __u16 b; };
+struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 8);
+	 __type(key, struct k); __type(value, __u32); } coll_x SEC(".maps");
+static __always_inline int f(nfc_ctx_t *ctx, struct nfc_meta *md)
+{ struct k k = {}; if (bpf_map_lookup_elem(&coll_x, &k)) return nfc_pass(ctx, md); return nfc_output(ctx, md, 0); }
+NFC_NF(f);
+C
+cat >"$SDK/bad/verif.c" <<'C'
+#include <nfchain/nfchain.bpf.h>
+static __always_inline int f(nfc_ctx_t *ctx, struct nfc_meta *md)
+{ __u8 *p = nfc_data(ctx); if (p[40] == 1) return nfc_pass(ctx, md); return nfc_output(ctx, md, 0); }
+NFC_NF(f);
+C
+# In the background: three clang runs, while the rest goes on.
+(for f in badkey verif; do bcc "$SDK/bad/$f.c"; done) &
+bad_pid=$!
+cp "$SDK/p/share/nfchain/examples/ttl/"* "$SDK/b/"
+# Nothing of the source tree on the include path: pkg-config's flags only.
+make -s -C "$SDK/b" >"$SDK/build.log" 2>&1
+check "example built out of tree: ttl.xdp.bpf.o and ttl.tc.bpf.o" \
+	[ -f "$SDK/b/ttl.xdp.bpf.o" ] && [ -f "$SDK/b/ttl.tc.bpf.o" ]
+grep -q -- "-I$SDK/p/include" "$SDK/build.log" 2>/dev/null || make -n -C "$SDK/b" -B | grep -q -- "-I$SDK/p/include"
+check "... with the installed headers" [ $? = 0 ]
+cat >"$SDK/app.c" <<'C'
+#include <stdio.h>
+#include <nfchain/nfchain.h>
+int main(void) { puts(nfc_reason_name(2)); return 0; }
+C
+# shellcheck disable=SC2046
+cc -o "$SDK/app.so" "$SDK/app.c" $(pkg-config --cflags --libs nfchain) 2>"$SDK/cc.log" &&
+	out=$(LD_LIBRARY_PATH=$SDK/p/lib "$SDK/app.so")
+check "a program links the shared libnfchain through pkg-config" [ "${out:-}" = "output port not connected" ]
+# shellcheck disable=SC2046
+cc -o "$SDK/app.a" "$SDK/app.c" $(pkg-config --cflags nfchain) "$SDK/p/lib/libnfchain.a" \
+	$(pkg-config --static --libs-only-l nfchain | sed 's/-lnfchain//') 2>>"$SDK/cc.log" &&
+	out=$("$SDK/app.a")
+check "... and the static one" [ "${out:-}" = "output port not connected" ]
+
+echo "# ${SECONDS}s"
+# ---- load, chain, traffic --------------------------------------------------
+nfd_hosts
+nfd_start || { not_ok "nfchaind starts"; exit 1; }
+check "types load ttl.bpf.o (both builds)" nfc types load "$SDK/b/ttl.bpf.o"
+check "types show lists it" sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' types show | grep -q '^ttl: loaded type (xdp, tc)'"
+nfc ttl add t0 && nfc t0 ports add p1 peer="$NFD_IF1" && nfc t0 ports add p2 peer="$NFD_IF2"
+check "ttl add t0, ports p1 p2" [ $? = 0 ]
+pttl() { # the TTL of the reply to a ping from h1 to h2
+	ip netns exec "$NFD_H1" ping -c 2 -i 0.2 -W 1 198.51.100.2 2>/dev/null |
+		sed -n 's/.*ttl=\([0-9]*\).*/\1/p' | tail -1
+}
+t=$(pttl); check "ping through t0: reply TTL 64 - 1 ($t)" [ "$t" = 63 ]
+check "TCP through t0" nfc_tcp "$NFD_H1" "$NFD_H2" 198.51.100.2
+rx=$(nfc --json t0 show stats | jq -r '.stats.rx_packets')
+check "framework counters count its packets ($rx)" [ "${rx:-0}" -gt 0 ]
+check "collection add: dst 198.51.100.1/32 ttl=7" nfc t0 dst add 198.51.100.1/32 ttl=7
+t=$(pttl); check "... changes the packets: reply TTL $t" [ "$t" = 7 ]
+check "... and is listed" sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' -j t0 dst show | grep -q '198.51.100.1/32'"
+check "config ttl_dec=2 (a reload)" nfc t0 set ttl_dec=2
+nfc t0 dst del 198.51.100.1/32
+t=$(pttl); check "... and after dst del: reply TTL 64 - 2 ($t)" [ "$t" = 62 ]
+check "mode=tc: the TC build" nfc t0 set mode=tc
+t=$(pttl); check "... passes traffic: reply TTL $t" [ "$t" = 62 ]
+nfc t0 set mode=xdp
+nfc t0 dst add 198.51.100.0/24 ttl=9
+
+echo "# ${SECONDS}s"
+# ---- restarts --------------------------------------------------------------
+nfd_kill9
+nfd_start || not_ok "restart after kill -9"
+check "after kill -9: type still loaded" sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' types show | grep -q '^ttl:'"
+t=$(pttl); check "... NF, entry and traffic kept: reply TTL $t" [ "$t" = 9 ]
+nfd_stop
+rm -rf "$NFC_PIN" # a reboot: nothing pinned
+quiet ip netns exec "$NFD_H1" ping -c 1 -W 1 198.51.100.2
+check "no traffic without the data plane" [ $? != 0 ]
+nfd_start || not_ok "start on an empty pin root"
+t=$(pttl); check "fresh boot: rebuilt from the state dir: reply TTL $t" [ "$t" = 9 ]
+
+echo "# ${SECONDS}s"
+# ---- bad input: refused, nothing changed --------------------------------------
+wait "$bad_pid"
+before=$(nfc -j types | md5sum)
+types_dir() { ls "$NFD_STATE/types" | tr '\n' ' '; }
+tb=$(types_dir)
+check "an object without the contract: refused" refused 'no nfchain contract' \
+	nfc types load "$NFC_TOP/.output/bpf/stub.xdp.bpf.o" # the runtime's stub: BPF, no NF
+check "a type name that exists: refused" refused "exists already" nfc types load "$SDK/b/ttl.bpf.o"
+check "a built-in type's name: refused" refused "exists already" nfc types load "$SDK/b/ttl.bpf.o" name=forwarder
+check "a collection key type it cannot read: refused" refused 'map coll_x: unsupported key type' \
+	nfc types load "$SDK/bad/badkey.xdp.bpf.o"
+check "the verifier's refusal, with the log's tail" refused 'kernel refused its program: .*(invalid access to packet|outside of the packet)' \
+	nfc types load "$SDK/bad/verif.xdp.bpf.o"
+check "a missing file: refused" refused 'No such file' nfc types load "$SDK/bad/none.bpf.o"
+check "unload while t0 exists: refused" refused 'NF t0 is of this type' nfc types unload ttl
+check "unload of a built-in type: refused" refused 'built in' nfc types unload forwarder
+check "... nothing changed (types, state dir: $(types_dir))" \
+	[ "$(nfc -j types | md5sum)" = "$before" ] && [ "$(types_dir)" = "$tb" ]
+t=$(pttl); check "... and traffic still flows (reply TTL $t)" [ "$t" = 9 ]
+
+echo "# ${SECONDS}s"
+# ---- delete, unload ------------------------------------------------------------
+nfc t0 del
+check "types unload ttl after t0 del" nfc types unload ttl
+check "... gone from the types and the state dir" \
+	sh -c "! '$NFC_BIN/nfchain' --socket '$NFD_SOCK' -j types | grep -q '\"ttl\"' && [ ! -e '$NFD_STATE/types/ttl' ]"
+nfd_stop
+check "nfchaind stops cleanly (exit 0, no leak report)" [ $? = 0 ]
+nfc_done
