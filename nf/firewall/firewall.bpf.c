@@ -14,6 +14,8 @@
  * before the first common one (README, "Classifier").
  */
 #include "nfchain.bpf.h"
+/* Established flows answered from a per-CPU cache (bpf/ct.h). */
+#define NFCT_FLOW_CACHE
 #include "ct.h"
 #include "fw.h"
 
@@ -418,7 +420,7 @@ static __always_inline int fw_filter(nfc_ctx_t *ctx, struct nfc_meta *md)
 		return nfc_pass_on(ctx, md);
 	}
 	if (fw_conntrack) {
-		nfct_lookup(&fl, len, &ct);
+		nfct_lookup_cached(&fl, len, &ct);
 		state = ct.state & NFCT_ESTABLISHED ? FW_ST_ESTABLISHED
 			: ct.state & NFCT_RELATED   ? FW_ST_RELATED
 			: ct.state & NFCT_INVALID   ? FW_ST_INVALID

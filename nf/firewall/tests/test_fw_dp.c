@@ -343,6 +343,15 @@ static void conntrack(struct nfc *nfc, const char *mode)
 	}
 	p = pk4(FW_DIR_IN, "203.0.113.9", "198.51.100.2", 6, 80, 40001);
 	CHECK(run(&p) == 0, "another port from outside: dropped");
+	/* ACKs each way, twice: the first of each direction fills this
+	 * CPU's flow cache slot (bpf/ct.h), the second is answered by it;
+	 * the flush below must empty it, or the reply would still pass. */
+	p = pk4(FW_DIR_OUT, "198.51.100.2", "203.0.113.9", 6, 40000, 80);
+	CHECK(run(&p) == 1 && run(&p) == 1,
+	      "the inside's ACKs out: accepted (flow cache filled, then hit)");
+	p = pk4(FW_DIR_IN, "203.0.113.9", "198.51.100.2", 6, 80, 40000);
+	CHECK(run(&p) == 1 && run(&p) == 1,
+	      "the outside's ACKs in: established, accepted (cached too)");
 	CHECK(!nfc_coll_list(nfc, "fw1", "conntrack", &l) &&
 		      json_array_size(l) == 1,
 	      "conntrack show: 1 entry (%zu)", json_array_size(l));
