@@ -5,7 +5,7 @@
 # can call it every time.
 set -euo pipefail
 
-PKGS=(iptables nftables jq gnuplot-nox ethtool iproute2 util-linux)
+PKGS=(iptables ipset nftables jq gnuplot-nox ethtool iproute2 util-linux)
 
 missing=()
 for p in "${PKGS[@]}"; do

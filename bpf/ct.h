@@ -87,6 +87,53 @@ struct {
 	__type(value, struct nfct_frag);
 } ct_frags SEC(".maps");
 
+#ifdef NFCT_FLOW_CACHE
+/* The per-CPU flow cache (nfct_lookup_cached, below): slots indexed by a
+ * cheap hash of the packet's own tuple, and the generation the control
+ * plane bumps after it deletes entries (nfct_fc_bump, lib/conntrack.c). */
+#ifndef NFCT_FC_SLOTS
+#define NFCT_FC_SLOTS 4096 /* a power of two; 72 bytes each, per CPU */
+#endif
+struct nfct_fc_slot {
+	struct nfc_tuple t; /* the packet's own tuple, not normalised */
+	__u64 gen;	    /* ct_fc_gen when filled */
+	__u64 ts;	    /* when last synced with the entry */
+	__u64 bytes;	    /* gathered since, not yet in the entry */
+	__u32 packets;
+	__u8 dir;
+	__u8 swapped;
+	__u8 valid;
+	__u8 pad;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NFCT_FC_SLOTS);
+	__type(key, __u32);
+	__type(value, struct nfct_fc_slot);
+} ct_fc SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} ct_fc_gen SEC(".maps");
+#endif
+
+/* Makes every CPU's cached flows miss once: after the data plane replaced
+ * an entry (a reopened connection), whose old slots must not answer for
+ * the new one. */
+static __always_inline void nfct_fc_invalidate(void)
+{
+#ifdef NFCT_FLOW_CACHE
+	__u32 zero = 0;
+	__u64 *g = bpf_map_lookup_elem(&ct_fc_gen, &zero);
+
+	if (g)
+		__sync_fetch_and_add(g, 1);
+#endif
+}
+
 struct nfct_res {
 	struct nfct_key key;  /* the packet's (RELATED: the quoted one's) */
 	struct nfct_entry *e; /* its entry; NULL if none (yet) */
@@ -94,6 +141,7 @@ struct nfct_res {
 	__u8 dir;	      /* NFCT_DIR_ORIG / REPLY (against e) */
 	__u8 swapped;	      /* the packet's source is key.b */
 	__u8 reopen;	      /* NEW over a stale entry: confirm replaces it */
+	__u8 cached;	      /* nfct_lookup_cached answered from its cache */
 };
 
 static __always_inline struct nfct_cfg *nfct_cfg_get(void)
@@ -266,10 +314,9 @@ static __always_inline int nfct_frag(struct nfc_flow *fl)
  * belongs to. A later fragment gets its first fragment's ports in *fl
  * (see flow.h), or is INVALID.
  */
-static __always_inline int nfct_lookup(struct nfc_flow *fl, __u32 len,
-				       struct nfct_res *r)
+static __always_inline int nfct_lookup_at(struct nfc_flow *fl, __u32 len,
+					  struct nfct_res *r, __u64 now)
 {
-	__u64 now = bpf_ktime_get_coarse_ns();
 	struct nfct_entry *e;
 	int refresh = 0;
 	__u8 dir;
@@ -339,6 +386,12 @@ static __always_inline int nfct_lookup(struct nfc_flow *fl, __u32 len,
 	return r->state;
 }
 
+static __always_inline int nfct_lookup(struct nfc_flow *fl, __u32 len,
+				       struct nfct_res *r)
+{
+	return nfct_lookup_at(fl, len, r, bpf_ktime_get_coarse_ns());
+}
+
 /*
  * Creates the entry of a NEW packet the NF accepted (after nfct_lookup on
  * the same fl and r). Nothing to do for a NEW packet that already has one
@@ -372,9 +425,134 @@ static __always_inline int nfct_confirm(const struct nfc_flow *fl, __u32 len,
 		nfct_count(NFCT_ST_REFUSED);
 		return -28; /* ENOSPC */
 	}
+	if (r->reopen)
+		nfct_fc_invalidate();
 	nfct_count(NFCT_ST_CREATED);
 	r->e = bpf_map_lookup_elem(&ct_table, &r->key);
 	return 0;
 }
+
+#ifdef NFCT_FLOW_CACHE
+/*
+ * nfct_lookup with a per-CPU flow cache in front (define NFCT_FLOW_CACHE
+ * before including this header). An established flow's plain packet (TCP
+ * ACK without SYN, FIN or RST; UDP, ICMP echo, other protocols; no
+ * fragment, no ICMP error) whose tuple this CPU saw less than
+ * NFCT_TS_STEP_NS ago is answered from the CPU's own slot: no hash of the
+ * 40-byte key, no write to the shared entry. Its counters gather in the
+ * slot and go into the entry at the next sync (every NFCT_TS_STEP_NS a
+ * slot, or when another flow takes the slot), which also writes last_ns:
+ * `conntrack show` lags by at most a step of traffic per CPU, and the
+ * timeouts behave as before (last_ns was already written lazily).
+ *
+ * Why it stays exact: only entries in a state that such packets cannot
+ * change are cached (TCP established, others replied); a packet that may
+ * change it (SYN, FIN, RST) always takes the table; an entry the control
+ * plane deletes bumps ct_fc_gen, and so does one the data plane replaces.
+ *
+ * On a hit r->e is NULL and r->key is not filled (r->cached is set):
+ * an NF that needs the entry (its nf_data) uses nfct_lookup.
+ */
+static __always_inline __u32 nfct_fc_hash(const struct nfc_tuple *t)
+{
+	/* Not symmetric: a flow's two directions get two slots. */
+	__u32 h = t->src[3] ^ (t->dst[3] * 0x85ebca6bu) ^
+		  ((t->src[0] ^ t->src[1] ^ t->src[2]) * 0x27d4eb2fu) ^
+		  ((t->dst[0] ^ t->dst[1] ^ t->dst[2]) * 0xc2b2ae35u) ^
+		  (((__u32)t->sport << 16 | t->dport) * 0x165667b1u) ^ t->proto;
+
+	return (h * 0x9e3779b1u) >> 20 & (NFCT_FC_SLOTS - 1);
+}
+
+static __always_inline int nfct_fc_tuple_eq(const struct nfc_tuple *a,
+					    const struct nfc_tuple *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] &&
+	       x[4] == y[4];
+}
+
+static __always_inline int nfct_fc_eligible(const struct nfc_flow *fl)
+{
+	if (fl->frag != NFC_FRAG_NONE || (fl->flags & NFC_FLOW_F_ICMP_ERR))
+		return 0;
+	if (fl->t.proto == NFC_IPPROTO_TCP)
+		return (fl->tcp_flags & (NFC_TCP_SYN | NFC_TCP_FIN |
+					 NFC_TCP_RST | NFC_TCP_ACK)) ==
+		       NFC_TCP_ACK;
+	return 1;
+}
+
+/* Puts a slot's gathered counters into its entry (another flow is about
+ * to take the slot). */
+static __always_inline void nfct_fc_flush(struct nfct_fc_slot *s)
+{
+	struct nfct_key k;
+	struct nfct_entry *e;
+
+	nfct_key_of(&s->t, &k);
+	e = bpf_map_lookup_elem(&ct_table, &k);
+	if (e) {
+		e->packets[s->dir & 1] += s->packets;
+		e->bytes[s->dir & 1] += s->bytes;
+	}
+}
+
+static __always_inline int nfct_lookup_cached(struct nfc_flow *fl, __u32 len,
+					      struct nfct_res *r)
+{
+	__u64 now = bpf_ktime_get_coarse_ns(), *gen;
+	struct nfct_fc_slot *s;
+	__u32 zero = 0, i;
+	int ok = nfct_fc_eligible(fl);
+
+	r->cached = 0;
+	if (!ok)
+		return nfct_lookup_at(fl, len, r, now);
+	i = nfct_fc_hash(&fl->t);
+	s = bpf_map_lookup_elem(&ct_fc, &i);
+	gen = bpf_map_lookup_elem(&ct_fc_gen, &zero);
+	if (!s || !gen)
+		return nfct_lookup_at(fl, len, r, now);
+	if (s->valid && s->gen == *gen && now >= s->ts &&
+	    now - s->ts < NFCT_TS_STEP_NS && nfct_fc_tuple_eq(&s->t, &fl->t)) {
+		s->packets += 1;
+		s->bytes += len;
+		r->e = NULL;
+		r->dir = s->dir;
+		r->swapped = s->swapped;
+		r->reopen = 0;
+		r->cached = 1;
+		r->state = NFCT_ESTABLISHED;
+		return r->state;
+	}
+	nfct_lookup_at(fl, len, r, now);
+	if (!r->e || r->state != NFCT_ESTABLISHED ||
+	    r->e->state != (fl->t.proto == NFC_IPPROTO_TCP ? NFCT_S_ESTABLISHED
+							   : NFCT_S_REPLIED))
+		return r->state;
+	if (s->valid && s->packets) {
+		if (nfct_fc_tuple_eq(&s->t, &fl->t)) {
+			r->e->packets[r->dir & 1] += s->packets;
+			r->e->bytes[r->dir & 1] += s->bytes;
+		} else {
+			nfct_fc_flush(s);
+		}
+	}
+	/* Synced now: the entry's clock is this packet's, so that it cannot
+	 * lag by more than a step behind the flow's last cached packet. */
+	r->e->last_ns = now;
+	__builtin_memcpy(&s->t, &fl->t, sizeof(s->t));
+	s->gen = *gen;
+	s->ts = now;
+	s->packets = 0;
+	s->bytes = 0;
+	s->dir = r->dir;
+	s->swapped = r->swapped;
+	s->valid = 1;
+	return r->state;
+}
+#endif
 
 #endif

@@ -589,6 +589,21 @@ static uint32_t ct_size(int fd)
 	return info.max_entries;
 }
 
+/* After entries were deleted: every CPU's flow cache (NFCT_FLOW_CACHE,
+ * bpf/ct.h) forgets what it held, so that no cached flow outlives its
+ * entry. Nothing to do for an NF without the cache. */
+static void ct_fc_bump(struct nfc_nf *nf)
+{
+	int fd = nfc_nf_map_fd(nf, "ct_fc_gen");
+	__u32 zero = 0;
+	__u64 g = 0;
+
+	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &g))
+		return;
+	g++;
+	bpf_map_update_elem(fd, &zero, &g, BPF_ANY);
+}
+
 void nfct_tick(struct nfc_nf *nf, uint64_t now_ns)
 {
 	int tfd = nfc_nf_map_fd(nf, "ct_table"),
@@ -603,8 +618,11 @@ void nfct_tick(struct nfc_nf *nf, uint64_t now_ns)
 	if (bpf_map_lookup_elem(cfd, &zero, &cur) ||
 	    memcmp(&cur, &cfg, sizeof(cfg)))
 		bpf_map_update_elem(cfd, &zero, &cfg, BPF_ANY);
+	memset(&sw, 0, sizeof(sw));
 	nfct_sweep_fd(tfd, nfc_nf_map_fd(nf, "ct_stats"), &cfg, ct_size(tfd),
 		      now_ns, &sw);
+	if (sw.expired || sw.evicted)
+		ct_fc_bump(nf);
 }
 
 void nfct_stats(struct nfc_nf *nf, json_t *out)
@@ -663,6 +681,7 @@ int nfct_del(struct nfc_nf *nf, const char *key)
 	if (!strcmp(key, "all")) {
 		long n = nfct_flush_fd(tfd);
 
+		ct_fc_bump(nf);
 		return n < 0 ? nfc_nf_error(nf, -n, "%s: flush conntrack: %s",
 					    nfc_nf_name(nf), strerror(-n))
 			     : 0;
@@ -671,6 +690,8 @@ int nfct_del(struct nfc_nf *nf, const char *key)
 	if (r)
 		return nfc_nf_error(nf, -r, "%s: %s", nfc_nf_name(nf), err);
 	r = nfct_del_fd(tfd, &k);
+	if (!r)
+		ct_fc_bump(nf);
 	if (r)
 		return nfc_nf_error(nf, -r, "%s: conntrack entry %s: %s",
 				    nfc_nf_name(nf), key,
@@ -682,6 +703,11 @@ int nfct_del(struct nfc_nf *nf, const char *key)
 long nfct_flush(struct nfc_nf *nf)
 {
 	int tfd = ct_fd(nf, "ct_table");
+	long n;
 
-	return tfd < 0 ? tfd : nfct_flush_fd(tfd);
+	if (tfd < 0)
+		return tfd;
+	n = nfct_flush_fd(tfd);
+	ct_fc_bump(nf);
+	return n;
 }

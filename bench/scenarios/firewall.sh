@@ -5,7 +5,20 @@
 #         conntrack=off, default=drop;
 #   nftN: kernel ip_forward (the linux-forward set-up) with the same rules,
 #         one nftables rule each (linear: what a translated iptables set
-#         is), policy drop.
+#         is), policy drop;
+#   nftsetN: the same with the strongest form an nftables user would
+#         write: the N-1 drops as one concatenated interval set
+#         (saddr . daddr . l4proto . dport, the pipapo set type) looked up
+#         by one rule, then the accept;
+#   iptN: the same rules in iptables (legacy where installed), linear,
+#         FORWARD policy DROP;
+#   iptsetN: iptables with ipset: the drops as one hash:net,port,net set
+#         (port ranges expanded, as ipset does) matched by one rule (a
+#         kernel without that set type, CONFIG_IP_SET_HASH_NETPORTNET,
+#         fails the variant's set-up).
+# The drops and the accept never overlap (the drops use the lower halves
+# of both prefixes), so a set of drops then the accept is the same
+# first-match verdict as the linear list.
 # The rules: N-1 random 5-tuple rules (src and dst prefixes of /25-/32 in
 # the halves of 198.51.100.0/24 and 203.0.113.0/24 the traffic never uses,
 # UDP or TCP, a dport or a dport range), then the rule every frame
@@ -18,14 +31,23 @@ scn_variants() {
 	local n
 	for n in ${NFCB_FW_RULES:-10 100 1000 10000}; do echo "fw$n"; done
 	for n in ${NFCB_FW_RULES:-10 100 1000 10000}; do echo "nft$n"; done
+	for n in ${NFCB_FW_RULES:-10 100 1000 10000}; do echo "nftset$n"; done
+	for n in ${NFCB_FW_RULES:-10 100 1000 10000}; do echo "ipt$n"; done
+	for n in ${NFCB_FW_RULES:-10 100 1000 10000}; do echo "iptset$n"; done
 }
 SCN_GROUP=nfchain
 SCN_ORDER=50
 SCN_COUNTERPART=firewall-nft${SCN_ARG#fw}
 case $SCN_ARG in
 fw*) SCN_DESC="nfchain firewall (XDP), ${SCN_ARG#fw} rules, last one matches" ;;
+nftset*) SCN_DESC="ip_forward + nftables concatenated set, ${SCN_ARG#nftset} rules"
+	SCN_GROUP=linux SCN_COUNTERPART= SCN_NEEDS="nft" SCN_ORDER=14 ;;
 nft*) SCN_DESC="ip_forward + nftables, ${SCN_ARG#nft} rules, last one matches"
 	SCN_GROUP=linux SCN_COUNTERPART= SCN_NEEDS="nft" SCN_ORDER=14 ;;
+iptset*) SCN_DESC="ip_forward + iptables + ipset, ${SCN_ARG#iptset} rules"
+	SCN_GROUP=linux SCN_COUNTERPART= SCN_NEEDS="ipset" SCN_ORDER=14 ;;
+ipt*) SCN_DESC="ip_forward + iptables ($(iptables_cmd)), ${SCN_ARG#ipt} rules, last one matches"
+	SCN_GROUP=linux SCN_COUNTERPART= SCN_NEEDS="iptables" SCN_ORDER=14 ;;
 esac
 
 # N rules, one a line: "src dst proto lo hi action" (awk's fixed seed:
@@ -75,10 +97,95 @@ fw_bench_nft() { # n
 	dut nft -f "$f"
 }
 
+# The drops without those that overlap one kept before (an interval set
+# refuses overlapping elements; all are drops, so the verdicts of the
+# traffic, which meets none of them, do not change). Sorted by port, each
+# compared with the kept ones whose ports may meet its own.
+fw_bench_disjoint() {
+	awk '$6 == "drop"' | sort -k4,4n | awk '
+	function ov(a, b,   pa, pb, m, blk) {
+		split(a, pa, "[./]"); split(b, pb, "[./]")
+		m = pa[5] < pb[5] ? pa[5] : pb[5]; blk = 2 ^ (32 - m)
+		return int(pa[4] / blk) == int(pb[4] / blk)
+	}
+	{
+		for (j = n; j >= 1 && lo[j] > $4 - 201; j--)
+			if (pr[j] == $3 && hi[j] >= $4 && ov(s[j], $1) &&
+			    ov(d[j], $2))
+				next
+		n++; s[n] = $1; d[n] = $2; pr[n] = $3; lo[n] = $4; hi[n] = $5
+		print
+	}'
+}
+
+# nftables' best form: one lookup of the 4-field concatenation in an
+# interval set (pipapo), whatever the rule count.
+fw_bench_nftset() { # n
+	local f=$TMP/fw-nftset.rules
+	dut_router || return 1
+	{
+		echo "table ip nfcbfw {"
+		echo "  set drops {"
+		echo "    type ipv4_addr . ipv4_addr . inet_proto . inet_service"
+		echo "    flags interval"
+		if (($1 > 1)); then
+			echo "    elements = {"
+			fw_bench_rules "$1" | fw_bench_disjoint |
+				awk '{ p = $4 == $5 ? $4 : $4 "-" $5
+				printf "      %s . %s . %s . %s,\n", $1, $2, $3, p }'
+			echo "    }"
+		fi
+		echo "  }"
+		echo "  chain nfcb_forward {"
+		echo "    type filter hook forward priority 0; policy drop;"
+		echo "    ip saddr . ip daddr . meta l4proto . th dport @drops drop"
+		fw_bench_rules "$1" | awk '$6 == "accept" {
+			p = $4 == $5 ? $4 : $4 "-" $5
+			printf "    ip saddr %s ip daddr %s %s dport %s accept\n",
+				$1, $2, $3, p }'
+		echo "  }"
+		echo "}"
+	} >"$f"
+	dut nft -f "$f"
+}
+
+fw_bench_ipt() { # n
+	local f=$TMP/fw-ipt.rules
+	dut_router || return 1
+	fw_bench_rules "$1" | awk 'BEGIN { print "*filter"; print ":FORWARD DROP [0:0]" }
+		{ p = $4 == $5 ? $4 : $4 ":" $5
+		  printf "-A FORWARD -s %s -d %s -p %s -m %s --dport %s -j %s\n",
+			$1, $2, $3, $3, p, $6 == "drop" ? "DROP" : "ACCEPT" }
+		END { print "COMMIT" }' >"$f"
+	dut "$(iptables_cmd)-restore" <"$f"
+}
+
+# iptables' set form: ipset's hash:net,port,net (ranges of ports are
+# expanded into one element each, as `ipset add` does).
+fw_bench_iptset() { # n
+	local f=$TMP/fw-ipset.rules g=$TMP/fw-iptset.rules
+	dut_router || return 1
+	fw_bench_rules "$1" | awk 'BEGIN {
+		print "create nfcbfw hash:net,port,net family inet hashsize 65536 maxelem 4194304" }
+		$6 == "drop" { for (p = $4; p <= $5; p++)
+			printf "add nfcbfw %s,%s:%d,%s -exist\n", $1, $3, p, $2 }' >"$f"
+	dut ipset restore <"$f" || return 1
+	fw_bench_rules "$1" | awk 'BEGIN { print "*filter"; print ":FORWARD DROP [0:0]"
+		print "-A FORWARD -m set --match-set nfcbfw src,dst,dst -j DROP" }
+		$6 == "accept" { p = $4 == $5 ? $4 : $4 ":" $5
+		  printf "-A FORWARD -s %s -d %s -p %s -m %s --dport %s -j ACCEPT\n",
+			$1, $2, $3, $3, p }
+		END { print "COMMIT" }' >"$g"
+	dut "$(iptables_cmd)-restore" <"$g"
+}
+
 scn_setup() {
 	case $SCN_ARG in
 	fw*) fw_bench_nfc "${SCN_ARG#fw}" ;;
+	nftset*) fw_bench_nftset "${SCN_ARG#nftset}" ;;
 	nft*) fw_bench_nft "${SCN_ARG#nft}" ;;
+	iptset*) fw_bench_iptset "${SCN_ARG#iptset}" ;;
+	ipt*) fw_bench_ipt "${SCN_ARG#ipt}" ;;
 	esac
 }
 
@@ -86,5 +193,12 @@ scn_teardown() {
 	case $SCN_ARG in
 	fw*) nfc_reset ;;
 	nft*) dut nft delete table ip nfcbfw ;;
+	iptset*)
+		dut "$(iptables_cmd)" -F FORWARD
+		dut "$(iptables_cmd)" -P FORWARD ACCEPT
+		dut ipset destroy nfcbfw ;;
+	ipt*)
+		dut "$(iptables_cmd)" -F FORWARD
+		dut "$(iptables_cmd)" -P FORWARD ACCEPT ;;
 	esac
 }

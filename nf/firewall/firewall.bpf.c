@@ -14,6 +14,8 @@
  * before the first common one (README, "Classifier").
  */
 #include "nfchain.bpf.h"
+/* Established flows answered from a per-CPU cache (bpf/ct.h). */
+#define NFCT_FLOW_CACHE
 #include "ct.h"
 #include "fw.h"
 
@@ -367,13 +369,181 @@ static __always_inline int fw_classify(__u32 half, const struct fw_set *s,
 	return fw_match(&in);
 }
 
-static __always_inline int fw_verdict(nfc_ctx_t *ctx, struct nfc_meta *md,
-				      __u32 action)
+/* The in-kernel RSTs' token bucket, one a CPU. */
+struct fw_rl {
+	__u64 tokens; /* in units of 1/FW_RST_RATE s, as ns */
+	__u64 last_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fw_rl);
+} fw_rst_rl SEC(".maps");
+
+/* One RST more this second on this CPU? A bucket of FW_RST_RATE tokens
+ * refilled at FW_RST_RATE a second, kept in nanoseconds of credit. */
+static __always_inline int fw_rst_allowed(void)
 {
+	const __u64 cost = 1000000000ULL / FW_RST_RATE, cap = 1000000000ULL;
+	__u64 now = bpf_ktime_get_coarse_ns(), t;
+	__u32 zero = 0;
+	struct fw_rl *b = bpf_map_lookup_elem(&fw_rst_rl, &zero);
+
+	if (!b)
+		return 0;
+	t = b->tokens + (now > b->last_ns ? now - b->last_ns : 0);
+	if (t > cap)
+		t = cap;
+	b->last_ns = now;
+	if (t < cost) {
+		b->tokens = t;
+		return 0;
+	}
+	b->tokens = t - cost;
+	return 1;
+}
+
+static __always_inline __u16 fw_csum_fold(__u64 s)
+{
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return ~s & 0xffff;
+}
+
+/* The RST answering a rejected TCP segment, built in place over it and
+ * sent back out of the port it came in on (the answer of fw_reject.c's
+ * tcp_rst, without the slow path): addresses, ports and MACs swapped,
+ * RFC 793's sequence numbers, the frame cut after the TCP header.
+ * Returns -1 where it cannot (IPv4 options, IPv6 extension headers, a
+ * RST, a fragment, a multicast or unspecified source): the slow path
+ * answers those. */
+static __always_inline int fw_rst(nfc_ctx_t *ctx, struct nfc_meta *md,
+				  const struct nfc_flow *fl)
+{
+	void *data = nfc_data(ctx), *data_end = nfc_data_end(ctx);
+	struct ethhdr *eth = data;
+	__u32 l3 = fl->l3_off, l4 = fl->l4_off, hl, seq, ack, plen;
+	__u8 *th, *ip, mac[6], fl8;
+	__u64 sum;
+	int v6 = fl->t.family == NFC_FAMILY_V6;
+
+	if (fl->t.proto != NFC_IPPROTO_TCP || fl->frag != NFC_FRAG_NONE ||
+	    (fl->tcp_flags & NFC_TCP_RST))
+		return -1;
+	hl = v6 ? 40 : 20;
+	if (l4 != l3 + hl || l3 > 22)
+		return -1;
+	if ((void *)(eth + 1) > data_end)
+		return -1;
+	ip = NFC_FLOW_PTR(data, data_end, l3, 40);
+	th = NFC_FLOW_PTR(data, data_end, l4, 20);
+	if (!ip || !th)
+		return -1;
+	if (v6) {
+		if (ip[8] == 0xff || !(fl->t.src[0] | fl->t.src[1] |
+				       fl->t.src[2] | fl->t.src[3]))
+			return -1;
+	} else {
+		__u8 a0 = ip[12];
+
+		if (a0 == 0 || a0 >= 224)
+			return -1;
+	}
+	if (!fw_rst_allowed()) {
+		fw_count(FW_C_RST_LIMITED);
+		return nfc_drop(ctx, md, FW_R_RULE);
+	}
+	fl8 = th[13];
+	plen = fl->ip_len > hl + (th[12] >> 4) * 4
+		       ? fl->ip_len - hl - (th[12] >> 4) * 4
+		       : 0;
+	seq = bpf_ntohl(*(__be32 *)(th + 4));
+	ack = *(__u32 *)(th + 8);
+	/* Ports swapped; doff 5, no options, window 0. */
+	{
+		__u16 sp = *(__u16 *)th;
+
+		*(__u16 *)th = *(__u16 *)(th + 2);
+		*(__u16 *)(th + 2) = sp;
+	}
+	if (fl8 & NFC_TCP_ACK) {
+		*(__u32 *)(th + 4) = ack;
+		*(__u32 *)(th + 8) = 0;
+		th[13] = NFC_TCP_RST;
+	} else {
+		*(__u32 *)(th + 4) = 0;
+		*(__be32 *)(th + 8) =
+			bpf_htonl(seq + plen + !!(fl8 & NFC_TCP_SYN) +
+				  !!(fl8 & NFC_TCP_FIN));
+		th[13] = NFC_TCP_RST | NFC_TCP_ACK;
+	}
+	th[12] = 5 << 4;
+	*(__u16 *)(th + 14) = 0; /* window */
+	*(__u16 *)(th + 16) = 0; /* checksum, below */
+	*(__u16 *)(th + 18) = 0; /* urgent */
+	/* The pseudo-header: the addresses (swapped, the sum is the same),
+	 * the protocol and the TCP length (20). */
+	if (v6) {
+		__u32 a[4];
+
+		__builtin_memcpy(a, ip + 8, 16);
+		__builtin_memcpy(ip + 8, ip + 24, 16);
+		__builtin_memcpy(ip + 24, a, 16);
+		*(__be16 *)(ip + 4) = bpf_htons(20);
+		ip[6] = NFC_IPPROTO_TCP;
+		ip[7] = 64;
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)(ip + 8), 32, 0);
+	} else {
+		__u32 a = *(__u32 *)(ip + 12);
+
+		*(__u32 *)(ip + 12) = *(__u32 *)(ip + 16);
+		*(__u32 *)(ip + 16) = a;
+		ip[1] = 0;				 /* TOS */
+		*(__be16 *)(ip + 2) = bpf_htons(40);	 /* total length */
+		*(__u16 *)(ip + 4) = 0;			 /* id */
+		*(__be16 *)(ip + 6) = bpf_htons(0x4000); /* DF */
+		ip[8] = 64;
+		*(__u16 *)(ip + 10) = 0;
+		*(__u16 *)(ip + 10) = fw_csum_fold(
+			bpf_csum_diff(NULL, 0, (__be32 *)ip, 20, 0));
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)(ip + 12), 8, 0);
+	}
+	/* proto and length words: one 16-bit sum however they are laid */
+	sum += bpf_htonl(NFC_IPPROTO_TCP + 20);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)th, 20, (__u32)sum);
+	*(__u16 *)(th + 16) = fw_csum_fold(sum);
+	__builtin_memcpy(mac, eth->h_dest, 6);
+	__builtin_memcpy(eth->h_dest, eth->h_source, 6);
+	__builtin_memcpy(eth->h_source, mac, 6);
+#ifdef NFC_HOOK_XDP
+	if (bpf_xdp_adjust_tail(ctx, (int)(l4 + 20) - (int)(data_end - data)))
+		return nfc_drop(ctx, md, FW_R_RULE);
+#else
+	if (bpf_skb_change_tail(ctx, l4 + 20, 0))
+		return nfc_drop(ctx, md, FW_R_RULE);
+#endif
+	fw_count(FW_C_RST_KERNEL);
+	return nfc_output(ctx, md, md->in_port);
+}
+
+static __always_inline int fw_verdict(nfc_ctx_t *ctx, struct nfc_meta *md,
+				      __u32 action, const struct nfc_flow *fl)
+{
+	int r;
+
 	if (action == FW_ACCEPT)
 		return nfc_pass_on(ctx, md);
 	if (action == FW_REJECT) {
 		fw_count(FW_C_REJECT);
+		r = fw_rst(ctx, md, fl);
+		if (r >= 0)
+			return r;
 		return nfc_to_slow_path(ctx, md, FW_R_REJECT);
 	}
 	return nfc_drop(ctx, md, FW_R_RULE);
@@ -418,7 +588,7 @@ static __always_inline int fw_filter(nfc_ctx_t *ctx, struct nfc_meta *md)
 		return nfc_pass_on(ctx, md);
 	}
 	if (fw_conntrack) {
-		nfct_lookup(&fl, len, &ct);
+		nfct_lookup_cached(&fl, len, &ct);
 		state = ct.state & NFCT_ESTABLISHED ? FW_ST_ESTABLISHED
 			: ct.state & NFCT_RELATED   ? FW_ST_RELATED
 			: ct.state & NFCT_INVALID   ? FW_ST_INVALID
@@ -465,7 +635,7 @@ static __always_inline int fw_filter(nfc_ctx_t *ctx, struct nfc_meta *md)
 	 * untracked (counted by the tracker as refused). */
 	if (fw_conntrack && action == FW_ACCEPT && (ct.state & NFCT_NEW))
 		nfct_confirm(&fl, len, &ct);
-	return fw_verdict(ctx, md, action);
+	return fw_verdict(ctx, md, action, &fl);
 }
 
 NFC_NF(fw_filter);

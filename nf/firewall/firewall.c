@@ -393,6 +393,8 @@ static const char *const fw_cnt_names[FW_NCOUNTERS] = {
 	[FW_C_SHORTCUT] = "shortcut",
 	[FW_C_BAD] = "malformed",
 	[FW_C_NOPORTS] = "ports_unreadable",
+	[FW_C_RST_KERNEL] = "rejected_in_kernel",
+	[FW_C_RST_LIMITED] = "rejected_rate_limited",
 };
 
 static void fw_stats(struct nfc_nf *nf, int port, json_t *out)

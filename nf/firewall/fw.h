@@ -148,18 +148,24 @@ _Static_assert(sizeof(struct fw_hit) % 8 == 0, "per-CPU stride");
 
 /* fw_cnt (per-CPU array of __u64): what happened to packets. */
 enum fw_counter {
-	FW_C_ACCEPT,	 /* accepted by a rule */
-	FW_C_DROP,	 /* dropped by a rule */
-	FW_C_REJECT,	 /* rejected by a rule (to the slow path) */
-	FW_C_DEF_ACCEPT, /* no rule: default accept */
-	FW_C_DEF_DROP,	 /* no rule: default drop */
-	FW_C_NOT_IP,	 /* not IPv4 or IPv6: passed */
-	FW_C_ND,	 /* IPv6 neighbour discovery: passed */
-	FW_C_SHORTCUT,	 /* decided without the tables */
-	FW_C_BAD,	 /* truncated IP header: dropped */
-	FW_C_NOPORTS,	 /* TCP/UDP without readable ports (fragment) */
+	FW_C_ACCEPT,	  /* accepted by a rule */
+	FW_C_DROP,	  /* dropped by a rule */
+	FW_C_REJECT,	  /* rejected by a rule (to the slow path) */
+	FW_C_DEF_ACCEPT,  /* no rule: default accept */
+	FW_C_DEF_DROP,	  /* no rule: default drop */
+	FW_C_NOT_IP,	  /* not IPv4 or IPv6: passed */
+	FW_C_ND,	  /* IPv6 neighbour discovery: passed */
+	FW_C_SHORTCUT,	  /* decided without the tables */
+	FW_C_BAD,	  /* truncated IP header: dropped */
+	FW_C_NOPORTS,	  /* TCP/UDP without readable ports (fragment) */
+	FW_C_RST_KERNEL,  /* reject: RST sent back by the data plane itself */
+	FW_C_RST_LIMITED, /* reject: over FW_RST_RATE, dropped unanswered */
 	FW_NCOUNTERS,
 };
+
+/* In-kernel TCP RSTs a CPU may send a second (and as a burst): beyond,
+ * a rejected segment is dropped unanswered (counted). */
+#define FW_RST_RATE 1000
 
 /* A rule as the control plane keeps it (fw_rules, by number; the data
  * plane never reads it). */

@@ -10,6 +10,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "common.h"
+#define NFCT_FLOW_CACHE
 #include "ct.h"
 #include "ct_test.h"
 
@@ -91,6 +92,25 @@ int ct_bench_ct(struct xdp_md *ctx)
 	if (nfc_flow_parse(data, data_end, &fl) != NFC_FLOW_OK)
 		return XDP_DROP;
 	nfct_lookup(&fl, data_end - data, &r);
+	if (r.state == NFCT_NEW)
+		nfct_confirm(&fl, data_end - data, &r);
+	else if (r.state != NFCT_ESTABLISHED && r.state != NFCT_RELATED)
+		return XDP_DROP;
+	return swap_tx(data, data_end);
+}
+
+/* The same through the per-CPU flow cache (nfct_lookup_cached). */
+SEC("xdp")
+int ct_bench_ctfc(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct nfct_res r;
+	struct nfc_flow fl;
+
+	if (nfc_flow_parse(data, data_end, &fl) != NFC_FLOW_OK)
+		return XDP_DROP;
+	nfct_lookup_cached(&fl, data_end - data, &r);
 	if (r.state == NFCT_NEW)
 		nfct_confirm(&fl, data_end - data, &r);
 	else if (r.state != NFCT_ESTABLISHED && r.state != NFCT_RELATED)

@@ -130,6 +130,19 @@ for mode in tc xdp; do
 		[ "$r" = refused ]
 	n=$(nfctl -j fw1 show stats | jq -r '.stats.packets.rejected // .packets.rejected // 0')
 	check "$mode: fw1 counted rejects ($n)" [ "${n:-0}" -ge 4 ]
+	# Without the slow path the data plane still answers TCP itself.
+	nfc_slowpath_stop
+	m=$(nc_msg $RT_A1 8080)
+	check "$mode: slow path stopped: TCP c1 -> a1:8080 still refused ($m)" \
+		grep -q "Connection refused" <<<"$m"
+	m=$(nc_msg $A6 8080)
+	check "$mode: slow path stopped: TCP over IPv6 still refused ($m)" \
+		grep -q "Connection refused" <<<"$m"
+	m=$(nc_msg $RT_A1 8081)
+	check "$mode: slow path stopped: control: a1:8081 connects ($m)" \
+		grep -q succeeded <<<"$m"
+	n=$(nfctl -j fw1 show stats | jq -r '[.. | objects | .rejected_in_kernel? // empty] | first // 0')
+	check "$mode: fw1 counted RSTs sent by the data plane ($n)" [ "${n:-0}" -ge 2 ]
 	# The listeners: the processes of a1's namespace (only this test's).
 	kill $(ip netns pids "$(rt_ns a1)") 2>/dev/null
 	wait $lpid 2>/dev/null

@@ -343,6 +343,15 @@ static void conntrack(struct nfc *nfc, const char *mode)
 	}
 	p = pk4(FW_DIR_IN, "203.0.113.9", "198.51.100.2", 6, 80, 40001);
 	CHECK(run(&p) == 0, "another port from outside: dropped");
+	/* ACKs each way, twice: the first of each direction fills this
+	 * CPU's flow cache slot (bpf/ct.h), the second is answered by it;
+	 * the flush below must empty it, or the reply would still pass. */
+	p = pk4(FW_DIR_OUT, "198.51.100.2", "203.0.113.9", 6, 40000, 80);
+	CHECK(run(&p) == 1 && run(&p) == 1,
+	      "the inside's ACKs out: accepted (flow cache filled, then hit)");
+	p = pk4(FW_DIR_IN, "203.0.113.9", "198.51.100.2", 6, 80, 40000);
+	CHECK(run(&p) == 1 && run(&p) == 1,
+	      "the outside's ACKs in: established, accepted (cached too)");
 	CHECK(!nfc_coll_list(nfc, "fw1", "conntrack", &l) &&
 		      json_array_size(l) == 1,
 	      "conntrack show: 1 entry (%zu)", json_array_size(l));
@@ -364,6 +373,42 @@ static void conntrack(struct nfc *nfc, const char *mode)
 	json_decref(cfg);
 }
 
+/* A rejected SYN answered by the data plane itself: a RST+ACK back out of
+ * the port it came in on, its checksums right (no slow path running). */
+static void reject_rst(struct nfc *nfc)
+{
+	struct ft_pkt p =
+		pk4(FW_DIR_IN, "203.0.113.9", "198.51.100.2", 6, 40000, 8080);
+	__u8 f[200], ps[12 + 20], *ip, *th;
+	struct dpt_run r;
+	int len = ft_frame(&p, f), e, want;
+
+	e = add(nfc, "5", "action=reject dir=in proto=tcp dport=8080");
+	CHECK(!e, "rule 5: reject tcp dport 8080%s%s", e ? ": " : "",
+	      e ? nfc_errmsg(nfc) : "");
+	f[14 + 20 + 13] = 0x02;	 /* SYN */
+	f[14 + 20 + 4 + 3] = 41; /* sequence 41 */
+	/* RFC 793: the RST+ACK acknowledges the SYN and its payload. */
+	want = 41 + 1 + (f[16] << 8 | f[17]) - 40;
+	dpt_set_meta(root, 1, 0);
+	dpt_run(root, "nf/1-fw1/prog", f, len, &r);
+	ip = r.out + 14;
+	th = ip + 20;
+	memcpy(ps, ip + 12, 8);
+	ps[8] = 0, ps[9] = 6, ps[10] = 0, ps[11] = 20;
+	memcpy(ps + 12, th, 20);
+	CHECK(r.out_len == 54 && ip[9] == 6 && !memcmp(ip + 12, f + 30, 4) &&
+		      !memcmp(ip + 16, f + 26, 4) && ft_csum(ip, 20) == 0 &&
+		      !memcmp(r.out, f + 6, 6) && th[0] == f[36] &&
+		      th[1] == f[37] && th[2] == f[34] && th[3] == f[35] &&
+		      th[13] == 0x14 && th[11] == want && ft_csum(ps, 32) == 0,
+	      "reject: the SYN answered in the data plane by a RST+ACK to its "
+	      "sender (%u bytes, flags %#x, ack %u of %d, checksums %s)",
+	      r.out_len, th[13], th[11], want,
+	      ft_csum(ip, 20) == 0 && ft_csum(ps, 32) == 0 ? "good" : "bad");
+	CHECK(!nfc_coll_del(nfc, "fw1", "rules", "5"), "rule 5 deleted");
+}
+
 static void one_mode(struct nfc *nfc, const char *mode, int pass, int drop)
 {
 	json_t *cfg = json_pack("{s:s,s:b}", "default", "drop", "conntrack", 0);
@@ -383,6 +428,7 @@ static void one_mode(struct nfc *nfc, const char *mode, int pass, int drop)
 		return;
 	}
 	issue_rules(nfc);
+	reject_rst(nfc);
 	random_set(nfc, 11, 10, 0, 3000);
 	random_set(nfc, 12, 100, 0, 3000);
 	random_set(nfc, 13, 1000, 1, 3000);
