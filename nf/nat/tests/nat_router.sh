@@ -4,7 +4,8 @@
 # (its default route deleted), nat0 on r1:p3 masquerading the inside
 # (r1:p3 is 203.0.113.1). Ping and TCP from a1 to c1 work only
 # through the translation; a port forward (dnat 203.0.113.1:8080 ->
-# a1:8000) reaches python3 -m http.server on a1; mappings show lists them.
+# a1:8000) reaches python3 -m http.server on a1, but not from a1 itself
+# (hairpin, refused: README); mappings show lists them.
 # UDP a1 -> c1 is answered. c1 also routes (its own namespace) to e1
 # (203.0.113.194) over a link of MTU 1280: a traceroute a1 -> e1 shows c1
 # and e1 (their time exceeded and port unreachable reach a1 only if the
@@ -46,8 +47,7 @@ s.sendto(b"nat-udp", ("203.0.113.2", 5353))
 print(s.recvfrom(100)[0].decode())' 2>/dev/null
 	wait $sp 2>/dev/null
 }
-# XDP: the kernel refuses the program in this setting (README, not done).
-for mode in tc; do
+for mode in tc xdp; do
 	if ! { nfctl router add r1 mode=$mode &&
 		nfctl r1 ports add p1 peer=$PA ip=198.51.100.1/26 &&
 		nfctl r1 ports add p3 peer=$PC ip=203.0.113.1/26 &&
@@ -72,7 +72,7 @@ for mode in tc; do
 	t=$(rt_probe_trace a1 $RT_E1 | paste -sd ';')
 	check "$mode: traceroute a1 -> e1 shows c1 and e1 ($t)" \
 		grep -qE "(^|;)2 $RT_C1;3 $RT_E1( |;|\$)" <<<"$t"
-	in_host a1 ping -n -c 3 -i 0.3 -W 1 -M do -s 1300 $RT_E1 >/dev/null 2>&1
+	in_host a1 ping -n -c 3 -i 0.3 -W 1 -M "do" -s 1300 $RT_E1 >/dev/null 2>&1
 	m=$(ip -n "$(rt_ns a1)" route get $RT_E1 | grep -oE "mtu [0-9]+")
 	check "$mode: a DF ping of 1300 bytes teaches a1 the path MTU ($m)" \
 		[ "$m" = "mtu 1280" ]
@@ -85,10 +85,15 @@ for mode in tc; do
 		sleep 0.1
 	done
 	body=$(in_host c1 curl -s -m 5 http://203.0.113.1:8080/ | head -c 200)
+	# Hairpin (README): from inside, the outside address is r1's own;
+	# the packet never crosses p3, so the NAT does not forward it.
+	hp_code=$(in_host a1 curl -s -o /dev/null -m 3 -w '%{http_code}' http://203.0.113.1:8080/)
 	kill $hp 2>/dev/null
 	wait $hp 2>/dev/null
 	check "$mode: port forward 203.0.113.1:8080 reaches a1's http.server" \
 		grep -q "Directory listing" <<<"$body"
+	check "$mode: hairpin a1 -> 203.0.113.1:8080 is not forwarded (README) (http $hp_code)" \
+		[ "$hp_code" = 000 ]
 	m=$(nfctl -j nat0 mappings show)
 	n=$(jq '[.[] | select(.type=="masquerade" and (.outside | startswith("203.0.113.1:")))] | length' <<<"$m")
 	d=$(jq '[.[] | select(.type=="dnat" and .outside=="203.0.113.1:8080")] | length' <<<"$m")
