@@ -190,6 +190,8 @@ static __always_inline int nat_write(nfc_ctx_t *ctx, __u32 l3, __u32 l4,
 #endif
 }
 
+#include "nat_icmp.h"
+
 /* Whether the flow's L4 header has a port or id we translate. */
 static __always_inline int nat_has_port(const struct nfc_flow *fl)
 {
@@ -396,8 +398,17 @@ static __always_inline int nat(nfc_ctx_t *ctx, struct nfc_meta *md)
 		return nat_pass(ctx, md);
 	if (r != NFC_FLOW_OK)
 		return nat_bad(ctx, md);
-	if (fl->t.family != NFC_FAMILY_V4 || (fl->flags & NFC_FLOW_F_ICMP_ERR))
+	if (fl->t.family != NFC_FAMILY_V4)
 		return nat_pass(ctx, md);
+	if (fl->flags & NFC_FLOW_F_ICMP_ERR) {
+		r = nat_icmp_err(ctx, fl);
+		if (r < 0)
+			return nat_bad(ctx, md);
+		if (!r)
+			return nat_pass(ctx, md);
+		nat_count(NAT_C_ICMP_ERR);
+		return nfc_pass_on(ctx, md);
+	}
 
 	/* 1. A reply of a translated connection. */
 	nat_tuple_of(&fl->t, &w);

@@ -463,6 +463,7 @@ static void on_forward6(struct nfc_nf *nf, unsigned in_port, const uint8_t *ip,
 		return;
 	}
 	memcpy(h, ip, ip_len);
+	rt_l4_csum_complete((uint8_t *)h, ip_len);
 	memcpy(out + 6, pt.mac, 6);
 	((rt_ethhdr *)out)->h_proto = htons(NFC_ETH_P_IPV6);
 	h->hop_limit--;

@@ -121,3 +121,63 @@ void rt_build_ip6(rt_ip6hdr *h, const uint8_t *src, const uint8_t *dst,
 	memcpy(h->saddr, src, 16);
 	memcpy(h->daddr, dst, 16);
 }
+
+/* The one's-complement sum of n bytes, folded, not complemented. */
+static uint32_t sum_bytes(const uint8_t *b, size_t n, uint32_t s)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)b[i] << 8 | b[i + 1];
+	if (n & 1)
+		s += (uint32_t)b[n - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return s;
+}
+
+void rt_l4_csum_complete(uint8_t *ip, size_t len)
+{
+	uint8_t *l4, proto;
+	size_t hl, l4len, co;
+	uint32_t ps;
+	uint16_t field, full;
+
+	if (len < 28)
+		return;
+	if ((ip[0] >> 4) == 4) {
+		hl = (ip[0] & 15) * 4;
+		/* A fragment's checksum covers bytes that are not here. */
+		if (hl < 20 || (ip[6] & 0x3f) || ip[7] || hl >= len)
+			return;
+		proto = ip[9];
+		l4len = (size_t)(ip[2] << 8 | ip[3]);
+		if (l4len > len || l4len <= hl)
+			return;
+		l4len -= hl;
+		ps = sum_bytes(ip + 12, 8, proto + (uint32_t)l4len);
+	} else if ((ip[0] >> 4) == 6) {
+		hl = 40;
+		proto = ip[6]; /* extension headers: left as they are */
+		l4len = (size_t)(ip[4] << 8 | ip[5]);
+		if (len < hl || l4len + hl > len || !l4len)
+			return;
+		ps = sum_bytes(ip + 8, 32, proto + (uint32_t)l4len);
+	} else {
+		return;
+	}
+	co = proto == 6 ? 16 : proto == 17 ? 6 : 0;
+	if (!co || l4len < co + 2)
+		return;
+	l4 = ip + hl;
+	field = (uint16_t)(l4[co] << 8 | l4[co + 1]);
+	/* Only a checksum left to offload: the pseudo-header's sum, where
+	 * a finished one would be; a UDP 0 (none) and a checksum that is
+	 * simply wrong stay as they are. */
+	if (field != ps || (proto == 17 && !field))
+		return;
+	l4[co] = l4[co + 1] = 0;
+	full = (uint16_t)~sum_bytes(l4, l4len, ps);
+	if (proto == 17 && !full)
+		full = 0xffff;
+	l4[co] = full >> 8;
+	l4[co + 1] = full & 0xff;
+}

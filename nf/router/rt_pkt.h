@@ -40,6 +40,15 @@ typedef struct {
 	 * holds its checksum, 0. */
 	uint16_t rt_csum6(const uint8_t *src, const uint8_t *dst, __u8 proto,
 			  const void *p, size_t len);
+	/*
+	 * A forwarded IPv4 or IPv6 packet (no extension headers, not a
+	 * fragment) whose TCP or UDP checksum was left to offload
+	 * (CHECKSUM_PARTIAL: the field holds the pseudo-header's sum) gets its
+	 * full checksum. The slow path sends such a frame itself (held while
+	 * the next hop's address is resolved); as it came, the receiver would
+	 * drop it as corrupt.
+	 */
+	void rt_l4_csum_complete(uint8_t *ip, size_t len);
 	/* An IPv6 header; `len` is the payload length. */
 	void rt_build_ip6(rt_ip6hdr *h, const uint8_t *src, const uint8_t *dst,
 			  __u8 nexthdr, __u8 hop, size_t len);
@@ -107,6 +116,14 @@ size_t rt_build_icmp_error(uint8_t *out, __be32 src, const uint8_t *orig,
  * its checksum, 0. */
 uint16_t rt_csum6(const uint8_t *src, const uint8_t *dst, __u8 proto,
 		  const void *p, size_t len);
+/*
+ * A forwarded IPv4 or IPv6 packet (no extension headers, not a fragment)
+ * whose TCP or UDP checksum was left to offload (CHECKSUM_PARTIAL: the
+ * field holds the pseudo-header's sum) gets its full checksum. The slow
+ * path sends such a frame itself (held while the next hop's address is
+ * resolved); as it came, the receiver would drop it as corrupt.
+ */
+void rt_l4_csum_complete(uint8_t *ip, size_t len);
 /* An IPv6 header; `len` is the payload length. */
 void rt_build_ip6(rt_ip6hdr *h, const uint8_t *src, const uint8_t *dst,
 		  __u8 nexthdr, __u8 hop, size_t len);

@@ -544,6 +544,7 @@ static void on_forward_ip(struct nfc_nf *nf, unsigned in_port,
 	/* The frame as the fast path would have sent it (the trailer, if
 	 * any, dropped). */
 	memcpy(out + NFC_ETH_HLEN, ip, ip_len);
+	rt_l4_csum_complete(out + NFC_ETH_HLEN, ip_len);
 	memcpy(out + 6, pt.mac, 6);
 	((rt_ethhdr *)out)->h_proto = htons(NFC_ETH_P_IP);
 	h->ttl--;

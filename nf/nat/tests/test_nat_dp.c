@@ -294,6 +294,161 @@ static void snat(struct nfc *nfc)
 	}
 }
 
+/* An ICMP error through nat1: what came out, the outer header and the
+ * quoted one (its L4 ports or echo id), every checksum checked. */
+struct qout {
+	int verdict, csum, qcsum;
+	char src[16], dst[16], qsrc[16], qdst[16];
+	int qsport, qdport;
+	uint8_t type, code;
+	uint16_t mtu;
+};
+
+static struct qout run_err(const char *from, const char *to, int type, int code,
+			   struct ctf *quoted, int zero_udp, uint32_t qlen,
+			   int out_dir)
+{
+	struct qout o = {0};
+	struct ctf f;
+	struct dpt_run r;
+	const uint8_t *ip, *l4, *q, *ql4;
+	size_t tot, ql;
+
+	csum_fill(quoted, zero_udp);
+	f = ctf_icmp_err(from, to, type, code, quoted, qlen);
+	if (type == 3 && code == 4)
+		ctf_put16(f.b + f.l3 + 20 + 6, 1400); /* the next-hop MTU */
+	csum_fill(&f, 0);
+	dpt_set_meta(root, 1, out_dir ? 1 : 0);
+	if (dpt_run(root, "nf/1-nat1/prog", f.b, f.len, &r)) {
+		o.verdict = -1;
+		return o;
+	}
+	o.verdict = r.verdict == v_pass ? 1 : r.verdict == v_drop ? 0 : -2;
+	if (r.out_len < f.l3 + 56)
+		return o;
+	ip = r.out + f.l3;
+	l4 = ip + 20;
+	q = l4 + 8;
+	ql4 = q + (q[0] & 15) * 4;
+	inet_ntop(AF_INET, ip + 12, o.src, sizeof(o.src));
+	inet_ntop(AF_INET, ip + 16, o.dst, sizeof(o.dst));
+	inet_ntop(AF_INET, q + 12, o.qsrc, sizeof(o.qsrc));
+	inet_ntop(AF_INET, q + 16, o.qdst, sizeof(o.qdst));
+	o.type = l4[0];
+	o.code = l4[1];
+	o.mtu = l4[6] << 8 | l4[7];
+	if (q[9] == 1) {
+		o.qsport = o.qdport = ql4[4] << 8 | ql4[5];
+	} else {
+		o.qsport = ql4[0] << 8 | ql4[1];
+		o.qdport = ql4[2] << 8 | ql4[3];
+	}
+	/* The outer IP and ICMP checksums over what the IP length says. */
+	o.csum = csum_ok(r.out, f.l3, 0);
+	/* The quote: its IP checksum always; its L4 checksum when it is
+	 * all there (a cut quote's L4 checksum cannot be checked). */
+	tot = ip[2] << 8 | ip[3];
+	ql = tot - 28;
+	if (fold(sum16(q, (q[0] & 15) * 4, 0)) != 0xffff)
+		o.qcsum = 0;
+	else if (ql < (size_t)(q[2] << 8 | q[3]))
+		o.qcsum = 1;
+	else
+		o.qcsum = csum_ok(r.out, f.l3 + 28, zero_udp);
+	return o;
+}
+
+#define QIS(o, s, d, qs, qsp, qd, qdp)                                     \
+	((o).verdict == 1 && !strcmp((o).src, s) && !strcmp((o).dst, d) && \
+	 !strcmp((o).qsrc, qs) && (o).qsport == (qsp) &&                   \
+	 !strcmp((o).qdst, qd) && (o).qdport == (qdp) && (o).csum &&       \
+	 (o).qcsum)
+#define QSHOW(o)                                                       \
+	(o).verdict, (o).src, (o).dst, (o).qsrc, (o).qsport, (o).qdst, \
+		(o).qdport, (o).csum, (o).qcsum
+
+/* After snat(): its connections are there. */
+static void icmp_errors(void)
+{
+	__u64 before = counter(NAT_C_ICMP_ERR);
+	struct ctf q;
+	struct qout o;
+
+	q = udp("203.0.113.20", 40000, "203.0.113.9", 53);
+	o = run_err("203.0.113.1", "203.0.113.20", 11, 0, &q, 0, 0, 0);
+	CHECK(QIS(o, "203.0.113.1", "198.51.100.2", "198.51.100.2", 40000,
+		  "203.0.113.9", 53),
+	      "time exceeded in about an SNAT'd UDP packet: outer dst and "
+	      "quoted source back to 198.51.100.2:40000, all checksums "
+	      "valid (v%d %s > %s quoting %s:%d > %s:%d csum %d/%d)",
+	      QSHOW(o));
+
+	q = tcp("203.0.113.20", 45000, "203.0.113.9", 443, 0x10);
+	o = run_err("203.0.113.1", "203.0.113.20", 3, 4, &q, 0, 28, 0);
+	CHECK(QIS(o, "203.0.113.1", "198.51.100.2", "198.51.100.2", 45000,
+		  "203.0.113.9", 443) &&
+		      o.type == 3 && o.code == 4 && o.mtu == 1400,
+	      "frag needed in, quote cut after 8 TCP bytes: translated, "
+	      "MTU 1400 kept (v%d %s > %s quoting %s:%d > %s:%d csum %d/%d "
+	      "mtu %u)",
+	      QSHOW(o), o.mtu);
+
+	q = ctf_icmp_frame("203.0.113.20", "203.0.113.9", 8, 0, 777);
+	o = run_err("203.0.113.1", "203.0.113.20", 11, 0, &q, 0, 0, 0);
+	CHECK(QIS(o, "203.0.113.1", "198.51.100.2", "198.51.100.2", 777,
+		  "203.0.113.9", 777),
+	      "time exceeded in about an echo: back to 198.51.100.2 id 777 "
+	      "(v%d %s > %s quoting %s:%d > %s:%d csum %d/%d)",
+	      QSHOW(o));
+
+	q = udp("203.0.113.20", 41000, "203.0.113.9", 53);
+	o = run_err("203.0.113.1", "203.0.113.20", 3, 3, &q, 1, 0, 0);
+	CHECK(QIS(o, "203.0.113.1", "198.51.100.4", "198.51.100.4", 41000,
+		  "203.0.113.9", 53),
+	      "a quoted UDP checksum of 0 stays 0 (v%d %s > %s quoting "
+	      "%s:%d > %s:%d csum %d/%d)",
+	      QSHOW(o));
+
+	q = udp("203.0.113.9", 53, "198.51.100.2", 40000);
+	o = run_err("198.51.100.2", "203.0.113.9", 3, 3, &q, 0, 0, 1);
+	CHECK(QIS(o, "203.0.113.20", "203.0.113.9", "203.0.113.9", 53,
+		  "203.0.113.20", 40000),
+	      "port unreachable out from the inside host about a reply: "
+	      "outer source and quoted destination 203.0.113.20:40000 "
+	      "(v%d %s > %s quoting %s:%d > %s:%d csum %d/%d)",
+	      QSHOW(o));
+
+	q = tcp("203.0.113.20", 8080, "203.0.113.77", 5555, 0x12);
+	o = run_err("203.0.113.1", "203.0.113.20", 3, 1, &q, 0, 0, 0);
+	CHECK(QIS(o, "203.0.113.1", "198.51.100.10", "198.51.100.10", 80,
+		  "203.0.113.77", 5555),
+	      "host unreachable in about a DNAT'd server's reply: to "
+	      "198.51.100.10:80 (v%d %s > %s quoting %s:%d > %s:%d csum "
+	      "%d/%d)",
+	      QSHOW(o));
+
+	q = tcp("203.0.113.77", 5555, "198.51.100.10", 80, 0x02);
+	o = run_err("198.51.100.10", "203.0.113.77", 3, 13, &q, 0, 0, 1);
+	CHECK(QIS(o, "203.0.113.20", "203.0.113.77", "203.0.113.77", 5555,
+		  "203.0.113.20", 8080),
+	      "an error out from the DNAT'd server about the SYN: from "
+	      "203.0.113.20:8080 (v%d %s > %s quoting %s:%d > %s:%d csum "
+	      "%d/%d)",
+	      QSHOW(o));
+
+	q = udp("203.0.113.20", 39999, "203.0.113.9", 53);
+	o = run_err("203.0.113.1", "203.0.113.20", 11, 0, &q, 0, 0, 0);
+	CHECK(QIS(o, "203.0.113.1", "203.0.113.20", "203.0.113.20", 39999,
+		  "203.0.113.9", 53),
+	      "an error about no mapping passes untouched (v%d %s > %s "
+	      "quoting %s:%d > %s:%d csum %d/%d)",
+	      QSHOW(o));
+	CHECK(counter(NAT_C_ICMP_ERR) == before + 7,
+	      "icmp_errors_translated counted 7 (%llu)",
+	      (unsigned long long)(counter(NAT_C_ICMP_ERR) - before));
+}
+
 static void exhaustion(struct nfc *nfc)
 {
 	json_t *cfg = json_pack("{s:s}", "ports", "2000-2001");
@@ -341,6 +496,7 @@ static void one_mode(struct nfc *nfc, const char *mode, int pass, int drop)
 		return;
 	}
 	snat(nfc);
+	icmp_errors();
 	exhaustion(nfc);
 	CHECK(!nfc_reset(nfc), "reset");
 }
