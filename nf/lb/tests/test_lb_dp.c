@@ -12,6 +12,7 @@
  */
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -159,6 +160,68 @@ static __u16 l4_verify6(const __u8 *ip)
 	return csum(b, 40 + l4 + (l4 & 1));
 }
 
+/* The NAT backend 198.51.100.12:8080's answer to 198.51.100.2:40002,
+ * TCP flags `flags`, checksums right. Returns its length. */
+static int nat_answer(__u8 *f, __u8 flags)
+{
+	int len = frame_csum(f, "198.51.100.2", 8080, 40002, flags);
+	__u16 c;
+
+	memcpy(f + 26, "\xc6\x33\x64\x0c", 4);
+	f[24] = f[25] = 0;
+	c = csum(f + 14, 20);
+	f[24] = c >> 8;
+	f[25] = c & 0xff;
+	f[14 + 20 + 16] = f[14 + 20 + 17] = 0;
+	c = l4_verify(f + 14);
+	f[14 + 20 + 16] = c >> 8;
+	f[14 + 20 + 17] = c & 0xff;
+	return len;
+}
+
+/* Entries of lb0's conntrack collection (the shared tracker). */
+static int ct_count(struct nfc *nfc)
+{
+	json_t *a = NULL;
+	int n = nfc_coll_list(nfc, "lb0", "conntrack", &a)
+			? -1
+			: (int)json_array_size(a);
+
+	json_decref(a);
+	return n;
+}
+
+/* lb0's tracker holds one entry: the NAT-ed 198.51.100.2:40002 ->
+ * 198.51.100.12:8080 in `state`, one packet each way. */
+static int ct_is(struct nfc *nfc, const char *state)
+{
+	json_t *a = NULL, *c;
+	int ok;
+
+	if (nfc_coll_list(nfc, "lb0", "conntrack", &a))
+		return 0;
+	c = json_array_get(a, 0);
+	ok = json_array_size(a) == 1 &&
+	     !strcmp(json_string_value(json_object_get(c, "src")) ?: "",
+		     "198.51.100.2") &&
+	     !strcmp(json_string_value(json_object_get(c, "dst")) ?: "",
+		     "198.51.100.12") &&
+	     json_integer_value(json_object_get(c, "sport")) == 40002 &&
+	     json_integer_value(json_object_get(c, "dport")) == 8080 &&
+	     !strcmp(json_string_value(json_object_get(c, "state")) ?: "",
+		     state) &&
+	     json_integer_value(json_object_get(c, "packets_orig")) == 1 &&
+	     json_integer_value(json_object_get(c, "packets_reply")) == 1;
+	if (!ok) {
+		char *d = json_dumps(a, JSON_COMPACT);
+
+		printf("# conntrack: %s\n", d ?: "?");
+		free(d);
+	}
+	json_decref(a);
+	return ok;
+}
+
 static int set(struct nfc *nfc, const char *coll, const char *key,
 	       const char *k, const char *v)
 {
@@ -272,22 +335,7 @@ static void one_mode(struct nfc *nfc, const char *mode, int redirect, int drop)
 		      "IPv4 and TCP checksums verify (verdict %d)",
 		      r.verdict);
 		/* The backend's answer, on the egress side. */
-		len = frame_csum(f, "198.51.100.2", 8080, 40002, 0x12);
-		memcpy(f + 26, "\xc6\x33\x64\x0c", 4);
-		f[24] = f[25] = 0;
-		{
-			__u16 c = csum(f + 14, 20);
-
-			f[24] = c >> 8;
-			f[25] = c & 0xff;
-		}
-		f[14 + 20 + 16] = f[14 + 20 + 17] = 0;
-		{
-			__u16 c = l4_verify(f + 14);
-
-			f[14 + 20 + 16] = c >> 8;
-			f[14 + 20 + 17] = c & 0xff;
-		}
+		len = nat_answer(f, 0x12);
 		run(1, f, len, &r);
 		ok = (int)r.out_len == len &&
 		     !memcmp(r.out + 26, "\xcb\x00\x71\x64", 4) &&
@@ -296,6 +344,28 @@ static void one_mode(struct nfc *nfc, const char *mode, int redirect, int drop)
 		     csum(r.out + 14, 20) == 0 && l4_verify(r.out + 14) == 0;
 		CHECK(ok, "NAT reply: source back to 203.0.113.100:81, "
 			  "checksums verify");
+		/* The connection is the shared tracker's, keyed by the
+		 * rewritten tuple: its SYN one way, SYN-ACK the other. */
+		CHECK(ct_is(nfc, "syn_recv"),
+		      "NAT: conntrack shows tcp 198.51.100.2:40002 -> "
+		      "198.51.100.12:8080 syn_recv, 1 packet each way");
+		CHECK(!nfc_coll_del(nfc, "lb0", "conntrack", "flush") &&
+			      ct_count(nfc) == 0,
+		      "NAT: conntrack flush empties the tracker");
+		/* The next segment of the flow the connection table knows
+		 * is picked up midway, and its answer rewritten again. */
+		len = frame_csum(f, "203.0.113.100", 40002, 81, 0x10);
+		run(0, f, len, &r);
+		CHECK(r.verdict == redirect &&
+			      !memcmp(r.out + 30, "\xc6\x33\x64\x0c", 4) &&
+			      ct_count(nfc) == 1,
+		      "NAT: after a flush, an ACK of the known flow goes to "
+		      "the same backend and is tracked again");
+		len = nat_answer(f, 0x10);
+		run(1, f, len, &r);
+		CHECK(!memcmp(r.out + 26, "\xcb\x00\x71\x64", 4) &&
+			      r.out[35] == 81 && l4_verify(r.out + 14) == 0,
+		      "NAT: ... and its answer leaves from the VIP again");
 	}
 
 	/* src_bits: the low bits from the flow's hash. */
