@@ -557,6 +557,73 @@ static __always_inline int frag_needed(nfc_ctx_t *ctx, struct nfc_meta *md)
 	return nfc_output(ctx, md, md->in_port);
 }
 
+/*
+ * The IPv6 twin of frag_needed (IPv6 routers never fragment, so every
+ * packet the outer header would take beyond lb_mtu): in place, the ICMPv6
+ * packet-too-big (type 2, RFC 4443 3.2) its sender gets, from the VIP,
+ * MTU lb_mtu - 40, quoting its IPv6 header and 8 bytes (where the kernel
+ * finds the socket), checksum over the pseudo-header. Sent back out of
+ * the port it came in by.
+ */
+#define LB_ICMP6_LEN (NFC_ETH_HLEN + 40 + 8 + 48)
+static __always_inline int pkt_too_big(nfc_ctx_t *ctx, struct nfc_meta *md)
+{
+	struct ethhdr *eth, e;
+	struct ipv6hdr *ip6, *q;
+	__u8 *icmp;
+	__u32 s = 0;
+	__u16 *w;
+
+	eth = nfc_data(ctx);
+	if ((void *)(eth + 1) + 48 > nfc_data_end(ctx))
+		return nfc_drop(ctx, md, LB_R_ENCAP);
+	e = *eth;
+#ifdef NFC_HOOK_XDP
+	if (bpf_xdp_adjust_head(ctx, -48))
+		return nfc_drop(ctx, md, LB_R_ENCAP);
+	if (bpf_xdp_adjust_tail(
+		    ctx, (int)LB_ICMP6_LEN -
+				 (int)(nfc_data_end(ctx) - nfc_data(ctx))))
+		return nfc_drop(ctx, md, LB_R_ENCAP);
+#else
+	if (bpf_skb_adjust_room(ctx, 48, BPF_ADJ_ROOM_MAC, 0) ||
+	    bpf_skb_change_tail(ctx, LB_ICMP6_LEN, 0) ||
+	    nfc_pull(ctx, LB_ICMP6_LEN))
+		return nfc_drop(ctx, md, LB_R_ENCAP);
+#endif
+	eth = nfc_data(ctx);
+	ip6 = (void *)(eth + 1);
+	icmp = (void *)(ip6 + 1);
+	q = (void *)(icmp + 8);
+	if ((void *)q + 48 > nfc_data_end(ctx))
+		return nfc_drop(ctx, md, LB_R_ENCAP);
+	__builtin_memcpy(eth->h_dest, e.h_source, 6);
+	__builtin_memcpy(eth->h_source, e.h_dest, 6);
+	eth->h_proto = bpf_htons(NFC_ETH_P_IPV6);
+	*(__u32 *)ip6 = bpf_htonl(6U << 28);
+	ip6->payload_len = bpf_htons(8 + 48);
+	ip6->nexthdr = NFC_IPPROTO_ICMPV6;
+	ip6->hop_limit = 64;
+	copy_addr(ip6->saddr.in6_u.u6_addr32, q->daddr.in6_u.u6_addr32, 4);
+	copy_addr(ip6->daddr.in6_u.u6_addr32, q->saddr.in6_u.u6_addr32, 4);
+	icmp[0] = 2;
+	icmp[1] = 0;
+	icmp[2] = icmp[3] = 0;
+	*(__u32 *)(icmp + 4) = bpf_htonl(lb_mtu - 40);
+	/* Pseudo-header: the addresses, the length (56) and next header. */
+	s = bpf_htons(8 + 48) + bpf_htons(NFC_IPPROTO_ICMPV6);
+	w = (__u16 *)&ip6->saddr;
+	for (int i = 0; i < 16; i++)
+		s += w[i];
+	w = (__u16 *)icmp;
+	for (int i = 0; i < 28; i++)
+		s += w[i];
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	*(__u16 *)(icmp + 2) = ~s;
+	return nfc_output(ctx, md, md->in_port);
+}
+
 static __always_inline int dsr4(nfc_ctx_t *ctx, const struct lb_pkt *p,
 				const struct lb_flow *f, const struct lb_be *be)
 {
@@ -751,6 +818,14 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 		if ((ip->frag_off & bpf_htons(IP_DF)) &&
 		    bpf_ntohs(ip->tot_len) + sizeof(struct iphdr) > lb_mtu)
 			return frag_needed(ctx, md);
+	}
+	if (lb_mtu && f.family == LB_AF_INET6) {
+		struct ipv6hdr *ip6 = p.l3;
+
+		if ((void *)(ip6 + 1) > nfc_data_end(ctx))
+			return nfc_drop(ctx, md, LB_R_ENCAP);
+		if (bpf_ntohs(ip6->payload_len) + 2 * sizeof(*ip6) > lb_mtu)
+			return pkt_too_big(ctx, md);
 	}
 	if (f.family == LB_AF_INET ? dsr4(ctx, &p, &f, be)
 				   : dsr6(ctx, &p, &f, be))

@@ -45,10 +45,10 @@ static const struct nfc_field lb_config[] = {
 	 .def = "0",
 	 .min = 0,
 	 .max = 65535,
-	 .doc = "DSR, IPv4: the path MTU toward the backends; a packet with DF "
-		"that the outer header would take beyond it gets an ICMP "
-		"fragmentation-needed (MTU - 20) back to its sender; 0: not "
-		"checked"},
+	 .doc = "DSR: the path MTU toward the backends; an IPv4 packet with "
+		"DF that the outer header would take beyond it gets an ICMP "
+		"fragmentation-needed (MTU - 20) back to its sender, an IPv6 "
+		"one an ICMPv6 packet-too-big (MTU - 40); 0: not checked"},
 	{.name = "udp_timeout",
 	 .kind = NFC_F_UINT,
 	 .bpf_const = "lb_udp_timeout",

@@ -558,6 +558,52 @@ static void ipv6(struct nfc *nfc, const char *mode, int redirect, int drop)
 		      !memcmp(r.out, f, len),
 	      "IPv6: another address: passed on untouched");
 
+	/* mtu: a packet the outer header takes beyond it comes back as an
+	 * ICMPv6 packet-too-big, out of the port it came in by. */
+	{
+		json_t *c = json_pack("{s:i}", "mtu", 100);
+		const __u8 *o = r.out, *ip = r.out + 14, *ic = r.out + 54;
+		__u64 tx0;
+		__u8 ph[40 + 56] = {0};
+
+		e = nfc_nf_set(nfc, "lb0", c);
+		json_decref(c);
+		CHECK(!e, "IPv6: mtu=100 (a reload): %s",
+		      e ? nfc_errmsg(nfc) : "");
+		tx0 = dpt_port_stats(root, 1, 0).tx_packets;
+		len = frame6(f, "2001:db8:1::2", "2001:db8::100", 42000, 80,
+			     0x02);
+		run(0, f, len, &r);
+		/* checksum: pseudo-header (addresses, length, next header)
+		 * and the message */
+		memcpy(ph, ip + 8, 32);
+		ph[35] = 56;
+		ph[39] = 58;
+		memcpy(ph + 40, ic, 56);
+		ok = r.verdict == redirect && r.out_len == 14 + 40 + 56 &&
+		     !memcmp(o, f + 6, 6) && !memcmp(o + 6, f, 6) &&
+		     o[12] == 0x86 && o[13] == 0xdd && ip[0] == 0x60 &&
+		     ip[4] == 0 && ip[5] == 56 && ip[6] == 58 &&
+		     addr6_is(ip + 8, "2001:db8::100") &&
+		     addr6_is(ip + 24, "2001:db8:1::2") && ic[0] == 2 &&
+		     ic[1] == 0 && ic[4] == 0 && ic[5] == 0 && ic[6] == 0 &&
+		     ic[7] == 60 && csum(ph, sizeof(ph)) == 0 &&
+		     !memcmp(ic + 8, f + 14, 48) &&
+		     dpt_port_stats(root, 1, 0).tx_packets == tx0 + 1;
+		CHECK(ok,
+		      "IPv6: 110 bytes encapsulated beyond mtu=100: ICMPv6 "
+		      "packet-too-big from the VIP to the client, MTU 60, "
+		      "checksum, the quote, out of p1 (verdict %d, %u bytes)",
+		      r.verdict, r.out_len);
+		c = json_pack("{s:i}", "mtu", 110);
+		e = nfc_nf_set(nfc, "lb0", c);
+		json_decref(c);
+		run(0, f, len, &r);
+		CHECK(!e && r.verdict == redirect && (int)r.out_len == len + 40,
+		      "IPv6: mtu=110, the encapsulated packet fits: "
+		      "encapsulated");
+	}
+
 	/* NAT: destination to [2001:db8:2::12]:8080, the reply back. */
 	len = frame6(f, "2001:db8:1::2", "2001:db8::100", 40002, 81, 0x02);
 	run(0, f, len, &r);
