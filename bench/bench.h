@@ -29,6 +29,10 @@ struct nfcb_gen_cfg {
 	__u16 dport;
 	__u32 n_sport;
 	__u32 n_dport;
+	/* Number of the first frame's flow (mixed radix, below): a run
+	 * that starts past its warm-up's flows sends only flows never seen
+	 * (new-flow runs). */
+	__u64 first;
 };
 
 /* Generator counters (.bss). */
@@ -39,7 +43,8 @@ struct nfcb_gen_stats {
 
 /* Sink and hop counters: per-CPU array slots. */
 enum nfcb_slot {
-	NFCB_RX = 0, /* sink: our frames (IPv4/UDP); hop: frames seen */
+	NFCB_RX = 0, /* sink: our frames (IPv4/UDP, or IPIP around one: a
+		      * load balancer's DSR); hop: frames seen */
 	NFCB_RX_BYTES = 1,
 	NFCB_FOREIGN = 2, /* sink: anything else (should stay 0) */
 	NFCB_DROPPED = 3, /* hop: frames dropped on purpose (fault injection) */

@@ -51,7 +51,7 @@ int nfcb_gen(struct xdp_md *ctx)
 	len = end - data;
 
 	/* Flow of this frame: mixed radix over the four counts (bench.h). */
-	n = seq++;
+	n = seq++ + cfg.first;
 	sa = n % cfg.n_saddr;
 	n /= cfg.n_saddr;
 	da = n % cfg.n_daddr;

@@ -3,7 +3,8 @@
  * Sink: counts and drops. Attached (native XDP) on the veth at the end of
  * the path; being an XDP program it also turns NAPI on for that veth,
  * without which XDP-redirected frames would be dropped silently on the way
- * in. IPv4/UDP frames are ours; anything else is counted apart, so a stray
+ * in. IPv4/UDP frames are ours (also inside IPIP: a DSR load balancer's
+ * output); anything else is counted apart, so a stray
  * frame (neighbour discovery, say) shows up instead of padding the count.
  */
 #include "vmlinux.h"
@@ -34,13 +35,22 @@ int nfcb_sink(struct xdp_md *ctx)
 	struct ethhdr *eth = data;
 	struct iphdr *ip = (void *)(eth + 1);
 
-	if ((void *)(ip + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP) ||
-	    ip->protocol != IPPROTO_UDP) {
-		add(NFCB_FOREIGN, 1);
-		return XDP_DROP;
+	if ((void *)(ip + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP))
+		goto foreign;
+	/* A load balancer's DSR: our frame inside an outer IPv4 header
+	 * (IPIP, no options), which the backend would strip. */
+	if (ip->protocol == IPPROTO_IPIP && ip->ihl == 5) {
+		ip++;
+		if ((void *)(ip + 1) > end)
+			goto foreign;
 	}
+	if (ip->protocol != IPPROTO_UDP)
+		goto foreign;
 	add(NFCB_RX, 1);
 	add(NFCB_RX_BYTES, end - data);
+	return XDP_DROP;
+foreign:
+	add(NFCB_FOREIGN, 1);
 	return XDP_DROP;
 }
 

@@ -198,8 +198,9 @@ scenario_missing() {
 
 # ---- one measured run -------------------------------------------------------
 
-# Run the generator inside its namespace; prints its JSON.
-gen_run() { # count
+# Run the generator inside its namespace; prints its JSON. `first`: the
+# number of the first frame's flow (new-flow runs start past the warm-up's).
+gen_run() { # count [first]
 	local mac
 	case $SCN_DST in
 	ingress) mac=$DUT_IN_MAC ;;
@@ -209,7 +210,7 @@ gen_run() { # count
 	timeout --foreground "$GEN_TIMEOUT" nsenter --net="/var/run/netns/$NS_GEN" -- \
 		"$NFCB" gen --dev "$GEN_IF" --dst-mac "$mac" --count "$1" \
 		--size "$SIZE" --saddrs "$FLOW_SA" --daddrs "$FLOW_DA" \
-		--sports "$FLOW_SP" --dports "$FLOW_DP" \
+		--sports "$FLOW_SP" --dports "$FLOW_DP" --first "${2:-0}" \
 		$(if [ -n "${RUN_CPUS:-}" ]; then echo --cpus "$RUN_CPUS"; else echo ${GEN_CPU:+--cpu "$GEN_CPU"}; fi) \
 		--sink-pin "$PIN_ROOT/sink"
 }
@@ -238,7 +239,9 @@ measure() {
 			err="warm-up: $(tr '\n' ' ' <"$TMP/err")"
 		else
 			c0=$(stage_counters)
-			if ! g=$(gen_run "$COUNT" 2>"$TMP/err"); then
+			# --new-flows: every timed frame a flow the warm-up
+			# did not send (bench/run checks there are enough).
+			if ! g=$(gen_run "$COUNT" "${NEW_FLOWS:+$WARMUP}" 2>"$TMP/err"); then
 				err="generator: $(tr '\n' ' ' <"$TMP/err")"
 			fi
 			c1=$(stage_counters)

@@ -4,7 +4,10 @@
 # routed to the sink), Maglev and the connection table. The same path as
 # linux-nft-dnat with the lb in place of nftables' DNAT; linux-forward
 # is the path without either. For 1,024 flows to the one VIP:
-# bench/run -f 64,1,16,1 linux-forward linux-nft-dnat nfc-lb.
+# bench/run -f 64,1,16,1 linux-forward linux-nft-dnat nfc-lb; every frame
+# a new flow (a new connection in the lb's tracker, as in nftables'):
+# bench/run --new-flows -n 100000 -f 120,1,2048,1 linux-nft-dnat nfc-lb.
+# The tracker is sized for such a run (262,144 connections).
 SCN_GROUP=nfchain
 SCN_NEEDS="nfctl"
 SCN_COUNTERPART=linux-nft-dnat
@@ -16,7 +19,7 @@ SCN_DESC="nfchain lb NAT ($SCN_ARG) + ip_forward, 10 backends"
 scn_setup() {
 	local b
 	dut_router || return 1
-	nfc lb add lb0 mode="$SCN_ARG" &&
+	nfc lb add lb0 mode="$SCN_ARG" conntrack_size=262144 &&
 		nfc attach lb0 "$DUT_IN" direction=ingress &&
 		nfc lb0 services add 203.0.113.128:20000/udp forward=nat || return 1
 	for b in 140 141 142 143 144 145 146 147 148 149; do

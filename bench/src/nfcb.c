@@ -680,6 +680,7 @@ static int cmd_gen(int argc, char **argv)
 		{"saddrs", required_argument, NULL, 'A'},
 		{"daddrs", required_argument, NULL, 'B'},
 		{"sports", required_argument, NULL, 'S'},
+		{"first", required_argument, NULL, 'F'},
 		{"dports", required_argument, NULL, 'D'},
 		{"cpu", required_argument, NULL, 'c'},
 		{"cpus", required_argument, NULL, 'C'},
@@ -751,6 +752,9 @@ static int cmd_gen(int argc, char **argv)
 			break;
 		case 'D':
 			cfg.n_dport = parse_ulong("--dports", optarg, 1, 65536);
+			break;
+		case 'F':
+			cfg.first = parse_ulong("--first", optarg, 0, INT_MAX);
 			break;
 		case 'c':
 			cpu = parse_ulong("--cpu", optarg, 0, CPU_SETSIZE - 1);

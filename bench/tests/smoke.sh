@@ -8,6 +8,7 @@
 #      dropping every 4th frame (stage "dut"), and the DUT's ingress veth
 #      without NAPI (stage "gen->dut", frames lost silently);
 #   4. --multi-cpu runs every scenario on every CPU too, and reports it;
+#      --new-flows refuses too few flows and runs the lb on new flows;
 #   5. Ctrl-C in the middle of a run leaves nothing behind;
 #   6. no namespace, pin or BPF program of its runs is left afterwards
 #      (another benchmark may be running meanwhile: its things are not ours).
@@ -160,6 +161,23 @@ if [ "$NCPU" -ge 2 ]; then
 			pass "multi-cpu: scaling row for $s" ||
 			fail "multi-cpu: no scaling row for $s"
 	done
+fi
+
+# New-flow runs (--new-flows): refused when -f gives too few flows; the lb
+# (NAT: a tracker entry per frame) runs one valid, every frame a new flow.
+if bench -k 1 -n "$FRAMES" --new-flows -f 8,1,4,1 --no-micro --no-tcp -o "$TMP/nf0" linux-forward >/dev/null 2>"$TMP/nf0.err"; then
+	fail "--new-flows with 32 flows for $FRAMES frames was not refused"
+else
+	grep -q 'fewer than the warm-up' "$TMP/nf0.err" && pass "--new-flows: too few flows refused" ||
+		fail "--new-flows: refused without saying why ($(tail -n 1 "$TMP/nf0.err"))"
+fi
+if [ -x "$NFCTL" ]; then
+	w=$((FRAMES / 10 < 10000 ? 10000 : (FRAMES / 10 > 200000 ? 200000 : FRAMES / 10)))
+	bench -k 1 -n "$FRAMES" --new-flows -f "120,1,$(((w + FRAMES) / 120 + 1)),1" --no-micro --no-tcp -r 0 -o "$TMP/nf" nfc-lb-xdp >/dev/null 2>"$TMP/nf.err"
+	rec=$(jq -s -c 'map(select(.scenario == "nfc-lb-xdp")) | last // empty' "$TMP/nf/runs.jsonl" 2>/dev/null)
+	[ "$(jq -r '.valid' <<<"${rec:-null}")" = true ] &&
+		pass "--new-flows: nfc-lb-xdp valid, $(jq -r .sink_rx <<<"$rec") frames, each a new flow" ||
+		fail "--new-flows: nfc-lb-xdp $(jq -r '.problem // .error // "no record"' <<<"${rec:-null}" 2>/dev/null)"
 fi
 
 # Bulk TCP (bench/tcp), briefly: a Linux baseline and nfchain's forwarder

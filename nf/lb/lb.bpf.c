@@ -10,11 +10,14 @@
  * The frame keeps its MAC addresses: it continues to where it was going
  * (the router port behind the attachment, or the stack), which routes it
  * by the new outer destination (README.md, "Where the packet goes next").
- * forward=nat: the destination becomes the backend's, and on the egress
- * side the replies of such flows get the VIP back as their source.
+ * forward=nat: the destination becomes the backend's, the rewritten
+ * connection (client <-> backend) is tracked by the shared connection
+ * tracker (bpf/ct.h) with the VIP and port in its entry's nf_data, and on
+ * the egress side a reply of such an entry gets the VIP back as source.
  * Everything else passes on untouched.
  */
 #include "nfchain.bpf.h"
+#include "ct.h"
 #include "lb.h"
 
 #define IP_MF 0x2000
@@ -83,15 +86,6 @@ struct {
 	__type(key, struct lb_flow);
 	__type(value, struct lb_conn);
 } lb_conns SEC(".maps");
-
-/* forward=nat: a reply's flow (backend -> client) -> the VIP and port it
- * must come from again. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, LB_MAX_CONNS);
-	__type(key, struct lb_flow);
-	__type(value, struct lb_nat);
-} lb_nats SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -397,6 +391,7 @@ struct lb_pkt {
 	__u16 *ports;
 	int words; /* of an address: 1 or 4 */
 	int syn;
+	__u8 tcp_flags;
 };
 
 /* Reads an IPv4 or IPv6 TCP/UDP packet into `f` and `p`; -1: not one the
@@ -468,11 +463,13 @@ static __always_inline int parse(nfc_ctx_t *ctx, struct lb_flow *f,
 	if ((void *)(p->ports + 2) > end)
 		return -1;
 	p->syn = 0;
+	p->tcp_flags = 0;
 	if (f->proto == IPPROTO_TCP) {
 		__u8 *fl = (__u8 *)p->ports + 13;
 
 		if ((void *)(fl + 1) > end)
 			return -1;
+		p->tcp_flags = *fl;
 		p->syn = (*fl & (LB_TCP_SYN | LB_TCP_ACK)) == LB_TCP_SYN;
 	}
 	f->sport = p->ports[0];
@@ -560,6 +557,73 @@ static __always_inline int frag_needed(nfc_ctx_t *ctx, struct nfc_meta *md)
 	return nfc_output(ctx, md, md->in_port);
 }
 
+/*
+ * The IPv6 twin of frag_needed (IPv6 routers never fragment, so every
+ * packet the outer header would take beyond lb_mtu): in place, the ICMPv6
+ * packet-too-big (type 2, RFC 4443 3.2) its sender gets, from the VIP,
+ * MTU lb_mtu - 40, quoting its IPv6 header and 8 bytes (where the kernel
+ * finds the socket), checksum over the pseudo-header. Sent back out of
+ * the port it came in by.
+ */
+#define LB_ICMP6_LEN (NFC_ETH_HLEN + 40 + 8 + 48)
+static __always_inline int pkt_too_big(nfc_ctx_t *ctx, struct nfc_meta *md)
+{
+	struct ethhdr *eth, e;
+	struct ipv6hdr *ip6, *q;
+	__u8 *icmp;
+	__u32 s = 0;
+	__u16 *w;
+
+	eth = nfc_data(ctx);
+	if ((void *)(eth + 1) + 48 > nfc_data_end(ctx))
+		return nfc_drop(ctx, md, LB_R_ENCAP);
+	e = *eth;
+#ifdef NFC_HOOK_XDP
+	if (bpf_xdp_adjust_head(ctx, -48))
+		return nfc_drop(ctx, md, LB_R_ENCAP);
+	if (bpf_xdp_adjust_tail(
+		    ctx, (int)LB_ICMP6_LEN -
+				 (int)(nfc_data_end(ctx) - nfc_data(ctx))))
+		return nfc_drop(ctx, md, LB_R_ENCAP);
+#else
+	if (bpf_skb_adjust_room(ctx, 48, BPF_ADJ_ROOM_MAC, 0) ||
+	    bpf_skb_change_tail(ctx, LB_ICMP6_LEN, 0) ||
+	    nfc_pull(ctx, LB_ICMP6_LEN))
+		return nfc_drop(ctx, md, LB_R_ENCAP);
+#endif
+	eth = nfc_data(ctx);
+	ip6 = (void *)(eth + 1);
+	icmp = (void *)(ip6 + 1);
+	q = (void *)(icmp + 8);
+	if ((void *)q + 48 > nfc_data_end(ctx))
+		return nfc_drop(ctx, md, LB_R_ENCAP);
+	__builtin_memcpy(eth->h_dest, e.h_source, 6);
+	__builtin_memcpy(eth->h_source, e.h_dest, 6);
+	eth->h_proto = bpf_htons(NFC_ETH_P_IPV6);
+	*(__u32 *)ip6 = bpf_htonl(6U << 28);
+	ip6->payload_len = bpf_htons(8 + 48);
+	ip6->nexthdr = NFC_IPPROTO_ICMPV6;
+	ip6->hop_limit = 64;
+	copy_addr(ip6->saddr.in6_u.u6_addr32, q->daddr.in6_u.u6_addr32, 4);
+	copy_addr(ip6->daddr.in6_u.u6_addr32, q->saddr.in6_u.u6_addr32, 4);
+	icmp[0] = 2;
+	icmp[1] = 0;
+	icmp[2] = icmp[3] = 0;
+	*(__u32 *)(icmp + 4) = bpf_htonl(lb_mtu - 40);
+	/* Pseudo-header: the addresses, the length (56) and next header. */
+	s = bpf_htons(8 + 48) + bpf_htons(NFC_IPPROTO_ICMPV6);
+	w = (__u16 *)&ip6->saddr;
+	for (int i = 0; i < 16; i++)
+		s += w[i];
+	w = (__u16 *)icmp;
+	for (int i = 0; i < 28; i++)
+		s += w[i];
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	*(__u16 *)(icmp + 2) = ~s;
+	return nfc_output(ctx, md, md->in_port);
+}
+
 static __always_inline int dsr4(nfc_ctx_t *ctx, const struct lb_pkt *p,
 				const struct lb_flow *f, const struct lb_be *be)
 {
@@ -611,6 +675,101 @@ static __always_inline int dsr6(nfc_ctx_t *ctx, const struct lb_pkt *p,
 	return encap6(ctx, &o);
 }
 
+/* The tracker's view of a flow the lb parsed itself (nfc_flow_parse
+ * would parse the packet a second time): IPv4 held IPv4-mapped, as
+ * ct_common.h wants; no fragment, no ICMP (parse() lets neither by). */
+static __always_inline void ct_flow(struct nfc_flow *fl,
+				    const struct lb_flow *f, __u8 tcp_flags)
+{
+	__builtin_memset(fl, 0, sizeof(*fl));
+	if (f->family == LB_AF_INET) {
+		fl->t.src[2] = fl->t.dst[2] = bpf_htonl(NFCT_V4MAPPED_W2);
+		fl->t.src[3] = f->saddr[0];
+		fl->t.dst[3] = f->daddr[0];
+		fl->t.family = NFC_FAMILY_V4;
+	} else {
+		__builtin_memcpy(fl->t.src, f->saddr, 16);
+		__builtin_memcpy(fl->t.dst, f->daddr, 16);
+		fl->t.family = NFC_FAMILY_V6;
+	}
+	fl->t.sport = f->sport;
+	fl->t.dport = f->dport;
+	fl->t.proto = f->proto;
+	fl->tcp_flags = tcp_flags;
+	fl->flags = NFC_FLOW_F_PORTS;
+}
+
+/* nf_data of an lb entry: the VIP in [0..3] (IPv4 in [0]), its port in
+ * the low half of [4] with LB_CT_MARK above, so that an entry made by
+ * the lb is told from a zeroed one. */
+#define LB_CT_MARK (1U << 16)
+
+/*
+ * forward=nat, ingress: the rewritten connection (client -> backend:bport)
+ * in the tracker, the VIP and port it came to in its nf_data. A flow the
+ * lb's connection table already knows (not new) but the tracker does not
+ * (a segment without SYN after the entry expired or was flushed, or the
+ * lb reloaded) is picked up midway, as tcp_loose would: the lb decided it
+ * belongs to a live connection. -1: the tracker is full (the new
+ * connection is refused; the sweep makes room within a tick).
+ */
+static __always_inline int nat_track(const struct lb_flow *f,
+				     const struct lb_pkt *p,
+				     const struct lb_be *be, __u16 bport,
+				     __u32 len, int isnew)
+{
+	struct lb_flow r = *f;
+	struct nfc_flow fl;
+	struct nfct_res ct;
+	struct nfct_entry *e;
+	__u32 mark = bpf_ntohs(f->dport) | LB_CT_MARK;
+
+	__builtin_memcpy(r.daddr, be->addr, sizeof(r.daddr));
+	r.dport = bport;
+	ct_flow(&fl, &r, p->tcp_flags);
+	nfct_lookup(&fl, len, &ct);
+	if (ct.state == NFCT_INVALID && !ct.e && !isnew &&
+	    nfct_tcp_flags_valid(p->tcp_flags))
+		ct.state = NFCT_NEW;
+	if (ct.state == NFCT_NEW && !ct.e && nfct_confirm(&fl, len, &ct))
+		return -1;
+	e = ct.e;
+	if (e && e->nf_data[4] != mark) {
+		__builtin_memcpy(e->nf_data, f->daddr, 16);
+		e->nf_data[4] = mark;
+	}
+	return 0;
+}
+
+/* forward=nat, egress: a reply of a tracked NAT-ed connection gets its
+ * VIP back as source. The entry is checked first without nfct_lookup, so
+ * that the egress traffic that is none of the lb's (most of it) is not
+ * counted invalid by the tracker. */
+static __always_inline int nat_reply(nfc_ctx_t *ctx, const struct lb_flow *f,
+				     const struct lb_pkt *p, __u32 len)
+{
+	struct nfc_flow fl;
+	struct nfct_res ct;
+	struct nfct_key k;
+	struct nfct_entry *e;
+	__u32 vip[4];
+	__u16 port;
+
+	ct_flow(&fl, f, p->tcp_flags);
+	nfct_key_of(&fl.t, &k);
+	e = bpf_map_lookup_elem(&ct_table, &k);
+	if (!e || !(e->nf_data[4] & LB_CT_MARK))
+		return 0;
+	nfct_lookup(&fl, len, &ct);
+	e = ct.e;
+	if (!e || ct.dir != NFCT_DIR_REPLY || !(e->nf_data[4] & LB_CT_MARK))
+		return 0;
+	__builtin_memcpy(vip, e->nf_data, 16);
+	port = bpf_htons(e->nf_data[4] & 0xffff);
+	return nat_rewrite(ctx, p->l3, p->saddr, p->csum_ip, p->ports, p->words,
+			   f->proto == IPPROTO_UDP, 0, vip, port);
+}
+
 static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 {
 	struct lb_flow f = {};
@@ -625,11 +784,7 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 		return nfc_pass_on(ctx, md);
 	if (md->direction != NFC_DIR_INGRESS) {
 		/* A reply of a NAT-ed connection: from the VIP again. */
-		struct lb_nat *n = bpf_map_lookup_elem(&lb_nats, &f);
-
-		if (n &&
-		    nat_rewrite(ctx, p.l3, p.saddr, p.csum_ip, p.ports, p.words,
-				f.proto == IPPROTO_UDP, 0, n->addr, n->port))
+		if (nat_reply(ctx, &f, &p, len))
 			return nfc_drop(ctx, md, LB_R_ENCAP);
 		return nfc_pass_on(ctx, md);
 	}
@@ -646,21 +801,10 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 		return nfc_drop(ctx, md, LB_R_NO_BACKEND);
 	count(&lb_be_stats, id, len, isnew);
 	if (svc->forward == LB_FWD_NAT) {
-		struct lb_flow r = {};
-		struct lb_nat n = {.port = f.dport};
 		__u16 bport = be->port ? be->port : f.dport;
 
-		__builtin_memcpy(n.addr, f.daddr, sizeof(n.addr));
-		__builtin_memcpy(r.saddr, be->addr, sizeof(r.saddr));
-		__builtin_memcpy(r.daddr, f.saddr, sizeof(r.daddr));
-		r.sport = bport;
-		r.dport = f.sport;
-		r.proto = f.proto;
-		r.family = f.family;
-		/* Written for a new connection, and refreshed if the LRU let
-		 * it go. */
-		if (isnew || !bpf_map_lookup_elem(&lb_nats, &r))
-			bpf_map_update_elem(&lb_nats, &r, &n, BPF_ANY);
+		if (nat_track(&f, &p, be, bport, len, isnew))
+			return nfc_drop(ctx, md, LB_R_CT_FULL);
 		if (nat_rewrite(ctx, p.l3, p.daddr, p.csum_ip, p.ports, p.words,
 				f.proto == IPPROTO_UDP, 1, be->addr, bport))
 			return nfc_drop(ctx, md, LB_R_ENCAP);
@@ -674,6 +818,14 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 		if ((ip->frag_off & bpf_htons(IP_DF)) &&
 		    bpf_ntohs(ip->tot_len) + sizeof(struct iphdr) > lb_mtu)
 			return frag_needed(ctx, md);
+	}
+	if (lb_mtu && f.family == LB_AF_INET6) {
+		struct ipv6hdr *ip6 = p.l3;
+
+		if ((void *)(ip6 + 1) > nfc_data_end(ctx))
+			return nfc_drop(ctx, md, LB_R_ENCAP);
+		if (bpf_ntohs(ip6->payload_len) + 2 * sizeof(*ip6) > lb_mtu)
+			return pkt_too_big(ctx, md);
 	}
 	if (f.family == LB_AF_INET ? dsr4(ctx, &p, &f, be)
 				   : dsr6(ctx, &p, &f, be))

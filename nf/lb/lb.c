@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "conntrack.h"
 #include "lb_int.h"
 #include "lb_xdp.skel.h"
 #include "lb_tc.skel.h"
@@ -44,10 +45,10 @@ static const struct nfc_field lb_config[] = {
 	 .def = "0",
 	 .min = 0,
 	 .max = 65535,
-	 .doc = "DSR, IPv4: the path MTU toward the backends; a packet with DF "
-		"that the outer header would take beyond it gets an ICMP "
-		"fragmentation-needed (MTU - 20) back to its sender; 0: not "
-		"checked"},
+	 .doc = "DSR: the path MTU toward the backends; an IPv4 packet with "
+		"DF that the outer header would take beyond it gets an ICMP "
+		"fragmentation-needed (MTU - 20) back to its sender, an IPv6 "
+		"one an ICMPv6 packet-too-big (MTU - 40); 0: not checked"},
 	{.name = "udp_timeout",
 	 .kind = NFC_F_UINT,
 	 .bpf_const = "lb_udp_timeout",
@@ -55,6 +56,8 @@ static const struct nfc_field lb_config[] = {
 	 .min = 1,
 	 .max = 86400,
 	 .doc = "seconds a UDP flow keeps its backend after its last packet"},
+	/* forward=nat's connections live in the shared tracker. */
+	NFCT_CONFIG_FIELDS,
 	NFC_FIELDS_END,
 };
 
@@ -117,7 +120,7 @@ static int lb_prepare(struct nfc_nf *nf, struct bpf_object *obj)
 		snprintf(var, sizeof(var), "lb_src6_%d", i);
 		r = nfc_obj_set_const(obj, var, w[i]);
 	}
-	return r;
+	return r ? r : nfct_prepare(nf, obj);
 }
 
 static void lb_stats(struct nfc_nf *nf, int port, json_t *out)
@@ -134,13 +137,58 @@ static void lb_stats(struct nfc_nf *nf, int port, json_t *out)
 		n++;
 	}
 	json_object_set_new(out, "connections", json_integer(n));
+	nfct_stats(nf, out);
 }
 
 static const struct nfc_stat lb_stats_doc[] = {
 	{"connections", NFC_STAT_GAUGE, NULL,
 	 "entries in the connection table (flows that keep their backend)"},
+	NFCT_STATS_DOC,
 	{0},
 };
+
+/* ---- conntrack: forward=nat's connections in the shared tracker ---- */
+
+static const struct nfc_field lb_ct_fields[] = {NFC_FIELDS_END};
+
+static int lb_ct_add(struct nfc_nf *nf, const char *key, json_t *fields)
+{
+	(void)fields;
+	return nfc_nf_error(nf, EOPNOTSUPP,
+			    "conntrack %s: entries are made by NAT-ed "
+			    "connections, not added",
+			    key);
+}
+
+static int lb_ct_del(struct nfc_nf *nf, const char *key)
+{
+	if (!key || !strcmp(key, "flush")) {
+		long n = nfct_flush(nf);
+
+		return n < 0 ? (int)n : 0;
+	}
+	return nfct_del(nf, key);
+}
+
+static int lb_ct_list(struct nfc_nf *nf, json_t *out)
+{
+	return nfct_list(nf, out);
+}
+
+static int lb_validate(struct nfc_nf *nf, json_t *config)
+{
+	return nfct_validate(nf, config);
+}
+
+static int lb_configure(struct nfc_nf *nf)
+{
+	return nfct_configure(nf);
+}
+
+static void lb_tick(struct nfc_nf *nf, uint64_t now_ns)
+{
+	nfct_tick(nf, now_ns);
+}
 
 static const struct nfc_collection lb_collections[] = {
 	{.name = "services",
@@ -160,6 +208,13 @@ static const struct nfc_collection lb_collections[] = {
 	 /* Swapped as a whole: the backends of a service decide its table
 	  * together, and `set` must keep a backend's id. */
 	 .replace = lb_bes_replace},
+	{.name = "conntrack",
+	 .key_doc = "proto,src,sport,dst,dport (a NAT-ed connection, "
+		    "client <-> backend; \"flush\" deletes all)",
+	 .fields = lb_ct_fields,
+	 .add = lb_ct_add,
+	 .del = lb_ct_del,
+	 .list = lb_ct_list},
 	{0},
 };
 
@@ -175,5 +230,8 @@ const struct nfc_nf_type nf_type_lb = {
 	.elf_xdp = lb_xdp__elf_bytes,
 	.elf_tc = lb_tc__elf_bytes,
 	.prepare = lb_prepare,
+	.validate = lb_validate,
+	.configure = lb_configure,
+	.tick = lb_tick,
 	.stats = lb_stats,
 };

@@ -18,9 +18,9 @@
  *                (struct lb_conn): the connection table, looked up before
  *                the Maglev table, so that a flow keeps its backend when
  *                the backend set changes
- *   lb_nats      LRU hash: forward=nat, a reply's flow (backend -> client,
- *                IPv4 or IPv6)
- *                -> the VIP and port its source is rewritten to
+ *   ct_table ... the shared connection tracker's maps (bpf/ct.h):
+ *                forward=nat's connections, keyed by the rewritten tuple
+ *                (client <-> backend), the VIP and port in nf_data
  *   lb_svc_stats, lb_be_stats  per-CPU counters by service and backend id
  */
 #ifndef NFC_LB_H
@@ -91,12 +91,6 @@ struct lb_conn {
 	__u64 seen; /* bpf_ktime_get_ns() of its last packet (UDP timeout) */
 };
 
-struct lb_nat {
-	__u32 addr[4]; /* the VIP, network order (IPv4 in addr[0]) */
-	__u16 port;    /* its port, network order */
-	__u16 pad;
-};
-
 struct lb_stat {
 	__u64 packets;
 	__u64 bytes;
@@ -107,5 +101,6 @@ _Static_assert(sizeof(struct lb_stat) % 8 == 0, "per-CPU stride");
 /* The lb's own drop reasons (nfc_global slots, printed by name). */
 #define LB_R_NO_BACKEND 80 /* a VIP with no backend up: dropped */
 #define LB_R_ENCAP 81	   /* the encapsulation could not be made */
+#define LB_R_CT_FULL 82	   /* NAT: a new connection, the tracker full */
 
 #endif

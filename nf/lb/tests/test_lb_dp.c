@@ -12,10 +12,13 @@
  */
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <net/if.h>
+
+#include <bpf/bpf.h>
 
 #include "nfchain/nfchain.h"
 #include "dptest.h"
@@ -159,6 +162,68 @@ static __u16 l4_verify6(const __u8 *ip)
 	return csum(b, 40 + l4 + (l4 & 1));
 }
 
+/* The NAT backend 198.51.100.12:8080's answer to 198.51.100.2:40002,
+ * TCP flags `flags`, checksums right. Returns its length. */
+static int nat_answer(__u8 *f, __u8 flags)
+{
+	int len = frame_csum(f, "198.51.100.2", 8080, 40002, flags);
+	__u16 c;
+
+	memcpy(f + 26, "\xc6\x33\x64\x0c", 4);
+	f[24] = f[25] = 0;
+	c = csum(f + 14, 20);
+	f[24] = c >> 8;
+	f[25] = c & 0xff;
+	f[14 + 20 + 16] = f[14 + 20 + 17] = 0;
+	c = l4_verify(f + 14);
+	f[14 + 20 + 16] = c >> 8;
+	f[14 + 20 + 17] = c & 0xff;
+	return len;
+}
+
+/* Entries of lb0's conntrack collection (the shared tracker). */
+static int ct_count(struct nfc *nfc)
+{
+	json_t *a = NULL;
+	int n = nfc_coll_list(nfc, "lb0", "conntrack", &a)
+			? -1
+			: (int)json_array_size(a);
+
+	json_decref(a);
+	return n;
+}
+
+/* lb0's tracker holds one entry: the NAT-ed 198.51.100.2:40002 ->
+ * 198.51.100.12:8080 in `state`, one packet each way. */
+static int ct_is(struct nfc *nfc, const char *state)
+{
+	json_t *a = NULL, *c;
+	int ok;
+
+	if (nfc_coll_list(nfc, "lb0", "conntrack", &a))
+		return 0;
+	c = json_array_get(a, 0);
+	ok = json_array_size(a) == 1 &&
+	     !strcmp(json_string_value(json_object_get(c, "src")) ?: "",
+		     "198.51.100.2") &&
+	     !strcmp(json_string_value(json_object_get(c, "dst")) ?: "",
+		     "198.51.100.12") &&
+	     json_integer_value(json_object_get(c, "sport")) == 40002 &&
+	     json_integer_value(json_object_get(c, "dport")) == 8080 &&
+	     !strcmp(json_string_value(json_object_get(c, "state")) ?: "",
+		     state) &&
+	     json_integer_value(json_object_get(c, "packets_orig")) == 1 &&
+	     json_integer_value(json_object_get(c, "packets_reply")) == 1;
+	if (!ok) {
+		char *d = json_dumps(a, JSON_COMPACT);
+
+		printf("# conntrack: %s\n", d ?: "?");
+		free(d);
+	}
+	json_decref(a);
+	return ok;
+}
+
 static int set(struct nfc *nfc, const char *coll, const char *key,
 	       const char *k, const char *v)
 {
@@ -272,22 +337,7 @@ static void one_mode(struct nfc *nfc, const char *mode, int redirect, int drop)
 		      "IPv4 and TCP checksums verify (verdict %d)",
 		      r.verdict);
 		/* The backend's answer, on the egress side. */
-		len = frame_csum(f, "198.51.100.2", 8080, 40002, 0x12);
-		memcpy(f + 26, "\xc6\x33\x64\x0c", 4);
-		f[24] = f[25] = 0;
-		{
-			__u16 c = csum(f + 14, 20);
-
-			f[24] = c >> 8;
-			f[25] = c & 0xff;
-		}
-		f[14 + 20 + 16] = f[14 + 20 + 17] = 0;
-		{
-			__u16 c = l4_verify(f + 14);
-
-			f[14 + 20 + 16] = c >> 8;
-			f[14 + 20 + 17] = c & 0xff;
-		}
+		len = nat_answer(f, 0x12);
 		run(1, f, len, &r);
 		ok = (int)r.out_len == len &&
 		     !memcmp(r.out + 26, "\xcb\x00\x71\x64", 4) &&
@@ -296,6 +346,28 @@ static void one_mode(struct nfc *nfc, const char *mode, int redirect, int drop)
 		     csum(r.out + 14, 20) == 0 && l4_verify(r.out + 14) == 0;
 		CHECK(ok, "NAT reply: source back to 203.0.113.100:81, "
 			  "checksums verify");
+		/* The connection is the shared tracker's, keyed by the
+		 * rewritten tuple: its SYN one way, SYN-ACK the other. */
+		CHECK(ct_is(nfc, "syn_recv"),
+		      "NAT: conntrack shows tcp 198.51.100.2:40002 -> "
+		      "198.51.100.12:8080 syn_recv, 1 packet each way");
+		CHECK(!nfc_coll_del(nfc, "lb0", "conntrack", "flush") &&
+			      ct_count(nfc) == 0,
+		      "NAT: conntrack flush empties the tracker");
+		/* The next segment of the flow the connection table knows
+		 * is picked up midway, and its answer rewritten again. */
+		len = frame_csum(f, "203.0.113.100", 40002, 81, 0x10);
+		run(0, f, len, &r);
+		CHECK(r.verdict == redirect &&
+			      !memcmp(r.out + 30, "\xc6\x33\x64\x0c", 4) &&
+			      ct_count(nfc) == 1,
+		      "NAT: after a flush, an ACK of the known flow goes to "
+		      "the same backend and is tracked again");
+		len = nat_answer(f, 0x10);
+		run(1, f, len, &r);
+		CHECK(!memcmp(r.out + 26, "\xcb\x00\x71\x64", 4) &&
+			      r.out[35] == 81 && l4_verify(r.out + 14) == 0,
+		      "NAT: ... and its answer leaves from the VIP again");
 	}
 
 	/* src_bits: the low bits from the flow's hash. */
@@ -488,6 +560,54 @@ static void ipv6(struct nfc *nfc, const char *mode, int redirect, int drop)
 		      !memcmp(r.out, f, len),
 	      "IPv6: another address: passed on untouched");
 
+	/* mtu: a packet the outer header takes beyond it comes back as an
+	 * ICMPv6 packet-too-big, out of the port it came in by. */
+	{
+		json_t *c = json_pack("{s:i}", "mtu", 100);
+		const __u8 *o = r.out, *ip = r.out + 14, *ic = r.out + 54;
+		__u64 tx0;
+		__u8 ph[40 + 56] = {0};
+
+		e = nfc_nf_set(nfc, "lb0", c);
+		json_decref(c);
+		CHECK(!e, "IPv6: mtu=100 (a reload): %s",
+		      e ? nfc_errmsg(nfc) : "");
+		tx0 = dpt_port_stats(root, 1, 0).tx_packets;
+		len = frame6(f, "2001:db8:1::2", "2001:db8::100", 42000, 80,
+			     0x02);
+		run(0, f, len, &r);
+		/* checksum: pseudo-header (addresses, length, next header)
+		 * and the message */
+		memcpy(ph, ip + 8, 32);
+		ph[35] = 56;
+		ph[39] = 58;
+		memcpy(ph + 40, ic, 56);
+		ok = r.verdict == redirect && r.out_len == 14 + 40 + 56 &&
+		     !memcmp(o, f + 6, 6) && !memcmp(o + 6, f, 6) &&
+		     o[12] == 0x86 && o[13] == 0xdd && ip[0] == 0x60 &&
+		     ip[4] == 0 && ip[5] == 56 && ip[6] == 58 &&
+		     addr6_is(ip + 8, "2001:db8::100") &&
+		     addr6_is(ip + 24, "2001:db8:1::2") && ic[0] == 2 &&
+		     ic[1] == 0 && ic[4] == 0 && ic[5] == 0 && ic[6] == 0 &&
+		     ic[7] == 60 && csum(ph, sizeof(ph)) == 0 &&
+		     !memcmp(ic + 8, f + 14, 48) &&
+		     dpt_port_stats(root, 1, 0).tx_packets == tx0 + 1;
+		CHECK(ok,
+		      "IPv6: 110 bytes encapsulated beyond mtu=100: ICMPv6 "
+		      "packet-too-big from the VIP to the client, MTU 60, "
+		      "checksum, the quote, out of p1 (verdict %d, %u bytes)",
+		      r.verdict, r.out_len);
+		/* 10 bytes shorter: 100 once encapsulated, which fits */
+		len = frame6(f, "2001:db8:1::2", "2001:db8::100", 42000, 80,
+			     0x02) -
+		      10;
+		f[14 + 5] = 20;
+		run(0, f, len, &r);
+		CHECK(r.verdict == redirect && (int)r.out_len == len + 40,
+		      "IPv6: 100 bytes once encapsulated, mtu=100: "
+		      "encapsulated");
+	}
+
 	/* NAT: destination to [2001:db8:2::12]:8080, the reply back. */
 	len = frame6(f, "2001:db8:1::2", "2001:db8::100", 40002, 81, 0x02);
 	run(0, f, len, &r);
@@ -513,6 +633,216 @@ static void ipv6(struct nfc *nfc, const char *mode, int redirect, int drop)
 	CHECK(!nfc_reset(nfc), "reset");
 }
 
+/* ---- affinity, the table switch, the counters (issue 17) ---- */
+
+/* The outer destination of an encapsulated frame, as text ("-" if not). */
+static const char *outer_dst(const struct dpt_run *r, int len)
+{
+	static char b[INET_ADDRSTRLEN];
+
+	if ((int)r->out_len != len + 20 || r->out[14 + 9] != 4)
+		return "-";
+	return inet_ntop(AF_INET, r->out + 14 + 16, b, sizeof(b)) ?: "-";
+}
+
+/* The backend `key`'s object in lb0's services show, or NULL (a new
+ * reference). */
+static json_t *be_shown(struct nfc *nfc, const char *svc, const char *key)
+{
+	json_t *a = NULL, *s, *b, *found = NULL;
+	size_t i, j;
+
+	if (nfc_coll_list(nfc, "lb0", "services", &a))
+		return NULL;
+	json_array_foreach (a, i, s) {
+		if (strcmp(json_string_value(json_object_get(s, "service"))
+				   ?: "",
+			   svc))
+			continue;
+		json_array_foreach (json_object_get(s, "backends"), j, b)
+			if (!strcmp(json_string_value(
+					    json_object_get(b, "backend"))
+					    ?: "",
+				    key))
+				found = json_incref(b);
+	}
+	json_decref(a);
+	return found;
+}
+
+static json_int_t be_num(struct nfc *nfc, const char *svc, const char *key,
+			 const char *field)
+{
+	json_t *b = be_shown(nfc, svc, key);
+	json_int_t v = b ? json_integer_value(json_object_get(b, field)) : -1;
+
+	json_decref(b);
+	return v;
+}
+
+/* The map id of service `sid`'s table, 0 if none. */
+static __u32 ring_id(__u32 sid)
+{
+	char path[256];
+	__u32 id = 0;
+	int outer;
+
+	snprintf(path, sizeof(path), "%s/nf/1-lb0/map/lb_rings", root);
+	outer = bpf_obj_get(path);
+	if (outer < 0)
+		return 0;
+	if (bpf_map_lookup_elem(outer, &sid, &id))
+		id = 0;
+	close(outer);
+	return id;
+}
+
+/* A digest of a table map's every slot. */
+static __u64 ring_sum(int fd)
+{
+	__u64 h = 0;
+	__u32 v;
+
+	for (__u32 k = 0; k < 65537; k++)
+		h = h * 31 + (bpf_map_lookup_elem(fd, &k, &v) ? 0xffff : v);
+	return h;
+}
+
+static void affinity(struct nfc *nfc, const char *mode, int redirect)
+{
+	const char *udp = "203.0.113.100:53/udp",
+		   *ua = "203.0.113.100:53/udp/198.51.100.21",
+		   *ub = "203.0.113.100:53/udp/198.51.100.22",
+		   *tcp = "203.0.113.100:80/tcp",
+		   *ta = "203.0.113.100:80/tcp/198.51.100.21",
+		   *tb = "203.0.113.100:80/tcp/198.51.100.22",
+		   *tc = "203.0.113.100:80/tcp/198.51.100.23";
+	json_t *cfg = json_pack("{s:i}", "udp_timeout", 1),
+	       *heavy = json_pack("{s:i}", "weight", 1000);
+	struct dpt_run r;
+	__u8 f[128];
+	int len, e, sp = 0, others = 0, fd[2], t;
+	__u32 before[2], after[2];
+	__u64 sum[2];
+
+	test_group = mode;
+	e = nfc_nf_add(nfc, "forwarder", "f1", mode, NULL) ||
+	    nfc_port_add(nfc, "f1", "p1", dev[0], NULL) ||
+	    nfc_port_add(nfc, "f1", "p2", dev[1], NULL) ||
+	    nfc_nf_add(nfc, "lb", "lb0", mode, cfg) ||
+	    nfc_attach(nfc, "lb0", "f1:p1", "both", NULL) ||
+	    nfc_coll_add(nfc, "lb0", "services", udp, NULL) ||
+	    nfc_coll_add(nfc, "lb0", "backends", ua, NULL) ||
+	    nfc_coll_add(nfc, "lb0", "backends", ub, NULL) ||
+	    nfc_coll_add(nfc, "lb0", "services", tcp, NULL) ||
+	    nfc_coll_add(nfc, "lb0", "backends", ta, NULL) ||
+	    nfc_coll_add(nfc, "lb0", "backends", tb, NULL);
+	json_decref(cfg);
+	if (e) {
+		CHECK(0, "affinity: set up lb0 (udp_timeout=1): %s",
+		      nfc_errmsg(nfc));
+		json_decref(heavy);
+		nfc_reset(nfc);
+		return;
+	}
+	/* UDP: a flow on .21; drained, .21 keeps it while it is not idle
+	 * for udp_timeout, and takes no new flow. */
+	for (int p = 50000; p < 50064 && !sp; p++) {
+		len = frame(f, "203.0.113.100", 17, p, 53, 0);
+		run(0, f, len, &r);
+		if (!strcmp(outer_dst(&r, len), "198.51.100.21"))
+			sp = p;
+	}
+	CHECK(sp, "UDP: a flow on 198.51.100.21 among 64");
+	CHECK(!set(nfc, "backends", ua, "state", "drain"), "UDP: drain .21");
+	len = frame(f, "203.0.113.100", 17, sp, 53, 0);
+	run(0, f, len, &r);
+	CHECK(r.verdict == redirect &&
+		      !strcmp(outer_dst(&r, len), "198.51.100.21"),
+	      "UDP: the flow keeps the drained .21 (to %s)",
+	      outer_dst(&r, len));
+	for (int p = 51000; p < 51032; p++) {
+		len = frame(f, "203.0.113.100", 17, p, 53, 0);
+		run(0, f, len, &r);
+		others += !strcmp(outer_dst(&r, len), "198.51.100.22");
+	}
+	CHECK(others == 32, "UDP: 32 new flows, %d to .22, none to .21",
+	      others);
+	/* A lower bound only: idle for longer than udp_timeout (1 s). */
+	usleep(2500000);
+	len = frame(f, "203.0.113.100", 17, sp, 53, 0);
+	run(0, f, len, &r);
+	CHECK(r.verdict == redirect &&
+		      !strcmp(outer_dst(&r, len), "198.51.100.22"),
+	      "UDP: idle beyond udp_timeout, the flow is picked anew: .22 "
+	      "(to %s)",
+	      outer_dst(&r, len));
+
+	/* TCP: an established connection keeps its backend when the set
+	 * changes under it; a SYN on its tuple is picked anew. The new
+	 * table is a new map, swapped in whole: the old one stays as it
+	 * was (a reader holding it sees no mix). */
+	sp = 0;
+	for (int p = 52000; p < 52064 && !sp; p++) {
+		len = frame(f, "203.0.113.100", 6, p, 80, 0x02);
+		run(0, f, len, &r);
+		if (!strcmp(outer_dst(&r, len), "198.51.100.21"))
+			sp = p;
+	}
+	CHECK(sp, "TCP: a connection on 198.51.100.21 among 64");
+	for (int i = 0; i < 2; i++) {
+		before[i] = ring_id(i);
+		fd[i] = bpf_map_get_fd_by_id(before[i]);
+		sum[i] = fd[i] >= 0 ? ring_sum(fd[i]) : 0;
+	}
+	/* the TCP service's table: the one the change below replaces */
+	e = nfc_coll_add(nfc, "lb0", "backends", tc, heavy);
+	CHECK(!e, "TCP: add 198.51.100.23 weight=1000");
+	after[0] = ring_id(0);
+	after[1] = ring_id(1);
+	t = before[0] != after[0] ? 0 : 1;
+	CHECK(before[0] && before[1] && before[t] != after[t] &&
+		      before[!t] == after[!t],
+	      "the change swapped in a new map for the TCP service's table "
+	      "(%u -> %u), the UDP service's kept its own (%u)",
+	      before[t], after[t], after[!t]);
+	CHECK(fd[t] >= 0 && ring_sum(fd[t]) == sum[t],
+	      "the old table, still held, is as it was: never edited in "
+	      "place");
+	for (int i = 0; i < 2; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	len = frame(f, "203.0.113.100", 6, sp, 80, 0x10);
+	run(0, f, len, &r);
+	CHECK(r.verdict == redirect &&
+		      !strcmp(outer_dst(&r, len), "198.51.100.21"),
+	      "TCP: the established connection keeps .21 after .23 "
+	      "(weight 1000) came (to %s)",
+	      outer_dst(&r, len));
+	len = frame(f, "203.0.113.100", 6, sp, 80, 0x02);
+	run(0, f, len, &r);
+	CHECK(!strcmp(outer_dst(&r, len), "198.51.100.23"),
+	      "TCP: a new SYN on the same tuple is picked from the new "
+	      "table: .23 (to %s)",
+	      outer_dst(&r, len));
+	json_decref(heavy);
+
+	/* The counters of services show, per backend. */
+	CHECK(be_num(nfc, tcp, ta, "new_connections") >= 1 &&
+		      be_num(nfc, tcp, tc, "new_connections") == 1 &&
+		      be_num(nfc, tcp, tc, "packets") == 1 &&
+		      be_num(nfc, tcp, tc, "bytes") == len,
+	      "services show: .23 has 1 new connection, 1 packet, %d bytes "
+	      "(%lld, %lld, %lld)",
+	      len, (long long)be_num(nfc, tcp, tc, "new_connections"),
+	      (long long)be_num(nfc, tcp, tc, "packets"),
+	      (long long)be_num(nfc, tcp, tc, "bytes"));
+	CHECK(be_num(nfc, udp, ua, "new_connections") == 1,
+	      "services show: the drained UDP .21 had 1 new flow (%lld)",
+	      (long long)be_num(nfc, udp, ua, "new_connections"));
+	CHECK(!nfc_reset(nfc), "reset");
+}
+
 int main(void)
 {
 	cpu_set_t one;
@@ -530,6 +860,9 @@ int main(void)
 		goto out;
 	one_mode(nfc, "xdp", XDP_REDIRECT_, XDP_DROP_);
 	one_mode(nfc, "tc", TC_REDIRECT, TC_SHOT);
+	/* The connection table and the tables are the hooks' common code:
+	 * once, in TC, keeps the test short. */
+	affinity(nfc, "tc", TC_REDIRECT);
 	test_group = "xdp";
 	ipv6(nfc, "xdp", XDP_REDIRECT_, XDP_DROP_);
 	test_group = "tc";
