@@ -41,6 +41,15 @@ int nfcb_hop(struct xdp_md *ctx)
 	return bpf_redirect(out_ifindex, 0);
 }
 
+/* The same bare hop in TC (tcx ingress), for the TC floor: what the kernel
+ * costs in that hook before nfchain's program does anything. */
+SEC("tc")
+int nfcb_hop_tc(struct __sk_buff *skb)
+{
+	(void)skb;
+	return bpf_redirect(out_ifindex, 0);
+}
+
 /* The micro benchmark's floor: an XDP program that does nothing. */
 SEC("xdp")
 int nfcb_empty(struct xdp_md *ctx)

@@ -205,32 +205,42 @@ static void make_pin_dir(const char *dir)
 
 /* Attach `prog` at XDP (native) on `ifindex` through a bpf_link pinned at
  * DIR/link, and pin its counter map at DIR/count. */
-static void attach_pinned(struct bpf_program *prog, struct bpf_map *map,
-			  const char *dev, const char *dir)
+/* Hooks a program can be attached to (the hop's --mode). */
+enum hook { HOOK_XDP, HOOK_XDP_GENERIC, HOOK_TC };
+
+static void attach_pinned_at(struct bpf_program *prog, struct bpf_map *map,
+			     const char *dev, const char *dir, enum hook hook)
 {
+	LIBBPF_OPTS(bpf_link_create_opts, opts);
+	enum bpf_attach_type at = BPF_XDP;
 	char path[PATH_MAX];
-	struct bpf_link *link;
-	int err;
+	int fd, err;
 
 	make_pin_dir(dir);
-	link = bpf_program__attach_xdp(prog, ifindex_of(dev));
-	err = libbpf_get_error(link);
-	if (err)
-		die("attaching XDP program %s to %s: %s",
-		    bpf_program__name(prog), dev, strerror(-err));
+	if (hook == HOOK_XDP_GENERIC)
+		opts.flags = 1U << 1; /* XDP_FLAGS_SKB_MODE */
+	if (hook == HOOK_TC)
+		at = 46; /* BPF_TCX_INGRESS: older headers lack the name */
+	fd = bpf_link_create(bpf_program__fd(prog), ifindex_of(dev), at, &opts);
+	if (fd < 0)
+		die("attaching program %s to %s: %s", bpf_program__name(prog),
+		    dev, strerror(errno));
 	pin_path(path, sizeof(path), dir, "link");
-	err = bpf_link__pin(link, path);
-	if (err)
+	if (bpf_obj_pin(fd, path))
 		die("pinning the link of %s on %s at %s: %s",
-		    bpf_program__name(prog), dev, path, strerror(-err));
+		    bpf_program__name(prog), dev, path, strerror(errno));
+	close(fd); /* the pin keeps it */
 	pin_path(path, sizeof(path), dir, "count");
 	err = bpf_map__pin(map, path);
 	if (err)
 		die("pinning the counters of %s at %s: %s",
 		    bpf_program__name(prog), path, strerror(-err));
-	bpf_link__disconnect(
-		link); /* the pin keeps it; do not detach on exit */
-	bpf_link__destroy(link);
+}
+
+static void attach_pinned(struct bpf_program *prog, struct bpf_map *map,
+			  const char *dev, const char *dir)
+{
+	attach_pinned_at(prog, map, dev, dir, HOOK_XDP);
 }
 
 static int open_counters(const char *dir)
@@ -308,18 +318,20 @@ static int cmd_hop(int argc, char **argv)
 {
 	const char *dev = NULL, *to = NULL, *dir = NULL, *verb;
 	unsigned long drop_every = 0;
+	enum hook hook = HOOK_XDP;
 	static const struct option opts[] = {
 		{"dev", required_argument, NULL, 'd'},
 		{"to", required_argument, NULL, 't'},
 		{"pin", required_argument, NULL, 'p'},
 		{"drop-every", required_argument, NULL, 'x'},
+		{"mode", required_argument, NULL, 'm'},
 		{},
 	};
 	int c;
 
 	if (argc < 2)
 		die("hop: attach --dev IF --to IF2 --pin DIR [--drop-every N] "
-		    "| read --pin DIR");
+		    "[--mode xdp|xdp-generic|tc] | read --pin DIR");
 	verb = argv[1];
 	argc--;
 	argv++;
@@ -338,6 +350,18 @@ static int cmd_hop(int argc, char **argv)
 			drop_every = parse_ulong("--drop-every", optarg, 0,
 						 UINT32_MAX);
 			break;
+		case 'm':
+			if (!strcmp(optarg, "xdp"))
+				hook = HOOK_XDP;
+			else if (!strcmp(optarg, "xdp-generic"))
+				hook = HOOK_XDP_GENERIC;
+			else if (!strcmp(optarg, "tc"))
+				hook = HOOK_TC;
+			else
+				die("hop: --mode %s: want xdp, xdp-generic or "
+				    "tc",
+				    optarg);
+			break;
 		default:
 			die("hop: unknown option");
 		}
@@ -352,14 +376,22 @@ static int cmd_hop(int argc, char **argv)
 		skel = hop_bpf__open();
 		if (!skel)
 			die("opening the hop program: %s", strerror(errno));
+		if (hook == HOOK_TC && drop_every)
+			die("hop attach: --drop-every is for XDP only");
 		skel->rodata->out_ifindex = ifindex_of(to);
 		skel->rodata->drop_every = drop_every;
-		/* The micro benchmark's empty program is not needed here. */
+		/* The micro benchmark's empty program is not needed here, nor
+		 * the hop of the other hook type. */
 		bpf_program__set_autoload(skel->progs.nfcb_empty, false);
+		bpf_program__set_autoload(hook == HOOK_TC
+						  ? skel->progs.nfcb_hop
+						  : skel->progs.nfcb_hop_tc,
+					  false);
 		if (hop_bpf__load(skel))
 			die("loading the hop program: %s", strerror(errno));
-		attach_pinned(skel->progs.nfcb_hop, skel->maps.nfcb_count, dev,
-			      dir);
+		attach_pinned_at(hook == HOOK_TC ? skel->progs.nfcb_hop_tc
+						 : skel->progs.nfcb_hop,
+				 skel->maps.nfcb_count, dev, dir, hook);
 		hop_bpf__destroy(skel);
 		return 0;
 	}
