@@ -15,7 +15,9 @@
 # Addresses: the generator's side is 198.51.100.0/24, the sink's side
 # 203.0.113.0/24 (frames go from 198.51.100.128+ to 203.0.113.128+). No
 # address of 192.0.2.0/24 (the machine's own network) is ever used, and
-# forwarding is only ever switched on inside the DUT namespace.
+# forwarding is only ever switched on inside the DUT namespace. IPv6
+# scenarios (SCN_FAMILY=6) send from 2001:db8:100::80+ to
+# 2001:db8:8001:86a0::80+, routed to the sink's 2001:db8:113::2.
 
 # ---- identity and paths ---------------------------------------------------
 
@@ -168,6 +170,7 @@ scenario_load() {
 	unset -f scn_setup scn_teardown scn_variants scn_dut_counters
 	SCN_NAME=$name SCN_ARG='' SCN_DESC='' SCN_GROUP='' SCN_COUNTERPART=''
 	SCN_DST=ingress SCN_SINK_AT=sink SCN_CHAIN='' SCN_NEEDS='' SCN_ORDER=50
+	SCN_FAMILY=4 SCN_EXPECT=forward
 	f=$BENCH_DIR/scenarios/$name.sh
 	if [ ! -f "$f" ]; then
 		base=${name%-*}
@@ -209,7 +212,7 @@ gen_run() { # count
 	timeout --foreground "$GEN_TIMEOUT" nsenter --net="/var/run/netns/$NS_GEN" -- \
 		"$NFCB" gen --dev "$GEN_IF" --dst-mac "$mac" --count "$1" \
 		--size "$SIZE" --saddrs "$FLOW_SA" --daddrs "$FLOW_DA" \
-		--sports "$FLOW_SP" --dports "$FLOW_DP" \
+		--sports "$FLOW_SP" --dports "$FLOW_DP" --family "$SCN_FAMILY" \
 		$(if [ -n "${RUN_CPUS:-}" ]; then echo --cpus "$RUN_CPUS"; else echo ${GEN_CPU:+--cpu "$GEN_CPU"}; fi) \
 		--sink-pin "$PIN_ROOT/sink"
 }
@@ -254,7 +257,8 @@ measure() {
 		--arg cp "$SCN_COUNTERPART" --arg chain "$SCN_CHAIN" --arg run "$RUN_ID" \
 		--argjson rep "$rep" --argjson count "$COUNT" --argjson size "$SIZE" \
 		--arg fault "${FAULT:-}" --arg order "$SCN_ORDER" --arg sink_at "$SCN_SINK_AT" \
-		'{run_id:$run, scenario:$name, desc:$desc, group:$group,
+		--argjson family "$SCN_FAMILY" \
+		'{run_id:$run, scenario:$name, desc:$desc, group:$group, family:$family,
 		  counterpart:(if $cp == "" then null else $cp end),
 		  chain:(if $chain == "" then null else ($chain|tonumber) end),
 		  order:($order|tonumber), sink_at:$sink_at, repeat:$rep, count:$count, size:$size,
@@ -382,6 +386,49 @@ dut_router() {
 			net.ipv4.conf.default.rp_filter=0 \
 			"net.ipv4.conf.$DUT_IN.rp_filter=0" \
 			net.ipv4.ip_forward=1 >/dev/null
+}
+
+# The DUT namespace as an IPv6 router, as dut_router for IPv4: the
+# generator's destinations (2001:db8:8001:86a0::/64) routed to the sink
+# (2001:db8:113::2, a permanent neighbour entry: no solicitation). IPv6
+# goes on for the two veths only, without DAD, autoconfiguration or
+# router solicitations; what the kernel still sends on its own (MLD
+# reports for the groups it joins) goes out at once (no random delay)
+# and dut_quiet waits for it to pass, so
+# that no frame of the DUT's own lands in a measured run.
+dut_router6() {
+	local i
+	for i in "$DUT_IN" "$DUT_OUT"; do
+		dut sysctl -qw "net.ipv6.conf.$i.accept_dad=0" \
+			"net.ipv6.conf.$i.accept_ra=0" \
+			"net.ipv6.conf.$i.router_solicitations=0" \
+			"net.ipv6.conf.$i.mldv2_unsolicited_report_interval=0" \
+			"net.ipv6.conf.$i.mldv1_unsolicited_report_interval=0" \
+			"net.ipv6.conf.$i.addr_gen_mode=1" >/dev/null || return 1
+	done
+	dut sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
+		"net.ipv6.conf.$DUT_IN.disable_ipv6=0" \
+		"net.ipv6.conf.$DUT_OUT.disable_ipv6=0" \
+		net.ipv6.conf.all.forwarding=1 >/dev/null &&
+		dut ip -6 addr add 2001:db8:100::1/64 dev "$DUT_IN" nodad &&
+		dut ip -6 addr add 2001:db8:113::1/64 dev "$DUT_OUT" nodad &&
+		dut ip -6 neigh replace 2001:db8:113::2 lladdr "$SINK_MAC" dev "$DUT_OUT" nud permanent &&
+		dut ip -6 route add 2001:db8:8001:86a0::/64 via 2001:db8:113::2 dev "$DUT_OUT"
+}
+
+# Wait (at most 10 s) until the DUT has sent nothing out of DUT_OUT for
+# a second: its own frames would count as forwarded ones.
+dut_quiet() {
+	local a b i
+	a=$(if_counters "$NS_DUT" "$DUT_OUT")
+	for ((i = 0; i < 10; i++)); do
+		sleep 1
+		b=$(if_counters "$NS_DUT" "$DUT_OUT")
+		[ "$a" = "$b" ] && return 0
+		a=$b
+	done
+	warn "DUT_OUT still sending after 10 s"
+	return 1
 }
 
 # The DUT namespace as a two-port Linux bridge, the sink's MAC known on

@@ -29,6 +29,8 @@ FRAMES=${SMOKE_FRAMES:-20000}
 # The firewall scenario at one size: its 10,000-rule nftables variant
 # alone takes minutes (the smoke tests the harness, not the scale).
 export NFCB_FW_RULES=${NFCB_FW_RULES:-10}
+# Likewise the IPv6 router among 100,000 routes: 1,000 here.
+export NFCB_ROUTES6=${NFCB_ROUTES6:-1000}
 
 TMP=$(mktemp -d /tmp/nfcb-smoke.XXXXXX)
 FAILS=0
