@@ -5,7 +5,8 @@
 # can call it every time.
 set -euo pipefail
 
-PKGS=(iptables nftables jq gnuplot-nox ethtool iproute2 util-linux)
+# ipset: the ddos scenarios' ipset + iptables raw baseline.
+PKGS=(iptables nftables jq gnuplot-nox ethtool iproute2 util-linux ipset)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -167,7 +167,7 @@ scenario_names() {
 # Load scenario NAME: sets SCN_* and scn_setup / scn_teardown.
 scenario_load() {
 	local name=$1 f base
-	unset -f scn_setup scn_teardown scn_variants scn_dut_counters
+	unset -f scn_setup scn_teardown scn_variants scn_dut_counters scn_dut_drops
 	SCN_NAME=$name SCN_ARG='' SCN_DESC='' SCN_GROUP='' SCN_COUNTERPART=''
 	SCN_DST=ingress SCN_SINK_AT=sink SCN_CHAIN='' SCN_NEEDS='' SCN_ORDER=50
 	SCN_FAMILY=4 SCN_EXPECT=forward
@@ -219,7 +219,8 @@ gen_run() { # count
 
 # Measure the current scenario once: prints one JSON object. Arguments:
 # repeat number, own-cost baseline (pps of the drop run of this round, or
-# empty). Never fails: a run that goes wrong is a record with "error".
+# empty), and the same by the kernel timer (for scenarios that drop).
+# Never fails: a run that goes wrong is a record with "error".
 measure() {
 	local rep=$1 base_pps=$2 sink_ns sink_if err='' g c0 c1 s
 	if [ "$SCN_SINK_AT" = ingress ]; then
@@ -257,8 +258,8 @@ measure() {
 		--arg cp "$SCN_COUNTERPART" --arg chain "$SCN_CHAIN" --arg run "$RUN_ID" \
 		--argjson rep "$rep" --argjson count "$COUNT" --argjson size "$SIZE" \
 		--arg fault "${FAULT:-}" --arg order "$SCN_ORDER" --arg sink_at "$SCN_SINK_AT" \
-		--argjson family "$SCN_FAMILY" \
-		'{run_id:$run, scenario:$name, desc:$desc, group:$group, family:$family,
+		--argjson family "$SCN_FAMILY" --arg expect "$SCN_EXPECT" \
+		'{run_id:$run, scenario:$name, desc:$desc, group:$group, family:$family, expect:$expect,
 		  counterpart:(if $cp == "" then null else $cp end),
 		  chain:(if $chain == "" then null else ($chain|tonumber) end),
 		  order:($order|tonumber), sink_at:$sink_at, repeat:$rep, count:$count, size:$size,
@@ -268,19 +269,27 @@ measure() {
 			'$s + {valid:false, error:$err, pps:null, own_ns_round:null}'
 		return
 	fi
-	conservation "$s" "$g" "$c0" "$c1" "$base_pps"
+	if [ "$SCN_EXPECT" = drop ]; then
+		conservation_drop "$s" "$g" "$c0" "$c1" "${3:-}"
+	else
+		conservation "$s" "$g" "$c0" "$c1" "$base_pps"
+	fi
 }
 
-# DUT-side counters, before and after: "in_rx in_rxdrop out_tx out_txdrop".
+# DUT-side counters, before and after: "in_rx in_rxdrop out_tx out_txdrop",
+# and the DUT's own drop counter (scn_dut_drops: scenarios that drop).
 stage_counters() {
-	local a b
+	local a b d=0
 	a=$(if_counters "$NS_DUT" "$DUT_IN")
 	if [ "$SCN_SINK_AT" = ingress ]; then
 		b="0 0 0 0"
 	else
 		b=$(if_counters "$NS_DUT" "$DUT_OUT")
 	fi
-	echo "$a $b"
+	if [ "$SCN_EXPECT" = drop ]; then
+		d=$(scn_dut_drops) && [[ $d =~ ^[0-9]+$ ]] || d=-1
+	fi
+	echo "$a $b $d"
 }
 
 # The conservation line. Stages, in order:
@@ -298,7 +307,7 @@ conservation() { # base-json gen-json counters-before counters-after base_pps
 		--arg base "$5" '
 	($c0 | split(" ") | map(tonumber)) as $a |
 	($c1 | split(" ") | map(tonumber)) as $b |
-	([range(0; 8)] | map($b[.] - $a[.])) as $d |
+	([range(0; 9)] | map(($b[.] // 0) - ($a[.] // 0))) as $d |
 	($s.sink_at == "ingress") as $nofwd |
 	{ generated: $g.generated,
 	  dut_rx: $d[0], dut_rx_dropped: $d[1],
@@ -365,6 +374,66 @@ conservation() { # base-json gen-json counters-before counters-after base_pps
 	      ($c.sink_foreign|tostring) + " foreign frames at the sink"
 	    elif $g.generated != $want then
 	      "generator wrote " + ($g.generated|tostring) + " of " + ($want|tostring) + " frames"
+	    else null end)
+	}'
+}
+
+# The conservation line of a scenario that drops every frame on purpose
+# (SCN_EXPECT=drop: a blocklist, a drop rule), counted by the DUT's own
+# counter (scn_dut_drops). Stages: generated = dut_rx = dut_drop, and
+# nothing forwarded (dut_fwd) nor counted at the sink. A frame dropped
+# but not counted by the DUT, or let through, makes the run invalid.
+# The rate: no frame reaches the sink, so it is the kernel timer's
+# (kernel_ns_per_frame; BRIEF.md: within 1-5 % of the sink's clock on
+# quiet runs, and it stops while the generator is off its CPU, so a
+# disturbed run cannot be told apart: none is marked disturbed). Own cost
+# against the drop baseline by the same timer.
+conservation_drop() { # base-json gen-json counters-before counters-after base_kernel_pps
+	jq -c -n --argjson s "$1" --argjson g "$2" --arg c0 "$3" --arg c1 "$4" \
+		--arg base "$5" '
+	($c0 | split(" ") | map(tonumber)) as $a |
+	($c1 | split(" ") | map(tonumber)) as $b |
+	([range(0; 9)] | map($b[.] - $a[.])) as $d |
+	(if $a[8] < 0 or $b[8] < 0 then null else $d[8] end) as $drop |
+	{ generated: $g.generated, dut_rx: $d[0], dut_rx_dropped: $d[1],
+	  dut_fwd: ($d[6] + $d[7]), dut_tx_dropped: $d[7], dut_drop: $drop,
+	  sink_rx: $g.sink_rx, sink_foreign: $g.sink_foreign } as $c |
+	([["generated", $c.generated, null], ["dut_rx", $c.dut_rx, "gen->dut"],
+	  ["dut_drop", $c.dut_drop, "dut (drop counter)"]]) as $st |
+	([range(1; 3) | select($st[.][1] != $st[.-1][1]) |
+	  {stage: $st[.][2], from: $st[.-1][0], to: $st[.][0],
+	   lost: (if $st[.][1] == null then null else $st[.-1][1] - $st[.][1] end)}]) as $bad |
+	(if ($bad|length) == 0 then null else $bad[0] end) as $first |
+	($s.count * ($g.cpus // 1)) as $want |
+	(if $g.kernel_ns_per_frame > 0 then 1e9 / $g.kernel_ns_per_frame else null end) as $kpps |
+	$s + $c + {
+	  elapsed_ns: $g.syscall_ns, timed_frames: $g.generated, syscall_ns: $g.syscall_ns,
+	  pps: $kpps, rate_from: "kernel timer", kernel_pps: $kpps,
+	  own_ns_round: (if $base != "" and $kpps != null then 1e9 / $kpps - 1e9 / ($base|tonumber) else null end),
+	  flows: $g.flows, cpu: $g.cpu, cpus: ($g.cpus // 1),
+	  kernel_ns_per_frame: $g.kernel_ns_per_frame,
+	  cpu_other: $g.cpu_other, cpu_steal: $g.cpu_steal, off_cpu: null, disturbed: false,
+	  valid: (($bad|length) == 0 and $c.dut_fwd == 0 and $c.sink_rx == 0 and
+	          $c.sink_foreign == 0 and $g.generated == $want and $kpps != null),
+	  lost_stage: (if $first == null then null else $first.stage end),
+	  lost: (if $first == null then 0 else $first.lost end),
+	  losses: $bad,
+	  problem: (
+	    if $first != null and $first.lost == null then "the DUT drop counter could not be read"
+	    elif $first != null then
+	      ("stage " + $first.stage + " " +
+	       (if $first.lost > 0 then "lost " + ($first.lost|tostring)
+	        else "gained " + (-$first.lost|tostring) end) + " frames (" +
+	       $first.from + " " + ($st | map(select(.[0] == $first.from))[0][1] | tostring) +
+	       ", " + $first.to + " " + ($st | map(select(.[0] == $first.to))[0][1] | tostring) + ")")
+	    elif $c.dut_fwd != 0 or $c.sink_rx != 0 then
+	      "the DUT let frames through that it should drop (dut_fwd " + ($c.dut_fwd|tostring) +
+	      ", sink_rx " + ($c.sink_rx|tostring) + ")"
+	    elif $c.sink_foreign > 0 then
+	      ($c.sink_foreign|tostring) + " foreign frames at the sink"
+	    elif $g.generated != $want then
+	      "generator wrote " + ($g.generated|tostring) + " of " + ($want|tostring) + " frames"
+	    elif $kpps == null then "no kernel timing"
 	    else null end)
 	}'
 }
