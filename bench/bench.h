@@ -33,6 +33,12 @@ struct nfcb_gen_cfg {
 	 * that starts past its warm-up's flows sends only flows never seen
 	 * (new-flow runs). */
 	__u64 first;
+	/* IPv6 frames instead of IPv4 (family 6): the addresses are the
+	 * 96-bit prefixes below followed by saddr/daddr (+ the flow's
+	 * offset) as their last 32 bits. */
+	__u32 family;
+	__u8 saddr6[12];
+	__u8 daddr6[12];
 };
 
 /* Generator counters (.bss). */
@@ -43,8 +49,8 @@ struct nfcb_gen_stats {
 
 /* Sink and hop counters: per-CPU array slots. */
 enum nfcb_slot {
-	NFCB_RX = 0, /* sink: our frames (IPv4/UDP, or IPIP around one: a
-		      * load balancer's DSR); hop: frames seen */
+	NFCB_RX = 0, /* sink: our frames (IPv4 or IPv6 UDP, or IPIP around an
+		      * IPv4 one: a load balancer's DSR); hop: frames seen */
 	NFCB_RX_BYTES = 1,
 	NFCB_FOREIGN = 2, /* sink: anything else (should stay 0) */
 	NFCB_DROPPED = 3, /* hop: frames dropped on purpose (fault injection) */
@@ -54,10 +60,14 @@ enum nfcb_slot {
 #ifndef ETH_P_IP /* vmlinux.h has no macros */
 #define ETH_P_IP 0x0800
 #endif
+#ifndef ETH_P_IPV6
+#define ETH_P_IPV6 0x86DD
+#endif
 
 /* Frame layout the generator writes: Ethernet + IPv4 (no options) + UDP. */
 #define NFCB_HDR_LEN (14 + 20 + 8)
-#define NFCB_MIN_FRAME 60   /* Ethernet minimum without FCS */
+#define NFCB_HDR6_LEN (14 + 40 + 8) /* the same with IPv6 */
+#define NFCB_MIN_FRAME 60	    /* Ethernet minimum without FCS */
 #define NFCB_MAX_FRAME 3000 /* live frames must fit one page with headroom */
 
 #endif

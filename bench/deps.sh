@@ -5,6 +5,7 @@
 # can call it every time.
 set -euo pipefail
 
+# ipset: the firewall's and the ddos scenarios' ipset + iptables baselines.
 PKGS=(iptables ipset nftables jq gnuplot-nox ethtool iproute2 util-linux)
 
 missing=()

@@ -3,8 +3,8 @@
  * Sink: counts and drops. Attached (native XDP) on the veth at the end of
  * the path; being an XDP program it also turns NAPI on for that veth,
  * without which XDP-redirected frames would be dropped silently on the way
- * in. IPv4/UDP frames are ours (also inside IPIP: a DSR load balancer's
- * output); anything else is counted apart, so a stray
+ * in. IPv4/UDP and IPv6/UDP frames are ours (also IPv4/UDP inside IPIP: a
+ * DSR load balancer's output); anything else is counted apart, so a stray
  * frame (neighbour discovery, say) shows up instead of padding the count.
  */
 #include "vmlinux.h"
@@ -34,7 +34,16 @@ int nfcb_sink(struct xdp_md *ctx)
 	void *end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
 	struct iphdr *ip = (void *)(eth + 1);
+	struct ipv6hdr *ip6 = (void *)(eth + 1);
 
+	/* IPv6: UDP straight after the fixed header, as the generator
+	 * writes it (NDP, MLD are ICMPv6: foreign). */
+	if ((void *)(ip6 + 1) <= end && eth->h_proto == bpf_htons(ETH_P_IPV6) &&
+	    ip6->nexthdr == IPPROTO_UDP) {
+		add(NFCB_RX, 1);
+		add(NFCB_RX_BYTES, end - data);
+		return XDP_DROP;
+	}
 	if ((void *)(ip + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP))
 		goto foreign;
 	/* A load balancer's DSR: our frame inside an outer IPv4 header

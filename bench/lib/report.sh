@@ -38,11 +38,17 @@ summarize() { # runs.jsonl > summary.json
 	($runs | map(. + {used: (.valid == true and .disturbed != true)})) as $runs |
 	# (one CPU: own cost a frame means nothing for an aggregate rate)
 	($runs | map(select(.group == "base" and .used and (.cpus // 1) == 1) | .pps) | median) as $base |
-	($runs | map(. + {own_ns: (if $base == null or .pps == null or .group == "base" or (.cpus // 1) > 1 then null
+	# Scenarios that drop (expect "drop") have a rate by the kernel timer
+	# only: their own cost is against the baseline by the same timer.
+	($runs | map(select(.group == "base" and .valid == true and (.cpus // 1) == 1) | .kernel_pps) | median) as $kbase |
+	($runs | map(. + {own_ns: (if .expect == "drop" then
+	                             (if $kbase == null or .pps == null or (.cpus // 1) > 1 then null
+	                              else 1e9 / .pps - 1e9 / $kbase end)
+	                         elif $base == null or .pps == null or .group == "base" or (.cpus // 1) > 1 then null
 	                         else 1e9 / .pps - 1e9 / $base end)})) as $runs |
 	($runs | group_by(.scenario) | map(
 		(map(select(.used))) as $ok |
-		{ scenario: .[0].scenario, desc: .[0].desc, group: .[0].group,
+		{ scenario: .[0].scenario, desc: .[0].desc, group: .[0].group, expect: (.[0].expect // "forward"),
 		  counterpart: .[0].counterpart, chain: .[0].chain, order: .[0].order,
 		  cpus: (.[0].cpus // 1),
 		  runs: length, used: ($ok | length),
@@ -54,7 +60,8 @@ summarize() { # runs.jsonl > summary.json
 		  stages: {generated: (map(.generated // 0) | add),
 		           dut_rx: (map(.dut_rx // 0) | add),
 		           dut_fwd: (if .[0].sink_at == "ingress" then null else (map(.dut_fwd // 0) | add) end),
-		           sink_rx: (map(.sink_rx // 0) | add)},
+		           sink_rx: (map(.sink_rx // 0) | add),
+		           dut_drop: (if .[0].expect == "drop" then (map(.dut_drop // 0) | add) else null end)},
 		  pps: ($ok | stats(.pps)),
 		  # the kernel timer, over every valid run (disturbed or not)
 		  kernel_pps: (map(select(.valid == true)) | stats(.kernel_pps)),
@@ -63,7 +70,12 @@ summarize() { # runs.jsonl > summary.json
 	($sum | map({key: .scenario, value: .}) | from_entries) as $by |
 	{ scenarios: ($sum | map(. as $s |
 		. + { vs_linux: (if $s.counterpart then ratio($s; $by[$s.counterpart]) else null end),
-		      vs_floor: (if $s.group == "floor" or $s.group == "base" then null
+		      # a scenario that drops: against the bare drop (the baseline),
+		      # by the kernel timer, the only rate both have
+		      vs_drop: (if $s.expect != "drop" or $by["drop"] == null or $by["drop"].kernel_pps == null
+		                   or $s.kernel_pps == null then null
+		                else $s.kernel_pps.median / $by["drop"].kernel_pps.median end),
+		      vs_floor: (if $s.group == "floor" or $s.group == "base" or $s.expect == "drop" then null
 		                 else ratio($s; $by["floor" + (if $s.cpus > 1 then "@\($s.cpus)" else "" end)]) end),
 		      # all CPUs against one: the same scenario on one CPU
 		      scaling: (if $s.cpus > 1 then ratio($s; $by[$s.scenario | sub("@[0-9]+$"; "")]) else null end) })
@@ -83,7 +95,8 @@ table_throughput() {
 	  else "\(.own_ns.median | ns) (\(.own_ns.min | ns)–\(.own_ns.max | ns))" end) + " | " +
 	 (if .vs_linux == null then "—"
 	  else "×\(.vs_linux.pps | f2), ×\(.vs_linux.own | f2) (\(.counterpart))" end) + " | " +
-	 (if .vs_floor == null then "—" else "×\(.vs_floor.pps | f2), ×\(.vs_floor.own | f2)" end) +
+	 (if .vs_drop != null then "×\(.vs_drop | f2) of the bare drop"
+	  elif .vs_floor == null then "—" else "×\(.vs_floor.pps | f2), ×\(.vs_floor.own | f2)" end) +
 	 " | \(.used)/\(.runs) | \(.kernel_pps.median | mpps) |"),
 	(if (.skipped | length) > 0 then "", (.skipped[] | "Skipped \(.scenario): \(.reason).") else empty end),
 	(([.scenarios[] | .disturbed] | add) as $d | if $d > 0 then "",
@@ -119,6 +132,7 @@ table_conservation() {
 	"|---|---:|---:|---:|---:|---|",
 	(.scenarios[] | .stages as $s |
 	 "| \(.scenario) | \($s.generated) | \($s.dut_rx) | \($s.dut_fwd // "—") | \($s.sink_rx) | " +
+	 (if .expect == "drop" then "dropped on purpose, \($s.dut_drop) counted by the DUT; " else "" end) +
 	 (if .invalid == 0 then "conserved in \(.runs) runs"
 	  else "\(.invalid) of \(.runs) runs invalid" end) + " |")' "$1"
 }

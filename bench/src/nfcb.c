@@ -5,6 +5,7 @@
  *
  *   nfcb gen   --dev IF --dst-mac MAC --count N [...]  run the generator
  *              [--cpus 0,1,...]                     one per CPU, at once
+ *              [--family 6 [--src6 A --dst6 A]]     IPv6 frames
  *   nfcb sink  attach --dev IF --pin DIR                count-and-drop sink
  *   nfcb sink  read --pin DIR                           print its counters
  *   nfcb hop   attach --dev IF --to IF2 --pin DIR       the floor: one bare
@@ -124,6 +125,19 @@ static __u32 parse_ip4(const char *what, const char *s)
 	if (inet_pton(AF_INET, s, &a) != 1)
 		die("%s: '%s' is not an IPv4 address", what, s);
 	return ntohl(a.s_addr);
+}
+
+/* An IPv6 address as the generator takes it: 96 bits of prefix, and the
+ * last 32 (host order) from which the flows count up. */
+static void parse_ip6(const char *what, const char *s, __u8 pfx[12], __u32 *low)
+{
+	__u8 a[16];
+
+	if (inet_pton(AF_INET6, s, a) != 1)
+		die("%s: '%s' is not an IPv6 address", what, s);
+	memcpy(pfx, a, 12);
+	*low = (__u32)a[12] << 24 | (__u32)a[13] << 16 | (__u32)a[14] << 8 |
+	       a[15];
 }
 
 static int ifindex_of(const char *dev)
@@ -719,9 +733,13 @@ static int cmd_gen(int argc, char **argv)
 		{"batch", required_argument, NULL, 'k'},
 		{"sink-pin", required_argument, NULL, 'p'},
 		{"settle-ms", required_argument, NULL, 't'},
+		{"family", required_argument, NULL, 'f'},
+		{"src6", required_argument, NULL, 'x'},
+		{"dst6", required_argument, NULL, 'y'},
 		{},
 	};
 	const char *dev = NULL, *sink_pin = NULL, *cpus = NULL;
+	const char *src6 = "2001:db8:100::80", *dst6 = "2001:db8:8001:86a0::80";
 	bool have_dst = false, have_src = false;
 	unsigned long count = 1000000, size = 64, batch = 0, settle_ms = 3000;
 	int cpu = default_cpu();
@@ -804,12 +822,34 @@ static int cmd_gen(int argc, char **argv)
 			settle_ms =
 				parse_ulong("--settle-ms", optarg, 0, 60000);
 			break;
+		case 'f':
+			cfg.family = parse_ulong("--family", optarg, 4, 6);
+			if (cfg.family == 5)
+				die("--family: 4 or 6");
+			break;
+		case 'x':
+			src6 = optarg;
+			break;
+		case 'y':
+			dst6 = optarg;
+			break;
 		default:
 			die("gen: unknown option");
 		}
 	}
 	if (!dev || !have_dst)
 		die("gen: --dev IF and --dst-mac MAC are required");
+	/* IPv6: the generator's side 2001:db8:100::/64, the destinations
+	 * in 2001:db8:8001:86a0::/64 (routed, bench/scenarios/router.sh). */
+	if (cfg.family == 6) {
+		parse_ip6("--src6", src6, cfg.saddr6, &cfg.saddr);
+		parse_ip6("--dst6", dst6, cfg.daddr6, &cfg.daddr);
+		if (size < NFCB_HDR6_LEN)
+			die("gen: --size %lu: IPv6/UDP frames need %d bytes",
+			    size, NFCB_HDR6_LEN);
+	} else {
+		cfg.family = 4;
+	}
 	if (cfg.sport + cfg.n_sport - 1 > 65535 ||
 	    cfg.dport + cfg.n_dport - 1 > 65535)
 		die("gen: port range runs past 65535");

@@ -123,6 +123,13 @@ struct {
 	__type(value, struct rt_cache_ent);
 } rt_cache SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RT_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct rt_cache6_ent);
+} rt_cache6 SEC(".maps");
+
 /* Load-time setting (config rp_filter): strict reverse-path check, an
  * extra FIB lookup per packet, compiled out when off. */
 const volatile __u32 rt_rp_filter = 0;
@@ -574,8 +581,10 @@ static __always_inline int do_ipv6(nfc_ctx_t *ctx, struct nfc_meta *md,
 				   void *end)
 {
 	struct ipv6hdr *ip6 = (void *)(eth + 1);
+	struct rt_cache6_ent *ce = NULL;
 	struct rt_fib_val rv, *r = &rv;
 	struct rt_nd_key nk;
+	__u64 epoch;
 	struct rt_port *out;
 	struct rt_neigh *n;
 	__u32 len;
@@ -602,6 +611,36 @@ static __always_inline int do_ipv6(nfc_ctx_t *ctx, struct nfc_meta *md,
 		return RT_NOT(RT_D_OTHERHOST);
 	if (ip6->saddr.in6_u.u6_addr8[0] == 0xff)
 		return RT_NOT(RT_D_MARTIAN);
+
+	/* The forwarding cache, as for IPv4 (the same epoch: every change
+	 * of routes, ports or neighbours voids it). A hit stands for the
+	 * destination's checks and lookups; the source's and the hop
+	 * limit's are made on every packet. */
+	epoch = dir_epoch();
+	{
+		__u32 *d = ip6->daddr.in6_u.u6_addr32;
+		__u32 *c, slot = ((bpf_ntohl(d[0] ^ d[1] ^ d[2] ^ d[3]) ^
+				   md->in_port * 0x9e3779b1u) *
+				  0x9e3779b1u) >>
+				 (32 - RT_CACHE_BITS);
+
+		ce = bpf_map_lookup_elem(&rt_cache6, &slot);
+		c = ce ? (__u32 *)ce->dst : NULL;
+		if (c && ce->gen == epoch && ce->in == md->in_port &&
+		    !((c[0] ^ d[0]) | (c[1] ^ d[1]) | (c[2] ^ d[2]) |
+		      (c[3] ^ d[3]))) {
+			if (is_linklocal6(&ip6->saddr))
+				return RT_NOT(RT_D_LINKLOCAL);
+			if (ip6->hop_limit <= 1)
+				return RT_NOT(RT_SP_TTL);
+			if (ce->mtu && len > ce->mtu)
+				return RT_NOT(RT_SP_MTU);
+			ip6->hop_limit--;
+			mac_copy(eth->h_dest, ce->dmac);
+			mac_copy(eth->h_source, ce->smac);
+			return RT_OUT(ce->out);
+		}
+	}
 	if (fib6(&ip6->daddr, r)) {
 		if (is_linklocal6(&ip6->daddr))
 			return RT_NOT(RT_D_LINKLOCAL);
@@ -628,6 +667,15 @@ static __always_inline int do_ipv6(nfc_ctx_t *ctx, struct nfc_meta *md,
 		return RT_NOT(RT_SP_NEIGH_MISS);
 	if (!n->hit)
 		n->hit = 1;
+	if (ce) {
+		__builtin_memcpy(ce->dst, &ip6->daddr, 16);
+		ce->in = md->in_port;
+		ce->out = r->port;
+		ce->gen = epoch;
+		ce->mtu = out->mtu;
+		mac_copy(ce->dmac, n->mac);
+		mac_copy(ce->smac, out->mac);
+	}
 	ip6->hop_limit--;
 	mac_copy(eth->h_dest, n->mac);
 	mac_copy(eth->h_source, out->mac);

@@ -180,6 +180,22 @@ struct rt_cache_ent {
 	__u32 pad2;
 };
 
+/* rt_cache6: the same for IPv6 (rt_cache's slots, its epoch), keyed by
+ * the whole destination address: a hit skips the trie walk of rt_fib6
+ * (its depth follows the routes sharing the destination's leading bits),
+ * the out port and the rt_nd lookups. */
+struct rt_cache6_ent {
+	__u8 dst[16];
+	__u32 in;
+	__u32 out;
+	__u32 mtu;
+	__u32 pad;
+	__u64 gen;
+	__u8 dmac[6];
+	__u8 smac[6];
+	__u32 pad2;
+};
+
 enum rt_neigh_state {
 	RT_N_REACHABLE = 1, /* learnt; aged and re-probed by tick() */
 	RT_N_STATIC = 2,    /* from `arp add`; never aged */

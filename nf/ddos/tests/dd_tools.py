@@ -144,12 +144,18 @@ def feed(n, seed, path, probes, count=100000):
                 x = rnd.getrandbits(128 if six else 32)
             a = ipaddress.ip_address(x if not six else ipaddress.IPv6Address(x))
             sets, lens = (v6, l6) if six else (v4, l4)
-            hit = False
-            for p in lens:
-                net = ipaddress.ip_network((a, p), strict=False)
-                if (int(net.network_address), p) in sets:
-                    hit = True
-                    break
+            w = 128 if six else 32
+            # The probe's supernet of each listed length, by masking (the
+            # feed was drawn as integers); one probe in five (both
+            # families) also by ipaddress, which must agree: ipaddress
+            # stays the reference at a fifth of its cost (it was a third
+            # of the feed's time).
+            hit = any(((x >> (w - p)) << (w - p), p) in sets for p in lens)
+            if i % 50 < 10:
+                ref = any((int(ipaddress.ip_network((a, p), strict=False)
+                               .network_address), p) in sets for p in lens)
+                if ref != hit:
+                    sys.exit("feed: oracle and ipaddress disagree on %s" % a)
             f.write("%s %d\n" % (a, hit))
 
 
