@@ -169,7 +169,7 @@ int main(void)
 	refuses("forwarder add x1 =3", "expected key=value, got '=3'");
 	refuses("counter add x1 mark=1 mark=2", "'mark' is given twice");
 	refuses("counter add x1 mode=tc mode=xdp", "'mode' is given twice");
-	refuses("fw0", "'fw0' needs a command: show, set, del, ports");
+	refuses("fw0", "'fw0' needs a command: show, set, del, upgrade, ports");
 	refuses("fw0 show ports stats", "show takes at most one of");
 	refuses("fw0 del now", "'fw0 del' takes no more words");
 	refuses("c1 set", "set needs key=value");
