@@ -187,6 +187,17 @@ scenario_load() {
 	fi
 }
 
+# Whether the kernel has an ipset set type (a module may be missing): tried
+# in a namespace of its own, since sets belong to a network namespace.
+ipset_type_ok() { # type
+	local ns=nfcb-ipset-$$ rc
+	ip netns add "$ns" 2>/dev/null || return 1
+	ip netns exec "$ns" ipset create probe "$1" >/dev/null 2>&1
+	rc=$?
+	ip netns del "$ns"
+	return $rc
+}
+
 # Why this scenario cannot run here, or nothing.
 scenario_missing() {
 	local need
@@ -194,6 +205,8 @@ scenario_missing() {
 		case $need in
 		nfctl) have_nfctl || { echo "nfctl not built (${NFCTL:-unset})"; return; } ;;
 		iptables) [ -n "$(iptables_cmd)" ] || { echo "iptables not installed"; return; } ;;
+		ipset:*) ipset_type_ok "${need#ipset:}" ||
+			{ echo "this kernel has no ipset type ${need#ipset:}"; return; } ;;
 		*) command -v "$need" >/dev/null || { echo "$need not installed"; return; } ;;
 		esac
 	done

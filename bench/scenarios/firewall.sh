@@ -45,7 +45,7 @@ nftset*) SCN_DESC="ip_forward + nftables concatenated set, ${SCN_ARG#nftset} rul
 nft*) SCN_DESC="ip_forward + nftables, ${SCN_ARG#nft} rules, last one matches"
 	SCN_GROUP=linux SCN_COUNTERPART= SCN_NEEDS="nft" SCN_ORDER=14 ;;
 iptset*) SCN_DESC="ip_forward + iptables + ipset, ${SCN_ARG#iptset} rules"
-	SCN_GROUP=linux SCN_COUNTERPART= SCN_NEEDS="ipset" SCN_ORDER=14 ;;
+	SCN_GROUP=linux SCN_COUNTERPART= SCN_NEEDS="ipset ipset:hash:net,port,net" SCN_ORDER=14 ;;
 ipt*) SCN_DESC="ip_forward + iptables ($(iptables_cmd)), ${SCN_ARG#ipt} rules, last one matches"
 	SCN_GROUP=linux SCN_COUNTERPART= SCN_NEEDS="iptables" SCN_ORDER=14 ;;
 esac
