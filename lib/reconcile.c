@@ -227,7 +227,7 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 		if (!n->used || nf_hook(n) != HOOK_XDP)
 			continue;
 		for (int p = 0; p < NFC_MAX_PORTS && !r; p++) {
-			__u32 ifx = hops[NFC_GPORT(i, p)].ifindex;
+			__u32 ifx = hops[NFC_GPORT(i, p)].ifindex, cur;
 
 			if (hops[NFC_GPORT(i, p)].kind != NFC_HOP_NETDEV)
 				continue;
@@ -236,7 +236,16 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 			 * its new ifindex (nfc_apply re-resolves names). */
 			if (!netdev_exists(ifx))
 				continue;
-			if (bpf_map_update_elem(nfc->map_fd[SM_DEVMAP], &ifx,
+			/* An entry already there is left alone: a devmap
+			 * hash replaces one by unlinking the old node before
+			 * linking the new, so a redirect on another CPU in
+			 * between misses it and drops the frame (seen by
+			 * test_rt_swap during applies that changed no
+			 * port). */
+			if ((bpf_map_lookup_elem(nfc->map_fd[SM_DEVMAP], &ifx,
+						 &cur) ||
+			     cur != ifx) &&
+			    bpf_map_update_elem(nfc->map_fd[SM_DEVMAP], &ifx,
 						&ifx, BPF_ANY)) {
 				r = nfci_err(nfc, errno,
 					     "port %s of %s: add %s to the "
