@@ -62,7 +62,8 @@ static const struct rule rules[] = {
 	 0,
 	 T_KV,
 	 0,
-	 "types load FILE.bpf.o [name=N] [with=FILE2.bpf.o]"},
+	 "types load FILE.bpf.o [name=N] [with=FILE2.bpf.o] "
+	 "[plugin=FILE.so]"},
 	{CLI_TYPE_UNLOAD,
 	 {"types", "unload", "<type>"},
 	 2,

@@ -162,8 +162,8 @@ static int type_load_body(const struct cli_cmd *c, struct cli_req *r, char *err,
 			  size_t len)
 {
 	char key[128], *first = NULL, *other = NULL;
-	const char *with = NULL, *name = NULL;
-	json_t *objs = json_array(), *p;
+	const char *with = NULL, *name = NULL, *plugin = NULL;
+	json_t *objs = json_array(), *p, *so = NULL;
 	int rc = -1;
 
 	for (int i = 0; i < c->nkv; i++) {
@@ -173,9 +173,11 @@ static int type_load_body(const struct cli_cmd *c, struct cli_req *r, char *err,
 			name = v;
 		else if (!strcmp(key, "with"))
 			with = v;
+		else if (!strcmp(key, "plugin"))
+			plugin = v;
 		else {
 			snprintf(err, len,
-				 "types load takes name= and with=, "
+				 "types load takes name=, with= and plugin=, "
 				 "not '%s='",
 				 key);
 			goto out;
@@ -195,7 +197,11 @@ static int type_load_body(const struct cli_cmd *c, struct cli_req *r, char *err,
 			goto out;
 		json_array_append_new(objs, p);
 	}
+	if (plugin && !(so = abs_path(plugin, err, len)))
+		goto out;
 	r->body = json_pack("{s:O}", "objects", objs);
+	if (so)
+		json_object_set_new(r->body, "plugin", so);
 	if (name)
 		json_object_set_new(r->body, "name", json_string(name));
 	rc = 0;

@@ -70,6 +70,12 @@ int h_nf_get(struct call *c);
 int h_nf_patch(struct call *c);
 int h_nf_del(struct call *c);
 int h_nf_upgrade(struct call *c); /* upgrade.c */
+/* objstore.c: <state-dir>/objects/, keyed by SHA-256. Copies `src` in
+ * (its name, <dir>/<sha256><suffix>, in out); removes what no NF and no
+ * loaded type names any more. */
+int objstore_put(const char *dir, const char *src, const char *suffix,
+		 char *out, size_t len, char *err, size_t errlen);
+void objstore_prune(struct api *api, struct nfc *nfc);
 int h_ports_get(struct call *c);
 int h_ports_post(struct call *c);
 int h_port_get(struct call *c);

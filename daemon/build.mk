@@ -8,9 +8,14 @@ NFCD_LIBS := -lmicrohttpd -lyaml
 $(NFCD_OBJS) $(OUT)/obj/daemon/main.o $(OUT)/obj/daemon/tests/fuzz_api.o: \
 	$(wildcard daemon/*.h)
 
-$(OUT)/bin/nfchaind: $(OUT)/obj/daemon/main.o $(NFCD_OBJS) $(LIB)
+# A plugin (docs/sdk.md) calls libnfchain's public functions: nfchaind
+# exports them (and only them) from its own static copy.
+$(OUT)/nfchaind.dyn: $(OUT)/libnfchain.syms
+	$(Q){ echo '{'; sed 's/.*/  &;/' $<; echo '};'; } > $@
+$(OUT)/bin/nfchaind: $(OUT)/obj/daemon/main.o $(NFCD_OBJS) $(LIB) $(OUT)/nfchaind.dyn
 	$(call msg,LINK,$@)
-	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ $(LDLIBS) $(NFCD_LIBS) -o $@
+	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) -Wl,--dynamic-list=$(OUT)/nfchaind.dyn \
+		$(filter-out %.dyn,$^) $(LDLIBS) $(NFCD_LIBS) -o $@
 
 # The API fuzzer drives api_handle() directly, no HTTP (daemon/tests).
 $(OUT)/bin/fuzz_api: $(OUT)/obj/daemon/tests/fuzz_api.o $(NFCD_OBJS) $(LIB)

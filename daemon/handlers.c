@@ -254,14 +254,22 @@ int h_nf_patch(struct call *c)
 int h_nf_del(struct call *c)
 {
 	json_t *nf = need_nf(c, c->arg[0]);
-	int r;
+	const char *src;
+	int upgraded, r;
 
 	if (!nf)
 		return c->resp->status;
+	/* An upgraded NF's object copy goes with it (upgrade.c). */
+	src = json_string_value(
+		json_object_get(json_object_get(nf, "object"), "source"));
+	upgraded = src && strcmp(src, "built-in");
 	json_decref(nf);
 	if ((r = nfc_nf_del(c->nfc, c->arg[0])))
 		return lib_fail(c, r);
-	return changed(c, 200, json_pack("{s:s}", "deleted", c->arg[0]));
+	r = changed(c, 200, json_pack("{s:s}", "deleted", c->arg[0]));
+	if (upgraded)
+		objstore_prune(c->api, c->nfc);
+	return r;
 }
 
 /* ---- ports -----------------------------------------------------------------

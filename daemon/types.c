@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Loaded NF types (docs/sdk.md): POST /v1/types and DELETE
- * /v1/types/{name}. The objects are copied into <state-dir>/types/<name>/
- * so that the type comes back before the state does, after a restart or a
- * reboot (daemon_types_restore, called before nfc_open adopts the pins).
+ * /v1/types/{name}. The objects and the plugin are kept in the daemon's
+ * store (objstore.c), linked from <state-dir>/types/<name>/ (obj0.bpf.o,
+ * obj1.bpf.o, plugin.so), so that the type comes back before the state
+ * does, after a restart or a reboot (daemon_types_restore, called before
+ * nfc_open adopts the pins). A directory of an earlier version holds the
+ * files themselves: read alike.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,79 +32,91 @@ static void rm_type_dir(const char *dir)
 		snprintf(p, sizeof(p), "%.1000s/obj%d.bpf.o", dir, i);
 		unlink(p);
 	}
+	snprintf(p, sizeof(p), "%.1000s/plugin.so", dir);
+	unlink(p);
 	rmdir(dir);
 }
 
-static int copy_file(const char *from, const char *to)
+/* Puts the objects and the plugin into the store (objstore.c) and links
+ * them from a fresh directory (`tmp`), which keep_type renames into place
+ * once the type is registered: a crash leaves the type whole or absent.
+ * The store's name of the plugin in `so`. */
+static int stage_type(struct api *api, const char *name,
+		      const char *const *objs, int n, const char *plugin,
+		      char *tmp, size_t tlen, char *so, size_t slen, char *err,
+		      size_t len)
 {
-	FILE *in = fopen(from, "rb"), *out;
-	char buf[65536];
-	size_t n;
-	int r = 0;
-
-	if (!in)
-		return -errno;
-	out = fopen(to, "wb");
-	if (!out) {
-		r = -errno;
-		fclose(in);
-		return r;
-	}
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		if (fwrite(buf, 1, n, out) != n) {
-			r = -EIO;
-			break;
-		}
-	if (ferror(in))
-		r = -EIO;
-	fclose(in);
-	if (fflush(out) || fsync(fileno(out)))
-		r = r ?: -errno;
-	if (fclose(out))
-		r = r ?: -errno;
-	return r;
-}
-
-/* Copies the objects into a fresh directory renamed into place: a crash
- * leaves the type whole or absent. */
-static int keep_type(const char *state_dir, const char *name,
-		     const char *const *objs, int n, char *err, size_t len)
-{
-	char dir[1024], tmp[1024], to[1100];
+	char dir[1024], to[1100], in[PATH_MAX], ln[PATH_MAX + 16];
 	int r;
 
-	snprintf(dir, sizeof(dir), "%.900s/types", state_dir);
+	snprintf(dir, sizeof(dir), "%.900s/types", api->state_dir);
 	if (mkdir(dir, 0700) && errno != EEXIST)
 		goto bad;
-	snprintf(tmp, sizeof(tmp), "%.900s/types/.%s.new", state_dir, name);
+	snprintf(tmp, tlen, "%.900s/types/.%s.new", api->state_dir, name);
 	rm_type_dir(tmp);
 	if (mkdir(tmp, 0700))
 		goto bad;
-	for (int i = 0; i < n; i++) {
-		snprintf(to, sizeof(to), "%.1000s/obj%d.bpf.o", tmp, i);
-		r = copy_file(objs[i], to);
+	for (int i = 0; i <= n; i++) {
+		const char *from = i < n ? objs[i] : plugin;
+
+		if (!from)
+			break;
+		r = objstore_put(api->obj_dir, from, i < n ? ".bpf.o" : ".so",
+				 in, sizeof(in), err, len);
 		if (r) {
-			errno = -r;
+			rm_type_dir(tmp);
+			return r;
+		}
+		if (i < n)
+			snprintf(to, sizeof(to), "%.1000s/obj%d.bpf.o", tmp, i);
+		else
+			snprintf(to, sizeof(to), "%.1000s/plugin.so", tmp);
+		/* Relative: the state dir may move. */
+		snprintf(ln, sizeof(ln), "../../objects/%s",
+			 strrchr(in, '/') + 1);
+		if (symlink(ln, to)) {
 			rm_type_dir(tmp);
 			goto bad;
 		}
-	}
-	snprintf(dir, sizeof(dir), "%.900s/types/%s", state_dir, name);
-	rm_type_dir(dir);
-	if (rename(tmp, dir)) {
-		rm_type_dir(tmp);
-		goto bad;
+		if (i == n)
+			snprintf(so, slen, "%s", in);
 	}
 	return 0;
 bad:
-	snprintf(err, len, "keep type %s in %s/types: %s", name, state_dir,
+	snprintf(err, len, "keep type %s in %s/types: %s", name, api->state_dir,
 		 strerror(errno));
 	return -errno;
 }
 
+static int keep_type(const char *state_dir, const char *name, const char *tmp,
+		     char *err, size_t len)
+{
+	char dir[1024];
+
+	snprintf(dir, sizeof(dir), "%.900s/types/%s", state_dir, name);
+	rm_type_dir(dir);
+	if (rename(tmp, dir)) {
+		snprintf(err, len, "keep type %s in %s/types: %s", name,
+			 state_dir, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* A message naming the staged copy names the user's file instead. */
+static void user_path(char *err, size_t len, const char *copy, const char *orig)
+{
+	char *at = strstr(err, copy), tail[2048];
+
+	if (!at || !orig)
+		return;
+	snprintf(tail, sizeof(tail), "%s", at + strlen(copy));
+	snprintf(at, len - (at - err), "%s%s", orig, tail);
+}
+
 int daemon_types_restore(const char *state_dir)
 {
-	char dir[1024], a[1400], b[1400], err[2048];
+	char dir[1024], a[1400], b[1400], so[1400], err[2048];
 	struct dirent *e;
 	DIR *d;
 	int n = 0;
@@ -114,8 +130,11 @@ int daemon_types_restore(const char *state_dir)
 			continue;
 		snprintf(a, sizeof(a), "%.1000s/%s/obj0.bpf.o", dir, e->d_name);
 		snprintf(b, sizeof(b), "%.1000s/%s/obj1.bpf.o", dir, e->d_name);
-		if (nfc_type_register(e->d_name, a, access(b, F_OK) ? NULL : b,
-				      err, sizeof(err))) {
+		snprintf(so, sizeof(so), "%.1000s/%s/plugin.so", dir,
+			 e->d_name);
+		if (nfc_type_register_plugin(
+			    e->d_name, a, access(b, F_OK) ? NULL : b,
+			    access(so, F_OK) ? NULL : so, err, sizeof(err))) {
 			nfd_log("error", "types", "type=%s error=%s",
 				nfd_q(e->d_name), nfd_q(err));
 			continue;
@@ -155,10 +174,11 @@ int h_types_post(struct call *c)
 	static const struct bfield spec[] = {
 		{"name", T_STR, false},
 		{"objects", T_ARR, true},
+		{"plugin", T_STR, false},
 		{0},
 	};
-	const char *objs[2] = {NULL, NULL}, *name;
-	char base[64], err[2048];
+	const char *objs[2] = {NULL, NULL}, *name, *plugin;
+	char base[64], err[2048], tmp[1024] = "", so[PATH_MAX] = "";
 	json_t *a;
 	size_t n;
 	int r;
@@ -179,6 +199,12 @@ int h_types_post(struct call *c)
 				    "host, got %s",
 				    objs[i] ? objs[i] : "a non-string");
 	}
+	plugin = body_str(c, "plugin");
+	if (plugin && plugin[0] != '/')
+		return fail(c, 400,
+			    "plugin: an absolute path on the daemon's host, "
+			    "got %s",
+			    plugin);
 	name = body_str(c, "name");
 	if (!name) {
 		/* ttl.xdp.bpf.o -> ttl */
@@ -189,20 +215,47 @@ int h_types_post(struct call *c)
 	}
 	if ((r = check_name(c, "type", name)))
 		return r;
-	r = nfc_type_register(name, objs[0], objs[1], err, sizeof(err));
-	if (r)
+	if (nfc_type_loaded(name) || is_type(c->api, name))
+		return fail(c, 409, "types load: type '%s' exists already",
+			    name);
+	/* The plugin is opened from the daemon's copy: the user may rebuild
+	 * theirs in place while it runs. */
+	if (c->api->state_dir && c->api->obj_dir) {
+		r = stage_type(c->api, name, objs, (int)n, plugin, tmp,
+			       sizeof(tmp), so, sizeof(so), err, sizeof(err));
+		if (r) {
+			objstore_prune(c->api, c->nfc);
+			return fail(c,
+				    r == -ENOENT   ? 404
+				    : r == -EINVAL ? 400
+						   : 500,
+				    "types load: %s", err);
+		}
+	}
+	r = nfc_type_register_plugin(name, objs[0], objs[1],
+				     so[0] ? so : plugin, err, sizeof(err));
+	if (r) {
+		user_path(err, sizeof(err), so, plugin);
+		if (tmp[0]) {
+			rm_type_dir(tmp);
+			objstore_prune(c->api, c->nfc);
+		}
 		return fail(c,
 			    r == -EEXIST   ? 409
 			    : r == -ENOENT ? 404
 					   : 400,
 			    "types load: %s", err);
-	if (c->api->state_dir && keep_type(c->api->state_dir, name, objs,
-					   (int)n, err, sizeof(err))) {
+	}
+	if (tmp[0] &&
+	    keep_type(c->api->state_dir, name, tmp, err, sizeof(err))) {
 		nfc_type_unregister(c->nfc, name);
+		rm_type_dir(tmp);
+		objstore_prune(c->api, c->nfc);
 		return fail(c, 500, "types load: %s", err);
 	}
 	refresh(c->api);
-	nfd_log("info", "types", "loaded=%s objects=%zu", nfd_q(name), n);
+	nfd_log("info", "types", "loaded=%s objects=%zu plugin=%s", nfd_q(name),
+		n, plugin ? nfd_q(plugin) : "none");
 	return reply(c, 201, type_json(c->api, name));
 }
 
@@ -219,6 +272,7 @@ int h_type_del(struct call *c)
 		snprintf(dir, sizeof(dir), "%.900s/types/%s", c->api->state_dir,
 			 name);
 		rm_type_dir(dir);
+		objstore_prune(c->api, c->nfc);
 	}
 	refresh(c->api);
 	nfd_log("info", "types", "unloaded=%s", nfd_q(name));

@@ -7,9 +7,12 @@
  *   - maps named coll_<name> (hash, LRU hash or LPM trie) are collections,
  *     entry by entry, their key and value kinds taken from BTF.
  * The type then lives in the same table as the built-in ones (types.c), so
- * ports, chaining, modes, counters and adoption are theirs.
+ * ports, chaining, modes, counters and adoption are theirs. A plugin (a
+ * shared object exporting NFC_PLUGIN(), nfchain/nf.h) may add a control
+ * plane in C: its declaration and callbacks, over the BTF-read ones.
  */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -71,6 +74,8 @@ struct dyn {
 	struct dcoll coll[DYN_MAX_COLLS];
 	struct nfc_collection colls[DYN_MAX_COLLS + 1];
 	int ncoll;
+	void *dl;		      /* the plugin's dlopen handle, or NULL */
+	const struct nfc_nf_type *pt; /* the plugin's type, or NULL */
 };
 
 static struct dyn *dyns[DYN_MAX_TYPES];
@@ -316,42 +321,6 @@ static struct dyn *dyn_of_nf(const struct nfc_nf *nf)
 	return dyn_of(nf->nfc->m->nfs[nf->id].type);
 }
 
-static int rodata_var(struct bpf_object *obj, const char *var, void **at,
-		      size_t want)
-{
-	struct btf *btf = bpf_object__btf(obj);
-	const struct btf_var_secinfo *vs;
-	const struct btf_type *sec;
-	struct bpf_map *map;
-	size_t size;
-	char *data;
-	int id;
-
-	bpf_object__for_each_map (map, obj)
-		if (bpf_map__is_internal(map) &&
-		    strstr(bpf_map__name(map), ".rodata") &&
-		    !strstr(bpf_map__name(map), ".str"))
-			break;
-	if (!map || !btf)
-		return -ENOENT;
-	data = (char *)bpf_map__initial_value(map, &size);
-	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
-	if (!data || id < 0)
-		return -ENOENT;
-	sec = btf__type_by_id(btf, id);
-	vs = btf_var_secinfos(sec);
-	for (int i = 0; i < btf_vlen(sec); i++, vs++) {
-		const struct btf_type *v = btf__type_by_id(btf, vs->type);
-
-		if (!strcmp(btf__name_by_offset(btf, v->name_off), var) &&
-		    vs->offset + want <= size) {
-			*at = data + vs->offset;
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
 static int dyn_prepare(struct nfc_nf *nf, struct bpf_object *obj)
 {
 	struct dyn *d = dyn_of_nf(nf);
@@ -363,7 +332,7 @@ static int dyn_prepare(struct nfc_nf *nf, struct bpf_object *obj)
 
 		if (!v || json_is_null(v))
 			continue;
-		if (rodata_var(obj, d->cfg[i].name, &at, d->cfg[i].size))
+		if (nfci_rodata_var(obj, d->cfg[i].name, &at, d->cfg[i].size))
 			return nfc_nf_error(nf, ENOENT,
 					    "its object has no const volatile "
 					    "%s",
@@ -373,7 +342,7 @@ static int dyn_prepare(struct nfc_nf *nf, struct bpf_object *obj)
 				nf, EINVAL, "config field '%s': not a %s",
 				d->cfg[i].name, kind_doc(d->cfg[i].kind));
 	}
-	return 0;
+	return d && d->pt && d->pt->prepare ? d->pt->prepare(nf, obj) : 0;
 }
 
 static int dyn_validate(struct nfc_nf *nf, json_t *config)
@@ -389,7 +358,7 @@ static int dyn_validate(struct nfc_nf *nf, json_t *config)
 				nf, EINVAL, "config field '%s': not a %s",
 				d->cfg[i].name, kind_doc(d->cfg[i].kind));
 	}
-	return 0;
+	return d && d->pt && d->pt->validate ? d->pt->validate(nf, config) : 0;
 }
 
 static int coll_key(struct nfc_nf *nf, const struct dcoll *c, const char *key,
@@ -614,7 +583,7 @@ static int read_config(struct dyn *d, struct bpf_object *obj, const char *file,
 				    "an integer, bool, nfc_mac_t, nfc_ip4_t "
 				    "or nfc_ip6_t",
 				    file, name);
-		if (rodata_var(obj, name, &at, f->size))
+		if (nfci_rodata_var(obj, name, &at, f->size))
 			continue;
 		text_of(f, at, d->cfg_def[d->ncfg], sizeof(d->cfg_def[0]));
 		snprintf(d->cfg_doc[d->ncfg], sizeof(d->cfg_doc[0]),
@@ -791,7 +760,7 @@ static int open_obj(const void *elf, size_t sz, const char *file,
 			    "%s: not a BPF object libbpf can open (%s)", file,
 			    strerror(errno));
 	p = bpf_object__find_program_by_name(obj, "nfc_entry");
-	if (!p || rodata_var(obj, "nfc_self", &at, 4) ||
+	if (!p || nfci_rodata_var(obj, "nfc_self", &at, 4) ||
 	    !bpf_object__find_map_by_name(obj, "nfc_progs")) {
 		bpf_object__close(obj);
 		return fail(err, len, EINVAL,
@@ -846,7 +815,103 @@ static void dyn_free(struct dyn *d)
 		return;
 	free(d->elf[0]);
 	free(d->elf[1]);
+	if (d->dl)
+		dlclose(d->dl);
 	free(d);
+}
+
+/* Opens a plugin and checks what it declares before anything uses it. */
+static int open_plugin(struct dyn *d, const char *path, char *err, size_t len)
+{
+	const struct nfc_plugin *pl;
+	const struct nfc_nf_type *t;
+	struct stat st;
+
+	if (stat(path, &st))
+		return fail(err, len, errno, "plugin %s: %s", path,
+			    strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return fail(err, len, EINVAL, "plugin %s: not a regular file",
+			    path);
+	/* RTLD_NOW: a symbol the daemon lacks is an error now, not a crash
+	 * at the first call. */
+	d->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!d->dl)
+		return fail(err, len, EINVAL,
+			    "plugin %s: cannot load it as a shared object: %s",
+			    path, dlerror());
+	pl = dlsym(d->dl, NFC_PLUGIN_SYMBOL);
+	if (!pl)
+		return fail(err, len, EINVAL,
+			    "plugin %s: no symbol '%s': declare the type with "
+			    "NFC_PLUGIN(type) (nfchain/nf.h)",
+			    path, NFC_PLUGIN_SYMBOL);
+	if (pl->abi != NFC_PLUGIN_ABI ||
+	    pl->type_size != sizeof(struct nfc_nf_type))
+		return fail(err, len, EPROTO,
+			    "plugin %s: built for nfchain plugin ABI %u (type "
+			    "of %u bytes), this nfchaind has ABI %u (%zu "
+			    "bytes): rebuild it against this SDK",
+			    path, pl->abi, pl->type_size, NFC_PLUGIN_ABI,
+			    sizeof(struct nfc_nf_type));
+	t = pl->type;
+	if (!t)
+		return fail(err, len, EINVAL, "plugin %s: its type is NULL",
+			    path);
+	if (t->max_ports > NFC_MAX_PORTS)
+		return fail(err, len, EINVAL,
+			    "plugin %s: max_ports %u, at most %d", path,
+			    t->max_ports, NFC_MAX_PORTS);
+	for (const struct nfc_field *f = t->config; f && f->name; f++)
+		if (!nfc_field_reloads(f) && !(f->flags & NFC_FIELD_LIVE) &&
+		    !t->configure)
+			return fail(err, len, EINVAL,
+				    "plugin %s: config field '%s' is neither "
+				    "NFC_FIELD_RELOAD nor LIVE and the type "
+				    "has no configure()",
+				    path, f->name);
+	for (const struct nfc_collection *c = t->collections; c && c->name; c++)
+		if (!c->add || !c->del || !c->list || !c->fields)
+			return fail(err, len, EINVAL,
+				    "plugin %s: collection '%s' lacks add, "
+				    "del, list or fields",
+				    path, c->name);
+	d->pt = t;
+	return 0;
+}
+
+/* The type a plugin makes: its declaration and callbacks, the object's
+ * BTF-read config and collections where it declares none; prepare and
+ * validate run the BTF-read part first (dyn_prepare, dyn_validate). */
+static void plugin_type(struct dyn *d)
+{
+	const struct nfc_nf_type *p = d->pt;
+
+	size_t n = strlen(d->summary);
+
+	/* "loaded type (xdp, tc)" -> "loaded type (xdp, tc, plugin): ..." */
+	if (n && d->summary[n - 1] == ')')
+		snprintf(d->summary + n - 1, sizeof(d->summary) - n + 1,
+			 ", plugin)%s%.80s", p->summary ? ": " : "",
+			 p->summary ? p->summary : "");
+	d->t.flags |= p->flags & NFC_TYPE_TRANSPARENT;
+	if (p->max_ports)
+		d->t.max_ports = p->max_ports;
+	d->t.port_names = p->port_names;
+	if (p->config)
+		d->t.config = p->config;
+	d->t.port_config = p->port_config;
+	if (p->collections)
+		d->t.collections = p->collections;
+	d->t.stats_doc = p->stats_doc;
+	d->t.configure = p->configure;
+	d->t.packet_in = p->packet_in;
+	d->t.tick = p->tick;
+	d->t.stats = p->stats;
+	d->t.destroy = p->destroy;
+	d->t.removed = p->removed;
+	d->t.changed = p->changed;
+	d->t.port_down = p->port_down;
 }
 
 /* Two objects must declare alike: one type whatever the hook. */
@@ -866,8 +931,58 @@ static int same_decl(const struct dyn *a, const struct dyn *b)
 	return 1;
 }
 
+/* An upgrade of an NF of a loaded type: the new object must declare what
+ * the type does (the CLI, the API and the saved entries speak that
+ * declaration), for the NF's hook. Not a loaded type: 0. */
+int nfci_dyn_check_upgrade(const struct nfc_nf_type *t, int hook,
+			   const char *path, char *err, size_t len)
+{
+	struct dyn *d = dyn_of(t), *tmp;
+	struct bpf_object *obj = NULL;
+	void *data = NULL;
+	size_t sz = 0;
+	int r, h = 0;
+
+	if (!d)
+		return 0;
+	tmp = calloc(1, sizeof(*tmp));
+	if (!tmp)
+		return fail(err, len, ENOMEM, "out of memory");
+	r = read_file(path, &data, &sz, err, len);
+	if (!r)
+		r = open_obj(data, sz, path, &obj, &h, err, len);
+	if (!r && h != hook)
+		r = fail(err, len, EINVAL,
+			 "the object is a %s build and the NF runs in the %s "
+			 "hook: give the %s build",
+			 h == HOOK_TC ? "TC" : "XDP",
+			 hook == HOOK_TC ? "TC" : "XDP",
+			 hook == HOOK_TC ? "TC" : "XDP");
+	if (!r)
+		r = read_config(tmp, obj, path, err, len);
+	if (!r)
+		r = read_colls(tmp, obj, path, err, len);
+	if (!r && !same_decl(d, tmp))
+		r = fail(err, len, EINVAL,
+			 "the object declares other config globals or "
+			 "collections than type %s: load it as a new type",
+			 d->name);
+	if (obj)
+		bpf_object__close(obj);
+	free(data);
+	free(tmp);
+	return r;
+}
+
 int nfc_type_register(const char *name, const char *obj1, const char *obj2,
 		      char *err, size_t len)
+{
+	return nfc_type_register_plugin(name, obj1, obj2, NULL, err, len);
+}
+
+int nfc_type_register_plugin(const char *name, const char *obj1,
+			     const char *obj2, const char *plugin, char *err,
+			     size_t len)
 {
 	const char *files[2] = {obj1, obj2};
 	struct dyn *d = NULL, *tmp = NULL;
@@ -937,6 +1052,8 @@ int nfc_type_register(const char *name, const char *obj1, const char *obj2,
 		if (r)
 			goto out;
 	}
+	if (plugin && (r = open_plugin(d, plugin, err, len)))
+		goto out;
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	snprintf(d->summary, sizeof(d->summary), "loaded type (%s%s%s)",
 		 d->elf[HOOK_XDP] ? "xdp" : "",
@@ -951,6 +1068,8 @@ int nfc_type_register(const char *name, const char *obj1, const char *obj2,
 	d->t.collections = d->ncoll ? d->colls : NULL;
 	d->t.prepare = dyn_prepare;
 	d->t.validate = dyn_validate;
+	if (d->pt)
+		plugin_type(d);
 	dyns[slot] = d;
 	d = NULL;
 out:

@@ -208,6 +208,11 @@ const struct nfc_nf_type *const *nfci_type_all(void);
 const struct nfc_nf_type *const *
 nfci_dyn_all(const struct nfc_nf_type *const *builtin);
 const void *nfci_dyn_elf(const struct nfc_nf_type *t, int hook, size_t *sz);
+/* load.c: a const volatile global's place in an object's .rodata. */
+int nfci_rodata_var(struct bpf_object *obj, const char *var, void **at,
+		    size_t want);
+int nfci_dyn_check_upgrade(const struct nfc_nf_type *t, int hook,
+			   const char *path, char *err, size_t len);
 const struct nfc_field *nfci_field_find(const struct nfc_field *f,
 					const char *name);
 const struct nfc_collection *nfci_coll_find(const struct nfc_nf_type *t,

@@ -22,23 +22,29 @@
 #include "internal.h"
 #include "dataplane.h"
 
-static int set_rodata_impl(struct bpf_object *obj, const char *var, __u32 val)
+/* Where `var`, a `const volatile` global of at least `want` bytes, lies in
+ * the object's .rodata image (set before load). The one lookup of the
+ * runtime: built-in NFs' constants and loaded types' config fields. */
+int nfci_rodata_var(struct bpf_object *obj, const char *var, void **at,
+		    size_t want)
 {
 	struct btf *btf = bpf_object__btf(obj);
 	const struct btf_var_secinfo *vs;
 	const struct btf_type *sec;
 	struct bpf_map *map;
 	size_t size;
-	void *data;
+	char *data;
 	int id;
 
+	/* .rodata itself, not .rodata.str1.1 (string literals). */
 	bpf_object__for_each_map (map, obj)
 		if (bpf_map__is_internal(map) &&
-		    strstr(bpf_map__name(map), ".rodata"))
+		    strstr(bpf_map__name(map), ".rodata") &&
+		    !strstr(bpf_map__name(map), ".str"))
 			break;
 	if (!map || !btf)
 		return -ENOENT;
-	data = (void *)bpf_map__initial_value(map, &size);
+	data = (char *)bpf_map__initial_value(map, &size);
 	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
 	if (!data || id < 0)
 		return -ENOENT;
@@ -48,12 +54,22 @@ static int set_rodata_impl(struct bpf_object *obj, const char *var, __u32 val)
 		const struct btf_type *v = btf__type_by_id(btf, vs->type);
 
 		if (!strcmp(btf__name_by_offset(btf, v->name_off), var) &&
-		    vs->offset + sizeof(val) <= size) {
-			memcpy((char *)data + vs->offset, &val, sizeof(val));
+		    vs->offset + want <= size) {
+			*at = data + vs->offset;
 			return 0;
 		}
 	}
 	return -ENOENT;
+}
+
+static int set_rodata_impl(struct bpf_object *obj, const char *var, __u32 val)
+{
+	void *at;
+	int r = nfci_rodata_var(obj, var, &at, sizeof(val));
+
+	if (!r)
+		memcpy(at, &val, sizeof(val));
+	return r;
 }
 
 int nfc_obj_set_const(struct bpf_object *obj, const char *var, __u32 val)

@@ -291,6 +291,13 @@ static int do_nf_upgrade(struct nfc *nfc, struct model *m, void *arg)
 	if (a->path && access(a->path, R_OK))
 		return nfci_err(nfc, errno, "NF %s: object %s: %s", a->name,
 				a->path, strerror(errno));
+	if (a->path) {
+		char err[512];
+
+		if (nfci_dyn_check_upgrade(n->type, nf_hook(n), a->path, err,
+					   sizeof(err)))
+			return nfci_err(nfc, EINVAL, "NF %s: %s", a->name, err);
+	}
 	snprintf(n->obj, sizeof(n->obj), "%s", a->path ? a->path : "");
 	n->migrate = !!(a->flags & NFC_UPGRADE_RECREATE);
 	n->sig[0] = 0; /* reloaded, even from the same object */

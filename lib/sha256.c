@@ -4,9 +4,12 @@
  * the same figure `sha256sum` prints, so that a user can tell which build
  * runs. Small enough not to pull a crypto library into libnfchain.
  */
+#include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 
@@ -76,4 +79,31 @@ void nfci_sha256_hex(const void *data, size_t n, char out[65])
 		block(h, tail + i);
 	for (int i = 0; i < 8; i++)
 		snprintf(out + 8 * i, 9, "%08x", h[i]);
+}
+
+int nfc_sha256_file(const char *path, char out[65])
+{
+	struct stat st;
+	void *data;
+	FILE *f;
+	int r = 0;
+
+	if (stat(path, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_size > (256 << 20))
+		return -EINVAL;
+	data = malloc(st.st_size ? st.st_size : 1);
+	if (!data)
+		return -ENOMEM;
+	f = fopen(path, "rb");
+	if (!f)
+		r = -errno;
+	else if (fread(data, 1, st.st_size, f) != (size_t)st.st_size)
+		r = -EIO;
+	if (f)
+		fclose(f);
+	if (!r)
+		nfci_sha256_hex(data, st.st_size, out);
+	free(data);
+	return r;
 }

@@ -16,5 +16,5 @@ install-sdk: all
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(SDK_VERSION)|' \
 		sdk/nfchain.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nfchain.pc
 	install -m 0644 sdk/nfchain-nf.mk $(DESTDIR)$(PREFIX)/share/nfchain/nfchain-nf.mk
-	install -m 0644 sdk/examples/ttl/ttl.bpf.c sdk/examples/ttl/Makefile \
+	install -m 0644 sdk/examples/ttl/ttl.bpf.c sdk/examples/ttl/ttl_plugin.c sdk/examples/ttl/Makefile \
 		$(DESTDIR)$(PREFIX)/share/nfchain/examples/ttl/

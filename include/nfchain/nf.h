@@ -191,6 +191,27 @@ struct nfc_nf_type {
 	void (*port_down)(struct nfc_nf *nf, unsigned port);
 };
 
+/*
+ * A plugin: a loaded type's control plane in C (docs/sdk.md), a shared
+ * object given to `nfchain types load X.bpf.o plugin=X.so`. It exports
+ * its type with NFC_PLUGIN(); nfchaind checks the ABI before it uses any
+ * of it. The data plane is the .bpf.o (elf_xdp and elf_tc are ignored);
+ * a NULL config or collections keeps what the object declares in BTF.
+ * The plugin calls the nfc_nf_* functions below, which nfchaind exports:
+ * build it with -shared -fPIC, without linking libnfchain.
+ */
+#define NFC_PLUGIN_ABI 1
+struct nfc_plugin {
+	unsigned abi; /* NFC_PLUGIN_ABI of the headers it was built with */
+	unsigned type_size; /* sizeof(struct nfc_nf_type) there */
+	const struct nfc_nf_type *type;
+};
+#define NFC_PLUGIN_SYMBOL "nfc_plugin"
+#define NFC_PLUGIN(t)                          \
+	__attribute__((visibility("default"))) \
+	const struct nfc_plugin nfc_plugin = { \
+		NFC_PLUGIN_ABI, sizeof(struct nfc_nf_type), &(t)}
+
 /* What an NF's control plane may ask of the runtime. */
 const char *nfc_nf_name(const struct nfc_nf *nf);
 /* The pin root the NF lives under (to name files kept beside its pins). */

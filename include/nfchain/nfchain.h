@@ -209,6 +209,14 @@ json_t *nfc_types(void);			      /* types and schemas */
  * Before nfc_open() too, so that an adopted NF of the type is known. */
 int nfc_type_register(const char *name, const char *obj1, const char *obj2,
 		      char *err, size_t errlen);
+/* The same with a plugin (a shared object exporting NFC_PLUGIN(), see
+ * nfchain/nf.h) for the type's control plane; plugin may be NULL. */
+int nfc_type_register_plugin(const char *name, const char *obj1,
+			     const char *obj2, const char *plugin, char *err,
+			     size_t errlen);
+/* The SHA-256 of a file (a regular one, up to 256 MB) as 64 hex digits,
+ * as `show` gives an object's: 0 or -errno. */
+int nfc_sha256_file(const char *path, char out[65]);
 /* Refused while an NF of the type exists, or for a built-in type. */
 int nfc_type_unregister(struct nfc *nfc, const char *name);
 /* 1 if `name` is a loaded (not built-in) type. */

@@ -3,8 +3,10 @@
 # temporary prefix, the example NF built out of tree with only the
 # installed headers and pkg-config, `types load`, chained between two
 # namespaces (ping, TCP), a collection entry and a config change that
-# show in the packets, kill -9 and a fresh boot, then delete and unload;
-# and bad input refused with nothing changed.
+# show in the packets, `upgrade` to a second version of the example under
+# ping -i 0.01 with no loss (maps and counters kept), kill -9 and a fresh
+# boot (the second version still runs), then delete and unload; and bad
+# input refused with nothing changed.
 . "$NFC_TOP/daemon/tests/lib-daemon.sh"
 nfc_setup
 SDK=$NFD_DIR/sdk
@@ -44,6 +46,13 @@ cp "$SDK/p/share/nfchain/examples/ttl/"* "$SDK/b/"
 make -s -C "$SDK/b" >"$SDK/build.log" 2>&1
 check "example built out of tree: ttl.xdp.bpf.o and ttl.tc.bpf.o" \
 	[ -f "$SDK/b/ttl.xdp.bpf.o" ] && [ -f "$SDK/b/ttl.tc.bpf.o" ]
+# Version 2 lowers the TTL by one more than ttl_dec says (seen in the
+# packets).
+mkdir -p "$SDK/v2"
+cp "$SDK/b/Makefile" "$SDK/v2/"
+sed 's/t = ip->ttl - ttl_dec;/t = ip->ttl - ttl_dec - 1;/' "$SDK/b/ttl.bpf.c" >"$SDK/v2/ttl.bpf.c"
+make -s -C "$SDK/v2" ttl.xdp.bpf.o >"$SDK/v.log" 2>&1 &
+v_pid=$!
 grep -q -- "-I$SDK/p/include" "$SDK/build.log" 2>/dev/null || make -n -C "$SDK/b" -B | grep -q -- "-I$SDK/p/include"
 check "... with the installed headers" [ $? = 0 ]
 cat >"$SDK/app.c" <<'C'
@@ -66,6 +75,9 @@ echo "# ${SECONDS}s"
 nfd_hosts
 nfd_start || { not_ok "nfchaind starts"; exit 1; }
 check "types load ttl.bpf.o (both builds)" nfc types load "$SDK/b/ttl.bpf.o"
+sx=$(sha256sum "$SDK/b/ttl.xdp.bpf.o" | cut -d' ' -f1) st=$(sha256sum "$SDK/b/ttl.tc.bpf.o" | cut -d' ' -f1)
+check "... kept in the state dir's store, named by SHA-256" [ -f "$NFD_STATE/objects/$sx.bpf.o" ] &&
+	[ -f "$NFD_STATE/objects/$st.bpf.o" ] && [ "$(readlink "$NFD_STATE/types/ttl/obj0.bpf.o")" = "../../objects/$sx.bpf.o" ]
 check "types show lists it" sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' types show | grep -q '^ttl: loaded type (xdp, tc)'"
 nfc ttl add t0 && nfc t0 ports add p1 peer="$NFD_IF1" && nfc t0 ports add p2 peer="$NFD_IF2"
 check "ttl add t0, ports p1 p2" [ $? = 0 ]
@@ -86,24 +98,69 @@ t=$(pttl); check "... and after dst del: reply TTL 64 - 2 ($t)" [ "$t" = 62 ]
 check "mode=tc: the TC build" nfc t0 set mode=tc
 t=$(pttl); check "... passes traffic: reply TTL $t" [ "$t" = 62 ]
 nfc t0 set mode=xdp
-nfc t0 dst add 198.51.100.0/24 ttl=9
+
+echo "# ${SECONDS}s"
+# ---- upgrade to a second version under ping -i 0.01 ------------------------
+wait "$v_pid"
+check "v2 built" [ -s "$SDK/v2/ttl.xdp.bpf.o" ]
+nfc t0 dst add 203.0.113.0/24 ttl=5
+sha() { nfc -j t0 show | jget '["object"]["sha256"]'; }
+rxp() { nfc -j t0 show stats | jget '["stats"]["rx_packets"]'; }
+progid() { bpftool -j prog show pinned "$(echo "$NFC_PIN"/nf/*-t0/prog)" | jget '["id"]'; }
+id0=$(progid) sha0=$(sha) n0=$(rxp)
+ip netns exec "$NFD_H1" ping -i 0.01 -c 200 -W 1 198.51.100.2 >"$SDK/ping" 2>&1 &
+pp=$!
+sleep 0.5
+out=$(nfc t0 upgrade -f "$SDK/v2/ttl.xdp.bpf.o" 2>&1)
+rc=$?
+wait $pp
+sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$SDK/ping")
+recv=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$SDK/ping")
+n1=$(rxp)
+echo "# upgrade: program $id0 -> $(progid), sent $sent, received $recv, rx_packets $n0 -> $n1"
+check "upgrade -f v2/ttl.xdp.bpf.o of a loaded type's NF ($out)" [ $rc = 0 ] && [ "$id0" != "$(progid)" ]
+check "... no packet lost ($sent sent, $recv received)" [ -n "$sent" ] && [ "$sent" = "$recv" ]
+check "... counters carry on ($n0 -> $n1)" [ "$n1" -ge $((n0 + 400)) ]
+want=$(sha256sum "$SDK/v2/ttl.xdp.bpf.o" | cut -d' ' -f1)
+check "... show names v2's SHA-256" [ "$(sha)" = "$want" ] && [ "$sha0" != "$want" ]
+check "... its collection kept" sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' -j t0 dst show | grep -q '203.0.113.0/24'"
+t=$(pttl); check "... v2 runs: reply TTL 64 - 2 - 1 ($t)" [ "$t" = 61 ]
+before=$(export_state)
+wait "$bad_pid"
+# verif.c declares neither ttl_dec nor coll_dst.
+out=$(nfc t0 upgrade -f "$SDK/bad/verif.xdp.bpf.o" 2>&1)
+check "upgrade to an object declaring other fields and collections: refused ($out)" \
+	[ $? != 0 ] && grep -q "declares other config globals or collections" <<<"$out"
+out=$(nfc t0 upgrade -f "$SDK/b/ttl.tc.bpf.o" 2>&1)
+check "upgrade of an XDP NF to the TC build: refused ($out)" \
+	[ $? != 0 ] && grep -q "TC build and the NF runs in the XDP hook" <<<"$out"
+check "... nothing changed (export, SHA-256; the store: $(ls "$NFD_STATE/objects" | wc -l) files, the type's two and v2)" \
+	[ "$before" = "$(export_state)" ] && [ "$(sha)" = "$want" ] &&
+	[ "$(ls -A "$NFD_STATE/objects" | wc -l)" = 3 ] && [ -f "$NFD_STATE/objects/$want.bpf.o" ]
 
 echo "# ${SECONDS}s"
 # ---- restarts --------------------------------------------------------------
 nfd_kill9
 nfd_start || not_ok "restart after kill -9"
 check "after kill -9: type still loaded" sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' types show | grep -q '^ttl:'"
-t=$(pttl); check "... NF, entry and traffic kept: reply TTL $t" [ "$t" = 9 ]
+check "... v2 still runs (its SHA-256 in show)" [ "$(sha)" = "$want" ]
+t=$(pttl); check "... NF and traffic kept: reply TTL $t" [ "$t" = 61 ]
+nfc t0 dst add 198.51.100.0/24 ttl=9
+t=$(pttl); check "... a collection entry then: reply TTL $t" [ "$t" = 9 ]
 nfd_stop
+# A state dir of the version before the store: the type's files themselves.
+for f in "$NFD_STATE"/types/ttl/*; do cp -L "$f" "$f.x" && mv "$f.x" "$f"; done
 rm -rf "$NFC_PIN" # a reboot: nothing pinned
 quiet ip netns exec "$NFD_H1" ping -c 1 -W 1 198.51.100.2
 check "no traffic without the data plane" [ $? != 0 ]
 nfd_start || not_ok "start on an empty pin root"
-t=$(pttl); check "fresh boot: rebuilt from the state dir: reply TTL $t" [ "$t" = 9 ]
+t=$(pttl); check "fresh boot, from an older state dir: rebuilt: reply TTL $t" [ "$t" = 9 ]
+check "... v2 loaded again (its SHA-256 in show)" [ "$(sha)" = "$want" ]
+nfc t0 dst del 198.51.100.0/24
+t=$(pttl); check "... v2's own TTL rewrite: reply TTL $t" [ "$t" = 61 ]
 
 echo "# ${SECONDS}s"
 # ---- bad input: refused, nothing changed --------------------------------------
-wait "$bad_pid"
 before=$(nfc -j types | md5sum)
 types_dir() { ls "$NFD_STATE/types" | tr '\n' ' '; }
 tb=$(types_dir)
@@ -120,7 +177,7 @@ check "unload while t0 exists: refused" refused 'NF t0 is of this type' nfc type
 check "unload of a built-in type: refused" refused 'built in' nfc types unload forwarder
 check "... nothing changed (types, state dir: $(types_dir))" \
 	[ "$(nfc -j types | md5sum)" = "$before" ] && [ "$(types_dir)" = "$tb" ]
-t=$(pttl); check "... and traffic still flows (reply TTL $t)" [ "$t" = 9 ]
+t=$(pttl); check "... and traffic still flows (reply TTL $t)" [ "$t" = 61 ]
 
 echo "# ${SECONDS}s"
 # ---- delete, unload ------------------------------------------------------------
@@ -128,6 +185,7 @@ nfc t0 del
 check "types unload ttl after t0 del" nfc types unload ttl
 check "... gone from the types and the state dir" \
 	sh -c "! '$NFC_BIN/nfchain' --socket '$NFD_SOCK' -j types | grep -q '\"ttl\"' && [ ! -e '$NFD_STATE/types/ttl' ]"
+check "... and no object copy left" [ -z "$(ls "$NFD_STATE/objects" 2>/dev/null)" ]
 nfd_stop
 check "nfchaind stops cleanly (exit 0, no leak report)" [ $? = 0 ]
 nfc_done

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The daemon's one store of the files the data plane runs (docs/sdk.md):
+ * <state-dir>/objects/<sha256><suffix>, an upgrade's object (named in the
+ * saved state), a loaded type's objects and its plugin (types/<name>/ holds
+ * links to them). Named by content, a file is kept once however many NFs
+ * and types use it, and never rewritten in place while it runs (a plugin
+ * is mapped from it). What nothing names any more goes (objstore_prune).
+ *
+ * State dirs of earlier versions are read as they are: objects/<nf>-XXXXXX
+ * .bpf.o named in the state, and types/<name>/ holding the files
+ * themselves, are loaded by those names and kept while something uses them.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "nfchain/nfchain.h"
+#include "api_int.h"
+
+static int copy_fd(int in, int out)
+{
+	char buf[65536];
+	ssize_t n;
+
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, n) != n)
+			return errno ? -errno : -EIO;
+	if (n < 0)
+		return -errno;
+	return fsync(out) ? -errno : 0;
+}
+
+int objstore_put(const char *dir, const char *src, const char *suffix,
+		 char *out, size_t len, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX], sha[65];
+	struct stat st;
+	int in, fd, r;
+
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		r = -errno;
+		snprintf(err, errlen, "create %s: %s", dir, strerror(-r));
+		return r;
+	}
+	in = open(src, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (in < 0 || fstat(in, &st) || !S_ISREG(st.st_mode)) {
+		r = in < 0 ? -errno : -EINVAL;
+		snprintf(err, errlen, "%s: %s", src,
+			 r == -EINVAL ? "not a regular file" : strerror(-r));
+		if (in >= 0)
+			close(in);
+		return r;
+	}
+	snprintf(tmp, sizeof(tmp), "%s/.in-XXXXXX", dir);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "create a copy in %s: %s", dir,
+			 strerror(-r));
+		close(in);
+		return r;
+	}
+	r = copy_fd(in, fd);
+	close(fd);
+	close(in);
+	/* The copy's hash, not the source's: the user's file may change. */
+	if (!r)
+		r = nfc_sha256_file(tmp, sha);
+	if (!r) {
+		snprintf(out, len, "%s/%s%s", dir, sha, suffix);
+		/* Already there: the same content, kept once. */
+		if (!access(out, F_OK))
+			unlink(tmp);
+		else if (rename(tmp, out))
+			r = -errno;
+	}
+	if (r) {
+		snprintf(err, errlen, "copy %s into %s: %s", src, dir,
+			 strerror(-r));
+		unlink(tmp);
+	}
+	return r;
+}
+
+/* The store's names the types use: types/<name>/{obj0,obj1,plugin} links. */
+static int used_by_type(const char *state_dir, const char *base)
+{
+	static const char *const files[] = {"obj0.bpf.o", "obj1.bpf.o",
+					    "plugin.so"};
+	char dir[PATH_MAX], p[PATH_MAX + 300], l[PATH_MAX];
+	struct dirent *e;
+	int used = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/types", state_dir);
+	d = opendir(dir);
+	while (d && !used && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		for (int i = 0; i < 3 && !used; i++) {
+			ssize_t n;
+			const char *b;
+
+			snprintf(p, sizeof(p), "%s/%.255s/%s", dir, e->d_name,
+				 files[i]);
+			n = readlink(p, l, sizeof(l) - 1);
+			if (n <= 0)
+				continue;
+			l[n] = 0;
+			b = strrchr(l, '/');
+			used = !strcmp(b ? b + 1 : l, base);
+		}
+	}
+	if (d)
+		closedir(d);
+	return used;
+}
+
+void objstore_prune(struct api *api, struct nfc *nfc)
+{
+	const char *dir = api->obj_dir;
+	json_t *doc = dir ? nfc_export(nfc) : NULL, *nf;
+	char path[PATH_MAX + 300];
+	struct dirent *e;
+	size_t i;
+	DIR *d;
+
+	if (!doc)
+		return;
+	d = opendir(dir);
+	while (d && (e = readdir(d))) {
+		int used = 0;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		/* .in-XXXXXX: a copy a crash cut short. */
+		if (e->d_name[0] != '.') {
+			json_array_foreach (json_object_get(doc, "nfs"), i,
+					    nf) {
+				const char *o = json_string_value(
+					json_object_get(nf, "object"));
+
+				used |= o && !strcmp(o, path);
+			}
+			used = used ||
+			       (api->state_dir &&
+				used_by_type(api->state_dir, e->d_name));
+		}
+		if (!used)
+			unlink(path);
+	}
+	if (d)
+		closedir(d);
+	json_decref(doc);
+}
