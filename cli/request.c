@@ -154,7 +154,8 @@ static char *sibling(const char *file, const char *from, const char *to)
 }
 
 /*
- * types load FILE [name=N] [with=FILE2]: the objects as absolute paths.
+ * types load FILE [name=N] [with=FILE2] [plugin=SO]: the files as absolute
+ * paths.
  * FILE ttl.bpf.o that is not there stands for ttl.xdp.bpf.o and
  * ttl.tc.bpf.o; either of those brings the other along.
  */

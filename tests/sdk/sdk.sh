@@ -104,6 +104,7 @@ echo "# ${SECONDS}s"
 wait "$v_pid"
 check "v2 built" [ -s "$SDK/v2/ttl.xdp.bpf.o" ]
 nfc t0 dst add 203.0.113.0/24 ttl=5
+t=$(pttl); check "back in mode=xdp: reply TTL $t" [ "$t" = 62 ]
 sha() { nfc -j t0 show | jget '["object"]["sha256"]'; }
 rxp() { nfc -j t0 show stats | jget '["stats"]["rx_packets"]'; }
 progid() { bpftool -j prog show pinned "$(echo "$NFC_PIN"/nf/*-t0/prog)" | jget '["id"]'; }
