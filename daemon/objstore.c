@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -123,17 +124,45 @@ static int used_by_type(const char *state_dir, const char *base)
 	return used;
 }
 
+/* The saved state (state.json) as text, mapped: a state that is not
+ * running yet (a netdev missing at start) names objects the running model
+ * does not, and they must stay. */
+static const char *saved_state(const char *state_dir, size_t *len)
+{
+	char p[PATH_MAX];
+	struct stat st;
+	void *m;
+	int fd;
+
+	*len = 0;
+	if (!state_dir)
+		return NULL;
+	snprintf(p, sizeof(p), "%s/state.json", state_dir);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	m = fstat(fd, &st) || st.st_size <= 0
+		    ? MAP_FAILED
+		    : mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return NULL;
+	*len = st.st_size;
+	return m;
+}
+
 void objstore_prune(struct api *api, struct nfc *nfc)
 {
-	const char *dir = api->obj_dir;
+	const char *dir = api->obj_dir, *saved;
 	json_t *doc = dir ? nfc_export(nfc) : NULL, *nf;
 	char path[PATH_MAX + 300];
 	struct dirent *e;
-	size_t i;
+	size_t i, slen;
 	DIR *d;
 
 	if (!doc)
 		return;
+	saved = saved_state(api->state_dir, &slen);
 	d = opendir(dir);
 	while (d && (e = readdir(d))) {
 		int used = 0;
@@ -153,11 +182,15 @@ void objstore_prune(struct api *api, struct nfc *nfc)
 			used = used ||
 			       (api->state_dir &&
 				used_by_type(api->state_dir, e->d_name));
+			used = used || (saved && memmem(saved, slen, e->d_name,
+							strlen(e->d_name)));
 		}
 		if (!used)
 			unlink(path);
 	}
 	if (d)
 		closedir(d);
+	if (saved)
+		munmap((void *)saved, slen);
 	json_decref(doc);
 }
