@@ -57,6 +57,33 @@ static __u32 pseudo(const __u8 *src, const __u8 *dst, int alen, int len,
 	return s;
 }
 
+/* TCP (flags, window 512) or UDP from sp to dp with 10 bytes of payload
+ * at `t`, its checksum from the pseudo-header's partial sum `ps` and the
+ * bytes (ps -1: left 0, UDP's "none"). */
+static void l4fill(__u8 *t, int sp, int dp, int proto, int flags, long ps)
+{
+	int l4 = proto == 6 ? 20 : 8;
+	__u16 c;
+
+	put16(t, sp);
+	put16(t + 2, dp);
+	if (proto == 6) {
+		put16(t + 4, 0x1111);
+		t[12] = 5 << 4;
+		t[13] = flags;
+		put16(t + 14, 512);
+	} else {
+		put16(t + 4, l4 + 10);
+	}
+	memcpy(t + l4, "0123456789", 10);
+	if (ps < 0)
+		return;
+	c = cksum(ps, t, l4 + 10);
+	if (proto == 17 && !c)
+		c = 0xffff;
+	put16(t + (proto == 6 ? 16 : 6), c);
+}
+
 /* An IPv4 packet (id 0x1234, ttl `ttl`, DF) with TCP (flags, 10 bytes of
  * payload) or UDP (`udpsum`: 0 leaves its checksum 0), checksums from
  * scratch. Returns its length. */
@@ -79,25 +106,10 @@ static int pkt4(__u8 *p, const char *s, int sp, const char *d, int dp,
 	a = inet_addr(d);
 	memcpy(p + 16, &a, 4);
 	put16(p + 10, cksum(0, p, 20));
-	put16(t, sp);
-	put16(t + 2, dp);
-	if (proto == 6) {
-		put16(t + 4, 0x1111);
-		t[12] = 5 << 4;
-		t[13] = flags;
-		put16(t + 14, 512);
-	} else {
-		put16(t + 4, l4 + 10);
-	}
-	memcpy(t + l4, "0123456789", 10);
-	if (proto == 6 || udpsum) {
-		__u16 c = cksum(pseudo(p + 12, p + 16, 4, l4 + 10, proto), t,
-				l4 + 10);
-
-		if (proto == 17 && !c)
-			c = 0xffff;
-		put16(t + (proto == 6 ? 16 : 6), c);
-	}
+	l4fill(t, sp, dp, proto, flags,
+	       proto == 6 || udpsum
+		       ? (long)pseudo(p + 12, p + 16, 4, l4 + 10, proto)
+		       : -1);
 	return len;
 }
 
@@ -107,7 +119,6 @@ static int pkt6(__u8 *p, const char *s, int sp, const char *d, int dp,
 {
 	int l4 = proto == 6 ? 20 : 8, len = 40 + l4 + 10;
 	__u8 *t = p + 40;
-	__u16 c;
 
 	memset(p, 0, len);
 	p[0] = 0x60;
@@ -116,21 +127,8 @@ static int pkt6(__u8 *p, const char *s, int sp, const char *d, int dp,
 	p[7] = ttl;
 	inet_pton(AF_INET6, s, p + 8);
 	inet_pton(AF_INET6, d, p + 24);
-	put16(t, sp);
-	put16(t + 2, dp);
-	if (proto == 6) {
-		put16(t + 4, 0x1111);
-		t[12] = 5 << 4;
-		t[13] = flags;
-		put16(t + 14, 512);
-	} else {
-		put16(t + 4, l4 + 10);
-	}
-	memcpy(t + l4, "0123456789", 10);
-	c = cksum(pseudo(p + 8, p + 24, 16, l4 + 10, proto), t, l4 + 10);
-	if (proto == 17 && !c)
-		c = 0xffff;
-	put16(t + (proto == 6 ? 16 : 6), c);
+	l4fill(t, sp, dp, proto, flags,
+	       pseudo(p + 8, p + 24, 16, l4 + 10, proto));
 	return len;
 }
 
