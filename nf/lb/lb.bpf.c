@@ -18,6 +18,7 @@
  */
 #include "nfchain.bpf.h"
 #include "ct.h"
+#include "icmp_err.h"
 #include "lb.h"
 
 #define IP_MF 0x2000
@@ -675,6 +676,24 @@ static __always_inline int dsr6(nfc_ctx_t *ctx, const struct lb_pkt *p,
 	return encap6(ctx, &o);
 }
 
+/* The working set of the tracker's calls and of lb_icmp_err: off the
+ * stack, which the main path nearly fills (512 bytes for every frame of
+ * a call chain). */
+struct lb_iscratch {
+	struct nfc_flow fl;
+	struct nfc_ierr t;
+	struct nfc_tuple ct;
+	struct nfct_key k;
+	struct lb_flow f;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lb_iscratch);
+} lb_iscratch SEC(".maps");
+
 /* The tracker's view of a flow the lb parsed itself (nfc_flow_parse
  * would parse the packet a second time): IPv4 held IPv4-mapped, as
  * ct_common.h wants; no fragment, no ICMP (parse() lets neither by). */
@@ -718,22 +737,25 @@ static __always_inline int nat_track(const struct lb_flow *f,
 				     const struct lb_be *be, __u16 bport,
 				     __u32 len, int isnew)
 {
-	struct lb_flow r = *f;
-	struct nfc_flow fl;
-	struct nfct_res ct;
+	struct lb_iscratch *sc;
+	struct nfct_res res, *ct = &res; /* on the stack: it holds a pointer */
 	struct nfct_entry *e;
-	__u32 mark = bpf_ntohs(f->dport) | LB_CT_MARK;
+	__u32 mark = bpf_ntohs(f->dport) | LB_CT_MARK, zero = 0;
 
-	__builtin_memcpy(r.daddr, be->addr, sizeof(r.daddr));
-	r.dport = bport;
-	ct_flow(&fl, &r, p->tcp_flags);
-	nfct_lookup(&fl, len, &ct);
-	if (ct.state == NFCT_INVALID && !ct.e && !isnew &&
-	    nfct_tcp_flags_valid(p->tcp_flags))
-		ct.state = NFCT_NEW;
-	if (ct.state == NFCT_NEW && !ct.e && nfct_confirm(&fl, len, &ct))
+	sc = bpf_map_lookup_elem(&lb_iscratch, &zero);
+	if (!sc)
 		return -1;
-	e = ct.e;
+	sc->f = *f;
+	__builtin_memcpy(sc->f.daddr, be->addr, sizeof(sc->f.daddr));
+	sc->f.dport = bport;
+	ct_flow(&sc->fl, &sc->f, p->tcp_flags);
+	nfct_lookup(&sc->fl, len, ct);
+	if (ct->state == NFCT_INVALID && !ct->e && !isnew &&
+	    nfct_tcp_flags_valid(p->tcp_flags))
+		ct->state = NFCT_NEW;
+	if (ct->state == NFCT_NEW && !ct->e && nfct_confirm(&sc->fl, len, ct))
+		return -1;
+	e = ct->e;
 	if (e && e->nf_data[4] != mark) {
 		__builtin_memcpy(e->nf_data, f->daddr, 16);
 		e->nf_data[4] = mark;
@@ -748,26 +770,165 @@ static __always_inline int nat_track(const struct lb_flow *f,
 static __always_inline int nat_reply(nfc_ctx_t *ctx, const struct lb_flow *f,
 				     const struct lb_pkt *p, __u32 len)
 {
-	struct nfc_flow fl;
-	struct nfct_res ct;
-	struct nfct_key k;
+	struct lb_iscratch *sc;
+	struct nfct_res res, *ct = &res; /* on the stack: it holds a pointer */
 	struct nfct_entry *e;
-	__u32 vip[4];
+	__u32 vip[4], zero = 0;
 	__u16 port;
 
-	ct_flow(&fl, f, p->tcp_flags);
-	nfct_key_of(&fl.t, &k);
-	e = bpf_map_lookup_elem(&ct_table, &k);
+	sc = bpf_map_lookup_elem(&lb_iscratch, &zero);
+	if (!sc)
+		return 0;
+	ct_flow(&sc->fl, f, p->tcp_flags);
+	nfct_key_of(&sc->fl.t, &sc->k);
+	e = bpf_map_lookup_elem(&ct_table, &sc->k);
 	if (!e || !(e->nf_data[4] & LB_CT_MARK))
 		return 0;
-	nfct_lookup(&fl, len, &ct);
-	e = ct.e;
-	if (!e || ct.dir != NFCT_DIR_REPLY || !(e->nf_data[4] & LB_CT_MARK))
+	nfct_lookup(&sc->fl, len, ct);
+	e = ct->e;
+	if (!e || ct->dir != NFCT_DIR_REPLY || !(e->nf_data[4] & LB_CT_MARK))
 		return 0;
 	__builtin_memcpy(vip, e->nf_data, 16);
 	port = bpf_htons(e->nf_data[4] & 0xffff);
 	return nat_rewrite(ctx, p->l3, p->saddr, p->csum_ip, p->ports, p->words,
 			   f->proto == IPPROTO_UDP, 0, vip, port);
+}
+
+/* Whether the frame is ICMP or ICMPv6 (what parse() lets by). */
+static __always_inline int is_icmp(nfc_ctx_t *ctx)
+{
+	struct ethhdr *eth = nfc_data(ctx);
+	void *end = nfc_data_end(ctx);
+
+	if ((void *)(eth + 1) > end)
+		return 0;
+	if (eth->h_proto == bpf_htons(NFC_ETH_P_IP)) {
+		struct iphdr *ip = (void *)(eth + 1);
+
+		return (void *)(ip + 1) <= end &&
+		       ip->protocol == NFC_IPPROTO_ICMP;
+	}
+	if (eth->h_proto == bpf_htons(NFC_ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+		return (void *)(ip6 + 1) <= end &&
+		       ip6->nexthdr == NFC_IPPROTO_ICMPV6;
+	}
+	return 0;
+}
+
+/*
+ * forward=nat: an ICMP or ICMPv6 error (unreachable, fragmentation
+ * needed, packet too big, time exceeded...) about a NAT-ed connection,
+ * rewritten by the NAT NF's code (bpf/icmp_err.h), so that its receiver
+ * finds the socket it is about:
+ *  - egress (toward the clients): an error from the backends' side about
+ *    a request as the backend got it (quoted client -> backend:bport, the
+ *    tracker entry's original direction): the quoted destination and the
+ *    outer source become the VIP and its port;
+ *  - ingress (from the clients): an error about a reply as the client
+ *    got it (quoted VIP:port -> client): the quote's reverse is the flow
+ *    lb_conns gave a backend; with that backend's tracker entry naming the
+ *    quoted VIP, the quoted source and the outer destination become the
+ *    backend's (it then goes where the connection's requests go).
+ * 1: rewritten, 0: none of the lb's NAT-ed connections (passed on as it
+ * came), -1: not writable.
+ */
+static __always_inline int lb_icmp_err(nfc_ctx_t *ctx, int egress)
+{
+	struct lb_iscratch *sc;
+	struct nfc_flow *fl;
+	struct nfc_ierr *t;
+	struct nfc_tuple *ct;
+	struct nfct_entry *e;
+	__u32 zero = 0;
+	int v6, swapped;
+
+	sc = bpf_map_lookup_elem(&lb_iscratch, &zero);
+	if (!sc || nfc_pull(ctx, NFC_FLOW_PULL))
+		return 0;
+	fl = &sc->fl;
+	t = &sc->t;
+	ct = &sc->ct;
+	if (nfc_flow_parse(nfc_data(ctx), nfc_data_end(ctx), fl) !=
+		    NFC_FLOW_OK ||
+	    !(fl->flags & NFC_FLOW_F_INNER) ||
+	    (fl->inner.proto != NFC_IPPROTO_TCP &&
+	     fl->inner.proto != NFC_IPPROTO_UDP) ||
+	    fl->inner.family != fl->t.family)
+		return 0;
+	v6 = fl->t.family == NFC_FAMILY_V6;
+	__builtin_memset(t, 0, sizeof(*t));
+	if (egress) {
+		*ct = fl->inner;
+	} else {
+		struct lb_flow *f = &sc->f;
+		struct lb_conn *c;
+		struct lb_be *be;
+		__u32 cid;
+
+		__builtin_memset(f, 0, sizeof(*f));
+		if (v6) {
+			__builtin_memcpy(f->saddr, fl->inner.dst, 16);
+			__builtin_memcpy(f->daddr, fl->inner.src, 16);
+			f->family = LB_AF_INET6;
+		} else {
+			f->saddr[0] = fl->inner.dst[3];
+			f->daddr[0] = fl->inner.src[3];
+			f->family = LB_AF_INET;
+		}
+		f->sport = fl->inner.dport;
+		f->dport = fl->inner.sport;
+		f->proto = fl->inner.proto;
+		c = bpf_map_lookup_elem(&lb_conns, f);
+		if (!c)
+			return 0;
+		cid = c->be;
+		be = bpf_map_lookup_elem(&lb_bes, &cid);
+		if (!be || be->gen != c->gen || be->state == LB_BE_FREE)
+			return 0;
+		__builtin_memset(ct, 0, sizeof(*ct));
+		__builtin_memcpy(ct->src, fl->inner.dst, 16);
+		if (v6)
+			__builtin_memcpy(ct->dst, be->addr, 16);
+		else
+			nfc_flow_v4addr(ct->dst, be->addr[0]);
+		ct->sport = fl->inner.dport;
+		ct->dport = be->port ? be->port : fl->inner.sport;
+		ct->proto = fl->inner.proto;
+		ct->family = fl->inner.family;
+	}
+	/* The tuple must be the entry's original direction, client ->
+	 * backend, of an entry the lb made. */
+	swapped = nfct_key_of(ct, &sc->k);
+	e = bpf_map_lookup_elem(&ct_table, &sc->k);
+	if (!e || !(e->nf_data[4] & LB_CT_MARK) ||
+	    swapped != !!(e->flags & NFCT_F_ORIG_IS_B))
+		return 0;
+	if (egress) {
+		t->qdst = 1;
+		if (v6)
+			__builtin_memcpy(t->addr, e->nf_data, 16);
+		else
+			t->addr[0] = e->nf_data[0];
+		t->port = bpf_htons(e->nf_data[4] & 0xffff);
+	} else {
+		/* The quoted VIP and port are the ones the entry keeps. */
+		if (bpf_htons(e->nf_data[4] & 0xffff) != fl->inner.sport)
+			return 0;
+		if (v6 ? e->nf_data[0] != fl->inner.src[0] ||
+				    e->nf_data[1] != fl->inner.src[1] ||
+				    e->nf_data[2] != fl->inner.src[2] ||
+				    e->nf_data[3] != fl->inner.src[3]
+		       : e->nf_data[0] != fl->inner.src[3])
+			return 0;
+		if (v6)
+			__builtin_memcpy(t->addr, ct->dst, 16);
+		else
+			t->addr[0] = ct->dst[3];
+		t->port = ct->dport;
+	}
+	return nfc_icmp_err_xlat(ctx, fl, t);
 }
 
 static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
@@ -780,8 +941,14 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 	__u32 id, len = frame_len(ctx);
 	int isnew;
 
-	if (nfc_pull(ctx, LB_PULL) || parse(ctx, &f, &p))
+	if (nfc_pull(ctx, LB_PULL))
 		return nfc_pass_on(ctx, md);
+	if (parse(ctx, &f, &p)) {
+		if (is_icmp(ctx) &&
+		    lb_icmp_err(ctx, md->direction != NFC_DIR_INGRESS) < 0)
+			return nfc_drop(ctx, md, LB_R_ENCAP);
+		return nfc_pass_on(ctx, md);
+	}
 	if (md->direction != NFC_DIR_INGRESS) {
 		/* A reply of a NAT-ed connection: from the VIP again. */
 		if (nat_reply(ctx, &f, &p, len))

@@ -177,6 +177,16 @@ static int lb_ct_list(struct nfc_nf *nf, json_t *out)
 
 static int lb_validate(struct nfc_nf *nf, json_t *config)
 {
+	json_int_t mtu = json_integer_value(json_object_get(config, "mtu"));
+	char key[128];
+
+	if (mtu > 0 && mtu < LB_MTU6_MIN && lb_dsr6_find(nf, key, sizeof(key)))
+		return nfc_nf_error(nf, EINVAL,
+				    "mtu=%lld: the IPv6 forward=dsr service %s "
+				    "needs at least %d (or 0): ip6ip6 adds 40 "
+				    "bytes, and a packet-too-big below IPv6's "
+				    "1280 is not followed",
+				    (long long)mtu, key, LB_MTU6_MIN);
 	return nfct_validate(nf, config);
 }
 

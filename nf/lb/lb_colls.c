@@ -40,6 +40,19 @@ static int svc_parse(struct nfc_nf *nf, const char *key, json_t *fields,
 	lb_svc_str(&w->vip, w->key, sizeof(w->key));
 	w->forward = fwd && !strcmp(fwd, "nat") ? LB_FWD_NAT : LB_FWD_DSR;
 	w->table = t ? json_integer_value(t) : LB_TABLE_DEF;
+	if (w->vip.family == LB_AF_INET6 && w->forward == LB_FWD_DSR) {
+		json_int_t mtu = json_integer_value(
+			json_object_get(nfc_nf_config(nf), "mtu"));
+
+		if (mtu > 0 && mtu < LB_MTU6_MIN)
+			return nfc_nf_error(
+				nf, EINVAL,
+				"service %s: forward=dsr in IPv6 needs the "
+				"lb's mtu at least %d or 0 (it is %lld): "
+				"ip6ip6 adds 40 bytes, and a packet-too-big "
+				"below IPv6's 1280 is not followed",
+				key, LB_MTU6_MIN, (long long)mtu);
+	}
 	if (!lb_is_prime(w->table))
 		return nfc_nf_error(nf, EINVAL,
 				    "service %s: table=%u is not a prime "
@@ -47,6 +60,31 @@ static int svc_parse(struct nfc_nf *nf, const char *key, json_t *fields,
 				    "usual one)",
 				    key, w->table);
 	return 0;
+}
+
+int lb_dsr6_find(struct nfc_nf *nf, char *key, size_t len)
+{
+	struct lb_state *st;
+	int found = 0;
+
+	/* No maps yet (an lb being added): no services. */
+	if (nfc_nf_map_fd(nf, "lb_svcs") < 0 || nfc_nf_map_fd(nf, "lb_bes") < 0)
+		return 0;
+	st = malloc(sizeof(*st));
+	if (!st || lb_state_load(nf, st)) {
+		free(st);
+		return 0;
+	}
+	for (int id = 0; id < LB_MAX_SVC && !found; id++) {
+		if (!st->svc[id].used ||
+		    st->svc[id].vip.family != LB_AF_INET6 ||
+		    st->svc[id].svc.forward != LB_FWD_DSR)
+			continue;
+		lb_svc_str(&st->svc[id].vip, key, len);
+		found = 1;
+	}
+	free(st);
+	return found;
 }
 
 /* Maglev keeps each backend's share within 1% of the table when the

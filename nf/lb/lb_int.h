@@ -35,6 +35,12 @@ int lb_ring_read(struct nfc_nf *nf, __u32 sid, __u32 *out, __u32 m);
 /* Zeroes a per-CPU stats entry (an id given to a new service or backend). */
 void lb_stat_zero(struct nfc_nf *nf, const char *map, __u32 id);
 
+/* ip6ip6 adds 40 bytes: below this mtu the packet-too-big would tell an
+ * MTU under IPv6's 1280, which senders do not follow (RFC 8201). */
+#define LB_MTU6_MIN 1320
+/* 1 and the key of an IPv6 forward=dsr service (the first), else 0. */
+int lb_dsr6_find(struct nfc_nf *nf, char *key, size_t len);
+
 int lb_svcs_add(struct nfc_nf *nf, const char *key, json_t *fields);
 int lb_svcs_del(struct nfc_nf *nf, const char *key);
 int lb_svcs_list(struct nfc_nf *nf, json_t *out);

@@ -10,6 +10,7 @@
  * untouched; a drained backend keeps its flow and gets no SYN; with no
  * backend up the frame is dropped; src_bits spreads the outer source.
  */
+#include <errno.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -561,21 +562,33 @@ static void ipv6(struct nfc *nfc, const char *mode, int redirect, int drop)
 	      "IPv6: another address: passed on untouched");
 
 	/* mtu: a packet the outer header takes beyond it comes back as an
-	 * ICMPv6 packet-too-big, out of the port it came in by. */
+	 * ICMPv6 packet-too-big, out of the port it came in by. Below 1320
+	 * (an MTU told below IPv6's 1280) it is refused. */
 	{
-		json_t *c = json_pack("{s:i}", "mtu", 100);
+		json_t *c = json_pack("{s:i}", "mtu", 1320),
+		       *lo = json_pack("{s:i}", "mtu", 1319);
 		const __u8 *o = r.out, *ip = r.out + 14, *ic = r.out + 54;
 		__u64 tx0;
-		__u8 ph[40 + 56] = {0};
+		__u8 ph[40 + 56] = {0}, big[14 + 40 + 1300] = {0};
+		const char *msg;
 
 		e = nfc_nf_set(nfc, "lb0", c);
 		json_decref(c);
-		CHECK(!e, "IPv6: mtu=100 (a reload): %s",
+		CHECK(!e, "IPv6: mtu=1320 (a reload): %s",
 		      e ? nfc_errmsg(nfc) : "");
+		e = nfc_nf_set(nfc, "lb0", lo);
+		json_decref(lo);
+		msg = e ? nfc_errmsg(nfc) : "";
+		CHECK(e && strstr(msg, "1320") && strstr(msg, svc),
+		      "IPv6: mtu=1319 with an IPv6 DSR service: refused (%s)",
+		      msg);
 		tx0 = dpt_port_stats(root, 1, 0).tx_packets;
-		len = frame6(f, "2001:db8:1::2", "2001:db8::100", 42000, 80,
-			     0x02);
-		run(0, f, len, &r);
+		/* 1,241 bytes of TCP: 1,281 + 40 encapsulated, beyond 1,320 */
+		frame6(big, "2001:db8:1::2", "2001:db8::100", 42000, 80, 0x02);
+		big[14 + 4] = 1241 >> 8;
+		big[14 + 5] = 1241 & 0xff;
+		len = 14 + 40 + 1241;
+		run(0, big, len, &r);
 		/* checksum: pseudo-header (addresses, length, next header)
 		 * and the message */
 		memcpy(ph, ip + 8, 32);
@@ -583,31 +596,36 @@ static void ipv6(struct nfc *nfc, const char *mode, int redirect, int drop)
 		ph[39] = 58;
 		memcpy(ph + 40, ic, 56);
 		ok = r.verdict == redirect && r.out_len == 14 + 40 + 56 &&
-		     !memcmp(o, f + 6, 6) && !memcmp(o + 6, f, 6) &&
+		     !memcmp(o, big + 6, 6) && !memcmp(o + 6, big, 6) &&
 		     o[12] == 0x86 && o[13] == 0xdd && ip[0] == 0x60 &&
 		     ip[4] == 0 && ip[5] == 56 && ip[6] == 58 &&
 		     addr6_is(ip + 8, "2001:db8::100") &&
 		     addr6_is(ip + 24, "2001:db8:1::2") && ic[0] == 2 &&
-		     ic[1] == 0 && ic[4] == 0 && ic[5] == 0 && ic[6] == 0 &&
-		     ic[7] == 60 && csum(ph, sizeof(ph)) == 0 &&
-		     !memcmp(ic + 8, f + 14, 48) &&
+		     ic[1] == 0 && ic[4] == 0 && ic[5] == 0 &&
+		     ic[6] == 1280 >> 8 && ic[7] == (1280 & 0xff) &&
+		     csum(ph, sizeof(ph)) == 0 &&
+		     !memcmp(ic + 8, big + 14, 48) &&
 		     dpt_port_stats(root, 1, 0).tx_packets == tx0 + 1;
 		CHECK(ok,
-		      "IPv6: 110 bytes encapsulated beyond mtu=100: ICMPv6 "
-		      "packet-too-big from the VIP to the client, MTU 60, "
-		      "checksum, the quote, out of p1 (verdict %d, %u bytes)",
+		      "IPv6: 1,321 bytes encapsulated beyond mtu=1320 (kept "
+		      "after the refused 1319): ICMPv6 packet-too-big from the "
+		      "VIP to the client, MTU 1280, checksum, the quote, out "
+		      "of "
+		      "p1 (verdict %d, %u bytes)",
 		      r.verdict, r.out_len);
-		/* 10 bytes shorter: 100 once encapsulated, which fits */
-		len = frame6(f, "2001:db8:1::2", "2001:db8::100", 42000, 80,
-			     0x02) -
-		      10;
-		f[14 + 5] = 20;
-		run(0, f, len, &r);
-		CHECK(r.verdict == redirect && (int)r.out_len == len + 40,
-		      "IPv6: 100 bytes once encapsulated, mtu=100: "
-		      "encapsulated");
+		/* 1 byte shorter: 1,320 once encapsulated, which fits (the
+		 * output is beyond the run's 512-byte buffer: the kernel
+		 * says ENOSPC and gives its length) */
+		big[14 + 5] = 1240 & 0xff;
+		len--;
+		run(0, big, len, &r);
+		CHECK((r.verdict == redirect || r.verdict == -ENOSPC) &&
+			      (int)r.out_len == len + 40 && r.out[12] == 0x86 &&
+			      r.out[14 + 6] == 41,
+		      "IPv6: 1,320 bytes once encapsulated, mtu=1320: "
+		      "encapsulated (verdict %d, %u bytes)",
+		      r.verdict, r.out_len);
 	}
-
 	/* NAT: destination to [2001:db8:2::12]:8080, the reply back. */
 	len = frame6(f, "2001:db8:1::2", "2001:db8::100", 40002, 81, 0x02);
 	run(0, f, len, &r);
@@ -629,6 +647,34 @@ static void ipv6(struct nfc *nfc, const char *mode, int redirect, int drop)
 	     r.out[55] == 81 && l4_verify6(r.out + 14) == 0;
 	CHECK(ok, "IPv6 NAT reply: source back to [2001:db8::100]:81, TCP "
 		  "checksum verifies");
+	/* An lb whose mtu is below 1320 takes IPv6 NAT and IPv4 services,
+	 * not an IPv6 DSR one. */
+	{
+		json_t *c = json_pack("{s:i}", "mtu", 1000),
+		       *nat6 = json_pack("{s:s}", "forward", "nat");
+		const char *msg;
+
+		e = nfc_nf_add(nfc, "lb", "lb1", mode, c) ||
+		    nfc_attach(nfc, "lb1", "f1:p2", "both", NULL);
+		json_decref(c);
+		CHECK(!e, "IPv6: lb1 with mtu=1000: %s",
+		      e ? nfc_errmsg(nfc) : "added");
+		e = nfc_coll_add(nfc, "lb1", "services",
+				 "[2001:db8::200]:80/tcp", NULL);
+		msg = e ? nfc_errmsg(nfc) : "";
+		CHECK(e && strstr(msg, "1320") && strstr(msg, "mtu"),
+		      "IPv6: a DSR service on lb1 (mtu=1000): refused (%s)",
+		      msg);
+		CHECK(!nfc_coll_add(nfc, "lb1", "services",
+				    "[2001:db8::200]:81/tcp", nat6) &&
+			      !nfc_coll_add(nfc, "lb1", "services",
+					    "203.0.113.200:80/tcp", NULL),
+		      "IPv6: lb1 (mtu=1000) takes an IPv6 NAT service and an "
+		      "IPv4 DSR one: %s",
+		      nfc_errmsg(nfc));
+		json_decref(nat6);
+	}
+
 	(void)drop;
 	CHECK(!nfc_reset(nfc), "reset");
 }
@@ -860,8 +906,7 @@ int main(void)
 		goto out;
 	one_mode(nfc, "xdp", XDP_REDIRECT_, XDP_DROP_);
 	one_mode(nfc, "tc", TC_REDIRECT, TC_SHOT);
-	/* The connection table and the tables are the hooks' common code:
-	 * once, in TC, keeps the test short. */
+	affinity(nfc, "xdp", XDP_REDIRECT_);
 	affinity(nfc, "tc", TC_REDIRECT);
 	test_group = "xdp";
 	ipv6(nfc, "xdp", XDP_REDIRECT_, XDP_DROP_);
