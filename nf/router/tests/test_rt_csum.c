@@ -204,10 +204,12 @@ static void left_alone(int v6)
 	/* A finished checksum. */
 	tot = build(p, v6, 17, 33, &hl, &co);
 	rt_l4_csum_complete(p, tot);
-	CHECK(untouched(p, tot), "%s UDP with a finished checksum: untouched", f);
+	CHECK(untouched(p, tot), "%s UDP with a finished checksum: untouched",
+	      f);
 	tot = build(p, v6, 6, 100, &hl, &co);
 	rt_l4_csum_complete(p, tot);
-	CHECK(untouched(p, tot), "%s TCP with a finished checksum: untouched", f);
+	CHECK(untouched(p, tot), "%s TCP with a finished checksum: untouched",
+	      f);
 	/* Wrong, but not the pseudo-header's sum: not ours to mend. */
 	tot = build(p, v6, 6, 40, &hl, &co);
 	set_field(p + hl, co, (uint16_t)(field(p + hl, co) ^ 0x0101));
@@ -218,8 +220,8 @@ static void left_alone(int v6)
 	CHECK(untouched(p, tot), "%s UDP with checksum 0: stays 0", f);
 	/* Truncated: the segment is not all here. */
 	tot = build(p, v6, 17, 200, &hl, &co);
-	CHECK(untouched(p, tot - 1), "%s UDP cut short of its length: untouched",
-	      f);
+	CHECK(untouched(p, tot - 1),
+	      "%s UDP cut short of its length: untouched", f);
 	/* No checksum at a known offset. */
 	tot = build(p, v6, 17, 20, &hl, &co);
 	p[v6 ? 6 : 9] = 132; /* SCTP */
