@@ -54,6 +54,9 @@ def capture(ifname, dport, seconds, expect, out):
     s.setsockopt(socket.SOL_SOCKET, 33, 64 << 20)  # SO_RCVBUFFORCE
     s.bind((ifname, 0))
     s.settimeout(1.0)
+    # Something listens on DPORT: no port unreachable for every datagram.
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind(("", dport))
     print("ready", flush=True)
     flows = set()
     lines = []
