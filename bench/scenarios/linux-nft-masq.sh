@@ -3,8 +3,10 @@
 # nfc-nat-*. Established flows (the default 1,024):
 #   bench/run linux-forward linux-nft-masq nfc-nat-tc nfc-nat-router
 # every frame a new connection:
-#   bench/run --new-flows -n 100000 -f 120,1,2048,1 linux-nft-masq \
+#   bench/run --new-flows -n 100000 -f 30,8,1024,1 linux-nft-masq \
 #       nfc-nat-tc nfc-nat-router
+# (8 destinations: toward one, a NAT has 64,512 outside ports, fewer than
+# such a run's flows, and refuses the rest.)
 SCN_GROUP=linux
 SCN_ORDER=14
 SCN_NEEDS="nft"

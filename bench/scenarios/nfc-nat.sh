@@ -6,8 +6,10 @@
 # Established flows (the default 1,024):
 #   bench/run linux-forward linux-nft-masq nfc-nat-tc nfc-nat-router
 # every frame a new connection (a new mapping):
-#   bench/run --new-flows -n 100000 -f 120,1,2048,1 linux-nft-masq \
+#   bench/run --new-flows -n 100000 -f 30,8,1024,1 linux-nft-masq \
 #       nfc-nat-tc nfc-nat-router
+# (8 destinations: toward one, a NAT has 64,512 outside ports, fewer than
+# such a run's flows, and refuses the rest.)
 # The tables are sized for such a run (262,144 connections).
 SCN_GROUP=nfchain
 SCN_NEEDS="nfctl"
