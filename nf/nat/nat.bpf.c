@@ -12,8 +12,8 @@
  *  2. else conntrack on its own tuple: a known connection's original
  *     direction gets the entry's translation (nf_data);
  *  3. else a NEW packet is matched against the rules (first match), an
- *     outside tuple is picked (the original port if free, else from a
- *     random start in the range: nat_pick), the connection confirmed.
+ *     outside tuple is picked (the original port if free, else random
+ *     ports of the range: nat_pick), the connection confirmed.
  * Checksums are updated incrementally (RFC 1624); a UDP checksum of 0
  * stays 0. Later fragments carry no ports: they get their address
  * rewritten by the connection their first fragment opened.
@@ -299,10 +299,17 @@ static long nat_pick_one(__u32 i, void *ctx)
 {
 	struct nat_pick *p = ((struct nat_pick_ctx *)ctx)->p;
 	__be16 port;
+	__u32 off;
 
 	if (!p->n)
 		return 1;
-	port = bpf_htons(p->lo + (__u16)((p->start + i) % p->n));
+	/* A small range is walked whole, every port once. A large one gets
+	 * a fresh random port each try: walked from one random start, the
+	 * tries fell inside any run of 32 taken ports (the kept source ports
+	 * of one busy host are such a run), and a new connection was refused
+	 * with most of the range free. */
+	off = p->n <= NAT_TRIES ? p->start + i : bpf_get_prandom_u32();
+	port = bpf_htons(p->lo + (__u16)(off % p->n));
 	p->k.dport = port;
 	if (p->icmp)
 		p->k.sport = port;

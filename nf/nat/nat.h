@@ -19,7 +19,8 @@
 /* Rules in a set (first match wins); two halves, one live. */
 #define NAT_MAX_RULES 64
 /* Outside tuples tried for one new connection before it is refused as
- * exhausted (the original port, then this many from a random start). */
+ * exhausted (the original port, then this many random ports; a range no
+ * larger, every port once). */
 #define NAT_TRIES 32
 #define NAT_REV_SIZE 131072
 
