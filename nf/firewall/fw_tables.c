@@ -71,8 +71,7 @@ static __u32 pk_loc(const __u32 *loc, __u32 ncls, __u32 c)
 
 /* The set's vectors, packed (pk_layout), into the (zeroed) mmapable
  * inner map of n entries. */
-static int bv_copy(int fd, const struct fw_tables *t, const __u32 *loc,
-		   __u32 n)
+static int bv_copy(int fd, const struct fw_tables *t, const __u32 *loc, __u32 n)
 {
 	size_t len = (size_t)n * sizeof(struct fw_pk);
 	__u64 *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -261,22 +260,22 @@ int fw_tables_write(struct nfc_nf *nf, const struct fw_tables *t)
 	from = calloc(t->nrules + 1, sizeof(*from));
 	loc = calloc(t->ncls + 1, sizeof(*loc));
 	pv = calloc(FW_PORT_STRIDE, sizeof(*pv));
-	if (!keys || !acts || !oldn || !hv || !before || !from || !loc ||
-	    !pv) {
+	if (!keys || !acts || !oldn || !hv || !before || !from || !loc || !pv) {
 		r = nfc_nf_error(nf, ENOMEM, "rules: out of memory");
 		goto out;
 	}
 
 	/* The bit vectors: a new inner map, sized to this set's vectors. */
 	npk = pk_layout(t, loc);
-	inner_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "fw_bv_inner",
-				  sizeof(__u32), sizeof(struct fw_pk), npk, &mo);
+	inner_fd =
+		bpf_map_create(BPF_MAP_TYPE_ARRAY, "fw_bv_inner", sizeof(__u32),
+			       sizeof(struct fw_pk), npk, &mo);
 	if ((int)inner_fd < 0) {
-		r = nfc_nf_error(nf, errno,
-				 "rules: %u classes in %u entries of %zu bytes: "
-				 "make the bit vector table: %s",
-				 t->ncls, npk, sizeof(struct fw_pk),
-				 strerror(errno));
+		r = nfc_nf_error(
+			nf, errno,
+			"rules: %u classes in %u entries of %zu bytes: "
+			"make the bit vector table: %s",
+			t->ncls, npk, sizeof(struct fw_pk), strerror(errno));
 		goto out;
 	}
 	if (getenv("NFC_FW_TIMING"))
