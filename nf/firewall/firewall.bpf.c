@@ -243,24 +243,13 @@ static __always_inline __u32 fw_addr_cls(void *trie, __u32 half,
 	return c ? *c : 0xffffffff;
 }
 
-/* Bits set in x (BPF has no popcount instruction). */
-static __always_inline __u64 fw_pc(__u64 x)
-{
-	x = x - ((x >> 1) & 0x5555555555555555ULL);
-	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
-	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
-	return (x * 0x0101010101010101ULL) >> 56;
-}
-
-/* A class's packed vector (fw.h, FW_LOC): its entry, its offset there,
- * the stored words before the current summary word, that summary word. */
+/* A class's vector (fw.h, FW_LOC): its entry and its offset there. */
 struct fw_vec {
 	__u64 *p;
-	__u16 o;
-	__u16 r;
+	__u32 o;
 };
 
-/* Word i of a packed vector (masked: the verifier needs the bound). */
+/* Word i of a vector (masked: the verifier needs the bound). */
 static __always_inline __u64 fw_rd(const struct fw_vec *v, __u32 i)
 {
 	i += v->o;
@@ -284,23 +273,11 @@ struct fw_walk {
 static long fw_step(__u32 i, void *ctx)
 {
 	struct fw_walk *wk = ctx;
-	__u64 W = ~0ULL, S, low;
-	__u32 j;
+	__u64 W = ~0ULL, S = ~0ULL;
+	__u32 w;
 
 	(void)i;
 	if (!wk->S) {
-		S = ~0ULL;
-		/* Masked (the vector has fewer words anyway): an unbounded
-		 * sum would give the verifier a new state every turn. */
-#pragma unroll
-		for (int k = 0; k < 6; k++) {
-			__u32 r = wk->v[k].r + fw_pc(fw_rd(&wk->v[k], wk->si));
-
-			asm volatile("%[r] &= %[m]"
-				     : [r] "+r"(r)
-				     : [m] "i"(FW_PK_WORDS - 1));
-			wk->v[k].r = r;
-		}
 		wk->si++;
 		if (wk->si >= wk->ns || wk->si >= FW_SUMS)
 			return 1;
@@ -310,19 +287,14 @@ static long fw_step(__u32 i, void *ctx)
 		wk->S = S;
 		return 0;
 	}
-	low = wk->S & -wk->S;
-	j = fw_ctz(wk->S);
+	w = wk->si * 64 + fw_ctz(wk->S);
 	wk->S &= wk->S - 1;
-	/* The word's place in each vector: the words stored before it (the
-	 * summary word is read again: the stack has no room for it). */
 #pragma unroll
 	for (int k = 0; k < 6; k++)
-		W &= fw_rd(&wk->v[k],
-			   wk->ns + wk->v[k].r +
-				   fw_pc(fw_rd(&wk->v[k], wk->si) & (low - 1)));
+		W &= fw_rd(&wk->v[k], wk->ns + w);
 	if (!W)
 		return 0;
-	wk->res = (wk->si * 64 + j) * 64 + fw_ctz(W);
+	wk->res = w * 64 + fw_ctz(W);
 	return 1;
 }
 

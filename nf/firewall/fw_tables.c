@@ -37,20 +37,16 @@ static int write_many(int fd, const void *keys, size_t ksz, const void *vals,
 
 /* The locator (fw.h, FW_LOC) of each class into loc: misc and proto
  * classes at their fixed entries, the others packed back to back, each
- * its summary and the words the summary marks. The entries needed. */
+ * its summary and the set's words. The entries needed. */
 static __u32 pk_layout(const struct fw_tables *t, __u32 *loc)
 {
-	__u32 e = FW_CLS_FREE, off = 0;
+	__u32 e = FW_CLS_FREE, off = 0, len = t->nsums + t->nwords;
 
 	for (__u32 c = 0; c < t->ncls; c++) {
-		__u32 len = t->nsums;
-
 		if (c < FW_CLS_FREE) {
 			loc[c] = FW_LOC(c, 0);
 			continue;
 		}
-		for (__u32 s = 0; s < t->nsums; s++)
-			len += __builtin_popcountll(t->bv[c].sum[s]);
 		if (off + len > FW_PK_WORDS) {
 			e++;
 			off = 0;
@@ -79,15 +75,11 @@ static int bv_copy(int fd, const struct fw_tables *t, const __u32 *loc, __u32 n)
 	if (m == MAP_FAILED)
 		return -errno;
 	for (__u32 c = 0; c < t->ncls; c++) {
-		const struct fw_bv *v = &t->bv[c];
 		__u64 *d = m + ((size_t)(loc[c] >> FW_PK_SHIFT) * FW_PK_WORDS +
 				(loc[c] & (FW_PK_WORDS - 1)));
-		__u32 k = t->nsums;
 
-		memcpy(d, v->sum, t->nsums * sizeof(__u64));
-		for (__u32 s = 0; s < t->nsums; s++)
-			for (__u64 S = v->sum[s]; S; S &= S - 1)
-				d[k++] = v->w[s * 64 + __builtin_ctzll(S)];
+		memcpy(d, t->bv[c].sum, t->nsums * sizeof(__u64));
+		memcpy(d + t->nsums, t->bv[c].w, t->nwords * sizeof(__u64));
 	}
 	munmap(m, len);
 	return 0;
