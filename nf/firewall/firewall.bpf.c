@@ -33,7 +33,7 @@ struct fw_bv_inner {
 	__uint(key_size, sizeof(__u32));
 	/* A size, not a type: the type would reach BTF only as a forward
 	 * declaration, which libbpf cannot size. */
-	__uint(value_size, sizeof(struct fw_bv));
+	__uint(value_size, sizeof(struct fw_pk));
 };
 
 /* Per half: the array of the rule set's bit vectors, by class (fw.h). An
@@ -146,7 +146,8 @@ struct fw_pkt {
 	const __u8 *src, *dst; /* 16 bytes (IPv4: 4, at the start) */
 };
 
-static __always_inline void fw_pkt_of(struct nfc_flow *fl, struct fw_pkt *p)
+static __always_inline void fw_pkt_of(const struct nfc_flow *fl,
+				      struct fw_pkt *p)
 {
 	p->v6 = fl->t.family == NFC_FAMILY_V6;
 	p->proto = fl->t.proto;
@@ -242,9 +243,23 @@ static __always_inline __u32 fw_addr_cls(void *trie, __u32 half,
 	return c ? *c : 0xffffffff;
 }
 
+/* A class's vector (fw.h, FW_LOC): its entry and its offset there. */
+struct fw_vec {
+	__u64 *p;
+	__u32 o;
+};
+
+/* Word i of a vector (masked: the verifier needs the bound). */
+static __always_inline __u64 fw_rd(const struct fw_vec *v, __u32 i)
+{
+	i += v->o;
+	asm volatile("%[i] &= %[m]" : [i] "+r"(i) : [m] "i"(FW_PK_WORDS - 1));
+	return v->p[i];
+}
+
 /* The walk over the candidate words, one bpf_loop turn each. */
 struct fw_walk {
-	struct fw_bv *b0, *b1, *b2, *b3, *b4, *b5;
+	struct fw_vec v[6];
 	__u64 S;  /* candidate words of summary word si, not yet looked at */
 	__u32 si; /* summary word */
 	__u32 ns; /* summary words in use */
@@ -258,36 +273,32 @@ struct fw_walk {
 static long fw_step(__u32 i, void *ctx)
 {
 	struct fw_walk *wk = ctx;
+	__u64 W = ~0ULL, S = ~0ULL;
 	__u32 w;
-	__u64 W;
 
 	(void)i;
 	if (!wk->S) {
 		wk->si++;
 		if (wk->si >= wk->ns || wk->si >= FW_SUMS)
 			return 1;
-		w = wk->si;
-		/* The compiler knows w < FW_SUMS and drops a plain mask; the
-		 * verifier needs to see one. */
-		asm volatile("%[w] &= %[m]"
-			     : [w] "+r"(w)
-			     : [m] "i"(FW_SUMS - 1));
-		wk->S = wk->b0->sum[w] & wk->b1->sum[w] & wk->b2->sum[w] &
-			wk->b3->sum[w] & wk->b4->sum[w] & wk->b5->sum[w];
+#pragma unroll
+		for (int k = 0; k < 6; k++)
+			S &= fw_rd(&wk->v[k], wk->si);
+		wk->S = S;
 		return 0;
 	}
 	w = wk->si * 64 + fw_ctz(wk->S);
-	asm volatile("%[w] &= %[m]" : [w] "+r"(w) : [m] "i"(FW_WORDS - 1));
 	wk->S &= wk->S - 1;
-	W = wk->b0->w[w] & wk->b1->w[w] & wk->b2->w[w] & wk->b3->w[w] &
-	    wk->b4->w[w] & wk->b5->w[w];
+#pragma unroll
+	for (int k = 0; k < 6; k++)
+		W &= fw_rd(&wk->v[k], wk->ns + w);
 	if (!W)
 		return 0;
 	wk->res = w * 64 + fw_ctz(W);
 	return 1;
 }
 
-/* The classes of a packet's six fields. */
+/* The locators of a packet's six classes. */
 struct fw_cls {
 	__u32 c[6];
 	__u32 half;
@@ -298,31 +309,28 @@ struct fw_cls {
 static __always_inline int fw_match(const struct fw_cls *in)
 {
 	struct fw_walk wk = {.res = -1};
-	__u32 half = in->half, c;
+	__u32 half = in->half, e;
+	__u64 S = ~0ULL;
 	void *inner;
 
 	inner = bpf_map_lookup_elem(&fw_bv, &half);
 	if (!inner)
 		return -1;
-	c = in->c[0];
-	wk.b0 = bpf_map_lookup_elem(inner, &c);
-	c = in->c[1];
-	wk.b1 = bpf_map_lookup_elem(inner, &c);
-	c = in->c[2];
-	wk.b2 = bpf_map_lookup_elem(inner, &c);
-	c = in->c[3];
-	wk.b3 = bpf_map_lookup_elem(inner, &c);
-	c = in->c[4];
-	wk.b4 = bpf_map_lookup_elem(inner, &c);
-	c = in->c[5];
-	wk.b5 = bpf_map_lookup_elem(inner, &c);
-	if (!wk.b0 || !wk.b1 || !wk.b2 || !wk.b3 || !wk.b4 || !wk.b5)
-		return -1;
+#pragma unroll
+	for (int k = 0; k < 6; k++) {
+		e = in->c[k] >> FW_PK_SHIFT;
+		wk.v[k].p = bpf_map_lookup_elem(inner, &e);
+		if (!wk.v[k].p)
+			return -1;
+		wk.v[k].o = in->c[k] & (FW_PK_WORDS - 1);
+	}
 	wk.ns = in->nsums;
 	if (!wk.ns)
 		return -1;
-	wk.S = wk.b0->sum[0] & wk.b1->sum[0] & wk.b2->sum[0] & wk.b3->sum[0] &
-	       wk.b4->sum[0] & wk.b5->sum[0];
+#pragma unroll
+	for (int k = 0; k < 6; k++)
+		S &= fw_rd(&wk.v[k], 0);
+	wk.S = S;
 	bpf_loop(FW_WORDS + FW_SUMS, fw_step, &wk, 0);
 	return wk.res;
 }
@@ -339,17 +347,19 @@ static __always_inline __u32 fw_port_cls(__u32 half, __u32 field,
 	return c ? *c : 0xffffffff;
 }
 
-/* The rule index of the first rule matching, or -1. */
-static __always_inline int fw_classify(__u32 half, const struct fw_set *s,
-				       const struct fw_pkt *p, __u32 misc)
+/* The rule index of the first rule matching flow fl, or -1. */
+static __always_inline int fw_classify(const struct nfc_flow *fl, __u32 half,
+				       __u32 nsums, __u32 misc)
 {
+	struct fw_pkt pk, *p = &pk;
 	struct fw_cls in;
 	void *at;
 
+	fw_pkt_of(fl, p);
 	in.half = half;
-	in.nsums = s->nsums;
-	in.c[0] = misc;
-	in.c[1] = FW_CLS_PROTO + p->proto;
+	in.nsums = nsums;
+	in.c[0] = FW_LOC(misc, 0);
+	in.c[1] = FW_LOC(FW_CLS_PROTO + p->proto, 0);
 	at = bpf_map_lookup_elem(&fw_at, &half);
 	if (!at)
 		return -1;
@@ -553,7 +563,6 @@ static __always_inline int fw_filter(nfc_ctx_t *ctx, struct nfc_meta *md)
 {
 	struct nfc_flow fl;
 	struct nfct_res ct = {};
-	struct fw_pkt p;
 	struct fw_set *live, *s;
 	__u32 k = FW_SET_LIVE, half, misc, state = FW_ST_NEW, dir;
 	__u32 len;
@@ -594,9 +603,8 @@ static __always_inline int fw_filter(nfc_ctx_t *ctx, struct nfc_meta *md)
 			: ct.state & NFCT_INVALID   ? FW_ST_INVALID
 						    : FW_ST_NEW;
 	}
-	fw_pkt_of(&fl, &p);
 	dir = md->direction == NFC_DIR_INGRESS ? FW_DIR_IN : FW_DIR_OUT;
-	misc = FW_MISC(dir, p.v6, state);
+	misc = FW_MISC(dir, fl.t.family == NFC_FAMILY_V6, state);
 
 	live = bpf_map_lookup_elem(&fw_set, &k);
 	if (!live)
@@ -608,7 +616,7 @@ static __always_inline int fw_filter(nfc_ctx_t *ctx, struct nfc_meta *md)
 		return nfc_drop(ctx, md, FW_R_RULE);
 	rule = s->shortcut[misc & (FW_NMISC - 1)];
 	if (rule == FW_SC_NONE)
-		rule = fw_classify(half, s, &p, misc);
+		rule = fw_classify(&fl, half, s->nsums, misc);
 	else
 		fw_count(FW_C_SHORTCUT);
 	/* A set never written has rule index 0 in its shortcuts: the

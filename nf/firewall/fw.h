@@ -42,6 +42,24 @@ struct fw_bv {
 	__u64 w[FW_WORDS];
 };
 
+/* How the data plane holds the vectors: sized to the set and packed.
+ * An entry of an inner map of fw_bv is FW_PK_WORDS words holding several
+ * classes back to back; a class is at locator FW_LOC(entry, offset): its
+ * nsums summary words, then its nwords words (the set's, not FW_WORDS).
+ * The table entries (fw_at, fw_port, the tries) hold locators, not class
+ * numbers; the misc and proto classes (c < FW_CLS_FREE) are at
+ * FW_LOC(c, 0), which the data plane computes. At 10,000 ClassBench-like
+ * rules: 26 MB where a struct fw_bv a class took 43 MB (README). Storing
+ * only the words a summary marks was tried: these sets' summaries are
+ * dense (no smaller), and the rank it needs (a popcount a vector a word)
+ * took the verifier past its million instructions with conntrack on. */
+#define FW_PK_WORDS 512
+#define FW_PK_SHIFT 9
+#define FW_LOC(e, off) ((e) << FW_PK_SHIFT | (off))
+struct fw_pk {
+	__u64 w[FW_PK_WORDS];
+};
+
 enum fw_action {
 	FW_ACCEPT = 1,
 	FW_DROP = 2,

@@ -35,20 +35,52 @@ static int write_many(int fd, const void *keys, size_t ksz, const void *vals,
 	return 0;
 }
 
-/* The set's vectors into the (zeroed) mmapable inner map: the summary
- * and the words in use of each; the rest stays zero. */
-static int bv_copy(int fd, const struct fw_tables *t)
+/* The locator (fw.h, FW_LOC) of each class into loc: misc and proto
+ * classes at their fixed entries, the others packed back to back, each
+ * its summary and the set's words. The entries needed. */
+static __u32 pk_layout(const struct fw_tables *t, __u32 *loc)
 {
-	size_t len = (size_t)(t->ncls ? t->ncls : 1) * sizeof(struct fw_bv),
-	       used = sizeof(((struct fw_bv *)0)->sum) +
-		      (size_t)t->nwords * sizeof(__u64);
-	struct fw_bv *m =
-		mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	__u32 e = FW_CLS_FREE, off = 0, len = t->nsums + t->nwords;
+
+	for (__u32 c = 0; c < t->ncls; c++) {
+		if (c < FW_CLS_FREE) {
+			loc[c] = FW_LOC(c, 0);
+			continue;
+		}
+		if (off + len > FW_PK_WORDS) {
+			e++;
+			off = 0;
+		}
+		loc[c] = FW_LOC(e, off);
+		off += len;
+	}
+	if (t->ncls <= FW_CLS_FREE)
+		return t->ncls ? t->ncls : 1;
+	return e + (off > 0);
+}
+
+/* A table entry's class as its locator (anything else kept). */
+static __u32 pk_loc(const __u32 *loc, __u32 ncls, __u32 c)
+{
+	return c < ncls ? loc[c] : c;
+}
+
+/* The set's vectors, packed (pk_layout), into the (zeroed) mmapable
+ * inner map of n entries. */
+static int bv_copy(int fd, const struct fw_tables *t, const __u32 *loc, __u32 n)
+{
+	size_t len = (size_t)n * sizeof(struct fw_pk);
+	__u64 *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 
 	if (m == MAP_FAILED)
 		return -errno;
-	for (__u32 c = 0; c < t->ncls; c++)
-		memcpy(&m[c], &t->bv[c], used);
+	for (__u32 c = 0; c < t->ncls; c++) {
+		__u64 *d = m + ((size_t)(loc[c] >> FW_PK_SHIFT) * FW_PK_WORDS +
+				(loc[c] & (FW_PK_WORDS - 1)));
+
+		memcpy(d, t->bv[c].sum, t->nsums * sizeof(__u64));
+		memcpy(d + t->nsums, t->bv[c].w, t->nwords * sizeof(__u64));
+	}
 	munmap(m, len);
 	return 0;
 }
@@ -92,7 +124,8 @@ static int trie_clear(int fd, __u8 h)
 	return r;
 }
 
-static int trie_fill(int fd, __u8 h, const struct fw_tables *t, int f)
+static int trie_fill(int fd, __u8 h, const struct fw_tables *t, int f,
+		     const __u32 *loc)
 {
 	__u32 n = 1, *vals = calloc(t->naddr[f] + 1, sizeof(*vals));
 	struct fw_addr_key *keys = calloc(t->naddr[f] + 1, sizeof(*keys));
@@ -104,7 +137,7 @@ static int trie_fill(int fd, __u8 h, const struct fw_tables *t, int f)
 		return -ENOMEM;
 	}
 	keys[0] = (struct fw_addr_key){.prefixlen = 8, .half = h};
-	vals[0] = t->addr_default[f];
+	vals[0] = pk_loc(loc, t->ncls, t->addr_default[f]);
 	for (__u32 i = 0; i < t->naddr[f]; i++) {
 		const struct fw_addr_ent *e = &t->addr[f][i];
 
@@ -114,7 +147,7 @@ static int trie_fill(int fd, __u8 h, const struct fw_tables *t, int f)
 		keys[n].half = h;
 		keys[n].fam = e->fam;
 		memcpy(keys[n].addr, e->addr, 16);
-		vals[n++] = e->cls;
+		vals[n++] = pk_loc(loc, t->ncls, e->cls);
 	}
 	r = write_many(fd, keys, sizeof(*keys), vals, sizeof(*vals), n);
 	free(keys);
@@ -125,7 +158,8 @@ static int trie_fill(int fd, __u8 h, const struct fw_tables *t, int f)
 /* The address table (fw.h, fw_at) of half h: a new inner map, filled
  * through a mapping (one copy, where a batch update costs a syscall
  * element by element inside the kernel). */
-static int at_write(int outer, __u32 h, const struct fw_tables *t)
+static int at_write(int outer, __u32 h, const struct fw_tables *t,
+		    const __u32 *loc)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mo,
 		    .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
@@ -142,7 +176,15 @@ static int at_write(int outer, __u32 h, const struct fw_tables *t)
 		r = -errno;
 		goto out;
 	}
-	memcpy(m, t->at, len);
+	{
+		const __u32 *from = (const __u32 *)t->at;
+		__u32 *to = m;
+
+		for (size_t i = 0; i < (size_t)t->nat * FW_AT_FAN; i++)
+			to[i] = from[i] & FW_AT_PTR || from[i] == FW_AT_LPM
+					? from[i]
+					: pk_loc(loc, t->ncls, from[i]);
+	}
 	munmap(m, len);
 	if (bpf_map_update_elem(outer, &h, &fd, BPF_ANY))
 		r = -errno;
@@ -162,8 +204,19 @@ static int carry_cmp(const void *a, const void *b)
 	return x->num < y->num ? -1 : x->num > y->num;
 }
 
+/* NFC_FW_TIMING=1: the parts of a write, to stderr. */
+static void lap(const char *what, uint64_t *t0)
+{
+	uint64_t t = nfc_now_ns();
+
+	if (getenv("NFC_FW_TIMING"))
+		fprintf(stderr, "#   %s: %.1f ms\n", what, (t - *t0) / 1e6);
+	*t0 = t;
+}
+
 int fw_tables_write(struct nfc_nf *nf, const struct fw_tables *t)
 {
+	uint64_t t0 = nfc_now_ns();
 	int sfd = nfc_nf_map_fd(nf, "fw_set"), bfd = nfc_nf_map_fd(nf, "fw_bv"),
 	    srcfd = nfc_nf_map_fd(nf, "fw_src"),
 	    dstfd = nfc_nf_map_fd(nf, "fw_dst"),
@@ -173,7 +226,8 @@ int fw_tables_write(struct nfc_nf *nf, const struct fw_tables *t)
 	    atfd = nfc_nf_map_fd(nf, "fw_at");
 	unsigned ncpu = nfc_ncpus();
 	struct fw_set live = {0}, old = {0}, ns = {0};
-	__u32 k = FW_SET_LIVE, h, *keys = NULL, inner_fd = -1;
+	__u32 k = FW_SET_LIVE, h, *keys = NULL, inner_fd = -1, *loc = NULL,
+	      *pv = NULL, npk;
 	struct fw_act *acts = NULL;
 	struct carry *oldn = NULL;
 	struct fw_hit *hv = NULL, *before = NULL;
@@ -196,24 +250,31 @@ int fw_tables_write(struct nfc_nf *nf, const struct fw_tables *t)
 	hv = calloc(ncpu, sizeof(*hv));
 	before = calloc((size_t)(t->nrules + 1) * ncpu, sizeof(*before));
 	from = calloc(t->nrules + 1, sizeof(*from));
-	if (!keys || !acts || !oldn || !hv || !before || !from) {
+	loc = calloc(t->ncls + 1, sizeof(*loc));
+	pv = calloc(FW_PORT_STRIDE, sizeof(*pv));
+	if (!keys || !acts || !oldn || !hv || !before || !from || !loc || !pv) {
 		r = nfc_nf_error(nf, ENOMEM, "rules: out of memory");
 		goto out;
 	}
 
-	/* The bit vectors: a new inner map, sized to this set's classes. */
-	inner_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "fw_bv_inner",
-				  sizeof(__u32), sizeof(struct fw_bv),
-				  t->ncls ? t->ncls : 1, &mo);
+	/* The bit vectors: a new inner map, sized to this set's vectors. */
+	npk = pk_layout(t, loc);
+	inner_fd =
+		bpf_map_create(BPF_MAP_TYPE_ARRAY, "fw_bv_inner", sizeof(__u32),
+			       sizeof(struct fw_pk), npk, &mo);
 	if ((int)inner_fd < 0) {
-		r = nfc_nf_error(nf, errno,
-				 "rules: %u classes of %zu bytes: make the bit "
-				 "vector table: %s",
-				 t->ncls, sizeof(struct fw_bv),
-				 strerror(errno));
+		r = nfc_nf_error(
+			nf, errno,
+			"rules: %u classes in %u entries of %zu bytes: "
+			"make the bit vector table: %s",
+			t->ncls, npk, sizeof(struct fw_pk), strerror(errno));
 		goto out;
 	}
-	r = bv_copy(inner_fd, t);
+	if (getenv("NFC_FW_TIMING"))
+		fprintf(stderr, "#   vectors: %u entries, %.1f MB\n", npk,
+			npk * sizeof(struct fw_pk) / 1e6);
+	lap("vectors: map made", &t0);
+	r = bv_copy(inner_fd, t, loc, npk);
 	if (!r && bpf_map_update_elem(bfd, &h, &inner_fd, BPF_ANY))
 		r = -errno;
 	if (r) {
@@ -222,21 +283,26 @@ int fw_tables_write(struct nfc_nf *nf, const struct fw_tables *t)
 		goto out;
 	}
 
+	lap("vectors: copied, switched", &t0);
 	/* Addresses and ports. */
 	r = trie_clear(srcfd, h);
 	if (!r)
 		r = trie_clear(dstfd, h);
 	if (!r)
-		r = trie_fill(srcfd, h, t, 0);
+		r = trie_fill(srcfd, h, t, 0, loc);
 	if (!r)
-		r = trie_fill(dstfd, h, t, 1);
+		r = trie_fill(dstfd, h, t, 1, loc);
+	lap("tries", &t0);
 	if (!r)
-		r = at_write(atfd, h, t);
+		r = at_write(atfd, h, t, loc);
+	lap("address table", &t0);
 	for (int f = 0; f < 2 && !r; f++) {
-		for (__u32 p = 0; p < FW_PORT_STRIDE; p++)
+		for (__u32 p = 0; p < FW_PORT_STRIDE; p++) {
 			keys[p] = FW_PORT_IDX(h, f, p);
-		r = write_many(pfd, keys, sizeof(__u32), t->port[f],
-			       sizeof(__u32), FW_PORT_STRIDE);
+			pv[p] = pk_loc(loc, t->ncls, t->port[f][p]);
+		}
+		r = write_many(pfd, keys, sizeof(__u32), pv, sizeof(__u32),
+			       FW_PORT_STRIDE);
 	}
 	if (r) {
 		r = nfc_nf_error(nf, -r, "rules: write the field tables: %s",
@@ -244,6 +310,7 @@ int fw_tables_write(struct nfc_nf *nf, const struct fw_tables *t)
 		goto out;
 	}
 
+	lap("ports", &t0);
 	/* Actions, and the hits of rules that stay. */
 	for (__u32 i = 0; i < old.nrules && i < FW_MAX_RULES; i++) {
 		struct fw_act a = {0};
@@ -283,6 +350,7 @@ int fw_tables_write(struct nfc_nf *nf, const struct fw_tables *t)
 		goto out;
 	}
 
+	lap("actions, hits", &t0);
 	/* The switch: the half's description, then the one write that makes
 	 * it live. */
 	ns.nrules = t->nrules;
@@ -332,6 +400,7 @@ int fw_tables_write(struct nfc_nf *nf, const struct fw_tables *t)
 		}
 		bpf_map_update_elem(hfd, &ki, hv, BPF_ANY);
 	}
+	lap("switch, hits carried", &t0);
 	r = 0;
 out:
 	if ((int)inner_fd >= 0)
@@ -342,6 +411,8 @@ out:
 	free(hv);
 	free(before);
 	free(from);
+	free(loc);
+	free(pv);
 	return r;
 }
 

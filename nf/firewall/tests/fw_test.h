@@ -16,8 +16,26 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <linux/types.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "firewall/fw_int.h"
+
+/* The XDP program attached to netdev ifx (the first NF's nfc_direct),
+ * or -1. Benchmarks run it by BPF_PROG_TEST_RUN with the ingress ifindex
+ * set: every repeat then makes its metadata afresh and runs the whole
+ * chain. An NF's own program (nf/<id>/prog) after dpt_set_meta ran
+ * properly on the first repeat only: that run rewrites the per-CPU
+ * metadata for the next NF, and every later repeat was dropped as stale
+ * metadata (XDP_DROP), so a mean over repeats measured mostly that drop. */
+static inline int ft_xdp_prog(__u32 ifx)
+{
+	__u32 id = 0;
+
+	if (bpf_xdp_query_id((int)ifx, 0, &id) || !id)
+		return -1;
+	return bpf_prog_get_fd_by_id(id);
+}
 
 /* A packet as the tests describe it. */
 struct ft_pkt {
