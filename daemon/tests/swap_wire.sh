@@ -86,7 +86,7 @@ ip netns exec "$B" $GEN recv eth0 $DST "$T/stop" "$T/seen.json" &
 PIDS+=($!)
 rpid=$!
 for _ in $(seq 200); do [ -e "$T/seen.json.ready" ] && break; sleep 0.1; done
-ip netns exec "$A" taskset -c 0 $GEN send $DST "$T/stop" "$T/sent" 2000 &
+ip netns exec "$A" taskset -c 0 $GEN send $DST "$T/stop" "$T/sent" 1000 &
 PIDS+=($!)
 spid=$!
 for _ in $(seq 200); do [ -e "$T/sent.started" ] && break; sleep 0.1; done
@@ -129,7 +129,7 @@ for n in seen:
 shape = "".join(x[0] for x in runs)
 desc = ", ".join("%s %d frames (%d-%d)" % (s, c, a, b) for s, a, b, c in runs[:8])
 ok("%d frames sent, %d arrived, receiver drops %d" % (sent, len(seen), r["drops"]),
-   sent > 1000 and r["drops"] == 0)
+   sent > 500 and r["drops"] == 0)
 ok("decided by A, then B, then A; never the old set after the new: %s" % desc,
    shape == "ABA")
 # Consecutive arrivals are 2 apart inside a set's run (the other set's
