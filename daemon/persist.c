@@ -82,6 +82,28 @@ static struct {
 			     * none, or one to start again) */
 } jr;
 
+/* An NF's own fields (config, mode, ports...: all but its collections)
+ * replaced by those of a record, its collections kept. */
+static void apply_nf_fields(json_t *doc, const char *nf, json_t *fields)
+{
+	json_t *nfs = json_object_get(doc, "nfs"), *n, *o;
+	size_t i;
+
+	json_array_foreach (nfs, i, n) {
+		if (strcmp(json_string_value(json_object_get(n, "name")) ?: "",
+			   nf))
+			continue;
+		o = json_copy(fields);
+		if (!o)
+			return;
+		if (json_object_get(n, "collections"))
+			json_object_set(o, "collections",
+					json_object_get(n, "collections"));
+		json_array_set_new(nfs, i, o);
+		return;
+	}
+}
+
 /* A record applied to the document: what the export would show after
  * the change (collections and the collection made as needed). */
 void persist_apply(json_t *doc, json_t *rec)
@@ -92,6 +114,10 @@ void persist_apply(json_t *doc, json_t *rec)
 	json_t *v = json_object_get(rec, "value"), *n, *cs, *c;
 	size_t i;
 
+	if (nf && json_is_object(json_object_get(rec, "nf_fields"))) {
+		apply_nf_fields(doc, nf, json_object_get(rec, "nf_fields"));
+		return;
+	}
 	if (!nf || !coll || !key)
 		return;
 	json_array_foreach (json_object_get(doc, "nfs"), i, n) {
@@ -290,12 +316,40 @@ uint64_t persist_journal_len(void)
 	return jr.jlen;
 }
 
+static int append_rec(const char *dir, json_t *o, char *err, size_t errlen);
+
 int persist_append(const char *dir, const char *nf, const char *coll,
 		   const char *key, json_t *value, char *err, size_t errlen)
 {
+	json_t *o = json_pack("{s:s,s:s,s:s,s:O}", "nf", nf, "coll", coll,
+			      "key", key, "value", value ? value : json_null());
+	int r = append_rec(dir, o, err, errlen);
+
+	json_decref(o);
+	return r;
+}
+
+int persist_append_nf(const char *dir, json_t *nf, char *err, size_t errlen)
+{
+	json_t *f = json_copy(nf), *o;
+	int r;
+
+	if (!f) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	json_object_del(f, "collections");
+	o = json_pack("{s:O,s:o}", "nf", json_object_get(nf, "name"),
+		      "nf_fields", f);
+	r = append_rec(dir, o, err, errlen);
+	json_decref(o);
+	return r;
+}
+
+static int append_rec(const char *dir, json_t *o, char *err, size_t errlen)
+{
 	char path[PATH_MAX], *rec, *head = NULL;
 	const char *step = "journal write";
-	json_t *o;
 	size_t len, hlen = 0;
 	int fd, r = 0;
 
@@ -313,10 +367,7 @@ int persist_append(const char *dir, const char *nf, const char *coll,
 	}
 	if (jr.state_len < (uint64_t)min)
 		return 1;
-	o = json_pack("{s:s,s:s,s:s,s:O}", "nf", nf, "coll", coll, "key", key,
-		      "value", value ? value : json_null());
 	rec = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
 	if (!rec) {
 		snprintf(err, errlen, "cannot serialize the change");
 		return -ENOMEM;

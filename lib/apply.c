@@ -568,7 +568,7 @@ static int coll_sync(struct nfc *nfc, const char *name,
 	const char *key;
 	json_t *e;
 	void *tmp;
-	int r, changed = 0;
+	int r, changed = 0, nadd = 0, ndel = 0;
 
 	json_object_foreach (want, key, e) {
 		json_t *cur = json_object_get(have, key), *norm = NULL;
@@ -577,8 +577,9 @@ static int coll_sync(struct nfc *nfc, const char *name,
 		if (cur && json_equal(cur, e))
 			continue;
 		changed = 1;
-		plan_add(plan, "add %s %s to %s", c->name, key, name);
+		nadd++;
 		if (!u) {
+			plan_add(plan, "add %s %s to %s", c->name, key, name);
 			snprintf(owner, sizeof(owner), "%s %s of %s", c->name,
 				 key, name);
 			r = nfci_fields_check(nfc, owner, c->fields, e, 1, NULL,
@@ -601,7 +602,10 @@ static int coll_sync(struct nfc *nfc, const char *name,
 		if (json_object_get(want, key))
 			continue;
 		changed = 1;
-		plan_add(plan, "delete %s %s of %s", c->name, key, name);
+		ndel++;
+		if (!u)
+			plan_add(plan, "delete %s %s of %s", c->name, key,
+				 name);
 		if (!u || c->replace)
 			continue;
 		undo_note(u, name, c->name, key, e);
@@ -609,6 +613,11 @@ static int coll_sync(struct nfc *nfc, const char *name,
 		if (r)
 			return r;
 	}
+	/* What was done, one line a collection: the dry run listed every
+	 * entry, but an answer of 10,000 lines is not worth its cost. */
+	if (u && changed)
+		plan_add(plan, "%s of %s: %d added or changed, %d deleted",
+			 c->name, name, nadd, ndel);
 	if (!u || !c->replace || !changed)
 		return 0;
 	{
@@ -767,7 +776,7 @@ int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan)
 	prev = export_doc(nfc, false);
 	r = nfci_transact(nfc, edit_apply, &c);
 	if (!r) {
-		r = apply_collections(nfc, doc, NULL, &u);
+		r = apply_collections(nfc, doc, c.plan, &u);
 		if (!r && u.n)
 			r = state_save(nfc);
 		if (r) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# One collection change on a large state is journaled, not a rewrite of
-# state.json: state.json stays byte for byte while adds and deletes go to
+# One collection change (or one NF's config value) on a large state is
+# journaled, not a rewrite of state.json: state.json stays byte for byte while adds and deletes go to
 # state.journal, and what comes back after kill -9 and a simulated reboot
 # (the pin root removed), with a last record cut short as a crash in the
 # middle of a write leaves it, is exactly what was accepted: in the
@@ -42,6 +42,9 @@ check "adds, deletes and a set accepted" [ $? = 0 ]
 check "state.json not rewritten by them" [ "$(sum)" = "$before" ]
 check "state.journal holds them: 5 records after its header" \
 	[ "$(wc -l <"$NFD_STATE/state.journal")" = 6 ]
+nfc rj0 set arp_timeout=77 >/dev/null
+check "a config value set: one more record, state.json not rewritten" \
+	[ "$(sum) $(wc -l <"$NFD_STATE/state.journal")" = "$before 7" ]
 want=$(exported)
 check "the export has them" \
 	sh -c "echo '$want' | grep -q '198.19.0.0/16>' && ! echo '$want' | grep -q '198.18.0.0/16>\|10.0.5.0/24>' && echo '$want' | grep -q '10.0.6.0/24>203.0.113.10'"
@@ -58,6 +61,8 @@ rm -rf "$NFC_PIN"
 nfd_start || { not_ok "nfchaind restarts"; exit 1; }
 check "after kill -9 and a reboot: the export is what was accepted" [ "$(exported)" = "$want" ]
 check "... and so is the router's table" [ "$(plane)" = "$want" ]
+got=$(nfc -j rj0 show | jq -c '[.config.arp_timeout, .ports[0].name]')
+check "... and the config value set, the port kept ($got)" [ "$got" = '[77,"p1"]' ]
 
 # The next record goes over the cut one; kill -9 without a reboot too.
 nfc rj0 routes add 198.21.0.0/16 nexthop=203.0.113.9 >/dev/null
