@@ -767,10 +767,37 @@ static int bulk_pass(struct nfc_nf *nf, struct lines *s, int fd4, int fd6,
 	return 0;
 }
 
+/* Appends the file `from` (absent: nothing) to f. */
+static int copy_into(FILE *f, const char *from)
+{
+	char buf[65536];
+	FILE *in = fopen(from, "r");
+	size_t n;
+	int r = 0;
+
+	if (!in)
+		return errno == ENOENT ? 0 : -errno;
+	while ((n = fread(buf, 1, sizeof(buf), in)))
+		if (fwrite(buf, 1, n, f) != n) {
+			r = -EIO;
+			break;
+		}
+	if (ferror(in))
+		r = -EIO;
+	fclose(in);
+	return r;
+}
+
+/* The kept feed becomes the text (replace) or gains it: written whole
+ * to a temporary file, fsync'd, renamed over it. The version it replaces
+ * stays as <feed>.prev until the next import: a process killed after the
+ * rename but before the model named the new version finds the old one
+ * there (feed_check), so that a reboot restores the old list or the
+ * new, never refuses both. */
 static int feed_save(struct nfc_nf *nf, const char *text, size_t len,
 		     int replace)
 {
-	char path[512], tmp[600];
+	char path[512], tmp[600], prev[600];
 	FILE *f;
 
 	feed_path(nf, path, sizeof(path));
@@ -785,20 +812,27 @@ static int feed_save(struct nfc_nf *nf, const char *text, size_t len,
 				strerror(errno));
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(replace ? tmp : path, replace ? "w" : "a");
+	snprintf(prev, sizeof(prev), "%s.prev", path);
+	f = fopen(tmp, "w");
 	if (!f)
 		return nfc_nf_error(nf, errno,
-				    "blocklist: keep the feed in %s: %s", path,
+				    "blocklist: keep the feed in %s: %s", tmp,
 				    strerror(errno));
-	if (fwrite(text, 1, len, f) != len ||
+	if ((!replace && copy_into(f, path)) ||
+	    fwrite(text, 1, len, f) != len ||
 	    (len && text[len - 1] != '\n' && fputc('\n', f) == EOF) ||
 	    fflush(f) || fsync(fileno(f))) {
 		fclose(f);
-		return nfc_nf_error(nf, EIO, "blocklist: write %s: %s", path,
+		unlink(tmp);
+		return nfc_nf_error(nf, EIO, "blocklist: write %s: %s", tmp,
 				    strerror(errno));
 	}
 	fclose(f);
-	if (replace && rename(tmp, path))
+	unlink(prev);
+	if (link(path, prev) && errno != ENOENT)
+		return nfc_nf_error(nf, errno, "blocklist: keep %s: %s", prev,
+				    strerror(errno));
+	if (rename(tmp, path))
 		return nfc_nf_error(nf, errno, "blocklist: rename %s: %s", tmp,
 				    strerror(errno));
 	return 0;
@@ -926,6 +960,21 @@ static int feed_check(struct nfc_nf *nf, json_t *f)
 	r = feed_sum(nf, path, &found, &n, crc);
 	if (r)
 		return r;
+	if (found && (strcmp(crc, want) || n != (size_t)cnt)) {
+		char prev[600], pcrc[9];
+		size_t pn;
+		int pf;
+
+		/* Killed between the feed's rename and the model's save:
+		 * the version the model names is the one kept beside it. */
+		snprintf(prev, sizeof(prev), "%s.prev", path);
+		if (!feed_sum(nf, prev, &pf, &pn, pcrc) && pf &&
+		    !strcmp(pcrc, want) && pn == (size_t)cnt &&
+		    !rename(prev, path)) {
+			snprintf(crc, sizeof(crc), "%s", pcrc);
+			n = pn;
+		}
+	}
 	if (!found)
 		return nfc_nf_error(nf, ENOENT,
 				    "blocklist: feed %s is gone: import it "
@@ -1044,5 +1093,7 @@ void dd_block_removed(struct nfc_nf *nf, const char *name)
 	feed_path_of(nf, name, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	unlink(path);
+	unlink(tmp);
+	snprintf(tmp, sizeof(tmp), "%s.prev", path);
 	unlink(tmp);
 }
