@@ -424,6 +424,7 @@ struct dd_priv {
 	int scan_cur;	    /* `cur` holds the last key kept */
 	struct dd_lpm6 cur; /* the scan's cursor */
 	int left;	    /* future expiries this scan has seen */
+	int again;	    /* one was written behind the cursor */
 	int clear_copy;	    /* copy + 1 the ticks are emptying; 0: none */
 };
 
@@ -478,6 +479,8 @@ static void note_expiry(struct nfc_nf *nf)
 	}
 	if (pv && !pv->scan_fam)
 		pv->next_scan = 0;
+	else if (pv)
+		pv->again = 1;
 }
 
 /* Makes `to` the copy packets read, keeping the flags; the copy left is
@@ -570,6 +573,7 @@ void dd_block_expire(struct nfc_nf *nf)
 		pv->scan_fam = 4;
 		pv->scan_cur = 0;
 		pv->left = 0;
+		pv->again = 0;
 	}
 	if (!expire_some(pv, block_fd(nf, pv->scan_fam, c), now, DD_TICK_KEYS))
 		return;
@@ -581,6 +585,7 @@ void dd_block_expire(struct nfc_nf *nf)
 	pv->scan_fam = 0;
 	/* Every second while some are pending; none left: no more scans
 	 * until an entry with an expiry is written. */
+	pv->left += pv->again;
 	pv->next_scan = now + (pv->left ? 1 : 600);
 	if (!pv->left) {
 		struct dd_state st = state_get(nf);

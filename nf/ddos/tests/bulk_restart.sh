@@ -94,5 +94,15 @@ nfd_kill9
 rm -rf "$NFC_PIN"
 nfd_start || not_ok "nfchaind restarts without its pins"
 check "with the pins lost the listing is the new feed again" same $NFD_DIR/b.norm
+# An expiry in a large list: the ticks scan for it (a part a tick) only
+# because an entry with one was written.
+quiet nfc dd0 blocklist add 203.0.113.64/26 expires=1
+gone=no
+for _ in $(seq 30); do
+	sleep 1
+	listing >$NFD_DIR/got.txt
+	grep -qx 203.0.113.64/26 $NFD_DIR/got.txt || { gone=yes; break; }
+done
+check "an entry added with expires=1 leaves the list" [ $gone = yes ]
 check "dd0 del" quiet nfc dd0 del
 nfc_done
