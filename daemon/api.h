@@ -14,10 +14,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "nfchain/nf.h"
 
 struct nfc;
 
 #define API_MAX_STATUS 600
+/* Entries a page of a streamed collection listing. */
+#define API_PAGE 1024
 
 struct api {
 	struct nfc *nfc;
@@ -62,6 +65,11 @@ struct api_resp {
 	const char *text_type;
 	char allow[64]; /* 405: the methods the resource has */
 	int changed;	/* an accepted change was made (for the log) */
+	/* `json` is the first page of a collection whose next pages
+	 * nfc_coll_list_page gives from `cur`: streamed a page at a time. */
+	int pages;
+	char nf[32], coll[64];
+	struct nfc_cursor cur;
 };
 
 int api_init(struct api *api, struct nfc *nfc);

@@ -447,8 +447,15 @@ int h_coll_get(struct call *c)
 
 	if ((r = need_nf_coll(c)))
 		return r;
-	if ((r = nfc_coll_list(c->nfc, c->arg[0], c->arg[1], &list)))
+	/* A page at a time (a 1,000,000-prefix blocklist is never held
+	 * whole): the first here, for its errors; http.c asks the rest. */
+	memset(&c->resp->cur, 0, sizeof(c->resp->cur));
+	if ((r = nfc_coll_list_page(c->nfc, c->arg[0], c->arg[1], &c->resp->cur,
+				    API_PAGE, &list)))
 		return lib_fail(c, r);
+	c->resp->pages = 1;
+	snprintf(c->resp->nf, sizeof(c->resp->nf), "%s", c->arg[0]);
+	snprintf(c->resp->coll, sizeof(c->resp->coll), "%s", c->arg[1]);
 	return reply(c, 200, list);
 }
 

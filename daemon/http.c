@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <microhttpd.h>
 
+#include "nfchain/nfchain.h"
 #include "api.h"
 #include "http.h"
 #include "log.h"
@@ -89,10 +90,37 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, int status,
 struct jstream {
 	json_t *arr;
 	size_t next; /* element to dump next */
+	size_t sent; /* elements dumped */
 	char *pend;  /* text not sent yet */
 	size_t plen, poff;
 	int done;
+	/* A collection listed a page at a time: arr is the page. */
+	struct nfc *nfc;
+	int more;
+	char nf[32], coll[64];
+	struct nfc_cursor cur;
 };
+
+/* The next page of a paged listing into js->arr; 0 when there is none
+ * (the end, or an error: the array already sent is closed there). */
+static int jstream_page(struct jstream *js)
+{
+	json_t *page = NULL;
+
+	if (!js->more)
+		return 0;
+	if (nfc_coll_list_page(js->nfc, js->nf, js->coll, &js->cur, API_PAGE,
+			       &page) ||
+	    !json_array_size(page)) {
+		json_decref(page);
+		js->more = 0;
+		return 0;
+	}
+	json_decref(js->arr);
+	js->arr = page;
+	js->next = 0;
+	return 1;
+}
 
 static ssize_t jstream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -109,8 +137,9 @@ static ssize_t jstream_read(void *cls, uint64_t pos, char *buf, size_t max)
 			js->plen = js->poff = 0;
 			if (js->done)
 				break;
-			if (js->next == json_array_size(js->arr)) {
-				js->pend = strdup(js->next ? "]\n" : "[]\n");
+			if (js->next == json_array_size(js->arr) &&
+			    !jstream_page(js)) {
+				js->pend = strdup(js->sent ? "]\n" : "[]\n");
 				js->done = 1;
 			} else {
 				char *t;
@@ -119,10 +148,11 @@ static ssize_t jstream_read(void *cls, uint64_t pos, char *buf, size_t max)
 				t = json_dumps(e,
 					       JSON_COMPACT | JSON_ENCODE_ANY);
 				if (t && asprintf(&js->pend, "%s%s",
-						  js->next ? "," : "[", t) < 0)
+						  js->sent ? "," : "[", t) < 0)
 					js->pend = NULL;
 				free(t);
 				js->next++;
+				js->sent++;
 			}
 			if (!js->pend)
 				return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -146,8 +176,10 @@ static void jstream_free(void *cls)
 	free(js);
 }
 
+/* `resp`, when given, says the array is the first page of a listing. */
 static enum MHD_Result send_stream(struct MHD_Connection *conn, int status,
-				   json_t *arr)
+				   json_t *arr, struct nfc *nfc,
+				   const struct api_resp *resp)
 {
 	struct jstream *js = calloc(1, sizeof(*js));
 	struct MHD_Response *r;
@@ -156,6 +188,13 @@ static enum MHD_Result send_stream(struct MHD_Connection *conn, int status,
 	if (!js)
 		return MHD_NO;
 	js->arr = json_incref(arr);
+	if (resp && resp->pages) {
+		js->nfc = nfc;
+		js->more = 1;
+		snprintf(js->nf, sizeof(js->nf), "%s", resp->nf);
+		snprintf(js->coll, sizeof(js->coll), "%s", resp->coll);
+		js->cur = resp->cur;
+	}
 	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 65536,
 					      jstream_read, js, jstream_free);
 	if (!r) {
@@ -177,7 +216,7 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, int status,
 
 	if (json_is_array(j) && json_array_size(j) >= STREAM_MIN &&
 	    (!allow || !*allow) && !bearer)
-		return send_stream(conn, status, j);
+		return send_stream(conn, status, j, NULL, NULL);
 	text = json_dumps(j, JSON_COMPACT);
 	if (!text)
 		return MHD_NO;
@@ -387,6 +426,9 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 		ret = send_text(conn, resp.status, resp.text, resp.text_type,
 				NULL, 0);
 		resp.text = NULL; /* owned by the response now */
+	} else if (resp.pages && resp.status == 200) {
+		ret = send_stream(conn, resp.status, resp.json, h->api->nfc,
+				  &resp);
 	} else {
 		ret = send_json(conn, resp.status, resp.json, resp.allow, 0);
 	}

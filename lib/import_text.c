@@ -129,8 +129,12 @@ int nfc_coll_import_text(struct nfc *nfc, const char *nf, const char *coll,
 	json_decref(none);
 	if (id >= 0 && c && c->import_text) {
 		nfc->err[0] = 0;
-		r = c->import_text(&nfc->handles[id], text ?: "",
-				   text ? len : 0, replace);
+		/* Killed between the NF's switch and the save below, the
+		 * next process puts the set back to the model it reads. */
+		r = intent_note(nfc, nf, coll, NULL);
+		if (!r)
+			r = c->import_text(&nfc->handles[id], text ?: "",
+					   text ? len : 0, replace);
 		nf_changed(nfc, id, NFC_CHANGE_COLLECTION);
 		if (!r && (replace || c->import_ref)) {
 			json_t *colls = nfc->m->nfs[id].colls,

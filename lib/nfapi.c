@@ -390,3 +390,33 @@ int nfc_coll_list(struct nfc *nfc, const char *nf, const char *coll,
 	nfci_end(nfc);
 	return r;
 }
+
+int nfc_coll_list_page(struct nfc *nfc, const char *nf, const char *coll,
+		       struct nfc_cursor *cur, size_t max, json_t **out)
+{
+	const struct nfc_collection *c;
+	int id, r;
+
+	*out = NULL;
+	r = nfci_begin_ro(nfc);
+	if (r)
+		return r;
+	r = coll_lookup(nfc, nf, coll, &id, &c);
+	if (!r) {
+		*out = json_array();
+		if (c->list_page) {
+			r = c->list_page(&nfc->handles[id], cur, max ? max : 1,
+					 *out);
+			r = r < 0 ? r : 0;
+		} else if (!cur->b[0]) {
+			cur->b[0] = 1; /* the whole list, once */
+			r = c->list(&nfc->handles[id], *out);
+		}
+		if (r) {
+			json_decref(*out);
+			*out = NULL;
+		}
+	}
+	nfci_end(nfc);
+	return r;
+}

@@ -30,13 +30,23 @@
  * Applies print the daemon's CPU time beside their wall time: on a loaded
  * machine the wall time is mostly waiting for a CPU.
  *
+ *   - blocklist (--blocklist N, default 1,000,000; 0: skip): the ddos
+ *     NF's blocklist (nf/ddos), N /24 and /32 prefixes imported with
+ *     `import --replace` by the CLI: import time, one more entry (CLI and
+ *     API), a whole listing (REST GET, streamed), the daemon's RSS
+ *     before, at its peak and after, and a kill -9 and restart with the
+ *     list pinned: adoption time and the pings through dd0 lost
+ *     meanwhile (a veth pair, one end in a namespace of its own).
+ *
  *   nfc_ctlbench [--bin DIR] [--runs N] [--routes N] [--rules N] [--fw-rules N]
+ *                [--blocklist N]
  *   (root; bpffs)
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +65,7 @@ extern char **environ;
 
 static char bindir[512] = ".output/bin", sock[256], statedir[256], pin[256];
 static pid_t daemon_pid;
+static long rss_idle_kb;
 
 static double now_ms(void)
 {
@@ -628,6 +639,183 @@ static void fw_scale(int n)
 	api("DELETE", "/v1/nfs/fwc", NULL);
 	unlink(file);
 	unlink(empty);
+
+/* ---- blocklist: the ddos NF's 1,000,000 prefixes ------------------------
+ */
+
+static size_t count_sink(char *d, size_t s, size_t n, void *ctx)
+{
+	(void)d;
+	*(size_t *)ctx += s * n;
+	return s * n;
+}
+
+/* Prefix i: /24s in 20.0.0.0/8 and up, then /32s in 100.0.0.0/8. */
+static void blk_key(int i, int n, char *key, size_t len)
+{
+	if (i < n / 2)
+		snprintf(key, len, "%d.%d.%d.0/24", 20 + (i >> 16),
+			 i >> 8 & 255, i & 255);
+	else
+		snprintf(key, len, "100.%d.%d.%d/32", (i - n / 2) >> 16 & 255,
+			 (i - n / 2) >> 8 & 255, (i - n / 2) & 255);
+}
+
+static int sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+static void blocklist(int n, int runs)
+{
+	char file[300], exe[600], ns[32], veth[16], body[128], out[300];
+	char *argv[] = {exe,	  "--socket",  sock, "dd0", "blocklist",
+			"import", "--replace", "-f", file,  NULL};
+	char *ping[] = {"/usr/sbin/ip", "netns", "exec",	 ns,
+			"ping",		"-q",	 "-i",		 "0.005",
+			"-W",		"1",	 "198.51.100.1", NULL};
+	double t0, t_imp, t_get, t_restart = -1, *v;
+	long rss0, peak, after, gpeak, st;
+	size_t bytes = 0;
+	int rc, fails = 0, sent = -1, recv = -1, netok;
+	pid_t pp = -1;
+	FILE *f;
+
+	printf("\nblocklist: ddos dd0's blocklist, %d prefixes (/24 and /32), "
+	       "import --replace\n",
+	       n);
+	snprintf(ns, sizeof(ns), "nfcb%d", getpid());
+	snprintf(veth, sizeof(veth), "nfcb%da", getpid());
+	netok = !sh("ip netns add %s && ip link add %s type veth peer name "
+		    "%sb && ip link set %sb netns %s && ip addr add "
+		    "198.51.100.1/24 dev %s && ip link set %s up && ip -n %s "
+		    "addr add 198.51.100.2/24 dev %sb && ip -n %s link set %sb "
+		    "up && ip -n %s link set lo up",
+		    ns, veth, veth, veth, ns, veth, veth, ns, veth, ns, veth,
+		    ns);
+	api("POST", "/v1/nfs", "{\"name\":\"dd0\",\"type\":\"ddos\"}");
+	snprintf(body, sizeof(body), "{\"nf\":\"dd0\",\"target\":\"%s\"}",
+		 veth);
+	if (netok && api("POST", "/v1/attachments", body) != 201)
+		netok = 0;
+	snprintf(file, sizeof(file), "%s/feed.txt", statedir);
+	f = fopen(file, "w");
+	for (int i = 0; f && i < n; i++) {
+		char key[32];
+
+		blk_key(i, n, key, sizeof(key));
+		fprintf(f, "%s\n", key);
+	}
+	if (f)
+		fclose(f);
+	snprintf(exe, sizeof(exe), "%s/nfchain", bindir);
+	rss0 = rss_kb("VmRSS:");
+	clear_hwm();
+	t0 = now_ms();
+	rc = run(argv);
+	t_imp = now_ms() - t0;
+	peak = rss_kb("VmHWM:");
+	after = rss_kb("VmRSS:");
+	printf("  %-46s %8.1f ms  (target <= 10000)%s\n",
+	       "import --replace (CLI)", t_imp, rc ? " FAILED" : "");
+	{
+		static const char *const more[] = {"dd0", "blocklist", "add",
+						   "30.%d.%d.0/24", NULL};
+
+		row("  CLI: one more entry after that", cli_lat(runs, more),
+		    runs);
+	}
+	v = calloc(runs, sizeof(double));
+	for (int i = -20; i < runs; i++) {
+		double t1;
+
+		snprintf(body, sizeof(body), "{\"key\":\"31.%d.%d.0/24\"}",
+			 (i + 20) >> 8 & 255, (i + 20) & 255);
+		t1 = now_ms();
+		st = api("POST", "/v1/nfs/dd0/blocklist", body);
+		if (st != 201)
+			fails++;
+		if (i >= 0)
+			v[i] = now_ms() - t1;
+	}
+	row("  API: one more entry (kept-open connection)",
+	    stats(v, runs, fails), runs);
+	free(v);
+	clear_hwm();
+	curl_easy_setopt(api_h, CURLOPT_WRITEFUNCTION, count_sink);
+	curl_easy_setopt(api_h, CURLOPT_WRITEDATA, &bytes);
+	t0 = now_ms();
+	st = api("GET", "/v1/nfs/dd0/blocklist", NULL);
+	t_get = now_ms() - t0;
+	curl_easy_setopt(api_h, CURLOPT_WRITEFUNCTION, sink);
+	curl_easy_setopt(api_h, CURLOPT_WRITEDATA, NULL);
+	gpeak = rss_kb("VmHWM:");
+	printf("  %-46s %8.1f ms  (%zu bytes, HTTP %ld)\n",
+	       "GET of the whole list (streamed)", t_get, bytes, st);
+	printf("  %-46s %8.1f MB  (target <= 10)\n", "daemon RSS idle",
+	       rss_idle_kb / 1024.0);
+	printf("  %-46s %8.1f MB\n",
+	       "daemon RSS before the import (dd0 loaded)", rss0 / 1024.0);
+	printf("  %-46s %8.1f MB  (target <= 64)\n",
+	       "daemon RSS peak during the import", peak / 1024.0);
+	printf("  %-46s %8.1f MB  (target <= 20)\n", "daemon RSS after it",
+	       after / 1024.0);
+	printf("  %-46s %8.1f MB\n", "daemon RSS peak during the GET",
+	       gpeak / 1024.0);
+	/* kill -9 and a restart with the list pinned, pings through dd0. */
+	snprintf(out, sizeof(out), "%s/ping.txt", statedir);
+	if (netok) {
+		posix_spawn_file_actions_t fa;
+
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_addopen(
+			&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY,
+						 0);
+		if (posix_spawn(&pp, ping[0], &fa, NULL, ping, environ))
+			pp = -1;
+		posix_spawn_file_actions_destroy(&fa);
+		usleep(500000);
+	}
+	kill(daemon_pid, SIGKILL);
+	waitpid(daemon_pid, NULL, 0);
+	t0 = now_ms();
+	start_polls = 12000;
+	if (start_daemon() == 0)
+		t_restart = now_ms() - t0;
+	if (pp > 0) {
+		char line[256];
+
+		usleep(500000);
+		kill(pp, SIGINT);
+		waitpid(pp, NULL, 0);
+		f = fopen(out, "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (strstr(line, "transmitted"))
+				sscanf(line, "%d packets transmitted, %d",
+				       &sent, &recv);
+		if (f)
+			fclose(f);
+	}
+	printf("  %-46s %8.1f ms\n", "kill -9, start: adopted and answering",
+	       t_restart);
+	if (sent >= 0)
+		printf("  %-46s %5d of %d  (target 0)\n",
+		       "  pings through dd0 lost meanwhile", sent - recv, sent);
+	else
+		printf("  %-46s %s\n", "  pings through dd0 lost meanwhile",
+		       "not measured (no veth pair)");
+	printf("  %-46s %8.1f MB\n", "daemon RSS after adoption",
+	       rss_kb("VmRSS:") / 1024.0);
+	sh("ip netns del %s 2>/dev/null; ip link del %s 2>/dev/null", ns, veth);
+	unlink(file);
+	unlink(out);
 }
 
 static void row(const char *what, struct lat l, int runs)
@@ -646,9 +834,11 @@ int main(int argc, char **argv)
 		{"routes", required_argument, NULL, 'n'},
 		{"rules", required_argument, NULL, 'R'},
 		{"fw-rules", required_argument, NULL, 'f'},
+		{"blocklist", required_argument, NULL, 'B'},
 		{0},
 	};
 	int runs = 300, o, nroutes = 60000, nrules = 10000, nfw = 10000;
+	int nblock = 1000000;
 	long st, rss_idle, rss_after, rss_peak;
 	char *d0, *d1;
 	double t_first, t_noop, t_ten;
@@ -664,12 +854,22 @@ int main(int argc, char **argv)
 			nfw = atoi(optarg);
 		else if (o == 'R')
 			nrules = atoi(optarg);
+		else if (o == 'B')
+			nblock = atoi(optarg);
 		else
 			return 2;
 	}
 	snprintf(sock, sizeof(sock), "/tmp/nfc-ctlbench-%d.sock", getpid());
 	snprintf(statedir, sizeof(statedir), "/tmp/nfc-ctlbench-%d", getpid());
 	snprintf(pin, sizeof(pin), "/sys/fs/bpf/nfc-ctlbench-%d", getpid());
+	{
+		char feeds[300];
+
+		/* The ddos NF keeps its feed beside the state, not in
+		 * /var/lib/nfchain. */
+		snprintf(feeds, sizeof(feeds), "%s/feeds", statedir);
+		setenv("NFC_DDOS_FEED_DIR", feeds, 1);
+	}
 	curl_global_init(CURL_GLOBAL_NOTHING);
 	api_h = curl_easy_init();
 	curl_easy_setopt(api_h, CURLOPT_UNIX_SOCKET_PATH, sock);
@@ -677,7 +877,7 @@ int main(int argc, char **argv)
 	if (start_daemon())
 		return 1;
 	usleep(300000);
-	rss_idle = rss_kb("VmRSS:");
+	rss_idle = rss_idle_kb = rss_kb("VmRSS:");
 
 	/* A small realistic state: a forwarder, a counter attached to it, a
 	 * bridge with a port. */
@@ -757,6 +957,18 @@ int main(int argc, char **argv)
 		fw_scale(nfw);
 	if (nroutes > 0)
 		scale(nroutes, runs < 20 ? runs : 20);
+	if (nblock > 0) {
+		/* A daemon of its own, from nothing: the routes' import
+		 * left its heap. */
+		api("PUT", "/v1/state", "{\"nfs\":[],\"attachments\":[]}");
+		stop_daemon();
+		start_polls = 100;
+		if (start_daemon() == 0) {
+			usleep(300000);
+			rss_idle_kb = rss_kb("VmRSS:");
+			blocklist(nblock, runs < 100 ? runs : 100);
+		}
+	}
 	stop_daemon();
 	curl_easy_cleanup(api_h);
 	unlink(sock);

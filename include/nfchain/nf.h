@@ -66,6 +66,12 @@ static inline int nfc_field_reloads(const struct nfc_field *f)
 		0      \
 	}
 
+/* Where a paged listing of a collection stands (list_page): zeroed to
+ * start, moved on by each page; its bytes are the collection's own. */
+struct nfc_cursor {
+	uint8_t b[64];
+};
+
 struct nfc_collection {
 	const char *name;
 	const char *key_doc; /* what the key is ("MAC address", "prefix") */
@@ -104,6 +110,14 @@ struct nfc_collection {
 	 * (the whole of it after a replace); NULL for none. The collection's
 	 * replace() and add() must take them back (apply, a lost pin). */
 	json_t *(*import_ref)(struct nfc_nf *nf);
+	/* Optional, for a collection too large to list at once (a
+	 * 1,000,000-prefix blocklist): appends at most `max` entries to
+	 * `out` from `cur` and moves it on; the count appended, 0 at the
+	 * end, or a negative error. The REST GET and `show` then stream it
+	 * a page at a time, never holding the whole list. An entry changed
+	 * between two pages may be listed or not. */
+	int (*list_page)(struct nfc_nf *nf, struct nfc_cursor *cur, size_t max,
+			 json_t *out);
 };
 
 /* What just ran, for nfc_nf_type.changed. */

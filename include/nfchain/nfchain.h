@@ -163,6 +163,12 @@ json_t *nfc_coll_get(struct nfc *nfc, const char *nf, const char *coll,
 /* *out: a new JSON array of entry objects. */
 int nfc_coll_list(struct nfc *nfc, const char *nf, const char *coll,
 		  json_t **out);
+struct nfc_cursor;
+/* A page of at most `max` entries from `cur` (zeroed to start), `*out` a
+ * new array, empty at the end. A collection without a paged listing
+ * (list_page) gives its whole list in the first page. */
+int nfc_coll_list_page(struct nfc *nfc, const char *nf, const char *coll,
+		       struct nfc_cursor *cur, size_t max, json_t **out);
 /* Many entries of one collection in one change (one save): entries is an
  * array of {"key": ..., "fields": {...}, "line": N}; "line", if given, is
  * named in errors ("line 17: ..."). replace: the entries become the whole

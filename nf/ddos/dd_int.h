@@ -31,6 +31,10 @@ int dd_allow_list(struct nfc_nf *nf, json_t *out);
 int dd_block_add(struct nfc_nf *nf, const char *key, json_t *fields);
 int dd_block_del(struct nfc_nf *nf, const char *key);
 int dd_block_list(struct nfc_nf *nf, json_t *out);
+int dd_block_list_page(struct nfc_nf *nf, struct nfc_cursor *cur, size_t max,
+		       json_t *out);
+int dd_allow_list_page(struct nfc_nf *nf, struct nfc_cursor *cur, size_t max,
+		       json_t *out);
 int dd_block_replace(struct nfc_nf *nf, json_t *entries);
 void dd_block_expire(struct nfc_nf *nf);
 void dd_block_rescan(struct nfc_nf *nf);

@@ -25,12 +25,8 @@
  * and CRC), so that the model, export and apply know the feed without a
  * million entries (README.md, "Feeds"). */
 #define DD_FEED_KEY "feed"
-struct bulk_ent;
-static int bulk_write(struct nfc_nf *nf, int fd4, int fd6,
-		      const struct bulk_ent *e, size_t n);
-static int feed_load(struct nfc_nf *nf, json_t *f, struct bulk_ent **e,
-		     size_t *n);
 static int feed_add(struct nfc_nf *nf, json_t *fields);
+static void note_expiry(struct nfc_nf *nf);
 static int feed_fields_misplaced(struct nfc_nf *nf, const char *key,
 				 json_t *fields);
 
@@ -191,32 +187,113 @@ static int trie_del(struct nfc_nf *nf, int fd4, int fd6, const char *what,
 	return 0;
 }
 
-/* Appends {prefix, expires_in} for each entry of a trie. */
-static void trie_list(int fd, int family, json_t *out)
+/* Appends {prefix, expires_in} for at most `max` entries of a trie after
+ * `*k` (from the first when !*have), moving *k on; the count, and *end
+ * set when the trie has no more. */
+static size_t trie_page(int fd, int family, struct dd_lpm6 *k, int *have,
+			size_t max, int *end, json_t *out)
 {
-	struct dd_lpm6 k, next;
-	void *prev = NULL;
+	struct dd_lpm6 next;
 	time_t now = time(NULL);
+	size_t n = 0;
 	char b[64];
 
-	if (fd < 0)
-		return;
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
+	*end = 0;
+	if (fd < 0) {
+		*end = 1;
+		return 0;
+	}
+	while (n < max) {
 		__u32 v = 0;
 		json_t *e;
 
-		k = next;
-		prev = &k;
-		bpf_map_lookup_elem(fd, &k, &v);
+		if (bpf_map_get_next_key(fd, *have ? k : NULL, &next)) {
+			*end = 1;
+			break;
+		}
+		*k = next;
+		*have = 1;
+		bpf_map_lookup_elem(fd, k, &v);
 		e = json_pack("{s:s}", "prefix",
-			      dd_pfx_str(family, k.plen, k.addr, b));
+			      dd_pfx_str(family, k->plen, k->addr, b));
 		if (v)
 			json_object_set_new(
 				e, "expires_in",
 				json_integer(v > now ? (json_int_t)(v - now)
 						     : 0));
 		json_array_append_new(out, e);
+		n++;
 	}
+	return n;
+}
+
+/* Appends {prefix, expires_in} for each entry of a trie. */
+static void trie_list(int fd, int family, json_t *out)
+{
+	struct dd_lpm6 k;
+	int have = 0, end = 0;
+
+	while (!end)
+		trie_page(fd, family, &k, &have, 1 << 20, &end, out);
+}
+
+/* The cursor of a paged listing: which family, and the last key given. */
+struct list_cur {
+	__u8 fam; /* 0: IPv4, 1: IPv6, 2: done */
+	__u8 have;
+	__u8 copy;
+	__u8 pad;
+	struct dd_lpm6 k;
+};
+_Static_assert(sizeof(struct list_cur) <= sizeof(struct nfc_cursor),
+	       "a blocklist cursor fits in struct nfc_cursor");
+
+static int page_of(struct nfc_nf *nf, const char *prefix,
+		   struct nfc_cursor *cur, size_t max, json_t *out)
+{
+	struct list_cur lc;
+	size_t n = 0;
+
+	memcpy(&lc, cur->b, sizeof(lc));
+	while (n < max && lc.fam < 2) {
+		int fam = lc.fam ? 6 : 4, have = lc.have, end, fd;
+		char name[32];
+
+		if (prefix)
+			snprintf(name, sizeof(name), "%s%d", prefix, fam);
+		fd = prefix ? nfc_nf_map_fd(nf, name)
+			    : block_fd(nf, fam, lc.copy);
+		n += trie_page(fd, fam, &lc.k, &have, max - n, &end, out);
+		lc.have = have;
+		if (end) {
+			lc.fam++;
+			lc.have = 0;
+		}
+	}
+	memcpy(cur->b, &lc, sizeof(lc));
+	return (int)n;
+}
+
+int dd_block_list_page(struct nfc_nf *nf, struct nfc_cursor *cur, size_t max,
+		       json_t *out)
+{
+	struct list_cur lc;
+
+	memcpy(&lc, cur->b, sizeof(lc));
+	/* The copy packets read when the listing began: a replace meanwhile
+	 * leaves it to be emptied, so the list ends early rather than mixes
+	 * two sets. */
+	if (!lc.fam && !lc.have) {
+		lc.copy = live_copy(nf);
+		memcpy(cur->b, &lc, sizeof(lc));
+	}
+	return page_of(nf, NULL, cur, max, out);
+}
+
+int dd_allow_list_page(struct nfc_nf *nf, struct nfc_cursor *cur, size_t max,
+		       json_t *out)
+{
+	return page_of(nf, "dd_allow", cur, max, out);
 }
 
 int dd_block_check(struct nfc_nf *nf, const char *key)
@@ -280,8 +357,11 @@ int dd_block_add(struct nfc_nf *nf, const char *key, json_t *fields)
 		r = dd_parse_pfx(nf, "blocklist", key, &p);
 	if (r)
 		return r;
-	return trie_write(nf, block_fd(nf, p.family, live_copy(nf)),
-			  "blocklist", key, fields, BPF_ANY);
+	r = trie_write(nf, block_fd(nf, p.family, live_copy(nf)), "blocklist",
+		       key, fields, BPF_ANY);
+	if (!r && json_object_get(fields, "expires"))
+		note_expiry(nf);
+	return r;
 }
 
 int dd_block_del(struct nfc_nf *nf, const char *key)
@@ -308,174 +388,225 @@ int dd_block_list(struct nfc_nf *nf, json_t *out)
 }
 
 /* Empties a trie: delete the first key until there is none (an LPM trie
- * has no batch delete). */
-static void trie_clear(int fd)
+ * has no batch delete); at most `budget` keys (0: all). 1 when empty. */
+static int trie_clear_some(int fd, size_t budget)
 {
 	struct dd_lpm6 k;
 
 	if (fd < 0)
-		return;
-	while (!bpf_map_get_next_key(fd, NULL, &k))
-		if (bpf_map_delete_elem(fd, &k))
-			break;
-}
-
-int dd_block_replace(struct nfc_nf *nf, json_t *entries)
-{
-	int live = live_copy(nf), next = !live;
-	int fd4 = block_fd(nf, 4, next), fd6 = block_fd(nf, 6, next);
-	int sfd = nfc_nf_map_fd(nf, "dd_state");
-	struct dd_state st = {.live = next};
-	struct bulk_ent *be = NULL;
-	size_t nbe = 0;
-	const char *key;
-	json_t *f;
-	__u32 z = 0;
-	int r = 0;
-
-	if (fd4 < 0 || fd6 < 0 || sfd < 0)
-		return nfc_nf_error(nf, ENOENT, "blocklist: maps not found");
-	/* Checked whole before anything is written. */
-	json_object_foreach (entries, key, f) {
-		struct dd_pfx p;
-
-		if (!strcmp(key, DD_FEED_KEY)) {
-			r = feed_load(nf, f, &be, &nbe);
-		} else {
-			r = feed_fields_misplaced(nf, key, f);
-			if (!r)
-				r = dd_parse_pfx(nf, "blocklist", key, &p);
-		}
-		if (r) {
-			free(be);
-			return r;
-		}
-	}
-	/* Left empty by the last swap; emptied again in case a write
-	 * failed half way then. */
-	trie_clear(fd4);
-	trie_clear(fd6);
-	r = bulk_write(nf, fd4, fd6, be, nbe);
-	free(be);
-	if (r) {
-		trie_clear(fd4);
-		trie_clear(fd6);
-		return r;
-	}
-	json_object_foreach (entries, key, f) {
-		struct dd_pfx p;
-
-		if (!strcmp(key, DD_FEED_KEY))
-			continue;
-		dd_parse_pfx(nf, "blocklist", key, &p);
-		r = trie_write(nf, p.family == 4 ? fd4 : fd6, "blocklist", key,
-			       f, BPF_ANY);
-		if (r) {
-			trie_clear(fd4);
-			trie_clear(fd6);
-			return r;
-		}
-	}
-	if (bpf_map_update_elem(sfd, &z, &st, BPF_ANY)) {
-		r = nfc_nf_error(nf, errno, "blocklist: switch copies: %s",
-				 strerror(errno));
-		trie_clear(fd4);
-		trie_clear(fd6);
-		return r;
-	}
-	trie_clear(block_fd(nf, 4, live));
-	trie_clear(block_fd(nf, 6, live));
+		return 1;
+	for (size_t i = 0; !budget || i < budget; i++)
+		if (bpf_map_get_next_key(fd, NULL, &k) ||
+		    bpf_map_delete_elem(fd, &k))
+			return 1;
 	return 0;
 }
 
-/* Deletes the live copy's entries whose time has come. A scan of the
- * whole list, at most once a minute and only while entries with an
- * expiry may exist (a restart rescans once). */
-static void expire_trie(int fd, time_t now, int *left)
+static void trie_clear(int fd)
 {
-	struct dd_lpm6 k, next, *dead;
-	void *prev = NULL;
-	size_t n = 0, cap = 64;
-
-	if (fd < 0)
-		return;
-	dead = malloc(cap * sizeof(*dead));
-	while (dead && !bpf_map_get_next_key(fd, prev, &next)) {
-		__u32 v = 0;
-
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(fd, &k, &v) || !v)
-			continue;
-		if ((time_t)v > now) {
-			(*left)++;
-			continue;
-		}
-		if (n == cap) {
-			void *d = realloc(dead, 2 * cap * sizeof(*dead));
-
-			if (!d)
-				break;
-			dead = d;
-			cap *= 2;
-		}
-		dead[n++] = k;
-	}
-	for (size_t i = 0; dead && i < n; i++)
-		bpf_map_delete_elem(fd, &dead[i]);
-	free(dead);
+	trie_clear_some(fd, 0);
 }
+
+/*
+ * What the ticks do a little at a time, so that no call waits on a
+ * whole scan of a 1,000,000-prefix list (the daemon has one loop: a full
+ * scan in one tick held every call behind it for seconds):
+ * - the expiry scan, DD_TICK_KEYS keys a tick from a cursor, and only
+ *   when an entry with an expiry may exist (dd_state.flags, pinned, so
+ *   that a restart knows without a scan);
+ * - emptying the copy a replace switched away from.
+ */
+#define DD_TICK_KEYS 5000
 
 struct dd_priv {
-	time_t next_scan; /* 0: scan at the next tick */
-	int any;	  /* entries with an expiry were seen */
+	time_t next_scan;   /* 0: a scan may start at the next tick */
+	int scan_fam;	    /* 4 or 6: the trie a scan is in; 0: none */
+	int scan_cur;	    /* `cur` holds the last key kept */
+	struct dd_lpm6 cur; /* the scan's cursor */
+	int left;	    /* future expiries this scan has seen */
+	int again;	    /* one was written behind the cursor */
+	int clear_copy;	    /* copy + 1 the ticks are emptying; 0: none */
 };
 
-void dd_block_rescan(struct nfc_nf *nf)
+static struct dd_priv *priv_of(struct nfc_nf *nf)
 {
 	struct dd_priv *pv = nfc_nf_priv(nf);
-
-	if (pv)
-		pv->next_scan = 0;
-}
-
-void dd_block_expire(struct nfc_nf *nf)
-{
-	struct dd_priv *pv = nfc_nf_priv(nf);
-	time_t now = time(NULL);
-	int c = live_copy(nf), left = 0;
 
 	if (!pv) {
 		pv = calloc(1, sizeof(*pv));
 		if (!pv)
-			return;
+			return NULL;
+		/* A process killed while emptying it left the copy packets
+		 * do not read half full: finish it. */
+		pv->clear_copy = !live_copy(nf) + 1;
 		nfc_nf_set_priv(nf, pv);
 	}
-	if (pv->next_scan && now < pv->next_scan)
+	return pv;
+}
+
+static struct dd_state state_get(struct nfc_nf *nf)
+{
+	int fd = nfc_nf_map_fd(nf, "dd_state");
+	struct dd_state st = {0};
+	__u32 z = 0;
+
+	if (fd >= 0)
+		bpf_map_lookup_elem(fd, &z, &st);
+	return st;
+}
+
+static int state_put(struct nfc_nf *nf, const struct dd_state *st)
+{
+	int fd = nfc_nf_map_fd(nf, "dd_state");
+	__u32 z = 0;
+
+	if (fd < 0 || bpf_map_update_elem(fd, &z, st, BPF_ANY))
+		return nfc_nf_error(nf, fd < 0 ? ENOENT : errno,
+				    "blocklist: write dd_state: %s",
+				    fd < 0 ? "map not found" : strerror(errno));
+	return 0;
+}
+
+/* An entry with an expiry was written: the ticks must look for it. */
+static void note_expiry(struct nfc_nf *nf)
+{
+	struct dd_state st = state_get(nf);
+	struct dd_priv *pv = priv_of(nf);
+
+	if (!(st.flags & DD_ST_EXPIRIES)) {
+		st.flags |= DD_ST_EXPIRIES;
+		state_put(nf, &st);
+	}
+	if (pv && !pv->scan_fam)
+		pv->next_scan = 0;
+	else if (pv)
+		pv->again = 1;
+}
+
+/* Makes `to` the copy packets read, keeping the flags; the copy left is
+ * emptied by the ticks. */
+static int switch_copy(struct nfc_nf *nf, int to, int any_exp)
+{
+	struct dd_state st = state_get(nf);
+	struct dd_priv *pv = priv_of(nf);
+	int from = st.live & 1, r;
+
+	st.live = to;
+	if (any_exp)
+		st.flags |= DD_ST_EXPIRIES;
+	r = state_put(nf, &st);
+	if (!r && pv) {
+		pv->clear_copy = from + 1;
+		pv->scan_fam = 0; /* its cursor was in the old copy */
+		if (any_exp)
+			pv->next_scan = 0;
+	}
+	return r;
+}
+
+/* The copy packets do not read, emptied now (a replace writes it). */
+static void clear_spare(struct nfc_nf *nf, int spare)
+{
+	struct dd_priv *pv = priv_of(nf);
+
+	trie_clear(block_fd(nf, 4, spare));
+	trie_clear(block_fd(nf, 6, spare));
+	if (pv && pv->clear_copy == spare + 1)
+		pv->clear_copy = 0;
+}
+
+void dd_block_rescan(struct nfc_nf *nf)
+{
+	/* A change of an entry that carries an expiry says so itself
+	 * (note_expiry); rescanning a million entries at every change held
+	 * each next call for seconds. */
+	(void)nf;
+}
+
+/* Part of a scan of the live copy: deletes the entries whose time has
+ * come, up to `budget` keys; 1 when the family's trie is done. */
+static int expire_some(struct dd_priv *pv, int fd, time_t now, int budget)
+{
+	struct dd_lpm6 next;
+
+	if (fd < 0)
+		return 1;
+	while (budget-- > 0) {
+		__u32 v = 0;
+
+		if (bpf_map_get_next_key(fd, pv->scan_cur ? &pv->cur : NULL,
+					 &next))
+			return 1;
+		if (!bpf_map_lookup_elem(fd, &next, &v) && v) {
+			if ((time_t)v <= now && !bpf_map_delete_elem(fd, &next))
+				continue; /* the cursor stays on a kept key */
+			pv->left++;
+		}
+		pv->cur = next;
+		pv->scan_cur = 1;
+	}
+	return 0;
+}
+
+void dd_block_expire(struct nfc_nf *nf)
+{
+	struct dd_priv *pv = priv_of(nf);
+	time_t now = time(NULL);
+	int c = live_copy(nf);
+
+	if (!pv)
 		return;
-	expire_trie(block_fd(nf, 4, c), now, &left);
-	expire_trie(block_fd(nf, 6, c), now, &left);
-	/* Every second while some are pending, else rarely: a 1,000,000
-	 * line list without expiries is scanned once a ten minutes. */
-	pv->next_scan = now + (left ? 1 : 600);
+	if (pv->clear_copy) {
+		int k = pv->clear_copy - 1;
+
+		if (trie_clear_some(block_fd(nf, 4, k), DD_TICK_KEYS) &&
+		    trie_clear_some(block_fd(nf, 6, k), DD_TICK_KEYS))
+			pv->clear_copy = 0;
+	}
+	if (!pv->scan_fam) {
+		if (pv->next_scan && now < pv->next_scan)
+			return;
+		if (!(state_get(nf).flags & DD_ST_EXPIRIES)) {
+			pv->next_scan = now + 600;
+			return;
+		}
+		pv->scan_fam = 4;
+		pv->scan_cur = 0;
+		pv->left = 0;
+		pv->again = 0;
+	}
+	if (!expire_some(pv, block_fd(nf, pv->scan_fam, c), now, DD_TICK_KEYS))
+		return;
+	if (pv->scan_fam == 4) {
+		pv->scan_fam = 6;
+		pv->scan_cur = 0;
+		return;
+	}
+	pv->scan_fam = 0;
+	/* Every second while some are pending; none left: no more scans
+	 * until an entry with an expiry is written. */
+	pv->left += pv->again;
+	pv->next_scan = now + (pv->left ? 1 : 600);
+	if (!pv->left) {
+		struct dd_state st = state_get(nf);
+
+		st.flags &= ~DD_ST_EXPIRIES;
+		state_put(nf, &st);
+	}
 }
 
 /*
  * The bulk path of `blocklist import` (import_text): the NF parses the
- * feed itself into an array of prefixes and writes the tries directly,
- * with no JSON object an entry (1,000,000 of them cost the generic path
- * 52 s and 1.3 GB, see README.md). All lines are checked before anything
- * is written; a replace builds the copy packets do not read and flips
- * dd_state. A copy of the feed is kept in a file (feed_path), and the
- * model holds a reference to it (the entry `feed`: file, count, CRC) from
- * which replace() and add() load it again: apply, a lost pin root.
+ * feed itself, a line at a time, and writes the tries directly, with no
+ * JSON object an entry (1,000,000 of them cost the generic path 52 s and
+ * 1.3 GB, see README.md) and no array of them either: a replace writes
+ * the copy packets do not read as it parses (a bad line empties it
+ * again: nothing seen changed), an add checks every line in a first pass
+ * and writes in a second. A copy of the feed is kept in a file
+ * (feed_path), and the model holds a reference to it (the entry `feed`:
+ * file, count, CRC) from which replace() and add() load it again, a line
+ * at a time: apply, a lost pin root.
  */
-struct bulk_ent {
-	struct dd_lpm6 k;
-	__u32 v;
-	int family;
-};
-
 static void feed_path_of(struct nfc_nf *nf, const char *name, char *buf,
 			 size_t len)
 {
@@ -496,9 +627,68 @@ static void feed_path(struct nfc_nf *nf, char *buf, size_t len)
 	feed_path_of(nf, nfc_nf_name(nf), buf, len);
 }
 
+/* Lines of a text in memory or of a file, with the CRC of what was read. */
+struct lines {
+	const char *text;
+	size_t len, off;
+	FILE *f;
+	char *buf;
+	size_t cap;
+	uLong crc;
+};
+
+static void lines_text(struct lines *s, const char *text, size_t len)
+{
+	memset(s, 0, sizeof(*s));
+	s->text = text;
+	s->len = len;
+}
+
+static int lines_file(struct lines *s, const char *path)
+{
+	memset(s, 0, sizeof(*s));
+	s->crc = crc32(0L, Z_NULL, 0);
+	s->f = fopen(path, "r");
+	return s->f ? 0 : -errno;
+}
+
+static void lines_done(struct lines *s)
+{
+	if (s->f)
+		fclose(s->f);
+	free(s->buf);
+	s->f = NULL;
+	s->buf = NULL;
+}
+
+/* The next line without its newline, its length; -1 at the end. */
+static ssize_t lines_next(struct lines *s, const char **line)
+{
+	const char *nl;
+	ssize_t n;
+
+	if (s->f) {
+		n = getline(&s->buf, &s->cap, s->f);
+		if (n < 0)
+			return -1;
+		s->crc = crc32(s->crc, (const Bytef *)s->buf, (uInt)n);
+		if (n && s->buf[n - 1] == '\n')
+			s->buf[--n] = 0;
+		*line = s->buf;
+		return n;
+	}
+	if (s->off >= s->len)
+		return -1;
+	nl = memchr(s->text + s->off, '\n', s->len - s->off);
+	n = nl ? nl - (s->text + s->off) : (ssize_t)(s->len - s->off);
+	*line = s->text + s->off;
+	s->off += n + 1;
+	return n;
+}
+
 /* One line: "prefix [expires=N]", '#' comments; 0 entry, 1 none. */
 static int bulk_line(struct nfc_nf *nf, char *s, unsigned line,
-		     struct bulk_ent *e)
+		     struct dd_lpm6 *k, __u32 *v, int *family)
 {
 	char *w, *save = NULL, *h = strchr(s, '#'), what[48];
 	struct dd_pfx p;
@@ -529,34 +719,90 @@ static int bulk_line(struct nfc_nf *nf, char *s, unsigned line,
 					    "is not in 1..100000000",
 					    line, w + 8);
 	}
-	e->family = p.family;
-	lpm_key(&p, &e->k);
-	e->v = exp ? (__u32)(time(NULL) + exp) : 0;
+	*family = p.family;
+	lpm_key(&p, k);
+	*v = exp ? (__u32)(time(NULL) + exp) : 0;
 	return 0;
 }
 
-static int bulk_write(struct nfc_nf *nf, int fd4, int fd6,
-		      const struct bulk_ent *e, size_t n)
+/* Every line checked, and written to fd4/fd6 unless they are < 0;
+ * errors name the line. Prefixes in *n, an expiry seen in *any_exp. */
+static int bulk_pass(struct nfc_nf *nf, struct lines *s, int fd4, int fd6,
+		     size_t *n, int *any_exp)
 {
-	for (size_t i = 0; i < n; i++) {
-		char b[64];
+	unsigned line = 0;
+	const char *l;
+	char buf[512];
+	ssize_t len;
 
-		if (bpf_map_update_elem(e[i].family == 4 ? fd4 : fd6, &e[i].k,
-					&e[i].v, BPF_ANY))
+	*n = 0;
+	while ((len = lines_next(s, &l)) >= 0) {
+		struct dd_lpm6 k;
+		__u32 v = 0;
+		int fam = 4, r;
+
+		line++;
+		if ((size_t)len >= sizeof(buf))
+			return nfc_nf_error(nf, EINVAL, "line %u: too long",
+					    line);
+		memcpy(buf, l, len);
+		buf[len] = 0;
+		r = bulk_line(nf, buf, line, &k, &v, &fam);
+		if (r < 0)
+			return r;
+		if (r)
+			continue;
+		if (++*n > DD_MAX_PREFIXES)
+			return nfc_nf_error(nf, E2BIG,
+					    "line %u: blocklist: more than %d "
+					    "prefixes",
+					    line, DD_MAX_PREFIXES);
+		if (v)
+			*any_exp = 1;
+		if (fd4 >= 0 && bpf_map_update_elem(fam == 4 ? fd4 : fd6, &k,
+						    &v, BPF_ANY)) {
+			char b[64];
+
 			return nfc_nf_error(
-				nf, errno,
-				"blocklist: write %s (%zu of %zu): %s",
-				dd_pfx_str(e[i].family, e[i].k.plen,
-					   e[i].k.addr, b),
-				i + 1, n, strerror(errno));
+				nf, errno, "line %u: blocklist: write %s: %s",
+				line, dd_pfx_str(fam, k.plen, k.addr, b),
+				strerror(errno));
+		}
 	}
 	return 0;
 }
 
+/* Appends the file `from` (absent: nothing) to f. */
+static int copy_into(FILE *f, const char *from)
+{
+	char buf[65536];
+	FILE *in = fopen(from, "r");
+	size_t n;
+	int r = 0;
+
+	if (!in)
+		return errno == ENOENT ? 0 : -errno;
+	while ((n = fread(buf, 1, sizeof(buf), in)))
+		if (fwrite(buf, 1, n, f) != n) {
+			r = -EIO;
+			break;
+		}
+	if (ferror(in))
+		r = -EIO;
+	fclose(in);
+	return r;
+}
+
+/* The kept feed becomes the text (replace) or gains it: written whole
+ * to a temporary file, fsync'd, renamed over it. The version it replaces
+ * stays as <feed>.prev until the next import: a process killed after the
+ * rename but before the model named the new version finds the old one
+ * there (feed_check), so that a reboot restores the old list or the
+ * new, never refuses both. */
 static int feed_save(struct nfc_nf *nf, const char *text, size_t len,
 		     int replace)
 {
-	char path[512], tmp[600];
+	char path[512], tmp[600], prev[600];
 	FILE *f;
 
 	feed_path(nf, path, sizeof(path));
@@ -571,193 +817,108 @@ static int feed_save(struct nfc_nf *nf, const char *text, size_t len,
 				strerror(errno));
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(replace ? tmp : path, replace ? "w" : "a");
+	snprintf(prev, sizeof(prev), "%s.prev", path);
+	f = fopen(tmp, "w");
 	if (!f)
 		return nfc_nf_error(nf, errno,
-				    "blocklist: keep the feed in %s: %s", path,
+				    "blocklist: keep the feed in %s: %s", tmp,
 				    strerror(errno));
-	if (fwrite(text, 1, len, f) != len ||
+	if ((!replace && copy_into(f, path)) ||
+	    fwrite(text, 1, len, f) != len ||
 	    (len && text[len - 1] != '\n' && fputc('\n', f) == EOF) ||
 	    fflush(f) || fsync(fileno(f))) {
 		fclose(f);
-		return nfc_nf_error(nf, EIO, "blocklist: write %s: %s", path,
+		unlink(tmp);
+		return nfc_nf_error(nf, EIO, "blocklist: write %s: %s", tmp,
 				    strerror(errno));
 	}
 	fclose(f);
-	if (replace && rename(tmp, path))
+	unlink(prev);
+	if (link(path, prev) && errno != ENOENT)
+		return nfc_nf_error(nf, errno, "blocklist: keep %s: %s", prev,
+				    strerror(errno));
+	if (rename(tmp, path))
 		return nfc_nf_error(nf, errno, "blocklist: rename %s: %s", tmp,
 				    strerror(errno));
 	return 0;
 }
 
-/* The feed's lines into an array; all checked, errors naming the line. */
-static int bulk_parse(struct nfc_nf *nf, const char *text, size_t len,
-		      struct bulk_ent **out, size_t *nout)
-{
-	struct bulk_ent *e = NULL;
-	size_t n = 0, cap = 0, i = 0;
-	unsigned line = 0;
-	char buf[512];
-	int r = 0;
-
-	while (i < len) {
-		const char *nl = memchr(text + i, '\n', len - i);
-		size_t l = nl ? (size_t)(nl - (text + i)) : len - i;
-
-		line++;
-		if (l >= sizeof(buf)) {
-			r = nfc_nf_error(nf, EINVAL, "line %u: too long", line);
-			goto out;
-		}
-		memcpy(buf, text + i, l);
-		buf[l] = 0;
-		i += l + 1;
-		if (n == cap) {
-			void *m =
-				realloc(e, (cap ? 2 * cap : 4096) * sizeof(*e));
-
-			if (!m) {
-				r = nfc_nf_error(nf, ENOMEM,
-						 "blocklist: out of memory");
-				goto out;
-			}
-			e = m;
-			cap = cap ? 2 * cap : 4096;
-		}
-		r = bulk_line(nf, buf, line, &e[n]);
-		if (r < 0)
-			goto out;
-		if (!r)
-			n++;
-		r = 0;
-	}
-	if (n > DD_MAX_PREFIXES)
-		r = nfc_nf_error(nf, E2BIG,
-				 "blocklist: %zu prefixes; a family holds at "
-				 "most %d",
-				 n, DD_MAX_PREFIXES);
-out:
-	if (r) {
-		free(e);
-		e = NULL;
-		n = 0;
-	}
-	*out = e;
-	*nout = n;
-	return r;
-}
-
 static int bulk_import(struct nfc_nf *nf, const char *text, size_t len,
-		       int replace, int save)
+		       int replace)
 {
-	int live = live_copy(nf), dst = replace ? !live : live;
+	int live = live_copy(nf), dst = replace ? !live : live, any_exp = 0;
 	int fd4 = block_fd(nf, 4, dst), fd6 = block_fd(nf, 6, dst);
-	int sfd = nfc_nf_map_fd(nf, "dd_state");
-	struct bulk_ent *e = NULL;
-	size_t n = 0;
-	__u32 z = 0;
+	struct lines s;
+	size_t n;
 	int r;
 
-	if (fd4 < 0 || fd6 < 0 || sfd < 0)
+	if (fd4 < 0 || fd6 < 0)
 		return nfc_nf_error(nf, ENOENT, "blocklist: maps not found");
-	r = bulk_parse(nf, text, len, &e, &n);
-	if (r)
-		return r;
+	lines_text(&s, text, len);
 	if (replace) {
-		struct dd_state st = {.live = dst};
-
-		trie_clear(fd4);
-		trie_clear(fd6);
-		r = bulk_write(nf, fd4, fd6, e, n);
-		if (!r && save)
-			r = feed_save(nf, text, len, 1);
-		if (!r && bpf_map_update_elem(sfd, &z, &st, BPF_ANY))
-			r = nfc_nf_error(nf, errno,
-					 "blocklist: switch copies: %s",
-					 strerror(errno));
-		if (r) {
-			trie_clear(fd4);
-			trie_clear(fd6);
-			goto out;
-		}
-		trie_clear(block_fd(nf, 4, live));
-		trie_clear(block_fd(nf, 6, live));
-	} else {
-		/* Added to the live copy: entries stand alone, so a packet
-		 * meeting some of them only is no set nobody wrote. */
-		r = save ? feed_save(nf, text, len, 0) : 0;
+		clear_spare(nf, dst);
+		r = bulk_pass(nf, &s, fd4, fd6, &n, &any_exp);
 		if (!r)
-			r = bulk_write(nf, fd4, fd6, e, n);
+			r = feed_save(nf, text, len, 1);
+		if (!r)
+			r = switch_copy(nf, dst, any_exp);
+		if (r)
+			clear_spare(nf, dst);
+		return r;
 	}
-out:
-	free(e);
+	/* Added to the live copy, every line checked first: entries stand
+	 * alone, so a packet meeting some of them only is no set nobody
+	 * wrote. */
+	r = bulk_pass(nf, &s, -1, -1, &n, &any_exp);
+	if (!r)
+		r = feed_save(nf, text, len, 0);
+	if (!r) {
+		lines_text(&s, text, len);
+		r = bulk_pass(nf, &s, fd4, fd6, &n, &any_exp);
+	}
+	if (any_exp)
+		note_expiry(nf);
 	return r;
 }
 
 int dd_block_import(struct nfc_nf *nf, const char *text, size_t len,
 		    int replace)
 {
-	return bulk_import(nf, text, len, replace, 1);
+	return bulk_import(nf, text, len, replace);
 }
 
-/* The kept feed's text (NULL, 0 when there is none). */
-static int feed_read(struct nfc_nf *nf, char **text, size_t *len)
+/* Prefixes and CRC of the kept feed, read a line at a time; 0 with
+ * *found 0 when there is none. */
+static int feed_sum(struct nfc_nf *nf, const char *path, int *found, size_t *n,
+		    char crc[9])
 {
-	char path[512];
-	FILE *f;
-	long sz;
+	struct lines s;
+	const char *l;
+	ssize_t len;
+	int r = lines_file(&s, path);
 
-	*text = NULL;
-	*len = 0;
-	feed_path(nf, path, sizeof(path));
-	f = fopen(path, "r");
-	if (!f)
-		return errno == ENOENT ? 0
-				       : nfc_nf_error(nf, errno,
-						      "blocklist: read %s: %s",
-						      path, strerror(errno));
-	if (fseek(f, 0, SEEK_END) || (sz = ftell(f)) < 0 || fseek(f, 0, 0)) {
-		fclose(f);
-		return nfc_nf_error(nf, EIO, "blocklist: read %s", path);
-	}
-	*text = malloc(sz + 1);
-	if (!*text || fread(*text, 1, sz, f) != (size_t)sz) {
-		fclose(f);
-		free(*text);
-		*text = NULL;
-		return nfc_nf_error(nf, EIO, "blocklist: read %s", path);
-	}
-	fclose(f);
-	*len = sz;
-	return 0;
-}
+	*found = 0;
+	*n = 0;
+	if (r)
+		return r == -ENOENT
+			       ? 0
+			       : nfc_nf_error(nf, -r, "blocklist: read %s: %s",
+					      path, strerror(-r));
+	*found = 1;
+	/* A line holds one prefix (checked when it was imported), but for
+	 * blanks and comments. */
+	while ((len = lines_next(&s, &l)) >= 0) {
+		ssize_t i = 0;
 
-/* Prefixes in a kept feed: its lines hold one each (checked when they
- * were imported), but for blanks and comments. */
-static size_t feed_count(const char *t, size_t len)
-{
-	size_t n = 0, i = 0;
-
-	while (i < len) {
-		while (i < len && (t[i] == ' ' || t[i] == '\t'))
+		while (i < len && (l[i] == ' ' || l[i] == '\t'))
 			i++;
-		if (i < len && t[i] != '\n' && t[i] != '#' && t[i] != '\r')
-			n++;
-		while (i < len && t[i] != '\n')
-			i++;
-		i++;
+		if (i < len && l[i] != '#' && l[i] != '\r')
+			(*n)++;
 	}
-	return n;
-}
-
-static void feed_crc(const char *t, size_t len, char out[9])
-{
-	uLong c = crc32(0L, Z_NULL, 0);
-
-	for (size_t i = 0; i < len; i += 1 << 30)
-		c = crc32(c, (const Bytef *)t + i,
-			  len - i > 1u << 30 ? 1u << 30 : (uInt)(len - i));
-	snprintf(out, 9, "%08lx", (unsigned long)c & 0xffffffffUL);
+	r = ferror(s.f) ? nfc_nf_error(nf, EIO, "blocklist: read %s", path) : 0;
+	snprintf(crc, 9, "%08lx", (unsigned long)s.crc & 0xffffffffUL);
+	lines_done(&s);
+	return r;
 }
 
 /* The model's entry for the kept feed (import_ref): {"feed": {file,
@@ -765,37 +926,30 @@ static void feed_crc(const char *t, size_t len, char out[9])
 json_t *dd_block_import_ref(struct nfc_nf *nf)
 {
 	char path[512], crc[9];
-	size_t len, n;
-	char *text;
-	json_t *ref;
+	size_t n;
+	int found;
 
-	if (feed_read(nf, &text, &len) || !text)
-		return NULL;
-	n = feed_count(text, len);
-	feed_crc(text, len, crc);
-	free(text);
 	feed_path(nf, path, sizeof(path));
+	if (feed_sum(nf, path, &found, &n, crc) || !found)
+		return NULL;
 	if (!n) {
 		unlink(path);
 		return NULL;
 	}
-	ref = json_pack("{s:{s:s,s:I,s:s}}", DD_FEED_KEY, "file", path,
-			"prefixes", (json_int_t)n, "crc32", crc);
-	return ref;
+	return json_pack("{s:{s:s,s:I,s:s}}", DD_FEED_KEY, "file", path,
+			 "prefixes", (json_int_t)n, "crc32", crc);
 }
 
 /* The entry `feed` of a replace or an add: the kept file it names must be
- * this NF's and hold what the model says; its prefixes into `e`. */
-static int feed_load(struct nfc_nf *nf, json_t *f, struct bulk_ent **e,
-		     size_t *n)
+ * this NF's and hold what the model says. */
+static int feed_check(struct nfc_nf *nf, json_t *f)
 {
 	const char *file = json_string_value(json_object_get(f, "file"));
 	const char *want = json_string_value(json_object_get(f, "crc32"));
 	json_int_t cnt = json_integer_value(json_object_get(f, "prefixes"));
 	char path[512], crc[9];
-	size_t len;
-	char *text;
-	int r;
+	size_t n;
+	int r, found;
 
 	feed_path(nf, path, sizeof(path));
 	if (json_object_get(f, "expires"))
@@ -808,41 +962,116 @@ static int feed_load(struct nfc_nf *nf, json_t *f, struct bulk_ent **e,
 				    "prefixes=N are needed (the feed this NF "
 				    "keeps; %s given)",
 				    path, file ? file : "no file");
-	r = feed_read(nf, &text, &len);
+	r = feed_sum(nf, path, &found, &n, crc);
 	if (r)
 		return r;
-	if (!text)
+	if (found && (strcmp(crc, want) || n != (size_t)cnt)) {
+		char prev[600], pcrc[9];
+		size_t pn;
+		int pf;
+
+		/* Killed between the feed's rename and the model's save:
+		 * the version the model names is the one kept beside it. */
+		snprintf(prev, sizeof(prev), "%s.prev", path);
+		if (!feed_sum(nf, prev, &pf, &pn, pcrc) && pf &&
+		    !strcmp(pcrc, want) && pn == (size_t)cnt &&
+		    !rename(prev, path)) {
+			snprintf(crc, sizeof(crc), "%s", pcrc);
+			n = pn;
+		}
+	}
+	if (!found)
 		return nfc_nf_error(nf, ENOENT,
 				    "blocklist: feed %s is gone: import it "
 				    "again (blocklist import --replace -f ...)",
 				    path);
-	feed_crc(text, len, crc);
-	if (strcmp(crc, want) || feed_count(text, len) != (size_t)cnt) {
-		r = nfc_nf_error(nf, EINVAL,
-				 "blocklist: feed %s holds %zu prefixes, crc32 "
-				 "%s, not the %lld, %s the state names: import "
-				 "it again",
-				 path, feed_count(text, len), crc,
-				 (long long)cnt, want);
-		free(text);
-		return r;
-	}
-	r = bulk_parse(nf, text, len, e, n);
-	free(text);
+	if (strcmp(crc, want) || n != (size_t)cnt)
+		return nfc_nf_error(nf, EINVAL,
+				    "blocklist: feed %s holds %zu prefixes, "
+				    "crc32 %s, not the %lld, %s the state "
+				    "names: import it again",
+				    path, n, crc, (long long)cnt, want);
+	return 0;
+}
+
+/* The kept feed (checked by feed_check) written into fd4/fd6. */
+static int feed_write(struct nfc_nf *nf, int fd4, int fd6)
+{
+	char path[512];
+	struct lines s;
+	size_t n;
+	int any_exp = 0, r;
+
+	feed_path(nf, path, sizeof(path));
+	r = lines_file(&s, path);
+	if (r)
+		return nfc_nf_error(nf, -r, "blocklist: read %s: %s", path,
+				    strerror(-r));
+	r = bulk_pass(nf, &s, fd4, fd6, &n, &any_exp);
+	lines_done(&s);
+	if (any_exp)
+		note_expiry(nf);
 	return r;
 }
 
 static int feed_add(struct nfc_nf *nf, json_t *fields)
 {
 	int live = live_copy(nf);
-	struct bulk_ent *e = NULL;
-	size_t n = 0;
-	int r = feed_load(nf, fields, &e, &n);
+	int r = feed_check(nf, fields);
 
 	if (!r)
-		r = bulk_write(nf, block_fd(nf, 4, live), block_fd(nf, 6, live),
-			       e, n);
-	free(e);
+		r = feed_write(nf, block_fd(nf, 4, live),
+			       block_fd(nf, 6, live));
+	return r;
+}
+
+int dd_block_replace(struct nfc_nf *nf, json_t *entries)
+{
+	int live = live_copy(nf), next = !live, any_exp = 0, feed = 0;
+	int fd4 = block_fd(nf, 4, next), fd6 = block_fd(nf, 6, next);
+	const char *key;
+	json_t *f;
+	int r = 0;
+
+	if (fd4 < 0 || fd6 < 0)
+		return nfc_nf_error(nf, ENOENT, "blocklist: maps not found");
+	/* Checked whole before anything is written. */
+	json_object_foreach (entries, key, f) {
+		struct dd_pfx p;
+
+		if (!strcmp(key, DD_FEED_KEY)) {
+			r = feed_check(nf, f);
+			feed = 1;
+		} else {
+			r = feed_fields_misplaced(nf, key, f);
+			if (!r)
+				r = dd_parse_pfx(nf, "blocklist", key, &p);
+			if (json_object_get(f, "expires"))
+				any_exp = 1;
+		}
+		if (r)
+			return r;
+	}
+	/* Left empty by the ticks after the last swap; emptied now in case
+	 * they have not finished, or a write failed half way then. */
+	clear_spare(nf, next);
+	if (feed)
+		r = feed_write(nf, fd4, fd6);
+	json_object_foreach (entries, key, f) {
+		struct dd_pfx p;
+
+		if (r)
+			break;
+		if (!strcmp(key, DD_FEED_KEY))
+			continue;
+		dd_parse_pfx(nf, "blocklist", key, &p);
+		r = trie_write(nf, p.family == 4 ? fd4 : fd6, "blocklist", key,
+			       f, BPF_ANY);
+	}
+	if (!r)
+		r = switch_copy(nf, next, any_exp);
+	if (r)
+		clear_spare(nf, next);
 	return r;
 }
 
@@ -869,5 +1098,7 @@ void dd_block_removed(struct nfc_nf *nf, const char *name)
 	feed_path_of(nf, name, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	unlink(path);
+	unlink(tmp);
+	snprintf(tmp, sizeof(tmp), "%s.prev", path);
 	unlink(tmp);
 }

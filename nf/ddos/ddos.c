@@ -38,6 +38,7 @@ static const struct nfc_collection dd_collections[] = {
 	 .add = dd_block_add,
 	 .del = dd_block_del,
 	 .list = dd_block_list,
+	 .list_page = dd_block_list_page,
 	 /* Swapped as a whole: a feed replaces the list at one instant. */
 	 .replace = dd_block_replace,
 	 .check_key = dd_block_check,
@@ -49,6 +50,7 @@ static const struct nfc_collection dd_collections[] = {
 	 .add = dd_allow_add,
 	 .del = dd_allow_del,
 	 .list = dd_allow_list,
+	 .list_page = dd_allow_list_page,
 	 .check_key = dd_allow_check},
 	{.name = "limits",
 	 .key_doc = "source prefix the limit applies to (0.0.0.0/0: all)",

@@ -48,9 +48,11 @@ struct dd_lpm6 {
 };
 
 struct dd_state {
-	__u32 live; /* 0 or 1: the blocklist copy packets read */
-	__u32 pad;
+	__u32 live;  /* 0 or 1: the blocklist copy packets read */
+	__u32 flags; /* control plane only: DD_ST_* */
 };
+/* Some blocklist entry may carry an expiry: the ticks scan for it. */
+#define DD_ST_EXPIRIES 1u
 
 struct dd_limit {
 	__u64 interval_ns; /* 1e9 / pps */
