@@ -514,28 +514,6 @@ static void scale(int n, int runs)
 	unlink(file);
 }
 
-/* The daemon's CPU time so far (user + system), ms. */
-static double daemon_cpu_ms(void)
-{
-	char p[64], buf[1024], *c;
-	unsigned long ut = 0, st = 0;
-	FILE *f;
-
-	snprintf(p, sizeof(p), "/proc/%d/stat", (int)daemon_pid);
-	f = fopen(p, "r");
-	if (!f)
-		return 0;
-	c = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
-	fclose(f);
-	/* After the command's name: state is field 3, utime 14, stime 15. */
-	if (!c || sscanf(c + 2,
-			 "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-			 "%lu %lu",
-			 &ut, &st) != 2)
-		return 0;
-	return (ut + st) * 1000.0 / sysconf(_SC_CLK_TCK);
-}
-
 static void fw_ports_str(char *b, size_t len, const struct fw_range *r, int n)
 {
 	size_t o = 0;
@@ -639,6 +617,7 @@ static void fw_scale(int n)
 	api("DELETE", "/v1/nfs/fwc", NULL);
 	unlink(file);
 	unlink(empty);
+}
 
 /* ---- blocklist: the ddos NF's 1,000,000 prefixes ------------------------
  */
