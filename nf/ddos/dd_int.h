@@ -28,8 +28,6 @@ int dd_limit_check(struct nfc_nf *nf, const char *key);
 int dd_allow_add(struct nfc_nf *nf, const char *key, json_t *fields);
 int dd_allow_del(struct nfc_nf *nf, const char *key);
 int dd_allow_list(struct nfc_nf *nf, json_t *out);
-/* dd_state.no_allow from what the allowlist holds now. */
-void dd_allow_sync(struct nfc_nf *nf);
 int dd_block_add(struct nfc_nf *nf, const char *key, json_t *fields);
 int dd_block_del(struct nfc_nf *nf, const char *key);
 int dd_block_list(struct nfc_nf *nf, json_t *out);

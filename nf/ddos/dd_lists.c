@@ -128,7 +128,7 @@ static size_t lpm_key(const struct dd_pfx *p, struct dd_lpm6 *k)
 	return p->family == 4 ? sizeof(struct dd_lpm4) : sizeof(struct dd_lpm6);
 }
 
-static struct dd_state state_get(struct nfc_nf *nf)
+static int live_copy(struct nfc_nf *nf)
 {
 	int fd = nfc_nf_map_fd(nf, "dd_state");
 	struct dd_state st = {0};
@@ -136,35 +136,7 @@ static struct dd_state state_get(struct nfc_nf *nf)
 
 	if (fd >= 0)
 		bpf_map_lookup_elem(fd, &z, &st);
-	return st;
-}
-
-static int live_copy(struct nfc_nf *nf)
-{
-	return state_get(nf).live & 1;
-}
-
-/* dd_state.no_allow after a change of the allowlist: cleared before an
- * entry is written (a packet must never skip a list that has entries),
- * set once the list is empty. */
-static void allow_flag(struct nfc_nf *nf, int empty)
-{
-	int fd = nfc_nf_map_fd(nf, "dd_state"),
-	    f4 = nfc_nf_map_fd(nf, "dd_allow4"),
-	    f6 = nfc_nf_map_fd(nf, "dd_allow6");
-	struct dd_state st = state_get(nf);
-	struct dd_lpm6 k;
-	__u32 z = 0;
-
-	if (fd < 0 || f4 < 0 || f6 < 0)
-		return;
-	if (empty)
-		empty = bpf_map_get_next_key(f4, NULL, &k) &&
-			bpf_map_get_next_key(f6, NULL, &k);
-	if (st.no_allow == (__u32)empty)
-		return;
-	st.no_allow = empty;
-	bpf_map_update_elem(fd, &z, &st, BPF_ANY);
+	return st.live & 1;
 }
 
 static int block_fd(struct nfc_nf *nf, int family, int copy)
@@ -277,28 +249,16 @@ int dd_allow_add(struct nfc_nf *nf, const char *key, json_t *fields)
 
 	if (r)
 		return r;
-	allow_flag(nf, 0);
-	r = trie_write(
+	return trie_write(
 		nf,
 		nfc_nf_map_fd(nf, p.family == 4 ? "dd_allow4" : "dd_allow6"),
 		"allowlist", key, fields, BPF_ANY);
-	if (r)
-		allow_flag(nf, 1);
-	return r;
-}
-
-void dd_allow_sync(struct nfc_nf *nf)
-{
-	allow_flag(nf, 1);
 }
 
 int dd_allow_del(struct nfc_nf *nf, const char *key)
 {
-	int r = trie_del(nf, nfc_nf_map_fd(nf, "dd_allow4"),
-			 nfc_nf_map_fd(nf, "dd_allow6"), "allowlist", key);
-
-	allow_flag(nf, 1);
-	return r;
+	return trie_del(nf, nfc_nf_map_fd(nf, "dd_allow4"),
+			nfc_nf_map_fd(nf, "dd_allow6"), "allowlist", key);
 }
 
 int dd_allow_list(struct nfc_nf *nf, json_t *out)
@@ -365,7 +325,7 @@ int dd_block_replace(struct nfc_nf *nf, json_t *entries)
 	int live = live_copy(nf), next = !live;
 	int fd4 = block_fd(nf, 4, next), fd6 = block_fd(nf, 6, next);
 	int sfd = nfc_nf_map_fd(nf, "dd_state");
-	struct dd_state st = state_get(nf);
+	struct dd_state st = {.live = next};
 	struct bulk_ent *be = NULL;
 	size_t nbe = 0;
 	const char *key;
@@ -416,7 +376,6 @@ int dd_block_replace(struct nfc_nf *nf, json_t *entries)
 			return r;
 		}
 	}
-	st.live = next;
 	if (bpf_map_update_elem(sfd, &z, &st, BPF_ANY)) {
 		r = nfc_nf_error(nf, errno, "blocklist: switch copies: %s",
 				 strerror(errno));
@@ -705,9 +664,7 @@ static int bulk_import(struct nfc_nf *nf, const char *text, size_t len,
 	if (r)
 		return r;
 	if (replace) {
-		struct dd_state st = state_get(nf);
-
-		st.live = dst;
+		struct dd_state st = {.live = dst};
 
 		trie_clear(fd4);
 		trie_clear(fd6);

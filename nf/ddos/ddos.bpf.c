@@ -209,8 +209,11 @@ static __always_inline int lpm_hit(void *m4, void *m6, struct pkt *p)
 	return bpf_map_lookup_elem(m6, &k6) != NULL;
 }
 
-static __always_inline int blocked(struct dd_state *st, struct pkt *p)
+static __always_inline int blocked(struct pkt *p)
 {
+	__u32 z = 0;
+	struct dd_state *st = bpf_map_lookup_elem(&dd_state, &z);
+
 	if (st && st->live)
 		return lpm_hit(&dd_block4_1, &dd_block6_1, p);
 	return lpm_hit(&dd_block4_0, &dd_block6_0, p);
@@ -564,8 +567,6 @@ static __always_inline int syn_check(nfc_ctx_t *ctx, struct pkt *p, __u64 now)
 static __always_inline int ddos(nfc_ctx_t *ctx, struct nfc_meta *md)
 {
 	struct pkt p = {};
-	struct dd_state *st;
-	__u32 z = 0;
 	__u64 now;
 	int r;
 
@@ -580,12 +581,11 @@ static __always_inline int ddos(nfc_ctx_t *ctx, struct nfc_meta *md)
 		count(DD_S_DROP_MALFORMED);
 		return nfc_drop(ctx, md, NFC_R_NF_DROP);
 	}
-	st = bpf_map_lookup_elem(&dd_state, &z);
-	if (!(st && st->no_allow) && lpm_hit(&dd_allow4, &dd_allow6, &p)) {
+	if (lpm_hit(&dd_allow4, &dd_allow6, &p)) {
 		count(DD_S_PASS_ALLOWLIST);
 		return nfc_pass_on(ctx, md);
 	}
-	if (blocked(st, &p)) {
+	if (blocked(&p)) {
 		count(DD_S_DROP_BLOCKLIST);
 		return nfc_drop(ctx, md, NFC_R_NF_DROP);
 	}

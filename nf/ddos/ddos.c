@@ -214,14 +214,6 @@ static void dd_changed(struct nfc_nf *nf, enum nfc_change why)
 		dd_block_rescan(nf);
 }
 
-/* After load (and config changes): the allowlist's flag in dd_state set
- * from what the list holds (a new NF's is empty). */
-static int dd_configure(struct nfc_nf *nf)
-{
-	dd_allow_sync(nf);
-	return 0;
-}
-
 static void dd_destroy(struct nfc_nf *nf)
 {
 	free(nfc_nf_priv(nf));
@@ -235,7 +227,6 @@ const struct nfc_nf_type nf_type_ddos = {
 	.flags = NFC_TYPE_TRANSPARENT,
 	.max_ports = 0,
 	.config = dd_config,
-	.configure = dd_configure,
 	.collections = dd_collections,
 	.stats_doc = dd_stats_doc,
 	.elf_xdp = ddos_xdp__elf_bytes,

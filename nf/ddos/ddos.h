@@ -49,10 +49,7 @@ struct dd_lpm6 {
 
 struct dd_state {
 	__u32 live; /* 0 or 1: the blocklist copy packets read */
-	/* Nonzero: the allowlist is empty, and packets skip its lookup (an
-	 * LPM helper call, on every packet). 0, the state a map written by
-	 * an older version holds, means look: never wrong, only slower. */
-	__u32 no_allow;
+	__u32 pad;
 };
 
 struct dd_limit {

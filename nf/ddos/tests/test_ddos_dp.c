@@ -176,16 +176,6 @@ int main(void)
 	n = v4(f, "198.51.100.3", "198.51.100.2", -1, 0, 0);
 	CHECK(!run(f, n, &r) && r.verdict == V_DROP,
 	      "its neighbour 198.51.100.3 is still dropped");
-	/* An empty allowlist is not looked up (dd_state.no_allow): its
-	 * last entry gone, the /32 is blocked again; one back, it wins. */
-	n = v4(f, "198.51.100.1", "198.51.100.2", -1, 0, 0);
-	CHECK(!nfc_coll_del(nfc, "dd0", "allowlist", "198.51.100.1/32") &&
-		      !run(f, n, &r) && r.verdict == V_DROP,
-	      "allowlist emptied: 198.51.100.1 dropped again (verdict %d)",
-	      r.verdict);
-	coll(nfc, "allowlist", "198.51.100.1/32", NULL);
-	CHECK(!run(f, n, &r) && r.verdict == V_REDIRECT,
-	      "allowlisted again: it goes on (verdict %d)", r.verdict);
 
 	coll(nfc, "blocklist", "2001:db8:bad::/48", NULL);
 	n = v6(f, "2001:db8:bad::7");
