@@ -2,11 +2,14 @@
 #   nfc_setup               unique names, a private pin root, cleanup trap
 #   nfc_ns NAME             create a namespace (removed on exit)
 #   nfc_host NS IF ADDR/LEN [PEERIF]  veth pair: IF in NS with ADDR, the
-#                           other end (PEERIF, default IF-r) in the root ns
-#   nfc_two_hosts           hosts A (198.51.100.1) and B (.2) in namespaces
-#                           $A and $B, their root-side veths $VA and $VB
+#                           other end (PEERIF, default IF-r) in the root ns;
+#                           IPv6 on in NS, quiet (NFC_IPV6=off: off)
+#   nfc_two_hosts           hosts A (198.51.100.1, $A6 2001:db8::1) and B
+#                           (.2, $B6 ::2) in namespaces $A and $B, their
+#                           root-side veths $VA and $VB
+#   nfc_ipv6_on NS IF ADDR  IPv6 on (if NFC_IPV6=off made it off) with ADDR
 #   nfc_static_neigh        A and B know each other's MAC for good: no ARP
-#                           among the packets a test counts
+#                           nor NDP among the packets a test counts
 #   nfc_tcp FROMNS TONS ADDR  a TCP transfer to a listener at ADDR in TONS;
 #                           true if the content arrived whole
 #   nfc_slowpath_start LOG / nfc_slowpath_stop  `nfctl run` in the
@@ -57,28 +60,50 @@ nfc_ns() {
 	echo "$n"
 }
 
+# IPv6 is on in test hosts (NFC_IPV6=off before nfc_host: off, for a test
+# that must not see one IPv6 frame), in a quiet form: a link-local address
+# at once (no duplicate address detection), no router solicitations, no
+# router advertisements taken (a SLAAC test turns accept_ra on), and the
+# MLD reports of the groups the stack joins repeated within a millisecond,
+# so that they are over before the test's NFs are attached. After that
+# nothing is sent unless the test sends IPv6. The root-side end is an NF's
+# port, not a host: IPv6 stays off there, so that the root namespace's
+# stack never puts a frame into what a test counts.
 nfc_host() { # ns ifname addr/len [root-side name]
 	local ns=$1 ifn=$2 addr=$3 peer=${4:-$2r}
 	ip link add "$peer" type veth peer name "$ifn" netns "$ns"
 	NFC_LINKS+=("$peer")
-	# Keep IPv6 autoconf chatter out of packet counts: off before up.
-	ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$ifn.disable_ipv6=1"
 	sysctl -qw "net.ipv6.conf.$peer.disable_ipv6=1"
+	if [ "${NFC_IPV6:-on}" = off ]; then
+		ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$ifn.disable_ipv6=1"
+	else
+		nfc_ipv6_quiet "$ns" "$ifn"
+	fi
 	ip link set "$peer" up
 	ip -n "$ns" link set "$ifn" up
 	[ -n "$addr" ] && ip -n "$ns" addr add "$addr" dev "$ifn"
 }
 
-# IPv6 back on for interface IF of namespace NS (nfc_host turns it off),
-# with ADDR, no duplicate address detection (usable at once) and no
-# router solicitations (they go on for 12 s). Tests that count packets
-# exactly turn it on after counting, or take differences after a few
-# seconds: the stack sends MLD reports when it comes up.
-nfc_ipv6_on() { # ns if addr/len
+# The quiet IPv6 settings of nfc_host on interface IF of namespace NS
+# (before the link is up: they apply to its first addresses).
+nfc_ipv6_quiet() { # ns if
 	ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.accept_dad=0" \
 		"net.ipv6.conf.$2.router_solicitations=0" \
+		"net.ipv6.conf.$2.accept_ra=0" \
+		"net.ipv6.conf.$2.mldv1_unsolicited_report_interval=1" \
+		"net.ipv6.conf.$2.mldv2_unsolicited_report_interval=1" \
 		"net.ipv6.conf.$2.disable_ipv6=0"
-	ip -n "$1" addr add "$3" dev "$2" nodad
+}
+
+# IPv6 on for interface IF of namespace NS (for a host made with
+# NFC_IPV6=off, or one made otherwise), with ADDR added (no duplicate
+# address detection: usable at once; `replace`: a host that has ADDR
+# already keeps it). Tests that count packets exactly turn it on after
+# counting, or take differences after a moment: the stack sends MLD
+# reports for the groups the new address joins.
+nfc_ipv6_on() { # ns if addr/len
+	nfc_ipv6_quiet "$1" "$2"
+	ip -n "$1" addr replace "$3" dev "$2" nodad
 }
 
 # The two hosts most tests need, on one subnet: whatever connects VA and VB
@@ -90,6 +115,12 @@ nfc_two_hosts() {
 	VB=vb$NFC_ID
 	nfc_host "$A" eth0 198.51.100.1/24 "$VA"
 	nfc_host "$B" eth0 198.51.100.2/24 "$VB"
+	A6=2001:db8::1 B6=2001:db8::2
+	if [ "${NFC_IPV6:-on}" != off ]; then
+		ip -n "$A" addr add $A6/64 dev eth0 nodad
+		ip -n "$B" addr add $B6/64 dev eth0 nodad
+		sleep 0.2 # the MLD reports for the new addresses, over at once
+	fi
 }
 
 nfc_static_neigh() {
@@ -98,6 +129,9 @@ nfc_static_neigh() {
 	macB=$(ip -n "$B" -j link show eth0 | jq -r '.[0].address')
 	ip -n "$A" neigh add 198.51.100.2 lladdr "$macB" dev eth0 nud permanent
 	ip -n "$B" neigh add 198.51.100.1 lladdr "$macA" dev eth0 nud permanent
+	[ "${NFC_IPV6:-on}" = off ] && return
+	ip -n "$A" neigh add $B6 lladdr "$macB" dev eth0 nud permanent
+	ip -n "$B" neigh add $A6 lladdr "$macA" dev eth0 nud permanent
 }
 
 nfc_tcp() { # from-ns to-ns addr

@@ -5,8 +5,10 @@
  * hook with the forwarder f1 alone (the path without dd0), and with dd0
  * first on it: allowed traffic at 10 and at 1,000,000 blocklisted prefixes
  * (dd0's own cost is the difference with f1 alone), and blocklisted
- * traffic dropped at 1,000,000 prefixes. A benchmark program (prints a
- * table), not a test. Indicative only on a loaded machine.
+ * traffic dropped at 10 and at 1,000,000 prefixes (a source apart from
+ * them, and one inside the million /24s: the trie's deepest walk). A
+ * benchmark program (prints a table), not a test. Indicative only on a
+ * loaded machine.
  *
  *   .output/bench/ddos_micro [RUNS]
  */
@@ -127,8 +129,8 @@ int main(int argc, char **argv)
 {
 	int runs = argc > 1 ? atoi(argv[1]) : 300;
 	int ifx, stub, dp = drop_prog();
-	double floor_ns, f1_ns, a10, a1m, d1m;
-	__u8 ok[64], bad[64];
+	double floor_ns, f1_ns, a10, a1m, d10, d1m, dd1m;
+	__u8 ok[64], bad[64], deep[64];
 	char *t;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -155,17 +157,22 @@ int main(int argc, char **argv)
 	}
 	udp(ok, "198.51.100.1");
 	udp(bad, "203.0.113.1");
+	/* Inside the million /24s: the trie's deepest walk (a source apart
+	 * from them, like bad, leaves the trie near its root). */
+	udp(deep, "17.161.32.7");
 	t = feed(9);
 	nfc_coll_import_text(nfc, "dd0", "blocklist", t, strlen(t), 1);
 	free(t);
 	floor_ns = measure(dp, ok, 64, runs, 1, 0);
 	a10 = measure(stub, ok, 64, runs, 4, ifx);
+	d10 = measure(stub, bad, 64, runs, 1, ifx);
 	t = feed(999999);
 	if (nfc_coll_import_text(nfc, "dd0", "blocklist", t, strlen(t), 1))
 		fprintf(stderr, "import: %s\n", nfc_errmsg(nfc));
 	free(t);
 	a1m = measure(stub, ok, 64, runs, 4, ifx);
 	d1m = measure(stub, bad, 64, runs, 1, ifx);
+	dd1m = measure(stub, deep, 64, runs, 1, ifx);
 	nfc_detach(nfc, "dd0", dev[0]);
 	close(stub);
 	stub = stub_prog(ifx);
@@ -179,9 +186,15 @@ int main(int argc, char **argv)
 	printf("hook -> dd0 -> f1, allowed, 1,000,000 prefixes\t%.1f\t(dd0 own "
 	       "%.1f)\n",
 	       a1m, a1m - f1_ns);
+	printf("hook -> dd0, blocklisted, dropped, 10 prefixes\t%.1f\t"
+	       "(bare drop / this: %.0f%%)\n",
+	       d10, 100.0 * floor_ns / d10);
 	printf("hook -> dd0, blocklisted, dropped, 1,000,000 prefixes\t%.1f\t"
 	       "(bare drop / this: %.0f%%)\n",
 	       d1m, 100.0 * floor_ns / d1m);
+	printf("hook -> dd0, blocklisted inside the 1,000,000 /24s, "
+	       "dropped\t%.1f\t(bare drop / this: %.0f%%)\n",
+	       dd1m, 100.0 * floor_ns / dd1m);
 reset:
 	nfc_reset(nfc);
 	nfc_close(nfc);

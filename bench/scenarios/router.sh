@@ -18,9 +18,8 @@
 # the sink's 2001:db8:113::2, beside linux-forward6; xdp6_100k and
 # linux6_100k: the same among 100,000 /64s packed below it
 # (2001:db8:8000:0::/64 up, NFCB_ROUTES6 overrides the count), so that
-# the lookup walks through them. The router learns IPv6 neighbours only
-# (no static entry, and no slow path runs here): the sink's entry is
-# written into rt_nd as the slow path would leave it.
+# the lookup walks through them. No slow path runs here: the sink is a
+# static neighbour (arp), in IPv6 as in IPv4.
 SCN_NEEDS="nfctl"
 scn_variants() { echo xdp xdp10k xdp10kdense generic tc linux10k linux10kdense xdp6 xdp6_100k linux6_100k; }
 SCN_GROUP=nfchain
@@ -40,11 +39,10 @@ linux10kdense) SCN_DESC="kernel ip_forward, 10,000 routes around the traffic" SC
 xdp6) SCN_DESC="nfchain router (XDP), IPv6, 1 route" SCN_ORDER=44 SCN_FAMILY=6
 	SCN_COUNTERPART=linux-forward6 ;;
 xdp6_100k) SCN_DESC="nfchain router (XDP), IPv6, ${NFCB_ROUTES6:-100000} routes" SCN_ORDER=45
-	SCN_FAMILY=6 SCN_COUNTERPART=router-linux6_100k SCN_NEEDS="nfctl bpftool" ;;
+	SCN_FAMILY=6 SCN_COUNTERPART=router-linux6_100k ;;
 linux6_100k) SCN_DESC="kernel IPv6 forwarding, ${NFCB_ROUTES6:-100000} routes" SCN_ORDER=16
 	SCN_FAMILY=6 SCN_GROUP=linux SCN_COUNTERPART= SCN_NEEDS= ;;
 esac
-[ "$SCN_ARG" = xdp6 ] && SCN_NEEDS="nfctl bpftool"
 
 # The IPv6 routes around the traffic: /64s from 2001:db8:8000:0::/64 up;
 # the traffic's 2001:db8:8001:86a0::/64 is the 100,001st.
@@ -56,27 +54,19 @@ router6_prefixes() {
 }
 
 router6_nfc() { # [100k]
-	local doc=$TMP/router6-apply.json extra=$TMP/router6-extra.txt nd port
+	local doc=$TMP/router6-apply.json extra=$TMP/router6-extra.txt
 	if [ -n "${1:-}" ]; then router6_prefixes >"$extra"; else : >"$extra"; fi
-	jq -n --arg in "$DUT_IN" --arg out "$DUT_OUT" --rawfile extra "$extra" \
+	jq -n --arg in "$DUT_IN" --arg out "$DUT_OUT" --arg sink "$SINK_MAC" \
+		--rawfile extra "$extra" \
 		'{nfs: [{name: "rb", type: "router", mode: "xdp",
 		  ports: [{name: "p1", peer: $in, config: {ip6: "2001:db8:100::1/64"}},
 			  {name: "p2", peer: $out, config: {ip6: "2001:db8:113::1/64"}}],
 		  collections: {
+		    arp: {"2001:db8:113::2": {mac: $sink}},
 		    routes: ({"2001:db8:8001:86a0::/64": {nexthop: "2001:db8:113::2"}} +
 			     ($extra | split("\n") | map(select(. != "")) |
 			      map({key: ., value: {nexthop: "2001:db8:113::2"}}) | from_entries))}}]}' >"$doc" &&
-		CMD_TIMEOUT=300 nfc apply -f - <"$doc" >/dev/null || return 1
-	# The sink as a resolved neighbour of p2: rt_nd key (port, address),
-	# value struct rt_neigh (router.h: mac, state 1 reachable, hit, port,
-	# probes, addr, updated), little-endian words.
-	nd=$(find "$PIN_ROOT/nfc" -path "*-rb/map/rt_nd") && [ -n "$nd" ] || return 1
-	port=1 # p2: ports are numbered in the order they were added, from 0
-	# shellcheck disable=SC2046 # one word a byte
-	bpftool map update pinned "$nd" \
-		key $port 0 0 0 0x20 0x01 0x0d 0xb8 0x01 0x13 0 0 0 0 0 0 0 0 0 0x02 \
-		value $(echo "$SINK_MAC" | tr ':' ' ' | sed 's/[0-9a-f][0-9a-f]/0x&/g') 1 0 $port 0 0 0 \
-		0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+		CMD_TIMEOUT=300 nfc apply -f - <"$doc" >/dev/null
 }
 
 # The 10,000 extra prefixes, one a line: spread (/29s in 198.18.0.0/15) or

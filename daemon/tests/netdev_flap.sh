@@ -38,8 +38,8 @@ test_cleanup() { ping_stop; nfd_test_cleanup; }
 # default route via GW, if given).
 h2_make() { # addr [mac] [gw]
 	ip link add "$IF2" type veth peer name eth0 netns "$H2"
-	ip netns exec "$H2" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
-	sysctl -qw "net.ipv6.conf.$IF2.disable_ipv6=1"
+	nfc_ipv6_quiet "$H2" eth0
+	sysctl -qw "net.ipv6.conf.$IF2.disable_ipv6=1" # an NF port, not a host
 	[ -n "${2:-}" ] && ip -n "$H2" link set eth0 address "$2"
 	ip link set "$IF2" up
 	sleep "${H2_LATE:-0}"
@@ -51,8 +51,8 @@ h2_make() { # addr [mac] [gw]
 
 h1_make() { # addr [gw]
 	ip link add "$IF1" type veth peer name eth0 netns "$H1"
-	ip netns exec "$H1" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
-	sysctl -qw "net.ipv6.conf.$IF1.disable_ipv6=1"
+	nfc_ipv6_quiet "$H1" eth0
+	sysctl -qw "net.ipv6.conf.$IF1.disable_ipv6=1" # an NF port, not a host
 	ip link set "$IF1" up
 	ip -n "$H1" link set eth0 up
 	ip -n "$H1" addr add "$1" dev eth0

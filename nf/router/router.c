@@ -114,7 +114,8 @@ static const struct nfc_field rt_arp_fields[] = {
 	 .doc = "the neighbour's MAC"},
 	{.name = "port",
 	 .kind = NFC_F_PORT,
-	 .doc = "port it is on (default: the port whose subnet holds it)"},
+	 .doc = "port it is on (default: the port whose subnet holds it; "
+		"needed for an IPv6 link-local address)"},
 	NFC_FIELDS_END,
 };
 
@@ -127,15 +128,15 @@ static int rt_nbr_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	(void)fields;
 	return nfc_nf_error(nf, EOPNOTSUPP,
 			    "neighbour %s: neighbours are learnt; add a static "
-			    "IPv4 one with 'arp add'",
+			    "one with 'arp add'",
 			    key);
 }
 
 static int rt_nbr_del(struct nfc_nf *nf, const char *key)
 {
 	return nfc_nf_error(nf, EOPNOTSUPP,
-			    "neighbour %s: use 'arp del' to flush an IPv4 "
-			    "one; IPv6 ones age out",
+			    "neighbour %s: use 'arp del' to delete a static "
+			    "one or flush a learnt one",
 			    key);
 }
 
@@ -203,13 +204,14 @@ static const struct nfc_collection rt_collections[] = {
 	 /* Swapped as a whole: a packet is decided by the set. */
 	 .replace = rt_routes_replace},
 	{.name = "arp",
-	 .key_doc = "IPv4 address of the neighbour",
+	 .key_doc = "IPv4 or IPv6 address of the neighbour (a static "
+		    "neighbour; IPv6 link-local: with port=)",
 	 .fields = rt_arp_fields,
 	 .add = rt_arp_add,
 	 .del = rt_arp_del,
 	 .list = rt_arp_list},
 	{.name = "neighbours",
-	 .key_doc = "IPv4 or IPv6 address (learnt: list only; static IPv4 "
+	 .key_doc = "IPv4 or IPv6 address (learnt: list only; static "
 		    "entries are added with arp)",
 	 .fields = rt_nbr_fields,
 	 .add = rt_nbr_add,

@@ -574,6 +574,8 @@ int rt_arp_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	r = rt_pfx_parse(nf, "arp entry", key, 0, &ip);
 	if (r)
 		return r;
+	if (ip.family == RT_AF_INET6)
+		return rt_snd_add(nf, key, &ip, mac, port);
 	if (!mac || nfc_parse_mac(mac, v.mac))
 		return nfc_nf_error(nf, EINVAL, "arp entry %s: mac= is needed",
 				    key);
@@ -656,6 +658,8 @@ int rt_arp_del(struct nfc_nf *nf, const char *key)
 	r = rt_pfx_parse(nf, "arp entry", key, 0, &ip);
 	if (r)
 		return r;
+	if (ip.family == RT_AF_INET6)
+		return rt_snd_del(nf, key, &ip);
 	k.family = RT_AF_INET;
 	k.plen = 32;
 	k.addr = ip.a;
@@ -671,6 +675,13 @@ int rt_arp_del(struct nfc_nf *nf, const char *key)
 }
 
 int rt_arp_list(struct nfc_nf *nf, json_t *out)
+{
+	int r = rt_arp_list4(nf, out);
+
+	return r ? r : rt_snd_list(nf, out, 1);
+}
+
+int rt_arp_list4(struct nfc_nf *nf, json_t *out)
 {
 	int afd = nfc_nf_map_fd(nf, "rt_arp"),
 	    sfd = nfc_nf_map_fd(nf, "rt_sarp");
@@ -713,7 +724,8 @@ int rt_arp_list(struct nfc_nf *nf, json_t *out)
 
 		sk = snext;
 		sprev = &sk;
-		if (bpf_map_lookup_elem(sfd, &sk, &sv) ||
+		if (sk.family != RT_AF_INET ||
+		    bpf_map_lookup_elem(sfd, &sk, &sv) ||
 		    (!bpf_map_lookup_elem(afd, &sk.addr.v4, &n) &&
 		     n.state == RT_N_STATIC))
 			continue;

@@ -116,6 +116,8 @@ int rt_routes_replace(struct nfc_nf *nf, json_t *entries);
 int rt_arp_add(struct nfc_nf *nf, const char *key, json_t *fields);
 int rt_arp_del(struct nfc_nf *nf, const char *key);
 int rt_arp_list(struct nfc_nf *nf, json_t *out);
+/* The IPv4 entries of `arp show` (learnt and static). */
+int rt_arp_list4(struct nfc_nf *nf, json_t *out);
 
 /* rt_slow.c: the slow path and its per-process state (the NF's priv) */
 struct rt_frame {
@@ -184,6 +186,14 @@ void rt_send_ns(struct nfc_nf *nf, unsigned port, const uint8_t *target,
 		const uint8_t *unicast);
 void rt_nd_port_up(struct nfc_nf *nf, const struct rt_pcfg *pc, uint64_t ports);
 int rt_nd_sync(struct nfc_nf *nf, const struct rt_pcfg *pc);
+/* Static IPv6 neighbours (`arp add` of an IPv6 address): in rt_sarp as
+ * configured, in rt_nd on their port as RT_N_STATIC. */
+int rt_snd_add(struct nfc_nf *nf, const char *key, const struct rt_pfx *ip,
+	       const char *mac, const char *port);
+int rt_snd_del(struct nfc_nf *nf, const char *key, const struct rt_pfx *ip);
+/* The static IPv6 entries (all: also active ones, as `arp show` lists
+ * them; else only those that apply nowhere now). */
+int rt_snd_list(struct nfc_nf *nf, json_t *out, int all);
 void rt_nd_port_down(struct nfc_nf *nf, unsigned port);
 void rt_packet_in6(struct nfc_nf *nf, unsigned in_port, unsigned reason,
 		   const uint8_t *f, uint32_t len, uint32_t pkt_len);

@@ -519,7 +519,16 @@ void rt_packet_in6(struct nfc_nf *nf, unsigned in_port, unsigned reason,
 
 /* ---- the neighbour table: configure, port down, aging, listing ---- */
 
-/* Learnt entries whose port went away or lost its IPv6 go. */
+static int nd_static(int fd, const struct rt_nd_key *k)
+{
+	struct rt_neigh n;
+
+	return !bpf_map_lookup_elem(fd, k, &n) && n.state == RT_N_STATIC;
+}
+
+/* Learnt entries whose port went away (all: configure) or whose netdev
+ * went (port >= 0: static ones stay, the user's, right again when the
+ * netdev is back) go. */
 static void nd_prune(struct nfc_nf *nf, const struct rt_pcfg *pc, int port)
 {
 	int fd = nfc_nf_map_fd(nf, "rt_nd");
@@ -535,7 +544,7 @@ static void nd_prune(struct nfc_nf *nf, const struct rt_pcfg *pc, int port)
 		k = next;
 		prev = &k;
 		if (ndel < RT_MAX_NEIGH &&
-		    (port >= 0 ? (int)k.port == port
+		    (port >= 0 ? (int)k.port == port && !nd_static(fd, &k)
 			       : k.port >= NFC_MAX_PORTS || !pc[k.port].used))
 			del[ndel++] = k;
 	}
@@ -545,10 +554,12 @@ static void nd_prune(struct nfc_nf *nf, const struct rt_pcfg *pc, int port)
 	free(del);
 }
 
+static int snd_sync(struct nfc_nf *nf, const struct rt_pcfg *pc);
+
 int rt_nd_sync(struct nfc_nf *nf, const struct rt_pcfg *pc)
 {
 	nd_prune(nf, pc, -1);
-	return 0;
+	return snd_sync(nf, pc);
 }
 
 void rt_nd_port_down(struct nfc_nf *nf, unsigned port)
@@ -620,11 +631,17 @@ int rt_neighbours_list(struct nfc_nf *nf, json_t *out)
 	size_t i;
 	json_t *e;
 
-	r = rt_arp_list(nf, out);
+	r = rt_arp_list4(nf, out);
 	if (r)
 		return r;
 	json_array_foreach (out, i, e)
 		json_object_set_new(e, "family", json_string("ipv4"));
+	r = rt_snd_list(nf, out, 0);
+	if (r)
+		return r;
+	json_array_foreach (out, i, e)
+		if (!json_object_get(e, "family"))
+			json_object_set_new(e, "family", json_string("ipv6"));
 	if (fd < 0)
 		return nfc_nf_error(nf, ENOENT, "map rt_nd not found");
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
@@ -646,11 +663,255 @@ int rt_neighbours_list(struct nfc_nf *nf, json_t *out)
 				  : n.probes		 ? "probing"
 							 : "reachable",
 				  "age",
-				  (json_int_t)(now < n.updated
+				  (json_int_t)(n.state == RT_N_STATIC ||
+							       now < n.updated
 						       ? 0
 						       : (now - n.updated) /
 								 NS_PER_SEC),
 				  "family", "ipv6"));
+	}
+	return 0;
+}
+
+/* ---- static IPv6 neighbours (`arp add` of an IPv6 address) ---- */
+
+/* Where a static IPv6 entry applies: its port (given, with the address on
+ * its subnet or link-local; or the port whose subnet holds it), or -1. */
+static int snd_port(const struct rt_pcfg *pc, const struct rt_rib_key *k,
+		    const struct rt_sarp_val *v)
+{
+	const uint8_t *a = k->addr.v6;
+
+	if (k->family != RT_AF_INET6)
+		return -1;
+	if (!v->port[0])
+		return rt_port_for6(pc, a);
+	for (int p = 0; p < NFC_MAX_PORTS; p++) {
+		if (!pc[p].used || strcmp(pc[p].name, v->port))
+			continue;
+		return rt_is_ll6(a) || rt_subnet_has6(&pc[p].ip6, a) ? p : -1;
+	}
+	return -1;
+}
+
+int rt_snd_add(struct nfc_nf *nf, const char *key, const struct rt_pfx *ip,
+	       const char *mac, const char *port)
+{
+	struct rt_pcfg pc[NFC_MAX_PORTS];
+	struct rt_rib_key k = {.family = RT_AF_INET6, .plen = 128};
+	struct rt_sarp_val v = {0}, cur;
+	struct rt_nd_key nk = {0};
+	struct rt_neigh n = {0};
+	int sfd = nfc_nf_map_fd(nf, "rt_sarp"), fd = nfc_nf_map_fd(nf, "rt_nd");
+	char b[NFC_MAC_STRLEN];
+	int r, p;
+
+	if (sfd < 0 || fd < 0)
+		return nfc_nf_error(nf, ENOENT, "neighbour maps not found");
+	if (!mac || nfc_parse_mac(mac, v.mac))
+		return nfc_nf_error(nf, EINVAL, "arp entry %s: mac= is needed",
+				    key);
+	if (rt_mac_is_multicast(v.mac) || !memcmp(v.mac, "\0\0\0\0\0\0", 6))
+		return nfc_nf_error(nf, EINVAL,
+				    "arp entry %s: mac %s is not a unicast "
+				    "address",
+				    key, mac);
+	if (ip->a.v6[0] == 0xff ||
+	    !memcmp(ip->a.v6, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 15))
+		return nfc_nf_error(nf, EINVAL,
+				    "arp entry %s: not a unicast address", key);
+	r = rt_load_ports(nf, pc);
+	if (r)
+		return r;
+	memcpy(k.addr.v6, ip->a.v6, 16);
+	if (!bpf_map_lookup_elem(sfd, &k, &cur)) {
+		nfc_mac_str(cur.mac, b);
+		return nfc_nf_error(nf, EEXIST,
+				    "arp entry %s exists already (mac %s); "
+				    "delete it first",
+				    key, b);
+	}
+	if (rt_is_own_addr6(pc, ip->a.v6))
+		return nfc_nf_error(nf, EINVAL,
+				    "arp entry %s: an address of this router",
+				    key);
+	if (port) {
+		p = nfc_nf_port_index(nf, port);
+		if (p < 0)
+			return nfc_nf_error(nf, ENOENT,
+					    "arp entry %s: no port %s", key,
+					    port);
+		if (!rt_is_ll6(ip->a.v6) &&
+		    !rt_subnet_has6(&pc[p].ip6, ip->a.v6))
+			return nfc_nf_error(nf, EINVAL,
+					    "arp entry %s: not on the IPv6 "
+					    "subnet of port %s",
+					    key, port);
+		snprintf(v.port, sizeof(v.port), "%s", port);
+	} else if (rt_is_ll6(ip->a.v6)) {
+		return nfc_nf_error(nf, EINVAL,
+				    "arp entry %s: link-local: say which port "
+				    "it is on (port=)",
+				    key);
+	} else {
+		p = rt_port_for6(pc, ip->a.v6);
+		if (p < 0)
+			return nfc_nf_error(nf, EINVAL,
+					    "arp entry %s: not on a connected "
+					    "IPv6 subnet",
+					    key);
+	}
+	if (bpf_map_update_elem(sfd, &k, &v, BPF_NOEXIST))
+		return nfc_nf_error(nf, errno,
+				    "arp entry %s: %s (at most %d static "
+				    "entries)",
+				    key, strerror(errno), RT_MAX_SARP);
+	nk.port = p;
+	memcpy(nk.addr, ip->a.v6, 16);
+	memcpy(n.mac, v.mac, 6);
+	n.state = RT_N_STATIC;
+	n.port = p;
+	if (bpf_map_update_elem(fd, &nk, &n, BPF_ANY)) {
+		r = nfc_nf_error(nf, errno, "arp entry %s: %s", key,
+				 strerror(errno));
+		bpf_map_delete_elem(sfd, &k);
+		return r;
+	}
+	return 0;
+}
+
+/* Deletes a static entry, or flushes learnt ones (on any port). */
+int rt_snd_del(struct nfc_nf *nf, const char *key, const struct rt_pfx *ip)
+{
+	struct rt_rib_key k = {.family = RT_AF_INET6, .plen = 128};
+	struct rt_nd_key nk, next, *prev = NULL, del[NFC_MAX_PORTS];
+	int sfd = nfc_nf_map_fd(nf, "rt_sarp"), fd = nfc_nf_map_fd(nf, "rt_nd");
+	unsigned ndel = 0;
+	int had;
+
+	if (sfd < 0 || fd < 0)
+		return nfc_nf_error(nf, ENOENT, "neighbour maps not found");
+	memcpy(k.addr.v6, ip->a.v6, 16);
+	had = !bpf_map_delete_elem(sfd, &k);
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		nk = next;
+		prev = &nk;
+		if (!memcmp(nk.addr, ip->a.v6, 16) && ndel < NFC_MAX_PORTS)
+			del[ndel++] = nk;
+	}
+	for (unsigned i = 0; i < ndel; i++)
+		had |= !bpf_map_delete_elem(fd, &del[i]);
+	if (!had)
+		return nfc_nf_error(nf, ENOENT, "arp entry %s does not exist",
+				    key);
+	return 0;
+}
+
+/* Static entries back in rt_nd where they apply; ones there that no
+ * longer do (their port went, or its subnet moved) go. */
+static int snd_sync(struct nfc_nf *nf, const struct rt_pcfg *pc)
+{
+	int sfd = nfc_nf_map_fd(nf, "rt_sarp"), fd = nfc_nf_map_fd(nf, "rt_nd");
+	struct rt_rib_key sk, snext, *sprev = NULL;
+	struct rt_nd_key nk, next, *prev = NULL, *del;
+	unsigned ndel = 0;
+
+	if (sfd < 0 || fd < 0)
+		return nfc_nf_error(nf, ENOENT, "neighbour maps not found");
+	del = calloc(RT_MAX_NEIGH, sizeof(*del));
+	if (!del)
+		return nfc_nf_error(nf, ENOMEM, "static IPv6 neighbours: %s",
+				    strerror(ENOMEM));
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct rt_rib_key key = {.family = RT_AF_INET6, .plen = 128};
+		struct rt_sarp_val sv;
+		struct rt_neigh n;
+
+		nk = next;
+		prev = &nk;
+		if (bpf_map_lookup_elem(fd, &nk, &n) || n.state != RT_N_STATIC)
+			continue;
+		memcpy(key.addr.v6, nk.addr, 16);
+		if ((bpf_map_lookup_elem(sfd, &key, &sv) ||
+		     snd_port(pc, &key, &sv) != (int)nk.port) &&
+		    ndel < RT_MAX_NEIGH)
+			del[ndel++] = nk;
+	}
+	for (unsigned i = 0; i < ndel; i++)
+		bpf_map_delete_elem(fd, &del[i]);
+	free(del);
+	while (!bpf_map_get_next_key(sfd, sprev, &snext)) {
+		struct rt_sarp_val sv;
+		struct rt_neigh n = {0}, cur;
+		int p;
+
+		sk = snext;
+		sprev = &sk;
+		if (bpf_map_lookup_elem(sfd, &sk, &sv))
+			continue;
+		p = snd_port(pc, &sk, &sv);
+		if (p < 0)
+			continue;
+		nk = (struct rt_nd_key){.port = p};
+		memcpy(nk.addr, sk.addr.v6, 16);
+		memcpy(n.mac, sv.mac, 6);
+		n.state = RT_N_STATIC;
+		n.port = p;
+		if (!bpf_map_lookup_elem(fd, &nk, &cur) &&
+		    cur.state == RT_N_STATIC && !memcmp(cur.mac, n.mac, 6))
+			continue;
+		if (bpf_map_update_elem(fd, &nk, &n, BPF_ANY))
+			return nfc_nf_error(nf, errno, "write rt_nd: %s",
+					    strerror(errno));
+	}
+	return 0;
+}
+
+int rt_snd_list(struct nfc_nf *nf, json_t *out, int all)
+{
+	int sfd = nfc_nf_map_fd(nf, "rt_sarp"), fd = nfc_nf_map_fd(nf, "rt_nd");
+	struct rt_rib_key sk, snext, *sprev = NULL;
+	struct rt_pcfg pc[NFC_MAX_PORTS];
+	char a[INET6_ADDRSTRLEN], m[NFC_MAC_STRLEN];
+	int r;
+
+	if (sfd < 0 || fd < 0)
+		return nfc_nf_error(nf, ENOENT, "neighbour maps not found");
+	r = rt_load_ports(nf, pc);
+	if (r)
+		return r;
+	while (!bpf_map_get_next_key(sfd, sprev, &snext)) {
+		struct rt_sarp_val sv;
+		struct rt_nd_key nk = {0};
+		struct rt_neigh n;
+		int p, active;
+
+		sk = snext;
+		sprev = &sk;
+		if (sk.family != RT_AF_INET6 ||
+		    bpf_map_lookup_elem(sfd, &sk, &sv))
+			continue;
+		p = snd_port(pc, &sk, &sv);
+		nk.port = p < 0 ? 0 : p;
+		memcpy(nk.addr, sk.addr.v6, 16);
+		active = p >= 0 && !bpf_map_lookup_elem(fd, &nk, &n) &&
+			 n.state == RT_N_STATIC;
+		if (active && !all)
+			continue;
+		nfc_mac_str(sv.mac, m);
+		inet_ntop(AF_INET6, sk.addr.v6, a, sizeof(a));
+		json_array_append_new(
+			out,
+			json_pack("{s:s,s:s,s:s,s:s,s:I}", "address", a, "mac",
+				  m, "port",
+				  active       ? pc[p].name
+				  : sv.port[0] ? sv.port
+					       : "-",
+				  "state",
+				  active ? "static"
+					 : "static, inactive (not on a port's "
+					   "subnet)",
+				  "age", (json_int_t)0));
 	}
 	return 0;
 }

@@ -68,8 +68,8 @@ done
 NFC_LINKS+=("$VC" "$VD")
 for v in "$VC:$C:198.51.100.3" "$VD:$D:198.51.100.4"; do
 	IFS=: read -r dev ns addr <<<"$v"
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
-	sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
+	nfc_ipv6_quiet "$ns" eth0
+	sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1" # an NF port, not a host
 	ip link set "$dev" up && ip -n "$ns" link set eth0 up &&
 		ip -n "$ns" addr add "$addr/24" dev eth0
 done

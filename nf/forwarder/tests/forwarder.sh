@@ -24,15 +24,11 @@ for mode in xdp xdp-generic tc; do
 	r2=$(port_rx f1 p1)
 	check "$mode: p1 counted the 5 echo requests (rx $r1 -> $r2)" [ $((r2 - r1)) -eq 5 ]
 	check "$mode: TCP across the forwarder" tcp_across
-	# IPv6, on after the counted pings: NDP first, then ping -6.
-	if [ $mode = xdp ]; then
-		nfc_ipv6_on "$A" eth0 2001:db8::1/64
-		nfc_ipv6_on "$B" eth0 2001:db8::2/64
-	fi
+	# IPv6 (on in the hosts all along, quiet): NDP first, then ping -6.
 	ip -n "$A" -6 neigh flush dev eth0
 	ip -n "$B" -6 neigh flush dev eth0
 	check "$mode: ping -6 across the forwarder" \
-		ip netns exec "$A" ping -6 -c 3 -i 0.05 -W 2 2001:db8::2
+		ip netns exec "$A" ping -6 -c 3 -i 0.05 -W 2 $B6
 	check "$mode: NDP crossed it: B learnt A's IPv6 neighbour entry" \
 		sh -c "ip -n '$B' -6 neigh show 2001:db8::1 | grep -qE 'lladdr ([0-9a-f]{2}:){5}'"
 	nfctl f1 del
@@ -52,7 +48,7 @@ nfctl f3 ports add p2 peer=$VB
 check "chain of three: ping" ip netns exec "$A" ping -c 5 -i 0.05 -W 2 198.51.100.2
 check "chain of three: TCP" tcp_across
 check "chain of three: f2 saw the traffic" [ "$(port_rx f2 p1)" -ge 5 ]
-check "chain of three: ping -6" ip netns exec "$A" ping -6 -c 3 -i 0.05 -W 2 2001:db8::2
+check "chain of three: ping -6" ip netns exec "$A" ping -6 -c 3 -i 0.05 -W 2 $B6
 nfctl f1 del && nfctl f2 del && nfctl f3 del
 
 # The same chain in the default mode: one group, TC because of the veths,
@@ -69,6 +65,7 @@ check "auto: the chain's middle NF is in tc, for the veths" [ "$(hook f2)" = "tc
 check "auto: show says so" grep -q "tc (auto: veth)" <(nfctl show)
 check "auto chain: ping" ip netns exec "$A" ping -c 5 -i 0.05 -W 2 198.51.100.2
 check "auto chain: TCP" tcp_across
+check "auto chain: ping -6" ip netns exec "$A" ping -6 -c 3 -i 0.05 -W 2 $B6
 # f3 moves to XDP with an XDP NF linked to it: reloaded in the other hook.
 nfctl f2 del && nfctl f1 del
 nfctl forwarder add fx mode=xdp && nfctl fx ports add p1 peer=$VA &&
@@ -76,6 +73,7 @@ nfctl forwarder add fx mode=xdp && nfctl fx ports add p1 peer=$VA &&
 check "auto: linked to an XDP NF, f3 follows it" [ "$(hook f3)" = "xdp with fx" ]
 check "auto, moved to XDP: ping" ip netns exec "$A" ping -c 5 -i 0.05 -W 2 198.51.100.2
 check "auto, moved to XDP: TCP" tcp_across
+check "auto, moved to XDP: ping -6" ip netns exec "$A" ping -6 -c 3 -i 0.05 -W 2 $B6
 nfctl fx del
 check "auto: alone again, f3 is back in tc" [ "$(hook f3)" = "tc veth" ]
 nfc_done

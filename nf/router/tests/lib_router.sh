@@ -47,7 +47,7 @@ rt_khost() { # name addr/len gw rns if raddr/len
 	ip -n "$h" route add default via "$3"
 	ip -n "$(rt_ns "$4")" link set "$5" up
 	ip -n "$(rt_ns "$4")" addr add "$6" dev "$5"
-	ip netns exec "$h" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	nfc_ipv6_quiet "$h" eth0
 }
 
 in_host() { local h=$1; shift; ip netns exec "$(rt_ns "$h")" "$@"; }
@@ -84,13 +84,10 @@ rt_probe_ping6() { # host dst [hops]
 	fi
 }
 
-# IPv6 on in a host made by rt_host or rt_khost (they turn it off), with
-# ADDR (no duplicate address detection: usable at once) and a default
-# route via GW.
+# An IPv6 address ADDR for a host made by rt_host or rt_khost (IPv6 is
+# on there, quiet: tests/lib.sh nfc_host) and a default route via GW.
 rt_host6() { # name addr/len gw
-	ip netns exec "$(rt_ns "$1")" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
-		net.ipv6.conf.eth0.accept_dad=0 net.ipv6.conf.eth0.disable_ipv6=0
-	ip -n "$(rt_ns "$1")" addr add "$2" dev eth0 nodad
+	nfc_ipv6_on "$(rt_ns "$1")" eth0 "$2"
 	ip -n "$(rt_ns "$1")" -6 route add default via "$3"
 }
 

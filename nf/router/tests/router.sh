@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The router NF with real traffic, in each of the three modes: three
 # subnets of hosts around r1 (ping across every pair, the first ping to a
-# host never seen, traceroute, TCP, net and host unreachable), and a second
+# host never seen, ping -6, traceroute, TCP, net and host unreachable), and a second
 # router chained to r1 (static route, r1 -> r2 -> host). In XDP mode also:
 # ICMP rate limiting, UDP to the router, and a bridge NF serving a subnet
 # of several hosts when the bridge NF exists. Topology: lib_router.sh.
@@ -10,6 +10,10 @@
 nfc_setup
 
 rt_hosts
+# Dual-stack a1 and c1 (the router's IPv6 in depth: router6.sh, XDP): a
+# ping -6 across in every mode.
+rt_host6 a1 2001:db8:1::2/64 2001:db8:1::1
+rt_host6 c1 2001:db8:3::2/64 2001:db8:3::1
 # Subnet E behind a bridge NF on r1, when this build has the bridge.
 HAVE_BRIDGE=$(nfctl types | jq -r '[.[] | select(.name == "bridge")] | length')
 if [ "$HAVE_BRIDGE" = 1 ]; then
@@ -35,9 +39,9 @@ expect_trace() { # name host dst expected-hops (one line, ';' between hops)
 for mode in xdp xdp-generic tc; do
 	for h in a1 b1 c1 d1; do ip -n "$(rt_ns $h)" neigh flush all; done
 	if ! { nfctl router add r1 mode=$mode &&
-		nfctl r1 ports add p1 peer=$PA ip=198.51.100.1/26 &&
+		nfctl r1 ports add p1 peer=$PA ip=198.51.100.1/26 ip6=2001:db8:1::1/64 &&
 		nfctl r1 ports add p2 peer=$PB ip=198.51.100.65/26 &&
-		nfctl r1 ports add p3 peer=$PC ip=203.0.113.1/26; }; then
+		nfctl r1 ports add p3 peer=$PC ip=203.0.113.1/26 ip6=2001:db8:3::1/64; }; then
 		not_ok "$mode: set up r1"
 		nfctl reset
 		continue
@@ -52,6 +56,8 @@ for mode in xdp xdp-generic tc; do
 		set -- $pair
 		check "$mode: ping $1 -> $2" q_host "$1" ping -c 2 -i 0.2 -W 2 "$2"
 	done
+	check "$mode: ping -6 a1 -> c1 (NDP on both sides)" \
+		q_host a1 ping -6 -c 2 -i 0.2 -W 3 2001:db8:3::2
 	expect_trace "$mode: traceroute a1 -> c1 shows the router hop" a1 $RT_C1 \
 		"1 198.51.100.1;2 203.0.113.2"
 	check "$mode: TCP a1 -> c1" rt_tcp a1 c1 $RT_C1

@@ -12,18 +12,16 @@
 # (r2's default route), SLAAC from r1's router advertisements alone, path
 # MTU discovery across the 1280-byte link in both families (packet too big,
 # fragmentation needed), IPv4 without DF fragmented by the router, the
-# neighbour table, and the refusals of bad input.
+# neighbour table, static IPv6 neighbours, and the refusals of bad input.
 . "$(dirname "$0")/../../../tests/lib.sh"
 . "$(dirname "$0")/lib_router.sh"
 nfc_setup
 
-# A dual-stack host: rt_host, with IPv6 on (no DAD: addresses at once).
+# A dual-stack host: rt_host (IPv6 on, quiet: no DAD, addresses at once).
 rt6_host() { # name v4/len gw4 rootif [v6/len gw6]
 	local h
 	rt_host "$1" "$2" "$3" "$4"
 	h=$(rt_ns "$1")
-	ip netns exec "$h" sysctl -qw net.ipv6.conf.eth0.accept_dad=0 \
-		net.ipv6.conf.eth0.disable_ipv6=0
 	if [ -n "${5:-}" ]; then
 		ip -n "$h" addr add "$5" dev eth0 nodad
 		ip -n "$h" -6 route add default via "$6"
@@ -172,7 +170,9 @@ f=$(rt_stat r1 slow_path.fragmented)
 check "r1 fragmented it ($f0 -> $f)" [ "${f:-0}" -gt "${f0:-0}" ]
 
 # ---- SLAAC: b1 from r1's router advertisements alone ----
-in_host b1 sysctl -qw net.ipv6.conf.eth0.accept_ra=2 net.ipv6.conf.eth0.autoconf=1
+# (Test hosts take no advertisements and send no solicitations: on here.)
+in_host b1 sysctl -qw net.ipv6.conf.eth0.accept_ra=2 net.ipv6.conf.eth0.autoconf=1 \
+	net.ipv6.conf.eth0.router_solicitations=-1
 in_host b1 ip link set eth0 down
 in_host b1 ip link set eth0 up
 got=
@@ -194,5 +194,58 @@ check "neighbours show: IPv6 neighbours reachable, with family and age" \
 	sh -c "echo '$nb' | jq -e '[.[] | select(.family==\"ipv6\" and .address==\"$A1\" and .state==\"reachable\" and .age >= 0)] | length == 1' >/dev/null"
 check "neighbours show: IPv4 ARP entries too" \
 	sh -c "echo '$nb' | jq -e '[.[] | select(.family==\"ipv4\" and .address==\"198.51.100.2\")] | length == 1' >/dev/null"
+
+# ---- static IPv6 neighbours: `arp add` of an IPv6 address ----
+# c1 owns 2001:db8:3::99 and would answer for it; a static entry with
+# another MAC wins: the pings go to that MAC (c1 drops them), and the
+# router asks nobody. Deleted, NDP finds c1; added with c1's MAC, static.
+nb6() { # address: "state port mac" in neighbours show, or nothing
+	nfctl -j r1 neighbours show | jq -r --arg a "$1" '.[] | select(.address==$a) | "\(.state) \(.port) \(.mac)"'
+}
+MAC_C1=$(in_host c1 ip -j link show eth0 | jq -r '.[0].address')
+in_host c1 ip addr add 2001:db8:3::99/64 dev eth0 nodad
+check "arp add of an IPv6 address: a static neighbour" \
+	nfctl r1 arp add 2001:db8:3::99 mac=02:00:00:00:0c:99
+expect "neighbours show: static, on p3 (the port whose subnet holds it)" \
+	"$(nb6 2001:db8:3::99)" "static p3 02:00:00:00:0c:99"
+expect "show arp lists it too" \
+	"$(nfctl -j r1 show arp | jq -r '.[] | select(.address=="2001:db8:3::99") | .state')" static
+# (Not ns_sent: the aging probes other neighbours meanwhile.)
+q0=$(rt_stat r1 slow_path.queued)
+check "the static MAC wins over what NDP would find: no reply" \
+	sh -c "! ip netns exec $(rt_ns a1) ping -6 -c 1 -W 2 2001:db8:3::99 >/dev/null"
+expect "... and the packet waited for no resolution (queued)" "$(rt_stat r1 slow_path.queued)" "$q0"
+check "arp del of it" nfctl r1 arp del 2001:db8:3::99
+check "deleted: NDP finds c1, ping -6 answered" q_host a1 ping -6 -c 1 -W 3 2001:db8:3::99
+expect "... a learnt entry now" "$(nb6 2001:db8:3::99)" "reachable p3 $MAC_C1"
+check "arp add with c1's MAC over the learnt entry" \
+	nfctl r1 arp add 2001:db8:3::99 mac="$MAC_C1"
+expect "... static now" "$(nb6 2001:db8:3::99)" "static p3 $MAC_C1"
+check "... and ping -6 through it" q_host a1 ping -6 -c 1 -W 3 2001:db8:3::99
+check "a link-local static neighbour with its port" \
+	nfctl r1 arp add fe80::99 mac=02:00:00:00:0c:98 port=p3
+expect "... listed on p3" "$(nb6 fe80::99)" "static p3 02:00:00:00:0c:98"
+# The static entries (learnt ones may age meanwhile).
+statics() { nfctl -j r1 neighbours show | jq -c '[.[] | select(.state | startswith("static")) | .address] | sort'; }
+n0=$(statics)
+check "refused: a link-local neighbour without its port" \
+	refused "link-local: say which port" nfctl r1 arp add fe80::98 mac=02:00:00:00:0c:98
+check "refused: an IPv6 neighbour on no connected subnet" \
+	refused "not on a connected IPv6 subnet" nfctl r1 arp add 2001:db8:99::1 mac=02:00:00:00:0c:98
+check "refused: an IPv6 neighbour off the subnet of its port=" \
+	refused "not on the IPv6 subnet of port p1" nfctl r1 arp add 2001:db8:3::98 mac=02:00:00:00:0c:98 port=p1
+check "refused: the router's own IPv6 address" \
+	refused "an address of this router" nfctl r1 arp add 2001:db8:3::1 mac=02:00:00:00:0c:98
+check "refused: a multicast IPv6 neighbour" \
+	refused "not a unicast address" nfctl r1 arp add ff02::1 mac=02:00:00:00:0c:98
+check "refused: a multicast MAC" \
+	refused "not a unicast address" nfctl r1 arp add 2001:db8:3::98 mac=33:33:00:00:00:01
+check "refused: the same IPv6 neighbour twice" \
+	refused "exists already" nfctl r1 arp add 2001:db8:3::99 mac=02:00:00:00:0c:98
+check "refused: a prefix, not an address" \
+	refused "arp entry" nfctl r1 arp add 2001:db8:3::98/128 mac=02:00:00:00:0c:98
+expect "nothing changed by the refusals (static neighbours)" "$(statics)" "$n0"
+check "arp del of the link-local one" nfctl r1 arp del fe80::99
+expect "... gone" "$(nb6 fe80::99)" ""
 nfc_slowpath_stop
 nfc_done
