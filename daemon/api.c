@@ -181,6 +181,11 @@ int changed(struct call *c, int status, json_t *json)
 		r = api->save_entry(api->save_ctx, c->jnf, c->jcoll, c->jkey, v,
 				    err, sizeof(err));
 		json_decref(v);
+	} else if (c->jfields && api->save_nf && !api->blocked) {
+		json_t *nf = nfc_export_nf(c->nfc, c->jnf);
+
+		r = nf ? api->save_nf(api->save_ctx, nf, err, sizeof(err)) : 1;
+		json_decref(nf);
 	}
 	if (r > 0) {
 		state = nfc_export(c->nfc);

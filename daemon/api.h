@@ -37,6 +37,9 @@ struct api {
 	int (*save_entry)(void *ctx, const char *nf, const char *coll,
 			  const char *key, json_t *value, char *err,
 			  size_t errlen);
+	/* Optional: only the own fields of one NF changed (`nf`, its
+	 * export without collections), as save_entry. */
+	int (*save_nf)(void *ctx, json_t *nf, char *err, size_t errlen);
 	/* Non-NULL while the saved state could not be restored: changes
 	 * other than a whole new state (PUT /v1/state) are refused with
 	 * this reason, so that they cannot overwrite the unapplied state. */

@@ -17,6 +17,8 @@ struct call {
 	/* Set by a handler whose change is one collection entry: what
 	 * changed() may journal instead of saving the whole state. */
 	const char *jnf, *jcoll, *jkey;
+	/* Set (with jnf) by a handler whose change is one NF's own fields. */
+	bool jfields;
 };
 
 typedef int (*handler_fn)(struct call *c);

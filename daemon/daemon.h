@@ -41,6 +41,8 @@ int daemon_save(void *ctx, json_t *state, char *err, size_t errlen);
 /* api.save_entry: one collection entry changed, journaled (persist.h). */
 int daemon_save_entry(void *ctx, const char *nf, const char *coll,
 		      const char *key, json_t *value, char *err, size_t errlen);
+/* api.save_nf: one NF's own fields changed, journaled. */
+int daemon_save_nf(void *ctx, json_t *nf, char *err, size_t errlen);
 /* At start: the pins moved to the saved state (or the pins saved). */
 int daemon_restore(struct daemon *d);
 /* types.c: registers the loaded types kept in <state_dir>/types; how many. */

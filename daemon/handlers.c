@@ -247,6 +247,8 @@ int h_nf_patch(struct call *c)
 			return r;
 	} else if ((r = nfc_nf_set(c->nfc, c->arg[0], config))) {
 		return lib_fail(c, r);
+	} else {
+		c->jnf = c->arg[0], c->jfields = true;
 	}
 	return changed(c, 200, nfc_show_nf(c->nfc, c->arg[0]));
 }

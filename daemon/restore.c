@@ -153,6 +153,31 @@ int daemon_save_entry(void *ctx, const char *nf, const char *coll,
 	return 0;
 }
 
+int daemon_save_nf(void *ctx, json_t *nf, char *err, size_t errlen)
+{
+	struct daemon *d = ctx;
+	json_t *rec, *f;
+	int r;
+
+	if (!d->saved || d->pinned)
+		return 1;
+	r = persist_append_nf(d->state_dir, nf, err, errlen);
+	if (r < 0) {
+		nfd_log("error", "save", "error=%s", nfd_q(err));
+		undo_unsaved(d, err, errlen);
+		return r;
+	}
+	if (r)
+		return r;
+	f = json_copy(nf);
+	json_object_del(f, "collections");
+	rec = json_pack("{s:O,s:o}", "nf", json_object_get(nf, "name"),
+			"nf_fields", f);
+	persist_apply(d->saved, rec);
+	json_decref(rec);
+	return 0;
+}
+
 /* Netdev names the state refers to: port peers and attachment targets
  * without a ':' (those are NF ports). */
 static void netdevs_named(json_t *doc, json_t *out)

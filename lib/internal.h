@@ -250,6 +250,9 @@ int state_lock(struct nfc *nfc);
 void state_unlock(struct nfc *nfc);
 int state_load(struct nfc *nfc); /* refresh the model if another wrote */
 int state_save(struct nfc *nfc);
+/* What changed since `old` (nfc->m the new model): nothing, one log
+ * record (one NF's own fields), or the whole document. */
+int state_save_diff(struct nfc *nfc, const struct model *old);
 uint64_t state_max(void); /* the largest document state_save takes */
 /* Saves a change of one entry of NF id's collection (the model holds its
  * new value, or none): a record appended to the pinned log, the whole

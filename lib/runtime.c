@@ -185,18 +185,6 @@ void nfci_end(struct nfc *nfc)
 	state_unlock(nfc);
 }
 
-/* Whether a save would write anything new. Cheap: the clone shares its
- * collections, and json_equal stops at the same object. */
-static bool model_differs(const struct model *a, const struct model *b)
-{
-	json_t *x = model_to_json(a, 0), *y = model_to_json(b, 0);
-	bool r = !x || !y || !json_equal(x, y);
-
-	json_decref(x);
-	json_decref(y);
-	return r;
-}
-
 int nfci_transact(struct nfc *nfc, nfci_edit_fn fn, void *arg)
 {
 	struct model *old, *new;
@@ -220,8 +208,8 @@ int nfci_transact(struct nfc *nfc, nfci_edit_fn fn, void *arg)
 			r = nf_configure_changed(nfc, old, new);
 		/* A change the pinned state cannot hold (too large) is not
 		 * accepted: it is undone like a refusal of the kernel. */
-		if (!r && model_differs(old, new))
-			r = state_save(nfc);
+		if (!r)
+			r = state_save_diff(nfc, old);
 		nfc->m = old;
 		if (r) {
 			/* Keep the first error: it is the one the user needs.

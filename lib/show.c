@@ -272,6 +272,37 @@ json_t *nfc_export(struct nfc *nfc)
 	return export_doc(nfc, true);
 }
 
+/* NF `id` as the export shows it; with its collections or without. */
+static json_t *nf_export(struct nfc *nfc, int id, bool colls)
+{
+	const struct mnf *nf = &nfc->m->nfs[id];
+	json_t *ports = json_array(), *o;
+
+	for (int p = 0; p < NFC_MAX_PORTS; p++)
+		if (nf->ports[p].used)
+			json_array_append_new(
+				ports,
+				json_pack("{s:s,s:o,s:o}", "name",
+					  nf->ports[p].name, "peer",
+					  peer_json(nfc->m, &nf->ports[p].peer),
+					  "config",
+					  json_deep_copy(nf->ports[p].config)));
+	/* Copies, not references: a collection change edits the
+	 * model's objects in place, and a document sharing them would
+	 * change after it was taken (the daemon compares the state it
+	 * saved with the next export, and skipped every save after an
+	 * NF's first collection change). */
+	o = json_pack("{s:s,s:s,s:s,s:o,s:o}", "name", nf->name, "type",
+		      nf->type->name, "mode", nf->mode, "config",
+		      json_deep_copy(nf->config), "ports", ports);
+	if (nf->obj[0])
+		json_object_set_new(o, "object", json_string(nf->obj));
+	if (colls && json_object_size(nf->colls))
+		json_object_set_new(o, "collections",
+				    json_deep_copy(nf->colls));
+	return o;
+}
+
 /* colls false: without collections, for a caller that needs the rest only
  * (nfc_apply's way back): copying 10,000 routes was a third of a no-op
  * apply. */
@@ -285,40 +316,9 @@ json_t *export_doc(struct nfc *nfc, bool colls)
 	doc = json_object();
 	nfs = json_array();
 	atts = json_array();
-	for (int i = 0; i < NFC_MAX_NFS; i++) {
-		const struct mnf *nf = &nfc->m->nfs[i];
-		json_t *ports, *o;
-
-		if (!nf->used)
-			continue;
-		ports = json_array();
-		for (int p = 0; p < NFC_MAX_PORTS; p++)
-			if (nf->ports[p].used)
-				json_array_append_new(
-					ports,
-					json_pack(
-						"{s:s,s:o,s:o}", "name",
-						nf->ports[p].name, "peer",
-						peer_json(nfc->m,
-							  &nf->ports[p].peer),
-						"config",
-						json_deep_copy(
-							nf->ports[p].config)));
-		/* Copies, not references: a collection change edits the
-		 * model's objects in place, and a document sharing them would
-		 * change after it was taken (the daemon compares the state it
-		 * saved with the next export, and skipped every save after an
-		 * NF's first collection change). */
-		o = json_pack("{s:s,s:s,s:s,s:o,s:o}", "name", nf->name, "type",
-			      nf->type->name, "mode", nf->mode, "config",
-			      json_deep_copy(nf->config), "ports", ports);
-		if (nf->obj[0])
-			json_object_set_new(o, "object", json_string(nf->obj));
-		if (colls && json_object_size(nf->colls))
-			json_object_set_new(o, "collections",
-					    json_deep_copy(nf->colls));
-		json_array_append_new(nfs, o);
-	}
+	for (int i = 0; i < NFC_MAX_NFS; i++)
+		if (nfc->m->nfs[i].used)
+			json_array_append_new(nfs, nf_export(nfc, i, colls));
 	idx = malloc(sizeof(int) * NFC_MAX_ATTACHMENTS);
 	n = idx ? sorted_attachments(nfc->m, idx) : 0;
 	for (int k = 0; k < n; k++) {
@@ -335,6 +335,22 @@ json_t *export_doc(struct nfc *nfc, bool colls)
 	json_object_set_new(doc, "attachments", atts);
 	nfci_end(nfc);
 	return doc;
+}
+
+json_t *nfc_export_nf(struct nfc *nfc, const char *name)
+{
+	json_t *o = NULL;
+	int id;
+
+	if (nfci_begin_ro(nfc))
+		return NULL;
+	id = model_find_nf(nfc->m, name);
+	if (id >= 0)
+		o = nf_export(nfc, id, false);
+	else
+		nfci_err(nfc, ENOENT, "NF %s does not exist", name);
+	nfci_end(nfc);
+	return o;
 }
 
 static const char *kind_name(enum nfc_field_kind k)

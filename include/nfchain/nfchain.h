@@ -193,6 +193,8 @@ int nfc_coll_replace(struct nfc *nfc, const char *nf, const char *coll,
  * Attachments of one target are listed in their order (first .. last).
  */
 json_t *nfc_export(struct nfc *nfc);
+/* One NF of it, without its collections (a `set` saves just that). */
+json_t *nfc_export_nf(struct nfc *nfc, const char *nf);
 /* The generation of the pinned state this handle last read or wrote; it
  * changes with every change saved, so an unchanged one says that a call
  * changed nothing (no export, no comparison needed). */
