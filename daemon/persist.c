@@ -316,14 +316,12 @@ uint64_t persist_journal_len(void)
 	return jr.jlen;
 }
 
-static int append_rec(const char *dir, json_t *o, char *err, size_t errlen);
-
 int persist_append(const char *dir, const char *nf, const char *coll,
 		   const char *key, json_t *value, char *err, size_t errlen)
 {
 	json_t *o = json_pack("{s:s,s:s,s:s,s:O}", "nf", nf, "coll", coll,
 			      "key", key, "value", value ? value : json_null());
-	int r = append_rec(dir, o, err, errlen);
+	int r = persist_append_rec(dir, o, err, errlen);
 
 	json_decref(o);
 	return r;
@@ -341,12 +339,12 @@ int persist_append_nf(const char *dir, json_t *nf, char *err, size_t errlen)
 	json_object_del(f, "collections");
 	o = json_pack("{s:O,s:o}", "nf", json_object_get(nf, "name"),
 		      "nf_fields", f);
-	r = append_rec(dir, o, err, errlen);
+	r = persist_append_rec(dir, o, err, errlen);
 	json_decref(o);
 	return r;
 }
 
-static int append_rec(const char *dir, json_t *o, char *err, size_t errlen)
+int persist_append_rec(const char *dir, json_t *o, char *err, size_t errlen)
 {
 	char path[PATH_MAX], *rec, *head = NULL;
 	const char *step = "journal write";

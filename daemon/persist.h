@@ -31,6 +31,9 @@ int persist_save(const char *dir, json_t *doc, char *err, size_t errlen);
  * it. */
 int persist_append(const char *dir, const char *nf, const char *coll,
 		   const char *key, json_t *value, char *err, size_t errlen);
+/* A record ({"nf", "coll", "key", "value"} or {"nf", "nf_fields"}),
+ * as persist_append. */
+int persist_append_rec(const char *dir, json_t *rec, char *err, size_t errlen);
 /* One NF's own fields changed (config, mode, ports: all of `nf` but its
  * collections, which must be as saved): a record {"nf", "nf_fields"},
  * as persist_append. */

@@ -128,54 +128,43 @@ fail:
 	return r;
 }
 
-int daemon_save_entry(void *ctx, const char *nf, const char *coll,
-		      const char *key, json_t *value, char *err, size_t errlen)
+/* A record journaled, and the saved document moved as a replay of the
+ * journal would; `rec` is consumed. */
+static int journaled(struct daemon *d, json_t *rec, char *err, size_t errlen)
 {
-	struct daemon *d = ctx;
-	json_t *rec;
-	int r;
+	int r = 1;
 
-	if (!d->saved || d->pinned)
-		return 1;
-	r = persist_append(d->state_dir, nf, coll, key, value, err, errlen);
+	if (d->saved && !d->pinned && rec)
+		r = persist_append_rec(d->state_dir, rec, err, errlen);
 	if (r < 0) {
 		nfd_log("error", "save", "error=%s", nfd_q(err));
 		undo_unsaved(d, err, errlen);
-		return r;
+	} else if (!r) {
+		persist_apply(d->saved, rec);
 	}
-	if (r)
-		return r;
-	/* The saved document follows, as a replay of the journal would. */
-	rec = json_pack("{s:s,s:s,s:s,s:O}", "nf", nf, "coll", coll, "key", key,
-			"value", value ? value : json_null());
-	persist_apply(d->saved, rec);
 	json_decref(rec);
-	return 0;
+	return r;
+}
+
+int daemon_save_entry(void *ctx, const char *nf, const char *coll,
+		      const char *key, json_t *value, char *err, size_t errlen)
+{
+	return journaled(ctx,
+			 json_pack("{s:s,s:s,s:s,s:O}", "nf", nf, "coll", coll,
+				   "key", key, "value",
+				   value ? value : json_null()),
+			 err, errlen);
 }
 
 int daemon_save_nf(void *ctx, json_t *nf, char *err, size_t errlen)
 {
-	struct daemon *d = ctx;
-	json_t *rec, *f;
-	int r;
+	json_t *f = json_copy(nf);
 
-	if (!d->saved || d->pinned)
-		return 1;
-	r = persist_append_nf(d->state_dir, nf, err, errlen);
-	if (r < 0) {
-		nfd_log("error", "save", "error=%s", nfd_q(err));
-		undo_unsaved(d, err, errlen);
-		return r;
-	}
-	if (r)
-		return r;
-	f = json_copy(nf);
 	json_object_del(f, "collections");
-	rec = json_pack("{s:O,s:o}", "nf", json_object_get(nf, "name"),
-			"nf_fields", f);
-	persist_apply(d->saved, rec);
-	json_decref(rec);
-	return 0;
+	return journaled(ctx,
+			 json_pack("{s:O,s:o}", "nf",
+				   json_object_get(nf, "name"), "nf_fields", f),
+			 err, errlen);
 }
 
 /* Netdev names the state refers to: port peers and attachment targets

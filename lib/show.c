@@ -196,7 +196,10 @@ static json_t *nf_json(struct nfc *nfc, int id, int with_stats)
 	return o;
 }
 
-json_t *nfc_show_nf(struct nfc *nfc, const char *name)
+static json_t *nf_export(struct nfc *nfc, int id, bool colls);
+
+/* NF `name` as show (with stats) or export (without collections) has it. */
+static json_t *one_nf(struct nfc *nfc, const char *name, bool export)
 {
 	json_t *o = NULL;
 	int id;
@@ -205,11 +208,16 @@ json_t *nfc_show_nf(struct nfc *nfc, const char *name)
 		return NULL;
 	id = model_find_nf(nfc->m, name);
 	if (id >= 0)
-		o = nf_json(nfc, id, 1);
+		o = export ? nf_export(nfc, id, false) : nf_json(nfc, id, 1);
 	else
 		nfci_err(nfc, ENOENT, "NF %s does not exist", name);
 	nfci_end(nfc);
 	return o;
+}
+
+json_t *nfc_show_nf(struct nfc *nfc, const char *name)
+{
+	return one_nf(nfc, name, false);
 }
 
 json_t *nfc_show(struct nfc *nfc)
@@ -339,18 +347,7 @@ json_t *export_doc(struct nfc *nfc, bool colls)
 
 json_t *nfc_export_nf(struct nfc *nfc, const char *name)
 {
-	json_t *o = NULL;
-	int id;
-
-	if (nfci_begin_ro(nfc))
-		return NULL;
-	id = model_find_nf(nfc->m, name);
-	if (id >= 0)
-		o = nf_export(nfc, id, false);
-	else
-		nfci_err(nfc, ENOENT, "NF %s does not exist", name);
-	nfci_end(nfc);
-	return o;
+	return one_nf(nfc, name, true);
 }
 
 static const char *kind_name(enum nfc_field_kind k)

@@ -73,6 +73,15 @@ nfd_kill9
 nfd_start || { not_ok "nfchaind restarts"; exit 1; }
 check "after kill -9 (pins kept): the same" [ "$(exported)" = "$want" ] && [ "$(plane)" = "$want" ]
 
+# A set is a record in the pinned state_log too (not a rewrite of the
+# pinned document): what another process adopts after a kill -9.
+nfc rj0 set arp_timeout=91 >/dev/null
+nfd_kill9
+got=$("$NFC_BIN/nfctl" --pin-root "$NFC_PIN" -j export | jq -c '.nfs[] | select(.name == "rj0") | [.config.arp_timeout, (.collections.routes | length)]')
+check "a set, kill -9: the pinned state holds it and the routes ($got)" [ "$got" = "[91,$(echo "$want" | wc -w)]" ]
+nfd_start || { not_ok "nfchaind restarts"; exit 1; }
+check "... and the restarted daemon" [ "$(nfc -j rj0 show | jq -c .config.arp_timeout)" = 91 ] && [ "$(exported)" = "$want" ]
+
 # A clean stop folds the journal in: state.json alone says it all.
 nfd_stop
 check "a clean stop leaves state.json whole and no journal" \
