@@ -235,7 +235,9 @@ static int doc_read(struct nfc *nfc, struct slot *s, int *idx,
  * document (at 60,000 routes that rewrite was most of a change's cost).
  * Its first page holds the generation of the document it extends and the
  * bytes of records that follow; a record is a JSON line {"nf", "coll",
- * "key", "value"}, value null for an entry deleted. The length is stored
+ * "key", "value"}, value null for an entry deleted, or {"nf", "nf_fields"}
+ * for a change of one NF's own fields (a `set`), all of that NF but its
+ * collections (state_save_diff). The length is stored
  * after the record, so a record is whole or not counted, and a store
  * survives a kill -9 (the kernel holds the pages). A reader applies the
  * records only to the document they extend: when the log reaches a
