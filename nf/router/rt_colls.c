@@ -256,11 +256,6 @@ int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	return 0;
 }
 
-static int rib_cmp(const void *x, const void *y)
-{
-	return memcmp(x, y, sizeof(struct rt_rib_key));
-}
-
 /*
  * The whole set of routes at once (apply, import --replace): every route
  * checked first, rt_rib made to hold exactly them (the record, which the
@@ -273,12 +268,11 @@ int rt_routes_replace(struct nfc_nf *nf, json_t *entries)
 {
 	struct rt_pcfg pc[NFC_MAX_PORTS];
 	int rfd = nfc_nf_map_fd(nf, "rt_rib"), r;
-	size_t n = json_object_size(entries), i = 0, nstale = 0;
-	struct rib_ent {
-		struct rt_rib_key k; /* first: rib_cmp */
-		struct rt_rib_val v;
-	} *want = NULL;
-	struct rt_rib_key k, next, *prev = NULL, *stale = NULL;
+	size_t n = json_object_size(entries), i = 0, ncur = 0, nstale = 0,
+	       nnew = 0;
+	struct rt_rib_ent *want = NULL, *cur = NULL;
+	struct rt_rib_key *stale = NULL, *nk = NULL;
+	struct rt_rib_val *nv = NULL;
 	const char *key;
 	json_t *f;
 
@@ -292,8 +286,7 @@ int rt_routes_replace(struct nfc_nf *nf, json_t *entries)
 	if (r)
 		return r;
 	want = calloc(n + 1, sizeof(*want));
-	stale = calloc(RT_MAX_ROUTES, sizeof(*stale));
-	if (!want || !stale) {
+	if (!want || rt_rib_read(rfd, &cur, &ncur)) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -303,35 +296,46 @@ int rt_routes_replace(struct nfc_nf *nf, json_t *entries)
 			goto out;
 		i++;
 	}
-	qsort(want, n, sizeof(*want), rib_cmp);
-	/* Stale routes go first: the map then never holds both sets. */
-	while (!bpf_map_get_next_key(rfd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (!bsearch(&k, want, n, sizeof(*want), rib_cmp) &&
-		    nstale < RT_MAX_ROUTES)
-			stale[nstale++] = k;
+	qsort(want, n, sizeof(*want), rt_rib_cmp);
+	stale = malloc((ncur + 1) * sizeof(*stale));
+	nk = malloc((n + 1) * sizeof(*nk));
+	nv = malloc((n + 1) * sizeof(*nv));
+	if (!stale || !nk || !nv) {
+		r = -ENOMEM;
+		goto out;
 	}
-	for (i = 0; i < nstale; i++)
-		bpf_map_delete_elem(rfd, &stale[i]);
-	for (i = 0; i < n && !r; i++) {
-		struct rt_rib_val cur;
+	/* Both sorted: one merge gives the stale routes and the new or
+	 * changed ones. */
+	for (size_t a = 0, b = 0; a < ncur || b < n;) {
+		int c = a == ncur ? 1
+			: b == n  ? -1
+				  : rt_rib_cmp(&cur[a], &want[b]);
 
-		if (!bpf_map_lookup_elem(rfd, &want[i].k, &cur) &&
-		    !memcmp(&cur, &want[i].v, sizeof(cur)))
+		if (c < 0) {
+			stale[nstale++] = cur[a++].k;
 			continue;
-		if (bpf_map_update_elem(rfd, &want[i].k, &want[i].v, BPF_ANY))
-			r = nfc_nf_error(nf, errno,
-					 "routes: write route %zu of %zu: %s",
-					 i, n, strerror(errno));
+		}
+		if (c > 0 || memcmp(&cur[a].v, &want[b].v, sizeof(want[b].v))) {
+			nk[nnew] = want[b].k;
+			nv[nnew++] = want[b].v;
+		}
+		a += !c;
+		b++;
 	}
+	/* Stale routes go first: the map then never holds both sets. */
+	r = rt_rib_write(nf, rfd, stale, NULL, nstale);
+	if (!r)
+		r = rt_rib_write(nf, rfd, nk, nv, nnew);
 	if (!r)
 		r = rt_fib_rebuild(nf, pc);
 	if (!r)
 		r = rt_fib6_rebuild(nf, pc);
 out:
 	free(want);
+	free(cur);
 	free(stale);
+	free(nk);
+	free(nv);
 	return r;
 }
 
@@ -555,76 +559,124 @@ int rt_routes_list(struct nfc_nf *nf, json_t *out)
 
 /* ---- static ARP entries ---- */
 
-int rt_arp_add(struct nfc_nf *nf, const char *key, json_t *fields)
+/* Where address ip of either family lies: own (an address of this
+ * router), on port p's subnet, or the port whose subnet holds it (-1). */
+static int own_addr(const struct rt_pcfg *pc, const struct rt_pfx *ip)
 {
-	struct rt_pcfg pc[NFC_MAX_PORTS];
-	struct rt_rib_key k = {0};
-	struct rt_sarp_val v = {0}, cur;
-	struct rt_neigh n = {0};
-	int sfd = nfc_nf_map_fd(nf, "rt_sarp"),
-	    afd = nfc_nf_map_fd(nf, "rt_arp");
+	return ip->family == RT_AF_INET6 ? rt_is_own_addr6(pc, ip->a.v6)
+					 : rt_is_own_addr(pc, ip->a.v4);
+}
+
+static int on_port(const struct rt_pcfg *pc, int p, const struct rt_pfx *ip)
+{
+	return ip->family == RT_AF_INET6
+		       ? rt_is_ll6(ip->a.v6) ||
+				 rt_subnet_has6(&pc[p].ip6, ip->a.v6)
+		       : rt_subnet_has(&pc[p].ip, ip->a.v4);
+}
+
+static int port_for(const struct rt_pcfg *pc, const struct rt_pfx *ip)
+{
+	return ip->family == RT_AF_INET6 ? rt_port_for6(pc, ip->a.v6)
+					 : rt_port_for(pc, ip->a.v4);
+}
+
+/* A static neighbour of either family as rt_sarp holds it (k, v) and the
+ * port it is on (*pp), checked before anything is written. */
+static int sarp_check(struct nfc_nf *nf, int sfd, const char *key,
+		      const struct rt_pfx *ip, json_t *fields,
+		      struct rt_rib_key *k, struct rt_sarp_val *v, int *pp)
+{
 	const char *mac = json_string_value(json_object_get(fields, "mac"));
 	const char *port = json_string_value(json_object_get(fields, "port"));
-	struct rt_pfx ip;
+	int v6 = ip->family == RT_AF_INET6;
+	struct rt_pcfg pc[NFC_MAX_PORTS];
+	struct rt_sarp_val cur;
 	char b[512];
 	int r, p;
 
-	if (sfd < 0 || afd < 0)
-		return nfc_nf_error(nf, ENOENT, "ARP maps not found");
-	r = rt_pfx_parse(nf, "arp entry", key, 0, &ip);
-	if (r)
-		return r;
-	if (ip.family == RT_AF_INET6)
-		return rt_snd_add(nf, key, &ip, mac, port);
-	if (!mac || nfc_parse_mac(mac, v.mac))
+	if (!mac || nfc_parse_mac(mac, v->mac))
 		return nfc_nf_error(nf, EINVAL, "arp entry %s: mac= is needed",
 				    key);
-	if (rt_mac_is_multicast(v.mac) || !memcmp(v.mac, "\0\0\0\0\0\0", 6))
+	if (rt_mac_is_multicast(v->mac) || !memcmp(v->mac, "\0\0\0\0\0\0", 6))
 		return nfc_nf_error(nf, EINVAL,
 				    "arp entry %s: mac %s is not a unicast "
 				    "address",
 				    key, mac);
+	if (v6 && (ip->a.v6[0] == 0xff ||
+		   !memcmp(ip->a.v6, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 15)))
+		return nfc_nf_error(nf, EINVAL,
+				    "arp entry %s: not a unicast address", key);
 	r = rt_load_ports(nf, pc);
 	if (r)
 		return r;
-	k.family = RT_AF_INET;
-	k.plen = 32;
-	k.addr = ip.a;
-	if (!bpf_map_lookup_elem(sfd, &k, &cur)) {
+	*k = (struct rt_rib_key){.family = ip->family, .plen = v6 ? 128 : 32};
+	k->addr = ip->a;
+	if (!bpf_map_lookup_elem(sfd, k, &cur)) {
 		nfc_mac_str(cur.mac, b);
 		return nfc_nf_error(nf, EEXIST,
 				    "arp entry %s exists already (mac %s); "
 				    "delete it first",
 				    key, b);
 	}
-	if (rt_is_own_addr(pc, ip.a.v4))
+	if (own_addr(pc, ip))
 		return nfc_nf_error(nf, EINVAL,
 				    "arp entry %s: an address of this router",
 				    key);
+	if (!v6)
+		rt_subnets_str(pc, b, sizeof(b));
 	if (port) {
 		p = nfc_nf_port_index(nf, port);
 		if (p < 0)
 			return nfc_nf_error(nf, ENOENT,
 					    "arp entry %s: no port %s", key,
 					    port);
-		if (!rt_subnet_has(&pc[p].ip, ip.a.v4)) {
-			rt_subnets_str(pc, b, sizeof(b));
-			return nfc_nf_error(nf, EINVAL,
-					    "arp entry %s: not on the subnet "
-					    "of port %s (subnets: %s)",
-					    key, port, b);
-		}
-		snprintf(v.port, sizeof(v.port), "%s", port);
+		if (!on_port(pc, p, ip))
+			return nfc_nf_error(
+				nf, EINVAL,
+				v6 ? "arp entry %s: not on the IPv6 subnet of "
+				     "port %s"
+				   : "arp entry %s: not on the subnet of port "
+				     "%s (subnets: %s)",
+				key, port, b);
+		snprintf(v->port, sizeof(v->port), "%s", port);
+	} else if (v6 && rt_is_ll6(ip->a.v6)) {
+		return nfc_nf_error(nf, EINVAL,
+				    "arp entry %s: link-local: say which port "
+				    "it is on (port=)",
+				    key);
 	} else {
-		p = rt_port_for(pc, ip.a.v4);
-		if (p < 0) {
-			rt_subnets_str(pc, b, sizeof(b));
-			return nfc_nf_error(nf, EINVAL,
-					    "arp entry %s: not on a connected "
-					    "subnet (%s)",
-					    key, b);
-		}
+		p = port_for(pc, ip);
+		if (p < 0)
+			return nfc_nf_error(
+				nf, EINVAL,
+				v6 ? "arp entry %s: not on a connected IPv6 "
+				     "subnet"
+				   : "arp entry %s: not on a connected subnet "
+				     "(%s)",
+				key, b);
 	}
+	*pp = p;
+	return 0;
+}
+
+int rt_arp_add(struct nfc_nf *nf, const char *key, json_t *fields)
+{
+	struct rt_rib_key k;
+	struct rt_sarp_val v = {0};
+	struct rt_neigh n = {0};
+	int sfd = nfc_nf_map_fd(nf, "rt_sarp"),
+	    afd = nfc_nf_map_fd(nf, "rt_arp");
+	struct rt_pfx ip;
+	int r, p;
+
+	if (sfd < 0 || afd < 0)
+		return nfc_nf_error(nf, ENOENT, "ARP maps not found");
+	r = rt_pfx_parse(nf, "arp entry", key, 0, &ip);
+	if (!r)
+		r = sarp_check(nf, sfd, key, &ip, fields, &k, &v, &p);
+	if (r)
+		return r;
 	if (bpf_map_update_elem(sfd, &k, &v, BPF_NOEXIST))
 		return nfc_nf_error(nf, errno,
 				    "arp entry %s: %s (at most %d static "
@@ -633,13 +685,17 @@ int rt_arp_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	memcpy(n.mac, v.mac, 6);
 	n.state = RT_N_STATIC;
 	n.port = p;
-	if (bpf_map_update_elem(afd, &ip.a.v4, &n, BPF_ANY)) {
-		r = nfc_nf_error(nf, errno, "arp entry %s: %s", key,
-				 strerror(errno));
+	if (ip.family == RT_AF_INET6)
+		r = rt_snd_add(nf, &ip, p, &n);
+	else if (bpf_map_update_elem(afd, &ip.a.v4, &n, BPF_ANY))
+		r = -errno;
+	if (r) {
+		r = nfc_nf_error(nf, -r, "arp entry %s: %s", key, strerror(-r));
 		bpf_map_delete_elem(sfd, &k);
 		return r;
 	}
-	rt_nbr_mirror(nf, ip.a.v4, p, &n);
+	if (ip.family == RT_AF_INET)
+		rt_nbr_mirror(nf, ip.a.v4, p, &n);
 	return 0;
 }
 

@@ -77,48 +77,36 @@ int rt_fib6_rebuild(struct nfc_nf *nf, const struct rt_pcfg *pc)
 {
 	int fd = nfc_nf_map_fd(nf, "rt_fib6"),
 	    rfd = nfc_nf_map_fd(nf, "rt_rib");
-	size_t n, cap = 3 * NFC_MAX_PORTS + 1024, nstale = 0, scap = 64;
-	struct fib6_ent *want, *stale;
-	struct rt_rib_key k, next, *prev = NULL;
+	size_t n, nrib = 0, nstale = 0, scap = 64;
+	struct fib6_ent *want = NULL, *stale;
+	struct rt_rib_ent *rib = NULL;
 	struct rt_fib6_key fk, fnext, *fprev = NULL;
 	int r = 0;
 
 	if (fd < 0 || rfd < 0)
 		return nfc_nf_error(nf, ENOENT, "map rt_fib6 not found");
-	want = malloc(cap * sizeof(*want));
 	stale = malloc(scap * sizeof(*stale));
-	if (!want || !stale) {
+	if (!stale || rt_rib_read(rfd, &rib, &nrib) ||
+	    !(want = malloc((3 * NFC_MAX_PORTS + nrib) * sizeof(*want)))) {
 		r = -ENOMEM;
 		goto out;
 	}
 	n = own6(pc, want);
-	while (!bpf_map_get_next_key(rfd, prev, &next)) {
-		struct rt_rib_val v;
+	for (size_t i = 0; i < nrib; i++) {
+		const struct rt_rib_key *k = &rib[i].k;
 		int p;
 
-		k = next;
-		prev = &k;
-		if (k.family != RT_AF_INET6 || bpf_map_lookup_elem(rfd, &k, &v))
+		if (k->family != RT_AF_INET6)
 			continue;
-		p = rt_route6_port(pc, &k, &v);
+		p = rt_route6_port(pc, k, &rib[i].v);
 		if (p < 0)
 			continue;
-		if (n == cap) {
-			void *t = realloc(want, 2 * cap * sizeof(*want));
-
-			if (!t) {
-				r = -ENOMEM;
-				goto out;
-			}
-			want = t;
-			cap *= 2;
-		}
-		want[n] = (struct fib6_ent){{.plen = k.plen},
+		want[n] = (struct fib6_ent){{.plen = k->plen},
 					    {.type = RT_FIB_VIA,
 					     .port = p,
-					     .nh = v.nh,
-					     .plen = k.plen}};
-		memcpy(want[n++].k.addr, k.addr.v6, 16);
+					     .nh = rib[i].v.nh,
+					     .plen = k->plen}};
+		memcpy(want[n++].k.addr, k->addr.v6, 16);
 	}
 	qsort(want, n, sizeof(*want), fib6_cmp);
 	/* Two ports with the same MAC have the same link-local address: the
@@ -162,6 +150,7 @@ int rt_fib6_rebuild(struct nfc_nf *nf, const struct rt_pcfg *pc)
 		bpf_map_delete_elem(fd, &stale[i].k);
 out:
 	free(want);
+	free(rib);
 	free(stale);
 	return r;
 }

@@ -73,6 +73,21 @@ void rt_mask6(uint8_t *a, unsigned plen);
 int rt_is_ll6(const uint8_t *a);
 void rt_ll_of(const uint8_t *mac, uint8_t *ll);
 
+/* rt_fib.c: the static routes as rt_rib holds them */
+struct rt_rib_ent {
+	struct rt_rib_key k; /* first: rt_rib_cmp */
+	struct rt_rib_val v;
+};
+
+int rt_rib_cmp(const void *x, const void *y);
+/* All of rt_rib (fd), sorted by key, in one batch where the kernel takes
+ * it: *n entries in *out (the caller frees it). 0 or -ENOMEM. */
+int rt_rib_read(int fd, struct rt_rib_ent **out, size_t *n);
+/* Writes n routes (v NULL: deletes them), batched where the kernel takes
+ * it. */
+int rt_rib_write(struct nfc_nf *nf, int fd, const struct rt_rib_key *k,
+		 const struct rt_rib_val *v, size_t n);
+
 /* rt_fib.c: the FIB */
 /* Connected, local and broadcast entries of the ports; e has room for
  * 4 * NFC_MAX_PORTS. */
@@ -186,10 +201,11 @@ void rt_send_ns(struct nfc_nf *nf, unsigned port, const uint8_t *target,
 		const uint8_t *unicast);
 void rt_nd_port_up(struct nfc_nf *nf, const struct rt_pcfg *pc, uint64_t ports);
 int rt_nd_sync(struct nfc_nf *nf, const struct rt_pcfg *pc);
-/* Static IPv6 neighbours (`arp add` of an IPv6 address): in rt_sarp as
- * configured, in rt_nd on their port as RT_N_STATIC. */
-int rt_snd_add(struct nfc_nf *nf, const char *key, const struct rt_pfx *ip,
-	       const char *mac, const char *port);
+/* Static IPv6 neighbours (`arp add` of an IPv6 address, checked by
+ * rt_colls.c with the IPv4 ones): in rt_sarp as configured, in rt_nd on
+ * their port as RT_N_STATIC (n); 0 or -errno. */
+int rt_snd_add(struct nfc_nf *nf, const struct rt_pfx *ip, int port,
+	       const struct rt_neigh *n);
 int rt_snd_del(struct nfc_nf *nf, const char *key, const struct rt_pfx *ip);
 /* The static IPv6 entries (all: also active ones, as `arp show` lists
  * them; else only those that apply nowhere now). */

@@ -694,90 +694,16 @@ static int snd_port(const struct rt_pcfg *pc, const struct rt_rib_key *k,
 	return -1;
 }
 
-int rt_snd_add(struct nfc_nf *nf, const char *key, const struct rt_pfx *ip,
-	       const char *mac, const char *port)
+int rt_snd_add(struct nfc_nf *nf, const struct rt_pfx *ip, int port,
+	       const struct rt_neigh *n)
 {
-	struct rt_pcfg pc[NFC_MAX_PORTS];
-	struct rt_rib_key k = {.family = RT_AF_INET6, .plen = 128};
-	struct rt_sarp_val v = {0}, cur;
-	struct rt_nd_key nk = {0};
-	struct rt_neigh n = {0};
-	int sfd = nfc_nf_map_fd(nf, "rt_sarp"), fd = nfc_nf_map_fd(nf, "rt_nd");
-	char b[NFC_MAC_STRLEN];
-	int r, p;
+	struct rt_nd_key nk = {.port = port};
+	int fd = nfc_nf_map_fd(nf, "rt_nd");
 
-	if (sfd < 0 || fd < 0)
-		return nfc_nf_error(nf, ENOENT, "neighbour maps not found");
-	if (!mac || nfc_parse_mac(mac, v.mac))
-		return nfc_nf_error(nf, EINVAL, "arp entry %s: mac= is needed",
-				    key);
-	if (rt_mac_is_multicast(v.mac) || !memcmp(v.mac, "\0\0\0\0\0\0", 6))
-		return nfc_nf_error(nf, EINVAL,
-				    "arp entry %s: mac %s is not a unicast "
-				    "address",
-				    key, mac);
-	if (ip->a.v6[0] == 0xff ||
-	    !memcmp(ip->a.v6, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 15))
-		return nfc_nf_error(nf, EINVAL,
-				    "arp entry %s: not a unicast address", key);
-	r = rt_load_ports(nf, pc);
-	if (r)
-		return r;
-	memcpy(k.addr.v6, ip->a.v6, 16);
-	if (!bpf_map_lookup_elem(sfd, &k, &cur)) {
-		nfc_mac_str(cur.mac, b);
-		return nfc_nf_error(nf, EEXIST,
-				    "arp entry %s exists already (mac %s); "
-				    "delete it first",
-				    key, b);
-	}
-	if (rt_is_own_addr6(pc, ip->a.v6))
-		return nfc_nf_error(nf, EINVAL,
-				    "arp entry %s: an address of this router",
-				    key);
-	if (port) {
-		p = nfc_nf_port_index(nf, port);
-		if (p < 0)
-			return nfc_nf_error(nf, ENOENT,
-					    "arp entry %s: no port %s", key,
-					    port);
-		if (!rt_is_ll6(ip->a.v6) &&
-		    !rt_subnet_has6(&pc[p].ip6, ip->a.v6))
-			return nfc_nf_error(nf, EINVAL,
-					    "arp entry %s: not on the IPv6 "
-					    "subnet of port %s",
-					    key, port);
-		snprintf(v.port, sizeof(v.port), "%s", port);
-	} else if (rt_is_ll6(ip->a.v6)) {
-		return nfc_nf_error(nf, EINVAL,
-				    "arp entry %s: link-local: say which port "
-				    "it is on (port=)",
-				    key);
-	} else {
-		p = rt_port_for6(pc, ip->a.v6);
-		if (p < 0)
-			return nfc_nf_error(nf, EINVAL,
-					    "arp entry %s: not on a connected "
-					    "IPv6 subnet",
-					    key);
-	}
-	if (bpf_map_update_elem(sfd, &k, &v, BPF_NOEXIST))
-		return nfc_nf_error(nf, errno,
-				    "arp entry %s: %s (at most %d static "
-				    "entries)",
-				    key, strerror(errno), RT_MAX_SARP);
-	nk.port = p;
 	memcpy(nk.addr, ip->a.v6, 16);
-	memcpy(n.mac, v.mac, 6);
-	n.state = RT_N_STATIC;
-	n.port = p;
-	if (bpf_map_update_elem(fd, &nk, &n, BPF_ANY)) {
-		r = nfc_nf_error(nf, errno, "arp entry %s: %s", key,
-				 strerror(errno));
-		bpf_map_delete_elem(sfd, &k);
-		return r;
-	}
-	return 0;
+	return fd < 0					  ? -ENOENT
+	       : bpf_map_update_elem(fd, &nk, n, BPF_ANY) ? -errno
+							  : 0;
 }
 
 /* Deletes a static entry, or flushes learnt ones (on any port). */

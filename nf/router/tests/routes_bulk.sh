@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# A router with 100,000 static routes under the daemon (issue 13;
+# RT_BULK_N for another count): imported with the CLI, one more added;
+# after kill -9 (pins kept: adopted) and after a reboot (the pin root
+# removed: restored from the state directory) the routes the router
+# lists are exactly the input, both normalised by Python ipaddress, and
+# a ping to an address of a route in the middle of the table goes out
+# to that route's next hop (host B holds the address) and is answered.
+# The routes are IPv6 /64s inside 2001:db8::/32 (the test ranges hold
+# no 100,000 IPv4 prefixes).
+NFC_TOP=${NFC_TOP:-$(cd "$(dirname "$0")/../../.." && pwd)}
+. "$NFC_TOP/daemon/tests/lib-daemon.sh"
+N=${RT_BULK_N:-100000}
+nfc_setup
+nfc_two_hosts
+# A and B on two router ports: A 2001:db8:a::2, B 2001:db8:b::2.
+ip -n "$A" -6 addr add 2001:db8:a::2/64 dev eth0 nodad
+ip -n "$B" -6 addr add 2001:db8:b::2/64 dev eth0 nodad
+ip -n "$A" -6 route add 2001:db8::/32 via 2001:db8:a::1
+ip -n "$B" -6 route add 2001:db8:a::/64 via 2001:db8:b::1
+nfd_start || { not_ok "nfchaind starts"; exit 1; }
+if ! { quiet nfc router add rb0 mode=tc &&
+	quiet nfc rb0 ports add p1 peer=$VA ip6=2001:db8:a::1/64 &&
+	quiet nfc rb0 ports add p2 peer=$VB ip6=2001:db8:b::1/64; }; then
+	not_ok "router rb0 with two ports"
+	exit 1
+fi
+
+# Route i: 2001:db8:1xxx:yyyy::/64 via B; the middle one's first address
+# goes on B, so that a ping to it is answered only if it reached B.
+python3 - "$N" >"$NFD_DIR/routes.txt" <<'EOF'
+import ipaddress, sys
+n = int(sys.argv[1])
+for i in range(n):
+    p = ipaddress.ip_network("2001:db8:%x:%x::/64" % (0x1000 + (i >> 16), i & 0xffff))
+    print("%s nexthop=2001:db8:b::2" % p)
+EOF
+MID=$(sed -n "$((N / 2 + 1))p" "$NFD_DIR/routes.txt" | cut -d' ' -f1)
+MIDADDR=$(python3 -c 'import ipaddress, sys; print(ipaddress.ip_network(sys.argv[1])[1])' "$MID")
+ip -n "$B" -6 addr add "$MIDADDR/128" dev eth0 nodad
+
+# The prefixes of a routes file, normalised by ipaddress, sorted.
+norm() {
+	python3 -c '
+import ipaddress, sys
+ps = (l.split("#")[0].split() for l in open(sys.argv[1]))
+print("\n".join(sorted(str(ipaddress.ip_network(p[0])) + " " + str(ipaddress.ip_address(p[1].split("=")[1])) for p in ps if p)))' "$1"
+}
+# The router's static routes as it lists them, in the same form.
+listing() {
+	nfc -j rb0 show routes | python3 -c '
+import ipaddress, json, sys
+print("\n".join(sorted(str(ipaddress.ip_network(e["prefix"])) + " " + str(ipaddress.ip_address(e["nexthop"])) for e in json.load(sys.stdin) if e.get("type") == "static" and e.get("state") == "active")))'
+}
+same() {
+	listing >"$NFD_DIR/got.txt" && cmp -s "$NFD_DIR/want.txt" "$NFD_DIR/got.txt" && return
+	echo "# the listing against the input: $(wc -l <"$NFD_DIR/got.txt") lines"
+	diff "$NFD_DIR/want.txt" "$NFD_DIR/got.txt" | head -5 | sed 's/^/#   /'
+	return 1
+}
+pings() { ip netns exec "$A" ping -6 -n -c 1 -W 5 "$MIDADDR" >/dev/null 2>&1; }
+
+check "import of $N routes" quiet nfc rb0 routes import -f "$NFD_DIR/routes.txt"
+check "one more route" quiet nfc rb0 routes add 2001:db8:ffff::/48 nexthop=2001:db8:b::2
+(cat "$NFD_DIR/routes.txt"; echo "2001:db8:ffff::/48 nexthop=2001:db8:b::2") >"$NFD_DIR/all.txt"
+norm "$NFD_DIR/all.txt" >"$NFD_DIR/want.txt"
+check "the listing is the input ($((N + 1)) routes)" same
+check "a ping to $MIDADDR (route $MID, in the middle) reaches B" pings
+
+nfd_kill9
+nfd_start || { not_ok "nfchaind restarts after kill -9"; exit 1; }
+check "after kill -9: the listing is the input" same
+check "after kill -9: the ping reaches B" pings
+
+nfd_kill9
+rm -rf "$NFC_PIN"
+nfd_start || { not_ok "nfchaind restarts after a reboot"; exit 1; }
+check "after a reboot (pin root removed): the listing is the input" same
+check "after a reboot: the ping reaches B" pings
+nfc_done
