@@ -198,6 +198,16 @@ ipset_type_ok() { # type
 	return $rc
 }
 
+# Whether the kernel has IPVS: /proc/net/ip_vs exists where it is built
+# in or loaded; else the kernel's config says whether a module could be.
+ipvs_ok() {
+	[ -e /proc/net/ip_vs ] && return 0
+	{ zcat /proc/config.gz 2>/dev/null || cat "/boot/config-$(uname -r)" 2>/dev/null; } |
+		grep -q '^CONFIG_IP_VS=[ym]' || return 1
+	modprobe -q ip_vs 2>/dev/null
+	[ -e /proc/net/ip_vs ]
+}
+
 # Why this scenario cannot run here, or nothing.
 scenario_missing() {
 	local need
@@ -205,6 +215,7 @@ scenario_missing() {
 		case $need in
 		nfctl) have_nfctl || { echo "nfctl not built (${NFCTL:-unset})"; return; } ;;
 		iptables) [ -n "$(iptables_cmd)" ] || { echo "iptables not installed"; return; } ;;
+		ipvs) ipvs_ok || { echo "not available on this kernel (CONFIG_IP_VS unset)"; return; } ;;
 		ipset:*) ipset_type_ok "${need#ipset:}" ||
 			{ echo "this kernel has no ipset type ${need#ipset:}"; return; } ;;
 		*) command -v "$need" >/dev/null || { echo "$need not installed"; return; } ;;

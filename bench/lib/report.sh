@@ -81,7 +81,7 @@ summarize() { # runs.jsonl > summary.json
 		      scaling: (if $s.cpus > 1 then ratio($s; $by[$s.scenario | sub("@[0-9]+$"; "")]) else null end) })
 		| sort_by(.order, .scenario)),
 	  skipped: ($all | map(select(.skipped != null)) | unique_by(.scenario)
-		| map({scenario, reason: .skipped})) }' "$1"
+		| map({scenario, desc, reason: .skipped})) }' "$1"
 }
 
 # The throughput table, Markdown, from summary.json.
@@ -98,7 +98,8 @@ table_throughput() {
 	 (if .vs_drop != null then "×\(.vs_drop | f2) of the bare drop"
 	  elif .vs_floor == null then "—" else "×\(.vs_floor.pps | f2), ×\(.vs_floor.own | f2)" end) +
 	 " | \(.used)/\(.runs) | \(.kernel_pps.median | mpps) |"),
-	(if (.skipped | length) > 0 then "", (.skipped[] | "Skipped \(.scenario): \(.reason).") else empty end),
+	# A scenario that cannot run here keeps its row, with the reason.
+	(.skipped[] | "| \(.scenario) | \(.desc // "") | \(.reason) | — | — | — | — | 0/0 | — |"),
 	(([.scenarios[] | .disturbed] | add) as $d | if $d > 0 then "",
 		"\($d) of \([.scenarios[] | .runs] | add) runs were disturbed (the generator was off its CPU for more than 10 % of the run: off_cpu in runs.jsonl), run again and left out of the figures. The last column is the rate by the kernel timer of BPF_PROG_TEST_RUN, which stops while the generator is off its CPU, over all valid runs: a cross-check that does not depend on a quiet machine." else empty end),
 	(if ([.scenarios[] | .problems[]] | length) > 0 then

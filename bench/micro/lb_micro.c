@@ -151,7 +151,7 @@ static int add_service(int port, const char *fwd)
 int main(int argc, char **argv)
 {
 	int runs = argc > 1 ? atoi(argv[1]) : 31, repeat = 1;
-	double f1, nat_est, nat_new, dsr_est, dsr_new;
+	double f1, nat_est, nat_new, dsr_est, dsr_new, miss;
 	long long pk;
 	int ifx, stub;
 
@@ -181,6 +181,7 @@ int main(int argc, char **argv)
 	nat_est = measure(stub, ifx, 80, 0x10, runs, repeat);
 	dsr_new = measure(stub, ifx, 81, 0x02, runs, repeat);
 	dsr_est = measure(stub, ifx, 81, 0x10, runs, repeat);
+	miss = measure(stub, ifx, 82, 0x10, runs, repeat);
 	pk = lb_packets();
 	nfc_detach(nfc, "lb0", "f1:p1");
 	close(stub);
@@ -191,6 +192,7 @@ int main(int argc, char **argv)
 	printf("case (%d flows, one VIP, %d backends)\tns/packet\tlb own\n",
 	       FLOWS, BACKENDS);
 	printf("hook -> f1 (no lb)\t%.1f\t-\n", f1);
+	printf("lb, not to a VIP (passed on)\t%.1f\t%.1f\n", miss, miss - f1);
 	printf("lb NAT, new flows (SYN)\t%.1f\t%.1f\n", nat_new, nat_new - f1);
 	printf("lb NAT, established flows\t%.1f\t%.1f\n", nat_est,
 	       nat_est - f1);

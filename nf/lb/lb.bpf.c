@@ -153,7 +153,10 @@ static __always_inline struct lb_be *pick(const struct lb_flow *f,
 					  __u32 *id, int *isnew)
 {
 	struct lb_conn *c = syn ? NULL : bpf_map_lookup_elem(&lb_conns, f);
-	__u64 now = bpf_ktime_get_ns();
+	/* The coarse clock (a tick's resolution, ample for a timeout in
+	 * seconds): the precise one reads the hypervisor's clock source on
+	 * a VM, a cost every packet paid. */
+	__u64 now = bpf_ktime_get_coarse_ns();
 	struct lb_be *be;
 	struct lb_conn nc;
 	__u32 sid = svc->id, slot, *idp;
@@ -395,9 +398,11 @@ struct lb_pkt {
 	__u8 tcp_flags;
 };
 
-/* Reads an IPv4 or IPv6 TCP/UDP packet into `f` and `p`; -1: not one the
- * lb handles (another protocol, a fragment but the first, an IPv6
- * extension header), passed on untouched. */
+/* Reads an IPv4 or IPv6 TCP/UDP packet into `f` and `p`; LB_P_ICMP: an
+ * ICMP or ICMPv6 packet (maybe an error about a NAT-ed connection: one
+ * parse tells it); -1: not one the lb handles (another protocol, a
+ * fragment but the first, an IPv6 extension header), passed on untouched. */
+#define LB_P_ICMP 1
 static __always_inline int parse(nfc_ctx_t *ctx, struct lb_flow *f,
 				 struct lb_pkt *p)
 {
@@ -410,9 +415,11 @@ static __always_inline int parse(nfc_ctx_t *ctx, struct lb_flow *f,
 		struct iphdr *ip = (void *)(eth + 1);
 		__u32 ihl;
 
-		if ((void *)(ip + 1) > end || ip->version != 4 ||
-		    (ip->protocol != IPPROTO_TCP &&
-		     ip->protocol != IPPROTO_UDP))
+		if ((void *)(ip + 1) > end || ip->version != 4)
+			return -1;
+		if (ip->protocol == NFC_IPPROTO_ICMP)
+			return LB_P_ICMP;
+		if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP)
 			return -1;
 		ihl = ip->ihl * 4;
 		/* Fragments carry no ports (but the first): they go on as
@@ -436,9 +443,11 @@ static __always_inline int parse(nfc_ctx_t *ctx, struct lb_flow *f,
 		/* TCP or UDP right after the fixed header; with an
 		 * extension header (a fragment, routing...) the ports are
 		 * not where they are looked for: passed on. */
-		if ((void *)(ip6 + 1) > end || ip6->version != 6 ||
-		    (ip6->nexthdr != IPPROTO_TCP &&
-		     ip6->nexthdr != IPPROTO_UDP))
+		if ((void *)(ip6 + 1) > end || ip6->version != 6)
+			return -1;
+		if (ip6->nexthdr == NFC_IPPROTO_ICMPV6)
+			return LB_P_ICMP;
+		if (ip6->nexthdr != IPPROTO_TCP && ip6->nexthdr != IPPROTO_UDP)
 			return -1;
 		p->l3 = ip6;
 		p->saddr = ip6->saddr.in6_u.u6_addr32;
@@ -794,29 +803,6 @@ static __always_inline int nat_reply(nfc_ctx_t *ctx, const struct lb_flow *f,
 			   f->proto == IPPROTO_UDP, 0, vip, port);
 }
 
-/* Whether the frame is ICMP or ICMPv6 (what parse() lets by). */
-static __always_inline int is_icmp(nfc_ctx_t *ctx)
-{
-	struct ethhdr *eth = nfc_data(ctx);
-	void *end = nfc_data_end(ctx);
-
-	if ((void *)(eth + 1) > end)
-		return 0;
-	if (eth->h_proto == bpf_htons(NFC_ETH_P_IP)) {
-		struct iphdr *ip = (void *)(eth + 1);
-
-		return (void *)(ip + 1) <= end &&
-		       ip->protocol == NFC_IPPROTO_ICMP;
-	}
-	if (eth->h_proto == bpf_htons(NFC_ETH_P_IPV6)) {
-		struct ipv6hdr *ip6 = (void *)(eth + 1);
-
-		return (void *)(ip6 + 1) <= end &&
-		       ip6->nexthdr == NFC_IPPROTO_ICMPV6;
-	}
-	return 0;
-}
-
 /*
  * forward=nat: an ICMP or ICMPv6 error (unreachable, fragmentation
  * needed, packet too big, time exceeded...) about a NAT-ed connection,
@@ -939,12 +925,13 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 	struct lb_svc *svc;
 	struct lb_be *be;
 	__u32 id, len = frame_len(ctx);
-	int isnew;
+	int isnew, r;
 
 	if (nfc_pull(ctx, LB_PULL))
 		return nfc_pass_on(ctx, md);
-	if (parse(ctx, &f, &p)) {
-		if (is_icmp(ctx) &&
+	r = parse(ctx, &f, &p);
+	if (r) {
+		if (r == LB_P_ICMP &&
 		    lb_icmp_err(ctx, md->direction != NFC_DIR_INGRESS) < 0)
 			return nfc_drop(ctx, md, LB_R_ENCAP);
 		return nfc_pass_on(ctx, md);

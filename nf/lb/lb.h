@@ -88,7 +88,7 @@ struct lb_flow {
 struct lb_conn {
 	__u32 be;
 	__u32 gen;
-	__u64 seen; /* bpf_ktime_get_ns() of its last packet (UDP timeout) */
+	__u64 seen; /* bpf_ktime_get_coarse_ns() of its last packet (UDP) */
 };
 
 struct lb_stat {
