@@ -16,6 +16,12 @@
 #         (port ranges expanded, as ipset does) matched by one rule (a
 #         kernel without that set type, CONFIG_IP_SET_HASH_NETPORTNET,
 #         fails the variant's set-up).
+#   fwct: fw10 with conntrack=on and `state=established,related accept`
+#         first: every frame is tracked (its flow's entry made by the
+#         first frame, refreshed by the others); with --new-flows every
+#         frame makes an entry: the new-connection rate;
+#   nftct: nft10 with `ct state established,related accept` first: the
+#         same through Linux conntrack.
 # The drops and the accept never overlap (the drops use the lower halves
 # of both prefixes), so a set of drops then the accept is the same
 # first-match verdict as the linear list.
@@ -34,11 +40,17 @@ scn_variants() {
 	for n in ${NFCB_FW_RULES:-10 100 1000 10000}; do echo "nftset$n"; done
 	for n in ${NFCB_FW_RULES:-10 100 1000 10000}; do echo "ipt$n"; done
 	for n in ${NFCB_FW_RULES:-10 100 1000 10000}; do echo "iptset$n"; done
+	echo fwct
+	echo nftct
 }
 SCN_GROUP=nfchain
 SCN_ORDER=50
 SCN_COUNTERPART=firewall-nft${SCN_ARG#fw}
 case $SCN_ARG in
+fwct) SCN_DESC="nfchain firewall (XDP), conntrack on, 10 rules"
+	SCN_COUNTERPART=firewall-nftct ;;
+nftct) SCN_DESC="ip_forward + nftables + conntrack, 10 rules"
+	SCN_GROUP=linux SCN_COUNTERPART= SCN_NEEDS="nft" SCN_ORDER=14 ;;
 fw*) SCN_DESC="nfchain firewall (XDP), ${SCN_ARG#fw} rules, last one matches" ;;
 nftset*) SCN_DESC="ip_forward + nftables concatenated set, ${SCN_ARG#nftset} rules"
 	SCN_GROUP=linux SCN_COUNTERPART= SCN_NEEDS="nft" SCN_ORDER=14 ;;
@@ -68,25 +80,36 @@ fw_bench_rules() { # n
 	}'
 }
 
-fw_bench_nfc() { # n
-	local f=$TMP/fw-rules.txt
+# The rules as nfchain rules, numbered 10, 20, ...
+fw_bench_nfc_rules() { # n
 	fw_bench_rules "$1" | awk '{
 		p = $4 == $5 ? $4 : $4 "-" $5
 		printf "%d action=%s src=%s dst=%s proto=%s dport=%s\n",
-			NR * 10, $6, $1, $2, $3, p }' >"$f"
+			NR * 10, $6, $1, $2, $3, p }'
+}
+
+fw_bench_nfc() { # n [ct]
+	local f=$TMP/fw-rules.txt
+	{
+		[ -z "${2:-}" ] ||
+			echo "1 action=accept state=established,related"
+		fw_bench_nfc_rules "$1"
+	} >"$f"
 	nfc_chain 1 xdp &&
-		nfc firewall add fw1 mode=xdp default=drop conntrack=off &&
+		nfc firewall add fw1 mode=xdp default=drop \
+			conntrack=$([ -n "${2:-}" ] && echo on || echo off) &&
 		nfc attach fw1 c1:p1 direction=ingress &&
 		nfc fw1 rules import --replace -f "$f" >/dev/null
 }
 
-fw_bench_nft() { # n
+fw_bench_nft() { # n [ct]
 	local f=$TMP/fw-nft.rules
 	dut_router || return 1
 	{
 		echo "table ip nfcbfw {"
 		echo "  chain nfcb_forward {"
 		echo "    type filter hook forward priority 0; policy drop;"
+		[ -z "${2:-}" ] || echo "    ct state established,related accept"
 		fw_bench_rules "$1" | awk '{
 			p = $4 == $5 ? $4 : $4 "-" $5
 			printf "    ip saddr %s ip daddr %s %s dport %s %s\n",
@@ -181,6 +204,8 @@ fw_bench_iptset() { # n
 
 scn_setup() {
 	case $SCN_ARG in
+	fwct) fw_bench_nfc 10 ct ;;
+	nftct) fw_bench_nft 10 ct ;;
 	fw*) fw_bench_nfc "${SCN_ARG#fw}" ;;
 	nftset*) fw_bench_nftset "${SCN_ARG#nftset}" ;;
 	nft*) fw_bench_nft "${SCN_ARG#nft}" ;;
