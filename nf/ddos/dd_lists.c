@@ -2,7 +2,8 @@
 /*
  * ddos: the allowlist (an LPM trie) and the blocklist (a hash of
  * {length, prefix} and the list of lengths in use, dd_lens: packets probe
- * the hash once per length) of source prefixes. The blocklist is swapped
+ * the hash once per length; for IPv4 lengths up to 24, a bit per /24 in
+ * dd_bm4 instead) of source prefixes. The blocklist is swapped
  * as a whole (import --replace, apply): the new list is written into the
  * copy packets do not read, dd_state.live is flipped with one write, and
  * the old copy is emptied for the next time; single adds and deletes go
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 
@@ -189,6 +191,112 @@ static int lens_need(struct nfc_nf *nf, int copy, struct dd_lens *ln,
 	return lens_put(nf, copy, ln);
 }
 
+#define DD_BM4_BYTES ((size_t)DD_BM4_WORDS * 8)
+
+/* Copy `copy`'s IPv4 /24 bitmap, mapped; bm_done unmaps it. */
+static __u64 *bm_get(struct nfc_nf *nf, int copy)
+{
+	char name[16];
+	void *p;
+	int fd;
+
+	snprintf(name, sizeof(name), "dd_bm4_%d", copy);
+	fd = nfc_nf_map_fd(nf, name);
+	if (fd < 0)
+		return NULL;
+	p = mmap(NULL, DD_BM4_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void bm_done(__u64 *bm)
+{
+	if (bm)
+		munmap(bm, DD_BM4_BYTES);
+}
+
+static int bm_missing(struct nfc_nf *nf, int copy)
+{
+	return nfc_nf_error(nf, errno ? errno : ENOENT,
+			    "blocklist: map dd_bm4_%d: %s", copy,
+			    strerror(errno ? errno : ENOENT));
+}
+
+static __u32 addr4(const __u8 *addr)
+{
+	__u32 a;
+
+	memcpy(&a, addr, 4);
+	return ntohl(a);
+}
+
+/* The bits of the /24s an IPv4 prefix of length <= 24 covers, set. Only
+ * this process writes the bitmap; packets read it meanwhile, so a word is
+ * changed by one atomic operation. */
+static void bm_set(__u64 *bm, __u32 a, unsigned plen)
+{
+	__u32 x = a >> 8, n = 1u << (24 - plen);
+
+	if (n >= 64) { /* x is a multiple of n: whole words */
+		for (__u32 w = x >> 6; w < (x + n) >> 6; w++)
+			__atomic_store_n(&bm[w], ~0ULL, __ATOMIC_RELAXED);
+		return;
+	}
+	for (__u32 i = x; i < x + n; i++)
+		__atomic_fetch_or(&bm[i >> 6], 1ULL << (i & 63),
+				  __ATOMIC_RELAXED);
+}
+
+/* Whether the IPv4 hash holds the prefix of length l holding address a. */
+static int held4(int fd, __u32 a, unsigned l)
+{
+	struct dd_lpm4 k = {.plen = l};
+	__u32 m = htonl(l ? a & (~0u << (32 - l)) : 0), v;
+
+	memcpy(k.addr, &m, 4);
+	return !bpf_map_lookup_elem(fd, &k, &v);
+}
+
+/* After the IPv4 prefix (a, plen <= 24) left copy `copy`'s hash: the bits
+ * of its /24s that no other prefix of length <= 24 covers, cleared. */
+static void bm_unset(struct nfc_nf *nf, int copy, __u32 a, unsigned plen)
+{
+	int fd = block_fd(nf, 4, copy);
+	__u64 *bm = bm_get(nf, copy);
+	__u32 x0 = a >> 8, n = 1u << (24 - plen);
+	struct dd_lens ln;
+
+	if (!bm || fd < 0)
+		goto out;
+	lens_get(nf, copy, &ln);
+	/* Still covered whole by a prefix as long or shorter. */
+	for (unsigned i = 0; i < ln.n4; i++)
+		if (ln.l4[i] <= plen && held4(fd, a, ln.l4[i]))
+			goto out;
+	for (__u32 x = x0; x < x0 + n; x++) {
+		int cov = 0;
+
+		for (unsigned i = 0; i < ln.n4 && !cov; i++)
+			if (ln.l4[i] > plen && ln.l4[i] <= 24)
+				cov = held4(fd, x << 8, ln.l4[i]);
+		if (!cov)
+			__atomic_fetch_and(&bm[x >> 6], ~(1ULL << (x & 63)),
+					   __ATOMIC_RELAXED);
+	}
+out:
+	bm_done(bm);
+}
+
+/* Copy `copy`'s bitmap emptied (the copy is not read by packets). */
+static void bm_clear(struct nfc_nf *nf, int copy)
+{
+	__u64 *bm = bm_get(nf, copy);
+
+	if (bm)
+		memset(bm, 0, DD_BM4_BYTES);
+	bm_done(bm);
+}
+
 static __u32 expiry(json_t *fields)
 {
 	json_int_t s = json_integer_value(json_object_get(fields, "expires"));
@@ -231,6 +339,14 @@ static int block_write(struct nfc_nf *nf, int copy, const char *key,
 	if (!r)
 		r = trie_write(nf, block_fd(nf, p.family, copy), "blocklist",
 			       key, fields, BPF_ANY);
+	if (!r && p.family == 4 && p.plen <= 24) {
+		__u64 *bm = bm_get(nf, copy);
+
+		if (!bm)
+			return bm_missing(nf, copy);
+		bm_set(bm, addr4(p.addr), p.plen);
+		bm_done(bm);
+	}
 	return r;
 }
 
@@ -437,8 +553,14 @@ int dd_block_del(struct nfc_nf *nf, const char *key)
 				    "feed; `blocklist import --replace -f "
 				    "/dev/null` empties it");
 
-	return trie_del(nf, block_fd(nf, 4, c), block_fd(nf, 6, c), "blocklist",
-			key);
+	struct dd_pfx p;
+	int r = trie_del(nf, block_fd(nf, 4, c), block_fd(nf, 6, c),
+			 "blocklist", key);
+
+	if (!r && !dd_parse_pfx(nf, "blocklist", key, &p) && p.family == 4 &&
+	    p.plen <= 24)
+		bm_unset(nf, c, addr4(p.addr), p.plen);
+	return r;
 }
 
 int dd_block_list(struct nfc_nf *nf, json_t *out)
@@ -590,6 +712,7 @@ static void clear_spare(struct nfc_nf *nf, int spare)
 	hash_clear_some(block_fd(nf, 4, spare), 0, &tok, &have);
 	have = 0;
 	hash_clear_some(block_fd(nf, 6, spare), 0, &tok, &have);
+	bm_clear(nf, spare);
 	lens_put(nf, spare, &ln);
 	if (pv && pv->clear_copy == spare + 1)
 		pv->clear_copy = 0;
@@ -605,8 +728,10 @@ void dd_block_rescan(struct nfc_nf *nf)
 
 /* Part of a scan of the live copy: deletes the entries whose time has
  * come, up to `budget` keys; 1 when the family's trie is done. */
-static int expire_some(struct dd_priv *pv, int fd, time_t now, int budget)
+static int expire_some(struct nfc_nf *nf, struct dd_priv *pv, int copy,
+		       time_t now, int budget)
 {
+	int fd = block_fd(nf, pv->scan_fam, copy);
 	struct dd_lpm6 next;
 
 	if (fd < 0)
@@ -618,8 +743,13 @@ static int expire_some(struct dd_priv *pv, int fd, time_t now, int budget)
 					 &next))
 			return 1;
 		if (!bpf_map_lookup_elem(fd, &next, &v) && v) {
-			if ((time_t)v <= now && !bpf_map_delete_elem(fd, &next))
+			if ((time_t)v <= now &&
+			    !bpf_map_delete_elem(fd, &next)) {
+				if (pv->scan_fam == 4 && next.plen <= 24)
+					bm_unset(nf, copy, addr4(next.addr),
+						 next.plen);
 				continue; /* the cursor stays on a kept key */
+			}
 			pv->left++;
 		}
 		pv->cur = next;
@@ -647,6 +777,7 @@ void dd_block_expire(struct nfc_nf *nf)
 				return;
 			struct dd_lens ln = {0};
 
+			bm_clear(nf, k);
 			lens_put(nf, k, &ln);
 			pv->clear_copy = 0;
 			pv->clear_fam = 0;
@@ -664,7 +795,7 @@ void dd_block_expire(struct nfc_nf *nf)
 		pv->left = 0;
 		pv->again = 0;
 	}
-	if (!expire_some(pv, block_fd(nf, pv->scan_fam, c), now, DD_TICK_KEYS))
+	if (!expire_some(nf, pv, c, now, DD_TICK_KEYS))
 		return;
 	if (pv->scan_fam == 4) {
 		pv->scan_fam = 6;
@@ -814,6 +945,10 @@ static int bulk_line(struct nfc_nf *nf, char *s, unsigned line,
 	return 0;
 }
 
+static int bulk_lines(struct nfc_nf *nf, struct lines *s, int copy, int fd4,
+		      int fd6, struct dd_lens *ln, __u64 *bm, size_t *n,
+		      int *any_exp);
+
 /* Every line checked, and written to blocklist copy `copy` unless it is
  * < 0; errors name the line. Prefixes in *n, an expiry seen in *any_exp. */
 static int bulk_pass(struct nfc_nf *nf, struct lines *s, int copy, size_t *n,
@@ -821,17 +956,33 @@ static int bulk_pass(struct nfc_nf *nf, struct lines *s, int copy, size_t *n,
 {
 	int fd4 = copy < 0 ? -1 : block_fd(nf, 4, copy);
 	int fd6 = copy < 0 ? -1 : block_fd(nf, 6, copy);
-	unsigned line = 0;
 	struct dd_lens ln;
-	const char *l;
-	char buf[512];
-	ssize_t len;
+	__u64 *bm = NULL;
+	int r;
 
 	*n = 0;
 	if (copy >= 0 && (fd4 < 0 || fd6 < 0))
 		return nfc_nf_error(nf, ENOENT, "blocklist: maps not found");
-	if (copy >= 0)
+	if (copy >= 0) {
 		lens_get(nf, copy, &ln);
+		bm = bm_get(nf, copy);
+		if (!bm)
+			return bm_missing(nf, copy);
+	}
+	r = bulk_lines(nf, s, copy, fd4, fd6, &ln, bm, n, any_exp);
+	bm_done(bm);
+	return r;
+}
+
+static int bulk_lines(struct nfc_nf *nf, struct lines *s, int copy, int fd4,
+		      int fd6, struct dd_lens *ln, __u64 *bm, size_t *n,
+		      int *any_exp)
+{
+	unsigned line = 0;
+	const char *l;
+	char buf[512];
+	ssize_t len;
+
 	while ((len = lines_next(s, &l)) >= 0) {
 		struct dd_lpm6 k;
 		__u32 v = 0;
@@ -857,7 +1008,7 @@ static int bulk_pass(struct nfc_nf *nf, struct lines *s, int copy, size_t *n,
 			*any_exp = 1;
 		if (copy < 0)
 			continue;
-		r = lens_need(nf, copy, &ln, fam, k.plen);
+		r = lens_need(nf, copy, ln, fam, k.plen);
 		if (r)
 			return r;
 		if (bpf_map_update_elem(fam == 4 ? fd4 : fd6, &k, &v,
@@ -869,6 +1020,8 @@ static int bulk_pass(struct nfc_nf *nf, struct lines *s, int copy, size_t *n,
 				line, dd_pfx_str(fam, k.plen, k.addr, b),
 				strerror(errno));
 		}
+		if (fam == 4 && k.plen <= 24)
+			bm_set(bm, addr4(k.addr), k.plen);
 	}
 	return 0;
 }

@@ -65,6 +65,19 @@ struct {
 	__type(value, struct dd_lens);
 } dd_lens SEC(".maps");
 
+/* Mmapable: the control plane sets and clears bits in place. */
+#define BM4(name)                                   \
+	struct {                                    \
+		__uint(type, BPF_MAP_TYPE_ARRAY);   \
+		__uint(max_entries, DD_BM4_WORDS);  \
+		__uint(map_flags, BPF_F_MMAPABLE);  \
+		__type(key, __u32);                 \
+		__type(value, __u64);               \
+	} name SEC(".maps")
+
+BM4(dd_bm4_0);
+BM4(dd_bm4_1);
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -231,16 +244,23 @@ static __always_inline int lpm_hit(void *m4, void *m6, struct pkt *p)
 	return bpf_map_lookup_elem(m6, &k6) != NULL;
 }
 
-/* Whether a prefix of one of the lengths in `ln` holds the IPv4 source:
- * one hash probe a length, longest first, the source masked to it. Any
- * hit blocks (a blocklist needs no longest match). */
-static __always_inline int hit4(void *m, struct dd_lens *ln, struct pkt *p)
+/* Whether a blocklisted prefix holds the IPv4 source: its /24's bit
+ * (every length up to 24), then one hash probe a length in `ln` above 24,
+ * longest first, the source masked to it. Any hit blocks (a blocklist
+ * needs no longest match). */
+static __always_inline int hit4(void *m, void *bm, struct dd_lens *ln,
+				struct pkt *p)
 {
 	struct dd_lpm4 k;
-	__u32 a, n = ln->n4;
+	__u32 a, n = ln->n4, wi;
+	__u64 *w64;
 
 	__builtin_memcpy(&a, p->saddr, 4);
 	a = bpf_ntohl(a);
+	wi = a >> 14;
+	w64 = bpf_map_lookup_elem(bm, &wi);
+	if (w64 && (*w64 >> ((a >> 8) & 63)) & 1)
+		return 1;
 #pragma clang loop unroll(disable)
 	for (__u32 i = 0; i < 33; i++) {
 		__u32 l, w;
@@ -248,9 +268,9 @@ static __always_inline int hit4(void *m, struct dd_lens *ln, struct pkt *p)
 		if (i >= n)
 			break;
 		l = ln->l4[i];
-		if (l > 32)
+		if (l > 32 || l <= 24)
 			break;
-		w = bpf_htonl(l ? a & (~0u << (32 - l)) : 0);
+		w = bpf_htonl(a & (~0u << (32 - l)));
 		k.plen = l;
 		__builtin_memcpy(k.addr, &w, 4);
 		if (bpf_map_lookup_elem(m, &k))
@@ -310,7 +330,8 @@ static __always_inline int blocked(struct pkt *p)
 	/* Each map named at its own call: the verifier inlines a lookup
 	 * only where it knows the map. */
 	if (p->family == 4)
-		return c ? hit4(&dd_block4_1, ln, p) : hit4(&dd_block4_0, ln, p);
+		return c ? hit4(&dd_block4_1, &dd_bm4_1, ln, p)
+			 : hit4(&dd_block4_0, &dd_bm4_0, ln, p);
 	return c ? hit6(&dd_block6_1, ln, p) : hit6(&dd_block6_0, ln, p);
 }
 

@@ -13,6 +13,10 @@
  *   dd_lens         array [2] of struct dd_lens: per copy, the prefix
  *                   lengths the copy may hold, longest first: a lookup
  *                   probes the hash once per length (README.md, "Lookup")
+ *   dd_bm4_0/1      array (mmapable) of __u64: per copy, a bit per IPv4
+ *                   /24, set when a prefix of length <= 24 of the copy
+ *                   covers it: one load answers every length up to /24,
+ *                   the hash is probed only for lengths 25..32
  *   dd_state        array [1] of struct dd_state
  *   dd_lim4/6       LPM trie: rate limits by source prefix (dd_limit)
  *   dd_bkt          LRU hash: token buckets of sources seen lately
@@ -33,6 +37,8 @@
  * array (16 bytes a bucket, DD_MAX_BLOCK of them) is allocated whole when
  * the NF loads: 16 MB per map, 64 MB for the four. */
 #define DD_MAX_BLOCK (1 << 20)
+/* The IPv4 /24 bitmap: 2^24 bits, 2 MB a copy. */
+#define DD_BM4_WORDS (1u << 18)
 /* A feed may hold this many prefixes (both families). */
 #define DD_MAX_PREFIXES (2 * DD_MAX_BLOCK)
 #define DD_MAX_ALLOW 65536

@@ -198,8 +198,10 @@ def find(root, name):
 
 def lookup(root, probes):
     """Each probe looked up as the data plane does (ddos.bpf.c, blocked):
-    the live copy's lengths (dd_lens), longest first, the source masked
-    to each and looked up in that family's {length, prefix} hash."""
+    an IPv4 source's /24 bit in the live copy's bitmap (dd_bm4), then the
+    live copy's lengths (dd_lens, longest first; IPv4 above 24 only), the
+    source masked to each and looked up in that family's {length, prefix}
+    hash."""
     ok, live = lookup_elem(obj_get(find(root, "dd_state")), b"\0" * 4, 8)
     live = struct.unpack("<I", live[:4])[0] & 1 if ok else 0
     ok, ln = lookup_elem(obj_get(find(root, "dd_lens")),
@@ -208,12 +210,19 @@ def lookup(root, probes):
     lens = {4: list(ln[4:4 + n4]), 6: list(ln[40:40 + n6])}
     fds = {4: obj_get(find(root, "dd_block4_%d" % live)),
            6: obj_get(find(root, "dd_block6_%d" % live))}
+    bm = obj_get(find(root, "dd_bm4_%d" % live))
     bad = n = hits = 0
     for line in open(probes):
         a, want = line.split()
         ip = ipaddress.ip_address(a)
         got = False
+        if ip.version == 4:
+            x = int(ip) >> 8
+            ok, w = lookup_elem(bm, struct.pack("<I", x >> 6), 8)
+            got = ok and bool(struct.unpack("<Q", w)[0] >> (x & 63) & 1)
         for p in lens[ip.version]:
+            if got or (ip.version == 4 and p <= 24):
+                break
             net = ipaddress.ip_network((ip, p), strict=False)
             got, _ = lookup_elem(fds[ip.version],
                                  struct.pack("<I", p) + net.network_address.packed,
