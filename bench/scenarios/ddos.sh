@@ -110,7 +110,9 @@ scn_setup() {
 scn_dut_drops() {
 	case $DD_KIND in
 	xdp) nfc -j dd0 show stats | jq -e '.drops.blocklist' ;;
-	nft) dut nft -j list counter netdev nfcbdd dropped |
+	# nft 1.0 fetches the set's elements even to list a named counter
+	# (-t too): ~35 s for 200,000 at load 20, minutes for a million.
+	nft) CMD_TIMEOUT=900 dut nft -j list counter netdev nfcbdd dropped |
 		jq -e '.nftables[] | .counter? // empty | .packets' ;;
 	ipset) dut "$(iptables_cmd)" -t raw -nvxL PREROUTING | awk '$3 == "DROP" { print $1; exit }' ;;
 	esac

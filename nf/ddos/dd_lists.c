@@ -204,8 +204,7 @@ static __u64 *bm_get(struct nfc_nf *nf, int copy)
 	fd = nfc_nf_map_fd(nf, name);
 	if (fd < 0)
 		return NULL;
-	p = mmap(NULL, DD_BM4_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		 0);
+	p = mmap(NULL, DD_BM4_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	return p == MAP_FAILED ? NULL : p;
 }
 

@@ -66,13 +66,13 @@ struct {
 } dd_lens SEC(".maps");
 
 /* Mmapable: the control plane sets and clears bits in place. */
-#define BM4(name)                                   \
-	struct {                                    \
-		__uint(type, BPF_MAP_TYPE_ARRAY);   \
-		__uint(max_entries, DD_BM4_WORDS);  \
-		__uint(map_flags, BPF_F_MMAPABLE);  \
-		__type(key, __u32);                 \
-		__type(value, __u64);               \
+#define BM4(name)                                  \
+	struct {                                   \
+		__uint(type, BPF_MAP_TYPE_ARRAY);  \
+		__uint(max_entries, DD_BM4_WORDS); \
+		__uint(map_flags, BPF_F_MMAPABLE); \
+		__type(key, __u32);                \
+		__type(value, __u64);              \
 	} name SEC(".maps")
 
 BM4(dd_bm4_0);
