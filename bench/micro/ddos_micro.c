@@ -5,10 +5,14 @@
  * hook with the forwarder f1 alone (the path without dd0), and with dd0
  * first on it: allowed traffic at 10 and at 1,000,000 blocklisted prefixes
  * (dd0's own cost is the difference with f1 alone), and blocklisted
- * traffic dropped at 10 and at 1,000,000 prefixes (a source apart from
- * them, and one inside the million /24s: the trie's deepest walk). A
- * benchmark program (prints a table), not a test. Indicative only on a
- * loaded machine.
+ * traffic dropped at 10 and at 1,000,000 prefixes: sources inside a /24
+ * and a /32 of the list, which is spread over the whole IPv4 space (an
+ * LPM trie of it is ~20 nodes deep wherever a source falls; a list packed
+ * in one corner let sources elsewhere leave the trie near its root), and
+ * the allowed source among them too. Last, the list with one more prefix
+ * of each length 8..31: what allowed traffic costs when 26 lengths are in
+ * use (one hash probe each). A benchmark program (prints a table), not a
+ * test. Indicative only on a loaded machine.
  *
  *   .output/bench/ddos_micro [RUNS]
  */
@@ -110,28 +114,58 @@ static int stub_prog(__u32 ifx)
 	return -1;
 }
 
-static char *feed(int n)
+/* Entry i of the list: even i the /24 number 16 i, odd i a /32 in the
+ * middle of /24 number 16 i + 8; none near 198.51.100.0/24 (allowed)
+ * nor 203.0.113.0/24 (listed apart). */
+static unsigned entry(int i, unsigned *plen)
 {
-	char *t = malloc((size_t)n * 20 + 1), *p = t;
+	unsigned b = (unsigned)i * 16 + (i & 1 ? 8 : 0);
+
+	*plen = i & 1 ? 32 : 24;
+	return (b << 8) | (i & 1 ? 7 : 0);
+}
+
+static void ntoa(unsigned a, char *buf)
+{
+	sprintf(buf, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255,
+		a & 255);
+}
+
+static char *feed(int n, int lens)
+{
+	char *t = malloc((size_t)n * 20 + 64 * 20), *p = t, a[16];
+	unsigned l;
 
 	for (int i = 0; i < n; i++) {
-		/* /24s from 10.0.0.0 up, skipping 203.0.113.0/24 */
-		unsigned a = (10u << 24) + ((unsigned)i << 8);
-
-		p += sprintf(p, "%u.%u.%u.0/24\n", a >> 24, (a >> 16) & 255,
-			     (a >> 8) & 255);
+		ntoa(entry(i, &l), a);
+		p += sprintf(p, "%s/%u\n", a, l);
 	}
 	p += sprintf(p, "203.0.113.0/24\n");
+	/* 241.0.0.0 of each length but 24 and 32: in no source's way. */
+	for (unsigned k = 8; lens && k < 32; k++)
+		if (k != 24)
+			p += sprintf(p, "241.0.0.0/%u\n", k);
 	return t;
+}
+
+static int import(char *t)
+{
+	int e = nfc_coll_import_text(nfc, "dd0", "blocklist", t, strlen(t), 1);
+
+	if (e)
+		fprintf(stderr, "import: %s\n", nfc_errmsg(nfc));
+	free(t);
+	return e;
 }
 
 int main(int argc, char **argv)
 {
 	int runs = argc > 1 ? atoi(argv[1]) : 300;
 	int ifx, stub, dp = drop_prog();
-	double floor_ns, f1_ns, a10, a1m, d10, d1m, dd1m;
-	__u8 ok[64], bad[64], deep[64];
-	char *t;
+	double floor_ns, f1_ns, a10, a1m, d10, d1m, dd1m, d32, alens;
+	__u8 ok[64], bad[64], deep[64], deep32[64];
+	char a[16];
+	unsigned l;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	setenv("NFC_DDOS_FEED_DIR", "/tmp", 0);
@@ -157,22 +191,24 @@ int main(int argc, char **argv)
 	}
 	udp(ok, "198.51.100.1");
 	udp(bad, "203.0.113.1");
-	/* Inside the million /24s: the trie's deepest walk (a source apart
-	 * from them, like bad, leaves the trie near its root). */
-	udp(deep, "17.161.32.7");
-	t = feed(9);
-	nfc_coll_import_text(nfc, "dd0", "blocklist", t, strlen(t), 1);
-	free(t);
+	/* Inside a /24 and a /32 of the million (entries 500,000, 500,001). */
+	ntoa(entry(500000, &l) | 77, a);
+	udp(deep, a);
+	ntoa(entry(500001, &l), a);
+	udp(deep32, a);
+	import(feed(9, 0));
 	floor_ns = measure(dp, ok, 64, runs, 1, 0);
 	a10 = measure(stub, ok, 64, runs, 4, ifx);
 	d10 = measure(stub, bad, 64, runs, 1, ifx);
-	t = feed(999999);
-	if (nfc_coll_import_text(nfc, "dd0", "blocklist", t, strlen(t), 1))
-		fprintf(stderr, "import: %s\n", nfc_errmsg(nfc));
-	free(t);
+	if (import(feed(999999, 0)))
+		goto reset;
 	a1m = measure(stub, ok, 64, runs, 4, ifx);
 	d1m = measure(stub, bad, 64, runs, 1, ifx);
 	dd1m = measure(stub, deep, 64, runs, 1, ifx);
+	d32 = measure(stub, deep32, 64, runs, 1, ifx);
+	if (import(feed(999999, 1)))
+		goto reset;
+	alens = measure(stub, ok, 64, runs, 4, ifx);
 	nfc_detach(nfc, "dd0", dev[0]);
 	close(stub);
 	stub = stub_prog(ifx);
@@ -192,9 +228,15 @@ int main(int argc, char **argv)
 	printf("hook -> dd0, blocklisted, dropped, 1,000,000 prefixes\t%.1f\t"
 	       "(bare drop / this: %.0f%%)\n",
 	       d1m, 100.0 * floor_ns / d1m);
-	printf("hook -> dd0, blocklisted inside the 1,000,000 /24s, "
+	printf("hook -> dd0, blocklisted inside a /24 of the 1,000,000, "
 	       "dropped\t%.1f\t(bare drop / this: %.0f%%)\n",
 	       dd1m, 100.0 * floor_ns / dd1m);
+	printf("hook -> dd0, blocklisted /32 of the 1,000,000, "
+	       "dropped\t%.1f\t(bare drop / this: %.0f%%)\n",
+	       d32, 100.0 * floor_ns / d32);
+	printf("hook -> dd0 -> f1, allowed, 1,000,000 prefixes of 26 "
+	       "lengths\t%.1f\t(dd0 own %.1f)\n",
+	       alens, alens - f1_ns);
 reset:
 	nfc_reset(nfc);
 	nfc_close(nfc);

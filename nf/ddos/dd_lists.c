@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * ddos: the allowlist and the blocklist, LPM tries of source prefixes.
- * The blocklist is swapped as a whole (import --replace, apply): the new
- * list is written into the copy packets do not read, dd_state.live is
- * flipped with one write, and the old copy is emptied for the next time;
- * single adds and deletes go to the live copy. An entry's expiry is kept
- * in its trie value (wall-clock seconds), so that it survives a restart.
+ * ddos: the allowlist (an LPM trie) and the blocklist (a hash of
+ * {length, prefix} and the list of lengths in use, dd_lens: packets probe
+ * the hash once per length; for IPv4 lengths up to 24, a bit per /24 in
+ * dd_bm4 instead) of source prefixes. The blocklist is swapped
+ * as a whole (import --replace, apply): the new list is written into the
+ * copy packets do not read, dd_state.live is flipped with one write, and
+ * the old copy is emptied for the next time; single adds and deletes go
+ * to the live copy. An entry's expiry is kept in its value (wall-clock
+ * seconds), so that it survives a restart.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 
@@ -143,6 +147,155 @@ static int block_fd(struct nfc_nf *nf, int family, int copy)
 	return nfc_nf_map_fd(nf, name);
 }
 
+/* The lengths copy `copy` may hold (dd_lens[copy]); zeroed if unread. */
+static void lens_get(struct nfc_nf *nf, int copy, struct dd_lens *ln)
+{
+	int fd = nfc_nf_map_fd(nf, "dd_lens");
+	__u32 k = copy;
+
+	memset(ln, 0, sizeof(*ln));
+	if (fd >= 0)
+		bpf_map_lookup_elem(fd, &k, ln);
+}
+
+static int lens_put(struct nfc_nf *nf, int copy, const struct dd_lens *ln)
+{
+	int fd = nfc_nf_map_fd(nf, "dd_lens");
+	__u32 k = copy;
+
+	if (fd < 0 || bpf_map_update_elem(fd, &k, ln, BPF_ANY))
+		return nfc_nf_error(nf, fd < 0 ? ENOENT : errno,
+				    "blocklist: write dd_lens: %s",
+				    fd < 0 ? "map not found" : strerror(errno));
+	return 0;
+}
+
+/* Length `plen` of `family` in copy `copy`'s list (ln, as read by
+ * lens_get), inserted longest first and written to the map when it is
+ * new: before the first prefix of that length, so that no packet meets a
+ * prefix its lookup would not probe. */
+static int lens_need(struct nfc_nf *nf, int copy, struct dd_lens *ln,
+		     int family, unsigned plen)
+{
+	__u8 *l = family == 4 ? ln->l4 : ln->l6;
+	__u8 *n = family == 4 ? &ln->n4 : &ln->n6;
+	unsigned i = 0;
+
+	while (i < *n && l[i] > plen)
+		i++;
+	if (i < *n && l[i] == plen)
+		return 0;
+	memmove(l + i + 1, l + i, *n - i);
+	l[i] = plen;
+	++*n;
+	return lens_put(nf, copy, ln);
+}
+
+#define DD_BM4_BYTES ((size_t)DD_BM4_WORDS * 8)
+
+/* Copy `copy`'s IPv4 /24 bitmap, mapped; bm_done unmaps it. */
+static __u64 *bm_get(struct nfc_nf *nf, int copy)
+{
+	char name[16];
+	void *p;
+	int fd;
+
+	snprintf(name, sizeof(name), "dd_bm4_%d", copy);
+	fd = nfc_nf_map_fd(nf, name);
+	if (fd < 0)
+		return NULL;
+	p = mmap(NULL, DD_BM4_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void bm_done(__u64 *bm)
+{
+	if (bm)
+		munmap(bm, DD_BM4_BYTES);
+}
+
+static int bm_missing(struct nfc_nf *nf, int copy)
+{
+	return nfc_nf_error(nf, errno ? errno : ENOENT,
+			    "blocklist: map dd_bm4_%d: %s", copy,
+			    strerror(errno ? errno : ENOENT));
+}
+
+static __u32 addr4(const __u8 *addr)
+{
+	__u32 a;
+
+	memcpy(&a, addr, 4);
+	return ntohl(a);
+}
+
+/* The bits of the /24s an IPv4 prefix of length <= 24 covers, set. Only
+ * this process writes the bitmap; packets read it meanwhile, so a word is
+ * changed by one atomic operation. */
+static void bm_set(__u64 *bm, __u32 a, unsigned plen)
+{
+	__u32 x = a >> 8, n = 1u << (24 - plen);
+
+	if (n >= 64) { /* x is a multiple of n: whole words */
+		for (__u32 w = x >> 6; w < (x + n) >> 6; w++)
+			__atomic_store_n(&bm[w], ~0ULL, __ATOMIC_RELAXED);
+		return;
+	}
+	for (__u32 i = x; i < x + n; i++)
+		__atomic_fetch_or(&bm[i >> 6], 1ULL << (i & 63),
+				  __ATOMIC_RELAXED);
+}
+
+/* Whether the IPv4 hash holds the prefix of length l holding address a. */
+static int held4(int fd, __u32 a, unsigned l)
+{
+	struct dd_lpm4 k = {.plen = l};
+	__u32 m = htonl(l ? a & (~0u << (32 - l)) : 0), v;
+
+	memcpy(k.addr, &m, 4);
+	return !bpf_map_lookup_elem(fd, &k, &v);
+}
+
+/* After the IPv4 prefix (a, plen <= 24) left copy `copy`'s hash: the bits
+ * of its /24s that no other prefix of length <= 24 covers, cleared. */
+static void bm_unset(struct nfc_nf *nf, int copy, __u32 a, unsigned plen)
+{
+	int fd = block_fd(nf, 4, copy);
+	__u64 *bm = bm_get(nf, copy);
+	__u32 x0 = a >> 8, n = 1u << (24 - plen);
+	struct dd_lens ln;
+
+	if (!bm || fd < 0)
+		goto out;
+	lens_get(nf, copy, &ln);
+	/* Still covered whole by a prefix as long or shorter. */
+	for (unsigned i = 0; i < ln.n4; i++)
+		if (ln.l4[i] <= plen && held4(fd, a, ln.l4[i]))
+			goto out;
+	for (__u32 x = x0; x < x0 + n; x++) {
+		int cov = 0;
+
+		for (unsigned i = 0; i < ln.n4 && !cov; i++)
+			if (ln.l4[i] > plen && ln.l4[i] <= 24)
+				cov = held4(fd, x << 8, ln.l4[i]);
+		if (!cov)
+			__atomic_fetch_and(&bm[x >> 6], ~(1ULL << (x & 63)),
+					   __ATOMIC_RELAXED);
+	}
+out:
+	bm_done(bm);
+}
+
+/* Copy `copy`'s bitmap emptied (the copy is not read by packets). */
+static void bm_clear(struct nfc_nf *nf, int copy)
+{
+	__u64 *bm = bm_get(nf, copy);
+
+	if (bm)
+		memset(bm, 0, DD_BM4_BYTES);
+	bm_done(bm);
+}
+
 static __u32 expiry(json_t *fields)
 {
 	json_int_t s = json_integer_value(json_object_get(fields, "expires"));
@@ -168,6 +321,32 @@ static int trie_write(struct nfc_nf *nf, int fd, const char *what,
 		return nfc_nf_error(nf, errno, "%s: write %s: %s", what, key,
 				    strerror(errno));
 	return 0;
+}
+
+/* A blocklist entry written into copy `copy`, its length listed first. */
+static int block_write(struct nfc_nf *nf, int copy, const char *key,
+		       json_t *fields)
+{
+	struct dd_lens ln;
+	struct dd_pfx p;
+	int r = dd_parse_pfx(nf, "blocklist", key, &p);
+
+	if (r)
+		return r;
+	lens_get(nf, copy, &ln);
+	r = lens_need(nf, copy, &ln, p.family, p.plen);
+	if (!r)
+		r = trie_write(nf, block_fd(nf, p.family, copy), "blocklist",
+			       key, fields, BPF_ANY);
+	if (!r && p.family == 4 && p.plen <= 24) {
+		__u64 *bm = bm_get(nf, copy);
+
+		if (!bm)
+			return bm_missing(nf, copy);
+		bm_set(bm, addr4(p.addr), p.plen);
+		bm_done(bm);
+	}
+	return r;
 }
 
 static int trie_del(struct nfc_nf *nf, int fd4, int fd6, const char *what,
@@ -357,8 +536,7 @@ int dd_block_add(struct nfc_nf *nf, const char *key, json_t *fields)
 		r = dd_parse_pfx(nf, "blocklist", key, &p);
 	if (r)
 		return r;
-	r = trie_write(nf, block_fd(nf, p.family, live_copy(nf)), "blocklist",
-		       key, fields, BPF_ANY);
+	r = block_write(nf, live_copy(nf), key, fields);
 	if (!r && json_object_get(fields, "expires"))
 		note_expiry(nf);
 	return r;
@@ -374,8 +552,14 @@ int dd_block_del(struct nfc_nf *nf, const char *key)
 				    "feed; `blocklist import --replace -f "
 				    "/dev/null` empties it");
 
-	return trie_del(nf, block_fd(nf, 4, c), block_fd(nf, 6, c), "blocklist",
-			key);
+	struct dd_pfx p;
+	int r = trie_del(nf, block_fd(nf, 4, c), block_fd(nf, 6, c),
+			 "blocklist", key);
+
+	if (!r && !dd_parse_pfx(nf, "blocklist", key, &p) && p.family == 4 &&
+	    p.plen <= 24)
+		bm_unset(nf, c, addr4(p.addr), p.plen);
+	return r;
 }
 
 int dd_block_list(struct nfc_nf *nf, json_t *out)
@@ -387,24 +571,31 @@ int dd_block_list(struct nfc_nf *nf, json_t *out)
 	return 0;
 }
 
-/* Empties a trie: delete the first key until there is none (an LPM trie
- * has no batch delete); at most `budget` keys (0: all). 1 when empty. */
-static int trie_clear_some(int fd, size_t budget)
+/* Empties up to `budget` entries (0: all) of a blocklist hash, in
+ * batches from bucket `*tok` on (*have: a batch was taken, the token is
+ * valid); 1 when it reached the end. Deleting the first key again and
+ * again would rescan the emptied buckets each time (quadratic on a
+ * hash of a million). */
+static int hash_clear_some(int fd, size_t budget, __u32 *tok, int *have)
 {
-	struct dd_lpm6 k;
+	enum { CHUNK = 4096 };
+	static struct dd_lpm6 keys[CHUNK];
+	static __u32 vals[CHUNK];
+	size_t done = 0;
 
 	if (fd < 0)
 		return 1;
-	for (size_t i = 0; !budget || i < budget; i++)
-		if (bpf_map_get_next_key(fd, NULL, &k) ||
-		    bpf_map_delete_elem(fd, &k))
-			return 1;
-	return 0;
-}
+	while (!budget || done < budget) {
+		__u32 cnt = CHUNK, in = *tok;
+		int r = bpf_map_lookup_and_delete_batch(
+			fd, *have ? &in : NULL, tok, keys, vals, &cnt, NULL);
 
-static void trie_clear(int fd)
-{
-	trie_clear_some(fd, 0);
+		*have = 1;
+		done += cnt;
+		if (r)
+			return 1; /* ENOENT: the end; else nothing more to do */
+	}
+	return 0;
 }
 
 /*
@@ -426,6 +617,9 @@ struct dd_priv {
 	int left;	    /* future expiries this scan has seen */
 	int again;	    /* one was written behind the cursor */
 	int clear_copy;	    /* copy + 1 the ticks are emptying; 0: none */
+	int clear_fam;	    /* 0: IPv4 hash, 1: IPv6 (of clear_copy) */
+	int clear_have;	    /* clear_tok is valid */
+	__u32 clear_tok;    /* the bucket the emptying is at */
 };
 
 static struct dd_priv *priv_of(struct nfc_nf *nf)
@@ -497,6 +691,7 @@ static int switch_copy(struct nfc_nf *nf, int to, int any_exp)
 	r = state_put(nf, &st);
 	if (!r && pv) {
 		pv->clear_copy = from + 1;
+		pv->clear_fam = pv->clear_have = 0;
 		pv->scan_fam = 0; /* its cursor was in the old copy */
 		if (any_exp)
 			pv->next_scan = 0;
@@ -504,13 +699,20 @@ static int switch_copy(struct nfc_nf *nf, int to, int any_exp)
 	return r;
 }
 
-/* The copy packets do not read, emptied now (a replace writes it). */
+/* The copy packets do not read, emptied now (a replace writes it); its
+ * list of lengths with it, once it holds nothing. */
 static void clear_spare(struct nfc_nf *nf, int spare)
 {
 	struct dd_priv *pv = priv_of(nf);
+	struct dd_lens ln = {0};
+	__u32 tok = 0;
+	int have = 0;
 
-	trie_clear(block_fd(nf, 4, spare));
-	trie_clear(block_fd(nf, 6, spare));
+	hash_clear_some(block_fd(nf, 4, spare), 0, &tok, &have);
+	have = 0;
+	hash_clear_some(block_fd(nf, 6, spare), 0, &tok, &have);
+	bm_clear(nf, spare);
+	lens_put(nf, spare, &ln);
 	if (pv && pv->clear_copy == spare + 1)
 		pv->clear_copy = 0;
 }
@@ -525,8 +727,10 @@ void dd_block_rescan(struct nfc_nf *nf)
 
 /* Part of a scan of the live copy: deletes the entries whose time has
  * come, up to `budget` keys; 1 when the family's trie is done. */
-static int expire_some(struct dd_priv *pv, int fd, time_t now, int budget)
+static int expire_some(struct nfc_nf *nf, struct dd_priv *pv, int copy,
+		       time_t now, int budget)
 {
+	int fd = block_fd(nf, pv->scan_fam, copy);
 	struct dd_lpm6 next;
 
 	if (fd < 0)
@@ -538,8 +742,13 @@ static int expire_some(struct dd_priv *pv, int fd, time_t now, int budget)
 					 &next))
 			return 1;
 		if (!bpf_map_lookup_elem(fd, &next, &v) && v) {
-			if ((time_t)v <= now && !bpf_map_delete_elem(fd, &next))
+			if ((time_t)v <= now &&
+			    !bpf_map_delete_elem(fd, &next)) {
+				if (pv->scan_fam == 4 && next.plen <= 24)
+					bm_unset(nf, copy, addr4(next.addr),
+						 next.plen);
 				continue; /* the cursor stays on a kept key */
+			}
 			pv->left++;
 		}
 		pv->cur = next;
@@ -559,9 +768,19 @@ void dd_block_expire(struct nfc_nf *nf)
 	if (pv->clear_copy) {
 		int k = pv->clear_copy - 1;
 
-		if (trie_clear_some(block_fd(nf, 4, k), DD_TICK_KEYS) &&
-		    trie_clear_some(block_fd(nf, 6, k), DD_TICK_KEYS))
+		if (hash_clear_some(block_fd(nf, pv->clear_fam ? 6 : 4, k),
+				    DD_TICK_KEYS, &pv->clear_tok,
+				    &pv->clear_have)) {
+			pv->clear_have = 0;
+			if (!pv->clear_fam++)
+				return;
+			struct dd_lens ln = {0};
+
+			bm_clear(nf, k);
+			lens_put(nf, k, &ln);
 			pv->clear_copy = 0;
+			pv->clear_fam = 0;
+		}
 	}
 	if (!pv->scan_fam) {
 		if (pv->next_scan && now < pv->next_scan)
@@ -575,7 +794,7 @@ void dd_block_expire(struct nfc_nf *nf)
 		pv->left = 0;
 		pv->again = 0;
 	}
-	if (!expire_some(pv, block_fd(nf, pv->scan_fam, c), now, DD_TICK_KEYS))
+	if (!expire_some(nf, pv, c, now, DD_TICK_KEYS))
 		return;
 	if (pv->scan_fam == 4) {
 		pv->scan_fam = 6;
@@ -725,17 +944,44 @@ static int bulk_line(struct nfc_nf *nf, char *s, unsigned line,
 	return 0;
 }
 
-/* Every line checked, and written to fd4/fd6 unless they are < 0;
- * errors name the line. Prefixes in *n, an expiry seen in *any_exp. */
-static int bulk_pass(struct nfc_nf *nf, struct lines *s, int fd4, int fd6,
-		     size_t *n, int *any_exp)
+static int bulk_lines(struct nfc_nf *nf, struct lines *s, int copy, int fd4,
+		      int fd6, struct dd_lens *ln, __u64 *bm, size_t *n,
+		      int *any_exp);
+
+/* Every line checked, and written to blocklist copy `copy` unless it is
+ * < 0; errors name the line. Prefixes in *n, an expiry seen in *any_exp. */
+static int bulk_pass(struct nfc_nf *nf, struct lines *s, int copy, size_t *n,
+		     int *any_exp)
+{
+	int fd4 = copy < 0 ? -1 : block_fd(nf, 4, copy);
+	int fd6 = copy < 0 ? -1 : block_fd(nf, 6, copy);
+	struct dd_lens ln;
+	__u64 *bm = NULL;
+	int r;
+
+	*n = 0;
+	if (copy >= 0 && (fd4 < 0 || fd6 < 0))
+		return nfc_nf_error(nf, ENOENT, "blocklist: maps not found");
+	if (copy >= 0) {
+		lens_get(nf, copy, &ln);
+		bm = bm_get(nf, copy);
+		if (!bm)
+			return bm_missing(nf, copy);
+	}
+	r = bulk_lines(nf, s, copy, fd4, fd6, &ln, bm, n, any_exp);
+	bm_done(bm);
+	return r;
+}
+
+static int bulk_lines(struct nfc_nf *nf, struct lines *s, int copy, int fd4,
+		      int fd6, struct dd_lens *ln, __u64 *bm, size_t *n,
+		      int *any_exp)
 {
 	unsigned line = 0;
 	const char *l;
 	char buf[512];
 	ssize_t len;
 
-	*n = 0;
 	while ((len = lines_next(s, &l)) >= 0) {
 		struct dd_lpm6 k;
 		__u32 v = 0;
@@ -759,8 +1005,13 @@ static int bulk_pass(struct nfc_nf *nf, struct lines *s, int fd4, int fd6,
 					    line, DD_MAX_PREFIXES);
 		if (v)
 			*any_exp = 1;
-		if (fd4 >= 0 && bpf_map_update_elem(fam == 4 ? fd4 : fd6, &k,
-						    &v, BPF_ANY)) {
+		if (copy < 0)
+			continue;
+		r = lens_need(nf, copy, ln, fam, k.plen);
+		if (r)
+			return r;
+		if (bpf_map_update_elem(fam == 4 ? fd4 : fd6, &k, &v,
+					BPF_ANY)) {
 			char b[64];
 
 			return nfc_nf_error(
@@ -768,6 +1019,8 @@ static int bulk_pass(struct nfc_nf *nf, struct lines *s, int fd4, int fd6,
 				line, dd_pfx_str(fam, k.plen, k.addr, b),
 				strerror(errno));
 		}
+		if (fam == 4 && k.plen <= 24)
+			bm_set(bm, addr4(k.addr), k.plen);
 	}
 	return 0;
 }
@@ -847,17 +1100,14 @@ static int bulk_import(struct nfc_nf *nf, const char *text, size_t len,
 		       int replace)
 {
 	int live = live_copy(nf), dst = replace ? !live : live, any_exp = 0;
-	int fd4 = block_fd(nf, 4, dst), fd6 = block_fd(nf, 6, dst);
 	struct lines s;
 	size_t n;
 	int r;
 
-	if (fd4 < 0 || fd6 < 0)
-		return nfc_nf_error(nf, ENOENT, "blocklist: maps not found");
 	lines_text(&s, text, len);
 	if (replace) {
 		clear_spare(nf, dst);
-		r = bulk_pass(nf, &s, fd4, fd6, &n, &any_exp);
+		r = bulk_pass(nf, &s, dst, &n, &any_exp);
 		if (!r)
 			r = feed_save(nf, text, len, 1);
 		if (!r)
@@ -869,12 +1119,12 @@ static int bulk_import(struct nfc_nf *nf, const char *text, size_t len,
 	/* Added to the live copy, every line checked first: entries stand
 	 * alone, so a packet meeting some of them only is no set nobody
 	 * wrote. */
-	r = bulk_pass(nf, &s, -1, -1, &n, &any_exp);
+	r = bulk_pass(nf, &s, -1, &n, &any_exp);
 	if (!r)
 		r = feed_save(nf, text, len, 0);
 	if (!r) {
 		lines_text(&s, text, len);
-		r = bulk_pass(nf, &s, fd4, fd6, &n, &any_exp);
+		r = bulk_pass(nf, &s, dst, &n, &any_exp);
 	}
 	if (any_exp)
 		note_expiry(nf);
@@ -994,8 +1244,8 @@ static int feed_check(struct nfc_nf *nf, json_t *f)
 	return 0;
 }
 
-/* The kept feed (checked by feed_check) written into fd4/fd6. */
-static int feed_write(struct nfc_nf *nf, int fd4, int fd6)
+/* The kept feed (checked by feed_check) written into copy `copy`. */
+static int feed_write(struct nfc_nf *nf, int copy)
 {
 	char path[512];
 	struct lines s;
@@ -1007,7 +1257,7 @@ static int feed_write(struct nfc_nf *nf, int fd4, int fd6)
 	if (r)
 		return nfc_nf_error(nf, -r, "blocklist: read %s: %s", path,
 				    strerror(-r));
-	r = bulk_pass(nf, &s, fd4, fd6, &n, &any_exp);
+	r = bulk_pass(nf, &s, copy, &n, &any_exp);
 	lines_done(&s);
 	if (any_exp)
 		note_expiry(nf);
@@ -1020,8 +1270,7 @@ static int feed_add(struct nfc_nf *nf, json_t *fields)
 	int r = feed_check(nf, fields);
 
 	if (!r)
-		r = feed_write(nf, block_fd(nf, 4, live),
-			       block_fd(nf, 6, live));
+		r = feed_write(nf, live);
 	return r;
 }
 
@@ -1056,17 +1305,13 @@ int dd_block_replace(struct nfc_nf *nf, json_t *entries)
 	 * they have not finished, or a write failed half way then. */
 	clear_spare(nf, next);
 	if (feed)
-		r = feed_write(nf, fd4, fd6);
+		r = feed_write(nf, next);
 	json_object_foreach (entries, key, f) {
-		struct dd_pfx p;
-
 		if (r)
 			break;
 		if (!strcmp(key, DD_FEED_KEY))
 			continue;
-		dd_parse_pfx(nf, "blocklist", key, &p);
-		r = trie_write(nf, p.family == 4 ? fd4 : fd6, "blocklist", key,
-			       f, BPF_ANY);
+		r = block_write(nf, next, key, f);
 	}
 	if (!r)
 		r = switch_copy(nf, next, any_exp);

@@ -5,10 +5,18 @@
  *
  * Maps (pinned under the NF, kept across reloads):
  *   dd_allow4/6     LPM trie: source prefixes never limited nor blocked
- *   dd_block4_0/1,  LPM tries: the blocklist, twice per family; dd_state
- *   dd_block6_0/1   .live says which copy packets read, so that a whole
- *                   new list is built in the other and switched in by one
- *                   write (import --replace, apply)
+ *   dd_block4_0/1,  hashes of {prefix length, prefix}: the blocklist,
+ *   dd_block6_0/1   twice per family; dd_state.live says which copy
+ *                   packets read, so that a whole new list is built in
+ *                   the other and switched in by one write (import
+ *                   --replace, apply)
+ *   dd_lens         array [2] of struct dd_lens: per copy, the prefix
+ *                   lengths the copy may hold, longest first: a lookup
+ *                   probes the hash once per length (README.md, "Lookup")
+ *   dd_bm4_0/1      array (mmapable) of __u64: per copy, a bit per IPv4
+ *                   /24, set when a prefix of length <= 24 of the copy
+ *                   covers it: one load answers every length up to /24,
+ *                   the hash is probed only for lengths 25..32
  *   dd_state        array [1] of struct dd_state
  *   dd_lim4/6       LPM trie: rate limits by source prefix (dd_limit)
  *   dd_bkt          LRU hash: token buckets of sources seen lately
@@ -24,9 +32,15 @@
 #ifndef NFC_DDOS_H
 #define NFC_DDOS_H
 
-/* A trie holds this many prefixes per family; the kernel allocates nodes
- * as they come (BPF_F_NO_PREALLOC), so a short list costs little. */
-#define DD_MAX_PREFIXES (1 << 21)
+/* A blocklist copy holds this many prefixes per family; the kernel
+ * allocates entries as they come (BPF_F_NO_PREALLOC), but a hash's bucket
+ * array (16 bytes a bucket, DD_MAX_BLOCK of them) is allocated whole when
+ * the NF loads: 16 MB per map, 64 MB for the four. */
+#define DD_MAX_BLOCK (1 << 20)
+/* The IPv4 /24 bitmap: 2^24 bits, 2 MB a copy. */
+#define DD_BM4_WORDS (1u << 18)
+/* A feed may hold this many prefixes (both families). */
+#define DD_MAX_PREFIXES (2 * DD_MAX_BLOCK)
 #define DD_MAX_ALLOW 65536
 #define DD_MAX_LIMITS 1024
 #define DD_MAX_BUCKETS 65536
@@ -45,6 +59,18 @@ struct dd_lpm4 {
 struct dd_lpm6 {
 	__u32 plen;
 	__u8 addr[16];
+};
+
+/* The prefix lengths a blocklist copy may hold, longest first. The
+ * control plane adds a length before it writes the first prefix of it and
+ * empties the list only with the copy, so the list is never short of a
+ * length present (a length whose prefixes were all deleted stays until
+ * the copy is replaced: a wasted probe, never a missed one). */
+struct dd_lens {
+	__u8 n4, n6; /* lengths in l4, l6 */
+	__u8 pad[2];
+	__u8 l4[36];  /* 0..32 */
+	__u8 l6[132]; /* 0..128 */
 };
 
 struct dd_state {

@@ -14,8 +14,8 @@
                                    addresses with Python ipaddress's
                                    verdict into PROBES
   lookup PIN_DIR PROBES            each probe looked up in the ddos NF's
-                                   live blocklist trie (BPF_MAP_LOOKUP_ELEM
-                                   on the pinned map: the lookup the data
+                                   live blocklist (BPF_MAP_LOOKUP_ELEM on
+                                   the pinned maps: the lookups the data
                                    plane makes); prints disagreements
 """
 import ctypes
@@ -197,25 +197,46 @@ def find(root, name):
 
 
 def lookup(root, probes):
+    """Each probe looked up as the data plane does (ddos.bpf.c, blocked):
+    an IPv4 source's /24 bit in the live copy's bitmap (dd_bm4), then the
+    live copy's lengths (dd_lens, longest first; IPv4 above 24 only), the
+    source masked to each and looked up in that family's {length, prefix}
+    hash."""
     ok, live = lookup_elem(obj_get(find(root, "dd_state")), b"\0" * 4, 8)
     live = struct.unpack("<I", live[:4])[0] & 1 if ok else 0
-    fd4 = obj_get(find(root, "dd_block4_%d" % live))
-    fd6 = obj_get(find(root, "dd_block6_%d" % live))
+    ok, ln = lookup_elem(obj_get(find(root, "dd_lens")),
+                         struct.pack("<I", live), 172)
+    n4, n6 = ln[0], ln[1]
+    lens = {4: list(ln[4:4 + n4]), 6: list(ln[40:40 + n6])}
+    fds = {4: obj_get(find(root, "dd_block4_%d" % live)),
+           6: obj_get(find(root, "dd_block6_%d" % live))}
+    bm = obj_get(find(root, "dd_bm4_%d" % live))
     bad = n = hits = 0
     for line in open(probes):
         a, want = line.split()
         ip = ipaddress.ip_address(a)
+        got = False
         if ip.version == 4:
-            got, _ = lookup_elem(fd4, struct.pack("<I", 32) + ip.packed, 4)
-        else:
-            got, _ = lookup_elem(fd6, struct.pack("<I", 128) + ip.packed, 4)
+            x = int(ip) >> 8
+            ok, w = lookup_elem(bm, struct.pack("<I", x >> 6), 8)
+            got = ok and bool(struct.unpack("<Q", w)[0] >> (x & 63) & 1)
+        for p in lens[ip.version]:
+            if got or (ip.version == 4 and p <= 24):
+                break
+            net = ipaddress.ip_network((ip, p), strict=False)
+            got, _ = lookup_elem(fds[ip.version],
+                                 struct.pack("<I", p) + net.network_address.packed,
+                                 4)
+            if got:
+                break
         n += 1
         hits += got
         if int(got) != int(want):
             bad += 1
             if bad <= 5:
                 print("disagree: %s reference %s, NF %d" % (a, want, got))
-    print("probes %d blocked %d disagreements %d" % (n, hits, bad))
+    print("probes %d blocked %d disagreements %d (lengths probed: %s / %s)"
+          % (n, hits, bad, lens[4], lens[6]))
     sys.exit(1 if bad or n == 0 else 0)
 
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The ddos blocklist at 1,000,000 prefixes (IPv4 and IPv6): imported with
 # --replace through the NF's bulk path, then 100,000 probe addresses (half
-# inside listed prefixes) looked up in the live trie, as the data plane
-# does, must agree with Python ipaddress on every one. Also: a feed with a
+# inside listed prefixes) looked up in the live copy's maps, as the data
+# plane does, must agree with Python ipaddress on every one. Also: a feed with a
 # bad line is refused naming the line, and changes nothing.
 . "$(dirname "$0")/../../../tests/lib.sh"
 TOOLS="python3 $(dirname "$0")/dd_tools.py"

@@ -217,6 +217,80 @@ int main(void)
 	CHECK(!run(f, n, &r) && r.verdict == V_DROP,
 	      "the refused feed changed nothing");
 
+	/* Prefixes of several lengths, some not a multiple of 8 (the data
+	 * plane masks the source to each length in use and probes a hash). */
+	{
+		static const char *feed =
+			"203.0.113.0/24\n198.51.100.64/26\n198.51.100.7/32\n"
+			"2001:db8:1:2::/64\n2001:db8::1:0:0:5/128\n"
+			"2001:db8:e000::/35\n2001:db8:0:0:8000::/65\n"
+			"100.64.0.0/16\n100.64.16.0/20\n";
+		static const struct {
+			const char *src;
+			int drop;
+		} pr[] = {
+			{"198.51.100.7", 1},
+			{"198.51.100.8", 0},
+			{"198.51.100.100", 1},
+			{"198.51.100.130", 0},
+			{"203.0.113.9", 1},
+			{"2001:db8:1:2::99", 1},
+			{"2001:db8:1:3::1", 0},
+			{"2001:db8::1:0:0:5", 1},
+			{"2001:db8::1:0:0:6", 0},
+			{"2001:db8:f123::1", 1},
+			{"2001:db8:d000::1", 0},
+			{"2001:db8::8000:0:0:1", 1},
+			{"2001:db8::7fff:0:0:1", 0},
+			{"100.64.200.1", 1},
+			{"100.65.0.1", 0},
+			{"100.64.17.1", 1},
+		};
+
+		e = nfc_coll_import_text(nfc, "dd0", "blocklist", feed,
+					 strlen(feed), 1);
+		CHECK(!e, "import --replace of 7 lengths%s%s", e ? ": " : "",
+		      e ? nfc_errmsg(nfc) : "");
+		for (size_t i = 0; i < sizeof(pr) / sizeof(pr[0]); i++) {
+			n = strchr(pr[i].src, ':')
+				    ? v6(f, pr[i].src)
+				    : v4(f, pr[i].src, "198.51.100.2", -1, 0,
+					 0);
+			CHECK(!run(f, n, &r) &&
+				      r.verdict == (pr[i].drop ? V_DROP
+							       : V_REDIRECT),
+			      "%s %s (verdict %d)", pr[i].src,
+			      pr[i].drop ? "dropped" : "goes on", r.verdict);
+		}
+		nfc_coll_del(nfc, "dd0", "blocklist", "198.51.100.64/26");
+		n = v4(f, "198.51.100.100", "198.51.100.2", -1, 0, 0);
+		CHECK(!run(f, n, &r) && r.verdict == V_REDIRECT,
+		      "198.51.100.64/26 deleted: 198.51.100.100 goes on");
+		/* Lengths up to 24 are bits of /24s: a delete clears only
+		 * those no other prefix covers. */
+		nfc_coll_del(nfc, "dd0", "blocklist", "100.64.0.0/16");
+		n = v4(f, "100.64.200.1", "198.51.100.2", -1, 0, 0);
+		CHECK(!run(f, n, &r) && r.verdict == V_REDIRECT,
+		      "100.64.0.0/16 deleted: 100.64.200.1 goes on");
+		n = v4(f, "100.64.17.1", "198.51.100.2", -1, 0, 0);
+		CHECK(!run(f, n, &r) && r.verdict == V_DROP,
+		      "100.64.17.1 still dropped (100.64.16.0/20)");
+		coll(nfc, "blocklist", "203.0.112.0/20", NULL);
+		n = v4(f, "203.0.114.1", "198.51.100.2", -1, 0, 0);
+		CHECK(!run(f, n, &r) && r.verdict == V_DROP,
+		      "203.0.112.0/20 added: 203.0.114.1 dropped");
+		nfc_coll_del(nfc, "dd0", "blocklist", "203.0.112.0/20");
+		CHECK(!run(f, n, &r) && r.verdict == V_REDIRECT,
+		      "203.0.112.0/20 deleted: 203.0.114.1 goes on");
+		n = v4(f, "203.0.113.9", "198.51.100.2", -1, 0, 0);
+		CHECK(!run(f, n, &r) && r.verdict == V_DROP,
+		      "and 203.0.113.9 still dropped (203.0.113.0/24)");
+		feed = "203.0.113.0/24 expires=600\n";
+		e = nfc_coll_import_text(nfc, "dd0", "blocklist", feed,
+					 strlen(feed), 1);
+		CHECK(!e, "import --replace back to one prefix");
+	}
+
 	coll(nfc, "limits", "198.51.100.128/25", "{\"pps\": 1, \"burst\": 2}");
 	n = v4(f, "198.51.100.200", "198.51.100.2", -1, 0, 0);
 	{
