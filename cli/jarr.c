@@ -96,7 +96,8 @@ static int jarr_run(struct jarr *j, int last)
 				       &e);
 			/* A value that ends where the text does may go on
 			 * (a number) or be cut: wait for the next read. */
-			if (v && !last && (size_t)e.position >= j->len - j->off) {
+			if (v && !last &&
+			    (size_t)e.position >= j->len - j->off) {
 				json_decref(v);
 				v = NULL;
 			}
