@@ -53,7 +53,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -78,16 +77,18 @@ static double now_ms(void)
 	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
-/* Runs argv with stdout and stderr to /dev/null: its exit status or -1,
- * and its peak RSS in KB (the CLI's own memory). */
+static long pid_kb(pid_t pid, const char *field);
+
+/* Runs argv with stdout and stderr to /dev/null: its exit status or -1;
+ * with maxrss_kb, its peak RSS (VmHWM) in KB, polled: the child's
+ * ru_maxrss would count this process's memory too (the vfork'd image it
+ * exec'd from). */
 static int run_rss(char *const argv[], long *maxrss_kb)
 {
 	posix_spawn_file_actions_t fa;
-	struct rusage ru;
-	pid_t pid;
+	pid_t pid, w;
 	int st;
 
-	*maxrss_kb = -1;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
@@ -96,17 +97,25 @@ static int run_rss(char *const argv[], long *maxrss_kb)
 		return -1;
 	}
 	posix_spawn_file_actions_destroy(&fa);
-	if (wait4(pid, &st, 0, &ru) < 0)
+	if (maxrss_kb)
+		*maxrss_kb = -1;
+	while (maxrss_kb && (w = waitpid(pid, &st, WNOHANG)) == 0) {
+		long kb = pid_kb(pid, "VmHWM:");
+
+		if (kb > *maxrss_kb)
+			*maxrss_kb = kb;
+		usleep(10000);
+	}
+	if (!maxrss_kb)
+		w = waitpid(pid, &st, 0);
+	if (w < 0)
 		return -1;
-	*maxrss_kb = ru.ru_maxrss;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 static int run(char *const argv[])
 {
-	long kb;
-
-	return run_rss(argv, &kb);
+	return run_rss(argv, NULL);
 }
 
 static int cmpd(const void *a, const void *b)
@@ -167,13 +176,13 @@ static long api(const char *method, const char *path, const char *body)
 /* ---- the daemon
  * ---------------------------------------------------------------- */
 
-static long rss_kb(const char *field)
+static long pid_kb(pid_t pid, const char *field)
 {
 	char path[64], line[256];
 	long v = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", daemon_pid);
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	f = fopen(path, "r");
 	while (f && fgets(line, sizeof(line), f))
 		if (!strncmp(line, field, strlen(field)))
@@ -181,6 +190,11 @@ static long rss_kb(const char *field)
 	if (f)
 		fclose(f);
 	return v;
+}
+
+static long rss_kb(const char *field)
+{
+	return pid_kb(daemon_pid, field);
 }
 
 /* 50 ms polls before a start is declared failed (adopting a large state
