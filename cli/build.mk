@@ -42,3 +42,12 @@ $(OUT)/bin/test_grammar: $(OUT)/obj/cli/tests/test_grammar.o $(OUT)/obj/cli/gram
 	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ -o $@
 
 all: $(OUT)/bin/test_grammar
+
+# The streamed-listing decoder (cli/jarr.c), run as unit:test_jarr.
+$(OUT)/obj/cli/tests/test_jarr.o: CPPFLAGS += -Icli
+$(OUT)/obj/cli/tests/test_jarr.o: cli/cli.h
+$(OUT)/bin/test_jarr: $(OUT)/obj/cli/tests/test_jarr.o $(OUT)/obj/cli/jarr.o
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ -ljansson -o $@
+
+all: $(OUT)/bin/test_jarr

@@ -69,6 +69,31 @@ int http_call(const struct conn *c, const char *method, const char *path,
 	      const char *body, size_t body_len, const char *content_type,
 	      long *status, json_t **answer, char *err, size_t errlen);
 
+/* jarr.c: an answer decoded as it arrives. A JSON array is handed to
+ * on_elem an element at a time (each freed after the call; non-zero stops
+ * with an error); anything else (an error object) is kept and decoded
+ * whole by jarr_end. */
+struct jarr {
+	int (*on_elem)(json_t *e, void *ctx);
+	void *ctx;
+	char *buf;
+	size_t len, off, cap, count;
+	int state, first;
+};
+
+void jarr_init(struct jarr *j, int (*on_elem)(json_t *, void *), void *ctx);
+/* 0, or -1: not JSON, out of memory, or on_elem refused. */
+int jarr_feed(struct jarr *j, const char *data, size_t n);
+/* The end of the answer: 0 when what came was whole; *whole is the answer
+ * when it was not streamed (NULL otherwise). Frees what j holds. */
+int jarr_end(struct jarr *j, json_t **whole);
+
+/* http_call, with a 2xx array answer handed to on_elem an element at a
+ * time as it arrives (not in *answer). */
+int http_call_each(const struct conn *c, const char *method, const char *path,
+		   int (*on_elem)(json_t *, void *), void *ctx, long *status,
+		   json_t **answer, char *err, size_t errlen);
+
 /* dump.c: GET `path` (a pcap stream of NF `nf`) over the unix socket, the
  * pcap to stdout, the end line (captured, lost, dropped) to stderr. The
  * exit status: 0, or 1 with the reason on stderr. */
@@ -76,6 +101,22 @@ int cli_dump(const struct conn *c, const char *path, const char *nf);
 
 /* print.c */
 void print_answer(enum view v, json_t *answer, bool dry_run);
+
+/* A collection's listing printed as it arrives (V_COLL): coll_out_elem is
+ * http_call_each's on_elem; coll_out_end prints what is still held. */
+#define MAX_COLS 16
+struct coll_out {
+	bool json;
+	json_t *first; /* the entries held until the columns are known */
+	size_t n;
+	int started, ncols, w[MAX_COLS], right[MAX_COLS];
+	const char *hdr[MAX_COLS];
+	char up[MAX_COLS][64], keys[MAX_COLS][64];
+};
+
+void coll_out_init(struct coll_out *o, bool json);
+int coll_out_elem(json_t *e, void *ctx);
+void coll_out_end(struct coll_out *o);
 
 /* filter_test.c: `nfchain filter-test` (argv[0] is "filter-test"); runs
  * here, without the daemon. Returns the exit status. */

@@ -98,14 +98,52 @@ static int send_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* The answer's head is kept in `in` until its blank line; the body goes
+ * to `js` as it comes (at most Content-Length bytes of it). */
+struct answer {
+	struct buf in;
+	struct jarr *js;
+	long status;
+	long long left; /* body bytes still wanted; -1: up to EOF */
+	int body;
+};
+
+static int answer_add(struct answer *a, const char *d, size_t n)
+{
+	char *eoh, *cl;
+
+	if (!a->body) {
+		if (buf_add(&a->in, d, n))
+			return -1;
+		eoh = strstr(a->in.p, "\r\n\r\n");
+		if (!eoh)
+			return a->in.len > 65536 ? -1 : 0;
+		if (strncmp(a->in.p, "HTTP/1.", 7) || a->in.len < 12)
+			return -1;
+		a->status = strtol(a->in.p + 9, NULL, 10);
+		*eoh = 0;
+		cl = strcasestr(a->in.p, "\r\ncontent-length:");
+		a->left = cl ? strtoll(cl + 17, NULL, 10) : -1;
+		a->body = 1;
+		eoh += 4;
+		d = eoh;
+		n = a->in.len - (eoh - a->in.p);
+	}
+	if (a->left >= 0 && (long long)n > a->left)
+		n = a->left;
+	if (a->left >= 0)
+		a->left -= n;
+	return n ? jarr_feed(a->js, d, n) : 0;
+}
+
 static int unix_call(const struct conn *c, const char *method, const char *path,
 		     const char *body, size_t body_len,
-		     const char *content_type, long *status, json_t **answer,
+		     const char *content_type, long *status, struct jarr *js,
 		     char *err, size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct buf in = {0};
-	char head[4096], chunk[65536], *eoh, *cl;
+	struct answer a = {.js = js};
+	char head[4096], chunk[65536];
 	long tmo = timeout_of(c, method, path);
 	long long deadline = ms_now() + tmo;
 	struct timeval tv = {.tv_sec = tmo / 1000,
@@ -175,50 +213,47 @@ static int unix_call(const struct conn *c, const char *method, const char *path,
 
 		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
 			timed_out(c, method, path, tmo,
-				  in.len ? "reading the answer"
-					 : "waiting for the answer",
+				  a.in.len ? "reading the answer"
+					   : "waiting for the answer",
 				  err, errlen);
 			goto fail;
 		}
 		got = read(fd, chunk, sizeof(chunk));
 		if (got < 0 && errno == EINTR)
 			continue;
-		if (got < 0 && errno == ECONNRESET && in.len)
+		if (got < 0 && errno == ECONNRESET && a.in.len)
 			break;
 		if (got < 0) {
 			snprintf(err, errlen, "reading nfchaind's answer: %s",
 				 strerror(errno));
 			goto fail;
 		}
-		if (got == 0)
+		if (got == 0 || (a.body && a.left == 0))
 			break;
-		if (buf_add(&in, chunk, got)) {
-			snprintf(err, errlen, "out of memory");
+		/* A listing streamed element by element may take longer
+		 * than the timeout in all (a million entries): it bounds
+		 * the wait for each next part instead. */
+		if (js->on_elem)
+			deadline = ms_now() + tmo;
+		if (answer_add(&a, chunk, got)) {
+			snprintf(err, errlen,
+				 a.body ? "nfchaind's answer is not valid JSON"
+					: "nfchaind sent no valid HTTP answer");
 			goto fail;
 		}
 	}
 	close(fd);
-	fd = -1;
-	/* "HTTP/1.x NNN reason\r\n" ... "\r\n\r\n" body */
-	if (!in.p || strncmp(in.p, "HTTP/1.", 7) || in.len < 12 ||
-	    !(eoh = strstr(in.p, "\r\n\r\n"))) {
+	if (!a.body) {
 		snprintf(err, errlen, "nfchaind sent no valid HTTP answer");
-		goto fail;
+		free(a.in.p);
+		return -1;
 	}
-	*status = strtol(in.p + 9, NULL, 10);
-	*eoh = 0;
-	eoh += 4;
-	n = in.len - (eoh - in.p);
-	cl = strcasestr(in.p, "\r\ncontent-length:");
-	if (cl && strtol(cl + 17, NULL, 10) < n)
-		n = strtol(cl + 17, NULL, 10);
-	*answer = n > 0 ? json_loadb(eoh, n, 0, NULL) : NULL;
-	free(in.p);
+	*status = a.status;
+	free(a.in.p);
 	return 0;
 fail:
-	if (fd >= 0)
-		close(fd);
-	free(in.p);
+	close(fd);
+	free(a.in.p);
 	return -1;
 }
 
@@ -267,17 +302,16 @@ static int curl_load(char *err, size_t errlen)
 
 static size_t collect(char *data, size_t size, size_t n, void *ctx)
 {
-	return buf_add(ctx, data, size * n) ? 0 : size * n;
+	return jarr_feed(ctx, data, size * n) ? 0 : size * n;
 }
 
 static int curl_call(const struct conn *c, const char *method, const char *path,
 		     const char *body, size_t body_len,
-		     const char *content_type, long *status, json_t **answer,
+		     const char *content_type, long *status, struct jarr *js,
 		     char *err, size_t errlen)
 {
 	char url[4096], auth[600], ctype[128], cerr[CURL_ERROR_SIZE] = "";
 	struct curl_slist *hdrs = NULL;
-	struct buf out = {0};
 	CURLcode rc;
 	CURL *h;
 
@@ -292,10 +326,19 @@ static int curl_call(const struct conn *c, const char *method, const char *path,
 	cu.setopt(h, CURLOPT_URL, url);
 	cu.setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	cu.setopt(h, CURLOPT_WRITEFUNCTION, collect);
-	cu.setopt(h, CURLOPT_WRITEDATA, &out);
+	cu.setopt(h, CURLOPT_WRITEDATA, js);
 	cu.setopt(h, CURLOPT_ERRORBUFFER, cerr);
 	cu.setopt(h, CURLOPT_NOSIGNAL, 1L);
-	cu.setopt(h, CURLOPT_TIMEOUT_MS, timeout_of(c, method, path));
+	if (js->on_elem) {
+		/* As over the socket: the wait for each next part. */
+		cu.setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+			  timeout_of(c, method, path));
+		cu.setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		cu.setopt(h, CURLOPT_LOW_SPEED_TIME,
+			  (timeout_of(c, method, path) + 999) / 1000);
+	} else {
+		cu.setopt(h, CURLOPT_TIMEOUT_MS, timeout_of(c, method, path));
+	}
 	cu.setopt(h, CURLOPT_PROTOCOLS_STR, "http");
 	if (c->token) {
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
@@ -315,8 +358,8 @@ static int curl_call(const struct conn *c, const char *method, const char *path,
 	rc = cu.perform(h);
 	if (rc == CURLE_OK) {
 		cu.getinfo(h, CURLINFO_RESPONSE_CODE, status);
-		if (out.len)
-			*answer = json_loadb(out.p, out.len, 0, NULL);
+	} else if (rc == CURLE_WRITE_ERROR) {
+		snprintf(err, errlen, "nfchaind's answer is not valid JSON");
 	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
 		timed_out(c, method, path, timeout_of(c, method, path),
 			  *cerr ? cerr : "timed out", err, errlen);
@@ -328,18 +371,42 @@ static int curl_call(const struct conn *c, const char *method, const char *path,
 	}
 	cu.free_all(hdrs);
 	cu.cleanup(h);
-	free(out.p);
 	return rc == CURLE_OK ? 0 : -1;
+}
+
+int http_call_each(const struct conn *c, const char *method, const char *path,
+		   int (*on_elem)(json_t *, void *), void *ctx, long *status,
+		   json_t **answer, char *err, size_t errlen)
+{
+	struct jarr js;
+	int r;
+
+	*answer = NULL;
+	jarr_init(&js, on_elem, ctx);
+	r = c->socket ? unix_call(c, method, path, NULL, 0, NULL, status, &js,
+				  err, errlen)
+		      : curl_call(c, method, path, NULL, 0, NULL, status, &js,
+				  err, errlen);
+	if (jarr_end(&js, answer) && !r) {
+		snprintf(err, errlen, "nfchaind's answer broke off");
+		r = -1;
+	}
+	return r;
 }
 
 int http_call(const struct conn *c, const char *method, const char *path,
 	      const char *body, size_t body_len, const char *content_type,
 	      long *status, json_t **answer, char *err, size_t errlen)
 {
+	struct jarr js;
+	int r;
+
 	*answer = NULL;
-	if (c->socket)
-		return unix_call(c, method, path, body, body_len, content_type,
-				 status, answer, err, errlen);
-	return curl_call(c, method, path, body, body_len, content_type, status,
-			 answer, err, errlen);
+	jarr_init(&js, NULL, NULL);
+	r = c->socket ? unix_call(c, method, path, body, body_len, content_type,
+				  status, &js, err, errlen)
+		      : curl_call(c, method, path, body, body_len, content_type,
+				  status, &js, err, errlen);
+	jarr_end(&js, answer);
+	return r;
 }

@@ -331,7 +331,8 @@ int main(int argc, char **argv)
 	char err[1024];
 	json_t *answer = NULL;
 	long status = 0;
-	bool json = false;
+	bool json = false, streamed = false;
+	struct coll_out co = {0};
 	int o, rc;
 
 	if (getenv("NFCHAIN_TIMEOUT") && *getenv("NFCHAIN_TIMEOUT")) {
@@ -440,10 +441,35 @@ int main(int argc, char **argv)
 			body = json_dumps(r.body, JSON_COMPACT);
 			len = body ? strlen(body) : 0;
 		}
-		rc = http_call(&c, r.method, r.path, body, len, r.content_type,
-			       &status, &answer, err, sizeof(err));
+		if (r.view == V_COLL && !body) {
+			/* Printed as it comes: a listing may hold a million
+			 * entries. */
+			coll_out_init(&co, json);
+			streamed = true;
+			rc = http_call_each(&c, r.method, r.path, coll_out_elem,
+					    &co, &status, &answer, err,
+					    sizeof(err));
+		} else {
+			rc = http_call(&c, r.method, r.path, body, len,
+				       r.content_type, &status, &answer, err,
+				       sizeof(err));
+		}
 		if (body != r.raw)
 			free(body);
+	}
+	if (streamed) {
+		/* A listing that came as an array was printed as it came:
+		 * what is still held goes out now (after an error too:
+		 * the rows before it, then the error). */
+		bool listed = !rc && status >= 200 && status <= 299 && !answer;
+
+		if (listed || co.n)
+			coll_out_end(&co);
+		json_decref(co.first);
+		if (listed) {
+			rc = 0;
+			goto out;
+		}
 	}
 	if (rc) {
 		fprintf(stderr, "nfchain: %s\n", err);

@@ -6,8 +6,6 @@
 
 #include "cli.h"
 
-#define MAX_COLS 16
-
 struct table {
 	int ncols, nrows, cap;
 	char **cells; /* row-major; row 0 is the header */
@@ -42,13 +40,11 @@ static int numeric(const char *s)
 	return *s && strspn(s, "0123456789") == strlen(s);
 }
 
-/* Numbers are right-aligned, text left-aligned; the last column is not
- * padded (no trailing blanks). */
-static void table_print(struct table *t, const char *indent)
+/* Column widths, and which columns are numbers (right-aligned). */
+static void table_layout(const struct table *t, int *w, int *right)
 {
-	int w[MAX_COLS] = {0}, right[MAX_COLS];
-
 	for (int c = 0; c < t->ncols; c++) {
+		w[c] = 0;
 		right[c] = t->nrows > 1;
 		for (int r = 0; r < t->nrows; r++) {
 			const char *s = t->cells[r * t->ncols + c];
@@ -60,26 +56,46 @@ static void table_print(struct table *t, const char *indent)
 				right[c] = 0;
 		}
 	}
-	for (int r = 0; r < t->nrows; r++) {
-		fputs(indent, stdout);
-		for (int c = 0; c < t->ncols; c++) {
-			const char *s = t->cells[r * t->ncols + c];
-			int last = c == t->ncols - 1;
+}
 
-			if (right[c])
-				printf("%*s", w[c], s);
-			else if (last)
-				fputs(s, stdout);
-			else
-				printf("%-*s", w[c], s);
-			if (!last)
-				fputs("  ", stdout);
-		}
-		putchar('\n');
+/* Numbers are right-aligned, text left-aligned; the last column is not
+ * padded (no trailing blanks). */
+static void row_print(int ncols, char *const *cells, const int *w,
+		      const int *right, const char *indent)
+{
+	fputs(indent, stdout);
+	for (int c = 0; c < ncols; c++) {
+		const char *s = cells[c];
+		int last = c == ncols - 1;
+
+		if (right[c])
+			printf("%*s", w[c], s);
+		else if (last)
+			fputs(s, stdout);
+		else
+			printf("%-*s", w[c], s);
+		if (!last)
+			fputs("  ", stdout);
 	}
+}
+
+static void table_free(struct table *t)
+{
 	for (int i = 0; i < t->nrows * t->ncols; i++)
 		free(t->cells[i]);
 	free(t->cells);
+}
+
+static void table_print(struct table *t, const char *indent)
+{
+	int w[MAX_COLS], right[MAX_COLS];
+
+	table_layout(t, w, right);
+	for (int r = 0; r < t->nrows; r++) {
+		row_print(t->ncols, t->cells + r * t->ncols, w, right, indent);
+		putchar('\n');
+	}
+	table_free(t);
 }
 
 /* A JSON value as one cell. */
@@ -407,20 +423,13 @@ static void show_stats(json_t *s)
 }
 
 /* Entries of a collection: the columns are the union of their keys. */
-static void show_coll(json_t *list)
+static int coll_columns(json_t *list, const char **hdr, char up[][64])
 {
-	const char *hdr[MAX_COLS];
-	char up[MAX_COLS][64];
-	struct table t;
 	json_t *e, *v;
 	const char *k;
 	int n = 0;
 	size_t i;
 
-	if (!json_array_size(list)) {
-		puts("no entries");
-		return;
-	}
 	json_array_foreach (list, i, e)
 		json_object_foreach (e, k, v) {
 			int j;
@@ -439,23 +448,148 @@ static void show_coll(json_t *list)
 					   : hdr[j][c];
 		up[j][c] = 0;
 	}
-	{
-		const char *uh[MAX_COLS];
+	return n;
+}
 
-		for (int j = 0; j < n; j++)
-			uh[j] = up[j];
-		table_init(&t, n, uh);
+/* The cells of entry e under the columns hdr. */
+static void coll_cells(json_t *e, int n, const char *const *hdr, char b[][256],
+		       char **row)
+{
+	for (int j = 0; j < n; j++) {
+		json_t *v = json_object_get(e, hdr[j]);
+
+		row[j] = v ? (char *)cell(v, b[j], sizeof(b[j])) : "-";
 	}
+}
+
+static void coll_table(json_t *list, struct table *t, const char **hdr,
+		       char up[][64])
+{
+	const char *uh[MAX_COLS];
+	int n = coll_columns(list, hdr, up);
+	json_t *e;
+	size_t i;
+
+	for (int j = 0; j < n; j++)
+		uh[j] = up[j];
+	table_init(t, n, uh);
 	json_array_foreach (list, i, e) {
 		char b[MAX_COLS][256], *row[MAX_COLS];
 
-		for (int j = 0; j < n; j++) {
-			v = json_object_get(e, hdr[j]);
-			row[j] = v ? (char *)cell(v, b[j], sizeof(b[j])) : "-";
-		}
-		table_row(&t, row);
+		coll_cells(e, n, hdr, b, row);
+		table_row(t, row);
 	}
+}
+
+static void show_coll(json_t *list)
+{
+	const char *hdr[MAX_COLS];
+	char up[MAX_COLS][64];
+	struct table t;
+
+	if (!json_array_size(list)) {
+		puts("no entries");
+		return;
+	}
+	coll_table(list, &t, hdr, up);
 	table_print(&t, "");
+}
+
+/*
+ * A listing printed as it arrives (nfchain <nf> <coll> show of a
+ * 1,000,000-prefix blocklist): the first COLL_BLOCK entries are held to
+ * choose the columns and their widths, printed, and each entry after
+ * them is printed with those as it comes, never held. A shorter listing
+ * prints exactly as a whole answer does. A later entry with a field that
+ * the first ones lack shows it as key=value after its columns.
+ */
+#define COLL_BLOCK 1024
+
+void coll_out_init(struct coll_out *o, bool json)
+{
+	memset(o, 0, sizeof(*o));
+	o->json = json;
+	o->first = json_array();
+}
+
+static void json_elem(struct coll_out *o, json_t *e)
+{
+	char *t = json_dumps(e, JSON_INDENT(2) | JSON_ENCODE_ANY);
+
+	/* As json_dumps of the whole array with JSON_INDENT(2) prints it:
+	 * each element's lines two more spaces in. */
+	fputs(o->n ? ",\n  " : "[\n  ", stdout);
+	for (const char *p = t ? t : "null"; *p; p++) {
+		putchar(*p);
+		if (*p == '\n')
+			fputs("  ", stdout);
+	}
+	free(t);
+}
+
+static void coll_start(struct coll_out *o)
+{
+	struct table t;
+
+	coll_table(o->first, &t, o->hdr, o->up);
+	o->ncols = t.ncols;
+	table_layout(&t, o->w, o->right);
+	for (int r = 0; r < t.nrows; r++) {
+		row_print(t.ncols, t.cells + r * t.ncols, o->w, o->right, "");
+		putchar('\n');
+	}
+	table_free(&t);
+	/* The header names point into the entries held: copied. */
+	for (int j = 0; j < o->ncols; j++) {
+		snprintf(o->keys[j], sizeof(o->keys[j]), "%s", o->hdr[j]);
+		o->hdr[j] = o->keys[j];
+	}
+	json_array_clear(o->first);
+	o->started = 1;
+}
+
+int coll_out_elem(json_t *e, void *ctx)
+{
+	struct coll_out *o = ctx;
+	char b[MAX_COLS][256], *row[MAX_COLS];
+	const char *k;
+	json_t *v;
+
+	if (o->json) {
+		json_elem(o, e);
+		o->n++;
+		return 0;
+	}
+	o->n++;
+	if (!o->started) {
+		json_array_append(o->first, e);
+		if (json_array_size(o->first) == COLL_BLOCK)
+			coll_start(o);
+		return 0;
+	}
+	coll_cells(e, o->ncols, o->hdr, b, row);
+	row_print(o->ncols, row, o->w, o->right, "");
+	json_object_foreach (e, k, v) {
+		int j;
+		char c[256];
+
+		for (j = 0; j < o->ncols && strcmp(o->hdr[j], k); j++)
+			;
+		if (j == o->ncols)
+			printf("  %s=%s", k, cell(v, c, sizeof(c)));
+	}
+	putchar('\n');
+	return ferror(stdout) ? -1 : 0;
+}
+
+void coll_out_end(struct coll_out *o)
+{
+	if (o->json)
+		puts(o->n ? "\n]" : "[]");
+	else if (!o->started)
+		show_coll(o->first);
+	json_decref(o->first);
+	o->first = NULL;
 }
 
 static void fields_table(json_t *fields, const char *indent)
