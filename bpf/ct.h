@@ -145,6 +145,20 @@ static __always_inline __u32 nfct_mix32(__u32 h)
 	return h;
 }
 
+/* Whether a packet may be answered by a flow cache: nothing in it can
+ * change its entry's state (TCP: a bare ACK, no SYN, FIN or RST; no
+ * fragment, no ICMP error). */
+static __always_inline int nfct_fc_eligible(const struct nfc_flow *fl)
+{
+	if (fl->frag != NFC_FRAG_NONE || (fl->flags & NFC_FLOW_F_ICMP_ERR))
+		return 0;
+	if (fl->t.proto == NFC_IPPROTO_TCP)
+		return (fl->tcp_flags & (NFC_TCP_SYN | NFC_TCP_FIN |
+					 NFC_TCP_RST | NFC_TCP_ACK)) ==
+		       NFC_TCP_ACK;
+	return 1;
+}
+
 /* Makes every CPU's cached flows miss once: after the data plane replaced
  * an entry (a reopened connection), whose old slots must not answer for
  * the new one. */
@@ -495,17 +509,6 @@ static __always_inline int nfct_fc_tuple_eq(const struct nfc_tuple *a,
 
 	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] &&
 	       x[4] == y[4];
-}
-
-static __always_inline int nfct_fc_eligible(const struct nfc_flow *fl)
-{
-	if (fl->frag != NFC_FRAG_NONE || (fl->flags & NFC_FLOW_F_ICMP_ERR))
-		return 0;
-	if (fl->t.proto == NFC_IPPROTO_TCP)
-		return (fl->tcp_flags & (NFC_TCP_SYN | NFC_TCP_FIN |
-					 NFC_TCP_RST | NFC_TCP_ACK)) ==
-		       NFC_TCP_ACK;
-	return 1;
 }
 
 /* Puts a slot's gathered counters into its entry (another flow is about

@@ -394,19 +394,6 @@ static __always_inline __u32 nat_fc_index(const struct nat_tuple *w)
 	       (NAT_FC_SLOTS - 1);
 }
 
-/* Whether the packet may be answered from the cache: nothing in it can
- * change its connection's state (TCP: a bare ACK, no SYN, FIN or RST). */
-static __always_inline int nat_fc_eligible(const struct nfc_flow *fl)
-{
-	if (fl->frag != NFC_FRAG_NONE)
-		return 0;
-	if (fl->t.proto == NFC_IPPROTO_TCP)
-		return (fl->tcp_flags & (NFC_TCP_SYN | NFC_TCP_FIN |
-					 NFC_TCP_RST | NFC_TCP_ACK)) ==
-		       NFC_TCP_ACK;
-	return 1;
-}
-
 static __always_inline __u32 nat_fc_gen(void)
 {
 	__u32 zero = 0;
@@ -449,7 +436,7 @@ nat_fc_fill(struct nat_fc_slot *s, const struct nfc_flow *fl,
 {
 	struct nfct_entry *o;
 
-	if (!s || !nat_fc_eligible(fl) ||
+	if (!s || !nfct_fc_eligible(fl) ||
 	    (fl->t.proto == NFC_IPPROTO_TCP && e->state != NFCT_S_ESTABLISHED))
 		return;
 	if (s->ts && s->packets) {
@@ -569,7 +556,7 @@ static __always_inline int nat(nfc_ctx_t *ctx, struct nfc_meta *md)
 	/* 0. The flow cache. */
 	nat_tuple_of(&fl->t, &w);
 	now = bpf_ktime_get_coarse_ns();
-	if (nat_fc_eligible(fl)) {
+	if (nfct_fc_eligible(fl)) {
 		__u32 i = nat_fc_index(&w);
 
 		fc = bpf_map_lookup_elem(&nat_fc, &i);
