@@ -589,10 +589,10 @@ static uint32_t ct_size(int fd)
 	return info.max_entries;
 }
 
-/* After entries were deleted: every CPU's flow cache (NFCT_FLOW_CACHE,
- * bpf/ct.h) forgets what it held, so that no cached flow outlives its
- * entry. Nothing to do for an NF without the cache. */
-static void ct_fc_bump(struct nfc_nf *nf)
+/* After entries were deleted: every CPU's flow cache (NFCT_FLOW_CACHE or
+ * NFCT_FC_GEN, bpf/ct.h) forgets what it held, so that no cached flow
+ * outlives its entry. Nothing to do for an NF without a cache. */
+void nfct_fc_bump(struct nfc_nf *nf)
 {
 	int fd = nfc_nf_map_fd(nf, "ct_fc_gen");
 	__u32 zero = 0;
@@ -622,7 +622,7 @@ void nfct_tick(struct nfc_nf *nf, uint64_t now_ns)
 	nfct_sweep_fd(tfd, nfc_nf_map_fd(nf, "ct_stats"), &cfg, ct_size(tfd),
 		      now_ns, &sw);
 	if (sw.expired || sw.evicted)
-		ct_fc_bump(nf);
+		nfct_fc_bump(nf);
 }
 
 void nfct_stats(struct nfc_nf *nf, json_t *out)
@@ -681,7 +681,7 @@ int nfct_del(struct nfc_nf *nf, const char *key)
 	if (!strcmp(key, "all")) {
 		long n = nfct_flush_fd(tfd);
 
-		ct_fc_bump(nf);
+		nfct_fc_bump(nf);
 		return n < 0 ? nfc_nf_error(nf, -n, "%s: flush conntrack: %s",
 					    nfc_nf_name(nf), strerror(-n))
 			     : 0;
@@ -691,7 +691,7 @@ int nfct_del(struct nfc_nf *nf, const char *key)
 		return nfc_nf_error(nf, -r, "%s: %s", nfc_nf_name(nf), err);
 	r = nfct_del_fd(tfd, &k);
 	if (!r)
-		ct_fc_bump(nf);
+		nfct_fc_bump(nf);
 	if (r)
 		return nfc_nf_error(nf, -r, "%s: conntrack entry %s: %s",
 				    nfc_nf_name(nf), key,
@@ -708,6 +708,6 @@ long nfct_flush(struct nfc_nf *nf)
 	if (tfd < 0)
 		return tfd;
 	n = nfct_flush_fd(tfd);
-	ct_fc_bump(nf);
+	nfct_fc_bump(nf);
 	return n;
 }

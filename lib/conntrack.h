@@ -150,6 +150,9 @@ int nfct_configure(struct nfc_nf *nf);
 /* Writes the config's timeouts into ct_cfg if they changed, then sweeps
  * (timeout fields are NFC_FIELD_LIVE: no configure() runs for them). */
 void nfct_tick(struct nfc_nf *nf, uint64_t now_ns);
+/* After deleting entries (an NF's own sweep): every CPU's cached flows
+ * miss once (bpf/ct.h, ct_fc_gen). Nothing for an NF without a cache. */
+void nfct_fc_bump(struct nfc_nf *nf);
 void nfct_stats(struct nfc_nf *nf, json_t *out);
 int nfct_list(struct nfc_nf *nf, json_t *out);
 /* Key as nfct_key_parse; "all" flushes. Errors name the key. */

@@ -14,12 +14,15 @@
  *  3. else a NEW packet is matched against the rules (first match), an
  *     outside tuple is picked (the original port if free, else random
  *     ports of the range: nat_pick), the connection confirmed.
+ * Before 1: a per-CPU flow cache (nat_fc, below) answers the plain
+ * packets of a known connection with no lookup in the shared tables.
  * Checksums are updated incrementally (RFC 1624); a UDP checksum of 0
  * stays 0. Later fragments carry no ports: they get their address
  * rewritten by the connection their first fragment opened.
  */
 #include "nfchain.bpf.h"
 #define NFCT_TABLE_SIZE 65536
+#define NFCT_FC_GEN
 #include "ct.h"
 #include "nat.h"
 
@@ -86,6 +89,45 @@ struct {
 	__type(key, __u32);
 	__type(value, struct nat_scr);
 } nat_scratch SEC(".maps");
+
+/*
+ * The per-CPU flow cache: what steps 1-2 found for a packet's wire tuple
+ * (its rewrite, and its connection's tuple to account to), so that the
+ * next plain packets of the flow on this CPU cost one array slot instead
+ * of a nat_rev and a ct_table lookup (two hash walks on shared, mostly
+ * cold memory: most of the NAT's cost). As nfct_lookup_cached in ct.h,
+ * which cannot serve here: it keys on the tuple conntrack knows, not the
+ * one on the wire, and caches only answered connections (a one-way flow
+ * is translated all the same). A slot answers for NFCT_TS_STEP_NS after
+ * it was synced with the entry; its packets and bytes gather in the slot
+ * and go into the entry at the next sync or when another flow takes the
+ * slot. Exact because only packets that cannot change the entry's state
+ * hit (TCP: a bare ACK of an established connection; others: any, once
+ * the lookup that filled the slot updated the state), and a deleted or
+ * replaced entry bumps ct_fc_gen.
+ */
+#define NAT_FC_SLOTS 8192 /* a power of two; 64 bytes each, per CPU */
+
+struct nat_fc_slot {
+	struct nat_tuple w; /* the packet's, on the wire */
+	struct nat_tuple c; /* its connection's, this direction, untranslated */
+	__u64 ts;	    /* when last synced with the entry; 0: empty */
+	__u64 bytes;	    /* gathered since, not yet in the entry */
+	__u32 packets;
+	__u32 gen;   /* ct_fc_gen when filled */
+	__be32 addr; /* the rewrite, as nat_rewrite takes it */
+	__be16 port;
+	__u8 dst;
+	__u8 dir; /* NFCT_DIR_* of the packets */
+};
+_Static_assert(sizeof(struct nat_fc_slot) == 64, "one cache line");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NAT_FC_SLOTS);
+	__type(key, __u32);
+	__type(value, struct nat_fc_slot);
+} nat_fc SEC(".maps");
 
 static __always_inline void nat_count(__u32 c)
 {
@@ -333,6 +375,92 @@ static __always_inline void nat_tuple_of(const struct nfc_tuple *t,
 	w->pad[0] = w->pad[1] = w->pad[2] = 0;
 }
 
+static __always_inline int nat_tuple_eq(const struct nat_tuple *a,
+					const struct nat_tuple *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1];
+}
+
+static __always_inline __u32 nat_fc_index(const struct nat_tuple *w)
+{
+	/* Not symmetric: a flow's two directions get two slots. */
+	return nfct_mix32(
+		       w->src ^
+		       nfct_mix32(w->dst ^ nfct_mix32(((__u32)w->sport << 16 |
+						       w->dport) ^
+						      w->proto))) &
+	       (NAT_FC_SLOTS - 1);
+}
+
+static __always_inline __u32 nat_fc_gen(void)
+{
+	__u32 zero = 0;
+	__u64 *g = bpf_map_lookup_elem(&ct_fc_gen, &zero);
+
+	return g ? (__u32)*g : 0;
+}
+
+/* The connection entry a slot accounts to. */
+static __always_inline struct nfct_entry *
+nat_fc_entry(const struct nat_fc_slot *s)
+{
+	struct nfc_tuple t = {
+		.sport = s->c.sport,
+		.dport = s->c.dport,
+		.proto = s->c.proto,
+		.family = NFC_FAMILY_V4,
+	};
+	struct nfct_key k;
+
+	t.src[2] = t.dst[2] = bpf_htonl(NFCT_V4MAPPED_W2);
+	t.src[3] = s->c.src;
+	t.dst[3] = s->c.dst;
+	nfct_key_of(&t, &k);
+	return bpf_map_lookup_elem(&ct_table, &k);
+}
+
+/*
+ * After steps 1-2 translated a packet of entry e (its lookup done with
+ * `now`): the slot remembers the rewrite, if the entry is in a state the
+ * cached packets cannot change. `c` is the connection's tuple in the
+ * packet's direction. What the slot gathered for another flow goes into
+ * that flow's entry first.
+ */
+static __always_inline void
+nat_fc_fill(struct nat_fc_slot *s, const struct nfc_flow *fl,
+	    const struct nat_tuple *w, const struct nat_tuple *c,
+	    struct nfct_entry *e, __u8 dir, __u64 now, int dst, __be32 addr,
+	    __be16 port)
+{
+	struct nfct_entry *o;
+
+	if (!s || !nfct_fc_eligible(fl) ||
+	    (fl->t.proto == NFC_IPPROTO_TCP && e->state != NFCT_S_ESTABLISHED))
+		return;
+	if (s->ts && s->packets) {
+		o = nat_tuple_eq(&s->w, w) ? e : nat_fc_entry(s);
+		if (o) {
+			o->packets[s->dir & 1] += s->packets;
+			o->bytes[s->dir & 1] += s->bytes;
+		}
+	}
+	/* Synced now: the entry's clock is this packet's, so that it never
+	 * lags more than a step behind the flow's last cached packet. */
+	e->last_ns = now;
+	s->w = *w;
+	s->c = *c;
+	s->ts = now;
+	s->bytes = 0;
+	s->packets = 0;
+	s->gen = nat_fc_gen();
+	s->addr = addr;
+	s->port = port;
+	s->dst = dst;
+	s->dir = dir;
+}
+
 static __always_inline __u32 nat_len(nfc_ctx_t *ctx)
 {
 #ifdef NFC_HOOK_XDP
@@ -361,19 +489,25 @@ static __always_inline int nat_refuse(nfc_ctx_t *ctx, struct nfc_meta *md,
 	return nfc_drop(ctx, md, NAT_R_REFUSED);
 }
 
-/* The original direction of a known connection. */
+/* The original direction of a known connection. fc: its slot in the
+ * flow cache, to fill (NULL: not cached). */
 static __always_inline int nat_known(nfc_ctx_t *ctx, struct nfc_meta *md,
 				     const struct nfc_flow *fl,
-				     struct nfct_entry *e)
+				     struct nfct_entry *e,
+				     struct nat_fc_slot *fc,
+				     const struct nat_tuple *w, __u64 now)
 {
 	struct nat_xlat *x = (struct nat_xlat *)e->nf_data;
+	int dnat = x->type == NAT_T_DNAT;
 
 	if (!x->type)
 		return nat_pass(ctx, md);
 	if (!x->ready) /* another CPU is still writing it */
 		return nat_refuse(ctx, md, NAT_C_RACE);
-	if (nat_rewrite(ctx, fl, x->type == NAT_T_DNAT, x->addr, x->port))
+	if (nat_rewrite(ctx, fl, dnat, x->addr, x->port))
 		return nat_bad(ctx, md);
+	nat_fc_fill(fc, fl, w, w, e, NFCT_DIR_ORIG, now, dnat, x->addr,
+		    x->port);
 	return nfc_pass_on(ctx, md);
 }
 
@@ -388,6 +522,8 @@ static __always_inline int nat(nfc_ctx_t *ctx, struct nfc_meta *md)
 	struct nat_set *set;
 	struct nat_rule *rule;
 	struct nat_xlat *x;
+	struct nat_fc_slot *fc = NULL;
+	__u64 now;
 	__u32 len = nat_len(ctx), zero = 0;
 	int r, out = md->direction == NFC_DIR_EGRESS;
 
@@ -417,8 +553,24 @@ static __always_inline int nat(nfc_ctx_t *ctx, struct nfc_meta *md)
 		return nfc_pass_on(ctx, md);
 	}
 
-	/* 1. A reply of a translated connection. */
+	/* 0. The flow cache. */
 	nat_tuple_of(&fl->t, &w);
+	now = bpf_ktime_get_coarse_ns();
+	if (nfct_fc_eligible(fl)) {
+		__u32 i = nat_fc_index(&w);
+
+		fc = bpf_map_lookup_elem(&nat_fc, &i);
+	}
+	if (fc && fc->ts && now >= fc->ts && now - fc->ts < NFCT_TS_STEP_NS &&
+	    nat_tuple_eq(&fc->w, &w) && fc->gen == nat_fc_gen()) {
+		fc->packets += 1;
+		fc->bytes += len;
+		if (nat_rewrite(ctx, fl, fc->dst, fc->addr, fc->port))
+			return nat_bad(ctx, md);
+		return nfc_pass_on(ctx, md);
+	}
+
+	/* 1. A reply of a translated connection. */
 	rev = bpf_map_lookup_elem(&nat_rev, &w);
 	if (rev) {
 		struct nat_tuple o = rev->orig;
@@ -435,20 +587,24 @@ static __always_inline int nat(nfc_ctx_t *ctx, struct nfc_meta *md)
 		}
 		if (fl->t.proto == NFC_IPPROTO_ICMP)
 			fl->t.sport = fl->t.dport = p;
-		nfct_lookup(fl, len, ct);
+		nfct_lookup_at(fl, len, ct, now);
 		if (!ct->e || ct->dir != NFCT_DIR_REPLY)
 			return nat_pass(ctx, md); /* expired mapping */
 		if (nat_rewrite(ctx, fl, !dnat, a, p))
 			return nat_bad(ctx, md);
+		/* The connection's tuple, this way: fl->t put back above. */
+		nat_tuple_of(&fl->t, &o);
+		nat_fc_fill(fc, fl, &w, &o, ct->e, NFCT_DIR_REPLY, now, !dnat,
+			    a, p);
 		return nfc_pass_on(ctx, md);
 	}
 
 	/* 2. A known connection. */
-	nfct_lookup(fl, len, ct);
+	nfct_lookup_at(fl, len, ct, now);
 	if (ct->e) {
 		if (ct->dir != NFCT_DIR_ORIG)
 			return nat_pass(ctx, md);
-		return nat_known(ctx, md, fl, ct->e);
+		return nat_known(ctx, md, fl, ct->e, fc, &w, now);
 	}
 	if (!(ct->state & NFCT_NEW))
 		return nat_pass(ctx, md);
@@ -553,7 +709,7 @@ static __always_inline int nat(nfc_ctx_t *ctx, struct nfc_meta *md)
 		bpf_map_delete_elem(&nat_rev, &pk->k);
 		if (!e)
 			return nat_refuse(ctx, md, NAT_C_RACE);
-		return nat_known(ctx, md, fl, e);
+		return nat_known(ctx, md, fl, e, NULL, &w, now);
 	}
 	x = (struct nat_xlat *)ct->e->nf_data;
 	x->addr = naddr;

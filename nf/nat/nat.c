@@ -511,7 +511,7 @@ static void nat_tick(struct nfc_nf *nf, uint64_t now_ns)
 	struct bpf_map_info info = {0};
 	__u32 len = sizeof(info), zero = 0, addr;
 	struct nfct_cfg cfg;
-	struct nfct_sweep sw;
+	struct nfct_sweep sw = {0};
 	struct nat_set set;
 
 	if (tfd < 0)
@@ -521,6 +521,8 @@ static void nat_tick(struct nfc_nf *nf, uint64_t now_ns)
 	if (!bpf_obj_get_info_by_fd(tfd, &info, &len))
 		nfct_sweep_fd(tfd, nfc_nf_map_fd(nf, "ct_stats"), &cfg,
 			      info.max_entries, now_ns, &sw);
+	if (sw.expired || sw.evicted)
+		nfct_fc_bump(nf); /* the data plane's flow cache (nat.bpf.c) */
 	rev_walk(nf, map_prune, NULL);
 	/* Masquerade follows the target's address. */
 	nat_target_addr4(nf, &addr);

@@ -18,9 +18,11 @@
 # (closed: a port unreachable comes in); UDP a1:40004 -> e1:7004 with TTL 2
 # (a time exceeded from c1, traceroute's case). Every host computes its
 # own checksums (no offload), so the wire holds the NAT's work.
+# NAT_MODE=xdp (nat_diff_xdp.sh): r1 and nat0 in XDP; default TC.
 . "$(dirname "$0")/../../../tests/lib.sh"
 . "$(dirname "$0")/../../router/tests/lib_router.sh"
 nfc_setup
+MODE=${NAT_MODE:-tc}
 PY=$(cd "$(dirname "$0")" && pwd)/nat_diff.py
 OUT=/tmp/nfc-natdiff-$NFC_ID
 test_cleanup() { rm -f "$OUT".*; }
@@ -49,12 +51,12 @@ nfc_variant() {
 	rt_host na1 198.51.100.2/26 198.51.100.1 "$PA"
 	rt_host nb1 198.51.100.66/26 198.51.100.65 "$PB"
 	rt_host nc1 203.0.113.2/26 203.0.113.1 "$PC"
-	nfctl router add r1 mode=tc &&
+	nfctl router add r1 mode=$MODE &&
 		nfctl r1 ports add p1 peer=$PA ip=198.51.100.1/26 &&
 		nfctl r1 ports add p2 peer=$PB ip=198.51.100.65/26 &&
 		nfctl r1 ports add p3 peer=$PC ip=203.0.113.1/26 &&
 		nfctl r1 routes add 203.0.113.192/26 nexthop=203.0.113.2 &&
-		nfctl nat add nat0 mode=tc &&
+		nfctl nat add nat0 mode=$MODE &&
 		nfctl attach nat0 r1:p3 direction=both &&
 		nfctl nat0 rules add 10 type=dnat proto=tcp dport=8080 to=198.51.100.2:8000 &&
 		nfctl nat0 rules add 11 type=dnat proto=udp dport=5353 to=198.51.100.2:5353 &&

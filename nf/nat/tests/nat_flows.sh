@@ -13,9 +13,11 @@
 # Then port exhaustion: nat1 with ports=40000-40003, eight flows sent twice:
 # four go out on the four ports, both times, four are refused (counted as
 # exhausted each time, nothing on the wire, no mapping).
+# NAT_MODE=xdp (nat_flows_xdp.sh): r1 and the NATs in XDP; default TC.
 . "$(dirname "$0")/../../../tests/lib.sh"
 . "$(dirname "$0")/../../router/tests/lib_router.sh"
 nfc_setup
+MODE=${NAT_MODE:-tc}
 PY=$(dirname "$0")/nat_flows.py
 OUT=/tmp/nfc-natflows-$NFC_ID
 test_cleanup() { rm -f "$OUT".*; }
@@ -28,10 +30,10 @@ for i in 3 4 5; do ip -n "$(rt_ns a1)" addr add 198.51.100.$i/26 dev eth0; done
 in_host a1 ethtool -K eth0 tx off >/dev/null
 
 setup() {
-	nfctl router add r1 mode=tc &&
+	nfctl router add r1 mode=$MODE &&
 		nfctl r1 ports add p1 peer=$PA ip=198.51.100.1/26 &&
 		nfctl r1 ports add p3 peer=$PC ip=203.0.113.1/26 &&
-		nfctl nat add nat0 &&
+		nfctl nat add nat0 mode=$MODE &&
 		nfctl attach nat0 r1:p3 direction=both &&
 		nfctl nat0 rules add 10 type=masquerade src=198.51.100.0/24 &&
 		nfc_slowpath_start /dev/null &&
@@ -102,7 +104,7 @@ fi
 # Port exhaustion: nat0 replaced by nat1 with 4 ports (the router and its
 # neighbours stay); 8 flows, each sent twice.
 if nfctl detach nat0 r1:p3 && nfctl nat0 del &&
-	nfctl nat add nat1 ports=40000-40003 &&
+	nfctl nat add nat1 mode=$MODE ports=40000-40003 &&
 	nfctl attach nat1 r1:p3 direction=both &&
 	nfctl nat1 rules add 10 type=masquerade src=198.51.100.0/24; then
 	flows tiny $SRCS 5000 2 2 4

@@ -2,7 +2,7 @@
 # The NAT with real traffic: a1 (198.51.100.2) behind r1:p1, c1
 # (203.0.113.2) outside on r1:p3 with no route back to 198.51.100.0/24
 # (its default route deleted), nat0 on r1:p3 masquerading the inside
-# (r1:p3 is 203.0.113.1). Ping and TCP from a1 to c1 work only
+# (r1:p3 is 203.0.113.1). Ping, TCP and iperf3 from a1 to c1 work only
 # through the translation; a port forward (dnat 203.0.113.1:8080 ->
 # a1:8000) reaches python3 -m http.server on a1, but not from a1 itself
 # (hairpin, refused: README); mappings show lists them.
@@ -90,6 +90,23 @@ for mode in tc xdp; do
 	check "$mode: ping a1 -> c1 through the masquerade" \
 		q_host a1 ping -c 2 -i 0.2 -W 2 $RT_C1
 	check "$mode: TCP a1 -> c1" rt_tcp a1 c1 $RT_C1
+	# Bulk TCP (iperf3, 2 s): c1 must see r1's outside address, and
+	# every byte must cross the NAT's flow cache (bare ACKs) both ways.
+	ipj=/tmp/nfc-natip-$NFC_ID
+	in_host c1 timeout 40 iperf3 -s -1 -J >$ipj.s 2>&1 &
+	ips=$!
+	for _ in $(seq 100); do
+		in_host c1 ss -ltn | grep -q ':5201 ' && break
+		sleep 0.1
+	done
+	in_host a1 timeout 30 iperf3 -c $RT_C1 -t 2 -J >$ipj.c 2>&1
+	rc=$?
+	wait $ips 2>/dev/null
+	bytes=$(jq -r '.end.sum_received.bytes // 0' $ipj.c 2>/dev/null)
+	peer=$(jq -r '.start.connected[0].remote_host // "none"' $ipj.s 2>/dev/null)
+	rm -f $ipj.c $ipj.s
+	check "$mode: iperf3 a1 -> c1 through the masquerade (rc $rc, ${bytes:-0} bytes, c1 saw $peer)" \
+		[ "$rc" = 0 ] && [ "${bytes:-0}" -gt 0 ] && [ "$peer" = 203.0.113.1 ]
 	t=$(rt_probe_trace a1 $RT_E1 | paste -sd ';')
 	check "$mode: traceroute a1 -> e1 shows c1 and e1 ($t)" \
 		grep -qE "(^|;)2 $RT_C1;3 $RT_E1( |;|\$)" <<<"$t"

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * nat_micro: the nat NF's own cost per packet, its program run alone by
+ * BPF_PROG_TEST_RUN (XDP, one run per frame: a repeat would translate the
+ * already translated frame), kernel-measured. nat1 is attached on a
+ * forwarder's port (f1:p2) with one rule, snat 198.51.100.0/24 to
+ * 203.0.113.20, as masquerade on a router's outside port: 1,024 UDP flows
+ * (64 inside hosts x 16 source ports, toward 8 outside hosts). Cases:
+ * an ARP frame (the NF passes it at once: the run's fixed cost, subtracted
+ * as "own"), established flows going out (the hot case of the benchmark's
+ * nfc-nat-* scenarios), their replies coming in, and new flows (each frame
+ * a new connection: rule match, port pick, two inserts). The NAT's
+ * per-CPU flow cache answers a flow for ~134 ms after its last lookup on
+ * that CPU: a pass slower than that, or one that moved to the other CPU,
+ * misses it, which live traffic at speed does not; this is the cost
+ * without the cache's help, near enough (bench/run gives the live one).
+ * A benchmark
+ * program (prints a table), not a test; on a loaded machine indicative
+ * only, the differences within one run are what to read.
+ *
+ *   .output/bench/nat_micro [PASSES]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "common.h"
+#include "nfchain/nfchain.h"
+#include "dptest.h"
+#include "../../tests/ct/ct_frames.h"
+
+#define FLOWS 1024
+#define PROG "nf/1-nat1/prog"
+
+static char root[128], dev[2][IF_NAMESIZE], peer[2][IF_NAMESIZE];
+
+enum nm_case { NM_ARP, NM_ARP_IN, NM_OUT, NM_REPLY, NM_NEW };
+
+/* Flow i of pass `pass`: inside 198.51.100.(100 + i/16), port base + i%16,
+ * to 203.0.113.(130 + i%8):53. New flows move the port base each pass. */
+static struct ctf nm_frame(enum nm_case c, int i, int pass)
+{
+	char in[32], out[32];
+	int sp = (c == NM_NEW ? 20000 + pass * 16 : 40000) + i % 16;
+	struct ctf f;
+
+	snprintf(in, sizeof(in), "198.51.100.%d", 100 + i / 16);
+	snprintf(out, sizeof(out), "203.0.113.%d", 130 + i % 8);
+	if (c == NM_REPLY)
+		return ctf_udp_frame((struct ctf_ep){out, 53},
+				     (struct ctf_ep){"203.0.113.20", sp});
+	f = ctf_udp_frame((struct ctf_ep){in, sp}, (struct ctf_ep){out, 53});
+	if (c == NM_ARP || c == NM_ARP_IN)
+		ctf_put16(f.b + 12, 0x0806);
+	return f;
+}
+
+static int nm_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Mean ns/frame over the flows, the median of `passes` passes. */
+static double nm_measure(int prog, enum nm_case c, int passes)
+{
+	double *ns = calloc(passes, sizeof(*ns)), med;
+	struct dpt_run r;
+
+	for (int k = 0; k < passes; k++) {
+		double sum = 0;
+
+		for (int i = 0; i < FLOWS; i++) {
+			struct ctf f = nm_frame(c, i, k);
+
+			/* Each run: the program leaves the metadata to the
+			 * next NF. Port 1 of nat1 is f1:p2's way out, port 0
+			 * its way in. */
+			dpt_set_meta(root, 1,
+				     c == NM_REPLY || c == NM_ARP_IN ? 0 : 1);
+
+			if (dpt_run_fd(prog, f.b, f.len, 0, 1, 0, &r) ||
+			    r.verdict < 0) {
+				fprintf(stderr, "test run: %d\n", r.verdict);
+				exit(1);
+			}
+			sum += r.ns;
+		}
+		ns[k] = sum / FLOWS;
+	}
+	qsort(ns, passes, sizeof(*ns), nm_cmp);
+	med = ns[passes / 2];
+	free(ns);
+	return med;
+}
+
+int main(int argc, char **argv)
+{
+	int passes = argc > 1 ? atoi(argv[1]) : 31, prog;
+	double arp, arp_in, out, reply, nnew;
+	struct nfc *nfc;
+	json_t *rule;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (passes < 1 || passes > 60)
+		passes = 31;
+	dpt_root(root, sizeof(root), "natmb");
+	if (dpt_veths("natm", 2, dev, peer))
+		return 1;
+	nfc = dpt_open(root);
+	if (!nfc)
+		goto out;
+	rule = json_pack("{s:s,s:s,s:s}", "type", "snat", "src",
+			 "198.51.100.0/24", "to", "203.0.113.20");
+	if (nfc_nf_add(nfc, "forwarder", "f1", "xdp", NULL) ||
+	    nfc_port_add(nfc, "f1", "p1", dev[0], NULL) ||
+	    nfc_port_add(nfc, "f1", "p2", dev[1], NULL) ||
+	    nfc_nf_add(nfc, "nat", "nat1", "xdp", NULL) ||
+	    nfc_attach(nfc, "nat1", "f1:p2", "both", NULL) ||
+	    nfc_coll_add(nfc, "nat1", "rules", "10", rule)) {
+		fprintf(stderr, "set up: %s\n", nfc_errmsg(nfc));
+		json_decref(rule);
+		goto reset;
+	}
+	json_decref(rule);
+	prog = dpt_pinned(root, PROG);
+	if (prog < 0) {
+		fprintf(stderr, "no program at %s/%s\n", root, PROG);
+		goto reset;
+	}
+	/* The first pass opens the flows; new flows get fewer passes, each
+	 * FLOWS connections more in the table. */
+	nnew = nm_measure(prog, NM_NEW, passes < 11 ? passes : 11);
+	nm_measure(prog, NM_OUT, 1);
+	reply = nm_measure(prog, NM_REPLY, passes);
+	arp_in = nm_measure(prog, NM_ARP_IN, passes);
+	out = nm_measure(prog, NM_OUT, passes);
+	arp = nm_measure(prog, NM_ARP, passes);
+	close(prog);
+	printf("case (%d UDP flows, snat)\tns/frame\tnat own\n", FLOWS);
+	printf("ARP out, passed at once (the run's fixed cost)\t%.1f\t-\n",
+	       arp);
+	printf("ARP in, passed at once\t%.1f\t-\n", arp_in);
+	printf("established, out (translated)\t%.1f\t%.1f\n", out, out - arp);
+	printf("replies in (16 tuples: the kept ports), translated "
+	       "back\t%.1f\t%.1f\n",
+	       reply, reply - arp_in);
+	printf("new flows (rule, port pick, inserts)\t%.1f\t%.1f\n", nnew,
+	       nnew - arp);
+	printf("(median of %d passes over the flows, one frame each)\n",
+	       passes);
+reset:
+	nfc_reset(nfc);
+	nfc_close(nfc);
+out:
+	dpt_veths_del(2, dev);
+	dpt_root_gone(root);
+	return 0;
+}
