@@ -81,9 +81,7 @@ static void set_meta(int nf, int port)
 
 static __u64 percpu_sum(const char *rel, __u32 k, size_t off)
 {
-	size_t vs = !strcmp(rel, "stats") ? sizeof(struct nfc_port_stats) : 8;
-
-	return dpt_percpu_sum(root, rel, k, off, vs);
+	return dpt_percpu_sum(root, rel, k, off, 8);
 }
 
 static __u64 cnt(unsigned idx)
@@ -93,14 +91,12 @@ static __u64 cnt(unsigned idx)
 
 static __u64 tx(int port)
 {
-	return percpu_sum("stats", NFC_GPORT(0, port),
-			  offsetof(struct nfc_port_stats, tx_packets));
+	return dpt_port_stats(root, 0, port).tx_packets;
 }
 
 static __u64 drops(int port)
 {
-	return percpu_sum("stats", NFC_GPORT(0, port),
-			  offsetof(struct nfc_port_stats, drops));
+	return dpt_port_stats(root, 0, port).drops;
 }
 
 static void read_port_macs(void)
