@@ -120,8 +120,8 @@ struct nfc_meta {
 	__u32 depth;	 /* NFs visited: a loop is cut before the kernel does */
 	__u32 on_stack;	 /* 1 in a program's own copy, 0 in the map (see
 			  * nfc_meta_save) */
-	__u32 pad[9];	 /* to a cache line: each CPU writes its own slot
-			  * on every hop (see NFC_CPU_META) */
+	__u32 pad;	 /* to 8 bytes: userspace reads the per-CPU map in
+			  * 8-byte strides */
 };
 
 /* Per-port counters the framework keeps for every NF (per-CPU array,
@@ -133,18 +133,6 @@ struct nfc_port_stats {
 	__u64 tx_bytes;
 	__u64 drops;
 };
-
-/*
- * The shared maps "meta" and "stats" (nfchain.bpf.h: nfc_meta, nfc_stats)
- * are arrays of one element that holds every possible CPU's slots, CPU
- * after CPU: meta a struct nfc_meta each (as a per-CPU array of one entry
- * reads from userspace: key 0, one struct per CPU), stats NFC_GPORTS
- * struct nfc_port_stats each (port `g` of CPU `c` at c * NFC_GPORTS + g).
- */
-#define NFC_CPU_META(ncpu) ((ncpu) * sizeof(struct nfc_meta))
-#define NFC_CPU_STATS(ncpu) \
-	((ncpu) * (unsigned long)NFC_GPORTS * sizeof(struct nfc_port_stats))
-_Static_assert(sizeof(struct nfc_meta) == 64, "one cache line a CPU");
 
 /* Userspace reads per-CPU values in strides of the value size rounded up
  * to 8 bytes: a struct that is not a multiple of 8 gets every CPU but the

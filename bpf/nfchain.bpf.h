@@ -72,34 +72,19 @@ struct {
 	__type(value, struct nfc_hop);
 } nfc_stubs SEC(".maps");
 
-/*
- * The packet metadata and the per-port counters, one slot per CPU, each
- * in a shared array of one element that holds every possible CPU's slots
- * (NFC_CPU_META, NFC_CPU_STATS in common.h), the slot picked by the CPU
- * number (bpf_get_smp_processor_id, inlined by the verifier). A plain
- * array's lookup with a constant key is a few instructions; a per-CPU
- * array's was ~1.2 ns of a hop's ~9, three times a hop (the metadata, rx,
- * tx; docs/performance.md). The maps declare one slot: the runtime binds
- * them to the larger shared ones, and the verifier checks every access
- * against those. (Not global data: libbpf 1.1 maps and unmaps an object's
- * sections at the size of the map it is bound to.)
- */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct nfc_meta);
 } nfc_meta SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NFC_GPORTS);
 	__type(key, __u32);
 	__type(value, struct nfc_port_stats);
 } nfc_stats SEC(".maps");
-
-/* Possible CPUs, set by the runtime at load time (the slots' bound). */
-const volatile __u32 nfc_ncpu = 1;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -275,30 +260,12 @@ static __always_inline void nfc_count_global(__u32 slot)
 		*v += 1;
 }
 
-/* Slot `i` of the CPU's `stride` slots in the shared array `map` of
- * `type`s; NULL past the possible CPUs (never, but the verifier wants the
- * bound). */
-#define nfc_cpu_slot(map, type, stride, i)                                  \
-	({                                                                  \
-		__u32 zero_ = 0;                                            \
-		type *p_ = bpf_map_lookup_elem(&(map), &zero_);             \
-		__u64 at_ =                                                 \
-			bpf_get_smp_processor_id() * (__u64)(stride) + (i); \
-		p_ &&at_ < (__u64)nfc_ncpu *(stride) ? p_ + at_ : NULL;     \
-	})
-
-static __always_inline struct nfc_port_stats *nfc_stats_at(__u32 gport)
-{
-	if (gport >= NFC_GPORTS)
-		return NULL;
-	return nfc_cpu_slot(nfc_stats, struct nfc_port_stats, NFC_GPORTS,
-			    gport);
-}
-
 static __always_inline struct nfc_port_stats *nfc_port_stats(__u32 nf,
 							     __u32 port)
 {
-	return nfc_stats_at(NFC_GPORT(nf, port));
+	__u32 k = NFC_GPORT(nf, port);
+
+	return bpf_map_lookup_elem(&nfc_stats, &k);
 }
 
 /* Count the frame in ctx as sent out of the port whose NFC_GPORT is
@@ -306,7 +273,7 @@ static __always_inline struct nfc_port_stats *nfc_port_stats(__u32 nf,
  * share it; its length is read only if the counters are there. */
 static __always_inline void nfc_count_tx_at(nfc_ctx_t *ctx, const __u32 *gport)
 {
-	struct nfc_port_stats *st = nfc_stats_at(*gport);
+	struct nfc_port_stats *st = bpf_map_lookup_elem(&nfc_stats, gport);
 
 	if (st) {
 		st->tx_packets++;
@@ -326,7 +293,9 @@ static __always_inline void nfc_count_tx(nfc_ctx_t *ctx, __u32 nf, __u32 port)
 
 static __always_inline struct nfc_meta *nfc_meta_get(void)
 {
-	return nfc_cpu_slot(nfc_meta, struct nfc_meta, 1, 0);
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&nfc_meta, &zero);
 }
 
 /*

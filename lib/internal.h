@@ -276,8 +276,6 @@ int dp_nf_fd(struct nfc *nfc, int id); /* adopt from pins if needed */
  * nf_dir, if not NULL) to their pins when they exist. */
 int dp_bind_maps(struct nfc *nfc, struct bpf_object *obj, int hook,
 		 const char *nf_dir);
-/* The per-port counters of every CPU (NFC_CPU_STATS), mapped; munmap len. */
-struct nfc_port_stats *dp_stats_map(struct nfc *nfc, size_t *len, int *ncpu);
 int dp_nf_map_fd(struct nfc *nfc, int id, const char *map);
 int dp_nf_prog_fd(struct nfc *nfc, int id, const char *prog);
 void dp_release(struct nfc *nfc);

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -82,62 +81,6 @@ char *dp_nf_dir(struct nfc *nfc, int id, const char *name, char *buf,
 	return buf;
 }
 
-/* The per-CPU slots (common.h, NFC_CPU_META) hold every possible CPU. */
-static __u32 shared_value_size(struct bpf_map *map, int idx)
-{
-	int ncpu = libbpf_num_possible_cpus();
-
-	if (ncpu < 1)
-		ncpu = 1;
-	if (idx == SM_META)
-		return NFC_CPU_META(ncpu);
-	if (idx == SM_STATS)
-		return NFC_CPU_STATS(ncpu);
-	return bpf_map__value_size(map);
-}
-
-/* A pin root of an nfchain from before the per-CPU slots holds per-CPU
- * maps of another shape under these names: no NF of this one can bind
- * them. */
-static int shared_size_check(struct nfc *nfc, int fd, int idx, const char *path)
-{
-	struct bpf_map_info info = {0};
-	__u32 len = sizeof(info);
-	int ncpu = libbpf_num_possible_cpus();
-	__u32 want = idx == SM_META    ? NFC_CPU_META(ncpu)
-		     : idx == SM_STATS ? NFC_CPU_STATS(ncpu)
-				       : 0;
-
-	if (!want || bpf_obj_get_info_by_fd(fd, &info, &len))
-		return 0;
-	if (info.type == BPF_MAP_TYPE_ARRAY && info.value_size == want &&
-	    (idx != SM_STATS || info.map_flags & BPF_F_MMAPABLE))
-		return 0;
-	return nfci_err(
-		nfc, EEXIST,
-		"shared map %s has another layout (type %u, %u-byte "
-		"values; want an array of %u bytes): the pin root is "
-		"from another nfchain version, remove it (with its NFs) "
-		"first",
-		path, info.type, info.value_size, want);
-}
-
-/* Every CPU's per-port counters (common.h, NFC_CPU_STATS), mapped for
- * reading and for zeroing one port; *len is what to munmap. NULL if the
- * map is missing. */
-struct nfc_port_stats *dp_stats_map(struct nfc *nfc, size_t *len, int *ncpu)
-{
-	void *p;
-
-	*ncpu = libbpf_num_possible_cpus();
-	if (*ncpu <= 0 || nfc->map_fd[SM_STATS] < 0)
-		return NULL;
-	*len = NFC_CPU_STATS(*ncpu);
-	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		 nfc->map_fd[SM_STATS], 0);
-	return p == MAP_FAILED ? NULL : p;
-}
-
 /* Shared maps are created from the stub object's own definitions, so the
  * runtime and the data plane cannot disagree on a map's shape. */
 int dp_open_shared(struct nfc *nfc)
@@ -162,23 +105,12 @@ int dp_open_shared(struct nfc *nfc)
 			dp_pin_path(nfc, path, sizeof(path), "%s",
 				    shared_names[idx]);
 			fd = bpf_obj_get(path);
-			if (fd >= 0 && shared_size_check(nfc, fd, idx, path)) {
-				close(fd);
-				r = -EEXIST;
-				goto out;
-			}
 			if (fd < 0) {
-				LIBBPF_OPTS(bpf_map_create_opts, o,
-					    .map_flags =
-						    idx == SM_STATS
-							    ? BPF_F_MMAPABLE
-							    : 0);
-
 				fd = bpf_map_create(
 					bpf_map__type(map), shared_names[idx],
 					bpf_map__key_size(map),
-					shared_value_size(map, idx),
-					bpf_map__max_entries(map), &o);
+					bpf_map__value_size(map),
+					bpf_map__max_entries(map), NULL);
 				if (fd < 0 || bpf_obj_pin(fd, path)) {
 					r = nfci_err(nfc, errno,
 						     "create shared map %s: %s",
@@ -242,9 +174,6 @@ int dp_bind_maps(struct nfc *nfc, struct bpf_object *obj, int hook,
 	struct bpf_map *map;
 	char path[512];
 
-	/* The bound of the per-CPU slots (nfchain.bpf.h); an object without
-	 * them (an NF built against an older header) has no such constant. */
-	nfc_obj_set_const(obj, "nfc_ncpu", libbpf_num_possible_cpus());
 	bpf_object__for_each_map (map, obj) {
 		const char *name = bpf_map__name(map);
 		int sm = dp_shared_index(name, hook), fd, r;

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -48,20 +47,15 @@ static int set_hop(int map, __u32 key, const struct nfc_hop *want)
 	return bpf_map_update_elem(map, &key, want, BPF_ANY) ? -errno : 0;
 }
 
-/* A new port starts from zero on every CPU (its slots only: the map holds
- * every port's, counted meanwhile). */
 static void zero_stats(struct nfc *nfc, int nf, int port)
 {
-	size_t len;
-	int ncpu;
-	struct nfc_port_stats *v = dp_stats_map(nfc, &len, &ncpu);
+	int ncpu = libbpf_num_possible_cpus();
+	struct nfc_port_stats *z = calloc(ncpu > 0 ? ncpu : 1, sizeof(*z));
+	__u32 k = NFC_GPORT(nf, port);
 
-	if (!v)
-		return;
-	for (int c = 0; c < ncpu; c++)
-		memset(&v[(size_t)c * NFC_GPORTS + NFC_GPORT(nf, port)], 0,
-		       sizeof(*v));
-	munmap(v, len);
+	if (z)
+		bpf_map_update_elem(nfc->map_fd[SM_STATS], &k, z, BPF_ANY);
+	free(z);
 }
 
 /* Writes the hop behind one source (an NF port or a stub) and its slot. */

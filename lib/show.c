@@ -5,34 +5,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "internal.h"
 
-/* Every CPU's counters (common.h, NFC_CPU_STATS), mapped once per NF
- * shown; no mapping reads as zeroes. */
-struct stats_snap {
-	int ncpu;
-	size_t len;
-	struct nfc_port_stats *v;
-};
-
-static void port_stats_sum(const struct stats_snap *snap, int nf, int port,
+static void port_stats_sum(struct nfc *nfc, int nf, int port,
 			   struct nfc_port_stats *sum)
 {
-	memset(sum, 0, sizeof(*sum));
-	for (int c = 0; snap->v && c < snap->ncpu; c++) {
-		const struct nfc_port_stats *s =
-			&snap->v[(size_t)c * NFC_GPORTS + NFC_GPORT(nf, port)];
+	int ncpu = libbpf_num_possible_cpus();
+	struct nfc_port_stats *v;
+	__u32 k = NFC_GPORT(nf, port);
 
-		sum->rx_packets += s->rx_packets;
-		sum->rx_bytes += s->rx_bytes;
-		sum->tx_packets += s->tx_packets;
-		sum->tx_bytes += s->tx_bytes;
-		sum->drops += s->drops;
-	}
+	memset(sum, 0, sizeof(*sum));
+	if (ncpu <= 0 || nfc->map_fd[SM_STATS] < 0)
+		return;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return;
+	if (!bpf_map_lookup_elem(nfc->map_fd[SM_STATS], &k, v))
+		for (int c = 0; c < ncpu; c++) {
+			sum->rx_packets += v[c].rx_packets;
+			sum->rx_bytes += v[c].rx_bytes;
+			sum->tx_packets += v[c].tx_packets;
+			sum->tx_bytes += v[c].tx_bytes;
+			sum->drops += v[c].drops;
+		}
+	free(v);
 }
 
 static json_t *stats_json(const struct nfc_port_stats *s)
@@ -113,10 +112,6 @@ static json_t *nf_json(struct nfc *nfc, int id, int with_stats)
 				      n->obj_sha));
 	json_t *ports = json_array(), *total = NULL;
 	struct nfc_port_stats sum, all = {0};
-	struct stats_snap snap = {0, 0, NULL};
-
-	if (with_stats)
-		snap.v = dp_stats_map(nfc, &snap.len, &snap.ncpu);
 
 	for (int p = 0; p < NFC_MAX_PORTS; p++) {
 		const struct mport *mp = &n->ports[p];
@@ -130,7 +125,7 @@ static json_t *nf_json(struct nfc *nfc, int id, int with_stats)
 		if (with_stats) {
 			json_t *st;
 
-			port_stats_sum(&snap, id, p, &sum);
+			port_stats_sum(nfc, id, p, &sum);
 			st = stats_json(&sum);
 			if (n->type->stats)
 				n->type->stats(&nfc->handles[id], p, st);
@@ -163,9 +158,8 @@ static json_t *nf_json(struct nfc *nfc, int id, int with_stats)
 				json_t *st = json_object();
 				struct nfc_port_stats in, eg;
 
-				port_stats_sum(&snap, id, 2 * at->pair, &in);
-				port_stats_sum(&snap, id, 2 * at->pair + 1,
-					       &eg);
+				port_stats_sum(nfc, id, 2 * at->pair, &in);
+				port_stats_sum(nfc, id, 2 * at->pair + 1, &eg);
 				json_object_set_new(
 					st, "ingress_packets",
 					json_integer(in.rx_packets));
@@ -187,7 +181,7 @@ static json_t *nf_json(struct nfc *nfc, int id, int with_stats)
 	}
 	if (with_stats) {
 		for (int p = 0; p < NFC_MAX_PORTS; p++) {
-			port_stats_sum(&snap, id, p, &sum);
+			port_stats_sum(nfc, id, p, &sum);
 			all.rx_packets += sum.rx_packets;
 			all.rx_bytes += sum.rx_bytes;
 			all.tx_packets += sum.tx_packets;
@@ -199,8 +193,6 @@ static json_t *nf_json(struct nfc *nfc, int id, int with_stats)
 			n->type->stats(&nfc->handles[id], -1, total);
 		json_object_set_new(o, "stats", total);
 	}
-	if (snap.v)
-		munmap(snap.v, snap.len);
 	return o;
 }
 

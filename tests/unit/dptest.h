@@ -229,32 +229,19 @@ static inline __u64 dpt_percpu_sum(const char *root, const char *rel, __u32 k,
 	return s;
 }
 
-/* Port `port` of NF `nf`, summed over the CPUs' slots of the shared
- * counters (one element: every CPU's NFC_GPORTS slots, common.h). */
 static inline struct nfc_port_stats dpt_port_stats(const char *root, int nf,
 						   int port)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	int fd = dpt_pinned(root, "stats");
-	struct nfc_port_stats *v = malloc(NFC_CPU_STATS(ncpu)), s = {0};
-	__u32 zero = 0;
+	const size_t vs = sizeof(struct nfc_port_stats);
+	__u32 k = NFC_GPORT(nf, port);
 
-	if (fd >= 0 && v && !bpf_map_lookup_elem(fd, &zero, v))
-		for (int c = 0; c < ncpu; c++) {
-			const struct nfc_port_stats *e =
-				&v[(size_t)c * NFC_GPORTS +
-				   NFC_GPORT(nf, port)];
-
-			s.rx_packets += e->rx_packets;
-			s.rx_bytes += e->rx_bytes;
-			s.tx_packets += e->tx_packets;
-			s.tx_bytes += e->tx_bytes;
-			s.drops += e->drops;
-		}
-	free(v);
-	if (fd >= 0)
-		close(fd);
-	return s;
+	return (struct nfc_port_stats){
+		.rx_packets = dpt_percpu_sum(root, "stats", k, 0, vs),
+		.rx_bytes = dpt_percpu_sum(root, "stats", k, 8, vs),
+		.tx_packets = dpt_percpu_sum(root, "stats", k, 16, vs),
+		.tx_bytes = dpt_percpu_sum(root, "stats", k, 24, vs),
+		.drops = dpt_percpu_sum(root, "stats", k, 32, vs),
+	};
 }
 
 /* rx_packets of a netdev in this namespace, 0 if it cannot be read. */

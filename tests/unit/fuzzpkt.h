@@ -734,18 +734,16 @@ static inline void fz_nf_close(struct fz_nf *n)
 
 static inline void fz_tx(struct fz_nf *n, __u64 *tx)
 {
-	struct nfc_port_stats *st = malloc(NFC_CPU_STATS(n->ncpu));
-	__u32 zero = 0;
-	int ok = st && !bpf_map_lookup_elem(n->stats, &zero, st);
+	struct nfc_port_stats st[n->ncpu];
 
 	for (int p = 0; p < n->ports; p++) {
+		__u32 k = NFC_GPORT(n->nf, p);
+
 		tx[p] = 0;
-		for (int c = 0; ok && c < n->ncpu; c++)
-			tx[p] +=
-				st[(size_t)c * NFC_GPORTS + NFC_GPORT(n->nf, p)]
-					.tx_packets;
+		if (!bpf_map_lookup_elem(n->stats, &k, st))
+			for (int c = 0; c < n->ncpu; c++)
+				tx[p] += st[c].tx_packets;
 	}
-	free(st);
 }
 
 /* Ports whose tx grew in the last run, as a bit mask. */

@@ -81,7 +81,9 @@ static void set_meta(int nf, int port)
 
 static __u64 percpu_sum(const char *rel, __u32 k, size_t off)
 {
-	return dpt_percpu_sum(root, rel, k, off, 8);
+	size_t vs = !strcmp(rel, "stats") ? sizeof(struct nfc_port_stats) : 8;
+
+	return dpt_percpu_sum(root, rel, k, off, vs);
 }
 
 static __u64 cnt(unsigned idx)
@@ -91,12 +93,14 @@ static __u64 cnt(unsigned idx)
 
 static __u64 tx(int port)
 {
-	return dpt_port_stats(root, 0, port).tx_packets;
+	return percpu_sum("stats", NFC_GPORT(0, port),
+			  offsetof(struct nfc_port_stats, tx_packets));
 }
 
 static __u64 drops(int port)
 {
-	return dpt_port_stats(root, 0, port).drops;
+	return percpu_sum("stats", NFC_GPORT(0, port),
+			  offsetof(struct nfc_port_stats, drops));
 }
 
 static void read_port_macs(void)
