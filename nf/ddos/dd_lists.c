@@ -30,6 +30,8 @@
  * million entries (README.md, "Feeds"). */
 #define DD_FEED_KEY "feed"
 static int feed_add(struct nfc_nf *nf, json_t *fields);
+static struct dd_state state_get(struct nfc_nf *nf);
+static int state_put(struct nfc_nf *nf, const struct dd_state *st);
 static void note_expiry(struct nfc_nf *nf);
 static int feed_fields_misplaced(struct nfc_nf *nf, const char *key,
 				 json_t *fields);
@@ -498,6 +500,25 @@ int dd_limit_check(struct nfc_nf *nf, const char *key)
 	return dd_parse_pfx(nf, "limits", key, &p);
 }
 
+/* DD_ST_ALLOW4 made to say whether the IPv4 allowlist holds an entry:
+ * the data plane's front drops a blocklisted source without asking the
+ * allowlist only while it is clear, so it is set before the first entry
+ * is written and cleared after the last is gone. */
+static int allow4_flag(struct nfc_nf *nf)
+{
+	int fd = nfc_nf_map_fd(nf, "dd_allow4");
+	struct dd_state st = state_get(nf);
+	struct dd_lpm4 k;
+	__u32 f = st.flags & ~DD_ST_ALLOW4;
+
+	if (fd < 0 || !bpf_map_get_next_key(fd, NULL, &k))
+		f |= DD_ST_ALLOW4;
+	if (f == st.flags)
+		return 0;
+	st.flags = f;
+	return state_put(nf, &st);
+}
+
 int dd_allow_add(struct nfc_nf *nf, const char *key, json_t *fields)
 {
 	struct dd_pfx p;
@@ -505,6 +526,14 @@ int dd_allow_add(struct nfc_nf *nf, const char *key, json_t *fields)
 
 	if (r)
 		return r;
+	if (p.family == 4) {
+		struct dd_state st = state_get(nf);
+
+		st.flags |= DD_ST_ALLOW4;
+		r = state_put(nf, &st);
+		if (r)
+			return r;
+	}
 	return trie_write(
 		nf,
 		nfc_nf_map_fd(nf, p.family == 4 ? "dd_allow4" : "dd_allow6"),
@@ -513,8 +542,10 @@ int dd_allow_add(struct nfc_nf *nf, const char *key, json_t *fields)
 
 int dd_allow_del(struct nfc_nf *nf, const char *key)
 {
-	return trie_del(nf, nfc_nf_map_fd(nf, "dd_allow4"),
-			nfc_nf_map_fd(nf, "dd_allow6"), "allowlist", key);
+	int r = trie_del(nf, nfc_nf_map_fd(nf, "dd_allow4"),
+			 nfc_nf_map_fd(nf, "dd_allow6"), "allowlist", key);
+
+	return r ? r : allow4_flag(nf);
 }
 
 int dd_allow_list(struct nfc_nf *nf, json_t *out)
@@ -634,6 +665,9 @@ static struct dd_priv *priv_of(struct nfc_nf *nf)
 		 * do not read half full: finish it. */
 		pv->clear_copy = !live_copy(nf) + 1;
 		nfc_nf_set_priv(nf, pv);
+		/* Pins of a process killed, or of an nfchain without the
+		 * flag: DD_ST_ALLOW4 as the allowlist is now. */
+		allow4_flag(nf);
 	}
 	return pv;
 }

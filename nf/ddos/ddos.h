@@ -75,10 +75,14 @@ struct dd_lens {
 
 struct dd_state {
 	__u32 live;  /* 0 or 1: the blocklist copy packets read */
-	__u32 flags; /* control plane only: DD_ST_* */
+	__u32 flags; /* DD_ST_*: written by the control plane only */
 };
 /* Some blocklist entry may carry an expiry: the ticks scan for it. */
 #define DD_ST_EXPIRIES 1u
+/* The allowlist may hold an IPv4 prefix: set before the first is written,
+ * cleared once it is empty; while it is clear, the data plane's front
+ * (ddos.bpf.c, dd_front) drops blocklisted IPv4 sources without asking. */
+#define DD_ST_ALLOW4 2u
 
 struct dd_limit {
 	__u64 interval_ns; /* 1e9 / pps */

@@ -127,6 +127,48 @@ static int coll(struct nfc *nfc, const char *c, const char *key,
 	return e;
 }
 
+/* The program on dev[0]'s hook (dd0's nfc_direct, whose front drops a
+ * blocklisted /24 at once while the IPv4 allowlist is empty), with the
+ * blocklist holding 198.51.100.0/24 and the allowlist 198.51.100.1/32:
+ * the allowlist still wins there; once it is empty the front drops, and
+ * counts as the whole path would (by reason, the port's rx and drops). */
+static void direct(struct nfc *nfc, __u8 *f)
+{
+	__u32 ifx = if_nametoindex(dev[0]);
+	int fd = dpt_hook_prog(root, ifx), n;
+	struct nfc_port_stats p0, p1;
+	struct dpt_run r;
+	__u64 s0;
+
+	CHECK(fd >= 0, "dd0 runs on %s's hook", dev[0]);
+	if (fd < 0)
+		return;
+	n = v4(f, "198.51.100.1", "198.51.100.2", -1, 0, 0);
+	CHECK(!dpt_run_fd(fd, f, n, ifx, 1, 0, &r) && r.verdict == V_REDIRECT,
+	      "hook: the allowlisted /32 wins (verdict %d)", r.verdict);
+	CHECK(!nfc_coll_del(nfc, "dd0", "allowlist", "198.51.100.1/32"),
+	      "allowlist emptied");
+	s0 = stat(DD_S_DROP_BLOCKLIST);
+	p0 = dpt_port_stats(root, 1, 0);
+	CHECK(!dpt_run_fd(fd, f, n, ifx, 5, 0, &r) && r.verdict == V_DROP,
+	      "hook, empty allowlist: 198.51.100.1 dropped (verdict %d)",
+	      r.verdict);
+	p1 = dpt_port_stats(root, 1, 0);
+	CHECK(stat(DD_S_DROP_BLOCKLIST) == s0 + 5 &&
+		      p1.rx_packets == p0.rx_packets + 5 &&
+		      p1.drops == p0.drops + 5 &&
+		      p1.rx_bytes == p0.rx_bytes + 5 * (__u64)n,
+	      "5 drops counted by reason and on dd0's port (%llu, %llu rx, "
+	      "%llu drops)",
+	      (unsigned long long)(stat(DD_S_DROP_BLOCKLIST) - s0),
+	      (unsigned long long)(p1.rx_packets - p0.rx_packets),
+	      (unsigned long long)(p1.drops - p0.drops));
+	coll(nfc, "allowlist", "198.51.100.1/32", NULL);
+	CHECK(!dpt_run_fd(fd, f, n, ifx, 1, 0, &r) && r.verdict == V_REDIRECT,
+	      "hook: allowlisted again, it goes on (verdict %d)", r.verdict);
+	close(fd);
+}
+
 int main(void)
 {
 	cpu_set_t one;
@@ -176,6 +218,7 @@ int main(void)
 	n = v4(f, "198.51.100.3", "198.51.100.2", -1, 0, 0);
 	CHECK(!run(f, n, &r) && r.verdict == V_DROP,
 	      "its neighbour 198.51.100.3 is still dropped");
+	direct(nfc, f);
 
 	coll(nfc, "blocklist", "2001:db8:bad::/48", NULL);
 	n = v6(f, "2001:db8:bad::7");
