@@ -288,6 +288,51 @@ out:
 	bm_done(bm);
 }
 
+/*
+ * Copy `copy`'s bitmap made again from its IPv4 hash, which is the truth:
+ * a process killed between the hash write and the bitmap write of an
+ * add or a delete (<= /24) left a bit wrong. The bitmap is built aside
+ * in one pass over the hash (batches), then the words that differ are
+ * stored, each by one atomic store: packets never see a word half made,
+ * and the words that were right are never touched. The count of words
+ * mended, or -1.
+ */
+static long bm_rebuild(struct nfc_nf *nf, int copy)
+{
+	enum { CHUNK = 4096 };
+	static struct dd_lpm4 keys[CHUNK];
+	static __u32 vals[CHUNK];
+	int fd = block_fd(nf, 4, copy), have = 0, r = 0;
+	__u64 *want = calloc(DD_BM4_WORDS, 8), *bm = bm_get(nf, copy);
+	__u32 tok = 0;
+	long n = -1;
+
+	if (fd < 0 || !want || !bm)
+		goto out;
+	while (!r) {
+		__u32 cnt = CHUNK, in = tok;
+
+		r = bpf_map_lookup_batch(fd, have ? &in : NULL, &tok, keys,
+					 vals, &cnt, NULL);
+		if (r && errno != ENOENT)
+			goto out;
+		have = 1;
+		for (__u32 i = 0; i < cnt; i++)
+			if (keys[i].plen <= 24)
+				bm_set(want, addr4(keys[i].addr), keys[i].plen);
+	}
+	n = 0;
+	for (__u32 w = 0; w < DD_BM4_WORDS; w++)
+		if (__atomic_load_n(&bm[w], __ATOMIC_RELAXED) != want[w]) {
+			__atomic_store_n(&bm[w], want[w], __ATOMIC_RELAXED);
+			n++;
+		}
+out:
+	free(want);
+	bm_done(bm);
+	return n;
+}
+
 /* Copy `copy`'s bitmap emptied (the copy is not read by packets). */
 static void bm_clear(struct nfc_nf *nf, int copy)
 {
@@ -666,8 +711,17 @@ static struct dd_priv *priv_of(struct nfc_nf *nf)
 		pv->clear_copy = !live_copy(nf) + 1;
 		nfc_nf_set_priv(nf, pv);
 		/* Pins of a process killed, or of an nfchain without the
-		 * flag: DD_ST_ALLOW4 as the allowlist is now. */
+		 * flag: DD_ST_ALLOW4 as the allowlist is now, and the live
+		 * bitmap as the live hash is (a kill between the two writes
+		 * of one add or delete). */
 		allow4_flag(nf);
+		long m = bm_rebuild(nf, live_copy(nf));
+
+		if (m > 0)
+			fprintf(stderr,
+				"%s: blocklist: %ld words of the live /24 "
+				"bitmap did not match its hash: mended\n",
+				nfc_nf_name(nf), m);
 	}
 	return pv;
 }
