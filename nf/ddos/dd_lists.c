@@ -145,7 +145,7 @@ static int block_fd(struct nfc_nf *nf, int family, int copy)
 {
 	char name[32];
 
-	snprintf(name, sizeof(name), "dd_block%d_%d", family, copy);
+	snprintf(name, sizeof(name), "dd_bh%d_%d", family, copy);
 	return nfc_nf_map_fd(nf, name);
 }
 
@@ -698,6 +698,69 @@ struct dd_priv {
 	__u32 clear_tok;    /* the bucket the emptying is at */
 };
 
+/*
+ * A dd0 of an nfchain before the hashes: its blocklist in LPM tries
+ * pinned as DD_OLD_TRIE beside the new maps. The entries of the trie of
+ * the copy packets read are written into the live hash (lengths first,
+ * bitmap after, as an add does), then every old pin is removed. The
+ * count moved, or -1 (the pins stay, and the next start tries again).
+ */
+static long migrate_tries(struct nfc_nf *nf)
+{
+	int c = live_copy(nf), fd;
+	char path[512], name[32];
+	struct dd_lens ln;
+	long n = 0;
+
+	lens_get(nf, c, &ln);
+	for (int fam = 4; fam <= 6; fam += 2) {
+		struct dd_lpm6 k, next;
+		void *prev = NULL;
+		__u32 v;
+
+		snprintf(name, sizeof(name), DD_OLD_TRIE, fam, c);
+		snprintf(path, sizeof(path), "%s/nf/%u-%s/map/%s",
+			 nfc_nf_pin_root(nf), nfc_nf_id(nf), nfc_nf_name(nf),
+			 name);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		while (!bpf_map_get_next_key(fd, prev, &next)) {
+			__u32 a = fam == 4 ? addr4(next.addr) : 0;
+
+			k = next;
+			prev = &k;
+			if (bpf_map_lookup_elem(fd, &k, &v))
+				continue;
+			if (lens_need(nf, c, &ln, fam, k.plen) ||
+			    bpf_map_update_elem(block_fd(nf, fam, c), &k, &v,
+						BPF_ANY)) {
+				close(fd);
+				return -1;
+			}
+			if (fam == 4 && k.plen <= 24) {
+				__u64 *bm = bm_get(nf, c);
+
+				if (bm)
+					bm_set(bm, a, k.plen);
+				bm_done(bm);
+			}
+			if (v)
+				note_expiry(nf);
+			n++;
+		}
+		close(fd);
+	}
+	for (int i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), DD_OLD_TRIE, i < 2 ? 4 : 6, i & 1);
+		snprintf(path, sizeof(path), "%s/nf/%u-%s/map/%s",
+			 nfc_nf_pin_root(nf), nfc_nf_id(nf), nfc_nf_name(nf),
+			 name);
+		unlink(path);
+	}
+	return n;
+}
+
 static struct dd_priv *priv_of(struct nfc_nf *nf)
 {
 	struct dd_priv *pv = nfc_nf_priv(nf);
@@ -715,6 +778,13 @@ static struct dd_priv *priv_of(struct nfc_nf *nf)
 		 * bitmap as the live hash is (a kill between the two writes
 		 * of one add or delete). */
 		allow4_flag(nf);
+		long o = migrate_tries(nf);
+
+		if (o > 0)
+			fprintf(stderr,
+				"%s: blocklist: %ld entries taken over from "
+				"the LPM tries of an earlier nfchain\n",
+				nfc_nf_name(nf), o);
 		long m = bm_rebuild(nf, live_copy(nf));
 
 		if (m > 0)

@@ -60,10 +60,10 @@ LPM(dd_allow6, dd_lpm6, DD_MAX_ALLOW);
 		__type(value, __u32);                 \
 	} name SEC(".maps")
 
-BLOCK(dd_block4_0, dd_lpm4);
-BLOCK(dd_block4_1, dd_lpm4);
-BLOCK(dd_block6_0, dd_lpm6);
-BLOCK(dd_block6_1, dd_lpm6);
+BLOCK(dd_bh4_0, dd_lpm4);
+BLOCK(dd_bh4_1, dd_lpm4);
+BLOCK(dd_bh6_0, dd_lpm6);
+BLOCK(dd_bh6_1, dd_lpm6);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -337,9 +337,9 @@ static __always_inline int blocked(struct pkt *p)
 	/* Each map named at its own call: the verifier inlines a lookup
 	 * only where it knows the map. */
 	if (p->family == 4)
-		return c ? hit4(&dd_block4_1, &dd_bm4_1, ln, p)
-			 : hit4(&dd_block4_0, &dd_bm4_0, ln, p);
-	return c ? hit6(&dd_block6_1, ln, p) : hit6(&dd_block6_0, ln, p);
+		return c ? hit4(&dd_bh4_1, &dd_bm4_1, ln, p)
+			 : hit4(&dd_bh4_0, &dd_bm4_0, ln, p);
+	return c ? hit6(&dd_bh6_1, ln, p) : hit6(&dd_bh6_0, ln, p);
 }
 
 /*

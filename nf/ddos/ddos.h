@@ -5,8 +5,8 @@
  *
  * Maps (pinned under the NF, kept across reloads):
  *   dd_allow4/6     LPM trie: source prefixes never limited nor blocked
- *   dd_block4_0/1,  hashes of {prefix length, prefix}: the blocklist,
- *   dd_block6_0/1   twice per family; dd_state.live says which copy
+ *   dd_bh4_0/1,     hashes of {prefix length, prefix}: the blocklist,
+ *   dd_bh6_0/1      twice per family; dd_state.live says which copy
  *                   packets read, so that a whole new list is built in
  *                   the other and switched in by one write (import
  *                   --replace, apply)
@@ -51,6 +51,11 @@
  * went above syn_rate, so that the ACKs of the cookies it sent are still
  * checked when the next second is quiet. */
 #define DD_SYN_HOLD_NS (10ULL * 1000000000ULL)
+
+/* An nfchain before the hashes pinned the blocklist as LPM tries under
+ * these names (dd_block4_0 ...): new names, so that such a dd0 is taken
+ * over (its entries moved into the live hash, dd_lists.c) and deleted. */
+#define DD_OLD_TRIE "dd_block%d_%d"
 
 struct dd_lpm4 {
 	__u32 plen;

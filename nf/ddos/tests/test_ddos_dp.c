@@ -196,6 +196,39 @@ static int flip(const char *src)
 	return e;
 }
 
+/* An LPM trie as an nfchain before the hashes pinned it (dd_block4_<c>,
+ * c the live copy; dd_block6_<other> for IPv6), holding `pfx`/`plen` if
+ * given. */
+static int old_trie(int fam, const char *pfx, unsigned plen)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
+	struct dd_state st = {0};
+	struct dd_lpm4 k = {.plen = plen};
+	char p[256];
+	__u32 z = 0, v = 0;
+	int fd = dpt_pinned(root, "nf/1-dd0/map/dd_state"), e;
+
+	if (fd < 0)
+		return -1;
+	bpf_map_lookup_elem(fd, &z, &st);
+	close(fd);
+	fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "dd_old",
+			    fam == 4 ? sizeof(struct dd_lpm4)
+				     : sizeof(struct dd_lpm6),
+			    4, 64, &o);
+	if (fd < 0)
+		return -1;
+	snprintf(p, sizeof(p), "%s/nf/1-dd0/map/dd_block%d_%u", root, fam,
+		 fam == 4 ? st.live & 1 : !(st.live & 1));
+	e = bpf_obj_pin(fd, p);
+	if (!e && pfx) {
+		inet_pton(AF_INET, pfx, k.addr);
+		e = bpf_map_update_elem(fd, &k, &v, BPF_ANY);
+	}
+	close(fd);
+	return e;
+}
+
 /* With the blocklist holding 203.0.113.0/24 alone: its bit cleared and
  * 198.51.100.0/24's set by hand, the lookups go wrong; the next process
  * to open the pin root (the daemon after a kill -9) mends the bitmap
@@ -214,12 +247,30 @@ static void adopt(struct nfc **nfc, __u8 *f)
 	      "the flipped bits decide: 203.0.113.9 goes on, 198.51.100.3 "
 	      "dropped (%d %d)",
 	      r.verdict, q.verdict);
+	CHECK(!old_trie(4, "100.64.0.0", 10) && !old_trie(6, NULL, 0),
+	      "LPM tries of an earlier nfchain pinned as dd_block4/6_*");
 	nfc_close(*nfc);
 	*nfc = dpt_open(root);
 	CHECK(*nfc != NULL, "the pin root adopted");
 	if (!*nfc)
 		return;
 	nfc_tick(*nfc);
+	{
+		int o = v4(g, "100.64.1.1", "198.51.100.2", -1, 0, 0);
+
+		CHECK(!run(g, o, &q) && q.verdict == V_DROP,
+		      "the old trie's 100.64.0.0/10 taken over: 100.64.1.1 "
+		      "dropped (%d)",
+		      q.verdict);
+		CHECK(dpt_pinned(root, "nf/1-dd0/map/dd_block4_0") < 0 &&
+			      dpt_pinned(root, "nf/1-dd0/map/dd_block4_1") <
+				      0 &&
+			      dpt_pinned(root, "nf/1-dd0/map/dd_block6_0") <
+				      0 &&
+			      dpt_pinned(root, "nf/1-dd0/map/dd_block6_1") < 0,
+		      "and the old pins removed");
+		ng = v4(g, "198.51.100.3", "198.51.100.2", -1, 0, 0);
+	}
 	CHECK(!run(f, nb, &r) && r.verdict == V_DROP && !run(g, ng, &q) &&
 		      q.verdict == V_REDIRECT,
 	      "after adoption the bitmap is the hash's: 203.0.113.9 dropped, "
