@@ -505,6 +505,14 @@ static __always_inline int nfc_to_slow_path(nfc_ctx_t *ctx, struct nfc_meta *md,
 
 /* ---- the entry point ---------------------------------------------------- */
 
+/* An NF may define NFC_DIRECT_FRONT(ctx, in_port) before including this
+ * file: a statement nfc_direct runs first, before the metadata and the rx
+ * count, which may return a verdict of its own (the ddos NF drops
+ * blocklisted sources there). Whatever it finishes it counts itself. */
+#ifndef NFC_DIRECT_FRONT
+#define NFC_DIRECT_FRONT(ctx, port)
+#endif
+
 /*
  * NFC_NF(fn) defines the two programs the runtime loads:
  *  - nfc_entry, the target of tail calls (from a stub or another NF): it
@@ -552,6 +560,7 @@ static __always_inline int nfc_to_slow_path(nfc_ctx_t *ctx, struct nfc_meta *md,
 			nfc_count_global(NFC_R_STALE_META);                    \
 			return NFC_V_DROP;                                     \
 		}                                                              \
+		NFC_DIRECT_FRONT(ctx, ip->port);                               \
 		nfc_meta_enter(&md, nfc_self, ip->port, ifx);                  \
 		md.on_stack = 1;                                               \
 		return nfc_deliver(ctx, &md);                                  \

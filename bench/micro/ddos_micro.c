@@ -89,31 +89,6 @@ static int drop_prog(void)
 	return bpf_prog_load(BPF_PROG_TYPE_XDP, "drop", "GPL", insns, 2, NULL);
 }
 
-/* The stub program on dev[0]'s ingress: the one whose link is there. */
-static int stub_prog(__u32 ifx)
-{
-	for (int i = 0; i < 64; i++) {
-		char p[256];
-		struct bpf_link_info li = {0};
-		__u32 sz = sizeof(li);
-		int lfd, fd;
-
-		snprintf(p, sizeof(p), "%s/stub/%d/link", root, i);
-		lfd = bpf_obj_get(p);
-		if (lfd < 0)
-			continue;
-		if (!bpf_obj_get_info_by_fd(lfd, &li, &sz) &&
-		    li.type == BPF_LINK_TYPE_XDP && li.xdp.ifindex == ifx) {
-			close(lfd);
-			snprintf(p, sizeof(p), "%s/stub/%d/prog", root, i);
-			fd = bpf_obj_get(p);
-			return fd;
-		}
-		close(lfd);
-	}
-	return -1;
-}
-
 /* Entry i of the list: even i the /24 number 16 i, odd i a /32 in the
  * middle of /24 number 16 i + 8; none near 198.51.100.0/24 (allowed)
  * nor 203.0.113.0/24 (listed apart). */
@@ -184,7 +159,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "set up: %s\n", nfc_errmsg(nfc));
 		goto reset;
 	}
-	stub = stub_prog(ifx);
+	stub = dpt_hook_prog(root, ifx);
 	if (stub < 0) {
 		fprintf(stderr, "no stub on %s\n", dev[0]);
 		goto reset;
@@ -211,7 +186,7 @@ int main(int argc, char **argv)
 	alens = measure(stub, ok, 64, runs, 4, ifx);
 	nfc_detach(nfc, "dd0", dev[0]);
 	close(stub);
-	stub = stub_prog(ifx);
+	stub = dpt_hook_prog(root, ifx);
 	f1_ns = stub >= 0 ? measure(stub, ok, 64, runs, 4, ifx) : 0;
 	printf("case\tns/packet (median of %d runs of %d)\n", runs, REPEAT);
 	printf("bare XDP drop\t%.1f\n", floor_ns);

@@ -30,6 +30,8 @@
  * million entries (README.md, "Feeds"). */
 #define DD_FEED_KEY "feed"
 static int feed_add(struct nfc_nf *nf, json_t *fields);
+static struct dd_state state_get(struct nfc_nf *nf);
+static int state_put(struct nfc_nf *nf, const struct dd_state *st);
 static void note_expiry(struct nfc_nf *nf);
 static int feed_fields_misplaced(struct nfc_nf *nf, const char *key,
 				 json_t *fields);
@@ -143,7 +145,7 @@ static int block_fd(struct nfc_nf *nf, int family, int copy)
 {
 	char name[32];
 
-	snprintf(name, sizeof(name), "dd_block%d_%d", family, copy);
+	snprintf(name, sizeof(name), "dd_bh%d_%d", family, copy);
 	return nfc_nf_map_fd(nf, name);
 }
 
@@ -284,6 +286,51 @@ static void bm_unset(struct nfc_nf *nf, int copy, __u32 a, unsigned plen)
 	}
 out:
 	bm_done(bm);
+}
+
+/*
+ * Copy `copy`'s bitmap made again from its IPv4 hash, which is the truth:
+ * a process killed between the hash write and the bitmap write of an
+ * add or a delete (<= /24) left a bit wrong. The bitmap is built aside
+ * in one pass over the hash (batches), then the words that differ are
+ * stored, each by one atomic store: packets never see a word half made,
+ * and the words that were right are never touched. The count of words
+ * mended, or -1.
+ */
+static long bm_rebuild(struct nfc_nf *nf, int copy)
+{
+	enum { CHUNK = 4096 };
+	static struct dd_lpm4 keys[CHUNK];
+	static __u32 vals[CHUNK];
+	int fd = block_fd(nf, 4, copy), have = 0, r = 0;
+	__u64 *want = calloc(DD_BM4_WORDS, 8), *bm = bm_get(nf, copy);
+	__u32 tok = 0;
+	long n = -1;
+
+	if (fd < 0 || !want || !bm)
+		goto out;
+	while (!r) {
+		__u32 cnt = CHUNK, in = tok;
+
+		r = bpf_map_lookup_batch(fd, have ? &in : NULL, &tok, keys,
+					 vals, &cnt, NULL);
+		if (r && errno != ENOENT)
+			goto out;
+		have = 1;
+		for (__u32 i = 0; i < cnt; i++)
+			if (keys[i].plen <= 24)
+				bm_set(want, addr4(keys[i].addr), keys[i].plen);
+	}
+	n = 0;
+	for (__u32 w = 0; w < DD_BM4_WORDS; w++)
+		if (__atomic_load_n(&bm[w], __ATOMIC_RELAXED) != want[w]) {
+			__atomic_store_n(&bm[w], want[w], __ATOMIC_RELAXED);
+			n++;
+		}
+out:
+	free(want);
+	bm_done(bm);
+	return n;
 }
 
 /* Copy `copy`'s bitmap emptied (the copy is not read by packets). */
@@ -498,6 +545,25 @@ int dd_limit_check(struct nfc_nf *nf, const char *key)
 	return dd_parse_pfx(nf, "limits", key, &p);
 }
 
+/* DD_ST_ALLOW4 made to say whether the IPv4 allowlist holds an entry:
+ * the data plane's front drops a blocklisted source without asking the
+ * allowlist only while it is clear, so it is set before the first entry
+ * is written and cleared after the last is gone. */
+static int allow4_flag(struct nfc_nf *nf)
+{
+	int fd = nfc_nf_map_fd(nf, "dd_allow4");
+	struct dd_state st = state_get(nf);
+	struct dd_lpm4 k;
+	__u32 f = st.flags & ~DD_ST_ALLOW4;
+
+	if (fd < 0 || !bpf_map_get_next_key(fd, NULL, &k))
+		f |= DD_ST_ALLOW4;
+	if (f == st.flags)
+		return 0;
+	st.flags = f;
+	return state_put(nf, &st);
+}
+
 int dd_allow_add(struct nfc_nf *nf, const char *key, json_t *fields)
 {
 	struct dd_pfx p;
@@ -505,6 +571,14 @@ int dd_allow_add(struct nfc_nf *nf, const char *key, json_t *fields)
 
 	if (r)
 		return r;
+	if (p.family == 4) {
+		struct dd_state st = state_get(nf);
+
+		st.flags |= DD_ST_ALLOW4;
+		r = state_put(nf, &st);
+		if (r)
+			return r;
+	}
 	return trie_write(
 		nf,
 		nfc_nf_map_fd(nf, p.family == 4 ? "dd_allow4" : "dd_allow6"),
@@ -513,8 +587,10 @@ int dd_allow_add(struct nfc_nf *nf, const char *key, json_t *fields)
 
 int dd_allow_del(struct nfc_nf *nf, const char *key)
 {
-	return trie_del(nf, nfc_nf_map_fd(nf, "dd_allow4"),
-			nfc_nf_map_fd(nf, "dd_allow6"), "allowlist", key);
+	int r = trie_del(nf, nfc_nf_map_fd(nf, "dd_allow4"),
+			 nfc_nf_map_fd(nf, "dd_allow6"), "allowlist", key);
+
+	return r ? r : allow4_flag(nf);
 }
 
 int dd_allow_list(struct nfc_nf *nf, json_t *out)
@@ -622,6 +698,69 @@ struct dd_priv {
 	__u32 clear_tok;    /* the bucket the emptying is at */
 };
 
+/*
+ * A dd0 of an nfchain before the hashes: its blocklist in LPM tries
+ * pinned as DD_OLD_TRIE beside the new maps. The entries of the trie of
+ * the copy packets read are written into the live hash (lengths first,
+ * bitmap after, as an add does), then every old pin is removed. The
+ * count moved, or -1 (the pins stay, and the next start tries again).
+ */
+static long migrate_tries(struct nfc_nf *nf)
+{
+	int c = live_copy(nf), fd;
+	char path[512], name[32];
+	struct dd_lens ln;
+	long n = 0;
+
+	lens_get(nf, c, &ln);
+	for (int fam = 4; fam <= 6; fam += 2) {
+		struct dd_lpm6 k, next;
+		void *prev = NULL;
+		__u32 v;
+
+		snprintf(name, sizeof(name), DD_OLD_TRIE, fam, c);
+		snprintf(path, sizeof(path), "%s/nf/%u-%s/map/%s",
+			 nfc_nf_pin_root(nf), nfc_nf_id(nf), nfc_nf_name(nf),
+			 name);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		while (!bpf_map_get_next_key(fd, prev, &next)) {
+			__u32 a = fam == 4 ? addr4(next.addr) : 0;
+
+			k = next;
+			prev = &k;
+			if (bpf_map_lookup_elem(fd, &k, &v))
+				continue;
+			if (lens_need(nf, c, &ln, fam, k.plen) ||
+			    bpf_map_update_elem(block_fd(nf, fam, c), &k, &v,
+						BPF_ANY)) {
+				close(fd);
+				return -1;
+			}
+			if (fam == 4 && k.plen <= 24) {
+				__u64 *bm = bm_get(nf, c);
+
+				if (bm)
+					bm_set(bm, a, k.plen);
+				bm_done(bm);
+			}
+			if (v)
+				note_expiry(nf);
+			n++;
+		}
+		close(fd);
+	}
+	for (int i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), DD_OLD_TRIE, i < 2 ? 4 : 6, i & 1);
+		snprintf(path, sizeof(path), "%s/nf/%u-%s/map/%s",
+			 nfc_nf_pin_root(nf), nfc_nf_id(nf), nfc_nf_name(nf),
+			 name);
+		unlink(path);
+	}
+	return n;
+}
+
 static struct dd_priv *priv_of(struct nfc_nf *nf)
 {
 	struct dd_priv *pv = nfc_nf_priv(nf);
@@ -634,6 +773,25 @@ static struct dd_priv *priv_of(struct nfc_nf *nf)
 		 * do not read half full: finish it. */
 		pv->clear_copy = !live_copy(nf) + 1;
 		nfc_nf_set_priv(nf, pv);
+		/* Pins of a process killed, or of an nfchain without the
+		 * flag: DD_ST_ALLOW4 as the allowlist is now, and the live
+		 * bitmap as the live hash is (a kill between the two writes
+		 * of one add or delete). */
+		allow4_flag(nf);
+		long o = migrate_tries(nf);
+
+		if (o > 0)
+			fprintf(stderr,
+				"%s: blocklist: %ld entries taken over from "
+				"the LPM tries of an earlier nfchain\n",
+				nfc_nf_name(nf), o);
+		long m = bm_rebuild(nf, live_copy(nf));
+
+		if (m > 0)
+			fprintf(stderr,
+				"%s: blocklist: %ld words of the live /24 "
+				"bitmap did not match its hash: mended\n",
+				nfc_nf_name(nf), m);
 	}
 	return pv;
 }

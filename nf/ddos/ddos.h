@@ -5,8 +5,8 @@
  *
  * Maps (pinned under the NF, kept across reloads):
  *   dd_allow4/6     LPM trie: source prefixes never limited nor blocked
- *   dd_block4_0/1,  hashes of {prefix length, prefix}: the blocklist,
- *   dd_block6_0/1   twice per family; dd_state.live says which copy
+ *   dd_bh4_0/1,     hashes of {prefix length, prefix}: the blocklist,
+ *   dd_bh6_0/1      twice per family; dd_state.live says which copy
  *                   packets read, so that a whole new list is built in
  *                   the other and switched in by one write (import
  *                   --replace, apply)
@@ -52,6 +52,11 @@
  * checked when the next second is quiet. */
 #define DD_SYN_HOLD_NS (10ULL * 1000000000ULL)
 
+/* An nfchain before the hashes pinned the blocklist as LPM tries under
+ * these names (dd_block4_0 ...): new names, so that such a dd0 is taken
+ * over (its entries moved into the live hash, dd_lists.c) and deleted. */
+#define DD_OLD_TRIE "dd_block%d_%d"
+
 struct dd_lpm4 {
 	__u32 plen;
 	__u8 addr[4];
@@ -75,10 +80,14 @@ struct dd_lens {
 
 struct dd_state {
 	__u32 live;  /* 0 or 1: the blocklist copy packets read */
-	__u32 flags; /* control plane only: DD_ST_* */
+	__u32 flags; /* DD_ST_*: written by the control plane only */
 };
 /* Some blocklist entry may carry an expiry: the ticks scan for it. */
 #define DD_ST_EXPIRIES 1u
+/* The allowlist may hold an IPv4 prefix: set before the first is written,
+ * cleared once it is empty; while it is clear, the data plane's front
+ * (ddos.bpf.c, dd_front) drops blocklisted IPv4 sources without asking. */
+#define DD_ST_ALLOW4 2u
 
 struct dd_limit {
 	__u64 interval_ns; /* 1e9 / pps */

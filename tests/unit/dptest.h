@@ -156,6 +156,31 @@ static inline int dpt_run_fd(int fd, const void *in, __u32 len, __u32 ifindex,
 	return e;
 }
 
+/* The program netdev `ifindex`'s XDP hook under `root` runs (its link's:
+ * the stub pinned beside it, or the first NF's nfc_direct): an fd, or -1.
+ */
+static inline int dpt_hook_prog(const char *root, __u32 ifindex)
+{
+	for (int i = 0; i < NFC_MAX_STUBS; i++) {
+		struct bpf_link_info li = {0};
+		__u32 sz = sizeof(li);
+		char p[256];
+		int lfd, fd = -1;
+
+		snprintf(p, sizeof(p), "%s/stub/%d/link", root, i);
+		lfd = bpf_obj_get(p);
+		if (lfd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(lfd, &li, &sz) &&
+		    li.type == BPF_LINK_TYPE_XDP && li.xdp.ifindex == ifindex)
+			fd = bpf_prog_get_fd_by_id(li.prog_id);
+		close(lfd);
+		if (fd >= 0)
+			return fd;
+	}
+	return -1;
+}
+
 /* dpt_run_fd on the program pinned at `rel` under `root`, once. */
 static inline int dpt_run(const char *root, const char *rel, const void *in,
 			  __u32 len, struct dpt_run *r)

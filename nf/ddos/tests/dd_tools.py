@@ -208,8 +208,8 @@ def lookup(root, probes):
                          struct.pack("<I", live), 172)
     n4, n6 = ln[0], ln[1]
     lens = {4: list(ln[4:4 + n4]), 6: list(ln[40:40 + n6])}
-    fds = {4: obj_get(find(root, "dd_block4_%d" % live)),
-           6: obj_get(find(root, "dd_block6_%d" % live))}
+    fds = {4: obj_get(find(root, "dd_bh4_%d" % live)),
+           6: obj_get(find(root, "dd_bh6_%d" % live))}
     bm = obj_get(find(root, "dd_bm4_%d" % live))
     bad = n = hits = 0
     for line in open(probes):

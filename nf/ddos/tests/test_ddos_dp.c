@@ -127,6 +127,157 @@ static int coll(struct nfc *nfc, const char *c, const char *key,
 	return e;
 }
 
+/* The program on dev[0]'s hook (dd0's nfc_direct, whose front drops a
+ * blocklisted /24 at once while the IPv4 allowlist is empty), with the
+ * blocklist holding 198.51.100.0/24 and the allowlist 198.51.100.1/32:
+ * the allowlist still wins there; once it is empty the front drops, and
+ * counts as the whole path would (by reason, the port's rx and drops). */
+static void direct(struct nfc *nfc, __u8 *f)
+{
+	__u32 ifx = if_nametoindex(dev[0]);
+	int fd = dpt_hook_prog(root, ifx), n;
+	struct nfc_port_stats p0, p1;
+	struct dpt_run r;
+	__u64 s0;
+
+	CHECK(fd >= 0, "dd0 runs on %s's hook", dev[0]);
+	if (fd < 0)
+		return;
+	n = v4(f, "198.51.100.1", "198.51.100.2", -1, 0, 0);
+	CHECK(!dpt_run_fd(fd, f, n, ifx, 1, 0, &r) && r.verdict == V_REDIRECT,
+	      "hook: the allowlisted /32 wins (verdict %d)", r.verdict);
+	CHECK(!nfc_coll_del(nfc, "dd0", "allowlist", "198.51.100.1/32"),
+	      "allowlist emptied");
+	s0 = stat(DD_S_DROP_BLOCKLIST);
+	p0 = dpt_port_stats(root, 1, 0);
+	CHECK(!dpt_run_fd(fd, f, n, ifx, 5, 0, &r) && r.verdict == V_DROP,
+	      "hook, empty allowlist: 198.51.100.1 dropped (verdict %d)",
+	      r.verdict);
+	p1 = dpt_port_stats(root, 1, 0);
+	CHECK(stat(DD_S_DROP_BLOCKLIST) == s0 + 5 &&
+		      p1.rx_packets == p0.rx_packets + 5 &&
+		      p1.drops == p0.drops + 5 &&
+		      p1.rx_bytes == p0.rx_bytes + 5 * (__u64)n,
+	      "5 drops counted by reason and on dd0's port (%llu, %llu rx, "
+	      "%llu drops)",
+	      (unsigned long long)(stat(DD_S_DROP_BLOCKLIST) - s0),
+	      (unsigned long long)(p1.rx_packets - p0.rx_packets),
+	      (unsigned long long)(p1.drops - p0.drops));
+	coll(nfc, "allowlist", "198.51.100.1/32", NULL);
+	CHECK(!dpt_run_fd(fd, f, n, ifx, 1, 0, &r) && r.verdict == V_REDIRECT,
+	      "hook: allowlisted again, it goes on (verdict %d)", r.verdict);
+	close(fd);
+}
+
+/* One bit of the live /24 bitmap flipped in place (what a process
+ * killed between the hash write and the bitmap write of an add or a
+ * delete leaves); 0 when done. */
+static int flip(const char *src)
+{
+	struct dd_state st = {0};
+	char m[64];
+	__u32 z = 0, a = ntohl(inet_addr(src)), w = a >> 14;
+	__u64 v = 0;
+	int fd = dpt_pinned(root, "nf/1-dd0/map/dd_state"), e = -1;
+
+	if (fd < 0)
+		return -1;
+	e = bpf_map_lookup_elem(fd, &z, &st);
+	close(fd);
+	snprintf(m, sizeof(m), "nf/1-dd0/map/dd_bm4_%u", st.live & 1);
+	fd = e ? -1 : dpt_pinned(root, m);
+	if (fd < 0)
+		return -1;
+	e = bpf_map_lookup_elem(fd, &w, &v);
+	v ^= 1ULL << ((a >> 8) & 63);
+	if (!e)
+		e = bpf_map_update_elem(fd, &w, &v, BPF_ANY);
+	close(fd);
+	return e;
+}
+
+/* An LPM trie as an nfchain before the hashes pinned it (dd_block4_<c>,
+ * c the live copy; dd_block6_<other> for IPv6), holding `pfx`/`plen` if
+ * given. */
+static int old_trie(int fam, const char *pfx, unsigned plen)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
+	struct dd_state st = {0};
+	struct dd_lpm4 k = {.plen = plen};
+	char p[256];
+	__u32 z = 0, v = 0;
+	int fd = dpt_pinned(root, "nf/1-dd0/map/dd_state"), e;
+
+	if (fd < 0)
+		return -1;
+	bpf_map_lookup_elem(fd, &z, &st);
+	close(fd);
+	fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "dd_old",
+			    fam == 4 ? sizeof(struct dd_lpm4)
+				     : sizeof(struct dd_lpm6),
+			    4, 64, &o);
+	if (fd < 0)
+		return -1;
+	snprintf(p, sizeof(p), "%s/nf/1-dd0/map/dd_block%d_%u", root, fam,
+		 fam == 4 ? st.live & 1 : !(st.live & 1));
+	e = bpf_obj_pin(fd, p);
+	if (!e && pfx) {
+		inet_pton(AF_INET, pfx, k.addr);
+		e = bpf_map_update_elem(fd, &k, &v, BPF_ANY);
+	}
+	close(fd);
+	return e;
+}
+
+/* With the blocklist holding 203.0.113.0/24 alone: its bit cleared and
+ * 198.51.100.0/24's set by hand, the lookups go wrong; the next process
+ * to open the pin root (the daemon after a kill -9) mends the bitmap
+ * from the hash at its first tick, and they are right again. */
+static void adopt(struct nfc **nfc, __u8 *f)
+{
+	int nb = v4(f, "203.0.113.9", "198.51.100.2", -1, 0, 0), ng;
+	__u8 g[128];
+	struct dpt_run r, q;
+
+	ng = v4(g, "198.51.100.3", "198.51.100.2", -1, 0, 0);
+	CHECK(!flip("203.0.113.0") && !flip("198.51.100.0"),
+	      "two bits of the live bitmap flipped");
+	CHECK(!run(f, nb, &r) && r.verdict == V_REDIRECT && !run(g, ng, &q) &&
+		      q.verdict == V_DROP,
+	      "the flipped bits decide: 203.0.113.9 goes on, 198.51.100.3 "
+	      "dropped (%d %d)",
+	      r.verdict, q.verdict);
+	CHECK(!old_trie(4, "100.64.0.0", 10) && !old_trie(6, NULL, 0),
+	      "LPM tries of an earlier nfchain pinned as dd_block4/6_*");
+	nfc_close(*nfc);
+	*nfc = dpt_open(root);
+	CHECK(*nfc != NULL, "the pin root adopted");
+	if (!*nfc)
+		return;
+	nfc_tick(*nfc);
+	{
+		int o = v4(g, "100.64.1.1", "198.51.100.2", -1, 0, 0);
+
+		CHECK(!run(g, o, &q) && q.verdict == V_DROP,
+		      "the old trie's 100.64.0.0/10 taken over: 100.64.1.1 "
+		      "dropped (%d)",
+		      q.verdict);
+		CHECK(dpt_pinned(root, "nf/1-dd0/map/dd_block4_0") < 0 &&
+			      dpt_pinned(root, "nf/1-dd0/map/dd_block4_1") <
+				      0 &&
+			      dpt_pinned(root, "nf/1-dd0/map/dd_block6_0") <
+				      0 &&
+			      dpt_pinned(root, "nf/1-dd0/map/dd_block6_1") < 0,
+		      "and the old pins removed");
+		ng = v4(g, "198.51.100.3", "198.51.100.2", -1, 0, 0);
+	}
+	CHECK(!run(f, nb, &r) && r.verdict == V_DROP && !run(g, ng, &q) &&
+		      q.verdict == V_REDIRECT,
+	      "after adoption the bitmap is the hash's: 203.0.113.9 dropped, "
+	      "198.51.100.3 goes on (%d %d)",
+	      r.verdict, q.verdict);
+}
+
 int main(void)
 {
 	cpu_set_t one;
@@ -176,6 +327,7 @@ int main(void)
 	n = v4(f, "198.51.100.3", "198.51.100.2", -1, 0, 0);
 	CHECK(!run(f, n, &r) && r.verdict == V_DROP,
 	      "its neighbour 198.51.100.3 is still dropped");
+	direct(nfc, f);
 
 	coll(nfc, "blocklist", "2001:db8:bad::/48", NULL);
 	n = v6(f, "2001:db8:bad::7");
@@ -290,6 +442,9 @@ int main(void)
 					 strlen(feed), 1);
 		CHECK(!e, "import --replace back to one prefix");
 	}
+	adopt(&nfc, f);
+	if (!nfc)
+		goto out;
 
 	coll(nfc, "limits", "198.51.100.128/25", "{\"pps\": 1, \"burst\": 2}");
 	n = v4(f, "198.51.100.200", "198.51.100.2", -1, 0, 0);
