@@ -92,7 +92,7 @@ struct {
  * cheap hash of the packet's own tuple, and the generation the control
  * plane bumps after it deletes entries (nfct_fc_bump, lib/conntrack.c). */
 #ifndef NFCT_FC_SLOTS
-#define NFCT_FC_SLOTS 4096 /* a power of two; 72 bytes each, per CPU */
+#define NFCT_FC_SLOTS 4096 /* a power of two; 80 bytes each, per CPU */
 #endif
 struct nfct_fc_slot {
 	struct nfc_tuple t; /* the packet's own tuple, not normalised */
@@ -104,6 +104,9 @@ struct nfct_fc_slot {
 	__u8 swapped;
 	__u8 valid;
 	__u8 pad;
+	/* The NF's own answer for the flow (the firewall's verdict), 0 when
+	 * filled: nfct_res.fc points here, the NF writes and checks it. */
+	__u64 nf;
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -181,6 +184,11 @@ struct nfct_res {
 	__u8 swapped;	      /* the packet's source is key.b */
 	__u8 reopen;	      /* NEW over a stale entry: confirm replaces it */
 	__u8 cached;	      /* nfct_lookup_cached answered from its cache */
+#ifdef NFCT_FLOW_CACHE
+	/* The packet's flow-cache slot when it hit or was just filled
+	 * (established, cacheable); NULL otherwise. */
+	struct nfct_fc_slot *fc;
+#endif
 };
 
 static __always_inline struct nfct_cfg *nfct_cfg_get(void)
@@ -535,6 +543,7 @@ static __always_inline int nfct_lookup_cached(struct nfc_flow *fl, __u32 len,
 	int ok = nfct_fc_eligible(fl);
 
 	r->cached = 0;
+	r->fc = NULL;
 	if (!ok)
 		return nfct_lookup_at(fl, len, r, now);
 	i = nfct_fc_hash(&fl->t);
@@ -551,6 +560,7 @@ static __always_inline int nfct_lookup_cached(struct nfc_flow *fl, __u32 len,
 		r->swapped = s->swapped;
 		r->reopen = 0;
 		r->cached = 1;
+		r->fc = s;
 		r->state = NFCT_ESTABLISHED;
 		return r->state;
 	}
@@ -578,6 +588,8 @@ static __always_inline int nfct_lookup_cached(struct nfc_flow *fl, __u32 len,
 	s->dir = r->dir;
 	s->swapped = r->swapped;
 	s->valid = 1;
+	s->nf = 0;
+	r->fc = s;
 	return r->state;
 }
 #endif

@@ -7,11 +7,12 @@
  * pass. The conntrack state (when conntrack=on) picks the misc class
  * together with the direction and family; a class whose first possible
  * rule decides alone (an established flow behind `state=established
- * action=accept`) is decided there. Otherwise: six class lookups, six bit
- * vectors, their AND by summaries then words, the first bit set is the
- * rule (fw.h). No match: the default. The cost does not depend on how many
- * rules there are, only on how many words all six vectors have bits in
- * before the first common one (README, "Classifier").
+ * action=accept`) is decided there. An established flow whose verdict
+ * its conntrack flow-cache slot holds skips all that (fw_cached).
+ * Otherwise: six class lookups, six bit vectors, their AND by summaries
+ * then words, the first bit set is the rule (fw.h). No match: the default. The
+ * cost does not depend on how many rules there are, only on how many words all
+ * six vectors have bits in before the first common one (README, "Classifier").
  */
 #include "nfchain.bpf.h"
 /* Established flows answered from a per-CPU cache (bpf/ct.h). */
@@ -604,6 +605,31 @@ static __always_inline int fw_verdict(nfc_ctx_t *ctx, struct nfc_meta *md,
 	return nfc_drop(ctx, md, FW_R_RULE);
 }
 
+/* A packet of an established flow whose verdict its flow-cache slot holds
+ * (FW_FC): counted as the walk would have counted it. */
+static __always_inline int fw_cached(nfc_ctx_t *ctx, struct nfc_meta *md,
+				     __u64 c, __u32 len,
+				     const struct nfc_flow *fl)
+{
+	__u32 rule = c & 0xffff, action = (c >> 16) & 0xff, k;
+	struct fw_hit *h;
+
+	if (c & (1u << 28))
+		fw_count(FW_C_SHORTCUT);
+	if (rule == FW_FC_DEFAULT) {
+		fw_count(action == FW_ACCEPT ? FW_C_DEF_ACCEPT : FW_C_DEF_DROP);
+	} else {
+		k = FW_ACT_IDX((c >> 30) & 1, rule & (FW_MAX_RULES - 1));
+		h = bpf_map_lookup_elem(&fw_hits, &k);
+		if (h) {
+			h->packets++;
+			h->bytes += len;
+		}
+		fw_count(action == FW_ACCEPT ? FW_C_ACCEPT : FW_C_DROP);
+	}
+	return fw_verdict(ctx, md, action, fl);
+}
+
 static __always_inline int fw_filter(nfc_ctx_t *ctx, struct nfc_meta *md)
 {
 	struct nfc_flow fl;
@@ -613,7 +639,7 @@ static __always_inline int fw_filter(nfc_ctx_t *ctx, struct nfc_meta *md)
 	__u32 len;
 	struct fw_act *act;
 	struct fw_hit *h;
-	int r, rule, action;
+	int r, rule, action, sc;
 
 	if (nfc_pull(ctx, NFC_FLOW_PULL))
 		return nfc_drop(ctx, md, FW_R_BAD);
@@ -641,26 +667,29 @@ static __always_inline int fw_filter(nfc_ctx_t *ctx, struct nfc_meta *md)
 		fw_count(FW_C_ND);
 		return nfc_pass_on(ctx, md);
 	}
+	dir = md->direction == NFC_DIR_INGRESS ? FW_DIR_IN : FW_DIR_OUT;
+	live = bpf_map_lookup_elem(&fw_set, &k);
+	if (!live)
+		return nfc_drop(ctx, md, FW_R_RULE);
 	if (fw_conntrack) {
 		nfct_lookup_cached(&fl, len, &ct);
+		if (ct.cached && ct.fc &&
+		    (ct.fc->nf & FW_FC_KEY_MASK) == FW_FC_KEY(live->gen, dir))
+			return fw_cached(ctx, md, ct.fc->nf, len, &fl);
 		state = ct.state & NFCT_ESTABLISHED ? FW_ST_ESTABLISHED
 			: ct.state & NFCT_RELATED   ? FW_ST_RELATED
 			: ct.state & NFCT_INVALID   ? FW_ST_INVALID
 						    : FW_ST_NEW;
 	}
-	dir = md->direction == NFC_DIR_INGRESS ? FW_DIR_IN : FW_DIR_OUT;
 	misc = FW_MISC(dir, fl.t.family == NFC_FAMILY_V6, state);
-
-	live = bpf_map_lookup_elem(&fw_set, &k);
-	if (!live)
-		return nfc_drop(ctx, md, FW_R_RULE);
 	half = live->live & 1;
 	k = FW_SET_HALF(half);
 	s = bpf_map_lookup_elem(&fw_set, &k);
 	if (!s)
 		return nfc_drop(ctx, md, FW_R_RULE);
 	rule = s->shortcut[misc & (FW_NMISC - 1)];
-	if (rule == FW_SC_NONE)
+	sc = rule != FW_SC_NONE;
+	if (!sc)
 		rule = fw_cls_g(&fl, half, misc) ? -1 : fw_match_g(s->nsums);
 	else
 		fw_count(FW_C_SHORTCUT);
@@ -688,6 +717,14 @@ static __always_inline int fw_filter(nfc_ctx_t *ctx, struct nfc_meta *md)
 	 * untracked (counted by the tracker as refused). */
 	if (fw_conntrack && action == FW_ACCEPT && (ct.state & NFCT_NEW))
 		nfct_confirm(&fl, len, &ct);
+	/* An established flow in the cache: its next packets take the
+	 * verdict from its slot (fw_cached). The half's gen: the live entry's
+	 * may be read torn against its half, the half's cannot. */
+	if (ct.fc && action != FW_REJECT)
+		ct.fc->nf = FW_FC(s->gen, half, dir, sc, action,
+				  rule < 0 || (__u32)rule >= s->nrules
+					  ? FW_FC_DEFAULT
+					  : rule);
 	return fw_verdict(ctx, md, action, &fl);
 }
 

@@ -150,6 +150,21 @@ struct fw_set {
 	__s32 shortcut[FW_NMISC];
 };
 
+/* An established flow's verdict in its conntrack flow-cache slot (bpf/ct.h,
+ * nfct_fc_slot.nf): the rule index (FW_FC_DEFAULT: none) and action the
+ * set of generation gen (fw_set's, bumped with every switch) gave it, in
+ * half `half`, for packets of direction dir, and whether a shortcut decided
+ * it (for the counters). Its next packets skip the tables and fw_act; a
+ * rule-set change or a conntrack change (ct_fc_gen) makes it miss, and a
+ * SYN, FIN or RST never hits. 0: none. */
+#define FW_FC_DEFAULT 0xffff
+#define FW_FC(gen, half, dir, sc, action, rule)                           \
+	((__u64)(gen) << 32 | 1u << 31 | (__u32)(half) << 30 |            \
+	 (__u32)(dir) << 29 | (__u32)(sc) << 28 | (__u32)(action) << 16 | \
+	 ((__u32)(rule)&0xffff))
+#define FW_FC_KEY(gen, dir) ((__u64)(gen) << 32 | 1u << 31 | (__u32)(dir) << 29)
+#define FW_FC_KEY_MASK (0xffffffff80000000ULL | 1u << 29)
+
 /* fw_act: the action of rule index i of half h at FW_ACT_IDX(h, i), and
  * its number (for the control plane, which carries hits over by number);
  * fw_hits (per-CPU) counts at the same index. */

@@ -360,6 +360,26 @@ static void conntrack(struct nfc *nfc, const char *mode)
 	p = pk4(FW_DIR_IN, "203.0.113.9", "198.51.100.2", 6, 80, 40000);
 	CHECK(run(&p) == 1 && run(&p) == 1,
 	      "the outside's ACKs in: established, accepted (cached too)");
+	/* The flow's verdict is cached with its slot: a rule-set change
+	 * must reach it at once, and the hits it takes stay exact. */
+	e = add(nfc, "5", "action=drop dir=in proto=tcp state=established");
+	CHECK(!e, "rule 5: drop established tcp in%s%s", e ? ": " : "",
+	      e ? nfc_errmsg(nfc) : "");
+	CHECK(run(&p) == 0 && run(&p) == 0 && run(&p) == 0,
+	      "the outside's ACKs in after rule 5: dropped (cached verdict "
+	      "forgotten, the new one cached)");
+	{
+		json_t *r5 = rule_of(nfc, "5");
+
+		CHECK(r5 && json_integer_value(
+				    json_object_get(r5, "packets")) == 3,
+		      "rules show: rule 5 has exactly 3 packets (%lld)",
+		      (long long)json_integer_value(
+			      json_object_get(r5, "packets")));
+		json_decref(r5);
+	}
+	CHECK(!nfc_coll_del(nfc, "fw1", "rules", "5") && run(&p) == 1,
+	      "rule 5 deleted: the ACKs in accepted again");
 	CHECK(!nfc_coll_list(nfc, "fw1", "conntrack", &l) &&
 		      json_array_size(l) == 1,
 	      "conntrack show: 1 entry (%zu)", json_array_size(l));
