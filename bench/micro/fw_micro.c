@@ -49,17 +49,9 @@ static double cpu_ms(void)
 	       (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
 }
 
-static int dcmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static double median(double *v, int n)
 {
-	qsort(v, n, sizeof(*v), dcmp);
-	return v[n / 2];
+	return dpt_median(v, n);
 }
 
 static json_t *entries_of(const struct fw_rule *rs, __u32 n)
@@ -202,17 +194,10 @@ int main(int argc, char **argv)
 	int len[64];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	dpt_root(root, sizeof(root), "fwmb");
-	if (dpt_veths("fwm", 2, dev, peer))
+	nfc = dpt_bench_f1(root, sizeof(root), "fwm", dev, peer);
+	if (!nfc) {
+		json_decref(cfg);
 		return 1;
-	nfc = dpt_open(root);
-	if (!nfc)
-		goto out;
-	if (nfc_nf_add(nfc, "forwarder", "f1", "xdp", NULL) ||
-	    nfc_port_add(nfc, "f1", "p1", dev[0], NULL) ||
-	    nfc_port_add(nfc, "f1", "p2", dev[1], NULL)) {
-		fprintf(stderr, "set up: %s\n", nfc_errmsg(nfc));
-		goto reset;
 	}
 	{
 		/* The forwarder alone, on the path the firewall's frames
@@ -309,10 +294,6 @@ int main(int argc, char **argv)
 	established(nfc, fwd, runs);
 reset:
 	json_decref(cfg);
-	nfc_reset(nfc);
-	nfc_close(nfc);
-out:
-	dpt_veths_del(2, dev);
-	dpt_root_gone(root);
+	dpt_bench_done(nfc, root, dev);
 	return 0;
 }

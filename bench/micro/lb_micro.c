@@ -56,41 +56,40 @@ static void tcp(__u8 *f, int i, int dport, __u8 flags)
 	f[47] = flags;
 }
 
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
+struct lm_pass {
+	int prog, dport, repeat;
+	__u32 ifx;
+	__u8 flags;
+};
 
-	return x < y ? -1 : x > y;
+/* ns/packet over the 1,024 flows (each run `repeat` times). */
+static double lm_pass(void *arg, int k)
+{
+	const struct lm_pass *p = arg;
+	struct dpt_run r;
+	double sum = 0;
+	__u8 f[64];
+
+	(void)k;
+	for (int i = 0; i < FLOWS; i++) {
+		tcp(f, i, p->dport, p->flags);
+		if (dpt_run_fd(p->prog, f, 64, p->ifx, p->repeat, 0, &r) ||
+		    r.verdict != 4 /* XDP_REDIRECT: to f1's p2 */) {
+			fprintf(stderr, "test run: verdict %d\n", r.verdict);
+			exit(1);
+		}
+		sum += r.ns;
+	}
+	return sum / FLOWS;
 }
 
-/* ns/packet over the 1,024 flows (each run `repeat` times), the median of
- * `runs` such passes. */
+/* The median of `runs` passes. */
 static double measure(int prog, __u32 ifx, int dport, __u8 flags, int runs,
 		      int repeat)
 {
-	double *ns = calloc(runs, sizeof(*ns)), med;
-	struct dpt_run r;
-	__u8 f[64];
+	struct lm_pass p = {prog, dport, repeat, ifx, flags};
 
-	for (int k = 0; k < runs; k++) {
-		double sum = 0;
-
-		for (int i = 0; i < FLOWS; i++) {
-			tcp(f, i, dport, flags);
-			if (dpt_run_fd(prog, f, 64, ifx, repeat, 0, &r) ||
-			    r.verdict != 4 /* XDP_REDIRECT: to f1's p2 */) {
-				fprintf(stderr, "test run: verdict %d\n",
-					r.verdict);
-				exit(1);
-			}
-			sum += r.ns;
-		}
-		ns[k] = sum / FLOWS;
-	}
-	qsort(ns, runs, sizeof(*ns), cmp);
-	med = ns[runs / 2];
-	free(ns);
-	return med;
+	return dpt_median_of(runs, lm_pass, &p);
 }
 
 /* The stub program on dev[0]'s ingress: the one whose link is there. */
@@ -156,17 +155,11 @@ int main(int argc, char **argv)
 	int ifx, stub;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	dpt_root(root, sizeof(root), "lbmb");
-	if (dpt_veths("lbm", 2, dev, peer))
-		return 1;
-	nfc = dpt_open(root);
+	nfc = dpt_bench_f1(root, sizeof(root), "lbm", dev, peer);
 	if (!nfc)
-		goto out;
+		return 1;
 	ifx = if_nametoindex(dev[0]);
-	if (nfc_nf_add(nfc, "forwarder", "f1", "xdp", NULL) ||
-	    nfc_port_add(nfc, "f1", "p1", dev[0], NULL) ||
-	    nfc_port_add(nfc, "f1", "p2", dev[1], NULL) ||
-	    nfc_nf_add(nfc, "lb", "lb0", "xdp", NULL) ||
+	if (nfc_nf_add(nfc, "lb", "lb0", "xdp", NULL) ||
 	    nfc_attach(nfc, "lb0", "f1:p1", "ingress", NULL) ||
 	    add_service(80, "nat") || add_service(81, "dsr")) {
 		fprintf(stderr, "set up: %s\n", nfc_errmsg(nfc));
@@ -204,10 +197,6 @@ int main(int argc, char **argv)
 	       "counted %lld packets, %lld expected)\n",
 	       runs, pk, 4LL * runs * FLOWS * repeat);
 reset:
-	nfc_reset(nfc);
-	nfc_close(nfc);
-out:
-	dpt_veths_del(2, dev);
-	dpt_root_gone(root);
+	dpt_bench_done(nfc, root, dev);
 	return 0;
 }

@@ -60,44 +60,40 @@ static struct ctf nm_frame(enum nm_case c, int i, int pass)
 	return f;
 }
 
-static int nm_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
+struct nm_pass {
+	int prog;
+	enum nm_case c;
+};
 
-	return x < y ? -1 : x > y;
+/* Mean ns/frame over the flows in pass k. */
+static double nm_pass(void *arg, int k)
+{
+	const struct nm_pass *p = arg;
+	struct dpt_run r;
+	double sum = 0;
+
+	for (int i = 0; i < FLOWS; i++) {
+		struct ctf f = nm_frame(p->c, i, k);
+
+		/* Each run: the program leaves the metadata to the next NF.
+		 * Port 1 of nat1 is f1:p2's way out, port 0 its way in. */
+		dpt_set_meta(root, 1,
+			     p->c == NM_REPLY || p->c == NM_ARP_IN ? 0 : 1);
+		if (dpt_run_fd(p->prog, f.b, f.len, 0, 1, 0, &r) ||
+		    r.verdict < 0) {
+			fprintf(stderr, "test run: %d\n", r.verdict);
+			exit(1);
+		}
+		sum += r.ns;
+	}
+	return sum / FLOWS;
 }
 
-/* Mean ns/frame over the flows, the median of `passes` passes. */
 static double nm_measure(int prog, enum nm_case c, int passes)
 {
-	double *ns = calloc(passes, sizeof(*ns)), med;
-	struct dpt_run r;
+	struct nm_pass p = {prog, c};
 
-	for (int k = 0; k < passes; k++) {
-		double sum = 0;
-
-		for (int i = 0; i < FLOWS; i++) {
-			struct ctf f = nm_frame(c, i, k);
-
-			/* Each run: the program leaves the metadata to the
-			 * next NF. Port 1 of nat1 is f1:p2's way out, port 0
-			 * its way in. */
-			dpt_set_meta(root, 1,
-				     c == NM_REPLY || c == NM_ARP_IN ? 0 : 1);
-
-			if (dpt_run_fd(prog, f.b, f.len, 0, 1, 0, &r) ||
-			    r.verdict < 0) {
-				fprintf(stderr, "test run: %d\n", r.verdict);
-				exit(1);
-			}
-			sum += r.ns;
-		}
-		ns[k] = sum / FLOWS;
-	}
-	qsort(ns, passes, sizeof(*ns), nm_cmp);
-	med = ns[passes / 2];
-	free(ns);
-	return med;
+	return dpt_median_of(passes, nm_pass, &p);
 }
 
 int main(int argc, char **argv)
@@ -110,18 +106,12 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (passes < 1 || passes > 60)
 		passes = 31;
-	dpt_root(root, sizeof(root), "natmb");
-	if (dpt_veths("natm", 2, dev, peer))
-		return 1;
-	nfc = dpt_open(root);
+	nfc = dpt_bench_f1(root, sizeof(root), "natm", dev, peer);
 	if (!nfc)
-		goto out;
+		return 1;
 	rule = json_pack("{s:s,s:s,s:s}", "type", "snat", "src",
 			 "198.51.100.0/24", "to", "203.0.113.20");
-	if (nfc_nf_add(nfc, "forwarder", "f1", "xdp", NULL) ||
-	    nfc_port_add(nfc, "f1", "p1", dev[0], NULL) ||
-	    nfc_port_add(nfc, "f1", "p2", dev[1], NULL) ||
-	    nfc_nf_add(nfc, "nat", "nat1", "xdp", NULL) ||
+	if (nfc_nf_add(nfc, "nat", "nat1", "xdp", NULL) ||
 	    nfc_attach(nfc, "nat1", "f1:p2", "both", NULL) ||
 	    nfc_coll_add(nfc, "nat1", "rules", "10", rule)) {
 		fprintf(stderr, "set up: %s\n", nfc_errmsg(nfc));
@@ -156,10 +146,6 @@ int main(int argc, char **argv)
 	printf("(median of %d passes over the flows, one frame each)\n",
 	       passes);
 reset:
-	nfc_reset(nfc);
-	nfc_close(nfc);
-out:
-	dpt_veths_del(2, dev);
-	dpt_root_gone(root);
+	dpt_bench_done(nfc, root, dev);
 	return 0;
 }

@@ -15,7 +15,9 @@
  *     outside tuple is picked (the original port if free, else random
  *     ports of the range: nat_pick), the connection confirmed.
  * Before 1: a per-CPU flow cache (nat_fc, below) answers the plain
- * packets of a known connection with no lookup in the shared tables.
+ * packets of a known connection with no lookup in the shared tables; an
+ * untagged IPv4 packet without options is keyed on it before the parser
+ * runs (nat_fc_key), so that a hit costs no parse either.
  * Checksums are updated incrementally (RFC 1624); a UDP checksum of 0
  * stays 0. Later fragments carry no ports: they get their address
  * rewritten by the connection their first fragment opened.
@@ -109,14 +111,24 @@ struct {
 #define NAT_FC_SLOTS 8192 /* a power of two; 64 bytes each, per CPU */
 
 struct nat_fc_slot {
-	struct nat_tuple w; /* the packet's, on the wire */
-	struct nat_tuple c; /* its connection's, this direction, untranslated */
-	__u64 ts;	    /* when last synced with the entry; 0: empty */
-	__u64 bytes;	    /* gathered since, not yet in the entry */
-	__u32 packets;
+	/* The packet's tuple on the wire; pad[0]: its L4 checksum's offset
+	 * (nat_fc_kind), so that a packet whose L4 header is rewritten
+	 * another way (an echo id 0 beside another ICMP type) misses. */
+	struct nat_tuple w;
+	/* Its connection's tuple, this direction, untranslated (proto: w's):
+	 * where the gathered counters go. */
+	__be32 csrc, cdst;
+	__be16 csport, cdport;
 	__u32 gen;   /* ct_fc_gen when filled */
+	__u64 ts;    /* when last synced with the entry; 0: empty */
+	__u64 bytes; /* gathered since, not yet in the entry */
+	__u32 packets;
 	__be32 addr; /* the rewrite, as nat_rewrite takes it */
 	__be16 port;
+	/* What the rewrite adds to the IP header's and the L4 checksums
+	 * (csum_delta): the old values are the key's, so they are known at
+	 * fill time and a hit folds once per checksum. */
+	__u16 d3, d4;
 	__u8 dst;
 	__u8 dir; /* NFCT_DIR_* of the packets */
 };
@@ -139,18 +151,35 @@ static __always_inline void nat_count(__u32 c)
 
 /* ---- checksums and rewriting ---- */
 
-/* One's-complement update of a checksum for a 32-bit (or 16-bit) field
- * changed from `from` to `to`, both in network order (RFC 1624). */
+/* What a 32-bit (or 16-bit) field changed from `from` to `to`, both in
+ * network order, adds to a checksum over it: ~m + m' of RFC 1624, eq. 3,
+ * folded to 16 bits. */
+static __always_inline __u16 csum_delta(__u32 from, __u32 to)
+{
+	__u32 s = (~from & 0xffff) + (~from >> 16 & 0xffff) + (to & 0xffff) +
+		  (to >> 16);
+
+	s = (s & 0xffff) + (s >> 16);
+	return (s & 0xffff) + (s >> 16);
+}
+
+static __always_inline __u16 csum_add16(__u16 a, __u16 b)
+{
+	__u32 s = (__u32)a + b;
+
+	return (s & 0xffff) + (s >> 16);
+}
+
+/* HC' = ~(~HC + delta) */
+static __always_inline void csum_apply(__u16 *sum, __u16 d)
+{
+	*sum = ~csum_add16((__u16) ~*sum, d);
+}
+
 static __always_inline __attribute__((unused)) void
 csum_upd(__u16 *sum, __u32 from, __u32 to)
 {
-	__u32 s = (__u16) ~*sum;
-
-	s += (~from & 0xffff) + (~from >> 16 & 0xffff) + (to & 0xffff) +
-	     (to >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	*sum = ~s;
+	csum_apply(sum, csum_delta(from, to));
 }
 
 /* Where the L4 checksum is, from the L4 header; 0: none we update. */
@@ -407,40 +436,60 @@ static __always_inline struct nfct_entry *
 nat_fc_entry(const struct nat_fc_slot *s)
 {
 	struct nfc_tuple t = {
-		.sport = s->c.sport,
-		.dport = s->c.dport,
-		.proto = s->c.proto,
+		.sport = s->csport,
+		.dport = s->cdport,
+		.proto = s->w.proto,
 		.family = NFC_FAMILY_V4,
 	};
 	struct nfct_key k;
 
 	t.src[2] = t.dst[2] = bpf_htonl(NFCT_V4MAPPED_W2);
-	t.src[3] = s->c.src;
-	t.dst[3] = s->c.dst;
+	t.src[3] = s->csrc;
+	t.dst[3] = s->cdst;
 	nfct_key_of(&t, &k);
 	return bpf_map_lookup_elem(&ct_table, &k);
+}
+
+/* A key's kind (nat_fc_slot.w.pad[0]): where the L4 checksum is that the
+ * rewrite updates, 0 if it touches no L4 header. */
+static __always_inline __u8 nat_fc_kind(const struct nfc_flow *fl)
+{
+	return fl->frag != NFC_FRAG_LATER && nat_has_port(fl)
+		       ? l4_csum_off(fl->t.proto)
+		       : 0;
 }
 
 /*
  * After steps 1-2 translated a packet of entry e (its lookup done with
  * `now`): the slot remembers the rewrite, if the entry is in a state the
- * cached packets cannot change. `c` is the connection's tuple in the
+ * cached packets cannot change. `k` is the packet's wire tuple (its key
+ * but for the kind, taken from fl), `c` the connection's tuple in the
  * packet's direction. What the slot gathered for another flow goes into
  * that flow's entry first.
  */
 static __always_inline void
 nat_fc_fill(struct nat_fc_slot *s, const struct nfc_flow *fl,
-	    const struct nat_tuple *w, const struct nat_tuple *c,
+	    const struct nat_tuple *k, const struct nat_tuple *c,
 	    struct nfct_entry *e, __u8 dir, __u64 now, int dst, __be32 addr,
 	    __be16 port)
 {
 	struct nfct_entry *o;
+	__be32 oaddr = dst ? k->dst : k->src;
+	__be16 oport =
+		dst && k->proto != NFC_IPPROTO_ICMP ? k->dport : k->sport;
+	__u8 kind = nat_fc_kind(fl);
 
 	if (!s || !nfct_fc_eligible(fl) ||
 	    (fl->t.proto == NFC_IPPROTO_TCP && e->state != NFCT_S_ESTABLISHED))
 		return;
 	if (s->ts && s->packets) {
-		o = nat_tuple_eq(&s->w, w) ? e : nat_fc_entry(s);
+		o = s->w.src == k->src && s->w.dst == k->dst &&
+				    s->w.sport == k->sport &&
+				    s->w.dport == k->dport &&
+				    s->w.proto == k->proto &&
+				    s->w.pad[0] == kind
+			    ? e
+			    : nat_fc_entry(s);
 		if (o) {
 			o->packets[s->dir & 1] += s->packets;
 			o->bytes[s->dir & 1] += s->bytes;
@@ -449,16 +498,121 @@ nat_fc_fill(struct nat_fc_slot *s, const struct nfc_flow *fl,
 	/* Synced now: the entry's clock is this packet's, so that it never
 	 * lags more than a step behind the flow's last cached packet. */
 	e->last_ns = now;
-	s->w = *w;
-	s->c = *c;
+	s->w = *k;
+	s->w.pad[0] = kind;
+	s->csrc = c->src;
+	s->cdst = c->dst;
+	s->csport = c->sport;
+	s->cdport = c->dport;
 	s->ts = now;
 	s->bytes = 0;
 	s->packets = 0;
 	s->gen = nat_fc_gen();
 	s->addr = addr;
 	s->port = port;
+	s->d3 = csum_delta(oaddr, addr);
+	/* The ICMP checksum covers no pseudo-header. */
+	s->d4 = csum_add16(k->proto == NFC_IPPROTO_ICMP ? 0 : s->d3,
+			   csum_delta(oport, port));
 	s->dst = dst;
 	s->dir = dir;
+}
+
+/*
+ * The cache's key of a plain packet, read with no parse: untagged IPv4
+ * without options, not a fragment, and a TCP segment with ACK alone of
+ * SYN/FIN/RST/ACK, a UDP datagram or an ICMP echo/timestamp (what
+ * nfct_fc_eligible lets in, and nat_fc_kind keys). 1: *k filled, the L3
+ * header at ETH_HLEN and L4 20 bytes on; 0: anything else (the parser
+ * decides).
+ */
+static __always_inline int nat_fc_key(void *data, void *end,
+				      struct nat_tuple *k)
+{
+	struct ethhdr *eth = data;
+	struct iphdr *ip = (void *)(eth + 1);
+	__u8 *l4 = (void *)(ip + 1);
+
+	if ((void *)(l4 + 8) > end || eth->h_proto != bpf_htons(NFC_ETH_P_IP) ||
+	    *(__u8 *)ip != 0x45 || (ip->frag_off & bpf_htons(0x3fff)))
+		return 0;
+	k->sport = *(__be16 *)l4;
+	k->dport = *(__be16 *)(l4 + 2);
+	switch (ip->protocol) {
+	case NFC_IPPROTO_TCP:
+		if ((void *)(l4 + 20) > end ||
+		    (l4[13] & (NFC_TCP_SYN | NFC_TCP_FIN | NFC_TCP_RST |
+			       NFC_TCP_ACK)) != NFC_TCP_ACK)
+			return 0;
+		break;
+	case NFC_IPPROTO_UDP:
+		break;
+	case NFC_IPPROTO_ICMP:
+		if (l4[0] != 8 && l4[0] != 0 && l4[0] != 13 && l4[0] != 14)
+			return 0;
+		k->sport = k->dport = *(__be16 *)(l4 + 4);
+		break;
+	default:
+		return 0;
+	}
+	k->src = ip->saddr;
+	k->dst = ip->daddr;
+	k->proto = ip->protocol;
+	k->pad[0] = l4_csum_off(ip->protocol);
+	k->pad[1] = k->pad[2] = 0;
+	return 1;
+}
+
+/* The slot for key k, if it answers for it at `now`; else NULL. */
+static __always_inline struct nat_fc_slot *
+nat_fc_hit(struct nat_fc_slot *s, const struct nat_tuple *k, __u64 now)
+{
+	if (s && s->ts && now >= s->ts && now - s->ts < NFCT_TS_STEP_NS &&
+	    nat_tuple_eq(&s->w, k) && s->gen == nat_fc_gen())
+		return s;
+	return NULL;
+}
+
+/*
+ * A packet its slot answers for, rewritten: in XDP in place, the slot's
+ * deltas folded into the checksums (a UDP checksum of 0 stays 0); in TC
+ * through nat_write's helpers (a checksum left to offload takes the
+ * address change only, which a combined delta cannot tell apart).
+ */
+static __always_inline int
+nat_fc_write(nfc_ctx_t *ctx, const struct nat_fc_slot *s, __u32 l3, __u32 l4)
+{
+	__u8 coff = s->w.pad[0], proto = s->w.proto;
+#ifdef NFC_HOOK_XDP
+	void *data = nfc_data(ctx), *end = nfc_data_end(ctx);
+	struct iphdr *ip = NFC_FLOW_PTR(data, end, l3, sizeof(*ip));
+
+	if (!ip)
+		return -1;
+	if (coff) {
+		__u32 poff = proto == NFC_IPPROTO_ICMP ? 4 : s->dst ? 2 : 0;
+		__be16 *port = NFC_FLOW_PTR(data, end, l4 + poff, 2);
+		__u16 *sum = NFC_FLOW_PTR(data, end, l4 + (coff & 31), 2);
+
+		if (!port || !sum)
+			return -1;
+		if (proto != NFC_IPPROTO_UDP || *sum) {
+			csum_apply(sum, s->d4);
+			if (proto == NFC_IPPROTO_UDP && !*sum)
+				*sum = 0xffff;
+		}
+		*port = s->port;
+	}
+	csum_apply(&ip->check, s->d3);
+	if (s->dst)
+		ip->daddr = s->addr;
+	else
+		ip->saddr = s->addr;
+	return 0;
+#else
+	return nat_write(ctx, l3, coff ? l4 : 0, proto, s->dst, s->addr,
+			 s->port);
+#endif
 }
 
 static __always_inline __u32 nat_len(nfc_ctx_t *ctx)
@@ -489,13 +643,26 @@ static __always_inline int nat_refuse(nfc_ctx_t *ctx, struct nfc_meta *md,
 	return nfc_drop(ctx, md, NAT_R_REFUSED);
 }
 
+/* A packet its slot answered for. */
+static __always_inline int nat_fc_serve(nfc_ctx_t *ctx, struct nfc_meta *md,
+					struct nat_fc_slot *s, __u32 l3,
+					__u32 l4, __u32 len)
+{
+	s->packets += 1;
+	s->bytes += len;
+	if (nat_fc_write(ctx, s, l3, l4))
+		return nat_bad(ctx, md);
+	nat_count(NAT_C_XLATED);
+	return nfc_pass_on(ctx, md);
+}
+
 /* The original direction of a known connection. fc: its slot in the
  * flow cache, to fill (NULL: not cached). */
 static __always_inline int nat_known(nfc_ctx_t *ctx, struct nfc_meta *md,
 				     const struct nfc_flow *fl,
 				     struct nfct_entry *e,
 				     struct nat_fc_slot *fc,
-				     const struct nat_tuple *w, __u64 now)
+				     const struct nat_tuple *k, __u64 now)
 {
 	struct nat_xlat *x = (struct nat_xlat *)e->nf_data;
 	int dnat = x->type == NAT_T_DNAT;
@@ -506,7 +673,7 @@ static __always_inline int nat_known(nfc_ctx_t *ctx, struct nfc_meta *md,
 		return nat_refuse(ctx, md, NAT_C_RACE);
 	if (nat_rewrite(ctx, fl, dnat, x->addr, x->port))
 		return nat_bad(ctx, md);
-	nat_fc_fill(fc, fl, w, w, e, NFCT_DIR_ORIG, now, dnat, x->addr,
+	nat_fc_fill(fc, fl, k, k, e, NFCT_DIR_ORIG, now, dnat, x->addr,
 		    x->port);
 	return nfc_pass_on(ctx, md);
 }
@@ -517,7 +684,7 @@ static __always_inline int nat(nfc_ctx_t *ctx, struct nfc_meta *md)
 	struct nfc_flow *fl;
 	struct nfct_res ctr = {}, *ct = &ctr; /* on the stack: it holds a
 					       * pointer the verifier tracks */
-	struct nat_tuple w;
+	struct nat_tuple w; /* first the cache's key (nat_fc_key) */
 	struct nat_rev *rev;
 	struct nat_set *set;
 	struct nat_rule *rule;
@@ -525,10 +692,21 @@ static __always_inline int nat(nfc_ctx_t *ctx, struct nfc_meta *md)
 	struct nat_fc_slot *fc = NULL;
 	__u64 now;
 	__u32 len = nat_len(ctx), zero = 0;
-	int r, out = md->direction == NFC_DIR_EGRESS;
+	int r, keyed, out = md->direction == NFC_DIR_EGRESS;
 
 	if (nfc_pull(ctx, NFC_FLOW_PULL))
 		return nat_bad(ctx, md);
+	/* 0. The flow cache, before the parser when the packet allows. */
+	now = bpf_ktime_get_coarse_ns();
+	keyed = nat_fc_key(nfc_data(ctx), nfc_data_end(ctx), &w);
+	if (keyed) {
+		__u32 i = nat_fc_index(&w);
+
+		fc = bpf_map_lookup_elem(&nat_fc, &i);
+		if (nat_fc_hit(fc, &w, now))
+			return nat_fc_serve(ctx, md, fc, NFC_ETH_HLEN,
+					    NFC_ETH_HLEN + 20, len);
+	}
 	/* The flow lives off the stack, which the bpf_loop callbacks
 	 * share with this function. */
 	scr = bpf_map_lookup_elem(&nat_scratch, &zero);
@@ -553,22 +731,20 @@ static __always_inline int nat(nfc_ctx_t *ctx, struct nfc_meta *md)
 		return nfc_pass_on(ctx, md);
 	}
 
-	/* 0. The flow cache. */
+	/* The cache again for what nat_fc_key leaves to the parser (VLAN
+	 * tags, IP options). */
 	nat_tuple_of(&fl->t, &w);
-	now = bpf_ktime_get_coarse_ns();
-	if (nfct_fc_eligible(fl)) {
-		__u32 i = nat_fc_index(&w);
+	if (!keyed && nfct_fc_eligible(fl)) {
+		__u32 i;
 
+		w.pad[0] = nat_fc_kind(fl);
+		i = nat_fc_index(&w);
 		fc = bpf_map_lookup_elem(&nat_fc, &i);
+		if (nat_fc_hit(fc, &w, now))
+			return nat_fc_serve(ctx, md, fc, fl->l3_off, fl->l4_off,
+					    len);
 	}
-	if (fc && fc->ts && now >= fc->ts && now - fc->ts < NFCT_TS_STEP_NS &&
-	    nat_tuple_eq(&fc->w, &w) && fc->gen == nat_fc_gen()) {
-		fc->packets += 1;
-		fc->bytes += len;
-		if (nat_rewrite(ctx, fl, fc->dst, fc->addr, fc->port))
-			return nat_bad(ctx, md);
-		return nfc_pass_on(ctx, md);
-	}
+	w.pad[0] = 0; /* nat_rev's key from here on */
 
 	/* 1. A reply of a translated connection. */
 	rev = bpf_map_lookup_elem(&nat_rev, &w);

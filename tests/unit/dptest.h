@@ -269,6 +269,77 @@ static inline struct nfc_port_stats dpt_port_stats(const char *root, int nf,
 	};
 }
 
+static inline int dpt_dcmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median of v[0..n-1] (n >= 1); sorts v. */
+static inline double dpt_median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), dpt_dcmp);
+	return v[n / 2];
+}
+
+/* The median of what pass(arg, k) measures for k = 0 .. passes-1 (a
+ * micro benchmark's passes over its flows: the median keeps one pass that
+ * another helper's burst slowed from moving the figure). */
+static inline double dpt_median_of(int passes, double (*pass)(void *, int),
+				   void *arg)
+{
+	double *v = calloc(passes, sizeof(*v)), m;
+
+	if (!v)
+		return 0;
+	for (int k = 0; k < passes; k++)
+		v[k] = pass(arg, k);
+	m = dpt_median(v, passes);
+	free(v);
+	return m;
+}
+
+/*
+ * What a micro benchmark stands on: its own pin root (dpt_root, `tag`),
+ * two veth pairs and the runtime on that root, with the forwarder f1 in
+ * XDP, p1 on dev[0] and p2 on dev[1]. NULL, said on stderr, if any of it
+ * fails (then nothing of it is left). dpt_bench_done takes it down.
+ */
+static inline struct nfc *dpt_bench_f1(char *root, size_t len, const char *tag,
+				       char (*dev)[IF_NAMESIZE],
+				       char (*peer)[IF_NAMESIZE])
+{
+	struct nfc *nfc;
+
+	dpt_root(root, len, tag);
+	if (dpt_veths(tag, 2, dev, peer))
+		goto out;
+	nfc = dpt_open(root);
+	if (!nfc)
+		goto out;
+	if (!nfc_nf_add(nfc, "forwarder", "f1", "xdp", NULL) &&
+	    !nfc_port_add(nfc, "f1", "p1", dev[0], NULL) &&
+	    !nfc_port_add(nfc, "f1", "p2", dev[1], NULL))
+		return nfc;
+	fprintf(stderr, "set up f1: %s\n", nfc_errmsg(nfc));
+	nfc_reset(nfc);
+	nfc_close(nfc);
+out:
+	dpt_veths_del(2, dev);
+	rmdir(root);
+	return NULL;
+}
+
+static inline void dpt_bench_done(struct nfc *nfc, const char *root,
+				  char (*dev)[IF_NAMESIZE])
+{
+	nfc_reset(nfc);
+	nfc_close(nfc);
+	dpt_veths_del(2, dev);
+	dpt_root_gone(root);
+}
+
 /* rx_packets of a netdev in this namespace, 0 if it cannot be read. */
 static inline __u64 dpt_netdev_rx(const char *dev)
 {
