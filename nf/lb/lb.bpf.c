@@ -17,6 +17,8 @@
  * Everything else passes on untouched.
  */
 #include "nfchain.bpf.h"
+/* ct_fc_gen: the tracker's generation of cached flows, for lb_fc. */
+#define NFCT_FC_GEN 1
 #include "ct.h"
 #include "icmp_err.h"
 #include "lb.h"
@@ -150,13 +152,9 @@ static __always_inline void count(void *map, __u32 id, __u32 len, int conn)
  * connections from old ports. NULL: no backend up. */
 static __always_inline struct lb_be *pick(const struct lb_flow *f,
 					  const struct lb_svc *svc, int syn,
-					  __u32 *id, int *isnew)
+					  __u64 now, __u32 *id, int *isnew)
 {
 	struct lb_conn *c = syn ? NULL : bpf_map_lookup_elem(&lb_conns, f);
-	/* The coarse clock (a tick's resolution, ample for a timeout in
-	 * seconds): the precise one reads the hypervisor's clock source on
-	 * a VM, a cost every packet paid. */
-	__u64 now = bpf_ktime_get_coarse_ns();
 	struct lb_be *be;
 	struct lb_conn nc;
 	__u32 sid = svc->id, slot, *idp;
@@ -727,6 +725,106 @@ static __always_inline void ct_flow(struct nfc_flow *fl,
 	fl->flags = NFC_FLOW_F_PORTS;
 }
 
+/*
+ * The per-CPU flow cache: what the connection table (and, forward=nat,
+ * the tracker) answered for a packet's tuple, so that the next packets of
+ * the flow on this CPU cost one array slot instead of lb_conns and
+ * ct_table (two hash walks over shared, mostly cold memory, and the
+ * tracker's state machine). Looked up after lb_vips, whose one entry per
+ * VIP stays hot: a packet to no VIP pays nothing for it. A slot answers
+ * for NFCT_TS_STEP_NS after it was filled; then the flow takes the tables
+ * again (lb_conns' `seen`, the tracker's state and clock are refreshed
+ * there). Exact because only packets that change nothing hit (TCP: a
+ * bare ACK, no SYN, FIN or RST; UDP: any), the backend is checked as
+ * pick() checks it (slot generation, not free, same service), the
+ * service's forward mode must be the one the slot was filled under, and
+ * a tracker entry the control plane deletes (or the data plane replaces)
+ * bumps ct_fc_gen. forward=nat: the packets and bytes of hits gather in
+ * the slot and go into the tracker's entry at the next fill (or when
+ * another flow takes the slot), as the NAT NF's cache does.
+ */
+#define LB_FC_SLOTS 4096  /* a power of two; 64 bytes each, per CPU */
+#define LB_FC_TS_SHIFT 20 /* ts in units of 2^20 ns (~1 ms) */
+
+struct lb_fc_slot {
+	struct lb_flow w; /* the packet's tuple, as lb_conns keys it */
+	__u32 ts;	  /* now >> LB_FC_TS_SHIFT when filled; 0: empty */
+	__u32 bytes;	  /* nat: gathered since (a step's worth at most) */
+	__u32 packets;
+	__u32 be;    /* backend id | forward mode << 16 */
+	__u32 begen; /* the backend's generation when filled */
+	__u32 ctgen; /* nat: ct_fc_gen when filled */
+};
+_Static_assert(sizeof(struct lb_fc_slot) == 64, "one cache line");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LB_FC_SLOTS);
+	__type(key, __u32);
+	__type(value, struct lb_fc_slot);
+} lb_fc SEC(".maps");
+
+static __always_inline __u32 lb_fc_index(const struct lb_flow *f)
+{
+	__u32 h = nfct_mix32(((__u32)f->sport << 16 | f->dport) ^ f->proto);
+
+	h = nfct_mix32(f->daddr[0] ^ f->daddr[1] ^ f->daddr[2] ^ f->daddr[3] ^
+		       h);
+	return nfct_mix32(f->saddr[0] ^ f->saddr[1] ^ f->saddr[2] ^
+			  f->saddr[3] ^ h) &
+	       (LB_FC_SLOTS - 1);
+}
+
+static __always_inline int lb_flow_eq(const struct lb_flow *a,
+				      const struct lb_flow *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] &&
+	       x[4] == y[4];
+}
+
+static __always_inline __u32 lb_ct_gen(void)
+{
+	__u32 zero = 0;
+	__u64 *g = bpf_map_lookup_elem(&ct_fc_gen, &zero);
+
+	return g ? (__u32)*g : 0;
+}
+
+/* Whether a packet may be answered by lb_fc: nothing in it changes the
+ * connection table or the tracker (TCP: a bare ACK). */
+static __always_inline int lb_fc_eligible(const struct lb_flow *f,
+					  const struct lb_pkt *p)
+{
+	if (f->proto == IPPROTO_TCP)
+		return (p->tcp_flags & (LB_TCP_SYN | LB_TCP_ACK | 0x05)) ==
+		       LB_TCP_ACK; /* 0x05: FIN, RST */
+	return 1;
+}
+
+/* The slot's backend, if the slot still answers for flow f of `svc`
+ * (`now` in units of 2^LB_FC_TS_SHIFT ns). */
+static __always_inline struct lb_be *lb_fc_hit(struct lb_fc_slot *s,
+					       const struct lb_flow *f,
+					       const struct lb_svc *svc,
+					       __u32 now)
+{
+	struct lb_be *be;
+	__u32 id = s->be & 0xffff;
+
+	if (!s->ts || now - s->ts >= (NFCT_TS_STEP_NS >> LB_FC_TS_SHIFT) ||
+	    s->be >> 16 != svc->forward || !lb_flow_eq(&s->w, f))
+		return NULL;
+	be = bpf_map_lookup_elem(&lb_bes, &id);
+	if (!be || be->gen != s->begen || be->state == LB_BE_FREE ||
+	    be->svc != svc->id || be->family != f->family)
+		return NULL;
+	if (svc->forward == LB_FWD_NAT && s->ctgen != lb_ct_gen())
+		return NULL;
+	return be;
+}
+
 /* nf_data of an lb entry: the VIP in [0..3] (IPv4 in [0]), its port in
  * the low half of [4] with LB_CT_MARK above, so that an entry made by
  * the lb is told from a zeroed one. */
@@ -744,7 +842,8 @@ static __always_inline void ct_flow(struct nfc_flow *fl,
 static __always_inline int nat_track(const struct lb_flow *f,
 				     const struct lb_pkt *p,
 				     const struct lb_be *be, __u16 bport,
-				     __u32 len, int isnew)
+				     __u32 len, int isnew,
+				     struct nfct_entry **ep, __u8 *dir)
 {
 	struct lb_iscratch *sc;
 	struct nfct_res res, *ct = &res; /* on the stack: it holds a pointer */
@@ -769,7 +868,69 @@ static __always_inline int nat_track(const struct lb_flow *f,
 		__builtin_memcpy(e->nf_data, f->daddr, 16);
 		e->nf_data[4] = mark;
 	}
+	*ep = e;
+	*dir = ct->dir;
 	return 0;
+}
+
+/* forward=nat: what a slot gathered goes into its flow's tracker entry
+ * (client -> backend:port, the entry's original direction). `e`: that
+ * entry if the caller has it. */
+static __always_inline void lb_fc_flush(struct lb_fc_slot *s,
+					struct nfct_entry *e)
+{
+	struct lb_iscratch *sc;
+	struct lb_be *be;
+	__u32 zero = 0, id = s->be & 0xffff;
+
+	if (!s->ts || s->be >> 16 != LB_FWD_NAT || !s->packets)
+		return;
+	if (!e) {
+		be = bpf_map_lookup_elem(&lb_bes, &id);
+		sc = bpf_map_lookup_elem(&lb_iscratch, &zero);
+		/* A backend gone since: its connections went with it. */
+		if (!be || !sc || be->gen != s->begen)
+			return;
+		sc->f = s->w;
+		__builtin_memcpy(sc->f.daddr, be->addr, sizeof(sc->f.daddr));
+		if (be->port)
+			sc->f.dport = be->port;
+		ct_flow(&sc->fl, &sc->f, 0);
+		nfct_key_of(&sc->fl.t, &sc->k);
+		e = bpf_map_lookup_elem(&ct_table, &sc->k);
+		if (!e)
+			return;
+	}
+	e->packets[NFCT_DIR_ORIG] += s->packets;
+	e->bytes[NFCT_DIR_ORIG] += s->bytes;
+}
+
+/* After the tables answered packet f (at `now`): the slot remembers it.
+ * forward=nat: `e` is its tracker entry, which must be in a state that
+ * the cached packets cannot change (TCP established), and the packet in
+ * its original direction. */
+static __always_inline void
+lb_fc_fill(struct lb_fc_slot *s, const struct lb_flow *f, __u32 fwd, __u32 id,
+	   const struct lb_be *be, struct nfct_entry *e, __u8 dir, __u64 now)
+{
+	if (fwd == LB_FWD_NAT) {
+		if (!e || dir != NFCT_DIR_ORIG ||
+		    (f->proto == IPPROTO_TCP && e->state != NFCT_S_ESTABLISHED))
+			return;
+		lb_fc_flush(s, lb_flow_eq(&s->w, f) ? e : NULL);
+		/* Synced: the entry's clock is this packet's, so that it
+		 * never lags more than a step behind the flow's last hit. */
+		e->last_ns = now;
+		s->ctgen = lb_ct_gen();
+	} else {
+		lb_fc_flush(s, NULL);
+	}
+	s->w = *f;
+	s->ts = (now >> LB_FC_TS_SHIFT) | 1;
+	s->bytes = 0;
+	s->packets = 0;
+	s->be = id | fwd << 16;
+	s->begen = be->gen;
 }
 
 /* forward=nat, egress: a reply of a tracked NAT-ed connection gets its
@@ -920,11 +1081,18 @@ static __always_inline int lb_icmp_err(nfc_ctx_t *ctx, int egress)
 static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 {
 	struct lb_flow f = {};
-	struct lb_vip v = {};
 	struct lb_pkt p;
 	struct lb_svc *svc;
 	struct lb_be *be;
-	__u32 id, len = frame_len(ctx);
+	struct lb_fc_slot *fc = NULL;
+	struct nfct_entry *e = NULL;
+	struct lb_vip v = {};
+	/* The coarse clock (a tick's resolution, ample for timeouts): the
+	 * precise one reads the hypervisor's clock source on a VM. */
+	__u64 now;
+	__u32 id, fwd, len = frame_len(ctx);
+	__u16 bport;
+	__u8 dir = 0;
 	int isnew, r;
 
 	if (nfc_pull(ctx, LB_PULL))
@@ -942,23 +1110,43 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 			return nfc_drop(ctx, md, LB_R_ENCAP);
 		return nfc_pass_on(ctx, md);
 	}
-	__builtin_memcpy(v.addr, f.daddr, sizeof(v.addr));
 	v.port = f.dport;
 	v.proto = f.proto;
 	v.family = f.family;
+	__builtin_memcpy(v.addr, f.daddr, sizeof(v.addr));
 	svc = bpf_map_lookup_elem(&lb_vips, &v);
 	if (!svc)
 		return nfc_pass_on(ctx, md);
+	fwd = svc->forward;
 	count(&lb_svc_stats, svc->id, len, 0);
-	be = pick(&f, svc, p.syn, &id, &isnew);
-	if (!be || be->family != f.family)
-		return nfc_drop(ctx, md, LB_R_NO_BACKEND);
-	count(&lb_be_stats, id, len, isnew);
-	if (svc->forward == LB_FWD_NAT) {
-		__u16 bport = be->port ? be->port : f.dport;
+	now = bpf_ktime_get_coarse_ns();
+	if (lb_fc_eligible(&f, &p)) {
+		__u32 i = lb_fc_index(&f);
 
-		if (nat_track(&f, &p, be, bport, len, isnew))
+		fc = bpf_map_lookup_elem(&lb_fc, &i);
+	}
+	be = fc ? lb_fc_hit(fc, &f, svc, now >> LB_FC_TS_SHIFT) : NULL;
+	if (be) {
+		id = fc->be & 0xffff;
+		count(&lb_be_stats, id, len, 0);
+		if (fwd == LB_FWD_NAT) {
+			fc->packets += 1;
+			fc->bytes += len;
+		}
+	} else {
+		be = pick(&f, svc, p.syn, now, &id, &isnew);
+		if (!be || be->family != f.family)
+			return nfc_drop(ctx, md, LB_R_NO_BACKEND);
+		count(&lb_be_stats, id, len, isnew);
+		if (fwd == LB_FWD_NAT &&
+		    nat_track(&f, &p, be, be->port ? be->port : f.dport, len,
+			      isnew, &e, &dir))
 			return nfc_drop(ctx, md, LB_R_CT_FULL);
+		if (fc)
+			lb_fc_fill(fc, &f, fwd, id, be, e, dir, now);
+	}
+	bport = be->port ? be->port : f.dport;
+	if (fwd == LB_FWD_NAT) {
 		if (nat_rewrite(ctx, p.l3, p.daddr, p.csum_ip, p.ports, p.words,
 				f.proto == IPPROTO_UDP, 1, be->addr, bport))
 			return nfc_drop(ctx, md, LB_R_ENCAP);

@@ -22,6 +22,8 @@
  *                forward=nat's connections, keyed by the rewritten tuple
  *                (client <-> backend), the VIP and port in nf_data
  *   lb_svc_stats, lb_be_stats  per-CPU counters by service and backend id
+ *   lb_fc        per-CPU array: the flow cache in front of lb_conns and
+ *                the tracker (lb.bpf.c), with the tracker's ct_fc_gen
  */
 #ifndef NFC_LB_H
 #define NFC_LB_H
