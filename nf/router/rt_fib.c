@@ -58,35 +58,64 @@ int rt_rib_cmp(const void *x, const void *y)
 	return memcmp(x, y, sizeof(struct rt_rib_key));
 }
 
+/* e grown to hold at least `want` entries; 0 or -ENOMEM. */
+static int ents_room(struct rt_rib_ent **e, size_t *cap, size_t want)
+{
+	void *t;
+
+	if (want <= *cap)
+		return 0;
+	t = realloc(*e, (want > 2 * *cap ? want : 2 * *cap) * sizeof(**e));
+	if (!t)
+		return -ENOMEM;
+	*e = t;
+	*cap = want > 2 * *cap ? want : 2 * *cap;
+	return 0;
+}
+
 /* A walk key by key costs two system calls a route (20,000 for an apply
- * of 10,000, three times); a batch is one call for the whole table. */
+ * of 10,000, three times); a batch is one call for many. Read in chunks
+ * straight into the result: a buffer for the whole table beside it
+ * doubled the daemon's peak at 500,000 routes. */
 int rt_rib_read(int fd, struct rt_rib_ent **out, size_t *n)
 {
-	__u32 cnt = RT_MAX_ROUTES, batch;
-	struct rt_rib_key *keys = malloc(RT_MAX_ROUTES * sizeof(*keys)), k,
+	enum { CHUNK = 4096 };
+	struct rt_rib_key *keys = malloc(CHUNK * sizeof(*keys)), k,
 			  *prev = NULL;
-	struct rt_rib_val *vals = malloc(RT_MAX_ROUTES * sizeof(*vals));
+	struct rt_rib_val *vals = malloc(CHUNK * sizeof(*vals));
 	struct rt_rib_ent *e = NULL;
-	size_t m = 0;
+	size_t m = 0, cap = 0;
+	__u32 batch, cnt;
+	int first = 1, end = 0;
 
-	if (!keys || !vals)
+	if (!keys || !vals || ents_room(&e, &cap, 1))
 		goto fail;
-	if (bpf_map_lookup_batch(fd, NULL, &batch, keys, vals, &cnt, NULL) &&
-	    errno != ENOENT) {
-		/* No batch here: key by key. */
-		for (cnt = 0; cnt < RT_MAX_ROUTES &&
-			      !bpf_map_get_next_key(fd, prev, &keys[cnt]);
-		     prev = &k) {
-			k = keys[cnt];
-			if (!bpf_map_lookup_elem(fd, &k, &vals[cnt]))
-				cnt++;
+	while (!end) {
+		cnt = CHUNK;
+		if (bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch,
+					 keys, vals, &cnt, NULL)) {
+			if (errno != ENOENT)
+				break;
+			end = 1; /* the last chunk (cnt may be 0) */
+		}
+		first = 0;
+		if (ents_room(&e, &cap, m + cnt))
+			goto fail;
+		for (__u32 i = 0; i < cnt; i++)
+			e[m++] = (struct rt_rib_ent){keys[i], vals[i]};
+	}
+	if (!end) {
+		/* No batch here: key by key, from the start. */
+		for (m = 0; !bpf_map_get_next_key(fd, prev, &k); prev = &k) {
+			struct rt_rib_val v;
+
+			if (bpf_map_lookup_elem(fd, &k, &v))
+				continue;
+			if (ents_room(&e, &cap, m + 1))
+				goto fail;
+			e[m++] = (struct rt_rib_ent){k, v};
 		}
 	}
-	e = malloc((cnt ? cnt : 1) * sizeof(*e));
-	if (!e)
-		goto fail;
-	for (m = 0; m < cnt; m++)
-		e[m] = (struct rt_rib_ent){keys[m], vals[m]};
 	qsort(e, m, sizeof(*e), rt_rib_cmp);
 	free(keys);
 	free(vals);
@@ -96,6 +125,7 @@ int rt_rib_read(int fd, struct rt_rib_ent **out, size_t *n)
 fail:
 	free(keys);
 	free(vals);
+	free(e);
 	return -ENOMEM;
 }
 
