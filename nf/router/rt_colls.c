@@ -323,71 +323,73 @@ int rt_routes_replace(struct nfc_nf *nf, json_t *entries)
 	return r;
 }
 
-int rt_routes_set(struct nfc_nf *nf, const struct rt_pcfg *pc,
-		  struct rt_rib_ent *want, size_t n)
+/* What a merge of the current set with the wanted one gives: the stale
+ * keys (pass 0) or the new and changed routes (pass 1), written a chunk
+ * at a time (whole arrays of them were 20 MB of the daemon's peak at
+ * 500,000 routes). */
+static int routes_pass(struct nfc_nf *nf, int rfd, int pass,
+		       const struct rt_rib_ent *cur, size_t ncur,
+		       const struct rt_rib_ent *want, size_t n)
 {
-	int rfd = nfc_nf_map_fd(nf, "rt_rib"), r;
-	size_t ncur = 0, nstale = 0, nnew = 0;
-	struct rt_rib_ent *cur = NULL;
-	struct rt_rib_key *stale = NULL, *nk = NULL;
-	struct rt_rib_val *nv = NULL;
+	enum { CHUNK = 4096 };
+	struct rt_rib_key *k = malloc(CHUNK * sizeof(*k));
+	struct rt_rib_val *v = malloc(CHUNK * sizeof(*v));
+	size_t m = 0;
+	int r = k && v ? 0 : -ENOMEM;
 
-	if (rfd < 0) {
-		free(want);
-		return nfc_nf_error(nf, ENOENT, "route maps not found");
-	}
-	if (rt_rib_read(rfd, &cur, &ncur)) {
-		r = -ENOMEM;
-		goto out;
-	}
-	stale = malloc((ncur + 1) * sizeof(*stale));
-	nk = malloc((n + 1) * sizeof(*nk));
-	nv = malloc((n + 1) * sizeof(*nv));
-	if (!stale || !nk || !nv) {
-		r = -ENOMEM;
-		goto out;
-	}
-	/* Both sorted: one merge gives the stale routes and the new or
-	 * changed ones. */
-	for (size_t a = 0, b = 0; a < ncur || b < n;) {
+	for (size_t a = 0, b = 0; !r && (a < ncur || b < n);) {
 		int c = a == ncur ? 1
 			: b == n  ? -1
 				  : rt_rib_cmp(&cur[a], &want[b]);
 
 		if (c < 0) {
-			stale[nstale++] = cur[a++].k;
-			continue;
+			if (!pass)
+				k[m++] = cur[a].k;
+			a++;
+		} else {
+			if (pass && (c > 0 || memcmp(&cur[a].v, &want[b].v,
+						     sizeof(want[b].v)))) {
+				k[m] = want[b].k;
+				v[m++] = want[b].v;
+			}
+			a += !c;
+			b++;
 		}
-		if (c > 0 || memcmp(&cur[a].v, &want[b].v, sizeof(want[b].v))) {
-			nk[nnew] = want[b].k;
-			nv[nnew++] = want[b].v;
+		if (m == CHUNK || (m && a == ncur && b == n)) {
+			r = rt_rib_write(nf, rfd, k, pass ? v : NULL, m);
+			m = 0;
 		}
-		a += !c;
-		b++;
 	}
+	free(k);
+	free(v);
+	return r;
+}
+
+int rt_routes_set(struct nfc_nf *nf, const struct rt_pcfg *pc,
+		  struct rt_rib_ent *want, size_t n)
+{
+	int rfd = nfc_nf_map_fd(nf, "rt_rib"), r;
+	struct rt_rib_ent *cur = NULL;
+	size_t ncur = 0;
+
+	if (rfd < 0) {
+		free(want);
+		return nfc_nf_error(nf, ENOENT, "route maps not found");
+	}
+	r = rt_rib_read(rfd, &cur, &ncur) ? -ENOMEM : 0;
+	/* Both sorted: merged twice, stale routes first, so that the map
+	 * never holds both sets. */
+	if (!r)
+		r = routes_pass(nf, rfd, 0, cur, ncur, want, n);
+	if (!r)
+		r = routes_pass(nf, rfd, 1, cur, ncur, want, n);
 	/* Not needed past the merge: freed before the FIB is built. */
 	free(want);
 	free(cur);
-	want = cur = NULL;
-	/* Stale routes go first: the map then never holds both sets. */
-	r = rt_rib_write(nf, rfd, stale, NULL, nstale);
-	if (!r)
-		r = rt_rib_write(nf, rfd, nk, nv, nnew);
-	free(stale);
-	free(nk);
-	free(nv);
-	stale = nk = NULL;
-	nv = NULL;
 	if (!r)
 		r = rt_fib_rebuild(nf, pc);
 	if (!r)
 		r = rt_fib6_rebuild(nf, pc);
-out:
-	free(want);
-	free(cur);
-	free(stale);
-	free(nk);
-	free(nv);
 	return r;
 }
 

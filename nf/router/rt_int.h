@@ -80,6 +80,12 @@ struct rt_rib_ent {
 };
 
 int rt_rib_cmp(const void *x, const void *y);
+/* Calls fn on rt_rib's entries a chunk at a time (n of them), in one
+ * batch a chunk where the kernel takes it; 0, -ENOMEM or fn's error. */
+int rt_rib_each(int fd,
+		int (*fn)(void *ctx, const struct rt_rib_key *k,
+			  const struct rt_rib_val *v, size_t n),
+		void *ctx);
 /* All of rt_rib (fd), sorted by key, in one batch where the kernel takes
  * it: *n entries in *out (the caller frees it). 0 or -ENOMEM. */
 int rt_rib_read(int fd, struct rt_rib_ent **out, size_t *n);

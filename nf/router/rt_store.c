@@ -274,6 +274,41 @@ static int ents_apply(struct ents *a, struct ops *l)
 	return 0;
 }
 
+/* The sorted set cur merged under the sorted set a, in place (a's
+ * routes win): from the end, into room made at the end of a. */
+static int ents_under(struct ents *a, const struct rt_rib_ent *cur,
+		      size_t ncur)
+{
+	ssize_t i = (ssize_t)a->n - 1, j = (ssize_t)ncur - 1, w;
+	size_t total = a->n + ncur;
+
+	if (!ncur)
+		return 0;
+	if (a->cap < total) {
+		void *t = realloc(a->e, total * sizeof(*a->e));
+
+		if (!t)
+			return -ENOMEM;
+		a->e = t;
+		a->cap = total;
+	}
+	w = (ssize_t)total - 1;
+	while (j >= 0) {
+		int c = i >= 0 ? rt_rib_cmp(&a->e[i], &cur[j]) : -1;
+
+		if (c >= 0)
+			a->e[w--] = a->e[i--];
+		else
+			a->e[w--] = cur[j];
+		j -= c <= 0;
+	}
+	/* a[0..i] are in place; what was written ends at total - 1. */
+	memmove(&a->e[w - i], &a->e[0], (size_t)(i + 1) * sizeof(*a->e));
+	a->n = total - (size_t)(w - i);
+	memmove(a->e, &a->e[w - i], a->n * sizeof(*a->e));
+	return 0;
+}
+
 /* ---- the files ---- */
 
 static int fsync_dir(const char *path)
@@ -670,20 +705,11 @@ int rt_routes_import(struct nfc_nf *nf, const char *text, size_t len,
 	if (!r && !replace) {
 		struct rt_rib_ent *cur = NULL;
 		size_t ncur = 0;
-		struct ops l = {0};
 
 		r = rt_rib_read(rfd, &cur, &ncur);
-		/* The current set, the file's routes over it. */
-		for (size_t i = 0; !r && ncur && i < a.n; i++)
-			r = ops_push(&l, &a.e[i], 0);
-		if (!r && ncur) {
-			free(a.e);
-			a = (struct ents){cur, ncur, ncur};
-			cur = NULL;
-			r = ents_apply(&a, &l);
-		}
+		if (!r)
+			r = ents_under(&a, cur, ncur);
 		free(cur);
-		free(l.o);
 	}
 	if (!r)
 		r = set_limit(nf, a.n);
