@@ -156,7 +156,8 @@ static int is_header(const char *line, size_t len, const char *name)
 
 /* The header lines [p, end) that MHD would refuse with an HTML page of
  * its own: the status to answer with msg set, or 0 when they are fine. */
-static int headers_ok(const char *p, const char *end, char *msg, size_t len)
+static int headers_ok(const char *p, const char *end, char *msg, size_t len,
+		      unsigned max)
 {
 	while (p < end) {
 		const char *nl = memchr(p, '\n', end - p), *v;
@@ -189,10 +190,10 @@ static int headers_ok(const char *p, const char *end, char *msg, size_t len)
 					 "Content-Length is not a number");
 				return 400;
 			}
-			if (vn > 9 || strtoul(v, NULL, 10) > HTTP_MAX_BODY) {
+			if (vn > 9 || strtoul(v, NULL, 10) > max) {
 				snprintf(msg, len,
 					 "request body larger than %u bytes",
-					 HTTP_MAX_BODY);
+					 max);
 				return 413;
 			}
 		}
@@ -218,7 +219,7 @@ static void look(struct gate *g, unsigned i)
 	const char *eol, *end;
 	char msg[160];
 	size_t rest;
-	int ok;
+	int ok, big;
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -249,7 +250,18 @@ static void look(struct gate *g, unsigned i)
 	end = eol ? memmem(eol, rest, "\n\r\n", 3) : NULL;
 	if (!end && eol)
 		end = memmem(eol, rest, "\n\n", 2);
-	if (end && (ok = headers_ok(eol + 1, end + 1, msg, sizeof(msg)))) {
+	/* A collection import may be larger (http.c's max_body): 500,000
+	 * routes are some 17 MB. */
+	{
+		const char *sp = memchr(g->buf, ' ', n), *q;
+
+		q = sp && eol ? memchr(sp + 1, ' ', eol - sp - 1) : NULL;
+		if (q && memchr(sp + 1, '?', q - sp - 1))
+			q = memchr(sp + 1, '?', q - sp - 1);
+		big = q && q - sp > 7 && !memcmp(q - 7, "/import", 7);
+	}
+	if (end && (ok = headers_ok(eol + 1, end + 1, msg, sizeof(msg),
+				    big ? HTTP_MAX_IMPORT : HTTP_MAX_BODY))) {
 		answer(g, i, ok,
 		       ok == 413   ? "Content Too Large"
 		       : ok == 501 ? "Not Implemented"

@@ -137,6 +137,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* NFs that keep files beside the state (a router's imported routes)
+	 * keep them here: a reboot keeps the state directory. */
+	setenv("NFC_STATE_DIR", d.state_dir, 1);
 	if (d.token_file &&
 	    !(token = daemon_read_token(d.token_file, err, sizeof(err)))) {
 		nfd_log("error", "start", "error=%s", nfd_q(err));

@@ -580,7 +580,7 @@ static void scale(int n, int runs)
 	       "CPU %.0f ms)%s\n",
 	       "import of the routes (CLI, --replace-less)", m.ms, m.cpu,
 	       m.rc ? " FAILED" : "");
-	printf("  (%d routes: the router's table holds at most 262,144, "
+	printf("  (%d routes: the router's table holds at most 524,288, "
 	       "so not 1,000,000)\n",
 	       n);
 	{

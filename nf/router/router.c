@@ -96,14 +96,28 @@ static const struct nfc_field rt_port_config[] = {
 };
 
 static const struct nfc_field rt_route_fields[] = {
+	/* Required of a route (rt_route_check says so); not of the entry
+	 * `store`. */
 	{.name = "nexthop",
 	 .kind = NFC_F_IP,
-	 .flags = NFC_FIELD_REQUIRED,
 	 .doc = "next hop (IPv4 or IPv6, the route's family), on the subnet "
 		"of one of the ports, or IPv6 link-local with port="},
 	{.name = "port",
 	 .kind = NFC_F_PORT,
 	 .doc = "the port of a link-local IPv6 next hop"},
+	/* The entry `store` only: the model's reference to the routes an
+	 * import kept in files (rt_store.c). */
+	{.name = "file",
+	 .kind = NFC_F_STRING,
+	 .doc = "entry 'store': the file the routes are kept in"},
+	{.name = "crc32",
+	 .kind = NFC_F_STRING,
+	 .doc = "entry 'store': CRC-32 of that file (zlib's), 8 hex digits"},
+	{.name = "routes",
+	 .kind = NFC_F_UINT,
+	 .min = 0,
+	 .max = RT_MAX_ROUTES,
+	 .doc = "entry 'store': routes in that file"},
 	NFC_FIELDS_END,
 };
 
@@ -201,8 +215,12 @@ static const struct nfc_collection rt_collections[] = {
 	 .add = rt_routes_add,
 	 .del = rt_routes_del,
 	 .list = rt_routes_list,
+	 .list_page = rt_routes_list_page,
 	 /* Swapped as a whole: a packet is decided by the set. */
-	 .replace = rt_routes_replace},
+	 .replace = rt_routes_replace,
+	 /* 500,000 routes: parsed here, kept in files (rt_store.c). */
+	 .import_text = rt_routes_import,
+	 .import_ref = rt_routes_import_ref},
 	{.name = "arp",
 	 .key_doc = "IPv4 or IPv6 address of the neighbour (a static "
 		    "neighbour; IPv6 link-local: with port=)",
@@ -246,6 +264,7 @@ const struct nfc_nf_type nf_type_router = {
 	.tick = rt_tick,
 	.stats = rt_stats,
 	.destroy = rt_destroy,
+	.removed = rt_store_removed,
 	.changed = rt_changed,
 	.port_down = rt_port_down,
 };

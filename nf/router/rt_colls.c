@@ -17,7 +17,7 @@
 /* An IPv6 route: its next hop global and on a connected subnet, or
  * link-local with the port it is reached through (port=). */
 static int route6_check(struct nfc_nf *nf, const struct rt_pcfg *pc,
-			const char *key, const struct rt_pfx *dst,
+			const char *say, const struct rt_pfx *dst,
 			json_t *fields, struct rt_rib_key *k,
 			struct rt_rib_val *v)
 {
@@ -30,7 +30,7 @@ static int route6_check(struct nfc_nf *nf, const struct rt_pcfg *pc,
 		return nfc_nf_error(nf, EINVAL,
 				    "route %s: next hop %s is not an IPv6 "
 				    "address (an IPv6 route needs one)",
-				    key, nhs);
+				    say, nhs);
 	r = rt_pfx_parse(nf, "route", nhs, 0, &nh);
 	if (r)
 		return r;
@@ -41,27 +41,27 @@ static int route6_check(struct nfc_nf *nf, const struct rt_pcfg *pc,
 			return nfc_nf_error(nf, EEXIST,
 					    "route %s: it is the connected "
 					    "subnet of port %s",
-					    key, pc[q].name);
+					    say, pc[q].name);
 	if (dst->plen == 128 && rt_is_own_addr6(pc, dst->a.v6))
 		return nfc_nf_error(nf, EEXIST,
 				    "route %s: it is an address of this router",
-				    key);
+				    say);
 	if (dst->a.v6[0] == 0xff || rt_is_ll6(dst->a.v6))
 		return nfc_nf_error(nf, EINVAL,
 				    "route %s: multicast and link-local "
 				    "destinations are not routed",
-				    key);
+				    say);
 	if (nh.a.v6[0] == 0xff ||
 	    !memcmp(nh.a.v6, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 15))
 		return nfc_nf_error(nf, EINVAL,
 				    "route %s: next hop %s is not a unicast "
 				    "address",
-				    key, nhs);
+				    say, nhs);
 	if (rt_is_own_addr6(pc, nh.a.v6))
 		return nfc_nf_error(nf, EINVAL,
 				    "route %s: next hop %s is an address of "
 				    "this router",
-				    key, nhs);
+				    say, nhs);
 	*v = (struct rt_rib_val){.nh_family = RT_AF_INET6};
 	if (rt_is_ll6(nh.a.v6)) {
 		if (!port)
@@ -69,11 +69,11 @@ static int route6_check(struct nfc_nf *nf, const struct rt_pcfg *pc,
 					    "route %s: next hop %s is "
 					    "link-local: say which port it is "
 					    "on (port=)",
-					    key, nhs);
+					    say, nhs);
 		p = nfc_nf_port_index(nf, port);
 		if (p < 0)
 			return nfc_nf_error(nf, ENOENT, "route %s: no port %s",
-					    key, port);
+					    say, port);
 		v->nh_port = p + 1;
 	} else {
 		char b[512];
@@ -98,14 +98,14 @@ static int route6_check(struct nfc_nf *nf, const struct rt_pcfg *pc,
 			return nfc_nf_error(nf, EINVAL,
 					    "route %s: next hop %s is not on a "
 					    "connected IPv6 subnet (%s)",
-					    key, nhs,
+					    say, nhs,
 					    l ? b : "none: no port has an ip6");
 		}
 		if (port && nfc_nf_port_index(nf, port) != p)
 			return nfc_nf_error(nf, EINVAL,
 					    "route %s: next hop %s is on port "
 					    "%s, not %s",
-					    key, nhs, pc[p].name, port);
+					    say, nhs, pc[p].name, port);
 	}
 	*k = (struct rt_rib_key){.family = dst->family, .plen = dst->plen};
 	k->addr = dst->a;
@@ -115,34 +115,38 @@ static int route6_check(struct nfc_nf *nf, const struct rt_pcfg *pc,
 
 /* A route as rt_rib holds it, checked against the ports: every refusal
  * routes add and routes replace share but "exists already". */
-static int route_check(struct nfc_nf *nf, const struct rt_pcfg *pc,
-		       const char *key, json_t *fields, struct rt_rib_key *k,
-		       struct rt_rib_val *v)
+int rt_route_check(struct nfc_nf *nf, const struct rt_pcfg *pc, const char *key,
+		   unsigned line, json_t *fields, struct rt_rib_key *k,
+		   struct rt_rib_val *v)
 {
+	char say[96], what[32];
 	const char *nhs = json_string_value(json_object_get(fields, "nexthop"));
 	struct rt_pfx dst, nh;
 	char b[512];
 	int r, p;
 
-	r = rt_pfx_parse(nf, "route", key, 1, &dst);
+	/* An import's line goes into every message. */
+	snprintf(what, sizeof(what), line ? "line %u: route" : "route", line);
+	snprintf(say, sizeof(say), line ? "%s (line %u)" : "%s", key, line);
+	r = rt_pfx_parse(nf, what, key, 1, &dst);
 	if (r)
 		return r;
 	if (!nhs)
 		return nfc_nf_error(nf, EINVAL, "route %s: nexthop= is needed",
-				    key);
+				    say);
 	if (dst.family == RT_AF_INET6)
-		return route6_check(nf, pc, key, &dst, fields, k, v);
+		return route6_check(nf, pc, say, &dst, fields, k, v);
 	if (json_object_get(fields, "port"))
 		return nfc_nf_error(nf, EINVAL,
 				    "route %s: port= is for link-local IPv6 "
 				    "next hops",
-				    key);
-	r = rt_pfx_parse(nf, "route", nhs, 0, &nh);
+				    say);
+	r = rt_pfx_parse(nf, what, nhs, 0, &nh);
 	if (!r && nh.family != RT_AF_INET)
 		return nfc_nf_error(nf, EINVAL,
 				    "route %s: next hop %s is not an IPv4 "
 				    "address (an IPv4 route needs one)",
-				    key, nhs);
+				    say, nhs);
 	if (r)
 		return r;
 	for (int q = 0; q < NFC_MAX_PORTS; q++)
@@ -152,37 +156,37 @@ static int route_check(struct nfc_nf *nf, const struct rt_pcfg *pc,
 			return nfc_nf_error(nf, EEXIST,
 					    "route %s: it is the connected "
 					    "subnet of port %s",
-					    key, pc[q].name);
+					    say, pc[q].name);
 	if (dst.plen == 32 && rt_is_own_addr(pc, dst.a.v4))
 		return nfc_nf_error(nf, EEXIST,
 				    "route %s: it is an address of this "
 				    "router",
-				    key);
+				    say);
 	for (int q = 0; q < NFC_MAX_PORTS; q++)
 		if (dst.plen == 32 && pc[q].used && pc[q].ip.family &&
 		    rt_subnet_bcast(&pc[q].ip) == dst.a.v4)
 			return nfc_nf_error(nf, EEXIST,
 					    "route %s: it is the broadcast "
 					    "address of port %s's subnet",
-					    key, pc[q].name);
+					    say, pc[q].name);
 	if (rt_is_own_addr(pc, nh.a.v4))
 		return nfc_nf_error(nf, EINVAL,
 				    "route %s: next hop %s is an address of "
 				    "this router",
-				    key, nhs);
+				    say, nhs);
 	p = rt_port_for(pc, nh.a.v4);
 	if (p < 0) {
 		rt_subnets_str(pc, b, sizeof(b));
 		return nfc_nf_error(nf, EINVAL,
 				    "route %s: next hop %s is not on a "
 				    "connected subnet (%s)",
-				    key, nhs, b);
+				    say, nhs, b);
 	}
 	if (rt_subnet_bcast(&pc[p].ip) == nh.a.v4)
 		return nfc_nf_error(nf, EINVAL,
 				    "route %s: next hop %s is the broadcast "
 				    "address of port %s's subnet",
-				    key, nhs, pc[p].name);
+				    say, nhs, pc[p].name);
 	*k = (struct rt_rib_key){.family = dst.family, .plen = dst.plen};
 	k->addr = dst.a;
 	*v = (struct rt_rib_val){.nh_family = RT_AF_INET};
@@ -203,9 +207,16 @@ int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
 
 	if (rfd < 0 || ffd < 0)
 		return nfc_nf_error(nf, ENOENT, "route maps not found");
+	if (!strcmp(key, RT_STORE_KEY)) {
+		json_t *e = json_pack("{s:O}", RT_STORE_KEY, fields);
+
+		r = rt_store_replace(nf, e, 0);
+		json_decref(e);
+		return r;
+	}
 	r = rt_load_ports(nf, pc);
 	if (!r)
-		r = route_check(nf, pc, key, fields, &k, &v);
+		r = rt_route_check(nf, pc, key, 0, fields, &k, &v);
 	if (r)
 		return r;
 	if (!bpf_map_lookup_elem(rfd, &k, &cur)) {
@@ -218,12 +229,20 @@ int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
 				    "it first",
 				    key, a);
 	}
-	if (bpf_map_update_elem(rfd, &k, &v, BPF_NOEXIST))
-		return nfc_nf_error(
+	/* Logged first (when an import keeps the routes in files): a
+	 * change that cannot be saved is not made. */
+	r = rt_store_note(nf, key, fields);
+	if (r)
+		return r;
+	if (bpf_map_update_elem(rfd, &k, &v, BPF_NOEXIST)) {
+		r = nfc_nf_error(
 			nf, errno, "route %s: %s (at most %d routes)", key,
 			errno == E2BIG || errno == ENOMEM ? "the table is full"
 							  : strerror(errno),
 			RT_MAX_ROUTES);
+		rt_store_note(nf, key, NULL);
+		return r;
+	}
 	if (k.family == RT_AF_INET6) {
 		int f6 = nfc_nf_map_fd(nf, "rt_fib6");
 		struct rt_fib6_key k6 = {.plen = k.plen};
@@ -237,6 +256,7 @@ int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
 					 "route %s: write the IPv6 FIB: %s",
 					 key, strerror(errno));
 			bpf_map_delete_elem(rfd, &k);
+			rt_store_note(nf, key, NULL);
 			return r;
 		}
 		return 0;
@@ -250,6 +270,7 @@ int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
 		r = nfc_nf_error(nf, errno, "route %s: write the FIB: %s", key,
 				 strerror(errno));
 		bpf_map_delete_elem(rfd, &k);
+		rt_store_note(nf, key, NULL);
 		return r;
 	}
 	rt_dir_change(nf, fk.addr, fk.plen, &fv, NULL);
@@ -267,17 +288,15 @@ int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
 int rt_routes_replace(struct nfc_nf *nf, json_t *entries)
 {
 	struct rt_pcfg pc[NFC_MAX_PORTS];
-	int rfd = nfc_nf_map_fd(nf, "rt_rib"), r;
-	size_t n = json_object_size(entries), i = 0, ncur = 0, nstale = 0,
-	       nnew = 0;
-	struct rt_rib_ent *want = NULL, *cur = NULL;
-	struct rt_rib_key *stale = NULL, *nk = NULL;
-	struct rt_rib_val *nv = NULL;
+	size_t n = json_object_size(entries), i = 0;
+	struct rt_rib_ent *want;
 	const char *key;
 	json_t *f;
+	int r;
 
-	if (rfd < 0)
-		return nfc_nf_error(nf, ENOENT, "route maps not found");
+	/* The set kept in files by an import (rt_store.c). */
+	if (json_object_get(entries, RT_STORE_KEY))
+		return rt_store_replace(nf, entries, 1);
 	if (n > RT_MAX_ROUTES)
 		return nfc_nf_error(nf, E2BIG,
 				    "%zu routes: the table holds at most %d", n,
@@ -286,56 +305,91 @@ int rt_routes_replace(struct nfc_nf *nf, json_t *entries)
 	if (r)
 		return r;
 	want = calloc(n + 1, sizeof(*want));
-	if (!want || rt_rib_read(rfd, &cur, &ncur)) {
-		r = -ENOMEM;
-		goto out;
-	}
+	if (!want)
+		return -ENOMEM;
 	json_object_foreach (entries, key, f) {
-		r = route_check(nf, pc, key, f, &want[i].k, &want[i].v);
-		if (r)
-			goto out;
+		r = rt_route_check(nf, pc, key, 0, f, &want[i].k, &want[i].v);
+		if (r) {
+			free(want);
+			return r;
+		}
 		i++;
 	}
 	qsort(want, n, sizeof(*want), rt_rib_cmp);
-	stale = malloc((ncur + 1) * sizeof(*stale));
-	nk = malloc((n + 1) * sizeof(*nk));
-	nv = malloc((n + 1) * sizeof(*nv));
-	if (!stale || !nk || !nv) {
-		r = -ENOMEM;
-		goto out;
-	}
-	/* Both sorted: one merge gives the stale routes and the new or
-	 * changed ones. */
-	for (size_t a = 0, b = 0; a < ncur || b < n;) {
+	r = rt_routes_set(nf, pc, want, n);
+	/* The model holds the routes again: the files an import kept go. */
+	if (!r)
+		rt_store_off(nf);
+	return r;
+}
+
+/* What a merge of the current set with the wanted one gives: the stale
+ * keys (pass 0) or the new and changed routes (pass 1), written a chunk
+ * at a time (whole arrays of them were 20 MB of the daemon's peak at
+ * 500,000 routes). */
+static int routes_pass(struct nfc_nf *nf, int rfd, int pass,
+		       const struct rt_rib_ent *cur, size_t ncur,
+		       const struct rt_rib_ent *want, size_t n)
+{
+	enum { CHUNK = 4096 };
+	struct rt_rib_key *k = malloc(CHUNK * sizeof(*k));
+	struct rt_rib_val *v = malloc(CHUNK * sizeof(*v));
+	size_t m = 0;
+	int r = k && v ? 0 : -ENOMEM;
+
+	for (size_t a = 0, b = 0; !r && (a < ncur || b < n);) {
 		int c = a == ncur ? 1
 			: b == n  ? -1
 				  : rt_rib_cmp(&cur[a], &want[b]);
 
 		if (c < 0) {
-			stale[nstale++] = cur[a++].k;
-			continue;
+			if (!pass)
+				k[m++] = cur[a].k;
+			a++;
+		} else {
+			if (pass && (c > 0 || memcmp(&cur[a].v, &want[b].v,
+						     sizeof(want[b].v)))) {
+				k[m] = want[b].k;
+				v[m++] = want[b].v;
+			}
+			a += !c;
+			b++;
 		}
-		if (c > 0 || memcmp(&cur[a].v, &want[b].v, sizeof(want[b].v))) {
-			nk[nnew] = want[b].k;
-			nv[nnew++] = want[b].v;
+		if (m == CHUNK || (m && a == ncur && b == n)) {
+			r = rt_rib_write(nf, rfd, k, pass ? v : NULL, m);
+			m = 0;
 		}
-		a += !c;
-		b++;
 	}
-	/* Stale routes go first: the map then never holds both sets. */
-	r = rt_rib_write(nf, rfd, stale, NULL, nstale);
+	free(k);
+	free(v);
+	return r;
+}
+
+int rt_routes_set(struct nfc_nf *nf, const struct rt_pcfg *pc,
+		  struct rt_rib_ent *want, size_t n)
+{
+	int rfd = nfc_nf_map_fd(nf, "rt_rib"), r;
+	struct rt_rib_ent *cur = NULL;
+	size_t ncur = 0;
+
+	if (rfd < 0) {
+		free(want);
+		return nfc_nf_error(nf, ENOENT, "route maps not found");
+	}
+	r = rt_rib_read(rfd, &cur, &ncur) ? -ENOMEM : 0;
+	/* Both sorted: merged twice, stale routes first, so that the map
+	 * never holds both sets. */
 	if (!r)
-		r = rt_rib_write(nf, rfd, nk, nv, nnew);
+		r = routes_pass(nf, rfd, 0, cur, ncur, want, n);
+	if (!r)
+		r = routes_pass(nf, rfd, 1, cur, ncur, want, n);
+	/* Not needed past the merge: freed before the FIB is built. */
+	free(want);
+	free(cur);
 	if (!r)
 		r = rt_fib_rebuild(nf, pc);
 	if (!r)
 		r = rt_fib6_rebuild(nf, pc);
-out:
-	free(want);
-	free(cur);
-	free(stale);
-	free(nk);
-	free(nv);
 	return r;
 }
 
@@ -352,6 +406,11 @@ int rt_routes_del(struct nfc_nf *nf, const char *key)
 
 	if (rfd < 0 || ffd < 0)
 		return nfc_nf_error(nf, ENOENT, "route maps not found");
+	if (!strcmp(key, RT_STORE_KEY))
+		return nfc_nf_error(nf, EINVAL,
+				    "routes: 'store' stands for the imported "
+				    "routes; `routes import --replace -f "
+				    "/dev/null` empties them");
 	r = rt_pfx_parse(nf, "route", key, 1, &dst);
 	if (r)
 		return r;
@@ -379,6 +438,9 @@ int rt_routes_del(struct nfc_nf *nf, const char *key)
 			return nfc_nf_error(nf, ENOENT,
 					    "route %s does not exist", key);
 		}
+		r = rt_store_note(nf, key, NULL);
+		if (r)
+			return r;
 		memcpy(k6.addr, k.addr.v6, 16);
 		if (rt_route6_port(pc, &k, &cur) != -2 && f6 >= 0)
 			bpf_map_delete_elem(f6, &k6);
@@ -397,6 +459,9 @@ int rt_routes_del(struct nfc_nf *nf, const char *key)
 					key, pc[q].name);
 		return nfc_nf_error(nf, ENOENT, "route %s does not exist", key);
 	}
+	r = rt_store_note(nf, key, NULL);
+	if (r)
+		return r;
 	nown = rt_fib_port_entries(pc, own);
 	qsort(own, nown, sizeof(*own), rt_fib_cmp);
 	/* Shadowed by a port's own entry: that one stays. */
@@ -444,6 +509,111 @@ static struct list_ent list_ent_of(int fam, unsigned plen, const void *a,
 	return e;
 }
 
+/* A static route as `routes show` lists it. */
+static json_t *static_json(const struct rt_pcfg *pc, const struct fib_ent *own,
+			   int nown, const struct rt_rib_key *k,
+			   const struct rt_rib_val *v)
+{
+	struct rt_pfx s = {k->family, k->plen, k->addr};
+	char b[64], a[INET6_ADDRSTRLEN];
+	int p;
+
+	if (k->family == RT_AF_INET6) {
+		p = rt_route6_port(pc, k, v);
+		inet_ntop(AF_INET6, v->nh.v6, a, sizeof(a));
+	} else {
+		p = rt_route_port(pc, own, nown, k, v);
+		rt_ntoa(v->nh.v4, a);
+	}
+	return json_pack("{s:s,s:s,s:s,s:s,s:s}", "prefix",
+			 rt_pfx_str(&s, b, sizeof(b)), "type", "static",
+			 "nexthop", a, "port", p >= 0 ? pc[p].name : "-",
+			 "state",
+			 p >= 0	   ? "active"
+			 : p == -2 ? "inactive (shadowed by a connected route)"
+				   : "inactive (next hop on no connected "
+				     "subnet)");
+}
+
+static json_t *connected_json(struct rt_pfx s, const char *port)
+{
+	char b[64];
+
+	if (s.family == RT_AF_INET6)
+		rt_mask6(s.a.v6, s.plen);
+	else
+		s.a.v4 &= rt_mask(s.plen);
+	return json_pack("{s:s,s:s,s:s,s:s}", "prefix",
+			 rt_pfx_str(&s, b, sizeof(b)), "type", "connected",
+			 "port", port, "state", "active");
+}
+
+/* Where a paged listing stands: connected routes first (phase 0), then
+ * rt_rib in hash order, a batch a page (token: the next bucket). */
+struct page_cur {
+	__u8 phase, have;
+	__u32 token;
+};
+_Static_assert(sizeof(struct page_cur) <= sizeof(struct nfc_cursor),
+	       "a routes cursor fits in struct nfc_cursor");
+
+int rt_routes_list_page(struct nfc_nf *nf, struct nfc_cursor *cur, size_t max,
+			json_t *out)
+{
+	struct rt_pcfg pc[NFC_MAX_PORTS];
+	struct fib_ent own[4 * NFC_MAX_PORTS];
+	int rfd = nfc_nf_map_fd(nf, "rt_rib"), r, nown;
+	struct rt_rib_key *keys = NULL;
+	struct rt_rib_val *vals = NULL;
+	struct page_cur lc;
+	size_t n = 0;
+	__u32 cnt;
+
+	if (rfd < 0)
+		return nfc_nf_error(nf, ENOENT, "map rt_rib not found");
+	r = rt_load_ports(nf, pc);
+	if (r)
+		return r;
+	memcpy(&lc, cur->b, sizeof(lc));
+	nown = rt_fib_port_entries(pc, own);
+	qsort(own, nown, sizeof(*own), rt_fib_cmp);
+	for (int q = 0; !lc.phase && q < NFC_MAX_PORTS; q++) {
+		if (pc[q].used && pc[q].ip.family && pc[q].ip.plen < 32)
+			n += !json_array_append_new(
+				out, connected_json(pc[q].ip, pc[q].name));
+		if (pc[q].used && pc[q].ip6.family)
+			n += !json_array_append_new(
+				out, connected_json(pc[q].ip6, pc[q].name));
+	}
+	lc.phase = lc.phase ? lc.phase : 1;
+	/* A batch takes whole hash buckets: never fewer than 64 a call. */
+	cnt = max > n + 64 ? (__u32)(max - n) : 64;
+	if (lc.phase == 1 && (!n || max >= n + 64)) {
+		keys = malloc(cnt * sizeof(*keys));
+		vals = malloc(cnt * sizeof(*vals));
+		if (!keys || !vals) {
+			r = -ENOMEM;
+		} else if (bpf_map_lookup_batch(rfd, lc.have ? &lc.token : NULL,
+						&lc.token, keys, vals, &cnt,
+						NULL)) {
+			if (errno != ENOENT)
+				r = nfc_nf_error(nf, errno,
+						 "routes: read rt_rib: %s",
+						 strerror(errno));
+			lc.phase = 2;
+		}
+		lc.have = 1;
+		for (__u32 i = 0; !r && i < cnt; i++)
+			n += !json_array_append_new(
+				out,
+				static_json(pc, own, nown, &keys[i], &vals[i]));
+	}
+	free(keys);
+	free(vals);
+	memcpy(cur->b, &lc, sizeof(lc));
+	return r ? r : (int)n;
+}
+
 int rt_routes_list(struct nfc_nf *nf, json_t *out)
 {
 	struct rt_pcfg pc[NFC_MAX_PORTS];
@@ -452,7 +622,6 @@ int rt_routes_list(struct nfc_nf *nf, json_t *out)
 	int rfd = nfc_nf_map_fd(nf, "rt_rib"), r, nown;
 	struct list_ent *l = NULL;
 	size_t n = 0, cap = 0;
-	char b[64], a[INET6_ADDRSTRLEN];
 
 	if (rfd < 0)
 		return nfc_nf_error(nf, ENOENT, "map rt_rib not found");
@@ -486,14 +655,9 @@ int rt_routes_list(struct nfc_nf *nf, json_t *out)
 				struct rt_pfx s = pc[p].ip;
 
 				s.a.v4 &= rt_mask(s.plen);
-				e = list_ent_of(
+				l[n++] = list_ent_of(
 					RT_AF_INET, s.plen, &s.a.v4,
-					json_pack("{s:s,s:s,s:s,s:s}", "prefix",
-						  rt_pfx_str(&s, b, sizeof(b)),
-						  "type", "connected", "port",
-						  pc[p].name, "state",
-						  "active"));
-				l[n++] = e;
+					connected_json(s, pc[p].name));
 				continue;
 			}
 		}
@@ -503,28 +667,11 @@ int rt_routes_list(struct nfc_nf *nf, json_t *out)
 		prev = &k;
 		{
 			struct rt_rib_val v;
-			struct rt_pfx s = {k.family, k.plen, k.addr};
-			int p;
 
 			if (bpf_map_lookup_elem(rfd, &k, &v))
 				continue;
-			if (k.family == RT_AF_INET6) {
-				p = rt_route6_port(pc, &k, &v);
-				inet_ntop(AF_INET6, v.nh.v6, a, sizeof(a));
-			} else {
-				p = rt_route_port(pc, own, nown, &k, &v);
-				rt_ntoa(v.nh.v4, a);
-			}
 			e = list_ent_of(k.family, k.plen, &k.addr, NULL);
-			e.o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "prefix",
-					rt_pfx_str(&s, b, sizeof(b)), "type",
-					"static", "nexthop", a, "port",
-					p >= 0 ? pc[p].name : "-", "state",
-					p >= 0	  ? "active"
-					: p == -2 ? "inactive (shadowed by a "
-						    "connected route)"
-						  : "inactive (next hop on no "
-						    "connected subnet)");
+			e.o = static_json(pc, own, nown, &k, &v);
 			l[n++] = e;
 		}
 	}
@@ -544,10 +691,7 @@ int rt_routes_list(struct nfc_nf *nf, json_t *out)
 		}
 		rt_mask6(s.a.v6, s.plen);
 		l[n++] = list_ent_of(RT_AF_INET6, s.plen, s.a.v6,
-				     json_pack("{s:s,s:s,s:s,s:s}", "prefix",
-					       rt_pfx_str(&s, b, sizeof(b)),
-					       "type", "connected", "port",
-					       pc[q].name, "state", "active"));
+				     connected_json(s, pc[q].name));
 	}
 	if (l)
 		qsort(l, n, sizeof(*l), list_cmp);

@@ -58,45 +58,85 @@ int rt_rib_cmp(const void *x, const void *y)
 	return memcmp(x, y, sizeof(struct rt_rib_key));
 }
 
-/* A walk key by key costs two system calls a route (20,000 for an apply
- * of 10,000, three times); a batch is one call for the whole table. */
-int rt_rib_read(int fd, struct rt_rib_ent **out, size_t *n)
+int rt_rib_each(int fd,
+		int (*fn)(void *ctx, const struct rt_rib_key *k,
+			  const struct rt_rib_val *v, size_t n),
+		void *ctx)
 {
-	__u32 cnt = RT_MAX_ROUTES, batch;
-	struct rt_rib_key *keys = malloc(RT_MAX_ROUTES * sizeof(*keys)), k,
+	enum { CHUNK = 4096 };
+	struct rt_rib_key *keys = malloc(CHUNK * sizeof(*keys)), k,
 			  *prev = NULL;
-	struct rt_rib_val *vals = malloc(RT_MAX_ROUTES * sizeof(*vals));
-	struct rt_rib_ent *e = NULL;
-	size_t m = 0;
+	struct rt_rib_val *vals = malloc(CHUNK * sizeof(*vals)), v;
+	__u32 batch, cnt;
+	int first = 1, end = 0, r = 0;
 
 	if (!keys || !vals)
-		goto fail;
-	if (bpf_map_lookup_batch(fd, NULL, &batch, keys, vals, &cnt, NULL) &&
-	    errno != ENOENT) {
-		/* No batch here: key by key. */
-		for (cnt = 0; cnt < RT_MAX_ROUTES &&
-			      !bpf_map_get_next_key(fd, prev, &keys[cnt]);
-		     prev = &k) {
-			k = keys[cnt];
-			if (!bpf_map_lookup_elem(fd, &k, &vals[cnt]))
-				cnt++;
+		r = -ENOMEM;
+	while (!r && !end) {
+		cnt = CHUNK;
+		if (bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch,
+					 keys, vals, &cnt, NULL)) {
+			if (errno != ENOENT && first)
+				break; /* no batch here */
+			if (errno != ENOENT)
+				r = -errno;
+			end = 1; /* the last chunk (cnt may be 0) */
 		}
+		first = 0;
+		if (!r && cnt)
+			r = fn(ctx, keys, vals, cnt);
 	}
-	e = malloc((cnt ? cnt : 1) * sizeof(*e));
-	if (!e)
-		goto fail;
-	for (m = 0; m < cnt; m++)
-		e[m] = (struct rt_rib_ent){keys[m], vals[m]};
-	qsort(e, m, sizeof(*e), rt_rib_cmp);
+	/* No batch here: key by key. */
+	for (; !r && !end && !bpf_map_get_next_key(fd, prev, &k); prev = &k)
+		if (!bpf_map_lookup_elem(fd, &k, &v))
+			r = fn(ctx, &k, &v, 1);
 	free(keys);
 	free(vals);
-	*out = e;
-	*n = m;
+	return r;
+}
+
+struct ents_acc {
+	struct rt_rib_ent *e;
+	size_t n, cap;
+};
+
+static int ents_add(void *ctx, const struct rt_rib_key *k,
+		    const struct rt_rib_val *v, size_t n)
+{
+	struct ents_acc *a = ctx;
+
+	if (a->n + n > a->cap) {
+		size_t c = a->cap * 2 > a->n + n ? a->cap * 2 : a->n + n;
+		void *t = realloc(a->e, c * sizeof(*a->e));
+
+		if (!t)
+			return -ENOMEM;
+		a->e = t;
+		a->cap = c;
+	}
+	for (size_t i = 0; i < n; i++)
+		a->e[a->n++] = (struct rt_rib_ent){k[i], v[i]};
 	return 0;
-fail:
-	free(keys);
-	free(vals);
-	return -ENOMEM;
+}
+
+/* A walk key by key costs two system calls a route (20,000 for an apply
+ * of 10,000, three times); a batch is one call for many. Read in chunks
+ * straight into the result: a buffer for the whole table beside it
+ * doubled the daemon's peak at 500,000 routes. */
+int rt_rib_read(int fd, struct rt_rib_ent **out, size_t *n)
+{
+	struct ents_acc a = {0};
+	int r = rt_rib_each(fd, ents_add, &a);
+
+	if (r) {
+		free(a.e);
+		return -ENOMEM;
+	}
+	if (a.e)
+		qsort(a.e, a.n, sizeof(*a.e), rt_rib_cmp);
+	*out = a.e ? a.e : malloc(sizeof(*a.e));
+	*n = a.n;
+	return *out ? 0 : -ENOMEM;
 }
 
 int rt_rib_write(struct nfc_nf *nf, int fd, const struct rt_rib_key *k,
@@ -183,30 +223,39 @@ static void dir_read_live(int fd, __u64 *tab)
 /* Writes the entries of `want` that differ from `cur`, the epoch last: the
  * one write the fast path sees (rt_dir_build says why). One batch where
  * the kernel takes it, else entry by entry. */
+/* Written a chunk at a time, in index order as before (nothing the
+ * fast path reads changes until the epoch, written last): arrays for
+ * the whole table were 11 MB of the daemon's peak. */
 static int dir_write(struct nfc_nf *nf, int fd, const __u64 *cur,
 		     const __u64 *want)
 {
-	__u32 *keys = malloc(RT_DIR_SIZE * sizeof(*keys)), n = 0, k;
-	__u64 *vals = malloc(RT_DIR_SIZE * sizeof(*vals));
+	enum { CHUNK = 8192 };
+	__u32 *keys = malloc(CHUNK * sizeof(*keys)), n = 0, k;
+	__u64 *vals = malloc(CHUNK * sizeof(*vals));
 	int r = 0;
 
 	if (!keys || !vals) {
 		r = -ENOMEM;
 		goto out;
 	}
-	for (__u32 i = 0; i < RT_DIR_SIZE; i++)
-		if (i != RT_DIR_EPOCH && want[i] != cur[i] &&
+	for (__u32 i = 0; !r && i <= RT_DIR_SIZE; i++) {
+		if (i < RT_DIR_SIZE && i != RT_DIR_EPOCH && want[i] != cur[i] &&
 		    want[i] != DIR_UNREAD) {
 			keys[n] = i;
 			vals[n++] = want[i];
 		}
-	k = n;
-	if (n && bpf_map_update_batch(fd, keys, vals, &k, NULL))
-		for (__u32 i = 0; i < n && !r; i++)
-			if (bpf_map_update_elem(fd, &keys[i], &vals[i],
-						BPF_ANY))
-				r = nfc_nf_error(nf, errno, "write rt_dir: %s",
-						 strerror(errno));
+		if (n < CHUNK && i < RT_DIR_SIZE)
+			continue;
+		k = n;
+		if (n && bpf_map_update_batch(fd, keys, vals, &k, NULL))
+			for (__u32 j = 0; j < n && !r; j++)
+				if (bpf_map_update_elem(fd, &keys[j], &vals[j],
+							BPF_ANY))
+					r = nfc_nf_error(nf, errno,
+							 "write rt_dir: %s",
+							 strerror(errno));
+		n = 0;
+	}
 	k = RT_DIR_EPOCH;
 	if (!r && want[k] != cur[k] &&
 	    bpf_map_update_elem(fd, &k, &want[k], BPF_ANY))
@@ -359,44 +408,66 @@ int rt_fib_lookup(struct nfc_nf *nf, __be32 dst, struct rt_fib_val *v)
 
 /* The FIB from the ports and the static routes (rt_rib), written to
  * rt_fib4 and switched into rt_dir whole (configure, routes replace). */
+struct fib_acc {
+	const struct rt_pcfg *pc;
+	struct fib_ent *e;
+	size_t n, cap;
+	int nown;
+};
+
+/* The IPv4 routes of a chunk of rt_rib that go somewhere, as FIB
+ * entries (the ports' own entries first in e, sorted). */
+static int fib_add(void *ctx, const struct rt_rib_key *k,
+		   const struct rt_rib_val *v, size_t n)
+{
+	struct fib_acc *a = ctx;
+
+	if (a->n + n > a->cap) {
+		size_t c = a->cap * 2 > a->n + n ? a->cap * 2 : a->n + n;
+		void *t = realloc(a->e, c * sizeof(*a->e));
+
+		if (!t)
+			return -ENOMEM;
+		a->e = t;
+		a->cap = c;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int p;
+
+		if (k[i].family != RT_AF_INET)
+			continue;
+		p = rt_route_port(a->pc, a->e, a->nown, &k[i], &v[i]);
+		if (p < 0)
+			continue;
+		a->e[a->n++] = (struct fib_ent){{k[i].plen, k[i].addr.v4},
+						{.type = RT_FIB_VIA,
+						 .port = p,
+						 .nh = v[i].nh,
+						 .plen = k[i].plen}};
+	}
+	return 0;
+}
+
+/* rt_rib read a chunk at a time into the FIB entries, never whole: at
+ * 500,000 routes a copy is 20 MB of the daemon's peak. */
 int rt_fib_rebuild(struct nfc_nf *nf, const struct rt_pcfg *pc)
 {
 	int rfd = nfc_nf_map_fd(nf, "rt_rib"), r;
-	struct rt_rib_ent *rib;
-	struct fib_ent *want;
-	size_t n = 0, nrib;
-	int nown;
+	struct fib_acc a = {.pc = pc, .cap = 4 * NFC_MAX_PORTS};
 
 	if (rfd < 0)
 		return nfc_nf_error(nf, ENOENT, "map rt_rib not found");
-	if (rt_rib_read(rfd, &rib, &nrib))
+	a.e = malloc(a.cap * sizeof(*a.e));
+	if (!a.e)
 		return -ENOMEM;
-	want = malloc((4 * NFC_MAX_PORTS + nrib) * sizeof(*want));
-	if (!want) {
-		free(rib);
-		return -ENOMEM;
+	a.nown = rt_fib_port_entries(pc, a.e);
+	a.n = a.nown;
+	qsort(a.e, a.nown, sizeof(*a.e), rt_fib_cmp);
+	r = rt_rib_each(rfd, fib_add, &a);
+	if (!r) {
+		qsort(a.e, a.n, sizeof(*a.e), rt_fib_cmp);
+		r = rt_fib_sync(nf, a.e, a.n);
 	}
-	nown = rt_fib_port_entries(pc, want);
-	n = nown;
-	qsort(want, nown, sizeof(*want), rt_fib_cmp);
-	for (size_t i = 0; i < nrib; i++) {
-		const struct rt_rib_key *k = &rib[i].k;
-		int p;
-
-		if (k->family != RT_AF_INET)
-			continue;
-		p = rt_route_port(pc, want, nown, k, &rib[i].v);
-		if (p < 0)
-			continue;
-		want[n++] = (struct fib_ent){{k->plen, k->addr.v4},
-					     {.type = RT_FIB_VIA,
-					      .port = p,
-					      .nh = rib[i].v.nh,
-					      .plen = k->plen}};
-	}
-	free(rib);
-	qsort(want, n, sizeof(*want), rt_fib_cmp);
-	r = rt_fib_sync(nf, want, n);
-	free(want);
+	free(a.e);
 	return r;
 }

@@ -80,6 +80,12 @@ struct rt_rib_ent {
 };
 
 int rt_rib_cmp(const void *x, const void *y);
+/* Calls fn on rt_rib's entries a chunk at a time (n of them), in one
+ * batch a chunk where the kernel takes it; 0, -ENOMEM or fn's error. */
+int rt_rib_each(int fd,
+		int (*fn)(void *ctx, const struct rt_rib_key *k,
+			  const struct rt_rib_val *v, size_t n),
+		void *ctx);
 /* All of rt_rib (fd), sorted by key, in one batch where the kernel takes
  * it: *n entries in *out (the caller frees it). 0 or -ENOMEM. */
 int rt_rib_read(int fd, struct rt_rib_ent **out, size_t *n);
@@ -87,6 +93,36 @@ int rt_rib_read(int fd, struct rt_rib_ent **out, size_t *n);
  * it. */
 int rt_rib_write(struct nfc_nf *nf, int fd, const struct rt_rib_key *k,
 		 const struct rt_rib_val *v, size_t n);
+
+/* The checks of one route (routes add, replace, an import's line: then
+ * `line` goes into every message). */
+int rt_route_check(struct nfc_nf *nf, const struct rt_pcfg *pc, const char *key,
+		   unsigned line, json_t *fields, struct rt_rib_key *k,
+		   struct rt_rib_val *v);
+/* rt_rib made to hold exactly want (n, sorted by rt_rib_cmp; freed here),
+ * the FIBs derived again and switched in by one write each. */
+int rt_routes_set(struct nfc_nf *nf, const struct rt_pcfg *pc,
+		  struct rt_rib_ent *want, size_t n);
+
+/* rt_store.c: the routes an import brought, kept in files (the model
+ * holds the one entry RT_STORE_KEY for them) */
+#define RT_STORE_KEY "store"
+struct rt_store {
+	int state;    /* unknown (read the files), on, off */
+	uint32_t crc; /* the base's, when on */
+};
+int rt_routes_import(struct nfc_nf *nf, const char *text, size_t len,
+		     int replace);
+json_t *rt_routes_import_ref(struct nfc_nf *nf);
+/* replace() (whole) or add() of the entry `store`. */
+int rt_store_replace(struct nfc_nf *nf, json_t *entries, int whole);
+/* A route added (fields) or deleted (NULL), logged durably if an import
+ * made a store; 0 or -errno (then nothing may change). */
+int rt_store_note(struct nfc_nf *nf, const char *key, json_t *fields);
+void rt_store_off(struct nfc_nf *nf);
+void rt_store_removed(struct nfc_nf *nf, const char *name);
+int rt_routes_list_page(struct nfc_nf *nf, struct nfc_cursor *cur, size_t max,
+			json_t *out);
 
 /* rt_fib.c: the FIB */
 /* Connected, local and broadcast entries of the ports; e has room for
@@ -159,6 +195,7 @@ struct rt_priv {
 	uint64_t tokens_at;
 	uint16_t ip_id;
 	uint64_t ra_at; /* last periodic router advertisement */
+	struct rt_store store;
 };
 
 void rt_pending_free(struct rt_pending *pe);
