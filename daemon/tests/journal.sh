@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One collection change (or one NF's config value) on a large state is
+# One collection change (or one NF's config value), on a state of any size, is
 # journaled, not a rewrite of state.json: state.json stays byte for byte while adds and deletes go to
 # state.journal, and what comes back after kill -9 and a simulated reboot
 # (the pin root removed), with a last record cut short as a crash in the
@@ -8,9 +8,6 @@
 # a clean stop folds the journal into state.json.
 . "$NFC_TOP/daemon/tests/lib-daemon.sh"
 nfc_setup
-# A small state is rewritten whole below 64 KiB; the floor is lowered so
-# that a small router (quick to import and restart) is journaled.
-export NFD_JOURNAL_MIN=4096
 nfd_start || { not_ok "nfchaind starts"; exit 1; }
 N=100
 
