@@ -333,34 +333,6 @@ void persist_end(const char *dir)
 		jr.exists = false;
 }
 
-int persist_append(const char *dir, const char *nf, const char *coll,
-		   const char *key, json_t *value, char *err, size_t errlen)
-{
-	json_t *o = json_pack("{s:s,s:s,s:s,s:O}", "nf", nf, "coll", coll,
-			      "key", key, "value", value ? value : json_null());
-	int r = persist_append_rec(dir, o, err, errlen);
-
-	json_decref(o);
-	return r;
-}
-
-int persist_append_nf(const char *dir, json_t *nf, char *err, size_t errlen)
-{
-	json_t *f = json_copy(nf), *o;
-	int r;
-
-	if (!f) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	json_object_del(f, "collections");
-	o = json_pack("{s:O,s:o}", "nf", json_object_get(nf, "name"),
-		      "nf_fields", f);
-	r = persist_append_rec(dir, o, err, errlen);
-	json_decref(o);
-	return r;
-}
-
 int persist_append_rec(const char *dir, json_t *o, char *err, size_t errlen)
 {
 	char path[PATH_MAX], *rec, *head = NULL;
@@ -389,8 +361,7 @@ int persist_append_rec(const char *dir, json_t *o, char *err, size_t errlen)
 	}
 	len = strlen(rec);
 	rec[len++] = '\n'; /* json_dumps leaves room: the NUL */
-	if (jr.jlen + len > jr.state_len / 4 &&
-	    jr.jlen + len > (uint64_t)min) {
+	if (jr.jlen + len > jr.state_len / 4 && jr.jlen + len > (uint64_t)min) {
 		free(rec);
 		return 1;
 	}

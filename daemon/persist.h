@@ -33,14 +33,6 @@ int persist_save(const char *dir, json_t *doc, char *err, size_t errlen);
  * persist_load replays the journal over state.json; persist_save empties
  * it. */
 int persist_append_rec(const char *dir, json_t *rec, char *err, size_t errlen);
-/* One collection entry changed (value NULL: deleted), as
- * persist_append_rec. */
-int persist_append(const char *dir, const char *nf, const char *coll,
-		   const char *key, json_t *value, char *err, size_t errlen);
-/* One NF's own fields changed (config, mode, ports: all of `nf` but its
- * collections, which must be as saved): a record {"nf", "nf_fields"},
- * as persist_append_rec. */
-int persist_append_nf(const char *dir, json_t *nf, char *err, size_t errlen);
 /* A journal record ({"nf", "coll", "key", "value"}) applied to a state
  * document as the export would show it. */
 void persist_apply(json_t *doc, json_t *rec);
