@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Config fields the data plane reads at run time (NFC_FIELD_RUNTIME): a
- * __u32 global in the program's NFC_CFG_SEC section (NFC_CFG_VAR), set in the object
- * before load and written into the running program's section map at
+ * __u32 global in the program's NFC_CFG_SEC section (NFC_CFG_VAR), set in the
+ * object before load and written into the running program's section map at
  * every change. A change is one map write where a `bpf_const` field
  * costs a new program (~80 ms); the program pays one load from a map
  * value whose address the verifier resolves, no lookup call.
@@ -29,22 +29,7 @@ static __u32 field_val(json_t *config, const struct nfc_field *f)
 /* Where `var` (4 bytes) lies in the section, -ENOENT if not there. */
 static long var_off(const struct btf *btf, const char *var, size_t size)
 {
-	int id = btf__find_by_name_kind(btf, NFC_CFG_SEC, BTF_KIND_DATASEC);
-	const struct btf_var_secinfo *vs;
-	const struct btf_type *sec;
-
-	if (id < 0)
-		return -ENOENT;
-	sec = btf__type_by_id(btf, id);
-	vs = btf_var_secinfos(sec);
-	for (int i = 0; i < btf_vlen(sec); i++, vs++) {
-		const struct btf_type *v = btf__type_by_id(btf, vs->type);
-
-		if (!strcmp(btf__name_by_offset(btf, v->name_off), var) &&
-		    vs->offset + 4 <= size)
-			return vs->offset;
-	}
-	return -ENOENT;
+	return nfci_datasec_off(btf, NFC_CFG_SEC, var, 4, size);
 }
 
 int dp_cfg_vars_init(struct nfc *nfc, const struct mnf *n,
@@ -110,8 +95,8 @@ int dp_cfg_vars_write(struct nfc *nfc, int id, const struct mnf *old,
 	int fd = -1, r = 0, pfd;
 
 	for (const struct nfc_field *f = n->type->config; f && f->name; f++)
-		if (nfc_field_runtime(f) && field_val(old->config, f) !=
-					  field_val(n->config, f))
+		if (nfc_field_runtime(f) &&
+		    field_val(old->config, f) != field_val(n->config, f))
 			r = 1;
 	if (!r)
 		return 0;
@@ -152,7 +137,8 @@ int dp_cfg_vars_write(struct nfc *nfc, int id, const struct mnf *old,
 		r = 0;
 out:
 	if (r)
-		nfci_err(nfc, r, "NF %s: set its config in the data plane (%s): %s",
+		nfci_err(nfc, r,
+			 "NF %s: set its config in the data plane (%s): %s",
 			 n->name, why, strerror(-r));
 	btf__free(btf);
 	free(buf);
