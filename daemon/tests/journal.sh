@@ -42,6 +42,12 @@ check "state.journal holds them: 5 records after its header" \
 nfc rj0 set arp_timeout=77 >/dev/null
 check "a config value set: one more record, state.json not rewritten" \
 	[ "$(sum) $(wc -l <"$NFD_STATE/state.journal")" = "$before 7" ]
+# An apply whose only change is that value again: the library tells the
+# daemon it was one NF's own fields, so one record too.
+nfc export | jq '(.nfs[] | select(.name == "rj0") | .config.arp_timeout) = 78' >"$NFD_DIR/one.json"
+nfc apply -f "$NFD_DIR/one.json" >/dev/null
+check "an apply that only sets one NF's value: one more record, state.json not rewritten" \
+	[ "$(sum) $(wc -l <"$NFD_STATE/state.journal")" = "$before 8" ]
 want=$(exported)
 check "the export has them" \
 	sh -c "echo '$want' | grep -q '198.19.0.0/16>' && ! echo '$want' | grep -q '198.18.0.0/16>\|10.0.5.0/24>' && echo '$want' | grep -q '10.0.6.0/24>203.0.113.10'"
@@ -59,7 +65,7 @@ nfd_start || { not_ok "nfchaind restarts"; exit 1; }
 check "after kill -9 and a reboot: the export is what was accepted" [ "$(exported)" = "$want" ]
 check "... and so is the router's table" [ "$(plane)" = "$want" ]
 got=$(nfc -j rj0 show | jq -c '[.config.arp_timeout, .ports[0].name]')
-check "... and the config value set, the port kept ($got)" [ "$got" = '[77,"p1"]' ]
+check "... and the config value set, the port kept ($got)" [ "$got" = '[78,"p1"]' ]
 
 # The next record goes over the cut one; kill -9 without a reboot too.
 nfc rj0 routes add 198.21.0.0/16 nexthop=203.0.113.9 >/dev/null
