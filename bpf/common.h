@@ -19,6 +19,11 @@
 #define NFC_MAX_DEPTH 32   /* tail calls a packet may take (kernel: 33) */
 #define NFC_NAME_MAX 32	   /* NF, port and type names, NUL included */
 #define NFC_PKTIN_MAX 2048 /* bytes of a frame copied to the slow path */
+
+/* The section of the config globals a program reads at run time
+ * (NFC_FIELD_RUNTIME); libbpf names its map after it. */
+#define NFC_CFG_SEC ".data.nfc_cfg"
+
 /* A power of two: the copy's length is masked for the verifier (see
  * nfc_to_slow_path). */
 _Static_assert((NFC_PKTIN_MAX & (NFC_PKTIN_MAX - 1)) == 0, "NFC_PKTIN_MAX");

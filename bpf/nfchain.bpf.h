@@ -144,6 +144,11 @@ struct {
 const volatile __u32 nfc_self = 0;
 const volatile __u32 nfc_transparent = 0;
 
+/* A config value the program reads at run time (a field declared with
+ * .bpf_const = "name" and NFC_FIELD_RUNTIME): the runtime writes it in
+ * place at every change, where a `const volatile` one costs a reload. */
+#define NFC_CFG_VAR(name) volatile __u32 name SEC(NFC_CFG_SEC) = 0
+
 /*
  * Kinds a loaded NF type (docs/sdk.md) declares its config globals and its
  * collections' keys and values with: the runtime reads them from BTF by

@@ -163,9 +163,12 @@ int lib_fail(struct call *c, int rc)
 int changed(struct call *c, int status, json_t *json)
 {
 	struct api *api = c->api;
-	char err[1024];
+	char err[1024], one[64];
 	json_t *state;
 	uint64_t gen;
+	/* The library says what its saves changed: one NF's own fields (a
+	 * `set`, a PATCH, an apply that only did that) is one record. */
+	int what = nfc_take_saved(c->nfc, one, sizeof(one));
 	int r;
 
 	c->resp->changed = 1;
@@ -181,8 +184,9 @@ int changed(struct call *c, int status, json_t *json)
 		r = api->save_entry(api->save_ctx, c->jnf, c->jcoll, c->jkey, v,
 				    err, sizeof(err));
 		json_decref(v);
-	} else if (c->jfields && api->save_nf && !api->blocked) {
-		json_t *nf = nfc_export_nf(c->nfc, c->jnf);
+	} else if ((c->jfields || what == NFC_SAVED_NF) && api->save_nf &&
+		   !api->blocked) {
+		json_t *nf = nfc_export_nf(c->nfc, c->jfields ? c->jnf : one);
 
 		r = nf ? api->save_nf(api->save_ctx, nf, err, sizeof(err)) : 1;
 		json_decref(nf);

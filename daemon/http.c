@@ -25,6 +25,7 @@ struct http {
 	char *token;
 	const char *name;
 	struct pcap *pcap;
+	int big; /* a large request was answered since http_took_big */
 };
 
 /* What one request accumulates between the access-handler calls. */
@@ -411,6 +412,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 		conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	api_handle(h->api, &areq, &resp);
 	json_decref(query);
+	if (rq->len >= 16384)
+		h->big = 1;
 
 	nfd_log(resp.status >= 500   ? "error"
 		: resp.status >= 400 ? "warn"
@@ -560,6 +563,14 @@ int http_fd(struct http *h)
 void http_run(struct http *h)
 {
 	MHD_run(h->d);
+}
+
+int http_took_big(struct http *h)
+{
+	int r = h->big;
+
+	h->big = 0;
+	return r;
 }
 
 int http_timeout_ms(struct http *h)

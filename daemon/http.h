@@ -35,6 +35,9 @@ void http_count(struct http *h, int status);
 /* An fd that is readable when http_run() has work. */
 int http_fd(struct http *h);
 void http_run(struct http *h);
+/* Whether a request with a large body (an apply, an import: 16 KiB or
+ * more) was answered since the last call. */
+int http_took_big(struct http *h);
 /* ms until http_run() must be called even without events; -1: none. */
 int http_timeout_ms(struct http *h);
 void http_stop(struct http *h);

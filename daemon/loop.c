@@ -5,6 +5,7 @@
  * event like the others) and rtnetlink link events.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -87,6 +88,25 @@ int daemon_loop_setup(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* A large request (an apply of 1,000 entries, a listing) frees what it
+ * built, but glibc hands back only the top of the heap: the rest stays in
+ * RSS. After such a request, and once a second, when more than 1 MiB
+ * more is free than after the last trim, malloc_trim gives back the free
+ * pages wherever they are (not at every look: it walks the free chunks). */
+static void trim_freed(void)
+{
+	static size_t seen;
+	struct mallinfo2 mi = mallinfo2();
+
+	if (mi.fordblks > seen + (1u << 20)) {
+		malloc_trim(0);
+		mi = mallinfo2();
+		seen = mi.fordblks;
+	} else if (mi.fordblks < seen) {
+		seen = mi.fordblks; /* reused since */
+	}
+}
+
 void daemon_loop_run(struct daemon *d)
 {
 	struct epoll_event evs[16];
@@ -130,6 +150,7 @@ void daemon_loop_run(struct daemon *d)
 			case EV_TIMER:
 				if (read(d->tfd, &ticks, sizeof(ticks)) > 0)
 					nfc_tick(d->nfc);
+				trim_freed();
 				if (d->pcap)
 					pcap_tick(d->pcap, 1);
 				break;
@@ -158,6 +179,9 @@ void daemon_loop_run(struct daemon *d)
 			if (d->http[i]) {
 				gate_run(d->gate[i]);
 				http_run(d->http[i]);
+				/* Answered: what it built is freed. */
+				if (http_took_big(d->http[i]))
+					trim_freed();
 			}
 	}
 }

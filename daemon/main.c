@@ -213,6 +213,7 @@ int main(int argc, char **argv)
 	if (d.saved && persist_journal_len() &&
 	    persist_save(d.state_dir, d.saved, err, sizeof(err)))
 		nfd_log("error", "stop", "error=%s", nfd_q(err));
+	persist_end(d.state_dir);
 	nfd_log("info", "stop", "msg=%s",
 		nfd_q("the data plane keeps running; a new nfchaind adopts "
 		      "it"));

@@ -80,6 +80,11 @@ static struct {
 	uint64_t state_len; /* its size */
 	uint64_t jlen;	    /* bytes of whole records in the journal (0:
 			     * none, or one to start again) */
+	bool exists;	    /* state.journal is in the directory, durably:
+			     * a new journal is written over it without a
+			     * directory fsync */
+	bool tail;	    /* bytes past jlen may be there (a record cut
+			     * short by a crash): cut them at the next append */
 } jr;
 
 /* An NF's own fields (config, mode, ports...: all but its collections)
@@ -153,6 +158,7 @@ static void journal_replay(const char *dir, json_t *doc)
 	f = fopen(path, "re");
 	if (!f)
 		return;
+	jr.exists = jr.tail = true;
 	snprintf(want, sizeof(want), "%016llx", (unsigned long long)jr.base);
 	for (int first = 1; (n = getline(&line, &cap, f)) > 0; first = 0) {
 		if (line[n - 1] != '\n')
@@ -294,10 +300,10 @@ int persist_save(const char *dir, json_t *doc, char *err, size_t errlen)
 	if (dfd >= 0)
 		close(dfd);
 	if (!r) {
-		/* The journal's records are in the new file now. Not removed
-		 * (a crash first): it names the old file and is ignored. */
-		snprintf(tmp, sizeof(tmp), "%s/%s", dir, JOURNAL_FILE);
-		unlink(tmp);
+		/* The journal's records are in the new file now. It is left
+		 * in place: it names the old file, so it is ignored, and the
+		 * next journal is written over it without making a new name
+		 * durable (persist_end removes it at a clean stop). */
 		jr.state_len = strlen(text) + 1;
 		jr.base = text_hash(text, strlen(text));
 		jr.base = text_hash_more(jr.base, "\n", 1);
@@ -316,32 +322,15 @@ uint64_t persist_journal_len(void)
 	return jr.jlen;
 }
 
-int persist_append(const char *dir, const char *nf, const char *coll,
-		   const char *key, json_t *value, char *err, size_t errlen)
+void persist_end(const char *dir)
 {
-	json_t *o = json_pack("{s:s,s:s,s:s,s:O}", "nf", nf, "coll", coll,
-			      "key", key, "value", value ? value : json_null());
-	int r = persist_append_rec(dir, o, err, errlen);
+	char path[PATH_MAX];
 
-	json_decref(o);
-	return r;
-}
-
-int persist_append_nf(const char *dir, json_t *nf, char *err, size_t errlen)
-{
-	json_t *f = json_copy(nf), *o;
-	int r;
-
-	if (!f) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	json_object_del(f, "collections");
-	o = json_pack("{s:O,s:o}", "nf", json_object_get(nf, "name"),
-		      "nf_fields", f);
-	r = persist_append_rec(dir, o, err, errlen);
-	json_decref(o);
-	return r;
+	if (jr.jlen)
+		return; /* state.json alone would miss its records */
+	snprintf(path, sizeof(path), "%s/%s", dir, JOURNAL_FILE);
+	if (!unlink(path))
+		jr.exists = false;
 }
 
 int persist_append_rec(const char *dir, json_t *o, char *err, size_t errlen)
@@ -351,20 +340,20 @@ int persist_append_rec(const char *dir, json_t *o, char *err, size_t errlen)
 	size_t len, hlen = 0;
 	int fd, r = 0;
 
-	/* A small state is rewritten whole (as cheap as a record, and
-	 * state.json then says it all); a journal grown to a quarter of the
-	 * state is folded into it, which keeps the cost per change bounded
-	 * on average and the replay at start short. */
+	/* Every change is one record, whatever the size of the state: one
+	 * write and one fdatasync, where a rewrite of state.json costs two
+	 * fsyncs and a directory fsync even for a small one. The journal is
+	 * folded into state.json when it outgrows a quarter of it (and the
+	 * floor): that keeps the cost per change bounded on average and the
+	 * replay at start short. */
 	static long min = -1;
 
 	if (min < 0) {
-		/* NFD_JOURNAL_MIN: another floor, for tests on small states. */
+		/* NFD_JOURNAL_MIN: another floor, for tests of the folding. */
 		const char *e = getenv("NFD_JOURNAL_MIN");
 
 		min = e ? atol(e) : PERSIST_JOURNAL_MIN;
 	}
-	if (jr.state_len < (uint64_t)min)
-		return 1;
 	rec = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	if (!rec) {
 		snprintf(err, errlen, "cannot serialize the change");
@@ -372,7 +361,7 @@ int persist_append_rec(const char *dir, json_t *o, char *err, size_t errlen)
 	}
 	len = strlen(rec);
 	rec[len++] = '\n'; /* json_dumps leaves room: the NUL */
-	if (jr.jlen + len > jr.state_len / 4) {
+	if (jr.jlen + len > jr.state_len / 4 && jr.jlen + len > (uint64_t)min) {
 		free(rec);
 		return 1;
 	}
@@ -386,6 +375,7 @@ int persist_append_rec(const char *dir, json_t *o, char *err, size_t errlen)
 			return -ENOMEM;
 		}
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		jr.tail = false;
 	} else {
 		fd = open(path, O_WRONLY | O_CLOEXEC);
 	}
@@ -394,14 +384,18 @@ int persist_append_rec(const char *dir, json_t *o, char *err, size_t errlen)
 		step = "create";
 		goto out;
 	}
-	/* Over a record cut short by a crash, if any. */
+	/* Over a record cut short by a crash, if any; cut, so that no part
+	 * of it outlives a shorter record written over it. */
 	if (jr.jlen && lseek(fd, jr.jlen, SEEK_SET) < 0)
+		r = -errno;
+	if (!r && jr.tail && ftruncate(fd, jr.jlen))
 		r = -errno;
 	if (!r && head)
 		r = write_all(fd, head, hlen);
 	if (!r)
 		r = write_all(fd, rec, len);
-	if (!r && fsync(fd)) {
+	/* fdatasync: the size is written too, the times need not be. */
+	if (!r && fdatasync(fd)) {
 		r = -errno;
 		step = "journal fsync";
 	}
@@ -409,7 +403,7 @@ int persist_append_rec(const char *dir, json_t *o, char *err, size_t errlen)
 		/* No half record left behind for the next append to follow. */
 		if (ftruncate(fd, jr.jlen)) {
 		}
-	} else if (head) {
+	} else if (head && !jr.exists) {
 		/* A new file: its name must be durable too. */
 		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -421,8 +415,11 @@ int persist_append_rec(const char *dir, json_t *o, char *err, size_t errlen)
 			close(dfd);
 	}
 	close(fd);
-	if (!r)
+	if (!r) {
 		jr.jlen += hlen + len;
+		jr.exists = true;
+		jr.tail = false;
+	}
 out:
 	if (r)
 		snprintf(err, errlen, "saving state to %s/%s failed (%s): %s",

@@ -20,28 +20,26 @@ int persist_load(const char *dir, json_t **doc, char *err, size_t errlen);
  * directory. */
 int persist_save(const char *dir, json_t *doc, char *err, size_t errlen);
 
-/* state.json smaller than this is rewritten whole at every change
- * (NFD_JOURNAL_MIN in the environment, in bytes, sets another). */
+/* The journal is folded into state.json when it is larger than a quarter
+ * of it and than this (NFD_JOURNAL_MIN in the environment, in bytes, sets
+ * another). */
 #define PERSIST_JOURNAL_MIN (64u << 10)
-/* One collection entry changed (value NULL: deleted): appended to
- * state.journal and fsync'd. 0 done; 1 when the whole state is to be
- * saved instead (small, or the journal is due to be folded in); -errno
+/* A record ({"nf", "coll", "key", "value"}: one collection entry
+ * changed, value null when deleted; or {"nf", "nf_fields"}: one NF's own
+ * fields, all of it but its collections) appended to state.journal and
+ * fsync'd, whatever the size of the state. 0 done; 1 when the whole state
+ * is to be saved instead (the journal is due to be folded in); -errno
  * when it could not be made durable (nothing half written stays).
  * persist_load replays the journal over state.json; persist_save empties
  * it. */
-int persist_append(const char *dir, const char *nf, const char *coll,
-		   const char *key, json_t *value, char *err, size_t errlen);
-/* A record ({"nf", "coll", "key", "value"} or {"nf", "nf_fields"}),
- * as persist_append. */
 int persist_append_rec(const char *dir, json_t *rec, char *err, size_t errlen);
-/* One NF's own fields changed (config, mode, ports: all of `nf` but its
- * collections, which must be as saved): a record {"nf", "nf_fields"},
- * as persist_append. */
-int persist_append_nf(const char *dir, json_t *nf, char *err, size_t errlen);
 /* A journal record ({"nf", "coll", "key", "value"}) applied to a state
  * document as the export would show it. */
 void persist_apply(json_t *doc, json_t *rec);
 /* Bytes in the journal: a clean stop folds them into state.json. */
 uint64_t persist_journal_len(void);
+/* At a clean stop, after the journal was folded in: state.journal (which
+ * names an older state.json) removed. */
+void persist_end(const char *dir);
 
 #endif

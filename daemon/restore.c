@@ -54,43 +54,9 @@ static void undo_unsaved(struct daemon *d, char *err, size_t errlen)
 		nfd_q("a change that could not be saved was undone"));
 }
 
-/* The one NF of `state` whose own fields differ from `saved`, when
- * nothing else does (its collections, the other NFs, the attachments):
- * a `set`. NULL otherwise. */
-static json_t *one_nf_changed(json_t *saved, json_t *state)
-{
-	json_t *a = json_object_get(saved, "nfs"), *b, *found = NULL, *v;
-	const char *key;
-	size_t i;
-
-	b = json_object_get(state, "nfs");
-	if (json_object_size(saved) != json_object_size(state) ||
-	    json_array_size(a) != json_array_size(b))
-		return NULL;
-	json_object_foreach (state, key, v)
-		if (strcmp(key, "nfs") &&
-		    !json_equal(v, json_object_get(saved, key)))
-			return NULL;
-	json_array_foreach (b, i, v) {
-		json_t *o = json_array_get(a, i);
-
-		if (json_equal(o, v))
-			continue;
-		if (found ||
-		    !json_equal(json_object_get(o, "name"),
-				json_object_get(v, "name")) ||
-		    !json_equal(json_object_get(o, "collections"),
-				json_object_get(v, "collections")))
-			return NULL;
-		found = v;
-	}
-	return found;
-}
-
 int daemon_save(void *ctx, json_t *state, char *err, size_t errlen)
 {
 	struct daemon *d = ctx;
-	json_t *nf;
 	int r;
 
 	if (!state) {
@@ -99,21 +65,10 @@ int daemon_save(void *ctx, json_t *state, char *err, size_t errlen)
 		r = -EIO;
 		goto fail;
 	}
+	/* A change the library can say in one record came as one
+	 * (api.c changed()): this is the whole document. */
 	if (d->saved && json_equal(d->saved, state))
 		return 0; /* nothing new: spare the fsyncs */
-	/* A config value of one NF on a large state: one journal record,
-	 * not a rewrite of every collection. */
-	nf = d->saved && !d->pinned ? one_nf_changed(d->saved, state) : NULL;
-	if (nf) {
-		r = persist_append_nf(d->state_dir, nf, err, errlen);
-		if (r < 0)
-			goto fail;
-		if (!r) {
-			json_decref(d->saved);
-			d->saved = json_incref(state);
-			return 0;
-		}
-	}
 	r = persist_save(d->state_dir, state, err, errlen);
 	if (r)
 		goto fail;

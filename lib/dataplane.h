@@ -23,6 +23,17 @@ int dp_pin_path(struct nfc *nfc, char *buf, size_t len, const char *fmt, ...)
 
 /* load.c */
 int dp_nf_load(struct nfc *nfc, struct model *m, int id);
+/* load.c: where `var` (`want` bytes) lies in the data section `sec` of
+ * `size` bytes, by the BTF; -ENOENT if not there. */
+struct btf;
+long nfci_datasec_off(const struct btf *btf, const char *sec, const char *var,
+		      size_t want, size_t size);
+/* cfgvar.c: NFC_FIELD_RUNTIME fields, into the object before load, and
+ * into the running program when they changed from `old` to `n`. */
+int dp_cfg_vars_init(struct nfc *nfc, const struct mnf *n,
+		     struct bpf_object *obj);
+int dp_cfg_vars_write(struct nfc *nfc, int id, const struct mnf *old,
+		      const struct mnf *n);
 void dp_nf_unload(struct nfc *nfc, const struct mnf *n, int id);
 /* An NF's object: built in, or the file it was upgraded to (NULL and
  * errno if that cannot be read). */

@@ -187,6 +187,10 @@ struct nfc {
 	 * the generation and length of the document it extends. */
 	struct nfc_intent slog;
 	uint64_t doc_gen, doc_len;
+	/* What the saves since the last nfc_take_saved() changed
+	 * (NFC_SAVED_*), and the NF when it was one NF's own fields. */
+	int saved_what;
+	char saved_nf[NFC_NAME_MAX];
 };
 
 /* util.c */

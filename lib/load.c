@@ -29,12 +29,10 @@ int nfci_rodata_var(struct bpf_object *obj, const char *var, void **at,
 		    size_t want)
 {
 	struct btf *btf = bpf_object__btf(obj);
-	const struct btf_var_secinfo *vs;
-	const struct btf_type *sec;
 	struct bpf_map *map;
 	size_t size;
 	char *data;
-	int id;
+	long off;
 
 	/* .rodata itself, not .rodata.str1.1 (string literals). */
 	bpf_object__for_each_map (map, obj)
@@ -45,8 +43,22 @@ int nfci_rodata_var(struct bpf_object *obj, const char *var, void **at,
 	if (!map || !btf)
 		return -ENOENT;
 	data = (char *)bpf_map__initial_value(map, &size);
-	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
-	if (!data || id < 0)
+	off = data ? nfci_datasec_off(btf, ".rodata", var, want, size)
+		   : -ENOENT;
+	if (off < 0)
+		return -ENOENT;
+	*at = data + off;
+	return 0;
+}
+
+long nfci_datasec_off(const struct btf *btf, const char *secname,
+		      const char *var, size_t want, size_t size)
+{
+	int id = btf__find_by_name_kind(btf, secname, BTF_KIND_DATASEC);
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *sec;
+
+	if (id < 0)
 		return -ENOENT;
 	sec = btf__type_by_id(btf, id);
 	vs = btf_var_secinfos(sec);
@@ -54,10 +66,8 @@ int nfci_rodata_var(struct bpf_object *obj, const char *var, void **at,
 		const struct btf_type *v = btf__type_by_id(btf, vs->type);
 
 		if (!strcmp(btf__name_by_offset(btf, v->name_off), var) &&
-		    vs->offset + want <= size) {
-			*at = data + vs->offset;
-			return 0;
-		}
+		    vs->offset + want <= size)
+			return vs->offset;
 	}
 	return -ENOENT;
 }
@@ -368,7 +378,7 @@ static int set_bpf_consts(struct nfc *nfc, const struct mnf *n,
 		json_t *v;
 		__u32 val;
 
-		if (!f->bpf_const)
+		if (!f->bpf_const || nfc_field_runtime(f))
 			continue;
 		v = json_object_get(n->config, f->name);
 		val = json_is_integer(v) ? (__u32)json_integer_value(v)
@@ -440,6 +450,8 @@ int dp_nf_load(struct nfc *nfc, struct model *m, int id)
 		goto fail;
 	}
 	r = set_bpf_consts(nfc, n, obj);
+	if (!r)
+		r = dp_cfg_vars_init(nfc, n, obj);
 	if (r)
 		goto fail;
 	if (n->type->prepare) {

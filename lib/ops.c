@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "dataplane.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -691,7 +692,8 @@ static bool field_live(const struct nfc_field *decl, const char *name)
 {
 	for (const struct nfc_field *f = decl; f && f->name; f++)
 		if (!strcmp(f->name, name))
-			return f->flags & NFC_FIELD_LIVE;
+			return (f->flags & NFC_FIELD_LIVE) ||
+			       nfc_field_runtime(f);
 	return false;
 }
 
@@ -741,8 +743,16 @@ int nf_configure_changed(struct nfc *nfc, const struct model *old,
 		const struct mnf *n = &new->nfs[i];
 		int r;
 
-		if (!n->used || !n->type->configure ||
-		    !nf_differs(&old->nfs[i], n))
+		if (!n->used)
+			continue;
+		/* The same program running (else it was loaded with them). */
+		if (old->nfs[i].used && !strcmp(old->nfs[i].name, n->name) &&
+		    !strcmp(old->nfs[i].sig, n->sig)) {
+			r = dp_cfg_vars_write(nfc, i, &old->nfs[i], n);
+			if (r)
+				return r;
+		}
+		if (!n->type->configure || !nf_differs(&old->nfs[i], n))
 			continue;
 		r = n->type->configure(&nfc->handles[i]);
 		nf_changed(nfc, i, NFC_CHANGE_CONFIGURE);

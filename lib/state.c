@@ -461,6 +461,8 @@ static void log_reset(struct nfc *nfc)
 
 /* A record appended to the log (or the whole document saved when the log
  * is due to be folded in). `o` is consumed. */
+static int doc_write(struct nfc *nfc);
+
 static int log_append(struct nfc *nfc, json_t *o)
 {
 	uint64_t len = 0, need, limit;
@@ -471,7 +473,7 @@ static int log_append(struct nfc *nfc, json_t *o)
 
 	if (!nfc->doc_len) {
 		json_decref(o);
-		return state_save(nfc); /* nothing for a record to extend */
+		return doc_write(nfc); /* nothing for a record to extend */
 	}
 	r = log_open(nfc);
 	if (r && r != -ENOENT) {
@@ -491,7 +493,7 @@ static int log_append(struct nfc *nfc, json_t *o)
 	 * too large) when the log has grown to its share. */
 	if (len + need > limit || nfc->doc_len + len + need > state_max()) {
 		free(rec);
-		return state_save(nfc);
+		return doc_write(nfc);
 	}
 	if (!h || len + need > nfc->slog.size - LOG_PAGE) {
 		r = log_grow(nfc, 2 * (len + need));
@@ -518,11 +520,36 @@ static int log_append(struct nfc *nfc, json_t *o)
 	return 0;
 }
 
+/* One NF's own fields saved: still "one NF" if it is the same NF. */
+static void saved_one(struct nfc *nfc, json_t *name)
+{
+	const char *s = json_string_value(name) ?: "";
+
+	if (nfc->saved_what == NFC_SAVED_NONE) {
+		nfc->saved_what = NFC_SAVED_NF;
+		snprintf(nfc->saved_nf, sizeof(nfc->saved_nf), "%s", s);
+	} else if (nfc->saved_what == NFC_SAVED_NF &&
+		   strcmp(nfc->saved_nf, s)) {
+		nfc->saved_what = NFC_SAVED_MORE;
+	}
+}
+
+int nfc_take_saved(struct nfc *nfc, char *nf, size_t len)
+{
+	int r = nfc->saved_what;
+
+	if (r == NFC_SAVED_NF && nf && len)
+		snprintf(nf, len, "%s", nfc->saved_nf);
+	nfc->saved_what = NFC_SAVED_NONE;
+	return r;
+}
+
 int state_save_entry(struct nfc *nfc, int id, const char *coll, const char *key)
 {
 	const struct mnf *n = &nfc->m->nfs[id];
 	json_t *v = json_object_get(json_object_get(n->colls, coll), key);
 
+	nfc->saved_what = NFC_SAVED_MORE;
 	return log_append(nfc, json_pack("{s:s,s:s,s:s,s:O}", "nf", n->name,
 					 "coll", coll, "key", key, "value",
 					 v ? v : json_null()));
@@ -567,6 +594,7 @@ int state_save_diff(struct nfc *nfc, const struct model *old)
 	if (whole) {
 		r = state_save(nfc);
 	} else if (one) {
+		saved_one(nfc, json_object_get(one, "name"));
 		o = json_copy(one);
 		json_object_del(o, "colls");
 		r = log_append(nfc, json_pack("{s:O,s:o}", "nf",
@@ -663,6 +691,9 @@ int state_load(struct nfc *nfc)
 			nfc->rt[i].prog_fd = -1;
 		}
 	}
+	/* Another process's change: this one cannot say what it was. */
+	if (nfc->m)
+		nfc->saved_what = NFC_SAVED_MORE;
 	model_free(nfc->m);
 	nfc->m = m;
 	nfc->gen = gen;
@@ -673,7 +704,9 @@ int state_load(struct nfc *nfc)
 	return 0;
 }
 
-int state_save(struct nfc *nfc)
+/* The whole document written (a log that outgrew its share is folded in
+ * by this too: what changed is still only what the record said). */
+static int doc_write(struct nfc *nfc)
 {
 	struct slot cur, w = {.fd = -1};
 	struct slot_hdr *h;
@@ -746,6 +779,12 @@ int state_save(struct nfc *nfc)
 	snprintf(path, sizeof(path), "%s/state", nfc->root);
 	unlink(path);
 	return 0;
+}
+
+int state_save(struct nfc *nfc)
+{
+	nfc->saved_what = NFC_SAVED_MORE;
+	return doc_write(nfc);
 }
 
 uint64_t nfc_state_gen(struct nfc *nfc)

@@ -1021,7 +1021,7 @@ int main(int argc, char **argv)
 		cli_lat(runs, fdbdel);
 		row("CLI: nfchain r0 set arp_timeout=N (a map)",
 		    cli_lat(runs, rset), runs);
-		row("CLI: nfchain cnt0 set mark=N (reloads)",
+		row("CLI: nfchain cnt0 set mark=N (run-time var)",
 		    cli_lat(runs, set), runs);
 		row("API: GET /v1/nfs (kept-open connection)",
 		    api_lat(runs, "GET", NULL), runs);

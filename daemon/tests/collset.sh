@@ -17,11 +17,11 @@ import json, sys
 for e in json.load(sys.stdin):
     if e.get("address") == "203.0.113.20":
         print(e.get("mac"), e.get("port"))'; }
-snapshot() { route; arp; md5sum <"$NFD_STATE/state.json"; export_state; }
+snapshot() { route; arp; nfd_saved_sum; export_state; }
 
 check "set changes the next hop" nfc r0 routes set 198.18.0.0/16 nexthop=203.0.113.10
 check "... the NF holds it (got: $(route))" [ "$(route)" = 203.0.113.10 ]
-check "... saved" grep -q '203.0.113.10' "$NFD_STATE/state.json"
+check "... saved" grep -q '203.0.113.10' <<<"$(nfd_saved)"
 check "set of one field keeps the others" nfc r0 arp set 203.0.113.20 mac=02:00:00:00:00:21
 check "... (got: $(arp))" [ "$(arp)" = "02:00:00:00:00:21 p1" ]
 

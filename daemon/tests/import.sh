@@ -14,7 +14,7 @@ nfc router add r0 && nfc r0 ports add p1 ip=203.0.113.1/24
 check "router r0 with a port" [ $? = 0 ]
 
 routes() { nfc r0 routes show | awk '$2 == "static" {print $1, $3}' | sort; }
-saved() { md5sum <"$NFD_STATE/state.json"; }
+saved() { nfd_saved_sum; }
 # Everything a refusal must leave alone: the routes the NF lists (its
 # maps), the export, the pinned state (through a fresh nfctl process that
 # reads only the pins) and state.json.
@@ -35,7 +35,7 @@ cat >"$f" <<'EOF'
 EOF
 check "import of a good file" nfc r0 routes import -f "$f"
 check "... holds its three routes" [ "$(routes | wc -l)" = 3 ]
-check "... saved in state.json" grep -q '198.19.0.0/16' "$NFD_STATE/state.json"
+check "... saved" grep -q '198.19.0.0/16' <<<"$(nfd_saved)"
 
 before=$(snapshot)
 cat >"$NFD_DIR/bad.txt" <<'EOF'

@@ -7,6 +7,7 @@
 #   nfc ARGS...        the CLI on the test's daemon
 #   api METHOD PATH [BODY]  curl; prints "STATUS BODY"
 #   export_state       nfchain export (JSON, keys sorted)
+#   nfd_saved          the saved state: state.json + state.journal
 # shellcheck source=../../tests/lib.sh
 . "$NFC_TOP/tests/lib.sh"
 
@@ -63,6 +64,11 @@ api() { # METHOD PATH [BODY] -> "STATUS BODY"
 	fi
 	echo "$(tail -n1 <<<"$out") $(head -n -1 <<<"$out" | tr -d '\n')"
 }
+
+# The saved state as a start reads it (state.json and its journal), JSON
+# with sorted keys; and a sum of the two files, which any save changes.
+nfd_saved() { python3 "$NFC_TOP/daemon/tests/saved.py" "$NFD_STATE"; }
+nfd_saved_sum() { cat "$NFD_STATE/state.json" "$NFD_STATE/state.journal" 2>/dev/null | md5sum; }
 
 export_state() { nfc export | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin), sort_keys=True))'; }
 

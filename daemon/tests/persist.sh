@@ -56,11 +56,11 @@ check "the same state in YAML applies as a no-op (got: $out)" [ "$out" = "no cha
 
 # ---- dry run ------------------------------------------------------------
 before=$(export_state)
-saved=$(md5sum <"$NFD_STATE/state.json")
+saved=$(nfd_saved_sum)
 out=$(nfc apply --dry-run -f "$doc")
 check "dry-run prints a plan" grep -q "fw9" <<<"$out"
 check "dry-run changes nothing running" [ "$(export_state)" = "$before" ]
-check "dry-run changes nothing saved" [ "$(md5sum <"$NFD_STATE/state.json")" = "$saved" ]
+check "dry-run changes nothing saved" [ "$(nfd_saved_sum)" = "$saved" ]
 plan=$(nfc -j apply --dry-run -f "$doc" | jget '["plan"]')
 check "-j dry-run returns the plan as JSON" grep -q fw9 <<<"$plan"
 nfc apply -f "$doc" >/dev/null
@@ -68,21 +68,21 @@ check "apply removes fw9 again" [ "$(export_state)" = "$(norm "$doc")" ]
 
 # ---- every collection change is saved, not only an NF's first ---------------
 saved_fdb() { # the bridge's saved fdb keys, sorted
-	python3 -c 'import json,sys
-d = json.load(open(sys.argv[1]))
+	nfd_saved | python3 -c 'import json,sys
+d = json.load(sys.stdin)
 print(" ".join(sorted(k for n in d["nfs"] if n["name"] == "bs0"
-	for k in n.get("collections", {}).get("fdb", {}))))' "$NFD_STATE/state.json"
+	for k in n.get("collections", {}).get("fdb", {}))))'
 }
 MA=02:00:00:00:0a:01 MB=02:00:00:00:0a:02
 nfc bridge add bs0 mode=xdp-generic >/dev/null && nfc bs0 ports add p1 >/dev/null
 nfc bs0 fdb add $MA port=p1 >/dev/null
-check "first entry saved (state.json: $(saved_fdb))" [ "$(saved_fdb)" = "$MA" ]
+check "first entry saved (saved: $(saved_fdb))" [ "$(saved_fdb)" = "$MA" ]
 nfc bs0 fdb add $MB port=p1 >/dev/null
-check "second entry saved (state.json: $(saved_fdb))" [ "$(saved_fdb)" = "$MA $MB" ]
+check "second entry saved (saved: $(saved_fdb))" [ "$(saved_fdb)" = "$MA $MB" ]
 nfc bs0 fdb del $MA >/dev/null
-check "deletion saved (state.json: $(saved_fdb))" [ "$(saved_fdb)" = "$MB" ]
+check "deletion saved (saved: $(saved_fdb))" [ "$(saved_fdb)" = "$MB" ]
 nfc bs0 set aging=600 >/dev/null
-check "a config change after them keeps them (state.json: $(saved_fdb))" \
+check "a config change after them keeps them (saved: $(saved_fdb))" \
 	[ "$(saved_fdb)" = "$MB" ]
 
 # ---- clean restart --------------------------------------------------------

@@ -39,6 +39,10 @@ enum {
 	 * slow path) and no map holds it: a change is a model write and calls
 	 * no configure(), which may rebuild large tables. */
 	NFC_FIELD_LIVE = 1 << 2,
+	/* With bpf_const: the global is a plain one in the NFC_CFG_SEC
+	 * section (NFC_CFG_VAR in nfchain.bpf.h) that the program reads at
+	 * run time; a change writes it in place, no reload. */
+	NFC_FIELD_RUNTIME = 1 << 3,
 };
 
 struct nfc_field {
@@ -59,7 +63,14 @@ struct nfc_field {
 /* Whether a change of the field swaps in a freshly loaded program. */
 static inline int nfc_field_reloads(const struct nfc_field *f)
 {
-	return (f->flags & NFC_FIELD_RELOAD) || f->bpf_const;
+	return (f->flags & NFC_FIELD_RELOAD) ||
+	       (f->bpf_const && !(f->flags & NFC_FIELD_RUNTIME));
+}
+
+/* Whether the field is a global the program reads at run time. */
+static inline int nfc_field_runtime(const struct nfc_field *f)
+{
+	return f->bpf_const && (f->flags & NFC_FIELD_RUNTIME);
 }
 #define NFC_FIELDS_END \
 	{              \

@@ -199,6 +199,14 @@ json_t *nfc_export_nf(struct nfc *nfc, const char *nf);
  * changes with every change saved, so an unchanged one says that a call
  * changed nothing (no export, no comparison needed). */
 uint64_t nfc_state_gen(struct nfc *nfc);
+/* What the changes saved since the last call changed, and forgets it:
+ * NFC_SAVED_NONE nothing; NFC_SAVED_NF only the own fields (config, mode,
+ * ports) of one NF, whose name is put in `nf` (its collections, the other
+ * NFs and the attachments as they were: a `set`, saved as that NF alone);
+ * NFC_SAVED_MORE anything else. Changes undone count too: the answer may
+ * say more changed than did, never less. */
+enum { NFC_SAVED_NONE, NFC_SAVED_NF, NFC_SAVED_MORE };
+int nfc_take_saved(struct nfc *nfc, char *nf, size_t len);
 /* Moves the running system to `doc` with the fewest changes: NFs whose
  * definition is unchanged are neither reloaded nor interrupted. With
  * `plan` non-NULL, *plan receives the list of steps (a JSON array of

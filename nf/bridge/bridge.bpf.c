@@ -30,7 +30,8 @@
 #define BR_BIT(p) (1ULL << ((p) & (NFC_MAX_PORTS - 1)))
 
 /* Load-time settings. */
-const volatile __u32 br_aging_s = 300; /* 0: entries never age */
+/* Read at run time (a new aging is a map write); 0: entries never age. */
+NFC_CFG_VAR(br_aging_s);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -25,6 +25,7 @@
 static const struct nfc_field br_config[] = {
 	{.name = "aging",
 	 .kind = NFC_F_UINT,
+	 .flags = NFC_FIELD_RUNTIME,
 	 .bpf_const = "br_aging_s",
 	 .def = "300",
 	 .min = 0,

@@ -21,8 +21,9 @@ struct {
 } counter_dir SEC(".maps");
 
 /* Set with `mark=N`: stamped into the metadata so that the order of two
- * counters on one path is visible downstream. */
-const volatile __u32 counter_mark = 0;
+ * counters on one path is visible downstream. Read at run time: a new
+ * mark is a map write, not a new program. */
+NFC_CFG_VAR(counter_mark);
 
 static __always_inline int count(nfc_ctx_t *ctx, struct nfc_meta *md)
 {

@@ -2,7 +2,8 @@
 /*
  * counter: transparent; counts packets and bytes per direction and passes
  * everything on. The smallest example of a transparent NF, and of an NF
- * with a map of its own and a load-time setting (mark).
+ * with a map of its own and a setting the program reads at run time
+ * (mark).
  */
 #include <stddef.h>
 #include <linux/types.h>
@@ -16,6 +17,7 @@
 static const struct nfc_field counter_config[] = {
 	{.name = "mark",
 	 .kind = NFC_F_UINT,
+	 .flags = NFC_FIELD_RUNTIME,
 	 .bpf_const = "counter_mark",
 	 .def = "0",
 	 .min = 0,

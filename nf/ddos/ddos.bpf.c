@@ -30,7 +30,8 @@
 
 /* Set from the config fields (bpf_const). */
 const volatile __u32 dd_syn_cookies = 1;
-const volatile __u32 dd_syn_rate = 1000;
+/* Read at run time: a new rate is a map write. */
+NFC_CFG_VAR(dd_syn_rate);
 /* The MSS the SYN-ACKs advertise (the server's). */
 const volatile __u32 dd_mss4 = 1460;
 const volatile __u32 dd_mss6 = 1440;

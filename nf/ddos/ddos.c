@@ -22,6 +22,7 @@ static const struct nfc_field dd_config[] = {
 		"destination receives more than syn_rate SYNs a second"},
 	{.name = "syn_rate",
 	 .kind = NFC_F_UINT,
+	 .flags = NFC_FIELD_RUNTIME,
 	 .bpf_const = "dd_syn_rate",
 	 .def = "1000",
 	 .min = 1,

@@ -5,7 +5,8 @@
  * exercise of the slow path. */
 #include "nfchain.bpf.h"
 
-const volatile __u32 fwd_slow_path = 0;
+/* Read at run time: `set slow_path=` is a map write. */
+NFC_CFG_VAR(fwd_slow_path);
 
 #define FWD_R_SLOW_PATH NFC_REASON_NF_BASE
 

@@ -9,6 +9,7 @@ static const char *const forwarder_ports[] = {"p1", "p2", NULL};
 static const struct nfc_field forwarder_config[] = {
 	{.name = "slow_path",
 	 .kind = NFC_F_BOOL,
+	 .flags = NFC_FIELD_RUNTIME,
 	 .bpf_const = "fwd_slow_path",
 	 .def = "false",
 	 .doc = "send every frame through userspace (packet-in, then "

@@ -39,8 +39,9 @@ const volatile __u32 lb_src = 0;
 const volatile __u32 lb_src_bits = 0;
 /* The same for IPv6 (ip6ip6): src6, all zero when not set. */
 const volatile __u32 lb_src6_0 = 0, lb_src6_1 = 0, lb_src6_2 = 0, lb_src6_3 = 0;
-/* Seconds a UDP flow keeps its backend after its last packet. */
-const volatile __u32 lb_udp_timeout = 30;
+/* Seconds a UDP flow keeps its backend after its last packet; read at
+ * run time (a new timeout is a map write). */
+NFC_CFG_VAR(lb_udp_timeout);
 /* DSR, IPv4: the path MTU toward the backends; 0: not checked. */
 const volatile __u32 lb_mtu = 0;
 

@@ -51,6 +51,7 @@ static const struct nfc_field lb_config[] = {
 		"one an ICMPv6 packet-too-big (MTU - 40); 0: not checked"},
 	{.name = "udp_timeout",
 	 .kind = NFC_F_UINT,
+	 .flags = NFC_FIELD_RUNTIME,
 	 .bpf_const = "lb_udp_timeout",
 	 .def = "30",
 	 .min = 1,

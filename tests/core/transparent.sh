@@ -41,6 +41,17 @@ sleep 0.5
 ip netns exec "$A" ping -c 2 -i 0.2 -W 2 198.51.100.2 >/dev/null
 wait
 check "after=m1: m1 then m2, mark 0x102" grep -q 'nf=f1 port=p1 .*mark=0x102' $log
+# A new mark is written into the running program (a run-time config
+# value): the next packets carry it, and m1's program is the same one.
+progid() { bpftool -j prog show pinned "$(echo "$NFC_PIN"/nf/*-m1/prog)" | jq .id; }
+id0=$(progid)
+nfctl m1 set mark=7
+nfctl run 2 >$log &
+sleep 0.5
+ip netns exec "$A" ping -c 2 -i 0.2 -W 2 198.51.100.2 >/dev/null
+wait
+check "m1 set mark=7: the next packets carry 0x702" grep -q 'nf=f1 port=p1 .*mark=0x702' $log
+check "... with no reload (program id $id0 kept)" [ -n "$id0" ] && [ "$(progid)" = "$id0" ]
 rm -f $log
 nfctl f1 set slow_path=off
 check "back in the fast path" ip netns exec "$A" ping -c 2 -i 0.1 -W 2 198.51.100.2

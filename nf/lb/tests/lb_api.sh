@@ -25,7 +25,7 @@ check "PATCH a backend's state=drain (health checker): ${out%% *}" [ "${out%% *}
 check "the backend is drained, its weight kept, the table now the others'" \
 	[ "$(be 198.51.100.11 state)" = drain ] && [ "$(be 198.51.100.11 weight)" = 2 ] &&
 	[ "$(be 198.51.100.11 slots)" = 0 ] && [ "$(be 198.51.100.12:8080 slots)" = 65537 ]
-check "the change is saved" grep -q '"state": *"drain"' "$NFD_STATE/state.json"
+check "the change is saved" grep -q '"state": *"drain"' <<<"$(nfd_saved)"
 nfc lb0 backends set $SVC/198.51.100.11 state=up
 digest() { nfc -j lb0 services show | jq -r '.[0].table_digest'; }
 d0=$(digest)
