@@ -20,6 +20,8 @@
 # then the variant is that tree's own daemon and built-in forwarder, with a
 # pin root of its own, so that a change of the shared maps' layout (which
 # no loaded type can bind) is timed the same way, in the same nfcb run.
+# Its two chains live under two daemons and may not be placed alike: its
+# own A/A (two identical trees) is the noise to beat (docs/performance.md).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=$top/.output/bin nfcb=$top/.output/bench/nfcb
