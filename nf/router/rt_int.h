@@ -80,6 +80,9 @@ struct rt_rib_ent {
 };
 
 int rt_rib_cmp(const void *x, const void *y);
+/* *p (*cap elements of size) grown to hold at least want, doubling;
+ * 0 or -ENOMEM (*p kept). */
+int rt_grow(void **p, size_t *cap, size_t want, size_t size);
 /* Calls fn on rt_rib's entries a chunk at a time (n of them), in one
  * batch a chunk where the kernel takes it; 0, -ENOMEM or fn's error. */
 int rt_rib_each(int fd,

@@ -157,15 +157,9 @@ struct ents {
 
 static int ents_push(struct ents *a, const struct rt_rib_ent *x)
 {
-	if (a->n == a->cap) {
-		size_t c = a->cap ? 2 * a->cap : 1024;
-		void *t = realloc(a->e, c * sizeof(*a->e));
-
-		if (!t)
-			return -ENOMEM;
-		a->e = t;
-		a->cap = c;
-	}
+	if (rt_grow((void **)&a->e, &a->cap, a->n + 1 < 1024 ? 1024 : a->n + 1,
+		    sizeof(*a->e)))
+		return -ENOMEM;
 	a->e[a->n++] = *x;
 	return 0;
 }
@@ -184,15 +178,9 @@ struct ops {
 
 static int ops_push(struct ops *l, const struct rt_rib_ent *e, int del)
 {
-	if (l->n == l->cap) {
-		size_t c = l->cap ? 2 * l->cap : 256;
-		void *t = realloc(l->o, c * sizeof(*l->o));
-
-		if (!t)
-			return -ENOMEM;
-		l->o = t;
-		l->cap = c;
-	}
+	if (rt_grow((void **)&l->o, &l->cap, l->n + 1 < 256 ? 256 : l->n + 1,
+		    sizeof(*l->o)))
+		return -ENOMEM;
 	l->o[l->n] = (struct op){*e, (uint32_t)l->n, del};
 	l->n++;
 	return 0;
@@ -243,14 +231,8 @@ static int ents_apply(struct ents *a, struct ops *l)
 	l->n = m;
 	for (size_t k = 0; k < m; k++)
 		adds += !l->o[k].del;
-	if (a->cap < a->n + adds + 1) {
-		void *t = realloc(a->e, (a->n + adds + 1) * sizeof(*a->e));
-
-		if (!t)
-			return -ENOMEM;
-		a->e = t;
-		a->cap = a->n + adds + 1;
-	}
+	if (rt_grow((void **)&a->e, &a->cap, a->n + adds + 1, sizeof(*a->e)))
+		return -ENOMEM;
 	total = a->n + adds;
 	i = (ssize_t)a->n - 1;
 	j = (ssize_t)m - 1;
@@ -276,22 +258,15 @@ static int ents_apply(struct ents *a, struct ops *l)
 
 /* The sorted set cur merged under the sorted set a, in place (a's
  * routes win): from the end, into room made at the end of a. */
-static int ents_under(struct ents *a, const struct rt_rib_ent *cur,
-		      size_t ncur)
+static int ents_under(struct ents *a, const struct rt_rib_ent *cur, size_t ncur)
 {
 	ssize_t i = (ssize_t)a->n - 1, j = (ssize_t)ncur - 1, w;
 	size_t total = a->n + ncur;
 
 	if (!ncur)
 		return 0;
-	if (a->cap < total) {
-		void *t = realloc(a->e, total * sizeof(*a->e));
-
-		if (!t)
-			return -ENOMEM;
-		a->e = t;
-		a->cap = total;
-	}
+	if (rt_grow((void **)&a->e, &a->cap, total, sizeof(*a->e)))
+		return -ENOMEM;
 	w = (ssize_t)total - 1;
 	while (j >= 0) {
 		int c = i >= 0 ? rt_rib_cmp(&a->e[i], &cur[j]) : -1;
