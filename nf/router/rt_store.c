@@ -665,6 +665,21 @@ int rt_routes_import(struct nfc_nf *nf, const char *text, size_t len,
 
 	if (!s || rfd < 0)
 		return nfc_nf_error(nf, ENOENT, "route maps not found");
+	/* A small import (fewer lines than NFC_RT_IMPORT_MIN, 65,536 by
+	 * default) into a router whose routes the model holds stays in the
+	 * model, as before: declined, the generic import takes it. */
+	if (s->state != ST_ON) {
+		const char *e = getenv("NFC_RT_IMPORT_MIN");
+		size_t min = e && *e ? strtoul(e, NULL, 10) : 65536, lines = 0;
+
+		for (const char *p = text; p && p < text + len && lines < min;
+		     lines++) {
+			p = memchr(p, '\n', text + len - p);
+			p = p ? p + 1 : NULL;
+		}
+		if (lines < min)
+			return -EOPNOTSUPP;
+	}
 	base_path(nf, nfc_nf_name(nf), base, sizeof(base));
 	r = rt_load_ports(nf, pc);
 	if (!r)
