@@ -136,6 +136,12 @@ int nfc_coll_import_text(struct nfc *nfc, const char *nf, const char *coll,
 			r = c->import_text(&nfc->handles[id], text ?: "",
 					   text ? len : 0, replace);
 		nf_changed(nfc, id, NFC_CHANGE_COLLECTION);
+		if (r == -EOPNOTSUPP && !nfc->err[0]) {
+			/* Declined, nothing touched (a router's small
+			 * import): the generic path below takes it. */
+			nfci_end(nfc);
+			goto generic;
+		}
 		if (!r && (replace || c->import_ref)) {
 			json_t *colls = nfc->m->nfs[id].colls,
 			       *ref = c->import_ref
@@ -157,6 +163,7 @@ int nfc_coll_import_text(struct nfc *nfc, const char *nf, const char *coll,
 		return r;
 	}
 	nfci_end(nfc);
+generic:
 	nfc->err[0] = 0;
 	entries = import_parse(text ?: "", text ? len : 0, err, sizeof(err));
 	if (!entries)

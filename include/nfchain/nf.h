@@ -112,7 +112,8 @@ struct nfc_collection {
 	 * 1,000,000-prefix blocklist). All or nothing, errors naming the
 	 * line. The entries so imported are the NF's to keep (its maps, a
 	 * copy of the text): the model's collection is left as it was, or
-	 * emptied by a replace. */
+	 * emptied by a replace. -EOPNOTSUPP with no error set, before
+	 * touching anything: declined, the generic import takes the text. */
 	int (*import_text)(struct nfc_nf *nf, const char *text, size_t len,
 			   int replace);
 	/* Optional, with import_text: after an import, the entries the

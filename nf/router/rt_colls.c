@@ -393,6 +393,16 @@ int rt_routes_set(struct nfc_nf *nf, const struct rt_pcfg *pc,
 	return r;
 }
 
+/* A malformed key refused before anything is written (an import names
+ * its line). */
+int rt_routes_check_key(struct nfc_nf *nf, const char *key)
+{
+	struct rt_pfx p;
+
+	return strcmp(key, RT_STORE_KEY) ? rt_pfx_parse(nf, "route", key, 1, &p)
+					 : 0;
+}
+
 int rt_routes_del(struct nfc_nf *nf, const char *key)
 {
 	struct rt_pcfg pc[NFC_MAX_PORTS];

@@ -95,6 +95,21 @@ int rt_rib_each(int fd,
 	return r;
 }
 
+int rt_grow(void **p, size_t *cap, size_t want, size_t size)
+{
+	size_t c = *cap * 2 > want ? *cap * 2 : want;
+	void *t;
+
+	if (want <= *cap)
+		return 0;
+	t = realloc(*p, c * size);
+	if (!t)
+		return -ENOMEM;
+	*p = t;
+	*cap = c;
+	return 0;
+}
+
 struct ents_acc {
 	struct rt_rib_ent *e;
 	size_t n, cap;
@@ -105,15 +120,8 @@ static int ents_add(void *ctx, const struct rt_rib_key *k,
 {
 	struct ents_acc *a = ctx;
 
-	if (a->n + n > a->cap) {
-		size_t c = a->cap * 2 > a->n + n ? a->cap * 2 : a->n + n;
-		void *t = realloc(a->e, c * sizeof(*a->e));
-
-		if (!t)
-			return -ENOMEM;
-		a->e = t;
-		a->cap = c;
-	}
+	if (rt_grow((void **)&a->e, &a->cap, a->n + n, sizeof(*a->e)))
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		a->e[a->n++] = (struct rt_rib_ent){k[i], v[i]};
 	return 0;
@@ -422,15 +430,8 @@ static int fib_add(void *ctx, const struct rt_rib_key *k,
 {
 	struct fib_acc *a = ctx;
 
-	if (a->n + n > a->cap) {
-		size_t c = a->cap * 2 > a->n + n ? a->cap * 2 : a->n + n;
-		void *t = realloc(a->e, c * sizeof(*a->e));
-
-		if (!t)
-			return -ENOMEM;
-		a->e = t;
-		a->cap = c;
-	}
+	if (rt_grow((void **)&a->e, &a->cap, a->n + n, sizeof(*a->e)))
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		int p;
 

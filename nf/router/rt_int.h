@@ -80,6 +80,9 @@ struct rt_rib_ent {
 };
 
 int rt_rib_cmp(const void *x, const void *y);
+/* *p (*cap elements of size) grown to hold at least want, doubling;
+ * 0 or -ENOMEM (*p kept). */
+int rt_grow(void **p, size_t *cap, size_t want, size_t size);
 /* Calls fn on rt_rib's entries a chunk at a time (n of them), in one
  * batch a chunk where the kernel takes it; 0, -ENOMEM or fn's error. */
 int rt_rib_each(int fd,
@@ -162,6 +165,7 @@ void rt_port_down(struct nfc_nf *nf, unsigned port);
 /* rt_colls.c: the collections */
 int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields);
 int rt_routes_del(struct nfc_nf *nf, const char *key);
+int rt_routes_check_key(struct nfc_nf *nf, const char *key);
 int rt_routes_list(struct nfc_nf *nf, json_t *out);
 int rt_routes_replace(struct nfc_nf *nf, json_t *entries);
 int rt_arp_add(struct nfc_nf *nf, const char *key, json_t *fields);

@@ -157,15 +157,9 @@ struct ents {
 
 static int ents_push(struct ents *a, const struct rt_rib_ent *x)
 {
-	if (a->n == a->cap) {
-		size_t c = a->cap ? 2 * a->cap : 1024;
-		void *t = realloc(a->e, c * sizeof(*a->e));
-
-		if (!t)
-			return -ENOMEM;
-		a->e = t;
-		a->cap = c;
-	}
+	if (rt_grow((void **)&a->e, &a->cap, a->n + 1 < 1024 ? 1024 : a->n + 1,
+		    sizeof(*a->e)))
+		return -ENOMEM;
 	a->e[a->n++] = *x;
 	return 0;
 }
@@ -184,15 +178,9 @@ struct ops {
 
 static int ops_push(struct ops *l, const struct rt_rib_ent *e, int del)
 {
-	if (l->n == l->cap) {
-		size_t c = l->cap ? 2 * l->cap : 256;
-		void *t = realloc(l->o, c * sizeof(*l->o));
-
-		if (!t)
-			return -ENOMEM;
-		l->o = t;
-		l->cap = c;
-	}
+	if (rt_grow((void **)&l->o, &l->cap, l->n + 1 < 256 ? 256 : l->n + 1,
+		    sizeof(*l->o)))
+		return -ENOMEM;
 	l->o[l->n] = (struct op){*e, (uint32_t)l->n, del};
 	l->n++;
 	return 0;
@@ -243,14 +231,8 @@ static int ents_apply(struct ents *a, struct ops *l)
 	l->n = m;
 	for (size_t k = 0; k < m; k++)
 		adds += !l->o[k].del;
-	if (a->cap < a->n + adds + 1) {
-		void *t = realloc(a->e, (a->n + adds + 1) * sizeof(*a->e));
-
-		if (!t)
-			return -ENOMEM;
-		a->e = t;
-		a->cap = a->n + adds + 1;
-	}
+	if (rt_grow((void **)&a->e, &a->cap, a->n + adds + 1, sizeof(*a->e)))
+		return -ENOMEM;
 	total = a->n + adds;
 	i = (ssize_t)a->n - 1;
 	j = (ssize_t)m - 1;
@@ -276,22 +258,15 @@ static int ents_apply(struct ents *a, struct ops *l)
 
 /* The sorted set cur merged under the sorted set a, in place (a's
  * routes win): from the end, into room made at the end of a. */
-static int ents_under(struct ents *a, const struct rt_rib_ent *cur,
-		      size_t ncur)
+static int ents_under(struct ents *a, const struct rt_rib_ent *cur, size_t ncur)
 {
 	ssize_t i = (ssize_t)a->n - 1, j = (ssize_t)ncur - 1, w;
 	size_t total = a->n + ncur;
 
 	if (!ncur)
 		return 0;
-	if (a->cap < total) {
-		void *t = realloc(a->e, total * sizeof(*a->e));
-
-		if (!t)
-			return -ENOMEM;
-		a->e = t;
-		a->cap = total;
-	}
+	if (rt_grow((void **)&a->e, &a->cap, total, sizeof(*a->e)))
+		return -ENOMEM;
 	w = (ssize_t)total - 1;
 	while (j >= 0) {
 		int c = i >= 0 ? rt_rib_cmp(&a->e[i], &cur[j]) : -1;
@@ -690,6 +665,21 @@ int rt_routes_import(struct nfc_nf *nf, const char *text, size_t len,
 
 	if (!s || rfd < 0)
 		return nfc_nf_error(nf, ENOENT, "route maps not found");
+	/* A small import (fewer lines than NFC_RT_IMPORT_MIN, 65,536 by
+	 * default) into a router whose routes the model holds stays in the
+	 * model, as before: declined, the generic import takes it. */
+	if (s->state != ST_ON) {
+		const char *e = getenv("NFC_RT_IMPORT_MIN");
+		size_t min = e && *e ? strtoul(e, NULL, 10) : 65536, lines = 0;
+
+		for (const char *p = text; p && p < text + len && lines < min;
+		     lines++) {
+			p = memchr(p, '\n', text + len - p);
+			p = p ? p + 1 : NULL;
+		}
+		if (lines < min)
+			return -EOPNOTSUPP;
+	}
 	base_path(nf, nfc_nf_name(nf), base, sizeof(base));
 	r = rt_load_ports(nf, pc);
 	if (!r)
