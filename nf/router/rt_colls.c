@@ -558,8 +558,10 @@ static json_t *connected_json(struct rt_pfx s, const char *port)
 			 "port", port, "state", "active");
 }
 
-/* Where a paged listing stands: connected routes first (phase 0), then
- * rt_rib in hash order, a batch a page (token: the next bucket). */
+/* Where a paged listing stands: rt_rib in hash order, a batch a page
+ * (phase 0, token: the next bucket), then the connected routes (phase 1).
+ * Connected routes come last because the CLI's table takes its columns
+ * from the first entry, and a connected route has no nexthop. */
 struct page_cur {
 	__u8 phase, have;
 	__u32 token;
@@ -587,18 +589,9 @@ int rt_routes_list_page(struct nfc_nf *nf, struct nfc_cursor *cur, size_t max,
 	memcpy(&lc, cur->b, sizeof(lc));
 	nown = rt_fib_port_entries(pc, own);
 	qsort(own, nown, sizeof(*own), rt_fib_cmp);
-	for (int q = 0; !lc.phase && q < NFC_MAX_PORTS; q++) {
-		if (pc[q].used && pc[q].ip.family && pc[q].ip.plen < 32)
-			n += !json_array_append_new(
-				out, connected_json(pc[q].ip, pc[q].name));
-		if (pc[q].used && pc[q].ip6.family)
-			n += !json_array_append_new(
-				out, connected_json(pc[q].ip6, pc[q].name));
-	}
-	lc.phase = lc.phase ? lc.phase : 1;
-	/* A batch takes whole hash buckets: never fewer than 64 a call. */
-	cnt = max > n + 64 ? (__u32)(max - n) : 64;
-	if (lc.phase == 1 && (!n || max >= n + 64)) {
+	if (lc.phase == 0) {
+		/* A batch takes whole hash buckets: never fewer than 64. */
+		cnt = max > 64 ? (__u32)max : 64;
 		keys = malloc(cnt * sizeof(*keys));
 		vals = malloc(cnt * sizeof(*vals));
 		if (!keys || !vals) {
@@ -610,13 +603,28 @@ int rt_routes_list_page(struct nfc_nf *nf, struct nfc_cursor *cur, size_t max,
 				r = nfc_nf_error(nf, errno,
 						 "routes: read rt_rib: %s",
 						 strerror(errno));
-			lc.phase = 2;
+			lc.phase = 1;
 		}
 		lc.have = 1;
 		for (__u32 i = 0; !r && i < cnt; i++)
 			n += !json_array_append_new(
 				out,
 				static_json(pc, own, nown, &keys[i], &vals[i]));
+	}
+	/* 0 entries means the end: the connected routes get a page of
+	 * their own unless the table ended with an empty batch. */
+	if (!r && lc.phase == 1 && !n) {
+		for (int q = 0; q < NFC_MAX_PORTS; q++) {
+			if (pc[q].used && pc[q].ip.family && pc[q].ip.plen < 32)
+				n += !json_array_append_new(
+					out,
+					connected_json(pc[q].ip, pc[q].name));
+			if (pc[q].used && pc[q].ip6.family)
+				n += !json_array_append_new(
+					out,
+					connected_json(pc[q].ip6, pc[q].name));
+		}
+		lc.phase = 2;
 	}
 	free(keys);
 	free(vals);
