@@ -185,7 +185,7 @@ int changed(struct call *c, int status, json_t *json)
 				    err, sizeof(err));
 		json_decref(v);
 	} else if ((c->jfields || what == NFC_SAVED_NF) && api->save_nf &&
-		   !api->blocked) {
+		   !api->blocked && !c->jwhole) {
 		json_t *nf = nfc_export_nf(c->nfc, c->jfields ? c->jnf : one);
 
 		r = nf ? api->save_nf(api->save_ctx, nf, err, sizeof(err)) : 1;

@@ -19,6 +19,9 @@ struct call {
 	const char *jnf, *jcoll, *jkey;
 	/* Set (with jnf) by a handler whose change is one NF's own fields. */
 	bool jfields;
+	/* Set by a handler whose change state.json itself must say: an
+	 * upgrade (objects no longer named by state.json are pruned). */
+	bool jwhole;
 };
 
 typedef int (*handler_fn)(struct call *c);

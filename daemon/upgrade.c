@@ -66,6 +66,9 @@ int h_nf_upgrade(struct call *c)
 			objstore_prune(c->api, c->nfc);
 		return r;
 	}
+	/* A whole save: the prune below keeps what state.json names, and
+	 * a journal record would leave it naming the old object. */
+	c->jwhole = true;
 	r = changed(c, 200, nfc_show_nf(c->nfc, c->arg[0]));
 	objstore_prune(c->api, c->nfc);
 	return r;
