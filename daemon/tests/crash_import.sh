@@ -12,8 +12,13 @@
 # enough for a kill aimed at a random point to land inside an import,
 # small enough for the whole test, five restarts and their checks, to stay
 # well under 90 s on a loaded machine).
+# NFC_TEST_INTENT_DELAY_US (lib/intent.c) makes each noted entry take a
+# millisecond, so an FDB replace of 300 entries (600 notes) lasts long
+# enough that a kill aimed inside its time lands inside its writes; rounds
+# go on (up to 8) until one has, so the last check is not luck.
 . "$NFC_TOP/daemon/tests/lib-daemon.sh"
 nfc_setup
+export NFC_TEST_INTENT_DELAY_US=${NFC_CRASH_DELAY_US:-1000}
 nfd_start || { not_ok "nfchaind starts"; exit 1; }
 FDB=${NFC_CRASH_FDB:-300}
 ROUTES=${NFC_CRASH_ROUTES:-1500}
@@ -112,9 +117,13 @@ round() { # NF COLL SET MS
 
 # Kill points spread over the import's duration, each a random place in
 # its own part, so that some land early (checks) and some late (writes).
-for i in 1 2 3; do
-	set=$((i % 2))
-	ms=$((t_fdb * (i - 1) / 3 + RANDOM % (t_fdb / 3 + 1)))
+for i in 1 2 3 4 5 6 7 8; do
+	[ "$i" -gt 3 ] && [ "$interrupted" -ge 1 ] && break
+	# The other set than the one held: a kill before the change began
+	# leaves it, and importing it again would change nothing.
+	set=1
+	[ "$(which_set bk0 fdb)" = set1 ] && set=0
+	ms=$((t_fdb * ((i - 1) % 3) / 3 + RANDOM % (t_fdb / 3 + 1)))
 	round bk0 fdb $set "$ms"
 done
 for i in 1; do
