@@ -63,8 +63,18 @@ run_one() { # name cmd...
 	count_output "$name" "$log" "$rc"
 }
 
+# A unit test's name carries the folder of its source, so that a filter by
+# path (`tests/run.sh nf/firewall`) runs that NF's C tests with its scripts.
+declare -A src_dir
+while IFS= read -r c; do
+	b=${c##*/}
+	src_dir[${b%.c}]=${c%/*}
+done < <(find . -path ./.output -prune -o -path ./.output-asan -prune -o \
+	-name 'test_*.c' -printf '%P\n')
 for t in .output/bin/test_* .output-asan/bin/test_*; do
-	[ -x "$t" ] && run_one "unit:${t#./}" "$t"
+	[ -x "$t" ] || continue
+	b=${t##*/}
+	run_one "unit:${t#./}${src_dir[$b]:+ (${src_dir[$b]})}" "$t"
 done
 for t in tests/*/*.sh nf/*/tests/*.sh */tests/*.sh; do
 	[ -f "$t" ] || continue
