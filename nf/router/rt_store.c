@@ -972,12 +972,15 @@ void rt_store_off(struct nfc_nf *nf)
 {
 	struct rt_store *s = store_of(nf);
 	char base[512], prev[600];
+	struct base_meta m;
 
 	if (!s || s->state != ST_ON)
 		return;
 	base_path(nf, nfc_nf_name(nf), base, sizeof(base));
 	snprintf(prev, sizeof(prev), "%s.prev", base);
-	if (!rename(base, prev))
+	/* A damaged base stays, with its .prev, for whoever looks into it
+	 * (a refused restore's rollback comes here). */
+	if (base_scan(base, &m) != -EBADMSG && !rename(base, prev))
 		fsync_dir(base);
 	s->state = ST_OFF;
 }
