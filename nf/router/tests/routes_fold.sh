@@ -14,13 +14,14 @@ NFC_TOP=${NFC_TOP:-$(cd "$(dirname "$0")/../../.." && pwd)}
 export NFC_RT_IMPORT_MIN=1 NFC_RT_FOLD_MIN=2048
 nfc_setup
 nfc_two_hosts
+# Router rf0, its ports on A's and B's links (next hops on B's).
+rf0_up() {
+	quiet nfc router add rf0 mode=tc &&
+		quiet nfc rf0 ports add p1 peer=$VA ip6=2001:db8:a::1/64 &&
+		quiet nfc rf0 ports add p2 peer=$VB ip6=2001:db8:b::1/64
+}
 nfd_start || { not_ok "nfchaind starts"; exit 1; }
-if ! { quiet nfc router add rf0 mode=tc &&
-	quiet nfc rf0 ports add p1 peer=$VA ip6=2001:db8:a::1/64 &&
-	quiet nfc rf0 ports add p2 peer=$VB ip6=2001:db8:b::1/64; }; then
-	not_ok "router rf0 with two ports"
-	exit 1
-fi
+rf0_up || { not_ok "router rf0 with two ports"; exit 1; }
 
 WANT=$NFD_DIR/want.txt # "prefix nexthop", sorted
 # Route i: 2001:db8:f:(0x1000 + i)::/64.
@@ -102,10 +103,8 @@ nfd_kill9
 rm -rf "$NFC_PIN" "$NFD_STATE"
 export NFC_RT_FOLD_MIN=1024 NFC_TEST_FOLD_DELAY_US=300000
 nfd_start || { not_ok "nfchaind starts (crash part)"; exit 1; }
-quiet nfc router add rf0 mode=tc &&
-	quiet nfc rf0 ports add p1 peer=$VA ip6=2001:db8:a::1/64 &&
-	quiet nfc rf0 ports add p2 peer=$VB ip6=2001:db8:b::1/64 &&
-	quiet nfc rf0 routes import -f "$NFD_DIR/routes.txt" || not_ok "the router again"
+rf0_up && quiet nfc rf0 routes import -f "$NFD_DIR/routes.txt" ||
+	not_ok "the router again"
 sed 's/ nexthop=/ /' "$NFD_DIR/routes.txt" | sort >"$WANT"
 n=4000 inside=0 bad=0
 for round in 1 2 3 4; do
