@@ -113,6 +113,9 @@ int rt_routes_set(struct nfc_nf *nf, const struct rt_pcfg *pc,
 struct rt_store {
 	int state;    /* unknown (read the files), on, off */
 	uint32_t crc; /* the base's, when on */
+	/* The base's size: the log is folded into a new base when it
+	 * passes a quarter of it (or NFC_RT_FOLD_MIN, 1 MiB). */
+	size_t base_size;
 };
 int rt_routes_import(struct nfc_nf *nf, const char *text, size_t len,
 		     int replace);

@@ -16,9 +16,25 @@
  * The model holds one entry for them all, `store` (file, crc32, routes),
  * as the DDoS blocklist's `feed`; replace() and add() of that entry load
  * the base and its log again (a lost pin root, apply). The log is named
- * by its base's CRC, so a base and a log never pair up wrongly: a process
- * killed between an import's rename and the model's save finds the base
- * the model names as <base>.prev (renamed back) with its own log.
+ * by its base's CRC, so a base and a log never pair up wrongly.
+ *
+ * When the log passes a quarter of the base (at least NFC_RT_FOLD_MIN
+ * bytes, 1 MiB), it is folded into a new base: base + log written to
+ * <base>.tmp, fsync'd, the base linked to <base>.prev, the new one
+ * renamed over it; its log starts empty. A folded base opens with
+ * "# nfchain routes: store ID fold N" (ID: the crc32 the model names,
+ * that of the import's base, so the model need not change) and ends with
+ * "# crc32 C routes N" over all before it, which tells a damaged one.
+ * Every step leaves a pair a start reads whole: before the rename the old
+ * base and its log, after it the new base and no log.
+ *
+ * A start that finds the base gone, damaged or of another store (killed
+ * between an import's rename and the model's save) rebuilds it from
+ * <base>.prev (which must be of the store the model names) and .prev's
+ * log, the fold done again: its bytes and so its CRC are those of the
+ * base it replaces, whose log is then found by name. A log that no base
+ * rebuilt this way accounts for means changes would be lost: the store
+ * is refused, its files left as they are, and the error names the base.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -319,36 +335,65 @@ static void route_text(struct nfc_nf *nf, const struct rt_rib_ent *e, char *buf,
 		 a, port ? " port=" : "", port ? port : "");
 }
 
-/* The CRC and count of a base; -ENOENT when there is none. */
-static int base_sum(const char *path, uint32_t *crc, size_t *n)
-{
-	char buf[65536];
-	FILE *f = fopen(path, "r");
-	uLong c = crc32(0L, Z_NULL, 0);
-	size_t got;
-	int r = 0;
+/* What a start needs of a base, read without parsing its routes. */
+struct base_meta {
+	uint32_t crc;	/* of the whole file: its log's name */
+	uint32_t id;	/* the store's: the crc32 the model names */
+	unsigned fold;	/* folds since the import (0: the import's own) */
+	size_t n, size; /* routes, bytes */
+};
 
+#define FOLD_HEAD "# nfchain routes: store %08x fold %u\n"
+#define FOLD_TAIL "# crc32 %08x routes %zu\n"
+
+/* The base at path scanned: -ENOENT when there is none, -EBADMSG when a
+ * folded one's last line does not vouch for the rest (damaged). */
+static int base_scan(const char *path, struct base_meta *m)
+{
+	char line[512];
+	uLong c = crc32(0L, Z_NULL, 0), before = c;
+	FILE *f = fopen(path, "r");
+	int head = 0, tail = 0, r = 0;
+	unsigned tc = 0;
+	size_t tn = 0;
+
+	memset(m, 0, sizeof(*m));
 	if (!f)
 		return -errno;
-	*n = 0;
-	while ((got = fread(buf, 1, sizeof(buf), f))) {
-		c = crc32(c, (const Bytef *)buf, (uInt)got);
-		for (size_t i = 0; i < got; i++)
-			*n += buf[i] == '\n';
+	while (fgets(line, sizeof(line), f)) {
+		size_t l = strlen(line);
+
+		if (!m->size &&
+		    sscanf(line, "# nfchain routes: store %8x fold %u", &m->id,
+			   &m->fold) == 2)
+			head = 1;
+		before = c;
+		c = crc32(c, (const Bytef *)line, (uInt)l);
+		m->size += l;
+		tail = head &&
+		       sscanf(line, "# crc32 %8x routes %zu", &tc, &tn) == 2;
+		m->n += line[0] != '#' && line[0] != '\n';
 	}
 	if (ferror(f))
 		r = -EIO;
 	fclose(f);
-	*crc = (uint32_t)c;
+	m->crc = (uint32_t)c;
+	if (!head)
+		m->id = m->crc; /* the import's own: named by its CRC */
+	else if (!tail || tc != (uint32_t)before || tn != m->n)
+		r = r ?: -EBADMSG;
 	return r;
 }
 
-/* The whole set a written to <base>.tmp, fsync'd: its CRC in *crc. */
+/* The whole set a written to <base>.tmp, fsync'd: its CRC in *crc, its
+ * size in *size. fold > 0: a folded base of the store id (FOLD_HEAD and
+ * FOLD_TAIL around the routes). */
 static int base_write(struct nfc_nf *nf, const char *base, const struct ents *a,
-		      uint32_t *crc)
+		      uint32_t id, unsigned fold, uint32_t *crc, size_t *size)
 {
 	char tmp[600], line[160], dir[512];
 	uLong c = crc32(0L, Z_NULL, 0);
+	size_t sz = 0;
 	FILE *f;
 	int ok;
 
@@ -366,12 +411,19 @@ static int base_write(struct nfc_nf *nf, const char *base, const struct ents *a,
 		return nfc_nf_error(nf, errno, "routes: keep them in %s: %s",
 				    tmp, strerror(errno));
 	ok = 1;
-	for (size_t i = 0; ok && i < a->n; i++) {
+	for (size_t i = 0; ok && i < a->n + (fold ? 2 : 0); i++) {
 		size_t l;
 
-		route_text(nf, &a->e[i], line, sizeof(line));
+		if (fold && !i)
+			snprintf(line, sizeof(line), FOLD_HEAD, id, fold);
+		else if (fold && i == a->n + 1)
+			snprintf(line, sizeof(line), FOLD_TAIL, (uint32_t)c,
+				 a->n);
+		else
+			route_text(nf, &a->e[i - !!fold], line, sizeof(line));
 		l = strlen(line);
 		c = crc32(c, (const Bytef *)line, (uInt)l);
+		sz += l;
 		ok = fwrite(line, 1, l, f) == l;
 	}
 	if (!ok || fflush(f) || fsync(fileno(f))) {
@@ -384,6 +436,7 @@ static int base_write(struct nfc_nf *nf, const char *base, const struct ents *a,
 	}
 	fclose(f);
 	*crc = (uint32_t)c;
+	*size = sz;
 	return 0;
 }
 
@@ -411,18 +464,115 @@ enum { ST_UNKNOWN, ST_ON, ST_OFF };
 static struct rt_store *store_of(struct nfc_nf *nf)
 {
 	struct rt_priv *p = rt_priv_get(nf);
+	struct base_meta m;
 	char base[512];
-	size_t n;
 
 	if (!p)
 		return NULL;
 	if (p->store.state == ST_UNKNOWN) {
-		/* A process that adopted the pins: the base says. */
+		/* A process that adopted the pins: the base says (a damaged
+		 * one too: its changes still go to a log, and a start from
+		 * the files refuses it rather than forget them). */
 		base_path(nf, nfc_nf_name(nf), base, sizeof(base));
 		p->store.state =
-			base_sum(base, &p->store.crc, &n) ? ST_OFF : ST_ON;
+			base_scan(base, &m) == -ENOENT ? ST_OFF : ST_ON;
+		p->store.crc = m.crc;
+		p->store.base_size = m.size;
 	}
 	return &p->store;
+}
+
+static int read_file(struct nfc_nf *nf, const struct rt_pcfg *pc,
+		     const char *path, int is_log, struct ents *a,
+		     struct ops *l);
+
+/* NFC_TEST_FOLD_DELAY_US stretches a fold between its steps, so that a
+ * test's kill -9 lands inside one (nf/router/tests/routes_fold.sh). */
+static void fold_delay(void)
+{
+	const char *e = getenv("NFC_TEST_FOLD_DELAY_US");
+	long us = e ? strtol(e, NULL, 10) : 0;
+
+	if (us > 0 && us <= 1000000)
+		usleep((useconds_t)us);
+}
+
+/* The base src (of meta m) and its log folded into <base>.tmp, fsync'd:
+ * the next fold of the same store, its CRC and size in *crc, *size. */
+static int fold_write(struct nfc_nf *nf, const char *src,
+		      const struct base_meta *m, const char *base,
+		      uint32_t *crc, size_t *size)
+{
+	struct rt_pcfg pc[NFC_MAX_PORTS];
+	struct ents a = {0};
+	struct ops l = {0};
+	char lp[600];
+	int r = rt_load_ports(nf, pc);
+
+	if (!r)
+		r = read_file(nf, pc, src, 0, &a, NULL);
+	if (!r) {
+		ents_sort(&a);
+		log_path(base, m->crc, lp, sizeof(lp));
+		r = read_file(nf, pc, lp, 1, NULL, &l);
+	}
+	if (!r)
+		r = ents_apply(&a, &l);
+	free(l.o);
+	if (!r)
+		r = base_write(nf, base, &a, m->id, m->fold + 1, crc, size);
+	free(a.e);
+	return r;
+}
+
+/* The log folded into a new base (the head of this file says how). */
+static int store_fold(struct nfc_nf *nf, struct rt_store *s)
+{
+	char base[512], tmp[600], prev[600];
+	struct base_meta m;
+	uint32_t crc;
+	size_t size;
+	int r;
+
+	base_path(nf, nfc_nf_name(nf), base, sizeof(base));
+	r = base_scan(base, &m);
+	if (r)
+		return nfc_nf_error(
+			nf, -r, "routes: fold the log into %s: %s", base,
+			r == -EBADMSG ? "the base is damaged" : strerror(-r));
+	r = fold_write(nf, base, &m, base, &crc, &size);
+	if (r)
+		return r;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", base);
+	snprintf(prev, sizeof(prev), "%s.prev", base);
+	fold_delay();
+	unlink(prev);
+	if (link(base, prev) && errno != ENOENT) {
+		r = nfc_nf_error(nf, errno, "routes: keep %s: %s", prev,
+				 strerror(errno));
+		unlink(tmp);
+		return r;
+	}
+	fold_delay();
+	if (rename(tmp, base) || fsync_dir(base))
+		return nfc_nf_error(nf, errno, "routes: keep %s: %s", base,
+				    strerror(errno));
+	fold_delay();
+	/* .prev's log stays: a start that finds the base damaged folds
+	 * .prev with it again. */
+	logs_prune(base, crc, m.crc);
+	s->crc = crc;
+	s->base_size = size;
+	return 0;
+}
+
+/* The log's size past which it is folded into a new base. */
+static size_t fold_limit(const struct rt_store *s)
+{
+	const char *e = getenv("NFC_RT_FOLD_MIN");
+	size_t min = e && *e ? strtoul(e, NULL, 10) : 1u << 20;
+
+	return s->base_size / 4 > min ? s->base_size / 4 : min;
 }
 
 /* One change appended to the log, fsync'd: durable when the call
@@ -453,6 +603,18 @@ int rt_store_note(struct nfc_nf *nf, const char *key, json_t *fields)
 				 strerror(errno ? errno : EIO));
 	if (fd >= 0)
 		close(fd);
+	/* Durable already: a fold that fails leaves the log as it is (the
+	 * next change tries again), the change stands. */
+	if (!r && (size_t)st.st_size + strlen(line) > fold_limit(s)) {
+		int f = store_fold(nf, s);
+
+		if (f)
+			fprintf(stderr,
+				"nfchain: router %s: routes: %s not folded "
+				"into a new base (%s); tried again at the "
+				"next change\n",
+				nfc_nf_name(nf), path, strerror(-f));
+	}
 	return r;
 }
 
@@ -461,62 +623,129 @@ int rt_store_note(struct nfc_nf *nf, const char *key, json_t *fields)
 json_t *rt_routes_import_ref(struct nfc_nf *nf)
 {
 	struct rt_store *s = store_of(nf);
+	struct base_meta m;
 	char base[512], crc[9];
-	uint32_t c;
-	size_t n;
 
 	if (!s || s->state != ST_ON)
 		return NULL;
 	base_path(nf, nfc_nf_name(nf), base, sizeof(base));
-	if (base_sum(base, &c, &n))
+	if (base_scan(base, &m))
 		return NULL;
-	snprintf(crc, sizeof(crc), "%08x", c);
+	snprintf(crc, sizeof(crc), "%08x", m.id);
 	return json_pack("{s:{s:s,s:s,s:I}}", RT_STORE_KEY, "file", base,
-			 "crc32", crc, "routes", (json_int_t)n);
+			 "crc32", crc, "routes", (json_int_t)m.n);
 }
 
-/* The base `store` names (its file ours, its CRC that of the base, or of
- * <base>.prev, renamed back: killed between an import's rename and the
- * model's save); its CRC in *crc. */
+/* Logs of base other than those of crc a and b that hold a change. */
+static int logs_other(const char *base, uint32_t a, uint32_t b, char *one,
+		      size_t len)
+{
+	char pat[600], la[600], lb[600];
+	struct stat st;
+	glob_t g;
+	int n = 0;
+
+	snprintf(pat, sizeof(pat), "%s.*.log", base);
+	log_path(base, a, la, sizeof(la));
+	log_path(base, b, lb, sizeof(lb));
+	if (glob(pat, 0, NULL, &g))
+		return 0;
+	for (size_t i = 0; i < g.gl_pathc; i++)
+		if (strcmp(g.gl_pathv[i], la) && strcmp(g.gl_pathv[i], lb) &&
+		    !stat(g.gl_pathv[i], &st) && st.st_size && !n++)
+			snprintf(one, len, "%s", g.gl_pathv[i]);
+	globfree(&g);
+	return n;
+}
+
+/*
+ * The base rebuilt from <base>.prev (meta pm, of the store the model
+ * names) and its log: the fold done again. Written beside, checked, then
+ * renamed in; refused, with the files left as they are, when a log with
+ * changes is not the new base's (they would be lost).
+ */
+static int store_recover(struct nfc_nf *nf, const char *base,
+			 const struct base_meta *pm, const char *why,
+			 uint32_t *crc, size_t *size)
+{
+	char prev[600], tmp[600], other[600];
+	int r;
+
+	snprintf(prev, sizeof(prev), "%s.prev", base);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", base);
+	r = fold_write(nf, prev, pm, base, crc, size);
+	if (r)
+		return r;
+	if (logs_other(base, pm->crc, *crc, other, sizeof(other))) {
+		unlink(tmp);
+		return nfc_nf_error(nf, EBADMSG,
+				    "routes: store %s %s, and %s with its log "
+				    "does not give the base that %s follows: "
+				    "import the routes again (routes import "
+				    "--replace -f FILE)",
+				    base, why, prev, other);
+	}
+	if (rename(tmp, base) || fsync_dir(base))
+		return nfc_nf_error(nf, errno, "routes: keep %s: %s", base,
+				    strerror(errno));
+	logs_prune(base, *crc, pm->crc);
+	fprintf(stderr,
+		"nfchain: router %s: routes: store %s %s: rebuilt from %s and "
+		"its log\n",
+		nfc_nf_name(nf), base, why, prev);
+	return 0;
+}
+
+/* The base `store` names: its file ours, its store (FOLD_HEAD's, or the
+ * CRC of an import's base) the one named. Else rebuilt from <base>.prev
+ * when that is of the store named (store_recover), else refused naming
+ * the file. Its CRC and size in *crc, *size. */
 static int store_check(struct nfc_nf *nf, json_t *ref, const char *base,
-		       uint32_t *crc)
+		       uint32_t *crc, size_t *size)
 {
 	const char *file = json_string_value(json_object_get(ref, "file"));
 	const char *want = json_string_value(json_object_get(ref, "crc32"));
-	char prev[600], got[9];
-	uint32_t c;
-	size_t n;
-	int r;
+	struct base_meta m, pm;
+	char prev[600], why[160], *end;
+	unsigned long id;
+	int r, pr;
 
-	if (!file || strcmp(file, base) || !want)
+	if (!file || strcmp(file, base) || !want ||
+	    (id = strtoul(want, &end, 16), *end || end == want))
 		return nfc_nf_error(nf, EINVAL,
 				    "routes: store: file=%s crc32=... are "
 				    "needed (the routes this router keeps; %s "
 				    "given)",
 				    base, file ? file : "no file");
-	snprintf(prev, sizeof(prev), "%s.prev", base);
-	r = base_sum(base, &c, &n);
-	snprintf(got, sizeof(got), "%08x", c);
-	if (r || strcmp(got, want)) {
-		uint32_t pc;
-
-		if (!base_sum(prev, &pc, &n)) {
-			snprintf(got, sizeof(got), "%08x", pc);
-			if (!strcmp(got, want) && !rename(prev, base)) {
-				*crc = pc;
-				return 0;
-			}
-		}
-		return nfc_nf_error(nf, r ? -r : EINVAL,
-				    "routes: store %s %s: import the routes "
-				    "again (routes import --replace -f ...)",
-				    base,
-				    r ? "is gone"
-				      : "is not the one the state "
-					"names");
+	r = base_scan(base, &m);
+	if (!r && m.id == id) {
+		*crc = m.crc;
+		*size = m.size;
+		return 0;
 	}
-	*crc = c;
-	return 0;
+	if (r == -ENOENT)
+		snprintf(why, sizeof(why), "is gone");
+	else if (r == -EBADMSG)
+		snprintf(why, sizeof(why),
+			 "is damaged (its last line's crc32 does not match)");
+	else if (r)
+		snprintf(why, sizeof(why), "cannot be read (%s)", strerror(-r));
+	else
+		snprintf(why, sizeof(why),
+			 "holds store %08x, not %s (another import's, or "
+			 "damaged)",
+			 m.id, want);
+	snprintf(prev, sizeof(prev), "%s.prev", base);
+	pr = base_scan(prev, &pm);
+	if (!pr && pm.id == id)
+		return store_recover(nf, base, &pm, why, crc, size);
+	return nfc_nf_error(nf, r == -ENOENT ? ENOENT : EBADMSG,
+			    "routes: store %s %s, and %s %s: import the routes "
+			    "again (routes import --replace -f FILE)",
+			    base, why, prev,
+			    pr == -ENOENT ? "is gone"
+			    : pr	  ? "is damaged"
+					  : "is of another store");
 }
 
 /* Lines of src into a (a base) or l (a log); errors name the line. */
@@ -593,6 +822,7 @@ int rt_store_replace(struct nfc_nf *nf, json_t *entries, int whole)
 	char base[512], lp[600];
 	const char *key;
 	uint32_t crc = 0;
+	size_t size = 0;
 	json_t *f;
 
 	if (!s || rfd < 0)
@@ -601,7 +831,7 @@ int rt_store_replace(struct nfc_nf *nf, json_t *entries, int whole)
 	r = rt_load_ports(nf, pc);
 	if (!r)
 		r = store_check(nf, json_object_get(entries, RT_STORE_KEY),
-				base, &crc);
+				base, &crc, &size);
 	if (!r && !whole) {
 		/* Added to what is there: the current set, the base over
 		 * it. */
@@ -640,6 +870,7 @@ int rt_store_replace(struct nfc_nf *nf, json_t *entries, int whole)
 	if (!r) {
 		s->state = ST_ON;
 		s->crc = crc;
+		s->base_size = size;
 	}
 	return r;
 }
@@ -661,7 +892,7 @@ int rt_routes_import(struct nfc_nf *nf, const char *text, size_t len,
 	struct ents a = {0};
 	char base[512], tmp[600], prev[600], lp[600];
 	uint32_t crc = 0, old = 0;
-	size_t n0;
+	size_t n0, size = 0;
 
 	if (!s || rfd < 0)
 		return nfc_nf_error(nf, ENOENT, "route maps not found");
@@ -704,7 +935,7 @@ int rt_routes_import(struct nfc_nf *nf, const char *text, size_t len,
 	if (!r)
 		r = set_limit(nf, a.n);
 	if (!r)
-		r = base_write(nf, base, &a, &crc);
+		r = base_write(nf, base, &a, 0, 0, &crc, &size);
 	if (r) {
 		free(a.e);
 		return r;
@@ -731,6 +962,7 @@ int rt_routes_import(struct nfc_nf *nf, const char *text, size_t len,
 	logs_prune(base, crc, old);
 	s->state = ST_ON;
 	s->crc = crc;
+	s->base_size = size;
 	return 0;
 }
 
@@ -740,29 +972,41 @@ void rt_store_off(struct nfc_nf *nf)
 {
 	struct rt_store *s = store_of(nf);
 	char base[512], prev[600];
+	struct base_meta m;
 
 	if (!s || s->state != ST_ON)
 		return;
 	base_path(nf, nfc_nf_name(nf), base, sizeof(base));
 	snprintf(prev, sizeof(prev), "%s.prev", base);
-	if (!rename(base, prev))
+	/* A damaged base stays, with its .prev, for whoever looks into it
+	 * (a refused restore's rollback comes here). */
+	if (base_scan(base, &m) != -EBADMSG && !rename(base, prev))
 		fsync_dir(base);
 	s->state = ST_OFF;
 }
 
-/* The router deleted: its files go with it (a new router of that name
- * under the same pin root would otherwise start with these routes). */
+/* The router unloaded: deleted, or rolled back by an apply that failed
+ * (a start whose restore is refused, retried when netdevs appear). The
+ * base is moved aside to .prev with its log, the rest goes: a new router
+ * of that name starts without routes, and a model that still names the
+ * store gets it back from .prev (store_check). A damaged base is left as
+ * it is, with everything beside it, for whoever looks into it. */
 void rt_store_removed(struct nfc_nf *nf, const char *name)
 {
 	char base[512], p[600];
+	struct base_meta m;
+	int r;
 
 	base_path(nf, name, base, sizeof(base));
-	logs_prune(base, 0, 0);
-	unlink(base);
-	snprintf(p, sizeof(p), "%s.prev", base);
-	unlink(p);
 	snprintf(p, sizeof(p), "%s.tmp", base);
 	unlink(p);
+	r = base_scan(base, &m);
+	if (!r) {
+		snprintf(p, sizeof(p), "%s.prev", base);
+		if (!rename(base, p))
+			fsync_dir(base);
+		logs_prune(base, m.crc, m.crc);
+	}
 	if (nfc_nf_priv(nf))
 		rt_priv_get(nf)->store.state = ST_UNKNOWN;
 }

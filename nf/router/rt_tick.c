@@ -49,8 +49,13 @@ void rt_tick(struct nfc_nf *nf, uint64_t now)
 	while (pv) {
 		struct rt_pending **pp, *pe = NULL;
 
+		/* Due within a quarter second counts as due: the tick comes
+		 * once a second but not on the nanosecond, and a try due a
+		 * hair after it waited a whole second more: arp_retries tries
+		 * took up to twice their seconds, past the sender's wait for
+		 * its host unreachable (router.sh under load). */
 		for (pp = &pv->pend; *pp; pp = &(*pp)->next)
-			if ((*pp)->next_try <= now) {
+			if ((*pp)->next_try <= now + NS_PER_SEC / 4) {
 				pe = *pp;
 				break;
 			}

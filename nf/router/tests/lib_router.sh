@@ -56,9 +56,11 @@ q_host() { in_host "$@" >/dev/null 2>&1; }
 
 # One ping, as one line: "DST reply", "DST From SRC <ICMP error>", or
 # "DST timeout".
+# RT_PING_W: how long it waits (5 s; a probe for host unreachable waits
+# for the router's ARP tries, rt_arp_wait).
 rt_probe_ping() { # host dst [ttl]
 	local out l
-	out=$(in_host "$1" ping -n -c 1 -W 5 ${3:+-t "$3"} "$2" 2>&1)
+	out=$(in_host "$1" ping -n -c 1 -W "${RT_PING_W:-5}" ${3:+-t "$3"} "$2" 2>&1)
 	if echo "$out" | grep -q " 1 received"; then
 		echo "$2 reply"
 	elif l=$(echo "$out" | grep -m1 -oE "From [0-9.]+ icmp_seq=[0-9]+ .*"); then
@@ -66,6 +68,17 @@ rt_probe_ping() { # host dst [ttl]
 	else
 		echo "$2 timeout"
 	fi
+}
+
+# Seconds a sender may wait for host unreachable from router $1: its
+# arp_retries tries a second apart after the first (rt_tick.c, on the
+# once-a-second tick), and 4 s for the slow path's tick phase and a
+# loaded machine. The ICMP error ends the wait, so it costs nothing when
+# it comes. A wait of 5 s left ~1 s and timed out under load.
+rt_arp_wait() { # nf
+	local n
+	n=$(nfctl -j "$1" show | jq -r '.config.arp_retries // 3' 2>/dev/null)
+	echo $(( ${n:-3} + 1 + 4 ))
 }
 
 # The same for IPv6: "DST reply", "DST From SRC <ICMPv6 error>" as ping

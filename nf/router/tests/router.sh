@@ -64,7 +64,8 @@ for mode in xdp xdp-generic tc; do
 	check "$mode: TCP c1 -> b1" rt_tcp c1 b1 $RT_B1
 	expect_ping "$mode: no route: the sender sees net unreachable" a1 $RT_NONET \
 		"$RT_NONET From 198.51.100.1 Destination Net Unreachable"
-	expect_ping "$mode: ARP fails: the sender sees host unreachable" a1 $RT_NOHOST \
+	RT_PING_W=$(rt_arp_wait r1) expect_ping \
+		"$mode: ARP fails: the sender sees host unreachable" a1 $RT_NOHOST \
 		"$RT_NOHOST From 198.51.100.1 Destination Host Unreachable"
 	n=$(rt_stat r1 slow_path.arp_requests_sent)
 	check "$mode: ARP was retried before giving up ($n requests)" [ "${n:-0}" -ge 4 ]

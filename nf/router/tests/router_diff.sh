@@ -79,7 +79,12 @@ probes() {
 	local p=$1 d
 	for d in $RT_B1 $RT_C1 $RT_D1 198.51.100.65 203.0.113.1 203.0.113.66 \
 		$RT_NONET $RT_NOHOST 203.0.113.140; do
-		echo "a1 ping $d: $(rt_probe_ping ${p}a1 $d)"
+		# Host unreachable comes after the ARP tries (the router's
+		# arp_retries, 3 by default: rt_arp_wait; the kernel's 3
+		# solicitations): 5 s timed out under load.
+		w=5
+		[ "$d" = "$RT_NOHOST" ] && w=9
+		echo "a1 ping $d: $(RT_PING_W=$w rt_probe_ping ${p}a1 $d)"
 	done
 	echo "a1 ping -t 1 $RT_D1: $(rt_probe_ping ${p}a1 $RT_D1 1)"
 	echo "a1 ping -t 2 $RT_D1: $(rt_probe_ping ${p}a1 $RT_D1 2)"

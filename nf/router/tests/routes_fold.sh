@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# The router's route store (rt_store.c, issue 13) over many single
+# changes: the log of adds and deletes is folded into a new base when it
+# passes its share (NFC_RT_FOLD_MIN made small here, 1 MiB by default),
+# without an import; the listing stays the input after a reboot (pin
+# root removed: rebuilt from the files). Then what a start does with a
+# base that is gone or damaged: rebuilt from <base>.prev and its log
+# (the fold done again), or, when no file holds the changes, refused
+# with an error naming the base. Last, kill -9 aimed inside folds
+# (NFC_TEST_FOLD_DELAY_US stretches each step): after each, a reboot
+# brings back the acknowledged changes, the one in flight or not.
+NFC_TOP=${NFC_TOP:-$(cd "$(dirname "$0")/../../.." && pwd)}
+. "$NFC_TOP/daemon/tests/lib-daemon.sh"
+export NFC_RT_IMPORT_MIN=1 NFC_RT_FOLD_MIN=2048
+nfc_setup
+nfc_two_hosts
+# Router rf0, its ports on A's and B's links (next hops on B's).
+rf0_up() {
+	quiet nfc router add rf0 mode=tc &&
+		quiet nfc rf0 ports add p1 peer=$VA ip6=2001:db8:a::1/64 &&
+		quiet nfc rf0 ports add p2 peer=$VB ip6=2001:db8:b::1/64
+}
+nfd_start || { not_ok "nfchaind starts"; exit 1; }
+rf0_up || { not_ok "router rf0 with two ports"; exit 1; }
+
+WANT=$NFD_DIR/want.txt # "prefix nexthop", sorted
+# Route i: 2001:db8:f:(0x1000 + i)::/64.
+pfx() { printf '2001:db8:f:%x::/64' $((0x1000 + $1)); }
+for i in $(seq 0 199); do echo "$(pfx "$i") nexthop=2001:db8:b::2"; done >"$NFD_DIR/routes.txt"
+sed 's/ nexthop=/ /' "$NFD_DIR/routes.txt" | sort >"$WANT"
+listing() {
+	curl -sf -m 60 --unix-socket "$NFD_SOCK" http://nfchaind/v1/nfs/rf0/routes | python3 -c '
+import json, sys
+print("\n".join(sorted(e["prefix"] + " " + e["nexthop"] for e in json.load(sys.stdin) if e.get("type") == "static" and e.get("state") == "active")))'
+}
+same() { # [file]
+	listing >"$NFD_DIR/got.txt" && cmp -s "${1:-$WANT}" "$NFD_DIR/got.txt" && return
+	echo "# the listing against the input: $(wc -l <"$NFD_DIR/got.txt") lines"
+	diff "${1:-$WANT}" "$NFD_DIR/got.txt" | head -5 | sed 's/^/#   /'
+	return 1
+}
+add() { # i nexthop-host
+	quiet nfc rf0 routes add "$(pfx "$1")" nexthop=2001:db8:b::$2 &&
+		echo "$(pfx "$1") 2001:db8:b::$2" >>"$WANT" && sort -o "$WANT" "$WANT"
+}
+del() { # i
+	quiet nfc rf0 routes del "$(pfx "$1")" || return
+	grep -v "^$(pfx "$1") " "$WANT" >"$WANT.new"
+	mv "$WANT.new" "$WANT"
+}
+reboot() { nfd_kill9; rm -rf "$NFC_PIN"; nfd_start; }
+
+check "import of 200 routes" nfc rf0 routes import -f "$NFD_DIR/routes.txt"
+BASE=$(ls "$NFD_STATE"/router*.rf0.routes 2>/dev/null)
+check "the import keeps its routes in a base file ($BASE)" [ -f "$BASE" ]
+# 150 changes of ~45 bytes: ~3 folds at 2 KiB.
+ok=1
+for i in $(seq 0 49); do
+	del "$i" && add $((1000 + i)) 3 && add $((2000 + i)) 4 || ok=0
+done
+check "150 single adds and deletes" [ $ok = 1 ]
+check "the log was folded into a new base: $(head -1 "$BASE")" \
+	grep -qE '^# nfchain routes: store [0-9a-f]{8} fold [1-9]' "$BASE"
+LOGS=$(ls "$BASE".*.log 2>/dev/null | wc -l)
+LOGSZ=$(cat "$BASE".*.log 2>/dev/null | wc -c)
+check "the logs stay small ($LOGS files, $LOGSZ bytes; 150 changes)" [ "$LOGSZ" -lt 4800 ]
+check "the folded base ends with its crc32 and count" \
+	grep -qE '^# crc32 [0-9a-f]{8} routes [0-9]+$' <(tail -1 "$BASE")
+check "the listing is the input ($(wc -l <"$WANT") routes)" same
+reboot || { not_ok "nfchaind restarts after a reboot"; exit 1; }
+check "after a reboot: the listing is the input" same
+
+# ---- a base gone or damaged at start ----
+# A change after the last fold, so that the log of the base holds one.
+add 3000 5
+check "a change after the fold" same
+rm -f "$BASE"
+reboot || { not_ok "nfchaind restarts (base gone)"; exit 1; }
+check "base gone: rebuilt from .prev and the logs, the listing is the input" same
+check "base gone: the daemon's log says so" grep -q "rf0: routes: store $BASE is gone: rebuilt from $BASE.prev" "$NFD_LOG"
+# A line taken out of the base: its last line no longer vouches for it.
+add 3001 5
+sed -i '5d' "$BASE"
+reboot || { not_ok "nfchaind restarts (base damaged)"; exit 1; }
+check "base damaged: rebuilt, the listing is the input" same
+check "base damaged: the daemon's log says so" grep -q "store $BASE is damaged" "$NFD_LOG"
+# Both damaged: nothing holds the routes any more. The saved state is
+# refused, naming the base; nothing is made up.
+add 3002 5
+sed -i '5d' "$BASE"
+sed -i '5d' "$BASE.prev"
+reboot || { not_ok "nfchaind restarts (both damaged)"; exit 1; }
+OUT=$(nfc show 2>&1)
+check "base and .prev damaged: the state is refused, naming the base" \
+	grep -q "routes: store $BASE is damaged.*import the routes again" <<<"$OUT$(cat "$NFD_LOG")"
+check "base and .prev damaged: the files are left as they were" \
+	[ "$(grep -c . "$BASE")" -gt 200 ] && [ -f "$BASE.prev" ]
+
+# ---- kill -9 inside folds ----
+# A fresh router: the store as above, folds every ~20 changes, each of
+# their steps stretched to 0.3 s.
+nfd_kill9
+rm -rf "$NFC_PIN" "$NFD_STATE"
+export NFC_RT_FOLD_MIN=1024 NFC_TEST_FOLD_DELAY_US=300000
+nfd_start || { not_ok "nfchaind starts (crash part)"; exit 1; }
+rf0_up && quiet nfc rf0 routes import -f "$NFD_DIR/routes.txt" ||
+	not_ok "the router again"
+sed 's/ nexthop=/ /' "$NFD_DIR/routes.txt" | sort >"$WANT"
+n=4000 inside=0 bad=0
+for round in 1 2 3 4; do
+	# Adds in the background, each acknowledged one noted.
+	: >"$NFD_DIR/acked"
+	(
+		for j in $(seq 0 200); do
+			quiet nfc rf0 routes add "$(pfx $((n + j)))" nexthop=2001:db8:b::6 || exit
+			echo $((n + j)) >>"$NFD_DIR/acked"
+		done
+	) &
+	W=$!
+	# Kill when a fold is under way (its tmp file is there), at a
+	# random point of its steps.
+	for _ in $(seq 300); do [ -e "$BASE.tmp" ] && break; sleep 0.05; done
+	[ -e "$BASE.tmp" ] && inside=$((inside + 1))
+	sleep "0.$((RANDOM % 9))"
+	nfd_kill9
+	wait $W
+	rm -rf "$NFC_PIN"
+	nfd_start || { not_ok "round $round: nfchaind restarts"; exit 1; }
+	while read -r j; do echo "$(pfx "$j") 2001:db8:b::6"; done <"$NFD_DIR/acked" >>"$WANT"
+	sort -o "$WANT" "$WANT"
+	last=$(tail -1 "$NFD_DIR/acked")
+	next=$((${last:-$((n - 1))} + 1))
+	(cat "$WANT"; echo "$(pfx "$next") 2001:db8:b::6") | sort >"$WANT.plus"
+	if same >/dev/null || same "$WANT.plus" >/dev/null; then
+		# The one in flight, if it came back, is now part of the state.
+		same >/dev/null || cp "$WANT.plus" "$WANT"
+	else
+		bad=$((bad + 1))
+		same
+	fi
+	n=$((n + 1000))
+done
+check "kill -9 in 4 rounds ($inside inside a fold): after each reboot the listing is the acknowledged changes (+ the one in flight)" \
+	[ $bad = 0 ] && [ $inside -ge 2 ]
+nfc_done
