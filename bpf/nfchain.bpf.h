@@ -110,9 +110,14 @@ struct {
 	__type(value, __u32);
 } nfc_devmap SEC(".maps");
 
+/* 1 MiB: the daemon maps a ring's data twice (the kernel's wrap-around
+ * mapping) and every page of it counts in its RSS at once, so 4 MiB cost
+ * it 8 MB at all times. 1 MiB still queues ~10,000 small packet-ins (ARP,
+ * a flood burst) while the slow path catches up; past that they are
+ * dropped and counted (slow_path_ring_drops). */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 << 20);
+	__uint(max_entries, 1 << 20);
 } nfc_ring SEC(".maps");
 
 /* What nfc_to_slow_path masks the copy's length with, for the verifier:

@@ -6,7 +6,12 @@ $(NFC_CLI_OBJS): $(wildcard cli/*.h)
 
 # filter-test runs the expression compiler here (lib/cbpf*.c): libbpf and
 # libpcap, but no more of the library.
-NFC_CLI_CBPF := $(OUT)/obj/lib/cbpf.o $(OUT)/obj/lib/cbpf_pcap.o
+# Its libpcap half built to call libpcap directly, not dlopen it: the
+# CLI links libpcap anyway (filter-test reads pcap files with it).
+NFC_CLI_CBPF := $(OUT)/obj/lib/cbpf.o $(OUT)/obj/cli/cbpf_pcap_linked.o
+$(OUT)/obj/cli/cbpf_pcap_linked.o: lib/cbpf_pcap.c lib/cbpf.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CPPFLAGS) -DNFC_PCAP_LINKED $(CFLAGS) -c $< -o $@
 # The CLI is a process per command, so its start-up is part of every
 # call's latency: linked dynamically, the loader maps 15 libraries
 # (libpcap brings dbus, systemd, gcrypt, lz4, zstd...), ~8 ms of CPU a

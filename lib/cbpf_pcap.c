@@ -7,7 +7,9 @@
  * ancillary loads (SKF_AD_* offsets such as `ldb [-4048]`) that mean
  * something only to a socket filter (libpcap #461).
  */
+#include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +17,87 @@
 
 #include "cbpf.h"
 
+/*
+ * libpcap is loaded when the first expression is compiled, not linked:
+ * linked, it brings libdbus, libsystemd, libgcrypt, lzma, lz4... into
+ * every process of the library (~1 MB of nfchaind's RSS and part of its
+ * start-up) for a compiler that only filter and capture NFs use. The
+ * CLI, statically linked for its start-up time, builds this file with
+ * NFC_PCAP_LINKED and calls libpcap directly. When it cannot be loaded,
+ * nfci_cbpf_compile fails with -ENOSYS and says so in err.
+ */
+struct pcap_fns {
+	pcap_t *(*open_dead)(int, int);
+	int (*compile)(pcap_t *, struct bpf_program *, const char *, int,
+		       bpf_u_int32);
+	char *(*geterr)(pcap_t *);
+	void (*freecode)(struct bpf_program *);
+	void (*close)(pcap_t *);
+};
+
+#ifdef NFC_PCAP_LINKED
+static const struct pcap_fns pcap_linked = {
+	pcap_open_dead, pcap_compile, pcap_geterr, pcap_freecode, pcap_close,
+};
+
+static const struct pcap_fns *pcap_fns(char *err, size_t errlen)
+{
+	(void)err, (void)errlen;
+	return &pcap_linked;
+}
+#else
+static struct pcap_fns pcap_dl;
+static char pcap_dl_err[256];
+static pthread_once_t pcap_dl_once = PTHREAD_ONCE_INIT;
+
+static void pcap_dl_load(void)
+{
+	/* The run-time names Debian's libpcap0.8 (and upstream) install. */
+	static const char *const names[] = {"libpcap.so.0.8", "libpcap.so.1",
+					    "libpcap.so"};
+	void *h = NULL;
+
+	for (size_t i = 0; !h && i < sizeof(names) / sizeof(names[0]); i++)
+		h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(pcap_dl_err, sizeof(pcap_dl_err),
+			 "libpcap is needed to compile a filter expression "
+			 "and cannot be loaded (%s): install libpcap0.8",
+			 dlerror());
+		return;
+	}
+	*(void **)&pcap_dl.open_dead = dlsym(h, "pcap_open_dead");
+	*(void **)&pcap_dl.compile = dlsym(h, "pcap_compile");
+	*(void **)&pcap_dl.geterr = dlsym(h, "pcap_geterr");
+	*(void **)&pcap_dl.freecode = dlsym(h, "pcap_freecode");
+	*(void **)&pcap_dl.close = dlsym(h, "pcap_close");
+	if (!pcap_dl.open_dead || !pcap_dl.compile || !pcap_dl.geterr ||
+	    !pcap_dl.freecode || !pcap_dl.close) {
+		snprintf(pcap_dl_err, sizeof(pcap_dl_err),
+			 "libpcap loaded but lacks pcap_compile and its "
+			 "helpers: %s",
+			 dlerror());
+		memset(&pcap_dl, 0, sizeof(pcap_dl));
+		dlclose(h);
+	}
+	/* Else kept loaded for the life of the process: the next
+	 * expression needs it again. */
+}
+
+static const struct pcap_fns *pcap_fns(char *err, size_t errlen)
+{
+	pthread_once(&pcap_dl_once, pcap_dl_load);
+	if (pcap_dl.compile)
+		return &pcap_dl;
+	snprintf(err, errlen, "%s", pcap_dl_err);
+	return NULL;
+}
+#endif
+
 int nfci_cbpf_compile(const char *expr, unsigned snaplen,
 		      struct nfci_cbpf_prog *out, char *err, size_t errlen)
 {
+	const struct pcap_fns *f;
 	struct bpf_program bp;
 	pcap_t *p;
 
@@ -27,21 +107,24 @@ int nfci_cbpf_compile(const char *expr, unsigned snaplen,
 			 NFCI_CBPF_SNAPLEN_MAX);
 		return -EINVAL;
 	}
-	p = pcap_open_dead(DLT_EN10MB, (int)snaplen);
+	f = pcap_fns(err, errlen);
+	if (!f)
+		return -ENOSYS;
+	p = f->open_dead(DLT_EN10MB, (int)snaplen);
 	if (!p) {
 		snprintf(err, errlen, "libpcap: cannot open a dead handle");
 		return -ENOMEM;
 	}
-	if (pcap_compile(p, &bp, expr, 1, PCAP_NETMASK_UNKNOWN)) {
+	if (f->compile(p, &bp, expr, 1, PCAP_NETMASK_UNKNOWN)) {
 		snprintf(err, errlen, "expression '%s': %s", expr,
-			 pcap_geterr(p));
-		pcap_close(p);
+			 f->geterr(p));
+		f->close(p);
 		return -EINVAL;
 	}
 	out->cbpf = calloc(bp.bf_len ? bp.bf_len : 1, sizeof(*out->cbpf));
 	if (!out->cbpf) {
-		pcap_freecode(&bp);
-		pcap_close(p);
+		f->freecode(&bp);
+		f->close(p);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -52,7 +135,7 @@ int nfci_cbpf_compile(const char *expr, unsigned snaplen,
 		out->cbpf[i].k = bp.bf_insns[i].k;
 	}
 	out->ncbpf = bp.bf_len;
-	pcap_freecode(&bp);
-	pcap_close(p);
+	f->freecode(&bp);
+	f->close(p);
 	return 0;
 }

@@ -280,6 +280,22 @@ json_t *nfc_export(struct nfc *nfc)
 	return export_doc(nfc, true);
 }
 
+/* An NF's collections for an export: each collection object copied, its
+ * entries shared. A collection is edited in place (an entry set or
+ * deleted, an import's update), so a document must not share it; an
+ * entry never is: it is replaced whole (import_swap's copies share them
+ * too). A deep copy doubled the daemon's memory for a large collection
+ * (its saved document is an export): ~10 MB more at 20,000 routes. */
+static json_t *colls_copy(json_t *colls)
+{
+	json_t *o = json_object(), *v;
+	const char *k;
+
+	json_object_foreach (colls, k, v)
+		json_object_set_new(o, k, json_copy(v));
+	return o;
+}
+
 /* NF `id` as the export shows it; with its collections or without. */
 static json_t *nf_export(struct nfc *nfc, int id, bool colls)
 {
@@ -306,8 +322,7 @@ static json_t *nf_export(struct nfc *nfc, int id, bool colls)
 	if (nf->obj[0])
 		json_object_set_new(o, "object", json_string(nf->obj));
 	if (colls && json_object_size(nf->colls))
-		json_object_set_new(o, "collections",
-				    json_deep_copy(nf->colls));
+		json_object_set_new(o, "collections", colls_copy(nf->colls));
 	return o;
 }
 

@@ -238,7 +238,7 @@ static void contract(const char *mode, int redirect, int pass, int drop)
 
 	/* A ring that nobody drains fills up: the packet-ins that do not fit
 	 * are dropped and counted, and every one is accounted for. 50,000
-	 * records of 160 bytes are twice the 4 MiB ring. */
+	 * records of 160 bytes are eight times the 1 MiB ring. */
 	memset(&pktin, 0, sizeof(pktin));
 	run_n("nf/1-f2/prog", &ret, NULL, NULL, 50000);
 	while (nfc_poll(nfc, 0) > 0)
