@@ -592,8 +592,7 @@ static void ipv6(struct nfc *nfc, const char *mode, int redirect, int drop)
 
 		e = nfc_nf_set(nfc, "lb0", c);
 		json_decref(c);
-		CHECK(!e, "IPv6: mtu=1320: %s",
-		      e ? nfc_errmsg(nfc) : "");
+		CHECK(!e, "IPv6: mtu=1320: %s", e ? nfc_errmsg(nfc) : "");
 		e = nfc_nf_set(nfc, "lb0", lo);
 		json_decref(lo);
 		msg = e ? nfc_errmsg(nfc) : "";
