@@ -14,22 +14,37 @@ $(OUT)/obj/cli/cbpf_pcap_linked.o: lib/cbpf_pcap.c lib/cbpf.h
 	$(Q)mkdir -p $(@D) && $(CC) $(CPPFLAGS) -DNFC_PCAP_LINKED $(CFLAGS) -c $< -o $@
 # The CLI is a process per command, so its start-up is part of every
 # call's latency: linked dynamically, the loader maps 15 libraries
-# (libpcap brings dbus, systemd, gcrypt, lz4, zstd...), ~8 ms of CPU a
-# call here against ~2 ms for the rest of it. So it takes the static
-# archives when all of them are installed (the -dev packages ship them;
-# libc stays shared), and the shared libraries otherwise.
+# (libpcap brings dbus, systemd, gcrypt, lz4, zstd...) and spends ~5 ms of
+# CPU a call relocating them, against ~0.5 ms for the rest of it. So it
+# takes the static archives when all of them are installed (the -dev
+# packages ship them; libc stays shared: --url dlopens libcurl, which a
+# static libc cannot host), and the shared libraries otherwise.
+#
+# Decided when the link runs, not when make reads this file: on a fresh
+# machine scripts/deps.sh (the `deps` target) installs libpcap-dev and
+# with it libdbus-1-dev during this very build, after a parse-time test
+# had found no libdbus-1.a, and the binary stayed dynamic until a clean
+# build. The archives are not prerequisites, so nothing relinked it.
 NFC_CLI_ARCHIVES := jansson bpf pcap elf z dbus-1
 NFC_CLI_LIBDIR := /usr/lib/$(ARCH)-linux-gnu
-ifeq ($(words $(wildcard $(NFC_CLI_ARCHIVES:%=$(NFC_CLI_LIBDIR)/lib%.a))),$(words $(NFC_CLI_ARCHIVES)))
-NFC_CLI_EXTRA := $(OUT)/obj/cli/static/sd_stub.o
-NFC_CLI_LIBS := -Wl,-Bstatic $(NFC_CLI_ARCHIVES:%=-l%) -Wl,-Bdynamic -ldl -lpthread
-else
-NFC_CLI_EXTRA :=
-NFC_CLI_LIBS := -ljansson -ldl -lbpf -lpcap
-endif
-$(OUT)/bin/nfchain: $(NFC_CLI_OBJS) $(NFC_CLI_CBPF) $(NFC_CLI_EXTRA)
+NFC_CLI_STATIC = $(shell for l in $(NFC_CLI_ARCHIVES); do \
+	[ -f $(NFC_CLI_LIBDIR)/lib$$l.a ] || exit 0; done; echo y)
+NFC_CLI_LIBS_STATIC := $(OUT)/obj/cli/static/sd_stub.o -Wl,-Bstatic \
+	$(NFC_CLI_ARCHIVES:%=-l%) -Wl,-Bdynamic -ldl -lpthread
+NFC_CLI_LIBS_SHARED := -Wl,--as-needed -ljansson -ldl -lbpf -lpcap
+NFC_CLI_LIBS = $(if $(NFC_CLI_STATIC),$(NFC_CLI_LIBS_STATIC),$(NFC_CLI_LIBS_SHARED))
+# Which of the two it was, in a file rewritten only when that changes: a
+# tree linked dynamically relinks once the archives are there.
+$(OUT)/obj/cli/link-mode: nfc-cli-force
+	$(Q)mkdir -p $(@D) && m='$(if $(NFC_CLI_STATIC),static,shared)' && \
+		[ "$$(cat $@ 2>/dev/null)" = "$$m" ] || echo "$$m" > $@
+.PHONY: nfc-cli-force
+nfc-cli-force:
+$(OUT)/bin/nfchain: $(NFC_CLI_OBJS) $(NFC_CLI_CBPF) $(OUT)/obj/cli/static/sd_stub.o \
+		$(OUT)/obj/cli/link-mode
 	$(call msg,LINK,$@)
-	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ $(NFC_CLI_LIBS) -o $@
+	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $(NFC_CLI_OBJS) $(NFC_CLI_CBPF) \
+		$(NFC_CLI_LIBS) -o $@
 
 all: $(OUT)/bin/nfchain
 

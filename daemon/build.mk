@@ -27,7 +27,14 @@ $(OUT)/bin/nfc_ctlbench: $(OUT)/obj/bench/control/ctlbench.o
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ -ljansson -lcurl -o $@
 
-all: $(OUT)/bin/nfchaind $(OUT)/bin/fuzz_api $(OUT)/bin/nfc_ctlbench
+# Its floor row: a process with no loader (static; no sanitizer, which
+# has no static runtime).
+$(OUT)/bin/nfc_hello_static: bench/control/hello.c
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -O2 -static $< -o $@
+
+all: $(OUT)/bin/nfchaind $(OUT)/bin/fuzz_api $(OUT)/bin/nfc_ctlbench \
+	$(OUT)/bin/nfc_hello_static
 
 # ---- make demo / make demo-clean (scripts/demo.sh) ----
 .PHONY: demo demo-clean

@@ -7,6 +7,7 @@
  * costs a new program (~80 ms); the program pays one load from a map
  * value whose address the verifier resolves, no lookup call.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +19,18 @@
 #include "internal.h"
 #include "dataplane.h"
 
+/* A field's 4 bytes as the program reads them: a number, a bool as 0/1,
+ * an IPv4 address in network order (as packets carry it; unset: 0). */
 static __u32 field_val(json_t *config, const struct nfc_field *f)
 {
 	json_t *v = json_object_get(config, f->name);
+	struct in_addr a = {0};
 
+	if (f->kind == NFC_F_IPV4) {
+		if (json_is_string(v))
+			inet_pton(AF_INET, json_string_value(v), &a);
+		return a.s_addr;
+	}
 	return json_is_integer(v) ? (__u32)json_integer_value(v)
 				  : json_is_true(v);
 }

@@ -247,23 +247,27 @@ static double daemon_cpu_ms(void);
 static double call_cpu;
 
 /* `nfchain --socket S <words>`, with %d in a word replaced by i. */
-static struct lat cli_lat(int runs, const char *const *words)
+/* Runs of `exe words...` (with the daemon's socket when `sock_arg`): each
+ * a whole process, spawned and waited for. */
+static struct lat proc_lat(int runs, const char *exe, int sock_arg,
+			   const char *const *words)
 {
 	double *v = calloc(runs, sizeof(double));
-	char exe[600], buf[8][64];
+	char buf[8][64];
 	char *argv[12];
 	int fails = 0;
 
 	double c0 = daemon_cpu_ms();
 
-	snprintf(exe, sizeof(exe), "%s/nfchain", bindir);
 	for (int i = -20; i < runs; i++) {
 		int a = 0, w;
 		double t0;
 
-		argv[a++] = exe;
-		argv[a++] = "--socket";
-		argv[a++] = sock;
+		argv[a++] = (char *)exe;
+		if (sock_arg) {
+			argv[a++] = "--socket";
+			argv[a++] = sock;
+		}
 		for (w = 0; words[w] && w < 8; w++) {
 			snprintf(buf[w], sizeof(buf[w]), words[w],
 				 (i + 20) & 0xff, ((i + 20) >> 8) & 0xff);
@@ -280,6 +284,14 @@ static struct lat cli_lat(int runs, const char *const *words)
 	struct lat l = stats(v, runs, fails);
 	free(v);
 	return l;
+}
+
+static struct lat cli_lat(int runs, const char *const *words)
+{
+	char exe[600];
+
+	snprintf(exe, sizeof(exe), "%s/nfchain", bindir);
+	return proc_lat(runs, exe, 1, words);
 }
 
 static struct lat api_lat(int runs, const char *method, const char *fmt)
@@ -1013,6 +1025,17 @@ int main(int argc, char **argv)
 		static const char *const rset[] = {"r0", "set",
 						   "arp_timeout=1%d", NULL};
 
+		static const char *const none[] = {NULL};
+		char hello[600];
+
+		/* The floor no CLI goes below on this machine: a process
+		 * spawned and waited for, with the dynamic loader and libc
+		 * (what the CLI keeps), and without (a static binary). */
+		snprintf(hello, sizeof(hello), "%s/nfc_hello_static", bindir);
+		row("floor: spawn of /bin/true (loader + libc)",
+		    proc_lat(runs, "/bin/true", 0, none), runs);
+		row("floor: spawn of a static hello (no loader)",
+		    proc_lat(runs, hello, 0, none), runs);
 		row("CLI start-up alone (nfchain --help)", cli_lat(runs, help),
 		    runs);
 		row("CLI: nfchain show", cli_lat(runs, show), runs);

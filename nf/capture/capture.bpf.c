@@ -49,7 +49,9 @@ struct {
 	__type(value, __u32);
 } cap_jmp SEC(".maps");
 
-const volatile __u32 cap_snaplen = CAP_SNAP_MAX;
+/* Read at run time (a new snaplen is a map write, not a new program): the
+ * mask below bounds the copy for the verifier whatever value it holds. */
+NFC_CFG_VAR(cap_snaplen);
 
 static __always_inline void capture(nfc_ctx_t *ctx, struct nfc_meta *md)
 {
@@ -69,7 +71,8 @@ static __always_inline void capture(nfc_ctx_t *ctx, struct nfc_meta *md)
 #else
 	wire = ctx->len;
 #endif
-	n = wire < cap_snaplen ? wire : cap_snaplen;
+	n = cap_snaplen; /* once: one packet, one value */
+	n = wire < n ? wire : n;
 	if (!n)
 		return;
 	/* n - 1 masked, then 1 added: the verifier sees 1..CAP_SNAP_MAX. */

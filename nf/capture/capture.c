@@ -30,6 +30,7 @@ static const struct nfc_field capture_config[] = {
 		"without loss"},
 	{.name = "snaplen",
 	 .kind = NFC_F_UINT,
+	 .flags = NFC_FIELD_RUNTIME,
 	 .bpf_const = "cap_snaplen",
 	 .def = "262144",
 	 .min = 1,

@@ -28,9 +28,9 @@
 #define TCP_ACK 0x10
 #define TCP_FIN 0x01
 
-/* Set from the config fields (bpf_const). */
-const volatile __u32 dd_syn_cookies = 1;
-/* Read at run time: a new rate is a map write. */
+/* Read at run time: a new value of syn_cookies or syn_rate is a map
+ * write, not a new program. */
+NFC_CFG_VAR(dd_syn_cookies);
 NFC_CFG_VAR(dd_syn_rate);
 /* The MSS the SYN-ACKs advertise (the server's). */
 const volatile __u32 dd_mss4 = 1460;

@@ -16,6 +16,7 @@
 static const struct nfc_field dd_config[] = {
 	{.name = "syn_cookies",
 	 .kind = NFC_F_BOOL,
+	 .flags = NFC_FIELD_RUNTIME,
 	 .bpf_const = "dd_syn_cookies",
 	 .def = "true",
 	 .doc = "answer SYNs with SYN cookies from the data plane when a "

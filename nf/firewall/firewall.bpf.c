@@ -21,7 +21,9 @@
 #include "fw.h"
 
 const volatile __u32 fw_default = FW_ACCEPT;
-const volatile __u32 fw_conntrack = 1;
+/* Read at run time: `set conntrack=` is a map write, not a new program.
+ * Off, no packet looks at or adds to the table (state is new for all). */
+NFC_CFG_VAR(fw_conntrack);
 
 /* ---- maps ---- */
 
@@ -636,7 +638,8 @@ static __always_inline int fw_filter(nfc_ctx_t *ctx, struct nfc_meta *md)
 	struct nfct_res ct = {};
 	struct fw_set *live, *s;
 	__u32 k = FW_SET_LIVE, half, misc, state = FW_ST_NEW, dir;
-	__u32 len;
+	/* Read once: the lookup and the confirm of one packet agree. */
+	__u32 track = fw_conntrack, len;
 	struct fw_act *act;
 	struct fw_hit *h;
 	int r, rule, action, sc;
@@ -671,7 +674,7 @@ static __always_inline int fw_filter(nfc_ctx_t *ctx, struct nfc_meta *md)
 	live = bpf_map_lookup_elem(&fw_set, &k);
 	if (!live)
 		return nfc_drop(ctx, md, FW_R_RULE);
-	if (fw_conntrack) {
+	if (track) {
 		nfct_lookup_cached(&fl, len, &ct);
 		if (ct.cached && ct.fc &&
 		    (ct.fc->nf & FW_FC_KEY_MASK) == FW_FC_KEY(live->gen, dir))
@@ -715,7 +718,7 @@ static __always_inline int fw_filter(nfc_ctx_t *ctx, struct nfc_meta *md)
 	/* An accepted first packet opens its connection: the replies and
 	 * the rest of it are then established. A full table lets it through
 	 * untracked (counted by the tracker as refused). */
-	if (fw_conntrack && action == FW_ACCEPT && (ct.state & NFCT_NEW))
+	if (track && action == FW_ACCEPT && (ct.state & NFCT_NEW))
 		nfct_confirm(&fl, len, &ct);
 	/* An established flow in the cache: its next packets take the
 	 * verdict from its slot (fw_cached). The half's gen: the live entry's

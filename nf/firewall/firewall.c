@@ -30,6 +30,7 @@ static const struct nfc_field fw_config[] = {
 	 .doc = "what a packet no rule matches gets"},
 	{.name = "conntrack",
 	 .kind = NFC_F_BOOL,
+	 .flags = NFC_FIELD_RUNTIME,
 	 .bpf_const = "fw_conntrack",
 	 .def = "true",
 	 .doc = "track connections (state= in rules); off: a stateless "

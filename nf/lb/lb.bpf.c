@@ -34,16 +34,18 @@
 
 /* Outer source: the client's own address when 0 (what it would have been
  * anyway), else this one with its low lb_src_bits bits taken from the
- * flow's hash, so that the backend's receive hashing spreads flows. */
-const volatile __u32 lb_src = 0;
-const volatile __u32 lb_src_bits = 0;
-/* The same for IPv6 (ip6ip6): src6, all zero when not set. */
+ * flow's hash, so that the backend's receive hashing spreads flows. Both
+ * read at run time: a `set` of src, src_bits or mtu is a map write. */
+NFC_CFG_VAR(lb_src);
+NFC_CFG_VAR(lb_src_bits);
+/* The same for IPv6 (ip6ip6): src6, all zero when not set. A load-time
+ * constant: one config string that is four words (docs/runtime.md). */
 const volatile __u32 lb_src6_0 = 0, lb_src6_1 = 0, lb_src6_2 = 0, lb_src6_3 = 0;
 /* Seconds a UDP flow keeps its backend after its last packet; read at
  * run time (a new timeout is a map write). */
 NFC_CFG_VAR(lb_udp_timeout);
-/* DSR, IPv4: the path MTU toward the backends; 0: not checked. */
-const volatile __u32 lb_mtu = 0;
+/* DSR: the path MTU toward the backends; 0: not checked. */
+NFC_CFG_VAR(lb_mtu);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -490,7 +492,8 @@ static __always_inline int parse(nfc_ctx_t *ctx, struct lb_flow *f,
  * from the flow's hash. */
 static __always_inline __u32 outer_src(__u32 base, __u32 client, __u32 h)
 {
-	__u32 m = lb_src_bits ? (1U << lb_src_bits) - 1 : 0;
+	__u32 bits = lb_src_bits & 31; /* validated 0..16 */
+	__u32 m = bits ? (1U << bits) - 1 : 0;
 
 	if (!base)
 		return client;
@@ -498,15 +501,16 @@ static __always_inline __u32 outer_src(__u32 base, __u32 client, __u32 h)
 }
 
 /*
- * An IPv4 packet with DF that the outer header would take beyond lb_mtu
+ * An IPv4 packet with DF that the outer header would take beyond the mtu
  * becomes, in place, the ICMP fragmentation-needed (3/4, RFC 1191) its
  * sender gets: from the VIP (the address it sent to, as Katran does), its
- * MACs swapped, next-hop MTU lb_mtu - 20, quoting its IP header and 8
+ * MACs swapped, next-hop MTU mtu - 20, quoting its IP header and 8
  * bytes. Sent back out of the port it came in by. A packet with IP
  * options is dropped instead (the quote would not be at a fixed place).
  */
 #define LB_ICMP_LEN (NFC_ETH_HLEN + 20 + 8 + 28)
-static __always_inline int frag_needed(nfc_ctx_t *ctx, struct nfc_meta *md)
+static __always_inline int frag_needed(nfc_ctx_t *ctx, struct nfc_meta *md,
+				       __u32 mtu)
 {
 	struct ethhdr *eth, e;
 	struct iphdr *ip, *q;
@@ -556,7 +560,7 @@ static __always_inline int frag_needed(nfc_ctx_t *ctx, struct nfc_meta *md)
 	icmp[0] = 3;
 	icmp[1] = 4;
 	icmp[2] = icmp[3] = icmp[4] = icmp[5] = 0;
-	*(__u16 *)(icmp + 6) = bpf_htons(lb_mtu - 20);
+	*(__u16 *)(icmp + 6) = bpf_htons(mtu - 20);
 	w = (__u16 *)icmp;
 	for (int i = 0; i < 18; i++)
 		s += w[i];
@@ -568,14 +572,15 @@ static __always_inline int frag_needed(nfc_ctx_t *ctx, struct nfc_meta *md)
 
 /*
  * The IPv6 twin of frag_needed (IPv6 routers never fragment, so every
- * packet the outer header would take beyond lb_mtu): in place, the ICMPv6
+ * packet the outer header would take beyond the mtu): in place, the ICMPv6
  * packet-too-big (type 2, RFC 4443 3.2) its sender gets, from the VIP,
- * MTU lb_mtu - 40, quoting its IPv6 header and 8 bytes (where the kernel
+ * MTU mtu - 40, quoting its IPv6 header and 8 bytes (where the kernel
  * finds the socket), checksum over the pseudo-header. Sent back out of
  * the port it came in by.
  */
 #define LB_ICMP6_LEN (NFC_ETH_HLEN + 40 + 8 + 48)
-static __always_inline int pkt_too_big(nfc_ctx_t *ctx, struct nfc_meta *md)
+static __always_inline int pkt_too_big(nfc_ctx_t *ctx, struct nfc_meta *md,
+				       __u32 mtu)
 {
 	struct ethhdr *eth, e;
 	struct ipv6hdr *ip6, *q;
@@ -618,7 +623,7 @@ static __always_inline int pkt_too_big(nfc_ctx_t *ctx, struct nfc_meta *md)
 	icmp[0] = 2;
 	icmp[1] = 0;
 	icmp[2] = icmp[3] = 0;
-	*(__u32 *)(icmp + 4) = bpf_htonl(lb_mtu - 40);
+	*(__u32 *)(icmp + 4) = bpf_htonl(mtu - 40);
 	/* Pseudo-header: the addresses, the length (56) and next header. */
 	s = bpf_htons(8 + 48) + bpf_htons(NFC_IPPROTO_ICMPV6);
 	w = (__u16 *)&ip6->saddr;
@@ -637,6 +642,7 @@ static __always_inline int dsr4(nfc_ctx_t *ctx, const struct lb_pkt *p,
 				const struct lb_flow *f, const struct lb_be *be)
 {
 	struct iphdr *ip = p->l3, o = {};
+	__u32 src;
 
 	/* Checked again: the verifier lost parse()'s bound where the
 	 * families' paths met. */
@@ -649,7 +655,8 @@ static __always_inline int dsr4(nfc_ctx_t *ctx, const struct lb_pkt *p,
 	o.frag_off = ip->frag_off & bpf_htons(IP_DF);
 	o.ttl = 64;
 	o.protocol = LB_PROTO_IPIP;
-	o.saddr = lb_src ? outer_src(lb_src, 0, flow_hash(f)) : ip->saddr;
+	src = lb_src; /* once: one packet, one value */
+	o.saddr = src ? outer_src(src, 0, flow_hash(f)) : ip->saddr;
 	o.daddr = be->addr[0];
 	return encap4(ctx, &o);
 }
@@ -1091,7 +1098,7 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 	/* The coarse clock (a tick's resolution, ample for timeouts): the
 	 * precise one reads the hypervisor's clock source on a VM. */
 	__u64 now;
-	__u32 id, fwd, len = frame_len(ctx);
+	__u32 id, fwd, mtu, len = frame_len(ctx);
 	__u16 bport;
 	__u8 dir = 0;
 	int isnew, r;
@@ -1153,22 +1160,24 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 			return nfc_drop(ctx, md, LB_R_ENCAP);
 		return nfc_pass_on(ctx, md);
 	}
-	if (lb_mtu && f.family == LB_AF_INET) {
+	/* Read once: the check and the MTU the ICMP error names agree. */
+	mtu = lb_mtu;
+	if (mtu && f.family == LB_AF_INET) {
 		struct iphdr *ip = p.l3;
 
 		if ((void *)(ip + 1) > nfc_data_end(ctx))
 			return nfc_drop(ctx, md, LB_R_ENCAP);
 		if ((ip->frag_off & bpf_htons(IP_DF)) &&
-		    bpf_ntohs(ip->tot_len) + sizeof(struct iphdr) > lb_mtu)
-			return frag_needed(ctx, md);
+		    bpf_ntohs(ip->tot_len) + sizeof(struct iphdr) > mtu)
+			return frag_needed(ctx, md, mtu);
 	}
-	if (lb_mtu && f.family == LB_AF_INET6) {
+	if (mtu && f.family == LB_AF_INET6) {
 		struct ipv6hdr *ip6 = p.l3;
 
 		if ((void *)(ip6 + 1) > nfc_data_end(ctx))
 			return nfc_drop(ctx, md, LB_R_ENCAP);
-		if (bpf_ntohs(ip6->payload_len) + 2 * sizeof(*ip6) > lb_mtu)
-			return pkt_too_big(ctx, md);
+		if (bpf_ntohs(ip6->payload_len) + 2 * sizeof(*ip6) > mtu)
+			return pkt_too_big(ctx, md, mtu);
 	}
 	if (f.family == LB_AF_INET ? dsr4(ctx, &p, &f, be)
 				   : dsr6(ctx, &p, &f, be))

@@ -22,7 +22,8 @@
 static const struct nfc_field lb_config[] = {
 	{.name = "src",
 	 .kind = NFC_F_IPV4,
-	 .flags = NFC_FIELD_RELOAD,
+	 .flags = NFC_FIELD_RUNTIME,
+	 .bpf_const = "lb_src",
 	 .doc = "outer source address of DSR packets (default: the client's "
 		"own); with src_bits, the low bits come from the flow's hash"},
 	{.name = "src6",
@@ -32,6 +33,7 @@ static const struct nfc_field lb_config[] = {
 		"the client's own); src_bits applies to it too"},
 	{.name = "src_bits",
 	 .kind = NFC_F_UINT,
+	 .flags = NFC_FIELD_RUNTIME,
 	 .bpf_const = "lb_src_bits",
 	 .def = "0",
 	 .min = 0,
@@ -41,6 +43,7 @@ static const struct nfc_field lb_config[] = {
 		"src_bits=8: 198.51.100.0-255)"},
 	{.name = "mtu",
 	 .kind = NFC_F_UINT,
+	 .flags = NFC_FIELD_RUNTIME,
 	 .bpf_const = "lb_mtu",
 	 .def = "0",
 	 .min = 0,
@@ -96,26 +99,21 @@ static const struct nfc_field lb_be_fields[] = {
 	NFC_FIELDS_END,
 };
 
-/* src and src6, addresses as text, into the data plane's lb_src and
- * lb_src6_* (network order, as the packet has them). */
+/* src6, an address as text, into the data plane's lb_src6_* (network
+ * order, as the packet has them). src is a run-time field (NFC_F_IPV4:
+ * the runtime writes it the same way). */
 static int lb_prepare(struct nfc_nf *nf, struct bpf_object *obj)
 {
 	json_t *cfg = nfc_nf_config(nf);
-	const char *s = json_string_value(json_object_get(cfg, "src")),
-		   *s6 = json_string_value(json_object_get(cfg, "src6"));
-	struct in_addr a = {0};
+	const char *s6 = json_string_value(json_object_get(cfg, "src6"));
 	struct in6_addr a6 = {0};
 	char var[16];
 	__u32 w[4];
-	int r;
+	int r = 0;
 
-	if (s && inet_pton(AF_INET, s, &a) != 1)
-		return nfc_nf_error(nf, EINVAL, "src %s: not an IPv4 address",
-				    s);
 	if (s6 && inet_pton(AF_INET6, s6, &a6) != 1)
 		return nfc_nf_error(nf, EINVAL, "src6 %s: not an IPv6 address",
 				    s6);
-	r = nfc_obj_set_const(obj, "lb_src", a.s_addr);
 	memcpy(w, &a6, sizeof(w));
 	for (int i = 0; i < 4 && !r; i++) {
 		snprintf(var, sizeof(var), "lb_src6_%d", i);

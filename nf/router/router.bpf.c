@@ -130,9 +130,10 @@ struct {
 	__type(value, struct rt_cache6_ent);
 } rt_cache6 SEC(".maps");
 
-/* Load-time setting (config rp_filter): strict reverse-path check, an
- * extra FIB lookup per packet, compiled out when off. */
-const volatile __u32 rt_rp_filter = 0;
+/* Config rp_filter: strict reverse-path check, an extra FIB lookup per
+ * packet when on. Read at run time (a `set` is a map write, not a new
+ * program): one load per packet when off. */
+NFC_CFG_VAR(rt_rp_filter);
 
 /* ---- helpers ---- */
 
@@ -439,6 +440,8 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 	struct rt_fib_val rv, *r = &rv;
 	struct rt_port *out;
 	struct rt_neigh *n;
+	/* Read once: a packet is decided by one value of it, old or new. */
+	__u32 rpf = rt_rp_filter;
 	__u32 tot;
 	__u64 epoch;
 	__be32 nh;
@@ -473,7 +476,7 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 	 * with rp_filter (the source decides too). A miss, or an entry of an
 	 * older epoch, goes the whole way and refills the slot. */
 	epoch = dir_epoch();
-	if (!rt_rp_filter) {
+	if (!rpf) {
 		__u32 slot =
 			(bpf_ntohl(iph->daddr) ^ md->in_port * 0x9e3779b1u) *
 				0x9e3779b1u >>
@@ -505,7 +508,7 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 	}
 	if (r->type == RT_FIB_BCAST)
 		return RT_NOT(RT_D_BCAST);
-	if (rt_rp_filter) {
+	if (rpf) {
 		struct rt_fib_val s;
 
 		if (fib4(epoch, iph->saddr, &s) || s.port != md->in_port ||

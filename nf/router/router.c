@@ -59,6 +59,7 @@ static const struct nfc_field rt_config[] = {
 		"none"},
 	{.name = "rp_filter",
 	 .kind = NFC_F_BOOL,
+	 .flags = NFC_FIELD_RUNTIME,
 	 .bpf_const = "rt_rp_filter",
 	 .def = "false",
 	 .doc = "strict reverse-path filter: drop a packet whose source is not "

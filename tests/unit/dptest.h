@@ -125,6 +125,22 @@ static inline int dpt_pinned(const char *root, const char *rel)
 	return bpf_obj_get(path);
 }
 
+/* The kernel's id of the program pinned at `rel` under `root`, 0 if none:
+ * the same id after a config change says it was not reloaded. */
+static inline __u32 dpt_prog_id(const char *root, const char *rel)
+{
+	struct bpf_prog_info pi = {0};
+	__u32 sz = sizeof(pi);
+	int fd = dpt_pinned(root, rel);
+
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &pi, &sz))
+		pi.id = 0;
+	close(fd);
+	return pi.id;
+}
+
 /* One run of a program on a frame: its verdict and the frame it leaves. */
 struct dpt_run {
 	int verdict; /* the program's return value; -errno if the run failed */

@@ -72,6 +72,26 @@ same() { [ -s "$1" ] && cmp -s "$1" "$2"; }
 check "tcpdump reads the pcapng dump: same frames and timestamps as the pcap dump" \
 	same "$T/pc.dump" "$T/ng.dump"
 
+# snaplen is read by the running program: a set cuts the next packets at
+# the new length with the same program; a bad value changes nothing.
+progid() { bpftool -j prog show pinned "$(echo "$NFC_PIN"/nf/*-cap0/prog)" | jq .id; }
+id0=$(progid)
+nfc cap0 set snaplen=60
+nfc cap0 dump count=4 seconds=20 format=pcapng >"$T/s60.pcapng" 2>/dev/null &
+ng=$!
+for _ in $(seq 50); do
+	[ "$(nfc -j cap0 show stats | jq -r .stats.readers)" = 1 ] && break
+	sleep 0.1
+done
+ip netns exec "$A" ping -c 1 -s 1000 198.51.100.2 >/dev/null
+wait "$ng"
+caps=$(tshark -r "$T/s60.pcapng" -T fields -e frame.cap_len 2>/dev/null | sort -u | tr '\n' ' ')
+check "set snaplen=60: the next packets are cut at 60 (cap_len: $caps)" [ "$caps" = "60 " ]
+check "... with no reload (program id $id0 kept)" eval '[ -n "$id0" ] && [ "$(progid)" = "$id0" ]'
+check "refused: cap0 set snaplen=0" refused "outside 1..262144" nfc cap0 set snaplen=0
+check "... and nothing changed (snaplen 60, program $id0)" \
+	eval '[ "$(nfc -j cap0 show | jq -r .config.snaplen)" = 60 ] && [ "$(progid)" = "$id0" ]'
+
 check "refused: dump format=pcapx" refused "format=pcapx: expected pcap or pcapng" \
 	nfc cap0 dump format=pcapx
 check "refused: GET .../pcap?format=json" \

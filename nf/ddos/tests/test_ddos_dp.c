@@ -498,6 +498,35 @@ int main(void)
 			      stat(DD_S_DROP_SYN) == 1,
 		      "a made-up ACK is dropped (verdict %d)", r.verdict);
 	}
+	/* syn_cookies is read at run time: off, a SYN to the destination
+	 * under cookies goes on; a bad value changes nothing; on again, it
+	 * is answered. The program stays the same one throughout. */
+	{
+		__u32 id = dpt_prog_id(root, "nf/1-dd0/prog");
+		json_t *off = json_pack("{s:b}", "syn_cookies", 0),
+		       *on = json_pack("{s:b}", "syn_cookies", 1),
+		       *bad = json_pack("{s:s}", "syn_cookies", "maybe");
+
+		n = v4(f, "198.51.100.7", "198.51.100.2", 0x02, 2000, 0);
+		CHECK(!nfc_nf_set(nfc, "dd0", off) && !run(f, n, &r) &&
+			      r.verdict == V_REDIRECT,
+		      "syn_cookies=off: a SYN goes on (verdict %d) %s",
+		      r.verdict, nfc_errmsg(nfc));
+		CHECK(nfc_nf_set(nfc, "dd0", bad) && !run(f, n, &r) &&
+			      r.verdict == V_REDIRECT,
+		      "syn_cookies=maybe refused, still off (verdict %d)",
+		      r.verdict);
+		n = v4(f, "198.51.100.8", "198.51.100.2", 0x02, 2000, 0);
+		CHECK(!nfc_nf_set(nfc, "dd0", on) && !run(f, n, &r) &&
+			      r.verdict == V_TX,
+		      "syn_cookies=on: a SYN is answered again (verdict %d)",
+		      r.verdict);
+		CHECK(id && dpt_prog_id(root, "nf/1-dd0/prog") == id,
+		      "... with no reload (program id %u kept)", id);
+		json_decref(off);
+		json_decref(on);
+		json_decref(bad);
+	}
 close:
 	CHECK(!nfc_reset(nfc), "reset");
 	{

@@ -312,6 +312,58 @@ static void random_set(struct nfc *nfc, __u64 seed, __u32 n, int cb, int npk)
 	free(rs);
 }
 
+static size_t ct_entries(struct nfc *nfc)
+{
+	json_t *l = NULL;
+	size_t n = nfc_coll_list(nfc, "fw1", "conntrack", &l)
+			   ? (size_t)-1
+			   : json_array_size(l);
+
+	json_decref(l);
+	return n;
+}
+
+/* conntrack is read by the running program: off and on again with the same
+ * program. A flow that passed while it was off is unknown once it is on,
+ * until its next accepted packet opens it (README: conntrack at run time). */
+static void conntrack_runtime(struct nfc *nfc)
+{
+	json_t *off = json_pack("{s:b}", "conntrack", 0),
+	       *on = json_pack("{s:b}", "conntrack", 1),
+	       *bad = json_pack("{s:s}", "conntrack", "maybe");
+	__u32 id = dpt_prog_id(root, "nf/1-fw1/prog");
+	struct ft_pkt out = pk4(FW_DIR_OUT, "198.51.100.2", "203.0.113.9", 17,
+				5000, 53),
+		      in = pk4(FW_DIR_IN, "203.0.113.9", "198.51.100.2", 17, 53,
+			       5000);
+
+	CHECK(!nfc_coll_del(nfc, "fw1", "rules", "10") &&
+		      !nfc_nf_set(nfc, "fw1", off),
+	      "rule 10 deleted, conntrack=off%s%s",
+	      nfc_errmsg(nfc)[0] ? ": " : "", nfc_errmsg(nfc));
+	CHECK(run(&out) == 1 && ct_entries(nfc) == 0 && run(&in) == 0,
+	      "off: a UDP datagram out accepted, not tracked; its reply "
+	      "dropped");
+	CHECK(nfc_nf_set(nfc, "fw1", bad) && run(&out) == 1 &&
+		      ct_entries(nfc) == 0,
+	      "conntrack=maybe refused, still off");
+	CHECK(!nfc_nf_set(nfc, "fw1", on) &&
+		      !add(nfc, "10", "action=accept state=established"),
+	      "conntrack=on, rule 10 established again%s%s",
+	      nfc_errmsg(nfc)[0] ? ": " : "", nfc_errmsg(nfc));
+	CHECK(run(&in) == 0,
+	      "on: a reply of the flow that passed while off: dropped "
+	      "(unknown)");
+	CHECK(run(&out) == 1 && ct_entries(nfc) == 1 && run(&in) == 1,
+	      "its next datagram out opens it; the reply is established, "
+	      "accepted");
+	CHECK(id && dpt_prog_id(root, "nf/1-fw1/prog") == id,
+	      "conntrack off and on with no reload (program id %u kept)", id);
+	json_decref(off);
+	json_decref(on);
+	json_decref(bad);
+}
+
 static void conntrack(struct nfc *nfc, const char *mode)
 {
 	json_t *cfg = json_pack("{s:s,s:b}", "default", "drop", "conntrack", 1);
@@ -399,6 +451,7 @@ static void conntrack(struct nfc *nfc, const char *mode)
 	      "conntrack=off refused while rule 10 has state=: %s",
 	      nfc_errmsg(nfc));
 	json_decref(cfg);
+	conntrack_runtime(nfc);
 }
 
 /* A rejected SYN answered by the data plane itself: a RST+ACK back out of

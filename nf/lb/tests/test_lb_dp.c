@@ -246,6 +246,7 @@ static void one_mode(struct nfc *nfc, const char *mode, int redirect, int drop)
 	__u8 f[128];
 	int len, e;
 	__u64 tx;
+	__u32 id = 0;
 
 	test_group = mode;
 	e = nfc_nf_add(nfc, "forwarder", "f1", mode, NULL) ||
@@ -376,11 +377,14 @@ static void one_mode(struct nfc *nfc, const char *mode, int redirect, int drop)
 	{
 		json_t *c = json_pack("{s:s,s:i}", "src", "198.51.100.0",
 				      "src_bits", 6);
+		json_t *bad = json_pack("{s:i}", "src_bits", 17),
+		       *bads = json_pack("{s:s}", "src", "198.51.100.300");
 		int seen[64] = {0}, n = 0;
 
+		id = dpt_prog_id(root, "nf/1-lb0/prog");
 		e = nfc_nf_set(nfc, "lb0", c);
 		json_decref(c);
-		CHECK(!e, "src=198.51.100.0 src_bits=6 (a reload)");
+		CHECK(!e, "src=198.51.100.0 src_bits=6 (run-time values)");
 		for (int p = 0; p < 64; p++) {
 			len = frame(f, "203.0.113.100", 6, 41000 + p, 80, 0x02);
 			run(0, f, len, &r);
@@ -392,6 +396,16 @@ static void one_mode(struct nfc *nfc, const char *mode, int redirect, int drop)
 		CHECK(n >= 20,
 		      "64 flows: outer sources in 198.51.100.0/26, %d distinct",
 		      n);
+		CHECK(nfc_nf_set(nfc, "lb0", bad) &&
+			      nfc_nf_set(nfc, "lb0", bads),
+		      "src_bits=17, src=198.51.100.300: refused");
+		len = frame(f, "203.0.113.100", 6, 41000, 80, 0x02);
+		run(0, f, len, &r);
+		CHECK(!check_encap(f, len, &r, "198.51.100.0", ~0x3fu,
+				   "198.51.100.11"),
+		      "... and nothing changed (outer source in the /26)");
+		json_decref(bad);
+		json_decref(bads);
 	}
 	/* mtu: a DF packet the outer header takes beyond it comes back as
 	 * an ICMP fragmentation-needed, out of the port it came in by. */
@@ -405,7 +419,7 @@ static void one_mode(struct nfc *nfc, const char *mode, int redirect, int drop)
 
 		e = nfc_nf_set(nfc, "lb0", c);
 		json_decref(c);
-		CHECK(!e, "mtu=60 (a reload): %s", e ? nfc_errmsg(nfc) : "");
+		CHECK(!e, "mtu=60: %s", e ? nfc_errmsg(nfc) : "");
 		len = frame(f, "203.0.113.100", 6, 42000, 80, 0x02);
 		run(0, f, len, &r);
 		ok = r.verdict == redirect && r.out_len == 70 &&
@@ -433,6 +447,10 @@ static void one_mode(struct nfc *nfc, const char *mode, int redirect, int drop)
 		CHECK(r.verdict == redirect && (int)r.out_len == len + 20,
 		      "without DF: encapsulated (the backend's path "
 		      "fragments)");
+		CHECK(id && dpt_prog_id(root, "nf/1-lb0/prog") == id,
+		      "src, src_bits and mtu set with no reload (program id "
+		      "%u kept)",
+		      id);
 	}
 	CHECK(!nfc_reset(nfc), "reset");
 }
@@ -574,8 +592,7 @@ static void ipv6(struct nfc *nfc, const char *mode, int redirect, int drop)
 
 		e = nfc_nf_set(nfc, "lb0", c);
 		json_decref(c);
-		CHECK(!e, "IPv6: mtu=1320 (a reload): %s",
-		      e ? nfc_errmsg(nfc) : "");
+		CHECK(!e, "IPv6: mtu=1320: %s", e ? nfc_errmsg(nfc) : "");
 		e = nfc_nf_set(nfc, "lb0", lo);
 		json_decref(lo);
 		msg = e ? nfc_errmsg(nfc) : "";

@@ -690,11 +690,15 @@ static void rp_filter(void)
 {
 	json_t *on = json_pack("{s:s}", "rp_filter", "true");
 	json_t *off = json_pack("{s:s}", "rp_filter", "false");
+	json_t *bad = json_pack("{s:s}", "rp_filter", "maybe");
+	__u32 id = dpt_prog_id(root, "nf/0-r1/prog");
 	struct frame in, out;
 	int v;
 
-	CHECK(!nfc_nf_set(nfc, "r1", on), "rp_filter=true (reload) %s",
-	      nfc_errmsg(nfc));
+	/* A run-time value: the running program reads the new one. */
+	CHECK(!nfc_nf_set(nfc, "r1", on), "rp_filter=true %s", nfc_errmsg(nfc));
+	CHECK(id && dpt_prog_id(root, "nf/0-r1/prog") == id,
+	      "... with no reload (program id %u kept)", id);
 	/* From H1's address but in on p2: the way back is p1. */
 	in = ipf(PM[1], "198.51.100.2", "203.0.113.5", 64, IPPROTO_UDP, 26);
 	__u64 c = cnt(RT_D_RPF);
@@ -705,12 +709,19 @@ static void rp_filter(void)
 	in = ipf(PM[0], "198.51.100.2", "203.0.113.200", 64, IPPROTO_UDP, 26);
 	v = run(0, &in, &out);
 	CHECK(v == verdict_out && !memcmp(out.d, H1, 6),
-	      "the reload kept routes and ARP entries");
-	nfc_nf_set(nfc, "r1", off);
+	      "a source routed back out of its in port passes");
+	CHECK(nfc_nf_set(nfc, "r1", bad), "rp_filter=maybe refused");
 	in = ipf(PM[1], "198.51.100.2", "203.0.113.5", 64, IPPROTO_UDP, 26);
-	CHECK(run(1, &in, NULL) == verdict_out, "rp_filter=false again");
+	CHECK(run(1, &in, NULL) == verdict_drop &&
+		      dpt_prog_id(root, "nf/0-r1/prog") == id,
+	      "... and nothing changed (still on, same program)");
+	nfc_nf_set(nfc, "r1", off);
+	CHECK(run(1, &in, NULL) == verdict_out &&
+		      dpt_prog_id(root, "nf/0-r1/prog") == id,
+	      "rp_filter=false again, same program");
 	json_decref(on);
 	json_decref(off);
+	json_decref(bad);
 }
 
 static void reopen(void)
