@@ -341,6 +341,13 @@ static int names_check(struct nfc *nfc, const struct mnf *n,
 		return 0;
 	if (n->migrate)
 		return 0;
+	/* Only maps added to the object built into this nfchain (a newer
+	 * build adopting an older one's pins): no contents are lost, and
+	 * the NF's control plane, of the same build, fills them (nf/ddos
+	 * moves its blocklist into maps it added). Refused, the daemon could
+	 * not start on the pins, and nothing could upgrade the NF. */
+	if (!og && !n->obj[0])
+		return 0;
 	return nfci_err(nfc, EEXIST,
 			"NF %s: its new object has other maps than the "
 			"running one (%s%s%s%s%s): their contents cannot be "

@@ -108,6 +108,41 @@ table_throughput() {
 	 else empty end)' "$1"
 }
 
+# Issue 18's three questions in one table, when ddos scenarios ran: per
+# blocklist size, the drop rate against the bare drop (target >= 0.90 at
+# 1,000,000), dd0's own cost beside nftables' and ipset's on the same
+# traffic (target <= 1/5), and dd0's own cost on allowed traffic (pass:
+# dd0 + forwarder less the forwarder alone, nfc-chain-1), whose
+# difference between the sizes is the last line (target <= 15 ns).
+table_ddos() {
+	jq -r "$JQ_LIB"'
+	(.scenarios | map({key: .scenario, value: .}) | from_entries) as $by |
+	[.scenarios[] | .scenario | select(test("^ddos-(xdp|nft|ipset|pass)")) | sub("^ddos-[a-z]+"; "")] | unique as $sizes |
+	if ($sizes | length) == 0 then empty else
+	def own(s): $by[s].own_ns.median;
+	# Allowed traffic by the kernel timer (every valid run, disturbed or
+	# not), as the drops are: ns a frame through dd0 and the forwarder,
+	# less the forwarder alone.
+	def kns(s): $by[s].kernel_pps.median | if . == null or . <= 0 then null else 1e9 / . end;
+	def allowed(l): if kns("ddos-pass" + l) == null then null
+		elif kns("nfc-chain-1") == null then kns("ddos-pass" + l)
+		else kns("ddos-pass" + l) - kns("nfc-chain-1") end;
+	def rel(a; b): if a == null or b == null or b <= 0 then "—" else "×\(a / b | f2)" end;
+	"| prefixes | dd0 drop: Mpps (kernel timer), × bare drop | dd0 drop: own ns | nft: own ns, dd0 ÷ nft | ipset+iptables raw: own ns, dd0 ÷ ipset | allowed: dd0 own ns, kernel timer\(if kns("nfc-chain-1") == null then " (+ forwarder: nfc-chain-1 not run)" else "" end) |",
+	"|---|---:|---:|---:|---:|---:|",
+	($sizes | sort_by(sub("m$"; "000000") | sub("k$"; "000") | tonumber) | .[] as $l |
+	 ("ddos-xdp" + $l) as $x |
+	 "| \($l) | \($by[$x].kernel_pps.median | mpps), " +
+	 (if $by[$x].vs_drop == null then "—" else "×\($by[$x].vs_drop | f2)" end) +
+	 " | \(own($x) | ns) | \(own("ddos-nft" + $l) | ns), \(rel(own($x); own("ddos-nft" + $l))) | " +
+	 "\(own("ddos-ipset" + $l) | ns), \(rel(own($x); own("ddos-ipset" + $l))) | \(allowed($l) | ns) |"),
+	([$sizes[] | allowed(.)] | map(select(. != null))) as $a |
+	(if ($a | length) > 1 then "",
+		"Allowed traffic, dd0 own cost between the sizes: \(($a | max) - ($a | min) | ns) ns apart (target <= 15)."
+	 else empty end)
+	end' "$1"
+}
+
 # Every CPU at once against one: aggregate Mpps, the scaling factor, and
 # the Linux counterpart's, from summary.json.
 table_scaling() {

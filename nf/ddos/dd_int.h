@@ -44,6 +44,10 @@ json_t *dd_block_import_ref(struct nfc_nf *nf);
 void dd_block_removed(struct nfc_nf *nf, const char *name);
 extern const struct nfc_field dd_block_fields[], dd_allow_fields[];
 
+int dd_flags_sync(struct nfc_nf *nf);
+int dd_adopt(struct nfc_nf *nf);
+int dd_flags_look(struct nfc_nf *nf, const char *what, int family);
+
 int dd_limit_add(struct nfc_nf *nf, const char *key, json_t *fields);
 int dd_limit_del(struct nfc_nf *nf, const char *key);
 int dd_limit_list(struct nfc_nf *nf, json_t *out);

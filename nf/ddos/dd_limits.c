@@ -123,6 +123,9 @@ int dd_limit_add(struct nfc_nf *nf, const char *key, json_t *fields)
 				    DD_MAX_LIMITS);
 	l.interval_ns = 1000000000ULL / pps;
 	l.tau_ns = (burst - 1) * l.interval_ns;
+	r = dd_flags_look(nf, "limits", p.family);
+	if (r)
+		return r;
 	if (bpf_map_update_elem(fd, &k, &l, BPF_ANY))
 		return nfc_nf_error(nf, errno, "limits: write %s: %s", key,
 				    strerror(errno));
@@ -143,7 +146,7 @@ int dd_limit_del(struct nfc_nf *nf, const char *key)
 	if (bpf_map_delete_elem(lim_fd(nf, p.family), &k) && errno != ENOENT)
 		return nfc_nf_error(nf, errno, "limits: delete %s: %s", key,
 				    strerror(errno));
-	return 0;
+	return dd_flags_sync(nf);
 }
 
 int dd_limit_list(struct nfc_nf *nf, json_t *out)

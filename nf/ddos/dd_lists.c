@@ -382,10 +382,13 @@ static int block_write(struct nfc_nf *nf, int copy, const char *key,
 		return r;
 	lens_get(nf, copy, &ln);
 	r = lens_need(nf, copy, &ln, p.family, p.plen);
-	if (!r)
-		r = trie_write(nf, block_fd(nf, p.family, copy), "blocklist",
-			       key, fields, BPF_ANY);
-	if (!r && p.family == 4 && p.plen <= 24) {
+	if (r)
+		return r;
+	/* The bitmap before the hash: a kill -9 between the two leaves a
+	 * bit the hash lacks (packets of a prefix whose add was never
+	 * answered dropped until the next start mends it), never a listed
+	 * prefix whose packets pass. */
+	if (p.family == 4 && p.plen <= 24) {
 		__u64 *bm = bm_get(nf, copy);
 
 		if (!bm)
@@ -393,6 +396,10 @@ static int block_write(struct nfc_nf *nf, int copy, const char *key,
 		bm_set(bm, addr4(p.addr), p.plen);
 		bm_done(bm);
 	}
+	r = trie_write(nf, block_fd(nf, p.family, copy), "blocklist", key,
+		       fields, BPF_ANY);
+	if (r && p.family == 4 && p.plen <= 24)
+		bm_unset(nf, copy, addr4(p.addr), p.plen);
 	return r;
 }
 
@@ -545,19 +552,50 @@ int dd_limit_check(struct nfc_nf *nf, const char *key)
 	return dd_parse_pfx(nf, "limits", key, &p);
 }
 
-/* DD_ST_ALLOW4 made to say whether the IPv4 allowlist holds an entry:
- * the data plane's front drops a blocklisted source without asking the
- * allowlist only while it is clear, so it is set before the first entry
- * is written and cleared after the last is gone. */
-static int allow4_flag(struct nfc_nf *nf)
+static int map_empty(struct nfc_nf *nf, const char *name)
 {
-	int fd = nfc_nf_map_fd(nf, "dd_allow4");
-	struct dd_state st = state_get(nf);
-	struct dd_lpm4 k;
-	__u32 f = st.flags & ~DD_ST_ALLOW4;
+	int fd = nfc_nf_map_fd(nf, name);
+	struct dd_lpm6 k;
 
-	if (fd < 0 || !bpf_map_get_next_key(fd, NULL, &k))
+	return fd >= 0 && bpf_map_get_next_key(fd, NULL, &k) != 0;
+}
+
+/* The flags that let packets skip a lookup made to say what the maps
+ * hold: DD_ST_ALLOW4 set while the IPv4 allowlist holds an entry, the
+ * DD_ST_NO_* set while their map is empty. Each is made "look" before a
+ * map's first entry is written (dd_flags_look) and "skip" only here,
+ * after its last is gone, so a packet never skips an entry. */
+int dd_flags_sync(struct nfc_nf *nf)
+{
+	struct dd_state st = state_get(nf);
+	__u32 f = st.flags & ~(DD_ST_ALLOW4 | DD_ST_NO_ALLOW6 | DD_ST_NO_LIM4 |
+			       DD_ST_NO_LIM6);
+
+	if (!map_empty(nf, "dd_allow4"))
 		f |= DD_ST_ALLOW4;
+	if (map_empty(nf, "dd_allow6"))
+		f |= DD_ST_NO_ALLOW6;
+	if (map_empty(nf, "dd_lim4"))
+		f |= DD_ST_NO_LIM4;
+	if (map_empty(nf, "dd_lim6"))
+		f |= DD_ST_NO_LIM6;
+	if (f == st.flags)
+		return 0;
+	st.flags = f;
+	return state_put(nf, &st);
+}
+
+/* Before an entry is written to the allowlist ("allow") or the limits
+ * of `family`: packets look it up from now on. */
+int dd_flags_look(struct nfc_nf *nf, const char *what, int family)
+{
+	struct dd_state st = state_get(nf);
+	__u32 f = st.flags;
+
+	if (!strcmp(what, "allow"))
+		f = family == 4 ? f | DD_ST_ALLOW4 : f & ~DD_ST_NO_ALLOW6;
+	else
+		f &= family == 4 ? ~DD_ST_NO_LIM4 : ~DD_ST_NO_LIM6;
 	if (f == st.flags)
 		return 0;
 	st.flags = f;
@@ -569,16 +607,10 @@ int dd_allow_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	struct dd_pfx p;
 	int r = dd_parse_pfx(nf, "allowlist", key, &p);
 
+	if (!r)
+		r = dd_flags_look(nf, "allow", p.family);
 	if (r)
 		return r;
-	if (p.family == 4) {
-		struct dd_state st = state_get(nf);
-
-		st.flags |= DD_ST_ALLOW4;
-		r = state_put(nf, &st);
-		if (r)
-			return r;
-	}
 	return trie_write(
 		nf,
 		nfc_nf_map_fd(nf, p.family == 4 ? "dd_allow4" : "dd_allow6"),
@@ -590,7 +622,7 @@ int dd_allow_del(struct nfc_nf *nf, const char *key)
 	int r = trie_del(nf, nfc_nf_map_fd(nf, "dd_allow4"),
 			 nfc_nf_map_fd(nf, "dd_allow6"), "allowlist", key);
 
-	return r ? r : allow4_flag(nf);
+	return r ? r : dd_flags_sync(nf);
 }
 
 int dd_allow_list(struct nfc_nf *nf, json_t *out)
@@ -700,16 +732,19 @@ struct dd_priv {
 
 /*
  * A dd0 of an nfchain before the hashes: its blocklist in LPM tries
- * pinned as DD_OLD_TRIE beside the new maps. The entries of the trie of
+ * (DD_OLD_TRIE), which this program declares too (their pins taken
+ * over) and reads while DD_ST_HASHED is clear. The entries of the trie of
  * the copy packets read are written into the live hash (lengths first,
- * bitmap after, as an add does), then every old pin is removed. The
- * count moved, or -1 (the pins stay, and the next start tries again).
+ * bitmap before the hash, as an add does); the count moved, or -1 (the
+ * flag stays clear, packets keep reading the trie, the next start tries
+ * again).
  */
 static long migrate_tries(struct nfc_nf *nf)
 {
 	int c = live_copy(nf), fd;
-	char path[512], name[32];
+	char name[32];
 	struct dd_lens ln;
+	__u64 *bm = bm_get(nf, c);
 	long n = 0;
 
 	lens_get(nf, c, &ln);
@@ -719,46 +754,49 @@ static long migrate_tries(struct nfc_nf *nf)
 		__u32 v;
 
 		snprintf(name, sizeof(name), DD_OLD_TRIE, fam, c);
-		snprintf(path, sizeof(path), "%s/nf/%u-%s/map/%s",
-			 nfc_nf_pin_root(nf), nfc_nf_id(nf), nfc_nf_name(nf),
-			 name);
-		fd = bpf_obj_get(path);
-		if (fd < 0)
-			continue;
-		while (!bpf_map_get_next_key(fd, prev, &next)) {
-			__u32 a = fam == 4 ? addr4(next.addr) : 0;
-
+		fd = nfc_nf_map_fd(nf, name);
+		while (fd >= 0 && !bpf_map_get_next_key(fd, prev, &next)) {
 			k = next;
 			prev = &k;
 			if (bpf_map_lookup_elem(fd, &k, &v))
 				continue;
 			if (lens_need(nf, c, &ln, fam, k.plen) ||
-			    bpf_map_update_elem(block_fd(nf, fam, c), &k, &v,
-						BPF_ANY)) {
-				close(fd);
-				return -1;
+			    (fam == 4 && k.plen <= 24 && !bm)) {
+				n = -1;
+				goto out;
 			}
-			if (fam == 4 && k.plen <= 24) {
-				__u64 *bm = bm_get(nf, c);
-
-				if (bm)
-					bm_set(bm, a, k.plen);
-				bm_done(bm);
+			if (fam == 4 && k.plen <= 24)
+				bm_set(bm, addr4(k.addr), k.plen);
+			if (bpf_map_update_elem(block_fd(nf, fam, c), &k, &v,
+						BPF_ANY)) {
+				n = -1;
+				goto out;
 			}
 			if (v)
 				note_expiry(nf);
 			n++;
 		}
-		close(fd);
 	}
-	for (int i = 0; i < 4; i++) {
-		snprintf(name, sizeof(name), DD_OLD_TRIE, i < 2 ? 4 : 6, i & 1);
-		snprintf(path, sizeof(path), "%s/nf/%u-%s/map/%s",
-			 nfc_nf_pin_root(nf), nfc_nf_id(nf), nfc_nf_name(nf),
-			 name);
-		unlink(path);
-	}
+out:
+	bm_done(bm);
 	return n;
+}
+
+/* Once DD_ST_HASHED is set: the old tries emptied (both copies). */
+static void empty_tries(struct nfc_nf *nf)
+{
+	char name[32];
+
+	for (int i = 0; i < 4; i++) {
+		struct dd_lpm6 k;
+		int fd;
+
+		snprintf(name, sizeof(name), DD_OLD_TRIE, i < 2 ? 4 : 6, i & 1);
+		fd = nfc_nf_map_fd(nf, name);
+		while (fd >= 0 && !bpf_map_get_next_key(fd, NULL, &k))
+			if (bpf_map_delete_elem(fd, &k))
+				break;
+	}
 }
 
 static struct dd_priv *priv_of(struct nfc_nf *nf)
@@ -774,10 +812,10 @@ static struct dd_priv *priv_of(struct nfc_nf *nf)
 		pv->clear_copy = !live_copy(nf) + 1;
 		nfc_nf_set_priv(nf, pv);
 		/* Pins of a process killed, or of an nfchain without the
-		 * flag: DD_ST_ALLOW4 as the allowlist is now, and the live
+		 * flags: DD_ST_* as the lists are now, and the live
 		 * bitmap as the live hash is (a kill between the two writes
 		 * of one add or delete). */
-		allow4_flag(nf);
+		dd_flags_sync(nf);
 		long o = migrate_tries(nf);
 
 		if (o > 0)
@@ -792,8 +830,30 @@ static struct dd_priv *priv_of(struct nfc_nf *nf)
 				"%s: blocklist: %ld words of the live /24 "
 				"bitmap did not match its hash: mended\n",
 				nfc_nf_name(nf), m);
+		/* Only now may packets skip the tries (and the front drop
+		 * by the bitmap). */
+		if (o >= 0 && m >= 0) {
+			struct dd_state st = state_get(nf);
+
+			if (!(st.flags & DD_ST_HASHED)) {
+				st.flags |= DD_ST_HASHED;
+				if (!state_put(nf, &st))
+					empty_tries(nf);
+			}
+		}
 	}
 	return pv;
+}
+
+/* After a load (the NF's first, or a process taking it over with a new
+ * program): what priv_of mends on first use, now, so that the first
+ * tick is not what packets wait for (an earlier nfchain's tries taken
+ * over, the live bitmap, the flags). */
+int dd_adopt(struct nfc_nf *nf)
+{
+	return priv_of(nf)
+		       ? 0
+		       : nfc_nf_error(nf, ENOMEM, "ddos: %s", strerror(ENOMEM));
 }
 
 static struct dd_state state_get(struct nfc_nf *nf)
@@ -1168,17 +1228,20 @@ static int bulk_lines(struct nfc_nf *nf, struct lines *s, int copy, int fd4,
 		r = lens_need(nf, copy, ln, fam, k.plen);
 		if (r)
 			return r;
+		/* The bitmap first, as block_write does. */
+		if (fam == 4 && k.plen <= 24)
+			bm_set(bm, addr4(k.addr), k.plen);
 		if (bpf_map_update_elem(fam == 4 ? fd4 : fd6, &k, &v,
 					BPF_ANY)) {
 			char b[64];
 
+			if (fam == 4 && k.plen <= 24)
+				bm_unset(nf, copy, addr4(k.addr), k.plen);
 			return nfc_nf_error(
 				nf, errno, "line %u: blocklist: write %s: %s",
 				line, dd_pfx_str(fam, k.plen, k.addr, b),
 				strerror(errno));
 		}
-		if (fam == 4 && k.plen <= 24)
-			bm_set(bm, addr4(k.addr), k.plen);
 	}
 	return 0;
 }

@@ -236,6 +236,7 @@ const struct nfc_nf_type nf_type_ddos = {
 	.elf_xdp = ddos_xdp__elf_bytes,
 	.elf_tc = ddos_tc__elf_bytes,
 	.stats = dd_stats_cb,
+	.configure = dd_adopt,
 	.tick = dd_tick,
 	.changed = dd_changed,
 	.destroy = dd_destroy,

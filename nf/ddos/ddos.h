@@ -18,6 +18,8 @@
  *                   covers it: one load answers every length up to /24,
  *                   the hash is probed only for lengths 25..32
  *   dd_state        array [1] of struct dd_state
+ *   dd_block4/6_0/1 LPM tries: the blocklist of an nfchain before the
+ *                   hashes, read until moved (DD_ST_HASHED), else empty
  *   dd_lim4/6       LPM trie: rate limits by source prefix (dd_limit)
  *   dd_bkt          LRU hash: token buckets of sources seen lately
  *   dd_bkt_est      LRU hash: buckets of sources that kept to their limit
@@ -53,8 +55,10 @@
 #define DD_SYN_HOLD_NS (10ULL * 1000000000ULL)
 
 /* An nfchain before the hashes pinned the blocklist as LPM tries under
- * these names (dd_block4_0 ...): new names, so that such a dd0 is taken
- * over (its entries moved into the live hash, dd_lists.c) and deleted. */
+ * these names (dd_block4_0 ...). The data plane still declares them (the
+ * same layout, so that their pins are taken over) and reads the live one
+ * until DD_ST_HASHED says its entries are in the hashes; then the control
+ * plane empties them (dd_lists.c, migrate_tries). */
 #define DD_OLD_TRIE "dd_block%d_%d"
 
 struct dd_lpm4 {
@@ -88,6 +92,18 @@ struct dd_state {
  * cleared once it is empty; while it is clear, the data plane's front
  * (ddos.bpf.c, dd_front) drops blocklisted IPv4 sources without asking. */
 #define DD_ST_ALLOW4 2u
+/* The IPv6 allowlist, the IPv4 limits, the IPv6 limits are empty: packets
+ * skip their lookup (and, with no limit and no TCP, the clock). Set only
+ * once the map is empty, cleared before its first entry is written: a
+ * dd0 of an nfchain without them (the bits clear) looks everything up. */
+#define DD_ST_NO_ALLOW6 4u
+#define DD_ST_NO_LIM4 8u
+#define DD_ST_NO_LIM6 16u
+/* The blocklist is in the hashes and the bitmap alone: the old LPM tries
+ * (DD_OLD_TRIE) are not read. Clear on the pins of an nfchain before the
+ * hashes: packets read the live trie too (and the front defers) until
+ * its entries are moved; so an upgrade never meets an empty hash. */
+#define DD_ST_HASHED 32u
 
 struct dd_limit {
 	__u64 interval_ns; /* 1e9 / pps */

@@ -196,37 +196,56 @@ static int flip(const char *src)
 	return e;
 }
 
-/* An LPM trie as an nfchain before the hashes pinned it (dd_block4_<c>,
- * c the live copy; dd_block6_<other> for IPv6), holding `pfx`/`plen` if
- * given. */
-static int old_trie(int fam, const char *pfx, unsigned plen)
+/* A dd0 as an nfchain before the hashes left it: DD_ST_HASHED clear and
+ * the blocklist in the LPM trie of the live copy (dd_block4_<c>), here
+ * `pfx`/`plen`. */
+static int old_trie(const char *pfx, unsigned plen)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
 	struct dd_state st = {0};
 	struct dd_lpm4 k = {.plen = plen};
-	char p[256];
+	char p[64];
 	__u32 z = 0, v = 0;
 	int fd = dpt_pinned(root, "nf/1-dd0/map/dd_state"), e;
 
 	if (fd < 0)
 		return -1;
-	bpf_map_lookup_elem(fd, &z, &st);
+	e = bpf_map_lookup_elem(fd, &z, &st);
+	st.flags &= ~DD_ST_HASHED;
+	if (!e)
+		e = bpf_map_update_elem(fd, &z, &st, BPF_ANY);
 	close(fd);
-	fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "dd_old",
-			    fam == 4 ? sizeof(struct dd_lpm4)
-				     : sizeof(struct dd_lpm6),
-			    4, 64, &o);
+	snprintf(p, sizeof(p), "nf/1-dd0/map/dd_block4_%u", st.live & 1);
+	fd = e ? -1 : dpt_pinned(root, p);
 	if (fd < 0)
 		return -1;
-	snprintf(p, sizeof(p), "%s/nf/1-dd0/map/dd_block%d_%u", root, fam,
-		 fam == 4 ? st.live & 1 : !(st.live & 1));
-	e = bpf_obj_pin(fd, p);
-	if (!e && pfx) {
-		inet_pton(AF_INET, pfx, k.addr);
-		e = bpf_map_update_elem(fd, &k, &v, BPF_ANY);
-	}
+	inet_pton(AF_INET, pfx, k.addr);
+	e = bpf_map_update_elem(fd, &k, &v, BPF_ANY);
 	close(fd);
 	return e;
+}
+
+/* Whether DD_ST_HASHED is set and the old tries empty. */
+static int hashed(void)
+{
+	struct dd_state st = {0};
+	struct dd_lpm6 k;
+	char p[64];
+	__u32 z = 0;
+	int fd = dpt_pinned(root, "nf/1-dd0/map/dd_state"), ok;
+
+	if (fd < 0)
+		return 0;
+	ok = !bpf_map_lookup_elem(fd, &z, &st) && (st.flags & DD_ST_HASHED);
+	close(fd);
+	for (int i = 0; i < 4 && ok; i++) {
+		snprintf(p, sizeof(p), "nf/1-dd0/map/dd_block%d_%d",
+			 i < 2 ? 4 : 6, i & 1);
+		fd = dpt_pinned(root, p);
+		ok = fd >= 0 && bpf_map_get_next_key(fd, NULL, &k) != 0;
+		if (fd >= 0)
+			close(fd);
+	}
+	return ok;
 }
 
 /* With the blocklist holding 203.0.113.0/24 alone: its bit cleared and
@@ -247,8 +266,17 @@ static void adopt(struct nfc **nfc, __u8 *f)
 	      "the flipped bits decide: 203.0.113.9 goes on, 198.51.100.3 "
 	      "dropped (%d %d)",
 	      r.verdict, q.verdict);
-	CHECK(!old_trie(4, "100.64.0.0", 10) && !old_trie(6, NULL, 0),
-	      "LPM tries of an earlier nfchain pinned as dd_block4/6_*");
+	CHECK(!old_trie("100.64.0.0", 10),
+	      "the list of an earlier nfchain: 100.64.0.0/10 in the live LPM "
+	      "trie, DD_ST_HASHED clear");
+	{
+		int o = v4(g, "100.64.1.1", "198.51.100.2", -1, 0, 0);
+
+		CHECK(!run(g, o, &q) && q.verdict == V_DROP,
+		      "before anything moved it: 100.64.1.1 dropped by the "
+		      "trie (%d)",
+		      q.verdict);
+	}
 	nfc_close(*nfc);
 	*nfc = dpt_open(root);
 	CHECK(*nfc != NULL, "the pin root adopted");
@@ -262,13 +290,7 @@ static void adopt(struct nfc **nfc, __u8 *f)
 		      "the old trie's 100.64.0.0/10 taken over: 100.64.1.1 "
 		      "dropped (%d)",
 		      q.verdict);
-		CHECK(dpt_pinned(root, "nf/1-dd0/map/dd_block4_0") < 0 &&
-			      dpt_pinned(root, "nf/1-dd0/map/dd_block4_1") <
-				      0 &&
-			      dpt_pinned(root, "nf/1-dd0/map/dd_block6_0") <
-				      0 &&
-			      dpt_pinned(root, "nf/1-dd0/map/dd_block6_1") < 0,
-		      "and the old pins removed");
+		CHECK(hashed(), "DD_ST_HASHED set and the old tries emptied");
 		ng = v4(g, "198.51.100.3", "198.51.100.2", -1, 0, 0);
 	}
 	CHECK(!run(f, nb, &r) && r.verdict == V_DROP && !run(g, ng, &q) &&
