@@ -122,7 +122,9 @@ struct nfc_meta {
 	__u32 direction; /* enum nfc_direction */
 	__u32 mark;	 /* free for NFs; survives the whole chain */
 	__u32 ifindex;	 /* netdev the packet entered the chain on */
-	__u32 depth;	 /* NFs visited: a loop is cut before the kernel does */
+	__u32 depth;	 /* 0; unused: a loop is cut by the kernel's tail-call
+			  * limit (NFC_R_TAIL_CALL), a chain too long by the
+			  * runtime */
 	__u32 on_stack;	 /* 1 in a program's own copy, 0 in the map (see
 			  * nfc_meta_save) */
 	__u32 pad;	 /* to 8 bytes: userspace reads the per-CPU map in
