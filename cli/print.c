@@ -40,21 +40,30 @@ static int numeric(const char *s)
 	return *s && strspn(s, "0123456789") == strlen(s);
 }
 
-/* Column widths, and which columns are numbers (right-aligned). */
+/* Column widths, and which columns are numbers (right-aligned). A column
+ * of "-" only (a port-less NF's PORT, PEER, STATE) is text: right-aligned
+ * it read as part of the column after it. */
 static void table_layout(const struct table *t, int *w, int *right)
 {
 	for (int c = 0; c < t->ncols; c++) {
+		int nums = 0;
+
 		w[c] = 0;
-		right[c] = t->nrows > 1;
+		right[c] = 1;
 		for (int r = 0; r < t->nrows; r++) {
 			const char *s = t->cells[r * t->ncols + c];
 			int n = strlen(s);
 
 			if (n > w[c])
 				w[c] = n;
-			if (r && !numeric(s) && strcmp(s, "-"))
+			if (!r)
+				continue;
+			if (numeric(s))
+				nums++;
+			else if (strcmp(s, "-"))
 				right[c] = 0;
 		}
+		right[c] = right[c] && nums;
 	}
 }
 
