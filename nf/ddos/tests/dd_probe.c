@@ -128,24 +128,26 @@ static __u32 frame(__u8 *f, int fam, const __u8 *src, int tcp)
 }
 
 /* What a program did with one probe, by the contract above. */
-static const char *outcome(const struct fz_nf *n, const struct fz_frame *f)
+enum { DROPPED, WENT_ON, NEITHER };
+static const char *const outcome_name[] = {"dropped", "went on", "neither"};
+
+static int outcome(const struct fz_nf *n, const struct fz_frame *f)
 {
 	if (f->verdict == V_DROP && !fz_sent(n))
-		return "dropped";
+		return DROPPED;
 	if (f->verdict == V_REDIRECT && fz_sent(n) == 2)
-		return "went on";
-	return "neither";
+		return WENT_ON;
+	return NEITHER;
 }
 
 struct tally {
 	const char *name;
-	long dropped, went_on, disagree;
+	long seen[3], disagree; /* seen: by outcome */
 };
 
-/* The probes of `in` through both programs of `n` (under `root`); 0 if every
- * verdict is the reference's and the counter agrees, 1 if not, 2 if a run
- * failed.
- */
+/* The probes of `in` through both programs of `n` (under `root`): 0 if
+ * every verdict is the reference's and the counter agrees, 1 if not, 2 if
+ * a run failed. */
 static int probe_all(struct fz_nf *n, const char *root, const char *stats,
 		     FILE *in)
 {
@@ -153,7 +155,7 @@ static int probe_all(struct fz_nf *n, const char *root, const char *stats,
 	struct fz_frame *f = calloc(1, sizeof(*f));
 	long probes = 0, listed = 0, shown = 0;
 	char line[128], addr[64];
-	const char *res[2];
+	int res[2], ref;
 	__u64 drops0;
 	int want, rc = 0;
 
@@ -161,7 +163,6 @@ static int probe_all(struct fz_nf *n, const char *root, const char *stats,
 		return 2;
 	drops0 = dpt_percpu_sum(root, stats, DD_S_DROP_BLOCKLIST, 0, 8);
 	while (rc < 2 && fgets(line, sizeof(line), in)) {
-		const char *ref;
 		__u8 src[16];
 		int fam;
 
@@ -177,7 +178,7 @@ static int probe_all(struct fz_nf *n, const char *root, const char *stats,
 		/* UDP and TCP in turn, across both halves (the listed probes
 		 * are every other line). */
 		f->len = frame(f->in, fam, src, (probes >> 1) & 1);
-		ref = want ? "dropped" : "went on";
+		ref = want ? DROPPED : WENT_ON;
 		for (int d = 0; d < 2 && rc < 2; d++) {
 			if (fz_run(n, f, 0, d)) {
 				fprintf(stderr, "dd_probe: %s run on %s: %s\n",
@@ -186,15 +187,14 @@ static int probe_all(struct fz_nf *n, const char *root, const char *stats,
 				break;
 			}
 			res[d] = outcome(n, f);
-			t[d].dropped += res[d][0] == 'd';
-			t[d].went_on += res[d][0] == 'w';
-			t[d].disagree += strcmp(res[d], ref) != 0;
+			t[d].seen[res[d]]++;
+			t[d].disagree += res[d] != ref;
 		}
-		if (rc < 2 && (strcmp(res[0], ref) || strcmp(res[1], ref)) &&
+		if (rc < 2 && (res[0] != ref || res[1] != ref) &&
 		    shown++ < SHOWN)
 			printf("disagree: %s reference %s, entry %s, hook %s\n",
-			       addr, want ? "listed" : "not listed", res[0],
-			       res[1]);
+			       addr, want ? "listed" : "not listed",
+			       outcome_name[res[0]], outcome_name[res[1]]);
 		probes++;
 		listed += want;
 	}
@@ -203,15 +203,18 @@ static int probe_all(struct fz_nf *n, const char *root, const char *stats,
 		return rc;
 	printf("probes %ld, listed by the reference %ld\n", probes, listed);
 	for (int d = 0; d < 2; d++) {
-		printf("%s: dropped %ld, went on %ld, disagreements %ld\n",
-		       t[d].name, t[d].dropped, t[d].went_on, t[d].disagree);
+		printf("%s: dropped %ld, went on %ld, neither %ld, "
+		       "disagreements %ld\n",
+		       t[d].name, t[d].seen[DROPPED], t[d].seen[WENT_ON],
+		       t[d].seen[NEITHER], t[d].disagree);
 		rc |= t[d].disagree != 0;
 	}
 	drops0 =
 		dpt_percpu_sum(root, stats, DD_S_DROP_BLOCKLIST, 0, 8) - drops0;
 	printf("blocklist drops counted %llu, seen %ld\n",
-	       (unsigned long long)drops0, t[0].dropped + t[1].dropped);
-	rc |= drops0 != (__u64)(t[0].dropped + t[1].dropped);
+	       (unsigned long long)drops0,
+	       t[0].seen[DROPPED] + t[1].seen[DROPPED]);
+	rc |= drops0 != (__u64)(t[0].seen[DROPPED] + t[1].seen[DROPPED]);
 	return rc | !probes;
 }
 
