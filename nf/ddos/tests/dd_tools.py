@@ -9,10 +9,13 @@
   count PORT SECONDS               UDP datagrams received on PORT, until
                                    SECONDS pass or, once some came, none
                                    for one second (the sender is done)
-  feed N SEED FEED PROBES [COUNT]  N random prefixes (IPv4 and IPv6) into
+  feed N SEED FEED PROBES [COUNT [SOLE]]
+                                   N random prefixes (IPv4 and IPv6) into
                                    FEED, and COUNT (100,000) probe
                                    addresses with Python ipaddress's
-                                   verdict into PROBES
+                                   verdict (the feed read back) into
+                                   PROBES; SOLE: prefixes whose delete
+                                   flips probes, and how many
   lookup PIN_DIR PROBES            each probe looked up in the ddos NF's
                                    live blocklist (BPF_MAP_LOOKUP_ELEM on
                                    the pinned maps: the lookups the data
@@ -111,10 +114,44 @@ def synflood(ifn, dmac, dip, port, secs):
     report()
 
 
-def feed(n, seed, path, probes, count=100000):
-    """The feed is drawn as integers (fast); the reference verdict of each
-    probe comes from ipaddress: the probe's supernet of each listed length,
+class Blocklist:
+    """The reference: a feed read back with Python ipaddress, a set of
+    ip_network objects. An address is listed when a listed network holds
+    it: the network of each prefix length in use that holds the address,
     looked up in the set."""
+
+    def __init__(self, path):
+        self.nets = set()
+        for line in open(path):
+            words = line.split("#", 1)[0].split()
+            if words:
+                self.nets.add(ipaddress.ip_network(words[0]))
+        self.lens = {v: sorted({n.prefixlen for n in self.nets
+                                if n.version == v}) for v in (4, 6)}
+
+    def holders(self, a):
+        nets = (ipaddress.ip_network((a, p), strict=False)
+                for p in self.lens[a.version])
+        return [n for n in nets if n in self.nets]
+
+
+def beside(net, rnd):
+    """The address just below or just above `net`, if there is one."""
+    try:
+        return net[0] - 1 if rnd.random() < 0.5 else net[-1] + 1
+    except ipaddress.AddressValueError:
+        return None
+
+
+def feed(n, seed, path, probes, count=100000, sole=None):
+    """N prefixes drawn as integers (fast) into FEED; then the feed read
+    back by the reference (Blocklist) and COUNT probes drawn, one in five
+    IPv6: half inside a listed network (its first address, its last or
+    one at random), half outside (the address beside a listed network or
+    one at random, drawn again while the reference lists it), each with
+    the reference's verdict. SOLE, if given, gets three listed prefixes
+    (IPv4 up to /24, IPv4 longer, IPv6; no two overlapping) with the
+    number of probes each alone holds: those that delete it flips."""
     rnd = random.Random(seed)
     v4, v6 = set(), set()
     m32, m128 = (1 << 32) - 1, (1 << 128) - 1
@@ -130,33 +167,42 @@ def feed(n, seed, path, probes, count=100000):
         f.writelines("%s/%d\n" % (socket.inet_ntoa(a.to_bytes(4, "big")), p)
                      for a, p in v4)
         f.writelines("%s\n" % ipaddress.IPv6Network((a, p)) for a, p in v6)
-    l4 = sorted(set(p for _, p in v4))
-    l6 = sorted(set(p for _, p in v6))
-    s4, s6 = list(v4), list(v6)
+    ref = Blocklist(path)
+    pools = {4: (list(v4), ipaddress.IPv4Network, ipaddress.IPv4Address, 32),
+             6: (list(v6), ipaddress.IPv6Network, ipaddress.IPv6Address, 128)}
+    alone = {}
     with open(probes, "w") as f:
         for i in range(count):
-            six = i % 10 == 9
-            pick = rnd.choice(s6 if six else s4)
-            if i % 2:  # inside a listed prefix (mostly a hit)
-                bits = (128 if six else 32) - pick[1]
-                x = pick[0] | rnd.getrandbits(bits) if bits else pick[0]
+            pool, net_t, addr_t, w = pools[6 if i % 5 == 4 else 4]
+            net = net_t(rnd.choice(pool))
+            if i % 2:
+                k = rnd.randrange(3)
+                a = net[0] if k == 0 else net[-1] if k == 1 else \
+                    net[rnd.randrange(net.num_addresses)]
+                held = ref.holders(a)
+                if net not in held:
+                    sys.exit("feed: the reference misses %s in %s" % (a, net))
             else:
-                x = rnd.getrandbits(128 if six else 32)
-            a = ipaddress.ip_address(x if not six else ipaddress.IPv6Address(x))
-            sets, lens = (v6, l6) if six else (v4, l4)
-            w = 128 if six else 32
-            # The probe's supernet of each listed length, by masking (the
-            # feed was drawn as integers); one probe in five (both
-            # families) also by ipaddress, which must agree: ipaddress
-            # stays the reference at a fifth of its cost (it was a third
-            # of the feed's time).
-            hit = any(((x >> (w - p)) << (w - p), p) in sets for p in lens)
-            if i % 50 < 10:
-                ref = any((int(ipaddress.ip_network((a, p), strict=False)
-                               .network_address), p) in sets for p in lens)
-                if ref != hit:
-                    sys.exit("feed: oracle and ipaddress disagree on %s" % a)
-            f.write("%s %d\n" % (a, hit))
+                a = beside(net, rnd) if rnd.random() < 0.5 else None
+                while a is None or ref.holders(a):
+                    a = addr_t(rnd.getrandbits(w))
+                held = []
+            if len(held) == 1:
+                alone[net] = alone.get(net, 0) + 1
+            f.write("%s %d\n" % (a, bool(held)))
+    if not sole:
+        return
+    picked = []
+    with open(sole, "w") as f:
+        for fam, short in ((4, True), (4, False), (6, False)):
+            fit = [(k, m) for m, k in alone.items()
+                   if m.version == fam and (m.prefixlen <= 24) == short
+                   and not any(m.overlaps(o) for o in picked)]
+            if not fit:
+                sys.exit("feed: no listed prefix alone holds a probe")
+            k, m = max(fit)
+            picked.append(m)
+            f.write("%s %d\n" % (m, k))
 
 
 # The bpf(2) calls the lookup needs.
@@ -249,7 +295,7 @@ if __name__ == "__main__":
     elif c == "synflood":
         synflood(a[0], a[1], a[2], int(a[3]), float(a[4]))
     elif c == "feed":
-        feed(int(a[0]), int(a[1]), a[2], a[3], *map(int, a[4:5]))
+        feed(int(a[0]), int(a[1]), a[2], a[3], *map(int, a[4:5]), *a[5:6])
     elif c == "lookup":
         lookup(a[0], a[1])
     else:
