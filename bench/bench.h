@@ -39,6 +39,10 @@ struct nfcb_gen_cfg {
 	__u32 family;
 	__u8 saddr6[12];
 	__u8 daddr6[12];
+	/* TCP SYNs (IPv4, no options) instead of UDP datagrams, each with
+	 * its checksums right: a SYN flood from spoofed sources that a
+	 * server would take (nf/ddos/tests/ddos.sh). */
+	__u32 tcp_syn;
 };
 
 /* Generator counters (.bss). */
@@ -67,6 +71,7 @@ enum nfcb_slot {
 /* Frame layout the generator writes: Ethernet + IPv4 (no options) + UDP. */
 #define NFCB_HDR_LEN (14 + 20 + 8)
 #define NFCB_HDR6_LEN (14 + 40 + 8) /* the same with IPv6 */
+#define NFCB_SYN_LEN (14 + 20 + 20) /* IPv4 + TCP SYN (--syn) */
 #define NFCB_MIN_FRAME 60	    /* Ethernet minimum without FCS */
 #define NFCB_MAX_FRAME 3000 /* live frames must fit one page with headroom */
 

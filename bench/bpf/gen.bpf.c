@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Traffic generator, run by BPF_PROG_TEST_RUN with
- * BPF_F_TEST_XDP_LIVE_FRAMES: every invocation writes one frame and
- * redirects it to the generator's veth.
+ * BPF_F_TEST_XDP_LIVE_FRAMES: every invocation writes one frame (UDP, or
+ * a TCP SYN with cfg.tcp_syn) and redirects it to the generator's veth.
  *
  * It writes EVERY header byte of EVERY frame. The live-frames page pool
  * recycles each page with whatever the device under test left in it: a
@@ -31,6 +31,39 @@ static __always_inline __u16 ip_csum(const struct iphdr *ip)
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return ~sum;
+}
+
+/* A SYN (no options) after the IPv4 header: a new flow's first segment,
+ * its sequence number spread by the frame's number, its checksum right
+ * (over the pseudo-header: the receiving stack verifies it, so a wrong one
+ * would make the flood harmless to the server before any defence). */
+static __always_inline int write_syn(struct iphdr *ip, void *end, __u64 n,
+				     __u16 sp, __u16 dp)
+{
+	struct tcphdr *th = (void *)(ip + 1);
+	const __u16 *w = (const __u16 *)th;
+	__u32 sum;
+
+	if ((void *)(th + 1) > end)
+		return -1;
+	th->source = bpf_htons(sp);
+	th->dest = bpf_htons(dp);
+	th->seq = bpf_htonl((__u32)(n * 2654435761u));
+	th->ack_seq = 0;
+	*(__u16 *)((void *)th + 12) = bpf_htons(0x5002); /* doff 5, SYN */
+	th->window = bpf_htons(64240);
+	th->check = 0;
+	th->urg_ptr = 0;
+	sum = (ip->saddr & 0xffff) + (ip->saddr >> 16) + (ip->daddr & 0xffff) +
+	      (ip->daddr >> 16) + bpf_htons(IPPROTO_TCP) +
+	      bpf_htons(sizeof(*th));
+#pragma unroll
+	for (int i = 0; i < 10; i++)
+		sum += w[i];
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	th->check = ~sum;
+	return 0;
 }
 
 /* IPv6 and UDP after the Ethernet header. The UDP checksum stays 0
@@ -114,15 +147,27 @@ int nfcb_gen(struct xdp_md *ctx)
 	ip->ihl = 5;
 	ip->version = 4;
 	ip->tos = 0;
-	ip->tot_len = bpf_htons(len - sizeof(struct ethhdr));
+	/* A SYN's datagram ends at its TCP header: the rest of the frame
+	 * is Ethernet padding. */
+	ip->tot_len = bpf_htons(cfg.tcp_syn ? NFCB_SYN_LEN - sizeof(*eth)
+					    : len - sizeof(struct ethhdr));
 	ip->id = bpf_htons((__u16)seq);
 	ip->frag_off = 0;
 	ip->ttl = 64;
-	ip->protocol = IPPROTO_UDP;
+	ip->protocol = cfg.tcp_syn ? IPPROTO_TCP : IPPROTO_UDP;
 	ip->check = 0;
 	ip->saddr = bpf_htonl(cfg.saddr + (__u32)sa);
 	ip->daddr = bpf_htonl(cfg.daddr + (__u32)da);
 	ip->check = ip_csum(ip);
+	if (cfg.tcp_syn) {
+		if (write_syn(ip, end, seq, cfg.sport + (__u16)sp,
+			      cfg.dport + (__u16)dp)) {
+			stats.short_frames++;
+			return XDP_DROP;
+		}
+		stats.generated++;
+		return bpf_redirect(cfg.ifindex, 0);
+	}
 
 	udp->source = bpf_htons(cfg.sport + (__u16)sp);
 	udp->dest = bpf_htons(cfg.dport + (__u16)dp);

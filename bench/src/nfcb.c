@@ -6,6 +6,7 @@
  *   nfcb gen   --dev IF --dst-mac MAC --count N [...]  run the generator
  *              [--cpus 0,1,...]                     one per CPU, at once
  *              [--family 6 [--src6 A --dst6 A]]     IPv6 frames
+ *              [--syn]                              IPv4 TCP SYNs
  *   nfcb sink  attach --dev IF --pin DIR                count-and-drop sink
  *   nfcb sink  read --pin DIR                           print its counters
  *   nfcb hop   attach --dev IF --to IF2 --pin DIR       the floor: one bare
@@ -736,6 +737,7 @@ static int cmd_gen(int argc, char **argv)
 		{"family", required_argument, NULL, 'f'},
 		{"src6", required_argument, NULL, 'x'},
 		{"dst6", required_argument, NULL, 'y'},
+		{"syn", no_argument, NULL, 'z'},
 		{},
 	};
 	const char *dev = NULL, *sink_pin = NULL, *cpus = NULL;
@@ -833,6 +835,9 @@ static int cmd_gen(int argc, char **argv)
 		case 'y':
 			dst6 = optarg;
 			break;
+		case 'z':
+			cfg.tcp_syn = 1;
+			break;
 		default:
 			die("gen: unknown option");
 		}
@@ -850,6 +855,8 @@ static int cmd_gen(int argc, char **argv)
 	} else {
 		cfg.family = 4;
 	}
+	if (cfg.tcp_syn && cfg.family == 6)
+		die("gen: --syn: IPv4 only");
 	if (cfg.sport + cfg.n_sport - 1 > 65535 ||
 	    cfg.dport + cfg.n_dport - 1 > 65535)
 		die("gen: port range runs past 65535");
