@@ -19,7 +19,10 @@
  * by its base's CRC, so a base and a log never pair up wrongly.
  *
  * When the log passes a quarter of the base (at least NFC_RT_FOLD_MIN
- * bytes, 1 MiB), it is folded into a new base: base + log written to
+ * bytes, 1 MiB), the next tick folds it into a new base (not the change
+ * that passed it: a fold reads and writes the whole set, seconds at
+ * 500,000 routes, which no single change should wait for; a process
+ * with no tick folds in the change past twice that): base + log written to
  * <base>.tmp, fsync'd, the base linked to <base>.prev, the new one
  * renamed over it; its log starts empty. A folded base opens with
  * "# nfchain routes: store ID fold N" (ID: the crc32 the model names,
@@ -575,6 +578,40 @@ static size_t fold_limit(const struct rt_store *s)
 	return s->base_size / 4 > min ? s->base_size / 4 : min;
 }
 
+/* The log (size bytes) folded into a new base when it passed limit,
+ * unless a fold failed less than a minute ago (a full disk: said on
+ * stderr once a minute, not at every tick). */
+static void fold_if_due(struct nfc_nf *nf, struct rt_store *s, const char *log,
+			size_t size, size_t limit, uint64_t now)
+{
+	int r;
+
+	if (size <= limit || now < s->fold_retry)
+		return;
+	r = store_fold(nf, s);
+	s->fold_retry = r ? now + 60 * NS_PER_SEC : 0;
+	if (r)
+		fprintf(stderr,
+			"nfchain: router %s: routes: %s not folded into a new "
+			"base (%s); tried again in a minute\n",
+			nfc_nf_name(nf), log, strerror(-r));
+}
+
+void rt_store_tick(struct nfc_nf *nf, uint64_t now)
+{
+	struct rt_store *s = store_of(nf);
+	char base[512], path[600];
+	struct stat st;
+
+	if (!s || s->state != ST_ON)
+		return;
+	base_path(nf, nfc_nf_name(nf), base, sizeof(base));
+	log_path(base, s->crc, path, sizeof(path));
+	if (!stat(path, &st))
+		fold_if_due(nf, s, path, (size_t)st.st_size, fold_limit(s),
+			    now);
+}
+
 /* One change appended to the log, fsync'd: durable when the call
  * returns. fields NULL: a delete. A no-op when no import made a store. */
 int rt_store_note(struct nfc_nf *nf, const char *key, json_t *fields)
@@ -603,18 +640,14 @@ int rt_store_note(struct nfc_nf *nf, const char *key, json_t *fields)
 				 strerror(errno ? errno : EIO));
 	if (fd >= 0)
 		close(fd);
-	/* Durable already: a fold that fails leaves the log as it is (the
-	 * next change tries again), the change stands. */
-	if (!r && (size_t)st.st_size + strlen(line) > fold_limit(s)) {
-		int f = store_fold(nf, s);
-
-		if (f)
-			fprintf(stderr,
-				"nfchain: router %s: routes: %s not folded "
-				"into a new base (%s); tried again at the "
-				"next change\n",
-				nfc_nf_name(nf), path, strerror(-f));
-	}
+	/* Durable already. The tick folds the log past its share, so that
+	 * no change waits for a whole base to be written; a process with
+	 * no tick (nfctl: one change, then out) folds it here, past twice
+	 * the share. A fold that fails leaves the log as it is and the
+	 * change stands. */
+	if (!r)
+		fold_if_due(nf, s, path, (size_t)st.st_size + strlen(line),
+			    2 * fold_limit(s), nfc_now_ns());
 	return r;
 }
 
