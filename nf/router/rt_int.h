@@ -117,6 +117,10 @@ struct rt_store {
 	 * passes a quarter of it (or NFC_RT_FOLD_MIN, 1 MiB). */
 	size_t base_size;
 	uint64_t fold_retry; /* a fold failed: not tried again before */
+	/* On, but the base is not the store the model names (gone or
+	 * damaged while no process ran): rebuilt from the maps adopted
+	 * before anything else is logged. */
+	int lost;
 };
 int rt_routes_import(struct nfc_nf *nf, const char *text, size_t len,
 		     int replace);

@@ -50,6 +50,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include "internal.h"
 #include "rt_int.h"
 
 /* The base file; `name`: the NF's (removed() is given it). */
@@ -464,25 +465,140 @@ static void logs_prune(const char *base, uint32_t a, uint32_t b)
 
 enum { ST_UNKNOWN, ST_ON, ST_OFF };
 
-static struct rt_store *store_of(struct nfc_nf *nf)
+/* The model's entry `store` (borrowed); NULL when the model holds the
+ * routes itself. */
+static json_t *model_ref(struct nfc_nf *nf)
+{
+	return json_object_get(
+		json_object_get(nf->nfc->m->nfs[nf->id].colls, "routes"),
+		RT_STORE_KEY);
+}
+
+/* The store that entry names (the crc32 of its import's base). */
+static int ref_id(json_t *ref, uint32_t *id)
+{
+	const char *want = json_string_value(json_object_get(ref, "crc32"));
+	char *end;
+	unsigned long v;
+
+	if (!want)
+		return -EINVAL;
+	v = strtoul(want, &end, 16);
+	if (*end || end == want || v > UINT32_MAX)
+		return -EINVAL;
+	*id = (uint32_t)v;
+	return 0;
+}
+
+/* Why the base is not the one of store id (r and m: its base_scan). */
+static void base_why(int r, const struct base_meta *m, uint32_t id, char *why,
+		     size_t len)
+{
+	if (r == -ENOENT)
+		snprintf(why, len, "is gone");
+	else if (r == -EBADMSG)
+		snprintf(why, len,
+			 "is damaged (its last line's crc32 does not match)");
+	else if (r)
+		snprintf(why, len, "cannot be read (%s)", strerror(-r));
+	else
+		snprintf(why, len,
+			 "holds store %08x, not %08x (another import's, or "
+			 "damaged)",
+			 m->id, id);
+}
+
+/* The store's state as this process first meets it, without deciding
+ * anything (replace() reads the files itself). */
+static struct rt_store *store_get(struct nfc_nf *nf)
 {
 	struct rt_priv *p = rt_priv_get(nf);
+
+	return p ? &p->store : NULL;
+}
+
+static struct rt_store *store_of(struct nfc_nf *nf)
+{
+	struct rt_store *s = store_get(nf);
 	struct base_meta m;
 	char base[512];
+	uint32_t id;
+	json_t *ref;
+	int r;
 
-	if (!p)
-		return NULL;
-	if (p->store.state == ST_UNKNOWN) {
-		/* A process that adopted the pins: the base says (a damaged
-		 * one too: its changes still go to a log, and a start from
-		 * the files refuses it rather than forget them). */
-		base_path(nf, nfc_nf_name(nf), base, sizeof(base));
-		p->store.state =
-			base_scan(base, &m) == -ENOENT ? ST_OFF : ST_ON;
-		p->store.crc = m.crc;
-		p->store.base_size = m.size;
-	}
-	return &p->store;
+	if (!s || s->state != ST_UNKNOWN)
+		return s;
+	/* A process that adopted the pins. The model names the store: the
+	 * base must be that store's, else it is lost (gone, damaged or
+	 * another's while no process ran) and is rebuilt from the maps
+	 * adopted before any change is taken (store_rebuild). The model
+	 * holds the routes: the base says (one an import wrote before its
+	 * process died is moved aside by the replace that follows). */
+	base_path(nf, nfc_nf_name(nf), base, sizeof(base));
+	r = base_scan(base, &m);
+	ref = model_ref(nf);
+	s->lost = ref && (r || ref_id(ref, &id) || m.id != id);
+	s->state = s->lost || r != -ENOENT ? ST_ON : ST_OFF;
+	s->crc = s->lost ? 0 : m.crc;
+	s->base_size = s->lost ? 0 : m.size;
+	return s;
+}
+
+/*
+ * A lost base (store_of) rebuilt from rt_rib, the set this process
+ * adopted: the maps hold every change acknowledged (each was logged
+ * before it was made, and one in flight when the last process died was
+ * put back by the intent journal), so they are the state to keep. The
+ * new base is a fold of the store the model names; the logs of the lost
+ * one go, .prev's stays (a start from the files may still rebuild the
+ * base from it). Said on stderr.
+ */
+static int store_rebuild(struct nfc_nf *nf, struct rt_store *s)
+{
+	int rfd = nfc_nf_map_fd(nf, "rt_rib"), r;
+	char base[512], tmp[600], prev[600], lp[600], why[160];
+	struct base_meta m, pm;
+	struct ents a = {0};
+	uint32_t id = 0, crc;
+	size_t n = 0, size;
+
+	base_path(nf, nfc_nf_name(nf), base, sizeof(base));
+	if (ref_id(model_ref(nf), &id))
+		return nfc_nf_error(nf, EINVAL,
+				    "routes: rebuild %s: the state names no "
+				    "store",
+				    base);
+	base_why(base_scan(base, &m), &m, id, why, sizeof(why));
+	if (rfd < 0)
+		return nfc_nf_error(nf, ENOENT, "route maps not found");
+	r = rt_rib_read(rfd, &a.e, &n);
+	if (r)
+		return nfc_nf_error(nf, -r,
+				    "routes: rebuild %s: read rt_rib: %s", base,
+				    strerror(-r));
+	a.n = a.cap = n;
+	ents_sort(&a);
+	r = base_write(nf, base, &a, id, 1, &crc, &size);
+	free(a.e);
+	if (r)
+		return r;
+	/* An older base of the same bytes may have left a log. */
+	log_path(base, crc, lp, sizeof(lp));
+	unlink(lp);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", base);
+	if (rename(tmp, base) || fsync_dir(base))
+		return nfc_nf_error(nf, errno, "routes: keep %s: %s", base,
+				    strerror(errno));
+	snprintf(prev, sizeof(prev), "%s.prev", base);
+	logs_prune(base, crc, base_scan(prev, &pm) ? crc : pm.crc);
+	fprintf(stderr,
+		"nfchain: router %s: routes: store %s %s: rebuilt from the %zu "
+		"routes adopted from the pins\n",
+		nfc_nf_name(nf), base, why, n);
+	s->lost = 0;
+	s->crc = crc;
+	s->base_size = size;
+	return 0;
 }
 
 static int read_file(struct nfc_nf *nf, const struct rt_pcfg *pc,
@@ -605,6 +721,17 @@ void rt_store_tick(struct nfc_nf *nf, uint64_t now)
 
 	if (!s || s->state != ST_ON)
 		return;
+	if (s->lost) {
+		/* Not left for the next change: a reboot before it would
+		 * find no base for the changes already logged. */
+		if (now >= s->fold_retry && store_rebuild(nf, s)) {
+			s->fold_retry = now + 60 * NS_PER_SEC;
+			fprintf(stderr,
+				"nfchain: %s; tried again in a minute\n",
+				nfc_errmsg(nf->nfc));
+		}
+		return;
+	}
 	base_path(nf, nfc_nf_name(nf), base, sizeof(base));
 	log_path(base, s->crc, path, sizeof(path));
 	if (!stat(path, &st))
@@ -624,6 +751,10 @@ int rt_store_note(struct nfc_nf *nf, const char *key, json_t *fields)
 
 	if (!s || s->state != ST_ON)
 		return 0;
+	/* No base to log against: a change that cannot be kept is not
+	 * made. */
+	if (s->lost && (r = store_rebuild(nf, s)))
+		return r;
 	base_path(nf, nfc_nf_name(nf), base, sizeof(base));
 	log_path(base, s->crc, path, sizeof(path));
 	nh = json_string_value(json_object_get(fields, "nexthop"));
@@ -737,14 +868,12 @@ static int store_check(struct nfc_nf *nf, json_t *ref, const char *base,
 		       uint32_t *crc, size_t *size)
 {
 	const char *file = json_string_value(json_object_get(ref, "file"));
-	const char *want = json_string_value(json_object_get(ref, "crc32"));
 	struct base_meta m, pm;
-	char prev[600], why[160], *end;
-	unsigned long id;
+	char prev[600], why[160];
+	uint32_t id;
 	int r, pr;
 
-	if (!file || strcmp(file, base) || !want ||
-	    (id = strtoul(want, &end, 16), *end || end == want))
+	if (!file || strcmp(file, base) || ref_id(ref, &id))
 		return nfc_nf_error(nf, EINVAL,
 				    "routes: store: file=%s crc32=... are "
 				    "needed (the routes this router keeps; %s "
@@ -756,18 +885,7 @@ static int store_check(struct nfc_nf *nf, json_t *ref, const char *base,
 		*size = m.size;
 		return 0;
 	}
-	if (r == -ENOENT)
-		snprintf(why, sizeof(why), "is gone");
-	else if (r == -EBADMSG)
-		snprintf(why, sizeof(why),
-			 "is damaged (its last line's crc32 does not match)");
-	else if (r)
-		snprintf(why, sizeof(why), "cannot be read (%s)", strerror(-r));
-	else
-		snprintf(why, sizeof(why),
-			 "holds store %08x, not %s (another import's, or "
-			 "damaged)",
-			 m.id, want);
+	base_why(r, &m, id, why, sizeof(why));
 	snprintf(prev, sizeof(prev), "%s.prev", base);
 	pr = base_scan(prev, &pm);
 	if (!pr && pm.id == id)
@@ -848,7 +966,7 @@ static int set_limit(struct nfc_nf *nf, size_t n)
 int rt_store_replace(struct nfc_nf *nf, json_t *entries, int whole)
 {
 	struct rt_pcfg pc[NFC_MAX_PORTS];
-	struct rt_store *s = store_of(nf);
+	struct rt_store *s = store_get(nf);
 	int rfd = nfc_nf_map_fd(nf, "rt_rib"), r;
 	struct ents a = {0};
 	struct ops l = {0};
@@ -902,6 +1020,7 @@ int rt_store_replace(struct nfc_nf *nf, json_t *entries, int whole)
 	r = rt_routes_set(nf, pc, a.e, a.n);
 	if (!r) {
 		s->state = ST_ON;
+		s->lost = 0;
 		s->crc = crc;
 		s->base_size = size;
 	}
@@ -985,7 +1104,7 @@ int rt_routes_import(struct nfc_nf *nf, const char *text, size_t len,
 	 * log until the next import. */
 	log_path(base, crc, lp, sizeof(lp));
 	unlink(lp);
-	if (s->state == ST_ON)
+	if (s->state == ST_ON && !s->lost)
 		old = s->crc;
 	unlink(prev);
 	if ((link(base, prev) && errno != ENOENT) || rename(tmp, base) ||
@@ -994,6 +1113,7 @@ int rt_routes_import(struct nfc_nf *nf, const char *text, size_t len,
 				    strerror(errno));
 	logs_prune(base, crc, old);
 	s->state = ST_ON;
+	s->lost = 0;
 	s->crc = crc;
 	s->base_size = size;
 	return 0;
@@ -1016,6 +1136,7 @@ void rt_store_off(struct nfc_nf *nf)
 	if (base_scan(base, &m) != -EBADMSG && !rename(base, prev))
 		fsync_dir(base);
 	s->state = ST_OFF;
+	s->lost = 0;
 }
 
 /* The router unloaded: deleted, or rolled back by an apply that failed
@@ -1040,6 +1161,8 @@ void rt_store_removed(struct nfc_nf *nf, const char *name)
 			fsync_dir(base);
 		logs_prune(base, m.crc, m.crc);
 	}
-	if (nfc_nf_priv(nf))
+	if (nfc_nf_priv(nf)) {
 		rt_priv_get(nf)->store.state = ST_UNKNOWN;
+		rt_priv_get(nf)->store.lost = 0;
+	}
 }
