@@ -605,17 +605,6 @@ static int read_file(struct nfc_nf *nf, const struct rt_pcfg *pc,
 		     const char *path, int is_log, struct ents *a,
 		     struct ops *l);
 
-/* NFC_TEST_FOLD_DELAY_US stretches a fold between its steps, so that a
- * test's kill -9 lands inside one (nf/router/tests/routes_fold.sh). */
-static void fold_delay(void)
-{
-	const char *e = getenv("NFC_TEST_FOLD_DELAY_US");
-	long us = e ? strtol(e, NULL, 10) : 0;
-
-	if (us > 0 && us <= 1000000)
-		usleep((useconds_t)us);
-}
-
 /* The base src (of meta m) and its log folded into <base>.tmp, fsync'd:
  * the next fold of the same store, its CRC and size in *crc, *size. */
 static int fold_write(struct nfc_nf *nf, const char *src,
@@ -664,7 +653,9 @@ static int store_fold(struct nfc_nf *nf, struct rt_store *s)
 		return r;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", base);
 	snprintf(prev, sizeof(prev), "%s.prev", base);
-	fold_delay();
+	/* Each step stretched by a test, so that its kill -9 lands between
+	 * them (nf/router/tests/routes_fold.sh). */
+	nfci_test_delay("NFC_TEST_FOLD_DELAY_US");
 	unlink(prev);
 	if (link(base, prev) && errno != ENOENT) {
 		r = nfc_nf_error(nf, errno, "routes: keep %s: %s", prev,
@@ -672,11 +663,11 @@ static int store_fold(struct nfc_nf *nf, struct rt_store *s)
 		unlink(tmp);
 		return r;
 	}
-	fold_delay();
+	nfci_test_delay("NFC_TEST_FOLD_DELAY_US");
 	if (rename(tmp, base) || fsync_dir(base))
 		return nfc_nf_error(nf, errno, "routes: keep %s: %s", base,
 				    strerror(errno));
-	fold_delay();
+	nfci_test_delay("NFC_TEST_FOLD_DELAY_US");
 	/* .prev's log stays: a start that finds the base damaged folds
 	 * .prev with it again. */
 	logs_prune(base, crc, m.crc);
