@@ -1008,7 +1008,9 @@ int rt_store_replace(struct nfc_nf *nf, json_t *entries, int whole)
 		free(a.e);
 		return r;
 	}
+	nfci_test_delay("NFC_TEST_REPLAY_DELAY_US");
 	r = rt_routes_set(nf, pc, a.e, a.n);
+	nfci_test_delay("NFC_TEST_REPLAY_DELAY_US");
 	if (!r) {
 		s->state = ST_ON;
 		s->lost = 0;
@@ -1110,22 +1112,41 @@ int rt_routes_import(struct nfc_nf *nf, const char *text, size_t len,
 	return 0;
 }
 
+/* The base (m: its scan, whole) moved aside to .prev with its log, the
+ * .prev it replaces going first with every other log: a model that names
+ * the store again gets exactly it back (store_check rebuilds the base
+ * from .prev and its log). In this order a kill -9 leaves the base with
+ * its log, or .prev with it; never a log that no base accounts for,
+ * which would have that refused. */
+static void base_aside(const char *base, const struct base_meta *m)
+{
+	char prev[600];
+
+	snprintf(prev, sizeof(prev), "%s.prev", base);
+	unlink(prev);
+	logs_prune(base, m->crc, m->crc);
+	if (!rename(base, prev))
+		fsync_dir(base);
+}
+
 /* The model holds the routes again (a replace without `store`): the base
- * goes, kept as .prev for a process killed before the model's save. */
+ * goes, kept as .prev for a process killed before the model's save. That
+ * is also the intent journal putting back a restore killed in its
+ * routes: the router it had made holds none yet in the pinned model, and
+ * the restore that follows takes the store back from .prev. */
 void rt_store_off(struct nfc_nf *nf)
 {
 	struct rt_store *s = store_of(nf);
-	char base[512], prev[600];
 	struct base_meta m;
+	char base[512];
 
 	if (!s || s->state != ST_ON)
 		return;
 	base_path(nf, nfc_nf_name(nf), base, sizeof(base));
-	snprintf(prev, sizeof(prev), "%s.prev", base);
 	/* A damaged base stays, with its .prev, for whoever looks into it
 	 * (a refused restore's rollback comes here). */
-	if (base_scan(base, &m) != -EBADMSG && !rename(base, prev))
-		fsync_dir(base);
+	if (!base_scan(base, &m))
+		base_aside(base, &m);
 	s->state = ST_OFF;
 	s->lost = 0;
 }
@@ -1140,18 +1161,12 @@ void rt_store_removed(struct nfc_nf *nf, const char *name)
 {
 	char base[512], p[600];
 	struct base_meta m;
-	int r;
 
 	base_path(nf, name, base, sizeof(base));
 	snprintf(p, sizeof(p), "%s.tmp", base);
 	unlink(p);
-	r = base_scan(base, &m);
-	if (!r) {
-		snprintf(p, sizeof(p), "%s.prev", base);
-		if (!rename(base, p))
-			fsync_dir(base);
-		logs_prune(base, m.crc, m.crc);
-	}
+	if (!base_scan(base, &m))
+		base_aside(base, &m);
 	if (nfc_nf_priv(nf)) {
 		rt_priv_get(nf)->store.state = ST_UNKNOWN;
 		rt_priv_get(nf)->store.lost = 0;
