@@ -1008,6 +1008,8 @@ int rt_store_replace(struct nfc_nf *nf, json_t *entries, int whole)
 		free(a.e);
 		return r;
 	}
+	/* Stretched by a test, so that its kill -9 lands before the switch
+	 * or after it (nf/router/tests/routes_replay.sh). */
 	nfci_test_delay("NFC_TEST_REPLAY_DELAY_US");
 	r = rt_routes_set(nf, pc, a.e, a.n);
 	nfci_test_delay("NFC_TEST_REPLAY_DELAY_US");
