@@ -1,9 +1,9 @@
 # Shared by the route store's tests (routes_fold.sh, routes_adopt.sh,
 # routes_replay.sh; sourced after daemon/tests/lib-daemon.sh, nfc_setup
-# and nfc_two_hosts; the runner skips lib*.sh files). A router rf0 on A's and B's links, its
-# routes 2001:db8:f:(0x1000 + i)::/64 via hosts of B's link; $WANT holds
-# what the listing must be, "prefix nexthop" a line, sorted, and is
-# changed only when a change is acknowledged.
+# and nfc_two_hosts; the runner skips lib*.sh files). A router rf0 on
+# A's and B's links, its routes 2001:db8:f:(0x1000 + i)::/64 via hosts
+# of B's link; $WANT holds what the listing must be, "prefix nexthop" a
+# line, sorted, and is changed only when a change is acknowledged.
 #   rf0_up              router rf0, ports p1 (A's link) and p2 (B's)
 #   pfx I               route I's prefix
 #   routes_file N FILE  routes 0..N-1 via 2001:db8:b::2, the import's form;
