@@ -8,29 +8,19 @@
 # seen and RUNS (default 20) more. The line says which call the new base
 # was first seen after, that call's time, and p50/max of all: with the
 # fold in the call that passes the share, that call (the 7th) holds it;
-# with the fold in the tick, the call the tick delays, if any. Plain binaries; its own nfchaind, socket,
-# state dir and pin root, removed at the end. Root; bpffs.
+# with the fold in the tick, the call the tick delays, if any. Plain
+# binaries; its own nfchaind, socket, state dir and pin root, removed at
+# the end. Root; bpffs.
 #   bench/control/route_fold.sh [N]      (RUNS=... in the environment)
 set -eu
 cd "$(dirname "$0")/../.."
 BIN=${NFC_BIN:-$PWD/.output/bin}
 RUNS=${RUNS:-20}
 N=${1:-500000}
-dir=$(mktemp -d /tmp/nfc-foldbench.XXXXXX)
-pin=/sys/fs/bpf/nfc-foldbench-$$
-pid=
-cleanup() {
-	[ -z "$pid" ] || { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; }
-	"$BIN/nfchain" --pin-root "$pin" reset >/dev/null 2>&1 || true
-	rm -rf "$pin" "$dir"
-}
-trap cleanup EXIT
-mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
-nfc() { "$BIN/nfchain" --socket "$dir/sock" "$@"; }
-"$BIN/nfchaind" --socket "$dir/sock" --state-dir "$dir/state" \
-	--pin-root "$pin" >"$dir/log" 2>&1 &
-pid=$!
-for _ in $(seq 100); do nfc show >/dev/null 2>&1 && break; sleep 0.1; done
+# Every import goes to the store, whatever N (the daemon reads it).
+export NFC_RT_IMPORT_MIN=1
+. bench/control/lib_daemon.sh
+bench_daemon foldbench
 nfc router add rb0 >/dev/null
 nfc rb0 ports add p1 ip6=2001:db8:1::1/64 >/dev/null
 python3 -c "
