@@ -1,9 +1,13 @@
 # Shared by the route store's tests (routes_fold.sh, routes_adopt.sh,
-# routes_replay.sh; sourced after daemon/tests/lib-daemon.sh, nfc_setup
-# and nfc_two_hosts; the runner skips lib*.sh files). A router rf0 on
-# A's and B's links, its routes 2001:db8:f:(0x1000 + i)::/64 via hosts
-# of B's link; $WANT holds what the listing must be, "prefix nexthop" a
-# line, sorted, and is changed only when a change is acknowledged.
+# routes_replay.sh; sourced after daemon/tests/lib-daemon.sh, it makes
+# the hosts: nfc_setup, nfc_two_hosts; the runner skips lib*.sh files).
+# Every import goes to the store, and its log is folded past 2 KiB
+# (NFC_RT_FOLD_MIN, unless set). A router rf0 on A's and B's links, its
+# routes 2001:db8:f:(0x1000 + i)::/64 via hosts of B's link; $WANT holds
+# what the listing must be, "prefix nexthop" a line, sorted, and is
+# changed only when a change is acknowledged.
+#   store_start N       nfchaind, rf0, routes 0..N-1 imported; $BASE the
+#                       store's base file
 #   rf0_up              router rf0, ports p1 (A's link) and p2 (B's)
 #   pfx I               route I's prefix
 #   routes_file N FILE  routes 0..N-1 via 2001:db8:b::2, the import's form;
@@ -15,7 +19,19 @@
 #   reboot              kill -9, the pin root removed (a reboot), start
 #   base_log BASE       the log of that base (named by its crc32)
 #   fold_settled        the base's log is within its share: the tick folded it
+export NFC_RT_IMPORT_MIN=1 NFC_RT_FOLD_MIN=${NFC_RT_FOLD_MIN:-2048}
+nfc_setup
+nfc_two_hosts
 WANT=$NFD_DIR/want.txt
+
+store_start() { # n
+	nfd_start || { not_ok "nfchaind starts"; exit 1; }
+	rf0_up || { not_ok "router rf0 with two ports"; exit 1; }
+	routes_file "$1" "$NFD_DIR/routes.txt"
+	check "import of $1 routes" quiet nfc rf0 routes import -f "$NFD_DIR/routes.txt"
+	BASE=$(ls "$NFD_STATE"/router*.rf0.routes 2>/dev/null)
+	check "the import keeps its routes in a base file ($BASE)" [ -f "$BASE" ]
+}
 
 rf0_up() {
 	quiet nfc router add rf0 mode=tc &&

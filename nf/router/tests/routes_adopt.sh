@@ -11,16 +11,8 @@
 # start from the files alone).
 NFC_TOP=${NFC_TOP:-$(cd "$(dirname "$0")/../../.." && pwd)}
 . "$NFC_TOP/daemon/tests/lib-daemon.sh"
-export NFC_RT_IMPORT_MIN=1 NFC_RT_FOLD_MIN=2048
-nfc_setup
-nfc_two_hosts
 . "$NFC_TOP/nf/router/tests/lib_store.sh"
-nfd_start || { not_ok "nfchaind starts"; exit 1; }
-rf0_up || { not_ok "router rf0 with two ports"; exit 1; }
-routes_file 60 "$NFD_DIR/routes.txt"
-check "import of 60 routes" quiet nfc rf0 routes import -f "$NFD_DIR/routes.txt"
-BASE=$(ls "$NFD_STATE"/router*.rf0.routes 2>/dev/null)
-check "the import keeps its routes in a base file" [ -f "$BASE" ]
+store_start 60
 
 RANDOM=13 # the same sequence every run
 next=100 refused=0 acked=0

@@ -11,16 +11,8 @@
 # brings back the acknowledged changes, the one in flight or not.
 NFC_TOP=${NFC_TOP:-$(cd "$(dirname "$0")/../../.." && pwd)}
 . "$NFC_TOP/daemon/tests/lib-daemon.sh"
-export NFC_RT_IMPORT_MIN=1 NFC_RT_FOLD_MIN=2048
-nfc_setup
-nfc_two_hosts
 . "$NFC_TOP/nf/router/tests/lib_store.sh"
-nfd_start || { not_ok "nfchaind starts"; exit 1; }
-rf0_up || { not_ok "router rf0 with two ports"; exit 1; }
-routes_file 200 "$NFD_DIR/routes.txt"
-check "import of 200 routes" nfc rf0 routes import -f "$NFD_DIR/routes.txt"
-BASE=$(ls "$NFD_STATE"/router*.rf0.routes 2>/dev/null)
-check "the import keeps its routes in a base file ($BASE)" [ -f "$BASE" ]
+store_start 200
 # 150 changes of ~45 bytes: ~3 folds at 2 KiB. Made through the API by
 # one process that looks at the base's log right after each answer: the
 # tick folds, not the change that passes the share, so a change returns

@@ -12,15 +12,8 @@
 # acknowledged changes after each, and after a last reboot.
 NFC_TOP=${NFC_TOP:-$(cd "$(dirname "$0")/../../.." && pwd)}
 . "$NFC_TOP/daemon/tests/lib-daemon.sh"
-export NFC_RT_IMPORT_MIN=1 NFC_RT_FOLD_MIN=2048
-nfc_setup
-nfc_two_hosts
 . "$NFC_TOP/nf/router/tests/lib_store.sh"
-nfd_start || { not_ok "nfchaind starts"; exit 1; }
-rf0_up || { not_ok "router rf0 with two ports"; exit 1; }
-routes_file 200 "$NFD_DIR/routes.txt"
-check "import of 200 routes" quiet nfc rf0 routes import -f "$NFD_DIR/routes.txt"
-BASE=$(ls "$NFD_STATE"/router*.rf0.routes 2>/dev/null)
+store_start 200
 # Past the share (a quarter of the 9 KB base): a fold, then a change in
 # the new base's log; .prev keeps the log folded.
 ok=1
