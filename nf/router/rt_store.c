@@ -38,6 +38,9 @@
  * base it replaces, whose log is then found by name. A log that no base
  * rebuilt this way accounts for means changes would be lost: the store
  * is refused, its files left as they are, and the error names the base.
+ * A process that adopts the pins (kill -9) while the base is lost
+ * rebuilds it from the maps instead: they are the state it took over
+ * (store_rebuild).
  */
 #include <errno.h>
 #include <fcntl.h>
