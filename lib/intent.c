@@ -156,25 +156,6 @@ static int intent_grow(struct nfc *nfc, uint64_t need)
 	return map_fd(nfc, fd, st.st_ino);
 }
 
-/* NFC_TEST_INTENT_DELAY_US stretches a change between its notes, so a
- * test's kill -9 aimed at a random point lands inside one: an import of a
- * few hundred entries is otherwise over in a few milliseconds, and whether
- * a kill caught it was luck (daemon/tests/crash_import.sh). */
-static void test_delay(void)
-{
-	static long us = -1;
-
-	if (us < 0) {
-		const char *e = getenv("NFC_TEST_INTENT_DELAY_US");
-
-		us = e ? strtol(e, NULL, 10) : 0;
-		if (us < 0 || us > 1000000)
-			us = 0;
-	}
-	if (us)
-		usleep((useconds_t)us);
-}
-
 int intent_note(struct nfc *nfc, const char *nf, const char *coll,
 		const char *key)
 {
@@ -207,7 +188,11 @@ int intent_note(struct nfc *nfc, const char *nf, const char *coll,
 		memcpy(p + rec.nlen + rec.clen, key, rec.klen);
 	__atomic_store_n(&h->len, len + need, __ATOMIC_RELEASE);
 	nfc->intent.noted = 1;
-	test_delay();
+	/* Stretches a change between its notes, so a test's kill -9 aimed
+	 * at a random point lands inside one: an import of a few hundred
+	 * entries is otherwise over in a few milliseconds, and whether a
+	 * kill caught it was luck (daemon/tests/crash_import.sh). */
+	nfci_test_delay("NFC_TEST_INTENT_DELAY_US");
 	return 0;
 }
 

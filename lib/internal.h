@@ -201,6 +201,7 @@ uint64_t nfci_hash(const void *p, size_t n, uint64_t h);
 int nfci_mkdirs(const char *path);
 int nfci_rmtree(const char *path);
 const char *nfci_hook_name(int hook);
+void nfci_test_delay(const char *env);
 /* sha256.c */
 void nfci_sha256_hex(const void *data, size_t n, char out[65]);
 

@@ -4,6 +4,7 @@
 #include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -115,6 +116,19 @@ int nfci_rmtree(const char *path)
 	if (access(path, F_OK))
 		return 0;
 	return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) ? -errno : 0;
+}
+
+/* Tests stretch a step with it, so that a kill -9 aimed at a random
+ * point lands inside the step (crash_import.sh, routes_fold.sh): an
+ * environment variable `env` in microseconds, up to a second; unset, 0
+ * or out of range, no wait. Read at every call, which costs a getenv. */
+void nfci_test_delay(const char *env)
+{
+	const char *e = getenv(env);
+	long us = e ? strtol(e, NULL, 10) : 0;
+
+	if (us > 0 && us <= 1000000)
+		usleep((useconds_t)us);
 }
 
 const char *nfci_hook_name(int hook)

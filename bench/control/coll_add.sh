@@ -11,21 +11,8 @@ cd "$(dirname "$0")/../.."
 BIN=${NFC_BIN:-$PWD/.output/bin}
 RUNS=${RUNS:-100}
 [ $# -gt 0 ] || set -- 1000 100000
-dir=$(mktemp -d /tmp/nfc-addbench.XXXXXX)
-pin=/sys/fs/bpf/nfc-addbench-$$
-pid=
-cleanup() {
-	[ -z "$pid" ] || { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; }
-	"$BIN/nfchain" --pin-root "$pin" reset >/dev/null 2>&1 || true
-	rm -rf "$pin" "$dir"
-}
-trap cleanup EXIT
-mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
-nfc() { "$BIN/nfchain" --socket "$dir/sock" "$@"; }
-"$BIN/nfchaind" --socket "$dir/sock" --state-dir "$dir/state" \
-	--pin-root "$pin" >"$dir/log" 2>&1 &
-pid=$!
-for _ in $(seq 100); do nfc show >/dev/null 2>&1 && break; sleep 0.1; done
+. bench/control/lib_daemon.sh
+bench_daemon addbench
 printf '%-8s %-6s %8s %8s %8s  %s\n' routes op p50 p99 max "state.json"
 for n in "$@"; do
 	nfc rb0 del >/dev/null 2>&1 || true

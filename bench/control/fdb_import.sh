@@ -8,21 +8,8 @@ set -eu
 cd "$(dirname "$0")/../.."
 BIN=${NFC_BIN:-$PWD/.output/bin}
 [ $# -gt 0 ] || set -- 1000 10000 100000
-dir=$(mktemp -d /tmp/nfc-fdbbench.XXXXXX)
-pin=/sys/fs/bpf/nfc-fdbbench-$$
-pid=
-cleanup() {
-	[ -z "$pid" ] || { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; }
-	"$BIN/nfchain" --pin-root "$pin" reset >/dev/null 2>&1 || true
-	rm -rf "$pin" "$dir"
-}
-trap cleanup EXIT
-mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
-nfc() { "$BIN/nfchain" --socket "$dir/sock" "$@"; }
-"$BIN/nfchaind" --socket "$dir/sock" --state-dir "$dir/state" \
-	--pin-root "$pin" >"$dir/log" 2>&1 &
-pid=$!
-for _ in $(seq 100); do nfc show >/dev/null 2>&1 && break; sleep 0.1; done
+. bench/control/lib_daemon.sh
+bench_daemon fdbbench
 printf '%-10s %12s %14s\n' entries "import (ms)" "per entry (us)"
 for n in "$@"; do
 	python3 -c "

@@ -116,6 +116,11 @@ struct rt_store {
 	/* The base's size: the log is folded into a new base when it
 	 * passes a quarter of it (or NFC_RT_FOLD_MIN, 1 MiB). */
 	size_t base_size;
+	uint64_t fold_retry; /* a fold failed: not tried again before */
+	/* On, but the base is not the store the model names (gone or
+	 * damaged while no process ran): rebuilt from the maps adopted
+	 * before anything else is logged. */
+	int lost;
 };
 int rt_routes_import(struct nfc_nf *nf, const char *text, size_t len,
 		     int replace);
@@ -126,6 +131,9 @@ int rt_store_replace(struct nfc_nf *nf, json_t *entries, int whole);
  * made a store; 0 or -errno (then nothing may change). */
 int rt_store_note(struct nfc_nf *nf, const char *key, json_t *fields);
 void rt_store_off(struct nfc_nf *nf);
+/* From the tick: the log folded into a new base once it passed its
+ * share, out of any change's call. */
+void rt_store_tick(struct nfc_nf *nf, uint64_t now);
 void rt_store_removed(struct nfc_nf *nf, const char *name);
 int rt_routes_list_page(struct nfc_nf *nf, struct nfc_cursor *cur, size_t max,
 			json_t *out);

@@ -19,7 +19,10 @@
  * by its base's CRC, so a base and a log never pair up wrongly.
  *
  * When the log passes a quarter of the base (at least NFC_RT_FOLD_MIN
- * bytes, 1 MiB), it is folded into a new base: base + log written to
+ * bytes, 1 MiB), the next tick folds it into a new base (not the change
+ * that passed it: a fold reads and writes the whole set, seconds at
+ * 500,000 routes, which no single change should wait for; a process
+ * with no tick folds in the change past twice that): base + log written to
  * <base>.tmp, fsync'd, the base linked to <base>.prev, the new one
  * renamed over it; its log starts empty. A folded base opens with
  * "# nfchain routes: store ID fold N" (ID: the crc32 the model names,
@@ -35,6 +38,9 @@
  * base it replaces, whose log is then found by name. A log that no base
  * rebuilt this way accounts for means changes would be lost: the store
  * is refused, its files left as they are, and the error names the base.
+ * A process that adopts the pins (kill -9) while the base is lost
+ * rebuilds it from the maps instead: they are the state it took over
+ * (store_rebuild).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +53,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include "internal.h"
 #include "rt_int.h"
 
 /* The base file; `name`: the NF's (removed() is given it). */
@@ -461,41 +468,145 @@ static void logs_prune(const char *base, uint32_t a, uint32_t b)
 
 enum { ST_UNKNOWN, ST_ON, ST_OFF };
 
-static struct rt_store *store_of(struct nfc_nf *nf)
+/* The model's entry `store` (borrowed); NULL when the model holds the
+ * routes itself. */
+static json_t *model_ref(struct nfc_nf *nf)
+{
+	return json_object_get(
+		json_object_get(nf->nfc->m->nfs[nf->id].colls, "routes"),
+		RT_STORE_KEY);
+}
+
+/* The store that entry names (the crc32 of its import's base). */
+static int ref_id(json_t *ref, uint32_t *id)
+{
+	const char *want = json_string_value(json_object_get(ref, "crc32"));
+	char *end;
+	unsigned long v;
+
+	if (!want)
+		return -EINVAL;
+	v = strtoul(want, &end, 16);
+	if (*end || end == want || v > UINT32_MAX)
+		return -EINVAL;
+	*id = (uint32_t)v;
+	return 0;
+}
+
+/* Why the base is not the one of store id (r and m: its base_scan). */
+static void base_why(int r, const struct base_meta *m, uint32_t id, char *why,
+		     size_t len)
+{
+	if (r == -ENOENT)
+		snprintf(why, len, "is gone");
+	else if (r == -EBADMSG)
+		snprintf(why, len,
+			 "is damaged (its last line's crc32 does not match)");
+	else if (r)
+		snprintf(why, len, "cannot be read (%s)", strerror(-r));
+	else
+		snprintf(why, len,
+			 "holds store %08x, not %08x (another import's, or "
+			 "damaged)",
+			 m->id, id);
+}
+
+/* The store's state as this process first meets it, without deciding
+ * anything (replace() reads the files itself). */
+static struct rt_store *store_get(struct nfc_nf *nf)
 {
 	struct rt_priv *p = rt_priv_get(nf);
+
+	return p ? &p->store : NULL;
+}
+
+static struct rt_store *store_of(struct nfc_nf *nf)
+{
+	struct rt_store *s = store_get(nf);
 	struct base_meta m;
 	char base[512];
+	uint32_t id;
+	json_t *ref;
+	int r;
 
-	if (!p)
-		return NULL;
-	if (p->store.state == ST_UNKNOWN) {
-		/* A process that adopted the pins: the base says (a damaged
-		 * one too: its changes still go to a log, and a start from
-		 * the files refuses it rather than forget them). */
-		base_path(nf, nfc_nf_name(nf), base, sizeof(base));
-		p->store.state =
-			base_scan(base, &m) == -ENOENT ? ST_OFF : ST_ON;
-		p->store.crc = m.crc;
-		p->store.base_size = m.size;
-	}
-	return &p->store;
+	if (!s || s->state != ST_UNKNOWN)
+		return s;
+	/* A process that adopted the pins. The model names the store: the
+	 * base must be that store's, else it is lost (gone, damaged or
+	 * another's while no process ran) and is rebuilt from the maps
+	 * adopted before any change is taken (store_rebuild). The model
+	 * holds the routes: the base says (one an import wrote before its
+	 * process died is moved aside by the replace that follows). */
+	base_path(nf, nfc_nf_name(nf), base, sizeof(base));
+	r = base_scan(base, &m);
+	ref = model_ref(nf);
+	s->lost = ref && (r || ref_id(ref, &id) || m.id != id);
+	s->state = s->lost || r != -ENOENT ? ST_ON : ST_OFF;
+	s->crc = s->lost ? 0 : m.crc;
+	s->base_size = s->lost ? 0 : m.size;
+	return s;
+}
+
+/*
+ * A lost base (store_of) rebuilt from rt_rib, the set this process
+ * adopted: the maps hold every change acknowledged (each was logged
+ * before it was made, and one in flight when the last process died was
+ * put back by the intent journal), so they are the state to keep. The
+ * new base is a fold of the store the model names; the logs of the lost
+ * one go, .prev's stays (a start from the files may still rebuild the
+ * base from it). Said on stderr.
+ */
+static int store_rebuild(struct nfc_nf *nf, struct rt_store *s)
+{
+	int rfd = nfc_nf_map_fd(nf, "rt_rib"), r;
+	char base[512], tmp[600], prev[600], lp[600], why[160];
+	struct base_meta m, pm;
+	struct ents a = {0};
+	uint32_t id = 0, crc;
+	size_t n = 0, size;
+
+	base_path(nf, nfc_nf_name(nf), base, sizeof(base));
+	if (ref_id(model_ref(nf), &id))
+		return nfc_nf_error(nf, EINVAL,
+				    "routes: rebuild %s: the state names no "
+				    "store",
+				    base);
+	base_why(base_scan(base, &m), &m, id, why, sizeof(why));
+	if (rfd < 0)
+		return nfc_nf_error(nf, ENOENT, "route maps not found");
+	r = rt_rib_read(rfd, &a.e, &n);
+	if (r)
+		return nfc_nf_error(nf, -r,
+				    "routes: rebuild %s: read rt_rib: %s", base,
+				    strerror(-r));
+	a.n = a.cap = n;
+	ents_sort(&a);
+	r = base_write(nf, base, &a, id, 1, &crc, &size);
+	free(a.e);
+	if (r)
+		return r;
+	/* An older base of the same bytes may have left a log. */
+	log_path(base, crc, lp, sizeof(lp));
+	unlink(lp);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", base);
+	if (rename(tmp, base) || fsync_dir(base))
+		return nfc_nf_error(nf, errno, "routes: keep %s: %s", base,
+				    strerror(errno));
+	snprintf(prev, sizeof(prev), "%s.prev", base);
+	logs_prune(base, crc, base_scan(prev, &pm) ? crc : pm.crc);
+	fprintf(stderr,
+		"nfchain: router %s: routes: store %s %s: rebuilt from the %zu "
+		"routes adopted from the pins\n",
+		nfc_nf_name(nf), base, why, n);
+	s->lost = 0;
+	s->crc = crc;
+	s->base_size = size;
+	return 0;
 }
 
 static int read_file(struct nfc_nf *nf, const struct rt_pcfg *pc,
 		     const char *path, int is_log, struct ents *a,
 		     struct ops *l);
-
-/* NFC_TEST_FOLD_DELAY_US stretches a fold between its steps, so that a
- * test's kill -9 lands inside one (nf/router/tests/routes_fold.sh). */
-static void fold_delay(void)
-{
-	const char *e = getenv("NFC_TEST_FOLD_DELAY_US");
-	long us = e ? strtol(e, NULL, 10) : 0;
-
-	if (us > 0 && us <= 1000000)
-		usleep((useconds_t)us);
-}
 
 /* The base src (of meta m) and its log folded into <base>.tmp, fsync'd:
  * the next fold of the same store, its CRC and size in *crc, *size. */
@@ -545,7 +656,9 @@ static int store_fold(struct nfc_nf *nf, struct rt_store *s)
 		return r;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", base);
 	snprintf(prev, sizeof(prev), "%s.prev", base);
-	fold_delay();
+	/* Each step stretched by a test, so that its kill -9 lands between
+	 * them (nf/router/tests/routes_fold.sh). */
+	nfci_test_delay("NFC_TEST_FOLD_DELAY_US");
 	unlink(prev);
 	if (link(base, prev) && errno != ENOENT) {
 		r = nfc_nf_error(nf, errno, "routes: keep %s: %s", prev,
@@ -553,11 +666,11 @@ static int store_fold(struct nfc_nf *nf, struct rt_store *s)
 		unlink(tmp);
 		return r;
 	}
-	fold_delay();
+	nfci_test_delay("NFC_TEST_FOLD_DELAY_US");
 	if (rename(tmp, base) || fsync_dir(base))
 		return nfc_nf_error(nf, errno, "routes: keep %s: %s", base,
 				    strerror(errno));
-	fold_delay();
+	nfci_test_delay("NFC_TEST_FOLD_DELAY_US");
 	/* .prev's log stays: a start that finds the base damaged folds
 	 * .prev with it again. */
 	logs_prune(base, crc, m.crc);
@@ -575,6 +688,51 @@ static size_t fold_limit(const struct rt_store *s)
 	return s->base_size / 4 > min ? s->base_size / 4 : min;
 }
 
+/* The log (size bytes) folded into a new base when it passed limit,
+ * unless a fold failed less than a minute ago (a full disk: said on
+ * stderr once a minute, not at every tick). */
+static void fold_if_due(struct nfc_nf *nf, struct rt_store *s, const char *log,
+			size_t size, size_t limit, uint64_t now)
+{
+	int r;
+
+	if (size <= limit || now < s->fold_retry)
+		return;
+	r = store_fold(nf, s);
+	s->fold_retry = r ? now + 60 * NS_PER_SEC : 0;
+	if (r)
+		fprintf(stderr,
+			"nfchain: router %s: routes: %s not folded into a new "
+			"base (%s); tried again in a minute\n",
+			nfc_nf_name(nf), log, strerror(-r));
+}
+
+void rt_store_tick(struct nfc_nf *nf, uint64_t now)
+{
+	struct rt_store *s = store_of(nf);
+	char base[512], path[600];
+	struct stat st;
+
+	if (!s || s->state != ST_ON)
+		return;
+	if (s->lost) {
+		/* Not left for the next change: a reboot before it would
+		 * find no base for the changes already logged. */
+		if (now >= s->fold_retry && store_rebuild(nf, s)) {
+			s->fold_retry = now + 60 * NS_PER_SEC;
+			fprintf(stderr,
+				"nfchain: %s; tried again in a minute\n",
+				nfc_errmsg(nf->nfc));
+		}
+		return;
+	}
+	base_path(nf, nfc_nf_name(nf), base, sizeof(base));
+	log_path(base, s->crc, path, sizeof(path));
+	if (!stat(path, &st))
+		fold_if_due(nf, s, path, (size_t)st.st_size, fold_limit(s),
+			    now);
+}
+
 /* One change appended to the log, fsync'd: durable when the call
  * returns. fields NULL: a delete. A no-op when no import made a store. */
 int rt_store_note(struct nfc_nf *nf, const char *key, json_t *fields)
@@ -587,6 +745,10 @@ int rt_store_note(struct nfc_nf *nf, const char *key, json_t *fields)
 
 	if (!s || s->state != ST_ON)
 		return 0;
+	/* No base to log against: a change that cannot be kept is not
+	 * made. */
+	if (s->lost && (r = store_rebuild(nf, s)))
+		return r;
 	base_path(nf, nfc_nf_name(nf), base, sizeof(base));
 	log_path(base, s->crc, path, sizeof(path));
 	nh = json_string_value(json_object_get(fields, "nexthop"));
@@ -603,18 +765,14 @@ int rt_store_note(struct nfc_nf *nf, const char *key, json_t *fields)
 				 strerror(errno ? errno : EIO));
 	if (fd >= 0)
 		close(fd);
-	/* Durable already: a fold that fails leaves the log as it is (the
-	 * next change tries again), the change stands. */
-	if (!r && (size_t)st.st_size + strlen(line) > fold_limit(s)) {
-		int f = store_fold(nf, s);
-
-		if (f)
-			fprintf(stderr,
-				"nfchain: router %s: routes: %s not folded "
-				"into a new base (%s); tried again at the "
-				"next change\n",
-				nfc_nf_name(nf), path, strerror(-f));
-	}
+	/* Durable already. The tick folds the log past its share, so that
+	 * no change waits for a whole base to be written; a process with
+	 * no tick (nfctl: one change, then out) folds it here, past twice
+	 * the share. A fold that fails leaves the log as it is and the
+	 * change stands. */
+	if (!r)
+		fold_if_due(nf, s, path, (size_t)st.st_size + strlen(line),
+			    2 * fold_limit(s), nfc_now_ns());
 	return r;
 }
 
@@ -704,14 +862,12 @@ static int store_check(struct nfc_nf *nf, json_t *ref, const char *base,
 		       uint32_t *crc, size_t *size)
 {
 	const char *file = json_string_value(json_object_get(ref, "file"));
-	const char *want = json_string_value(json_object_get(ref, "crc32"));
 	struct base_meta m, pm;
-	char prev[600], why[160], *end;
-	unsigned long id;
+	char prev[600], why[160];
+	uint32_t id;
 	int r, pr;
 
-	if (!file || strcmp(file, base) || !want ||
-	    (id = strtoul(want, &end, 16), *end || end == want))
+	if (!file || strcmp(file, base) || ref_id(ref, &id))
 		return nfc_nf_error(nf, EINVAL,
 				    "routes: store: file=%s crc32=... are "
 				    "needed (the routes this router keeps; %s "
@@ -723,18 +879,7 @@ static int store_check(struct nfc_nf *nf, json_t *ref, const char *base,
 		*size = m.size;
 		return 0;
 	}
-	if (r == -ENOENT)
-		snprintf(why, sizeof(why), "is gone");
-	else if (r == -EBADMSG)
-		snprintf(why, sizeof(why),
-			 "is damaged (its last line's crc32 does not match)");
-	else if (r)
-		snprintf(why, sizeof(why), "cannot be read (%s)", strerror(-r));
-	else
-		snprintf(why, sizeof(why),
-			 "holds store %08x, not %s (another import's, or "
-			 "damaged)",
-			 m.id, want);
+	base_why(r, &m, id, why, sizeof(why));
 	snprintf(prev, sizeof(prev), "%s.prev", base);
 	pr = base_scan(prev, &pm);
 	if (!pr && pm.id == id)
@@ -815,7 +960,7 @@ static int set_limit(struct nfc_nf *nf, size_t n)
 int rt_store_replace(struct nfc_nf *nf, json_t *entries, int whole)
 {
 	struct rt_pcfg pc[NFC_MAX_PORTS];
-	struct rt_store *s = store_of(nf);
+	struct rt_store *s = store_get(nf);
 	int rfd = nfc_nf_map_fd(nf, "rt_rib"), r;
 	struct ents a = {0};
 	struct ops l = {0};
@@ -866,9 +1011,14 @@ int rt_store_replace(struct nfc_nf *nf, json_t *entries, int whole)
 		free(a.e);
 		return r;
 	}
+	/* Stretched by a test, so that its kill -9 lands before the switch
+	 * or after it (nf/router/tests/routes_replay.sh). */
+	nfci_test_delay("NFC_TEST_REPLAY_DELAY_US");
 	r = rt_routes_set(nf, pc, a.e, a.n);
+	nfci_test_delay("NFC_TEST_REPLAY_DELAY_US");
 	if (!r) {
 		s->state = ST_ON;
+		s->lost = 0;
 		s->crc = crc;
 		s->base_size = size;
 	}
@@ -952,7 +1102,7 @@ int rt_routes_import(struct nfc_nf *nf, const char *text, size_t len,
 	 * log until the next import. */
 	log_path(base, crc, lp, sizeof(lp));
 	unlink(lp);
-	if (s->state == ST_ON)
+	if (s->state == ST_ON && !s->lost)
 		old = s->crc;
 	unlink(prev);
 	if ((link(base, prev) && errno != ENOENT) || rename(tmp, base) ||
@@ -961,28 +1111,49 @@ int rt_routes_import(struct nfc_nf *nf, const char *text, size_t len,
 				    strerror(errno));
 	logs_prune(base, crc, old);
 	s->state = ST_ON;
+	s->lost = 0;
 	s->crc = crc;
 	s->base_size = size;
 	return 0;
 }
 
+/* The base (m: its scan, whole) moved aside to .prev with its log, the
+ * .prev it replaces going first with every other log: a model that names
+ * the store again gets exactly it back (store_check rebuilds the base
+ * from .prev and its log). In this order a kill -9 leaves the base with
+ * its log, or .prev with it; never a log that no base accounts for,
+ * which would have that refused. */
+static void base_aside(const char *base, const struct base_meta *m)
+{
+	char prev[600];
+
+	snprintf(prev, sizeof(prev), "%s.prev", base);
+	unlink(prev);
+	logs_prune(base, m->crc, m->crc);
+	if (!rename(base, prev))
+		fsync_dir(base);
+}
+
 /* The model holds the routes again (a replace without `store`): the base
- * goes, kept as .prev for a process killed before the model's save. */
+ * goes, kept as .prev for a process killed before the model's save. That
+ * is also the intent journal putting back a restore killed in its
+ * routes: the router it had made holds none yet in the pinned model, and
+ * the restore that follows takes the store back from .prev. */
 void rt_store_off(struct nfc_nf *nf)
 {
 	struct rt_store *s = store_of(nf);
-	char base[512], prev[600];
 	struct base_meta m;
+	char base[512];
 
 	if (!s || s->state != ST_ON)
 		return;
 	base_path(nf, nfc_nf_name(nf), base, sizeof(base));
-	snprintf(prev, sizeof(prev), "%s.prev", base);
 	/* A damaged base stays, with its .prev, for whoever looks into it
 	 * (a refused restore's rollback comes here). */
-	if (base_scan(base, &m) != -EBADMSG && !rename(base, prev))
-		fsync_dir(base);
+	if (!base_scan(base, &m))
+		base_aside(base, &m);
 	s->state = ST_OFF;
+	s->lost = 0;
 }
 
 /* The router unloaded: deleted, or rolled back by an apply that failed
@@ -995,18 +1166,14 @@ void rt_store_removed(struct nfc_nf *nf, const char *name)
 {
 	char base[512], p[600];
 	struct base_meta m;
-	int r;
 
 	base_path(nf, name, base, sizeof(base));
 	snprintf(p, sizeof(p), "%s.tmp", base);
 	unlink(p);
-	r = base_scan(base, &m);
-	if (!r) {
-		snprintf(p, sizeof(p), "%s.prev", base);
-		if (!rename(base, p))
-			fsync_dir(base);
-		logs_prune(base, m.crc, m.crc);
-	}
-	if (nfc_nf_priv(nf))
+	if (!base_scan(base, &m))
+		base_aside(base, &m);
+	if (nfc_nf_priv(nf)) {
 		rt_priv_get(nf)->store.state = ST_UNKNOWN;
+		rt_priv_get(nf)->store.lost = 0;
+	}
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * router: tick (ARP retries and failures, neighbour aging) and stats
+ * router: tick (ARP retries and failures, neighbour aging, the route
+ * store's fold) and stats
  * (the fast path's reasons and the slow path's counters, summed over the
  * CPUs).
  */
@@ -71,6 +72,7 @@ void rt_tick(struct nfc_nf *nf, uint64_t now)
 		pe->next_try = now + NS_PER_SEC;
 	}
 	rt_nd_tick(nf, now);
+	rt_store_tick(nf, now);
 	if (afd < 0)
 		return;
 	/* Aging: a learnt entry older than arp_timeout is probed (unicast,
