@@ -41,7 +41,9 @@ LDFLAGS += $(SANFLAGS) -Wl,--as-needed
 # No -lpcap: the library loads it when it compiles an expression
 # (lib/cbpf_pcap.c says why); what calls libpcap itself adds it.
 LDLIBS += $(shell pkg-config --libs libbpf jansson 2>/dev/null || echo -lbpf -ljansson) -lelf -lz
-BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -I$(OUT) -Ibpf \
+# -mcpu=v3: 32-bit ALU and jmp32, so no shift pair zero-extends each u32;
+# a forwarder hop's image is smaller and ~1.5 ns faster (docs/performance.md).
+BPF_CFLAGS := -target bpf -mcpu=v3 -O2 -g -Wall -Werror -I$(OUT) -Ibpf \
 	-I/usr/include/$(ARCH)-linux-gnu -D__TARGET_ARCH_x86
 
 NFS := $(patsubst nf/%/,%,$(sort $(dir $(wildcard nf/*/*.bpf.c))))
