@@ -369,7 +369,6 @@ static __always_inline void nfc_meta_enter(struct nfc_meta *md, __u32 nf,
 	md->nf = nf;
 	md->in_port = port;
 	md->mark = 0;
-	md->depth = 0;
 	md->ifindex = ifindex;
 	md->on_stack = 0;
 }
