@@ -31,7 +31,7 @@ bench-deps: $(OUT)/.bench-deps
 $(OUT)/.bench-deps: bench/deps.sh | $(OUT)/.deps
 	$(Q)bash bench/deps.sh && touch $@
 
-$(BENCH_OUT)/%.bpf.o: bench/bpf/%.bpf.c bench/bench.h $(OUT)/vmlinux.h
+$(BENCH_OUT)/%.bpf.o: bench/bpf/%.bpf.c bench/bench.h $(OUT)/vmlinux.h $(BPF_STAMP)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -Ibench -c $< -o $@
 

@@ -52,7 +52,7 @@ cleanup() {
 trap cleanup EXIT
 for h in xdp tc; do
 	[ -z "$tree" ] || break
-	clang -target bpf -O2 -g -Wall -Werror -I"$dir" -I"$top/.output" \
+	clang -target bpf -mcpu=v3 -O2 -g -Wall -Werror -I"$dir" -I"$top/.output" \
 		-I"$top/bpf" -I/usr/include/"$(uname -m)"-linux-gnu \
 		-D__TARGET_ARCH_x86 -DNFC_HOOK_"${h^^}" \
 		-c "$top/nf/forwarder/forwarder.bpf.c" -o "$tmp/fx.$h.bpf.o"

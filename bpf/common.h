@@ -122,9 +122,12 @@ struct nfc_meta {
 	__u32 direction; /* enum nfc_direction */
 	__u32 mark;	 /* free for NFs; survives the whole chain */
 	__u32 ifindex;	 /* netdev the packet entered the chain on */
-	__u32 depth;	 /* 0; unused: a loop is cut by the kernel's tail-call
-			  * limit (NFC_R_TAIL_CALL), a chain too long by the
-			  * runtime */
+	__u32 reserved;	 /* was the depth, which nothing read (a loop is cut
+			  * by the kernel's tail-call limit, NFC_R_TAIL_CALL;
+			  * a chain too long by the runtime); not set, so it
+			  * holds anything. Kept, not removed: NF objects
+			  * built against an older header bind this map by
+			  * its size and read on_stack at offset 24 */
 	__u32 on_stack;	 /* 1 in a program's own copy, 0 in the map (see
 			  * nfc_meta_save) */
 	__u32 pad;	 /* to 8 bytes: userspace reads the per-CPU map in
@@ -160,8 +163,11 @@ _Static_assert(sizeof(struct nfc_port_stats) % 8 == 0, "per-CPU stride");
 	X(4, TAIL_CALL, "tail call failed (slot empty or too deep)")     \
 	X(5, REDIRECT, "redirect failed")                                \
 	X(6, BAD_PORT, "port out of range")                              \
-	X(7, RING_FULL, "slow-path ring full")                           \
-	X(8, TOO_DEEP, "chain deeper than NFC_MAX_DEPTH")
+	X(7, RING_FULL, "slow-path ring full")
+/* 8 was TOO_DEEP, the per-hop depth check's, which is gone (see the
+ * reserved field of nfc_meta): not reused, so that a count left in a
+ * pinned nfc_global by an older data plane is never shown as another
+ * reason. */
 
 enum nfc_reason {
 #define NFC_REASON_ENUM(n, id, text) NFC_R_##id = n,

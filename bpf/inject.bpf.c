@@ -38,7 +38,6 @@ int nfc_inject(nfc_ctx_t *ctx)
 	md->in_port = port;
 	md->direction = NFC_DIR_EGRESS;
 	md->mark = 0;
-	md->depth = 0;
 	md->ifindex = 0;
 	md->on_stack = 0;
 	return nfc_follow(ctx, md, nf, port);

@@ -186,20 +186,32 @@ struct nfc_lpm6 {
 #define NFC_IN_IFINDEX(ctx) ((ctx)->ifindex)
 #endif
 
-/* The empty asm hides where ctx came from: otherwise clang may merge the
- * loads of two ctx fields on two paths into one load from ctx plus an
+/* The first empty asm hides where ctx came from: otherwise clang may merge
+ * the loads of two ctx fields on two paths into one load from ctx plus an
  * offset chosen at run time, which the verifier refuses ("dereference of
- * modified ctx ptr"). */
+ * modified ctx ptr"). The second makes the pointer a 64-bit value at once:
+ * the field is a __u32, and with 32-bit instructions (-mcpu=v3) clang may
+ * keep it as one and spill it with a 4-byte store, which the verifier
+ * refuses for a packet pointer ("invalid size of register spill"; the
+ * load balancer's TC program). */
+#define NFC_CTX_PTR(ctx, field)               \
+	({                                    \
+		nfc_ctx_t *c_ = (ctx);        \
+		void *p_;                     \
+		asm volatile("" : "+r"(c_));  \
+		p_ = (void *)(long)c_->field; \
+		asm volatile("" : "+r"(p_));  \
+		p_;                           \
+	})
+
 static __always_inline void *nfc_data(nfc_ctx_t *ctx)
 {
-	asm volatile("" : "+r"(ctx));
-	return (void *)(long)ctx->data;
+	return NFC_CTX_PTR(ctx, data);
 }
 
 static __always_inline void *nfc_data_end(nfc_ctx_t *ctx)
 {
-	asm volatile("" : "+r"(ctx));
-	return (void *)(long)ctx->data_end;
+	return NFC_CTX_PTR(ctx, data_end);
 }
 
 static __always_inline __u32 nfc_pkt_len(nfc_ctx_t *ctx)
@@ -357,7 +369,6 @@ static __always_inline void nfc_meta_enter(struct nfc_meta *md, __u32 nf,
 	md->nf = nf;
 	md->in_port = port;
 	md->mark = 0;
-	md->depth = 0;
 	md->ifindex = ifindex;
 	md->on_stack = 0;
 }

@@ -13,7 +13,7 @@ CLANG ?= clang
 NFCHAIN_CFLAGS ?= $(shell pkg-config --cflags nfchain)
 NFC_ARCH := $(shell uname -m)
 NFC_TARGET_ARCH := $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(NFC_ARCH)))
-NFC_BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror $(NFCHAIN_CFLAGS) \
+NFC_BPF_CFLAGS := -target bpf -mcpu=v3 -O2 -g -Wall -Werror $(NFCHAIN_CFLAGS) \
 	-I/usr/include/$(NFC_ARCH)-linux-gnu -D__TARGET_ARCH_$(NFC_TARGET_ARCH) \
 	$(BPF_CFLAGS)
 
