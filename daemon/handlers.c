@@ -43,6 +43,21 @@ static json_t *need_nf(struct call *c, const char *name)
 	return nf;
 }
 
+/* The NF as export has it: no statistics. A change checks a name, the mode
+ * or its ports with it; reading every per-CPU counter of the NF for that
+ * was a fifth of a `set`'s daemon time. */
+static json_t *need_nf_cfg(struct call *c, const char *name)
+{
+	json_t *nf;
+
+	if (check_name(c, "NF", name))
+		return NULL;
+	nf = nfc_export_nf(c->nfc, name);
+	if (!nf)
+		fail(c, 404, "no NF named '%s'", name);
+	return nf;
+}
+
 static json_t *need_port(struct call *c, json_t *nf, const char *port)
 {
 	json_t *p;
@@ -222,7 +237,7 @@ int h_nf_patch(struct call *c)
 		{"mode", T_STR, false},
 		{0},
 	};
-	json_t *nf = need_nf(c, c->arg[0]), *config;
+	json_t *nf = need_nf_cfg(c, c->arg[0]), *config;
 	const char *mode;
 	char cur[32];
 	int r;
@@ -307,7 +322,7 @@ int h_ports_post(struct call *c)
 		{"config", T_OBJ | T_NULL, false},
 		{0},
 	};
-	json_t *nf = need_nf(c, c->arg[0]);
+	json_t *nf = need_nf_cfg(c, c->arg[0]);
 	const char *port;
 	int r;
 
@@ -358,7 +373,7 @@ int h_port_patch(struct call *c)
 		{"peer", T_STR | T_NULL, false},
 		{0},
 	};
-	json_t *nf = need_nf(c, c->arg[0]);
+	json_t *nf = need_nf_cfg(c, c->arg[0]);
 	int r;
 
 	if (!nf)
@@ -384,7 +399,7 @@ int h_port_patch(struct call *c)
 
 int h_port_del(struct call *c)
 {
-	json_t *nf = need_nf(c, c->arg[0]);
+	json_t *nf = need_nf_cfg(c, c->arg[0]);
 	int r;
 
 	if (!nf)
@@ -432,7 +447,7 @@ int h_stats_get(struct call *c)
 
 static int need_nf_coll(struct call *c)
 {
-	json_t *nf = need_nf(c, c->arg[0]);
+	json_t *nf = need_nf_cfg(c, c->arg[0]);
 	int r;
 
 	if (!nf)
@@ -606,7 +621,7 @@ int h_link_del(struct call *c)
 
 	if ((r = split_port(c, c->arg[0], nf, port)))
 		return r;
-	if (!(n = need_nf(c, nf)))
+	if (!(n = need_nf_cfg(c, nf)))
 		return c->resp->status;
 	p = need_port(c, n, port);
 	r = !p ? c->resp->status
@@ -658,7 +673,7 @@ int h_att_post(struct call *c)
 
 int h_att_del(struct call *c)
 {
-	json_t *nf = need_nf(c, c->arg[0]);
+	json_t *nf = need_nf_cfg(c, c->arg[0]);
 	int r;
 
 	if (!nf)
