@@ -170,6 +170,7 @@ PREFIX ?= /usr/local
 install: all
 	install -D -m 0755 .output/bin/nfchaind $(DESTDIR)$(PREFIX)/sbin/nfchaind
 	install -D -m 0755 .output/bin/nfchain $(DESTDIR)$(PREFIX)/bin/nfchain
+	install -D -m 0755 .output/bin/nfchain-url $(DESTDIR)$(PREFIX)/libexec/nfchain/nfchain-url
 	install -D -m 0644 dist/nfchaind.service $(DESTDIR)/etc/systemd/system/nfchaind.service
 	install -D -m 0644 dist/nfchain.bash $(DESTDIR)/etc/bash_completion.d/nfchain
 	install -D -m 0644 docs/man/nfchaind.8 $(DESTDIR)$(PREFIX)/share/man/man8/nfchaind.8

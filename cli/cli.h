@@ -122,4 +122,9 @@ void coll_out_end(struct coll_out *o);
  * here, without the daemon. Returns the exit status. */
 int cli_filter_test(int argc, char **argv, int json);
 
+/* For --url: the wholly static CLI runs its twin nfchain-url with argv
+ * (cli/remote.c). Returns 0 when this binary makes the call itself, -1
+ * with err when the twin cannot be run; else it does not return. */
+int cli_exec_remote(char **argv, char *err, size_t len);
+
 #endif

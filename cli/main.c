@@ -354,6 +354,18 @@ int main(int argc, char **argv)
 		if (argv[i][0] != '-')
 			break;
 	}
+	/* Wholly static, this binary hands --url to its twin (remote.c). A
+	 * false "--url" among the words only costs the twin's start-up: it
+	 * is the same CLI. */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--url") ||
+		    !strncmp(argv[i], "--url=", 6)) {
+			if (cli_exec_remote(argv, err, sizeof(err))) {
+				fprintf(stderr, "nfchain: %s\n", err);
+				return 1;
+			}
+			break;
+		}
 	globals_first(argc, argv);
 	/* '+': options end at the first command word, so key=value and
 	 * "-f -" after the command are never taken for ours. */

@@ -137,6 +137,19 @@ check "CLI over TCP with --url --token-file" quiet \
 	"$NFC_BIN/nfchain" --url "$url" --token-file "$tok" show
 "$NFC_BIN/nfchain" --url "$url" show >/dev/null 2>&1
 check "CLI --url without --token-file is a usage error" [ $? = 2 ]
+# The plain build's CLI is wholly static where the archives are
+# (cli/build.mk) and hands --url to its twin nfchain-url; alone, it says so.
+plain=$NFC_TOP/.output/bin
+if file "$plain/nfchain" 2>/dev/null | grep -q 'statically linked'; then
+	a=$("$plain/nfchain" --url "$url" --token-file "$tok" -j show | jq -c '[.nfs[].name]')
+	b=$("$NFC_BIN/nfchain" --url "$url" --token-file "$tok" -j show | jq -c '[.nfs[].name]')
+	check "static CLI --url (through nfchain-url) answers as the other ($a)" \
+		[ -n "$a" ] && [ "$a" = "$b" ] && [ "$a" != "[]" ]
+	mkdir -p "$NFD_DIR/alone" && cp "$plain/nfchain" "$NFD_DIR/alone/"
+	out=$("$NFD_DIR/alone/nfchain" --url "$url" --token-file "$tok" show 2>&1)
+	check "static CLI alone: --url names the missing nfchain-url ($out)" \
+		[ $? = 1 ] && [[ $out == *"needs nfchain-url"* ]]
+fi
 
 # ---- deletes ----------------------------------------------------------------
 expect "DELETE attachment" 200 '"nf":"cnt0"' DELETE /v1/attachments/cnt0/fw0:p1
