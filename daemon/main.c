@@ -97,9 +97,12 @@ int main(int argc, char **argv)
 	 * fault in anew on every call (400 faults, most of a change's CPU on
 	 * a VM). Kept in the heap, they are reused; the state is no longer
 	 * copied through megabyte buffers, so what stays resident is about
-	 * two models. Fixed values: glibc's dynamic threshold would move. */
+	 * two models. Fixed values: glibc's dynamic threshold would move.
+	 * The top of the heap is not given back at each free either (a
+	 * 10,000-rule apply grows it by ~10 MB, which faults in again at the
+	 * next): the loop trims when the daemon is idle (loop.c). */
 	mallopt(M_MMAP_THRESHOLD, 16 << 20);
-	mallopt(M_TRIM_THRESHOLD, 4 << 20);
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
