@@ -104,7 +104,9 @@ static int import_swap(struct nfc *nfc, int id, const struct nfc_collection *c,
 	json_t *colls = nfc->m->nfs[id].colls, *next, *old;
 	int r;
 
-	next = replace || !cur ? json_copy(want) : json_copy(cur);
+	/* `want` is this import's own object, not the caller's: the model
+	 * takes it as it is (a copy was another table of every key). */
+	next = replace || !cur ? json_incref(want) : json_copy(cur);
 	if (!next)
 		return nfci_err(nfc, ENOMEM, "import: out of memory");
 	if (!replace && cur)
@@ -144,8 +146,11 @@ static int import_swap(struct nfc *nfc, int id, const struct nfc_collection *c,
 	return r;
 }
 
-int nfc_coll_import(struct nfc *nfc, const char *nf, const char *coll,
-		    json_t *entries, int replace)
+/* own: `entries` may be emptied once it is no longer needed (the text
+ * import's own array; at 60,000 routes the parsed lines were ~40% of the
+ * import's peak RSS). */
+static int coll_import(struct nfc *nfc, const char *nf, const char *coll,
+		       json_t *entries, int replace, int own)
 {
 	size_t n = json_array_size(entries), nu = 0, i;
 	const struct nfc_collection *c = NULL;
@@ -188,6 +193,8 @@ int nfc_coll_import(struct nfc *nfc, const char *nf, const char *coll,
 				json_string_value(json_object_get(e, "key")),
 				norm[i]);
 	if (c->replace) {
+		if (own)
+			json_array_clear(entries);
 		r = import_swap(nfc, id, c, cur, want, replace);
 		goto out;
 	}
@@ -275,4 +282,16 @@ out:
 	json_decref(none);
 	nfci_end(nfc);
 	return r;
+}
+
+int nfc_coll_import(struct nfc *nfc, const char *nf, const char *coll,
+		    json_t *entries, int replace)
+{
+	return coll_import(nfc, nf, coll, entries, replace, 0);
+}
+
+int nfci_coll_import_own(struct nfc *nfc, const char *nf, const char *coll,
+			 json_t *entries, int replace)
+{
+	return coll_import(nfc, nf, coll, entries, replace, 1);
 }

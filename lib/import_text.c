@@ -168,7 +168,7 @@ generic:
 	entries = import_parse(text ?: "", text ? len : 0, err, sizeof(err));
 	if (!entries)
 		return nfci_err(nfc, EINVAL, "%s", err);
-	r = nfc_coll_import(nfc, nf, coll, entries, replace);
+	r = nfci_coll_import_own(nfc, nf, coll, entries, replace);
 	json_decref(entries);
 	return r;
 }

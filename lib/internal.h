@@ -222,6 +222,10 @@ const struct nfc_field *nfci_field_find(const struct nfc_field *f,
 					const char *name);
 const struct nfc_collection *nfci_coll_find(const struct nfc_nf_type *t,
 					    const char *name);
+/* nfc_coll_import that may empty `entries` once it no longer needs them
+ * (lib/import.c); the caller still holds its reference. */
+int nfci_coll_import_own(struct nfc *nfc, const char *nf, const char *coll,
+			 json_t *entries, int replace);
 /* Normalizes `in` (object of field->value) against `fields` into *out
  * (defaults filled in when `defaults`); errors name the field. `owner`
  * prefixes messages ("nf br0", "port p1 of br0"). */
