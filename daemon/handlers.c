@@ -31,31 +31,32 @@ static json_t *find_named(json_t *arr, const char *key, const char *name)
 }
 
 /* The NF named by the path, or NULL with the answer set. */
-static json_t *need_nf(struct call *c, const char *name)
+/* The NF as `get` gives it (show: with statistics; export: without),
+ * or a 404. */
+static json_t *need_nf_as(struct call *c, const char *name,
+			  json_t *(*get)(struct nfc *, const char *))
 {
 	json_t *nf;
 
 	if (check_name(c, "NF", name))
 		return NULL;
-	nf = nfc_show_nf(c->nfc, name);
+	nf = get(c->nfc, name);
 	if (!nf)
 		fail(c, 404, "no NF named '%s'", name);
 	return nf;
 }
 
-/* The NF as export has it: no statistics. A change checks a name, the mode
- * or its ports with it; reading every per-CPU counter of the NF for that
- * was a fifth of a `set`'s daemon time. */
+static json_t *need_nf(struct call *c, const char *name)
+{
+	return need_nf_as(c, name, nfc_show_nf);
+}
+
+/* A change checks a name, the mode or the ports only: reading every
+ * per-CPU counter of the NF for that was a fifth of a `set`'s daemon
+ * time. */
 static json_t *need_nf_cfg(struct call *c, const char *name)
 {
-	json_t *nf;
-
-	if (check_name(c, "NF", name))
-		return NULL;
-	nf = nfc_export_nf(c->nfc, name);
-	if (!nf)
-		fail(c, 404, "no NF named '%s'", name);
-	return nf;
+	return need_nf_as(c, name, nfc_export_nf);
 }
 
 static json_t *need_port(struct call *c, json_t *nf, const char *port)
