@@ -606,6 +606,22 @@ static void scale(int n, int runs)
 	       "so not 1,000,000)\n",
 	       n);
 	{
+		/* Which path the import took (nf/router/README.md, "Many
+		 * routes"): the RSS rows below mean different things. */
+		const char *e = getenv("NFC_RT_IMPORT_MIN");
+		long min = e && *e ? atol(e) : 65536;
+
+		if (n < min)
+			printf("  (fewer than %ld lines into routes the model "
+			       "holds: kept in the model, a JSON object a "
+			       "route; the store takes larger imports)\n",
+			       min);
+		else
+			printf("  (%ld lines or more: kept in the router's "
+			       "store, not in the model)\n",
+			       min);
+	}
+	{
 		static const char *const more[] = {"rs0",
 						   "routes",
 						   "add",
