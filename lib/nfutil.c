@@ -53,6 +53,53 @@ uint64_t nfc_percpu_sum(int fd, uint32_t key, size_t value_size, size_t off)
 	return sum;
 }
 
+int nfc_percpu_sums(int fd, uint32_t first, uint32_t n, size_t value_size,
+		    uint64_t *sums)
+{
+	unsigned ncpu = nfc_ncpus();
+	size_t words = value_size / 8;
+	__u32 cnt = n, prev = first - 1, out, *keys;
+	uint64_t *v;
+	int batched;
+
+	if (fd < 0)
+		return -EBADF;
+	if (!value_size || value_size % 8)
+		return -EINVAL;
+	memset(sums, 0, (size_t)n * value_size);
+	keys = calloc(n ? n : 1, sizeof(*keys));
+	v = calloc((size_t)(n ? n : 1) * ncpu, value_size);
+	if (!keys || !v) {
+		free(keys);
+		free(v);
+		return -ENOMEM;
+	}
+	/* An array's batch starts after the key it is given (none: at 0)
+	 * and ends with ENOENT at the end of the map. */
+	batched = !bpf_map_lookup_batch(fd, first ? &prev : NULL, &out, keys, v,
+					&cnt, NULL) ||
+		  errno == ENOENT;
+	if (!batched || cnt != n || (n && keys[0] != first)) {
+		/* Entry by entry, into the same layout. */
+		for (__u32 i = 0; i < n; i++) {
+			__u32 k = first + i;
+
+			if (bpf_map_lookup_elem(fd, &k,
+						v + (size_t)i * ncpu * words))
+				memset(v + (size_t)i * ncpu * words, 0,
+				       ncpu * value_size);
+		}
+	}
+	for (__u32 i = 0; i < n; i++)
+		for (unsigned c = 0; c < ncpu; c++)
+			for (size_t w = 0; w < words; w++)
+				sums[(size_t)i * words + w] +=
+					v[((size_t)i * ncpu + c) * words + w];
+	free(keys);
+	free(v);
+	return 0;
+}
+
 int nfc_percpu_add(int fd, uint32_t key, size_t value_size, size_t off,
 		   uint64_t d)
 {

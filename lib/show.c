@@ -10,28 +10,21 @@
 
 #include "internal.h"
 
-static void port_stats_sum(struct nfc *nfc, int nf, int port,
-			   struct nfc_port_stats *sum)
+/* Every port slot of NF nf summed over the CPUs, in one batched lookup:
+ * one syscall instead of 64 (a `show` of three NFs made 390 bpf calls,
+ * most of its daemon time on these machines). */
+static void nf_stats_all(struct nfc *nfc, int nf,
+			 struct nfc_port_stats out[NFC_MAX_PORTS])
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct nfc_port_stats *v;
-	__u32 k = NFC_GPORT(nf, port);
+	/* The struct is u64 words only: summed word by word. */
+	uint64_t sums[NFC_MAX_PORTS * sizeof(*out) / sizeof(uint64_t)];
 
-	memset(sum, 0, sizeof(*sum));
-	if (ncpu <= 0 || nfc->map_fd[SM_STATS] < 0)
-		return;
-	v = calloc(ncpu, sizeof(*v));
-	if (!v)
-		return;
-	if (!bpf_map_lookup_elem(nfc->map_fd[SM_STATS], &k, v))
-		for (int c = 0; c < ncpu; c++) {
-			sum->rx_packets += v[c].rx_packets;
-			sum->rx_bytes += v[c].rx_bytes;
-			sum->tx_packets += v[c].tx_packets;
-			sum->tx_bytes += v[c].tx_bytes;
-			sum->drops += v[c].drops;
-		}
-	free(v);
+	_Static_assert(sizeof(*out) % sizeof(uint64_t) == 0,
+		       "nfc_port_stats is read as u64 words");
+	if (nfc_percpu_sums(nfc->map_fd[SM_STATS], NFC_GPORT(nf, 0),
+			    NFC_MAX_PORTS, sizeof(*out), sums))
+		memset(sums, 0, sizeof(sums));
+	memcpy(out, sums, sizeof(sums));
 }
 
 static json_t *stats_json(const struct nfc_port_stats *s)
@@ -111,7 +104,10 @@ static json_t *nf_json(struct nfc *nfc, int id, int with_stats)
 				      n->obj[0] ? n->obj : "built-in", "sha256",
 				      n->obj_sha));
 	json_t *ports = json_array(), *total = NULL;
-	struct nfc_port_stats sum, all = {0};
+	struct nfc_port_stats st_of[NFC_MAX_PORTS], all = {0};
+
+	if (with_stats)
+		nf_stats_all(nfc, id, st_of);
 
 	for (int p = 0; p < NFC_MAX_PORTS; p++) {
 		const struct mport *mp = &n->ports[p];
@@ -125,8 +121,7 @@ static json_t *nf_json(struct nfc *nfc, int id, int with_stats)
 		if (with_stats) {
 			json_t *st;
 
-			port_stats_sum(nfc, id, p, &sum);
-			st = stats_json(&sum);
+			st = stats_json(&st_of[p]);
 			if (n->type->stats)
 				n->type->stats(&nfc->handles[id], p, st);
 			json_object_set_new(po, "stats", st);
@@ -156,10 +151,9 @@ static json_t *nf_json(struct nfc *nfc, int id, int with_stats)
 						      2 * at->pair + 1));
 			if (with_stats) {
 				json_t *st = json_object();
-				struct nfc_port_stats in, eg;
-
-				port_stats_sum(nfc, id, 2 * at->pair, &in);
-				port_stats_sum(nfc, id, 2 * at->pair + 1, &eg);
+				const struct nfc_port_stats
+					in = st_of[2 * at->pair],
+					eg = st_of[2 * at->pair + 1];
 				json_object_set_new(
 					st, "ingress_packets",
 					json_integer(in.rx_packets));
@@ -181,12 +175,11 @@ static json_t *nf_json(struct nfc *nfc, int id, int with_stats)
 	}
 	if (with_stats) {
 		for (int p = 0; p < NFC_MAX_PORTS; p++) {
-			port_stats_sum(nfc, id, p, &sum);
-			all.rx_packets += sum.rx_packets;
-			all.rx_bytes += sum.rx_bytes;
-			all.tx_packets += sum.tx_packets;
-			all.tx_bytes += sum.tx_bytes;
-			all.drops += sum.drops;
+			all.rx_packets += st_of[p].rx_packets;
+			all.rx_bytes += st_of[p].rx_bytes;
+			all.tx_packets += st_of[p].tx_packets;
+			all.tx_bytes += st_of[p].tx_bytes;
+			all.drops += st_of[p].drops;
 		}
 		total = stats_json(&all);
 		if (n->type->stats)

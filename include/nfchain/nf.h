@@ -287,6 +287,14 @@ unsigned nfc_ncpus(void);
  * map whose values are `value_size` bytes (a multiple of 8, as the kernel
  * lays them out); 0 if the lookup fails. */
 uint64_t nfc_percpu_sum(int fd, uint32_t key, size_t value_size, size_t off);
+/* Entries first..first+n-1 of a per-CPU array map whose values are
+ * `value_size` bytes (a multiple of 8), each value's u64 words summed over
+ * the CPUs: word w of entry first+i into sums[i * value_size / 8 + w]. One
+ * batched lookup (a lookup a key costs a syscall each), entry by entry
+ * where the kernel refuses batches; an entry that cannot be read sums to
+ * 0. 0 or -errno. */
+int nfc_percpu_sums(int fd, uint32_t first, uint32_t n, size_t value_size,
+		    uint64_t *sums);
 /* Adds `d` to CPU 0's copy of that u64: for control-plane counters, which
  * have one writer (calls hold the pin root's lock) and which the data plane
  * never writes. 0 or -errno. */

@@ -31,15 +31,20 @@ static const struct nfc_field counter_config[] = {
  * of each attachment, 1: egress side). */
 static void sum_dir(struct nfc_nf *nf, int parity, __u64 *pk, __u64 *by)
 {
-	int fd = nfc_nf_map_fd(nf, "counter_dir");
-	const size_t sz = sizeof(struct counter_val);
+	const size_t words = sizeof(struct counter_val) / sizeof(__u64);
+	uint64_t sums[NFC_MAX_PORTS * sizeof(struct counter_val) /
+		      sizeof(__u64)];
 
 	*pk = *by = 0;
+	/* Every port's slot in one batched lookup, not two a port. */
+	if (nfc_percpu_sums(nfc_nf_map_fd(nf, "counter_dir"), 0, NFC_MAX_PORTS,
+			    sizeof(struct counter_val), sums))
+		return;
 	for (__u32 k = parity; k < NFC_MAX_PORTS; k += 2) {
-		*pk += nfc_percpu_sum(fd, k, sz,
-				      offsetof(struct counter_val, packets));
-		*by += nfc_percpu_sum(fd, k, sz,
-				      offsetof(struct counter_val, bytes));
+		*pk += sums[k * words +
+			    offsetof(struct counter_val, packets) / 8];
+		*by += sums[k * words +
+			    offsetof(struct counter_val, bytes) / 8];
 	}
 }
 

@@ -120,6 +120,7 @@ void rt_stats(struct nfc_nf *nf, int port, json_t *out)
 #undef RT_CP_NAME
 	};
 	int fd = nfc_nf_map_fd(nf, "rt_cnt");
+	uint64_t sums[RT_NCOUNTERS];
 	json_t *fp, *sp;
 
 	if (port >= 0) {
@@ -153,14 +154,16 @@ void rt_stats(struct nfc_nf *nf, int port, json_t *out)
 	}
 	if (fd < 0)
 		return;
+	/* Every counter in one batched lookup, not one a counter. */
+	if (nfc_percpu_sums(fd, 0, RT_NCOUNTERS, sizeof(__u64), sums))
+		return;
 	fp = json_object();
 	sp = json_object();
 	for (__u32 k = 1; k < RT_NCOUNTERS; k++) {
-		__u64 sum;
+		__u64 sum = sums[k];
 
 		if (k >= RT_NREASONS && k < RT_CP_BASE)
 			continue;
-		sum = nfc_percpu_sum(fd, k, sizeof(__u64), 0);
 		if (k < RT_NREASONS)
 			json_object_set_new(fp, reasons[k], json_integer(sum));
 		else
