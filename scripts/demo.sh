@@ -32,8 +32,13 @@ clean() {
 		for _ in $(seq 50); do ours_running || break; sleep 0.1; done
 	fi
 	rm -f "$PIDF"
-	# Whatever the demo left pinned (a daemon killed before it cleaned).
-	if [ -d "$PIN" ] && [ ! -S "$SOCK" ]; then
+	# Whatever the demo left pinned (a daemon killed before it cleaned,
+	# or a demo cut short with the machine): unless a daemon answers on
+	# the socket, the socket file is stale and the pins are the demo's.
+	# A socket file alone kept them, and the next demo's daemon adopted
+	# the old chain ("NF fw0 already exists").
+	if [ -d "$PIN" ] && ! { [ -S "$SOCK" ] && nfc show >/dev/null 2>&1; }; then
+		rm -f "$SOCK"
 		"$BIN/nfctl" --pin-root "$PIN" reset >/dev/null 2>&1
 	fi
 	for n in "${NS[@]}"; do ip netns del "$n" 2>/dev/null; done
