@@ -30,9 +30,8 @@ static json_t *find_named(json_t *arr, const char *key, const char *name)
 	return NULL;
 }
 
-/* The NF named by the path, or NULL with the answer set. */
-/* The NF as `get` gives it (show: with statistics; export: without),
- * or a 404. */
+/* The NF named by the path as `get` gives it (show: with statistics;
+ * export: without), or NULL with the answer set (a 404). */
 static json_t *need_nf_as(struct call *c, const char *name,
 			  json_t *(*get)(struct nfc *, const char *))
 {

@@ -703,13 +703,6 @@ static int dry_edit(struct nfc *nfc, struct model *m, void *arg)
 	return r;
 }
 
-/*
- * A document whose state the pinned state map cannot hold is refused
- * before anything is touched: `m` is the model the edits give, the
- * collections are the document's (it lists each NF's entries whole). Only
- * large documents are measured (a serialization costs what a save does);
- * a small one that still does not fit is undone after the failed save.
- */
 /* At least the length of j's compact text (a byte of a string or key is
  * at most 6 escaped, a number at most 32), stopping once past `limit`:
  * measuring a 10,000-rule document with json_dumpb formatted all of it,
@@ -742,6 +735,13 @@ static size_t text_bound(json_t *j, size_t limit)
 	}
 }
 
+/*
+ * A document whose state the pinned state map cannot hold is refused
+ * before anything is touched: `m` is the model the edits give, the
+ * collections are the document's (it lists each NF's entries whole). Only
+ * large documents are measured (a serialization costs what a save does);
+ * a small one that still does not fit is undone after the failed save.
+ */
 static int check_size(struct nfc *nfc, struct model *m, json_t *doc)
 {
 	json_t *nf, *j;
