@@ -14,6 +14,8 @@
  * cost does not depend on how many rules there are, only on how many words all
  * six vectors have bits in before the first common one (README, "Classifier").
  */
+/* Its load is the verifier's: see nfchain.bpf.h. */
+#define NFC_ENTRY_STACK_META
 #include "nfchain.bpf.h"
 /* Established flows answered from a per-CPU cache (bpf/ct.h). */
 #define NFCT_FLOW_CACHE
