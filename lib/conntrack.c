@@ -638,7 +638,7 @@ void nfct_stats(struct nfc_nf *nf, json_t *out)
 	};
 	int tfd = nfc_nf_map_fd(nf, "ct_table"),
 	    sfd = nfc_nf_map_fd(nf, "ct_stats");
-	uint64_t n = 0;
+	uint64_t n = 0, sums[NFCT_ST_MAX];
 
 	if (tfd >= 0) {
 		ct_walk(tfd, ct_count_batch, &n);
@@ -646,11 +646,12 @@ void nfct_stats(struct nfc_nf *nf, json_t *out)
 		json_object_set_new(out, "conntrack_size",
 				    json_integer(ct_size(tfd)));
 	}
-	for (unsigned i = 0; sfd >= 0 && i < NFCT_ST_MAX; i++)
+	if (nfc_percpu_sums(sfd, 0, NFCT_ST_MAX, sizeof(__u64), sums))
+		return;
+	for (unsigned i = 0; i < NFCT_ST_MAX; i++)
 		if (names[i])
 			json_object_set_new(out, names[i],
-					    json_integer(nfc_percpu_sum(
-						    sfd, i, sizeof(__u64), 0)));
+					    json_integer(sums[i]));
 }
 
 int nfct_list(struct nfc_nf *nf, json_t *out)

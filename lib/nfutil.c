@@ -53,51 +53,62 @@ uint64_t nfc_percpu_sum(int fd, uint32_t key, size_t value_size, size_t off)
 	return sum;
 }
 
+/*
+ * Entries first..first+n-1 of an array map, `stride` bytes apart in vals
+ * (a per-CPU value is every CPU's copy): one batched lookup, since a
+ * lookup a key costs a syscall each; entry by entry where the kernel
+ * refuses batches. An entry that cannot be read is left as it was.
+ */
+static int array_batch(int fd, __u32 first, __u32 n, void *vals, size_t stride)
+{
+	__u32 cnt = n, prev = first - 1, out, *keys;
+	int whole;
+
+	if (fd < 0)
+		return -EBADF;
+	keys = calloc(n ? n : 1, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	/* An array's batch starts after the key it is given (none: at 0)
+	 * and ends with ENOENT at the end of the map. */
+	whole = (!bpf_map_lookup_batch(fd, first ? &prev : NULL, &out, keys,
+				       vals, &cnt, NULL) ||
+		 errno == ENOENT) &&
+		cnt == n && (!n || keys[0] == first);
+	free(keys);
+	for (__u32 i = 0; !whole && i < n; i++) {
+		__u32 k = first + i;
+
+		bpf_map_lookup_elem(fd, &k, (char *)vals + i * stride);
+	}
+	return 0;
+}
+
 int nfc_percpu_sums(int fd, uint32_t first, uint32_t n, size_t value_size,
 		    uint64_t *sums)
 {
 	unsigned ncpu = nfc_ncpus();
 	size_t words = value_size / 8;
-	__u32 cnt = n, prev = first - 1, out, *keys;
 	uint64_t *v;
-	int batched;
+	int r;
 
 	if (fd < 0)
 		return -EBADF;
 	if (!value_size || value_size % 8)
 		return -EINVAL;
 	memset(sums, 0, (size_t)n * value_size);
-	keys = calloc(n ? n : 1, sizeof(*keys));
+	/* Zeroed: an entry that cannot be read sums to 0. */
 	v = calloc((size_t)(n ? n : 1) * ncpu, value_size);
-	if (!keys || !v) {
-		free(keys);
-		free(v);
+	if (!v)
 		return -ENOMEM;
-	}
-	/* An array's batch starts after the key it is given (none: at 0)
-	 * and ends with ENOENT at the end of the map. */
-	batched = !bpf_map_lookup_batch(fd, first ? &prev : NULL, &out, keys, v,
-					&cnt, NULL) ||
-		  errno == ENOENT;
-	if (!batched || cnt != n || (n && keys[0] != first)) {
-		/* Entry by entry, into the same layout. */
-		for (__u32 i = 0; i < n; i++) {
-			__u32 k = first + i;
-
-			if (bpf_map_lookup_elem(fd, &k,
-						v + (size_t)i * ncpu * words))
-				memset(v + (size_t)i * ncpu * words, 0,
-				       ncpu * value_size);
-		}
-	}
-	for (__u32 i = 0; i < n; i++)
+	r = array_batch(fd, first, n, v, ncpu * value_size);
+	for (__u32 i = 0; !r && i < n; i++)
 		for (unsigned c = 0; c < ncpu; c++)
 			for (size_t w = 0; w < words; w++)
 				sums[(size_t)i * words + w] +=
 					v[((size_t)i * ncpu + c) * words + w];
-	free(keys);
 	free(v);
-	return 0;
+	return r;
 }
 
 int nfc_percpu_add(int fd, uint32_t key, size_t value_size, size_t off,
@@ -123,24 +134,7 @@ int nfc_percpu_add(int fd, uint32_t key, size_t value_size, size_t off,
 
 int nfc_array_read(int fd, void *vals, size_t value_size, uint32_t n)
 {
-	__u32 cnt = n, out, *keys;
-	int batched;
-
-	if (fd < 0)
-		return -EBADF;
-	keys = calloc(n ? n : 1, sizeof(*keys));
-	if (!keys)
-		return -ENOMEM;
-	/* A batch ends with ENOENT when it reaches the end of the map. */
-	batched =
-		!bpf_map_lookup_batch(fd, NULL, &out, keys, vals, &cnt, NULL) ||
-		errno == ENOENT;
-	free(keys);
-	if (batched && cnt == n)
-		return 0;
-	for (__u32 i = 0; i < n; i++)
-		bpf_map_lookup_elem(fd, &i, (char *)vals + i * value_size);
-	return 0;
+	return array_batch(fd, 0, n, vals, value_size);
 }
 
 const char *nfc_mac_str(const uint8_t mac[6], char buf[NFC_MAC_STRLEN])

@@ -54,12 +54,6 @@ static int parse_key(const char *key, __u8 mac[6], unsigned *vid)
 	return 0;
 }
 
-static __u64 counter_get(struct nfc_nf *nf, __u32 k)
-{
-	return nfc_percpu_sum(nfc_nf_map_fd(nf, "br_counters"), k,
-			      sizeof(__u64), 0);
-}
-
 /* The forwarding cache's hits, summed over the CPUs: unicast frames not
  * in br_counters (bridge.bpf.c). */
 static __u64 cache_hits(struct nfc_nf *nf)
@@ -458,7 +452,8 @@ void br_port_down(struct nfc_nf *nf, unsigned port)
 
 void br_stats(struct nfc_nf *nf, int port, json_t *out)
 {
-	__u64 c[BR_C_MAX], removed, evicted = 0;
+	uint64_t c[BR_C_MAX];
+	__u64 removed, evicted = 0;
 	long learned = 0, statics = 0;
 	json_t *dropped;
 	int sfd = nfc_nf_map_fd(nf, "br_static");
@@ -467,8 +462,9 @@ void br_stats(struct nfc_nf *nf, int port, json_t *out)
 	if (port >= 0)
 		return;
 	dropped = json_object();
+	nfc_percpu_sums(nfc_nf_map_fd(nf, "br_counters"), 0, BR_C_MAX,
+			sizeof(__u64), c);
 	for (__u32 k = 0; k < BR_C_MAX; k++) {
-		c[k] = counter_get(nf, k);
 		if (k == BR_C_UNICAST)
 			c[k] += cache_hits(nf);
 		json_object_set_new(out, counter_names[k], json_integer(c[k]));

@@ -116,7 +116,8 @@ static void dd_stats_cb(struct nfc_nf *nf, int port, json_t *out)
 {
 	int fd = nfc_nf_map_fd(nf, "dd_stats");
 	json_t *drops = json_object(), *ev = json_object();
-	__u64 s[DD_S_MAX] = {0}, live_new, live_est;
+	uint64_t s[DD_S_MAX] = {0};
+	__u64 live_new, live_est;
 	struct talker top[TOP * 2];
 	size_t ntop = 0;
 	json_t *tt = json_array();
@@ -124,8 +125,7 @@ static void dd_stats_cb(struct nfc_nf *nf, int port, json_t *out)
 
 	if (port >= 0 || fd < 0)
 		return;
-	for (int i = 0; i < DD_S_MAX; i++)
-		s[i] = nfc_percpu_sum(fd, i, sizeof(__u64), 0);
+	nfc_percpu_sums(fd, 0, DD_S_MAX, sizeof(__u64), s);
 	for (int i = 0; i < DD_S_MAX; i++)
 		if (stat_names[i] && !strncmp(stat_names[i], "drop_", 5))
 			json_object_set_new(drops, stat_names[i] + 5,

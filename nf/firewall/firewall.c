@@ -403,6 +403,7 @@ static void fw_stats(struct nfc_nf *nf, int port, json_t *out)
 	int fd = nfc_nf_map_fd(nf, "fw_cnt"), sfd = nfc_nf_map_fd(nf, "fw_set");
 	json_t *o = json_object();
 	struct fw_set live = {0}, s = {0};
+	uint64_t sums[FW_NCOUNTERS];
 	__u32 k = FW_SET_LIVE;
 
 	if (port >= 0 || fd < 0) {
@@ -410,10 +411,9 @@ static void fw_stats(struct nfc_nf *nf, int port, json_t *out)
 		return;
 	}
 	nfct_stats(nf, out);
+	nfc_percpu_sums(fd, 0, FW_NCOUNTERS, sizeof(__u64), sums);
 	for (__u32 c = 0; c < FW_NCOUNTERS; c++)
-		json_object_set_new(
-			o, fw_cnt_names[c],
-			json_integer(nfc_percpu_sum(fd, c, sizeof(__u64), 0)));
+		json_object_set_new(o, fw_cnt_names[c], json_integer(sums[c]));
 	json_object_set_new(out, "packets", o);
 	if (sfd >= 0 && !bpf_map_lookup_elem(sfd, &k, &live)) {
 		k = FW_SET_HALF(live.live & 1);
