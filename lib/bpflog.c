@@ -13,8 +13,9 @@
 
 #include "dataplane.h"
 
-static char bpf_log[4096];
-static size_t bpf_log_len;
+/* Per thread: an NF's two programs may load at once (load_split.c). */
+static __thread char bpf_log[4096];
+static __thread size_t bpf_log_len;
 
 static int log_cb(enum libbpf_print_level lvl, const char *fmt, va_list ap)
 {

@@ -41,6 +41,17 @@ const void *dp_nf_elf(const struct mnf *n, size_t *sz);
 /* The load signature: a different one means reload. */
 void dp_nf_sig(const struct mnf *n, char *buf, size_t len);
 
+/* load_split.c: loads `obj`'s programs, a large NF's two at once: then
+ * `obj` holds the maps and parts[0], parts[1] the programs (the caller
+ * closes them); else parts are NULL and `obj` holds all. 0 or -errno,
+ * the error said. */
+int dp_load_progs(struct nfc *nfc, const struct mnf *n, struct bpf_object *obj,
+		  const void *elf, size_t sz, struct bpf_object *parts[2]);
+/* Program `name` of the load above, loaded, or NULL. */
+struct bpf_program *dp_loaded_prog(struct bpf_object *obj,
+				   struct bpf_object *parts[2],
+				   const char *name);
+
 /* stubs.c */
 int dp_prog_id(int fd); /* 0 if fd is not a program */
 /* Attaches netdev hook `idx`, or retargets its link: to `want` (an NF's

@@ -408,6 +408,7 @@ int dp_nf_load(struct nfc *nfc, struct model *m, int id)
 	struct bpf_object *obj;
 	char dir[400], path[512];
 	struct bpf_map *map, **own = NULL;
+	struct bpf_object *parts[2] = {NULL, NULL};
 	int nown = 0;
 	const void *elf;
 	size_t sz;
@@ -466,14 +467,10 @@ int dp_nf_load(struct nfc *nfc, struct model *m, int id)
 		if (r)
 			goto fail;
 	}
-	r = bpf_object__load(obj);
-	if (r) {
-		r = nfci_err(nfc, r,
-			     "NF %s: the kernel refused its program: %s",
-			     n->name, bpflog_tail());
+	r = dp_load_progs(nfc, n, obj, elf, sz, parts);
+	if (r)
 		goto fail;
-	}
-	prog = bpf_object__find_program_by_name(obj, "nfc_entry");
+	prog = dp_loaded_prog(obj, parts, "nfc_entry");
 	if (!prog) {
 		r = nfci_err(nfc, ENOENT, "NF %s: no nfc_entry program",
 			     n->name);
@@ -509,11 +506,14 @@ int dp_nf_load(struct nfc *nfc, struct model *m, int id)
 	}
 	/* Other programs of the object (devmap egress programs and the like)
 	 * are pinned too, so that an adopting process can hand them out. */
-	{
+	for (int i = 0; i < 3; i++) {
+		struct bpf_object *in = i ? parts[i - 1] : obj;
 		struct bpf_program *o;
 
-		bpf_object__for_each_program (o, obj) {
-			if (o == prog)
+		if (!in)
+			continue;
+		bpf_object__for_each_program (o, in) {
+			if (o == prog || bpf_program__fd(o) < 0)
 				continue;
 			snprintf(path, sizeof(path), "%s/progs", dir);
 			nfci_mkdirs(path);
@@ -536,6 +536,27 @@ int dp_nf_load(struct nfc *nfc, struct model *m, int id)
 	dp_close_fds(&nfc->rt[id]);
 	nfc->rt[id].prog_fd = fd;
 	nfc->rt[id].obj = obj;
+	/* A split load's programs are not in `obj`: their fds stay in the
+	 * cache dp_nf_prog_fd looks in after it. */
+	for (int i = 0; i < 2; i++) {
+		struct bpf_program *o;
+
+		if (!parts[i])
+			continue;
+		bpf_object__for_each_program (o, parts[i]) {
+			char key[64];
+			int pfd = bpf_program__fd(o);
+
+			if (pfd < 0)
+				continue;
+			snprintf(key, sizeof(key), "/%s", bpf_program__name(o));
+			pfd = dup(pfd);
+			if (pfd >= 0)
+				dp_fd_add(&nfc->rt[id], key, pfd);
+		}
+		bpf_object__close(parts[i]);
+		parts[i] = NULL;
+	}
 	if (n->migrate)
 		drop_stale_pins(dir, own, nown);
 	n->migrate = 0;
@@ -545,6 +566,8 @@ int dp_nf_load(struct nfc *nfc, struct model *m, int id)
 	return 0;
 fail:
 	free(own);
+	bpf_object__close(parts[0]);
+	bpf_object__close(parts[1]);
 	bpf_object__close(obj);
 	return r;
 }

@@ -264,7 +264,11 @@ int dp_nf_prog_fd(struct nfc *nfc, int id, const char *name)
 		struct bpf_program *p =
 			bpf_object__find_program_by_name(rt->obj, name);
 
-		return p ? bpf_program__fd(p) : -ENOENT;
+		if (!p)
+			return -ENOENT;
+		/* Not loaded there: a split load's (load_split.c), cached. */
+		if (bpf_program__fd(p) >= 0)
+			return bpf_program__fd(p);
 	}
 	/* Cached with the adopted maps, under a name no map can have. */
 	snprintf(key, sizeof(key), "/%s", name);

@@ -53,6 +53,24 @@ for mode in xdp xdp-generic tc; do
 	check "$mode: f1 deleted: no hook left" [ -z "$(hooks)" ]
 done
 
+# A large NF loads its two programs as two objects at once
+# (lib/load_split.c): spliced in on $VA both ways, its nfc_direct runs at
+# $VA's hook and its nfc_entry takes the replies by tail call from f4.
+for mode in xdp tc; do
+	nfctl forwarder add f4 mode=$mode &&
+		nfctl f4 ports add p1 peer=$VA && nfctl f4 ports add p2 peer=$VB &&
+		nfctl firewall add fw4 mode=$mode && nfctl attach fw4 $VA direction=both ||
+		{ not_ok "$mode: set up f4 and fw4"; continue; }
+	f4=$(pinned_id nf/0-f4/progs/nfc_direct)
+	fw4=$(pinned_id nf/1-fw4/progs/nfc_direct)
+	check "$mode: fw4 on $VA: its hook runs fw4's nfc_direct, $VB's f4's" \
+		[ -n "$fw4" ] && [ -n "$f4" ] && [ "$(hooks)" = "$(sorted "$fw4" "$f4")" ]
+	check "$mode: ping across fw4 and f4" ping_ab
+	check "$mode: fw4 took the requests directly and the replies by tail call" \
+		[ "$(nfctl -j fw4 show | jq .stats.packets.default_accepted)" -ge 6 ]
+	nfctl fw4 del && nfctl f4 del
+done
+
 # Two netdevs whose ifindexes have the same low 8 bits: the same ifports
 # slot of one NF. Indexes picked from this test's id, the next free pair.
 C=$(nfc_ns c); D=$(nfc_ns d)
