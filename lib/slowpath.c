@@ -195,8 +195,13 @@ static int inject_tc_fd(struct nfc *nfc)
 				strerror(-r));
 		netdev_no_ipv6(a);
 		netdev_no_ipv6(b);
-		netdev_up(a);
+		/* b first: a, the end we send on, then finds its peer up and
+		 * gets its carrier and its qdisc in the same call. Up first,
+		 * a would wait for the carrier-on event, which the kernel
+		 * batches (up to a second under load), and until then drop
+		 * what is sent on it: the first packet-out went missing. */
 		netdev_up(b);
+		netdev_up(a);
 		unlink(pin);
 	}
 	if (access(pin, F_OK)) {
