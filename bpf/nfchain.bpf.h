@@ -541,8 +541,8 @@ static __always_inline int nfc_to_slow_path(nfc_ctx_t *ctx, struct nfc_meta *md,
  * learnt of a stack slot (in_port < NFC_MAX_PORTS, on_stack == 1) and
  * forgets it for map memory at every read, so a large NF's branches on
  * the port and the direction multiply its states: the firewall's nfc_entry
- * went from 472,082 to 268,874 verified instructions (its load from ~1 s
- * to ~0.75 s). The price is a 32-byte copy in, and one out before a tail
+ * went from 472,082 to 268,874 verified instructions. The price is a
+ * 32-byte copy in, and one out before a tail
  * call: worth it for an NF whose own work is tens of ns, not for a
  * forwarder whose hop is a few.
  */
