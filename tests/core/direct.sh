@@ -68,6 +68,15 @@ for mode in xdp tc; do
 	check "$mode: ping across fw4 and f4" ping_ab
 	check "$mode: fw4 took the requests directly and the replies by tail call" \
 		[ "$(nfctl -j fw4 show | jq .stats.packets.default_accepted)" -ge 6 ]
+	# An upgrade loads both programs anew, split again: the hook and
+	# the tail-call slot must follow to the new ones.
+	nfctl fw4 upgrade >/dev/null
+	fw4b=$(pinned_id nf/1-fw4/progs/nfc_direct)
+	check "$mode: fw4 upgraded: its hook runs the new nfc_direct ($fw4 -> $fw4b)" \
+		[ -n "$fw4b" ] && [ "$fw4b" != "$fw4" ] && [ "$(hooks)" = "$(sorted "$fw4b" "$f4")" ]
+	check "$mode: ping across the upgraded fw4" ping_ab
+	check "$mode: the upgraded fw4 took them both ways" \
+		[ "$(nfctl -j fw4 show | jq .stats.packets.default_accepted)" -ge 12 ]
 	nfctl fw4 del && nfctl f4 del
 done
 
