@@ -92,11 +92,13 @@ int nfc_percpu_sums(int fd, uint32_t first, uint32_t n, size_t value_size,
 	uint64_t *v;
 	int r;
 
-	if (fd < 0)
-		return -EBADF;
 	if (!value_size || value_size % 8)
 		return -EINVAL;
+	/* First, so that a caller's sums are 0 whatever fails below (a
+	 * missing map included). */
 	memset(sums, 0, (size_t)n * value_size);
+	if (fd < 0)
+		return -EBADF;
 	/* Zeroed: an entry that cannot be read sums to 0. */
 	v = calloc((size_t)(n ? n : 1) * ncpu, value_size);
 	if (!v)

@@ -292,7 +292,7 @@ uint64_t nfc_percpu_sum(int fd, uint32_t key, size_t value_size, size_t off);
  * the CPUs: word w of entry first+i into sums[i * value_size / 8 + w]. One
  * batched lookup (a lookup a key costs a syscall each), entry by entry
  * where the kernel refuses batches; an entry that cannot be read sums to
- * 0. 0 or -errno. */
+ * 0, and so does every entry when the call fails. 0 or -errno. */
 int nfc_percpu_sums(int fd, uint32_t first, uint32_t n, size_t value_size,
 		    uint64_t *sums);
 /* Adds `d` to CPU 0's copy of that u64: for control-plane counters, which
