@@ -7,7 +7,10 @@
  *   - its own cost per packet, BPF_PROG_TEST_RUN (XDP, kernel-measured):
  *     the firewall plus the forwarder it sits on, minus the forwarder alone,
  *     for the packet decided deepest in the set (aimed at its last rules)
- *     and for packets spread over the set.
+ *     and for packets spread over the set, each twice: as a flow's next
+ *     packets (the stateless verdict cache answers them after the first)
+ *     and classified every time (verdict_cache=off: a first packet's cost,
+ *     what a flood of new flows pays).
  * A benchmark program (prints a table), not a test. Indicative only on a
  * loaded machine. NFC_FW_TIMING=1 also prints the parts of each apply.
  *
@@ -98,6 +101,19 @@ static double cost(const char *ifname, __u8 (*f)[200], int *len, int np,
 	m = median(ns, runs);
 	free(ns);
 	return m;
+}
+
+/* fw1's verdict cache on or off (conntrack=off: every packet classified
+ * when off). */
+static int vcache(struct nfc *nfc, int on)
+{
+	json_t *c = json_pack("{s:b}", "verdict_cache", on);
+	int e = nfc_nf_set(nfc, "fw1", c);
+
+	json_decref(c);
+	if (e)
+		fprintf(stderr, "verdict_cache: %s\n", nfc_errmsg(nfc));
+	return e;
 }
 
 /* A frame of p (TCP flags `fl`) through the chain from netdev `in`,
@@ -213,15 +229,15 @@ int main(int argc, char **argv)
 		goto reset;
 	}
 	printf("rules\tapply ms (median of 3)\tits CPU ms\tfw own ns, deepest "
-	       "match "
-	       "(rule index)\tfw own ns, spread\t(forwarder alone %.0f ns; %d "
-	       "runs of %d)\n",
+	       "match (rule index)\tfw own ns, spread\tclassified every "
+	       "packet: deepest\tspread\t(forwarder alone %.0f ns; %d runs "
+	       "of %d)\n",
 	       fwd, runs, REPEAT);
 	for (unsigned si = 0; si < sizeof(sizes) / sizeof(*sizes); si++) {
 		__u32 n = sizes[si];
 		struct fw_rule *rs = calloc(n, sizeof(*rs));
 		__u64 s = 1000 + n;
-		double ap[3], cp[3], last, spread;
+		double ap[3], cp[3], last, spread, clast, cspread;
 		int deep = -1;
 		json_t *set;
 		int bad = 0;
@@ -255,6 +271,7 @@ int main(int argc, char **argv)
 			/* The packet decided deepest in the set: aimed at
 			 * rules near the end, the one whose first match (the
 			 * walk's) has the highest index. */
+			struct ft_pkt deep_pkt;
 			int best = -1;
 
 			for (int t = 0; t < 3000; t++) {
@@ -271,6 +288,7 @@ int main(int argc, char **argv)
 				at = ft_ref(rs, n, &p);
 				if (at > best) {
 					best = at;
+					deep_pkt = p;
 					len[0] = ft_frame(&p, fr[0]);
 				}
 			}
@@ -286,9 +304,24 @@ int main(int argc, char **argv)
 				len[i] = ft_frame(&p, fr[i]);
 			}
 			spread = cost(dev[1], fr, len, 64, runs) - fwd;
+			if (vcache(nfc, 0)) {
+				free(rs);
+				break;
+			}
+			cspread = cost(dev[1], fr, len, 64, runs) - fwd;
+			clast = -1;
+			if (best >= 0) {
+				len[0] = ft_frame(&deep_pkt, fr[0]);
+				clast = cost(dev[1], fr, len, 1, runs) - fwd;
+			}
+			if (vcache(nfc, 1)) {
+				free(rs);
+				break;
+			}
 		}
-		printf("%u\t%.0f\t%.0f\t%.0f (%d)\t%.0f\n", n, median(ap, 3),
-		       median(cp, 3), last, deep, spread);
+		printf("%u\t%.0f\t%.0f\t%.0f (%d)\t%.0f\t%.0f\t%.0f\n", n,
+		       median(ap, 3), median(cp, 3), last, deep, spread, clast,
+		       cspread);
 		free(rs);
 	}
 	established(nfc, fwd, runs);

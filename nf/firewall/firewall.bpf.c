@@ -26,6 +26,8 @@ const volatile __u32 fw_default = FW_ACCEPT;
 /* Read at run time: `set conntrack=` is a map write, not a new program.
  * Off, no packet looks at or adds to the table (state is new for all). */
 NFC_CFG_VAR(fw_conntrack);
+/* verdict_cache: fw_vc answers a stateless flow's next packets. */
+NFC_CFG_VAR(fw_vcache);
 
 /* ---- maps ---- */
 
@@ -130,6 +132,30 @@ struct {
 	__type(key, __u32);
 	__type(value, struct fw_rule);
 } fw_rules SEC(".maps");
+
+/* The stateless verdict cache (conntrack=off): per CPU, direct-mapped by
+ * the tracker's slot hash of the packet's own tuple. A stateless verdict
+ * is a function of what fw_pkt_of reads (the tuple, whether it has ports)
+ * and the direction only, so a slot holding the tuple and the FW_FC word of
+ * the set that decided it answers the flow's next packets exactly: no
+ * class lookups, no vectors. A rule-set switch (gen) or the other
+ * direction misses; fragments and REJECT never enter it (their counters
+ * and the RST are the walk's). With conntrack on, ct_fc plays this part. */
+#ifndef FW_VC_SLOTS
+#define FW_VC_SLOTS 4096 /* a power of two; 56 bytes each, per CPU */
+#endif
+struct fw_vc_slot {
+	struct nfc_tuple t;
+	__u64 nf;    /* FW_FC(...); 0: empty */
+	__u32 ports; /* the tuple's ports are ports (NFC_FLOW_F_PORTS) */
+	__u32 pad;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FW_VC_SLOTS);
+	__type(key, __u32);
+	__type(value, struct fw_vc_slot);
+} fw_vc SEC(".maps");
 
 static __always_inline void fw_count(__u32 c)
 {
@@ -634,6 +660,15 @@ static __always_inline int fw_cached(nfc_ctx_t *ctx, struct nfc_meta *md,
 	return fw_verdict(ctx, md, action, fl);
 }
 
+/* A cached default verdict takes the default of the program that reads
+ * it: `set default=` loads a new program over the same maps. */
+static __always_inline __u64 fw_vc_word(__u64 c)
+{
+	if ((c & 0xffff) != FW_FC_DEFAULT)
+		return c;
+	return (c & ~(0xffULL << 16)) | (__u64)(fw_default & 0xff) << 16;
+}
+
 static __always_inline int fw_filter(nfc_ctx_t *ctx, struct nfc_meta *md)
 {
 	struct nfc_flow fl;
@@ -644,6 +679,8 @@ static __always_inline int fw_filter(nfc_ctx_t *ctx, struct nfc_meta *md)
 	__u32 track = fw_conntrack, len;
 	struct fw_act *act;
 	struct fw_hit *h;
+	struct fw_vc_slot *vc = NULL;
+	__u32 vk, ports = 0;
 	int r, rule, action, sc;
 
 	if (nfc_pull(ctx, NFC_FLOW_PULL))
@@ -685,6 +722,14 @@ static __always_inline int fw_filter(nfc_ctx_t *ctx, struct nfc_meta *md)
 			: ct.state & NFCT_RELATED   ? FW_ST_RELATED
 			: ct.state & NFCT_INVALID   ? FW_ST_INVALID
 						    : FW_ST_NEW;
+	} else if (fw_vcache && fl.frag == NFC_FRAG_NONE) {
+		vk = nfct_fc_hash(&fl.t);
+		vc = bpf_map_lookup_elem(&fw_vc, &vk);
+		ports = !!(fl.flags & NFC_FLOW_F_PORTS);
+		if (vc && vc->ports == ports &&
+		    (vc->nf & FW_FC_KEY_MASK) == FW_FC_KEY(live->gen, dir) &&
+		    nfct_fc_tuple_eq(&vc->t, &fl.t))
+			return fw_cached(ctx, md, fw_vc_word(vc->nf), len, &fl);
 	}
 	misc = FW_MISC(dir, fl.t.family == NFC_FAMILY_V6, state);
 	half = live->live & 1;
@@ -730,6 +775,14 @@ static __always_inline int fw_filter(nfc_ctx_t *ctx, struct nfc_meta *md)
 				  rule < 0 || (__u32)rule >= s->nrules
 					  ? FW_FC_DEFAULT
 					  : rule);
+	if (vc && action != FW_REJECT) {
+		__builtin_memcpy(&vc->t, &fl.t, sizeof(vc->t));
+		vc->ports = ports;
+		vc->nf = FW_FC(s->gen, half, dir, sc, action,
+			       rule < 0 || (__u32)rule >= s->nrules
+				       ? FW_FC_DEFAULT
+				       : rule);
+	}
 	return fw_verdict(ctx, md, action, &fl);
 }
 

@@ -35,6 +35,14 @@ static const struct nfc_field fw_config[] = {
 	 .def = "true",
 	 .doc = "track connections (state= in rules); off: a stateless "
 		"filter"},
+	{.name = "verdict_cache",
+	 .kind = NFC_F_BOOL,
+	 .flags = NFC_FIELD_RUNTIME,
+	 .bpf_const = "fw_vcache",
+	 .def = "true",
+	 .doc = "conntrack=off: a flow's next packets take its first's verdict "
+		"from a per-CPU cache, without the tables (off: every packet "
+		"is classified)"},
 	NFCT_CONFIG_FIELDS,
 	NFC_FIELDS_END,
 };
