@@ -85,6 +85,20 @@ static inline __u16 fz_fold(__u32 s)
 	return (__u16)~s;
 }
 
+/* The partial sums of the pseudo-headers over which TCP, UDP and ICMPv6
+ * checksums are taken: the addresses of the IPv4 packet at ip (or of the
+ * IPv6 one at ip6), the protocol (next header) and the segment's length n
+ * (RFC 768, RFC 793, RFC 8200 8.1). */
+static inline __u32 fz_pseudo4(const __u8 *ip, __u32 n, __u8 proto)
+{
+	return fz_sum(ip + 12, 8, 0) + proto + n;
+}
+
+static inline __u32 fz_pseudo6(const __u8 *ip6, __u32 n, __u8 nh)
+{
+	return fz_sum(ip6 + 8, 32, 0) + nh + n;
+}
+
 static inline __u16 fz_get16(const __u8 *p)
 {
 	return (__u16)(p[0] << 8 | p[1]);
@@ -167,7 +181,7 @@ static inline int fz_l4_ok(const __u8 *ip)
 	default:
 		return -1;
 	}
-	s = fz_sum(ip + 12, 8, 0) + ip[9] + n;
+	s = fz_pseudo4(ip, n, ip[9]);
 	return !fz_fold(fz_sum(l4, n, s));
 }
 
@@ -192,7 +206,7 @@ static inline void fz_l4_fix(__u8 *ip)
 		return;
 	fz_put16(l4 + at, 0);
 	if (ip[9] != 1)
-		s = fz_sum(ip + 12, 8, 0) + ip[9] + n;
+		s = fz_pseudo4(ip, n, ip[9]);
 	fz_put16(l4 + at, fz_fold(fz_sum(l4, n, s)));
 	if (ip[9] == 17 && !fz_get16(l4 + at))
 		fz_put16(l4 + at, 0xffff);

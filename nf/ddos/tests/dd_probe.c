@@ -118,9 +118,7 @@ static __u32 frame(__u8 *f, int fam, const __u8 *src, int tcp)
 		fz_ipv4_fix(f + l3);
 		fz_l4_fix(f + l3);
 	} else {
-		/* The pseudo-header: both addresses, the length, the next
-		 * header. */
-		__u32 s = fz_sum(f + l3 + 8, 32, 0) + n + f[l3 + 6];
+		__u32 s = fz_pseudo6(f + l3, n, f[l3 + 6]);
 
 		fz_put16(t + (tcp ? 16 : 6), fz_fold(fz_sum(t, n, s)));
 	}

@@ -19,6 +19,7 @@
 
 #include "nfchain/nfchain.h"
 #include "dptest.h"
+#include "fuzzpkt.h"
 
 static char root[128], dev[2][IF_NAMESIZE], peer[2][IF_NAMESIZE];
 
@@ -30,31 +31,11 @@ static char root[128], dev[2][IF_NAMESIZE], peer[2][IF_NAMESIZE];
 #define VIP6 "2001:db8::100"
 #define BE6 "2001:db8:2::12" /* :8080 */
 
-/* The Internet checksum of `len` bytes after `init` (a partial sum). */
+/* The Internet checksum of `len` bytes after `s` (a partial sum: a
+ * pseudo-header's, fuzzpkt.h). */
 static __u16 cksum(__u32 s, const __u8 *p, int len)
 {
-	for (int i = 0; i < len; i += 2)
-		s += p[i] << 8 | (i + 1 < len ? p[i + 1] : 0);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return ~s & 0xffff;
-}
-
-static void put16(__u8 *p, __u16 v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-/* The partial sum of a pseudo-header: addresses, length, protocol. */
-static __u32 pseudo(const __u8 *src, const __u8 *dst, int alen, int len,
-		    int proto)
-{
-	__u32 s = len + proto;
-
-	for (int i = 0; i < alen; i += 2)
-		s += (src[i] << 8 | src[i + 1]) + (dst[i] << 8 | dst[i + 1]);
-	return s;
+	return fz_fold(fz_sum(p, len, s));
 }
 
 /* TCP (flags, window 512) or UDP from sp to dp with 10 bytes of payload
@@ -65,15 +46,15 @@ static void l4fill(__u8 *t, int sp, int dp, int proto, int flags, long ps)
 	int l4 = proto == 6 ? 20 : 8;
 	__u16 c;
 
-	put16(t, sp);
-	put16(t + 2, dp);
+	fz_put16(t, sp);
+	fz_put16(t + 2, dp);
 	if (proto == 6) {
-		put16(t + 4, 0x1111);
+		fz_put16(t + 4, 0x1111);
 		t[12] = 5 << 4;
 		t[13] = flags;
-		put16(t + 14, 512);
+		fz_put16(t + 14, 512);
 	} else {
-		put16(t + 4, l4 + 10);
+		fz_put16(t + 4, l4 + 10);
 	}
 	memcpy(t + l4, "0123456789", 10);
 	if (ps < 0)
@@ -81,7 +62,7 @@ static void l4fill(__u8 *t, int sp, int dp, int proto, int flags, long ps)
 	c = cksum(ps, t, l4 + 10);
 	if (proto == 17 && !c)
 		c = 0xffff;
-	put16(t + (proto == 6 ? 16 : 6), c);
+	fz_put16(t + (proto == 6 ? 16 : 6), c);
 }
 
 /* An IPv4 packet (id 0x1234, ttl `ttl`, DF) with TCP (flags, 10 bytes of
@@ -96,8 +77,8 @@ static int pkt4(__u8 *p, const char *s, int sp, const char *d, int dp,
 
 	memset(p, 0, len);
 	p[0] = 0x45;
-	put16(p + 2, len);
-	put16(p + 4, 0x1234);
+	fz_put16(p + 2, len);
+	fz_put16(p + 4, 0x1234);
 	p[6] = 0x40;
 	p[8] = ttl;
 	p[9] = proto;
@@ -105,11 +86,9 @@ static int pkt4(__u8 *p, const char *s, int sp, const char *d, int dp,
 	memcpy(p + 12, &a, 4);
 	a = inet_addr(d);
 	memcpy(p + 16, &a, 4);
-	put16(p + 10, cksum(0, p, 20));
+	fz_put16(p + 10, cksum(0, p, 20));
 	l4fill(t, sp, dp, proto, flags,
-	       proto == 6 || udpsum
-		       ? (long)pseudo(p + 12, p + 16, 4, l4 + 10, proto)
-		       : -1);
+	       proto == 6 || udpsum ? (long)fz_pseudo4(p, l4 + 10, proto) : -1);
 	return len;
 }
 
@@ -122,20 +101,19 @@ static int pkt6(__u8 *p, const char *s, int sp, const char *d, int dp,
 
 	memset(p, 0, len);
 	p[0] = 0x60;
-	put16(p + 4, l4 + 10);
+	fz_put16(p + 4, l4 + 10);
 	p[6] = proto;
 	p[7] = ttl;
 	inet_pton(AF_INET6, s, p + 8);
 	inet_pton(AF_INET6, d, p + 24);
-	l4fill(t, sp, dp, proto, flags,
-	       pseudo(p + 8, p + 24, 16, l4 + 10, proto));
+	l4fill(t, sp, dp, proto, flags, fz_pseudo6(p, l4 + 10, proto));
 	return len;
 }
 
 static void eth(__u8 *f, int v6)
 {
 	memcpy(f, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
-	put16(f + 12, v6 ? 0x86dd : 0x0800);
+	fz_put16(f + 12, v6 ? 0x86dd : 0x0800);
 }
 
 /* Ethernet + IPv4 from s to d + ICMP type/code (bytes 4-7: `rest`)
@@ -151,21 +129,21 @@ static int icmp4(__u8 *f, const char *s, const char *d, int type, int code,
 	eth(f, 0);
 	ip[0] = 0x45;
 	ip[1] = 0xc0;
-	put16(ip + 2, len);
-	put16(ip + 4, 0x4321);
+	fz_put16(ip + 2, len);
+	fz_put16(ip + 4, 0x4321);
 	ip[8] = 64;
 	ip[9] = 1;
 	a = inet_addr(s);
 	memcpy(ip + 12, &a, 4);
 	a = inet_addr(d);
 	memcpy(ip + 16, &a, 4);
-	put16(ip + 10, cksum(0, ip, 20));
+	fz_put16(ip + 10, cksum(0, ip, 20));
 	ic[0] = type;
 	ic[1] = code;
-	put16(ic + 4, rest >> 16);
-	put16(ic + 6, rest & 0xffff);
+	fz_put16(ic + 4, rest >> 16);
+	fz_put16(ic + 6, rest & 0xffff);
 	memcpy(ic + 8, q, qlen);
-	put16(ic + 2, cksum(0, ic, 8 + qlen));
+	fz_put16(ic + 2, cksum(0, ic, 8 + qlen));
 	return 14 + len;
 }
 
@@ -179,17 +157,17 @@ static int icmp6(__u8 *f, const char *s, const char *d, int type, int code,
 	memset(f, 0, 14 + 40 + len);
 	eth(f, 1);
 	ip[0] = 0x60;
-	put16(ip + 4, len);
+	fz_put16(ip + 4, len);
 	ip[6] = 58;
 	ip[7] = 64;
 	inet_pton(AF_INET6, s, ip + 8);
 	inet_pton(AF_INET6, d, ip + 24);
 	ic[0] = type;
 	ic[1] = code;
-	put16(ic + 4, rest >> 16);
-	put16(ic + 6, rest & 0xffff);
+	fz_put16(ic + 4, rest >> 16);
+	fz_put16(ic + 6, rest & 0xffff);
 	memcpy(ic + 8, q, qlen);
-	put16(ic + 2, cksum(pseudo(ip + 8, ip + 24, 16, len, 58), ic, len));
+	fz_put16(ic + 2, cksum(fz_pseudo6(ip, len, 58), ic, len));
 	return 14 + 40 + len;
 }
 
@@ -204,18 +182,17 @@ static const char *verify(const __u8 *f, int len)
 
 	if (!v6 && cksum(0, ip, 20))
 		return "outer IPv4 header checksum";
-	if (v6 ? cksum(pseudo(ip + 8, ip + 24, 16, ilen, 58), ic, ilen)
-	       : cksum(0, ic, ilen))
+	if (v6 ? cksum(fz_pseudo6(ip, ilen, 58), ic, ilen) : cksum(0, ic, ilen))
 		return "ICMP checksum";
 	if (!v6 && cksum(0, q, 20))
 		return "quoted IPv4 header checksum";
 	qh = v6 ? 40 : 20;
 	qt = q + qh;
 	ql = ilen - 8 - qh;
-	if (v6 ? cksum(pseudo(q + 8, q + 24, 16, ql, q[6]), qt, ql)
+	if (v6 ? cksum(fz_pseudo6(q, ql, q[6]), qt, ql)
 	    : (q[9] == 17 && !qt[6] && !qt[7])
 		    ? 0
-		    : cksum(pseudo(q + 12, q + 16, 4, ql, q[9]), qt, ql))
+		    : cksum(fz_pseudo4(q, ql, q[9]), qt, ql))
 		return "quoted TCP/UDP checksum";
 	return NULL;
 }

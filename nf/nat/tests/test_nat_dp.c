@@ -16,6 +16,7 @@
 
 #include "nfchain/nfchain.h"
 #include "dptest.h"
+#include "fuzzpkt.h"
 #include "../../../tests/ct/ct_frames.h"
 #include "nat/nat.h"
 
@@ -24,33 +25,10 @@ enum { XDP_REDIRECT_ = 4, TC_REDIRECT = 7, XDP_DROP_ = 1, TC_SHOT = 2 };
 static char root[128], dev[2][IF_NAMESIZE], peer[2][IF_NAMESIZE];
 static int v_pass, v_drop;
 
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += p[i] << 8 | p[i + 1];
-	if (n & 1)
-		s += p[n - 1] << 8;
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return s;
-}
-
 /* IPv4 frame at l3: the L4 checksum's offset in the L4 header. */
 static int csum_off(uint8_t proto)
 {
 	return proto == 6 ? 16 : proto == 17 ? 6 : proto == 1 ? 2 : -1;
-}
-
-static uint32_t pseudo(const uint8_t *ip, size_t l4len)
-{
-	uint32_t s = sum16(ip + 12, 8, 0);
-
-	return s + ip[9] + (uint32_t)l4len;
 }
 
 /* Fills in valid IPv4 and L4 checksums (UDP: unless zero_udp). */
@@ -62,14 +40,15 @@ static void csum_fill(struct ctf *f, int zero_udp)
 	uint16_t c;
 
 	ip[10] = ip[11] = 0;
-	c = ~fold(sum16(ip, (ip[0] & 15) * 4, 0));
+	c = fz_fold(fz_sum(ip, (ip[0] & 15) * 4, 0));
 	ctf_put16(ip + 10, c);
 	if (co < 0)
 		return;
 	l4[co] = l4[co + 1] = 0;
 	if (ip[9] == 17 && zero_udp)
 		return;
-	c = ~fold(sum16(l4, l4len, ip[9] == 1 ? 0 : pseudo(ip, l4len)));
+	c = fz_fold(fz_sum(l4, l4len,
+			   ip[9] == 1 ? 0 : fz_pseudo4(ip, l4len, ip[9])));
 	if (ip[9] == 17 && !c)
 		c = 0xffff;
 	ctf_put16(l4 + co, c);
@@ -83,7 +62,7 @@ static int csum_ok(const uint8_t *b, uint32_t l3, int want_zero)
 	size_t tot = (ip[2] << 8 | ip[3]), l4len = tot - (l4 - ip);
 	int co = csum_off(ip[9]);
 
-	if (fold(sum16(ip, (ip[0] & 15) * 4, 0)) != 0xffff)
+	if (fz_fold(fz_sum(ip, (ip[0] & 15) * 4, 0)))
 		return 0;
 	if (co < 0)
 		return 1;
@@ -91,8 +70,8 @@ static int csum_ok(const uint8_t *b, uint32_t l3, int want_zero)
 		return want_zero;
 	if (want_zero)
 		return 0;
-	return fold(sum16(l4, l4len, ip[9] == 1 ? 0 : pseudo(ip, l4len))) ==
-	       0xffff;
+	return !fz_fold(fz_sum(l4, l4len,
+			       ip[9] == 1 ? 0 : fz_pseudo4(ip, l4len, ip[9])));
 }
 
 struct out {
@@ -406,7 +385,7 @@ static struct qout run_err(const char *from, const char *to, int type, int code,
 	 * all there (a cut quote's L4 checksum cannot be checked). */
 	tot = ip[2] << 8 | ip[3];
 	ql = tot - 28;
-	if (fold(sum16(q, (q[0] & 15) * 4, 0)) != 0xffff)
+	if (fz_fold(fz_sum(q, (q[0] & 15) * 4, 0)))
 		o.qcsum = 0;
 	else if (ql < (size_t)(q[2] << 8 | q[3]))
 		o.qcsum = 1;
