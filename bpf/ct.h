@@ -97,7 +97,7 @@ struct {
 struct nfct_fc_slot {
 	struct nfc_tuple t; /* the packet's own tuple, not normalised */
 	__u64 gen;	    /* ct_fc_gen when filled */
-	__u64 ts;	    /* when last synced with the entry */
+	__u64 ts;	    /* when last synced with the entry, jiffies */
 	__u64 bytes;	    /* gathered since, not yet in the entry */
 	__u32 packets;
 	__u8 dir;
@@ -485,10 +485,11 @@ static __always_inline int nfct_confirm(const struct nfc_flow *fl, __u32 len,
  * before including this header). An established flow's plain packet (TCP
  * ACK without SYN, FIN or RST; UDP, ICMP echo, other protocols; no
  * fragment, no ICMP error) whose tuple this CPU saw less than
- * NFCT_TS_STEP_NS ago is answered from the CPU's own slot: no hash of the
- * 40-byte key, no write to the shared entry. Its counters gather in the
- * slot and go into the entry at the next sync (every NFCT_TS_STEP_NS a
- * slot, or when another flow takes the slot), which also writes last_ns:
+ * NFCT_FC_STEP_J jiffies ago is answered from the CPU's own slot: no hash
+ * of the 40-byte key, no write to the shared entry. Its counters gather in
+ * the slot and go into the entry at the next sync (every NFCT_FC_STEP_J
+ * jiffies a slot, or when another flow takes the slot), which also writes
+ * last_ns:
  * `conntrack show` lags by at most a step of traffic per CPU, and the
  * timeouts behave as before (last_ns was already written lazily).
  *
@@ -534,10 +535,17 @@ static __always_inline void nfct_fc_flush(struct nfct_fc_slot *s)
 	}
 }
 
+/* A slot answers for NFCT_FC_STEP_J jiffies after its sync: at most
+ * 130 ms at the lowest HZ (100), within NFCT_TS_STEP_NS at any. Jiffies,
+ * not the coarse clock, on the hit path: the verifier inlines
+ * bpf_jiffies64 into one load, where bpf_ktime_get_coarse_ns is a helper
+ * call on every packet. */
+#define NFCT_FC_STEP_J 13
+
 static __always_inline int nfct_lookup_cached(struct nfc_flow *fl, __u32 len,
 					      struct nfct_res *r)
 {
-	__u64 now = bpf_ktime_get_coarse_ns(), *gen;
+	__u64 j = bpf_jiffies64(), now, *gen;
 	struct nfct_fc_slot *s;
 	__u32 zero = 0, i;
 	int ok = nfct_fc_eligible(fl);
@@ -545,14 +553,14 @@ static __always_inline int nfct_lookup_cached(struct nfc_flow *fl, __u32 len,
 	r->cached = 0;
 	r->fc = NULL;
 	if (!ok)
-		return nfct_lookup_at(fl, len, r, now);
+		return nfct_lookup_at(fl, len, r, bpf_ktime_get_coarse_ns());
 	i = nfct_fc_hash(&fl->t);
 	s = bpf_map_lookup_elem(&ct_fc, &i);
 	gen = bpf_map_lookup_elem(&ct_fc_gen, &zero);
 	if (!s || !gen)
-		return nfct_lookup_at(fl, len, r, now);
-	if (s->valid && s->gen == *gen && now >= s->ts &&
-	    now - s->ts < NFCT_TS_STEP_NS && nfct_fc_tuple_eq(&s->t, &fl->t)) {
+		return nfct_lookup_at(fl, len, r, bpf_ktime_get_coarse_ns());
+	if (s->valid && s->gen == *gen && j - s->ts < NFCT_FC_STEP_J &&
+	    nfct_fc_tuple_eq(&s->t, &fl->t)) {
 		s->packets += 1;
 		s->bytes += len;
 		r->e = NULL;
@@ -564,6 +572,7 @@ static __always_inline int nfct_lookup_cached(struct nfc_flow *fl, __u32 len,
 		r->state = NFCT_ESTABLISHED;
 		return r->state;
 	}
+	now = bpf_ktime_get_coarse_ns();
 	nfct_lookup_at(fl, len, r, now);
 	if (!r->e || r->state != NFCT_ESTABLISHED ||
 	    r->e->state != (fl->t.proto == NFC_IPPROTO_TCP ? NFCT_S_ESTABLISHED
@@ -582,7 +591,7 @@ static __always_inline int nfct_lookup_cached(struct nfc_flow *fl, __u32 len,
 	r->e->last_ns = now;
 	__builtin_memcpy(&s->t, &fl->t, sizeof(s->t));
 	s->gen = *gen;
-	s->ts = now;
+	s->ts = j;
 	s->packets = 0;
 	s->bytes = 0;
 	s->dir = r->dir;
