@@ -17,11 +17,13 @@
 #         kernel without that set type, CONFIG_IP_SET_HASH_NETPORTNET,
 #         fails the variant's set-up).
 #   fwct: fw10 with conntrack=on and `state=established,related accept`
-#         first: every frame is tracked (its flow's entry made by the
-#         first frame, refreshed by the others); with --new-flows every
-#         frame makes an entry: the new-connection rate;
+#         first, attached both ways: before the warm-up, one frame of
+#         every flow goes out and its reply (from the sink's side) comes
+#         back through the DUT (fw_bench_answer), so every timed frame is
+#         of an established flow; with --new-flows every timed frame is a
+#         flow never seen and makes an entry: the new-connection rate;
 #   nftct: nft10 with `ct state established,related accept` first: the
-#         same through Linux conntrack.
+#         same through Linux conntrack, answered the same way.
 # The drops and the accept never overlap (the drops use the lower halves
 # of both prefixes), so a set of drops then the accept is the same
 # first-match verdict as the linear list.
@@ -98,8 +100,28 @@ fw_bench_nfc() { # n [ct]
 	nfc_chain 1 xdp &&
 		nfc firewall add fw1 mode=xdp default=drop \
 			conntrack=$([ -n "${2:-}" ] && echo on || echo off) &&
-		nfc attach fw1 c1:p1 direction=ingress &&
+		nfc attach fw1 c1:p1 \
+			direction=$([ -n "${2:-}" ] && echo both || echo ingress) &&
 		nfc fw1 rules import --replace -f "$f" >/dev/null
+}
+
+# Makes every flow of the run established for a tracker on the DUT: one
+# frame of each out (the generator, as the run's), then its reply from
+# the sink's namespace (addresses and ports swapped), which the DUT sends
+# back towards the generator's side. Before the warm-up and the counters:
+# the measured frames are the run's own. Not for --new-flows, whose timed
+# flows are new by design.
+fw_bench_answer() {
+	local n=$((FLOW_SA * FLOW_DA * FLOW_SP * FLOW_DP))
+	[ -z "${NEW_FLOWS:-}" ] || return 0
+	gen_run "$n" >/dev/null &&
+		in_ns "$NS_SINK" "$NFCB" gen --dev "$SINK_IF" \
+			--dst-mac "$DUT_OUT_MAC" --count "$n" --size "$SIZE" \
+			--src 203.0.113.128 --dst 198.51.100.128 \
+			--sport 20000 --dport 10000 --saddrs "$FLOW_DA" \
+			--daddrs "$FLOW_SA" --sports "$FLOW_DP" \
+			--dports "$FLOW_SP" --family 4 \
+			${GEN_CPU:+--cpu "$GEN_CPU"} >/dev/null
 }
 
 fw_bench_nft() { # n [ct]
@@ -204,8 +226,8 @@ fw_bench_iptset() { # n
 
 scn_setup() {
 	case $SCN_ARG in
-	fwct) fw_bench_nfc 10 ct ;;
-	nftct) fw_bench_nft 10 ct ;;
+	fwct) fw_bench_nfc 10 ct && fw_bench_answer ;;
+	nftct) fw_bench_nft 10 ct && fw_bench_answer ;;
 	fw*) fw_bench_nfc "${SCN_ARG#fw}" ;;
 	nftset*) fw_bench_nftset "${SCN_ARG#nftset}" ;;
 	nft*) fw_bench_nft "${SCN_ARG#nft}" ;;
