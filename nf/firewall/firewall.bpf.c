@@ -647,6 +647,10 @@ static __always_inline int fw_cached(nfc_ctx_t *ctx, struct nfc_meta *md,
 	if (c & (1u << 28))
 		fw_count(FW_C_SHORTCUT);
 	if (rule == FW_FC_DEFAULT) {
+		/* The default of the program that reads the word: `set
+		 * default=` loads a new program over the same maps and slots.
+		 */
+		action = fw_default;
 		fw_count(action == FW_ACCEPT ? FW_C_DEF_ACCEPT : FW_C_DEF_DROP);
 	} else {
 		k = FW_ACT_IDX((c >> 30) & 1, rule & (FW_MAX_RULES - 1));
@@ -658,15 +662,6 @@ static __always_inline int fw_cached(nfc_ctx_t *ctx, struct nfc_meta *md,
 		fw_count(action == FW_ACCEPT ? FW_C_ACCEPT : FW_C_DROP);
 	}
 	return fw_verdict(ctx, md, action, fl);
-}
-
-/* A cached default verdict takes the default of the program that reads
- * it: `set default=` loads a new program over the same maps. */
-static __always_inline __u64 fw_vc_word(__u64 c)
-{
-	if ((c & 0xffff) != FW_FC_DEFAULT)
-		return c;
-	return (c & ~(0xffULL << 16)) | (__u64)(fw_default & 0xff) << 16;
 }
 
 static __always_inline int fw_filter(nfc_ctx_t *ctx, struct nfc_meta *md)
@@ -681,6 +676,7 @@ static __always_inline int fw_filter(nfc_ctx_t *ctx, struct nfc_meta *md)
 	struct fw_hit *h;
 	struct fw_vc_slot *vc = NULL;
 	__u32 vk, ports = 0;
+	__u64 fcw;
 	int r, rule, action, sc;
 
 	if (nfc_pull(ctx, NFC_FLOW_PULL))
@@ -729,7 +725,7 @@ static __always_inline int fw_filter(nfc_ctx_t *ctx, struct nfc_meta *md)
 		if (vc && vc->ports == ports &&
 		    (vc->nf & FW_FC_KEY_MASK) == FW_FC_KEY(live->gen, dir) &&
 		    nfct_fc_tuple_eq(&vc->t, &fl.t))
-			return fw_cached(ctx, md, fw_vc_word(vc->nf), len, &fl);
+			return fw_cached(ctx, md, vc->nf, len, &fl);
 	}
 	misc = FW_MISC(dir, fl.t.family == NFC_FAMILY_V6, state);
 	half = live->live & 1;
@@ -767,21 +763,19 @@ static __always_inline int fw_filter(nfc_ctx_t *ctx, struct nfc_meta *md)
 	 * untracked (counted by the tracker as refused). */
 	if (track && action == FW_ACCEPT && (ct.state & NFCT_NEW))
 		nfct_confirm(&fl, len, &ct);
-	/* An established flow in the cache: its next packets take the
-	 * verdict from its slot (fw_cached). The half's gen: the live entry's
-	 * may be read torn against its half, the half's cannot. */
+	/* A flow in a cache (the tracker's, established; or fw_vc,
+	 * stateless): its next packets take the verdict from its slot
+	 * (fw_cached). The half's gen: the live entry's may be read torn
+	 * against its half, the half's cannot. */
+	fcw = FW_FC(s->gen, half, dir, sc, action,
+		    rule < 0 || (__u32)rule >= s->nrules ? FW_FC_DEFAULT
+							 : rule);
 	if (ct.fc && action != FW_REJECT)
-		ct.fc->nf = FW_FC(s->gen, half, dir, sc, action,
-				  rule < 0 || (__u32)rule >= s->nrules
-					  ? FW_FC_DEFAULT
-					  : rule);
+		ct.fc->nf = fcw;
 	if (vc && action != FW_REJECT) {
 		__builtin_memcpy(&vc->t, &fl.t, sizeof(vc->t));
 		vc->ports = ports;
-		vc->nf = FW_FC(s->gen, half, dir, sc, action,
-			       rule < 0 || (__u32)rule >= s->nrules
-				       ? FW_FC_DEFAULT
-				       : rule);
+		vc->nf = fcw;
 	}
 	return fw_verdict(ctx, md, action, &fl);
 }
