@@ -404,6 +404,7 @@ static const char *const fw_cnt_names[FW_NCOUNTERS] = {
 	[FW_C_NOPORTS] = "ports_unreadable",
 	[FW_C_RST_KERNEL] = "rejected_in_kernel",
 	[FW_C_RST_LIMITED] = "rejected_rate_limited",
+	[FW_C_CLASSIFIED] = "classified",
 };
 
 static void fw_stats(struct nfc_nf *nf, int port, json_t *out)

@@ -193,6 +193,7 @@ enum fw_counter {
 	FW_C_NOPORTS,	  /* TCP/UDP without readable ports (fragment) */
 	FW_C_RST_KERNEL,  /* reject: RST sent back by the data plane itself */
 	FW_C_RST_LIMITED, /* reject: over FW_RST_RATE, dropped unanswered */
+	FW_C_CLASSIFIED,  /* went through the class lookups (no cache hit) */
 	FW_NCOUNTERS,
 };
 

@@ -398,6 +398,104 @@ static void verdict_cache(struct nfc *nfc)
 	      "verdict_cache=on again");
 }
 
+/* The firewall's `classified` packets: those the class lookups decided
+ * (no cached verdict). */
+static long long classified(struct nfc *nfc)
+{
+	json_t *nf = nfc_show_nf(nfc, "fw1");
+	long long v = json_integer_value(json_object_get(
+		json_object_get(json_object_get(nf, "stats"), "packets"),
+		"classified"));
+
+	json_decref(nf);
+	return v;
+}
+
+/* The data plane's set hash (nfct_fc_hash, bpf/ct.h) of an IPv4 UDP/TCP
+ * tuple as the parser holds it: the address IPv4-mapped, words and ports
+ * loaded as they lie in memory. */
+static __u32 vc_mix(__u32 h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
+static __u32 vc_set(const struct ft_pkt *p)
+{
+	__u32 s[4] = {0, 0, htonl(0x0000ffffu)}, d[4] = {0, 0, htonl(0x0000ffffu)};
+	__u32 h;
+	__u16 sp = htons(p->sport), dp = htons(p->dport);
+
+	memcpy(&s[3], p->src, 4);
+	memcpy(&d[3], p->dst, 4);
+	h = vc_mix(((__u32)sp << 16 | dp) ^ (__u32)p->proto);
+	h = vc_mix(d[0] ^ d[1] ^ d[2] ^ d[3] ^ h);
+	h = vc_mix(s[0] ^ s[1] ^ s[2] ^ s[3] ^ h);
+	return h & 1023; /* FW_VC_PARTS x FW_VC_SETS sets */
+}
+
+/* Four ways a set: four flows that share a set all stay cached, taking
+ * turns; a fifth takes the way filled longest ago, whose flow is then
+ * classified again, once. Verdicts stay those of the rules throughout. */
+static void verdict_sets(struct nfc *nfc)
+{
+	json_t *none = json_object();
+	struct ft_pkt f[5];
+	int n = 0, e, ok = 1, sport;
+	long long c0, c1;
+
+	e = nfc_coll_replace(nfc, "fw1", "rules", none) ||
+	    add(nfc, "10", "action=accept proto=udp dport=53");
+	json_decref(none);
+	CHECK(!e, "verdict sets: rule 10 alone");
+	f[n++] = pk4(FW_DIR_IN, "203.0.113.7", "198.51.100.2", 17, 1024, 53);
+	for (sport = 1025; n < 5 && sport < 65536; sport++) {
+		f[n] = f[0];
+		f[n].sport = sport;
+		if (vc_set(&f[n]) == vc_set(&f[0]))
+			n++;
+	}
+	CHECK(n == 5, "five flows of one set found (%d)", n);
+	if (n < 5)
+		return;
+	for (int i = 0; i < 4; i++)
+		ok &= run(&f[i]) == 1;
+	c0 = classified(nfc);
+	for (int r = 0; r < 3; r++)
+		for (int i = 0; i < 4; i++)
+			ok &= run(&f[i]) == 1;
+	c1 = classified(nfc);
+	CHECK(ok && c1 == c0,
+	      "four flows of one set, three turns each: all from the cache "
+	      "(%lld classified, accepted %d)",
+	      c1 - c0, ok);
+	ok = run(&f[4]) == 1 && run(&f[4]) == 1;
+	for (int i = 1; i < 4; i++)
+		ok &= run(&f[i]) == 1;
+	c0 = classified(nfc);
+	CHECK(ok && c0 == c1 + 1,
+	      "a fifth: classified once, then cached; three of the four still "
+	      "cached (%lld classified)",
+	      c0 - c1);
+	ok = run(&f[0]) == 1 && run(&f[0]) == 1;
+	c1 = classified(nfc);
+	CHECK(ok && c1 == c0 + 1,
+	      "the first, whose way the fifth took: classified once again "
+	      "(%lld)",
+	      c1 - c0);
+	CHECK(!add(nfc, "5", "action=drop proto=udp sport=1024-65535"),
+	      "rule 5 added");
+	ok = 1;
+	for (int i = 0; i < 5; i++)
+		ok &= run(&f[i]) == 0;
+	CHECK(ok, "rule 5 added: all five flows of the set dropped at once");
+	CHECK(!nfc_coll_del(nfc, "fw1", "rules", "5"), "rule 5 deleted");
+}
+
 static size_t ct_entries(struct nfc *nfc)
 {
 	json_t *l = NULL;
@@ -597,6 +695,7 @@ static void one_mode(struct nfc *nfc, const char *mode, int pass, int drop)
 	issue_rules(nfc);
 	reject_rst(nfc);
 	verdict_cache(nfc);
+	verdict_sets(nfc);
 	random_set(nfc, 11, 10, 0, 3000);
 	random_set(nfc, 12, 100, 0, 3000);
 	random_set(nfc, 13, 1000, 1, 3000);
