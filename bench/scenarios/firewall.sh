@@ -7,9 +7,9 @@
 #         one nftables rule each (linear: what a translated iptables set
 #         is), policy drop;
 #   nftsetN: the same with the strongest form an nftables user would
-#         write: the N-1 drops as one concatenated interval set
-#         (saddr . daddr . l4proto . dport, the pipapo set type) looked up
-#         by one rule, then the accept;
+#         write: the drops as one concatenated interval set (saddr .
+#         daddr . l4proto . dport, the pipapo set type) looked up by one
+#         rule, the accepts as another (with the sport) by a second;
 #   iptN: the same rules in iptables (legacy where installed), linear,
 #         FORWARD policy DROP;
 #   iptsetN: iptables with ipset: the drops as one hash:net,port,net set
@@ -24,16 +24,20 @@
 #         flow never seen and makes an entry: the new-connection rate;
 #   nftct: nft10 with `ct state established,related accept` first: the
 #         same through Linux conntrack, answered the same way.
-# The drops and the accept never overlap (the drops use the lower halves
-# of both prefixes), so a set of drops then the accept is the same
+# The drops and the accepts never overlap (the drops use the lower halves
+# of both prefixes), so a set of drops and a set of accepts give the same
 # first-match verdict as the linear list.
-# The rules: N-1 random 5-tuple rules (src and dst prefixes of /25-/32 in
-# the halves of 198.51.100.0/24 and 203.0.113.0/24 the traffic never uses,
-# UDP or TCP, a dport or a dport range), then the rule every frame
-# matches (the generator's 198.51.100.128/25 -> 203.0.113.128/25, UDP
-# dport 20000-20003), accept: every frame walks the whole set in nftables,
-# and the firewall's classification meets all of it. Same seed, same
-# rules for both. NFCB_FW_RULES overrides the counts.
+# The rules: random 5-tuple drops (src and dst prefixes of /25-/32 in the
+# halves of 198.51.100.0/24 and 203.0.113.0/24 the traffic never uses,
+# UDP or TCP, a dport or a dport range) and, spread evenly over the set,
+# the accepts that the traffic matches: the generator's 198.51.100.128/25
+# -> 203.0.113.128/25 UDP flows, one accept for each of its 4 x 4
+# (sport, dport) pairs (the last sport and dport open upwards, so more
+# flows stay covered; under 16 rules, one accept for each dport), so the
+# frames are decided by rules all over the set, as the issue's "traffic
+# matching rules spread over the whole set" asks: a linear walk meets
+# half the set on average. Same seed, same rules for every variant.
+# NFCB_FW_RULES overrides the counts.
 SCN_NEEDS="nfctl"
 scn_variants() {
 	local n
@@ -53,32 +57,45 @@ fwct) SCN_DESC="nfchain firewall (XDP), conntrack on, 10 rules"
 	SCN_COUNTERPART=firewall-nftct ;;
 nftct) SCN_DESC="ip_forward + nftables + conntrack, 10 rules"
 	SCN_GROUP=linux SCN_COUNTERPART= SCN_NEEDS="nft" SCN_ORDER=14 ;;
-fw*) SCN_DESC="nfchain firewall (XDP), ${SCN_ARG#fw} rules, last one matches" ;;
+fw*) SCN_DESC="nfchain firewall (XDP), ${SCN_ARG#fw} rules, matches spread" ;;
 nftset*) SCN_DESC="ip_forward + nftables concatenated set, ${SCN_ARG#nftset} rules"
 	SCN_GROUP=linux SCN_COUNTERPART= SCN_NEEDS="nft" SCN_ORDER=14 ;;
-nft*) SCN_DESC="ip_forward + nftables, ${SCN_ARG#nft} rules, last one matches"
+nft*) SCN_DESC="ip_forward + nftables, ${SCN_ARG#nft} rules, matches spread"
 	SCN_GROUP=linux SCN_COUNTERPART= SCN_NEEDS="nft" SCN_ORDER=14 ;;
 iptset*) SCN_DESC="ip_forward + iptables + ipset, ${SCN_ARG#iptset} rules"
 	SCN_GROUP=linux SCN_COUNTERPART= SCN_NEEDS="ipset ipset:hash:net,port,net" SCN_ORDER=14 ;;
-ipt*) SCN_DESC="ip_forward + iptables ($(iptables_cmd)), ${SCN_ARG#ipt} rules, last one matches"
+ipt*) SCN_DESC="ip_forward + iptables ($(iptables_cmd)), ${SCN_ARG#ipt} rules, matches spread"
 	SCN_GROUP=linux SCN_COUNTERPART= SCN_NEEDS="iptables" SCN_ORDER=14 ;;
 esac
 
-# N rules, one a line: "src dst proto lo hi action" (awk's fixed seed:
-# the same set every run and for both sides).
+# N rules, one a line: "src dst proto lo hi action slo shi" (dport
+# lo-hi, sport slo-shi; awk's fixed seed: the same set every run and for
+# every variant).
 fw_bench_rules() { # n
 	awk -v n="$1" 'BEGIN {
 		srand(7)
-		for (i = 1; i < n; i++) {
+		na = n >= 16 ? 16 : 4
+		for (a = 0; a < na; a++)
+			at[int((a + 1) * n / na)] = a
+		for (i = 1; i <= n; i++) {
+			if (i in at) {
+				a = at[i]
+				dp = 20000 + a % 4; sp = 10000 + int(a / 4)
+				dh = a % 4 == 3 ? 65535 : dp
+				sh = na == 4 ? 65535 : int(a / 4) == 3 ? 65535 : sp
+				if (na == 4) sp = 0
+				printf "198.51.100.128/25 203.0.113.128/25 udp %d %d accept %d %d\n",
+					dp, dh, sp, sh
+				continue
+			}
 			sl = 25 + int(rand() * 8); dl = 25 + int(rand() * 8)
 			s = int(rand() * 128); d = int(rand() * 128)
 			s = s - s % (2 ^ (32 - sl)); d = d - d % (2 ^ (32 - dl))
 			lo = 1024 + int(rand() * 60000)
 			hi = rand() < 0.5 ? lo : lo + int(rand() * 200)
-			printf "198.51.100.%d/%d 203.0.113.%d/%d %s %d %d drop\n",
+			printf "198.51.100.%d/%d 203.0.113.%d/%d %s %d %d drop 0 65535\n",
 				s, sl, d, dl, rand() < 0.5 ? "udp" : "tcp", lo, hi
 		}
-		print "198.51.100.128/25 203.0.113.128/25 udp 20000 20003 accept"
 	}'
 }
 
@@ -86,8 +103,10 @@ fw_bench_rules() { # n
 fw_bench_nfc_rules() { # n
 	fw_bench_rules "$1" | awk '{
 		p = $4 == $5 ? $4 : $4 "-" $5
-		printf "%d action=%s src=%s dst=%s proto=%s dport=%s\n",
-			NR * 10, $6, $1, $2, $3, p }'
+		q = $7 == $8 ? $7 : $7 "-" $8
+		printf "%d action=%s src=%s dst=%s proto=%s dport=%s%s\n",
+			NR * 10, $6, $1, $2, $3, p,
+			$7 == 0 && $8 == 65535 ? "" : " sport=" q }'
 }
 
 fw_bench_nfc() { # n [ct]
@@ -134,8 +153,10 @@ fw_bench_nft() { # n [ct]
 		[ -z "${2:-}" ] || echo "    ct state established,related accept"
 		fw_bench_rules "$1" | awk '{
 			p = $4 == $5 ? $4 : $4 "-" $5
-			printf "    ip saddr %s ip daddr %s %s dport %s %s\n",
-				$1, $2, $3, p, $6 }'
+			q = $7 == $8 ? $7 : $7 "-" $8
+			q = $7 == 0 && $8 == 65535 ? "" : " sport " q " " $3
+			printf "    ip saddr %s ip daddr %s %s%s dport %s %s\n",
+				$1, $2, $3, q, p, $6 }'
 		echo "  }"
 		echo "}"
 	} >"$f"
@@ -181,13 +202,20 @@ fw_bench_nftset() { # n
 			echo "    }"
 		fi
 		echo "  }"
+		echo "  set accepts {"
+		echo "    type ipv4_addr . ipv4_addr . inet_proto . inet_service . inet_service"
+		echo "    flags interval"
+		echo "    elements = {"
+		fw_bench_rules "$1" | awk '$6 == "accept" {
+			p = $4 == $5 ? $4 : $4 "-" $5
+			q = $7 == $8 ? $7 : $7 "-" $8
+			printf "      %s . %s . %s . %s . %s,\n", $1, $2, $3, q, p }'
+		echo "    }"
+		echo "  }"
 		echo "  chain nfcb_forward {"
 		echo "    type filter hook forward priority 0; policy drop;"
 		echo "    ip saddr . ip daddr . meta l4proto . th dport @drops drop"
-		fw_bench_rules "$1" | awk '$6 == "accept" {
-			p = $4 == $5 ? $4 : $4 "-" $5
-			printf "    ip saddr %s ip daddr %s %s dport %s accept\n",
-				$1, $2, $3, p }'
+		echo "    ip saddr . ip daddr . meta l4proto . th sport . th dport @accepts accept"
 		echo "  }"
 		echo "}"
 	} >"$f"
@@ -199,8 +227,10 @@ fw_bench_ipt() { # n
 	dut_router || return 1
 	fw_bench_rules "$1" | awk 'BEGIN { print "*filter"; print ":FORWARD DROP [0:0]" }
 		{ p = $4 == $5 ? $4 : $4 ":" $5
-		  printf "-A FORWARD -s %s -d %s -p %s -m %s --dport %s -j %s\n",
-			$1, $2, $3, $3, p, $6 == "drop" ? "DROP" : "ACCEPT" }
+		  q = $7 == $8 ? $7 : $7 ":" $8
+		  printf "-A FORWARD -s %s -d %s -p %s -m %s%s --dport %s -j %s\n",
+			$1, $2, $3, $3, $7 == 0 && $8 == 65535 ? "" : " --sport " q,
+			p, $6 == "drop" ? "DROP" : "ACCEPT" }
 		END { print "COMMIT" }' >"$f"
 	dut "$(iptables_cmd)-restore" <"$f"
 }
@@ -218,8 +248,9 @@ fw_bench_iptset() { # n
 	fw_bench_rules "$1" | awk 'BEGIN { print "*filter"; print ":FORWARD DROP [0:0]"
 		print "-A FORWARD -m set --match-set nfcbfw src,dst,dst -j DROP" }
 		$6 == "accept" { p = $4 == $5 ? $4 : $4 ":" $5
-		  printf "-A FORWARD -s %s -d %s -p %s -m %s --dport %s -j ACCEPT\n",
-			$1, $2, $3, $3, p }
+		  q = $7 == $8 ? $7 : $7 ":" $8
+		  printf "-A FORWARD -s %s -d %s -p %s -m %s%s --dport %s -j ACCEPT\n",
+			$1, $2, $3, $3, $7 == 0 && $8 == 65535 ? "" : " --sport " q, p }
 		END { print "COMMIT" }' >"$g"
 	dut "$(iptables_cmd)-restore" <"$g"
 }
