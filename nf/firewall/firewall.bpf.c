@@ -181,9 +181,9 @@ static __always_inline int fw_vc_is(const struct fw_vc_slot *w,
 
 /* The slot answering the tuple, or NULL with *fill the one a miss fills
  * (the ways in turn; NULL without the map). */
-static __always_inline struct fw_vc_slot *
-fw_vc_find(const struct nfc_tuple *t, __u32 ports, __u64 key,
-	   struct fw_vc_slot **fill)
+static __always_inline struct fw_vc_slot *fw_vc_find(const struct nfc_tuple *t,
+						     __u32 ports, __u64 key,
+						     struct fw_vc_slot **fill)
 {
 	__u32 h = nfct_fc_hash(t), p = (h / FW_VC_SETS) & (FW_VC_PARTS - 1);
 	struct fw_vc_part *v = bpf_map_lookup_elem(&fw_vc, &p);

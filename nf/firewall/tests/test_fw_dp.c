@@ -426,16 +426,19 @@ static __u32 vc_mix(__u32 h)
 
 static __u32 vc_set(const struct ft_pkt *p)
 {
-	__u32 s[4] = {0, 0, htonl(0x0000ffffu)}, d[4] = {0, 0, htonl(0x0000ffffu)};
-	__u32 h;
+	__u32 s[4] = {0, 0, htonl(0x0000ffffu)},
+	      d[4] = {0, 0, htonl(0x0000ffffu)};
 	__u16 sp = htons(p->sport), dp = htons(p->dport);
+	__u32 a, b, c;
 
 	memcpy(&s[3], p->src, 4);
 	memcpy(&d[3], p->dst, 4);
-	h = vc_mix(((__u32)sp << 16 | dp) ^ (__u32)p->proto);
-	h = vc_mix(d[0] ^ d[1] ^ d[2] ^ d[3] ^ h);
-	h = vc_mix(s[0] ^ s[1] ^ s[2] ^ s[3] ^ h);
-	return h & 1023; /* FW_VC_PARTS x FW_VC_SETS sets */
+	a = s[0] ^ s[1] ^ s[2] ^ s[3];
+	b = d[0] ^ d[1] ^ d[2] ^ d[3];
+	c = ((__u32)sp << 16 | dp) ^ (__u32)p->proto;
+	b = b << 11 | b >> 21;
+	c = c << 21 | c >> 11;
+	return vc_mix(a ^ b ^ c) & 1023; /* FW_VC_PARTS x FW_VC_SETS sets */
 }
 
 /* Four ways a set: four flows that share a set all stay cached, taking
