@@ -142,23 +142,6 @@ struct {
 #define NFCT_HAS_FC_GEN 1
 #endif
 
-/* Murmur3's finaliser: every input bit reaches every output bit. What
- * varies between flows is in the same top bits of the words as loaded
- * (network order on a little-endian CPU: an address's last byte, a
- * port's low byte): XORed together, or multiplied (which carries bits
- * only upwards), they gave the benchmark's 1,024 flows 256-557 slots of
- * 8,192, each shared slot a miss on every packet. Mixed word by word:
- * 952. */
-static __always_inline __u32 nfct_mix32(__u32 h)
-{
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h;
-}
-
 /* Whether a packet may be answered by a flow cache: nothing in it can
  * change its entry's state (TCP: a bare ACK, no SYN, FIN or RST; no
  * fragment, no ICMP error). */
@@ -513,27 +496,10 @@ static __always_inline int nfct_confirm(const struct nfc_flow *fl, __u32 len,
  * an NF that needs the entry (its nf_data) uses nfct_lookup.
  */
 
-/* The set of a tuple: the addresses and the ports folded into one word
- * each (in parallel), those combined at three rotations (what varies
- * between flows is in the same top bits of each word as loaded: an
- * address's last byte, a port's low byte; the rotations keep them apart),
- * then one murmur finaliser. Three finalisers in series, as before
- * 2026-12-05, cost ~35 cycles of latency before the slot's address was
- * known; this ~15. The harness's 1,024 flows take 671 of 1,024 sets (the
- * three finalisers: 640) and random tuples ~650. Not symmetric: a flow's
- * two directions get two sets. */
-static __always_inline __u32 nfct_rotl32(__u32 x, int r)
-{
-	return x << r | x >> (32 - r);
-}
-
+/* The set of a tuple (nfct_fc_set_hash, ct_common.h). */
 static __always_inline __u32 nfct_fc_hash(const struct nfc_tuple *t)
 {
-	__u32 s = t->src[0] ^ t->src[1] ^ t->src[2] ^ t->src[3];
-	__u32 d = t->dst[0] ^ t->dst[1] ^ t->dst[2] ^ t->dst[3];
-	__u32 p = ((__u32)t->sport << 16 | t->dport) ^ t->proto;
-
-	return nfct_mix32(s ^ nfct_rotl32(d, 11) ^ nfct_rotl32(p, 21));
+	return nfct_fc_set_hash(t->src, t->dst, t->sport, t->dport, t->proto);
 }
 
 static __always_inline int nfct_fc_tuple_eq(const struct nfc_tuple *a,

@@ -133,7 +133,7 @@ struct {
 	__type(value, struct fw_rule);
 } fw_rules SEC(".maps");
 
-/* The stateless verdict cache (conntrack=off): per CPU, two ways a set,
+/* The stateless verdict cache (conntrack=off): per CPU, four ways a set,
  * the set picked by the tracker's slot hash of the packet's own tuple. A
  * stateless verdict is a function of what fw_pkt_of reads (the tuple,
  * whether it has ports) and the direction only, so a slot holding the

@@ -20,6 +20,7 @@
 #include "fw_test.h"
 #include "nfchain/nfchain.h"
 #include "dptest.h"
+#include "ct_common.h"
 
 enum { XDP_REDIRECT_ = 4, TC_REDIRECT = 7, XDP_DROP_ = 1, TC_SHOT = 2 };
 
@@ -411,34 +412,19 @@ static long long classified(struct nfc *nfc)
 	return v;
 }
 
-/* The data plane's set hash (nfct_fc_hash, bpf/ct.h) of an IPv4 UDP/TCP
- * tuple as the parser holds it: the address IPv4-mapped, words and ports
- * loaded as they lie in memory. */
-static __u32 vc_mix(__u32 h)
-{
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h;
-}
-
+/* The verdict cache's set of an IPv4 tuple: the data plane's own hash
+ * (nfct_fc_set_hash, ct_common.h) of the tuple as the parser holds it,
+ * the address IPv4-mapped, words and ports as they lie in memory. */
 static __u32 vc_set(const struct ft_pkt *p)
 {
 	__u32 s[4] = {0, 0, htonl(0x0000ffffu)},
 	      d[4] = {0, 0, htonl(0x0000ffffu)};
-	__u16 sp = htons(p->sport), dp = htons(p->dport);
-	__u32 a, b, c;
 
 	memcpy(&s[3], p->src, 4);
 	memcpy(&d[3], p->dst, 4);
-	a = s[0] ^ s[1] ^ s[2] ^ s[3];
-	b = d[0] ^ d[1] ^ d[2] ^ d[3];
-	c = ((__u32)sp << 16 | dp) ^ (__u32)p->proto;
-	b = b << 11 | b >> 21;
-	c = c << 21 | c >> 11;
-	return vc_mix(a ^ b ^ c) & 1023; /* FW_VC_PARTS x FW_VC_SETS sets */
+	return nfct_fc_set_hash(s, d, htons(p->sport), htons(p->dport),
+				p->proto) &
+	       1023; /* FW_VC_PARTS x FW_VC_SETS sets */
 }
 
 /* Four ways a set: four flows that share a set all stay cached, taking
