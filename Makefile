@@ -62,7 +62,7 @@ $(shell mkdir -p $(OUT) && echo '$(BPF_CFLAGS)' | cmp -s - $(BPF_STAMP) || \
 
 NFS := $(patsubst nf/%/,%,$(sort $(dir $(wildcard nf/*/*.bpf.c))))
 NF_SRCS := $(filter-out %.bpf.c,$(wildcard $(foreach n,$(NFS),nf/$(n)/*.c)))
-RUNTIME_BPF := stub inject
+RUNTIME_BPF := stub inject mapcount
 BPF_UNITS := $(RUNTIME_BPF) $(NFS)
 SKELS := $(foreach u,$(BPF_UNITS),$(OUT)/skel/$(u)_xdp.skel.h $(OUT)/skel/$(u)_tc.skel.h)
 

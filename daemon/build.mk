@@ -25,7 +25,7 @@ $(OUT)/bin/fuzz_api: $(OUT)/obj/daemon/tests/fuzz_api.o $(NFCD_OBJS) $(LIB)
 # The control-plane benchmark (bench/control/run.sh runs it).
 $(OUT)/bin/nfc_ctlbench: $(OUT)/obj/bench/control/ctlbench.o
 	$(call msg,LINK,$@)
-	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ -ljansson -lcurl -o $@
+	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ -ljansson -lcurl -lbpf -o $@
 
 # Its floor row: a process with no loader (static; no sanitizer, which
 # has no static runtime).

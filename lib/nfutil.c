@@ -139,6 +139,104 @@ int nfc_array_read(int fd, void *vals, size_t value_size, uint32_t n)
 	return array_batch(fd, 0, n, vals, value_size);
 }
 
+/* Key by key (get_next_key, then a lookup): for map types or kernels
+ * without batch reads. Always the whole map. */
+static long walk_keys(int fd, size_t ksz, size_t vsz, nfc_walk_fn fn, void *arg)
+{
+	char *k = malloc(ksz), *next = malloc(ksz), *v = malloc(vsz);
+	void *prev = NULL;
+	long n = 0;
+
+	if (!k || !next || !v) {
+		n = -ENOMEM;
+		goto out;
+	}
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(k, next, ksz);
+		prev = k;
+		if (bpf_map_lookup_elem(fd, k, v))
+			continue;
+		n++;
+		if (fn(k, v, arg))
+			break;
+	}
+out:
+	free(k);
+	free(next);
+	free(v);
+	return n;
+}
+
+/* Entries a batch read; a bucket holding more is read with a larger one. */
+#define WALK_CHUNK 1024u
+
+long nfc_hash_walk(int fd, size_t key_size, size_t value_size,
+		   struct nfc_walk *cur, long max, nfc_walk_fn fn, void *arg)
+{
+	struct nfc_walk whole = {0};
+	__u32 cap = WALK_CHUNK;
+	char *keys = NULL, *vals = NULL;
+	long n = 0;
+	int stop = 0;
+
+	if (fd < 0 || !key_size || !value_size || !fn)
+		return -EINVAL;
+	if (!cur) {
+		cur = &whole;
+		max = -1;
+	}
+	if (cur->done)
+		*cur = (struct nfc_walk){0};
+	while (!stop && (max < 0 || n < max)) {
+		__u32 cnt = cap;
+		__u64 out = 0;
+		int r, e;
+
+		if (!keys) {
+			keys = malloc((size_t)cap * key_size);
+			vals = malloc((size_t)cap * value_size);
+			if (!keys || !vals) {
+				n = -ENOMEM;
+				break;
+			}
+		}
+		/* A hash map's batch token is the next bucket's index. */
+		r = bpf_map_lookup_batch(fd, cur->started ? &cur->token : NULL,
+					 &out, keys, vals, &cnt, NULL);
+		e = r ? errno : 0;
+		if (r && e == ENOSPC && cap < (1u << 20)) {
+			cap *= 2;
+			free(keys);
+			free(vals);
+			keys = vals = NULL;
+			continue;
+		}
+		if (r && e != ENOENT) {
+			if (!cur->started && !n &&
+			    (e == EINVAL || e == ENOTSUP || e == EOPNOTSUPP)) {
+				n = walk_keys(fd, key_size, value_size, fn,
+					      arg);
+				cur->done = 1;
+			} else {
+				n = -e;
+			}
+			break;
+		}
+		for (__u32 i = 0; i < cnt && !stop; i++, n++)
+			stop = fn(keys + (size_t)i * key_size,
+				  vals + (size_t)i * value_size, arg);
+		if (r) { /* ENOENT: the last buckets */
+			cur->done = 1;
+			break;
+		}
+		cur->token = out;
+		cur->started = 1;
+	}
+	free(keys);
+	free(vals);
+	return n;
+}
+
 const char *nfc_mac_str(const uint8_t mac[6], char buf[NFC_MAC_STRLEN])
 {
 	snprintf(buf, NFC_MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],

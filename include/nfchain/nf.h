@@ -304,6 +304,27 @@ int nfc_percpu_add(int fd, uint32_t key, size_t value_size, size_t off,
  * bytes each: one batch read, entry by entry where the kernel refuses
  * batches; an entry that cannot be read is left as it was. 0 or -errno. */
 int nfc_array_read(int fd, void *vals, size_t value_size, uint32_t n);
+/* Where a sliced walk of a hash map (nfc_hash_walk) is: zeroed, it starts
+ * at the beginning; `done` is set when a call reached the end (the next one
+ * starts over). */
+struct nfc_walk {
+	uint64_t token;
+	int started, done;
+};
+/* Calls fn(key, value, arg) for entries of hash map `fd` (keys and values
+ * of key_size and value_size bytes), read in batches: a syscall for up to
+ * a thousand entries, not two an entry. A nonzero return from fn stops the
+ * walk. With `cur` NULL the walk covers the whole map; with a cursor it
+ * resumes where the last call stopped and stops after about `max` entries
+ * (whole buckets), so that a large table is visited in slices, one per
+ * tick. Entries added or deleted meanwhile may or may not be seen, as with
+ * any walk of a live map. Returns the entries visited, or -errno. */
+typedef int (*nfc_walk_fn)(const void *key, const void *value, void *arg);
+long nfc_hash_walk(int fd, size_t key_size, size_t value_size,
+		   struct nfc_walk *cur, long max, nfc_walk_fn fn, void *arg);
+/* The entries of a hash or LRU hash map (not per-CPU), from the kernel's
+ * own count: no walk. -errno if it cannot be told. */
+long nfc_map_count(int fd);
 #define NFC_MAC_STRLEN 18
 /* "02:00:00:00:00:01" into buf; returns buf. */
 const char *nfc_mac_str(const uint8_t mac[6], char buf[NFC_MAC_STRLEN]);

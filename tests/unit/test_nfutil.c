@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* The NF plumbing of nfchain/nf.h (lib/nfutil.c): per-CPU sums on a real
- * per-CPU map, MAC text, config values, and the changed() hook. */
+/* The NF plumbing of nfchain/nf.h (lib/nfutil.c, lib/mapcount.c): per-CPU
+ * sums on a real per-CPU map, hash walks in slices and the kernel's count
+ * of a hash map, MAC text, config values, and the changed() hook. */
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -110,6 +112,99 @@ static void test_changed(void)
 	model_free(m);
 }
 
+/* What a walk saw: each key's visits, the calls' slice sizes. */
+#define WALK_N 20000
+static unsigned char seen[WALK_N];
+
+static int visit(const void *k, const void *v, void *arg)
+{
+	uint32_t key = *(const uint32_t *)k;
+	uint64_t val = *(const uint64_t *)v;
+
+	if (key < WALK_N && val == key * 3ull)
+		seen[key]++;
+	else
+		(*(long *)arg)++; /* a key or value it should not have seen */
+	return 0;
+}
+
+static int stop_at_ten(const void *k, const void *v, void *arg)
+{
+	(void)k;
+	(void)v;
+	return ++*(long *)arg == 10;
+}
+
+static void walk_map(int type, const char *what)
+{
+	/* Room to spare: an LRU map may evict before it is full. */
+	int fd = bpf_map_create(type, "nfutil_w", 4, 8, 2 * WALK_N, NULL);
+	struct nfc_walk cur = {0};
+	long bad = 0, n, calls = 0, most = 0, total = 0, stopped = 0;
+	int once = 1, odd = 0;
+
+	CHECK(fd >= 0, "%s: map created", what);
+	if (fd < 0)
+		return;
+	CHECK(nfc_map_count(fd) == 0 &&
+		      nfc_hash_walk(fd, 4, 8, NULL, 0, visit, &bad) == 0,
+	      "%s: empty: counted 0, walked 0", what);
+	for (uint32_t k = 0; k < WALK_N; k++) {
+		uint64_t v = k * 3ull;
+
+		bpf_map_update_elem(fd, &k, &v, BPF_ANY);
+	}
+	CHECK(nfc_map_count(fd) == WALK_N, "%s: the kernel counts %d (%ld)",
+	      what, WALK_N, nfc_map_count(fd));
+	memset(seen, 0, sizeof(seen));
+	n = nfc_hash_walk(fd, 4, 8, NULL, 0, visit, &bad);
+	for (int i = 0; i < WALK_N; i++)
+		once &= seen[i] == 1;
+	CHECK(n == WALK_N && once && !bad,
+	      "%s: a whole walk sees every entry once (%ld)", what, n);
+	/* In slices of ~4,096, as the bridge's aging walk goes. */
+	memset(seen, 0, sizeof(seen));
+	do {
+		n = nfc_hash_walk(fd, 4, 8, &cur, 4096, visit, &bad);
+		calls++;
+		total += n;
+		most = n > most ? n : most;
+	} while (!cur.done && n > 0 && calls < 100);
+	for (int i = 0; i < WALK_N; i++)
+		once &= seen[i] == 1;
+	CHECK(cur.done && once && !bad && total == WALK_N && calls >= 5 &&
+		      most < 4096 + 1024,
+	      "%s: slices of ~4096 see every entry once (%ld calls, at most "
+	      "%ld, %ld in all)",
+	      what, calls, most, total);
+	/* Done: the next call starts over. */
+	memset(seen, 0, sizeof(seen));
+	n = nfc_hash_walk(fd, 4, 8, &cur, 4096, visit, &bad);
+	for (int i = 0; i < WALK_N; i++)
+		odd += seen[i] > 1;
+	CHECK(n > 0 && n < 4096 + 1024 && !cur.done && !odd,
+	      "%s: after the end a cursor starts over (%ld)", what, n);
+	CHECK(nfc_hash_walk(fd, 4, 8, NULL, 0, stop_at_ten, &stopped) == 10 &&
+		      stopped == 10,
+	      "%s: a nonzero return stops the walk", what);
+	for (uint32_t k = 0; k < WALK_N; k += 2)
+		bpf_map_delete_elem(fd, &k);
+	CHECK(nfc_map_count(fd) == WALK_N / 2, "%s: deletions counted (%ld)",
+	      what, nfc_map_count(fd));
+	close(fd);
+}
+
+static void test_walk(void)
+{
+	int afd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "nfutil_a", 4, 8, 4, NULL);
+
+	walk_map(BPF_MAP_TYPE_HASH, "hash");
+	walk_map(BPF_MAP_TYPE_LRU_HASH, "lru hash");
+	CHECK(nfc_map_count(afd) == -EINVAL && nfc_map_count(-1) == -EBADF,
+	      "count: an array or no map is refused");
+	close(afd);
+}
+
 int main(void)
 {
 	char buf[NFC_MAC_STRLEN];
@@ -119,6 +214,7 @@ int main(void)
 	      "mac_str: lower-case, colon-separated, zero-padded");
 	test_percpu();
 	test_array_read();
+	test_walk();
 	test_changed();
 	TEST_EXIT();
 }
