@@ -562,8 +562,7 @@ static void nat_stats(struct nfc_nf *nf, int port, json_t *out)
 	int fd = nfc_nf_map_fd(nf, "nat_cnt"),
 	    rfd = nfc_nf_map_fd(nf, "nat_rev");
 	json_t *o = json_object();
-	__u64 n = 0;
-	struct nat_tuple k, nk, *prev = NULL;
+	long n;
 
 	if (port >= 0 || fd < 0) {
 		json_decref(o);
@@ -575,12 +574,10 @@ static void nat_stats(struct nfc_nf *nf, int port, json_t *out)
 			o, nat_cnt_names[c],
 			json_integer(nfc_percpu_sum(fd, c, sizeof(__u64), 0)));
 	json_object_set_new(out, "nat", o);
-	while (rfd >= 0 && !bpf_map_get_next_key(rfd, prev, &nk)) {
-		k = nk;
-		prev = &k;
-		n++;
-	}
-	json_object_set_new(out, "mappings", json_integer(n));
+	/* The kernel's count of the mappings, not a walk at every show and
+	 * metrics scrape. */
+	n = nfc_map_count(rfd);
+	json_object_set_new(out, "mappings", json_integer(n > 0 ? n : 0));
 }
 
 static const struct nfc_stat nat_stats_doc[] = {
