@@ -508,18 +508,52 @@ static int ct_count_batch(const struct nfct_key *keys,
 	return 0;
 }
 
+static int ct_keys_batch(const struct nfct_key *keys,
+			 const struct nfct_entry *vals, uint32_t n, void *arg)
+{
+	int r = 0;
+
+	(void)vals;
+	for (uint32_t i = 0; i < n && !r; i++)
+		r = ct_vec_push(arg, &keys[i], 0);
+	return r;
+}
+
 long nfct_flush_fd(int table_fd)
 {
-	struct nfct_key k, next;
+	struct ct_vec v = {0};
+	struct nfct_key *keys = NULL;
 	long n = 0;
+	int r;
 
-	/* Not a batch walk: deleting while walking by bucket token may skip
-	 * entries; taking the first key again until none is left cannot. */
-	while (!bpf_map_get_next_key(table_fd, NULL, &next)) {
-		k = next;
-		if (!bpf_map_delete_elem(table_fd, &k))
-			n++;
+	/* The keys first, by a batch walk (deleting while walking by bucket
+	 * token may skip entries), then deleted in batches: taking the
+	 * first key again until none was left took 1.3 s for 60,000
+	 * entries, each call scanning the buckets from the first. Entries
+	 * the data plane makes meanwhile are new connections: kept. */
+	r = ct_walk(table_fd, ct_keys_batch, &v);
+	if (!r && !(keys = calloc(CT_BATCH, sizeof(*keys))))
+		r = -ENOMEM;
+	if (r) {
+		free(v.v);
+		return r;
 	}
+	for (size_t i = 0; i < v.n;) {
+		__u32 cnt = v.n - i < CT_BATCH ? v.n - i : CT_BATCH;
+		int e;
+
+		for (__u32 j = 0; j < cnt; j++)
+			keys[j] = v.v[i + j].key;
+		e = bpf_map_delete_batch(table_fd, keys, &cnt, NULL);
+		n += cnt;
+		i += cnt;
+		/* The key at i failed (gone already: the data plane deleted
+		 * it, or it expired): go on after it. */
+		if (e)
+			i++;
+	}
+	free(keys);
+	free(v.v);
 	return n;
 }
 

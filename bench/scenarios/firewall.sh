@@ -99,6 +99,27 @@ fw_bench_rules() { # n
 	}'
 }
 
+# A rule file is written by pipelines inside a { } > file block, whose
+# status is the last echo's: an awk that fails leaves a short file (once,
+# nftables got a table holding only its policy) and only the frame count
+# showed it. So the rules that landed are counted: a short file fails the
+# setup, naming itself.
+fw_bench_lines() { # file extended-regex want what
+	local got
+	got=$(grep -cE "$2" "$1")
+	[ "$got" -ge "$3" ] && return 0
+	echo "firewall bench: $4: $got rules in $1, $3 expected" >&2
+	return 1
+}
+
+# How many of the N rules accept (the traffic's own rules; at least one,
+# also if the generator itself failed).
+fw_bench_naccept() { # n
+	local a
+	a=$(fw_bench_rules "$1" | grep -c ' accept ')
+	echo $((a > 0 ? a : 1))
+}
+
 # The rules as nfchain rules, numbered 10, 20, ...
 fw_bench_nfc_rules() { # n
 	fw_bench_rules "$1" | awk '{
@@ -116,7 +137,8 @@ fw_bench_nfc() { # n [ct]
 			echo "1 action=accept state=established,related"
 		fw_bench_nfc_rules "$1"
 	} >"$f"
-	nfc_chain 1 xdp &&
+	fw_bench_lines "$f" '^[0-9]+ action=' "$1" "nfchain rules" &&
+		nfc_chain 1 xdp &&
 		nfc firewall add fw1 mode=xdp default=drop \
 			conntrack=$([ -n "${2:-}" ] && echo on || echo off) &&
 		nfc attach fw1 c1:p1 \
@@ -160,7 +182,8 @@ fw_bench_nft() { # n [ct]
 		echo "  }"
 		echo "}"
 	} >"$f"
-	dut nft -f "$f"
+	fw_bench_lines "$f" ' (accept|drop)$' "$1" "nftables rules" &&
+		dut nft -f "$f"
 }
 
 # The drops without those that overlap one kept before (an interval set
@@ -219,7 +242,8 @@ fw_bench_nftset() { # n
 		echo "  }"
 		echo "}"
 	} >"$f"
-	dut nft -f "$f"
+	fw_bench_lines "$f" '^      [0-9].*,$' "$(fw_bench_naccept "$1")" \
+		"nftables set elements" && dut nft -f "$f"
 }
 
 fw_bench_ipt() { # n
@@ -232,7 +256,8 @@ fw_bench_ipt() { # n
 			$1, $2, $3, $3, $7 == 0 && $8 == 65535 ? "" : " --sport " q,
 			p, $6 == "drop" ? "DROP" : "ACCEPT" }
 		END { print "COMMIT" }' >"$f"
-	dut "$(iptables_cmd)-restore" <"$f"
+	fw_bench_lines "$f" '^-A FORWARD' "$1" "iptables rules" &&
+		dut "$(iptables_cmd)-restore" <"$f"
 }
 
 # iptables' set form: ipset's hash:net,port,net (ranges of ports are
@@ -244,7 +269,8 @@ fw_bench_iptset() { # n
 		print "create nfcbfw hash:net,port,net family inet hashsize 65536 maxelem 4194304" }
 		$6 == "drop" { for (p = $4; p <= $5; p++)
 			printf "add nfcbfw %s,%s:%d,%s -exist\n", $1, $3, p, $2 }' >"$f"
-	dut ipset restore <"$f" || return 1
+	fw_bench_lines "$f" '^add nfcbfw' 1 "ipset elements" &&
+		dut ipset restore <"$f" || return 1
 	fw_bench_rules "$1" | awk 'BEGIN { print "*filter"; print ":FORWARD DROP [0:0]"
 		print "-A FORWARD -m set --match-set nfcbfw src,dst,dst -j DROP" }
 		$6 == "accept" { p = $4 == $5 ? $4 : $4 ":" $5
@@ -252,7 +278,8 @@ fw_bench_iptset() { # n
 		  printf "-A FORWARD -s %s -d %s -p %s -m %s%s --dport %s -j ACCEPT\n",
 			$1, $2, $3, $3, $7 == 0 && $8 == 65535 ? "" : " --sport " q, p }
 		END { print "COMMIT" }' >"$g"
-	dut "$(iptables_cmd)-restore" <"$g"
+	fw_bench_lines "$g" '^-A FORWARD' $(($(fw_bench_naccept "$1") + 1)) \
+		"iptables rules" && dut "$(iptables_cmd)-restore" <"$g"
 }
 
 scn_setup() {
