@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "common.h"
 #include "conntrack.h"
 
 /* Entries read or deleted per syscall: the kernel holds a bucket lock per
@@ -508,6 +509,73 @@ static int ct_count_batch(const struct nfct_key *keys,
 	return 0;
 }
 
+struct ct_slice_arg {
+	const struct nfct_cfg *cfg;
+	uint64_t now;
+	struct ct_vec expired;
+};
+
+static int ct_slice_one(const void *k, const void *v, void *arg)
+{
+	const struct nfct_entry *e = v;
+	struct ct_slice_arg *a = arg;
+
+	if (!ct_expired(a->cfg, k, e, a->now))
+		return 0;
+	return ct_vec_push(&a->expired, k, e->last_ns) != 0;
+}
+
+int nfct_sweep_slice(int table_fd, int stats_fd, const struct nfct_cfg *cfg,
+		     uint32_t size, uint64_t now_ns, struct nfc_walk *cur,
+		     long max, struct nfct_sweep *out)
+{
+	struct ct_slice_arg a = {.cfg = cfg, .now = now_ns};
+	long n = nfc_map_count(table_fd);
+	long r;
+
+	if (!cur || n < 0 || n <= max ||
+	    (uint64_t)n > (uint64_t)size * NFCT_EVICT_HIGH / 16)
+		return nfct_sweep_fd(table_fd, stats_fd, cfg, size, now_ns,
+				     out);
+	memset(out, 0, sizeof(*out));
+	r = nfc_hash_walk(table_fd, sizeof(struct nfct_key),
+			  sizeof(struct nfct_entry), cur, max, ct_slice_one,
+			  &a);
+	out->expired =
+		ct_delete(table_fd, &a.expired, a.expired.n, cfg, now_ns, 0);
+	out->entries = (uint64_t)n - out->expired;
+	if (stats_fd >= 0 && out->expired)
+		nfc_percpu_add(stats_fd, NFCT_ST_EXPIRED, sizeof(__u64), 0,
+			       out->expired);
+	free(a.expired.v);
+	return r < 0 ? (int)r : 0;
+}
+
+struct nfc_walk *nfct_cursor(int table_fd)
+{
+	/* Map ids are not reused while the kernel runs, so a slot of a
+	 * deleted NF's table is only stale; the oldest goes when all are
+	 * taken. */
+	static struct {
+		__u32 id;
+		struct nfc_walk w;
+	} slot[2 * NFC_MAX_NFS];
+	static unsigned next;
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info);
+	unsigned i;
+
+	if (table_fd < 0 || bpf_obj_get_info_by_fd(table_fd, &info, &len))
+		return NULL;
+	for (i = 0; i < 2 * NFC_MAX_NFS; i++)
+		if (slot[i].id == info.id)
+			return &slot[i].w;
+	i = next++ % (2 * NFC_MAX_NFS);
+	slot[i].id = info.id;
+	slot[i].w = (struct nfc_walk){0};
+	return &slot[i].w;
+}
+
 static int ct_keys_batch(const struct nfct_key *keys,
 			 const struct nfct_entry *vals, uint32_t n, void *arg)
 {
@@ -653,8 +721,8 @@ void nfct_tick(struct nfc_nf *nf, uint64_t now_ns)
 	    memcmp(&cur, &cfg, sizeof(cfg)))
 		bpf_map_update_elem(cfd, &zero, &cfg, BPF_ANY);
 	memset(&sw, 0, sizeof(sw));
-	nfct_sweep_fd(tfd, nfc_nf_map_fd(nf, "ct_stats"), &cfg, ct_size(tfd),
-		      now_ns, &sw);
+	nfct_sweep_slice(tfd, nfc_nf_map_fd(nf, "ct_stats"), &cfg, ct_size(tfd),
+			 now_ns, nfct_cursor(tfd), NFCT_SWEEP_SLICE, &sw);
 	if (sw.expired || sw.evicted)
 		nfct_fc_bump(nf);
 }

@@ -178,6 +178,7 @@ long nfc_hash_walk(int fd, size_t key_size, size_t value_size,
 	char *keys = NULL, *vals = NULL;
 	long n = 0;
 	int stop = 0;
+	__u32 ask = 0;
 
 	if (fd < 0 || !key_size || !value_size || !fn)
 		return -EINVAL;
@@ -188,7 +189,13 @@ long nfc_hash_walk(int fd, size_t key_size, size_t value_size,
 	if (cur->done)
 		*cur = (struct nfc_walk){0};
 	while (!stop && (max < 0 || n < max)) {
-		__u32 cnt = cap;
+		/* No more than the slice has left, unless a bucket is larger
+		 * (ENOSPC below: then `ask`, doubled until the bucket fits). */
+		__u32 want = ask ? ask
+			     : max >= 0 && max - n < (long)cap
+				     ? (__u32)(max - n)
+				     : cap;
+		__u32 cnt = want;
 		__u64 out = 0;
 		int r, e;
 
@@ -204,6 +211,10 @@ long nfc_hash_walk(int fd, size_t key_size, size_t value_size,
 		r = bpf_map_lookup_batch(fd, cur->started ? &cur->token : NULL,
 					 &out, keys, vals, &cnt, NULL);
 		e = r ? errno : 0;
+		if (r && e == ENOSPC && want < cap) {
+			ask = want * 2 < cap ? want * 2 : cap;
+			continue;
+		}
 		if (r && e == ENOSPC && cap < (1u << 20)) {
 			cap *= 2;
 			free(keys);
@@ -231,6 +242,8 @@ long nfc_hash_walk(int fd, size_t key_size, size_t value_size,
 		}
 		cur->token = out;
 		cur->started = 1;
+		if (ask)
+			break; /* the slice is over */
 	}
 	free(keys);
 	free(vals);

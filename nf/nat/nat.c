@@ -519,8 +519,9 @@ static void nat_tick(struct nfc_nf *nf, uint64_t now_ns)
 	nat_write_cfg(nf);
 	nat_ct_cfg(nf, &cfg);
 	if (!bpf_obj_get_info_by_fd(tfd, &info, &len))
-		nfct_sweep_fd(tfd, nfc_nf_map_fd(nf, "ct_stats"), &cfg,
-			      info.max_entries, now_ns, &sw);
+		nfct_sweep_slice(tfd, nfc_nf_map_fd(nf, "ct_stats"), &cfg,
+				 info.max_entries, now_ns, nfct_cursor(tfd),
+				 NFCT_SWEEP_SLICE, &sw);
 	if (sw.expired || sw.evicted)
 		nfct_fc_bump(nf); /* the data plane's flow cache (nat.bpf.c) */
 	rev_walk(nf, map_prune, NULL);

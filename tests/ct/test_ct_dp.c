@@ -13,6 +13,7 @@
  *
  * `--bench` prints the cost figure of docs/conntrack.md instead.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -719,6 +720,67 @@ static void test_del_flush(void)
 
 /* ---- a full table ------------------------------------------------------ */
 
+/* A tick's sweep on a large table goes in slices (nfct_sweep_slice):
+ * here 200 entries, slices of 32. Half expired, half fresh. */
+static void put_udp(struct ctt *t, int i, uint64_t last)
+{
+	struct nfct_key k = {.proto = 17, .family = NFC_FAMILY_V4};
+	struct nfct_entry e = {.last_ns = last, .state = NFCT_S_UNREPLIED};
+
+	k.a[0] = htonl(0xc6336400 | 7); /* 198.51.100.7 */
+	k.b[0] = htonl(0xcb007100 | 8); /* 203.0.113.8 */
+	k.pa = htons(2000 + i);
+	k.pb = htons(53);
+	bpf_map_update_elem(t->tbl, &k, &e, BPF_ANY);
+}
+
+static void test_sweep_slice(void)
+{
+	struct nfct_cfg cfg;
+	struct nfct_sweep sw;
+	struct nfc_walk cur = {0};
+	uint64_t now = nfc_now_ns(), x0 = stat(&T, NFCT_ST_EXPIRED), most = 0,
+		 gone = 0;
+	int calls = 0, ok = 1;
+
+	nfct_cfg_default(&cfg);
+	nfct_flush_fd(T.tbl);
+	for (int i = 0; i < 200; i++)
+		put_udp(&T, i, i % 2 ? now : now - 1000ULL * 1000000000);
+	do {
+		ok &= !nfct_sweep_slice(T.tbl, T.stats, &cfg, 1 << 16, now,
+					&cur, 32, &sw);
+		gone += sw.expired;
+		most = sw.expired > most ? sw.expired : most;
+		calls++;
+	} while (!cur.done && calls < 50);
+	CHECK(ok && gone == 100 && entries(&T) == 100 && calls >= 4 &&
+		      most < 100,
+	      "slice: 100 expired of 200 gone in %d slices of 32 (at most "
+	      "%llu a slice), the fresh 100 kept",
+	      calls, (unsigned long long)most);
+	CHECK(stat(&T, NFCT_ST_EXPIRED) - x0 == 100,
+	      "slice: every expiry counted");
+	/* A table no larger than a slice is swept whole, in one call. */
+	for (int i = 0; i < 200; i += 2)
+		put_udp(&T, i, now - 1000ULL * 1000000000);
+	CHECK(!nfct_sweep_slice(T.tbl, T.stats, &cfg, 1 << 16, now, &cur, 500,
+				&sw) &&
+		      sw.expired == 100 && entries(&T) == 100,
+	      "slice: a table within one slice swept whole (%llu)",
+	      (unsigned long long)sw.expired);
+	/* Past the high watermark (size 100: 93 entries) the whole sweep
+	 * runs, which evicts: eviction needs every entry's age. */
+	CHECK(!nfct_sweep_slice(T.tbl, T.stats, &cfg, 100, now, &cur, 32,
+				&sw) &&
+		      sw.evicted == 100 - 100 * NFCT_EVICT_LOW / 16 &&
+		      entries(&T) == 100 * NFCT_EVICT_LOW / 16,
+	      "slice: a table past its high watermark swept whole, %llu "
+	      "evicted",
+	      (unsigned long long)sw.evicted);
+	nfct_flush_fd(T.tbl);
+}
+
 static void test_full(void)
 {
 	struct ctt t;
@@ -984,6 +1046,7 @@ int main(int argc, char **argv)
 	test_frags();
 	test_timeouts();
 	test_del_flush();
+	test_sweep_slice();
 	test_full();
 	ct_test__destroy(T.sk);
 	TEST_EXIT();
