@@ -551,31 +551,6 @@ int nfct_sweep_slice(int table_fd, int stats_fd, const struct nfct_cfg *cfg,
 	return r < 0 ? (int)r : 0;
 }
 
-struct nfc_walk *nfct_cursor(int table_fd)
-{
-	/* Map ids are not reused while the kernel runs, so a slot of a
-	 * deleted NF's table is only stale; the oldest goes when all are
-	 * taken. */
-	static struct {
-		__u32 id;
-		struct nfc_walk w;
-	} slot[2 * NFC_MAX_NFS];
-	static unsigned next;
-	struct bpf_map_info info = {0};
-	__u32 len = sizeof(info);
-	unsigned i;
-
-	if (table_fd < 0 || bpf_obj_get_info_by_fd(table_fd, &info, &len))
-		return NULL;
-	for (i = 0; i < 2 * NFC_MAX_NFS; i++)
-		if (slot[i].id == info.id)
-			return &slot[i].w;
-	i = next++ % (2 * NFC_MAX_NFS);
-	slot[i].id = info.id;
-	slot[i].w = (struct nfc_walk){0};
-	return &slot[i].w;
-}
-
 static int ct_keys_batch(const struct nfct_key *keys,
 			 const struct nfct_entry *vals, uint32_t n, void *arg)
 {
@@ -722,7 +697,7 @@ void nfct_tick(struct nfc_nf *nf, uint64_t now_ns)
 		bpf_map_update_elem(cfd, &zero, &cfg, BPF_ANY);
 	memset(&sw, 0, sizeof(sw));
 	nfct_sweep_slice(tfd, nfc_nf_map_fd(nf, "ct_stats"), &cfg, ct_size(tfd),
-			 now_ns, nfct_cursor(tfd), NFCT_SWEEP_SLICE, &sw);
+			 now_ns, nfc_walk_cursor(tfd), NFCT_SWEEP_SLICE, &sw);
 	if (sw.expired || sw.evicted)
 		nfct_fc_bump(nf);
 }

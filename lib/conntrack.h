@@ -122,7 +122,7 @@ int nfct_sweep_fd(int table_fd, int stats_fd, const struct nfct_cfg *cfg,
 /* What a tick runs: nfct_sweep_fd itself while the table holds at most
  * `max` entries or is past NFCT_EVICT_HIGH/16 of `size` (eviction needs
  * the whole table's ages); otherwise only the expiry, over the next ~`max`
- * entries from `cur` (nfct_cursor), so that a tick on a large table holds
+ * entries from `cur` (nfc_walk_cursor), so that a tick on a large table holds
  * the daemon for a few ms, not tens: a full table is gone through in
  * size/max ticks. 0 or -errno. */
 int nfct_sweep_slice(int table_fd, int stats_fd, const struct nfct_cfg *cfg,
@@ -130,10 +130,6 @@ int nfct_sweep_slice(int table_fd, int stats_fd, const struct nfct_cfg *cfg,
 		     long max, struct nfct_sweep *out);
 /* Entries a tick's sweep looks at (nfct_sweep_slice's `max`). */
 #define NFCT_SWEEP_SLICE 8192
-/* Where the sliced sweep of table `table_fd` stands: one cursor a table,
- * kept by the library for the process's life (by map id). NULL if the
- * map cannot be told. */
-struct nfc_walk *nfct_cursor(int table_fd);
 /* Appends one JSON object per entry to the array `out`: key (what
  * nfct_del takes), proto, family, src, dst, sport, dport (original
  * direction), state, timeout (seconds left), packets_orig, bytes_orig,

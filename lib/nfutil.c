@@ -250,6 +250,31 @@ long nfc_hash_walk(int fd, size_t key_size, size_t value_size,
 	return n;
 }
 
+struct nfc_walk *nfc_walk_cursor(int fd)
+{
+	/* Map ids are not reused while the kernel runs, so the slot of a
+	 * deleted NF's map is only stale; the oldest goes when all are
+	 * taken. */
+	static struct {
+		__u32 id;
+		struct nfc_walk w;
+	} slot[2 * NFC_MAX_NFS];
+	static unsigned next;
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info);
+	unsigned i;
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return NULL;
+	for (i = 0; i < 2 * NFC_MAX_NFS; i++)
+		if (slot[i].id == info.id)
+			return &slot[i].w;
+	i = next++ % (2 * NFC_MAX_NFS);
+	slot[i].id = info.id;
+	slot[i].w = (struct nfc_walk){0};
+	return &slot[i].w;
+}
+
 const char *nfc_mac_str(const uint8_t mac[6], char buf[NFC_MAC_STRLEN])
 {
 	snprintf(buf, NFC_MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],

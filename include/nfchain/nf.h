@@ -322,6 +322,10 @@ struct nfc_walk {
 typedef int (*nfc_walk_fn)(const void *key, const void *value, void *arg);
 long nfc_hash_walk(int fd, size_t key_size, size_t value_size,
 		   struct nfc_walk *cur, long max, nfc_walk_fn fn, void *arg);
+/* The cursor of the sliced walks of map `fd` (one a map, by its id, kept
+ * by the library for the process's life): for a tick that walks a table
+ * in slices and keeps nothing of its own. NULL if the map cannot be told. */
+struct nfc_walk *nfc_walk_cursor(int fd);
 /* The entries of a hash or LRU hash map (not per-CPU), from the kernel's
  * own count: no walk. -errno if it cannot be told. */
 long nfc_map_count(int fd);

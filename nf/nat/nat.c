@@ -303,32 +303,58 @@ static const char *ap(__be32 a, __be16 p, char *buf, size_t len)
 }
 
 /* Calls fn for every mapping; `e` NULL when its connection is gone. */
+struct rev_arg {
+	struct nfc_nf *nf;
+	int rfd, tfd;
+	void (*fn)(struct nfc_nf *, int, const struct nat_tuple *,
+		   const struct nat_rev *, const struct nfct_entry *, void *);
+	void *arg;
+};
+
+static int rev_one(const void *k, const void *v, void *arg)
+{
+	const struct nat_rev *rv = v;
+	struct rev_arg *a = arg;
+	struct nfct_key ck;
+	struct nfct_entry e;
+	int have;
+
+	tuple_key(&rv->orig, &ck);
+	have = !bpf_map_lookup_elem(a->tfd, &ck, &e);
+	a->fn(a->nf, a->rfd, k, rv, have ? &e : NULL, a->arg);
+	return 0;
+}
+
+/* Each mapping with its connection's entry (NULL if gone), read in
+ * batches (nfc_hash_walk); with a cursor, the next ~max only. A batch is
+ * a copy, so fn may delete the mapping it is given: the walk key by key
+ * started over from the first bucket after each such delete. */
+static void rev_walk_from(struct nfc_nf *nf,
+			  void (*fn)(struct nfc_nf *, int,
+				     const struct nat_tuple *,
+				     const struct nat_rev *,
+				     const struct nfct_entry *, void *),
+			  void *arg, struct nfc_walk *cur, long max)
+{
+	struct rev_arg a = {.nf = nf,
+			    .rfd = nfc_nf_map_fd(nf, "nat_rev"),
+			    .tfd = nfc_nf_map_fd(nf, "ct_table"),
+			    .fn = fn,
+			    .arg = arg};
+
+	if (a.rfd < 0 || a.tfd < 0)
+		return;
+	nfc_hash_walk(a.rfd, sizeof(struct nat_tuple), sizeof(struct nat_rev),
+		      cur, max, rev_one, &a);
+}
+
 static void rev_walk(struct nfc_nf *nf,
 		     void (*fn)(struct nfc_nf *, int, const struct nat_tuple *,
 				const struct nat_rev *,
 				const struct nfct_entry *, void *),
 		     void *arg)
 {
-	int rfd = nfc_nf_map_fd(nf, "nat_rev"),
-	    tfd = nfc_nf_map_fd(nf, "ct_table");
-	struct nat_tuple k, next, *prev = NULL;
-
-	if (rfd < 0 || tfd < 0)
-		return;
-	while (!bpf_map_get_next_key(rfd, prev, &next)) {
-		struct nat_rev v;
-		struct nfct_key ck;
-		struct nfct_entry e;
-		int have;
-
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(rfd, &k, &v))
-			continue;
-		tuple_key(&v.orig, &ck);
-		have = !bpf_map_lookup_elem(tfd, &ck, &e);
-		fn(nf, rfd, &k, &v, have ? &e : NULL, arg);
-	}
+	rev_walk_from(nf, fn, arg, NULL, 0);
 }
 
 struct list_arg {
@@ -520,11 +546,15 @@ static void nat_tick(struct nfc_nf *nf, uint64_t now_ns)
 	nat_ct_cfg(nf, &cfg);
 	if (!bpf_obj_get_info_by_fd(tfd, &info, &len))
 		nfct_sweep_slice(tfd, nfc_nf_map_fd(nf, "ct_stats"), &cfg,
-				 info.max_entries, now_ns, nfct_cursor(tfd),
+				 info.max_entries, now_ns, nfc_walk_cursor(tfd),
 				 NFCT_SWEEP_SLICE, &sw);
 	if (sw.expired || sw.evicted)
 		nfct_fc_bump(nf); /* the data plane's flow cache (nat.bpf.c) */
-	rev_walk(nf, map_prune, NULL);
+	/* Mappings of gone connections, 4,096 a tick: each costs a lookup
+	 * of its connection (no batch reads by key), and a whole walk of
+	 * 60,000 every second held the daemon for a good part of it. */
+	rev_walk_from(nf, map_prune, NULL,
+		      nfc_walk_cursor(nfc_nf_map_fd(nf, "nat_rev")), 4096);
 	/* Masquerade follows the target's address. */
 	nat_target_addr4(nf, &addr);
 	if (sfd >= 0 && !bpf_map_lookup_elem(sfd, &zero, &set)) {
