@@ -35,15 +35,57 @@ static void pending_fail(struct nfc_nf *nf, struct rt_pending *pe)
 	rt_pending_free(pe);
 }
 
+struct age_arg {
+	struct nfc_nf *nf;
+	int afd;
+	unsigned retries, ndel;
+	uint64_t now, timeout;
+	__be32 *del;
+};
+
+static int age_one(const void *key, const void *val, void *arg)
+{
+	const struct rt_neigh *seen = val;
+	struct age_arg *a = arg;
+	__be32 k = *(const __be32 *)key;
+	struct rt_neigh n;
+
+	if (seen->state != RT_N_REACHABLE ||
+	    a->now < seen->updated + a->timeout)
+		return 0;
+	/* Due by the batch's copy: acted on as it is now (a reply may have
+	 * refreshed it since), as the walk key by key did. */
+	if (bpf_map_lookup_elem(a->afd, &k, &n) || n.state != RT_N_REACHABLE ||
+	    a->now < n.updated + a->timeout)
+		return 0;
+	if ((!n.probes && !rt_nbr_hit(a->nf, k, &n)) ||
+	    n.probes >= a->retries) {
+		rt_nbr_mirror(a->nf, k, n.port, NULL);
+		if (a->ndel < RT_MAX_NEIGH)
+			a->del[a->ndel++] = k;
+		return 0;
+	}
+	rt_send_arp_request(a->nf, n.port, k, n.probes ? NULL : n.mac);
+	n.probes++;
+	n.hit = 0;
+	if (!bpf_map_update_elem(a->afd, &k, &n, BPF_EXIST))
+		rt_nbr_mirror(a->nf, k, n.port, &n);
+	return 0;
+}
+
 void rt_tick(struct nfc_nf *nf, uint64_t now)
 {
 	struct rt_priv *pv = nfc_nf_priv(nf);
 	unsigned retries = nfc_nf_config_uint(nf, "arp_retries", 3);
 	uint64_t timeout =
 		nfc_nf_config_uint(nf, "arp_timeout", 60) * NS_PER_SEC;
-	int afd = nfc_nf_map_fd(nf, "rt_arp");
-	__be32 k, next, *prev = NULL, del[RT_MAX_NEIGH];
-	unsigned ndel = 0;
+	__be32 del[RT_MAX_NEIGH];
+	struct age_arg a = {.nf = nf,
+			    .afd = nfc_nf_map_fd(nf, "rt_arp"),
+			    .retries = retries,
+			    .now = now,
+			    .timeout = timeout,
+			    .del = del};
 
 	/* Resolutions: retry, or give up. Failed entries are taken off the
 	 * list before their ICMP errors are sent (which may add entries). */
@@ -73,34 +115,18 @@ void rt_tick(struct nfc_nf *nf, uint64_t now)
 	}
 	rt_nd_tick(nf, now);
 	rt_store_tick(nf, now);
-	if (afd < 0)
+	if (a.afd < 0)
 		return;
 	/* Aging: a learnt entry older than arp_timeout is probed (unicast,
 	 * then broadcast) if it was used since, and dropped if not or if
-	 * the probes go unanswered. */
-	while (!bpf_map_get_next_key(afd, prev, &next)) {
-		struct rt_neigh n;
-
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(afd, &k, &n) ||
-		    n.state != RT_N_REACHABLE || now < n.updated + timeout)
-			continue;
-		if ((!n.probes && !rt_nbr_hit(nf, k, &n)) ||
-		    n.probes >= retries) {
-			rt_nbr_mirror(nf, k, n.port, NULL);
-			del[ndel++] = k;
-			continue;
-		}
-		rt_send_arp_request(nf, n.port, k, n.probes ? NULL : n.mac);
-		n.probes++;
-		n.hit = 0;
-		if (!bpf_map_update_elem(afd, &k, &n, BPF_EXIST))
-			rt_nbr_mirror(nf, k, n.port, &n);
-	}
+	 * the probes go unanswered. Read in batches: a full table of 16,384
+	 * walked key by key (a get_next_key and a lookup each) held the
+	 * daemon for tens of ms every second. */
+	nfc_hash_walk(a.afd, sizeof(__be32), sizeof(struct rt_neigh), NULL, 0,
+		      age_one, &a);
 	/* After the walk: a delete would restart it. */
-	for (unsigned i = 0; i < ndel; i++) {
-		bpf_map_delete_elem(afd, &del[i]);
+	for (unsigned i = 0; i < a.ndel; i++) {
+		bpf_map_delete_elem(a.afd, &del[i]);
 		rt_cp_count(nf, RT_CP_neigh_expired);
 	}
 }
