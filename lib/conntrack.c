@@ -500,15 +500,6 @@ out:
 	return r;
 }
 
-static int ct_count_batch(const struct nfct_key *keys,
-			  const struct nfct_entry *vals, uint32_t n, void *arg)
-{
-	(void)keys;
-	(void)vals;
-	*(uint64_t *)arg += n;
-	return 0;
-}
-
 struct ct_slice_arg {
 	const struct nfct_cfg *cfg;
 	uint64_t now;
@@ -715,19 +706,16 @@ void nfct_stats(struct nfc_nf *nf, json_t *out)
 	};
 	int tfd = nfc_nf_map_fd(nf, "ct_table"),
 	    sfd = nfc_nf_map_fd(nf, "ct_stats");
-	uint64_t n = 0, sums[NFCT_ST_MAX];
+	uint64_t sums[NFCT_ST_MAX];
 
 	if (tfd >= 0) {
 		/* The kernel's own count: a walk of a full table (65,536
 		 * records of ~100 bytes) took ~10 ms of every show and
 		 * metrics scrape. */
-		long c = nfc_map_count(tfd);
+		long c = nfc_map_count(tfd); /* a walk where it must */
 
-		if (c >= 0)
-			n = c;
-		else
-			ct_walk(tfd, ct_count_batch, &n);
-		json_object_set_new(out, "conntrack_entries", json_integer(n));
+		json_object_set_new(out, "conntrack_entries",
+				    json_integer(c > 0 ? c : 0));
 		json_object_set_new(out, "conntrack_size",
 				    json_integer(ct_size(tfd)));
 	}

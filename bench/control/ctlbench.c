@@ -962,8 +962,38 @@ static void blocklist(int n, int runs)
 	unlink(out);
 }
 
-/* br0 as if it had learned n stations: its FDB map written directly,
- * entries as bridge.bpf.c makes them (VLAN 0, port p1, seen now). */
+/* Writes n entries into the pinned map `map` of NF `nf` (under pin), as its
+ * data plane would have made them. 0 or -1. */
+static int fill_map(const char *nf, const char *map, const void *k,
+		    const void *v, int n)
+{
+	char pat[300];
+	glob_t g = {0};
+	__u32 cnt = n;
+	int fd = -1, r = -1;
+
+	snprintf(pat, sizeof(pat), "%s/nf/*-%s/map/%s", pin, nf, map);
+	if (k && v && !glob(pat, 0, NULL, &g) && g.gl_pathc == 1)
+		fd = bpf_obj_get(g.gl_pathv[0]);
+	if (fd >= 0) {
+		r = bpf_map_update_batch(fd, k, v, &cnt, NULL) ||
+		    cnt != (__u32)n;
+		close(fd);
+	}
+	globfree(&g);
+	return r;
+}
+
+static __u64 coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* br0 as if it had learned n stations, entries as bridge.bpf.c makes
+ * them (VLAN 0, port p1, seen now). */
 static int fill_fdb(int n)
 {
 	struct fdb_key {
@@ -974,51 +1004,21 @@ static int fill_fdb(int n)
 		__u32 port, pad;
 		__u64 seen;
 	} *v = calloc(n, sizeof(*v));
-	char pat[300];
-	struct timespec ts;
-	glob_t g = {0};
-	__u32 cnt = n;
-	int fd = -1, r = -1;
+	__u64 now = coarse_ns();
+	int r;
 
-	snprintf(pat, sizeof(pat), "%s/nf/*-br0/map/br_fdb", pin);
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	if (k && v && !glob(pat, 0, NULL, &g) && g.gl_pathc == 1)
-		fd = bpf_obj_get(g.gl_pathv[0]);
-	for (int i = 0; fd >= 0 && i < n; i++) {
+	for (int i = 0; k && v && i < n; i++) {
 		k[i].mac[0] = 2;
 		k[i].mac[1] = 0xfd;
 		k[i].mac[3] = i >> 16;
 		k[i].mac[4] = i >> 8;
 		k[i].mac[5] = i;
-		v[i].seen = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+		v[i].seen = now;
 	}
-	if (fd >= 0)
-		r = bpf_map_update_batch(fd, k, v, &cnt, NULL) ||
-		    cnt != (__u32)n;
-	if (fd >= 0)
-		close(fd);
-	globfree(&g);
+	r = fill_map("br0", "br_fdb", k, v, n);
 	free(k);
 	free(v);
 	return r;
-}
-
-static void big_fdb(int runs)
-{
-	static const char *const show[] = {"show", NULL};
-	double c0;
-
-	printf("\nbridge br0 with 60,000 learned stations (fdb_size 65,536)\n");
-	if (fill_fdb(60000)) {
-		printf("  (could not write br0's FDB map)\n");
-		return;
-	}
-	row("CLI: nfchain show", cli_lat(runs, show), runs);
-	/* /proc counts CPU time in 10 ms ticks: 10 s give 1 ms a second. */
-	c0 = daemon_cpu_ms();
-	sleep(10);
-	printf("  %-42s %8.1f ms a second (aging walk in slices)\n",
-	       "idle daemon's CPU", (daemon_cpu_ms() - c0) / 10);
 }
 
 /* fwk's conntrack table as if it tracked n UDP flows, answered and fresh
@@ -1037,44 +1037,56 @@ static int fill_ct(int n)
 		__u16 pad;
 		__u32 nf_data[5];
 	} *v = calloc(n, sizeof(*v));
-	char pat[300];
-	struct timespec ts;
-	glob_t g = {0};
-	__u32 cnt = n;
-	int fd = -1, r = -1;
+	__u64 now = coarse_ns();
+	int r;
 
-	snprintf(pat, sizeof(pat), "%s/nf/*-fwk/map/ct_table", pin);
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	if (k && v && !glob(pat, 0, NULL, &g) && g.gl_pathc == 1)
-		fd = bpf_obj_get(g.gl_pathv[0]);
-	for (int i = 0; fd >= 0 && i < n; i++) {
+	for (int i = 0; k && v && i < n; i++) {
 		k[i].a[0] = htonl(0xc6336400 | 1); /* 198.51.100.1 */
 		k[i].b[0] = htonl(0xcb007100 | 2); /* 203.0.113.2 */
 		k[i].pa = htons(1024 + i % 60000);
 		k[i].pb = htons(53 + i / 60000);
 		k[i].proto = 17;
 		k[i].family = 4;
-		v[i].last = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+		v[i].last = now;
 		v[i].state = 8; /* NFCT_S_REPLIED */
 	}
-	if (fd >= 0)
-		r = bpf_map_update_batch(fd, k, v, &cnt, NULL) ||
-		    cnt != (__u32)n;
-	if (fd >= 0)
-		close(fd);
-	globfree(&g);
+	r = fill_map("fwk", "ct_table", k, v, n);
 	free(k);
 	free(v);
 	return r;
 }
 
-static void big_ct(int runs)
+/* `show` on a daemon holding a large table, and its CPU while idle (the
+ * tick's walks over it). */
+static void show_and_idle(int runs, const char *ticks)
 {
 	static const char *const show[] = {"show", NULL};
+	double c0;
+
+	row("CLI: nfchain show", cli_lat(runs, show), runs);
+	/* /proc counts CPU time in 10 ms ticks: 10 s give 1 ms a second. */
+	c0 = daemon_cpu_ms();
+	sleep(10);
+	printf("  %-42s %8.1f ms a second (%s)\n", "idle daemon's CPU",
+	       (daemon_cpu_ms() - c0) / 10, ticks);
+}
+
+static void big_fdb(int runs)
+{
+	printf("\nbridge br0 with 60,000 learned stations (fdb_size 65,536)\n");
+	if (fill_fdb(60000)) {
+		printf("  (could not write br0's FDB map)\n");
+		return;
+	}
+	show_and_idle(runs, "aging walk in slices");
+}
+
+static void big_ct(int runs)
+{
 	char *flush[] = {NULL,	      "--socket", sock, "fwk",
 			 "conntrack", "flush",	  NULL};
 	char exe[600];
-	double c0, t0;
+	double t0;
 	int rc;
 
 	printf("\nfirewall fwk tracking 60,000 connections (table 65,536)\n");
@@ -1085,12 +1097,7 @@ static void big_ct(int runs)
 		printf("  (could not make fwk or write its table)\n");
 		return;
 	}
-	row("CLI: nfchain show", cli_lat(runs, show), runs);
-	/* /proc counts CPU time in 10 ms ticks: 10 s give 1 ms a second. */
-	c0 = daemon_cpu_ms();
-	sleep(10);
-	printf("  %-42s %8.1f ms a second (sweep in slices)\n",
-	       "idle daemon's CPU", (daemon_cpu_ms() - c0) / 10);
+	show_and_idle(runs, "sweep in slices");
 	snprintf(exe, sizeof(exe), "%s/nfchain", bindir);
 	flush[0] = exe;
 	t0 = now_ms();

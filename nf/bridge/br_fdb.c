@@ -75,52 +75,39 @@ void br_counter_add(struct nfc_nf *nf, __u32 k, __u64 d)
 struct prune {
 	br_fdb_pred drop;
 	void *arg;
-	struct br_fdb_key *del;
-	long n, cap, kept;
+	int fd;
+	long deleted, kept;
 };
 
 static int prune_one(const void *k, const void *v, void *arg)
 {
 	struct prune *p = arg;
 
-	if (!p->drop || !p->drop(k, v, p->arg)) {
+	if (!p->drop || !p->drop(k, v, p->arg))
 		p->kept++;
-		return 0;
-	}
-	if (p->n == p->cap) {
-		long cap = p->cap ? p->cap * 2 : 256;
-		void *d = realloc(p->del, cap * sizeof(*p->del));
-
-		if (!d)
-			return 1;
-		p->del = d;
-		p->cap = cap;
-	}
-	p->del[p->n++] = *(const struct br_fdb_key *)k;
+	else
+		p->deleted += !bpf_map_delete_elem(p->fd, k);
 	return 0;
 }
 
 /* The walk in batches (nfc_hash_walk): 60,000 learned entries took ~200
  * ms a walk key by key (a get_next_key and a lookup each), which the
- * tick, stats and show all paid. The keys are collected first: deleting
- * while iterating a hash restarts the walk. */
+ * tick, stats and show all paid. A batch is a copy read bucket by bucket,
+ * so an entry can be deleted as it is visited (key by key, a delete
+ * restarted the walk). */
 static long prune_walk(struct nfc_nf *nf, br_fdb_pred drop, void *arg,
 		       long *remaining, struct nfc_walk *cur, long max)
 {
-	int fd = nfc_nf_map_fd(nf, "br_fdb");
-	struct prune p = {.drop = drop, .arg = arg};
-	long deleted = 0;
+	struct prune p = {
+		.drop = drop, .arg = arg, .fd = nfc_nf_map_fd(nf, "br_fdb")};
 
-	if (fd >= 0)
-		nfc_hash_walk(fd, sizeof(struct br_fdb_key),
+	if (p.fd >= 0)
+		nfc_hash_walk(p.fd, sizeof(struct br_fdb_key),
 			      sizeof(struct br_fdb_val), cur, max, prune_one,
 			      &p);
-	for (long i = 0; i < p.n; i++)
-		deleted += !bpf_map_delete_elem(fd, &p.del[i]);
-	free(p.del);
 	if (remaining)
 		*remaining = p.kept;
-	return deleted;
+	return p.deleted;
 }
 
 long br_fdb_prune(struct nfc_nf *nf, br_fdb_pred drop, void *arg,
@@ -479,33 +466,21 @@ static int age_pred(const struct br_fdb_key *k, const struct br_fdb_val *v,
  * plane; the walk only frees its slot and counts it. */
 #define BR_AGE_SLICE 4096
 
-struct br_priv {
-	struct nfc_walk age;
-};
-
-void br_destroy(struct nfc_nf *nf)
-{
-	free(nfc_nf_priv(nf));
-	nfc_nf_set_priv(nf, NULL);
-}
-
 void br_tick(struct nfc_nf *nf, uint64_t now_ns)
 {
 	struct age_arg a = {.now = now_coarse(),
 			    .aging = (__u64)aging_s(nf) * 1000000000ull};
-	struct br_priv *p = nfc_nf_priv(nf);
 	int sfd = nfc_nf_map_fd(nf, "br_static");
 
 	(void)now_ns;
-	if (!p && (p = calloc(1, sizeof(*p))))
-		nfc_nf_set_priv(nf, p);
 	if (sfd >= 0)
 		nfc_hash_walk(sfd, sizeof(struct br_fdb_key),
 			      sizeof(struct br_static_val), NULL, 0,
 			      collect_static, &a);
 	if (a.nstatic)
 		qsort(a.statics, a.nstatic, sizeof(*a.statics), key_cmp);
-	prune_walk(nf, age_pred, &a, NULL, p ? &p->age : NULL, BR_AGE_SLICE);
+	prune_walk(nf, age_pred, &a, NULL,
+		   nfc_walk_cursor(nfc_nf_map_fd(nf, "br_fdb")), BR_AGE_SLICE);
 	free(a.statics);
 	br_counter_add(nf, BR_C_CTL_AGED, a.aged);
 	br_counter_add(nf, BR_C_CTL_FLUSHED, a.flushed);

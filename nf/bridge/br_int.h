@@ -36,7 +36,6 @@ int br_fdb_add(struct nfc_nf *nf, const char *key, json_t *fields);
 int br_fdb_del(struct nfc_nf *nf, const char *key);
 int br_fdb_list(struct nfc_nf *nf, json_t *out);
 void br_tick(struct nfc_nf *nf, uint64_t now_ns);
-void br_destroy(struct nfc_nf *nf);
 void br_port_down(struct nfc_nf *nf, unsigned port);
 void br_stats(struct nfc_nf *nf, int port, json_t *out);
 

@@ -191,7 +191,6 @@ const struct nfc_nf_type nf_type_bridge = {
 	.configure = br_configure,
 	.packet_in = br_packet_in,
 	.tick = br_tick,
-	.destroy = br_destroy,
 	.stats = br_stats,
 	.changed = br_changed,
 	.port_down = br_port_down,

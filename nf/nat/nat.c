@@ -302,7 +302,6 @@ static const char *ap(__be32 a, __be16 p, char *buf, size_t len)
 	return buf;
 }
 
-/* Calls fn for every mapping; `e` NULL when its connection is gone. */
 struct rev_arg {
 	struct nfc_nf *nf;
 	int rfd, tfd;
@@ -348,6 +347,7 @@ static void rev_walk_from(struct nfc_nf *nf,
 		      cur, max, rev_one, &a);
 }
 
+/* Calls fn for every mapping; `e` NULL when its connection is gone. */
 static void rev_walk(struct nfc_nf *nf,
 		     void (*fn)(struct nfc_nf *, int, const struct nat_tuple *,
 				const struct nat_rev *,

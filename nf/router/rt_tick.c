@@ -38,9 +38,8 @@ static void pending_fail(struct nfc_nf *nf, struct rt_pending *pe)
 struct age_arg {
 	struct nfc_nf *nf;
 	int afd;
-	unsigned retries, ndel;
+	unsigned retries;
 	uint64_t now, timeout;
-	__be32 *del;
 };
 
 static int age_one(const void *key, const void *val, void *arg)
@@ -61,8 +60,9 @@ static int age_one(const void *key, const void *val, void *arg)
 	if ((!n.probes && !rt_nbr_hit(a->nf, k, &n)) ||
 	    n.probes >= a->retries) {
 		rt_nbr_mirror(a->nf, k, n.port, NULL);
-		if (a->ndel < RT_MAX_NEIGH)
-			a->del[a->ndel++] = k;
+		/* A batch is a copy: deleting does not disturb the walk. */
+		bpf_map_delete_elem(a->afd, &k);
+		rt_cp_count(a->nf, RT_CP_neigh_expired);
 		return 0;
 	}
 	rt_send_arp_request(a->nf, n.port, k, n.probes ? NULL : n.mac);
@@ -79,13 +79,11 @@ void rt_tick(struct nfc_nf *nf, uint64_t now)
 	unsigned retries = nfc_nf_config_uint(nf, "arp_retries", 3);
 	uint64_t timeout =
 		nfc_nf_config_uint(nf, "arp_timeout", 60) * NS_PER_SEC;
-	__be32 del[RT_MAX_NEIGH];
 	struct age_arg a = {.nf = nf,
 			    .afd = nfc_nf_map_fd(nf, "rt_arp"),
 			    .retries = retries,
 			    .now = now,
-			    .timeout = timeout,
-			    .del = del};
+			    .timeout = timeout};
 
 	/* Resolutions: retry, or give up. Failed entries are taken off the
 	 * list before their ICMP errors are sent (which may add entries). */
@@ -124,11 +122,6 @@ void rt_tick(struct nfc_nf *nf, uint64_t now)
 	 * daemon for tens of ms every second. */
 	nfc_hash_walk(a.afd, sizeof(__be32), sizeof(struct rt_neigh), NULL, 0,
 		      age_one, &a);
-	/* After the walk: a delete would restart it. */
-	for (unsigned i = 0; i < a.ndel; i++) {
-		bpf_map_delete_elem(a.afd, &del[i]);
-		rt_cp_count(nf, RT_CP_neigh_expired);
-	}
 }
 
 /* ---- stats ---- */
