@@ -140,6 +140,15 @@ struct {
 	__type(value, __u64);
 } ct_fc_gen SEC(".maps");
 #define NFCT_HAS_FC_GEN 1
+
+/* A slot answers for NFCT_FC_STEP_J jiffies after its sync: at most
+ * 130 ms at the lowest HZ (100), within NFCT_TS_STEP_NS at any. Jiffies,
+ * not the coarse clock, on the hit path: the verifier inlines
+ * bpf_jiffies64 into one load, where bpf_ktime_get_coarse_ns is a helper
+ * call on every packet. The lb's cache (nf/lb) ages its slots by it
+ * too. */
+#define NFCT_FC_STEP_J 13
+
 #endif
 
 /* Whether a packet may be answered by a flow cache: nothing in it can
@@ -525,13 +534,6 @@ static __always_inline void nfct_fc_flush(struct nfct_fc_slot *s)
 		e->bytes[s->dir & 1] += s->bytes;
 	}
 }
-
-/* A slot answers for NFCT_FC_STEP_J jiffies after its sync: at most
- * 130 ms at the lowest HZ (100), within NFCT_TS_STEP_NS at any. Jiffies,
- * not the coarse clock, on the hit path: the verifier inlines
- * bpf_jiffies64 into one load, where bpf_ktime_get_coarse_ns is a helper
- * call on every packet. */
-#define NFCT_FC_STEP_J 13
 
 /* The slot of set w holding tuple t, or NULL. A tuple is in one slot of
  * its set at most: a miss refills the slot that holds it, if any. */

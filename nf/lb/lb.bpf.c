@@ -736,51 +736,65 @@ static __always_inline void ct_flow(struct nfc_flow *fl,
 /*
  * The per-CPU flow cache: what the connection table (and, forward=nat,
  * the tracker) answered for a packet's tuple, so that the next packets of
- * the flow on this CPU cost one array slot instead of lb_conns and
- * ct_table (two hash walks over shared, mostly cold memory, and the
- * tracker's state machine). Looked up after lb_vips, whose one entry per
- * VIP stays hot: a packet to no VIP pays nothing for it. A slot answers
- * for NFCT_TS_STEP_NS after it was filled; then the flow takes the tables
- * again (lb_conns' `seen`, the tracker's state and clock are refreshed
- * there). Exact because only packets that change nothing hit (TCP: a
- * bare ACK, no SYN, FIN or RST; UDP: any), the backend is checked as
- * pick() checks it (slot generation, not free, same service), the
+ * the flow on this CPU cost one slot instead of lb_conns and ct_table
+ * (two hash walks over shared, mostly cold memory, and the tracker's
+ * state machine). Looked up first: a hit needs no lb_vips lookup either
+ * (lb_fc_svc), which was a fifth of a hit's cost; a packet to no VIP pays
+ * for a probe of its set before that lookup. A slot answers for
+ * NFCT_FC_STEP_J jiffies after it was filled; then the flow takes the
+ * tables again (lb_conns' `seen`, the tracker's state and clock are
+ * refreshed there). Exact because only packets that change nothing hit
+ * (TCP: a bare ACK, no SYN, FIN or RST; UDP: any), the backend is checked
+ * as pick() checks it (slot generation, not free, same service), the
  * service's forward mode must be the one the slot was filled under, and
  * a tracker entry the control plane deletes (or the data plane replaces)
  * bumps ct_fc_gen. forward=nat: the packets and bytes of hits gather in
  * the slot and go into the tracker's entry at the next fill (or when
  * another flow takes the slot), as the NAT NF's cache does.
+ *
+ * Sets of four ways, as the tracker's cache (bpf/ct.h): direct-mapped,
+ * 1,024 flows in 4,096 slots missed on a quarter of their packets (flows
+ * sharing a slot evict each other on every packet, and a miss walks
+ * lb_conns and the tracker), about half the lb's cost in bench/lb-table;
+ * four ways miss on ~3 % (a set of more than four flows, and each flow
+ * once a step). The sets lie in LB_FC_PARTS per-CPU elements, as the
+ * tracker's do.
  */
-#define LB_FC_SLOTS 4096  /* a power of two; 64 bytes each, per CPU */
-#define LB_FC_TS_SHIFT 20 /* ts in units of 2^20 ns (~1 ms) */
+#define LB_FC_WAYS 4
+#define LB_FC_PARTS 16
+#define LB_FC_SETS 64 /* a part: 64 sets of 4 x 64 bytes, 16 KB */
 
 struct lb_fc_slot {
 	struct lb_flow w; /* the packet's tuple, as lb_conns keys it */
-	__u32 ts;	  /* now >> LB_FC_TS_SHIFT when filled; 0: empty */
+	__u32 ts;	  /* jiffies when filled; w.family 0: empty */
 	__u32 bytes;	  /* nat: gathered since (a step's worth at most) */
 	__u32 packets;
-	__u32 be;    /* backend id | forward mode << 16 */
+	__u32 be;    /* backend id | forward mode << 16 | service id << 24 */
 	__u32 begen; /* the backend's generation when filled */
 	__u32 ctgen; /* nat: ct_fc_gen when filled */
 };
 _Static_assert(sizeof(struct lb_fc_slot) == 64, "one cache line");
 
+struct lb_fc_part {
+	struct lb_fc_slot w[LB_FC_SETS][LB_FC_WAYS];
+	__u8 next[LB_FC_SETS]; /* the way a set's next new flow takes */
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, LB_FC_SLOTS);
+	__uint(max_entries, LB_FC_PARTS);
 	__type(key, __u32);
-	__type(value, struct lb_fc_slot);
+	__type(value, struct lb_fc_part);
 } lb_fc SEC(".maps");
 
-static __always_inline __u32 lb_fc_index(const struct lb_flow *f)
+static __always_inline __u32 lb_fc_hash(const struct lb_flow *f)
 {
 	__u32 h = nfct_mix32(((__u32)f->sport << 16 | f->dport) ^ f->proto);
 
 	h = nfct_mix32(f->daddr[0] ^ f->daddr[1] ^ f->daddr[2] ^ f->daddr[3] ^
 		       h);
 	return nfct_mix32(f->saddr[0] ^ f->saddr[1] ^ f->saddr[2] ^
-			  f->saddr[3] ^ h) &
-	       (LB_FC_SLOTS - 1);
+			  f->saddr[3] ^ h);
 }
 
 static __always_inline int lb_flow_eq(const struct lb_flow *a,
@@ -811,18 +825,49 @@ static __always_inline int lb_fc_eligible(const struct lb_flow *f,
 	return 1;
 }
 
-/* The slot's backend, if the slot still answers for flow f of `svc`
- * (`now` in units of 2^LB_FC_TS_SHIFT ns). */
+/* The way of set w that holds flow f, or NULL. A flow is in one way of
+ * its set at most: a miss refills the way that holds it, if any. An empty
+ * way (all zero) holds none: a flow's family is never 0. */
+static __always_inline struct lb_fc_slot *lb_fc_way(struct lb_fc_slot *w,
+						    const struct lb_flow *f)
+{
+	if (lb_flow_eq(&w[0].w, f))
+		return &w[0];
+	if (lb_flow_eq(&w[1].w, f))
+		return &w[1];
+	if (lb_flow_eq(&w[2].w, f))
+		return &w[2];
+	if (lb_flow_eq(&w[3].w, f))
+		return &w[3];
+	return NULL;
+}
+
+/* The service slot s was filled for, as lb_svcs has it now; NULL if
+ * there is none. The slot's tuple holds the VIP that led to it, and a
+ * service goes only once its backends went (lb_fc_hit checks those), so a
+ * hit needs no lb_vips lookup: a jhash and a bucket walk a packet. */
+static __always_inline struct lb_svc *lb_fc_svc(const struct lb_fc_slot *s)
+{
+	__u32 sid = s->be >> 24;
+	struct lb_svc_rec *rec = bpf_map_lookup_elem(&lb_svcs, &sid);
+
+	if (!rec || !rec->used || rec->svc.id != sid)
+		return NULL;
+	return &rec->svc;
+}
+
+/* The slot's backend, if slot s (which holds flow f) still answers for
+ * it as a flow of `svc` at jiffies j. */
 static __always_inline struct lb_be *lb_fc_hit(struct lb_fc_slot *s,
 					       const struct lb_flow *f,
 					       const struct lb_svc *svc,
-					       __u32 now)
+					       __u32 j)
 {
 	struct lb_be *be;
 	__u32 id = s->be & 0xffff;
 
-	if (!s->ts || now - s->ts >= (NFCT_TS_STEP_NS >> LB_FC_TS_SHIFT) ||
-	    s->be >> 16 != svc->forward || !lb_flow_eq(&s->w, f))
+	if (j - s->ts >= NFCT_FC_STEP_J ||
+	    ((s->be >> 16) & 0xff) != svc->forward)
 		return NULL;
 	be = bpf_map_lookup_elem(&lb_bes, &id);
 	if (!be || be->gen != s->begen || be->state == LB_BE_FREE ||
@@ -891,7 +936,7 @@ static __always_inline void lb_fc_flush(struct lb_fc_slot *s,
 	struct lb_be *be;
 	__u32 zero = 0, id = s->be & 0xffff;
 
-	if (!s->ts || s->be >> 16 != LB_FWD_NAT || !s->packets)
+	if (!s->w.family || ((s->be >> 16) & 0xff) != LB_FWD_NAT || !s->packets)
 		return;
 	if (!e) {
 		be = bpf_map_lookup_elem(&lb_bes, &id);
@@ -913,31 +958,51 @@ static __always_inline void lb_fc_flush(struct lb_fc_slot *s,
 	e->bytes[NFCT_DIR_ORIG] += s->bytes;
 }
 
-/* After the tables answered packet f (at `now`): the slot remembers it.
- * forward=nat: `e` is its tracker entry, which must be in a state that
- * the cached packets cannot change (TCP established), and the packet in
- * its original direction. */
-static __always_inline void
-lb_fc_fill(struct lb_fc_slot *s, const struct lb_flow *f, __u32 fwd, __u32 id,
-	   const struct lb_be *be, struct nfct_entry *e, __u8 dir, __u64 now)
+/* After the tables answered packet f (at `now`, jiffies j): set `set`
+ * of part `pt` remembers it, in the way that held the flow (s) or else
+ * the set's next one. forward=nat: `e` is its tracker entry, which must
+ * be in a state that the cached packets cannot change (TCP established),
+ * and the packet in its original direction. */
+static __always_inline struct lb_fc_slot *
+lb_fc_take(struct lb_fc_part *pt, __u32 set, struct lb_fc_slot *s)
 {
+	__u32 way;
+
+	if (s)
+		return s;
+	way = pt->next[set] & (LB_FC_WAYS - 1);
+	pt->next[set] = way + 1;
+	return &pt->w[set][way];
+}
+
+static __always_inline void
+lb_fc_fill(struct lb_fc_part *pt, __u32 set, struct lb_fc_slot *s,
+	   const struct lb_flow *f, __u32 svc, __u32 fwd, __u32 id,
+	   const struct lb_be *be, struct nfct_entry *e, __u8 dir, __u64 now,
+	   __u32 j)
+{
+	set &= LB_FC_SETS - 1;
+	/* The checks and the uses of `e` in one branch: the verifier does
+	 * not carry `fwd != NAT` from one test of it to the next. */
 	if (fwd == LB_FWD_NAT) {
 		if (!e || dir != NFCT_DIR_ORIG ||
 		    (f->proto == IPPROTO_TCP && e->state != NFCT_S_ESTABLISHED))
 			return;
+		s = lb_fc_take(pt, set, s);
 		lb_fc_flush(s, lb_flow_eq(&s->w, f) ? e : NULL);
 		/* Synced: the entry's clock is this packet's, so that it
 		 * never lags more than a step behind the flow's last hit. */
 		e->last_ns = now;
 		s->ctgen = lb_ct_gen();
 	} else {
+		s = lb_fc_take(pt, set, s);
 		lb_fc_flush(s, NULL);
 	}
 	s->w = *f;
-	s->ts = (now >> LB_FC_TS_SHIFT) | 1;
+	s->ts = j;
 	s->bytes = 0;
 	s->packets = 0;
-	s->be = id | fwd << 16;
+	s->be = id | fwd << 16 | (svc & 0xff) << 24;
 	s->begen = be->gen;
 }
 
@@ -1093,12 +1158,15 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 	struct lb_svc *svc;
 	struct lb_be *be;
 	struct lb_fc_slot *fc = NULL;
+	struct lb_fc_part *pt = NULL;
 	struct nfct_entry *e = NULL;
 	struct lb_vip v = {};
 	/* The coarse clock (a tick's resolution, ample for timeouts): the
-	 * precise one reads the hypervisor's clock source on a VM. */
+	 * precise one reads the hypervisor's clock source on a VM. Read on
+	 * a cache miss only: it is a helper call, where j (jiffies, for the
+	 * cache) is one inlined load. */
 	__u64 now;
-	__u32 id, fwd, mtu, len = frame_len(ctx);
+	__u32 id, fwd, mtu, len = frame_len(ctx), j, set = 0;
 	__u16 bport;
 	__u8 dir = 0;
 	int isnew, r;
@@ -1118,22 +1186,29 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 			return nfc_drop(ctx, md, LB_R_ENCAP);
 		return nfc_pass_on(ctx, md);
 	}
-	v.port = f.dport;
-	v.proto = f.proto;
-	v.family = f.family;
-	__builtin_memcpy(v.addr, f.daddr, sizeof(v.addr));
-	svc = bpf_map_lookup_elem(&lb_vips, &v);
-	if (!svc)
-		return nfc_pass_on(ctx, md);
+	j = bpf_jiffies64();
+	if (lb_fc_eligible(&f, &p)) {
+		__u32 h = lb_fc_hash(&f),
+		      pi = (h / LB_FC_SETS) & (LB_FC_PARTS - 1);
+
+		set = h & (LB_FC_SETS - 1);
+		pt = bpf_map_lookup_elem(&lb_fc, &pi);
+		if (pt)
+			fc = lb_fc_way(pt->w[set], &f);
+	}
+	svc = fc ? lb_fc_svc(fc) : NULL;
+	be = svc ? lb_fc_hit(fc, &f, svc, j) : NULL;
+	if (!be) {
+		v.port = f.dport;
+		v.proto = f.proto;
+		v.family = f.family;
+		__builtin_memcpy(v.addr, f.daddr, sizeof(v.addr));
+		svc = bpf_map_lookup_elem(&lb_vips, &v);
+		if (!svc)
+			return nfc_pass_on(ctx, md);
+	}
 	fwd = svc->forward;
 	count(&lb_svc_stats, svc->id, len, 0);
-	now = bpf_ktime_get_coarse_ns();
-	if (lb_fc_eligible(&f, &p)) {
-		__u32 i = lb_fc_index(&f);
-
-		fc = bpf_map_lookup_elem(&lb_fc, &i);
-	}
-	be = fc ? lb_fc_hit(fc, &f, svc, now >> LB_FC_TS_SHIFT) : NULL;
 	if (be) {
 		id = fc->be & 0xffff;
 		count(&lb_be_stats, id, len, 0);
@@ -1142,6 +1217,7 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 			fc->bytes += len;
 		}
 	} else {
+		now = bpf_ktime_get_coarse_ns();
 		be = pick(&f, svc, p.syn, now, &id, &isnew);
 		if (!be || be->family != f.family)
 			return nfc_drop(ctx, md, LB_R_NO_BACKEND);
@@ -1150,8 +1226,9 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 		    nat_track(&f, &p, be, be->port ? be->port : f.dport, len,
 			      isnew, &e, &dir))
 			return nfc_drop(ctx, md, LB_R_CT_FULL);
-		if (fc)
-			lb_fc_fill(fc, &f, fwd, id, be, e, dir, now);
+		if (pt)
+			lb_fc_fill(pt, set, fc, &f, svc->id, fwd, id, be, e,
+				   dir, now, j);
 	}
 	bport = be->port ? be->port : f.dport;
 	if (fwd == LB_FWD_NAT) {
