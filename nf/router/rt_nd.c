@@ -567,18 +567,58 @@ void rt_nd_port_down(struct nfc_nf *nf, unsigned port)
 	nd_prune(nf, NULL, port);
 }
 
+struct nd_age {
+	struct nfc_nf *nf;
+	int fd;
+	unsigned retries;
+	uint64_t now, timeout;
+};
+
+static int nd_age_one(const void *key, const void *val, void *arg)
+{
+	const struct rt_neigh *seen = val;
+	struct nd_age *a = arg;
+	struct rt_nd_key k;
+	struct rt_neigh n;
+
+	if (seen->state != RT_N_REACHABLE ||
+	    a->now < seen->updated + a->timeout)
+		return 0;
+	memcpy(&k, key, sizeof(k));
+	/* Due by the batch's copy: acted on as it is now (an advertisement
+	 * may have refreshed it since), as the walk key by key did. */
+	if (bpf_map_lookup_elem(a->fd, &k, &n) || n.state != RT_N_REACHABLE ||
+	    a->now < n.updated + a->timeout)
+		return 0;
+	if ((!n.probes && !n.hit) || n.probes >= a->retries) {
+		/* A batch is a copy: deleting does not disturb the walk. */
+		if (!bpf_map_delete_elem(a->fd, &k))
+			rt_cp_count(a->nf, RT_CP_neigh_expired);
+		return 0;
+	}
+	rt_send_ns(a->nf, k.port, k.addr, n.probes ? NULL : n.mac);
+	n.probes++;
+	n.hit = 0;
+	bpf_map_update_elem(a->fd, &k, &n, BPF_EXIST);
+	return 0;
+}
+
 /* Aging as for ARP (rt_tick.c): a learnt entry older than arp_timeout is
  * probed (unicast, then multicast) if used since, else dropped; and every
- * 10 s (RFC 4861 allows more), ports with ra=on advertise again. */
+ * 10 s (RFC 4861 allows more), ports with ra=on advertise again. Read in
+ * batches, as rt_arp: key by key, a get_next_key and a lookup an entry,
+ * and a 16,384-key array allocated every second for the deletes. */
 void rt_nd_tick(struct nfc_nf *nf, uint64_t now)
 {
-	unsigned retries = nfc_nf_config_uint(nf, "arp_retries", 3);
-	uint64_t timeout =
-		nfc_nf_config_uint(nf, "arp_timeout", 60) * NS_PER_SEC;
-	int fd = nfc_nf_map_fd(nf, "rt_nd");
-	struct rt_nd_key k, next, *prev = NULL, *del;
+	struct nd_age a = {
+		.nf = nf,
+		.fd = nfc_nf_map_fd(nf, "rt_nd"),
+		.retries = nfc_nf_config_uint(nf, "arp_retries", 3),
+		.now = now,
+		.timeout =
+			nfc_nf_config_uint(nf, "arp_timeout", 60) * NS_PER_SEC,
+	};
 	struct rt_priv *pv = rt_priv_get(nf);
-	unsigned ndel = 0;
 
 	if (pv && now >= pv->ra_at + 10 * NS_PER_SEC) {
 		static const uint8_t mac_all[6] = {0x33, 0x33, 0, 0, 0, 1};
@@ -590,34 +630,10 @@ void rt_nd_tick(struct nfc_nf *nf, uint64_t now)
 				if (pc[p].used && pc[p].ra)
 					send_ra(nf, pc, p, mac_all, all_nodes);
 	}
-	if (fd < 0)
+	if (a.fd < 0)
 		return;
-	del = calloc(RT_MAX_NEIGH, sizeof(*del));
-	if (!del)
-		return;
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		struct rt_neigh n;
-
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(fd, &k, &n) ||
-		    n.state != RT_N_REACHABLE || now < n.updated + timeout)
-			continue;
-		if ((!n.probes && !n.hit) || n.probes >= retries) {
-			if (ndel < RT_MAX_NEIGH)
-				del[ndel++] = k;
-			continue;
-		}
-		rt_send_ns(nf, k.port, k.addr, n.probes ? NULL : n.mac);
-		n.probes++;
-		n.hit = 0;
-		bpf_map_update_elem(fd, &k, &n, BPF_EXIST);
-	}
-	for (unsigned i = 0; i < ndel; i++) {
-		bpf_map_delete_elem(fd, &del[i]);
-		rt_cp_count(nf, RT_CP_neigh_expired);
-	}
-	free(del);
+	nfc_hash_walk(a.fd, sizeof(struct rt_nd_key), sizeof(struct rt_neigh),
+		      NULL, 0, nd_age_one, &a);
 }
 
 /* `neighbours show`: the ARP entries as `arp show` gives them, then the

@@ -1066,6 +1066,53 @@ static rt_ip6hdr *ip6h(struct frame *f)
 	return (rt_ip6hdr *)(f->d + NFC_ETH_HLEN);
 }
 
+/* IPv6 neighbour aging, as aging() for ARP: two neighbours on p3 past
+ * arp_timeout (backdated), one unused (dropped, counted), one used (hit:
+ * probed with a solicitation), then dropped when its probes go
+ * unanswered; one that is fresh stays as it was. */
+static void nd_aging(void)
+{
+	int fd = pinned("nf/0-r1/map/rt_nd");
+	struct rt_nd_key idle = {.port = 2}, used = {.port = 2},
+			 fresh = {.port = 2};
+	struct rt_neigh n = {.state = RT_N_REACHABLE, .port = 2}, got;
+	__u64 sent = cnt(RT_CP_BASE + RT_CP_ns_sent),
+	      exp = cnt(RT_CP_BASE + RT_CP_neigh_expired);
+	struct timespec ts;
+
+	ip6a("2001:db8:3::21", idle.addr);
+	ip6a("2001:db8:3::22", used.addr);
+	ip6a("2001:db8:3::23", fresh.addr);
+	memcpy(n.mac, H5, 6);
+	n.updated = 1; /* long ago (uptime may be short) */
+	bpf_map_update_elem(fd, &idle, &n, BPF_ANY);
+	n.hit = 1;
+	bpf_map_update_elem(fd, &used, &n, BPF_ANY);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	n.updated = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	n.hit = 0;
+	bpf_map_update_elem(fd, &fresh, &n, BPF_ANY);
+	nfc_tick(nfc);
+	CHECK(bpf_map_lookup_elem(fd, &idle, &got) && errno == ENOENT &&
+		      cnt(RT_CP_BASE + RT_CP_neigh_expired) == exp + 1,
+	      "IPv6: an unused neighbour past arp_timeout is dropped, "
+	      "counted");
+	CHECK(!bpf_map_lookup_elem(fd, &used, &got) && got.probes == 1 &&
+		      !got.hit && cnt(RT_CP_BASE + RT_CP_ns_sent) == sent + 1,
+	      "IPv6: a used one is kept and probed (probes %u)", got.probes);
+	CHECK(!bpf_map_lookup_elem(fd, &fresh, &got) && !got.probes,
+	      "IPv6: a fresh one is left alone");
+	bpf_map_lookup_elem(fd, &used, &n);
+	n.probes = 3;
+	bpf_map_update_elem(fd, &used, &n, BPF_EXIST);
+	nfc_tick(nfc);
+	CHECK(bpf_map_lookup_elem(fd, &used, &got) && errno == ENOENT &&
+		      cnt(RT_CP_BASE + RT_CP_neigh_expired) == exp + 2,
+	      "IPv6: ... and dropped when the probes go unanswered");
+	bpf_map_delete_elem(fd, &fresh);
+	close(fd);
+}
+
 static void ipv6(void)
 {
 	static const struct {
@@ -1194,6 +1241,7 @@ static void ipv6(void)
 		CHECK(found, "neighbour solicitation for 2001:db8:1::1: "
 			     "solicited advertisement with p1's MAC");
 	}
+	nd_aging();
 }
 
 static void one_mode(const char *m, int out, int drop)
