@@ -130,27 +130,39 @@ static int sync_by_ifindex(struct nfc_nf *nf, int fd, const struct plan *pl,
 	return 0;
 }
 
+static int static_one(const void *key, const void *val, void *arg)
+{
+	struct nfc_nf *nf = arg;
+	struct br_static_val v;
+	int p;
+	__u32 want;
+
+	memcpy(&v, val, sizeof(v));
+	p = nfc_nf_port_index(nf, v.port_name);
+	want = p < 0 ? BR_PORT_NONE : (__u32)p;
+	if (v.port != want) {
+		int fd = nfc_nf_map_fd(nf, "br_static");
+
+		v.port = want;
+		/* The walk reads copies: an entry written now is not met
+		 * again, nor skipped. */
+		bpf_map_update_elem(fd, key, &v, BPF_EXIST);
+	}
+	return 0;
+}
+
 /* Static entries follow their port by name: resolved again after every
- * change (a port deleted makes its entries inert until it comes back). */
+ * change (a port deleted makes its entries inert until it comes back).
+ * Read in batches: key by key, a get_next_key and a lookup an entry on
+ * every configure. */
 static void sync_static(struct nfc_nf *nf)
 {
 	int fd = nfc_nf_map_fd(nf, "br_static");
-	struct br_fdb_key key, next, *prev = NULL;
-	struct br_static_val v;
 
-	while (fd >= 0 && !bpf_map_get_next_key(fd, prev, &next)) {
-		if (!bpf_map_lookup_elem(fd, &next, &v)) {
-			int p = nfc_nf_port_index(nf, v.port_name);
-			__u32 want = p < 0 ? BR_PORT_NONE : (__u32)p;
-
-			if (v.port != want) {
-				v.port = want;
-				bpf_map_update_elem(fd, &next, &v, BPF_EXIST);
-			}
-		}
-		key = next;
-		prev = &key;
-	}
+	if (fd >= 0)
+		nfc_hash_walk(fd, sizeof(struct br_fdb_key),
+			      sizeof(struct br_static_val), NULL, 0, static_one,
+			      nf);
 }
 
 struct flush_arg {

@@ -251,6 +251,47 @@ static void xdp_cases(struct nfc *nfc)
 	      "xdp: S in VLAN 10 is another key: flooded in VLAN 10");
 }
 
+/* Port of static entry {vid, mac} as the data plane reads it; -1 if
+ * there is none. */
+static long static_port(int vid, const __u8 *mac)
+{
+	int fd = obj("nf/0-br0/map/br_static");
+	struct br_fdb_key k = {.vid = vid};
+	struct br_static_val v;
+	long r = -1;
+
+	memcpy(k.mac, mac, 6);
+	if (!bpf_map_lookup_elem(fd, &k, &v))
+		r = v.port;
+	close(fd);
+	return r;
+}
+
+/* A static entry follows its port by name: inert while the port is gone,
+ * out of it again once a port of that name is back. */
+static void xdp_static_follow(struct nfc *nfc)
+{
+	json_t *c3 = json_pack("{s:i}", "vlan", 20);
+	struct dpt_run r;
+	__u8 f[64];
+	int n, e;
+
+	CHECK(static_port(20, S) == 2, "static: S resolves to p3 (index 2)");
+	e = nfc_port_del(nfc, "br0", "p3");
+	CHECK(!e && static_port(20, S) == BR_PORT_NONE,
+	      "static: p3 deleted: S's entry is inert (%s)",
+	      e ? nfc_errmsg(nfc) : "ok");
+	e = nfc_port_add(nfc, "br0", "p3", dev[2], c3);
+	CHECK(!e && static_port(20, S) == 2,
+	      "static: p3 added again: S resolves to it (%s)",
+	      e ? nfc_errmsg(nfc) : "ok");
+	n = frame(f, S, M3, 20);
+	run(1, f, n, &r);
+	CHECK(r.verdict == XDP_REDIRECT_ && r.out_len == 60,
+	      "static: to S from the trunk: out of p3 untagged again");
+	json_decref(c3);
+}
+
 /*
  * The forwarding cache: per CPU, so the runs are pinned to one CPU (each
  * decision after the first is then a hit). A decision it holds must not
@@ -457,6 +498,7 @@ int main(void)
 		xdp_cases(nfc);
 		xdp_cache(nfc);
 		xdp_live_flood("xdp live, VLANs", want);
+		xdp_static_follow(nfc);
 	} else {
 		CHECK(0, "xdp: set up the bridge");
 	}
