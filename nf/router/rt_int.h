@@ -273,6 +273,20 @@ int rt_neighbours_list(struct nfc_nf *nf, json_t *out);
 
 /* rt_tick.c: tick and stats */
 void rt_tick(struct nfc_nf *nf, uint64_t now);
+/* Neighbour aging, ARP's (rt_tick.c) and ND's (rt_nd.c): one batch walk
+ * of the map (`fd`), a callback an entry. */
+struct rt_age {
+	struct nfc_nf *nf;
+	int fd;
+	unsigned retries;
+	uint64_t now, timeout;
+};
+void rt_age_init(struct rt_age *a, struct nfc_nf *nf, const char *map,
+		 uint64_t now);
+/* 1 if the learnt entry at `key` (`seen`: the batch's copy of it) is past
+ * arp_timeout, with *n the entry as it is now; 0 otherwise. */
+int rt_age_due(const struct rt_age *a, const void *key,
+	       const struct rt_neigh *seen, struct rt_neigh *n);
 void rt_stats(struct nfc_nf *nf, int port, json_t *out);
 
 #endif

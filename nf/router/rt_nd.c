@@ -567,28 +567,14 @@ void rt_nd_port_down(struct nfc_nf *nf, unsigned port)
 	nd_prune(nf, NULL, port);
 }
 
-struct nd_age {
-	struct nfc_nf *nf;
-	int fd;
-	unsigned retries;
-	uint64_t now, timeout;
-};
-
 static int nd_age_one(const void *key, const void *val, void *arg)
 {
-	const struct rt_neigh *seen = val;
-	struct nd_age *a = arg;
+	struct rt_age *a = arg;
 	struct rt_nd_key k;
 	struct rt_neigh n;
 
-	if (seen->state != RT_N_REACHABLE ||
-	    a->now < seen->updated + a->timeout)
-		return 0;
 	memcpy(&k, key, sizeof(k));
-	/* Due by the batch's copy: acted on as it is now (an advertisement
-	 * may have refreshed it since), as the walk key by key did. */
-	if (bpf_map_lookup_elem(a->fd, &k, &n) || n.state != RT_N_REACHABLE ||
-	    a->now < n.updated + a->timeout)
+	if (!rt_age_due(a, &k, val, &n))
 		return 0;
 	if ((!n.probes && !n.hit) || n.probes >= a->retries) {
 		/* A batch is a copy: deleting does not disturb the walk. */
@@ -610,14 +596,7 @@ static int nd_age_one(const void *key, const void *val, void *arg)
  * and a 16,384-key array allocated every second for the deletes. */
 void rt_nd_tick(struct nfc_nf *nf, uint64_t now)
 {
-	struct nd_age a = {
-		.nf = nf,
-		.fd = nfc_nf_map_fd(nf, "rt_nd"),
-		.retries = nfc_nf_config_uint(nf, "arp_retries", 3),
-		.now = now,
-		.timeout =
-			nfc_nf_config_uint(nf, "arp_timeout", 60) * NS_PER_SEC,
-	};
+	struct rt_age a;
 	struct rt_priv *pv = rt_priv_get(nf);
 
 	if (pv && now >= pv->ra_at + 10 * NS_PER_SEC) {
@@ -630,6 +609,7 @@ void rt_nd_tick(struct nfc_nf *nf, uint64_t now)
 				if (pc[p].used && pc[p].ra)
 					send_ra(nf, pc, p, mac_all, all_nodes);
 	}
+	rt_age_init(&a, nf, "rt_nd", now);
 	if (a.fd < 0)
 		return;
 	nfc_hash_walk(a.fd, sizeof(struct rt_nd_key), sizeof(struct rt_neigh),

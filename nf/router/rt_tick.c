@@ -35,40 +35,48 @@ static void pending_fail(struct nfc_nf *nf, struct rt_pending *pe)
 	rt_pending_free(pe);
 }
 
-struct age_arg {
-	struct nfc_nf *nf;
-	int afd;
-	unsigned retries;
-	uint64_t now, timeout;
-};
-
-static int age_one(const void *key, const void *val, void *arg)
+void rt_age_init(struct rt_age *a, struct nfc_nf *nf, const char *map,
+		 uint64_t now)
 {
-	const struct rt_neigh *seen = val;
-	struct age_arg *a = arg;
-	__be32 k = *(const __be32 *)key;
-	struct rt_neigh n;
+	a->nf = nf;
+	a->fd = nfc_nf_map_fd(nf, map);
+	a->retries = nfc_nf_config_uint(nf, "arp_retries", 3);
+	a->now = now;
+	a->timeout = nfc_nf_config_uint(nf, "arp_timeout", 60) * NS_PER_SEC;
+}
 
+int rt_age_due(const struct rt_age *a, const void *key,
+	       const struct rt_neigh *seen, struct rt_neigh *n)
+{
 	if (seen->state != RT_N_REACHABLE ||
 	    a->now < seen->updated + a->timeout)
 		return 0;
 	/* Due by the batch's copy: acted on as it is now (a reply may have
 	 * refreshed it since), as the walk key by key did. */
-	if (bpf_map_lookup_elem(a->afd, &k, &n) || n.state != RT_N_REACHABLE ||
-	    a->now < n.updated + a->timeout)
+	return !bpf_map_lookup_elem(a->fd, key, n) &&
+	       n->state == RT_N_REACHABLE && a->now >= n->updated + a->timeout;
+}
+
+static int age_one(const void *key, const void *val, void *arg)
+{
+	struct rt_age *a = arg;
+	__be32 k = *(const __be32 *)key;
+	struct rt_neigh n;
+
+	if (!rt_age_due(a, &k, val, &n))
 		return 0;
 	if ((!n.probes && !rt_nbr_hit(a->nf, k, &n)) ||
 	    n.probes >= a->retries) {
 		rt_nbr_mirror(a->nf, k, n.port, NULL);
 		/* A batch is a copy: deleting does not disturb the walk. */
-		bpf_map_delete_elem(a->afd, &k);
+		bpf_map_delete_elem(a->fd, &k);
 		rt_cp_count(a->nf, RT_CP_neigh_expired);
 		return 0;
 	}
 	rt_send_arp_request(a->nf, n.port, k, n.probes ? NULL : n.mac);
 	n.probes++;
 	n.hit = 0;
-	if (!bpf_map_update_elem(a->afd, &k, &n, BPF_EXIST))
+	if (!bpf_map_update_elem(a->fd, &k, &n, BPF_EXIST))
 		rt_nbr_mirror(a->nf, k, n.port, &n);
 	return 0;
 }
@@ -76,15 +84,9 @@ static int age_one(const void *key, const void *val, void *arg)
 void rt_tick(struct nfc_nf *nf, uint64_t now)
 {
 	struct rt_priv *pv = nfc_nf_priv(nf);
-	unsigned retries = nfc_nf_config_uint(nf, "arp_retries", 3);
-	uint64_t timeout =
-		nfc_nf_config_uint(nf, "arp_timeout", 60) * NS_PER_SEC;
-	struct age_arg a = {.nf = nf,
-			    .afd = nfc_nf_map_fd(nf, "rt_arp"),
-			    .retries = retries,
-			    .now = now,
-			    .timeout = timeout};
+	struct rt_age a;
 
+	rt_age_init(&a, nf, "rt_arp", now);
 	/* Resolutions: retry, or give up. Failed entries are taken off the
 	 * list before their ICMP errors are sent (which may add entries). */
 	while (pv) {
@@ -102,7 +104,7 @@ void rt_tick(struct nfc_nf *nf, uint64_t now)
 			}
 		if (!pe)
 			break;
-		if (pe->tries >= retries) {
+		if (pe->tries >= a.retries) {
 			*pp = pe->next;
 			pending_fail(nf, pe);
 			continue;
@@ -113,14 +115,14 @@ void rt_tick(struct nfc_nf *nf, uint64_t now)
 	}
 	rt_nd_tick(nf, now);
 	rt_store_tick(nf, now);
-	if (a.afd < 0)
+	if (a.fd < 0)
 		return;
 	/* Aging: a learnt entry older than arp_timeout is probed (unicast,
 	 * then broadcast) if it was used since, and dropped if not or if
 	 * the probes go unanswered. Read in batches: a full table of 16,384
 	 * walked key by key (a get_next_key and a lookup each) held the
 	 * daemon for tens of ms every second. */
-	nfc_hash_walk(a.afd, sizeof(__be32), sizeof(struct rt_neigh), NULL, 0,
+	nfc_hash_walk(a.fd, sizeof(__be32), sizeof(struct rt_neigh), NULL, 0,
 		      age_one, &a);
 }
 
