@@ -63,6 +63,13 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_VIDX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct lb_vslot);
+} lb_vidx SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, LB_MAX_BE);
 	__type(key, __u32);
 	__type(value, struct lb_be);
@@ -1136,6 +1143,36 @@ static __always_inline int lb_icmp_err(nfc_ctx_t *ctx, int egress)
 	return nfc_icmp_err_xlat(ctx, fl, t);
 }
 
+/* The service of VIP v, or NULL: its lb_vidx slot, else lb_vips. The
+ * slot's family is read once: the control plane moves a slot from one
+ * content to another only through family 0 (lb_vidx.c), so a packet
+ * that reads a VIP there reads that VIP's whole entry. */
+static __always_inline struct lb_svc *lb_vip_find(const struct lb_vip *v)
+{
+	__u32 k = lb_vidx_slot(v), tail;
+	struct lb_vslot *vs = bpf_map_lookup_elem(&lb_vidx, &k);
+	const __u64 *a, *b = (const __u64 *)v;
+	__u8 fam;
+
+	if (!vs) /* k < LB_VIDX_SLOTS: never */
+		return NULL;
+	/* port, proto and family: one word, the family its high byte */
+	tail = *(volatile __u32 *)&vs->vip.port;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	fam = tail >> 24;
+#else
+	fam = tail;
+#endif
+	if (fam == LB_VS_NONE)
+		return NULL;
+	if (!fam)
+		return bpf_map_lookup_elem(&lb_vips, v);
+	a = (const __u64 *)&vs->vip;
+	if (a[0] != b[0] || a[1] != b[1] || tail != *(const __u32 *)&v->port)
+		return NULL;
+	return &vs->svc;
+}
+
 static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 {
 	struct lb_flow f = {};
@@ -1145,7 +1182,8 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 	struct lb_fc_slot *fc = NULL;
 	struct lb_fc_part *pt = NULL;
 	struct nfct_entry *e = NULL;
-	struct lb_vip v = {};
+	/* 8-aligned: lb_vip_find reads it as words */
+	struct lb_vip v __attribute__((aligned(8))) = {};
 	/* The coarse clock (a tick's resolution, ample for timeouts): the
 	 * precise one reads the hypervisor's clock source on a VM. Read on
 	 * a cache miss only: it is a helper call, where j (jiffies, for the
@@ -1175,7 +1213,7 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 	v.proto = f.proto;
 	v.family = f.family;
 	__builtin_memcpy(v.addr, f.daddr, sizeof(v.addr));
-	svc = bpf_map_lookup_elem(&lb_vips, &v);
+	svc = lb_vip_find(&v);
 	if (!svc)
 		return nfc_pass_on(ctx, md);
 	j = bpf_jiffies64();

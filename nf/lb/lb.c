@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -186,7 +187,22 @@ static int lb_validate(struct nfc_nf *nf, json_t *config)
 
 static int lb_configure(struct nfc_nf *nf)
 {
-	return nfct_configure(nf);
+	struct lb_state *st;
+	int r = nfct_configure(nf);
+
+	/* lb_vidx from the services, for an lb whose index is new (its
+	 * program upgraded on older pins) or was left held by a failure:
+	 * nothing is written when it agrees. */
+	if (r || nfc_nf_map_fd(nf, "lb_vidx") < 0)
+		return r;
+	st = malloc(sizeof(*st));
+	if (!st)
+		return nfc_nf_error(nf, ENOMEM, "lb: out of memory");
+	r = lb_state_load(nf, st);
+	if (!r)
+		r = lb_vidx_sync(nf, st);
+	free(st);
+	return r;
 }
 
 static void lb_tick(struct nfc_nf *nf, uint64_t now_ns)

@@ -146,8 +146,22 @@ static int svcs_set(struct nfc_nf *nf, struct lb_state *st, struct svc_want *w,
 					    ks, nb, nb > 1 ? "s" : "",
 					    nb > 1 ? "them" : "it");
 	}
-	/* Checked: now written. Services that go, first (their ids are free
-	 * for the new ones). */
+	/* Checked: now written. Every VIP that comes, goes or changes is
+	 * looked up in lb_vips until the end (lb_vidx.c). */
+	{
+		struct lb_vip hold[2 * LB_MAX_SVC];
+		size_t nh = 0;
+
+		for (int id = 0; id < LB_MAX_SVC; id++)
+			if (st->svc[id].used)
+				hold[nh++] = st->svc[id].vip;
+		for (size_t i = 0; i < n; i++)
+			hold[nh++] = w[i].vip;
+		r = lb_vidx_hold(nf, hold, nh);
+		if (r)
+			return r;
+	}
+	/* Services that go, first (their ids are free for the new ones). */
 	for (int id = 0; id < LB_MAX_SVC; id++) {
 		__u32 k = id;
 
@@ -195,7 +209,8 @@ static int svcs_set(struct nfc_nf *nf, struct lb_state *st, struct svc_want *w,
 			r = nfc_nf_error(nf, errno, "service %s: %s", w[i].key,
 					 strerror(errno));
 	}
-	return r;
+	/* After a failure the held slots stay held: slower, not wrong. */
+	return r ? r : lb_vidx_sync(nf, st);
 }
 
 /* The current services as wanted entries, with room for one more. */

@@ -32,6 +32,11 @@ int lb_ring_publish(struct nfc_nf *nf, const struct lb_state *st, __u32 sid);
  * size `m`); returns m, 0 if there is none, or -errno. `out` NULL: size
  * only. */
 int lb_ring_read(struct nfc_nf *nf, __u32 sid, __u32 *out, __u32 m);
+/* lb_vidx (lb_vidx.c): before the services change, the slots of `vips`
+ * are held (sent to lb_vips); after, sync writes every slot that differs
+ * from what st's services give. */
+int lb_vidx_hold(struct nfc_nf *nf, const struct lb_vip *vips, size_t n);
+int lb_vidx_sync(struct nfc_nf *nf, const struct lb_state *st);
 /* Zeroes a per-CPU stats entry (an id given to a new service or backend). */
 void lb_stat_zero(struct nfc_nf *nf, const char *map, __u32 id);
 

@@ -21,9 +21,12 @@
 
 #include <bpf/bpf.h>
 
+#include <linux/types.h>
+
 #include "nfchain/nfchain.h"
 #include "dptest.h"
 #include "fuzzpkt.h"
+#include "lb/lb.h"
 
 enum { XDP_DROP_ = 1, XDP_REDIRECT_ = 4, TC_SHOT = 2, TC_REDIRECT = 7 };
 
@@ -885,6 +888,157 @@ static void affinity(struct nfc *nfc, const char *mode, int redirect)
 	CHECK(!nfc_reset(nfc), "reset");
 }
 
+/* lb0's lb_vidx slot of VIP addr:port/tcp, read from its pin. */
+static int vslot(const char *addr, int port, struct lb_vslot *s)
+{
+	struct lb_vip v = {.port = htons(port), .proto = 6, .family = 4};
+	char path[256];
+	__u32 k;
+	int fd, e;
+
+	v.addr[0] = inet_addr(addr);
+	k = lb_vidx_slot(&v);
+	snprintf(path, sizeof(path), "%s/nf/1-lb0/map/lb_vidx", root);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -1;
+	e = bpf_map_lookup_elem(fd, &k, s);
+	close(fd);
+	return e;
+}
+
+static __u32 vslot_of(const char *addr, int port)
+{
+	struct lb_vip v = {.port = htons(port), .proto = 6, .family = 4};
+
+	v.addr[0] = inet_addr(addr);
+	return lb_vidx_slot(&v);
+}
+
+/* The first port from `from` on whose slot (with addr) `want` is, or is
+ * not (want < 0: -want - 1 is the slot to avoid). */
+static int port_at(const char *addr, int from, long want)
+{
+	for (int p = from; p < 65536; p++)
+		if (want >= 0 ? vslot_of(addr, p) == (__u32)want
+			      : vslot_of(addr, p) != (__u32)(-want - 1))
+			return p;
+	return -1;
+}
+
+/* A SYN to addr:port goes to backend `be` (NULL: passed untouched). */
+static int syn_to(const char *addr, int port, const char *be, int redirect)
+{
+	static int sport = 41000;
+	struct dpt_run r;
+	__u8 f[128];
+	int len = frame(f, addr, 6, sport++, port, 0x02);
+
+	if (run(0, f, len, &r) || r.verdict != redirect)
+		return 0;
+	if (!be)
+		return (int)r.out_len == len && !memcmp(r.out, f, len);
+	return !check_encap(f, len, &r, "198.51.100.2", ~0u, be);
+}
+
+/*
+ * lb_vidx, the direct-mapped index in front of lb_vips: a VIP alone in
+ * its slot is found there, two VIPs in one slot send it to lb_vips, a
+ * slot with no VIP says so, and an index emptied (an lb upgraded on
+ * older pins) still balances every VIP and is rebuilt by a configure.
+ */
+static void vidx(struct nfc *nfc, const char *mode, int redirect)
+{
+	const char *a = "203.0.113.100", *b = "203.0.113.101",
+		   *c = "203.0.113.102";
+	int pa = 80, pb, pc, pn;
+	struct lb_vslot s;
+	char key[64], be[80];
+	json_t *cfg;
+	int e;
+
+	test_group = mode;
+	pb = port_at(b, 1, vslot_of(a, pa));
+	pc = port_at(c, 1, -(long)vslot_of(a, pa) - 1);
+	pn = port_at(c, pc + 1, vslot_of(c, pc));
+	if (pb < 0 || pc < 0 || pn < 0) {
+		CHECK(0, "vidx: ports for the slots found");
+		return;
+	}
+	e = nfc_nf_add(nfc, "forwarder", "f1", mode, NULL) ||
+	    nfc_port_add(nfc, "f1", "p1", dev[0], NULL) ||
+	    nfc_port_add(nfc, "f1", "p2", dev[1], NULL) ||
+	    nfc_nf_add(nfc, "lb", "lb0", mode, NULL) ||
+	    nfc_attach(nfc, "lb0", "f1:p1", "both", NULL);
+	for (int i = 0; i < 3 && !e; i++) {
+		const char *ad = i == 0 ? a : i == 1 ? b : c;
+		int po = i == 0 ? pa : i == 1 ? pb : pc;
+
+		snprintf(key, sizeof(key), "%s:%d/tcp", ad, po);
+		snprintf(be, sizeof(be), "%s/198.51.100.%d", key, 11 + i);
+		e = nfc_coll_add(nfc, "lb0", "services", key, NULL) ||
+		    nfc_coll_add(nfc, "lb0", "backends", be, NULL);
+	}
+	if (e) {
+		CHECK(0, "vidx: set up three services: %s", nfc_errmsg(nfc));
+		nfc_reset(nfc);
+		return;
+	}
+	CHECK(!vslot(a, pa, &s) && s.vip.family == 0,
+	      "vidx: two VIPs in one slot leave it to lb_vips (family %u)",
+	      s.vip.family);
+	CHECK(!vslot(c, pc, &s) && s.vip.family == 4 &&
+		      s.vip.addr[0] == inet_addr(c) &&
+		      s.vip.port == htons(pc) && s.svc.table == LB_TABLE_DEF,
+	      "vidx: a VIP alone in its slot is there, with its service");
+	CHECK(syn_to(a, pa, "198.51.100.11", redirect) &&
+		      syn_to(b, pb, "198.51.100.12", redirect),
+	      "vidx: both VIPs of the shared slot reach their backends");
+	CHECK(syn_to(c, pc, "198.51.100.13", redirect),
+	      "vidx: the VIP found in its slot reaches its backend");
+	CHECK(syn_to(c, pn, NULL, redirect),
+	      "vidx: its address with another port of that slot: untouched");
+	snprintf(key, sizeof(key), "%s:%d/tcp", b, pb);
+	snprintf(be, sizeof(be), "%s/198.51.100.12", key);
+	CHECK(!nfc_coll_del(nfc, "lb0", "backends", be) &&
+		      !nfc_coll_del(nfc, "lb0", "services", key),
+	      "vidx: the second VIP of the shared slot deleted");
+	CHECK(!vslot(a, pa, &s) && s.vip.family == 4 && s.vip.port == htons(pa),
+	      "vidx: the slot now holds the first VIP alone");
+	CHECK(syn_to(a, pa, "198.51.100.11", redirect) &&
+		      syn_to(b, pb, NULL, redirect),
+	      "vidx: the first reaches its backend, the deleted one passes");
+	CHECK(!vslot(b, pb + 1, &s) &&
+		      (s.vip.family == LB_VS_NONE || s.vip.family == 4),
+	      "vidx: every slot is built (family %u)", s.vip.family);
+	{
+		char path[256];
+		struct lb_vslot z = {0};
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/nf/1-lb0/map/lb_vidx", root);
+		fd = bpf_obj_get(path);
+		for (__u32 k = 0; fd >= 0 && k < LB_VIDX_SLOTS; k++)
+			bpf_map_update_elem(fd, &k, &z, BPF_ANY);
+		if (fd >= 0)
+			close(fd);
+	}
+	CHECK(syn_to(a, pa, "198.51.100.11", redirect) &&
+		      syn_to(c, pc, "198.51.100.13", redirect) &&
+		      syn_to(c, pn, NULL, redirect),
+	      "vidx: an emptied index still balances every VIP (lb_vips)");
+	/* A load-time field: the program is loaded anew on the same maps,
+	 * as an upgrade would, and configured. */
+	cfg = json_pack("{s:s}", "src6", "2001:db8::1");
+	CHECK(!nfc_nf_set(nfc, "lb0", cfg), "vidx: lb0 set src6 (a reload)");
+	json_decref(cfg);
+	CHECK(!vslot(c, pc, &s) && s.vip.family == 4 && s.vip.port == htons(pc),
+	      "vidx: the reload's configure rebuilt the index");
+	CHECK(syn_to(c, pc, "198.51.100.13", redirect),
+	      "vidx: and the VIP is found there again");
+	CHECK(!nfc_reset(nfc), "reset");
+}
+
 int main(void)
 {
 	cpu_set_t one;
@@ -904,6 +1058,8 @@ int main(void)
 	one_mode(nfc, "tc", TC_REDIRECT, TC_SHOT);
 	affinity(nfc, "xdp", XDP_REDIRECT_);
 	affinity(nfc, "tc", TC_REDIRECT);
+	vidx(nfc, "xdp", XDP_REDIRECT_);
+	vidx(nfc, "tc", TC_REDIRECT);
 	test_group = "xdp";
 	ipv6(nfc, "xdp", XDP_REDIRECT_, XDP_DROP_);
 	test_group = "tc";
