@@ -156,7 +156,8 @@ struct {
  * fragment, no ICMP error). */
 static __always_inline int nfct_fc_eligible(const struct nfc_flow *fl)
 {
-	if (fl->frag != NFC_FRAG_NONE || (fl->flags & NFC_FLOW_F_ICMP_ERR))
+	if (fl->frag != NFC_FRAG_NONE || (fl->flags & NFC_FLOW_F_ICMP_ERR) ||
+	    fl->t.family == NFC_FAMILY_NONE)
 		return 0;
 	if (fl->t.proto == NFC_IPPROTO_TCP)
 		return (fl->tcp_flags & (NFC_TCP_SYN | NFC_TCP_FIN |
@@ -536,17 +537,20 @@ static __always_inline void nfct_fc_flush(struct nfct_fc_slot *s)
 }
 
 /* The slot of set w holding tuple t, or NULL. A tuple is in one slot of
- * its set at most: a miss refills the slot that holds it, if any. */
+ * its set at most: a miss refills the slot that holds it, if any. An
+ * empty slot (all zero) holds none: a cached tuple's family is never 0
+ * (nfct_fc_eligible). `valid` is not read here: it lies in the slot's
+ * second cache line, and reading it first touched a line more a way. */
 static __always_inline struct nfct_fc_slot *
 nfct_fc_way(struct nfct_fc_slot *w, const struct nfc_tuple *t)
 {
-	if (w[0].valid && nfct_fc_tuple_eq(&w[0].t, t))
+	if (nfct_fc_tuple_eq(&w[0].t, t))
 		return &w[0];
-	if (w[1].valid && nfct_fc_tuple_eq(&w[1].t, t))
+	if (nfct_fc_tuple_eq(&w[1].t, t))
 		return &w[1];
-	if (w[2].valid && nfct_fc_tuple_eq(&w[2].t, t))
+	if (nfct_fc_tuple_eq(&w[2].t, t))
 		return &w[2];
-	if (w[3].valid && nfct_fc_tuple_eq(&w[3].t, t))
+	if (nfct_fc_tuple_eq(&w[3].t, t))
 		return &w[3];
 	return NULL;
 }
