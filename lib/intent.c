@@ -21,15 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <bpf/bpf.h>
 
 #include "internal.h"
-
-#define INTENT_PAGE 4096u
-#define INTENT_MIN_PAGES 16
 
 /* The first page: how many bytes of records follow it. Stored last (after
  * the record), so a record is either whole or not counted. */
@@ -43,117 +36,27 @@ struct intent_rec {
 	uint8_t nlen, clen, klen;
 };
 
-static void path_of(struct nfc *nfc, char *buf, size_t len, const char *sfx)
-{
-	snprintf(buf, len, "%s/intent%s", nfc->root, sfx);
-}
+static const struct pinmem_kind intent_kind = {"intent", "nfc_intent", "an",
+					       "intent map"};
 
 void intent_close(struct nfc *nfc)
 {
-	struct nfc_intent *in = &nfc->intent;
-
-	if (in->mem) {
-		munmap(in->mem, in->size);
-		close(in->fd);
-	}
-	memset(in, 0, sizeof(*in));
+	pinmem_close(&nfc->intent);
 }
 
-static int map_fd(struct nfc *nfc, int fd, unsigned long ino)
-{
-	struct nfc_intent *in = &nfc->intent;
-	struct bpf_map_info info = {0};
-	__u32 ilen = sizeof(info);
-	void *mem;
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &ilen) ||
-	    !(info.map_flags & BPF_F_MMAPABLE) ||
-	    info.value_size != INTENT_PAGE || info.max_entries < 2) {
-		close(fd);
-		return nfci_err(nfc, EINVAL, "%s/intent: not an intent map",
-				nfc->root);
-	}
-	mem = mmap(NULL, (size_t)info.max_entries * INTENT_PAGE,
-		   PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (mem == MAP_FAILED) {
-		close(fd);
-		return nfci_err(nfc, errno, "map %s/intent: %s", nfc->root,
-				strerror(errno));
-	}
-	intent_close(nfc);
-	in->fd = fd;
-	in->mem = mem;
-	in->size = (uint64_t)info.max_entries * INTENT_PAGE;
-	in->ino = ino;
-	return 0;
-}
-
-/* The pinned map, mapped: the one this process holds if the pin is still
- * it (another process may have grown it since), else opened again.
- * -ENOENT: none is pinned. */
 static int intent_open(struct nfc *nfc)
 {
-	char path[300];
-	struct stat st;
-	int fd;
-
-	path_of(nfc, path, sizeof(path), "");
-	if (stat(path, &st)) {
-		intent_close(nfc);
-		return -errno;
-	}
-	if (nfc->intent.mem && nfc->intent.ino == st.st_ino)
-		return 0;
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return nfci_err(nfc, errno, "open %s: %s", path,
-				strerror(errno));
-	return map_fd(nfc, fd, st.st_ino);
+	return pinmem_open(nfc, &nfc->intent, &intent_kind);
 }
 
-/* A new map of at least `need` bytes, holding what the current one holds,
- * pinned over it. */
+/* A map of at least `need` bytes of records, holding what the current
+ * one holds. */
 static int intent_grow(struct nfc *nfc, uint64_t need)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_MMAPABLE);
-	struct nfc_intent *in = &nfc->intent;
-	uint64_t pages = INTENT_MIN_PAGES, used;
-	char path[300], tmp[310];
-	struct stat st;
-	uint8_t *mem;
-	int fd, r;
+	const struct intent_hdr *h = (const struct intent_hdr *)nfc->intent.mem;
 
-	while (pages * INTENT_PAGE < need + INTENT_PAGE)
-		pages *= 2;
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "nfc_intent", 4, INTENT_PAGE,
-			    pages, &o);
-	if (fd < 0)
-		return nfci_err(nfc, errno,
-				"create a %llu-byte intent map under %s: %s",
-				(unsigned long long)(pages * INTENT_PAGE),
-				nfc->root, strerror(errno));
-	mem = mmap(NULL, pages * INTENT_PAGE, PROT_READ | PROT_WRITE,
-		   MAP_SHARED, fd, 0);
-	if (mem == MAP_FAILED) {
-		r = -errno;
-		close(fd);
-		return nfci_err(nfc, r, "map the intent map: %s", strerror(-r));
-	}
-	used = in->mem ? ((struct intent_hdr *)in->mem)->len : 0;
-	if (used)
-		memcpy(mem + INTENT_PAGE, in->mem + INTENT_PAGE, used);
-	((struct intent_hdr *)mem)->len = used;
-	munmap(mem, pages * INTENT_PAGE);
-	path_of(nfc, path, sizeof(path), "");
-	path_of(nfc, tmp, sizeof(tmp), "_new");
-	unlink(tmp);
-	if (bpf_obj_pin(fd, tmp) || rename(tmp, path) || stat(path, &st)) {
-		r = -errno;
-		unlink(tmp);
-		close(fd);
-		return nfci_err(nfc, r, "pin %s: %s", path, strerror(-r));
-	}
-	return map_fd(nfc, fd, st.st_ino);
+	return pinmem_grow(nfc, &nfc->intent, &intent_kind, need, sizeof(*h),
+			   h ? h->len : 0);
 }
 
 int intent_note(struct nfc *nfc, const char *nf, const char *coll,
@@ -173,13 +76,13 @@ int intent_note(struct nfc *nfc, const char *nf, const char *coll,
 			return r;
 	}
 	len = nfc->intent.mem ? ((struct intent_hdr *)nfc->intent.mem)->len : 0;
-	if (!nfc->intent.mem || len + need > nfc->intent.size - INTENT_PAGE) {
+	if (!nfc->intent.mem || len + need > nfc->intent.size - PINMEM_PAGE) {
 		r = intent_grow(nfc, 2 * (len + need));
 		if (r)
 			return r;
 	}
 	h = (struct intent_hdr *)nfc->intent.mem;
-	p = nfc->intent.mem + INTENT_PAGE + len;
+	p = nfc->intent.mem + PINMEM_PAGE + len;
 	memcpy(p, &rec, sizeof(rec));
 	p += sizeof(rec);
 	memcpy(p, nf, rec.nlen);
@@ -210,9 +113,9 @@ void intent_clear(struct nfc *nfc)
 	 * call, so a refused call leaves every pinned map as it was. */
 	len = h->len;
 	__atomic_store_n(&h->len, 0, __ATOMIC_RELEASE);
-	if (len > nfc->intent.size - INTENT_PAGE)
-		len = nfc->intent.size - INTENT_PAGE;
-	memset(nfc->intent.mem + INTENT_PAGE, 0, len);
+	if (len > nfc->intent.size - PINMEM_PAGE)
+		len = nfc->intent.size - PINMEM_PAGE;
+	memset(nfc->intent.mem + PINMEM_PAGE, 0, len);
 }
 
 /* One record put back to the model. Best effort: an entry the NF refuses
@@ -262,9 +165,9 @@ int intent_recover(struct nfc *nfc)
 			      __ATOMIC_ACQUIRE);
 	if (!len)
 		return 0;
-	if (len > nfc->intent.size - INTENT_PAGE)
-		len = nfc->intent.size - INTENT_PAGE;
-	p = nfc->intent.mem + INTENT_PAGE;
+	if (len > nfc->intent.size - PINMEM_PAGE)
+		len = nfc->intent.size - PINMEM_PAGE;
+	p = nfc->intent.mem + PINMEM_PAGE;
 	while (off + sizeof(rec) <= len) {
 		memcpy(&rec, p + off, sizeof(rec));
 		off += sizeof(rec);

@@ -146,7 +146,8 @@ enum shared_map {
 	SM_COUNT
 };
 
-/* The pinned intent journal as this process maps it (intent.c). */
+/* A pinned byte region as this process maps it (pinmem.c): the intent
+ * journal's (intent.c) and the state log's (state.c). */
 struct nfc_intent {
 	int fd;
 	uint8_t *mem; /* NULL: not open */
@@ -278,6 +279,27 @@ int intent_note(struct nfc *nfc, const char *nf, const char *coll,
 void intent_clear(struct nfc *nfc);
 int intent_recover(struct nfc *nfc);
 void intent_close(struct nfc *nfc);
+
+/* pinmem.c: a region in a pinned BPF_F_MMAPABLE array of PINMEM_PAGE
+ * pages, kept across processes; the first page is its owner's header. */
+#define PINMEM_PAGE 4096u
+#define PINMEM_MIN_PAGES 16
+struct pinmem_kind {
+	const char *file;    /* its pin under the root: "intent" */
+	const char *map;     /* the map's name */
+	const char *article; /* of the noun, for errors: "an" */
+	const char *noun;    /* "intent map" */
+};
+/* Maps the pin (kept if it is still the map m holds); -ENOENT: none. */
+int pinmem_open(struct nfc *nfc, struct nfc_intent *m,
+		const struct pinmem_kind *k);
+/* A new map of at least `need` bytes after the header page, holding m's
+ * first `hdr` bytes and `used` bytes of records, pinned over the old one
+ * and mapped as m. */
+int pinmem_grow(struct nfc *nfc, struct nfc_intent *m,
+		const struct pinmem_kind *k, uint64_t need, size_t hdr,
+		uint64_t used);
+void pinmem_close(struct nfc_intent *m);
 
 /* The data plane: pins.c (pin root, shared maps, fds of NFs), load.c,
  * stubs.c, reconcile.c; what they share among themselves is dataplane.h. */

@@ -245,7 +245,6 @@ static int doc_read(struct nfc *nfc, struct slot *s, int *idx,
  * generation first and the log emptied after, so a writer killed in
  * between leaves either the old document and its log, or the new one.
  */
-#define LOG_PAGE 4096u
 #define LOG_MIN (64u << 10) /* below this, a log is not worth folding */
 
 struct log_hdr {
@@ -253,116 +252,26 @@ struct log_hdr {
 	uint64_t len;  /* bytes of whole records after the first page */
 };
 
-static void log_path(struct nfc *nfc, char *buf, size_t len, const char *sfx)
-{
-	snprintf(buf, len, "%s/state_log%s", nfc->root, sfx);
-}
+static const struct pinmem_kind log_kind = {"state_log", "nfc_state_log", "a",
+					    "state log"};
 
 void state_log_close(struct nfc *nfc)
 {
-	struct nfc_intent *l = &nfc->slog;
-
-	if (l->mem) {
-		munmap(l->mem, l->size);
-		close(l->fd);
-	}
-	memset(l, 0, sizeof(*l));
+	pinmem_close(&nfc->slog);
 }
 
-static int log_map(struct nfc *nfc, int fd, unsigned long ino)
-{
-	struct nfc_intent *l = &nfc->slog;
-	struct bpf_map_info info = {0};
-	__u32 ilen = sizeof(info);
-	void *mem;
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &ilen) ||
-	    !(info.map_flags & BPF_F_MMAPABLE) || info.value_size != LOG_PAGE ||
-	    info.max_entries < 2) {
-		close(fd);
-		return nfci_err(nfc, EINVAL, "%s/state_log: not a state log",
-				nfc->root);
-	}
-	mem = mmap(NULL, (size_t)info.max_entries * LOG_PAGE,
-		   PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (mem == MAP_FAILED) {
-		close(fd);
-		return nfci_err(nfc, errno, "map %s/state_log: %s", nfc->root,
-				strerror(errno));
-	}
-	state_log_close(nfc);
-	l->fd = fd;
-	l->mem = mem;
-	l->size = (uint64_t)info.max_entries * LOG_PAGE;
-	l->ino = ino;
-	return 0;
-}
-
-/* The pinned log, mapped (the mapping kept while the pin is the same
- * map); -ENOENT: none is pinned. */
 static int log_open(struct nfc *nfc)
 {
-	char path[300];
-	struct stat st;
-	int fd;
-
-	log_path(nfc, path, sizeof(path), "");
-	if (stat(path, &st)) {
-		state_log_close(nfc);
-		return -errno;
-	}
-	if (nfc->slog.mem && nfc->slog.ino == st.st_ino)
-		return 0;
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return nfci_err(nfc, errno, "open %s: %s", path,
-				strerror(errno));
-	return log_map(nfc, fd, st.st_ino);
+	return pinmem_open(nfc, &nfc->slog, &log_kind);
 }
 
-/* A larger log holding what the current one holds, pinned over it. */
+/* A larger log holding what the current one holds. */
 static int log_grow(struct nfc *nfc, uint64_t need)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_MMAPABLE);
-	uint64_t pages = 16;
-	char path[300], tmp[310];
-	struct stat st;
-	uint8_t *mem;
-	int fd, r;
+	const struct log_hdr *h = (const struct log_hdr *)nfc->slog.mem;
 
-	while (pages * LOG_PAGE < need + LOG_PAGE)
-		pages *= 2;
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "nfc_state_log", 4, LOG_PAGE,
-			    pages, &o);
-	if (fd < 0)
-		return nfci_err(nfc, errno,
-				"create a %llu-byte state log under %s: %s",
-				(unsigned long long)(pages * LOG_PAGE),
-				nfc->root, strerror(errno));
-	mem = mmap(NULL, pages * LOG_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   fd, 0);
-	if (mem == MAP_FAILED) {
-		r = -errno;
-		close(fd);
-		return nfci_err(nfc, r, "map the state log: %s", strerror(-r));
-	}
-	if (nfc->slog.mem) {
-		struct log_hdr *h = (struct log_hdr *)nfc->slog.mem;
-
-		memcpy(mem, h, sizeof(*h));
-		memcpy(mem + LOG_PAGE, nfc->slog.mem + LOG_PAGE, h->len);
-	}
-	munmap(mem, pages * LOG_PAGE);
-	log_path(nfc, path, sizeof(path), "");
-	log_path(nfc, tmp, sizeof(tmp), "_new");
-	unlink(tmp);
-	if (bpf_obj_pin(fd, tmp) || rename(tmp, path) || stat(path, &st)) {
-		r = -errno;
-		unlink(tmp);
-		close(fd);
-		return nfci_err(nfc, r, "pin %s: %s", path, strerror(-r));
-	}
-	return log_map(nfc, fd, st.st_ino);
+	return pinmem_grow(nfc, &nfc->slog, &log_kind, need, sizeof(*h),
+			   h ? h->len : 0);
 }
 
 /* The records that extend the document of generation g, and how many. */
@@ -379,9 +288,9 @@ static uint64_t log_records(struct nfc *nfc, uint64_t g, const char **p,
 	if (h->base != g)
 		return 0;
 	*len = __atomic_load_n(&h->len, __ATOMIC_ACQUIRE);
-	if (*len > nfc->slog.size - LOG_PAGE)
+	if (*len > nfc->slog.size - PINMEM_PAGE)
 		*len = 0;
-	*p = (const char *)nfc->slog.mem + LOG_PAGE;
+	*p = (const char *)nfc->slog.mem + PINMEM_PAGE;
 	for (const char *q = *p, *e = *p + *len; (q = memchr(q, '\n', e - q));
 	     q++)
 		n++;
@@ -495,7 +404,7 @@ static int log_append(struct nfc *nfc, json_t *o)
 		free(rec);
 		return doc_write(nfc);
 	}
-	if (!h || len + need > nfc->slog.size - LOG_PAGE) {
+	if (!h || len + need > nfc->slog.size - PINMEM_PAGE) {
 		r = log_grow(nfc, 2 * (len + need));
 		if (r) {
 			free(rec);
@@ -508,8 +417,8 @@ static int log_append(struct nfc *nfc, json_t *o)
 		__atomic_store_n(&h->base, nfc->doc_gen, __ATOMIC_RELEASE);
 		len = 0;
 	}
-	memcpy(nfc->slog.mem + LOG_PAGE + len, rec, need - 1);
-	nfc->slog.mem[LOG_PAGE + len + need - 1] = '\n';
+	memcpy(nfc->slog.mem + PINMEM_PAGE + len, rec, need - 1);
+	nfc->slog.mem[PINMEM_PAGE + len + need - 1] = '\n';
 	free(rec);
 	__atomic_store_n(&h->len, len + need, __ATOMIC_RELEASE);
 	nfc->gen++;
