@@ -335,4 +335,36 @@ const char *nfc_mac_str(const uint8_t mac[6], char buf[NFC_MAC_STRLEN]);
 /* CLOCK_MONOTONIC in ns: the clock of bpf_ktime_get_ns(). */
 uint64_t nfc_now_ns(void);
 
+/*
+ * Numbered rule sets (the firewall's, the NAT's): rules keyed by a number,
+ * lower numbers first. The record, a hash map of the NF's keyed by the
+ * number, is what the control plane reads; the data plane gets the whole
+ * sorted set at every change from `apply`, which switches it in at once.
+ * A change is applied, then recorded; a refusal of either leaves both as
+ * they were. The NF parses its rules; these do the rest.
+ */
+#define NFC_RULE_NUM_MAX 999999999u
+struct nfc_rules {
+	const char *map;    /* the record */
+	size_t size;	    /* of a rule, whose first __u32 is its number */
+	uint32_t max;	    /* rules the NF holds at most */
+	const char *holder; /* "the firewall": for the limit's error */
+	/* The data plane switched to exactly rs, n rules sorted by number. */
+	int (*apply)(struct nfc_nf *nf, const void *rs, uint32_t n);
+};
+/* A rule's key as its number: decimal, 0..NFC_RULE_NUM_MAX. 0 or -EINVAL. */
+int nfc_rule_num(const char *key, uint32_t *num);
+/* Every rule of the record sorted by number, into *rs (malloc'd, room for
+ * `extra` more; the caller frees it, also on failure): *n of them. */
+int nfc_rules_load(struct nfc_nf *nf, const struct nfc_rules *d, void **rs,
+		   uint32_t *n, uint32_t extra);
+/* `rule` (parsed, keyed `key`) added: refused if its number is taken or
+ * the set is full. */
+int nfc_rules_add(struct nfc_nf *nf, const struct nfc_rules *d, const char *key,
+		  const void *rule);
+int nfc_rules_del(struct nfc_nf *nf, const struct nfc_rules *d,
+		  const char *key);
+/* The recorded set handed to `apply` again (something it reads changed). */
+int nfc_rules_reapply(struct nfc_nf *nf, const struct nfc_rules *d);
+
 #endif

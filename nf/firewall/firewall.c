@@ -88,33 +88,8 @@ static int fw_conntrack_on(struct nfc_nf *nf)
 	return !v || json_is_true(v);
 }
 
-/* Every rule of the record, sorted by number; *n of them. */
-static int rules_load(struct nfc_nf *nf, struct fw_rule **out, __u32 *n,
-		      __u32 extra)
-{
-	int fd = nfc_nf_map_fd(nf, "fw_rules");
-	__u32 k, next, *prev = NULL, cnt = 0;
-	struct fw_rule *rs = calloc(FW_MAX_RULES + extra + 1, sizeof(*rs));
-
-	if (fd < 0 || !rs) {
-		free(rs);
-		return nfc_nf_error(nf, fd < 0 ? ENOENT : ENOMEM,
-				    "rules: the record is not there");
-	}
-	while (!bpf_map_get_next_key(fd, prev, &next) && cnt < FW_MAX_RULES) {
-		k = next;
-		prev = &k;
-		if (!bpf_map_lookup_elem(fd, &k, &rs[cnt]))
-			cnt++;
-	}
-	qsort(rs, cnt, sizeof(*rs), fw_rule_cmp);
-	*out = rs;
-	*n = cnt;
-	return 0;
-}
-
 /* The data plane switched to exactly `rules` (sorted). */
-static int rules_apply(struct nfc_nf *nf, const struct fw_rule *rules, __u32 n)
+static int rules_apply(struct nfc_nf *nf, const void *rules, __u32 n)
 {
 	struct fw_tables t;
 	uint64_t t0 = nfc_now_ns();
@@ -135,77 +110,36 @@ static int rules_apply(struct nfc_nf *nf, const struct fw_rule *rules, __u32 n)
 	return r;
 }
 
+static const struct nfc_rules fw_rules_d = {
+	.map = "fw_rules",
+	.size = sizeof(struct fw_rule),
+	.max = FW_MAX_RULES,
+	.holder = "the firewall",
+	.apply = rules_apply,
+};
+
+/* Every rule of the record, sorted by number; *n of them. */
+static int rules_load(struct nfc_nf *nf, struct fw_rule **out, __u32 *n,
+		      __u32 extra)
+{
+	return nfc_rules_load(nf, &fw_rules_d, (void **)out, n, extra);
+}
+
 static int fw_rules_add(struct nfc_nf *nf, const char *key, json_t *fields)
 {
-	int fd = nfc_nf_map_fd(nf, "fw_rules"), r;
-	struct fw_rule nr, cur, *rs = NULL;
+	struct fw_rule nr;
 	char err[320];
-	__u32 n, i;
+	int r = fw_rule_parse(key, fields, fw_conntrack_on(nf), &nr, err,
+			      sizeof(err));
 
-	r = fw_rule_parse(key, fields, fw_conntrack_on(nf), &nr, err,
-			  sizeof(err));
 	if (r)
 		return nfc_nf_error(nf, -r, "%s", err);
-	if (fd < 0)
-		return nfc_nf_error(nf, ENOENT,
-				    "rules: the record is not "
-				    "there");
-	if (!bpf_map_lookup_elem(fd, &nr.num, &cur))
-		return nfc_nf_error(nf, EEXIST,
-				    "rule %s: number %u is taken; delete it "
-				    "first or pick another",
-				    key, nr.num);
-	r = rules_load(nf, &rs, &n, 1);
-	if (r)
-		return r;
-	if (n >= FW_MAX_RULES) {
-		free(rs);
-		return nfc_nf_error(nf, E2BIG,
-				    "rule %s: the firewall holds at most %d "
-				    "rules",
-				    key, FW_MAX_RULES);
-	}
-	for (i = n; i > 0 && rs[i - 1].num > nr.num; i--)
-		rs[i] = rs[i - 1];
-	rs[i] = nr;
-	r = rules_apply(nf, rs, n + 1);
-	free(rs);
-	if (r)
-		return r;
-	if (bpf_map_update_elem(fd, &nr.num, &nr, BPF_NOEXIST)) {
-		r = nfc_nf_error(nf, errno, "rule %s: write the record: %s",
-				 key, strerror(errno));
-		if (!rules_load(nf, &rs, &n, 0)) {
-			rules_apply(nf, rs, n);
-			free(rs);
-		}
-	}
-	return r;
+	return nfc_rules_add(nf, &fw_rules_d, key, &nr);
 }
 
 static int fw_rules_del(struct nfc_nf *nf, const char *key)
 {
-	int fd = nfc_nf_map_fd(nf, "fw_rules"), r;
-	struct fw_rule cur, *rs = NULL;
-	__u32 num, n, j = 0;
-
-	if (fw_rule_num(key, &num))
-		return nfc_nf_error(nf, EINVAL,
-				    "rule '%s': the key is a rule number", key);
-	if (fd < 0 || bpf_map_lookup_elem(fd, &num, &cur))
-		return nfc_nf_error(nf, ENOENT, "rule %s does not exist", key);
-	r = rules_load(nf, &rs, &n, 0);
-	if (r)
-		return r;
-	for (__u32 i = 0; i < n; i++)
-		if (rs[i].num != num)
-			rs[j++] = rs[i];
-	r = rules_apply(nf, rs, j);
-	free(rs);
-	if (!r && bpf_map_delete_elem(fd, &num))
-		r = nfc_nf_error(nf, errno, "rule %s: delete the record: %s",
-				 key, strerror(errno));
-	return r;
+	return nfc_rules_del(nf, &fw_rules_d, key);
 }
 
 /* The record made to hold exactly rs: the old rules it lacks deleted, its
@@ -375,8 +309,7 @@ static int fw_configure(struct nfc_nf *nf)
 {
 	int sfd = nfc_nf_map_fd(nf, "fw_set");
 	struct fw_set live = {0};
-	struct fw_rule *rs = NULL;
-	__u32 k = FW_SET_LIVE, n;
+	__u32 k = FW_SET_LIVE;
 	int r;
 
 	if (sfd < 0)
@@ -384,11 +317,7 @@ static int fw_configure(struct nfc_nf *nf)
 	r = nfct_configure(nf);
 	if (r || (!bpf_map_lookup_elem(sfd, &k, &live) && live.gen))
 		return r;
-	r = rules_load(nf, &rs, &n, 0);
-	if (!r)
-		r = rules_apply(nf, rs, n);
-	free(rs);
-	return r;
+	return nfc_rules_reapply(nf, &fw_rules_d);
 }
 
 static const char *const fw_cnt_names[FW_NCOUNTERS] = {

@@ -14,13 +14,8 @@
 
 #include "fw.h"
 
-/* Rule numbers: 0 .. FW_NUM_MAX. */
-#define FW_NUM_MAX 999999999u
-
 /* ---- fw_rule.c ---- */
 
-/* A rule number from a collection key; 0 or -EINVAL. */
-int fw_rule_num(const char *key, __u32 *num);
 /* The entry's fields into *r; on -EINVAL, err names the rule and field. */
 int fw_rule_parse(const char *key, json_t *fields, int conntrack,
 		  struct fw_rule *r, char *err, size_t errlen);

@@ -10,24 +10,10 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "nfchain/nf.h"
 #include "fw_int.h"
 
 #define FW_ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
-
-int fw_rule_num(const char *key, __u32 *num)
-{
-	char *end;
-	unsigned long v;
-
-	if (!key || !*key || *key < '0' || *key > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(key, &end, 10);
-	if (*end || errno || v > FW_NUM_MAX)
-		return -EINVAL;
-	*num = v;
-	return 0;
-}
 
 /* "203.0.113.0/25", "2001:db8::/32", or an address alone (a host). */
 static int parse_pfx(const char *s, struct fw_pfx *p, char *err, size_t errlen,
@@ -215,9 +201,9 @@ int fw_rule_parse(const char *key, json_t *fields, int conntrack,
 
 	memset(r, 0, sizeof(*r));
 	r->proto = -1;
-	if (fw_rule_num(key, &r->num))
+	if (nfc_rule_num(key, &r->num))
 		return FW_ERR("rule '%s': the key is a rule number, 0-%u", key,
-			      FW_NUM_MAX);
+			      NFC_RULE_NUM_MAX);
 #define SUB(call)                                                              \
 	do {                                                                   \
 		char m[256];                                                   \

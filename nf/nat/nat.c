@@ -116,30 +116,11 @@ static int nat_ports(struct nfc_nf *nf, json_t *config, __u16 *lo, __u16 *hi)
 	return 0;
 }
 
-/* Every rule of the record, sorted by number. */
-static int rules_load(struct nfc_nf *nf, struct nat_rule *rs, __u32 *n)
-{
-	int fd = nfc_nf_map_fd(nf, "nat_rec");
-	__u32 k, next, *prev = NULL, cnt = 0;
-
-	if (fd < 0)
-		return nfc_nf_error(nf, ENOENT,
-				    "rules: the record is not there");
-	while (!bpf_map_get_next_key(fd, prev, &next) && cnt < NAT_MAX_RULES) {
-		k = next;
-		prev = &k;
-		if (!bpf_map_lookup_elem(fd, &k, &rs[cnt]))
-			cnt++;
-	}
-	qsort(rs, cnt, sizeof(*rs), nat_rule_cmp);
-	*n = cnt;
-	return 0;
-}
-
 /* The data plane switched to exactly `rs` (sorted), masquerade rules
  * given the target's current address. */
-static int rules_apply(struct nfc_nf *nf, struct nat_rule *rs, __u32 n)
+static int rules_apply(struct nfc_nf *nf, const void *rules, __u32 n)
 {
+	const struct nat_rule *rs = rules;
 	int rfd = nfc_nf_map_fd(nf, "nat_rules"),
 	    sfd = nfc_nf_map_fd(nf, "nat_set");
 	struct nat_set set = {0};
@@ -180,99 +161,58 @@ static int rules_apply(struct nfc_nf *nf, struct nat_rule *rs, __u32 n)
 	return 0;
 }
 
+static const struct nfc_rules nat_rules_d = {
+	.map = "nat_rec",
+	.size = sizeof(struct nat_rule),
+	.max = NAT_MAX_RULES,
+	.holder = "the NAT",
+	.apply = rules_apply,
+};
+
 static int rules_reapply(struct nfc_nf *nf)
 {
-	struct nat_rule rs[NAT_MAX_RULES];
-	__u32 n;
-	int r = rules_load(nf, rs, &n);
-
-	return r ? r : rules_apply(nf, rs, n);
+	return nfc_rules_reapply(nf, &nat_rules_d);
 }
 
 static int nat_rules_add(struct nfc_nf *nf, const char *key, json_t *fields)
 {
-	int fd = nfc_nf_map_fd(nf, "nat_rec"), r;
-	struct nat_rule nr, cur, rs[NAT_MAX_RULES + 1];
+	struct nat_rule nr;
 	char err[320];
-	__u32 n, i, addr;
+	__u32 addr;
+	int r = nat_rule_parse(key, fields, &nr, err, sizeof(err));
 
-	r = nat_rule_parse(key, fields, &nr, err, sizeof(err));
 	if (r)
 		return nfc_nf_error(nf, -r, "%s", err);
-	if (fd < 0)
-		return nfc_nf_error(nf, ENOENT,
-				    "rules: the record is not there");
-	if (!bpf_map_lookup_elem(fd, &nr.num, &cur))
-		return nfc_nf_error(nf, EEXIST,
-				    "rule %s: number %u is taken; delete it "
-				    "first or pick another",
-				    key, nr.num);
 	if (nr.type == NAT_T_MASQ && nat_target_addr4(nf, &addr) && !addr)
 		return nfc_nf_error(nf, EINVAL,
 				    "rule %s: masquerade: %s is attached to a "
 				    "target without an IPv4 address; give it "
 				    "one (ip=) or use type=snat to=",
 				    key, nfc_nf_name(nf));
-	r = rules_load(nf, rs, &n);
-	if (r)
-		return r;
-	if (n >= NAT_MAX_RULES)
-		return nfc_nf_error(nf, E2BIG,
-				    "rule %s: the NAT holds at most %d rules",
-				    key, NAT_MAX_RULES);
-	for (i = n; i > 0 && rs[i - 1].num > nr.num; i--)
-		rs[i] = rs[i - 1];
-	rs[i] = nr;
-	r = rules_apply(nf, rs, n + 1);
-	if (r)
-		return r;
-	if (bpf_map_update_elem(fd, &nr.num, &nr, BPF_NOEXIST)) {
-		r = nfc_nf_error(nf, errno, "rule %s: write the record: %s",
-				 key, strerror(errno));
-		rules_reapply(nf);
-	}
-	return r;
+	return nfc_rules_add(nf, &nat_rules_d, key, &nr);
 }
 
 static int nat_rules_del(struct nfc_nf *nf, const char *key)
 {
-	int fd = nfc_nf_map_fd(nf, "nat_rec"), r;
-	struct nat_rule cur, rs[NAT_MAX_RULES];
-	__u32 num, n, j = 0;
-
-	if (nat_rule_num(key, &num))
-		return nfc_nf_error(nf, EINVAL,
-				    "rule '%s': the key is a rule number", key);
-	if (fd < 0 || bpf_map_lookup_elem(fd, &num, &cur))
-		return nfc_nf_error(nf, ENOENT, "rule %s does not exist", key);
-	r = rules_load(nf, rs, &n);
-	if (r)
-		return r;
-	for (__u32 i = 0; i < n; i++)
-		if (rs[i].num != num)
-			rs[j++] = rs[i];
-	r = rules_apply(nf, rs, j);
-	if (!r && bpf_map_delete_elem(fd, &num))
-		r = nfc_nf_error(nf, errno, "rule %s: delete the record: %s",
-				 key, strerror(errno));
-	return r;
+	return nfc_rules_del(nf, &nat_rules_d, key);
 }
 
 static int nat_rules_list(struct nfc_nf *nf, json_t *out)
 {
-	struct nat_rule rs[NAT_MAX_RULES];
+	struct nat_rule *rs;
 	__u32 n, addr;
-	int r = rules_load(nf, rs, &n);
+	int r = nfc_rules_load(nf, &nat_rules_d, (void **)&rs, &n, 0);
 
-	if (r)
-		return r;
-	nat_target_addr4(nf, &addr);
-	for (__u32 i = 0; i < n; i++) {
-		if (rs[i].type == NAT_T_MASQ)
-			rs[i].to_lo = addr;
-		json_array_append_new(out, nat_rule_json(&rs[i]));
+	if (!r) {
+		nat_target_addr4(nf, &addr);
+		for (__u32 i = 0; i < n; i++) {
+			if (rs[i].type == NAT_T_MASQ)
+				rs[i].to_lo = addr;
+			json_array_append_new(out, nat_rule_json(&rs[i]));
+		}
 	}
-	return 0;
+	free(rs);
+	return r;
 }
 
 /* ---- mappings: nat_rev with its conntrack entries ---- */

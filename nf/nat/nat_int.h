@@ -13,10 +13,6 @@
 
 #include "nat.h"
 
-#define NAT_NUM_MAX 999999999u
-
-/* A rule number from a collection key; 0 or -EINVAL. */
-int nat_rule_num(const char *key, __u32 *num);
 /* The entry's fields into *r; on -EINVAL, err names the rule and field.
  * A masquerade rule gets no address here (to_lo 0): nat.c fills it from
  * the target. */
@@ -27,7 +23,6 @@ json_t *nat_rule_json(const struct nat_rule *r);
 /* "lo-hi" (ports=): 0 or -EINVAL with err. */
 int nat_range_parse(const char *s, __u16 *lo, __u16 *hi, char *err,
 		    size_t errlen, const char *what);
-int nat_rule_cmp(const void *a, const void *b);
 
 /* ---- nat_addr.c ---- */
 struct nfc_nf;

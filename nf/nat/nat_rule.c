@@ -10,31 +10,10 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "nfchain/nf.h"
 #include "nat_int.h"
 
 #define NAT_ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
-
-int nat_rule_num(const char *key, __u32 *num)
-{
-	char *end;
-	unsigned long v;
-
-	if (!key || !*key || *key < '0' || *key > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(key, &end, 10);
-	if (*end || errno || v > NAT_NUM_MAX)
-		return -EINVAL;
-	*num = v;
-	return 0;
-}
-
-int nat_rule_cmp(const void *a, const void *b)
-{
-	const struct nat_rule *x = a, *y = b;
-
-	return x->num < y->num ? -1 : x->num > y->num;
-}
 
 /* A field's text, or NULL when absent. */
 static const char *str(json_t *fields, const char *name)
@@ -208,9 +187,9 @@ int nat_rule_parse(const char *key, json_t *fields, struct nat_rule *r,
 
 	memset(r, 0, sizeof(*r));
 	r->sport_hi = r->dport_hi = 0xffff;
-	if (nat_rule_num(key, &r->num))
+	if (nfc_rule_num(key, &r->num))
 		return NAT_ERR("rule '%s': the key is a rule number 0-%u", key,
-			       NAT_NUM_MAX);
+			       NFC_RULE_NUM_MAX);
 	if (!type)
 		return NAT_ERR("rule %s: type= is required "
 			       "(masquerade|snat|dnat)",

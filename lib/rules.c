@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Numbered rule sets (nfchain/nf.h, struct nfc_rules): the firewall's and
+ * the NAT's. The record, a hash map keyed by rule number, is what the
+ * control plane reads; the data plane is handed the whole sorted set at
+ * each change and switches to it at once (the NF's apply). A change is
+ * applied first and recorded after, so a refusal of either leaves both as
+ * they were.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "internal.h"
+
+/* Rules sort by their number, their first __u32. */
+static int num_cmp(const void *a, const void *b)
+{
+	uint32_t x, y;
+
+	memcpy(&x, a, sizeof(x));
+	memcpy(&y, b, sizeof(y));
+	return x < y ? -1 : x > y;
+}
+
+int nfc_rule_num(const char *key, uint32_t *num)
+{
+	char *end;
+	unsigned long v;
+
+	if (!key || !*key || *key < '0' || *key > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(key, &end, 10);
+	if (*end || errno || v > NFC_RULE_NUM_MAX)
+		return -EINVAL;
+	*num = v;
+	return 0;
+}
+
+int nfc_rules_load(struct nfc_nf *nf, const struct nfc_rules *d, void **out,
+		   uint32_t *n, uint32_t extra)
+{
+	int fd = nfc_nf_map_fd(nf, d->map);
+	uint32_t k, next, *prev = NULL, cnt = 0;
+	uint8_t *rs = calloc((size_t)d->max + extra + 1, d->size);
+
+	*out = NULL;
+	*n = 0;
+	if (fd < 0 || !rs) {
+		free(rs);
+		return nfc_nf_error(nf, fd < 0 ? ENOENT : ENOMEM,
+				    "rules: the record is not there");
+	}
+	while (!bpf_map_get_next_key(fd, prev, &next) && cnt < d->max) {
+		k = next;
+		prev = &k;
+		if (!bpf_map_lookup_elem(fd, &k, rs + (size_t)cnt * d->size))
+			cnt++;
+	}
+	qsort(rs, cnt, d->size, num_cmp);
+	*out = rs;
+	*n = cnt;
+	return 0;
+}
+
+int nfc_rules_reapply(struct nfc_nf *nf, const struct nfc_rules *d)
+{
+	void *rs;
+	uint32_t n;
+	int r = nfc_rules_load(nf, d, &rs, &n, 0);
+
+	if (!r)
+		r = d->apply(nf, rs, n);
+	free(rs);
+	return r;
+}
+
+int nfc_rules_add(struct nfc_nf *nf, const struct nfc_rules *d, const char *key,
+		  const void *rule)
+{
+	int fd = nfc_nf_map_fd(nf, d->map), r;
+	uint8_t *rs, *cur = malloc(d->size);
+	uint32_t num, n, i;
+
+	memcpy(&num, rule, sizeof(num));
+	if (!cur)
+		return nfc_nf_error(nf, ENOMEM, "rules: out of memory");
+	r = fd < 0 ? -ENOENT : bpf_map_lookup_elem(fd, &num, cur) ? 0 : -EEXIST;
+	free(cur);
+	if (r == -ENOENT)
+		return nfc_nf_error(nf, ENOENT,
+				    "rules: the record is not there");
+	if (r)
+		return nfc_nf_error(nf, EEXIST,
+				    "rule %s: number %u is taken; delete it "
+				    "first or pick another",
+				    key, num);
+	r = nfc_rules_load(nf, d, (void **)&rs, &n, 1);
+	if (r)
+		return r;
+	if (n >= d->max) {
+		free(rs);
+		return nfc_nf_error(nf, E2BIG,
+				    "rule %s: %s holds at most %u rules", key,
+				    d->holder, d->max);
+	}
+	/* Into its place: the set stays sorted. */
+	for (i = n; i > 0 && num_cmp(rs + (size_t)(i - 1) * d->size, rule) > 0;
+	     i--)
+		;
+	memmove(rs + (size_t)(i + 1) * d->size, rs + (size_t)i * d->size,
+		(size_t)(n - i) * d->size);
+	memcpy(rs + (size_t)i * d->size, rule, d->size);
+	r = d->apply(nf, rs, n + 1);
+	free(rs);
+	if (r)
+		return r;
+	if (bpf_map_update_elem(fd, &num, rule, BPF_NOEXIST)) {
+		r = nfc_nf_error(nf, errno, "rule %s: write the record: %s",
+				 key, strerror(errno));
+		nfc_rules_reapply(nf, d);
+	}
+	return r;
+}
+
+int nfc_rules_del(struct nfc_nf *nf, const struct nfc_rules *d, const char *key)
+{
+	int fd = nfc_nf_map_fd(nf, d->map), r;
+	uint8_t *rs, *cur = malloc(d->size);
+	uint32_t num, n, j = 0;
+
+	if (!cur)
+		return nfc_nf_error(nf, ENOMEM, "rules: out of memory");
+	if (nfc_rule_num(key, &num)) {
+		free(cur);
+		return nfc_nf_error(nf, EINVAL,
+				    "rule '%s': the key is a rule number", key);
+	}
+	r = fd < 0 || bpf_map_lookup_elem(fd, &num, cur);
+	free(cur);
+	if (r)
+		return nfc_nf_error(nf, ENOENT, "rule %s does not exist", key);
+	r = nfc_rules_load(nf, d, (void **)&rs, &n, 0);
+	if (r)
+		return r;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t x;
+
+		memcpy(&x, rs + (size_t)i * d->size, sizeof(x));
+		if (x != num)
+			memmove(rs + (size_t)j++ * d->size,
+				rs + (size_t)i * d->size, d->size);
+	}
+	r = d->apply(nf, rs, j);
+	free(rs);
+	if (!r && bpf_map_delete_elem(fd, &num))
+		r = nfc_nf_error(nf, errno, "rule %s: delete the record: %s",
+				 key, strerror(errno));
+	return r;
+}
