@@ -11,6 +11,7 @@
 #define NFC_DPTEST_H
 
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +116,32 @@ static inline void dpt_root_gone(const char *root)
 	test_group = NULL;
 	CHECK(access(root, F_OK), "nothing left under %s", root);
 	rmdir(root);
+}
+
+/* What a data-plane test's main does around its body: stdout by lines,
+ * the process on CPU 0 (per-CPU maps are read back on the CPU that wrote
+ * them), its pin root (dpt_root's `tag`) and two veth pairs (dpt_veths'
+ * `vtag`) made and a handle opened, body(nfc) run, then the handle closed
+ * and the rest removed, the root's removal checked. TEST_EXIT() after. */
+static inline void dpt_main(char *root, size_t len, const char *tag,
+			    const char *vtag, char (*dev)[IF_NAMESIZE],
+			    char (*peer)[IF_NAMESIZE],
+			    void (*body)(struct nfc *nfc))
+{
+	struct nfc *nfc;
+	cpu_set_t one;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	dpt_root(root, len, tag);
+	if (!dpt_veths(vtag, 2, dev, peer) && (nfc = dpt_open(root))) {
+		body(nfc);
+		nfc_close(nfc);
+	}
+	dpt_veths_del(2, dev);
+	dpt_root_gone(root);
 }
 
 static inline int dpt_pinned(const char *root, const char *rel)

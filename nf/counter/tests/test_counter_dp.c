@@ -140,27 +140,14 @@ static void one_mode(struct nfc *nfc, const char *mode, int redirect)
 	CHECK(!nfc_reset(nfc), "reset");
 }
 
-int main(void)
+static void all_tests(struct nfc *nfc)
 {
-	cpu_set_t one;
-	struct nfc *nfc;
-
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	/* The metadata is per CPU: run where it is read back. */
-	CPU_ZERO(&one);
-	CPU_SET(0, &one);
-	sched_setaffinity(0, sizeof(one), &one);
-	dpt_root(root, sizeof(root), "cndp");
-	if (dpt_veths("cnd", 2, dev, peer))
-		goto out;
-	nfc = dpt_open(root);
-	if (!nfc)
-		goto out;
 	one_mode(nfc, "xdp", XDP_REDIRECT_);
 	one_mode(nfc, "tc", TC_REDIRECT);
-	nfc_close(nfc);
-out:
-	dpt_veths_del(2, dev);
-	dpt_root_gone(root);
+}
+
+int main(void)
+{
+	dpt_main(root, sizeof(root), "cndp", "cnd", dev, peer, all_tests);
 	TEST_EXIT();
 }

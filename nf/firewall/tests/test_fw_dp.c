@@ -698,26 +698,14 @@ static void one_mode(struct nfc *nfc, const char *mode, int pass, int drop)
 	CHECK(!nfc_reset(nfc), "reset");
 }
 
-int main(void)
+static void all_tests(struct nfc *nfc)
 {
-	cpu_set_t one;
-	struct nfc *nfc;
-
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	CPU_ZERO(&one);
-	CPU_SET(0, &one);
-	sched_setaffinity(0, sizeof(one), &one);
-	dpt_root(root, sizeof(root), "fwdp");
-	if (dpt_veths("fwd", 2, dev, peer))
-		goto out;
-	nfc = dpt_open(root);
-	if (!nfc)
-		goto out;
 	one_mode(nfc, "xdp", XDP_REDIRECT_, XDP_DROP_);
 	one_mode(nfc, "tc", TC_REDIRECT, TC_SHOT);
-	nfc_close(nfc);
-out:
-	dpt_veths_del(2, dev);
-	dpt_root_gone(root);
+}
+
+int main(void)
+{
+	dpt_main(root, sizeof(root), "fwdp", "fwd", dev, peer, all_tests);
 	TEST_EXIT();
 }

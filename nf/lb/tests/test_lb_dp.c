@@ -1039,21 +1039,8 @@ static void vidx(struct nfc *nfc, const char *mode, int redirect)
 	CHECK(!nfc_reset(nfc), "reset");
 }
 
-int main(void)
+static void all_tests(struct nfc *nfc)
 {
-	cpu_set_t one;
-	struct nfc *nfc;
-
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	CPU_ZERO(&one);
-	CPU_SET(0, &one);
-	sched_setaffinity(0, sizeof(one), &one);
-	dpt_root(root, sizeof(root), "lbdp");
-	if (dpt_veths("lbd", 2, dev, peer))
-		goto out;
-	nfc = dpt_open(root);
-	if (!nfc)
-		goto out;
 	one_mode(nfc, "xdp", XDP_REDIRECT_, XDP_DROP_);
 	one_mode(nfc, "tc", TC_REDIRECT, TC_SHOT);
 	affinity(nfc, "xdp", XDP_REDIRECT_);
@@ -1064,9 +1051,10 @@ int main(void)
 	ipv6(nfc, "xdp", XDP_REDIRECT_, XDP_DROP_);
 	test_group = "tc";
 	ipv6(nfc, "tc", TC_REDIRECT, TC_SHOT);
-	nfc_close(nfc);
-out:
-	dpt_veths_del(2, dev);
-	dpt_root_gone(root);
+}
+
+int main(void)
+{
+	dpt_main(root, sizeof(root), "lbdp", "lbd", dev, peer, all_tests);
 	TEST_EXIT();
 }
