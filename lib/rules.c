@@ -36,7 +36,10 @@ int nfc_rule_num(const char *key, uint32_t *num)
 	if (*end || errno || v > NFC_RULE_NUM_MAX)
 		return -EINVAL;
 	*num = v;
-	return 0;
+	/* One spelling a number: the model keeps the key as given, so "007"
+	 * and a later `del 7` would name one rule by two keys, and the
+	 * model's would bring the deleted rule back at the next restore. */
+	return key[0] == '0' && key[1] ? -EDOM : 0;
 }
 
 int nfc_rules_load(struct nfc_nf *nf, const struct nfc_rules *d, void **out,
@@ -133,8 +136,13 @@ int nfc_rules_del(struct nfc_nf *nf, const struct nfc_rules *d, const char *key)
 
 	if (!cur)
 		return nfc_nf_error(nf, ENOMEM, "rules: out of memory");
-	if (nfc_rule_num(key, &num)) {
+	r = nfc_rule_num(key, &num);
+	if (r) {
 		free(cur);
+		if (r == -EDOM)
+			return nfc_nf_error(nf, EINVAL,
+					    "rule '%s': write it as %u", key,
+					    num);
 		return nfc_nf_error(nf, EINVAL,
 				    "rule '%s': the key is a rule number", key);
 	}

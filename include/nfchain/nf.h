@@ -352,7 +352,8 @@ struct nfc_rules {
 	/* The data plane switched to exactly rs, n rules sorted by number. */
 	int (*apply)(struct nfc_nf *nf, const void *rs, uint32_t n);
 };
-/* A rule's key as its number: decimal, 0..NFC_RULE_NUM_MAX. 0 or -EINVAL. */
+/* A rule's key as its number: decimal, 0..NFC_RULE_NUM_MAX. 0, -EINVAL,
+ * or -EDOM for a number not in its one spelling ("007": *num is 7). */
 int nfc_rule_num(const char *key, uint32_t *num);
 /* Every rule of the record sorted by number, into *rs (malloc'd, room for
  * `extra` more; the caller frees it, also on failure): *n of them. */

@@ -206,15 +206,9 @@ static int fw_rules_replace(struct nfc_nf *nf, json_t *entries)
 		}
 		i++;
 	}
+	/* Keys are unique and each number has one spelling (nfc_rule_num):
+	 * no number is given twice. */
 	qsort(rs, n, sizeof(*rs), fw_rule_cmp);
-	for (i = 1; i < n; i++)
-		if (rs[i].num == rs[i - 1].num) {
-			r = nfc_nf_error(nf, EEXIST,
-					 "rule %u is given twice (keys differ "
-					 "only in their leading zeros)",
-					 rs[i].num);
-			goto out;
-		}
 	r = rules_apply(nf, rs, n);
 	if (r)
 		goto out;

@@ -201,7 +201,10 @@ int fw_rule_parse(const char *key, json_t *fields, int conntrack,
 
 	memset(r, 0, sizeof(*r));
 	r->proto = -1;
-	if (nfc_rule_num(key, &r->num))
+	e = nfc_rule_num(key, &r->num);
+	if (e == -EDOM)
+		return FW_ERR("rule '%s': write it as %u", key, r->num);
+	if (e)
 		return FW_ERR("rule '%s': the key is a rule number, 0-%u", key,
 			      NFC_RULE_NUM_MAX);
 #define SUB(call)                                                              \

@@ -184,10 +184,14 @@ int nat_rule_parse(const char *key, json_t *fields, struct nat_rule *r,
 	const char *type = str(fields, "type"), *s;
 	const char *mfam = "IPv4";
 	char sub[256];
+	int e;
 
 	memset(r, 0, sizeof(*r));
 	r->sport_hi = r->dport_hi = 0xffff;
-	if (nfc_rule_num(key, &r->num))
+	e = nfc_rule_num(key, &r->num);
+	if (e == -EDOM)
+		return NAT_ERR("rule '%s': write it as %u", key, r->num);
+	if (e)
 		return NAT_ERR("rule '%s': the key is a rule number 0-%u", key,
 			       NFC_RULE_NUM_MAX);
 	if (!type)

@@ -32,6 +32,8 @@ refused "reversed port range (ports=)" "reversed" nat0 set ports=2000-1000
 refused "a taken rule number" "taken" nat0 rules add 10 type=masquerade
 refused "masquerade with to=" "to=" nat0 rules add 44 type=masquerade to=203.0.113.1
 refused "an unknown type" "type" nat0 rules add 45 type=fullcone
+refused "a rule number with a leading zero" "write it as 46" nat0 rules add 046 type=masquerade
+refused "a delete by a leading-zero number" "write it as 10" nat0 rules del 010
 n=$(nfc -j nat0 rules show | jq length)
 check "nothing changed: 3 rules ($n)" [ "$n" = 3 ]
 got=$(nfc -j nat0 show | jq -r '.config.ports // .nfs[0].config.ports // empty' 2>/dev/null)
