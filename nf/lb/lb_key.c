@@ -104,20 +104,39 @@ static int parse_svc(const char **s, struct lb_vip *v, char *err, size_t errlen)
 	return 0;
 }
 
-int lb_parse_svc(const char *s, struct lb_vip *v, char *err, size_t errlen)
+/* A key has one spelling, the one show prints: the model keeps keys as
+ * given, so "[2001:db8:0::100]:80/tcp" and a later delete of
+ * "[2001:db8::100]:80/tcp" named one service by two keys, and the model's
+ * brought the deleted service back at the next restore. */
+static int canonical(const char *key, const char *want, char *err,
+		     size_t errlen)
 {
+	if (strcmp(key, want))
+		return ERR("write it as %s", want);
+	return 0;
+}
+
+int lb_parse_svc(const char *key, struct lb_vip *v, char *err, size_t errlen)
+{
+	const char *s = key;
 	int r = parse_svc(&s, v, err, errlen);
+	char c[96];
 
 	if (!r && *s)
 		return ERR("service key: unexpected '%s' after the protocol "
 			   "(a backend goes in backends)",
 			   s);
-	return r;
+	if (r)
+		return r;
+	lb_svc_str(v, c, sizeof(c));
+	return canonical(key, c, err, errlen);
 }
 
-int lb_parse_be(const char *s, struct lb_vip *v, struct lb_be *be, char *err,
+int lb_parse_be(const char *key, struct lb_vip *v, struct lb_be *be, char *err,
 		size_t errlen)
 {
+	const char *s = key;
+	char c[160];
 	int r = parse_svc(&s, v, err, errlen);
 
 	if (r)
@@ -144,7 +163,8 @@ int lb_parse_be(const char *s, struct lb_vip *v, struct lb_be *be, char *err,
 		return ERR("backend is IPv%d but its service is IPv%d: DSR and "
 			   "NAT keep the family",
 			   be->family, v->family);
-	return 0;
+	lb_be_str(v, be, c, sizeof(c));
+	return canonical(key, c, err, errlen);
 }
 
 static void addr_str(__u8 family, const __u32 *a, char *b, size_t len)

@@ -225,6 +225,23 @@ static void test_keys(void)
 			  sizeof(e)) &&
 		      strstr(e, "]"),
 	      "unclosed bracket named: %s", e);
+	/* One spelling a key, the one show prints. */
+	CHECK(lb_parse_svc("[2001:db8:0::100]:80/tcp", &v, e, sizeof(e)) &&
+		      strstr(e, "write it as [2001:db8::100]:80/tcp"),
+	      "IPv6 service not in RFC 5952 form refused: %s", e);
+	CHECK(lb_parse_svc("203.0.113.100:080/tcp", &v, e, sizeof(e)) &&
+		      strstr(e, "write it as 203.0.113.100:80/tcp"),
+	      "service port with a leading zero refused: %s", e);
+	CHECK(lb_parse_be("203.0.113.100:80/tcp/198.51.100.11:080", &v, &b, e,
+			  sizeof(e)) &&
+		      strstr(e, "write it as 203.0.113.100:80/tcp/"
+				"198.51.100.11:80"),
+	      "backend port with a leading zero refused: %s", e);
+	CHECK(lb_parse_be("[2001:db8::100]:80/tcp/[2001:DB8::11]", &v, &b, e,
+			  sizeof(e)) &&
+		      strstr(e, "write it as [2001:db8::100]:80/tcp/"
+				"[2001:db8::11]"),
+	      "upper-case IPv6 backend refused: %s", e);
 }
 
 int main(void)
