@@ -63,8 +63,9 @@ const struct nfc_field dd_allow_fields[] = {
 	NFC_FIELDS_END,
 };
 
-int dd_parse_pfx(struct nfc_nf *nf, const char *what, const char *s,
-		 struct dd_pfx *p)
+/* A prefix as written; dd_parse_pfx wants it in its one spelling too. */
+static int pfx_parse(struct nfc_nf *nf, const char *what, const char *s,
+		     struct dd_pfx *p)
 {
 	char a[64];
 	const char *sl = strchr(s, '/');
@@ -119,6 +120,26 @@ const char *dd_pfx_str(int family, unsigned plen, const __u8 *addr,
 	inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, a, sizeof(a));
 	snprintf(buf, 64, "%s/%u", a, plen);
 	return buf;
+}
+
+/* A collection key has one spelling, the one show prints: the model keeps
+ * keys as given, so "198.51.100.0/024" beside "198.51.100.0/24" named one
+ * trie entry by two keys, and deleting either left the other in the
+ * model, which put the prefix back at the next restore. Feed lines are no
+ * keys: any spelling inet_pton takes (pfx_parse). */
+int dd_parse_pfx(struct nfc_nf *nf, const char *what, const char *s,
+		 struct dd_pfx *p)
+{
+	char c[64];
+	int r = pfx_parse(nf, what, s, p);
+
+	if (r)
+		return r;
+	dd_pfx_str(p->family, p->plen, p->addr, c);
+	if (strcmp(c, s))
+		return nfc_nf_error(nf, EINVAL, "%s: '%s': write it as %s",
+				    what, s, c);
+	return 0;
 }
 
 /* The trie key of a prefix, in `k` (room for the IPv6 one). */
@@ -1138,7 +1159,7 @@ static int bulk_line(struct nfc_nf *nf, char *s, unsigned line,
 	if (!w)
 		return 1;
 	snprintf(what, sizeof(what), "line %u: blocklist", line);
-	r = dd_parse_pfx(nf, what, w, &p);
+	r = pfx_parse(nf, what, w, &p);
 	if (r)
 		return r;
 	while ((w = strtok_r(NULL, " \t\r", &save))) {

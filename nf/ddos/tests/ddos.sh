@@ -64,6 +64,15 @@ check "$mode: blocklisted C1 gets nothing through" \
 check "$mode: allowlisted C2 inside the blocked prefix gets through" \
 	ip netns exec "$C2" ping -q -c 3 -i 0.1 -W 2 198.51.100.100
 nfctl dd0 blocklist del 198.51.100.0/30
+# A key has one spelling (the model keeps keys as given: "/030" beside
+# "/30" was one trie entry under two keys, and a delete of one left the
+# other to block again after a restore). Refused, and nothing blocked.
+err=$(nfctl dd0 blocklist add 198.51.100.0/030 2>&1 >/dev/null)
+rc=$?
+[[ $err == *"write it as 198.51.100.0/30"* ]]
+check "$mode: blocklist key 198.51.100.0/030 refused, exit $rc: $err" [ $? = 0 -a $rc = 1 ]
+check "$mode: ... and C1 still reaches the server" \
+	ip netns exec "$C1" ping -q -c 2 -i 0.2 -W 2 198.51.100.100
 
 # --- limits: 200 pps a source, burst 200. The three clients run at once
 # (their buckets are apart), each to a port of its own at the server.
