@@ -80,39 +80,43 @@ int nfc_rules_reapply(struct nfc_nf *nf, const struct nfc_rules *d)
 	return r;
 }
 
+/* Where number num is, or goes, in the n sorted rules at rs. */
+static uint32_t rule_pos(const uint8_t *rs, uint32_t n, size_t size,
+			 const void *num)
+{
+	uint32_t i = n;
+
+	while (i > 0 && num_cmp(rs + (size_t)(i - 1) * size, num) >= 0)
+		i--;
+	return i;
+}
+
 int nfc_rules_add(struct nfc_nf *nf, const struct nfc_rules *d, const char *key,
 		  const void *rule)
 {
 	int fd = nfc_nf_map_fd(nf, d->map), r;
-	uint8_t *rs, *cur = malloc(d->size);
+	uint8_t *rs;
 	uint32_t num, n, i;
 
 	memcpy(&num, rule, sizeof(num));
-	if (!cur)
-		return nfc_nf_error(nf, ENOMEM, "rules: out of memory");
-	r = fd < 0 ? -ENOENT : bpf_map_lookup_elem(fd, &num, cur) ? 0 : -EEXIST;
-	free(cur);
-	if (r == -ENOENT)
-		return nfc_nf_error(nf, ENOENT,
-				    "rules: the record is not there");
-	if (r)
-		return nfc_nf_error(nf, EEXIST,
-				    "rule %s: number %u is taken; delete it "
-				    "first or pick another",
-				    key, num);
 	r = nfc_rules_load(nf, d, (void **)&rs, &n, 1);
 	if (r)
 		return r;
-	if (n >= d->max) {
+	i = rule_pos(rs, n, d->size, rule);
+	if (i < n && !num_cmp(rs + (size_t)i * d->size, rule))
+		r = nfc_nf_error(nf, EEXIST,
+				 "rule %s: number %u is taken; delete it "
+				 "first or pick another",
+				 key, num);
+	else if (n >= d->max)
+		r = nfc_nf_error(nf, E2BIG,
+				 "rule %s: %s holds at most %u rules", key,
+				 d->holder, d->max);
+	if (r) {
 		free(rs);
-		return nfc_nf_error(nf, E2BIG,
-				    "rule %s: %s holds at most %u rules", key,
-				    d->holder, d->max);
+		return r;
 	}
 	/* Into its place: the set stays sorted. */
-	for (i = n; i > 0 && num_cmp(rs + (size_t)(i - 1) * d->size, rule) > 0;
-	     i--)
-		;
 	memmove(rs + (size_t)(i + 1) * d->size, rs + (size_t)i * d->size,
 		(size_t)(n - i) * d->size);
 	memcpy(rs + (size_t)i * d->size, rule, d->size);
@@ -131,37 +135,27 @@ int nfc_rules_add(struct nfc_nf *nf, const struct nfc_rules *d, const char *key,
 int nfc_rules_del(struct nfc_nf *nf, const struct nfc_rules *d, const char *key)
 {
 	int fd = nfc_nf_map_fd(nf, d->map), r;
-	uint8_t *rs, *cur = malloc(d->size);
-	uint32_t num, n, j = 0;
+	uint8_t *rs;
+	uint32_t num, n, i;
 
-	if (!cur)
-		return nfc_nf_error(nf, ENOMEM, "rules: out of memory");
 	r = nfc_rule_num(key, &num);
-	if (r) {
-		free(cur);
-		if (r == -EDOM)
-			return nfc_nf_error(nf, EINVAL,
-					    "rule '%s': write it as %u", key,
-					    num);
+	if (r == -EDOM)
+		return nfc_nf_error(nf, EINVAL, "rule '%s': write it as %u",
+				    key, num);
+	if (r)
 		return nfc_nf_error(nf, EINVAL,
 				    "rule '%s': the key is a rule number", key);
-	}
-	r = fd < 0 || bpf_map_lookup_elem(fd, &num, cur);
-	free(cur);
-	if (r)
-		return nfc_nf_error(nf, ENOENT, "rule %s does not exist", key);
 	r = nfc_rules_load(nf, d, (void **)&rs, &n, 0);
 	if (r)
 		return r;
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t x;
-
-		memcpy(&x, rs + (size_t)i * d->size, sizeof(x));
-		if (x != num)
-			memmove(rs + (size_t)j++ * d->size,
-				rs + (size_t)i * d->size, d->size);
+	i = rule_pos(rs, n, d->size, &num);
+	if (i == n || num_cmp(rs + (size_t)i * d->size, &num)) {
+		free(rs);
+		return nfc_nf_error(nf, ENOENT, "rule %s does not exist", key);
 	}
-	r = d->apply(nf, rs, j);
+	memmove(rs + (size_t)i * d->size, rs + (size_t)(i + 1) * d->size,
+		(size_t)(n - i - 1) * d->size);
+	r = d->apply(nf, rs, n - 1);
 	free(rs);
 	if (!r && bpf_map_delete_elem(fd, &num))
 		r = nfc_nf_error(nf, errno, "rule %s: delete the record: %s",
