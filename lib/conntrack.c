@@ -599,9 +599,9 @@ static int ct_fd(struct nfc_nf *nf, const char *map)
 
 	if (fd < 0)
 		return nfc_nf_error(nf, ENOENT,
-				    "%s: no %s map (does its data plane "
+				    "no %s map (does its data plane "
 				    "include bpf/ct.h?)",
-				    nfc_nf_name(nf), map);
+				    map);
 	return fd;
 }
 
@@ -641,9 +641,8 @@ int nfct_configure(struct nfc_nf *nf)
 		return fd;
 	nfct_cfg_from_json(nfc_nf_config(nf), &cfg);
 	if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
-		return nfc_nf_error(nf, errno,
-				    "%s: write conntrack timeouts: %s",
-				    nfc_nf_name(nf), strerror(errno));
+		return nfc_nf_error(nf, errno, "write conntrack timeouts: %s",
+				    strerror(errno));
 	return 0;
 }
 
@@ -738,8 +737,8 @@ int nfct_list(struct nfc_nf *nf, json_t *out)
 	nfct_cfg_from_json(nfc_nf_config(nf), &cfg);
 	r = nfct_list_fd(tfd, &cfg, nfc_now_ns(), out);
 	if (r)
-		return nfc_nf_error(nf, -r, "%s: read the conntrack table: %s",
-				    nfc_nf_name(nf), strerror(-r));
+		return nfc_nf_error(nf, -r, "read the conntrack table: %s",
+				    strerror(-r));
 	return 0;
 }
 
@@ -756,19 +755,18 @@ int nfct_del(struct nfc_nf *nf, const char *key)
 		long n = nfct_flush_fd(tfd);
 
 		nfct_fc_bump(nf);
-		return n < 0 ? nfc_nf_error(nf, -n, "%s: flush conntrack: %s",
-					    nfc_nf_name(nf), strerror(-n))
+		return n < 0 ? nfc_nf_error(nf, -n, "flush conntrack: %s",
+					    strerror(-n))
 			     : 0;
 	}
 	r = nfct_key_parse(key, &k, err, sizeof(err));
 	if (r)
-		return nfc_nf_error(nf, -r, "%s: %s", nfc_nf_name(nf), err);
+		return nfc_nf_error(nf, -r, "%s", err);
 	r = nfct_del_fd(tfd, &k);
 	if (!r)
 		nfct_fc_bump(nf);
 	if (r)
-		return nfc_nf_error(nf, -r, "%s: conntrack entry %s: %s",
-				    nfc_nf_name(nf), key,
+		return nfc_nf_error(nf, -r, "conntrack entry %s: %s", key,
 				    r == -ENOENT ? "no such connection"
 						 : strerror(-r));
 	return 0;

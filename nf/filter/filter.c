@@ -64,15 +64,13 @@ static int filter_validate(struct nfc_nf *nf, json_t *config)
 	char err[NFCI_CBPF_ERRLEN];
 
 	if (!expr)
-		return nfc_nf_error(nf, EINVAL, "NF %s: expr is needed",
-				    nfc_nf_name(nf));
+		return nfc_nf_error(nf, EINVAL, "expr is needed");
 	for (int h = NFCI_CBPF_XDP; h <= NFCI_CBPF_TC; h++) {
 		struct nfci_cbpf_runner r;
 
 		if (nfci_cbpf_runner_open(&r, expr, NFCI_CBPF_SNAPLEN_MAX, h,
 					  err, sizeof(err)))
-			return nfc_nf_error(nf, EINVAL, "NF %s: %s",
-					    nfc_nf_name(nf), err);
+			return nfc_nf_error(nf, EINVAL, "%s", err);
 		nfci_cbpf_runner_close(&r);
 	}
 	return 0;
@@ -86,8 +84,8 @@ static int nf_hook_of(struct nfc_nf *nf, int prog_fd)
 
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
-		return nfc_nf_error(nf, errno, "NF %s: read its program: %s",
-				    nfc_nf_name(nf), strerror(errno));
+		return nfc_nf_error(nf, errno, "read its program: %s",
+				    strerror(errno));
 	return info.type == BPF_PROG_TYPE_XDP ? NFCI_CBPF_XDP : NFCI_CBPF_TC;
 }
 
@@ -103,17 +101,15 @@ static int filter_configure(struct nfc_nf *nf)
 
 	if (mfd < 0 || nfd < 0)
 		return nfc_nf_error(nf, ENOENT,
-				    "NF %s: its filter_match and "
-				    "filter_nomatch programs are missing",
-				    nfc_nf_name(nf));
+				    "its filter_match and "
+				    "filter_nomatch programs are missing");
 	hook = nf_hook_of(nf, mfd);
 	if (hook < 0)
 		return hook;
 	jmp = nfc_nf_map_fd(nf, hook == NFCI_CBPF_XDP ? "filter_jmp_xdp"
 						      : "filter_jmp_tc");
 	if (jmp < 0)
-		return nfc_nf_error(nf, ENOENT, "NF %s: no jump table",
-				    nfc_nf_name(nf));
+		return nfc_nf_error(nf, ENOENT, "no jump table");
 	/* Where the filter goes on before the filter itself: a reload made
 	 * new filter_match/nomatch programs (another action). */
 	k = NFCI_CBPF_SLOT_MATCH;
@@ -128,11 +124,11 @@ static int filter_configure(struct nfc_nf *nf)
 	fd = nfci_cbpf_build(expr, NFCI_CBPF_SNAPLEN_MAX, hook, jmp, err,
 			     sizeof(err));
 	if (fd < 0)
-		return nfc_nf_error(nf, -fd, "NF %s: %s", nfc_nf_name(nf), err);
+		return nfc_nf_error(nf, -fd, "%s", err);
 	r = nfci_cbpf_install(jmp, fd, err, sizeof(err));
 	close(fd); /* the jump table holds it */
 	if (r)
-		return nfc_nf_error(nf, -r, "NF %s: %s", nfc_nf_name(nf), err);
+		return nfc_nf_error(nf, -r, "%s", err);
 	if (!pv) {
 		pv = calloc(1, sizeof(*pv));
 		if (!pv)
@@ -145,8 +141,8 @@ static int filter_configure(struct nfc_nf *nf)
 	pv->jmp_fd = jmp;
 	return 0;
 map_err:
-	return nfc_nf_error(nf, errno, "NF %s: fill its jump table: %s",
-			    nfc_nf_name(nf), strerror(errno));
+	return nfc_nf_error(nf, errno, "fill its jump table: %s",
+			    strerror(errno));
 }
 
 static void filter_destroy(struct nfc_nf *nf)

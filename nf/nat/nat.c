@@ -108,11 +108,10 @@ static int nat_ports(struct nfc_nf *nf, json_t *config, __u16 *lo, __u16 *hi)
 	if (!s)
 		s = "1024-65535";
 	if (nat_range_parse(s, lo, hi, err, sizeof(err), "ports"))
-		return nfc_nf_error(nf, EINVAL, "%s: %s", nfc_nf_name(nf), err);
+		return nfc_nf_error(nf, EINVAL, "%s", err);
 	if (!*lo)
 		return nfc_nf_error(nf, EINVAL,
-				    "%s: ports=%s: port 0 cannot be handed out",
-				    nfc_nf_name(nf), s);
+				    "ports=%s: port 0 cannot be handed out", s);
 	return 0;
 }
 
@@ -458,8 +457,8 @@ static int nat_write_cfg(struct nfc_nf *nf)
 	    !memcmp(&cur, &cfg, sizeof(cfg)))
 		return 0;
 	if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
-		return nfc_nf_error(nf, errno, "%s: write timeouts: %s",
-				    nfc_nf_name(nf), strerror(errno));
+		return nfc_nf_error(nf, errno, "write timeouts: %s",
+				    strerror(errno));
 	return 0;
 }
 

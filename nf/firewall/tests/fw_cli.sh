@@ -36,5 +36,11 @@ got=$(nfc -j fw0 rules show | jq -r '.[] | select(.rule=="20") | .dport')
 check "rule 20's dport shown as given ($got)" [ "$got" = "80,443" ]
 check "conntrack show" nfc fw0 conntrack show
 check "conntrack flush" nfc fw0 conntrack flush
+# An NF's own error is prefixed with its name once, by the runtime: the
+# conntrack helpers used to add it again ("NF fw0: fw0: conntrack key").
+nfc fw0 conntrack del foo >/dev/null 2>"$NFD_DIR/err"
+rc=$?
+check "a malformed conntrack key refused, the NF named once ($(head -c 120 "$NFD_DIR/err"))" \
+	bash -c "[ $rc = 1 ] && grep -q 'NF fw0: conntrack key .foo.' '$NFD_DIR/err'"
 check "firewall del" nfc fw0 del
 nfc_done
