@@ -104,7 +104,25 @@ veth_pair() { # ns1 if1 ns2 if2
 	local q=${VETH_QUEUES:+numtxqueues $VETH_QUEUES numrxqueues $VETH_QUEUES}
 	# shellcheck disable=SC2086 # $q: several words or none
 	ip link add "$2" netns "$1" $q type veth peer name "$4" netns "$3" $q &&
-		ip -n "$1" link set "$2" up && ip -n "$3" link set "$4" up
+		ip -n "$1" link set "$2" up && ip -n "$3" link set "$4" up ||
+		return 1
+	[ -z "${VETH_QUEUES:-}" ] || { xps_per_cpu "$1" "$2" && xps_per_cpu "$3" "$4"; }
+}
+
+# A queue per CPU (--multi-cpu) is for each CPU's frames to stay on their
+# own queue from generator to sink. An XDP redirect picks the peer's queue
+# by the sending CPU; the stack's transmit (the Linux DUTs) picks it by
+# XPS, or else by a hash of the flow, which put one CPU's frames on the
+# other CPU's ring: drained only between that CPU's generator batches, it
+# overflowed (linux-bridge@2 and linux-forward@2 lost up to 16 % of their
+# frames at the sink, every run invalid). Transmit queue q: CPU q. ip netns
+# exec, not nsenter: /sys must be the namespace's.
+xps_per_cpu() { # ns if
+	local q
+	for ((q = 0; q < VETH_QUEUES; q++)); do
+		ip netns exec "$1" sh -c "printf %x $((1 << q)) >/sys/class/net/$2/queues/tx-$q/xps_cpus" ||
+			return 1
+	done
 }
 
 # A veth only receives XDP-redirected frames if NAPI is on for it: an XDP

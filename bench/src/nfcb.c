@@ -551,12 +551,115 @@ static void sink_finish(struct poller *pl, pthread_t th, int sink_fd,
 }
 
 /*
+ * The sink of a run on every CPU at once. There is no CPU left for a
+ * poller of its own: looking every 50 us, as for one CPU, it took about a
+ * fifth of a generator's CPU time, and every run on 2 CPUs came out
+ * "disturbed" (off_cpu 0.13-0.40). It looks every millisecond, keeps each
+ * look (the time and every CPU's count), and the rate is taken afterwards
+ * over the window in which every CPU's sink was counting: from the look
+ * at which the last CPU to start had started to the last look before the
+ * first CPU to finish had finished. Counts and times are both those of
+ * the looks, so the poll interval shortens the window but biases nothing;
+ * a CPU that started late or finished early is not taken for the others'
+ * speed or slowness.
+ */
+#define MPOLL_NS 1000000ull
+#define MPOLL_MAX 20000 /* looks: 20 s */
+
+struct mpoller {
+	int map_fd, ncpu;
+	int stop; /* set by the main thread (atomic) */
+	int n;	  /* looks taken (atomic: read by the main thread) */
+	uint64_t *t;
+	__u64 *v; /* n looks of ncpu counts */
+};
+
+static void mpoll_look(struct mpoller *p)
+{
+	int n = __atomic_load_n(&p->n, __ATOMIC_RELAXED);
+	__u32 slot = NFCB_RX;
+	uint64_t t0;
+
+	if (n >= MPOLL_MAX)
+		return;
+	t0 = now_ns();
+	if (bpf_map_lookup_elem(p->map_fd, &slot, p->v + (size_t)n * p->ncpu))
+		die("reading the sink's counters: %s", strerror(errno));
+	p->t[n] = t0 + (now_ns() - t0) / 2;
+	__atomic_store_n(&p->n, n + 1, __ATOMIC_RELEASE);
+}
+
+static void *mpoll_run(void *arg)
+{
+	struct mpoller *p = arg;
+	struct timespec ts = {0, MPOLL_NS};
+
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+	while (!__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE)) {
+		mpoll_look(p);
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+static __u64 mpoll_total(const struct mpoller *p, int i)
+{
+	__u64 sum = 0;
+
+	for (int c = 0; c < p->ncpu; c++)
+		sum += p->v[(size_t)i * p->ncpu + c];
+	return sum;
+}
+
+/*
+ * The window every counting CPU was in (looks a, b), or, if there is none
+ * of at least two looks (a run too short for the poll interval), the
+ * whole run: from the first look that saw a frame to the first that saw
+ * the last. 0 if the sink counted nothing.
+ */
+static int mpoll_window(const struct mpoller *p, int *a, int *b)
+{
+	int n = p->n, first = n, last = 0, lo = 0, hi = n - 1;
+	const __u64 *v0 = p->v, *vn = p->v + (size_t)(n - 1) * p->ncpu;
+
+	if (n < 2)
+		return 0;
+	for (int c = 0; c < p->ncpu; c++) {
+		int f = -1, l = -1;
+
+		if (vn[c] == v0[c])
+			continue;
+		for (int i = 1; i < n && l < 0; i++) {
+			__u64 x = p->v[(size_t)i * p->ncpu + c];
+
+			if (f < 0 && x != v0[c])
+				f = i;
+			if (x == vn[c])
+				l = i;
+		}
+		/* c counted from look f on, and was done at look l */
+		lo = f > lo ? f : lo;
+		hi = l - 1 < hi ? l - 1 : hi;
+		first = f < first ? f : first;
+		last = l > last ? l : last;
+	}
+	if (first == n)
+		return 0;
+	if (hi - lo >= 2) {
+		*a = lo, *b = hi;
+	} else {
+		*a = first - 1, *b = last;
+	}
+	return 1;
+}
+
+/*
  * Every CPU at once (--cpus): one generator thread per CPU, pinned, each
  * with its own program and its own flows (source addresses and source MAC
  * offset by its rank), as RSS would spread a NIC's traffic: a veth with a
  * queue per CPU keeps each CPU's frames on that CPU from generator to sink.
  * The threads start together at a barrier; the aggregate rate is the sink's
- * count over the time it took, as for one CPU (struct poller).
+ * count over the window in which every CPU was counting (struct mpoller).
  */
 struct gen_thread {
 	int cpu;
@@ -603,7 +706,7 @@ static int gen_multi(const char *dev, const char *cpus,
 	struct gen_thread g[CPU_SETSIZE];
 	pthread_t th[CPU_SETSIZE];
 	pthread_barrier_t start;
-	struct poller pl = {.map_fd = -1, .cpu = -1};
+	struct mpoller pl = {.map_fd = -1};
 	pthread_t poll_thread;
 	__u64 sink0 = 0, sink1 = 0, foreign0 = 0, foreign1 = 0, gen = 0,
 	      shrt = 0, timed = 0, t0 = UINT64_MAX, t1 = 0, t_done, t_start;
@@ -649,20 +752,26 @@ static int gen_multi(const char *dev, const char *cpus,
 	pthread_barrier_init(&start, NULL, n + 1);
 	if (sink_pin) {
 		sink_fd = open_counters(sink_pin);
-		sink0 = percpu_sum(sink_fd, NFCB_RX);
 		foreign0 = percpu_sum(sink_fd, NFCB_FOREIGN);
 		pl.map_fd = sink_fd;
-		pl.value = sink0;
-		errno = pthread_create(&poll_thread, NULL, poll_sink, &pl);
-		if (errno)
-			die("starting the sink poller: %s", strerror(errno));
+		pl.ncpu = libbpf_num_possible_cpus();
+		pl.t = calloc(MPOLL_MAX, sizeof(*pl.t));
+		pl.v = calloc((size_t)MPOLL_MAX * pl.ncpu, sizeof(*pl.v));
+		if (pl.ncpu <= 0 || !pl.t || !pl.v)
+			die("the sink poller: out of memory");
+		mpoll_look(&pl); /* look 0: the counts before the run */
+		sink0 = mpoll_total(&pl, 0);
 	}
 	for (int i = 0; i < n; i++) {
 		errno = pthread_create(&th[i], NULL, gen_thread_run, &g[i]);
 		if (errno)
 			die("starting generator %d: %s", i, strerror(errno));
 	}
-	pl.t_change = now_ns();
+	if (sink_fd >= 0) {
+		errno = pthread_create(&poll_thread, NULL, mpoll_run, &pl);
+		if (errno)
+			die("starting the sink poller: %s", strerror(errno));
+	}
 	pthread_barrier_wait(&start);
 	for (int i = 0; i < n; i++) {
 		pthread_join(th[i], NULL);
@@ -680,9 +789,36 @@ static int gen_multi(const char *dev, const char *cpus,
 	t_done = t1;
 	timed = gen;
 	if (sink_fd >= 0) {
-		sink_finish(&pl, poll_thread, sink_fd, sink0 + gen, t1,
-			    settle_ms, &timed, &t_start, &t_done, &sink1,
-			    &foreign1);
+		uint64_t deadline = t1 + settle_ms * 1000000ull, tc = t1;
+		__u64 seen = 0;
+		int a, b;
+
+		/* until the sink has counted every frame, been quiet for
+		 * 50 ms, or settle_ms have passed */
+		for (;;) {
+			int k = __atomic_load_n(&pl.n, __ATOMIC_ACQUIRE);
+			__u64 v = k ? mpoll_total(&pl, k - 1) : sink0;
+			uint64_t t = now_ns();
+
+			if (v != seen)
+				seen = v, tc = t;
+			if (v >= sink0 + gen || t > deadline ||
+			    t - tc > 50000000ull || k >= MPOLL_MAX)
+				break;
+			usleep(1000);
+		}
+		__atomic_store_n(&pl.stop, 1, __ATOMIC_RELEASE);
+		pthread_join(poll_thread, NULL);
+		mpoll_look(&pl); /* the counts after the run */
+		sink1 = mpoll_total(&pl, pl.n - 1);
+		if (mpoll_window(&pl, &a, &b)) {
+			timed = mpoll_total(&pl, b) - mpoll_total(&pl, a);
+			t_start = pl.t[a];
+			t_done = pl.t[b];
+		}
+		foreign1 = percpu_sum(sink_fd, NFCB_FOREIGN);
+		free(pl.t);
+		free(pl.v);
 		close(sink_fd);
 	}
 	/* kernel_ns_per_frame: the threads' kernel-timed rates added up, as
