@@ -225,6 +225,10 @@ int h_nf_get(struct call *c)
 
 static int edit_nf(struct call *c, json_t *nf)
 {
+	/* A new mode is a new NF from the type's own object (runtime.md):
+	 * an upgraded NF's object is of the hook it leaves. */
+	json_object_del(nf, "object");
+	json_object_del(nf, "migrate");
 	json_object_set_new(nf, "mode", json_string(body_str(c, "mode")));
 	merge_config(nf, body_get(c, "config"));
 	return 0;

@@ -173,8 +173,10 @@ struct nfc {
 	struct ring_buffer *rb;
 	nfc_pktin_fn pktin_fn;
 	void *pktin_ctx;
-	int in_call; /* nesting of public calls: lock once */
-	int absent;  /* this call found no pin root (read-only) */
+	int in_call;   /* nesting of public calls: lock once */
+	int absent;    /* this call found no pin root (read-only) */
+	int keep_root; /* the model was not loaded: it says nothing of the
+			* root, which must not be removed as empty */
 	/* NFs whose collections changed in this call: told once at its end
 	 * (nf_changed), not once an entry (an apply of 10,000). */
 	bool coll_changed[NFC_MAX_NFS];

@@ -425,6 +425,25 @@ int dp_nf_load(struct nfc *nfc, struct model *m, int id)
 		return nfci_err(nfc, errno, "NF %s: open %s object%s%s: %s",
 				n->name, n->type->name, n->obj[0] ? " " : "",
 				n->obj, strerror(errno));
+	/* The first program to use a program array makes it that type's
+	 * for good: an object of the other hook, loaded here, once left
+	 * progs_xdp a TC array, and every XDP NF failed to load after it
+	 * until the pin root went. So its type is checked first. */
+	bpf_object__for_each_program (prog, obj) {
+		int tc = bpf_program__type(prog) == BPF_PROG_TYPE_SCHED_CLS;
+
+		if (tc != (hook == HOOK_TC) ||
+		    (!tc && bpf_program__type(prog) != BPF_PROG_TYPE_XDP)) {
+			r = nfci_err(nfc, EINVAL,
+				     "NF %s: its object%s%s is not a %s build "
+				     "(program %s): the NF runs in the %s hook",
+				     n->name, n->obj[0] ? " " : "", n->obj,
+				     hook == HOOK_TC ? "TC" : "XDP",
+				     bpf_program__name(prog),
+				     hook == HOOK_TC ? "TC" : "XDP");
+			goto fail;
+		}
+	}
 	dp_nf_dir(nfc, id, n->name, dir, sizeof(dir));
 	if (set_rodata_impl(obj, "nfc_self", id) ||
 	    set_rodata_impl(obj, "nfc_transparent",

@@ -120,8 +120,15 @@ int nfci_begin(struct nfc *nfc)
 		r = intent_recover(nfc);
 	if (!r)
 		r = sp_open(nfc);
-	if (r)
+	if (r) {
+		/* The model may not be the root's (its state refused, e.g. an
+		 * NF of a type this process does not know): empty, it would
+		 * have the root removed with every pin under it, as a refused
+		 * `nfctl show` once did. */
+		nfc->keep_root = 1;
 		nfci_end(nfc);
+		nfc->keep_root = 0;
+	}
 	return r;
 }
 
@@ -181,7 +188,8 @@ void nfci_end(struct nfc *nfc)
 		nfc->absent = 0;
 		return;
 	}
-	remove_if_empty(nfc);
+	if (!nfc->keep_root)
+		remove_if_empty(nfc);
 	state_unlock(nfc);
 }
 

@@ -179,6 +179,26 @@ check "unload of a built-in type: refused" refused 'built in' nfc types unload f
 check "... nothing changed (types, state dir: $(types_dir))" \
 	[ "$(nfc -j types | md5sum)" = "$before" ] && [ "$(types_dir)" = "$tb" ]
 t=$(pttl); check "... and traffic still flows (reply TTL $t)" [ "$t" = 61 ]
+# nfctl cannot adopt a root holding an NF of a loaded type: it refuses, and
+# the refusal changes nothing (its empty model once had the root removed,
+# every pin with it, and the daemon's next change saved that).
+pins=$(find "$NFC_PIN" | wc -l)
+check "nfctl show on a root with a loaded type's NF: refused" \
+	refused "type 'ttl'" "$NFC_BIN/nfctl" --pin-root "$NFC_PIN" show
+check "nfctl reset: refused too" refused "type 'ttl'" "$NFC_BIN/nfctl" --pin-root "$NFC_PIN" reset
+check "... every pin still there ($pins)" [ "$(find "$NFC_PIN" | wc -l)" = "$pins" ]
+t=$(pttl); check "... and traffic still flows (reply TTL $t)" [ "$t" = 61 ]
+# An object of the other hook is refused before it is loaded: loaded, it
+# made the pin root's XDP program array a TC one, and no XDP NF loaded
+# after it.
+nfc export | jq --arg o "$SDK/b/ttl.tc.bpf.o" '(.nfs[] | select(.name == "t0")).object = $o' >"$SDK/tc.json"
+check "apply of t0 (XDP) with its TC object: refused" \
+	refused "not a XDP build|TC build and the NF runs in the XDP hook" nfc apply -f "$SDK/tc.json"
+check "mode=tc of the upgraded t0: the type's own TC build" nfc t0 set mode=tc
+t=$(pttl); check "... v1 runs again: reply TTL 64 - 2 ($t)" [ "$t" = 62 ]
+check "... and an XDP NF still loads" nfc forwarder add fx mode=xdp
+nfc fx del
+nfc t0 set mode=xdp
 
 echo "# ${SECONDS}s"
 # ---- delete, unload ------------------------------------------------------------
