@@ -113,6 +113,8 @@ static int apply_file(const struct cli_cmd *c, struct cli_req *r, char *err,
 		r->content_type = "application/yaml";
 	else if (dot && !strcmp(dot, ".json"))
 		r->content_type = "application/json";
+	else /* stdin, or another name: the daemon tells by the content */
+		r->content_type = "text/plain";
 	r->dry_run = c->dry_run;
 	snprintf(r->path, sizeof(r->path), "/v1/state%s",
 		 c->dry_run ? "?dry_run=1" : "");
@@ -187,6 +189,8 @@ static int type_load_body(const struct cli_cmd *c, struct cli_req *r, char *err,
 	if (access(c->file, F_OK) &&
 	    (first = sibling(c->file, ".bpf.o", ".xdp.bpf.o")))
 		other = sibling(c->file, ".bpf.o", ".tc.bpf.o");
+	else if (access(c->file, F_OK)) /* a TC-only type */
+		first = sibling(c->file, ".bpf.o", ".tc.bpf.o");
 	else if (!with &&
 		 !(other = sibling(c->file, ".xdp.bpf.o", ".tc.bpf.o")))
 		other = sibling(c->file, ".tc.bpf.o", ".xdp.bpf.o");

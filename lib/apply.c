@@ -55,6 +55,13 @@ static const char *str_field(struct nfc *nfc, json_t *o, const char *key,
 	return json_string_value(v);
 }
 
+/* The name of list element k (checked to be a string). */
+static const char *name_at(json_t *list, size_t k)
+{
+	return json_string_value(
+		json_object_get(json_array_get(list, k), "name"));
+}
+
 /* Shape only; the edits check the values. */
 static int check_shape(struct nfc *nfc, json_t *doc)
 {
@@ -64,7 +71,7 @@ static int check_shape(struct nfc *nfc, json_t *doc)
 					  "object", "migrate", NULL};
 	static const char *const pk[] = {"name", "peer", "config", NULL};
 	static const char *const ak[] = {"nf", "target", "direction", NULL};
-	json_t *nf, *p, *a;
+	json_t *nf, *p, *a, *ports;
 	size_t i, j;
 	char where[128];
 	int r = only_keys(nfc, doc, "document", top);
@@ -111,7 +118,8 @@ static int check_shape(struct nfc *nfc, json_t *doc)
 			return nfci_err(nfc, EINVAL,
 					"%s: 'collections' must be an object",
 					where);
-		json_array_foreach (json_object_get(nf, "ports"), j, p) {
+		ports = json_object_get(nf, "ports");
+		json_array_foreach (ports, j, p) {
 			snprintf(where, sizeof(where),
 				 "nfs[%zu] (%s).ports[%zu]", i, name, j);
 			r = only_keys(nfc, p, where, pk);
@@ -121,6 +129,14 @@ static int check_shape(struct nfc *nfc, json_t *doc)
 				str_field(nfc, p, "peer", where, 0, &r);
 			if (r)
 				return r;
+			/* the second of two was dropped without a word */
+			for (size_t k = 0; k < j; k++)
+				if (!strcmp(name_at(ports, j),
+					    name_at(ports, k)))
+					return nfci_err(
+						nfc, EEXIST,
+						"%s: port %s is listed twice",
+						where, name_at(ports, j));
 		}
 	}
 	json_array_foreach (json_object_get(doc, "attachments"), i, a) {

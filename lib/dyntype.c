@@ -219,10 +219,15 @@ static int parse_val(const struct dfield *f, json_t *v, void *to)
 	case DK_UINT:
 		if (json_is_integer(v))
 			n = json_integer_value(v);
-		else if (s && *s && *s != '-')
-			n = strtoull(s, &slash, 0), len = *slash ? -1 : 0;
-		else
+		else if (s && *s && *s != '-') {
+			errno = 0;
+			n = strtoull(s, &slash, 0);
+			len = *slash ? -1 : 0;
+			if (errno == ERANGE)
+				return -ERANGE;
+		} else {
 			return -EINVAL;
+		}
 		if (s && len)
 			return -EINVAL;
 		if (f->size < 8 && n >> (8 * f->size))
@@ -276,6 +281,12 @@ static json_t *format_val(const struct dfield *f, const void *p)
 	switch (f->kind) {
 	case DK_UINT:
 		memcpy(&n, p, f->size);
+		/* A JSON integer is signed (jansson: 64 bits): above it, the
+		 * number as a string, which parse_val reads back. */
+		if (n > LLONG_MAX) {
+			snprintf(b, sizeof(b), "%llu", n);
+			return json_string(b);
+		}
 		return json_integer((json_int_t)n);
 	case DK_BOOL:
 		return json_boolean(*(const __u8 *)p);
@@ -365,15 +376,27 @@ static int coll_key(struct nfc_nf *nf, const struct dcoll *c, const char *key,
 		    void *k)
 {
 	json_t *s = json_string(key);
+	char canon[64];
 	int r;
 
 	memset(k, 0, c->key_size);
 	r = s ? parse_val(&c->key, s, k) : -ENOMEM;
 	json_decref(s);
+	if (r == -ERANGE)
+		return nfc_nf_error(nf, ERANGE, "%s: key '%s' is out of range",
+				    c->name, key);
 	if (r)
 		return nfc_nf_error(
 			nf, EINVAL, "%s: key '%s' is not a%s %s", c->name, key,
 			c->key.kind == DK_UINT ? "n" : "", c->key_doc);
+	/* One spelling a key, the one show prints: the model keeps keys as
+	 * given, and two spellings of one map key (16 and 0x10,
+	 * 198.51.100.1/24 and 198.51.100.0/24) were two model entries for
+	 * one in the map, the deleted one back after a restore. */
+	text_of(&c->key, k, canon, sizeof(canon));
+	if (strcmp(canon, key))
+		return nfc_nf_error(nf, EINVAL, "%s: key '%s': write it as %s",
+				    c->name, key, canon);
 	return 0;
 }
 
@@ -425,9 +448,14 @@ static int coll_del(int ci, struct nfc_nf *nf, const char *key)
 		return fd;
 	if ((r = coll_key(nf, c, key, k)))
 		return r;
-	if (bpf_map_delete_elem(fd, k) && errno != ENOENT)
-		return nfc_nf_error(nf, errno, "%s %s: map %s: %s", c->name,
-				    key, c->map, strerror(errno));
+	if (bpf_map_delete_elem(fd, k))
+		return errno == ENOENT
+			       ? nfc_nf_error(nf, ENOENT,
+					      "%s %s: no such entry", c->name,
+					      key)
+			       : nfc_nf_error(nf, errno, "%s %s: map %s: %s",
+					      c->name, key, c->map,
+					      strerror(errno));
 	return 0;
 }
 
@@ -575,6 +603,12 @@ static int read_config(struct dyn *d, struct bpf_object *obj, const char *file,
 				    "%s: more than %d config globals", file,
 				    DYN_MAX_FIELDS);
 		snprintf(f->name, sizeof(f->name), "%s", name);
+		/* `set mode=` moves the NF to another hook */
+		if (!strcmp(name, "mode"))
+			return fail(err, len, EINVAL,
+				    "%s: config global 'mode': the name is the "
+				    "NF's hook (set mode=xdp|tc ...)",
+				    file);
 		f->kind = kind_of(btf, v->type, &f->size);
 		if (f->kind == DK_NONE || f->kind == DK_PFX4 ||
 		    f->kind == DK_PFX6)
@@ -638,6 +672,13 @@ static int read_value(struct dcoll *c, const struct btf *btf, __u32 id,
 				    "integer, bool, nfc_mac_t, nfc_ip4_t or "
 				    "nfc_ip6_t",
 				    file, c->map, f->name);
+		/* show lists an entry as {key, members...} */
+		if (!strcmp(f->name, "key"))
+			return fail(err, len, EINVAL,
+				    "%s: map %s: a value member cannot be "
+				    "named 'key' (show names the entry's key "
+				    "so)",
+				    file, c->map);
 		c->nval++;
 	}
 	return 0;
@@ -646,8 +687,9 @@ static int read_value(struct dcoll *c, const struct btf *btf, __u32 id,
 /* Words the CLI reads after an NF's name: no collection may be one. */
 static int coll_word(const char *n)
 {
-	static const char *const w[] = {"ports", "stats", "show", "set",
-					"del",	 "dump",  "add",  NULL};
+	static const char *const w[] = {"ports", "stats",   "show",
+					"set",	 "del",	    "dump",
+					"add",	 "upgrade", NULL};
 
 	for (int i = 0; w[i]; i++)
 		if (!strcmp(n, w[i]))

@@ -53,6 +53,16 @@ print(y(json.load(open(sys.argv[1]))), end="")
 PY
 out=$(nfc apply -f "$NFD_DIR/new.yaml")
 check "the same state in YAML applies as a no-op (got: $out)" [ "$out" = "no changes" ]
+# From stdin (or a file not named .yaml) the daemon tells YAML by the
+# content: the CLI used to send it as JSON, refused as invalid JSON.
+out=$(nfc apply --dry-run -f - <"$NFD_DIR/new.yaml" 2>&1)
+check "... and from stdin (got: $out)" [ "$out" = "no changes would be made" ]
+# A port listed twice: the second was dropped without a word.
+jq '(.nfs[] | select(.name == "fw9")).ports += [{"name": "p1"}]' "$NFD_DIR/new.json" >"$NFD_DIR/twice.json"
+before=$(export_state)
+check "a port listed twice in a document: refused" \
+	refused "nfs\[2\] \(fw9\).ports\[1\]: port p1 is listed twice" nfc apply -f "$NFD_DIR/twice.json"
+check "... nothing changed" [ "$(export_state)" = "$before" ]
 
 # ---- dry run ------------------------------------------------------------
 before=$(export_state)

@@ -179,6 +179,18 @@ check "unload of a built-in type: refused" refused 'built in' nfc types unload f
 check "... nothing changed (types, state dir: $(types_dir))" \
 	[ "$(nfc -j types | md5sum)" = "$before" ] && [ "$(types_dir)" = "$tb" ]
 t=$(pttl); check "... and traffic still flows (reply TTL $t)" [ "$t" = 61 ]
+# A key has one spelling, the one show prints: two spellings of one map
+# key were two model entries, the deleted one back after a restore.
+before=$(export_state)
+check "dst add 198.51.100.7/24: refused, write it as 198.51.100.0/24" \
+	refused "write it as 198.51.100.0/24" nfc t0 dst add 198.51.100.7/24 ttl=3
+check "dst del of an entry that is not there: no such entry" \
+	refused "no such entry" nfc t0 dst del 198.51.100.128/25
+check "... nothing changed" [ "$(export_state)" = "$before" ]
+# A type with a TC build only, named by its .bpf.o.
+mkdir -p "$SDK/tconly" && cp "$SDK/b/ttl.tc.bpf.o" "$SDK/tconly/tt.tc.bpf.o"
+check "types load tt.bpf.o with tt.tc.bpf.o only" nfc types load "$SDK/tconly/tt.bpf.o"
+check "... and unload" nfc types unload tt
 # nfctl cannot adopt a root holding an NF of a loaded type: it refuses, and
 # the refusal changes nothing (its empty model once had the root removed,
 # every pin with it, and the daemon's next change saved that).
