@@ -327,7 +327,10 @@ static __always_inline int nat_rewrite(nfc_ctx_t *ctx, void *l3, __u32 *addr,
 	__u32 old[4] = {}, nw[4] = {};
 	__s64 diff;
 
-	if ((void *)(ports + 9) > nfc_data_end(ctx))
+	/* To the end of the checksum the helpers rewrite: a UDP header is 8
+	 * bytes and its payload may be 1 (ports + 9, TCP's, dropped every
+	 * UDP datagram under 10 bytes, DNS-sized ones among them). */
+	if ((void *)(ports + (udp ? 4 : 9)) > nfc_data_end(ctx))
 		return -1;
 	copy_addr(old, addr, words);
 	copy_addr(nw, naddr, words);

@@ -608,19 +608,41 @@ static json_t *be_obj(struct nfc_nf *nf, const struct lb_state *st, int i,
 				 fd, i, sz, offsetof(struct lb_stat, bytes)));
 }
 
+/* Each backend's slots in service svc's table (read into tab), added to
+ * slots[] (backend ids are the lb's, not a service's): the table's size,
+ * or < 1 if it could not be read. */
+static int slots_count(struct nfc_nf *nf, int svc, __u32 *tab, __u32 *slots)
+{
+	int m = lb_ring_read(nf, svc, tab, LB_TABLE_MAX);
+
+	for (int i = 0; i < m; i++)
+		if (tab[i] < LB_MAX_BE)
+			slots[tab[i]]++;
+	return m;
+}
+
 int lb_bes_list(struct nfc_nf *nf, json_t *out)
 {
 	struct lb_state *st = malloc(sizeof(*st));
 	__u64 *act = calloc(LB_MAX_BE, sizeof(*act));
-	int r = st && act ? lb_state_load(nf, st) : -ENOMEM;
+	__u32 *tab = malloc(LB_TABLE_MAX * sizeof(*tab));
+	__u32 *slots = calloc(LB_MAX_BE, sizeof(*slots));
+	int r = st && act && tab && slots ? lb_state_load(nf, st) : -ENOMEM;
 
 	if (!r)
 		conns_count(nf, st, act);
+	/* The same slots as services show gives (they were always 0). */
+	for (int s = 0; !r && s < LB_MAX_SVC; s++)
+		if (st->svc[s].used)
+			slots_count(nf, s, tab, slots);
 	for (int i = 0; !r && i < LB_MAX_BE; i++)
 		if (st->be[i].state != LB_BE_FREE)
-			json_array_append_new(out, be_obj(nf, st, i, act, 0));
+			json_array_append_new(out,
+					      be_obj(nf, st, i, act, slots[i]));
 	free(st);
 	free(act);
+	free(tab);
+	free(slots);
 	return r;
 }
 
@@ -668,10 +690,7 @@ int lb_svcs_list(struct nfc_nf *nf, json_t *out)
 			continue;
 		bes = json_array();
 		memset(slots, 0, LB_MAX_BE * sizeof(*slots));
-		m = lb_ring_read(nf, s, tab, LB_TABLE_MAX);
-		for (int i = 0; i < m; i++)
-			if (tab[i] < LB_MAX_BE)
-				slots[tab[i]]++;
+		m = slots_count(nf, s, tab, slots);
 		for (int i = 0; i < LB_MAX_BE; i++)
 			if (st->be[i].state != LB_BE_FREE &&
 			    st->be[i].svc == (__u32)s) {

@@ -149,6 +149,35 @@ nfctl lb0 backends del $VIP:81/tcp/198.51.100.66:80
 nfctl lb0 backends del $VIP:81/tcp/198.51.100.82:80
 nfctl lb0 services del $VIP:81/tcp
 
+# --- forward=nat, UDP datagrams of any size: in TC every one under 10
+# bytes was dropped both ways (the rewrite bounded TCP's checksum field)
+cat >"$TMP/echo.py" <<'EOF'
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 5353))
+while True:
+    d, a = s.recvfrom(2048)
+    s.sendto(b"b1:" + d, a)
+EOF
+in_ns b1 python3 "$TMP/echo.py" &
+echo_pid=$!
+nfctl lb0 services add $VIP:53/udp forward=nat
+nfctl lb0 backends add $VIP:53/udp/198.51.100.66:5353
+sleep 0.5
+got=$(for n in 1 9 40; do
+	in_ns c1 python3 -c "import socket, sys
+n = int(sys.argv[1]); s = socket.socket(2, 2); s.settimeout(2)
+s.sendto(b'q' * n, ('$VIP', 53))
+try: print(n if s.recvfrom(99)[0] == b'b1:' + b'q' * n else 'wrong')
+except OSError: print('lost')" $n
+done | paste -sd ' ')
+check "$mode: NAT: UDP datagrams of 1, 9 and 40 bytes answered ($got)" [ "$got" = "1 9 40" ]
+sl=$(nfctl -j lb0 backends show | jq --arg b $VIP:53/udp/198.51.100.66:5353 '.[] | select(.backend == $b) | .slots')
+check "$mode: backends show gives the backend's table slots, as services show does ($sl)" [ "$sl" = 65537 ]
+kill $echo_pid 2>/dev/null
+nfctl lb0 backends del $VIP:53/udp/198.51.100.66:5353
+nfctl lb0 services del $VIP:53/udp
+
 # --- drain: an open download stays, new connections go elsewhere
 in_ns c1 curl -s --limit-rate 2M -o "$TMP/dl" http://$VIP/big &
 dl=$!
