@@ -4,6 +4,7 @@
  * read (its ring buffer, watched in the daemon's epoll set), each with the
  * readers open on it; every record goes to every reader's queue.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -336,6 +337,37 @@ static void tap_ctl_write(struct tap *t)
 			nfd_q(strerror(errno)));
 }
 
+/*
+ * The record of a frame whose VLAN tag the kernel held apart (TC) with the
+ * tag put back at byte 12, as tcpdump's packet socket puts it back from its
+ * auxiliary data: the dump is the frame as it was on the wire, within the
+ * snaplen. The copy is static: records are handled one at a time.
+ */
+static const struct cap_rec *with_tag(const struct cap_rec *rec,
+				      unsigned snaplen)
+{
+	static struct {
+		struct cap_rec h;
+		__u8 d[CAP_SNAP_MAX + 4];
+	} b;
+	const __u8 *d = (const __u8 *)(rec + 1);
+	__be16 tci = htons(rec->vlan_tci);
+	size_t n = rec->cap_len;
+
+	b.h = *rec;
+	b.h.wire_len += 4;
+	if (n < 12) { /* cut before the tag's place */
+		memcpy(b.d, d, n);
+		return &b.h;
+	}
+	memcpy(b.d, d, 12);
+	memcpy(b.d + 12, &rec->vlan_tpid, 2);
+	memcpy(b.d + 14, &tci, 2);
+	memcpy(b.d + 16, d + 12, n - 12);
+	b.h.cap_len = n + 4 < snaplen ? n + 4 : snaplen;
+	return &b.h;
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct tap *t = ctx;
@@ -346,6 +378,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	if (t->discard || size < sizeof(*rec) ||
 	    rec->cap_len > size - sizeof(*rec))
 		return 0;
+	if (rec->vlan)
+		rec = with_tag(rec, t->snaplen);
 	ts = (int64_t)rec->ts_ns - t->p->tai_off;
 	h.sec = ts / 1000000000;
 	h.nsec = ts % 1000000000;

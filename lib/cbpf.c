@@ -60,6 +60,14 @@
 #define FP_OFF (-80)
 #define PKT_MAX 0xffff
 
+/* Linux's ancillary loads (linux/filter.h's SKF_AD_*): offsets from
+ * SKF_AD_OFF that read the skb, not the frame. libpcap's code for a live
+ * Linux handle (TC, lib/cbpf_pcap.c) tests a VLAN tag so. */
+#define C_AD_OFF 0xfffff000u /* SKF_AD_OFF, -0x1000 */
+#define C_AD_VLAN_TAG 44
+#define C_AD_VLAN_TAG_PRESENT 48
+#define C_AD_VLAN_TPID 60
+
 /* Jump targets that are not cBPF instructions: the two epilogues. */
 enum { T_MATCH = -1, T_NOMATCH = -2 };
 
@@ -225,6 +233,47 @@ static void emit_load_abs(struct tr *t, __u8 dst, __u32 k, int size)
 	emit_load_at(t, dst, BPF_REG_1, size);
 }
 
+/*
+ * An ancillary load: in TC the skb's VLAN tag, which the kernel keeps out
+ * of the frame (as the socket filter reads it: bpf_convert_filter); the
+ * TCI whole (libpcap masks the VID), the TPID in host order. Nothing else
+ * has a meaning for an NF: the packet socket's own (pkttype for
+ * inbound/outbound, ifindex, ...), and XDP, whose frame holds its tag.
+ */
+static int emit_load_anc(struct tr *t, __u32 k, char *err, size_t errlen)
+{
+	static const struct {
+		__u32 ad;
+		int off, be16;
+	} f[] = {
+		{C_AD_VLAN_TAG, offsetof(struct __sk_buff, vlan_tci), 0},
+		{C_AD_VLAN_TAG_PRESENT,
+		 offsetof(struct __sk_buff, vlan_present), 0},
+		{C_AD_VLAN_TPID, offsetof(struct __sk_buff, vlan_proto), 1},
+	};
+
+	for (size_t i = 0;
+	     t->hook == NFCI_CBPF_TC && i < sizeof(f) / sizeof(f[0]); i++) {
+		if (k - C_AD_OFF != f[i].ad)
+			continue;
+		emit_ctx(t, BPF_REG_1);
+		emit(t,
+		     I(BPF_LDX | BPF_MEM | BPF_W, R_A, BPF_REG_1, f[i].off, 0));
+		if (f[i].be16)
+			emit(t,
+			     I(BPF_ALU | BPF_END | BPF_TO_BE, R_A, 0, 0, 16));
+		return 0;
+	}
+	/* Before, such a load read past the end of the frame: "no match",
+	 * silently, for every packet. */
+	snprintf(err, errlen,
+		 "the expression asks what only a packet socket knows of a "
+		 "packet (Linux's ancillary data %u: inbound/outbound, "
+		 "ifindex...), which an NF's filter is not told",
+		 k - C_AD_OFF);
+	return -EINVAL;
+}
+
 /* [x + k]: its own bound check; the offset is data-dependent. `known`:
  * what the block's guard made readable, which a pull here must make
  * readable again for the verifier (a pull voids every packet range). */
@@ -359,6 +408,8 @@ static int translate_one(struct tr *t, const struct nfci_cbpf_insn *c,
 	case BPF_LD:
 		switch (BPF_MODE(code)) {
 		case BPF_ABS:
+			if (c->k >= C_AD_OFF)
+				return emit_load_anc(t, c->k, err, errlen);
 			emit_load_abs(t, R_A, c->k, size);
 			return 0;
 		case BPF_IND:
@@ -743,7 +794,7 @@ int nfci_cbpf_build(const char *expr, unsigned snaplen,
 	struct nfci_cbpf_prog p;
 	int r;
 
-	r = nfci_cbpf_compile(expr, snaplen, &p, err, errlen);
+	r = nfci_cbpf_compile_hook(expr, snaplen, hook, &p, err, errlen);
 	if (r)
 		return r;
 	r = nfci_cbpf_translate(&p, hook, jmp_fd, err, errlen);

@@ -97,6 +97,13 @@ struct nfci_cbpf_prog {
  * host 'x'"...). Free with nfci_cbpf_free. */
 int nfci_cbpf_compile(const char *expr, unsigned snaplen,
 		      struct nfci_cbpf_prog *out, char *err, size_t errlen);
+/* The same for a hook: TC's code tests a VLAN tag where the kernel keeps
+ * it there, out of the frame (libpcap's code for a live Linux handle, made
+ * on a packet socket on lo: root, or CAP_NET_RAW); XDP's is the one
+ * above. */
+int nfci_cbpf_compile_hook(const char *expr, unsigned snaplen,
+			   enum nfci_cbpf_hook hook, struct nfci_cbpf_prog *out,
+			   char *err, size_t errlen);
 
 /* Translates out->cbpf into eBPF for `hook`, tail-calling through the
  * prog array `jmp_fd` (see above). 0, or -EINVAL with the reason (an

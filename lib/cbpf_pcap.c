@@ -3,9 +3,14 @@
  * The libpcap half of the expression compiler: its own file because pcap's
  * struct bpf_insn (classic) and the kernel's (eBPF) share a name.
  *
- * A dead handle, not a live one: on a live Linux handle libpcap emits
- * ancillary loads (SKF_AD_* offsets such as `ldb [-4048]`) that mean
- * something only to a socket filter (libpcap #461).
+ * A dead handle for XDP and offline files, where a VLAN tag is in the
+ * frame. In TC the kernel has taken the tag out of the frame before the
+ * program runs (skb->vlan_tci), as it has before a packet socket's filter:
+ * there libpcap's code must be the one it makes for a live Linux handle,
+ * which tests the tag with the ancillary loads SKF_AD_VLAN_TAG_PRESENT and
+ * SKF_AD_VLAN_TAG (lib/cbpf.c gives them the skb's fields), and only a
+ * live handle makes it (the flag is private to libpcap, set when a packet
+ * socket is opened): compiled on a dead handle, `vlan` never matched in TC.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -28,6 +33,10 @@
  */
 struct pcap_fns {
 	pcap_t *(*open_dead)(int, int);
+	pcap_t *(*create)(const char *, char *);
+	int (*set_snaplen)(pcap_t *, int);
+	int (*set_buffer_size)(pcap_t *, int);
+	int (*activate)(pcap_t *);
 	int (*compile)(pcap_t *, struct bpf_program *, const char *, int,
 		       bpf_u_int32);
 	char *(*geterr)(pcap_t *);
@@ -37,7 +46,9 @@ struct pcap_fns {
 
 #ifdef NFC_PCAP_LINKED
 static const struct pcap_fns pcap_linked = {
-	pcap_open_dead, pcap_compile, pcap_geterr, pcap_freecode, pcap_close,
+	pcap_open_dead,	      pcap_create,   pcap_set_snaplen,
+	pcap_set_buffer_size, pcap_activate, pcap_compile,
+	pcap_geterr,	      pcap_freecode, pcap_close,
 };
 
 static const struct pcap_fns *pcap_fns(char *err, size_t errlen)
@@ -67,12 +78,17 @@ static void pcap_dl_load(void)
 		return;
 	}
 	*(void **)&pcap_dl.open_dead = dlsym(h, "pcap_open_dead");
+	*(void **)&pcap_dl.create = dlsym(h, "pcap_create");
+	*(void **)&pcap_dl.set_snaplen = dlsym(h, "pcap_set_snaplen");
+	*(void **)&pcap_dl.set_buffer_size = dlsym(h, "pcap_set_buffer_size");
+	*(void **)&pcap_dl.activate = dlsym(h, "pcap_activate");
 	*(void **)&pcap_dl.compile = dlsym(h, "pcap_compile");
 	*(void **)&pcap_dl.geterr = dlsym(h, "pcap_geterr");
 	*(void **)&pcap_dl.freecode = dlsym(h, "pcap_freecode");
 	*(void **)&pcap_dl.close = dlsym(h, "pcap_close");
-	if (!pcap_dl.open_dead || !pcap_dl.compile || !pcap_dl.geterr ||
-	    !pcap_dl.freecode || !pcap_dl.close) {
+	if (!pcap_dl.open_dead || !pcap_dl.create || !pcap_dl.set_snaplen ||
+	    !pcap_dl.set_buffer_size || !pcap_dl.activate || !pcap_dl.compile ||
+	    !pcap_dl.geterr || !pcap_dl.freecode || !pcap_dl.close) {
 		snprintf(pcap_dl_err, sizeof(pcap_dl_err),
 			 "libpcap loaded but lacks pcap_compile and its "
 			 "helpers: %s",
@@ -94,8 +110,43 @@ static const struct pcap_fns *pcap_fns(char *err, size_t errlen)
 }
 #endif
 
+/* A live handle on lo, for its code generation only: activated (libpcap
+ * compiles for no other), on the smallest ring, closed right after. */
+static pcap_t *live_handle(const struct pcap_fns *f, unsigned snaplen,
+			   char *err, size_t errlen)
+{
+	char perr[PCAP_ERRBUF_SIZE] = "";
+	pcap_t *p = f->create("lo", perr);
+	int r;
+
+	if (!p) {
+		snprintf(err, errlen, "libpcap: a handle on lo: %s", perr);
+		return NULL;
+	}
+	f->set_snaplen(p, (int)snaplen);
+	f->set_buffer_size(p, 1 << 16);
+	r = f->activate(p);
+	if (r < 0) {
+		snprintf(err, errlen,
+			 "libpcap: compiling for the TC hook takes a packet "
+			 "socket on lo (Linux's VLAN code): %s",
+			 f->geterr(p));
+		f->close(p);
+		return NULL;
+	}
+	return p;
+}
+
 int nfci_cbpf_compile(const char *expr, unsigned snaplen,
 		      struct nfci_cbpf_prog *out, char *err, size_t errlen)
+{
+	return nfci_cbpf_compile_hook(expr, snaplen, NFCI_CBPF_XDP, out, err,
+				      errlen);
+}
+
+int nfci_cbpf_compile_hook(const char *expr, unsigned snaplen,
+			   enum nfci_cbpf_hook hook, struct nfci_cbpf_prog *out,
+			   char *err, size_t errlen)
 {
 	const struct pcap_fns *f;
 	struct bpf_program bp;
@@ -110,10 +161,17 @@ int nfci_cbpf_compile(const char *expr, unsigned snaplen,
 	f = pcap_fns(err, errlen);
 	if (!f)
 		return -ENOSYS;
-	p = f->open_dead(DLT_EN10MB, (int)snaplen);
-	if (!p) {
-		snprintf(err, errlen, "libpcap: cannot open a dead handle");
-		return -ENOMEM;
+	if (hook == NFCI_CBPF_TC) {
+		p = live_handle(f, snaplen, err, errlen);
+		if (!p)
+			return -EPERM;
+	} else {
+		p = f->open_dead(DLT_EN10MB, (int)snaplen);
+		if (!p) {
+			snprintf(err, errlen,
+				 "libpcap: cannot open a dead handle");
+			return -ENOMEM;
+		}
 	}
 	if (f->compile(p, &bp, expr, 1, PCAP_NETMASK_UNKNOWN)) {
 		snprintf(err, errlen, "expression '%s': %s", expr,

@@ -88,6 +88,13 @@ static __always_inline void capture(nfc_ctx_t *ctx, struct nfc_meta *md)
 	b->hdr.cap_len = len;
 	b->hdr.in_port = md->in_port;
 	b->hdr.dir = md->direction;
+#ifdef NFC_HOOK_TC
+	b->hdr.vlan = ctx->vlan_present;
+	b->hdr.vlan_tpid = ctx->vlan_proto;
+	b->hdr.vlan_tci = ctx->vlan_tci;
+#else
+	b->hdr.vlan = 0; /* an XDP frame holds its tag */
+#endif
 	if (bpf_ringbuf_output(&cap_ring, b, sizeof(b->hdr) + len, 0))
 		goto lost;
 	cnt->captured++;

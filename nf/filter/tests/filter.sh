@@ -68,4 +68,48 @@ for mode in xdp tc; do
 		[ "$(stat dropped)" = 10 ]
 	nfctl reset
 done
+
+# A VLAN tag: XDP sees it in the frame; in TC the kernel has taken it out
+# into skb->vlan_tci before the program runs. `vlan 10` never matched in
+# TC (compiled as for a file, lib/cbpf_pcap.c), so a filter dropping it
+# dropped nothing. This kernel has no VLAN devices: A sends tagged frames
+# with scapy, B's tcpdump counts what arrives.
+PY=/usr/bin/python3 # scapy is Debian's, not a pyenv's
+VT=$(mktemp -d /tmp/nfc-fvlan.XXXXXX)
+test_cleanup() { rm -rf "$VT"; }
+MACB=$(ip netns exec "$B" cat /sys/class/net/eth0/address)
+arrived() { # tagged untagged: A sends them, 5 ms apart; B's count: "T U"
+	ip netns exec "$B" tcpdump -i eth0 -U -w "$VT/b.pcap" udp 2>"$VT/b.log" &
+	local tp=$!
+	for _ in $(seq 50); do grep -q listening "$VT/b.log" && break; sleep 0.1; done
+	ip netns exec "$A" $PY -c "import sys
+from scapy.all import Ether, Dot1Q, IP, UDP, sendp
+t, u = int(sys.argv[1]), int(sys.argv[2])
+f = [Ether(dst='$MACB') / Dot1Q(vlan=10) / IP(src='203.0.113.1', dst='203.0.113.2') / UDP(sport=4000, dport=4001)] * t
+f += [Ether(dst='$MACB') / IP(src='198.51.100.1', dst='198.51.100.2') / UDP(sport=4000, dport=4002)] * u
+sendp(f, iface='eth0', verbose=0, inter=0.005)" "$1" "$2"
+	sleep 0.3
+	kill -INT $tp
+	wait $tp 2>/dev/null
+	echo "$(tcpdump -r "$VT/b.pcap" -nn 'vlan 10' 2>/dev/null | wc -l)" \
+		"$(tcpdump -r "$VT/b.pcap" -nn 'not vlan' 2>/dev/null | wc -l)"
+}
+for mode in xdp tc; do
+	nfctl forwarder add f1 mode=$mode
+	nfctl f1 ports add p1 peer=$VA
+	nfctl f1 ports add p2 peer=$VB
+	check "$mode: without a filter 5 tagged and 3 untagged frames arrive" [ "$(arrived 5 3)" = "5 3" ]
+	nfctl filter add f0 mode=$mode "expr=vlan 10" action=drop
+	nfctl attach f0 f1:p2 direction=both
+	got=$(arrived 5 3)
+	check "$mode: drop vlan 10: the 5 tagged frames dropped, the 3 others arrive ($got)" [ "$got" = "0 3" ]
+	check "$mode: ... matched 5" [ "$(stat matched)" = 5 ]
+	nfctl f0 set "expr=vlan 20"
+	got=$(arrived 5 3)
+	check "$mode: drop vlan 20: all arrive ($got)" [ "$got" = "5 3" ]
+	nfctl f0 set "expr=vlan and net 203.0.113.0/29" action=keep
+	got=$(arrived 5 3)
+	check "$mode: keep vlan and net 203.0.113.0/29: the tagged frames only ($got)" [ "$got" = "5 0" ]
+	nfctl reset
+done
 nfc_done

@@ -19,6 +19,10 @@ check "add an unknown host: libpcap's message" \
 	refused "unknown host" nfc filter add f0 "expr=host no-such-host.invalid"
 check "add a protochain: refused, saying why" \
 	refused "protochain" nfc filter add f0 "expr=ip6 protochain 6"
+# inbound reads the packet socket's packet type: its load was past the
+# frame's end, so it never matched, silently.
+check "add inbound: refused, saying why" \
+	refused "only a packet socket knows.*inbound/outbound" nfc filter add f0 "expr=inbound"
 check "add f0 expr='not (udp port 53)'" nfc filter add f0 "expr=not (udp port 53)"
 check "action other than drop|keep refused" refused "action" nfc f0 set action=pass
 check "set expr with a syntax error: libpcap's message" \
