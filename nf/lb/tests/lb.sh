@@ -21,7 +21,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 VIP=203.0.113.100
 SVC=$VIP:80/tcp
 TMP=$(mktemp -d /tmp/nfc-lb-XXXXXX)
-test_cleanup() { rm -rf "$TMP"; }
+echo_pid=
+test_cleanup() {
+	[ -z "$echo_pid" ] || kill "$echo_pid" 2>/dev/null
+	rm -rf "$TMP"
+}
 
 ns() { echo "nt$NFC_ID-$1"; }
 in_ns() { local h=$1; shift; ip netns exec "$(ns "$h")" "$@"; }
@@ -159,7 +163,8 @@ while True:
     d, a = s.recvfrom(2048)
     s.sendto(b"b1:" + d, a)
 EOF
-in_ns b1 python3 "$TMP/echo.py" &
+# not through in_ns: $! must be the server itself (ip netns exec execs it)
+ip netns exec "$(ns b1)" python3 "$TMP/echo.py" &
 echo_pid=$!
 nfctl lb0 services add $VIP:53/udp forward=nat
 nfctl lb0 backends add $VIP:53/udp/198.51.100.66:5353
