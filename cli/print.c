@@ -235,17 +235,24 @@ static void nf_rows(struct table *t, json_t *nf, int with_nf)
 	}
 }
 
+/* The ports of `show ports`, or of `show stats`, whose answer has no
+ * state or config: those columns are left out then, not shown as "-"
+ * for a port that is up. */
 static void ports_table(json_t *nf)
 {
-	static const char *const hdr[] = {"PORT",    "PEER",	 "STATE",
-					  "CONFIG",  "RX_PKTS",	 "RX_BYTES",
-					  "TX_PKTS", "TX_BYTES", "DROPS"};
+	static const char *const full[] = {"PORT",    "PEER",	  "STATE",
+					   "CONFIG",  "RX_PKTS",  "RX_BYTES",
+					   "TX_PKTS", "TX_BYTES", "DROPS"};
+	static const char *const counts[] = {"PORT",	 "PEER",    "RX_PKTS",
+					     "RX_BYTES", "TX_PKTS", "TX_BYTES",
+					     "DROPS"};
+	json_t *ports = json_object_get(nf, "ports"), *p;
+	int all = json_object_get(json_array_get(ports, 0), "state") != NULL;
 	struct table t;
-	json_t *p;
 	size_t i;
 
-	table_init(&t, 9, hdr);
-	json_array_foreach (json_object_get(nf, "ports"), i, p) {
+	table_init(&t, all ? 9 : 7, all ? full : counts);
+	json_array_foreach (ports, i, p) {
 		char b[5][32], peer[128], cfg[512];
 		json_t *st = json_object_get(p, "stats");
 		char *row[9] = {
@@ -261,6 +268,9 @@ static void ports_table(json_t *nf)
 			(char *)num(st, "tx_bytes", b[3]),
 			(char *)num(st, "drops", b[4]),
 		};
+
+		if (!all) /* no STATE, CONFIG */
+			memmove(row + 2, row + 4, 5 * sizeof(row[0]));
 		table_row(&t, row);
 	}
 	table_print(&t, "");

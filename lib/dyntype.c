@@ -797,10 +797,16 @@ static int open_obj(const void *elf, size_t sz, const char *file,
 	struct bpf_object *obj = bpf_object__open_mem(elf, sz, &oo);
 	void *at;
 
-	if (!obj)
+	if (!obj) {
+		char why[128];
+
+		/* libbpf's own codes (4001: not an ELF of BPF) have no
+		 * strerror text */
+		libbpf_strerror(errno, why, sizeof(why));
 		return fail(err, len, EINVAL,
 			    "%s: not a BPF object libbpf can open (%s)", file,
-			    strerror(errno));
+			    why);
+	}
 	p = bpf_object__find_program_by_name(obj, "nfc_entry");
 	if (!p || nfci_rodata_var(obj, "nfc_self", &at, 4) ||
 	    !bpf_object__find_map_by_name(obj, "nfc_progs")) {

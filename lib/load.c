@@ -351,8 +351,9 @@ static int names_check(struct nfc *nfc, const struct mnf *n,
 	return nfci_err(nfc, EEXIST,
 			"NF %s: its new object has other maps than the "
 			"running one (%s%s%s%s%s): their contents cannot be "
-			"kept; `nfchain %s upgrade migrate=recreate` starts "
-			"them empty",
+			"kept; the same upgrade with migrate=recreate "
+			"(`nfchain %s upgrade -f FILE migrate=recreate`) "
+			"starts them empty",
 			n->name, oa ? "new: " : "", added, oa && og ? "; " : "",
 			og ? "gone: " : "", gone, n->name);
 }

@@ -161,7 +161,8 @@ static int layout_check(struct nfc *nfc, struct bpf_map *map, int fd,
 		return 1;
 	return nfci_err(nfc, EEXIST,
 			"map %s changed its layout (%s): its contents cannot "
-			"be kept; `nfchain <nf> upgrade migrate=recreate` "
+			"be kept; the same upgrade with migrate=recreate "
+			"(`nfchain <nf> upgrade -f FILE migrate=recreate`) "
 			"starts it empty",
 			path, what);
 }
@@ -201,8 +202,8 @@ int dp_bind_maps(struct nfc *nfc, struct bpf_object *obj, int hook,
 			if (r)
 				nfci_err(nfc, r,
 					 "reuse map %s: %s (did its definition "
-					 "change? `nfchain <nf> upgrade "
-					 "migrate=recreate` starts it empty)",
+					 "change? the same upgrade with "
+					 "migrate=recreate starts it empty)",
 					 path, strerror(-r));
 		}
 		close(fd);

@@ -1071,6 +1071,11 @@ static void feed_path_of(struct nfc_nf *nf, const char *name, char *buf,
 	const char *d = getenv("NFC_DDOS_FEED_DIR");
 	char pr[256];
 
+	/* In the daemon's state directory, as the router's route store:
+	 * a daemon given its own (--state-dir) kept its feeds in
+	 * /var/lib/nfchain all the same. */
+	if (!d || !*d)
+		d = getenv("NFC_STATE_DIR");
 	/* Named by pin root and NF: two pin roots never share a feed. */
 	snprintf(pr, sizeof(pr), "%s", nfc_nf_pin_root(nf));
 	for (char *c = pr; *c; c++)
