@@ -999,6 +999,29 @@ lb_fc_fill(struct lb_fc_part *pt, __u32 set, struct lb_fc_slot *s,
 	s->begen = be->gen;
 }
 
+/* forward=nat: a packet the cache does not take (a FIN, a RST) of a
+ * flow it may hold: what the flow's slot gathered goes to its entry now,
+ * and the slot is emptied. Left there, it was lost unless another flow
+ * took the slot (an HTTP request's GET missing from its connection's
+ * counts). */
+static __always_inline void lb_fc_leave(const struct lb_flow *f,
+					struct nfct_entry *e)
+{
+	__u32 h = lb_fc_hash(f), pi = (h / LB_FC_SETS) & (LB_FC_PARTS - 1);
+	struct lb_fc_part *pt = bpf_map_lookup_elem(&lb_fc, &pi);
+	struct lb_fc_slot *s;
+
+	if (!pt)
+		return;
+	s = lb_fc_way(pt->w[h & (LB_FC_SETS - 1)], f);
+	if (!s)
+		return;
+	lb_fc_flush(s, e);
+	s->packets = 0;
+	s->bytes = 0;
+	s->w.family = 0;
+}
+
 /* forward=nat, egress: a reply of a tracked NAT-ed connection gets its
  * VIP back as source. The entry is checked first without nfct_lookup, so
  * that the egress traffic that is none of the lb's (most of it) is not
@@ -1250,6 +1273,8 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 		if (pt)
 			lb_fc_fill(pt, set, fc, &f, fwd, id, be, e, dir, now,
 				   j);
+		else if (fwd == LB_FWD_NAT && e)
+			lb_fc_leave(&f, e);
 	}
 	bport = be->port ? be->port : f.dport;
 	if (fwd == LB_FWD_NAT) {

@@ -508,18 +508,30 @@ nat_fc_fill(struct nat_fc_slot *s, const struct nfc_flow *fl,
 	__be16 oport =
 		dst && k->proto != NFC_IPPROTO_ICMP ? k->dport : k->sport;
 	__u8 kind = nat_fc_kind(fl);
+	int same;
 
-	if (!s || !nfct_fc_eligible(fl) ||
-	    (fl->t.proto == NFC_IPPROTO_TCP && e->state != NFCT_S_ESTABLISHED))
+	if (!s)
 		return;
+	same = s->w.src == k->src && s->w.dst == k->dst &&
+	       s->w.sport == k->sport && s->w.dport == k->dport &&
+	       s->w.proto == k->proto && s->w.pad[0] == kind;
+	if (!nfct_fc_eligible(fl) || (fl->t.proto == NFC_IPPROTO_TCP &&
+				      e->state != NFCT_S_ESTABLISHED)) {
+		/* The flow leaves the cache (a FIN, a RST, the close): what
+		 * its slot gathered goes to its entry now. Left there, it
+		 * was lost unless another flow took the slot: a 3 MB
+		 * download's mapping showed its SYN, ACK and FIN only. */
+		if (same && s->ts && s->packets) {
+			e->packets[s->dir & 1] += s->packets;
+			e->bytes[s->dir & 1] += s->bytes;
+			s->packets = 0;
+			s->bytes = 0;
+			s->ts = 0;
+		}
+		return;
+	}
 	if (s->ts && s->packets) {
-		o = s->w.src == k->src && s->w.dst == k->dst &&
-				    s->w.sport == k->sport &&
-				    s->w.dport == k->dport &&
-				    s->w.proto == k->proto &&
-				    s->w.pad[0] == kind
-			    ? e
-			    : nat_fc_entry(s);
+		o = same ? e : nat_fc_entry(s);
 		if (o) {
 			o->packets[s->dir & 1] += s->packets;
 			o->bytes[s->dir & 1] += s->bytes;
@@ -773,13 +785,15 @@ static __always_inline int nat(nfc_ctx_t *ctx, struct nfc_meta *md)
 	/* The cache again for what nat_fc_key leaves to the parser (VLAN
 	 * tags, IP options). */
 	nat_tuple_of(&fl->t, &w);
-	if (!keyed && nfct_fc_eligible(fl)) {
+	if (!keyed) {
 		__u32 i;
 
+		/* Looked up for a packet the cache does not serve too (a
+		 * FIN): its slot's counts go to the entry (nat_fc_fill). */
 		w.pad[0] = nat_fc_kind(fl);
 		i = nat_fc_index(&w);
 		fc = bpf_map_lookup_elem(&nat_fc, &i);
-		if (nat_fc_hit(fc, &w, now))
+		if (nfct_fc_eligible(fl) && nat_fc_hit(fc, &w, now))
 			return nat_fc_serve(ctx, md, fc, fl->l3_off, fl->l4_off,
 					    len);
 	}

@@ -107,6 +107,27 @@ for mode in tc xdp; do
 	rm -f $ipj.c $ipj.s
 	check "$mode: iperf3 a1 -> c1 through the masquerade (rc $rc, ${bytes:-0} bytes, c1 saw $peer)" \
 		[ "$rc" = 0 ] && [ "${bytes:-0}" -gt 0 ] && [ "$peer" = 203.0.113.1 ]
+	# A 3 MB download's mapping counts its bytes, the flow cache's hits
+	# included: they wait in the CPU's slot for the flow's next uncached
+	# packet, and the last window's went nowhere when that was the close
+	# (the mapping showed the SYN, ACK and FIN only). Both ends on one
+	# CPU: the slots are per CPU.
+	dl=/tmp/nfc-natdl-$NFC_ID
+	mkdir -p $dl && head -c 3000000 /dev/zero >$dl/big
+	(cd $dl && exec ip netns exec "$(rt_ns c1)" taskset -c 0 python3 -m http.server 8081 --bind $RT_C1 >/dev/null 2>&1) &
+	hs=$!
+	for _ in $(seq 100); do
+		in_host c1 ss -ltn | grep -q ':8081 ' && break
+		sleep 0.1
+	done
+	got=$(in_host a1 taskset -c 0 curl -s -m 10 -o /dev/null -w '%{size_download}' http://$RT_C1:8081/big)
+	kill $hs 2>/dev/null
+	wait $hs 2>/dev/null
+	rm -rf $dl
+	rb=$(nfctl -j nat0 mappings show |
+		jq --arg r "$RT_C1:8081" '[.[] | select(.remote == $r) | .bytes_reply] | max // 0')
+	check "$mode: a 3 MB download ($got bytes): its mapping counts them ($rb >= 3000000)" \
+		[ "${got:-0}" = 3000000 ] && [ "${rb:-0}" -ge 3000000 ]
 	t=$(rt_probe_trace a1 $RT_E1 | paste -sd ';')
 	check "$mode: traceroute a1 -> e1 shows c1 and e1 ($t)" \
 		grep -qE "(^|;)2 $RT_C1;3 $RT_E1( |;|\$)" <<<"$t"
