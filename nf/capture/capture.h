@@ -22,14 +22,14 @@
 #define CAP_RING_DEFAULT (4u << 20)
 
 struct cap_rec {
-	__u64 ts_ns;	/* CLOCK_TAI: wall clock once userspace shifts it */
-	__u32 wire_len; /* the frame's length on the wire */
-	__u32 cap_len;	/* bytes that follow, min(wire_len, snaplen) */
-	__u16 in_port;	/* the NF port it came in on: attachment 2k|dir */
-	__u8 dir;	/* 0: ingress side of the attachment, 1: egress */
-	__u8 vlan;	/* 1: the frame's 802.1Q tag was held apart (TC:
-			 * skb->vlan_tci), not in the bytes that follow: the
-			 * daemon puts it back at byte 12, as tcpdump does */
+	__u64 ts_ns;	  /* CLOCK_TAI: wall clock once userspace shifts it */
+	__u32 wire_len;	  /* the frame's length on the wire */
+	__u32 cap_len;	  /* bytes that follow, min(wire_len, snaplen) */
+	__u16 in_port;	  /* the NF port it came in on: attachment 2k|dir */
+	__u8 dir;	  /* 0: ingress side of the attachment, 1: egress */
+	__u8 vlan;	  /* 1: the frame's 802.1Q tag was held apart (TC:
+			   * skb->vlan_tci), not in the bytes that follow: the
+			   * daemon puts it back at byte 12, as tcpdump does */
 	__be16 vlan_tpid; /* then its TPID, network order */
 	__u16 vlan_tci;	  /* and its TCI, host order */
 };
