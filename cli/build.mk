@@ -83,7 +83,7 @@ $(OUT)/obj/cli/tests/test_grammar.o: CPPFLAGS += -Icli
 $(OUT)/obj/cli/tests/test_grammar.o: cli/grammar.h
 $(OUT)/bin/test_grammar: $(OUT)/obj/cli/tests/test_grammar.o $(OUT)/obj/cli/grammar.o
 	$(call msg,LINK,$@)
-	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ -o $@
+	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ -ljansson -o $@
 
 all: $(OUT)/bin/test_grammar
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 
 #include "grammar.h"
 
@@ -463,6 +464,19 @@ int cli_parse(int argc, char **argv, struct cli_cmd *c, char *err, size_t len)
 	memset(c, 0, sizeof(*c));
 	if (argc < 1)
 		return usage_err(err, len, "a command is needed");
+	/* Every word may go into a JSON body, which holds UTF-8 only: such
+	 * a word was dropped on the way and the daemon answered 'the request
+	 * body is empty' or 'field port is required'. */
+	for (int i = 0; i < argc; i++) {
+		json_t *w = json_string(argv[i]);
+
+		if (!w)
+			return usage_err(err, len,
+					 "word %d of the command is not UTF-8 "
+					 "text",
+					 i + 1);
+		json_decref(w);
+	}
 	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
 		if (chooses(&rules[i], argc, argv)) {
 			if (!apply_rule(&rules[i], argc, argv, c, err, len))

@@ -99,6 +99,19 @@ static json_t *import_parse(const char *text, size_t len, char *err,
 			json_decref(out);
 			return NULL;
 		}
+		/* Its words become JSON strings, UTF-8 only: jansson's own
+		 * check (such a line was reported 'out of memory'). */
+		{
+			json_t *t = json_stringn(text + i, n);
+
+			if (!t) {
+				snprintf(err, elen, "line %u: not UTF-8 text",
+					 line);
+				json_decref(out);
+				return NULL;
+			}
+			json_decref(t);
+		}
 		if (parse_line(text + i, n, line, out, err, elen)) {
 			json_decref(out);
 			return NULL;

@@ -49,6 +49,10 @@ rc 0 "counter add cnt0 mark=3 (key=value config)" nfc counter add cnt0 mark=3
 check "config mark=3" [ "$(js cnt0 show | jget "['config']['mark']")" = 3 ]
 rc 0 "counter add cnt1" nfc counter add cnt1
 rc 2 "add of an unknown type: usage error" nfc bogustype add x1
+# A word that is not UTF-8 cannot go into a JSON body: it was dropped on
+# the way ("field 'port' is required").
+rc 2 "a word that is not UTF-8: usage error" nfc forwarder add $'x\xff'
+check "... saying so" grep -q "word 3 of the command is not UTF-8" "$NFD_DIR/err"
 rc 2 "an NF named like a command: usage error" nfc forwarder add show
 rc 2 "an NF named like a type: usage error" nfc forwarder add counter
 rc 2 "add without a name: usage error" nfc forwarder add

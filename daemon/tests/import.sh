@@ -57,6 +57,10 @@ check "a word that is not key=value is refused (got: $out)" \
 	grep -q 'line 1: expected key=value' <<<"$out"
 out=$(printf '198.24.0.0/16 colour=red\n' | nfc r0 routes import -f - 2>&1)
 check "an unknown field is refused (got: $out)" grep -q 'line 1: ' <<<"$out"
+out=$(printf '198.23.0.0/16 nexthop=203.0.113.9\n198.25.0.0/16 nexthop=203.0.113.9 x=\xff\n' |
+	nfc r0 routes import -f - 2>&1)
+check "a line that is not UTF-8 is refused, named (was 'out of memory'; got: $out)" \
+	grep -q 'line 2: not UTF-8 text' <<<"$out"
 check "... none of them changed anything" [ "$(snapshot)" = "$before" ]
 
 # A refusal by the NF itself after entries were written (the next hop is
