@@ -24,6 +24,8 @@ TMP=$(mktemp -d /tmp/nfc-lb-XXXXXX)
 echo_pid=
 test_cleanup() {
 	[ -z "$echo_pid" ] || kill "$echo_pid" 2>/dev/null
+	# the backends' servers, also when a check fails before the end
+	for j in $(jobs -p); do kill "$j" 2>/dev/null; done
 	rm -rf "$TMP"
 }
 

@@ -18,7 +18,11 @@ nfc_setup
 HERE=$(cd "$(dirname "$0")" && pwd)
 VIP=2001:db8::100
 TMP=$(mktemp -d /tmp/nfc-lb6-XXXXXX)
-test_cleanup() { rm -rf "$TMP"; }
+test_cleanup() {
+	# the backends' servers, also when a check fails before the end
+	for j in $(jobs -p); do kill "$j" 2>/dev/null; done
+	rm -rf "$TMP"
+}
 
 ns() { echo "nt$NFC_ID-$1"; }
 in_ns() { local h=$1; shift; ip netns exec "$(ns "$h")" "$@"; }

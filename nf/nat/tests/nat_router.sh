@@ -139,7 +139,8 @@ for mode in tc xdp; do
 		[ "$m" = "mtu 1280" ]
 	e=$(rt_stat nat0 nat.icmp_errors_translated)
 	check "$mode: ICMP errors counted as translated ($e)" [ "${e:-0}" -ge 3 ]
-	in_host a1 python3 -m http.server 8000 --bind 198.51.100.2 >/dev/null 2>&1 &
+	# not through in_host: $! must be the server (ip netns exec execs it)
+	ip netns exec "$(rt_ns a1)" python3 -m http.server 8000 --bind 198.51.100.2 >/dev/null 2>&1 &
 	hp=$!
 	for _ in $(seq 100); do
 		in_host a1 ss -ltn | grep -q ':8000 ' && break
