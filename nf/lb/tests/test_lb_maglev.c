@@ -201,47 +201,46 @@ static void test_keys(void)
 	lb_be_str(&v, &b, s, sizeof(s));
 	CHECK(!strcmp(s, "[2001:db8::100]:80/udp/[2001:db8::11]"),
 	      "IPv6 key printed back: %s", s);
-	CHECK(lb_parse_svc("203.0.113.100:80/sctp", &v, e, sizeof(e)) &&
-		      strstr(e, "protocol"),
-	      "bad protocol named: %s", e);
-	CHECK(lb_parse_svc("203.0.113.300:80/tcp", &v, e, sizeof(e)) &&
-		      strstr(e, "address"),
-	      "bad address named: %s", e);
-	CHECK(lb_parse_svc("203.0.113.1:70000/tcp", &v, e, sizeof(e)) &&
-		      strstr(e, "port"),
-	      "bad port named: %s", e);
-	CHECK(lb_parse_svc("203.0.113.1/tcp", &v, e, sizeof(e)) &&
-		      strstr(e, "port"),
-	      "missing port named: %s", e);
-	CHECK(lb_parse_be("203.0.113.1:80/tcp/[2001:db8::1]", &v, &b, e,
-			  sizeof(e)) &&
-		      strstr(e, "IPv6") && strstr(e, "IPv4"),
-	      "family mismatch named: %s", e);
-	CHECK(lb_parse_be("203.0.113.1:80/tcp/2001:db8::1", &v, &b, e,
-			  sizeof(e)) &&
-		      strstr(e, "brackets"),
-	      "unbracketed IPv6 named: %s", e);
-	CHECK(lb_parse_be("[2001:db8::1:80/tcp/[2001:db8::2]", &v, &b, e,
-			  sizeof(e)) &&
-		      strstr(e, "]"),
-	      "unclosed bracket named: %s", e);
-	/* One spelling a key, the one show prints. */
-	CHECK(lb_parse_svc("[2001:db8:0::100]:80/tcp", &v, e, sizeof(e)) &&
-		      strstr(e, "write it as [2001:db8::100]:80/tcp"),
-	      "IPv6 service not in RFC 5952 form refused: %s", e);
-	CHECK(lb_parse_svc("203.0.113.100:080/tcp", &v, e, sizeof(e)) &&
-		      strstr(e, "write it as 203.0.113.100:80/tcp"),
-	      "service port with a leading zero refused: %s", e);
-	CHECK(lb_parse_be("203.0.113.100:80/tcp/198.51.100.11:080", &v, &b, e,
-			  sizeof(e)) &&
-		      strstr(e, "write it as 203.0.113.100:80/tcp/"
-				"198.51.100.11:80"),
-	      "backend port with a leading zero refused: %s", e);
-	CHECK(lb_parse_be("[2001:db8::100]:80/tcp/[2001:DB8::11]", &v, &b, e,
-			  sizeof(e)) &&
-		      strstr(e, "write it as [2001:db8::100]:80/tcp/"
-				"[2001:db8::11]"),
-	      "upper-case IPv6 backend refused: %s", e);
+	/* Refused keys, each naming what is wrong. The last four: one
+	 * spelling a key, the one show prints. */
+	static const struct {
+		int be; /* a backend key, else a service key */
+		const char *key, *want, *want2, *what;
+	} bad[] = {
+		{0, "203.0.113.100:80/sctp", "protocol", NULL,
+		 "bad protocol named"},
+		{0, "203.0.113.300:80/tcp", "address", NULL,
+		 "bad address named"},
+		{0, "203.0.113.1:70000/tcp", "port", NULL, "bad port named"},
+		{0, "203.0.113.1/tcp", "port", NULL, "missing port named"},
+		{1, "203.0.113.1:80/tcp/[2001:db8::1]", "IPv6", "IPv4",
+		 "family mismatch named"},
+		{1, "203.0.113.1:80/tcp/2001:db8::1", "brackets", NULL,
+		 "unbracketed IPv6 named"},
+		{1, "[2001:db8::1:80/tcp/[2001:db8::2]", "]", NULL,
+		 "unclosed bracket named"},
+		{0, "[2001:db8:0::100]:80/tcp",
+		 "write it as [2001:db8::100]:80/tcp", NULL,
+		 "IPv6 service not in RFC 5952 form refused"},
+		{0, "203.0.113.100:080/tcp", "write it as 203.0.113.100:80/tcp",
+		 NULL, "service port with a leading zero refused"},
+		{1, "203.0.113.100:80/tcp/198.51.100.11:080",
+		 "write it as 203.0.113.100:80/tcp/198.51.100.11:80", NULL,
+		 "backend port with a leading zero refused"},
+		{1, "[2001:db8::100]:80/tcp/[2001:DB8::11]",
+		 "write it as [2001:db8::100]:80/tcp/[2001:db8::11]", NULL,
+		 "upper-case IPv6 backend refused"},
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int r = bad[i].be
+				? lb_parse_be(bad[i].key, &v, &b, e, sizeof(e))
+				: lb_parse_svc(bad[i].key, &v, e, sizeof(e));
+
+		CHECK(r && strstr(e, bad[i].want) &&
+			      (!bad[i].want2 || strstr(e, bad[i].want2)),
+		      "%s: %s", bad[i].what, e);
+	}
 }
 
 int main(void)
