@@ -33,7 +33,7 @@ struct route {
 static const struct route routes[] = {
 	{"metrics", .get = h_metrics_get},
 	{"v1/types", .get = h_types_get, .post = h_types_post},
-	{"v1/types/{type}", .del = h_type_del},
+	{"v1/types/{type}", .get = h_type_get, .del = h_type_del},
 	{"v1/nfs", .get = h_nfs_get, .post = h_nfs_post},
 	{"v1/nfs/{nf}", .get = h_nf_get, .patch = h_nf_patch, .del = h_nf_del},
 	{"v1/nfs/{nf}/ports", .get = h_ports_get, .post = h_ports_post},

@@ -68,6 +68,7 @@ const char *type_names(struct api *api, char *buf, size_t len);
 int h_types_get(struct call *c);
 /* types.c: loaded NF types */
 int h_types_post(struct call *c);
+int h_type_get(struct call *c);
 int h_type_del(struct call *c);
 int h_nfs_get(struct call *c);
 int h_nfs_post(struct call *c);

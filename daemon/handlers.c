@@ -169,6 +169,20 @@ int h_types_get(struct call *c)
 	return reply(c, 200, json_incref(c->api->types));
 }
 
+int h_type_get(struct call *c)
+{
+	json_t *t;
+	size_t i;
+
+	json_array_foreach (c->api->types, i, t)
+		if (!strcmp(json_string_value(json_object_get(t, "name")) ?: "",
+			    c->arg[0]))
+			return reply(c, 200, json_incref(t));
+	return fail(c, 404,
+		    "no NF type named '%.64s' (GET /v1/types lists them)",
+		    c->arg[0]);
+}
+
 int h_nfs_get(struct call *c)
 {
 	json_t *s = nfc_show(c->nfc), *e;

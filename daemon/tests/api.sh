@@ -26,6 +26,10 @@ check "socket is mode 0600, owned by root (got $mode)" [ "$mode" = "600 root" ]
 
 expect "GET /v1/types lists forwarder" 200 '"forwarder"' GET /v1/types
 expect "GET /v1/types lists counter" 200 '"counter"' GET /v1/types
+expect "GET /v1/types/forwarder is that type" 200 '"port_names":["p1","p2"]' \
+	GET /v1/types/forwarder
+expect "GET /v1/types/nosuch: 404 naming it" 404 "no NF type named 'nosuch'" \
+	GET /v1/types/nosuch
 expect "POST /v1/nfs creates fw0" 201 '"name":"fw0"' POST /v1/nfs \
 	'{"name":"fw0","type":"forwarder"}'
 expect "POST ports p1 with a netdev peer" 201 "\"peer\":\"$NFD_IF1\"" \
