@@ -41,6 +41,9 @@ int daemon_save(void *ctx, json_t *state, char *err, size_t errlen);
 /* api.save_entry: one collection entry changed, journaled (persist.h). */
 int daemon_save_entry(void *ctx, const char *nf, const char *coll,
 		      const char *key, json_t *value, char *err, size_t errlen);
+/* After a tick: the entries the NFs let go by themselves (expired), out
+ * of state.json too. */
+void daemon_save_forgotten(struct daemon *d);
 /* api.save_nf: one NF's own fields changed, journaled. */
 int daemon_save_nf(void *ctx, json_t *nf, char *err, size_t errlen);
 /* At start: the pins moved to the saved state (or the pins saved). */

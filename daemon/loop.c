@@ -178,8 +178,10 @@ void daemon_loop_run(struct daemon *d)
 				nfc_poll(d->nfc, 0);
 				break;
 			case EV_TIMER:
-				if (read(d->tfd, &ticks, sizeof(ticks)) > 0)
+				if (read(d->tfd, &ticks, sizeof(ticks)) > 0) {
 					nfc_tick(d->nfc);
+					daemon_save_forgotten(d);
+				}
 				trim_if_idle();
 				if (d->pcap)
 					pcap_tick(d->pcap, 1);

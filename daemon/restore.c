@@ -111,6 +111,52 @@ int daemon_save_entry(void *ctx, const char *nf, const char *coll,
 			 err, errlen);
 }
 
+void daemon_save_forgotten(struct daemon *d)
+{
+	json_t *f = nfc_take_forgotten(d->nfc), *e;
+	char err[1024];
+	size_t i;
+	int r = 0;
+
+	/* Nothing to undo here: the data plane let the entries go already.
+	 * Not saved, a restore brings them back for a lifetime, and they
+	 * expire again. */
+	json_array_foreach (f, i, e) {
+		json_t *rec;
+
+		if (!d->saved || d->pinned || d->api.blocked)
+			break;
+		rec = json_pack("{s:O,s:O,s:O,s:n}", "nf", json_array_get(e, 0),
+				"coll", json_array_get(e, 1), "key",
+				json_array_get(e, 2), "value");
+		r = persist_append_rec(d->state_dir, rec, err, sizeof(err));
+		if (!r)
+			persist_apply(d->saved, rec);
+		json_decref(rec);
+		if (r)
+			break;
+	}
+	if (r > 0) {
+		json_t *state = nfc_export(d->nfc);
+
+		r = state ? persist_save(d->state_dir, state, err, sizeof(err))
+			  : -EIO;
+		if (!r) {
+			json_decref(d->saved);
+			d->saved = json_incref(state);
+		} else if (!state) {
+			snprintf(err, sizeof(err),
+				 "cannot export the state: %s",
+				 nfc_errmsg(d->nfc));
+		}
+		json_decref(state);
+	}
+	if (r)
+		nfd_log("error", "save", "what=%s error=%s",
+			nfd_q("entries that expired"), nfd_q(err));
+	json_decref(f);
+}
+
 int daemon_save_nf(void *ctx, json_t *nf, char *err, size_t errlen)
 {
 	json_t *f = json_copy(nf);

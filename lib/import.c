@@ -205,7 +205,7 @@ static int coll_import(struct nfc *nfc, const char *nf, const char *coll,
 				continue;
 			r = intent_note(nfc, nf, coll, key);
 			if (!r)
-				r = c->del(&nfc->handles[id], key);
+				r = coll_del_known(nfc, id, c, key);
 			if (r) {
 				if (!nfc->err[0])
 					nfci_err(nfc, r, "%s %s of %s: %s",
@@ -227,7 +227,7 @@ static int coll_import(struct nfc *nfc, const char *nf, const char *coll,
 		/* A changed entry is removed first: an NF may refuse to
 		 * overwrite (the router's "exists already"). */
 		if (v) {
-			r = c->del(&nfc->handles[id], key);
+			r = coll_del_known(nfc, id, c, key);
 			if (r) {
 				if (!nfc->err[0])
 					nfci_err(nfc, r, "%s %s of %s: %s",

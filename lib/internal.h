@@ -194,6 +194,9 @@ struct nfc {
 	 * (NFC_SAVED_*), and the NF when it was one NF's own fields. */
 	int saved_what;
 	char saved_nf[NFC_NAME_MAX];
+	/* Entries the NFs let go by themselves since the last
+	 * nfc_take_forgotten(): [[nf, coll, key], ...], or NULL. */
+	json_t *forgotten;
 };
 
 /* util.c */
@@ -368,6 +371,8 @@ int coll_check(struct nfc *nfc, const char *nf, const char *coll,
 	       const struct nfc_collection **cp);
 int coll_add_nosave(struct nfc *nfc, const char *nf, const char *coll,
 		    const char *key, json_t *fields);
+int coll_del_known(struct nfc *nfc, int id, const struct nfc_collection *c,
+		   const char *key);
 int coll_del_nosave(struct nfc *nfc, const char *nf, const char *coll,
 		    const char *key);
 int coll_replace_nosave(struct nfc *nfc, const char *nf, const char *coll,

@@ -90,6 +90,32 @@ void nfc_nf_set_priv(struct nfc_nf *nf, void *priv)
 	nf->nfc->rt[nf->id].priv = priv;
 }
 
+void nfc_nf_forget(struct nfc_nf *nf, const char *coll, const char *key)
+{
+	struct nfc *nfc = nf->nfc;
+	struct mnf *n = &nfc->m->nfs[nf->id];
+	json_t *set = json_object_get(n->colls, coll);
+
+	if (!json_object_get(set, key))
+		return;
+	json_object_del(set, key);
+	/* A failed save leaves the entry in the pinned state: a restore
+	 * brings it back for its lifetime again, and it expires again. */
+	state_save_entry(nfc, nf->id, coll, key);
+	if (!nfc->forgotten)
+		nfc->forgotten = json_array();
+	json_array_append_new(nfc->forgotten,
+			      json_pack("[sss]", n->name, coll, key));
+}
+
+json_t *nfc_take_forgotten(struct nfc *nfc)
+{
+	json_t *f = nfc->forgotten;
+
+	nfc->forgotten = NULL;
+	return f;
+}
+
 int nfc_nf_error(struct nfc_nf *nf, int err, const char *fmt, ...)
 {
 	struct nfc *nfc = nf->nfc;
@@ -189,7 +215,10 @@ int coll_del_nosave(struct nfc *nfc, const char *nf, const char *coll,
 		r = intent_note(nfc, nf, coll, key);
 	if (r)
 		return r;
-	r = c->del(&nfc->handles[id], key);
+	if (json_object_get(json_object_get(nfc->m->nfs[id].colls, coll), key))
+		r = coll_del_known(nfc, id, c, key);
+	else
+		r = c->del(&nfc->handles[id], key);
 	nf_changed(nfc, id, NFC_CHANGE_COLLECTION);
 	if (r) {
 		if (!nfc->err[0])
@@ -199,6 +228,21 @@ int coll_del_nosave(struct nfc *nfc, const char *nf, const char *coll,
 	}
 	json_object_del(json_object_get(nfc->m->nfs[id].colls, coll), key);
 	return 0;
+}
+
+/* The delete of an entry the model holds. The data plane may have let it
+ * go already (a ddos blocklist entry that expired): the model's copy is
+ * what is left to delete, so "no such entry" is not an error here. */
+int coll_del_known(struct nfc *nfc, int id, const struct nfc_collection *c,
+		   const char *key)
+{
+	int r = c->del(&nfc->handles[id], key);
+
+	if (r == -ENOENT) {
+		nfc->err[0] = 0;
+		r = 0;
+	}
+	return r;
 }
 
 /* The entry as the model holds it (a new reference), NULL if absent. */

@@ -306,6 +306,7 @@ void nfc_close(struct nfc *nfc)
 			nfc->m->nfs[i].type->destroy(&nfc->handles[i]);
 	root_close(nfc);
 	model_free(nfc->m);
+	json_decref(nfc->forgotten);
 	if (nfc->ep >= 0)
 		close(nfc->ep);
 	free(nfc);

@@ -261,6 +261,11 @@ void *nfc_nf_priv(const struct nfc_nf *nf);
 void nfc_nf_set_priv(struct nfc_nf *nf, void *priv);
 int nfc_nf_packet_out(struct nfc_nf *nf, unsigned port, const void *frame,
 		      size_t len);
+/* In tick(): an entry of collection `coll` that the NF let go by itself
+ * (a blocklist prefix whose expiry came) leaves the model and the saved
+ * state too, so that a restore does not bring it back. Nothing if the
+ * model does not hold it. */
+void nfc_nf_forget(struct nfc_nf *nf, const char *coll, const char *key);
 /* Sets the error message of the call in progress; returns -err. */
 int nfc_nf_error(struct nfc_nf *nf, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -207,6 +207,11 @@ uint64_t nfc_state_gen(struct nfc *nfc);
  * say more changed than did, never less. */
 enum { NFC_SAVED_NONE, NFC_SAVED_NF, NFC_SAVED_MORE };
 int nfc_take_saved(struct nfc *nfc, char *nf, size_t len);
+/* The collection entries the NFs let go by themselves (nfc_nf_forget: a
+ * blocklist prefix that expired) since the last call, saved in the pinned
+ * state already, as a JSON array of [nf, collection, key]; NULL if none.
+ * A daemon with a state of its own saves them there. The caller owns it. */
+json_t *nfc_take_forgotten(struct nfc *nfc);
 /* Moves the running system to `doc` with the fewest changes: NFs whose
  * definition is unchanged are neither reloaded nor interrupted. With
  * `plan` non-NULL, *plan receives the list of steps (a JSON array of

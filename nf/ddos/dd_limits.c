@@ -143,9 +143,13 @@ int dd_limit_del(struct nfc_nf *nf, const char *key)
 	memset(&k, 0, sizeof(k));
 	k.plen = p.plen;
 	memcpy(k.addr, p.addr, 16);
-	if (bpf_map_delete_elem(lim_fd(nf, p.family), &k) && errno != ENOENT)
+	if (bpf_map_delete_elem(lim_fd(nf, p.family), &k)) {
+		if (errno == ENOENT)
+			return nfc_nf_error(nf, ENOENT,
+					    "limits %s: no such entry", key);
 		return nfc_nf_error(nf, errno, "limits: delete %s: %s", key,
 				    strerror(errno));
+	}
 	return dd_flags_sync(nf);
 }
 

@@ -434,11 +434,13 @@ static int trie_del(struct nfc_nf *nf, int fd4, int fd6, const char *what,
 	if (r)
 		return r;
 	lpm_key(&p, &k);
-	if (bpf_map_delete_elem(p.family == 4 ? fd4 : fd6, &k) &&
-	    errno != ENOENT)
-		return nfc_nf_error(nf, errno, "%s: delete %s: %s", what, key,
-				    strerror(errno));
-	return 0;
+	if (!bpf_map_delete_elem(p.family == 4 ? fd4 : fd6, &k))
+		return 0;
+	if (errno == ENOENT)
+		return nfc_nf_error(nf, ENOENT, "%s %s: no such entry", what,
+				    key);
+	return nfc_nf_error(nf, errno, "%s: delete %s: %s", what, key,
+			    strerror(errno));
 }
 
 /* Appends {prefix, expires_in} for at most `max` entries of a trie after
@@ -983,9 +985,17 @@ static int expire_some(struct nfc_nf *nf, struct dd_priv *pv, int copy,
 		if (!bpf_map_lookup_elem(fd, &next, &v) && v) {
 			if ((time_t)v <= now &&
 			    !bpf_map_delete_elem(fd, &next)) {
+				char b[64];
+
 				if (pv->scan_fam == 4 && next.plen <= 24)
 					bm_unset(nf, copy, addr4(next.addr),
 						 next.plen);
+				/* Else the model keeps it, and a restore
+				 * blocks it again for a new lifetime. */
+				nfc_nf_forget(nf, "blocklist",
+					      dd_pfx_str(pv->scan_fam,
+							 next.plen, next.addr,
+							 b));
 				continue; /* the cursor stays on a kept key */
 			}
 			pv->left++;

@@ -104,5 +104,16 @@ for _ in $(seq 30); do
 	grep -qx 203.0.113.64/26 $NFD_DIR/got.txt || { gone=yes; break; }
 done
 check "an entry added with expires=1 leaves the list" [ $gone = yes ]
+# ... and the saved state: a reboot does not block it again (the model
+# kept it, and a restore gave it a new lifetime).
+no_expired() { ! nfc export | grep -q 203.0.113.64/26; }
+check "the expired entry left the export" no_expired
+nfd_kill9
+rm -rf "$NFC_PIN"
+nfd_start || not_ok "nfchaind restarts without its pins"
+listing >$NFD_DIR/got.txt
+check "after a reboot the expired entry is not back" \
+	bash -c "! grep -qx 203.0.113.64/26 $NFD_DIR/got.txt"
+check "... nor anything else changed: the listing is the new feed" same $NFD_DIR/b.norm
 check "dd0 del" quiet nfc dd0 del
 nfc_done

@@ -64,6 +64,13 @@ check "$mode: blocklisted C1 gets nothing through" \
 check "$mode: allowlisted C2 inside the blocked prefix gets through" \
 	ip netns exec "$C2" ping -q -c 3 -i 0.1 -W 2 198.51.100.100
 nfctl dd0 blocklist del 198.51.100.0/30
+# A delete of what is not there says so (it answered success).
+check "$mode: blocklist del of a missing prefix: no such entry" \
+	refused 'blocklist 198.51.100.0/30: no such entry' nfctl dd0 blocklist del 198.51.100.0/30
+check "$mode: allowlist del of a missing prefix: no such entry" \
+	refused 'allowlist 198.51.100.1/32: no such entry' nfctl dd0 allowlist del 198.51.100.1/32
+check "$mode: limits del of a missing prefix: no such entry" \
+	refused 'limits 198.51.100.0/24: no such entry' nfctl dd0 limits del 198.51.100.0/24
 # A key has one spelling (the model keeps keys as given: "/030" beside
 # "/30" was one trie entry under two keys, and a delete of one left the
 # other to block again after a restore). Refused, and nothing blocked.
