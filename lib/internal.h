@@ -169,6 +169,11 @@ struct nfc {
 	struct rstub rs[NFC_MAX_STUBS];
 	struct nfc_nf handles[NFC_MAX_NFS];
 	int inject_fd[2];
+	/* XDP packet-out: 0 live-frames test runs not tried yet, 1 they
+	 * work, -1 the kernel refuses them (a sandbox): the frames go
+	 * through a veth whose far end runs the inject program natively,
+	 * sent on inject_sock. */
+	int inject_live, inject_sock;
 	int ep; /* stable epoll fd for packet-in (nfc_events_fd) */
 	struct ring_buffer *rb;
 	nfc_pktin_fn pktin_fn;
@@ -338,6 +343,7 @@ int netdev_kind(int ifindex, char *kind, size_t len);
 int netdev_ensure_napi_peer(struct nfc *nfc, int ifindex, const char *ctx);
 int netdev_veth_create(const char *a, const char *b);
 int netdev_del(const char *name);
+int netdev_set_mtu(const char *name, int mtu);
 int netdev_up(const char *name);
 void netdev_no_ipv6(const char *name);
 

@@ -420,6 +420,21 @@ int netdev_up(const char *name)
 	return r;
 }
 
+int netdev_set_mtu(const char *name, int mtu)
+{
+	struct ifreq ifr = {0};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ifr.ifr_mtu = mtu;
+	if (ioctl(fd, SIOCSIFMTU, &ifr) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
 int netdev_del(const char *name)
 {
 	struct {

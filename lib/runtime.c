@@ -262,7 +262,7 @@ int nfc_open(struct nfc **out, const struct nfc_opts *opts, char *err,
 		nfc->handles[i].nfc = nfc;
 		nfc->handles[i].id = i;
 	}
-	nfc->inject_fd[0] = nfc->inject_fd[1] = -1;
+	nfc->inject_fd[0] = nfc->inject_fd[1] = nfc->inject_sock = -1;
 	nfc->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (strlen(root) >= sizeof(nfc->root) - 64 || root[0] != '/') {
 		r = nfci_err(nfc, EINVAL,

@@ -22,6 +22,9 @@
 #include "inject_xdp.skel.h"
 #include "inject_tc.skel.h"
 
+/* The largest frame a packet-out takes. */
+#define NFC_PKTOUT_MAX 3000
+
 #ifndef BPF_F_TEST_XDP_LIVE_FRAMES
 #define BPF_F_TEST_XDP_LIVE_FRAMES (1U << 1) /* not in the 6.1 uapi */
 #endif
@@ -96,6 +99,9 @@ void sp_close(struct nfc *nfc)
 			close(nfc->inject_fd[h]);
 			nfc->inject_fd[h] = -1;
 		}
+	if (nfc->inject_sock >= 0)
+		close(nfc->inject_sock);
+	nfc->inject_sock = -1;
 }
 
 void nfc_set_pktin_hook(struct nfc *nfc, nfc_pktin_fn fn, void *ctx)
@@ -176,6 +182,84 @@ static void inject_names(struct nfc *nfc, char *a, char *b)
 	snprintf(b, IF_NAMESIZE, "nfi%08xb", h);
 }
 
+/* The XDP path's pair when live frames are refused: c is sent on, d runs
+ * the inject program in native XDP. */
+static void inject_names_xdp(struct nfc *nfc, char *c, char *d)
+{
+	unsigned h = (unsigned)nfci_hash(nfc->root, strlen(nfc->root), 0);
+
+	snprintf(c, IF_NAMESIZE, "nfi%08xc", h);
+	snprintf(d, IF_NAMESIZE, "nfi%08xd", h);
+}
+
+/* A veth pair of the runtime's own for the inject path, up, b first: a,
+ * the end we send on, then finds its peer up and gets its carrier and its
+ * qdisc in the same call. Up first, a would wait for the carrier-on
+ * event, which the kernel batches (up to a second under load), and until
+ * then drop what is sent on it: the first packet-out went missing. */
+static int inject_veth(struct nfc *nfc, const char *a, const char *b,
+		       const char *what)
+{
+	int r;
+
+	if (if_nametoindex(a))
+		return 0;
+	r = netdev_veth_create(a, b);
+	if (r)
+		return nfci_err(nfc, r, "packet-out (%s): create veth %s/%s: %s",
+				what, a, b, strerror(-r));
+	netdev_no_ipv6(a);
+	netdev_no_ipv6(b);
+	/* Room for the largest frame packet_out takes, and its header. */
+	netdev_set_mtu(a, NFC_PKTOUT_MAX + 64);
+	netdev_set_mtu(b, NFC_PKTOUT_MAX + 64);
+	netdev_up(b);
+	netdev_up(a);
+	return 1;
+}
+
+/*
+ * Some kernels refuse live-frames test runs even to root (EPERM in a
+ * sandboxed guest: they could put frames on any netdev). Then the XDP
+ * packet-out goes as the TC one does, through a veth pair of the
+ * runtime's own, whose far end runs the XDP inject program in native
+ * mode: the frame keeps its nfc_inject_hdr in front, which that program
+ * reads and strips, so that it acts as it does in a test run.
+ */
+static int inject_xdp_sock(struct nfc *nfc)
+{
+	char c[IF_NAMESIZE], d[IF_NAMESIZE], pin[300];
+	int prog, link, r;
+
+	if (nfc->inject_sock >= 0)
+		return nfc->inject_sock;
+	prog = inject_xdp_fd(nfc);
+	if (prog < 0)
+		return prog;
+	inject_names_xdp(nfc, c, d);
+	snprintf(pin, sizeof(pin), "%s/inject_xdp", nfc->root);
+	r = inject_veth(nfc, c, d, "xdp");
+	if (r < 0)
+		return r;
+	if (r)
+		unlink(pin);
+	if (access(pin, F_OK)) {
+		link = bpf_link_create(prog, if_nametoindex(d), BPF_XDP, NULL);
+		r = link < 0 || bpf_obj_pin(link, pin) ? -errno : 0;
+		if (link >= 0)
+			close(link);
+		if (r)
+			return nfci_err(nfc, r,
+					"packet-out (xdp): attach to %s: %s", d,
+					strerror(-r));
+	}
+	nfc->inject_sock = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (nfc->inject_sock < 0)
+		return nfci_err(nfc, errno, "packet-out (xdp): socket: %s",
+				strerror(errno));
+	return nfc->inject_sock;
+}
+
 static int inject_tc_fd(struct nfc *nfc)
 {
 	char a[IF_NAMESIZE], b[IF_NAMESIZE], pin[300];
@@ -186,24 +270,11 @@ static int inject_tc_fd(struct nfc *nfc)
 		return nfc->inject_fd[HOOK_TC];
 	inject_names(nfc, a, b);
 	snprintf(pin, sizeof(pin), "%s/inject_tc", nfc->root);
-	if (!if_nametoindex(a)) {
-		r = netdev_veth_create(a, b);
-		if (r)
-			return nfci_err(
-				nfc, r,
-				"packet-out (tc): create veth %s/%s: %s", a, b,
-				strerror(-r));
-		netdev_no_ipv6(a);
-		netdev_no_ipv6(b);
-		/* b first: a, the end we send on, then finds its peer up and
-		 * gets its carrier and its qdisc in the same call. Up first,
-		 * a would wait for the carrier-on event, which the kernel
-		 * batches (up to a second under load), and until then drop
-		 * what is sent on it: the first packet-out went missing. */
-		netdev_up(b);
-		netdev_up(a);
+	r = inject_veth(nfc, a, b, "tc");
+	if (r < 0)
+		return r;
+	if (r)
 		unlink(pin);
-	}
 	if (access(pin, F_OK)) {
 		skel = inject_tc__open();
 		if (!skel || dp_bind_maps(nfc, skel->obj, HOOK_TC, NULL) ||
@@ -238,27 +309,38 @@ void sp_remove_inject(struct nfc *nfc)
 
 	inject_names(nfc, a, b);
 	netdev_del(a);
+	inject_names_xdp(nfc, a, b);
+	netdev_del(a);
+}
+
+/* Sends `len` bytes on the inject veth end `ifname` (the frame's first
+ * six bytes as the link address, which nothing reads), with SO_MARK. */
+static int inject_send(struct nfc *nfc, int fd, const char *ifname,
+		       __u32 mark, const void *buf, size_t len, const char *ctx)
+{
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET,
+				  .sll_halen = NFC_ETH_ALEN};
+
+	sll.sll_ifindex = if_nametoindex(ifname);
+	memcpy(sll.sll_addr, buf, NFC_ETH_ALEN);
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) ||
+	    sendto(fd, buf, len, 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		return nfci_err(nfc, errno, "%s: send: %s", ctx,
+				strerror(errno));
+	return 0;
 }
 
 static int packet_out_tc(struct nfc *nfc, const char *ctx, int nf, int port,
 			 const void *frame, size_t len)
 {
 	char a[IF_NAMESIZE], b[IF_NAMESIZE];
-	struct sockaddr_ll sll = {.sll_family = AF_PACKET,
-				  .sll_halen = NFC_ETH_ALEN};
 	int fd = inject_tc_fd(nfc);
 	__u32 mark = (NFC_INJECT_MAGIC & 0xff000000) | nf << 8 | port;
 
 	if (fd < 0)
 		return fd;
 	inject_names(nfc, a, b);
-	sll.sll_ifindex = if_nametoindex(a);
-	memcpy(sll.sll_addr, frame, NFC_ETH_ALEN);
-	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) ||
-	    sendto(fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		return nfci_err(nfc, errno, "%s: send: %s", ctx,
-				strerror(errno));
-	return 0;
+	return inject_send(nfc, fd, a, mark, frame, len, ctx);
 }
 
 static int packet_out(struct nfc *nfc, int id, int port, const void *frame,
@@ -272,7 +354,7 @@ static int packet_out(struct nfc *nfc, int id, int port, const void *frame,
 
 	snprintf(ctx, sizeof(ctx), "packet-out on port %s of %s",
 		 n->ports[port].used ? n->ports[port].name : "?", n->name);
-	if (len < NFC_ETH_HLEN || len > 3000)
+	if (len < NFC_ETH_HLEN || len > NFC_PKTOUT_MAX)
 		return nfci_err(nfc, EINVAL, "%s: frame of %zu bytes", ctx,
 				len);
 	if (nf_hook(n) == HOOK_TC)
@@ -291,11 +373,30 @@ static int packet_out(struct nfc *nfc, int id, int port, const void *frame,
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = buf,
 		    .data_size_in = sizeof(*h) + len, .repeat = 1,
 		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
-	r = bpf_prog_test_run_opts(fd, &o);
+	r = nfc->inject_live >= 0 ? bpf_prog_test_run_opts(fd, &o) : -1;
+	if (r && nfc->inject_live >= 0) {
+		r = -errno;
+		/* Refused (a sandboxed guest) or unknown (before 5.18):
+		 * the veth path from now on. */
+		if (nfc->inject_live == 0 &&
+		    (r == -EPERM || r == -EINVAL || r == -EOPNOTSUPP))
+			nfc->inject_live = -1;
+		else
+			r = nfci_err(nfc, -r, "%s: %s", ctx, strerror(-r));
+	} else if (!r) {
+		nfc->inject_live = 1;
+	}
+	if (nfc->inject_live < 0) {
+		char c[IF_NAMESIZE], d[IF_NAMESIZE];
+
+		fd = inject_xdp_sock(nfc);
+		inject_names_xdp(nfc, c, d);
+		r = fd < 0 ? fd
+			   : inject_send(nfc, fd, c, 0, buf, sizeof(*h) + len,
+					 ctx);
+	}
 	free(buf);
-	if (r)
-		return nfci_err(nfc, errno, "%s: %s", ctx, strerror(errno));
-	return 0;
+	return r;
 }
 
 int nfc_nf_packet_out(struct nfc_nf *nf, unsigned port, const void *frame,
