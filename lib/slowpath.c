@@ -206,8 +206,9 @@ static int inject_veth(struct nfc *nfc, const char *a, const char *b,
 		return 0;
 	r = netdev_veth_create(a, b);
 	if (r)
-		return nfci_err(nfc, r, "packet-out (%s): create veth %s/%s: %s",
-				what, a, b, strerror(-r));
+		return nfci_err(nfc, r,
+				"packet-out (%s): create veth %s/%s: %s", what,
+				a, b, strerror(-r));
 	netdev_no_ipv6(a);
 	netdev_no_ipv6(b);
 	/* Room for the largest frame packet_out takes, and its header. */
@@ -315,8 +316,8 @@ void sp_remove_inject(struct nfc *nfc)
 
 /* Sends `len` bytes on the inject veth end `ifname` (the frame's first
  * six bytes as the link address, which nothing reads), with SO_MARK. */
-static int inject_send(struct nfc *nfc, int fd, const char *ifname,
-		       __u32 mark, const void *buf, size_t len, const char *ctx)
+static int inject_send(struct nfc *nfc, int fd, const char *ifname, __u32 mark,
+		       const void *buf, size_t len, const char *ctx)
 {
 	struct sockaddr_ll sll = {.sll_family = AF_PACKET,
 				  .sll_halen = NFC_ETH_ALEN};
