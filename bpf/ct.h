@@ -54,6 +54,7 @@
 
 #include "ct_common.h"
 #include "flow.h"
+#include "ct_fc.h"
 
 #ifndef NFCT_TABLE_SIZE
 #define NFCT_TABLE_SIZE 65536
@@ -98,27 +99,7 @@ struct {
  * elements, not one element a slot: a lookup reads its element's address
  * from a table of 16 (two cache lines, warm) instead of one of 4,096
  * (32 KB of pointers, a cache miss of its own). */
-#define NFCT_FC_WAYS 4
-#define NFCT_FC_PARTS 16
-#define NFCT_FC_SETS 64 /* a part: 64 sets of 4 × 80 bytes, 20 KB (<= 32) */
-#define NFCT_FC_SLOTS (NFCT_FC_PARTS * NFCT_FC_SETS * NFCT_FC_WAYS)
-struct nfct_fc_slot {
-	struct nfc_tuple t; /* the packet's own tuple, not normalised */
-	__u64 gen;	    /* ct_fc_gen when filled */
-	__u64 ts;	    /* when last synced with the entry, jiffies */
-	__u64 bytes;	    /* gathered since, not yet in the entry */
-	__u32 packets;
-	__u8 dir;
-	__u8 swapped;
-	__u8 valid;
-	__u8 next; /* way 0's: the way the set's next new flow takes */
-	/* The NF's own answer for the flow (the firewall's verdict), 0 when
-	 * filled: nfct_res.fc points here, the NF writes and checks it. */
-	__u64 nf;
-};
-struct nfct_fc_part {
-	struct nfct_fc_slot w[NFCT_FC_SETS][NFCT_FC_WAYS];
-};
+/* The slots' layout is in ct_fc.h: the control plane reads them too. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, NFCT_FC_PARTS);

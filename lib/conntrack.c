@@ -14,6 +14,8 @@
 
 #include "common.h"
 #include "conntrack.h"
+#include "flow.h"
+#include "ct_fc.h"
 
 /* Entries read or deleted per syscall: the kernel holds a bucket lock per
  * bucket of a batch, never the whole table, so the data plane waits at
@@ -318,6 +320,7 @@ struct ct_list_arg {
 	const struct nfct_cfg *cfg;
 	uint64_t now;
 	json_t *out;
+	struct nfct_pending *pend;
 };
 
 static int ct_list_batch(const struct nfct_key *keys,
@@ -327,17 +330,23 @@ static int ct_list_batch(const struct nfct_key *keys,
 
 	for (uint32_t i = 0; i < n; i++) {
 		const struct nfct_key *k = &keys[i];
-		const struct nfct_entry *e = &vals[i];
+		const struct nfct_pend *pd;
+		struct nfct_entry e = vals[i];
 		char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], p[8], key[160];
 		const __u32 *src, *dst;
 		uint16_t sp, dp;
 
-		if (ct_expired(a->cfg, k, e, a->now))
+		if (ct_expired(a->cfg, k, &e, a->now))
 			continue; /* gone for the data plane already */
-		ct_orig(k, e, &src, &dst, &sp, &dp);
+		pd = a->pend ? nfct_pending_find(a->pend, k) : NULL;
+		for (int dir = 0; pd && dir < 2; dir++) {
+			e.packets[dir] += pd->packets[dir];
+			e.bytes[dir] += pd->bytes[dir];
+		}
+		ct_orig(k, &e, &src, &dst, &sp, &dp);
 		ct_addr_str(src, k->family, s, sizeof(s));
 		ct_addr_str(dst, k->family, d, sizeof(d));
-		nfct_key_str(k, e, key, sizeof(key));
+		nfct_key_str(k, &e, key, sizeof(key));
 		json_array_append_new(
 			a->out,
 			json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, "
@@ -347,24 +356,150 @@ static int ct_list_batch(const struct nfct_key *keys,
 				  "family",
 				  k->family == NFC_FAMILY_V4 ? "ipv4" : "ipv6",
 				  "src", s, "dst", d, "sport", sp, "dport", dp,
-				  "state", nfct_state_name(k->proto, e->state),
+				  "state", nfct_state_name(k->proto, e.state),
 				  "timeout",
-				  (json_int_t)ct_left_s(a->cfg, k, e, a->now),
-				  "packets_orig", (json_int_t)e->packets[0],
-				  "bytes_orig", (json_int_t)e->bytes[0],
-				  "packets_reply", (json_int_t)e->packets[1],
-				  "bytes_reply", (json_int_t)e->bytes[1],
-				  "assured", nfct_entry_assured(k, e)));
+				  (json_int_t)ct_left_s(a->cfg, k, &e, a->now),
+				  "packets_orig", (json_int_t)e.packets[0],
+				  "bytes_orig", (json_int_t)e.bytes[0],
+				  "packets_reply", (json_int_t)e.packets[1],
+				  "bytes_reply", (json_int_t)e.bytes[1],
+				  "assured", nfct_entry_assured(k, &e)));
 	}
 	return 0;
+}
+
+int nfct_list_pend_fd(int table_fd, const struct nfct_cfg *cfg, uint64_t now_ns,
+		      struct nfct_pending *pend, json_t *out)
+{
+	struct ct_list_arg a = {cfg, now_ns, out, pend};
+
+	return ct_walk(table_fd, ct_list_batch, &a);
 }
 
 int nfct_list_fd(int table_fd, const struct nfct_cfg *cfg, uint64_t now_ns,
 		 json_t *out)
 {
-	struct ct_list_arg a = {cfg, now_ns, out};
+	return nfct_list_pend_fd(table_fd, cfg, now_ns, NULL, out);
+}
 
-	return ct_walk(table_fd, ct_list_batch, &a);
+/* ---- what the flow caches hold back ---- */
+
+static int pend_cmp(const void *x, const void *y)
+{
+	return memcmp(&((const struct nfct_pend *)x)->k,
+		      &((const struct nfct_pend *)y)->k,
+		      sizeof(struct nfct_key));
+}
+
+int nfct_pending_add(struct nfct_pending *p, const struct nfct_key *k,
+		     unsigned dir, uint64_t packets, uint64_t bytes)
+{
+	struct nfct_pend *e;
+
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 256;
+		void *v = realloc(p->v, cap * sizeof(*p->v));
+
+		if (!v)
+			return -ENOMEM;
+		p->v = v;
+		p->cap = cap;
+	}
+	/* One record a slot; the same entry's records are merged by the
+	 * reader (nfct_pending_find sums the run of equal keys). */
+	e = &p->v[p->n++];
+	memset(e, 0, sizeof(*e));
+	e->k = *k;
+	e->packets[dir & 1] = packets;
+	e->bytes[dir & 1] = bytes;
+	p->sorted = 0;
+	return 0;
+}
+
+const struct nfct_pend *nfct_pending_find(struct nfct_pending *p,
+					  const struct nfct_key *k)
+{
+	struct nfct_pend want, *hit;
+	size_t i, j;
+
+	if (!p->n)
+		return NULL;
+	if (!p->sorted) {
+		/* Sorted, then each run of one key folded into its first. */
+		qsort(p->v, p->n, sizeof(*p->v), pend_cmp);
+		for (i = 0, j = 0; i < p->n; i++) {
+			if (j && !pend_cmp(&p->v[j - 1], &p->v[i])) {
+				for (int d = 0; d < 2; d++) {
+					p->v[j - 1].packets[d] +=
+						p->v[i].packets[d];
+					p->v[j - 1].bytes[d] +=
+						p->v[i].bytes[d];
+				}
+				continue;
+			}
+			p->v[j++] = p->v[i];
+		}
+		p->n = j;
+		p->sorted = 1;
+	}
+	memset(&want, 0, sizeof(want));
+	want.k = *k;
+	hit = bsearch(&want, p->v, p->n, sizeof(*p->v), pend_cmp);
+	return hit;
+}
+
+void nfct_pending_free(struct nfct_pending *p)
+{
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+/* The same normalisation as nfct_key_of (bpf/ct.h), of a whole tuple. */
+static void ct_key_of_tuple(const struct nfc_tuple *t, struct nfct_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	ct_key_norm(k, t->src, t->dst, ntohs(t->sport), ntohs(t->dport));
+	k->proto = t->proto;
+	k->family = t->family;
+}
+
+int nfct_pending_fc(int fc_fd, struct nfct_pending *p)
+{
+	unsigned ncpu = nfc_ncpus();
+	/* Per-CPU values are laid out 8-byte aligned, one a CPU. */
+	size_t sz = (sizeof(struct nfct_fc_part) + 7) & ~(size_t)7;
+	char *buf = malloc(sz * ncpu);
+	int r = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	for (__u32 part = 0; part < NFCT_FC_PARTS && !r; part++) {
+		if (bpf_map_lookup_elem(fc_fd, &part, buf)) {
+			r = -errno;
+			break;
+		}
+		for (unsigned c = 0; c < ncpu && !r; c++) {
+			const struct nfct_fc_part *pt =
+				(const void *)(buf + c * sz);
+
+			for (int set = 0; set < NFCT_FC_SETS && !r; set++)
+				for (int w = 0; w < NFCT_FC_WAYS && !r; w++) {
+					const struct nfct_fc_slot *s =
+						&pt->w[set][w];
+					struct nfct_key k;
+
+					/* As nfct_fc_flush gives them. */
+					if (!s->valid || !s->packets)
+						continue;
+					ct_key_of_tuple(&s->t, &k);
+					r = nfct_pending_add(p, &k, s->dir,
+							     s->packets,
+							     s->bytes);
+				}
+		}
+	}
+	free(buf);
+	return r;
 }
 
 /* What a sweep collects: keys to expire, and eviction candidates (not
@@ -735,7 +870,17 @@ int nfct_list(struct nfc_nf *nf, json_t *out)
 	if (tfd < 0)
 		return tfd;
 	nfct_cfg_from_json(nfc_nf_config(nf), &cfg);
-	r = nfct_list_fd(tfd, &cfg, nfc_now_ns(), out);
+	if (nfc_nf_map_fd(nf, "ct_fc") >= 0) {
+		struct nfct_pending pend = {0};
+
+		r = nfct_pending_fc(nfc_nf_map_fd(nf, "ct_fc"), &pend);
+		if (!r)
+			r = nfct_list_pend_fd(tfd, &cfg, nfc_now_ns(), &pend,
+					      out);
+		nfct_pending_free(&pend);
+	} else {
+		r = nfct_list_fd(tfd, &cfg, nfc_now_ns(), out);
+	}
 	if (r)
 		return nfc_nf_error(nf, -r, "read the conntrack table: %s",
 				    strerror(-r));

@@ -136,6 +136,34 @@ int nfct_sweep_slice(int table_fd, int stats_fd, const struct nfct_cfg *cfg,
  * packets_reply, bytes_reply, assured. */
 int nfct_list_fd(int table_fd, const struct nfct_cfg *cfg, uint64_t now_ns,
 		 json_t *out);
+/*
+ * What per-CPU flow caches gathered for entries and have not put in them
+ * yet. A slot gives its counts to the entry at its next sync or when
+ * another flow takes it: a flow that ended, or went on on another CPU,
+ * may leave them there for good. A listing adds them, so that its
+ * counters are what crossed.
+ */
+struct nfct_pend {
+	struct nfct_key k;
+	uint64_t packets[2], bytes[2]; /* [NFCT_DIR_ORIG], [NFCT_DIR_REPLY] */
+};
+struct nfct_pending {
+	struct nfct_pend *v;
+	size_t n, cap;
+	int sorted;
+};
+/* Adds a slot's counts to entry k's, direction dir. 0 or -ENOMEM. */
+int nfct_pending_add(struct nfct_pending *p, const struct nfct_key *k,
+		     unsigned dir, uint64_t packets, uint64_t bytes);
+/* The counts of entry k, or NULL: after the last add. */
+const struct nfct_pend *nfct_pending_find(struct nfct_pending *p,
+					  const struct nfct_key *k);
+void nfct_pending_free(struct nfct_pending *p);
+/* Reads every CPU's slots of a ct_fc map (bpf/ct_fc.h) into p. */
+int nfct_pending_fc(int fc_fd, struct nfct_pending *p);
+/* nfct_list_fd with what `pend` holds added to each entry's counters. */
+int nfct_list_pend_fd(int table_fd, const struct nfct_cfg *cfg, uint64_t now_ns,
+		      struct nfct_pending *pend, json_t *out);
 /* Parses a key "proto,src,sport,dst,dport" (proto: tcp, udp, icmp,
  * icmpv6 or a number; addresses IPv4 or IPv6, both of one family; ICMP
  * echo: the identifier as both ports); either direction. 0 or -EINVAL

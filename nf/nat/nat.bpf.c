@@ -108,33 +108,7 @@ struct {
  * the lookup that filled the slot updated the state), and a deleted or
  * replaced entry bumps ct_fc_gen.
  */
-#define NAT_FC_BITS 13
-#define NAT_FC_SLOTS (1 << NAT_FC_BITS) /* 64 bytes each, per CPU */
-
-struct nat_fc_slot {
-	/* The packet's tuple on the wire; pad[0]: its L4 checksum's offset
-	 * (nat_fc_kind), so that a packet whose L4 header is rewritten
-	 * another way (an echo id 0 beside another ICMP type) misses. */
-	struct nat_tuple w;
-	/* Its connection's tuple, this direction, untranslated (proto: w's):
-	 * where the gathered counters go. */
-	__be32 csrc, cdst;
-	__be16 csport, cdport;
-	__u32 gen;   /* ct_fc_gen when filled */
-	__u64 ts;    /* when last synced with the entry; 0: empty */
-	__u64 bytes; /* gathered since, not yet in the entry */
-	__u32 packets;
-	__be32 addr; /* the rewrite, as nat_rewrite takes it */
-	__be16 port;
-	/* What the rewrite adds to the IP header's and the L4 checksums
-	 * (csum_delta): the old values are the key's, so they are known at
-	 * fill time and a hit folds once per checksum. */
-	__u16 d3, d4;
-	__u8 dst;
-	__u8 dir; /* NFCT_DIR_* of the packets */
-};
-_Static_assert(sizeof(struct nat_fc_slot) == 64, "one cache line");
-
+/* struct nat_fc_slot: nat.h (the control plane reads the slots too). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, NAT_FC_SLOTS);

@@ -300,7 +300,59 @@ struct list_arg {
 	json_t *out;
 	struct nfct_cfg cfg;
 	uint64_t now;
+	struct nfct_pending pend;
 };
+
+/* What every CPU's nat_fc slots gathered and have not put in their
+ * entries (nat_fc_fill gives them, to the entry of the slot's
+ * connection tuple). */
+static int fc_pending(struct nfc_nf *nf, struct nfct_pending *p)
+{
+	enum { CHUNK = 512 };
+	int fd = nfc_nf_map_fd(nf, "nat_fc");
+	unsigned ncpu = nfc_ncpus();
+	__u32 keys[CHUNK], in = 0, out = 0;
+	struct nat_fc_slot *v;
+	int r = 0, first = 1;
+
+	if (fd < 0)
+		return 0;
+	/* In batches: a lookup a slot was 8,192 syscalls a show. */
+	v = calloc((size_t)CHUNK * ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	while (!r) {
+		__u32 n = CHUNK;
+		int e = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
+					     v, &n, NULL);
+
+		if (e && errno != ENOENT) {
+			r = -errno;
+			break;
+		}
+		for (__u32 i = 0; i < n * ncpu && !r; i++) {
+			const struct nat_fc_slot *s = &v[i];
+			struct nat_tuple t = {.src = s->csrc,
+					      .dst = s->cdst,
+					      .sport = s->csport,
+					      .dport = s->cdport,
+					      .proto = s->w.proto};
+			struct nfct_key k;
+
+			if (!s->ts || !s->packets)
+				continue;
+			tuple_key(&t, &k);
+			r = nfct_pending_add(p, &k, s->dir, s->packets,
+					     s->bytes);
+		}
+		if (e)
+			break; /* ENOENT: that was the last batch */
+		in = out;
+		first = 0;
+	}
+	free(v);
+	return r;
+}
 
 static void map_json(struct nfc_nf *nf, int rfd, const struct nat_tuple *k,
 		     const struct nat_rev *v, const struct nfct_entry *e,
@@ -346,6 +398,9 @@ static void map_json(struct nfc_nf *nf, int rfd, const struct nat_tuple *k,
 						   b, sizeof(b))));
 	}
 	if (e) {
+		struct nfct_entry ec = *e;
+		struct nfct_key ck;
+		const struct nfct_pend *pd;
 		__u32 i = nfct_timeout_index(v->orig.proto, e->state);
 		uint64_t to = i < NFCT_T_MAX ? a->cfg.timeout[i] * 1000000000ULL
 					     : 0,
@@ -358,13 +413,19 @@ static void map_json(struct nfc_nf *nf, int rfd, const struct nat_tuple *k,
 			o, "timeout",
 			json_integer(age < to ? (to - age) / 1000000000ULL
 					      : 0));
+		tuple_key(&v->orig, &ck);
+		pd = nfct_pending_find(&a->pend, &ck);
+		for (int d = 0; pd && d < 2; d++) {
+			ec.packets[d] += pd->packets[d];
+			ec.bytes[d] += pd->bytes[d];
+		}
 		json_object_set_new(o, "packets_orig",
-				    json_integer(e->packets[0]));
-		json_object_set_new(o, "bytes_orig", json_integer(e->bytes[0]));
+				    json_integer(ec.packets[0]));
+		json_object_set_new(o, "bytes_orig", json_integer(ec.bytes[0]));
 		json_object_set_new(o, "packets_reply",
-				    json_integer(e->packets[1]));
+				    json_integer(ec.packets[1]));
 		json_object_set_new(o, "bytes_reply",
-				    json_integer(e->bytes[1]));
+				    json_integer(ec.bytes[1]));
 	} else {
 		json_object_set_new(o, "state", json_string("gone"));
 	}
@@ -374,9 +435,16 @@ static void map_json(struct nfc_nf *nf, int rfd, const struct nat_tuple *k,
 static int nat_maps_list(struct nfc_nf *nf, json_t *out)
 {
 	struct list_arg a = {.out = out, .now = nfc_now_ns()};
+	int r = fc_pending(nf, &a.pend);
 
+	if (r) {
+		nfct_pending_free(&a.pend);
+		return nfc_nf_error(nf, -r, "mappings: read the flow cache: %s",
+				    strerror(-r));
+	}
 	nat_ct_cfg(nf, &a.cfg);
 	rev_walk(nf, map_json, &a);
+	nfct_pending_free(&a.pend);
 	return 0;
 }
 

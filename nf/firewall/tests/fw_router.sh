@@ -37,6 +37,35 @@ for mode in tc xdp; do
 	n=$(nfctl -j fw1 show stats | jq -r '.stats.packets.default_dropped // .packets.default_dropped // 0')
 	check "$mode: fw1 counted default drops ($n)" [ "${n:-0}" -ge 1 ]
 
+	# A flow whose packets cross CPUs: each CPU's flow-cache slot holds
+	# what it gathered until the slot syncs (for good, once the flow
+	# ends); conntrack show adds it. One datagram answered (the flow
+	# is then cached), then 5 from CPU 0 and 7 from the last CPU.
+	ip netns exec "$(rt_ns c1)" timeout 20 python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("'$RT_C1'", 5399))
+d, a = s.recvfrom(200)
+s.sendto(d, a)' &
+	ep=$!
+	sleep 0.5
+	in_host a1 timeout 20 python3 -c '
+import os, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("'$RT_A1'", 40111))
+s.settimeout(5)
+s.sendto(b"x" * 100, ("'$RT_C1'", 5399))
+s.recvfrom(200)
+for cpu, n in ((0, 5), (os.cpu_count() - 1, 7)):
+    os.sched_setaffinity(0, {cpu})
+    for _ in range(n):
+        s.sendto(b"x" * 100, ("'$RT_C1'", 5399))'
+	wait $ep
+	po=$(nfctl -j fw1 conntrack show |
+		jq '[.[] | select(.proto == "udp" and .dport == 5399) | .packets_orig] | add // 0')
+	check "$mode: 13 datagrams, 12 of them from two CPUs after the answer: conntrack counts 13 ($po)" \
+		[ "$po" = 13 ]
+
 	# A rule set replaced under a running iperf3.
 	f=/tmp/nfc-fw-$NFC_ID.txt
 	{

@@ -128,6 +128,20 @@ for mode in tc xdp; do
 		jq --arg r "$RT_C1:8081" '[.[] | select(.remote == $r) | .bytes_reply] | max // 0')
 	check "$mode: a 3 MB download ($got bytes): its mapping counts them ($rb >= 3000000)" \
 		[ "${got:-0}" = 3000000 ] && [ "${rb:-0}" -ge 3000000 ]
+	# A flow whose packets cross CPUs: what each CPU's slot gathered
+	# waits there (for good, once the flow ends), and mappings show
+	# adds it. 5 datagrams from CPU 0, then 7 from CPU 1, one socket.
+	in_host a1 python3 -c '
+import os, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("198.51.100.2", 40111))
+for cpu, n in ((0, 5), (os.cpu_count() - 1, 7)):
+    os.sched_setaffinity(0, {cpu})
+    for _ in range(n):
+        s.sendto(b"x" * 100, ("'$RT_C1'", 5399))'
+	po=$(nfctl -j nat0 mappings show |
+		jq --arg r "$RT_C1:5399" '[.[] | select(.remote == $r) | .packets_orig] | add // 0')
+	check "$mode: 12 datagrams sent from two CPUs: the mapping counts 12 ($po)" [ "$po" = 12 ]
 	t=$(rt_probe_trace a1 $RT_E1 | paste -sd ';')
 	check "$mode: traceroute a1 -> e1 shows c1 and e1 ($t)" \
 		grep -qE "(^|;)2 $RT_C1;3 $RT_E1( |;|\$)" <<<"$t"
