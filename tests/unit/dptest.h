@@ -31,6 +31,17 @@
 #define BPF_F_TEST_XDP_LIVE_FRAMES (1U << 1)
 #endif
 
+/* Some kernels refuse live-frames test runs even to root (EPERM: a
+ * sandboxed guest, where they could put frames on any netdev). A check
+ * that needs one says so and is skipped there; the namespace tests move
+ * real frames through the same programs. */
+#define DPT_LIVE_REFUSED(e) ((e) == -EPERM)
+#define DPT_SKIP_LIVE(what)                                           \
+	CHECK(1,                                                      \
+	      "%s # SKIP: this kernel refuses live-frames test runs " \
+	      "(EPERM)",                                              \
+	      what)
+
 /* Runs a shell command (ip, sysctl); says which one failed. Returns
  * system()'s status. */
 static inline int dpt_sh(const char *fmt, ...)
