@@ -1306,6 +1306,38 @@ static int cmd_micro(int argc, char **argv)
 	return 0;
 }
 
+/* Exit 0 if the kernel runs live-frames test runs, 77 if it refuses them
+ * (EPERM: some sandboxed guests do, even to root): the generator needs
+ * them, so the harness and its smoke test say so and stop. */
+static int cmd_live_probe(void)
+{
+	struct bpf_insn drop[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 1},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	__u8 frame[64] = {0};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "nfcb_probe", "GPL", drop, 2,
+			       NULL);
+
+	if (fd < 0)
+		die("live-probe: load an XDP program: %s", strerror(errno));
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+		    .data_size_in = sizeof(frame), .repeat = 1,
+		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+	if (bpf_prog_test_run_opts(fd, &o)) {
+		int e = errno;
+
+		close(fd);
+		fprintf(stderr,
+			"nfcb: this kernel refuses live-frames test runs (%s); "
+			"the generator needs them\n",
+			strerror(e));
+		return e == EPERM || e == EINVAL || e == EOPNOTSUPP ? 77 : 1;
+	}
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	libbpf_set_print(libbpf_print);
@@ -1321,5 +1353,7 @@ int main(int argc, char **argv)
 		return cmd_hop(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "micro"))
 		return cmd_micro(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "live-probe"))
+		return cmd_live_probe();
 	die("unknown command '%s' (gen, sink, hop, micro)", argv[1]);
 }
