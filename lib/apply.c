@@ -831,7 +831,9 @@ int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan)
 	 * none either (the transaction edits no collection), and at 10,000
 	 * rules it was a seventh of a no-op apply. */
 	if (!r && planned) {
+		nfc->applying = 1;
 		r = apply_collections(nfc, doc, c.plan, &u);
+		nfc->applying = 0;
 		if (!r && u.n)
 			r = state_save(nfc);
 		if (r) {

@@ -108,6 +108,11 @@ void nfc_nf_forget(struct nfc_nf *nf, const char *coll, const char *key)
 			      json_pack("[sss]", n->name, coll, key));
 }
 
+int nfc_nf_applying(const struct nfc_nf *nf)
+{
+	return nf->nfc->applying;
+}
+
 json_t *nfc_take_forgotten(struct nfc *nfc)
 {
 	json_t *f = nfc->forgotten;

@@ -244,7 +244,9 @@ static json_t *field_value(struct nfc *nfc, const char *owner,
 	case NFC_F_PORT:
 		if (!s)
 			goto bad_type;
-		if (nf && nfc_nf_port_index(nf, s) < 0) {
+		/* A whole document's entry may name a port deleted after it
+		 * was added: inactive, taken back as such (nfc_nf_applying). */
+		if (nf && !nfc->applying && nfc_nf_port_index(nf, s) < 0) {
 			nfci_err(nfc, ENOENT, "%s: field '%s': no port '%s'",
 				 owner, f->name, s);
 			return NULL;

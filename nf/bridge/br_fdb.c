@@ -182,16 +182,18 @@ int br_fdb_add(struct nfc_nf *nf, const char *key, json_t *fields)
 				    "station's address",
 				    key);
 	p = port ? nfc_nf_port_index(nf, port) : -1;
-	if (p < 0)
+	/* A restore takes back an entry that went inactive (its port
+	 * deleted) or whose port changed VLANs after it was added. */
+	if (p < 0 && !(port && nfc_nf_applying(nf)))
 		return nfc_nf_error(nf, ENOENT,
 				    "fdb %s: port %s does not exist", key,
 				    port ? port : "(none)");
-	{
+	if (p >= 0) {
 		__u32 vk = k.vid;
 
 		bpf_map_lookup_elem(vfd, &vk, &vl);
 	}
-	if (!(vl.members & BIT(p)))
+	if (p >= 0 && !(vl.members & BIT(p)) && !nfc_nf_applying(nf))
 		return nfc_nf_error(nf, EINVAL,
 				    "fdb %s: port %s does not carry VLAN %u",
 				    key, port, k.vid);
@@ -204,7 +206,7 @@ int br_fdb_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	if (strlen(key) >= sizeof(v.key))
 		return nfc_nf_error(nf, EINVAL, "fdb %s: key too long", key);
 	had_old = static_by_key(sfd, xfd, key, &oldk, &cur);
-	v.port = p;
+	v.port = p < 0 ? BR_PORT_NONE : (__u32)p;
 	snprintf(v.port_name, sizeof(v.port_name), "%s", port);
 	snprintf(v.key, sizeof(v.key), "%s", key);
 	memcpy(ik.key, key, strlen(key));

@@ -79,7 +79,7 @@ static int route6_check(struct nfc_nf *nf, const struct rt_pcfg *pc,
 		char b[512];
 
 		p = rt_port_for6(pc, nh.a.v6);
-		if (p < 0) {
+		if (p < 0 && !nfc_nf_applying(nf)) {
 			size_t l = 0;
 
 			b[0] = 0;
@@ -101,7 +101,7 @@ static int route6_check(struct nfc_nf *nf, const struct rt_pcfg *pc,
 					    say, nhs,
 					    l ? b : "none: no port has an ip6");
 		}
-		if (port && nfc_nf_port_index(nf, port) != p)
+		if (p >= 0 && port && nfc_nf_port_index(nf, port) != p)
 			return nfc_nf_error(nf, EINVAL,
 					    "route %s: next hop %s is on port "
 					    "%s, not %s",
@@ -175,14 +175,16 @@ int rt_route_check(struct nfc_nf *nf, const struct rt_pcfg *pc, const char *key,
 				    "this router",
 				    say, nhs);
 	p = rt_port_for(pc, nh.a.v4);
-	if (p < 0) {
+	/* A restore takes back a route that went inactive (its next hop's
+	 * subnet changed after it was added): inactive again. */
+	if (p < 0 && !nfc_nf_applying(nf)) {
 		rt_subnets_str(pc, b, sizeof(b));
 		return nfc_nf_error(nf, EINVAL,
 				    "route %s: next hop %s is not on a "
 				    "connected subnet (%s)",
 				    say, nhs, b);
 	}
-	if (rt_subnet_bcast(&pc[p].ip) == nh.a.v4)
+	if (p >= 0 && rt_subnet_bcast(&pc[p].ip) == nh.a.v4)
 		return nfc_nf_error(nf, EINVAL,
 				    "route %s: next hop %s is the broadcast "
 				    "address of port %s's subnet",
@@ -787,6 +789,20 @@ static int sarp_check(struct nfc_nf *nf, int sfd, const char *key,
 				    key);
 	if (!v6)
 		rt_subnets_str(pc, b, sizeof(b));
+	/* A restore takes back an entry that went inactive (its port
+	 * deleted, its subnet changed): kept as a static record only, which
+	 * applies again when its port fits (*pp -1). */
+	if (nfc_nf_applying(nf)) {
+		p = port			? nfc_nf_port_index(nf, port)
+		    : v6 && rt_is_ll6(ip->a.v6) ? -1
+						: port_for(pc, ip);
+		if (p < 0 || (port && !on_port(pc, p, ip))) {
+			snprintf(v->port, sizeof(v->port), "%s",
+				 port ? port : "");
+			*pp = -1;
+			return 0;
+		}
+	}
 	if (port) {
 		p = nfc_nf_port_index(nf, port);
 		if (p < 0)
@@ -844,6 +860,8 @@ int rt_arp_add(struct nfc_nf *nf, const char *key, json_t *fields)
 				    "arp entry %s: %s (at most %d static "
 				    "entries)",
 				    key, strerror(errno), RT_MAX_SARP);
+	if (p < 0)
+		return 0; /* inactive (sarp_check): the record only */
 	memcpy(n.mac, v.mac, 6);
 	n.state = RT_N_STATIC;
 	n.port = p;
