@@ -166,6 +166,25 @@ void paths_compute(const struct model *m, struct nfc_hop *hops,
 	for (int s = 0; s < NFC_MAX_STUBS; s++)
 		if (m->stubs[s].used)
 			walk_stub(&w, s);
+	/* The way back of an NF attached to a netdev's ingress only: what
+	 * it sends out of the port a packet came in on (a firewall's RST
+	 * answering a rejected SYN) leaves by the netdev. The chain's hops
+	 * go one way, and that port had none: the RST was dropped. (With
+	 * the egress attached too, that port leads on to the wire from the
+	 * egress hook, and back stays the hook's own pass: the local
+	 * stack.) */
+	for (int i = 0; i < NFC_MAX_ATTACHMENTS; i++) {
+		const struct mattach *at = &m->att[i];
+		struct nfc_hop *h;
+
+		if (!at->used || at->target.kind != PEER_DEV ||
+		    !(at->dirs & DIR_IN))
+			continue;
+		h = &hops[NFC_GPORT(at->nf, 2 * at->pair)];
+		if (h->kind == NFC_HOP_NONE)
+			*h = (struct nfc_hop){.kind = NFC_HOP_NETDEV,
+					      .ifindex = at->target.ifindex};
+	}
 }
 
 /* ---- stubs: which netdev hooks the model needs ----------------------------

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# action=reject with the firewall attached to a netdev itself (not to an
+# NF port), direction=ingress: the server's own veth, in its namespace,
+# where the firewall is
+# run (nsenter --net, README). The hook's way on is the server's stack, so
+# the RST answering a rejected SYN must go back out of the netdev: it went
+# up the server's stack instead, and the client's connect timed out.
+# The client's stack is the oracle: "Connection refused" at once. Port
+# 8081 is not rejected (a listener answers); in tc and xdp.
+. "$(dirname "$0")/../../../tests/lib.sh"
+nfc_setup
+
+S=$(nfc_ns s)
+C=$(nfc_ns c)
+ip link add fs$NFC_ID type veth peer name fc$NFC_ID
+ip link set fs$NFC_ID netns "$S"
+ip link set fc$NFC_ID netns "$C"
+ip -n "$S" addr add 198.51.100.1/30 dev fs$NFC_ID
+ip -n "$C" addr add 198.51.100.2/30 dev fc$NFC_ID
+ip -n "$S" link set fs$NFC_ID up
+ip -n "$C" link set fc$NFC_ID up
+# Native XDP on a veth wants GRO on and checksum offload off at the peer.
+ip netns exec "$C" ethtool -K fc$NFC_ID gro on tx off >/dev/null 2>&1
+ip netns exec "$S" ethtool -K fs$NFC_ID gro on tx off >/dev/null 2>&1
+
+nfs() { nsenter --net=/var/run/netns/"$S" "$NFC_BIN/nfctl" --pin-root "$NFC_PIN" "$@"; }
+test_cleanup() {
+	nfs reset >/dev/null 2>&1
+	[ -n "${LP:-}" ] && kill "$LP" 2>/dev/null
+}
+
+# A listener on 8080 and 8081: without the firewall the server's own stack
+# would accept both, so a refusal on 8080 comes from the firewall.
+ip netns exec "$S" python3 -c '
+import socket, select
+ls = []
+for p in (8080, 8081):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("198.51.100.1", p))
+    s.listen(16)
+    ls.append(s)
+while True:
+    r, _, _ = select.select(ls, [], [], 60)
+    if not r:
+        break
+    for s in r:
+        s.accept()[0].close()' &
+LP=$!
+sleep 0.5
+
+probe() { # port: the client's nc verdict and its time in ms
+	local t0 t1 m
+	t0=$(date +%s%N)
+	m=$(ip netns exec "$C" timeout 5 nc -v -z -w 3 198.51.100.1 "$1" 2>&1 | tail -1)
+	t1=$(date +%s%N)
+	echo "$(((t1 - t0) / 1000000)) $m"
+}
+
+for mode in tc xdp; do
+	if ! { nfs firewall add fn0 mode=$mode &&
+		nfs attach fn0 fs$NFC_ID direction=ingress &&
+		nfs fn0 rules add 10 action=reject proto=tcp dport=8080; }; then
+		not_ok "$mode: fn0 attached to the netdev with a reject rule"
+		nfs reset >/dev/null 2>&1
+		continue
+	fi
+	r=$(probe 8080)
+	check "$mode: TCP to 8080 rejected: Connection refused at once ($r)" \
+		grep -q "Connection refused" <<<"$r"
+	ms=${r%% *}
+	check "$mode: ... within a second ($ms ms)" [ "${ms:-9999}" -lt 1000 ]
+	r=$(probe 8081)
+	check "$mode: TCP to 8081 accepted ($r)" grep -qE "succeeded|open" <<<"$r"
+	hits=$(nfs -j fn0 show rules | jq '[.[] | select(.rule == "10") | .packets] | add // 0')
+	check "$mode: rule 10 counted the SYN ($hits)" [ "${hits:-0}" -ge 1 ]
+	nfs reset >/dev/null
+done
+nfc_done
