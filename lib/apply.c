@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/libbpf.h>
+
 #include "internal.h"
 #include "paths.h"
 
@@ -239,6 +241,63 @@ static int set_object(struct nfc *nfc, json_t *plan, struct mnf *n, json_t *nf)
 	return 0;
 }
 
+/* Whether the type's XDP and TC objects declare the same maps (names,
+ * types, sizes): then its maps serve either hook, and a mode change can
+ * keep them. The bridge's XDP object has a map of its own (br_flood). */
+static int same_maps(const struct nfc_nf_type *t)
+{
+	const void *ex, *et;
+	struct bpf_object *ox = NULL, *ot = NULL;
+	struct bpf_map *a, *b;
+	size_t sx, st;
+	int same = 0;
+
+	if (!t->elf_xdp || !t->elf_tc)
+		return 0;
+	ex = t->elf_xdp(&sx);
+	et = t->elf_tc(&st);
+	ox = ex ? bpf_object__open_mem(ex, sx, NULL) : NULL;
+	ot = et ? bpf_object__open_mem(et, st, NULL) : NULL;
+	if (!ox || !ot)
+		goto out;
+	same = 1;
+	/* Global data (.rodata, .data: load-time constants and config
+	 * words) is the program's own, written anew at every load. */
+	for (a = bpf_object__next_map(ox, NULL); a && same;
+	     a = bpf_object__next_map(ox, a)) {
+		if (bpf_map__is_internal(a))
+			continue;
+		b = bpf_object__find_map_by_name(ot, bpf_map__name(a));
+		same = b && bpf_map__type(a) == bpf_map__type(b) &&
+		       bpf_map__key_size(a) == bpf_map__key_size(b) &&
+		       bpf_map__value_size(a) == bpf_map__value_size(b) &&
+		       bpf_map__max_entries(a) == bpf_map__max_entries(b);
+	}
+	for (b = bpf_object__next_map(ot, NULL); b && same;
+	     b = bpf_object__next_map(ot, b))
+		same = bpf_map__is_internal(b) ||
+		       bpf_object__find_map_by_name(ox, bpf_map__name(b));
+out:
+	bpf_object__close(ox);
+	bpf_object__close(ot);
+	return same;
+}
+
+/* Whether an NF of type t may move to `mode` keeping its maps: a mode
+ * the type runs in (do_nf_add says why not, on the replace path). */
+static int mode_fits(const struct nfc_nf_type *t, const char *mode)
+{
+	int hook = strcmp(mode, "auto") ? mode_hook(mode) : HOOK_TC;
+
+	if (hook < 0)
+		return 0;
+	if (strcmp(mode, "auto") &&
+	    ((hook == HOOK_XDP && (t->flags & NFC_TYPE_NO_XDP)) ||
+	     (hook == HOOK_TC && (t->flags & NFC_TYPE_NO_TC))))
+		return 0;
+	return same_maps(t);
+}
+
 static int edit_apply(struct nfc *nfc, struct model *m, void *arg)
 {
 	struct apply_ctx *c = arg;
@@ -260,6 +319,20 @@ static int edit_apply(struct nfc *nfc, struct model *m, void *arg)
 			    n->type->name) &&
 		    !strcmp(mode_of(want), n->mode))
 			continue;
+		/* Only the mode: the NF stays and is loaded in its new hook
+		 * with its maps kept (its connections, counters, learnt
+		 * tables), as a mode auto's move is. An upgraded NF's
+		 * object is of the hook it leaves: that one is replaced by
+		 * one from the type's own objects. */
+		if (want && !n->obj[0] &&
+		    !strcmp(json_string_value(json_object_get(want, "type")),
+			    n->type->name) &&
+		    mode_fits(n->type, mode_of(want))) {
+			plan_add(c->plan, "reload NF %s in mode %s (maps kept)",
+				 n->name, mode_of(want));
+			snprintf(n->mode, sizeof(n->mode), "%s", mode_of(want));
+			continue;
+		}
 		plan_add(c->plan,
 			 want ? "replace NF %s (type or mode changes)"
 			      : "delete NF %s",

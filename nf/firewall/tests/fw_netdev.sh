@@ -76,4 +76,33 @@ for mode in tc xdp; do
 	check "$mode: rule 10 counted the SYN ($hits)" [ "${hits:-0}" -ge 1 ]
 	nfs reset >/dev/null
 done
+# A mode change keeps what the firewall holds (runtime.md: a reload, maps
+# kept): it was replaced by a new NF, its connections, rule hits and
+# counters gone, and established flows then met a table without them.
+udp3() { ip netns exec "$C" python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("198.51.100.2", 40222))
+for _ in range(3):
+    s.sendto(b"x", ("198.51.100.1", 9))'; }
+hits() { nfs -j fn1 show rules | jq '[.[] | select(.rule == "30") | .packets] | add // 0'; }
+ctp() { nfs -j fn1 show conntrack | jq '[.[] | select(.sport == 40222) | .packets_orig] | add // 0'; }
+if nfs firewall add fn1 mode=tc && nfs attach fn1 fs$NFC_ID direction=ingress &&
+	nfs fn1 rules add 30 action=accept proto=udp; then
+	udp3
+	dir0=$(ls "$NFC_PIN/nf")
+	# nfctl has no `set mode=`: the daemon's is an apply of the edited
+	# export, as here.
+	mode_to() { nfs export | jq --arg m "$1" '(.nfs[] | select(.name == "fn1") | .mode) = $m' | nfs apply -f - >/dev/null; }
+	for m in xdp xdp-generic tc; do
+		check "fn1 to mode $m (apply)" mode_to $m
+		check "... its pins stay ($(ls "$NFC_PIN/nf" | tr '\n' ' '))" [ "$(ls "$NFC_PIN/nf")" = "$dir0" ]
+		udp3
+	done
+	check "rule 30 counted the datagrams of all four modes ($(hits))" [ "$(hits)" = 12 ]
+	check "... one connection counted them all ($(ctp))" [ "$(ctp)" = 12 ]
+else
+	not_ok "fn1 attached to the netdev"
+fi
+nfs reset >/dev/null
 nfc_done
