@@ -66,8 +66,9 @@ static void join_dev_users(const struct model *m, int *up, int ifindex, int nf)
 }
 
 struct pick {
-	int hook; /* -1: nothing decided yet */
-	int rule; /* the rule (above) that decided: lower wins */
+	int hook;    /* -1: nothing decided yet */
+	int generic; /* hook XDP decided by an NF of mode xdp-generic */
+	int rule;    /* the rule (above) that decided: lower wins */
 	char why[40];
 };
 
@@ -78,6 +79,7 @@ static void consider(struct pick *pk, int rule, int hook, const char *fmt,
 		return;
 	pk->hook = hook;
 	pk->rule = rule;
+	pk->generic = 0;
 	snprintf(pk->why, sizeof(pk->why), fmt, arg);
 }
 
@@ -137,9 +139,13 @@ int paths_resolve_auto(struct nfc *nfc, struct model *m)
 
 		if (!n->used)
 			continue;
-		if (!is_auto(n))
+		if (!is_auto(n)) {
+			int was = g->hook >= 0 && g->rule <= 1;
+
 			consider(g, 1, mode_hook(n->mode), "with %s", n->name);
-		else if (n->type->flags & NFC_TYPE_NO_TC)
+			if (!was)
+				g->generic = !strcmp(n->mode, "xdp-generic");
+		} else if (n->type->flags & NFC_TYPE_NO_TC)
 			consider(g, 2, HOOK_XDP, "type %s", n->type->name);
 		else if (n->type->flags & NFC_TYPE_NO_XDP)
 			consider(g, 2, HOOK_TC, "type %s", n->type->name);
@@ -167,6 +173,7 @@ int paths_resolve_auto(struct nfc *nfc, struct model *m)
 
 		if (!is_auto(n))
 			continue;
+		n->auto_generic = g->hook == HOOK_XDP && g->generic;
 		if (g->hook < 0) {
 			n->auto_hook = HOOK_TC;
 			snprintf(n->auto_why, sizeof(n->auto_why), "%s",

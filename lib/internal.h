@@ -60,6 +60,9 @@ struct mnf {
 	 * why, shown to the user ("veth", "nic", "no netdev yet"); empty
 	 * until first picked. */
 	int auto_hook;
+	/* auto_hook XDP from a group member of mode xdp-generic: generic
+	 * too (one netdev cannot run the two XDP modes at once). */
+	int auto_generic;
 	char auto_why[40];
 	json_t *config;
 	json_t *colls; /* desired collection entries: {coll: {key: fields}} */

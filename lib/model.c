@@ -209,6 +209,9 @@ json_t *model_to_json(const struct model *m, uint64_t gen)
 		if (n->auto_why[0]) {
 			json_object_set_new(o, "auto_hook",
 					    json_integer(n->auto_hook));
+			if (n->auto_generic)
+				json_object_set_new(o, "auto_generic",
+						    json_true());
 			json_object_set_new(o, "auto_why",
 					    json_string(n->auto_why));
 		}
@@ -304,6 +307,8 @@ int model_from_json(struct nfc *nfc, json_t *doc, struct model *m,
 				 ?: "");
 		n->auto_hook =
 			json_integer_value(json_object_get(v, "auto_hook"));
+		n->auto_generic =
+			json_is_true(json_object_get(v, "auto_generic"));
 		snprintf(n->auto_why, sizeof(n->auto_why), "%s",
 			 json_string_value(json_object_get(v, "auto_why"))
 				 ?: "");

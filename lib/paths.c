@@ -199,7 +199,10 @@ struct stub_need {
 static int xdp_flags_of(const struct mnf *n)
 {
 	/* 1 << 1: XDP_FLAGS_SKB_MODE, 1 << 2: XDP_FLAGS_DRV_MODE */
-	return !strcmp(n->mode, "xdp-generic") ? 1 << 1 : 1 << 2;
+	return !strcmp(n->mode, "xdp-generic") ||
+			       (!strcmp(n->mode, "auto") && n->auto_generic)
+		       ? 1 << 1
+		       : 1 << 2;
 }
 
 /* Adds a needed hook or checks it agrees with one already needed. */

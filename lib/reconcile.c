@@ -116,7 +116,11 @@ static int xdp_peer(const struct model *m, int ifindex)
 	if (!netdev_peer_port(m, ifindex, &nf, &port) ||
 	    nf_hook(&m->nfs[nf]) != HOOK_XDP)
 		return 0;
-	return strcmp(m->nfs[nf].mode, "xdp-generic") ? 2 : 1;
+	return strcmp(m->nfs[nf].mode, "xdp-generic") &&
+			       !(!strcmp(m->nfs[nf].mode, "auto") &&
+				 m->nfs[nf].auto_generic)
+		       ? 2
+		       : 1;
 }
 
 /*

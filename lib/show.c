@@ -92,10 +92,12 @@ static json_t *nf_json(struct nfc *nfc, int id, int with_stats)
 		json_pack("{s:s,s:s,s:s,s:O}", "name", n->name, "type",
 			  n->type->name, "mode", n->mode, "config", n->config);
 	/* The hook it runs in, and for mode auto why that one. */
-	json_object_set_new(o, "hook",
-			    json_string(strcmp(n->mode, "auto")
-						? n->mode
-						: nfci_hook_name(nf_hook(n))));
+	json_object_set_new(
+		o, "hook",
+		json_string(strcmp(n->mode, "auto") ? n->mode
+			    : n->auto_generic && nf_hook(n) == HOOK_XDP
+				    ? "xdp-generic"
+				    : nfci_hook_name(nf_hook(n))));
 	if (!strcmp(n->mode, "auto"))
 		json_object_set_new(o, "hook_reason", json_string(n->auto_why));
 	/* Which build runs: the file it was upgraded to, or the built-in. */

@@ -76,4 +76,14 @@ check "auto, moved to XDP: TCP" tcp_across
 check "auto, moved to XDP: ping -6" ip netns exec "$A" ping -6 -c 3 -i 0.05 -W 2 $B6
 nfctl fx del
 check "auto: alone again, f3 is back in tc" [ "$(hook f3)" = "tc veth" ]
+# ... and with an xdp-generic one, generic too: it ran native XDP on its
+# veth, a mode the group's explicit NF had not asked for.
+nfctl forwarder add fg mode=xdp-generic && nfctl fg ports add p1 peer=$VA &&
+	nfctl fg ports add p2 peer=f3:p1
+check "auto: linked to an xdp-generic NF, f3 follows it ($(hook f3))" \
+	[ "$(hook f3)" = "xdp-generic with fg" ]
+check "... its netdev runs generic XDP" \
+	bash -c "ip -d link show $VB | grep -q 'xdpgeneric'"
+check "auto, moved to xdp-generic: ping" ip netns exec "$A" ping -c 5 -i 0.05 -W 2 198.51.100.2
+nfctl fg del
 nfc_done
