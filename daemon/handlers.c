@@ -142,7 +142,7 @@ static int apply_edit(struct call *c, edit_fn edit)
 	}
 	r = edit(c, nf);
 	if (!r) {
-		r = nfc_apply(c->nfc, doc, 0, NULL);
+		r = nfc_apply_accepted(c->nfc, doc, NULL);
 		r = r ? lib_fail(c, r) : 0;
 	}
 	json_decref(doc);

@@ -35,7 +35,7 @@ static void undo_unsaved(struct daemon *d, char *err, size_t errlen)
 
 	if (!to)
 		return; /* at start: nothing ran before */
-	if (nfc_apply(d->nfc, to, 0, NULL)) {
+	if (nfc_apply_accepted(d->nfc, to, NULL)) {
 		snprintf(err + n, errlen - n,
 			 "; undoing the change failed too (%s): it is "
 			 "running, unsaved",
@@ -233,7 +233,7 @@ int daemon_restore(struct daemon *d)
 		json_decref(pinned);
 		return 0;
 	}
-	r = nfc_apply(d->nfc, d->saved, 0, &plan);
+	r = nfc_apply_accepted(d->nfc, d->saved, &plan);
 	if (r) {
 		snprintf(err, sizeof(err),
 			 "the saved state %s/state.json is not running: %s; it "
@@ -305,19 +305,19 @@ static void reapply(struct daemon *d, const char *netdev)
 	json_t *plan = NULL, *without;
 	long long t0 = now_ms();
 	size_t steps;
-	int r = nfc_apply(d->nfc, d->saved, 0, &plan);
+	int r = nfc_apply_accepted(d->nfc, d->saved, &plan);
 
 	steps = json_array_size(plan);
 	json_decref(plan);
 	plan = NULL;
 	if (!r && !steps && netdev && !d->api.blocked) {
 		without = doc_without(d->saved, netdev);
-		r = nfc_apply(d->nfc, without, 0, &plan);
+		r = nfc_apply_accepted(d->nfc, without, &plan);
 		steps = json_array_size(plan);
 		json_decref(plan);
 		plan = NULL;
 		if (!r)
-			r = nfc_apply(d->nfc, d->saved, 0, &plan);
+			r = nfc_apply_accepted(d->nfc, d->saved, &plan);
 		steps += json_array_size(plan);
 		json_decref(plan);
 		json_decref(without);

@@ -904,7 +904,7 @@ int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan)
 	 * none either (the transaction edits no collection), and at 10,000
 	 * rules it was a seventh of a no-op apply. */
 	if (!r && planned) {
-		nfc->applying = 1;
+		nfc->applying = nfc->accepted;
 		r = apply_collections(nfc, doc, c.plan, &u);
 		nfc->applying = 0;
 		if (!r && u.n)
@@ -973,5 +973,15 @@ int nfc_coll_replace(struct nfc *nfc, const char *nf, const char *coll,
 	}
 	undo_free(&u);
 	nfci_end(nfc);
+	return r;
+}
+
+int nfc_apply_accepted(struct nfc *nfc, json_t *doc, json_t **plan)
+{
+	int r;
+
+	nfc->accepted = 1;
+	r = nfc_apply(nfc, doc, 0, plan);
+	nfc->accepted = 0;
 	return r;
 }

@@ -205,9 +205,9 @@ struct nfc {
 	/* Entries the NFs let go by themselves since the last
 	 * nfc_take_forgotten(): [[nf, coll, key], ...], or NULL. */
 	json_t *forgotten;
-	/* Set while nfc_apply writes a whole document's entries
-	 * (nfc_nf_applying). */
-	int applying;
+	/* Set while nfc_apply writes the entries of a document this
+	 * runtime accepted before (nfc_apply_accepted; nfc_nf_applying). */
+	int applying, accepted;
 };
 
 /* util.c */

@@ -266,12 +266,13 @@ int nfc_nf_packet_out(struct nfc_nf *nf, unsigned port, const void *frame,
  * state too, so that a restore does not bring it back. Nothing if the
  * model does not hold it. */
 void nfc_nf_forget(struct nfc_nf *nf, const char *coll, const char *key);
-/* 1 while a whole document is applied (a restore, `nfchain apply`): an
- * entry that names a port or a VLAN it no longer fits was accepted before
- * and went inactive when the port changed (its port deleted, its subnet
- * or VLAN changed). An add() then takes it back as inactive, as it was,
- * instead of refusing it: a refusal failed the whole restore. A single
- * add keeps refusing it. */
+/* 1 while a document this runtime accepted before is applied (a restore
+ * from state.json, a mode change: nfc_apply_accepted): an entry that
+ * names a port or a VLAN it no longer fits went inactive when the port
+ * changed (its port deleted, its subnet or VLAN changed). An add() then
+ * takes it back as inactive, as it was, instead of refusing it: a refusal
+ * failed the whole restore. A single add, and an apply of a user's
+ * document, keep refusing it. */
 int nfc_nf_applying(const struct nfc_nf *nf);
 /* Sets the error message of the call in progress; returns -err. */
 int nfc_nf_error(struct nfc_nf *nf, int err, const char *fmt, ...)

@@ -217,6 +217,12 @@ json_t *nfc_take_forgotten(struct nfc *nfc);
  * `plan` non-NULL, *plan receives the list of steps (a JSON array of
  * strings); with dry_run nothing is changed. */
 int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan);
+/* nfc_apply of a document this runtime accepted before: the saved state
+ * at a restore, or the running one's export edited (a mode change). An
+ * entry that went inactive after it was accepted (its port deleted, its
+ * subnet or VLAN changed) is taken back as it was (nfc_nf_applying),
+ * where nfc_apply refuses it as it refuses a single add. */
+int nfc_apply_accepted(struct nfc *nfc, json_t *doc, json_t **plan);
 
 /* ---- introspection -------------------------------------------------------
  * Each returns a new reference. */
