@@ -161,9 +161,18 @@ c0=$(cookies)
 { time ip netns exec "$X" $TOOLS synflood eth0 "$SMAC" 198.51.100.100 80 2 >/dev/null; } 2>$D/py.time
 py=$(($(cookies) - c0))
 read -r py_wall py_user py_sys <$D/py.time
+# The generator sends with live-frames test runs, which some kernels
+# refuse (EPERM, even to root): there the flood is Python's, on and on,
+# and what compares the two floods is skipped.
+LIVE=1
+"$NFCB" live-probe 2>/dev/null || LIVE=
 flood() { # bounded: 60 runs of 10^6 frames, a minute or more
 	for i in $(seq 60); do
 		[ -e $D/stop ] && return 0
+		if [ -z "$LIVE" ]; then
+			ip netns exec "$X" $TOOLS synflood eth0 "$SMAC" 198.51.100.100 80 2 >/dev/null || return 1
+			continue
+		fi
 		ip netns exec "$X" "$NFCB" gen --dev eth0 --dst-mac "$SMAC" --syn \
 			--src 203.0.113.1 --saddrs 254 --dst 198.51.100.100 --daddrs 1 \
 			--sport 1024 --sports 64000 --dport 80 --dports 1 \
@@ -224,8 +233,12 @@ echo "# SYN flood: $sent spoofed SYNs generated in ${wall}s, $syn answered by dd
 # Twice the old flood's at least (seen: 3.7 to 5.8 times): both pay the
 # same path to dd0 a SYN (~2 us here), Python ~10 us more, the generator
 # ~0.3 us, so no sender makes this ratio much above 8.
-check "$mode: the flood brought dd0 twice the SYNs a CPU-second of one Python process or more ($cpu_rate, $py_cpu_rate)" \
-	[ "$cpu_rate" -ge $((2 * py_cpu_rate)) -a "$py_cpu_rate" -gt 0 ]
+if [ -n "$LIVE" ]; then
+	check "$mode: the flood brought dd0 twice the SYNs a CPU-second of one Python process or more ($cpu_rate, $py_cpu_rate)" \
+		[ "$cpu_rate" -ge $((2 * py_cpu_rate)) -a "$py_cpu_rate" -gt 0 ]
+else
+	ok "$mode: the generator's flood against Python's # SKIP: this kernel refuses live-frames test runs (EPERM): Python floods alone"
+fi
 check "$mode: >= 99% of 200 HTTP requests succeed under a SYN flood ($okc)" [ "$okc" -ge 198 ]
 check "$mode: no half-open connection from the flood at the server ($halfopen)" [ "$halfopen" = 0 ]
 check "$mode: the flood was answered with SYN cookies ($syn)" [ "$syn" -gt 1000 ]
