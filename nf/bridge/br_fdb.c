@@ -171,6 +171,19 @@ int br_fdb_add(struct nfc_nf *nf, const char *key, json_t *fields)
 				    kvid);
 	k.vid = kvid ? kvid : fv ? (unsigned)json_integer_value(fv) : 1;
 	nfc_mac_str(k.mac, macs);
+	/* One spelling a key, the one show prints: 02:00:00:00:10:0A beside
+	 * ...:0a was the same entry under two keys, and a delete by the one
+	 * listed said "no such entry". A saved state keeps what it has. */
+	{
+		char canon[32];
+
+		snprintf(canon, sizeof(canon), kvid ? "%s@%u" : "%s", macs,
+			 kvid);
+		if (strcmp(key, canon) && !nfc_nf_applying(nf))
+			return nfc_nf_error(nf, EINVAL,
+					    "fdb %s: write it as %s", key,
+					    canon);
+	}
 	if (k.mac[0] & 1)
 		return nfc_nf_error(nf, EINVAL,
 				    "fdb %s: %s is a multicast address; a "

@@ -34,6 +34,9 @@ bad "FDB VLAN in the key out of range" "1..4094" bb fdb add $M@5000 port=p1
 bad "FDB key and vlan= disagree" "contradicts" bb fdb add $M@10 port=p1 vlan=20
 bad "multicast MAC as a static entry" "multicast" bb fdb add 01:00:5e:00:00:01 port=p1 vlan=10
 bad "broadcast MAC as a static entry" "multicast" bb fdb add ff:ff:ff:ff:ff:ff port=p1 vlan=10
+# One spelling a key: an upper-case MAC was a second key of the same entry.
+bad "FDB key in upper case" "write it as 02:00:00:00:10:0a" bb fdb add 02:00:00:00:10:0A port=p1 vlan=10
+bad "FDB key with a VLAN of three digits" "write it as 02:00:00:00:10:0a@10" bb fdb add 02:00:00:00:10:0a@010 port=p1
 bad "static entry on a port outside its VLAN" "does not carry VLAN 20" \
 	bb fdb add $M port=p1 vlan=20
 bad "the same MAC and VLAN under another key" "already the static entry" \
