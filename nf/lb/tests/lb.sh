@@ -152,13 +152,17 @@ check "$mode: NAT: 200 requests to $VIP:81 answered by b1 and b2 ($(sort "$TMP/r
 # the request, FIN, ACK: 5 at least), the flow cache's hits included: the
 # request, taken by the cache, was lost when the close came next. On one
 # CPU (the cache's slots are per CPU), from ports of their own.
+# A curl that failed (a connect timing out on a loaded machine: one of
+# 20 once) has no connection to count: the check is over those answered.
+okn=0
 for i in $(seq 20); do
-	in_ns c1 taskset -c 0 curl -s -m 5 --local-port $((45000 + i)) http://$VIP:81/name >/dev/null
+	c=$(in_ns c1 taskset -c 0 curl -s -m 5 -o /dev/null -w '%{http_code}' --local-port $((45000 + i)) http://$VIP:81/name)
+	[ "$c" = 200 ] && okn=$((okn + 1))
 done
 few=$(nfctl -j lb0 conntrack show | jq '[.[] | select(.proto == "tcp" and .sport >= 45000 and .sport < 45100)] |
 	"\(map(select(.packets_orig < 5)) | length) of \(length)"')
-check "$mode: NAT: every connection counts its client's packets, the cached ones too (fewer than 5: $few)" \
-	grep -q '"0 of 20"' <<<"$few"
+check "$mode: NAT: every connection counts its client's packets, the cached ones too (fewer than 5: $few; $okn of 20 answered)" \
+	[ "$okn" -ge 18 ] && grep -q "\"0 of $okn\"" <<<"$few"
 in_ns c1 curl -s -o "$TMP/dln" http://$VIP:81/big
 check "$mode: NAT: a 20 MB download whole (TCP checksums right both ways)" \
 	[ "$(stat -c %s "$TMP/dln" 2>/dev/null)" = 20000003 ]
