@@ -174,23 +174,18 @@ static int inject_xdp_fd(struct nfc *nfc)
  * NF and port in SO_MARK, which a veth keeps within a namespace) arrives at
  * the other, where the TC inject program acts as if that NF had output it.
  */
-static void inject_names(struct nfc *nfc, char *a, char *b)
+static void inject_names(struct nfc *nfc, const char *ends, char *a, char *b)
 {
 	unsigned h = (unsigned)nfci_hash(nfc->root, strlen(nfc->root), 0);
 
-	snprintf(a, IF_NAMESIZE, "nfi%08xa", h);
-	snprintf(b, IF_NAMESIZE, "nfi%08xb", h);
+	snprintf(a, IF_NAMESIZE, "nfi%08x%c", h, ends[0]);
+	snprintf(b, IF_NAMESIZE, "nfi%08x%c", h, ends[1]);
 }
 
-/* The XDP path's pair when live frames are refused: c is sent on, d runs
- * the inject program in native XDP. */
-static void inject_names_xdp(struct nfc *nfc, char *c, char *d)
-{
-	unsigned h = (unsigned)nfci_hash(nfc->root, strlen(nfc->root), 0);
-
-	snprintf(c, IF_NAMESIZE, "nfi%08xc", h);
-	snprintf(d, IF_NAMESIZE, "nfi%08xd", h);
-}
+/* The pairs: "ab" for TC; "cd" for XDP when live frames are refused (c
+ * is sent on, d runs the inject program in native XDP). */
+#define INJECT_TC "ab"
+#define INJECT_XDP "cd"
 
 /* A veth pair of the runtime's own for the inject path, up, b first: a,
  * the end we send on, then finds its peer up and gets its carrier and its
@@ -219,6 +214,22 @@ static int inject_veth(struct nfc *nfc, const char *a, const char *b,
 	return 1;
 }
 
+/* Attaches `prog` to netdev `dev` (attach type `type`) by a link pinned at
+ * `pin`, which holds it from then on. */
+static int inject_attach(struct nfc *nfc, int prog, const char *dev, int type,
+			 const char *pin, const char *what)
+{
+	int link = bpf_link_create(prog, if_nametoindex(dev), type, NULL);
+	int r = link < 0 || bpf_obj_pin(link, pin) ? -errno : 0;
+
+	if (link >= 0)
+		close(link);
+	if (r)
+		return nfci_err(nfc, r, "packet-out (%s): attach to %s: %s",
+				what, dev, strerror(-r));
+	return 0;
+}
+
 /*
  * Some kernels refuse live-frames test runs even to root (EPERM in a
  * sandboxed guest: they could put frames on any netdev). Then the XDP
@@ -230,30 +241,23 @@ static int inject_veth(struct nfc *nfc, const char *a, const char *b,
 static int inject_xdp_sock(struct nfc *nfc)
 {
 	char c[IF_NAMESIZE], d[IF_NAMESIZE], pin[300];
-	int prog, link, r;
+	int prog, r;
 
 	if (nfc->inject_sock >= 0)
 		return nfc->inject_sock;
 	prog = inject_xdp_fd(nfc);
 	if (prog < 0)
 		return prog;
-	inject_names_xdp(nfc, c, d);
+	inject_names(nfc, INJECT_XDP, c, d);
 	snprintf(pin, sizeof(pin), "%s/inject_xdp", nfc->root);
 	r = inject_veth(nfc, c, d, "xdp");
 	if (r < 0)
 		return r;
 	if (r)
 		unlink(pin);
-	if (access(pin, F_OK)) {
-		link = bpf_link_create(prog, if_nametoindex(d), BPF_XDP, NULL);
-		r = link < 0 || bpf_obj_pin(link, pin) ? -errno : 0;
-		if (link >= 0)
-			close(link);
-		if (r)
-			return nfci_err(nfc, r,
-					"packet-out (xdp): attach to %s: %s", d,
-					strerror(-r));
-	}
+	if (access(pin, F_OK) &&
+	    (r = inject_attach(nfc, prog, d, BPF_XDP, pin, "xdp")))
+		return r;
 	nfc->inject_sock = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (nfc->inject_sock < 0)
 		return nfci_err(nfc, errno, "packet-out (xdp): socket: %s",
@@ -265,11 +269,11 @@ static int inject_tc_fd(struct nfc *nfc)
 {
 	char a[IF_NAMESIZE], b[IF_NAMESIZE], pin[300];
 	struct inject_tc *skel;
-	int link, r, fd;
+	int r, fd;
 
 	if (nfc->inject_fd[HOOK_TC] >= 0)
 		return nfc->inject_fd[HOOK_TC];
-	inject_names(nfc, a, b);
+	inject_names(nfc, INJECT_TC, a, b);
 	snprintf(pin, sizeof(pin), "%s/inject_tc", nfc->root);
 	r = inject_veth(nfc, a, b, "tc");
 	if (r < 0)
@@ -284,17 +288,11 @@ static int inject_tc_fd(struct nfc *nfc)
 			return nfci_err(nfc, errno, "packet-out (tc): load: %s",
 					strerror(errno));
 		}
-		link = bpf_link_create(bpf_program__fd(skel->progs.nfc_inject),
-				       if_nametoindex(b),
-				       46 /* BPF_TCX_INGRESS */, NULL);
-		r = link < 0 || bpf_obj_pin(link, pin) ? -errno : 0;
-		if (link >= 0)
-			close(link);
+		r = inject_attach(nfc, bpf_program__fd(skel->progs.nfc_inject),
+				  b, 46 /* BPF_TCX_INGRESS */, pin, "tc");
 		inject_tc__destroy(skel);
 		if (r)
-			return nfci_err(nfc, r,
-					"packet-out (tc): attach to %s: %s", b,
-					strerror(-r));
+			return r;
 	}
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -308,9 +306,9 @@ void sp_remove_inject(struct nfc *nfc)
 {
 	char a[IF_NAMESIZE], b[IF_NAMESIZE];
 
-	inject_names(nfc, a, b);
+	inject_names(nfc, INJECT_TC, a, b);
 	netdev_del(a);
-	inject_names_xdp(nfc, a, b);
+	inject_names(nfc, INJECT_XDP, a, b);
 	netdev_del(a);
 }
 
@@ -340,7 +338,7 @@ static int packet_out_tc(struct nfc *nfc, const char *ctx, int nf, int port,
 
 	if (fd < 0)
 		return fd;
-	inject_names(nfc, a, b);
+	inject_names(nfc, INJECT_TC, a, b);
 	return inject_send(nfc, fd, a, mark, frame, len, ctx);
 }
 
@@ -391,7 +389,7 @@ static int packet_out(struct nfc *nfc, int id, int port, const void *frame,
 		char c[IF_NAMESIZE], d[IF_NAMESIZE];
 
 		fd = inject_xdp_sock(nfc);
-		inject_names_xdp(nfc, c, d);
+		inject_names(nfc, INJECT_XDP, c, d);
 		r = fd < 0 ? fd
 			   : inject_send(nfc, fd, c, 0, buf, sizeof(*h) + len,
 					 ctx);
