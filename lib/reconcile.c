@@ -179,6 +179,22 @@ static void direct_release(struct nfc *nfc, const struct model *old,
 	}
 }
 
+static int stub_same(const struct mstub *a, const struct mstub *b)
+{
+	return a->used && b->used && a->ifindex == b->ifindex &&
+	       a->egress == b->egress && a->hook == b->hook &&
+	       a->xdp_flags == b->xdp_flags;
+}
+
+static int xdp_wanted(const struct model *m, int ifindex)
+{
+	for (int s = 0; s < NFC_MAX_STUBS; s++)
+		if (m->stubs[s].used && m->stubs[s].hook == HOOK_XDP &&
+		    m->stubs[s].ifindex == ifindex)
+			return 1;
+	return 0;
+}
+
 int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 {
 	unsigned char *claimed = calloc(NFC_IFSLOTS, 1);
@@ -312,17 +328,20 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 					 &hops[NFC_GPORT(i, p)]);
 			}
 		}
-	/* 4. Netdev hooks: hop first, then attach. */
+	/* 4. Netdev hooks: hop first, then attach. A netdev holds one XDP
+	 * program: an old XDP hook that a new one replaces on the same netdev
+	 * (under another index, or the other XDP mode) comes off first. */
+	for (int s = 0; s < NFC_MAX_STUBS; s++)
+		if (old->stubs[s].used && old->stubs[s].hook == HOOK_XDP &&
+		    !stub_same(&old->stubs[s], &new->stubs[s]) &&
+		    xdp_wanted(new, old->stubs[s].ifindex))
+			dp_stub_down(nfc, s);
 	for (int s = 0; s < NFC_MAX_STUBS && !r; s++) {
 		const struct mstub *st = &new->stubs[s];
 
 		if (!st->used)
 			continue;
-		if (old->stubs[s].used &&
-		    (old->stubs[s].ifindex != st->ifindex ||
-		     old->stubs[s].egress != st->egress ||
-		     old->stubs[s].hook != st->hook ||
-		     old->stubs[s].xdp_flags != st->xdp_flags))
+		if (old->stubs[s].used && !stub_same(&old->stubs[s], st))
 			dp_stub_down(nfc, s);
 		r = wire(nfc, new, st->hook, SM_STUBS, s, NFC_STUB_SLOT(s),
 			 &shops[s]);
