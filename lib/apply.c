@@ -616,6 +616,11 @@ static void undo_note(struct undo *u, const char *nf, const char *coll,
 /* An empty key notes a whole set replaced; `old` is the set before. */
 static void undo_run(struct nfc *nfc, struct undo *u)
 {
+	int was = nfc->applying;
+
+	/* Taken back as accepted before: inactive entries too (import.c's
+	 * undo_all says why). */
+	nfc->applying = 1;
 	while (u->n) {
 		struct undo_entry *e = &u->e[--u->n];
 
@@ -629,6 +634,7 @@ static void undo_run(struct nfc *nfc, struct undo *u)
 		}
 		json_decref(e->old);
 	}
+	nfc->applying = was;
 	free(u->e);
 	u->e = NULL;
 	u->cap = 0;

@@ -40,14 +40,20 @@ static void undo_all(struct nfc *nfc, int id, const struct nfc_collection *c,
 		     struct undo *u, size_t n)
 {
 	char keep[sizeof(nfc->err)];
+	int was = nfc->applying;
 
 	memcpy(keep, nfc->err, sizeof(keep));
+	/* What is put back was accepted before: an entry that went inactive
+	 * since (its port's VLAN or subnet changed) comes back inactive. As
+	 * a new add it was refused, and a refused import lost it. */
+	nfc->applying = 1;
 	while (n-- > 0) {
 		if (u[n].old)
 			c->add(&nfc->handles[id], u[n].key, u[n].old);
 		else
 			c->del(&nfc->handles[id], u[n].key);
 	}
+	nfc->applying = was;
 	nf_changed(nfc, id, NFC_CHANGE_COLLECTION);
 	memcpy(nfc->err, keep, sizeof(keep));
 }

@@ -268,11 +268,14 @@ static void coll_restore(struct nfc *nfc, const char *nf, const char *coll,
 			 const char *key, json_t *old)
 {
 	char keep[sizeof(nfc->err)];
+	int was = nfc->applying;
 
 	memcpy(keep, nfc->err, sizeof(keep));
+	nfc->applying = 1; /* inactive entries too (import.c's undo_all) */
 	coll_del_nosave(nfc, nf, coll, key);
 	if (old)
 		coll_add_nosave(nfc, nf, coll, key, old);
+	nfc->applying = was;
 	snprintf(nfc->err, sizeof(nfc->err), "%s; the change was undone", keep);
 }
 

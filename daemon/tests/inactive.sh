@@ -35,6 +35,22 @@ inactive_arp() { [[ $(arp_state) == *inactive* ]]; }
 check "the route is inactive ($(route_state))" inactive_route
 check "the ARP entry is inactive ($(arp_state))" inactive_arp
 check "x2's FDB entry is inactive ($(fdb_active))" [ "$(fdb_active)" = false ]
+fdb01() { nfc -j b9 fdb show | jq -r '.[] | select(.key == "02:00:00:00:99:01") | .active'; }
+check "x1's FDB entry is inactive too: x1 left its VLAN ($(fdb01))" [ "$(fdb01)" = false ]
+
+# A refused import puts back what it took out, inactive entries included:
+# put back as new adds, they were refused and lost until a reboot.
+fdbs() { nfc -j b9 fdb show | jq -c 'sort_by(.key)'; }
+arps() { nfc -j r1 arp show | jq -c '[.[] | select(.type != "dynamic")] | sort_by(.address)'; }
+fdb0=$(fdbs) arp0=$(arps)
+check "an FDB import --replace with a bad line 2 is refused" \
+	refused "line 2" bash -c "printf '02:00:00:00:99:0c port=x1 vlan=20\n02:00:00:00:99:0d port=x1 vlan=10\n' |
+		$NFC_BIN/nfchain --socket $NFD_SOCK b9 fdb import --replace -f -"
+check "... the FDB is as it was, both inactive entries in it" [ "$(fdbs)" = "$fdb0" ]
+check "an ARP import --replace with a bad line 1 is refused" \
+	refused "line 1" bash -c "printf 'bogus mac=02:00:00:00:00:68\n' |
+		$NFC_BIN/nfchain --socket $NFD_SOCK r1 arp import --replace -f -"
+check "... the ARP table is as it was, the inactive entry in it" [ "$(arps)" = "$arp0" ]
 nfc export >"$NFD_DIR/before.json"
 
 # A reboot: the pins go, state.json stays.

@@ -370,10 +370,20 @@ static int list_keep(struct list_arg *l, json_t *e)
 static int list_static(const void *k, const void *v, void *arg)
 {
 	const struct br_static_val *sv = v;
+	const struct br_fdb_key *fk = k;
+	struct list_arg *l = arg;
 	json_t *e = entry(k, sv->key, "static", sv->port_name);
+	struct br_vlan vl = {0};
+	__u32 vk = fk->vid;
+	int vfd = nfc_nf_map_fd(l->nf, "br_vlans");
 
+	/* Active: its port exists and still carries its VLAN (the data
+	 * plane drops what such an entry would send out of the VLAN). */
+	if (vfd >= 0)
+		bpf_map_lookup_elem(vfd, &vk, &vl);
 	json_object_set_new(e, "active",
-			    json_boolean(sv->port != BR_PORT_NONE));
+			    json_boolean(sv->port < NFC_MAX_PORTS &&
+					 (vl.members & BIT(sv->port))));
 	json_object_set_new(e, "age", json_null());
 	return list_keep(arg, e);
 }
