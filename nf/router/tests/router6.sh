@@ -109,6 +109,19 @@ check "refused: overlapping IPv6 subnets" refused "overlaps" \
 	nfctl r1 ports add p9 ip6=2001:db8:1:0:8000::1/80
 check "refused: a link-local port address" refused "not a global unicast" \
 	nfctl r1 ports add p9 ip6=fe80::1/64
+# `mtu=` unsets it: back to unchecked (it was refused as not a number, so a
+# port's mtu once set could never be taken off).
+p9mtu() { nfctl export | jq -r '.nfs[] | select(.name=="r1") | .ports[] | select(.name=="p9") | .config.mtu // "none"'; }
+if nfctl r1 ports add p9 ip=203.0.113.233/30 mtu=1300; then
+	check "p9 with mtu=1300 ($(p9mtu))" [ "$(p9mtu)" = 1300 ]
+	check "ports p9 set mtu= unsets it" nfctl r1 ports p9 set mtu=
+	check "... the export has no mtu ($(p9mtu))" [ "$(p9mtu)" = none ]
+	check "... and set again it is back" nfctl r1 ports p9 set mtu=1400
+	check "... ($(p9mtu))" [ "$(p9mtu)" = 1400 ]
+	nfctl r1 ports del p9
+else
+	not_ok "add p9 with mtu=1300"
+fi
 n=$(nfctl -j r1 show routes | jq length)
 p9=$(nfctl -j r1 show ports | jq '[.[] | select(.name=="p9")] | length')
 check "nothing changed by the refusals ($n routes, $p9 port p9)" [ "$n" -eq 10 -a "$p9" -eq 0 ]
