@@ -374,7 +374,8 @@ int nfc_coll_set(struct nfc *nfc, const char *nf, const char *coll,
 		 const char *key, json_t *fields)
 {
 	const struct nfc_collection *c;
-	json_t *old = NULL, *entries;
+	json_t *old = NULL, *entries, *merged, *v;
+	const char *k;
 	int id, r = nfci_begin(nfc);
 
 	if (r)
@@ -401,8 +402,13 @@ int nfc_coll_set(struct nfc *nfc, const char *nf, const char *coll,
 	if (!entries)
 		return nfci_err(nfc, ENOMEM, "%s %s of %s: out of memory", coll,
 				key, nf);
-	json_object_update(
-		json_object_get(json_array_get(entries, 0), "fields"), fields);
+	merged = json_object_get(json_array_get(entries, 0), "fields");
+	json_object_update(merged, fields);
+	/* `k=` (or null) unsets a field, as in an NF's set (ops.c). */
+	json_object_foreach (fields, k, v)
+		if (json_is_null(v) ||
+		    (json_is_string(v) && !*json_string_value(v)))
+			json_object_del(merged, k);
 	r = nfc_coll_import(nfc, nf, coll, entries, 0);
 	json_decref(entries);
 	return r;

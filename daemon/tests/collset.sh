@@ -42,6 +42,19 @@ check "... the NF holds it" [ "$(route)" = 203.0.113.11 ]
 out=$(api PATCH /v1/nfs/r0/routes/198.18.0.0%2F16 '{"nexthop":"203.0.113.12"}')
 check "PATCH without 'fields' is a 400 (got: $out)" [ "${out%% *}" = 400 ]
 
+# `k=` unsets a field of the entry (a firewall rule's dport: any port).
+rule20() { nfc -j fw9 rules show | jq -c '.[] | select(.rule == "20") | [.dir, .proto, .dport // "none"]'; }
+if nfc firewall add fw9 && nfc fw9 rules add 20 action=accept dir=out proto=tcp dport=80; then
+	check "set dport= unsets it" nfc fw9 rules set 20 dport=
+	check "... the rule has no dport, the rest kept ($(rule20))" [ "$(rule20)" = '["out","tcp","none"]' ]
+	check "set action= is refused: the field is required" \
+		refused 'action' nfc fw9 rules set 20 action=
+	check "... and changed nothing ($(rule20))" [ "$(rule20)" = '["out","tcp","none"]' ]
+	nfc fw9 del
+else
+	not_ok "firewall fw9 with rule 20"
+fi
+
 nfd_stop
 nfd_start || not_ok "restart"
 check "after a restart the set value is back (got: $(route))" [ "$(route)" = 203.0.113.11 ]
