@@ -454,6 +454,11 @@ static __always_inline int fw_classify(const struct nfc_flow *fl, __u32 half,
 	void *at;
 
 	fw_pkt_of(fl, p);
+	/* Here, in a function verified once: in fw_filter this branch took
+	 * the TC program past the verifier's 1M instructions. */
+	if (!p->has_ports &&
+	    (p->proto == NFC_IPPROTO_TCP || p->proto == NFC_IPPROTO_UDP))
+		fw_count(FW_C_NOPORTS);
 	in->half = half;
 	in->c[0] = FW_LOC(misc, 0);
 	in->c[1] = FW_LOC(FW_CLS_PROTO + p->proto, 0);

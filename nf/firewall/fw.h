@@ -190,7 +190,8 @@ enum fw_counter {
 	FW_C_ND,	  /* IPv6 neighbour discovery: passed */
 	FW_C_SHORTCUT,	  /* decided without the tables */
 	FW_C_BAD,	  /* truncated IP header: dropped */
-	FW_C_NOPORTS,	  /* TCP/UDP without readable ports (fragment) */
+	FW_C_NOPORTS,	  /* TCP/UDP classified without ports (a later
+			   * fragment conntrack lent none) */
 	FW_C_RST_KERNEL,  /* reject: RST sent back by the data plane itself */
 	FW_C_RST_LIMITED, /* reject: over FW_RST_RATE, dropped unanswered */
 	FW_C_CLASSIFIED,  /* went through the class lookups (no cache hit) */

@@ -136,8 +136,8 @@ static int parse_proto(const char *s, __s16 *proto, char *err, size_t errlen)
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (!*s || *s < '0' || *s > '9' || *end || errno || v > 255)
-		return FW_ERR("proto=%s: expected tcp, udp, icmp, icmpv6, any "
-			      "or 0-255",
+		return FW_ERR("proto=%s: expected tcp, udp, icmp, icmpv6, "
+			      "sctp, udplite, any or 0-255",
 			      s);
 	*proto = v;
 	return 0;
@@ -269,6 +269,11 @@ int fw_rule_parse(const char *key, json_t *fields, int conntrack,
 	s = field(fields, "dport", nb, sizeof(nb));
 	if (s)
 		SUB(parse_ports(s, r->dport, &r->ndport, err, errlen, "dport"));
+	if ((r->nsport || r->ndport) && (r->proto == 132 || r->proto == 136))
+		return FW_ERR("rule %s: %s= with proto=%s: ports are matched "
+			      "for tcp and udp only",
+			      key, r->nsport ? "sport" : "dport",
+			      field(fields, "proto", nb, sizeof(nb)));
 	if ((r->nsport || r->ndport) && !has_ports(r->proto))
 		return FW_ERR("rule %s: %s= needs proto=tcp or udp (proto %s "
 			      "has no ports)",

@@ -39,6 +39,21 @@ static int run(const struct ft_pkt *p)
 	return r.verdict == v_pass ? 1 : r.verdict == v_drop ? 0 : -2;
 }
 
+/* run(), with the IPv4 header's total length made `tot` */
+static int run_tot(const struct ft_pkt *p, int tot)
+{
+	struct dpt_run r;
+	__u8 f[200];
+	int len = ft_frame(p, f);
+
+	f[16] = tot >> 8;
+	f[17] = tot & 0xff;
+	dpt_set_meta(root, 1, p->dir == FW_DIR_IN ? 0 : 1);
+	if (dpt_run(root, "nf/1-fw1/prog", f, len, &r))
+		return -1;
+	return r.verdict == v_pass ? 1 : r.verdict == v_drop ? 0 : -2;
+}
+
 static void addr4(__u8 *a, const char *s)
 {
 	memset(a, 0, 16);
@@ -100,8 +115,21 @@ static size_t nrules(struct nfc *nfc)
 	return n;
 }
 
+/* stats.packets.<name> of fw1 */
+static long long pkt_stat(struct nfc *nfc, const char *name)
+{
+	json_t *nf = nfc_show_nf(nfc, "fw1");
+	long long v = json_integer_value(json_object_get(
+		json_object_get(json_object_get(nf, "stats"), "packets"),
+		name));
+
+	json_decref(nf);
+	return v;
+}
+
 static void issue_rules(struct nfc *nfc)
 {
+	long long nop;
 	struct ft_pkt p;
 	json_t *r;
 	size_t n;
@@ -129,8 +157,22 @@ static void issue_rules(struct nfc *nfc)
 	p = pk4(FW_DIR_IN, "203.0.113.200", "198.51.100.2", 17, 53, 1500);
 	CHECK(run(&p) == 1, "from 203.0.113.200 (outside /25): accepted");
 	p.frag = 1;
+	nop = pkt_stat(nfc, "ports_unreadable");
 	CHECK(run(&p) == 1, "a later fragment (no ports, conntrack off): not "
 			    "matched by rule 30, accepted by rule 40");
+	CHECK(pkt_stat(nfc, "ports_unreadable") == nop + 1,
+	      "... counted in ports_unreadable (%lld -> %lld)", nop,
+	      pkt_stat(nfc, "ports_unreadable"));
+	/* The flow rule 40 accepts, with an IPv4 total length short of its
+	 * own header: malformed, never matched. */
+	p.frag = 0;
+	nop = pkt_stat(nfc, "malformed");
+	CHECK(run_tot(&p, 19) == 0 && pkt_stat(nfc, "malformed") == nop + 1,
+	      "total length 19 (< the 20-byte header): dropped as malformed "
+	      "(%lld -> %lld), not accepted by rule 40",
+	      nop, pkt_stat(nfc, "malformed"));
+	CHECK(run_tot(&p, 0) == 1,
+	      "total length 0 (IPv4 BIG TCP in TC): accepted by rule 40");
 	p = pk4(FW_DIR_IN, "203.0.113.1", "198.51.100.2", 1, -1, -1);
 	CHECK(run(&p) == 0, "in icmp: default drop");
 	memset(&p, 0, sizeof(p));
@@ -403,13 +445,7 @@ static void verdict_cache(struct nfc *nfc)
  * (no cached verdict). */
 static long long classified(struct nfc *nfc)
 {
-	json_t *nf = nfc_show_nf(nfc, "fw1");
-	long long v = json_integer_value(json_object_get(
-		json_object_get(json_object_get(nf, "stats"), "packets"),
-		"classified"));
-
-	json_decref(nf);
-	return v;
+	return pkt_stat(nfc, "classified");
 }
 
 /* The verdict cache's set of an IPv4 tuple: the data plane's own hash
