@@ -199,9 +199,23 @@ static int coll_import(struct nfc *nfc, const char *nf, const char *coll,
 				json_string_value(json_object_get(e, "key")),
 				norm[i]);
 	if (c->replace) {
+		/* The NF checks the whole set itself: its error about one
+		 * entry names the line (nfc_nf_entry_error). */
+		json_t *lines = json_object();
+
+		json_array_foreach (entries, i, e)
+			if (json_object_get(e, "line"))
+				json_object_set(
+					lines,
+					json_string_value(
+						json_object_get(e, "key")),
+					json_object_get(e, "line"));
 		if (own)
 			json_array_clear(entries);
+		nfc->entry_lines = lines;
 		r = import_swap(nfc, id, c, cur, want, replace);
+		nfc->entry_lines = NULL;
+		json_decref(lines);
 		goto out;
 	}
 	/* Removals first: a full table makes room before it grows. */

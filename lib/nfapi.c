@@ -134,6 +134,25 @@ int nfc_nf_error(struct nfc_nf *nf, int err, const char *fmt, ...)
 	return err > 0 ? -err : (err ? err : -EINVAL);
 }
 
+int nfc_nf_entry_error(struct nfc_nf *nf, const char *key, int err,
+		       const char *fmt, ...)
+{
+	struct nfc *nfc = nf->nfc;
+	json_int_t line = json_integer_value(
+		json_object_get(nfc->entry_lines, key ? key : ""));
+	int n = line ? snprintf(nfc->err, sizeof(nfc->err), "line %lld: ",
+				(long long)line)
+		     : 0;
+	va_list ap;
+
+	n += snprintf(nfc->err + n, sizeof(nfc->err) - n,
+		      "NF %s: ", nfc_nf_name(nf));
+	va_start(ap, fmt);
+	vsnprintf(nfc->err + n, sizeof(nfc->err) - n, fmt, ap);
+	va_end(ap);
+	return err > 0 ? -err : (err ? err : -EINVAL);
+}
+
 /* ---- collections ------------------------------------------------------------
  */
 

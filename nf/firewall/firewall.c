@@ -201,7 +201,7 @@ static int fw_rules_replace(struct nfc_nf *nf, json_t *entries)
 	json_object_foreach (entries, key, f) {
 		r = fw_rule_parse(key, f, ct, &rs[i], err, sizeof(err));
 		if (r) {
-			r = nfc_nf_error(nf, -r, "%s", err);
+			r = nfc_nf_entry_error(nf, key, -r, "%s", err);
 			goto out;
 		}
 		i++;

@@ -25,8 +25,14 @@ check "rule 030 refused with exit 1: write it as 30 ($(head -c 120 "$NFD_DIR/err
 printf '10 action=accept\n007 action=drop\n' >"$NFD_DIR/r.txt"
 nfc fw0 rules import --replace -f "$NFD_DIR/r.txt" >/dev/null 2>"$NFD_DIR/err"
 rc=$?
-check "an import with rule 007 refused whole ($(head -c 120 "$NFD_DIR/err"))" \
-	bash -c "[ $rc = 1 ] && grep -q 'write it as 7' '$NFD_DIR/err'"
+check "an import with rule 007 refused whole, naming line 2 ($(head -c 120 "$NFD_DIR/err"))" \
+	bash -c "[ $rc = 1 ] && grep -q 'line 2: .*write it as 7' '$NFD_DIR/err'"
+# The firewall checks a rule set whole (replace()): its errors name the
+# line too, as the runtime's own checks do.
+printf '# rules\n30 action=drop dir=in proto=udp dport=1000-2000\n40 action=accept proto=tcp dport=99999\n' >"$NFD_DIR/r.txt"
+nfc fw0 rules import -f "$NFD_DIR/r.txt" >/dev/null 2>"$NFD_DIR/err"
+check "a port outside 0-65535 on line 3: refused, naming it ($(head -c 120 "$NFD_DIR/err"))" \
+	grep -q '^nfchain: line 3: NF fw0: rule 40: dport=99999' "$NFD_DIR/err"
 check "the export is as before both" [ "$(nfc export)" = "$before" ]
 n=$(nfc -j fw0 rules show | jq length)
 check "nothing changed: 3 rules ($n)" [ "$n" = 3 ]
