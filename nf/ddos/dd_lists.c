@@ -43,6 +43,14 @@ const struct nfc_field dd_block_fields[] = {
 	 .max = 100000000,
 	 .doc = "seconds after which the control plane removes the prefix "
 		"from the data plane"},
+	/* Written by the NF beside expires, so that a restore keeps the
+	 * entry's end rather than giving it a new lifetime. */
+	{.name = "until",
+	 .kind = NFC_F_UINT,
+	 .min = 1,
+	 .max = 0xffffffffll,
+	 .doc = "with expires: the Unix time it ends, written when the entry "
+		"is added (a restore keeps it; an add computes it anew)"},
 	/* The entry `feed` only: the model's reference to an imported feed
 	 * (README.md, "Feeds"), written by the import, not by hand. */
 	{.name = "file",
@@ -364,11 +372,27 @@ static void bm_clear(struct nfc_nf *nf, int copy)
 	bm_done(bm);
 }
 
-static __u32 expiry(json_t *fields)
+/*
+ * The Unix second an entry ends, 0 for never. An entry taken back as
+ * accepted (a restore after a reboot, an undo) keeps the end it was given
+ * (`until`): expires counted again from the restore gave it a new
+ * lifetime. A user's add computes it from expires and writes it into the
+ * entry's fields, which the model keeps.
+ */
+static __u32 expiry(struct nfc_nf *nf, json_t *fields)
 {
-	json_int_t s = json_integer_value(json_object_get(fields, "expires"));
+	json_int_t s = json_integer_value(json_object_get(fields, "expires")),
+		   u = json_integer_value(json_object_get(fields, "until"));
 
-	return s > 0 ? (__u32)(time(NULL) + s) : 0;
+	if (s <= 0) {
+		json_object_del(fields, "until");
+		return 0;
+	}
+	if (u > 0 && nfc_nf_applying(nf))
+		return (__u32)u;
+	u = time(NULL) + s;
+	json_object_set_new(fields, "until", json_integer(u));
+	return (__u32)u;
 }
 
 static int trie_write(struct nfc_nf *nf, int fd, const char *what,
@@ -384,7 +408,7 @@ static int trie_write(struct nfc_nf *nf, int fd, const char *what,
 	if (fd < 0)
 		return nfc_nf_error(nf, ENOENT, "%s: map not found", what);
 	lpm_key(&p, &k);
-	v = expiry(fields);
+	v = expiry(nf, fields);
 	if (bpf_map_update_elem(fd, &k, &v, flags))
 		return nfc_nf_error(nf, errno, "%s: write %s: %s", what, key,
 				    strerror(errno));
@@ -1459,7 +1483,7 @@ static int feed_check(struct nfc_nf *nf, json_t *f)
 	int r, found;
 
 	feed_path(nf, path, sizeof(path));
-	if (json_object_get(f, "expires"))
+	if (json_object_get(f, "expires") || json_object_get(f, "until"))
 		return nfc_nf_error(nf, EINVAL,
 				    "blocklist: feed: expires is for prefixes "
 				    "(the feed's lines carry their own)");

@@ -115,5 +115,26 @@ listing >$NFD_DIR/got.txt
 check "after a reboot the expired entry is not back" \
 	bash -c "! grep -qx 203.0.113.64/26 $NFD_DIR/got.txt"
 check "... nor anything else changed: the listing is the new feed" same $NFD_DIR/b.norm
+# An entry restored after a reboot keeps the end it was given (until),
+# where it once got a new lifetime counted from the restore.
+until_of() { nfc export | jq -r '.nfs[] | select(.name=="dd0") | .collections.blocklist["203.0.113.128/26"].until // "none"'; }
+left_of() {
+	curl -sf --unix-socket "$NFD_SOCK" http://nfchaind/v1/nfs/dd0/blocklist |
+		jq -r '[.[] | select(.prefix == "203.0.113.128/26") | .expires_in][0] // "none"'
+}
+t0=$(date +%s)
+quiet nfc dd0 blocklist add 203.0.113.128/26 expires=30
+u0=$(until_of)
+in_range() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
+check "the entry carries its end: until $u0, added at $t0 with expires=30" \
+	in_range "$u0" $((t0 + 30)) $((t0 + 32))
+sleep 8
+nfd_kill9
+rm -rf "$NFC_PIN"
+nfd_start || not_ok "nfchaind restarts without its pins"
+check "after a reboot the same end ($(until_of))" [ "$(until_of)" = "$u0" ]
+left=$(left_of) now=$(date +%s)
+check "... and the data plane counts down to it: $left s left at $now (ends $u0)" \
+	in_range "$left" 0 $((u0 - now + 1))
 check "dd0 del" quiet nfc dd0 del
 nfc_done

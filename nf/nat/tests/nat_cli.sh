@@ -27,7 +27,11 @@ refused "to= IPv6 on an IPv4 match" "family" nat0 rules add 40 type=snat src=198
 refused "dnat without to=" "needs to=" nat0 rules add 41 type=dnat proto=tcp dport=80
 refused "reversed dport range" "reversed" nat0 rules add 42 type=dnat proto=tcp dport=90-80 to=198.51.100.10
 refused "reversed to= address range" "reversed" nat0 rules add 43 type=snat to=203.0.113.9-203.0.113.1
-refused "empty port range (ports=)" "ports=" nat0 set ports=
+# An empty value unsets a field (back to its default), as in every set.
+ports_now() { nfc export | jq -r '.nfs[] | select(.name=="nat0") | .config.ports // "default"'; }
+check "set ports=2000-3000" nfc nat0 set ports=2000-3000
+check "set ports= unsets it" nfc nat0 set ports=
+check "... the default again ($(ports_now))" [ "$(ports_now)" = 1024-65535 ]
 refused "reversed port range (ports=)" "reversed" nat0 set ports=2000-1000
 refused "a taken rule number" "taken" nat0 rules add 10 type=masquerade
 refused "masquerade with to=" "to=" nat0 rules add 44 type=masquerade to=203.0.113.1
