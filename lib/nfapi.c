@@ -140,8 +140,8 @@ int nfc_nf_entry_error(struct nfc_nf *nf, const char *key, int err,
 	struct nfc *nfc = nf->nfc;
 	json_int_t line = json_integer_value(
 		json_object_get(nfc->entry_lines, key ? key : ""));
-	int n = line ? snprintf(nfc->err, sizeof(nfc->err), "line %lld: ",
-				(long long)line)
+	int n = line ? snprintf(nfc->err, sizeof(nfc->err),
+				"line %lld: ", (long long)line)
 		     : 0;
 	va_list ap;
 

@@ -281,7 +281,8 @@ int nfc_nf_error(struct nfc_nf *nf, int err, const char *fmt, ...)
  * replace(): an import then puts the line of that entry in front ("line
  * 17: ..."), as it does for the entries it checks itself. */
 int nfc_nf_entry_error(struct nfc_nf *nf, const char *key, int err,
-		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+		       const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* Field helpers shared by the runtime and NFs. */
 int nfc_parse_mac(const char *s, uint8_t mac[6]);
