@@ -26,7 +26,7 @@ stat_of() { nfc -j "$1" show stats | jq -r ".stats.$2"; }
 
 # tcpdump in A on its end of the link, ready before the traffic.
 ref_start() { # file snaplen filter
-	ip netns exec "$A" tcpdump -i eth0 -U -s "$2" -w "$1" "$3" 2>"$1.log" &
+	ip netns exec "$A" tcpdump -i eth0 --immediate-mode -U -s "$2" -w "$1" "$3" 2>"$1.log" &
 	REFPID=$!
 	for _ in $(seq 50); do grep -q listening "$1.log" && return; sleep 0.1; done
 }

@@ -190,7 +190,7 @@ done
 # One curl, 200 URLs, one after the other: a new connection each (the
 # server closes after each response) without a process each.
 # The client's packets are kept: a failed request is shown whole.
-ip netns exec "$C4" tcpdump -i eth0 -nn -s 80 -w $D/c4.pcap tcp port 80 2>/dev/null &
+ip netns exec "$C4" tcpdump -i eth0 --immediate-mode -nn -s 80 -w $D/c4.pcap tcp port 80 2>/dev/null &
 DUMP=$!
 args=()
 for i in $(seq 200); do args+=(-o /dev/null "http://198.51.100.100/?$i"); done

@@ -55,7 +55,7 @@ ip -n "$A" addr add 198.51.100.1/24 dev eth0
 ip -n "$B" addr add 198.51.100.2/24 dev eth0
 ip -n "$A" addr add 2001:db8::1/64 dev eth0 nodad
 ip -n "$B" addr add 2001:db8::2/64 dev eth0 nodad
-ip netns exec "$B" tcpdump -i eth0 -s 0 -U -w "$D/real.pcap" 2>/dev/null &
+ip netns exec "$B" tcpdump -i eth0 --immediate-mode -s 0 -U -w "$D/real.pcap" 2>/dev/null &
 TD=$!
 sleep 1
 ip netns exec "$A" ping -c 20 -i 0.01 -s 1200 198.51.100.2 >/dev/null

@@ -78,8 +78,11 @@ PY=/usr/bin/python3 # scapy is Debian's, not a pyenv's
 VT=$(mktemp -d /tmp/nfc-fvlan.XXXXXX)
 test_cleanup() { rm -rf "$VT"; }
 MACB=$(ip netns exec "$B" cat /sys/class/net/eth0/address)
+# --immediate-mode: without it tcpdump's ring hands frames over by the
+# block (or its timeout, ~1 s), and a capture stopped 0.3 s after the last
+# frame at times had none of them ("0 0", seen under load).
 arrived() { # tagged untagged: A sends them, 5 ms apart; B's count: "T U"
-	ip netns exec "$B" tcpdump -i eth0 -U -w "$VT/b.pcap" udp 2>"$VT/b.log" &
+	ip netns exec "$B" tcpdump -i eth0 --immediate-mode -U -w "$VT/b.pcap" udp 2>"$VT/b.log" &
 	local tp=$!
 	for _ in $(seq 50); do grep -q listening "$VT/b.log" && break; sleep 0.1; done
 	ip netns exec "$A" $PY -c "import sys
