@@ -102,8 +102,11 @@ echo "# C3 above its limit: sent $sent in ${secs}s, server got $got, limit allow
 if [ "$sent" -lt $((want * 3 / 2)) ]; then
 	ok "$mode: C3 above its limit (# SKIP sender too slow on this machine: $sent)"
 else
-	check "$mode: C3 above its limit held within 10% of it ($got of $want)" \
-		python3 -c "import sys; sys.exit(not abs($got - $want) <= 0.1 * $want)"
+	# At most 10% over. Under it by up to 20%: a sender that stalls
+	# (a loaded machine) lets the bucket fill only up to its burst, so
+	# less passes than 200 + 200 x its time (963 of 1080 seen in CI).
+	check "$mode: C3 above its limit held: $got of $want (-20%..+10%)" \
+		python3 -c "import sys; sys.exit(not 0.8 * $want <= $got <= 1.1 * $want)"
 fi
 read -r sent secs <$D/sent7004
 got=$(cat $D/got7004)
