@@ -191,11 +191,17 @@ static __always_inline int nfc_flow_ip4(void *data, void *data_end, __u32 off,
 	nfc_flow_v4addr(t->dst, ip->daddr);
 	*ip_len = bpf_ntohs(ip->tot_len);
 	/* A total length short of the header is malformed (Linux's
-	 * ip_rcv drops it). 0 passes: an IPv4 BIG TCP packet in TC carries
-	 * 0 there. Longer than the frame cannot be told here: in TC the
-	 * rest may lie beyond the linear part. */
+	 * ip_rcv drops it). In TC 0 passes: an IPv4 BIG TCP packet carries
+	 * 0 there; a frame in XDP is no such packet. Longer than the frame
+	 * cannot be told here: in TC the rest may lie beyond the linear
+	 * part. */
+#ifdef NFC_HOOK_XDP
+	if (*ip_len < ihl)
+		return -1;
+#else
 	if (*ip_len && *ip_len < ihl)
 		return -1;
+#endif
 	*ttl = ip->ttl;
 	fo = bpf_ntohs(ip->frag_off);
 	*frag = NFC_FRAG_NONE;

@@ -425,9 +425,15 @@ int nfc_coll_set(struct nfc *nfc, const char *nf, const char *coll,
 	json_object_update(merged, fields);
 	/* `k=` (or null) unsets a field, as in an NF's set (ops.c). */
 	json_object_foreach (fields, k, v)
-		if (json_is_null(v) ||
-		    (json_is_string(v) && !*json_string_value(v)))
+		if ((json_is_null(v) ||
+		     (json_is_string(v) && !*json_string_value(v))) &&
+		    nfci_field_find(c->fields, k))
 			json_object_del(merged, k);
+	/* What the NF derived from the old fields goes, unless given. */
+	for (const struct nfc_field *f = c->fields; f && f->name; f++)
+		if ((f->flags & NFC_FIELD_DERIVED) &&
+		    !json_object_get(fields, f->name))
+			json_object_del(merged, f->name);
 	r = nfc_coll_import(nfc, nf, coll, entries, 0);
 	json_decref(entries);
 	return r;

@@ -47,6 +47,8 @@ rule20() { nfc -j fw9 rules show | jq -c '.[] | select(.rule == "20") | [.dir, .
 if nfc firewall add fw9 && nfc fw9 rules add 20 action=accept dir=out proto=tcp dport=80; then
 	check "set dport= unsets it" nfc fw9 rules set 20 dport=
 	check "... the rule has no dport, the rest kept ($(rule20))" [ "$(rule20)" = '["out","tcp","none"]' ]
+	check "set dprot= (a typo) is refused as unknown, not taken for an unset" \
+		refused "unknown field 'dprot'" nfc fw9 rules set 20 dprot=
 	check "set action= is refused: the field is required" \
 		refused 'action' nfc fw9 rules set 20 action=
 	check "... and changed nothing ($(rule20))" [ "$(rule20)" = '["out","tcp","none"]' ]

@@ -43,6 +43,10 @@ enum {
 	 * section (NFC_CFG_VAR in nfchain.bpf.h) that the program reads at
 	 * run time; a change writes it in place, no reload. */
 	NFC_FIELD_RUNTIME = 1 << 3,
+	/* A collection entry's field the NF writes from the others (a ddos
+	 * entry's end from its expires): a `set` of the entry that does not
+	 * name it drops it, for the NF to compute again. */
+	NFC_FIELD_DERIVED = 1 << 4,
 };
 
 struct nfc_field {

@@ -47,6 +47,7 @@ const struct nfc_field dd_block_fields[] = {
 	 * entry's end rather than giving it a new lifetime. */
 	{.name = "until",
 	 .kind = NFC_F_UINT,
+	 .flags = NFC_FIELD_DERIVED,
 	 .min = 1,
 	 .max = 0xffffffffll,
 	 .doc = "with expires: the Unix time it ends, written when the entry "
@@ -373,13 +374,15 @@ static void bm_clear(struct nfc_nf *nf, int copy)
 }
 
 /*
- * The Unix second an entry ends, 0 for never. An entry taken back as
- * accepted (a restore after a reboot, an undo) keeps the end it was given
- * (`until`): expires counted again from the restore gave it a new
- * lifetime. A user's add computes it from expires and writes it into the
- * entry's fields, which the model keeps.
+ * The Unix second an entry ends, 0 for never. An entry that has its end
+ * (`until`) keeps it: taken back after a reboot (expires counted again
+ * from the restore gave it a new lifetime), or handed over again with
+ * the whole set when another entry changed (a replace). A `set` of the
+ * entry drops it (NFC_FIELD_DERIVED), and a user's single add counts it
+ * anew: both compute it from expires and write it into the entry's
+ * fields, which the model keeps.
  */
-static __u32 expiry(struct nfc_nf *nf, json_t *fields)
+static __u32 expiry(struct nfc_nf *nf, json_t *fields, int fresh)
 {
 	json_int_t s = json_integer_value(json_object_get(fields, "expires")),
 		   u = json_integer_value(json_object_get(fields, "until"));
@@ -388,7 +391,7 @@ static __u32 expiry(struct nfc_nf *nf, json_t *fields)
 		json_object_del(fields, "until");
 		return 0;
 	}
-	if (u > 0 && nfc_nf_applying(nf))
+	if (u > 0 && !(fresh && !nfc_nf_applying(nf)))
 		return (__u32)u;
 	u = time(NULL) + s;
 	json_object_set_new(fields, "until", json_integer(u));
@@ -396,7 +399,7 @@ static __u32 expiry(struct nfc_nf *nf, json_t *fields)
 }
 
 static int trie_write(struct nfc_nf *nf, int fd, const char *what,
-		      const char *key, json_t *fields, int flags)
+		      const char *key, json_t *fields, int flags, int fresh)
 {
 	struct dd_pfx p;
 	struct dd_lpm6 k;
@@ -408,16 +411,17 @@ static int trie_write(struct nfc_nf *nf, int fd, const char *what,
 	if (fd < 0)
 		return nfc_nf_error(nf, ENOENT, "%s: map not found", what);
 	lpm_key(&p, &k);
-	v = expiry(nf, fields);
+	v = expiry(nf, fields, fresh);
 	if (bpf_map_update_elem(fd, &k, &v, flags))
 		return nfc_nf_error(nf, errno, "%s: write %s: %s", what, key,
 				    strerror(errno));
 	return 0;
 }
 
-/* A blocklist entry written into copy `copy`, its length listed first. */
+/* A blocklist entry written into copy `copy`, its length listed first;
+ * fresh: a user's single add (expiry()). */
 static int block_write(struct nfc_nf *nf, int copy, const char *key,
-		       json_t *fields)
+		       json_t *fields, int fresh)
 {
 	struct dd_lens ln;
 	struct dd_pfx p;
@@ -442,7 +446,7 @@ static int block_write(struct nfc_nf *nf, int copy, const char *key,
 		bm_done(bm);
 	}
 	r = trie_write(nf, block_fd(nf, p.family, copy), "blocklist", key,
-		       fields, BPF_ANY);
+		       fields, BPF_ANY, fresh);
 	if (r && p.family == 4 && p.plen <= 24)
 		bm_unset(nf, copy, addr4(p.addr), p.plen);
 	return r;
@@ -661,7 +665,7 @@ int dd_allow_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	return trie_write(
 		nf,
 		nfc_nf_map_fd(nf, p.family == 4 ? "dd_allow4" : "dd_allow6"),
-		"allowlist", key, fields, BPF_ANY);
+		"allowlist", key, fields, BPF_ANY, 0);
 }
 
 int dd_allow_del(struct nfc_nf *nf, const char *key)
@@ -691,7 +695,7 @@ int dd_block_add(struct nfc_nf *nf, const char *key, json_t *fields)
 		r = dd_parse_pfx(nf, "blocklist", key, &p);
 	if (r)
 		return r;
-	r = block_write(nf, live_copy(nf), key, fields);
+	r = block_write(nf, live_copy(nf), key, fields, 1);
 	if (!r && json_object_get(fields, "expires"))
 		note_expiry(nf);
 	return r;
@@ -1592,7 +1596,7 @@ int dd_block_replace(struct nfc_nf *nf, json_t *entries)
 			break;
 		if (!strcmp(key, DD_FEED_KEY))
 			continue;
-		r = block_write(nf, next, key, f);
+		r = block_write(nf, next, key, f, 0);
 	}
 	if (!r)
 		r = switch_copy(nf, next, any_exp);

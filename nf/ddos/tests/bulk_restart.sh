@@ -136,5 +136,16 @@ check "after a reboot the same end ($(until_of))" [ "$(until_of)" = "$u0" ]
 left=$(left_of) now=$(date +%s)
 check "... and the data plane counts down to it: $left s left at $now (ends $u0)" \
 	in_range "$left" 0 $((u0 - now + 1))
+# A set of another entry hands the whole set over again: this entry's end
+# stays (it was counted anew for every entry).
+until2() { nfc export | jq -r '.nfs[] | select(.name=="dd0") | .collections.blocklist["203.0.113.192/26"].until // "none"'; }
+quiet nfc dd0 blocklist add 203.0.113.192/26
+t1=$(date +%s)
+check "set of another entry's expires" quiet nfc dd0 blocklist set 203.0.113.192/26 expires=600
+check "... that one ends 600 s on ($(until2))" in_range "$(until2)" $((t1 + 600)) $((t1 + 602))
+check "... this one keeps its end ($(until_of))" [ "$(until_of)" = "$u0" ]
+check "... set expires= unsets it" quiet nfc dd0 blocklist set 203.0.113.192/26 expires=
+check "... and its end goes with it ($(until2))" [ "$(until2)" = none ]
+check "... this one's end still the same ($(until_of))" [ "$(until_of)" = "$u0" ]
 check "dd0 del" quiet nfc dd0 del
 nfc_done

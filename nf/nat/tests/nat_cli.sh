@@ -30,6 +30,7 @@ refused "reversed to= address range" "reversed" nat0 rules add 43 type=snat to=2
 # An empty value unsets a field (back to its default), as in every set.
 ports_now() { nfc export | jq -r '.nfs[] | select(.name=="nat0") | .config.ports // "default"'; }
 check "set ports=2000-3000" nfc nat0 set ports=2000-3000
+refused "an empty value of no field (a typo)" "portz" nat0 set portz=
 check "set ports= unsets it" nfc nat0 set ports=
 check "... the default again ($(ports_now))" [ "$(ports_now)" = 1024-65535 ]
 refused "reversed port range (ports=)" "reversed" nat0 set ports=2000-1000
