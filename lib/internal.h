@@ -238,6 +238,10 @@ int nfci_rodata_var(struct bpf_object *obj, const char *var, void **at,
 		    size_t want);
 int nfci_dyn_check_upgrade(const struct nfc_nf_type *t, int hook,
 			   const char *path, char *err, size_t len);
+/* Removes from `merged` the declared fields that `changes` gives empty
+ * ("" from the CLI's `key=`) or null: a set's unset. */
+void nfci_fields_unset(json_t *merged, json_t *changes,
+		       const struct nfc_field *fields);
 const struct nfc_field *nfci_field_find(const struct nfc_field *f,
 					const char *name);
 const struct nfc_collection *nfci_coll_find(const struct nfc_nf_type *t,

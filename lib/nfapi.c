@@ -121,36 +121,45 @@ json_t *nfc_take_forgotten(struct nfc *nfc)
 	return f;
 }
 
-int nfc_nf_error(struct nfc_nf *nf, int err, const char *fmt, ...)
+/* "line N: " (an import's line of the entry, 0: none), "NF name: ",
+ * then the message; -err back. */
+static int nf_verror(struct nfc_nf *nf, json_int_t line, int err,
+		     const char *fmt, va_list ap)
 {
 	struct nfc *nfc = nf->nfc;
-	int n = snprintf(nfc->err, sizeof(nfc->err),
-			 "NF %s: ", nfc_nf_name(nf));
+	int n = line ? snprintf(nfc->err, sizeof(nfc->err),
+				"line %lld: ", (long long)line)
+		     : 0;
+
+	n += snprintf(nfc->err + n, sizeof(nfc->err) - n,
+		      "NF %s: ", nfc_nf_name(nf));
+	vsnprintf(nfc->err + n, sizeof(nfc->err) - n, fmt, ap);
+	return err > 0 ? -err : (err ? err : -EINVAL);
+}
+
+int nfc_nf_error(struct nfc_nf *nf, int err, const char *fmt, ...)
+{
 	va_list ap;
+	int r;
 
 	va_start(ap, fmt);
-	vsnprintf(nfc->err + n, sizeof(nfc->err) - n, fmt, ap);
+	r = nf_verror(nf, 0, err, fmt, ap);
 	va_end(ap);
-	return err > 0 ? -err : (err ? err : -EINVAL);
+	return r;
 }
 
 int nfc_nf_entry_error(struct nfc_nf *nf, const char *key, int err,
 		       const char *fmt, ...)
 {
-	struct nfc *nfc = nf->nfc;
 	json_int_t line = json_integer_value(
-		json_object_get(nfc->entry_lines, key ? key : ""));
-	int n = line ? snprintf(nfc->err, sizeof(nfc->err),
-				"line %lld: ", (long long)line)
-		     : 0;
+		json_object_get(nf->nfc->entry_lines, key ? key : ""));
 	va_list ap;
+	int r;
 
-	n += snprintf(nfc->err + n, sizeof(nfc->err) - n,
-		      "NF %s: ", nfc_nf_name(nf));
 	va_start(ap, fmt);
-	vsnprintf(nfc->err + n, sizeof(nfc->err) - n, fmt, ap);
+	r = nf_verror(nf, line, err, fmt, ap);
 	va_end(ap);
-	return err > 0 ? -err : (err ? err : -EINVAL);
+	return r;
 }
 
 /* ---- collections ------------------------------------------------------------
@@ -393,8 +402,7 @@ int nfc_coll_set(struct nfc *nfc, const char *nf, const char *coll,
 		 const char *key, json_t *fields)
 {
 	const struct nfc_collection *c;
-	json_t *old = NULL, *entries, *merged, *v;
-	const char *k;
+	json_t *old = NULL, *entries, *merged;
 	int id, r = nfci_begin(nfc);
 
 	if (r)
@@ -424,11 +432,7 @@ int nfc_coll_set(struct nfc *nfc, const char *nf, const char *coll,
 	merged = json_object_get(json_array_get(entries, 0), "fields");
 	json_object_update(merged, fields);
 	/* `k=` (or null) unsets a field, as in an NF's set (ops.c). */
-	json_object_foreach (fields, k, v)
-		if ((json_is_null(v) ||
-		     (json_is_string(v) && !*json_string_value(v))) &&
-		    nfci_field_find(c->fields, k))
-			json_object_del(merged, k);
+	nfci_fields_unset(merged, fields, c->fields);
 	/* What the NF derived from the old fields goes, unless given. */
 	for (const struct nfc_field *f = c->fields; f && f->name; f++)
 		if ((f->flags & NFC_FIELD_DERIVED) &&

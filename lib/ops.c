@@ -134,9 +134,7 @@ static int check_config(struct nfc *nfc, const char *owner,
 			const struct nfc_field *fields, json_t *base,
 			json_t *changes, int nf, json_t **out)
 {
-	json_t *merged = base ? json_deep_copy(base) : json_object(), *v;
-	const char *key;
-	void *tmp;
+	json_t *merged = base ? json_deep_copy(base) : json_object();
 	int r;
 
 	if (changes && !json_is_object(changes)) {
@@ -148,13 +146,8 @@ static int check_config(struct nfc *nfc, const char *owner,
 		json_object_update(merged, changes);
 	/* `key=` (the CLI sends "") or null unsets a field: back to its
 	 * default, or refused below if the field is required. Without it a
-	 * port's mtu, once set, could not be taken off again. A key that is
-	 * no field stays, for the check to refuse ("arp_timout=" passed). */
-	json_object_foreach_safe (changes, tmp, key, v)
-		if ((json_is_null(v) ||
-		     (json_is_string(v) && !*json_string_value(v))) &&
-		    nfci_field_find(fields, key))
-			json_object_del(merged, key);
+	 * port's mtu, once set, could not be taken off again. */
+	nfci_fields_unset(merged, changes, fields);
 	r = nfci_fields_check(nfc, owner, fields, merged, 1,
 			      nf >= 0 ? &nfc->handles[nf] : NULL, out);
 	json_decref(merged);

@@ -43,6 +43,21 @@ const struct nfc_field *nfci_field_find(const struct nfc_field *f,
 	return NULL;
 }
 
+/* A key that is no field stays, for the check to refuse (a typo as
+ * "arp_timout=" passed as an unset). */
+void nfci_fields_unset(json_t *merged, json_t *changes,
+		       const struct nfc_field *fields)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach (changes, key, v)
+		if ((json_is_null(v) ||
+		     (json_is_string(v) && !*json_string_value(v))) &&
+		    nfci_field_find(fields, key))
+			json_object_del(merged, key);
+}
+
 const struct nfc_collection *nfci_coll_find(const struct nfc_nf_type *t,
 					    const char *name)
 {

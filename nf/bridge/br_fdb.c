@@ -345,6 +345,7 @@ static json_t *entry(const struct br_fdb_key *k, const char *key,
 
 struct list_arg {
 	struct nfc_nf *nf;
+	int vlans_fd; /* br_vlans: is a static entry's port in its VLAN */
 	__u64 now, aging;
 	json_t **all;
 	size_t n, cap;
@@ -375,12 +376,11 @@ static int list_static(const void *k, const void *v, void *arg)
 	json_t *e = entry(k, sv->key, "static", sv->port_name);
 	struct br_vlan vl = {0};
 	__u32 vk = fk->vid;
-	int vfd = nfc_nf_map_fd(l->nf, "br_vlans");
 
 	/* Active: its port exists and still carries its VLAN (the data
 	 * plane drops what such an entry would send out of the VLAN). */
-	if (vfd >= 0)
-		bpf_map_lookup_elem(vfd, &vk, &vl);
+	if (l->vlans_fd >= 0)
+		bpf_map_lookup_elem(l->vlans_fd, &vk, &vl);
 	json_object_set_new(e, "active",
 			    json_boolean(sv->port < NFC_MAX_PORTS &&
 					 (vl.members & BIT(sv->port))));
@@ -412,6 +412,7 @@ int br_fdb_list(struct nfc_nf *nf, json_t *out)
 	int sfd = nfc_nf_map_fd(nf, "br_static"),
 	    lfd = nfc_nf_map_fd(nf, "br_fdb");
 	struct list_arg l = {.nf = nf,
+			     .vlans_fd = nfc_nf_map_fd(nf, "br_vlans"),
 			     .now = now_coarse(),
 			     .aging = (__u64)aging_s(nf) * 1000000000ull};
 
