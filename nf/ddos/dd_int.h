@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * ddos control plane: what its files share (ddos.c: the type and stats;
- * dd_lists.c: allowlist, blocklist; dd_limits.c: rate limits).
+ * dd_lists.c: allowlist, blocklist; dd_feedlog.c: the prefixes deleted
+ * from a kept feed; dd_limits.c: rate limits).
  */
 #ifndef NFC_DD_INT_H
 #define NFC_DD_INT_H
@@ -43,6 +44,22 @@ int dd_block_import(struct nfc_nf *nf, const char *text, size_t len,
 json_t *dd_block_import_ref(struct nfc_nf *nf);
 void dd_block_removed(struct nfc_nf *nf, const char *name);
 extern const struct nfc_field dd_block_fields[], dd_allow_fields[];
+
+/* Prefixes deleted from the kept feed <feed> of CRC crc (dd_feedlog.c),
+ * sorted for dd_dels_has. */
+struct dd_del {
+	int family;
+	struct dd_lpm6 k; /* as lpm_key writes it: unused bytes 0 */
+};
+struct dd_dels {
+	struct dd_del *v;
+	size_t n;
+};
+int dd_dels_load(const char *feed, const char *crc, struct dd_dels *d);
+int dd_dels_has(const struct dd_dels *d, int family, const struct dd_lpm6 *k);
+void dd_dels_free(struct dd_dels *d);
+int dd_dels_append(const char *feed, const char *crc, const char *pfx);
+void dd_dels_prune(const char *feed, const char *keep);
 
 int dd_flags_sync(struct nfc_nf *nf);
 int dd_adopt(struct nfc_nf *nf);

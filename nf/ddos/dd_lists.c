@@ -701,6 +701,41 @@ int dd_block_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	return r;
 }
 
+static void feed_path(struct nfc_nf *nf, char *buf, size_t len);
+static int feed_crc_now(struct nfc_nf *nf, const char *path, char crc[9],
+			int *found);
+
+/* A delete of a prefix the list holds, while a kept feed exists, noted in
+ * the feed's log first (durable when the call returns): the feed loaded
+ * again (a reboot, an apply) leaves it out. Logged whether or not the feed
+ * holds it: the log only ever skips the feed's own lines. */
+static int feed_del_note(struct nfc_nf *nf, int copy, const char *key)
+{
+	char path[512], crc[9], b[64];
+	struct dd_lpm6 k;
+	struct dd_pfx p;
+	__u32 v;
+	int r = dd_parse_pfx(nf, "blocklist", key, &p), found;
+
+	if (r)
+		return r;
+	lpm_key(&p, &k);
+	if (bpf_map_lookup_elem(block_fd(nf, p.family, copy), &k, &v))
+		return 0; /* trie_del says why */
+	feed_path(nf, path, sizeof(path));
+	r = feed_crc_now(nf, path, crc, &found);
+	if (r || !found)
+		return r;
+	r = dd_dels_append(path, crc, dd_pfx_str(p.family, p.plen, p.addr, b));
+	if (r)
+		return nfc_nf_error(nf, -r,
+				    "blocklist %s: not deleted: the feed's log "
+				    "of deletions %s.%s.del cannot be written: "
+				    "%s",
+				    key, path, crc, strerror(-r));
+	return 0;
+}
+
 int dd_block_del(struct nfc_nf *nf, const char *key)
 {
 	int c = live_copy(nf);
@@ -712,9 +747,11 @@ int dd_block_del(struct nfc_nf *nf, const char *key)
 				    "/dev/null` empties it");
 
 	struct dd_pfx p;
-	int r = trie_del(nf, block_fd(nf, 4, c), block_fd(nf, 6, c),
-			 "blocklist", key);
+	int r = feed_del_note(nf, c, key);
 
+	if (!r)
+		r = trie_del(nf, block_fd(nf, 4, c), block_fd(nf, 6, c),
+			     "blocklist", key);
 	if (!r && !dd_parse_pfx(nf, "blocklist", key, &p) && p.family == 4 &&
 	    p.plen <= 24)
 		bm_unset(nf, c, addr4(p.addr), p.plen);
@@ -779,6 +816,7 @@ struct dd_priv {
 	int clear_fam;	    /* 0: IPv4 hash, 1: IPv6 (of clear_copy) */
 	int clear_have;	    /* clear_tok is valid */
 	__u32 clear_tok;    /* the bucket the emptying is at */
+	char feed_crc[9];   /* the kept feed's CRC; "": not known yet */
 };
 
 /*
@@ -1193,7 +1231,7 @@ static int bulk_line(struct nfc_nf *nf, char *s, unsigned line,
 {
 	char *w, *save = NULL, *h = strchr(s, '#'), what[48];
 	struct dd_pfx p;
-	long long exp = 0;
+	long long exp = 0, until = 0;
 	int r;
 
 	if (h)
@@ -1208,10 +1246,23 @@ static int bulk_line(struct nfc_nf *nf, char *s, unsigned line,
 	while ((w = strtok_r(NULL, " \t\r", &save))) {
 		char *e2;
 
+		/* What the kept feed writes for expires=N: its end. */
+		if (!strncmp(w, "until=", 6)) {
+			long long u = strtoll(w + 6, &e2, 10);
+
+			if (!w[6] || *e2 || u < 1 || u > UINT32_MAX)
+				return nfc_nf_error(nf, EINVAL,
+						    "line %u: blocklist: until "
+						    "'%s' is not a time (Unix "
+						    "seconds)",
+						    line, w + 6);
+			until = u;
+			continue;
+		}
 		if (strncmp(w, "expires=", 8))
 			return nfc_nf_error(nf, EINVAL,
 					    "line %u: blocklist: unknown field "
-					    "'%s' (expires=N only)",
+					    "'%s' (expires=N or until=T)",
 					    line, w);
 		exp = strtoll(w + 8, &e2, 10);
 		if (!w[8] || *e2 || exp < 1 || exp > 100000000)
@@ -1222,18 +1273,19 @@ static int bulk_line(struct nfc_nf *nf, char *s, unsigned line,
 	}
 	*family = p.family;
 	lpm_key(&p, k);
-	*v = exp ? (__u32)(time(NULL) + exp) : 0;
+	*v = exp ? (__u32)(time(NULL) + exp) : (__u32)until;
 	return 0;
 }
 
 static int bulk_lines(struct nfc_nf *nf, struct lines *s, int copy, int fd4,
 		      int fd6, struct dd_lens *ln, __u64 *bm, size_t *n,
-		      int *any_exp);
+		      int *any_exp, const struct dd_dels *skip);
 
 /* Every line checked, and written to blocklist copy `copy` unless it is
- * < 0; errors name the line. Prefixes in *n, an expiry seen in *any_exp. */
+ * < 0 or in `skip` (a kept feed's deleted prefixes); errors name the line.
+ * Prefixes in *n, an expiry seen in *any_exp. */
 static int bulk_pass(struct nfc_nf *nf, struct lines *s, int copy, size_t *n,
-		     int *any_exp)
+		     int *any_exp, const struct dd_dels *skip)
 {
 	int fd4 = copy < 0 ? -1 : block_fd(nf, 4, copy);
 	int fd6 = copy < 0 ? -1 : block_fd(nf, 6, copy);
@@ -1250,14 +1302,14 @@ static int bulk_pass(struct nfc_nf *nf, struct lines *s, int copy, size_t *n,
 		if (!bm)
 			return bm_missing(nf, copy);
 	}
-	r = bulk_lines(nf, s, copy, fd4, fd6, &ln, bm, n, any_exp);
+	r = bulk_lines(nf, s, copy, fd4, fd6, &ln, bm, n, any_exp, skip);
 	bm_done(bm);
 	return r;
 }
 
 static int bulk_lines(struct nfc_nf *nf, struct lines *s, int copy, int fd4,
 		      int fd6, struct dd_lens *ln, __u64 *bm, size_t *n,
-		      int *any_exp)
+		      int *any_exp, const struct dd_dels *skip)
 {
 	unsigned line = 0;
 	const char *l;
@@ -1278,7 +1330,7 @@ static int bulk_lines(struct nfc_nf *nf, struct lines *s, int copy, int fd4,
 		r = bulk_line(nf, buf, line, &k, &v, &fam);
 		if (r < 0)
 			return r;
-		if (r)
+		if (r || dd_dels_has(skip, fam, &k))
 			continue;
 		if (++*n > DD_MAX_PREFIXES)
 			return nfc_nf_error(nf, E2BIG,
@@ -1310,24 +1362,102 @@ static int bulk_lines(struct nfc_nf *nf, struct lines *s, int copy, int fd4,
 	return 0;
 }
 
-/* Appends the file `from` (absent: nothing) to f. */
-static int copy_into(FILE *f, const char *from)
+/* Appends the file `from` (absent: nothing) to f, but for the lines of
+ * the prefixes in `skip` (its deleted ones). */
+static int copy_into(struct nfc_nf *nf, FILE *f, const char *from,
+		     const struct dd_dels *skip)
 {
-	char buf[65536];
-	FILE *in = fopen(from, "r");
-	size_t n;
-	int r = 0;
+	char buf[512];
+	struct lines s;
+	const char *l;
+	ssize_t len;
+	int r = lines_file(&s, from);
 
-	if (!in)
-		return errno == ENOENT ? 0 : -errno;
-	while ((n = fread(buf, 1, sizeof(buf), in)))
-		if (fwrite(buf, 1, n, f) != n) {
-			r = -EIO;
-			break;
+	if (r)
+		return r == -ENOENT ? 0 : r;
+	while (!r && (len = lines_next(&s, &l)) >= 0) {
+		struct dd_lpm6 k;
+		__u32 v;
+		int fam;
+
+		/* The feed's lines were checked when it was imported;
+		 * one that no longer parses is copied as it is. */
+		if (skip && skip->n && (size_t)len < sizeof(buf)) {
+			memcpy(buf, l, len);
+			buf[len] = 0;
+			if (!bulk_line(nf, buf, 0, &k, &v, &fam) &&
+			    dd_dels_has(skip, fam, &k))
+				continue;
 		}
-	if (ferror(in))
+		if (fwrite(l, 1, len, f) != (size_t)len ||
+		    fputc('\n', f) == EOF)
+			r = -EIO;
+	}
+	if (!r && ferror(s.f))
 		r = -EIO;
-	fclose(in);
+	lines_done(&s);
+	return r;
+}
+
+static int feed_sum(struct nfc_nf *nf, const char *path, int *found, size_t *n,
+		    char crc[9]);
+
+/* The imported text into the kept feed, each `expires=N` written as the
+ * end it gives, `until=T` (Unix seconds): loaded again at a reboot, a
+ * line keeps the lifetime it was given, not a new one from the load.
+ * The text was checked whole (bulk_pass) before. */
+static int feed_put(FILE *f, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	time_t now = time(NULL);
+
+	/* Most feeds carry no expiry: written as they came. */
+	if (!memmem(text, len, "expires=", 8))
+		return fwrite(text, 1, len, f) != len ||
+				       (len && text[len - 1] != '\n' &&
+					fputc('\n', f) == EOF)
+			       ? -1
+			       : 0;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+		const char *le = nl ? nl : end;
+		const char *h = memchr(p, '#', le - p);
+		const char *e = memmem(p, (h ? h : le) - p, "expires=", 8);
+
+		if (e && (e == p || e[-1] == ' ' || e[-1] == '\t')) {
+			char *x;
+			long long n = strtoll(e + 8, &x, 10);
+
+			if (fwrite(p, 1, e - p, f) != (size_t)(e - p) ||
+			    fprintf(f, "until=%lld", (long long)now + n) < 0)
+				return -1;
+			p = x;
+		}
+		if (fwrite(p, 1, le - p, f) != (size_t)(le - p) ||
+		    fputc('\n', f) == EOF)
+			return -1;
+		p = nl ? nl + 1 : end;
+	}
+	return 0;
+}
+
+/* The CRC of the kept feed at `path` (*found 0: there is none), known
+ * since it was last read or written, else read now (once a process). */
+static int feed_crc_now(struct nfc_nf *nf, const char *path, char crc[9],
+			int *found)
+{
+	struct dd_priv *pv = priv_of(nf);
+	size_t n;
+	int r;
+
+	if (pv && pv->feed_crc[0]) {
+		memcpy(crc, pv->feed_crc, 9);
+		*found = 1;
+		return 0;
+	}
+	r = feed_sum(nf, path, found, &n, crc);
+	if (!r && *found && pv)
+		memcpy(pv->feed_crc, crc, 9);
 	return r;
 }
 
@@ -1340,10 +1470,23 @@ static int copy_into(FILE *f, const char *from)
 static int feed_save(struct nfc_nf *nf, const char *text, size_t len,
 		     int replace)
 {
-	char path[512], tmp[600], prev[600];
+	char path[512], tmp[600], prev[600], old[9];
+	struct dd_dels dels = {0};
+	struct dd_priv *pv;
+	int r, found;
 	FILE *f;
 
 	feed_path(nf, path, sizeof(path));
+	/* The version replaced keeps its log of deletions (with .prev);
+	 * an import that adds to it leaves its deleted lines behind. */
+	r = feed_crc_now(nf, path, old, &found);
+	if (!r && found && !replace)
+		r = dd_dels_load(path, old, &dels);
+	if (r)
+		return nfc_nf_error(nf, r < 0 ? -r : r,
+				    "blocklist: read the kept feed %s or its "
+				    "deletions: %s",
+				    path, strerror(r < 0 ? -r : r));
 	snprintf(tmp, sizeof(tmp), "%s", path);
 	/* The directory, made on first use (the daemon's state dir). */
 	if (strrchr(tmp, '/')) {
@@ -1361,16 +1504,16 @@ static int feed_save(struct nfc_nf *nf, const char *text, size_t len,
 		return nfc_nf_error(nf, errno,
 				    "blocklist: keep the feed in %s: %s", tmp,
 				    strerror(errno));
-	if ((!replace && copy_into(f, path)) ||
-	    fwrite(text, 1, len, f) != len ||
-	    (len && text[len - 1] != '\n' && fputc('\n', f) == EOF) ||
-	    fflush(f) || fsync(fileno(f))) {
+	if ((!replace && copy_into(nf, f, path, &dels)) ||
+	    feed_put(f, text, len) || fflush(f) || fsync(fileno(f))) {
 		fclose(f);
 		unlink(tmp);
+		dd_dels_free(&dels);
 		return nfc_nf_error(nf, EIO, "blocklist: write %s: %s", tmp,
 				    strerror(errno));
 	}
 	fclose(f);
+	dd_dels_free(&dels);
 	unlink(prev);
 	if (link(path, prev) && errno != ENOENT)
 		return nfc_nf_error(nf, errno, "blocklist: keep %s: %s", prev,
@@ -1378,6 +1521,11 @@ static int feed_save(struct nfc_nf *nf, const char *text, size_t len,
 	if (rename(tmp, path))
 		return nfc_nf_error(nf, errno, "blocklist: rename %s: %s", tmp,
 				    strerror(errno));
+	pv = priv_of(nf);
+	if (pv)
+		pv->feed_crc[0] = 0;
+	/* Older versions' logs go; .prev's stays. */
+	dd_dels_prune(path, found ? old : NULL);
 	return 0;
 }
 
@@ -1392,7 +1540,7 @@ static int bulk_import(struct nfc_nf *nf, const char *text, size_t len,
 	lines_text(&s, text, len);
 	if (replace) {
 		clear_spare(nf, dst);
-		r = bulk_pass(nf, &s, dst, &n, &any_exp);
+		r = bulk_pass(nf, &s, dst, &n, &any_exp, NULL);
 		if (!r)
 			r = feed_save(nf, text, len, 1);
 		if (!r)
@@ -1404,12 +1552,12 @@ static int bulk_import(struct nfc_nf *nf, const char *text, size_t len,
 	/* Added to the live copy, every line checked first: entries stand
 	 * alone, so a packet meeting some of them only is no set nobody
 	 * wrote. */
-	r = bulk_pass(nf, &s, -1, &n, &any_exp);
+	r = bulk_pass(nf, &s, -1, &n, &any_exp, NULL);
 	if (!r)
 		r = feed_save(nf, text, len, 0);
 	if (!r) {
 		lines_text(&s, text, len);
-		r = bulk_pass(nf, &s, dst, &n, &any_exp);
+		r = bulk_pass(nf, &s, dst, &n, &any_exp, NULL);
 	}
 	if (any_exp)
 		note_expiry(nf);
@@ -1460,6 +1608,7 @@ static int feed_sum(struct nfc_nf *nf, const char *path, int *found, size_t *n,
  * prefixes, crc32}}, NULL when the feed is empty (its file goes). */
 json_t *dd_block_import_ref(struct nfc_nf *nf)
 {
+	struct dd_priv *pv;
 	char path[512], crc[9];
 	size_t n;
 	int found;
@@ -1469,20 +1618,25 @@ json_t *dd_block_import_ref(struct nfc_nf *nf)
 		return NULL;
 	if (!n) {
 		unlink(path);
+		dd_dels_prune(path, NULL);
 		return NULL;
 	}
+	pv = priv_of(nf);
+	if (pv)
+		memcpy(pv->feed_crc, crc, sizeof(crc));
 	return json_pack("{s:{s:s,s:I,s:s}}", DD_FEED_KEY, "file", path,
 			 "prefixes", (json_int_t)n, "crc32", crc);
 }
 
 /* The entry `feed` of a replace or an add: the kept file it names must be
- * this NF's and hold what the model says. */
-static int feed_check(struct nfc_nf *nf, json_t *f)
+ * this NF's and hold what the model says; its CRC in crc. */
+static int feed_check(struct nfc_nf *nf, json_t *f, char crc[9])
 {
+	struct dd_priv *pv;
 	const char *file = json_string_value(json_object_get(f, "file"));
 	const char *want = json_string_value(json_object_get(f, "crc32"));
 	json_int_t cnt = json_integer_value(json_object_get(f, "prefixes"));
-	char path[512], crc[9];
+	char path[512];
 	size_t n;
 	int r, found;
 
@@ -1511,7 +1665,7 @@ static int feed_check(struct nfc_nf *nf, json_t *f)
 		if (!feed_sum(nf, prev, &pf, &pn, pcrc) && pf &&
 		    !strcmp(pcrc, want) && pn == (size_t)cnt &&
 		    !rename(prev, path)) {
-			snprintf(crc, sizeof(crc), "%s", pcrc);
+			memcpy(crc, pcrc, 9);
 			n = pn;
 		}
 	}
@@ -1526,24 +1680,38 @@ static int feed_check(struct nfc_nf *nf, json_t *f)
 				    "crc32 %s, not the %lld, %s the state "
 				    "names: import it again",
 				    path, n, crc, (long long)cnt, want);
+	pv = priv_of(nf);
+	if (pv)
+		memcpy(pv->feed_crc, crc, 9);
 	return 0;
 }
 
-/* The kept feed (checked by feed_check) written into copy `copy`. */
-static int feed_write(struct nfc_nf *nf, int copy)
+/* The kept feed (checked by feed_check, of CRC crc) written into copy
+ * `copy`, less the prefixes deleted from it since. */
+static int feed_write(struct nfc_nf *nf, int copy, const char *crc)
 {
+	struct dd_dels dels;
 	char path[512];
 	struct lines s;
 	size_t n;
 	int any_exp = 0, r;
 
 	feed_path(nf, path, sizeof(path));
-	r = lines_file(&s, path);
+	r = dd_dels_load(path, crc, &dels);
 	if (r)
+		return nfc_nf_error(nf, -r,
+				    "blocklist: read the deletions from %s: "
+				    "%s",
+				    path, strerror(-r));
+	r = lines_file(&s, path);
+	if (r) {
+		dd_dels_free(&dels);
 		return nfc_nf_error(nf, -r, "blocklist: read %s: %s", path,
 				    strerror(-r));
-	r = bulk_pass(nf, &s, copy, &n, &any_exp);
+	}
+	r = bulk_pass(nf, &s, copy, &n, &any_exp, &dels);
 	lines_done(&s);
+	dd_dels_free(&dels);
 	if (any_exp)
 		note_expiry(nf);
 	return r;
@@ -1552,10 +1720,11 @@ static int feed_write(struct nfc_nf *nf, int copy)
 static int feed_add(struct nfc_nf *nf, json_t *fields)
 {
 	int live = live_copy(nf);
-	int r = feed_check(nf, fields);
+	char crc[9];
+	int r = feed_check(nf, fields, crc);
 
 	if (!r)
-		r = feed_write(nf, live);
+		r = feed_write(nf, live, crc);
 	return r;
 }
 
@@ -1563,6 +1732,7 @@ int dd_block_replace(struct nfc_nf *nf, json_t *entries)
 {
 	int live = live_copy(nf), next = !live, any_exp = 0, feed = 0;
 	int fd4 = block_fd(nf, 4, next), fd6 = block_fd(nf, 6, next);
+	char crc[9];
 	const char *key;
 	json_t *f;
 	int r = 0;
@@ -1574,7 +1744,7 @@ int dd_block_replace(struct nfc_nf *nf, json_t *entries)
 		struct dd_pfx p;
 
 		if (!strcmp(key, DD_FEED_KEY)) {
-			r = feed_check(nf, f);
+			r = feed_check(nf, f, crc);
 			feed = 1;
 		} else {
 			r = feed_fields_misplaced(nf, key, f);
@@ -1590,7 +1760,7 @@ int dd_block_replace(struct nfc_nf *nf, json_t *entries)
 	 * they have not finished, or a write failed half way then. */
 	clear_spare(nf, next);
 	if (feed)
-		r = feed_write(nf, next);
+		r = feed_write(nf, next, crc);
 	json_object_foreach (entries, key, f) {
 		if (r)
 			break;
@@ -1631,4 +1801,5 @@ void dd_block_removed(struct nfc_nf *nf, const char *name)
 	unlink(tmp);
 	snprintf(tmp, sizeof(tmp), "%s.prev", path);
 	unlink(tmp);
+	dd_dels_prune(path, NULL);
 }

@@ -147,5 +147,47 @@ check "... this one keeps its end ($(until_of))" [ "$(until_of)" = "$u0" ]
 check "... set expires= unsets it" quiet nfc dd0 blocklist set 203.0.113.192/26 expires=
 check "... and its end goes with it ($(until2))" [ "$(until2)" = none ]
 check "... this one's end still the same ($(until_of))" [ "$(until_of)" = "$u0" ]
+
+# Deletes of prefixes the feed holds (the model only names the feed):
+# each is logged beside the feed before the call returns, so a reboot,
+# which loads the feed again, leaves them out (they came back before).
+# With the daemon's journal unwritable (chattr +i: a failing disk) they
+# are still accepted, the model being unchanged, while an add, which the
+# model must save, is refused and undone. An import that adds to the
+# feed carries the deletes over.
+J=$NFD_STATE/state.journal
+test_cleanup() {
+	chattr -i "$J" 2>/dev/null
+	nfd_test_cleanup
+}
+# The entry with expires=30 goes first: it would leave in the middle.
+nfc dd0 blocklist del 203.0.113.128/26 >/dev/null 2>&1
+listing >$NFD_DIR/pre.txt
+d24=$(grep -m1 -E '^[0-9.]+/(20|24)$' $NFD_DIR/b.norm)
+d32=$(grep -m1 -E '^[0-9.]+/32$' $NFD_DIR/b.norm)
+d6=$(grep -m1 : $NFD_DIR/b.norm)
+touch "$J"
+check "the journal made unwritable (chattr +i)" chattr +i "$J"
+check "del of the feed's $d24 with the journal unwritable" quiet nfc dd0 blocklist del "$d24"
+check "... of its $d32" quiet nfc dd0 blocklist del "$d32"
+check "... of its $d6" quiet nfc dd0 blocklist del "$d6"
+out=$(nfc dd0 blocklist add 198.51.100.64/26 2>&1)
+check "an add the model must save is refused: ${out:0:100}" grep -q "the change was undone" <<<"$out"
+chattr -i "$J"
+grep -vxF -e "$d24" -e "$d32" -e "$d6" $NFD_DIR/pre.txt >$NFD_DIR/c.norm
+check "the listing lacks the three, nothing else changed" same $NFD_DIR/c.norm
+nfd_kill9
+rm -rf "$NFC_PIN"
+nfd_start || not_ok "nfchaind restarts without its pins"
+check "after a reboot the three stay deleted" same $NFD_DIR/c.norm
+printf '%s\n198.51.100.200/32\n' "$d32" >$NFD_DIR/more.txt
+check "an import adding to the feed: one deleted prefix back, one new" \
+	quiet nfc dd0 blocklist import -f $NFD_DIR/more.txt
+(cat $NFD_DIR/c.norm; echo "$d32"; echo 198.51.100.200/32) | LC_ALL=C sort -u >$NFD_DIR/d.norm
+check "... listed" same $NFD_DIR/d.norm
+nfd_kill9
+rm -rf "$NFC_PIN"
+nfd_start || not_ok "nfchaind restarts without its pins"
+check "... and so after a reboot: the other two still deleted" same $NFD_DIR/d.norm
 check "dd0 del" quiet nfc dd0 del
 nfc_done

@@ -39,5 +39,26 @@ check "the reference cannot be deleted as an entry" \
 	refused "feed.*import --replace" nfc dd0 blocklist del feed
 check "feed fields on a prefix are refused" \
 	refused "for the entry 'feed' only" nfc dd0 blocklist add 203.0.113.0/24 crc32=00000000
+# A feed's line with expires=N keeps its end across a reboot: the kept
+# feed holds it as until=T (it got a new lifetime at every load before).
+left_of() { # prefix
+	curl -sf --unix-socket "$NFD_SOCK" http://nfchaind/v1/nfs/dd0/blocklist |
+		jq -r --arg p "$1" '[.[] | select(.prefix == $p) | .expires_in][0] // "none"'
+}
+printf '203.0.113.240/28 expires=40\n203.0.113.224/28  expires=600 # a comment, expires=5\n' >$NFD_DIR/exp.txt
+t0=$(date +%s)
+check "an import of two lines with expires=" quiet nfc dd0 blocklist import -f $NFD_DIR/exp.txt
+check "the kept feed holds their ends: until=$((t0 + 40)), until=$((t0 + 600))" \
+	grep -Eq "^203.0.113.240/28 until=$((t0 + 40))|^203.0.113.240/28 until=$((t0 + 41))" "$KEPT"
+check "... the comment kept as it was" grep -q "until=.* # a comment, expires=5" "$KEPT"
+sleep 6
+nfd_kill9
+rm -rf "$NFC_PIN"
+nfd_start || not_ok "nfchaind restarts without its pins"
+l40=$(left_of 203.0.113.240/28) l600=$(left_of 203.0.113.224/28) now=$(date +%s)
+in_range() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
+check "after a reboot 6 s later the line keeps its end: $l40 s left at $now (ends $((t0 + 40)))" \
+	in_range "$l40" 0 $((t0 + 41 - now))
+check "... and the other one: $l600 s left" in_range "$l600" 0 $((t0 + 601 - now))
 check "dd0 del takes its kept feed away" sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' dd0 del >/dev/null && [ ! -e '$KEPT' ]"
 nfc_done

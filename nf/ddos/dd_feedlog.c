@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * ddos: the prefixes deleted from an imported feed since it was written.
+ *
+ * The kept feed (dd_lists.c) is loaded again line by line at a reboot or
+ * an apply; a single `blocklist del` of one of its prefixes must not come
+ * back then. Rewriting a 1,000,000-line feed for one delete would make
+ * its cost follow the list, not the change (issue 13), so each delete is
+ * a line appended to <feed>.<crc32 of the feed>.del, fsync'd before the
+ * call returns, and the feed's lines it names are skipped whenever that
+ * feed is loaded. An import writes a new feed without them (another CRC,
+ * so no log yet); the log of the version it replaced stays until the
+ * next import, with that version's .prev: a process killed before the
+ * model named the new feed goes back to the old one and finds its log.
+ *
+ * The log only takes prefixes out of the feed: an entry added by hand
+ * later lives in the model, which a restore writes whatever the feed
+ * says, so a delete never needs taking back here.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/stat.h>
+
+#include "dd_int.h"
+
+static void log_path(const char *feed, const char *crc, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s.%s.del", feed, crc);
+}
+
+static int del_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct dd_del));
+}
+
+/* "203.0.113.0/24" or "2001:db8::/48" into d; -1 for anything else (the
+ * last line of a log a crash cut short). */
+static int del_parse(char *s, struct dd_del *d)
+{
+	char *slash = strchr(s, '/'), *end;
+	unsigned long plen;
+
+	if (!slash)
+		return -1;
+	*slash = 0;
+	plen = strtoul(slash + 1, &end, 10);
+	if (end == slash + 1 || *end)
+		return -1;
+	memset(d, 0, sizeof(*d));
+	if (inet_pton(AF_INET, s, d->k.addr) == 1 && plen <= 32)
+		d->family = 4;
+	else if (inet_pton(AF_INET6, s, d->k.addr) == 1 && plen <= 128)
+		d->family = 6;
+	else
+		return -1;
+	d->k.plen = plen;
+	return 0;
+}
+
+int dd_dels_load(const char *feed, const char *crc, struct dd_dels *d)
+{
+	char path[700], *line = NULL;
+	size_t cap = 0, n = 0, room = 0;
+	struct dd_del *v = NULL;
+	ssize_t len;
+	FILE *f;
+
+	memset(d, 0, sizeof(*d));
+	log_path(feed, crc, path, sizeof(path));
+	f = fopen(path, "r");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		struct dd_del x;
+
+		if (len && line[len - 1] == '\n')
+			line[--len] = 0;
+		if (del_parse(line, &x))
+			continue;
+		if (n == room) {
+			struct dd_del *nv;
+
+			room = room ? 2 * room : 64;
+			nv = realloc(v, room * sizeof(*v));
+			if (!nv) {
+				free(v);
+				free(line);
+				fclose(f);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[n++] = x;
+	}
+	free(line);
+	if (ferror(f)) {
+		free(v);
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	if (n)
+		qsort(v, n, sizeof(*v), del_cmp);
+	d->v = v;
+	d->n = n;
+	return 0;
+}
+
+int dd_dels_has(const struct dd_dels *d, int family, const struct dd_lpm6 *k)
+{
+	struct dd_del x;
+
+	if (!d || !d->n)
+		return 0;
+	memset(&x, 0, sizeof(x));
+	x.family = family;
+	x.k.plen = k->plen;
+	memcpy(x.k.addr, k->addr, family == 4 ? 4 : 16);
+	return bsearch(&x, d->v, d->n, sizeof(x), del_cmp) != NULL;
+}
+
+void dd_dels_free(struct dd_dels *d)
+{
+	free(d->v);
+	d->v = NULL;
+	d->n = 0;
+}
+
+int dd_dels_append(const char *feed, const char *crc, const char *pfx)
+{
+	char path[700], line[80], dir[700], *s;
+	int fd, r = 0, fresh;
+	size_t n = (size_t)snprintf(line, sizeof(line), "%s\n", pfx);
+
+	log_path(feed, crc, path, sizeof(path));
+	fresh = access(path, F_OK) != 0;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, line, n) != (ssize_t)n || fsync(fd))
+		r = errno ? -errno : -EIO;
+	close(fd);
+	if (r || !fresh)
+		return r;
+	/* A new file: its name must be durable too. */
+	snprintf(dir, sizeof(dir), "%s", path);
+	s = strrchr(dir, '/');
+	if (!s)
+		return 0;
+	*s = 0;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = fsync(fd) ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+void dd_dels_prune(const char *feed, const char *keep)
+{
+	char pat[700], k[700];
+	glob_t g;
+
+	snprintf(pat, sizeof(pat), "%s.*.del", feed);
+	if (keep)
+		log_path(feed, keep, k, sizeof(k));
+	if (glob(pat, 0, NULL, &g))
+		return;
+	for (size_t i = 0; i < g.gl_pathc; i++)
+		if (!keep || strcmp(g.gl_pathv[i], k))
+			unlink(g.gl_pathv[i]);
+	globfree(&g);
+}
