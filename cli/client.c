@@ -191,6 +191,13 @@ static int unix_call(const struct conn *c, const char *method, const char *path,
 		close(fd);
 		return -1;
 	}
+	/* A small body goes in the head's buffer: one send, so that the
+	 * daemon wakes once for the request, not twice. */
+	if (body && body_len < sizeof(head) - n) {
+		memcpy(head + n, body, body_len);
+		n += body_len;
+		body = NULL;
+	}
 	r = send_all(fd, head, n);
 	if (!r && body)
 		r = send_all(fd, body, body_len);

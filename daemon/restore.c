@@ -83,16 +83,50 @@ fail:
 	return r;
 }
 
+/* The entry the saved document holds for an entry record (borrowed),
+ * NULL if none. */
+static json_t *saved_entry(json_t *doc, json_t *rec)
+{
+	const char *nf = json_string_value(json_object_get(rec, "nf"));
+	const char *coll = json_string_value(json_object_get(rec, "coll"));
+	const char *key = json_string_value(json_object_get(rec, "key"));
+	json_t *n;
+	size_t i;
+
+	json_array_foreach (json_object_get(doc, "nfs"), i, n)
+		if (nf &&
+		    !strcmp(json_string_value(json_object_get(n, "name")) ?: "",
+			    nf))
+			return json_object_get(
+				json_object_get(
+					json_object_get(n, "collections"),
+					coll ?: ""),
+				key ?: "");
+	return NULL;
+}
+
 /* A record journaled, and the saved document moved as a replay of the
  * journal would; `rec` is consumed. */
 static int journaled(struct daemon *d, json_t *rec, char *err, size_t errlen)
 {
+	const char *key = json_string_value(json_object_get(rec, "key"));
 	int r = 1;
 
 	if (d->saved && !d->pinned && rec)
 		r = persist_append_rec(d->state_dir, rec, err, errlen);
 	if (r < 0) {
 		nfd_log("error", "save", "error=%s", nfd_q(err));
+		/* One entry changed: taken back through its NF first, so
+		 * that what the NF keeps in files of its own goes back too
+		 * (the apply below compares models only). */
+		if (key &&
+		    nfc_coll_undo(
+			    d->nfc,
+			    json_string_value(json_object_get(rec, "nf")),
+			    json_string_value(json_object_get(rec, "coll")),
+			    key, saved_entry(d->saved, rec)))
+			nfd_log("error", "undo", "error=%s",
+				nfd_q(nfc_errmsg(d->nfc)));
 		undo_unsaved(d, err, errlen);
 	} else if (!r) {
 		persist_apply(d->saved, rec);

@@ -307,6 +307,29 @@ static void coll_restore(struct nfc *nfc, const char *nf, const char *coll,
 	snprintf(nfc->err, sizeof(nfc->err), "%s; the change was undone", keep);
 }
 
+int nfc_coll_undo(struct nfc *nfc, const char *nf, const char *coll,
+		  const char *key, json_t *old)
+{
+	int was, r = nfci_begin(nfc);
+
+	if (r)
+		return r;
+	was = nfc->applying;
+	nfc->applying = 1; /* inactive entries too (import.c's undo_all) */
+	r = coll_del_nosave(nfc, nf, coll, key);
+	if (r == -ENOENT) { /* the change was an add of a new entry */
+		nfc->err[0] = 0;
+		r = 0;
+	}
+	if (!r && old)
+		r = coll_add_nosave(nfc, nf, coll, key, old);
+	nfc->applying = was;
+	if (!r)
+		r = state_save_entry(nfc, model_find_nf(nfc->m, nf), coll, key);
+	nfci_end(nfc);
+	return r;
+}
+
 /* A collection swapped as a whole (its type's replace()) made to hold
  * exactly `entries` (NULL: none) in one call: every entry checked and
  * normalized first, then handed over together. */
@@ -383,7 +406,11 @@ int nfc_coll_del(struct nfc *nfc, const char *nf, const char *coll,
 		return r;
 	old = coll_entry(nfc, nf, coll, key);
 	r = coll_del_nosave(nfc, nf, coll, key);
-	if (!r) {
+	/* An entry the model never held (a route of the router's store, a
+	 * prefix of a ddos feed) the NF keeps durable in its own log,
+	 * written before the delete: the model is unchanged, so there is no
+	 * save to fail, and none to undo with an old value the model lacks. */
+	if (!r && old) {
 		r = state_save_entry(nfc, model_find_nf(nfc->m, nf), coll, key);
 		if (r)
 			coll_restore(nfc, nf, coll, key, old);

@@ -155,6 +155,13 @@ int nfc_coll_del(struct nfc *nfc, const char *nf, const char *coll,
  * entry add would take. */
 int nfc_coll_set(struct nfc *nfc, const char *nf, const char *coll,
 		 const char *key, json_t *fields);
+/* A single-entry change its caller could not make durable, taken back:
+ * the entry made `old` again (NULL: none) through the NF, inactive or
+ * not, as a restore would. The NF's own files go back with it (the
+ * router's route store logs the delete), which an apply of the saved
+ * document cannot do: the model never held what they keep. */
+int nfc_coll_undo(struct nfc *nfc, const char *nf, const char *coll,
+		  const char *key, json_t *old);
 /* The entry `key` as the saved state holds it (a copy, as nfc_export
  * would give it), or NULL when there is none: what a journal of single
  * changes records. */

@@ -50,6 +50,12 @@ static int parse_pfx(const char *s, struct fw_pfx *p, char *err, size_t errlen,
 		    plen > (unsigned long)max)
 			return FW_ERR("%s=%s: prefix length must be 0-%d", what,
 				      s, max);
+		/* One spelling a rule, as for its number: export and the
+		 * listing write /24. */
+		if (*slash == '0' && slash[1])
+			return FW_ERR("%s=%s: prefix length '%s': write it as "
+				      "%lu",
+				      what, s, slash, plen);
 	}
 	p->plen = plen;
 	for (int i = 0; i < 16; i++) {
