@@ -138,11 +138,23 @@ static int journaled(struct daemon *d, json_t *rec, char *err, size_t errlen)
 int daemon_save_entry(void *ctx, const char *nf, const char *coll,
 		      const char *key, json_t *value, char *err, size_t errlen)
 {
-	return journaled(ctx,
-			 json_pack("{s:s,s:s,s:s,s:O}", "nf", nf, "coll", coll,
-				   "key", key, "value",
-				   value ? value : json_null()),
-			 err, errlen);
+	struct daemon *d = ctx;
+	json_t *rec =
+		json_pack("{s:s,s:s,s:s,s:O}", "nf", nf, "coll", coll, "key",
+			  key, "value", value ? value : json_null());
+	json_t *was =
+		d->saved && !d->pinned ? saved_entry(d->saved, rec) : NULL;
+
+	/* Saved as it is already: an entry the model never held (a route
+	 * of the router's store, a ddos feed's prefix: the NF's own log
+	 * has its delete), or a change back to the saved value. Nothing to
+	 * write, so no write that could fail and be undone. */
+	if (d->saved && !d->pinned &&
+	    (was ? value && json_equal(was, value) : !value)) {
+		json_decref(rec);
+		return 0;
+	}
+	return journaled(d, rec, err, errlen);
 }
 
 void daemon_save_forgotten(struct daemon *d)

@@ -287,15 +287,7 @@ out:
  * the type runs in (do_nf_add says why not, on the replace path). */
 static int mode_fits(const struct nfc_nf_type *t, const char *mode)
 {
-	int hook = strcmp(mode, "auto") ? mode_hook(mode) : HOOK_TC;
-
-	if (hook < 0)
-		return 0;
-	if (strcmp(mode, "auto") &&
-	    ((hook == HOOK_XDP && (t->flags & NFC_TYPE_NO_XDP)) ||
-	     (hook == HOOK_TC && (t->flags & NFC_TYPE_NO_TC))))
-		return 0;
-	return same_maps(t);
+	return mode_runs(t, mode) > 0 && same_maps(t);
 }
 
 static int edit_apply(struct nfc *nfc, struct model *m, void *arg)

@@ -257,6 +257,9 @@ int nfci_fields_check(struct nfc *nfc, const char *owner,
 		      const struct nfc_field *fields, json_t *in, int defaults,
 		      const struct nfc_nf *nf, json_t **out);
 int mode_hook(const char *mode);
+/* Whether type t runs in `mode`: 1 yes (auto always), 0 no, -1 no such
+ * mode. */
+int mode_runs(const struct nfc_nf_type *t, const char *mode);
 
 /* model.c */
 struct model *model_new(void);

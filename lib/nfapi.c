@@ -290,40 +290,46 @@ static json_t *coll_entry(struct nfc *nfc, const char *nf, const char *coll,
 		json_object_get(nfc->m->nfs[id].colls, coll), key));
 }
 
-/* The state could not be saved after one entry changed: put the entry
- * back as it was, keeping the save's error for the answer. */
-static void coll_restore(struct nfc *nfc, const char *nf, const char *coll,
+/* Entry `key` made `old` again (NULL: none), inactive or not, as a
+ * restore takes it (import.c's undo_all): deleted (absent already: the
+ * change was an add of a new entry), then added back. */
+static int coll_put_back(struct nfc *nfc, const char *nf, const char *coll,
 			 const char *key, json_t *old)
 {
-	char keep[sizeof(nfc->err)];
-	int was = nfc->applying;
+	int was = nfc->applying, r;
 
-	memcpy(keep, nfc->err, sizeof(keep));
-	nfc->applying = 1; /* inactive entries too (import.c's undo_all) */
-	coll_del_nosave(nfc, nf, coll, key);
-	if (old)
-		coll_add_nosave(nfc, nf, coll, key, old);
-	nfc->applying = was;
-	snprintf(nfc->err, sizeof(nfc->err), "%s; the change was undone", keep);
-}
-
-int nfc_coll_undo(struct nfc *nfc, const char *nf, const char *coll,
-		  const char *key, json_t *old)
-{
-	int was, r = nfci_begin(nfc);
-
-	if (r)
-		return r;
-	was = nfc->applying;
-	nfc->applying = 1; /* inactive entries too (import.c's undo_all) */
+	nfc->applying = 1;
 	r = coll_del_nosave(nfc, nf, coll, key);
-	if (r == -ENOENT) { /* the change was an add of a new entry */
+	if (r == -ENOENT) {
 		nfc->err[0] = 0;
 		r = 0;
 	}
 	if (!r && old)
 		r = coll_add_nosave(nfc, nf, coll, key, old);
 	nfc->applying = was;
+	return r;
+}
+
+/* The state could not be saved after one entry changed: put the entry
+ * back as it was, keeping the save's error for the answer. */
+static void coll_restore(struct nfc *nfc, const char *nf, const char *coll,
+			 const char *key, json_t *old)
+{
+	char keep[sizeof(nfc->err)];
+
+	memcpy(keep, nfc->err, sizeof(keep));
+	coll_put_back(nfc, nf, coll, key, old);
+	snprintf(nfc->err, sizeof(nfc->err), "%s; the change was undone", keep);
+}
+
+int nfc_coll_undo(struct nfc *nfc, const char *nf, const char *coll,
+		  const char *key, json_t *old)
+{
+	int r = nfci_begin(nfc);
+
+	if (r)
+		return r;
+	r = coll_put_back(nfc, nf, coll, key, old);
 	if (!r)
 		r = state_save_entry(nfc, model_find_nf(nfc->m, nf), coll, key);
 	nfci_end(nfc);

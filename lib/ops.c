@@ -163,7 +163,7 @@ int do_nf_add(struct nfc *nfc, struct model *m, void *arg)
 	const struct nfc_nf_type *t;
 	char owner[64];
 	struct mnf *n;
-	int id, r, hook;
+	int id, r, runs;
 
 	r = nfci_check_name(nfc, "NF", a->name);
 	if (r)
@@ -180,15 +180,13 @@ int do_nf_add(struct nfc *nfc, struct model *m, void *arg)
 				a->name);
 	if (model_find_nf(m, a->name) >= 0)
 		return nfci_err(nfc, EEXIST, "NF %s already exists", a->name);
-	hook = strcmp(a->mode, "auto") ? mode_hook(a->mode) : HOOK_TC;
-	if (hook < 0)
+	runs = mode_runs(t, a->mode);
+	if (runs < 0)
 		return nfci_err(
 			nfc, EINVAL,
 			"NF %s: mode '%s' is not auto, xdp, xdp-generic or tc",
 			a->name, a->mode);
-	if (strcmp(a->mode, "auto") &&
-	    ((hook == HOOK_XDP && (t->flags & NFC_TYPE_NO_XDP)) ||
-	     (hook == HOOK_TC && (t->flags & NFC_TYPE_NO_TC))))
+	if (!runs)
 		return nfci_err(nfc, EINVAL, "NF %s: type %s cannot run in %s",
 				a->name, t->name, a->mode);
 	/* A fresh id, also unused in the running model: an id freed and

@@ -76,6 +76,19 @@ int mode_hook(const char *mode)
 	return -1;
 }
 
+int mode_runs(const struct nfc_nf_type *t, const char *mode)
+{
+	int hook;
+
+	if (!strcmp(mode, "auto"))
+		return 1;
+	hook = mode_hook(mode);
+	if (hook < 0)
+		return -1;
+	return !((hook == HOOK_XDP && (t->flags & NFC_TYPE_NO_XDP)) ||
+		 (hook == HOOK_TC && (t->flags & NFC_TYPE_NO_TC)));
+}
+
 static int parse_uint(const char *s, long long *v)
 {
 	char *end;

@@ -1256,6 +1256,11 @@ static int bulk_line(struct nfc_nf *nf, char *s, unsigned line,
 						    "'%s' is not a time (Unix "
 						    "seconds)",
 						    line, w + 6);
+			if (until || exp)
+				return nfc_nf_error(nf, EINVAL,
+						    "line %u: blocklist: one "
+						    "expires= or until= a line",
+						    line);
 			until = u;
 			continue;
 		}
@@ -1264,6 +1269,11 @@ static int bulk_line(struct nfc_nf *nf, char *s, unsigned line,
 					    "line %u: blocklist: unknown field "
 					    "'%s' (expires=N or until=T)",
 					    line, w);
+		if (until || exp)
+			return nfc_nf_error(nf, EINVAL,
+					    "line %u: blocklist: one expires= "
+					    "or until= a line",
+					    line);
 		exp = strtoll(w + 8, &e2, 10);
 		if (!w[8] || *e2 || exp < 1 || exp > 100000000)
 			return nfc_nf_error(nf, EINVAL,
@@ -1277,15 +1287,31 @@ static int bulk_line(struct nfc_nf *nf, char *s, unsigned line,
 	return 0;
 }
 
+/* What an import that adds to the live copy wrote, in order, to take back
+ * if it cannot finish (the list full, the feed not kept): each key with
+ * the value it had, or none. */
+struct bulk_undo {
+	struct undo_ent {
+		struct dd_lpm6 k;
+		__u32 v;
+		__u8 fam, had;
+	} * e;
+	size_t n, cap;
+};
+
 static int bulk_lines(struct nfc_nf *nf, struct lines *s, int copy, int fd4,
 		      int fd6, struct dd_lens *ln, __u64 *bm, size_t *n,
-		      int *any_exp, const struct dd_dels *skip);
+		      int *any_exp, const struct dd_dels *skip,
+		      struct bulk_undo *u);
+static int undo_note(struct bulk_undo *u, int fd, int fam,
+		     const struct dd_lpm6 *k);
 
 /* Every line checked, and written to blocklist copy `copy` unless it is
  * < 0 or in `skip` (a kept feed's deleted prefixes); errors name the line.
  * Prefixes in *n, an expiry seen in *any_exp. */
 static int bulk_pass(struct nfc_nf *nf, struct lines *s, int copy, size_t *n,
-		     int *any_exp, const struct dd_dels *skip)
+		     int *any_exp, const struct dd_dels *skip,
+		     struct bulk_undo *u)
 {
 	int fd4 = copy < 0 ? -1 : block_fd(nf, 4, copy);
 	int fd6 = copy < 0 ? -1 : block_fd(nf, 6, copy);
@@ -1302,18 +1328,23 @@ static int bulk_pass(struct nfc_nf *nf, struct lines *s, int copy, size_t *n,
 		if (!bm)
 			return bm_missing(nf, copy);
 	}
-	r = bulk_lines(nf, s, copy, fd4, fd6, &ln, bm, n, any_exp, skip);
+	r = bulk_lines(nf, s, copy, fd4, fd6, &ln, bm, n, any_exp, skip, u);
 	bm_done(bm);
 	return r;
 }
 
 static int bulk_lines(struct nfc_nf *nf, struct lines *s, int copy, int fd4,
 		      int fd6, struct dd_lens *ln, __u64 *bm, size_t *n,
-		      int *any_exp, const struct dd_dels *skip)
+		      int *any_exp, const struct dd_dels *skip,
+		      struct bulk_undo *u)
 {
+	/* An imported line is at most 511 characters; the kept feed's may
+	 * be longer by what until=T adds to expires=N. */
+	size_t most = s->f ? 1024 : 512;
+	__u32 now = (__u32)time(NULL);
 	unsigned line = 0;
 	const char *l;
-	char buf[512];
+	char buf[1024];
 	ssize_t len;
 
 	while ((len = lines_next(s, &l)) >= 0) {
@@ -1322,7 +1353,7 @@ static int bulk_lines(struct nfc_nf *nf, struct lines *s, int copy, int fd4,
 		int fam = 4, r;
 
 		line++;
-		if ((size_t)len >= sizeof(buf))
+		if ((size_t)len >= most)
 			return nfc_nf_error(nf, EINVAL, "line %u: too long",
 					    line);
 		memcpy(buf, l, len);
@@ -1330,7 +1361,9 @@ static int bulk_lines(struct nfc_nf *nf, struct lines *s, int copy, int fd4,
 		r = bulk_line(nf, buf, line, &k, &v, &fam);
 		if (r < 0)
 			return r;
-		if (r || dd_dels_has(skip, fam, &k))
+		/* An end already past (a kept line loaded after it): the
+		 * data plane does not check it, the tick would only later. */
+		if (r || dd_dels_has(skip, fam, &k) || (v && v <= now))
 			continue;
 		if (++*n > DD_MAX_PREFIXES)
 			return nfc_nf_error(nf, E2BIG,
@@ -1344,22 +1377,78 @@ static int bulk_lines(struct nfc_nf *nf, struct lines *s, int copy, int fd4,
 		r = lens_need(nf, copy, ln, fam, k.plen);
 		if (r)
 			return r;
+		if (u && undo_note(u, fam == 4 ? fd4 : fd6, fam, &k))
+			return nfc_nf_error(nf, ENOMEM,
+					    "line %u: blocklist: out of memory",
+					    line);
 		/* The bitmap first, as block_write does. */
 		if (fam == 4 && k.plen <= 24)
 			bm_set(bm, addr4(k.addr), k.plen);
 		if (bpf_map_update_elem(fam == 4 ? fd4 : fd6, &k, &v,
 					BPF_ANY)) {
+			int e = errno;
 			char b[64];
 
 			if (fam == 4 && k.plen <= 24)
 				bm_unset(nf, copy, addr4(k.addr), k.plen);
+			if (e == E2BIG || e == ENOSPC || e == ENOMEM)
+				return nfc_nf_error(
+					nf, e,
+					"line %u: blocklist: %s does not fit: "
+					"the list is full (at most %d IPv%d "
+					"prefixes)",
+					line,
+					dd_pfx_str(fam, k.plen, k.addr, b),
+					DD_MAX_BLOCK, fam);
 			return nfc_nf_error(
-				nf, errno, "line %u: blocklist: write %s: %s",
-				line, dd_pfx_str(fam, k.plen, k.addr, b),
-				strerror(errno));
+				nf, e, "line %u: blocklist: write %s: %s", line,
+				dd_pfx_str(fam, k.plen, k.addr, b),
+				strerror(e));
 		}
 	}
 	return 0;
+}
+
+static int undo_note(struct bulk_undo *u, int fd, int fam,
+		     const struct dd_lpm6 *k)
+{
+	struct undo_ent *x;
+
+	if (u->n == u->cap) {
+		size_t cap = u->cap ? 2 * u->cap : 1024;
+
+		x = realloc(u->e, cap * sizeof(*x));
+		if (!x)
+			return -1;
+		u->e = x;
+		u->cap = cap;
+	}
+	x = &u->e[u->n++];
+	memset(x, 0, sizeof(*x));
+	x->k = *k;
+	x->fam = fam;
+	x->had = !bpf_map_lookup_elem(fd, k, &x->v);
+	return 0;
+}
+
+/* Copy `copy` as it was before the writes noted in u, last first. */
+static void undo_run(struct nfc_nf *nf, int copy, struct bulk_undo *u)
+{
+	while (u->n) {
+		struct undo_ent *x = &u->e[--u->n];
+		int fd = block_fd(nf, x->fam, copy);
+
+		if (x->had) {
+			bpf_map_update_elem(fd, &x->k, &x->v, BPF_ANY);
+			continue;
+		}
+		bpf_map_delete_elem(fd, &x->k);
+		if (x->fam == 4 && x->k.plen <= 24)
+			bm_unset(nf, copy, addr4(x->k.addr), x->k.plen);
+	}
+	free(u->e);
+	u->e = NULL;
+	u->cap = 0;
 }
 
 /* Appends the file `from` (absent: nothing) to f, but for the lines of
@@ -1439,6 +1528,22 @@ static int feed_put(FILE *f, const char *text, size_t len)
 		p = nl ? nl + 1 : end;
 	}
 	return 0;
+}
+
+/* Whether the feed at `path` has the same size as `prev` and the CRC
+ * crc (read only when the sizes agree). */
+static int same_bytes(struct nfc_nf *nf, const char *path, const char *prev,
+		      const char *crc)
+{
+	struct stat a, b;
+	char now[9];
+	size_t n;
+	int found;
+
+	if (stat(path, &a) || stat(prev, &b) || a.st_size != b.st_size)
+		return 0;
+	return !feed_sum(nf, path, &found, &n, now) && found &&
+	       !strcmp(now, crc);
 }
 
 /* The CRC of the kept feed at `path` (*found 0: there is none), known
@@ -1524,7 +1629,11 @@ static int feed_save(struct nfc_nf *nf, const char *text, size_t len,
 	pv = priv_of(nf);
 	if (pv)
 		pv->feed_crc[0] = 0;
-	/* Older versions' logs go; .prev's stays. */
+	/* Older versions' logs go; .prev's stays, unless the new version
+	 * has the same bytes (a feed imported again whole): its deletions
+	 * must not apply to the new one. */
+	if (found && replace && same_bytes(nf, path, prev, old))
+		found = 0;
 	dd_dels_prune(path, found ? old : NULL);
 	return 0;
 }
@@ -1533,6 +1642,7 @@ static int bulk_import(struct nfc_nf *nf, const char *text, size_t len,
 		       int replace)
 {
 	int live = live_copy(nf), dst = replace ? !live : live, any_exp = 0;
+	struct bulk_undo u = {0};
 	struct lines s;
 	size_t n;
 	int r;
@@ -1540,7 +1650,7 @@ static int bulk_import(struct nfc_nf *nf, const char *text, size_t len,
 	lines_text(&s, text, len);
 	if (replace) {
 		clear_spare(nf, dst);
-		r = bulk_pass(nf, &s, dst, &n, &any_exp, NULL);
+		r = bulk_pass(nf, &s, dst, &n, &any_exp, NULL, NULL);
 		if (!r)
 			r = feed_save(nf, text, len, 1);
 		if (!r)
@@ -1552,14 +1662,19 @@ static int bulk_import(struct nfc_nf *nf, const char *text, size_t len,
 	/* Added to the live copy, every line checked first: entries stand
 	 * alone, so a packet meeting some of them only is no set nobody
 	 * wrote. */
-	r = bulk_pass(nf, &s, -1, &n, &any_exp, NULL);
+	r = bulk_pass(nf, &s, -1, &n, &any_exp, NULL, NULL);
+	if (r)
+		return r;
+	/* Written, then kept: a list that fills up half way, or a feed
+	 * that cannot be kept, leaves the live copy as it was. */
+	lines_text(&s, text, len);
+	r = bulk_pass(nf, &s, dst, &n, &any_exp, NULL, &u);
 	if (!r)
 		r = feed_save(nf, text, len, 0);
-	if (!r) {
-		lines_text(&s, text, len);
-		r = bulk_pass(nf, &s, dst, &n, &any_exp, NULL);
-	}
-	if (any_exp)
+	if (r)
+		undo_run(nf, dst, &u);
+	free(u.e);
+	if (!r && any_exp)
 		note_expiry(nf);
 	return r;
 }
@@ -1709,7 +1824,7 @@ static int feed_write(struct nfc_nf *nf, int copy, const char *crc)
 		return nfc_nf_error(nf, -r, "blocklist: read %s: %s", path,
 				    strerror(-r));
 	}
-	r = bulk_pass(nf, &s, copy, &n, &any_exp, &dels);
+	r = bulk_pass(nf, &s, copy, &n, &any_exp, &dels, NULL);
 	lines_done(&s);
 	dd_dels_free(&dels);
 	if (any_exp)
