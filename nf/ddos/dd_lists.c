@@ -683,9 +683,16 @@ int dd_allow_list(struct nfc_nf *nf, json_t *out)
 	return 0;
 }
 
+static void add_mark(struct nfc_nf *nf, const struct dd_pfx *p, int had,
+		     __u32 v);
+static int add_take_back(struct nfc_nf *nf, const char *key);
+
 int dd_block_add(struct nfc_nf *nf, const char *key, json_t *fields)
 {
+	int live = live_copy(nf), had;
+	struct dd_lpm6 k;
 	struct dd_pfx p;
+	__u32 v = 0;
 	int r;
 
 	if (!strcmp(key, DD_FEED_KEY))
@@ -695,7 +702,11 @@ int dd_block_add(struct nfc_nf *nf, const char *key, json_t *fields)
 		r = dd_parse_pfx(nf, "blocklist", key, &p);
 	if (r)
 		return r;
-	r = block_write(nf, live_copy(nf), key, fields, 1);
+	lpm_key(&p, &k);
+	had = !bpf_map_lookup_elem(block_fd(nf, p.family, live), &k, &v);
+	r = block_write(nf, live, key, fields, 1);
+	if (!r)
+		add_mark(nf, &p, had, v);
 	if (!r && json_object_get(fields, "expires"))
 		note_expiry(nf);
 	return r;
@@ -747,8 +758,14 @@ int dd_block_del(struct nfc_nf *nf, const char *key)
 				    "/dev/null` empties it");
 
 	struct dd_pfx p;
-	int r = feed_del_note(nf, c, key);
+	int r;
 
+	/* The undo of the add just made (the runtime's put-back: the
+	 * model never held the entry, a feed's prefix may be under it). */
+	if (nfc_nf_applying(nf) && add_take_back(nf, key))
+		return 0;
+	add_mark(nf, NULL, 0, 0);
+	r = feed_del_note(nf, c, key);
 	if (!r)
 		r = trie_del(nf, block_fd(nf, 4, c), block_fd(nf, 6, c),
 			     "blocklist", key);
@@ -817,6 +834,12 @@ struct dd_priv {
 	int clear_have;	    /* clear_tok is valid */
 	__u32 clear_tok;    /* the bucket the emptying is at */
 	char feed_crc[9];   /* the kept feed's CRC; "": not known yet */
+	/* The prefix the last single add wrote, and what the list held
+	 * there before (a feed's line, or nothing): what an undo of that
+	 * add puts back, where a delete would lose the feed's line. */
+	int add_set, add_had;
+	struct dd_pfx add_p;
+	__u32 add_v;
 };
 
 /*
@@ -886,6 +909,49 @@ static void empty_tries(struct nfc_nf *nf)
 			if (bpf_map_delete_elem(fd, &k))
 				break;
 	}
+}
+
+static struct dd_priv *priv_of(struct nfc_nf *nf);
+
+/* p NULL: forgets the last add. */
+static void add_mark(struct nfc_nf *nf, const struct dd_pfx *p, int had,
+		     __u32 v)
+{
+	struct dd_priv *pv = priv_of(nf);
+
+	if (!pv)
+		return;
+	pv->add_set = p != NULL;
+	if (p) {
+		pv->add_p = *p;
+		pv->add_had = had;
+		pv->add_v = v;
+	}
+}
+
+/* The last add, of `key`, taken back: the value it wrote over put back,
+ * or the prefix deleted if there was none. 1 if it was that add. */
+static int add_take_back(struct nfc_nf *nf, const char *key)
+{
+	struct dd_priv *pv = priv_of(nf);
+	int c = live_copy(nf), fd;
+	struct dd_lpm6 k;
+	struct dd_pfx p;
+
+	if (!pv || !pv->add_set || dd_parse_pfx(nf, "blocklist", key, &p) ||
+	    memcmp(&p, &pv->add_p, sizeof(p)))
+		return 0;
+	pv->add_set = 0;
+	lpm_key(&p, &k);
+	fd = block_fd(nf, p.family, c);
+	if (pv->add_had) {
+		bpf_map_update_elem(fd, &k, &pv->add_v, BPF_ANY);
+		return 1;
+	}
+	bpf_map_delete_elem(fd, &k);
+	if (p.family == 4 && p.plen <= 24)
+		bm_unset(nf, c, addr4(p.addr), p.plen);
+	return 1;
 }
 
 static struct dd_priv *priv_of(struct nfc_nf *nf)
@@ -1630,9 +1696,10 @@ static int feed_save(struct nfc_nf *nf, const char *text, size_t len,
 	if (pv)
 		pv->feed_crc[0] = 0;
 	/* Older versions' logs go; .prev's stays, unless the new version
-	 * has the same bytes (a feed imported again whole): its deletions
-	 * must not apply to the new one. */
-	if (found && replace && same_bytes(nf, path, prev, old))
+	 * has the same bytes (a feed imported again whole, or its deleted
+	 * lines imported again): its deletions must not apply to the new
+	 * one. */
+	if (found && same_bytes(nf, path, prev, old))
 		found = 0;
 	dd_dels_prune(path, found ? old : NULL);
 	return 0;
@@ -1647,6 +1714,7 @@ static int bulk_import(struct nfc_nf *nf, const char *text, size_t len,
 	size_t n;
 	int r;
 
+	add_mark(nf, NULL, 0, 0);
 	lines_text(&s, text, len);
 	if (replace) {
 		clear_spare(nf, dst);
@@ -1854,6 +1922,7 @@ int dd_block_replace(struct nfc_nf *nf, json_t *entries)
 
 	if (fd4 < 0 || fd6 < 0)
 		return nfc_nf_error(nf, ENOENT, "blocklist: maps not found");
+	add_mark(nf, NULL, 0, 0);
 	/* Checked whole before anything is written. */
 	json_object_foreach (entries, key, f) {
 		struct dd_pfx p;

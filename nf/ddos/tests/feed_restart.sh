@@ -112,6 +112,27 @@ check "the same feed again with --replace" quiet nfc dd0 blocklist import --repl
 reboot_dd
 check "... lists the prefix deleted from the old one after a reboot" \
 	listed 203.0.113.128/28
+# (a second helper) - a refused add over a feed's prefix deleted the
+#   prefix for good (the undo deleted what the model never held);
+chattr +i "$J"
+check "an add over a feed's prefix, with the journal failing, is refused" \
+	refused "the change was undone" nfc dd0 blocklist add 203.0.113.144/28 expires=300
+chattr -i "$J"
+check "... the feed's prefix still listed, with no expiry" \
+	[ "$(left_of 203.0.113.144/28)" = none ] && listed 203.0.113.144/28
+reboot_dd
+check "... and after a reboot" listed 203.0.113.144/28
+# - an import adding the very lines deleted gave the feed its old bytes,
+#   and the old deletions applied to it again.
+quiet nfc dd0 blocklist del 2001:db8:ef::/48
+printf '2001:db8:ef::/48\n' >$NFD_DIR/back.txt
+crc0=$(python3 -c "import zlib,sys; print('%08x' % zlib.crc32(open(sys.argv[1], 'rb').read()))" "$KEPT")
+check "an import bringing back the deleted last line" \
+	quiet nfc dd0 blocklist import -f $NFD_DIR/back.txt
+crc1=$(python3 -c "import zlib,sys; print('%08x' % zlib.crc32(open(sys.argv[1], 'rb').read()))" "$KEPT")
+reboot_dd
+check "... (the feed's old bytes again: crc32 $crc0, $crc1) lists it after a reboot" \
+	[ "$crc0" = "$crc1" ] && listed 2001:db8:ef::/48
 # - two ends on a line: refused, not one kept and the other loaded.
 printf '203.0.113.133/32 expires=5 expires=600\n' >$NFD_DIR/two.txt
 check "a line with two expires= is refused" refused "one expires= or until=" \
