@@ -14,11 +14,26 @@
 
 /* ---- routes ---- */
 
+/* Whether rt_rib holds route dst via nh already, as it is. */
+static int held_as(struct nfc_nf *nf, const struct rt_pfx *dst,
+		   const struct rt_pfx *nh)
+{
+	struct rt_rib_key k = {.family = dst->family, .plen = dst->plen};
+	int fd = nfc_nf_map_fd(nf, "rt_rib");
+	struct rt_rib_val v;
+
+	k.addr = dst->a;
+	if (fd < 0 || bpf_map_lookup_elem(fd, &k, &v))
+		return 0;
+	return v.nh_family == nh->family &&
+	       !memcmp(&v.nh, &nh->a, sizeof(v.nh));
+}
+
 /* An IPv6 route: its next hop global and on a connected subnet, or
  * link-local with the port it is reached through (port=). */
 static int route6_check(struct nfc_nf *nf, const struct rt_pcfg *pc,
 			const char *say, const struct rt_pfx *dst,
-			json_t *fields, struct rt_rib_key *k,
+			json_t *fields, int taken, struct rt_rib_key *k,
 			struct rt_rib_val *v)
 {
 	const char *nhs = json_string_value(json_object_get(fields, "nexthop"));
@@ -79,7 +94,8 @@ static int route6_check(struct nfc_nf *nf, const struct rt_pcfg *pc,
 		char b[512];
 
 		p = rt_port_for6(pc, nh.a.v6);
-		if (p < 0 && !nfc_nf_applying(nf)) {
+		if (p < 0 && !taken && !nfc_nf_applying(nf) &&
+		    !held_as(nf, dst, &nh)) {
 			size_t l = 0;
 
 			b[0] = 0;
@@ -116,8 +132,8 @@ static int route6_check(struct nfc_nf *nf, const struct rt_pcfg *pc,
 /* A route as rt_rib holds it, checked against the ports: every refusal
  * routes add and routes replace share but "exists already". */
 int rt_route_check(struct nfc_nf *nf, const struct rt_pcfg *pc, const char *key,
-		   unsigned line, json_t *fields, struct rt_rib_key *k,
-		   struct rt_rib_val *v)
+		   unsigned line, json_t *fields, int taken,
+		   struct rt_rib_key *k, struct rt_rib_val *v)
 {
 	char say[96], what[32];
 	const char *nhs = json_string_value(json_object_get(fields, "nexthop"));
@@ -135,7 +151,7 @@ int rt_route_check(struct nfc_nf *nf, const struct rt_pcfg *pc, const char *key,
 		return nfc_nf_error(nf, EINVAL, "route %s: nexthop= is needed",
 				    say);
 	if (dst.family == RT_AF_INET6)
-		return route6_check(nf, pc, say, &dst, fields, k, v);
+		return route6_check(nf, pc, say, &dst, fields, taken, k, v);
 	if (json_object_get(fields, "port"))
 		return nfc_nf_error(nf, EINVAL,
 				    "route %s: port= is for link-local IPv6 "
@@ -177,7 +193,8 @@ int rt_route_check(struct nfc_nf *nf, const struct rt_pcfg *pc, const char *key,
 	p = rt_port_for(pc, nh.a.v4);
 	/* A restore takes back a route that went inactive (its next hop's
 	 * subnet changed after it was added): inactive again. */
-	if (p < 0 && !nfc_nf_applying(nf)) {
+	if (p < 0 && !taken && !nfc_nf_applying(nf) &&
+	    !held_as(nf, &dst, &nh)) {
 		rt_subnets_str(pc, b, sizeof(b));
 		return nfc_nf_error(nf, EINVAL,
 				    "route %s: next hop %s is not on a "
@@ -218,7 +235,7 @@ int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	}
 	r = rt_load_ports(nf, pc);
 	if (!r)
-		r = rt_route_check(nf, pc, key, 0, fields, &k, &v);
+		r = rt_route_check(nf, pc, key, 0, fields, 0, &k, &v);
 	if (r)
 		return r;
 	if (!bpf_map_lookup_elem(rfd, &k, &cur)) {
@@ -250,7 +267,12 @@ int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
 		struct rt_fib6_key k6 = {.plen = k.plen};
 
 		memcpy(k6.addr, k.addr.v6, 16);
-		fv.port = rt_route6_port(pc, &k, &v);
+		r = rt_route6_port(pc, &k, &v);
+		/* Inactive (taken back by a restore or an undo): recorded,
+		 * not in the FIB, as a rebuild leaves it. */
+		if (r < 0)
+			return 0;
+		fv.port = r;
 		fv.nh = v.nh;
 		fv.plen = k.plen;
 		if (f6 < 0 || bpf_map_update_elem(f6, &k6, &fv, BPF_ANY)) {
@@ -265,7 +287,10 @@ int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	}
 	fk.plen = k.plen;
 	fk.addr = k.addr.v4;
-	fv.port = rt_port_for(pc, v.nh.v4);
+	r = rt_port_for(pc, v.nh.v4);
+	if (r < 0)
+		return 0; /* inactive: as above */
+	fv.port = r;
 	fv.nh = v.nh;
 	fv.plen = k.plen;
 	if (bpf_map_update_elem(ffd, &fk, &fv, BPF_ANY)) {
@@ -310,7 +335,8 @@ int rt_routes_replace(struct nfc_nf *nf, json_t *entries)
 	if (!want)
 		return -ENOMEM;
 	json_object_foreach (entries, key, f) {
-		r = rt_route_check(nf, pc, key, 0, f, &want[i].k, &want[i].v);
+		r = rt_route_check(nf, pc, key, 0, f, 0, &want[i].k,
+				   &want[i].v);
 		if (r) {
 			free(want);
 			return r;

@@ -98,10 +98,14 @@ int rt_rib_write(struct nfc_nf *nf, int fd, const struct rt_rib_key *k,
 		 const struct rt_rib_val *v, size_t n);
 
 /* The checks of one route (routes add, replace, an import's line: then
- * `line` goes into every message). */
+ * `line` goes into every message). A next hop on no connected subnet
+ * is refused but for a route taken back as it was accepted: in a restore
+ * or an undo (nfc_nf_applying), one rt_rib holds as it is (the rest of a
+ * set handed over whole), or `taken` (read from the route store's own
+ * files). */
 int rt_route_check(struct nfc_nf *nf, const struct rt_pcfg *pc, const char *key,
-		   unsigned line, json_t *fields, struct rt_rib_key *k,
-		   struct rt_rib_val *v);
+		   unsigned line, json_t *fields, int taken,
+		   struct rt_rib_key *k, struct rt_rib_val *v);
 /* rt_rib made to hold exactly want (n, sorted by rt_rib_cmp; freed here),
  * the FIBs derived again and switched in by one write each. */
 int rt_routes_set(struct nfc_nf *nf, const struct rt_pcfg *pc,

@@ -123,7 +123,8 @@ static int src_next(struct src *s, char *buf, size_t cap)
  * "+ " or "- " before it: *del) checked against the ports into e; 1 for a
  * line with none, 0 or -errno naming the line. */
 static int route_line(struct nfc_nf *nf, const struct rt_pcfg *pc, char *s,
-		      unsigned line, int is_log, struct rt_rib_ent *e, int *del)
+		      unsigned line, int is_log, int own, struct rt_rib_ent *e,
+		      int *del)
 {
 	char *h = strchr(s, '#'), *w, *save = NULL, *key;
 	struct rt_pfx dst;
@@ -166,7 +167,7 @@ static int route_line(struct nfc_nf *nf, const struct rt_pcfg *pc, char *s,
 			json_object_set_new(f, w, json_string(eq + 1));
 	}
 	if (!r)
-		r = rt_route_check(nf, pc, key, line, f, &e->k, &e->v);
+		r = rt_route_check(nf, pc, key, line, f, own, &e->k, &e->v);
 	json_decref(f);
 	return r;
 }
@@ -895,7 +896,7 @@ static int store_check(struct nfc_nf *nf, json_t *ref, const char *base,
 
 /* Lines of src into a (a base) or l (a log); errors name the line. */
 static int read_routes(struct nfc_nf *nf, const struct rt_pcfg *pc,
-		       struct src *s, const char *what, int is_log,
+		       struct src *s, const char *what, int is_log, int own,
 		       struct ents *a, struct ops *l)
 {
 	char buf[512];
@@ -907,7 +908,7 @@ static int read_routes(struct nfc_nf *nf, const struct rt_pcfg *pc,
 		if (r < 0)
 			return nfc_nf_error(nf, EINVAL, "%sline %u: too long",
 					    what, s->line);
-		r = route_line(nf, pc, buf, s->line, is_log, &e, &del);
+		r = route_line(nf, pc, buf, s->line, is_log, own, &e, &del);
 		if (r < 0)
 			return r;
 		if (r)
@@ -938,7 +939,9 @@ static int read_file(struct nfc_nf *nf, const struct rt_pcfg *pc,
 			       : nfc_nf_error(nf, errno, "routes: read %s: %s",
 					      path, strerror(errno));
 	snprintf(what, sizeof(what), "%s: ", path);
-	r = read_routes(nf, pc, &s, what, is_log, a, l);
+	/* The store's own files: routes accepted before, some of which
+	 * may have gone inactive since. */
+	r = read_routes(nf, pc, &s, what, is_log, 1, a, l);
 	fclose(s.f);
 	return r;
 }
@@ -998,7 +1001,7 @@ int rt_store_replace(struct nfc_nf *nf, json_t *entries, int whole)
 
 		if (r || !strcmp(key, RT_STORE_KEY))
 			continue;
-		r = rt_route_check(nf, pc, key, 0, f, &e.k, &e.v);
+		r = rt_route_check(nf, pc, key, 0, f, 0, &e.k, &e.v);
 		if (!r)
 			r = ops_push(&l, &e, 0);
 	}
@@ -1064,7 +1067,7 @@ int rt_routes_import(struct nfc_nf *nf, const char *text, size_t len,
 	base_path(nf, nfc_nf_name(nf), base, sizeof(base));
 	r = rt_load_ports(nf, pc);
 	if (!r)
-		r = read_routes(nf, pc, &src, "", 0, &a, NULL);
+		r = read_routes(nf, pc, &src, "", 0, 0, &a, NULL);
 	n0 = a.n;
 	if (!r)
 		ents_sort(&a);

@@ -35,4 +35,37 @@ check "after a reboot the listing is what was acknowledged" same
 check "a delete after it" del 5
 reboot || not_ok "nfchaind restarts again"
 check "... is durable as well" same
+
+# A route that went inactive (its port left), found by a helper:
+# - a refused delete of it put it back into the FIB with no port (the
+#   undo's add wrote it as active): the data plane must stay as it was;
+# - a set of another route handed the whole set over again and was
+#   refused for the inactive one.
+quiet nfc rf0 ports add p3 ip6=2001:db8:c::1/64
+check "a route via p3" quiet nfc rf0 routes add 2001:db8:f:9000::/64 nexthop=2001:db8:c::2
+check "a route added by hand" add 200 2
+quiet nfc rf0 ports del p3
+routes_json() { curl -sf -m 60 --unix-socket "$NFD_SOCK" http://nfchaind/v1/nfs/rf0/routes; }
+inactive() { routes_json | jq -e '.[] | select(.prefix == "2001:db8:f:9000::/64") | .state | startswith("inactive")' >/dev/null; }
+via_b3() { routes_json | jq -e --arg p "$(pfx 200)" '.[] | select(.prefix == $p) | .nexthop == "2001:db8:b::3"' >/dev/null; }
+check "the route via p3 is inactive once p3 is gone" inactive
+# rt_rib and the FIBs; rt_dir (IPv4's direct table, derived from rt_fib4)
+# is rewritten by the ticks in slices after a port change, in its own time.
+fibsum() { python3 "$NFC_TOP/daemon/tests/mapsum.py" $(find "$NFC_PIN" -path "*rf0/map/rt_rib" -o -path "*rf0/map/rt_fib[46]"); }
+fibsum >$NFD_DIR/fib.before
+chattr +i "$J"
+out=$(nfc rf0 routes del 2001:db8:f:9000::/64 2>&1)
+chattr -i "$J"
+check "its delete with the journal failing is refused: ${out:0:100}" grep -q "the change was undone" <<<"$out"
+fibsum >$NFD_DIR/fib.after
+same_maps() {
+	cmp -s $NFD_DIR/fib.before $NFD_DIR/fib.after && return
+	diff $NFD_DIR/fib.before $NFD_DIR/fib.after | sed "s|$NFC_PIN/||; s/^/# /"
+	return 1
+}
+check "... and rt_rib, rt_fib4, rt_fib6 are as before" same_maps
+check "... the route inactive still" inactive
+check "a set of another route with an inactive one in the set" \
+	quiet nfc rf0 routes set "$(pfx 200)" nexthop=2001:db8:b::3
+check "... took" via_b3
 nfc_done
