@@ -5,10 +5,13 @@
  * hook the runtime calls after every operation of an NF.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -288,6 +291,24 @@ uint64_t nfc_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+int nfc_fsync_dir_of(const char *path)
+{
+	char d[PATH_MAX], *s;
+	int fd, r;
+
+	snprintf(d, sizeof(d), "%s", path);
+	s = strrchr(d, '/');
+	if (!s)
+		return 0;
+	*s = 0;
+	fd = open(*d ? d : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = fsync(fd) ? -errno : 0;
+	close(fd);
+	return r;
 }
 
 long long nfc_nf_config_uint(const struct nfc_nf *nf, const char *name,

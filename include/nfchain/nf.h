@@ -357,6 +357,10 @@ long nfc_map_count(int fd);
 const char *nfc_mac_str(const uint8_t mac[6], char buf[NFC_MAC_STRLEN]);
 /* CLOCK_MONOTONIC in ns: the clock of bpf_ktime_get_ns(). */
 uint64_t nfc_now_ns(void);
+/* fsync of the directory holding `path`: after a rename into it, or the
+ * creation of a file there, what makes the name durable. 0 or -errno
+ * (errno set). */
+int nfc_fsync_dir_of(const char *path);
 
 /*
  * Numbered rule sets (the firewall's, the NAT's): rules keyed by a number,

@@ -134,7 +134,7 @@ void dd_dels_free(struct dd_dels *d)
 
 int dd_dels_append(const char *feed, const char *crc, const char *pfx)
 {
-	char path[700], line[80], dir[700], *s;
+	char path[700], line[80];
 	int fd, r = 0, fresh;
 	size_t n = (size_t)snprintf(line, sizeof(line), "%s\n", pfx);
 
@@ -149,17 +149,7 @@ int dd_dels_append(const char *feed, const char *crc, const char *pfx)
 	if (r || !fresh)
 		return r;
 	/* A new file: its name must be durable too. */
-	snprintf(dir, sizeof(dir), "%s", path);
-	s = strrchr(dir, '/');
-	if (!s)
-		return 0;
-	*s = 0;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	r = fsync(fd) ? -errno : 0;
-	close(fd);
-	return r;
+	return nfc_fsync_dir_of(path);
 }
 
 void dd_dels_prune(const char *feed, const char *keep)

@@ -310,24 +310,6 @@ static int ents_under(struct ents *a, const struct rt_rib_ent *cur, size_t ncur)
 
 /* ---- the files ---- */
 
-static int fsync_dir(const char *path)
-{
-	char d[512], *s;
-	int fd, r;
-
-	snprintf(d, sizeof(d), "%s", path);
-	s = strrchr(d, '/');
-	if (!s)
-		return 0;
-	*s = 0;
-	fd = open(d, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return -errno;
-	r = fsync(fd) ? -errno : 0;
-	close(fd);
-	return r;
-}
-
 /* A route in the files' form (key, then fields). */
 static void route_text(struct nfc_nf *nf, const struct rt_rib_ent *e, char *buf,
 		       size_t len)
@@ -590,7 +572,7 @@ static int store_rebuild(struct nfc_nf *nf, struct rt_store *s)
 	log_path(base, crc, lp, sizeof(lp));
 	unlink(lp);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", base);
-	if (rename(tmp, base) || fsync_dir(base))
+	if (rename(tmp, base) || nfc_fsync_dir_of(base))
 		return nfc_nf_error(nf, errno, "routes: keep %s: %s", base,
 				    strerror(errno));
 	snprintf(prev, sizeof(prev), "%s.prev", base);
@@ -668,7 +650,7 @@ static int store_fold(struct nfc_nf *nf, struct rt_store *s)
 		return r;
 	}
 	nfci_test_delay("NFC_TEST_FOLD_DELAY_US");
-	if (rename(tmp, base) || fsync_dir(base))
+	if (rename(tmp, base) || nfc_fsync_dir_of(base))
 		return nfc_nf_error(nf, errno, "routes: keep %s: %s", base,
 				    strerror(errno));
 	nfci_test_delay("NFC_TEST_FOLD_DELAY_US");
@@ -760,7 +742,7 @@ int rt_store_note(struct nfc_nf *nf, const char *key, json_t *fields)
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0 || fstat(fd, &st) ||
 	    write(fd, line, strlen(line)) != (ssize_t)strlen(line) ||
-	    fsync(fd) || (!st.st_size && fsync_dir(path)))
+	    fsync(fd) || (!st.st_size && nfc_fsync_dir_of(path)))
 		r = nfc_nf_error(nf, errno ? errno : EIO,
 				 "route %s: not saved (%s: %s)", key, path,
 				 strerror(errno ? errno : EIO));
@@ -844,7 +826,7 @@ static int store_recover(struct nfc_nf *nf, const char *base,
 				    "--replace -f FILE)",
 				    base, why, prev, other);
 	}
-	if (rename(tmp, base) || fsync_dir(base))
+	if (rename(tmp, base) || nfc_fsync_dir_of(base))
 		return nfc_nf_error(nf, errno, "routes: keep %s: %s", base,
 				    strerror(errno));
 	logs_prune(base, *crc, pm->crc);
@@ -1109,7 +1091,7 @@ int rt_routes_import(struct nfc_nf *nf, const char *text, size_t len,
 		old = s->crc;
 	unlink(prev);
 	if ((link(base, prev) && errno != ENOENT) || rename(tmp, base) ||
-	    fsync_dir(base))
+	    nfc_fsync_dir_of(base))
 		return nfc_nf_error(nf, errno, "routes: keep %s: %s", base,
 				    strerror(errno));
 	logs_prune(base, crc, old);
@@ -1134,7 +1116,7 @@ static void base_aside(const char *base, const struct base_meta *m)
 	unlink(prev);
 	logs_prune(base, m->crc, m->crc);
 	if (!rename(base, prev))
-		fsync_dir(base);
+		nfc_fsync_dir_of(base);
 }
 
 /* The model holds the routes again (a replace without `store`): the base
