@@ -685,7 +685,7 @@ int dd_allow_list(struct nfc_nf *nf, json_t *out)
 
 static void add_mark(struct nfc_nf *nf, const struct dd_pfx *p, int had,
 		     __u32 v);
-static int add_take_back(struct nfc_nf *nf, const char *key);
+static int add_take_back(struct nfc_nf *nf, const struct dd_pfx *p);
 
 int dd_block_add(struct nfc_nf *nf, const char *key, json_t *fields)
 {
@@ -720,24 +720,23 @@ static int feed_crc_now(struct nfc_nf *nf, const char *path, char crc[9],
  * the feed's log first (durable when the call returns): the feed loaded
  * again (a reboot, an apply) leaves it out. Logged whether or not the feed
  * holds it: the log only ever skips the feed's own lines. */
-static int feed_del_note(struct nfc_nf *nf, int copy, const char *key)
+static int feed_del_note(struct nfc_nf *nf, int copy, const char *key,
+			 const struct dd_pfx *p)
 {
 	char path[512], crc[9], b[64];
 	struct dd_lpm6 k;
-	struct dd_pfx p;
 	__u32 v;
-	int r = dd_parse_pfx(nf, "blocklist", key, &p), found;
+	int r, found;
 
-	if (r)
-		return r;
-	lpm_key(&p, &k);
-	if (bpf_map_lookup_elem(block_fd(nf, p.family, copy), &k, &v))
+	lpm_key(p, &k);
+	if (bpf_map_lookup_elem(block_fd(nf, p->family, copy), &k, &v))
 		return 0; /* trie_del says why */
 	feed_path(nf, path, sizeof(path));
 	r = feed_crc_now(nf, path, crc, &found);
 	if (r || !found)
 		return r;
-	r = dd_dels_append(path, crc, dd_pfx_str(p.family, p.plen, p.addr, b));
+	r = dd_dels_append(path, crc,
+			   dd_pfx_str(p->family, p->plen, p->addr, b));
 	if (r)
 		return nfc_nf_error(nf, -r,
 				    "blocklist %s: not deleted: the feed's log "
@@ -758,19 +757,20 @@ int dd_block_del(struct nfc_nf *nf, const char *key)
 				    "/dev/null` empties it");
 
 	struct dd_pfx p;
-	int r;
+	int r = dd_parse_pfx(nf, "blocklist", key, &p);
 
+	if (r)
+		return r;
 	/* The undo of the add just made (the runtime's put-back: the
 	 * model never held the entry, a feed's prefix may be under it). */
-	if (nfc_nf_applying(nf) && add_take_back(nf, key))
+	if (nfc_nf_applying(nf) && add_take_back(nf, &p))
 		return 0;
 	add_mark(nf, NULL, 0, 0);
-	r = feed_del_note(nf, c, key);
+	r = feed_del_note(nf, c, key, &p);
 	if (!r)
 		r = trie_del(nf, block_fd(nf, 4, c), block_fd(nf, 6, c),
 			     "blocklist", key);
-	if (!r && !dd_parse_pfx(nf, "blocklist", key, &p) && p.family == 4 &&
-	    p.plen <= 24)
+	if (!r && p.family == 4 && p.plen <= 24)
 		bm_unset(nf, c, addr4(p.addr), p.plen);
 	return r;
 }
@@ -929,28 +929,26 @@ static void add_mark(struct nfc_nf *nf, const struct dd_pfx *p, int had,
 	}
 }
 
-/* The last add, of `key`, taken back: the value it wrote over put back,
- * or the prefix deleted if there was none. 1 if it was that add. */
-static int add_take_back(struct nfc_nf *nf, const char *key)
+/* The last add, of prefix p, taken back: the value it wrote over put
+ * back, or the prefix deleted if there was none. 1 if it was that add. */
+static int add_take_back(struct nfc_nf *nf, const struct dd_pfx *p)
 {
 	struct dd_priv *pv = priv_of(nf);
 	int c = live_copy(nf), fd;
 	struct dd_lpm6 k;
-	struct dd_pfx p;
 
-	if (!pv || !pv->add_set || dd_parse_pfx(nf, "blocklist", key, &p) ||
-	    memcmp(&p, &pv->add_p, sizeof(p)))
+	if (!pv || !pv->add_set || memcmp(p, &pv->add_p, sizeof(*p)))
 		return 0;
 	pv->add_set = 0;
-	lpm_key(&p, &k);
-	fd = block_fd(nf, p.family, c);
+	lpm_key(p, &k);
+	fd = block_fd(nf, p->family, c);
 	if (pv->add_had) {
 		bpf_map_update_elem(fd, &k, &pv->add_v, BPF_ANY);
 		return 1;
 	}
 	bpf_map_delete_elem(fd, &k);
-	if (p.family == 4 && p.plen <= 24)
-		bm_unset(nf, c, addr4(p.addr), p.plen);
+	if (p->family == 4 && p->plen <= 24)
+		bm_unset(nf, c, addr4(p->addr), p->plen);
 	return 1;
 }
 
@@ -1612,6 +1610,15 @@ static int same_bytes(struct nfc_nf *nf, const char *path, const char *prev,
 	       !strcmp(now, crc);
 }
 
+/* The kept feed's CRC, known from now on ("": not known, it changed). */
+static void crc_keep(struct nfc_nf *nf, const char *crc)
+{
+	struct dd_priv *pv = priv_of(nf);
+
+	if (pv)
+		snprintf(pv->feed_crc, sizeof(pv->feed_crc), "%s", crc);
+}
+
 /* The CRC of the kept feed at `path` (*found 0: there is none), known
  * since it was last read or written, else read now (once a process). */
 static int feed_crc_now(struct nfc_nf *nf, const char *path, char crc[9],
@@ -1627,8 +1634,8 @@ static int feed_crc_now(struct nfc_nf *nf, const char *path, char crc[9],
 		return 0;
 	}
 	r = feed_sum(nf, path, found, &n, crc);
-	if (!r && *found && pv)
-		memcpy(pv->feed_crc, crc, 9);
+	if (!r && *found)
+		crc_keep(nf, crc);
 	return r;
 }
 
@@ -1643,7 +1650,6 @@ static int feed_save(struct nfc_nf *nf, const char *text, size_t len,
 {
 	char path[512], tmp[600], prev[600], old[9];
 	struct dd_dels dels = {0};
-	struct dd_priv *pv;
 	int r, found;
 	FILE *f;
 
@@ -1654,10 +1660,10 @@ static int feed_save(struct nfc_nf *nf, const char *text, size_t len,
 	if (!r && found && !replace)
 		r = dd_dels_load(path, old, &dels);
 	if (r)
-		return nfc_nf_error(nf, r < 0 ? -r : r,
+		return nfc_nf_error(nf, -r,
 				    "blocklist: read the kept feed %s or its "
 				    "deletions: %s",
-				    path, strerror(r < 0 ? -r : r));
+				    path, strerror(-r));
 	snprintf(tmp, sizeof(tmp), "%s", path);
 	/* The directory, made on first use (the daemon's state dir). */
 	if (strrchr(tmp, '/')) {
@@ -1692,9 +1698,7 @@ static int feed_save(struct nfc_nf *nf, const char *text, size_t len,
 	if (rename(tmp, path))
 		return nfc_nf_error(nf, errno, "blocklist: rename %s: %s", tmp,
 				    strerror(errno));
-	pv = priv_of(nf);
-	if (pv)
-		pv->feed_crc[0] = 0;
+	crc_keep(nf, "");
 	/* Older versions' logs go; .prev's stays, unless the new version
 	 * has the same bytes (a feed imported again whole, or its deleted
 	 * lines imported again): its deletions must not apply to the new
@@ -1791,7 +1795,6 @@ static int feed_sum(struct nfc_nf *nf, const char *path, int *found, size_t *n,
  * prefixes, crc32}}, NULL when the feed is empty (its file goes). */
 json_t *dd_block_import_ref(struct nfc_nf *nf)
 {
-	struct dd_priv *pv;
 	char path[512], crc[9];
 	size_t n;
 	int found;
@@ -1804,9 +1807,7 @@ json_t *dd_block_import_ref(struct nfc_nf *nf)
 		dd_dels_prune(path, NULL);
 		return NULL;
 	}
-	pv = priv_of(nf);
-	if (pv)
-		memcpy(pv->feed_crc, crc, sizeof(crc));
+	crc_keep(nf, crc);
 	return json_pack("{s:{s:s,s:I,s:s}}", DD_FEED_KEY, "file", path,
 			 "prefixes", (json_int_t)n, "crc32", crc);
 }
@@ -1815,7 +1816,6 @@ json_t *dd_block_import_ref(struct nfc_nf *nf)
  * this NF's and hold what the model says; its CRC in crc. */
 static int feed_check(struct nfc_nf *nf, json_t *f, char crc[9])
 {
-	struct dd_priv *pv;
 	const char *file = json_string_value(json_object_get(f, "file"));
 	const char *want = json_string_value(json_object_get(f, "crc32"));
 	json_int_t cnt = json_integer_value(json_object_get(f, "prefixes"));
@@ -1863,9 +1863,7 @@ static int feed_check(struct nfc_nf *nf, json_t *f, char crc[9])
 				    "crc32 %s, not the %lld, %s the state "
 				    "names: import it again",
 				    path, n, crc, (long long)cnt, want);
-	pv = priv_of(nf);
-	if (pv)
-		memcpy(pv->feed_crc, crc, 9);
+	crc_keep(nf, crc);
 	return 0;
 }
 
