@@ -123,6 +123,47 @@ static json_t *import_parse(const char *text, size_t len, char *err,
 	return out;
 }
 
+/* The keys of `set` (the model's entries of the collection) that a line
+ * of `text` names, in an array (NULL: none, or out of memory). An import
+ * that the NF keeps itself (import_text) takes such a line's value over
+ * the entry held by hand, as it does over one of its own: the entry then
+ * leaves the model, or a restore would add it again over the line. Keys
+ * are compared as written: a line that spells a key otherwise (an IPv6
+ * prefix in capitals) is not seen, and its entry stays in the model. */
+static json_t *keys_named(const char *text, size_t len, json_t *set,
+			  json_t *ref)
+{
+	json_t *out = NULL, *v;
+	size_t i = 0, hand = 0;
+	const char *k;
+
+	/* Most imports meet no entry by hand: no walk of their lines. */
+	json_object_foreach (set, k, v)
+		hand += !json_object_get(ref, k);
+	while (hand && i < len) {
+		const char *nl = memchr(text + i, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - (text + i)) : len - i, b, e;
+
+		for (b = i; b < i + n && (text[b] == ' ' || text[b] == '\t' ||
+					  text[b] == '\r');
+		     b++)
+			;
+		for (e = b; e < i + n && text[e] != ' ' && text[e] != '\t' &&
+			    text[e] != '\r';
+		     e++)
+			;
+		if (e > b && text[b] != '#' &&
+		    json_object_getn(set, text + b, e - b)) {
+			if (!out)
+				out = json_array();
+			json_array_append_new(out,
+					      json_stringn(text + b, e - b));
+		}
+		i += n + 1;
+	}
+	return out;
+}
+
 int nfc_coll_import_text(struct nfc *nfc, const char *nf, const char *coll,
 			 const char *text, size_t len, int replace)
 {
@@ -156,11 +197,19 @@ int nfc_coll_import_text(struct nfc *nfc, const char *nf, const char *coll,
 			goto generic;
 		}
 		if (!r && (replace || c->import_ref)) {
-			json_t *colls = nfc->m->nfs[id].colls,
+			json_t *colls = nfc->m->nfs[id].colls, *over = NULL,
 			       *ref = c->import_ref
 					      ? c->import_ref(&nfc->handles[id])
-					      : NULL;
+					      : NULL,
+			       *set = json_object_get(colls, coll), *k;
+			size_t i;
 
+			if (!replace)
+				over = keys_named(text ?: "", text ? len : 0,
+						  set, ref);
+			json_array_foreach (over, i, k)
+				json_object_del(set, json_string_value(k));
+			json_decref(over);
 			if (replace || !json_object_get(colls, coll))
 				json_object_set_new(colls, coll, json_object());
 			if (ref)

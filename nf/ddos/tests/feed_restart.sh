@@ -71,6 +71,7 @@ listed() { # prefix
 		jq -e --arg p "$1" 'any(.[]; .prefix == $p)' >/dev/null
 }
 not_listed() { ! listed "$1"; }
+not() { ! "$@"; }
 reboot_dd() { nfd_kill9; rm -rf "$NFC_PIN"; nfd_start || not_ok "nfchaind restarts without its pins"; }
 reboot_dd
 check "... and listed after a reboot ($(left_of 203.0.113.160/28) s left)" \
@@ -137,5 +138,18 @@ check "... (the feed's old bytes again: crc32 $crc0, $crc1) lists it after a reb
 printf '203.0.113.133/32 expires=5 expires=600\n' >$NFD_DIR/two.txt
 check "a line with two expires= is refused" refused "one expires= or until=" \
 	nfc dd0 blocklist import -f $NFD_DIR/two.txt
+# A prefix held by hand (with an expiry) that a later import names: the
+# line is taken, and the prefix is the feed's from then on. Before, the
+# model kept the hand entry, and a reboot gave it its expiry back.
+quiet nfc dd0 blocklist add 203.0.113.160/28 expires=300
+printf '203.0.113.160/28\n' >$NFD_DIR/over.txt
+check "an import naming a prefix added by hand with expires=300" \
+	quiet nfc dd0 blocklist import -f $NFD_DIR/over.txt
+hand_kept() { nfc export | jq -e '.nfs[] | select(.name == "dd0") | .collections.blocklist | has("203.0.113.160/28")' >/dev/null; }
+check "... listed as the line has it: no expiry" [ "$(left_of 203.0.113.160/28)" = none ]
+check "... and export no longer holds the hand entry" not hand_kept
+reboot_dd
+check "... after a reboot: listed, no expiry" \
+	[ "$(left_of 203.0.113.160/28)" = none ] && listed 203.0.113.160/28
 check "dd0 del takes its kept feed away" sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' dd0 del >/dev/null && [ ! -e '$KEPT' ]"
 nfc_done

@@ -68,4 +68,24 @@ check "... the route inactive still" inactive
 check "a set of another route with an inactive one in the set" \
 	quiet nfc rf0 routes set "$(pfx 200)" nexthop=2001:db8:b::3
 check "... took" via_b3
+sed -i "s|^$(pfx 200) .*|$(pfx 200) 2001:db8:b::3|" "$WANT"
+
+# A route held by hand (the model's entry) that a later import names: the
+# line's next hop is taken, as over a route of the store, and the route
+# is the store's from then on. Before, the model kept the hand entry, so
+# export said b::2 while packets went via b::4, and a reboot brought the
+# hand entry back over the line.
+check "a route added by hand" add 300 2
+printf '%s nexthop=2001:db8:b::4\n%s nexthop=2001:db8:b::4\n' "$(pfx 300)" "$(pfx 301)" >$NFD_DIR/over.txt
+check "an import that names it, and a new route" quiet nfc rf0 routes import -f $NFD_DIR/over.txt
+grep -v "^$(pfx 300) " "$WANT" >"$WANT.new"
+printf '%s 2001:db8:b::4\n%s 2001:db8:b::4\n' "$(pfx 300)" "$(pfx 301)" >>"$WANT.new"
+sort -o "$WANT" "$WANT.new"
+check "the listing has the line's next hop" same
+in_export() { nfc export | jq -e --arg p "$1" '.nfs[] | select(.name == "rf0") | .collections.routes | has($p)' >/dev/null; }
+not_in_export() { ! in_export "$1"; }
+check "export no longer holds the route as added by hand" not_in_export "$(pfx 300)"
+check "... and holds the other one added by hand" in_export "$(pfx 200)"
+reboot || not_ok "nfchaind restarts once more"
+check "after a reboot the listing is the line's, not the hand entry's" same
 nfc_done
