@@ -522,6 +522,7 @@ int h_coll_key_patch(struct call *c)
 		{"fields", T_OBJ, true},
 		{0},
 	};
+	json_t *held;
 	int r;
 
 	if ((r = need_nf_coll(c)) || (r = body_object(c, spec)))
@@ -530,7 +531,13 @@ int h_coll_key_patch(struct call *c)
 			 body_get(c, "fields"));
 	if (r)
 		return lib_fail(c, r);
-	c->jnf = c->arg[0], c->jcoll = c->arg[1], c->jkey = c->arg[2];
+	held = nfc_coll_get(c->nfc, c->arg[0], c->arg[1], c->arg[2]);
+	/* An entry its NF keeps itself (an imported route) was set as an
+	 * import: what the model names for the import (its CRC) changed,
+	 * so the whole state is saved, not one entry. */
+	if (held)
+		c->jnf = c->arg[0], c->jcoll = c->arg[1], c->jkey = c->arg[2];
+	json_decref(held);
 	return changed(c, 200,
 		       json_pack("{s:s,s:s,s:s}", "nf", c->arg[0], "collection",
 				 c->arg[1], "key", c->arg[2]));

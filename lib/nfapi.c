@@ -426,6 +426,59 @@ int nfc_coll_del(struct nfc *nfc, const char *nf, const char *coll,
 	return r;
 }
 
+/* A set of an entry the NF keeps itself: the merged entry as a line of
+ * an import (`key k=v ...`), which the NF takes over the one it holds. */
+static int set_kept(struct nfc *nfc, const char *nf, const char *coll,
+		    const char *key, json_t *fields)
+{
+	size_t len = strlen(key), cap = len + 2;
+	const char *k;
+	char *line, *p;
+	json_t *v;
+	int r;
+
+	json_object_foreach (fields, k, v)
+		cap += strlen(k) + 2 +
+		       (json_is_string(v) ? json_string_length(v) : 32);
+	p = line = malloc(cap);
+	if (!line)
+		return nfci_err(nfc, ENOMEM, "%s %s of %s: out of memory", coll,
+				key, nf);
+	p += snprintf(p, cap, "%s", key);
+	json_object_foreach (fields, k, v) {
+		const char *s = json_string_value(v);
+
+		/* A word of the line cannot hold a blank or a '#'. */
+		if (s && (!*s || strpbrk(s, " \t\r\n#"))) {
+			free(line);
+			return nfci_err(nfc, EINVAL,
+					"%s %s of %s: %s='%s': a value with a "
+					"blank or '#' cannot be set on an "
+					"imported entry",
+					coll, key, nf, k, s);
+		}
+		if (s)
+			p += snprintf(p, cap - (p - line), " %s=%s", k, s);
+		else if (json_is_integer(v))
+			p += snprintf(p, cap - (p - line),
+				      " %s=%" JSON_INTEGER_FORMAT, k,
+				      json_integer_value(v));
+		else if (json_is_boolean(v))
+			p += snprintf(p, cap - (p - line), " %s=%s", k,
+				      json_is_true(v) ? "true" : "false");
+		else {
+			free(line);
+			return nfci_err(nfc, EINVAL,
+					"%s %s of %s: %s: not a string, number "
+					"or boolean",
+					coll, key, nf, k);
+		}
+	}
+	r = nfc_coll_import_text(nfc, nf, coll, line, p - line, 0);
+	free(line);
+	return r;
+}
+
 /* An entry's fields changed in place: the entry must exist, the given
  * fields replace theirs and the rest stay, and the result goes through
  * import as a one-line file, so that it is checked as add would check it
@@ -436,13 +489,21 @@ int nfc_coll_set(struct nfc *nfc, const char *nf, const char *coll,
 {
 	const struct nfc_collection *c;
 	json_t *old = NULL, *entries, *merged;
-	int id, r = nfci_begin(nfc);
+	int id, r = nfci_begin(nfc), kept = 0;
 
 	if (r)
 		return r;
 	r = coll_lookup(nfc, nf, coll, &id, &c);
 	if (!r)
 		old = coll_entry(nfc, nf, coll, key ? key : "");
+	if (!r && !old && key && c->get && c->import_text) {
+		/* An entry the NF keeps itself (an imported route). */
+		nfc->err[0] = 0;
+		old = c->get(&nfc->handles[id], key);
+		kept = old != NULL;
+		if (!kept && nfc->err[0]) /* the key malformed: its error */
+			r = -EINVAL;
+	}
 	if (!r && !old)
 		r = nfci_err(nfc, ENOENT, "%s %s of %s: no such entry", coll,
 			     key ? key : "", nf);
@@ -471,7 +532,8 @@ int nfc_coll_set(struct nfc *nfc, const char *nf, const char *coll,
 		if ((f->flags & NFC_FIELD_DERIVED) &&
 		    !json_object_get(fields, f->name))
 			json_object_del(merged, f->name);
-	r = nfc_coll_import(nfc, nf, coll, entries, 0);
+	r = kept ? set_kept(nfc, nf, coll, key, merged)
+		 : nfc_coll_import(nfc, nf, coll, entries, 0);
 	json_decref(entries);
 	return r;
 }

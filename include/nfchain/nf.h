@@ -134,6 +134,13 @@ struct nfc_collection {
 	 * between two pages may be listed or not. */
 	int (*list_page)(struct nfc_nf *nf, struct nfc_cursor *cur, size_t max,
 			 json_t *out);
+	/* Optional, with import_text: the fields of entry `key` when the NF
+	 * holds it itself (imported, not in the model), a new reference;
+	 * NULL when it holds no such entry. `set` of such an entry merges
+	 * the given fields into these and hands the result to import_text
+	 * as a one-line import, so that the NF keeps it as it keeps any
+	 * imported line. */
+	json_t *(*get)(struct nfc_nf *nf, const char *key);
 };
 
 /* What just ran, for nfc_nf_type.changed. */
@@ -230,7 +237,8 @@ struct nfc_nf_type {
  * The plugin calls the nfc_nf_* functions below, which nfchaind exports:
  * build it with -shared -fPIC, without linking libnfchain.
  */
-#define NFC_PLUGIN_ABI 1
+/* 2: struct nfc_collection gained get (its array's stride changed). */
+#define NFC_PLUGIN_ABI 2
 struct nfc_plugin {
 	unsigned abi; /* NFC_PLUGIN_ABI of the headers it was built with */
 	unsigned type_size; /* sizeof(struct nfc_nf_type) there */

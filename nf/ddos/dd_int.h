@@ -24,6 +24,7 @@ const char *dd_pfx_str(int family, unsigned plen, const __u8 *addr,
 		       char buf[64]);
 
 int dd_block_check(struct nfc_nf *nf, const char *key);
+json_t *dd_block_get(struct nfc_nf *nf, const char *key);
 int dd_allow_check(struct nfc_nf *nf, const char *key);
 int dd_limit_check(struct nfc_nf *nf, const char *key);
 int dd_allow_add(struct nfc_nf *nf, const char *key, json_t *fields);

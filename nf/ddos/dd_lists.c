@@ -452,6 +452,24 @@ static int block_write(struct nfc_nf *nf, int copy, const char *key,
 	return r;
 }
 
+/* Whether the trie holds prefix `k` itself, its value in *v. A lookup
+ * alone answers for the longest prefix that covers `k`. An LPM trie's
+ * next key after a key it does not hold is its first key, after its last
+ * key there is none (kernel/bpf/lpm_trie.c, postorder): so `k` is held
+ * when the lookup finds a value and the next key is not the first. */
+static int trie_exact(int fd, const struct dd_lpm6 *k, __u32 *v)
+{
+	struct dd_lpm6 next, first;
+
+	if (bpf_map_lookup_elem(fd, k, v))
+		return 0;
+	if (bpf_map_get_next_key(fd, k, &next))
+		return errno == ENOENT;
+	if (bpf_map_get_next_key(fd, NULL, &first))
+		return 0;
+	return memcmp(&next, &first, sizeof(next)) != 0;
+}
+
 static int trie_del(struct nfc_nf *nf, int fd4, int fd6, const char *what,
 		    const char *key)
 {
@@ -589,6 +607,22 @@ int dd_block_check(struct nfc_nf *nf, const char *key)
 	return dd_parse_pfx(nf, "blocklist", key, &p);
 }
 
+/* A prefix of the kept feed (the model does not hold it): its fields,
+ * for `blocklist set`. */
+json_t *dd_block_get(struct nfc_nf *nf, const char *key)
+{
+	struct dd_lpm6 k;
+	struct dd_pfx p;
+	__u32 v = 0;
+
+	if (!strcmp(key, DD_FEED_KEY) || dd_parse_pfx(nf, "blocklist", key, &p))
+		return NULL;
+	lpm_key(&p, &k);
+	if (!trie_exact(block_fd(nf, p.family, live_copy(nf)), &k, &v))
+		return NULL;
+	return v ? json_pack("{s:I}", "until", (json_int_t)v) : json_object();
+}
+
 int dd_allow_check(struct nfc_nf *nf, const char *key)
 {
 	struct dd_pfx p;
@@ -703,7 +737,7 @@ int dd_block_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	if (r)
 		return r;
 	lpm_key(&p, &k);
-	had = !bpf_map_lookup_elem(block_fd(nf, p.family, live), &k, &v);
+	had = trie_exact(block_fd(nf, p.family, live), &k, &v);
 	r = block_write(nf, live, key, fields, 1);
 	if (!r)
 		add_mark(nf, &p, had, v);

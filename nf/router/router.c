@@ -222,7 +222,8 @@ static const struct nfc_collection rt_collections[] = {
 	 .replace = rt_routes_replace,
 	 /* 500,000 routes: parsed here, kept in files (rt_store.c). */
 	 .import_text = rt_routes_import,
-	 .import_ref = rt_routes_import_ref},
+	 .import_ref = rt_routes_import_ref,
+	 .get = rt_routes_get},
 	{.name = "arp",
 	 .key_doc = "IPv4 or IPv6 address of the neighbour (a static "
 		    "neighbour; IPv6 link-local: with port=)",

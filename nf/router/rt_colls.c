@@ -431,6 +431,36 @@ int rt_routes_check_key(struct nfc_nf *nf, const char *key)
 					 : 0;
 }
 
+/* A route the store holds (not the model): its fields, for `routes set`. */
+json_t *rt_routes_get(struct nfc_nf *nf, const char *key)
+{
+	int rfd = nfc_nf_map_fd(nf, "rt_rib");
+	struct rt_rib_key k = {0};
+	struct rt_rib_val v;
+	char a[INET6_ADDRSTRLEN];
+	struct rt_pfx dst;
+	json_t *o;
+
+	if (rfd < 0 || !strcmp(key, RT_STORE_KEY) ||
+	    rt_pfx_parse(nf, "route", key, 1, &dst))
+		return NULL;
+	k.family = dst.family;
+	k.plen = dst.plen;
+	k.addr = dst.a;
+	if (bpf_map_lookup_elem(rfd, &k, &v))
+		return NULL;
+	if (k.family == RT_AF_INET6)
+		inet_ntop(AF_INET6, v.nh.v6, a, sizeof(a));
+	else
+		rt_ntoa(v.nh.v4, a);
+	o = json_pack("{s:s}", "nexthop", a);
+	if (o && v.nh_port)
+		json_object_set_new(
+			o, "port",
+			json_string(nfc_nf_port_name(nf, v.nh_port - 1u)));
+	return o;
+}
+
 int rt_routes_del(struct nfc_nf *nf, const char *key)
 {
 	struct rt_pcfg pc[NFC_MAX_PORTS];

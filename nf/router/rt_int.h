@@ -181,6 +181,7 @@ void rt_port_down(struct nfc_nf *nf, unsigned port);
 int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields);
 int rt_routes_del(struct nfc_nf *nf, const char *key);
 int rt_routes_check_key(struct nfc_nf *nf, const char *key);
+json_t *rt_routes_get(struct nfc_nf *nf, const char *key);
 int rt_routes_list(struct nfc_nf *nf, json_t *out);
 int rt_routes_replace(struct nfc_nf *nf, json_t *entries);
 int rt_arp_add(struct nfc_nf *nf, const char *key, json_t *fields);

@@ -151,5 +151,14 @@ check "... and export no longer holds the hand entry" not hand_kept
 reboot_dd
 check "... after a reboot: listed, no expiry" \
 	[ "$(left_of 203.0.113.160/28)" = none ] && listed 203.0.113.160/28
+# `blocklist set` of a prefix of the feed: refused before as "no such
+# entry" although the listing had it.
+check "blocklist set of a feed's prefix: expires=300" \
+	quiet nfc dd0 blocklist set 203.0.113.160/28 expires=300
+check "... listed with its expiry" in_range "$(left_of 203.0.113.160/28)" 250 300
+check "... a prefix under it, not in the list: no such entry" refused "no such entry" \
+	nfc dd0 blocklist set 203.0.113.160/29 expires=300
+reboot_dd
+check "... the expiry kept after a reboot" in_range "$(left_of 203.0.113.160/28)" 200 300
 check "dd0 del takes its kept feed away" sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' dd0 del >/dev/null && [ ! -e '$KEPT' ]"
 nfc_done

@@ -88,4 +88,14 @@ check "export no longer holds the route as added by hand" not_in_export "$(pfx 3
 check "... and holds the other one added by hand" in_export "$(pfx 200)"
 reboot || not_ok "nfchaind restarts once more"
 check "after a reboot the listing is the line's, not the hand entry's" same
+
+# `routes set` of a route the store holds (imported): refused before as
+# "no such entry" although `routes show` listed it.
+check "routes set of an imported route" quiet nfc rf0 routes set "$(pfx 7)" nexthop=2001:db8:b::3
+sed -i "s|^$(pfx 7) .*|$(pfx 7) 2001:db8:b::3|" "$WANT"
+check "... the listing has its new next hop" same
+check "... a set of a route nowhere is refused" refused "no such entry" \
+	nfc rf0 routes set "$(pfx 999)" nexthop=2001:db8:b::3
+reboot || not_ok "nfchaind restarts once more"
+check "... and after a reboot" same
 nfc_done
