@@ -64,9 +64,22 @@ const char *bpflog_tail(void)
 	char *p;
 	int lines = 0;
 
+	static const char begin[] = "-- BEGIN PROG LOAD LOG --";
+
 	if (!end)
 		end = bpf_log + bpf_log_len;
 	*end = 0;
+	/* The verifier passed it (its log holds only the summary) and the
+	 * load still failed: a check after the verifier's, most often a map
+	 * kept from before that does not fit this program. Said so, rather
+	 * than libbpf's header with nothing after it. */
+	if (end - bpf_log >= (long)sizeof(begin) - 1 &&
+	    !strcmp(end - (sizeof(begin) - 1), begin))
+		return "the verifier accepted it, and the kernel refused it "
+		       "after that: a map it keeps does not fit it (a program "
+		       "array holds programs of the other hook, or a map's "
+		       "type or size changed); delete the NF and add it "
+		       "again, or run it in its old mode";
 	for (p = end; p > bpf_log && lines < 2; p--)
 		if (p[-1] == '\n' && p != end)
 			lines++;
