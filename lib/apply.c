@@ -650,7 +650,8 @@ static void undo_free(struct undo *u)
  */
 static int coll_sync(struct nfc *nfc, const char *name,
 		     const struct nfc_collection *c, json_t *have, json_t *want,
-		     json_t *plan, struct undo *u)
+		     json_t *plan, struct undo *u, struct nfc_nf *h,
+		     json_t *config, int recheck)
 {
 	const char *key;
 	json_t *e;
@@ -661,8 +662,14 @@ static int coll_sync(struct nfc *nfc, const char *name,
 		json_t *cur = json_object_get(have, key), *norm = NULL;
 		char owner[160];
 
-		if (cur && json_equal(cur, e))
+		if (cur && json_equal(cur, e)) {
+			/* Kept, under a config that changes (conntrack off
+			 * while a rule keeps its state=). */
+			if (!u && recheck && h && c->check &&
+			    (r = c->check(h, config, key, cur)))
+				return r;
 			continue;
+		}
 		changed = 1;
 		nadd++;
 		if (!u) {
@@ -671,6 +678,11 @@ static int coll_sync(struct nfc *nfc, const char *name,
 				 key, name);
 			r = nfci_fields_check(nfc, owner, c->fields, e, 1, NULL,
 					      &norm);
+			/* The NF's own check, against the config it will
+			 * have (an NF the document creates is checked by
+			 * its add() or replace()). */
+			if (!r && h && c->check)
+				r = c->check(h, config, key, norm ? norm : e);
 			json_decref(norm);
 			if (r)
 				return r;
@@ -736,12 +748,15 @@ static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
 			json_string_value(json_object_get(nf, "type")));
 		json_t *want = json_object_get(nf, "collections");
 		int id = model_find_nf(nfc->m, name);
-		json_t *have, *set;
+		json_t *have, *set, *config;
 		const char *coll;
-		int r;
+		int r, recheck;
 
 		if (id >= 0 && nfc->m->nfs[id].type != t)
 			id = -1; /* replaced: starts empty */
+		config = json_object_get(nf, "config");
+		recheck =
+			id >= 0 && !json_equal(config, nfc->m->nfs[id].config);
 		have = id >= 0 ? nfc->m->nfs[id].colls : NULL;
 		json_object_foreach (want, coll, set) {
 			const struct nfc_collection *c =
@@ -763,7 +778,9 @@ static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
 		     c && c->name; c++) {
 			r = coll_sync(nfc, name, c,
 				      json_object_get(have, c->name),
-				      json_object_get(want, c->name), plan, u);
+				      json_object_get(want, c->name), plan, u,
+				      id >= 0 ? &nfc->handles[id] : NULL,
+				      config, recheck);
 			if (r)
 				return r;
 		}
@@ -883,7 +900,10 @@ int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan)
 	/* Check everything, collections included, on a copy first. */
 	c.plan = json_array();
 	copy = model_clone(nfc->m);
+	/* The entries are checked against the new config right after. */
+	nfc->doc_checked = 1;
 	r = copy ? dry_edit(nfc, copy, &c) : -ENOMEM;
+	nfc->doc_checked = 0;
 	if (!r)
 		r = apply_collections(nfc, doc, c.plan, NULL);
 	if (!r)
@@ -896,7 +916,9 @@ int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan)
 	/* The way back: edit_apply reads no collections (undo_run puts
 	 * the entries back). */
 	prev = export_doc(nfc, false);
+	nfc->doc_checked = 1;
 	r = nfci_transact(nfc, edit_apply, &c);
+	nfc->doc_checked = 0;
 	/* The check above planned no entry change (a no-op apply, or one of
 	 * config and ports only): a second walk of every entry would find
 	 * none either (the transaction edits no collection), and at 10,000
@@ -955,10 +977,12 @@ int nfc_coll_replace(struct nfc *nfc, const char *nf, const char *coll,
 	if (!r) {
 		have = json_object_get(nfc->m->nfs[id].colls, coll);
 		/* Every entry checked before anything changes. */
-		r = coll_sync(nfc, nf, c, have, entries, NULL, NULL);
+		r = coll_sync(nfc, nf, c, have, entries, NULL, NULL, NULL, NULL,
+			      0);
 	}
 	if (!r) {
-		r = coll_sync(nfc, nf, c, have, entries, NULL, &u);
+		r = coll_sync(nfc, nf, c, have, entries, NULL, &u, NULL, NULL,
+			      0);
 		if (!r && u.n)
 			r = state_save(nfc);
 		if (r) {

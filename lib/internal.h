@@ -208,6 +208,9 @@ struct nfc {
 	/* Set while nfc_apply writes the entries of a document this
 	 * runtime accepted before (nfc_apply_accepted; nfc_nf_applying). */
 	int applying, accepted;
+	/* Set while nfc_apply edits the model: the entries it then writes
+	 * were checked against the document's config (nfc_nf_applying_doc). */
+	int doc_checked;
 	/* During an import's replace(): key -> line of its entries, for
 	 * nfc_nf_entry_error. */
 	json_t *entry_lines;

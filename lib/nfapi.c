@@ -113,6 +113,11 @@ int nfc_nf_applying(const struct nfc_nf *nf)
 	return nf->nfc->applying;
 }
 
+int nfc_nf_applying_doc(const struct nfc_nf *nf)
+{
+	return nf->nfc->doc_checked;
+}
+
 json_t *nfc_take_forgotten(struct nfc *nfc)
 {
 	json_t *f = nfc->forgotten;

@@ -141,6 +141,14 @@ struct nfc_collection {
 	 * as a one-line import, so that the NF keeps it as it keeps any
 	 * imported line. */
 	json_t *(*get)(struct nfc_nf *nf, const char *key);
+	/* Optional: refuses, touching nothing, an entry that add() or
+	 * replace() would refuse once the NF's config is `config`. apply
+	 * calls it for the entries of a document (with the document's
+	 * config) before it changes anything, so that an entry refused late
+	 * cannot leave the document's other changes running until they are
+	 * undone (a firewall's default=accept while its bad rule waits). */
+	int (*check)(struct nfc_nf *nf, json_t *config, const char *key,
+		     json_t *fields);
 };
 
 /* What just ran, for nfc_nf_type.changed. */
@@ -237,7 +245,8 @@ struct nfc_nf_type {
  * The plugin calls the nfc_nf_* functions below, which nfchaind exports:
  * build it with -shared -fPIC, without linking libnfchain.
  */
-/* 2: struct nfc_collection gained get (its array's stride changed). */
+/* 2: struct nfc_collection gained get and check (its array's stride
+ * changed). */
 #define NFC_PLUGIN_ABI 2
 struct nfc_plugin {
 	unsigned abi; /* NFC_PLUGIN_ABI of the headers it was built with */
@@ -286,6 +295,13 @@ void nfc_nf_forget(struct nfc_nf *nf, const char *coll, const char *key);
  * failed the whole restore. A single add, and an apply of a user's
  * document, keep refusing it. */
 int nfc_nf_applying(const struct nfc_nf *nf);
+/* 1 while nfc_apply changes the NF's config (validate(), configure()):
+ * its collections are then made the document's, whose entries the
+ * collections' check() accepted against the new config before anything
+ * changed. validate() may leave to those checks what it would say of the
+ * entries held now (a firewall turning conntrack off in the document
+ * that also drops its state= rules). */
+int nfc_nf_applying_doc(const struct nfc_nf *nf);
 /* Sets the error message of the call in progress; returns -err. */
 int nfc_nf_error(struct nfc_nf *nf, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -137,6 +137,21 @@ static int fw_rules_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	return nfc_rules_add(nf, &fw_rules_d, key, &nr);
 }
 
+/* A rule of an apply's document, against the document's config: refused
+ * before the apply changes anything (a default changed in the same
+ * document would otherwise run until the rule's refusal undid it). */
+static int fw_rules_check(struct nfc_nf *nf, json_t *config, const char *key,
+			  json_t *fields)
+{
+	json_t *v = json_object_get(config, "conntrack");
+	struct fw_rule nr;
+	char err[320];
+	int r = fw_rule_parse(key, fields, !v || json_is_true(v), &nr, err,
+			      sizeof(err));
+
+	return r ? nfc_nf_entry_error(nf, key, -r, "%s", err) : 0;
+}
+
 static int fw_rules_del(struct nfc_nf *nf, const char *key)
 {
 	return nfc_rules_del(nf, &fw_rules_d, key);
@@ -283,7 +298,10 @@ static int fw_validate(struct nfc_nf *nf, json_t *config)
 	int r = 0;
 
 	r = nfct_validate(nf, config);
-	if (r || !ct || json_is_true(ct) || nfc_nf_map_fd(nf, "fw_rules") < 0)
+	/* In an apply the document's rules replace these, each checked
+	 * against this config already (fw_rules_check). */
+	if (r || !ct || json_is_true(ct) || nfc_nf_map_fd(nf, "fw_rules") < 0 ||
+	    nfc_nf_applying_doc(nf))
 		return r;
 	if (rules_load(nf, &rs, &n, 0))
 		return 0; /* a new NF: no rules yet */
@@ -407,7 +425,8 @@ static const struct nfc_collection fw_collections[] = {
 	 .del = fw_rules_del,
 	 .list = fw_rules_list,
 	 /* Swapped as a whole: the first match among them decides. */
-	 .replace = fw_rules_replace},
+	 .replace = fw_rules_replace,
+	 .check = fw_rules_check},
 	{.name = "conntrack",
 	 .key_doc = "proto,src,sport,dst,dport (as show prints it); 'all' or "
 		    "'flush' removes every entry",

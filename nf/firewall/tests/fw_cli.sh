@@ -48,5 +48,29 @@ nfc fw0 conntrack del foo >/dev/null 2>"$NFD_DIR/err"
 rc=$?
 check "a malformed conntrack key refused, the NF named once ($(head -c 120 "$NFD_DIR/err"))" \
 	bash -c "[ $rc = 1 ] && grep -q 'NF fw0: conntrack key .foo.' '$NFD_DIR/err'"
+# apply checks every rule against the document's config before anything
+# changes. Before, a document that set default=accept and held a bad rule
+# ran with default=accept (reloaded) until the rule's refusal undid it,
+# seconds later; and one that turned conntrack off while dropping the
+# state= rules was refused over the rules it dropped. (Found by a helper.)
+nfc export >"$NFD_DIR/e.json"
+doc() { jq "(.nfs[] | select(.name == \"fw0\")) |= ($1)" "$NFD_DIR/e.json" >"$NFD_DIR/d.json"; }
+prog_id() { bpftool prog show pinned "$(ls -d "$NFC_PIN"/nf/*-fw0)/prog" | head -1 | cut -d: -f1; }
+id0=$(prog_id)
+doc '.config.default = "accept" | .collections.rules["50"] = {"action": "accept", "proto": "udp", "dport": "99999"}'
+check "apply --dry-run of default=accept and a bad rule 50: refused, naming it" \
+	refused "rule 50: dport=99999" nfc apply --dry-run -f "$NFD_DIR/d.json"
+check "the apply: refused" refused "rule 50: dport=99999" nfc apply -f "$NFD_DIR/d.json"
+check "... before anything changed: the program not reloaded ($id0, $(prog_id))" [ "$(prog_id)" = "$id0" ]
+check "... export as before" cmp -s <(nfc export) "$NFD_DIR/e.json"
+doc '.config.conntrack = false | .collections.rules = {"10": {"action": "accept", "proto": "udp"}, "20": {"action": "accept", "dir": "out"}}'
+check "apply of conntrack=off with rules that have no state=: accepted" quiet nfc apply -f "$NFD_DIR/d.json"
+check "... the two rules" [ "$(nfc -j fw0 rules show | jq length)" = 2 ]
+check "apply back to the export" quiet nfc apply -f "$NFD_DIR/e.json"
+doc '.config.conntrack = false'
+check "apply of conntrack=off keeping the state= rules: refused, naming one" \
+	refused "rule 10: .*state=" nfc apply -f "$NFD_DIR/d.json"
+check "... export as before" cmp -s <(nfc export) "$NFD_DIR/e.json"
+check "set conntrack=off with state= rules: still refused" refused "state=" nfc fw0 set conntrack=off
 check "firewall del" nfc fw0 del
 nfc_done
