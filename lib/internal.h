@@ -211,6 +211,9 @@ struct nfc {
 	/* Set while nfc_apply edits the model: the entries it then writes
 	 * were checked against the document's config (nfc_nf_applying_doc). */
 	int doc_checked;
+	/* The NFs the last dp_reconcile loaded anew (nfci_transact's way
+	 * back loads them again). */
+	unsigned char reloaded[NFC_MAX_NFS];
 	/* During an import's replace(): key -> line of its entries, for
 	 * nfc_nf_entry_error. */
 	json_t *entry_lines;

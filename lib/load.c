@@ -307,8 +307,34 @@ static int own_has(struct bpf_map **own, int nown, const char *name)
  * says to migrate (the new ones start empty, the old ones' pins go).
  * A first load (no pinned maps) has nothing to compare.
  */
+/* Whether a built-in NF moves to the other hook: its pinned program is
+ * of the other type. Its type's two objects may differ in maps (the
+ * bridge's br_flood devmap is XDP's only, the filter has a jump table a
+ * hook): the one it leaves keeps its own, the one it goes to starts them
+ * empty, and configure() fills them as after a first load. */
+static int hook_moves(const struct mnf *n, const char *dir, int hook)
+{
+	struct bpf_prog_info info = {0};
+	__u32 len = sizeof(info);
+	char path[512];
+	int fd, moves = 0;
+
+	if (n->obj[0])
+		return 0; /* a user's object: one hook's build */
+	snprintf(path, sizeof(path), "%s/prog", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		moves = info.type != (hook == HOOK_TC ? BPF_PROG_TYPE_SCHED_CLS
+						      : BPF_PROG_TYPE_XDP);
+	close(fd);
+	return moves;
+}
+
 static int names_check(struct nfc *nfc, const struct mnf *n,
-		       struct bpf_map **own, int nown, const char *dir)
+		       struct bpf_map **own, int nown, const char *dir,
+		       int moves)
 {
 	char path[512], gone[200] = "", added[200] = "";
 	size_t og = 0, oa = 0;
@@ -339,7 +365,7 @@ static int names_check(struct nfc *nfc, const struct mnf *n,
 	}
 	if (!og && !oa)
 		return 0;
-	if (n->migrate)
+	if (n->migrate || moves)
 		return 0;
 	/* Only maps added to the object built into this nfchain (a newer
 	 * build adopting an older one's pins): no contents are lost, and
@@ -404,7 +430,7 @@ static int set_bpf_consts(struct nfc *nfc, const struct mnf *n,
 int dp_nf_load(struct nfc *nfc, struct model *m, int id)
 {
 	struct mnf *n = &m->nfs[id];
-	int hook = nf_hook(n), fd, r;
+	int hook = nf_hook(n), fd, r, moves;
 	struct bpf_program *prog;
 	struct bpf_object *obj;
 	char dir[400], path[512];
@@ -462,7 +488,8 @@ int dp_nf_load(struct nfc *nfc, struct model *m, int id)
 			     strerror(ENOMEM));
 		goto fail;
 	}
-	r = names_check(nfc, n, own, nown, dir);
+	moves = hook_moves(n, dir, hook);
+	r = names_check(nfc, n, own, nown, dir, moves);
 	if (r)
 		goto fail;
 	nfc->migrating = n->migrate;
@@ -577,7 +604,7 @@ int dp_nf_load(struct nfc *nfc, struct model *m, int id)
 		bpf_object__close(parts[i]);
 		parts[i] = NULL;
 	}
-	if (n->migrate)
+	if (n->migrate || moves)
 		drop_stale_pins(dir, own, nown);
 	n->migrate = 0;
 	dp_nf_sig(n, n->sig, sizeof(n->sig));

@@ -167,6 +167,25 @@ static int layout_check(struct nfc *nfc, struct bpf_map *map, int fd,
 			path, what);
 }
 
+/* The program type a program array was first used by (fdinfo's
+ * owner_prog_type): it takes programs of that type only, for good. -1:
+ * not used yet, or not said. No libbpf call gives it. */
+static int owner_type(int fd)
+{
+	char path[64], line[128];
+	int t = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "owner_prog_type: %d", &t) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return t;
+}
+
 /* Binds every map of `obj`: shared ones to the pinned shared maps, the
  * NF's own to its pins when they exist (a reload keeps its state). */
 int dp_bind_maps(struct nfc *nfc, struct bpf_object *obj, int hook,
@@ -192,6 +211,18 @@ int dp_bind_maps(struct nfc *nfc, struct bpf_object *obj, int hook,
 		fd = bpf_obj_get(path);
 		if (fd < 0)
 			continue;
+		/* An NF moving to the other hook: its program array holds
+		 * the old hook's programs and would refuse the new ones (the
+		 * load failed after the verifier). A new one takes its pin
+		 * once loaded, and the NF fills it again in configure(), as
+		 * after any reload: its programs are all new. */
+		if (bpf_map__type(map) == BPF_MAP_TYPE_PROG_ARRAY &&
+		    owner_type(fd) >= 0 &&
+		    owner_type(fd) != (hook == HOOK_TC ? BPF_PROG_TYPE_SCHED_CLS
+						       : BPF_PROG_TYPE_XDP)) {
+			close(fd);
+			continue;
+		}
 		r = layout_check(nfc, map, fd, path);
 		if (r == 1) { /* migrate=recreate: a new, empty one */
 			close(fd);

@@ -222,6 +222,7 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 
 	/* 1. Programs: load new NFs, reload changed ones (maps kept). An NF
 	 * whose signature is unchanged keeps its program: no interruption. */
+	memset(nfc->reloaded, 0, sizeof(nfc->reloaded));
 	for (int i = 0; i < NFC_MAX_NFS && !r; i++) {
 		struct mnf *n = &new->nfs[i];
 
@@ -231,6 +232,7 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 		if (strcmp(sig, n->sig) || dp_nf_fd(nfc, i) < 0) {
 			reloaded[i] = 1;
 			r = dp_nf_load(nfc, new, i);
+			nfc->reloaded[i] = !r;
 			if (!r && !(old->nfs[i].used &&
 				    !strcmp(old->nfs[i].name, n->name)))
 				for (int p = 0; p < NFC_MAX_PORTS; p++)

@@ -228,17 +228,16 @@ int nfci_transact(struct nfc *nfc, nfci_edit_fn fn, void *arg)
 			if (!keep[0])
 				snprintf(keep, sizeof(keep), "%s",
 					 strerror(-r));
-			/* An NF the change reloaded (its new signature in
-			 * `new`) runs the new program, while `old` still has
-			 * the signature of its old one: the way back must
-			 * load it again, or it stays in the other hook's
-			 * program (a refused mode change left an XDP program
-			 * in a TC chain, and every later wiring failed). */
+			/* An NF the change reloaded runs the new program,
+			 * while `old` still has the signature of its old
+			 * one: the way back must load it again, or it stays
+			 * in the other hook's program (a refused mode change
+			 * left an XDP program in a TC chain, and every later
+			 * wiring failed). */
 			for (int i = 0; i < NFC_MAX_NFS; i++)
-				if (old->nfs[i].used && new->nfs[i].used &&
-				    !strcmp(old->nfs[i].name,
-					    new->nfs[i].name) &&
-				    strcmp(old->nfs[i].sig, new->nfs[i].sig))
+				if (nfc->reloaded[i] && old->nfs[i].used &&
+				    new->nfs[i].used &&
+				    !strcmp(old->nfs[i].name, new->nfs[i].name))
 					old->nfs[i].sig[0] = 0;
 			dp_reconcile(nfc, new, old);
 			nf_configure_changed(nfc, new, old);

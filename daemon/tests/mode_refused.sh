@@ -1,28 +1,43 @@
 #!/usr/bin/env bash
-# A mode change the kernel refuses changes nothing (issue 13: "a refused
-# change changes nothing"). A forwarder f in front of a bridge b (both in
-# mode auto, so in TC on veths) between hosts A and B: `f set mode=xdp`
-# moves b along, and b's XDP program is refused (its program arrays were
-# made for TC). Before, the way back left f's XDP program pinned in the TC
-# chain: traffic stopped, every later change failed ("write hop 0:
-# Invalid argument"), and neither a restarted nfchaind nor nfctl could
-# open the pin root again. The refusal also said why, not libbpf's empty
-# log header.
+# Moving NFs between hooks, and a move the kernel refuses (issue 13: "a
+# refused change changes nothing"). A forwarder f in front of a bridge b,
+# both in mode auto, between hosts A and B.
+# - f set mode=xdp takes b along and back (mode tc): the bridge's XDP
+#   object has a map of its own (br_flood), and a capture's jump table
+#   was made for the hook it left; both were refused before.
+# - with a port of b on a netdev without native XDP (a Linux bridge
+#   device), f set mode=xdp is refused after f was loaded in XDP. Before,
+#   the way back kept f's XDP program in the TC chain: traffic stopped,
+#   every later change failed ("write hop 0: Invalid argument"), and no
+#   nfchaind or nfctl could open the pin root again.
 . "$NFC_TOP/daemon/tests/lib-daemon.sh"
 nfc_setup
 nfc_two_hosts
+BR=nbr$NFC_ID
+NFC_LINKS+=("$BR")
 nfd_start || { not_ok "nfchaind starts"; exit 1; }
 quiet nfc forwarder add f && quiet nfc f ports add p1 peer=$VA &&
 	quiet nfc f ports add p2 && quiet nfc bridge add b &&
-	quiet nfc b ports add u peer=f:p2 && quiet nfc b ports add v peer=$VB ||
-	{ not_ok "forwarder f and bridge b between A and B"; exit 1; }
+	quiet nfc b ports add u peer=f:p2 && quiet nfc b ports add v peer=$VB &&
+	quiet nfc capture add c && quiet nfc attach c f:p1 direction=both ||
+	{ not_ok "forwarder f, bridge b, capture c between A and B"; exit 1; }
 ping_ab() { ip netns exec "$A" ping -c 2 -i 0.2 -W 2 198.51.100.2 >/dev/null; }
-check "A pings B through f and b" ping_ab
+hook_of() { nfc -j show | jq -r --arg n "$1" '.nfs[] | select(.name == $n) | .hook'; }
+check "A pings B through f, c and b" ping_ab
+check "f set mode=xdp" quiet nfc f set mode=xdp
+check "... b and c follow to XDP ($(hook_of b), $(hook_of c))" [ "$(hook_of b)" = xdp ] && [ "$(hook_of c)" = xdp ]
+check "... A pings B" ping_ab
+check "f set mode=auto: back to TC" quiet nfc f set mode=auto
+check "... b and c follow ($(hook_of b), $(hook_of c))" [ "$(hook_of b)" = tc ] && [ "$(hook_of c)" = tc ]
+check "... A pings B" ping_ab
+
+ip link add "$BR" type bridge && ip link set "$BR" up
+check "a port of b on a Linux bridge device (no native XDP)" quiet nfc b ports add w peer=$BR
 before=$(export_state)
 out=$(nfc f set mode=xdp 2>&1)
-check "f set mode=xdp is refused: ${out:0:160}" grep -q "refused" <<<"$out"
-check "... saying why, not an empty log" grep -q "verifier accepted it" <<<"$out"
+check "f set mode=xdp is refused: ${out:0:120}" grep -q "no native XDP" <<<"$out"
 check "... export unchanged" [ "$(export_state)" = "$before" ]
+check "... f runs in TC ($(hook_of f))" [ "$(hook_of f)" = tc ]
 check "... A still pings B" ping_ab
 check "... a later change is taken (a counter)" quiet nfc counter add k
 check "... and deleted" quiet nfc k del
