@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Opening a pin root, adopting what is there, and the transaction that
  * every change goes through. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "internal.h"
+#include "dataplane.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -255,6 +257,38 @@ int nfci_transact(struct nfc *nfc, nfci_edit_fn fn, void *arg)
 	return 0;
 }
 
+/* NF pin directories the model does not name: left by a process killed
+ * inside a change that had loaded them (an apply's new NFs) before the
+ * state naming them was saved, which the next process rolled back. Their
+ * maps stayed in the kernel, and a later NF of that index sat beside
+ * them. Under the lock: no other process is inside a change. */
+static void sweep_orphans(struct nfc *nfc)
+{
+	char dir[400], path[700];
+	struct dirent *e;
+	DIR *d;
+
+	if (nfci_begin(nfc))
+		return;
+	dp_pin_path(nfc, dir, sizeof(dir), "nf");
+	d = opendir(dir);
+	while (d && (e = readdir(d))) {
+		const char *dash = strchr(e->d_name, '-');
+		int id = atoi(e->d_name);
+
+		if (e->d_name[0] == '.' ||
+		    (dash && id >= 0 && id < NFC_MAX_NFS &&
+		     nfc->m->nfs[id].used &&
+		     !strcmp(dash + 1, nfc->m->nfs[id].name)))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		nfci_rmtree(path);
+	}
+	if (d)
+		closedir(d);
+	nfci_end(nfc);
+}
+
 int nfc_open(struct nfc **out, const struct nfc_opts *opts, char *err,
 	     size_t errlen)
 {
@@ -296,6 +330,7 @@ int nfc_open(struct nfc **out, const struct nfc_opts *opts, char *err,
 	}
 	if (r)
 		goto fail;
+	sweep_orphans(nfc);
 	*out = nfc;
 	return 0;
 fail:

@@ -286,8 +286,29 @@ static json_t *colls_copy(json_t *colls)
 	json_t *o = json_object(), *v;
 	const char *k;
 
+	/* An emptied collection is as none: the model keeps {} after the
+	 * last delete, a restore does not, and two exports of one state
+	 * differed. */
 	json_object_foreach (colls, k, v)
-		json_object_set_new(o, k, json_copy(v));
+		if (json_object_size(v))
+			json_object_set_new(o, k, json_copy(v));
+	return o;
+}
+
+/* A config in its type's order of fields (the rest after): the model
+ * keeps the order it was given in, which a restore does not, and two
+ * exports of one state differed. */
+static json_t *config_copy(const struct nfc_field *f, json_t *cfg)
+{
+	json_t *o = json_object(), *v;
+	const char *k;
+
+	for (; f && f->name; f++)
+		if ((v = json_object_get(cfg, f->name)))
+			json_object_set_new(o, f->name, json_deep_copy(v));
+	json_object_foreach (cfg, k, v)
+		if (!json_object_get(o, k))
+			json_object_set_new(o, k, json_deep_copy(v));
 	return o;
 }
 
@@ -305,7 +326,8 @@ static json_t *nf_export(struct nfc *nfc, int id, bool colls)
 					  nf->ports[p].name, "peer",
 					  peer_json(nfc->m, &nf->ports[p].peer),
 					  "config",
-					  json_deep_copy(nf->ports[p].config)));
+					  config_copy(nf->type->port_config,
+						      nf->ports[p].config)));
 	/* Copies, not references: a collection change edits the
 	 * model's objects in place, and a document sharing them would
 	 * change after it was taken (the daemon compares the state it
@@ -313,11 +335,18 @@ static json_t *nf_export(struct nfc *nfc, int id, bool colls)
 	 * NF's first collection change). */
 	o = json_pack("{s:s,s:s,s:s,s:o,s:o}", "name", nf->name, "type",
 		      nf->type->name, "mode", nf->mode, "config",
-		      json_deep_copy(nf->config), "ports", ports);
+		      config_copy(nf->type->config, nf->config), "ports",
+		      ports);
 	if (nf->obj[0])
 		json_object_set_new(o, "object", json_string(nf->obj));
-	if (colls && json_object_size(nf->colls))
-		json_object_set_new(o, "collections", colls_copy(nf->colls));
+	if (colls) {
+		json_t *c = colls_copy(nf->colls);
+
+		if (json_object_size(c))
+			json_object_set_new(o, "collections", c);
+		else
+			json_decref(c);
+	}
 	return o;
 }
 
