@@ -429,18 +429,41 @@ static bool peer_closed(struct reader *r)
 	return r->fd >= 0 && recv(r->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
 
+/* The NF was deleted (or deleted and added again: a new ring, which
+ * this stream never reads). */
+static bool tap_gone(struct tap *t)
+{
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info);
+	int fd = nfc_nf_map_open(t->p->nfc, t->name, "capture", "cap_ring");
+	bool gone = fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) ||
+		    info.id != t->ring_id;
+
+	if (fd >= 0)
+		close(fd);
+	return gone;
+}
+
 void pcap_tick(struct pcap *p, int peers)
 {
 	long long now = now_ms();
 
-	for (struct tap *t = p->taps; t; t = t->next)
+	for (struct tap *t = p->taps; t; t = t->next) {
+		/* Once a second: its streams end with their trailers, as
+		 * tcpdump's does when its interface goes, instead of
+		 * waiting for packets that cannot come. */
+		bool gone = peers && t->readers && tap_gone(t);
+
 		for (struct reader *r = t->readers; r; r = r->next) {
 			if (r->deadline_ms && now >= r->deadline_ms)
 				r->done = true;
 			if (peers && r->suspended && peer_closed(r))
 				r->done = true;
+			if (gone)
+				r->done = true;
 			wake(r);
 		}
+	}
 }
 
 int pcap_timeout_ms(struct pcap *p)

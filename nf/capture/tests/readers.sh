@@ -126,4 +126,15 @@ check "a stream open: readers 1" [ "$(stat_of cap0 readers)" = 1 ]
 nfd_kill9
 nfd_start || not_ok "nfchaind starts again"
 check "after kill -9 and a restart: readers 0" [ "$(stat_of cap0 readers)" = 0 ]
+
+# The NF deleted with a stream open (no count, no seconds): the stream
+# ends with its trailer. Before, it ran until killed. (Found by a helper.)
+nfc cap0 dump >"$T/del.pcap" 2>"$T/del.end" &
+dp=$!
+BGPIDS+=("$dp")
+sleep 0.5
+check "a stream open, then cap0 del" quiet nfc cap0 del
+ended() { for _ in $(seq 50); do kill -0 "$dp" 2>/dev/null || return 0; sleep 0.1; done; return 1; }
+check "... the stream ends within 5 s" ended
+check "... with its trailer: $(head -c 100 "$T/del.end")" grep -q "packets captured" "$T/del.end"
 nfc_done
