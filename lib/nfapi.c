@@ -110,7 +110,9 @@ void nfc_nf_forget(struct nfc_nf *nf, const char *coll, const char *key)
 
 int nfc_nf_applying(const struct nfc_nf *nf)
 {
-	return nf->nfc->applying;
+	/* A restore's own checks (validate, configure) too, not only its
+	 * entries' adds. */
+	return nf->nfc->applying || nf->nfc->accepted;
 }
 
 int nfc_nf_applying_doc(const struct nfc_nf *nf)

@@ -170,10 +170,51 @@ static int lb_ct_list(struct nfc_nf *nf, json_t *out)
 	return nfct_list(nf, out);
 }
 
+/* DSR's outer source: a unicast address (a multicast or broadcast one
+ * was taken, and every DSR packet was lost), IPv6 in its one spelling as
+ * keys are (RFC 5952). 0.0.0.0 and :: are "none": the client's own. */
+static int src_check(struct nfc_nf *nf, json_t *config)
+{
+	const char *s4 = json_string_value(json_object_get(config, "src")),
+		   *s6 = json_string_value(json_object_get(config, "src6"));
+	struct in6_addr a6;
+	struct in_addr a4;
+	char canon[INET6_ADDRSTRLEN];
+
+	/* A state saved before these checks is taken as it was. */
+	if (nfc_nf_applying(nf))
+		return 0;
+	if (s4 && inet_pton(AF_INET, s4, &a4) == 1 &&
+	    (ntohl(a4.s_addr) >> 28) >= 0xe)
+		return nfc_nf_error(nf, EINVAL,
+				    "src=%s: not a unicast address (multicast "
+				    "or broadcast): a backend cannot answer it",
+				    s4);
+	if (!s6)
+		return 0;
+	if (inet_pton(AF_INET6, s6, &a6) != 1)
+		return nfc_nf_error(nf, EINVAL, "src6 %s: not an IPv6 address",
+				    s6);
+	if (a6.s6_addr[0] == 0xff)
+		return nfc_nf_error(nf, EINVAL,
+				    "src6=%s: a multicast address: a backend "
+				    "cannot answer it",
+				    s6);
+	inet_ntop(AF_INET6, &a6, canon, sizeof(canon));
+	if (strcmp(canon, s6))
+		return nfc_nf_error(nf, EINVAL, "src6=%s: write it as %s", s6,
+				    canon);
+	return 0;
+}
+
 static int lb_validate(struct nfc_nf *nf, json_t *config)
 {
 	json_int_t mtu = json_integer_value(json_object_get(config, "mtu"));
 	char key[128];
+	int r = src_check(nf, config);
+
+	if (r)
+		return r;
 
 	if (mtu > 0 && mtu < LB_MTU6_MIN && lb_dsr6_find(nf, key, sizeof(key)))
 		return nfc_nf_error(nf, EINVAL,

@@ -344,6 +344,20 @@ static int be_parse(struct nfc_nf *nf, const struct lb_state *st,
 				    "backend %s: unknown service %s (add it "
 				    "first: services add %s)",
 				    key, vs, vs);
+	/* A state saved before these checks is taken as it was. */
+	if (w->be.port && w->be.port == v.port && !nfc_nf_applying(nf)) {
+		/* One spelling a backend: .../ADDR:80 beside .../ADDR was a
+		 * second backend with a weight of its own, and a drain of
+		 * one left the other taking new connections. */
+		struct lb_be b = w->be;
+
+		b.port = 0;
+		lb_be_str(&v, &b, w->key, sizeof(w->key));
+		return nfc_nf_error(nf, EINVAL,
+				    "backend %s: %u is the service's own port: "
+				    "write it as %s",
+				    key, ntohs(v.port), w->key);
+	}
 	w->be.svc = sid;
 	w->be.weight = wt ? json_integer_value(wt) : 1;
 	if (w->be.weight < 1 || w->be.weight > LB_WEIGHT_MAX)

@@ -279,6 +279,12 @@ check "$mode: refused (port 70000 is out of range)" refused "port 70000 is out o
 check "$mode: refused (IPv6 but its service is IPv4)" refused "IPv6 but its service is IPv4" nfctl lb0 backends add "$SVC/[2001:db8::11]"
 check "$mode: refused (has 2 backends: delete them first)" refused "has 2 backends: delete them first" nfctl lb0 services del $SVC
 check "$mode: refused (too small for 2 backends)" refused "too small for 2 backends" nfctl lb0 services set $SVC table=101
+# (found by a helper) a second spelling of a backend was a second
+# backend; a multicast or broadcast src lost every DSR packet.
+check "$mode: refused (the service's own port on a backend)" \
+	refused "80 is the service's own port: write it as $SVC/198.51.100.66\$" nfctl lb0 backends add $SVC/198.51.100.66:80
+check "$mode: refused (src broadcast)" refused "src=255.255.255.255: not a unicast" nfctl lb0 set src=255.255.255.255
+check "$mode: refused (src multicast)" refused "src=224.0.0.1: not a unicast" nfctl lb0 set src=224.0.0.1
 check "$mode: the refusals changed nothing" [ "$(nfctl export | md5sum)" = "$before" ]
 
 # --- no backend up: dropped and counted, sent nowhere
