@@ -455,14 +455,15 @@ static int set_kept(struct nfc *nfc, const char *nf, const char *coll,
 	json_object_foreach (fields, k, v) {
 		const char *s = json_string_value(v);
 
-		/* A word of the line cannot hold a blank or a '#'. */
-		if (s && (!*s || strpbrk(s, " \t\r\n#"))) {
+		/* A word of the line cannot hold a blank or a '#' (nor its
+		 * field's name an '='). */
+		if (strpbrk(k, " \t\r\n#=") ||
+		    (s && (!*s || strpbrk(s, " \t\r\n#")))) {
 			free(line);
 			return nfci_err(nfc, EINVAL,
-					"%s %s of %s: %s='%s': a value with a "
-					"blank or '#' cannot be set on an "
-					"imported entry",
-					coll, key, nf, k, s);
+					"%s %s of %s: %s='%s': a blank or '#' "
+					"cannot be set on an imported entry",
+					coll, key, nf, k, s ? s : "");
 		}
 		if (s)
 			p += snprintf(p, cap - (p - line), " %s=%s", k, s);
@@ -470,6 +471,9 @@ static int set_kept(struct nfc *nfc, const char *nf, const char *coll,
 			p += snprintf(p, cap - (p - line),
 				      " %s=%" JSON_INTEGER_FORMAT, k,
 				      json_integer_value(v));
+		else if (json_is_real(v))
+			p += snprintf(p, cap - (p - line), " %s=%.17g", k,
+				      json_real_value(v));
 		else if (json_is_boolean(v))
 			p += snprintf(p, cap - (p - line), " %s=%s", k,
 				      json_is_true(v) ? "true" : "false");
