@@ -452,22 +452,12 @@ static int block_write(struct nfc_nf *nf, int copy, const char *key,
 	return r;
 }
 
-/* Whether the trie holds prefix `k` itself, its value in *v. A lookup
- * alone answers for the longest prefix that covers `k`. An LPM trie's
- * next key after a key it does not hold is its first key, after its last
- * key there is none (kernel/bpf/lpm_trie.c, postorder): so `k` is held
- * when the lookup finds a value and the next key is not the first. */
-static int trie_exact(int fd, const struct dd_lpm6 *k, __u32 *v)
+/* Whether the list holds prefix `k` itself, its value in *v: the lists
+ * are hashes of (length, address), one probe a length in use, so a
+ * lookup is exact. */
+static int list_has(int fd, const struct dd_lpm6 *k, __u32 *v)
 {
-	struct dd_lpm6 next, first;
-
-	if (bpf_map_lookup_elem(fd, k, v))
-		return 0;
-	if (bpf_map_get_next_key(fd, k, &next))
-		return errno == ENOENT;
-	if (bpf_map_get_next_key(fd, NULL, &first))
-		return 0;
-	return memcmp(&next, &first, sizeof(next)) != 0;
+	return !bpf_map_lookup_elem(fd, k, v);
 }
 
 static int trie_del(struct nfc_nf *nf, int fd4, int fd6, const char *what,
@@ -618,7 +608,7 @@ json_t *dd_block_get(struct nfc_nf *nf, const char *key)
 	if (!strcmp(key, DD_FEED_KEY) || dd_parse_pfx(nf, "blocklist", key, &p))
 		return NULL;
 	lpm_key(&p, &k);
-	if (!trie_exact(block_fd(nf, p.family, live_copy(nf)), &k, &v))
+	if (!list_has(block_fd(nf, p.family, live_copy(nf)), &k, &v))
 		return NULL;
 	return v ? json_pack("{s:I}", "until", (json_int_t)v) : json_object();
 }
@@ -737,7 +727,7 @@ int dd_block_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	if (r)
 		return r;
 	lpm_key(&p, &k);
-	had = trie_exact(block_fd(nf, p.family, live), &k, &v);
+	had = list_has(block_fd(nf, p.family, live), &k, &v);
 	r = block_write(nf, live, key, fields, 1);
 	if (!r)
 		add_mark(nf, &p, had, v);
@@ -1400,7 +1390,7 @@ struct bulk_undo {
 static int bulk_lines(struct nfc_nf *nf, struct lines *s, int copy, int fd4,
 		      int fd6, struct dd_lens *ln, __u64 *bm, size_t *n,
 		      int *any_exp, const struct dd_dels *skip,
-		      struct bulk_undo *u);
+		      struct bulk_undo *u, int *stale);
 static int undo_note(struct bulk_undo *u, int fd, int fam,
 		     const struct dd_lpm6 *k);
 
@@ -1415,7 +1405,7 @@ static int bulk_pass(struct nfc_nf *nf, struct lines *s, int copy, size_t *n,
 	int fd6 = copy < 0 ? -1 : block_fd(nf, 6, copy);
 	struct dd_lens ln;
 	__u64 *bm = NULL;
-	int r;
+	int r, stale = 0;
 
 	*n = 0;
 	if (copy >= 0 && (fd4 < 0 || fd6 < 0))
@@ -1426,15 +1416,20 @@ static int bulk_pass(struct nfc_nf *nf, struct lines *s, int copy, size_t *n,
 		if (!bm)
 			return bm_missing(nf, copy);
 	}
-	r = bulk_lines(nf, s, copy, fd4, fd6, &ln, bm, n, any_exp, skip, u);
+	r = bulk_lines(nf, s, copy, fd4, fd6, &ln, bm, n, any_exp, skip, u,
+		       &stale);
 	bm_done(bm);
+	/* A /24 or shorter taken away: what the bitmap says of it and of
+	 * any prefix under it is the hash's to say again. */
+	if (stale)
+		bm_rebuild(nf, copy);
 	return r;
 }
 
 static int bulk_lines(struct nfc_nf *nf, struct lines *s, int copy, int fd4,
 		      int fd6, struct dd_lens *ln, __u64 *bm, size_t *n,
 		      int *any_exp, const struct dd_dels *skip,
-		      struct bulk_undo *u)
+		      struct bulk_undo *u, int *stale)
 {
 	/* An imported line is at most 511 characters; the kept feed's may
 	 * be longer by what until=T adds to expires=N. */
@@ -1459,10 +1454,29 @@ static int bulk_lines(struct nfc_nf *nf, struct lines *s, int copy, int fd4,
 		r = bulk_line(nf, buf, line, &k, &v, &fam);
 		if (r < 0)
 			return r;
-		/* An end already past (a kept line loaded after it): the
-		 * data plane does not check it, the tick would only later. */
-		if (r || dd_dels_has(skip, fam, &k) || (v && v <= now))
+		if (r || dd_dels_has(skip, fam, &k))
 			continue;
+		/* An end already past (a kept line loaded after it): the
+		 * data plane does not check it, the tick would only later.
+		 * The line takes away what an earlier one put there: a set
+		 * of a feed's prefix with an expiry is a line after the
+		 * prefix's own, and the prefix came back, with no end, at
+		 * the next load once its end had passed. */
+		if (v && v <= now) {
+			__u32 had;
+
+			if (copy < 0 ||
+			    !list_has(fam == 4 ? fd4 : fd6, &k, &had))
+				continue;
+			if (u && undo_note(u, fam == 4 ? fd4 : fd6, fam, &k))
+				return nfc_nf_error(nf, ENOMEM,
+						    "line %u: blocklist: out "
+						    "of memory",
+						    line);
+			bpf_map_delete_elem(fam == 4 ? fd4 : fd6, &k);
+			*stale |= fam == 4 && k.plen <= 24;
+			continue;
+		}
 		if (++*n > DD_MAX_PREFIXES)
 			return nfc_nf_error(nf, E2BIG,
 					    "line %u: blocklist: more than %d "
@@ -1538,6 +1552,14 @@ static void undo_run(struct nfc_nf *nf, int copy, struct bulk_undo *u)
 
 		if (x->had) {
 			bpf_map_update_elem(fd, &x->k, &x->v, BPF_ANY);
+			/* Taken away by an expired line (bulk_lines). */
+			if (x->fam == 4 && x->k.plen <= 24) {
+				__u64 *bm = bm_get(nf, copy);
+
+				if (bm)
+					bm_set(bm, addr4(x->k.addr), x->k.plen);
+				bm_done(bm);
+			}
 			continue;
 		}
 		bpf_map_delete_elem(fd, &x->k);

@@ -160,5 +160,12 @@ check "... a prefix under it, not in the list: no such entry" refused "no such e
 	nfc dd0 blocklist set 203.0.113.160/29 expires=300
 reboot_dd
 check "... the expiry kept after a reboot" in_range "$(left_of 203.0.113.160/28)" 200 300
+# (a helper) the set is a line after the prefix's own: once its end had
+# passed, a reboot loaded the earlier line again, blocked for good.
+check "blocklist set of a feed's prefix: expires=2" quiet nfc dd0 blocklist set 203.0.113.144/28 expires=2
+gone_soon() { for _ in $(seq 50); do not_listed "$1" && return 0; sleep 0.2; done; return 1; }
+check "... gone once its end passed" gone_soon 203.0.113.144/28
+reboot_dd
+check "... and still gone after a reboot" not_listed 203.0.113.144/28
 check "dd0 del takes its kept feed away" sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' dd0 del >/dev/null && [ ! -e '$KEPT' ]"
 nfc_done
