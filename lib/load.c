@@ -332,9 +332,27 @@ static int hook_moves(const struct mnf *n, const char *dir, int hook)
 	return moves;
 }
 
+/* The type's object for the other hook (a built-in NF's): the maps it
+ * has that this one lacks are the NF's too, pinned while it ran there
+ * (the filter's jump table of that hook). Kept, not counted as gone: a
+ * refused move's way back, and a move back, find them as they were,
+ * instead of an empty jump table that dropped every packet until the
+ * change ended. NULL for a user's object. */
+static struct bpf_object *other_obj(const struct mnf *n, int hook)
+{
+	const void *(*elf_of)(size_t *) =
+		hook == HOOK_TC ? n->type->elf_xdp : n->type->elf_tc;
+	const void *elf;
+	size_t sz;
+
+	if (n->obj[0] || !elf_of || !(elf = elf_of(&sz)))
+		return NULL;
+	return bpf_object__open_mem(elf, sz, NULL);
+}
+
 static int names_check(struct nfc *nfc, const struct mnf *n,
 		       struct bpf_map **own, int nown, const char *dir,
-		       int moves)
+		       int moves, struct bpf_object *other)
 {
 	char path[512], gone[200] = "", added[200] = "";
 	size_t og = 0, oa = 0;
@@ -350,7 +368,10 @@ static int names_check(struct nfc *nfc, const struct mnf *n,
 		if (e->d_name[0] == '.')
 			continue;
 		pinned++;
-		if (!own_has(own, nown, e->d_name) && og < sizeof(gone))
+		if (!own_has(own, nown, e->d_name) &&
+		    !(other &&
+		      bpf_object__find_map_by_name(other, e->d_name)) &&
+		    og < sizeof(gone))
 			og += snprintf(gone + og, sizeof(gone) - og, "%s%s",
 				       og ? " " : "", e->d_name);
 	}
@@ -385,7 +406,8 @@ static int names_check(struct nfc *nfc, const struct mnf *n,
 }
 
 /* After a migration: the pins of maps the new object no longer has. */
-static void drop_stale_pins(const char *dir, struct bpf_map **own, int nown)
+static void drop_stale_pins(const char *dir, struct bpf_map **own, int nown,
+			    struct bpf_object *other)
 {
 	char path[800];
 	struct dirent *e;
@@ -396,7 +418,8 @@ static void drop_stale_pins(const char *dir, struct bpf_map **own, int nown)
 	if (!d)
 		return;
 	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.' || own_has(own, nown, e->d_name))
+		if (e->d_name[0] == '.' || own_has(own, nown, e->d_name) ||
+		    (other && bpf_object__find_map_by_name(other, e->d_name)))
 			continue;
 		snprintf(path, sizeof(path), "%s/map/%s", dir, e->d_name);
 		unlink(path);
@@ -431,6 +454,7 @@ int dp_nf_load(struct nfc *nfc, struct model *m, int id)
 {
 	struct mnf *n = &m->nfs[id];
 	int hook = nf_hook(n), fd, r, moves;
+	struct bpf_object *other = NULL;
 	struct bpf_program *prog;
 	struct bpf_object *obj;
 	char dir[400], path[512];
@@ -489,7 +513,9 @@ int dp_nf_load(struct nfc *nfc, struct model *m, int id)
 		goto fail;
 	}
 	moves = hook_moves(n, dir, hook);
-	r = names_check(nfc, n, own, nown, dir, moves);
+	/* A migrate starts every map anew: the other hook's go too. */
+	other = n->migrate ? NULL : other_obj(n, hook);
+	r = names_check(nfc, n, own, nown, dir, moves, other);
 	if (r)
 		goto fail;
 	nfc->migrating = n->migrate;
@@ -605,14 +631,16 @@ int dp_nf_load(struct nfc *nfc, struct model *m, int id)
 		parts[i] = NULL;
 	}
 	if (n->migrate || moves)
-		drop_stale_pins(dir, own, nown);
+		drop_stale_pins(dir, own, nown, other);
 	n->migrate = 0;
 	dp_nf_sig(n, n->sig, sizeof(n->sig));
 	obj_sha(elf, sz, n->obj_sha);
 	free(own);
+	bpf_object__close(other);
 	return 0;
 fail:
 	free(own);
+	bpf_object__close(other);
 	bpf_object__close(parts[0]);
 	bpf_object__close(parts[1]);
 	bpf_object__close(obj);

@@ -19,16 +19,20 @@ nfd_start || { not_ok "nfchaind starts"; exit 1; }
 quiet nfc forwarder add f && quiet nfc f ports add p1 peer=$VA &&
 	quiet nfc f ports add p2 && quiet nfc bridge add b &&
 	quiet nfc b ports add u peer=f:p2 && quiet nfc b ports add v peer=$VB &&
-	quiet nfc capture add c && quiet nfc attach c f:p1 direction=both ||
-	{ not_ok "forwarder f, bridge b, capture c between A and B"; exit 1; }
+	quiet nfc capture add c && quiet nfc attach c f:p1 direction=both &&
+	quiet nfc filter add fl expr='udp port 9999' &&
+	quiet nfc attach fl f:p1 direction=ingress ||
+	{ not_ok "forwarder f, bridge b, capture c, filter fl between A and B"; exit 1; }
 ping_ab() { ip netns exec "$A" ping -c 2 -i 0.2 -W 2 198.51.100.2 >/dev/null; }
 hook_of() { nfc -j show | jq -r --arg n "$1" '.nfs[] | select(.name == $n) | .hook'; }
-check "A pings B through f, c and b" ping_ab
+check "A pings B through f, c, fl and b" ping_ab
 check "f set mode=xdp" quiet nfc f set mode=xdp
-check "... b and c follow to XDP ($(hook_of b), $(hook_of c))" [ "$(hook_of b)" = xdp ] && [ "$(hook_of c)" = xdp ]
+check "... b, c and fl follow to XDP ($(hook_of b), $(hook_of c), $(hook_of fl))" \
+	[ "$(hook_of b)" = xdp ] && [ "$(hook_of c)" = xdp ] && [ "$(hook_of fl)" = xdp ]
 check "... A pings B" ping_ab
 check "f set mode=auto: back to TC" quiet nfc f set mode=auto
-check "... b and c follow ($(hook_of b), $(hook_of c))" [ "$(hook_of b)" = tc ] && [ "$(hook_of c)" = tc ]
+check "... b, c and fl follow ($(hook_of b), $(hook_of c), $(hook_of fl))" \
+	[ "$(hook_of b)" = tc ] && [ "$(hook_of c)" = tc ] && [ "$(hook_of fl)" = tc ]
 check "... A pings B" ping_ab
 
 ip link add "$BR" type bridge && ip link set "$BR" up
