@@ -844,12 +844,25 @@ static int store_recover(struct nfc_nf *nf, const char *base,
 static int store_check(struct nfc_nf *nf, json_t *ref, const char *base,
 		       uint32_t *crc, size_t *size)
 {
-	const char *file = json_string_value(json_object_get(ref, "file"));
+	const char *file = json_string_value(json_object_get(ref, "file")), *k;
 	struct base_meta m, pm;
 	char prev[600], why[160];
 	uint32_t id;
+	json_t *v;
 	int r, pr;
 
+	/* A route's fields on it (routes set store nexthop=...) were kept
+	 * in the saved state. (`routes` is the import's count, as export
+	 * gives it: folds change the base, not the model.) */
+	json_object_foreach (ref, k, v)
+		if (strcmp(k, "file") && strcmp(k, "crc32") &&
+		    strcmp(k, "routes"))
+			return nfc_nf_error(nf, EINVAL,
+					    "routes: store: %s= is not the "
+					    "store's (file, crc32, routes): "
+					    "the store stands for the "
+					    "imported routes",
+					    k);
 	if (!file || strcmp(file, base) || ref_id(ref, &id))
 		return nfc_nf_error(nf, EINVAL,
 				    "routes: store: file=%s crc32=... are "

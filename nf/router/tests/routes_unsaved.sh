@@ -98,4 +98,8 @@ check "... a set of a route nowhere is refused" refused "no such entry" \
 	nfc rf0 routes set "$(pfx 999)" nexthop=2001:db8:b::3
 reboot || not_ok "nfchaind restarts once more"
 check "... and after a reboot" same
+before=$(nfc export)
+check "routes set store nexthop=...: refused (a route's field on the store entry was kept)" \
+	refused "nexthop= is not the store's" nfc rf0 routes set store nexthop=2001:db8:b::3
+check "... export as before" [ "$(nfc export)" = "$before" ]
 nfc_done
