@@ -681,6 +681,8 @@ static int coll_sync(struct nfc *nfc, const char *name,
 			/* The NF's own check, against the config it will
 			 * have (an NF the document creates is checked by
 			 * its add() or replace()). */
+			if (!r && h && c->check_key)
+				r = c->check_key(h, key);
 			if (!r && h && c->check)
 				r = c->check(h, config, key, norm ? norm : e);
 			json_decref(norm);

@@ -167,5 +167,10 @@ gone_soon() { for _ in $(seq 50); do not_listed "$1" && return 0; sleep 0.2; don
 check "... gone once its end passed" gone_soon 203.0.113.144/28
 reboot_dd
 check "... and still gone after a reboot" not_listed 203.0.113.144/28
+# apply --dry-run agrees with apply on a malformed key (check_key in
+# apply's checks; found by a helper: the dry run printed a plan).
+nfc export | jq '(.nfs[] | select(.name == "dd0") | .collections.blocklist["10.40.0.1/16"]) = {}' >$NFD_DIR/bad.json
+check "apply --dry-run of a blocklist key with host bits: refused" \
+	refused "host bits" nfc apply --dry-run -f $NFD_DIR/bad.json
 check "dd0 del takes its kept feed away" sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' dd0 del >/dev/null && [ ! -e '$KEPT' ]"
 nfc_done
