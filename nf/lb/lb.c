@@ -258,7 +258,8 @@ static const struct nfc_collection lb_collections[] = {
 	 .add = lb_svcs_add,
 	 .del = lb_svcs_del,
 	 .list = lb_svcs_list,
-	 .replace = lb_svcs_replace},
+	 .replace = lb_svcs_replace,
+	 .check = lb_svcs_check},
 	{.name = "backends",
 	 .key_doc = "SERVICE/ADDR[:PORT] "
 		    "(203.0.113.100:80/tcp/198.51.100.11)",

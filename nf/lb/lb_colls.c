@@ -28,8 +28,9 @@ struct svc_want {
 	char key[KEYLEN];
 };
 
-static int svc_parse(struct nfc_nf *nf, const char *key, json_t *fields,
-		     struct svc_want *w)
+/* `config`: the lb's (its mtu), or an apply's document's. */
+static int svc_parse(struct nfc_nf *nf, json_t *config, const char *key,
+		     json_t *fields, struct svc_want *w)
 {
 	const char *fwd = json_string_value(json_object_get(fields, "forward"));
 	json_t *t = json_object_get(fields, "table");
@@ -41,8 +42,8 @@ static int svc_parse(struct nfc_nf *nf, const char *key, json_t *fields,
 	w->forward = fwd && !strcmp(fwd, "nat") ? LB_FWD_NAT : LB_FWD_DSR;
 	w->table = t ? json_integer_value(t) : LB_TABLE_DEF;
 	if (w->vip.family == LB_AF_INET6 && w->forward == LB_FWD_DSR) {
-		json_int_t mtu = json_integer_value(
-			json_object_get(nfc_nf_config(nf), "mtu"));
+		json_int_t mtu =
+			json_integer_value(json_object_get(config, "mtu"));
 
 		if (mtu > 0 && mtu < LB_MTU6_MIN)
 			return nfc_nf_error(
@@ -231,6 +232,16 @@ static struct svc_want *svcs_current(const struct lb_state *st, size_t *n)
 	return w;
 }
 
+/* A service of an apply's document, with the document's config, before
+ * the apply changes anything. */
+int lb_svcs_check(struct nfc_nf *nf, json_t *config, const char *key,
+		  json_t *fields)
+{
+	struct svc_want w;
+
+	return svc_parse(nf, config, key, fields, &w);
+}
+
 int lb_svcs_add(struct nfc_nf *nf, const char *key, json_t *fields)
 {
 	struct lb_state *st = malloc(sizeof(*st));
@@ -243,7 +254,7 @@ int lb_svcs_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	if (!r && !w)
 		r = -ENOMEM;
 	if (!r)
-		r = svc_parse(nf, key, fields, &w[n]);
+		r = svc_parse(nf, nfc_nf_config(nf), key, fields, &w[n]);
 	if (!r && lb_svc_find(st, &w[n].vip) >= 0)
 		r = nfc_nf_error(nf, EEXIST,
 				 "service %s exists already (change it with "
@@ -296,7 +307,7 @@ int lb_svcs_replace(struct nfc_nf *nf, json_t *entries)
 	json_object_foreach (entries, key, f) {
 		if (r)
 			break;
-		r = svc_parse(nf, key, f, &w[i++]);
+		r = svc_parse(nf, nfc_nf_config(nf), key, f, &w[i++]);
 	}
 	if (!r)
 		r = svcs_set(nf, st, w, n);

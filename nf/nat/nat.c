@@ -173,6 +173,20 @@ static int rules_reapply(struct nfc_nf *nf)
 	return nfc_rules_reapply(nf, &nat_rules_d);
 }
 
+/* A rule of an apply's document, before the apply changes anything (its
+ * config changes would otherwise run until this rule's refusal undid
+ * them). The masquerade's address is the target's, checked by add(). */
+static int nat_rules_check(struct nfc_nf *nf, json_t *config, const char *key,
+			   json_t *fields)
+{
+	struct nat_rule nr;
+	char err[320];
+	int r = nat_rule_parse(key, fields, &nr, err, sizeof(err));
+
+	(void)config;
+	return r ? nfc_nf_entry_error(nf, key, -r, "%s", err) : 0;
+}
+
 static int nat_rules_add(struct nfc_nf *nf, const char *key, json_t *fields)
 {
 	struct nat_rule nr;
@@ -632,7 +646,8 @@ static const struct nfc_collection nat_collections[] = {
 	 .fields = nat_rule_fields,
 	 .add = nat_rules_add,
 	 .del = nat_rules_del,
-	 .list = nat_rules_list},
+	 .list = nat_rules_list,
+	 .check = nat_rules_check},
 	{.name = "mappings",
 	 .key_doc = "'all' removes every mapping (and its connection)",
 	 .fields = nat_map_fields,

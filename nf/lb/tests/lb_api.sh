@@ -36,4 +36,18 @@ nfd_kill9
 nfd_start || { not_ok "nfchaind starts after kill -9"; exit 1; }
 check "after kill -9: the same table, 3 backends" \
 	[ "$(digest)" = "$d0" ] && [ "$(nfc -j lb0 backends show | jq length)" = 3 ]
+
+# An apply that reloads the lb (src6) and holds a bad service (table=100,
+# not a prime) is refused before anything changes: the service is
+# checked against the document first. Before, the lb ran the document's
+# program until the refusal undid it. (Found by a helper.)
+nfc export >"$NFD_DIR/e.json"
+jq '(.nfs[] | select(.name == "lb0")) |= (.config.src6 = "2001:db8::9" | .collections.services["203.0.113.100:81/tcp"] = {"table": 100})' \
+	"$NFD_DIR/e.json" >"$NFD_DIR/d.json"
+pid_of() { bpftool prog show pinned "$(ls -d "$NFC_PIN"/nf/*-lb0)/prog" | head -1 | cut -d: -f1; }
+p0=$(pid_of)
+check "apply --dry-run of it: refused" refused "table=100 is not a prime" nfc apply --dry-run -f "$NFD_DIR/d.json"
+check "the apply: refused" refused "table=100 is not a prime" nfc apply -f "$NFD_DIR/d.json"
+check "... the lb's program not reloaded ($p0, $(pid_of))" [ "$(pid_of)" = "$p0" ]
+check "... export as before" cmp -s <(nfc export) "$NFD_DIR/e.json"
 nfc_done

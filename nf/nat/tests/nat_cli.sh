@@ -51,5 +51,10 @@ check "mappings show (empty)" [ "$(nfc -j nat0 mappings show | jq length)" = 0 ]
 got=$(nfc -j nat0 show stats | jq -r '.stats.nat.exhausted // .nat.exhausted')
 check "show stats has the NAT's counters (exhausted $got)" [ "$got" = 0 ]
 check "rules del 20" nfc nat0 rules del 20
+# apply --dry-run agrees with apply: a bad rule in a document is refused
+# by the check before anything changes (found by a helper: the dry run
+# printed a plan).
+nfc export | jq '(.nfs[] | select(.name == "nat0") | .collections.rules["30"]) = {"type": "dnat", "to": "198.51.100.66:99999"}' >"$NFD_DIR/d.json"
+check "apply --dry-run of a dnat rule to port 99999: refused" refused "99999" nfc apply --dry-run -f "$NFD_DIR/d.json"
 check "nat0 del" nfc nat0 del
 nfc_done
