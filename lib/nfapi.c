@@ -487,6 +487,9 @@ static int set_kept(struct nfc *nfc, const char *nf, const char *coll,
 	}
 	r = nfc_coll_import_text(nfc, nf, coll, line, p - line, 0);
 	free(line);
+	/* The user gave no file: its one line is not worth naming. */
+	if (r && !strncmp(nfc->err, "line 1: ", 8))
+		memmove(nfc->err, nfc->err + 8, strlen(nfc->err + 8) + 1);
 	return r;
 }
 
