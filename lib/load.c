@@ -310,8 +310,9 @@ static int own_has(struct bpf_map **own, int nown, const char *name)
 /* Whether a built-in NF moves to the other hook: its pinned program is
  * of the other type. Its type's two objects may differ in maps (the
  * bridge's br_flood devmap is XDP's only, the filter has a jump table a
- * hook): the one it leaves keeps its own, the one it goes to starts them
- * empty, and configure() fills them as after a first load. */
+ * hook): the maps of the hook it leaves stay pinned (other_obj), those
+ * of the hook it goes to start empty the first time, and configure()
+ * fills them as after a first load. */
 static int hook_moves(const struct mnf *n, const char *dir, int hook)
 {
 	struct bpf_prog_info info = {0};

@@ -217,9 +217,9 @@ int dp_bind_maps(struct nfc *nfc, struct bpf_object *obj, int hook,
 		 * once loaded, and the NF fills it again in configure(), as
 		 * after any reload: its programs are all new. */
 		if (bpf_map__type(map) == BPF_MAP_TYPE_PROG_ARRAY &&
-		    owner_type(fd) >= 0 &&
-		    owner_type(fd) != (hook == HOOK_TC ? BPF_PROG_TYPE_SCHED_CLS
-						       : BPF_PROG_TYPE_XDP)) {
+		    (r = owner_type(fd)) >= 0 &&
+		    r != (hook == HOOK_TC ? BPF_PROG_TYPE_SCHED_CLS
+					  : BPF_PROG_TYPE_XDP)) {
 			close(fd);
 			continue;
 		}
