@@ -23,6 +23,18 @@ static int line_err(char *err, size_t len, unsigned line, const char *msg,
 	return -1;
 }
 
+/* The next word of s[0..n) from *i (blanks: space, tab, CR), its start
+ * in *b; its length, 0 at the end of the line. */
+static size_t next_word(const char *s, size_t n, size_t *i, size_t *b)
+{
+	while (*i < n && (s[*i] == ' ' || s[*i] == '\t' || s[*i] == '\r'))
+		(*i)++;
+	*b = *i;
+	while (*i < n && s[*i] != ' ' && s[*i] != '\t' && s[*i] != '\r')
+		(*i)++;
+	return *i - *b;
+}
+
 /* One line (no newline) into `out`; 0 when it holds no entry. */
 static int parse_line(const char *s, size_t n, unsigned line, json_t *out,
 		      char *err, size_t len)
@@ -33,17 +45,11 @@ static int parse_line(const char *s, size_t n, unsigned line, json_t *out,
 	int words = 0;
 
 	while (i < n) {
-		size_t b, wl;
+		size_t b, wl = next_word(s, n, &i, &b);
 		const char *eq;
 
-		while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
-			i++;
-		if (i == n || s[i] == '#')
+		if (!wl || s[b] == '#')
 			break;
-		b = i;
-		while (i < n && s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
-			i++;
-		wl = i - b;
 		if (wl >= WORD_MAX)
 			return line_err(err, len, line, "word too long:", s + b,
 					wl);
@@ -142,22 +148,15 @@ static json_t *keys_named(const char *text, size_t len, json_t *set,
 		hand += !json_object_get(ref, k);
 	while (hand && i < len) {
 		const char *nl = memchr(text + i, '\n', len - i);
-		size_t n = nl ? (size_t)(nl - (text + i)) : len - i, b, e;
+		size_t n = nl ? (size_t)(nl - (text + i)) : len - i, j = 0, b;
+		size_t wl = next_word(text + i, n, &j, &b);
 
-		for (b = i; b < i + n && (text[b] == ' ' || text[b] == '\t' ||
-					  text[b] == '\r');
-		     b++)
-			;
-		for (e = b; e < i + n && text[e] != ' ' && text[e] != '\t' &&
-			    text[e] != '\r';
-		     e++)
-			;
-		if (e > b && text[b] != '#' &&
-		    json_object_getn(set, text + b, e - b)) {
+		if (wl && text[i + b] != '#' &&
+		    json_object_getn(set, text + i + b, wl)) {
 			if (!out)
 				out = json_array();
 			json_array_append_new(out,
-					      json_stringn(text + b, e - b));
+					      json_stringn(text + i + b, wl));
 		}
 		i += n + 1;
 	}

@@ -202,10 +202,10 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 	struct nfc_hop *shops = calloc(NFC_MAX_STUBS, sizeof(*shops));
 	struct nfc_hop *ohops = calloc(NFC_GPORTS, sizeof(*ohops));
 	struct nfc_hop *oshops = calloc(NFC_MAX_STUBS, sizeof(*oshops));
-	unsigned char reloaded[NFC_MAX_NFS] = {0};
 	char sig[160];
 	int r = 0;
 
+	memset(nfc->reloaded, 0, sizeof(nfc->reloaded));
 	if (!hops || !shops || !ohops || !oshops || !claimed) {
 		r = -ENOMEM;
 		goto out;
@@ -222,7 +222,6 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 
 	/* 1. Programs: load new NFs, reload changed ones (maps kept). An NF
 	 * whose signature is unchanged keeps its program: no interruption. */
-	memset(nfc->reloaded, 0, sizeof(nfc->reloaded));
 	for (int i = 0; i < NFC_MAX_NFS && !r; i++) {
 		struct mnf *n = &new->nfs[i];
 
@@ -230,7 +229,6 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 			continue;
 		dp_nf_sig(n, sig, sizeof(sig));
 		if (strcmp(sig, n->sig) || dp_nf_fd(nfc, i) < 0) {
-			reloaded[i] = 1;
 			r = dp_nf_load(nfc, new, i);
 			nfc->reloaded[i] = !r;
 			if (!r && !(old->nfs[i].used &&
@@ -323,7 +321,7 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 				    !memcmp(&hops[g], &ohops[g],
 					    sizeof(hops[g])) &&
 				    (hops[g].kind != NFC_HOP_NF ||
-				     !reloaded[hops[g].nf]))
+				     !nfc->reloaded[hops[g].nf]))
 					continue;
 				r = wire(nfc, new, nf_hook(n), SM_LINKS,
 					 NFC_GPORT(i, p), NFC_LINK_SLOT(i, p),
