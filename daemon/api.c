@@ -122,6 +122,8 @@ static int status_of(int rc, const char *method)
 	case ENODEV:
 	case ENXIO:
 		return strcmp(method, "DELETE") ? 400 : 404;
+	case ESRCH: /* the entry a PATCH names */
+		return 404;
 	case EEXIST:
 	case EBUSY:
 	case EISCONN:

@@ -519,7 +519,7 @@ int nfc_coll_set(struct nfc *nfc, const char *nf, const char *coll,
 			r = -EINVAL;
 	}
 	if (!r && !old)
-		r = nfci_err(nfc, ENOENT, "%s %s of %s: no such entry", coll,
+		r = nfci_err(nfc, ESRCH, "%s %s of %s: no such entry", coll,
 			     key ? key : "", nf);
 	if (!r && fields && !json_is_object(fields))
 		r = nfci_err(nfc, EINVAL,

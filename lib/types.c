@@ -115,8 +115,16 @@ static json_t *field_value(struct nfc *nfc, const char *owner,
 	case NFC_F_UINT:
 		if (json_is_integer(v))
 			n = json_integer_value(v);
-		else if (!s || parse_uint(s, &n))
+		else if (!s)
 			goto bad_type;
+		else if (parse_uint(s, &n)) {
+			/* Typed as `weight=-1`: say what is wanted. */
+			nfci_err(nfc, EINVAL,
+				 "%s: field '%s': '%s' is not a number in "
+				 "%lld..%lld",
+				 owner, f->name, s, f->min, f->max);
+			return NULL;
+		}
 		if (n < f->min || n > f->max) {
 			nfci_err(nfc, ERANGE,
 				 "%s: field '%s': %lld is outside %lld..%lld",

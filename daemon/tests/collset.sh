@@ -41,6 +41,11 @@ check "PATCH over REST (got: $out)" [ "${out%% *}" = 200 ]
 check "... the NF holds it" [ "$(route)" = 203.0.113.11 ]
 out=$(api PATCH /v1/nfs/r0/routes/198.18.0.0%2F16 '{"nexthop":"203.0.113.12"}')
 check "PATCH without 'fields' is a 400 (got: $out)" [ "${out%% *}" = 400 ]
+# The URL names what is missing (404, as DELETE says), or a field does (400).
+out=$(api PATCH /v1/nfs/r0/routes/198.19.0.0%2F16 '{"fields":{"nexthop":"203.0.113.11"}}')
+check "PATCH of a missing entry is a 404 (got: $out)" [ "${out%% *}" = 404 ]
+out=$(api PATCH /v1/nfs/r0/arp/203.0.113.20 '{"fields":{"port":"p9"}}')
+check "PATCH naming a missing port is a 400 (got: $out)" [ "${out%% *}" = 400 ]
 
 # `k=` unsets a field of the entry (a firewall rule's dport: any port).
 rule20() { nfc -j fw9 rules show | jq -c '.[] | select(.rule == "20") | [.dir, .proto, .dport // "none"]'; }

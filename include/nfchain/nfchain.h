@@ -152,7 +152,9 @@ int nfc_coll_del(struct nfc *nfc, const char *nf, const char *coll,
 		 const char *key);
 /* Changes some fields of an existing entry (the others stay): refused,
  * changing nothing, if the entry does not exist or the result is not an
- * entry add would take. */
+ * entry add would take. An entry that does not exist is -ESRCH, apart
+ * from -ENOENT for what the fields name (a port): the daemon answers 404
+ * for the one and 400 for the other. */
 int nfc_coll_set(struct nfc *nfc, const char *nf, const char *coll,
 		 const char *key, json_t *fields);
 /* A single-entry change its caller could not make durable, taken back:

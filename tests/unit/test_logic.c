@@ -165,6 +165,11 @@ static void test_fields(struct nfc *nfc)
 		      strstr(nfc->err, "wrong type"),
 	      "wrong JSON type named: %s", nfc->err);
 	json_decref(in);
+	in = json_pack("{s:s}", "aging", "-1");
+	CHECK(nfci_fields_check(nfc, "NF t", f, in, 1, NULL, &out) &&
+		      strstr(nfc->err, "'-1' is not a number in"),
+	      "a negative number typed names the range: %s", nfc->err);
+	json_decref(in);
 }
 
 /* dev0 - [c0, c1 on dev0] - f:p1  f:p2 - [c2 on f:p2] - g:p1 ; g:p2 - dev1 */
