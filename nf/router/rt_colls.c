@@ -218,8 +218,6 @@ int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	struct rt_pcfg pc[NFC_MAX_PORTS];
 	struct rt_rib_key k;
 	struct rt_rib_val v, cur;
-	struct rt_fib4_key fk;
-	struct rt_fib_val fv = {.type = RT_FIB_VIA};
 	int rfd = nfc_nf_map_fd(nf, "rt_rib"),
 	    ffd = nfc_nf_map_fd(nf, "rt_fib4");
 	int r;
@@ -248,59 +246,83 @@ int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
 				    "it first",
 				    key, a);
 	}
-	/* Logged first (when an import keeps the routes in files): a
-	 * change that cannot be saved is not made. */
+	return rt_route_write(nf, pc, key, fields, &k, &v, NULL, NULL);
+}
+
+/*
+ * Route k (`key`, `fields` as the log writes them) made to hold v where
+ * it held *old (NULL: a new route; old_fields then NULL too): logged
+ * first (when an import keeps the routes in files), since a change that
+ * cannot be saved is not made; then rt_rib, then the FIB and rt_dir in
+ * place, each entry by one write, so that a packet meets the old next
+ * hop or the new one. A failed write puts back what was there.
+ */
+int rt_route_write(struct nfc_nf *nf, const struct rt_pcfg *pc,
+		   const char *key, json_t *fields, const struct rt_rib_key *k,
+		   const struct rt_rib_val *v, const struct rt_rib_val *old,
+		   json_t *old_fields)
+{
+	struct rt_fib_val fv = {.type = RT_FIB_VIA, .nh = v->nh,
+				.plen = k->plen},
+			  was;
+	struct rt_fib4_key fk = {.plen = k->plen, .addr = k->addr.v4};
+	struct rt_fib6_key k6 = {.plen = k->plen};
+	int rfd = nfc_nf_map_fd(nf, "rt_rib"),
+	    ffd = nfc_nf_map_fd(nf, k->family == RT_AF_INET6 ? "rt_fib6"
+							     : "rt_fib4");
+	int r, p, had;
+
+	if (rfd < 0 || ffd < 0)
+		return nfc_nf_error(nf, ENOENT, "route maps not found");
 	r = rt_store_note(nf, key, fields);
 	if (r)
 		return r;
-	if (bpf_map_update_elem(rfd, &k, &v, BPF_NOEXIST)) {
+	if (bpf_map_update_elem(rfd, k, v, old ? BPF_ANY : BPF_NOEXIST)) {
 		r = nfc_nf_error(
 			nf, errno, "route %s: %s (at most %d routes)", key,
 			errno == E2BIG || errno == ENOMEM ? "the table is full"
 							  : strerror(errno),
 			RT_MAX_ROUTES);
-		rt_store_note(nf, key, NULL);
+		rt_store_note(nf, key, old_fields);
 		return r;
 	}
-	if (k.family == RT_AF_INET6) {
-		int f6 = nfc_nf_map_fd(nf, "rt_fib6");
-		struct rt_fib6_key k6 = {.plen = k.plen};
-
-		memcpy(k6.addr, k.addr.v6, 16);
-		r = rt_route6_port(pc, &k, &v);
-		/* Inactive (taken back by a restore or an undo): recorded,
-		 * not in the FIB, as a rebuild leaves it. */
-		if (r < 0)
-			return 0;
-		fv.port = r;
-		fv.nh = v.nh;
-		fv.plen = k.plen;
-		if (f6 < 0 || bpf_map_update_elem(f6, &k6, &fv, BPF_ANY)) {
-			r = nfc_nf_error(nf, errno,
-					 "route %s: write the IPv6 FIB: %s",
-					 key, strerror(errno));
-			bpf_map_delete_elem(rfd, &k);
-			rt_store_note(nf, key, NULL);
-			return r;
-		}
+	memcpy(k6.addr, k->addr.v6, 16);
+	p = k->family == RT_AF_INET6 ? rt_route6_port(pc, k, v)
+				     : rt_port_for(pc, v->nh.v4);
+	/* The LPM lookup of a key that is not there answers its cover. */
+	had = old &&
+	      !bpf_map_lookup_elem(ffd, k->family == RT_AF_INET6
+						? (void *)&k6
+						: (void *)&fk,
+				   &was) &&
+	      was.plen == k->plen && was.type == RT_FIB_VIA;
+	if (p < 0) {
+		/* Inactive (taken back by a restore or an undo, or a next
+		 * hop on no subnet now): recorded, not in the FIB, as a
+		 * rebuild leaves it. */
+		if (had && k->family == RT_AF_INET6)
+			bpf_map_delete_elem(ffd, &k6);
+		else if (had && !bpf_map_delete_elem(ffd, &fk))
+			rt_dir_change(nf, fk.addr, fk.plen, NULL, &was);
 		return 0;
 	}
-	fk.plen = k.plen;
-	fk.addr = k.addr.v4;
-	r = rt_port_for(pc, v.nh.v4);
-	if (r < 0)
-		return 0; /* inactive: as above */
-	fv.port = r;
-	fv.nh = v.nh;
-	fv.plen = k.plen;
-	if (bpf_map_update_elem(ffd, &fk, &fv, BPF_ANY)) {
-		r = nfc_nf_error(nf, errno, "route %s: write the FIB: %s", key,
+	fv.port = p;
+	if (bpf_map_update_elem(ffd,
+				k->family == RT_AF_INET6 ? (void *)&k6
+							 : (void *)&fk,
+				&fv, BPF_ANY)) {
+		r = nfc_nf_error(nf, errno, "route %s: write the %sFIB: %s",
+				 key, k->family == RT_AF_INET6 ? "IPv6 " : "",
 				 strerror(errno));
-		bpf_map_delete_elem(rfd, &k);
-		rt_store_note(nf, key, NULL);
+		if (old)
+			bpf_map_update_elem(rfd, k, old, BPF_ANY);
+		else
+			bpf_map_delete_elem(rfd, k);
+		rt_store_note(nf, key, old_fields);
 		return r;
 	}
-	rt_dir_change(nf, fk.addr, fk.plen, &fv, NULL);
+	if (k->family != RT_AF_INET6)
+		rt_dir_change(nf, fk.addr, fk.plen, &fv, NULL);
 	return 0;
 }
 

@@ -52,6 +52,7 @@
 #include <arpa/inet.h>
 #include <sys/stat.h>
 #include <zlib.h>
+#include <bpf/bpf.h>
 
 #include "internal.h"
 #include "rt_int.h"
@@ -246,7 +247,8 @@ static int ents_apply(struct ents *a, struct ops *l)
 	size_t m = 0, adds = 0, total;
 	ssize_t i, j, w;
 
-	qsort(l->o, l->n, sizeof(*l->o), op_cmp);
+	if (l->n) /* qsort(NULL, 0): undefined */
+		qsort(l->o, l->n, sizeof(*l->o), op_cmp);
 	for (size_t k = 0; k < l->n; k++) {
 		if (m && !rt_rib_cmp(&l->o[m - 1].e, &l->o[k].e))
 			m--;
@@ -323,6 +325,44 @@ static void route_text(struct nfc_nf *nf, const struct rt_rib_ent *e, char *buf,
 		  a, sizeof(a));
 	snprintf(buf, len, "%s nexthop=%s%s%s\n", rt_pfx_str(&p, k, sizeof(k)),
 		 a, port ? " port=" : "", port ? port : "");
+}
+
+/* A route's fields as the log writes them, its key into key. */
+static json_t *ent_fields(struct nfc_nf *nf, const struct rt_rib_ent *e,
+			  char *key, size_t klen)
+{
+	struct rt_pfx p = {e->k.family, e->k.plen, e->k.addr};
+	char a[INET6_ADDRSTRLEN];
+	const char *port =
+		e->v.nh_port ? nfc_nf_port_name(nf, e->v.nh_port - 1u) : NULL;
+	json_t *f;
+
+	rt_pfx_str(&p, key, klen);
+	inet_ntop(e->v.nh_family == RT_AF_INET6 ? AF_INET6 : AF_INET, &e->v.nh,
+		  a, sizeof(a));
+	f = json_pack("{s:s}", "nexthop", a);
+	if (f && port)
+		json_object_set_new(f, "port", json_string(port));
+	return f;
+}
+
+/* One route of an import over the imported set, checked already: put in
+ * place and logged (rt_route_write), over the route of its key if any. */
+static int put_one(struct nfc_nf *nf, const struct rt_pcfg *pc, int rfd,
+		   const struct rt_rib_ent *e)
+{
+	struct rt_rib_ent old = {.k = e->k};
+	char key[64];
+	int had = !bpf_map_lookup_elem(rfd, &e->k, &old.v), r;
+	json_t *of = had ? ent_fields(nf, &old, key, sizeof(key)) : NULL,
+	       *f = ent_fields(nf, e, key, sizeof(key));
+
+	r = f && (of || !had) ? rt_route_write(nf, pc, key, f, &e->k, &e->v,
+					       had ? &old.v : NULL, of)
+			      : -ENOMEM;
+	json_decref(f);
+	json_decref(of);
+	return r;
 }
 
 /* What a start needs of a base, read without parsing its routes. */
@@ -1071,6 +1111,14 @@ int rt_routes_import(struct nfc_nf *nf, const char *text, size_t len,
 				 "routes: %zu routes are given twice in the "
 				 "file",
 				 n0 - a.n);
+	/* One line over the imported set (a `routes set` of an imported
+	 * route): written in place and logged, as an add is, not a new base
+	 * of the whole set (0.4 s at 70,000 routes). */
+	if (!r && !replace && s->state == ST_ON && a.n == 1) {
+		r = put_one(nf, pc, rfd, &a.e[0]);
+		free(a.e);
+		return r;
+	}
 	if (!r && !replace) {
 		struct rt_rib_ent *cur = NULL;
 		size_t ncur = 0;
