@@ -60,12 +60,19 @@ int api_init(struct api *api, struct nfc *nfc)
 	return api->types ? 0 : -ENOMEM;
 }
 
+void api_unblock(struct api *api)
+{
+	free(api->blocked);
+	json_decref(api->pending);
+	api->blocked = NULL;
+	api->pending = NULL;
+}
+
 void api_fini(struct api *api)
 {
 	json_decref(api->types);
-	free(api->blocked);
 	api->types = NULL;
-	api->blocked = NULL;
+	api_unblock(api);
 }
 
 void api_resp_free(struct api_resp *resp)

@@ -44,6 +44,10 @@ struct api {
 	 * other than a whole new state (PUT /v1/state) are refused with
 	 * this reason, so that they cannot overwrite the unapplied state. */
 	char *blocked;
+	/* Meanwhile, the saved state that is not running: what an export
+	 * answers, so that a backup taken then (and applied back) is that
+	 * state, not the empty one running. */
+	json_t *pending;
 	/* Where upgraded NF objects are kept (<state dir>/objects). */
 	const char *obj_dir;
 	/* The library's state generation when a change was last saved: a
@@ -51,6 +55,9 @@ struct api {
 	uint64_t saved_gen;
 	unsigned long long requests[API_MAX_STATUS]; /* by status code */
 };
+
+/* The saved state runs again, or a new whole state replaced it. */
+void api_unblock(struct api *api);
 
 struct api_req {
 	const char *method;

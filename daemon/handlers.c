@@ -716,7 +716,8 @@ int h_att_del(struct call *c)
 
 int h_state_get(struct call *c)
 {
-	json_t *doc = nfc_export(c->nfc);
+	json_t *doc = c->api->pending ? json_deep_copy(c->api->pending)
+				      : nfc_export(c->nfc);
 
 	if (!doc)
 		return fail(c, 500, "export failed: %s", nfc_errmsg(c->nfc));
@@ -771,12 +772,10 @@ int h_state_put(struct call *c)
 			c, 200,
 			json_pack("{s:b,s:o}", "dry_run", 1, "plan", plan));
 	r = changed(c, 200, json_pack("{s:b,s:o}", "dry_run", 0, "plan", plan));
-	if (r < 300 && c->api->blocked) {
-		/* A whole new state supersedes the one that could not be
-		 * restored; one that could not be saved did not. */
-		free(c->api->blocked);
-		c->api->blocked = NULL;
-	}
+	/* A whole new state supersedes the one that could not be
+	 * restored; one that could not be saved did not. */
+	if (r < 300 && c->api->blocked)
+		api_unblock(c->api);
 	return r;
 }
 

@@ -292,6 +292,7 @@ int daemon_restore(struct daemon *d)
 			json_array_size(json_object_get(pinned, "nfs")),
 			nfd_q(nfc_errmsg(d->nfc)));
 		d->api.blocked = strdup(err);
+		d->api.pending = json_incref(d->saved);
 		d->pinned = json_incref(pinned);
 	} else {
 		nfd_log("info", "restore",
@@ -377,8 +378,7 @@ static void reapply(struct daemon *d, const char *netdev)
 	nfd_log("info", "reapply", "reason=%s steps=%zu ms=%lld",
 		nfd_q(netdev ? netdev : "-"), steps, now_ms() - t0);
 	if (d->api.blocked) {
-		free(d->api.blocked);
-		d->api.blocked = NULL;
+		api_unblock(&d->api);
 		nfd_log("info", "restore", "source=state.json status=running");
 	}
 }

@@ -62,6 +62,10 @@ out=$(api POST /v1/nfs '{"name":"x1","type":"forwarder"}')
 check "changes are refused until the saved state runs (got ${out:0:80})" \
 	[ "${out%% *}" = 409 ]
 check "reads are served meanwhile" quiet nfc show
+# Found by a helper: export answered the empty state running, and that
+# backup applied back ("No changes") overwrote state.json with nothing.
+check "export meanwhile is the saved state, not the empty one running" \
+	[ "$(export_state)" = "$before" ]
 ip link add "$NFD_IF2" type veth peer name eth0 netns "$NFD_H2"
 ip link set "$NFD_IF2" up
 ip -n "$NFD_H2" link set eth0 up
