@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -30,6 +32,56 @@ static int mkdir_parent(const char *path)
 	if (mkdir(dir, 0755) && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+static int socket_answers(const struct sockaddr_un *sa)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), r;
+
+	if (fd < 0)
+		return 0;
+	r = !connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	close(fd);
+	return r;
+}
+
+int daemon_claim(const char *sock, const char *pin_root, char *err,
+		 size_t errlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char path[PATH_MAX], pid[32] = "";
+	int fd, n = snprintf(path, sizeof(path), "%s/pin", NFD_LOCK_DIR);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	if (socket_answers(&sa)) {
+		snprintf(err, errlen, "another nfchaind is serving %s", sock);
+		return -EADDRINUSE;
+	}
+	/* One lock file a pin root: its path with '/' as '_'. */
+	for (const char *p = pin_root; *p && n < (int)sizeof(path) - 6; p++)
+		path[n++] = *p == '/' ? '_' : *p;
+	snprintf(path + n, sizeof(path) - n, ".lock");
+	if (mkdir(NFD_LOCK_DIR, 0755) && errno != EEXIST)
+		return -2; /* no lock here (a read-only /run): not refused */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -2;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		ssize_t l = pread(fd, pid, sizeof(pid) - 1, 0);
+
+		pid[l > 0 ? l : 0] = 0;
+		pid[strcspn(pid, "\n")] = 0;
+		snprintf(err, errlen,
+			 "another nfchaind (pid %s) manages the pin root %s",
+			 *pid ? pid : "?", pin_root);
+		close(fd);
+		return -EBUSY;
+	}
+	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	/* The pid is only for the message: not written, not refused. */
+	if (!ftruncate(fd, 0))
+		n = (int)pwrite(fd, pid, n, 0);
+	return fd;
 }
 
 int daemon_listen_unix(const char *path, char *err, size_t errlen)

@@ -90,7 +90,7 @@ int main(int argc, char **argv)
 			   .nlfd = -1};
 	struct nfc_opts nopts = {0};
 	char err[1024], *token = NULL;
-	int c, fd, r = 1;
+	int c, fd, lock, r = 1;
 
 	/* Every change builds a new model (1.4 MB, mostly zeros) and path
 	 * tables beside the old: allocated by mmap each time, their pages
@@ -145,6 +145,12 @@ int main(int argc, char **argv)
 	setenv("NFC_STATE_DIR", d.state_dir, 1);
 	if (d.token_file &&
 	    !(token = daemon_read_token(d.token_file, err, sizeof(err)))) {
+		nfd_log("error", "start", "error=%s", nfd_q(err));
+		return 1;
+	}
+	lock = daemon_claim(d.socket_path, d.pin_root ?: NFC_DEFAULT_PIN_ROOT,
+			    err, sizeof(err));
+	if (lock < 0 && lock != -2) {
 		nfd_log("error", "start", "error=%s", nfd_q(err));
 		return 1;
 	}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# A second nfchaind started beside a running one (its socket, or another
+# socket on the same pin root) is refused before it changes anything.
+# Found by a helper: the second one restored its own saved state (empty)
+# over the first one's pins, deleting its NFs, and only then found the
+# socket taken.
+. "$NFC_TOP/daemon/tests/lib-daemon.sh"
+nfc_setup
+nfd_start || { not_ok "nfchaind starts"; exit 1; }
+quiet nfc counter add c0 mark=5 && quiet nfc forwarder add f0
+check "the first daemon runs c0 and f0" [ $? = 0 ]
+before=$(export_state)
+pins() { find "$NFC_PIN" | sort; }
+pins_before=$(pins)
+
+mkdir -p "$NFD_DIR/other"
+echo '{"nfs":[],"attachments":[]}' >"$NFD_DIR/other/state.json"
+second() { # socket; prints its log, returns its status
+	timeout 20 "$NFC_BIN/nfchaind" --socket "$1" --state-dir "$NFD_DIR/other" \
+		--pin-root "$NFC_PIN" >"$NFD_DIR/second.log" 2>&1
+}
+second "$NFD_SOCK"
+check "a second nfchaind on the same socket exits 1" [ $? = 1 ]
+check "... saying so" grep -q "another nfchaind is serving" "$NFD_DIR/second.log"
+no_restore() { ! grep -q "event=restore" "$NFD_DIR/second.log"; }
+check "... before any restore" no_restore
+check "... the first one's state is unchanged" [ "$(export_state)" = "$before" ]
+check "... and its pins" [ "$(pins)" = "$pins_before" ]
+
+second "$NFD_DIR/other.sock"
+check "a second nfchaind on another socket, the same pin root, exits 1" [ $? = 1 ]
+check "... naming the first one's pid" \
+	grep -q "another nfchaind (pid $NFD_PID) manages the pin root" "$NFD_DIR/second.log"
+check "... the first one's state is unchanged" [ "$(export_state)" = "$before" ]
+check "... and its pins" [ "$(pins)" = "$pins_before" ]
+
+nfd_kill9
+nfd_start || not_ok "after kill -9 of the first, a daemon starts on its pin root"
+check "... and adopts c0 and f0" [ "$(export_state)" = "$before" ]
+nfd_stop
+nfc_done
