@@ -400,13 +400,28 @@ static int coll_key(struct nfc_nf *nf, const struct dcoll *c, const char *key,
 	return 0;
 }
 
+/* The collection's map, whose key and value must be the sizes the type
+ * declares: entries are read and written through that declaration (a
+ * map of other sizes read with it walked its keys forever). */
 static int coll_fd(struct nfc_nf *nf, const struct dcoll *c)
 {
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info);
 	int fd = nfc_nf_map_fd(nf, c->map);
 
-	return fd < 0 ? nfc_nf_error(nf, ENOENT, "%s: map %s not found",
-				     c->name, c->map)
-		      : fd;
+	if (fd < 0)
+		return nfc_nf_error(nf, ENOENT, "%s: map %s not found", c->name,
+				    c->map);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return nfc_nf_error(nf, errno, "%s: map %s: %s", c->name,
+				    c->map, strerror(errno));
+	if (info.key_size != c->key_size || info.value_size != c->val_size)
+		return nfc_nf_error(nf, EINVAL,
+				    "%s: map %s holds %u-byte keys and %u-byte "
+				    "values where the type declares %u and %u",
+				    c->name, c->map, info.key_size,
+				    info.value_size, c->key_size, c->val_size);
+	return fd;
 }
 
 static int coll_add(int ci, struct nfc_nf *nf, const char *key, json_t *fields)
@@ -963,19 +978,35 @@ static void plugin_type(struct dyn *d)
 }
 
 /* Two objects must declare alike: one type whatever the hook. */
+/* The same name, kind and size, and for a member the same place: the
+ * daemon writes a global by its name but an entry's members through the
+ * type's declaration (two members swapped, of the same names and sizes,
+ * had a `drop=true` written where the new program reads a weight). */
+static int same_field(const struct dfield *a, const struct dfield *b,
+		      int member)
+{
+	return !strcmp(a->name, b->name) && a->kind == b->kind &&
+	       a->size == b->size && (!member || a->off == b->off);
+}
+
 static int same_decl(const struct dyn *a, const struct dyn *b)
 {
 	if (a->ncfg != b->ncfg || a->ncoll != b->ncoll)
 		return 0;
 	for (int i = 0; i < a->ncfg; i++)
-		if (strcmp(a->cfg[i].name, b->cfg[i].name) ||
-		    a->cfg[i].kind != b->cfg[i].kind)
+		if (!same_field(&a->cfg[i], &b->cfg[i], 0))
 			return 0;
-	for (int i = 0; i < a->ncoll; i++)
-		if (strcmp(a->coll[i].map, b->coll[i].map) ||
-		    a->coll[i].key.kind != b->coll[i].key.kind ||
-		    a->coll[i].nval != b->coll[i].nval)
+	for (int i = 0; i < a->ncoll; i++) {
+		const struct dcoll *x = &a->coll[i], *y = &b->coll[i];
+
+		if (strcmp(x->map, y->map) || !same_field(&x->key, &y->key, 1) ||
+		    x->key_size != y->key_size || x->val_size != y->val_size ||
+		    x->nval != y->nval)
 			return 0;
+		for (int j = 0; j < x->nval; j++)
+			if (!same_field(&x->val[j], &y->val[j], 1))
+				return 0;
+	}
 	return 1;
 }
 
@@ -1013,7 +1044,9 @@ int nfci_dyn_check_upgrade(const struct nfc_nf_type *t, int hook,
 	if (!r && !same_decl(d, tmp))
 		r = fail(err, len, EINVAL,
 			 "the object declares other config globals or "
-			 "collections than type %s: load it as a new type",
+			 "collections than type %s (their names, kinds, "
+			 "sizes, or the places of an entry's members): "
+			 "load it as a new type",
 			 d->name);
 	if (obj)
 		bpf_object__close(obj);
