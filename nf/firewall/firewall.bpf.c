@@ -561,8 +561,8 @@ static __always_inline __u16 fw_csum_fold(__u64 s)
  * tcp_rst, without the slow path): addresses, ports and MACs swapped,
  * RFC 793's sequence numbers, the frame cut after the TCP header.
  * Returns -1 where it cannot (IPv4 options, IPv6 extension headers, a
- * RST, a fragment, a multicast or unspecified source): the slow path
- * answers those. */
+ * RST, a fragment, a multicast or unspecified source, a frame or packet
+ * sent to a group): the slow path answers those it may. */
 static __always_inline int fw_rst(nfc_ctx_t *ctx, struct nfc_meta *md,
 				  const struct nfc_flow *fl)
 {
@@ -579,20 +579,22 @@ static __always_inline int fw_rst(nfc_ctx_t *ctx, struct nfc_meta *md,
 	hl = v6 ? 40 : 20;
 	if (l4 != l3 + hl || l3 > 22)
 		return -1;
-	if ((void *)(eth + 1) > data_end)
+	/* A frame to a group MAC (broadcast included) gets no answer. */
+	if ((void *)(eth + 1) > data_end || (eth->h_dest[0] & 1))
 		return -1;
 	ip = NFC_FLOW_PTR(data, data_end, l3, 40);
 	th = NFC_FLOW_PTR(data, data_end, l4, 20);
 	if (!ip || !th)
 		return -1;
 	if (v6) {
-		if (ip[8] == 0xff || !(fl->t.src[0] | fl->t.src[1] |
-				       fl->t.src[2] | fl->t.src[3]))
+		if (ip[8] == 0xff || ip[24] == 0xff ||
+		    !(fl->t.src[0] | fl->t.src[1] | fl->t.src[2] |
+		      fl->t.src[3]))
 			return -1;
 	} else {
 		__u8 a0 = ip[12];
 
-		if (a0 == 0 || a0 >= 224)
+		if (a0 == 0 || a0 >= 224 || ip[16] >= 224)
 			return -1;
 	}
 	if (!fw_rst_allowed()) {

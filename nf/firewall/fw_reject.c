@@ -11,7 +11,10 @@
  * packet's destination, as a bridge firewall's reject does (nftables'
  * bridge family). Nothing answers a RST, an ICMP error, a non-first
  * fragment or a packet from a multicast, broadcast or unspecified source,
- * so that two firewalls never answer each other's answers.
+ * so that two firewalls never answer each other's answers; nor a frame
+ * or packet sent to a group (a broadcast or multicast MAC, IPv4
+ * 224.0.0.0/3 and 255.255.255.255, IPv6 ff00::/8), as RFC 1122 (3.2.2)
+ * and RFC 4443 (2.4) ask and iptables' REJECT does.
  */
 #include <string.h>
 #include <arpa/inet.h>
@@ -109,7 +112,8 @@ static size_t answer4(__u8 *out, const __u8 *ip, size_t cap)
 	size_t hl = (ip[0] & 0x0f) * 4u, tot = (size_t)ip[2] << 8 | ip[3], n;
 	__u8 proto = ip[9], *l4 = out + 20;
 
-	if (hl < 20 || cap < hl || tot < hl || !src4_ok(ip + 12))
+	if (hl < 20 || cap < hl || tot < hl || !src4_ok(ip + 12) ||
+	    ip[16] >= 224)
 		return 0;
 	if ((ip[6] & 0x1f) | ip[7]) /* a later fragment */
 		return 0;
@@ -184,8 +188,9 @@ static size_t answer6(__u8 *out, const __u8 *ip, size_t cap)
 	__u8 *l4 = out + 40;
 	static const __u8 zero[16];
 
-	if (cap < 40 || ip[8] == 0xff || !memcmp(ip + 8, zero, 16))
-		return 0; /* multicast or unspecified source */
+	if (cap < 40 || ip[8] == 0xff || !memcmp(ip + 8, zero, 16) ||
+	    ip[24] == 0xff)
+		return 0; /* multicast or unspecified source, or to a group */
 	if (tot > cap)
 		tot = cap;
 	nh = walk6(ip, tot, &off);
@@ -224,7 +229,7 @@ size_t fw_reject_build(const __u8 *f, size_t len, __u8 *out, size_t outlen)
 	__u16 type;
 
 	_Static_assert(OUT_MAX <= FW_REJECT_MAX, "room for any answer");
-	if (outlen < OUT_MAX || len < ETH_HLEN_)
+	if (outlen < OUT_MAX || len < ETH_HLEN_ || (f[0] & 1))
 		return 0;
 	type = (__u16)(f[12] << 8 | f[13]);
 	if (type == 0x8100 && len >= 18) { /* one VLAN tag, kept */

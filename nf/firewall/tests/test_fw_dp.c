@@ -700,6 +700,43 @@ static void reject_rst(struct nfc *nfc)
 	      "sender (%u bytes, flags %#x, ack %u of %d, checksums %s)",
 	      r.out_len, th[13], th[11], want,
 	      ft_csum(ip, 20) == 0 && ft_csum(ps, 32) == 0 ? "good" : "bad");
+	/* Found by a helper: answers went to multicast and broadcast
+	 * senders' groups, from the group's address. RFC 1122 (3.2.2) and
+	 * RFC 4443 (2.4): nothing answers a packet sent to a group. */
+	{
+		static const char *const why[] = {
+			"to 224.0.0.251", "to 255.255.255.255",
+			"to a broadcast MAC", "to ff02::fb"};
+		__u8 g[200], out[FW_REJECT_MAX];
+
+		for (int i = 0; i < 4; i++) {
+			struct ft_pkt m = p;
+			int gl, tf;
+
+			if (i == 0)
+				addr4(m.dst, "224.0.0.251");
+			if (i == 1)
+				addr4(m.dst, "255.255.255.255");
+			if (i == 3) {
+				m.v6 = 1;
+				inet_pton(AF_INET6, "2001:db8:9::9", m.src);
+				inet_pton(AF_INET6, "ff02::fb", m.dst);
+			}
+			gl = ft_frame(&m, g);
+			tf = 14 + (i == 3 ? 40 : 20) + 13;
+			g[tf] = 0x02; /* SYN */
+			if (i == 2)
+				memset(g, 0xff, 6);
+			dpt_set_meta(root, 1, 0);
+			dpt_run(root, "nf/1-fw1/prog", g, gl, &r);
+			CHECK(r.verdict >= 0 && !(r.out_len == (__u32)tf + 8 &&
+						 r.out[tf] & 0x04) &&
+				      !fw_reject_build(g, gl, out, sizeof(out)),
+			      "reject: a SYN %s gets no RST (data plane: %u "
+			      "bytes back; slow path: none)",
+			      why[i], r.out_len);
+		}
+	}
 	CHECK(!nfc_coll_del(nfc, "fw1", "rules", "5"), "rule 5 deleted");
 }
 
