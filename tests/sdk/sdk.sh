@@ -132,6 +132,16 @@ wait "$bad_pid"
 out=$(nfc t0 upgrade -f "$SDK/bad/verif.xdp.bpf.o" 2>&1)
 check "upgrade to an object declaring other fields and collections: refused ($out)" \
 	[ $? != 0 ] && grep -q "declares other config globals or collections" <<<"$out"
+# v3: the entry's member ttl widened to 2 bytes, its name and kind kept.
+# Found by a helper: accepted, the daemon then wrote entries by the old
+# layout (a key widened so made it walk the map forever).
+mkdir -p "$SDK/v3"
+cp "$SDK/b/Makefile" "$SDK/v3/"
+sed 's|^\t__u8 ttl; /\* the TTL|\t__u16 ttl; /* the TTL|' "$SDK/b/ttl.bpf.c" >"$SDK/v3/ttl.bpf.c"
+make -s -C "$SDK/v3" ttl.xdp.bpf.o >"$SDK/v3.log" 2>&1
+out=$(nfc t0 upgrade -f "$SDK/v3/ttl.xdp.bpf.o" migrate=recreate 2>&1)
+check "upgrade to an object whose entry member is 2 bytes, not 1: refused, migrate=recreate or not ($out)" \
+	[ $? != 0 ] && grep -q "sizes" <<<"$out" && grep -q "__u16 ttl" "$SDK/v3/ttl.bpf.c"
 out=$(nfc t0 upgrade -f "$SDK/b/ttl.tc.bpf.o" 2>&1)
 check "upgrade of an XDP NF to the TC build: refused ($out)" \
 	[ $? != 0 ] && grep -q "TC build and the NF runs in the XDP hook" <<<"$out"
