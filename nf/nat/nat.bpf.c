@@ -831,8 +831,17 @@ static __always_inline int nat(nfc_ctx_t *ctx, struct nfc_meta *md)
 	if (m.n > NAT_MAX_RULES)
 		m.n = NAT_MAX_RULES;
 	bpf_loop(NAT_MAX_RULES, nat_match_one, &m, 0);
-	if (m.res < 0)
+	if (m.res < 0) {
+		/* An inbound connection no rule translates is tracked as it
+		 * is, as Linux's conntrack does: its replies are then known
+		 * (2.), never taken for new outbound connections to
+		 * masquerade (a load balancer's backend answering a client
+		 * through this port: the reply left from the NAT's address,
+		 * not the VIP). A full table only leaves it untracked. */
+		if (!out && !nfct_confirm(fl, len, ct) && ct->e)
+			((struct nat_xlat *)ct->e->nf_data)->ready = 1;
 		return nat_pass(ctx, md);
+	}
 	r = m.res;
 	rule = bpf_map_lookup_elem(&nat_rules, &r);
 	if (!rule)

@@ -246,6 +246,25 @@ static void snat(struct nfc *nfc)
 	      "%d)",
 	      o.verdict, o.src, o.csum);
 
+	/* Found by a helper (an lb's backend answering a client through
+	 * the same port): a reply of an inbound connection no rule
+	 * translated was taken for a new outbound one, and rule 10 gave it
+	 * the NAT's address; the client dropped it. */
+	f = udp("203.0.113.9", 5555, "198.51.100.7", 5000);
+	o = run(&f, 0, 0);
+	CHECK(IS(o, "203.0.113.9", 5555, "198.51.100.7", 5000),
+	      "UDP in that no rule translates: passed as it is (v%d %s:%d > "
+	      "%s:%d csum %d)",
+	      SHOW(o));
+	f = udp("198.51.100.7", 5000, "203.0.113.9", 5555);
+	o = run(&f, 1, 0);
+	CHECK(IS(o, "198.51.100.7", 5000, "203.0.113.9", 5555),
+	      "... its reply out: not translated by rule 10 (v%d %s:%d > %s:%d "
+	      "csum %d)",
+	      SHOW(o));
+	cached(f, 1, "198.51.100.7", 5000, "203.0.113.9", 5555,
+	       "... its reply out, again");
+
 	f = tcp("198.51.100.2", 45000, "203.0.113.9", 443, 0x02);
 	o = run(&f, 1, 0);
 	CHECK(IS(o, "203.0.113.20", 45000, "203.0.113.9", 443),
