@@ -398,7 +398,15 @@ int nfc_coll_add(struct nfc *nfc, const char *nf, const char *coll,
 	if (r)
 		return r;
 	old = coll_entry(nfc, nf, coll, key);
-	r = coll_add_nosave(nfc, nf, coll, key, fields);
+	/* One rule for every type (the bridge's FDB and the ddos lists
+	 * overwrote, the others refused): an add does not replace. */
+	if (old)
+		r = nfci_err(nfc, EEXIST,
+			     "%s %s of %s exists already (change it with "
+			     "'%s set', or delete it first)",
+			     coll, key, nf, coll);
+	if (!r)
+		r = coll_add_nosave(nfc, nf, coll, key, fields);
 	if (!r) {
 		r = state_save_entry(nfc, model_find_nf(nfc->m, nf), coll, key);
 		if (r)

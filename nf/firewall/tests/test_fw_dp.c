@@ -218,7 +218,7 @@ static void issue_rules(struct nfc *nfc)
 	/* Bad input: refused, nothing changed. */
 	n = nrules(nfc);
 	CHECK(add(nfc, "20", "action=drop") == -EEXIST &&
-		      strstr(nfc_errmsg(nfc), "taken"),
+		      strstr(nfc_errmsg(nfc), "exists already"),
 	      "rule number already used: %s", nfc_errmsg(nfc));
 	CHECK(add(nfc, "60", "action=drop bogus=1") &&
 		      strstr(nfc_errmsg(nfc), "bogus"),
@@ -729,8 +729,9 @@ static void reject_rst(struct nfc *nfc)
 				memset(g, 0xff, 6);
 			dpt_set_meta(root, 1, 0);
 			dpt_run(root, "nf/1-fw1/prog", g, gl, &r);
-			CHECK(r.verdict >= 0 && !(r.out_len == (__u32)tf + 8 &&
-						 r.out[tf] & 0x04) &&
+			CHECK(r.verdict >= 0 &&
+				      !(r.out_len == (__u32)tf + 8 &&
+					r.out[tf] & 0x04) &&
 				      !fw_reject_build(g, gl, out, sizeof(out)),
 			      "reject: a SYN %s gets no RST (data plane: %u "
 			      "bytes back; slow path: none)",

@@ -34,7 +34,13 @@ refused "an empty value of no field (a typo)" "portz" nat0 set portz=
 check "set ports= unsets it" nfc nat0 set ports=
 check "... the default again ($(ports_now))" [ "$(ports_now)" = 1024-65535 ]
 refused "reversed port range (ports=)" "reversed" nat0 set ports=2000-1000
-refused "a taken rule number" "taken" nat0 rules add 10 type=masquerade
+refused "a taken rule number" "exists already" nat0 rules add 10 type=masquerade
+# Found by a helper: taken, where 0.0.0.0 was refused.
+refused "snat to a multicast address" "multicast" nat0 rules add 44 type=snat to=224.0.0.1
+refused "snat to the broadcast address" "broadcast" nat0 rules add 45 type=snat to=255.255.255.255
+refused "snat to a loopback address" "loopback" nat0 rules add 46 type=snat to=127.0.0.1
+refused "dnat to a multicast address" "multicast" nat0 rules add 47 type=dnat proto=udp dport=53 to=224.0.0.1
+refused "an snat range into 127/8" "loopback" nat0 rules add 48 type=snat to=126.255.255.250-127.0.0.2
 refused "masquerade with to=" "to=" nat0 rules add 44 type=masquerade to=203.0.113.1
 refused "an unknown type" "type" nat0 rules add 45 type=fullcone
 refused "a rule number with a leading zero" "write it as 46" nat0 rules add 046 type=masquerade
