@@ -36,6 +36,45 @@ static int at_line(struct nfc *nfc, json_t *e, int r)
 	return r;
 }
 
+/* Whether key k stands in s as a word of its own (198.51.100.1 is not in
+ * 198.51.100.11, nor a service's key in its backend's). */
+static int names_key(const char *s, const char *k)
+{
+	size_t l = strlen(k);
+
+	for (const char *p = strstr(s, k); l && p; p = strstr(p + 1, k)) {
+		char b = p > s ? p[-1] : ' ', a = p[l];
+
+		if (!strchr("0123456789abcdefABCDEF.:/[]_-", b) &&
+		    (!a || !strchr("0123456789abcdefABCDEF.:/[]_-", a)))
+			return 1;
+	}
+	return 0;
+}
+
+/* An NF's error about one entry of a set it checks whole, said without
+ * its line (nfc_nf_error, not nfc_nf_entry_error): the line of the
+ * longest key the message names goes before it, as for the others. */
+static void line_of_error(struct nfc *nfc, json_t *lines)
+{
+	const char *k, *best = NULL;
+	json_t *v, *line = NULL;
+
+	if (!nfc->err[0] || !strncmp(nfc->err, "line ", 5) ||
+	    strstr(nfc->err, ": line "))
+		return;
+	json_object_foreach (lines, k, v)
+		if ((!best || strlen(k) > strlen(best)) &&
+		    names_key(nfc->err, k))
+			best = k, line = v;
+	if (best) {
+		json_t *e = json_pack("{s:O}", "line", line);
+
+		at_line(nfc, e, -EINVAL);
+		json_decref(e);
+	}
+}
+
 static void undo_all(struct nfc *nfc, int id, const struct nfc_collection *c,
 		     struct undo *u, size_t n)
 {
@@ -214,6 +253,8 @@ static int coll_import(struct nfc *nfc, const char *nf, const char *coll,
 			json_array_clear(entries);
 		nfc->entry_lines = lines;
 		r = import_swap(nfc, id, c, cur, want, replace);
+		if (r)
+			line_of_error(nfc, lines);
 		nfc->entry_lines = NULL;
 		json_decref(lines);
 		goto out;

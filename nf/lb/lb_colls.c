@@ -35,10 +35,19 @@ static int svc_parse(struct nfc_nf *nf, json_t *config, const char *key,
 	const char *fwd = json_string_value(json_object_get(fields, "forward"));
 	json_t *t = json_object_get(fields, "table");
 	char err[256];
+	const char *bad;
 
 	if (lb_parse_svc(key, &w->vip, err, sizeof(err)))
 		return nfc_nf_error(nf, EINVAL, "service %s: %s", key, err);
 	lb_svc_str(&w->vip, w->key, sizeof(w->key));
+	/* Found by a helper: 0.0.0.0, a broadcast or multicast VIP was
+	 * taken. A state saved before the check is taken as it was. */
+	bad = lb_not_unicast(w->vip.family, w->vip.addr);
+	if (bad && !nfc_nf_applying(nf))
+		return nfc_nf_error(nf, EINVAL,
+				    "service %s: the VIP is %s, not one a "
+				    "client can connect to",
+				    key, bad);
 	w->forward = fwd && !strcmp(fwd, "nat") ? LB_FWD_NAT : LB_FWD_DSR;
 	w->table = t ? json_integer_value(t) : LB_TABLE_DEF;
 	if (w->vip.family == LB_AF_INET6 && w->forward == LB_FWD_DSR) {
@@ -344,10 +353,19 @@ static int be_parse(struct nfc_nf *nf, const struct lb_state *st,
 	json_t *wt = json_object_get(fields, "weight");
 	struct lb_vip v;
 	char err[256], vs[KEYLEN];
+	const char *bad;
 	int sid;
 
 	if (lb_parse_be(key, &v, &w->be, err, sizeof(err)))
 		return nfc_nf_error(nf, EINVAL, "backend %s: %s", key, err);
+	bad = lb_not_unicast(w->be.family, w->be.addr);
+	if (!bad && !memcmp(w->be.addr, v.addr, sizeof(v.addr)))
+		bad = "the service's own VIP (a loop)";
+	if (bad && !nfc_nf_applying(nf))
+		return nfc_nf_error(nf, EINVAL,
+				    "backend %s: its address is %s, not a "
+				    "host that can answer",
+				    key, bad);
 	sid = lb_svc_find(st, &v);
 	lb_svc_str(&v, vs, sizeof(vs));
 	if (sid < 0)

@@ -167,6 +167,23 @@ int lb_parse_be(const char *key, struct lb_vip *v, struct lb_be *be, char *err,
 	return canonical(key, c, err, errlen);
 }
 
+const char *lb_not_unicast(__u8 family, const __u32 *addr)
+{
+	const __u8 *b = (const __u8 *)addr;
+	static const __u8 zero[16], one[16] = {[15] = 1};
+
+	if (family == LB_AF_INET6)
+		return !memcmp(b, zero, 16)  ? "the unspecified address"
+		       : !memcmp(b, one, 16) ? "a loopback address"
+		       : b[0] == 0xff	     ? "a multicast address"
+					     : NULL;
+	return !addr[0]			? "no address"
+	       : addr[0] == 0xffffffffu ? "the broadcast address"
+	       : b[0] >= 224		? "a multicast or reserved address"
+	       : b[0] == 127		? "a loopback address"
+					: NULL;
+}
+
 static void addr_str(__u8 family, const __u32 *a, char *b, size_t len)
 {
 	char t[INET6_ADDRSTRLEN];

@@ -19,6 +19,9 @@ int lb_parse_svc(const char *s, struct lb_vip *v, char *err, size_t errlen);
 /* The backend's service and address (be->port 0: none given). */
 int lb_parse_be(const char *s, struct lb_vip *v, struct lb_be *be, char *err,
 		size_t errlen);
+/* Why a VIP or a backend at addr cannot be one (no address, broadcast,
+ * multicast, loopback), or NULL for a unicast address. */
+const char *lb_not_unicast(__u8 family, const __u32 *addr);
 /* The canonical spelling of a key (what list prints). */
 void lb_svc_str(const struct lb_vip *v, char *b, size_t len);
 void lb_be_str(const struct lb_vip *v, const struct lb_be *be, char *b,

@@ -37,6 +37,21 @@ nfd_start || { not_ok "nfchaind starts after kill -9"; exit 1; }
 check "after kill -9: the same table, 3 backends" \
 	[ "$(digest)" = "$d0" ] && [ "$(nfc -j lb0 backends show | jq length)" = 3 ]
 
+# Found by a helper: these were taken, and such a backend took its share.
+before=$(nfc export)
+check "a backend 0.0.0.0 is refused" refused "no address" nfc lb0 backends add $SVC/0.0.0.0
+check "a backend 255.255.255.255 is refused" refused "broadcast" nfc lb0 backends add $SVC/255.255.255.255
+check "the VIP as its own backend is refused" refused "own VIP" nfc lb0 backends add $SVC/203.0.113.100:8080
+check "a multicast VIP is refused" refused "multicast" nfc lb0 services add 224.0.0.5:80/udp
+check "an IPv6 multicast VIP is refused" refused "multicast" nfc lb0 services add "[ff02::5]:80/udp"
+check "... none of them changed anything" [ "$(nfc export)" = "$before" ]
+# An import's error names its line, also where the lb checks the whole
+# set itself (it did not).
+printf '%s/198.51.100.14\n# a comment\n203.0.113.101:80/tcp/198.51.100.15\n' "$SVC" >"$NFD_DIR/be.txt"
+check "a backends import naming an unknown service on line 3: refused, naming line 3" \
+	refused "line 3: .*unknown service" nfc lb0 backends import -f "$NFD_DIR/be.txt"
+check "... nothing changed" [ "$(nfc export)" = "$before" ]
+
 # An apply that reloads the lb (src6) and holds a bad service (table=100,
 # not a prime) is refused before anything changes: the service is
 # checked against the document first. Before, the lb ran the document's
