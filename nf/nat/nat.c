@@ -173,6 +173,25 @@ static int rules_reapply(struct nfc_nf *nf)
 	return nfc_rules_reapply(nf, &nat_rules_d);
 }
 
+/* Found by a helper: to=224.0.0.1, 255.255.255.255 or 127.0.0.1 were
+ * taken (0.0.0.0 was refused). A state saved before the check is taken
+ * as it was. */
+static int to_check(struct nfc_nf *nf, const char *key,
+		    const struct nat_rule *r)
+{
+	const char *bad = r->to_hi >> 28 >= 0xe
+				  ? "multicast, reserved or broadcast "
+				    "addresses"
+			  : r->to_lo >> 24 <= 127 && r->to_hi >> 24 >= 127
+				  ? "loopback addresses"
+				  : NULL;
+
+	if (!r->to_lo || !bad || nfc_nf_applying(nf))
+		return 0;
+	return nfc_nf_entry_error(nf, key, EINVAL, "rule %s: to= holds %s", key,
+				  bad);
+}
+
 /* A rule of an apply's document, before the apply changes anything (its
  * config changes would otherwise run until this rule's refusal undid
  * them). The masquerade's address is the target's, checked by add(). */
@@ -184,7 +203,8 @@ static int nat_rules_check(struct nfc_nf *nf, json_t *config, const char *key,
 	int r = nat_rule_parse(key, fields, &nr, err, sizeof(err));
 
 	(void)config;
-	return r ? nfc_nf_entry_error(nf, key, -r, "%s", err) : 0;
+	return r ? nfc_nf_entry_error(nf, key, -r, "%s", err)
+		 : to_check(nf, key, &nr);
 }
 
 static int nat_rules_add(struct nfc_nf *nf, const char *key, json_t *fields)
@@ -196,6 +216,8 @@ static int nat_rules_add(struct nfc_nf *nf, const char *key, json_t *fields)
 
 	if (r)
 		return nfc_nf_error(nf, -r, "%s", err);
+	if ((r = to_check(nf, key, &nr)))
+		return r;
 	if (nr.type == NAT_T_MASQ && nat_target_addr4(nf, &addr) && !addr)
 		return nfc_nf_error(nf, EINVAL,
 				    "rule %s: masquerade: %s is attached to a "
