@@ -58,15 +58,15 @@ int daemon_settle_timeout_ms(struct daemon *d);
 void daemon_on_link(void *ctx, enum nl_event ev, int ifindex, const char *name,
 		    unsigned flags);
 
-/* listen.c: a listening fd, or -errno with err set. */
-/* Before anything is changed: refused (-EADDRINUSE, -EBUSY, err said)
- * while another nfchaind serves `sock` or manages `pin_root`; else the
- * fd of the pin root's lock, held for the daemon's life (-2: no lock
- * can be taken on this machine). A second daemon restoring its own
+/* listen.c. Before anything is changed: refused (-EADDRINUSE, -EBUSY,
+ * err said) while another nfchaind serves `sock` or manages `pin_root`;
+ * else the fd of the pin root's lock, held for the daemon's life (-2: no
+ * lock can be taken on this machine). A second daemon restoring its own
  * state over a running one's pins tore that one's NFs down. */
 #define NFD_LOCK_DIR "/run/nfchain"
 int daemon_claim(const char *sock, const char *pin_root, char *err,
 		 size_t errlen);
+/* A listening fd, or -errno with err set. */
 int daemon_listen_unix(const char *path, char *err, size_t errlen);
 int daemon_listen_tcp(const char *spec, char *err, size_t errlen);
 char *daemon_read_token(const char *path, char *err, size_t errlen);

@@ -257,12 +257,13 @@ int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
  * place, each entry by one write, so that a packet meets the old next
  * hop or the new one. A failed write puts back what was there.
  */
-int rt_route_write(struct nfc_nf *nf, const struct rt_pcfg *pc,
-		   const char *key, json_t *fields, const struct rt_rib_key *k,
+int rt_route_write(struct nfc_nf *nf, const struct rt_pcfg *pc, const char *key,
+		   json_t *fields, const struct rt_rib_key *k,
 		   const struct rt_rib_val *v, const struct rt_rib_val *old,
 		   json_t *old_fields)
 {
-	struct rt_fib_val fv = {.type = RT_FIB_VIA, .nh = v->nh,
+	struct rt_fib_val fv = {.type = RT_FIB_VIA,
+				.nh = v->nh,
 				.plen = k->plen},
 			  was;
 	struct rt_fib4_key fk = {.plen = k->plen, .addr = k->addr.v4};
@@ -291,10 +292,9 @@ int rt_route_write(struct nfc_nf *nf, const struct rt_pcfg *pc,
 				     : rt_port_for(pc, v->nh.v4);
 	/* The LPM lookup of a key that is not there answers its cover. */
 	had = old &&
-	      !bpf_map_lookup_elem(ffd, k->family == RT_AF_INET6
-						? (void *)&k6
-						: (void *)&fk,
-				   &was) &&
+	      !bpf_map_lookup_elem(
+		      ffd, k->family == RT_AF_INET6 ? (void *)&k6 : (void *)&fk,
+		      &was) &&
 	      was.plen == k->plen && was.type == RT_FIB_VIA;
 	if (p < 0) {
 		/* Inactive (taken back by a restore or an undo, or a next
@@ -307,10 +307,9 @@ int rt_route_write(struct nfc_nf *nf, const struct rt_pcfg *pc,
 		return 0;
 	}
 	fv.port = p;
-	if (bpf_map_update_elem(ffd,
-				k->family == RT_AF_INET6 ? (void *)&k6
-							 : (void *)&fk,
-				&fv, BPF_ANY)) {
+	if (bpf_map_update_elem(
+		    ffd, k->family == RT_AF_INET6 ? (void *)&k6 : (void *)&fk,
+		    &fv, BPF_ANY)) {
 		r = nfc_nf_error(nf, errno, "route %s: write the %sFIB: %s",
 				 key, k->family == RT_AF_INET6 ? "IPv6 " : "",
 				 strerror(errno));

@@ -181,8 +181,8 @@ void rt_port_down(struct nfc_nf *nf, unsigned port);
 int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields);
 /* Route k made to hold v where it held *old (NULL: new), logged, in
  * place (rt_colls.c). */
-int rt_route_write(struct nfc_nf *nf, const struct rt_pcfg *pc,
-		   const char *key, json_t *fields, const struct rt_rib_key *k,
+int rt_route_write(struct nfc_nf *nf, const struct rt_pcfg *pc, const char *key,
+		   json_t *fields, const struct rt_rib_key *k,
 		   const struct rt_rib_val *v, const struct rt_rib_val *old,
 		   json_t *old_fields);
 int rt_routes_del(struct nfc_nf *nf, const char *key);
