@@ -56,6 +56,8 @@ struct dcoll {
 	struct dfield val[DYN_MAX_FIELDS];
 	int nval;
 	unsigned key_size, val_size;
+	unsigned map_type; /* an upgrade keeps it: a map recreated as
+			    * another type lost the entries the model kept */
 	struct nfc_field fields[DYN_MAX_FIELDS + 1];
 	char defs[DYN_MAX_FIELDS][8];
 };
@@ -771,6 +773,7 @@ static int read_colls(struct dyn *d, struct bpf_object *obj, const char *file,
 				    "nfc_lpm4/6) goes with an LPM trie, and "
 				    "an LPM trie with a prefix key",
 				    file, mn);
+		c->map_type = mt;
 		if (c->val_size > 256)
 			return fail(err, len, E2BIG,
 				    "%s: map %s: values over 256 bytes", file,
@@ -999,9 +1002,10 @@ static int same_decl(const struct dyn *a, const struct dyn *b)
 	for (int i = 0; i < a->ncoll; i++) {
 		const struct dcoll *x = &a->coll[i], *y = &b->coll[i];
 
-		if (strcmp(x->map, y->map) || !same_field(&x->key, &y->key, 1) ||
+		if (strcmp(x->map, y->map) ||
+		    !same_field(&x->key, &y->key, 1) ||
 		    x->key_size != y->key_size || x->val_size != y->val_size ||
-		    x->nval != y->nval)
+		    x->map_type != y->map_type || x->nval != y->nval)
 			return 0;
 		for (int j = 0; j < x->nval; j++)
 			if (!same_field(&x->val[j], &y->val[j], 1))
@@ -1045,8 +1049,8 @@ int nfci_dyn_check_upgrade(const struct nfc_nf_type *t, int hook,
 		r = fail(err, len, EINVAL,
 			 "the object declares other config globals or "
 			 "collections than type %s (their names, kinds, "
-			 "sizes, or the places of an entry's members): "
-			 "load it as a new type",
+			 "sizes, map types, or the places of an entry's "
+			 "members): load it as a new type",
 			 d->name);
 	if (obj)
 		bpf_object__close(obj);
