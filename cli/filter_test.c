@@ -106,15 +106,18 @@ int cli_filter_test(int argc, char **argv, int json)
 			shorter++;
 		m = nfci_cbpf_runner_run(&r, data, h->caplen);
 		if (m < 0) {
-			/* Under 14 bytes, or over the page the kernel's
-			 * test run takes: no NF port ever gets such a frame
-			 * whole; say so rather than guess. */
+			/* Under 14 bytes, or over what the kernel's test
+			 * run holds whole: say so rather than guess. */
 			if (!unrun)
 				fprintf(stderr,
 					"nfchain filter-test: frame %lu (%u "
 					"bytes): the kernel cannot run it "
 					"(%s); counted as not matching\n",
-					frames, h->caplen, strerror(-m));
+					frames, h->caplen,
+					m == -E2BIG ? "over the 3520 bytes "
+						      "an XDP test run holds "
+						      "whole"
+						    : strerror(-m));
 			unrun++;
 			continue;
 		}

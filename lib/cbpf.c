@@ -951,6 +951,8 @@ int nfci_cbpf_runner_run(struct nfci_cbpf_runner *r, const void *frame,
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
 		    .data_size_in = (__u32)len, .repeat = 1);
 
+	if (len > NFCI_CBPF_RUN_MAX)
+		return -E2BIG;
 	if (bpf_prog_test_run_opts(r->prog_fd, &o))
 		return -errno;
 	return o.retval == 1 ? 1 : o.retval == 0 ? 0 : -EPROTO;

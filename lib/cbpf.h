@@ -146,6 +146,11 @@ int nfci_cbpf_runner_open_prog(struct nfci_cbpf_runner *r,
 			       struct nfci_cbpf_prog *p,
 			       enum nfci_cbpf_hook hook, char *err,
 			       size_t errlen);
+/* The longest frame an XDP test run holds whole: a page less the
+ * headroom (256) and the room of the shared info (320). A longer one was
+ * run on its first NFCI_CBPF_RUN_MAX bytes only (`len` and every load
+ * past them wrong, silently): refused here with -E2BIG. */
+#define NFCI_CBPF_RUN_MAX 3520
 /* 1 match, 0 no match, -errno if the kernel could not run it. */
 int nfci_cbpf_runner_run(struct nfci_cbpf_runner *r, const void *frame,
 			 size_t len);

@@ -113,6 +113,16 @@ j=$("$NFCHAIN" filter-test -j 'udp port 53' -r "$D/crafted.pcap")
 check "filter-test -j: frames and matched" \
 	[ "$(echo "$j" | jq -r '.frames')" = 10000 -a "$(echo "$j" | jq -r '.matched')" = \
 	"$(tcpdump -r "$D/crafted.pcap" -w "$D/t.pcap" 'udp port 53' 2>/dev/null; frames "$D/t.pcap")" ]
+# Found by a helper: a frame over 3,520 bytes was judged on its first
+# 3,520 ('less 4000' matched a 9,000-byte frame), silently.
+$PY -c '
+import sys; sys.path.insert(0, "/usr/lib/python3/dist-packages")
+from scapy.all import Ether, IP, TCP, wrpcap
+wrpcap(sys.argv[1], [Ether()/IP(src="198.51.100.1", dst="198.51.100.2")/TCP()/(b"x" * (n - 54)) for n in (1000, 3520, 3521, 9000)])' "$D/big.pcap"
+j=$("$NFCHAIN" filter-test -j 'less 4000' -r "$D/big.pcap" 2>"$D/big.err")
+check "filter-test over frames of 1,000 to 9,000 bytes: 2 match, 2 not run ($j)" \
+	[ "$(echo "$j" | jq -c '[.frames, .matched, .not_run]')" = "[4,2,2]" ]
+check "... with a warning naming the limit" grep -q "over the 3520 bytes" "$D/big.err"
 check "filter-test: a syntax error is libpcap's, exit 1" \
 	refused "syntax error" "$NFCHAIN" filter-test 'tcp port' -r "$D/real.pcap"
 "$NFCHAIN" filter-test 'tcp port' -r "$D/real.pcap" >/dev/null 2>&1
