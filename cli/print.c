@@ -638,6 +638,10 @@ static void fields_table(json_t *fields, const char *indent)
 					 json_object_get(f, "min")),
 				 (long long)json_integer_value(
 					 json_object_get(f, "max")));
+		else if (json_is_integer(json_object_get(f, "max_length")))
+			snprintf(vals, sizeof(vals), "up to %lld chars",
+				 (long long)json_integer_value(
+					 json_object_get(f, "max_length")));
 		char *row[5] = {name, (char *)sget(f, "kind"),
 				(char *)sget(f, "default"), vals,
 				(char *)sget(f, "doc")};

@@ -281,16 +281,21 @@ json_t *nfc_export(struct nfc *nfc)
  * entry never is: it is replaced whole (import_swap's copies share them
  * too). A deep copy doubled the daemon's memory for a large collection
  * (its saved document is an export): ~10 MB more at 20,000 routes. */
-static json_t *colls_copy(json_t *colls)
+static json_t *colls_copy(const struct nfc_nf_type *t, json_t *colls)
 {
 	json_t *o = json_object(), *v;
 	const char *k;
 
 	/* An emptied collection is as none: the model keeps {} after the
 	 * last delete, a restore does not, and two exports of one state
-	 * differed. */
+	 * differed. In the type's order of collections, for the same
+	 * reason (the model keeps the order they were first used in). */
+	for (const struct nfc_collection *c = t->collections; c && c->name; c++)
+		if ((v = json_object_get(colls, c->name)) &&
+		    json_object_size(v))
+			json_object_set_new(o, c->name, json_copy(v));
 	json_object_foreach (colls, k, v)
-		if (json_object_size(v))
+		if (json_object_size(v) && !json_object_get(o, k))
 			json_object_set_new(o, k, json_copy(v));
 	return o;
 }
@@ -340,7 +345,7 @@ static json_t *nf_export(struct nfc *nfc, int id, bool colls)
 	if (nf->obj[0])
 		json_object_set_new(o, "object", json_string(nf->obj));
 	if (colls) {
-		json_t *c = colls_copy(nf->colls);
+		json_t *c = colls_copy(nf->type, nf->colls);
 
 		if (json_object_size(c))
 			json_object_set_new(o, "collections", c);
@@ -417,6 +422,10 @@ static json_t *fields_json(const struct nfc_field *f)
 			json_object_set_new(o, "min", json_integer(f->min));
 			json_object_set_new(o, "max", json_integer(f->max));
 		}
+		if (f->kind == NFC_F_STRING)
+			json_object_set_new(
+				o, "max_length",
+				json_integer(f->max > 0 ? f->max : 255));
 		if (f->choices)
 			json_object_set_new(o, "choices",
 					    json_string(f->choices));

@@ -145,9 +145,10 @@ static json_t *field_value(struct nfc *nfc, const char *owner,
 	case NFC_F_STRING:
 		if (!s)
 			goto bad_type;
-		if (strlen(s) > 255) {
-			nfci_err(nfc, EINVAL, "%s: field '%s': longer than 255",
-				 owner, f->name);
+		if (strlen(s) > (size_t)(f->max > 0 ? f->max : 255)) {
+			nfci_err(nfc, EINVAL,
+				 "%s: field '%s': longer than %lld characters",
+				 owner, f->name, f->max > 0 ? f->max : 255);
 			return NULL;
 		}
 		return json_string(s);
@@ -350,6 +351,18 @@ int nfci_fields_check(struct nfc *nfc, const char *owner,
 					"%s: field '%s' is required", owner,
 					f->name);
 		}
+	}
+	/* In the declaration's order, whatever the input's: the model keeps
+	 * what this gives, and an entry set field by field (or restored
+	 * from a file) listed its fields in another order in exports. */
+	{
+		json_t *in_order = json_object();
+
+		for (const struct nfc_field *f = fields; f && f->name; f++)
+			if ((v = json_object_get(res, f->name)))
+				json_object_set(in_order, f->name, v);
+		json_decref(res);
+		res = in_order;
 	}
 	*out = res;
 	return 0;

@@ -53,8 +53,10 @@ struct nfc_field {
 	const char *name;
 	enum nfc_field_kind kind;
 	unsigned flags;
-	const char *def;     /* default, as text; NULL: none */
-	long long min, max;  /* NFC_F_UINT and NFC_F_UINT_LIST */
+	const char *def; /* default, as text; NULL: none */
+	/* NFC_F_UINT and NFC_F_UINT_LIST: the range; NFC_F_STRING: max is
+	 * its longest length (0: 255). */
+	long long min, max;
 	const char *choices; /* NFC_F_ENUM */
 	const char *doc;
 	/* A config field only: the name of the data plane's `const volatile`
@@ -63,6 +65,10 @@ struct nfc_field {
 	 * prepare() for it. Implies NFC_FIELD_RELOAD. */
 	const char *bpf_const;
 };
+
+/* The longest tcpdump expression a filter or capture NF takes: a classic
+ * BPF program of 4,096 instructions comes from far less. */
+#define NFC_EXPR_MAX 8192
 
 /* Whether a change of the field swaps in a freshly loaded program. */
 static inline int nfc_field_reloads(const struct nfc_field *f)

@@ -25,6 +25,7 @@ static const struct nfc_field capture_config[] = {
 	{.name = "filter",
 	 .kind = NFC_F_STRING,
 	 .def = "",
+	 .max = NFC_EXPR_MAX,
 	 .doc = "a tcpdump (pcap-filter) expression; packets it matches are "
 		"captured. Empty: every packet. Changed while traffic flows "
 		"without loss"},

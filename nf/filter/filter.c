@@ -23,6 +23,8 @@ static const struct nfc_field filter_config[] = {
 	{.name = "expr",
 	 .kind = NFC_F_STRING,
 	 .flags = NFC_FIELD_REQUIRED,
+	 /* Found by a helper: 255 refused what filter-test ran. */
+	 .max = NFC_EXPR_MAX,
 	 .doc = "a tcpdump (pcap-filter) expression; replaced while traffic "
 		"flows: every packet meets the old one or the new"},
 	{.name = "action",

@@ -40,6 +40,13 @@ for mode in xdp tc; do
 	# dropped by keep: the 4 small replies
 	check "$mode: matched 6 + 12" [ "$(stat matched)" = 18 ]
 	check "$mode: dropped 6 + 4" [ "$(stat dropped)" = 10 ]
+	# Found by a helper: past 255 characters an expression was refused,
+	# one filter-test had just run. ~700 characters, then 8,193.
+	long="$(printf 'udp port %d or ' $(seq 1000 1040))udp port 1"
+	check "$mode: a ${#long}-character expression is taken" nfctl f0 set "expr=$long"
+	check "$mode: ... and held" [ "$(nfctl -j f0 show | jq -r .config.expr)" = "$long" ]
+	check "$mode: one of 8,193 characters is refused, naming the limit" \
+		refused "longer than 8192" nfctl f0 set "expr=$(printf 'x%.0s' $(seq 8193))"
 
 	# set expr= under traffic: both expressions pass ICMP; none may be lost
 	nfctl f0 set "expr=icmp" action=keep
