@@ -258,8 +258,10 @@ static long parse_timeout(const char *s)
  * well as `nfchain -j show`. They are moved before the command words, in
  * order, so that getopt (which stops at the first command word, leaving
  * key=value and "-f -" alone) sees them. Only exact option words are
- * moved; a lone "--" ends them: `nfchain fw0 acl add -- -j` has key "-j". */
-static void globals_first(int argc, char **argv)
+ * moved; a lone "--" ends them: `nfchain fw0 acl add -- -j` has key "-j".
+ * Returns the new count: a "--" after the command words is dropped (it
+ * was, with the count kept, and the last word came twice). */
+static int globals_first(int argc, char **argv)
 {
 	static const char *const with_arg[] = {
 		"--socket", "--url", "--token-file", "--timeout", "--list"};
@@ -309,9 +311,12 @@ static void globals_first(int argc, char **argv)
 		rest[nr++] = argv[i++];
 	memcpy(argv + 1, opt, no * sizeof(*argv));
 	memcpy(argv + 1 + no, rest, nr * sizeof(*argv));
+	argc = 1 + no + nr;
+	argv[argc] = NULL;
 out:
 	free(opt);
 	free(rest);
+	return argc;
 }
 
 int main(int argc, char **argv)
@@ -368,7 +373,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
-	globals_first(argc, argv);
+	argc = globals_first(argc, argv);
 	/* '+': options end at the first command word, so key=value and
 	 * "-f -" after the command are never taken for ours. */
 	while ((o = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {

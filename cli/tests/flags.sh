@@ -53,6 +53,11 @@ rc 2 "after a lone --, -j is a word: show -- -j is a usage error" nfc fl0 show p
 rc 2 "fl0 bogus add -- -j: -j is a word, refused by the grammar" nfc fl0 bogus add -- -j
 check "... as a word" grep -q "expected key=value, got '-j'" "$NFD_DIR/err"
 rc 0 "-- before the command ends the options as before" nfc -j -- show
+# Found by a helper: a -- after the command words had the last word twice
+# ("'mark' is given twice", "'show' takes no arguments").
+rc 0 "<name> set -- key=value" nfc fl0 set -- mark=6
+check "... mark is 6" eval 'nfc -j fl0 show | grep -q "\"mark\": *\"\?6"'
+rc 0 "show --" nfc show --
 nfd_stop
 check "nfchaind stops cleanly" [ $? = 0 ]
 nfc_done
