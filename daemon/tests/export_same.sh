@@ -14,6 +14,15 @@ quiet nfc bridge add b2 && quiet nfc b2 ports add q1 &&
 	quiet nfc b2 fdb del 02:00:00:00:00:09 && quiet nfc capture add x &&
 	quiet nfc router add r0 && quiet nfc r0 ports add p1 ip=203.0.113.1/28 ||
 	{ not_ok "a bridge with an emptied FDB, a capture, a router"; exit 1; }
+# Found by a helper: collections came back in the type's order (limits
+# used before allowlist), and a backend's fields PATCHed one way
+# (weight unset, then given) in the order given.
+quiet nfc ddos add dd && quiet nfc dd limits add 198.51.100.0/24 pps=1000 &&
+	quiet nfc dd allowlist add 198.51.100.7/32 && quiet nfc lb add lb &&
+	quiet nfc lb services add 203.0.113.100:80/tcp &&
+	quiet nfc lb backends add 203.0.113.100:80/tcp/198.51.100.11 state=drain weight=3 &&
+	quiet api PATCH "/v1/nfs/lb/backends/203.0.113.100%3A80%2Ftcp%2F198.51.100.11" '{"fields":{"weight":null}}' ||
+	{ not_ok "a ddos with limits then an allowlist, an lb with a backend"; exit 1; }
 nfc export >"$NFD_DIR/before.json"
 check "export has no emptied collection" \
 	[ "$(jq '[.nfs[] | select(.name == "b2") | has("collections")][0]' "$NFD_DIR/before.json")" = false ]
@@ -32,6 +41,6 @@ bpftool map create "$NFC_PIN/nf/9-ghost/m" type array key 4 value 4 entries 1 na
 check "an NF's pin directory the state does not name (nf/9-ghost, a map in it)" [ -e "$NFC_PIN/nf/9-ghost/m" ]
 check "nfchaind restarts" nfd_start
 check "... and removes it" [ ! -e "$NFC_PIN/nf/9-ghost" ]
-check "... the NFs it names stay" [ "$(ls "$NFC_PIN/nf" | sort | paste -sd ' ')" = "0-b2 1-x 2-r0" ]
+check "... the NFs it names stay" [ "$(ls "$NFC_PIN/nf" | sort | paste -sd ' ')" = "0-b2 1-x 2-r0 3-dd 4-lb" ]
 check "... the export has the same bytes" cmp -s <(nfc export) "$NFD_DIR/before.json"
 nfc_done
