@@ -45,6 +45,9 @@ static int names_key(const char *s, const char *k)
 	for (const char *p = strstr(s, k); l && p; p = strstr(p + 1, k)) {
 		char b = p > s ? p[-1] : ' ', a = p[l];
 
+		/* "KEY: why" ends the key with a colon too. */
+		if (a == ':' && (p[l + 1] == ' ' || !p[l + 1]))
+			a = ' ';
 		if (!strchr("0123456789abcdefABCDEF.:/[]_-", b) &&
 		    (!a || !strchr("0123456789abcdefABCDEF.:/[]_-", a)))
 			return 1;

@@ -48,10 +48,12 @@ rc 0 "apply -f - -j (stdin, the - is no option)" nfc apply -f - -j <"$NFD_DIR/st
 rc 2 "--timeout without its value at the end: usage error" nfc show --timeout
 rc 2 "an unknown option after the command stays a usage error" nfc show --bogus
 rc 2 "after a lone --, -j is a word: show -- -j is a usage error" nfc fl0 show ports -- -j
-# The grammar takes no key that starts with '-' (nfctl's too): after --,
-# -j reaches it as a word and is refused there, not taken for --json.
-rc 2 "fl0 bogus add -- -j: -j is a word, refused by the grammar" nfc fl0 bogus add -- -j
-check "... as a word" grep -q "expected key=value, got '-j'" "$NFD_DIR/err"
+# After --, -j reaches the grammar as a word, not taken for --json: here
+# the key of an add, which the daemon refuses for its collection. (This
+# was refused by the grammar only because a -- after the command made
+# the last word come twice: "add -j -j".)
+rc 1 "fl0 bogus add -- -j: -j is a word, the key of the add" nfc fl0 bogus add -- -j
+check "... sent as one (the daemon names the collection)" grep -q "none named 'bogus'" "$NFD_DIR/err"
 rc 0 "-- before the command ends the options as before" nfc -j -- show
 # Found by a helper: a -- after the command words had the last word twice
 # ("'mark' is given twice", "'show' takes no arguments").

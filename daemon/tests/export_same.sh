@@ -18,10 +18,10 @@ quiet nfc bridge add b2 && quiet nfc b2 ports add q1 &&
 # used before allowlist), and a backend's fields PATCHed one way
 # (weight unset, then given) in the order given.
 quiet nfc ddos add dd && quiet nfc dd limits add 198.51.100.0/24 pps=1000 &&
-	quiet nfc dd allowlist add 198.51.100.7/32 && quiet nfc lb add lb &&
-	quiet nfc lb services add 203.0.113.100:80/tcp &&
-	quiet nfc lb backends add 203.0.113.100:80/tcp/198.51.100.11 state=drain weight=3 &&
-	quiet api PATCH "/v1/nfs/lb/backends/203.0.113.100%3A80%2Ftcp%2F198.51.100.11" '{"fields":{"weight":null}}' ||
+	quiet nfc dd allowlist add 198.51.100.7/32 && quiet nfc lb add lb1 &&
+	quiet nfc lb1 services add 203.0.113.100:80/tcp &&
+	quiet nfc lb1 backends add 203.0.113.100:80/tcp/198.51.100.11 state=drain weight=3 &&
+	quiet api PATCH "/v1/nfs/lb1/backends/203.0.113.100%3A80%2Ftcp%2F198.51.100.11" '{"fields":{"weight":null}}' ||
 	{ not_ok "a ddos with limits then an allowlist, an lb with a backend"; exit 1; }
 nfc export >"$NFD_DIR/before.json"
 check "export has no emptied collection" \
@@ -41,6 +41,6 @@ bpftool map create "$NFC_PIN/nf/9-ghost/m" type array key 4 value 4 entries 1 na
 check "an NF's pin directory the state does not name (nf/9-ghost, a map in it)" [ -e "$NFC_PIN/nf/9-ghost/m" ]
 check "nfchaind restarts" nfd_start
 check "... and removes it" [ ! -e "$NFC_PIN/nf/9-ghost" ]
-check "... the NFs it names stay" [ "$(ls "$NFC_PIN/nf" | sort | paste -sd ' ')" = "0-b2 1-x 2-r0 3-dd 4-lb" ]
+check "... the NFs it names stay" [ "$(ls "$NFC_PIN/nf" | sort | paste -sd ' ')" = "0-b2 1-x 2-r0 3-dd 4-lb1" ]
 check "... the export has the same bytes" cmp -s <(nfc export) "$NFD_DIR/before.json"
 nfc_done

@@ -30,7 +30,8 @@ struct svc_want {
 
 /* `config`: the lb's (its mtu), or an apply's document's. */
 static int svc_parse(struct nfc_nf *nf, json_t *config, const char *key,
-		     json_t *fields, struct svc_want *w)
+		     json_t *fields, const struct lb_state *st,
+		     struct svc_want *w)
 {
 	const char *fwd = json_string_value(json_object_get(fields, "forward"));
 	json_t *t = json_object_get(fields, "table");
@@ -41,9 +42,11 @@ static int svc_parse(struct nfc_nf *nf, json_t *config, const char *key,
 		return nfc_nf_error(nf, EINVAL, "service %s: %s", key, err);
 	lb_svc_str(&w->vip, w->key, sizeof(w->key));
 	/* Found by a helper: 0.0.0.0, a broadcast or multicast VIP was
-	 * taken. A state saved before the check is taken as it was. */
+	 * taken. A state saved before the check is taken as it was, and a
+	 * service held already stays (a replace that keeps it). */
 	bad = lb_not_unicast(w->vip.family, w->vip.addr);
-	if (bad && !nfc_nf_applying(nf))
+	if (bad && !nfc_nf_applying(nf) &&
+	    !(st && lb_svc_find(st, &w->vip) >= 0))
 		return nfc_nf_error(nf, EINVAL,
 				    "service %s: the VIP is %s, not one a "
 				    "client can connect to",
@@ -248,7 +251,7 @@ int lb_svcs_check(struct nfc_nf *nf, json_t *config, const char *key,
 {
 	struct svc_want w;
 
-	return svc_parse(nf, config, key, fields, &w);
+	return svc_parse(nf, config, key, fields, NULL, &w);
 }
 
 int lb_svcs_add(struct nfc_nf *nf, const char *key, json_t *fields)
@@ -263,7 +266,7 @@ int lb_svcs_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	if (!r && !w)
 		r = -ENOMEM;
 	if (!r)
-		r = svc_parse(nf, nfc_nf_config(nf), key, fields, &w[n]);
+		r = svc_parse(nf, nfc_nf_config(nf), key, fields, st, &w[n]);
 	if (!r && lb_svc_find(st, &w[n].vip) >= 0)
 		r = nfc_nf_error(nf, EEXIST,
 				 "service %s exists already (change it with "
@@ -316,7 +319,7 @@ int lb_svcs_replace(struct nfc_nf *nf, json_t *entries)
 	json_object_foreach (entries, key, f) {
 		if (r)
 			break;
-		r = svc_parse(nf, nfc_nf_config(nf), key, f, &w[i++]);
+		r = svc_parse(nf, nfc_nf_config(nf), key, f, st, &w[i++]);
 	}
 	if (!r)
 		r = svcs_set(nf, st, w, n);
@@ -358,14 +361,6 @@ static int be_parse(struct nfc_nf *nf, const struct lb_state *st,
 
 	if (lb_parse_be(key, &v, &w->be, err, sizeof(err)))
 		return nfc_nf_error(nf, EINVAL, "backend %s: %s", key, err);
-	bad = lb_not_unicast(w->be.family, w->be.addr);
-	if (!bad && !memcmp(w->be.addr, v.addr, sizeof(v.addr)))
-		bad = "the service's own VIP (a loop)";
-	if (bad && !nfc_nf_applying(nf))
-		return nfc_nf_error(nf, EINVAL,
-				    "backend %s: its address is %s, not a "
-				    "host that can answer",
-				    key, bad);
 	sid = lb_svc_find(st, &v);
 	lb_svc_str(&v, vs, sizeof(vs));
 	if (sid < 0)
@@ -388,6 +383,18 @@ static int be_parse(struct nfc_nf *nf, const struct lb_state *st,
 				    key, ntohs(v.port), w->key);
 	}
 	w->be.svc = sid;
+	/* Found by a helper: a backend at 0.0.0.0, a broadcast or
+	 * multicast address or its own VIP was taken, and took its share.
+	 * Not for a delete (fields NULL), a backend held already or a
+	 * state saved before the check. */
+	bad = lb_not_unicast(w->be.family, w->be.addr);
+	if (!bad && !memcmp(w->be.addr, v.addr, sizeof(v.addr)))
+		bad = "the service's own VIP (a loop)";
+	if (bad && fields && !nfc_nf_applying(nf) && be_find(st, &w->be) < 0)
+		return nfc_nf_error(nf, EINVAL,
+				    "backend %s: its address is %s, not a "
+				    "host that can answer",
+				    key, bad);
 	w->be.weight = wt ? json_integer_value(wt) : 1;
 	if (w->be.weight < 1 || w->be.weight > LB_WEIGHT_MAX)
 		return nfc_nf_error(nf, ERANGE,

@@ -40,11 +40,11 @@ bad "FDB key with a VLAN of three digits" "write it as 02:00:00:00:10:0a@10" bb 
 bad "static entry on a port outside its VLAN" "does not carry VLAN 20" \
 	bb fdb add $M port=p1 vlan=20
 bad "the same MAC and VLAN under another key" "already the static entry" \
-	bb fdb add 02:00:00:00:00:01 port=p1 vlan=10
+	bb fdb add 02:00:00:00:00:01@10 port=p2
 bad "deleting an entry that is not there" "no such entry" bb fdb del $M
-# Every type alike: an add of an entry there already moved it here.
+# Every type alike: an add of an entry there already moved it (to p2).
 bad "adding an entry that is there already" "exists already (change it with 'fdb set'" \
-	bb fdb add 02:00:00:00:00:01 port=p1 vlan=10
+	bb fdb add 02:00:00:00:00:01 port=p2 vlan=10
 bad "access VLAN 0" "outside 1..4094" bb ports add p3 vlan=0
 bad "access VLAN 4095" "outside 1..4094" bb ports add p3 vlan=4095
 bad "trunk without an allowed list" "non-empty allowed list" bb ports add p3 mode=trunk
