@@ -312,35 +312,38 @@ static int ents_under(struct ents *a, const struct rt_rib_ent *cur, size_t ncur)
 
 /* ---- the files ---- */
 
+/* A route's words: its key into key, its next hop into nh; its port's
+ * name (a link-local next hop's), or NULL. */
+static const char *route_words(struct nfc_nf *nf, const struct rt_rib_ent *e,
+			       char *key, size_t klen, char *nh)
+{
+	struct rt_pfx p = {e->k.family, e->k.plen, e->k.addr};
+
+	rt_pfx_str(&p, key, klen);
+	inet_ntop(e->v.nh_family == RT_AF_INET6 ? AF_INET6 : AF_INET, &e->v.nh,
+		  nh, INET6_ADDRSTRLEN);
+	return e->v.nh_port ? nfc_nf_port_name(nf, e->v.nh_port - 1u) : NULL;
+}
+
 /* A route in the files' form (key, then fields). */
 static void route_text(struct nfc_nf *nf, const struct rt_rib_ent *e, char *buf,
 		       size_t len)
 {
-	struct rt_pfx p = {e->k.family, e->k.plen, e->k.addr};
 	char k[64], a[INET6_ADDRSTRLEN];
-	const char *port =
-		e->v.nh_port ? nfc_nf_port_name(nf, e->v.nh_port - 1u) : NULL;
+	const char *port = route_words(nf, e, k, sizeof(k), a);
 
-	inet_ntop(e->v.nh_family == RT_AF_INET6 ? AF_INET6 : AF_INET, &e->v.nh,
-		  a, sizeof(a));
-	snprintf(buf, len, "%s nexthop=%s%s%s\n", rt_pfx_str(&p, k, sizeof(k)),
-		 a, port ? " port=" : "", port ? port : "");
+	snprintf(buf, len, "%s nexthop=%s%s%s\n", k, a, port ? " port=" : "",
+		 port ? port : "");
 }
 
 /* A route's fields as the log writes them, its key into key. */
 static json_t *ent_fields(struct nfc_nf *nf, const struct rt_rib_ent *e,
 			  char *key, size_t klen)
 {
-	struct rt_pfx p = {e->k.family, e->k.plen, e->k.addr};
 	char a[INET6_ADDRSTRLEN];
-	const char *port =
-		e->v.nh_port ? nfc_nf_port_name(nf, e->v.nh_port - 1u) : NULL;
-	json_t *f;
+	const char *port = route_words(nf, e, key, klen, a);
+	json_t *f = json_pack("{s:s}", "nexthop", a);
 
-	rt_pfx_str(&p, key, klen);
-	inet_ntop(e->v.nh_family == RT_AF_INET6 ? AF_INET6 : AF_INET, &e->v.nh,
-		  a, sizeof(a));
-	f = json_pack("{s:s}", "nexthop", a);
 	if (f && port)
 		json_object_set_new(f, "port", json_string(port));
 	return f;
