@@ -66,6 +66,8 @@ void daemon_on_link(void *ctx, enum nl_event ev, int ifindex, const char *name,
 #define NFD_LOCK_DIR "/run/nfchain"
 int daemon_claim(const char *sock, const char *pin_root, char *err,
 		 size_t errlen);
+/* At a clean stop: the lock file goes, so stopped daemons leave none. */
+void daemon_release(int fd, const char *pin_root);
 /* A listening fd, or -errno with err set. */
 int daemon_listen_unix(const char *path, char *err, size_t errlen);
 int daemon_listen_tcp(const char *spec, char *err, size_t errlen);

@@ -45,24 +45,43 @@ static int socket_answers(const struct sockaddr_un *sa)
 	return r;
 }
 
+/* One lock file a pin root: its path with '/' as '_'. */
+static void lock_path(const char *pin_root, char *path, size_t len)
+{
+	int n = snprintf(path, len, "%s/pin", NFD_LOCK_DIR);
+
+	for (const char *p = pin_root; *p && n < (int)len - 6; p++)
+		path[n++] = *p == '/' ? '_' : *p;
+	snprintf(path + n, len - n, ".lock");
+}
+
+/* Held only while the file is still the one at `path`: a daemon that
+ * stopped unlinks it, so one that opened it just before would lock a file
+ * nobody else sees. */
+static int lock_is_current(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return !fstat(fd, &a) && !stat(path, &b) && a.st_ino == b.st_ino &&
+	       a.st_dev == b.st_dev;
+}
+
 int daemon_claim(const char *sock, const char *pin_root, char *err,
 		 size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char path[PATH_MAX], pid[32] = "";
-	int fd, n = snprintf(path, sizeof(path), "%s/pin", NFD_LOCK_DIR);
+	int fd, n, tries = 0;
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
 	if (socket_answers(&sa)) {
 		snprintf(err, errlen, "another nfchaind is serving %s", sock);
 		return -EADDRINUSE;
 	}
-	/* One lock file a pin root: its path with '/' as '_'. */
-	for (const char *p = pin_root; *p && n < (int)sizeof(path) - 6; p++)
-		path[n++] = *p == '/' ? '_' : *p;
-	snprintf(path + n, sizeof(path) - n, ".lock");
+	lock_path(pin_root, path, sizeof(path));
 	if (mkdir(NFD_LOCK_DIR, 0755) && errno != EEXIST)
 		return -2; /* no lock here (a read-only /run): not refused */
+again:
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -2;
@@ -77,11 +96,31 @@ int daemon_claim(const char *sock, const char *pin_root, char *err,
 		close(fd);
 		return -EBUSY;
 	}
+	if (!lock_is_current(fd, path)) {
+		close(fd);
+		if (++tries < 10)
+			goto again;
+		return -2;
+	}
 	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
 	/* The pid is only for the message: not written, not refused. */
 	if (!ftruncate(fd, 0))
 		n = (int)pwrite(fd, pid, n, 0);
 	return fd;
+}
+
+void daemon_release(int fd, const char *pin_root)
+{
+	char path[PATH_MAX];
+
+	if (fd < 0)
+		return;
+	/* Unlinked while still held: a daemon starting now either fails to
+	 * lock this file or finds it gone and makes a new one. */
+	lock_path(pin_root, path, sizeof(path));
+	if (lock_is_current(fd, path))
+		unlink(path);
+	close(fd);
 }
 
 int daemon_listen_unix(const char *path, char *err, size_t errlen)

@@ -252,5 +252,6 @@ out:
 	json_decref(d.gone);
 	json_decref(d.settling);
 	free(token);
+	daemon_release(lock, d.pin_root ?: NFC_DEFAULT_PIN_ROOT);
 	return r;
 }

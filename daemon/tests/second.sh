@@ -37,5 +37,13 @@ check "... and its pins" [ "$(pins)" = "$pins_before" ]
 nfd_kill9
 nfd_start || not_ok "after kill -9 of the first, a daemon starts on its pin root"
 check "... and adopts c0 and f0" [ "$(export_state)" = "$before" ]
+lockfile=/run/nfchain/pin$(printf %s "$NFC_PIN" | tr / _).lock
+check "the running daemon holds its pin root's lock file" [ -e "$lockfile" ]
+nfd_stop
+check "... which a clean stop removes" [ ! -e "$lockfile" ]
+nfd_start || not_ok "a daemon starts again after the clean stop"
+check "... and holds a new lock file" [ -e "$lockfile" ]
+second "$NFD_DIR/other.sock"
+check "... which refuses another daemon on the pin root" [ $? = 1 ]
 nfd_stop
 nfc_done
