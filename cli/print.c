@@ -324,6 +324,8 @@ static void show_all(json_t *a)
 	struct table t;
 	size_t i;
 
+	if (sget(a, "restore_pending"))
+		printf("restore pending: %s\n", sget(a, "restore_pending"));
 	if (!json_array_size(nfs)) {
 		puts("no NFs");
 		return;

@@ -198,6 +198,11 @@ int h_nfs_get(struct call *c)
 					?: json_array());
 		json_decref(e);
 	}
+	/* What runs is not the desired state yet: say so where a user
+	 * looks first, or `show` reads as "the NFs were lost". */
+	if (c->api->blocked)
+		json_object_set_new(s, "restore_pending",
+				    json_string(c->api->blocked));
 	return reply(c, 200, s);
 }
 

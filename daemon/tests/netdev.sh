@@ -62,6 +62,8 @@ out=$(api POST /v1/nfs '{"name":"x1","type":"forwarder"}')
 check "changes are refused until the saved state runs (got ${out:0:80})" \
 	[ "${out%% *}" = 409 ]
 check "reads are served meanwhile" quiet nfc show
+pending_shown() { nfc show | grep -q "^restore pending: .*$NFD_IF2"; }
+check "show says the saved state waits, naming the netdev" pending_shown
 # Found by a helper: export answered the empty state running, and that
 # backup applied back ("No changes") overwrote state.json with nothing.
 check "export meanwhile is the saved state, not the empty one running" \
@@ -74,6 +76,7 @@ sysctl -qw "net.ipv6.conf.$NFD_IF2.disable_ipv6=1"
 check "the saved state runs once the netdev appears" \
 	log_has "event=restore source=state.json status=running"
 check "restored: the state is the same" [ "$(export_state)" = "$before" ]
+check "show no longer says a restore is pending" eval '! pending_shown'
 ip -n "$NFD_H1" neigh flush all
 check "restored: traffic flows" flows
 out=$(api POST /v1/nfs '{"name":"x1","type":"forwarder"}')
