@@ -443,7 +443,18 @@ static void show_stats(json_t *s)
 	}
 }
 
-/* Entries of a collection: the columns are the union of their keys. */
+static int col_of(const char **hdr, int n, const char *k)
+{
+	for (int j = 0; j < n; j++)
+		if (!strcmp(hdr[j], k))
+			return j;
+	return -1;
+}
+
+/* Entries of a collection: the columns are the union of their keys, each
+ * new one placed before the next of its entry's keys already placed, so
+ * that entries listing their fields in one order (the declaration's) give
+ * columns in that order, whichever entry names a field first. */
 static int coll_columns(json_t *list, const char **hdr, char up[][64])
 {
 	json_t *e, *v;
@@ -453,12 +464,23 @@ static int coll_columns(json_t *list, const char **hdr, char up[][64])
 
 	json_array_foreach (list, i, e)
 		json_object_foreach (e, k, v) {
-			int j;
+			const char *k2;
+			json_t *v2;
+			int at = n, seen = 0;
 
-			for (j = 0; j < n && strcmp(hdr[j], k); j++)
-				;
-			if (j == n && n < MAX_COLS)
-				hdr[n++] = k;
+			if (col_of(hdr, n, k) >= 0 || n == MAX_COLS)
+				continue;
+			json_object_foreach (e, k2, v2) {
+				if (seen && col_of(hdr, n, k2) >= 0) {
+					at = col_of(hdr, n, k2);
+					break;
+				}
+				seen |= k2 == k;
+			}
+			memmove(hdr + at + 1, hdr + at,
+				(n - at) * sizeof(hdr[0]));
+			hdr[at] = k;
+			n++;
 		}
 	for (int j = 0; j < n; j++) {
 		int c;

@@ -53,6 +53,11 @@ got=$(nfc -j nat0 rules show | jq -r '.[] | select(.rule=="20") | .to')
 check "rule 20's to= shown as given ($got)" [ "$got" = "203.0.113.20-203.0.113.23" ]
 got=$(nfc -j nat0 rules show | jq -r '.[] | select(.rule=="30") | .to')
 check "rule 30's to= shown as given ($got)" [ "$got" = "198.51.100.10:80" ]
+# The columns follow the rule's declared fields, whichever rule names a
+# field first (they came in the order rules first named them).
+hdr=$(nfc nat0 rules show | head -1 | tr -s ' ')
+check "rules show: columns in the declaration's order ($hdr)" \
+	[ "$hdr" = "RULE TYPE SRC PROTO DPORT TO" ]
 check "mappings show (empty)" [ "$(nfc -j nat0 mappings show | jq length)" = 0 ]
 got=$(nfc -j nat0 show stats | jq -r '.stats.nat.exhausted // .nat.exhausted')
 check "show stats has the NAT's counters (exhausted $got)" [ "$got" = 0 ]
