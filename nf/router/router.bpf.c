@@ -572,6 +572,23 @@ static __always_inline int is_linklocal6(const struct in6_addr *a)
 	return (bpf_ntohl(a->in6_u.u6_addr32[0]) & 0xffc00000) == 0xfe800000;
 }
 
+/* :: and ::1 are never forwarded (RFC 4291 2.5.2, 2.5.3), nor an
+ * IPv4-mapped source (2.5.5.2): Linux drops all three at input. */
+static __always_inline int is_unspec_or_lo6(const struct in6_addr *a)
+{
+	const __u32 *w = a->in6_u.u6_addr32;
+
+	return !(w[0] | w[1] | w[2]) && (!w[3] || w[3] == bpf_htonl(1));
+}
+
+static __always_inline int is_martian_src6(const struct in6_addr *a)
+{
+	const __u32 *w = a->in6_u.u6_addr32;
+
+	return !(w[0] | w[1]) && (w[2] == bpf_htonl(0xffff) ||
+				  (!w[2] && (!w[3] || w[3] == bpf_htonl(1))));
+}
+
 /*
  * IPv6 (RFC 8200, 4291): multicast is never routed (neighbour and router
  * discovery go to the slow path), link-local addresses never leave their
@@ -612,7 +629,8 @@ static __always_inline int do_ipv6(nfc_ctx_t *ctx, struct nfc_meta *md,
 	}
 	if (!mac_eq(eth->h_dest, port->mac))
 		return RT_NOT(RT_D_OTHERHOST);
-	if (ip6->saddr.in6_u.u6_addr8[0] == 0xff)
+	if (ip6->saddr.in6_u.u6_addr8[0] == 0xff ||
+	    is_martian_src6(&ip6->saddr))
 		return RT_NOT(RT_D_MARTIAN);
 
 	/* The forwarding cache, as for IPv4 (the same epoch: every change
@@ -644,6 +662,10 @@ static __always_inline int do_ipv6(nfc_ctx_t *ctx, struct nfc_meta *md,
 			return RT_OUT(ce->out);
 		}
 	}
+	/* Before the lookup: a default route would take them, and a
+	 * destination dropped here is never cached. */
+	if (is_unspec_or_lo6(&ip6->daddr))
+		return RT_NOT(RT_D_MARTIAN);
 	if (fib6(&ip6->daddr, r)) {
 		if (is_linklocal6(&ip6->daddr))
 			return RT_NOT(RT_D_LINKLOCAL);

@@ -1141,6 +1141,17 @@ static void ipv6(void)
 		   RT_D_MCAST},
 		  {"multicast source", "ff02::1", "2001:db8:3::5", 64, 0,
 		   RT_D_MARTIAN},
+		  /* Found by a helper: forwarded, where Linux drops them. */
+		  {"loopback source ::1", "::1", "2001:db8:3::5", 64, 0,
+		   RT_D_MARTIAN},
+		  {"unspecified source ::", "::", "2001:db8:3::5", 64, 0,
+		   RT_D_MARTIAN},
+		  {"IPv4-mapped source", "::ffff:198.51.100.2", "2001:db8:3::5",
+		   64, 0, RT_D_MARTIAN},
+		  {"to the loopback ::1 (no ICMPv6 error either)",
+		   "2001:db8:1::2", "::1", 64, 0, RT_D_MARTIAN},
+		  {"to the unspecified ::", "2001:db8:1::2", "::", 64, 0,
+		   RT_D_MARTIAN},
 	  };
 	int fd = pinned("nf/0-r1/map/rt_nd"), v;
 	struct rt_nd_key k = {.port = 2};
