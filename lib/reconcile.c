@@ -198,6 +198,7 @@ static int xdp_wanted(const struct model *m, int ifindex)
 int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 {
 	unsigned char *claimed = calloc(NFC_IFSLOTS, 1);
+	unsigned char *unwire = calloc(NFC_GPORTS, 1);
 	struct nfc_hop *hops = calloc(NFC_GPORTS, sizeof(*hops));
 	struct nfc_hop *shops = calloc(NFC_MAX_STUBS, sizeof(*shops));
 	struct nfc_hop *ohops = calloc(NFC_GPORTS, sizeof(*ohops));
@@ -206,7 +207,7 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 	int r = 0;
 
 	memset(nfc->reloaded, 0, sizeof(nfc->reloaded));
-	if (!hops || !shops || !ohops || !oshops || !claimed) {
+	if (!hops || !shops || !ohops || !oshops || !claimed || !unwire) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -323,6 +324,14 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 				    (hops[g].kind != NFC_HOP_NF ||
 				     !nfc->reloaded[hops[g].nf]))
 					continue;
+				/* Unwired last, once nothing leads here any
+				 * more (step 4b): a transparent NF detached
+				 * dropped what still came in for ms. */
+				if (hops[g].kind == NFC_HOP_NONE &&
+				    ohops[g].kind != NFC_HOP_NONE) {
+					unwire[g] = 1;
+					continue;
+				}
 				r = wire(nfc, new, nf_hook(n), SM_LINKS,
 					 NFC_GPORT(i, p), NFC_LINK_SLOT(i, p),
 					 &hops[NFC_GPORT(i, p)]);
@@ -350,6 +359,17 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 				nfc, st, s,
 				direct_target(nfc, st, &shops[s], claimed));
 	}
+	if (r)
+		goto out;
+
+	/* 4b. Ports left unconnected, now that no hop or hook leads to them. */
+	for (int i = 0; i < NFC_MAX_NFS && !r; i++)
+		for (int p = 0; p < NFC_MAX_PORTS && !r; p++)
+			if (unwire[NFC_GPORT(i, p)])
+				r = wire(nfc, new, nf_hook(&new->nfs[i]),
+					 SM_LINKS, NFC_GPORT(i, p),
+					 NFC_LINK_SLOT(i, p),
+					 &hops[NFC_GPORT(i, p)]);
 	if (r)
 		goto out;
 
@@ -407,6 +427,7 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 		}
 	}
 out:
+	free(unwire);
 	free(claimed);
 	free(hops);
 	free(shops);
