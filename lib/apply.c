@@ -939,8 +939,10 @@ int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan)
 			struct apply_ctx back = {.doc = prev};
 
 			memcpy(keep, nfc->err, sizeof(keep));
+			nfc->undoing++;
 			undo_run(nfc, &u);
 			nfci_transact(nfc, edit_apply, &back);
+			nfc->undoing--;
 			memcpy(nfc->err, keep, sizeof(keep));
 		}
 	}

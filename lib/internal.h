@@ -208,6 +208,10 @@ struct nfc {
 	/* Set while nfc_apply writes the entries of a document this
 	 * runtime accepted before (nfc_apply_accepted; nfc_nf_applying). */
 	int applying, accepted;
+	/* Moving back to the model before a refused change: an NF that goes
+	 * is one the change made, and what it keeps outside its pins (a feed
+	 * file) is the state's, not the NF's to remove (dp_nf_unload). */
+	int undoing;
 	/* Set while nfc_apply edits the model: the entries it then writes
 	 * were checked against the document's config (nfc_nf_applying_doc). */
 	int doc_checked;

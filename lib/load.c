@@ -652,7 +652,7 @@ void dp_nf_unload(struct nfc *nfc, const struct mnf *n, int id)
 {
 	char dir[400];
 
-	if (n->type->removed)
+	if (n->type->removed && !nfc->undoing)
 		n->type->removed(&nfc->handles[id], n->name);
 	if (n->type->destroy)
 		n->type->destroy(&nfc->handles[id]);

@@ -241,8 +241,10 @@ int nfci_transact(struct nfc *nfc, nfci_edit_fn fn, void *arg)
 				    new->nfs[i].used &&
 				    !strcmp(old->nfs[i].name, new->nfs[i].name))
 					old->nfs[i].sig[0] = 0;
+			nfc->undoing++;
 			dp_reconcile(nfc, new, old);
 			nf_configure_changed(nfc, new, old);
+			nfc->undoing--;
 			memcpy(nfc->err, keep, sizeof(keep));
 		}
 	}

@@ -172,5 +172,28 @@ check "... and still gone after a reboot" not_listed 203.0.113.144/28
 nfc export | jq '(.nfs[] | select(.name == "dd0") | .collections.blocklist["10.40.0.1/16"]) = {}' >$NFD_DIR/bad.json
 check "apply --dry-run of a blocklist key with host bits: refused" \
 	refused "host bits" nfc apply --dry-run -f $NFD_DIR/bad.json
+# (a helper) a feed changed behind the daemon's back: the restore is
+# refused, and the refusal deleted the feed (the NF's creation taken back
+# ran its delete), so the fix (undo the edit) was lost with it.
+cp "$KEPT" $NFD_DIR/kept.bak
+echo "# edited by hand" >>"$KEPT"
+reboot_dd
+check "a reboot with the kept feed edited: the restore is refused" \
+	grep -q "event=restore.*import it again" "$NFD_LOG"
+check "... and the kept feed is still there" [ -s "$KEPT" ]
+cp $NFD_DIR/kept.bak "$KEPT"
+nfc export >$NFD_DIR/saved.json
+check "... once the edit is undone, apply of the saved state runs it" \
+	quiet nfc apply -f $NFD_DIR/saved.json
+check "... the feed's prefixes listed again" listed 203.0.113.160/28
+# The same refusal in a user's apply: a second NF whose feed entry names
+# its own file with another CRC. Refused, and the file stays.
+DD1="$NFC_DDOS_FEED_DIR/ddos${NFC_PIN//\//_}.dd1.blocklist.feed"
+printf '198.51.100.0/28\n' >"$DD1"
+nfc export | jq --arg f "$DD1" '.nfs += [{"name": "dd1", "type": "ddos", "collections": {"blocklist": {"feed": {"file": $f, "prefixes": 1, "crc32": "00000000"}}}}]' >$NFD_DIR/dd1.json
+check "apply of a new NF whose feed has another CRC: refused" \
+	refused "import it again" nfc apply -f $NFD_DIR/dd1.json
+check "... its feed file is still there" [ -s "$DD1" ]
+rm -f "$DD1"
 check "dd0 del takes its kept feed away" sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' dd0 del >/dev/null && [ ! -e '$KEPT' ]"
 nfc_done
