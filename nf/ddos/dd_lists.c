@@ -290,12 +290,19 @@ static int held4(int fd, __u32 a, unsigned l)
 
 /* After the IPv4 prefix (a, plen <= 24) left copy `copy`'s hash: the bits
  * of its /24s that no other prefix of length <= 24 covers, cleared. */
+static long bm_rebuild(struct nfc_nf *nf, int copy);
+
+/* Probes of the hash past which one pass over it is cheaper: a /0 took a
+ * minute of probes (2^24 /24s times the lengths), stalling every call. */
+#define BM_PROBES_MAX 65536
+
 static void bm_unset(struct nfc_nf *nf, int copy, __u32 a, unsigned plen)
 {
 	int fd = block_fd(nf, 4, copy);
 	__u64 *bm = bm_get(nf, copy);
 	__u32 x0 = a >> 8, n = 1u << (24 - plen);
 	struct dd_lens ln;
+	unsigned longer = 0;
 
 	if (!bm || fd < 0)
 		goto out;
@@ -304,6 +311,13 @@ static void bm_unset(struct nfc_nf *nf, int copy, __u32 a, unsigned plen)
 	for (unsigned i = 0; i < ln.n4; i++)
 		if (ln.l4[i] <= plen && held4(fd, a, ln.l4[i]))
 			goto out;
+	for (unsigned i = 0; i < ln.n4; i++)
+		longer += ln.l4[i] > plen && ln.l4[i] <= 24;
+	if ((unsigned long long)n * longer > BM_PROBES_MAX) {
+		bm_done(bm);
+		bm_rebuild(nf, copy);
+		return;
+	}
 	for (__u32 x = x0; x < x0 + n; x++) {
 		int cov = 0;
 
