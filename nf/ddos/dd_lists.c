@@ -434,6 +434,9 @@ static int trie_write(struct nfc_nf *nf, int fd, const char *what,
 
 /* A blocklist entry written into copy `copy`, its length listed first;
  * fresh: a user's single add (expiry()). */
+static void watch_add(struct nfc_nf *nf, int fam, const struct dd_lpm6 *k,
+		      int copy);
+
 static int block_write(struct nfc_nf *nf, int copy, const char *key,
 		       json_t *fields, int fresh)
 {
@@ -463,6 +466,12 @@ static int block_write(struct nfc_nf *nf, int copy, const char *key,
 		       fields, BPF_ANY, fresh);
 	if (r && p.family == 4 && p.plen <= 24)
 		bm_unset(nf, copy, addr4(p.addr), p.plen);
+	if (!r && json_object_get(fields, "expires")) {
+		struct dd_lpm6 k;
+
+		lpm_key(&p, &k);
+		watch_add(nf, p.family, &k, copy);
+	}
 	return r;
 }
 
@@ -859,6 +868,7 @@ static int hash_clear_some(int fd, size_t budget, __u32 *tok, int *have)
  * - emptying the copy a replace switched away from.
  */
 #define DD_TICK_KEYS 5000
+#define DD_WATCH_MAX 4096
 
 struct dd_priv {
 	time_t next_scan;   /* 0: a scan may start at the next tick */
@@ -878,6 +888,16 @@ struct dd_priv {
 	int add_set, add_had;
 	struct dd_pfx add_p;
 	__u32 add_v;
+	/* Entries a single add or set gave an end, checked every tick: the
+	 * scan alone reaches an entry of a 1,000,000-prefix list some 200 s
+	 * after its end (a helper saw expires=2 end after 212 s). Imports'
+	 * ends are left to the scan; a full list too. */
+	unsigned nwatch;
+	struct dd_watch {
+		__u32 end;
+		int fam;
+		struct dd_lpm6 k;
+	} watch[DD_WATCH_MAX];
 };
 
 /*
@@ -1134,6 +1154,56 @@ void dd_block_rescan(struct nfc_nf *nf)
 	(void)nf;
 }
 
+/* An entry whose end has come, deleted from copy `copy`; 0 if it was. */
+static int expire_key(struct nfc_nf *nf, int copy, int fam,
+		      const struct dd_lpm6 *k)
+{
+	char b[64];
+
+	if (bpf_map_delete_elem(block_fd(nf, fam, copy), k))
+		return -1;
+	if (fam == 4 && k->plen <= 24)
+		bm_unset(nf, copy, addr4(k->addr), k->plen);
+	/* Else the model keeps it, and a restore blocks it again for a new
+	 * lifetime. */
+	nfc_nf_forget(nf, "blocklist", dd_pfx_str(fam, k->plen, k->addr, b));
+	return 0;
+}
+
+static void watch_add(struct nfc_nf *nf, int fam, const struct dd_lpm6 *k,
+		      int copy)
+{
+	struct dd_priv *pv = priv_of(nf);
+	__u32 v = 0;
+
+	if (!pv || pv->nwatch == DD_WATCH_MAX ||
+	    bpf_map_lookup_elem(block_fd(nf, fam, copy), k, &v) || !v)
+		return;
+	pv->watch[pv->nwatch++] = (struct dd_watch){.end = v, .fam = fam,
+						    .k = *k};
+}
+
+/* The watched entries whose end has come, if the live copy still holds
+ * them with that end (deleted or given another since: no longer ours). */
+static void watch_expire(struct nfc_nf *nf, struct dd_priv *pv, time_t now)
+{
+	int c = live_copy(nf);
+
+	for (unsigned i = 0; i < pv->nwatch;) {
+		struct dd_watch *w = &pv->watch[i];
+		__u32 v = 0;
+
+		if ((time_t)w->end > now) {
+			i++;
+			continue;
+		}
+		if (!bpf_map_lookup_elem(block_fd(nf, w->fam, c), &w->k, &v) &&
+		    v == w->end)
+			expire_key(nf, c, w->fam, &w->k);
+		*w = pv->watch[--pv->nwatch];
+	}
+}
+
 /* Part of a scan of the live copy: deletes the entries whose time has
  * come, up to `budget` keys; 1 when the family's trie is done. */
 static int expire_some(struct nfc_nf *nf, struct dd_priv *pv, int copy,
@@ -1152,20 +1222,8 @@ static int expire_some(struct nfc_nf *nf, struct dd_priv *pv, int copy,
 			return 1;
 		if (!bpf_map_lookup_elem(fd, &next, &v) && v) {
 			if ((time_t)v <= now &&
-			    !bpf_map_delete_elem(fd, &next)) {
-				char b[64];
-
-				if (pv->scan_fam == 4 && next.plen <= 24)
-					bm_unset(nf, copy, addr4(next.addr),
-						 next.plen);
-				/* Else the model keeps it, and a restore
-				 * blocks it again for a new lifetime. */
-				nfc_nf_forget(nf, "blocklist",
-					      dd_pfx_str(pv->scan_fam,
-							 next.plen, next.addr,
-							 b));
+			    !expire_key(nf, copy, pv->scan_fam, &next))
 				continue; /* the cursor stays on a kept key */
-			}
 			pv->left++;
 		}
 		pv->cur = next;
@@ -1182,6 +1240,7 @@ void dd_block_expire(struct nfc_nf *nf)
 
 	if (!pv)
 		return;
+	watch_expire(nf, pv, now);
 	if (pv->clear_copy) {
 		int k = pv->clear_copy - 1;
 
