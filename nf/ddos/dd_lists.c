@@ -1179,8 +1179,8 @@ static void watch_add(struct nfc_nf *nf, int fam, const struct dd_lpm6 *k,
 	if (!pv || pv->nwatch == DD_WATCH_MAX ||
 	    bpf_map_lookup_elem(block_fd(nf, fam, copy), k, &v) || !v)
 		return;
-	pv->watch[pv->nwatch++] = (struct dd_watch){.end = v, .fam = fam,
-						    .k = *k};
+	pv->watch[pv->nwatch++] =
+		(struct dd_watch){.end = v, .fam = fam, .k = *k};
 }
 
 /* The watched entries whose end has come, if the live copy still holds
