@@ -166,6 +166,12 @@ int lib_fail(struct call *c, int rc)
 	if (!msg || !*msg)
 		return fail(c, 500, "%s %s failed: %s", c->req->method,
 			    c->req->path, strerror(-rc));
+	/* The library's ENOSPC is a limit reached (409); an NF that could not
+	 * write its own file in the state directory (a ddos feed, an upgrade's
+	 * object) passes on the write's own errno text, whatever code it
+	 * returns: a full disk is 507 wherever it is met. */
+	if (strstr(msg, strerror(ENOSPC)) || strstr(msg, strerror(EDQUOT)))
+		return fail(c, 507, "%s", msg);
 	return fail(c, status_of(rc, c->req->method), "%s", msg);
 }
 

@@ -177,6 +177,20 @@ rm -f "$MNT/fill"
 check "with space again, the route is accepted" quiet nfc r0 routes add 198.20.0.0/16 nexthop=203.0.113.9
 check "... and saved" grep -q 198.20.0.0/16 <<<"$(nfd_saved)"
 
+# ---- an NF's own file in a full state directory -----------------------------
+# A ddos NF keeps its feed in the state directory: its own writes failing
+# on a full disk were answered 409 and 500 (found by a helper).
+printf '203.0.113.0/28\n203.0.113.16/28\n' >"$NFD_DIR/feed.txt"
+quiet nfc ddos add dd0 && quiet nfc dd0 blocklist import --replace -f "$NFD_DIR/feed.txt"
+check "dd0 with a kept feed of 2 prefixes" [ $? = 0 ]
+dd if=/dev/zero of="$MNT/fill" bs=4k >/dev/null 2>&1
+before=$(snapshot)
+api_refused "a ddos feed import when the disk is full" 507 "No space left" \
+	POST /v1/nfs/dd0/blocklist/import $'198.51.100.0/27\n2001:db8:9::/48\n'
+unchanged "disk full: a ddos feed import"
+rm -f "$MNT/fill"
+quiet nfc dd0 del
+
 # ---- a read-only state directory --------------------------------------------
 before=$(snapshot)
 mount -o remount,ro "$MNT"

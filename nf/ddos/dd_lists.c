@@ -1843,6 +1843,7 @@ static int bulk_import(struct nfc_nf *nf, const char *text, size_t len,
 {
 	int live = live_copy(nf), dst = replace ? !live : live, any_exp = 0;
 	struct bulk_undo u = {0};
+	struct dd_lens lens;
 	struct lines s;
 	size_t n;
 	int r;
@@ -1869,11 +1870,17 @@ static int bulk_import(struct nfc_nf *nf, const char *text, size_t len,
 	/* Written, then kept: a list that fills up half way, or a feed
 	 * that cannot be kept, leaves the live copy as it was. */
 	lines_text(&s, text, len);
+	lens_get(nf, dst, &lens);
 	r = bulk_pass(nf, &s, dst, &n, &any_exp, NULL, &u);
 	if (!r)
 		r = feed_save(nf, text, len, 0);
-	if (r)
+	if (r) {
 		undo_run(nf, dst, &u);
+		/* The lengths the lines added went with them: left, each
+		 * was a probe more a packet for nothing (found by a helper:
+		 * a refused import changed dd_lens). */
+		lens_put(nf, dst, &lens);
+	}
 	free(u.e);
 	if (!r && any_exp)
 		note_expiry(nf);
