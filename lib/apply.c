@@ -338,10 +338,21 @@ static int edit_apply(struct nfc *nfc, struct model *m, void *arg)
 			memset(&m->nfs[id].ports[pi].peer, 0,
 			       sizeof(struct endpoint));
 	struct mattach *old_att = malloc(sizeof(m->att));
+	/* Targets named now: an NF port's NF may be gone when the plan
+	 * says what was detached. */
+	char(*old_tgt)[2 * NFC_NAME_MAX + 2] =
+		calloc(NFC_MAX_ATTACHMENTS, sizeof(*old_tgt));
 
-	if (!old_att)
+	if (!old_att || !old_tgt) {
+		free(old_att);
+		free(old_tgt);
 		return -ENOMEM;
+	}
 	memcpy(old_att, m->att, sizeof(m->att));
+	for (int k = 0; k < NFC_MAX_ATTACHMENTS; k++)
+		if (m->att[k].used)
+			endpoint_str(m, &m->att[k].target, old_tgt[k],
+				     sizeof(old_tgt[k]));
 	memset(m->att, 0, sizeof(m->att));
 
 	/* 3. NFs that come, config of those that stay, their ports. */
@@ -565,12 +576,11 @@ static int edit_apply(struct nfc *nfc, struct model *m, void *arg)
 				endpoint_eq(&m->att[q].target, &o->target);
 		if (!kept)
 			plan_add(c->plan, "detach %s from %s",
-				 m->nfs[o->nf].name,
-				 o->target.kind == PEER_DEV ? o->target.dev
-							    : "port");
+				 m->nfs[o->nf].name, old_tgt[k]);
 	}
 	r = 0;
 out:
+	free(old_tgt);
 	free(old_att);
 	return r;
 }

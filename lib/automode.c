@@ -153,8 +153,14 @@ int paths_resolve_auto(struct nfc *nfc, struct model *m)
 			if (n->ports[p].used &&
 			    n->ports[p].peer.kind == PEER_DEV)
 				consider_dev(g, n->ports[p].peer.ifindex);
+		/* Rule 6 keeps the hook; the reason stays only if it still
+		 * says something true ("nic" of a netdev that may come back),
+		 * not "with X" of an NF no longer linked (maybe deleted). */
 		if (is_auto(n) && n->auto_why[0])
-			consider(g, 6, n->auto_hook, "%s", n->auto_why);
+			consider(g, 6, n->auto_hook, "%s",
+				 strncmp(n->auto_why, "with ", 5)
+					 ? n->auto_why
+					 : "kept from before");
 	}
 	for (int a = 0; a < NFC_MAX_ATTACHMENTS; a++) {
 		const struct mattach *at = &m->att[a];

@@ -179,6 +179,22 @@ static void direct_release(struct nfc *nfc, const struct model *old,
 	}
 }
 
+/* The same NF attached to the same target on the same port pair before. */
+static int att_kept(const struct model *old, const struct model *new,
+		    const struct mattach *na)
+{
+	for (int a = 0; a < NFC_MAX_ATTACHMENTS; a++) {
+		const struct mattach *o = &old->att[a];
+
+		if (o->used && o->nf == na->nf && o->pair == na->pair &&
+		    old->nfs[o->nf].used &&
+		    !strcmp(old->nfs[o->nf].name, new->nfs[na->nf].name) &&
+		    endpoint_eq(&o->target, &na->target))
+			return 1;
+	}
+	return 0;
+}
+
 static int stub_same(const struct mstub *a, const struct mstub *b)
 {
 	return a->used && b->used && a->ifindex == b->ifindex &&
@@ -289,6 +305,16 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 	}
 	if (r)
 		goto out;
+
+	/* A new attachment starts at zero: its port pair may be one an
+	 * earlier attachment of the NF used (found by a helper: a counter
+	 * attached elsewhere showed the old place's packets). */
+	for (int a = 0; a < NFC_MAX_ATTACHMENTS; a++)
+		if (new->att[a].used && !att_kept(old, new, &new->att[a])) {
+			zero_stats(nfc, new->att[a].nf, 2 * new->att[a].pair);
+			zero_stats(nfc, new->att[a].nf,
+				   2 * new->att[a].pair + 1);
+		}
 
 	/* 3. Hops and slots of every port of every NF. What a hop leads to
 	 * must be wired before the hop: new and transparent NFs first (a

@@ -9,7 +9,8 @@ nfd_hosts
 nfd_start || { not_ok "nfchaind starts"; exit 1; }
 nfc_static_neigh
 unconnected() {
-	api GET /metrics | sed -n 's/^nfchain_drops_total{reason="output port not connected"} //p' |
+	curl -s --unix-socket "$NFD_SOCK" http://nfchaind/metrics |
+		sed -n 's/^nfchain_drops_total{reason="output port not connected"} //p' |
 		awk '{s += $1} END {print s + 0}'
 }
 for mode in xdp tc; do
@@ -40,5 +41,29 @@ for mode in xdp tc; do
 		quiet nfc f0 del
 	done
 done
+# A new attachment starts at zero, though its port pair is the one an
+# earlier attachment used (found by a helper: it showed the old place's
+# packets).
+att_pkts() {
+	curl -s --unix-socket "$NFD_SOCK" http://nfchaind/metrics |
+		grep '^nfchain_attachment_packets_total{nf="k0"' |
+		awk '{s += $NF} END {print s + 0}'
+}
+quiet nfc forwarder add f0 && quiet nfc f0 ports add p1 peer="$NFD_IF1" &&
+	quiet nfc f0 ports add p2 peer="$NFD_IF2" && quiet nfc counter add k0 &&
+	quiet nfc attach k0 "$NFD_IF1" direction=ingress
+check "k0 attached to $NFD_IF1" [ $? = 0 ]
+quiet ip netns exec "$NFD_H1" ping -c 5 -i 0.2 198.51.100.2
+check "... counts the pings ($(att_pkts) packets)" [ "$(att_pkts)" -ge 5 ]
+quiet nfc detach k0 "$NFD_IF1" && quiet nfc attach k0 f0:p2 direction=egress
+check "detached, attached to f0:p2 with no traffic since: 0 packets ($(att_pkts))" \
+	[ "$(att_pkts)" = 0 ]
+# The plan names an NF port it detaches from (it said "from port").
+nfc export | jq '.attachments = []' >"$NFD_DIR/noatt.json"
+plan=$(nfc apply --dry-run -f "$NFD_DIR/noatt.json" 2>&1)
+check "apply --dry-run without the attachment: 'detach k0 from f0:p2' ($plan)" \
+	grep -q "detach k0 from f0:p2" <<<"$plan"
+quiet nfc k0 del
+quiet nfc f0 del
 nfd_stop
 nfc_done

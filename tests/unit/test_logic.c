@@ -301,7 +301,7 @@ static void test_automode(struct nfc *nfc)
 	struct model *m = model_new();
 	struct endpoint gone = {
 		.kind = PEER_DEV, .dev = "gone0", .ifindex = 0x7ffffff0};
-	int a, b, c, d, e, f, cnt;
+	int a, b, c, d, e, f, g, cnt;
 
 	a = nf_new(m, 0, "a", "forwarder", "auto");
 	port_new(m, a, 0, "p1");
@@ -328,6 +328,11 @@ static void test_automode(struct nfc *nfc)
 	attach(m, 0, cnt, 0, m->nfs[f].ports[0].peer, DIR_IN | DIR_EG, 0);
 	m->nfs[f].auto_hook = HOOK_XDP;
 	snprintf(m->nfs[f].auto_why, sizeof(m->nfs[f].auto_why), "nic");
+	/* Linked to an XDP NF before, alone now (found by a helper: show
+	 * named the NF it had been linked to, deleted since). */
+	g = nf_new(m, 7, "g", "counter", "auto");
+	m->nfs[g].auto_hook = HOOK_XDP;
+	snprintf(m->nfs[g].auto_why, sizeof(m->nfs[g].auto_why), "with zz");
 
 	CHECK(!paths_resolve_auto(nfc, m), "resolve");
 	CHECK(nf_hook(&m->nfs[a]) == HOOK_TC &&
@@ -356,6 +361,11 @@ static void test_automode(struct nfc *nfc)
 		      !strcmp(m->nfs[f].auto_why, "egress attachment"),
 	      "an egress attachment on the group's netdev: tc for both (%s)",
 	      m->nfs[f].auto_why);
+	CHECK(nf_hook(&m->nfs[g]) == HOOK_XDP &&
+		      !strcmp(m->nfs[g].auto_why, "kept from before"),
+	      "unlinked from the NF it followed: its hook kept, not its "
+	      "reason (%s)",
+	      m->nfs[g].auto_why);
 	model_free(m);
 }
 
