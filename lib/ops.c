@@ -677,6 +677,19 @@ static int do_detach(struct nfc *nfc, struct model *m, void *arg)
 	if (at < 0)
 		return nfci_err(nfc, ENOENT, "%s: not attached there", ctx);
 	memset(&m->att[at], 0, sizeof(m->att[at]));
+	/* The others on the target closed up: positions 0..n-1, as an apply
+	 * of the same state gives (a gap stayed, and showed). */
+	{
+		struct mattach *list[NFC_MAX_ATTACHMENTS];
+		int n = 0;
+
+		for (int i = 0; i < NFC_MAX_ATTACHMENTS; i++)
+			if (m->att[i].used && endpoint_eq(&m->att[i].target, &t))
+				list[n++] = &m->att[i];
+		qsort(list, n, sizeof(list[0]), rank_cmp);
+		for (int i = 0; i < n; i++)
+			list[i]->rank = i;
+	}
 	return 0;
 }
 

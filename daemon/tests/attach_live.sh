@@ -58,6 +58,12 @@ check "... counts the pings ($(att_pkts) packets)" [ "$(att_pkts)" -ge 5 ]
 quiet nfc detach k0 "$NFD_IF1" && quiet nfc attach k0 f0:p2 direction=egress
 check "detached, attached to f0:p2 with no traffic since: 0 packets ($(att_pkts))" \
 	[ "$(att_pkts)" = 0 ]
+# Positions close up after a detach, as an apply of the same state gives.
+for k in k1 k2 k3; do quiet nfc counter add $k && quiet nfc attach $k "$NFD_IF2" direction=ingress; done
+quiet nfc detach k2 "$NFD_IF2"
+pos=$(nfc -j show | jq -c "[.attachments[] | select(.target == \"$NFD_IF2\") | .position] | sort")
+check "k1, k2, k3 on $NFD_IF2, k2 detached: positions [0,1] ($pos)" [ "$pos" = "[0,1]" ]
+for k in k1 k2 k3; do quiet nfc $k del; done
 # The plan names an NF port it detaches from (it said "from port").
 nfc export | jq '.attachments = []' >"$NFD_DIR/noatt.json"
 plan=$(nfc apply --dry-run -f "$NFD_DIR/noatt.json" 2>&1)
