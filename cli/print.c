@@ -108,59 +108,79 @@ static void table_print(struct table *t, const char *indent)
 }
 
 /* A JSON value as one cell. */
-static const char *cell(json_t *v, char *buf, size_t len)
+/* A value as one cell, whole: a service's backends with their counters
+ * run past any fixed buffer (a 256-byte one cut the third backend of a
+ * row off, unmarked). */
+static void cell_put(FILE *f, json_t *v)
 {
-	size_t i, o = 0;
+	size_t i;
 	json_t *e;
+	const char *k;
+	int first = 1;
 
-	if (!v) {
-		snprintf(buf, len, "-");
-		return buf;
-	}
-	switch (json_typeof(v)) {
+	switch (v ? json_typeof(v) : JSON_NULL) {
 	case JSON_STRING:
-		snprintf(buf, len, "%s", json_string_value(v));
+		fputs(json_string_value(v), f);
 		break;
 	case JSON_INTEGER:
-		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+		fprintf(f, "%lld", (long long)json_integer_value(v));
 		break;
 	case JSON_REAL:
-		snprintf(buf, len, "%g", json_real_value(v));
+		fprintf(f, "%g", json_real_value(v));
 		break;
 	case JSON_TRUE:
-		snprintf(buf, len, "yes");
+		fputs("yes", f);
 		break;
 	case JSON_FALSE:
-		snprintf(buf, len, "no");
+		fputs("no", f);
 		break;
 	case JSON_ARRAY:
-		buf[0] = 0;
+		if (!json_array_size(v))
+			fputs("-", f);
 		json_array_foreach (v, i, e) {
-			char b[256];
-
-			o += snprintf(buf + o, len > o ? len - o : 0, "%s%s",
-				      i ? "," : "", cell(e, b, sizeof(b)));
+			if (i)
+				fputc(',', f);
+			cell_put(f, e);
 		}
-		if (!o)
-			snprintf(buf, len, "-");
 		break;
-	case JSON_OBJECT: {
-		const char *k;
-
-		buf[0] = 0;
+	case JSON_OBJECT:
+		if (!json_object_size(v))
+			fputs("-", f);
 		json_object_foreach (v, k, e) {
-			char b[256];
-
-			o += snprintf(buf + o, len > o ? len - o : 0, "%s%s=%s",
-				      o ? " " : "", k, cell(e, b, sizeof(b)));
+			fprintf(f, "%s%s=", first ? "" : " ", k);
+			cell_put(f, e);
+			first = 0;
 		}
-		if (!o)
-			snprintf(buf, len, "-");
 		break;
-	}
 	default:
-		snprintf(buf, len, "-");
+		fputs("-", f);
 	}
+}
+
+/* The cell, malloc'd (NULL: out of memory). */
+static char *cell_dup(json_t *v)
+{
+	char *s = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&s, &n);
+
+	if (!f)
+		return NULL;
+	cell_put(f, v);
+	if (fclose(f)) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* The cell in buf, for the short ones (a peer, a mode, a config). */
+static const char *cell(json_t *v, char *buf, size_t len)
+{
+	char *s = cell_dup(v);
+
+	snprintf(buf, len, "%s", s ? s : "-");
+	free(s);
 	return buf;
 }
 
@@ -382,7 +402,7 @@ static void kv_rows(struct table *t, json_t *o, const char *prefix)
 	json_t *v;
 
 	json_object_foreach (o, k, v) {
-		char key[128], b[512];
+		char key[128];
 
 		snprintf(key, sizeof(key), "%s%s%s", prefix, *prefix ? "." : "",
 			 k);
@@ -390,8 +410,10 @@ static void kv_rows(struct table *t, json_t *o, const char *prefix)
 			kv_rows(t, v, key);
 			continue;
 		}
-		char *row[2] = {key, (char *)cell(v, b, sizeof(b))};
+		char *row[2] = {key, cell_dup(v)};
+
 		table_row(t, row);
+		free(row[1]);
 	}
 }
 
@@ -495,14 +517,22 @@ static int coll_columns(json_t *list, const char **hdr, char up[][64])
 }
 
 /* The cells of entry e under the columns hdr. */
-static void coll_cells(json_t *e, int n, const char *const *hdr, char b[][256],
-		       char **row)
+/* The cells of entry e under the columns hdr, malloc'd (cells_free). */
+static void coll_cells(json_t *e, int n, const char *const *hdr, char **row)
 {
 	for (int j = 0; j < n; j++) {
 		json_t *v = json_object_get(e, hdr[j]);
 
-		row[j] = v ? (char *)cell(v, b[j], sizeof(b[j])) : "-";
+		row[j] = v ? cell_dup(v) : NULL;
+		if (!row[j])
+			row[j] = strdup("-");
 	}
+}
+
+static void cells_free(int n, char **row)
+{
+	for (int j = 0; j < n; j++)
+		free(row[j]);
 }
 
 static void coll_table(json_t *list, struct table *t, const char **hdr,
@@ -517,10 +547,11 @@ static void coll_table(json_t *list, struct table *t, const char **hdr,
 		uh[j] = up[j];
 	table_init(t, n, uh);
 	json_array_foreach (list, i, e) {
-		char b[MAX_COLS][256], *row[MAX_COLS];
+		char *row[MAX_COLS];
 
-		coll_cells(e, n, hdr, b, row);
+		coll_cells(e, n, hdr, row);
 		table_row(t, row);
+		cells_free(n, row);
 	}
 }
 
@@ -594,7 +625,7 @@ static void coll_start(struct coll_out *o)
 int coll_out_elem(json_t *e, void *ctx)
 {
 	struct coll_out *o = ctx;
-	char b[MAX_COLS][256], *row[MAX_COLS];
+	char *row[MAX_COLS];
 	const char *k;
 	json_t *v;
 
@@ -610,16 +641,20 @@ int coll_out_elem(json_t *e, void *ctx)
 			coll_start(o);
 		return 0;
 	}
-	coll_cells(e, o->ncols, o->hdr, b, row);
+	coll_cells(e, o->ncols, o->hdr, row);
 	row_print(o->ncols, row, o->w, o->right, "");
+	cells_free(o->ncols, row);
 	json_object_foreach (e, k, v) {
 		int j;
-		char c[256];
 
 		for (j = 0; j < o->ncols && strcmp(o->hdr[j], k); j++)
 			;
-		if (j == o->ncols)
-			printf("  %s=%s", k, cell(v, c, sizeof(c)));
+		if (j == o->ncols) {
+			char *c = cell_dup(v);
+
+			printf("  %s=%s", k, c ? c : "-");
+			free(c);
+		}
 	}
 	putchar('\n');
 	return ferror(stdout) ? -1 : 0;

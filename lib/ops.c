@@ -684,7 +684,8 @@ static int do_detach(struct nfc *nfc, struct model *m, void *arg)
 		int n = 0;
 
 		for (int i = 0; i < NFC_MAX_ATTACHMENTS; i++)
-			if (m->att[i].used && endpoint_eq(&m->att[i].target, &t))
+			if (m->att[i].used &&
+			    endpoint_eq(&m->att[i].target, &t))
 				list[n++] = &m->att[i];
 		qsort(list, n, sizeof(list[0]), rank_cmp);
 		for (int i = 0; i < n; i++)
