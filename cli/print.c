@@ -107,8 +107,7 @@ static void table_print(struct table *t, const char *indent)
 	table_free(t);
 }
 
-/* A JSON value as one cell. */
-/* A value as one cell, whole: a service's backends with their counters
+/* A JSON value as one cell, whole: a service's backends with their counters
  * run past any fixed buffer (a 256-byte one cut the third backend of a
  * row off, unmarked). */
 static void cell_put(FILE *f, json_t *v)
@@ -516,7 +515,6 @@ static int coll_columns(json_t *list, const char **hdr, char up[][64])
 	return n;
 }
 
-/* The cells of entry e under the columns hdr. */
 /* The cells of entry e under the columns hdr, malloc'd (cells_free). */
 static void coll_cells(json_t *e, int n, const char *const *hdr, char **row)
 {

@@ -288,14 +288,14 @@ static int held4(int fd, __u32 a, unsigned l)
 	return !bpf_map_lookup_elem(fd, &k, &v);
 }
 
-/* After the IPv4 prefix (a, plen <= 24) left copy `copy`'s hash: the bits
- * of its /24s that no other prefix of length <= 24 covers, cleared. */
 static long bm_rebuild(struct nfc_nf *nf, int copy);
 
 /* Probes of the hash past which one pass over it is cheaper: a /0 took a
  * minute of probes (2^24 /24s times the lengths), stalling every call. */
 #define BM_PROBES_MAX 65536
 
+/* After the IPv4 prefix (a, plen <= 24) left copy `copy`'s hash: the bits
+ * of its /24s that no other prefix of length <= 24 covers, cleared. */
 static void bm_unset(struct nfc_nf *nf, int copy, __u32 a, unsigned plen)
 {
 	int fd = block_fd(nf, 4, copy);
@@ -432,11 +432,11 @@ static int trie_write(struct nfc_nf *nf, int fd, const char *what,
 	return 0;
 }
 
-/* A blocklist entry written into copy `copy`, its length listed first;
- * fresh: a user's single add (expiry()). */
 static void watch_add(struct nfc_nf *nf, int fam, const struct dd_lpm6 *k,
 		      int copy);
 
+/* A blocklist entry written into copy `copy`, its length listed first;
+ * fresh: a user's single add (expiry()). */
 static int block_write(struct nfc_nf *nf, int copy, const char *key,
 		       json_t *fields, int fresh)
 {

@@ -585,8 +585,8 @@ static __always_inline int is_martian_src6(const struct in6_addr *a)
 {
 	const __u32 *w = a->in6_u.u6_addr32;
 
-	return !(w[0] | w[1]) && (w[2] == bpf_htonl(0xffff) ||
-				  (!w[2] && (!w[3] || w[3] == bpf_htonl(1))));
+	return is_unspec_or_lo6(a) ||
+	       (!(w[0] | w[1]) && w[2] == bpf_htonl(0xffff));
 }
 
 /*
