@@ -426,9 +426,23 @@ static int trie_write(struct nfc_nf *nf, int fd, const char *what,
 		return nfc_nf_error(nf, ENOENT, "%s: map not found", what);
 	lpm_key(&p, &k);
 	v = expiry(nf, fields, fresh);
-	if (bpf_map_update_elem(fd, &k, &v, flags))
-		return nfc_nf_error(nf, errno, "%s: write %s: %s", what, key,
-				    strerror(errno));
+	if (bpf_map_update_elem(fd, &k, &v, flags)) {
+		int e = errno;
+		struct bpf_map_info info = {0};
+		__u32 ilen = sizeof(info);
+
+		/* The hash's own errors for a full table: said as the import
+		 * says them, not as "Argument list too long". */
+		if ((e == E2BIG || e == ENOSPC || e == ENOMEM) &&
+		    !bpf_obj_get_info_by_fd(fd, &info, &ilen))
+			return nfc_nf_error(nf, E2BIG,
+					    "%s: %s does not fit: the list is "
+					    "full (at most %u IPv%d prefixes)",
+					    what, key, info.max_entries,
+					    p.family);
+		return nfc_nf_error(nf, e, "%s: write %s: %s", what, key,
+				    strerror(e));
+	}
 	return 0;
 }
 

@@ -206,5 +206,12 @@ check "apply of a new NF whose feed has another CRC: refused" \
 	refused "import it again" nfc apply -f $NFD_DIR/dd1.json
 check "... its feed file is still there" [ -s "$DD1" ]
 rm -f "$DD1"
+# (a helper) a single add to a full list said "Argument list too long".
+python3 -c 'for i in range(65536): print("10.%d.%d.%d/32" % (i >> 16, (i >> 8) & 255, i & 255))' >$NFD_DIR/allow.txt
+quiet nfc dd0 allowlist import --replace -f $NFD_DIR/allow.txt
+check "an add to a full allowlist (65,536): refused as full" \
+	refused "does not fit: the list is full \\(at most 65536 IPv4 prefixes\\)" \
+	nfc dd0 allowlist add 203.0.113.5/32
+quiet nfc dd0 allowlist import --replace -f /dev/null
 check "dd0 del takes its kept feed away" sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' dd0 del >/dev/null && [ ! -e '$KEPT' ]"
 nfc_done
