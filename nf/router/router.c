@@ -157,6 +157,16 @@ static int rt_nbr_del(struct nfc_nf *nf, const char *key)
 
 /* ---- configure: the data plane's maps from the model ---- */
 
+/* The ports as the model has them, checked as configure would take them
+ * (addresses, overlapping subnets), nothing written. */
+static int rt_validate(struct nfc_nf *nf, json_t *config)
+{
+	struct rt_pcfg pc[NFC_MAX_PORTS];
+
+	(void)config;
+	return rt_load_ports(nf, pc);
+}
+
 static int rt_configure(struct nfc_nf *nf)
 {
 	struct rt_pcfg pc[NFC_MAX_PORTS];
@@ -262,6 +272,7 @@ const struct nfc_nf_type nf_type_router = {
 	.stats_doc = rt_stats_doc,
 	.elf_xdp = router_xdp__elf_bytes,
 	.elf_tc = router_tc__elf_bytes,
+	.validate = rt_validate,
 	.configure = rt_configure,
 	.packet_in = rt_packet_in,
 	.tick = rt_tick,

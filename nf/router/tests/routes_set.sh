@@ -94,5 +94,14 @@ same_maps() {
 }
 check "... rt_rib, rt_fib4, rt_fib6 written in place are what a start builds" same_maps
 check "... a ping to $T reaches c1" [ "$(rt_probe_ping a1 $T)" = "$T reply" ]
+# (a helper) apply --dry-run of a port whose subnet overlaps another's
+# printed a plan that the apply then refused: the router checks its ports
+# together, and only configure did.
+nfc export | jq '(.nfs[] | select(.name == "r1") | .ports[] | select(.name == "p3") | .config.ip) = "198.51.100.70/26"' >"$NFD_DIR/overlap.json"
+check "apply --dry-run of p3 in p2's subnet: refused, naming both" \
+	refused "port p3: subnet 198.51.100.64/26 overlaps subnet 198.51.100.64/26 of port p2" \
+	nfc apply --dry-run -f "$NFD_DIR/overlap.json"
+check "... and the apply" refused "overlaps" nfc apply -f "$NFD_DIR/overlap.json"
+check "... a ping to $T still reaches c1" [ "$(rt_probe_ping a1 $T)" = "$T reply" ]
 nfd_stop
 nfc_done
