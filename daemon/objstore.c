@@ -43,9 +43,9 @@ int objstore_put(const char *dir, const char *src, const char *suffix,
 {
 	char tmp[PATH_MAX], sha[65];
 	struct stat st;
-	int in, fd, r;
+	int in, fd, r, made = !mkdir(dir, 0700);
 
-	if (mkdir(dir, 0700) && errno != EEXIST) {
+	if (!made && errno != EEXIST) {
 		r = -errno;
 		snprintf(err, errlen, "create %s: %s", dir, strerror(-r));
 		return r;
@@ -57,7 +57,7 @@ int objstore_put(const char *dir, const char *src, const char *suffix,
 			 r == -EINVAL ? "not a regular file" : strerror(-r));
 		if (in >= 0)
 			close(in);
-		return r;
+		goto out;
 	}
 	snprintf(tmp, sizeof(tmp), "%s/.in-XXXXXX", dir);
 	fd = mkstemp(tmp);
@@ -66,7 +66,7 @@ int objstore_put(const char *dir, const char *src, const char *suffix,
 		snprintf(err, errlen, "create a copy in %s: %s", dir,
 			 strerror(-r));
 		close(in);
-		return r;
+		goto out;
 	}
 	r = copy_fd(in, fd);
 	close(fd);
@@ -87,6 +87,11 @@ int objstore_put(const char *dir, const char *src, const char *suffix,
 			 strerror(-r));
 		unlink(tmp);
 	}
+out:
+	/* A refused call leaves no trace: the directory it made goes (only
+	 * if empty, so never a file another call put there). */
+	if (r && made)
+		rmdir(dir);
 	return r;
 }
 

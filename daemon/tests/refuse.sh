@@ -188,6 +188,11 @@ before=$(snapshot)
 api_refused "a ddos feed import when the disk is full" 507 "No space left" \
 	POST /v1/nfs/dd0/blocklist/import $'198.51.100.0/27\n2001:db8:9::/48\n'
 unchanged "disk full: a ddos feed import"
+cp "$NFC_BIN/../bpf/forwarder.xdp.bpf.o" "$NFD_DIR/fwd.bpf.o"
+api_refused "an upgrade when the disk is full" 507 "No space left" \
+	POST /v1/nfs/f0/upgrade "{\"file\":\"$NFD_DIR/fwd.bpf.o\"}"
+unchanged "disk full: an upgrade"
+check "... no objects directory left behind" [ ! -e "$NFD_STATE/objects" ]
 rm -f "$MNT/fill"
 quiet nfc dd0 del
 
