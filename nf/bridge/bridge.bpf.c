@@ -151,6 +151,8 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 	       "br_fdb_key is read as a little-endian word");
 
 #define BR_MAC_MCAST 0x10000ULL /* the group bit of a key's MAC */
+/* 01:80:c2:00:00:XX as a key's MAC holds it, XX aside (the top byte). */
+#define BR_MAC_LINK_LOCAL 0xc280010000ULL
 
 struct br_hdr {
 	__u64 dst; /* key of the destination, VID 0 */
@@ -741,7 +743,7 @@ static __always_inline int bridge_slow(nfc_ctx_t *ctx, struct nfc_meta *md,
 
 	/* Learn the source. The map helpers read the keys from the stack:
 	 * one word stored, see hdr_read(). */
-	if (c.h.src & BR_MAC_MCAST) {
+	if ((c.h.src & BR_MAC_MCAST) || !c.h.src) {
 		br_count(BR_C_DROP_SRC);
 		return nfc_drop(ctx, md, BR_R_SRC);
 	}
@@ -750,6 +752,13 @@ static __always_inline int bridge_slow(nfc_ctx_t *ctx, struct nfc_meta *md,
 		br_count(BR_C_DROP_LOOP);
 		return nfc_drop(ctx, md, BR_R_LOOP);
 	}
+	/* IEEE 802.1D reserved link-local groups 01:80:c2:00:00:01-0f
+	 * (pause, LACP, 802.1X, LLDP...) are for the link, never forwarded;
+	 * :00, STP, is flooded as a bridge that does not run STP does
+	 * (Linux, group_fwd_mask 0). */
+	if ((c.h.dst & ~(0xffULL << 56)) == BR_MAC_LINK_LOCAL &&
+	    (c.h.dst >> 56) - 1 < 15)
+		return nfc_drop(ctx, md, BR_R_LINK_LOCAL);
 
 	/* Forward: broadcast, multicast and unknown unicast are flooded. */
 	dst.u = c.h.dst | c.vid;

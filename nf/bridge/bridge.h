@@ -134,12 +134,13 @@ struct br_vlan {
 	X(FLOOD_SLOW, "flooded_slow", "floods that needed the slow path") \
 	X(FLOOD_CUT, "flood_too_long",                                    \
 	  "floods not sent to NF ports: longer than a packet-in copy")
-#define BR_C_DROPS(X)                                                   \
-	X(DROP_VLAN, "drop_vlan", "frames dropped: VLAN not allowed")   \
-	X(DROP_LOOP, "drop_static_src",                                 \
-	  "frames dropped: source is a static entry of another port")   \
-	X(DROP_SRC, "drop_bad_src", "frames dropped: multicast source") \
-	X(DROP_HAIRPIN, "drop_hairpin",                                 \
+#define BR_C_DROPS(X)                                                 \
+	X(DROP_VLAN, "drop_vlan", "frames dropped: VLAN not allowed") \
+	X(DROP_LOOP, "drop_static_src",                               \
+	  "frames dropped: source is a static entry of another port") \
+	X(DROP_SRC, "drop_bad_src",                                   \
+	  "frames dropped: multicast or all-zero source")             \
+	X(DROP_HAIRPIN, "drop_hairpin",                               \
 	  "frames dropped: destination behind the port they came in on")
 #define BR_C_CONTROL(X)                                                      \
 	X(CTL_AGED, "aged", "entries removed by aging")                      \
@@ -164,7 +165,8 @@ enum br_reason {
 	BR_R_SRC,  /* drop: multicast source MAC */
 	BR_R_LOOP, /* drop: source is a static entry of another port */
 	BR_R_HAIRPIN,
-	BR_R_SHORT, /* drop: not an Ethernet frame */
+	BR_R_SHORT,	 /* drop: not an Ethernet frame */
+	BR_R_LINK_LOCAL, /* drop: to an IEEE 802.1D reserved group */
 };
 
 #endif

@@ -38,6 +38,9 @@ static const __u8 BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const __u8 M1[6] = {2, 0, 0, 0, 1, 1}, M2[6] = {2, 0, 0, 0, 1, 2};
 static const __u8 M3[6] = {2, 0, 0, 0, 1, 3}, M4[6] = {2, 0, 0, 0, 1, 4};
 static const __u8 S[6] = {2, 0, 0, 0, 1, 0x99}, MC[6] = {3, 0, 0, 0, 1, 5};
+/* IEEE 802.1D reserved: 01:80:c2:00:00:00 (STP) and ...:03 (802.1X). */
+static const __u8 BPDU[6] = {1, 0x80, 0xc2, 0, 0, 0},
+		  EAPOL[6] = {1, 0x80, 0xc2, 0, 0, 3}, ZERO[6];
 
 /* A 60-byte frame (64 when tagged): tci < 0 means untagged. */
 static int frame(__u8 *f, const __u8 *dst, const __u8 *src, int tci)
@@ -214,6 +217,23 @@ static void xdp_cases(struct nfc *nfc)
 	run(0, f, n, &r);
 	CHECK(r.verdict == XDP_DROP_ && counter(BR_C_DROP_SRC) == 1,
 	      "xdp: multicast source: dropped");
+	/* Found by a helper, beside a Linux bridge: both were forwarded. */
+	n = frame(f, M2, ZERO, -1);
+	run(0, f, n, &r);
+	CHECK(r.verdict == XDP_DROP_ && counter(BR_C_DROP_SRC) == 2,
+	      "xdp: all-zero source: dropped as a bad source");
+	n = frame(f, EAPOL, M1, -1);
+	run(0, f, n, &r);
+	CHECK(r.verdict == XDP_DROP_,
+	      "xdp: to 01:80:c2:00:00:03 (802.1X, reserved link-local): "
+	      "dropped, not flooded (verdict %d)",
+	      r.verdict);
+	n = frame(f, BPDU, M1, -1);
+	run(0, f, n, &r);
+	CHECK(r.verdict != XDP_DROP_,
+	      "xdp: to 01:80:c2:00:00:00 (STP, which the bridge does not "
+	      "run): flooded as Linux does with STP off (verdict %d)",
+	      r.verdict);
 
 	/* A station that moves: relearned at once (here onto the port its
 	 * destination is behind: learned, then dropped as a hairpin). */
