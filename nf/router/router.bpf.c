@@ -316,7 +316,21 @@ static __always_inline int do_arp(nfc_ctx_t *ctx, struct nfc_meta *md,
 	__builtin_memcpy(&tpa, a->tpa, 4);
 	if (a->op == bpf_htons(2)) /* reply: resolves a pending next hop */
 		return RT_NOT(RT_SP_ARP);
-	if (a->op != bpf_htons(1) || tpa != port->v4_addr)
+	if (a->op != bpf_htons(1))
+		return RT_NOT(RT_D_ARP);
+	if (tpa != port->v4_addr) {
+		/* Not for us, but from a neighbour we know with another
+		 * MAC (a gratuitous request, `arping -U`, a failover): the
+		 * slow path takes the new MAC, as Linux does. */
+		n = bpf_map_lookup_elem(&rt_arp, &spa);
+		if (n && n->port == md->in_port && !mac_eq(n->mac, a->sha))
+			return RT_NOT(RT_SP_ARP);
+		return RT_NOT(RT_D_ARP);
+	}
+	/* A sender that is us, loopback or multicast: not answered (Linux
+	 * finds no route back to it). */
+	if (spa == port->v4_addr || (bpf_ntohl(spa) >> 24) == 127 ||
+	    (bpf_ntohl(spa) >> 28) >= 0xe)
 		return RT_NOT(RT_D_ARP);
 
 	/* A request for us. The slow path learns the sender (so the reply
@@ -499,21 +513,24 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 		return RT_NOT(RT_D_MARTIAN);
 	if (fib4(epoch, iph->daddr, r))
 		return RT_NOT(RT_SP_NO_ROUTE);
-	if (r->type == RT_FIB_LOCAL) {
-		if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET))
-			return RT_NOT(RT_D_FRAG_LOCAL);
-		if (iph->protocol == IPPROTO_ICMP)
-			return do_echo(ctx, md, port, eth, iph, end, epoch);
-		return RT_NOT(RT_SP_LOCAL);
-	}
 	if (r->type == RT_FIB_BCAST)
 		return RT_NOT(RT_D_BCAST);
+	/* Before the router's own addresses too: a spoofed source had its
+	 * echo replies and ICMP errors sent to it (found by a helper; Linux
+	 * answers nothing). */
 	if (rpf) {
 		struct rt_fib_val s;
 
 		if (fib4(epoch, iph->saddr, &s) || s.port != md->in_port ||
 		    (s.type != RT_FIB_CONNECTED && s.type != RT_FIB_VIA))
 			return RT_NOT(RT_D_RPF);
+	}
+	if (r->type == RT_FIB_LOCAL) {
+		if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET))
+			return RT_NOT(RT_D_FRAG_LOCAL);
+		if (iph->protocol == IPPROTO_ICMP)
+			return do_echo(ctx, md, port, eth, iph, end, epoch);
+		return RT_NOT(RT_SP_LOCAL);
 	}
 	if (iph->ttl <= 1)
 		return RT_NOT(RT_SP_TTL);

@@ -456,6 +456,10 @@ static void on_arp(struct nfc_nf *nf, unsigned in_port, const uint8_t *f,
 	} else if (ntohs(a->op) == 1 && tpa == pt.v4_addr) {
 		/* A request for us: its sender will talk to us. */
 		neigh_confirm(nf, in_port, spa, a->sha, 1);
+	} else if (ntohs(a->op) == 1) {
+		/* For another address (gratuitous): updates a neighbour
+		 * known already, learns none. */
+		neigh_confirm(nf, in_port, spa, a->sha, 0);
 	}
 }
 

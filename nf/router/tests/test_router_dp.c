@@ -564,6 +564,31 @@ static void local(void)
 	json_decref(l);
 	CHECK(v == verdict_out && cnt(RT_SP_ARP) == sp + 1 && learnt,
 	      "ARP request from an unknown sender: answered and learnt");
+	/* Found by a helper, beside Linux: a gratuitous request (arping
+	 * -U, a failover) left the old MAC; a request from our own address
+	 * or loopback was answered. */
+	in = arpf(NULL, OTHER, "198.51.100.9", "198.51.100.9", 1);
+	v = run(0, &in, &out);
+	nfc_poll(nfc, 0);
+	{
+		int afd = pinned("nf/0-r1/map/rt_arp");
+		__be32 ip = ip4("198.51.100.9");
+		struct rt_neigh n = {0};
+
+		CHECK(v == verdict_drop && afd >= 0 &&
+			      !bpf_map_lookup_elem(afd, &ip, &n) &&
+			      !memcmp(n.mac, OTHER, 6),
+		      "a gratuitous ARP request from 198.51.100.9 with a new "
+		      "MAC: not answered, the neighbour's MAC updated");
+		if (afd >= 0)
+			close(afd);
+	}
+	in = arpf(NULL, H1, "198.51.100.1", "198.51.100.1", 1);
+	CHECK(run(0, &in, &out) == verdict_drop,
+	      "ARP request from our own address: not answered");
+	in = arpf(NULL, H1, "127.0.0.1", "198.51.100.1", 1);
+	CHECK(run(0, &in, &out) == verdict_drop,
+	      "ARP request from 127.0.0.1: not answered");
 }
 
 static void slow_path(void)
@@ -706,6 +731,12 @@ static void rp_filter(void)
 	v = run(1, &in, &out);
 	CHECK(v == verdict_drop && cnt(RT_D_RPF) == c + 1,
 	      "rp_filter: a source routed out of another port is dropped");
+	/* Found by a helper: to the router's own address it was answered,
+	 * its reply sent to the spoofed source. */
+	in = ipf(PM[1], "198.51.100.2", "198.51.100.65", 64, IPPROTO_UDP, 26);
+	v = run(1, &in, &out);
+	CHECK(v == verdict_drop && cnt(RT_D_RPF) == c + 2,
+	      "rp_filter: ... to the router's own address too");
 	in = ipf(PM[0], "198.51.100.2", "203.0.113.200", 64, IPPROTO_UDP, 26);
 	v = run(0, &in, &out);
 	CHECK(v == verdict_out && !memcmp(out.d, H1, 6),
