@@ -15,7 +15,8 @@
  *     leaves the in port: a valid reply (addresses swapped, TTL 64, ICMP
  *     checksum valid), and only to a whole, correct echo request of at
  *     most 512 bytes (longer ones: the slow path);
- *   - ARP requests for the in port's address answered in place;
+ *   - ARP requests for the in port's address answered in place, unless
+ *     their sender is that address, loopback or multicast;
  *   - everything else dropped or sent up (a drop verdict), nothing sent.
  * No slow path serves the router here: nothing is learnt, the neighbour
  * table stays the static one.
@@ -204,6 +205,14 @@ static struct expect expect(const __u8 *f, __u32 len, int in)
 		return drop("ARP not Ethernet/IPv4");
 	if (fz_get16(a + 6) != 1 || fz_get32(a + 24) != h32(port_ip[in]))
 		return drop("not an ARP request for the port's address");
+	{
+		__u32 spa = fz_get32(a + 14);
+
+		if (spa == h32(port_ip[in]) || spa >> 24 == 127 ||
+		    spa >> 28 >= 0xe)
+			return drop("ARP from the port's own address, loopback "
+				    "or multicast");
+	}
 	return (struct expect){X_ARP, in, f + 6, NULL};
 }
 
