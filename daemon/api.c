@@ -215,8 +215,7 @@ int changed(struct call *c, int status, json_t *json)
 		/* Not durable, so not accepted: save() undid it. */
 		c->resp->changed = 0;
 		json_decref(json);
-		return fail(c, r == -ENOSPC || r == -EDQUOT ? 507 : 500, "%s",
-			    err);
+		return fail(c, disk_status(r, 500), "%s", err);
 	}
 	api->saved_gen = gen;
 	return reply(c, status, json);

@@ -3,6 +3,7 @@
 #ifndef NFD_API_INT_H
 #define NFD_API_INT_H
 
+#include <errno.h>
 #include <stdbool.h>
 
 #include "api.h"
@@ -44,6 +45,12 @@ int fail(struct call *c, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* A library call failed with rc (-errno): its message, a fitting status. */
 int lib_fail(struct call *c, int rc);
+/* A write to the state directory that failed (-errno): 507 when it is
+ * full (nfchaind.8), else `other`. */
+static inline int disk_status(int r, int other)
+{
+	return r == -ENOSPC || r == -EDQUOT ? 507 : other;
+}
 /* A library change succeeded: save the state, then answer. */
 int changed(struct call *c, int status, json_t *json);
 

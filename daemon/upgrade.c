@@ -55,11 +55,9 @@ int h_nf_upgrade(struct call *c)
 				      sizeof(copy), err, sizeof(err))))
 		/* The user's file unreadable: 400; the store not writable:
 		 * the state directory's statuses (nfchaind.8). */
-		return fail(c,
-			    r == -ENOSPC || r == -EDQUOT ? 507
-			    : r == -EROFS || r == -EIO	 ? 500
-							 : 400,
-			    "upgrade of %s: %s", c->arg[0], err);
+		return fail(
+			c, disk_status(r, r == -EROFS || r == -EIO ? 500 : 400),
+			"upgrade of %s: %s", c->arg[0], err);
 	r = nfc_nf_upgrade(c->nfc, c->arg[0], file ? copy : NULL,
 			   migrate && !strcmp(migrate, "recreate")
 				   ? NFC_UPGRADE_RECREATE

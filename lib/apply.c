@@ -800,19 +800,6 @@ static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
 	return 0;
 }
 
-static bool ports_differ(const struct mnf *a, const struct mnf *b)
-{
-	for (int p = 0; p < NFC_MAX_PORTS; p++) {
-		const struct mport *x = &a->ports[p], *y = &b->ports[p];
-
-		if (x->used != y->used ||
-		    (x->used && (strcmp(x->name, y->name) ||
-				 !json_equal(x->config, y->config))))
-			return true;
-	}
-	return false;
-}
-
 /* An NF that stays, with other ports: its type's validate() sees them, on
  * the copy. The router checks its ports together (one subnet on two ports)
  * when it configures them, after the change; a dry run never got there
@@ -826,7 +813,7 @@ static int ports_check(struct nfc *nfc, struct model *m)
 		const struct mnf *n = &m->nfs[i], *o = &keep->nfs[i];
 
 		if (!n->used || !o->used || strcmp(n->name, o->name) ||
-		    !n->type->validate || !ports_differ(n, o))
+		    !n->type->validate || !nf_ports_differ(n, o))
 			continue;
 		nfc->m = m;
 		r = n->type->validate(&nfc->handles[i], n->config);

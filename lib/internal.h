@@ -286,6 +286,8 @@ const char *endpoint_str(const struct model *m, const struct endpoint *e,
 int endpoint_parse(struct nfc *nfc, const struct model *m, const char *s,
 		   struct endpoint *e, const char *ctx);
 bool endpoint_eq(const struct endpoint *a, const struct endpoint *b);
+/* Whether two NFs' ports differ: set, names, peers or configs (ops.c). */
+bool nf_ports_differ(const struct mnf *a, const struct mnf *b);
 int model_validate(struct nfc *nfc, struct model *m);
 int nf_hook(const struct mnf *n);
 /* automode.c */

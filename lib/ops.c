@@ -548,11 +548,24 @@ static int rank_cmp(const void *x, const void *y)
 	return (*a)->rank - (*b)->rank;
 }
 
+/* The attachments on target t, in their order (by rank); their count. */
+static int on_target(struct model *m, const struct endpoint *t,
+		     struct mattach **list)
+{
+	int n = 0;
+
+	for (int i = 0; i < NFC_MAX_ATTACHMENTS; i++)
+		if (m->att[i].used && endpoint_eq(&m->att[i].target, t))
+			list[n++] = &m->att[i];
+	qsort(list, n, sizeof(list[0]), rank_cmp);
+	return n;
+}
+
 int do_attach(struct nfc *nfc, struct model *m, void *arg)
 {
 	struct attach_args *a = arg;
-	struct mattach *list[NFC_MAX_ATTACH + 1], *na;
-	int id = find_nf(nfc, m, a->nf), n = 0, pos, slot, pair, r;
+	struct mattach *list[NFC_MAX_ATTACHMENTS + 1], *na;
+	int id = find_nf(nfc, m, a->nf), n, pos, slot, pair, r;
 	char ctx[128];
 	struct endpoint t;
 	int dirs;
@@ -583,17 +596,12 @@ int do_attach(struct nfc *nfc, struct model *m, void *arg)
 				ctx, a->direction);
 	if (find_attachment(m, id, &t) >= 0)
 		return nfci_err(nfc, EEXIST, "%s: already attached there", ctx);
-	for (int i = 0; i < NFC_MAX_ATTACHMENTS; i++)
-		if (m->att[i].used && endpoint_eq(&m->att[i].target, &t)) {
-			if (n == NFC_MAX_ATTACH)
-				return nfci_err(
-					nfc, ENOSPC,
-					"%s: limit of %d transparent NFs "
-					"on one target (NFC_MAX_ATTACH)",
-					ctx, NFC_MAX_ATTACH);
-			list[n++] = &m->att[i];
-		}
-	qsort(list, n, sizeof(list[0]), rank_cmp);
+	n = on_target(m, &t, list);
+	if (n > NFC_MAX_ATTACH)
+		return nfci_err(nfc, ENOSPC,
+				"%s: limit of %d transparent NFs on one target "
+				"(NFC_MAX_ATTACH)",
+				ctx, NFC_MAX_ATTACH);
 	/* Where it goes in the order. */
 	if (!a->position || !strcmp(a->position, "last")) {
 		pos = n;
@@ -681,13 +689,8 @@ static int do_detach(struct nfc *nfc, struct model *m, void *arg)
 	 * of the same state gives (a gap stayed, and showed). */
 	{
 		struct mattach *list[NFC_MAX_ATTACHMENTS];
-		int n = 0;
+		int n = on_target(m, &t, list);
 
-		for (int i = 0; i < NFC_MAX_ATTACHMENTS; i++)
-			if (m->att[i].used &&
-			    endpoint_eq(&m->att[i].target, &t))
-				list[n++] = &m->att[i];
-		qsort(list, n, sizeof(list[0]), rank_cmp);
 		for (int i = 0; i < n; i++)
 			list[i]->rank = i;
 	}
@@ -734,11 +737,8 @@ static bool config_differs(const struct nfc_field *decl, json_t *a, json_t *b)
 	return false;
 }
 
-static bool nf_differs(const struct mnf *a, const struct mnf *b)
+bool nf_ports_differ(const struct mnf *a, const struct mnf *b)
 {
-	if (!a->used || strcmp(a->name, b->name) || strcmp(a->sig, b->sig) ||
-	    config_differs(b->type->config, a->config, b->config))
-		return true;
 	for (int p = 0; p < NFC_MAX_PORTS; p++) {
 		const struct mport *x = &a->ports[p], *y = &b->ports[p];
 
@@ -750,6 +750,13 @@ static bool nf_differs(const struct mnf *a, const struct mnf *b)
 			return true;
 	}
 	return false;
+}
+
+static bool nf_differs(const struct mnf *a, const struct mnf *b)
+{
+	return !a->used || strcmp(a->name, b->name) || strcmp(a->sig, b->sig) ||
+	       config_differs(b->type->config, a->config, b->config) ||
+	       nf_ports_differ(a, b);
 }
 
 int nf_configure_changed(struct nfc *nfc, const struct model *old,

@@ -161,10 +161,8 @@ static int rt_nbr_del(struct nfc_nf *nf, const char *key)
  * (addresses, overlapping subnets), nothing written. */
 static int rt_validate(struct nfc_nf *nf, json_t *config)
 {
-	struct rt_pcfg pc[NFC_MAX_PORTS];
-
 	(void)config;
-	return rt_load_ports(nf, pc);
+	return rt_check_ports(nf);
 }
 
 static int rt_configure(struct nfc_nf *nf)

@@ -54,6 +54,9 @@ __be32 rt_subnet_bcast(const struct rt_pfx *p);
 /* Reads the ports from the model (pc: NFC_MAX_PORTS of them); validates
  * addresses and MACs. */
 int rt_load_ports(struct nfc_nf *nf, struct rt_pcfg *pc);
+/* rt_load_ports' checks alone, nothing read from the netdevs: a set of a
+ * config value (validate) stays a map write. */
+int rt_check_ports(struct nfc_nf *nf);
 /* The port whose subnet holds address a (IPv4), or -1. */
 int rt_port_for(const struct rt_pcfg *pc, __be32 a);
 int rt_is_own_addr(const struct rt_pcfg *pc, __be32 a);

@@ -241,7 +241,7 @@ __be32 rt_subnet_bcast(const struct rt_pfx *p)
 	return p->plen >= 31 ? 0 : (p->a.v4 | ~rt_mask(p->plen));
 }
 
-int rt_load_ports(struct nfc_nf *nf, struct rt_pcfg *pc)
+static int load_ports(struct nfc_nf *nf, struct rt_pcfg *pc, int macs)
 {
 	char b1[64], b2[64];
 
@@ -357,7 +357,7 @@ int rt_load_ports(struct nfc_nf *nf, struct rt_pcfg *pc)
 						    "port %s: mac %s is not a "
 						    "unicast address",
 						    pc[p].name, mac);
-		} else if ((ifx = nfc_nf_port_ifindex(nf, p)) <= 0 ||
+		} else if (!macs || (ifx = nfc_nf_port_ifindex(nf, p)) <= 0 ||
 			   netdev_mac(ifx, pc[p].mac)) {
 			derived_mac(nfc_nf_name(nf), pc[p].name, pc[p].mac);
 		}
@@ -411,6 +411,19 @@ int rt_load_ports(struct nfc_nf *nf, struct rt_pcfg *pc)
 				rt_pfx_str(&nb, b2, sizeof(b2)), pc[q].name);
 		}
 	return 0;
+}
+
+int rt_load_ports(struct nfc_nf *nf, struct rt_pcfg *pc)
+{
+	return load_ports(nf, pc, 1);
+}
+
+int rt_check_ports(struct nfc_nf *nf)
+{
+	struct rt_pcfg pc[NFC_MAX_PORTS];
+
+	/* No netdev read for the MACs: nothing checked rests on them. */
+	return load_ports(nf, pc, 0);
 }
 
 int rt_port_for(const struct rt_pcfg *pc, __be32 a)
