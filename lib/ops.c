@@ -597,7 +597,7 @@ int do_attach(struct nfc *nfc, struct model *m, void *arg)
 	if (find_attachment(m, id, &t) >= 0)
 		return nfci_err(nfc, EEXIST, "%s: already attached there", ctx);
 	n = on_target(m, &t, list);
-	if (n > NFC_MAX_ATTACH)
+	if (n >= NFC_MAX_ATTACH)
 		return nfci_err(nfc, ENOSPC,
 				"%s: limit of %d transparent NFs on one target "
 				"(NFC_MAX_ATTACH)",

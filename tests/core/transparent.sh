@@ -68,4 +68,16 @@ check "TC counter both ways on a lone netdev" nfctl attach ctc $VC
 ping -c 4 -i 0.05 -W 2 203.0.113.2 >/dev/null
 check "TC counter: 4 out (requests from this host)" [ "$(att_stat ctc $VC egress_packets)" = 4 ]
 check "TC counter: 4 in (replies)" [ "$(att_stat ctc $VC ingress_packets)" = 4 ]
+
+# The limit of NFC_MAX_ATTACH (8) transparent NFs on one target: the 8th
+# is taken and sits in the path, a 9th is refused and changes nothing.
+for i in 2 3 4 5 6 7 8; do nfctl counter add ct$i mode=tc; nfctl attach ct$i $VC; done
+before=$(nfctl -j show | jq -c '[.attachments[] | select(.target=="'$VC'") | .nf]')
+check "the 9th NF on one target is refused, naming the limit" \
+	refused "limit of 8 transparent NFs on one target" nfctl attach m2 $VC direction=ingress
+check "... and nothing changed" \
+	[ "$(nfctl -j show | jq -c '[.attachments[] | select(.target=="'$VC'") | .nf]')" = "$before" ]
+ping -c 3 -i 0.05 -W 2 203.0.113.2 >/dev/null
+check "the 8th on the target counts the traffic (3 out, 3 in)" \
+	[ "$(att_stat ct8 $VC egress_packets) $(att_stat ct8 $VC ingress_packets)" = "3 3" ]
 nfc_done
