@@ -20,6 +20,7 @@ enum view {
 	V_QUIET,  /* a change: nothing on success */
 	V_TYPES,  /* GET /v1/types */
 	V_LOADED, /* GET /v1/types, the loaded ones only (types show) */
+	V_TYPE,	  /* GET /v1/types/<type> (types show <type>) */
 	V_SHOW,	  /* GET /v1/nfs */
 	V_NF,	  /* GET /v1/nfs/{nf} */
 	V_PORTS,  /* GET /v1/nfs/{nf}/ports */

@@ -24,7 +24,7 @@ static const char usage_text[] =
 	"[plugin=X.so]\n"
 	"                                                 # an NF type of "
 	"your own (docs/sdk.md)\n"
-	"  nfchain types unload <type> | types show\n"
+	"  nfchain types unload <type> | types show [<type>]\n"
 	"  nfchain types                                  # NF types, their "
 	"fields and collections\n"
 	"  nfchain show                                   # every NF, port, "

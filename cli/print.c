@@ -772,6 +772,13 @@ void print_answer(enum view v, json_t *a, bool dry_run)
 	case V_TYPES:
 		show_types(a);
 		return;
+	case V_TYPE: {
+		json_t *l = json_pack("[O]", a);
+
+		show_types(l);
+		json_decref(l);
+		return;
+	}
 	case V_LOADED: {
 		json_t *l = json_array(), *t;
 		size_t i;

@@ -252,8 +252,10 @@ int cli_request(const struct cli_cmd *c, struct cli_req *r, char *err,
 		rc = path(r, "/v1/types", c->type, NULL);
 		break;
 	case CLI_TYPE_SHOW:
-		set(r, "GET", V_LOADED);
-		rc = path(r, "/v1/types", NULL, NULL);
+		/* One type, loaded or built in; without one, the loaded ones.
+		 */
+		set(r, "GET", c->type ? V_TYPE : V_LOADED);
+		rc = path(r, "/v1/types", c->type, NULL);
 		break;
 	case CLI_SHOW:
 		set(r, "GET", V_SHOW);

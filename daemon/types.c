@@ -218,6 +218,18 @@ int h_types_post(struct call *c)
 	if (nfc_type_loaded(name) || is_type(c->api, name))
 		return fail(c, 409, "types load: type '%s' exists already",
 			    name);
+	{
+		/* A type named like an NF would make the saved state one that
+		 * a reboot refuses (NF names equal to type names are). */
+		json_t *nf = nfc_show_nf(c->nfc, name);
+
+		json_decref(nf);
+		if (nf)
+			return fail(c, 409,
+				    "types load: an NF is named '%s'; a type "
+				    "cannot take an NF's name (name=...)",
+				    name);
+	}
 	/* The plugin is opened from the daemon's copy: the user may rebuild
 	 * theirs in place while it runs. */
 	if (c->api->state_dir && c->api->obj_dir) {

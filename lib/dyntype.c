@@ -992,25 +992,120 @@ static int same_field(const struct dfield *a, const struct dfield *b,
 	       a->size == b->size && (!member || a->off == b->off);
 }
 
-static int same_decl(const struct dyn *a, const struct dyn *b)
+static const struct dfield *field_named(const struct dfield *f, int n,
+					const char *name)
 {
-	if (a->ncfg != b->ncfg || a->ncoll != b->ncoll)
-		return 0;
-	for (int i = 0; i < a->ncfg; i++)
-		if (!same_field(&a->cfg[i], &b->cfg[i], 0))
-			return 0;
-	for (int i = 0; i < a->ncoll; i++) {
-		const struct dcoll *x = &a->coll[i], *y = &b->coll[i];
+	for (int i = 0; i < n; i++)
+		if (!strcmp(f[i].name, name))
+			return &f[i];
+	return NULL;
+}
 
-		if (strcmp(x->map, y->map) ||
-		    !same_field(&x->key, &y->key, 1) ||
-		    x->key_size != y->key_size || x->val_size != y->val_size ||
-		    x->map_type != y->map_type || x->nval != y->nval)
-			return 0;
-		for (int j = 0; j < x->nval; j++)
-			if (!same_field(&x->val[j], &y->val[j], 1))
-				return 0;
+/* The first difference between field lists a (the type's) and b (the
+ * object's) into why; 0 if none. `what` is "config global" or "member". */
+static int fields_differ(const struct dfield *a, int na, const struct dfield *b,
+			 int nb, int member, const char *what, char *why,
+			 size_t len)
+{
+	for (int i = 0; i < na; i++) {
+		const struct dfield *o = field_named(b, nb, a[i].name);
+
+		if (!o) {
+			snprintf(why, len, "%s '%s' is gone", what, a[i].name);
+			return 1;
+		}
+		if (!same_field(&a[i], o, member)) {
+			snprintf(why, len, "%s '%s' changed its %s", what,
+				 a[i].name,
+				 a[i].kind != o->kind || a[i].size != o->size
+					 ? "kind or size"
+					 : "place in the entry");
+			return 1;
+		}
 	}
+	for (int i = 0; i < nb; i++)
+		if (!field_named(a, na, b[i].name)) {
+			snprintf(why, len, "%s '%s' is new", what, b[i].name);
+			return 1;
+		}
+	return 0;
+}
+
+/* Whether a (the type) and b (an object) declare alike; if not, the
+ * first difference, named, into why. */
+static int same_decl(const struct dyn *a, const struct dyn *b, char *why,
+		     size_t len)
+{
+	char in[160];
+
+	if (fields_differ(a->cfg, a->ncfg, b->cfg, b->ncfg, 0, "config global",
+			  why, len))
+		return 0;
+	for (int i = 0; i < a->ncoll; i++) {
+		const struct dcoll *x = &a->coll[i], *y = NULL;
+
+		for (int j = 0; j < b->ncoll && !y; j++)
+			if (!strcmp(a->coll[i].name, b->coll[j].name))
+				y = &b->coll[j];
+		if (!y) {
+			snprintf(why, len, "collection '%s' is gone", x->name);
+			return 0;
+		}
+		if (strcmp(x->map, y->map) || x->map_type != y->map_type) {
+			snprintf(why, len,
+				 "collection '%s' changed its map (name or "
+				 "map type)",
+				 x->name);
+			return 0;
+		}
+		if (!same_field(&x->key, &y->key, 1) ||
+		    x->key_size != y->key_size) {
+			snprintf(why, len, "collection '%s' changed its key",
+				 x->name);
+			return 0;
+		}
+		snprintf(in, sizeof(in), "collection '%s': member", x->name);
+		if (fields_differ(x->val, x->nval, y->val, y->nval, 1, in, why,
+				  len))
+			return 0;
+		if (x->val_size != y->val_size) {
+			snprintf(why, len,
+				 "collection '%s' changed its value size "
+				 "(%u to %u bytes)",
+				 x->name, x->val_size, y->val_size);
+			return 0;
+		}
+	}
+	/* Alike by name but declared in another order: still refused, as
+	 * the type speaks of them by their place. */
+	for (int i = 0; i < a->ncfg; i++)
+		if (strcmp(a->cfg[i].name, b->cfg[i].name)) {
+			snprintf(
+				why, len,
+				"config global '%s' moved: declare them in the "
+				"type's order",
+				a->cfg[i].name);
+			return 0;
+		}
+	for (int j = 0; j < b->ncoll; j++) {
+		int found = 0;
+
+		for (int i = 0; i < a->ncoll; i++)
+			found |= !strcmp(a->coll[i].name, b->coll[j].name);
+		if (!found) {
+			snprintf(why, len, "collection '%s' is new",
+				 b->coll[j].name);
+			return 0;
+		}
+	}
+	for (int i = 0; i < a->ncoll; i++)
+		if (strcmp(a->coll[i].name, b->coll[i].name)) {
+			snprintf(why, len,
+				 "collection '%s' moved: declare them in the "
+				 "type's order",
+				 a->coll[i].name);
+			return 0;
+		}
 	return 1;
 }
 
@@ -1025,6 +1120,7 @@ int nfci_dyn_check_upgrade(const struct nfc_nf_type *t, int hook,
 	void *data = NULL;
 	size_t sz = 0;
 	int r, h = 0;
+	char why[256];
 
 	if (!d)
 		return 0;
@@ -1045,13 +1141,12 @@ int nfci_dyn_check_upgrade(const struct nfc_nf_type *t, int hook,
 		r = read_config(tmp, obj, path, err, len);
 	if (!r)
 		r = read_colls(tmp, obj, path, err, len);
-	if (!r && !same_decl(d, tmp))
+	if (!r && !same_decl(d, tmp, why, sizeof(why)))
 		r = fail(err, len, EINVAL,
 			 "the object declares other config globals or "
-			 "collections than type %s (their names, kinds, "
-			 "sizes, map types, or the places of an entry's "
-			 "members): load it as a new type",
-			 d->name);
+			 "collections than type %s (%s): load it as a new "
+			 "type",
+			 d->name, why);
 	if (obj)
 		bpf_object__close(obj);
 	free(data);
@@ -1073,6 +1168,7 @@ int nfc_type_register_plugin(const char *name, const char *obj1,
 	struct dyn *d = NULL, *tmp = NULL;
 	int slot = -1, r = 0;
 	size_t at;
+	char why[256];
 
 	err[0] = 0;
 	if (!name || nfc_name_check(name, &at) != NFC_NAME_OK ||
@@ -1125,11 +1221,12 @@ int nfc_type_register_plugin(const char *name, const char *obj1,
 		if (!r)
 			r = read_colls(into, obj, files[i], err, len);
 		bpf_object__close(obj);
-		if (!r && into == tmp && !same_decl(d, tmp))
+		if (!r && into == tmp && !same_decl(d, tmp, why, sizeof(why)))
 			r = fail(err, len, EINVAL,
 				 "%s and %s declare different config globals "
-				 "or collections: build both from one source",
-				 files[0], files[1]);
+				 "or collections (%s): build both from one "
+				 "source",
+				 files[0], files[1], why);
 		if (!r)
 			r = verify(data, sz, files[i], err, len);
 		d->elf[hook] = data;
