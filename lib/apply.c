@@ -917,12 +917,70 @@ static int check_size(struct nfc *nfc, struct model *m, json_t *doc)
 	return 0;
 }
 
+/*
+ * The NFs the document deletes or gives another type, with their
+ * collections (references: the model shares them, and an NF deleted
+ * leaves its objects untouched), for the way back: edit_apply recreates
+ * such an NF empty, and a refused apply left it so (found by a helper:
+ * a firewall's rules gone after an unrelated NF's entry was refused).
+ */
+static json_t *doomed_colls(struct nfc *nfc, json_t *doc)
+{
+	json_t *out = json_array(), *nf;
+	size_t i;
+
+	for (int id = 0; id < NFC_MAX_NFS && out; id++) {
+		const struct mnf *n = &nfc->m->nfs[id];
+		int kept = 0;
+
+		if (!n->used || !json_object_size(n->colls))
+			continue;
+		json_array_foreach (json_object_get(doc, "nfs"), i, nf)
+			kept |= !strcmp(json_string_value(
+						json_object_get(nf, "name"))
+						?: "",
+					n->name) &&
+				!strcmp(json_string_value(
+						json_object_get(nf, "type"))
+						?: "",
+					n->type->name);
+		if (!kept)
+			json_array_append_new(
+				out, json_pack("{s:s,s:s,s:O}", "name", n->name,
+					       "type", n->type->name,
+					       "collections", n->colls));
+	}
+	return out;
+}
+
+/* Their entries put back into the NFs the way back recreated, as
+ * accepted before (inactive ones too). */
+static int doomed_restore(struct nfc *nfc, json_t *nfs)
+{
+	json_t *doc, *plan = json_array();
+	struct undo u = {0};
+	int was = nfc->applying, r;
+
+	if (!json_array_size(nfs)) {
+		json_decref(plan);
+		return 0;
+	}
+	doc = json_pack("{s:O}", "nfs", nfs);
+	nfc->applying = 1;
+	r = doc && plan ? apply_collections(nfc, doc, plan, &u) : -ENOMEM;
+	nfc->applying = was;
+	undo_free(&u);
+	json_decref(doc);
+	json_decref(plan);
+	return r;
+}
+
 int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan)
 {
 	struct apply_ctx c = {.doc = doc};
 	struct undo u = {0};
 	struct model *copy;
-	json_t *prev = NULL;
+	json_t *prev = NULL, *doomed = NULL;
 	size_t planned;
 	int r = nfci_begin(nfc);
 
@@ -952,7 +1010,9 @@ int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan)
 	/* The way back: edit_apply reads no collections (undo_run puts
 	 * the entries back). */
 	prev = export_doc(nfc, false);
+	doomed = doomed_colls(nfc, doc);
 	nfc->doc_checked = 1;
+	nfc->defer_removed = 1;
 	r = nfci_transact(nfc, edit_apply, &c);
 	nfc->doc_checked = 0;
 	/* The check above planned no entry change (a no-op apply, or one of
@@ -975,13 +1035,20 @@ int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan)
 			memcpy(keep, nfc->err, sizeof(keep));
 			nfc->undoing++;
 			undo_run(nfc, &u);
-			nfci_transact(nfc, edit_apply, &back);
+			if (!nfci_transact(nfc, edit_apply, &back) &&
+			    !doomed_restore(nfc, doomed))
+				state_save(nfc);
 			nfc->undoing--;
 			memcpy(nfc->err, keep, sizeof(keep));
 		}
 	}
+	if (nfc->defer_removed) {
+		nfc->defer_removed = 0;
+		nfci_removed_run(nfc, !r);
+	}
 	undo_free(&u);
 out:
+	json_decref(doomed);
 	json_decref(prev);
 	if (plan && !r)
 		*plan = c.plan;

@@ -212,6 +212,17 @@ struct nfc {
 	 * is one the change made, and what it keeps outside its pins (a feed
 	 * file) is the state's, not the NF's to remove (dp_nf_unload). */
 	int undoing;
+	/* Set while nfc_apply may still be refused: the NFs it deletes
+	 * keep their files until it is accepted (a refused apply brings
+	 * them back, and a feed it removed was lost), and `removed` runs
+	 * then (dp_nf_unload, nfci_removed_run). */
+	int defer_removed;
+	int nremoved;
+	struct removed_nf {
+		const struct nfc_nf_type *type;
+		char name[NFC_NAME_MAX];
+		unsigned id;
+	} removed[NFC_MAX_NFS];
 	/* Set while nfc_apply edits the model: the entries it then writes
 	 * were checked against the document's config (nfc_nf_applying_doc). */
 	int doc_checked;
@@ -276,6 +287,8 @@ struct model *model_new(void);
 void model_free(struct model *m);
 struct model *model_clone(const struct model *m);
 int model_find_nf(const struct model *m, const char *name);
+/* load.c: the NF deletions an apply deferred (struct nfc, defer_removed). */
+void nfci_removed_run(struct nfc *nfc, int run);
 int model_find_port(const struct mnf *n, const char *name);
 json_t *model_to_json(const struct model *m, uint64_t gen);
 int model_from_json(struct nfc *nfc, json_t *doc, struct model *m,

@@ -648,12 +648,42 @@ fail:
 	return r;
 }
 
+/* The `removed` calls an apply deferred: made once it is accepted (run),
+ * else dropped (the NFs came back). By then the NF's slot may hold
+ * another NF: the call sees no private data (nfc_nf_priv NULL), as the
+ * NF was destroyed. An NF of that name and type back in the model keeps
+ * its files. */
+void nfci_removed_run(struct nfc *nfc, int run)
+{
+	for (int i = 0; run && i < nfc->nremoved; i++) {
+		struct removed_nf *d = &nfc->removed[i];
+		int id = model_find_nf(nfc->m, d->name);
+		void *keep = nfc->rt[d->id].priv;
+
+		if (id >= 0 && nfc->m->nfs[id].type == d->type)
+			continue;
+		nfc->rt[d->id].priv = NULL;
+		d->type->removed(&nfc->handles[d->id], d->name);
+		nfc->rt[d->id].priv = keep;
+	}
+	nfc->nremoved = 0;
+}
+
 void dp_nf_unload(struct nfc *nfc, const struct mnf *n, int id)
 {
 	char dir[400];
 
-	if (n->type->removed && !nfc->undoing)
+	if (n->type->removed && !nfc->undoing && nfc->defer_removed) {
+		if (nfc->nremoved < NFC_MAX_NFS) {
+			struct removed_nf *d = &nfc->removed[nfc->nremoved++];
+
+			d->type = n->type;
+			d->id = id;
+			snprintf(d->name, sizeof(d->name), "%s", n->name);
+		}
+	} else if (n->type->removed && !nfc->undoing) {
 		n->type->removed(&nfc->handles[id], n->name);
+	}
 	if (n->type->destroy)
 		n->type->destroy(&nfc->handles[id]);
 	nfc->rt[id].priv = NULL;

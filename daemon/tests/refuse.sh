@@ -128,6 +128,23 @@ r.setdefault("collections", {})["routes"] = {"198.18.0.0/16": {"nexthop": "203.0
 print(json.dumps(d))')
 api_refused "an apply whose last route is refused" 400 "not on a connected subnet" PUT /v1/state "$doc"
 unchanged "an apply whose last route is refused"
+# An apply that deletes r0 and f0 and is refused late (an entry of the NF
+# it creates): the NFs come back with their entries, in the data plane
+# too. Found by a helper: they came back empty, and the next save made it
+# so for good. The state files are written again (the NFs were deleted
+# and made anew), so they are compared by what they hold.
+nfc r0 routes add 198.21.0.0/16 nexthop=203.0.113.9 >/dev/null
+before=$(snapshot | sed '/^== state.json/,$d'; nfd_saved)
+doc='{"nfs":[{"name":"q","type":"lb","collections":{"services":{"198.51.100.170:80/tcp":{"table":3}},"backends":{"198.51.100.170:80/tcp/198.51.100.171":{}}}}]}'
+api_refused "an apply deleting r0 and f0, refused at its last entry" 400 "table=3 is too small" PUT /v1/state "$doc"
+now=$(snapshot | sed '/^== state.json/,$d'; nfd_saved)
+if [ "$now" = "$before" ]; then
+	ok "... r0 and f0 back with their routes (export, maps, pinned and saved state)"
+else
+	not_ok "... r0 and f0 back with their routes (export, maps, pinned and saved state)"
+	diff <(echo "$before") <(echo "$now") | head -20 | sed 's/^/#   /'
+fi
+nfc r0 routes del 198.21.0.0/16 >/dev/null
 
 # The kernel refuses native XDP on a Linux bridge (it has no XDP driver
 # support); the bridge is down and has no ports.
@@ -194,7 +211,32 @@ api_refused "an upgrade when the disk is full" 507 "No space left" \
 unchanged "disk full: an upgrade"
 check "... no objects directory left behind" [ ! -e "$NFD_STATE/objects" ]
 rm -f "$MNT/fill"
-quiet nfc dd0 del
+# An apply that deletes dd0 and is refused late: dd0 back with its feed
+# and a single entry, the feed file kept (it was removed with the NF, and
+# the NF came back empty); accepted, the apply removes the file.
+quiet nfc dd0 blocklist add 198.51.100.0/24
+feed=$(ls "$NFD_STATE"/ddos*dd0*.feed 2>/dev/null)
+before=$(snapshot | sed '/^== state.json/,$d'; nfd_saved)
+doc=$(nfc export | python3 -c 'import json,sys
+d = json.load(sys.stdin)
+d["nfs"] = [n for n in d["nfs"] if n["name"] != "dd0"]
+d["nfs"].append({"name": "q", "type": "lb", "collections": {"services": {"198.51.100.170:80/tcp": {"table": 3}},
+	"backends": {"198.51.100.170:80/tcp/198.51.100.171": {}}}})
+print(json.dumps(d))')
+api_refused "an apply deleting dd0, refused at its last entry" 400 "table=3 is too small" PUT /v1/state "$doc"
+now=$(snapshot | sed '/^== state.json/,$d'; nfd_saved)
+if [ -n "$feed" ] && [ -f "$feed" ] && [ "$now" = "$before" ]; then
+	ok "... dd0 back with its feed and entry, the file kept ($feed)"
+else
+	not_ok "... dd0 back with its feed and entry, the file kept (${feed:-no feed file})"
+	diff <(echo "$before") <(echo "$now") | head -20 | sed 's/^/#   /'
+fi
+doc=$(nfc export | python3 -c 'import json,sys
+d = json.load(sys.stdin)
+d["nfs"] = [n for n in d["nfs"] if n["name"] != "dd0"]
+print(json.dumps(d))')
+quiet nfc apply -f - <<<"$doc"
+check "an accepted apply deleting dd0 removes its feed file (rc $?)" [ ! -e "$feed" ]
 
 # ---- a read-only state directory --------------------------------------------
 before=$(snapshot)
