@@ -98,6 +98,11 @@ static void nat_ct_cfg(struct nfc_nf *nf, struct nfct_cfg *cfg)
 	cfg->timeout[NFCT_T_UDP] = udp;
 	cfg->timeout[NFCT_T_UDP_STREAM] = udp;
 	cfg->timeout[NFCT_T_ICMP] = icmp;
+	/* A TCP connection whose entry is gone (expired, flushed, lost in
+	 * a reboot) is picked up from its next segment, as Linux's NAT
+	 * (nf_conntrack_tcp_loose=1): as INVALID it went out untranslated,
+	 * the inside address on the outside link (found by a helper). */
+	cfg->flags |= NFCT_CFG_TCP_LOOSE;
 }
 
 static int nat_ports(struct nfc_nf *nf, json_t *config, __u16 *lo, __u16 *hi)
@@ -218,7 +223,13 @@ static int nat_rules_add(struct nfc_nf *nf, const char *key, json_t *fields)
 		return nfc_nf_error(nf, -r, "%s", err);
 	if ((r = to_check(nf, key, &nr)))
 		return r;
-	if (nr.type == NAT_T_MASQ && nat_target_addr4(nf, &addr) && !addr)
+	/* A check for the user's sake, of a fact outside the state (the
+	 * target's address; a rule added before the attach waits for one):
+	 * a restore takes the rule as accepted, and a reboot that brings
+	 * nfchaind up before the address restored nothing (found by a
+	 * helper). */
+	if (nr.type == NAT_T_MASQ && !nfc_nf_applying(nf) &&
+	    nat_target_addr4(nf, &addr) && !addr)
 		return nfc_nf_error(nf, EINVAL,
 				    "rule %s: masquerade: %s is attached to a "
 				    "target without an IPv4 address; give it "

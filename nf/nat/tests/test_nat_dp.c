@@ -283,6 +283,21 @@ static void snat(struct nfc *nfc)
 	cached(f, 1, "203.0.113.20", 45000, "203.0.113.9", 443, "TCP ACK out");
 	cached(tcp("203.0.113.9", 443, "203.0.113.20", 45000, 0x10), 0,
 	       "203.0.113.9", 443, "198.51.100.2", 45000, "TCP ACK in");
+	/* A connection the NAT has no entry for (flushed, expired, lost in
+	 * a reboot), met at an ACK: picked up and translated, its port kept
+	 * (it went out untranslated, found by a helper); its replies come
+	 * back. */
+	f = tcp("198.51.100.2", 45001, "203.0.113.9", 443, 0x18);
+	o = run(&f, 1, 0);
+	CHECK(IS(o, "203.0.113.20", 45001, "203.0.113.9", 443),
+	      "a TCP ACK out of a connection with no entry: picked up and "
+	      "translated (v%d %s:%d > %s:%d csum %d)",
+	      SHOW(o));
+	f = tcp("203.0.113.9", 443, "203.0.113.20", 45001, 0x10);
+	o = run(&f, 0, 0);
+	CHECK(IS(o, "203.0.113.9", 443, "198.51.100.2", 45001),
+	      "... its reply translated back (v%d %s:%d > %s:%d csum %d)",
+	      SHOW(o));
 
 	f = ctf_icmp_frame("198.51.100.2", "203.0.113.9", 8, 0, 777);
 	o = run(&f, 1, 0);
@@ -342,8 +357,8 @@ static void snat(struct nfc *nfc)
 		json_t *l = NULL;
 
 		CHECK(!nfc_coll_list(nfc, "nat1", "mappings", &l) &&
-			      json_array_size(l) == 7,
-		      "mappings show: 7 (%zu)", json_array_size(l));
+			      json_array_size(l) == 8,
+		      "mappings show: 8 (%zu)", json_array_size(l));
 		json_decref(l);
 	}
 }
