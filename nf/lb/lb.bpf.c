@@ -511,6 +511,40 @@ static __always_inline __u32 outer_src(__u32 base, __u32 client, __u32 h)
 }
 
 /*
+ * The IP length of the largest packet this one stands for on the wire
+ * (`l3len`: its own). In TC a GSO skb (a local sender's TSO, a veth's
+ * GRO) is cut into segments of gso_size bytes of payload later, each with
+ * these headers (the encapsulation keeps it GSO): its own length, up to
+ * 64 KB, drew a fragmentation-needed for every segment, the sender's
+ * MTU already lowered, and an upload stalled (found by a helper).
+ */
+static __always_inline __u32 wire_len(nfc_ctx_t *ctx, const struct lb_pkt *p,
+				      __u8 proto, __u32 l3len)
+{
+#ifndef NFC_HOOK_XDP
+	__u32 gso = ctx->gso_size, h;
+	__u8 *l4 = (__u8 *)p->ports;
+
+	if (!gso)
+		return l3len;
+	h = (__u32)(l4 - (__u8 *)p->l3);
+	if (proto == IPPROTO_TCP) {
+		if ((void *)(l4 + 13) > nfc_data_end(ctx))
+			return l3len;
+		h += (l4[12] >> 4) * 4;
+	} else {
+		h += 8;
+	}
+	return h + gso < l3len ? h + gso : l3len;
+#else
+	(void)ctx;
+	(void)p;
+	(void)proto;
+	return l3len;
+#endif
+}
+
+/*
  * An IPv4 packet with DF that the outer header would take beyond the mtu
  * becomes, in place, the ICMP fragmentation-needed (3/4, RFC 1191) its
  * sender gets: from the VIP (the address it sent to, as Katran does), its
@@ -519,6 +553,8 @@ static __always_inline __u32 outer_src(__u32 base, __u32 client, __u32 h)
  * options is dropped instead (the quote would not be at a fixed place).
  */
 #define LB_ICMP_LEN (NFC_ETH_HLEN + 20 + 8 + 28)
+/* What TC may add to a quote: the rest of a TCP header (its checksum). */
+#define LB_QUOTE_MORE 12
 static __always_inline int frag_needed(nfc_ctx_t *ctx, struct nfc_meta *md,
 				       __u32 mtu)
 {
@@ -527,6 +563,7 @@ static __always_inline int frag_needed(nfc_ctx_t *ctx, struct nfc_meta *md,
 	__u8 *icmp;
 	__u32 s = 0;
 	__u16 *w;
+	int more = 0;
 
 	eth = nfc_data(ctx);
 	q = (void *)(eth + 1);
@@ -541,15 +578,28 @@ static __always_inline int frag_needed(nfc_ctx_t *ctx, struct nfc_meta *md,
 				 (int)(nfc_data_end(ctx) - nfc_data(ctx))))
 		return nfc_drop(ctx, md, LB_R_ENCAP);
 #else
-	if (bpf_skb_adjust_room(ctx, 28, BPF_ADJ_ROOM_MAC, 0) ||
-	    bpf_skb_change_tail(ctx, LB_ICMP_LEN, 0) ||
-	    nfc_pull(ctx, LB_ICMP_LEN))
+	if (bpf_skb_adjust_room(ctx, 28, BPF_ADJ_ROOM_MAC, 0))
+		return nfc_drop(ctx, md, LB_R_ENCAP);
+	/* A segment whose checksum is left to offload (CHECKSUM_PARTIAL:
+	 * a local TCP sender's, on a veth) cannot be cut before its checksum
+	 * field: the kernel refuses, and the sender never learnt the MTU
+	 * (found by a helper). Its quote then takes 20 bytes of the segment
+	 * (RFC 792 asks for at least 8); the field stays the sender's to
+	 * fill, which the receiving end of a veth or tap trusts. */
+	if (bpf_skb_change_tail(ctx, LB_ICMP_LEN, 0)) {
+		if (bpf_skb_change_tail(ctx, LB_ICMP_LEN + LB_QUOTE_MORE, 0))
+			return nfc_drop(ctx, md, LB_R_ENCAP);
+		more = LB_QUOTE_MORE;
+	}
+	if (nfc_pull(ctx, LB_ICMP_LEN + more))
 		return nfc_drop(ctx, md, LB_R_ENCAP);
 #endif
 	eth = nfc_data(ctx);
 	ip = (void *)(eth + 1);
 	icmp = (void *)(ip + 1);
 	q = (void *)(icmp + 8);
+	if ((void *)q + 28 + LB_QUOTE_MORE > nfc_data_end(ctx) && more)
+		return nfc_drop(ctx, md, LB_R_ENCAP);
 	if ((void *)q + 28 > nfc_data_end(ctx))
 		return nfc_drop(ctx, md, LB_R_ENCAP);
 	__builtin_memcpy(eth->h_dest, e.h_source, 6);
@@ -558,7 +608,7 @@ static __always_inline int frag_needed(nfc_ctx_t *ctx, struct nfc_meta *md,
 	ip->version = 4;
 	ip->ihl = 5;
 	ip->tos = 0;
-	ip->tot_len = bpf_htons(20 + 8 + 28);
+	ip->tot_len = bpf_htons(20 + 8 + 28 + more);
 	ip->id = 0;
 	ip->frag_off = 0;
 	ip->ttl = 64;
@@ -574,6 +624,9 @@ static __always_inline int frag_needed(nfc_ctx_t *ctx, struct nfc_meta *md,
 	w = (__u16 *)icmp;
 	for (int i = 0; i < 18; i++)
 		s += w[i];
+	if (more)
+		for (int i = 18; i < 18 + LB_QUOTE_MORE / 2; i++)
+			s += w[i];
 	s = (s & 0xffff) + (s >> 16);
 	s = (s & 0xffff) + (s >> 16);
 	*(__u16 *)(icmp + 2) = ~s;
@@ -597,6 +650,7 @@ static __always_inline int pkt_too_big(nfc_ctx_t *ctx, struct nfc_meta *md,
 	__u8 *icmp;
 	__u32 s = 0;
 	__u16 *w;
+	int more = 0;
 
 	eth = nfc_data(ctx);
 	if ((void *)(eth + 1) + 48 > nfc_data_end(ctx))
@@ -610,22 +664,31 @@ static __always_inline int pkt_too_big(nfc_ctx_t *ctx, struct nfc_meta *md,
 				 (int)(nfc_data_end(ctx) - nfc_data(ctx))))
 		return nfc_drop(ctx, md, LB_R_ENCAP);
 #else
-	if (bpf_skb_adjust_room(ctx, 48, BPF_ADJ_ROOM_MAC, 0) ||
-	    bpf_skb_change_tail(ctx, LB_ICMP6_LEN, 0) ||
-	    nfc_pull(ctx, LB_ICMP6_LEN))
+	if (bpf_skb_adjust_room(ctx, 48, BPF_ADJ_ROOM_MAC, 0))
+		return nfc_drop(ctx, md, LB_R_ENCAP);
+	/* As frag_needed: a CHECKSUM_PARTIAL segment keeps its checksum
+	 * field in the quote. */
+	if (bpf_skb_change_tail(ctx, LB_ICMP6_LEN, 0)) {
+		if (bpf_skb_change_tail(ctx, LB_ICMP6_LEN + LB_QUOTE_MORE, 0))
+			return nfc_drop(ctx, md, LB_R_ENCAP);
+		more = LB_QUOTE_MORE;
+	}
+	if (nfc_pull(ctx, LB_ICMP6_LEN + more))
 		return nfc_drop(ctx, md, LB_R_ENCAP);
 #endif
 	eth = nfc_data(ctx);
 	ip6 = (void *)(eth + 1);
 	icmp = (void *)(ip6 + 1);
 	q = (void *)(icmp + 8);
+	if ((void *)q + 48 + LB_QUOTE_MORE > nfc_data_end(ctx) && more)
+		return nfc_drop(ctx, md, LB_R_ENCAP);
 	if ((void *)q + 48 > nfc_data_end(ctx))
 		return nfc_drop(ctx, md, LB_R_ENCAP);
 	__builtin_memcpy(eth->h_dest, e.h_source, 6);
 	__builtin_memcpy(eth->h_source, e.h_dest, 6);
 	eth->h_proto = bpf_htons(NFC_ETH_P_IPV6);
 	*(__u32 *)ip6 = bpf_htonl(6U << 28);
-	ip6->payload_len = bpf_htons(8 + 48);
+	ip6->payload_len = bpf_htons(8 + 48 + more);
 	ip6->nexthdr = NFC_IPPROTO_ICMPV6;
 	ip6->hop_limit = 64;
 	copy_addr(ip6->saddr.in6_u.u6_addr32, q->daddr.in6_u.u6_addr32, 4);
@@ -635,13 +698,16 @@ static __always_inline int pkt_too_big(nfc_ctx_t *ctx, struct nfc_meta *md,
 	icmp[2] = icmp[3] = 0;
 	*(__u32 *)(icmp + 4) = bpf_htonl(mtu - 40);
 	/* Pseudo-header: the addresses, the length (56) and next header. */
-	s = bpf_htons(8 + 48) + bpf_htons(NFC_IPPROTO_ICMPV6);
+	s = bpf_htons(8 + 48 + more) + bpf_htons(NFC_IPPROTO_ICMPV6);
 	w = (__u16 *)&ip6->saddr;
 	for (int i = 0; i < 16; i++)
 		s += w[i];
 	w = (__u16 *)icmp;
 	for (int i = 0; i < 28; i++)
 		s += w[i];
+	if (more)
+		for (int i = 28; i < 28 + LB_QUOTE_MORE / 2; i++)
+			s += w[i];
 	s = (s & 0xffff) + (s >> 16);
 	s = (s & 0xffff) + (s >> 16);
 	*(__u16 *)(icmp + 2) = ~s;
@@ -1291,7 +1357,9 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 		if ((void *)(ip + 1) > nfc_data_end(ctx))
 			return nfc_drop(ctx, md, LB_R_ENCAP);
 		if ((ip->frag_off & bpf_htons(IP_DF)) &&
-		    bpf_ntohs(ip->tot_len) + sizeof(struct iphdr) > mtu)
+		    wire_len(ctx, &p, f.proto, bpf_ntohs(ip->tot_len)) +
+				    sizeof(struct iphdr) >
+			    mtu)
 			return frag_needed(ctx, md, mtu);
 	}
 	if (mtu && f.family == LB_AF_INET6) {
@@ -1299,7 +1367,10 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 
 		if ((void *)(ip6 + 1) > nfc_data_end(ctx))
 			return nfc_drop(ctx, md, LB_R_ENCAP);
-		if (bpf_ntohs(ip6->payload_len) + 2 * sizeof(*ip6) > mtu)
+		if (wire_len(ctx, &p, f.proto,
+			     bpf_ntohs(ip6->payload_len) + sizeof(*ip6)) +
+			    sizeof(*ip6) >
+		    mtu)
 			return pkt_too_big(ctx, md, mtu);
 	}
 	if (f.family == LB_AF_INET ? dsr4(ctx, &p, &f, be)

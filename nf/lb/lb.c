@@ -52,7 +52,8 @@ static const struct nfc_field lb_config[] = {
 	 .doc = "DSR: the path MTU toward the backends; an IPv4 packet with "
 		"DF that the outer header would take beyond it gets an ICMP "
 		"fragmentation-needed (MTU - 20) back to its sender, an IPv6 "
-		"one an ICMPv6 packet-too-big (MTU - 40); 0: not checked"},
+		"one an ICMPv6 packet-too-big (MTU - 40); 0: not checked, "
+		"else at least 88"},
 	{.name = "udp_timeout",
 	 .kind = NFC_F_UINT,
 	 .flags = NFC_FIELD_RUNTIME,
@@ -216,6 +217,13 @@ static int lb_validate(struct nfc_nf *nf, json_t *config)
 	if (r)
 		return r;
 
+	/* Taken back as accepted before (a restore), not refused now. */
+	if (mtu > 0 && mtu < LB_MTU4_MIN && !nfc_nf_applying(nf))
+		return nfc_nf_error(nf, EINVAL,
+				    "mtu=%lld: at least %d (or 0): a "
+				    "fragmentation-needed tells mtu - 20, and "
+				    "no IPv4 path is under 68",
+				    (long long)mtu, LB_MTU4_MIN);
 	if (mtu > 0 && mtu < LB_MTU6_MIN && lb_dsr6_find(nf, key, sizeof(key)))
 		return nfc_nf_error(nf, EINVAL,
 				    "mtu=%lld: the IPv6 forward=dsr service %s "

@@ -43,6 +43,8 @@ void lb_stat_zero(struct nfc_nf *nf, const char *map, __u32 id);
 /* ip6ip6 adds 40 bytes: below this mtu the packet-too-big would tell an
  * MTU under IPv6's 1280, which senders do not follow (RFC 8201). */
 #define LB_MTU6_MIN 1320
+/* IPv4 (RFC 791): 68 bytes every link takes, plus the IPIP header. */
+#define LB_MTU4_MIN 88
 /* 1 and the key of an IPv6 forward=dsr service (the first), else 0. */
 int lb_dsr6_find(struct nfc_nf *nf, char *key, size_t len);
 

@@ -21,9 +21,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 VIP=203.0.113.100
 SVC=$VIP:80/tcp
 TMP=$(mktemp -d /tmp/nfc-lb-XXXXXX)
-echo_pid=
+echo_pid= sink_pid=
 test_cleanup() {
 	[ -z "$echo_pid" ] || kill "$echo_pid" 2>/dev/null
+	[ -z "$sink_pid" ] || kill "$sink_pid" 2>/dev/null
 	# the backends' servers, also when a check fails before the end
 	for j in $(jobs -p); do kill "$j" 2>/dev/null; done
 	rm -rf "$TMP"
@@ -199,6 +200,48 @@ check "$mode: backends show gives the backend's table slots, as services show do
 kill $echo_pid 2>/dev/null
 nfctl lb0 backends del $VIP:53/udp/198.51.100.66:5353
 nfctl lb0 services del $VIP:53/udp
+
+# --- mtu: an upload from the client's own TCP (checksums left to offload,
+# in TC a CHECKSUM_PARTIAL skb) learns the path MTU from the lb's
+# fragmentation-needed and completes. Found by a helper: in TC the lb
+# could not cut such a segment and dropped it, the upload hung.
+cat >"$TMP/sink.py" <<'EOF'
+import socket
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("0.0.0.0", 9000))
+l.listen(4)
+while True:
+    c, _ = l.accept()
+    n = 0
+    while True:
+        d = c.recv(65536)
+        if not d:
+            break
+        n += len(d)
+    c.sendall(b"%d" % n)
+    c.close()
+EOF
+ip netns exec "$(ns b1)" python3 "$TMP/sink.py" &
+sink_pid=$!
+nfctl lb0 services add $VIP:9000/tcp forward=dsr
+nfctl lb0 backends add $VIP:9000/tcp/198.51.100.66
+nfctl lb0 set mtu=1500
+in_ns c1 ip route flush cache
+sleep 0.5
+up=$(in_ns c1 timeout 30 python3 -c "import socket
+s = socket.create_connection(('$VIP', 9000), timeout=20)
+s.sendall(b'u' * 300000)
+s.shutdown(socket.SHUT_WR)
+print(s.recv(99).decode())" 2>&1)
+pmtu=$(in_ns c1 ip route get $VIP | grep -o 'mtu [0-9]*')
+check "$mode: mtu=1500: a 300 kB TCP upload through DSR completes ($up bytes), the client told the MTU ($pmtu)" \
+	[ "$up" = 300000 ] && [ "$pmtu" = "mtu 1480" ]
+kill $sink_pid 2>/dev/null
+nfctl lb0 set mtu=0
+nfctl lb0 backends del $VIP:9000/tcp/198.51.100.66
+nfctl lb0 services del $VIP:9000/tcp
+in_ns c1 ip route flush cache
 
 # --- drain: an open download stays, new connections go elsewhere
 in_ns c1 curl -s --limit-rate 2M -o "$TMP/dl" http://$VIP/big &

@@ -399,28 +399,46 @@ static void one_mode(struct nfc *nfc, const char *mode, int redirect, int drop)
 	 * an ICMP fragmentation-needed, out of the port it came in by. */
 	{
 		json_t *c = json_pack("{s:s,s:i,s:i}", "src", "198.51.100.0",
-				      "src_bits", 6, "mtu", 60);
+				      "src_bits", 6, "mtu", 88),
+		       *low = json_pack("{s:i}", "mtu", 87);
 		const __u8 *o = r.out, *ic = r.out + 34;
 		/* lb0's port 0: the side the client is on */
 		__u64 tx0 = dpt_port_stats(root, 1, 0).tx_packets;
 		int ok;
 
+		e = nfc_nf_set(nfc, "lb0", low);
+		json_decref(low);
+		CHECK(e && strstr(nfc_errmsg(nfc), "at least 88"),
+		      "mtu=87: refused (a fragmentation-needed would tell "
+		      "67, under IPv4's 68): %s",
+		      e ? nfc_errmsg(nfc) : "accepted");
 		e = nfc_nf_set(nfc, "lb0", c);
 		json_decref(c);
-		CHECK(!e, "mtu=60: %s", e ? nfc_errmsg(nfc) : "");
-		len = frame(f, "203.0.113.100", 6, 42000, 80, 0x02);
+		CHECK(!e, "mtu=88: %s", e ? nfc_errmsg(nfc) : "");
+		/* 70 bytes of IPv4 (20 more than frame() makes): 90 once
+		 * encapsulated */
+		len = frame(f, "203.0.113.100", 6, 42000, 80, 0x02) + 20;
+		memset(f + len - 20, 0, 20);
+		f[14 + 3] = 70;
+		f[14 + 10] = f[14 + 11] = 0;
+		{
+			__u16 cs = csum(f + 14, 20);
+
+			f[24] = cs >> 8;
+			f[25] = cs & 0xff;
+		}
 		run(0, f, len, &r);
 		ok = r.verdict == redirect && r.out_len == 70 &&
 		     !memcmp(o, f + 6, 6) && !memcmp(o + 6, f, 6) &&
 		     o[12] == 8 && o[13] == 0 && o[14] == 0x45 && o[16] == 0 &&
 		     o[17] == 56 && o[23] == 1 && !memcmp(o + 26, f + 30, 4) &&
 		     !memcmp(o + 30, f + 26, 4) && csum(o + 14, 20) == 0 &&
-		     ic[0] == 3 && ic[1] == 4 && ic[6] == 0 && ic[7] == 40 &&
+		     ic[0] == 3 && ic[1] == 4 && ic[6] == 0 && ic[7] == 68 &&
 		     csum(ic, 36) == 0 && !memcmp(ic + 8, f + 14, 28) &&
 		     dpt_port_stats(root, 1, 0).tx_packets == tx0 + 1;
 		CHECK(ok,
-		      "70 bytes beyond mtu=60 with DF: ICMP 3/4 from the VIP "
-		      "to the client, MTU 40, checksums, the quote, out of "
+		      "90 bytes beyond mtu=88 with DF: ICMP 3/4 from the VIP "
+		      "to the client, MTU 68, checksums, the quote, out of "
 		      "p1 (verdict %d, %u bytes)",
 		      r.verdict, r.out_len);
 		f[14 + 6] = 0; /* no DF: encapsulated all the same */
