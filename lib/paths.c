@@ -386,37 +386,45 @@ static int check_hooks(struct nfc *nfc, const struct model *m)
 	return 0;
 }
 
-/* Longest run of NFs a packet can cross from any netdev hook, assuming an
- * NF may send out of any port but the one it came in on (a transparent NF
- * only out of the other side of its pair). */
+/* Most tail calls a packet can take from any netdev hook (an NF one, a
+ * filter or capture three: NFC_TYPE_FILTER_CALLS), assuming an NF may send out
+ * of any port but the one it came in on (a transparent NF only out of the
+ * other side of its pair); and the NFs on that path. Counting NFs let a
+ * path of 12 filters, 37 tail calls, through: every packet dropped (found
+ * by a helper). */
 struct depth_walk {
 	const struct model *m;
 	const struct nfc_hop *hops;
 	unsigned char on_path[NFC_MAX_NFS];
 	long budget;
-	int worst;
+	int worst, worst_nfs;
 };
 
-static void depth_dfs(struct depth_walk *d, const struct nfc_hop *h, int depth)
+static void depth_dfs(struct depth_walk *d, const struct nfc_hop *h, int depth,
+		      int nfs)
 {
 	const struct mnf *n;
 
 	if (h->kind != NFC_HOP_NF || --d->budget < 0)
 		return;
-	depth++;
-	if (depth > d->worst)
+	n = &d->m->nfs[h->nf];
+	depth += n->type->flags & NFC_TYPE_FILTER_CALLS ? 3 : 1;
+	nfs++;
+	if (depth > d->worst) {
 		d->worst = depth;
+		d->worst_nfs = nfs;
+	}
 	if (d->on_path[h->nf] || depth > NFC_MAX_DEPTH + 1)
 		return;
 	d->on_path[h->nf] = 1;
-	n = &d->m->nfs[h->nf];
 	if (n->type->flags & NFC_TYPE_TRANSPARENT) {
-		depth_dfs(d, &d->hops[NFC_GPORT(h->nf, h->port ^ 1)], depth);
+		depth_dfs(d, &d->hops[NFC_GPORT(h->nf, h->port ^ 1)], depth,
+			  nfs);
 	} else {
 		for (unsigned p = 0; p < NFC_MAX_PORTS; p++)
 			if (p != h->port && n->ports[p].used)
 				depth_dfs(d, &d->hops[NFC_GPORT(h->nf, p)],
-					  depth);
+					  depth, nfs);
 	}
 	d->on_path[h->nf] = 0;
 }
@@ -430,6 +438,7 @@ int paths_check(struct nfc *nfc, const struct model *m,
 		return r;
 	for (int s = 0; s < NFC_MAX_STUBS; s++) {
 		struct depth_walk *d;
+		int nfs;
 
 		if (!m->stubs[s].used)
 			continue;
@@ -439,16 +448,25 @@ int paths_check(struct nfc *nfc, const struct model *m,
 		d->m = m;
 		d->hops = hops;
 		d->budget = 200000; /* a pathological mesh is not worth more */
-		depth_dfs(d, &stub_hops[s], 0);
+		depth_dfs(d, &stub_hops[s], 0, 0);
 		r = d->worst;
+		nfs = d->worst_nfs;
 		free(d);
-		if (r > NFC_MAX_DEPTH)
+		if (r > NFC_MAX_DEPTH && r == nfs)
 			return nfci_err(
 				nfc, E2BIG,
 				"chain from %s crosses %d NFs; the limit "
 				"is %d (NFC_MAX_DEPTH: the kernel "
 				"allows 33 tail calls)",
 				m->stubs[s].dev, r, NFC_MAX_DEPTH);
+		if (r > NFC_MAX_DEPTH)
+			return nfci_err(
+				nfc, E2BIG,
+				"chain from %s crosses %d NFs, %d tail calls "
+				"(a filter or capture takes three); the limit "
+				"is %d (NFC_MAX_DEPTH: the kernel allows 33 "
+				"tail calls)",
+				m->stubs[s].dev, nfs, r, NFC_MAX_DEPTH);
 	}
 	return 0;
 }

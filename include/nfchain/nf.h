@@ -172,6 +172,10 @@ enum {
 	/* Not usable in this hook (its code needs the other one). */
 	NFC_TYPE_NO_XDP = 1 << 1,
 	NFC_TYPE_NO_TC = 1 << 2,
+	/* A packet it handles takes three tail calls, not one: into it,
+	 * into its translated filter, and into the program the filter's
+	 * verdict picks (lib/cbpf.h). The path length check counts three. */
+	NFC_TYPE_FILTER_CALLS = 1 << 3,
 };
 
 /* One figure an NF type's stats callback adds to the NF's stats object,
@@ -226,7 +230,10 @@ struct nfc_nf_type {
 	void (*destroy)(struct nfc_nf *nf);
 	/* The NF is deleted (not merely closed with its process): removes
 	 * what it keeps outside its pins (a feed file). Before destroy;
-	 * the model no longer holds the NF, so its name comes along. */
+	 * the model no longer holds the NF, so its name comes along. An
+	 * NF an apply deletes is removed once the apply is accepted (a
+	 * refused one brings it back, files and all): after destroy then,
+	 * nfc_nf_priv() NULL. Not called for an NF a refused change made. */
 	void (*removed)(struct nfc_nf *nf, const char *name);
 	/* After each call above that may change what the data plane decides
 	 * (see enum nfc_change), also after a failed one: the place to void

@@ -283,7 +283,7 @@ const struct nfc_nf_type nf_type_capture = {
 	.name = "capture",
 	.summary = "transparent: passes everything on, captures what a "
 		   "tcpdump filter matches (pcap streams)",
-	.flags = NFC_TYPE_TRANSPARENT,
+	.flags = NFC_TYPE_TRANSPARENT | NFC_TYPE_FILTER_CALLS,
 	.max_ports = 0,
 	.config = capture_config,
 	.stats_doc = capture_stats_doc,

@@ -186,7 +186,7 @@ const struct nfc_nf_type nf_type_filter = {
 	.name = "filter",
 	.summary = "transparent: drops (or keeps only) what a tcpdump "
 		   "expression matches",
-	.flags = NFC_TYPE_TRANSPARENT,
+	.flags = NFC_TYPE_TRANSPARENT | NFC_TYPE_FILTER_CALLS,
 	.max_ports = 0,
 	.config = filter_config,
 	.stats_doc = filter_stats_doc,

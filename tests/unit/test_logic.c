@@ -265,6 +265,47 @@ static void test_paths(struct nfc *nfc)
 	paths_compute(m, h, s);
 	CHECK(paths_check(nfc, m, h, s) == 0, "32 in a row is allowed");
 	model_free(m);
+
+	/* A filter (and a capture) takes three tail calls: 30 forwarders and
+	 * a counter fit, 30 and a filter do not, 29 and a filter do. Found
+	 * by a helper: 12 filters on a path passed the NF count and every
+	 * packet was dropped. */
+	for (int n = 30, t = 0; t < 3; t++) {
+		struct endpoint out;
+		const char *type = t == 0 ? "counter" : "filter";
+		int r;
+
+		if (t == 2)
+			n = 29;
+		m = model_new();
+		for (int i = 0; i < n; i++) {
+			char name[8];
+
+			snprintf(name, sizeof(name), "f%d", i);
+			nf_new(m, i, name, "forwarder", "xdp");
+			port_new(m, i, 0, "p1");
+			port_new(m, i, 1, "p2");
+			if (i)
+				peer_nf(m, i - 1, 1, i, 0);
+		}
+		peer_dev(m, 0, 0, "dev0", 10);
+		peer_dev(m, n - 1, 1, "dev1", 11);
+		out = (struct endpoint){
+			.kind = PEER_NF, .nf = n - 1, .port = 1};
+		nf_new(m, n, "x", type, "xdp");
+		attach(m, 0, n, 0, out, DIR_EG, 0);
+		paths_assign_stubs(nfc, m);
+		paths_compute(m, h, s);
+		r = paths_check(nfc, m, h, s);
+		if (t == 1)
+			CHECK(r == -E2BIG &&
+				      strstr(nfc->err, "31 NFs, 33 tail calls"),
+			      "30 forwarders and a filter: %s", nfc->err);
+		else
+			CHECK(r == 0, "%d forwarders and a %s: allowed (%s)", n,
+			      type, r ? nfc->err : "");
+		model_free(m);
+	}
 	free(h);
 	free(s);
 }

@@ -137,4 +137,42 @@ check "a stream open, then cap0 del" quiet nfc cap0 del
 ended() { for _ in $(seq 50); do kill -0 "$dp" 2>/dev/null || return 0; sleep 0.1; done; return 1; }
 check "... the stream ends within 5 s" ended
 check "... with its trailer: $(head -c 100 "$T/del.end")" grep -q "packets captured" "$T/del.end"
+
+# A capture with a reader takes three tail calls a packet (into it, its
+# filter, the program the verdict picks): the path check counts three.
+# Found by a helper: 16 captures on f1's two ports were accepted (17 NFs
+# of 32), and with 12 readers open every packet was lost, uncounted.
+# Here 10 fit (31 tail calls with f1), the 11th is refused, and with all
+# 10 read every ping crosses.
+n=0
+for i in 0 1 2 3 4; do
+	nfc capture add ka$i mode=xdp filter=icmp && nfc attach ka$i f1:p1 direction=ingress &&
+		nfc capture add kb$i mode=xdp filter=icmp && nfc attach kb$i f1:p2 direction=egress &&
+		n=$((n + 2))
+done >/dev/null
+check "10 captures on f1's path ($n)" [ $n = 10 ]
+quiet nfc capture add kc mode=xdp filter=icmp
+check "an 11th: refused, the tail calls counted" \
+	refused "crosses 12 NFs, 34 tail calls \(a filter or capture takes three\)" nfc attach kc f1:p1 direction=ingress
+dumps=()
+for i in 0 1 2 3 4; do
+	for k in ka$i kb$i; do
+		nfc $k dump seconds=4 >"$T/$k.pcap" 2>/dev/null &
+		dumps+=("$!")
+	done
+done
+BGPIDS+=("${dumps[@]}")
+for _ in $(seq 50); do
+	[ "$(stat_of kb4 readers)" = 1 ] && [ "$(stat_of ka0 readers)" = 1 ] && break
+	sleep 0.1
+done
+check "10 readers open: 5 pings all cross" ip netns exec "$A" ping -c 5 -i 0.05 -W 1 198.51.100.2
+wait "${dumps[@]}"
+frames() {
+	python3 -c 'import sys; d=open(sys.argv[1],"rb").read(); n=0; o=24
+while o + 16 <= len(d): n += 1; o += 16 + int.from_bytes(d[o+8:o+12], "little")
+print(n)' "$1"
+}
+check "... and the last capture on the path saw them ($(frames "$T/kb4.pcap") of 5 requests)" \
+	[ "$(frames "$T/kb4.pcap")" = 5 ]
 nfc_done
