@@ -636,6 +636,20 @@ static int read_config(struct dyn *d, struct bpf_object *obj, const char *file,
 				    file, name);
 		if (nfci_rodata_var(obj, name, &at, f->size))
 			continue;
+		/* A field's numbers are JSON integers, signed 64-bit (jansson):
+		 * a default above them loaded a type no NF could be added
+		 * of (found by a helper). */
+		if (f->kind == DK_UINT && f->size == 8) {
+			unsigned long long v;
+
+			memcpy(&v, at, sizeof(v));
+			if (v > LLONG_MAX)
+				return fail(err, len, ERANGE,
+					    "%s: config global '%s': its "
+					    "default %llu is above %lld, the "
+					    "largest value a field takes",
+					    file, name, v, LLONG_MAX);
+		}
 		text_of(f, at, d->cfg_def[d->ncfg], sizeof(d->cfg_def[0]));
 		snprintf(d->cfg_doc[d->ncfg], sizeof(d->cfg_doc[0]),
 			 "%s; const volatile %s of the object",

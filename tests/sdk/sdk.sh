@@ -38,8 +38,16 @@ static __always_inline int f(nfc_ctx_t *ctx, struct nfc_meta *md)
 { __u8 *p = nfc_data(ctx); if (p[40] == 1) return nfc_pass(ctx, md); return nfc_output(ctx, md, 0); }
 NFC_NF(f);
 C
-# In the background: three clang runs, while the rest goes on.
-(for f in badkey verif; do bcc "$SDK/bad/$f.c"; done) &
+# A __u64 default above 2^63 - 1: loaded, no NF of it could be added.
+cat >"$SDK/bad/bigdef.c" <<'C'
+#include <nfchain/nfchain.bpf.h>
+const volatile __u64 huge = 0xfffffffffffffff0ULL;
+static __always_inline int f(nfc_ctx_t *ctx, struct nfc_meta *md)
+{ if (huge == 1) return nfc_pass(ctx, md); return nfc_output(ctx, md, 0); }
+NFC_NF(f);
+C
+# In the background: the clang runs, while the rest goes on.
+(for f in badkey verif bigdef; do bcc "$SDK/bad/$f.c"; done) &
 bad_pid=$!
 cp "$SDK/p/share/nfchain/examples/ttl/"* "$SDK/b/"
 # Nothing of the source tree on the include path: pkg-config's flags only.
@@ -195,6 +203,8 @@ check "a collection key type it cannot read: refused" refused 'map coll_x: unsup
 check "the verifier's refusal, with the log's tail" refused 'kernel refused its program: .*(invalid access to packet|outside of the packet)' \
 	nfc types load "$SDK/bad/verif.xdp.bpf.o"
 check "a missing file: refused" refused 'No such file' nfc types load "$SDK/bad/none.bpf.o"
+check "a __u64 default above 2^63 - 1: refused, named" \
+	refused "config global 'huge': its default 18446744073709551600 is above" nfc types load "$SDK/bad/bigdef.xdp.bpf.o"
 check "unload while t0 exists: refused" refused 'NF t0 is of this type' nfc types unload ttl
 check "unload of a built-in type: refused" refused 'built in' nfc types unload forwarder
 check "... nothing changed (types, state dir: $(types_dir))" \
