@@ -18,6 +18,7 @@
 #include <pcap/pcap.h>
 #include <jansson.h>
 
+#include "nfchain/nf.h"
 #include "cbpf.h"
 #include "cli.h"
 
@@ -70,6 +71,16 @@ int cli_filter_test(int argc, char **argv, int json)
 	expr = argv[optind];
 	if (!in)
 		return ft_usage("-r FILE is needed");
+	/* What the filter and capture NFs take (found by a helper: an
+	 * expression the NFs refuse passed here). */
+	if (strlen(expr) > NFC_EXPR_MAX) {
+		fprintf(stderr,
+			"nfchain filter-test: the expression is longer than "
+			"%d characters, which the filter and capture NFs "
+			"refuse\n",
+			NFC_EXPR_MAX);
+		return 1;
+	}
 
 	p = pcap_open_offline(in, perr);
 	if (!p) {

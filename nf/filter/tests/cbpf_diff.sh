@@ -127,5 +127,7 @@ check "filter-test: a syntax error is libpcap's, exit 1" \
 	refused "syntax error" "$NFCHAIN" filter-test 'tcp port' -r "$D/real.pcap"
 "$NFCHAIN" filter-test 'tcp port' -r "$D/real.pcap" >/dev/null 2>&1
 check "filter-test: ... exit status 1" [ $? = 1 ]
+check "filter-test: an expression of 8,193 characters is refused, as the NFs do" \
+	refused "longer than 8192 characters" "$NFCHAIN" filter-test "tcp$(printf ' %.0s' $(seq 8190))" -r "$D/real.pcap"
 lap "filter-test"
 nfc_done
