@@ -1035,9 +1035,13 @@ int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan)
 			memcpy(keep, nfc->err, sizeof(keep));
 			nfc->undoing++;
 			undo_run(nfc, &u);
+			/* Saved whatever the entries' fate: the model is
+			 * what runs. */
 			if (!nfci_transact(nfc, edit_apply, &back) &&
-			    !doomed_restore(nfc, doomed))
+			    json_array_size(doomed)) {
+				doomed_restore(nfc, doomed);
 				state_save(nfc);
+			}
 			nfc->undoing--;
 			memcpy(nfc->err, keep, sizeof(keep));
 		}
