@@ -555,6 +555,38 @@ static __always_inline __u32 wire_len(nfc_ctx_t *ctx, const struct lb_pkt *p,
 #define LB_ICMP_LEN (NFC_ETH_HLEN + 20 + 8 + 28)
 /* What TC may add to a quote: the rest of a TCP header (its checksum). */
 #define LB_QUOTE_MORE 12
+/*
+ * The packet made `head` bytes longer in front (room for the new IP and
+ * ICMP headers) and cut to `len`, for frag_needed and pkt_too_big. In TC
+ * a segment whose checksum is left to offload (CHECKSUM_PARTIAL: a local
+ * TCP sender's, on a veth) cannot be cut before its checksum field: the
+ * kernel refuses, and the sender never learnt the MTU (found by a
+ * helper). Its quote then takes LB_QUOTE_MORE bytes more, the whole TCP
+ * header (RFC 792 asks for at least 8 bytes); the field stays the
+ * sender's to fill, which the receiving end of a veth or tap trusts.
+ * Returns the bytes added to the quote (0 or LB_QUOTE_MORE), or -1.
+ */
+static __always_inline int icmp_room(nfc_ctx_t *ctx, int head, int len)
+{
+#ifdef NFC_HOOK_XDP
+	if (bpf_xdp_adjust_head(ctx, -head) ||
+	    bpf_xdp_adjust_tail(ctx,
+				len - (int)(nfc_data_end(ctx) - nfc_data(ctx))))
+		return -1;
+	return 0;
+#else
+	int more = 0;
+
+	if (bpf_skb_adjust_room(ctx, head, BPF_ADJ_ROOM_MAC, 0))
+		return -1;
+	if (bpf_skb_change_tail(ctx, len, 0)) {
+		if (bpf_skb_change_tail(ctx, len + LB_QUOTE_MORE, 0))
+			return -1;
+		more = LB_QUOTE_MORE;
+	}
+	return nfc_pull(ctx, len + more) ? -1 : more;
+#endif
+}
 static __always_inline int frag_needed(nfc_ctx_t *ctx, struct nfc_meta *md,
 				       __u32 mtu)
 {
@@ -570,30 +602,9 @@ static __always_inline int frag_needed(nfc_ctx_t *ctx, struct nfc_meta *md,
 	if ((void *)(q + 1) > nfc_data_end(ctx) || q->ihl != 5)
 		return nfc_drop(ctx, md, LB_R_ENCAP);
 	e = *eth;
-#ifdef NFC_HOOK_XDP
-	if (bpf_xdp_adjust_head(ctx, -28))
+	more = icmp_room(ctx, 28, LB_ICMP_LEN);
+	if (more < 0)
 		return nfc_drop(ctx, md, LB_R_ENCAP);
-	if (bpf_xdp_adjust_tail(
-		    ctx, (int)LB_ICMP_LEN -
-				 (int)(nfc_data_end(ctx) - nfc_data(ctx))))
-		return nfc_drop(ctx, md, LB_R_ENCAP);
-#else
-	if (bpf_skb_adjust_room(ctx, 28, BPF_ADJ_ROOM_MAC, 0))
-		return nfc_drop(ctx, md, LB_R_ENCAP);
-	/* A segment whose checksum is left to offload (CHECKSUM_PARTIAL:
-	 * a local TCP sender's, on a veth) cannot be cut before its checksum
-	 * field: the kernel refuses, and the sender never learnt the MTU
-	 * (found by a helper). Its quote then takes 20 bytes of the segment
-	 * (RFC 792 asks for at least 8); the field stays the sender's to
-	 * fill, which the receiving end of a veth or tap trusts. */
-	if (bpf_skb_change_tail(ctx, LB_ICMP_LEN, 0)) {
-		if (bpf_skb_change_tail(ctx, LB_ICMP_LEN + LB_QUOTE_MORE, 0))
-			return nfc_drop(ctx, md, LB_R_ENCAP);
-		more = LB_QUOTE_MORE;
-	}
-	if (nfc_pull(ctx, LB_ICMP_LEN + more))
-		return nfc_drop(ctx, md, LB_R_ENCAP);
-#endif
 	eth = nfc_data(ctx);
 	ip = (void *)(eth + 1);
 	icmp = (void *)(ip + 1);
@@ -656,26 +667,9 @@ static __always_inline int pkt_too_big(nfc_ctx_t *ctx, struct nfc_meta *md,
 	if ((void *)(eth + 1) + 48 > nfc_data_end(ctx))
 		return nfc_drop(ctx, md, LB_R_ENCAP);
 	e = *eth;
-#ifdef NFC_HOOK_XDP
-	if (bpf_xdp_adjust_head(ctx, -48))
+	more = icmp_room(ctx, 48, LB_ICMP6_LEN);
+	if (more < 0)
 		return nfc_drop(ctx, md, LB_R_ENCAP);
-	if (bpf_xdp_adjust_tail(
-		    ctx, (int)LB_ICMP6_LEN -
-				 (int)(nfc_data_end(ctx) - nfc_data(ctx))))
-		return nfc_drop(ctx, md, LB_R_ENCAP);
-#else
-	if (bpf_skb_adjust_room(ctx, 48, BPF_ADJ_ROOM_MAC, 0))
-		return nfc_drop(ctx, md, LB_R_ENCAP);
-	/* As frag_needed: a CHECKSUM_PARTIAL segment keeps its checksum
-	 * field in the quote. */
-	if (bpf_skb_change_tail(ctx, LB_ICMP6_LEN, 0)) {
-		if (bpf_skb_change_tail(ctx, LB_ICMP6_LEN + LB_QUOTE_MORE, 0))
-			return nfc_drop(ctx, md, LB_R_ENCAP);
-		more = LB_QUOTE_MORE;
-	}
-	if (nfc_pull(ctx, LB_ICMP6_LEN + more))
-		return nfc_drop(ctx, md, LB_R_ENCAP);
-#endif
 	eth = nfc_data(ctx);
 	ip6 = (void *)(eth + 1);
 	icmp = (void *)(ip6 + 1);

@@ -57,6 +57,23 @@ static void attach(struct model *m, int slot, int nf, int pair,
 					.rank = rank};
 }
 
+/* dev0 - f0 - f1 - ... - f<n-1> - dev1, NF ids 0..n-1 */
+static void forwarder_line(struct model *m, int n)
+{
+	for (int i = 0; i < n; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "f%d", i);
+		nf_new(m, i, name, "forwarder", "xdp");
+		port_new(m, i, 0, "p1");
+		port_new(m, i, 1, "p2");
+		if (i)
+			peer_nf(m, i - 1, 1, i, 0);
+	}
+	peer_dev(m, 0, 0, "dev0", 10);
+	peer_dev(m, n - 1, 1, "dev1", 11);
+}
+
 static int hop_is(const struct nfc_hop *h, int kind, int nf, int port)
 {
 	return (int)h->kind == kind &&
@@ -242,18 +259,7 @@ static void test_paths(struct nfc *nfc)
 
 	/* depth: a line of 33 forwarders is one too many */
 	m = model_new();
-	for (int i = 0; i < 33; i++) {
-		char name[8];
-
-		snprintf(name, sizeof(name), "f%d", i);
-		nf_new(m, i, name, "forwarder", "xdp");
-		port_new(m, i, 0, "p1");
-		port_new(m, i, 1, "p2");
-		if (i)
-			peer_nf(m, i - 1, 1, i, 0);
-	}
-	peer_dev(m, 0, 0, "dev0", 10);
-	peer_dev(m, 32, 1, "dev1", 11);
+	forwarder_line(m, 33);
 	paths_assign_stubs(nfc, m);
 	paths_compute(m, h, s);
 	CHECK(paths_check(nfc, m, h, s) == -E2BIG &&
@@ -278,18 +284,7 @@ static void test_paths(struct nfc *nfc)
 		if (t == 2)
 			n = 29;
 		m = model_new();
-		for (int i = 0; i < n; i++) {
-			char name[8];
-
-			snprintf(name, sizeof(name), "f%d", i);
-			nf_new(m, i, name, "forwarder", "xdp");
-			port_new(m, i, 0, "p1");
-			port_new(m, i, 1, "p2");
-			if (i)
-				peer_nf(m, i - 1, 1, i, 0);
-		}
-		peer_dev(m, 0, 0, "dev0", 10);
-		peer_dev(m, n - 1, 1, "dev1", 11);
+		forwarder_line(m, n);
 		out = (struct endpoint){
 			.kind = PEER_NF, .nf = n - 1, .port = 1};
 		nf_new(m, n, "x", type, "xdp");

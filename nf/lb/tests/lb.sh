@@ -205,35 +205,14 @@ nfctl lb0 services del $VIP:53/udp
 # in TC a CHECKSUM_PARTIAL skb) learns the path MTU from the lb's
 # fragmentation-needed and completes. Found by a helper: in TC the lb
 # could not cut such a segment and dropped it, the upload hung.
-cat >"$TMP/sink.py" <<'EOF'
-import socket
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("0.0.0.0", 9000))
-l.listen(4)
-while True:
-    c, _ = l.accept()
-    n = 0
-    while True:
-        d = c.recv(65536)
-        if not d:
-            break
-        n += len(d)
-    c.sendall(b"%d" % n)
-    c.close()
-EOF
-ip netns exec "$(ns b1)" python3 "$TMP/sink.py" &
+ip netns exec "$(ns b1)" python3 "$HERE/upload.py" sink 9000 &
 sink_pid=$!
 nfctl lb0 services add $VIP:9000/tcp forward=dsr
 nfctl lb0 backends add $VIP:9000/tcp/198.51.100.66
 nfctl lb0 set mtu=1500
 in_ns c1 ip route flush cache
 sleep 0.5
-up=$(in_ns c1 timeout 30 python3 -c "import socket
-s = socket.create_connection(('$VIP', 9000), timeout=20)
-s.sendall(b'u' * 300000)
-s.shutdown(socket.SHUT_WR)
-print(s.recv(99).decode())" 2>&1)
+up=$(in_ns c1 timeout 30 python3 "$HERE/upload.py" send $VIP 9000 300000 2>&1)
 pmtu=$(in_ns c1 ip route get $VIP | grep -o 'mtu [0-9]*')
 check "$mode: mtu=1500: a 300 kB TCP upload through DSR completes ($up bytes), the client told the MTU ($pmtu)" \
 	[ "$up" = 300000 ] && [ "$pmtu" = "mtu 1480" ]
