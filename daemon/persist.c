@@ -85,6 +85,9 @@ static struct {
 			     * directory fsync */
 	bool tail;	    /* bytes past jlen may be there (a record cut
 			     * short by a crash): cut them at the next append */
+	uint64_t disk_base; /* the state.json the journal on disk names (0:
+			     * none): a save that writes that very text again
+			     * must empty it, or its records come back */
 } jr;
 
 /* An NF's own fields (config, mode, ports...: all but its collections)
@@ -170,6 +173,8 @@ static void journal_replay(const char *dir, json_t *doc)
 			const char *b =
 				json_string_value(json_object_get(rec, "base"));
 			bool ours = b && !strcmp(b, want);
+
+			jr.disk_base = b ? strtoull(b, NULL, 16) : 0;
 
 			json_decref(rec);
 			if (!ours)
@@ -303,10 +308,33 @@ int persist_save(const char *dir, json_t *doc, char *err, size_t errlen)
 		/* The journal's records are in the new file now. It is left
 		 * in place: it names the old file, so it is ignored, and the
 		 * next journal is written over it without making a new name
-		 * durable (persist_end removes it at a clean stop). */
+		 * durable (persist_end removes it at a clean stop). Unless
+		 * the new file is the very text it names (an entry added,
+		 * then an apply of the document from before it): replayed
+		 * over it, the records brought the entry back (found by a
+		 * helper). Then it is emptied first. */
+		uint64_t h = text_hash(text, strlen(text));
+
+		h = text_hash_more(h, "\n", 1);
+		if (jr.exists && jr.disk_base && h == jr.disk_base) {
+			char jp[PATH_MAX];
+			int jfd;
+
+			snprintf(jp, sizeof(jp), "%s/%s", dir, JOURNAL_FILE);
+			jfd = open(jp, O_WRONLY | O_TRUNC | O_CLOEXEC);
+			if (jfd < 0 && errno == ENOENT) {
+				jr.disk_base = 0;
+			} else if (jfd < 0 || fsync(jfd)) {
+				r = -errno;
+				step = "empty the journal";
+			} else {
+				jr.disk_base = 0;
+			}
+			if (jfd >= 0)
+				close(jfd);
+		}
 		jr.state_len = strlen(text) + 1;
-		jr.base = text_hash(text, strlen(text));
-		jr.base = text_hash_more(jr.base, "\n", 1);
+		jr.base = h;
 		jr.jlen = 0;
 	}
 out:
@@ -419,6 +447,8 @@ int persist_append_rec(const char *dir, json_t *o, char *err, size_t errlen)
 		jr.jlen += hlen + len;
 		jr.exists = true;
 		jr.tail = false;
+		if (head)
+			jr.disk_base = jr.base;
 	}
 out:
 	if (r)

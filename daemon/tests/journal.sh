@@ -93,5 +93,22 @@ rm -rf "$NFC_PIN"
 nfd_start || { not_ok "nfchaind restarts"; exit 1; }
 check "rebuilt from state.json alone: the same" [ "$(exported)" = "$want" ] && [ "$(plane)" = "$want" ]
 
+# An entry added (a journal record over state.json), then an apply of the
+# document from before it: state.json is written again with the very text
+# the journal names. Found by a helper: the record was replayed at the
+# next start, and the deleted route came back (kill -9 and reboot alike).
+nfc export >"$NFD_DIR/s0.json"
+s0=$(export_state)
+nfc rj0 routes add 198.30.0.0/16 nexthop=203.0.113.9 >/dev/null
+check "an entry added goes to the journal" grep -q 198.30.0.0 "$NFD_STATE/state.journal"
+check "... an apply of the document from before it: accepted" quiet nfc apply -f "$NFD_DIR/s0.json"
+nfd_kill9
+nfd_start || { not_ok "nfchaind restarts"; exit 1; }
+check "... after kill -9: the entry stays deleted" [ "$(export_state)" = "$s0" ]
+nfd_kill9
+rm -rf "$NFC_PIN"
+nfd_start || { not_ok "nfchaind restarts"; exit 1; }
+check "... after a reboot: the entry stays deleted" [ "$(export_state)" = "$s0" ]
+
 nfd_stop
 nfc_done
