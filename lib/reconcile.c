@@ -47,6 +47,23 @@ static int set_hop(int map, __u32 key, const struct nfc_hop *want)
 	return bpf_map_update_elem(map, &key, want, BPF_ANY) ? -errno : 0;
 }
 
+/* Whether program fd is of hook's type. A daemon killed in the middle
+ * of a mode change left the pinned program of the new hook under the
+ * model of the old one: its signature matched, it was kept, and writing
+ * it into the old hook's jump table failed at every start after ("write
+ * hop 0: Invalid argument", found by a helper). Such a program is
+ * loaded again. Cannot tell: kept. */
+static int prog_in_hook(int fd, int hook)
+{
+	struct bpf_prog_info info = {0};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 1;
+	return info.type ==
+	       (hook == HOOK_TC ? BPF_PROG_TYPE_SCHED_CLS : BPF_PROG_TYPE_XDP);
+}
+
 static void zero_stats(struct nfc *nfc, int nf, int port)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -245,7 +262,8 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 		if (!n->used)
 			continue;
 		dp_nf_sig(n, sig, sizeof(sig));
-		if (strcmp(sig, n->sig) || dp_nf_fd(nfc, i) < 0) {
+		if (strcmp(sig, n->sig) || dp_nf_fd(nfc, i) < 0 ||
+		    !prog_in_hook(dp_nf_fd(nfc, i), nf_hook(n))) {
 			r = dp_nf_load(nfc, new, i);
 			nfc->reloaded[i] = !r;
 			if (!r && !(old->nfs[i].used &&

@@ -50,4 +50,23 @@ check "nfchaind starts again on the pins (kill -9)" nfd_start
 check "... A pings B" ping_ab
 check "... export as before" [ "$(export_state)" = "$before" ]
 check "nfctl opens the pin root" quiet nfctl show
+
+# A daemon killed in the middle of a mode change can leave an NF's pinned
+# program of the other hook under a model that names the old one (found
+# by a helper: every start after failed, "write hop 0: Invalid
+# argument"). Made here by swapping the pinned programs of f (TC) and g
+# (XDP): the start loads each again for its own hook.
+quiet nfc forwarder add g mode=xdp
+before=$(export_state)
+nfd_kill9
+pf=$(echo "$NFC_PIN"/nf/*-f/prog) pg=$(echo "$NFC_PIN"/nf/*-g/prog)
+mv "$pf" "${pf}x" && mv "$pg" "$pf" && mv "${pf}x" "$pg" # bpffs takes no dot in a name
+ptype() { bpftool -j prog show pinned "$1" | jq -r .type; }
+check "f's pin holds an XDP program, g's a TC one ($(ptype "$pf"), $(ptype "$pg"))" \
+	[ "$(ptype "$pf")" = xdp ] && [ "$(ptype "$pg")" = sched_cls ]
+check "nfchaind starts on those pins" nfd_start
+check "... f and g loaded again for their hooks ($(ptype "$pf"), $(ptype "$pg"))" \
+	[ "$(ptype "$pf")" = sched_cls ] && [ "$(ptype "$pg")" = xdp ]
+check "... A pings B" ping_ab
+check "... export as before" [ "$(export_state)" = "$before" ]
 nfc_done
