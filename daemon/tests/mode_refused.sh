@@ -63,10 +63,10 @@ pf=$(echo "$NFC_PIN"/nf/*-f/prog) pg=$(echo "$NFC_PIN"/nf/*-g/prog)
 mv "$pf" "${pf}x" && mv "$pg" "$pf" && mv "${pf}x" "$pg" # bpffs takes no dot in a name
 ptype() { bpftool -j prog show pinned "$1" | jq -r .type; }
 check "f's pin holds an XDP program, g's a TC one ($(ptype "$pf"), $(ptype "$pg"))" \
-	[ "$(ptype "$pf")" = xdp ] && [ "$(ptype "$pg")" = sched_cls ]
+	[ "$(ptype "$pf") $(ptype "$pg")" = "xdp sched_cls" ]
 check "nfchaind starts on those pins" nfd_start
 check "... f and g loaded again for their hooks ($(ptype "$pf"), $(ptype "$pg"))" \
-	[ "$(ptype "$pf")" = sched_cls ] && [ "$(ptype "$pg")" = xdp ]
+	[ "$(ptype "$pf") $(ptype "$pg")" = "sched_cls xdp" ]
 check "... A pings B" ping_ab
 check "... export as before" [ "$(export_state)" = "$before" ]
 nfc_done

@@ -341,6 +341,42 @@ static int reply_src(struct nfc_nf *nf, unsigned in_port, const uint8_t *src,
 }
 
 /*
+ * Whether the packet at ip (len bytes, perhaps cut) is an ICMPv6 error,
+ * found past its extension headers (hop-by-hop, routing, destination
+ * options, a first fragment; at most 8, as far as the bytes go) as Linux
+ * does (ipv6_skip_exthdr): looking at the fixed header's next header
+ * only, an error behind a hop-by-hop header drew an error (found by a
+ * helper). An ICMPv6 header cut off counts as an error (Linux sends
+ * none then either).
+ */
+static int icmp6_is_error(const uint8_t *ip, size_t len)
+{
+	__u8 nh = ((const rt_ip6hdr *)ip)->nexthdr;
+	size_t off = IP6_HLEN;
+
+	for (int i = 0; i < 8; i++) {
+		if (nh == IPPROTO_ICMPV6)
+			return off >= len || ip[off] < 128;
+		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING &&
+		    nh != IPPROTO_DSTOPTS && nh != IPPROTO_FRAGMENT)
+			return 0;
+		if (off + 8 > len)
+			return 0;
+		if (nh == IPPROTO_FRAGMENT) {
+			/* a later fragment: no ICMPv6 header in it */
+			if ((ip[off + 2] << 8 | ip[off + 3]) & 0xfff8)
+				return 0;
+			nh = ip[off];
+			off += 8;
+		} else {
+			nh = ip[off];
+			off += (ip[off + 1] + 1) * 8;
+		}
+	}
+	return 0;
+}
+
+/*
  * An ICMPv6 error about the packet at ip (ip_len bytes, perhaps cut),
  * unless RFC 4443 2.4 (e) says none: not about an ICMPv6 error, not to a
  * multicast or unspecified source, not about a packet sent to multicast
@@ -362,8 +398,7 @@ void rt_icmp6_error(struct nfc_nf *nf, unsigned in_port, const uint8_t *ip,
 	if (ip_len < IP6_HLEN || o->saddr[0] == 0xff ||
 	    !memcmp(o->saddr, unspec, 16) ||
 	    (o->daddr[0] == 0xff && type != ICMP6_PKT_TOO_BIG) ||
-	    (o->nexthdr == IPPROTO_ICMPV6 && ip_len > IP6_HLEN &&
-	     ip[IP6_HLEN] < 128) ||
+	    icmp6_is_error(ip, ip_len) ||
 	    reply_src(nf, in_port, o->saddr, src)) {
 		rt_cp_count(nf, RT_CP_icmp_not_sent);
 		return;

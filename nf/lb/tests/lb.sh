@@ -215,7 +215,7 @@ sleep 0.5
 up=$(in_ns c1 timeout 30 python3 "$HERE/upload.py" send $VIP 9000 300000 2>&1)
 pmtu=$(in_ns c1 ip route get $VIP | grep -o 'mtu [0-9]*')
 check "$mode: mtu=1500: a 300 kB TCP upload through DSR completes ($up bytes), the client told the MTU ($pmtu)" \
-	[ "$up" = 300000 ] && [ "$pmtu" = "mtu 1480" ]
+	[ "$up $pmtu" = "300000 mtu 1480" ]
 kill $sink_pid 2>/dev/null
 nfctl lb0 set mtu=0
 nfctl lb0 backends del $VIP:9000/tcp/198.51.100.66

@@ -126,7 +126,7 @@ sleep 0.5
 up=$(in_ns c1 timeout 30 python3 "$HERE/upload.py" send $VIP 9000 300000 2>&1)
 pmtu=$(in_ns c1 ip -6 route get $VIP | grep -o 'mtu [0-9]*')
 check "$mode: IPv6 mtu=1500: a 300 kB TCP upload through DSR completes ($up bytes), the client told the MTU ($pmtu)" \
-	[ "$up" = 300000 ] && [ "$pmtu" = "mtu 1460" ]
+	[ "$up $pmtu" = "300000 mtu 1460" ]
 nfctl lb0 set mtu=0
 nfctl lb0 backends del "[$VIP]:9000/tcp/[2001:db8:2::2]"
 nfctl lb0 services del "[$VIP]:9000/tcp"

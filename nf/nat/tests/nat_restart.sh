@@ -131,7 +131,7 @@ res=$(tail -1 "$out2")
 check "the TCP connection lived through the reboot ($res)" \
 	[ $rc = 0 ] && grep -qE "^[0-9]+ ok$" <<<"$res"
 m3=$(m)
-check "... picked up with the same mapping ($m2 -> $m3)" [ -n "$m3" ] && [ "$m3" = "$m2" ]
+check "... picked up with the same mapping ($m2 -> $m3)" [ -n "$m3" -a "$m3" = "$m2" ]
 kill $srv 2>/dev/null
 wait $srv 2>/dev/null
 nfc_done

@@ -147,6 +147,17 @@ expect "hop limit 1: time exceeded from r1" "$(ping6_line a1 $D1 1)" \
 	"From 2001:db8:1::1 Time exceeded: Hop limit"
 expect "no route: destination unreachable from r1" "$(ping6_line a1 2001:db8:99::1)" \
 	"From 2001:db8:1::1 Destination unreachable: No route"
+# An ICMPv6 error behind a hop-by-hop header, to no route: no error about
+# it (RFC 4443 2.4 e.1), as Linux, which skips the extension headers.
+# Found by a helper: r1 looked at the fixed header only and answered.
+RMAC=$(in_host a1 ip -6 neigh show 2001:db8:1::1 | grep -o 'lladdr [0-9a-f:]*' | cut -d' ' -f2)
+n0=$(rt_stat r1 slow_path.icmp_not_sent) e0=$(rt_stat r1 slow_path.icmp6_errors)
+in_host a1 /usr/bin/python3 -c "from scapy.all import Ether, IPv6, IPv6ExtHdrHopByHop, ICMPv6DestUnreach, Raw, sendp
+sendp(Ether(dst='$RMAC')/IPv6(src='$A1', dst='2001:db8:99::1')/IPv6ExtHdrHopByHop()/ICMPv6DestUnreach()/Raw(b'x' * 40), iface='eth0', verbose=0)" 2>/dev/null
+sleep 0.5
+n=$(rt_stat r1 slow_path.icmp_not_sent) e=$(rt_stat r1 slow_path.icmp6_errors)
+check "an ICMPv6 error behind a hop-by-hop header, to no route: none about it (icmp_not_sent $n0 -> $n, icmp6_errors $e0 -> $e)" \
+	[ -n "$RMAC" -a "$n" = $((n0 + 1)) -a "$e" = "$e0" ]
 expect "no neighbour answers: address unreachable from r1" \
 	"$(ping6_line a1 2001:db8:3::99)" \
 	"From 2001:db8:1::1 Destination unreachable: Address unreachable"
