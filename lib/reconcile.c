@@ -106,6 +106,70 @@ static int wire(struct nfc *nfc, const struct model *m, int hook, int hop_map,
 	return 0;
 }
 
+/*
+ * The hops todo[0..n) (global ports) written so that a hop toward an NF
+ * comes after that NF's own hops of the same batch: a packet sent on
+ * meets a wired NF. In NF order, a counter attached after another on one
+ * netdev was led to before its own hop was written, and dropped a packet
+ * an attach as "output port not connected" (found by a helper). A loop of
+ * NFs (no order exists) is written as it comes. pending[nf]: the NF's
+ * hops in the batch, pport[g]: port g's, both counted down to 0.
+ */
+static int wire_in_order(struct nfc *nfc, const struct model *m,
+			 const struct nfc_hop *hops, int *todo, int n,
+			 int *pending, unsigned char *pport)
+{
+	int left = n, r = 0;
+
+	while (left && !r) {
+		int moved = 0;
+
+		for (int k = 0; k < n && !r; k++) {
+			int g = todo[k], nf, t;
+
+			if (g < 0)
+				continue;
+			nf = g / NFC_MAX_PORTS;
+			t = hops[g].kind == NFC_HOP_NF ? (int)hops[g].nf : -1;
+			/* Its target still has a hop to write, the one a
+			 * packet leaves by (a transparent NF: the other side
+			 * of the pair it enters; another NF: any): later. */
+			if (t >= 0 && t != nf &&
+			    (m->nfs[t].type->flags & NFC_TYPE_TRANSPARENT
+				     ? pport[NFC_GPORT(t, hops[g].port ^ 1)]
+				     : pending[t]))
+				continue;
+			r = wire(nfc, m, nf_hook(&m->nfs[nf]), SM_LINKS, g,
+				 NFC_LINK_SLOT(nf, g % NFC_MAX_PORTS),
+				 &hops[g]);
+			todo[k] = -1;
+			pport[g] = 0;
+			pending[nf]--;
+			left--;
+			moved++;
+		}
+		if (!moved && left && !r) {
+			/* a loop: the first one left, then on */
+			for (int k = 0; k < n; k++)
+				if (todo[k] >= 0) {
+					int g = todo[k], nf = g / NFC_MAX_PORTS;
+
+					r = wire(nfc, m, nf_hook(&m->nfs[nf]),
+						 SM_LINKS, g,
+						 NFC_LINK_SLOT(
+							 nf, g % NFC_MAX_PORTS),
+						 &hops[g]);
+					todo[k] = -1;
+					pport[g] = 0;
+					pending[nf]--;
+					left--;
+					break;
+				}
+		}
+	}
+	return r;
+}
+
 static int devmap_needed(const struct model *m, const struct nfc_hop *hops,
 			 int ifindex)
 {
@@ -232,6 +296,9 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 {
 	unsigned char *claimed = calloc(NFC_IFSLOTS, 1);
 	unsigned char *unwire = calloc(NFC_GPORTS, 1);
+	int *todo = calloc(NFC_GPORTS, sizeof(*todo)), ntodo = 0;
+	int *pending = calloc(NFC_MAX_NFS, sizeof(*pending));
+	unsigned char *pport = calloc(NFC_GPORTS, 1);
 	struct nfc_hop *hops = calloc(NFC_GPORTS, sizeof(*hops));
 	struct nfc_hop *shops = calloc(NFC_MAX_STUBS, sizeof(*shops));
 	struct nfc_hop *ohops = calloc(NFC_GPORTS, sizeof(*ohops));
@@ -240,7 +307,8 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 	int r = 0;
 
 	memset(nfc->reloaded, 0, sizeof(nfc->reloaded));
-	if (!hops || !shops || !ohops || !oshops || !claimed || !unwire) {
+	if (!hops || !shops || !ohops || !oshops || !claimed || !unwire ||
+	    !todo || !pending || !pport) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -337,8 +405,9 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 	/* 3. Hops and slots of every port of every NF. What a hop leads to
 	 * must be wired before the hop: new and transparent NFs first (a
 	 * spliced-in NF forwards before anything sends to it), then the
-	 * rest. */
-	for (int pass = 0; pass < 2 && !r; pass++)
+	 * rest; within each, targets first (wire_in_order). */
+	for (int pass = 0; pass < 2 && !r; pass++) {
+		ntodo = 0;
 		for (int i = 0; i < NFC_MAX_NFS && !r; i++) {
 			const struct mnf *n = &new->nfs[i];
 			int is_new = !(old->nfs[i].used &&
@@ -376,11 +445,15 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 					unwire[g] = 1;
 					continue;
 				}
-				r = wire(nfc, new, nf_hook(n), SM_LINKS,
-					 NFC_GPORT(i, p), NFC_LINK_SLOT(i, p),
-					 &hops[NFC_GPORT(i, p)]);
+				todo[ntodo++] = g;
+				pending[i]++;
+				pport[g] = 1;
 			}
 		}
+		if (!r)
+			r = wire_in_order(nfc, new, hops, todo, ntodo, pending,
+					  pport);
+	}
 	/* 4. Netdev hooks: hop first, then attach. A netdev holds one XDP
 	 * program: an old XDP hook that a new one replaces on the same netdev
 	 * (under another index, or the other XDP mode) comes off first. */
@@ -472,6 +545,9 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 	}
 out:
 	free(unwire);
+	free(todo);
+	free(pending);
+	free(pport);
 	free(claimed);
 	free(hops);
 	free(shops);
