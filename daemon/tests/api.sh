@@ -148,7 +148,7 @@ if file "$plain/nfchain" 2>/dev/null | grep -q 'statically linked'; then
 	a=$("$plain/nfchain" --url "$url" --token-file "$tok" -j show | jq -c '[.nfs[].name]')
 	b=$("$NFC_BIN/nfchain" --url "$url" --token-file "$tok" -j show | jq -c '[.nfs[].name]')
 	check "static CLI --url (through nfchain-url) answers as the other ($a)" \
-		[ -n "$a" ] && [ "$a" = "$b" ] && [ "$a" != "[]" ]
+		[ -n "$a" ] && check "static CLI --url (through nfchain-url) answers as the other ($a)" [ "$a" = "$b" ] && check "static CLI --url (through nfchain-url) answers as the other ($a)" [ "$a" != "[]" ]
 	mkdir -p "$NFD_DIR/alone" && cp "$plain/nfchain" "$NFD_DIR/alone/"
 	out=$("$NFD_DIR/alone/nfchain" --url "$url" --token-file "$tok" show 2>&1)
 	check "static CLI alone: --url names the missing nfchain-url ($out)" \

@@ -28,11 +28,11 @@ hook_of() { nfc -j show | jq -r --arg n "$1" '.nfs[] | select(.name == $n) | .ho
 check "A pings B through f, c, fl and b" ping_ab
 check "f set mode=xdp" quiet nfc f set mode=xdp
 check "... b, c and fl follow to XDP ($(hook_of b), $(hook_of c), $(hook_of fl))" \
-	[ "$(hook_of b)" = xdp ] && [ "$(hook_of c)" = xdp ] && [ "$(hook_of fl)" = xdp ]
+	[ "$(hook_of b)" = xdp ] && check "... b, c and fl follow to XDP ($(hook_of b), $(hook_of c), $(hook_of fl))" [ "$(hook_of c)" = xdp ] && check "... b, c and fl follow to XDP ($(hook_of b), $(hook_of c), $(hook_of fl))" [ "$(hook_of fl)" = xdp ]
 check "... A pings B" ping_ab
 check "f set mode=auto: back to TC" quiet nfc f set mode=auto
 check "... b, c and fl follow ($(hook_of b), $(hook_of c), $(hook_of fl))" \
-	[ "$(hook_of b)" = tc ] && [ "$(hook_of c)" = tc ] && [ "$(hook_of fl)" = tc ]
+	[ "$(hook_of b)" = tc ] && check "... b, c and fl follow ($(hook_of b), $(hook_of c), $(hook_of fl))" [ "$(hook_of c)" = tc ] && check "... b, c and fl follow ($(hook_of b), $(hook_of c), $(hook_of fl))" [ "$(hook_of fl)" = tc ]
 check "... A pings B" ping_ab
 
 ip link add "$BR" type bridge && ip link set "$BR" up

@@ -31,7 +31,7 @@ bpfcc "$obj/v2.bpf.o" -DCOUNTER_REBUILD=1
 # The same NF with its map's type changed: its contents cannot be kept.
 sed 's/BPF_MAP_TYPE_PERCPU_ARRAY/BPF_MAP_TYPE_ARRAY/' "$src" >"$obj/v3.bpf.c"
 src=$obj/v3.bpf.c bpfcc "$obj/v3.bpf.o"
-check "two rebuilt counter objects" [ -s "$obj/v2.bpf.o" ] && [ -s "$obj/v3.bpf.o" ]
+check "two rebuilt counter objects" [ -s "$obj/v2.bpf.o" ] && check "two rebuilt counter objects" [ -s "$obj/v3.bpf.o" ]
 
 sha() { nfc -j cnt0 show | jget '["object"]["sha256"]'; }
 src_of() { nfc -j cnt0 show | jget '["object"]["source"]'; }
@@ -40,7 +40,7 @@ progid() { bpftool -j prog show pinned "$(echo "$NFC_PIN"/nf/*-cnt0/prog)" |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
 
 check "a built-in NF shows its object's SHA-256" [ "$(src_of)" = built-in ] &&
-	[ "$(sha | wc -c)" = 65 ]
+	check "a built-in NF shows its object's SHA-256" [ "$(sha | wc -c)" = 65 ]
 
 # ---- upgrade under ping -i 0.01 ------------------------------------------
 old_id=$(progid)
@@ -57,7 +57,7 @@ n1=$(pkts)
 echo "# upgrade: program $old_id -> $(progid), sent $sent, received $recv, counter $n0 -> $n1"
 check "upgrade -f v2.bpf.o accepted" [ $rc = 0 ]
 check "the program was replaced" [ "$old_id" != "$(progid)" ]
-check "no packet lost during the upgrade ($sent sent, $recv received)" [ -n "$sent" ] && [ "$sent" = "$recv" ]
+check "no packet lost during the upgrade ($sent sent, $recv received)" [ -n "$sent" ] && check "no packet lost during the upgrade ($sent sent, $recv received)" [ "$sent" = "$recv" ]
 check "its counter map was kept ($n0 -> $n1)" [ "$n1" -ge $((n0 + 200)) ]
 want=$(sha256sum "$obj/v2.bpf.o" | cut -d' ' -f1)
 check "show names the new object's SHA-256 (sha256sum's)" [ "$(sha)" = "$want" ]
@@ -75,7 +75,7 @@ echo "# $out"
 check "an object whose map changed type is refused" [ $rc != 0 ]
 check "... saying which map and what to do" grep -q "counter_dir.*type 6 -> 2.*migrate=recreate" <<<"$out"
 check "... and nothing changed (program, export, SHA-256)" [ "$id" = "$(progid)" ] &&
-	[ "$before" = "$(export_state)" ] && [ "$(sha)" = "$want" ]
+	check "... and nothing changed (program, export, SHA-256)" [ "$before" = "$(export_state)" ] && check "... and nothing changed (program, export, SHA-256)" [ "$(sha)" = "$want" ]
 check "... no stray copy left in the state directory" [ "$(ls "$NFD_STATE/objects" | wc -l)" = 1 ]
 out=$(nfc nosuch upgrade -f "$obj/v3.bpf.o" 2>&1)
 check "upgrade of an NF that does not exist: a clear error ($out)" grep -q "no NF named 'nosuch'" <<<"$out"
@@ -103,7 +103,7 @@ check "... traffic flows" quiet ip netns exec "$NFD_H1" ping -c 2 -i 0.1 -W 1 -q
 # ---- migrate=recreate, then back to the built-in object --------------------
 out=$(nfc cnt0 upgrade -f "$obj/v3.bpf.o" migrate=recreate 2>&1)
 check "migrate=recreate takes the other layout ($out)" [ $? = 0 ] &&
-	[ "$(sha)" = "$(sha256sum "$obj/v3.bpf.o" | cut -d' ' -f1)" ]
+	check "migrate=recreate takes the other layout ($out)" [ "$(sha)" = "$(sha256sum "$obj/v3.bpf.o" | cut -d' ' -f1)" ]
 m=$(bpftool -j map show pinned "$(echo "$NFC_PIN"/nf/*-cnt0/map/counter_dir)" | jget '["type"]')
 check "... its map is the new type ($m)" [ "$m" = array ]
 check "... traffic flows" quiet ip netns exec "$NFD_H1" ping -c 2 -i 0.1 -W 1 -q 198.51.100.2

@@ -27,13 +27,13 @@ for mode in xdp xdp-generic tc; do
 		{ not_ok "$mode: set up f1"; continue; }
 	f1=$(pinned_id nf/0-f1/progs/nfc_direct)
 	check "$mode: both hooks run f1's nfc_direct ($f1)" \
-		[ -n "$f1" ] && [ "$(hooks)" = "$(sorted "$f1" "$f1")" ]
+		[ -n "$f1" ] && check "$mode: both hooks run f1's nfc_direct ($f1)" [ "$(hooks)" = "$(sorted "$f1" "$f1")" ]
 	check "$mode: ping across, directly attached" ping_ab
 
 	nfctl counter add c1 mode=$mode && nfctl attach c1 $VA direction=ingress
 	c1=$(pinned_id nf/1-c1/progs/nfc_direct)
 	check "$mode: c1 spliced in on $VA: one hook runs c1's nfc_direct, the other f1's" \
-		[ -n "$c1" ] && [ "$(hooks)" = "$(sorted "$c1" "$f1")" ]
+		[ -n "$c1" ] && check "$mode: c1 spliced in on $VA: one hook runs c1's nfc_direct, the other f1's" [ "$(hooks)" = "$(sorted "$c1" "$f1")" ]
 	check "$mode: ping across c1 and f1" ping_ab
 	check "$mode: c1 counted the echo requests" \
 		[ "$(nfctl -j c1 show | jq .stats.rx_packets)" -ge 3 ]
@@ -64,7 +64,7 @@ for mode in xdp tc; do
 	f4=$(pinned_id nf/0-f4/progs/nfc_direct)
 	fw4=$(pinned_id nf/1-fw4/progs/nfc_direct)
 	check "$mode: fw4 on $VA: its hook runs fw4's nfc_direct, $VB's f4's" \
-		[ -n "$fw4" ] && [ -n "$f4" ] && [ "$(hooks)" = "$(sorted "$fw4" "$f4")" ]
+		[ -n "$fw4" ] && check "$mode: fw4 on $VA: its hook runs fw4's nfc_direct, $VB's f4's" [ -n "$f4" ] && check "$mode: fw4 on $VA: its hook runs fw4's nfc_direct, $VB's f4's" [ "$(hooks)" = "$(sorted "$fw4" "$f4")" ]
 	check "$mode: ping across fw4 and f4" ping_ab
 	check "$mode: fw4 took the requests directly and the replies by tail call" \
 		[ "$(nfctl -j fw4 show | jq .stats.packets.default_accepted)" -ge 6 ]
@@ -73,7 +73,7 @@ for mode in xdp tc; do
 	nfctl fw4 upgrade >/dev/null
 	fw4b=$(pinned_id nf/1-fw4/progs/nfc_direct)
 	check "$mode: fw4 upgraded: its hook runs the new nfc_direct ($fw4 -> $fw4b)" \
-		[ -n "$fw4b" ] && [ "$fw4b" != "$fw4" ] && [ "$(hooks)" = "$(sorted "$fw4b" "$f4")" ]
+		[ -n "$fw4b" ] && check "$mode: fw4 upgraded: its hook runs the new nfc_direct ($fw4 -> $fw4b)" [ "$fw4b" != "$fw4" ] && check "$mode: fw4 upgraded: its hook runs the new nfc_direct ($fw4 -> $fw4b)" [ "$(hooks)" = "$(sorted "$fw4b" "$f4")" ]
 	check "$mode: ping across the upgraded fw4" ping_ab
 	check "$mode: the upgraded fw4 took them both ways" \
 		[ "$(nfctl -j fw4 show | jq .stats.packets.default_accepted)" -ge 12 ]
@@ -104,7 +104,7 @@ nfctl forwarder add f3 && nfctl f3 ports add p1 peer=$VC && nfctl f3 ports add p
 f3=$(pinned_id nf/0-f3/progs/nfc_direct)
 names=$(for i in $(hooks); do [ "$i" = "$f3" ] && echo direct || prog_name "$i"; done | sort | tr '\n' ' ')
 check "slot shared by $VC and $VD: one runs f3 directly, the other its stub ($names)" \
-	[ -n "$f3" ] && [ "$names" = "direct nfc_stub " ]
+	[ -n "$f3" ] && check "slot shared by $VC and $VD: one runs f3 directly, the other its stub ($names)" [ "$names" = "direct nfc_stub " ]
 check "slot shared: ping across (the direct port in, the stub port out, and back)" \
 	ip netns exec "$C" ping -c 3 -i 0.05 -W 2 198.51.100.4
 nfc_done

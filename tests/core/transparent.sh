@@ -51,7 +51,7 @@ sleep 0.5
 ip netns exec "$A" ping -c 2 -i 0.2 -W 2 198.51.100.2 >/dev/null
 wait
 check "m1 set mark=7: the next packets carry 0x702" grep -q 'nf=f1 port=p1 .*mark=0x702' $log
-check "... with no reload (program id $id0 kept)" [ -n "$id0" ] && [ "$(progid)" = "$id0" ]
+check "... with no reload (program id $id0 kept)" [ -n "$id0" ] && check "... with no reload (program id $id0 kept)" [ "$(progid)" = "$id0" ]
 rm -f $log
 nfctl f1 set slow_path=off
 check "back in the fast path" ip netns exec "$A" ping -c 2 -i 0.1 -W 2 198.51.100.2

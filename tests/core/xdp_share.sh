@@ -56,7 +56,7 @@ nfctl f1 del >/dev/null
 
 check "nfchain in mode=tc on the same netdevs" \
 	nfctl forwarder add f1 mode=tc &&
-	nfctl f1 ports add p1 peer="$VA" && nfctl f1 ports add p2 peer="$VB"
+	check "nfchain in mode=tc on the same netdevs" nfctl f1 ports add p1 peer="$VA" && check "nfchain in mode=tc on the same netdevs" nfctl f1 ports add p2 peer="$VB"
 check "ping forwarded by nfchain (the root namespace does not forward)" \
 	quiet ip netns exec "$A" ping -c 2 -i 0.1 -W 1 198.51.100.2
 c=$(udp_counts)
@@ -68,7 +68,7 @@ c=$(udp_counts)
 check "... nfchain still forwards everything ($c)" [ "$c" = "5 5" ]
 
 check "xdp-filter loads again, after nfchain" quiet xdp-filter load -m skb "$VA" &&
-	quiet xdp-filter port -p udp 5555
+	check "xdp-filter loads again, after nfchain" quiet xdp-filter port -p udp 5555
 c=$(udp_counts)
 check "... both work again ($c)" [ "$c" = "0 5" ]
 check "nfchain's NF goes" quiet nfctl f1 del

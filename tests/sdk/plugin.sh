@@ -17,7 +17,7 @@ export PKG_CONFIG_PATH=$SDK/p/lib/pkgconfig
 cp "$SDK/p/share/nfchain/examples/ttl/"* "$SDK/b/"
 make -s -C "$SDK/b" all plugin >"$SDK/build.log" 2>&1
 check "example and its plugin built out of tree" \
-	[ -f "$SDK/b/ttl.xdp.bpf.o" ] && [ -f "$SDK/b/ttl.tc.bpf.o" ] && [ -f "$SDK/b/ttl_plugin.so" ]
+	[ -f "$SDK/b/ttl.xdp.bpf.o" ] && check "example and its plugin built out of tree" [ -f "$SDK/b/ttl.tc.bpf.o" ] && check "example and its plugin built out of tree" [ -f "$SDK/b/ttl_plugin.so" ]
 # shellcheck disable=SC2046
 so() { cc -shared -fPIC -o "$SDK/bad/$1.so" -x c - $(pkg-config --cflags nfchain) 2>>"$SDK/bad/cc.log"; }
 echo 'int nothing_here = 1;' | so nosym
@@ -26,7 +26,7 @@ printf '%s\n' '#include <nfchain/nf.h>' 'static const struct nfc_nf_type t = {.n
 printf '%s\n' '#include <nfchain/nf.h>' 'int nfc_nf_no_such_call(struct nfc_nf *nf);' \
 	'static int v(struct nfc_nf *nf, json_t *c) { (void)c; return nfc_nf_no_such_call(nf); }' \
 	'static const struct nfc_nf_type t = {.name = "x", .validate = v};' 'NFC_PLUGIN(t);' | so undef
-check "three bad plugins built" [ -f "$SDK/bad/nosym.so" ] && [ -f "$SDK/bad/abi.so" ] && [ -f "$SDK/bad/undef.so" ]
+check "three bad plugins built" [ -f "$SDK/bad/nosym.so" ] && check "three bad plugins built" [ -f "$SDK/bad/abi.so" ] && check "three bad plugins built" [ -f "$SDK/bad/undef.so" ]
 
 nfd_hosts
 nfd_start || { not_ok "nfchaind starts"; exit 1; }
@@ -50,8 +50,8 @@ check "a file that is not a shared object: refused" refused "cannot load it as a
 check "a plugin that does not exist: refused" refused "none.so: No such file" \
 	nfc types load "$o" plugin="$SDK/bad/none.so" name=bad5
 check "... nothing changed (types; state dir: '$(types_dir)')" \
-	[ "$(nfc -j types | md5sum)" = "$before" ] && [ "$(types_dir)" = "$tb" ] &&
-	[ -z "$(ls -A "$NFD_STATE/objects" 2>/dev/null)" ]
+	[ "$(nfc -j types | md5sum)" = "$before" ] && check "... nothing changed (types; state dir: '$(types_dir)')" [ "$(types_dir)" = "$tb" ] &&
+	check "... nothing changed (types; state dir: '$(types_dir)')" [ -z "$(ls -A "$NFD_STATE/objects" 2>/dev/null)" ]
 
 # ---- the example plugin ----------------------------------------------------------
 check "types load ttl.bpf.o plugin=ttl_plugin.so name=ttlp" \
@@ -77,7 +77,7 @@ check "after kill -9 (the user's .so removed): the plugin is back" sh -c \
 	"'$NFC_BIN/nfchain' --socket '$NFD_SOCK' types show | grep -q '^ttlp: .*plugin'"
 n=$(nfc -j t1 show stats | jget '["stats"]["dst_entries"]')
 t=$(pttl)
-check "... its stats() ($n) and the traffic (reply TTL $t)" [ "$n" = 2 ] && [ "$t" = 7 ]
+check "... its stats() ($n) and the traffic (reply TTL $t)" [ "$n" = 2 ] && check "... its stats() ($n) and the traffic (reply TTL $t)" [ "$t" = 7 ]
 nfc t1 dst del 198.51.100.1/32
 check "set ttl_dec=5: a reload" nfc t1 set ttl_dec=5
 t=$(pttl); check "... reply TTL 64 - 5 ($t)" [ "$t" = 59 ]

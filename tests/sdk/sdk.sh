@@ -17,9 +17,9 @@ make -s -C "$NFC_TOP" install-sdk PREFIX="$SDK/p" >"$SDK/install.log" 2>&1
 check "make install-sdk PREFIX=tmp" [ $? = 0 ]
 make -s -C "$NFC_TOP" install-sdk DESTDIR="$SDK/d" PREFIX=/usr >/dev/null 2>&1
 check "DESTDIR honoured (headers, both libraries, pkg-config, make fragment)" \
-	[ -f "$SDK/d/usr/include/nfchain/nfchain.bpf.h" ] && [ -f "$SDK/d/usr/lib/libnfchain.a" ] &&
-	[ -f "$SDK/d/usr/lib/libnfchain.so" ] && [ -f "$SDK/d/usr/lib/pkgconfig/nfchain.pc" ] &&
-	[ -f "$SDK/d/usr/share/nfchain/nfchain-nf.mk" ]
+	[ -f "$SDK/d/usr/include/nfchain/nfchain.bpf.h" ] && check "DESTDIR honoured (headers, both libraries, pkg-config, make fragment)" [ -f "$SDK/d/usr/lib/libnfchain.a" ] &&
+	check "DESTDIR honoured (headers, both libraries, pkg-config, make fragment)" [ -f "$SDK/d/usr/lib/libnfchain.so" ] && check "DESTDIR honoured (headers, both libraries, pkg-config, make fragment)" [ -f "$SDK/d/usr/lib/pkgconfig/nfchain.pc" ] &&
+	check "DESTDIR honoured (headers, both libraries, pkg-config, make fragment)" [ -f "$SDK/d/usr/share/nfchain/nfchain-nf.mk" ]
 export PKG_CONFIG_PATH=$SDK/p/lib/pkgconfig
 bcc() { clang -target bpf -O2 -g $(pkg-config --cflags nfchain) -I/usr/include/$(uname -m)-linux-gnu \
 	-D__TARGET_ARCH_x86 -DNFC_HOOK_XDP -c "$1" -o "${1%.c}.xdp.bpf.o" 2>>"$SDK/bad/cc.log"; }
@@ -53,7 +53,7 @@ cp "$SDK/p/share/nfchain/examples/ttl/"* "$SDK/b/"
 # Nothing of the source tree on the include path: pkg-config's flags only.
 make -s -C "$SDK/b" >"$SDK/build.log" 2>&1
 check "example built out of tree: ttl.xdp.bpf.o and ttl.tc.bpf.o" \
-	[ -f "$SDK/b/ttl.xdp.bpf.o" ] && [ -f "$SDK/b/ttl.tc.bpf.o" ]
+	[ -f "$SDK/b/ttl.xdp.bpf.o" ] && check "example built out of tree: ttl.xdp.bpf.o and ttl.tc.bpf.o" [ -f "$SDK/b/ttl.tc.bpf.o" ]
 # Version 2 lowers the TTL by one more than ttl_dec says (seen in the
 # packets).
 mkdir -p "$SDK/v2"
@@ -85,7 +85,7 @@ nfd_start || { not_ok "nfchaind starts"; exit 1; }
 check "types load ttl.bpf.o (both builds)" nfc types load "$SDK/b/ttl.bpf.o"
 sx=$(sha256sum "$SDK/b/ttl.xdp.bpf.o" | cut -d' ' -f1) st=$(sha256sum "$SDK/b/ttl.tc.bpf.o" | cut -d' ' -f1)
 check "... kept in the state dir's store, named by SHA-256" [ -f "$NFD_STATE/objects/$sx.bpf.o" ] &&
-	[ -f "$NFD_STATE/objects/$st.bpf.o" ] && [ "$(readlink "$NFD_STATE/types/ttl/obj0.bpf.o")" = "../../objects/$sx.bpf.o" ]
+	check "... kept in the state dir's store, named by SHA-256" [ -f "$NFD_STATE/objects/$st.bpf.o" ] && check "... kept in the state dir's store, named by SHA-256" [ "$(readlink "$NFD_STATE/types/ttl/obj0.bpf.o")" = "../../objects/$sx.bpf.o" ]
 check "types show lists it" sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' types show | grep -q '^ttl: loaded type (xdp, tc)'"
 nfc ttl add t0 && nfc t0 ports add p1 peer="$NFD_IF1" && nfc t0 ports add p2 peer="$NFD_IF2"
 check "ttl add t0, ports p1 p2" [ $? = 0 ]
@@ -127,11 +127,11 @@ sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$SDK/ping")
 recv=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$SDK/ping")
 n1=$(rxp)
 echo "# upgrade: program $id0 -> $(progid), sent $sent, received $recv, rx_packets $n0 -> $n1"
-check "upgrade -f v2/ttl.xdp.bpf.o of a loaded type's NF ($out)" [ $rc = 0 ] && [ "$id0" != "$(progid)" ]
-check "... no packet lost ($sent sent, $recv received)" [ -n "$sent" ] && [ "$sent" = "$recv" ]
+check "upgrade -f v2/ttl.xdp.bpf.o of a loaded type's NF ($out)" [ $rc = 0 ] && check "upgrade -f v2/ttl.xdp.bpf.o of a loaded type's NF ($out)" [ "$id0" != "$(progid)" ]
+check "... no packet lost ($sent sent, $recv received)" [ -n "$sent" ] && check "... no packet lost ($sent sent, $recv received)" [ "$sent" = "$recv" ]
 check "... counters carry on ($n0 -> $n1)" [ "$n1" -ge $((n0 + 400)) ]
 want=$(sha256sum "$SDK/v2/ttl.xdp.bpf.o" | cut -d' ' -f1)
-check "... show names v2's SHA-256" [ "$(sha)" = "$want" ] && [ "$sha0" != "$want" ]
+check "... show names v2's SHA-256" [ "$(sha)" = "$want" ] && check "... show names v2's SHA-256" [ "$sha0" != "$want" ]
 check "... its collection kept" sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' -j t0 dst show | grep -q '203.0.113.0/24'"
 t=$(pttl); check "... v2 runs: reply TTL 64 - 2 - 1 ($t)" [ "$t" = 61 ]
 before=$(export_state)
@@ -139,8 +139,8 @@ wait "$bad_pid"
 # verif.c declares neither ttl_dec nor coll_dst.
 out=$(nfc t0 upgrade -f "$SDK/bad/verif.xdp.bpf.o" 2>&1)
 check "upgrade to an object declaring other fields and collections: refused ($out)" \
-	[ $? != 0 ] && grep -q "declares other config globals or collections" <<<"$out" &&
-	grep -q "config global 'ttl_dec' is gone" <<<"$out"
+	[ $? != 0 ] && check "upgrade to an object declaring other fields and collections: refused ($out)" grep -q "declares other config globals or collections" <<<"$out" &&
+	check "upgrade to an object declaring other fields and collections: refused ($out)" grep -q "config global 'ttl_dec' is gone" <<<"$out"
 # v3: the entry's member ttl widened to 2 bytes, its name and kind kept.
 # Found by a helper: accepted, the daemon then wrote entries by the old
 # layout (a key widened so made it walk the map forever).
@@ -150,14 +150,14 @@ sed 's|^\t__u8 ttl; /\* the TTL|\t__u16 ttl; /* the TTL|' "$SDK/b/ttl.bpf.c" >"$
 make -s -C "$SDK/v3" ttl.xdp.bpf.o >"$SDK/v3.log" 2>&1
 out=$(nfc t0 upgrade -f "$SDK/v3/ttl.xdp.bpf.o" migrate=recreate 2>&1)
 check "upgrade to an object whose entry member is 2 bytes, not 1: refused, migrate=recreate or not ($out)" \
-	[ $? != 0 ] && grep -q "collection 'dst': member 'ttl' changed its kind or size" <<<"$out" &&
-	grep -q "__u16 ttl" "$SDK/v3/ttl.bpf.c"
+	[ $? != 0 ] && check "upgrade to an object whose entry member is 2 bytes, not 1: refused, migrate=recreate or not ($out)" grep -q "collection 'dst': member 'ttl' changed its kind or size" <<<"$out" &&
+	check "upgrade to an object whose entry member is 2 bytes, not 1: refused, migrate=recreate or not ($out)" grep -q "__u16 ttl" "$SDK/v3/ttl.bpf.c"
 out=$(nfc t0 upgrade -f "$SDK/b/ttl.tc.bpf.o" 2>&1)
 check "upgrade of an XDP NF to the TC build: refused ($out)" \
-	[ $? != 0 ] && grep -q "TC build and the NF runs in the XDP hook" <<<"$out"
+	[ $? != 0 ] && check "upgrade of an XDP NF to the TC build: refused ($out)" grep -q "TC build and the NF runs in the XDP hook" <<<"$out"
 check "... nothing changed (export, SHA-256; the store: $(ls "$NFD_STATE/objects" | wc -l) files, the type's two and v2)" \
-	[ "$before" = "$(export_state)" ] && [ "$(sha)" = "$want" ] &&
-	[ "$(ls -A "$NFD_STATE/objects" | wc -l)" = 3 ] && [ -f "$NFD_STATE/objects/$want.bpf.o" ]
+	[ "$before" = "$(export_state)" ] && check "... nothing changed (export, SHA-256; the store: $(ls "$NFD_STATE/objects" | wc -l) files, the type's two and v2)" [ "$(sha)" = "$want" ] &&
+	check "... nothing changed (export, SHA-256; the store: $(ls "$NFD_STATE/objects" | wc -l) files, the type's two and v2)" [ "$(ls -A "$NFD_STATE/objects" | wc -l)" = 3 ] && check "... nothing changed (export, SHA-256; the store: $(ls "$NFD_STATE/objects" | wc -l) files, the type's two and v2)" [ -f "$NFD_STATE/objects/$want.bpf.o" ]
 
 echo "# ${SECONDS}s"
 # ---- restarts --------------------------------------------------------------
@@ -208,7 +208,7 @@ check "a __u64 default above 2^63 - 1: refused, named" \
 check "unload while t0 exists: refused" refused 'NF t0 is of this type' nfc types unload ttl
 check "unload of a built-in type: refused" refused 'built in' nfc types unload forwarder
 check "... nothing changed (types, state dir: $(types_dir))" \
-	[ "$(nfc -j types | md5sum)" = "$before" ] && [ "$(types_dir)" = "$tb" ]
+	[ "$(nfc -j types | md5sum)" = "$before" ] && check "... nothing changed (types, state dir: $(types_dir))" [ "$(types_dir)" = "$tb" ]
 t=$(pttl); check "... and traffic still flows (reply TTL $t)" [ "$t" = 61 ]
 # A key has one spelling, the one show prints: two spellings of one map
 # key were two model entries, the deleted one back after a restore.

@@ -131,7 +131,7 @@ check "an add over a feed's prefix, with the journal failing, is refused" \
 	refused "the change was undone" nfc dd0 blocklist add 203.0.113.144/28 expires=300
 chattr -i "$J"
 check "... the feed's prefix still listed, with no expiry" \
-	[ "$(left_of 203.0.113.144/28)" = none ] && listed 203.0.113.144/28
+	[ "$(left_of 203.0.113.144/28)" = none ] && check "... the feed's prefix still listed, with no expiry" listed 203.0.113.144/28
 reboot_dd
 check "... and after a reboot" listed 203.0.113.144/28
 # - an import adding the very lines deleted gave the feed its old bytes,
@@ -144,7 +144,7 @@ check "an import bringing back the deleted last line" \
 crc1=$(python3 -c "import zlib,sys; print('%08x' % zlib.crc32(open(sys.argv[1], 'rb').read()))" "$KEPT")
 reboot_dd
 check "... (the feed's old bytes again: crc32 $crc0, $crc1) lists it after a reboot" \
-	[ "$crc0" = "$crc1" ] && listed 2001:db8:ef::/48
+	[ "$crc0" = "$crc1" ] && check "... (the feed's old bytes again: crc32 $crc0, $crc1) lists it after a reboot" listed 2001:db8:ef::/48
 # - two ends on a line: refused, not one kept and the other loaded.
 printf '203.0.113.133/32 expires=5 expires=600\n' >$NFD_DIR/two.txt
 check "a line with two expires= is refused" refused "one expires= or until=" \
@@ -161,7 +161,7 @@ check "... listed as the line has it: no expiry" [ "$(left_of 203.0.113.160/28)"
 check "... and export no longer holds the hand entry" not hand_kept
 reboot_dd
 check "... after a reboot: listed, no expiry" \
-	[ "$(left_of 203.0.113.160/28)" = none ] && listed 203.0.113.160/28
+	[ "$(left_of 203.0.113.160/28)" = none ] && check "... after a reboot: listed, no expiry" listed 203.0.113.160/28
 # `blocklist set` of a prefix of the feed: refused before as "no such
 # entry" although the listing had it.
 check "blocklist set of a feed's prefix: expires=300" \

@@ -86,7 +86,7 @@ for cpu, n in ((0, 5), (os.cpu_count() - 1, 7)):
 	rc=$?
 	bytes=$(jq -r '.end.sum_received.bytes // 0' /tmp/nfc-fw-ip-$NFC_ID.json 2>/dev/null)
 	check "$mode: iperf3 a1 -> c1 finished across the replace (rc $rc, ${bytes:-0} bytes)" \
-		[ "$rc" = 0 ] && [ "${bytes:-0}" -gt 0 ]
+		[ "$rc" = 0 ] && check "$mode: iperf3 a1 -> c1 finished across the replace (rc $rc, ${bytes:-0} bytes)" [ "${bytes:-0}" -gt 0 ]
 	rm -f "$f" /tmp/nfc-fw-ip-$NFC_ID.json
 	n=$(nfctl -j fw1 rules show | jq length)
 	check "$mode: rules show lists 1,002 rules ($n)" [ "$n" = 1002 ]

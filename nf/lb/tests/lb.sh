@@ -132,12 +132,12 @@ check "$mode: 3000 requests through the VIP all answered in $((SECONDS - t0)) s 
 # Weights 2:1:1 ask 1500/750/750; 3000 hashed flows stray by ~ +-55 (2
 # sigma, 1.8 points): within 4 points of the 3000 (+-120).
 check "$mode: spread by weight 2:1:1 within 4 points (b1 $n1, b2 $n2, b3 $n3)" \
-	[ $n1 -ge 1380 ] && [ $n1 -le 1620 ] && [ $n2 -ge 630 ] && [ $n2 -le 870 ] &&
-	[ $n3 -ge 630 ] && [ $n3 -le 870 ]
+	[ $n1 -ge 1380 ] && check "$mode: spread by weight 2:1:1 within 4 points (b1 $n1, b2 $n2, b3 $n3)" [ $n1 -le 1620 ] && check "$mode: spread by weight 2:1:1 within 4 points (b1 $n1, b2 $n2, b3 $n3)" [ $n2 -ge 630 ] && check "$mode: spread by weight 2:1:1 within 4 points (b1 $n1, b2 $n2, b3 $n3)" [ $n2 -le 870 ] &&
+	check "$mode: spread by weight 2:1:1 within 4 points (b1 $n1, b2 $n2, b3 $n3)" [ $n3 -ge 630 ] && check "$mode: spread by weight 2:1:1 within 4 points (b1 $n1, b2 $n2, b3 $n3)" [ $n3 -le 870 ]
 nc1=$(be_field lb0 b1 new_connections)
 pk1=$(be_field lb0 b1 packets)
 check "$mode: services show counts b1's connections ($nc1 for $n1 answers) and packets ($pk1)" \
-	[ "${nc1:-0}" -ge "$n1" ] && [ "${pk1:-0}" -gt "$nc1" ]
+	[ "${nc1:-0}" -ge "$n1" ] && check "$mode: services show counts b1's connections ($nc1 for $n1 answers) and packets ($pk1)" [ "${pk1:-0}" -gt "$nc1" ]
 
 # --- forward=nat: the backends' own addresses, replies rewritten back on
 # their way out through lb0's egress side (r1 sends them out of p1)
@@ -147,8 +147,8 @@ check "$mode: services add $VIP:81/tcp forward=nat, backends b1:80 b2:80" \
 	nfctl lb0 backends add $VIP:81/tcp/198.51.100.82:80"
 requests 200 81 >"$TMP/rn"
 check "$mode: NAT: 200 requests to $VIP:81 answered by b1 and b2 ($(sort "$TMP/rn" | uniq -c | paste -sd ' '))" \
-	[ "$(grep -cx 'b[12]' "$TMP/rn")" = 200 ] && [ "$(count b1 "$TMP/rn")" -ge 60 ] &&
-	[ "$(count b2 "$TMP/rn")" -ge 60 ]
+	[ "$(grep -cx 'b[12]' "$TMP/rn")" = 200 ] && check "$mode: NAT: 200 requests to $VIP:81 answered by b1 and b2 ($(sort "$TMP/rn" | uniq -c | paste -sd ' '))" [ "$(count b1 "$TMP/rn")" -ge 60 ] &&
+	check "$mode: NAT: 200 requests to $VIP:81 answered by b1 and b2 ($(sort "$TMP/rn" | uniq -c | paste -sd ' '))" [ "$(count b2 "$TMP/rn")" -ge 60 ]
 # Each connection's counts hold every packet its client sent (SYN, ACK,
 # the request, FIN, ACK: 5 at least), the flow cache's hits included: the
 # request, taken by the cache, was lost when the close came next. On one
@@ -163,7 +163,7 @@ done
 few=$(nfctl -j lb0 conntrack show | jq '[.[] | select(.proto == "tcp" and .sport >= 45000 and .sport < 45100)] |
 	"\(map(select(.packets_orig < 5)) | length) of \(length)"')
 check "$mode: NAT: every connection counts its client's packets, the cached ones too (fewer than 5: $few; $okn of 20 answered)" \
-	[ "$okn" -ge 18 ] && grep -q "\"0 of $okn\"" <<<"$few"
+	[ "$okn" -ge 18 ] && check "$mode: NAT: every connection counts its client's packets, the cached ones too (fewer than 5: $few; $okn of 20 answered)" grep -q "\"0 of $okn\"" <<<"$few"
 in_ns c1 curl -s -o "$TMP/dln" http://$VIP:81/big
 check "$mode: NAT: a 20 MB download whole (TCP checksums right both ways)" \
 	[ "$(stat -c %s "$TMP/dln" 2>/dev/null)" = 20000003 ]
@@ -241,13 +241,13 @@ else
 	check "$mode: backends set $from state=drain" \
 		nfctl lb0 backends set $SVC/$a state=drain
 	check "$mode: services show: $from is drain with its connection" \
-		[ "$(be_field lb0 $from state)" = drain ] && [ "$(be_field lb0 $from connections)" -ge 1 ]
+		[ "$(be_field lb0 $from state)" = drain ] && check "$mode: services show: $from is drain with its connection" [ "$(be_field lb0 $from connections)" -ge 1 ]
 	requests 200 >"$TMP/r2"
 	check "$mode: 200 new connections, none to the drained $from ($(sort "$TMP/r2" | uniq -c | paste -sd ' '))" \
-		[ "$(count $from "$TMP/r2")" = 0 ] && [ "$(grep -c '^b' "$TMP/r2")" = 200 ]
+		[ "$(count $from "$TMP/r2")" = 0 ] && check "$mode: 200 new connections, none to the drained $from ($(sort "$TMP/r2" | uniq -c | paste -sd ' '))" [ "$(grep -c '^b' "$TMP/r2")" = 200 ]
 	wait $dl
 	check "$mode: the download from the drained $from completed whole" \
-		[ "$(head -1 "$TMP/dl")" = $from ] && [ "$(stat -c %s "$TMP/dl")" = 20000003 ]
+		[ "$(head -1 "$TMP/dl")" = $from ] && check "$mode: the download from the drained $from completed whole" [ "$(stat -c %s "$TMP/dl")" = 20000003 ]
 	check "$mode: backends set $from state=up" nfctl lb0 backends set $SVC/$a state=up
 fi
 
@@ -264,10 +264,10 @@ moved=$(paste "$TMP/t-before" "$TMP/t-after" |
 all_moved=$(echo "$moved" | awk '$2 == $3' | wc -l)
 others=$(echo "$moved" | awk '$2 != $3 {s += $2} END {print s + 0}')
 check "$mode: removing b3: all its slots moved, others' $others of 65537 (< 6%)" \
-	[ "$all_moved" = 1 ] && [ "$others" -lt 3932 ]
+	[ "$all_moved" = 1 ] && check "$mode: removing b3: all its slots moved, others' $others of 65537 (< 6%)" [ "$others" -lt 3932 ]
 requests 100 >"$TMP/r3"
 check "$mode: after the removal, no answer from b3 ($(sort "$TMP/r3" | uniq -c | paste -sd ' '))" \
-	[ "$(count b3 "$TMP/r3")" = 0 ] && [ "$(grep -c '^b' "$TMP/r3")" = 100 ]
+	[ "$(count b3 "$TMP/r3")" = 0 ] && check "$mode: after the removal, no answer from b3 ($(sort "$TMP/r3" | uniq -c | paste -sd ' '))" [ "$(grep -c '^b' "$TMP/r3")" = 100 ]
 
 # --- the same set in another order: the same table
 nfctl lb add lb9 mode=$mode
@@ -276,7 +276,7 @@ nfctl lb9 backends add $SVC/198.51.100.82
 nfctl lb9 backends add $SVC/198.51.100.66 weight=2
 d0=$(svc_json lb0 | jq -r .table_digest) d9=$(svc_json lb9 | jq -r .table_digest)
 check "$mode: another lb given the backends in another order: same table digest ($d0, $d9)" \
-	[ "$d0" = "$d9" ] && [ "$d0" != 0000000000000000 ]
+	[ "$d0" = "$d9" ] && check "$mode: another lb given the backends in another order: same table digest ($d0, $d9)" [ "$d0" != 0000000000000000 ]
 # The dumps hold ids, which differ between lbs: compare addresses.
 addrs() { # lb dump -> address per slot
 	local map
@@ -316,7 +316,7 @@ d_before=$(nfctl -j show | jq '[.. | objects | select(has("drops")) | .drops | n
 requests 3 >"$TMP/r4"
 d_after=$(nfctl -j show | jq '[.. | objects | select(has("drops")) | .drops | numbers] | add // 0')
 check "$mode: every backend drained: new connections fail ($(sort "$TMP/r4" | uniq -c | paste -sd ' ')), dropped and counted ($d_before -> $d_after)" \
-	[ "$(grep -c '^b' "$TMP/r4")" = 0 ] && [ "$d_after" -gt "$d_before" ]
+	[ "$(grep -c '^b' "$TMP/r4")" = 0 ] && check "$mode: every backend drained: new connections fail ($(sort "$TMP/r4" | uniq -c | paste -sd ' ')), dropped and counted ($d_before -> $d_after)" [ "$d_after" -gt "$d_before" ]
 
 nfc_slowpath_stop
 for j in $(jobs -p); do kill "$j" 2>/dev/null; done

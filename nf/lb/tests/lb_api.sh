@@ -18,24 +18,24 @@ be() { # backend-key field
 	nfc -j lb0 services show | jq -r ".[0].backends[] | select(.backend==\"$SVC/$1\") | .$2"
 }
 check "services show: weights, states and slots 2:1 (drain: none)" \
-	[ "$(be 198.51.100.11 slots)" = 43692 ] && [ "$(be 198.51.100.12:8080 slots)" = 21845 ] &&
-	[ "$(be 198.51.100.13 state)" = drain ] && [ "$(be 198.51.100.13 slots)" = 0 ]
+	[ "$(be 198.51.100.11 slots)" = 43692 ] && check "services show: weights, states and slots 2:1 (drain: none)" [ "$(be 198.51.100.12:8080 slots)" = 21845 ] &&
+	check "services show: weights, states and slots 2:1 (drain: none)" [ "$(be 198.51.100.13 state)" = drain ] && check "services show: weights, states and slots 2:1 (drain: none)" [ "$(be 198.51.100.13 slots)" = 0 ]
 out=$(api PATCH "/v1/nfs/lb0/backends/203.0.113.100%3A80%2Ftcp%2F198.51.100.11" '{"fields":{"state":"drain"}}')
 check "PATCH a backend's state=drain (health checker): ${out%% *}" [ "${out%% *}" = 200 ]
 check "the backend is drained, its weight kept, the table now the others'" \
-	[ "$(be 198.51.100.11 state)" = drain ] && [ "$(be 198.51.100.11 weight)" = 2 ] &&
-	[ "$(be 198.51.100.11 slots)" = 0 ] && [ "$(be 198.51.100.12:8080 slots)" = 65537 ]
+	[ "$(be 198.51.100.11 state)" = drain ] && check "the backend is drained, its weight kept, the table now the others'" [ "$(be 198.51.100.11 weight)" = 2 ] &&
+	check "the backend is drained, its weight kept, the table now the others'" [ "$(be 198.51.100.11 slots)" = 0 ] && check "the backend is drained, its weight kept, the table now the others'" [ "$(be 198.51.100.12:8080 slots)" = 65537 ]
 check "the change is saved" grep -q '"state": *"drain"' <<<"$(nfd_saved)"
 nfc lb0 backends set $SVC/198.51.100.11 state=up
 digest() { nfc -j lb0 services show | jq -r '.[0].table_digest'; }
 d0=$(digest)
 nfd_stop
 nfd_start || { not_ok "nfchaind starts again"; exit 1; }
-check "after a restart: the same table ($d0)" [ "$(digest)" = "$d0" ] && [ -n "$d0" ]
+check "after a restart: the same table ($d0)" [ "$(digest)" = "$d0" ] && check "after a restart: the same table ($d0)" [ -n "$d0" ]
 nfd_kill9
 nfd_start || { not_ok "nfchaind starts after kill -9"; exit 1; }
 check "after kill -9: the same table, 3 backends" \
-	[ "$(digest)" = "$d0" ] && [ "$(nfc -j lb0 backends show | jq length)" = 3 ]
+	[ "$(digest)" = "$d0" ] && check "after kill -9: the same table, 3 backends" [ "$(nfc -j lb0 backends show | jq length)" = 3 ]
 # Found by a helper: the text cut the BACKENDS cell at 255 characters,
 # so the third backend (and the second one's counters) went unseen.
 nb=$(nfc lb0 services show | grep -o "backend=$SVC/[0-9.:]*" | wc -l)

@@ -78,7 +78,7 @@ LOGMAX=$(stat -c %s "$BASE".*.log 2>/dev/null | sort -n | tail -1)
 SHARE=$(($(stat -c %s "$BASE.prev") / 4))
 [ "$SHARE" -gt "$NFC_RT_FOLD_MIN" ] || SHARE=$NFC_RT_FOLD_MIN
 check "the logs stay small ($LOGS files, the largest ${LOGMAX:-0} bytes, twice the share $((2 * SHARE)); 150 changes)" \
-	[ "$LOGS" -le 2 ] && [ "${LOGMAX:-0}" -le $((2 * SHARE + 100)) ]
+	[ "$LOGS" -le 2 ] && check "the logs stay small ($LOGS files, the largest ${LOGMAX:-0} bytes, twice the share $((2 * SHARE)); 150 changes)" [ "${LOGMAX:-0}" -le $((2 * SHARE + 100)) ]
 check "the folded base ends with its crc32 and count" \
 	grep -qE '^# crc32 [0-9a-f]{8} routes [0-9]+$' <(tail -1 "$BASE")
 check "the listing is the input ($(wc -l <"$WANT") routes)" same
@@ -109,7 +109,7 @@ OUT=$(nfc show 2>&1)
 check "base and .prev damaged: the state is refused, naming the base" \
 	grep -q "routes: store $BASE is damaged.*import the routes again" <<<"$OUT$(cat "$NFD_LOG")"
 check "base and .prev damaged: the files are left as they were" \
-	[ "$(grep -c . "$BASE")" -gt 200 ] && [ -f "$BASE.prev" ]
+	[ "$(grep -c . "$BASE")" -gt 200 ] && check "base and .prev damaged: the files are left as they were" [ -f "$BASE.prev" ]
 
 # ---- kill -9 inside folds ----
 # A fresh router: the store as above, folds every ~20 changes, each of
@@ -156,5 +156,5 @@ for round in 1 2 3 4; do
 	n=$((n + 1000))
 done
 check "kill -9 in 4 rounds ($inside inside a fold): after each reboot the listing is the acknowledged changes (+ the one in flight)" \
-	[ $bad = 0 ] && [ $inside -ge 2 ]
+	[ $bad = 0 ] && check "kill -9 in 4 rounds ($inside inside a fold): after each reboot the listing is the acknowledged changes (+ the one in flight)" [ $inside -ge 2 ]
 nfc_done
