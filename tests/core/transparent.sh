@@ -78,6 +78,8 @@ check "the 9th NF on one target is refused, naming the limit" \
 check "... and nothing changed" \
 	[ "$(nfctl -j show | jq -c '[.attachments[] | select(.target=="'$VC'") | .nf]')" = "$before" ]
 ping -c 3 -i 0.05 -W 2 203.0.113.2 >/dev/null
-check "the 8th on the target counts the traffic (3 out, 3 in)" \
-	[ "$(att_stat ct8 $VC egress_packets) $(att_stat ct8 $VC ingress_packets)" = "3 3" ]
+# At least the pings: a neighbour probe may cross too (seen in CI).
+out8=$(att_stat ct8 $VC egress_packets) in8=$(att_stat ct8 $VC ingress_packets)
+check "the 8th on the target counts the traffic (out $out8, in $in8: at least the 3 pings each way)" \
+	[ "${out8:-0}" -ge 3 -a "${in8:-0}" -ge 3 ]
 nfc_done
