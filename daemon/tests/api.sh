@@ -151,8 +151,9 @@ if file "$plain/nfchain" 2>/dev/null | grep -q 'statically linked'; then
 		[ -n "$a" ] && check "static CLI --url (through nfchain-url) answers as the other ($a)" [ "$a" = "$b" ] && check "static CLI --url (through nfchain-url) answers as the other ($a)" [ "$a" != "[]" ]
 	mkdir -p "$NFD_DIR/alone" && cp "$plain/nfchain" "$NFD_DIR/alone/"
 	out=$("$NFD_DIR/alone/nfchain" --url "$url" --token-file "$tok" show 2>&1)
-	check "static CLI alone: --url names the missing nfchain-url ($out)" \
-		[ $? = 1 ] && [[ $out == *"needs nfchain-url"* ]]
+	rc=$?
+	check "static CLI alone: --url names the missing nfchain-url, exit 1 ($rc: $out)" \
+		[ $rc = 1 -a -z "${out##*needs nfchain-url*}" ]
 fi
 
 # ---- deletes ----------------------------------------------------------------
