@@ -33,6 +33,20 @@ check "ping a1 -> c1 through the masquerade" \
 # c1 echoes lines on PORT; a1 sends one every 0.1 s for SECS seconds on
 # one connection (a read waits up to WAIT s) and prints its port first,
 # then "N ok" or where it failed, into OUT.
+listening() { # PORT: c1's server on it, up to 10 s
+	for _ in $(seq 100); do
+		in_host c1 ss -ltn | grep -q ":$1 " && break
+		sleep 0.1
+	done
+}
+client_port() { # OUT: a1's client wrote its port first; then 1 s of traffic
+	for _ in $(seq 50); do
+		[ -s "$1" ] && break
+		sleep 0.1
+	done
+	sleep 1
+	port=$(head -1 "$1")
+}
 long_conn() { # PORT SECS WAIT OUT
 	in_host c1 timeout 60 python3 -c '
 import socket, sys
@@ -46,10 +60,7 @@ for line in f:
     f.write(line)
     f.flush()' "$1" &
 	srv=$!
-	for _ in $(seq 100); do
-		in_host c1 ss -ltn | grep -q ":$1 " && break
-		sleep 0.1
-	done
+	listening "$1"
 	in_host a1 timeout 60 python3 -c '
 import socket, sys, time
 s = socket.create_connection(("203.0.113.2", int(sys.argv[2])), timeout=float(sys.argv[3]))
@@ -71,12 +82,7 @@ except Exception as e:
     sys.exit(1)
 print(n, "ok")' "$2" "$1" "$3" >"$4" 2>&1 &
 	cli=$!
-	for _ in $(seq 50); do
-		[ -s "$4" ] && break
-		sleep 0.1
-	done
-	sleep 1
-	port=$(head -1 "$4")
+	client_port "$4"
 }
 out=$NFD_DIR/long.out
 long_conn 7000 12 3 "$out"
@@ -125,10 +131,7 @@ before=$(export_state)
 out2=$NFD_DIR/long2.out
 in_host c1 timeout 90 python3 "$(dirname "$0")/../../lb/tests/upload.py" sink 7001 &
 srv=$!
-for _ in $(seq 100); do
-	in_host c1 ss -ltn | grep -q ":7001 " && break
-	sleep 0.1
-done
+listening 7001
 in_host a1 timeout 80 python3 -c '
 import socket, sys, time
 s = socket.create_connection(("203.0.113.2", 7001), timeout=60)
@@ -142,12 +145,7 @@ s.shutdown(socket.SHUT_WR)
 got = s.recv(99).decode()
 print("%d ok" % n if got == str(12 * n) else "sent %d bytes, %s arrived" % (12 * n, got))' >"$out2" 2>&1 &
 cli=$!
-for _ in $(seq 50); do
-	[ -s "$out2" ] && break
-	sleep 0.1
-done
-sleep 1
-port=$(head -1 "$out2")
+client_port "$out2"
 m2=$(m)
 nfd_kill9
 rm -rf "$NFC_PIN"
