@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,12 +59,32 @@ static int mkdir_p(const char *dir, mode_t mode)
 
 int persist_init(const char *dir, char *err, size_t errlen)
 {
+	/* Held for the daemon's life: two daemons (other sockets, other pin
+	 * roots) saving into one directory would each replay the other's
+	 * journal over its own state. The directory itself is locked, not a
+	 * file in it, so a read-only state directory still starts. */
+	static int lock = -1;
 	int r = mkdir_p(dir, 0700);
 
-	if (r)
+	if (r) {
 		snprintf(err, errlen, "cannot create state directory %s: %s",
 			 dir, strerror(-r));
-	return r;
+		return r;
+	}
+	if (lock >= 0)
+		return 0;
+	lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) &&
+	    errno == EWOULDBLOCK) {
+		snprintf(err, errlen,
+			 "another nfchaind saves its state in %s: give each "
+			 "daemon its own --state-dir",
+			 dir);
+		close(lock);
+		lock = -1;
+		return -EBUSY;
+	}
+	return 0;
 }
 
 /*

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# A second nfchaind started beside a running one (its socket, or another
-# socket on the same pin root) is refused before it changes anything.
+# A second nfchaind started beside a running one (its socket, another
+# socket on the same pin root, or another socket and pin root on the same
+# state directory) is refused before it changes anything.
 # Found by a helper: the second one restored its own saved state (empty)
 # over the first one's pins, deleting its NFs, and only then found the
 # socket taken.
@@ -33,6 +34,16 @@ check "... naming the first one's pid" \
 	grep -q "another nfchaind (pid $NFD_PID) manages the pin root" "$NFD_DIR/second.log"
 check "... the first one's state is unchanged" [ "$(export_state)" = "$before" ]
 check "... and its pins" [ "$(pins)" = "$pins_before" ]
+
+state_before=$(cat "$NFD_STATE/state.json")
+timeout 20 "$NFC_BIN/nfchaind" --socket "$NFD_DIR/other.sock" \
+	--state-dir "$NFD_STATE" --pin-root "$NFC_PIN-2nd" >"$NFD_DIR/second.log" 2>&1
+check "a second nfchaind on another socket and pin root, the same state directory, exits 1" [ $? = 1 ]
+check "... saying so" grep -q "another nfchaind saves its state in $NFD_STATE" "$NFD_DIR/second.log"
+check "... before it pins anything" [ ! -e "$NFC_PIN-2nd" ]
+check "... the first one's state is unchanged" [ "$(export_state)" = "$before" ]
+check "... and its state.json" [ "$(cat "$NFD_STATE/state.json")" = "$state_before" ]
+rm -rf "$NFC_PIN-2nd"
 
 nfd_kill9
 nfd_start || not_ok "after kill -9 of the first, a daemon starts on its pin root"
