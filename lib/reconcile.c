@@ -119,7 +119,7 @@ static int wire_in_order(struct nfc *nfc, const struct model *m,
 			 const struct nfc_hop *hops, int *todo, int n,
 			 int *pending, unsigned char *pport)
 {
-	int left = n, r = 0;
+	int left = n, r = 0, forced = 0;
 
 	while (left && !r) {
 		int moved = 0;
@@ -133,8 +133,10 @@ static int wire_in_order(struct nfc *nfc, const struct model *m,
 			t = hops[g].kind == NFC_HOP_NF ? (int)hops[g].nf : -1;
 			/* Its target still has a hop to write, the one a
 			 * packet leaves by (a transparent NF: the other side
-			 * of the pair it enters; another NF: any): later. */
-			if (t >= 0 && t != nf &&
+			 * of the pair it enters; another NF: any): later,
+			 * unless a pass moved nothing (a loop: the first one
+			 * left goes, then on in order). */
+			if (!forced && t >= 0 && t != nf &&
 			    (m->nfs[t].type->flags & NFC_TYPE_TRANSPARENT
 				     ? pport[NFC_GPORT(t, hops[g].port ^ 1)]
 				     : pending[t]))
@@ -147,25 +149,10 @@ static int wire_in_order(struct nfc *nfc, const struct model *m,
 			pending[nf]--;
 			left--;
 			moved++;
+			if (forced)
+				break;
 		}
-		if (!moved && left && !r) {
-			/* a loop: the first one left, then on */
-			for (int k = 0; k < n; k++)
-				if (todo[k] >= 0) {
-					int g = todo[k], nf = g / NFC_MAX_PORTS;
-
-					r = wire(nfc, m, nf_hook(&m->nfs[nf]),
-						 SM_LINKS, g,
-						 NFC_LINK_SLOT(
-							 nf, g % NFC_MAX_PORTS),
-						 &hops[g]);
-					todo[k] = -1;
-					pport[g] = 0;
-					pending[nf]--;
-					left--;
-					break;
-				}
-		}
+		forced = !moved;
 	}
 	return r;
 }
