@@ -23,6 +23,11 @@ static int parse_pfx(const char *s, struct fw_pfx *p, char *err, size_t errlen,
 	unsigned long plen;
 	int max;
 
+	/* A list reads as a bad prefix length otherwise ("/32,198..."). */
+	if (strchr(s, ','))
+		return FW_ERR("%s=%s: one prefix a rule (a list is for ports); "
+			      "write a rule for each",
+			      what, s);
 	if (strlen(s) >= sizeof(a))
 		return FW_ERR("%s=%s: not an address or prefix", what, s);
 	strcpy(a, s);

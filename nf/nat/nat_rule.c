@@ -51,6 +51,10 @@ static int parse_pfx(const char *s, __u32 *a, __u8 *len, char *err,
 		return NAT_ERR("%s=%s: IPv6 is not translated (NAT66 is not "
 			       "supported); IPv6 passes untouched",
 			       what, s);
+	if (strchr(s, ','))
+		return NAT_ERR(
+			"%s=%s: one prefix a rule; write a rule for each", what,
+			s);
 	if (strlen(s) >= sizeof(buf))
 		return NAT_ERR("%s=%s: not an IPv4 prefix", what, s);
 	strcpy(buf, s);

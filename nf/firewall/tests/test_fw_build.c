@@ -57,6 +57,8 @@ static void grammar(void)
 		{"54", "action=accept src=0.0.0.0/00", 1, "write it as 0"},
 		{"54", "action=accept src=0.0.0.0/0", 1, NULL},
 		{"55", "action=accept src=203.0.113", 1, "not an IPv4 or IPv6"},
+		{"55", "action=accept src=198.51.100.1/32,198.51.100.2", 1,
+		 "one prefix a rule"},
 		{"56", "action=accept src=203.0.113.0/24 dst=2001:db8::/32", 1,
 		 "one family"},
 		{"57", "action=accept proto=tcp dport=70000", 1,

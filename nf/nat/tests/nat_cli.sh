@@ -43,6 +43,7 @@ refused "dnat to a multicast address" "multicast" nat0 rules add 47 type=dnat pr
 refused "an snat range into 127/8" "loopback" nat0 rules add 48 type=snat to=126.255.255.250-127.0.0.2
 refused "masquerade with to=" "to=" nat0 rules add 44 type=masquerade to=203.0.113.1
 refused "an unknown type" "type" nat0 rules add 45 type=fullcone
+refused "a list of prefixes in src=" "one prefix a rule" nat0 rules add 49 type=snat src=198.51.100.0/25,198.51.100.128/25 to=203.0.113.1
 refused "a rule number with a leading zero" "write it as 46" nat0 rules add 046 type=masquerade
 refused "a delete by a leading-zero number" "write it as 10" nat0 rules del 010
 n=$(nfc -j nat0 rules show | jq length)
