@@ -483,7 +483,12 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 		if (csum_fold((__u32)s64) != 0)
 			return RT_NOT(RT_D_BAD_CSUM);
 	}
-	if (martian_src(iph->saddr))
+	/* The port's own address as a source: a martian to Linux too
+	 * (fib_validate_source, with or without rp_filter). Only the in
+	 * port's, which is at hand: the others' would cost a lookup a
+	 * packet, and rp_filter catches them. */
+	if (martian_src(iph->saddr) ||
+	    (iph->saddr == port->v4_addr && port->v4_addr))
 		return RT_NOT(RT_D_MARTIAN);
 
 	/* The cache answers only where the FIB would have forwarded: not

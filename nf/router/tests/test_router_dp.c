@@ -477,6 +477,9 @@ static void malformed(void)
 	CASE("martian source 127.0.0.1", RT_D_MARTIAN, 0,
 	     iph(&f)->saddr = ip4("127.0.0.1");
 	     iph(&f)->check = 0; iph(&f)->check = rt_csum(iph(&f), 20));
+	CASE("source the in port's own address 198.51.100.1", RT_D_MARTIAN, 0,
+	     iph(&f)->saddr = ip4("198.51.100.1");
+	     iph(&f)->check = 0; iph(&f)->check = rt_csum(iph(&f), 20));
 	CASE("not addressed to the port's MAC", RT_D_OTHERHOST, 0,
 	     memcpy(f.d, OTHER, 6));
 	CASE("IPv6 ethertype over an IPv4 header", RT_D_BAD_HDR, 0,
