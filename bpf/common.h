@@ -43,6 +43,11 @@ _Static_assert((NFC_PKTIN_MAX & (NFC_PKTIN_MAX - 1)) == 0, "NFC_PKTIN_MAX");
 #define NFC_PROG_SLOTS (NFC_MAX_NFS * NFC_MAX_PORTS + NFC_MAX_STUBS)
 #define NFC_GPORT(nf, port) ((nf)*NFC_MAX_PORTS + (port))
 #define NFC_GPORTS (NFC_MAX_NFS * NFC_MAX_PORTS)
+/* nfc_stats has one slot more an NF, after the ports': the counts of its
+ * ports that were replaced (lib/reconcile.c retire_stats), so that its
+ * totals never go back. The data plane never writes it. */
+#define NFC_STATS_RETIRED(nf) (NFC_GPORTS + (nf))
+#define NFC_STATS_SLOTS (NFC_GPORTS + NFC_MAX_NFS)
 
 /* Output ports 0 .. NFC_OUT_FAST_PORTS - 1 are a direct jump even when the
  * NF's port is a variable: nfc_output() (nfchain.bpf.h) has a constant-port

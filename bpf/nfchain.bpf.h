@@ -81,7 +81,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, NFC_GPORTS);
+	__uint(max_entries, NFC_STATS_SLOTS);
 	__type(key, __u32);
 	__type(value, struct nfc_port_stats);
 } nfc_stats SEC(".maps");

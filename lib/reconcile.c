@@ -64,15 +64,40 @@ static int prog_in_hook(int fd, int hook)
 	       (hook == HOOK_TC ? BPF_PROG_TYPE_SCHED_CLS : BPF_PROG_TYPE_XDP);
 }
 
-static void zero_stats(struct nfc *nfc, int nf, int port)
+static void zero_stats_key(struct nfc *nfc, __u32 k)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct nfc_port_stats *z = calloc(ncpu > 0 ? ncpu : 1, sizeof(*z));
-	__u32 k = NFC_GPORT(nf, port);
 
 	if (z)
 		bpf_map_update_elem(nfc->map_fd[SM_STATS], &k, z, BPF_ANY);
 	free(z);
+}
+
+/* A port that starts again at zero (a new port or attachment in a slot
+ * an earlier one used) first gives its counts to the NF's retired slot:
+ * the NF's own totals (show, nfchain_nf_*_total) never go back while it
+ * lives (found by a helper: a detach and attach zeroed a ddos filter's
+ * rx_packets, leaving fewer than its drops). A pin root of an older
+ * build has no such slot: the counts are lost, as before. */
+static void retire_stats(struct nfc *nfc, int nf, int port)
+{
+	int fd = nfc->map_fd[SM_STATS];
+	uint64_t sums[sizeof(struct nfc_port_stats) / sizeof(uint64_t)];
+
+	if (!nfc_percpu_sums(fd, NFC_GPORT(nf, port), 1, sizeof(sums), sums))
+		for (size_t w = 0; w < sizeof(sums) / sizeof(sums[0]); w++)
+			nfc_percpu_add(fd, NFC_STATS_RETIRED(nf), sizeof(sums),
+				       w * sizeof(uint64_t), sums[w]);
+	zero_stats_key(nfc, NFC_GPORT(nf, port));
+}
+
+/* A new NF (or one loaded again under another name) starts at zero. */
+static void zero_nf_stats(struct nfc *nfc, int nf)
+{
+	for (int p = 0; p < NFC_MAX_PORTS; p++)
+		zero_stats_key(nfc, NFC_GPORT(nf, p));
+	zero_stats_key(nfc, NFC_STATS_RETIRED(nf));
 }
 
 /* Writes the hop behind one source (an NF port or a stub) and its slot. */
@@ -323,8 +348,7 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 			nfc->reloaded[i] = !r;
 			if (!r && !(old->nfs[i].used &&
 				    !strcmp(old->nfs[i].name, n->name)))
-				for (int p = 0; p < NFC_MAX_PORTS; p++)
-					zero_stats(nfc, i, p);
+				zero_nf_stats(nfc, i);
 		}
 	}
 	if (r)
@@ -384,9 +408,9 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 	 * attached elsewhere showed the old place's packets). */
 	for (int a = 0; a < NFC_MAX_ATTACHMENTS; a++)
 		if (new->att[a].used && !att_kept(old, new, &new->att[a])) {
-			zero_stats(nfc, new->att[a].nf, 2 * new->att[a].pair);
-			zero_stats(nfc, new->att[a].nf,
-				   2 * new->att[a].pair + 1);
+			retire_stats(nfc, new->att[a].nf, 2 * new->att[a].pair);
+			retire_stats(nfc, new->att[a].nf,
+				     2 * new->att[a].pair + 1);
 		}
 
 	/* 3. Hops and slots of every port of every NF. What a hop leads to
@@ -415,7 +439,7 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 				int g = NFC_GPORT(i, p);
 
 				if (fresh && old->nfs[i].used)
-					zero_stats(nfc, i, p);
+					retire_stats(nfc, i, p);
 				/* Unchanged: same NF, same hop, and the NF it
 				 * leads to kept its program. */
 				if (!nfc->full_sync && !is_new &&

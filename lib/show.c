@@ -176,6 +176,12 @@ static json_t *nf_json(struct nfc *nfc, int id, int with_stats)
 		json_object_set_new(o, "attachments", atts);
 	}
 	if (with_stats) {
+		/* Ports replaced since the NF was made (retire_stats, in
+		 * reconcile.c) count in its totals still. */
+		if (nfc_percpu_sums(nfc->map_fd[SM_STATS],
+				    NFC_STATS_RETIRED(id), 1, sizeof(all),
+				    (uint64_t *)&all))
+			memset(&all, 0, sizeof(all));
 		for (int p = 0; p < NFC_MAX_PORTS; p++) {
 			all.rx_packets += st_of[p].rx_packets;
 			all.rx_bytes += st_of[p].rx_bytes;

@@ -34,8 +34,15 @@ check "ping through the slow path (packet-in, packet-out)" \
 	ip netns exec "$A" ping -c 3 -i 0.2 -W 2 198.51.100.2
 wait
 check "m2 (first) before m1: mark 0x201" grep -q 'nf=f1 port=p1 .*mark=0x201' $log
+nf_rx() { nfctl -j "$1" show | jq -r .stats.rx_packets; }
+rx0=$(nf_rx m2)
 nfctl detach m2 $VA
 nfctl attach m2 $VA direction=ingress position=after=m1
+# The new attachment's own counts start at 0; the NF's totals go on (a
+# helper saw a ddos filter's rx_packets fall under its drops).
+check "m2's own rx_packets kept across a detach and an attach ($rx0, at least the 3 pings)" \
+	[ "$(nf_rx m2)" -ge "$rx0" -a "$rx0" -ge 3 ]
+check "... its new attachment's start at 0" [ "$(att_stat m2 $VA ingress_packets)" = 0 ]
 nfctl run 2 >$log &
 sleep 0.5
 ip netns exec "$A" ping -c 2 -i 0.2 -W 2 198.51.100.2 >/dev/null
