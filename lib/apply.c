@@ -241,9 +241,13 @@ static int set_object(struct nfc *nfc, json_t *plan, struct mnf *n, json_t *nf)
 	return 0;
 }
 
-/* Whether the type's XDP and TC objects declare the same maps (names,
- * types, sizes): then its maps serve either hook, and a mode change can
- * keep them. The bridge's XDP object has a map of its own (br_flood). */
+/* Whether the maps the type's XDP and TC objects both declare are
+ * declared the same way (types, sizes): then they serve either hook, and
+ * a mode change keeps them. A map of one hook only (the bridge's XDP
+ * flood devmap, br_flood) is that program's own, filled by the NF's
+ * configure at the reload, as when mode auto moves an NF. Until
+ * 2026-12-06 such a map made a bridge's mode change a new NF: its FDB
+ * and counters gone (found by a helper). */
 static int same_maps(const struct nfc_nf_type *t)
 {
 	const void *ex, *et;
@@ -268,15 +272,12 @@ static int same_maps(const struct nfc_nf_type *t)
 		if (bpf_map__is_internal(a))
 			continue;
 		b = bpf_object__find_map_by_name(ot, bpf_map__name(a));
-		same = b && bpf_map__type(a) == bpf_map__type(b) &&
-		       bpf_map__key_size(a) == bpf_map__key_size(b) &&
-		       bpf_map__value_size(a) == bpf_map__value_size(b) &&
-		       bpf_map__max_entries(a) == bpf_map__max_entries(b);
+		same = !b ||
+		       (bpf_map__type(a) == bpf_map__type(b) &&
+			bpf_map__key_size(a) == bpf_map__key_size(b) &&
+			bpf_map__value_size(a) == bpf_map__value_size(b) &&
+			bpf_map__max_entries(a) == bpf_map__max_entries(b));
 	}
-	for (b = bpf_object__next_map(ot, NULL); b && same;
-	     b = bpf_object__next_map(ot, b))
-		same = bpf_map__is_internal(b) ||
-		       bpf_object__find_map_by_name(ox, bpf_map__name(b));
 out:
 	bpf_object__close(ox);
 	bpf_object__close(ot);

@@ -98,6 +98,14 @@ send() { local h=$1; shift; hexec "$h" "$BRF" send eth0 "$@"; }
 
 port_tx() { nfctl "$1" show ports | jq -r ".[] | select(.name == \"$2\") | .stats.tx_packets"; }
 br_stat() { nfctl "$1" show stats | jq -r ".$2"; }
+br_rx() { nfctl -j "$1" show | jq -r .stats.rx_packets; }
+# nfctl has no `set mode=` (nfchaind's is an apply of the export, edited):
+# the same here.
+set_mode() { # nf mode
+	nfctl export | jq --arg n "$1" --arg m "$2" \
+		'(.nfs[] | select(.name == $n) | .mode) = $m' >"$BR_TMP/mode.json" &&
+		nfctl apply -f "$BR_TMP/mode.json"
+}
 fdb_port() { # nf mac vlan -> "port type" or empty
 	nfctl "$1" show fdb | jq -r ".[] | select(.mac == \"$2\" and .vlan == $3) | \"\(.port) \(.type)\""
 }
