@@ -651,6 +651,30 @@ static void undo_free(struct undo *u)
 	memset(u, 0, sizeof(*u));
 }
 
+/* After a collection with import_ref changed: the entries the NF keeps
+ * for what it holds itself (a ddos feed, a router's route store) as the
+ * NF names them. A document exported by another daemon names that
+ * daemon's file, which the NF took in under its own name; the model then
+ * names its own, or the next reboot would need the other daemon's file
+ * still there. */
+static void refs_own(struct nfc *nfc, const char *name,
+		     const struct nfc_collection *c)
+{
+	int id = model_find_nf(nfc->m, name);
+	json_t *ref, *colls, *v;
+	const char *k;
+
+	if (id < 0 || !c->import_ref)
+		return;
+	colls = json_object_get(nfc->m->nfs[id].colls, c->name);
+	ref = c->import_ref(&nfc->handles[id]);
+	json_object_foreach (ref, k, v)
+		if (json_object_get(colls, k) &&
+		    !json_equal(json_object_get(colls, k), v))
+			json_object_set(colls, k, v);
+	json_decref(ref);
+}
+
 /*
  * Collection `c` of NF `name` made to hold `want` (the document's; NULL:
  * none) where it holds `have` (the model's; NULL: none): entries that
@@ -730,15 +754,19 @@ static int coll_sync(struct nfc *nfc, const char *name,
 	if (u && changed)
 		plan_add(plan, "%s of %s: %d added or changed, %d deleted",
 			 c->name, name, nadd, ndel);
-	if (!u || !c->replace || !changed)
+	if (!u || !changed)
 		return 0;
-	{
+	if (c->replace) {
 		json_t *old = have ? json_deep_copy(have) : json_object();
 
 		undo_note(u, name, c->name, "", old);
 		json_decref(old);
+		r = coll_replace_nosave(nfc, name, c->name, want);
+		if (r)
+			return r;
 	}
-	return coll_replace_nosave(nfc, name, c->name, want);
+	refs_own(nfc, name, c);
+	return 0;
 }
 
 /*

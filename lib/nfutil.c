@@ -311,6 +311,37 @@ int nfc_fsync_dir_of(const char *path)
 	return r;
 }
 
+int nfc_copy_file(const char *from, const char *to)
+{
+	char tmp[700], buf[65536];
+	FILE *in = fopen(from, "r"), *out;
+	size_t n;
+	int r = 0;
+
+	if (!in)
+		return -errno;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", to);
+	out = fopen(tmp, "w");
+	if (!out) {
+		r = -errno;
+		fclose(in);
+		return r;
+	}
+	while (!r && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			r = -EIO;
+	if (!r && (ferror(in) || fflush(out) || fsync(fileno(out))))
+		r = -EIO;
+	fclose(in);
+	if (fclose(out) && !r)
+		r = -EIO;
+	if (!r && rename(tmp, to))
+		r = -errno;
+	if (r)
+		unlink(tmp);
+	return r ? r : nfc_fsync_dir_of(to);
+}
+
 long long nfc_nf_config_uint(const struct nfc_nf *nf, const char *name,
 			     long long def)
 {

@@ -398,6 +398,10 @@ uint64_t nfc_now_ns(void);
  * creation of a file there, what makes the name durable. 0 or -errno
  * (errno set). */
 int nfc_fsync_dir_of(const char *path);
+/* `from` copied to `to` durably: a temporary file beside `to`, fsync'd,
+ * renamed over it, the directory fsync'd. 0 or -errno; `to` is left as it
+ * was on failure. */
+int nfc_copy_file(const char *from, const char *to);
 
 /*
  * Numbered rule sets (the firewall's, the NAT's): rules keyed by a number,

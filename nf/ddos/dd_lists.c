@@ -1962,8 +1962,58 @@ json_t *dd_block_import_ref(struct nfc_nf *nf)
 			 "prefixes", (json_int_t)n, "crc32", crc);
 }
 
+/* A feed another daemon kept (a document exported there and applied
+ * here; or this state directory under another pin root: the name holds
+ * the pin root) taken into this NF's own file, with its deletions, when
+ * it holds what the document says. This NF's own version stays as .prev
+ * (feed_check finds it again if the apply is refused). Found by a
+ * helper: export -> apply into a fresh daemon was refused, naming the
+ * very file that held the feed. */
+static int feed_adopt(struct nfc_nf *nf, const char *from, const char *path,
+		      const char *want, json_int_t cnt)
+{
+	char crc[9], prev[600], dfrom[700], dto[700];
+	size_t n;
+	int r, found;
+
+	r = feed_sum(nf, from, &found, &n, crc);
+	if (r)
+		return r;
+	if (!found)
+		return nfc_nf_error(nf, ENOENT,
+				    "blocklist: feed %s is not there: copy it "
+				    "there, or import the list again "
+				    "(blocklist import --replace -f ...)",
+				    from);
+	if (strcmp(crc, want) || n != (size_t)cnt)
+		return nfc_nf_error(nf, EINVAL,
+				    "blocklist: feed %s holds %zu prefixes, "
+				    "crc32 %s, not the %lld, %s the state "
+				    "names: import it again",
+				    from, n, crc, (long long)cnt, want);
+	snprintf(prev, sizeof(prev), "%s.prev", path);
+	unlink(prev);
+	if (link(path, prev) && errno != ENOENT)
+		return nfc_nf_error(nf, errno, "blocklist: keep %s: %s", prev,
+				    strerror(errno));
+	snprintf(dfrom, sizeof(dfrom), "%s.%s.del", from, crc);
+	snprintf(dto, sizeof(dto), "%s.%s.del", path, crc);
+	r = nfc_copy_file(dfrom, dto);
+	if (r == -ENOENT)
+		unlink(dto), r = 0;
+	if (!r)
+		r = nfc_copy_file(from, path);
+	if (r)
+		return nfc_nf_error(nf, -r,
+				    "blocklist: copy the feed %s to %s: %s",
+				    from, path, strerror(-r));
+	crc_keep(nf, "");
+	return 0;
+}
+
 /* The entry `feed` of a replace or an add: the kept file it names must be
- * this NF's and hold what the model says; its CRC in crc. */
+ * this NF's (or one feed_adopt takes in) and hold what the model says;
+ * its CRC in crc. */
 static int feed_check(struct nfc_nf *nf, json_t *f, char crc[9])
 {
 	const char *file = json_string_value(json_object_get(f, "file"));
@@ -1978,12 +2028,23 @@ static int feed_check(struct nfc_nf *nf, json_t *f, char crc[9])
 		return nfc_nf_error(nf, EINVAL,
 				    "blocklist: feed: expires is for prefixes "
 				    "(the feed's lines carry their own)");
-	if (!file || strcmp(file, path) || !want)
-		return nfc_nf_error(nf, EINVAL,
-				    "blocklist: feed: file=%s crc32=... "
-				    "prefixes=N are needed (the feed this NF "
-				    "keeps; %s given)",
-				    path, file ? file : "no file");
+	if (!file || !*file || !want ||
+	    !json_is_integer(json_object_get(f, "prefixes")))
+		return nfc_nf_error(
+			nf, EINVAL,
+			"blocklist: feed: an entry an import "
+			"writes, with file, crc32 and prefixes "
+			"(%s%s%s missing); to load a list, use "
+			"blocklist import -f FILE",
+			file && *file ? "" : "file ", want ? "" : "crc32 ",
+			json_is_integer(json_object_get(f, "prefixes"))
+				? ""
+				: "prefixes");
+	if (strcmp(file, path)) {
+		r = feed_adopt(nf, file, path, want, cnt);
+		if (r)
+			return r;
+	}
 	r = feed_sum(nf, path, &found, &n, crc);
 	if (r)
 		return r;

@@ -880,6 +880,52 @@ static int store_recover(struct nfc_nf *nf, const char *base,
 	return 0;
 }
 
+/* A store another daemon kept (a document exported there and applied
+ * here, or this state directory under another pin root: the name holds
+ * the pin root), taken in under this router's own name with its logs
+ * when it is the store named (id). This router's own base stays as
+ * .prev, as store_check expects after a refused change. */
+static int store_adopt(struct nfc_nf *nf, const char *from, const char *base,
+		       uint32_t id)
+{
+	char pat[600], to[700], prev[600];
+	struct base_meta m;
+	glob_t g;
+	int r = base_scan(from, &m);
+
+	if (r || m.id != id)
+		return nfc_nf_error(
+			nf, r == -ENOENT ? ENOENT : EBADMSG,
+			"routes: store %s %s: copy it there, or "
+			"import the routes again (routes import "
+			"--replace -f FILE)",
+			from,
+			r == -ENOENT ? "is not there"
+			: r	     ? "is damaged"
+			    : "is of another store than the one named");
+	snprintf(prev, sizeof(prev), "%s.prev", base);
+	unlink(prev);
+	if (link(base, prev) && errno != ENOENT)
+		return nfc_nf_error(nf, errno, "routes: keep %s: %s", prev,
+				    strerror(errno));
+	snprintf(pat, sizeof(pat), "%s.*.log", from);
+	if (!glob(pat, 0, NULL, &g)) {
+		for (size_t i = 0; i < g.gl_pathc && !r; i++) {
+			snprintf(to, sizeof(to), "%s%s", base,
+				 g.gl_pathv[i] + strlen(from));
+			r = nfc_copy_file(g.gl_pathv[i], to);
+		}
+		globfree(&g);
+	}
+	if (!r)
+		r = nfc_copy_file(from, base);
+	if (r)
+		return nfc_nf_error(nf, -r,
+				    "routes: copy the store %s to %s: %s", from,
+				    base, strerror(-r));
+	return 0;
+}
+
 /* The base `store` names: its file ours, its store (FOLD_HEAD's, or the
  * CRC of an import's base) the one named. Else rebuilt from <base>.prev
  * when that is of the store named (store_recover), else refused naming
@@ -906,12 +952,13 @@ static int store_check(struct nfc_nf *nf, json_t *ref, const char *base,
 					    "the store stands for the "
 					    "imported routes",
 					    k);
-	if (!file || strcmp(file, base) || ref_id(ref, &id))
+	if (!file || !*file || ref_id(ref, &id))
 		return nfc_nf_error(nf, EINVAL,
-				    "routes: store: file=%s crc32=... are "
-				    "needed (the routes this router keeps; %s "
-				    "given)",
-				    base, file ? file : "no file");
+				    "routes: store: an entry an import writes, "
+				    "with file and crc32; to load routes, use "
+				    "routes import -f FILE");
+	if (strcmp(file, base) && (r = store_adopt(nf, file, base, id)))
+		return r;
 	r = base_scan(base, &m);
 	if (!r && m.id == id) {
 		*crc = m.crc;
