@@ -651,9 +651,9 @@ static void undo_free(struct undo *u)
 	memset(u, 0, sizeof(*u));
 }
 
-/* After a collection with import_ref changed: the entries the NF keeps
- * for what it holds itself (a ddos feed, a router's route store) as the
- * NF names them. A document exported by another daemon names that
+/* After a collection with import_ref changed: the file of the entries
+ * the NF keeps for what it holds itself (a ddos feed, a router's route
+ * store) as the NF names it. A document exported by another daemon names that
  * daemon's file, which the NF took in under its own name; the model then
  * names its own, or the next reboot would need the other daemon's file
  * still there. */
@@ -668,10 +668,18 @@ static void refs_own(struct nfc *nfc, const char *name,
 		return;
 	colls = json_object_get(nfc->m->nfs[id].colls, c->name);
 	ref = c->import_ref(&nfc->handles[id]);
-	json_object_foreach (ref, k, v)
-		if (json_object_get(colls, k) &&
-		    !json_equal(json_object_get(colls, k), v))
-			json_object_set(colls, k, v);
+	/* The file only: the rest is the model's record (a route store's
+	 * count is the import's, which folds do not change), and a model
+	 * that differs from the saved state is applied again at the next
+	 * start instead of adopted. */
+	json_object_foreach (ref, k, v) {
+		json_t *e = json_object_get(colls, k),
+		       *f = json_object_get(v, "file");
+
+		if (json_is_object(e) && json_is_string(f) &&
+		    !json_equal(json_object_get(e, "file"), f))
+			json_object_set(e, "file", f);
+	}
 	json_decref(ref);
 }
 

@@ -130,7 +130,10 @@ struct nfc_collection {
 	 * model keeps for what the NF holds itself (a reference to its feed
 	 * file: no million entries in the model), put into the collection
 	 * (the whole of it after a replace); NULL for none. The collection's
-	 * replace() and add() must take them back (apply, a lost pin). */
+	 * replace() and add() must take them back (apply, a lost pin). An
+	 * entry's "file", if it has one, is what apply writes back into the
+	 * model after the collection changed: an NF that took in a file
+	 * another daemon named (export there, apply here) names its own. */
 	json_t *(*import_ref)(struct nfc_nf *nf);
 	/* Optional, for a collection too large to list at once (a
 	 * 1,000,000-prefix blocklist): appends at most `max` entries to
