@@ -474,7 +474,7 @@ int persist_append_rec(const char *dir, json_t *o, char *err, size_t errlen)
 out:
 	if (r)
 		snprintf(err, errlen, "saving state to %s/%s failed (%s): %s",
-			 dir, STATE_FILE, step, strerror(-r));
+			 dir, JOURNAL_FILE, step, strerror(-r));
 	free(head);
 	free(rec);
 	return r;

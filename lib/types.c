@@ -294,7 +294,7 @@ bad_type:
 	nfci_err(nfc, EINVAL, "%s: field '%s': wrong type (%s expected)", owner,
 		 f->name,
 		 f->kind == NFC_F_UINT	 ? "a number"
-		 : f->kind == NFC_F_BOOL ? "true or false"
+		 : f->kind == NFC_F_BOOL ? "on or off (true/false, yes/no, 1/0)"
 					 : "a string");
 	return NULL;
 }
