@@ -177,7 +177,7 @@ check "full disk: an add refused after $n that fit ($out)" grep -q "No space lef
 while [ $n -gt 0 ] && quiet nfc r0 routes del "10.$((n - 1)).0.0/16"; do n=$((n - 1)); done
 before=$(snapshot)
 api_refused "a route when the disk is full" 507 \
-	"saving state to $NFD_STATE/state.json failed .*No space left on device; the change was undone" \
+	"saving state to $NFD_STATE/state.journal failed .*No space left on device; the change was undone" \
 	POST /v1/nfs/r0/routes '{"key":"198.20.0.0/16","fields":{"nexthop":"203.0.113.9"}}'
 unchanged "disk full: add a route"
 api_refused "a route delete when the disk is full" 507 "No space left" \
@@ -242,7 +242,7 @@ check "an accepted apply deleting dd0 removes its feed file (rc $?)" [ ! -e "$fe
 before=$(snapshot)
 mount -o remount,ro "$MNT"
 api_refused "a route when the state directory is read-only" 500 \
-	"state.json failed \(create\): Read-only file system; the change was undone" \
+	"state.journal failed \(create\): Read-only file system; the change was undone" \
 	POST /v1/nfs/r0/routes '{"key":"198.21.0.0/16","fields":{"nexthop":"203.0.113.9"}}'
 unchanged "read-only: add a route"
 api_refused "a port when the state directory is read-only" 500 "Read-only" \

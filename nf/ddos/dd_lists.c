@@ -1962,6 +1962,26 @@ json_t *dd_block_import_ref(struct nfc_nf *nf)
 			 "prefixes", (json_int_t)n, "crc32", crc);
 }
 
+/* Whether the feed `file` (found, of n lines and CRC crc) is the one the
+ * state names (want, cnt); `gone` says what to do when it is missing. */
+static int feed_verdict(struct nfc_nf *nf, const char *file, int found,
+			size_t n, const char *crc, const char *want,
+			json_int_t cnt, const char *gone)
+{
+	if (!found)
+		return nfc_nf_error(nf, ENOENT,
+				    "blocklist: feed %s %s (blocklist import "
+				    "--replace -f ...)",
+				    file, gone);
+	if (strcmp(crc, want) || n != (size_t)cnt)
+		return nfc_nf_error(nf, EINVAL,
+				    "blocklist: feed %s holds %zu prefixes, "
+				    "crc32 %s, not the %lld, %s the state "
+				    "names: import it again",
+				    file, n, crc, (long long)cnt, want);
+	return 0;
+}
+
 /* A feed another daemon kept (a document exported there and applied
  * here; or this state directory under another pin root: the name holds
  * the pin root) taken into this NF's own file, with its deletions, when
@@ -1979,18 +1999,11 @@ static int feed_adopt(struct nfc_nf *nf, const char *from, const char *path,
 	r = feed_sum(nf, from, &found, &n, crc);
 	if (r)
 		return r;
-	if (!found)
-		return nfc_nf_error(nf, ENOENT,
-				    "blocklist: feed %s is not there: copy it "
-				    "there, or import the list again "
-				    "(blocklist import --replace -f ...)",
-				    from);
-	if (strcmp(crc, want) || n != (size_t)cnt)
-		return nfc_nf_error(nf, EINVAL,
-				    "blocklist: feed %s holds %zu prefixes, "
-				    "crc32 %s, not the %lld, %s the state "
-				    "names: import it again",
-				    from, n, crc, (long long)cnt, want);
+	r = feed_verdict(nf, from, found, n, crc, want, cnt,
+			 "is not there: copy it there, or import the list "
+			 "again");
+	if (r)
+		return r;
 	snprintf(prev, sizeof(prev), "%s.prev", path);
 	unlink(prev);
 	if (link(path, prev) && errno != ENOENT)
@@ -2063,17 +2076,10 @@ static int feed_check(struct nfc_nf *nf, json_t *f, char crc[9])
 			n = pn;
 		}
 	}
-	if (!found)
-		return nfc_nf_error(nf, ENOENT,
-				    "blocklist: feed %s is gone: import it "
-				    "again (blocklist import --replace -f ...)",
-				    path);
-	if (strcmp(crc, want) || n != (size_t)cnt)
-		return nfc_nf_error(nf, EINVAL,
-				    "blocklist: feed %s holds %zu prefixes, "
-				    "crc32 %s, not the %lld, %s the state "
-				    "names: import it again",
-				    path, n, crc, (long long)cnt, want);
+	r = feed_verdict(nf, path, found, n, crc, want, cnt,
+			 "is gone: import it again");
+	if (r)
+		return r;
 	crc_keep(nf, crc);
 	return 0;
 }
