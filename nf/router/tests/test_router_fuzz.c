@@ -157,6 +157,8 @@ static struct expect ipv4(const __u8 *f, __u32 len, int in)
 	dst = fz_get32(ip + 16);
 	if (martian(src) || martian(dst))
 		return drop("martian source or destination");
+	if (src == h32(port_ip[in]))
+		return drop("the in port's own address as the source");
 	r = lookup(dst);
 	if (r.type == R_LOCAL) {
 		if (fz_get16(ip + 6) & 0x3fff)
