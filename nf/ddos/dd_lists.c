@@ -896,6 +896,7 @@ struct dd_priv {
 	int clear_have;	    /* clear_tok is valid */
 	__u32 clear_tok;    /* the bucket the emptying is at */
 	char feed_crc[9];   /* the kept feed's CRC; "": not known yet */
+	size_t feed_n;	    /* and its lines, with it */
 	/* The prefix the last single add wrote, and what the list held
 	 * there before (a feed's line, or nothing): what an undo of that
 	 * add puts back, where a delete would lose the feed's line. */
@@ -1754,12 +1755,14 @@ static int same_bytes(struct nfc_nf *nf, const char *path, const char *prev,
 }
 
 /* The kept feed's CRC, known from now on ("": not known, it changed). */
-static void crc_keep(struct nfc_nf *nf, const char *crc)
+static void crc_keep(struct nfc_nf *nf, const char *crc, size_t n)
 {
 	struct dd_priv *pv = priv_of(nf);
 
-	if (pv)
+	if (pv) {
 		snprintf(pv->feed_crc, sizeof(pv->feed_crc), "%s", crc);
+		pv->feed_n = n;
+	}
 }
 
 /* The CRC of the kept feed at `path` (*found 0: there is none), known
@@ -1778,7 +1781,7 @@ static int feed_crc_now(struct nfc_nf *nf, const char *path, char crc[9],
 	}
 	r = feed_sum(nf, path, found, &n, crc);
 	if (!r && *found)
-		crc_keep(nf, crc);
+		crc_keep(nf, crc, n);
 	return r;
 }
 
@@ -1841,7 +1844,7 @@ static int feed_save(struct nfc_nf *nf, const char *text, size_t len,
 	if (rename(tmp, path))
 		return nfc_nf_error(nf, errno, "blocklist: rename %s: %s", tmp,
 				    strerror(errno));
-	crc_keep(nf, "");
+	crc_keep(nf, "", 0);
 	/* Older versions' logs go; .prev's stays, unless the new version
 	 * has the same bytes (a feed imported again whole, or its deleted
 	 * lines imported again): its deletions must not apply to the new
@@ -1945,19 +1948,28 @@ static int feed_sum(struct nfc_nf *nf, const char *path, int *found, size_t *n,
  * prefixes, crc32}}, NULL when the feed is empty (its file goes). */
 json_t *dd_block_import_ref(struct nfc_nf *nf)
 {
+	struct dd_priv *pv = priv_of(nf);
 	char path[512], crc[9];
 	size_t n;
 	int found;
 
 	feed_path(nf, path, sizeof(path));
-	if (feed_sum(nf, path, &found, &n, crc) || !found)
+	/* Known since the feed was last read or written (an apply asks
+	 * after feed_check read it: a 1,000,000-line feed is not read a
+	 * second time); an import forgot it. */
+	if (pv && pv->feed_crc[0]) {
+		memcpy(crc, pv->feed_crc, 9);
+		n = pv->feed_n;
+	} else if (feed_sum(nf, path, &found, &n, crc) || !found) {
 		return NULL;
+	}
 	if (!n) {
 		unlink(path);
 		dd_dels_prune(path, NULL);
+		crc_keep(nf, "", 0);
 		return NULL;
 	}
-	crc_keep(nf, crc);
+	crc_keep(nf, crc, n);
 	return json_pack("{s:{s:s,s:I,s:s}}", DD_FEED_KEY, "file", path,
 			 "prefixes", (json_int_t)n, "crc32", crc);
 }
@@ -2020,7 +2032,7 @@ static int feed_adopt(struct nfc_nf *nf, const char *from, const char *path,
 		return nfc_nf_error(nf, -r,
 				    "blocklist: copy the feed %s to %s: %s",
 				    from, path, strerror(-r));
-	crc_keep(nf, "");
+	crc_keep(nf, "", 0);
 	return 0;
 }
 
@@ -2045,14 +2057,9 @@ static int feed_check(struct nfc_nf *nf, json_t *f, char crc[9])
 	    !json_is_integer(json_object_get(f, "prefixes")))
 		return nfc_nf_error(
 			nf, EINVAL,
-			"blocklist: feed: an entry an import "
-			"writes, with file, crc32 and prefixes "
-			"(%s%s%s missing); to load a list, use "
-			"blocklist import -f FILE",
-			file && *file ? "" : "file ", want ? "" : "crc32 ",
-			json_is_integer(json_object_get(f, "prefixes"))
-				? ""
-				: "prefixes");
+			"blocklist: feed: the entry an import "
+			"writes needs file, crc32 and prefixes; to "
+			"load a list, use blocklist import -f FILE");
 	if (strcmp(file, path)) {
 		r = feed_adopt(nf, file, path, want, cnt);
 		if (r)
@@ -2080,7 +2087,7 @@ static int feed_check(struct nfc_nf *nf, json_t *f, char crc[9])
 			 "is gone: import it again");
 	if (r)
 		return r;
-	crc_keep(nf, crc);
+	crc_keep(nf, crc, n);
 	return 0;
 }
 
