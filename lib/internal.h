@@ -384,6 +384,7 @@ int netdev_kind(int ifindex, char *kind, size_t len);
 int netdev_ensure_napi_peer(struct nfc *nfc, int ifindex, const char *ctx);
 int netdev_veth_create(const char *a, const char *b);
 int netdev_del(const char *name);
+int netdev_mtu(const char *name);
 int netdev_set_mtu(const char *name, int mtu);
 int netdev_up(const char *name);
 void netdev_no_ipv6(const char *name);

@@ -420,6 +420,19 @@ int netdev_up(const char *name)
 	return r;
 }
 
+int netdev_mtu(const char *name)
+{
+	struct ifreq ifr = {0};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	r = ioctl(fd, SIOCGIFMTU, &ifr) < 0 ? -errno : ifr.ifr_mtu;
+	close(fd);
+	return r;
+}
+
 int netdev_set_mtu(const char *name, int mtu)
 {
 	struct ifreq ifr = {0};

@@ -166,6 +166,15 @@ int dp_stub_up(struct nfc *nfc, const struct mstub *st, int idx, int want)
 				     "%s: no native XDP on this netdev (%s); "
 				     "use mode=xdp-generic",
 				     st->dev, strerror(e));
+		else if (st->hook == HOOK_XDP && e == ERANGE)
+			/* The kernel's only word here is ERANGE: a frame must
+			 * fit one page for an XDP program that does not take
+			 * multi-buffer frames (a veth: MTU 3,506 at most). */
+			r = nfci_err(nfc, e,
+				     "%s: its MTU %d is too large for XDP "
+				     "(a frame must fit one page); lower the "
+				     "MTU or use mode=tc or mode=xdp-generic",
+				     st->dev, netdev_mtu(st->dev));
 		else if ((e == EBUSY || e == EEXIST) && st->hook == HOOK_XDP)
 			r = xdp_busy(nfc, st, e);
 		else if (e == EBUSY || e == EEXIST)

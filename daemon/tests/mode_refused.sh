@@ -69,4 +69,17 @@ check "... f and g loaded again for their hooks ($(ptype "$pf"), $(ptype "$pg"))
 	[ "$(ptype "$pf") $(ptype "$pg")" = "sched_cls xdp" ]
 check "... A pings B" ping_ab
 check "... export as before" [ "$(export_state)" = "$before" ]
+# A veth at MTU 9,000 takes no XDP program (a frame must fit a page): the
+# kernel says only ERANGE, which the refusal used to pass on bare.
+J=njm$NFC_ID
+NFC_LINKS+=("$J")
+ip link add "$J" mtu 9000 type veth peer name "${J}p" mtu 9000 && ip link set "$J" up
+before=$(export_state)
+out=$(nfc forwarder add j mode=xdp 2>&1 && nfc j ports add p1 peer=$J 2>&1)
+check "a port on a veth at MTU 9000 in mode=xdp is refused: ${out:0:140}" \
+	grep -q "MTU 9000 is too large for XDP.*mode=tc" <<<"$out"
+quiet nfc j del
+check "... export as before" [ "$(export_state)" = "$before" ]
+check "... mode=tc takes it" quiet nfc forwarder add j mode=tc
+check "... with the port" quiet nfc j ports add p1 peer=$J
 nfc_done
