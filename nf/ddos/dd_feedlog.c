@@ -167,3 +167,79 @@ void dd_dels_prune(const char *feed, const char *keep)
 			unlink(g.gl_pathv[i]);
 	globfree(&g);
 }
+
+int dd_dups_note(struct dd_dups *s, int family, const struct dd_lpm6 *k,
+		 unsigned line)
+{
+	struct dd_dup *x;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+
+		x = realloc(s->v, cap * sizeof(*x));
+		if (!x)
+			return -ENOMEM;
+		s->v = x;
+		s->cap = cap;
+	}
+	x = &s->v[s->n++];
+	memset(x, 0, sizeof(*x));
+	x->d.family = family;
+	x->d.k.plen = k->plen;
+	memcpy(x->d.k.addr, k->addr, family == 4 ? 4 : 16);
+	x->line = line;
+	return 0;
+}
+
+static int dup_key_cmp(const void *a, const void *b)
+{
+	return del_cmp(&((const struct dd_dup *)a)->d,
+		       &((const struct dd_dup *)b)->d);
+}
+
+static int dup_cmp(const void *a, const void *b)
+{
+	const struct dd_dup *x = a, *y = b;
+	int c = del_cmp(&x->d, &y->d);
+
+	return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+/* Sorted by prefix, one element a prefix: its last line. */
+void dd_dups_sort(struct dd_dups *s)
+{
+	size_t o = 0;
+
+	if (!s->n)
+		return;
+	qsort(s->v, s->n, sizeof(*s->v), dup_cmp);
+	for (size_t i = 0; i < s->n; i++) {
+		if (o && !del_cmp(&s->v[o - 1].d, &s->v[i].d))
+			o--;
+		s->v[o++] = s->v[i];
+	}
+	s->n = o;
+}
+
+/* The last line of the import that gave the prefix, 0 when it was
+ * not given twice. */
+unsigned dd_dups_last(const struct dd_dups *s, int family,
+		      const struct dd_lpm6 *k)
+{
+	struct dd_dup x, *f;
+
+	if (!s || !s->n)
+		return 0;
+	memset(&x, 0, sizeof(x));
+	x.d.family = family;
+	x.d.k.plen = k->plen;
+	memcpy(x.d.k.addr, k->addr, family == 4 ? 4 : 16);
+	f = bsearch(&x, s->v, s->n, sizeof(x), dup_key_cmp);
+	return f ? f->line : 0;
+}
+
+void dd_dups_free(struct dd_dups *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}

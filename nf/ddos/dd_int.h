@@ -62,6 +62,24 @@ void dd_dels_free(struct dd_dels *d);
 int dd_dels_append(const char *feed, const char *crc, const char *pfx);
 void dd_dels_prune(const char *feed, const char *keep);
 
+/* Prefixes an import gave that the blocklist held already (an earlier
+ * line, the kept feed, an add), each with the last line that gave it:
+ * the kept feed keeps that line only, one line a prefix. */
+struct dd_dup {
+	struct dd_del d;
+	unsigned line;
+};
+struct dd_dups {
+	struct dd_dup *v;
+	size_t n, cap;
+};
+int dd_dups_note(struct dd_dups *s, int family, const struct dd_lpm6 *k,
+		 unsigned line);
+void dd_dups_sort(struct dd_dups *s);
+unsigned dd_dups_last(const struct dd_dups *s, int family,
+		      const struct dd_lpm6 *k);
+void dd_dups_free(struct dd_dups *s);
+
 int dd_flags_sync(struct nfc_nf *nf);
 int dd_adopt(struct nfc_nf *nf);
 int dd_flags_look(struct nfc_nf *nf, const char *what, int family);

@@ -1478,16 +1478,17 @@ struct bulk_undo {
 static int bulk_lines(struct nfc_nf *nf, struct lines *s, int copy, int fd4,
 		      int fd6, struct dd_lens *ln, __u64 *bm, size_t *n,
 		      int *any_exp, const struct dd_dels *skip,
-		      struct bulk_undo *u, int *stale);
+		      struct bulk_undo *u, struct dd_dups *dups, int *stale);
 static int undo_note(struct bulk_undo *u, int fd, int fam,
 		     const struct dd_lpm6 *k);
 
 /* Every line checked, and written to blocklist copy `copy` unless it is
  * < 0 or in `skip` (a kept feed's deleted prefixes); errors name the line.
- * Prefixes in *n, an expiry seen in *any_exp. */
+ * Prefixes in *n, an expiry seen in *any_exp; with `dups`, the prefixes
+ * the copy held already. */
 static int bulk_pass(struct nfc_nf *nf, struct lines *s, int copy, size_t *n,
 		     int *any_exp, const struct dd_dels *skip,
-		     struct bulk_undo *u)
+		     struct bulk_undo *u, struct dd_dups *dups)
 {
 	int fd4 = copy < 0 ? -1 : block_fd(nf, 4, copy);
 	int fd6 = copy < 0 ? -1 : block_fd(nf, 6, copy);
@@ -1505,7 +1506,7 @@ static int bulk_pass(struct nfc_nf *nf, struct lines *s, int copy, size_t *n,
 			return bm_missing(nf, copy);
 	}
 	r = bulk_lines(nf, s, copy, fd4, fd6, &ln, bm, n, any_exp, skip, u,
-		       &stale);
+		       dups, &stale);
 	bm_done(bm);
 	/* A /24 or shorter taken away: what the bitmap says of it and of
 	 * any prefix under it is the hash's to say again. */
@@ -1517,7 +1518,7 @@ static int bulk_pass(struct nfc_nf *nf, struct lines *s, int copy, size_t *n,
 static int bulk_lines(struct nfc_nf *nf, struct lines *s, int copy, int fd4,
 		      int fd6, struct dd_lens *ln, __u64 *bm, size_t *n,
 		      int *any_exp, const struct dd_dels *skip,
-		      struct bulk_undo *u, int *stale)
+		      struct bulk_undo *u, struct dd_dups *dups, int *stale)
 {
 	/* An imported line is at most 511 characters; the kept feed's may
 	 * be longer by what until=T adds to expires=N. */
@@ -1584,8 +1585,23 @@ static int bulk_lines(struct nfc_nf *nf, struct lines *s, int copy, int fd4,
 		/* The bitmap first, as block_write does. */
 		if (fam == 4 && k.plen <= 24)
 			bm_set(bm, addr4(k.addr), k.plen);
-		if (bpf_map_update_elem(fam == 4 ? fd4 : fd6, &k, &v,
-					BPF_ANY)) {
+		/* A prefix held already is noted, for the kept feed to
+		 * keep one line of it (found by testing: a feed imported
+		 * twice was kept twice, its count doubled, and the third
+		 * time was refused at the reboot's load, over the
+		 * limit). */
+		r = bpf_map_update_elem(fam == 4 ? fd4 : fd6, &k, &v,
+					dups ? BPF_NOEXIST : BPF_ANY);
+		if (r && dups && errno == EEXIST) {
+			if (dd_dups_note(dups, fam, &k, line))
+				return nfc_nf_error(nf, ENOMEM,
+						    "line %u: blocklist: out "
+						    "of memory",
+						    line);
+			r = bpf_map_update_elem(fam == 4 ? fd4 : fd6, &k, &v,
+						BPF_ANY);
+		}
+		if (r) {
 			int e = errno;
 			char b[64];
 
@@ -1660,9 +1676,10 @@ static void undo_run(struct nfc_nf *nf, int copy, struct bulk_undo *u)
 }
 
 /* Appends the file `from` (absent: nothing) to f, but for the lines of
- * the prefixes in `skip` (its deleted ones). */
+ * the prefixes in `skip` (its deleted ones) and in `dups` (given again
+ * by the import that follows them). */
 static int copy_into(struct nfc_nf *nf, FILE *f, const char *from,
-		     const struct dd_dels *skip)
+		     const struct dd_dels *skip, const struct dd_dups *dups)
 {
 	char buf[512];
 	struct lines s;
@@ -1679,11 +1696,13 @@ static int copy_into(struct nfc_nf *nf, FILE *f, const char *from,
 
 		/* The feed's lines were checked when it was imported;
 		 * one that no longer parses is copied as it is. */
-		if (skip && skip->n && (size_t)len < sizeof(buf)) {
+		if (((skip && skip->n) || (dups && dups->n)) &&
+		    (size_t)len < sizeof(buf)) {
 			memcpy(buf, l, len);
 			buf[len] = 0;
 			if (!bulk_line(nf, buf, 0, &k, &v, &fam) &&
-			    dd_dels_has(skip, fam, &k))
+			    (dd_dels_has(skip, fam, &k) ||
+			     dd_dups_last(dups, fam, &k)))
 				continue;
 		}
 		if (fwrite(l, 1, len, f) != (size_t)len ||
@@ -1703,13 +1722,16 @@ static int feed_sum(struct nfc_nf *nf, const char *path, int *found, size_t *n,
  * end it gives, `until=T` (Unix seconds): loaded again at a reboot, a
  * line keeps the lifetime it was given, not a new one from the load.
  * The text was checked whole (bulk_pass) before. */
-static int feed_put(FILE *f, const char *text, size_t len)
+static int feed_put(struct nfc_nf *nf, FILE *f, const char *text, size_t len,
+		    const struct dd_dups *dups)
 {
 	const char *p = text, *end = text + len;
 	time_t now = time(NULL);
+	unsigned line = 0;
 
-	/* Most feeds carry no expiry: written as they came. */
-	if (!memmem(text, len, "expires=", 8))
+	/* Most feeds carry no expiry and no prefix twice: written as they
+	 * came. */
+	if (!memmem(text, len, "expires=", 8) && !dups->n)
 		return fwrite(text, 1, len, f) != len ||
 				       (len && text[len - 1] != '\n' &&
 					fputc('\n', f) == EOF)
@@ -1719,6 +1741,24 @@ static int feed_put(FILE *f, const char *text, size_t len)
 		const char *nl = memchr(p, '\n', end - p);
 		const char *le = nl ? nl : end;
 		const char *h = memchr(p, '#', le - p);
+
+		line++;
+		if (dups->n && (size_t)(le - p) < 512) {
+			struct dd_lpm6 k;
+			char buf[512];
+			unsigned last;
+			__u32 v;
+			int fam;
+
+			memcpy(buf, p, le - p);
+			buf[le - p] = 0;
+			if (!bulk_line(nf, buf, line, &k, &v, &fam) &&
+			    (last = dd_dups_last(dups, fam, &k)) &&
+			    last != line) {
+				p = nl ? nl + 1 : end;
+				continue;
+			}
+		}
 		const char *e = memmem(p, (h ? h : le) - p, "expires=", 8);
 
 		if (e && (e == p || e[-1] == ' ' || e[-1] == '\t')) {
@@ -1792,7 +1832,7 @@ static int feed_crc_now(struct nfc_nf *nf, const char *path, char crc[9],
  * there (feed_check), so that a reboot restores the old list or the
  * new, never refuses both. */
 static int feed_save(struct nfc_nf *nf, const char *text, size_t len,
-		     int replace)
+		     int replace, struct dd_dups *dups)
 {
 	char path[512], tmp[600], prev[600], old[9];
 	struct dd_dels dels = {0};
@@ -1827,8 +1867,10 @@ static int feed_save(struct nfc_nf *nf, const char *text, size_t len,
 		return nfc_nf_error(nf, errno,
 				    "blocklist: keep the feed in %s: %s", tmp,
 				    strerror(errno));
-	if ((!replace && copy_into(nf, f, path, &dels)) ||
-	    feed_put(f, text, len) || fflush(f) || fsync(fileno(f))) {
+	dd_dups_sort(dups);
+	if ((!replace && copy_into(nf, f, path, &dels, dups)) ||
+	    feed_put(nf, f, text, len, dups) || fflush(f) ||
+	    fsync(fileno(f))) {
 		fclose(f);
 		unlink(tmp);
 		dd_dels_free(&dels);
@@ -1859,6 +1901,7 @@ static int bulk_import(struct nfc_nf *nf, const char *text, size_t len,
 		       int replace)
 {
 	int live = live_copy(nf), dst = replace ? !live : live, any_exp = 0;
+	struct dd_dups dups = {0};
 	struct bulk_undo u = {0};
 	struct dd_lens lens;
 	struct lines s;
@@ -1869,28 +1912,29 @@ static int bulk_import(struct nfc_nf *nf, const char *text, size_t len,
 	lines_text(&s, text, len);
 	if (replace) {
 		clear_spare(nf, dst);
-		r = bulk_pass(nf, &s, dst, &n, &any_exp, NULL, NULL);
+		r = bulk_pass(nf, &s, dst, &n, &any_exp, NULL, NULL, &dups);
 		if (!r)
-			r = feed_save(nf, text, len, 1);
+			r = feed_save(nf, text, len, 1, &dups);
 		if (!r)
 			r = switch_copy(nf, dst, any_exp);
 		if (r)
 			clear_spare(nf, dst);
+		dd_dups_free(&dups);
 		return r;
 	}
 	/* Added to the live copy, every line checked first: entries stand
 	 * alone, so a packet meeting some of them only is no set nobody
 	 * wrote. */
-	r = bulk_pass(nf, &s, -1, &n, &any_exp, NULL, NULL);
+	r = bulk_pass(nf, &s, -1, &n, &any_exp, NULL, NULL, NULL);
 	if (r)
 		return r;
 	/* Written, then kept: a list that fills up half way, or a feed
 	 * that cannot be kept, leaves the live copy as it was. */
 	lines_text(&s, text, len);
 	lens_get(nf, dst, &lens);
-	r = bulk_pass(nf, &s, dst, &n, &any_exp, NULL, &u);
+	r = bulk_pass(nf, &s, dst, &n, &any_exp, NULL, &u, &dups);
 	if (!r)
-		r = feed_save(nf, text, len, 0);
+		r = feed_save(nf, text, len, 0, &dups);
 	if (r) {
 		undo_run(nf, dst, &u);
 		/* The lengths the lines added went with them: left, each
@@ -1899,6 +1943,7 @@ static int bulk_import(struct nfc_nf *nf, const char *text, size_t len,
 		lens_put(nf, dst, &lens);
 	}
 	free(u.e);
+	dd_dups_free(&dups);
 	if (!r && any_exp)
 		note_expiry(nf);
 	return r;
@@ -2114,7 +2159,7 @@ static int feed_write(struct nfc_nf *nf, int copy, const char *crc)
 		return nfc_nf_error(nf, -r, "blocklist: read %s: %s", path,
 				    strerror(-r));
 	}
-	r = bulk_pass(nf, &s, copy, &n, &any_exp, &dels, NULL);
+	r = bulk_pass(nf, &s, copy, &n, &any_exp, &dels, NULL, NULL);
 	lines_done(&s);
 	dd_dels_free(&dels);
 	if (any_exp)

@@ -206,6 +206,28 @@ check "apply of a new NF whose feed has another CRC: refused" \
 	refused "import it again" nfc apply -f $NFD_DIR/dd1.json
 check "... its feed file is still there" [ -s "$DD1" ]
 rm -f "$DD1"
+# A prefix given twice, or again by a later import, is kept once (before:
+# each import was appended whole, `prefixes` counted lines, and a feed
+# imported three times was refused at the reboot's load, over the limit).
+nfc ddos add dd2 >/dev/null
+DD2="$NFC_DDOS_FEED_DIR/ddos${NFC_PIN//\//_}.dd2.blocklist.feed"
+printf '203.0.113.0/25\n198.51.100.0/24\n203.0.113.0/25 expires=600\n2001:db8::/48\n' >$NFD_DIR/dup1.txt
+printf '203.0.113.0/25\n198.51.100.64/26\n198.51.100.64/26\n' >$NFD_DIR/dup2.txt
+count2() { nfc export | jq -r '.nfs[] | select(.name == "dd2") | .collections.blocklist.feed.prefixes'; }
+quiet nfc dd2 blocklist import --replace -f $NFD_DIR/dup1.txt
+check "import --replace of 4 lines, 3 prefixes: prefixes $(count2)" [ "$(count2)" = 3 ]
+check "... the kept feed holds 3 lines ($(wc -l <"$DD2"))" [ "$(wc -l <"$DD2")" = 3 ]
+check "... 203.0.113.0/25 keeps the later line's expiry" grep -q "^203.0.113.0/25 until=" "$DD2"
+quiet nfc dd2 blocklist import -f $NFD_DIR/dup2.txt
+quiet nfc dd2 blocklist import -f $NFD_DIR/dup2.txt
+check "two imports of 3 lines, 2 prefixes, one held: prefixes $(count2)" [ "$(count2)" = 4 ]
+check "... the kept feed holds 4 lines ($(wc -l <"$DD2"))" [ "$(wc -l <"$DD2")" = 4 ]
+check "... 203.0.113.0/25 has no expiry now (the import gave none)" grep -qx "203.0.113.0/25" "$DD2"
+before=$(curl -sf --unix-socket "$NFD_SOCK" http://nfchaind/v1/nfs/dd2/blocklist | jq -c 'sort_by(.prefix)')
+reboot_dd
+check "... after a reboot the same 4 prefixes" \
+	[ "$(curl -sf --unix-socket "$NFD_SOCK" http://nfchaind/v1/nfs/dd2/blocklist | jq -c 'sort_by(.prefix)')" = "$before" -a "$(echo "$before" | jq length)" = 4 ]
+quiet nfc dd2 del
 # (a helper) a single add to a full list said "Argument list too long".
 python3 -c 'for i in range(65536): print("10.%d.%d.%d/32" % (i >> 16, (i >> 8) & 255, i & 255))' >$NFD_DIR/allow.txt
 quiet nfc dd0 allowlist import --replace -f $NFD_DIR/allow.txt
