@@ -90,7 +90,7 @@ int main(int argc, char **argv)
 			   .nlfd = -1};
 	struct nfc_opts nopts = {0};
 	char err[1024], *token = NULL;
-	int c, fd, lock, r = 1;
+	int c, fd, lock, r = 1, ufd = -1, lfd = -1;
 
 	/* Every change builds a new model (1.4 MB, mostly zeros) and path
 	 * tables beside the old: allocated by mmap each time, their pages
@@ -180,25 +180,34 @@ int main(int argc, char **argv)
 	d.api.obj_dir = obj_dir;
 	d.gone = json_object();
 	d.settling = json_object();
+	/* Bound before the restore, accepted from only after it: a client
+	 * that connects meanwhile waits in the backlog and sees the final
+	 * state, never a half-restored one; before, it was refused
+	 * ("Connection refused") for as long as a large restore took. */
+	raise_nofile();
+	ufd = daemon_listen_unix(d.socket_path, err, sizeof(err));
+	if (ufd >= 0 && d.listen)
+		lfd = daemon_listen_tcp(d.listen, err, sizeof(err));
+	if (ufd < 0 || (d.listen && lfd < 0)) {
+		nfd_log("error", "start", "error=%s", nfd_q(err));
+		goto out;
+	}
 	if (daemon_restore(&d))
 		goto out;
 	daemon_note_missing(&d);
 
-	/* Listen only once the state is restored: a client that can connect
-	 * sees the final state, never a half-restored one. */
-	raise_nofile();
-	fd = daemon_listen_unix(d.socket_path, err, sizeof(err));
-	if (fd < 0 ||
-	    !(d.http[0] = http_start(&d.api, NULL, "unix", err, sizeof(err))) ||
+	fd = ufd;
+	ufd = -1; /* the gate's from here */
+	if (!(d.http[0] = http_start(&d.api, NULL, "unix", err, sizeof(err))) ||
 	    !(d.gate[0] =
 		      gate_start(fd, d.http[0], "unix", err, sizeof(err)))) {
 		nfd_log("error", "start", "error=%s", nfd_q(err));
 		goto out;
 	}
 	if (d.listen) {
-		fd = daemon_listen_tcp(d.listen, err, sizeof(err));
-		if (fd < 0 ||
-		    !(d.http[1] = http_start(&d.api, token, "tcp", err,
+		fd = lfd;
+		lfd = -1;
+		if (!(d.http[1] = http_start(&d.api, token, "tcp", err,
 					     sizeof(err))) ||
 		    !(d.gate[1] = gate_start(fd, d.http[1], "tcp", err,
 					     sizeof(err)))) {
@@ -237,7 +246,11 @@ out:
 		http_stop(d.http[i]);
 	}
 	pcap_free(d.pcap);
-	if (d.http[0])
+	if (lfd >= 0)
+		close(lfd);
+	if (ufd >= 0)
+		close(ufd);
+	if (d.http[0] || ufd >= 0)
 		unlink(d.socket_path);
 	int fds[] = {d.ep, d.tfd, d.sfd, d.nlfd};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
