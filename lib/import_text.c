@@ -7,6 +7,7 @@
  * the line.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <errno.h>
@@ -163,6 +164,28 @@ static json_t *keys_named(const char *text, size_t len, json_t *set,
 	return out;
 }
 
+/* "NF x: line N: ..." (the NF's own import names the line after the
+ * prefix nfc_nf_error gives) as the generic import writes it, "line N:
+ * NF x: ...": one order for every collection's errors. */
+static void line_first(char *err)
+{
+	char *l = strstr(err, ": line "), *end, tmp[64];
+	size_t head, tail;
+
+	if (strncmp(err, "NF ", 3) || !l || memchr(err, ':', l - err))
+		return;
+	strtoul(l + 7, &end, 10);
+	if (end == l + 7 || strncmp(end, ": ", 2))
+		return;
+	head = l - err + 2;	 /* "NF x: " */
+	tail = end + 2 - (l + 2); /* "line N: " */
+	if (tail >= sizeof(tmp))
+		return;
+	memcpy(tmp, l + 2, tail);
+	memmove(err + tail, err, head);
+	memcpy(err, tmp, tail);
+}
+
 int nfc_coll_import_text(struct nfc *nfc, const char *nf, const char *coll,
 			 const char *text, size_t len, int replace)
 {
@@ -220,6 +243,8 @@ int nfc_coll_import_text(struct nfc *nfc, const char *nf, const char *coll,
 		if (r && !nfc->err[0])
 			nfci_err(nfc, r, "%s of %s: import: %s", coll, nf,
 				 strerror(-r));
+		if (r)
+			line_first(nfc->err);
 		nfci_end(nfc);
 		return r;
 	}

@@ -85,7 +85,7 @@ check "after kill -9 and a restart the listing is the same" same $NFD_DIR/a2.nor
 # A bad line 1001: refused by its number, nothing changed.
 (head -n 1000 $NFD_DIR/b.txt; echo "198.51.100.1/24"; tail -n +1001 $NFD_DIR/b.txt) >$NFD_DIR/bad.txt
 check "a feed with a bad line 1001 is refused by line number" \
-	refused "line 1001" nfc dd0 blocklist import --replace -f $NFD_DIR/bad.txt
+	refused "line 1001: NF dd0: blocklist" nfc dd0 blocklist import --replace -f $NFD_DIR/bad.txt
 check "and the listing is unchanged" same $NFD_DIR/a2.norm
 
 # kill -9 somewhere in an import --replace of the other feed.

@@ -67,7 +67,7 @@ check "added back: the $P probes agree again" probe $D/probes.txt
 
 { head -1000 $D/feed.txt; echo "198.51.100.1/24"; } >$D/bad.txt
 check "a bad line is refused, named: line 1001" \
-	refused 'line 1001: blocklist.*host bits' nfctl dd0 blocklist import --replace -f $D/bad.txt
+	refused 'line 1001: NF dd0: blocklist.*host bits' nfctl dd0 blocklist import --replace -f $D/bad.txt
 head -5000 $D/probes.txt >$D/probes5k.txt
 check "after the refusal 5,000 probes still agree" probe $D/probes5k.txt
 
