@@ -248,18 +248,32 @@ static int set_object(struct nfc *nfc, json_t *plan, struct mnf *n, json_t *nf)
  * configure at the reload, as when mode auto moves an NF. Until
  * 2026-12-06 such a map made a bridge's mode change a new NF: its FDB
  * and counters gone (found by a helper). */
+static const void *hook_elf(const struct nfc_nf_type *t, int hook, size_t *sz)
+{
+	if (!t->elf_xdp && !t->elf_tc) /* a loaded type */
+		return nfci_dyn_elf(t, hook, sz);
+	if (hook == HOOK_TC)
+		return t->elf_tc ? t->elf_tc(sz) : NULL;
+	return t->elf_xdp ? t->elf_xdp(sz) : NULL;
+}
+
 static int same_maps(const struct nfc_nf_type *t)
 {
 	const void *ex, *et;
 	struct bpf_object *ox = NULL, *ot = NULL;
 	struct bpf_map *a, *b;
-	size_t sx, st;
+	size_t sx = 0, st = 0;
 	int same = 0;
 
-	if (!t->elf_xdp || !t->elf_tc)
-		return 0;
-	ex = t->elf_xdp(&sx);
-	et = t->elf_tc(&st);
+	/* A loaded type's builds are the store's, not elf_xdp/elf_tc:
+	 * taken as "not the same", every mode change of such an NF made
+	 * it a new one, its counters and own maps gone (found by a
+	 * helper). With one build, the change stays in its hook
+	 * (mode_runs): the same object, the same maps. */
+	ex = hook_elf(t, HOOK_XDP, &sx);
+	et = hook_elf(t, HOOK_TC, &st);
+	if (!ex || !et)
+		return 1;
 	ox = ex ? bpf_object__open_mem(ex, sx, NULL) : NULL;
 	ot = et ? bpf_object__open_mem(et, st, NULL) : NULL;
 	if (!ox || !ot)

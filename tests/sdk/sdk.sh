@@ -103,9 +103,20 @@ check "... and is listed" sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' -j t0 d
 check "config ttl_dec=2 (a reload)" nfc t0 set ttl_dec=2
 nfc t0 dst del 198.51.100.1/32
 t=$(pttl); check "... and after dst del: reply TTL 64 - 2 ($t)" [ "$t" = 62 ]
+nfc t0 dst add 198.51.100.9/32 ttl=9
+rx0=$(nfc --json t0 show stats | jq -r '.stats.rx_packets')
+pin0=$(ls -d "$NFC_PIN"/nf/*-t0)
 check "mode=tc: the TC build" nfc t0 set mode=tc
 t=$(pttl); check "... passes traffic: reply TTL $t" [ "$t" = 62 ]
+# (a helper) a loaded type's mode change made the NF a new one: its
+# counters and its own maps were gone; a built-in NF kept them.
+rx1=$(nfc --json t0 show stats | jq -r '.stats.rx_packets')
+check "... its counters go on ($rx0 before, $rx1 after)" [ "${rx1:-0}" -gt "${rx0:-0}" ]
+check "... the same NF (its pins: $(ls -d "$NFC_PIN"/nf/*-t0))" [ "$(ls -d "$NFC_PIN"/nf/*-t0)" = "$pin0" ]
 nfc t0 set mode=xdp
+rx2=$(nfc --json t0 show stats | jq -r '.stats.rx_packets')
+check "... and back in mode=xdp too ($rx2)" [ "${rx2:-0}" -ge "${rx1:-0}" ]
+nfc t0 dst del 198.51.100.9/32
 
 echo "# ${SECONDS}s"
 # ---- upgrade to a second version under ping -i 0.01 ------------------------
