@@ -44,6 +44,9 @@ struct api {
 	 * other than a whole new state (PUT /v1/state) are refused with
 	 * this reason, so that they cannot overwrite the unapplied state. */
 	char *blocked;
+	/* Optional: a type was loaded while blocked (the one the saved
+	 * state waited for, maybe): try the restore again. */
+	void (*retry)(void *ctx);
 	/* Meanwhile, the saved state that is not running: what an export
 	 * answers, so that a backup taken then (and applied back) is that
 	 * state, not the empty one running. */

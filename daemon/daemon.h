@@ -55,6 +55,8 @@ void daemon_note_missing(struct daemon *d);
  * when daemon_settle_timeout_ms (-1: none waiting) says one is due. */
 void daemon_run_settled(struct daemon *d);
 int daemon_settle_timeout_ms(struct daemon *d);
+/* api.retry: the saved state applied again if it is still pending. */
+void daemon_retry_restore(void *ctx);
 void daemon_on_link(void *ctx, enum nl_event ev, int ifindex, const char *name,
 		    unsigned flags);
 

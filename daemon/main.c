@@ -176,6 +176,7 @@ int main(int argc, char **argv)
 	d.api.save_ctx = &d;
 	d.api.save_entry = daemon_save_entry;
 	d.api.save_nf = daemon_save_nf;
+	d.api.retry = daemon_retry_restore;
 	snprintf(obj_dir, sizeof(obj_dir), "%s/objects", d.state_dir);
 	d.api.obj_dir = obj_dir;
 	d.gone = json_object();

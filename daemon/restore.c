@@ -383,6 +383,14 @@ static void reapply(struct daemon *d, const char *netdev)
 	}
 }
 
+void daemon_retry_restore(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	if (d->api.blocked)
+		reapply(d, NULL);
+}
+
 /* A netdev that comes back is usually being set up by a few commands in a
  * row (created, moved, brought up, its peer configured); re-applying at
  * the first event could see it half done. Each event of the name pushes

@@ -268,7 +268,10 @@ int h_types_post(struct call *c)
 	refresh(c->api);
 	nfd_log("info", "types", "loaded=%s objects=%zu plugin=%s", nfd_q(name),
 		n, plugin ? nfd_q(plugin) : "none");
-	return reply(c, 201, type_json(c->api, name));
+	r = reply(c, 201, type_json(c->api, name));
+	if (c->api->blocked && c->api->retry)
+		c->api->retry(c->api->save_ctx);
+	return r;
 }
 
 int h_type_del(struct call *c)

@@ -190,6 +190,21 @@ t=$(pttl); check "fresh boot, from an older state dir: rebuilt: reply TTL $t" [ 
 check "... v2 loaded again (its SHA-256 in show)" [ "$(sha)" = "$want" ]
 nfc t0 dst del 198.51.100.0/24
 t=$(pttl); check "... v2's own TTL rewrite: reply TTL $t" [ "$t" = 61 ]
+# (a helper) a restore pending on a type that did not come back (its
+# kept files gone, or a plugin that no longer opens) refused, with 409,
+# the `types load` that brings it back: the only way out was an apply
+# over the saved state.
+nfd_stop
+mv "$NFD_STATE/types/ttl" "$SDK/ttl.away"
+rm -rf "$NFC_PIN"
+nfd_start || not_ok "start with the type's kept files gone"
+pending() { nfc -j show | jq -r '.restore_pending // empty'; }
+check "... the restore is pending: $(pending | cut -c1-100)" sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' -j show | jq -r '.restore_pending // empty' | grep -q \"unknown type 'ttl'\""
+check "... types load ttl is taken" nfc types load "$SDK/b/ttl.bpf.o"
+check "... and the restore then runs: nothing pending ($(pending | cut -c1-60))" [ -z "$(pending)" ]
+t=$(pttl); check "... t0 back, v2 (reply TTL $t)" [ "$t" = 61 ]
+check "... v2 runs (its SHA-256 in show)" [ "$(sha)" = "$want" ]
+rm -rf "$SDK/ttl.away"
 
 echo "# ${SECONDS}s"
 # ---- bad input: refused, nothing changed --------------------------------------
