@@ -150,6 +150,17 @@ int rt_route_check(struct nfc_nf *nf, const struct rt_pcfg *pc, const char *key,
 	if (!nhs)
 		return nfc_nf_error(nf, EINVAL, "route %s: nexthop= is needed",
 				    say);
+	/* The store entry's fields, declared on the collection: on a route
+	 * they were kept and exported as given (found by a helper). */
+	for (const char *const *f = (const char *const[]){"file", "crc32",
+							   "routes", NULL};
+	     *f; f++)
+		if (json_object_get(fields, *f))
+			return nfc_nf_error(nf, EINVAL,
+					    "route %s: %s= is for the entry "
+					    "'%s' only (what an import "
+					    "writes)",
+					    say, *f, RT_STORE_KEY);
 	if (dst.family == RT_AF_INET6)
 		return route6_check(nf, pc, say, &dst, fields, taken, k, v);
 	if (json_object_get(fields, "port"))

@@ -103,5 +103,15 @@ check "apply --dry-run of p3 in p2's subnet: refused, naming both" \
 	nfc apply --dry-run -f "$NFD_DIR/overlap.json"
 check "... and the apply" refused "overlaps" nfc apply -f "$NFD_DIR/overlap.json"
 check "... a ping to $T still reaches c1" [ "$(rt_probe_ping a1 $T)" = "$T reply" ]
+# (a helper) the store entry's fields were kept on a plain route.
+before=$(export_state)
+check "a route with file= is refused" \
+	refused "route 198.18.4.0/24: file= is for the entry 'store' only" \
+	nfc r1 routes add 198.18.4.0/24 nexthop=$T file=/etc/passwd
+printf '198.18.5.0/24 nexthop=%s crc32=zz\n' $T >"$NFD_DIR/crc.txt"
+check "... and an imported line with crc32=, by its line" \
+	refused "line 1: NF r1: route 198.18.5.0/24: .*crc32" \
+	nfc r1 routes import -f "$NFD_DIR/crc.txt"
+check "... nothing changed" [ "$(export_state)" = "$before" ]
 nfd_stop
 nfc_done
