@@ -197,6 +197,21 @@ int daemon_listen_tcp(const char *spec, char *err, size_t errlen)
 		memmove(host, host + 1, strlen(host));
 		host[strlen(host) - 1] = 0;
 	}
+	/* getaddrinfo takes 99999 and listens on 99999 - 65536 (found by a
+	 * helper): the port is checked here. */
+	{
+		char *end;
+		unsigned long pn = strtoul(port, &end, 10);
+
+		if (!*port || *end || port[0] == '-' || port[0] == '+' ||
+		    pn < 1 || pn > 65535) {
+			snprintf(err, errlen,
+				 "--listen %s: port '%s' is not a number "
+				 "from 1 to 65535",
+				 spec, port);
+			return -EINVAL;
+		}
+	}
 	r = getaddrinfo(host, port, &hints, &ai);
 	if (r) {
 		snprintf(err, errlen, "--listen %s: %s", spec, gai_strerror(r));

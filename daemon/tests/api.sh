@@ -126,6 +126,12 @@ nfd_stop
 tok=$NFD_DIR/token
 head -c 24 /dev/urandom | base64 >"$tok"
 chmod 600 "$tok"
+# (a helper) port 99999 was taken, and listened on as 34463.
+out=$(timeout 20 "$NFC_BIN/nfchaind" --socket "$NFD_SOCK" --state-dir "$NFD_STATE" \
+	--pin-root "$NFC_PIN" --listen 127.0.0.1:99999 --token-file "$tok" 2>&1)
+rc=$?
+check "--listen 127.0.0.1:99999 is refused (exit $rc): ${out##*error=}" \
+	grep -q "port '99999' is not a number from 1 to 65535" <<<"$out"
 port=$((20000 + RANDOM % 20000))
 nfd_start --listen "127.0.0.1:$port" --token-file "$tok" || not_ok "restart with --listen"
 url=http://127.0.0.1:$port
