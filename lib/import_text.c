@@ -177,7 +177,7 @@ static void line_first(char *err)
 	strtoul(l + 7, &end, 10);
 	if (end == l + 7 || strncmp(end, ": ", 2))
 		return;
-	head = l - err + 2;	 /* "NF x: " */
+	head = l - err + 2;	  /* "NF x: " */
 	tail = end + 2 - (l + 2); /* "line N: " */
 	if (tail >= sizeof(tmp))
 		return;

@@ -1869,8 +1869,7 @@ static int feed_save(struct nfc_nf *nf, const char *text, size_t len,
 				    strerror(errno));
 	dd_dups_sort(dups);
 	if ((!replace && copy_into(nf, f, path, &dels, dups)) ||
-	    feed_put(nf, f, text, len, dups) || fflush(f) ||
-	    fsync(fileno(f))) {
+	    feed_put(nf, f, text, len, dups) || fflush(f) || fsync(fileno(f))) {
 		fclose(f);
 		unlink(tmp);
 		dd_dels_free(&dels);

@@ -152,8 +152,8 @@ int rt_route_check(struct nfc_nf *nf, const struct rt_pcfg *pc, const char *key,
 				    say);
 	/* The store entry's fields, declared on the collection: on a route
 	 * they were kept and exported as given (found by a helper). */
-	for (const char *const *f = (const char *const[]){"file", "crc32",
-							   "routes", NULL};
+	for (const char *const *f =
+		     (const char *const[]){"file", "crc32", "routes", NULL};
 	     *f; f++)
 		if (json_object_get(fields, *f))
 			return nfc_nf_error(nf, EINVAL,
