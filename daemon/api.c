@@ -161,7 +161,19 @@ static int status_of(int rc, const char *method)
 
 int lib_fail(struct call *c, int rc)
 {
-	const char *msg = nfc_errmsg(c->nfc);
+	return lib_fail_named(c, rc, NULL, NULL);
+}
+
+int lib_fail_named(struct call *c, int rc, const char *copy, const char *orig)
+{
+	const char *msg = nfc_errmsg(c->nfc), *at;
+	char named[2048];
+
+	if (msg && copy && copy[0] && orig && (at = strstr(msg, copy))) {
+		snprintf(named, sizeof(named), "%.*s%s%s", (int)(at - msg), msg,
+			 orig, at + strlen(copy));
+		msg = named;
+	}
 
 	if (!msg || !*msg)
 		return fail(c, 500, "%s %s failed: %s", c->req->method,

@@ -230,6 +230,13 @@ int h_types_post(struct call *c)
 				    "cannot take an NF's name (name=...)",
 				    name);
 	}
+	/* Checked where the user left them, before the store copies them: a
+	 * 3 GB file was copied whole (the API stalled 20 s) to be refused
+	 * after (found by a helper). */
+	for (size_t i = 0; i < n; i++)
+		if (nfc_object_check(objs[i], err, sizeof(err)))
+			return fail(c, access(objs[i], R_OK) ? 404 : 400,
+				    "types load: %s", err);
 	/* The plugin is opened from the daemon's copy: the user may rebuild
 	 * theirs in place while it runs. */
 	if (c->api->state_dir && c->api->obj_dir) {

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nfchain/nfchain.h"
 #include "api_int.h"
@@ -51,6 +52,12 @@ int h_nf_upgrade(struct call *c)
 		return fail(c, 500,
 			    "this daemon has no state directory to "
 			    "keep the object in");
+	/* Checked where the user left it, before the store copies it: a
+	 * file that is no BPF object was reported under its copy's name,
+	 * as a 500 "Unknown error 4001" (found by a helper). */
+	if (file && nfc_object_check(file, err, sizeof(err)))
+		return fail(c, access(file, R_OK) ? 404 : 400,
+			    "upgrade of %s: %s", c->arg[0], err);
 	if (file && (r = objstore_put(c->api->obj_dir, file, ".bpf.o", copy,
 				      sizeof(copy), err, sizeof(err))))
 		/* The user's file unreadable: 400; the store not writable:
@@ -63,7 +70,7 @@ int h_nf_upgrade(struct call *c)
 				   ? NFC_UPGRADE_RECREATE
 				   : 0);
 	if (r) {
-		r = lib_fail(c, r);
+		r = lib_fail_named(c, r, copy, file);
 		/* The copy may be another NF's too: only what nothing
 		 * names goes. */
 		if (copy[0])

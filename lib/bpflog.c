@@ -101,3 +101,20 @@ void bpflog_install(void)
 {
 	libbpf_set_print(log_cb);
 }
+
+const char *bpflog_last(void)
+{
+	static __thread char line[256];
+	size_t end = bpf_log_len, start;
+
+	while (end && (bpf_log[end - 1] == '\n' || bpf_log[end - 1] == ' '))
+		end--;
+	start = end;
+	while (start && bpf_log[start - 1] != '\n')
+		start--;
+	if (!strncmp(bpf_log + start, "libbpf: ", 8) && end - start >= 8)
+		start += 8;
+	snprintf(line, sizeof(line), "%.*s", (int)(end - start),
+		 bpf_log + start);
+	return line;
+}

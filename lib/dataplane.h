@@ -14,6 +14,9 @@ void bpflog_install(void);
 void bpflog_reset(void);
 /* The verifier's reason: the last lines before its "processed" summary. */
 const char *bpflog_tail(void);
+/* The last line libbpf printed (a warning: "BTF is required, ..."),
+ * without its "libbpf: " and newline; "" when none. */
+const char *bpflog_last(void);
 
 /* pins.c */
 /* The index of a shared map by its BPF-side name, or -1: an NF's own. */

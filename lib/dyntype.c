@@ -583,6 +583,10 @@ static int read_file(const char *path, void **data, size_t *sz, char *err,
 	n = ftell(f);
 	rewind(f);
 	*sz = 0;
+	if (n == 0) {
+		fclose(f);
+		return fail(err, len, EINVAL, "%s: an empty file", path);
+	}
 	*data = n > 0 ? malloc(n) : NULL;
 	if (!*data || fread(*data, 1, n, f) != (size_t)n) {
 		free(*data);
@@ -824,20 +828,26 @@ static int read_colls(struct dyn *d, struct bpf_object *obj, const char *file,
 static int open_obj(const void *elf, size_t sz, const char *file,
 		    struct bpf_object **out, int *hook, char *err, size_t len)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "nfc_check");
+	/* libbpf names the object in its messages: the file's name. */
+	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = base);
 	struct bpf_program *p;
-	struct bpf_object *obj = bpf_object__open_mem(elf, sz, &oo);
+	struct bpf_object *obj;
 	void *at;
 
+	bpflog_reset();
+	obj = bpf_object__open_mem(elf, sz, &oo);
 	if (!obj) {
 		char why[128];
+		const char *last = bpflog_last();
 
 		/* libbpf's own codes (4001: not an ELF of BPF) have no
-		 * strerror text */
+		 * strerror text; its last word says more ("BTF is
+		 * required" for an object built without -g). */
 		libbpf_strerror(errno, why, sizeof(why));
 		return fail(err, len, EINVAL,
-			    "%s: not a BPF object libbpf can open (%s)", file,
-			    why);
+			    "%s: not a BPF object libbpf can open (%s%s%s)",
+			    file, why, last[0] ? "; libbpf: " : "", last);
 	}
 	p = bpf_object__find_program_by_name(obj, "nfc_entry");
 	if (!p || nfci_rodata_var(obj, "nfc_self", &at, 4) ||
@@ -1314,5 +1324,20 @@ int nfc_type_unregister(struct nfc *nfc, const char *name)
 		return r;
 	r = unregister(nfc, name);
 	nfci_end(nfc);
+	return r;
+}
+
+int nfc_object_check(const char *file, char *err, size_t len)
+{
+	struct bpf_object *obj = NULL;
+	void *data = NULL;
+	size_t sz = 0;
+	int hook, r = read_file(file, &data, &sz, err, len);
+
+	if (!r)
+		r = open_obj(data, sz, file, &obj, &hook, err, len);
+	if (obj)
+		bpf_object__close(obj);
+	free(data);
 	return r;
 }

@@ -81,6 +81,18 @@ out=$(nfc nosuch upgrade -f "$obj/v3.bpf.o" 2>&1)
 check "upgrade of an NF that does not exist: a clear error ($out)" grep -q "no NF named 'nosuch'" <<<"$out"
 out=$(nfc cnt0 upgrade -f "$obj/missing.bpf.o" 2>&1)
 check "upgrade from a file that does not exist: a clear error ($out)" grep -q "missing.bpf.o: No such file" <<<"$out"
+# (a helper) a file that is no BPF object was a 500 "Unknown error 4001"
+# naming the daemon's copy of it.
+out=$(api POST /v1/nfs/cnt0/upgrade "{\"file\": \"/etc/passwd\"}")
+check "upgrade from a file that is no BPF object: a 400 naming it ($out)" \
+	grep -q "^400 .*/etc/passwd: not a BPF object libbpf can open" <<<"$out"
+: >"$obj/empty.bpf.o"
+out=$(nfc cnt0 upgrade -f "$obj/empty.bpf.o" 2>&1)
+check "... an empty one: '$out'" grep -q "empty.bpf.o: an empty file" <<<"$out"
+out=$(nfc cnt0 upgrade -f "$NFC_TOP/.output/bpf/counter.tc.bpf.o" 2>&1)
+check "... the other hook's build, named as given ($out)" \
+	grep -q "its object $NFC_TOP/.output/bpf/counter.tc.bpf.o is not a" <<<"$out"
+check "... no stray copy left in the state directory" [ "$(ls "$NFD_STATE/objects" | wc -l)" = 1 ]
 out=$(api POST /v1/nfs/cnt0/upgrade '{"migrate": "maybe"}')
 check "REST: a bad migrate is a 400 ($out)" grep -q "^400 .*migrate must be" <<<"$out"
 check "... and nothing changed" [ "$before" = "$(export_state)" ]

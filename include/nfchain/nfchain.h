@@ -250,6 +250,10 @@ int nfc_type_register(const char *name, const char *obj1, const char *obj2,
 int nfc_type_register_plugin(const char *name, const char *obj1,
 			     const char *obj2, const char *plugin, char *err,
 			     size_t errlen);
+/* Whether `file` is a BPF object with the NF contract (an upgrade's, a
+ * type's), before anything copies it: 0, or -errno with `err` naming
+ * the file and libbpf's reason. */
+int nfc_object_check(const char *file, char *err, size_t errlen);
 /* The SHA-256 of a file (a regular one, up to 256 MB) as 64 hex digits,
  * as `show` gives an object's: 0 or -errno. */
 int nfc_sha256_file(const char *path, char out[65]);
