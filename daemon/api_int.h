@@ -47,8 +47,7 @@ int fail(struct call *c, int status, const char *fmt, ...)
 int lib_fail(struct call *c, int rc);
 /* The same, the daemon's copy of a user's file (`copy`, in the object
  * store) named as the user gave it (`orig`) in the message. */
-int lib_fail_named(struct call *c, int rc, const char *copy,
-		   const char *orig);
+int lib_fail_named(struct call *c, int rc, const char *copy, const char *orig);
 /* A write to the state directory that failed (-errno): 507 when it is
  * full (nfchaind.8), else `other`. */
 static inline int disk_status(int r, int other)
