@@ -95,6 +95,12 @@ pttl() { # the TTL of the reply to a ping from h1 to h2
 }
 t=$(pttl); check "ping through t0: reply TTL 64 - 1 ($t)" [ "$t" = 63 ]
 check "TCP through t0" nfc_tcp "$NFD_H1" "$NFD_H2" 198.51.100.2
+# (a helper) the example lowered neighbour discovery's hop limit, which
+# must arrive at 255: no IPv6 crossed it.
+ip -n "$NFD_H1" addr add 2001:db8:5d::1/64 dev "$(ip -n "$NFD_H1" -o link | awk -F'[:@ ]+' '$2 != "lo" {print $2; exit}')" nodad
+ip -n "$NFD_H2" addr add 2001:db8:5d::2/64 dev "$(ip -n "$NFD_H2" -o link | awk -F'[:@ ]+' '$2 != "lo" {print $2; exit}')" nodad
+hl=$(ip netns exec "$NFD_H1" ping -6 -c 2 -i 0.2 -W 2 2001:db8:5d::2 2>/dev/null | sed -n 's/.*ttl=\([0-9]*\).*/\1/p' | tail -1)
+check "IPv6 ping through t0 (neighbour discovery crosses): reply hop limit 64 - 1 ($hl)" [ "$hl" = 63 ]
 rx=$(nfc --json t0 show stats | jq -r '.stats.rx_packets')
 check "framework counters count its packets ($rx)" [ "${rx:-0}" -gt 0 ]
 check "collection add: dst 198.51.100.1/32 ttl=7" nfc t0 dst add 198.51.100.1/32 ttl=7

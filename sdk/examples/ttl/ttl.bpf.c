@@ -74,9 +74,25 @@ static __always_inline int ttl(nfc_ctx_t *ctx, struct nfc_meta *md)
 		csum_replace2(&ip->check, old, new);
 	} else if (eth->h_proto == bpf_htons(NFC_ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = (void *)(eth + 1);
+		__u8 *type;
 
 		if ((void *)(ip6 + 1) > end)
 			return nfc_drop(ctx, md, NFC_R_NF_DROP);
+		/* Neighbour discovery passes as it came: a host discards it
+		 * unless its hop limit is 255 (RFC 4861), and with it lowered
+		 * no neighbour was ever found across the NF. */
+		if (ip6->nexthdr == 58 /* ICMPv6 */ && ip6->hop_limit == 255) {
+			if (nfc_pull(ctx, NFC_ETH_HLEN + sizeof(*ip6) + 1))
+				return nfc_drop(ctx, md, NFC_R_NF_DROP);
+			eth = nfc_data(ctx);
+			end = nfc_data_end(ctx);
+			ip6 = (void *)(eth + 1);
+			type = (void *)(ip6 + 1);
+			if ((void *)(type + 1) > end)
+				return nfc_drop(ctx, md, NFC_R_NF_DROP);
+			if (*type >= 133 && *type <= 137)
+				return nfc_output(ctx, md, out);
+		}
 		if (ip6->hop_limit <= ttl_dec)
 			return nfc_drop(ctx, md, NFC_R_NF_DROP);
 		ip6->hop_limit -= ttl_dec;
