@@ -44,10 +44,17 @@ int cli_filter_test(int argc, char **argv, int json)
 	pcap_t *p;
 	int o, rc = 1, n;
 
+	/* The global options are taken, anywhere, as nfchain takes them
+	 * (nfchain.1): filter-test asks the daemon nothing, so they do
+	 * nothing here. */
 	static const struct option lo[] = {
 		{"json", no_argument, NULL, 'j'},
 		{"read", required_argument, NULL, 'r'},
 		{"write", required_argument, NULL, 'w'},
+		{"socket", required_argument, NULL, 'G'},
+		{"url", required_argument, NULL, 'G'},
+		{"token-file", required_argument, NULL, 'G'},
+		{"timeout", required_argument, NULL, 'G'},
 		{0},
 	};
 	optind = 1;
@@ -61,6 +68,8 @@ int cli_filter_test(int argc, char **argv, int json)
 			break;
 		case 'w':
 			outp = optarg;
+			break;
+		case 'G':
 			break;
 		default:
 			return ft_usage(NULL);

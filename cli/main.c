@@ -44,11 +44,14 @@ static const char usage_text[] =
 	"  nfchain <name> <collection> add <key> [key=value ...]\n"
 	"  nfchain <name> <collection> set <key> key=value ...\n"
 	"  nfchain <name> <collection> del <key>\n"
+	"  nfchain <name> <collection> show\n"
+	"  nfchain <name> <collection> flush            # every entry: "
+	"conntrack tables, NAT mappings\n"
 	"  nfchain <name> <collection> import [--replace] -f FILE|-\n"
 	"  nfchain connect <nf>:<port> <netdev>|<nf>:<port>\n"
 	"  nfchain disconnect <nf>:<port>\n"
 	"  nfchain attach <nf> <netdev>|<nf>:<port> "
-	"[direction=ingress|egress|both] "
+	"[direction=ingress|egress|both (default)] "
 	"[position=first|last|before=<nf>|after=<nf>]\n"
 	"  nfchain detach <nf> <netdev>|<nf>:<port>\n"
 	"  nfchain apply [--dry-run] -f FILE|-\n"
@@ -360,6 +363,13 @@ int main(int argc, char **argv)
 		}
 		if (argv[i][0] != '-')
 			break;
+		/* A global option's value is no command word (found by a
+		 * helper: `--socket S filter-test ...` took filter-test for
+		 * an NF's name). */
+		if (!strcmp(argv[i], "--socket") || !strcmp(argv[i], "--url") ||
+		    !strcmp(argv[i], "--token-file") ||
+		    !strcmp(argv[i], "--list") || !strcmp(argv[i], "--timeout"))
+			i++;
 	}
 	/* Wholly static, this binary hands --url to its twin (remote.c). A
 	 * false "--url" among the words only costs the twin's start-up: it

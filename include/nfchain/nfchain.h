@@ -83,7 +83,9 @@ static inline enum nfc_name_fault nfc_name_check(const char *name, size_t *at)
 static inline int nfc_name_reserved(const char *name, int port)
 {
 #define NFC_CLI_WORD_(w) #w,
-	static const char *const nf_words[] = {NFC_CLI_COMMANDS(NFC_CLI_WORD_)};
+	/* filter-test: a command the CLI runs itself (no daemon). */
+	static const char *const nf_words[] = {
+		NFC_CLI_COMMANDS(NFC_CLI_WORD_) "filter-test"};
 #undef NFC_CLI_WORD_
 	static const char *const port_words[] = {NFC_RESERVED_PORT_NAMES};
 	const char *const *w = port ? port_words : nf_words;

@@ -113,6 +113,12 @@ j=$("$NFCHAIN" filter-test -j 'udp port 53' -r "$D/crafted.pcap")
 check "filter-test -j: frames and matched" \
 	[ "$(echo "$j" | jq -r '.frames')" = 10000 -a "$(echo "$j" | jq -r '.matched')" = \
 	"$(tcpdump -r "$D/crafted.pcap" -w "$D/t.pcap" 'udp port 53' 2>/dev/null; frames "$D/t.pcap")" ]
+# (a helper) a global option before it made filter-test an NF's name,
+# one after it was refused.
+check "--socket S filter-test ...: the same answer" \
+	[ "$("$NFCHAIN" --socket /nonexistent --timeout 5 filter-test -j 'udp port 53' -r "$D/crafted.pcap")" = "$j" ]
+check "filter-test ... --socket S: the same answer" \
+	[ "$("$NFCHAIN" filter-test -j 'udp port 53' -r "$D/crafted.pcap" --socket /nonexistent)" = "$j" ]
 # Found by a helper: a frame over 3,520 bytes was judged on its first
 # 3,520 ('less 4000' matched a 9,000-byte frame), silently.
 $PY -c '
