@@ -180,6 +180,15 @@ static const struct rule rules[] = {
 	 T_KV_SOME,
 	 L(CLI_PEER),
 	 PORTS_USAGE},
+	/* `<nf> ports show`, as `<nf> show ports` (the man page's
+	 * `<name> <collection> show` said so, and it was a usage error). */
+	{CLI_COLL_SHOW,
+	 {"<nf>", "<coll>", "show"},
+	 3,
+	 0,
+	 T_NONE,
+	 0,
+	 PORTS_USAGE},
 	{USAGE_ONLY, {"<nf>", "ports"}, 2, 0, T_NONE, 0, PORTS_USAGE},
 	{CLI_COLL_ADD,
 	 {"<nf>", "<coll>", "add", "<key>"},

@@ -410,7 +410,13 @@ int cli_request(const struct cli_cmd *c, struct cli_req *r, char *err,
 		     path_add(r, c->key ? c->key : "all");
 		break;
 	case CLI_COLL_SHOW:
-		set(r, "GET", V_COLL);
+		/* `<nf> stats show` and `<nf> ports show` read as `<nf> show
+		 * stats|ports`: the API's error lists them among the
+		 * collections, and stats printed "no entries". */
+		set(r, "GET",
+		    !strcmp(c->coll, "stats")	? V_STATS
+		    : !strcmp(c->coll, "ports") ? V_PORTS
+						: V_COLL);
 		rc = path(r, "/v1/nfs", c->nf, c->coll);
 		break;
 	case CLI_COLL_IMPORT:

@@ -500,6 +500,10 @@ static int check_query(struct call *c, handler_fn h)
 	const char *k;
 	json_t *v;
 
+	v = json_object_get(c->req->query, HTTP_QUERY_TWICE);
+	if (v)
+		return fail(c, 400, "query parameter '%.64s' is given twice",
+			    json_string_value(v));
 	json_object_foreach (c->req->query, k, v) {
 		if (h == h_state_put && !strcmp(k, "dry_run"))
 			continue;

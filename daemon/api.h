@@ -21,6 +21,9 @@ struct nfc;
 #define API_MAX_STATUS 600
 /* Entries a page of a streamed collection listing. */
 #define API_PAGE 1024
+/* In an API request's query object: the name of a parameter given twice
+ * (a key no parameter can have). */
+#define HTTP_QUERY_TWICE "\x01twice"
 
 struct api {
 	struct nfc *nfc;

@@ -273,6 +273,12 @@ static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind,
 	(void)kind;
 	if (v) {
 		MHD_http_unescape(v);
+		/* Given twice, the last one won without a word (found by a
+		 * helper: replace=0&replace=1 replaced the whole list): the
+		 * key is noted for the API to refuse. */
+		if (json_object_get(cls, key))
+			json_object_set_new(cls, HTTP_QUERY_TWICE,
+					    json_string(key));
 		json_object_set_new(cls, key, json_string(v) ?: json_null());
 		free(v);
 	}

@@ -23,6 +23,7 @@
 #include "nfchain/nfchain.h"
 #include "nfchain/nf.h"
 #include "capture/capture.h"
+#include "api.h"
 #include "log.h"
 #include "pcap.h"
 
@@ -664,6 +665,11 @@ int pcap_open(struct pcap *p, struct MHD_Connection *conn, const char *name,
 	} __attribute__((packed)) shb = {NG_SHB, 28, NG_BOM, 1, 0, -1, 28};
 	bool ng;
 
+	if ((v = json_object_get(query, HTTP_QUERY_TWICE))) {
+		snprintf(err, errlen, "query argument %s is given twice",
+			 json_string_value(v));
+		return 400;
+	}
 	json_object_foreach (query, k, v)
 		if (strcmp(k, "count") && strcmp(k, "seconds") &&
 		    strcmp(k, "format")) {

@@ -80,8 +80,15 @@ static int check_shape(struct nfc *nfc, json_t *doc)
 
 	if (r)
 		return r;
-	if (json_object_get(doc, "nfs") &&
-	    !json_is_array(json_object_get(doc, "nfs")))
+	/* A document is the whole state: without its list of NFs (`{}`, a
+	 * truncated file) it read as "no NFs" and deleted every one (found
+	 * by a helper). An empty state says so: {"nfs": []}. */
+	if (!json_object_get(doc, "nfs"))
+		return nfci_err(nfc, EINVAL,
+				"document: 'nfs' is missing (the whole state "
+				"is a list of NFs; an empty one is "
+				"{\"nfs\": []})");
+	if (!json_is_array(json_object_get(doc, "nfs")))
 		return nfci_err(nfc, EINVAL, "document: 'nfs' must be a list");
 	if (json_object_get(doc, "attachments") &&
 	    !json_is_array(json_object_get(doc, "attachments")))
@@ -708,8 +715,9 @@ static void refs_own(struct nfc *nfc, const char *name,
 static int coll_sync(struct nfc *nfc, const char *name,
 		     const struct nfc_collection *c, json_t *have, json_t *want,
 		     json_t *plan, struct undo *u, struct nfc_nf *h,
-		     json_t *config, int recheck)
+		     json_t *config, int recheck, struct model *view)
 {
+	struct model *keep = nfc->m;
 	const char *key;
 	json_t *e;
 	void *tmp;
@@ -722,9 +730,13 @@ static int coll_sync(struct nfc *nfc, const char *name,
 		if (cur && json_equal(cur, e)) {
 			/* Kept, under a config that changes (conntrack off
 			 * while a rule keeps its state=). */
-			if (!u && recheck && h && c->check &&
-			    (r = c->check(h, config, key, cur)))
-				return r;
+			if (!u && recheck && h && c->check) {
+				nfc->m = view ?: keep;
+				r = c->check(h, config, key, cur);
+				nfc->m = keep;
+				if (r)
+					return r;
+			}
 			continue;
 		}
 		changed = 1;
@@ -733,15 +745,19 @@ static int coll_sync(struct nfc *nfc, const char *name,
 			plan_add(plan, "add %s %s to %s", c->name, key, name);
 			snprintf(owner, sizeof(owner), "%s %s of %s", c->name,
 				 key, name);
-			r = nfci_fields_check(nfc, owner, c->fields, e, 1, NULL,
-					      &norm);
-			/* The NF's own check, against the config it will
-			 * have (an NF the document creates is checked by
-			 * its add() or replace()). */
+			/* The NF's own check, against the config, ports
+			 * and collections it will have: the view, the model
+			 * the document makes (an NF it creates has its
+			 * handle, and no maps yet). Found by a helper: a
+			 * dry run passed what the apply then refused. */
+			nfc->m = view ?: keep;
+			r = nfci_fields_check(nfc, owner, c->fields, e, 1,
+					      view ? h : NULL, &norm);
 			if (!r && h && c->check_key)
 				r = c->check_key(h, key);
 			if (!r && h && c->check)
 				r = c->check(h, config, key, norm ? norm : e);
+			nfc->m = keep;
 			json_decref(norm);
 			if (r)
 				return r;
@@ -798,8 +814,16 @@ static int coll_sync(struct nfc *nfc, const char *name,
  * document creates, against its type). The NF's own add() or replace()
  * validates before it changes anything.
  */
+/* Whether two sets of entries differ, a missing one empty. */
+static int coll_differs(json_t *a, json_t *b)
+{
+	if (!json_object_size(a) || !json_object_size(b))
+		return json_object_size(a) != json_object_size(b);
+	return !json_equal(a, b);
+}
+
 static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
-			     struct undo *u)
+			     struct undo *u, struct model *view)
 {
 	size_t i;
 	json_t *nf;
@@ -812,8 +836,9 @@ static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
 		json_t *want = json_object_get(nf, "collections");
 		int id = model_find_nf(nfc->m, name);
 		json_t *have, *set, *config;
+		struct nfc_nf *h;
 		const char *coll;
-		int r, recheck;
+		int r, recheck, nchanged;
 
 		if (id >= 0 && nfc->m->nfs[id].type != t)
 			id = -1; /* replaced: starts empty */
@@ -837,13 +862,36 @@ static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
 					"an object of key: fields",
 					name, coll);
 		}
+		h = id >= 0 ? &nfc->handles[id] : NULL;
+		/* An NF the document creates is checked through the slot
+		 * the view gives it, if no NF of the running model holds
+		 * that slot (whose maps its checks would read). */
+		if (!u && view && id < 0) {
+			int vid = model_find_nf(view, name);
+
+			if (vid >= 0 && !nfc->m->nfs[vid].used)
+				h = &nfc->handles[vid];
+		}
+		/* Which collections change: the entries kept in the others
+		 * are checked again (a service deleted under its kept
+		 * backend: the dry run planned what the apply refused). */
+		nchanged = 0;
+		for (const struct nfc_collection *c = t ? t->collections : NULL;
+		     !u && view && id >= 0 && c && c->name; c++)
+			nchanged +=
+				coll_differs(json_object_get(have, c->name),
+					     json_object_get(want, c->name));
 		for (const struct nfc_collection *c = t ? t->collections : NULL;
 		     c && c->name; c++) {
+			int self = nchanged &&
+				   coll_differs(json_object_get(have, c->name),
+						json_object_get(want, c->name));
+
 			r = coll_sync(nfc, name, c,
 				      json_object_get(have, c->name),
 				      json_object_get(want, c->name), plan, u,
-				      id >= 0 ? &nfc->handles[id] : NULL,
-				      config, recheck);
+				      h, config, recheck || nchanged > self,
+				      u ? NULL : view);
 			if (r)
 				return r;
 		}
@@ -926,22 +974,14 @@ static size_t text_bound(json_t *j, size_t limit)
 	}
 }
 
-/*
- * A document whose state the pinned state map cannot hold is refused
- * before anything is touched: `m` is the model the edits give, the
- * collections are the document's (it lists each NF's entries whole). Only
- * large documents are measured (a serialization costs what a save does);
- * a small one that still does not fit is undone after the failed save.
- */
-static int check_size(struct nfc *nfc, struct model *m, json_t *doc)
+/* The view's NFs hold the document's collections: what an NF's check
+ * reads of its other collections (an lb backend's service) is what the
+ * apply would make. */
+static void view_colls(struct model *m, json_t *doc)
 {
-	json_t *nf, *j;
-	size_t i, len;
-	char *s;
+	json_t *nf;
+	size_t i;
 
-	if (text_bound(doc, state_max() / 2) < state_max() / 2 ||
-	    json_dumpb(doc, NULL, 0, JSON_COMPACT) < state_max() / 2)
-		return 0;
 	json_array_foreach (json_object_get(doc, "nfs"), i, nf) {
 		json_t *want = json_object_get(nf, "collections");
 		int id = model_find_nf(
@@ -952,6 +992,25 @@ static int check_size(struct nfc *nfc, struct model *m, json_t *doc)
 		json_decref(m->nfs[id].colls);
 		m->nfs[id].colls = want ? json_incref(want) : json_object();
 	}
+}
+
+/*
+ * A document whose state the pinned state map cannot hold is refused
+ * before anything is touched: `m` is the model the edits give, the
+ * collections are the document's (it lists each NF's entries whole). Only
+ * large documents are measured (a serialization costs what a save does);
+ * a small one that still does not fit is undone after the failed save.
+ */
+static int check_size(struct nfc *nfc, struct model *m, json_t *doc)
+{
+	json_t *j;
+	size_t len;
+	char *s;
+
+	if (text_bound(doc, state_max() / 2) < state_max() / 2 ||
+	    json_dumpb(doc, NULL, 0, JSON_COMPACT) < state_max() / 2)
+		return 0;
+	/* m's collections are the document's already (view_colls). */
 	j = model_to_json(m, nfc->gen + 1);
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
@@ -1018,7 +1077,7 @@ static int doomed_restore(struct nfc *nfc, json_t *nfs)
 	}
 	doc = json_pack("{s:O}", "nfs", nfs);
 	nfc->applying = 1;
-	r = doc && plan ? apply_collections(nfc, doc, plan, &u) : -ENOMEM;
+	r = doc && plan ? apply_collections(nfc, doc, plan, &u, NULL) : -ENOMEM;
 	nfc->applying = was;
 	undo_free(&u);
 	json_decref(doc);
@@ -1049,8 +1108,10 @@ int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan)
 	nfc->doc_checked = 1;
 	r = copy ? dry_edit(nfc, copy, &c) : -ENOMEM;
 	nfc->doc_checked = 0;
-	if (!r)
-		r = apply_collections(nfc, doc, c.plan, NULL);
+	if (!r) {
+		view_colls(copy, doc);
+		r = apply_collections(nfc, doc, c.plan, NULL, copy);
+	}
 	if (!r)
 		r = check_size(nfc, copy, doc);
 	model_free(copy);
@@ -1072,7 +1133,7 @@ int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan)
 	 * rules it was a seventh of a no-op apply. */
 	if (!r && planned) {
 		nfc->applying = nfc->accepted;
-		r = apply_collections(nfc, doc, c.plan, &u);
+		r = apply_collections(nfc, doc, c.plan, &u, NULL);
 		nfc->applying = 0;
 		if (!r && u.n)
 			r = state_save(nfc);
@@ -1138,11 +1199,11 @@ int nfc_coll_replace(struct nfc *nfc, const char *nf, const char *coll,
 		have = json_object_get(nfc->m->nfs[id].colls, coll);
 		/* Every entry checked before anything changes. */
 		r = coll_sync(nfc, nf, c, have, entries, NULL, NULL, NULL, NULL,
-			      0);
+			      0, NULL);
 	}
 	if (!r) {
 		r = coll_sync(nfc, nf, c, have, entries, NULL, &u, NULL, NULL,
-			      0);
+			      0, NULL);
 		if (!r && u.n)
 			r = state_save(nfc);
 		if (r) {

@@ -143,6 +143,11 @@ static enum dkind kind_of(const struct btf *btf, __u32 id, unsigned *size)
 		*size = t->size;
 		if (btf_int_encoding(t) & BTF_INT_BOOL)
 			return DK_BOOL;
+		/* Signed: a field's value is read and written unsigned, so
+		 * `const volatile int d = -3` became 4294967293 (found by a
+		 * helper); refused, named by its declaration. */
+		if (btf_int_encoding(t) & BTF_INT_SIGNED)
+			return DK_NONE;
 		if (btf_int_offset(t) || btf_int_bits(t) != t->size * 8 ||
 		    (t->size != 1 && t->size != 2 && t->size != 4 &&
 		     t->size != 8))
@@ -159,6 +164,16 @@ static enum dkind kind_of(const struct btf *btf, __u32 id, unsigned *size)
 			return DK_PFX6;
 	}
 	return DK_NONE;
+}
+
+/* "an" or "a", as the kind is said ("an IPv6 address", "a MAC
+ * address"). */
+static const char *kind_art(enum dkind k)
+{
+	return k == DK_UINT || k == DK_IP4 || k == DK_IP6 || k == DK_PFX4 ||
+			       k == DK_PFX6
+		       ? "an"
+		       : "a";
 }
 
 static const char *kind_doc(enum dkind k)
@@ -352,8 +367,9 @@ static int dyn_prepare(struct nfc_nf *nf, struct bpf_object *obj)
 					    d->cfg[i].name);
 		if (parse_val(&d->cfg[i], v, at))
 			return nfc_nf_error(
-				nf, EINVAL, "config field '%s': not a %s",
-				d->cfg[i].name, kind_doc(d->cfg[i].kind));
+				nf, EINVAL, "config field \'%s\': not %s %s",
+				d->cfg[i].name, kind_art(d->cfg[i].kind),
+				kind_doc(d->cfg[i].kind));
 	}
 	return d && d->pt && d->pt->prepare ? d->pt->prepare(nf, obj) : 0;
 }
@@ -368,8 +384,9 @@ static int dyn_validate(struct nfc_nf *nf, json_t *config)
 
 		if (v && !json_is_null(v) && parse_val(&d->cfg[i], v, tmp))
 			return nfc_nf_error(
-				nf, EINVAL, "config field '%s': not a %s",
-				d->cfg[i].name, kind_doc(d->cfg[i].kind));
+				nf, EINVAL, "config field \'%s\': not %s %s",
+				d->cfg[i].name, kind_art(d->cfg[i].kind),
+				kind_doc(d->cfg[i].kind));
 	}
 	return d && d->pt && d->pt->validate ? d->pt->validate(nf, config) : 0;
 }
@@ -444,9 +461,11 @@ static int coll_add(int ci, struct nfc_nf *nf, const char *key, json_t *fields)
 		if (!fv || json_is_null(fv))
 			continue;
 		if (parse_val(&c->val[i], fv, v + c->val[i].off))
-			return nfc_nf_error(
-				nf, EINVAL, "%s %s: '%s' is not a %s", c->name,
-				key, c->val[i].name, kind_doc(c->val[i].kind));
+			return nfc_nf_error(nf, EINVAL,
+					    "%s %s: \'%s\' is not %s %s",
+					    c->name, key, c->val[i].name,
+					    kind_art(c->val[i].kind),
+					    kind_doc(c->val[i].kind));
 	}
 	if (bpf_map_update_elem(fd, k, v, BPF_ANY))
 		return nfc_nf_error(nf, errno, "%s %s: map %s: %s", c->name,
@@ -633,11 +652,12 @@ static int read_config(struct dyn *d, struct bpf_object *obj, const char *file,
 		f->kind = kind_of(btf, v->type, &f->size);
 		if (f->kind == DK_NONE || f->kind == DK_PFX4 ||
 		    f->kind == DK_PFX6)
-			return fail(err, len, EINVAL,
-				    "%s: config global '%s': its type is not "
-				    "an integer, bool, nfc_mac_t, nfc_ip4_t "
-				    "or nfc_ip6_t",
-				    file, name);
+			return fail(
+				err, len, EINVAL,
+				"%s: config global '%s': its type is not "
+				"an unsigned integer (__u8 .. __u64), bool, "
+				"nfc_mac_t, nfc_ip4_t or nfc_ip6_t",
+				file, name);
 		if (nfci_rodata_var(obj, name, &at, f->size))
 			continue;
 		/* A field's numbers are JSON integers, signed 64-bit (jansson):
@@ -704,8 +724,8 @@ static int read_value(struct dcoll *c, const struct btf *btf, __u32 id,
 		    f->kind == DK_PFX6 || !f->name[0])
 			return fail(err, len, EINVAL,
 				    "%s: map %s: value member '%s' is not an "
-				    "integer, bool, nfc_mac_t, nfc_ip4_t or "
-				    "nfc_ip6_t",
+				    "unsigned integer, bool, nfc_mac_t, "
+				    "nfc_ip4_t or nfc_ip6_t",
 				    file, c->map, f->name);
 		/* show lists an entry as {key, members...} */
 		if (!strcmp(f->name, "key"))
@@ -778,12 +798,13 @@ static int read_colls(struct dyn *d, struct bpf_object *obj, const char *file,
 		c->val_size = bpf_map__value_size(map);
 		if (c->key.kind == DK_NONE || c->key.kind == DK_BOOL ||
 		    c->key_size > 64 || c->key_size != ks)
-			return fail(err, len, EINVAL,
-				    "%s: map %s: unsupported key type for a "
-				    "collection (an integer, nfc_mac_t, "
-				    "nfc_ip4_t, nfc_ip6_t, struct nfc_lpm4 or "
-				    "struct nfc_lpm6)",
-				    file, mn);
+			return fail(
+				err, len, EINVAL,
+				"%s: map %s: unsupported key type for a "
+				"collection (an unsigned integer, nfc_mac_t, "
+				"nfc_ip4_t, nfc_ip6_t, struct nfc_lpm4 or "
+				"struct nfc_lpm6)",
+				file, mn);
 		if ((mt == BPF_MAP_TYPE_LPM_TRIE) !=
 		    (c->key.kind == DK_PFX4 || c->key.kind == DK_PFX6))
 			return fail(err, len, EINVAL,

@@ -487,10 +487,10 @@ int dp_nf_load(struct nfc *nfc, struct model *m, int id)
 		if (tc != (hook == HOOK_TC) ||
 		    (!tc && bpf_program__type(prog) != BPF_PROG_TYPE_XDP)) {
 			r = nfci_err(nfc, EINVAL,
-				     "NF %s: its object%s%s is not a %s build "
+				     "NF %s: its object%s%s is not %s build "
 				     "(program %s): the NF runs in the %s hook",
 				     n->name, n->obj[0] ? " " : "", n->obj,
-				     hook == HOOK_TC ? "TC" : "XDP",
+				     hook == HOOK_TC ? "a TC" : "an XDP",
 				     bpf_program__name(prog),
 				     hook == HOOK_TC ? "TC" : "XDP");
 			goto fail;

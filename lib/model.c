@@ -148,7 +148,12 @@ int endpoint_parse(struct nfc *nfc, const struct model *m, const char *s,
 				"%s: '%s' is too long for a netdev", ctx, s);
 	e->ifindex = netdev_ifindex(s);
 	if (e->ifindex <= 0)
-		return nfci_err(nfc, ENODEV, "%s: peer %s does not exist", ctx,
+		return nfci_err(nfc, ENODEV, "%s: %s %s does not exist", ctx,
+				/* an attachment's target is no peer */
+				!strncmp(ctx, "attach ", 7) ||
+						!strncmp(ctx, "detach ", 7)
+					? "netdev"
+					: "peer",
 				s);
 	e->kind = PEER_DEV;
 	snprintf(e->dev, sizeof(e->dev), "%s", s);

@@ -37,6 +37,11 @@ json_t *nfc_nf_config(const struct nfc_nf *nf)
 	return mnf_of(nf)->config;
 }
 
+json_t *nfc_nf_coll(const struct nfc_nf *nf, const char *coll)
+{
+	return json_object_get(mnf_of(nf)->colls, coll);
+}
+
 int nfc_nf_port_index(const struct nfc_nf *nf, const char *name)
 {
 	return model_find_port(mnf_of(nf), name);
@@ -427,6 +432,16 @@ int nfc_coll_del(struct nfc *nfc, const char *nf, const char *coll,
 		return r;
 	old = coll_entry(nfc, nf, coll, key);
 	r = coll_del_nosave(nfc, nf, coll, key);
+	/* `flush` is a del of "all", which only a table's collection takes
+	 * (a conntrack table, NAT mappings); elsewhere the NF's answer
+	 * spoke of a key nobody typed ("route 'all': not an IPv4 prefix",
+	 * found by a helper). */
+	if ((r == -EINVAL || r == -ENOENT) && !old && !strcmp(key, "all"))
+		nfci_err(nfc, EINVAL,
+			 "%s of %s has no flush (conntrack tables and NAT "
+			 "mappings have one); import --replace -f /dev/null "
+			 "empties it",
+			 coll, nf);
 	/* An entry the model never held (a route of the router's store, a
 	 * prefix of a ddos feed) the NF keeps durable in its own log,
 	 * written before the delete: the model is unchanged, so there is no

@@ -172,7 +172,9 @@ int do_nf_add(struct nfc *nfc, struct model *m, void *arg)
 	if (!t)
 		return nfci_err(
 			nfc, ENOENT,
-			"NF %s: unknown type '%s' (see `nfchain types`)",
+			"NF %s: unknown type '%s' (see `nfchain types`; a type "
+			"of "
+			"your own is loaded with `nfchain types load` first)",
 			a->name, a->type);
 	if (nfci_type_find(a->name))
 		return nfci_err(nfc, EINVAL,
@@ -391,15 +393,22 @@ int do_port_add(struct nfc *nfc, struct model *m, void *arg)
 	if (t->port_names) {
 		int ok = 0;
 
-		for (int i = 0; t->port_names[i]; i++)
+		char names[128] = "";
+		size_t o = 0;
+
+		for (int i = 0; t->port_names[i]; i++) {
 			ok |= !strcmp(t->port_names[i], a->port);
+			/* All of them: "p1, ..." hid a forwarder's p2. */
+			if (o < sizeof(names))
+				o += snprintf(names + o, sizeof(names) - o,
+					      "%s%s", i ? ", " : "",
+					      t->port_names[i]);
+		}
 		if (!ok)
 			return nfci_err(nfc, EINVAL,
 					"port %s of %s: a %s has ports named "
-					"%s%s only",
-					a->port, n->name, t->name,
-					t->port_names[0],
-					t->port_names[1] ? ", ..." : "");
+					"%s only",
+					a->port, n->name, t->name, names);
 	}
 	for (p = 0; p < NFC_MAX_PORTS; p++)
 		count += n->ports[p].used;

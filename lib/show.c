@@ -100,11 +100,15 @@ static json_t *nf_json(struct nfc *nfc, int id, int with_stats)
 				    : nfci_hook_name(nf_hook(n))));
 	if (!strcmp(n->mode, "auto"))
 		json_object_set_new(o, "hook_reason", json_string(n->auto_why));
-	/* Which build runs: the file it was upgraded to, or the built-in. */
+	/* Which build runs: the file it was upgraded to, its loaded type's
+	 * own (was said "built-in", found by a helper), or the built-in. */
 	json_object_set_new(o, "object",
 			    json_pack("{s:s,s:s}", "source",
-				      n->obj[0] ? n->obj : "built-in", "sha256",
-				      n->obj_sha));
+				      n->obj[0] ? n->obj
+				      : !n->type->elf_xdp && !n->type->elf_tc
+					      ? "type"
+					      : "built-in",
+				      "sha256", n->obj_sha));
 	json_t *ports = json_array(), *total = NULL;
 	struct nfc_port_stats st_of[NFC_MAX_PORTS], all = {0};
 

@@ -93,7 +93,9 @@ static int parse_uint(const char *s, long long *v)
 {
 	char *end;
 
-	if (!*s || *s == '-' || *s == '+')
+	/* Digits only: strtoll also skips leading blanks (' 5' was taken,
+	 * '5 ' refused). */
+	if (*s < '0' || *s > '9')
 		return -EINVAL;
 	errno = 0;
 	*v = strtoll(s, &end, 10);
@@ -135,6 +137,10 @@ static json_t *field_value(struct nfc *nfc, const char *owner,
 	case NFC_F_BOOL:
 		if (json_is_boolean(v))
 			return json_incref(v);
+		/* What the message offers: 1/0 as JSON numbers too. */
+		if (json_is_integer(v) &&
+		    (json_integer_value(v) == 0 || json_integer_value(v) == 1))
+			return json_boolean(json_integer_value(v));
 		if (s && (!strcmp(s, "true") || !strcmp(s, "1") ||
 			  !strcmp(s, "yes") || !strcmp(s, "on")))
 			return json_true();
@@ -174,7 +180,9 @@ static json_t *field_value(struct nfc *nfc, const char *owner,
 	case NFC_F_MAC: {
 		uint8_t mac[6];
 
-		if (!s || nfc_parse_mac(s, mac)) {
+		if (!s)
+			goto bad_type;
+		if (nfc_parse_mac(s, mac)) {
 			nfci_err(nfc, EINVAL,
 				 "%s: field '%s': '%s' is not a MAC address "
 				 "(like 02:00:00:00:00:01)",
@@ -184,7 +192,9 @@ static json_t *field_value(struct nfc *nfc, const char *owner,
 		return json_string(nfc_mac_str(mac, buf));
 	}
 	case NFC_F_IP:
-		if (s && strchr(s, ':')) {
+		if (!s)
+			goto bad_type;
+		if (strchr(s, ':')) {
 			struct in6_addr a6;
 
 			if (inet_pton(AF_INET6, s, &a6) != 1) {
@@ -203,7 +213,11 @@ static json_t *field_value(struct nfc *nfc, const char *owner,
 	case NFC_F_PREFIX: {
 		uint32_t a;
 		unsigned l;
-		int r = s ? nfc_parse_prefix(s, &a, &l, 1) : -EINVAL;
+		int r;
+
+		if (!s)
+			goto bad_type;
+		r = nfc_parse_prefix(s, &a, &l, 1);
 
 		if (!r && f->kind != NFC_F_PREFIX && strchr(s, '/'))
 			r = -EINVAL;
@@ -276,6 +290,26 @@ static json_t *field_value(struct nfc *nfc, const char *owner,
 			json_decref(arr);
 			goto bad_type;
 		}
+		/* One value once: `allowed=10,10` was kept as [10, 10]. A
+		 * state saved before is taken as it was. */
+		for (size_t i = 0; !nfc->applying && i < json_array_size(arr);
+		     i++)
+			for (size_t j = 0; j < i; j++)
+				if (json_integer_value(
+					    json_array_get(arr, i)) ==
+				    json_integer_value(
+					    json_array_get(arr, j))) {
+					nfci_err(
+						nfc, EINVAL,
+						"%s: field '%s': %lld is given "
+						"twice",
+						owner, f->name,
+						(long long)json_integer_value(
+							json_array_get(arr,
+								       i)));
+					json_decref(arr);
+					return NULL;
+				}
 		return arr;
 	}
 	case NFC_F_PORT:
@@ -293,9 +327,11 @@ static json_t *field_value(struct nfc *nfc, const char *owner,
 bad_type:
 	nfci_err(nfc, EINVAL, "%s: field '%s': wrong type (%s expected)", owner,
 		 f->name,
-		 f->kind == NFC_F_UINT	 ? "a number"
+		 f->kind == NFC_F_UINT	 ? "an integer"
 		 : f->kind == NFC_F_BOOL ? "on or off (true/false, yes/no, 1/0)"
-					 : "a string");
+		 : f->kind == NFC_F_UINT_LIST
+			 ? "a list of integers, or a string like 10,20"
+			 : "a string");
 	return NULL;
 }
 

@@ -114,6 +114,9 @@ unchanged "a port beyond the limit"
 nfc b0 del >/dev/null
 
 before=$(snapshot)
+# (a helper) {} read as "no NFs" and deleted every one.
+api_refused "a state document without nfs ({})" 400 "'nfs' is missing" PUT /v1/state '{}'
+unchanged "a state document without nfs ({})"
 api_refused "a route with a bad next hop" 400 "not on a connected subnet" \
 	POST /v1/nfs/r0/routes '{"key":"198.19.0.0/16","fields":{"nexthop":"198.51.100.9"}}'
 unchanged "a route with a bad next hop"

@@ -12,16 +12,18 @@ quiet nfc ddos add dd0 && quiet nfc dd0 blocklist import --replace -f $NFD_DIR/f
 	quiet nfc router add r0 && quiet nfc bridge add b0 && quiet nfc counter add c0
 check "dd0 with 100,000 prefixes, r0, b0, c0" [ $? = 0 ]
 before=$(export_state)
-# A reboot: the pins go, the state stays; the old socket file is left.
+# A reboot: the pins go, the state stays. The old socket file goes too,
+# so that the new one is seen when it comes (its inode may be the old
+# one's again).
 nfd_kill9
 rm -rf "$NFC_PIN"
-old=$(stat -c %i "$NFD_SOCK" 2>/dev/null)
+rm -f "$NFD_SOCK"
 "$NFC_BIN/nfchaind" --socket "$NFD_SOCK" --state-dir "$NFD_STATE" \
 	--pin-root "$NFC_PIN" >>"$NFD_LOG" 2>&1 &
 NFD_PID=$!
-for _ in $(seq 250); do
-	[ -S "$NFD_SOCK" ] && [ "$(stat -c %i "$NFD_SOCK")" != "$old" ] && break
-	sleep 0.02
+for _ in $(seq 500); do
+	[ -S "$NFD_SOCK" ] && break
+	sleep 0.01
 done
 starts() { grep -c "event=start " "$NFD_LOG"; }
 n0=$(starts)

@@ -282,6 +282,10 @@ const char *nfc_nf_pin_root(const struct nfc_nf *nf);
 unsigned nfc_nf_id(const struct nfc_nf *nf);
 const char *nfc_nf_mode(const struct nfc_nf *nf);
 json_t *nfc_nf_config(const struct nfc_nf *nf); /* borrowed */
+/* The entries of collection `coll` the model holds (key -> fields,
+ * borrowed; NULL: none). In a collection's check() during an apply, the
+ * document's: what the NF will hold (an lb backend checks its service). */
+json_t *nfc_nf_coll(const struct nfc_nf *nf, const char *coll);
 /* Port index by name, -1 if none; name by index, NULL if unused. */
 int nfc_nf_port_index(const struct nfc_nf *nf, const char *name);
 const char *nfc_nf_port_name(const struct nfc_nf *nf, unsigned port);

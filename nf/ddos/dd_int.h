@@ -85,6 +85,8 @@ int dd_adopt(struct nfc_nf *nf);
 int dd_flags_look(struct nfc_nf *nf, const char *what, int family);
 
 int dd_limit_add(struct nfc_nf *nf, const char *key, json_t *fields);
+int dd_limit_check_entry(struct nfc_nf *nf, json_t *config, const char *key,
+			 json_t *fields);
 int dd_limit_del(struct nfc_nf *nf, const char *key);
 int dd_limit_list(struct nfc_nf *nf, json_t *out);
 extern const struct nfc_field dd_limit_fields[];

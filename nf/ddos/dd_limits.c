@@ -64,20 +64,22 @@ static __u32 free_id(struct nfc_nf *nf)
 	return 0;
 }
 
-int dd_limit_add(struct nfc_nf *nf, const char *key, json_t *fields)
+/* The limit `key` `fields` give, checked, into *p and l's per_len,
+ * interval_ns and tau_ns: what add() writes and check() refuses. */
+static int limit_want(struct nfc_nf *nf, const char *key, json_t *fields,
+		      struct dd_pfx *pp, struct dd_limit *l)
 {
 	json_int_t pps = json_integer_value(json_object_get(fields, "pps"));
 	json_t *jb = json_object_get(fields, "burst");
 	json_int_t burst = jb ? json_integer_value(jb) : pps;
 	const char *per = json_string_value(json_object_get(fields, "per"));
 	struct dd_pfx p;
-	struct dd_lpm6 k;
-	struct dd_limit l = {0}, old;
 	unsigned max;
-	int r = dd_parse_pfx(nf, "limits", key, &p), fd;
+	int r = dd_parse_pfx(nf, "limits", key, &p);
 
 	if (r)
 		return r;
+	*pp = p;
 	max = p.family == 4 ? 32 : 128;
 	if (pps <= 0)
 		return nfc_nf_error(nf, EINVAL,
@@ -91,7 +93,7 @@ int dd_limit_add(struct nfc_nf *nf, const char *key, json_t *fields)
 				    "never fit",
 				    key, (long long)burst, (long long)pps);
 	if (!per || !strcmp(per, "source")) {
-		l.per_len = max;
+		l->per_len = max;
 	} else {
 		char *e;
 		unsigned long n;
@@ -107,8 +109,33 @@ int dd_limit_add(struct nfc_nf *nf, const char *key, json_t *fields)
 					    "limits %s: per '%s': N must be "
 					    "in %u..%u",
 					    key, per, p.plen, max);
-		l.per_len = n;
+		l->per_len = n;
 	}
+	l->interval_ns = 1000000000ULL / pps;
+	l->tau_ns = (burst - 1) * l->interval_ns;
+	return 0;
+}
+
+int dd_limit_check_entry(struct nfc_nf *nf, json_t *config, const char *key,
+			 json_t *fields)
+{
+	struct dd_limit l = {0};
+	struct dd_pfx p;
+
+	(void)config;
+	return limit_want(nf, key, fields, &p, &l);
+}
+
+int dd_limit_add(struct nfc_nf *nf, const char *key, json_t *fields)
+{
+	struct dd_pfx p;
+	struct dd_lpm6 k;
+	struct dd_limit l = {0}, old;
+	int r = limit_want(nf, key, fields, &p, &l), fd;
+	__u32 id;
+
+	if (r)
+		return r;
 	fd = lim_fd(nf, p.family);
 	if (fd < 0)
 		return nfc_nf_error(nf, ENOENT, "limits: map not found");
@@ -117,12 +144,11 @@ int dd_limit_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	memcpy(k.addr, p.addr, 16);
 	/* A limit changed in place keeps its id, so its sources keep
 	 * their buckets. */
-	l.id = !bpf_map_lookup_elem(fd, &k, &old) ? old.id : free_id(nf);
-	if (!l.id)
+	id = !bpf_map_lookup_elem(fd, &k, &old) ? old.id : free_id(nf);
+	if (!id)
 		return nfc_nf_error(nf, ENOSPC, "limits: %d limits at most",
 				    DD_MAX_LIMITS);
-	l.interval_ns = 1000000000ULL / pps;
-	l.tau_ns = (burst - 1) * l.interval_ns;
+	l.id = id;
 	r = dd_flags_look(nf, "limits", p.family);
 	if (r)
 		return r;

@@ -759,6 +759,14 @@ int dd_block_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	if (!strcmp(key, DD_FEED_KEY))
 		return feed_add(nf, fields);
 	r = feed_fields_misplaced(nf, key, fields);
+	/* until= alone was dropped without a word (found by a helper). */
+	if (!r && json_object_get(fields, "until") &&
+	    !json_object_get(fields, "expires") && !nfc_nf_applying(nf))
+		r = nfc_nf_error(nf, EINVAL,
+				 "blocklist %s: until= goes with expires= (the "
+				 "end it gives, which the state keeps); give "
+				 "expires=SECONDS",
+				 key);
 	if (!r)
 		r = dd_parse_pfx(nf, "blocklist", key, &p);
 	if (r)

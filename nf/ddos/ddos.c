@@ -61,7 +61,8 @@ static const struct nfc_collection dd_collections[] = {
 	 .add = dd_limit_add,
 	 .del = dd_limit_del,
 	 .list = dd_limit_list,
-	 .check_key = dd_limit_check},
+	 .check_key = dd_limit_check,
+	 .check = dd_limit_check_entry},
 	{0},
 };
 

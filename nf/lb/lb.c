@@ -277,7 +277,8 @@ static const struct nfc_collection lb_collections[] = {
 	 .list = lb_bes_list,
 	 /* Swapped as a whole: the backends of a service decide its table
 	  * together, and `set` must keep a backend's id. */
-	 .replace = lb_bes_replace},
+	 .replace = lb_bes_replace,
+	 .check = lb_bes_check},
 	{.name = "conntrack",
 	 .key_doc = "proto,src,sport,dst,dport (a NAT-ed connection, "
 		    "client <-> backend; \"flush\" deletes all)",

@@ -771,3 +771,39 @@ int lb_svcs_list(struct nfc_nf *nf, json_t *out)
 	free(slots);
 	return r;
 }
+
+/* A backend of an applied document, against the services and backends
+ * the document gives (nfc_nf_coll: the model the apply makes): add()
+ * reads them from the maps, which an lb the document creates has not
+ * got yet, and a dry run passed what the apply refused. */
+int lb_bes_check(struct nfc_nf *nf, json_t *config, const char *key,
+		 json_t *fields)
+{
+	json_t *svcs = nfc_nf_coll(nf, "services"), *svc, *e;
+	char err[256], vs[KEYLEN], vs2[KEYLEN];
+	struct lb_vip v, v2;
+	struct lb_be b, b2;
+	json_int_t table;
+	const char *k;
+	int n = 0;
+
+	(void)config;
+	(void)fields;
+	if (lb_parse_be(key, &v, &b, err, sizeof(err)))
+		return nfc_nf_error(nf, EINVAL, "backend %s: %s", key, err);
+	lb_svc_str(&v, vs, sizeof(vs));
+	svc = json_object_get(svcs, vs);
+	if (!svc)
+		return nfc_nf_error(nf, ENOENT,
+				    "backend %s: unknown service %s (add it "
+				    "first: services add %s)",
+				    key, vs, vs);
+	json_object_foreach (nfc_nf_coll(nf, "backends"), k, e) {
+		if (lb_parse_be(k, &v2, &b2, err, sizeof(err)))
+			continue;
+		lb_svc_str(&v2, vs2, sizeof(vs2));
+		n += !strcmp(vs, vs2);
+	}
+	table = json_integer_value(json_object_get(svc, "table"));
+	return table_fits(nf, vs, table > 0 ? (__u32)table : LB_TABLE_DEF, n);
+}

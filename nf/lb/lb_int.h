@@ -55,6 +55,8 @@ int lb_svcs_del(struct nfc_nf *nf, const char *key);
 int lb_svcs_list(struct nfc_nf *nf, json_t *out);
 int lb_svcs_replace(struct nfc_nf *nf, json_t *entries);
 int lb_bes_add(struct nfc_nf *nf, const char *key, json_t *fields);
+int lb_bes_check(struct nfc_nf *nf, json_t *config, const char *key,
+		 json_t *fields);
 int lb_bes_del(struct nfc_nf *nf, const char *key);
 int lb_bes_list(struct nfc_nf *nf, json_t *out);
 int lb_bes_replace(struct nfc_nf *nf, json_t *entries);

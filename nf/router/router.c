@@ -226,6 +226,7 @@ static const struct nfc_collection rt_collections[] = {
 	 .list = rt_routes_list,
 	 .list_page = rt_routes_list_page,
 	 .check_key = rt_routes_check_key,
+	 .check = rt_routes_check,
 	 /* Swapped as a whole: a packet is decided by the set. */
 	 .replace = rt_routes_replace,
 	 /* 500,000 routes: parsed here, kept in files (rt_store.c). */

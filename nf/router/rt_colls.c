@@ -224,6 +224,24 @@ int rt_route_check(struct nfc_nf *nf, const struct rt_pcfg *pc, const char *key,
 	return 0;
 }
 
+/* A route of an applied document, against the ports the document gives
+ * (the model the apply makes): a dry run passed a next hop on no subnet,
+ * which the apply refused. */
+int rt_routes_check(struct nfc_nf *nf, json_t *config, const char *key,
+		    json_t *fields)
+{
+	struct rt_pcfg pc[NFC_MAX_PORTS];
+	struct rt_rib_key k;
+	struct rt_rib_val v;
+	int r;
+
+	(void)config;
+	if (!strcmp(key, RT_STORE_KEY))
+		return 0;
+	r = rt_load_port_conf(nf, pc);
+	return r ? r : rt_route_check(nf, pc, key, 0, fields, 0, &k, &v);
+}
+
 int rt_routes_add(struct nfc_nf *nf, const char *key, json_t *fields)
 {
 	struct rt_pcfg pc[NFC_MAX_PORTS];

@@ -57,6 +57,8 @@ int rt_load_ports(struct nfc_nf *nf, struct rt_pcfg *pc);
 /* rt_load_ports' checks alone, nothing read from the netdevs: a set of a
  * config value (validate) stays a map write. */
 int rt_check_ports(struct nfc_nf *nf);
+/* The ports' addresses as rt_load_ports reads them, no MAC read. */
+int rt_load_port_conf(struct nfc_nf *nf, struct rt_pcfg *pc);
 /* The port whose subnet holds address a (IPv4), or -1. */
 int rt_port_for(const struct rt_pcfg *pc, __be32 a);
 int rt_is_own_addr(const struct rt_pcfg *pc, __be32 a);
@@ -190,6 +192,8 @@ int rt_route_write(struct nfc_nf *nf, const struct rt_pcfg *pc, const char *key,
 		   json_t *old_fields);
 int rt_routes_del(struct nfc_nf *nf, const char *key);
 int rt_routes_check_key(struct nfc_nf *nf, const char *key);
+int rt_routes_check(struct nfc_nf *nf, json_t *config, const char *key,
+		    json_t *fields);
 json_t *rt_routes_get(struct nfc_nf *nf, const char *key);
 int rt_routes_list(struct nfc_nf *nf, json_t *out);
 int rt_routes_replace(struct nfc_nf *nf, json_t *entries);

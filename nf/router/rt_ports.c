@@ -418,6 +418,11 @@ int rt_load_ports(struct nfc_nf *nf, struct rt_pcfg *pc)
 	return load_ports(nf, pc, 1);
 }
 
+int rt_load_port_conf(struct nfc_nf *nf, struct rt_pcfg *pc)
+{
+	return load_ports(nf, pc, 0);
+}
+
 int rt_check_ports(struct nfc_nf *nf)
 {
 	struct rt_pcfg pc[NFC_MAX_PORTS];

@@ -62,6 +62,18 @@ NFC_LINKS+=(dm$NFC_ID)
 before=$(snapshot)
 bad "no native XDP: suggests xdp-generic" "use mode=xdp-generic" f2 ports add p2 peer=dm$NFC_ID
 
+# (a helper) messages that spoke of what the user did not type, and
+# input taken that should not be.
+nfctl bridge add bq
+nfctl ddos add dq
+nfctl router add rq
+before=$(snapshot)
+bad "flush of a collection without one: said so" "routes of rq has no flush" rq routes del all
+bad "attach to a netdev that does not exist: a netdev, not a peer" "attach c1 to nosuch$NFC_ID: netdev nosuch$NFC_ID does not exist" attach c1 nosuch$NFC_ID
+bad "a number with a blank before it" "' 5' is not a number" c1 set "mark= 5"
+bad "a VLAN list with a VLAN twice" "field 'allowed': 10 is given twice" bq ports add p1 allowed=10,10
+bad "until= without expires=" "until= goes with expires=" dq blocklist add 203.0.113.0/28 until=5
+bad "a forwarder's port names, all of them" "ports named p1, p2 only" f1 ports add p3
 # The limit on NFs is named when hit, and nothing changes.
 have=$(nfctl export | jq '.nfs | length')
 for i in $(seq $((256 - have))); do

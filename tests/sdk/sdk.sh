@@ -46,8 +46,16 @@ static __always_inline int f(nfc_ctx_t *ctx, struct nfc_meta *md)
 { if (huge == 1) return nfc_pass(ctx, md); return nfc_output(ctx, md, 0); }
 NFC_NF(f);
 C
+# A signed global: read unsigned, -3 was 4294967293.
+cat >"$SDK/bad/signed.c" <<'C'
+#include <nfchain/nfchain.bpf.h>
+const volatile int delta = -3;
+static __always_inline int f(nfc_ctx_t *ctx, struct nfc_meta *md)
+{ if (delta == 1) return nfc_pass(ctx, md); return nfc_output(ctx, md, 0); }
+NFC_NF(f);
+C
 # In the background: the clang runs, while the rest goes on.
-(for f in badkey verif bigdef; do bcc "$SDK/bad/$f.c"; done) &
+(for f in badkey verif bigdef signed; do bcc "$SDK/bad/$f.c"; done) &
 bad_pid=$!
 cp "$SDK/p/share/nfchain/examples/ttl/"* "$SDK/b/"
 # Nothing of the source tree on the include path: pkg-config's flags only.
@@ -237,6 +245,8 @@ check "the verifier's refusal, with the log's tail" refused 'kernel refused its 
 check "a missing file: refused" refused 'No such file' nfc types load "$SDK/bad/none.bpf.o"
 check "a __u64 default above 2^63 - 1: refused, named" \
 	refused "config global 'huge': its default 18446744073709551600 is above" nfc types load "$SDK/bad/bigdef.xdp.bpf.o"
+check "a signed config global: refused, named" \
+	refused "config global 'delta': its type is not an unsigned integer" nfc types load "$SDK/bad/signed.xdp.bpf.o"
 check "unload while t0 exists: refused" refused 'NF t0 is of this type' nfc types unload ttl
 check "unload of a built-in type: refused" refused 'built in' nfc types unload forwarder
 check "... nothing changed (types, state dir: $(types_dir))" \
@@ -268,7 +278,7 @@ t=$(pttl); check "... and traffic still flows (reply TTL $t)" [ "$t" = 61 ]
 # after it.
 nfc export | jq --arg o "$SDK/b/ttl.tc.bpf.o" '(.nfs[] | select(.name == "t0")).object = $o' >"$SDK/tc.json"
 check "apply of t0 (XDP) with its TC object: refused" \
-	refused "not a XDP build|TC build and the NF runs in the XDP hook" nfc apply -f "$SDK/tc.json"
+	refused "not an XDP build|TC build and the NF runs in the XDP hook" nfc apply -f "$SDK/tc.json"
 check "mode=tc of the upgraded t0: the type's own TC build" nfc t0 set mode=tc
 t=$(pttl); check "... v1 runs again: reply TTL 64 - 2 ($t)" [ "$t" = 62 ]
 check "... and an XDP NF still loads" nfc forwarder add fx mode=xdp

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# apply --dry-run refuses what the apply refuses, and the apply refuses
+# it before it changes anything. The NF's own checks of an entry (an lb
+# backend's service, a route's next hop, a bridge entry's port, a ddos
+# limit's burst) run against what the document makes: its config, ports
+# and other collections, an NF it creates included. Before, a dry run
+# checked such entries against their declarations only and printed a
+# plan that the apply then refused (found by a helper).
+. "$NFC_TOP/daemon/tests/lib-daemon.sh"
+nfc_setup
+nfd_start || { not_ok "nfchaind starts"; exit 1; }
+quiet nfc counter add c0
+base=$(nfc export)
+before=$(export_state)
+# name, regex of the refusal, jq program adding to the exported state
+same_refusal() {
+	local name=$1 pat=$2 doc dry real
+	doc=$(jq -c "$3" <<<"$base")
+	dry=$(nfc apply --dry-run -f - <<<"$doc" 2>&1)
+	real=$(nfc apply -f - <<<"$doc" 2>&1)
+	check "$name: the dry run refuses ($dry)" grep -Eq "$pat" <<<"$dry"
+	check "... as the apply does" [ "$dry" = "$real" ]
+	check "... nothing changed" [ "$(export_state)" = "$before" ]
+}
+same_refusal "a new lb, a backend of no service" "unknown service 203.0.113.100:80/tcp" \
+	'.nfs += [{"name":"l0","type":"lb","collections":{"backends":{"203.0.113.100:80/tcp/198.51.100.11":{}}}}]'
+same_refusal "a new lb, a table too small for its backends" "table=7 is too small for 1 backends" \
+	'.nfs += [{"name":"l0","type":"lb","collections":{"services":{"203.0.113.100:80/tcp":{"table":7}},"backends":{"203.0.113.100:80/tcp/198.51.100.11":{}}}}]'
+same_refusal "a new router, a next hop on no subnet" "next hop 203.0.113.9 is not on a connected subnet" \
+	'.nfs += [{"name":"r0","type":"router","collections":{"routes":{"198.18.0.0/16":{"nexthop":"203.0.113.9"}}}}]'
+same_refusal "a new bridge, an fdb entry on no port" "field 'port': no port 'nope'" \
+	'.nfs += [{"name":"b0","type":"bridge","collections":{"fdb":{"02:00:00:00:00:01":{"port":"nope"}}}}]'
+same_refusal "a new ddos, a limit whose burst is below its rate" "burst 1 is below the rate" \
+	'.nfs += [{"name":"d0","type":"ddos","collections":{"limits":{"0.0.0.0/0":{"pps":10,"burst":1}}}}]'
+same_refusal "a new firewall, state= with conntrack off" "state=established needs conntrack=on" \
+	'.nfs += [{"name":"f0","type":"firewall","config":{"conntrack":false},"collections":{"rules":{"10":{"action":"accept","state":"established"}}}}]'
+# What the document makes is what is checked: its ports, its services.
+ok_doc='.nfs += [{"name":"r0","type":"router","ports":[{"name":"p1","config":{"ip":"203.0.113.1/24"}}],"collections":{"routes":{"198.18.0.0/16":{"nexthop":"203.0.113.9"}}}},
+	{"name":"l0","type":"lb","collections":{"services":{"203.0.113.100:80/tcp":{}},"backends":{"203.0.113.100:80/tcp/198.51.100.11":{}}}}]'
+check "the same with the port and the service in the document: the dry run plans it" \
+	quiet nfc apply --dry-run -f - <<<"$(jq -c "$ok_doc" <<<"$base")"
+check "... and the apply takes it" quiet nfc apply -f - <<<"$(jq -c "$ok_doc" <<<"$base")"
+base=$(nfc export)
+before=$(export_state)
+# The same checks on NFs that exist: an entry kept while another
+# collection changes is checked again. (A route whose port goes is taken,
+# inactive, by both: docs/runtime.md.)
+same_refusal "l0's service gone, its backend kept" "service 203.0.113.100:80/tcp" \
+	'(.nfs[] | select(.name == "l0")).collections.services = {}'
+same_refusal "r0: a route added on no subnet" "next hop 198.51.100.99 is not on a connected subnet" \
+	'(.nfs[] | select(.name == "r0")).collections.routes["198.19.0.0/16"] = {"nexthop":"198.51.100.99"}'
+check "a del of the service, its backend with it: planned" \
+	quiet nfc apply --dry-run -f - <<<"$(jq -c '(.nfs[] | select(.name == "l0")).collections = {}' <<<"$base")"
+nfc_done
