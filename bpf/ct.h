@@ -356,7 +356,8 @@ static __always_inline int nfct_lookup_at(struct nfc_flow *fl, __u32 len,
 	r->e = NULL;
 	r->dir = NFCT_DIR_ORIG;
 	r->reopen = 0;
-	if (fl->frag != NFC_FRAG_NONE && nfct_frag(fl)) {
+	if (fl->frag != NFC_FRAG_NONE && !(fl->flags & NFC_FLOW_F_FRAG_DONE) &&
+	    nfct_frag(fl)) {
 		r->swapped = nfct_key_of(&fl->t, &r->key);
 		r->state = NFCT_INVALID;
 		nfct_count(NFCT_ST_INVALID);

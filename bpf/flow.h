@@ -61,6 +61,9 @@ enum nfc_frag_kind {
 #define NFC_FLOW_F_INNER (1 << 2)    /* fl->inner was parsed */
 #define NFC_FLOW_F_IP_OPTS (1 << 3)  /* IPv4 options / IPv6 ext headers */
 #define NFC_FLOW_F_PORTS_FROM_FIRST (1 << 4) /* LATER fragment, ports lent */
+/* nfct_frag ran (an NF that rewrites addresses runs it on the wire's):
+ * nfct_lookup does not run it again on the rewritten tuple. */
+#define NFC_FLOW_F_FRAG_DONE (1 << 5)
 
 /* Extension headers walked before giving up (MALFORMED); Linux walks
  * without bound, real traffic has 0-3. */

@@ -188,7 +188,7 @@ static const struct rule rules[] = {
 	 0,
 	 T_NONE,
 	 0,
-	 PORTS_USAGE},
+	 COLL_USAGE},
 	{USAGE_ONLY, {"<nf>", "ports"}, 2, 0, T_NONE, 0, PORTS_USAGE},
 	{CLI_COLL_ADD,
 	 {"<nf>", "<coll>", "add", "<key>"},

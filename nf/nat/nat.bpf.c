@@ -756,6 +756,14 @@ static __always_inline int nat(nfc_ctx_t *ctx, struct nfc_meta *md)
 		return nfc_pass_on(ctx, md);
 	}
 
+	/* A fragment leaves, or takes, its datagram's ports by the addresses
+	 * on the wire: a reply's first fragment was filed under the inside
+	 * address it is rewritten to, and its later fragments, which carry
+	 * the outside one, were never translated (found by a helper against
+	 * Linux: 0 of 5 replies of 4,000 bytes). */
+	if (fl->frag != NFC_FRAG_NONE && !nfct_frag(fl))
+		fl->flags |= NFC_FLOW_F_FRAG_DONE;
+
 	/* The cache again for what nat_fc_key leaves to the parser (VLAN
 	 * tags, IP options). */
 	nat_tuple_of(&fl->t, &w);

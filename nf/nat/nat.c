@@ -536,11 +536,13 @@ static int nat_maps_del(struct nfc_nf *nf, const char *key)
 				    "and its connection) can be deleted",
 				    key);
 	long n = nfct_flush(nf);
-	int fd = nfc_nf_map_fd(nf, "nat_rev");
-	struct nat_tuple k;
 
-	while (fd >= 0 && !bpf_map_get_next_key(fd, NULL, &k))
-		bpf_map_delete_elem(fd, &k);
+	/* Only the mappings whose connection went (map_prune): deleting
+	 * every one also took those of connections traffic made again
+	 * since the flush, whose replies then passed untranslated, and
+	 * whose outside port the next host was given (found by a helper
+	 * against Linux's conntrack -F). */
+	rev_walk(nf, map_prune, NULL);
 	return n < 0 ? (int)n : 0;
 }
 

@@ -186,6 +186,48 @@ static void cached(struct ctf f, int out_dir, const char *s, int sp,
 	      SHOW(o));
 }
 
+/* A UDP datagram's fragment from s to d, id 77: the first (offset 0,
+ * MF, the UDP header sp > dp) or a later one (offset 24 bytes, no L4
+ * header). Only the IP checksum is filled for a later one. */
+static struct ctf frag(const char *s, int sp, const char *d, int dp, int later)
+{
+	struct ctf f;
+	uint8_t *ip;
+
+	ctf_eth(&f, 0, 0);
+	ctf_ip4(&f, s, d, CTF_UDP, 0, later ? 3 : 0, !later, 77);
+	if (!later) {
+		ctf_udp(&f, sp, dp);
+	} else {
+		memset(f.b + f.len, 0xab, 16);
+		f.len += 16;
+	}
+	ctf_end(&f);
+	if (later) {
+		ip = f.b + f.l3;
+		ip[10] = ip[11] = 0;
+		ctf_put16(ip + 10, fz_fold(fz_sum(ip, 20, 0)));
+	}
+	return f;
+}
+
+/* A later fragment through the NAT: passed, its destination (out_dir 0)
+ * or source now `want`, its IP checksum valid. */
+static int later_is(struct ctf *f, int out_dir, const char *want)
+{
+	struct dpt_run r;
+	char a[INET_ADDRSTRLEN];
+	const uint8_t *ip;
+
+	dpt_set_meta(root, 1, out_dir ? 1 : 0);
+	if (dpt_run(root, "nf/1-nat1/prog", f->b, f->len, &r) ||
+	    r.verdict != v_pass || r.out_len < f->l3 + 20)
+		return 0;
+	ip = r.out + f->l3;
+	inet_ntop(AF_INET, ip + (out_dir ? 12 : 16), a, sizeof(a));
+	return !strcmp(a, want) && fz_fold(fz_sum(ip, 20, 0)) == 0;
+}
+
 static void snat(struct nfc *nfc)
 {
 	struct ctf f;
@@ -216,6 +258,28 @@ static void snat(struct nfc *nfc)
 	      "(v%d %s:%d > %s:%d csum %d)",
 	      SHOW(o));
 	cached(f, 0, "203.0.113.9", 53, "198.51.100.2", 40000, "UDP reply in");
+	/* Found by a helper against Linux: a reply's later fragments were
+	 * passed untranslated (the first one was filed under the inside
+	 * address, they were looked up by the outside one). */
+	f = frag("203.0.113.9", 53, "203.0.113.20", 40000, 0);
+	o = run(&f, 0, 0);
+	CHECK(IS(o, "203.0.113.9", 53, "198.51.100.2", 40000),
+	      "a reply's first fragment: back to 198.51.100.2:40000 (v%d "
+	      "%s:%d > %s:%d csum %d)",
+	      SHOW(o));
+	f = frag("203.0.113.9", 53, "203.0.113.20", 40000, 1);
+	CHECK(later_is(&f, 0, "198.51.100.2"),
+	      "... its later fragment: to 198.51.100.2 too, IP checksum "
+	      "valid");
+	f = frag("198.51.100.2", 40000, "203.0.113.9", 53, 0);
+	o = run(&f, 1, 0);
+	CHECK(IS(o, "203.0.113.20", 40000, "203.0.113.9", 53),
+	      "an outgoing first fragment: from 203.0.113.20:40000 (v%d "
+	      "%s:%d > %s:%d csum %d)",
+	      SHOW(o));
+	f = frag("198.51.100.2", 40000, "203.0.113.9", 53, 1);
+	CHECK(later_is(&f, 1, "203.0.113.20"),
+	      "... its later fragment: from 203.0.113.20 too");
 	cached(udp("198.51.100.2", 40000, "203.0.113.9", 53), 1, "203.0.113.20",
 	       40000, "203.0.113.9", 53, "UDP out");
 	cached(udp_opts("198.51.100.2", 40000, "203.0.113.9", 53), 1,
@@ -361,6 +425,32 @@ static void snat(struct nfc *nfc)
 		      "mappings show: 8 (%zu)", json_array_size(l));
 		json_decref(l);
 	}
+}
+
+/* The flush takes the mappings of the connections it flushed
+ * (map_prune), and a flow goes on after it. Last: it forgets what the
+ * tests before made. */
+static void flush(struct nfc *nfc)
+{
+	json_t *l = NULL;
+	struct ctf f;
+	struct out o;
+
+	CHECK(!nfc_coll_del(nfc, "nat1", "mappings", "all"),
+	      "mappings del all: %s", nfc_errmsg(nfc));
+	CHECK(!nfc_coll_list(nfc, "nat1", "mappings", &l) &&
+		      json_array_size(l) == 0,
+	      "... none left (%zu)", json_array_size(l));
+	json_decref(l);
+	f = udp("198.51.100.2", 40000, "203.0.113.9", 53);
+	o = run(&f, 1, 0);
+	CHECK(o.verdict == 1 && !strcmp(o.src, "203.0.113.20") && o.csum,
+	      "... a flow's next packet: translated again (v%d %s:%d)",
+	      o.verdict, o.src, o.sport);
+	f = udp("203.0.113.9", 53, "203.0.113.20", o.sport);
+	o = run(&f, 0, 0);
+	CHECK(IS(o, "203.0.113.9", 53, "198.51.100.2", 40000),
+	      "... and its reply back (v%d %s:%d > %s:%d csum %d)", SHOW(o));
 }
 
 /* An ICMP error through nat1: what came out, the outer header and the
@@ -567,6 +657,7 @@ static void one_mode(struct nfc *nfc, const char *mode, int pass, int drop)
 	snat(nfc);
 	icmp_errors();
 	exhaustion(nfc);
+	flush(nfc);
 	CHECK(!nfc_reset(nfc), "reset");
 }
 
