@@ -517,6 +517,28 @@ static void map_prune(struct nfc_nf *nf, int rfd, const struct nat_tuple *k,
 	bpf_map_delete_elem(rfd, k);
 }
 
+/* A masquerade's connection made with the target's old address (arg:
+ * it, network order) is forgotten, its mapping with it: its next packet
+ * is a new connection that takes the new address, as Linux drops them
+ * when the address goes (found by a helper: a running flow kept leaving
+ * as the old address, whose replies nobody answered for any more). */
+static void map_old_masq(struct nfc_nf *nf, int rfd, const struct nat_tuple *k,
+			 const struct nat_rev *v, const struct nfct_entry *e,
+			 void *arg)
+{
+	const struct nat_xlat *x = e ? (const void *)e->nf_data : NULL;
+	__be32 old = *(const __be32 *)arg;
+	struct nfct_key ck;
+
+	if (v->type != NAT_T_MASQ || k->dst != old)
+		return;
+	if (x && x->ready && x->addr == old) {
+		tuple_key(&v->orig, &ck);
+		bpf_map_delete_elem(nfc_nf_map_fd(nf, "ct_table"), &ck);
+	}
+	bpf_map_delete_elem(rfd, k);
+}
+
 static const struct nfc_field nat_map_fields[] = {NFC_FIELDS_END};
 
 static int nat_maps_add(struct nfc_nf *nf, const char *key, json_t *fields)
@@ -624,7 +646,13 @@ static void nat_tick(struct nfc_nf *nf, uint64_t now_ns)
 
 			if (!bpf_map_lookup_elem(rfd, &k, &r) &&
 			    r.type == NAT_T_MASQ && r.to_lo != addr) {
+				__be32 was = htonl(r.to_lo);
+
 				rules_reapply(nf);
+				if (was) {
+					rev_walk(nf, map_old_masq, &was);
+					nfct_fc_bump(nf);
+				}
 				break;
 			}
 		}

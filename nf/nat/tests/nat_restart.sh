@@ -162,4 +162,52 @@ m3=$(m)
 check "... picked up with the same mapping ($m2 -> $m3)" [ -n "$m3" -a "$m3" = "$m2" ]
 kill $srv 2>/dev/null
 wait $srv 2>/dev/null
+
+# The masquerade's address changes under a UDP flow: the flow goes on from
+# the new one. Before, it kept leaving as the old address for as long as
+# it ran (found by a helper; Linux forgets such connections).
+seen=/tmp/nfc-natmv-$NFC_ID
+rm -f $seen
+in_host c1 timeout 30 python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("'$RT_C1'", 5400))
+s.settimeout(1)
+src = set()
+end = time.time() + 14
+while time.time() < end:
+    try:
+        d, a = s.recvfrom(100)
+    except socket.timeout:
+        continue
+    src.add(a[0])
+    s.sendto(d, a)
+open(sys.argv[1], "w").write(" ".join(sorted(src)))' $seen &
+srv=$!
+sleep 1
+in_host a1 timeout 30 python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("198.51.100.2", 41999))
+s.settimeout(0.05)
+late = 0
+t0 = time.time()
+while time.time() < t0 + 9:
+    s.sendto(b"x", ("'$RT_C1'", 5400))
+    try:
+        s.recvfrom(10)
+        late += time.time() > t0 + 6
+    except socket.timeout:
+        pass
+    time.sleep(0.1)
+print(late)' >$seen.c 2>&1 &
+cli=$!
+sleep 2
+check "r1 ports p3 set ip=203.0.113.3/26 under a UDP flow" quiet nfc r1 ports p3 set ip=203.0.113.3/26
+wait $cli
+wait $srv
+cli='' srv=''
+check "... c1 then sees the flow from 203.0.113.3 ($(cat $seen 2>/dev/null))" grep -q "203.0.113.3" $seen
+check "... and a1 gets its replies again ($(cat $seen.c) in the last 3 s)" [ "$(cat $seen.c)" -gt 5 ]
+rm -f $seen $seen.c
 nfc_done
