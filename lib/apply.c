@@ -807,13 +807,6 @@ static int coll_sync(struct nfc *nfc, const char *name,
 	return 0;
 }
 
-/*
- * Collections: each declared collection of each NF made to hold what the
- * document lists (coll_sync). With `u` NULL it only checks and plans: the
- * collection exists, the fields fit its declaration (for an NF the
- * document creates, against its type). The NF's own add() or replace()
- * validates before it changes anything.
- */
 /* Whether two sets of entries differ, a missing one empty. */
 static int coll_differs(json_t *a, json_t *b)
 {
@@ -822,6 +815,13 @@ static int coll_differs(json_t *a, json_t *b)
 	return !json_equal(a, b);
 }
 
+/*
+ * Collections: each declared collection of each NF made to hold what the
+ * document lists (coll_sync). With `u` NULL it only checks and plans: the
+ * collection exists, the fields fit its declaration (for an NF the
+ * document creates, against its type). The NF's own add() or replace()
+ * validates before it changes anything.
+ */
 static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
 			     struct undo *u, struct model *view)
 {
@@ -836,6 +836,7 @@ static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
 		json_t *want = json_object_get(nf, "collections");
 		int id = model_find_nf(nfc->m, name);
 		json_t *have, *set, *config;
+		struct model *nview;
 		struct nfc_nf *h;
 		const char *coll;
 		int r, recheck, nchanged;
@@ -863,6 +864,13 @@ static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
 					name, coll);
 		}
 		h = id >= 0 ? &nfc->handles[id] : NULL;
+		/* The view holds this NF in its own slot, unless the
+		 * document makes it anew (a mode change that reloads it):
+		 * then its checks read the running model, as before. */
+		nview = view;
+		if (view && id >= 0 &&
+		    (!view->nfs[id].used || strcmp(view->nfs[id].name, name)))
+			nview = NULL;
 		/* An NF the document creates is checked through the slot
 		 * the view gives it, if no NF of the running model holds
 		 * that slot (whose maps its checks would read). */
@@ -877,7 +885,7 @@ static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
 		 * backend: the dry run planned what the apply refused). */
 		nchanged = 0;
 		for (const struct nfc_collection *c = t ? t->collections : NULL;
-		     !u && view && id >= 0 && c && c->name; c++)
+		     !u && nview && id >= 0 && c && c->name; c++)
 			nchanged +=
 				coll_differs(json_object_get(have, c->name),
 					     json_object_get(want, c->name));
@@ -891,7 +899,7 @@ static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
 				      json_object_get(have, c->name),
 				      json_object_get(want, c->name), plan, u,
 				      h, config, recheck || nchanged > self,
-				      u ? NULL : view);
+				      u ? NULL : nview);
 			if (r)
 				return r;
 		}
