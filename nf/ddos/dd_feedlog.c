@@ -39,6 +39,15 @@ static int del_cmp(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct dd_del));
 }
 
+/* A prefix as the sorted sets hold it: unused bytes 0, for del_cmp. */
+static void del_of(struct dd_del *d, int family, const struct dd_lpm6 *k)
+{
+	memset(d, 0, sizeof(*d));
+	d->family = family;
+	d->k.plen = k->plen;
+	memcpy(d->k.addr, k->addr, family == 4 ? 4 : 16);
+}
+
 /* "203.0.113.0/24" or "2001:db8::/48" into d; -1 for anything else (the
  * last line of a log a crash cut short). */
 static int del_parse(char *s, struct dd_del *d)
@@ -118,10 +127,7 @@ int dd_dels_has(const struct dd_dels *d, int family, const struct dd_lpm6 *k)
 
 	if (!d || !d->n)
 		return 0;
-	memset(&x, 0, sizeof(x));
-	x.family = family;
-	x.k.plen = k->plen;
-	memcpy(x.k.addr, k->addr, family == 4 ? 4 : 16);
+	del_of(&x, family, k);
 	return bsearch(&x, d->v, d->n, sizeof(x), del_cmp) != NULL;
 }
 
@@ -183,10 +189,7 @@ int dd_dups_note(struct dd_dups *s, int family, const struct dd_lpm6 *k,
 		s->cap = cap;
 	}
 	x = &s->v[s->n++];
-	memset(x, 0, sizeof(*x));
-	x->d.family = family;
-	x->d.k.plen = k->plen;
-	memcpy(x->d.k.addr, k->addr, family == 4 ? 4 : 16);
+	del_of(&x->d, family, k);
 	x->line = line;
 	return 0;
 }
@@ -226,14 +229,11 @@ void dd_dups_sort(struct dd_dups *s)
 unsigned dd_dups_last(const struct dd_dups *s, int family,
 		      const struct dd_lpm6 *k)
 {
-	struct dd_dup x, *f;
+	struct dd_dup x = {0}, *f;
 
 	if (!s || !s->n)
 		return 0;
-	memset(&x, 0, sizeof(x));
-	x.d.family = family;
-	x.d.k.plen = k->plen;
-	memcpy(x.d.k.addr, k->addr, family == 4 ? 4 : 16);
+	del_of(&x.d, family, k);
 	f = bsearch(&x, s->v, s->n, sizeof(x), dup_key_cmp);
 	return f ? f->line : 0;
 }
