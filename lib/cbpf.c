@@ -764,7 +764,17 @@ static void log_tail(char *err, size_t errlen, const char *what,
 int nfci_cbpf_load(const struct nfci_cbpf_prog *p, char *err, size_t errlen)
 {
 	static char log[1 << 20];
+	const char *refuse = getenv("NFC_TEST_CBPF_REFUSE");
+	unsigned n = p->ninsns;
 	int fd;
+
+	/* NFC_TEST_CBPF_REFUSE=EXPR, for tests only: that expression's
+	 * translation is cut short, so that the verifier refuses it. No
+	 * expression libpcap compiles is known to make the verifier refuse
+	 * its translation, and the NFs' tests must still see that refusal
+	 * end to end (the verifier's reason, nothing changed). */
+	if (refuse && p->src && !strcmp(refuse, p->src) && n > 3)
+		n = 3;
 
 	log[0] = 0;
 	LIBBPF_OPTS(bpf_prog_load_opts, o, .log_buf = log,
@@ -774,7 +784,7 @@ int nfci_cbpf_load(const struct nfci_cbpf_prog *p, char *err, size_t errlen)
 		o.expected_attach_type = BPF_XDP;
 	fd = bpf_prog_load(p->hook == NFCI_CBPF_XDP ? BPF_PROG_TYPE_XDP
 						    : BPF_PROG_TYPE_SCHED_CLS,
-			   "nfc_cbpf", "Dual BSD/GPL", p->insns, p->ninsns, &o);
+			   "nfc_cbpf", "Dual BSD/GPL", p->insns, n, &o);
 	if (fd < 0) {
 		int e = errno;
 
@@ -798,14 +808,6 @@ int nfci_cbpf_build(const char *expr, unsigned snaplen,
 	if (r)
 		return r;
 	r = nfci_cbpf_translate(&p, hook, jmp_fd, err, errlen);
-	/* NFC_TEST_CBPF_REFUSE=EXPR, for tests only: that expression's
-	 * translation is cut short, so that the verifier refuses it. No
-	 * expression libpcap compiles is known to make the verifier refuse
-	 * its translation, and the NFs' tests must still see that refusal
-	 * end to end (the verifier's reason, nothing changed). */
-	if (!r && getenv("NFC_TEST_CBPF_REFUSE") &&
-	    !strcmp(getenv("NFC_TEST_CBPF_REFUSE"), expr) && p.ninsns > 3)
-		p.ninsns = 3;
 	if (!r)
 		r = nfci_cbpf_load(&p, err, errlen);
 	nfci_cbpf_free(&p);

@@ -89,6 +89,9 @@ struct nfci_cbpf_prog {
 	void *insns; /* struct bpf_insn[] */
 	unsigned ninsns;
 	enum nfci_cbpf_hook hook;
+	/* The expression it was compiled from (borrowed from the caller;
+	 * NULL for a program of one's own): NFC_TEST_CBPF_REFUSE. */
+	const char *src;
 };
 
 /* Compiles a pcap-filter expression with libpcap for Ethernet
@@ -155,5 +158,48 @@ int nfci_cbpf_runner_open_prog(struct nfci_cbpf_runner *r,
 int nfci_cbpf_runner_run(struct nfci_cbpf_runner *r, const void *frame,
 			 size_t len);
 void nfci_cbpf_runner_close(struct nfci_cbpf_runner *r);
+
+/*
+ * Kept programs (lib/cbpf_keep.c; in the library, not the CLI). libpcap
+ * looks host and port names up when it compiles, and a reboot compiles
+ * every expression again: a name that no longer resolves then (no DNS yet
+ * at boot, a name gone) refused the saved state whole, every NF of it
+ * down and not only the filter. So an NF keeps what its expression
+ * compiled to when it was accepted, in a file beside the state
+ * (nfc_nf_keep_path), and a restore (nfc_nf_applying) whose compile
+ * libpcap refuses takes the kept program of the same expression: the
+ * addresses the name had when the expression was accepted, as a tcpdump
+ * running since then would still use. A new expression is never given a
+ * kept program: pass keep NULL then.
+ */
+/* nfci_cbpf_compile_hook; if libpcap refuses the expression and `keep`
+ * holds a program of it (same snaplen, same hook): that one, 1, and a
+ * line on stderr with libpcap's message. */
+int nfci_cbpf_compile_kept(const char *expr, unsigned snaplen,
+			   enum nfci_cbpf_hook hook, const char *keep,
+			   struct nfci_cbpf_prog *out, char *err,
+			   size_t errlen);
+/* nfci_cbpf_build and nfci_cbpf_runner_open through it. */
+int nfci_cbpf_build_kept(const char *expr, unsigned snaplen,
+			 enum nfci_cbpf_hook hook, int jmp_fd, const char *keep,
+			 char *err, size_t errlen);
+int nfci_cbpf_runner_open_kept(struct nfci_cbpf_runner *r, const char *expr,
+			       unsigned snaplen, enum nfci_cbpf_hook hook,
+			       const char *keep, char *err, size_t errlen);
+/* Writes the programs of an installed expression for both hooks into
+ * `keep` (durably: temporary file, fsync, rename), with those of the one
+ * expression it held before; nothing if it holds them already. 0, or
+ * -errno with the file named in err. */
+int nfci_cbpf_keep(const char *keep, const char *expr, unsigned snaplen,
+		   char *err, size_t errlen);
+
+/* Where an NF keeps them: its file in the daemon's state directory, or
+ * NULL without one (no restore to keep them for). `name`: the NF's. */
+struct nfc_nf;
+const char *nfci_cbpf_keep_path(const struct nfc_nf *nf, const char *type,
+				const char *name, char *buf, size_t len);
+/* The NF is deleted (its removed()): its file goes. */
+void nfci_cbpf_keep_remove(const struct nfc_nf *nf, const char *type,
+			   const char *name);
 
 #endif

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <pcap/pcap.h>
 
 #include "cbpf.h"
@@ -144,9 +145,9 @@ int nfci_cbpf_compile(const char *expr, unsigned snaplen,
 				      errlen);
 }
 
-int nfci_cbpf_compile_hook(const char *expr, unsigned snaplen,
-			   enum nfci_cbpf_hook hook, struct nfci_cbpf_prog *out,
-			   char *err, size_t errlen)
+static int compile_now(const char *expr, unsigned snaplen,
+		       enum nfci_cbpf_hook hook, struct nfci_cbpf_prog *out,
+		       char *err, size_t errlen)
 {
 	const struct pcap_fns *f;
 	struct bpf_program bp;
@@ -196,4 +197,111 @@ int nfci_cbpf_compile_hook(const char *expr, unsigned snaplen,
 	f->freecode(&bp);
 	f->close(p);
 	return 0;
+}
+
+/*
+ * The last few programs compiled, for a while. One change of an
+ * expression compiles it for both hooks in validate() and again for the
+ * NF's hook in configure() (a capture's filter once more, for libpcap's
+ * own message): measured 7.5 s for `set expr=` of 360 `host A or ...`
+ * (8,000 characters), 90 % of it in pcap_compile. Only for MEMO_NS, so
+ * that a host name is looked up again by a later change, as a tcpdump
+ * started later would.
+ */
+#define MEMO_N 4
+#define MEMO_NS (30ull * 1000000000ull)
+
+static struct memo {
+	char *expr;
+	unsigned snaplen;
+	enum nfci_cbpf_hook hook;
+	struct nfci_cbpf_insn *cbpf;
+	unsigned ncbpf;
+	unsigned long long at;
+} memo[MEMO_N];
+static pthread_mutex_t memo_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static unsigned long long mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000000000ull + (unsigned long long)t.tv_nsec;
+}
+
+static int prog_set(struct nfci_cbpf_prog *out, const struct nfci_cbpf_insn *c,
+		    unsigned n, enum nfci_cbpf_hook hook)
+{
+	memset(out, 0, sizeof(*out));
+	out->cbpf = malloc((n ? n : 1) * sizeof(*c));
+	if (!out->cbpf)
+		return -ENOMEM;
+	memcpy(out->cbpf, c, n * sizeof(*c));
+	out->ncbpf = n;
+	out->hook = hook;
+	return 0;
+}
+
+/* 1 and a copy in out if the memo has it, fresh. */
+static int memo_get(const char *expr, unsigned snaplen,
+		    enum nfci_cbpf_hook hook, struct nfci_cbpf_prog *out)
+{
+	unsigned long long now = mono_ns();
+	int r = 0;
+
+	pthread_mutex_lock(&memo_lock);
+	for (int i = 0; i < MEMO_N && !r; i++)
+		if (memo[i].expr && memo[i].snaplen == snaplen &&
+		    memo[i].hook == hook && now - memo[i].at < MEMO_NS &&
+		    !strcmp(memo[i].expr, expr))
+			r = !prog_set(out, memo[i].cbpf, memo[i].ncbpf, hook);
+	pthread_mutex_unlock(&memo_lock);
+	return r;
+}
+
+static void memo_put(const char *expr, unsigned snaplen,
+		     enum nfci_cbpf_hook hook, const struct nfci_cbpf_prog *p)
+{
+	struct memo m = {strdup(expr), snaplen,	 hook,
+			 NULL,	       p->ncbpf, mono_ns()};
+	int old = 0;
+
+	m.cbpf = malloc((p->ncbpf ? p->ncbpf : 1) * sizeof(*p->cbpf));
+	if (!m.expr || !m.cbpf) {
+		free(m.expr);
+		free(m.cbpf);
+		return; /* only the memo is lost */
+	}
+	memcpy(m.cbpf, p->cbpf, p->ncbpf * sizeof(*p->cbpf));
+	pthread_mutex_lock(&memo_lock);
+	/* The same key's slot (gone stale), else a free one, else the
+	 * oldest. */
+	for (int i = 0; i < MEMO_N; i++) {
+		if (!memo[i].expr ||
+		    (memo[i].snaplen == snaplen && memo[i].hook == hook &&
+		     !strcmp(memo[i].expr, expr))) {
+			old = i;
+			break;
+		}
+		if (memo[i].at < memo[old].at)
+			old = i;
+	}
+	free(memo[old].expr);
+	free(memo[old].cbpf);
+	memo[old] = m;
+	pthread_mutex_unlock(&memo_lock);
+}
+
+int nfci_cbpf_compile_hook(const char *expr, unsigned snaplen,
+			   enum nfci_cbpf_hook hook, struct nfci_cbpf_prog *out,
+			   char *err, size_t errlen)
+{
+	int r;
+
+	if (memo_get(expr, snaplen, hook, out))
+		r = 0;
+	else if (!(r = compile_now(expr, snaplen, hook, out, err, errlen)))
+		memo_put(expr, snaplen, hook, out);
+	out->src = r ? NULL : expr;
+	return r;
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -20,6 +21,24 @@ const char *nfc_nf_name(const struct nfc_nf *nf)
 const char *nfc_nf_pin_root(const struct nfc_nf *nf)
 {
 	return nfc_pin_root(nf->nfc);
+}
+
+void nfc_nf_keep_path(const struct nfc_nf *nf, const char *dir,
+		      const char *type, const char *name, const char *what,
+		      char *buf, size_t len)
+{
+	char pr[256];
+
+	/* A daemon given its own --state-dir keeps its files there, not in
+	 * /var/lib/nfchain: nfchaind sets NFC_STATE_DIR. */
+	if (!dir || !*dir)
+		dir = getenv("NFC_STATE_DIR");
+	snprintf(pr, sizeof(pr), "%s", nfc_nf_pin_root(nf));
+	for (char *c = pr; *c; c++)
+		if (*c == '/')
+			*c = '_';
+	snprintf(buf, len, "%s/%s%s.%s.%s",
+		 dir && *dir ? dir : "/var/lib/nfchain", type, pr, name, what);
 }
 
 unsigned nfc_nf_id(const struct nfc_nf *nf)

@@ -279,6 +279,14 @@ struct nfc_plugin {
 const char *nfc_nf_name(const struct nfc_nf *nf);
 /* The pin root the NF lives under (to name files kept beside its pins). */
 const char *nfc_nf_pin_root(const struct nfc_nf *nf);
+/* A file the NF keeps outside its pins (a feed, a route store, a compiled
+ * filter): "<dir>/<type><pin root, '/' as '_'>.<name>.<what>", named by pin
+ * root so that two daemons never share one. `dir` NULL or "": the daemon's
+ * state directory ($NFC_STATE_DIR), else /var/lib/nfchain. `name`: the
+ * NF's (removed() is given it, the model no longer has it). */
+void nfc_nf_keep_path(const struct nfc_nf *nf, const char *dir,
+		      const char *type, const char *name, const char *what,
+		      char *buf, size_t len);
 unsigned nfc_nf_id(const struct nfc_nf *nf);
 const char *nfc_nf_mode(const struct nfc_nf *nf);
 json_t *nfc_nf_config(const struct nfc_nf *nf); /* borrowed */

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -82,22 +83,24 @@ static int capture_validate(struct nfc_nf *nf, json_t *cfg)
 {
 	const char *ring = cfg_str(cfg, "ring"), *expr = cfg_str(cfg, "filter");
 	json_t *old = nfc_nf_config(nf);
-	struct nfci_cbpf_prog p = {0};
-	char err[NFCI_CBPF_ERRLEN];
+	char err[NFCI_CBPF_ERRLEN], kp[4096];
+	/* A restore may take the program an accepted filter compiled to
+	 * (lib/cbpf.h, "Kept programs"); a new filter may not. */
+	const char *keep =
+		nfc_nf_applying(nf)
+			? nfci_cbpf_keep_path(nf, "capture", nfc_nf_name(nf),
+					      kp, sizeof(kp))
+			: NULL;
 
-	/* libpcap's own message for an expression it refuses. */
-	if (expr && *expr &&
-	    nfci_cbpf_compile(expr, CAP_SNAP_MAX, &p, err, sizeof(err)))
-		return nfc_nf_error(nf, EINVAL, "filter: %s", err);
-	nfci_cbpf_free(&p);
-	/* Then the verifier's, for both hooks, before anything changes: an
-	 * NF not attached yet loads nothing, and a mode change later must
-	 * not meet a filter one hook refuses (as the filter NF does). */
+	/* libpcap's message for an expression it refuses, then the
+	 * verifier's, for both hooks, before anything changes: an NF not
+	 * attached yet loads nothing, and a mode change later must not meet
+	 * a filter one hook refuses (as the filter NF does). */
 	for (int h = NFCI_CBPF_XDP; expr && *expr && h <= NFCI_CBPF_TC; h++) {
 		struct nfci_cbpf_runner r;
 
-		if (nfci_cbpf_runner_open(&r, expr, CAP_SNAP_MAX, h, err,
-					  sizeof(err)))
+		if (nfci_cbpf_runner_open_kept(&r, expr, CAP_SNAP_MAX, h, keep,
+					       err, sizeof(err)))
 			return nfc_nf_error(nf, EINVAL, "filter: %s", err);
 		nfci_cbpf_runner_close(&r);
 	}
@@ -181,8 +184,9 @@ static int capture_configure(struct nfc_nf *nf)
 	__u32 k, id = 0, len = sizeof(struct bpf_prog_info);
 	struct cap_priv *pv = nfc_nf_priv(nf);
 	struct bpf_prog_info info = {0};
-	char err[NFCI_CBPF_ERRLEN];
+	char err[NFCI_CBPF_ERRLEN], kp[4096];
 	enum nfci_cbpf_hook hook = NFCI_CBPF_XDP;
+	const char *keep;
 
 	if (jmp < 0 || match < 0 || nomatch < 0)
 		return nfc_nf_error(nf, ENOENT,
@@ -214,8 +218,13 @@ static int capture_configure(struct nfc_nf *nf)
 		r = nf_hook(nf, match, &hook);
 		if (r)
 			return r;
-		fd = nfci_cbpf_build(expr, CAP_SNAP_MAX, hook, jmp, err,
-				     sizeof(err));
+		/* The filter validate() passed moments ago, or one accepted
+		 * before: only the latter can fail to compile now, and is
+		 * then given its kept program. */
+		keep = nfci_cbpf_keep_path(nf, "capture", nfc_nf_name(nf), kp,
+					   sizeof(kp));
+		fd = nfci_cbpf_build_kept(expr, CAP_SNAP_MAX, hook, jmp, keep,
+					  err, sizeof(err));
 		if (fd < 0)
 			return nfc_nf_error(nf, -fd, "filter: %s", err);
 		r = nfci_cbpf_install(jmp, fd, err, sizeof(err));
@@ -223,11 +232,20 @@ static int capture_configure(struct nfc_nf *nf)
 		if (r)
 			return nfc_nf_error(nf, -r, "filter '%s': %s", expr,
 					    err);
+		if (keep &&
+		    nfci_cbpf_keep(keep, expr, CAP_SNAP_MAX, err, sizeof(err)))
+			fprintf(stderr, "nfchain: capture %s: %s\n",
+				nfc_nf_name(nf), err);
 	}
 	free(pv->expr);
 	pv->expr = strdup(expr);
 	pv->match_id = id;
 	return 0;
+}
+
+static void capture_removed(struct nfc_nf *nf, const char *name)
+{
+	nfci_cbpf_keep_remove(nf, "capture", name);
 }
 
 static void capture_destroy(struct nfc_nf *nf)
@@ -293,5 +311,6 @@ const struct nfc_nf_type nf_type_capture = {
 	.prepare = capture_prepare,
 	.configure = capture_configure,
 	.destroy = capture_destroy,
+	.removed = capture_removed,
 	.stats = capture_stats,
 };

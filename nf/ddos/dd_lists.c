@@ -1328,21 +1328,8 @@ void dd_block_expire(struct nfc_nf *nf)
 static void feed_path_of(struct nfc_nf *nf, const char *name, char *buf,
 			 size_t len)
 {
-	const char *d = getenv("NFC_DDOS_FEED_DIR");
-	char pr[256];
-
-	/* In the daemon's state directory, as the router's route store:
-	 * a daemon given its own (--state-dir) kept its feeds in
-	 * /var/lib/nfchain all the same. */
-	if (!d || !*d)
-		d = getenv("NFC_STATE_DIR");
-	/* Named by pin root and NF: two pin roots never share a feed. */
-	snprintf(pr, sizeof(pr), "%s", nfc_nf_pin_root(nf));
-	for (char *c = pr; *c; c++)
-		if (*c == '/')
-			*c = '_';
-	snprintf(buf, len, "%s/ddos%s.%s.blocklist.feed",
-		 d && *d ? d : "/var/lib/nfchain", pr, name);
+	nfc_nf_keep_path(nf, getenv("NFC_DDOS_FEED_DIR"), "ddos", name,
+			 "blocklist.feed", buf, len);
 }
 
 static void feed_path(struct nfc_nf *nf, char *buf, size_t len)

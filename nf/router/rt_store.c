@@ -61,16 +61,7 @@
 static void base_path(struct nfc_nf *nf, const char *name, char *buf,
 		      size_t len)
 {
-	const char *d = getenv("NFC_STATE_DIR");
-	char pr[256];
-
-	/* Named by pin root and NF: two pin roots never share a store. */
-	snprintf(pr, sizeof(pr), "%s", nfc_nf_pin_root(nf));
-	for (char *c = pr; *c; c++)
-		if (*c == '/')
-			*c = '_';
-	snprintf(buf, len, "%s/router%s.%s.routes",
-		 d && *d ? d : "/var/lib/nfchain", pr, name);
+	nfc_nf_keep_path(nf, NULL, "router", name, "routes", buf, len);
 }
 
 static void log_path(const char *base, uint32_t crc, char *buf, size_t len)
