@@ -241,10 +241,50 @@ __be32 rt_subnet_bcast(const struct rt_pfx *p)
 	return p->plen >= 31 ? 0 : (p->a.v4 | ~rt_mask(p->plen));
 }
 
-static int load_ports(struct nfc_nf *nf, struct rt_pcfg *pc, int macs)
+/* Whether the data plane already has port p with this address: of two
+ * ports whose subnets overlap, the error names first the one whose
+ * address is new (the one the user just set), not the lower index. */
+static int held(struct nfc_nf *nf, unsigned p, const struct rt_pcfg *c, int v6)
+{
+	struct rt_port cur;
+
+	if (rt_port_get(nf, p, &cur))
+		return 0;
+	if (v6)
+		return (cur.flags & RT_PORT_V6) && cur.v6_plen == c->ip6.plen &&
+		       !memcmp(cur.v6_addr, c->ip6.a.v6, 16);
+	return cur.v4_plen == c->ip.plen && cur.v4_addr == c->ip.a.v4;
+}
+
+static int overlap(struct nfc_nf *nf, const struct rt_pcfg *pc, unsigned p,
+		   unsigned q, int v6)
 {
 	char b1[64], b2[64];
+	struct rt_pfx a, b;
 
+	if (held(nf, p, &pc[p], v6) && !held(nf, q, &pc[q], v6)) {
+		unsigned t = p;
+
+		p = q;
+		q = t;
+	}
+	a = v6 ? pc[p].ip6 : pc[p].ip;
+	b = v6 ? pc[q].ip6 : pc[q].ip;
+	if (v6) {
+		rt_mask6(a.a.v6, a.plen);
+		rt_mask6(b.a.v6, b.plen);
+	} else {
+		a.a.v4 &= rt_mask(a.plen);
+		b.a.v4 &= rt_mask(b.plen);
+	}
+	return nfc_nf_error(nf, EEXIST,
+			    "port %s: subnet %s overlaps subnet %s of port %s",
+			    pc[p].name, rt_pfx_str(&a, b1, sizeof(b1)),
+			    rt_pfx_str(&b, b2, sizeof(b2)), pc[q].name);
+}
+
+static int load_ports(struct nfc_nf *nf, struct rt_pcfg *pc, int macs)
+{
 	memset(pc, 0, sizeof(*pc) * NFC_MAX_PORTS);
 	for (unsigned p = 0; p < NFC_MAX_PORTS; p++) {
 		json_t *cfg = nfc_nf_port_config(nf, p);
@@ -374,41 +414,20 @@ static int load_ports(struct nfc_nf *nf, struct rt_pcfg *pc, int macs)
 			} else {
 				b.plen = a.plen;
 			}
-			if (!rt_subnet_has6(&a, b.a.v6))
-				continue;
-			a = pc[p].ip6;
-			b = pc[q].ip6;
-			rt_mask6(a.a.v6, a.plen);
-			rt_mask6(b.a.v6, b.plen);
-			return nfc_nf_error(
-				nf, EEXIST,
-				"port %s: subnet %s overlaps "
-				"subnet %s of port %s",
-				pc[p].name, rt_pfx_str(&a, b1, sizeof(b1)),
-				rt_pfx_str(&b, b2, sizeof(b2)), pc[q].name);
+			if (rt_subnet_has6(&a, b.a.v6))
+				return overlap(nf, pc, p, q, 1);
 		}
 	/* Subnets may not overlap: a destination would have two ports. */
 	for (unsigned p = 0; p < NFC_MAX_PORTS; p++)
 		for (unsigned q = 0; q < p; q++) {
 			const struct rt_pfx *a = &pc[p].ip, *b = &pc[q].ip;
 			unsigned l;
-			struct rt_pfx na, nb;
 
 			if (!a->family || !b->family)
 				continue;
 			l = a->plen < b->plen ? a->plen : b->plen;
-			if ((a->a.v4 ^ b->a.v4) & rt_mask(l))
-				continue;
-			na = *a;
-			nb = *b;
-			na.a.v4 &= rt_mask(a->plen);
-			nb.a.v4 &= rt_mask(b->plen);
-			return nfc_nf_error(
-				nf, EEXIST,
-				"port %s: subnet %s overlaps "
-				"subnet %s of port %s",
-				pc[p].name, rt_pfx_str(&na, b1, sizeof(b1)),
-				rt_pfx_str(&nb, b2, sizeof(b2)), pc[q].name);
+			if (!((a->a.v4 ^ b->a.v4) & rt_mask(l)))
+				return overlap(nf, pc, p, q, 0);
 		}
 	return 0;
 }

@@ -102,6 +102,11 @@ check "apply --dry-run of p3 in p2's subnet: refused, naming both" \
 	refused "port p3: subnet 198.51.100.64/26 overlaps subnet 198.51.100.64/26 of port p2" \
 	nfc apply --dry-run -f "$NFD_DIR/overlap.json"
 check "... and the apply" refused "overlaps" nfc apply -f "$NFD_DIR/overlap.json"
+# (a helper) the message named the port of lower index first, the one
+# not changed: p1 set into p3's subnet said "port p3: ... of port p1".
+check "p1 set ip= in p3's subnet: the message names p1, the port changed" \
+	refused "port p1: subnet 203.0.113.0/26 overlaps subnet 203.0.113.0/26 of port p3" \
+	nfc r1 ports p1 set ip=203.0.113.9/26
 check "... a ping to $T still reaches c1" [ "$(rt_probe_ping a1 $T)" = "$T reply" ]
 # (a helper) the store entry's fields were kept on a plain route.
 before=$(export_state)
