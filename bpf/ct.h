@@ -140,6 +140,14 @@ static __always_inline int nfct_fc_eligible(const struct nfc_flow *fl)
 	if (fl->frag != NFC_FRAG_NONE || (fl->flags & NFC_FLOW_F_ICMP_ERR) ||
 	    fl->t.family == NFC_FAMILY_NONE)
 		return 0;
+	/* An ICMP query and its answer the other way have the same tuple
+	 * (the identifier stands for both ports): a slot an echo reply
+	 * filled answered an echo request from the same side, which the
+	 * entry calls invalid (nfct_icmp_query_dir). ICMP is no bulk
+	 * traffic: the entry decides each packet. */
+	if (fl->t.proto == NFC_IPPROTO_ICMP ||
+	    fl->t.proto == NFC_IPPROTO_ICMPV6)
+		return 0;
 	if (fl->t.proto == NFC_IPPROTO_TCP)
 		return (fl->tcp_flags & (NFC_TCP_SYN | NFC_TCP_FIN |
 					 NFC_TCP_RST | NFC_TCP_ACK)) ==
@@ -259,8 +267,12 @@ static __always_inline __u8 nfct_new_state(const struct nfc_flow *fl,
 	case NFC_IPPROTO_TCP:
 		if (f == NFC_TCP_SYN)
 			return NFCT_NEW;
+		/* Picked up midway only on an ACK without SYN, RST or FIN
+		 * (Linux: a FIN-ACK from no state is sIV). A FIN-ACK made
+		 * an established entry of five days. */
 		if (cfg && (cfg->flags & NFCT_CFG_TCP_LOOSE) &&
-		    !(f & (NFC_TCP_SYN | NFC_TCP_RST)) && (f & NFC_TCP_ACK))
+		    !(f & (NFC_TCP_SYN | NFC_TCP_RST | NFC_TCP_FIN)) &&
+		    (f & NFC_TCP_ACK))
 			return NFCT_NEW;
 		return NFCT_INVALID;
 	case NFC_IPPROTO_ICMP: /* echo, timestamp, info, address mask */
@@ -274,6 +286,30 @@ static __always_inline __u8 nfct_new_state(const struct nfc_flow *fl,
 		return NFCT_INVALID;
 	}
 	return NFCT_NEW;
+}
+
+/* An ICMP query's direction from its type: NFCT_DIR_ORIG for a request
+ * (echo, timestamp, information, address mask; ICMPv6 echo, node
+ * information), NFCT_DIR_REPLY for its answer, -1 for anything else. */
+static __always_inline int nfct_icmp_query_dir(const struct nfc_flow *fl)
+{
+	__u8 t = fl->icmp_type;
+
+	/* A later fragment has no ICMP header to read the type from. */
+	if (fl->frag == NFC_FRAG_LATER)
+		return -1;
+	if (fl->t.proto == NFC_IPPROTO_ICMP) {
+		if (t == 8 || t == 13 || t == 15 || t == 17)
+			return NFCT_DIR_ORIG;
+		if (t == 0 || t == 14 || t == 16 || t == 18)
+			return NFCT_DIR_REPLY;
+	} else if (fl->t.proto == NFC_IPPROTO_ICMPV6) {
+		if (t == 128 || t == 139)
+			return NFCT_DIR_ORIG;
+		if (t == 129 || t == 140)
+			return NFCT_DIR_REPLY;
+	}
+	return -1;
 }
 
 static __always_inline int nfct_addr_eq(const __u32 *x, const __u32 *y)
@@ -401,10 +437,31 @@ static __always_inline int nfct_lookup_at(struct nfc_flow *fl, __u32 len,
 			r->state = NFCT_NEW;
 			return r->state;
 		}
+		if (s == NFCT_S_INVALID) {
+			r->state = NFCT_INVALID;
+			nfct_count(NFCT_ST_INVALID);
+			return r->state;
+		}
 		if (s != e->state)
 			e->state = s;
-	} else if (dir == NFCT_DIR_REPLY && e->state != NFCT_S_REPLIED) {
-		e->state = NFCT_S_REPLIED;
+	} else {
+		/* An ICMP query goes from the entry's opener, its answer
+		 * back: a request the other way (or an answer from the
+		 * opener) is not part of it. The key holds the identifier,
+		 * not the type, so they found the entry: an echo request
+		 * from outside with the id of an inside host's ping passed
+		 * as established (Linux's tuple has the type; found by a
+		 * helper against nftables). It cannot have an entry of its
+		 * own while this one lives: INVALID, where Linux says NEW. */
+		int q = nfct_icmp_query_dir(fl);
+
+		if (q >= 0 && q != dir) {
+			r->state = NFCT_INVALID;
+			nfct_count(NFCT_ST_INVALID);
+			return r->state;
+		}
+		if (dir == NFCT_DIR_REPLY && e->state != NFCT_S_REPLIED)
+			e->state = NFCT_S_REPLIED;
 	}
 	if (dir == NFCT_DIR_REPLY && !(e->flags & NFCT_F_SEEN_REPLY))
 		e->flags |= NFCT_F_SEEN_REPLY;

@@ -189,10 +189,15 @@ struct nfct_frag {
 #define NFCT_TCP_PSH 0x08
 #define NFCT_TCP_ACK 0x10
 
+/* Not a state: what nfct_tcp_next returns for a segment that is invalid
+ * in the entry's state (the packet is INVALID, the entry left alone). */
+#define NFCT_S_INVALID 0xff
+
 /* TCP: the entry's next state on a segment with flags `f` going `dir`.
- * Returns the new state, or NFCT_S_NONE for "a new connection on this
- * tuple" (a SYN after the old one closed). Sets the FIN bits of e->flags.
- * Pure: the unit tests (tests/unit/test_ct.c) walk it in userspace. */
+ * Returns the new state, NFCT_S_NONE for "a new connection on this
+ * tuple" (a SYN after the old one closed), or NFCT_S_INVALID. Sets the
+ * FIN bits of e->flags. Pure: the unit tests (tests/unit/test_ct.c) walk
+ * it in userspace. */
 static NFCT_INLINE __u8 nfct_tcp_next(struct nfct_entry *e, __u8 f, __u8 dir)
 {
 	__u8 s = e->state;
@@ -202,6 +207,17 @@ static NFCT_INLINE __u8 nfct_tcp_next(struct nfct_entry *e, __u8 f, __u8 dir)
 	if ((f & (NFCT_TCP_SYN | NFCT_TCP_ACK)) == NFCT_TCP_SYN &&
 	    (s == NFCT_S_TIME_WAIT || s == NFCT_S_CLOSE))
 		return NFCT_S_NONE;
+	/* A bare SYN from the answering side of a connection past its
+	 * handshake opens nothing and belongs to nothing (Linux: sIV in
+	 * ESTABLISHED and the closing states). It passed as established: a
+	 * firewall with "accept established" let an outside host's SYN in
+	 * to any inside host:port it had a connection with (found by a
+	 * helper against nftables, 2026-12-07). SYN_RECV keeps it: there it
+	 * may be a simultaneous open's SYN sent again. */
+	if ((f & (NFCT_TCP_SYN | NFCT_TCP_ACK)) == NFCT_TCP_SYN &&
+	    dir == NFCT_DIR_REPLY &&
+	    (s == NFCT_S_ESTABLISHED || s == NFCT_S_FIN_WAIT))
+		return NFCT_S_INVALID;
 	switch (s) {
 	case NFCT_S_SYN_SENT:
 		if (dir == NFCT_DIR_REPLY && (f & NFCT_TCP_SYN))

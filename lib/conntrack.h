@@ -35,13 +35,16 @@
  * Linux's), tcp_loose. */
 #define NFCT_SIZE_DEFAULT "65536"
 #define NFCT_SIZE_MAX 4194304
-#define NFCT_TO_FIELD(n, d, what)                             \
-	{                                                     \
-		.name = "timeout_" #n, .kind = NFC_F_UINT,    \
-		.flags = NFC_FIELD_LIVE, .def = #d, .min = 1, \
-		.max = 86400 * 30,                            \
-		.doc = "seconds an idle connection " what     \
-		       " is kept (conntrack)"                 \
+/* Not NFC_FIELD_LIVE: the data plane reads them from ct_cfg, which
+ * configure() (nfct_configure) writes. As live fields they reached it only
+ * at the next tick: up to a second late in nfchaind, never with nfctl
+ * (found 2026-12-07: `set tcp_loose=true` picked nothing up). */
+#define NFCT_TO_FIELD(n, d, what)                                     \
+	{                                                             \
+		.name = "timeout_" #n, .kind = NFC_F_UINT, .def = #d, \
+		.min = 1, .max = 86400 * 30,                          \
+		.doc = "seconds an idle connection " what             \
+		       " is kept (conntrack)"                         \
 	}
 #define NFCT_CONFIG_FIELDS                                                    \
 	{.name = "conntrack_size",                                            \
@@ -62,8 +65,7 @@
 		NFCT_TO_FIELD(icmp, 30, "(ICMP echo)"),                       \
 		NFCT_TO_FIELD(generic, 600, "(other protocols)"),             \
 	{                                                                     \
-		.name = "tcp_loose", .kind = NFC_F_BOOL,                      \
-		.flags = NFC_FIELD_LIVE, .def = "false",                      \
+		.name = "tcp_loose", .kind = NFC_F_BOOL, .def = "false",      \
 		.doc = "a TCP segment without SYN may open a connection "     \
 		       "(Linux nf_conntrack_tcp_loose)"                       \
 	}

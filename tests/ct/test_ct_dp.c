@@ -325,6 +325,22 @@ static void test_tcp(void)
 		      "tcp: invalid segments leave the entry alone");
 	}
 
+	{
+		/* A SYN from the server's side (a forged one: the outside
+		 * host of a firewall) belongs to nothing: it passed as
+		 * established. */
+		struct ctf syn_r = ctf_tcp_frame(B, A, NFC_TCP_SYN);
+
+		r = run(&syn_r, 1);
+		EXPECT(r, NFCT_INVALID,
+		       "tcp: a SYN from the answering side, established");
+		CHECK(entry_of(&T, &r.key, &e) == 0 && e.packets[1] == 2 &&
+			      e.state == NFCT_S_ESTABLISHED,
+		      "tcp: ... leaves the entry alone");
+		r = run(&syn, 1);
+		EXPECT(r, NFCT_ESTABLISHED,
+		       "tcp: a SYN from the opener is ignored, as Linux");
+	}
 	r = run(&fin_r, 0);
 	EXPECT(r, NFCT_ESTABLISHED, "tcp: FIN from the server");
 	CHECK(r.entry_state == NFCT_S_FIN_WAIT, "tcp: fin_wait");
@@ -371,6 +387,16 @@ static void test_tcp_loose(void)
 	set_cfg(&T, &cfg);
 	r = run(&rst, 1);
 	EXPECT(r, NFCT_INVALID, "loose: a RST still opens nothing");
+	{
+		struct ctf fin = ctf_tcp_frame(c, s, NFC_TCP_FIN | NFC_TCP_ACK);
+		long n = entries(&T);
+
+		/* Linux: sIV from no state. It made an established entry
+		 * of five days. */
+		r = run(&fin, 1);
+		EXPECT(r, NFCT_INVALID, "loose: a FIN-ACK opens nothing");
+		CHECK(entries(&T) == n, "loose: ... and makes no entry");
+	}
 	r = run(&ack, 1);
 	EXPECT(r, NFCT_NEW, "loose: an ACK midway opens a connection");
 	CHECK(r.has_entry && r.entry_state == NFCT_S_ESTABLISHED,
@@ -435,6 +461,38 @@ static void test_udp_icmp(void)
 		EXPECT(r, NFCT_ESTABLISHED, "icmp: echo reply");
 		r = run(&rep2, 0);
 		EXPECT(r, NFCT_INVALID, "icmp: echo reply with another id");
+		{
+			/* The key holds the id, not the type: these found
+			 * the entry and passed as established (a helper,
+			 * against nftables). */
+			struct ctf rreq = ctf_icmp_frame(B.addr, A.addr, 8, 0,
+							 0x4242),
+				   rrep = ctf_icmp_frame(A.addr, B.addr, 0, 0,
+							 0x4242),
+				   ts = ctf_icmp_frame(B.addr, A.addr, 13, 0,
+						       0x4242);
+			struct nfct_entry e;
+			uint64_t before;
+
+			r = run(&rreq, 1);
+			EXPECT(r, NFCT_INVALID,
+			       "icmp: an echo request the other way, same id");
+			entry_of(&T, &r.key, &e);
+			before = e.packets[1];
+			r = run(&rrep, 1);
+			EXPECT(r, NFCT_INVALID,
+			       "icmp: an echo reply from the requester");
+			r = run(&ts, 1);
+			EXPECT(r, NFCT_INVALID,
+			       "icmp: a timestamp request the other way");
+			CHECK(entry_of(&T, &r.key, &e) == 0 &&
+				      e.packets[1] == before &&
+				      e.packets[0] == 1,
+			      "icmp: ... none counted in the entry");
+			r = run(&rep, 0);
+			EXPECT(r, NFCT_ESTABLISHED,
+			       "icmp: the real reply still is");
+		}
 	}
 
 	/* ICMP errors */
@@ -525,6 +583,14 @@ static void test_v6(void)
 		EXPECT(r, NFCT_NEW, "v6: echo request");
 		r = run(&rep, 0);
 		EXPECT(r, NFCT_ESTABLISHED, "v6: echo reply");
+		{
+			struct ctf rreq =
+				ctf_icmp_frame(B6.addr, A6.addr, 128, 0, 9);
+
+			r = run(&rreq, 1);
+			EXPECT(r, NFCT_INVALID,
+			       "v6: an echo request the other way, same id");
+		}
 	}
 }
 

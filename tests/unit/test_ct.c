@@ -76,6 +76,28 @@ static void test_tcp(void)
 	walk("reset after the SYN-ACK, reopened from the other side", rst, 4);
 	walk("what does not move the handshake", stuck, 7);
 	{
+		/* Linux's table: a bare SYN from the answering side is sIV
+		 * in ESTABLISHED and the closing states, ignored (kept) in
+		 * SYN_SENT/SYN_RECV (simultaneous open); from the opener it
+		 * is ignored in ESTABLISHED. */
+		struct nfct_entry e = {.state = NFCT_S_ESTABLISHED};
+
+		CHECK(nfct_tcp_next(&e, SYN, R) == NFCT_S_INVALID &&
+			      e.state == NFCT_S_ESTABLISHED,
+		      "tcp: a SYN from the answering side of an established "
+		      "connection is invalid");
+		CHECK(nfct_tcp_next(&e, SYN, O) == NFCT_S_ESTABLISHED,
+		      "tcp: ... from the opener it changes nothing");
+		CHECK(nfct_tcp_next(&e, SYN | ACK, R) == NFCT_S_ESTABLISHED,
+		      "tcp: ... a SYN-ACK from the answering side neither");
+		e.state = NFCT_S_FIN_WAIT;
+		CHECK(nfct_tcp_next(&e, SYN, R) == NFCT_S_INVALID,
+		      "tcp: ... in fin_wait it is invalid too");
+		e.state = NFCT_S_SYN_RECV;
+		CHECK(nfct_tcp_next(&e, SYN, R) == NFCT_S_SYN_RECV,
+		      "tcp: ... in syn_recv (a simultaneous open) it is kept");
+	}
+	{
 		struct nfct_entry e = {.state = NFCT_S_ESTABLISHED};
 
 		nfct_tcp_next(&e, FIN | ACK, R);
