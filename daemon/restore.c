@@ -83,13 +83,12 @@ fail:
 	return r;
 }
 
-/* The entry the saved document holds for an entry record (borrowed),
- * NULL if none. */
-static json_t *saved_entry(json_t *doc, json_t *rec)
+/* The collection the saved document holds for an entry record
+ * (borrowed), NULL if none. */
+static json_t *saved_coll(json_t *doc, json_t *rec)
 {
 	const char *nf = json_string_value(json_object_get(rec, "nf"));
 	const char *coll = json_string_value(json_object_get(rec, "coll"));
-	const char *key = json_string_value(json_object_get(rec, "key"));
 	json_t *n;
 	size_t i;
 
@@ -98,11 +97,16 @@ static json_t *saved_entry(json_t *doc, json_t *rec)
 		    !strcmp(json_string_value(json_object_get(n, "name")) ?: "",
 			    nf))
 			return json_object_get(
-				json_object_get(
-					json_object_get(n, "collections"),
-					coll ?: ""),
-				key ?: "");
+				json_object_get(n, "collections"), coll ?: "");
 	return NULL;
+}
+
+/* ... and the entry it holds there (borrowed), NULL if none. */
+static json_t *saved_entry(json_t *doc, json_t *rec)
+{
+	const char *key = json_string_value(json_object_get(rec, "key"));
+
+	return json_object_get(saved_coll(doc, rec), key ?: "");
 }
 
 /* A record journaled, and the saved document moved as a replay of the
@@ -120,11 +124,12 @@ static int journaled(struct daemon *d, json_t *rec, char *err, size_t errlen)
 		 * that what the NF keeps in files of its own goes back too
 		 * (the apply below compares models only). */
 		if (key &&
-		    nfc_coll_undo(
+		    nfc_coll_undo_in(
 			    d->nfc,
 			    json_string_value(json_object_get(rec, "nf")),
 			    json_string_value(json_object_get(rec, "coll")),
-			    key, saved_entry(d->saved, rec)))
+			    key, saved_entry(d->saved, rec),
+			    saved_coll(d->saved, rec)))
 			nfd_log("error", "undo", "error=%s",
 				nfd_q(nfc_errmsg(d->nfc)));
 		undo_unsaved(d, err, errlen);

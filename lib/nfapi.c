@@ -353,18 +353,50 @@ static void coll_restore(struct nfc *nfc, const char *nf, const char *coll,
 	snprintf(nfc->err, sizeof(nfc->err), "%s; the change was undone", keep);
 }
 
-int nfc_coll_undo(struct nfc *nfc, const char *nf, const char *coll,
-		  const char *key, json_t *old)
+/* The model's entries of a collection in the order of `like`'s keys,
+ * those it lacks after them. */
+static void coll_order(struct nfc *nfc, const char *nf, const char *coll,
+		       json_t *like)
+{
+	int id = model_find_nf(nfc->m, nf);
+	json_t *set, *out, *v;
+	const char *k;
+
+	if (id < 0 || !json_is_object(like))
+		return;
+	set = json_object_get(nfc->m->nfs[id].colls, coll);
+	if (!json_is_object(set))
+		return;
+	out = json_object();
+	json_object_foreach (like, k, v)
+		if ((v = json_object_get(set, k)))
+			json_object_set(out, k, v);
+	json_object_foreach (set, k, v)
+		if (!json_object_get(out, k))
+			json_object_set(out, k, v);
+	json_object_set_new(nfc->m->nfs[id].colls, coll, out);
+}
+
+int nfc_coll_undo_in(struct nfc *nfc, const char *nf, const char *coll,
+		     const char *key, json_t *old, json_t *like)
 {
 	int r = nfci_begin(nfc);
 
 	if (r)
 		return r;
 	r = coll_put_back(nfc, nf, coll, key, old);
-	if (!r)
+	if (!r) {
+		coll_order(nfc, nf, coll, like);
 		r = state_save_entry(nfc, model_find_nf(nfc->m, nf), coll, key);
+	}
 	nfci_end(nfc);
 	return r;
+}
+
+int nfc_coll_undo(struct nfc *nfc, const char *nf, const char *coll,
+		  const char *key, json_t *old)
+{
+	return nfc_coll_undo_in(nfc, nf, coll, key, old, NULL);
 }
 
 /* A collection swapped as a whole (its type's replace()) made to hold

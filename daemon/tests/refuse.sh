@@ -41,6 +41,9 @@ nfd_test_cleanup_keep() {
 	fi
 }
 
+# A route import of 8 lines or more goes to the router's store (a file
+# of the state directory), as one of 65,536 does by default.
+export NFC_RT_IMPORT_MIN=8
 nfd_start || {
 	not_ok "nfchaind starts"
 	exit 1
@@ -240,6 +243,45 @@ d["nfs"] = [n for n in d["nfs"] if n["name"] != "dd0"]
 print(json.dumps(d))')
 quiet nfc apply -f - <<<"$doc"
 check "an accepted apply deleting dd0 removes its feed file (rc $?)" [ ! -e "$feed" ]
+
+# ---- a router's route store and entry order when the disk is full ----------
+# (a helper) A router whose imported routes are kept in a store, deleted
+# when the disk was full: refused, but the undo wrote the whole store
+# again, which the full disk refused too: the router stayed deleted,
+# unsaved, and every later refusal named its store. And a refused `del`
+# or `set` of an entry put it back last: export changed.
+python3 -c 'for i in range(40): print("198.18.%d.0/24 nexthop=203.0.113.9" % i)' >"$NFD_DIR/routes.txt"
+quiet nfc router add rs && quiet nfc rs ports add p1 ip=203.0.113.1/24 &&
+	quiet nfc rs routes import -f "$NFD_DIR/routes.txt"
+check "rs with 40 imported routes, kept in a store" \
+	[ -n "$(ls "$NFD_STATE"/router*.rs.routes 2>/dev/null)" ]
+quiet nfc bridge add bo && quiet nfc bo ports add p1 && quiet nfc bo ports add p2 &&
+	quiet nfc bo fdb add 02:00:00:00:00:01 port=p1 &&
+	quiet nfc bo fdb add 02:00:00:00:00:02 port=p1 &&
+	quiet nfc bo fdb add 02:00:00:00:00:03 port=p1
+dd if=/dev/zero of="$MNT/fill" bs=4k >/dev/null 2>&1
+before=$(snapshot)
+api_refused "a delete of rs when the disk is full" 507 "No space left.*the change was undone" \
+	DELETE /v1/nfs/rs
+unchanged "disk full: delete a router with a route store"
+check "... its imported routes are still there" \
+	grep -q 198.18.39.0/24 <<<"$(nfc rs routes show)"
+# The journal's last page may still take a few records: used up first.
+n=0
+while [ $n -lt 99 ] && quiet nfc bo fdb add "02:00:00:00:01:$(printf %02x $n)" port=p1; do n=$((n + 1)); done
+before=$(snapshot)
+raw=$(nfc export)
+api_refused "a delete of the first fdb entry when the disk is full (after $n that fit)" \
+	507 "No space left" DELETE /v1/nfs/bo/fdb/02:00:00:00:00:01
+unchanged "disk full: delete an entry"
+check "... export as before, the entry in its place (not last)" [ "$(nfc export)" = "$raw" ]
+api_refused "a set of the first fdb entry when the disk is full" 507 "No space left" \
+	PATCH /v1/nfs/bo/fdb/02:00:00:00:00:01 '{"fields":{"port":"p2"}}'
+unchanged "disk full: set an entry"
+check "... export as before, the entry in its place (not last)" [ "$(nfc export)" = "$raw" ]
+rm -f "$MNT/fill"
+quiet nfc rs del
+quiet nfc bo del
 
 # ---- a read-only state directory --------------------------------------------
 before=$(snapshot)

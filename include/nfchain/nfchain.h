@@ -166,6 +166,11 @@ int nfc_coll_set(struct nfc *nfc, const char *nf, const char *coll,
  * document cannot do: the model never held what they keep. */
 int nfc_coll_undo(struct nfc *nfc, const char *nf, const char *coll,
 		  const char *key, json_t *old);
+/* The same, and the collection's entries then put in the order of `like`
+ * (the collection as saved: an object; NULL keeps the model's): the entry
+ * put back went last, and a refused `set` or `del` moved it in export. */
+int nfc_coll_undo_in(struct nfc *nfc, const char *nf, const char *coll,
+		     const char *key, json_t *old, json_t *like);
 /* The entry `key` as the saved state holds it (a copy, as nfc_export
  * would give it), or NULL when there is none: what a journal of single
  * changes records. */

@@ -848,6 +848,22 @@ static int store_recover(struct nfc_nf *nf, const char *base,
 
 	snprintf(prev, sizeof(prev), "%s.prev", base);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", base);
+	/* .prev whole with its own log and no other log holding changes (a
+	 * deleted router's base moved aside, the delete then undone; a fold
+	 * killed before its rename): put back as it is, its log still named
+	 * by its CRC. No write: the fold below wrote the whole base again,
+	 * which a full disk refused, and a router delete refused for want
+	 * of space could not be undone (found by a helper, 2026-12-07). */
+	if (!logs_other(base, pm->crc, pm->crc, other, sizeof(other)) &&
+	    !rename(prev, base) && !nfc_fsync_dir_of(base)) {
+		*crc = pm->crc;
+		*size = pm->size;
+		fprintf(stderr,
+			"nfchain: router %s: routes: store %s %s: %s put "
+			"back\n",
+			nfc_nf_name(nf), base, why, prev);
+		return 0;
+	}
 	r = fold_write(nf, prev, pm, base, crc, size);
 	if (r)
 		return r;
