@@ -292,6 +292,45 @@ static void on_nd(struct nfc_nf *nf, unsigned in_port, const uint8_t *f,
 	}
 }
 
+/* A packet the router originates (f: its frame, the packet `len` bytes
+ * after the Ethernet header, no extension header) larger than the out
+ * port's MTU, sent in fragments (RFC 8200 4.5: the source fragments), as
+ * Linux sends a large echo request's reply. It went whole, past the
+ * `mtu` the port promised (found by a helper). */
+static void send_frags6(struct nfc_nf *nf, unsigned port, const union rt_ip *nh,
+			const uint8_t *f, size_t len, unsigned mtu)
+{
+	static uint32_t ident;
+	const rt_ip6hdr *h = (const rt_ip6hdr *)(f + NFC_ETH_HLEN);
+	size_t pl = len - IP6_HLEN, chunk = (mtu - IP6_HLEN - 8) & ~(size_t)7;
+	uint32_t id = htonl(++ident);
+	uint8_t g[2048];
+
+	if (mtu < IP6_HLEN + 16 || len > sizeof(g) - NFC_ETH_HLEN - 8) {
+		rt_cp_count(nf, RT_CP_slow_path_dropped);
+		return;
+	}
+	rt_cp_count(nf, RT_CP_fragmented);
+	for (size_t off = 0; off < pl; off += chunk) {
+		size_t n = pl - off > chunk ? chunk : pl - off;
+		rt_ip6hdr *gh = (rt_ip6hdr *)(g + NFC_ETH_HLEN);
+		uint8_t *fh = g + NFC_ETH_HLEN + IP6_HLEN;
+		uint16_t fo = (uint16_t)(off | (off + n < pl));
+
+		memcpy(g, f, NFC_ETH_HLEN + IP6_HLEN);
+		gh->nexthdr = 44; /* Fragment */
+		gh->payload_len = htons((uint16_t)(8 + n));
+		fh[0] = h->nexthdr;
+		fh[1] = 0;
+		fo = htons(fo);
+		memcpy(fh + 2, &fo, 2);
+		memcpy(fh + 4, &id, 4);
+		memcpy(fh + 8, (const uint8_t *)h + IP6_HLEN + off, n);
+		rt_send_via(nf, port, RT_AF_INET6, nh, g,
+			    NFC_ETH_HLEN + IP6_HLEN + 8 + n);
+	}
+}
+
 /* Routes and sends an IPv6 packet the router originates; a link-local
  * destination goes out of `port` (the one it was heard on). */
 static void send_ip6(struct nfc_nf *nf, unsigned port, const uint8_t *pkt,
@@ -316,6 +355,10 @@ static void send_ip6(struct nfc_nf *nf, unsigned port, const uint8_t *pkt,
 	memcpy(eth->h_source, pt.mac, 6);
 	eth->h_proto = htons(NFC_ETH_P_IPV6);
 	memcpy(eth + 1, pkt, len);
+	if (pt.mtu && len > pt.mtu) {
+		send_frags6(nf, r.port, &nh, f, len, pt.mtu);
+		return;
+	}
 	rt_send_via(nf, r.port, RT_AF_INET6, &nh, f, sizeof(*eth) + len);
 }
 

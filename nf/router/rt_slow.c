@@ -212,6 +212,10 @@ void rt_send_via(struct nfc_nf *nf, unsigned port, int family,
 }
 
 /* Routes an IPv4 packet the router originates (ICMP) and sends it. */
+static void on_mtu(struct nfc_nf *nf, unsigned in_port,
+		   const struct rt_port *pt, unsigned port,
+		   const union rt_ip *nh, const uint8_t *f, size_t len);
+
 static void send_ip(struct nfc_nf *nf, const uint8_t *ip, size_t len)
 {
 	const rt_iphdr *h = (const rt_iphdr *)ip;
@@ -232,6 +236,14 @@ static void send_ip(struct nfc_nf *nf, const uint8_t *ip, size_t len)
 	memcpy(eth->h_source, pt.mac, 6);
 	eth->h_proto = htons(NFC_ETH_P_IP);
 	memcpy(eth + 1, ip, len);
+	/* Larger than the out port's MTU (a large echo request's reply):
+	 * sent in fragments, as Linux sends its own (it went whole, past
+	 * the `mtu` the port promised; found by a helper). Ours never have
+	 * DF set. */
+	if (pt.mtu && len > pt.mtu) {
+		on_mtu(nf, r.port, &pt, r.port, &nh, f, sizeof(*eth) + len);
+		return;
+	}
 	rt_send_via(nf, r.port, RT_AF_INET, &nh, f, sizeof(*eth) + len);
 }
 

@@ -192,6 +192,21 @@ check "IPv4 without DF, 1400 bytes: fragmented by the router, answered" \
 	q_host c1 ping -c 1 -W 3 -M dont -s 1372 203.0.113.130
 f=$(rt_stat r1 slow_path.fragmented)
 check "r1 fragmented it ($f0 -> $f)" [ "${f:-0}" -gt "${f0:-0}" ]
+# (a helper) The router's own replies went whole past its port's mtu: a
+# 1,468-byte echo reply out of a port of mtu=1400. Linux fragments them.
+if nfctl r1 ports p1 set mtu=1400 >/dev/null; then
+	for v in 4 6; do
+		f0=$(rt_stat r1 slow_path.fragmented)
+		dst=$([ $v = 4 ] && echo 198.51.100.1 || echo 2001:db8:1::1)
+		check "IPv$v: a1 pings r1 with 1,440 bytes, the reply out of p1 (mtu=1400)" \
+			q_host a1 ping -$v -c 1 -W 3 -s 1440 $dst
+		f=$(rt_stat r1 slow_path.fragmented)
+		check "... r1 sent its reply in fragments ($f0 -> $f)" [ "${f:-0}" -gt "${f0:-0}" ]
+	done
+	nfctl r1 ports p1 set mtu= >/dev/null
+else
+	not_ok "r1 ports p1 set mtu=1400"
+fi
 
 # ---- SLAAC: b1 from r1's router advertisements alone ----
 # (Test hosts take no advertisements and send no solicitations: on here.)
