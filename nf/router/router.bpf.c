@@ -413,7 +413,10 @@ static __always_inline int do_echo(nfc_ctx_t *ctx, struct nfc_meta *md,
 		return RT_NOT(RT_SP_LOCAL);
 	/* do_ipv4 checked: no options, total length within the frame. */
 	len = bpf_ntohs(iph->tot_len) - sizeof(*iph);
-	if (len < sizeof(*ic) || len > RT_ECHO_MAX)
+	/* A reply larger than the port's mtu: the slow path sends it in
+	 * fragments. */
+	if (len < sizeof(*ic) || len > RT_ECHO_MAX ||
+	    (port->mtu && len + sizeof(*iph) > port->mtu))
 		return RT_NOT(RT_SP_LOCAL);
 	/* The whole message in reach (TC: linear); the pointers anew. */
 	if (nfc_pull(ctx, NFC_ETH_HLEN + sizeof(*iph) + RT_ECHO_MAX))

@@ -70,6 +70,19 @@ for mode in xdp xdp-generic tc; do
 	n=$(rt_stat r1 slow_path.arp_requests_sent)
 	check "$mode: ARP was retried before giving up ($n requests)" [ "${n:-0}" -ge 4 ]
 	check "$mode: ping the router's far address" q_host a1 ping -c 1 -W 2 203.0.113.1
+	# (a helper) Echo replies went out whole past the port's mtu: the
+	# fast path answers one of up to 512 bytes in place.
+	if nfctl r1 ports p2 set mtu=300 >/dev/null; then
+		f0=$(rt_stat r1 slow_path.fragmented)
+		check "$mode: b1 pings r1 with 400 bytes, p2 has mtu=300" \
+			q_host b1 ping -c 1 -W 3 -s 400 198.51.100.65
+		f=$(rt_stat r1 slow_path.fragmented)
+		check "$mode: ... r1's reply came in fragments ($f0 -> $f)" \
+			[ "${f:-0}" -gt "${f0:-0}" ]
+		nfctl r1 ports p2 set mtu= >/dev/null
+	else
+		not_ok "$mode: r1 ports p2 set mtu=300"
+	fi
 
 	# A second router behind r1: r1 p4 - L - r2 q1, r2 q2 - D - d1.
 	if nfctl r1 ports add p4 ip=203.0.113.65/29 &&
