@@ -797,6 +797,17 @@ int nfci_cbpf_load(const struct nfci_cbpf_prog *p, char *err, size_t errlen)
 	return fd;
 }
 
+int nfci_cbpf_build_prog(struct nfci_cbpf_prog *p, enum nfci_cbpf_hook hook,
+			 int jmp_fd, char *err, size_t errlen)
+{
+	int r = nfci_cbpf_translate(p, hook, jmp_fd, err, errlen);
+
+	if (!r)
+		r = nfci_cbpf_load(p, err, errlen);
+	nfci_cbpf_free(p);
+	return r;
+}
+
 int nfci_cbpf_build(const char *expr, unsigned snaplen,
 		    enum nfci_cbpf_hook hook, int jmp_fd, char *err,
 		    size_t errlen)
@@ -805,13 +816,7 @@ int nfci_cbpf_build(const char *expr, unsigned snaplen,
 	int r;
 
 	r = nfci_cbpf_compile_hook(expr, snaplen, hook, &p, err, errlen);
-	if (r)
-		return r;
-	r = nfci_cbpf_translate(&p, hook, jmp_fd, err, errlen);
-	if (!r)
-		r = nfci_cbpf_load(&p, err, errlen);
-	nfci_cbpf_free(&p);
-	return r;
+	return r ? r : nfci_cbpf_build_prog(&p, hook, jmp_fd, err, errlen);
 }
 
 int nfci_cbpf_install(int jmp_fd, int prog_fd, char *err, size_t errlen)

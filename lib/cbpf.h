@@ -125,6 +125,11 @@ int nfci_cbpf_build(const char *expr, unsigned snaplen,
 		    enum nfci_cbpf_hook hook, int jmp_fd, char *err,
 		    size_t errlen);
 
+/* translate + load of a compiled program, which it frees: the fd or
+ * -errno, as nfci_cbpf_build. */
+int nfci_cbpf_build_prog(struct nfci_cbpf_prog *p, enum nfci_cbpf_hook hook,
+			 int jmp_fd, char *err, size_t errlen);
+
 /* Writes prog_fd into jmp_fd[NFCI_CBPF_SLOT_FILTER]: one map update, so
  * every packet runs the old filter or the new one. 0 or -errno. */
 int nfci_cbpf_install(int jmp_fd, int prog_fd, char *err, size_t errlen);

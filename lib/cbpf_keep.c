@@ -244,13 +244,7 @@ int nfci_cbpf_build_kept(const char *expr, unsigned snaplen,
 	int r = nfci_cbpf_compile_kept(expr, snaplen, hook, keep, &p, err,
 				       errlen);
 
-	if (r < 0)
-		return r;
-	r = nfci_cbpf_translate(&p, hook, jmp_fd, err, errlen);
-	if (!r)
-		r = nfci_cbpf_load(&p, err, errlen);
-	nfci_cbpf_free(&p);
-	return r;
+	return r < 0 ? r : nfci_cbpf_build_prog(&p, hook, jmp_fd, err, errlen);
 }
 
 int nfci_cbpf_runner_open_kept(struct nfci_cbpf_runner *r, const char *expr,
