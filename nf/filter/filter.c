@@ -64,9 +64,7 @@ static int filter_prepare(struct nfc_nf *nf, struct bpf_object *obj)
 static int filter_validate(struct nfc_nf *nf, json_t *config)
 {
 	const char *expr = cfg_str(config, "expr");
-	char err[NFCI_CBPF_ERRLEN];
-
-	char kp[4096];
+	char err[NFCI_CBPF_ERRLEN], kp[4096];
 	/* A restore may take the program an accepted expression compiled
 	 * to (lib/cbpf.h, "Kept programs"); a new expression may not. */
 	const char *keep =

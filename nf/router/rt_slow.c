@@ -211,11 +211,11 @@ void rt_send_via(struct nfc_nf *nf, unsigned port, int family,
 	rt_cp_count(nf, RT_CP_queued);
 }
 
-/* Routes an IPv4 packet the router originates (ICMP) and sends it. */
 static void on_mtu(struct nfc_nf *nf, unsigned in_port,
 		   const struct rt_port *pt, unsigned port,
 		   const union rt_ip *nh, const uint8_t *f, size_t len);
 
+/* Routes an IPv4 packet the router originates (ICMP) and sends it. */
 static void send_ip(struct nfc_nf *nf, const uint8_t *ip, size_t len)
 {
 	const rt_iphdr *h = (const rt_iphdr *)ip;
