@@ -206,5 +206,25 @@ const char *nfci_cbpf_keep_path(const struct nfc_nf *nf, const char *type,
 /* The NF is deleted (its removed()): its file goes. */
 void nfci_cbpf_keep_remove(const struct nfc_nf *nf, const char *type,
 			   const char *name);
+/* What an NF that runs an expression (filter, capture) does with them.
+ * validate(): the expression compiled, translated and passed by the
+ * verifier for both hooks, nothing installed; a restore may take its
+ * kept programs, a new expression may not. 0 or -errno, reason in err. */
+int nfci_cbpf_nf_check(const struct nfc_nf *nf, const char *type,
+		       const char *expr, unsigned snaplen, char *err,
+		       size_t errlen);
+/* configure(): nfci_cbpf_build_kept with the NF's file: the expression
+ * validate() passed moments ago, or one accepted before (a reload, pins
+ * adopted, a restore), which alone can fail to compile now and is then
+ * given its kept program. */
+int nfci_cbpf_nf_build(const struct nfc_nf *nf, const char *type,
+		       const char *expr, unsigned snaplen,
+		       enum nfci_cbpf_hook hook, int jmp_fd, char *err,
+		       size_t errlen);
+/* configure(), once the expression is installed: its programs kept. A
+ * failure is only logged: the data plane and the saved state have it,
+ * only a restore that cannot look its names up again would miss it. */
+void nfci_cbpf_nf_keep(const struct nfc_nf *nf, const char *type,
+		       const char *expr, unsigned snaplen);
 
 #endif

@@ -285,3 +285,51 @@ void nfci_cbpf_keep_remove(const struct nfc_nf *nf, const char *type,
 	unlink(tmp);
 	nfc_fsync_dir_of(path);
 }
+
+int nfci_cbpf_nf_check(const struct nfc_nf *nf, const char *type,
+		       const char *expr, unsigned snaplen, char *err,
+		       size_t errlen)
+{
+	char kp[4096];
+	const char *keep =
+		nfc_nf_applying(nf)
+			? nfci_cbpf_keep_path(nf, type, nfc_nf_name(nf), kp,
+					      sizeof(kp))
+			: NULL;
+
+	for (int h = NFCI_CBPF_XDP; h <= NFCI_CBPF_TC; h++) {
+		struct nfci_cbpf_runner r;
+		int e = nfci_cbpf_runner_open_kept(&r, expr, snaplen, h, keep,
+						   err, errlen);
+
+		if (e)
+			return e;
+		nfci_cbpf_runner_close(&r);
+	}
+	return 0;
+}
+
+int nfci_cbpf_nf_build(const struct nfc_nf *nf, const char *type,
+		       const char *expr, unsigned snaplen,
+		       enum nfci_cbpf_hook hook, int jmp_fd, char *err,
+		       size_t errlen)
+{
+	char kp[4096];
+
+	return nfci_cbpf_build_kept(
+		expr, snaplen, hook, jmp_fd,
+		nfci_cbpf_keep_path(nf, type, nfc_nf_name(nf), kp, sizeof(kp)),
+		err, errlen);
+}
+
+void nfci_cbpf_nf_keep(const struct nfc_nf *nf, const char *type,
+		       const char *expr, unsigned snaplen)
+{
+	char kp[4096], err[NFCI_CBPF_ERRLEN];
+	const char *keep =
+		nfci_cbpf_keep_path(nf, type, nfc_nf_name(nf), kp, sizeof(kp));
+
+	if (keep && nfci_cbpf_keep(keep, expr, snaplen, err, sizeof(err)))
+		fprintf(stderr, "nfchain: %s %s: %s\n", type, nfc_nf_name(nf),
+			err);
+}

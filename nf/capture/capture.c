@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -83,27 +82,16 @@ static int capture_validate(struct nfc_nf *nf, json_t *cfg)
 {
 	const char *ring = cfg_str(cfg, "ring"), *expr = cfg_str(cfg, "filter");
 	json_t *old = nfc_nf_config(nf);
-	char err[NFCI_CBPF_ERRLEN], kp[4096];
-	/* A restore may take the program an accepted filter compiled to
-	 * (lib/cbpf.h, "Kept programs"); a new filter may not. */
-	const char *keep =
-		nfc_nf_applying(nf)
-			? nfci_cbpf_keep_path(nf, "capture", nfc_nf_name(nf),
-					      kp, sizeof(kp))
-			: NULL;
+	char err[NFCI_CBPF_ERRLEN];
 
 	/* libpcap's message for an expression it refuses, then the
 	 * verifier's, for both hooks, before anything changes: an NF not
 	 * attached yet loads nothing, and a mode change later must not meet
 	 * a filter one hook refuses (as the filter NF does). */
-	for (int h = NFCI_CBPF_XDP; expr && *expr && h <= NFCI_CBPF_TC; h++) {
-		struct nfci_cbpf_runner r;
-
-		if (nfci_cbpf_runner_open_kept(&r, expr, CAP_SNAP_MAX, h, keep,
-					       err, sizeof(err)))
-			return nfc_nf_error(nf, EINVAL, "filter: %s", err);
-		nfci_cbpf_runner_close(&r);
-	}
+	if (expr && *expr &&
+	    nfci_cbpf_nf_check(nf, "capture", expr, CAP_SNAP_MAX, err,
+			       sizeof(err)))
+		return nfc_nf_error(nf, EINVAL, "filter: %s", err);
 
 	if (!ring_bytes(ring))
 		return nfc_nf_error(nf, EINVAL,
@@ -184,9 +172,8 @@ static int capture_configure(struct nfc_nf *nf)
 	__u32 k, id = 0, len = sizeof(struct bpf_prog_info);
 	struct cap_priv *pv = nfc_nf_priv(nf);
 	struct bpf_prog_info info = {0};
-	char err[NFCI_CBPF_ERRLEN], kp[4096];
+	char err[NFCI_CBPF_ERRLEN];
 	enum nfci_cbpf_hook hook = NFCI_CBPF_XDP;
-	const char *keep;
 
 	if (jmp < 0 || match < 0 || nomatch < 0)
 		return nfc_nf_error(nf, ENOENT,
@@ -218,13 +205,8 @@ static int capture_configure(struct nfc_nf *nf)
 		r = nf_hook(nf, match, &hook);
 		if (r)
 			return r;
-		/* The filter validate() passed moments ago, or one accepted
-		 * before: only the latter can fail to compile now, and is
-		 * then given its kept program. */
-		keep = nfci_cbpf_keep_path(nf, "capture", nfc_nf_name(nf), kp,
-					   sizeof(kp));
-		fd = nfci_cbpf_build_kept(expr, CAP_SNAP_MAX, hook, jmp, keep,
-					  err, sizeof(err));
+		fd = nfci_cbpf_nf_build(nf, "capture", expr, CAP_SNAP_MAX, hook,
+					jmp, err, sizeof(err));
 		if (fd < 0)
 			return nfc_nf_error(nf, -fd, "filter: %s", err);
 		r = nfci_cbpf_install(jmp, fd, err, sizeof(err));
@@ -232,10 +214,7 @@ static int capture_configure(struct nfc_nf *nf)
 		if (r)
 			return nfc_nf_error(nf, -r, "filter '%s': %s", expr,
 					    err);
-		if (keep &&
-		    nfci_cbpf_keep(keep, expr, CAP_SNAP_MAX, err, sizeof(err)))
-			fprintf(stderr, "nfchain: capture %s: %s\n",
-				nfc_nf_name(nf), err);
+		nfci_cbpf_nf_keep(nf, "capture", expr, CAP_SNAP_MAX);
 	}
 	free(pv->expr);
 	pv->expr = strdup(expr);

@@ -6,7 +6,6 @@
  * swaps the translated program in one map write while traffic flows.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -64,25 +63,13 @@ static int filter_prepare(struct nfc_nf *nf, struct bpf_object *obj)
 static int filter_validate(struct nfc_nf *nf, json_t *config)
 {
 	const char *expr = cfg_str(config, "expr");
-	char err[NFCI_CBPF_ERRLEN], kp[4096];
-	/* A restore may take the program an accepted expression compiled
-	 * to (lib/cbpf.h, "Kept programs"); a new expression may not. */
-	const char *keep =
-		nfc_nf_applying(nf)
-			? nfci_cbpf_keep_path(nf, "filter", nfc_nf_name(nf), kp,
-					      sizeof(kp))
-			: NULL;
+	char err[NFCI_CBPF_ERRLEN];
 
 	if (!expr)
 		return nfc_nf_error(nf, EINVAL, "expr is needed");
-	for (int h = NFCI_CBPF_XDP; h <= NFCI_CBPF_TC; h++) {
-		struct nfci_cbpf_runner r;
-
-		if (nfci_cbpf_runner_open_kept(&r, expr, NFCI_CBPF_SNAPLEN_MAX,
-					       h, keep, err, sizeof(err)))
-			return nfc_nf_error(nf, EINVAL, "%s", err);
-		nfci_cbpf_runner_close(&r);
-	}
+	if (nfci_cbpf_nf_check(nf, "filter", expr, NFCI_CBPF_SNAPLEN_MAX, err,
+			       sizeof(err)))
+		return nfc_nf_error(nf, EINVAL, "%s", err);
 	return 0;
 }
 
@@ -105,8 +92,7 @@ static int filter_configure(struct nfc_nf *nf)
 	const char *expr = cfg_str(nfc_nf_config(nf), "expr");
 	int mfd = nfc_nf_prog_fd(nf, "filter_match");
 	int nfd = nfc_nf_prog_fd(nf, "filter_nomatch");
-	char err[NFCI_CBPF_ERRLEN], kp[4096];
-	const char *keep;
+	char err[NFCI_CBPF_ERRLEN];
 	int hook, jmp, fd, r;
 	__u32 k;
 
@@ -132,25 +118,15 @@ static int filter_configure(struct nfc_nf *nf)
 	if (pv && pv->expr && expr && !strcmp(pv->expr, expr) &&
 	    pv->hook == (enum nfci_cbpf_hook)hook && pv->jmp_fd == jmp)
 		return 0;
-	/* The expression validate() passed moments ago, or one accepted
-	 * before (a reload, pins adopted, a restore): only the latter can
-	 * fail to compile now, and is then given its kept program. */
-	keep = nfci_cbpf_keep_path(nf, "filter", nfc_nf_name(nf), kp,
-				   sizeof(kp));
-	fd = nfci_cbpf_build_kept(expr, NFCI_CBPF_SNAPLEN_MAX, hook, jmp, keep,
-				  err, sizeof(err));
+	fd = nfci_cbpf_nf_build(nf, "filter", expr, NFCI_CBPF_SNAPLEN_MAX, hook,
+				jmp, err, sizeof(err));
 	if (fd < 0)
 		return nfc_nf_error(nf, -fd, "%s", err);
 	r = nfci_cbpf_install(jmp, fd, err, sizeof(err));
 	close(fd); /* the jump table holds it */
 	if (r)
 		return nfc_nf_error(nf, -r, "%s", err);
-	/* Not fatal: the data plane and the saved state have it; only a
-	 * restore that cannot look its names up again would miss it. */
-	if (keep &&
-	    nfci_cbpf_keep(keep, expr, NFCI_CBPF_SNAPLEN_MAX, err, sizeof(err)))
-		fprintf(stderr, "nfchain: filter %s: %s\n", nfc_nf_name(nf),
-			err);
+	nfci_cbpf_nf_keep(nf, "filter", expr, NFCI_CBPF_SNAPLEN_MAX);
 	if (!pv) {
 		pv = calloc(1, sizeof(*pv));
 		if (!pv)
