@@ -761,11 +761,32 @@ bool nf_ports_differ(const struct mnf *a, const struct mnf *b)
 	return false;
 }
 
-static bool nf_differs(const struct mnf *a, const struct mnf *b)
+/* Whether NF `i`'s attachments differ: a transparent NF may take what it
+ * writes from its targets (a NAT's masquerade address), and its first
+ * packets after an attach must not wait for its next tick. */
+static bool attachments_differ(const struct model *a, const struct model *b,
+			       int i)
 {
+	for (int k = 0; k < NFC_MAX_ATTACHMENTS; k++) {
+		const struct mattach *x = &a->att[k], *y = &b->att[k];
+		bool xi = x->used && x->nf == i, yi = y->used && y->nf == i;
+
+		if (xi != yi)
+			return true;
+		if (xi && !endpoint_eq(&x->target, &y->target))
+			return true;
+	}
+	return false;
+}
+
+static bool nf_differs(const struct model *old, const struct model *new,
+		       int i)
+{
+	const struct mnf *a = &old->nfs[i], *b = &new->nfs[i];
+
 	return !a->used || strcmp(a->name, b->name) || strcmp(a->sig, b->sig) ||
 	       config_differs(b->type->config, a->config, b->config) ||
-	       nf_ports_differ(a, b);
+	       nf_ports_differ(a, b) || attachments_differ(old, new, i);
 }
 
 int nf_configure_changed(struct nfc *nfc, const struct model *old,
@@ -784,7 +805,7 @@ int nf_configure_changed(struct nfc *nfc, const struct model *old,
 			if (r)
 				return r;
 		}
-		if (!n->type->configure || !nf_differs(&old->nfs[i], n))
+		if (!n->type->configure || !nf_differs(old, new, i))
 			continue;
 		r = n->type->configure(&nfc->handles[i]);
 		nf_changed(nfc, i, NFC_CHANGE_CONFIGURE);
