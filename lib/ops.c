@@ -779,8 +779,7 @@ static bool attachments_differ(const struct model *a, const struct model *b,
 	return false;
 }
 
-static bool nf_differs(const struct model *old, const struct model *new,
-		       int i)
+static bool nf_differs(const struct model *old, const struct model *new, int i)
 {
 	const struct mnf *a = &old->nfs[i], *b = &new->nfs[i];
 
