@@ -8,6 +8,18 @@ _nfchain_list() { # WHAT: words from the daemon, using the same connection
 	nfchain "${_nfc_conn[@]}" --list "$1" 2>/dev/null
 }
 
+# Completes $cur from WORDS (fixed) and FIELDS (from the daemon); a word
+# ending in '=' waits for its value (no space after it).
+_nfchain_fields() {
+	mapfile -t COMPREPLY < <(compgen -W "$1 $2" -- "$cur")
+	[[ ${#COMPREPLY[@]} -ge 1 && ${COMPREPLY[0]} == *= ]] && compopt -o nospace 2>/dev/null
+}
+
+# The config fields of a type, before any NF of it exists.
+_nfchain_type_fields() {
+	nfchain "${_nfc_conn[@]}" --list "typefields:$1" 2>/dev/null
+}
+
 _nfchain_netdevs() {
 	local d
 	for d in /sys/class/net/*; do [ -e "$d" ] && printf '%s\n' "${d##*/}"; done
@@ -20,7 +32,7 @@ _nfchain() {
 	COMPREPLY=()
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		--socket | --url | --token-file)
+		--socket | --url | --token-file | --timeout)
 			_nfc_conn+=("${COMP_WORDS[i]}" "${COMP_WORDS[i + 1]}")
 			i=$((i + 1))
 			;;
@@ -29,25 +41,43 @@ _nfchain() {
 		esac
 	done
 	case $prev in
-	--socket | --token-file | -f)
+	--socket | --token-file | -f | -r | -w)
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return
 		;;
-	--url) return ;;
+	--url | --timeout) return ;;
 	esac
 	n=${#words[@]}
 	if ((n == 0)); then
 		if [[ $cur == -* ]]; then
-			mapfile -t COMPREPLY < <(compgen -W "-j --json --socket --url --token-file --help" -- "$cur")
+			mapfile -t COMPREPLY < <(compgen -W "-j --json --socket --url --token-file --timeout --help" -- "$cur")
 		else
-			mapfile -t COMPREPLY < <(compgen -W "types show export apply connect disconnect attach detach $(_nfchain_list types) $(_nfchain_list nfs)" -- "$cur")
+			mapfile -t COMPREPLY < <(compgen -W "help types show export apply connect disconnect attach detach filter-test $(_nfchain_list types) $(_nfchain_list nfs)" -- "$cur")
 		fi
 		return
 	fi
 	w0=${words[0]}
 	w1=${words[1]:-}
 	case $w0 in
-	types | show | export) return ;;
+	show | export | help) return ;;
+	types)
+		if ((n == 1)); then
+			mapfile -t COMPREPLY < <(compgen -W "load unload show" -- "$cur")
+		elif ((n == 2)) && [ "$w1" = load ]; then
+			mapfile -t COMPREPLY < <(compgen -f -X '!*.o' -- "$cur")
+			mapfile -t -O ${#COMPREPLY[@]} COMPREPLY < <(compgen -d -- "$cur")
+		elif ((n == 2)); then
+			mapfile -t COMPREPLY < <(compgen -W "$(_nfchain_list types)" -- "$cur")
+		elif [ "$w1" = load ]; then
+			mapfile -t COMPREPLY < <(compgen -W "name= with= plugin=" -- "$cur")
+			compopt -o nospace 2>/dev/null
+		fi
+		return
+		;;
+	filter-test)
+		((n >= 2)) && mapfile -t COMPREPLY < <(compgen -W "-r -w -j" -- "$cur")
+		return
+		;;
 	apply)
 		mapfile -t COMPREPLY < <(compgen -W "--dry-run -f" -- "$cur")
 		return
@@ -77,12 +107,12 @@ _nfchain() {
 		if ((n == 1)); then
 			COMPREPLY=(add)
 		elif ((n >= 3)); then
-			mapfile -t COMPREPLY < <(compgen -W "mode=auto mode=xdp mode=xdp-generic mode=tc" -- "$cur")
+			_nfchain_fields "mode=auto mode=xdp mode=xdp-generic mode=tc" "$(_nfchain_type_fields "$w0")"
 		fi
 		return
 	fi
 	if ((n == 1)); then # <name> ...
-		mapfile -t COMPREPLY < <(compgen -W "show set del ports $(_nfchain_list "colls:$w0")" -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -W "show set del ports upgrade dump $(_nfchain_list "colls:$w0")" -- "$cur")
 		return
 	fi
 	case $w1 in
@@ -90,7 +120,13 @@ _nfchain() {
 		((n == 2)) && mapfile -t COMPREPLY < <(compgen -W "ports stats $(_nfchain_list "colls:$w0")" -- "$cur")
 		;;
 	set)
-		mapfile -t COMPREPLY < <(compgen -W "mode=auto mode=xdp mode=xdp-generic mode=tc" -- "$cur")
+		_nfchain_fields "mode=auto mode=xdp mode=xdp-generic mode=tc" "$(_nfchain_list "fields:$w0")"
+		;;
+	upgrade)
+		mapfile -t COMPREPLY < <(compgen -W "-f migrate=recreate migrate=refuse" -- "$cur")
+		;;
+	dump)
+		_nfchain_fields "count= seconds= format=pcap format=pcapng" ""
 		;;
 	ports)
 		if ((n == 2)); then
@@ -105,13 +141,18 @@ _nfchain() {
 			if [[ $cur == peer=* ]]; then
 				mapfile -t COMPREPLY < <(compgen -P peer= -W "$(_nfchain_netdevs) $(_nfchain_list endpoints)" -- "${cur#peer=}")
 			else
-				COMPREPLY=(peer=)
-				compopt -o nospace 2>/dev/null
+				_nfchain_fields "peer=" "$(_nfchain_list "portfields:$w0")"
 			fi
 		fi
 		;;
 	*) # a collection
-		((n == 2)) && mapfile -t COMPREPLY < <(compgen -W "add del" -- "$cur")
+		if ((n == 2)); then
+			mapfile -t COMPREPLY < <(compgen -W "add del set show flush import" -- "$cur")
+		elif ((n >= 4)) && [[ ${words[2]} == add || ${words[2]} == set ]]; then
+			_nfchain_fields "" "$(_nfchain_list "collfields:$w0:$w1")"
+		elif [ "${words[2]}" = import ]; then
+			mapfile -t COMPREPLY < <(compgen -W "-f --replace" -- "$cur")
+		fi
 		;;
 	esac
 }

@@ -216,6 +216,33 @@ check "completion: types" grep -qx forwarder <(comp nfchain --socket "$NFD_SOCK"
 check "completion: NF names" grep -qx fwc <(comp nfchain --socket "$NFD_SOCK" "")
 check "completion: NF verbs" grep -qx ports <(comp nfchain --socket "$NFD_SOCK" fwc "")
 check "completion: ports" grep -qx p1 <(comp nfchain --socket "$NFD_SOCK" fwc ports add "") 
+# Found by a helper: the completion offered a part of the grammar only.
+check "completion: filter-test" grep -qx filter-test <(comp nfchain --socket "$NFD_SOCK" fi)
+check "completion: types load|unload|show" \
+	test "$(comp nfchain --socket "$NFD_SOCK" types "" | sort | tr '\n' ' ')" = "load show unload "
+check "completion: upgrade and dump after an NF" \
+	test "$(comp nfchain --socket "$NFD_SOCK" fwc "" | grep -cxE 'upgrade|dump')" = 2
+nfc router add rc >/dev/null
+check "completion: a collection's verbs" \
+	test "$(comp nfchain --socket "$NFD_SOCK" rc routes "" | sort | tr '\n' ' ')" = "add del flush import set show "
+check "completion: a collection's fields" grep -qx nexthop= <(comp nfchain --socket "$NFD_SOCK" rc routes add 203.0.113.0/26 "")
+check "completion: the NF's own fields after set" grep -qx rp_filter=on <(comp nfchain --socket "$NFD_SOCK" rc set "")
+check "completion: a port's fields" grep -qx mtu= <(comp nfchain --socket "$NFD_SOCK" rc ports p1 set "")
+check "completion: a type's fields at add" grep -qx arp_timeout= <(comp nfchain --socket "$NFD_SOCK" router add r5 "")
+check "completion: --timeout takes its value" grep -qx ports <(comp nfchain --socket "$NFD_SOCK" --timeout 5 rc "")
+# Text views a helper found wanting: a router port's mac and ip were in
+# -j only; the bridge's stats listed each drop reason twice.
+nfc rc ports add p1 ip=203.0.113.1/26 >/dev/null
+check "show ports: a DETAILS column with the router port's mac and ip" \
+	sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' rc show ports | grep -E '^PORT.* DETAILS\$' >/dev/null &&
+		'$NFC_BIN/nfchain' --socket '$NFD_SOCK' rc show ports | grep -E '^p1 .* mac=[0-9a-f:]{17} ip=203.0.113.1\$' >/dev/null"
+nfc rc del >/dev/null
+nfc bridge add bc >/dev/null
+check "bridge show stats: each drop reason once (dropped.<reason>)" \
+	test "$(nfc bc show stats | grep -cE '^(drop_|dropped\.)vlan ')" = 1
+check "... -j keeps both (the API's readers)" \
+	test "$(nfc -j bc show stats | jq '[.stats.drop_vlan, .stats.dropped.vlan] | length')" = 2
+nfc bc del >/dev/null
 nfd_stop
 check "nfchaind stops cleanly" [ $? = 0 ]
 nfc_done
