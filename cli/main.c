@@ -155,7 +155,10 @@ static int check_add(const struct conn *c, const struct cli_req *r)
 
 /* Words for shell completion (dist/nfchain.bash), one a line:
  *   nfs, types, endpoints (every <nf>:<port>), ports:<nf> (its ports),
- *   portnames:<nf> (the names its type allows), colls:<nf>. */
+ *   portnames:<nf> (the names its type allows), colls:<nf>,
+ *   fields:<nf>, portfields:<nf> ("name=", or "name=value" for each
+ *   value of a choice or bool), typefields:<type>, collfields:<nf>:<coll>.
+ */
 static json_t *get(const struct conn *c, const char *path)
 {
 	char err[512];
@@ -202,6 +205,32 @@ static void put_names(json_t *arr)
 			puts(json_string_value(json_object_get(v, "name")));
 }
 
+static void put_fields(json_t *fields)
+{
+	json_t *f;
+	size_t i;
+
+	json_array_foreach (fields, i, f) {
+		const char *n = json_string_value(json_object_get(f, "name")),
+			   *k = json_string_value(json_object_get(f, "kind")),
+			   *ch = json_string_value(
+				   json_object_get(f, "choices"));
+
+		if (!n)
+			continue;
+		if (k && !strcmp(k, "bool")) {
+			printf("%s=on\n%s=off\n", n, n);
+		} else if (ch) {
+			for (const char *a = ch, *e; *a; a = *e ? e + 1 : e) {
+				e = strchr(a, '|') ?: a + strlen(a);
+				printf("%s=%.*s\n", n, (int)(e - a), a);
+			}
+		} else {
+			printf("%s=\n", n);
+		}
+	}
+}
+
 static int list_words(const struct conn *c, const char *what)
 {
 	const char *arg = strchr(what, ':');
@@ -238,12 +267,72 @@ static int list_words(const struct conn *c, const char *what)
 	} else if (!strncmp(what, "colls:", 6)) {
 		a = nf_type(c, arg);
 		put_names(json_object_get(a, "collections"));
+	} else if (!strncmp(what, "fields:", 7)) {
+		a = nf_type(c, arg);
+		put_fields(json_object_get(a, "config"));
+	} else if (!strncmp(what, "typefields:", 11)) {
+		json_t *t;
+
+		a = get(c, "/v1/types");
+		json_array_foreach (a, i, t)
+			if (!strcmp(json_string_value(
+					    json_object_get(t, "name"))
+					    ?: "",
+				    arg))
+				put_fields(json_object_get(t, "config"));
+	} else if (!strncmp(what, "portfields:", 11)) {
+		a = nf_type(c, arg);
+		put_fields(json_object_get(a, "port_config"));
+	} else if (!strncmp(what, "collfields:", 11) && strchr(arg, ':')) {
+		char nf[80];
+		const char *coll = strchr(arg, ':') + 1;
+		json_t *k;
+
+		snprintf(nf, sizeof(nf), "%.*s", (int)(coll - 1 - arg), arg);
+		a = nf_type(c, nf);
+		json_array_foreach (json_object_get(a, "collections"), i, k)
+			if (!strcmp(json_string_value(
+					    json_object_get(k, "name"))
+					    ?: "",
+				    coll))
+				put_fields(json_object_get(k, "fields"));
 	} else {
 		return usage("--list takes nfs, types, endpoints, ports:<nf>, "
-			     "portnames:<nf> or colls:<nf>");
+			     "portnames:<nf>, colls:<nf>, fields:<nf>, "
+			     "typefields:<type>, portfields:<nf> or "
+			     "collfields:<nf>:<coll>");
 	}
 	json_decref(a);
 	return 0;
+}
+
+/* The text view of an NF's stats leaves out the figures its type declares
+ * JSON-only: the flat drop_<reason> a labelled `dropped` object gives
+ * again, kept for the API's readers (each reason showed twice). */
+static void drop_json_only(const struct conn *c, json_t *answer)
+{
+	json_t *types = get(c, "/v1/types"), *t, *st,
+	       *stats = json_object_get(answer, "stats");
+	const char *type = json_string_value(json_object_get(answer, "type"));
+	size_t i, j;
+
+	json_array_foreach (types, i, t) {
+		if (!type ||
+		    strcmp(json_string_value(json_object_get(t, "name")) ?: "",
+			   type))
+			continue;
+		json_array_foreach (json_object_get(t, "stats"), j, st)
+			if (!strcmp(json_string_value(
+					    json_object_get(st, "kind"))
+					    ?: "",
+				    "json-only"))
+				json_object_del(
+					stats,
+					json_string_value(
+						json_object_get(st, "name"))
+						?: "");
+	}
+	json_decref(types);
 }
 
 /* A timeout in seconds (--timeout, NFCHAIN_TIMEOUT), in ms; -1 if bad. */
@@ -523,6 +612,8 @@ int main(int argc, char **argv)
 			puts(text);
 		free(text);
 	} else {
+		if (r.view == V_STATS || r.view == V_NF)
+			drop_json_only(&c, answer);
 		print_answer(r.view, answer, r.dry_run);
 	}
 	rc = 0;

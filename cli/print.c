@@ -254,27 +254,49 @@ static void nf_rows(struct table *t, json_t *nf, int with_nf)
 	}
 }
 
+/* What a port's stats hold beyond the five counters every port has (a
+ * router port's mac, ip, ip6_link_local): new, to free. */
+static json_t *port_extra(json_t *st)
+{
+	static const char *const common[] = {"rx_packets", "rx_bytes",
+					     "tx_packets", "tx_bytes", "drops"};
+	json_t *x = json_object();
+
+	json_object_update(x, st);
+	for (size_t k = 0; k < sizeof(common) / sizeof(common[0]); k++)
+		json_object_del(x, common[k]);
+	return x;
+}
+
 /* The ports of `show ports`, or of `show stats`, whose answer has no
  * state or config: those columns are left out then, not shown as "-"
- * for a port that is up. */
+ * for a port that is up. A last column, DETAILS, when a port's stats
+ * hold more than the counters. */
 static void ports_table(json_t *nf)
 {
-	static const char *const full[] = {"PORT",    "PEER",	  "STATE",
-					   "CONFIG",  "RX_PKTS",  "RX_BYTES",
-					   "TX_PKTS", "TX_BYTES", "DROPS"};
+	static const char *const full[] = {
+		"PORT",	    "PEER",    "STATE",	   "CONFIG", "RX_PKTS",
+		"RX_BYTES", "TX_PKTS", "TX_BYTES", "DROPS",  "DETAILS"};
 	static const char *const counts[] = {"PORT",	 "PEER",    "RX_PKTS",
 					     "RX_BYTES", "TX_PKTS", "TX_BYTES",
-					     "DROPS"};
+					     "DROPS",	 "DETAILS"};
 	json_t *ports = json_object_get(nf, "ports"), *p;
 	int all = json_object_get(json_array_get(ports, 0), "state") != NULL;
+	int details = 0;
 	struct table t;
 	size_t i;
 
-	table_init(&t, all ? 9 : 7, all ? full : counts);
 	json_array_foreach (ports, i, p) {
-		char b[5][32], peer[128], cfg[512];
-		json_t *st = json_object_get(p, "stats");
-		char *row[9] = {
+		json_t *x = port_extra(json_object_get(p, "stats"));
+
+		details |= json_object_size(x) > 0;
+		json_decref(x);
+	}
+	table_init(&t, (all ? 9 : 7) + details, all ? full : counts);
+	json_array_foreach (ports, i, p) {
+		char b[5][32], peer[128], cfg[512], det[512];
+		json_t *st = json_object_get(p, "stats"), *x = port_extra(st);
+		char *row[10] = {
 			(char *)sget(p, "name"),
 			(char *)cell(json_object_get(p, "peer"), peer,
 				     sizeof(peer)),
@@ -286,11 +308,13 @@ static void ports_table(json_t *nf)
 			(char *)num(st, "tx_packets", b[2]),
 			(char *)num(st, "tx_bytes", b[3]),
 			(char *)num(st, "drops", b[4]),
+			(char *)cell(x, det, sizeof(det)),
 		};
 
 		if (!all) /* no STATE, CONFIG */
-			memmove(row + 2, row + 4, 5 * sizeof(row[0]));
+			memmove(row + 2, row + 4, 6 * sizeof(row[0]));
 		table_row(&t, row);
+		json_decref(x);
 	}
 	table_print(&t, "");
 }
@@ -418,7 +442,7 @@ static void kv_rows(struct table *t, json_t *o, const char *prefix)
 
 static void show_nf(json_t *nf)
 {
-	static const char *const hdr[] = {"FIELD", "VALUE"};
+	static const char *const hdr[] = {"STAT", "VALUE"};
 	struct table t;
 	char cfg[1024], mode[64];
 
