@@ -271,12 +271,17 @@ static json_t *field_value(struct nfc *nfc, const char *owner,
 			dup = strdup(s);
 			for (tok = strtok_r(dup, ",", &save); tok;
 			     tok = strtok_r(NULL, ",", &save)) {
-				if (parse_uint(tok, &n) || n < f->min ||
-				    n > f->max) {
+				int bad = parse_uint(tok, &n);
+
+				/* Worded as for one number: 0 is a number. */
+				if (bad || n < f->min || n > f->max) {
 					nfci_err(
-						nfc, EINVAL,
-						"%s: field '%s': '%s' is not a "
-						"number in %lld..%lld",
+						nfc, bad ? EINVAL : ERANGE,
+						bad ? "%s: field '%s': '%s' is "
+						      "not a number in "
+						      "%lld..%lld"
+						    : "%s: field '%s': %s is "
+						      "outside %lld..%lld",
 						owner, f->name, tok, f->min,
 						f->max);
 					free(dup);
@@ -324,15 +329,24 @@ static json_t *field_value(struct nfc *nfc, const char *owner,
 		}
 		return json_string(s);
 	}
-bad_type:
-	nfci_err(nfc, EINVAL, "%s: field '%s': wrong type (%s expected)", owner,
+bad_type : {
+	/* The value as given: a user who typed slow_path=maybe sees it. */
+	char *txt = s ? NULL : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+
+	nfci_err(nfc, EINVAL,
+		 "%s: field '%s': wrong type: '%.64s' (%s expected)", owner,
 		 f->name,
+		 s     ? s
+		 : txt ? txt
+		       : "?",
 		 f->kind == NFC_F_UINT	 ? "an integer"
 		 : f->kind == NFC_F_BOOL ? "on or off (true/false, yes/no, 1/0)"
 		 : f->kind == NFC_F_UINT_LIST
 			 ? "a list of integers, or a string like 10,20"
 			 : "a string");
+	free(txt);
 	return NULL;
+}
 }
 
 int nfci_fields_check(struct nfc *nfc, const char *owner,

@@ -278,7 +278,7 @@ static const struct nfc_stat capture_stats_doc[] = {
 
 const struct nfc_nf_type nf_type_capture = {
 	.name = "capture",
-	.summary = "transparent: passes everything on, captures what a "
+	.summary = "passes everything on, captures what a "
 		   "tcpdump filter matches (pcap streams)",
 	.flags = NFC_TYPE_TRANSPARENT | NFC_TYPE_FILTER_CALLS,
 	.max_ports = 0,

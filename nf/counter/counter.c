@@ -76,7 +76,7 @@ static const struct nfc_stat counter_stats_doc[] = {
 
 const struct nfc_nf_type nf_type_counter = {
 	.name = "counter",
-	.summary = "transparent: counts packets and bytes per direction",
+	.summary = "counts packets and bytes per direction",
 	.flags = NFC_TYPE_TRANSPARENT,
 	.max_ports = 0,
 	.config = counter_config,

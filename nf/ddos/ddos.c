@@ -228,7 +228,7 @@ static void dd_destroy(struct nfc_nf *nf)
 
 const struct nfc_nf_type nf_type_ddos = {
 	.name = "ddos",
-	.summary = "transparent: blocklist, allowlist, per-source rate "
+	.summary = "blocklist, allowlist, per-source rate "
 		   "limits, SYN cookies",
 	.flags = NFC_TYPE_TRANSPARENT,
 	.max_ports = 0,

@@ -185,7 +185,7 @@ static const struct nfc_stat filter_stats_doc[] = {
 
 const struct nfc_nf_type nf_type_filter = {
 	.name = "filter",
-	.summary = "transparent: drops (or keeps only) what a tcpdump "
+	.summary = "drops (or keeps only) what a tcpdump "
 		   "expression matches",
 	.flags = NFC_TYPE_TRANSPARENT | NFC_TYPE_FILTER_CALLS,
 	.max_ports = 0,

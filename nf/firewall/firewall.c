@@ -439,9 +439,8 @@ static const struct nfc_collection fw_collections[] = {
 
 const struct nfc_nf_type nf_type_firewall = {
 	.name = "firewall",
-	.summary =
-		"transparent stateful firewall: numbered rules (first match), "
-		"classification whose cost does not grow with the rules",
+	.summary = "stateful firewall: numbered rules (first match), "
+		   "classification whose cost does not grow with the rules",
 	.flags = NFC_TYPE_TRANSPARENT,
 	.max_ports = 0,
 	.config = fw_config,

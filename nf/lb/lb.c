@@ -291,7 +291,7 @@ static const struct nfc_collection lb_collections[] = {
 
 const struct nfc_nf_type nf_type_lb = {
 	.name = "lb",
-	.summary = "transparent: L4 load balancer (Maglev, connection "
+	.summary = "L4 load balancer (Maglev, connection "
 		   "affinity, DSR over IPIP or NAT)",
 	.flags = NFC_TYPE_TRANSPARENT,
 	.max_ports = 0,

@@ -722,7 +722,7 @@ static const struct nfc_collection nat_collections[] = {
 
 const struct nfc_nf_type nf_type_nat = {
 	.name = "nat",
-	.summary = "transparent NAT: snat, masquerade (out), dnat / port "
+	.summary = "NAT: snat, masquerade (out), dnat / port "
 		   "forwarding (in), on the shared connection tracking",
 	.flags = NFC_TYPE_TRANSPARENT,
 	.max_ports = 0,

@@ -219,7 +219,8 @@ static void rt_changed(struct nfc_nf *nf, enum nfc_change why)
 
 static const struct nfc_collection rt_collections[] = {
 	{.name = "routes",
-	 .key_doc = "IPv4 prefix (203.0.113.0/24; 0.0.0.0/0: default route)",
+	 .key_doc = "IPv4 or IPv6 prefix (203.0.113.0/24, 2001:db8::/32; "
+		    "0.0.0.0/0, ::/0: default route)",
 	 .fields = rt_route_fields,
 	 .add = rt_routes_add,
 	 .del = rt_routes_del,

@@ -169,8 +169,10 @@ static void test_fields(struct nfc *nfc)
 	      "enum choices named: %s", nfc->err);
 	json_decref(in);
 	in = json_pack("{s:s}", "allowed", "10,5000");
-	CHECK(nfci_fields_check(nfc, "NF t", f, in, 1, NULL, &out),
-	      "list member out of range refused: %s", nfc->err);
+	CHECK(nfci_fields_check(nfc, "NF t", f, in, 1, NULL, &out) &&
+		      strstr(nfc->err, "'allowed': 5000 is outside 1..4094"),
+	      "list member out of range refused, worded as one number's: %s",
+	      nfc->err);
 	json_decref(in);
 	in = json_pack("{s:s}", "ip", "10.0.0.1/33");
 	CHECK(nfci_fields_check(nfc, "NF t", f, in, 1, NULL, &out) &&
@@ -179,8 +181,13 @@ static void test_fields(struct nfc *nfc)
 	json_decref(in);
 	in = json_pack("{s:b}", "aging", 1);
 	CHECK(nfci_fields_check(nfc, "NF t", f, in, 1, NULL, &out) &&
-		      strstr(nfc->err, "wrong type"),
-	      "wrong JSON type named: %s", nfc->err);
+		      strstr(nfc->err, "wrong type: 'true'"),
+	      "wrong JSON type named, with the value: %s", nfc->err);
+	json_decref(in);
+	in = json_pack("{s:s}", "on", "maybe");
+	CHECK(nfci_fields_check(nfc, "NF t", f, in, 1, NULL, &out) &&
+		      strstr(nfc->err, "'maybe' (on or off"),
+	      "a bad bool quotes the value: %s", nfc->err);
 	json_decref(in);
 	in = json_pack("{s:s}", "aging", "-1");
 	CHECK(nfci_fields_check(nfc, "NF t", f, in, 1, NULL, &out) &&
