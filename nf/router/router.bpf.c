@@ -25,6 +25,7 @@
 #define IPPROTO_ICMPV6 58
 #define IP_MF 0x2000
 #define IP_OFFSET 0x1fff
+#define IP_DF 0x4000
 
 /* ---- maps: the router's own, pinned and kept across reloads ---- */
 
@@ -226,6 +227,19 @@ static __always_inline void csum_replace2(__u16 *sum, __u16 from, __u16 to)
 }
 
 /* Martian addresses (RFC 1812 5.3.7): 0/8, 127/8, class D and E. */
+/* A fragment (not DF) to a port with an mtu goes the slow path even when
+ * it fits: its datagram's larger fragments go there to be cut again, and
+ * this one, sent at once, overtook them. A later fragment that reaches a
+ * NAT or firewall before its first has no ports: Linux reassembles, the
+ * conntrack here cannot (found by a helper: a ping -s 3000 through a
+ * port with mtu=1280 and a masquerade lost every reply, and its last
+ * fragment left with the inside address). */
+static __always_inline int frag_keep_order(const struct iphdr *iph)
+{
+	return (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)) &&
+	       !(iph->frag_off & bpf_htons(IP_DF));
+}
+
 static __always_inline int martian_src(__be32 a)
 {
 	__u32 h = bpf_ntohl(a);
@@ -509,7 +523,7 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 		    ce->gen == epoch) {
 			if (iph->ttl <= 1)
 				return RT_NOT(RT_SP_TTL);
-			if (ce->mtu && tot > ce->mtu)
+			if (ce->mtu && (tot > ce->mtu || frag_keep_order(iph)))
 				return RT_NOT(RT_SP_MTU);
 			forward_rewrite(eth, iph, ce->dmac, ce->smac);
 			return RT_OUT(ce->out);
@@ -546,7 +560,7 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 	out = bpf_map_lookup_elem(&rt_ports, &r->port);
 	if (!out || !(out->flags & RT_PORT_UP))
 		return RT_NOT(RT_D_PORT_DOWN);
-	if (out->mtu && tot > out->mtu)
+	if (out->mtu && (tot > out->mtu || frag_keep_order(iph)))
 		return RT_NOT(RT_SP_MTU);
 	if (out->flags & RT_PORT_NBR) {
 		__u32 i = RT_NBR_INDEX(r->port, bpf_ntohl(nh));

@@ -106,7 +106,7 @@ for mode in tc xdp; do
 	peer=$(jq -r '.start.connected[0].remote_host // "none"' $ipj.s 2>/dev/null)
 	rm -f $ipj.c $ipj.s
 	check "$mode: iperf3 a1 -> c1 through the masquerade (rc $rc, ${bytes:-0} bytes, c1 saw $peer)" \
-		[ "$rc" = 0 ] && check "$mode: iperf3 a1 -> c1 through the masquerade (rc $rc, ${bytes:-0} bytes, c1 saw $peer)" [ "${bytes:-0}" -gt 0 ] && check "$mode: iperf3 a1 -> c1 through the masquerade (rc $rc, ${bytes:-0} bytes, c1 saw $peer)" [ "$peer" = 203.0.113.1 ]
+		[ "$rc" = 0 -a "${bytes:-0}" -gt 0 -a "$peer" = 203.0.113.1 ]
 	# A 3 MB download's mapping counts its bytes, the flow cache's hits
 	# included: they wait in the CPU's slot for the flow's next uncached
 	# packet, and the last window's went nowhere when that was the close
@@ -127,7 +127,7 @@ for mode in tc xdp; do
 	rb=$(nfctl -j nat0 mappings show |
 		jq --arg r "$RT_C1:8081" '[.[] | select(.remote == $r) | .bytes_reply] | max // 0')
 	check "$mode: a 3 MB download ($got bytes): its mapping counts them ($rb >= 3000000)" \
-		[ "${got:-0}" = 3000000 ] && check "$mode: a 3 MB download ($got bytes): its mapping counts them ($rb >= 3000000)" [ "${rb:-0}" -ge 3000000 ]
+		[ "${got:-0}" = 3000000 -a "${rb:-0}" -ge 3000000 ]
 	# A flow whose packets cross CPUs: what each CPU's slot gathered
 	# waits there (for good, once the flow ends), and mappings show
 	# adds it. 5 datagrams from CPU 0, then 7 from CPU 1, one socket.
@@ -165,6 +165,16 @@ for cpu, n in ((0, 5), (os.cpu_count() - 1, 7)):
 		[ "$m" = "mtu 1280" ]
 	e=$(rt_stat nat0 nat.icmp_errors_translated)
 	check "$mode: ICMP errors counted as translated ($e)" [ "${e:-0}" -ge 3 ]
+	# r1 cuts a1's fragments again for p3's mtu: the last one, small
+	# enough to go at once, reached nat0 before its first and left
+	# untranslated (found by a helper; Linux answers the ping).
+	nfctl r1 ports p3 set mtu=1280 >/dev/null
+	mf=$(rt_stat nat0 conntrack_frag_miss)
+	check "$mode: ping -s 3000 (not DF) through p3 mtu=1280 and the masquerade" \
+		q_host a1 ping -c 2 -i 0.3 -W 2 -M dont -s 3000 $RT_C1
+	check "... no fragment met nat0 before its first ($mf -> $(rt_stat nat0 conntrack_frag_miss))" \
+		[ "$(rt_stat nat0 conntrack_frag_miss)" = "$mf" ]
+	nfctl r1 ports p3 set mtu= >/dev/null
 	# not through in_host: $! must be the server (ip netns exec execs it)
 	ip netns exec "$(rt_ns a1)" python3 -m http.server 8000 --bind 198.51.100.2 >/dev/null 2>&1 &
 	hp=$!
@@ -186,7 +196,7 @@ for cpu, n in ((0, 5), (os.cpu_count() - 1, 7)):
 	n=$(jq '[.[] | select(.type=="masquerade" and (.outside | startswith("203.0.113.1:")))] | length' <<<"$m")
 	d=$(jq '[.[] | select(.type=="dnat" and .outside=="203.0.113.1:8080")] | length' <<<"$m")
 	check "$mode: mappings show: masquerade ($n) and dnat ($d) entries" \
-		[ "${n:-0}" -ge 2 ] && check "$mode: mappings show: masquerade ($n) and dnat ($d) entries" [ "${d:-0}" -ge 1 ]
+		[ "${n:-0}" -ge 2 -a "${d:-0}" -ge 1 ]
 	nfc_slowpath_stop
 	nfctl reset >/dev/null
 done
