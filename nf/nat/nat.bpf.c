@@ -268,9 +268,12 @@ struct nat_match {
 	__u32 half, n;
 	__u32 src, dst; /* host order */
 	__u16 sport, dport;
-	__u8 proto, out, ports;
+	__u8 proto, out, ports; /* ports: 1 known, 0 none, NAT_ANY_PORT */
 	int res;
 };
+/* A later fragment that came before its first: its ports are unknown, so
+ * a rule matching on ports may be the one. */
+#define NAT_ANY_PORT 2
 
 static __always_inline int in_pfx(__u32 a, __u32 p, __u8 len)
 {
@@ -299,12 +302,14 @@ static long nat_match_one(__u32 i, void *ctx)
 	if (!in_pfx(m->src, r->src, r->src_len) ||
 	    !in_pfx(m->dst, r->dst, r->dst_len))
 		return 0;
-	if (r->sport_lo || r->sport_hi != 0xffff) {
+	if ((r->sport_lo || r->sport_hi != 0xffff) &&
+	    m->ports != NAT_ANY_PORT) {
 		if (!m->ports || m->sport < r->sport_lo ||
 		    m->sport > r->sport_hi)
 			return 0;
 	}
-	if (r->dport_lo || r->dport_hi != 0xffff) {
+	if ((r->dport_lo || r->dport_hi != 0xffff) &&
+	    m->ports != NAT_ANY_PORT) {
 		if (!m->ports || m->dport < r->dport_lo ||
 		    m->dport > r->dport_hi)
 			return 0;
@@ -696,6 +701,38 @@ static __always_inline int nat_refuse(nfc_ctx_t *ctx, struct nfc_meta *md,
 	return nfc_drop(ctx, md, NAT_R_REFUSED);
 }
 
+/* A later fragment whose first was not seen (reordered on the way, or its
+ * first evicted): no ports, so no connection to find. One a rule could
+ * translate is dropped: passed, it showed the inside address outside
+ * (found by a helper; Linux reassembles first, which an XDP or TC program
+ * cannot). Counted once, as conntrack_frag_miss (nfct_frag). Any other
+ * passes, as the NAT passes what no rule translates. */
+static __always_inline int nat_orphan(nfc_ctx_t *ctx, struct nfc_meta *md,
+				      const struct nfc_flow *fl, int out)
+{
+	__u32 zero = 0;
+	struct nat_set *set = bpf_map_lookup_elem(&nat_set, &zero);
+	struct nat_match m = {
+		.src = bpf_ntohl(fl->t.src[3]),
+		.dst = bpf_ntohl(fl->t.dst[3]),
+		.proto = fl->t.proto,
+		.out = out,
+		.ports = NAT_ANY_PORT,
+		.res = -1,
+	};
+
+	if (!set)
+		return nat_pass(ctx, md);
+	m.half = set->live & 1;
+	m.n = set->n[m.half & 1];
+	if (m.n > NAT_MAX_RULES)
+		m.n = NAT_MAX_RULES;
+	bpf_loop(NAT_MAX_RULES, nat_match_one, &m, 0);
+	if (m.res >= 0)
+		return nfc_drop(ctx, md, NAT_R_REFUSED);
+	return nat_pass(ctx, md);
+}
+
 /* A packet its slot answered for. */
 static __always_inline int nat_fc_serve(nfc_ctx_t *ctx, struct nfc_meta *md,
 					struct nat_fc_slot *s, __u32 l3,
@@ -791,8 +828,11 @@ static __always_inline int nat(nfc_ctx_t *ctx, struct nfc_meta *md)
 	 * address it is rewritten to, and its later fragments, which carry
 	 * the outside one, were never translated (found by a helper against
 	 * Linux: 0 of 5 replies of 4,000 bytes). */
-	if (fl->frag != NFC_FRAG_NONE && !nfct_frag(fl))
+	if (fl->frag != NFC_FRAG_NONE) {
+		if (nfct_frag(fl))
+			return nat_orphan(ctx, md, fl, out);
 		fl->flags |= NFC_FLOW_F_FRAG_DONE;
+	}
 
 	/* The cache again for what nat_fc_key leaves to the parser (VLAN
 	 * tags, IP options). */

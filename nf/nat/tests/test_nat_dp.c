@@ -18,6 +18,7 @@
 #include "dptest.h"
 #include "fuzzpkt.h"
 #include "../../../tests/ct/ct_frames.h"
+#include "ct_common.h"
 #include "nat/nat.h"
 
 enum { XDP_REDIRECT_ = 4, TC_REDIRECT = 7, XDP_DROP_ = 1, TC_SHOT = 2 };
@@ -158,6 +159,12 @@ static __u64 counter(int c)
 			      sizeof(__u64));
 }
 
+static __u64 ct_stat(int c)
+{
+	return dpt_percpu_sum(root, "nf/1-nat1/map/ct_stats", c, 0,
+			      sizeof(__u64));
+}
+
 static struct ctf udp(const char *s, int sp, const char *d, int dp)
 {
 	return ctf_udp_frame((struct ctf_ep){s, sp}, (struct ctf_ep){d, dp});
@@ -280,6 +287,29 @@ static void snat(struct nfc *nfc)
 	f = frag("198.51.100.2", 40000, "203.0.113.9", 53, 1);
 	CHECK(later_is(&f, 1, "203.0.113.20"),
 	      "... its later fragment: from 203.0.113.20 too");
+	/* Found by a helper: a later fragment that came before its first
+	 * (a router cut the larger ones again in its slow path) left with
+	 * the inside address, and its miss was counted twice. */
+	{
+		__u64 miss = ct_stat(NFCT_ST_FRAG_MISS),
+		      passed = counter(NAT_C_PASSED);
+
+		f = frag("198.51.100.4", 40000, "203.0.113.9", 53, 1);
+		o = run(&f, 1, 0);
+		CHECK(o.verdict == 0,
+		      "a later fragment before its first, from a host a rule "
+		      "translates: dropped (verdict %d), not sent as "
+		      "198.51.100.4",
+		      o.verdict);
+		CHECK(ct_stat(NFCT_ST_FRAG_MISS) == miss + 1,
+		      "... counted once as conntrack_frag_miss (%llu -> %llu)",
+		      (unsigned long long)miss,
+		      (unsigned long long)ct_stat(NFCT_ST_FRAG_MISS));
+		f = frag("203.0.113.70", 40000, "203.0.113.9", 53, 1);
+		CHECK(later_is(&f, 1, "203.0.113.70") &&
+			      counter(NAT_C_PASSED) == passed + 1,
+		      "... from a host no rule translates: passed as it is");
+	}
 	cached(udp("198.51.100.2", 40000, "203.0.113.9", 53), 1, "203.0.113.20",
 	       40000, "203.0.113.9", 53, "UDP out");
 	cached(udp_opts("198.51.100.2", 40000, "203.0.113.9", 53), 1,
