@@ -347,7 +347,9 @@ static int check_hooks(struct nfc *nfc, const struct model *m)
 					nfc, EINVAL,
 					"port %s of %s: peer %s is mode %s, "
 					"%s is mode %s; NFs linked together "
-					"must share a hook type (xdp or tc)",
+					"must share a hook type (xdp or tc): "
+					"change both modes in one apply, or "
+					"give them mode=auto",
 					mp->name, n->name,
 					endpoint_str(m, &mp->peer, b1,
 						     sizeof(b1)),
@@ -370,10 +372,12 @@ static int check_hooks(struct nfc *nfc, const struct model *m)
 		if (owner >= 0 && nf_hook(&m->nfs[owner]) != nf_hook(t))
 			return nfci_err(
 				nfc, EINVAL,
-				"attach %s to %s: %s is mode %s but the "
-				"chain there (%s) is mode %s",
-				t->name, b1, t->name, t->mode,
-				m->nfs[owner].name, m->nfs[owner].mode);
+				"%s, attached to %s, is mode %s but the "
+				"chain there (%s) is mode %s; they must share "
+				"a hook type: change both modes in one apply, "
+				"or give %s mode=auto",
+				t->name, b1, t->mode, m->nfs[owner].name,
+				m->nfs[owner].mode, t->name);
 		if (owner < 0 && at->target.kind == PEER_DEV &&
 		    (at->dirs & DIR_EG) && nf_hook(t) == HOOK_XDP)
 			return nfci_err(nfc, EINVAL,

@@ -82,4 +82,15 @@ quiet nfc j del
 check "... export as before" [ "$(export_state)" = "$before" ]
 check "... mode=tc takes it" quiet nfc forwarder add j mode=tc
 check "... with the port" quiet nfc j ports add p1 peer=$J
+# One NF of a chain set to the other hook while an NF attached to it
+# states its own: refused. A helper met the refusal speaking of an attach
+# never made, with no way out named.
+check "a counter k in mode=tc attached to j:p1" quiet sh -c \
+	"'$NFC_BIN/nfchain' --socket '$NFD_SOCK' counter add k mode=tc &&
+	 '$NFC_BIN/nfchain' --socket '$NFD_SOCK' attach k j:p1"
+before=$(export_state)
+out=$(nfc j set mode=xdp 2>&1)
+check "j set mode=xdp refused, naming k, its mode and the way out: ${out:0:200}" \
+	grep -q "k, attached to j:p1, is mode tc but the chain there (j) is mode xdp.*give k mode=auto" <<<"$out"
+check "... export as before" [ "$(export_state)" = "$before" ]
 nfc_done
