@@ -51,6 +51,21 @@ nfctl forwarder add ftc mode=tc >/dev/null
 before=$(snapshot)
 bad "link across hook types" "must share a hook type" ftc ports add p1 peer=f2:p1
 bad "attach a non-transparent NF" "not a transparent NF" attach f2 $VA
+# One NF of a chain set to the other hook while an NF attached to it
+# states its own (nfctl said "unknown field 'mode'" to any set mode=).
+nfctl ftc ports add p2 >/dev/null
+nfctl counter add ct1 mode=tc >/dev/null
+nfctl attach ct1 ftc:p2 >/dev/null
+before=$(snapshot)
+bad "set mode= on an NF whose attached NF states the other hook" \
+	"ct1, attached to ftc:p2, is mode tc but the chain there \(ftc\) is mode xdp.*give ct1 mode=auto" ftc set mode=xdp
+check "nfctl set mode=: ct1 to mode auto" nfctl ct1 set mode=auto
+check "... then ftc set mode=xdp moves both" nfctl ftc set mode=xdp
+check "... ct1 follows to XDP" [ "$(nfctl -j show | jq -r '.nfs[] | select(.name == "ct1") | .hook')" = xdp ]
+nfctl ct1 del >/dev/null
+nfctl ftc set mode=tc >/dev/null
+nfctl ftc ports del p2 >/dev/null
+before=$(snapshot)
 bad "attach twice" "already attached there" attach c1 $VA
 bad "position after an NF not there" "f2 is not attached to $VB" attach c1 $VB position=after=f2
 bad "unknown NF" "NF nope does not exist" nope del
