@@ -145,9 +145,14 @@ static void cell_put(FILE *f, json_t *v)
 	case JSON_OBJECT:
 		if (!json_object_size(v))
 			fputs("-", f);
+		/* key=value as `set` takes it: a bool on or off, as the docs
+		 * spell it (slow_path=yes beside a README's off|on). */
 		json_object_foreach (v, k, e) {
 			fprintf(f, "%s%s=", first ? "" : " ", k);
-			cell_put(f, e);
+			if (json_is_boolean(e))
+				fputs(json_is_true(e) ? "on" : "off", f);
+			else
+				cell_put(f, e);
 			first = 0;
 		}
 		break;

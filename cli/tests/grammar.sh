@@ -236,6 +236,8 @@ nfc rc ports add p1 ip=203.0.113.1/26 >/dev/null
 check "show ports: a DETAILS column with the router port's mac and ip" \
 	sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' rc show ports | grep -E '^PORT.* DETAILS\$' >/dev/null &&
 		'$NFC_BIN/nfchain' --socket '$NFD_SOCK' rc show ports | grep -E '^p1 .* mac=[0-9a-f:]{17} ip=203.0.113.1\$' >/dev/null"
+check "show: a bool field as set takes it (ra=off)" \
+	sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' rc show ports | grep -E '^p1 .* ra=off ' >/dev/null"
 nfc rc del >/dev/null
 nfc bridge add bc >/dev/null
 check "bridge show stats: each drop reason once (dropped.<reason>)" \
