@@ -458,9 +458,9 @@ int nfc_coll_add(struct nfc *nfc, const char *nf, const char *coll,
 	 * overwrote, the others refused): an add does not replace. */
 	if (old)
 		r = nfci_err(nfc, EEXIST,
-			     "%s %s of %s exists already (change it with "
-			     "'%s set', or delete it first)",
-			     coll, key, nf, coll);
+			     "%s: entry %s of %s exists already (change it "
+			     "with '%s set', or delete it first)",
+			     nf, key, coll, coll);
 	if (!r)
 		r = coll_add_nosave(nfc, nf, coll, key, fields);
 	if (!r) {
