@@ -174,20 +174,33 @@ static json_t *get(const struct conn *c, const char *path)
 	return a;
 }
 
-static json_t *nf_type(const struct conn *c, const char *nf)
+/* The member of `arr` whose "name" is `name` (borrowed), or NULL. */
+static json_t *named(json_t *arr, const char *name)
 {
-	char path[128];
-	json_t *n, *types, *t, *r = NULL;
+	json_t *v;
 	size_t i;
 
-	snprintf(path, sizeof(path), "/v1/nfs/%.64s", nf);
-	n = get(c, path);
+	json_array_foreach (arr, i, v)
+		if (name &&
+		    !strcmp(json_string_value(json_object_get(v, "name")) ?: "",
+			    name))
+			return v;
+	return NULL;
+}
+
+/* The type of NF `nf`, or of type `type` if nf is NULL (new reference). */
+static json_t *nf_type(const struct conn *c, const char *nf, const char *type)
+{
+	char path[128];
+	json_t *n = NULL, *types, *r;
+
+	if (nf) {
+		snprintf(path, sizeof(path), "/v1/nfs/%.64s", nf);
+		n = get(c, path);
+		type = json_string_value(json_object_get(n, "type"));
+	}
 	types = get(c, "/v1/types");
-	json_array_foreach (types, i, t)
-		if (!strcmp(json_string_value(json_object_get(t, "name")) ?: "",
-			    json_string_value(json_object_get(n, "type"))
-				    ?: ""))
-			r = json_incref(t);
+	r = json_incref(named(types, type));
 	json_decref(n);
 	json_decref(types);
 	return r;
@@ -262,40 +275,29 @@ static int list_words(const struct conn *c, const char *what)
 		a = get(c, path);
 		put_names(json_object_get(a, "ports"));
 	} else if (!strncmp(what, "portnames:", 10)) {
-		a = nf_type(c, arg);
+		a = nf_type(c, arg, NULL);
 		put_names(json_object_get(a, "port_names"));
 	} else if (!strncmp(what, "colls:", 6)) {
-		a = nf_type(c, arg);
+		a = nf_type(c, arg, NULL);
 		put_names(json_object_get(a, "collections"));
 	} else if (!strncmp(what, "fields:", 7)) {
-		a = nf_type(c, arg);
+		a = nf_type(c, arg, NULL);
 		put_fields(json_object_get(a, "config"));
 	} else if (!strncmp(what, "typefields:", 11)) {
-		json_t *t;
-
-		a = get(c, "/v1/types");
-		json_array_foreach (a, i, t)
-			if (!strcmp(json_string_value(
-					    json_object_get(t, "name"))
-					    ?: "",
-				    arg))
-				put_fields(json_object_get(t, "config"));
+		a = nf_type(c, NULL, arg);
+		put_fields(json_object_get(a, "config"));
 	} else if (!strncmp(what, "portfields:", 11)) {
-		a = nf_type(c, arg);
+		a = nf_type(c, arg, NULL);
 		put_fields(json_object_get(a, "port_config"));
 	} else if (!strncmp(what, "collfields:", 11) && strchr(arg, ':')) {
 		char nf[80];
 		const char *coll = strchr(arg, ':') + 1;
-		json_t *k;
 
 		snprintf(nf, sizeof(nf), "%.*s", (int)(coll - 1 - arg), arg);
-		a = nf_type(c, nf);
-		json_array_foreach (json_object_get(a, "collections"), i, k)
-			if (!strcmp(json_string_value(
-					    json_object_get(k, "name"))
-					    ?: "",
-				    coll))
-				put_fields(json_object_get(k, "fields"));
+		a = nf_type(c, nf, NULL);
+		put_fields(json_object_get(
+			named(json_object_get(a, "collections"), coll),
+			"fields"));
 	} else {
 		return usage("--list takes nfs, types, endpoints, ports:<nf>, "
 			     "portnames:<nf>, colls:<nf>, fields:<nf>, "
@@ -311,28 +313,20 @@ static int list_words(const struct conn *c, const char *what)
  * again, kept for the API's readers (each reason showed twice). */
 static void drop_json_only(const struct conn *c, json_t *answer)
 {
-	json_t *types = get(c, "/v1/types"), *t, *st,
-	       *stats = json_object_get(answer, "stats");
-	const char *type = json_string_value(json_object_get(answer, "type"));
-	size_t i, j;
+	json_t *t = nf_type(c, NULL,
+			    json_string_value(json_object_get(answer, "type"))),
+	       *stats = json_object_get(answer, "stats"), *st;
+	size_t j;
 
-	json_array_foreach (types, i, t) {
-		if (!type ||
-		    strcmp(json_string_value(json_object_get(t, "name")) ?: "",
-			   type))
-			continue;
-		json_array_foreach (json_object_get(t, "stats"), j, st)
-			if (!strcmp(json_string_value(
-					    json_object_get(st, "kind"))
-					    ?: "",
-				    "json-only"))
-				json_object_del(
-					stats,
-					json_string_value(
-						json_object_get(st, "name"))
-						?: "");
-	}
-	json_decref(types);
+	json_array_foreach (json_object_get(t, "stats"), j, st)
+		if (!strcmp(json_string_value(json_object_get(st, "kind"))
+				    ?: "",
+			    "json-only"))
+			json_object_del(
+				stats,
+				json_string_value(json_object_get(st, "name"))
+					?: "");
+	json_decref(t);
 }
 
 /* A timeout in seconds (--timeout, NFCHAIN_TIMEOUT), in ms; -1 if bad. */
