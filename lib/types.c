@@ -248,53 +248,37 @@ static json_t *field_value(struct nfc *nfc, const char *owner,
 		return json_string(buf);
 	}
 	case NFC_F_UINT_LIST: {
-		json_t *arr = json_array();
-		char *dup, *tok, *save = NULL;
+		json_t *arr = json_array(), *in, *x;
+		struct nfc_field ef = *f;
+		size_t i;
 
 		if (json_is_array(v)) {
-			size_t i;
-			json_t *x;
-
-			json_array_foreach (v, i, x) {
-				json_t *one;
-				struct nfc_field ef = *f;
-
-				ef.kind = NFC_F_UINT;
-				one = field_value(nfc, owner, &ef, x, nf);
-				if (!one) {
-					json_decref(arr);
-					return NULL;
-				}
-				json_array_append_new(arr, one);
-			}
+			in = json_incref(v);
 		} else if (s) {
-			dup = strdup(s);
-			for (tok = strtok_r(dup, ",", &save); tok;
-			     tok = strtok_r(NULL, ",", &save)) {
-				int bad = parse_uint(tok, &n);
+			/* "10,20": its members, each read as one number is. */
+			char *dup = strdup(s), *tok, *save = NULL;
 
-				/* Worded as for one number: 0 is a number. */
-				if (bad || n < f->min || n > f->max) {
-					nfci_err(
-						nfc, bad ? EINVAL : ERANGE,
-						bad ? "%s: field '%s': '%s' is "
-						      "not a number in "
-						      "%lld..%lld"
-						    : "%s: field '%s': %s is "
-						      "outside %lld..%lld",
-						owner, f->name, tok, f->min,
-						f->max);
-					free(dup);
-					json_decref(arr);
-					return NULL;
-				}
-				json_array_append_new(arr, json_integer(n));
-			}
+			in = json_array();
+			for (tok = dup ? strtok_r(dup, ",", &save) : NULL; tok;
+			     tok = strtok_r(NULL, ",", &save))
+				json_array_append_new(in, json_string(tok));
 			free(dup);
 		} else {
 			json_decref(arr);
 			goto bad_type;
 		}
+		ef.kind = NFC_F_UINT;
+		json_array_foreach (in, i, x) {
+			json_t *one = field_value(nfc, owner, &ef, x, nf);
+
+			if (!one) {
+				json_decref(in);
+				json_decref(arr);
+				return NULL;
+			}
+			json_array_append_new(arr, one);
+		}
+		json_decref(in);
 		/* One value once: `allowed=10,10` was kept as [10, 10]. A
 		 * state saved before is taken as it was. */
 		for (size_t i = 0; !nfc->applying && i < json_array_size(arr);
