@@ -242,17 +242,6 @@ int h_nf_get(struct call *c)
 	return nf ? reply(c, 200, nf) : c->resp->status;
 }
 
-static int edit_nf(struct call *c, json_t *nf)
-{
-	/* A new mode is a new NF from the type's own object (runtime.md):
-	 * an upgraded NF's object is of the hook it leaves. */
-	json_object_del(nf, "object");
-	json_object_del(nf, "migrate");
-	json_object_set_new(nf, "mode", json_string(body_str(c, "mode")));
-	merge_config(nf, body_get(c, "config"));
-	return 0;
-}
-
 int h_nf_patch(struct call *c)
 {
 	static const struct bfield spec[] = {
@@ -281,8 +270,8 @@ int h_nf_patch(struct call *c)
 	if (mode && strcmp(mode, cur)) {
 		/* A new mode reloads the NF in the other hook: a whole-state
 		 * step, so that the NF is either moved or left as it was. */
-		if ((r = apply_edit(c, edit_nf)))
-			return r;
+		if ((r = nfc_nf_set_mode(c->nfc, c->arg[0], mode, config)))
+			return lib_fail(c, r);
 	} else if ((r = nfc_nf_set(c->nfc, c->arg[0], config))) {
 		return lib_fail(c, r);
 	} else {

@@ -1244,3 +1244,40 @@ int nfc_apply_accepted(struct nfc *nfc, json_t *doc, json_t **plan)
 	nfc->accepted = 0;
 	return r;
 }
+
+int nfc_nf_set_mode(struct nfc *nfc, const char *name, const char *mode,
+		    json_t *config)
+{
+	json_t *doc = nfc_export(nfc), *nf = NULL, *v, *cfg;
+	size_t i;
+	int r;
+
+	if (!doc)
+		return nfci_err(nfc, ENOMEM,
+				"NF %s: exporting the state to "
+				"move it failed",
+				name);
+	json_array_foreach (json_object_get(doc, "nfs"), i, v)
+		if (!strcmp(json_string_value(json_object_get(v, "name")) ?: "",
+			    name))
+			nf = v;
+	if (!nf) {
+		json_decref(doc);
+		return nfci_err(nfc, ENOENT, "NF %s does not exist", name);
+	}
+	/* A new mode is a new NF from the type's own object (runtime.md):
+	 * an upgraded NF's object is of the hook it leaves. */
+	json_object_del(nf, "object");
+	json_object_del(nf, "migrate");
+	json_object_set_new(nf, "mode", json_string(mode));
+	cfg = json_object_get(nf, "config");
+	if (config && !json_is_object(cfg)) {
+		cfg = json_object();
+		json_object_set_new(nf, "config", cfg);
+	}
+	if (config)
+		json_object_update(cfg, config);
+	r = nfc_apply_accepted(nfc, doc, NULL);
+	json_decref(doc);
+	return r;
+}

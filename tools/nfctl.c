@@ -82,47 +82,6 @@ static json_t *kv_json_with(const struct cli_cmd *c, enum cli_lift k,
 	return o;
 }
 
-static int done(struct nfc *nfc, int r, json_t *cfg);
-
-/* `set mode=M [key=value ...]`: as nfchaind does it, a whole-state step
- * (the NF reloaded in the other hook, with its group), so that the NF is
- * either moved or left as it was. It was "unknown field 'mode'" here. */
-static int nf_set_mode(struct nfc *nfc, const struct cli_cmd *c)
-{
-	json_t *doc = nfc_export(nfc), *nf = NULL, *v, *cfg;
-	size_t i;
-	int r;
-
-	if (!doc) {
-		fprintf(stderr, "nfctl: %s\n", nfc_errmsg(nfc));
-		return 1;
-	}
-	json_array_foreach (json_object_get(doc, "nfs"), i, v)
-		if (!strcmp(json_string_value(json_object_get(v, "name")) ?: "",
-			    c->nf))
-			nf = v;
-	if (!nf) {
-		fprintf(stderr, "nfctl: NF %s does not exist\n", c->nf);
-		json_decref(doc);
-		return 1;
-	}
-	/* A new mode is a new NF from the type's own object (runtime.md). */
-	json_object_del(nf, "object");
-	json_object_del(nf, "migrate");
-	json_object_set_new(nf, "mode", json_string(c->lift[CLI_MODE]));
-	cfg = json_object_get(nf, "config");
-	if (!json_is_object(cfg)) {
-		cfg = json_object();
-		json_object_set_new(nf, "config", cfg);
-	}
-	v = kv_json(c);
-	json_object_update(cfg, v);
-	json_decref(v);
-	r = nfc_apply_accepted(nfc, doc, NULL);
-	json_decref(doc);
-	return done(nfc, r, NULL);
-}
-
 static void print_json(json_t *j)
 {
 	char *s = json_dumps(j, JSON_INDENT(2) | JSON_ENCODE_ANY);
@@ -413,10 +372,14 @@ static int dispatch(struct nfc *nfc, const struct cli_cmd *c)
 	case CLI_NF_SHOW:
 		return nf_show(nfc, c);
 	case CLI_NF_SET:
-		if (c->lift[CLI_MODE])
-			return nf_set_mode(nfc, c);
 		cfg = kv_json(c);
-		return done(nfc, nfc_nf_set(nfc, c->nf, cfg), cfg);
+		/* A new mode moves the NF, as nfchaind does. */
+		return done(nfc,
+			    c->lift[CLI_MODE]
+				    ? nfc_nf_set_mode(nfc, c->nf,
+						      c->lift[CLI_MODE], cfg)
+				    : nfc_nf_set(nfc, c->nf, cfg),
+			    cfg);
 	case CLI_NF_DEL:
 		return done(nfc, nfc_nf_del(nfc, c->nf), NULL);
 	case CLI_NF_UPGRADE:

@@ -117,6 +117,12 @@ const char *nfc_pin_root(const struct nfc *nfc);
 int nfc_nf_add(struct nfc *nfc, const char *type, const char *name,
 	       const char *mode, json_t *config);
 int nfc_nf_set(struct nfc *nfc, const char *name, json_t *config);
+/* NF `name` in mode `mode`, with `config` (NULL: none) merged into its
+ * own: reloaded in the other hook with its group, as one whole-state step
+ * (nfc_apply_accepted of the export so edited), so that it is either
+ * moved or left as it was. */
+int nfc_nf_set_mode(struct nfc *nfc, const char *name, const char *mode,
+		    json_t *config);
 int nfc_nf_del(struct nfc *nfc, const char *name);
 /* Replaces NF `name`'s program by the object file `path` (NULL: the
  * built-in one), without a packet lost: its maps are kept, so its state and
