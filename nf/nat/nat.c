@@ -263,7 +263,9 @@ static int nat_rules_list(struct nfc_nf *nf, json_t *out)
 
 /* ---- mappings: nat_rev with its conntrack entries ---- */
 
-static void tuple_key(const struct nat_tuple *t, struct nfct_key *k)
+/* The tracker's key of a tuple; returns whether it was swapped (the
+ * tuple's source is endpoint b). */
+static int tuple_key(const struct nat_tuple *t, struct nfct_key *k)
 {
 	__u32 s[4] = {0, 0, htonl(NFCT_V4MAPPED_W2), t->src},
 	      d[4] = {0, 0, htonl(NFCT_V4MAPPED_W2), t->dst};
@@ -277,6 +279,18 @@ static void tuple_key(const struct nat_tuple *t, struct nfct_key *k)
 	k->pb = swap ? t->sport : t->dport;
 	k->proto = t->proto;
 	k->family = NFC_FAMILY_V4;
+	return swap;
+}
+
+/* A mapping's connection as `conntrack show` prints it and `mappings
+ * del` takes it: the original, untranslated tuple. */
+static void orig_str(const struct nat_tuple *orig, char *buf, size_t len)
+{
+	struct nfct_entry fe = {0};
+	struct nfct_key k;
+
+	fe.flags = tuple_key(orig, &k) ? NFCT_F_ORIG_IS_B : 0;
+	nfct_key_str(&k, &fe, buf, len);
 }
 
 static const char *ap(__be32 a, __be16 p, char *buf, size_t len)
@@ -421,6 +435,8 @@ static void map_json(struct nfc_nf *nf, int rfd, const struct nat_tuple *k,
 					: v->type == NAT_T_MASQ ? "masquerade"
 								: "snat"));
 	json_object_set_new(o, "proto", json_string(pn));
+	orig_str(&v->orig, b, sizeof(b));
+	json_object_set_new(o, "key", json_string(b));
 	/* inside: the inside host's end; outside: what the far side sees;
 	 * remote: the far side. */
 	if (dnat) {
@@ -550,13 +566,64 @@ static int nat_maps_add(struct nfc_nf *nf, const char *key, json_t *fields)
 			    key);
 }
 
+/* Deletes the mappings of one connection (arg: its tracker key). */
+struct map_del_arg {
+	const struct nfct_key *k;
+	int n;
+};
+
+static void map_del_one(struct nfc_nf *nf, int rfd, const struct nat_tuple *k,
+			const struct nat_rev *v, const struct nfct_entry *e,
+			void *arg)
+{
+	struct map_del_arg *a = arg;
+	struct nfct_key ck;
+
+	(void)nf;
+	(void)e;
+	tuple_key(&v->orig, &ck);
+	if (!memcmp(&ck, a->k, sizeof(ck)) && !bpf_map_delete_elem(rfd, k))
+		a->n++;
+}
+
+/* One connection's mapping, by the connection as show prints it
+ * ("key": proto,src,sport,dst,dport, untranslated; either
+ * direction): its tracker entry and its mapping go, as conntrack -D
+ * does in Linux. The connection's next packet is a new one to the rules
+ * (TCP picked up midway, README). */
+static int maps_del_conn(struct nfc_nf *nf, const char *key)
+{
+	int tfd = nfc_nf_map_fd(nf, "ct_table");
+	struct nfct_key k;
+	struct map_del_arg a = {.k = &k};
+	char err[256];
+	int r;
+
+	if (tfd < 0)
+		return nfc_nf_error(nf, ENOENT, "nat: ct_table not found");
+	if (nfct_key_parse(key, &k, err, sizeof(err)))
+		return nfc_nf_error(nf, EINVAL,
+				    "mappings %s: %s; or 'all' (every mapping "
+				    "and its connection)",
+				    key, err);
+	r = nfct_del_fd(tfd, &k);
+	rev_walk(nf, map_del_one, &a);
+	if (r == -ENOENT && !a.n)
+		return nfc_nf_error(nf, ENOENT,
+				    "mappings %s: no such connection "
+				    "(mappings show gives each one's key)",
+				    key);
+	if (r && r != -ENOENT)
+		return nfc_nf_error(nf, -r, "mappings %s: delete: %s", key,
+				    strerror(-r));
+	nfct_fc_bump(nf);
+	return 0;
+}
+
 static int nat_maps_del(struct nfc_nf *nf, const char *key)
 {
 	if (strcmp(key, "all") && strcmp(key, "flush"))
-		return nfc_nf_error(nf, EINVAL,
-				    "mappings %s: only 'all' (every mapping "
-				    "and its connection) can be deleted",
-				    key);
+		return maps_del_conn(nf, key);
 	long n = nfct_flush(nf);
 
 	/* Only the mappings whose connection went (map_prune): deleting
@@ -712,7 +779,9 @@ static const struct nfc_collection nat_collections[] = {
 	 .list = nat_rules_list,
 	 .check = nat_rules_check},
 	{.name = "mappings",
-	 .key_doc = "'all' removes every mapping (and its connection)",
+	 .key_doc = "a connection as show prints it "
+		    "(proto,src,sport,dst,dport): its mapping and its "
+		    "tracker entry go; 'all' removes every one",
 	 .fields = nat_map_fields,
 	 .add = nat_maps_add,
 	 .del = nat_maps_del,

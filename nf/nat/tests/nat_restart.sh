@@ -223,4 +223,49 @@ for i in 1 2 3; do
 	check "... its first ping a1 -> c1 is translated" q_host a1 ping -c 1 -W 2 $RT_C1
 	check "... none counted no_address ($n0 -> $(noaddr))" [ "$(noaddr)" = "$n0" ]
 done
+
+# One connection's mapping deleted by the key show gives it (conntrack -D
+# in Linux): it and its tracker entry go, the others stay; the next
+# datagram of the flow is translated again. A key that names nothing, or
+# is no key, is refused and changes nothing.
+udp_from() { # SPORT: one datagram a1:SPORT -> c1:5401
+	in_host a1 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("198.51.100.2", int(sys.argv[1])))
+s.sendto(b"x", ("'$RT_C1'", 5401))' "$1"
+}
+mkey() { nfc -j nat0 mappings show | jq -r ".[] | select(.inside==\"$RT_A1:$1\") | .key"; }
+nmaps() { nfc -j nat0 mappings show | jq length; }
+udp_from 42001
+udp_from 42002
+k1=$(mkey 42001) k2=$(mkey 42002)
+check "mappings show gives each mapping its connection as key ($k1)" \
+	[ "$k1" = "udp,$RT_A1,42001,$RT_C1,5401" -a "$k2" = "udp,$RT_A1,42002,$RT_C1,5401" ]
+n0=$(nmaps)
+check "mappings del $k1" quiet nfc nat0 mappings del "$k1"
+check "... its mapping is gone, the other stays ($(mkey 42001) / $(mkey 42002))" \
+	[ -z "$(mkey 42001)" -a "$(mkey 42002)" = "$k2" ]
+check "... one mapping less ($n0 -> $(nmaps))" [ "$(nmaps)" = $((n0 - 1)) ]
+before=$(nfc -j nat0 mappings show | jq -S 'map(del(.timeout))')
+refused_del() { # WHAT PATTERN KEY
+	nfc nat0 mappings del "$3" >/dev/null 2>"$NFD_DIR/err"
+	local rc=$?
+	check "mappings del $1: refused, exit 1, names '$2' ($(head -c 120 "$NFD_DIR/err" | tr '\n' ' '))" \
+		bash -c "[ $rc = 1 ] && grep -qE -- '$2' '$NFD_DIR/err'"
+}
+refused_del "of a deleted connection" "no such connection" "$k1"
+refused_del "of no key" "proto,src,sport,dst,dport|tcp,198" "udp,$RT_A1,42001"
+refused_del "of a port out of range" "99999" "udp,$RT_A1,99999,$RT_C1,5401"
+after=$(nfc -j nat0 mappings show | jq -S 'map(del(.timeout))')
+check "... nothing changed by them" [ "$after" = "$before" ]
+# Either direction names the connection (the tracker's key is one).
+check "mappings del of the other, given from c1's side" \
+	quiet nfc nat0 mappings del "udp,$RT_C1,5401,$RT_A1,42002"
+check "... gone ($(mkey 42002))" [ -z "$(mkey 42002)" ]
+udp_from 42001
+check "the flow's next datagram is translated again ($(mkey 42001))" \
+	[ "$(mkey 42001)" = "$k1" ]
+p1=$(nfc -j nat0 mappings show | jq ".[] | select(.inside==\"$RT_A1:42001\") | .packets_orig")
+check "... by a new connection: its tracker entry went with the mapping (packets $p1)" [ "$p1" = 1 ]
 nfc_done
