@@ -64,10 +64,25 @@ uint64_t state_max(void)
 	const char *e;
 
 	if (!max) {
+		char *end;
+		unsigned long long v;
+
+		max = 1ull << 30;
 		e = getenv("NFC_STATE_MAX");
-		max = e && strtoull(e, NULL, 10) >= SLOT_PAGE
-			      ? strtoull(e, NULL, 10)
-			      : 1ull << 30;
+		if (!e)
+			return max;
+		errno = 0;
+		v = strtoull(e, &end, 10);
+		/* Any cap taken as given (values under a page were dropped
+		 * for 1 GiB without a word; found by a helper); what is no
+		 * number of bytes is said. */
+		if (errno || end == e || *end || !v || *e == '-')
+			fprintf(stderr,
+				"nfchain: NFC_STATE_MAX='%s' is not a number "
+				"of bytes; the cap is 1 GiB\n",
+				e);
+		else
+			max = v;
 	}
 	return max;
 }

@@ -413,6 +413,13 @@ uint64_t nfc_now_ns(void);
  * creation of a file there, what makes the name durable. 0 or -errno
  * (errno set). */
 int nfc_fsync_dir_of(const char *path);
+/* `len` bytes appended to the file at `path` (created if absent) and
+ * fsync'd, with its name if it was created: durable when it returns 0.
+ * On failure (-errno; a full disk's short write is -ENOSPC) the file is
+ * cut back to what it held, so that no part of the record stays to be
+ * read with the next one appended after it; a file it created is
+ * removed. */
+int nfc_append_durable(const char *path, const void *buf, size_t len);
 /* `from` copied to `to` durably: a temporary file beside `to`, fsync'd,
  * renamed over it, the directory fsync'd. 0 or -errno; `to` is left as it
  * was on failure. */

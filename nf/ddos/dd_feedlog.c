@@ -141,21 +141,10 @@ void dd_dels_free(struct dd_dels *d)
 int dd_dels_append(const char *feed, const char *crc, const char *pfx)
 {
 	char path[700], line[80];
-	int fd, r = 0, fresh;
 	size_t n = (size_t)snprintf(line, sizeof(line), "%s\n", pfx);
 
 	log_path(feed, crc, path, sizeof(path));
-	fresh = access(path, F_OK) != 0;
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, line, n) != (ssize_t)n || fsync(fd))
-		r = errno ? -errno : -EIO;
-	close(fd);
-	if (r || !fresh)
-		return r;
-	/* A new file: its name must be durable too. */
-	return nfc_fsync_dir_of(path);
+	return nfc_append_durable(path, line, n);
 }
 
 void dd_dels_prune(const char *feed, const char *keep)

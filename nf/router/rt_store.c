@@ -757,7 +757,7 @@ int rt_store_note(struct nfc_nf *nf, const char *key, json_t *fields)
 	struct rt_store *s = store_of(nf);
 	char base[512], path[600], line[200];
 	const char *nh, *port;
-	int fd, r = 0;
+	int r = 0;
 	struct stat st;
 
 	if (!s || s->state != ST_ON)
@@ -773,24 +773,19 @@ int rt_store_note(struct nfc_nf *nf, const char *key, json_t *fields)
 	snprintf(line, sizeof(line), "%c %s%s%s%s%s\n", fields ? '+' : '-', key,
 		 nh ? " nexthop=" : "", nh ? nh : "", port ? " port=" : "",
 		 port ? port : "");
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || fstat(fd, &st) ||
-	    write(fd, line, strlen(line)) != (ssize_t)strlen(line) ||
-	    fsync(fd) || (!st.st_size && nfc_fsync_dir_of(path)))
-		r = nfc_nf_error(nf, errno ? errno : EIO,
-				 "route %s: not saved (%s: %s)", key, path,
-				 strerror(errno ? errno : EIO));
-	if (fd >= 0)
-		close(fd);
+	r = nfc_append_durable(path, line, strlen(line));
+	if (r)
+		return nfc_nf_error(nf, -r, "route %s: not saved (%s: %s)", key,
+				    path, strerror(-r));
 	/* Durable already. The tick folds the log past its share, so that
 	 * no change waits for a whole base to be written; a process with
 	 * no tick (nfctl: one change, then out) folds it here, past twice
 	 * the share. A fold that fails leaves the log as it is and the
 	 * change stands. */
-	if (!r)
-		fold_if_due(nf, s, path, (size_t)st.st_size + strlen(line),
-			    2 * fold_limit(s), nfc_now_ns());
-	return r;
+	if (!stat(path, &st))
+		fold_if_due(nf, s, path, (size_t)st.st_size, 2 * fold_limit(s),
+			    nfc_now_ns());
+	return 0;
 }
 
 /* ---- the model's entry `store` ---- */

@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The NF plumbing of nfchain/nf.h (lib/nfutil.c, lib/mapcount.c): per-CPU
  * sums on a real per-CPU map, hash walks in slices and the kernel's count
- * of a hash map, MAC text, config values, and the changed() hook. */
+ * of a hash map, MAC text, config values, the changed() hook, and a
+ * durable append that a full disk cuts short. */
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 
@@ -205,6 +211,62 @@ static void test_walk(void)
 	close(afd);
 }
 
+static long file_size(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) ? -1 : (long)st.st_size;
+}
+
+/* A full disk mid-record: RLIMIT_FSIZE makes the write short, as a
+ * filesystem that fills up does. The file is cut back to what it held,
+ * so that the next record is not glued to a torn one. */
+static void test_append(void)
+{
+	char dir[] = "/tmp/nfc-append.XXXXXX", path[64], buf[64];
+	struct rlimit old, lim;
+	FILE *f;
+	int r;
+
+	if (!mkdtemp(dir)) {
+		CHECK(0, "append: a temporary directory: %s", strerror(errno));
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/log", dir);
+	CHECK(!nfc_append_durable(path, "- 10.0.0.0/8\n", 13) &&
+		      file_size(path) == 13,
+	      "append: a new file holds the record");
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &old);
+	lim = old;
+	lim.rlim_cur = 20;
+	setrlimit(RLIMIT_FSIZE, &lim);
+	r = nfc_append_durable(path, "- 2001:db8::/32\n", 16);
+	setrlimit(RLIMIT_FSIZE, &old);
+	CHECK(r < 0 && file_size(path) == 13,
+	      "append: a short write is refused and cut back (%d, %ld bytes)",
+	      r, file_size(path));
+	CHECK(!nfc_append_durable(path, "- 2001:db8::/32\n", 16),
+	      "append: the next one is taken");
+	f = fopen(path, "r");
+	CHECK(f && fgets(buf, sizeof(buf), f) &&
+		      !strcmp(buf, "- 10.0.0.0/8\n") &&
+		      fgets(buf, sizeof(buf), f) &&
+		      !strcmp(buf, "- 2001:db8::/32\n") &&
+		      !fgets(buf, sizeof(buf), f),
+	      "append: two whole lines, nothing torn between them");
+	if (f)
+		fclose(f);
+	unlink(path);
+	setrlimit(RLIMIT_FSIZE, &lim);
+	r = nfc_append_durable(path, "0123456789012345678901234", 25);
+	setrlimit(RLIMIT_FSIZE, &old);
+	CHECK(r < 0 && file_size(path) == -1,
+	      "append: a file it created and could not fill is removed (%d)",
+	      r);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	char buf[NFC_MAC_STRLEN];
@@ -216,5 +278,6 @@ int main(void)
 	test_array_read();
 	test_walk();
 	test_changed();
+	test_append();
 	TEST_EXIT();
 }
