@@ -91,7 +91,7 @@ int main(int argc, char **argv)
 			   .nlfd = -1};
 	struct nfc_opts nopts = {0};
 	char err[1024], *token = NULL;
-	int c, fd, lock, r = 1, ufd = -1, lfd = -1;
+	int c, fd, lock, r = 1, ufd = -1, lfd = -1, opened;
 
 	/* Every change builds a new model (1.4 MB, mostly zeros) and path
 	 * tables beside the old: allocated by mmap each time, their pages
@@ -162,11 +162,20 @@ int main(int argc, char **argv)
 	/* Before nfc_open: an adopted NF may be of a loaded type. */
 	daemon_types_restore(d.state_dir);
 	nopts.pin_root = d.pin_root;
-	if (nfc_open(&d.nfc, &nopts, err, sizeof(err))) {
+	/* Pins of a loaded type whose files went (moved away, corrupted, a
+	 * plugin an upgrade of nfchaind cannot open): the daemon starts and
+	 * its restore waits for `types load`, as after a reboot; it exited,
+	 * leaving what runs beyond control (found by a helper). */
+	nopts.adopt_later = 1;
+	opened = nfc_open(&d.nfc, &nopts, err, sizeof(err));
+	if (opened < 0) {
 		nfd_log("error", "start", "pin_root=%s error=%s",
 			nfd_q(d.pin_root ?: NFC_DEFAULT_PIN_ROOT), nfd_q(err));
 		goto out;
 	}
+	if (opened > 0)
+		nfd_log("error", "start", "pin_root=%s adopt=pending error=%s",
+			nfd_q(d.pin_root ?: NFC_DEFAULT_PIN_ROOT), nfd_q(err));
 	if (api_init(&d.api, d.nfc)) {
 		nfd_log("error", "start", "error=%s",
 			nfd_q("cannot read the NF types"));

@@ -253,6 +253,22 @@ static bool names_netdev(struct daemon *d, const char *name)
 	return r;
 }
 
+/* The saved state does not run: calls wait (api.blocked) with the
+ * library's reason for it, the latest (a retry that fails on another NF
+ * than the first says so: it kept naming a type already loaded). */
+static void block(struct daemon *d)
+{
+	char err[1024];
+
+	snprintf(err, sizeof(err),
+		 "the saved state %s/state.json is not running: %s; it is "
+		 "retried when netdevs appear or types are loaded, and a new "
+		 "whole state (nfchain apply) replaces it",
+		 d->state_dir, nfc_errmsg(d->nfc));
+	free(d->api.blocked);
+	d->api.blocked = strdup(err);
+}
+
 /* The state at start: what is pinned, reconciled with state.json. The
  * saved document is the desired state: when the pins differ (nothing
  * pinned after a reboot, or a change the previous daemon made and died
@@ -271,6 +287,19 @@ int daemon_restore(struct daemon *d)
 		json_decref(pinned);
 		return r;
 	}
+	if (!d->saved && !pinned) {
+		/* Pins this process cannot read yet (nfc_open's adopt_later)
+		 * and nothing saved: they are adopted and saved as they are
+		 * once `types load` makes them readable (reapply). */
+		snprintf(err, sizeof(err),
+			 "the pinned state cannot be read: %s; it is adopted "
+			 "when it can be (nfchain types load)",
+			 nfc_errmsg(d->nfc));
+		nfd_log("error", "restore", "source=pins error=%s",
+			nfd_q(nfc_errmsg(d->nfc)));
+		d->api.blocked = strdup(err);
+		return 0;
+	}
 	if (!d->saved) {
 		nfd_log("info", "restore", "source=pins nfs=%zu saved=none",
 			json_array_size(json_object_get(pinned, "nfs")));
@@ -286,17 +315,12 @@ int daemon_restore(struct daemon *d)
 	}
 	r = nfc_apply_accepted(d->nfc, d->saved, &plan);
 	if (r) {
-		snprintf(err, sizeof(err),
-			 "the saved state %s/state.json is not running: %s; it "
-			 "is retried when netdevs appear, and a new whole "
-			 "state (nfchain apply) replaces it",
-			 d->state_dir, nfc_errmsg(d->nfc));
+		block(d);
 		nfd_log("error", "restore",
 			"source=state.json pinned_nfs=%zu "
 			"error=%s",
 			json_array_size(json_object_get(pinned, "nfs")),
 			nfd_q(nfc_errmsg(d->nfc)));
-		d->api.blocked = strdup(err);
 		d->api.pending = json_incref(d->saved);
 		d->pinned = json_incref(pinned);
 	} else {
@@ -357,7 +381,24 @@ static void reapply(struct daemon *d, const char *netdev)
 	json_t *plan = NULL, *without;
 	long long t0 = now_ms();
 	size_t steps;
-	int r = nfc_apply_accepted(d->nfc, d->saved, &plan);
+	int r;
+
+	if (!d->saved) { /* pins not read at start, nothing saved */
+		char err[1024];
+		json_t *pinned = nfc_export(d->nfc);
+
+		r = pinned ? daemon_save(d, pinned, err, sizeof(err)) : -1;
+		json_decref(pinned);
+		if (r) {
+			nfd_log("warn", "reapply", "error=%s",
+				nfd_q(pinned ? err : nfc_errmsg(d->nfc)));
+			return;
+		}
+		api_unblock(&d->api);
+		nfd_log("info", "restore", "source=pins status=running");
+		return;
+	}
+	r = nfc_apply_accepted(d->nfc, d->saved, &plan);
 
 	steps = json_array_size(plan);
 	json_decref(plan);
@@ -378,6 +419,8 @@ static void reapply(struct daemon *d, const char *netdev)
 		nfd_log("warn", "reapply", "reason=%s error=%s",
 			nfd_q(netdev ? netdev : "-"),
 			nfd_q(nfc_errmsg(d->nfc)));
+		if (d->api.blocked)
+			block(d);
 		return;
 	}
 	nfd_log("info", "reapply", "reason=%s steps=%zu ms=%lld",

@@ -190,6 +190,9 @@ struct nfc {
 	bool coll_changed[NFC_MAX_NFS];
 	/* Rewrite every hop, not just the changed ones (adoption). */
 	int full_sync;
+	/* nfc_open's adoption refused (opts.adopt_later): the first change
+	 * that reads the state adopts it, with full_sync. */
+	int adopt_pending;
 	/* The NF being loaded may recreate maps whose layout changed
 	 * (mnf.migrate), set by dp_nf_load around its dp_bind_maps. */
 	int migrating;

@@ -297,8 +297,9 @@ int model_from_json(struct nfc *nfc, json_t *doc, struct model *m,
 		if (!n->type)
 			return nfci_err(
 				nfc, EINVAL,
-				"state: NF %s has type '%s', which this "
-				"build does not know",
+				"state: NF %s has type '%s', which is "
+				"neither built in nor loaded (nfchain types "
+				"load)",
 				n->name,
 				json_string_value(json_object_get(v, "type")));
 		snprintf(n->mode, sizeof(n->mode), "%s",

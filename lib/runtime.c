@@ -195,13 +195,12 @@ void nfci_end(struct nfc *nfc)
 	state_unlock(nfc);
 }
 
-int nfci_transact(struct nfc *nfc, nfci_edit_fn fn, void *arg)
+/* nfci_transact, begun. */
+static int nfci_transact_in(struct nfc *nfc, nfci_edit_fn fn, void *arg)
 {
 	struct model *old, *new;
-	int r = nfci_begin(nfc);
+	int r;
 
-	if (r)
-		return r;
 	old = nfc->m;
 	new = model_clone(old);
 	if (!new) {
@@ -257,6 +256,25 @@ int nfci_transact(struct nfc *nfc, nfci_edit_fn fn, void *arg)
 	model_free(old);
 	nfci_end(nfc);
 	return 0;
+}
+
+int nfci_transact(struct nfc *nfc, nfci_edit_fn fn, void *arg)
+{
+	int r = nfci_begin(nfc), adopt = nfc->adopt_pending;
+
+	if (r)
+		return r;
+	/* The pins nfc_open could not adopt read now: this change adopts
+	 * them too, as nfc_open would have (a rebuilt program swapped). */
+	if (adopt)
+		nfc->full_sync = 1;
+	r = nfci_transact_in(nfc, fn, arg);
+	if (adopt) {
+		nfc->full_sync = 0;
+		if (!r)
+			nfc->adopt_pending = 0;
+	}
+	return r;
 }
 
 /* NF pin directories the model does not name: left by a process killed
@@ -329,6 +347,15 @@ int nfc_open(struct nfc **out, const struct nfc_opts *opts, char *err,
 		nfc->full_sync = 1;
 		r = nfci_transact(nfc, NULL, NULL);
 		nfc->full_sync = 0;
+		if (r && opts && opts->adopt_later &&
+		    !access(nfc->root, F_OK)) {
+			if (err)
+				snprintf(err, errlen, "%s",
+					 nfc->err[0] ? nfc->err : strerror(-r));
+			nfc->adopt_pending = 1;
+			*out = nfc;
+			return 1;
+		}
 	}
 	if (r)
 		goto fail;

@@ -100,6 +100,12 @@ static inline int nfc_name_reserved(const char *name, int port)
 
 struct nfc_opts {
 	const char *pin_root; /* NULL: NFC_DEFAULT_PIN_ROOT */
+	/* A pinned state this process cannot read yet (an NF of a type not
+	 * loaded, whose file went): nfc_open returns 1 instead of failing,
+	 * with the reason in err; every call is refused with it until the
+	 * state reads, and the first call that reads it adopts the pins
+	 * (nfchaind, whose `types load` mends it; its pins keep running). */
+	int adopt_later;
 };
 
 int nfc_open(struct nfc **out, const struct nfc_opts *opts, char *err,

@@ -219,6 +219,23 @@ check "... and the restore then runs: nothing pending ($(pending | cut -c1-60))"
 t=$(pttl); check "... t0 back, v2 (reply TTL $t)" [ "$t" = 61 ]
 check "... v2 runs (its SHA-256 in show)" [ "$(sha)" = "$want" ]
 rm -rf "$SDK/ttl.away"
+# (a helper) the same on a restart, the pins kept: nfchaind exited
+# ("NF t0 has type 'ttl', which this build does not know"), and what ran
+# was beyond control until the pins or the state dir were mended.
+nfd_stop
+mv "$NFD_STATE/types/ttl" "$SDK/ttl.away"
+nfd_start || not_ok "start with the pins kept and the type's kept files gone"
+check "... nfchaind runs, the restore pending: $(pending | cut -c1-100)" \
+	sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' -j show | jq -r '.restore_pending // empty' | grep -q \"type 'ttl', which is neither built in nor loaded\""
+t=$(pttl); check "... the pinned NF runs meanwhile (reply TTL $t)" [ "$t" = 61 ]
+check "... a change waits for it: refused" refused "not running" nfc t0 dst add 198.51.100.0/24 ttl=9
+check "... types load ttl is taken" nfc types load "$SDK/b/ttl.bpf.o"
+check "... the pins adopted: nothing pending ($(pending | cut -c1-60))" [ -z "$(pending)" ]
+check "... v2 runs (its SHA-256 in show)" [ "$(sha)" = "$want" ]
+nfc t0 dst add 198.51.100.0/24 ttl=9
+t=$(pttl); check "... and takes changes again (reply TTL $t)" [ "$t" = 9 ]
+nfc t0 dst del 198.51.100.0/24
+rm -rf "$SDK/ttl.away"
 
 echo "# ${SECONDS}s"
 # ---- bad input: refused, nothing changed --------------------------------------
