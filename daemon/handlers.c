@@ -7,9 +7,11 @@
  * it is still one all-or-nothing step.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nfchain/nfchain.h"
 
@@ -740,10 +742,58 @@ static int dry_run_arg(struct call *c, int *dry)
 	return 0;
 }
 
+/* The objects a whole state names ("object" of an NF) go into the store,
+ * as an upgrade's does, and the document names the copies: the user's
+ * file may then go, and a reboot finds them (found by a helper: an
+ * apply ran an object from wherever it lay, and another daemon's
+ * store). A dry run only checks them. */
+static int store_doc_objects(struct call *c, json_t *doc, int dry)
+{
+	char err[1024], copy[PATH_MAX];
+	const char *file, *dir = c->api->obj_dir;
+	size_t i, dl = dir ? strlen(dir) : 0;
+	json_t *nf;
+	int r;
+
+	json_array_foreach (json_object_get(doc, "nfs"), i, nf) {
+		const char *name =
+			json_string_value(json_object_get(nf, "name")) ?: "?";
+
+		file = json_string_value(json_object_get(nf, "object"));
+		if (!file || !*file)
+			continue;
+		if (file[0] != '/')
+			return fail(c, 400,
+				    "NF %.64s: object must be an absolute name "
+				    "on the daemon's machine, not '%.200s'",
+				    name, file);
+		/* Its own copy already (an export of this daemon): the
+		 * library refuses it if it went. */
+		if (dir && !strncmp(file, dir, dl) && file[dl] == '/')
+			continue;
+		if (nfc_object_check(file, err, sizeof(err)))
+			return fail(c, access(file, R_OK) ? 404 : 400,
+				    "NF %.64s: %s", name, err);
+		if (dry || !dir)
+			continue;
+		r = objstore_put(dir, file, ".bpf.o", copy, sizeof(copy), err,
+				 sizeof(err));
+		if (r)
+			return fail(c,
+				    disk_status(r, r == -EROFS || r == -EIO
+							   ? 500
+							   : 400),
+				    "NF %.64s: %s", name, err);
+		json_object_set_new(nf, "object", json_string(copy));
+	}
+	return 0;
+}
+
 int h_state_put(struct call *c)
 {
 	char err[512];
-	json_t *plan = NULL;
+	json_t *plan = NULL, *step;
+	size_t i;
 	int dry, r;
 
 	if ((r = dry_run_arg(c, &dry)))
@@ -758,10 +808,16 @@ int h_state_put(struct call *c)
 			    "with nfs and attachments");
 	if ((r = check_doc_names(c, c->body)))
 		return r;
+	if ((r = store_doc_objects(c, c->body, dry))) {
+		objstore_prune(c->api, c->nfc);
+		return r;
+	}
 	r = nfc_apply(c->nfc, c->body, dry, &plan);
 	if (r) {
 		json_decref(plan);
-		return lib_fail(c, r);
+		r = lib_fail(c, r);
+		objstore_prune(c->api, c->nfc);
+		return r;
 	}
 	if (!plan)
 		plan = json_array();
@@ -769,11 +825,18 @@ int h_state_put(struct call *c)
 		return reply(
 			c, 200,
 			json_pack("{s:b,s:o}", "dry_run", 1, "plan", plan));
+	/* An object replaced: a whole save, as an upgrade's. The prune below
+	 * keeps what state.json names, and a record of the NF alone would
+	 * leave it naming the objects replaced. */
+	json_array_foreach (plan, i, step)
+		if (!strncmp(json_string_value(step) ?: "", "upgrade NF ", 11))
+			c->jwhole = true;
 	r = changed(c, 200, json_pack("{s:b,s:o}", "dry_run", 0, "plan", plan));
 	/* A whole new state supersedes the one that could not be
 	 * restored; one that could not be saved did not. */
 	if (r < 300 && c->api->blocked)
 		api_unblock(c->api);
+	objstore_prune(c->api, c->nfc);
 	return r;
 }
 

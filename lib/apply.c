@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
@@ -237,6 +238,13 @@ static int set_object(struct nfc *nfc, json_t *plan, struct mnf *n, json_t *nf)
 				"NF %s: migrate must be 'recreate' (maps whose "
 				"layout changed start empty) or 'refuse'",
 				n->name);
+	/* A file that is not there was taken, the old program kept running
+	 * under its name, and the next reboot found nothing to load (found
+	 * by a helper: an export applied after the store had pruned its
+	 * object). */
+	if (*path && strcmp(path, n->obj) && access(path, R_OK))
+		return nfci_err(nfc, errno, "NF %s: object %s: %s", n->name,
+				path, strerror(errno));
 	if (strcmp(path, n->obj))
 		plan_add(plan, "upgrade NF %s to %s", n->name,
 			 *path ? path : "its built-in object");

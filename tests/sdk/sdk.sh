@@ -290,6 +290,30 @@ check "nfctl show on a root with a loaded type's NF: refused" \
 check "nfctl reset: refused too" refused "type 'ttl'" "$NFC_BIN/nfctl" --pin-root "$NFC_PIN" reset
 check "... every pin still there ($pins)" [ "$(find "$NFC_PIN" | wc -l)" = "$pins" ]
 t=$(pttl); check "... and traffic still flows (reply TTL $t)" [ "$t" = 61 ]
+# (a helper) an apply's object: one that was not there was taken (the old
+# program kept running under its name, and the next reboot found nothing
+# to load: an export applied after the store had pruned its object); one
+# that was there ran from where the user left it, never copied.
+nfc export >"$SDK/backup.json" # t0 runs v2
+before=$(export_state)
+nfc export | jq --arg o "$SDK/none.bpf.o" '(.nfs[] | select(.name == "t0")).object = $o' >"$SDK/gone.json"
+check "apply naming an object that is not there: refused" \
+	refused "none.bpf.o: No such file" nfc apply -f "$SDK/gone.json"
+check "... nothing changed" [ "$(export_state)" = "$before" ]
+cp "$SDK/b/ttl.xdp.bpf.o" "$SDK/mine.bpf.o" # v1, a file of the user's
+nfc export | jq --arg o "$SDK/mine.bpf.o" '(.nfs[] | select(.name == "t0")).object = $o' >"$SDK/mine.json"
+check "apply naming a file of the user's: taken" quiet nfc apply -f "$SDK/mine.json"
+obj=$(nfc -j export | jq -r '.nfs[] | select(.name == "t0") | .object')
+check "... the export names the store's copy ($obj)" \
+	[ "${obj#"$NFD_STATE"/objects/}" != "$obj" -a -f "$obj" ]
+rm -f "$SDK/mine.bpf.o"
+t=$(pttl); check "... v1 runs, the user's file gone (reply TTL $t)" [ "$t" = 62 ]
+before=$(export_state)
+check "apply of the export from when v2 ran (its copy pruned since): refused" \
+	refused "No such file" nfc apply -f "$SDK/backup.json"
+check "... nothing changed" [ "$(export_state)" = "$before" ]
+check "upgrade -f v2 again" quiet nfc t0 upgrade -f "$SDK/v2/ttl.xdp.bpf.o"
+check "... v2 runs (its SHA-256 in show)" [ "$(sha)" = "$want" ]
 # An object of the other hook is refused before it is loaded: loaded, it
 # made the pin root's XDP program array a TC one, and no XDP NF loaded
 # after it.
