@@ -76,10 +76,12 @@ int objstore_put(const char *dir, const char *src, const char *suffix,
 		r = nfc_sha256_file(tmp, sha);
 	if (!r) {
 		snprintf(out, len, "%s/%s%s", dir, sha, suffix);
-		/* Already there: the same content, kept once. */
-		if (!access(out, F_OK))
-			unlink(tmp);
-		else if (rename(tmp, out))
+		/* Renamed over one already there, not trusted by its name:
+		 * a copy corrupted since kept failing every restart while
+		 * the load that brought the good file succeeded (found by a
+		 * helper). Atomic, and a plugin mapped from the old file
+		 * keeps its inode. */
+		if (rename(tmp, out))
 			r = -errno;
 	}
 	if (r) {

@@ -106,7 +106,10 @@ static int pin_prog(struct nfc *nfc, int fd, const char *path)
 /*
  * An NF's object: the one built into the library, or the file it was
  * upgraded to (mnf.obj, nfc_nf_upgrade). A file is read once and kept, by
- * path, size and time: the daemon gives each upgrade a file of its own.
+ * path, size and time, with its hash: the daemon gives each upgrade a file
+ * of its own. A kept file whose path now holds another, or that is gone
+ * (the store prunes what no NF names), is dropped when a file is read: they
+ * were kept for good, ~77 KB an upgrade (found by a helper).
  */
 struct obj_file {
 	struct obj_file *next;
@@ -114,10 +117,31 @@ struct obj_file {
 	off_t size;
 	struct timespec mtime;
 	void *data;
+	uint64_t h;
+	int hashed;
 };
 static struct obj_file *obj_files;
 
-static const void *file_elf(const char *path, size_t *sz)
+static void obj_files_drop_stale(const char *path)
+{
+	struct obj_file **pp = &obj_files, *o;
+	struct stat st;
+
+	while ((o = *pp)) {
+		if (!strcmp(o->path, path) || stat(o->path, &st) ||
+		    st.st_size != o->size ||
+		    st.st_mtim.tv_sec != o->mtime.tv_sec ||
+		    st.st_mtim.tv_nsec != o->mtime.tv_nsec) {
+			*pp = o->next;
+			free(o->data);
+			free(o);
+			continue;
+		}
+		pp = &o->next;
+	}
+}
+
+static struct obj_file *file_get(const char *path)
 {
 	struct obj_file *o;
 	struct stat st;
@@ -128,10 +152,8 @@ static const void *file_elf(const char *path, size_t *sz)
 	for (o = obj_files; o; o = o->next)
 		if (!strcmp(o->path, path) && o->size == st.st_size &&
 		    o->mtime.tv_sec == st.st_mtim.tv_sec &&
-		    o->mtime.tv_nsec == st.st_mtim.tv_nsec) {
-			*sz = o->size;
-			return o->data;
-		}
+		    o->mtime.tv_nsec == st.st_mtim.tv_nsec)
+			return o;
 	if (st.st_size <= 0) {
 		errno = ENOEXEC;
 		return NULL;
@@ -152,63 +174,84 @@ static const void *file_elf(const char *path, size_t *sz)
 		return NULL;
 	}
 	fclose(f);
+	obj_files_drop_stale(path);
 	snprintf(o->path, sizeof(o->path), "%s", path);
 	o->size = st.st_size;
 	o->mtime = st.st_mtim;
 	o->next = obj_files;
 	obj_files = o;
-	*sz = o->size;
-	return o->data;
+	return o;
 }
 
 const void *dp_nf_elf(const struct mnf *n, size_t *sz)
 {
 	int hook = nf_hook(n);
 
-	if (n->obj[0])
-		return file_elf(n->obj, sz);
+	if (n->obj[0]) {
+		struct obj_file *o = file_get(n->obj);
+
+		*sz = o ? (size_t)o->size : 0;
+		return o ? o->data : NULL;
+	}
 	if (!n->type->elf_xdp && !n->type->elf_tc) /* a loaded type */
 		return nfci_dyn_elf(n->type, hook, sz);
 	return hook == HOOK_TC ? n->type->elf_tc(sz) : n->type->elf_xdp(sz);
 }
 
-/* The load signature: what the program was built from. Config fields
- * marked NFC_FIELD_RELOAD are compiled into it as constants. */
-void dp_nf_sig(const struct mnf *n, char *buf, size_t len)
+/* The hash of an NF's object. Hashing one is ~100 KB of work: once per
+ * object, not once per NF and change; a file's is kept with it, the
+ * library's and a loaded type's (which live as long as the process or
+ * the type) by address. 0: no object. */
+static uint64_t obj_hash(const struct mnf *n)
 {
-	/* Hashing an object is ~100 KB of work: once per object, not once
-	 * per NF and change. */
 	static struct {
 		const void *elf;
 		size_t sz;
 		uint64_t h;
 	} memo[32];
 	size_t sz = 0;
-	const void *elf = dp_nf_elf(n, &sz);
-	uint64_t h = 0;
+	const void *elf;
 	int i;
+
+	if (n->obj[0]) {
+		struct obj_file *o = file_get(n->obj);
+
+		if (o && !o->hashed) {
+			o->h = nfci_hash(o->data, o->size, 0);
+			o->hashed = 1;
+		}
+		return o ? o->h : 0;
+	}
+	elf = dp_nf_elf(n, &sz);
+	if (!elf)
+		return 0;
+	for (i = 0; i < 32 && memo[i].elf; i++)
+		if (memo[i].elf == elf && memo[i].sz == sz)
+			return memo[i].h;
+	if (i < 32) {
+		memo[i].elf = elf, memo[i].sz = sz;
+		memo[i].h = nfci_hash(elf, sz, 0);
+		return memo[i].h;
+	}
+	return nfci_hash(elf, sz, 0);
+}
+
+/* The load signature: what the program was built from. Config fields
+ * marked NFC_FIELD_RELOAD are compiled into it as constants. */
+void dp_nf_sig(const struct mnf *n, char *buf, size_t len)
+{
+	uint64_t h = obj_hash(n);
 
 	/* An upgraded NF's file gone (nfctl names it where the user left
 	 * it): the pinned program still runs and stays; only a load that
 	 * must happen (no pins, a boot) fails, saying which file. */
-	if (!elf && n->sig[0]) {
+	if (!h && n->sig[0]) {
 		if (buf != n->sig)
 			snprintf(buf, len, "%s", n->sig);
 		return;
 	}
-	if (!elf)
-		elf = n->obj, sz = strlen(n->obj);
-
-	for (i = 0; i < 32 && memo[i].elf; i++)
-		if (memo[i].elf == elf && memo[i].sz == sz) {
-			h = memo[i].h;
-			break;
-		}
-	if (!h) {
-		h = nfci_hash(elf, sz, 0);
-		if (i < 32)
-			memo[i].elf = elf, memo[i].sz = sz, memo[i].h = h;
-	}
+	if (!h)
+		h = nfci_hash(n->obj, strlen(n->obj), 0);
 
 	for (const struct nfc_field *f = n->type->config; f && f->name; f++) {
 		char *s;
