@@ -575,23 +575,25 @@ static __always_inline int nfc_to_slow_path(nfc_ctx_t *ctx, struct nfc_meta *md,
  *    metadata itself, finding its in_port by the netdev's ifindex.
  * Both count rx on the in_port, derive the direction for transparent NFs
  * (even port: ingress side of the attachment, odd port: egress side) and
- * call fn.
+ * call fn. Its own names start with nfc__: an NF function named st, ctx
+ * or md was hidden by them ("called object type ... is not a function";
+ * found by a helper).
  */
 #define NFC_NF(fn)                                                             \
-	static __always_inline int nfc_deliver(nfc_ctx_t *ctx,                 \
-					       struct nfc_meta *md)            \
+	static __always_inline int nfc_deliver(nfc_ctx_t *nfc__ctx,            \
+					       struct nfc_meta *nfc__md)       \
 	{                                                                      \
-		struct nfc_port_stats *st;                                     \
-		st = nfc_port_stats(nfc_self, md->in_port);                    \
-		if (st) {                                                      \
-			st->rx_packets++;                                      \
-			st->rx_bytes += nfc_pkt_len(ctx);                      \
+		struct nfc_port_stats *nfc__st;                                \
+		nfc__st = nfc_port_stats(nfc_self, nfc__md->in_port);          \
+		if (nfc__st) {                                                 \
+			nfc__st->rx_packets++;                                 \
+			nfc__st->rx_bytes += nfc_pkt_len(nfc__ctx);            \
 		}                                                              \
 		if (nfc_transparent)                                           \
-			md->direction = md->in_port & 1;                       \
+			nfc__md->direction = nfc__md->in_port & 1;             \
 		else                                                           \
-			md->direction = NFC_DIR_INGRESS;                       \
-		return fn(ctx, md);                                            \
+			nfc__md->direction = NFC_DIR_INGRESS;                  \
+		return fn(nfc__ctx, nfc__md);                                  \
 	}                                                                      \
 	SEC(NFC_SEC)                                                           \
 	int nfc_entry(nfc_ctx_t *ctx)                                          \

@@ -54,8 +54,16 @@ static __always_inline int f(nfc_ctx_t *ctx, struct nfc_meta *md)
 { if (delta == 1) return nfc_pass(ctx, md); return nfc_output(ctx, md, 0); }
 NFC_NF(f);
 C
+# An NF function named like the contract's own locals (st, ctx, md): it
+# did not compile ("called object type ... is not a function").
+cat >"$SDK/bad/named.c" <<'C'
+#include <nfchain/nfchain.bpf.h>
+static __always_inline int st(nfc_ctx_t *ctx, struct nfc_meta *md)
+{ return nfc_output(ctx, md, md->in_port == 0 ? 1 : 0); }
+NFC_NF(st);
+C
 # In the background: the clang runs, while the rest goes on.
-(for f in badkey verif bigdef signed; do bcc "$SDK/bad/$f.c"; done) &
+(for f in badkey verif bigdef signed named; do bcc "$SDK/bad/$f.c"; done) &
 bad_pid=$!
 cp "$SDK/p/share/nfchain/examples/ttl/"* "$SDK/b/"
 # Nothing of the source tree on the include path: pkg-config's flags only.
@@ -161,6 +169,8 @@ check "... its collection kept" sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' -
 t=$(pttl); check "... v2 runs: reply TTL 64 - 2 - 1 ($t)" [ "$t" = 61 ]
 before=$(export_state)
 wait "$bad_pid"
+check "an NF function named st (the contract's own names do not hide it): builds" \
+	[ -s "$SDK/bad/named.xdp.bpf.o" ]
 # verif.c declares neither ttl_dec nor coll_dst.
 out=$(nfc t0 upgrade -f "$SDK/bad/verif.xdp.bpf.o" 2>&1)
 check "upgrade to an object declaring other fields and collections: refused ($out)" \
