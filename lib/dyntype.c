@@ -618,6 +618,44 @@ static int read_file(const char *path, void **data, size_t *sz, char *err,
 	return 0;
 }
 
+/* A global that is not const volatile (.bss, .data) is refused: each
+ * `set` of a config field and each upgrade loads the program again, with
+ * new internal maps, and it went back to its initial value without a
+ * word (found by a helper: a counter in one). State that lasts lives in
+ * a map. */
+static int refuse_plain_globals(struct bpf_object *obj, const char *file,
+				char *err, size_t len)
+{
+	struct btf *btf = bpf_object__btf(obj);
+	__u32 n = btf__type_cnt(btf);
+
+	for (__u32 id = 1; id < n; id++) {
+		const struct btf_type *sec = btf__type_by_id(btf, id);
+		const char *sn = btf__name_by_offset(btf, sec->name_off);
+		const struct btf_var_secinfo *vs = btf_var_secinfos(sec);
+
+		if (!btf_is_datasec(sec) ||
+		    (strncmp(sn, ".bss", 4) && strncmp(sn, ".data", 5)))
+			continue;
+		for (int i = 0; i < btf_vlen(sec); i++, vs++) {
+			const struct btf_type *v =
+				btf__type_by_id(btf, vs->type);
+			const char *name =
+				btf__name_by_offset(btf, v->name_off);
+
+			if (!btf_is_var(v) || !strncmp(name, "nfc_", 4))
+				continue;
+			return fail(err, len, EINVAL,
+				    "%s: global '%s' (%s) is not const "
+				    "volatile: the program is loaded again at "
+				    "each set and upgrade and it would start "
+				    "over; keep such state in a map",
+				    file, name, sn);
+		}
+	}
+	return 0;
+}
+
 static int read_config(struct dyn *d, struct bpf_object *obj, const char *file,
 		       char *err, size_t len)
 {
@@ -625,7 +663,10 @@ static int read_config(struct dyn *d, struct bpf_object *obj, const char *file,
 	const struct btf_var_secinfo *vs;
 	const struct btf_type *sec;
 	int id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	int r = refuse_plain_globals(obj, file, err, len);
 
+	if (r)
+		return r;
 	if (id < 0)
 		return 0;
 	sec = btf__type_by_id(btf, id);

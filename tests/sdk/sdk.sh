@@ -62,8 +62,16 @@ static __always_inline int st(nfc_ctx_t *ctx, struct nfc_meta *md)
 { return nfc_output(ctx, md, md->in_port == 0 ? 1 : 0); }
 NFC_NF(st);
 C
+# A plain global: loaded, it went back to 0 at every set and upgrade.
+cat >"$SDK/bad/plain.c" <<'C'
+#include <nfchain/nfchain.bpf.h>
+__u64 hits;
+static __always_inline int f(nfc_ctx_t *ctx, struct nfc_meta *md)
+{ hits++; return nfc_output(ctx, md, 0); }
+NFC_NF(f);
+C
 # In the background: the clang runs, while the rest goes on.
-(for f in badkey verif bigdef signed named; do bcc "$SDK/bad/$f.c"; done) &
+(for f in badkey verif bigdef signed named plain; do bcc "$SDK/bad/$f.c"; done) &
 bad_pid=$!
 cp "$SDK/p/share/nfchain/examples/ttl/"* "$SDK/b/"
 # Nothing of the source tree on the include path: pkg-config's flags only.
@@ -272,6 +280,8 @@ check "the verifier's refusal, with the log's tail" refused 'kernel refused its 
 check "a missing file: refused" refused 'No such file' nfc types load "$SDK/bad/none.bpf.o"
 check "a __u64 default above 2^63 - 1: refused, named" \
 	refused "config global 'huge': its default 18446744073709551600 is above" nfc types load "$SDK/bad/bigdef.xdp.bpf.o"
+check "a plain (not const volatile) global: refused, named" \
+	refused "global 'hits' \(.bss\) is not const volatile" nfc types load "$SDK/bad/plain.xdp.bpf.o"
 check "a signed config global: refused, named" \
 	refused "config global 'delta': its type is not an unsigned integer" nfc types load "$SDK/bad/signed.xdp.bpf.o"
 check "unload while t0 exists: refused" refused 'NF t0 is of this type' nfc types unload ttl
