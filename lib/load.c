@@ -508,7 +508,20 @@ int dp_nf_load(struct nfc *nfc, struct model *m, int id)
 	const void *elf;
 	size_t sz;
 
+	errno = 0;
 	elf = dp_nf_elf(n, &sz);
+	/* A loaded type given one hook's build only, its NF pulled into the
+	 * other hook (linked to a TC NF): "read its object : Resource
+	 * temporarily unavailable" said nothing of that (found by a
+	 * helper). */
+	if (!elf && !n->obj[0])
+		return nfci_err(nfc, EINVAL,
+				"NF %s: type %s has no %s build (it was "
+				"loaded without one): it cannot run in the %s "
+				"hook, nor with NFs that do",
+				n->name, n->type->name,
+				hook == HOOK_TC ? "TC" : "XDP",
+				hook == HOOK_TC ? "TC" : "XDP");
 	if (!elf)
 		return nfci_err(nfc, errno ? errno : EIO,
 				"NF %s: read its object %s: %s", n->name,

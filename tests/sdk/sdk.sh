@@ -289,6 +289,19 @@ check "unload of a built-in type: refused" refused 'built in' nfc types unload f
 check "... nothing changed (types, state dir: $(types_dir))" \
 	[ "$(nfc -j types | md5sum)" = "$before" ] && check "... nothing changed (types, state dir: $(types_dir))" [ "$(types_dir)" = "$tb" ]
 t=$(pttl); check "... and traffic still flows (reply TTL $t)" [ "$t" = 61 ]
+# A type loaded from an XDP build only, its NF linked to a TC NF: the
+# refusal said "read its object : Resource temporarily unavailable".
+check "types load of an XDP build only (stx)" quiet nfc types load "$SDK/bad/named.xdp.bpf.o" name=stx
+check "... an NF of it (mode auto)" quiet nfc stx add sx0
+quiet nfc sx0 ports add p1
+quiet nfc forwarder add fz mode=tc
+before=$(export_state)
+check "... linked to a TC forwarder: refused, the missing build named" \
+	refused "type stx has no TC build" nfc fz ports add p1 peer=sx0:p1
+check "... nothing changed" [ "$(export_state)" = "$before" ]
+quiet nfc fz del
+quiet nfc sx0 del
+check "... unloaded" quiet nfc types unload stx
 # A key has one spelling, the one show prints: two spellings of one map
 # key were two model entries, the deleted one back after a restore.
 before=$(export_state)
