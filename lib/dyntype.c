@@ -824,8 +824,9 @@ static int read_colls(struct dyn *d, struct bpf_object *obj, const char *file,
 		    mt != BPF_MAP_TYPE_LPM_TRIE)
 			return fail(err, len, EINVAL,
 				    "%s: map %s: a collection is a hash, LRU "
-				    "hash or LPM trie map (not per-CPU)",
-				    file, mn);
+				    "hash or LPM trie map, not %s",
+				    file, mn,
+				    libbpf_bpf_map_type_str(mt) ?: "this type");
 		if (!btf || !bpf_map__btf_key_type_id(map) ||
 		    !bpf_map__btf_value_type_id(map))
 			return fail(err, len, EINVAL,

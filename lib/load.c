@@ -443,10 +443,11 @@ static int names_check(struct nfc *nfc, const struct mnf *n,
 			"NF %s: its new object has other maps than the "
 			"running one (%s%s%s%s%s): their contents cannot be "
 			"kept; the same upgrade with migrate=recreate "
-			"(`nfchain %s upgrade -f FILE migrate=recreate`) "
+			"(`nfchain %s upgrade %smigrate=recreate`) "
 			"starts them empty",
 			n->name, oa ? "new: " : "", added, oa && og ? "; " : "",
-			og ? "gone: " : "", gone, n->name);
+			og ? "gone: " : "", gone, n->name,
+			n->obj[0] ? "-f FILE " : "");
 }
 
 /* After a migration: the pins of maps the new object no longer has. */

@@ -7,8 +7,9 @@
  *
  * The object's BTF already gives ttl_dec and the dst collection; the
  * plugin narrows ttl_dec to 1..16 (its own declaration of the field),
- * refuses a ttl_dec the dst entries would make pointless, and adds a
- * figure to the NF's stats: how many dst entries the map holds.
+ * refuses one value in it with a check of its own (validate: 13, to
+ * show where such a check goes), and adds a figure to the NF's stats:
+ * how many dst entries the map holds.
  */
 #include <errno.h>
 #include <bpf/bpf.h>
