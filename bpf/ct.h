@@ -5,8 +5,8 @@
  * vmlinux.h + bpf_helpers.h + bpf_endian.h); brings in flow.h.
  *
  * Including this header declares the tracker's maps in the NF's object
- * (ct_common.h lists them): ct_table, ct_cfg, ct_stats, ct_frags. One NF
- * instance = one object = one table, shared by every CPU. Define
+ * (ct_common.h lists them): ct_table, ct_cfg, ct_stats, ct_frags, ct_new. One
+ * NF instance = one object = one table, shared by every CPU. Define
  * NFCT_TABLE_SIZE before including to change the default size; the
  * control plane sets the real one at load (nfct_prepare, lib/conntrack.h).
  *
@@ -80,6 +80,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } ct_stats SEC(".maps");
+
+/* nfct_confirm's new entry, built here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nfct_entry);
+} ct_new SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -493,21 +501,29 @@ static __always_inline int nfct_lookup(struct nfc_flow *fl, __u32 len,
 static __always_inline int nfct_confirm(const struct nfc_flow *fl, __u32 len,
 					struct nfct_res *r)
 {
-	struct nfct_entry n = {};
+	__u32 zero = 0;
+	struct nfct_entry *n;
 	long err;
 
 	if (r->state != NFCT_NEW || r->e)
 		return 0;
-	n.last_ns = bpf_ktime_get_coarse_ns();
-	n.packets[0] = 1;
-	n.bytes[0] = len;
-	n.flags = r->swapped ? NFCT_F_ORIG_IS_B : 0;
+	/* Built in a per-CPU slot, not on the stack: 64 bytes there took
+	 * the firewall's program, whose stack and a global function's
+	 * share 512, to the limit. */
+	n = bpf_map_lookup_elem(&ct_new, &zero);
+	if (!n)
+		return 0;
+	__builtin_memset(n, 0, sizeof(*n));
+	n->last_ns = bpf_ktime_get_coarse_ns();
+	n->packets[0] = 1;
+	n->bytes[0] = len;
+	n->flags = r->swapped ? NFCT_F_ORIG_IS_B : 0;
 	if (fl->t.proto == NFC_IPPROTO_TCP)
-		n.state = (fl->tcp_flags & NFC_TCP_SYN) ? NFCT_S_SYN_SENT
-							: NFCT_S_ESTABLISHED;
+		n->state = (fl->tcp_flags & NFC_TCP_SYN) ? NFCT_S_SYN_SENT
+							 : NFCT_S_ESTABLISHED;
 	else
-		n.state = NFCT_S_UNREPLIED;
-	err = bpf_map_update_elem(&ct_table, &r->key, &n,
+		n->state = NFCT_S_UNREPLIED;
+	err = bpf_map_update_elem(&ct_table, &r->key, n,
 				  r->reopen ? BPF_ANY : BPF_NOEXIST);
 	if (err == -17 /* EEXIST: another CPU made it first */)
 		return 0;

@@ -188,6 +188,7 @@ struct nfct_frag {
 #define NFCT_TCP_RST 0x04
 #define NFCT_TCP_PSH 0x08
 #define NFCT_TCP_ACK 0x10
+#define NFCT_TCP_SYN_ACK_FIN (NFCT_TCP_SYN | NFCT_TCP_ACK | NFCT_TCP_FIN)
 
 /* Not a state: what nfct_tcp_next returns for a segment that is invalid
  * in the entry's state (the packet is INVALID, the entry left alone). */
@@ -220,10 +221,16 @@ static NFCT_INLINE __u8 nfct_tcp_next(struct nfct_entry *e, __u8 f, __u8 dir)
 		return NFCT_S_INVALID;
 	switch (s) {
 	case NFCT_S_SYN_SENT:
-		if (dir == NFCT_DIR_REPLY && (f & NFCT_TCP_SYN))
-			return NFCT_S_SYN_RECV; /* SYN-ACK, or simultaneous open
-						 */
-		return s;
+		/* SYN-ACK, or simultaneous open */
+		if (dir == NFCT_DIR_REPLY)
+			return (f & NFCT_TCP_SYN) ? NFCT_S_SYN_RECV : s;
+		/* From the opener only its SYN again: an ACK, FIN or
+		 * SYN-ACK before anything came back answers nothing
+		 * (Linux: sIV). An ACK passed as new (found by a helper
+		 * against nftables). */
+		return (f & NFCT_TCP_SYN_ACK_FIN) == NFCT_TCP_SYN
+			       ? s
+			       : NFCT_S_INVALID;
 	case NFCT_S_SYN_RECV:
 		if (dir == NFCT_DIR_ORIG && (f & NFCT_TCP_ACK) &&
 		    !(f & NFCT_TCP_SYN))

@@ -4,10 +4,10 @@
 # segments on it, UDP, tcp_loose pickups), in the same order, through
 #   - nfchain: forwarder f1 between hosts A and B, firewall fw1 on f1:p2
 #     (default=drop conntrack=on; 10 accept state=established,related;
-#     20 accept dir=out), in TC and XDP;
+#     15 drop state=invalid; 20 accept dir=out), in TC and XDP;
 #   - Linux: router LR between hosts LA and LB, an nftables forward chain
-#     (policy drop; ct state established,related accept; iifname ra
-#     accept), its conntrack as the oracle.
+#     (policy drop; ct state established,related accept; ct state
+#     invalid drop; iifname ra accept), its conntrack as the oracle.
 # Each packet must pass or be dropped in both alike. Found by a helper
 # (2026-12-07): an echo request from outside with the id of an inside
 # host's ping, a bare SYN from the server's side of an established
@@ -49,6 +49,7 @@ table inet t {
 	chain fw {
 		type filter hook forward priority 0; policy drop;
 		ct state established,related accept
+		ct state invalid drop
 		iifname "ra" accept
 	}
 }
@@ -71,6 +72,7 @@ for mode in tc xdp; do
 		nfctl firewall add fw1 mode=$mode default=drop conntrack=on &&
 		nfctl attach fw1 f1:p2 direction=both &&
 		nfctl fw1 rules add 10 action=accept state=established,related &&
+		nfctl fw1 rules add 15 action=drop state=invalid &&
 		nfctl fw1 rules add 20 action=accept dir=out; } >/dev/null; then
 		not_ok "$mode: set up f1 and fw1"
 		nfctl reset >/dev/null
