@@ -405,9 +405,9 @@ static int coll_key(struct nfc_nf *nf, const struct dcoll *c, const char *key,
 		return nfc_nf_error(nf, ERANGE, "%s: key '%s' is out of range",
 				    c->name, key);
 	if (r)
-		return nfc_nf_error(
-			nf, EINVAL, "%s: key '%s' is not a%s %s", c->name, key,
-			c->key.kind == DK_UINT ? "n" : "", c->key_doc);
+		return nfc_nf_error(nf, EINVAL, "%s: key '%s' is not %s %s",
+				    c->name, key, kind_art(c->key.kind),
+				    c->key_doc);
 	/* One spelling a key, the one show prints: the model keeps keys as
 	 * given, and two spellings of one map key (16 and 0x10,
 	 * 198.51.100.1/24 and 198.51.100.0/24) were two model entries for
@@ -906,11 +906,13 @@ static int open_obj(const void *elf, size_t sz, const char *file,
 
 		/* libbpf's own codes (4001: not an ELF of BPF) have no
 		 * strerror text; its last word says more ("BTF is
-		 * required" for an object built without -g). */
+		 * required" for an object built without -g), and then its
+		 * code only misleads (ENOENT: "No such file or directory"
+		 * of a file that is there; found by a helper). */
 		libbpf_strerror(errno, why, sizeof(why));
 		return fail(err, len, EINVAL,
-			    "%s: not a BPF object libbpf can open (%s%s%s)",
-			    file, why, last[0] ? "; libbpf: " : "", last);
+			    "%s: not a BPF object libbpf can open (%s%s)", file,
+			    last[0] ? "libbpf: " : "", last[0] ? last : why);
 	}
 	p = bpf_object__find_program_by_name(obj, "nfc_entry");
 	if (!p || nfci_rodata_var(obj, "nfc_self", &at, 4) ||
@@ -1219,9 +1221,9 @@ int nfci_dyn_check_upgrade(const struct nfc_nf_type *t, int hook,
 		r = open_obj(data, sz, path, &obj, &h, err, len);
 	if (!r && h != hook)
 		r = fail(err, len, EINVAL,
-			 "the object is a %s build and the NF runs in the %s "
+			 "the object is %s build and the NF runs in the %s "
 			 "hook: give the %s build",
-			 h == HOOK_TC ? "TC" : "XDP",
+			 h == HOOK_TC ? "a TC" : "an XDP",
 			 hook == HOOK_TC ? "TC" : "XDP",
 			 hook == HOOK_TC ? "TC" : "XDP");
 	if (!r)
