@@ -747,7 +747,8 @@ static int dry_run_arg(struct call *c, int *dry)
  * file may then go, and a reboot finds them (found by a helper: an
  * apply ran an object from wherever it lay, and another daemon's
  * store). A dry run only checks them. */
-static int store_doc_objects(struct call *c, json_t *doc, int dry)
+static int store_doc_objects(struct call *c, json_t *doc, int dry,
+			     json_t *copies)
 {
 	char err[1024], copy[PATH_MAX];
 	const char *file, *dir = c->api->obj_dir;
@@ -784,15 +785,31 @@ static int store_doc_objects(struct call *c, json_t *doc, int dry)
 							   ? 500
 							   : 400),
 				    "NF %.64s: %s", name, err);
+		json_object_set_new(copies, copy, json_string(file));
 		json_object_set_new(nf, "object", json_string(copy));
 	}
 	return 0;
 }
 
+/* A refused apply names the user's file, not the store's copy of it
+ * (found by a helper: a wrong-hook object was named by a copy removed
+ * right after). */
+static int apply_fail(struct call *c, int rc, json_t *copies)
+{
+	const char *msg = nfc_errmsg(c->nfc), *copy;
+	json_t *orig;
+
+	json_object_foreach (copies, copy, orig)
+		if (msg && strstr(msg, copy))
+			return lib_fail_named(c, rc, copy,
+					      json_string_value(orig));
+	return lib_fail(c, rc);
+}
+
 int h_state_put(struct call *c)
 {
 	char err[512];
-	json_t *plan = NULL, *step;
+	json_t *plan = NULL, *step, *copies;
 	size_t i;
 	int dry, r;
 
@@ -808,17 +825,21 @@ int h_state_put(struct call *c)
 			    "with nfs and attachments");
 	if ((r = check_doc_names(c, c->body)))
 		return r;
-	if ((r = store_doc_objects(c, c->body, dry))) {
+	copies = json_object();
+	if ((r = store_doc_objects(c, c->body, dry, copies))) {
+		json_decref(copies);
 		objstore_prune(c->api, c->nfc);
 		return r;
 	}
 	r = nfc_apply(c->nfc, c->body, dry, &plan);
 	if (r) {
 		json_decref(plan);
-		r = lib_fail(c, r);
+		r = apply_fail(c, r, copies);
+		json_decref(copies);
 		objstore_prune(c->api, c->nfc);
 		return r;
 	}
+	json_decref(copies);
 	if (!plan)
 		plan = json_array();
 	if (dry)

@@ -258,13 +258,31 @@ static bool names_netdev(struct daemon *d, const char *name)
  * than the first says so: it kept naming a type already loaded). */
 static void block(struct daemon *d)
 {
-	char err[1024];
+	char err[1024], why[512];
+	json_t *pinned;
 
-	snprintf(err, sizeof(err),
-		 "the saved state %s/state.json is not running: %s; it is "
-		 "retried when netdevs appear or types are loaded, and a new "
-		 "whole state (nfchain apply) replaces it",
-		 d->state_dir, nfc_errmsg(d->nfc));
+	/* Taken first: the export below begins a call, which clears it. */
+	snprintf(why, sizeof(why), "%s", nfc_errmsg(d->nfc));
+	pinned = nfc_export(d->nfc);
+
+	/* Pins it cannot read (nfc_open's adopt_later): they forward, but
+	 * nothing of them can be shown, their slow paths are idle, and
+	 * "not running" was untrue (found by a helper). */
+	if (!pinned)
+		snprintf(err, sizeof(err),
+			 "the NFs pinned under %s keep forwarding, but this "
+			 "daemon cannot read them: %s; until it can, it "
+			 "shows none, their slow paths (ARP, ICMP errors, "
+			 "expiry) are idle and every change waits",
+			 nfc_pin_root(d->nfc), why);
+	else
+		snprintf(err, sizeof(err),
+			 "the saved state %s/state.json is not running: %s; "
+			 "it is retried when netdevs appear or types are "
+			 "loaded, and a new whole state (nfchain apply) "
+			 "replaces it",
+			 d->state_dir, why);
+	json_decref(pinned);
 	free(d->api.blocked);
 	d->api.blocked = strdup(err);
 }
@@ -291,13 +309,9 @@ int daemon_restore(struct daemon *d)
 		/* Pins this process cannot read yet (nfc_open's adopt_later)
 		 * and nothing saved: they are adopted and saved as they are
 		 * once `types load` makes them readable (reapply). */
-		snprintf(err, sizeof(err),
-			 "the pinned state cannot be read: %s; it is adopted "
-			 "when it can be (nfchain types load)",
-			 nfc_errmsg(d->nfc));
 		nfd_log("error", "restore", "source=pins error=%s",
 			nfd_q(nfc_errmsg(d->nfc)));
-		d->api.blocked = strdup(err);
+		block(d);
 		return 0;
 	}
 	if (!d->saved) {
@@ -315,12 +329,12 @@ int daemon_restore(struct daemon *d)
 	}
 	r = nfc_apply_accepted(d->nfc, d->saved, &plan);
 	if (r) {
-		block(d);
 		nfd_log("error", "restore",
 			"source=state.json pinned_nfs=%zu "
 			"error=%s",
 			json_array_size(json_object_get(pinned, "nfs")),
 			nfd_q(nfc_errmsg(d->nfc)));
+		block(d);
 		d->api.pending = json_incref(d->saved);
 		d->pinned = json_incref(pinned);
 	} else {

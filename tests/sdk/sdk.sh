@@ -245,8 +245,10 @@ mv "$NFD_STATE/types/ttl" "$SDK/ttl.away"
 nfd_start || not_ok "start with the pins kept and the type's kept files gone"
 check "... nfchaind runs, the restore pending: $(pending | cut -c1-100)" \
 	sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' -j show | jq -r '.restore_pending // empty' | grep -q \"type 'ttl', which is neither built in nor loaded\""
+check "... which says the pinned NFs keep forwarding, unread (not 'not running')" \
+	sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' -j show | jq -r '.restore_pending // empty' | grep -q 'keep forwarding, but this daemon cannot read them'"
 t=$(pttl); check "... the pinned NF runs meanwhile (reply TTL $t)" [ "$t" = 61 ]
-check "... a change waits for it: refused" refused "not running" nfc t0 dst add 198.51.100.0/24 ttl=9
+check "... a change waits for it: refused" refused "every change waits" nfc t0 dst add 198.51.100.0/24 ttl=9
 check "... types load ttl is taken" nfc types load "$SDK/b/ttl.bpf.o"
 check "... the pins adopted: nothing pending ($(pending | cut -c1-60))" [ -z "$(pending)" ]
 check "... v2 runs (its SHA-256 in show)" [ "$(sha)" = "$want" ]
@@ -351,8 +353,8 @@ check "... v2 runs (its SHA-256 in show)" [ "$(sha)" = "$want" ]
 # made the pin root's XDP program array a TC one, and no XDP NF loaded
 # after it.
 nfc export | jq --arg o "$SDK/b/ttl.tc.bpf.o" '(.nfs[] | select(.name == "t0")).object = $o' >"$SDK/tc.json"
-check "apply of t0 (XDP) with its TC object: refused" \
-	refused "not an XDP build|TC build and the NF runs in the XDP hook" nfc apply -f "$SDK/tc.json"
+check "apply of t0 (XDP) with its TC object: refused, the user's file named (not the store's copy)" \
+	refused "$SDK/b/ttl.tc.bpf.o.*(not an XDP build|TC build and the NF runs in the XDP hook)" nfc apply -f "$SDK/tc.json"
 check "mode=tc of the upgraded t0: the type's own TC build" nfc t0 set mode=tc
 t=$(pttl); check "... v1 runs again: reply TTL 64 - 2 ($t)" [ "$t" = 62 ]
 check "... and an XDP NF still loads" nfc forwarder add fx mode=xdp
