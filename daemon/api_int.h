@@ -86,6 +86,12 @@ int h_nf_get(struct call *c);
 int h_nf_patch(struct call *c);
 int h_nf_del(struct call *c);
 int h_nf_upgrade(struct call *c); /* upgrade.c */
+/* A user's object file (an upgrade's, an apply's), checked where the user
+ * left it and, if copy_it, copied into the store (`copy`: its name
+ * there). `who` begins the messages. 0, or the status of the refusal it
+ * made. */
+int object_take(struct call *c, const char *who, const char *file, bool copy_it,
+		char *copy, size_t len);
 /* objstore.c: <state-dir>/objects/, keyed by SHA-256. Copies `src` in
  * (its name, <dir>/<sha256><suffix>, in out); removes what no NF and no
  * loaded type names any more. */

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "nfchain/nfchain.h"
 
@@ -750,41 +749,28 @@ static int dry_run_arg(struct call *c, int *dry)
 static int store_doc_objects(struct call *c, json_t *doc, int dry,
 			     json_t *copies)
 {
-	char err[1024], copy[PATH_MAX];
+	char copy[PATH_MAX], who[128];
 	const char *file, *dir = c->api->obj_dir;
 	size_t i, dl = dir ? strlen(dir) : 0;
 	json_t *nf;
 	int r;
 
 	json_array_foreach (json_object_get(doc, "nfs"), i, nf) {
-		const char *name =
-			json_string_value(json_object_get(nf, "name")) ?: "?";
-
 		file = json_string_value(json_object_get(nf, "object"));
 		if (!file || !*file)
 			continue;
-		if (file[0] != '/')
-			return fail(c, 400,
-				    "NF %.64s: object must be an absolute name "
-				    "on the daemon's machine, not '%.200s'",
-				    name, file);
 		/* Its own copy already (an export of this daemon): the
 		 * library refuses it if it went. */
-		if (dir && !strncmp(file, dir, dl) && file[dl] == '/')
+		if (dir && file[0] == '/' && !strncmp(file, dir, dl) &&
+		    file[dl] == '/')
 			continue;
-		if (nfc_object_check(file, err, sizeof(err)))
-			return fail(c, access(file, R_OK) ? 404 : 400,
-				    "NF %.64s: %s", name, err);
+		snprintf(who, sizeof(who), "NF %.64s",
+			 json_string_value(json_object_get(nf, "name")) ?: "?");
+		if ((r = object_take(c, who, file, !dry && dir, copy,
+				     sizeof(copy))))
+			return r;
 		if (dry || !dir)
 			continue;
-		r = objstore_put(dir, file, ".bpf.o", copy, sizeof(copy), err,
-				 sizeof(err));
-		if (r)
-			return fail(c,
-				    disk_status(r, r == -EROFS || r == -EIO
-							   ? 500
-							   : 400),
-				    "NF %.64s: %s", name, err);
 		json_object_set_new(copies, copy, json_string(file));
 		json_object_set_new(nf, "object", json_string(copy));
 	}
@@ -826,20 +812,17 @@ int h_state_put(struct call *c)
 	if ((r = check_doc_names(c, c->body)))
 		return r;
 	copies = json_object();
-	if ((r = store_doc_objects(c, c->body, dry, copies))) {
-		json_decref(copies);
+	r = store_doc_objects(c, c->body, dry, copies);
+	if (!r && (r = nfc_apply(c->nfc, c->body, dry, &plan)))
+		r = apply_fail(c, r, copies);
+	/* A refused apply's copies go: only what nothing names. */
+	if (r && json_object_size(copies))
 		objstore_prune(c->api, c->nfc);
-		return r;
-	}
-	r = nfc_apply(c->nfc, c->body, dry, &plan);
+	json_decref(copies);
 	if (r) {
 		json_decref(plan);
-		r = apply_fail(c, r, copies);
-		json_decref(copies);
-		objstore_prune(c->api, c->nfc);
 		return r;
 	}
-	json_decref(copies);
 	if (!plan)
 		plan = json_array();
 	if (dry)
@@ -857,7 +840,10 @@ int h_state_put(struct call *c)
 	 * restored; one that could not be saved did not. */
 	if (r < 300 && c->api->blocked)
 		api_unblock(c->api);
-	objstore_prune(c->api, c->nfc);
+	/* An object replaced: the old copy goes (a prune exports the state
+	 * and reads state.json: not for every apply). */
+	if (c->jwhole)
+		objstore_prune(c->api, c->nfc);
 	return r;
 }
 

@@ -15,6 +15,37 @@
 #include "nfchain/nfchain.h"
 #include "api_int.h"
 
+int object_take(struct call *c, const char *who, const char *file, bool copy_it,
+		char *copy, size_t len)
+{
+	char err[1024];
+	int r;
+
+	if (file[0] != '/')
+		return fail(c, 400,
+			    "%s: file must be an absolute name on the "
+			    "daemon's machine, not '%.200s'",
+			    who, file);
+	if (copy_it && !c->api->obj_dir)
+		return fail(c, 500,
+			    "this daemon has no state directory to "
+			    "keep the object in");
+	/* Checked where the user left it, before the store copies it: a
+	 * file that is no BPF object was reported under its copy's name,
+	 * as a 500 "Unknown error 4001" (found by a helper). */
+	if (nfc_object_check(file, err, sizeof(err)))
+		return fail(c, access(file, R_OK) ? 404 : 400, "%s: %s", who,
+			    err);
+	if (copy_it && (r = objstore_put(c->api->obj_dir, file, ".bpf.o", copy,
+					 len, err, sizeof(err))))
+		/* The user's file unreadable: 400; the store not writable:
+		 * the state directory's statuses (nfchaind.8). */
+		return fail(
+			c, disk_status(r, r == -EROFS || r == -EIO ? 500 : 400),
+			"%s: %s", who, err);
+	return 0;
+}
+
 int h_nf_upgrade(struct call *c)
 {
 	static const struct bfield spec[] = {
@@ -23,7 +54,7 @@ int h_nf_upgrade(struct call *c)
 		{0},
 	};
 	const char *file, *migrate;
-	char copy[PATH_MAX] = "", err[512];
+	char copy[PATH_MAX] = "", who[128];
 	json_t *nf;
 	int r;
 
@@ -43,28 +74,9 @@ int h_nf_upgrade(struct call *c)
 			    "changed start empty) or 'refuse' (the default), "
 			    "not '%.64s'",
 			    migrate);
-	if (file && file[0] != '/')
-		return fail(c, 400,
-			    "file must be an absolute name on the daemon's "
-			    "machine, not '%.200s'",
-			    file);
-	if (file && !c->api->obj_dir)
-		return fail(c, 500,
-			    "this daemon has no state directory to "
-			    "keep the object in");
-	/* Checked where the user left it, before the store copies it: a
-	 * file that is no BPF object was reported under its copy's name,
-	 * as a 500 "Unknown error 4001" (found by a helper). */
-	if (file && nfc_object_check(file, err, sizeof(err)))
-		return fail(c, access(file, R_OK) ? 404 : 400,
-			    "upgrade of %s: %s", c->arg[0], err);
-	if (file && (r = objstore_put(c->api->obj_dir, file, ".bpf.o", copy,
-				      sizeof(copy), err, sizeof(err))))
-		/* The user's file unreadable: 400; the store not writable:
-		 * the state directory's statuses (nfchaind.8). */
-		return fail(
-			c, disk_status(r, r == -EROFS || r == -EIO ? 500 : 400),
-			"upgrade of %s: %s", c->arg[0], err);
+	snprintf(who, sizeof(who), "upgrade of %s", c->arg[0]);
+	if (file && (r = object_take(c, who, file, true, copy, sizeof(copy))))
+		return r;
 	r = nfc_nf_upgrade(c->nfc, c->arg[0], file ? copy : NULL,
 			   migrate && !strcmp(migrate, "recreate")
 				   ? NFC_UPGRADE_RECREATE
