@@ -253,17 +253,95 @@ static bool names_netdev(struct daemon *d, const char *name)
 	return r;
 }
 
+/* The desired state without any reference to the netdevs in `gone` (an
+ * object whose keys are their names): their ports unconnected, their
+ * attachments gone. */
+static json_t *doc_without(json_t *doc, json_t *gone)
+{
+	json_t *d = json_deep_copy(doc), *nf, *p, *a;
+	json_t *atts;
+	size_t i, j;
+
+	json_array_foreach (json_object_get(d, "nfs"), i, nf)
+		json_array_foreach (json_object_get(nf, "ports"), j, p) {
+			const char *peer =
+				json_string_value(json_object_get(p, "peer"));
+
+			if (peer && json_object_get(gone, peer))
+				json_object_set_new(p, "peer", json_null());
+		}
+	atts = json_array();
+	json_array_foreach (json_object_get(d, "attachments"), i, a) {
+		const char *t = json_string_value(json_object_get(a, "target"));
+
+		if (!t || !json_object_get(gone, t))
+			json_array_append(atts, a);
+	}
+	json_object_set_new(d, "attachments", atts);
+	return d;
+}
+
+/* The saved state did not run, and it names netdevs that do not exist
+ * (not created yet after a boot: a container's veth, a tunnel): run all
+ * of it that does not need them, so that one missing netdev does not
+ * leave every NF down. Calls still wait (api.blocked) until the whole
+ * state runs, since a change saved now would be saved without those
+ * ports. Returns 1 if a part runs (`names` lists the netdevs it runs
+ * without), 0 if no netdev is missing or the part does not run either. */
+static int run_without_missing(struct daemon *d, char *names, size_t len)
+{
+	json_t *named = json_object(), *gone = json_object(), *v, *part;
+	const char *n;
+	size_t off = 0;
+	int r = 0;
+
+	names[0] = 0;
+	netdevs_named(d->saved, named);
+	json_object_foreach (named, n, v)
+		if (!if_nametoindex(n)) {
+			json_object_set_new(gone, n, json_true());
+			off += snprintf(names + off, off < len ? len - off : 0,
+					"%s%s", off ? ", " : "", n);
+		}
+	if (json_object_size(gone)) {
+		part = doc_without(d->saved, gone);
+		r = !nfc_apply_accepted(d->nfc, part, NULL);
+		json_decref(part);
+		if (r) {
+			nfd_log("info", "restore",
+				"source=state.json status=partial "
+				"missing=%s",
+				nfd_q(names));
+			/* What an undo goes back to while blocked. */
+			json_decref(d->pinned);
+			d->pinned = nfc_export(d->nfc);
+		} else {
+			nfd_log("error", "restore",
+				"source=state.json status=partial error=%s",
+				nfd_q(nfc_errmsg(d->nfc)));
+		}
+	}
+	json_decref(gone);
+	json_decref(named);
+	return r;
+}
+
 /* The saved state does not run: calls wait (api.blocked) with the
  * library's reason for it, the latest (a retry that fails on another NF
- * than the first says so: it kept naming a type already loaded). */
+ * than the first says so: it kept naming a type already loaded). When
+ * netdevs it names are missing, the rest of it is run meanwhile
+ * (run_without_missing), and the reason says so. */
 static void block(struct daemon *d)
 {
-	char err[1024], why[512];
+	char err[1536], why[512], missing[512];
 	json_t *pinned;
+	bool part = false;
 
 	/* Taken first: the export below begins a call, which clears it. */
 	snprintf(why, sizeof(why), "%s", nfc_errmsg(d->nfc));
 	pinned = nfc_export(d->nfc);
+	if (pinned && d->saved)
+		part = run_without_missing(d, missing, sizeof(missing));
 
 	/* Pins it cannot read (nfc_open's adopt_later): they forward, but
 	 * nothing of them can be shown, their slow paths are idle, and
@@ -275,6 +353,15 @@ static void block(struct daemon *d)
 			 "shows none, their slow paths (ARP, ICMP errors, "
 			 "expiry) are idle and every change waits",
 			 nfc_pin_root(d->nfc), why);
+	else if (part)
+		snprintf(err, sizeof(err),
+			 "the saved state %s/state.json is not running whole: "
+			 "%s; what does not need %s runs meanwhile (those "
+			 "ports unconnected, those attachments off); the "
+			 "whole state is applied when they appear, every "
+			 "change waits until then, and a new whole state "
+			 "(nfchain apply) replaces it",
+			 d->state_dir, why, missing);
 	else
 		snprintf(err, sizeof(err),
 			 "the saved state %s/state.json is not running: %s; "
@@ -334,9 +421,9 @@ int daemon_restore(struct daemon *d)
 			"error=%s",
 			json_array_size(json_object_get(pinned, "nfs")),
 			nfd_q(nfc_errmsg(d->nfc)));
-		block(d);
 		d->api.pending = json_incref(d->saved);
 		d->pinned = json_incref(pinned);
+		block(d);
 	} else {
 		nfd_log("info", "restore",
 			"source=state.json pinned_nfs=%zu "
@@ -356,32 +443,6 @@ static long long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
-}
-
-/* The desired state without any reference to `netdev`: its ports
- * unconnected, its attachments gone. */
-static json_t *doc_without(json_t *doc, const char *netdev)
-{
-	json_t *d = json_deep_copy(doc), *nf, *p, *atts, *a;
-	size_t i, j;
-
-	json_array_foreach (json_object_get(d, "nfs"), i, nf)
-		json_array_foreach (json_object_get(nf, "ports"), j, p) {
-			const char *peer =
-				json_string_value(json_object_get(p, "peer"));
-
-			if (peer && !strcmp(peer, netdev))
-				json_object_set_new(p, "peer", json_null());
-		}
-	atts = json_array();
-	json_array_foreach (json_object_get(d, "attachments"), i, a) {
-		const char *t = json_string_value(json_object_get(a, "target"));
-
-		if (!t || strcmp(t, netdev))
-			json_array_append(atts, a);
-	}
-	json_object_set_new(d, "attachments", atts);
-	return d;
 }
 
 /* A netdev the state names came back (or a pending restore may now
@@ -418,7 +479,10 @@ static void reapply(struct daemon *d, const char *netdev)
 	json_decref(plan);
 	plan = NULL;
 	if (!r && !steps && netdev && !d->api.blocked) {
-		without = doc_without(d->saved, netdev);
+		json_t *gone = json_pack("{s:b}", netdev, 1);
+
+		without = doc_without(d->saved, gone);
+		json_decref(gone);
 		r = nfc_apply_accepted(d->nfc, without, &plan);
 		steps = json_array_size(plan);
 		json_decref(plan);

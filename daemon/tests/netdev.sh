@@ -52,6 +52,10 @@ fi
 check "the state is the same" [ "$(export_state)" = "$before" ]
 
 # ---- boot before the netdev exists: the restore waits for it ----------------
+# ... and runs meanwhile what does not need it: an NF of its own (r9), and
+# fw0's port on the netdev that is there.
+nfc router add r9
+before=$(export_state)
 nfd_stop
 nfctl reset >/dev/null 2>&1
 ip link del "$NFD_IF2"
@@ -64,6 +68,17 @@ check "changes are refused until the saved state runs (got ${out:0:80})" \
 check "reads are served meanwhile" quiet nfc show
 pending_shown() { nfc show | grep -q "^restore pending: .*$NFD_IF2"; }
 check "show says the saved state waits, naming the netdev" pending_shown
+check "... and that the rest runs meanwhile" sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' show | grep -q '^restore pending: .*not running whole.*what does not need $NFD_IF2 runs'"
+port_json() { nfc -j show | jq -c ".nfs[] | select(.name == \"fw0\") | .ports[] | select(.name == \"$1\")"; }
+check "an NF that needs no missing netdev runs: r9 is shown" \
+	sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' -j show | jq -e '.nfs[] | select(.name == \"r9\")' >/dev/null"
+check "fw0's port on the missing netdev is unconnected" \
+	[ "$(port_json p2 | jq -r '.peer // "none"')" = none ]
+rx0=$(port_json p1 | jq -r '.stats.rx_packets // 0')
+ip netns exec "$NFD_H1" ping -c 3 -i 0.1 -W 0.3 198.51.100.2 >/dev/null 2>&1
+rx1=$(port_json p1 | jq -r '.stats.rx_packets // 0')
+check "fw0's port on the netdev that exists takes packets ($rx0 -> $rx1)" \
+	[ "$rx1" -gt "$rx0" ]
 # Found by a helper: export answered the empty state running, and that
 # backup applied back ("No changes") overwrote state.json with nothing.
 check "export meanwhile is the saved state, not the empty one running" \
