@@ -196,6 +196,11 @@ void nfct_tick(struct nfc_nf *nf, uint64_t now_ns);
 void nfct_fc_bump(struct nfc_nf *nf);
 void nfct_stats(struct nfc_nf *nf, json_t *out);
 int nfct_list(struct nfc_nf *nf, json_t *out);
+/* The same a page at a time (nfc_collection.list_page): whole in the
+ * first page up to NFC_LIST_WHOLE entries, else ~max entries a call in
+ * the table's order. */
+int nfct_list_page(struct nfc_nf *nf, struct nfc_cursor *cur, size_t max,
+		   json_t *out);
 /* Key as nfct_key_parse; "all" flushes. Errors name the key. */
 int nfct_del(struct nfc_nf *nf, const char *key);
 long nfct_flush(struct nfc_nf *nf);

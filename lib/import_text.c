@@ -6,6 +6,7 @@
  * nfc_coll_import takes, each with its line number so that its errors name
  * the line.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,13 +131,51 @@ static json_t *import_parse(const char *text, size_t len, char *err,
 	return out;
 }
 
+/* `w` (wl bytes) if it is an IP prefix, in the one spelling keys are
+ * given in: inet_ntop's (RFC 5952), the length without leading zeros.
+ * A line may spell a prefix any way inet_pton reads (2001:DB8::/64,
+ * 198.51.100.0/024), an entry by hand may not. 0 if it is no prefix. */
+static int prefix_canon(const char *w, size_t wl, char *out, size_t olen)
+{
+	char a[INET6_ADDRSTRLEN + 1], *end;
+	const char *slash = memchr(w, '/', wl);
+	unsigned char bin[16];
+	unsigned long plen;
+	int fam;
+
+	if (!slash || (size_t)(slash - w) >= sizeof(a) || slash + 1 == w + wl ||
+	    wl - (slash + 1 - w) > 8)
+		return 0;
+	memcpy(a, w, slash - w);
+	a[slash - w] = 0;
+	fam = strchr(a, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(fam, a, bin) != 1)
+		return 0;
+	{
+		char l[9];
+
+		memcpy(l, slash + 1, wl - (slash + 1 - w));
+		l[wl - (slash + 1 - w)] = 0;
+		if (l[0] < '0' || l[0] > '9')
+			return 0;
+		plen = strtoul(l, &end, 10);
+		if (*end || plen > (fam == AF_INET ? 32u : 128u))
+			return 0;
+	}
+	if (!inet_ntop(fam, bin, a, sizeof(a)))
+		return 0;
+	return snprintf(out, olen, "%s/%lu", a, plen) < (int)olen;
+}
+
 /* The keys of `set` (the model's entries of the collection) that a line
  * of `text` names, in an array (NULL: none, or out of memory). An import
  * that the NF keeps itself (import_text) takes such a line's value over
  * the entry held by hand, as it does over one of its own: the entry then
- * leaves the model, or a restore would add it again over the line. Keys
- * are compared as written: a line that spells a key otherwise (an IPv6
- * prefix in capitals) is not seen, and its entry stays in the model. */
+ * leaves the model, or a restore would add it again over the line. A
+ * line names a key as written, or as the same IP prefix spelled another
+ * way (a hand entry spelled one way and a feed line another left the
+ * hand entry, and its expiry, in the model: a reboot then expired the
+ * prefix the feed still held; found by a helper). */
 static json_t *keys_named(const char *text, size_t len, json_t *set,
 			  json_t *ref)
 {
@@ -151,13 +190,21 @@ static json_t *keys_named(const char *text, size_t len, json_t *set,
 		const char *nl = memchr(text + i, '\n', len - i);
 		size_t n = nl ? (size_t)(nl - (text + i)) : len - i, j = 0, b;
 		size_t wl = next_word(text + i, n, &j, &b);
+		char canon[INET6_ADDRSTRLEN + 8];
+		json_t *key = NULL;
 
-		if (wl && text[i + b] != '#' &&
-		    json_object_getn(set, text + i + b, wl)) {
+		if (wl && text[i + b] != '#') {
+			if (json_object_getn(set, text + i + b, wl))
+				key = json_stringn(text + i + b, wl);
+			else if (prefix_canon(text + i + b, wl, canon,
+					      sizeof(canon)) &&
+				 json_object_get(set, canon))
+				key = json_string(canon);
+		}
+		if (key) {
 			if (!out)
 				out = json_array();
-			json_array_append_new(out,
-					      json_stringn(text + i + b, wl));
+			json_array_append_new(out, key);
 		}
 		i += n + 1;
 	}

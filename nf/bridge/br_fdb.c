@@ -429,6 +429,70 @@ int br_fdb_list(struct nfc_nf *nf, json_t *out)
 	return 0;
 }
 
+/* Where a paged listing of the FDB is (struct nfc_cursor's bytes): the
+ * static entries first, then the learned ones. */
+struct fdb_cur {
+	uint8_t state; /* 0: not started, 1: static, 2: learned, 3: end */
+	uint8_t pad[7];
+	struct nfc_walk w;
+};
+_Static_assert(sizeof(struct fdb_cur) <= sizeof(struct nfc_cursor), "cursor");
+
+int br_fdb_list_page(struct nfc_nf *nf, struct nfc_cursor *cur, size_t max,
+		     json_t *out)
+{
+	struct fdb_cur *c = (struct fdb_cur *)cur->b;
+	int sfd = nfc_nf_map_fd(nf, "br_static"),
+	    lfd = nfc_nf_map_fd(nf, "br_fdb");
+	struct list_arg l = {.nf = nf,
+			     .vlans_fd = nfc_nf_map_fd(nf, "br_vlans"),
+			     .now = now_coarse(),
+			     .aging = (__u64)aging_s(nf) * 1000000000ull};
+
+	if (sfd < 0 || lfd < 0)
+		return nfc_nf_error(nf, ENOENT, "its maps are missing");
+	if (c->state == 0) {
+		long ns = nfc_map_count(sfd), nl = nfc_map_count(lfd);
+
+		if (ns >= 0 && nl >= 0 && ns + nl <= NFC_LIST_WHOLE) {
+			int r = br_fdb_list(nf, out);
+
+			c->state = 3;
+			return r ? r : (int)json_array_size(out);
+		}
+		c->state = 1;
+	}
+	/* An empty page is the end: go on until one holds an entry (aged
+	 * entries not freed yet are skipped). */
+	while (!l.n && c->state < 3) {
+		long n = c->state == 1
+				 ? nfc_hash_walk(sfd, sizeof(struct br_fdb_key),
+						 sizeof(struct br_static_val),
+						 &c->w, (long)max, list_static,
+						 &l)
+				 : nfc_hash_walk(lfd, sizeof(struct br_fdb_key),
+						 sizeof(struct br_fdb_val),
+						 &c->w, (long)max, list_learned,
+						 &l);
+
+		if (n < 0) {
+			for (size_t i = 0; i < l.n; i++)
+				json_decref(l.all[i]);
+			free(l.all);
+			return nfc_nf_error(nf, (int)-n, "read the FDB: %s",
+					    strerror((int)-n));
+		}
+		if (c->w.done) {
+			c->state++;
+			c->w = (struct nfc_walk){0};
+		}
+	}
+	for (size_t i = 0; i < l.n; i++)
+		json_array_append_new(out, l.all[i]);
+	free(l.all);
+	return (int)json_array_size(out);
+}
+
 /* ---- aging and counters ---- */
 
 static const char *const counter_names[BR_C_MAX] = {

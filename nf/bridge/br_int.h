@@ -35,6 +35,8 @@ long br_fdb_prune(struct nfc_nf *nf, br_fdb_pred drop, void *arg,
 int br_fdb_add(struct nfc_nf *nf, const char *key, json_t *fields);
 int br_fdb_del(struct nfc_nf *nf, const char *key);
 int br_fdb_list(struct nfc_nf *nf, json_t *out);
+int br_fdb_list_page(struct nfc_nf *nf, struct nfc_cursor *cur, size_t max,
+		     json_t *out);
 void br_tick(struct nfc_nf *nf, uint64_t now_ns);
 void br_port_down(struct nfc_nf *nf, unsigned port);
 void br_stats(struct nfc_nf *nf, int port, json_t *out);

@@ -90,7 +90,8 @@ static const struct nfc_collection br_collections[] = {
 	 .fields = br_fdb_fields,
 	 .add = br_fdb_add,
 	 .del = br_fdb_del,
-	 .list = br_fdb_list},
+	 .list = br_fdb_list,
+	 .list_page = br_fdb_list_page},
 	{0},
 };
 

@@ -433,7 +433,8 @@ static const struct nfc_collection fw_collections[] = {
 	 .fields = fw_ct_fields,
 	 .add = fw_ct_add,
 	 .del = fw_ct_del,
-	 .list = fw_ct_list},
+	 .list = fw_ct_list,
+	 .list_page = nfct_list_page},
 	{0},
 };
 

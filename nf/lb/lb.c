@@ -285,7 +285,8 @@ static const struct nfc_collection lb_collections[] = {
 	 .fields = lb_ct_fields,
 	 .add = lb_ct_add,
 	 .del = lb_ct_del,
-	 .list = lb_ct_list},
+	 .list = lb_ct_list,
+	 .list_page = nfct_list_page},
 	{0},
 };
 

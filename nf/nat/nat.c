@@ -325,10 +325,11 @@ static int rev_one(const void *k, const void *v, void *arg)
 }
 
 /* Each mapping with its connection's entry (NULL if gone), read in
- * batches (nfc_hash_walk); with a cursor, the next ~max only. A batch is
+ * batches (nfc_hash_walk); with a cursor, the next ~max only (the walk's
+ * count, or -errno). A batch is
  * a copy, so fn may delete the mapping it is given: the walk key by key
  * started over from the first bucket after each such delete. */
-static void rev_walk_from(struct nfc_nf *nf,
+static long rev_walk_from(struct nfc_nf *nf,
 			  void (*fn)(struct nfc_nf *, int,
 				     const struct nat_tuple *,
 				     const struct nat_rev *,
@@ -342,9 +343,9 @@ static void rev_walk_from(struct nfc_nf *nf,
 			    .arg = arg};
 
 	if (a.rfd < 0 || a.tfd < 0)
-		return;
-	nfc_hash_walk(a.rfd, sizeof(struct nat_tuple), sizeof(struct nat_rev),
-		      cur, max, rev_one, &a);
+		return -ENOENT;
+	return nfc_hash_walk(a.rfd, sizeof(struct nat_tuple),
+			     sizeof(struct nat_rev), cur, max, rev_one, &a);
 }
 
 /* Calls fn for every mapping; `e` NULL when its connection is gone. */
@@ -509,6 +510,57 @@ static int nat_maps_list(struct nfc_nf *nf, json_t *out)
 	rev_walk(nf, map_json, &a);
 	nfct_pending_free(&a.pend);
 	return 0;
+}
+
+/* Where a paged listing of the mappings is (struct nfc_cursor's bytes). */
+struct maps_cur {
+	uint8_t state; /* 0: not started, 1: in pages, 2: at the end */
+	uint8_t pad[7];
+	struct nfc_walk w;
+};
+_Static_assert(sizeof(struct maps_cur) <= sizeof(struct nfc_cursor), "cursor");
+
+static int nat_maps_list_page(struct nfc_nf *nf, struct nfc_cursor *cur,
+			      size_t max, json_t *out)
+{
+	struct maps_cur *c = (struct maps_cur *)cur->b;
+	struct list_arg a = {.out = out, .now = nfc_now_ns()};
+	int r;
+
+	if (c->state == 0) {
+		long n = nfc_map_count(nfc_nf_map_fd(nf, "nat_rev"));
+
+		if (n >= 0 && n <= NFC_LIST_WHOLE) {
+			c->state = 2;
+			r = nat_maps_list(nf, out);
+			return r ? r : (int)json_array_size(out);
+		}
+		c->state = 1;
+	}
+	if (c->state != 1)
+		return 0;
+	r = fc_pending(nf, &a.pend);
+	if (r) {
+		nfct_pending_free(&a.pend);
+		return nfc_nf_error(nf, -r, "mappings: read the flow cache: %s",
+				    strerror(-r));
+	}
+	nat_ct_cfg(nf, &a.cfg);
+	/* An empty page is the end: go on until one holds a mapping. */
+	while (!json_array_size(out) && c->state == 1) {
+		long n = rev_walk_from(nf, map_json, &a, &c->w, (long)max);
+
+		if (n < 0) {
+			nfct_pending_free(&a.pend);
+			return nfc_nf_error(nf, (int)-n,
+					    "mappings: read them: %s",
+					    strerror((int)-n));
+		}
+		if (c->w.done)
+			c->state = 2;
+	}
+	nfct_pending_free(&a.pend);
+	return (int)json_array_size(out);
 }
 
 /* A mapping whose connection the tracker no longer has (expired, evicted,
@@ -785,7 +837,8 @@ static const struct nfc_collection nat_collections[] = {
 	 .fields = nat_map_fields,
 	 .add = nat_maps_add,
 	 .del = nat_maps_del,
-	 .list = nat_maps_list},
+	 .list = nat_maps_list,
+	 .list_page = nat_maps_list_page},
 	{0},
 };
 

@@ -159,9 +159,23 @@ check "an import naming a prefix added by hand with expires=300" \
 hand_kept() { nfc export | jq -e '.nfs[] | select(.name == "dd0") | .collections.blocklist | has("203.0.113.160/28")' >/dev/null; }
 check "... listed as the line has it: no expiry" [ "$(left_of 203.0.113.160/28)" = none ]
 check "... and export no longer holds the hand entry" not hand_kept
+# (a helper) the same with the line spelling the prefix another way than
+# the hand entry: the hand entry stayed, and a reboot expired the prefix.
+quiet nfc dd0 blocklist add 203.0.113.176/28 expires=300
+quiet nfc dd0 blocklist add 2001:db8:ee::/64 expires=300
+printf '203.0.113.176/028\n2001:DB8:EE:0::/64\n' >$NFD_DIR/over2.txt
+check "an import naming two hand entries spelled otherwise (/028, capitals)" \
+	quiet nfc dd0 blocklist import -f $NFD_DIR/over2.txt
+hand2_kept() { nfc export | jq -e '.nfs[] | select(.name == "dd0") | .collections.blocklist | has("203.0.113.176/28") or has("2001:db8:ee::/64")' >/dev/null; }
+check "... export no longer holds either hand entry" not hand2_kept
+check "... listed with no expiry" [ "$(left_of 203.0.113.176/28)" = none ]
 reboot_dd
 check "... after a reboot: listed, no expiry" \
 	[ "$(left_of 203.0.113.160/28)" = none ] && check "... after a reboot: listed, no expiry" listed 203.0.113.160/28
+check "... the two spelled otherwise too: listed" listed 203.0.113.176/28
+check "... ... and listed" listed 2001:db8:ee::/64
+check "... ... with no expiry" \
+	[ "$(left_of 203.0.113.176/28)" = none -a "$(left_of 2001:db8:ee::/64)" = none ]
 # `blocklist set` of a prefix of the feed: refused before as "no such
 # entry" although the listing had it.
 check "blocklist set of a feed's prefix: expires=300" \
