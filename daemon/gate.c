@@ -159,6 +159,14 @@ static int is_header(const char *line, size_t len, const char *name)
 static int headers_ok(const char *p, const char *end, char *msg, size_t len,
 		      unsigned max)
 {
+	/* The first Content-Length, and whether chunked was named: two
+	 * lengths that differ, or a length beside chunked, frame the body
+	 * two ways, and what one reader takes as the body another takes
+	 * as the next request (RFC 9112 6.3: smuggling; found by a helper,
+	 * a request hidden in a body was answered). */
+	long cl = -1;
+	int te = 0;
+
 	while (p < end) {
 		const char *nl = memchr(p, '\n', end - p), *v;
 		size_t n = (nl ? nl : end) - p, vn;
@@ -196,6 +204,22 @@ static int headers_ok(const char *p, const char *end, char *msg, size_t len,
 					 max);
 				return 413;
 			}
+			if (cl >= 0 &&
+			    (unsigned long)cl != strtoul(v, NULL, 10)) {
+				snprintf(msg, len,
+					 "two Content-Length headers that "
+					 "differ");
+				return 400;
+			}
+			cl = (long)strtoul(v, NULL, 10);
+		}
+		if (is_header(p, n, "transfer-encoding"))
+			te = 1;
+		if (te && cl >= 0) {
+			snprintf(msg, len,
+				 "a Content-Length and a Transfer-Encoding: "
+				 "one of them");
+			return 400;
 		}
 		if (is_header(p, n, "transfer-encoding") &&
 		    (vn != 7 || strncasecmp(v, "chunked", 7))) {

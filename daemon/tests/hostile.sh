@@ -116,6 +116,16 @@ check "a 20 kB header: 431 with a JSON error" json_error 431 <<<"$(raw "GET /v1/
 check "a header line without ':': 400 with a JSON error" json_error 400 <<<"$(raw 'GET /v1/nfs HTTP/1.1\r\nHost: x\r\nbadheader\r\n\r\n')"
 check "Content-Length abc: 400 with a JSON error" json_error 400 <<<"$(raw 'POST /v1/nfs HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n')"
 check "Content-Length of 23 digits: 413 with a JSON error" json_error 413 <<<"$(raw 'POST /v1/nfs HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n')"
+# (a helper) two lengths that differ framed the body two ways: a request
+# hidden in the body of a refused one was answered (request smuggling).
+smuggle=$(raw 'POST /v1/nfs HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 61\r\n\r\n{}GET /v1/types/counter HTTP/1.1\r\nHost: x\r\nX-Pad: aaaaaaaa\r\n\r\n')
+check "two Content-Lengths that differ: 400 with a JSON error" json_error 400 <<<"$smuggle"
+check "... and one answer only, the request in the body not served" \
+	[ "$(grep -c '^HTTP/1' <<<"$smuggle")" = 1 ]
+check "a Content-Length beside Transfer-Encoding chunked: 400" json_error 400 <<<"$(raw 'POST /v1/nfs HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n')"
+same=$(raw 'POST /v1/nfs HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}')
+check "two equal Content-Lengths: taken (the body's error, not the framing's: ${same##*error}" \
+	bash -c '! grep -q "differ\|one of them" <<<"$1" && grep -q "^HTTP/1.1 400" <<<"$1"' _ "$same"
 check "Transfer-Encoding gzip: 501 with a JSON error" json_error 501 <<<"$(raw 'POST /v1/nfs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n')"
 check "refused requests are logged with their status and message" \
 	grep -q 'event=request listener=unix request=.*status=400 error="malformed header line' "$NFD_LOG"
