@@ -80,7 +80,12 @@ static char *read_token(const char *path)
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = 0;
+	/* The first line without its final blanks, as nfchaind reads it
+	 * (daemon/listen.c daemon_read_token). */
 	buf[strcspn(buf, "\r\n")] = 0;
+	n = strlen(buf);
+	while (n && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+		buf[--n] = 0;
 	return strdup(buf);
 }
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -254,7 +255,8 @@ static int token_ok(const char *want, const char *auth)
 	size_t n = strlen(want), m;
 	unsigned char diff = 0;
 
-	if (!auth || strncmp(auth, "Bearer ", 7))
+	/* The scheme is case-insensitive (RFC 9110 11.1). */
+	if (!auth || strncasecmp(auth, "Bearer ", 7))
 		return 0;
 	auth += 7;
 	m = strlen(auth);

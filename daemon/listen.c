@@ -252,7 +252,12 @@ char *daemon_read_token(const char *path, char *err, size_t errlen)
 			      "chmod 600 it"));
 	fclose(f);
 	buf[n] = 0;
+	/* The first line without the blanks that end it, as nfchain reads
+	 * it (cli/main.c read_token): this trimmed only a file with no
+	 * final newline, the CLI never, and the same file let curl in and
+	 * refused nfchain (found by a helper). */
 	buf[strcspn(buf, "\r\n")] = 0;
+	n = strlen(buf);
 	while (n && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
 		buf[--n] = 0;
 	if (strlen(buf) < 16) {

@@ -145,6 +145,14 @@ st=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(cat "$to
 check "TCP with the token: 200 (got $st)" [ "$st" = 200 ]
 check "CLI over TCP with --url --token-file" quiet \
 	"$NFC_BIN/nfchain" --url "$url" --token-file "$tok" show
+# (a helper) the same token with blanks after it and no final newline:
+# the daemon trimmed them, the CLI sent them and was refused.
+printf '%s   ' "$(head -1 "$tok")" >"$tok.blanks"
+chmod 600 "$tok.blanks"
+check "CLI over TCP with a token file ending in blanks, no newline" quiet \
+	"$NFC_BIN/nfchain" --url "$url" --token-file "$tok.blanks" show
+st=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: bearer $(cat "$tok")" "$url/v1/nfs")
+check "the scheme is case-insensitive: 'bearer' with the token: 200 (got $st)" [ "$st" = 200 ]
 "$NFC_BIN/nfchain" --url "$url" show >/dev/null 2>&1
 check "CLI --url without --token-file is a usage error" [ $? = 2 ]
 # The plain build's CLI is wholly static where the archives are
