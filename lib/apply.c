@@ -1156,8 +1156,15 @@ int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan)
 	 * none either (the transaction edits no collection), and at 10,000
 	 * rules it was a seventh of a no-op apply. */
 	if (!r && planned) {
+		/* The document was checked whole above: its collections
+		 * are written in their declared order, and an NF checks an
+		 * entry against the document's other collections, not the
+		 * half-written maps (an lb's table shrunk with the backends
+		 * that needed it, refused while the dry run passed it). */
 		nfc->applying = nfc->accepted;
+		nfc->doc_checked = 1;
 		r = apply_collections(nfc, doc, c.plan, &u, NULL);
+		nfc->doc_checked = 0;
 		nfc->applying = 0;
 		if (!r && u.n)
 			r = state_save(nfc);
@@ -1170,7 +1177,9 @@ int nfc_apply(struct nfc *nfc, json_t *doc, int dry_run, json_t **plan)
 
 			memcpy(keep, nfc->err, sizeof(keep));
 			nfc->undoing++;
+			nfc->doc_checked = 1; /* what ran before: whole */
 			undo_run(nfc, &u);
+			nfc->doc_checked = 0;
 			/* Saved whatever the entries' fate: the model is
 			 * what runs. */
 			if (!nfci_transact(nfc, edit_apply, &back) &&

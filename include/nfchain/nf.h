@@ -329,12 +329,15 @@ void nfc_nf_forget(struct nfc_nf *nf, const char *coll, const char *key);
  * failed the whole restore. A single add, and an apply of a user's
  * document, keep refusing it. */
 int nfc_nf_applying(const struct nfc_nf *nf);
-/* 1 while nfc_apply changes the NF's config (validate(), configure()):
- * its collections are then made the document's, whose entries the
- * collections' check() accepted against the new config before anything
- * changed. validate() may leave to those checks what it would say of the
- * entries held now (a firewall turning conntrack off in the document
- * that also drops its state= rules). */
+/* 1 while nfc_apply changes the NF's config (validate(), configure())
+ * and writes its collections: they are made the document's, whose
+ * entries the collections' check() accepted against the new config and
+ * the document's other collections before anything changed. validate()
+ * may leave to those checks what it would say of the entries held now (a
+ * firewall turning conntrack off in the document that also drops its
+ * state= rules), and a collection's add()/replace() what it would say of
+ * another collection written after it (an lb's services before their
+ * backends: a table shrunk with the backends that needed it). */
 int nfc_nf_applying_doc(const struct nfc_nf *nf);
 /* Sets the error message of the call in progress; returns -err. */
 int nfc_nf_error(struct nfc_nf *nf, int err, const char *fmt, ...)

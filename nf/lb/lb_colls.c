@@ -139,8 +139,15 @@ static int svcs_set(struct nfc_nf *nf, struct lb_state *st, struct svc_want *w,
 						    w[i].key);
 		if (id >= 0) {
 			keep[id] = 1;
-			r = table_fits(nf, w[i].key, w[i].table,
-				       lb_svc_nbe(st, id));
+			/* In an apply the backends come next, checked
+			 * against this document (lb_bes_check): the ones
+			 * in the maps may be going (a helper's table
+			 * shrunk with them was refused, its dry run
+			 * passed). */
+			r = nfc_nf_applying_doc(nf)
+				    ? 0
+				    : table_fits(nf, w[i].key, w[i].table,
+						 lb_svc_nbe(st, id));
 			if (r)
 				return r;
 		}
@@ -148,7 +155,8 @@ static int svcs_set(struct nfc_nf *nf, struct lb_state *st, struct svc_want *w,
 	for (int id = 0; id < LB_MAX_SVC; id++) {
 		int nb;
 
-		if (!st->svc[id].used || keep[id])
+		/* ... and a service deleted with its backends. */
+		if (!st->svc[id].used || keep[id] || nfc_nf_applying_doc(nf))
 			continue;
 		nb = lb_svc_nbe(st, id);
 		lb_svc_str(&st->svc[id].vip, ks, sizeof(ks));

@@ -69,4 +69,30 @@ check "apply --dry-run of it: refused" refused "table=100 is not a prime" nfc ap
 check "the apply: refused" refused "table=100 is not a prime" nfc apply -f "$NFD_DIR/d.json"
 check "... the lb's program not reloaded ($p0, $(pid_of))" [ "$(pid_of)" = "$p0" ]
 check "... export as before" cmp -s <(nfc export) "$NFD_DIR/e.json"
+# (a helper) an export applied back after the lb grew: a table shrunk
+# with the backends that needed it, then a service deleted with its
+# backend. The dry runs passed both, the applies refused them (the
+# services were checked against the backends still in the maps).
+S1=203.0.113.90:1/tcp S2=203.0.113.90:2/udp
+check "lb7: $S1 table=307 and one backend; $S2 and one backend" \
+	eval 'nfc lb add lb7 && nfc lb7 services add $S1 table=307 &&
+	nfc lb7 backends add $S1/198.51.100.66 &&
+	nfc lb7 services add $S2 && nfc lb7 backends add $S2/198.51.100.66'
+nfc export >"$NFD_DIR/small.json"
+check "... then table=65537 and five backends" \
+	eval 'nfc lb7 services set $S1 table=65537 &&
+	for h in 67 68 69 70; do nfc lb7 backends add $S1/198.51.100.$h || exit 1; done'
+check "apply --dry-run of the export before: taken" quiet nfc apply --dry-run -f "$NFD_DIR/small.json"
+check "apply of it: taken (table 307 with its one backend)" quiet nfc apply -f "$NFD_DIR/small.json"
+check "... export is that document" [ "$(nfc export | jq -S .)" = "$(jq -S . "$NFD_DIR/small.json")" ]
+jq --arg s "$S2" --arg b "$S2/198.51.100.66" \
+	'(.nfs[] | select(.name == "lb7") | .collections) |= (del(.services[$s]) | del(.backends[$b]))' \
+	"$NFD_DIR/small.json" >"$NFD_DIR/nos2.json"
+check "apply --dry-run deleting $S2 with its backend: taken" quiet nfc apply --dry-run -f "$NFD_DIR/nos2.json"
+check "apply of it: taken" quiet nfc apply -f "$NFD_DIR/nos2.json"
+check "... export is that document" [ "$(nfc export | jq -S .)" = "$(jq -S . "$NFD_DIR/nos2.json")" ]
+check "a single services del of a service with a backend is still refused" \
+	refused "has 1 backend: delete it first" nfc lb7 services del $S1
+check "... and a single table too small for its backends" \
+	refused "too small for 1 backends" nfc lb7 services set $S1 table=31
 nfc_done
