@@ -170,13 +170,22 @@ int lb_parse_be(const char *key, struct lb_vip *v, struct lb_be *be, char *err,
 const char *lb_not_unicast(__u8 family, const __u32 *addr)
 {
 	const __u8 *b = (const __u8 *)addr;
-	static const __u8 zero[16], one[16] = {[15] = 1};
+	static const __u8 zero[16], one[16] = {[15] = 1},
+				    mapped[12] = {[10] = 0xff, [11] = 0xff};
 
+	/* An IPv4-mapped address is an IPv4 host (the family check would
+	 * let one through under an IPv6 VIP), and a link-local one has no
+	 * zone: neither is reached through ip6ip6 or a router (found by a
+	 * helper: such a backend took its share and lost it). */
 	if (family == LB_AF_INET6)
-		return !memcmp(b, zero, 16)  ? "the unspecified address"
-		       : !memcmp(b, one, 16) ? "a loopback address"
-		       : b[0] == 0xff	     ? "a multicast address"
-					     : NULL;
+		return !memcmp(b, zero, 16)	? "the unspecified address"
+		       : !memcmp(b, one, 16)	? "a loopback address"
+		       : b[0] == 0xff		? "a multicast address"
+		       : !memcmp(b, mapped, 12) ? "an IPv4-mapped address (an "
+						  "IPv4 host)"
+		       : b[0] == 0xfe && (b[1] & 0xc0) == 0x80
+			       ? "a link-local address (no zone)"
+			       : NULL;
 	return !addr[0]			? "no address"
 	       : addr[0] == 0xffffffffu ? "the broadcast address"
 	       : b[0] >= 224		? "a multicast or reserved address"

@@ -49,6 +49,17 @@ check "the VIP as its own backend is refused" refused "own VIP" nfc lb0 backends
 check "a multicast VIP is refused" refused "multicast" nfc lb0 services add 224.0.0.5:80/udp
 check "an IPv6 multicast VIP is refused" refused "multicast" nfc lb0 services add "[ff02::5]:80/udp"
 check "... none of them changed anything" [ "$(nfc export)" = "$before" ]
+# (a helper) these were taken: an IPv4 host under an IPv6 VIP, a
+# backend without a zone, a VIP no packet can carry.
+nfc lb0 services add "[2001:db8::100]:80/tcp"
+before=$(nfc export)
+check "an IPv4-mapped backend of an IPv6 VIP is refused" refused "IPv4-mapped" \
+	nfc lb0 backends add "[2001:db8::100]:80/tcp/[::ffff:198.51.100.74]"
+check "a link-local backend is refused" refused "link-local" \
+	nfc lb0 backends add "[2001:db8::100]:80/tcp/[fe80::1]"
+check "an IPv4-mapped VIP is refused" refused "IPv4-mapped" \
+	nfc lb0 services add "[::ffff:203.0.113.70]:80/tcp"
+check "... none of these changed anything" [ "$(nfc export)" = "$before" ]
 # An import's error names its line, also where the lb checks the whole
 # set itself (it did not).
 printf '%s/198.51.100.14\n# a comment\n203.0.113.101:80/tcp/198.51.100.15\n' "$SVC" >"$NFD_DIR/be.txt"
