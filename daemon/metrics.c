@@ -178,8 +178,14 @@ static void figure_of(struct figure *fg, json_t *types, json_t *nf,
 	const char *type = json_string_value(json_object_get(nf, "type")) ?: "";
 	json_t *d;
 
+	/* A type whose stats give a port counter's name by reason (the
+	 * ddos NF's drops) replaces the framework's sum: its own
+	 * declaration, and its label, say what it is. */
+	d = stat_doc(types, type, key);
 	for (size_t k = 0; k < N_PORT_COUNTERS; k++)
-		if (!strcmp(key, port_counters[k].key)) {
+		if (!strcmp(key, port_counters[k].key) &&
+		    (!d || json_is_integer(json_object_get(
+				   json_object_get(nf, "stats"), key)))) {
 			metric_name(fg->name, sizeof(fg->name), "nfchain_nf_",
 				    key, 1);
 			fg->type = "counter";
@@ -189,7 +195,6 @@ static void figure_of(struct figure *fg, json_t *types, json_t *nf,
 				 port_counters[k].what);
 			return;
 		}
-	d = stat_doc(types, type, key);
 	if (d) {
 		const char *kind =
 			json_string_value(json_object_get(d, "kind"));
@@ -277,6 +282,21 @@ static void nf_metrics(FILE *f, json_t *nfs, json_t *types)
 						fg.type, "help", fg.help,
 						"rows");
 				json_object_set_new(fams, fg.name, fam);
+			} else if (strcmp(json_string_value(
+						  json_object_get(fam, "help")),
+					  fg.help)) {
+				/* Two types' figures of one name (a filter's
+				 * dropped, a bridge's by reason): the HELP
+				 * of neither alone (found by a helper). */
+				char h[320];
+
+				snprintf(h, sizeof(h),
+					 "figure '%s' of the NFs' stats, as "
+					 "each NF type declares it (nfchain "
+					 "types show)",
+					 k);
+				json_object_set_new(fam, "help",
+						    json_string(h));
 			}
 			json_array_append_new(json_object_get(fam, "rows"),
 					      json_pack("{s:O,s:s,s:s?}", "nf",

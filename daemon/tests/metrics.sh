@@ -6,7 +6,8 @@
 # figure typed and explained by its NF type, a label rather than a metric
 # per reason. Topology:
 #   h1, h2 - br0 (p1, p2; pr) - r0 (p1 | p2) - fw0 (p1 | p2) - h3
-#   cnt0 attached to fw0:p2; fw1, a second forwarder without ports.
+#   cnt0 attached to fw0:p2; fw1, a second forwarder without ports; dd0
+#   and flt0 attached nowhere.
 . "$NFC_TOP/daemon/tests/lib-daemon.sh"
 nfc_setup
 
@@ -39,7 +40,9 @@ if nfc bridge add br0 &&
 	nfc r0 ports add p2 peer=fw0:p1 ip=203.0.113.1/24 &&
 	nfc counter add cnt0 &&
 	nfc attach cnt0 fw0:p2 direction=both &&
-	nfc forwarder add fw1; then
+	nfc forwarder add fw1 &&
+	nfc ddos add dd0 &&
+	nfc filter add flt0 expr=udp; then
 	ok "a bridge, a router, a forwarder and a counter on nfchaind"
 else
 	not_ok "set up the chain"
@@ -92,6 +95,13 @@ have "bridge: its drops, one metric with a reason label" \
 	'^nfchain_nf_dropped_total\{nf="br0",reason="hairpin"\} [0-9]+$'
 check "bridge: no metric a drop reason" \
 	bash -c "! grep -q '^nfchain_nf_drop_' '$m'"
+# (a helper) the ddos NF's drops by reason came with a label `key`, not
+# its declared `reason`, under the HELP of another type's figure.
+have "ddos: drops by reason, its declared label" \
+	'^nfchain_nf_drops_total\{nf="dd0",reason="blocklist"\} 0$'
+check "ddos: no sample labelled key" bash -c "! grep -q 'nf=\"dd0\",key=' '$m'"
+check "a family two types fill has a HELP of neither alone" \
+	grep -q "^# HELP nfchain_nf_dropped_total figure 'dropped' of the NFs' stats" "$m"
 have "router: fast path by reason, one metric with a reason label" \
 	'^nfchain_nf_fast_path_total\{nf="r0",reason="[A-Z_]+"\} [1-9]'
 have "router: slow path by event" \
