@@ -50,7 +50,7 @@ static const char *const lift_key[CLI_NLIFT] = {
 #define COLL_USAGE                                             \
 	"expected '$1 $2 add <key> [key=value ...]', "         \
 	"'$1 $2 set <key> key=value ...', '$1 $2 del <key>', " \
-	"'$1 $2 show' or "                                     \
+	"'$1 $2 show [<key>]' or "                             \
 	"'$1 $2 import [--replace] -f FILE|-'"
 
 /* Order matters: commands, then `<type> add`, then the words after an NF
@@ -181,11 +181,12 @@ static const struct rule rules[] = {
 	 L(CLI_PEER),
 	 PORTS_USAGE},
 	/* `<nf> ports show`, as `<nf> show ports` (the man page's
-	 * `<name> <collection> show` said so, and it was a usage error). */
+	 * `<name> <collection> show` said so, and it was a usage error);
+	 * `<nf> <coll> show <key>`: one entry. */
 	{CLI_COLL_SHOW,
-	 {"<nf>", "<coll>", "show"},
+	 {"<nf>", "<coll>", "show", "<key>"},
 	 3,
-	 0,
+	 1,
 	 T_NONE,
 	 0,
 	 COLL_USAGE},

@@ -19,7 +19,7 @@
  *   <name> ports <port> set key=value ...
  *   <name> ports del <port>
  *   <name> <collection> add <key> [key=value ...]
- *   <name> <collection> del <key>     <name> <collection> show
+ *   <name> <collection> del <key>     <name> <collection> show [<key>]
  *   <name> <collection> import [--replace] -f FILE|-
  *   connect <nf>:<port> <netdev>|<nf>:<port>     disconnect <nf>:<port>
  *   attach <nf> <target> [direction=...] [position=...]

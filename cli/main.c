@@ -44,7 +44,7 @@ static const char usage_text[] =
 	"  nfchain <name> <collection> add <key> [key=value ...]\n"
 	"  nfchain <name> <collection> set <key> key=value ...\n"
 	"  nfchain <name> <collection> del <key>\n"
-	"  nfchain <name> <collection> show\n"
+	"  nfchain <name> <collection> show [<key>]     # all, or one entry\n"
 	"  nfchain <name> <collection> flush            # every entry: "
 	"conntrack tables, NAT mappings\n"
 	"  nfchain <name> <collection> import [--replace] -f FILE|-\n"
@@ -558,7 +558,7 @@ int main(int argc, char **argv)
 			body = json_dumps(r.body, JSON_COMPACT);
 			len = body ? strlen(body) : 0;
 		}
-		if (r.view == V_COLL && !body) {
+		if (r.view == V_COLL && !body && !cmd.key) {
 			/* Printed as it comes: a listing may hold a million
 			 * entries. */
 			coll_out_init(&co, json);

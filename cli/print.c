@@ -839,6 +839,13 @@ void print_answer(enum view v, json_t *a, bool dry_run)
 		show_stats(a);
 		return;
 	case V_COLL:
+		if (json_is_object(a)) { /* one entry: show <key> */
+			json_t *one = json_pack("[O]", a);
+
+			show_coll(one);
+			json_decref(one);
+			return;
+		}
 		show_coll(a);
 		return;
 	case V_PLAN:

@@ -417,7 +417,14 @@ int cli_request(const struct cli_cmd *c, struct cli_req *r, char *err,
 		    !strcmp(c->coll, "stats")	? V_STATS
 		    : !strcmp(c->coll, "ports") ? V_PORTS
 						: V_COLL);
+		if (c->key && r->view != V_COLL) {
+			snprintf(err, len, "'%s %s show' takes no key", c->nf,
+				 c->coll);
+			return -1;
+		}
 		rc = path(r, "/v1/nfs", c->nf, c->coll);
+		if (!rc && c->key)
+			rc = path_add(r, c->key);
 		break;
 	case CLI_COLL_IMPORT:
 		set(r, "POST", V_QUIET);

@@ -107,6 +107,7 @@ int h_stats_get(struct call *c);
 int h_coll_get(struct call *c);
 int h_coll_post(struct call *c);
 int h_coll_import(struct call *c);
+int h_coll_key_get(struct call *c);
 int h_coll_key_patch(struct call *c);
 int h_coll_key_del(struct call *c);
 int h_links_get(struct call *c);

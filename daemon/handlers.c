@@ -514,6 +514,20 @@ int h_coll_post(struct call *c)
 				 c->arg[1], "key", body_str(c, "key")));
 }
 
+/* GET .../{coll}/{key}: one entry as the listing shows it. */
+int h_coll_key_get(struct call *c)
+{
+	json_t *e = NULL;
+	int r;
+
+	if ((r = need_nf_coll(c)))
+		return r;
+	if ((r = nfc_coll_show_entry(c->nfc, c->arg[0], c->arg[1], c->arg[2],
+				     &e)))
+		return lib_fail(c, r);
+	return reply(c, 200, e);
+}
+
 /* PATCH .../{coll}/{key} {"fields": {...}}: some fields of one entry. */
 int h_coll_key_patch(struct call *c)
 {

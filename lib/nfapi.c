@@ -748,3 +748,50 @@ int nfc_coll_list_page(struct nfc *nfc, const char *nf, const char *coll,
 	nfci_end(nfc);
 	return r;
 }
+
+/* A listing's entry names its key first (list_in_order keeps it there:
+ * "prefix", "rule", "backend", ...), or in "key" (a conntrack entry). */
+static int entry_is(json_t *e, const char *key)
+{
+	void *it = json_object_iter(e);
+	const char *v =
+		it ? json_string_value(json_object_iter_value(it)) : NULL;
+
+	if (v && !strcmp(v, key))
+		return 1;
+	v = json_string_value(json_object_get(e, "key"));
+	return v && !strcmp(v, key);
+}
+
+int nfc_coll_show_entry(struct nfc *nfc, const char *nf, const char *coll,
+			const char *key, json_t **out)
+{
+	struct nfc_cursor cur;
+	json_t *page = NULL, *e;
+	size_t i;
+	int r;
+
+	*out = NULL;
+	memset(&cur, 0, sizeof(cur));
+	while (!(r = nfc_coll_list_page(nfc, nf, coll, &cur, 1024, &page)) &&
+	       json_array_size(page)) {
+		json_array_foreach (page, i, e)
+			if (entry_is(e, key)) {
+				*out = json_incref(e);
+				json_decref(page);
+				return 0;
+			}
+		json_decref(page);
+		page = NULL;
+	}
+	json_decref(page);
+	if (r)
+		return r;
+	r = nfci_begin_ro(nfc);
+	if (!r) {
+		r = nfci_err(nfc, ENOENT, "NF %s: %s has no entry '%s'", nf,
+			     coll, key);
+		nfci_end(nfc);
+	}
+	return r;
+}

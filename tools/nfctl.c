@@ -412,7 +412,9 @@ static int dispatch(struct nfc *nfc, const struct cli_cmd *c)
 	case CLI_COLL_IMPORT:
 		return cmd_import(nfc, c);
 	case CLI_COLL_SHOW:
-		if (nfc_coll_list(nfc, c->nf, c->coll, &j))
+		if (c->key ? nfc_coll_show_entry(nfc, c->nf, c->coll, c->key,
+						 &j)
+			   : nfc_coll_list(nfc, c->nf, c->coll, &j))
 			return fail(nfc);
 		print_json(j);
 		json_decref(j);

@@ -238,6 +238,20 @@ check "show ports: a DETAILS column with the router port's mac and ip" \
 		'$NFC_BIN/nfchain' --socket '$NFD_SOCK' rc show ports | grep -E '^p1 .* mac=[0-9a-f:]{17} ip=203.0.113.1\$' >/dev/null"
 check "show: a bool field as set takes it (ra=off)" \
 	sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' rc show ports | grep -E '^p1 .* ra=off ' >/dev/null"
+# <collection> show <key>: one entry, as the listing shows it.
+nfc rc routes add 198.18.0.0/16 nexthop=203.0.113.9 >/dev/null
+rc 0 "rc routes show 198.18.0.0/16: one entry" nfc rc routes show 198.18.0.0/16
+check "... its row, under the listing's header" \
+	sh -c "head -1 '$NFD_DIR/out' | grep -q '^PREFIX' && [ \$(wc -l <'$NFD_DIR/out') = 2 ] && grep -q '^198.18.0.0/16 ' '$NFD_DIR/out'"
+check "... -j: the entry's object" \
+	test "$(nfc -j rc routes show 198.18.0.0/16 | jq -r '.prefix + " " + .nexthop')" = "198.18.0.0/16 203.0.113.9"
+rc 1 "a key with no entry: refused" nfc rc routes show 198.19.0.0/16
+check "... naming it" grep -q "routes has no entry '198.19.0.0/16'" "$NFD_DIR/err"
+rc 2 "stats show with a key: usage error" nfc rc stats show x
+check "the REST GET of one entry (its '/' percent-encoded): 200" \
+	test "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$NFD_SOCK" http://nfchaind/v1/nfs/rc/routes/198.18.0.0%2F16)" = 200
+check "... of an NF that does not exist: 404" \
+	test "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$NFD_SOCK" http://nfchaind/v1/nfs/nosuch/routes/x)" = 404
 nfc rc del >/dev/null
 nfc bridge add bc >/dev/null
 check "bridge show stats: each drop reason once (dropped.<reason>)" \

@@ -141,6 +141,8 @@ int main(void)
 	accepts("r1 routes del 10.0.0.0/8", CLI_COLL_DEL,
 		"nf=r1 coll=routes key=10.0.0.0/8");
 	accepts("br0 fdb show", CLI_COLL_SHOW, "nf=br0 coll=fdb");
+	accepts("r1 routes show 10.0.0.0/8", CLI_COLL_SHOW,
+		"nf=r1 coll=routes key=10.0.0.0/8");
 	accepts("r0 routes import -f -", CLI_COLL_IMPORT,
 		"nf=r0 coll=routes file=-");
 	accepts("r0 routes import --replace -f r.txt", CLI_COLL_IMPORT,
@@ -182,12 +184,12 @@ int main(void)
 	refuses("fw0 ports p2 show", "expected 'ports add <port> ...'");
 	refuses("fw0 nocoll", "expected 'fw0 nocoll add <key> [key=value");
 	refuses("fw0 nocoll del",
-		"'fw0 nocoll del <key>', 'fw0 nocoll show' or "
+		"'fw0 nocoll del <key>', 'fw0 nocoll show [<key>]' or "
 		"'fw0 nocoll import [--replace] -f FILE|-'");
 	refuses("fw0 fdb import", "fw0 fdb import [--replace] -f FILE|-");
 	refuses("fw0 fdb import -f x --dry-run", "unexpected '--dry-run'");
 	refuses("apply -f x --replace", "unexpected '--replace'");
-	refuses("fw0 nocoll show x", "expected 'fw0 nocoll add");
+	refuses("fw0 nocoll show x y", "expected 'fw0 nocoll add");
 	refuses("fw0 nocoll del k1 x=1", "expected 'fw0 nocoll add");
 	refuses("connect fw0 veth1", "'fw0' is not <nf>:<port>");
 	refuses("connect :p1 veth1", "':p1' is not <nf>:<port>");

@@ -197,6 +197,13 @@ struct nfc_cursor;
  * (list_page) gives its whole list in the first page. */
 int nfc_coll_list_page(struct nfc *nfc, const char *nf, const char *coll,
 		       struct nfc_cursor *cur, size_t max, json_t **out);
+/* One entry as the listing shows it (its figures included), `*out` a new
+ * object: the entry whose first member, or whose "key", is `key` as
+ * written. -ENOENT, naming it, if there is none. The listing is read a
+ * page at a time: a lookup in a 1,000,000-entry collection holds no more
+ * than a page. */
+int nfc_coll_show_entry(struct nfc *nfc, const char *nf, const char *coll,
+			const char *key, json_t **out);
 /* Many entries of one collection in one change (one save): entries is an
  * array of {"key": ..., "fields": {...}, "line": N}; "line", if given, is
  * named in errors ("line 17: ..."). replace: the entries become the whole
