@@ -200,11 +200,17 @@ static __always_inline int hdr_read(nfc_ctx_t *ctx, struct br_hdr *h)
 	/* The second word read as the 4 bytes written: see above. */
 	h->dst = (w[0] & 0xffffffffffffULL) << 16;
 	h->src = (w[0] >> 48 | (__u64) * (__u32 *)&w[1] << 16) << 16;
-	h->t.present = ctx->vlan_present;
-	h->t.tci = ctx->vlan_tci;
-	/* The stack moves a tag into the skb before TC sees it; a frame that
-	 * still carries one in its data (not seen so far) is handled alike. */
-	if (!h->t.present && ctx->protocol == bpf_htons(NFC_ETH_P_8021Q) &&
+	/* The stack moves an outer tag into the skb before TC sees it, an
+	 * 802.1ad S-tag (0x88a8) too: that one is payload, as in XDP (the
+	 * README's "no QinQ"); read as a C-tag it switched the frame in its
+	 * S-VID (found by a helper). */
+	h->t.present = ctx->vlan_present &&
+		       ctx->vlan_proto == bpf_htons(NFC_ETH_P_8021Q);
+	h->t.tci = h->t.present ? ctx->vlan_tci : 0;
+	/* A frame that still carries its tag in its data (not seen so far)
+	 * is handled alike; not under an S-tag, whose payload begins with
+	 * the C-tag. */
+	if (!ctx->vlan_present && ctx->protocol == bpf_htons(NFC_ETH_P_8021Q) &&
 	    !bpf_skb_load_bytes(ctx, BR_MACS, tag, NFC_VLAN_HLEN) &&
 	    tag[0] == bpf_htons(NFC_ETH_P_8021Q)) {
 		h->t.present = 1;
