@@ -645,30 +645,44 @@ static void undo_note(struct undo *u, const char *nf, const char *coll,
 	e->old = json_incref(old);
 }
 
-/* An empty key notes a whole set replaced; `old` is the set before. */
+static int undo_one(struct nfc *nfc, const struct undo_entry *e)
+{
+	if (!e->key[0])
+		return coll_replace_nosave(nfc, e->nf, e->coll, e->old);
+	coll_del_nosave(nfc, e->nf, e->coll, e->key);
+	return e->old ? coll_add_nosave(nfc, e->nf, e->coll, e->key, e->old)
+		      : 0;
+}
+
+/* An empty key notes a whole set replaced; `old` is the set before. Taken
+ * back last change first; one an NF refused then (it needs another that
+ * comes back after it: an lb's backends and the table they fit) once
+ * more at the end. Ignored, such a refusal left a refused apply's lb
+ * with 2 of its 5 backends (found by a helper). */
 static void undo_run(struct nfc *nfc, struct undo *u)
 {
 	int was = nfc->applying;
+	char *again = calloc(u->n ? u->n : 1, 1);
+	size_t failed = 0;
 
 	/* Taken back as accepted before: inactive entries too (import.c's
 	 * undo_all says why). */
 	nfc->applying = 1;
-	while (u->n) {
-		struct undo_entry *e = &u->e[--u->n];
-
-		if (!e->key[0]) {
-			coll_replace_nosave(nfc, e->nf, e->coll, e->old);
-		} else {
-			coll_del_nosave(nfc, e->nf, e->coll, e->key);
-			if (e->old)
-				coll_add_nosave(nfc, e->nf, e->coll, e->key,
-						e->old);
+	for (size_t k = u->n; k-- > 0;)
+		if (undo_one(nfc, &u->e[k]) && again) {
+			again[k] = 1;
+			failed++;
 		}
-		json_decref(e->old);
-	}
+	for (size_t k = u->n; failed && k-- > 0;)
+		if (again[k])
+			undo_one(nfc, &u->e[k]);
+	for (size_t k = 0; k < u->n; k++)
+		json_decref(u->e[k].old);
 	nfc->applying = was;
+	free(again);
 	free(u->e);
 	u->e = NULL;
+	u->n = 0;
 	u->cap = 0;
 }
 

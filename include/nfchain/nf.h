@@ -93,7 +93,7 @@ struct nfc_cursor {
 	uint8_t b[64];
 };
 /* A list_page over hash maps lists a collection of up to this many entries
- * whole, in key order, in its first page (what `list` gives), and a larger
+ * whole in its first page (what `list` gives, in its order), and a larger
  * one a page at a time in the table's order: one listing of 60,000 FDB
  * entries built whole took the daemon 1.3 s and 65 MB, and held them for
  * as long as its client read (found by a helper). */

@@ -257,8 +257,15 @@ static struct svc_want *svcs_current(const struct lb_state *st, size_t *n)
 int lb_svcs_check(struct nfc_nf *nf, json_t *config, const char *key,
 		  json_t *fields)
 {
+	size_t n = json_object_size(nfc_nf_coll(nf, "services"));
 	struct svc_want w;
 
+	/* The document's count, as svcs_set will see it (its dry run
+	 * passed 65 services that the apply refused; a helper). */
+	if (n > LB_MAX_SVC)
+		return nfc_nf_error(nf, E2BIG,
+				    "%zu services: an lb holds at most %d", n,
+				    LB_MAX_SVC);
 	return svc_parse(nf, config, key, fields, NULL, &w);
 }
 
@@ -465,7 +472,11 @@ static int bes_set(struct nfc_nf *nf, struct lb_state *st, struct be_want *w,
 		if (id[i] >= 0)
 			keep[id[i]] = 1;
 	}
-	for (int s = 0; s < LB_MAX_SVC; s++) {
+	/* In an apply the document was checked whole (lb_bes_check), and
+	 * its services' tables may be written after these backends: the
+	 * undo of a refused apply puts backends back before the table
+	 * they fit (a helper's refused apply left 2 of 5 backends). */
+	for (int s = 0; s < LB_MAX_SVC && !nfc_nf_applying_doc(nf); s++) {
 		char vs[KEYLEN];
 
 		if (!st->svc[s].used || !cnt[s])
@@ -797,6 +808,11 @@ int lb_bes_check(struct nfc_nf *nf, json_t *config, const char *key,
 
 	(void)config;
 	(void)fields;
+	if (json_object_size(nfc_nf_coll(nf, "backends")) > LB_MAX_BE)
+		return nfc_nf_error(
+			nf, E2BIG, "%zu backends: an lb holds at most %d",
+			json_object_size(nfc_nf_coll(nf, "backends")),
+			LB_MAX_BE);
 	if (lb_parse_be(key, &v, &b, err, sizeof(err)))
 		return nfc_nf_error(nf, EINVAL, "backend %s: %s", key, err);
 	lb_svc_str(&v, vs, sizeof(vs));

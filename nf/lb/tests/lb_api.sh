@@ -106,4 +106,17 @@ check "a single services del of a service with a backend is still refused" \
 	refused "has 1 backend: delete it first" nfc lb7 services del $S1
 check "... and a single table too small for its backends" \
 	refused "too small for 1 backends" nfc lb7 services set $S1 table=31
+# (a helper) a document over an lb's limits: its dry run passed, only the
+# apply refused it (65 services, 1,025 backends).
+nfc export | jq '.nfs += [{"name": "lb8", "type": "lb", "collections": {"services":
+	([range(65)] | map({key: "203.0.113.\(. + 1):80/tcp", value: {}}) | from_entries)}}]' \
+	>"$NFD_DIR/big.json"
+check "apply --dry-run of an lb with 65 services: refused" \
+	refused "65 services: an lb holds at most 64" nfc apply --dry-run -f "$NFD_DIR/big.json"
+nfc export | jq '.nfs += [{"name": "lb8", "type": "lb", "collections": {
+	"services": ([range(11)] | map({key: "203.0.113.\(. + 1):80/tcp", value: {}}) | from_entries),
+	"backends": ([range(1025)] | map({key: "203.0.113.\(. % 11 + 1):80/tcp/198.51.100.\(. % 250 + 1):\(. + 1000)", value: {}}) | from_entries)}}]' \
+	>"$NFD_DIR/big.json"
+check "apply --dry-run of an lb with 1,025 backends: refused" \
+	refused "1025 backends: an lb holds at most 1024" nfc apply --dry-run -f "$NFD_DIR/big.json"
 nfc_done
