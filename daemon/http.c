@@ -103,20 +103,26 @@ struct jstream {
 	struct nfc_cursor cur;
 };
 
-/* The next page of a paged listing into js->arr; 0 when there is none
- * (the end, or an error: the array already sent is closed there). */
+/* The next page of a paged listing into js->arr; 0 at the end, -1 when
+ * the next page could not be read: the stream is then cut, not closed
+ * as a whole array, or a client would take the part for the list. */
 static int jstream_page(struct jstream *js)
 {
 	json_t *page = NULL;
+	int r;
 
 	if (!js->more)
 		return 0;
-	if (nfc_coll_list_page(js->nfc, js->nf, js->coll, &js->cur, API_PAGE,
-			       &page) ||
-	    !json_array_size(page)) {
+	r = nfc_coll_list_page(js->nfc, js->nf, js->coll, &js->cur, API_PAGE,
+			       &page);
+	if (r || !json_array_size(page)) {
 		json_decref(page);
 		js->more = 0;
-		return 0;
+		if (r)
+			nfd_log("error", "list", "nf=%s coll=%s error=%s",
+				nfd_q(js->nf), nfd_q(js->coll),
+				nfd_q(nfc_errmsg(js->nfc)));
+		return r ? -1 : 0;
 	}
 	json_decref(js->arr);
 	js->arr = page;
@@ -133,14 +139,20 @@ static ssize_t jstream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	while (n < max) {
 		if (js->poff == js->plen) {
 			json_t *e;
+			int pg;
 
 			free(js->pend);
 			js->pend = NULL;
 			js->plen = js->poff = 0;
 			if (js->done)
 				break;
-			if (js->next == json_array_size(js->arr) &&
-			    !jstream_page(js)) {
+			pg = js->next == json_array_size(js->arr)
+				     ? jstream_page(js)
+				     : 1;
+
+			if (pg < 0)
+				return MHD_CONTENT_READER_END_WITH_ERROR;
+			if (!pg) {
 				js->pend = strdup(js->sent ? "]\n" : "[]\n");
 				js->done = 1;
 			} else {
