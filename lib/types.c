@@ -255,14 +255,18 @@ static json_t *field_value(struct nfc *nfc, const char *owner,
 		if (json_is_array(v)) {
 			in = json_incref(v);
 		} else if (s) {
-			/* "10,20": its members, each read as one number is. */
-			char *dup = strdup(s), *tok, *save = NULL;
+			/* "10,20": its members, each read as one number is;
+			 * an empty one too ("10,,20" was taken as 10,20). */
+			const char *p = s, *c;
 
 			in = json_array();
-			for (tok = dup ? strtok_r(dup, ",", &save) : NULL; tok;
-			     tok = strtok_r(NULL, ",", &save))
-				json_array_append_new(in, json_string(tok));
-			free(dup);
+			do {
+				c = strchr(p, ',');
+				json_array_append_new(
+					in, json_stringn(p, c ? (size_t)(c - p)
+							      : strlen(p)));
+				p = c + 1;
+			} while (c);
 		} else {
 			json_decref(arr);
 			goto bad_type;

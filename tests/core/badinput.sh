@@ -87,6 +87,9 @@ bad "flush of a collection without one: said so" "routes of rq has no flush" rq 
 bad "attach to a netdev that does not exist: a netdev, not a peer" "attach c1 to nosuch$NFC_ID: netdev nosuch$NFC_ID does not exist" attach c1 nosuch$NFC_ID
 bad "a number with a blank before it" "' 5' is not a number" c1 set "mark= 5"
 bad "a VLAN list with a VLAN twice" "field 'allowed': 10 is given twice" bq ports add p1 allowed=10,10
+# (a helper) an empty member was dropped: 10,,20 taken as 10,20.
+bad "a VLAN list with an empty member" "field 'allowed': '' is not a number" bq ports add p1 allowed=10,,20
+bad "a VLAN list ending in a comma" "field 'allowed': '' is not a number" bq ports add p1 allowed=10,20,
 bad "until= without expires=" "until= goes with expires=" dq blocklist add 203.0.113.0/28 until=5
 bad "a forwarder's port names, all of them" "ports named p1, p2 only" f1 ports add p3
 # A cap on the saved state under a page is the cap (it was dropped for
