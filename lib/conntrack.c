@@ -887,15 +887,6 @@ int nfct_list(struct nfc_nf *nf, json_t *out)
 	return 0;
 }
 
-/* Where a paged listing of a table is (struct nfc_cursor's bytes). */
-struct ct_page_cur {
-	uint8_t state; /* 0: not started, 1: in pages, 2: at the end */
-	uint8_t pad[7];
-	struct nfc_walk w;
-};
-_Static_assert(sizeof(struct ct_page_cur) <= sizeof(struct nfc_cursor),
-	       "cursor");
-
 static int ct_list_one(const void *k, const void *v, void *arg)
 {
 	return ct_list_batch(k, v, 1, arg);
@@ -904,31 +895,25 @@ static int ct_list_one(const void *k, const void *v, void *arg)
 int nfct_list_page(struct nfc_nf *nf, struct nfc_cursor *cur, size_t max,
 		   json_t *out)
 {
-	struct ct_page_cur *c = (struct ct_page_cur *)cur->b;
+	struct nfc_page_cur *c = (struct nfc_page_cur *)cur->b;
 	int tfd = ct_fd(nf, "ct_table"), r = 0;
 	struct nfct_pending pend = {0};
 	struct nfct_cfg cfg;
 
 	if (tfd < 0)
 		return tfd;
-	if (c->state == 0) {
-		long n = nfc_map_count(tfd);
-
-		if (n >= 0 && n <= NFC_LIST_WHOLE) {
-			c->state = 2;
-			r = nfct_list(nf, out);
-			return r ? r : (int)json_array_size(out);
-		}
-		c->state = 1;
+	if (nfc_page_whole(cur, nfc_map_count(tfd))) {
+		r = nfct_list(nf, out);
+		return r ? r : (int)json_array_size(out);
 	}
-	if (c->state != 1)
+	if (c->phase != 1)
 		return 0;
 	nfct_cfg_from_json(nfc_nf_config(nf), &cfg);
 	if (nfc_nf_map_fd(nf, "ct_fc") >= 0)
 		r = nfct_pending_fc(nfc_nf_map_fd(nf, "ct_fc"), &pend);
 	/* Entries expired but not swept yet are skipped: go on until the
 	 * page holds one, since an empty page is the end. */
-	while (!r && !json_array_size(out) && c->state == 1) {
+	while (!r && !json_array_size(out) && c->phase == 1) {
 		struct ct_list_arg a = {&cfg, nfc_now_ns(), out,
 					nfc_nf_map_fd(nf, "ct_fc") >= 0 ? &pend
 									: NULL};
@@ -939,7 +924,7 @@ int nfct_list_page(struct nfc_nf *nf, struct nfc_cursor *cur, size_t max,
 		if (n < 0)
 			r = (int)n;
 		else if (c->w.done)
-			c->state = 2;
+			c->phase = NFC_PAGE_END;
 	}
 	nfct_pending_free(&pend);
 	if (r)

@@ -254,6 +254,19 @@ long nfc_hash_walk(int fd, size_t key_size, size_t value_size,
 	return n;
 }
 
+_Static_assert(sizeof(struct nfc_page_cur) <= sizeof(struct nfc_cursor),
+	       "a page cursor fits in a listing's cursor");
+
+int nfc_page_whole(struct nfc_cursor *cur, long count)
+{
+	struct nfc_page_cur *c = (struct nfc_page_cur *)cur->b;
+
+	if (c->phase)
+		return 0;
+	c->phase = count >= 0 && count <= NFC_LIST_WHOLE ? NFC_PAGE_END : 1;
+	return c->phase == NFC_PAGE_END;
+}
+
 struct nfc_walk *nfc_walk_cursor(int fd)
 {
 	/* Map ids are not reused while the kernel runs, so the slot of a

@@ -406,6 +406,21 @@ struct nfc_walk {
 typedef int (*nfc_walk_fn)(const void *key, const void *value, void *arg);
 long nfc_hash_walk(int fd, size_t key_size, size_t value_size,
 		   struct nfc_walk *cur, long max, nfc_walk_fn fn, void *arg);
+/* The cursor of a list_page over hash maps, in struct nfc_cursor's bytes:
+ * a phase of the NF's own (0 before the first page, then 1, 2, ... as its
+ * list walks one map after another, NFC_PAGE_END at the end) and the walk
+ * of the map it is in. */
+struct nfc_page_cur {
+	uint8_t phase;
+	uint8_t pad[7];
+	struct nfc_walk w;
+};
+#define NFC_PAGE_END 255
+/* At a listing's first page, whether a collection of `count` entries
+ * (negative: not known) is small enough to be listed whole: 1, and the
+ * cursor is put at the end (the caller appends its whole `list`);
+ * otherwise the cursor goes on to phase 1, and 0. Later pages: 0. */
+int nfc_page_whole(struct nfc_cursor *cur, long count);
 /* The cursor of the sliced walks of map `fd` (one a map, by its id, kept
  * by the library for the process's life): for a tick that walks a table
  * in slices and keeps nothing of its own. NULL if the map cannot be told. */

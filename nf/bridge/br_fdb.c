@@ -407,14 +407,19 @@ static int list_learned(const void *k, const void *v, void *arg)
 	return list_keep(l, e);
 }
 
+static struct list_arg list_arg_of(struct nfc_nf *nf)
+{
+	return (struct list_arg){.nf = nf,
+				 .vlans_fd = nfc_nf_map_fd(nf, "br_vlans"),
+				 .now = now_coarse(),
+				 .aging = (__u64)aging_s(nf) * 1000000000ull};
+}
+
 int br_fdb_list(struct nfc_nf *nf, json_t *out)
 {
 	int sfd = nfc_nf_map_fd(nf, "br_static"),
 	    lfd = nfc_nf_map_fd(nf, "br_fdb");
-	struct list_arg l = {.nf = nf,
-			     .vlans_fd = nfc_nf_map_fd(nf, "br_vlans"),
-			     .now = now_coarse(),
-			     .aging = (__u64)aging_s(nf) * 1000000000ull};
+	struct list_arg l = list_arg_of(nf);
 
 	if (sfd < 0 || lfd < 0)
 		return nfc_nf_error(nf, ENOENT, "its maps are missing");
@@ -429,43 +434,30 @@ int br_fdb_list(struct nfc_nf *nf, json_t *out)
 	return 0;
 }
 
-/* Where a paged listing of the FDB is (struct nfc_cursor's bytes): the
- * static entries first, then the learned ones. */
-struct fdb_cur {
-	uint8_t state; /* 0: not started, 1: static, 2: learned, 3: end */
-	uint8_t pad[7];
-	struct nfc_walk w;
-};
-_Static_assert(sizeof(struct fdb_cur) <= sizeof(struct nfc_cursor), "cursor");
-
+/* A paged listing of the FDB: the static entries first (phase 1), then
+ * the learned ones (2). */
 int br_fdb_list_page(struct nfc_nf *nf, struct nfc_cursor *cur, size_t max,
 		     json_t *out)
 {
-	struct fdb_cur *c = (struct fdb_cur *)cur->b;
+	struct nfc_page_cur *c = (struct nfc_page_cur *)cur->b;
 	int sfd = nfc_nf_map_fd(nf, "br_static"),
 	    lfd = nfc_nf_map_fd(nf, "br_fdb");
-	struct list_arg l = {.nf = nf,
-			     .vlans_fd = nfc_nf_map_fd(nf, "br_vlans"),
-			     .now = now_coarse(),
-			     .aging = (__u64)aging_s(nf) * 1000000000ull};
+	struct list_arg l = list_arg_of(nf);
+	long ns, nl;
 
 	if (sfd < 0 || lfd < 0)
 		return nfc_nf_error(nf, ENOENT, "its maps are missing");
-	if (c->state == 0) {
-		long ns = nfc_map_count(sfd), nl = nfc_map_count(lfd);
+	ns = nfc_map_count(sfd);
+	nl = nfc_map_count(lfd);
+	if (nfc_page_whole(cur, ns < 0 || nl < 0 ? -1 : ns + nl)) {
+		int r = br_fdb_list(nf, out);
 
-		if (ns >= 0 && nl >= 0 && ns + nl <= NFC_LIST_WHOLE) {
-			int r = br_fdb_list(nf, out);
-
-			c->state = 3;
-			return r ? r : (int)json_array_size(out);
-		}
-		c->state = 1;
+		return r ? r : (int)json_array_size(out);
 	}
 	/* An empty page is the end: go on until one holds an entry (aged
 	 * entries not freed yet are skipped). */
-	while (!l.n && c->state < 3) {
-		long n = c->state == 1
+	while (!l.n && (c->phase == 1 || c->phase == 2)) {
+		long n = c->phase == 1
 				 ? nfc_hash_walk(sfd, sizeof(struct br_fdb_key),
 						 sizeof(struct br_static_val),
 						 &c->w, (long)max, list_static,
@@ -483,7 +475,7 @@ int br_fdb_list_page(struct nfc_nf *nf, struct nfc_cursor *cur, size_t max,
 					    strerror((int)-n));
 		}
 		if (c->w.done) {
-			c->state++;
+			c->phase = c->phase == 1 ? 2 : NFC_PAGE_END;
 			c->w = (struct nfc_walk){0};
 		}
 	}

@@ -512,32 +512,18 @@ static int nat_maps_list(struct nfc_nf *nf, json_t *out)
 	return 0;
 }
 
-/* Where a paged listing of the mappings is (struct nfc_cursor's bytes). */
-struct maps_cur {
-	uint8_t state; /* 0: not started, 1: in pages, 2: at the end */
-	uint8_t pad[7];
-	struct nfc_walk w;
-};
-_Static_assert(sizeof(struct maps_cur) <= sizeof(struct nfc_cursor), "cursor");
-
 static int nat_maps_list_page(struct nfc_nf *nf, struct nfc_cursor *cur,
 			      size_t max, json_t *out)
 {
-	struct maps_cur *c = (struct maps_cur *)cur->b;
+	struct nfc_page_cur *c = (struct nfc_page_cur *)cur->b;
 	struct list_arg a = {.out = out, .now = nfc_now_ns()};
 	int r;
 
-	if (c->state == 0) {
-		long n = nfc_map_count(nfc_nf_map_fd(nf, "nat_rev"));
-
-		if (n >= 0 && n <= NFC_LIST_WHOLE) {
-			c->state = 2;
-			r = nat_maps_list(nf, out);
-			return r ? r : (int)json_array_size(out);
-		}
-		c->state = 1;
+	if (nfc_page_whole(cur, nfc_map_count(nfc_nf_map_fd(nf, "nat_rev")))) {
+		r = nat_maps_list(nf, out);
+		return r ? r : (int)json_array_size(out);
 	}
-	if (c->state != 1)
+	if (c->phase != 1)
 		return 0;
 	r = fc_pending(nf, &a.pend);
 	if (r) {
@@ -547,7 +533,7 @@ static int nat_maps_list_page(struct nfc_nf *nf, struct nfc_cursor *cur,
 	}
 	nat_ct_cfg(nf, &a.cfg);
 	/* An empty page is the end: go on until one holds a mapping. */
-	while (!json_array_size(out) && c->state == 1) {
+	while (!json_array_size(out) && c->phase == 1) {
 		long n = rev_walk_from(nf, map_json, &a, &c->w, (long)max);
 
 		if (n < 0) {
@@ -557,7 +543,7 @@ static int nat_maps_list_page(struct nfc_nf *nf, struct nfc_cursor *cur,
 					    strerror((int)-n));
 		}
 		if (c->w.done)
-			c->state = 2;
+			c->phase = NFC_PAGE_END;
 	}
 	nfct_pending_free(&a.pend);
 	return (int)json_array_size(out);

@@ -25,6 +25,7 @@
 
 #include "common.h"
 #include "nfchain/nfchain.h"
+#include "nfchain/nf.h"
 #include "test.h"
 
 #ifndef BPF_F_TEST_XDP_LIVE_FRAMES
@@ -409,6 +410,47 @@ static inline __u64 dpt_netdev_rx(const char *dev)
 		fclose(f);
 	}
 	return v;
+}
+
+/* A collection's listing read page by page (nfc_coll_list_page, pages of
+ * 1,024): the pages, the entries and those seen twice (by "key", else the
+ * first member). 0, or the library's error. */
+struct dpt_pages {
+	size_t pages, n, dup;
+};
+
+static inline int dpt_list_pages(struct nfc *nfc, const char *nf,
+				 const char *coll, struct dpt_pages *out)
+{
+	struct nfc_cursor cur;
+	json_t *seen = json_object(), *page = NULL, *e;
+	size_t i;
+	int r = 0;
+
+	memset(&cur, 0, sizeof(cur));
+	memset(out, 0, sizeof(*out));
+	while (out->pages < 100000 &&
+	       !(r = nfc_coll_list_page(nfc, nf, coll, &cur, 1024, &page)) &&
+	       json_array_size(page)) {
+		out->pages++;
+		json_array_foreach (page, i, e) {
+			void *it = json_object_iter(e);
+			const char *k =
+				json_string_value(json_object_get(e, "key"));
+
+			if (!k && it)
+				k = json_string_value(
+					json_object_iter_value(it));
+			out->dup += json_object_get(seen, k ? k : "") != NULL;
+			json_object_set_new(seen, k ? k : "", json_true());
+			out->n++;
+		}
+		json_decref(page);
+		page = NULL;
+	}
+	json_decref(page);
+	json_decref(seen);
+	return r;
 }
 
 #endif

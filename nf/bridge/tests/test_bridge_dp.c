@@ -470,9 +470,9 @@ static void xdp_eviction(struct nfc *nfc)
  * 60,000 entries held the daemon for seconds and ~65 MB (a helper). */
 static void fdb_pages(struct nfc *nfc)
 {
-	struct nfc_cursor cur = {0};
-	json_t *seen = json_object(), *page = NULL, *all = NULL, *e;
-	size_t pages = 0, dup = 0, n = 0, cap = 3000 * 40, len = 0, i;
+	struct dpt_pages pg = {0};
+	json_t *all = NULL;
+	size_t cap = 3000 * 40, len = 0;
 	char *text = malloc(cap);
 	__u8 f[64], src[6] = {2, 0, 0x30, 0, 0, 0};
 	struct dpt_run r;
@@ -494,33 +494,15 @@ static void fdb_pages(struct nfc *nfc)
 		fl = frame(f, M2, src, -1);
 		run(0, f, fl, &r);
 	}
-	if (!nfc_coll_list(nfc, "br0", "fdb", &all))
-		while (pages < 1000) {
-			page = NULL;
-			if ((lr = nfc_coll_list_page(nfc, "br0", "fdb", &cur,
-						     1024, &page)) ||
-			    !json_array_size(page))
-				break;
-			pages++;
-			json_array_foreach (page, i, e) {
-				const char *k = json_string_value(
-					json_object_get(e, "key"));
-
-				dup += json_object_get(seen, k ?: "") != NULL;
-				json_object_set_new(seen, k ?: "", json_true());
-				n++;
-			}
-			json_decref(page);
-		}
-	json_decref(page);
-	CHECK(!lr && pages >= 5 && !dup && n == json_array_size(all) &&
-		      n >= 5000,
+	lr = nfc_coll_list(nfc, "br0", "fdb", &all) ||
+	     dpt_list_pages(nfc, "br0", "fdb", &pg);
+	CHECK(!lr && pg.pages >= 5 && !pg.dup && pg.n == json_array_size(all) &&
+		      pg.n >= 5000,
 	      "xdp: an FDB of %zu entries (3000 static, 2500 learned) listed "
 	      "in %zu pages: %zu entries, %zu twice%s%s",
-	      json_array_size(all), pages, n, dup, lr ? ": " : "",
+	      json_array_size(all), pg.pages, pg.n, pg.dup, lr ? ": " : "",
 	      lr ? nfc_errmsg(nfc) : "");
 	json_decref(all);
-	json_decref(seen);
 }
 
 static void tc_cases(void)

@@ -544,8 +544,9 @@ static size_t ct_entries(struct nfc *nfc)
 static void ct_pages(struct nfc *nfc)
 {
 	struct nfc_cursor cur = {0};
-	json_t *seen = json_object(), *page = NULL, *l = NULL, *e;
-	size_t pages = 0, dup = 0, n = 0, whole, i;
+	struct dpt_pages pg;
+	json_t *page = NULL, *l = NULL;
+	size_t whole;
 	int ok = 1, lr = 0;
 
 	for (int sp = 10000; sp < 10000 + NFC_LIST_WHOLE + 1000; sp++) {
@@ -558,30 +559,12 @@ static void ct_pages(struct nfc *nfc)
 	CHECK(ok && whole >= NFC_LIST_WHOLE + 1000,
 	      "%d UDP flows out: accepted and tracked (%zu entries)",
 	      NFC_LIST_WHOLE + 1000, whole);
-	while (pages < 1000) {
-		if ((lr = nfc_coll_list_page(nfc, "fw1", "conntrack", &cur,
-					     1024, &page)))
-			break;
-		if (!json_array_size(page))
-			break;
-		pages++;
-		json_array_foreach (page, i, e) {
-			const char *k =
-				json_string_value(json_object_get(e, "key"));
-
-			dup += json_object_get(seen, k ?: "") != NULL;
-			json_object_set_new(seen, k ?: "", json_true());
-			n++;
-		}
-		json_decref(page);
-		page = NULL;
-	}
-	json_decref(page);
-	json_decref(seen);
-	CHECK(!lr && pages >= 5 && !dup && n == whole,
+	lr = dpt_list_pages(nfc, "fw1", "conntrack", &pg);
+	CHECK(!lr && pg.pages >= 5 && !pg.dup && pg.n == whole,
 	      "conntrack listed in pages of ~1024: %zu pages, %zu entries of "
 	      "%zu, %zu twice%s%s",
-	      pages, n, whole, dup, lr ? ": " : "", lr ? nfc_errmsg(nfc) : "");
+	      pg.pages, pg.n, whole, pg.dup, lr ? ": " : "",
+	      lr ? nfc_errmsg(nfc) : "");
 	CHECK(!nfc_coll_del(nfc, "fw1", "conntrack", "all"), "flushed");
 	for (int sp = 20000; sp < 20003; sp++) {
 		struct ft_pkt p = pk4(FW_DIR_OUT, "198.51.100.2", "203.0.113.9",

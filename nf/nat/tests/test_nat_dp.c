@@ -713,11 +713,9 @@ static void exhaustion(struct nfc *nfc)
  * 60,000 entries held the daemon for seconds and ~65 MB (a helper). */
 static void map_pages(struct nfc *nfc)
 {
-	json_t *cfg = json_pack("{s:s}", "ports", "10000-30000"), *all = NULL,
-	       *seen = json_object(), *page = NULL, *e;
-	struct nfc_cursor cur = {0};
-	size_t pages = 0, dup = 0, n = 0, i;
-	int ok, lr = -1;
+	json_t *cfg = json_pack("{s:s}", "ports", "10000-30000"), *all = NULL;
+	struct dpt_pages pg;
+	int ok, lr;
 	struct ctf f;
 
 	ok = !nfc_nf_set(nfc, "nat1", cfg);
@@ -731,30 +729,12 @@ static void map_pages(struct nfc *nfc)
 	      "%d UDP flows out translated: %zu mappings%s%s",
 	      NFC_LIST_WHOLE + 1000, json_array_size(all), ok ? "" : ": ",
 	      ok ? "" : nfc_errmsg(nfc));
-	while (pages < 1000) {
-		page = NULL;
-		if ((lr = nfc_coll_list_page(nfc, "nat1", "mappings", &cur,
-					     1024, &page)) ||
-		    !json_array_size(page))
-			break;
-		pages++;
-		json_array_foreach (page, i, e) {
-			const char *k =
-				json_string_value(json_object_get(e, "key"));
-
-			dup += json_object_get(seen, k ?: "") != NULL;
-			json_object_set_new(seen, k ?: "", json_true());
-			n++;
-		}
-		json_decref(page);
-	}
-	json_decref(page);
-	CHECK(!lr && pages >= 5 && !dup && n == json_array_size(all),
-	      "mappings listed in %zu pages: %zu of %zu, %zu twice%s%s", pages,
-	      n, json_array_size(all), dup, lr ? ": " : "",
+	lr = dpt_list_pages(nfc, "nat1", "mappings", &pg);
+	CHECK(!lr && pg.pages >= 5 && !pg.dup && pg.n == json_array_size(all),
+	      "mappings listed in %zu pages: %zu of %zu, %zu twice%s%s",
+	      pg.pages, pg.n, json_array_size(all), pg.dup, lr ? ": " : "",
 	      lr ? nfc_errmsg(nfc) : "");
 	json_decref(all);
-	json_decref(seen);
 	CHECK(!nfc_coll_del(nfc, "nat1", "mappings", "all"),
 	      "mappings del all: %s", nfc_errmsg(nfc));
 }
