@@ -322,9 +322,13 @@ static int set_slot(struct cli_cmd *c, const char *slot, const char *word,
 		c->coll = word;
 	else if (!strcmp(slot, "<file>"))
 		c->file = word;
-	else if (!strcmp(slot, "<key>"))
+	else if (!strcmp(slot, "<key>")) {
+		/* `show ''` listed the whole collection (a path ending in
+		 * '/'); no collection has an empty key. */
+		if (!*word)
+			return usage_err(err, len, "an empty key");
 		c->key = word;
-	else if (!strcmp(slot, "<what>"))
+	} else if (!strcmp(slot, "<what>"))
 		c->what = word;
 	else if (!strcmp(slot, "<peer>"))
 		c->peer = word;

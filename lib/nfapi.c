@@ -764,14 +764,38 @@ static int entry_is(json_t *e, const char *key)
 }
 
 int nfc_coll_show_entry(struct nfc *nfc, const char *nf, const char *coll,
-			const char *key, json_t **out)
+			const char *key, size_t max_scan, json_t **out)
 {
+	const struct nfc_collection *c;
 	struct nfc_cursor cur;
 	json_t *page = NULL, *e;
-	size_t i;
-	int r;
+	size_t i, seen = 0;
+	int r, id, held = 1;
 
 	*out = NULL;
+	/* An entry of a large collection that the NF holds itself (a ddos
+	 * feed's prefix, a router store's route) is told by its get(), one
+	 * of the model by the model: a key that is neither is answered at
+	 * once, not after a walk of a million entries (a helper's lookups
+	 * each held the daemon for 7-10 s). */
+	r = nfci_begin_ro(nfc);
+	if (r)
+		return r;
+	r = coll_lookup(nfc, nf, coll, &id, &c);
+	if (!r && c->list_page && c->get &&
+	    !json_object_get(json_object_get(nfc->m->nfs[id].colls, coll),
+			     key)) {
+		json_t *f = c->get(&nfc->handles[id], key);
+
+		held = f != NULL;
+		json_decref(f);
+	}
+	if (!r && !held)
+		r = nfci_err(nfc, ESRCH, "NF %s: %s has no entry '%s'", nf,
+			     coll, key);
+	nfci_end(nfc);
+	if (r)
+		return r;
 	memset(&cur, 0, sizeof(cur));
 	while (!(r = nfc_coll_list_page(nfc, nf, coll, &cur, 1024, &page)) &&
 	       json_array_size(page)) {
@@ -781,15 +805,29 @@ int nfc_coll_show_entry(struct nfc *nfc, const char *nf, const char *coll,
 				json_decref(page);
 				return 0;
 			}
+		seen += json_array_size(page);
 		json_decref(page);
 		page = NULL;
+		if (max_scan && seen >= max_scan) {
+			r = nfci_begin_ro(nfc);
+			if (!r) {
+				r = nfci_err(nfc, E2BIG,
+					     "NF %s: %s holds more than %zu "
+					     "entries, too many to look one "
+					     "up by key here: list them "
+					     "(streamed) and filter",
+					     nf, coll, max_scan);
+				nfci_end(nfc);
+			}
+			return r;
+		}
 	}
 	json_decref(page);
 	if (r)
 		return r;
 	r = nfci_begin_ro(nfc);
 	if (!r) {
-		r = nfci_err(nfc, ENOENT, "NF %s: %s has no entry '%s'", nf,
+		r = nfci_err(nfc, ESRCH, "NF %s: %s has no entry '%s'", nf,
 			     coll, key);
 		nfci_end(nfc);
 	}

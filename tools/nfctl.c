@@ -412,7 +412,7 @@ static int dispatch(struct nfc *nfc, const struct cli_cmd *c)
 	case CLI_COLL_IMPORT:
 		return cmd_import(nfc, c);
 	case CLI_COLL_SHOW:
-		if (c->key ? nfc_coll_show_entry(nfc, c->nf, c->coll, c->key,
+		if (c->key ? nfc_coll_show_entry(nfc, c->nf, c->coll, c->key, 0,
 						 &j)
 			   : nfc_coll_list(nfc, c->nf, c->coll, &j))
 			return fail(nfc);

@@ -248,8 +248,12 @@ check "... -j: the entry's object" \
 rc 1 "a key with no entry: refused" nfc rc routes show 198.19.0.0/16
 check "... naming it" grep -q "routes has no entry '198.19.0.0/16'" "$NFD_DIR/err"
 rc 2 "stats show with a key: usage error" nfc rc stats show x
+rc 2 "show of an empty key: usage error (it listed them all)" nfc rc routes show ""
+check "... saying so" grep -q "an empty key" "$NFD_DIR/err"
 check "the REST GET of one entry (its '/' percent-encoded): 200" \
 	test "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$NFD_SOCK" http://nfchaind/v1/nfs/rc/routes/198.18.0.0%2F16)" = 200
+check "... of a key with no entry: 404" \
+	test "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$NFD_SOCK" http://nfchaind/v1/nfs/rc/routes/198.19.0.0%2F16)" = 404
 check "... of an NF that does not exist: 404" \
 	test "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$NFD_SOCK" http://nfchaind/v1/nfs/nosuch/routes/x)" = 404
 nfc rc del >/dev/null

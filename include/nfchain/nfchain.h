@@ -199,11 +199,14 @@ int nfc_coll_list_page(struct nfc *nfc, const char *nf, const char *coll,
 		       struct nfc_cursor *cur, size_t max, json_t **out);
 /* One entry as the listing shows it (its figures included), `*out` a new
  * object: the entry whose first member, or whose "key", is `key` as
- * written. -ENOENT, naming it, if there is none. The listing is read a
- * page at a time: a lookup in a 1,000,000-entry collection holds no more
- * than a page. */
+ * written. -ESRCH, naming it, if there is none. The listing is read a
+ * page at a time (a lookup holds no more than a page); with max_scan
+ * nonzero, a walk past that many entries gives up (-E2BIG): a caller
+ * that serves others (nfchaind) is not held by a million-entry walk. A
+ * key the NF does not hold in a collection that it keeps itself (get())
+ * is answered at once. */
 int nfc_coll_show_entry(struct nfc *nfc, const char *nf, const char *coll,
-			const char *key, json_t **out);
+			const char *key, size_t max_scan, json_t **out);
 /* Many entries of one collection in one change (one save): entries is an
  * array of {"key": ..., "fields": {...}, "line": N}; "line", if given, is
  * named in errors ("line 17: ..."). replace: the entries become the whole

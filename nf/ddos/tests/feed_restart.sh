@@ -159,6 +159,11 @@ check "an import naming a prefix added by hand with expires=300" \
 hand_kept() { nfc export | jq -e '.nfs[] | select(.name == "dd0") | .collections.blocklist | has("203.0.113.160/28")' >/dev/null; }
 check "... listed as the line has it: no expiry" [ "$(left_of 203.0.113.160/28)" = none ]
 check "... and export no longer holds the hand entry" not hand_kept
+# One prefix by key: a feed's, and one the NF does not hold (answered from
+# the NF's own lookup, not a walk of the list).
+check "blocklist show <a feed's prefix>" quiet nfc dd0 blocklist show 203.0.113.160/28
+check "blocklist show <a prefix not held>: refused, naming it" \
+	refused "blocklist has no entry '203.0.113.99/32'" nfc dd0 blocklist show 203.0.113.99/32
 # (a helper) the same with the line spelling the prefix another way than
 # the hand entry: the hand entry stayed, and a reboot expired the prefix.
 quiet nfc dd0 blocklist add 203.0.113.176/28 expires=300
