@@ -90,7 +90,10 @@ static inline int nfc_field_runtime(const struct nfc_field *f)
 /* Where a paged listing of a collection stands (list_page): zeroed to
  * start, moved on by each page; its bytes are the collection's own. */
 struct nfc_cursor {
-	uint8_t b[64];
+	/* Aligned as a struct of 64-bit members the collection keeps in
+	 * it (struct nfc_page_cur): the daemon holds cursors at any offset
+	 * of its own structs, and UBSan stopped on a misaligned one. */
+	_Alignas(8) uint8_t b[64];
 };
 /* A list_page over hash maps lists a collection of up to this many entries
  * whole in its first page (what `list` gives, in its order), and a larger
