@@ -857,7 +857,7 @@ static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
 			json_string_value(json_object_get(nf, "type")));
 		json_t *want = json_object_get(nf, "collections");
 		int id = model_find_nf(nfc->m, name);
-		json_t *have, *set, *config;
+		json_t *have, *set, *config, *ncfg;
 		struct model *nview;
 		struct nfc_nf *h;
 		const char *coll;
@@ -866,6 +866,19 @@ static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
 		if (id >= 0 && nfc->m->nfs[id].type != t)
 			id = -1; /* replaced: starts empty */
 		config = json_object_get(nf, "config");
+		/* The entries are checked against the config as the model
+		 * holds it, its values read ("conntrack": "true" is on), not
+		 * as the document spells them: a firewall's state= rules
+		 * were refused as if conntrack were off (found by a helper). */
+		ncfg = config;
+		if (view) {
+			int vid = model_find_nf(view, name);
+
+			if (vid >= 0 && view->nfs[vid].config)
+				ncfg = view->nfs[vid].config;
+		} else if (id >= 0 && nfc->m->nfs[id].config) {
+			ncfg = nfc->m->nfs[id].config;
+		}
 		recheck =
 			id >= 0 && !json_equal(config, nfc->m->nfs[id].config);
 		have = id >= 0 ? nfc->m->nfs[id].colls : NULL;
@@ -920,7 +933,7 @@ static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
 			r = coll_sync(nfc, name, c,
 				      json_object_get(have, c->name),
 				      json_object_get(want, c->name), plan, u,
-				      h, config, recheck || nchanged > self,
+				      h, ncfg, recheck || nchanged > self,
 				      u ? NULL : nview);
 			if (r)
 				return r;

@@ -72,5 +72,13 @@ check "apply of conntrack=off keeping the state= rules: refused, naming one" \
 	refused "rule 10: .*state=" nfc apply -f "$NFD_DIR/d.json"
 check "... export as before" cmp -s <(nfc export) "$NFD_DIR/e.json"
 check "set conntrack=off with state= rules: still refused" refused "state=" nfc fw0 set conntrack=off
+# (a helper) conntrack spelled as a string: the rules were checked against
+# the document's spelling, "true" taken for off.
+doc '.config.conntrack = "true"'
+check "apply of the export with conntrack \"true\": no change" \
+	sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' apply -f '$NFD_DIR/d.json' | grep -q 'no changes'"
+doc '.config.conntrack = "off"'
+check "... with conntrack \"off\" and the state= rules: refused" \
+	refused "rule 10: .*state=" nfc apply --dry-run -f "$NFD_DIR/d.json"
 check "firewall del" nfc fw0 del
 nfc_done
