@@ -227,10 +227,15 @@ static NFCT_INLINE __u8 nfct_tcp_next(struct nfct_entry *e, __u8 f, __u8 dir)
 		/* From the opener only its SYN again: an ACK, FIN or
 		 * SYN-ACK before anything came back answers nothing
 		 * (Linux: sIV). An ACK passed as new (found by a helper
-		 * against nftables). */
-		return (f & NFCT_TCP_SYN_ACK_FIN) == NFCT_TCP_SYN
-			       ? s
-			       : NFCT_S_INVALID;
+		 * against nftables). No flags at all here is a later
+		 * fragment of the SYN (a flagless segment is refused
+		 * before the table is read): it follows its first, as
+		 * after Linux's reassembly; it was dropped as invalid (a
+		 * fragmented SYN, found by a helper). One test for both,
+		 * RST having returned above: a branch more overflows the
+		 * firewall's verification. */
+		return !(f & (NFCT_TCP_ACK | NFCT_TCP_FIN)) ? s
+							    : NFCT_S_INVALID;
 	case NFCT_S_SYN_RECV:
 		if (dir == NFCT_DIR_ORIG && (f & NFCT_TCP_ACK) &&
 		    !(f & NFCT_TCP_SYN))

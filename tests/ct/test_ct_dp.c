@@ -631,6 +631,25 @@ static void test_frags(void)
 		      ntohs(r.fl.t.dport) == 7001,
 	      "frag: the later fragment gets its first's ports and entry");
 
+	/* A fragmented SYN (data on it, TCP Fast Open): the later
+	 * fragment follows the first's entry, not judged as a flagless
+	 * segment in syn_sent. */
+	ctf_eth(&first, 0, 0);
+	ctf_ip4(&first, A.addr, B.addr, CTF_TCP, 0, 0, 1, 4545);
+	ctf_tcp(&first, 7100, 80, 0x02);
+	ctf_end(&first);
+	ctf_eth(&later, 0, 0);
+	ctf_ip4(&later, A.addr, B.addr, CTF_TCP, 0, 3, 0, 4545);
+	later.len = 14 + 20 + 40;
+	ctf_end(&later);
+	r = run(&first, 1);
+	EXPECT(r, NFCT_NEW, "frag: first fragment of a SYN");
+	r = run(&later, 1);
+	CHECK(r.state == NFCT_NEW && r.has_entry && ntohs(r.fl.t.dport) == 80,
+	      "frag: the SYN's later fragment: new, its first's entry "
+	      "(state %u)",
+	      r.state);
+
 	ctf_eth(&first, 1, 0);
 	ctf_ip6(&first, A6.addr, B6.addr, CTF_UDP, fr, 1, 0, 1, 0xabcdef);
 	ctf_udp(&first, 8000, 8001);
