@@ -320,12 +320,10 @@ static long nat_match_one(__u32 i, void *ctx)
 
 /* ---- port pick ---- */
 
-/* Whether the connection of original tuple o is closing (TCP in
- * TIME_WAIT or CLOSE): a new SYN may take its outside tuple, as Linux
- * lets it (found by a helper: with ports=2000-2009, 10 of 40 quick
- * connections in a row, the rest refused while the first ones sat in
- * TIME_WAIT for 120 s; Linux took 40 of 40). */
-static __always_inline int nat_orig_closing(const struct nat_tuple *o)
+/* The conntrack entry of the connection whose tuple (either way) is o,
+ * and its key in *k. */
+static __always_inline struct nfct_entry *nat_ct_of(const struct nat_tuple *o,
+						    struct nfct_key *k)
 {
 	struct nfc_tuple t = {
 		.sport = o->sport,
@@ -333,17 +331,43 @@ static __always_inline int nat_orig_closing(const struct nat_tuple *o)
 		.proto = o->proto,
 		.family = NFC_FAMILY_V4,
 	};
+
+	t.src[2] = t.dst[2] = bpf_htonl(NFCT_V4MAPPED_W2);
+	t.src[3] = o->src;
+	t.dst[3] = o->dst;
+	nfct_key_of(&t, k);
+	return bpf_map_lookup_elem(&ct_table, k);
+}
+
+/* Whether the connection of original tuple o is closing (TCP in
+ * TIME_WAIT or CLOSE): a new SYN may take its outside tuple, as Linux
+ * lets it (found by a helper: with ports=2000-2009, 10 of 40 quick
+ * connections in a row, the rest refused while the first ones sat in
+ * TIME_WAIT for 120 s; Linux took 40 of 40). */
+static __always_inline int nat_orig_closing(const struct nat_tuple *o)
+{
 	struct nfct_entry *e;
 	struct nfct_key k;
 
 	if (o->proto != NFC_IPPROTO_TCP)
 		return 0;
-	t.src[2] = t.dst[2] = bpf_htonl(NFCT_V4MAPPED_W2);
-	t.src[3] = o->src;
-	t.dst[3] = o->dst;
-	nfct_key_of(&t, &k);
-	e = bpf_map_lookup_elem(&ct_table, &k);
+	e = nat_ct_of(o, &k);
 	return e && (e->state == NFCT_S_TIME_WAIT || e->state == NFCT_S_CLOSE);
+}
+
+/* Whether the reply tuple being tried is the tuple of a live connection
+ * that came in untranslated or DNAT-ed (a port forward's client): its
+ * packets, read as replies of the new mapping, would go to the wrong
+ * host. Linux's nf_nat_used_tuple refuses such a tuple as well (found by
+ * a helper: an inside host sending from a forwarded port to that
+ * forward's client took over the client's connection). */
+static __always_inline int nat_tuple_busy(const struct nat_tuple *k)
+{
+	struct nfct_key ck;
+	struct nfct_entry *e = nat_ct_of(k, &ck);
+
+	return e &&
+	       !nfct_expired(nfct_cfg_get(), &ck, e, bpf_ktime_get_coarse_ns());
 }
 
 static __always_inline int nat_try(struct nat_pick *p)
@@ -351,8 +375,12 @@ static __always_inline int nat_try(struct nat_pick *p)
 	struct nat_rev *cur;
 	long e = bpf_map_update_elem(&nat_rev, &p->k, &p->v, BPF_NOEXIST);
 
-	if (!e)
-		return 1;
+	if (!e) {
+		if (!nat_tuple_busy(&p->k))
+			return 1;
+		bpf_map_delete_elem(&nat_rev, &p->k);
+		return 0;
+	}
 	if (e != -17) { /* not EEXIST: the table is full */
 		p->err = NAT_C_TABLE_FULL;
 		return 1;

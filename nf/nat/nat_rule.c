@@ -136,7 +136,7 @@ static int parse_proto(const char *s, __u8 *p, char *err, size_t errlen)
 	return 0;
 }
 
-/* to=: snat "A" or "A-B"; dnat "A" or "A:P" (or "A:P-Q", only P used). */
+/* to=: snat "A" or "A-B"; dnat "A" or "A:P" ("A:P-P" too). */
 static int parse_to(const char *s, struct nat_rule *r, char *err, size_t errlen,
 		    const char *mfam)
 {
@@ -161,6 +161,13 @@ static int parse_to(const char *s, struct nat_rule *r, char *err, size_t errlen,
 			return -EINVAL;
 		if (!r->to_port_lo)
 			return NAT_ERR("to=%s: port 0", s);
+		/* It kept the first port alone and said nothing (found by
+		 * a helper against nftables, whose dnat picks one in the
+		 * range); this NF translates to one port. */
+		if (r->to_port_hi != r->to_port_lo)
+			return NAT_ERR("to=%s: dnat translates to one port, "
+				       "not a range (to=ADDRESS:PORT)",
+				       s);
 	}
 	dash = strchr(buf, '-');
 	if (dash) {

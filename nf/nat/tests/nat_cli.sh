@@ -46,6 +46,8 @@ refused "an unknown type" "type" nat0 rules add 45 type=fullcone
 refused "a list of prefixes in src=" "one prefix a rule" nat0 rules add 49 type=snat src=198.51.100.0/25,198.51.100.128/25 to=203.0.113.1
 refused "a rule number with a leading zero" "write it as 46" nat0 rules add 046 type=masquerade
 refused "a delete by a leading-zero number" "write it as 10" nat0 rules del 010
+# Found by a helper: the range was taken and its first port alone kept.
+refused "dnat to a port range" "one port" nat0 rules add 50 type=dnat proto=tcp dport=80 to=198.51.100.10:80-90
 n=$(nfc -j nat0 rules show | jq length)
 check "nothing changed: 3 rules ($n)" [ "$n" = 3 ]
 got=$(nfc -j nat0 show | jq -r '.config.ports // .nfs[0].config.ports // empty' 2>/dev/null)

@@ -431,6 +431,23 @@ static void snat(struct nfc *nfc)
 	       "203.0.113.77", 5555, "198.51.100.10", 80, "DNAT: ACKs in");
 	cached(tcp("198.51.100.10", 80, "203.0.113.77", 5555, 0x10), 1,
 	       "203.0.113.20", 8080, "203.0.113.77", 5555, "DNAT: ACKs out");
+	/* Found by a helper against nftables: an inside host opening a
+	 * connection from the forwarded port to the forward's client kept
+	 * its port, took the client's tuple, and the client's packets went
+	 * to it. Another port, as Linux (nf_nat_used_tuple). */
+	f = tcp("198.51.100.6", 8080, "203.0.113.77", 5555, 0x02);
+	o = run(&f, 1, 0);
+	CHECK(o.verdict == 1 && !strcmp(o.src, "203.0.113.20") &&
+		      o.sport != 8080 && o.csum,
+	      "an inside SYN from :8080 to the DNAT client: another port "
+	      "than the forward's (%s:%d)",
+	      o.src, o.sport);
+	f = tcp("203.0.113.77", 5555, "203.0.113.20", 8080, 0x10);
+	o = run(&f, 0, 0);
+	CHECK(IS(o, "203.0.113.77", 5555, "198.51.100.10", 80),
+	      "... the client's ACK still goes to 198.51.100.10:80 (v%d "
+	      "%s:%d > %s:%d csum %d)",
+	      SHOW(o));
 	f = tcp("203.0.113.77", 5556, "203.0.113.20", 8081, 0x02);
 	o = run(&f, 0, 0);
 	CHECK(IS(o, "203.0.113.77", 5556, "203.0.113.20", 8081),
@@ -452,8 +469,8 @@ static void snat(struct nfc *nfc)
 		json_t *l = NULL;
 
 		CHECK(!nfc_coll_list(nfc, "nat1", "mappings", &l) &&
-			      json_array_size(l) == 8,
-		      "mappings show: 8 (%zu)", json_array_size(l));
+			      json_array_size(l) == 9,
+		      "mappings show: 9 (%zu)", json_array_size(l));
 		json_decref(l);
 	}
 }
