@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "conntrack.h"
 
 static const struct mnf *mnf_of(const struct nfc_nf *nf)
 {
@@ -763,6 +764,25 @@ static int entry_is(json_t *e, const char *key)
 	return v && !strcmp(v, key);
 }
 
+/* A connection's key names it either way (docs/conntrack.md): `del`
+ * took the reply's order and `show` did not (found by a helper, on
+ * conntrack and NAT mappings). *k: key as a connection, when it parses
+ * as one. */
+static int entry_is_conn(json_t *e, const struct nfct_key *k)
+{
+	const char *v = json_string_value(json_object_get(e, "key"));
+	struct nfct_key ek;
+	char err[200];
+
+	if (!v) {
+		void *it = json_object_iter(e);
+
+		v = it ? json_string_value(json_object_iter_value(it)) : NULL;
+	}
+	return v && !nfct_key_parse(v, &ek, err, sizeof(err)) &&
+	       !memcmp(&ek, k, sizeof(ek));
+}
+
 int nfc_coll_show_entry(struct nfc *nfc, const char *nf, const char *coll,
 			const char *key, size_t max_scan, json_t **out)
 {
@@ -770,7 +790,9 @@ int nfc_coll_show_entry(struct nfc *nfc, const char *nf, const char *coll,
 	struct nfc_cursor cur;
 	json_t *page = NULL, *e;
 	size_t i, seen = 0;
-	int r, id, held = 1;
+	int r, id, held = 1, conn;
+	struct nfct_key ck;
+	char err[200];
 
 	*out = NULL;
 	/* An entry of a large collection that the NF holds itself (a ddos
@@ -797,10 +819,12 @@ int nfc_coll_show_entry(struct nfc *nfc, const char *nf, const char *coll,
 	if (r)
 		return r;
 	memset(&cur, 0, sizeof(cur));
+	conn = !nfct_key_parse(key, &ck, err, sizeof(err));
 	while (!(r = nfc_coll_list_page(nfc, nf, coll, &cur, 1024, &page)) &&
 	       json_array_size(page)) {
 		json_array_foreach (page, i, e)
-			if (entry_is(e, key)) {
+			if (entry_is(e, key) ||
+			    (conn && entry_is_conn(e, &ck))) {
 				*out = json_incref(e);
 				json_decref(page);
 				return 0;

@@ -700,6 +700,29 @@ static void conntrack(struct nfc *nfc, const char *mode)
 	CHECK(!nfc_coll_list(nfc, "fw1", "conntrack", &l) &&
 		      json_array_size(l) == 1,
 	      "conntrack show: 1 entry (%zu)", json_array_size(l));
+	{
+		/* The key the reply's way names it too, as for del (found
+		 * by a helper: show said "no entry"). */
+		const char *k = json_string_value(
+			json_object_get(json_array_get(l, 0), "key"));
+		char pr[16], a[64], b[64], rev[200];
+		unsigned pa, pb;
+		json_t *one = NULL;
+
+		CHECK(k && sscanf(k, "%15[^,],%63[^,],%u,%63[^,],%u", pr, a,
+				  &pa, b, &pb) == 5,
+		      "conntrack key '%s'", k ? k : "(none)");
+		snprintf(rev, sizeof(rev), "%s,%s,%u,%s,%u", pr, b, pb, a, pa);
+		CHECK(k &&
+			      !nfc_coll_show_entry(nfc, "fw1", "conntrack", rev,
+						   0, &one) &&
+			      !strcmp(json_string_value(
+					      json_object_get(one, "key")),
+				      k),
+		      "conntrack show %s (the reply's order): the entry %s: %s",
+		      rev, k ? k : "", nfc_errmsg(nfc));
+		json_decref(one);
+	}
 	json_decref(l);
 	CHECK(!nfc_coll_del(nfc, "fw1", "conntrack", "all"),
 	      "conntrack flush%s%s", nfc_errmsg(nfc)[0] ? ": " : "",
