@@ -125,44 +125,6 @@ static int need_coll(struct call *c, json_t *nf, const char *coll)
 		    c->arg[0], type, coll, names);
 }
 
-/* The edit of a whole-state change: works on the exported document. */
-typedef int (*edit_fn)(struct call *c, json_t *doc_nf);
-
-static int apply_edit(struct call *c, edit_fn edit)
-{
-	json_t *doc = nfc_export(c->nfc), *nf;
-	int r;
-
-	if (!doc)
-		return fail(c, 500, "exporting the state failed: %s",
-			    nfc_errmsg(c->nfc));
-	nf = find_named(json_object_get(doc, "nfs"), "name", c->arg[0]);
-	if (!nf) {
-		json_decref(doc);
-		return fail(c, 404, "no NF named '%s'", c->arg[0]);
-	}
-	r = edit(c, nf);
-	if (!r) {
-		r = nfc_apply_accepted(c->nfc, doc, NULL);
-		r = r ? lib_fail(c, r) : 0;
-	}
-	json_decref(doc);
-	return r;
-}
-
-static void merge_config(json_t *obj, json_t *patch)
-{
-	json_t *cfg = json_object_get(obj, "config");
-
-	if (!patch)
-		return;
-	if (!json_is_object(cfg)) {
-		cfg = json_object();
-		json_object_set_new(obj, "config", cfg);
-	}
-	json_object_update(cfg, patch);
-}
-
 /* ---- types, NFs ---------------------------------------------------------- */
 
 int h_types_get(struct call *c)
@@ -371,18 +333,6 @@ int h_port_get(struct call *c)
 	return r;
 }
 
-static int edit_port(struct call *c, json_t *nf)
-{
-	json_t *p = find_named(json_object_get(nf, "ports"), "name", c->arg[1]);
-
-	if (!p)
-		return fail(c, 404, "NF %s has no port '%s'", c->arg[0],
-			    c->arg[1]);
-	json_object_set(p, "peer", json_object_get(c->body, "peer"));
-	merge_config(p, body_get(c, "config"));
-	return 0;
-}
-
 int h_port_patch(struct call *c)
 {
 	static const struct bfield spec[] = {
@@ -400,9 +350,15 @@ int h_port_patch(struct call *c)
 	if (r || (r = body_object(c, spec)))
 		return r;
 	if (json_object_get(c->body, "peer")) {
-		/* Rewire (and maybe reconfigure) in one step. */
-		if ((r = apply_edit(c, edit_port)))
-			return r;
+		/* Rewire (and maybe reconfigure) in one step, both ends of
+		 * a link to an NF port: an edit of this port's peer alone
+		 * in the document was undone by the other end's, and
+		 * "peer": "" answered 200 and left the link up (found by a
+		 * helper). */
+		if ((r = nfc_port_repeer(c->nfc, c->arg[0], c->arg[1],
+					 body_str(c, "peer"),
+					 body_get(c, "config"))))
+			return lib_fail(c, r);
 	} else if (!body_get(c, "config")) {
 		return fail(c, 400,
 			    "nothing to change: the body needs "

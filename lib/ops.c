@@ -537,6 +537,27 @@ int nfc_disconnect(struct nfc *nfc, const char *nf, const char *port)
 	return nfci_transact(nfc, do_disconnect, &a);
 }
 
+static int do_port_repeer(struct nfc *nfc, struct model *m, void *arg)
+{
+	struct port_args *a = arg;
+	int id = find_nf(nfc, m, a->nf), p, r;
+
+	if (id < 0 || (p = find_port(nfc, m, id, a->port)) < 0)
+		return -ENOENT;
+	clear_peer(m, id, p);
+	if (a->peer && *a->peer && (r = set_peer(nfc, m, id, p, a->peer)))
+		return r;
+	return a->config ? do_port_set(nfc, m, arg) : 0;
+}
+
+int nfc_port_repeer(struct nfc *nfc, const char *nf, const char *port,
+		    const char *peer, json_t *config)
+{
+	struct port_args a = {nf, port, peer, config};
+
+	return nfci_transact(nfc, do_port_repeer, &a);
+}
+
 /* ---- attachments
  * --------------------------------------------------------------- */
 

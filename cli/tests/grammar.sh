@@ -86,6 +86,15 @@ rc 0 "ports add on fwt (for del)" nfc fwt ports add p1
 nfc forwarder add fwu mode=tc >/dev/null && nfc fwu ports add p1 >/dev/null
 rc 0 "connect <nf>:<port> <nf>:<port>" nfc connect fwt:p1 fwu:p1
 check "NF-to-NF link seen from both sides" [ "$(js fwu show ports | jget "[0]['peer']")" = fwt:p1 ]
+# Found by a helper: "set peer=" of an NF-to-NF link answered 0 and left
+# the link up (the other end's peer put it back).
+rc 0 "ports <port> set peer= on an NF-to-NF link" nfc fwt ports p1 set peer=
+check "... unconnected from both sides" \
+	[ "$(js fwt show ports | jget "[0]['peer']")" = None -a "$(js fwu show ports | jget "[0]['peer']")" = None ]
+rc 0 "ports <port> set peer=<nf>:<port>" nfc fwt ports p1 set peer=fwu:p1
+check "... linked, seen from both sides" [ "$(js fwu show ports | jget "[0]['peer']")" = fwt:p1 ]
+rc 1 "ports <port> set peer=<missing netdev>: refused" nfc fwt ports p1 set peer=nfcnope0
+check "... the link kept" [ "$(js fwu show ports | jget "[0]['peer']")" = fwt:p1 ]
 rc 0 "disconnect an NF-to-NF link" nfc disconnect fwt:p1
 nfc fwu del >/dev/null
 rc 0 "ports del <port>" nfc fwt ports del p1

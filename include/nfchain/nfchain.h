@@ -151,6 +151,11 @@ int nfc_port_del(struct nfc *nfc, const char *nf, const char *port);
 int nfc_connect(struct nfc *nfc, const char *nf, const char *port,
 		const char *peer);
 int nfc_disconnect(struct nfc *nfc, const char *nf, const char *port);
+/* Reconnects a port in one step: off its peer (both ends of a link to an
+ * NF port), onto `peer` (NULL or "": left unconnected), with `config`
+ * merged as nfc_port_set (NULL: unchanged). */
+int nfc_port_repeer(struct nfc *nfc, const char *nf, const char *port,
+		    const char *peer, json_t *config);
 
 /* target: a netdev name or "nf:port". direction: "ingress", "egress",
  * "both" (NULL: both). position: "first", "last" (NULL: last),
