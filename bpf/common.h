@@ -37,10 +37,16 @@ _Static_assert((NFC_PKTIN_MAX & (NFC_PKTIN_MAX - 1)) == 0, "NFC_PKTIN_MAX");
  *   LINK slot  (nf, port): the program of the next NF on the path leaving
  *                           port `port` of NF `nf`.
  *   STUB slot  (k):        the program of the first NF behind netdev hook k.
+ *   NF slot    (nf):       NF `nf`'s own nfc_entry, for a packet that raced
+ *                           a rewire (nfc_meta_entry): off the hot path.
+ * A pin root of an older build has no NF slots (its arrays are smaller):
+ * such a packet is dropped and counted there, as before.
  */
 #define NFC_LINK_SLOT(nf, port) ((nf)*NFC_MAX_PORTS + (port))
 #define NFC_STUB_SLOT(k) (NFC_MAX_NFS * NFC_MAX_PORTS + (k))
-#define NFC_PROG_SLOTS (NFC_MAX_NFS * NFC_MAX_PORTS + NFC_MAX_STUBS)
+#define NFC_NF_SLOT(nf) (NFC_MAX_NFS * NFC_MAX_PORTS + NFC_MAX_STUBS + (nf))
+#define NFC_PROG_SLOTS \
+	(NFC_MAX_NFS * NFC_MAX_PORTS + NFC_MAX_STUBS + NFC_MAX_NFS)
 #define NFC_GPORT(nf, port) ((nf)*NFC_MAX_PORTS + (port))
 #define NFC_GPORTS (NFC_MAX_NFS * NFC_MAX_PORTS)
 /* nfc_stats has one slot more an NF, after the ports': the counts of its

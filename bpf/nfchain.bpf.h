@@ -546,22 +546,47 @@ static __always_inline int nfc_to_slow_path(nfc_ctx_t *ctx, struct nfc_meta *md,
  * call: worth it for an NF whose own work is tens of ns, not for a
  * forwarder whose hop is a few.
  */
+/*
+ * The metadata of a packet tail-called into nfc_entry. One addressed to
+ * another NF raced a rewire: it read the hop before the rewire wrote it
+ * and came through the slot after (or the other way round). It goes on to
+ * the NF the hop named, through that NF's own slot: the rewire keeps that
+ * NF wired until nothing leads to it any more, so the packet leaves as it
+ * would have a moment before. Before, it was dropped: a transparent NF
+ * spliced in or out of a busy path lost a packet or a run of them at each
+ * change (found by a helper). Counted and dropped only when that NF is gone
+ * too (or the pin root is of an older build, without NF slots).
+ */
+static __always_inline struct nfc_meta *nfc_meta_entry(nfc_ctx_t *ctx)
+{
+	struct nfc_meta *md = nfc_meta_get();
+
+	if (!md)
+		return NULL;
+	if (md->nf == nfc_self && md->in_port < NFC_MAX_PORTS)
+		return md;
+	if (md->nf != nfc_self && md->nf < NFC_MAX_NFS)
+		bpf_tail_call(ctx, &nfc_progs, NFC_NF_SLOT(md->nf));
+	nfc_count_global(NFC_R_STALE_META);
+	return NULL;
+}
+
 #ifdef NFC_ENTRY_STACK_META
-#define NFC_ENTRY_BODY(ctx)                                     \
-	struct nfc_meta *pm = nfc_meta_mine(), md;              \
-	if (!pm)                                                \
-		return NFC_V_DROP;                              \
-	md = *pm;                                               \
-	md.on_stack = 1;                                        \
-	/* nfc_meta_mine checked it; said again for the copy */ \
-	if (md.in_port >= NFC_MAX_PORTS)                        \
-		return NFC_V_DROP;                              \
+#define NFC_ENTRY_BODY(ctx)                                      \
+	struct nfc_meta *pm = nfc_meta_entry(ctx), md;           \
+	if (!pm)                                                 \
+		return NFC_V_DROP;                               \
+	md = *pm;                                                \
+	md.on_stack = 1;                                         \
+	/* nfc_meta_entry checked it; said again for the copy */ \
+	if (md.in_port >= NFC_MAX_PORTS)                         \
+		return NFC_V_DROP;                               \
 	return nfc_deliver(ctx, &md)
 #else
-#define NFC_ENTRY_BODY(ctx)                    \
-	struct nfc_meta *md = nfc_meta_mine(); \
-	if (!md)                               \
-		return NFC_V_DROP;             \
+#define NFC_ENTRY_BODY(ctx)                        \
+	struct nfc_meta *md = nfc_meta_entry(ctx); \
+	if (!md)                                   \
+		return NFC_V_DROP;                 \
 	return nfc_deliver(ctx, md)
 #endif
 

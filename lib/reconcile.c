@@ -353,6 +353,14 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 	}
 	if (r)
 		goto out;
+	/* 1b. Each NF's own slot, where a packet that raced a rewire goes
+	 * on to the NF its hop named (nfc_meta_entry). Best effort: a pin
+	 * root of an older build has no such slots (E2BIG), and there such
+	 * a packet is dropped and counted, as before. */
+	for (int i = 0; i < NFC_MAX_NFS; i++)
+		if (new->nfs[i].used && dp_nf_fd(nfc, i) >= 0)
+			set_slot(nfc, nf_hook(&new->nfs[i]), NFC_NF_SLOT(i),
+				 dp_nf_fd(nfc, i));
 
 	/* 2. Redirect targets before anything can send to them. */
 	for (int i = 0; i < NFC_MAX_NFS; i++) {
@@ -525,6 +533,7 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 			continue;
 		for (int p = 0; p < NFC_MAX_PORTS; p++)
 			set_slot(nfc, nf_hook(n), NFC_LINK_SLOT(i, p), -1);
+		set_slot(nfc, nf_hook(n), NFC_NF_SLOT(i), -1);
 	}
 	for (int i = 0; i < NFC_MAX_NFS; i++) {
 		const struct mnf *n = &old->nfs[i];
@@ -537,6 +546,10 @@ int dp_reconcile(struct nfc *nfc, const struct model *old, struct model *new)
 			set_hop(nfc->map_fd[SM_LINKS], NFC_GPORT(i, p), &none);
 			set_slot(nfc, nf_hook(n), NFC_LINK_SLOT(i, p), -1);
 		}
+		/* Unless the NF in its place (another name, same id) took
+		 * it in 1b. */
+		if (!new->nfs[i].used || nf_hook(&new->nfs[i]) != nf_hook(n))
+			set_slot(nfc, nf_hook(n), NFC_NF_SLOT(i), -1);
 		dp_nf_unload(nfc, n, i);
 	}
 	for (int i = 0; i < NFC_MAX_NFS; i++) {
