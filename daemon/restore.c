@@ -630,8 +630,28 @@ void daemon_on_link(void *ctx, enum nl_event ev, int ifindex, const char *name,
 		check_netdevs(d, "rescan");
 		return;
 	}
-	if (!*name || !names_netdev(d, name))
+	if (!*name)
 		return;
+	if (!names_netdev(d, name)) {
+		char old[IF_NAMESIZE];
+
+		/* Renamed away from a name of the state: as gone for the
+		 * state (its ports down, what was learnt there flushed),
+		 * and its hooks off. It was shown down and kept feeding
+		 * the NFs, and a new netdev of the old name was never
+		 * attached (found by a helper). */
+		if (ev == NL_LINK_NEW &&
+		    nfc_netdev_renamed(d->nfc, ifindex, name, old) > 0 &&
+		    !json_object_get(d->gone, old)) {
+			nfd_log("warn", "netdev_gone",
+				"netdev=%s ifindex=%d renamed_to=%s",
+				nfd_q(old), ifindex, nfd_q(name));
+			json_object_set_new(d->gone, old, json_true());
+			json_object_del(d->settling, old);
+			check_netdevs(d, old);
+		}
+		return;
+	}
 	if (ev == NL_LINK_DEL) {
 		nfd_log("warn", "netdev_gone", "netdev=%s ifindex=%d",
 			nfd_q(name), ifindex);

@@ -8,9 +8,11 @@
  * a host that comes back behind the new device may have another MAC: the
  * NF types flush it (port_down), as Linux does for a deleted device.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
+#include "dataplane.h"
 
 static void port_down(struct nfc *nfc, int nf, unsigned port)
 {
@@ -69,5 +71,27 @@ int nfc_netdevs_check(struct nfc *nfc, json_t **down)
 	nfci_end(nfc);
 	if (down)
 		*down = names;
+	return n;
+}
+
+int nfc_netdev_renamed(struct nfc *nfc, int ifindex, const char *name,
+		       char *old)
+{
+	int n = 0, r = nfci_begin_ro(nfc);
+
+	old[0] = 0;
+	if (r)
+		return r;
+	for (int s = 0; s < NFC_MAX_STUBS; s++) {
+		const struct mstub *st = &nfc->m->stubs[s];
+
+		if (!st->used || st->ifindex != ifindex ||
+		    !strcmp(st->dev, name))
+			continue;
+		snprintf(old, IF_NAMESIZE, "%s", st->dev);
+		dp_stub_down(nfc, s);
+		n++;
+	}
+	nfci_end(nfc);
 	return n;
 }

@@ -337,6 +337,13 @@ void nfc_tick(struct nfc *nfc);
  * *down receives the names of the netdevs found gone (a new JSON array).
  * Returns how many ports are down, or -errno. */
 int nfc_netdevs_check(struct nfc *nfc, json_t **down);
+/* Netdev `ifindex` is no longer called by the name the model knows it by
+ * (renamed away): its hooks come off, since the kernel keeps them on the
+ * device under its new name, which the state does not name. Into `old`
+ * (IF_NAMESIZE bytes), that name. Returns the hooks taken off; 0 when the
+ * model has no hook on the device under another name. */
+int nfc_netdev_renamed(struct nfc *nfc, int ifindex, const char *name,
+		       char *old);
 
 /* Sends `frame` out of port `port` of NF `nf`, whatever its peer. */
 int nfc_packet_out(struct nfc *nfc, const char *nf, const char *port,
