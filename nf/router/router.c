@@ -168,11 +168,11 @@ static int rt_validate(struct nfc_nf *nf, json_t *config)
 static int rt_configure(struct nfc_nf *nf)
 {
 	struct rt_pcfg pc[NFC_MAX_PORTS];
-	uint64_t changed = 0;
+	uint64_t changed = 0, ra_off = 0;
 	int r = rt_load_ports(nf, pc);
 
 	if (!r)
-		r = rt_ports_sync(nf, pc, &changed);
+		r = rt_ports_sync(nf, pc, &changed, &ra_off);
 	if (!r)
 		r = rt_fib_rebuild(nf, pc);
 	if (!r)
@@ -185,7 +185,7 @@ static int rt_configure(struct nfc_nf *nf)
 		r = rt_nbr_sync(nf);
 	if (!r) {
 		rt_pending_kick(nf);
-		rt_nd_port_up(nf, pc, changed);
+		rt_nd_port_up(nf, pc, changed, ra_off);
 	}
 	return r;
 }

@@ -48,6 +48,9 @@ union rt_ip {
 #define RT_PORT_V6                                            \
 	8 /* has an IPv6 address (v6_addr; its link-local one \
 	   * is in rt_fib6 as a local entry) */
+/* Advertises its prefix (ra=on): the control plane's, to tell a change of
+ * it; the data plane does not read it. */
+#define RT_PORT_RA 16
 struct rt_port {
 	__u8 mac[6];
 	__u8 flags;

@@ -122,10 +122,12 @@ static void send_na(struct nfc_nf *nf, unsigned port, const uint8_t *dmac,
 }
 
 /* A router advertisement of port p's prefix (pc) to dst (all nodes, or a
- * soliciting host): the router a default router for 30 minutes, the
- * prefix on-link and autonomous (RFC 4862 SLAAC), the port's MTU. */
-static void send_ra(struct nfc_nf *nf, const struct rt_pcfg *pc, unsigned p,
-		    const uint8_t *dmac, const uint8_t *dst)
+ * soliciting host): the router a default router for `life` seconds (30
+ * minutes; 0: no longer one), the prefix on-link and autonomous (RFC 4862
+ * SLAAC), the port's MTU. */
+static void send_ra_life(struct nfc_nf *nf, const struct rt_pcfg *pc,
+			 unsigned p, const uint8_t *dmac, const uint8_t *dst,
+			 unsigned life)
 {
 	uint8_t f[192], msg[16 + 8 + 8 + 32] = {ND_RA}, *o = msg + 16;
 	struct rt_pfx pfx = pc[p].ip6;
@@ -133,8 +135,8 @@ static void send_ra(struct nfc_nf *nf, const struct rt_pcfg *pc, unsigned p,
 	uint32_t v;
 
 	msg[4] = 64;	    /* hop limit hosts should use */
-	msg[6] = 1800 >> 8; /* router lifetime, s */
-	msg[7] = 1800 & 255;
+	msg[6] = life >> 8; /* router lifetime, s */
+	msg[7] = life & 255;
 	o[0] = 1; /* source link-layer address */
 	o[1] = 1;
 	memcpy(o + 2, pc[p].mac, 6);
@@ -164,11 +166,22 @@ static void send_ra(struct nfc_nf *nf, const struct rt_pcfg *pc, unsigned p,
 		rt_cp_count(nf, RT_CP_ra_sent);
 }
 
-/* After configure, each port whose addresses or MAC changed (`ports`, a
- * bit each) tells its link (unsolicited advertisements, RFC 4861 7.2.6,
+static void send_ra(struct nfc_nf *nf, const struct rt_pcfg *pc, unsigned p,
+		    const uint8_t *dmac, const uint8_t *dst)
+{
+	send_ra_life(nf, pc, p, dmac, dst, 1800);
+}
+
+/* After configure, each port whose addresses, MAC or ra changed (`ports`,
+ * a bit each) tells its link (unsolicited advertisements, RFC 4861 7.2.6,
  * so that hosts holding an old MAC learn the new one) and, with ra=on,
- * advertises its prefix. A configure that changed nothing sends nothing. */
-void rt_nd_port_up(struct nfc_nf *nf, const struct rt_pcfg *pc, uint64_t ports)
+ * advertises its prefix; one whose ra went off (`ra_off`) says it is no
+ * longer a default router (a final advertisement, router lifetime 0, RFC
+ * 4861 6.2.5). A helper found ra=on quiet until the next 10 s tick and
+ * ra=off leaving hosts a default route for 30 minutes. A configure that
+ * changed nothing sends nothing. */
+void rt_nd_port_up(struct nfc_nf *nf, const struct rt_pcfg *pc, uint64_t ports,
+		   uint64_t ra_off)
 {
 	static const uint8_t mac_all[6] = {0x33, 0x33, 0, 0, 0, 1};
 
@@ -180,6 +193,8 @@ void rt_nd_port_up(struct nfc_nf *nf, const struct rt_pcfg *pc, uint64_t ports)
 			ND_NA_R | ND_NA_O);
 		if (pc[p].ra)
 			send_ra(nf, pc, p, mac_all, all_nodes);
+		else if (ra_off >> p & 1)
+			send_ra_life(nf, pc, p, mac_all, all_nodes, 0);
 	}
 }
 

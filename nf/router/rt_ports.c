@@ -490,11 +490,11 @@ void rt_subnets_str(const struct rt_pcfg *pc, char *buf, size_t len)
 /* ---- rt_ports ---- */
 
 int rt_ports_sync(struct nfc_nf *nf, const struct rt_pcfg *pc,
-		  uint64_t *changed)
+		  uint64_t *changed, uint64_t *ra_off)
 {
 	int fd = nfc_nf_map_fd(nf, "rt_ports");
 
-	*changed = 0;
+	*changed = *ra_off = 0;
 
 	if (fd < 0)
 		return nfc_nf_error(nf, ENOENT, "map rt_ports not found");
@@ -517,13 +517,19 @@ int rt_ports_sync(struct nfc_nf *nf, const struct rt_pcfg *pc,
 				want.flags |= RT_PORT_V6;
 				memcpy(want.v6_addr, pc[p].ip6.a.v6, 16);
 				want.v6_plen = pc[p].ip6.plen;
+				if (pc[p].ra)
+					want.flags |= RT_PORT_RA;
 			}
 			want.mtu = pc[p].mtu;
 		}
-		if (!bpf_map_lookup_elem(fd, &p, &cur) &&
-		    !memcmp(&cur, &want, sizeof(cur)))
+		if (bpf_map_lookup_elem(fd, &p, &cur))
+			memset(&cur, 0, sizeof(cur));
+		else if (!memcmp(&cur, &want, sizeof(cur)))
 			continue;
 		*changed |= 1ull << p;
+		if ((cur.flags & RT_PORT_RA) && !(want.flags & RT_PORT_RA) &&
+		    (want.flags & RT_PORT_V6))
+			*ra_off |= 1ull << p;
 		if (bpf_map_update_elem(fd, &p, &want, BPF_ANY))
 			return nfc_nf_error(nf, errno, "write rt_ports: %s",
 					    strerror(errno));

@@ -226,6 +226,16 @@ check "SLAAC: b1 has a default route via r1's link-local address" \
 	sh -c "ip netns exec $(rt_ns b1) ip -6 route show default | grep -q 'via fe80::'"
 check "SLAAC: ping -6 b1 -> c1 through the learnt default route" \
 	q_host b1 ping -6 -c 1 -W 3 $C1
+# ra=off says so at once (a final advertisement, router lifetime 0: RFC
+# 4861 6.2.5), ra=on advertises at once; found by a helper: ra=off left
+# hosts a default route for 30 minutes, ra=on waited for the 10 s tick.
+has_default() { in_host b1 ip -6 route show default | grep -q "via fe80"; }
+nfctl r1 ports p2 set ra=off >/dev/null
+for i in $(seq 1 10); do has_default || break; sleep 0.2; done
+check "ra=off: b1 drops its default route via r1 within 2 s" bash -c "! ip netns exec $(rt_ns b1) ip -6 route show default | grep -q 'via fe80'"
+nfctl r1 ports p2 set ra=on >/dev/null
+for i in $(seq 1 10); do has_default && break; sleep 0.2; done
+check "ra=on: b1 has it again within 2 s (not at the next 10 s tick)" has_default
 
 # ---- the neighbour table ----
 nb=$(nfctl -j r1 neighbours show)
