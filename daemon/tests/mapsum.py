@@ -73,6 +73,31 @@ def lookup_batch(fd, ksz, vsz, masks):
         ctypes.memmove(inb, outb, 64)
 
 
+BPF_PROG_GET_FD_BY_ID, PROG_ARRAY = 13, 3
+
+
+def prog_tag(pid):
+    """A program array's value as its program's tag (a hash of its
+    instructions), not its id: an NF deleted and put back by an undo is
+    the same program under a new id, and its own slot (NFC_NF_SLOT) holds
+    it even when nothing leads to it."""
+    attr = (ctypes.c_uint8 * 128)()
+    ctypes.c_uint32.from_buffer(attr, 0).value = pid
+    fd, err = bpf(BPF_PROG_GET_FD_BY_ID, attr)
+    if fd < 0:
+        return b"prog %d gone" % pid
+    try:
+        info = (ctypes.c_uint8 * 256)()
+        attr = (ctypes.c_uint8 * 128)()
+        ctypes.c_uint32.from_buffer(attr, 0).value = fd
+        ctypes.c_uint32.from_buffer(attr, 4).value = len(info)
+        ctypes.c_uint64.from_buffer(attr, 8).value = ctypes.addressof(info)
+        r, err = bpf(BPF_OBJ_GET_INFO_BY_FD, attr)
+        return bytes(info[0:4]) + bytes(info[8:16]) if r == 0 else b"info failed"
+    finally:
+        os.close(fd)
+
+
 def digest(path, masks):
     attr = (ctypes.c_uint8 * 128)()
     p = ctypes.create_string_buffer(path.encode())
@@ -94,7 +119,7 @@ def digest(path, masks):
             return "not a map"  # a program's info reads as nonsense here
         if mtype in PERCPU:
             vsz = (vsz + 7) // 8 * 8 * possible_cpus()
-        batch = lookup_batch(fd, ksz, vsz, masks)
+        batch = lookup_batch(fd, ksz, vsz, masks) if mtype != PROG_ARRAY else None
         if batch is not None:
             return batch
         key = (ctypes.c_uint8 * max(ksz, 1))()
@@ -120,7 +145,10 @@ def digest(path, masks):
             for off, ln in masks:
                 ctypes.memset(ctypes.addressof(val) + off, 0, ln)
             h.update(bytes(key))
-            h.update(bytes(val) if r == 0 else b"lookup failed %d" % err)
+            if r == 0 and mtype == PROG_ARRAY:
+                h.update(prog_tag(int.from_bytes(bytes(val[:4]), "little")))
+            else:
+                h.update(bytes(val) if r == 0 else b"lookup failed %d" % err)
             n += 1
         return "%d entries %s" % (n, h.hexdigest()[:16])
     finally:
