@@ -320,6 +320,69 @@ static int mode_fits(const struct nfc_nf_type *t, const char *mode)
 	return mode_runs(t, mode) > 0 && same_maps(t);
 }
 
+/* The NFs on target t in their order (by rank), those of `keep` only:
+ * into ids, their count. */
+static int order_on(const struct mattach *att, const struct endpoint *t,
+		    const struct mattach *keep, int *ids)
+{
+	int n = 0, rank[NFC_MAX_ATTACHMENTS];
+
+	for (int k = 0; k < NFC_MAX_ATTACHMENTS; k++) {
+		int in = 0, j;
+
+		if (!att[k].used || !endpoint_eq(&att[k].target, t))
+			continue;
+		for (int q = 0; q < NFC_MAX_ATTACHMENTS && !in; q++)
+			in = keep[q].used && keep[q].nf == att[k].nf &&
+			     endpoint_eq(&keep[q].target, t);
+		if (!in)
+			continue;
+		for (j = n; j > 0 && rank[j - 1] > att[k].rank; j--) {
+			rank[j] = rank[j - 1];
+			ids[j] = ids[j - 1];
+		}
+		rank[j] = att[k].rank;
+		ids[j] = att[k].nf;
+		n++;
+	}
+	return n;
+}
+
+/* Targets whose attachments, those kept, come in another order: the
+ * apply reorders them, and the plan said "no changes" (found by a
+ * helper). */
+static void plan_reorders(struct apply_ctx *c, const struct model *m,
+			  const struct mattach *old_att)
+{
+	int a[NFC_MAX_ATTACHMENTS], b[NFC_MAX_ATTACHMENTS];
+
+	for (int k = 0; k < NFC_MAX_ATTACHMENTS; k++) {
+		const struct mattach *t = &m->att[k];
+		char tgt[2 * NFC_NAME_MAX + 2], list[512];
+		int n, first = 1, off = 0;
+
+		if (!t->used)
+			continue;
+		for (int q = 0; q < k && first; q++)
+			first = !(m->att[q].used &&
+				  endpoint_eq(&m->att[q].target, &t->target));
+		if (!first)
+			continue;
+		n = order_on(m->att, &t->target, old_att, a);
+		if (order_on(old_att, &t->target, m->att, b) != n ||
+		    !memcmp(a, b, n * sizeof(a[0])))
+			continue;
+		for (int i = 0; i < n; i++)
+			off += snprintf(
+				list + off,
+				off < (int)sizeof(list) ? sizeof(list) - off
+							: 0,
+				"%s%s", i ? ", " : "", m->nfs[a[i]].name);
+		endpoint_str(m, &t->target, tgt, sizeof(tgt));
+		plan_add(c->plan, "reorder the attachments on %s: %s", tgt,
+			 list);
+	}
+}
 static int edit_apply(struct nfc *nfc, struct model *m, void *arg)
 {
 	struct apply_ctx *c = arg;
@@ -558,6 +621,7 @@ static int edit_apply(struct nfc *nfc, struct model *m, void *arg)
 					 aa.target);
 		}
 	}
+	plan_reorders(c, m, old_att);
 	/* Peers that change on ports that stay. */
 	for (int id = 0; id < NFC_MAX_NFS; id++) {
 		const struct mnf *n = &m->nfs[id];

@@ -51,4 +51,17 @@ same_refusal "r0: a route added on no subnet" "next hop 198.51.100.99 is not on 
 	'(.nfs[] | select(.name == "r0")).collections.routes["198.19.0.0/16"] = {"nexthop":"198.51.100.99"}'
 check "a del of the service, its backend with it: planned" \
 	quiet nfc apply --dry-run -f - <<<"$(jq -c '(.nfs[] | select(.name == "l0")).collections = {}' <<<"$base")"
+# Found by a helper: a document that only reorders the attachments on a
+# target was planned and reported as "no changes", and applied.
+quiet nfc counter add k1 && quiet nfc counter add k2 && quiet nfc attach k1 r0:p1 &&
+	quiet nfc attach k2 r0:p1 position=last
+check "k1 then k2 attached on r0:p1" [ $? = 0 ]
+rev=$(nfc export | jq -c '.attachments |= reverse')
+plan=$(nfc apply --dry-run -f - <<<"$rev" 2>&1)
+check "the attachments reversed: the dry run plans the reorder ($plan)" \
+	grep -q "reorder the attachments on r0:p1: k2, k1" <<<"$plan"
+plan=$(nfc apply -f - <<<"$rev" 2>&1)
+pos=$(nfc -j show | jq -c '[.attachments[] | select(.target == "r0:p1") | [.nf, .position]] | sort_by(.[1]) | map(.[0])')
+check "... the apply says it and does it ($pos; $plan)" \
+	[ "$pos" = '["k2","k1"]' -a -n "$(grep "reorder the attachments on r0:p1" <<<"$plan")" ]
 nfc_done
