@@ -828,7 +828,12 @@ static int coll_sync(struct nfc *nfc, const char *name,
 		changed = 1;
 		nadd++;
 		if (!u) {
-			plan_add(plan, "add %s %s to %s", c->name, key, name);
+			if (cur) /* "add" it said, for a change (a helper) */
+				plan_add(plan, "change %s %s of %s", c->name,
+					 key, name);
+			else
+				plan_add(plan, "add %s %s to %s", c->name, key,
+					 name);
 			snprintf(owner, sizeof(owner), "%s %s of %s", c->name,
 				 key, name);
 			/* The NF's own check, against the config, ports

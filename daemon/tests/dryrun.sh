@@ -64,4 +64,8 @@ plan=$(nfc apply -f - <<<"$rev" 2>&1)
 pos=$(nfc -j show | jq -c '[.attachments[] | select(.target == "r0:p1") | [.nf, .position]] | sort_by(.[1]) | map(.[0])')
 check "... the apply says it and does it ($pos; $plan)" \
 	[ "$pos" = '["k2","k1"]' -a -n "$(grep "reorder the attachments on r0:p1" <<<"$plan")" ]
+# Found by a helper: a changed entry was planned as "add".
+plan=$(nfc apply --dry-run -f - <<<"$(nfc export | jq -c '(.nfs[] | select(.name == "r0")).collections.routes["198.18.0.0/16"].nexthop = "203.0.113.10"')" 2>&1)
+check "a route's next hop changed: planned as a change ($plan)" \
+	grep -q "change routes 198.18.0.0/16 of r0" <<<"$plan"
 nfc_done
