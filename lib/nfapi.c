@@ -342,15 +342,62 @@ static int coll_put_back(struct nfc *nfc, const char *nf, const char *coll,
 	return r;
 }
 
+/* The model's collection `coll` of NF nf (NULL if none). */
+static json_t *coll_set(struct nfc *nfc, const char *nf, const char *coll)
+{
+	int id = model_find_nf(nfc->m, nf);
+
+	return id < 0 ? NULL : json_object_get(nfc->m->nfs[id].colls, coll);
+}
+
+/* The key after `key` in the model's collection, NULL if last or absent
+ * (a copy, to free): where a deleted entry goes back. */
+static char *coll_next_key(struct nfc *nfc, const char *nf, const char *coll,
+			   const char *key)
+{
+	json_t *set = coll_set(nfc, nf, coll);
+	void *it = set ? json_object_iter_at(set, key) : NULL;
+
+	it = it ? json_object_iter_next(set, it) : NULL;
+	return it ? strdup(json_object_iter_key(it)) : NULL;
+}
+
+/* Entry `key`, put back at the end, moved before `next` (its place): an
+ * undone delete changed the export's order, if not its content (found by
+ * a helper watching `export | sha256sum`). Rebuilt only here, on a
+ * refusal: a walk of the collection. */
+static void coll_place(struct nfc *nfc, const char *nf, const char *coll,
+		       const char *key, const char *next)
+{
+	int id = model_find_nf(nfc->m, nf);
+	json_t *set = coll_set(nfc, nf, coll), *out, *v, *mine;
+	const char *k;
+
+	if (!next || !set || !(mine = json_object_get(set, key)) ||
+	    !json_object_get(set, next))
+		return;
+	out = json_object();
+	json_object_foreach (set, k, v) {
+		if (!strcmp(k, key))
+			continue;
+		if (!strcmp(k, next))
+			json_object_set(out, key, mine);
+		json_object_set(out, k, v);
+	}
+	json_object_set_new(nfc->m->nfs[id].colls, coll, out);
+}
+
 /* The state could not be saved after one entry changed: put the entry
- * back as it was, keeping the save's error for the answer. */
+ * back as it was (before `next`, when given), keeping the save's error
+ * for the answer. */
 static void coll_restore(struct nfc *nfc, const char *nf, const char *coll,
-			 const char *key, json_t *old)
+			 const char *key, json_t *old, const char *next)
 {
 	char keep[sizeof(nfc->err)];
 
 	memcpy(keep, nfc->err, sizeof(keep));
-	coll_put_back(nfc, nf, coll, key, old);
+	if (!coll_put_back(nfc, nf, coll, key, old))
+		coll_place(nfc, nf, coll, key, next);
 	snprintf(nfc->err, sizeof(nfc->err), "%s; the change was undone", keep);
 }
 
@@ -467,7 +514,7 @@ int nfc_coll_add(struct nfc *nfc, const char *nf, const char *coll,
 	if (!r) {
 		r = state_save_entry(nfc, model_find_nf(nfc->m, nf), coll, key);
 		if (r)
-			coll_restore(nfc, nf, coll, key, old);
+			coll_restore(nfc, nf, coll, key, old, NULL);
 	}
 	json_decref(old);
 	nfci_end(nfc);
@@ -478,11 +525,13 @@ int nfc_coll_del(struct nfc *nfc, const char *nf, const char *coll,
 		 const char *key)
 {
 	json_t *old;
+	char *next;
 	int r = nfci_begin(nfc);
 
 	if (r)
 		return r;
 	old = coll_entry(nfc, nf, coll, key);
+	next = old ? coll_next_key(nfc, nf, coll, key) : NULL;
 	r = coll_del_nosave(nfc, nf, coll, key);
 	/* `flush` is a del of "all", which only a table's collection takes
 	 * (a conntrack table, NAT mappings); elsewhere the NF's answer
@@ -501,8 +550,9 @@ int nfc_coll_del(struct nfc *nfc, const char *nf, const char *coll,
 	if (!r && old) {
 		r = state_save_entry(nfc, model_find_nf(nfc->m, nf), coll, key);
 		if (r)
-			coll_restore(nfc, nf, coll, key, old);
+			coll_restore(nfc, nf, coll, key, old, next);
 	}
+	free(next);
 	json_decref(old);
 	nfci_end(nfc);
 	return r;
