@@ -5,7 +5,8 @@
  * saved state), a loaded type's objects and its plugin (types/<name>/ holds
  * links to them). Named by content, a file is kept once however many NFs
  * and types use it, and never rewritten in place while it runs (a plugin
- * is mapped from it). What nothing names any more goes (objstore_prune).
+ * is mapped from it). What nothing names any more goes (objstore_prune),
+ * a week after it was last named (an export taken as a backup names it).
  *
  * State dirs of earlier versions are read as they are: objects/<nf>-XXXXXX
  * .bpf.o named in the state, and types/<name>/ holding the files
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nfchain/nfchain.h"
@@ -158,6 +160,35 @@ static const char *saved_state(const char *state_dir, size_t *len)
 	return m;
 }
 
+/* A file the state named is marked in use (mode 0444); when nothing names
+ * it any more it is retired (0400, its mtime the moment it was let go) and
+ * removed a week later: an export taken as a backup names the copy, and
+ * the copy went with the NF's delete, so that the backup could not be
+ * applied (found by a helper). A file no accepted state ever named (a
+ * refused upgrade's copy, one a crash cut short) goes at once. */
+#define OBJ_IN_USE 0444
+#define OBJ_RETIRED 0400
+#define OBJ_KEEP_S (7 * 24 * 3600)
+
+static int prune_one(const char *path, int used)
+{
+	struct stat st;
+	mode_t m;
+
+	if (stat(path, &st))
+		return 0;
+	m = st.st_mode & 0777;
+	if (used)
+		return m == OBJ_IN_USE ? 0 : chmod(path, OBJ_IN_USE);
+	if (m == OBJ_IN_USE) {
+		chmod(path, OBJ_RETIRED);
+		return utimensat(AT_FDCWD, path, NULL, 0);
+	}
+	if (m == OBJ_RETIRED && time(NULL) - st.st_mtime < OBJ_KEEP_S)
+		return 0;
+	return unlink(path);
+}
+
 void objstore_prune(struct api *api, struct nfc *nfc)
 {
 	const char *dir = api->obj_dir, *saved;
@@ -192,8 +223,10 @@ void objstore_prune(struct api *api, struct nfc *nfc)
 			used = used || (saved && memmem(saved, slen, e->d_name,
 							strlen(e->d_name)));
 		}
-		if (!used)
+		if (e->d_name[0] == '.')
 			unlink(path);
+		else
+			prune_one(path, used);
 	}
 	if (d)
 		closedir(d);
