@@ -615,6 +615,12 @@ int main(int argc, char **argv)
 			drop_json_only(&c, answer);
 		print_answer(r.view, answer, r.dry_run);
 	}
+	if (cmd.op == CLI_TYPE_LOAD &&
+	    json_string_value(json_object_get(answer, "restore_pending")))
+		fprintf(stderr,
+			"nfchain: loaded; the restore still does not run: %s\n",
+			json_string_value(
+				json_object_get(answer, "restore_pending")));
 	rc = 0;
 out:
 	json_decref(answer);

@@ -568,8 +568,11 @@ static void dispatch(struct call *c)
 	/* A type load changes no state, and may be what the restore
 	 * waits for ("unknown type"): refused, there was no way out but
 	 * an apply over the saved state (found by a helper). */
+	/* Nor an unload: a wrong build loaded while the restore waits
+	 * could be neither unloaded nor replaced (found by a helper); the
+	 * library refuses it while an NF of the type runs. */
 	if (!reads && c->api->blocked && h != h_state_put &&
-	    h != h_types_post) {
+	    h != h_types_post && h != h_type_del) {
 		fail(c, 409, "%s", c->api->blocked);
 		return;
 	}

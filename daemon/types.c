@@ -179,7 +179,7 @@ int h_types_post(struct call *c)
 	};
 	const char *objs[2] = {NULL, NULL}, *name, *plugin;
 	char base[64], err[2048], tmp[1024] = "", so[PATH_MAX] = "";
-	json_t *a;
+	json_t *a, *out;
 	size_t n;
 	int r;
 
@@ -275,10 +275,18 @@ int h_types_post(struct call *c)
 	refresh(c->api);
 	nfd_log("info", "types", "loaded=%s objects=%zu plugin=%s", nfd_q(name),
 		n, plugin ? nfd_q(plugin) : "none");
-	r = reply(c, 201, type_json(c->api, name));
-	if (c->api->blocked && c->api->retry)
+	out = type_json(c->api, name);
+	/* The restore that waited for a type runs now; if it still fails
+	 * (another build, whose declarations the saved state does not
+	 * fit), the answer says so: a load answered 201 and nothing else
+	 * while the data plane stayed down (found by a helper). */
+	if (c->api->blocked && c->api->retry) {
 		c->api->retry(c->api->save_ctx);
-	return r;
+		if (c->api->blocked && json_is_object(out))
+			json_object_set_new(out, "restore_pending",
+					    json_string(c->api->blocked));
+	}
+	return reply(c, 201, out);
 }
 
 int h_type_del(struct call *c)

@@ -232,6 +232,13 @@ rm -rf "$NFC_PIN"
 nfd_start || not_ok "start with the type's kept files gone"
 pending() { nfc -j show | jq -r '.restore_pending // empty'; }
 check "... the restore is pending: $(pending | cut -c1-100)" sh -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' -j show | jq -r '.restore_pending // empty' | grep -q \"unknown type 'ttl'\""
+# (a helper) a wrong build loaded under the name answered 0 and nothing
+# else, and could be neither unloaded nor replaced while the restore
+# waited: the load says the restore still fails, and an unload is taken.
+out=$(nfc types load "$SDK/bad/named.xdp.bpf.o" name=ttl 2>&1)
+check "... a wrong build loaded as ttl: taken, saying the restore still does not run ($(echo "$out" | head -c 160))" \
+	grep -q "restore still does not run" <<<"$out"
+check "... it is unloaded while the restore waits" nfc types unload ttl
 check "... types load ttl is taken" nfc types load "$SDK/b/ttl.bpf.o"
 check "... and the restore then runs: nothing pending ($(pending | cut -c1-60))" [ -z "$(pending)" ]
 t=$(pttl); check "... t0 back, v2 (reply TTL $t)" [ "$t" = 61 ]
