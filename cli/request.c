@@ -155,6 +155,30 @@ static char *sibling(const char *file, const char *from, const char *to)
 	return s;
 }
 
+/* X.bpf.o that is not there, beside X.xdp.bpf.o or X.tc.bpf.o: its
+ * absolute name, for an upgrade (the daemon takes the build of the NF's
+ * hook); NULL if neither build is there. */
+static char *pair_abs(const char *file)
+{
+	char *x = sibling(file, ".bpf.o", ".xdp.bpf.o");
+	char *t = sibling(file, ".bpf.o", ".tc.bpf.o"), *dir = NULL,
+	     *abs = NULL;
+	const char *base = strrchr(file, '/'), *slash;
+
+	if (x && !access(x, F_OK))
+		dir = realpath(x, NULL);
+	else if (t && !access(t, F_OK))
+		dir = realpath(t, NULL);
+	slash = dir ? strrchr(dir, '/') : NULL;
+	if (slash && asprintf(&abs, "%.*s/%s", (int)(slash - dir), dir,
+			      base ? base + 1 : file) < 0)
+		abs = NULL;
+	free(dir);
+	free(x);
+	free(t);
+	return abs;
+}
+
 /*
  * types load FILE [name=N] [with=FILE2] [plugin=SO]: the files as absolute
  * paths.
@@ -363,9 +387,11 @@ int cli_request(const struct cli_cmd *c, struct cli_req *r, char *err,
 		if (c->file) {
 			char *abs = realpath(c->file, NULL);
 
+			if (!abs && errno == ENOENT)
+				abs = pair_abs(c->file);
 			if (!abs) {
 				snprintf(err, len, "%s: %s", c->file,
-					 strerror(errno));
+					 strerror(ENOENT));
 				return -2;
 			}
 			json_object_set_new(r->body, "file", json_string(abs));

@@ -54,8 +54,9 @@ int h_nf_upgrade(struct call *c)
 		{0},
 	};
 	const char *file, *migrate;
-	char copy[PATH_MAX] = "", who[128];
+	char copy[PATH_MAX] = "", who[128], pair[PATH_MAX];
 	json_t *nf;
+	size_t n;
 	int r;
 
 	if (check_name(c, "NF", c->arg[0]))
@@ -63,10 +64,26 @@ int h_nf_upgrade(struct call *c)
 	nf = nfc_show_nf(c->nfc, c->arg[0]);
 	if (!nf)
 		return fail(c, 404, "upgrade: no NF named '%s'", c->arg[0]);
-	json_decref(nf);
-	if ((r = body_object(c, spec)))
+	if ((r = body_object(c, spec))) {
+		json_decref(nf);
 		return r;
+	}
 	file = body_str(c, "file");
+	/* X.bpf.o that is not there stands for the build of the NF's hook,
+	 * X.xdp.bpf.o or X.tc.bpf.o, as `types load X.bpf.o` takes the pair
+	 * (found by a helper: the SDK's example upgraded by that name
+	 * failed, "No such file"). */
+	if (file && access(file, F_OK) && (n = strlen(file)) > 6 &&
+	    n < sizeof(pair) - 8 && !strcmp(file + n - 6, ".bpf.o")) {
+		const char *hook =
+			json_string_value(json_object_get(nf, "hook"));
+
+		snprintf(pair, sizeof(pair), "%.*s.%s.bpf.o", (int)(n - 6),
+			 file, hook && !strcmp(hook, "tc") ? "tc" : "xdp");
+		if (!access(pair, F_OK))
+			file = pair;
+	}
+	json_decref(nf);
 	migrate = body_str(c, "migrate");
 	if (migrate && strcmp(migrate, "recreate") && strcmp(migrate, "refuse"))
 		return fail(c, 400,
