@@ -76,6 +76,17 @@ def lookup_batch(fd, ksz, vsz, masks):
 BPF_PROG_GET_FD_BY_ID, PROG_ARRAY = 13, 3
 
 
+def obj_info(fd, size):
+    """The object's info (a map's, a program's): (bytes, 0) or (None, errno)."""
+    info = (ctypes.c_uint8 * size)()
+    attr = (ctypes.c_uint8 * 128)()
+    ctypes.c_uint32.from_buffer(attr, 0).value = fd
+    ctypes.c_uint32.from_buffer(attr, 4).value = len(info)
+    ctypes.c_uint64.from_buffer(attr, 8).value = ctypes.addressof(info)
+    r, err = bpf(BPF_OBJ_GET_INFO_BY_FD, attr)
+    return (info, 0) if r == 0 else (None, err)
+
+
 def prog_tag(pid):
     """A program array's value as its program's tag (a hash of its
     instructions), not its id: an NF deleted and put back by an undo is
@@ -87,13 +98,8 @@ def prog_tag(pid):
     if fd < 0:
         return b"prog %d gone" % pid
     try:
-        info = (ctypes.c_uint8 * 256)()
-        attr = (ctypes.c_uint8 * 128)()
-        ctypes.c_uint32.from_buffer(attr, 0).value = fd
-        ctypes.c_uint32.from_buffer(attr, 4).value = len(info)
-        ctypes.c_uint64.from_buffer(attr, 8).value = ctypes.addressof(info)
-        r, err = bpf(BPF_OBJ_GET_INFO_BY_FD, attr)
-        return bytes(info[0:4]) + bytes(info[8:16]) if r == 0 else b"info failed"
+        info, err = obj_info(fd, 256)
+        return bytes(info[0:4]) + bytes(info[8:16]) if info else b"info failed"
     finally:
         os.close(fd)
 
@@ -106,13 +112,8 @@ def digest(path, masks):
     if fd < 0:
         return "open failed: " + os.strerror(err)
     try:
-        info = (ctypes.c_uint8 * 88)()
-        attr = (ctypes.c_uint8 * 128)()
-        ctypes.c_uint32.from_buffer(attr, 0).value = fd
-        ctypes.c_uint32.from_buffer(attr, 4).value = len(info)
-        ctypes.c_uint64.from_buffer(attr, 8).value = ctypes.addressof(info)
-        r, err = bpf(BPF_OBJ_GET_INFO_BY_FD, attr)
-        if r < 0:
+        info, err = obj_info(fd, 88)
+        if not info:
             return "info failed: " + os.strerror(err)
         mtype, _, ksz, vsz = (ctypes.c_uint32.from_buffer(info, o).value for o in (0, 4, 8, 12))
         if ksz == 0 or ksz > 512 or vsz > (1 << 22):

@@ -214,23 +214,23 @@ check "renamed: logged as gone, renamed_to $IF2R" grep -q "event=netdev_gone net
 check "renamed: fw0's port p2 is down" [ "$(port_state fw0 p2)" = down ]
 got=$(ip netns exec "$H1" ping -c 2 -i 0.2 -W 1 198.51.100.2 2>&1 | grep -o '[0-9]* received')
 check "renamed: no ping crosses, the hook is off the renamed device ($got)" [ "$got" = "0 received" ]
+# 0 once a ping crosses, within ~6 s.
+ping_soon() {
+	for i in $(seq 30); do
+		quiet ip netns exec "$H1" ping -c 1 -W 1 198.51.100.2 && return 0
+		sleep 0.2
+	done
+	return 1
+}
 ip link set "$IF2R" name "$IF2"
-ok=0
-for i in $(seq 30); do
-	quiet ip netns exec "$H1" ping -c 1 -W 1 198.51.100.2 && ok=1 && break
-	sleep 0.2
-done
-check "renamed back: pings cross again" [ $ok = 1 -a "$(port_state fw0 p2)" = up ]
+ping_soon
+check "renamed back: pings cross again" [ $? = 0 -a "$(port_state fw0 p2)" = up ]
 ip link set "$IF2" name "$IF2R"
 sleep 0.3
 ip link del "$IF2R"
 h2_make 198.51.100.2/24 "$MAC2"
-ok=0
-for i in $(seq 30); do
-	quiet ip netns exec "$H1" ping -c 1 -W 1 198.51.100.2 && ok=1 && break
-	sleep 0.2
-done
-check "a new $IF2 after the rename: attached, pings cross" [ $ok = 1 -a "$(port_state fw0 p2)" = up ]
+ping_soon
+check "a new $IF2 after the rename: attached, pings cross" [ $? = 0 -a "$(port_state fw0 p2)" = up ]
 
 nfd_stop
 check "nfchaind stops cleanly" [ $? = 0 ]
