@@ -88,6 +88,8 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, int status,
  * time as the socket takes it, not dumped whole first: its text would be
  * tens of megabytes beside the array itself. */
 #define STREAM_MIN 1024
+/* Seconds a streamed answer waits for its reader (send_stream). */
+#define HTTP_STREAM_TIMEOUT 3600
 
 struct jstream {
 	json_t *arr;
@@ -217,6 +219,13 @@ static enum MHD_Result send_stream(struct MHD_Connection *conn, int status,
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 				"application/json");
+	/* A listing read at the pace of its reader (`show | less`) waits
+	 * on that reader, not on a stuck one: the daemon's 10 s of
+	 * inactivity cut a 300,000-entry blocklist paused for 15 s ("the
+	 * answer broke off"). A page is made when the reader takes it, so a
+	 * reader that waits costs only its connection. */
+	MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+				  (unsigned)HTTP_STREAM_TIMEOUT);
 	ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;

@@ -59,6 +59,11 @@ check "adds and a delete after it are listed" same $NFD_DIR/a2.norm
 nfc dd0 blocklist show >$NFD_DIR/show.txt 2>&1
 check "the CLI's show lists as many entries" \
 	[ "$(grep -c '/' $NFD_DIR/show.txt)" = "$(wc -l <$NFD_DIR/a2.norm)" ]
+# (found measuring) a reader that pauses past the daemon's 10 s of
+# inactivity (`show | less`) had its listing cut: "the answer broke off".
+nfc dd0 blocklist show 2>&1 | (sleep 12; grep -c '/') >$NFD_DIR/slow.txt
+check "a listing read after a 12 s pause is whole ($(du -k $NFD_DIR/show.txt | cut -f1) KiB)" \
+	[ "$(cat $NFD_DIR/slow.txt)" = "$(wc -l <$NFD_DIR/a2.norm)" ]
 # (a helper) an end given by a single add waited for the expiry scan,
 # 5,000 keys a second: at 1,000,000 prefixes expires=2 ended after 212 s.
 # Such ends are watched on their own now, checked every tick.
