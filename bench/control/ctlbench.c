@@ -538,13 +538,18 @@ static struct imp timed_import(char *const argv[])
 	return m;
 }
 
-static void print_rss(const struct imp *m, const char *before)
+/* `model`: the entries went into the model, JSON objects, ~0.6 KB each
+ * (docs/limits.md): the issue's RSS targets are those of the 1,000,000
+ * import, which goes to a store (the blocklist below), not of this. */
+static void print_rss(const struct imp *m, const char *before, int model)
 {
 	printf("  %-46s %8.1f MB\n", before, m->rss0 / 1024.0);
-	printf("  %-46s %8.1f MB  (target <= 64)\n",
-	       "daemon RSS peak during the import", m->peak / 1024.0);
-	printf("  %-46s %8.1f MB  (target <= 20)\n",
-	       "daemon RSS after it (idle)", m->after / 1024.0);
+	printf("  %-46s %8.1f MB  %s\n", "daemon RSS peak during the import",
+	       m->peak / 1024.0,
+	       model ? "(held in the model: no target)" : "(target <= 64)");
+	printf("  %-46s %8.1f MB  %s\n", "daemon RSS after it (idle)",
+	       m->after / 1024.0,
+	       model ? "(held in the model: no target)" : "(target <= 20)");
 }
 
 /* One change of each kind on rs0 holding `what`: a config value (a map
@@ -570,8 +575,9 @@ static void scale(int n, int runs)
 	char *argv[] = {exe,	  "--socket", sock, "rs0", "routes",
 			"import", "-f",	      file, NULL};
 	double t0, t_apply, t_noop, t_restart, c_apply;
+	const char *e;
 	struct imp m;
-	long st;
+	long st, min;
 	FILE *f;
 
 	printf("\nscale: router rs0's routes (/24 and /32 prefixes)\n");
@@ -612,22 +618,19 @@ static void scale(int n, int runs)
 	printf("  (%d routes: the router's table holds at most 524,288, "
 	       "so not 1,000,000)\n",
 	       n);
-	{
-		/* Which path the import took (nf/router/README.md, "Many
-		 * routes"): the RSS rows below mean different things. */
-		const char *e = getenv("NFC_RT_IMPORT_MIN");
-		long min = e && *e ? atol(e) : 65536;
-
-		if (n < min)
-			printf("  (fewer than %ld lines into routes the model "
-			       "holds: kept in the model, a JSON object a "
-			       "route; the store takes larger imports)\n",
-			       min);
-		else
-			printf("  (%ld lines or more: kept in the router's "
-			       "store, not in the model)\n",
-			       min);
-	}
+	/* Which path the import took (nf/router/README.md, "Many
+	 * routes"): the RSS rows below mean different things. */
+	e = getenv("NFC_RT_IMPORT_MIN");
+	min = e && *e ? atol(e) : 65536;
+	if (n < min)
+		printf("  (fewer than %ld lines into routes the model "
+		       "holds: kept in the model, a JSON object a "
+		       "route; the store takes larger imports)\n",
+		       min);
+	else
+		printf("  (%ld lines or more: kept in the router's "
+		       "store, not in the model)\n",
+		       min);
 	{
 		static const char *const more[] = {"rs0",
 						   "routes",
@@ -645,7 +648,7 @@ static void scale(int n, int runs)
 		snprintf(what, sizeof(what), "%d routes", n);
 		one_change_rows(what, runs);
 	}
-	print_rss(&m, "daemon RSS before the import");
+	print_rss(&m, "daemon RSS before the import", n < min);
 	kill(daemon_pid, SIGKILL);
 	waitpid(daemon_pid, NULL, 0);
 	t0 = now_ms();
@@ -909,7 +912,7 @@ static void blocklist(int n, int runs)
 	}
 	printf("  %-46s %8.1f MB  (target <= 10)\n", "daemon RSS idle",
 	       rss_idle_kb / 1024.0);
-	print_rss(&m, "daemon RSS before the import (dd0 loaded)");
+	print_rss(&m, "daemon RSS before the import (dd0 loaded)", 0);
 	printf("  %-46s %8.1f MB\n", "daemon RSS peak during the GET",
 	       gpeak / 1024.0);
 	/* kill -9 and a restart with the list pinned, pings through dd0. */
