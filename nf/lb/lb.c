@@ -181,26 +181,31 @@ static int src_check(struct nfc_nf *nf, json_t *config)
 	struct in6_addr a6;
 	struct in_addr a4;
 	char canon[INET6_ADDRSTRLEN];
+	const char *bad;
 
 	/* A state saved before these checks is taken as it was. */
 	if (nfc_nf_applying(nf))
 		return 0;
-	if (s4 && inet_pton(AF_INET, s4, &a4) == 1 &&
-	    (ntohl(a4.s_addr) >> 28) >= 0xe)
+	/* As a VIP's or a backend's (lb_not_unicast): a loopback, mapped
+	 * or link-local source was taken too, and the backend's kernel
+	 * dropped every DSR packet as a martian (found by a helper). */
+	if (s4 && inet_pton(AF_INET, s4, &a4) == 1 && a4.s_addr &&
+	    (bad = lb_not_unicast(LB_AF_INET, &a4.s_addr)))
 		return nfc_nf_error(nf, EINVAL,
-				    "src=%s: not a unicast address (multicast "
-				    "or broadcast): a backend cannot answer it",
-				    s4);
+				    "src=%s: not a unicast address (%s): a "
+				    "backend drops what comes from it",
+				    s4, bad);
 	if (!s6)
 		return 0;
 	if (inet_pton(AF_INET6, s6, &a6) != 1)
 		return nfc_nf_error(nf, EINVAL, "src6 %s: not an IPv6 address",
 				    s6);
-	if (a6.s6_addr[0] == 0xff)
+	if (memcmp(&a6, &in6addr_any, sizeof(a6)) &&
+	    (bad = lb_not_unicast(LB_AF_INET6, (const __u32 *)&a6)))
 		return nfc_nf_error(nf, EINVAL,
-				    "src6=%s: a multicast address: a backend "
-				    "cannot answer it",
-				    s6);
+				    "src6=%s: not a unicast address (%s): a "
+				    "backend drops what comes from it",
+				    s6, bad);
 	inet_ntop(AF_INET6, &a6, canon, sizeof(canon));
 	if (strcmp(canon, s6))
 		return nfc_nf_error(nf, EINVAL, "src6=%s: write it as %s", s6,

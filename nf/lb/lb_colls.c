@@ -114,6 +114,27 @@ static int table_fits(struct nfc_nf *nf, const char *svc, __u32 table, int n)
 			    svc, table, n, 100 * n);
 }
 
+/* Two backends of service id at one address (their ports differ): 1,
+ * with their keys in a and b. */
+static int svc_twins(const struct lb_state *st, int id, char *a, char *b,
+		     size_t len)
+{
+	for (int i = 0; i < LB_MAX_BE; i++)
+		for (int j = 0; j < i; j++) {
+			const struct lb_be *x = &st->be[i], *y = &st->be[j];
+
+			if (x->state == LB_BE_FREE || y->state == LB_BE_FREE ||
+			    x->svc != (__u32)id || y->svc != (__u32)id ||
+			    x->family != y->family ||
+			    memcmp(x->addr, y->addr, sizeof(x->addr)))
+				continue;
+			lb_be_str(&st->svc[id].vip, y, a, len);
+			lb_be_str(&st->svc[id].vip, x, b, len);
+			return 1;
+		}
+	return 0;
+}
+
 static int svcs_set(struct nfc_nf *nf, struct lb_state *st, struct svc_want *w,
 		    size_t n)
 {
@@ -137,6 +158,20 @@ static int svcs_set(struct nfc_nf *nf, struct lb_state *st, struct svc_want *w,
 				return nfc_nf_error(nf, EINVAL,
 						    "service %s is given twice",
 						    w[i].key);
+		if (id >= 0 && w[i].forward == LB_FWD_DSR &&
+		    st->svc[id].svc.forward != LB_FWD_DSR &&
+		    !nfc_nf_applying(nf)) {
+			char a[KEYLEN], b[KEYLEN];
+
+			if (svc_twins(st, id, a, b, KEYLEN))
+				return nfc_nf_error(
+					nf, EINVAL,
+					"service %s: forward=dsr "
+					"does not use the backends' "
+					"ports, and %s and %s are "
+					"one host: delete one first",
+					w[i].key, a, b);
+		}
 		if (id >= 0) {
 			keep[id] = 1;
 			/* In an apply the backends come next, checked
@@ -350,6 +385,10 @@ struct be_want {
 	char key[KEYLEN];
 };
 
+#define DSR_TWIN_FMT                                                    \
+	"backend %s: with forward=dsr the port is not used, and %s is " \
+	"the same host: one host is one backend (its weight, its drain)"
+
 static int be_same(const struct lb_be *a, const struct lb_be *b)
 {
 	return a->svc == b->svc && a->family == b->family &&
@@ -437,6 +476,26 @@ static int be_write(int fd, __u32 id, const struct lb_be *b, struct nfc_nf *nf,
  * generation (its connections stay); an id given to a new backend gets a
  * new generation (connections to the old one let go of it).
  */
+/* With forward=dsr a backend's port is not used: two keys at one address
+ * are one host with two weights, and a drain of one left it taking new
+ * connections through the other (found by a helper). Backend i against
+ * those before it; a state saved before the check is taken as it was. */
+static int dsr_twin(struct nfc_nf *nf, const struct lb_state *st,
+		    const struct be_want *w, size_t i)
+{
+	const struct lb_be *b = &w[i].be;
+
+	if (nfc_nf_applying(nf) || st->svc[b->svc].svc.forward != LB_FWD_DSR)
+		return 0;
+	for (size_t j = 0; j < i; j++)
+		if (w[j].be.svc == b->svc && w[j].be.family == b->family &&
+		    !memcmp(w[j].be.addr, b->addr, sizeof(b->addr)) &&
+		    (be_find(st, b) < 0 || be_find(st, &w[j].be) < 0))
+			return nfc_nf_error(nf, EINVAL, DSR_TWIN_FMT, w[i].key,
+					    w[j].key);
+	return 0;
+}
+
 static int bes_set(struct nfc_nf *nf, struct lb_state *st, struct be_want *w,
 		   size_t n)
 {
@@ -467,6 +526,9 @@ static int bes_set(struct nfc_nf *nf, struct lb_state *st, struct be_want *w,
 						 w[i].key);
 				goto out;
 			}
+		r = dsr_twin(nf, st, w, i);
+		if (r)
+			goto out;
 		cnt[w[i].be.svc]++;
 		id[i] = be_find(st, &w[i].be);
 		if (id[i] >= 0)
@@ -804,7 +866,7 @@ int lb_bes_check(struct nfc_nf *nf, json_t *config, const char *key,
 	struct lb_be b, b2;
 	json_int_t table;
 	const char *k;
-	int n = 0;
+	int n = 0, dsr;
 
 	(void)config;
 	(void)fields;
@@ -822,11 +884,19 @@ int lb_bes_check(struct nfc_nf *nf, json_t *config, const char *key,
 				    "backend %s: unknown service %s (add it "
 				    "first: services add %s)",
 				    key, vs, vs);
+	dsr = !nfc_nf_applying(nf) &&
+	      strcmp(json_string_value(json_object_get(svc, "forward")) ?: "",
+		     "nat");
 	json_object_foreach (nfc_nf_coll(nf, "backends"), k, e) {
 		if (lb_parse_be(k, &v2, &b2, err, sizeof(err)))
 			continue;
 		lb_svc_str(&v2, vs2, sizeof(vs2));
-		n += !strcmp(vs, vs2);
+		if (strcmp(vs, vs2))
+			continue;
+		n++;
+		if (dsr && strcmp(k, key) && b2.family == b.family &&
+		    !memcmp(b2.addr, b.addr, sizeof(b.addr)))
+			return nfc_nf_error(nf, EINVAL, DSR_TWIN_FMT, key, k);
 	}
 	table = json_integer_value(json_object_get(svc, "table"));
 	return table_fits(nf, vs, table > 0 ? (__u32)table : LB_TABLE_DEF, n);

@@ -293,6 +293,11 @@ check "$mode: the two tables name the same backend in every slot" \
 	cmp -s <(addrs lb0 "$TMP/t-after") <(addrs lb9 "$TMP/t9")
 
 # --- bad input: refused, nothing changed
+# A NAT service's backends may share a host (two servers, two ports).
+nfctl lb0 services add $VIP:82/tcp forward=nat
+nfctl lb0 backends add $VIP:82/tcp/198.51.100.66:80
+check "$mode: forward=nat: a second port of a backend's host is another backend" \
+	nfctl lb0 backends add $VIP:82/tcp/198.51.100.66:8080
 before=$(nfctl export | md5sum)
 check "$mode: refused (table=65536 is not a prime)" refused "table=65536 is not a prime" nfctl lb0 services add $VIP:81/tcp table=65536
 check "$mode: refused (weight?:? 0 is outside|weight 0)" refused "weight'?:? 0 is outside|weight 0" nfctl lb0 backends add $SVC/198.51.100.99 weight=0
@@ -310,7 +315,21 @@ check "$mode: refused (the service's own port on a backend)" \
 	refused "80 is the service's own port: write it as $SVC/198.51.100.66\$" nfctl lb0 backends add $SVC/198.51.100.66:80
 check "$mode: refused (src broadcast)" refused "src=255.255.255.255: not a unicast" nfctl lb0 set src=255.255.255.255
 check "$mode: refused (src multicast)" refused "src=224.0.0.1: not a unicast" nfctl lb0 set src=224.0.0.1
+# (found by a helper) a loopback src was taken and every DSR packet was
+# dropped by the backends as a martian; a DSR backend under another port
+# was the same host with a weight of its own, and took new connections
+# when the first was drained.
+check "$mode: refused (src loopback)" refused "src=127.0.0.1: not a unicast address .a loopback" nfctl lb0 set src=127.0.0.1
+check "$mode: refused (forward=dsr: the same host under another port)" \
+	refused "backend $SVC/198.51.100.66:8080: with forward=dsr the port is not used, and $SVC/198.51.100.66 is the same host" \
+	nfctl lb0 backends add $SVC/198.51.100.66:8080
+check "$mode: refused (forward=dsr for a service with one host at two ports)" \
+	refused "service $VIP:82/tcp: forward=dsr does not use the backends' ports" \
+	nfctl lb0 services set $VIP:82/tcp forward=dsr
 check "$mode: the refusals changed nothing" [ "$(nfctl export | md5sum)" = "$before" ]
+nfctl lb0 backends del $VIP:82/tcp/198.51.100.66:8080
+nfctl lb0 backends del $VIP:82/tcp/198.51.100.66:80
+nfctl lb0 services del $VIP:82/tcp
 
 # --- no backend up: dropped and counted, sent nowhere
 nfctl lb0 backends set $SVC/198.51.100.66 state=drain

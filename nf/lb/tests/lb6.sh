@@ -136,7 +136,11 @@ check "$mode: refused (an IPv4 backend of an IPv6 service)" refused "IPv4 but it
 	nfctl lb0 backends add "[$VIP]:80/tcp/198.51.100.11"
 check "$mode: refused (src6 not an IPv6 address)" refused "src6 198.51.100.1: not an IPv6 address" \
 	nfctl lb0 set src6=198.51.100.1
-check "$mode: refused (src6 multicast)" refused "src6=ff02::1: a multicast" nfctl lb0 set src6=ff02::1
+check "$mode: refused (src6 multicast)" refused "src6=ff02::1: not a unicast address .a multicast" nfctl lb0 set src6=ff02::1
+# (found by a helper) taken, and every DSR packet was lost.
+for a in ::1 fe80::1 ::ffff:198.51.100.5; do
+	check "$mode: refused (src6=$a)" refused "src6=$a: not a unicast address" nfctl lb0 set src6=$a
+done
 check "$mode: refused (src6 in another spelling)" refused "write it as 2001:db8:2:1::200" \
 	nfctl lb0 set src6=2001:db8:2:1:0::200
 check "$mode: the refusals changed nothing" [ "$(nfctl export | md5sum)" = "$before" ]
