@@ -685,9 +685,13 @@ int pcap_open(struct pcap *p, struct MHD_Connection *conn, const char *name,
 		return 400;
 	}
 	ng = !strcmp(fmt, "pcapng");
+	/* The bound named too: seconds=99999999999 is a whole number
+	 * (found by a helper). */
 	if (count < 0 || secs < 0) {
-		snprintf(err, errlen, "%s must be a whole number from 1",
-			 count < 0 ? "count" : "seconds");
+		snprintf(err, errlen,
+			 "%s must be a whole number from 1 to %lld",
+			 count < 0 ? "count" : "seconds",
+			 count < 0 ? 1LL << 62 : 1LL << 30);
 		return 400;
 	}
 	t = tap_get(p, name, err, errlen, &status);

@@ -67,6 +67,9 @@ d2=$!
 sleep 0.5
 check "readers: the NF's stats count 3 streams" [ "$(stat_of cap0 readers)" = 3 ]
 check "the daemon answers other calls while streams are open" nfc show
+# (a helper) "a whole number from 1" said of 99999999999: the bound too.
+check "dump seconds=99999999999: refused, the bound named" \
+	refused "seconds must be a whole number from 1 to 1073741824" nfc cap0 dump seconds=99999999999
 ip netns exec "$A" ping -c 5 -i 0.1 198.51.100.2 >/dev/null
 wait "$d1" "$d2" "$d3"
 check "two readers: both got the 10 frames, the same bytes" \
