@@ -462,6 +462,43 @@ static __always_inline int do_echo(nfc_ctx_t *ctx, struct nfc_meta *md,
 	return RT_OUT(md->in_port);
 }
 
+/*
+ * Whether a packet of network length len is over the out port's mtu. A
+ * GSO packet (TC: the stack's and GRO's packets of up to 64 KB) is cut
+ * into segments on its way out, and each segment must fit, not the whole
+ * (as Linux's skb_gso_validate_network_len). Found by a helper: every
+ * GSO packet of a TCP flow through a port with mtu= got a packet too big
+ * its sender could not act on (its segments fitted already), and the
+ * flow stalled. l4: the transport header, after l3len bytes of network
+ * headers; a TCP header out of reach is taken at its largest.
+ */
+static __always_inline int over_mtu(nfc_ctx_t *ctx, __u32 len, __u32 mtu,
+				    void *l4, __u32 l3len, __u8 proto,
+				    void *end)
+{
+	if (len <= mtu)
+		return 0;
+#ifdef NFC_HOOK_TC
+	{
+		__u32 gso = ctx->gso_size, l4len = 60;
+		struct tcphdr *th = l4;
+
+		if (!gso)
+			return 1;
+		if (proto == IPPROTO_UDP)
+			l4len = sizeof(struct udphdr);
+		else if (proto != IPPROTO_TCP)
+			return 1;
+		else if ((void *)(th + 1) <= end)
+			l4len = th->doff * 4;
+		return l3len + l4len + gso > mtu;
+	}
+#else
+	(void)ctx, (void)l4, (void)l3len, (void)proto, (void)end;
+	return 1;
+#endif
+}
+
 static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 				   struct rt_port *port, struct ethhdr *eth,
 				   void *end)
@@ -523,7 +560,10 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 		    ce->gen == epoch) {
 			if (iph->ttl <= 1)
 				return RT_NOT(RT_SP_TTL);
-			if (ce->mtu && (tot > ce->mtu || frag_keep_order(iph)))
+			if (ce->mtu &&
+			    (over_mtu(ctx, tot, ce->mtu, iph + 1, sizeof(*iph),
+				      iph->protocol, end) ||
+			     frag_keep_order(iph)))
 				return RT_NOT(RT_SP_MTU);
 			forward_rewrite(eth, iph, ce->dmac, ce->smac);
 			return RT_OUT(ce->out);
@@ -560,7 +600,9 @@ static __always_inline int do_ipv4(nfc_ctx_t *ctx, struct nfc_meta *md,
 	out = bpf_map_lookup_elem(&rt_ports, &r->port);
 	if (!out || !(out->flags & RT_PORT_UP))
 		return RT_NOT(RT_D_PORT_DOWN);
-	if (out->mtu && (tot > out->mtu || frag_keep_order(iph)))
+	if (out->mtu && (over_mtu(ctx, tot, out->mtu, iph + 1, sizeof(*iph),
+				  iph->protocol, end) ||
+			 frag_keep_order(iph)))
 		return RT_NOT(RT_SP_MTU);
 	if (out->flags & RT_PORT_NBR) {
 		__u32 i = RT_NBR_INDEX(r->port, bpf_ntohl(nh));
@@ -609,6 +651,18 @@ static __always_inline int fib6(const struct in6_addr *dst,
 static __always_inline int is_linklocal6(const struct in6_addr *a)
 {
 	return (bpf_ntohl(a->in6_u.u6_addr32[0]) & 0xffc00000) == 0xfe800000;
+}
+
+/* a: the link-local address of port p (EUI-64 of its MAC), which two
+ * ports of one MAC share (the FIB names the first). */
+static __always_inline int is_own_ll(const struct rt_port *p,
+				     const struct in6_addr *a)
+{
+	const __u8 *b = a->in6_u.u6_addr8, *m = p->mac;
+
+	return !a->in6_u.u6_addr32[1] && b[8] == (m[0] ^ 2) && b[9] == m[1] &&
+	       b[10] == m[2] && b[11] == 0xff && b[12] == 0xfe &&
+	       b[13] == m[3] && b[14] == m[4] && b[15] == m[5];
 }
 
 /* :: and ::1 are never forwarded (RFC 4291 2.5.2, 2.5.3), nor an
@@ -693,7 +747,9 @@ static __always_inline int do_ipv6(nfc_ctx_t *ctx, struct nfc_meta *md,
 				return RT_NOT(RT_D_LINKLOCAL);
 			if (ip6->hop_limit <= 1)
 				return RT_NOT(RT_SP_TTL);
-			if (ce->mtu && len > ce->mtu)
+			if (ce->mtu &&
+			    over_mtu(ctx, len, ce->mtu, ip6 + 1, sizeof(*ip6),
+				     ip6->nexthdr, end))
 				return RT_NOT(RT_SP_MTU);
 			ip6->hop_limit--;
 			mac_copy(eth->h_dest, ce->dmac);
@@ -710,8 +766,15 @@ static __always_inline int do_ipv6(nfc_ctx_t *ctx, struct nfc_meta *md,
 			return RT_NOT(RT_D_LINKLOCAL);
 		return RT_NOT(RT_SP_NO_ROUTE);
 	}
-	if (r->type == RT_FIB_LOCAL)
+	if (r->type == RT_FIB_LOCAL) {
+		/* Another port's link-local address is not the router's
+		 * on this link (RFC 4291 2.5.6): an echo to it was answered
+		 * from it (found by a helper). */
+		if (is_linklocal6(&ip6->daddr) && r->port != md->in_port &&
+		    !is_own_ll(port, &ip6->daddr))
+			return RT_NOT(RT_D_LINKLOCAL);
 		return RT_NOT(RT_SP_LOCAL);
+	}
 	if (is_linklocal6(&ip6->daddr) || is_linklocal6(&ip6->saddr))
 		return RT_NOT(RT_D_LINKLOCAL);
 	if (ip6->hop_limit <= 1)
@@ -719,7 +782,8 @@ static __always_inline int do_ipv6(nfc_ctx_t *ctx, struct nfc_meta *md,
 	out = bpf_map_lookup_elem(&rt_ports, &r->port);
 	if (!out || !(out->flags & RT_PORT_UP))
 		return RT_NOT(RT_D_PORT_DOWN);
-	if (out->mtu && len > out->mtu)
+	if (out->mtu && over_mtu(ctx, len, out->mtu, ip6 + 1, sizeof(*ip6),
+				 ip6->nexthdr, end))
 		return RT_NOT(RT_SP_MTU);
 	nk.port = r->port;
 	if (r->type == RT_FIB_VIA)

@@ -137,6 +137,15 @@ check "ping -6 the router's far address" q_host a1 ping -6 -c 1 -W 2 2001:db8:3:
 LL_P1=$(nfctl -j r1 show ports | jq -r '.[] | select(.name=="p1") | .stats.ip6_link_local')
 check "ping -6 the router's link-local address ($LL_P1%eth0)" \
 	q_host a1 ping -6 -c 1 -W 2 "$LL_P1%eth0"
+# (a helper) Another port's link-local address is not the router's on
+# this link (RFC 4291 2.5.6): an echo to p3's, sent to p1's MAC (no NDP
+# needed), was answered from it. Linux answers none.
+LL_P3=$(nfctl -j r1 show ports | jq -r '.[] | select(.name=="p3") | .stats.ip6_link_local')
+MAC_P1=$(nfctl -j r1 show ports | jq -r '.[] | select(.name=="p1") | .stats.mac')
+in_host a1 ip -6 neigh replace "$LL_P3" lladdr "$MAC_P1" dev eth0 nud permanent
+got=$(in_host a1 ping -6 -n -c 1 -W 1 "$LL_P3%eth0" 2>&1 | grep -c " 1 received")
+check "p3's link-local address ($LL_P3) is not answered on p1's link" [ "$got" = 0 ]
+in_host a1 ip -6 neigh del "$LL_P3" dev eth0
 check "ping -6 a1 -> d1 through r1 and r2 (r2 back via a link-local next hop)" \
 	q_host a1 ping -6 -c 2 -i 0.2 -W 3 $D1
 expect "traceroute -6 a1 -> d1" \
