@@ -493,6 +493,31 @@ int coll_replace_nosave(struct nfc *nfc, const char *nf, const char *coll,
 	return 0;
 }
 
+/* An entry the NF keeps itself, outside the model (a prefix of a ddos
+ * feed, a route of the router's store), is there too: a hand entry added
+ * over a feed's prefix with expires= took the prefix out of the data
+ * plane when it ended, and a reboot brought the feed's line back (found
+ * by a helper). */
+static int kept_exists(struct nfc *nfc, const char *nf, const char *coll,
+		       const char *key)
+{
+	const struct nfc_collection *c;
+	json_t *kept = NULL;
+	int id;
+
+	if (coll_lookup(nfc, nf, coll, &id, &c) || !c->get || !c->import_text)
+		return 0; /* the add says why, if it fails */
+	kept = c->get(&nfc->handles[id], key);
+	nfc->err[0] = 0; /* a malformed key: the add says so */
+	if (!kept)
+		return 0;
+	json_decref(kept);
+	return nfci_err(nfc, EEXIST,
+			"%s: entry %s of %s exists already, imported (change "
+			"it with '%s set', or delete it first)",
+			nf, key, coll, coll);
+}
+
 int nfc_coll_add(struct nfc *nfc, const char *nf, const char *coll,
 		 const char *key, json_t *fields)
 {
@@ -509,6 +534,8 @@ int nfc_coll_add(struct nfc *nfc, const char *nf, const char *coll,
 			     "%s: entry %s of %s exists already (change it "
 			     "with '%s set', or delete it first)",
 			     nf, key, coll, coll);
+	else
+		r = kept_exists(nfc, nf, coll, key);
 	if (!r)
 		r = coll_add_nosave(nfc, nf, coll, key, fields);
 	if (!r) {

@@ -62,6 +62,11 @@ check "an import of two lines with expires=" quiet nfc dd0 blocklist import -f $
 check "the kept feed holds their ends: until=$((t0 + 40)), until=$((t0 + 600))" \
 	grep -Eq "^203.0.113.240/28 until=$((t0 + 40))|^203.0.113.240/28 until=$((t0 + 41))" "$KEPT"
 check "... the comment kept as it was" grep -q "until=.* # a comment, expires=5" "$KEPT"
+# (a helper) an add over a feed's prefix made a hand entry beside the
+# line: its end took the prefix out, a reboot brought the line back.
+check "an add of a prefix the feed holds is refused, 'set' named" \
+	refused "203.0.113.224/28 of blocklist exists already, imported .change it with 'blocklist set'" \
+	nfc dd0 blocklist add 203.0.113.224/28 expires=3
 sleep 6
 nfd_kill9
 rm -rf "$NFC_PIN"
@@ -127,8 +132,9 @@ check "... lists the prefix deleted from the old one after a reboot" \
 # (a second helper) - a refused add over a feed's prefix deleted the
 #   prefix for good (the undo deleted what the model never held);
 chattr +i "$J"
+# (Such an add is refused before anything now, as the prefix exists.)
 check "an add over a feed's prefix, with the journal failing, is refused" \
-	refused "the change was undone" nfc dd0 blocklist add 203.0.113.144/28 expires=300
+	refused "exists already, imported|the change was undone" nfc dd0 blocklist add 203.0.113.144/28 expires=300
 chattr -i "$J"
 check "... the feed's prefix still listed, with no expiry" \
 	[ "$(left_of 203.0.113.144/28)" = none ] && check "... the feed's prefix still listed, with no expiry" listed 203.0.113.144/28
