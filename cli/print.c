@@ -424,6 +424,37 @@ static void show_all(json_t *a)
 }
 
 /* key/value rows of an object, nested objects flattened as a.b. */
+/* A list of objects (a ddos NF's top talkers): a row each, named by its
+ * first string (the source), the rest as key=value. */
+static void list_rows(struct table *t, json_t *a, const char *key)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach (a, i, e) {
+		json_t *rest = json_copy(e);
+		const char *k, *name = NULL;
+		char rk[192];
+		json_t *v;
+
+		json_object_foreach (e, k, v)
+			if (json_is_string(v)) {
+				name = json_string_value(v);
+				json_object_del(rest, k);
+				break;
+			}
+		if (name)
+			snprintf(rk, sizeof(rk), "%s.%s", key, name);
+		else
+			snprintf(rk, sizeof(rk), "%s.%zu", key, i);
+		char *row[2] = {rk, cell_dup(rest)};
+
+		table_row(t, row);
+		free(row[1]);
+		json_decref(rest);
+	}
+}
+
 static void kv_rows(struct table *t, json_t *o, const char *prefix)
 {
 	const char *k;
@@ -436,6 +467,10 @@ static void kv_rows(struct table *t, json_t *o, const char *prefix)
 			 k);
 		if (json_is_object(v) && json_object_size(v)) {
 			kv_rows(t, v, key);
+			continue;
+		}
+		if (json_is_array(v) && json_is_object(json_array_get(v, 0))) {
+			list_rows(t, v, key);
 			continue;
 		}
 		char *row[2] = {key, cell_dup(v)};

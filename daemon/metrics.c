@@ -161,15 +161,16 @@ static json_t *stat_doc(json_t *types, const char *type, const char *key)
 	return NULL;
 }
 
-/* Declared as kept in the JSON only: its metric is another, labelled one. */
+/* Declared as kept in the JSON only (its metric is another, labelled
+ * one), or a list: not a metric. */
 static int json_only(json_t *types, json_t *nf, const char *key)
 {
 	json_t *d = stat_doc(
 		types, json_string_value(json_object_get(nf, "type")) ?: "",
 		key);
+	const char *k = json_string_value(json_object_get(d, "kind")) ?: "";
 
-	return d && !strcmp(json_string_value(json_object_get(d, "kind")) ?: "",
-			    "json-only");
+	return d && (!strcmp(k, "json-only") || !strcmp(k, "list"));
 }
 
 static void figure_of(struct figure *fg, json_t *types, json_t *nf,

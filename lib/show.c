@@ -455,6 +455,7 @@ static json_t *stats_doc_json(const struct nfc_stat *s)
 	for (; s && s->name; s++) {
 		const char *kind = s->kind == NFC_STAT_GAUGE	   ? "gauge"
 				   : s->kind == NFC_STAT_JSON_ONLY ? "json-only"
+				   : s->kind == NFC_STAT_LIST	   ? "list"
 								   : "counter";
 		json_t *o = json_pack("{s:s,s:s,s:s}", "name", s->name, "kind",
 				      kind, "help", s->help ? s->help : "");

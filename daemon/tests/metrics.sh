@@ -100,6 +100,11 @@ check "bridge: no metric a drop reason" \
 have "ddos: drops by reason, its declared label" \
 	'^nfchain_nf_drops_total\{nf="dd0",reason="blocklist"\} 0$'
 check "ddos: no sample labelled key" bash -c "! grep -q 'nf=\"dd0\",key=' '$m'"
+# (a helper) the top talkers, a list, were left out of the text view with
+# the JSON-only figures; a list is no metric either.
+check "ddos: show stats (text) has its top_talkers row" \
+	bash -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' dd0 show stats | grep -q '^top_talkers '"
+check "ddos: top_talkers is no metric" bash -c "! grep -q 'top_talkers' '$m'"
 check "a family two types fill has a HELP of neither alone" \
 	grep -q "^# HELP nfchain_nf_dropped_total figure 'dropped' of the NFs' stats" "$m"
 have "router: fast path by reason, one metric with a reason label" \

@@ -201,6 +201,9 @@ enum nfc_stat_kind {
 	 * API's readers whose metric is a labelled family declared beside
 	 * it (one metric with a `reason` label, not one a reason). */
 	NFC_STAT_JSON_ONLY,
+	/* Not a metric either, but shown in the text view: a list of
+	 * objects, each a row named by its first string (top talkers). */
+	NFC_STAT_LIST,
 };
 struct nfc_stat {
 	const char *name; /* its key in the stats object */

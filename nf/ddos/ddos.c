@@ -203,7 +203,7 @@ static const struct nfc_stat dd_stats_doc[] = {
 	 "sources)"},
 	{"bucket_evictions", NFC_STAT_COUNTER, "table",
 	 "rate-limit buckets evicted from their LRU table"},
-	{"top_talkers", NFC_STAT_JSON_ONLY, NULL,
+	{"top_talkers", NFC_STAT_LIST, NULL,
 	 "the heaviest sources of the rate-limit tables"},
 	{0},
 };
