@@ -151,6 +151,18 @@ c1=$(cstat)
 check "... and its map kept ($c0 -> $c1)" [ "$c1" -ge $((c0 + 200)) ]
 sha=$(sha256sum "$obj/counter.xdp.bpf.o" | cut -d' ' -f1)
 check "... and export names it" grep -q '"object"' <<<"$(nfc export)"
+# (a helper) A port added after a route whose destination it makes its
+# broadcast address, connected subnet or own address was accepted; the
+# restore of the saved state then refused the route, and a reboot brought
+# no NF back at all. Such a route is taken back as it is, shadowed.
+quiet nfc router add r9
+quiet nfc r9 ports add p0 ip=198.51.100.161/28
+quiet nfc r9 routes add 203.0.113.191/32 nexthop=198.51.100.162
+quiet nfc r9 routes add 203.0.113.184/29 nexthop=198.51.100.162
+check "r9: a port that makes a held route its broadcast address and subnet" \
+	quiet nfc r9 ports add p1 ip=203.0.113.185/29
+check "... but a new route to the port's address is refused" \
+	refused "it is an address of this router" nfc r9 routes add 203.0.113.185/32 nexthop=198.51.100.163
 before=$(export_state)
 
 # ---- fresh boot: nothing pinned, state.json rebuilds it --------------------
@@ -164,6 +176,11 @@ check "log says the state was rebuilt from state.json" grep -q 'event=restore so
 check "rebuilt: export is identical" [ "$(export_state)" = "$before" ]
 check "rebuilt: the upgraded object, not the built-in one" [ "$(nfc -j cnt0 show | jget '["object"]["sha256"]')" = "$sha" ]
 check "rebuilt: traffic flows" quiet ip netns exec "$NFD_H1" ping -c 3 -i 0.1 -W 1 -q 198.51.100.2
+nfc show >"$NFD_DIR/show" 2>&1
+check "rebuilt: no restore pending (r9's shadowed routes taken back)" \
+	bash -c "! grep -q 'restore pending' '$NFD_DIR/show'"
+check "rebuilt: r9's route to its port's broadcast address is listed, inactive" \
+	bash -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' r9 routes show | grep -q '^203.0.113.191/32 .*inactive'"
 nfd_stop
 check "nfchaind stops cleanly (exit 0, no leak report)" [ $? = 0 ]
 nfc_done

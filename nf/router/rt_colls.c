@@ -29,6 +29,21 @@ static int held_as(struct nfc_nf *nf, const struct rt_pfx *dst,
 	       !memcmp(&v.nh, &nh->a, sizeof(v.nh));
 }
 
+/*
+ * A route that a port added or changed after it has put in conflict (its
+ * destination became a connected subnet, an address of the router or a
+ * broadcast one, its next hop an address of the router): a new route is
+ * refused so, but one held already, or a restore's, is taken back as it
+ * is, shadowed (routes show: inactive). Found by a helper: the port
+ * change was accepted, the restore after a reboot then refused the
+ * saved state and brought no NF back.
+ */
+static int port_moved(struct nfc_nf *nf, int taken, const struct rt_pfx *dst,
+		      const struct rt_pfx *nh)
+{
+	return taken || nfc_nf_applying(nf) || held_as(nf, dst, nh);
+}
+
 /* An IPv6 route: its next hop global and on a connected subnet, or
  * link-local with the port it is reached through (port=). */
 static int route6_check(struct nfc_nf *nf, const struct rt_pcfg *pc,
@@ -49,7 +64,8 @@ static int route6_check(struct nfc_nf *nf, const struct rt_pcfg *pc,
 	r = rt_pfx_parse(nf, "route", nhs, 0, &nh);
 	if (r)
 		return r;
-	for (int q = 0; q < NFC_MAX_PORTS; q++)
+	for (int q = 0; q < NFC_MAX_PORTS && !port_moved(nf, taken, dst, &nh);
+	     q++)
 		if (pc[q].used && pc[q].ip6.family &&
 		    pc[q].ip6.plen == dst->plen &&
 		    rt_subnet_has6(&pc[q].ip6, dst->a.v6))
@@ -57,7 +73,8 @@ static int route6_check(struct nfc_nf *nf, const struct rt_pcfg *pc,
 					    "route %s: it is the connected "
 					    "subnet of port %s",
 					    say, pc[q].name);
-	if (dst->plen == 128 && rt_is_own_addr6(pc, dst->a.v6))
+	if (dst->plen == 128 && rt_is_own_addr6(pc, dst->a.v6) &&
+	    !port_moved(nf, taken, dst, &nh))
 		return nfc_nf_error(nf, EEXIST,
 				    "route %s: it is an address of this router",
 				    say);
@@ -72,7 +89,7 @@ static int route6_check(struct nfc_nf *nf, const struct rt_pcfg *pc,
 				    "route %s: next hop %s is not a unicast "
 				    "address",
 				    say, nhs);
-	if (rt_is_own_addr6(pc, nh.a.v6))
+	if (rt_is_own_addr6(pc, nh.a.v6) && !port_moved(nf, taken, dst, &nh))
 		return nfc_nf_error(nf, EINVAL,
 				    "route %s: next hop %s is an address of "
 				    "this router",
@@ -139,7 +156,7 @@ int rt_route_check(struct nfc_nf *nf, const struct rt_pcfg *pc, const char *key,
 	const char *nhs = json_string_value(json_object_get(fields, "nexthop"));
 	struct rt_pfx dst, nh;
 	char b[512];
-	int r, p;
+	int r, p, moved;
 
 	/* An import's line goes into every message. */
 	snprintf(what, sizeof(what), line ? "line %u: route" : "route", line);
@@ -176,7 +193,8 @@ int rt_route_check(struct nfc_nf *nf, const struct rt_pcfg *pc, const char *key,
 				    say, nhs);
 	if (r)
 		return r;
-	for (int q = 0; q < NFC_MAX_PORTS; q++)
+	moved = port_moved(nf, taken, &dst, &nh);
+	for (int q = 0; q < NFC_MAX_PORTS && !moved; q++)
 		if (pc[q].used && pc[q].ip.family &&
 		    pc[q].ip.plen == dst.plen &&
 		    rt_subnet_has(&pc[q].ip, dst.a.v4) && dst.plen < 32)
@@ -184,19 +202,19 @@ int rt_route_check(struct nfc_nf *nf, const struct rt_pcfg *pc, const char *key,
 					    "route %s: it is the connected "
 					    "subnet of port %s",
 					    say, pc[q].name);
-	if (dst.plen == 32 && rt_is_own_addr(pc, dst.a.v4))
+	if (dst.plen == 32 && rt_is_own_addr(pc, dst.a.v4) && !moved)
 		return nfc_nf_error(nf, EEXIST,
 				    "route %s: it is an address of this "
 				    "router",
 				    say);
-	for (int q = 0; q < NFC_MAX_PORTS; q++)
+	for (int q = 0; q < NFC_MAX_PORTS && !moved; q++)
 		if (dst.plen == 32 && pc[q].used && pc[q].ip.family &&
 		    rt_subnet_bcast(&pc[q].ip) == dst.a.v4)
 			return nfc_nf_error(nf, EEXIST,
 					    "route %s: it is the broadcast "
 					    "address of port %s's subnet",
 					    say, pc[q].name);
-	if (rt_is_own_addr(pc, nh.a.v4))
+	if (rt_is_own_addr(pc, nh.a.v4) && !moved)
 		return nfc_nf_error(nf, EINVAL,
 				    "route %s: next hop %s is an address of "
 				    "this router",
