@@ -533,8 +533,13 @@ static void dispatch(struct call *c)
 		return;
 	r = match(seg, n, c);
 	if (!r) {
-		fail(c, 404, "no resource at %.200s (the API is under /v1/)",
-		     c->req->path);
+		/* Under /v1/ the likely slip is a key's '/' (a prefix) left
+		 * as it is (found by a helper: "the API is under /v1/"). */
+		fail(c, 404, "no resource at %.200s (%s)", c->req->path,
+		     strncmp(c->req->path, "/v1/", 4)
+			     ? "the API is under /v1/"
+			     : "a '/' inside a key is written %2F, as in "
+			       "198.51.100.0%2F24");
 		return;
 	}
 	h = pick(r, m);

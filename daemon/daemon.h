@@ -73,6 +73,9 @@ void daemon_release(int fd, const char *pin_root);
 /* A listening fd, or -errno with err set. */
 int daemon_listen_unix(const char *path, char *err, size_t errlen);
 int daemon_listen_tcp(const char *spec, char *err, size_t errlen);
+/* Whether --listen's ADDRESS:PORT reads: a bad option, found before the
+ * daemon starts anything (its exit status is 2, not 1). */
+int daemon_listen_check(const char *spec, char *err, size_t errlen);
 char *daemon_read_token(const char *path, char *err, size_t errlen);
 
 /* loop.c */

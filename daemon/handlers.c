@@ -178,7 +178,9 @@ int h_nfs_post(struct call *c)
 	static const struct bfield spec[] = {
 		{"name", T_STR, true},
 		{"type", T_STR, true},
-		{"mode", T_STR, false},
+		/* null: the default, auto (`mode=` on the CLI, found by a
+		 * helper: "must be a string, not null"). */
+		{"mode", T_STR | T_NULL, false},
 		{"config", T_OBJ | T_NULL, false},
 		{0},
 	};
@@ -213,7 +215,7 @@ int h_nf_patch(struct call *c)
 {
 	static const struct bfield spec[] = {
 		{"config", T_OBJ, false},
-		{"mode", T_STR, false},
+		{"mode", T_STR | T_NULL, false},
 		{0},
 	};
 	json_t *nf = need_nf_cfg(c, c->arg[0]), *config;
@@ -230,6 +232,9 @@ int h_nf_patch(struct call *c)
 		return r;
 	config = body_get(c, "config");
 	mode = body_str(c, "mode");
+	/* An unset mode is its default, as an unset config value is. */
+	if (json_is_null(json_object_get(c->body, "mode")))
+		mode = "auto";
 	if (!config && !mode)
 		return fail(c, 400,
 			    "nothing to change: the body needs "
@@ -533,6 +538,8 @@ int h_coll_import(struct call *c)
 		json_string_value(json_object_get(c->req->query, "replace"));
 	int r, replace = rep && (!strcmp(rep, "1") || !strcmp(rep, "true"));
 
+	/* Stricter than dry_run=: no bare ?replace nor yes for what
+	 * empties a collection. */
 	if (rep && !replace && strcmp(rep, "0") && strcmp(rep, "false"))
 		return fail(c, 400, "replace must be 1 or 0, not '%.32s'", rep);
 	if ((r = need_nf_coll(c)))

@@ -175,13 +175,14 @@ fail:
 	return r;
 }
 
-int daemon_listen_tcp(const char *spec, char *err, size_t errlen)
+/* --listen's ADDRESS:PORT as an address to bind (*ai, freeaddrinfo). */
+static int listen_addr(const char *spec, struct addrinfo **aip, char *err,
+		       size_t errlen)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
-				 .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV},
-			*ai = NULL;
+				 .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
 	char host[128], *port;
-	int fd, r, one = 1;
+	int r;
 
 	snprintf(host, sizeof(host), "%s", spec);
 	port = strrchr(host, ':');
@@ -212,11 +213,32 @@ int daemon_listen_tcp(const char *spec, char *err, size_t errlen)
 			return -EINVAL;
 		}
 	}
-	r = getaddrinfo(host, port, &hints, &ai);
+	r = getaddrinfo(host, port, &hints, aip);
 	if (r) {
 		snprintf(err, errlen, "--listen %s: %s", spec, gai_strerror(r));
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int daemon_listen_check(const char *spec, char *err, size_t errlen)
+{
+	struct addrinfo *ai = NULL;
+	int r = listen_addr(spec, &ai, err, errlen);
+
+	if (!r)
+		freeaddrinfo(ai);
+	return r;
+}
+
+int daemon_listen_tcp(const char *spec, char *err, size_t errlen)
+{
+	struct addrinfo *ai = NULL;
+	int fd, r, one = 1;
+
+	r = listen_addr(spec, &ai, err, errlen);
+	if (r)
+		return r;
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||

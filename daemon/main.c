@@ -140,6 +140,10 @@ int main(int argc, char **argv)
 				"together: TCP clients must present a token\n");
 		return 2;
 	}
+	if (d.listen && daemon_listen_check(d.listen, err, sizeof(err))) {
+		fprintf(stderr, "nfchaind: %s\n", err);
+		return 2;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	/* NFs that keep files beside the state (a router's imported routes)
 	 * keep them here: a reboot keeps the state directory. */

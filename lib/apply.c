@@ -116,7 +116,7 @@ static int check_shape(struct nfc *nfc, json_t *doc)
 						    json_object_get(doc, "nfs"),
 						    k),
 					    "name"))))
-				return nfci_err(nfc, EEXIST,
+				return nfci_err(nfc, EINVAL,
 						"%s: NF %s is listed twice",
 						where, name);
 		if (json_object_get(nf, "ports") &&
@@ -144,7 +144,7 @@ static int check_shape(struct nfc *nfc, json_t *doc)
 				if (!strcmp(name_at(ports, j),
 					    name_at(ports, k)))
 					return nfci_err(
-						nfc, EEXIST,
+						nfc, EINVAL,
 						"%s: port %s is listed twice",
 						where, name_at(ports, j));
 		}

@@ -30,6 +30,8 @@
 
 #include "internal.h"
 
+#define EGRESS_WHY "egress attachment"
+
 static int is_auto(const struct mnf *n)
 {
 	return n->used && !strcmp(n->mode, "auto");
@@ -155,10 +157,12 @@ int paths_resolve_auto(struct nfc *nfc, struct model *m)
 				consider_dev(g, n->ports[p].peer.ifindex);
 		/* Rule 6 keeps the hook; the reason stays only if it still
 		 * says something true ("nic" of a netdev that may come back),
-		 * not "with X" of an NF no longer linked (maybe deleted). */
+		 * not "with X" of an NF no longer linked (maybe deleted) nor
+		 * an egress attachment detached (found by a helper). */
 		if (is_auto(n) && n->auto_why[0])
 			consider(g, 6, n->auto_hook, "%s",
-				 strncmp(n->auto_why, "with ", 5)
+				 strncmp(n->auto_why, "with ", 5) &&
+						 strcmp(n->auto_why, EGRESS_WHY)
 					 ? n->auto_why
 					 : "kept from before");
 	}
@@ -169,7 +173,7 @@ int paths_resolve_auto(struct nfc *nfc, struct model *m)
 		if (!at->used)
 			continue;
 		if (at->dirs & DIR_EG)
-			consider(g, 3, HOOK_TC, "%s", "egress attachment");
+			consider(g, 3, HOOK_TC, "%s", EGRESS_WHY);
 		if (at->target.kind == PEER_DEV)
 			consider_dev(g, at->target.ifindex);
 	}

@@ -42,6 +42,13 @@ rc 0 "forwarder add fw0" nfc forwarder add fw0
 rc 0 "forwarder add fwt mode=tc" nfc forwarder add fwt mode=tc
 rc 0 "forwarder add fwg mode=xdp-generic" nfc forwarder add fwg mode=xdp-generic
 check "mode=tc is kept" [ "$(js fwt show | jget "['mode']")" = tc ]
+# (a helper) an empty mode= was "field 'mode' must be a string, not null":
+# unset, it is its default, as an unset config value is.
+rc 0 "forwarder add fwe mode= (empty)" nfc forwarder add fwe mode=
+check "... is mode auto" [ "$(js fwe show | jget "['mode']")" = auto ]
+rc 0 "fwe set mode=tc, then mode= (empty)" bash -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' fwe set mode=tc >/dev/null && '$NFC_BIN/nfchain' --socket '$NFD_SOCK' fwe set mode= >/dev/null"
+check "... is mode auto again" [ "$(js fwe show | jget "['mode']")" = auto ]
+rc 0 "fwe del" nfc fwe del
 check "the default mode is auto" [ "$(js fw0 show | jget "['mode']")" = auto ]
 check "mode auto without a netdev: tc, saying why" \
 	[ "$(js fw0 show | jget "['hook'] + ' ' + d['hook_reason']")" = "tc no netdev yet" ]

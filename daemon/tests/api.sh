@@ -111,6 +111,10 @@ bad "unknown query parameter" 400 "dryrun" PUT '/v1/state?dryrun=1' '{}'
 bad "duplicate NF" 409 "fw0" POST /v1/nfs '{"name":"fw0","type":"forwarder"}'
 bad "unknown NF" 404 "no NF named 'nosuch'" GET /v1/nfs/nosuch
 bad "unknown path" 404 "no resource" GET /v1/nope
+# (a helper) a key's '/' left unencoded was told "the API is under /v1/".
+bad "a key's / unencoded: %2F named" 404 "is written %2F" DELETE /v1/nfs/fw0/routes/198.51.100.0/24
+bad "a document naming an NF twice: 400, not a conflict" 400 "is listed twice" PUT '/v1/state?dry_run=1' \
+	'{"nfs":[{"name":"x","type":"counter"},{"name":"x","type":"counter"}]}'
 bad "unknown collection" 404 "no collection" GET /v1/nfs/fw0/fdb
 bad "method not allowed" 405 "allowed: GET, POST" PUT /v1/nfs '{}'
 big=$NFD_DIR/big.json
@@ -132,6 +136,8 @@ out=$(timeout 20 "$NFC_BIN/nfchaind" --socket "$NFD_SOCK" --state-dir "$NFD_STAT
 rc=$?
 check "--listen 127.0.0.1:99999 is refused (exit $rc): ${out##*error=}" \
 	grep -q "port '99999' is not a number from 1 to 65535" <<<"$out"
+# (a helper) a bad option: 2, as the man page says (it said 1).
+check "... with exit status 2, a bad option" [ "$rc" = 2 ]
 port=$((20000 + RANDOM % 20000))
 nfd_start --listen "127.0.0.1:$port" --token-file "$tok" || not_ok "restart with --listen"
 url=http://127.0.0.1:$port
