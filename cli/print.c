@@ -423,7 +423,6 @@ static void show_all(json_t *a)
 	}
 }
 
-/* key/value rows of an object, nested objects flattened as a.b. */
 /* A list of objects (a ddos NF's top talkers): a row each, named by its
  * first string (the source), the rest as key=value. */
 static void list_rows(struct table *t, json_t *a, const char *key)
@@ -455,6 +454,7 @@ static void list_rows(struct table *t, json_t *a, const char *key)
 	}
 }
 
+/* key/value rows of an object, nested objects flattened as a.b. */
 static void kv_rows(struct table *t, json_t *o, const char *prefix)
 {
 	const char *k;

@@ -64,11 +64,11 @@ static int route6_check(struct nfc_nf *nf, const struct rt_pcfg *pc,
 	r = rt_pfx_parse(nf, "route", nhs, 0, &nh);
 	if (r)
 		return r;
-	for (int q = 0; q < NFC_MAX_PORTS && !port_moved(nf, taken, dst, &nh);
-	     q++)
+	for (int q = 0; q < NFC_MAX_PORTS; q++)
 		if (pc[q].used && pc[q].ip6.family &&
 		    pc[q].ip6.plen == dst->plen &&
-		    rt_subnet_has6(&pc[q].ip6, dst->a.v6))
+		    rt_subnet_has6(&pc[q].ip6, dst->a.v6) &&
+		    !port_moved(nf, taken, dst, &nh))
 			return nfc_nf_error(nf, EEXIST,
 					    "route %s: it is the connected "
 					    "subnet of port %s",
@@ -156,7 +156,7 @@ int rt_route_check(struct nfc_nf *nf, const struct rt_pcfg *pc, const char *key,
 	const char *nhs = json_string_value(json_object_get(fields, "nexthop"));
 	struct rt_pfx dst, nh;
 	char b[512];
-	int r, p, moved;
+	int r, p;
 
 	/* An import's line goes into every message. */
 	snprintf(what, sizeof(what), line ? "line %u: route" : "route", line);
@@ -193,28 +193,32 @@ int rt_route_check(struct nfc_nf *nf, const struct rt_pcfg *pc, const char *key,
 				    say, nhs);
 	if (r)
 		return r;
-	moved = port_moved(nf, taken, &dst, &nh);
-	for (int q = 0; q < NFC_MAX_PORTS && !moved; q++)
+	/* port_moved (a map read) only once a conflict is found: not for
+	 * every route of an import. */
+	for (int q = 0; q < NFC_MAX_PORTS; q++)
 		if (pc[q].used && pc[q].ip.family &&
 		    pc[q].ip.plen == dst.plen &&
-		    rt_subnet_has(&pc[q].ip, dst.a.v4) && dst.plen < 32)
+		    rt_subnet_has(&pc[q].ip, dst.a.v4) && dst.plen < 32 &&
+		    !port_moved(nf, taken, &dst, &nh))
 			return nfc_nf_error(nf, EEXIST,
 					    "route %s: it is the connected "
 					    "subnet of port %s",
 					    say, pc[q].name);
-	if (dst.plen == 32 && rt_is_own_addr(pc, dst.a.v4) && !moved)
+	if (dst.plen == 32 && rt_is_own_addr(pc, dst.a.v4) &&
+	    !port_moved(nf, taken, &dst, &nh))
 		return nfc_nf_error(nf, EEXIST,
 				    "route %s: it is an address of this "
 				    "router",
 				    say);
-	for (int q = 0; q < NFC_MAX_PORTS && !moved; q++)
+	for (int q = 0; q < NFC_MAX_PORTS; q++)
 		if (dst.plen == 32 && pc[q].used && pc[q].ip.family &&
-		    rt_subnet_bcast(&pc[q].ip) == dst.a.v4)
+		    rt_subnet_bcast(&pc[q].ip) == dst.a.v4 &&
+		    !port_moved(nf, taken, &dst, &nh))
 			return nfc_nf_error(nf, EEXIST,
 					    "route %s: it is the broadcast "
 					    "address of port %s's subnet",
 					    say, pc[q].name);
-	if (rt_is_own_addr(pc, nh.a.v4) && !moved)
+	if (rt_is_own_addr(pc, nh.a.v4) && !port_moved(nf, taken, &dst, &nh))
 		return nfc_nf_error(nf, EINVAL,
 				    "route %s: next hop %s is an address of "
 				    "this router",
