@@ -27,8 +27,14 @@ while time.time() < end:
         x.recv(2048)
         n[x.getsockname()[1]] += 1
 print(n[5555], n[5556])' &
-	local rx=$!
-	sleep 0.7
+	local rx=$! i
+	# Until B listens: under a loaded CI its Python took longer than
+	# the 0.7 s this slept, and the first datagram to 5556 was lost
+	# ("0 4").
+	for ((i = 0; i < 50; i++)); do
+		ip netns exec "$B" ss -Hlun "sport = :5556" | grep -q . && break
+		sleep 0.1
+	done
 	ip netns exec "$A" python3 -c '
 import socket, time
 x = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
