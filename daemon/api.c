@@ -41,6 +41,10 @@ static const struct route routes[] = {
 	 .del = h_port_del},
 	{"v1/nfs/{nf}/stats", .get = h_stats_get},
 	{"v1/nfs/{nf}/upgrade", .post = h_nf_upgrade},
+	/* GET is a stream served by http.c and pcap.c; the route is here
+	 * so that no other method is taken for a collection "pcap" (the
+	 * Allow header listed a POST that could never work). */
+	{"v1/nfs/{nf}/pcap", .get = h_pcap_get},
 	{"v1/nfs/{nf}/{coll}", .get = h_coll_get, .post = h_coll_post},
 	{"v1/nfs/{nf}/{coll}/import", .post = h_coll_import},
 	{"v1/nfs/{nf}/{coll}/{key}", .get = h_coll_key_get,
@@ -509,6 +513,8 @@ static int check_query(struct call *c, handler_fn h)
 			continue;
 		if (h == h_coll_import && !strcmp(k, "replace"))
 			continue;
+		if (h == h_pcap_get)
+			continue; /* h_pcap_get names the NF first */
 		return fail(c, 400, "unknown query parameter '%.64s'%s", k,
 			    h == h_state_put ? " (known: dry_run)" : "");
 	}

@@ -104,6 +104,7 @@ int h_port_get(struct call *c);
 int h_port_patch(struct call *c);
 int h_port_del(struct call *c);
 int h_stats_get(struct call *c);
+int h_pcap_get(struct call *c);
 int h_coll_get(struct call *c);
 int h_coll_post(struct call *c);
 int h_coll_import(struct call *c);

@@ -420,6 +420,34 @@ int h_stats_get(struct call *c)
 	return reply(c, 200, out);
 }
 
+/* Reached only when http.c does not serve the stream itself: a HEAD, or
+ * a daemon whose pcap service did not start. */
+int h_pcap_get(struct call *c)
+{
+	json_t *nf = need_nf(c, c->arg[0]);
+	const char *type;
+	int r;
+
+	if (!nf)
+		return c->resp->status;
+	type = json_string_value(json_object_get(nf, "type"));
+	if (!type || strcmp(type, "capture"))
+		r = fail(c, 400,
+			 "NF %s is a %s, not a capture: only a capture NF has "
+			 "a pcap stream",
+			 c->arg[0], type ? type : "NF of no type");
+	else if (strcmp(c->req->method, "GET") &&
+		 snprintf(c->resp->allow, sizeof(c->resp->allow), "GET"))
+		r = fail(c, 405, "the pcap stream of %s is served to GET only",
+			 c->arg[0]);
+	else
+		r = fail(c, 503,
+			 "pcap streams are not available: the daemon could "
+			 "not start its capture service (see its log)");
+	json_decref(nf);
+	return r;
+}
+
 /* ---- collections ------------------------------------------------------------
  */
 

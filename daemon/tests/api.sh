@@ -117,6 +117,11 @@ bad "a document naming an NF twice: 400, not a conflict" 400 "is listed twice" P
 	'{"nfs":[{"name":"x","type":"counter"},{"name":"x","type":"counter"}]}'
 bad "unknown collection" 404 "no collection" GET /v1/nfs/fw0/fdb
 bad "method not allowed" 405 "allowed: GET, POST" PUT /v1/nfs '{}'
+# The pcap stream is a GET: its route allows nothing else, not the
+# collections' POST (which made it a collection named "pcap").
+bad "POST on a pcap stream" 405 "allowed: GET)" POST /v1/nfs/fw0/pcap '{}'
+bad "GET pcap of a forwarder" 400 "not a capture" GET /v1/nfs/fw0/pcap
+bad "GET pcap of no NF" 404 "NF nosuch does not exist" GET /v1/nfs/nosuch/pcap
 big=$NFD_DIR/big.json
 head -c $((17 << 20)) /dev/zero | tr '\0' ' ' >"$big"
 st=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$NFD_SOCK" \
