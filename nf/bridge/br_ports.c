@@ -143,6 +143,11 @@ static int static_one(const void *key, const void *val, void *arg)
 	if (v.port != want) {
 		int fd = nfc_nf_map_fd(nf, "br_static");
 
+		/* Static wins again: what was learned of its station while
+		 * it was inactive goes (the lookup reads learning first). */
+		if (want != BR_PORT_NONE &&
+		    !bpf_map_delete_elem(nfc_nf_map_fd(nf, "br_fdb"), key))
+			br_counter_add(nf, BR_C_CTL_FLUSHED, 1);
 		v.port = want;
 		/* The walk reads copies: an entry written now is not met
 		 * again, nor skipped. */

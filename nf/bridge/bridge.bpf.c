@@ -583,9 +583,12 @@ static __always_inline int learn(struct br_fdb_key *k, __u32 in, __u64 now,
 		}
 		return 0;
 	}
+	/* An inactive static entry (its port deleted) acts as none: its
+	 * station is learned like any other, until the port is back
+	 * (br_ports.c takes the learned entry away then). */
 	s = bpf_map_lookup_elem(&br_static, k);
-	if (s)
-		return s->port != in && s->port != BR_PORT_NONE;
+	if (s && s->port != BR_PORT_NONE)
+		return s->port != in;
 	if (!bpf_map_update_elem(&br_fdb, k, &nv, BPF_NOEXIST)) {
 		br_count(BR_C_LEARNED);
 		if (gen)

@@ -293,6 +293,7 @@ static void xdp_static_follow(struct nfc *nfc)
 {
 	json_t *c3 = json_pack("{s:i}", "vlan", 20);
 	struct dpt_run r;
+	__u64 loops;
 	__u8 f[64];
 	int n, e;
 
@@ -301,10 +302,20 @@ static void xdp_static_follow(struct nfc *nfc)
 	CHECK(!e && static_port(20, S) == BR_PORT_NONE,
 	      "static: p3 deleted: S's entry is inert (%s)",
 	      e ? nfc_errmsg(nfc) : "ok");
+	/* Inactive, it acts as none: S is learned where it shows up. */
+	loops = counter(BR_C_DROP_LOOP);
+	n = frame(f, BCAST, S, 20);
+	run(1, f, n, &r);
+	CHECK(counter(BR_C_DROP_LOOP) == loops && learned(20, S) == 1,
+	      "static: while inactive, S seen on p2 is learned there, not "
+	      "dropped (verdict %d, learned on %d)",
+	      r.verdict, learned(20, S));
 	e = nfc_port_add(nfc, "br0", "p3", dev[2], c3);
 	CHECK(!e && static_port(20, S) == 2,
 	      "static: p3 added again: S resolves to it (%s)",
 	      e ? nfc_errmsg(nfc) : "ok");
+	CHECK(learned(20, S) < 0,
+	      "static: ... and what was learned of S while inactive is gone");
 	n = frame(f, S, M3, 20);
 	run(1, f, n, &r);
 	CHECK(r.verdict == XDP_REDIRECT_ && r.out_len == 60,
