@@ -65,6 +65,8 @@ int rt_route6_port(const struct rt_pcfg *pc, const struct rt_rib_key *k,
 			return -2;
 	if (v->nh_family != RT_AF_INET6)
 		return -1;
+	if (rt_is_own_addr6(pc, v->nh.v6))
+		return -3; /* as rt_route_port */
 	if (rt_is_ll6(v->nh.v6)) {
 		int p = v->nh_port - 1;
 

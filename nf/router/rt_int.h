@@ -153,7 +153,8 @@ int rt_routes_list_page(struct nfc_nf *nf, struct nfc_cursor *cur, size_t max,
  * 4 * NFC_MAX_PORTS. */
 int rt_fib_port_entries(const struct rt_pcfg *pc, struct fib_ent *e);
 /* Where a static route goes with these ports: its port, or -1 (inactive),
- * -2 when a port's own entry (own, sorted) has the same key (shadowed). */
+ * -2 when a port's own entry (own, sorted) has the same key (shadowed), -3
+ * when its next hop is an address of the router. */
 int rt_route_port(const struct rt_pcfg *pc, const struct fib_ent *own, int nown,
 		  const struct rt_rib_key *k, const struct rt_rib_val *v);
 /* rt_fib4 and rt_dir hold exactly `want` (sorted by rt_fib_cmp); rt_dir's
@@ -169,7 +170,8 @@ int rt_fib_lookup(struct nfc_nf *nf, __be32 dst, struct rt_fib_val *v);
 
 /* rt_fib6.c: the IPv6 FIB (rt_fib6) from the ports and rt_rib */
 int rt_fib6_rebuild(struct nfc_nf *nf, const struct rt_pcfg *pc);
-/* Where an IPv6 static route goes: its port, -1 (inactive), -2 (shadowed). */
+/* Where an IPv6 static route goes: its port, -1 (inactive), -2 (shadowed),
+ * -3 (its next hop an address of the router). */
 int rt_route6_port(const struct rt_pcfg *pc, const struct rt_rib_key *k,
 		   const struct rt_rib_val *v);
 int rt_fib6_lookup(struct nfc_nf *nf, const uint8_t *dst, struct rt_fib_val *v);

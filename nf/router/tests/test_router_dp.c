@@ -950,6 +950,80 @@ static void many_routes(void)
 	CHECK(!r, "a port change with %d routes: configure in %.3f s", n, s);
 }
 
+/* The state `routes show` gives route key; "" if it is not listed. */
+static const char *route_state(const char *key)
+{
+	static char st[128];
+	json_t *l = NULL, *e;
+	size_t i;
+
+	st[0] = 0;
+	nfc_coll_list(nfc, "r1", "routes", &l);
+	json_array_foreach (l, i, e)
+		if (!strcmp(json_string_value(json_object_get(e, "prefix"))
+				    ?: "",
+			    key))
+			snprintf(st, sizeof(st), "%s",
+				 json_string_value(json_object_get(e, "state"))
+					 ?: "");
+	json_decref(l);
+	return st;
+}
+
+static int port_ip(const char *port, const char *k, const char *v)
+{
+	json_t *cfg = json_pack("{s:s}", k, v);
+	int r = nfc_port_set(nfc, "r1", port, cfg);
+
+	json_decref(cfg);
+	return r;
+}
+
+/* A port given a route's next hop as its address after the route (found
+ * by a helper): the route stayed active, listed and in the FIB, sending
+ * its packets to the router itself. It goes inactive, and comes back when
+ * the port's address moves off it. */
+static void nexthop_own(void)
+{
+	struct frame in, out;
+	int r;
+
+	r = coll_add("routes", "198.18.0.0/16", "nexthop", "203.0.113.7", NULL,
+		     NULL);
+	r = r
+		    ?: coll_add("routes", "2001:db8:f::/48", "nexthop",
+				"2001:db8:3::7", NULL, NULL);
+	CHECK(!r && !strcmp(route_state("198.18.0.0/16"), "active") &&
+		      !strcmp(route_state("2001:db8:f::/48"), "active"),
+	      "own next hop: routes via 203.0.113.7 and 2001:db8:3::7 "
+	      "active (%s)",
+	      r ? nfc_errmsg(nfc) : route_state("198.18.0.0/16"));
+	r = port_ip("p3", "ip", "203.0.113.7/26");
+	r = r ?: port_ip("p3", "ip6", "2001:db8:3::7/64");
+	CHECK(!r &&
+		      strstr(route_state("198.18.0.0/16"),
+			     "address of this router") &&
+		      strstr(route_state("2001:db8:f::/48"),
+			     "address of this router"),
+	      "own next hop: p3 takes both addresses: the routes are "
+	      "inactive (%s; %s)",
+	      r ? nfc_errmsg(nfc) : route_state("198.18.0.0/16"),
+	      route_state("2001:db8:f::/48"));
+	/* Out of the FIB: the default route (via H3) takes the packet. */
+	in = ipf(PM[0], "198.51.100.2", "198.18.1.1", 64, IPPROTO_UDP, 26);
+	CHECK(run(0, &in, &out) == verdict_out && !memcmp(out.d, H3, 6),
+	      "own next hop: to 198.18.1.1 by the default route now");
+	r = port_ip("p3", "ip", "203.0.113.1/26");
+	r = r ?: port_ip("p3", "ip6", "2001:db8:3::1/64");
+	CHECK(!r && !strcmp(route_state("198.18.0.0/16"), "active") &&
+		      !strcmp(route_state("2001:db8:f::/48"), "active"),
+	      "own next hop: p3's addresses back: the routes active again "
+	      "(%s)",
+	      r ? nfc_errmsg(nfc) : route_state("198.18.0.0/16"));
+	nfc_coll_del(nfc, "r1", "routes", "198.18.0.0/16");
+	nfc_coll_del(nfc, "r1", "routes", "2001:db8:f::/48");
+}
+
 /* rt_dir read the way the fast path reads it: in the live level-1 copy. */
 static int dir_lookup(int fd, int ffd, __be32 dst, struct rt_fib_val *v)
 {
@@ -1313,6 +1387,7 @@ static void one_mode(const char *m, int out, int drop)
 		reopen();
 		if (!strcmp(m, "xdp")) {
 			bad_input();
+			nexthop_own();
 			dir_consistency();
 			many_routes();
 		}
