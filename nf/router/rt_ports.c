@@ -335,6 +335,23 @@ static int load_ports(struct nfc_nf *nf, struct rt_pcfg *pc, int macs)
 						    "(the link-local one comes "
 						    "from the MAC)",
 						    pc[p].name, ip6);
+			/* As IPv4's network address: the subnet's routers
+			 * all answer it (RFC 4291 2.6.1); a /127 has none
+			 * (RFC 6164). */
+			if (pc[p].ip6.plen < 127) {
+				struct rt_pfx h = pc[p].ip6;
+
+				rt_mask6(h.a.v6, h.plen);
+				if (!memcmp(h.a.v6, v6, 16))
+					return nfc_nf_error(
+						nf, EINVAL,
+						"port %s: ip6 %s is the "
+						"Subnet-Router anycast address "
+						"of its subnet (RFC 4291 "
+						"2.6.1): give the port one "
+						"with a host part",
+						pc[p].name, ip6);
+			}
 		}
 		if (pc[p].mtu && ip6 && pc[p].mtu < 1280)
 			return nfc_nf_error(nf, EINVAL,

@@ -109,6 +109,8 @@ check "refused: overlapping IPv6 subnets" refused "overlaps" \
 	nfctl r1 ports add p9 ip6=2001:db8:1:0:8000::1/80
 check "refused: a link-local port address" refused "not a global unicast" \
 	nfctl r1 ports add p9 ip6=fe80::1/64
+check "refused: the Subnet-Router anycast address as a port address" \
+	refused "Subnet-Router anycast" nfctl r1 ports add p9 ip6=2001:db8:9::/64
 # `mtu=` unsets it: back to unchecked (it was refused as not a number, so a
 # port's mtu once set could never be taken off).
 p9mtu() { nfctl export | jq -r '.nfs[] | select(.name=="r1") | .ports[] | select(.name=="p9") | .config.mtu // "none"'; }
