@@ -253,11 +253,9 @@ int nat_rule_parse(const char *key, json_t *fields, struct nat_rule *r,
 				       : "the outside address or range A-B");
 	if (s)
 		SUB(parse_to(s, r, err, errlen, mfam));
-	if (r->type == NAT_T_DNAT && r->to_port_lo &&
-	    (r->dport_lo != r->dport_hi) && r->proto)
-		return NAT_ERR("rule %s: dnat to a port needs one dport=, not "
-			       "a range",
-			       key);
+	/* A dport range, or none, all to the one port, as nftables' "dnat
+	 * to A:P": the mapping keeps each connection's own port for the
+	 * replies. */
 	if (r->type == NAT_T_DNAT && r->to_port_lo && r->proto != 6 &&
 	    r->proto != 17)
 		return NAT_ERR("rule %s: dnat to a port needs proto=tcp or udp",

@@ -473,6 +473,28 @@ static void snat(struct nfc *nfc)
 		      "mappings show: 9 (%zu)", json_array_size(l));
 		json_decref(l);
 	}
+	/* A dport range to one port, as nftables' "dnat to A:P" (found by
+	 * a helper: refused, "needs one dport=, not a range"). */
+	CHECK(!add(nfc, "25",
+		   "type=dnat proto=tcp dport=9000-9010 to=198.51.100.11:80"),
+	      "a dnat of a dport range to one port is taken: %s",
+	      nfc_errmsg(nfc));
+	f = tcp("203.0.113.77", 5557, "203.0.113.20", 9005, 0x02);
+	o = run(&f, 0, 0);
+	CHECK(IS(o, "203.0.113.77", 5557, "198.51.100.11", 80),
+	      "DNAT of a range: SYN to :9005 goes to 198.51.100.11:80 (v%d "
+	      "%s:%d > %s:%d csum %d)",
+	      SHOW(o));
+	f = tcp("198.51.100.11", 80, "203.0.113.77", 5557, 0x12);
+	o = run(&f, 1, 0);
+	CHECK(IS(o, "203.0.113.20", 9005, "203.0.113.77", 5557),
+	      "... its SYN-ACK out comes from :9005, the port it was sent to "
+	      "(v%d %s:%d > %s:%d csum %d)",
+	      SHOW(o));
+	CHECK(add(nfc, "26", "type=dnat proto=icmp to=198.51.100.11:80") &&
+		      strstr(nfc_errmsg(nfc), "needs proto=tcp or udp"),
+	      "a dnat to a port with proto=icmp: refused naming why: %s",
+	      nfc_errmsg(nfc));
 }
 
 /* The flush takes the mappings of the connections it flushed
