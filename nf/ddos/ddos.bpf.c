@@ -23,6 +23,7 @@
 #define ETH_P_IP_BE bpf_htons(0x0800)
 #define ETH_P_IPV6_BE bpf_htons(0x86DD)
 #define ETH_P_8021Q_BE bpf_htons(0x8100)
+#define ETH_P_8021AD_BE bpf_htons(0x88A8)
 #define TCP_SYN 0x02
 #define TCP_RST 0x04
 #define TCP_ACK 0x10
@@ -179,7 +180,7 @@ static __always_inline int parse(nfc_ctx_t *ctx, struct pkt *p)
 	__u16 proto;
 	__u32 off = sizeof(struct ethhdr);
 
-	if (nfc_pull(ctx, 14 + 40 + 20))
+	if (nfc_pull(ctx, 14 + 8 + 40 + 20))
 		nfc_pull(ctx, nfc_pkt_len(ctx) < 128 ? nfc_pkt_len(ctx) : 128);
 	data = nfc_data(ctx);
 	end = nfc_data_end(ctx);
@@ -187,9 +188,16 @@ static __always_inline int parse(nfc_ctx_t *ctx, struct pkt *p)
 	if ((void *)(eth + 1) > end)
 		return -1;
 	proto = eth->h_proto;
-	if (proto == ETH_P_8021Q_BE) {
-		struct vlan_hdr *vh = (void *)(eth + 1);
+	/* Two tags (QinQ, 802.1ad or 802.1Q outside): XDP sees both where
+	 * TC sees the inner one only (the kernel took the outer off), and
+	 * a blocklisted source passed in XDP with a second tag (found by a
+	 * helper). */
+#pragma unroll
+	for (int i = 0; i < 2; i++) {
+		struct vlan_hdr *vh = data + off;
 
+		if (proto != ETH_P_8021Q_BE && proto != ETH_P_8021AD_BE)
+			break;
 		if ((void *)(vh + 1) > end)
 			return -1;
 		proto = vh->h_vlan_encapsulated_proto;
