@@ -174,7 +174,10 @@ static int compile_now(const char *expr, unsigned snaplen,
 			return -ENOMEM;
 		}
 	}
-	if (f->compile(p, &bp, expr, 1, PCAP_NETMASK_UNKNOWN)) {
+	/* Netmask 0, as `tcpdump -r` (an NF port has no subnet): `ip
+	 * broadcast` is then 255.255.255.255 or 0.0.0.0; with an unknown one
+	 * libpcap refused it, where tcpdump takes it (found by a helper). */
+	if (f->compile(p, &bp, expr, 1, 0)) {
 		snprintf(err, errlen, "expression '%s': %s", expr,
 			 f->geterr(p));
 		f->close(p);

@@ -99,7 +99,8 @@ lap "differential runs"
 # filter-test gives what tcpdump gives, frame for frame.
 NFCHAIN=$NFC_BIN/nfchain
 for ef in 'tcp[tcpflags] & tcp-syn != 0:real' 'ip6 and not icmp6:real' \
-	'greater 1000:real' 'vlan and udp:crafted' 'not (udp port 53):crafted'; do
+	'greater 1000:real' 'vlan and udp:crafted' 'not (udp port 53):crafted' \
+	'ip broadcast:crafted'; do
 	e=${ef%:*} f=${ef##*:}
 	tcpdump -r "$D/$f.pcap" -w "$D/t.pcap" "$e" 2>/dev/null
 	out=$("$NFCHAIN" filter-test "$e" -r "$D/$f.pcap" -w "$D/n.pcap")
