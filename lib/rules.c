@@ -162,3 +162,46 @@ int nfc_rules_del(struct nfc_nf *nf, const struct nfc_rules *d, const char *key)
 				 key, strerror(errno));
 	return r;
 }
+
+int nfc_rules_replace(struct nfc_nf *nf, const struct nfc_rules *d, void *rs,
+		      uint32_t n)
+{
+	int fd = nfc_nf_map_fd(nf, d->map), r;
+	uint8_t *old, *nr = rs;
+	uint32_t nold;
+
+	if (n > d->max)
+		return nfc_nf_error(nf, E2BIG, "%u rules: %s holds at most %u",
+				    n, d->holder, d->max);
+	qsort(rs, n, d->size, num_cmp);
+	r = nfc_rules_load(nf, d, (void **)&old, &nold, 0);
+	if (!r)
+		r = d->apply(nf, rs, n);
+	if (r) {
+		free(old);
+		return r;
+	}
+	/* The record made to hold exactly the new set: the numbers it
+	 * loses go, every new rule is written. */
+	for (uint32_t i = 0; i < nold; i++)
+		if (!bsearch(old + (size_t)i * d->size, rs, n, d->size,
+			     num_cmp))
+			bpf_map_delete_elem(fd, old + (size_t)i * d->size);
+	for (uint32_t i = 0; i < n && !r; i++)
+		if (bpf_map_update_elem(fd, nr + (size_t)i * d->size,
+					nr + (size_t)i * d->size, BPF_ANY))
+			r = nfc_nf_error(nf, errno,
+					 "rules: write the record: %s",
+					 strerror(errno));
+	if (r) {
+		/* Back to the old set, record and data plane. */
+		for (uint32_t i = 0; i < n; i++)
+			bpf_map_delete_elem(fd, nr + (size_t)i * d->size);
+		for (uint32_t i = 0; i < nold; i++)
+			bpf_map_update_elem(fd, old + (size_t)i * d->size,
+					    old + (size_t)i * d->size, BPF_ANY);
+		d->apply(nf, old, nold);
+	}
+	free(old);
+	return r;
+}

@@ -485,6 +485,13 @@ int nfc_rules_add(struct nfc_nf *nf, const struct nfc_rules *d, const char *key,
 		  const void *rule);
 int nfc_rules_del(struct nfc_nf *nf, const struct nfc_rules *d,
 		  const char *key);
+/* The set made exactly the n parsed rules at rs (sorted here), switched
+ * in at once: for a collection's replace() ("swapped as a whole": an
+ * import of several rules is not applied rule by rule). The caller has
+ * checked every rule; a refusal leaves the record and the data plane as
+ * they were. */
+int nfc_rules_replace(struct nfc_nf *nf, const struct nfc_rules *d, void *rs,
+		      uint32_t n);
 /* The recorded set handed to `apply` again (something it reads changed). */
 int nfc_rules_reapply(struct nfc_nf *nf, const struct nfc_rules *d);
 

@@ -212,30 +212,71 @@ static int nat_rules_check(struct nfc_nf *nf, json_t *config, const char *key,
 		 : to_check(nf, key, &nr);
 }
 
-static int nat_rules_add(struct nfc_nf *nf, const char *key, json_t *fields)
+/* Rule `key` parsed into *nr and checked as add() and replace() take it. */
+static int nat_rule_of(struct nfc_nf *nf, const char *key, json_t *fields,
+		       struct nat_rule *nr)
 {
-	struct nat_rule nr;
 	char err[320];
 	__u32 addr;
-	int r = nat_rule_parse(key, fields, &nr, err, sizeof(err));
+	int r = nat_rule_parse(key, fields, nr, err, sizeof(err));
 
 	if (r)
-		return nfc_nf_error(nf, -r, "%s", err);
-	if ((r = to_check(nf, key, &nr)))
+		return nfc_nf_entry_error(nf, key, -r, "%s", err);
+	if ((r = to_check(nf, key, nr)))
 		return r;
 	/* A check for the user's sake, of a fact outside the state (the
 	 * target's address; a rule added before the attach waits for one):
 	 * a restore takes the rule as accepted, and a reboot that brings
 	 * nfchaind up before the address restored nothing (found by a
 	 * helper). */
-	if (nr.type == NAT_T_MASQ && !nfc_nf_applying(nf) &&
+	if (nr->type == NAT_T_MASQ && !nfc_nf_applying(nf) &&
 	    nat_target_addr4(nf, &addr) && !addr)
-		return nfc_nf_error(nf, EINVAL,
-				    "rule %s: masquerade: %s is attached to a "
-				    "target without an IPv4 address; give it "
-				    "one (ip=) or use type=snat to=",
-				    key, nfc_nf_name(nf));
-	return nfc_rules_add(nf, &nat_rules_d, key, &nr);
+		return nfc_nf_entry_error(nf, key, EINVAL,
+					  "rule %s: masquerade: %s is attached "
+					  "to a target without an IPv4 "
+					  "address; give it one (ip=) or use "
+					  "type=snat to=",
+					  key, nfc_nf_name(nf));
+	return 0;
+}
+
+static int nat_rules_add(struct nfc_nf *nf, const char *key, json_t *fields)
+{
+	struct nat_rule nr;
+	int r = nat_rule_of(nf, key, fields, &nr);
+
+	return r ? r : nfc_rules_add(nf, &nat_rules_d, key, &nr);
+}
+
+/* The whole set at once (apply, import): every rule checked first, then
+ * switched in at one instant. Rule by rule, a refused import wrote its
+ * first rules to the spare half of the tables (and voided the flow
+ * cache) before its undo (found by a helper), and a packet could meet
+ * part of an imported set. */
+static int nat_rules_replace(struct nfc_nf *nf, json_t *entries)
+{
+	size_t n = json_object_size(entries), i = 0;
+	struct nat_rule *rs;
+	const char *key;
+	json_t *f;
+	int r = 0;
+
+	if (n > NAT_MAX_RULES)
+		return nfc_nf_error(nf, E2BIG,
+				    "%zu rules: the NAT holds at most %d", n,
+				    NAT_MAX_RULES);
+	rs = calloc(n + 1, sizeof(*rs));
+	if (!rs)
+		return nfc_nf_error(nf, ENOMEM, "rules: out of memory");
+	json_object_foreach (entries, key, f) {
+		r = nat_rule_of(nf, key, f, &rs[i++]);
+		if (r)
+			break;
+	}
+	if (!r)
+		r = nfc_rules_replace(nf, &nat_rules_d, rs, n);
+	free(rs);
+	return r;
 }
 
 static int nat_rules_del(struct nfc_nf *nf, const char *key)
@@ -815,6 +856,7 @@ static const struct nfc_collection nat_collections[] = {
 	 .add = nat_rules_add,
 	 .del = nat_rules_del,
 	 .list = nat_rules_list,
+	 .replace = nat_rules_replace,
 	 .check = nat_rules_check},
 	{.name = "mappings",
 	 .key_doc = "a connection as show prints it "

@@ -64,6 +64,27 @@ check "rules show: columns in the declaration's order ($hdr)" \
 check "mappings show (empty)" [ "$(nfc -j nat0 mappings show | jq length)" = 0 ]
 got=$(nfc -j nat0 show stats | jq -r '.stats.nat.exhausted // .nat.exhausted')
 check "show stats has the NAT's counters (exhausted $got)" [ "$got" = 0 ]
+# A refused import changes nothing, the NAT's pinned maps included (found
+# by a helper: imported rule by rule, its first rules were written to the
+# spare half of nat_rules and nat_set's generation moved, voiding the flow
+# cache, before the undo); an accepted one switches once.
+natmaps() { python3 "$NFC_TOP/daemon/tests/mapsum.py" $(find "$NFC_PIN" -path "*-nat0/map/nat_rules" -o -path "*-nat0/map/nat_set" -o -path "*-nat0/map/nat_rec" | sort); }
+natgen() { bpftool -j map dump pinned "$(find "$NFC_PIN" -path "*-nat0/map/nat_set")" | jq '.[0].formatted.value.gen'; }
+natmaps >"$NFD_DIR/nm0"
+printf '60 type=snat to=203.0.113.82\n61 type=dnat proto=tcp dport=80 to=198.51.100.70:99999\n' >"$NFD_DIR/bad.rules"
+for rep in "" --replace; do
+	refused "an import${rep:+ $rep} whose line 2 is bad" "line 2" nat0 rules import $rep -f "$NFD_DIR/bad.rules"
+done
+natmaps >"$NFD_DIR/nm1"
+check "... nat_rules, nat_set and the record as they were" cmp -s "$NFD_DIR/nm0" "$NFD_DIR/nm1"
+g0=$(natgen)
+printf '60 type=snat to=203.0.113.82\n61 type=dnat proto=tcp dport=80 to=198.51.100.70:99\n' >"$NFD_DIR/good.rules"
+check "an import of 2 rules" nfc nat0 rules import -f "$NFD_DIR/good.rules"
+g1=$(natgen)
+check "... switched in at once: nat_set's generation $g0 -> $g1" [ "$g1" = $((g0 + 1)) ]
+check "... 5 rules now" [ "$(nfc -j nat0 rules show | jq length)" = 5 ]
+check "rules del 60" nfc nat0 rules del 60
+check "rules del 61" nfc nat0 rules del 61
 check "rules del 20" nfc nat0 rules del 20
 # apply --dry-run agrees with apply: a bad rule in a document is refused
 # by the check before anything changes (found by a helper: the dry run
