@@ -133,6 +133,7 @@ static void trim_if_idle(void)
 	if (!trim.dirty || mono_ns() - trim.last_ns < TRIM_IDLE_NS)
 		return;
 	malloc_trim(0);
+	nfc_release_embedded(); /* an NF loaded since read its object */
 	trim.seen = mallinfo2().fordblks;
 	trim.dirty = 0;
 }

@@ -248,6 +248,7 @@ int main(int argc, char **argv)
 	 * freed buffers in the heap, under M_TRIM_THRESHOLD: given back now,
 	 * not at the first tick, so an idle daemon is idle-sized at once. */
 	malloc_trim(0);
+	nfc_release_embedded();
 	daemon_loop_run(&d);
 	r = 0;
 	/* A clean stop leaves state.json whole: the journal folded in. */

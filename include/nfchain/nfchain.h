@@ -271,7 +271,11 @@ int nfc_apply_accepted(struct nfc *nfc, json_t *doc, json_t **plan);
  * Each returns a new reference. */
 json_t *nfc_show(struct nfc *nfc);		      /* every NF, with ports */
 json_t *nfc_show_nf(struct nfc *nfc, const char *nf); /* NULL if unknown */
-json_t *nfc_types(void);			      /* types and schemas */
+/* Gives back the pages of the built-in types' embedded objects that this
+ * process read (they are read again when needed): for a long-lived
+ * process's idle RSS. */
+void nfc_release_embedded(void);
+json_t *nfc_types(void); /* types and schemas */
 /* Loaded NF types (docs/sdk.md), process-wide. Registers type `name` from
  * one or two BPF objects built from one source (an XDP and a TC build, in
  * either order; obj2 may be NULL): reads its config fields and collections
