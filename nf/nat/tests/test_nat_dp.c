@@ -236,6 +236,25 @@ static int later_is(struct ctf *f, int out_dir, const char *want)
 	return !strcmp(a, want) && fz_fold(fz_sum(ip, 20, 0)) == 0;
 }
 
+/* A port forward's handshake: the client 203.0.113.77:cport's SYN to
+ * 203.0.113.20:dport goes to inside:80, and the SYN-ACK goes out from the
+ * port the client sent to. */
+static void dnat_handshake(int cport, int dport, const char *inside)
+{
+	struct ctf f = tcp("203.0.113.77", cport, "203.0.113.20", dport, 0x02);
+	struct out o = run(&f, 0, 0);
+
+	CHECK(IS(o, "203.0.113.77", cport, inside, 80),
+	      "DNAT: SYN to :%d in goes to %s:80 (v%d %s:%d > %s:%d csum %d)",
+	      dport, inside, SHOW(o));
+	f = tcp(inside, 80, "203.0.113.77", cport, 0x12);
+	o = run(&f, 1, 0);
+	CHECK(IS(o, "203.0.113.20", dport, "203.0.113.77", cport),
+	      "DNAT: the SYN-ACK out comes from 203.0.113.20:%d (v%d %s:%d > "
+	      "%s:%d csum %d)",
+	      dport, SHOW(o));
+}
+
 static void snat(struct nfc *nfc)
 {
 	struct ctf f;
@@ -415,18 +434,7 @@ static void snat(struct nfc *nfc)
 	cached(f, 0, "203.0.113.9", 777, "198.51.100.5", 777,
 	       "its echo reply (id rewritten)");
 
-	f = tcp("203.0.113.77", 5555, "203.0.113.20", 8080, 0x02);
-	o = run(&f, 0, 0);
-	CHECK(IS(o, "203.0.113.77", 5555, "198.51.100.10", 80),
-	      "DNAT: SYN to :8080 in goes to 198.51.100.10:80 (v%d %s:%d > "
-	      "%s:%d csum %d)",
-	      SHOW(o));
-	f = tcp("198.51.100.10", 80, "203.0.113.77", 5555, 0x12);
-	o = run(&f, 1, 0);
-	CHECK(IS(o, "203.0.113.20", 8080, "203.0.113.77", 5555),
-	      "DNAT: the SYN-ACK out comes from 203.0.113.20:8080 (v%d %s:%d "
-	      "> %s:%d csum %d)",
-	      SHOW(o));
+	dnat_handshake(5555, 8080, "198.51.100.10");
 	cached(tcp("203.0.113.77", 5555, "203.0.113.20", 8080, 0x10), 0,
 	       "203.0.113.77", 5555, "198.51.100.10", 80, "DNAT: ACKs in");
 	cached(tcp("198.51.100.10", 80, "203.0.113.77", 5555, 0x10), 1,
@@ -479,18 +487,7 @@ static void snat(struct nfc *nfc)
 		   "type=dnat proto=tcp dport=9000-9010 to=198.51.100.11:80"),
 	      "a dnat of a dport range to one port is taken: %s",
 	      nfc_errmsg(nfc));
-	f = tcp("203.0.113.77", 5557, "203.0.113.20", 9005, 0x02);
-	o = run(&f, 0, 0);
-	CHECK(IS(o, "203.0.113.77", 5557, "198.51.100.11", 80),
-	      "DNAT of a range: SYN to :9005 goes to 198.51.100.11:80 (v%d "
-	      "%s:%d > %s:%d csum %d)",
-	      SHOW(o));
-	f = tcp("198.51.100.11", 80, "203.0.113.77", 5557, 0x12);
-	o = run(&f, 1, 0);
-	CHECK(IS(o, "203.0.113.20", 9005, "203.0.113.77", 5557),
-	      "... its SYN-ACK out comes from :9005, the port it was sent to "
-	      "(v%d %s:%d > %s:%d csum %d)",
-	      SHOW(o));
+	dnat_handshake(5557, 9005, "198.51.100.11");
 	CHECK(add(nfc, "26", "type=dnat proto=icmp to=198.51.100.11:80") &&
 		      strstr(nfc_errmsg(nfc), "needs proto=tcp or udp"),
 	      "a dnat to a port with proto=icmp: refused naming why: %s",
