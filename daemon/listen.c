@@ -160,7 +160,7 @@ int daemon_listen_unix(const char *path, char *err, size_t errlen)
 	old = umask(0177);
 	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
-	if (r || chmod(path, 0600) || listen(fd, 128)) {
+	if (r || chmod(path, 0600) || listen(fd, SOMAXCONN)) {
 		r = -errno;
 		snprintf(err, errlen, "cannot listen on %s: %s", path,
 			 strerror(errno));
@@ -242,7 +242,7 @@ int daemon_listen_tcp(const char *spec, char *err, size_t errlen)
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 128)) {
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, SOMAXCONN)) {
 		r = -errno;
 		snprintf(err, errlen, "cannot listen on %s: %s", spec,
 			 strerror(errno));
