@@ -259,7 +259,7 @@ int rt_routes_check(struct nfc_nf *nf, json_t *config, const char *key,
 
 	(void)config;
 	if (!strcmp(key, RT_STORE_KEY))
-		return 0;
+		return rt_store_ref_check(nf, fields);
 	r = rt_load_port_conf(nf, pc);
 	return r ? r : rt_route_check(nf, pc, key, 0, fields, 0, &k, &v);
 }

@@ -137,6 +137,7 @@ int rt_routes_import(struct nfc_nf *nf, const char *text, size_t len,
 json_t *rt_routes_import_ref(struct nfc_nf *nf);
 /* replace() (whole) or add() of the entry `store`. */
 int rt_store_replace(struct nfc_nf *nf, json_t *entries, int whole);
+int rt_store_ref_check(struct nfc_nf *nf, json_t *ref);
 /* A route added (fields) or deleted (NULL), logged durably if an import
  * made a store; 0 or -errno (then nothing may change). */
 int rt_store_note(struct nfc_nf *nf, const char *key, json_t *fields);

@@ -1047,6 +1047,40 @@ static int set_limit(struct nfc_nf *nf, size_t n)
  * loaded again, the model's other entries (routes added by hand, also in
  * the log) over them, the set switched in as a whole.
  */
+/* The store entry of a document, checked without changing anything (an
+ * apply's check, its dry run): the file it names is there and of the
+ * store named, or this router's own base (or .prev) is. A dry run of a
+ * document naming a file that was not there planned it; the apply then
+ * refused (found by a helper). */
+int rt_store_ref_check(struct nfc_nf *nf, json_t *ref)
+{
+	const char *file = json_string_value(json_object_get(ref, "file"));
+	char base[512], prev[600];
+	struct base_meta m;
+	uint32_t id;
+	int r;
+
+	if (!file || !*file || ref_id(ref, &id))
+		return nfc_nf_error(nf, EINVAL,
+				    "routes: store: an entry an import writes, "
+				    "with file and crc32; to load routes, use "
+				    "routes import -f FILE");
+	base_path(nf, nfc_nf_name(nf), base, sizeof(base));
+	snprintf(prev, sizeof(prev), "%s.prev", base);
+	r = base_scan(file, &m);
+	if ((!r && m.id == id) ||
+	    (!strcmp(file, base) && !base_scan(prev, &m) && m.id == id))
+		return 0;
+	return nfc_nf_error(nf, r == -ENOENT ? ENOENT : EBADMSG,
+			    "routes: store %s %s: copy it there, or import the "
+			    "routes again (routes import --replace -f FILE)",
+			    file,
+			    r == -ENOENT ? "is not there"
+			    : r		 ? "is damaged"
+					 : "is of another store than the one "
+					   "named");
+}
+
 int rt_store_replace(struct nfc_nf *nf, json_t *entries, int whole)
 {
 	struct rt_pcfg pc[NFC_MAX_PORTS];

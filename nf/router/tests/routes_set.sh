@@ -118,5 +118,13 @@ check "... and an imported line with crc32=, by its line" \
 	refused "line 1: NF r1: route 198.18.5.0/24: .*crc32" \
 	nfc r1 routes import -f "$NFD_DIR/crc.txt"
 check "... nothing changed" [ "$(export_state)" = "$before" ]
+# (a helper) a document whose store names a file that is not there: the
+# dry run planned "change routes store", the apply then refused.
+nfc export | jq '(.nfs[] | select(.name == "r1") | .collections.routes.store.file) = "/nonexistent/r1.routes"' >"$NFD_DIR/nostore.json"
+check "apply --dry-run of a store file that is not there: refused, naming it" \
+	refused "store /nonexistent/r1.routes is not there" \
+	nfc apply --dry-run -f "$NFD_DIR/nostore.json"
+check "... and the apply" refused "is not there" nfc apply -f "$NFD_DIR/nostore.json"
+check "... nothing changed" [ "$(export_state)" = "$before" ]
 nfd_stop
 nfc_done
