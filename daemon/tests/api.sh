@@ -117,6 +117,25 @@ bad "a document naming an NF twice: 400, not a conflict" 400 "is listed twice" P
 	'{"nfs":[{"name":"x","type":"counter"},{"name":"x","type":"counter"}]}'
 bad "unknown collection" 404 "no collection" GET /v1/nfs/fw0/fdb
 bad "method not allowed" 405 "allowed: GET, POST" PUT /v1/nfs '{}'
+# (a helper) a burst of non-blocking clients past a backlog of 128 got
+# EAGAIN at connect; the daemon documents 4096 connections a listener.
+burst=$(/usr/bin/python3 - "$NFD_SOCK" <<'PY'
+import socket, sys
+socks, refused = [], 0
+for _ in range(300):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.setblocking(False)
+    try:
+        s.connect(sys.argv[1])
+    except BlockingIOError:
+        refused += 1
+    socks.append(s)
+for s in socks:
+    s.close()
+print(refused)
+PY
+)
+check "300 non-blocking connects at once: none refused ($burst)" [ "$burst" = 0 ]
 # The pcap stream is a GET: its route allows nothing else, not the
 # collections' POST (which made it a collection named "pcap").
 bad "POST on a pcap stream" 405 "allowed: GET)" POST /v1/nfs/fw0/pcap '{}'
