@@ -959,9 +959,16 @@ static int store_check(struct nfc_nf *nf, json_t *ref, const char *base,
 				    "routes: store: an entry an import writes, "
 				    "with file and crc32; to load routes, use "
 				    "routes import -f FILE");
-	if (strcmp(file, base) && (r = store_adopt(nf, file, base, id)))
-		return r;
 	r = base_scan(base, &m);
+	/* Another daemon's file: taken in, unless this router's base is
+	 * that store already (the same document applied again here copied
+	 * it again each time, found by a helper). */
+	if (strcmp(file, base) && (r || m.id != id)) {
+		r = store_adopt(nf, file, base, id);
+		if (r)
+			return r;
+		r = base_scan(base, &m);
+	}
 	if (!r && m.id == id) {
 		*crc = m.crc;
 		*size = m.size;
