@@ -219,7 +219,9 @@ int br_fdb_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	if (strlen(key) >= sizeof(v.key))
 		return nfc_nf_error(nf, EINVAL, "fdb %s: key too long", key);
 	had_old = static_by_key(sfd, xfd, key, &oldk, &cur);
-	v.port = p < 0 ? BR_PORT_NONE : (__u32)p;
+	/* A restore's entry whose port no longer carries its VLAN is
+	 * inactive, as the next configure would make it (br_ports.c). */
+	v.port = p < 0 || !(vl.members & BIT(p)) ? BR_PORT_NONE : (__u32)p;
 	snprintf(v.port_name, sizeof(v.port_name), "%s", port);
 	snprintf(v.key, sizeof(v.key), "%s", key);
 	memcpy(ik.key, key, strlen(key));
@@ -509,7 +511,10 @@ static int collect_static(const void *k, const void *v, void *arg)
 {
 	struct age_arg *a = arg;
 
-	(void)v;
+	/* An inactive entry acts as none: what is learned of its station
+	 * stays (it was flushed every tick, found by a helper). */
+	if (((const struct br_static_val *)v)->port == BR_PORT_NONE)
+		return 0;
 	if (a->nstatic == a->cap) {
 		long cap = a->cap ? a->cap * 2 : 64;
 		void *d = realloc(a->statics, cap * sizeof(*a->statics));

@@ -130,15 +130,29 @@ static int sync_by_ifindex(struct nfc_nf *nf, int fd, const struct plan *pl,
 	return 0;
 }
 
+struct static_arg {
+	struct nfc_nf *nf;
+	const struct plan *pl;
+};
+
 static int static_one(const void *key, const void *val, void *arg)
 {
-	struct nfc_nf *nf = arg;
+	struct static_arg *sa = arg;
+	struct nfc_nf *nf = sa->nf;
+	const struct br_fdb_key *fk = key;
 	struct br_static_val v;
 	int p;
 	__u32 want;
 
 	memcpy(&v, val, sizeof(v));
 	p = nfc_nf_port_index(nf, v.port_name);
+	/* Inactive, as `show fdb` says, also when its port no longer
+	 * carries its VLAN: it still dropped the station's frames on the
+	 * other ports and sent its unicast where the VLAN ends (found by a
+	 * helper). */
+	if (p >= 0 &&
+	    (fk->vid >= BR_VLANS || !(sa->pl->vlans[fk->vid].members & BIT(p))))
+		p = -1;
 	want = p < 0 ? BR_PORT_NONE : (__u32)p;
 	if (v.port != want) {
 		int fd = nfc_nf_map_fd(nf, "br_static");
@@ -160,14 +174,15 @@ static int static_one(const void *key, const void *val, void *arg)
  * change (a port deleted makes its entries inert until it comes back).
  * Read in batches: key by key, a get_next_key and a lookup an entry on
  * every configure. */
-static void sync_static(struct nfc_nf *nf)
+static void sync_static(struct nfc_nf *nf, const struct plan *pl)
 {
 	int fd = nfc_nf_map_fd(nf, "br_static");
+	struct static_arg sa = {nf, pl};
 
 	if (fd >= 0)
 		nfc_hash_walk(fd, sizeof(struct br_fdb_key),
 			      sizeof(struct br_static_val), NULL, 0, static_one,
-			      nf);
+			      &sa);
 }
 
 struct flush_arg {
@@ -271,7 +286,7 @@ int br_configure(struct nfc_nf *nf)
 		r = sync_by_ifindex(nf, flood, pl, egress, "the flood devmap");
 	if (r)
 		goto out;
-	sync_static(nf);
+	sync_static(nf, pl);
 	fa.pl = pl;
 	br_counter_add(nf, BR_C_CTL_FLUSHED,
 		       br_fdb_prune(nf, flush_pred, &fa, NULL));

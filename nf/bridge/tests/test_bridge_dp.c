@@ -310,12 +310,38 @@ static void xdp_static_follow(struct nfc *nfc)
 	      "static: while inactive, S seen on p2 is learned there, not "
 	      "dropped (verdict %d, learned on %d)",
 	      r.verdict, learned(20, S));
+	nfc_tick(nfc);
+	CHECK(learned(20, S) == 1,
+	      "static: ... and a tick keeps it (it flushed it, as if the "
+	      "static entry were active)");
 	e = nfc_port_add(nfc, "br0", "p3", dev[2], c3);
 	CHECK(!e && static_port(20, S) == 2,
 	      "static: p3 added again: S resolves to it (%s)",
 	      e ? nfc_errmsg(nfc) : "ok");
 	CHECK(learned(20, S) < 0,
 	      "static: ... and what was learned of S while inactive is gone");
+	/* Its port no longer carrying its VLAN makes it inactive too, in the
+	 * data plane as in `show fdb` (found by a helper: listed inactive,
+	 * it still dropped S's frames on other ports). */
+	{
+		json_t *c20 = json_pack("{s:i}", "vlan", 30);
+
+		e = nfc_port_set(nfc, "br0", "p3", c20);
+		json_decref(c20);
+		CHECK(!e && static_port(20, S) == BR_PORT_NONE,
+		      "static: p3 moved to VLAN 30: S's entry is inert (%s)",
+		      e ? nfc_errmsg(nfc) : "ok");
+		loops = counter(BR_C_DROP_LOOP);
+		n = frame(f, BCAST, S, 20);
+		run(1, f, n, &r);
+		CHECK(counter(BR_C_DROP_LOOP) == loops && learned(20, S) == 1,
+		      "static: ... S seen on p2 then: learned, not dropped");
+		e = nfc_port_set(nfc, "br0", "p3", c3);
+		CHECK(!e && static_port(20, S) == 2 && learned(20, S) < 0,
+		      "static: p3 back in VLAN 20: S's entry resolves to it, "
+		      "the learned one flushed (%s)",
+		      e ? nfc_errmsg(nfc) : "ok");
+	}
 	n = frame(f, S, M3, 20);
 	run(1, f, n, &r);
 	CHECK(r.verdict == XDP_REDIRECT_ && r.out_len == 60,
