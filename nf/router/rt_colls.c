@@ -339,9 +339,8 @@ int rt_route_write(struct nfc_nf *nf, const struct rt_pcfg *pc, const char *key,
 		return r;
 	}
 	memcpy(k6.addr, k->addr.v6, 16);
-	p = k->family == RT_AF_INET6	   ? rt_route6_port(pc, k, v)
-	    : rt_is_own_addr(pc, v->nh.v4) ? -3
-					   : rt_port_for(pc, v->nh.v4);
+	p = k->family == RT_AF_INET6 ? rt_route6_port(pc, k, v)
+				     : rt_nh_port(pc, v->nh.v4);
 	/* The LPM lookup of a key that is not there answers its cover. */
 	had = old &&
 	      !bpf_map_lookup_elem(

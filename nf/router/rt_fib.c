@@ -46,14 +46,18 @@ int rt_route_port(const struct rt_pcfg *pc, const struct fib_ent *own, int nown,
 {
 	struct fib_ent e = {.k = {k->plen, k->addr.v4}};
 
-	int p;
-
 	if (bsearch(&e, own, nown, sizeof(*own), rt_fib_cmp))
 		return -2;
-	p = v->nh_family == RT_AF_INET ? rt_port_for(pc, v->nh.v4) : -1;
+	return v->nh_family == RT_AF_INET ? rt_nh_port(pc, v->nh.v4) : -1;
+}
+
+int rt_nh_port(const struct rt_pcfg *pc, __be32 nh)
+{
+	int p = rt_port_for(pc, nh);
+
 	/* A port given the next hop's address after the route: a packet
 	 * sent there would come back to the router. */
-	return p >= 0 && rt_is_own_addr(pc, v->nh.v4) ? -3 : p;
+	return p >= 0 && rt_is_own_addr(pc, nh) ? -3 : p;
 }
 
 /* ---- rt_rib ---- */

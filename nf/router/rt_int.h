@@ -158,6 +158,9 @@ int rt_fib_port_entries(const struct rt_pcfg *pc, struct fib_ent *e);
  * when its next hop is an address of the router. */
 int rt_route_port(const struct rt_pcfg *pc, const struct fib_ent *own, int nown,
 		  const struct rt_rib_key *k, const struct rt_rib_val *v);
+/* The port an IPv4 next hop is reached through, -1 (on no subnet), -3 (an
+ * address of the router). */
+int rt_nh_port(const struct rt_pcfg *pc, __be32 nh);
 /* rt_fib4 and rt_dir hold exactly `want` (sorted by rt_fib_cmp); rt_dir's
  * new table switched in by one write. */
 int rt_fib_sync(struct nfc_nf *nf, struct fib_ent *want, size_t n);

@@ -887,6 +887,20 @@ static int store_recover(struct nfc_nf *nf, const char *base,
  * the pin root), taken in under this router's own name with its logs
  * when it is the store named (id). This router's own base stays as
  * .prev, as store_check expects after a refused change. */
+/* The refusal of a named store file that base_scan read as r (0: of
+ * another store than the one named). */
+static int store_unfit(struct nfc_nf *nf, const char *from, int r)
+{
+	return nfc_nf_error(nf, r == -ENOENT ? ENOENT : EBADMSG,
+			    "routes: store %s %s: copy it there, or import the "
+			    "routes again (routes import --replace -f FILE)",
+			    from,
+			    r == -ENOENT ? "is not there"
+			    : r		 ? "is damaged"
+					 : "is of another store than the one "
+					   "named");
+}
+
 static int store_adopt(struct nfc_nf *nf, const char *from, const char *base,
 		       uint32_t id)
 {
@@ -896,15 +910,7 @@ static int store_adopt(struct nfc_nf *nf, const char *from, const char *base,
 	int r = base_scan(from, &m);
 
 	if (r || m.id != id)
-		return nfc_nf_error(
-			nf, r == -ENOENT ? ENOENT : EBADMSG,
-			"routes: store %s %s: copy it there, or "
-			"import the routes again (routes import "
-			"--replace -f FILE)",
-			from,
-			r == -ENOENT ? "is not there"
-			: r	     ? "is damaged"
-			    : "is of another store than the one named");
+		return store_unfit(nf, from, r);
 	snprintf(prev, sizeof(prev), "%s.prev", base);
 	unlink(prev);
 	if (link(base, prev) && errno != ENOENT)
@@ -928,19 +934,13 @@ static int store_adopt(struct nfc_nf *nf, const char *from, const char *base,
 	return 0;
 }
 
-/* The base `store` names: its file ours, its store (FOLD_HEAD's, or the
- * CRC of an import's base) the one named. Else rebuilt from <base>.prev
- * when that is of the store named (store_recover), else refused naming
- * the file. Its CRC and size in *crc, *size. */
-static int store_check(struct nfc_nf *nf, json_t *ref, const char *base,
-		       uint32_t *crc, size_t *size)
+/* The file and store id an entry `store` names, refused if it holds
+ * anything else. */
+static int store_named(struct nfc_nf *nf, json_t *ref, const char **file,
+		       uint32_t *id)
 {
-	const char *file = json_string_value(json_object_get(ref, "file")), *k;
-	struct base_meta m, pm;
-	char prev[600], why[160];
-	uint32_t id;
+	const char *k;
 	json_t *v;
-	int r, pr;
 
 	/* A route's fields on it (routes set store nexthop=...) were kept
 	 * in the saved state. (`routes` is the import's count, as export
@@ -954,11 +954,30 @@ static int store_check(struct nfc_nf *nf, json_t *ref, const char *base,
 					    "the store stands for the "
 					    "imported routes",
 					    k);
-	if (!file || !*file || ref_id(ref, &id))
+	*file = json_string_value(json_object_get(ref, "file"));
+	if (!*file || !**file || ref_id(ref, id))
 		return nfc_nf_error(nf, EINVAL,
 				    "routes: store: an entry an import writes, "
 				    "with file and crc32; to load routes, use "
 				    "routes import -f FILE");
+	return 0;
+}
+
+/* The base `store` names: its file ours, its store (FOLD_HEAD's, or the
+ * CRC of an import's base) the one named. Else rebuilt from <base>.prev
+ * when that is of the store named (store_recover), else refused naming
+ * the file. Its CRC and size in *crc, *size. */
+static int store_check(struct nfc_nf *nf, json_t *ref, const char *base,
+		       uint32_t *crc, size_t *size)
+{
+	struct base_meta m, pm;
+	char prev[600], why[160];
+	const char *file;
+	uint32_t id;
+	int r, pr;
+
+	if (store_named(nf, ref, &file, &id))
+		return -EINVAL;
 	r = base_scan(base, &m);
 	/* Another daemon's file: taken in, unless this router's base is
 	 * that store already (the same document applied again here copied
@@ -1049,45 +1068,35 @@ static int set_limit(struct nfc_nf *nf, size_t n)
 		       : 0;
 }
 
-/*
- * replace() (whole) or add() of the entry `store`: the base and its log
- * loaded again, the model's other entries (routes added by hand, also in
- * the log) over them, the set switched in as a whole.
- */
 /* The store entry of a document, checked without changing anything (an
  * apply's check, its dry run): the file it names is there and of the
- * store named, or this router's own base (or .prev) is. A dry run of a
- * document naming a file that was not there planned it; the apply then
+ * store named, or, named as this router's own, its .prev is. A dry run of
+ * a document naming a file that was not there planned it; the apply then
  * refused (found by a helper). */
 int rt_store_ref_check(struct nfc_nf *nf, json_t *ref)
 {
-	const char *file = json_string_value(json_object_get(ref, "file"));
 	char base[512], prev[600];
 	struct base_meta m;
+	const char *file;
 	uint32_t id;
 	int r;
 
-	if (!file || !*file || ref_id(ref, &id))
-		return nfc_nf_error(nf, EINVAL,
-				    "routes: store: an entry an import writes, "
-				    "with file and crc32; to load routes, use "
-				    "routes import -f FILE");
+	if (store_named(nf, ref, &file, &id))
+		return -EINVAL;
 	base_path(nf, nfc_nf_name(nf), base, sizeof(base));
 	snprintf(prev, sizeof(prev), "%s.prev", base);
 	r = base_scan(file, &m);
 	if ((!r && m.id == id) ||
 	    (!strcmp(file, base) && !base_scan(prev, &m) && m.id == id))
 		return 0;
-	return nfc_nf_error(nf, r == -ENOENT ? ENOENT : EBADMSG,
-			    "routes: store %s %s: copy it there, or import the "
-			    "routes again (routes import --replace -f FILE)",
-			    file,
-			    r == -ENOENT ? "is not there"
-			    : r		 ? "is damaged"
-					 : "is of another store than the one "
-					   "named");
+	return store_unfit(nf, file, r);
 }
 
+/*
+ * replace() (whole) or add() of the entry `store`: the base and its log
+ * loaded again, the model's other entries (routes added by hand, also in
+ * the log) over them, the set switched in as a whole.
+ */
 int rt_store_replace(struct nfc_nf *nf, json_t *entries, int whole)
 {
 	struct rt_pcfg pc[NFC_MAX_PORTS];
