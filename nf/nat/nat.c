@@ -261,11 +261,7 @@ static int nat_rules_replace(struct nfc_nf *nf, json_t *entries)
 	json_t *f;
 	int r = 0;
 
-	if (n > NAT_MAX_RULES)
-		return nfc_nf_error(nf, E2BIG,
-				    "%zu rules: the NAT holds at most %d", n,
-				    NAT_MAX_RULES);
-	rs = calloc(n + 1, sizeof(*rs));
+	rs = calloc(n + 1, sizeof(*rs)); /* the limit: nfc_rules_replace */
 	if (!rs)
 		return nfc_nf_error(nf, ENOMEM, "rules: out of memory");
 	json_object_foreach (entries, key, f) {
