@@ -888,9 +888,13 @@ static int coll_sync(struct nfc *nfc, const char *name,
 	if (c->replace) {
 		json_t *old = have ? json_deep_copy(have) : json_object();
 
-		undo_note(u, name, c->name, "", old);
-		json_decref(old);
+		/* Noted once made: a replace() refused changed nothing, and
+		 * handing it the old set again would (a double-buffered NF
+		 * switches copies: the ddos limits' dd_state). */
 		r = coll_replace_nosave(nfc, name, c->name, want);
+		if (!r)
+			undo_note(u, name, c->name, "", old);
+		json_decref(old);
 		if (r)
 			return r;
 	}

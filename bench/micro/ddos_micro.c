@@ -11,8 +11,11 @@
  * in one corner let sources elsewhere leave the trie near its root), and
  * the allowed source among them too. Last, the list with one more prefix
  * of each length 8..31: what allowed traffic costs when 26 lengths are in
- * use (one hash probe each). A benchmark program (prints a table), not a
- * test. Indicative only on a loaded machine.
+ * use (one hash probe each). Then an allowlisted source and one under a
+ * limit, with the allowlist and the limits in each of their two copies
+ * (nf/ddos/ddos.h, DD_ST_ALLOW_1): which copy packets read costs them
+ * nothing. A benchmark program (prints a table), not a test. Indicative
+ * only on a loaded machine.
  *
  *   .output/bench/ddos_micro [RUNS]
  */
@@ -123,6 +126,31 @@ static char *feed(int n, int lens)
 	return t;
 }
 
+/* The allowlist and the limits made (again) what the rows below read;
+ * `extra` differs between two calls, so that each is a change, built in
+ * the copy packets do not read and switched in. */
+static int swap_sets(int extra)
+{
+	char k[32];
+	json_t *al = json_object(), *li = json_object();
+	int e;
+
+	json_object_set_new(al, "198.51.100.9/32", json_object());
+	snprintf(k, sizeof(k), "241.0.%d.0/24", extra);
+	json_object_set_new(al, k, json_object());
+	json_object_set_new(
+		li, "198.51.100.0/24",
+		json_pack("{s:i,s:i}", "pps", 100000000, "burst", 1000000000));
+	json_object_set_new(li, k, json_pack("{s:i}", "pps", 10));
+	e = nfc_coll_replace(nfc, "dd0", "allowlist", al) ||
+	    nfc_coll_replace(nfc, "dd0", "limits", li);
+	if (e)
+		fprintf(stderr, "replace: %s\n", nfc_errmsg(nfc));
+	json_decref(al);
+	json_decref(li);
+	return e;
+}
+
 static int import(char *t)
 {
 	int e = nfc_coll_import_text(nfc, "dd0", "blocklist", t, strlen(t), 1);
@@ -138,7 +166,8 @@ int main(int argc, char **argv)
 	int runs = argc > 1 ? atoi(argv[1]) : 300;
 	int ifx, stub, dp = drop_prog();
 	double floor_ns, f1_ns, a10, a1m, d10, d1m, dd1m, d32, alens;
-	__u8 ok[64], bad[64], deep[64], deep32[64];
+	double al[2], lim[2];
+	__u8 ok[64], bad[64], deep[64], deep32[64], white[64];
 	char a[16];
 	unsigned l;
 
@@ -166,6 +195,7 @@ int main(int argc, char **argv)
 	}
 	udp(ok, "198.51.100.1");
 	udp(bad, "203.0.113.1");
+	udp(white, "198.51.100.9");
 	/* Inside a /24 and a /32 of the million (entries 500,000, 500,001). */
 	ntoa(entry(500000, &l) | 77, a);
 	udp(deep, a);
@@ -184,6 +214,13 @@ int main(int argc, char **argv)
 	if (import(feed(999999, 1)))
 		goto reset;
 	alens = measure(stub, ok, 64, runs, 4, ifx);
+	/* Copy 1 first (the first replace switches to it), then copy 0. */
+	for (int c = 1; c >= 0; c--) {
+		if (swap_sets(c))
+			goto reset;
+		al[c] = measure(stub, white, 64, runs, 4, ifx);
+		lim[c] = measure(stub, ok, 64, runs, 4, ifx);
+	}
 	nfc_detach(nfc, "dd0", dev[0]);
 	close(stub);
 	stub = dpt_hook_prog(root, ifx);
@@ -212,6 +249,16 @@ int main(int argc, char **argv)
 	printf("hook -> dd0 -> f1, allowed, 1,000,000 prefixes of 26 "
 	       "lengths\t%.1f\t(dd0 own %.1f)\n",
 	       alens, alens - f1_ns);
+	for (int c = 0; c < 2; c++)
+		printf("hook -> dd0 -> f1, allowlisted, allowlist copy "
+		       "%d\t%.1f\t"
+		       "(dd0 own %.1f)\n",
+		       c, al[c], al[c] - f1_ns);
+	for (int c = 0; c < 2; c++)
+		printf("hook -> dd0 -> f1, under a limit, limits copy %d, "
+		       "1,000,000 prefixes of 26 lengths\t%.1f\t(dd0 own "
+		       "%.1f)\n",
+		       c, lim[c], lim[c] - f1_ns);
 reset:
 	nfc_reset(nfc);
 	nfc_close(nfc);

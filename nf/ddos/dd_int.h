@@ -81,6 +81,15 @@ unsigned dd_dups_last(const struct dd_dups *s, int family,
 void dd_dups_free(struct dd_dups *s);
 
 int dd_flags_sync(struct nfc_nf *nf);
+int dd_flags_switch(struct nfc_nf *nf, __u32 bit);
+/* The allowlist and the limits, two copies each (ddos.h, DD_ST_ALLOW_1):
+ * which one packets read (bit DD_ST_ALLOW_1 or DD_ST_LIM_1), the map of
+ * copy `copy` of base "dd_allow" or "dd_lim", a copy emptied. */
+int dd_live(struct nfc_nf *nf, __u32 bit);
+int dd_copy_fd(struct nfc_nf *nf, const char *base, int family, int copy);
+int dd_copy_clear(struct nfc_nf *nf, const char *base, int copy, int say);
+int dd_allow_replace(struct nfc_nf *nf, json_t *entries);
+int dd_limit_replace(struct nfc_nf *nf, json_t *entries);
 int dd_adopt(struct nfc_nf *nf);
 int dd_flags_look(struct nfc_nf *nf, const char *what, int family);
 

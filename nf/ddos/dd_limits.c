@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * ddos: rate limits by source prefix (dd_lim4/6). The longest prefix
- * holding a source decides its limit; `per` says whether each source
- * address has its own bucket or a whole /N shares one.
+ * ddos: rate limits by source prefix (dd_lim4/6, two copies: ddos.h,
+ * DD_ST_LIM_1). The longest prefix holding a source decides its limit, so
+ * a set of limits decides together: a replace builds it in the copy
+ * packets do not read and switches it in at once. `per` says whether
+ * each source address has its own bucket or a whole /N shares one.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,19 +34,23 @@ const struct nfc_field dd_limit_fields[] = {
 	NFC_FIELDS_END,
 };
 
+/* The copy packets read: single adds and deletes write it (one entry
+ * changes at one instant anyway). */
 static int lim_fd(struct nfc_nf *nf, int family)
 {
-	return nfc_nf_map_fd(nf, family == 4 ? "dd_lim4" : "dd_lim6");
+	return dd_copy_fd(nf, "dd_lim", family, dd_live(nf, DD_ST_LIM_1));
 }
 
-/* The lowest id no limit uses: buckets are keyed by it. */
-static __u32 free_id(struct nfc_nf *nf)
-{
-	static unsigned char used[DD_MAX_LIMITS * 2 + 1];
+/* Buckets are keyed by a limit's id: a limit keeps its id while it is
+ * there, and a new one takes an id no limit of the live copy has, so that
+ * it never inherits another's buckets. */
+#define MAX_ID (DD_MAX_LIMITS * 4)
 
-	memset(used, 0, sizeof(used));
+/* Marks in used[] the ids of copy `copy`'s limits. */
+static void ids_of(struct nfc_nf *nf, int copy, unsigned char *used)
+{
 	for (int fam = 4; fam <= 6; fam += 2) {
-		int fd = lim_fd(nf, fam);
+		int fd = dd_copy_fd(nf, "dd_lim", fam, copy);
 		struct dd_lpm6 k, next;
 		void *prev = NULL;
 
@@ -53,15 +59,37 @@ static __u32 free_id(struct nfc_nf *nf)
 
 			k = next;
 			prev = &k;
-			if (!bpf_map_lookup_elem(fd, &k, &l) &&
-			    l.id < sizeof(used))
+			if (!bpf_map_lookup_elem(fd, &k, &l) && l.id <= MAX_ID)
 				used[l.id] = 1;
 		}
 	}
-	for (__u32 i = 1; i < sizeof(used); i++)
-		if (!used[i])
+}
+
+/* The lowest id used[] leaves free, marked; 0 if none. */
+static __u32 take_id(unsigned char *used)
+{
+	for (__u32 i = 1; i <= MAX_ID; i++)
+		if (!used[i]) {
+			used[i] = 1;
 			return i;
+		}
 	return 0;
+}
+
+static __u32 free_id(struct nfc_nf *nf)
+{
+	static unsigned char used[MAX_ID + 1];
+
+	memset(used, 0, sizeof(used));
+	ids_of(nf, dd_live(nf, DD_ST_LIM_1), used);
+	return take_id(used);
+}
+
+static void lim_key(const struct dd_pfx *p, struct dd_lpm6 *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->plen = p->plen;
+	memcpy(k->addr, p->addr, 16);
 }
 
 /* The limit `key` `fields` give, checked, into *p and l's per_len,
@@ -82,16 +110,18 @@ static int limit_want(struct nfc_nf *nf, const char *key, json_t *fields,
 	*pp = p;
 	max = p.family == 4 ? 32 : 128;
 	if (pps <= 0)
-		return nfc_nf_error(nf, EINVAL,
-				    "limits %s: pps must be at least 1 (a rate "
-				    "of 0 would drop all; use the blocklist)",
-				    key);
+		return nfc_nf_entry_error(
+			nf, key, EINVAL,
+			"limits %s: pps must be at least 1 (a rate "
+			"of 0 would drop all; use the blocklist)",
+			key);
 	if (burst < pps)
-		return nfc_nf_error(nf, EINVAL,
-				    "limits %s: burst %lld is below the rate "
-				    "(pps=%lld): a second's packets would "
-				    "never fit",
-				    key, (long long)burst, (long long)pps);
+		return nfc_nf_entry_error(
+			nf, key, EINVAL,
+			"limits %s: burst %lld is below the rate "
+			"(pps=%lld): a second's packets would "
+			"never fit",
+			key, (long long)burst, (long long)pps);
 	if (!per || !strcmp(per, "source")) {
 		l->per_len = max;
 	} else {
@@ -99,16 +129,18 @@ static int limit_want(struct nfc_nf *nf, const char *key, json_t *fields,
 		unsigned long n;
 
 		if (strncmp(per, "prefix/", 7) || !per[7])
-			return nfc_nf_error(nf, EINVAL,
-					    "limits %s: per '%s' is neither "
-					    "'source' nor 'prefix/N'",
-					    key, per);
+			return nfc_nf_entry_error(
+				nf, key, EINVAL,
+				"limits %s: per '%s' is neither "
+				"'source' nor 'prefix/N'",
+				key, per);
 		n = strtoul(per + 7, &e, 10);
 		if (*e || n > max || n < p.plen)
-			return nfc_nf_error(nf, EINVAL,
-					    "limits %s: per '%s': N must be "
-					    "in %u..%u",
-					    key, per, p.plen, max);
+			return nfc_nf_entry_error(
+				nf, key, EINVAL,
+				"limits %s: per '%s': N must be "
+				"in %u..%u",
+				key, per, p.plen, max);
 		l->per_len = n;
 	}
 	l->interval_ns = 1000000000ULL / pps;
@@ -139,9 +171,7 @@ int dd_limit_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	fd = lim_fd(nf, p.family);
 	if (fd < 0)
 		return nfc_nf_error(nf, ENOENT, "limits: map not found");
-	memset(&k, 0, sizeof(k));
-	k.plen = p.plen;
-	memcpy(k.addr, p.addr, 16);
+	lim_key(&p, &k);
 	/* A limit changed in place keeps its id, so its sources keep
 	 * their buckets. */
 	id = !bpf_map_lookup_elem(fd, &k, &old) ? old.id : free_id(nf);
@@ -166,9 +196,7 @@ int dd_limit_del(struct nfc_nf *nf, const char *key)
 
 	if (r)
 		return r;
-	memset(&k, 0, sizeof(k));
-	k.plen = p.plen;
-	memcpy(k.addr, p.addr, 16);
+	lim_key(&p, &k);
 	if (bpf_map_delete_elem(lim_fd(nf, p.family), &k)) {
 		if (errno == ENOENT)
 			return nfc_nf_error(nf, ENOENT,
@@ -177,6 +205,64 @@ int dd_limit_del(struct nfc_nf *nf, const char *key)
 				    strerror(errno));
 	}
 	return dd_flags_sync(nf);
+}
+
+/* The limits made exactly `entries`, built in the copy packets do not
+ * read (emptied first: it holds the set before the last replace, kept
+ * until now for packets still in it) and switched in at once. A prefix
+ * the live copy holds keeps its id, and so its sources' buckets. */
+int dd_limit_replace(struct nfc_nf *nf, json_t *entries)
+{
+	static unsigned char used[MAX_ID + 1];
+	int live = dd_live(nf, DD_ST_LIM_1), c = !live, n[2] = {0, 0}, r = 0;
+	const char *key;
+	json_t *f;
+
+	json_object_foreach (entries, key, f) {
+		struct dd_limit l = {0};
+		struct dd_pfx p;
+
+		r = limit_want(nf, key, f, &p, &l);
+		if (r)
+			return r;
+		if (++n[p.family == 6] > DD_MAX_LIMITS)
+			return nfc_nf_entry_error(
+				nf, key, ENOSPC,
+				"limits %s: %d IPv%d limits at most", key,
+				DD_MAX_LIMITS, p.family);
+	}
+	memset(used, 0, sizeof(used));
+	ids_of(nf, live, used);
+	r = dd_copy_clear(nf, "dd_lim", c, 1);
+	json_object_foreach (entries, key, f) {
+		struct dd_limit l = {0}, old;
+		struct dd_lpm6 k;
+		struct dd_pfx p;
+
+		if (r)
+			break;
+		limit_want(nf, key, f, &p, &l);
+		lim_key(&p, &k);
+		l.id = !bpf_map_lookup_elem(lim_fd(nf, p.family), &k, &old)
+			       ? old.id
+			       : take_id(used);
+		if (!l.id)
+			r = nfc_nf_entry_error(nf, key, ENOSPC,
+					       "limits %s: no free limit id",
+					       key);
+		else if (bpf_map_update_elem(
+				 dd_copy_fd(nf, "dd_lim", p.family, c), &k, &l,
+				 BPF_ANY))
+			r = nfc_nf_entry_error(nf, key, errno,
+					       "limits: write %s: %s", key,
+					       strerror(errno));
+	}
+	if (!r)
+		r = dd_flags_switch(nf, DD_ST_LIM_1);
+	/* Packets never read it: emptied of a set that was refused. */
+	if (r)
+		dd_copy_clear(nf, "dd_lim", c, 0);
+	return r;
 }
 
 int dd_limit_list(struct nfc_nf *nf, json_t *out)

@@ -586,11 +586,8 @@ static int page_of(struct nfc_nf *nf, const char *prefix,
 	memcpy(&lc, cur->b, sizeof(lc));
 	while (n < max && lc.fam < 2) {
 		int fam = lc.fam ? 6 : 4, have = lc.have, end, fd;
-		char name[32];
 
-		if (prefix)
-			snprintf(name, sizeof(name), "%s%d", prefix, fam);
-		fd = prefix ? nfc_nf_map_fd(nf, name)
+		fd = prefix ? dd_copy_fd(nf, prefix, fam, lc.copy)
 			    : block_fd(nf, fam, lc.copy);
 		n += trie_page(fd, fam, &lc.k, &have, max - n, &end, out);
 		lc.have = have;
@@ -622,6 +619,15 @@ int dd_block_list_page(struct nfc_nf *nf, struct nfc_cursor *cur, size_t max,
 int dd_allow_list_page(struct nfc_nf *nf, struct nfc_cursor *cur, size_t max,
 		       json_t *out)
 {
+	struct list_cur lc;
+
+	memcpy(&lc, cur->b, sizeof(lc));
+	/* The copy packets read when the listing began: a replace meanwhile
+	 * builds the other, and this one stays whole until the next. */
+	if (!lc.fam && !lc.have) {
+		lc.copy = dd_live(nf, DD_ST_ALLOW_1);
+		memcpy(cur->b, &lc, sizeof(lc));
+	}
 	return page_of(nf, "dd_allow", cur, max, out);
 }
 
@@ -664,12 +670,29 @@ int dd_limit_check(struct nfc_nf *nf, const char *key)
 	return dd_parse_pfx(nf, "limits", key, &p);
 }
 
-static int map_empty(struct nfc_nf *nf, const char *name)
+static int map_empty(int fd)
 {
-	int fd = nfc_nf_map_fd(nf, name);
 	struct dd_lpm6 k;
 
 	return fd >= 0 && bpf_map_get_next_key(fd, NULL, &k) != 0;
+}
+
+/* Flags `f` with the bits that let packets skip a lookup made to say
+ * what the copies `f` names hold. */
+static __u32 flags_of(struct nfc_nf *nf, __u32 f)
+{
+	int a = !!(f & DD_ST_ALLOW_1), l = !!(f & DD_ST_LIM_1);
+
+	f &= ~(DD_ST_ALLOW4 | DD_ST_NO_ALLOW6 | DD_ST_NO_LIM4 | DD_ST_NO_LIM6);
+	if (!map_empty(dd_copy_fd(nf, "dd_allow", 4, a)))
+		f |= DD_ST_ALLOW4;
+	if (map_empty(dd_copy_fd(nf, "dd_allow", 6, a)))
+		f |= DD_ST_NO_ALLOW6;
+	if (map_empty(dd_copy_fd(nf, "dd_lim", 4, l)))
+		f |= DD_ST_NO_LIM4;
+	if (map_empty(dd_copy_fd(nf, "dd_lim", 6, l)))
+		f |= DD_ST_NO_LIM6;
+	return f;
 }
 
 /* The flags that let packets skip a lookup made to say what the maps
@@ -680,21 +703,58 @@ static int map_empty(struct nfc_nf *nf, const char *name)
 int dd_flags_sync(struct nfc_nf *nf)
 {
 	struct dd_state st = state_get(nf);
-	__u32 f = st.flags & ~(DD_ST_ALLOW4 | DD_ST_NO_ALLOW6 | DD_ST_NO_LIM4 |
-			       DD_ST_NO_LIM6);
+	__u32 f = flags_of(nf, st.flags);
 
-	if (!map_empty(nf, "dd_allow4"))
-		f |= DD_ST_ALLOW4;
-	if (map_empty(nf, "dd_allow6"))
-		f |= DD_ST_NO_ALLOW6;
-	if (map_empty(nf, "dd_lim4"))
-		f |= DD_ST_NO_LIM4;
-	if (map_empty(nf, "dd_lim6"))
-		f |= DD_ST_NO_LIM6;
 	if (f == st.flags)
 		return 0;
 	st.flags = f;
 	return state_put(nf, &st);
+}
+
+/* Packets switched to the other copy of the allowlist or the limits
+ * (`bit`), and the skip bits made what that copy holds, in one write. */
+int dd_flags_switch(struct nfc_nf *nf, __u32 bit)
+{
+	struct dd_state st = state_get(nf);
+
+	st.flags = flags_of(nf, st.flags ^ bit);
+	return state_put(nf, &st);
+}
+
+int dd_live(struct nfc_nf *nf, __u32 bit)
+{
+	return !!(state_get(nf).flags & bit);
+}
+
+int dd_copy_fd(struct nfc_nf *nf, const char *base, int family, int copy)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "%s%d%s", base, family, copy ? "_1" : "");
+	return nfc_nf_map_fd(nf, name);
+}
+
+/* say: set the NF's error on failure (not when undoing after another). */
+int dd_copy_clear(struct nfc_nf *nf, const char *base, int copy, int say)
+{
+	for (int fam = 4; fam <= 6; fam += 2) {
+		int fd = dd_copy_fd(nf, base, fam, copy), e = 0;
+		struct dd_lpm6 k;
+
+		if (fd < 0)
+			e = ENOENT;
+		while (!e && !bpf_map_get_next_key(fd, NULL, &k))
+			if (bpf_map_delete_elem(fd, &k))
+				e = errno;
+		if (e && say)
+			return nfc_nf_error(nf, e, "%s%d%s: empty: %s", base,
+					    fam, copy ? "_1" : "",
+					    e == ENOENT ? "map not found"
+							: strerror(e));
+		if (e)
+			return -e;
+	}
+	return 0;
 }
 
 /* Before an entry is written to the allowlist ("allow") or the limits
@@ -714,6 +774,13 @@ int dd_flags_look(struct nfc_nf *nf, const char *what, int family)
 	return state_put(nf, &st);
 }
 
+/* Single entries go to the copy packets read: one entry changes at one
+ * instant anyway. */
+static int allow_fd(struct nfc_nf *nf, int family)
+{
+	return dd_copy_fd(nf, "dd_allow", family, dd_live(nf, DD_ST_ALLOW_1));
+}
+
 int dd_allow_add(struct nfc_nf *nf, const char *key, json_t *fields)
 {
 	struct dd_pfx p;
@@ -723,25 +790,63 @@ int dd_allow_add(struct nfc_nf *nf, const char *key, json_t *fields)
 		r = dd_flags_look(nf, "allow", p.family);
 	if (r)
 		return r;
-	return trie_write(
-		nf,
-		nfc_nf_map_fd(nf, p.family == 4 ? "dd_allow4" : "dd_allow6"),
-		"allowlist", key, fields, BPF_ANY, 0);
+	return trie_write(nf, allow_fd(nf, p.family), "allowlist", key, fields,
+			  BPF_ANY, 0);
 }
 
 int dd_allow_del(struct nfc_nf *nf, const char *key)
 {
-	int r = trie_del(nf, nfc_nf_map_fd(nf, "dd_allow4"),
-			 nfc_nf_map_fd(nf, "dd_allow6"), "allowlist", key);
+	int r = trie_del(nf, allow_fd(nf, 4), allow_fd(nf, 6), "allowlist",
+			 key);
 
 	return r ? r : dd_flags_sync(nf);
 }
 
 int dd_allow_list(struct nfc_nf *nf, json_t *out)
 {
-	trie_list(nfc_nf_map_fd(nf, "dd_allow4"), 4, out);
-	trie_list(nfc_nf_map_fd(nf, "dd_allow6"), 6, out);
+	trie_list(allow_fd(nf, 4), 4, out);
+	trie_list(allow_fd(nf, 6), 6, out);
 	return 0;
+}
+
+/* The allowlist made exactly `entries`: built in the copy packets do not
+ * read (emptied first: it holds the set before the last replace, kept
+ * until now for packets and listings still in it), then switched in. */
+int dd_allow_replace(struct nfc_nf *nf, json_t *entries)
+{
+	int c = !dd_live(nf, DD_ST_ALLOW_1), n[2] = {0, 0}, r;
+	const char *key;
+	json_t *f;
+
+	json_object_foreach (entries, key, f) {
+		struct dd_pfx p;
+
+		r = dd_parse_pfx(nf, "allowlist", key, &p);
+		if (r)
+			return r;
+		if (++n[p.family == 6] > DD_MAX_ALLOW)
+			return nfc_nf_entry_error(
+				nf, key, E2BIG,
+				"allowlist: %s does not fit: the list is full "
+				"(at most %u IPv%d prefixes)",
+				key, DD_MAX_ALLOW, p.family);
+	}
+	r = dd_copy_clear(nf, "dd_allow", c, 1);
+	json_object_foreach (entries, key, f) {
+		struct dd_pfx p;
+
+		if (r)
+			break;
+		dd_parse_pfx(nf, "allowlist", key, &p);
+		r = trie_write(nf, dd_copy_fd(nf, "dd_allow", p.family, c),
+			       "allowlist", key, f, BPF_ANY, 0);
+	}
+	if (!r)
+		r = dd_flags_switch(nf, DD_ST_ALLOW_1);
+	/* Packets never read it: emptied of a set that was refused. */
+	if (r)
+		dd_copy_clear(nf, "dd_allow", c, 0);
+	return r;
 }
 
 static void add_mark(struct nfc_nf *nf, const struct dd_pfx *p, int had,

@@ -46,8 +46,14 @@ const volatile __u32 dd_mss6 = 1440;
 		__type(value, __u32);                 \
 	} name SEC(".maps")
 
+/* Two copies each of the allowlist and of the limits: a whole new set is
+ * built in the copy packets do not read and switched in by one write of
+ * dd_state.flags (DD_ST_ALLOW_1, DD_ST_LIM_1). The first copy keeps the
+ * names of an nfchain with one, so that its pins are taken over. */
 LPM(dd_allow4, dd_lpm4, DD_MAX_ALLOW);
 LPM(dd_allow6, dd_lpm6, DD_MAX_ALLOW);
+LPM(dd_allow4_1, dd_lpm4, DD_MAX_ALLOW);
+LPM(dd_allow6_1, dd_lpm6, DD_MAX_ALLOW);
 
 /* The blocklist: {length, prefix} hashes, not LPM tries, so that a
  * lookup costs one probe per length in use whatever the number of
@@ -103,21 +109,19 @@ struct {
 	__type(value, struct dd_state);
 } dd_state SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, DD_MAX_LIMITS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct dd_lpm4);
-	__type(value, struct dd_limit);
-} dd_lim4 SEC(".maps");
+#define LIM(name, kt)                                 \
+	struct {                                      \
+		__uint(type, BPF_MAP_TYPE_LPM_TRIE);  \
+		__uint(max_entries, DD_MAX_LIMITS);   \
+		__uint(map_flags, BPF_F_NO_PREALLOC); \
+		__type(key, struct kt);               \
+		__type(value, struct dd_limit);       \
+	} name SEC(".maps")
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, DD_MAX_LIMITS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct dd_lpm6);
-	__type(value, struct dd_limit);
-} dd_lim6 SEC(".maps");
+LIM(dd_lim4, dd_lpm4);
+LIM(dd_lim6, dd_lpm6);
+LIM(dd_lim4_1, dd_lpm4);
+LIM(dd_lim6_1, dd_lpm6);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -438,7 +442,7 @@ static __always_inline void mask_addr(__u8 *a, __u32 n, __u32 len)
  * packet may come when tat is at most tau ahead of now, and moves it one
  * interval on. Updates race between CPUs: a lost update lets one more
  * packet through, which is all it costs. */
-static __always_inline int over_limit(struct pkt *p, __u64 *now)
+static __always_inline int over_limit(struct pkt *p, __u32 fl, __u64 *now)
 {
 	struct dd_limit *lim;
 	struct dd_bkt_key bk = {};
@@ -449,12 +453,23 @@ static __always_inline int over_limit(struct pkt *p, __u64 *now)
 		struct dd_lpm4 k = {.plen = 32};
 
 		__builtin_memcpy(k.addr, p->saddr, 4);
-		lim = bpf_map_lookup_elem(&dd_lim4, &k);
+		/* Two calls kept apart (dd_front says why). */
+		if (fl & DD_ST_LIM_1) {
+			lim = bpf_map_lookup_elem(&dd_lim4_1, &k);
+			asm volatile("" : "+r"(lim));
+		} else {
+			lim = bpf_map_lookup_elem(&dd_lim4, &k);
+		}
 	} else {
 		struct dd_lpm6 k6 = {.plen = 128};
 
 		__builtin_memcpy(k6.addr, p->saddr, 16);
-		lim = bpf_map_lookup_elem(&dd_lim6, &k6);
+		if (fl & DD_ST_LIM_1) {
+			lim = bpf_map_lookup_elem(&dd_lim6_1, &k6);
+			asm volatile("" : "+r"(lim));
+		} else {
+			lim = bpf_map_lookup_elem(&dd_lim6, &k6);
+		}
 	}
 	if (!lim)
 		return 0;
@@ -767,26 +782,37 @@ static __always_inline int syn_check(nfc_ctx_t *ctx, struct pkt *p, __u64 now)
  * entry: the control plane's flags say when they are empty, and packets
  * skip the lookup (an LPM trie's, not inlined: ~5 ns each, and the
  * clock's ~10 with the limits; ddos.h, DD_ST_*). */
-static __always_inline int may_allow(struct dd_state *st, struct pkt *p)
+static __always_inline int may_allow(__u32 fl, struct pkt *p)
 {
-	if (!st)
-		return 1;
-	return p->family == 4 ? !!(st->flags & DD_ST_ALLOW4)
-			      : !(st->flags & DD_ST_NO_ALLOW6);
+	return p->family == 4 ? !!(fl & DD_ST_ALLOW4) : !(fl & DD_ST_NO_ALLOW6);
 }
 
-static __always_inline int may_limit(struct dd_state *st, struct pkt *p)
+static __always_inline int may_limit(__u32 fl, struct pkt *p)
 {
-	if (!st)
-		return 1;
-	return !(st->flags & (p->family == 4 ? DD_ST_NO_LIM4 : DD_ST_NO_LIM6));
+	return !(fl & (p->family == 4 ? DD_ST_NO_LIM4 : DD_ST_NO_LIM6));
+}
+
+static __always_inline int allowed(__u32 fl, struct pkt *p)
+{
+	int hit;
+
+	if (!may_allow(fl, p))
+		return 0;
+	/* Two calls kept apart (dd_front says why). */
+	if (fl & DD_ST_ALLOW_1) {
+		hit = lpm_hit(&dd_allow4_1, &dd_allow6_1, p);
+		asm volatile("" : "+r"(hit));
+	} else {
+		hit = lpm_hit(&dd_allow4, &dd_allow6, p);
+	}
+	return hit;
 }
 
 static __always_inline int ddos(nfc_ctx_t *ctx, struct nfc_meta *md)
 {
 	struct pkt p = {};
 	struct dd_state *st;
-	__u32 z = 0;
+	__u32 z = 0, fl;
 	__u64 now = 0;
 	int r;
 
@@ -802,7 +828,12 @@ static __always_inline int ddos(nfc_ctx_t *ctx, struct nfc_meta *md)
 		return nfc_drop(ctx, md, NFC_R_NF_DROP);
 	}
 	st = bpf_map_lookup_elem(&dd_state, &z);
-	if (may_allow(st, &p) && lpm_hit(&dd_allow4, &dd_allow6, &p)) {
+	/* The flags read once: a packet meets one copy of the allowlist
+	 * and one of the limits, the old set or the new, never part of
+	 * each. No dd_state (never: an array's only entry) looks
+	 * everything up in the first copies. */
+	fl = st ? *(volatile __u32 *)&st->flags : DD_ST_ALLOW4;
+	if (allowed(fl, &p)) {
 		count(DD_S_PASS_ALLOWLIST);
 		return nfc_pass_on(ctx, md);
 	}
@@ -811,7 +842,7 @@ static __always_inline int ddos(nfc_ctx_t *ctx, struct nfc_meta *md)
 		return nfc_drop(ctx, md, NFC_R_NF_DROP);
 	}
 	/* The clock only for a limit or a TCP check: ~10 ns (kvm-clock). */
-	if (may_limit(st, &p) && over_limit(&p, &now)) {
+	if (may_limit(fl, &p) && over_limit(&p, fl, &now)) {
 		count(DD_S_DROP_RATE);
 		return nfc_drop(ctx, md, NFC_R_NF_DROP);
 	}

@@ -54,6 +54,9 @@ static const struct nfc_collection dd_collections[] = {
 	 .del = dd_allow_del,
 	 .list = dd_allow_list,
 	 .list_page = dd_allow_list_page,
+	 /* Swapped as a whole, as the limits: an import or apply of
+	  * several entries reaches packets at one instant. */
+	 .replace = dd_allow_replace,
 	 .check_key = dd_allow_check},
 	{.name = "limits",
 	 .key_doc = "source prefix the limit applies to (0.0.0.0/0: all)",
@@ -61,6 +64,9 @@ static const struct nfc_collection dd_collections[] = {
 	 .add = dd_limit_add,
 	 .del = dd_limit_del,
 	 .list = dd_limit_list,
+	 /* Swapped as a whole: the longest prefix decides, so limits
+	  * decide together. */
+	 .replace = dd_limit_replace,
 	 .check_key = dd_limit_check,
 	 .check = dd_limit_check_entry},
 	{0},

@@ -4,7 +4,9 @@
  * share. Include vmlinux.h (BPF) or <linux/types.h> (userspace) first.
  *
  * Maps (pinned under the NF, kept across reloads):
- *   dd_allow4/6     LPM trie: source prefixes never limited nor blocked
+ *   dd_allow4/6,    LPM tries: source prefixes never limited nor
+ *   dd_allow4/6_1   blocked, twice per family (DD_ST_ALLOW_1 says which
+ *                   copy packets read: a replace builds the other)
  *   dd_bh4_0/1,     hashes of {prefix length, prefix}: the blocklist,
  *   dd_bh6_0/1      twice per family; dd_state.live says which copy
  *                   packets read, so that a whole new list is built in
@@ -20,7 +22,8 @@
  *   dd_state        array [1] of struct dd_state
  *   dd_block4/6_0/1 LPM tries: the blocklist of an nfchain before the
  *                   hashes, read until moved (DD_ST_HASHED), else empty
- *   dd_lim4/6       LPM trie: rate limits by source prefix (dd_limit)
+ *   dd_lim4/6,      LPM tries: rate limits by source prefix (dd_limit),
+ *   dd_lim4/6_1     twice per family (DD_ST_LIM_1), as the allowlist
  *   dd_bkt          LRU hash: token buckets of sources seen lately
  *   dd_bkt_est      LRU hash: buckets of sources that kept to their limit
  *                   for DD_PROMOTE_NS: a flood of new sources evicts from
@@ -104,6 +107,15 @@ struct dd_state {
  * hashes: packets read the live trie too (and the front defers) until
  * its entries are moved; so an upgrade never meets an empty hash. */
 #define DD_ST_HASHED 32u
+/* Packets read the second copy of the allowlist (dd_allow4_1,
+ * dd_allow6_1), of the limits (dd_lim4_1, dd_lim6_1). A replace fills
+ * the other copy, then writes the flags once: this bit flipped and the
+ * emptiness bits above as the new copy is, so that a packet meets the
+ * old set or the new whole. A single add or delete writes the live copy
+ * (one entry changes at one instant anyway). Clear on the pins of an
+ * nfchain with one copy: its maps are the first copy. */
+#define DD_ST_ALLOW_1 64u
+#define DD_ST_LIM_1 128u
 
 struct dd_limit {
 	__u64 interval_ns; /* 1e9 / pps */
