@@ -645,6 +645,18 @@ static int set_kept(struct nfc *nfc, const char *nf, const char *coll,
 	return r;
 }
 
+/* A key no entry has: the NF's word on its spelling ("write it as ...")
+ * before "no such entry", as a del says it (found by a helper: an lb's
+ * `backends set` of a misspelt key said only that it did not exist). */
+static int key_misspelt(struct nfc *nfc, int id, const struct nfc_collection *c,
+			const char *key)
+{
+	if (!key || !c->check_key)
+		return 0;
+	nfc->err[0] = 0;
+	return c->check_key(&nfc->handles[id], key);
+}
+
 /* An entry's fields changed in place: the entry must exist, the given
  * fields replace theirs and the rest stay, and the result goes through
  * import as a one-line file, so that it is checked as add would check it
@@ -670,6 +682,8 @@ int nfc_coll_set(struct nfc *nfc, const char *nf, const char *coll,
 		if (!kept && nfc->err[0]) /* the key malformed: its error */
 			r = -EINVAL;
 	}
+	if (!r && !old)
+		r = key_misspelt(nfc, id, c, key);
 	if (!r && !old)
 		r = nfci_err(nfc, ESRCH, "%s %s of %s: no such entry", coll,
 			     key ? key : "", nf);
@@ -890,6 +904,8 @@ int nfc_coll_show_entry(struct nfc *nfc, const char *nf, const char *coll,
 		json_decref(f);
 	}
 	if (!r && !held)
+		r = key_misspelt(nfc, id, c, key);
+	if (!r && !held)
 		r = nfci_err(nfc, ESRCH, "NF %s: %s has no entry '%s'", nf,
 			     coll, key);
 	nfci_end(nfc);
@@ -927,10 +943,14 @@ int nfc_coll_show_entry(struct nfc *nfc, const char *nf, const char *coll,
 	if (r)
 		return r;
 	r = nfci_begin_ro(nfc);
-	if (!r) {
+	if (r)
+		return r;
+	r = coll_lookup(nfc, nf, coll, &id, &c);
+	if (!r && !conn)
+		r = key_misspelt(nfc, id, c, key);
+	if (!r)
 		r = nfci_err(nfc, ESRCH, "NF %s: %s has no entry '%s'", nf,
 			     coll, key);
-		nfci_end(nfc);
-	}
+	nfci_end(nfc);
 	return r;
 }

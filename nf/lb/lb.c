@@ -229,7 +229,12 @@ static int lb_validate(struct nfc_nf *nf, json_t *config)
 				    "fragmentation-needed tells mtu - 20, and "
 				    "no IPv4 path is under 68",
 				    (long long)mtu, LB_MTU4_MIN);
-	if (mtu > 0 && mtu < LB_MTU6_MIN && lb_dsr6_find(nf, key, sizeof(key)))
+	/* In an apply, the document's services are checked against this
+	 * mtu each (svc_parse), not the ones held now: a document lowering
+	 * the mtu as it makes its IPv6 service forward=nat was refused
+	 * (found by a helper). */
+	if (mtu > 0 && mtu < LB_MTU6_MIN && !nfc_nf_applying_doc(nf) &&
+	    lb_dsr6_find(nf, key, sizeof(key)))
 		return nfc_nf_error(nf, EINVAL,
 				    "mtu=%lld: the IPv6 forward=dsr service %s "
 				    "needs at least %d (or 0): ip6ip6 adds 40 "
@@ -272,6 +277,7 @@ static const struct nfc_collection lb_collections[] = {
 	 .del = lb_svcs_del,
 	 .list = lb_svcs_list,
 	 .replace = lb_svcs_replace,
+	 .check_key = lb_svcs_check_key,
 	 .check = lb_svcs_check},
 	{.name = "backends",
 	 .key_doc = "SERVICE/ADDR[:PORT] "
@@ -283,6 +289,7 @@ static const struct nfc_collection lb_collections[] = {
 	 /* Swapped as a whole: the backends of a service decide its table
 	  * together, and `set` must keep a backend's id. */
 	 .replace = lb_bes_replace,
+	 .check_key = lb_bes_check_key,
 	 .check = lb_bes_check},
 	{.name = "conntrack",
 	 .key_doc = "proto,src,sport,dst,dport (a NAT-ed connection, "

@@ -329,6 +329,19 @@ int lb_svcs_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	return r;
 }
 
+/* A key in its one spelling, before anything is looked up: `set` and
+ * `show` of a misspelled key said "no such entry" where `del` said how to
+ * write it (found by a helper). */
+int lb_svcs_check_key(struct nfc_nf *nf, const char *key)
+{
+	struct lb_vip v;
+	char err[256];
+
+	if (lb_parse_svc(key, &v, err, sizeof(err)))
+		return nfc_nf_error(nf, EINVAL, "service %s: %s", key, err);
+	return 0;
+}
+
 int lb_svcs_del(struct nfc_nf *nf, const char *key)
 {
 	struct lb_state *st = malloc(sizeof(*st));
@@ -647,6 +660,26 @@ int lb_bes_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	free(w);
 	free(st);
 	return r;
+}
+
+int lb_bes_check_key(struct nfc_nf *nf, const char *key)
+{
+	struct lb_vip v;
+	struct lb_be b;
+	char err[256], want[KEYLEN];
+
+	if (lb_parse_be(key, &v, &b, err, sizeof(err)))
+		return nfc_nf_error(nf, EINVAL, "backend %s: %s", key, err);
+	/* As be_parse says it (a saved state is taken as it was). */
+	if (b.port && b.port == v.port && !nfc_nf_applying(nf)) {
+		b.port = 0;
+		lb_be_str(&v, &b, want, sizeof(want));
+		return nfc_nf_error(nf, EINVAL,
+				    "backend %s: %u is the service's own port: "
+				    "write it as %s",
+				    key, ntohs(v.port), want);
+	}
+	return 0;
 }
 
 int lb_bes_del(struct nfc_nf *nf, const char *key)

@@ -49,6 +49,8 @@ void lb_stat_zero(struct nfc_nf *nf, const char *map, __u32 id);
 int lb_dsr6_find(struct nfc_nf *nf, char *key, size_t len);
 
 int lb_svcs_add(struct nfc_nf *nf, const char *key, json_t *fields);
+int lb_svcs_check_key(struct nfc_nf *nf, const char *key);
+int lb_bes_check_key(struct nfc_nf *nf, const char *key);
 int lb_svcs_check(struct nfc_nf *nf, json_t *config, const char *key,
 		  json_t *fields);
 int lb_svcs_del(struct nfc_nf *nf, const char *key);

@@ -119,4 +119,27 @@ nfc export | jq '.nfs += [{"name": "lb8", "type": "lb", "collections": {
 	>"$NFD_DIR/big.json"
 check "apply --dry-run of an lb with 1,025 backends: refused" \
 	refused "1025 backends: an lb holds at most 1024" nfc apply --dry-run -f "$NFD_DIR/big.json"
+# (a helper) a misspelt key: set and show said "no such entry" where del
+# said how to write it.
+check "backends set of SVC/ADDR:<the service's port>: write it as SVC/ADDR" \
+	refused "write it as $S1/198.51.100.66" nfc lb7 backends set $S1/198.51.100.66:1 state=drain
+check "services set of a non-canonical IPv6 VIP: write it as ..." \
+	eval 'nfc lb7 services add "[2001:db8:9::40]:80/tcp" table=257 &&
+	refused "write it as \[2001:db8:9::40\]:80/tcp" nfc lb7 services set "[2001:db8:9:0::40]:80/tcp" table=263'
+check "backends show of a misspelt key: write it as ..." \
+	refused "write it as $S1/198.51.100.66" nfc lb7 backends show $S1/198.51.100.66:1
+check "backends show of a well-spelt missing key: no entry" \
+	refused "backends has no entry" nfc lb7 backends show $S1/198.51.100.99
+# (a helper) a document lowering the mtu as it makes the IPv6 DSR service
+# forward=nat was refused: the mtu was checked against the services held.
+nfc lb7 set mtu=1400 && nfc lb7 services set "[2001:db8:9::40]:80/tcp" forward=dsr
+nfc export >"$NFD_DIR/mtu.json"
+jq '(.nfs[] | select(.name == "lb7") | .config.mtu) = 1000' "$NFD_DIR/mtu.json" >"$NFD_DIR/mtu-bad.json"
+check "apply of mtu=1000 beside an IPv6 forward=dsr service: refused" \
+	refused "needs the lb's mtu at least 1320" nfc apply -f "$NFD_DIR/mtu-bad.json"
+check "... nothing changed" [ "$(nfc export | jq -S .)" = "$(jq -S . "$NFD_DIR/mtu.json")" ]
+jq '(.nfs[] | select(.name == "lb7") | .collections.services["[2001:db8:9::40]:80/tcp"].forward) = "nat"' \
+	"$NFD_DIR/mtu-bad.json" >"$NFD_DIR/mtu-nat.json"
+check "apply of mtu=1000 making that service forward=nat: taken" quiet nfc apply -f "$NFD_DIR/mtu-nat.json"
+check "... export is that document" [ "$(nfc export | jq -S .)" = "$(jq -S . "$NFD_DIR/mtu-nat.json")" ]
 nfc_done
