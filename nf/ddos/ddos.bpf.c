@@ -263,9 +263,15 @@ static __always_inline int lpm_hit(void *m4, void *m6, struct pkt *p)
 {
 	if (p->family == 4) {
 		struct dd_lpm4 k = {.plen = 32};
+		void *v;
 
 		__builtin_memcpy(k.addr, p->saddr, 4);
-		return bpf_map_lookup_elem(m4, &k) != NULL;
+		/* Kept apart from the IPv6 call (dd_front says why): merged,
+		 * the two allowlist copies' four lookups became two calls of
+		 * a chosen map, +10 ns an allowlisted packet. */
+		v = bpf_map_lookup_elem(m4, &k);
+		asm volatile("" : "+r"(v));
+		return v != NULL;
 	}
 	struct dd_lpm6 k6 = {.plen = 128};
 
