@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <bpf/bpf.h>
 
@@ -170,10 +171,21 @@ int nfc_rules_replace(struct nfc_nf *nf, const struct nfc_rules *d, void *rs,
 	uint8_t *old, *nr = rs;
 	uint32_t nold;
 
-	if (n > d->max)
-		return nfc_nf_error(nf, E2BIG, "%u rules: %s holds at most %u",
-				    n, d->holder, d->max);
 	qsort(rs, n, d->size, num_cmp);
+	if (n > d->max) {
+		/* The first rule over the limit, in the order rules are
+		 * matched: an import names its line, not the line of
+		 * whichever key the message's figures happened to spell. */
+		uint32_t num;
+		char key[16];
+
+		memcpy(&num, nr + (size_t)d->max * d->size, sizeof(num));
+		snprintf(key, sizeof(key), "%u", num);
+		return nfc_nf_entry_error(nf, key, E2BIG,
+					  "rule %s: %s holds at most %u rules "
+					  "(%u given)",
+					  key, d->holder, d->max, n);
+	}
 	r = nfc_rules_load(nf, d, (void **)&old, &nold, 0);
 	if (!r)
 		r = d->apply(nf, rs, n);

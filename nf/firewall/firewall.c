@@ -206,10 +206,6 @@ static int fw_rules_replace(struct nfc_nf *nf, json_t *entries)
 		return nfc_nf_error(nf, ENOENT,
 				    "rules: the record is not "
 				    "there");
-	if (n > FW_MAX_RULES)
-		return nfc_nf_error(nf, E2BIG,
-				    "%zu rules: the firewall holds at most %d",
-				    n, FW_MAX_RULES);
 	rs = calloc(n + 1, sizeof(*rs));
 	if (!rs)
 		return nfc_nf_error(nf, ENOMEM, "rules: out of memory");
@@ -224,6 +220,16 @@ static int fw_rules_replace(struct nfc_nf *nf, json_t *entries)
 	/* Keys are unique and each number has one spelling (nfc_rule_num):
 	 * no number is given twice. */
 	qsort(rs, n, sizeof(*rs), fw_rule_cmp);
+	if (n > FW_MAX_RULES) {
+		/* The first rule over the limit in matching order: an import
+		 * named the line of rule 16384, the limit's own figure. */
+		snprintf(err, sizeof(err), "%u", rs[FW_MAX_RULES].num);
+		r = nfc_nf_entry_error(nf, err, E2BIG,
+				       "rule %s: the firewall holds at most %d "
+				       "rules (%zu given)",
+				       err, FW_MAX_RULES, n);
+		goto out;
+	}
 	r = rules_apply(nf, rs, n);
 	if (r)
 		goto out;

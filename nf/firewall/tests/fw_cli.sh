@@ -34,6 +34,15 @@ nfc fw0 rules import -f "$NFD_DIR/r.txt" >/dev/null 2>"$NFD_DIR/err"
 check "a port outside 0-65535 on line 3: refused, naming it ($(head -c 120 "$NFD_DIR/err"))" \
 	grep -q '^nfchain: line 3: NF fw0: rule 40: dport=99999' "$NFD_DIR/err"
 check "the export is as before both" [ "$(nfc export)" = "$before" ]
+# More rules than the firewall holds: the line named is that of the first
+# rule over the limit in matching order (it named line 16384, the limit's
+# own figure read as a key). Rules numbered downwards: rule 163850 is the
+# 16,385th by number, on line 16.
+awk 'BEGIN { for (i = 1; i <= 16400; i++) printf "%d action=drop proto=udp dport=%d\n", (16401 - i) * 10, i }' >"$NFD_DIR/big.txt"
+check "an import of 16,400 rules: refused, naming line 16 (rule 163850)" \
+	refused "^nfchain: line 16: NF fw0: rule 163850: the firewall holds at most 16384 rules \(16400 given\)" \
+	nfc fw0 rules import --replace -f "$NFD_DIR/big.txt"
+check "... the export as before" [ "$(nfc export)" = "$before" ]
 n=$(nfc -j fw0 rules show | jq length)
 check "nothing changed: 3 rules ($n)" [ "$n" = 3 ]
 got=$(nfc -j fw0 rules show | jq -r '[.[] | has("packets") and has("bytes")] | all')

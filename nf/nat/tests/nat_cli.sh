@@ -77,6 +77,14 @@ for rep in "" --replace; do
 done
 natmaps >"$NFD_DIR/nm1"
 check "... nat_rules, nat_set and the record as they were" cmp -s "$NFD_DIR/nm0" "$NFD_DIR/nm1"
+# (a helper) a set over the limit named the line of the key the message's
+# figures spelt: the line of the first rule over it, in matching order.
+awk 'BEGIN { for (i = 1; i <= 70; i++) printf "%d type=snat to=203.0.113.82\n", (71 - i) * 10 }' >"$NFD_DIR/many.rules"
+refused "70 rules, numbered downwards: the 65th by number (650) is on line 6" \
+	"line 6: NF nat0: rule 650: the NAT holds at most 64 rules (70 given)" \
+	nat0 rules import --replace -f "$NFD_DIR/many.rules"
+natmaps >"$NFD_DIR/nm1"
+check "... nat_rules, nat_set and the record as they were" cmp -s "$NFD_DIR/nm0" "$NFD_DIR/nm1"
 g0=$(natgen)
 printf '60 type=snat to=203.0.113.82\n61 type=dnat proto=tcp dport=80 to=198.51.100.70:99\n' >"$NFD_DIR/good.rules"
 check "an import of 2 rules" nfc nat0 rules import -f "$NFD_DIR/good.rules"
