@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "nfchain/nfchain.h"
 
@@ -68,6 +69,7 @@ static int usage(const char *msg)
 
 static char *read_token(const char *path)
 {
+	struct stat st;
 	char buf[512];
 	FILE *f = fopen(path, "re");
 	size_t n;
@@ -75,6 +77,16 @@ static char *read_token(const char *path)
 	if (!f) {
 		fprintf(stderr, "nfchain: cannot read token file %s: %m\n",
 			path);
+		return NULL;
+	}
+	/* A directory opens and reads nothing: the daemon then answered
+	 * 401 to an empty token, which says nothing of the file. */
+	if (!fstat(fileno(f), &st) && !S_ISREG(st.st_mode)) {
+		fprintf(stderr,
+			"nfchain: token file %s: not a regular file (%s): "
+			"give the file that holds the token\n",
+			path, S_ISDIR(st.st_mode) ? "a directory" : "special");
+		fclose(f);
 		return NULL;
 	}
 	n = fread(buf, 1, sizeof(buf) - 1, f);
@@ -86,6 +98,13 @@ static char *read_token(const char *path)
 	n = strlen(buf);
 	while (n && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
 		buf[--n] = 0;
+	if (!n) {
+		fprintf(stderr,
+			"nfchain: token file %s: its first line is "
+			"empty\n",
+			path);
+		return NULL;
+	}
 	return strdup(buf);
 }
 

@@ -267,6 +267,16 @@ char *daemon_read_token(const char *path, char *err, size_t errlen)
 			 strerror(errno));
 		return NULL;
 	}
+	/* A directory opens and reads nothing: it was told it held too
+	 * short a token, and that it was readable by others. */
+	if (!fstat(fileno(f), &st) && !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen,
+			 "token file %s: not a regular file (%s): give the "
+			 "file that holds the token",
+			 path, S_ISDIR(st.st_mode) ? "a directory" : "special");
+		fclose(f);
+		return NULL;
+	}
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	if (!fstat(fileno(f), &st) && (st.st_mode & 077))
 		nfd_log("warn", "token", "file=%s msg=%s", nfd_q(path),

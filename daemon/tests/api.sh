@@ -162,6 +162,13 @@ check "--listen 127.0.0.1:99999 is refused (exit $rc): ${out##*error=}" \
 	grep -q "port '99999' is not a number from 1 to 65535" <<<"$out"
 # (a helper) a bad option: 2, as the man page says (it said 1).
 check "... with exit status 2, a bad option" [ "$rc" = 2 ]
+# (a helper) a directory as the token file: it was "the token must be at
+# least 16 characters", and "readable by other users".
+mkdir -p "$NFD_DIR/tokdir"
+out=$(timeout 20 "$NFC_BIN/nfchaind" --socket "$NFD_SOCK" --state-dir "$NFD_STATE" \
+	--pin-root "$NFC_PIN" --listen 127.0.0.1:9 --token-file "$NFD_DIR/tokdir" 2>&1)
+check "--token-file DIR: refused as not a regular file: ${out##*error=}" \
+	grep -q "tokdir: not a regular file (a directory)" <<<"$out"
 port=$((20000 + RANDOM % 20000))
 nfd_start --listen "127.0.0.1:$port" --token-file "$tok" || not_ok "restart with --listen"
 url=http://127.0.0.1:$port
@@ -185,6 +192,13 @@ st=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: bearer $(cat "$to
 check "the scheme is case-insensitive: 'bearer' with the token: 200 (got $st)" [ "$st" = 200 ]
 "$NFC_BIN/nfchain" --url "$url" show >/dev/null 2>&1
 check "CLI --url without --token-file is a usage error" [ $? = 2 ]
+out=$("$NFC_BIN/nfchain" --url "$url" --token-file "$NFD_DIR/tokdir" show 2>&1)
+check "CLI --token-file DIR: not a regular file (not a 401): $out" \
+	grep -q "tokdir: not a regular file (a directory)" <<<"$out"
+: >"$NFD_DIR/tokempty"
+out=$("$NFC_BIN/nfchain" --url "$url" --token-file "$NFD_DIR/tokempty" show 2>&1)
+check "CLI --token-file of an empty file: its first line is empty: $out" \
+	grep -q "tokempty: its first line is empty" <<<"$out"
 # The plain build's CLI is wholly static where the archives are
 # (cli/build.mk) and hands --url to its twin nfchain-url; alone, it says so.
 plain=$NFC_TOP/.output/bin
