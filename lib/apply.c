@@ -1018,10 +1018,19 @@ static int apply_collections(struct nfc *nfc, json_t *doc, json_t *plan,
 	return 0;
 }
 
-/* An NF that stays, with other ports: its type's validate() sees them, on
- * the copy. The router checks its ports together (one subnet on two ports)
- * when it configures them, after the change; a dry run never got there
- * and printed a plan the apply then refused (found by a helper). */
+static bool has_ports(const struct mnf *n)
+{
+	for (int p = 0; p < NFC_MAX_PORTS; p++)
+		if (n->ports[p].used)
+			return true;
+	return false;
+}
+
+/* An NF with other ports, or a new one with ports: its type's validate()
+ * sees them, on the copy. The router checks its ports together (one
+ * subnet on two ports), the bridge a trunk's VLANs, when they configure
+ * them, after the change; a dry run never got there and printed a plan
+ * the apply then refused (found by helpers). */
 static int ports_check(struct nfc *nfc, struct model *m)
 {
 	struct model *keep = nfc->m;
@@ -1029,9 +1038,10 @@ static int ports_check(struct nfc *nfc, struct model *m)
 
 	for (int i = 0; i < NFC_MAX_NFS && !r; i++) {
 		const struct mnf *n = &m->nfs[i], *o = &keep->nfs[i];
+		bool stays = o->used && !strcmp(n->name, o->name);
 
-		if (!n->used || !o->used || strcmp(n->name, o->name) ||
-		    !n->type->validate || !nf_ports_differ(n, o))
+		if (!n->used || !n->type->validate ||
+		    (stays ? !nf_ports_differ(n, o) : !has_ports(n)))
 			continue;
 		nfc->m = m;
 		r = n->type->validate(&nfc->handles[i], n->config);

@@ -34,8 +34,15 @@ same_refusal "a new ddos, a limit whose burst is below its rate" "burst 1 is bel
 	'.nfs += [{"name":"d0","type":"ddos","collections":{"limits":{"0.0.0.0/0":{"pps":10,"burst":1}}}}]'
 same_refusal "a new firewall, state= with conntrack off" "state=established needs conntrack=on" \
 	'.nfs += [{"name":"f0","type":"firewall","config":{"conntrack":false},"collections":{"rules":{"10":{"action":"accept","state":"established"}}}}]'
+# (helpers) the ports of a new NF: the apply checked them as it configured
+# the NF, the dry run never did.
+same_refusal "a new bridge, a trunk port without an allowed list" "a trunk needs a non-empty allowed list" \
+	'.nfs += [{"name":"b0","type":"bridge","ports":[{"name":"p1","config":{"mode":"trunk"}}]}]'
+same_refusal "a new router, one subnet on two ports" "overlaps subnet 203.0.113.0/24 of port p1" \
+	'.nfs += [{"name":"r9","type":"router","ports":[{"name":"p1","config":{"ip":"203.0.113.1/24"}},{"name":"p2","config":{"ip":"203.0.113.2/24"}}]}]'
 # What the document makes is what is checked: its ports, its services.
-ok_doc='.nfs += [{"name":"r0","type":"router","ports":[{"name":"p1","config":{"ip":"203.0.113.1/24"}}],"collections":{"routes":{"198.18.0.0/16":{"nexthop":"203.0.113.9"}}}},
+ok_doc='.nfs += [{"name":"b2","type":"bridge","ports":[{"name":"p1"}]},
+	{"name":"r0","type":"router","ports":[{"name":"p1","config":{"ip":"203.0.113.1/24"}}],"collections":{"routes":{"198.18.0.0/16":{"nexthop":"203.0.113.9"}}}},
 	{"name":"l0","type":"lb","collections":{"services":{"203.0.113.100:80/tcp":{}},"backends":{"203.0.113.100:80/tcp/198.51.100.11":{}}}}]'
 check "the same with the port and the service in the document: the dry run plans it" \
 	quiet nfc apply --dry-run -f - <<<"$(jq -c "$ok_doc" <<<"$base")"
@@ -47,6 +54,8 @@ before=$(export_state)
 # inactive, by both: docs/runtime.md.)
 same_refusal "l0's service gone, its backend kept" "service 203.0.113.100:80/tcp" \
 	'(.nfs[] | select(.name == "l0")).collections.services = {}'
+same_refusal "b2: its port made a trunk without an allowed list" "a trunk needs a non-empty allowed list" \
+	'(.nfs[] | select(.name == "b2")).ports[0].config = {"mode":"trunk"}'
 same_refusal "r0: a route added on no subnet" "next hop 198.51.100.99 is not on a connected subnet" \
 	'(.nfs[] | select(.name == "r0")).collections.routes["198.19.0.0/16"] = {"nexthop":"198.51.100.99"}'
 check "a del of the service, its backend with it: planned" \

@@ -19,6 +19,7 @@
 
 /* br_ports.c: ports and VLANs */
 int br_configure(struct nfc_nf *nf);
+int br_ports_check(struct nfc_nf *nf);
 
 /* br_fdb.c: the fdb collection, aging, counters */
 /* Control-plane counters: the data plane never writes these keys. */

@@ -202,6 +202,22 @@ static int flush_pred(const struct br_fdb_key *k, const struct br_fdb_val *v,
 	       !(a->pl->vlans[k->vid].members & BIT(v->port));
 }
 
+/* The ports' configuration checked as configure() will, writing nothing:
+ * from validate(), so that an apply's dry run, which validates the NF on
+ * the document's view, refuses what the apply would (a trunk without
+ * `allowed` passed the dry run; a helper). */
+int br_ports_check(struct nfc_nf *nf)
+{
+	struct plan *pl = malloc(sizeof(*pl));
+	int r;
+
+	if (!pl)
+		return nfc_nf_error(nf, ENOMEM, "bridge: out of memory");
+	r = plan_ports(nf, pl);
+	free(pl);
+	return r;
+}
+
 int br_configure(struct nfc_nf *nf)
 {
 	int ports = nfc_nf_map_fd(nf, "br_ports"),

@@ -144,7 +144,7 @@ static int br_validate(struct nfc_nf *nf, json_t *config)
 				    "created (it sizes a pinned map); delete "
 				    "and add %s again to change it",
 				    nfc_nf_name(nf));
-	return 0;
+	return br_ports_check(nf);
 }
 
 static int br_prepare(struct nfc_nf *nf, struct bpf_object *obj)
