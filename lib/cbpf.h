@@ -208,11 +208,12 @@ void nfci_cbpf_keep_remove(const struct nfc_nf *nf, const char *type,
 			   const char *name);
 /* What an NF that runs an expression (filter, capture) does with them.
  * validate(): the expression compiled, translated and passed by the
- * verifier for both hooks, nothing installed; a restore may take its
- * kept programs, a new expression may not. 0 or -errno, reason in err. */
+ * verifier for both hooks, nothing installed; a restore, or the
+ * expression the NF runs now (its config's `field`), may take its kept
+ * programs, a new expression may not. 0 or -errno, reason in err. */
 int nfci_cbpf_nf_check(const struct nfc_nf *nf, const char *type,
-		       const char *expr, unsigned snaplen, char *err,
-		       size_t errlen);
+		       const char *field, const char *expr, unsigned snaplen,
+		       char *err, size_t errlen);
 /* configure(): nfci_cbpf_build_kept with the NF's file: the expression
  * validate() passed moments ago, or one accepted before (a reload, pins
  * adopted, a restore), which alone can fail to compile now and is then

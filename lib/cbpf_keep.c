@@ -287,12 +287,18 @@ void nfci_cbpf_keep_remove(const struct nfc_nf *nf, const char *type,
 }
 
 int nfci_cbpf_nf_check(const struct nfc_nf *nf, const char *type,
-		       const char *expr, unsigned snaplen, char *err,
-		       size_t errlen)
+		       const char *field, const char *expr, unsigned snaplen,
+		       char *err, size_t errlen)
 {
+	const char *cur =
+		json_string_value(json_object_get(nfc_nf_config(nf), field));
 	char kp[4096];
+	/* A restore, or the expression the NF runs now, kept as it is (an
+	 * apply of the export, a set of another field): a name gone since
+	 * it was accepted froze every apply and every set of the NF until
+	 * the user rewrote the expression (found by a helper). */
 	const char *keep =
-		nfc_nf_applying(nf)
+		nfc_nf_applying(nf) || (cur && !strcmp(cur, expr))
 			? nfci_cbpf_keep_path(nf, type, nfc_nf_name(nf), kp,
 					      sizeof(kp))
 			: NULL;

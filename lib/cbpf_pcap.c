@@ -178,8 +178,19 @@ static int compile_now(const char *expr, unsigned snaplen,
 	 * broadcast` is then 255.255.255.255 or 0.0.0.0; with an unknown one
 	 * libpcap refused it, where tcpdump takes it (found by a helper). */
 	if (f->compile(p, &bp, expr, 1, 0)) {
-		snprintf(err, errlen, "expression '%s': %s", expr,
-			 f->geterr(p));
+		/* A long expression quoted whole pushed libpcap's reason
+		 * past the end of the message (found by a helper): quoted
+		 * up to 120 characters, its length said past that. */
+		size_t n = strlen(expr);
+
+		if (n > 120)
+			snprintf(err, errlen,
+				 "expression '%.100s ... %.12s' (%zu "
+				 "characters): %s",
+				 expr, expr + n - 12, n, f->geterr(p));
+		else
+			snprintf(err, errlen, "expression '%s': %s", expr,
+				 f->geterr(p));
 		f->close(p);
 		return -EINVAL;
 	}

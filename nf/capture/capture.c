@@ -89,7 +89,7 @@ static int capture_validate(struct nfc_nf *nf, json_t *cfg)
 	 * attached yet loads nothing, and a mode change later must not meet
 	 * a filter one hook refuses (as the filter NF does). */
 	if (expr && *expr &&
-	    nfci_cbpf_nf_check(nf, "capture", expr, CAP_SNAP_MAX, err,
+	    nfci_cbpf_nf_check(nf, "capture", "filter", expr, CAP_SNAP_MAX, err,
 			       sizeof(err)))
 		return nfc_nf_error(nf, EINVAL, "filter: %s", err);
 

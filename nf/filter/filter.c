@@ -67,8 +67,8 @@ static int filter_validate(struct nfc_nf *nf, json_t *config)
 
 	if (!expr)
 		return nfc_nf_error(nf, EINVAL, "expr is needed");
-	if (nfci_cbpf_nf_check(nf, "filter", expr, NFCI_CBPF_SNAPLEN_MAX, err,
-			       sizeof(err)))
+	if (nfci_cbpf_nf_check(nf, "filter", "expr", expr,
+			       NFCI_CBPF_SNAPLEN_MAX, err, sizeof(err)))
 		return nfc_nf_error(nf, EINVAL, "%s", err);
 	return 0;
 }

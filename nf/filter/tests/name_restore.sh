@@ -73,6 +73,16 @@ check "... f0 dropped 4 more" [ "$(stat f0 dropped)" = 4 ]
 check "a new expression naming $NAME is refused: libpcap's message" \
 	refused "unknown host '$NAME'" nfc f0 set "expr=host $NAME"
 check "... and changed nothing" [ "$(export_state)" = "$before" ]
+# (a helper) the expressions kept as they are: an apply of the export, a
+# set of another field, the same expression set again were refused, as
+# they compiled it again.
+nfc export >"$NFD_DIR/e.json"
+check "apply of the export: taken, as a no-op" \
+	bash -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' apply -f '$NFD_DIR/e.json' | grep -q 'no changes'"
+check "c0 set snaplen=200: taken (its filter kept)" quiet nfc c0 set snaplen=200
+check "f0 set to the expression it has: taken" \
+	quiet nfc f0 set "expr=icmp[icmptype] == icmp-echo and dst host $NAME"
+check "f0 still drops the echo requests to B" [ "$(pings)" = 0 ]
 check "f0 set expr=udp port 9: pings pass" \
 	quiet nfc f0 set "expr=udp port 9"
 nfc c0 dump seconds=3 >"$NFD_DIR/c0.pcap" 2>/dev/null &
