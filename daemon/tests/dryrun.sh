@@ -41,7 +41,7 @@ same_refusal "a new bridge, a trunk port without an allowed list" "a trunk needs
 same_refusal "a new router, one subnet on two ports" "overlaps subnet 203.0.113.0/24 of port p1" \
 	'.nfs += [{"name":"r9","type":"router","ports":[{"name":"p1","config":{"ip":"203.0.113.1/24"}},{"name":"p2","config":{"ip":"203.0.113.2/24"}}]}]'
 # What the document makes is what is checked: its ports, its services.
-ok_doc='.nfs += [{"name":"b2","type":"bridge","ports":[{"name":"p1"}]},
+ok_doc='.nfs += [{"name":"b2","type":"bridge","ports":[{"name":"p1"}]}, {"name":"d2","type":"ddos"},
 	{"name":"r0","type":"router","ports":[{"name":"p1","config":{"ip":"203.0.113.1/24"}}],"collections":{"routes":{"198.18.0.0/16":{"nexthop":"203.0.113.9"}}}},
 	{"name":"l0","type":"lb","collections":{"services":{"203.0.113.100:80/tcp":{}},"backends":{"203.0.113.100:80/tcp/198.51.100.11":{}}}}]'
 check "the same with the port and the service in the document: the dry run plans it" \
@@ -56,6 +56,16 @@ same_refusal "l0's service gone, its backend kept" "service 203.0.113.100:80/tcp
 	'(.nfs[] | select(.name == "l0")).collections.services = {}'
 same_refusal "b2: its port made a trunk without an allowed list" "a trunk needs a non-empty allowed list" \
 	'(.nfs[] | select(.name == "b2")).ports[0].config = {"mode":"trunk"}'
+# (a helper) a ddos collection over its count was refused by its replace()
+# alone, after the collections written before it (a new allowlist, an
+# emptied blocklist) had decided packets for half a second; the dry run
+# planned it.
+same_refusal "d2: a new allowlist and 1,025 IPv4 limits" "limits: 1025 IPv4 entries: at most 1024 a family" \
+	'(.nfs[] | select(.name == "d2")).collections = {"allowlist": {"198.51.100.100/32": {}},
+	"limits": ([range(1025)] | map({key: "10.\(. / 256 | floor).\(. % 256).0/24", value: {"pps": 9}}) | from_entries)}'
+same_refusal "d2: 65,537 IPv4 allowlist prefixes" "allowlist: 65537 IPv4 entries: at most 65536 a family" \
+	'(.nfs[] | select(.name == "d2")).collections = {"blocklist": {},
+	"allowlist": ([range(65537)] | map({key: "10.\(. / 65536 | floor).\(. / 256 | floor % 256).\(. % 256)/32", value: {}}) | from_entries)}'
 same_refusal "r0: a route added on no subnet" "next hop 198.51.100.99 is not on a connected subnet" \
 	'(.nfs[] | select(.name == "r0")).collections.routes["198.19.0.0/16"] = {"nexthop":"198.51.100.99"}'
 check "a del of the service, its backend with it: planned" \

@@ -89,6 +89,12 @@ int dd_live(struct nfc_nf *nf, __u32 bit);
 int dd_copy_fd(struct nfc_nf *nf, const char *base, int family, int copy);
 int dd_copy_clear(struct nfc_nf *nf, const char *base, int copy, int say);
 int dd_allow_replace(struct nfc_nf *nf, json_t *entries);
+/* check() of an apply: more than `max` entries of `family` in the
+ * document's collection `coll` refused before anything changes. */
+int dd_count_check(struct nfc_nf *nf, const char *coll, int family, size_t max,
+		   const char *key);
+int dd_allow_check_entry(struct nfc_nf *nf, json_t *config, const char *key,
+			 json_t *fields);
 int dd_limit_replace(struct nfc_nf *nf, json_t *entries);
 int dd_adopt(struct nfc_nf *nf);
 int dd_flags_look(struct nfc_nf *nf, const char *what, int family);

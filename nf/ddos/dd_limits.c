@@ -41,48 +41,96 @@ static int lim_fd(struct nfc_nf *nf, int family)
 	return dd_copy_fd(nf, "dd_lim", family, dd_live(nf, DD_ST_LIM_1));
 }
 
-/* Buckets are keyed by a limit's id: a limit keeps its id while it is
- * there, and a new one takes an id no limit of the live copy has, so that
- * it never inherits another's buckets. */
-#define MAX_ID (DD_MAX_LIMITS * 4)
+/* Buckets are keyed by a limit's id. A limit keeps its id while its
+ * prefix is there (changed in place, or kept by a replace), so its sources
+ * keep their buckets; a new one takes the next id of dd_ids, never one
+ * used before: buckets of a deleted limit stay in the LRU tables until
+ * evicted, and a new limit given its id inherited them (found by a
+ * helper: a host cut off under a limit ten times its rate). */
+#define IDS_FIRST 4097 /* above every id an nfchain before dd_ids gave */
 
-/* Marks in used[] the ids of copy `copy`'s limits. */
-static void ids_of(struct nfc_nf *nf, int copy, unsigned char *used)
+struct lim_ent {
+	int family;
+	struct dd_lpm6 k;
+	__u32 id;
+};
+
+/* Every limit of copy `copy`, both families, into *v (malloc'd): n. */
+static size_t lims_of(struct nfc_nf *nf, int copy, struct lim_ent **v)
 {
-	for (int fam = 4; fam <= 6; fam += 2) {
+	size_t n = 0;
+
+	*v = calloc(2 * DD_MAX_LIMITS + 2, sizeof(**v));
+	for (int fam = 4; *v && fam <= 6; fam += 2) {
 		int fd = dd_copy_fd(nf, "dd_lim", fam, copy);
 		struct dd_lpm6 k, next;
 		void *prev = NULL;
 
-		while (fd >= 0 && !bpf_map_get_next_key(fd, prev, &next)) {
+		while (fd >= 0 && n < 2 * DD_MAX_LIMITS + 2 &&
+		       !bpf_map_get_next_key(fd, prev, &next)) {
 			struct dd_limit l;
 
 			k = next;
 			prev = &k;
-			if (!bpf_map_lookup_elem(fd, &k, &l) && l.id <= MAX_ID)
-				used[l.id] = 1;
+			if (bpf_map_lookup_elem(fd, &k, &l))
+				continue;
+			(*v)[n].family = fam;
+			(*v)[n].k = k;
+			(*v)[n++].id = l.id;
 		}
 	}
+	return n;
 }
 
-/* The lowest id used[] leaves free, marked; 0 if none. */
-static __u32 take_id(unsigned char *used)
+/* The entry of prefix `k` itself: an LPM lookup answers the longest
+ * prefix holding it, which gave a limit nested in another that one's id
+ * (found by a helper). */
+static const struct lim_ent *lim_find(const struct lim_ent *v, size_t n,
+				      int family, const struct dd_lpm6 *k)
 {
-	for (__u32 i = 1; i <= MAX_ID; i++)
-		if (!used[i]) {
-			used[i] = 1;
-			return i;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].family == family && v[i].k.plen == k->plen &&
+		    !memcmp(v[i].k.addr, k->addr, family == 4 ? 4 : 16))
+			return &v[i];
+	return NULL;
+}
+
+/* The next id, taken (dd_ids moved on before it is used); 0 on failure,
+ * the NF's error set. */
+static __u32 take_id(struct nfc_nf *nf)
+{
+	int fd = nfc_nf_map_fd(nf, "dd_ids");
+	__u32 z = 0, id = 0, next;
+
+	if (fd < 0 || bpf_map_lookup_elem(fd, &z, &id)) {
+		nfc_nf_error(nf, ENOENT, "limits: dd_ids: %s",
+			     fd < 0 ? "map not found" : strerror(errno));
+		return 0;
+	}
+	if (id < IDS_FIRST) {
+		/* New, or pins of an nfchain before it: above every id. */
+		struct lim_ent *v;
+
+		id = IDS_FIRST;
+		for (int c = 0; c < 2; c++) {
+			size_t n = lims_of(nf, c, &v);
+
+			for (size_t i = 0; i < n; i++)
+				if (v[i].id >= id)
+					id = v[i].id + 1;
+			free(v);
 		}
-	return 0;
-}
-
-static __u32 free_id(struct nfc_nf *nf)
-{
-	static unsigned char used[MAX_ID + 1];
-
-	memset(used, 0, sizeof(used));
-	ids_of(nf, dd_live(nf, DD_ST_LIM_1), used);
-	return take_id(used);
+	}
+	next = id + 1;
+	if (!next) {
+		nfc_nf_error(nf, ERANGE, "limits: every limit id is used");
+		return 0;
+	}
+	if (bpf_map_update_elem(fd, &z, &next, BPF_ANY)) {
+		nfc_nf_error(nf, errno, "limits: dd_ids: %s", strerror(errno));
+		return 0;
+	}
+	return id;
 }
 
 static void lim_key(const struct dd_pfx *p, struct dd_lpm6 *k)
@@ -153,18 +201,25 @@ int dd_limit_check_entry(struct nfc_nf *nf, json_t *config, const char *key,
 {
 	struct dd_limit l = {0};
 	struct dd_pfx p;
+	int r = limit_want(nf, key, fields, &p, &l);
 
 	(void)config;
-	return limit_want(nf, key, fields, &p, &l);
+	/* The document's count (apply checks against what it makes): a
+	 * set over the limit was refused by replace() only, after the
+	 * collections written before it had reached packets (a helper). */
+	return r ? r
+		 : dd_count_check(nf, "limits", p.family, DD_MAX_LIMITS, key);
 }
 
 int dd_limit_add(struct nfc_nf *nf, const char *key, json_t *fields)
 {
 	struct dd_pfx p;
 	struct dd_lpm6 k;
-	struct dd_limit l = {0}, old;
+	struct dd_limit l = {0};
+	const struct lim_ent *e;
+	struct lim_ent *v = NULL;
+	size_t n, fam_n = 0;
 	int r = limit_want(nf, key, fields, &p, &l), fd;
-	__u32 id;
 
 	if (r)
 		return r;
@@ -172,14 +227,26 @@ int dd_limit_add(struct nfc_nf *nf, const char *key, json_t *fields)
 	if (fd < 0)
 		return nfc_nf_error(nf, ENOENT, "limits: map not found");
 	lim_key(&p, &k);
+	n = lims_of(nf, dd_live(nf, DD_ST_LIM_1), &v);
+	if (!v)
+		return nfc_nf_error(nf, ENOMEM, "limits: out of memory");
+	for (size_t i = 0; i < n; i++)
+		fam_n += v[i].family == p.family;
 	/* A limit changed in place keeps its id, so its sources keep
 	 * their buckets. */
-	id = !bpf_map_lookup_elem(fd, &k, &old) ? old.id : free_id(nf);
-	if (!id)
-		return nfc_nf_error(nf, ENOSPC, "limits: %d limits at most",
-				    DD_MAX_LIMITS);
-	l.id = id;
-	r = dd_flags_look(nf, "limits", p.family);
+	e = lim_find(v, n, p.family, &k);
+	if (e)
+		l.id = e->id;
+	else if (fam_n >= DD_MAX_LIMITS)
+		r = nfc_nf_error(nf, ENOSPC,
+				 "limits %s: does not fit: %d IPv%d limits at "
+				 "most",
+				 key, DD_MAX_LIMITS, p.family);
+	else if (!(l.id = take_id(nf)))
+		r = -EIO;
+	free(v);
+	if (!r)
+		r = dd_flags_look(nf, "limits", p.family);
 	if (r)
 		return r;
 	if (bpf_map_update_elem(fd, &k, &l, BPF_ANY))
@@ -213,9 +280,10 @@ int dd_limit_del(struct nfc_nf *nf, const char *key)
  * the live copy holds keeps its id, and so its sources' buckets. */
 int dd_limit_replace(struct nfc_nf *nf, json_t *entries)
 {
-	static unsigned char used[MAX_ID + 1];
 	int live = dd_live(nf, DD_ST_LIM_1), c = !live, n[2] = {0, 0}, r = 0;
+	struct lim_ent *v = NULL;
 	const char *key;
+	size_t nv;
 	json_t *f;
 
 	json_object_foreach (entries, key, f) {
@@ -231,11 +299,13 @@ int dd_limit_replace(struct nfc_nf *nf, json_t *entries)
 				"limits %s: %d IPv%d limits at most", key,
 				DD_MAX_LIMITS, p.family);
 	}
-	memset(used, 0, sizeof(used));
-	ids_of(nf, live, used);
+	nv = lims_of(nf, live, &v);
+	if (!v)
+		return nfc_nf_error(nf, ENOMEM, "limits: out of memory");
 	r = dd_copy_clear(nf, "dd_lim", c, 1);
 	json_object_foreach (entries, key, f) {
-		struct dd_limit l = {0}, old;
+		struct dd_limit l = {0};
+		const struct lim_ent *e;
 		struct dd_lpm6 k;
 		struct dd_pfx p;
 
@@ -243,13 +313,10 @@ int dd_limit_replace(struct nfc_nf *nf, json_t *entries)
 			break;
 		limit_want(nf, key, f, &p, &l);
 		lim_key(&p, &k);
-		l.id = !bpf_map_lookup_elem(lim_fd(nf, p.family), &k, &old)
-			       ? old.id
-			       : take_id(used);
+		e = lim_find(v, nv, p.family, &k);
+		l.id = e ? e->id : take_id(nf);
 		if (!l.id)
-			r = nfc_nf_entry_error(nf, key, ENOSPC,
-					       "limits %s: no free limit id",
-					       key);
+			r = -EIO;
 		else if (bpf_map_update_elem(
 				 dd_copy_fd(nf, "dd_lim", p.family, c), &k, &l,
 				 BPF_ANY))
@@ -257,6 +324,7 @@ int dd_limit_replace(struct nfc_nf *nf, json_t *entries)
 					       "limits: write %s: %s", key,
 					       strerror(errno));
 	}
+	free(v);
 	if (!r)
 		r = dd_flags_switch(nf, DD_ST_LIM_1);
 	/* Packets never read it: emptied of a set that was refused. */

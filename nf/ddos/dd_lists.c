@@ -656,6 +656,56 @@ json_t *dd_block_get(struct nfc_nf *nf, const char *key)
 	return v ? json_pack("{s:I}", "until", (json_int_t)v) : json_object();
 }
 
+/* How many keys of the NF's collection `coll` (as apply's view holds it:
+ * the document's) are of `family`, counted once a collection: apply
+ * checks each entry, and a count an entry made a 100,000-entry check
+ * quadratic. The collection is told by its object and size. */
+static size_t count_family(json_t *c, int family)
+{
+	static const json_t *last;
+	static size_t last_size, n[2];
+	const char *k;
+	json_t *v;
+
+	if (c != last || json_object_size(c) != last_size) {
+		n[0] = n[1] = 0;
+		json_object_foreach (c, k, v)
+			n[strchr(k, ':') != NULL]++;
+		last = c;
+		last_size = json_object_size(c);
+	}
+	return n[family == 6];
+}
+
+int dd_count_check(struct nfc_nf *nf, const char *coll, int family, size_t max,
+		   const char *key)
+{
+	json_t *c = nfc_nf_coll(nf, coll);
+	size_t have;
+
+	if (json_object_size(c) <= max)
+		return 0;
+	have = count_family(c, family);
+	if (have <= max)
+		return 0;
+	return nfc_nf_entry_error(nf, key, E2BIG,
+				  "%s: %zu IPv%d entries: at most %zu a "
+				  "family",
+				  coll, have, family, max);
+}
+
+int dd_allow_check_entry(struct nfc_nf *nf, json_t *config, const char *key,
+			 json_t *fields)
+{
+	struct dd_pfx p;
+	int r = dd_parse_pfx(nf, "allowlist", key, &p);
+
+	(void)config;
+	(void)fields;
+	return r ? r
+		 : dd_count_check(nf, "allowlist", p.family, DD_MAX_ALLOW, key);
+}
+
 int dd_allow_check(struct nfc_nf *nf, const char *key)
 {
 	struct dd_pfx p;

@@ -109,6 +109,16 @@ struct {
 	__type(value, struct dd_state);
 } dd_state SEC(".maps");
 
+/* The control plane's only: the next id a new limit takes (dd_limits.c).
+ * Ids are never reused, so a new limit never meets the buckets a deleted
+ * one left in the LRU tables. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} dd_ids SEC(".maps");
+
 #define LIM(name, kt)                                 \
 	struct {                                      \
 		__uint(type, BPF_MAP_TYPE_LPM_TRIE);  \

@@ -57,7 +57,8 @@ static const struct nfc_collection dd_collections[] = {
 	 /* Swapped as a whole, as the limits: an import or apply of
 	  * several entries reaches packets at one instant. */
 	 .replace = dd_allow_replace,
-	 .check_key = dd_allow_check},
+	 .check_key = dd_allow_check,
+	 .check = dd_allow_check_entry},
 	{.name = "limits",
 	 .key_doc = "source prefix the limit applies to (0.0.0.0/0: all)",
 	 .fields = dd_limit_fields,

@@ -33,6 +33,8 @@
  *                   whose SYN passed, so that their later packets pass
  *                   while their destination is under SYN cookies
  *   dd_stats        per-CPU array [DD_S_MAX] of __u64: enum dd_stat
+ *   dd_ids          array [1] of __u32: the next id a new limit takes
+ *                   (control plane only; ids are never reused)
  */
 #ifndef NFC_DDOS_H
 #define NFC_DDOS_H

@@ -404,6 +404,80 @@ static void limits(void)
 	CHECK(!r && (flags() & DD_ST_NO_LIM4) && run1(s1) == V_REDIRECT,
 	      "replaced by none: packets skip the limits, 203.0.113.77 goes "
 	      "on");
+
+	/* (a helper) ids: a limit nested in another took that one's id (an
+	 * LPM lookup answers the longest prefix holding the key), and a new
+	 * limit took a deleted one's, and with it its buckets. */
+	{
+		json_t *loose = json_pack("{s:i,s:i}", "pps", 100000000,
+					  "burst", 1000000000),
+		       *tight = json_pack("{s:i,s:i}", "pps", 1, "burst", 1);
+		__u32 outer, inner, gone, fresh;
+		int c;
+
+		nfc_coll_add(nfc, "dd0", "limits", "203.0.113.0/24", tight);
+		nfc_coll_add(nfc, "dd0", "limits", "203.0.113.64/26", loose);
+		c = !!(flags() & DD_ST_LIM_1);
+		outer = lim_id(c, "203.0.113.0/24");
+		inner = lim_id(c, "203.0.113.64/26");
+		CHECK(outer && inner && inner != outer,
+		      "a limit nested in another has an id of its own (%u, "
+		      "%u)",
+		      outer, inner);
+		for (int i = 0; i < 3; i++)
+			run1(s2); /* the /24's bucket for .200: spent */
+		v[0] = run1(inet_addr("203.0.113.70"));
+		v[1] = run1(inet_addr("203.0.113.70"));
+		CHECK(v[0] == V_REDIRECT && v[1] == V_REDIRECT,
+		      "... its sources are under it alone (%d %d)", v[0], v[1]);
+		/* A tight limit whose bucket for .100 is spent, deleted; a
+		 * loose one added over .100: a reused id met that bucket. */
+		nfc_coll_add(nfc, "dd0", "limits", "203.0.113.96/27", tight);
+		gone = lim_id(c, "203.0.113.96/27");
+		v[0] = run1(inet_addr("203.0.113.100"));
+		v[1] = run1(inet_addr("203.0.113.100"));
+		CHECK(v[0] == V_REDIRECT && v[1] == V_DROP,
+		      "203.0.113.96/27 pps=1 burst=1: .100's second dropped "
+		      "(%d %d)",
+		      v[0], v[1]);
+		nfc_coll_del(nfc, "dd0", "limits", "203.0.113.96/27");
+		nfc_coll_add(nfc, "dd0", "limits", "203.0.113.96/28", loose);
+		fresh = lim_id(c, "203.0.113.96/28");
+		CHECK(fresh && fresh != gone && fresh != outer &&
+			      fresh != inner,
+		      "deleted, and 203.0.113.96/28 added: a new id (%u; the "
+		      "deleted one had %u)",
+		      fresh, gone);
+		v[0] = run1(inet_addr("203.0.113.100"));
+		v[1] = run1(inet_addr("203.0.113.100"));
+		CHECK(v[0] == V_REDIRECT && v[1] == V_REDIRECT,
+		      "... .100 under it meets no bucket of the deleted one "
+		      "(%d %d)",
+		      v[0], v[1]);
+		r = lim_replace("{}");
+		{
+			json_t *o = json_object();
+			char key[32];
+
+			for (int i = 0; i < DD_MAX_LIMITS; i++) {
+				snprintf(key, sizeof(key), "10.%d.%d.0/24",
+					 i >> 8, i & 255);
+				json_object_set_new(
+					o, key, json_pack("{s:i}", "pps", 9));
+			}
+			r = nfc_coll_replace(nfc, "dd0", "limits", o);
+			json_decref(o);
+		}
+		r = r ? r
+		      : nfc_coll_add(nfc, "dd0", "limits", "11.0.0.0/8", loose);
+		CHECK(r && strstr(nfc_errmsg(nfc), "does not fit: 1024 IPv4 "
+						   "limits at most"),
+		      "an add to 1,024 IPv4 limits: refused as full: %s",
+		      nfc_errmsg(nfc));
+		lim_replace("{}");
+		json_decref(loose);
+		json_decref(tight);
+	}
 }
 
 static int setup(void)
