@@ -26,8 +26,6 @@
  * limits than fit) changes neither the copy packets read nor which.
  */
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,11 +41,11 @@
 #include "nfchain/nf.h"
 #include "nfchain/nfchain.h"
 #include "ddos/ddos.h"
-#include "dptest.h"
+#include "dpswap.h"
 
 #define NPROBES 10000
 enum { V_DROP = 1, V_REDIRECT = 4 };
-enum { BY_E, BY_O, OTHER, NKINDS };
+enum { BY_E, BY_O, OTHER };
 
 static char root[128], dev[2][IF_NAMESIZE], peer[2][IF_NAMESIZE];
 static struct nfc *nfc;
@@ -75,19 +73,6 @@ static __be32 probe(unsigned i)
 	return htonl((198u << 24 | 18u << 16) + 8u * i + 1);
 }
 
-/* ---- the sender ---------------------------------------------------------- */
-
-struct sender {
-	pthread_t th;
-	int prog, meta;
-	atomic_int stop;
-	int old, new; /* BY_E or BY_O */
-	unsigned long n[NKINDS];
-	unsigned long flips; /* frames decided by the old set after the new */
-	int seen_new;
-	char other[128];
-};
-
 /* Which set decided a frame of probe i that got verdict v. */
 static int decided_by(unsigned i, int v)
 {
@@ -96,46 +81,16 @@ static int decided_by(unsigned i, int v)
 	return (v == V_REDIRECT) == !(i & 1) ? BY_E : BY_O;
 }
 
-static void *send_loop(void *arg)
+static void probe_frame(unsigned k, __u8 *f)
 {
-	struct sender *s = arg;
-	int ncpu = libbpf_num_possible_cpus();
-	struct nfc_meta *m = calloc(ncpu, sizeof(*m));
-	unsigned k = 0;
-	__u32 zero = 0;
-	__u8 f[64];
-
-	while (m && !atomic_load(&s->stop)) {
-		struct dpt_run r;
-		int kind;
-
-		for (int c = 0; c < ncpu; c++)
-			m[c] = (struct nfc_meta){.nf = 1, .in_port = 0};
-		bpf_map_update_elem(s->meta, &zero, m, BPF_ANY);
-		/* A stride prime to NPROBES: every probe, in a mixed order. */
-		frame_from(f, probe(k = (k + 7919) % NPROBES));
-		for (int t = 0; t < 3; t++)
-			if (dpt_run_fd(s->prog, f, 64, 0, 1, 0, &r) != -EINTR)
-				break;
-		kind = decided_by(k, r.verdict);
-		if (kind == OTHER && !s->other[0])
-			snprintf(s->other, sizeof(s->other),
-				 "probe %u: verdict %d", k, r.verdict);
-		s->n[kind]++;
-		if (kind == s->new)
-			s->seen_new = 1;
-		else if (kind == s->old && s->seen_new)
-			s->flips++;
-	}
-	free(m);
-	return NULL;
+	frame_from(f, probe(k));
 }
 
-static void sleep_ms(int ms)
+static int probe_kind(unsigned k, const struct dpt_run *r, char *why,
+		      size_t len)
 {
-	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
-
-	nanosleep(&t, NULL);
+	snprintf(why, len, "verdict %d", r->verdict);
+	return decided_by(k, r->verdict);
 }
 
 /* ---- the sets ------------------------------------------------------------ */
@@ -211,48 +166,18 @@ static int import_set(char set)
 	return r;
 }
 
+static struct dps sender = {.root = root,
+			    .prog = "nf/1-dd0/prog",
+			    .nf = 1,
+			    .nprobes = NPROBES,
+			    .frame = probe_frame,
+			    .kind = probe_kind};
+
 static void during(const char *what, int old, int new, int (*swap)(char),
 		   char set)
 {
-	struct sender s = {.old = old, .new = new};
-	struct timespec t0, t1;
-	int r;
-
-	s.prog = dpt_pinned(root, "nf/1-dd0/prog");
-	s.meta = dpt_pinned(root, "meta");
-	if (s.prog < 0 || s.meta < 0 ||
-	    pthread_create(&s.th, NULL, send_loop, &s)) {
-		CHECK(0, "%s: start the sender", what);
-		return;
-	}
-	sleep_ms(100);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	r = swap(set);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	sleep_ms(100);
-	atomic_store(&s.stop, 1);
-	pthread_join(s.th, NULL);
-	close(s.prog);
-	close(s.meta);
-	CHECK(!r, "%s: accepted%s%s", what, r ? ": " : "",
-	      r ? nfc_errmsg(nfc) : "");
-	printf("# %s: took %.0f ms; %lu frames: %lu by the old set, %lu by "
-	       "the new, %lu neither; %lu by the old after the new\n",
-	       what,
-	       (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6,
-	       s.n[0] + s.n[1] + s.n[2], s.n[old], s.n[new], s.n[OTHER],
-	       s.flips);
-	if (s.other[0])
-		printf("# %s: the first frame neither: %s\n", what, s.other);
-	CHECK(s.n[OTHER] == 0, "%s: every frame went on or was dropped (%lu)",
-	      what, s.n[OTHER]);
-	CHECK(s.n[old] > 0 && s.n[new] > 0,
-	      "%s: frames flowed during the swap (old set %lu, new %lu)", what,
-	      s.n[old], s.n[new]);
-	CHECK(s.flips == 0,
-	      "%s: one switch: no frame met the old set after one met the "
-	      "new (%lu did)",
-	      what, s.flips);
+	sender.nfc = nfc;
+	dps_during(&sender, what, old, new, swap, set);
 }
 
 static int run1(__be32 src)

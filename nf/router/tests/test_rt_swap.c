@@ -24,8 +24,6 @@
  *   p2 203.0.113.1/26: HA 203.0.113.10, HB .11, HC .12 (static ARP)
  */
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,11 +40,11 @@
 #include "nfchain/nfchain.h"
 #include "router/router.h"
 #include "router/rt_pkt.h"
-#include "dptest.h"
+#include "dpswap.h"
 
 #define NROUTES 10000
 enum { XDP_REDIRECT_ = 4 };
-enum { TO_A, TO_B, TO_C, OTHER, NKINDS };
+enum { TO_A, TO_B, TO_C, OTHER };
 
 static char root[128], dev[2][IF_NAMESIZE], peer[2][IF_NAMESIZE];
 static struct nfc *nfc;
@@ -56,19 +54,7 @@ static const __u8 HMAC[3][6] = {
 static const char *const HIP[3] = {"203.0.113.10", "203.0.113.11",
 				   "203.0.113.12"};
 
-/* ---- the sender ---------------------------------------------------------- */
-
-struct sender {
-	pthread_t th;
-	int prog, meta;
-	atomic_int stop;
-	/* Which set is the old one and which the new (TO_A or TO_B). */
-	int old, new;
-	unsigned long n[NKINDS];
-	unsigned long flips; /* frames decided by the old set after the new */
-	int seen_new;
-	char other[160]; /* the first unanswered frame: what it got */
-};
+/* ---- the frames ---------------------------------------------------------- */
 
 static void frame_to(__u8 *f, __be32 dst)
 {
@@ -86,56 +72,25 @@ static __be32 probe(unsigned i)
 	return htonl((198u << 24 | 18u << 16) + 8u * i + 1);
 }
 
-static void *send_loop(void *arg)
+static void probe_frame(unsigned k, __u8 *f)
 {
-	struct sender *s = arg;
-	int ncpu = libbpf_num_possible_cpus();
-	struct nfc_meta *m = calloc(ncpu, sizeof(*m));
-	unsigned k = 0;
-	__u32 zero = 0;
-	__u8 f[64];
-
-	while (m && !atomic_load(&s->stop)) {
-		struct dpt_run r;
-		int kind = OTHER;
-
-		/* The metadata a stub sets, again before each frame: the
-		 * kernel's own chatter on a veth could overwrite it. */
-		for (int c = 0; c < ncpu; c++)
-			m[c] = (struct nfc_meta){.nf = 0, .in_port = 0};
-		bpf_map_update_elem(s->meta, &zero, m, BPF_ANY);
-		/* A stride prime to NROUTES: every route, in a mixed order. */
-		frame_to(f, probe(k = (k + 7919) % NROUTES));
-		/* A run the kernel cut short (a signal: -EINTR) never ran the
-		 * program, so it tells nothing about the sets: run it again. */
-		for (int t = 0; t < 3; t++)
-			if (dpt_run_fd(s->prog, f, 64, 0, 1, 0, &r) != -EINTR)
-				break;
-		if (r.verdict == XDP_REDIRECT_)
-			for (int h = 0; h < 3; h++)
-				if (!memcmp(r.out, HMAC[h], 6))
-					kind = h;
-		if (kind == OTHER && !s->other[0])
-			snprintf(s->other, sizeof(s->other),
-				 "probe %u: verdict %d, out %02x:%02x:%02x:"
-				 "%02x:%02x:%02x, %u bytes",
-				 k, r.verdict, r.out[0], r.out[1], r.out[2],
-				 r.out[3], r.out[4], r.out[5], r.out_len);
-		s->n[kind]++;
-		if (kind == s->new)
-			s->seen_new = 1;
-		else if (kind == s->old && s->seen_new)
-			s->flips++;
-	}
-	free(m);
-	return NULL;
+	frame_to(f, probe(k));
 }
 
-static void sleep_ms(int ms)
+/* The next hop a frame leaves for tells which set decided it. */
+static int probe_kind(unsigned k, const struct dpt_run *r, char *why,
+		      size_t len)
 {
-	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
-
-	nanosleep(&t, NULL);
+	(void)k;
+	if (r->verdict == XDP_REDIRECT_)
+		for (int h = 0; h < 3; h++)
+			if (!memcmp(r->out, HMAC[h], 6))
+				return h;
+	snprintf(why, len,
+		 "verdict %d, out %02x:%02x:%02x:%02x:%02x:%02x, %u bytes",
+		 r->verdict, r->out[0], r->out[1], r->out[2], r->out[3],
+		 r->out[4], r->out[5], r->out_len);
+	return OTHER;
 }
 
 /* ---- the sets ------------------------------------------------------------ */
@@ -195,52 +150,18 @@ static int replace_set(char set)
 	return r;
 }
 
-/* Runs `swap` while the sender runs; checks what the frames met. */
+static struct dps sender = {.root = root,
+			    .prog = "nf/0-r1/prog",
+			    .nf = 0,
+			    .nprobes = NROUTES,
+			    .frame = probe_frame,
+			    .kind = probe_kind};
+
 static void during(const char *what, int old, int new, int (*swap)(char),
 		   char set)
 {
-	struct sender s = {.old = old, .new = new};
-	struct timespec t0, t1;
-	int r;
-
-	s.prog = dpt_pinned(root, "nf/0-r1/prog");
-	s.meta = dpt_pinned(root, "meta");
-	if (s.prog < 0 || s.meta < 0 ||
-	    pthread_create(&s.th, NULL, send_loop, &s)) {
-		CHECK(0, "%s: start the sender", what);
-		return;
-	}
-	sleep_ms(100);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	r = swap(set);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	sleep_ms(100);
-	atomic_store(&s.stop, 1);
-	pthread_join(s.th, NULL);
-	close(s.prog);
-	close(s.meta);
-	CHECK(!r, "%s: accepted%s%s", what, r ? ": " : "",
-	      r ? nfc_errmsg(nfc) : "");
-	printf("# %s: took %.0f ms; %lu frames: %lu by the old set, %lu by "
-	       "the new, %lu to the catch-all, %lu unanswered; %lu by the old "
-	       "after the new\n",
-	       what,
-	       (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6,
-	       s.n[0] + s.n[1] + s.n[2] + s.n[3], s.n[old], s.n[new], s.n[TO_C],
-	       s.n[OTHER], s.flips);
-	if (s.other[0])
-		printf("# %s: the first unanswered frame: %s\n", what, s.other);
-	CHECK(s.n[TO_C] == 0 && s.n[OTHER] == 0,
-	      "%s: no frame met a half-made set (catch-all %lu, unanswered "
-	      "%lu)",
-	      what, s.n[TO_C], s.n[OTHER]);
-	CHECK(s.n[old] > 0 && s.n[new] > 0,
-	      "%s: frames flowed during the swap (old set %lu, new %lu)", what,
-	      s.n[old], s.n[new]);
-	CHECK(s.flips == 0,
-	      "%s: one switch: no frame met the old set after one met the "
-	      "new (%lu did)",
-	      what, s.flips);
+	sender.nfc = nfc;
+	dps_during(&sender, what, old, new, swap, set);
 }
 
 /* Every probe is decided by set `kind` now. */
