@@ -89,6 +89,32 @@ static inline void *dps_send_loop(void *arg)
 	return NULL;
 }
 
+/* The running document with collection `coll` of NF `nf` made `set`
+ * (taken), applied: a swap by apply. */
+static inline int dps_apply_coll(struct nfc *nfc, const char *nf,
+				 const char *coll, json_t *set)
+{
+	json_t *doc = nfc_export(nfc), *n;
+	size_t i;
+	int r = -1;
+
+	json_array_foreach (json_object_get(doc, "nfs"), i, n) {
+		json_t *colls = json_object_get(n, "collections");
+
+		if (strcmp(json_string_value(json_object_get(n, "name")), nf))
+			continue;
+		if (!colls) {
+			colls = json_object();
+			json_object_set_new(n, "collections", colls);
+		}
+		json_object_set(colls, coll, set);
+		r = nfc_apply(nfc, doc, 0, NULL);
+	}
+	json_decref(set);
+	json_decref(doc);
+	return r;
+}
+
 static inline void dps_sleep_ms(int ms)
 {
 	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};

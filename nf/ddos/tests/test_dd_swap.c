@@ -128,25 +128,7 @@ static int replace_set(char set)
 /* The running document with dd0's allowlist made set `set`. */
 static int apply_set(char set)
 {
-	json_t *doc = nfc_export(nfc), *nf;
-	size_t i;
-	int r = -1;
-
-	json_array_foreach (json_object_get(doc, "nfs"), i, nf) {
-		json_t *colls = json_object_get(nf, "collections");
-
-		if (strcmp(json_string_value(json_object_get(nf, "name")),
-			   "dd0"))
-			continue;
-		if (!colls) {
-			colls = json_object();
-			json_object_set_new(nf, "collections", colls);
-		}
-		json_object_set_new(colls, "allowlist", allow_set(set));
-		r = nfc_apply(nfc, doc, 0, NULL);
-	}
-	json_decref(doc);
-	return r;
+	return dps_apply_coll(nfc, "dd0", "allowlist", allow_set(set));
 }
 
 static int import_set(char set)

@@ -119,25 +119,7 @@ static json_t *routes(char set)
 /* The running document with r1's routes replaced by set `set`. */
 static int apply_set(char set)
 {
-	json_t *doc = nfc_export(nfc), *nf;
-	size_t i;
-	int r = -1;
-
-	json_array_foreach (json_object_get(doc, "nfs"), i, nf) {
-		json_t *colls = json_object_get(nf, "collections");
-
-		if (strcmp(json_string_value(json_object_get(nf, "name")),
-			   "r1"))
-			continue;
-		if (!colls) {
-			colls = json_object();
-			json_object_set_new(nf, "collections", colls);
-		}
-		json_object_set_new(colls, "routes", routes(set));
-		r = nfc_apply(nfc, doc, 0, NULL);
-	}
-	json_decref(doc);
-	return r;
+	return dps_apply_coll(nfc, "r1", "routes", routes(set));
 }
 
 /* r1's routes replaced by set `set` through the library call. */
