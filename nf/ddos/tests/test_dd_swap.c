@@ -23,7 +23,10 @@
  * through whatever its limit, which no frame could tell from a swap):
  * a replace is read by packets at once, keeps the id (and so the
  * buckets) of a prefix it keeps, and a refused one (a bad entry, more
- * limits than fit) changes neither the copy packets read nor which.
+ * limits than fit) changes neither the copy packets read nor which. A
+ * limit nested in another has an id of its own, a limit added after a
+ * delete a new one (it met the deleted one's buckets), and an add to a
+ * full family is refused as full.
  */
 #include <errno.h>
 #include <stdio.h>
