@@ -77,7 +77,11 @@ int objstore_put(const char *dir, const char *src, const char *suffix,
 	if (!r)
 		r = nfc_sha256_file(tmp, sha);
 	if (!r) {
+		struct stat old;
+		int had;
+
 		snprintf(out, len, "%s/%s%s", dir, sha, suffix);
+		had = !stat(out, &old);
 		/* Renamed over one already there, not trusted by its name:
 		 * a copy corrupted since kept failing every restart while
 		 * the load that brought the good file succeeded (found by a
@@ -85,6 +89,17 @@ int objstore_put(const char *dir, const char *src, const char *suffix,
 		 * keeps its inode. */
 		if (rename(tmp, out))
 			r = -errno;
+		/* With the old one's mode and times: they say whether an
+		 * accepted state names it (objstore_prune). The new copy's
+		 * 0600 ("never named") made a refused call's prune delete
+		 * a retired file an export backup names (found by a
+		 * helper). */
+		if (!r && had) {
+			struct timespec t[2] = {old.st_atim, old.st_mtim};
+
+			chmod(out, old.st_mode & 0777);
+			utimensat(AT_FDCWD, out, t, 0);
+		}
 	}
 	if (r) {
 		snprintf(err, errlen, "copy %s into %s: %s", src, dir,

@@ -114,6 +114,18 @@ static void user_path(char *err, size_t len, const char *copy, const char *orig)
 	snprintf(at, len - (at - err), "%s%s", orig, tail);
 }
 
+/* The file of a type's link, if the type has one: the link itself, not
+ * what it points at. A link whose store file was lost is the type's file
+ * gone (the load then fails, and the restore waits, saying so), not a
+ * type without it: a type came back without its plugin, its checks and
+ * stats gone and nothing said (found by a helper). */
+static const char *has_link(const char *p)
+{
+	struct stat st;
+
+	return lstat(p, &st) ? NULL : p;
+}
+
 int daemon_types_restore(const char *state_dir)
 {
 	char dir[1024], a[1400], b[1400], so[1400], err[2048];
@@ -132,9 +144,8 @@ int daemon_types_restore(const char *state_dir)
 		snprintf(b, sizeof(b), "%.1000s/%s/obj1.bpf.o", dir, e->d_name);
 		snprintf(so, sizeof(so), "%.1000s/%s/plugin.so", dir,
 			 e->d_name);
-		if (nfc_type_register_plugin(
-			    e->d_name, a, access(b, F_OK) ? NULL : b,
-			    access(so, F_OK) ? NULL : so, err, sizeof(err))) {
+		if (nfc_type_register_plugin(e->d_name, a, has_link(b),
+					     has_link(so), err, sizeof(err))) {
 			nfd_log("error", "types", "type=%s error=%s",
 				nfd_q(e->d_name), nfd_q(err));
 			continue;
@@ -272,6 +283,10 @@ int h_types_post(struct call *c)
 		objstore_prune(c->api, c->nfc);
 		return fail(c, 500, "types load: %s", err);
 	}
+	/* Its files marked in use now: left as new copies (0600), the
+	 * unload's prune took them for a refused call's and deleted them at
+	 * once, not a week later (found by a helper). */
+	objstore_prune(c->api, c->nfc);
 	refresh(c->api);
 	nfd_log("info", "types", "loaded=%s objects=%zu plugin=%s", nfd_q(name),
 		n, plugin ? nfd_q(plugin) : "none");

@@ -1035,6 +1035,41 @@ static int open_plugin(struct dyn *d, const char *path, char *err, size_t len)
 	return 0;
 }
 
+/* A plugin config field named as an integer global of the object is
+ * written into it with the global's width: its kind and range must fit.
+ * A field of 0..1000 over a __u8 loaded, and every add of the type then
+ * failed with "not an integer" (found by a helper). */
+static int plugin_fields_fit(const struct dyn *d, const char *path, char *err,
+			     size_t len)
+{
+	for (const struct nfc_field *f = d->pt->config; f && f->name; f++)
+		for (int i = 0; i < d->ncfg; i++) {
+			const struct dfield *g = &d->cfg[i];
+			unsigned long long top =
+				g->size >= 8 ? (unsigned long long)LLONG_MAX
+					     : (1ULL << (8 * g->size)) - 1;
+
+			if (strcmp(g->name, f->name) || g->kind != DK_UINT)
+				continue;
+			if (f->kind != NFC_F_UINT && f->kind != NFC_F_BOOL)
+				return fail(err, len, EINVAL,
+					    "plugin %s: config field '%s' is "
+					    "not an integer, but the object's "
+					    "global '%s' is one",
+					    path, f->name, g->name);
+			if (f->kind == NFC_F_UINT &&
+			    (f->min < 0 || (unsigned long long)f->max > top))
+				return fail(err, len, EINVAL,
+					    "plugin %s: config field '%s' "
+					    "ranges %lld..%lld, but the "
+					    "object's %u-byte global '%s' "
+					    "holds 0..%llu",
+					    path, f->name, f->min, f->max,
+					    g->size, g->name, top);
+		}
+	return 0;
+}
+
 /* The type a plugin makes: its declaration and callbacks, the object's
  * BTF-read config and collections where it declares none; prepare and
  * validate run the BTF-read part first (dyn_prepare, dyn_validate). */
@@ -1323,7 +1358,8 @@ int nfc_type_register_plugin(const char *name, const char *obj1,
 		if (r)
 			goto out;
 	}
-	if (plugin && (r = open_plugin(d, plugin, err, len)))
+	if (plugin && ((r = open_plugin(d, plugin, err, len)) ||
+		       (r = plugin_fields_fit(d, plugin, err, len))))
 		goto out;
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	snprintf(d->summary, sizeof(d->summary), "loaded type (%s%s%s)",
