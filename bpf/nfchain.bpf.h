@@ -375,16 +375,25 @@ static __always_inline void nfc_meta_enter(struct nfc_meta *md, __u32 nf,
 
 /* ---- verdicts ---------------------------------------------------------- */
 
-static __always_inline int nfc_drop(nfc_ctx_t *ctx, struct nfc_meta *md,
-				    __u32 reason)
+/* Dropped by NF `self` (nfc_self but in the packet-out program, which
+ * sends as any NF: its drops were counted on NF 0's port of that number,
+ * found by a helper). */
+static __always_inline int nfc_drop_by(nfc_ctx_t *ctx, struct nfc_meta *md,
+				       __u32 self, __u32 reason)
 {
-	struct nfc_port_stats *st = nfc_port_stats(nfc_self, md->in_port);
+	struct nfc_port_stats *st = nfc_port_stats(self, md->in_port);
 
 	(void)ctx;
 	if (st)
 		st->drops++;
 	nfc_count_global(reason < NFC_REASON_MAX ? reason : NFC_R_NF_DROP);
 	return NFC_V_DROP;
+}
+
+static __always_inline int nfc_drop(nfc_ctx_t *ctx, struct nfc_meta *md,
+				    __u32 reason)
+{
+	return nfc_drop_by(ctx, md, nfc_self, reason);
 }
 
 static __always_inline int nfc_pass(nfc_ctx_t *ctx, struct nfc_meta *md)
@@ -442,7 +451,7 @@ static __always_inline int nfc_follow(nfc_ctx_t *ctx, struct nfc_meta *md,
 	nfc_count_global(NFC_R_NO_PEER);
 	return NFC_V_DROP;
 drop:
-	return nfc_drop(ctx, md, why);
+	return nfc_drop_by(ctx, md, self, why);
 }
 
 /*

@@ -125,6 +125,18 @@ check "every NF type declares its figures ($undeclared)" [ -z "$undeclared" ]
 untyped=$(grep '^# TYPE .* untyped$' "$m")
 check "no untyped family ($untyped)" [ -z "$untyped" ]
 
+# (a helper) a frame the slow path sends (packet-out) out of a port with no
+# peer: its drop was counted on NF 0's port of that number (br0's p1), not
+# on the sender's. A router port given an ip6 sends two unsolicited NAs.
+pdrops() { curl -s --unix-socket "$NFD_SOCK" http://x/metrics |
+	sed -n "s/^nfchain_port_drops_total{nf=\"$1\",port=\"p1\"} //p"; }
+b0=$(pdrops br0)
+quiet nfc router add rd && quiet nfc rd ports add p1 ip=198.51.100.225/28 ip6=2001:db8:7:1::1/64
+for _ in $(seq 30); do [ "$(pdrops rd)" = 2 ] && break; sleep 0.1; done
+check "the router's NAs out of its unconnected port: dropped on rd's p1 ($(pdrops rd))" [ "$(pdrops rd)" = 2 ]
+check "... not on br0's p1 (NF 0: $b0 -> $(pdrops br0))" [ "$(pdrops br0)" = "$b0" ]
+quiet nfc rd del
+
 nfd_stop
 check "nfchaind stops cleanly on SIGTERM (exit 0, no leak report)" [ $? = 0 ]
 nfc_done
