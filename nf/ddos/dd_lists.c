@@ -656,23 +656,29 @@ json_t *dd_block_get(struct nfc_nf *nf, const char *key)
 	return v ? json_pack("{s:I}", "until", (json_int_t)v) : json_object();
 }
 
-/* How many keys of the NF's collection `coll` (as apply's view holds it:
- * the document's) are of `family`, counted once a collection: apply
- * checks each entry, and a count an entry made a 100,000-entry check
- * quadratic. The collection is told by its object and size. */
+/* How many keys of collection object `c` (apply's view of the document)
+ * are of `family`, counted once an object: apply checks each entry, and a
+ * count an entry made a 100,000-entry check quadratic. The object counted
+ * is held (a reference), so that no later document's object can take its
+ * address: told apart by address and size alone, a document of 1,025
+ * limits was taken for the 1,024 of the one before it, freed at that
+ * address, and passed (found by a helper). Only a collection over its
+ * family's limit is counted, and the model never holds one, so the held
+ * object is a document's, not one that changes. */
 static size_t count_family(json_t *c, int family)
 {
-	static const json_t *last;
+	static json_t *last;
 	static size_t last_size, n[2];
 	const char *k;
 	json_t *v;
 
 	if (c != last || json_object_size(c) != last_size) {
+		json_decref(last);
+		last = json_incref(c);
+		last_size = json_object_size(c);
 		n[0] = n[1] = 0;
 		json_object_foreach (c, k, v)
 			n[strchr(k, ':') != NULL]++;
-		last = c;
-		last_size = json_object_size(c);
 	}
 	return n[family == 6];
 }
