@@ -164,6 +164,18 @@ int nfc_rules_del(struct nfc_nf *nf, const struct nfc_rules *d, const char *key)
 	return r;
 }
 
+int nfc_rules_too_many(struct nfc_nf *nf, uint32_t num, const char *holder,
+		       uint32_t max, uint32_t n)
+{
+	char key[16];
+
+	snprintf(key, sizeof(key), "%u", num);
+	return nfc_nf_entry_error(nf, key, E2BIG,
+				  "rule %s: %s holds at most %u rules (%u "
+				  "given)",
+				  key, holder, max, n);
+}
+
 int nfc_rules_replace(struct nfc_nf *nf, const struct nfc_rules *d, void *rs,
 		      uint32_t n)
 {
@@ -173,18 +185,10 @@ int nfc_rules_replace(struct nfc_nf *nf, const struct nfc_rules *d, void *rs,
 
 	qsort(rs, n, d->size, num_cmp);
 	if (n > d->max) {
-		/* The first rule over the limit, in the order rules are
-		 * matched: an import names its line, not the line of
-		 * whichever key the message's figures happened to spell. */
 		uint32_t num;
-		char key[16];
 
 		memcpy(&num, nr + (size_t)d->max * d->size, sizeof(num));
-		snprintf(key, sizeof(key), "%u", num);
-		return nfc_nf_entry_error(nf, key, E2BIG,
-					  "rule %s: %s holds at most %u rules "
-					  "(%u given)",
-					  key, d->holder, d->max, n);
+		return nfc_rules_too_many(nf, num, d->holder, d->max, n);
 	}
 	r = nfc_rules_load(nf, d, (void **)&old, &nold, 0);
 	if (!r)

@@ -490,6 +490,11 @@ int nfc_rules_del(struct nfc_nf *nf, const struct nfc_rules *d,
  * import of several rules is not applied rule by rule). The caller has
  * checked every rule; a refusal leaves the record and the data plane as
  * they were. */
+/* A set of n rules, more than `max`, refused as an error about rule `num`,
+ * the first over the limit in matching order (an import names its line,
+ * not that of whichever key the message's figures happened to spell). */
+int nfc_rules_too_many(struct nfc_nf *nf, uint32_t num, const char *holder,
+		       uint32_t max, uint32_t n);
 int nfc_rules_replace(struct nfc_nf *nf, const struct nfc_rules *d, void *rs,
 		      uint32_t n);
 /* The recorded set handed to `apply` again (something it reads changed). */

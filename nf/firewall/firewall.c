@@ -221,13 +221,8 @@ static int fw_rules_replace(struct nfc_nf *nf, json_t *entries)
 	 * no number is given twice. */
 	qsort(rs, n, sizeof(*rs), fw_rule_cmp);
 	if (n > FW_MAX_RULES) {
-		/* The first rule over the limit in matching order: an import
-		 * named the line of rule 16384, the limit's own figure. */
-		snprintf(err, sizeof(err), "%u", rs[FW_MAX_RULES].num);
-		r = nfc_nf_entry_error(nf, err, E2BIG,
-				       "rule %s: the firewall holds at most %d "
-				       "rules (%zu given)",
-				       err, FW_MAX_RULES, n);
+		r = nfc_rules_too_many(nf, rs[FW_MAX_RULES].num, "the firewall",
+				       FW_MAX_RULES, n);
 		goto out;
 	}
 	r = rules_apply(nf, rs, n);
