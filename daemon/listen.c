@@ -269,7 +269,9 @@ char *daemon_read_token(const char *path, char *err, size_t errlen)
 	}
 	/* A directory opens and reads nothing: it was told it held too
 	 * short a token, and that it was readable by others. */
-	if (!fstat(fileno(f), &st) && !S_ISREG(st.st_mode)) {
+	if (fstat(fileno(f), &st))
+		st.st_mode = S_IFREG;
+	if (!S_ISREG(st.st_mode)) {
 		snprintf(err, errlen,
 			 "token file %s: not a regular file (%s): give the "
 			 "file that holds the token",
@@ -278,7 +280,7 @@ char *daemon_read_token(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	n = fread(buf, 1, sizeof(buf) - 1, f);
-	if (!fstat(fileno(f), &st) && (st.st_mode & 077))
+	if (st.st_mode & 077)
 		nfd_log("warn", "token", "file=%s msg=%s", nfd_q(path),
 			nfd_q("the token file is readable by other users; "
 			      "chmod 600 it"));
