@@ -179,14 +179,10 @@ static void figure_of(struct figure *fg, json_t *types, json_t *nf,
 	const char *type = json_string_value(json_object_get(nf, "type")) ?: "";
 	json_t *d;
 
-	/* A type whose stats give a port counter's name by reason (the
-	 * ddos NF's drops) replaces the framework's sum: its own
-	 * declaration, and its label, say what it is. */
-	d = stat_doc(types, type, key);
+	/* The framework's sums over the ports: no type's figure takes
+	 * their names (lib/show.c writes them last). */
 	for (size_t k = 0; k < N_PORT_COUNTERS; k++)
-		if (!strcmp(key, port_counters[k].key) &&
-		    (!d || json_is_integer(json_object_get(
-				   json_object_get(nf, "stats"), key)))) {
+		if (!strcmp(key, port_counters[k].key)) {
 			metric_name(fg->name, sizeof(fg->name), "nfchain_nf_",
 				    key, 1);
 			fg->type = "counter";
@@ -196,6 +192,7 @@ static void figure_of(struct figure *fg, json_t *types, json_t *nf,
 				 port_counters[k].what);
 			return;
 		}
+	d = stat_doc(types, type, key);
 	if (d) {
 		const char *kind =
 			json_string_value(json_object_get(d, "kind"));

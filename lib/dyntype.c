@@ -1031,6 +1031,13 @@ static int open_plugin(struct dyn *d, const char *path, char *err, size_t len)
 				    "plugin %s: collection '%s' lacks add, "
 				    "del, list or fields",
 				    path, c->name);
+	for (const struct nfc_stat *s = t->stats_doc; s && s->name; s++)
+		if (nfci_stat_reserved(s->name))
+			return fail(err, len, EINVAL,
+				    "plugin %s: stat '%s' is a figure of "
+				    "the framework's own (every NF has it): "
+				    "name the type's figure otherwise",
+				    path, s->name);
 	d->pt = t;
 	return 0;
 }

@@ -404,6 +404,9 @@ void nf_changed_flush(struct nfc *nfc);
 
 /* show.c: nfc_export, with or without the collections. */
 json_t *export_doc(struct nfc *nfc, bool colls);
+/* show.c: whether `name` is one of the framework's figures of a port and
+ * an NF (rx_packets ... drops), which no type's stats may take. */
+bool nfci_stat_reserved(const char *name);
 
 /* ops.c: run a change as one transaction */
 typedef int (*nfci_edit_fn)(struct nfc *nfc, struct model *m, void *arg);

@@ -36,6 +36,36 @@ static json_t *stats_json(const struct nfc_port_stats *s)
 		(json_int_t)s->tx_bytes, "drops", (json_int_t)s->drops);
 }
 
+bool nfci_stat_reserved(const char *name)
+{
+	static const char *const own[] = {"rx_packets", "rx_bytes",
+					  "tx_packets", "tx_bytes", "drops"};
+
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (!strcmp(name, own[i]))
+			return true;
+	return false;
+}
+
+/* The framework's figures, then what the type adds. A type's figure of
+ * one of those names would take its place (the ddos NF's drops by reason
+ * once did: its NF had no drop total left, in JSON or /metrics), so the
+ * framework's are written again after it. */
+static json_t *stats_with_type(struct nfc *nfc, int id, int port,
+			       const struct nfc_port_stats *s)
+{
+	const struct nfc_nf_type *t = nfc->m->nfs[id].type;
+	json_t *st = stats_json(s), *own;
+
+	if (t->stats) {
+		t->stats(&nfc->handles[id], port, st);
+		own = stats_json(s);
+		json_object_update(st, own);
+		json_decref(own);
+	}
+	return st;
+}
+
 static const char *dir_name(int dirs)
 {
 	return dirs == (DIR_IN | DIR_EG) ? "both"
@@ -109,7 +139,7 @@ static json_t *nf_json(struct nfc *nfc, int id, int with_stats)
 					      ? "type"
 					      : "built-in",
 				      "sha256", n->obj_sha));
-	json_t *ports = json_array(), *total = NULL;
+	json_t *ports = json_array();
 	struct nfc_port_stats st_of[NFC_MAX_PORTS], all = {0};
 
 	if (with_stats)
@@ -125,12 +155,9 @@ static json_t *nf_json(struct nfc *nfc, int id, int with_stats)
 			       peer_json(nfc->m, &mp->peer), "state",
 			       state_json(&mp->peer), "config", mp->config);
 		if (with_stats) {
-			json_t *st;
-
-			st = stats_json(&st_of[p]);
-			if (n->type->stats)
-				n->type->stats(&nfc->handles[id], p, st);
-			json_object_set_new(po, "stats", st);
+			json_object_set_new(
+				po, "stats",
+				stats_with_type(nfc, id, p, &st_of[p]));
 		}
 		json_array_append_new(ports, po);
 	}
@@ -193,10 +220,8 @@ static json_t *nf_json(struct nfc *nfc, int id, int with_stats)
 			all.tx_bytes += st_of[p].tx_bytes;
 			all.drops += st_of[p].drops;
 		}
-		total = stats_json(&all);
-		if (n->type->stats)
-			n->type->stats(&nfc->handles[id], -1, total);
-		json_object_set_new(o, "stats", total);
+		json_object_set_new(o, "stats",
+				    stats_with_type(nfc, id, -1, &all));
 	}
 	return o;
 }

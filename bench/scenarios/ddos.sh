@@ -5,7 +5,7 @@
 #   xdpN    nfchain: dd0 first on DUT_IN's ingress (XDP) in front of a
 #           forwarder; the blocklist holds N prefixes, one of them the
 #           generator's sources' /24 (198.51.100.0/24): every frame
-#           dropped, counted by dd0 (drops.blocklist)
+#           dropped, counted by dd0 (dropped.blocklist)
 #   nftN    nftables: a set of the same N prefixes in the netdev ingress
 #           hook of DUT_IN, `ip saddr @set counter drop`
 #   ipsetN  ipset (hash:net) of the same prefixes, iptables raw PREROUTING
@@ -109,7 +109,7 @@ scn_setup() {
 # The DUT's own count of the frames it dropped.
 scn_dut_drops() {
 	case $DD_KIND in
-	xdp) nfc -j dd0 show stats | jq -e '.drops.blocklist' ;;
+	xdp) nfc -j dd0 show stats | jq -e '.dropped.blocklist' ;;
 	# nft 1.0 fetches the set's elements even to list a named counter
 	# (-t too): ~35 s for 200,000 at load 20, minutes for a million.
 	nft) CMD_TIMEOUT=900 dut nft -j list counter netdev nfcbdd dropped |

@@ -98,8 +98,18 @@ check "bridge: no metric a drop reason" \
 # (a helper) the ddos NF's drops by reason came with a label `key`, not
 # its declared `reason`, under the HELP of another type's figure.
 have "ddos: drops by reason, its declared label" \
-	'^nfchain_nf_drops_total\{nf="dd0",reason="blocklist"\} 0$'
+	'^nfchain_nf_dropped_total\{nf="dd0",reason="blocklist"\} 0$'
+# (a helper) that figure was named `drops` and took the place of the
+# framework's total of the NF's ports: one metric had {nf} and {nf,reason}
+# series, dd0 had no total, and its JSON `drops` was an object.
+have "ddos: the framework's drop total of dd0 too" \
+	'^nfchain_nf_drops_total\{nf="dd0"\} [0-9]+$'
+check "no drops_total series with a reason label" \
+	bash -c "! grep -q '^nfchain_nf_drops_total{.*reason=' '$m'"
 check "ddos: no sample labelled key" bash -c "! grep -q 'nf=\"dd0\",key=' '$m'"
+check "ddos: stats.drops a number, stats.dropped by reason" \
+	bash -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' -j dd0 show stats |
+		jq -e '(.drops | type) == \"number\" and (.dropped.blocklist | type) == \"number\"'"
 # (a helper) the top talkers, a list, were left out of the text view with
 # the JSON-only figures; a list is no metric either.
 check "ddos: show stats (text) has its top_talkers row" \

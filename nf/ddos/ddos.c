@@ -139,7 +139,7 @@ static void dd_stats_cb(struct nfc_nf *nf, int port, json_t *out)
 		if (stat_names[i] && !strncmp(stat_names[i], "drop_", 5))
 			json_object_set_new(drops, stat_names[i] + 5,
 					    json_integer(s[i]));
-	json_object_set_new(out, "drops", drops);
+	json_object_set_new(out, "dropped", drops);
 	json_object_set_new(out, "passed", json_integer(s[DD_S_PASS]));
 	json_object_set_new(out, "passed_allowlist",
 			    json_integer(s[DD_S_PASS_ALLOWLIST]));
@@ -192,7 +192,7 @@ static void dd_stats_cb(struct nfc_nf *nf, int port, json_t *out)
 }
 
 static const struct nfc_stat dd_stats_doc[] = {
-	{"drops", NFC_STAT_COUNTER, "reason",
+	{"dropped", NFC_STAT_COUNTER, "reason",
 	 "packets dropped, by reason: blocklist, rate, syn (no valid "
 	 "cookie while under SYN cookies), malformed"},
 	{"passed", NFC_STAT_COUNTER, NULL, "packets let through after checks"},

@@ -107,7 +107,7 @@ for mode in tc xdp; do
 	check "$mode: dd0 blocklist add a1's /128" nfc dd0 blocklist add $A1/128
 	check "$mode: ping -6 a1 -> c1 dropped by dd0's blocklist" no_ping6 2
 	check "$mode: a1's IPv4 still passes dd0" ping4
-	n=$(nfc -j dd0 show stats | jq -r '.stats.drops.blocklist // .drops.blocklist // 0')
+	n=$(nfc -j dd0 show stats | jq -r '.stats.dropped.blocklist // .dropped.blocklist // 0')
 	check "$mode: dd0 counted blocklist drops ($n)" [ "${n:-0}" -ge 2 ]
 	nfc dd0 blocklist del $A1/128
 	check "$mode: ping -6 a1 -> c1 again after the blocklist entry is gone" ping6 2

@@ -32,6 +32,11 @@ check "three bad plugins built" [ -f "$SDK/bad/nosym.so" ] && check "three bad p
 printf '%s\n' '#include <nfchain/nf.h>' \
 	'static const struct nfc_field c[] = {{.name = "ttl_dec", .kind = NFC_F_UINT, .flags = NFC_FIELD_RELOAD, .def = "300", .min = 0, .max = 1000}, NFC_FIELDS_END};' \
 	'static const struct nfc_nf_type t = {.name = "x", .config = c};' 'NFC_PLUGIN(t);' | so wide
+# A figure named as one of the framework's hid the NF's own total (the
+# ddos NF's drops by reason did so).
+printf '%s\n' '#include <nfchain/nf.h>' \
+	'static const struct nfc_stat d[] = {{"drops", NFC_STAT_COUNTER, NULL, "mine"}, {0}};' \
+	'static const struct nfc_nf_type t = {.name = "x", .stats_doc = d};' 'NFC_PLUGIN(t);' | so shadow
 
 nfd_hosts
 nfd_start || { not_ok "nfchaind starts"; exit 1; }
@@ -57,6 +62,9 @@ check "a plugin that does not exist: refused" refused "none.so: No such file" \
 check "a plugin field wider than its global: refused at load" \
 	refused "field 'ttl_dec' ranges 0..1000, but the object's 1-byte global 'ttl_dec' holds 0..255" \
 	nfc types load "$o" plugin="$SDK/bad/wide.so" name=bad6
+check "a plugin stat named as the framework's drops: refused at load" \
+	refused "shadow.so: stat 'drops' is a figure of the framework's own" \
+	nfc types load "$o" plugin="$SDK/bad/shadow.so" name=bad7
 check "... nothing changed (types; state dir: '$(types_dir)')" \
 	[ "$(nfc -j types | md5sum)" = "$before" ] && check "... nothing changed (types; state dir: '$(types_dir)')" [ "$(types_dir)" = "$tb" ] &&
 	check "... nothing changed (types; state dir: '$(types_dir)')" [ -z "$(ls -A "$NFD_STATE/objects" 2>/dev/null)" ]

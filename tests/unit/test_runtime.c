@@ -72,10 +72,30 @@ static void test_own_maps(void)
 	}
 }
 
+/* No built-in type's figure takes a framework figure's name: the ddos
+ * NF's drops by reason once hid its NF's drop total. lib/dyntype.c
+ * refuses a plugin's so. */
+static void test_stat_names(void)
+{
+	for (const struct nfc_nf_type *const *t = nfci_type_all(); *t; t++) {
+		const char *taken = NULL;
+
+		for (const struct nfc_stat *s = (*t)->stats_doc; s && s->name;
+		     s++)
+			if (nfci_stat_reserved(s->name))
+				taken = s->name;
+		CHECK(!taken, "%s: its stats keep the framework's names (%s)",
+		      (*t)->name, taken ? taken : "none taken");
+	}
+	CHECK(nfci_stat_reserved("drops") && !nfci_stat_reserved("dropped"),
+	      "drops is the framework's, dropped is not");
+}
+
 int main(void)
 {
 	libbpf_set_print(NULL);
 	test_fd_cache();
 	test_own_maps();
+	test_stat_names();
 	TEST_EXIT();
 }

@@ -117,7 +117,7 @@ got=$(cat $D/got7002)
 echo "# C2 allowlisted: sent $sent, server got $got"
 check "$mode: allowlisted C2 is never limited ($got of $sent)" [ "$got" = "$sent" ]
 check "$mode: rate drops counted" \
-	[ "$(nfctl -j dd0 show stats | jq .drops.rate)" -gt 0 ]
+	[ "$(nfctl -j dd0 show stats | jq .dropped.rate)" -gt 0 ]
 talkers=$(nfctl -j dd0 show stats | jq -c .top_talkers)
 check "$mode: top talkers name C3 and its drops" \
 	jq -e '.[] | select(.source == "198.51.100.3" and .dropped > 0)' <<<"$talkers"
@@ -232,7 +232,7 @@ read -r sent gen_s <<<"$(jq -rs '[(map(.generated) | add // 0), (map(.syscall_ns
 read -r rate cpu_rate py_rate py_cpu_rate <<<"$(python3 -c "
 g, c, pw, pc = $gen_s, $user + $sys, $py_wall, $py_user + $py_sys
 print(int($syn / g) if g else 0, int($syn / c) if c else 0, int($py / pw), int($py / pc) if pc else 0)")"
-echo "# SYN flood: $sent spoofed SYNs generated in ${wall}s, $syn answered by dd0: $rate/s while the generator ran, $cpu_rate a CPU-second; one Python process: $py in ${py_wall}s, $py_rate/s, $py_cpu_rate a CPU-second; $okc of 200 requests ok in ${curl_s}s; stats: $(nfctl -j dd0 show stats | jq -c '{drops, syncookies_sent, syncookies_valid}')"
+echo "# SYN flood: $sent spoofed SYNs generated in ${wall}s, $syn answered by dd0: $rate/s while the generator ran, $cpu_rate a CPU-second; one Python process: $py in ${py_wall}s, $py_rate/s, $py_cpu_rate a CPU-second; $okc of 200 requests ok in ${curl_s}s; stats: $(nfctl -j dd0 show stats | jq -c '{dropped, syncookies_sent, syncookies_valid}')"
 # Twice the old flood's at least (seen: 3.7 to 5.8 times): both pay the
 # same path to dd0 a SYN (~2 us here), Python ~10 us more, the generator
 # ~0.3 us, so no sender makes this ratio much above 8.
