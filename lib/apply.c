@@ -17,6 +17,7 @@
 
 #include "internal.h"
 #include "paths.h"
+#include "dataplane.h"
 
 static int only_keys(struct nfc *nfc, json_t *o, const char *where,
 		     const char *const *keys)
@@ -1050,6 +1051,26 @@ static int ports_check(struct nfc *nfc, struct model *m)
 	return r;
 }
 
+/* An NF that will be loaded in another hook, or from another object:
+ * what the load would refuse of its object. An upgraded XDP build with
+ * the document's mode=tc got a plan, and the apply then refused it after
+ * 9-10 s of reloads (found by a helper). After paths_assign_stubs, which
+ * settles the auto mode's hooks. */
+static int objects_check(struct nfc *nfc, struct model *m)
+{
+	int r = 0;
+
+	for (int i = 0; i < NFC_MAX_NFS && !r; i++) {
+		const struct mnf *n = &m->nfs[i], *o = &nfc->m->nfs[i];
+
+		if (n->used &&
+		    (!o->used || strcmp(n->name, o->name) ||
+		     nf_hook(n) != nf_hook(o) || strcmp(n->obj, o->obj)))
+			r = dp_nf_obj_check(nfc, n);
+	}
+	return r;
+}
+
 static int dry_edit(struct nfc *nfc, struct model *m, void *arg)
 {
 	struct nfc_hop *hops, *shops;
@@ -1062,6 +1083,8 @@ static int dry_edit(struct nfc *nfc, struct model *m, void *arg)
 	hops = calloc(NFC_GPORTS, sizeof(*hops));
 	shops = calloc(NFC_MAX_STUBS, sizeof(*shops));
 	r = hops && shops ? paths_assign_stubs(nfc, m) : -ENOMEM;
+	if (!r)
+		r = objects_check(nfc, m);
 	if (!r) {
 		paths_compute(m, hops, shops);
 		r = paths_check(nfc, m, hops, shops);

@@ -41,6 +41,9 @@ void dp_nf_unload(struct nfc *nfc, const struct mnf *n, int id);
 /* An NF's object: built in, or the file it was upgraded to (NULL and
  * errno if that cannot be read). */
 const void *dp_nf_elf(const struct mnf *n, size_t *sz);
+/* What a load of NF n would refuse of its object before loading it: no
+ * build for its hook, an unreadable file, programs of the other hook. */
+int dp_nf_obj_check(struct nfc *nfc, const struct mnf *n);
 /* The load signature: a different one means reload. */
 void dp_nf_sig(const struct mnf *n, char *buf, size_t len);
 

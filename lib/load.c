@@ -495,22 +495,46 @@ static int set_bpf_consts(struct nfc *nfc, const struct mnf *n,
 	return 0;
 }
 
-int dp_nf_load(struct nfc *nfc, struct model *m, int id)
+/* Every program of `obj` is of `hook`'s type. The first program to use
+ * a program array makes it that type's for good: an object of the other
+ * hook, loaded, once left progs_xdp a TC array, and every XDP NF failed to
+ * load after it until the pin root went. */
+static int obj_hook_check(struct nfc *nfc, const struct mnf *n,
+			  struct bpf_object *obj, int hook)
 {
-	struct mnf *n = &m->nfs[id];
-	int hook = nf_hook(n), fd, r, moves;
-	struct bpf_object *other = NULL;
 	struct bpf_program *prog;
-	struct bpf_object *obj;
-	char dir[400], path[512];
-	struct bpf_map *map, **own = NULL;
-	struct bpf_object *parts[2] = {NULL, NULL};
-	int nown = 0;
+
+	bpf_object__for_each_program (prog, obj) {
+		int tc = bpf_program__type(prog) == BPF_PROG_TYPE_SCHED_CLS;
+
+		if (tc != (hook == HOOK_TC) ||
+		    (!tc && bpf_program__type(prog) != BPF_PROG_TYPE_XDP))
+			return nfci_err(nfc, EINVAL,
+					"NF %s: its object%s%s is not %s build "
+					"(program %s): the NF runs in the %s "
+					"hook",
+					n->name, n->obj[0] ? " " : "", n->obj,
+					hook == HOOK_TC ? "a TC" : "an XDP",
+					bpf_program__name(prog),
+					hook == HOOK_TC ? "TC" : "XDP");
+	}
+	return 0;
+}
+
+/* NF n's object for its hook, read (*elf, *sz) and opened (parsed only),
+ * or the error a load would give; *obj NULL when it cannot be opened. */
+static int nf_obj_open(struct nfc *nfc, const struct mnf *n,
+		       struct bpf_object **obj, const void **elfp, size_t *szp)
+{
+	int hook = nf_hook(n);
 	const void *elf;
 	size_t sz;
 
+	*obj = NULL;
 	errno = 0;
 	elf = dp_nf_elf(n, &sz);
+	*elfp = elf;
+	*szp = sz;
 	/* A loaded type given one hook's build only, its NF pulled into the
 	 * other hook (linked to a TC NF): "read its object : Resource
 	 * temporarily unavailable" said nothing of that (found by a
@@ -529,30 +553,52 @@ int dp_nf_load(struct nfc *nfc, struct model *m, int id)
 				n->obj, strerror(errno ? errno : EIO));
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = n->name);
 	bpflog_reset();
-	obj = bpf_object__open_mem(elf, sz, &oo);
-	if (!obj)
+	*obj = bpf_object__open_mem(elf, sz, &oo);
+	if (!*obj)
 		return nfci_err(nfc, errno, "NF %s: open %s object%s%s: %s",
 				n->name, n->type->name, n->obj[0] ? " " : "",
 				n->obj, strerror(errno));
-	/* The first program to use a program array makes it that type's
-	 * for good: an object of the other hook, loaded here, once left
-	 * progs_xdp a TC array, and every XDP NF failed to load after it
-	 * until the pin root went. So its type is checked first. */
-	bpf_object__for_each_program (prog, obj) {
-		int tc = bpf_program__type(prog) == BPF_PROG_TYPE_SCHED_CLS;
+	return 0;
+}
 
-		if (tc != (hook == HOOK_TC) ||
-		    (!tc && bpf_program__type(prog) != BPF_PROG_TYPE_XDP)) {
-			r = nfci_err(nfc, EINVAL,
-				     "NF %s: its object%s%s is not %s build "
-				     "(program %s): the NF runs in the %s hook",
-				     n->name, n->obj[0] ? " " : "", n->obj,
-				     hook == HOOK_TC ? "a TC" : "an XDP",
-				     bpf_program__name(prog),
-				     hook == HOOK_TC ? "TC" : "XDP");
-			goto fail;
-		}
-	}
+int dp_nf_obj_check(struct nfc *nfc, const struct mnf *n)
+{
+	struct bpf_object *obj;
+	const void *elf;
+	size_t sz;
+	int r;
+
+	/* A built-in type's builds are its own, and a loaded type's were
+	 * checked when it was loaded: only a missing one can fail here. */
+	if (!n->obj[0] && dp_nf_elf(n, &sz))
+		return 0;
+	r = nf_obj_open(nfc, n, &obj, &elf, &sz);
+	if (!r)
+		r = obj_hook_check(nfc, n, obj, nf_hook(n));
+	bpf_object__close(obj);
+	return r;
+}
+
+int dp_nf_load(struct nfc *nfc, struct model *m, int id)
+{
+	struct mnf *n = &m->nfs[id];
+	int hook = nf_hook(n), fd, r, moves;
+	struct bpf_object *other = NULL;
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	char dir[400], path[512];
+	struct bpf_map *map, **own = NULL;
+	struct bpf_object *parts[2] = {NULL, NULL};
+	int nown = 0;
+	const void *elf;
+	size_t sz;
+
+	r = nf_obj_open(nfc, n, &obj, &elf, &sz);
+	if (r)
+		return r;
+	r = obj_hook_check(nfc, n, obj, hook);
+	if (r)
+		goto fail;
 	dp_nf_dir(nfc, id, n->name, dir, sizeof(dir));
 	if (set_rodata_impl(obj, "nfc_self", id) ||
 	    set_rodata_impl(obj, "nfc_transparent",

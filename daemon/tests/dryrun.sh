@@ -87,4 +87,13 @@ check "... the apply says it and does it ($pos; $plan)" \
 plan=$(nfc apply --dry-run -f - <<<"$(nfc export | jq -c '(.nfs[] | select(.name == "r0")).collections.routes["198.18.0.0/16"].nexthop = "203.0.113.10"')" 2>&1)
 check "a route's next hop changed: planned as a change ($plan)" \
 	grep -q "change routes 198.18.0.0/16 of r0" <<<"$plan"
+# (a helper) an upgraded NF's object of one hook, the document's mode the
+# other: planned, and the apply refused after 9-10 s of reloads.
+quiet nfc counter add u0 mode=xdp &&
+	quiet nfc u0 upgrade -f "$NFC_TOP/.output/bpf/counter.xdp.bpf.o"
+check "u0 upgraded to an XDP build" [ $? = 0 ]
+base=$(nfc export)
+before=$(export_state)
+same_refusal "u0 moved to mode=tc with its XDP object" "u0: its object .* is not a TC build" \
+	'(.nfs[] | select(.name == "u0")).mode = "tc"'
 nfc_done
