@@ -109,7 +109,7 @@ check "no drops_total series with a reason label" \
 check "ddos: no sample labelled key" bash -c "! grep -q 'nf=\"dd0\",key=' '$m'"
 check "ddos: stats.drops a number, stats.dropped by reason" \
 	bash -c "'$NFC_BIN/nfchain' --socket '$NFD_SOCK' -j dd0 show stats |
-		jq -e '(.drops | type) == \"number\" and (.dropped.blocklist | type) == \"number\"'"
+		jq -e '.stats | (.drops | type) == \"number\" and (.dropped.blocklist | type) == \"number\"'"
 # (a helper) the top talkers, a list, were left out of the text view with
 # the JSON-only figures; a list is no metric either.
 check "ddos: show stats (text) has its top_talkers row" \
