@@ -384,7 +384,37 @@ static void plan_reorders(struct apply_ctx *c, const struct model *m,
 			 list);
 	}
 }
-static int edit_apply(struct nfc *nfc, struct model *m, void *arg)
+/* A netdev `dev` named by the document for NF nf's port `port` (NULL: an
+ * attachment of nf): it exists, or it went away from that very port or
+ * attachment of the running model; else the error a new one gets. */
+static int gone_new(struct nfc *nfc, const char *nf, const char *port,
+		    const char *dev)
+{
+	int id = model_find_nf(nfc->m, nf);
+	const struct mnf *n = id >= 0 ? &nfc->m->nfs[id] : NULL;
+	const struct endpoint *e = NULL;
+
+	if (strchr(dev, ':') || netdev_ifindex(dev) > 0)
+		return 0;
+	if (n && port && model_find_port(n, port) >= 0)
+		e = &n->ports[model_find_port(n, port)].peer;
+	for (int k = 0; n && !port && k < NFC_MAX_ATTACHMENTS; k++)
+		if (nfc->m->att[k].used && nfc->m->att[k].nf == id &&
+		    nfc->m->att[k].target.kind == PEER_DEV &&
+		    !strcmp(nfc->m->att[k].target.dev, dev))
+			e = &nfc->m->att[k].target;
+	if (e && e->kind == PEER_DEV && !strcmp(e->dev, dev))
+		return 0;
+	if (port)
+		return nfci_err(nfc, ENODEV,
+				"port %s of %s: peer %s does not exist", port,
+				nf, dev);
+	return nfci_err(nfc, ENODEV,
+			"attach %s to %s: netdev %s does not exist", nf, dev,
+			dev);
+}
+
+static int edit_rebuild(struct nfc *nfc, struct model *m, void *arg)
 {
 	struct apply_ctx *c = arg;
 	json_t *nf, *p, *a;
@@ -561,7 +591,9 @@ static int edit_apply(struct nfc *nfc, struct model *m, void *arg)
 				}
 				continue;
 			}
-			r = set_peer(nfc, m, id, pi, peer);
+			r = gone_new(nfc, name, mp->name, peer);
+			if (!r)
+				r = set_peer(nfc, m, id, pi, peer);
 			if (r)
 				goto out;
 		}
@@ -579,7 +611,10 @@ static int edit_apply(struct nfc *nfc, struct model *m, void *arg)
 		for (int k = 0; k < NFC_MAX_ATTACHMENTS; k++)
 			if (m->att[k].used)
 				before = k > before ? k : before;
-		r = do_attach(nfc, m, &aa);
+		r = aa.nf && aa.target ? gone_new(nfc, aa.nf, NULL, aa.target)
+				       : 0;
+		if (!r)
+			r = do_attach(nfc, m, &aa);
 		if (r)
 			goto out;
 		for (slot = 0; slot < NFC_MAX_ATTACHMENTS; slot++) {
@@ -677,6 +712,22 @@ static int edit_apply(struct nfc *nfc, struct model *m, void *arg)
 out:
 	free(old_tgt);
 	free(old_att);
+	return r;
+}
+
+/* A netdev that went away stays named by the ports and attachments that
+ * had it (runtime.md): a document naming it again keeps them, down. An
+ * apply of the running export refused "netdev X does not exist", and so
+ * did the undo of an unsaved change, which left that change running
+ * (found by a helper). A new port or attachment on it is still refused
+ * (gone_new). */
+static int edit_apply(struct nfc *nfc, struct model *m, void *arg)
+{
+	int r;
+
+	nfc->keep_gone = 1;
+	r = edit_rebuild(nfc, m, arg);
+	nfc->keep_gone = 0;
 	return r;
 }
 

@@ -34,6 +34,30 @@ static void note(json_t *down, const char *dev)
 	json_array_append_new(down, json_string(dev));
 }
 
+bool gone_endpoint(const struct model *m, const char *dev, struct endpoint *e)
+{
+	for (int i = 0; i < NFC_MAX_NFS; i++)
+		for (int p = 0; m->nfs[i].used && p < NFC_MAX_PORTS; p++) {
+			const struct endpoint *x = &m->nfs[i].ports[p].peer;
+
+			if (m->nfs[i].ports[p].used && x->kind == PEER_DEV &&
+			    !strcmp(x->dev, dev) && !endpoint_up(x)) {
+				*e = *x;
+				return true;
+			}
+		}
+	for (int a = 0; a < NFC_MAX_ATTACHMENTS; a++) {
+		const struct endpoint *x = &m->att[a].target;
+
+		if (m->att[a].used && x->kind == PEER_DEV &&
+		    !strcmp(x->dev, dev) && !endpoint_up(x)) {
+			*e = *x;
+			return true;
+		}
+	}
+	return false;
+}
+
 int nfc_netdevs_check(struct nfc *nfc, json_t **down)
 {
 	json_t *names = down ? json_array() : NULL;

@@ -190,6 +190,11 @@ struct nfc {
 	bool coll_changed[NFC_MAX_NFS];
 	/* Rewrite every hop, not just the changed ones (adoption). */
 	int full_sync;
+	/* A netdev that went away may be named where the running model
+	 * names it already: an apply rebuilding the same ports and
+	 * attachments (the undo of an unsaved change among them), a detach.
+	 * Set around those only: a new port or attachment needs its netdev. */
+	int keep_gone;
 	/* nfc_open's adoption refused (opts.adopt_later): the first change
 	 * that reads the state adopts it, with full_sync. */
 	int adopt_pending;
@@ -298,7 +303,9 @@ int model_from_json(struct nfc *nfc, json_t *doc, struct model *m,
 		    uint64_t *gen);
 const char *endpoint_str(const struct model *m, const struct endpoint *e,
 			 char *buf, size_t len);
-/* Parses "nf:port" or a netdev name; the netdev must exist. */
+/* Parses "nf:port" or a netdev name; the netdev must exist, or, while
+ * nfc->keep_gone is set, be one that went away and that the running
+ * model still names (gone.c). */
 int endpoint_parse(struct nfc *nfc, const struct model *m, const char *s,
 		   struct endpoint *e, const char *ctx);
 bool endpoint_eq(const struct endpoint *a, const struct endpoint *b);
@@ -383,6 +390,9 @@ bool netdev_exists(int ifindex);
 /* Whether the netdev an endpoint was resolved to is still there: the
  * device with that ifindex exists and has that name. */
 bool endpoint_up(const struct endpoint *e);
+/* gone.c: the endpoint of a netdev named `dev` that went away, as model m
+ * still holds it (a port's peer or an attachment's target). */
+bool gone_endpoint(const struct model *m, const char *dev, struct endpoint *e);
 int netdev_kind(int ifindex, char *kind, size_t len);
 int netdev_ensure_napi_peer(struct nfc *nfc, int ifindex, const char *ctx);
 int netdev_veth_create(const char *a, const char *b);

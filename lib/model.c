@@ -147,6 +147,9 @@ int endpoint_parse(struct nfc *nfc, const struct model *m, const char *s,
 		return nfci_err(nfc, EINVAL,
 				"%s: '%s' is too long for a netdev", ctx, s);
 	e->ifindex = netdev_ifindex(s);
+	if (e->ifindex <= 0 && nfc->keep_gone && nfc->m &&
+	    gone_endpoint(nfc->m, s, e))
+		return 0;
 	if (e->ifindex <= 0)
 		return nfci_err(nfc, ENODEV, "%s: %s %s does not exist", ctx,
 				/* an attachment's target is no peer */

@@ -708,7 +708,11 @@ static int do_detach(struct nfc *nfc, struct model *m, void *arg)
 	if (id < 0)
 		return -ENOENT;
 	snprintf(ctx, sizeof(ctx), "detach %s from %s", a->nf, a->target);
+	/* An attachment whose netdev went away is listed (down): it can be
+	 * detached by that name (found by a helper). */
+	nfc->keep_gone = 1;
 	r = endpoint_parse(nfc, m, a->target, &t, ctx);
+	nfc->keep_gone = 0;
 	if (r)
 		return r;
 	at = find_attachment(m, id, &t);

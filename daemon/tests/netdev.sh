@@ -15,6 +15,28 @@ ip link del "$NFD_IF2"
 sleep 0.5
 check "the daemon logs the netdev going away" grep -q "event=netdev_gone netdev=$NFD_IF2" "$NFD_LOG"
 check "the desired state still names it" [ "$(export_state)" = "$before" ]
+# (a helper) while a netdev the state names is gone, an apply of the
+# export itself was refused ("peer ... does not exist"), and so was the
+# undo of a change that could not be saved, which stayed running.
+out=$(nfc export | nfc apply -f - 2>&1)
+check "an apply of the export meanwhile: no changes ($out)" [ "$out" = "no changes" ]
+out=$(nfc export | jq -c '.nfs += [{"name":"c9","type":"counter"}]' | nfc apply -f - 2>&1)
+check "an apply adding an NF meanwhile ($out)" quiet nfc c9 show
+check "... fw0's port on the gone netdev kept" \
+	[ "$(nfc -j fw0 show | jq -r '.ports[] | select(.name == "p2") | "\(.peer) \(.state)"')" = "$NFD_IF2 down" ]
+out=$(nfc export | jq -c '.nfs += [{"name":"b9","type":"bridge","ports":[{"name":"p1","peer":"'"$NFD_IF2"'"}]}]' |
+	nfc apply -f - 2>&1)
+check "a new NF's port on the gone netdev: refused ($out)" grep -q "port p1 of b9: peer $NFD_IF2 does not exist" <<<"$out"
+ip link add nfg$$a type veth peer name nfg$$b
+quiet nfc attach c9 nfg$$a direction=ingress
+ip link del nfg$$a
+sleep 0.3
+check "an attachment on a gone netdev: listed down" \
+	[ "$(nfc -j show | jq -r '.attachments[] | select(.nf == "c9") | .state')" = down ]
+out=$(nfc detach c9 nfg$$a 2>&1)
+check "... and detached by its name ($out)" [ -z "$(nfc -j show | jq -r '.attachments[] | select(.nf == "c9")')" ]
+quiet nfc c9 del
+check "the state as it was" [ "$(export_state)" = "$before" ]
 
 ip link add "$NFD_IF2" type veth peer name eth0 netns "$NFD_H2"
 ip link set "$NFD_IF2" up

@@ -201,7 +201,23 @@ api_refused "an NF delete when the disk is full" 507 "No space left" DELETE /v1/
 unchanged "disk full: delete an NF"
 api_refused "an apply when the disk is full" 507 "No space left" PUT /v1/state '{"nfs":[],"attachments":[]}'
 unchanged "disk full: apply an empty state"
+# (a helper) with a netdev the state names gone, the undo failed ("netdev
+# ... does not exist: it is running, unsaved") and the change stayed.
 rm -f "$MNT/fill"
+ip link add "nfr$$a" type veth peer name "nfr$$b"
+quiet nfc counter add cgone && quiet nfc attach cgone "nfr$$a" direction=ingress
+ip link del "nfr$$a"
+sleep 0.3
+# A change first: its reconcile frees the gone netdev's direct slot
+# (ifports), which the refused change's would do otherwise.
+quiet nfc counter add cw && quiet nfc cw del
+dd if=/dev/zero of="$MNT/fill" bs=4k >/dev/null 2>&1
+before=$(snapshot)
+api_refused "an NF add when the disk is full, an attachment's netdev gone" 507 \
+	"No space left.*the change was undone" POST /v1/nfs '{"name":"cfull","type":"counter"}'
+unchanged "disk full, a netdev gone: add an NF"
+rm -f "$MNT/fill"
+quiet nfc cgone del
 check "with space again, the route is accepted" quiet nfc r0 routes add 198.20.0.0/16 nexthop=203.0.113.9
 check "... and saved" grep -q 198.20.0.0/16 <<<"$(nfd_saved)"
 
