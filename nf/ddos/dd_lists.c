@@ -1694,6 +1694,13 @@ static int bulk_lines(struct nfc_nf *nf, struct lines *s, int copy, int fd4,
 		if ((size_t)len >= most)
 			return nfc_nf_error(nf, EINVAL, "line %u: too long",
 					    line);
+		/* What follows a NUL was never read, nor checked, yet kept
+		 * in the feed file (found by a helper): refused, as the
+		 * generic import refuses it. */
+		if (memchr(l, 0, len))
+			return nfc_nf_error(nf, EINVAL,
+					    "line %u: contains a NUL byte",
+					    line);
 		memcpy(buf, l, len);
 		buf[len] = 0;
 		r = bulk_line(nf, buf, line, &k, &v, &fam);

@@ -92,6 +92,11 @@ check "after kill -9 and a restart the listing is the same" same $NFD_DIR/a2.nor
 check "a feed with a bad line 1001 is refused by line number" \
 	refused "line 1001: NF dd0: blocklist" nfc dd0 blocklist import --replace -f $NFD_DIR/bad.txt
 check "and the listing is unchanged" same $NFD_DIR/a2.norm
+# (a helper) what followed a NUL was neither read nor checked, yet kept.
+printf '198.51.100.88/29\000junk 1.2.3.4/99 bogus=7\n' >$NFD_DIR/nul.txt
+check "a line with a NUL byte is refused" \
+	refused "line 1: NF dd0: contains a NUL byte" nfc dd0 blocklist import -f $NFD_DIR/nul.txt
+check "... and the listing is unchanged" same $NFD_DIR/a2.norm
 
 # kill -9 somewhere in an import --replace of the other feed.
 nfc dd0 blocklist import --replace -f $NFD_DIR/b.txt >/dev/null 2>&1 &
