@@ -85,6 +85,7 @@ struct reader {
 	bool ng;		/* pcapng, not pcap */
 	int16_t ifid[NG_PORTS]; /* pcapng interface of an NF port; -1 none */
 	uint32_t nif;
+	uint32_t snaplen; /* the NF's when the stream opened: its headers' */
 };
 
 struct tap {
@@ -98,7 +99,7 @@ struct tap {
 	unsigned nreaders;
 	uint64_t dropped; /* not yet added to cap_ctl.reader_dropped */
 	bool discard;	  /* draining records older than the first reader */
-	uint32_t snaplen;
+	uint32_t snaplen; /* the NF's, read at each open and once a second */
 	char port_name[NG_PORTS][96]; /* "veth1 ingress"; "" unknown */
 };
 
@@ -253,7 +254,7 @@ static int ng_ifid(struct reader *r, unsigned port)
 {
 	struct tap *t = r->tap;
 	char b[512], name[96], desc[192];
-	uint32_t len, end = 0, snap = t->snaplen;
+	uint32_t len, end = 0, snap = r->snaplen;
 	uint16_t lt = LINKTYPE_ETHERNET, rsv = 0;
 	uint8_t tsresol = 9; /* 10^-9: nanoseconds */
 	size_t n = 8;
@@ -338,11 +339,30 @@ static void tap_ctl_write(struct tap *t)
 			nfd_q(strerror(errno)));
 }
 
+/* The NF's snaplen now (it changes without a reload). */
+static uint32_t tap_snaplen(struct tap *t)
+{
+	json_t *nf = nfc_export_nf(t->p->nfc, t->name);
+	json_t *v = json_object_get(json_object_get(nf, "config"), "snaplen");
+	uint32_t n = json_is_integer(v) ? (uint32_t)json_integer_value(v)
+		     : t->snaplen	? t->snaplen
+					: CAP_SNAP_MAX;
+
+	json_decref(nf);
+	return n;
+}
+
 /*
  * The record of a frame whose VLAN tag the kernel held apart (TC) with the
  * tag put back at byte 12, as tcpdump's packet socket puts it back from its
  * auxiliary data: the dump is the frame as it was on the wire, within the
  * snaplen. The copy is static: records are handled one at a time.
+ *
+ * The snaplen is the one the data plane cut with: a frame it cut was cut
+ * at exactly cap_len, so the tagged one is too; a whole one is cut at the
+ * NF's snaplen as last read (t->snaplen). A snaplen shared by the NF's
+ * streams and set at each open cut one stream's tagged frames at another
+ * one's, long gone (found by a helper).
  */
 static const struct cap_rec *with_tag(const struct cap_rec *rec,
 				      unsigned snaplen)
@@ -365,6 +385,8 @@ static const struct cap_rec *with_tag(const struct cap_rec *rec,
 	memcpy(b.d + 12, &rec->vlan_tpid, 2);
 	memcpy(b.d + 14, &tci, 2);
 	memcpy(b.d + 16, d + 12, n - 12);
+	if (n < rec->wire_len)
+		snaplen = n;
 	b.h.cap_len = n + 4 < snaplen ? n + 4 : snaplen;
 	return &b.h;
 }
@@ -454,6 +476,9 @@ void pcap_tick(struct pcap *p, int peers)
 		 * tcpdump's does when its interface goes, instead of
 		 * waiting for packets that cannot come. */
 		bool gone = peers && t->readers && tap_gone(t);
+
+		if (peers && t->readers && !gone)
+			t->snaplen = tap_snaplen(t);
 
 		for (struct reader *r = t->readers; r; r = r->next) {
 			if (r->deadline_ms && now >= r->deadline_ms)
@@ -652,7 +677,7 @@ int pcap_open(struct pcap *p, struct MHD_Connection *conn, const char *name,
 	const char *k;
 	struct reader *r;
 	struct tap *t;
-	json_t *v, *nf;
+	json_t *v;
 	int status = 500;
 
 	const char *fmt =
@@ -697,18 +722,14 @@ int pcap_open(struct pcap *p, struct MHD_Connection *conn, const char *name,
 	t = tap_get(p, name, err, errlen, &status);
 	if (!t)
 		return status;
-	nf = nfc_show_nf(p->nfc, name);
-	v = json_object_get(json_object_get(nf, "config"), "snaplen");
-	if (json_is_integer(v))
-		fh.snaplen = json_integer_value(v);
-	json_decref(nf);
-	t->snaplen = fh.snaplen;
+	fh.snaplen = t->snaplen = tap_snaplen(t);
 	/* Attachments may have changed since the tap was opened. */
 	if (ng)
 		tap_names(t);
 	r = calloc(1, sizeof(*r));
 	if (r) {
 		r->ng = ng;
+		r->snaplen = fh.snaplen;
 		memset(r->ifid, -1, sizeof(r->ifid));
 	}
 	if (!r || (ng ? q_add(r, &shb, sizeof(shb), NULL, 0)

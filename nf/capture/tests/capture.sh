@@ -91,6 +91,9 @@ for mw in xdp:f1:p1 tc:$VA; do
 	nfc cap0 dump seconds=3 >"$T/vours.pcap" 2>"$T/end" &
 	dp=$!
 	sleep 0.5
+	# (a helper) a second stream opened at another snaplen, then gone:
+	# the first stream's tagged frames were cut at that one's.
+	nfc cap0 set snaplen=60 && nfc cap0 dump seconds=1 >/dev/null && nfc cap0 set snaplen=200
 	ip netns exec "$A" $PY -c "from scapy.all import Ether, Dot1Q, IP, UDP, Raw, sendp
 t = Ether(dst='$MACB') / Dot1Q(vlan=10, prio=5) / IP(src='203.0.113.1', dst='203.0.113.2') / UDP(sport=4000, dport=4001)
 u = Ether(dst='$MACB') / IP(src='198.51.100.1', dst='198.51.100.2') / UDP(sport=4000, dport=4002)
