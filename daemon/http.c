@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,15 @@
  * header (gate.c); above half of this, answers close the connection
  * instead of keeping it alive, so idle keep-alive clients cannot fill it. */
 #define HTTP_MAX_CONNS 1024
+/* Past HTTP_MAX_CONNS - HTTP_RESERVE connections, each new one pushes out
+ * the oldest request still receiving its body after HTTP_BODY_GRACE_MS:
+ * a body sent a byte at a time is never idle, so MHD's timeout never
+ * dropped it, and 1,024 of them shut the API (found by a helper). A real
+ * client sends its body at once: 30 MB in well under the grace. */
+#define HTTP_RESERVE 64
+#define HTTP_BODY_GRACE_MS 1000
+
+struct req;
 
 struct http {
 	struct MHD_Daemon *d;
@@ -27,6 +37,10 @@ struct http {
 	const char *name;
 	struct pcap *pcap;
 	int big; /* a large request was answered since http_took_big */
+	/* Requests receiving their body, oldest first. */
+	struct req *up_head, *up_tail;
+	unsigned long evicted; /* not yet logged */
+	struct timespec logged;
 };
 
 /* What one request accumulates between the access-handler calls. */
@@ -35,7 +49,42 @@ struct req {
 	size_t len, cap;
 	int too_big;
 	struct timespec t0;
+	struct http *h;
+	struct req *prev, *next; /* in h's list while its body comes */
+	int fd;			 /* its connection's socket */
+	bool uploading;
 };
+
+static void up_unlink(struct req *rq)
+{
+	struct http *h = rq->h;
+
+	if (!rq->uploading)
+		return;
+	if (rq->prev)
+		rq->prev->next = rq->next;
+	else
+		h->up_head = rq->next;
+	if (rq->next)
+		rq->next->prev = rq->prev;
+	else
+		h->up_tail = rq->prev;
+	rq->prev = rq->next = NULL;
+	rq->uploading = false;
+}
+
+static void up_link(struct http *h, struct req *rq)
+{
+	rq->h = h;
+	rq->prev = h->up_tail;
+	rq->next = NULL;
+	if (h->up_tail)
+		h->up_tail->next = rq;
+	else
+		h->up_head = rq;
+	h->up_tail = rq;
+	rq->uploading = true;
+}
 
 static double since_us(const struct timespec *t0)
 {
@@ -363,11 +412,21 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 		const char *cl = MHD_lookup_connection_value(
 			conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 
+		const union MHD_ConnectionInfo *ci;
+
 		rq = calloc(1, sizeof(*rq));
 		if (!rq)
 			return MHD_NO;
 		clock_gettime(CLOCK_MONOTONIC, &rq->t0);
 		*con_cls = rq;
+		ci = MHD_get_connection_info(conn,
+					     MHD_CONNECTION_INFO_CONNECTION_FD);
+		rq->fd = ci ? ci->connect_fd : -1;
+		if (rq->fd >= 0 && ((cl && strtoull(cl, NULL, 10) > 0) ||
+				    MHD_lookup_connection_value(
+					    conn, MHD_HEADER_KIND,
+					    MHD_HTTP_HEADER_TRANSFER_ENCODING)))
+			up_link(h, rq);
 		if (h->token &&
 		    !token_ok(h->token, MHD_lookup_connection_value(
 						conn, MHD_HEADER_KIND,
@@ -415,6 +474,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 		rq->body[rq->len] = 0;
 		return MHD_YES;
 	}
+	up_unlink(rq); /* its body is whole */
 	if (rq->too_big) {
 		char msg[128];
 
@@ -477,10 +537,36 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)conn;
 	(void)toe;
 	if (rq) {
+		up_unlink(rq);
 		free(rq->body);
 		free(rq);
 	}
 	*con_cls = NULL;
+}
+
+/* The oldest request still receiving its body past the grace is shut
+ * (MHD sees the end of its stream, drops it and frees its slot). */
+static bool evict_slow_body(struct http *h)
+{
+	struct req *rq = h->up_head;
+
+	if (!rq || since_us(&rq->t0) < HTTP_BODY_GRACE_MS * 1000.0)
+		return false;
+	shutdown(rq->fd, SHUT_RDWR);
+	up_unlink(rq);
+	h->evicted++;
+	/* Summed, at most once a second: an attack must not flood the log
+	 * as well. */
+	if (since_us(&h->logged) >= 1e6) {
+		nfd_log("warn", "http", "listener=%s msg=%s dropped=%lu",
+			h->name,
+			nfd_q("connections full: dropped the slowest "
+			      "request bodies"),
+			h->evicted);
+		h->evicted = 0;
+		clock_gettime(CLOCK_MONOTONIC, &h->logged);
+	}
+	return true;
 }
 
 /* Leave the path percent-encoded: api.c splits it first and decodes each
@@ -557,6 +643,10 @@ void http_add(struct http *h, int fd, const struct sockaddr *sa,
 		"Content-Type: application/json\r\nConnection: close\r\n\r\n"
 		"{\"error\":\"too many connections; try again\"}\n";
 
+	/* Near the limit a new connection pushes out the slowest body,
+	 * and MHD reaps it at once: its slot is this one's. */
+	if (conns(h->d) >= HTTP_MAX_CONNS - HTTP_RESERVE && evict_slow_body(h))
+		MHD_run(h->d);
 	/* MHD would close it without a word. */
 	if (conns(h->d) >= HTTP_MAX_CONNS) {
 		(void)!send(fd, full, sizeof(full) - 1,

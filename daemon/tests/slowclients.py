@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
-"""slowclients.py SOCKET N idle|half: holds N connections to nfchaind's
-unix socket that never finish a request. "idle" sends nothing, "half"
-sends half a request (slowloris). A connection the server closes is
-opened again, as an attacker would. Prints "held N" once N are open and
-still open after a moment, then holds them until stdin closes."""
+"""slowclients.py SOCKET N idle|half|body: holds N connections to
+nfchaind's unix socket that never finish a request. "idle" sends nothing,
+"half" sends half a request (slowloris), "body" a whole header and then
+its body a byte every second, so that no idle timeout ever drops it. A
+connection the server closes is opened again, as an attacker would.
+Prints "held N" once N are open and still open after a moment, then
+holds them until stdin closes."""
 import select
 import socket
 import sys
 
 path, n, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 half = b"GET /v1/nfs HTTP/1.1\r\nHost: nfchaind\r\nX-Slow: "
+body = (b"POST /v1/nfs HTTP/1.1\r\nHost: nfchaind\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"name\":")
 
 
 def opened():
@@ -22,9 +26,9 @@ def opened():
     except OSError:
         s.close()
         return None
-    if mode == "half":
+    if mode in ("half", "body"):
         try:
-            s.send(half)
+            s.send(half if mode == "half" else body)
         except OSError:
             pass
     return s
@@ -49,4 +53,16 @@ for _ in range(20):
         s.close()
         held.remove(s)
 print(f"held {len(held)}", flush=True)
-sys.stdin.read()
+while True:
+    r, _, _ = select.select([sys.stdin], [], [], 1.0)
+    if r and not sys.stdin.read(4096):
+        break
+    if mode != "body":
+        continue
+    # A byte more of every body; one the server shut is opened again.
+    for i, s in enumerate(held):
+        try:
+            s.send(b" ")
+        except OSError:
+            s.close()
+            held[i] = opened() or s
