@@ -471,14 +471,16 @@ static __always_inline int nfct_lookup_at(struct nfc_flow *fl, __u32 len,
 		if (dir == NFCT_DIR_REPLY && e->state != NFCT_S_REPLIED)
 			e->state = NFCT_S_REPLIED;
 	}
-	if (dir == NFCT_DIR_REPLY && !(e->flags & NFCT_F_SEEN_REPLY))
-		e->flags |= NFCT_F_SEEN_REPLY;
 	/* Plain adds: a flow's direction is mostly handled by one CPU (RSS);
 	 * an atomic would cost every packet for a rare lost count. */
 	e->packets[dir & 1] += 1;
 	e->bytes[dir & 1] += len;
 	if (refresh)
 		e->last_ns = now;
+	if (dir == NFCT_DIR_REPLY && !(e->flags & NFCT_F_SEEN_REPLY)) {
+		e->flags |= NFCT_F_SEEN_REPLY;
+		e->last_ns &= nfct_first_reply_keep(fl->tcp_flags);
+	}
 	r->e = e;
 	r->state = (e->flags & NFCT_F_SEEN_REPLY) ? NFCT_ESTABLISHED : NFCT_NEW;
 	return r->state;

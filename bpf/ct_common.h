@@ -194,6 +194,20 @@ struct nfct_frag {
  * in the entry's state (the packet is INVALID, the entry left alone). */
 #define NFCT_S_INVALID 0xff
 
+/* 1 for a bare SYN from the answering side or a SYN-ACK from the opener
+ * of a connection past its handshake (established, fin_wait, time_wait),
+ * else 0. Arithmetic, one branch where it is used: the firewall's program
+ * is at the verifier's limit. */
+static NFCT_INLINE __u64 nfct_syn_past_handshake(__u8 s, __u8 f, __u8 dir)
+{
+	__u64 syn = (f >> 1) & 1, ack = (f >> 4) & 1;
+	__u64 in = ((__u64)(__u8)(s - NFCT_S_ESTABLISHED) -
+		    (NFCT_S_TIME_WAIT - NFCT_S_ESTABLISHED + 1)) >>
+		   63;
+
+	return syn & (ack ^ (dir & 1)) & in;
+}
+
 /* TCP: the entry's next state on a segment with flags `f` going `dir`.
  * Returns the new state, NFCT_S_NONE for "a new connection on this
  * tuple" (a SYN after the old one closed), or NFCT_S_INVALID. Sets the
@@ -215,15 +229,17 @@ static NFCT_INLINE __u8 nfct_tcp_next(struct nfct_entry *e, __u8 f, __u8 dir)
 	 * to any inside host:port it had a connection with (found by a
 	 * helper against nftables, 2026-12-07). SYN_RECV keeps it: there it
 	 * may be a simultaneous open's SYN sent again. */
-	if ((f & (NFCT_TCP_SYN | NFCT_TCP_ACK)) == NFCT_TCP_SYN &&
-	    dir == NFCT_DIR_REPLY &&
-	    (s == NFCT_S_ESTABLISHED || s == NFCT_S_FIN_WAIT))
+	if (nfct_syn_past_handshake(s, f, dir))
 		return NFCT_S_INVALID;
 	switch (s) {
 	case NFCT_S_SYN_SENT:
 		/* SYN-ACK, or simultaneous open */
+		/* SYN-ACK, or simultaneous open; nothing else of the
+		 * other end answers a SYN (Linux: sIV): a FIN from it
+		 * passed (found by a helper against nftables). */
 		if (dir == NFCT_DIR_REPLY)
-			return (f & NFCT_TCP_SYN) ? NFCT_S_SYN_RECV : s;
+			return (f & NFCT_TCP_SYN) ? NFCT_S_SYN_RECV
+						  : NFCT_S_INVALID;
 		/* From the opener only its SYN again: an ACK, FIN or
 		 * SYN-ACK before anything came back answers nothing
 		 * (Linux: sIV). An ACK passed as new (found by a helper
@@ -256,6 +272,19 @@ static NFCT_INLINE __u8 nfct_tcp_next(struct nfct_entry *e, __u8 f, __u8 dir)
 			    ? NFCT_S_TIME_WAIT
 			    : NFCT_S_FIN_WAIT;
 	return s;
+}
+
+/* What keeps an entry's last_ns when the first packet back from the other
+ * end comes (bpf/ct.h): all ones, or 0 when it is a RST. Linux deletes an
+ * entry whose only answer is a RST ("connection refused"); this one
+ * expires then, its last_ns 0, so the next packet finds no entry, and an
+ * ACK, data or a SYN-ACK from outside is invalid, not established. It
+ * stayed in `close`, every such packet passing and keeping it alive
+ * (found by a helper against nftables). A mask, not a branch: the
+ * firewall's program is at the verifier's limit. */
+static NFCT_INLINE __u64 nfct_first_reply_keep(__u8 tcp_flags)
+{
+	return ~-(__u64)((tcp_flags >> 2) & 1);
 }
 
 /* Whether a TCP segment's flags make sense (Linux tcp_valid_flags): SYN,

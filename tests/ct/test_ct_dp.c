@@ -362,14 +362,46 @@ static void test_tcp(void)
 	{
 		struct ctf_ep c = {"203.0.113.99", 5555};
 		struct ctf s2 = ctf_tcp_frame(c, A, NFC_TCP_SYN),
+			   sa = ctf_tcp_frame(A, c, NFC_TCP_SYN | NFC_TCP_ACK),
 			   rst = ctf_tcp_frame(A, c, NFC_TCP_RST | NFC_TCP_ACK);
 
 		r = run(&s2, 1);
 		EXPECT(r, NFCT_NEW, "tcp: SYN from the higher address");
+		r = run(&sa, 0);
+		EXPECT(r, NFCT_ESTABLISHED, "tcp: its SYN-ACK");
 		r = run(&rst, 0);
 		EXPECT(r, NFCT_ESTABLISHED, "tcp: RST in reply");
 		CHECK(r.dir == NFCT_DIR_REPLY && r.entry_state == NFCT_S_CLOSE,
 		      "tcp: RST closes (its opener was endpoint b)");
+	}
+	/* A RST the only answer to a SYN ("connection refused"): Linux
+	 * deletes the entry. It stayed in close, and an ACK, data or a
+	 * SYN-ACK from the other end passed as established, keeping it
+	 * alive (found by a helper against nftables). */
+	{
+		struct ctf_ep c = {"198.51.100.77", 42600},
+			      o = {"203.0.113.77", 80};
+		struct ctf syn = ctf_tcp_frame(c, o, NFC_TCP_SYN),
+			   rst = ctf_tcp_frame(o, c, NFC_TCP_RST | NFC_TCP_ACK),
+			   ack = ctf_tcp_frame(o, c, NFC_TCP_ACK | NFC_TCP_PSH),
+			   sa = ctf_tcp_frame(o, c, NFC_TCP_SYN | NFC_TCP_ACK),
+			   fin = ctf_tcp_frame(o, c, NFC_TCP_FIN | NFC_TCP_ACK);
+
+		r = run(&syn, 1);
+		EXPECT(r, NFCT_NEW, "refused: the SYN");
+		r = run(&fin, 0);
+		EXPECT(r, NFCT_INVALID,
+		       "refused: a FIN from the other end before any answer");
+		r = run(&rst, 0);
+		EXPECT(r, NFCT_ESTABLISHED, "refused: its RST passes back");
+		r = run(&ack, 0);
+		EXPECT(r, NFCT_INVALID, "refused: then data from outside");
+		r = run(&sa, 0);
+		EXPECT(r, NFCT_INVALID, "refused: then a SYN-ACK from outside");
+		r = run(&syn, 1);
+		EXPECT(r, NFCT_NEW, "refused: the SYN again opens it anew");
+		CHECK(r.has_entry && r.entry_state == NFCT_S_SYN_SENT,
+		      "refused: ... in syn_sent");
 	}
 }
 
@@ -739,7 +771,7 @@ static void test_timeouts(void)
 			    json_integer_value(
 				    json_object_get(o, "packets_orig")) == 1 &&
 			    json_integer_value(
-				    json_object_get(o, "packets_reply")) == 1)
+				    json_object_get(o, "packets_reply")) == 2)
 				found = 1;
 		}
 		CHECK(found, "show: the RST-closed connection, opener first, "

@@ -99,6 +99,21 @@ static void test_tcp(void)
 		e.state = NFCT_S_SYN_RECV;
 		CHECK(nfct_tcp_next(&e, SYN, R) == NFCT_S_SYN_RECV,
 		      "tcp: ... in syn_recv (a simultaneous open) it is kept");
+		/* A SYN-ACK from the opener: sIV past the handshake (it
+		 * passed in time_wait, found by a helper against
+		 * nftables). */
+		e.state = NFCT_S_TIME_WAIT;
+		CHECK(nfct_tcp_next(&e, SYN | ACK, O) == NFCT_S_INVALID,
+		      "tcp: a SYN-ACK from the opener in time_wait is "
+		      "invalid");
+		e.state = NFCT_S_ESTABLISHED;
+		CHECK(nfct_tcp_next(&e, SYN | ACK, O) == NFCT_S_INVALID &&
+			      nfct_tcp_next(&e, SYN | ACK | PSH, O) ==
+				      NFCT_S_INVALID,
+		      "tcp: ... and in established");
+		e.state = NFCT_S_SYN_RECV;
+		CHECK(nfct_tcp_next(&e, SYN | ACK, O) == NFCT_S_SYN_RECV,
+		      "tcp: ... kept in syn_recv (a simultaneous open)");
 	}
 	{
 		struct nfct_entry e = {.state = NFCT_S_ESTABLISHED};
@@ -107,6 +122,25 @@ static void test_tcp(void)
 		CHECK(e.flags == NFCT_F_FIN_REPLY,
 		      "tcp: a FIN marks its direction");
 	}
+	{
+		/* Linux: in SYN_SENT only a SYN or SYN-ACK (or a RST) of
+		 * the other end answers; a FIN or an ACK from it is sIV
+		 * (found by a helper against nftables). */
+		struct nfct_entry e = {.state = NFCT_S_SYN_SENT};
+
+		CHECK(nfct_tcp_next(&e, FIN | ACK, R) == NFCT_S_INVALID &&
+			      nfct_tcp_next(&e, ACK, R) == NFCT_S_INVALID,
+		      "tcp: a FIN or an ACK from the other end in syn_sent "
+		      "is invalid");
+	}
+	/* The first answer a RST: the entry's last_ns goes to 0 (bpf/ct.h),
+	 * any other keeps it. */
+	CHECK(nfct_first_reply_keep(RST) == 0 &&
+		      nfct_first_reply_keep(RST | ACK) == 0 &&
+		      nfct_first_reply_keep(SYN | ACK) == ~0ULL &&
+		      nfct_first_reply_keep(ACK | PSH) == ~0ULL &&
+		      nfct_first_reply_keep(0) == ~0ULL,
+	      "tcp: a first answer that is a RST ends the entry");
 }
 
 static void test_flags(void)

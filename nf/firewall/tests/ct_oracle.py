@@ -101,6 +101,24 @@ def main():
         ("tcp data out before any SYN-ACK", 1, lambda n: v4(1, T(43020, 80, "PA", 1001, 5001, b"z"), n)),
         ("tcp SYN-ACK in for it", 0, lambda n: v4(0, T(80, 43020, "SA", 5000, 1001), n)),
         ("tcp ACK out after it", 1, lambda n: v4(1, T(43020, 80, "A", 1001, 5001), n)),
+        # Found by a helper against nftables: after a refusal (a RST
+        # the only answer) data and a SYN-ACK from outside passed, and a
+        # FIN from outside passed in syn_sent.
+        ("tcp SYN out 43030", 1, lambda n: v4(1, T(43030, 80, "S", 1000), n)),
+        ("tcp FIN-ACK in before any answer (syn_sent)", 0, lambda n: v4(0, T(80, 43030, "FA", 5000, 1001), n)),
+        ("tcp RST-ACK in: refused", 0, lambda n: v4(0, T(80, 43030, "RA", 0, 1001), n)),
+        ("tcp data in after the refusal", 0, lambda n: v4(0, T(80, 43030, "PA", 5001, 1001, b"evil"), n)),
+        ("tcp SYN-ACK in after the refusal", 0, lambda n: v4(0, T(80, 43030, "SA", 6000, 1001), n)),
+        ("tcp SYN out 43030 again", 1, lambda n: v4(1, T(43030, 80, "S", 2000), n)),
+        ("tcp SYN-ACK in for the new one", 0, lambda n: v4(0, T(80, 43030, "SA", 7000, 2001), n)),
+        # ... and a SYN-ACK from the opener in time_wait passed.
+        ("tcp SYN out 43040", 1, lambda n: v4(1, T(43040, 80, "S", 1000), n)),
+        ("tcp SYN-ACK in (43040)", 0, lambda n: v4(0, T(80, 43040, "SA", 5000, 1001), n)),
+        ("tcp ACK out (43040)", 1, lambda n: v4(1, T(43040, 80, "A", 1001, 5001), n)),
+        ("tcp FIN-ACK out (43040)", 1, lambda n: v4(1, T(43040, 80, "FA", 1001, 5001), n)),
+        ("tcp FIN-ACK in (43040)", 0, lambda n: v4(0, T(80, 43040, "FA", 5001, 1002), n)),
+        ("tcp last ACK out (43040, time_wait)", 1, lambda n: v4(1, T(43040, 80, "A", 1002, 5002), n)),
+        ("tcp SYN-ACK out from the opener in time_wait", 1, lambda n: v4(1, T(43040, 80, "SA", 88000, 99001), n)),
         ("icmp echo request out, id 300", 1, lambda n: v4(1, ICMP(type=8, id=300, seq=1), n)),
         ("icmp error in quoting the echo request", 0,
          lambda n: v4(0, ICMP(type=3, code=1) / IP(src=I4, dst=O4, id=7) / ICMP(type=8, id=300, seq=1), n)),
