@@ -166,6 +166,20 @@ static enum dkind kind_of(const struct btf *btf, __u32 id, unsigned *size)
 	return DK_NONE;
 }
 
+/* Whether a global's declared type says volatile (through typedefs and
+ * const): only such a global is read by the program at run time. */
+static bool is_volatile(const struct btf *btf, __u32 id)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+
+	for (; t && (btf_is_typedef(t) || btf_is_const(t) ||
+		     btf_is_volatile(t));
+	     t = btf__type_by_id(btf, t->type))
+		if (btf_is_volatile(t))
+			return true;
+	return false;
+}
+
 /* "an" or "a", as the kind is said ("an IPv6 address", "a MAC
  * address"). */
 static const char *kind_art(enum dkind k)
@@ -677,7 +691,11 @@ static int read_config(struct dyn *d, struct bpf_object *obj, const char *file,
 		struct dfield *f = &d->cfg[d->ncfg];
 		void *at;
 
-		if (!btf_is_var(v) || !strncmp(name, "nfc_", 4))
+		/* A plain const (a lookup table, a constant) is folded by
+		 * the compiler or only read: no field. It was offered as
+		 * one, and setting it changed nothing (found by a helper). */
+		if (!btf_is_var(v) || !strncmp(name, "nfc_", 4) ||
+		    !is_volatile(btf, v->type))
 			continue;
 		if (d->ncfg == DYN_MAX_FIELDS)
 			return fail(err, len, E2BIG,

@@ -70,8 +70,21 @@ static __always_inline int f(nfc_ctx_t *ctx, struct nfc_meta *md)
 { hits++; return nfc_output(ctx, md, 0); }
 NFC_NF(f);
 C
+# Plain consts beside a const volatile: a constant the compiler folds,
+# a lookup table. drop_all was offered as a field, and setting it did
+# nothing; the table was refused as a config global (found by a helper).
+cat >"$SDK/bad/consts.c" <<'C'
+#include <nfchain/nfchain.bpf.h>
+const __u32 drop_all = 0;
+const __u8 tbl[8] = {1, 0, 3, 2, 5, 4, 7, 6};
+const volatile __u8 knob = 2;
+static __always_inline int f(nfc_ctx_t *ctx, struct nfc_meta *md)
+{ if (drop_all || knob == 9) return nfc_pass(ctx, md);
+  return nfc_output(ctx, md, tbl[md->in_port & 7] & 1); }
+NFC_NF(f);
+C
 # In the background: the clang runs, while the rest goes on.
-(for f in badkey verif bigdef signed named plain; do bcc "$SDK/bad/$f.c"; done) &
+(for f in badkey verif bigdef signed named plain consts; do bcc "$SDK/bad/$f.c"; done) &
 bad_pid=$!
 cp "$SDK/p/share/nfchain/examples/ttl/"* "$SDK/b/"
 # Nothing of the source tree on the include path: pkg-config's flags only.
@@ -300,6 +313,10 @@ check "unload of a built-in type: refused" refused 'built in' nfc types unload f
 check "... nothing changed (types, state dir: $(types_dir))" \
 	[ "$(nfc -j types | md5sum)" = "$before" ] && check "... nothing changed (types, state dir: $(types_dir))" [ "$(types_dir)" = "$tb" ]
 t=$(pttl); check "... and traffic still flows (reply TTL $t)" [ "$t" = 61 ]
+check "plain consts beside a const volatile: loaded" quiet nfc types load "$SDK/bad/consts.xdp.bpf.o" name=consts
+f=$(nfc -j types | jq -c '[.[] | select(.name == "consts") | .config[].name]')
+check "... its one field is the const volatile ($f)" [ "$f" = '["knob"]' ]
+check "... unloaded" quiet nfc types unload consts
 # A type loaded from an XDP build only, its NF linked to a TC NF: the
 # refusal said "read its object : Resource temporarily unavailable".
 check "types load of an XDP build only (stx)" quiet nfc types load "$SDK/bad/named.xdp.bpf.o" name=stx
