@@ -63,6 +63,11 @@ struct conn {
 #define CLI_TIMEOUT_MS 30000
 #define CLI_APPLY_TIMEOUT_MS 300000 /* a large state loads programs */
 
+/* client.c: "no answer from nfchaind at ... within N s (METHOD PATH,
+ * doing); --timeout ..." into err. */
+void cli_timed_out(const struct conn *c, const char *method, const char *path,
+		   long ms, const char *doing, char *err, size_t errlen);
+
 /* Sends the request; 0 with *status and *answer (JSON, or NULL when the
  * answer was not JSON), or -1 with err set when the daemon could not be
  * reached. */

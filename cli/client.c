@@ -44,9 +44,8 @@ static long timeout_of(const struct conn *c, const char *method,
 }
 
 /* Says what was waited for and how to wait longer. */
-static void timed_out(const struct conn *c, const char *method,
-		      const char *path, long ms, const char *doing, char *err,
-		      size_t errlen)
+void cli_timed_out(const struct conn *c, const char *method, const char *path,
+		   long ms, const char *doing, char *err, size_t errlen)
 {
 	snprintf(err, errlen,
 		 "no answer from nfchaind at %s within %ld%s (%s %s, %s); "
@@ -163,8 +162,8 @@ static int unix_call(const struct conn *c, const char *method, const char *path,
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		if (errno == EAGAIN || errno == EINPROGRESS)
-			timed_out(c, method, path, tmo, "connecting", err,
-				  errlen);
+			cli_timed_out(c, method, path, tmo, "connecting", err,
+				      errlen);
 		else
 			snprintf(err, errlen,
 				 "cannot reach nfchaind at unix:%s: %s%s",
@@ -202,8 +201,8 @@ static int unix_call(const struct conn *c, const char *method, const char *path,
 	if (!r && body)
 		r = send_all(fd, body, body_len);
 	if (r == -EAGAIN) {
-		timed_out(c, method, path, tmo, "sending the request", err,
-			  errlen);
+		cli_timed_out(c, method, path, tmo, "sending the request", err,
+			      errlen);
 		close(fd);
 		return -1;
 	}
@@ -219,10 +218,10 @@ static int unix_call(const struct conn *c, const char *method, const char *path,
 		ssize_t got;
 
 		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
-			timed_out(c, method, path, tmo,
-				  a.in.len ? "reading the answer"
-					   : "waiting for the answer",
-				  err, errlen);
+			cli_timed_out(c, method, path, tmo,
+				      a.in.len ? "reading the answer"
+					       : "waiting for the answer",
+				      err, errlen);
 			goto fail;
 		}
 		got = read(fd, chunk, sizeof(chunk));
@@ -368,8 +367,8 @@ static int curl_call(const struct conn *c, const char *method, const char *path,
 	} else if (rc == CURLE_WRITE_ERROR) {
 		snprintf(err, errlen, "nfchaind's answer is not valid JSON");
 	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
-		timed_out(c, method, path, timeout_of(c, method, path),
-			  *cerr ? cerr : "timed out", err, errlen);
+		cli_timed_out(c, method, path, timeout_of(c, method, path),
+			      *cerr ? cerr : "timed out", err, errlen);
 	} else {
 		snprintf(err, errlen, "cannot reach nfchaind at %s: %s%s",
 			 c->url, *cerr ? cerr : cu.strerror(rc),

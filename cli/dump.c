@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -39,7 +40,20 @@ struct dump {
 	int ng;		 /* pcapng: whole blocks, packets are EPBs */
 	unsigned long long packets;
 	long long trailer[3]; /* packets, lost, dropped; -1 unknown */
+	/* Until the stream begins, --timeout bounds the wait (CLOCK_MONOTONIC
+	 * ms; 0: none): a daemon that never answered held the dump forever
+	 * (found by a helper). Packets may take as long as they take. */
+	long long deadline;
+	int timed_out;
 };
+
+static long long mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
 
 /* Reads more into d->in; 0 at EOF, -1 on error or interrupt. */
 static int fill(struct dump *d)
@@ -50,6 +64,10 @@ static int fill(struct dump *d)
 
 		if (stop)
 			return -1;
+		if (d->deadline && mono_ms() >= d->deadline) {
+			d->timed_out = 1;
+			return -1;
+		}
 		if (poll(&p, 1, 200) <= 0)
 			continue;
 		if (d->off && d->off == d->len)
@@ -217,9 +235,9 @@ int cli_dump(const struct conn *c, const char *path, const char *nf)
 {
 	struct dump d = {.fd = -1, .trailer = {-1, -1, -1}};
 	struct sigaction sa = {.sa_handler = on_int};
-	char head[2400], *l;
+	char head[2400], *l, err[600];
 	int n, rc = 1, chunked = 0;
-	long status;
+	long status, tmo = c->timeout_ms > 0 ? c->timeout_ms : CLI_TIMEOUT_MS;
 
 	if (!c->socket) {
 		fprintf(stderr, "nfchain: dump works over the unix socket "
@@ -245,10 +263,17 @@ int cli_dump(const struct conn *c, const char *path, const char *nf)
 			strerror(errno));
 		goto out;
 	}
+	d.deadline = mono_ms() + tmo;
 	l = line(&d);
 	if (!l || strncmp(l, "HTTP/1.", 7) || strlen(l) < 12) {
+		if (d.timed_out)
+			cli_timed_out(c, "GET", path, tmo,
+				      "waiting for the answer", err,
+				      sizeof(err));
 		fprintf(stderr, "nfchain: %s\n",
-			stop ? "interrupted" : "nfchaind sent no valid answer");
+			d.timed_out ? err
+			: stop	    ? "interrupted"
+				    : "nfchaind sent no valid answer");
 		goto out;
 	}
 	status = strtol(l + 9, NULL, 10);
@@ -256,8 +281,17 @@ int cli_dump(const struct conn *c, const char *path, const char *nf)
 		if (!strncasecmp(l, "Transfer-Encoding:", 18) &&
 		    strcasestr(l + 18, "chunked"))
 			chunked = 1;
-	if (!l)
+	if (!l) {
+		if (d.timed_out) {
+			cli_timed_out(c, "GET", path, tmo,
+				      "waiting for the answer", err,
+				      sizeof(err));
+			fprintf(stderr, "nfchain: %s\n", err);
+		}
 		goto out;
+	}
+	if (status == 200)
+		d.deadline = 0;
 	if (status != 200) {
 		json_t *j;
 		const char *msg;

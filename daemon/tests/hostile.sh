@@ -81,7 +81,14 @@ for _ in $(seq 50); do [ -S "$NFD_DIR/mute.sock" ] && break; sleep 0.1; done
 t0=$(ms)
 err=$("$NFC_BIN/nfchain" --socket "$NFD_DIR/mute.sock" show --timeout 0.5 2>&1)
 rc=$? t=$(($(ms) - t0))
+# (a helper) dump waited for the stream's header forever.
+t1=$(ms)
+derr=$(timeout 20 "$NFC_BIN/nfchain" --socket "$NFD_DIR/mute.sock" --timeout 0.5 cap0 dump count=1 2>&1 >/dev/null)
+drc=$? dt=$(($(ms) - t1))
 kill $mute 2>/dev/null; wait $mute 2>/dev/null
+check "--timeout 0.5: dump of a silent daemon exits 1 too (got $drc after ${dt} ms: $derr)" \
+	grep -q "no answer from nfchaind at .* within 500 ms (GET /v1/nfs/cap0/pcap.*waiting for the answer)" <<<"$derr"
+check "... exit 1 ($drc)" [ "$drc" = 1 ]
 echo "# $err (${t} ms)"
 check "--timeout 0.5: a silent daemon makes the CLI exit 1 (got $rc after ${t} ms)" \
 	[ "$rc" = 1 ] && check "--timeout 0.5: a silent daemon makes the CLI exit 1 (got $rc after ${t} ms)" [ "$t" -lt 5000 ]
