@@ -106,6 +106,13 @@ static int route6_check(struct nfc_nf *nf, const struct rt_pcfg *pc,
 		if (p < 0)
 			return nfc_nf_error(nf, ENOENT, "route %s: no port %s",
 					    say, port);
+		if (pc[p].mtu && pc[p].mtu < 1280 && !nfc_nf_applying(nf))
+			return nfc_nf_error(nf, EINVAL,
+					    "route %s: port %s has mtu %u, "
+					    "below 1280, the least an IPv6 "
+					    "link may have (RFC 8200): it "
+					    "carries no IPv6",
+					    say, port, pc[p].mtu);
 		v->nh_port = p + 1;
 	} else {
 		char b[512];
@@ -673,6 +680,8 @@ static json_t *static_json(const struct rt_pcfg *pc, const struct fib_ent *own,
 			 : p == -2 ? "inactive (shadowed by a connected route)"
 			 : p == -3 ? "inactive (next hop is an address of "
 				     "this router)"
+			 : p == -4 ? "inactive (its port's mtu is below 1280: "
+				     "no IPv6 there)"
 				   : "inactive (next hop on no connected "
 				     "subnet)");
 }
@@ -947,6 +956,12 @@ static int sarp_check(struct nfc_nf *nf, int sfd, const char *key,
 				   : "arp entry %s: not on the subnet of port "
 				     "%s (subnets: %s)",
 				key, port, b);
+		if (v6 && pc[p].mtu && pc[p].mtu < 1280 && !nfc_nf_applying(nf))
+			return nfc_nf_error(nf, EINVAL,
+					    "arp entry %s: port %s has mtu %u, "
+					    "below 1280: it carries no IPv6 "
+					    "(RFC 8200)",
+					    key, port, pc[p].mtu);
 		snprintf(v->port, sizeof(v->port), "%s", port);
 	} else if (v6 && rt_is_ll6(ip->a.v6)) {
 		return nfc_nf_error(nf, EINVAL,

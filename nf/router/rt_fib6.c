@@ -70,7 +70,13 @@ int rt_route6_port(const struct rt_pcfg *pc, const struct rt_rib_key *k,
 	if (rt_is_ll6(v->nh.v6)) {
 		int p = v->nh_port - 1;
 
-		return p >= 0 && p < NFC_MAX_PORTS && pc[p].used ? p : -1;
+		if (p < 0 || p >= NFC_MAX_PORTS || !pc[p].used)
+			return -1;
+		/* A link under 1280 carries no IPv6 (RFC 8200; Linux turns
+		 * it off there): it was forwarded to, with a Packet Too Big
+		 * below 1280 that every host ignores (found by a helper).
+		 * A port with an ip6 cannot have such an mtu. */
+		return pc[p].mtu && pc[p].mtu < 1280 ? -4 : p;
 	}
 	return rt_port_for6(pc, v->nh.v6);
 }

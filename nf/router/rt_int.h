@@ -175,7 +175,8 @@ int rt_fib_lookup(struct nfc_nf *nf, __be32 dst, struct rt_fib_val *v);
 /* rt_fib6.c: the IPv6 FIB (rt_fib6) from the ports and rt_rib */
 int rt_fib6_rebuild(struct nfc_nf *nf, const struct rt_pcfg *pc);
 /* Where an IPv6 static route goes: its port, -1 (inactive), -2 (shadowed),
- * -3 (its next hop an address of the router). */
+ * -3 (its next hop an address of the router), -4 (its port's mtu below
+ * 1280: no IPv6 there). */
 int rt_route6_port(const struct rt_pcfg *pc, const struct rt_rib_key *k,
 		   const struct rt_rib_val *v);
 int rt_fib6_lookup(struct nfc_nf *nf, const uint8_t *dst, struct rt_fib_val *v);

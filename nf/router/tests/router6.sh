@@ -120,6 +120,23 @@ if nfctl r1 ports add p9 ip=203.0.113.233/30 mtu=1300; then
 	check "... the export has no mtu ($(p9mtu))" [ "$(p9mtu)" = none ]
 	check "... and set again it is back" nfctl r1 ports p9 set mtu=1400
 	check "... ($(p9mtu))" [ "$(p9mtu)" = 1400 ]
+	# (a helper) a port under 1280 without ip6 took IPv6 routes through
+	# a link-local next hop, and answered Packet Too Big mtu=600.
+	nfctl r1 ports p9 set mtu=600
+	check "refused: an IPv6 route through a port under 1280" \
+		refused "port p9 has mtu 600, below 1280.*carries no IPv6" \
+		nfctl r1 routes add 2001:db8:300::/56 nexthop=fe80::1 port=p9
+	check "refused: a link-local neighbour on it" \
+		refused "port p9 has mtu 600, below 1280" \
+		nfctl r1 arp add fe80::9 mac=02:00:00:00:00:09 port=p9
+	nfctl r1 ports p9 set mtu=1400
+	check "at mtu 1400, that route is taken" \
+		nfctl r1 routes add 2001:db8:300::/56 nexthop=fe80::1 port=p9
+	nfctl r1 ports p9 set mtu=600
+	st=$(nfctl -j r1 show routes | jq -r '.[] | select(.prefix == "2001:db8:300::/56") | .state')
+	check "... and inactive once the port goes under 1280 ($st)" \
+		grep -q "inactive (its port's mtu is below 1280" <<<"$st"
+	nfctl r1 routes del 2001:db8:300::/56
 	nfctl r1 ports del p9
 else
 	not_ok "add p9 with mtu=1300"
