@@ -172,8 +172,8 @@ static bool is_volatile(const struct btf *btf, __u32 id)
 {
 	const struct btf_type *t = btf__type_by_id(btf, id);
 
-	for (; t && (btf_is_typedef(t) || btf_is_const(t) ||
-		     btf_is_volatile(t));
+	for (;
+	     t && (btf_is_typedef(t) || btf_is_const(t) || btf_is_volatile(t));
 	     t = btf__type_by_id(btf, t->type))
 		if (btf_is_volatile(t))
 			return true;
