@@ -31,6 +31,10 @@ struct daemon {
 	/* Netdevs back, waiting to settle before the state is re-applied:
 	 * {name: deadline in ms of CLOCK_MONOTONIC}. */
 	json_t *settling;
+	/* The MAC last seen of each netdev the state names: {name: "02:.."}.
+	 * A change re-applies the state, so that a router's port takes the
+	 * new one at once and tells its link. */
+	json_t *macs;
 	bool stop;
 };
 
@@ -58,7 +62,7 @@ int daemon_settle_timeout_ms(struct daemon *d);
 /* api.retry: the saved state applied again if it is still pending. */
 void daemon_retry_restore(void *ctx);
 void daemon_on_link(void *ctx, enum nl_event ev, int ifindex, const char *name,
-		    unsigned flags);
+		    unsigned flags, const char *mac);
 
 /* listen.c. Before anything is changed: refused (-EADDRINUSE, -EBUSY,
  * err said) while another nfchaind serves `sock` or manages `pin_root`;

@@ -195,6 +195,7 @@ int main(int argc, char **argv)
 	d.api.obj_dir = obj_dir;
 	d.gone = json_object();
 	d.settling = json_object();
+	d.macs = json_object();
 	/* Bound before the restore, accepted from only after it: a client
 	 * that connects meanwhile waits in the backlog and sees the final
 	 * state, never a half-restored one; before, it was refused
@@ -284,6 +285,7 @@ out:
 	json_decref(d.pinned);
 	json_decref(d.gone);
 	json_decref(d.settling);
+	json_decref(d.macs);
 	free(token);
 	daemon_release(lock, d.pin_root ?: NFC_DEFAULT_PIN_ROOT);
 	return r;

@@ -10,9 +10,10 @@
 enum nl_event { NL_LINK_NEW, NL_LINK_DEL, NL_OVERRUN };
 
 /* flags: the link's IFF_* (IFF_LOWER_UP: it has carrier, which a veth has
- * once both its ends are up). */
+ * once both its ends are up); mac: its address as "02:00:..", "" if it
+ * has none of 6 bytes. */
 typedef void (*nl_fn)(void *ctx, enum nl_event ev, int ifindex,
-		      const char *ifname, unsigned flags);
+		      const char *ifname, unsigned flags, const char *mac);
 
 /* A non-blocking socket subscribed to link events, or -errno. */
 int nl_open(void);

@@ -9,6 +9,9 @@
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,6 +30,8 @@
  * moved to what it was before, the saved document (or, while that one
  * could not be restored, what was pinned at start). A save that failed
  * after its rename may have left the new file: put the old one back. */
+static void seed_macs(struct daemon *d);
+
 static void undo_unsaved(struct daemon *d, char *err, size_t errlen)
 {
 	json_t *to = d->api.blocked ? d->pinned : d->saved, *on_disk = NULL;
@@ -76,6 +81,7 @@ int daemon_save(void *ctx, json_t *state, char *err, size_t errlen)
 	d->saved = json_incref(state);
 	json_decref(d->pinned);
 	d->pinned = NULL;
+	seed_macs(d); /* a port's new netdev */
 	return 0;
 fail:
 	nfd_log("error", "save", "error=%s", nfd_q(err));
@@ -240,6 +246,40 @@ static void netdevs_named(json_t *doc, json_t *out)
 		if (t && !strchr(t, ':'))
 			json_object_set_new(out, t, json_true());
 	}
+}
+
+/* The MACs of the netdevs that ports of the saved state connect to, for
+ * those not seen yet (daemon_on_link compares each event's with it). */
+static void seed_macs(struct daemon *d)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	json_t *nf, *p;
+	size_t i, j;
+
+	if (s < 0)
+		return;
+	json_array_foreach (json_object_get(d->saved, "nfs"), i, nf)
+		json_array_foreach (json_object_get(nf, "ports"), j, p) {
+			const char *peer =
+				json_string_value(json_object_get(p, "peer"));
+			struct ifreq ifr = {0};
+			const unsigned char *m =
+				(const unsigned char *)ifr.ifr_hwaddr.sa_data;
+			char mac[18];
+
+			if (!peer || strchr(peer, ':') ||
+			    strlen(peer) >= sizeof(ifr.ifr_name) ||
+			    json_object_get(d->macs, peer))
+				continue;
+			memcpy(ifr.ifr_name, peer, strlen(peer));
+			if (ioctl(s, SIOCGIFHWADDR, &ifr))
+				continue;
+			snprintf(mac, sizeof(mac),
+				 "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1],
+				 m[2], m[3], m[4], m[5]);
+			json_object_set_new(d->macs, peer, json_string(mac));
+		}
+	close(s);
 }
 
 static bool names_netdev(struct daemon *d, const char *name)
@@ -617,10 +657,11 @@ static void check_netdevs(struct daemon *d, const char *why)
 void daemon_note_missing(struct daemon *d)
 {
 	check_netdevs(d, "start");
+	seed_macs(d);
 }
 
 void daemon_on_link(void *ctx, enum nl_event ev, int ifindex, const char *name,
-		    unsigned flags)
+		    unsigned flags, const char *mac)
 {
 	struct daemon *d = ctx;
 
@@ -653,6 +694,7 @@ void daemon_on_link(void *ctx, enum nl_event ev, int ifindex, const char *name,
 		return;
 	}
 	if (ev == NL_LINK_DEL) {
+		json_object_del(d->macs, name);
 		nfd_log("warn", "netdev_gone", "netdev=%s ifindex=%d",
 			nfd_q(name), ifindex);
 		json_object_set_new(d->gone, name, json_true());
@@ -668,5 +710,19 @@ void daemon_on_link(void *ctx, enum nl_event ev, int ifindex, const char *name,
 		settle_later(d, name, flags);
 	} else if (json_object_get(d->settling, name) || d->api.blocked) {
 		settle_later(d, name, flags);
+	} else if (*mac && json_object_get(d->macs, name) &&
+		   strcmp(json_string_value(json_object_get(d->macs, name)),
+			  mac)) {
+		/* A port's netdev took another MAC: a router's port is that
+		 * MAC, and took it only at the next re-apply, set off by
+		 * another netdev's event, its IPv4 neighbours never told
+		 * (found by a helper). The same re-apply as a netdev that
+		 * comes back, now. */
+		nfd_log("info", "netdev_mac", "netdev=%s was=%s mac=%s",
+			nfd_q(name),
+			json_string_value(json_object_get(d->macs, name)), mac);
+		settle_later(d, name, flags);
 	}
+	if (ev == NL_LINK_NEW && *mac && json_object_get(d->macs, name))
+		json_object_set_new(d->macs, name, json_string(mac));
 }

@@ -186,6 +186,15 @@ static int rt_configure(struct nfc_nf *nf)
 	if (!r) {
 		rt_pending_kick(nf);
 		rt_nd_port_up(nf, pc, changed, ra_off);
+		/* IPv4's counterpart of the unsolicited advertisements: a
+		 * gratuitous ARP (its own address asked for, broadcast), so
+		 * that hosts holding the port's old MAC take the new one;
+		 * they kept sending to the old one until their entry aged
+		 * (found by a helper: 11.6 s of pings lost). */
+		for (unsigned p = 0; p < NFC_MAX_PORTS; p++)
+			if ((changed >> p & 1) && pc[p].used &&
+			    pc[p].ip.family == RT_AF_INET)
+				rt_send_garp(nf, p);
 	}
 	return r;
 }

@@ -242,6 +242,8 @@ struct rt_priv {
 void rt_pending_free(struct rt_pending *pe);
 void rt_pending_kick(struct nfc_nf *nf);
 void rt_destroy(struct nfc_nf *nf);
+/* A gratuitous ARP: the port's own IPv4 address asked for, broadcast. */
+void rt_send_garp(struct nfc_nf *nf, unsigned port);
 void rt_send_arp_request(struct nfc_nf *nf, unsigned port, __be32 target,
 			 const uint8_t *unicast);
 /* Asks for next hop nh (ARP or neighbour solicitation). */

@@ -70,6 +70,20 @@ void rt_send_arp_request(struct nfc_nf *nf, unsigned port, __be32 target,
 		rt_cp_count(nf, RT_CP_arp_requests_sent);
 }
 
+void rt_send_garp(struct nfc_nf *nf, unsigned port)
+{
+	struct rt_port pt;
+	uint8_t f[64];
+	size_t len;
+
+	/* Not counted as a request: arp_requests_sent counts resolutions
+	 * (and the rt_cnt map keeps its size across versions). */
+	if (rt_port_get(nf, port, &pt) || !(pt.flags & RT_PORT_V4))
+		return;
+	len = rt_build_arp_request(f, pt.mac, pt.v4_addr, pt.v4_addr, NULL);
+	nfc_nf_packet_out(nf, port, f, len);
+}
+
 void rt_resolve(struct nfc_nf *nf, unsigned port, int family,
 		const union rt_ip *nh, const uint8_t *unicast)
 {
