@@ -1717,6 +1717,15 @@ static int bulk_lines(struct nfc_nf *nf, struct lines *s, int copy, int fd4,
 		if (v && v <= now) {
 			__u32 had;
 
+			/* Noted as the prefix's last line: the kept feed
+			 * drops its earlier lines and this one (feed_put).
+			 * Kept, such a line was appended again at every
+			 * import, and counted (found by a helper). */
+			if (dups && dd_dups_note(dups, fam, &k, line))
+				return nfc_nf_error(nf, ENOMEM,
+						    "line %u: blocklist: out "
+						    "of memory",
+						    line);
 			if (copy < 0 ||
 			    !list_has(fam == 4 ? fd4 : fd6, &k, &had))
 				continue;
@@ -1915,9 +1924,14 @@ static int feed_put(struct nfc_nf *nf, FILE *f, const char *text, size_t len,
 
 			memcpy(buf, p, le - p);
 			buf[le - p] = 0;
+			/* A line given again later, or whose end has passed
+			 * (noted by bulk_pass: it took its prefix away). A
+			 * live line after a passed one is kept: only a later
+			 * line supersedes. */
 			if (!bulk_line(nf, buf, line, &k, &v, &fam) &&
-			    (last = dd_dups_last(dups, fam, &k)) &&
-			    last != line) {
+			    ((v && v <= (__u32)now) ||
+			     ((last = dd_dups_last(dups, fam, &k)) &&
+			      last > line))) {
 				p = nl ? nl + 1 : end;
 				continue;
 			}

@@ -252,6 +252,17 @@ before=$(curl -sf --unix-socket "$NFD_SOCK" http://nfchaind/v1/nfs/dd2/blocklist
 reboot_dd
 check "... after a reboot the same 4 prefixes" \
 	[ "$(curl -sf --unix-socket "$NFD_SOCK" http://nfchaind/v1/nfs/dd2/blocklist | jq -c 'sort_by(.prefix)')" = "$before" -a "$(echo "$before" | jq length)" = 4 ]
+# (a helper) a line whose until= had passed was appended again at every
+# import and counted; it takes its prefix away, and the file with it.
+printf '198.51.100.0/24 until=1000\n' >$NFD_DIR/past.txt
+for _ in 1 2 3; do quiet nfc dd2 blocklist import -f $NFD_DIR/past.txt; done
+check "three imports of a passed line for a listed prefix: prefixes $(count2)" [ "$(count2)" = 3 ]
+check "... the kept feed holds 3 lines, none of it ($(wc -l <"$DD2"))" [ "$(wc -l <"$DD2")" = 3 ]
+check "... not listed" [ -z "$(curl -sf --unix-socket "$NFD_SOCK" http://nfchaind/v1/nfs/dd2/blocklist | jq -r '.[] | select(.prefix == "198.51.100.0/24")')" ]
+printf '198.51.100.0/24 until=1000\n198.51.100.0/24\n' >$NFD_DIR/past2.txt
+quiet nfc dd2 blocklist import -f $NFD_DIR/past2.txt
+check "a passed line, then the prefix again: held, one line ($(count2))" [ "$(count2)" = 4 ]
+check "... in the kept feed" grep -qx "198.51.100.0/24" "$DD2"
 quiet nfc dd2 del
 # (a helper) a single add to a full list said "Argument list too long".
 python3 -c 'for i in range(65536): print("10.%d.%d.%d/32" % (i >> 16, (i >> 8) & 255, i & 255))' >$NFD_DIR/allow.txt
