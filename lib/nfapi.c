@@ -903,14 +903,15 @@ int nfc_coll_show_entry(struct nfc *nfc, const char *nf, const char *coll,
 		held = f != NULL;
 		json_decref(f);
 	}
-	if (!r && !held)
-		r = key_misspelt(nfc, id, c, key);
-	if (!r && !held)
-		r = nfci_err(nfc, ESRCH, "NF %s: %s has no entry '%s'", nf,
-			     coll, key);
 	nfci_end(nfc);
 	if (r)
 		return r;
+	/* Neither: only what the NF lists of its own (a router's
+	 * connected routes, ahead of the rest) may still be it, within the
+	 * first page. "has no entry" was said of a listed connected route
+	 * (found by a helper). */
+	if (!held)
+		max_scan = 1024;
 	memset(&cur, 0, sizeof(cur));
 	conn = !nfct_key_parse(key, &ck, err, sizeof(err));
 	while (!(r = nfc_coll_list_page(nfc, nf, coll, &cur, 1024, &page)) &&
@@ -925,6 +926,8 @@ int nfc_coll_show_entry(struct nfc *nfc, const char *nf, const char *coll,
 		seen += json_array_size(page);
 		json_decref(page);
 		page = NULL;
+		if (max_scan && seen >= max_scan && !held)
+			break; /* not there: "has no entry" below */
 		if (max_scan && seen >= max_scan) {
 			r = nfci_begin_ro(nfc);
 			if (!r) {

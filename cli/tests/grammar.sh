@@ -263,6 +263,9 @@ check "... -j: the entry's object" \
 	test "$(nfc -j rc routes show 198.18.0.0/16 | jq -r '.prefix + " " + .nexthop')" = "198.18.0.0/16 203.0.113.9"
 rc 1 "a key with no entry: refused" nfc rc routes show 198.19.0.0/16
 check "... naming it" grep -q "routes has no entry '198.19.0.0/16'" "$NFD_DIR/err"
+# (a helper) a connected route, listed, was "no entry" by its key.
+check "a connected route by its key" \
+	test "$(nfc -j rc routes show 203.0.113.0/26 | jq -r '.prefix + " " + .type')" = "203.0.113.0/26 connected"
 rc 2 "stats show with a key: usage error" nfc rc stats show x
 rc 2 "show of an empty key: usage error (it listed them all)" nfc rc routes show ""
 check "... saying so" grep -q "an empty key" "$NFD_DIR/err"
