@@ -263,6 +263,10 @@ check "... -j: the entry's object" \
 	test "$(nfc -j rc routes show 198.18.0.0/16 | jq -r '.prefix + " " + .nexthop')" = "198.18.0.0/16 203.0.113.9"
 rc 1 "a key with no entry: refused" nfc rc routes show 198.19.0.0/16
 check "... naming it" grep -q "routes has no entry '198.19.0.0/16'" "$NFD_DIR/err"
+# (a helper) an empty import --replace of the learnt neighbours said it
+# emptied them.
+check "neighbours import --replace: refused (learnt)" \
+	refused "neighbours are learnt, not imported" nfc rc neighbours import --replace -f /dev/null
 # (a helper) a connected route, listed, was "no entry" by its key.
 check "a connected route by its key" \
 	test "$(nfc -j rc routes show 203.0.113.0/26 | jq -r '.prefix + " " + .type')" = "203.0.113.0/26 connected"

@@ -398,6 +398,20 @@ static int fw_ct_add(struct nfc_nf *nf, const char *key, json_t *fields)
 			    key);
 }
 
+/* An import is of entries to add: none here. `import --replace` of an
+ * empty file said it emptied the table, and every entry stayed (found by
+ * a helper). */
+static int fw_ct_import(struct nfc_nf *nf, const char *text, size_t len,
+			int replace)
+{
+	(void)text;
+	(void)len;
+	(void)replace;
+	return nfc_nf_error(nf, EOPNOTSUPP,
+			    "conntrack: entries are made by traffic, not "
+			    "imported; 'conntrack del all' empties it");
+}
+
 static int fw_ct_del(struct nfc_nf *nf, const char *key)
 {
 	if (!key || !strcmp(key, "flush")) {
@@ -435,6 +449,7 @@ static const struct nfc_collection fw_collections[] = {
 	 .add = fw_ct_add,
 	 .del = fw_ct_del,
 	 .list = fw_ct_list,
+	 .import_text = fw_ct_import,
 	 .list_page = nfct_list_page},
 	{0},
 };

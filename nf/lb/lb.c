@@ -156,6 +156,19 @@ static int lb_ct_add(struct nfc_nf *nf, const char *key, json_t *fields)
 			    key);
 }
 
+/* As the firewall's (fw_ct_import): nothing to import. */
+static int lb_ct_import(struct nfc_nf *nf, const char *text, size_t len,
+			int replace)
+{
+	(void)text;
+	(void)len;
+	(void)replace;
+	return nfc_nf_error(nf, EOPNOTSUPP,
+			    "conntrack: entries are made by NAT-ed "
+			    "connections, not imported; 'conntrack del flush' "
+			    "empties it");
+}
+
 static int lb_ct_del(struct nfc_nf *nf, const char *key)
 {
 	if (!key || !strcmp(key, "flush")) {
@@ -298,6 +311,7 @@ static const struct nfc_collection lb_collections[] = {
 	 .add = lb_ct_add,
 	 .del = lb_ct_del,
 	 .list = lb_ct_list,
+	 .import_text = lb_ct_import,
 	 .list_page = nfct_list_page},
 	{0},
 };

@@ -641,6 +641,18 @@ static int nat_maps_add(struct nfc_nf *nf, const char *key, json_t *fields)
 			    key);
 }
 
+/* As the firewall's conntrack (fw_ct_import): nothing to import. */
+static int nat_maps_import(struct nfc_nf *nf, const char *text, size_t len,
+			   int replace)
+{
+	(void)text;
+	(void)len;
+	(void)replace;
+	return nfc_nf_error(nf, EOPNOTSUPP,
+			    "mappings: made by traffic the rules translate, "
+			    "not imported; 'mappings del all' empties them");
+}
+
 /* Deletes the mappings of one connection (arg: its tracker key). */
 struct map_del_arg {
 	const struct nfct_key *k;
@@ -862,6 +874,7 @@ static const struct nfc_collection nat_collections[] = {
 	 .add = nat_maps_add,
 	 .del = nat_maps_del,
 	 .list = nat_maps_list,
+	 .import_text = nat_maps_import,
 	 .list_page = nat_maps_list_page},
 	{0},
 };

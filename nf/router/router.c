@@ -147,6 +147,19 @@ static int rt_nbr_add(struct nfc_nf *nf, const char *key, json_t *fields)
 			    key);
 }
 
+/* As the firewall's conntrack: nothing to import (an empty --replace said
+ * it emptied them, found by a helper). */
+static int rt_nbr_import(struct nfc_nf *nf, const char *text, size_t len,
+			 int replace)
+{
+	(void)text;
+	(void)len;
+	(void)replace;
+	return nfc_nf_error(nf, EOPNOTSUPP,
+			    "neighbours are learnt, not imported; static ones "
+			    "are arp entries ('arp import')");
+}
+
 static int rt_nbr_del(struct nfc_nf *nf, const char *key)
 {
 	return nfc_nf_error(nf, EOPNOTSUPP,
@@ -256,7 +269,8 @@ static const struct nfc_collection rt_collections[] = {
 	 .fields = rt_nbr_fields,
 	 .add = rt_nbr_add,
 	 .del = rt_nbr_del,
-	 .list = rt_neighbours_list},
+	 .list = rt_neighbours_list,
+	 .import_text = rt_nbr_import},
 	{0},
 };
 

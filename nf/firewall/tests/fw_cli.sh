@@ -51,6 +51,10 @@ got=$(nfc -j fw0 rules show | jq -r '.[] | select(.rule=="20") | .dport')
 check "rule 20's dport shown as given ($got)" [ "$got" = "80,443" ]
 check "conntrack show" nfc fw0 conntrack show
 check "conntrack flush" nfc fw0 conntrack flush
+# (a helper) an empty import --replace said it emptied the table.
+check "conntrack import --replace: refused, what empties it named" \
+	refused "entries are made by traffic, not imported; 'conntrack del all'" \
+	nfc fw0 conntrack import --replace -f /dev/null
 # An NF's own error is prefixed with its name once, by the runtime: the
 # conntrack helpers used to add it again ("NF fw0: fw0: conntrack key").
 nfc fw0 conntrack del foo >/dev/null 2>"$NFD_DIR/err"

@@ -14,6 +14,9 @@ check "nfchain lb add lb0; services add $SVC forward=dsr; backends add (weight=2
 	nfc lb0 backends add $SVC/198.51.100.11 weight=2 &&
 	nfc lb0 backends add $SVC/198.51.100.12:8080 &&
 	nfc lb0 backends add $SVC/198.51.100.13 state=drain'
+check "conntrack import --replace: refused (made by connections)" \
+	refused "entries are made by NAT-ed connections, not imported" \
+	nfc lb0 conntrack import --replace -f /dev/null
 be() { # backend-key field
 	nfc -j lb0 services show | jq -r ".[0].backends[] | select(.backend==\"$SVC/$1\") | .$2"
 }

@@ -62,6 +62,9 @@ hdr=$(nfc nat0 rules show | head -1 | tr -s ' ')
 check "rules show: columns in the declaration's order ($hdr)" \
 	[ "$hdr" = "RULE TYPE SRC PROTO DPORT TO" ]
 check "mappings show (empty)" [ "$(nfc -j nat0 mappings show | jq length)" = 0 ]
+check "mappings import --replace: refused (made by traffic)" \
+	refused "mappings: made by traffic the rules translate, not imported" \
+	nfc nat0 mappings import --replace -f /dev/null
 got=$(nfc -j nat0 show stats | jq -r '.stats.nat.exhausted // .nat.exhausted')
 check "show stats has the NAT's counters (exhausted $got)" [ "$got" = 0 ]
 # A refused import changes nothing, the NAT's pinned maps included (found
