@@ -25,19 +25,54 @@ _nfchain_netdevs() {
 	for d in /sys/class/net/*; do [ -e "$d" ] && printf '%s\n' "${d##*/}"; done
 }
 
+# Bash splits a word at '=' and ':' (COMP_WORDBREAKS): `peer=va1` and
+# `r0:p1` came as three words each, and nothing after an '=' or a ':' was
+# ever completed (found by a helper). The words as typed, split at blanks
+# only, from the line up to the cursor: _nfc_words and _nfc_cword.
+_nfchain_words() {
+	local line
+	if [ -z "${COMP_LINE+x}" ]; then # called without a line: as given
+		_nfc_words=("${COMP_WORDS[@]}") _nfc_cword=$COMP_CWORD
+		return
+	fi
+	line=${COMP_LINE:0:COMP_POINT}
+	read -ra _nfc_words <<<"$line"
+	[[ $line == *[[:blank:]] || ${#_nfc_words[@]} -eq 0 ]] && _nfc_words+=("")
+	_nfc_cword=$((${#_nfc_words[@]} - 1))
+}
+
+# COMPREPLY holds whole words; bash replaces only what follows the last
+# '=' or ':' of the word: that much is taken off each.
+_nfchain_trim() {
+	local brk='' pre
+	[[ $COMP_WORDBREAKS == *=* ]] && brk+='='
+	[[ $COMP_WORDBREAKS == *:* ]] && brk+=':'
+	[[ -n $brk && -n ${COMP_LINE+x} && $_nfc_cur == *["$brk"]* ]] || return 0
+	pre=${_nfc_cur%"${_nfc_cur##*["$brk"]}"}
+	COMPREPLY=("${COMPREPLY[@]#"$pre"}")
+}
+
 _nfchain() {
-	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+	_nfchain_main
+	_nfchain_trim
+}
+
+_nfchain_main() {
+	local _nfc_words _nfc_cword
+	_nfchain_words
+	local cur=${_nfc_words[_nfc_cword]} prev=${_nfc_words[_nfc_cword - 1]}
 	local words=() i n w0 w1 types
+	_nfc_cur=$cur
 	_nfc_conn=()
 	COMPREPLY=()
-	for ((i = 1; i < COMP_CWORD; i++)); do
-		case ${COMP_WORDS[i]} in
+	for ((i = 1; i < _nfc_cword; i++)); do
+		case ${_nfc_words[i]} in
 		--socket | --url | --token-file | --timeout)
-			_nfc_conn+=("${COMP_WORDS[i]}" "${COMP_WORDS[i + 1]}")
+			_nfc_conn+=("${_nfc_words[i]}" "${_nfc_words[i + 1]}")
 			i=$((i + 1))
 			;;
 		-j | --json) ;;
-		*) words+=("${COMP_WORDS[i]}") ;;
+		*) words+=("${_nfc_words[i]}") ;;
 		esac
 	done
 	case $prev in

@@ -225,6 +225,13 @@ comp() { # words... -> COMPREPLY, one a line
 	bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _nfchain; printf "%s\n" "${COMPREPLY[@]}"' \
 		_ "$NFC_TOP/dist/nfchain.bash" "$@"
 }
+# As interactive bash calls it: the line, and its words split at '=' and
+# ':' too (COMP_WORDBREAKS); the completion reads the line.
+compl() { # line -> COMPREPLY, one a line
+	bash -c '. "$1"; COMP_LINE=$2; COMP_POINT=${#2}
+		COMP_WORDBREAKS=$'"'"' \t\n"\x27><=;|&(:'"'"'; COMP_WORDS=(nfchain); COMP_CWORD=0
+		_nfchain; printf "%s\n" "${COMPREPLY[@]}"' _ "$NFC_TOP/dist/nfchain.bash" "$1"
+}
 export PATH="$NFC_BIN:$PATH"
 nfc forwarder add fwc >/dev/null
 check "completion: commands" grep -qx show <(comp nfchain --socket "$NFD_SOCK" "")
@@ -246,6 +253,17 @@ check "completion: the NF's own fields after set" grep -qx rp_filter=on <(comp n
 check "completion: a port's fields" grep -qx mtu= <(comp nfchain --socket "$NFD_SOCK" rc ports p1 set "")
 check "completion: a type's fields at add" grep -qx arp_timeout= <(comp nfchain --socket "$NFD_SOCK" router add r5 "")
 check "completion: --timeout takes its value" grep -qx ports <(comp nfchain --socket "$NFD_SOCK" --timeout 5 rc "")
+# (a helper) in a real bash nothing after an '=' or a ':' was completed.
+check "completion in bash: a value after '=' (mode=x -> xdp)" \
+	grep -qx xdp <(compl "nfchain --socket $NFD_SOCK router add r9 mode=x")
+check "completion in bash: a peer netdev after peer= (lo)" \
+	grep -qx lo <(compl "nfchain --socket $NFD_SOCK rc ports add p9 peer=l")
+p1add=$(nfc fwc ports add p1 2>&1)
+check "completion in bash: a port after 'fwc:' (p1; $p1add)" \
+	grep -qx p1 <(compl "nfchain --socket $NFD_SOCK connect fwc:")
+check "completion in bash: the word after 'fwc:p1' is the second argument (lo)" \
+	grep -qx lo <(compl "nfchain --socket $NFD_SOCK connect fwc:p1 l")
+nfc fwc ports del p1 >/dev/null
 # Text views a helper found wanting: a router port's mac and ip were in
 # -j only; the bridge's stats listed each drop reason twice.
 nfc rc ports add p1 ip=203.0.113.1/26 >/dev/null
