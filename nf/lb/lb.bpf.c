@@ -153,6 +153,20 @@ static __always_inline void count(void *map, __u32 id, __u32 len, int conn)
 	}
 }
 
+/* count() taken back: a packet answered with a frag-needed reaches no
+ * backend. It was counted on the one picked, a connection of it too
+ * (found by a helper). */
+static __always_inline void uncount(void *map, __u32 id, __u32 len, int conn)
+{
+	struct lb_stat *s = bpf_map_lookup_elem(map, &id);
+
+	if (s) {
+		s->packets--;
+		s->bytes -= len;
+		s->conns -= conn;
+	}
+}
+
 /* The backend of the flow: its connection's while that backend is still
  * the one it was given (same slot generation, not removed) and, for UDP,
  * the flow not idle for lb_udp_timeout; else a new pick from the table,
@@ -1276,7 +1290,7 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 	__u32 id, fwd, mtu, len = frame_len(ctx), j, set = 0;
 	__u16 bport;
 	__u8 dir = 0;
-	int isnew, r;
+	int isnew = 0, r;
 
 	if (nfc_pull(ctx, LB_PULL))
 		return nfc_pass_on(ctx, md);
@@ -1353,8 +1367,10 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 		if ((ip->frag_off & bpf_htons(IP_DF)) &&
 		    wire_len(ctx, &p, f.proto, bpf_ntohs(ip->tot_len)) +
 				    sizeof(struct iphdr) >
-			    mtu)
+			    mtu) {
+			uncount(&lb_be_stats, id, len, isnew);
 			return frag_needed(ctx, md, mtu);
+		}
 	}
 	if (mtu && f.family == LB_AF_INET6) {
 		struct ipv6hdr *ip6 = p.l3;
@@ -1364,8 +1380,10 @@ static __always_inline int lb(nfc_ctx_t *ctx, struct nfc_meta *md)
 		if (wire_len(ctx, &p, f.proto,
 			     bpf_ntohs(ip6->payload_len) + sizeof(*ip6)) +
 			    sizeof(*ip6) >
-		    mtu)
+		    mtu) {
+			uncount(&lb_be_stats, id, len, isnew);
 			return pkt_too_big(ctx, md, mtu);
+		}
 	}
 	if (f.family == LB_AF_INET ? dsr4(ctx, &p, &f, be)
 				   : dsr6(ctx, &p, &f, be))

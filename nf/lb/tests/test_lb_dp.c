@@ -223,6 +223,22 @@ static int set(struct nfc *nfc, const char *coll, const char *key,
 	return e;
 }
 
+/* A figure of every backend of lb0, summed ("packets", "new_connections"). */
+static json_int_t be_sum(struct nfc *nfc, const char *field)
+{
+	json_t *a = NULL, *s, *b;
+	json_int_t n = 0;
+	size_t i, j;
+
+	if (nfc_coll_list(nfc, "lb0", "services", &a))
+		return -1;
+	json_array_foreach (a, i, s)
+		json_array_foreach (json_object_get(s, "backends"), j, b)
+			n += json_integer_value(json_object_get(b, field));
+	json_decref(a);
+	return n;
+}
+
 static void one_mode(struct nfc *nfc, const char *mode, int redirect, int drop)
 {
 	const char *svc = "203.0.113.100:80/tcp",
@@ -404,6 +420,7 @@ static void one_mode(struct nfc *nfc, const char *mode, int redirect, int drop)
 		const __u8 *o = r.out, *ic = r.out + 34;
 		/* lb0's port 0: the side the client is on */
 		__u64 tx0 = dpt_port_stats(root, 1, 0).tx_packets;
+		json_int_t bp0, bc0;
 		int ok;
 
 		e = nfc_nf_set(nfc, "lb0", low);
@@ -427,7 +444,16 @@ static void one_mode(struct nfc *nfc, const char *mode, int redirect, int drop)
 			f[24] = cs >> 8;
 			f[25] = cs & 0xff;
 		}
+		bp0 = be_sum(nfc, "packets");
+		bc0 = be_sum(nfc, "new_connections");
 		run(0, f, len, &r);
+		CHECK(be_sum(nfc, "packets") == bp0 &&
+			      be_sum(nfc, "new_connections") == bc0,
+		      "... counted on no backend: it reaches none (packets "
+		      "%lld -> %lld, connections %lld -> %lld)",
+		      (long long)bp0, (long long)be_sum(nfc, "packets"),
+		      (long long)bc0,
+		      (long long)be_sum(nfc, "new_connections"));
 		ok = r.verdict == redirect && r.out_len == 70 &&
 		     !memcmp(o, f + 6, 6) && !memcmp(o + 6, f, 6) &&
 		     o[12] == 8 && o[13] == 0 && o[14] == 0x45 && o[16] == 0 &&
