@@ -266,8 +266,19 @@ int paths_assign_stubs(struct nfc *nfc, struct model *m)
 
 		if (!at->used || at->target.kind != PEER_DEV)
 			continue;
-		if (netdev_peer_port(m, at->target.ifindex, &pnf, &pport))
-			continue; /* spliced into the chain's own hooks */
+		/* Spliced into the chain's own hooks: its XDP ingress hook is
+		 * the port's, whose flags it must take. An explicit xdp-generic
+		 * on a native chain's netdev (or the other way) was taken
+		 * silently, the NF running in the chain's mode and show
+		 * saying its own (found by a helper). */
+		if (netdev_peer_port(m, at->target.ifindex, &pnf, &pport)) {
+			if ((at->dirs & DIR_IN) &&
+			    nf_hook(&m->nfs[at->nf]) == HOOK_XDP &&
+			    nf_hook(&m->nfs[pnf]) == HOOK_XDP)
+				r = need(nfc, needs, &n, &at->target, 0,
+					 &m->nfs[at->nf]);
+			continue;
+		}
 		if (at->dirs & DIR_IN)
 			r = need(nfc, needs, &n, &at->target, 0,
 				 &m->nfs[at->nf]);

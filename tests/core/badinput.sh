@@ -104,6 +104,16 @@ check "... nothing changed" [ "$(snapshot)" = "$before" ]
 check "NFC_STATE_MAX=12k: said to be no number of bytes" \
 	sh -c "NFC_STATE_MAX=12k '$NFC_BIN/nfctl' --pin-root '$NFC_PIN' counter add cap2 2>&1 >/dev/null | grep -q \"NFC_STATE_MAX='12k' is not a number of bytes\""
 nfctl cap2 del >/dev/null
+# (a helper) an explicit xdp-generic NF attached where a native XDP chain
+# hooks was taken silently: it ran native, and show said xdp-generic.
+nfctl forwarder add fg mode=xdp >/dev/null && nfctl fg ports add p1 peer=xb$NFC_ID >/dev/null
+nfctl counter add cg mode=xdp-generic >/dev/null
+before=$(snapshot)
+bad "an xdp-generic NF attached on a native chain's netdev" \
+	"xb$NFC_ID: cg \(mode xdp-generic\) and fg \(mode xdp\) hook the same netdev in different modes" \
+	attach cg xb$NFC_ID
+nfctl cg del >/dev/null
+nfctl fg del >/dev/null
 # The limit on NFs is named when hit, and nothing changes.
 have=$(nfctl export | jq '.nfs | length')
 for i in $(seq $((256 - have))); do
