@@ -167,9 +167,25 @@ int nfc_rules_del(struct nfc_nf *nf, const struct nfc_rules *d, const char *key)
 int nfc_rules_too_many(struct nfc_nf *nf, uint32_t num, const char *holder,
 		       uint32_t max, uint32_t n)
 {
+	json_t *lines = nf->nfc->entry_lines, *v;
+	unsigned long top = 0;
+	const char *k;
 	char key[16];
 
 	snprintf(key, sizeof(key), "%u", num);
+	/* num is the first rule past the limit in matching order. An import
+	 * that adds to the rules held may not have given it (it named a
+	 * rule held already, and no line; found by a helper): then the
+	 * import's last rule in that order, its line named. */
+	if (json_object_size(lines) && !json_object_get(lines, key))
+		json_object_foreach (lines, k, v) {
+			unsigned long x = strtoul(k, NULL, 10);
+
+			if (x >= top && strlen(k) < sizeof(key)) {
+				top = x;
+				snprintf(key, sizeof(key), "%s", k);
+			}
+		}
 	return nfc_nf_entry_error(nf, key, E2BIG,
 				  "rule %s: %s holds at most %u rules (%u "
 				  "given)",

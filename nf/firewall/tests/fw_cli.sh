@@ -43,6 +43,21 @@ check "an import of 16,400 rules: refused, naming line 16 (rule 163850)" \
 	refused "^nfchain: line 16: NF fw0: rule 163850: the firewall holds at most 16384 rules \(16400 given\)" \
 	nfc fw0 rules import --replace -f "$NFD_DIR/big.txt"
 check "... the export as before" [ "$(nfc export)" = "$before" ]
+# (a helper) one rule more into a full set named the highest rule held
+# (not given), and no line.
+head -n 16384 "$NFD_DIR/big.txt" >"$NFD_DIR/full.txt"
+if quiet nfc fw0 rules import --replace -f "$NFD_DIR/full.txt"; then
+	full=$(nfc export)
+	echo "6 action=accept" >"$NFD_DIR/one.txt"
+	check "a rule more into a full set: refused, naming it and its line" \
+		refused "^nfchain: line 1: NF fw0: rule 6: the firewall holds at most 16384 rules \(16385 given\)" \
+		nfc fw0 rules import -f "$NFD_DIR/one.txt"
+	check "... nothing changed" [ "$(nfc export)" = "$full" ]
+	quiet nfc apply -f - <<<"$before"
+else
+	not_ok "import of 16,384 rules"
+fi
+check "... the rules back as before" [ "$(nfc export)" = "$before" ]
 n=$(nfc -j fw0 rules show | jq length)
 check "nothing changed: 3 rules ($n)" [ "$n" = 3 ]
 got=$(nfc -j fw0 rules show | jq -r '[.[] | has("packets") and has("bytes")] | all')
