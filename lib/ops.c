@@ -196,10 +196,26 @@ int do_nf_add(struct nfc *nfc, struct model *m, void *arg)
 	for (id = 0; id < NFC_MAX_NFS; id++)
 		if (!m->nfs[id].used && !nfc->m->nfs[id].used)
 			break;
-	if (id == NFC_MAX_NFS)
+	if (id == NFC_MAX_NFS) {
+		int in_m = 0;
+
+		for (int i = 0; i < NFC_MAX_NFS; i++)
+			in_m += m->nfs[i].used;
+		if (in_m < NFC_MAX_NFS)
+			/* The change frees an id it would reuse: at the
+			 * limit, an apply that swaps or retypes an NF was
+			 * told the limit was reached (found by a helper). */
+			return nfci_err(nfc, ENOSPC,
+					"NF %s: %d NFs run, the limit "
+					"(NFC_MAX_NFS), and an NF this change "
+					"deletes or replaces keeps its slot "
+					"until the change is done: delete it "
+					"first, then add",
+					a->name, NFC_MAX_NFS);
 		return nfci_err(nfc, ENOSPC,
 				"NF %s: limit of %d NFs reached (NFC_MAX_NFS)",
 				a->name, NFC_MAX_NFS);
+	}
 	n = &m->nfs[id];
 	memset(n, 0, sizeof(*n));
 	snprintf(n->name, sizeof(n->name), "%s", a->name);

@@ -121,4 +121,11 @@ for i in $(seq $((256 - have))); do
 done
 before=$(snapshot)
 bad "the NF limit (256) is named" "limit of 256 NFs reached \(NFC_MAX_NFS\)" counter add one-too-many
+# (a helper) an apply that keeps 256 NFs, one of another type, was told
+# the limit was reached: said as it is.
+nfctl export | jq '(.nfs[] | select(.name == "k1")).type = "forwarder"' >"/tmp/nfc-retype-$NFC_ID.json"
+bad "at the limit, a retype in one apply: the two steps it needs are named" \
+	"NF k1: 256 NFs run, the limit \(NFC_MAX_NFS\), and an NF this change deletes or replaces keeps its slot" \
+	apply -f "/tmp/nfc-retype-$NFC_ID.json"
+rm -f "/tmp/nfc-retype-$NFC_ID.json"
 nfc_done
