@@ -7,6 +7,7 @@
 #   nfc ARGS...        the CLI on the test's daemon
 #   api METHOD PATH [BODY]  curl; prints "STATUS BODY"
 #   export_state       nfchain export (JSON, keys sorted)
+#   log_has PATTERN    the daemon's log has a matching line (waits up to 15 s)
 #   nfd_saved          the saved state: state.json + state.journal
 # shellcheck source=../../tests/lib.sh
 . "$NFC_TOP/tests/lib.sh"
@@ -71,6 +72,14 @@ nfd_saved() { python3 "$NFC_TOP/daemon/tests/saved.py" "$NFD_STATE"; }
 nfd_saved_sum() { cat "$NFD_STATE/state.json" "$NFD_STATE/state.journal" 2>/dev/null | md5sum; }
 
 export_state() { nfc export | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin), sort_keys=True))'; }
+# Whether the daemon's log has a line matching PATTERN, waiting up to 15 s.
+log_has() {
+	for _ in $(seq 150); do
+		grep -q "$1" "$NFD_LOG" && return 0
+		sleep 0.1
+	done
+	return 1
+}
 
 # A JSON field of stdin: jget '["nfs"][0]["name"]'
 jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }

@@ -30,15 +30,8 @@ new=02:00:00:00:b0:b0
 check "b1 holds r0's p2 MAC ($old)" [ -n "$old" ]
 check "... not the new one yet" [ "$old" != $new ]
 ip link set "$NFD_IF2" address $new
-has() { # pattern in the daemon's log, up to 5 s
-	for _ in $(seq 50); do
-		grep -q "$1" "$NFD_LOG" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-check "nfchaind sees the MAC change" has "event=netdev_mac netdev=$NFD_IF2 was=$old mac=$new"
-check "... and re-applies at once" has "event=reapply reason=$NFD_IF2"
+check "nfchaind sees the MAC change" log_has "event=netdev_mac netdev=$NFD_IF2 was=$old mac=$new"
+check "... and re-applies at once" log_has "event=reapply reason=$NFD_IF2"
 got=
 for _ in $(seq 30); do
 	got=$(b_mac)

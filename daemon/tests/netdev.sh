@@ -45,13 +45,6 @@ ip -n "$NFD_H2" addr add 198.51.100.2/24 dev eth0
 sysctl -qw "net.ipv6.conf.$NFD_IF2.disable_ipv6=1"
 # The daemon lets a returning netdev settle for 1 s, then its 1 s tick
 # re-applies: up to ~2 s, more on a loaded machine (seen: 3.3 s).
-log_has() { # pattern: up to 15 s
-	for _ in $(seq 150); do
-		grep -q "$1" "$NFD_LOG" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 check "the daemon logs it coming back" log_has "event=netdev_back netdev=$NFD_IF2"
 check "and re-applies the state" log_has "event=reapply reason=$NFD_IF2"
 # The new veth has a new MAC: h1's neighbour entry for .2 is stale.
