@@ -234,12 +234,19 @@ static NFCT_INLINE __u8 nfct_tcp_next(struct nfct_entry *e, __u8 f, __u8 dir)
 	switch (s) {
 	case NFCT_S_SYN_SENT:
 		/* SYN-ACK, or simultaneous open */
-		/* SYN-ACK, or simultaneous open; nothing else of the
-		 * other end answers a SYN (Linux: sIV): a FIN from it
-		 * passed (found by a helper against nftables). */
+		/* SYN-ACK, or simultaneous open. A FIN from the other end
+		 * answers no SYN (Linux: sIV; it passed, found by a helper
+		 * against nftables): INVALID (0xff) by a mask, not a
+		 * branch. An ACK passes, the state kept (Linux: sIG): it
+		 * may be a TIME_WAIT socket's challenge ACK, which the
+		 * opener answers with the RST that clears it; dropped, a
+		 * reconnect from the same port hung instead of being
+		 * refused (found by a helper). */
 		if (dir == NFCT_DIR_REPLY)
-			return (f & NFCT_TCP_SYN) ? NFCT_S_SYN_RECV
-						  : NFCT_S_INVALID;
+			return (f & NFCT_TCP_SYN)
+				       ? NFCT_S_SYN_RECV
+				       : (__u8)(s |
+						(__u8) - (f & NFCT_TCP_FIN));
 		/* From the opener only its SYN again: an ACK, FIN or
 		 * SYN-ACK before anything came back answers nothing
 		 * (Linux: sIV). An ACK passed as new (found by a helper

@@ -32,8 +32,8 @@ struct daemon {
 	 * {name: deadline in ms of CLOCK_MONOTONIC}. */
 	json_t *settling;
 	/* The MAC last seen of each netdev the state names: {name: "02:.."}.
-	 * A change re-applies the state, so that a router's port takes the
-	 * new one at once and tells its link. */
+	 * A change configures their NFs again (nfc_netdev_reconfigure), so
+	 * that a router's port takes the new one at once and tells its link. */
 	json_t *macs;
 	bool stop;
 };

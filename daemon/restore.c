@@ -716,12 +716,17 @@ void daemon_on_link(void *ctx, enum nl_event ev, int ifindex, const char *name,
 		/* A port's netdev took another MAC: a router's port is that
 		 * MAC, and took it only at the next re-apply, set off by
 		 * another netdev's event, its IPv4 neighbours never told
-		 * (found by a helper). The same re-apply as a netdev that
-		 * comes back, now. */
-		nfd_log("info", "netdev_mac", "netdev=%s was=%s mac=%s",
-			nfd_q(name),
-			json_string_value(json_object_get(d->macs, name)), mac);
-		settle_later(d, name, flags);
+		 * (found by a helper). Its NFs configure again, now: not a
+		 * re-apply, whose disconnect and reconnect of the port sent
+		 * the router's last word from its old link-local address
+		 * while the port had no peer. */
+		int n = nfc_netdev_reconfigure(d->nfc, name);
+
+		nfd_log(n < 0 ? "warn" : "info", "netdev_mac",
+			"netdev=%s was=%s mac=%s nfs=%d%s%s", nfd_q(name),
+			json_string_value(json_object_get(d->macs, name)), mac,
+			n < 0 ? 0 : n, n < 0 ? " error=" : "",
+			n < 0 ? nfd_q(nfc_errmsg(d->nfc)) : "");
 	}
 	if (ev == NL_LINK_NEW && *mac && json_object_get(d->macs, name))
 		json_object_set_new(d->macs, name, json_string(mac));

@@ -98,6 +98,34 @@ int nfc_netdevs_check(struct nfc *nfc, json_t **down)
 	return n;
 }
 
+int nfc_netdev_reconfigure(struct nfc *nfc, const char *name)
+{
+	int n = 0, r = nfci_begin(nfc);
+
+	if (r)
+		return r;
+	for (int i = 0; i < NFC_MAX_NFS && !r; i++) {
+		const struct mnf *m = &nfc->m->nfs[i];
+		bool on = false;
+
+		for (int p = 0; m->used && p < NFC_MAX_PORTS; p++)
+			on |= m->ports[p].used &&
+			      m->ports[p].peer.kind == PEER_DEV &&
+			      !strcmp(m->ports[p].peer.dev, name) &&
+			      endpoint_up(&m->ports[p].peer);
+		if (!on || !m->type->configure)
+			continue;
+		r = m->type->configure(&nfc->handles[i]);
+		nf_changed(nfc, i, NFC_CHANGE_CONFIGURE);
+		if (r && !nfc->err[0])
+			nfci_err(nfc, r, "NF %s: configure: %s", m->name,
+				 strerror(-r));
+		n++;
+	}
+	nfci_end(nfc);
+	return r ? r : n;
+}
+
 int nfc_netdev_renamed(struct nfc *nfc, int ifindex, const char *name,
 		       char *old)
 {

@@ -348,6 +348,10 @@ int nfc_netdevs_check(struct nfc *nfc, json_t **down);
  * model has no hook on the device under another name. */
 int nfc_netdev_renamed(struct nfc *nfc, int ifindex, const char *name,
 		       char *old);
+/* Netdev `name`, a port's peer, took another MAC: the NFs with a port on
+ * it configure again (a router's port is that MAC, and tells its link).
+ * Returns how many NFs did, or -errno. */
+int nfc_netdev_reconfigure(struct nfc *nfc, const char *name);
 
 /* Sends `frame` out of port `port` of NF `nf`, whatever its peer. */
 int nfc_packet_out(struct nfc *nfc, const char *nf, const char *port,

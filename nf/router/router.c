@@ -181,11 +181,12 @@ static int rt_validate(struct nfc_nf *nf, json_t *config)
 static int rt_configure(struct nfc_nf *nf)
 {
 	struct rt_pcfg pc[NFC_MAX_PORTS];
-	uint64_t changed = 0, ra_off = 0;
+	uint64_t changed = 0, ra_off = 0, moved = 0;
+	uint8_t old_mac[NFC_MAX_PORTS][6];
 	int r = rt_load_ports(nf, pc);
 
 	if (!r)
-		r = rt_ports_sync(nf, pc, &changed, &ra_off);
+		r = rt_ports_sync(nf, pc, &changed, &ra_off, &moved, old_mac);
 	if (!r)
 		r = rt_fib_rebuild(nf, pc);
 	if (!r)
@@ -198,15 +199,14 @@ static int rt_configure(struct nfc_nf *nf)
 		r = rt_nbr_sync(nf);
 	if (!r) {
 		rt_pending_kick(nf);
-		rt_nd_port_up(nf, pc, changed, ra_off);
+		rt_nd_port_up(nf, pc, changed, ra_off, old_mac);
 		/* IPv4's counterpart of the unsolicited advertisements: a
 		 * gratuitous ARP (its own address asked for, broadcast), so
 		 * that hosts holding the port's old MAC take the new one;
 		 * they kept sending to the old one until their entry aged
 		 * (found by a helper: 11.6 s of pings lost). */
 		for (unsigned p = 0; p < NFC_MAX_PORTS; p++)
-			if ((changed >> p & 1) && pc[p].used &&
-			    pc[p].ip.family == RT_AF_INET)
+			if ((moved >> p & 1) && pc[p].used)
 				rt_send_garp(nf, p);
 	}
 	return r;

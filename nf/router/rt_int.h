@@ -65,9 +65,13 @@ int rt_is_own_addr(const struct rt_pcfg *pc, __be32 a);
 void rt_subnets_str(const struct rt_pcfg *pc, char *buf, size_t len);
 /* rt_ports from the model, writing only differences; *changed: a bit
  * for each port whose entry changed, *ra_off: for each that advertised
- * its prefix and no longer does (still up, with an IPv6 address). */
+ * its prefix and no longer does (still up, with an IPv6 address),
+ * *moved: for each up before and after with IPv4 whose MAC or IPv4
+ * address changed (a gratuitous ARP tells its link); old_mac: each port's
+ * MAC before, zeros for one that was not up. */
 int rt_ports_sync(struct nfc_nf *nf, const struct rt_pcfg *pc,
-		  uint64_t *changed, uint64_t *ra_off);
+		  uint64_t *changed, uint64_t *ra_off, uint64_t *moved,
+		  uint8_t (*old_mac)[6]);
 /* A port's rt_ports entry if the port is up; -1 if not. */
 int rt_port_get(struct nfc_nf *nf, unsigned port, struct rt_port *out);
 
@@ -280,7 +284,7 @@ void rt_packet_in(struct nfc_nf *nf, unsigned in_port, unsigned reason,
 void rt_send_ns(struct nfc_nf *nf, unsigned port, const uint8_t *target,
 		const uint8_t *unicast);
 void rt_nd_port_up(struct nfc_nf *nf, const struct rt_pcfg *pc, uint64_t ports,
-		   uint64_t ra_off);
+		   uint64_t ra_off, uint8_t (*old_mac)[6]);
 int rt_nd_sync(struct nfc_nf *nf, const struct rt_pcfg *pc);
 /* Static IPv6 neighbours (`arp add` of an IPv6 address, checked by
  * rt_colls.c with the IPv4 ones): in rt_sarp as configured, in rt_nd on

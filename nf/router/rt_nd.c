@@ -181,13 +181,27 @@ static void send_ra(struct nfc_nf *nf, const struct rt_pcfg *pc, unsigned p,
  * ra=off leaving hosts a default route for 30 minutes. A configure that
  * changed nothing sends nothing. */
 void rt_nd_port_up(struct nfc_nf *nf, const struct rt_pcfg *pc, uint64_t ports,
-		   uint64_t ra_off)
+		   uint64_t ra_off, uint8_t (*old_mac)[6])
 {
 	static const uint8_t mac_all[6] = {0x33, 0x33, 0, 0, 0, 1};
 
 	for (unsigned p = 0; p < NFC_MAX_PORTS; p++) {
 		if (!(ports >> p & 1) || !pc[p].used || !pc[p].ip6.family)
 			continue;
+		/* A new MAC is a new link-local address (EUI-64): the old
+		 * one, the default router hosts learnt from its RAs, says
+		 * it is one no more (a final advertisement from it, RFC
+		 * 4861 6.2.5). Hosts kept it preferred and lost their
+		 * traffic for ~45 s (found by a helper). */
+		if (pc[p].ra && memcmp(old_mac[p], "\0\0\0\0\0\0", 6) &&
+		    memcmp(old_mac[p], pc[p].mac, 6)) {
+			struct rt_pcfg was[NFC_MAX_PORTS];
+
+			memcpy(was, pc, sizeof(was));
+			memcpy(was[p].mac, old_mac[p], 6);
+			rt_ll_of(old_mac[p], was[p].ll);
+			send_ra_life(nf, was, p, mac_all, all_nodes, 0);
+		}
 		send_na(nf, p, mac_all, all_nodes, pc[p].ll, ND_NA_R | ND_NA_O);
 		send_na(nf, p, mac_all, all_nodes, pc[p].ip6.a.v6,
 			ND_NA_R | ND_NA_O);

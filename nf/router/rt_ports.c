@@ -507,11 +507,13 @@ void rt_subnets_str(const struct rt_pcfg *pc, char *buf, size_t len)
 /* ---- rt_ports ---- */
 
 int rt_ports_sync(struct nfc_nf *nf, const struct rt_pcfg *pc,
-		  uint64_t *changed, uint64_t *ra_off)
+		  uint64_t *changed, uint64_t *ra_off, uint64_t *moved,
+		  uint8_t (*old_mac)[6])
 {
 	int fd = nfc_nf_map_fd(nf, "rt_ports");
 
-	*changed = *ra_off = 0;
+	*changed = *ra_off = *moved = 0;
+	memset(old_mac, 0, NFC_MAX_PORTS * sizeof(*old_mac));
 
 	if (fd < 0)
 		return nfc_nf_error(nf, ENOENT, "map rt_ports not found");
@@ -543,10 +545,18 @@ int rt_ports_sync(struct nfc_nf *nf, const struct rt_pcfg *pc,
 			memset(&cur, 0, sizeof(cur));
 		else if (!memcmp(&cur, &want, sizeof(cur)))
 			continue;
+		if (cur.flags & RT_PORT_UP)
+			memcpy(old_mac[p], cur.mac, 6);
 		*changed |= 1ull << p;
 		if ((cur.flags & RT_PORT_RA) && !(want.flags & RT_PORT_RA) &&
 		    (want.flags & RT_PORT_V6))
 			*ra_off |= 1ull << p;
+		/* Not a port new or back (a restore, an undo: nobody holds
+		 * a MAC of it to correct). */
+		if ((cur.flags & RT_PORT_UP) && (want.flags & RT_PORT_V4) &&
+		    (memcmp(cur.mac, want.mac, 6) ||
+		     cur.v4_addr != want.v4_addr))
+			*moved |= 1ull << p;
 		if (bpf_map_update_elem(fd, &p, &want, BPF_ANY))
 			return nfc_nf_error(nf, errno, "write rt_ports: %s",
 					    strerror(errno));

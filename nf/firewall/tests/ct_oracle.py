@@ -111,6 +111,12 @@ def main():
         ("tcp SYN-ACK in after the refusal", 0, lambda n: v4(0, T(80, 43030, "SA", 6000, 1001), n)),
         ("tcp SYN out 43030 again", 1, lambda n: v4(1, T(43030, 80, "S", 2000), n)),
         ("tcp SYN-ACK in for the new one", 0, lambda n: v4(0, T(80, 43030, "SA", 7000, 2001), n)),
+        # A challenge ACK (a TIME_WAIT socket's answer to a SYN) passes,
+        # so that the opener's RST clears it (a reconnect hung when the
+        # ACK was dropped, found by a helper).
+        ("tcp SYN out 43050", 1, lambda n: v4(1, T(43050, 80, "S", 3000), n)),
+        ("tcp challenge ACK in (syn_sent)", 0, lambda n: v4(0, T(80, 43050, "A", 9000, 777), n)),
+        ("tcp RST out for it", 1, lambda n: v4(1, T(43050, 80, "R", 777), n)),
         # ... and a SYN-ACK from the opener in time_wait passed.
         ("tcp SYN out 43040", 1, lambda n: v4(1, T(43040, 80, "S", 1000), n)),
         ("tcp SYN-ACK in (43040)", 0, lambda n: v4(0, T(80, 43040, "SA", 5000, 1001), n)),
