@@ -180,7 +180,7 @@ static void figure_of(struct figure *fg, json_t *types, json_t *nf,
 	json_t *d;
 
 	/* The framework's sums over the ports: no type's figure takes
-	 * their names (lib/show.c writes them last). */
+	 * their names (lib/show.c keeps them). */
 	for (size_t k = 0; k < N_PORT_COUNTERS; k++)
 		if (!strcmp(key, port_counters[k].key)) {
 			metric_name(fg->name, sizeof(fg->name), "nfchain_nf_",

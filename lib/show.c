@@ -47,21 +47,22 @@ bool nfci_stat_reserved(const char *name)
 	return false;
 }
 
-/* The framework's figures, then what the type adds. A type's figure of
- * one of those names would take its place (the ddos NF's drops by reason
- * once did: its NF had no drop total left, in JSON or /metrics), so the
- * framework's are written again after it. */
+/* The framework's figures, then what the type adds beside them. A type's
+ * figure of one of those names took its place (the ddos NF's drops by
+ * reason once did: its NF had no drop total left, in JSON or /metrics):
+ * the type writes into an object of its own, and only its other keys are
+ * taken. */
 static json_t *stats_with_type(struct nfc *nfc, int id, int port,
 			       const struct nfc_port_stats *s)
 {
 	const struct nfc_nf_type *t = nfc->m->nfs[id].type;
-	json_t *st = stats_json(s), *own;
+	json_t *st = stats_json(s), *add;
 
 	if (t->stats) {
-		t->stats(&nfc->handles[id], port, st);
-		own = stats_json(s);
-		json_object_update(st, own);
-		json_decref(own);
+		add = json_object();
+		t->stats(&nfc->handles[id], port, add);
+		json_object_update_missing(st, add);
+		json_decref(add);
 	}
 	return st;
 }
